@@ -1,0 +1,74 @@
+"""One typed settings object, passed in explicitly.
+
+Nothing here mutates module globals. Entry points (app, CLI, tests) build a
+:class:`Settings` with :meth:`Settings.from_env` or directly and hand it down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+#: Root of the repository (the folder holding ``pyproject.toml``).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Official CRS of NRW: ETRS89 / UTM zone 32N, metres. All computation happens here.
+PROJECTED_CRS = "EPSG:25832"
+#: CRS used only for drawing on web maps.
+DISPLAY_CRS = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths, CRS and thresholds for one run of the application.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the embedded base data that ships with the project.
+    store_path
+        Local GeoPackage data store for imported and fetched data (git-ignored).
+    cache_dir
+        Cache for downloads and street networks (git-ignored).
+    crs
+        CRS for storage and computation (EPSG:25832).
+    max_upload_bytes
+        Largest file accepted by the importer.
+    snap_max_m
+        Demand points farther than this from the street network are unreachable.
+    online
+        Whether online sources may be contacted at all.
+    """
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    store_path: Path = PROJECT_ROOT / ".integrationsatlas" / "store.gpkg"
+    cache_dir: Path = PROJECT_ROOT / ".integrationsatlas" / "cache"
+    crs: str = PROJECTED_CRS
+    max_upload_bytes: int = 50 * 1024 * 1024
+    snap_max_m: float = 500.0
+    online: bool = True
+    default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from ``INTEGRATIONSATLAS_*`` environment variables.
+
+        ``INTEGRATIONSATLAS_HOME`` moves the store and cache;
+        ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources.
+        """
+        base = cls()
+        home = os.environ.get("INTEGRATIONSATLAS_HOME")
+        if home:
+            base = replace(
+                base,
+                store_path=Path(home) / "store.gpkg",
+                cache_dir=Path(home) / "cache",
+            )
+        if os.environ.get("INTEGRATIONSATLAS_OFFLINE", "") not in ("", "0"):
+            base = replace(base, online=False)
+        return base
+
+    def with_home(self, home: Path) -> Settings:
+        """Return a copy whose store and cache live under ``home``."""
+        return replace(self, store_path=home / "store.gpkg", cache_dir=home / "cache")

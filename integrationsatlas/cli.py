@@ -1,0 +1,63 @@
+"""The ``integrationsatlas`` command-line interface.
+
+Subcommands live in :mod:`integrationsatlas.commands`, one module per concept;
+each module exposes ``register(subparsers)`` and sets ``func(args, settings) -> int``
+on its parser. They are discovered automatically, so adding a subcommand needs
+no edit here.
+
+Exit codes: 0 success, 2 invalid input or a user-facing error, 1 a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from geo.errors import IntegrationsatlasError
+from geo.settings import Settings
+from integrationsatlas import __version__, commands
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="integrationsatlas",
+        description="Integrationsatlas NRW – Planungswerkzeug für die Integrationsinfrastruktur in NRW.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="ausführliche Protokollausgabe")
+    sub = parser.add_subparsers(dest="command", metavar="BEFEHL")
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    settings = Settings.from_env()
+    try:
+        return int(args.func(args, settings))
+    except IntegrationsatlasError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``integrationsatlas`` CLI, discovered by :mod:`integrationsatlas.cli`."""

@@ -1,0 +1,44 @@
+"""Shared output helpers for CLI subcommands."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _clean(value: Any) -> Any:
+    """Turn numpy/pandas scalars and NaN into JSON-friendly values."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def emit_json_lines(records: Iterable[Mapping[str, Any]]) -> None:
+    """Print one JSON object per line (JSON Lines)."""
+    for rec in records:
+        sys.stdout.write(json.dumps(_clean(rec), ensure_ascii=False) + "\n")
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON document."""
+    sys.stdout.write(json.dumps(_clean(obj), ensure_ascii=False, indent=2) + "\n")
+
+
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame (without geometry) as a list of JSON-friendly dicts."""
+    cols = [c for c in df.columns if c != "geometry"]
+    return [_clean(r) for r in df[cols].to_dict(orient="records")]

@@ -1,0 +1,51 @@
+"""Shared fixtures: isolated settings, real data from ../shared, error matchers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from geo.settings import PROJECT_ROOT, Settings
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose data store and cache live in a fresh temporary folder."""
+    return Settings().with_home(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ``../shared/data``; skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present: real-data test skipped (see ../shared/data/PROVENANCE.md)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def raises_matching() -> Callable[..., AbstractContextManager[pytest.ExceptionInfo[BaseException]]]:
+    """Reusable ``pytest.raises(..., match=...)`` with literal (escaped) text.
+
+    >>> # in a test: with raises_matching(SchemaError, "Pflichtspalte"): ...
+    """
+
+    def _make(exc: type[BaseException], *fragments: str) -> AbstractContextManager[pytest.ExceptionInfo[BaseException]]:
+        pattern = "".join(f"(?=[\\s\\S]*{re.escape(f)})" for f in fragments)
+        return pytest.raises(exc, match=pattern)
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def aachen_osm_xml(shared_data: Path) -> Iterator[Path]:
+    """The real OSM XML extract of central Aachen (bz2)."""
+    path = shared_data / "osm" / "aachen.osm.bz2"
+    if not path.exists():
+        pytest.skip(f"{path} missing: real-network test skipped")
+    yield path

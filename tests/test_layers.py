@@ -1,0 +1,108 @@
+"""The layer registry and the validating loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from geo.boundaries import load_boundaries
+from geo.errors import CRSError, IntegrationsatlasError, NotLoadedError, ValidationError
+from geo.layers import REGISTRY, LayerRegistry, Style, facility_layer
+from geo.layers.loading import load_layer, validate_layer_frame
+from geo.projection import ensure_projected
+from geo.settings import Settings
+
+KREIS = REGISTRY.get("kreis")
+KI = REGISTRY.get("ki")
+
+
+def _kreise(**overrides: object) -> gpd.GeoDataFrame:
+    data = {
+        "ags": ["05111", "05112"],
+        "name": ["Düsseldorf", "Duisburg"],
+        "geometry": [box(340_000, 5_680_000, 350_000, 5_690_000), box(330_000, 5_700_000, 340_000, 5_710_000)],
+    }
+    data.update(overrides)  # type: ignore[arg-type]
+    return gpd.GeoDataFrame(data, crs="EPSG:25832")
+
+
+def test_every_facility_layer_is_declared_once_with_common_columns() -> None:
+    ids = [s.id for s in REGISTRY]
+    assert len(ids) == len(set(ids))
+    for wanted in ("ki", "integrationsagentur", "kita", "ogs", "wohnprojekt", "ankommenstreffpunkt"):
+        spec = REGISTRY.get(wanted)
+        assert spec.group == "facility"
+        assert {"id", "name", "source", "location_precision"} <= set(spec.column_names)
+        assert set(spec.tooltip) <= set(spec.column_names)
+    assert REGISTRY.get("kita").capacity_column == "plaetze"
+    assert REGISTRY.get("ogs").column("ogs").dtype == "tristate"
+    assert REGISTRY.get("ankommenstreffpunkt").column("status").choices == ("bestehend", "geplant")
+
+
+def test_unknown_layer_names_the_known_ones() -> None:
+    with pytest.raises(IntegrationsatlasError, match="Verfügbare Ebenen: land, regbez, kreis"):
+        REGISTRY.get("schwimmbad")
+
+
+def test_registering_twice_is_refused() -> None:
+    reg = LayerRegistry()
+    spec = facility_layer("x", "X", "X", (), Style("#000000"), ())
+    reg.register(spec)
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register(spec)
+
+
+def test_valid_frame_passes_and_stays_projected() -> None:
+    out = validate_layer_frame(_kreise(), KREIS, "kreise.gpkg")
+    assert out.crs.to_epsg() == 25832
+    assert len(out) == 2
+
+
+def test_wrong_crs_is_reprojected_but_missing_crs_is_refused(raises_matching: Callable) -> None:
+    wgs = _kreise().to_crs(4326)
+    assert validate_layer_frame(wgs, KREIS, "k.geojson").crs.to_epsg() == 25832
+    with raises_matching(ValidationError, "Datei k.geojson", "Kein Koordinatenbezugssystem"):
+        validate_layer_frame(_kreise().set_crs(None, allow_override=True), KREIS, "k.geojson")
+
+
+def test_all_problems_are_collected_in_one_message(raises_matching: Callable) -> None:
+    gdf = _kreise(ags=["05111", "05111"]).drop(columns="name")
+    with raises_matching(ValidationError, "Spalte »name«", "Pflichtspalte fehlt"):
+        validate_layer_frame(gdf, KREIS, "kreise.gpkg")
+    gdf = gpd.GeoDataFrame(
+        {
+            "ags": ["05111", "05111", "09162"],
+            "name": ["a", "b", "München"],
+            "geometry": [box(340_000, 5_680_000, 341_000, 5_681_000)] * 2 + [Point(690_000, 5_335_000).buffer(10)],
+        },
+        crs="EPSG:25832",
+    )
+    with pytest.raises(ValidationError) as info:
+        validate_layer_frame(gdf, KREIS, "kreise.gpkg")
+    msg = str(info.value)
+    assert "ID »05111« ist doppelt" in msg and "Zeile 1" in msg and "Zeile 2" in msg
+    assert "AGS »09162« liegt nicht in NRW" in msg and "Zeile 3" in msg
+    assert "außerhalb von NRW" in msg
+    assert len(info.value.problems) == 4  # 2 duplicates, 1 AGS, 1 outside
+
+
+def test_planning_refuses_geographic_crs(raises_matching: Callable) -> None:
+    with raises_matching(CRSError, "EPSG:4326", "EPSG:25832"):
+        ensure_projected(_kreise().to_crs(4326), "Nachfrage")
+
+
+def test_gemeinde_level_needs_official_data(settings: Settings, raises_matching: Callable) -> None:
+    with raises_matching(NotLoadedError, "Gemeinden", "integrationsatlas fetch bkg-vg250"):
+        load_boundaries("gemeinde", settings)
+    with raises_matching(IntegrationsatlasError, "Unbekannte Ebene »bezirk«"):
+        load_boundaries("bezirk", settings)  # type: ignore[arg-type]
+
+
+def test_empty_facility_layer_has_declared_columns(settings: Settings) -> None:
+    gdf = load_layer("kita", settings)
+    assert len(gdf) == 0
+    assert set(REGISTRY.get("kita").column_names) <= set(gdf.columns)
+    assert gdf.crs.to_epsg() == 25832
