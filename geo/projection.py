@@ -11,8 +11,8 @@ from pyproj import CRS
 from geo.errors import CRSError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
 
-#: Rough bounds of NRW in EPSG:25832 (metres), with a margin of about 10 km.
-NRW_BOUNDS_25832 = (270_000.0, 5_560_000.0, 500_000.0, 5_830_000.0)
+#: Rough bounds of NRW in EPSG:25832 (metres), with a margin of about 10 km (Höxter reaches 530.5 km east).
+NRW_BOUNDS_25832 = (270_000.0, 5_560_000.0, 540_000.0, 5_830_000.0)
 #: Rough bounds of NRW in EPSG:4326 (lon/lat), with a margin.
 NRW_BOUNDS_4326 = (5.7, 50.2, 9.6, 52.6)
 

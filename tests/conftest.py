@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -43,9 +43,9 @@ def raises_matching() -> Callable[..., AbstractContextManager[pytest.ExceptionIn
 
 
 @pytest.fixture(scope="session")
-def aachen_osm_xml(shared_data: Path) -> Iterator[Path]:
+def aachen_osm_xml(shared_data: Path) -> Path:
     """The real OSM XML extract of central Aachen (bz2)."""
     path = shared_data / "osm" / "aachen.osm.bz2"
     if not path.exists():
         pytest.skip(f"{path} missing: real-network test skipped")
-    yield path
+    return path

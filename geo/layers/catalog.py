@@ -155,7 +155,10 @@ INTEGRATIONSAGENTUR = REGISTRY.register(facility_layer(
     columns=(Column("schwerpunkt", "str", "Schwerpunkt", aliases=("fachbereich", "angebot")),),
     style=Style("#E69F00", icon="handshake"),
     sources=(USER_IMPORT, OSM),
-    description="Integrationsagenturen der Freien Wohlfahrtspflege (AWO, Caritas, Diakonie, DRK, Paritätischer, Jüdische Gemeinden).",
+    description=(
+        "Integrationsagenturen der Freien Wohlfahrtspflege "
+        "(AWO, Caritas, Diakonie, DRK, Paritätischer, Jüdische Gemeinden)."
+    ),
 ))
 KITA = REGISTRY.register(facility_layer(
     "kita", "Kitas", "Day-care centres",
