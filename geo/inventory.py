@@ -1,0 +1,180 @@
+"""The layer inventory: every registered layer with count, source, licence and date.
+
+Used by ``integrationsatlas layers`` and the data page of the app. A layer
+without data is listed with ``count = 0`` and ``available = False``; the
+inventory never fails because, say, the Gemeinden have not been fetched yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.errors import DataError, NotLoadedError, SourceUnavailableError
+from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY, LayerRegistry
+from geo.layers.spec import LayerSpec, Source
+from geo.settings import PROJECTED_CRS, Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What is known about one layer right now.
+
+    Parameters
+    ----------
+    id, title, title_en, group, kind
+        From the layer declaration.
+    count
+        Number of features (embedded plus stored), 0 without data.
+    crs
+        Storage CRS (always EPSG:25832).
+    source
+        Where the data came from: the newest stored batch's source, else the
+        embedded source's title.
+    licence
+        Licence of that source.
+    as_of
+        Date of the data: fetch/import date of stored data, else the date read
+        from the embedded data (``as_of`` or ``wsk`` column) or declared.
+    precision
+        For point layers, the counts of ``location_precision`` values, e.g.
+        ``"Ort: 54"``; empty otherwise.
+    available
+        Whether the layer has any data.
+    note
+        Why the layer is unavailable or unreadable (German), else empty.
+    """
+
+    id: str
+    title: str
+    title_en: str
+    group: str
+    kind: str
+    count: int
+    crs: str
+    source: str
+    licence: str
+    as_of: str
+    precision: str
+    available: bool
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The record as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+def layer_inventory(settings: Settings, registry: LayerRegistry = REGISTRY) -> list[LayerInfo]:
+    """List every registered layer with its count, provenance and date.
+
+    Parameters
+    ----------
+    settings
+        Where the embedded data and the local store live.
+    registry
+        The layer registry; tests may pass their own.
+
+    Returns
+    -------
+    list of LayerInfo
+        In registration order.
+    """
+    metas = _store_metas(settings)
+    return [_layer_info(spec, settings, registry, metas.get(spec.id)) for spec in registry]
+
+
+def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, meta: object | None) -> LayerInfo:
+    note = ""
+    try:
+        gdf: gpd.GeoDataFrame | None = load_layer(spec.id, settings, registry)
+    except (NotLoadedError, SourceUnavailableError) as exc:
+        gdf, note = None, str(exc)
+    except DataError as exc:
+        logger.warning("layer %s unreadable: %s", spec.id, exc)
+        gdf, note = None, f"Daten nicht lesbar: {exc}"
+    count = 0 if gdf is None else len(gdf)
+    embedded = _embedded_source(spec)
+    if meta is not None:
+        source = str(getattr(meta, "source", "") or "")
+        licence = str(getattr(meta, "licence", "") or "")
+        as_of = str(getattr(meta, "imported_at", "") or "")[:10]
+    elif embedded is not None:
+        source, licence = embedded.title, embedded.licence
+        as_of = _data_date(gdf) or (embedded.as_of or "")
+    else:
+        source = licence = as_of = ""
+    if meta is None and embedded is None:
+        # no data yet: name the declared sources the layer can be filled from
+        source = ", ".join(s.title for s in spec.sources)
+        licence = ", ".join(dict.fromkeys(s.licence for s in spec.sources))
+    return LayerInfo(
+        id=spec.id,
+        title=spec.title,
+        title_en=spec.title_en,
+        group=spec.group,
+        kind=spec.kind,
+        count=count,
+        crs=PROJECTED_CRS,
+        source=source,
+        licence=licence,
+        as_of=as_of,
+        precision=_precision(gdf) if spec.kind == "point" else "",
+        available=count > 0,
+        note=note,
+    )
+
+
+def _store_metas(settings: Settings) -> dict[str, object]:
+    """The newest active batch per layer in the local store (empty without store)."""
+    if not Path(settings.store_path).exists():
+        return {}
+    from geo.store import DataStore
+
+    try:
+        store = DataStore(settings.store_path)
+        return {layer_id: meta for layer_id in store.layer_ids()
+                if (meta := store.layer_meta(layer_id)) is not None}
+    except DataError as exc:
+        logger.warning("data store unreadable: %s", exc)
+        return {}
+
+
+def _embedded_source(spec: LayerSpec) -> Source | None:
+    if spec.embedded is None:
+        return None
+    return next((s for s in spec.sources if s.kind == "embedded"), spec.sources[0] if spec.sources else None)
+
+
+def _data_date(gdf: gpd.GeoDataFrame | None) -> str:
+    """The newest date found in the data: ``as_of`` (``Stand``) or ``wsk`` (VG250)."""
+    if gdf is None or len(gdf) == 0:
+        return ""
+    for column in ("as_of", "wsk"):
+        if column in gdf.columns:
+            values = gdf[column].dropna().astype(str)
+            values = values[values.str.strip() != ""]
+            if len(values):
+                return str(values.max())
+    return ""
+
+
+def _precision(gdf: gpd.GeoDataFrame | None) -> str:
+    """``"Koordinate: 12, Ort: 3"`` from the ``location_precision`` column."""
+    if gdf is None or len(gdf) == 0 or "location_precision" not in gdf.columns:
+        return ""
+    counts = gdf["location_precision"].astype("string").fillna("unbekannt").value_counts()
+    return _format_counts(counts.items())
+
+
+def _format_counts(items: Iterable[tuple[object, int]]) -> str:
+    return ", ".join(f"{k}: {int(v)}" for k, v in sorted(items, key=lambda kv: (-int(kv[1]), str(kv[0]))))
+
+
+__all__ = ["LayerInfo", "layer_inventory"]

@@ -1,0 +1,54 @@
+"""``integrationsatlas summary``: facilities per Kreis or Gemeinde, also per 10,000 inhabitants.
+
+Examples::
+
+    integrationsatlas summary --by kreis --json
+    integrationsatlas summary --by gemeinde --layer kita --layer ogs
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from geo.enrich import PER_10000_SUFFIX, count_per_unit
+from geo.settings import Settings
+from integrationsatlas.commands._output import emit_json_lines, frame_records
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``summary`` subcommand."""
+    p = sub.add_parser(
+        "summary",
+        help="Einrichtungen je Kreis/Gemeinde zählen, auch je 10.000 Einwohner",
+        description="Zählt die Einrichtungen jeder Ebene je Kreis oder Gemeinde (räumliche Zuordnung in "
+        "EPSG:25832) und je 10.000 Einwohner, wo die Einwohnerzahl bekannt ist.",
+    )
+    p.add_argument("--by", choices=("kreis", "gemeinde"), default="kreis", help="Gebietsebene (Standard kreis)")
+    p.add_argument("--layer", action="append", metavar="EBENE",
+                   help="nur diese Ebene(n); mehrfach angebbar (Standard: alle Einrichtungsebenen)")
+    p.add_argument("--json", action="store_true", help="ein JSON-Objekt je Gebiet ausgeben")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the counts per unit."""
+    table = count_per_unit(args.by, settings, layers=args.layer)
+    if args.json:
+        emit_json_lines(frame_records(table))
+        return 0
+    layers = [c for c in table.columns if c + PER_10000_SUFFIX in table.columns]
+    header = f"{'AGS':<9} {'Name':<32} {'Einwohner':>10}  " + "  ".join(f"{lay:>12}" for lay in layers)
+    print(header)
+    for rec in table.to_dict(orient="records"):
+        pop = rec["population"]
+        pop_text = "unbekannt" if pop is None or (isinstance(pop, float) and math.isnan(pop)) or \
+            str(pop) == "<NA>" else f"{int(pop):,}".replace(",", ".")
+        cells = []
+        for lay in layers:
+            per = rec[lay + PER_10000_SUFFIX]
+            per_text = "–" if per is None or math.isnan(per) else f"{per:.2f}".replace(".", ",")
+            cells.append(f"{rec[lay]:>5} ({per_text:>5})")
+        print(f"{rec['ags']:<9} {str(rec['name'])[:32]:<32} {pop_text:>10}  " + "  ".join(cells))
+    print("Anzahl (je 10.000 Einwohner); – = Einwohnerzahl unbekannt.")
+    return 0
