@@ -1,0 +1,473 @@
+"""Orchestration between the geo loaders and the planning maths.
+
+The app and the CLI call these functions; they load what is needed through
+:mod:`geo` (embedded data, the local store), run the pure functions of
+:mod:`planning` and return frozen results that carry their inputs. Nothing
+here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from geo.boundaries import load_boundaries
+from geo.errors import DataError, NotLoadedError
+from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from geo.statistics import kreis_indicators
+from geo.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
+from planning.accessibility import two_step_fca
+from planning.coverage import coverage_curve, covered_share, nearest_distance_xy, point_xy
+from planning.demand import (
+    LEVEL_LABELS,
+    DemandResult,
+    TargetGroup,
+    apply_target_group,
+    assign_units,
+    demand_from_gemeinden,
+    demand_from_grid,
+    demand_from_places,
+)
+from planning.gaps import GapInputs, GapTable, gap_table
+
+logger = logging.getLogger(__name__)
+
+UnitLevel = Literal["kreis", "gemeinde", "land"]
+MODES = ("walk", "bike", "drive")
+#: 2SFCA is skipped when the demand × facility pairs within the catchment exceed this.
+MAX_2SFCA_PAIRS = 20_000_000
+_AREA = re.compile(r"^05\d{0,10}$")
+
+
+# --- demand -----------------------------------------------------------------
+
+
+def best_demand(
+    settings: Settings, target_group: str = "total", column: str | None = None
+) -> DemandResult:
+    """Demand points from the best population data available.
+
+    Levels, best first: an imported Zensus 2022 grid (store table
+    ``zensus``); Gemeinden with Destatis population (when the ``gemeinde``
+    layer is loaded and has ``population`` for every Gemeinde); the embedded
+    GeoNames places with the Kreis population shared out over them.
+
+    Parameters
+    ----------
+    settings
+        Paths of the embedded data and of the local store.
+    target_group
+        ``"total"``, ``"foreign"`` (Kreis foreign share, Regionalatlas) or
+        ``"column"``.
+    column
+        For ``target_group="column"``: the demand column holding the weight.
+
+    Returns
+    -------
+    DemandResult
+        Points in EPSG:25832 with ``weight`` set for the target group, and
+        the German ``level_label`` the UI shows.
+
+    Raises
+    ------
+    IntegrationsatlasError
+        If the data of the chosen level is invalid or a target-group input
+        is missing.
+    """
+    group = TargetGroup.of(target_group, column)
+    grid = load_zensus(settings)
+    result: DemandResult
+    if grid is not None:
+        resolution = int(grid["resolution_m"].iloc[0])
+        size = f"{resolution // 1000} km" if resolution >= 1000 else f"{resolution} m"
+        kreise = None if grid["kreis_ags"].notna().all() else load_boundaries("kreis", settings)
+        result = DemandResult(
+            points=demand_from_grid(grid, "population", kreise=kreise),
+            level="zensus",
+            level_label=f"Zensus-2022-Gitter {size} (Destatis) – Einwohner je Gitterzelle",
+            as_of=ZENSUS_AS_OF,
+            target_group=group,
+            source=f"{ZENSUS_SOURCE} ({ZENSUS_LICENCE})",
+        )
+    else:
+        gemeinden = _gemeinden_or_none(settings)
+        if gemeinden is not None and "population" in gemeinden and gemeinden["population"].notna().all():
+            result = DemandResult(
+                points=demand_from_gemeinden(gemeinden),
+                level="gemeinde",
+                level_label=LEVEL_LABELS["gemeinde"],
+                as_of=_store_date(settings, "gemeinde"),
+                target_group=group,
+                source="Destatis Gemeindeverzeichnis (dl-de/by-2-0)",
+            )
+        else:
+            indicators = kreis_indicators(settings)
+            years = sorted({int(y) for y in indicators["year"].dropna()})
+            result = DemandResult(
+                points=demand_from_places(
+                    load_layer("orte", settings), indicators["population"], load_boundaries("kreis", settings)
+                ),
+                level="orte",
+                level_label=LEVEL_LABELS["orte"],
+                as_of="/".join(map(str, years)) or "unbekannt",
+                target_group=group,
+                source="Destatis 12411-05-01-4 (dl-de/by-2-0); Orte: GeoNames (CC BY 4.0)",
+            )
+    if group.id == "total":
+        return result
+    share = kreis_indicators(settings)["foreign_share_pct"] if group.id == "foreign" else None
+    points = apply_target_group(result.points, group.id, foreign_share=share, column=group.column)
+    return replace(result, points=points)
+
+
+def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:
+    try:
+        return load_boundaries("gemeinde", settings)
+    except NotLoadedError:
+        return None
+
+
+def _store_date(settings: Settings, layer_id: str) -> str:
+    if not Path(settings.store_path).exists():
+        return "unbekannt"
+    from geo.store import DataStore
+
+    meta = DataStore(settings.store_path).layer_meta(layer_id)
+    return f"Import {meta.imported_at[:10]}" if meta is not None else "unbekannt"
+
+
+# --- coverage report --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Coverage of the demand by one facility layer, overall and per unit.
+
+    Parameters
+    ----------
+    gaps
+        Per-unit gap table with score and rank (and its inputs).
+    overall
+        :func:`planning.coverage.covered_share` for the whole (filtered)
+        demand at the threshold, with population columns.
+    curve
+        Covered share against threshold (:func:`planning.coverage.coverage_curve`).
+    inputs
+        What every number depends on (also on ``gaps.inputs``).
+    demand_level_label
+        German description of the demand level, as the UI states it.
+    n_demand, n_facilities
+        Demand points and facilities used.
+    """
+
+    gaps: GapTable
+    overall: pd.DataFrame
+    curve: pd.DataFrame
+    inputs: GapInputs
+    demand_level_label: str
+    n_demand: int
+    n_facilities: int
+
+    @property
+    def share_covered(self) -> float:
+        """Covered share of the target group at the threshold, in [0, 1] (NaN without demand)."""
+        return float(self.overall["share_covered"].iloc[0])
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (units as records, most underserved first by ``rank``)."""
+        row = self.overall.iloc[0]
+        table = self.gaps.table.reset_index()
+        return {
+            "inputs": self.inputs.as_dict(),
+            "demand_level_label": self.demand_level_label,
+            "n_demand": self.n_demand,
+            "n_facilities": self.n_facilities,
+            "overall": {
+                "share_covered": float(row["share_covered"]),
+                "population": float(row["population_total"]),
+                "population_beyond": float(row["population_beyond"]),
+                "weight": float(row["weight_total"]),
+                "weight_beyond": float(row["weight_beyond"]),
+            },
+            "score_weights": dict(self.gaps.score_weights),
+            "units": [
+                {str(k): v for k, v in rec.items()} for rec in table.to_dict(orient="records")
+            ],
+            "curve": self.curve.to_dict(orient="records"),
+        }
+
+
+def _check_area(area: str | None) -> str | None:
+    if area is None or area == "":
+        return None
+    area = area.strip()
+    if not _AREA.match(area):
+        raise DataError(
+            f"Gebiet »{area}« ist kein NRW-Gebietsschlüssel. Bitte einen AGS-Anfang angeben, "
+            "z. B. 05 (NRW), 051 (Regierungsbezirk Düsseldorf), 05111 (Düsseldorf) oder 05334002."
+        )
+    return area
+
+
+def _units(level: UnitLevel, settings: Settings) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
+    """All units of ``level`` (index: AGS, column ``name``) and their polygons."""
+    if level == "land":
+        return pd.DataFrame({"name": ["Nordrhein-Westfalen"]}, index=pd.Index(["05"], name="ags")), None
+    if level not in ("kreis", "gemeinde"):
+        raise DataError(f"Unbekannte Gebietsebene »{level}«: erlaubt sind kreis, gemeinde und land.")
+    polygons = load_boundaries(level, settings)
+    units = pd.DataFrame({"name": polygons["name"].astype("string").to_numpy()},
+                         index=pd.Index(polygons["ags"].astype(str), name="ags"))
+    return units, polygons
+
+
+def _facility_as_of(facilities: gpd.GeoDataFrame) -> str:
+    if "as_of" not in facilities.columns:
+        return "unbekannt"
+    values = facilities["as_of"].dropna().astype(str)
+    values = values[values != ""]
+    return str(values.max()) if len(values) else "unbekannt"
+
+
+def _supply(facilities: gpd.GeoDataFrame, layer: str) -> tuple[np.ndarray, str]:
+    """Capacity per facility (declared capacity column) or 1 each, with a German note."""
+    column = REGISTRY.get(layer).capacity_column
+    if column and column in facilities.columns:
+        cap = pd.to_numeric(facilities[column], errors="coerce")
+        if cap.notna().all() and (cap >= 0).all():
+            return cap.to_numpy(dtype=np.float64), f"Angebot: Spalte »{column}«"
+        logger.info("Kapazität »%s« unvollständig: 2SFCA mit 1 je Einrichtung", column)
+    return np.ones(len(facilities)), "Angebot: 1 je Einrichtung"
+
+
+def coverage_report(
+    settings: Settings,
+    *,
+    layer: str,
+    by: UnitLevel = "kreis",
+    threshold_km: float | None = None,
+    threshold_min: float | None = None,
+    mode: str = "walk",
+    osm_file: Path | None = None,
+    target_group: str = "total",
+    column: str | None = None,
+    area: str | None = None,
+) -> CoverageReport:
+    """Coverage of the demand by facility layer ``layer``, per Kreis, Gemeinde or Land.
+
+    Parameters
+    ----------
+    settings
+        Paths of the embedded data, the store and the network cache.
+    layer
+        Facility layer id, e.g. ``"ki"``.
+    by
+        Units of the gap table: ``"kreis"``, ``"gemeinde"`` or ``"land"``.
+    threshold_km
+        Straight-line distance threshold in km (KD-tree, EPSG:25832).
+    threshold_min
+        Travel-time threshold in minutes on the street network of
+        ``osm_file`` for ``mode``. Exactly one of the thresholds is given.
+    mode
+        ``"walk"``, ``"bike"`` or ``"drive"`` (travel-time path only).
+    osm_file
+        OSM XML extract (``.osm`` or ``.osm.bz2``) for the travel-time path.
+    target_group, column
+        Target group of the demand (see :func:`best_demand`).
+    area
+        AGS prefix: restricts the demand and the units (e.g. ``"05334"``).
+        Facilities are never filtered, as those just outside serve the area too.
+
+    Returns
+    -------
+    CoverageReport
+        Gap table (cost in km or minutes), overall share, curve and inputs.
+
+    Raises
+    ------
+    IntegrationsatlasError
+        Bad arguments, missing data (e.g. Gemeinden not loaded, empty layer)
+        or invalid inputs; the message says what to do.
+
+    Notes
+    -----
+    Distances are Euclidean in EPSG:25832. On the travel-time path only
+    demand points and facilities inside the extent of the street network
+    are used, demand farther than ``settings.snap_max_m`` from the network
+    counts as not reachable, and the units are those with demand in the
+    extent. The 2SFCA ratio uses the threshold as catchment and the layer's
+    capacity column (or 1 per facility); it is left out when the number of
+    pairs in reach exceeds :data:`MAX_2SFCA_PAIRS`.
+    """
+    if (threshold_km is None) == (threshold_min is None):
+        raise DataError("Bitte genau eine Schwelle angeben: --threshold-km (Luftlinie) oder --threshold-min.")
+    threshold = float(threshold_km if threshold_km is not None else threshold_min)  # type: ignore[arg-type]
+    if not np.isfinite(threshold) or threshold <= 0:
+        raise DataError(f"Die Schwelle muss eine Zahl > 0 sein, nicht {threshold:g}.")
+    spec = REGISTRY.get(layer)
+    if spec.group not in ("facility", "poi"):
+        raise DataError(f"Ebene »{layer}« ist keine Einrichtungsebene; Versorgung lässt sich nur für "
+                        f"Einrichtungen berechnen ({', '.join(s.id for s in REGISTRY.facilities())}).")
+    area = _check_area(area)
+    facilities = load_layer(layer, settings)
+    if facilities.empty:
+        raise NotLoadedError(
+            f"Die Ebene »{spec.title}« enthält keine Einrichtungen. Bitte zuerst Daten importieren "
+            f"(»integrationsatlas import DATEI --layer {layer}«) oder abrufen."
+        )
+    demand = best_demand(settings, target_group, column)
+    points = demand.points
+    units, polygons = _units(by, settings)
+    unit_col = {"kreis": "kreis_ags", "gemeinde": "gemeinde_ags", "land": "land_ags"}[by]
+    if by == "gemeinde" and points["gemeinde_ags"].isna().any():
+        assert polygons is not None
+        points = points.assign(gemeinde_ags=assign_units(points, polygons, "ags", what="Nachfragepunkte"))
+    if by == "land":
+        points = points.assign(land_ags=pd.Series("05", index=points.index, dtype="string"))
+    if area is not None:
+        key = points["gemeinde_ags"] if len(area) > 5 else points["kreis_ags"]
+        if len(area) > 5 and key.isna().any():
+            gemeinden = load_boundaries("gemeinde", settings)
+            key = assign_units(points, gemeinden, "ags", what="Nachfragepunkte")
+        points = points[key.fillna("").str.startswith(area).to_numpy()]
+        keep = [str(k).startswith(area) or area.startswith(str(k)) for k in units.index]
+        units = units[np.asarray(keep, dtype=bool)]
+        if points.empty:
+            raise DataError(f"Im Gebiet »{area}« gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
+
+    notes: list[str] = []
+    supply, supply_note = _supply(facilities, layer)
+    if threshold_km is not None:
+        unit, mode_used = "km", "luftlinie"
+        dem_xy = point_xy(points, "Nachfragepunkte")
+        fac_xy = point_xy(facilities, f"Ebene »{spec.title}«")
+        dist_m, _ = nearest_distance_xy(dem_xy, fac_xy)
+        cost = pd.Series(dist_m / 1000.0, index=points.index, name="cost_km")
+        access = _access_by_distance(dem_xy, fac_xy, points["weight"].to_numpy(dtype=np.float64), supply,
+                                     threshold * 1000.0, notes)
+    else:
+        unit, mode_used = "min", mode
+        points, units, facilities, cost, access = _travel_time(
+            settings, points, units, facilities, supply, unit_col, threshold, mode, osm_file, notes
+        )
+    if access is not None:
+        notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
+    facilities_as_of = _facility_as_of(facilities)
+    inputs = GapInputs(
+        layer=layer,
+        layer_title=spec.title,
+        threshold=threshold,
+        unit=unit,  # type: ignore[arg-type]
+        mode=mode_used,
+        demand_level=demand.level,
+        demand_level_label=demand.level_label,
+        target_group=demand.target_group.label,
+        as_of=(("Bevölkerung", demand.as_of), ("Einrichtungen", facilities_as_of)),
+        area=area,
+        notes=tuple(notes),
+    )
+    gaps = gap_table(
+        points, cost, threshold, unit_col=unit_col, inputs=inputs,
+        access_ratio=None if access is None else pd.Series(access, index=points.index),
+        units=units,
+    )
+    overall = covered_share(cost.to_numpy(), points["weight"].to_numpy(), [threshold],
+                            population=points["population"].to_numpy())
+    curve_thresholds = np.unique(np.r_[np.arange(0.0, max(30.0, threshold) + 1e-9, 1.0 if unit == "km" else 2.5),
+                                       threshold])
+    curve = coverage_curve(cost.to_numpy(), points["weight"].to_numpy(), curve_thresholds)
+    return CoverageReport(
+        gaps=gaps, overall=overall, curve=curve, inputs=inputs, demand_level_label=demand.level_label,
+        n_demand=len(points), n_facilities=len(facilities),
+    )
+
+
+def _access_by_distance(
+    dem_xy: np.ndarray, fac_xy: np.ndarray, weight: np.ndarray, supply: np.ndarray, max_m: float,
+    notes: list[str],
+) -> np.ndarray | None:
+    """2SFCA ratio per demand point with straight-line distance (m) as cost, or ``None`` if too large."""
+    if len(fac_xy) == 0 or len(dem_xy) == 0:
+        return None
+    dem_tree, fac_tree = cKDTree(dem_xy), cKDTree(fac_xy)
+    n_pairs = int(dem_tree.count_neighbors(fac_tree, max_m))
+    if n_pairs > MAX_2SFCA_PAIRS:
+        notes.append(f"2SFCA ausgelassen: {n_pairs:,} Paare im Einzugsbereich (Grenze {MAX_2SFCA_PAIRS:,}).")
+        return None
+    pairs = dem_tree.sparse_distance_matrix(fac_tree, max_m, output_type="ndarray")
+    cost = sp.coo_array((pairs["v"], (pairs["i"], pairs["j"])), shape=(len(dem_xy), len(fac_xy)))
+    return _ratio_or_zero(two_step_fca(weight, supply, cost, max_cost=max_m))
+
+
+def _ratio_or_zero(ratio: np.ndarray) -> np.ndarray:
+    """2SFCA ratios with 'no supply in reach' (NaN) as 0, for demand-weighted means."""
+    return np.where(np.isnan(ratio), 0.0, ratio)
+
+
+def _travel_time(
+    settings: Settings,
+    points: gpd.GeoDataFrame,
+    units: pd.DataFrame,
+    facilities: gpd.GeoDataFrame,
+    supply: np.ndarray,
+    unit_col: str,
+    threshold_min: float,
+    mode: str,
+    osm_file: Path | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.Series, np.ndarray | None]:
+    """Cost in minutes on the street network of ``osm_file``, clipped to its extent."""
+    if mode not in MODES:
+        raise DataError(f"Unbekannter Modus »{mode}«: erlaubt sind walk (zu Fuß), bike (Fahrrad), drive (Auto).")
+    if osm_file is None:
+        raise DataError("Für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm oder .osm.bz2).")
+    osm_file = Path(osm_file)
+    if not osm_file.is_file():
+        raise DataError(f"OSM-Datei {osm_file} nicht gefunden.")
+    from planning import network  # the network stack (osmnx) is only loaded when needed
+
+    graph = network.build_graph_from_xml(osm_file, mode, settings)  # type: ignore[arg-type]
+    net = network.Network.from_graph(graph)
+    if net.n_nodes == 0:
+        raise DataError(f"Das Straßennetz aus {osm_file.name} ist leer (Modus {mode}).")
+    hull = gpd.GeoSeries(gpd.points_from_xy(net.xy[:, 0], net.xy[:, 1]), crs=points.crs).union_all().convex_hull
+    in_dem = points.geometry.within(hull).to_numpy()
+    in_fac = facilities.geometry.within(hull).to_numpy()
+    points, facilities, supply = points[in_dem], facilities[in_fac], supply[in_fac]
+    if points.empty:
+        raise DataError(f"Keine Nachfragepunkte im Ausschnitt des Straßennetzes {osm_file.name}.")
+    if facilities.empty:
+        raise DataError(f"Keine Einrichtungen der Ebene im Ausschnitt des Straßennetzes {osm_file.name}.")
+    units = units[units.index.isin(points[unit_col].dropna().astype(str))]
+    notes.append(f"Nur Nachfrage und Einrichtungen im Ausschnitt des Straßennetzes {osm_file.name} "
+                 f"({len(points)} Nachfragepunkte, {len(facilities)} Einrichtungen); Gebiete nur teilweise.")
+    times = network.travel_time_to_nearest(net, points, facilities, settings.snap_max_m)
+    minutes = times["minutes"].to_numpy(dtype=np.float64)
+    far = np.isnan(minutes)
+    if far.any():
+        notes.append(f"{int(far.sum())} Nachfragepunkt(e) weiter als {settings.snap_max_m:g} m vom Straßennetz: "
+                     "nicht erreichbar.")
+    cost = pd.Series(np.where(far, np.inf, minutes), index=points.index, name="cost_min")
+    fac_snap = network.snap(net, facilities, settings.snap_max_m)
+    access: np.ndarray | None = None
+    connected = ~far
+    if fac_snap.reachable.any() and connected.any():
+        # 2SFCA over the demand connected to the network; the rest has no supply in reach (ratio 0)
+        matrix = network.travel_time_matrix(net, times["node"].to_numpy()[connected],
+                                            fac_snap.node[fac_snap.reachable], cutoff_s=threshold_min * 60.0)
+        ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64)[connected],
+                             supply[fac_snap.reachable], matrix, max_cost=threshold_min * 60.0)
+        access = np.zeros(len(points))
+        access[connected] = _ratio_or_zero(ratio)
+    return points, units, facilities, cost, access

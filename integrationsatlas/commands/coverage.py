@@ -1,0 +1,98 @@
+"""``integrationsatlas coverage``: covered share of the demand per Kreis/Gemeinde, with a gap ranking.
+
+Examples::
+
+    integrationsatlas coverage --layer ki --threshold-km 15 --by kreis --json
+    integrationsatlas coverage --layer kita --threshold-min 10 --mode walk --osm aachen.osm.bz2
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from geo.settings import Settings
+from integrationsatlas.analysis import MODES, coverage_report
+from integrationsatlas.commands._output import emit_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``coverage`` subcommand."""
+    p = sub.add_parser(
+        "coverage",
+        help="Versorgungsanteil der Bevölkerung je Kreis/Gemeinde und Rangliste der Lücken",
+        description="Anteil der Nachfrage innerhalb einer Entfernung (Luftlinie) oder Fahrzeit zur "
+        "nächsten Einrichtung einer Ebene, je Gebiet, mit Lückenwert und Rang (1 = größte Lücke).",
+    )
+    p.add_argument("--layer", required=True, help="Einrichtungsebene, z. B. ki, kita, ogs")
+    threshold = p.add_mutually_exclusive_group(required=True)
+    threshold.add_argument("--threshold-km", type=float, metavar="KM", help="Schwelle: Luftlinie in km")
+    threshold.add_argument("--threshold-min", type=float, metavar="MIN",
+                           help="Schwelle: Fahrzeit in Minuten (braucht --osm)")
+    p.add_argument("--mode", choices=MODES, default="walk",
+                   help="Verkehrsmittel für --threshold-min (walk, bike, drive; Standard walk)")
+    p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
+    p.add_argument("--by", choices=("kreis", "gemeinde", "land"), default="kreis",
+                   help="Gebietsebene der Tabelle (Standard kreis)")
+    p.add_argument("--target-group", default="total", metavar="GRUPPE",
+                   help="total (Gesamtbevölkerung), foreign (ausländische Bevölkerung) oder ein Spaltenname")
+    p.add_argument("--area", metavar="AGS", help="nur dieses Gebiet (AGS-Anfang, z. B. 05334 oder 051)")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="Textausgabe: die N größten Lücken")
+    p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Compute the coverage report and print it."""
+    group, column = (args.target_group, None) if args.target_group in ("total", "foreign") else (
+        "column", args.target_group)
+    report = coverage_report(
+        settings,
+        layer=args.layer,
+        by=args.by,
+        threshold_km=args.threshold_km,
+        threshold_min=args.threshold_min,
+        mode=args.mode,
+        osm_file=args.osm,
+        target_group=group,
+        column=column,
+        area=args.area,
+    )
+    if args.json:
+        emit_json(report.as_dict())
+        return 0
+    inp = report.inputs
+    print(inp.citation())
+    share = report.share_covered
+    overall = report.overall.iloc[0]
+    print(
+        f"Versorgt: {_pct(share)} der Zielgruppe; jenseits der Schwelle: "
+        f"{_int(overall['weight_beyond'])} Personen der Zielgruppe, {_int(overall['population_beyond'])} Einwohner."
+    )
+    for note in inp.notes:
+        print(f"Hinweis: {note}")
+    print(f"\nGrößte Lücken ({args.by}):")
+    print(f"{'Rang':>4}  {'AGS':<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
+    for key, row in report.gaps.ranking(args.top).iterrows():
+        name = str(row.get("name", ""))[:32]
+        print(f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {_pct(row['share_covered']):>9} "
+              f"{_num(row['cost_p90']):>6}{inp.unit:>4}  {_num(row['gap_score'], 3):>10}")
+    empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
+    if empty:
+        print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")
+    return 0
+
+
+def _pct(value: float) -> str:
+    return "–" if value is None or math.isnan(value) else f"{100 * value:.1f} %".replace(".", ",")
+
+
+def _int(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _num(value: float, digits: int = 1) -> str:
+    if math.isnan(value):
+        return "–"
+    return "∞" if math.isinf(value) else f"{value:.{digits}f}".replace(".", ",")

@@ -1,0 +1,38 @@
+"""``integrationsatlas zensus PATH``: import a Destatis Zensus 2022 population grid.
+
+Once imported, the demand model uses the grid (the best demand level) instead of
+Gemeinde centroids or the embedded GeoNames places.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geo.settings import Settings
+from geo.zensus import import_zensus
+from integrationsatlas.commands._output import emit_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``zensus`` subcommand."""
+    p = sub.add_parser(
+        "zensus",
+        help="Zensus-2022-Bevölkerungsgitter (1 km / 100 m, CSV von Destatis) als Nachfrage importieren",
+    )
+    p.add_argument("path", metavar="DATEI", type=Path, help="z. B. Zensus2022_Bevoelkerungszahl_1km-Gitter.csv")
+    p.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Import the grid into the local data store (replacing an earlier grid, restorably)."""
+    result = import_zensus(args.path, settings)
+    if args.json:
+        emit_json(result.as_dict())
+    else:
+        print(
+            f"{result.source_file}: {result.cells_nrw} Gitterzellen ({result.resolution_m} m) in NRW, "
+            f"{result.population_nrw} Einwohner, {result.suppressed_nrw} Zellen geheim gehalten."
+        )
+    return 0

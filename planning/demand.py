@@ -1,0 +1,594 @@
+"""Demand points: where the people live whom a service is meant for.
+
+A demand frame is a point GeoDataFrame in EPSG:25832 with the columns of
+:data:`DEMAND_COLUMNS`:
+
+``weight``
+    Target-group weight (people of the target group at this point).
+``population``
+    Total population at this point.
+``kreis_ags``
+    5-digit AGS of the Kreis the point lies in.
+``gemeinde_ags``
+    8-digit AGS of the Gemeinde, or ``NA`` when unknown.
+``level``
+    Source level: ``"zensus"``, ``"gemeinde"`` or ``"orte"``.
+
+Three builders make such a frame from the best data available, from best to
+fallback: a Zensus grid (:func:`demand_from_grid`), Gemeinde polygons with
+Destatis population (:func:`demand_from_gemeinden`) and the embedded GeoNames
+places with the Kreis population shared out over them
+(:func:`demand_from_places`). :func:`apply_target_group` turns the population
+into target-group weights. Everything here is pure: it takes frames and never
+reads files (see :mod:`integrationsatlas.analysis` for that).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import DataError, Problem, SchemaError, raise_if_problems
+from geo.projection import ensure_projected
+from geo.settings import PROJECTED_CRS
+
+logger = logging.getLogger(__name__)
+
+DemandLevel = Literal["zensus", "gemeinde", "orte"]
+TargetGroupId = Literal["total", "foreign", "column"]
+
+#: Columns of every demand frame, besides ``geometry``.
+DEMAND_COLUMNS: tuple[str, ...] = ("weight", "population", "kreis_ags", "gemeinde_ags", "level")
+
+#: German labels of the demand levels, as the UI states them.
+LEVEL_LABELS: dict[str, str] = {
+    "zensus": "Zensus-2022-Gitter (Destatis) – Einwohner je Gitterzelle",
+    "gemeinde": "Gemeinden (Mittelpunkte) mit Destatis-Bevölkerung",
+    "orte": "Orte (GeoNames) mit Kreisbevölkerung – Näherung",
+}
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """A target group: which people the demand weight counts.
+
+    Parameters
+    ----------
+    id
+        ``"total"``, ``"foreign"`` or ``"column"``.
+    label
+        German label for the UI and reports.
+    column
+        For ``id="column"``: the demand column that holds the weight.
+    """
+
+    id: TargetGroupId
+    label: str
+    column: str | None = None
+
+    @classmethod
+    def of(cls, group: str, column: str | None = None) -> TargetGroup:
+        """Return the target group ``group`` (``column`` only for ``"column"``).
+
+        >>> TargetGroup.of("foreign").label
+        'Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)'
+        >>> TargetGroup.of("column", "kinder_0_6").label
+        'Eigene Spalte »kinder_0_6«'
+        """
+        if group == "total":
+            return cls("total", "Gesamtbevölkerung")
+        if group == "foreign":
+            return cls("foreign", "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)")
+        if group == "column":
+            if not column:
+                raise DataError("Für die Zielgruppe »Eigene Spalte« bitte den Spaltennamen angeben.")
+            return cls("column", f"Eigene Spalte »{column}«", column)
+        raise DataError(
+            f"Unbekannte Zielgruppe »{group}«. Erlaubt sind »total« (Gesamtbevölkerung), "
+            "»foreign« (ausländische Bevölkerung) oder ein Spaltenname der Nachfragedaten."
+        )
+
+
+@dataclass(frozen=True)
+class DemandResult:
+    """Demand points with the facts a report must cite about them.
+
+    Parameters
+    ----------
+    points
+        Demand frame (see the module docstring), EPSG:25832.
+    level
+        ``"zensus"``, ``"gemeinde"`` or ``"orte"``.
+    level_label
+        German description of the level, shown in the UI.
+    as_of
+        Reference date or year of the population numbers, e.g. ``"2019"``.
+    target_group
+        The target group the weights count.
+    source
+        Where the population numbers come from (German, with licence).
+    """
+
+    points: gpd.GeoDataFrame
+    level: DemandLevel
+    level_label: str
+    as_of: str
+    target_group: TargetGroup
+    source: str = ""
+
+    @property
+    def total_population(self) -> float:
+        """Sum of ``population`` over all points."""
+        return float(self.points["population"].sum())
+
+    @property
+    def total_weight(self) -> float:
+        """Sum of the target-group weights over all points."""
+        return float(self.points["weight"].sum())
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{what}: Spalte(n) {', '.join(missing)} fehlen. Vorhanden sind: "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+
+
+def _points_of(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Points as they are; polygons by a representative point (always inside)."""
+    is_point = (geometry.geom_type == "Point").to_numpy()
+    if is_point.all():
+        return geometry
+    return gpd.GeoSeries(
+        np.where(is_point, geometry.array, geometry.representative_point().array),
+        index=geometry.index,
+        crs=geometry.crs,
+    )
+
+
+def _frame(
+    geometry: gpd.GeoSeries,
+    population: np.ndarray | pd.Series,
+    kreis_ags: pd.Series,
+    gemeinde_ags: pd.Series,
+    level: DemandLevel,
+    source: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Assemble a demand frame; other columns of ``source`` (e.g. age groups) are carried along."""
+    pop = np.asarray(population, dtype=np.float64)
+    extra: dict[str, object] = {}
+    if source is not None:
+        skip = {*DEMAND_COLUMNS, source.geometry.name if isinstance(source, gpd.GeoDataFrame) else "geometry"}
+        extra = {str(c): source[c].to_numpy() for c in source.columns if c not in skip}
+    return gpd.GeoDataFrame(
+        {
+            "weight": pop.copy(),
+            "population": pop,
+            "kreis_ags": pd.Series(kreis_ags, index=geometry.index, dtype="string"),
+            "gemeinde_ags": pd.Series(gemeinde_ags, index=geometry.index, dtype="string"),
+            "level": pd.Series(level, index=geometry.index, dtype="string"),
+            **extra,
+        },
+        geometry=_points_of(geometry),
+        crs=PROJECTED_CRS,
+    )
+
+
+def assign_units(
+    points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, key: str = "ags", *, what: str = "Punkte"
+) -> pd.Series:
+    """The key of the unit polygon each point lies in.
+
+    Points that fall in no polygon (e.g. just outside a simplified border)
+    get the key of the nearest polygon.
+
+    Parameters
+    ----------
+    points
+        Points in EPSG:25832.
+    units
+        Unit polygons in EPSG:25832 with the column ``key``.
+    key
+        Column of ``units`` to return.
+    what
+        Name of ``points`` for error messages.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, indexed like ``points``; ``NA`` only when ``units``
+        is empty.
+
+    Notes
+    -----
+    CRS EPSG:25832. Uses the spatial index of ``units`` (STRtree), no loop.
+    """
+    ensure_projected(points, what)
+    ensure_projected(units, "Gebiete")
+    _require_columns(units, (key,), "Gebiete")
+    result = pd.Series(pd.NA, index=points.index, dtype="string", name=key)
+    if len(points) == 0 or len(units) == 0:
+        return result
+    geoms = _points_of(points.geometry).array
+    unit_geoms = units.geometry.array
+    keys = units[key].astype("string").to_numpy()
+    point_pos, unit_pos = unit_geoms.sindex.query(geoms, predicate="within")
+    # a point on a shared border lies in two polygons: keep the first one
+    first = np.unique(point_pos, return_index=True)[1]
+    values = np.full(len(points), None, dtype=object)
+    values[point_pos[first]] = keys[unit_pos[first]]
+    outside = np.flatnonzero(pd.isna(values))
+    if len(outside):
+        near_pt, near_unit = unit_geoms.sindex.nearest(geoms[outside], return_all=False)
+        values[outside[near_pt]] = keys[near_unit]
+        logger.info("%d %s außerhalb aller Gebiete dem nächsten Gebiet zugeordnet", len(outside), what)
+    return pd.Series(values, index=points.index, dtype="string", name=key)
+
+
+# --- builders ---------------------------------------------------------------
+
+
+def demand_from_grid(
+    grid: gpd.GeoDataFrame,
+    population_col: str = "population",
+    *,
+    kreise: gpd.GeoDataFrame | None = None,
+    gemeinden: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Demand points from a population grid (Zensus 2022, 1 km or 100 m).
+
+    Parameters
+    ----------
+    grid
+        One row per grid cell: cell centre points (or cell polygons) in
+        EPSG:25832 with a population column. A ``kreis_ags`` column is
+        used when present.
+    population_col
+        Column with the population of the cell. Missing values (cells
+        suppressed for secrecy) count as 0.
+    kreise
+        Kreis polygons (``ags``); needed when ``grid`` has no ``kreis_ags``.
+    gemeinden
+        Gemeinde polygons (``ags``); when given, fills ``gemeinde_ags``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A demand frame (level ``"zensus"``) indexed like ``grid``; cells
+        without people are dropped.
+
+    Raises
+    ------
+    CRSError
+        If an input is not in EPSG:25832.
+    SchemaError
+        If the population column is missing, or neither ``kreis_ags`` nor
+        ``kreise`` is available.
+    DataError
+        If a population value is negative or not a number.
+
+    Notes
+    -----
+    CRS EPSG:25832; a cell's demand sits at its centre (at most 0.7 cell
+    widths from any resident).
+    """
+    ensure_projected(grid, "Zensus-Gitter")
+    _require_columns(grid, (population_col,), "Zensus-Gitter")
+    pop = pd.to_numeric(grid[population_col], errors="coerce")
+    bad = (pop.isna() & grid[population_col].notna()) | (pop < 0)
+    if bad.any():
+        raise DataError(
+            f"Zensus-Gitter: {int(bad.sum())} Zelle(n) mit ungültiger Einwohnerzahl in Spalte "
+            f"»{population_col}« (z. B. Index {grid.index[bad.to_numpy()][:5].tolist()}). "
+            "Erlaubt sind Zahlen ≥ 0 oder leer (geheim gehalten)."
+        )
+    n_missing = int(pop.isna().sum())
+    if n_missing:
+        logger.info("%d geheim gehaltene Gitterzellen als 0 Einwohner gezählt", n_missing)
+    keep = (pop.fillna(0) > 0).to_numpy()
+    cells = grid.loc[keep]
+    pop = pop.fillna(0).loc[keep]
+    if "kreis_ags" in cells.columns and cells["kreis_ags"].notna().all():
+        kreis = cells["kreis_ags"].astype("string")
+    elif kreise is not None:
+        kreis = assign_units(cells, kreise, "ags", what="Gitterzellen")
+    else:
+        raise SchemaError(
+            "Zensus-Gitter: Spalte »kreis_ags« fehlt und keine Kreisgrenzen übergeben; "
+            "bitte kreise=… angeben."
+        )
+    gemeinde = (
+        assign_units(cells, gemeinden, "ags", what="Gitterzellen")
+        if gemeinden is not None
+        else pd.Series(pd.NA, index=cells.index, dtype="string")
+    )
+    source = cells.drop(columns=[population_col])
+    return _frame(cells.geometry, pop.to_numpy(), kreis, gemeinde, "zensus", source)
+
+
+def demand_from_gemeinden(gemeinden: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Demand points at the representative points of Gemeinde polygons.
+
+    Parameters
+    ----------
+    gemeinden
+        Gemeinde polygons in EPSG:25832 with ``ags`` (8 digits) and
+        ``population`` (Destatis); ``kreis_ags`` is taken from the first five
+        AGS digits when absent.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A demand frame (level ``"gemeinde"``) indexed like ``gemeinden``.
+
+    Raises
+    ------
+    CRSError
+        If ``gemeinden`` is not in EPSG:25832.
+    ValidationError
+        Listing every Gemeinde without a valid population.
+
+    Notes
+    -----
+    CRS EPSG:25832. A representative point lies inside its polygon, unlike
+    a centroid of a crescent-shaped Gemeinde.
+    """
+    ensure_projected(gemeinden, "Gemeinden")
+    _require_columns(gemeinden, ("ags", "population"), "Gemeinden")
+    pop = pd.to_numeric(gemeinden["population"], errors="coerce")
+    problems = [
+        Problem("Einwohnerzahl fehlt oder ist ungültig.", "Gemeinden mit Destatis-Bevölkerung laden.",
+                row=int(pos) + 1, column="population")
+        for pos in np.flatnonzero(((pop.isna()) | (pop < 0)).to_numpy())
+    ]
+    raise_if_problems(problems, "Gemeinden ohne gültige Einwohnerzahl")
+    ags = gemeinden["ags"].astype("string")
+    kreis = (
+        gemeinden["kreis_ags"].astype("string")
+        if "kreis_ags" in gemeinden.columns and gemeinden["kreis_ags"].notna().all()
+        else ags.str.slice(0, 5)
+    )
+    source = gemeinden.drop(columns=["ags", "population"])
+    return _frame(gemeinden.geometry, pop.to_numpy(), kreis, ags, "gemeinde", source)
+
+
+def apportion(total: pd.Series, shares: pd.Series, groups: pd.Series) -> pd.Series:
+    """Share integer totals out over members in proportion, summing exactly.
+
+    Largest-remainder (Hamilton) method: each member gets the floor of its
+    quota, and the people left over go one each to the members with the
+    largest remainders (ties by position).
+
+    Parameters
+    ----------
+    total
+        Integer total per group, indexed by group key.
+    shares
+        Non-negative share per member (e.g. GeoNames population); a group
+        whose shares are all 0 is split evenly.
+    groups
+        Group key per member, aligned with ``shares``.
+
+    Returns
+    -------
+    pandas.Series
+        ``int64`` per member, indexed like ``shares``; the sum over each
+        group equals ``total`` of that group exactly.
+
+    Examples
+    --------
+    >>> apportion(pd.Series({"A": 10}), pd.Series([1.0, 1.0, 1.0]), pd.Series(["A", "A", "A"])).tolist()
+    [4, 3, 3]
+    """
+    s = np.asarray(shares, dtype=np.float64)
+    key = pd.Index(groups)
+    tot = total.reindex(key).to_numpy(dtype=np.float64)
+    group_sum = pd.Series(s).groupby(key.to_numpy()).transform("sum").to_numpy()
+    group_n = pd.Series(s).groupby(key.to_numpy()).transform("size").to_numpy()
+    frac = np.where(group_sum > 0, s / np.where(group_sum > 0, group_sum, 1.0), 1.0 / group_n)
+    quota = tot * frac
+    base = np.floor(quota)
+    remainder = quota - base
+    left = tot - pd.Series(base).groupby(key.to_numpy()).transform("sum").to_numpy()
+    # rank of each member's remainder within its group: 0 = largest
+    order = pd.DataFrame({"g": key.to_numpy(), "r": -remainder, "pos": np.arange(len(s))})
+    rank = order.sort_values(["g", "r", "pos"]).groupby("g").cumcount().reindex(order.index).to_numpy()
+    extra = (rank < np.rint(left)).astype(np.float64)
+    return pd.Series((base + extra).astype(np.int64), index=shares.index)
+
+
+def demand_from_places(
+    places: gpd.GeoDataFrame,
+    kreis_population: pd.Series,
+    kreise: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Kreis population shared out over the places of each Kreis (embedded fallback).
+
+    Parameters
+    ----------
+    places
+        Place points in EPSG:25832 with ``population`` (GeoNames) and
+        ``kreis_ags``.
+    kreis_population
+        Official population per Kreis, indexed by 5-digit AGS (e.g.
+        ``kreis_indicators(settings)["population"]``).
+    kreise
+        Kreis polygons (``ags``) in EPSG:25832: a Kreis without any place
+        gets one demand point at the representative point of its polygon.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A demand frame (level ``"orte"``). Rows of ``places`` keep their
+        index; the points for Kreise without a place are appended, labelled
+        on from the largest integer label (or ``"kreis:<AGS>"`` when the
+        index is not integer). ``gemeinde_ags`` is ``NA``.
+
+    Raises
+    ------
+    CRSError
+        If an input is not in EPSG:25832.
+    ValidationError
+        Listing every Kreis without population, places of unknown Kreise
+        and Kreise without polygon.
+
+    Notes
+    -----
+    CRS EPSG:25832. Each place gets the Kreis population times its share of
+    the GeoNames population of its Kreis, rounded to whole people by the
+    largest-remainder method (:func:`apportion`), so the sum per Kreis
+    equals the Kreis population exactly. This is an approximation: it puts
+    each Kreis's rural population into its named places.
+    """
+    ensure_projected(places, "Orte")
+    ensure_projected(kreise, "Kreise")
+    _require_columns(places, ("population", "kreis_ags"), "Orte")
+    _require_columns(kreise, ("ags",), "Kreise")
+    kpop = pd.to_numeric(kreis_population, errors="coerce")
+    kpop.index = kpop.index.astype(str)
+    place_kreis = places["kreis_ags"].astype("string")
+    problems: list[Problem] = []
+    for ags in sorted(set(kpop.index[kpop.isna() | (kpop < 0)])):
+        problems.append(Problem(f"Kreis {ags}: keine gültige Einwohnerzahl.",
+                                "Kreisstatistik prüfen (geo.statistics).", column="population"))
+    unknown = sorted(set(place_kreis.dropna()) - set(kpop.index))
+    for ags in unknown:
+        problems.append(Problem(f"Orte im Kreis {ags}, für den keine Einwohnerzahl vorliegt.",
+                                "Kreisstatistik und Orte-Datei abgleichen.", column="kreis_ags"))
+    for pos in np.flatnonzero(place_kreis.isna().to_numpy()):
+        problems.append(Problem("Ort ohne Kreis-AGS.", "kreis_ags ergänzen.", row=int(pos) + 1,
+                                column="kreis_ags"))
+    empty = sorted(set(kpop.index) - set(place_kreis.dropna()))
+    kreis_keys = kreise["ags"].astype(str)
+    for ags in sorted(set(empty) - set(kreis_keys)):
+        problems.append(Problem(f"Kreis {ags} hat weder Orte noch eine Fläche.", "Kreisgrenzen laden.",
+                                column="ags"))
+    shares = pd.to_numeric(places["population"], errors="coerce")
+    for pos in np.flatnonzero((shares.isna() | (shares < 0)).to_numpy()):
+        problems.append(Problem("Einwohnerzahl des Ortes fehlt oder ist negativ.", "Zahl ≥ 0 eintragen.",
+                                row=int(pos) + 1, column="population"))
+    raise_if_problems(problems, "Nachfrage aus Orten nicht berechenbar")
+
+    kpop = kpop.round().astype(np.int64)
+    people = apportion(kpop, shares, place_kreis)
+    frame = _frame(
+        places.geometry, people.to_numpy(), place_kreis,
+        pd.Series(pd.NA, index=places.index, dtype="string"), "orte", places.drop(columns=["population"]),
+    )
+    if not empty:
+        return frame
+    fill = kreise.loc[kreis_keys.isin(empty).to_numpy()].drop_duplicates("ags")
+    if pd.api.types.is_integer_dtype(places.index) and len(places):
+        start = int(places.index.max()) + 1
+        labels: pd.Index = pd.RangeIndex(start, start + len(fill))
+    else:
+        labels = pd.Index([f"kreis:{a}" for a in fill["ags"]])
+    geometry = gpd.GeoSeries(fill.geometry.representative_point().array, index=labels, crs=PROJECTED_CRS)
+    extra = _frame(
+        geometry, kpop.reindex(fill["ags"].astype(str)).to_numpy(),
+        pd.Series(fill["ags"].astype(str).to_numpy(), index=labels),
+        pd.Series(pd.NA, index=labels, dtype="string"), "orte",
+    )
+    logger.info("%d Kreis(e) ohne Ort: Bevölkerung an einem Punkt in der Kreisfläche", len(fill))
+    return gpd.GeoDataFrame(pd.concat([frame, extra]), geometry="geometry", crs=PROJECTED_CRS)
+
+
+# --- target groups ----------------------------------------------------------
+
+
+def apply_target_group(
+    demand: gpd.GeoDataFrame,
+    group: TargetGroupId,
+    *,
+    foreign_share: pd.Series | None = None,
+    column: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Set the demand ``weight`` to the people of a target group.
+
+    Parameters
+    ----------
+    demand
+        A demand frame.
+    group
+        ``"total"``: weight = population. ``"foreign"``: weight =
+        population × foreign share of the point's Kreis / 100.
+        ``"column"``: weight = the values of ``column``.
+    foreign_share
+        For ``"foreign"``: share of foreign residents in percent, indexed by
+        5-digit Kreis AGS (Regionalatlas, ``foreign_share_pct``).
+    column
+        For ``"column"``: a numeric column of ``demand``, e.g. children
+        aged 0–6 per grid cell.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``demand`` with the new ``weight``; same index.
+
+    Raises
+    ------
+    DataError
+        Unknown group, or ``foreign_share``/``column`` missing.
+    ValidationError
+        Listing every Kreis without a valid foreign share, or every row
+        whose column value is not a number ≥ 0.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> d = gpd.GeoDataFrame({"weight": [100.0, 50.0], "population": [100.0, 50.0],
+    ...                       "kreis_ags": ["05111", "05112"]},
+    ...                      geometry=[Point(340_000, 5_680_000), Point(345_000, 5_700_000)], crs="EPSG:25832")
+    >>> apply_target_group(d, "foreign", foreign_share=pd.Series({"05111": 20.0, "05112": 10.0}))["weight"].tolist()
+    [20.0, 5.0]
+    """
+    ensure_projected(demand, "Nachfragepunkte")
+    _require_columns(demand, ("population", "kreis_ags"), "Nachfragepunkte")
+    tg = TargetGroup.of(group, column)
+    out = demand.copy()
+    pop = pd.to_numeric(out["population"], errors="coerce").to_numpy(dtype=np.float64)
+    if tg.id == "total":
+        out["weight"] = pop
+        return out
+    if tg.id == "foreign":
+        if foreign_share is None:
+            raise DataError("Zielgruppe »Ausländische Bevölkerung«: Ausländeranteil je Kreis fehlt.")
+        share = pd.to_numeric(foreign_share, errors="coerce")
+        share.index = share.index.astype(str)
+        kreis = out["kreis_ags"].astype(str)
+        looked_up = share.reindex(pd.Index(kreis)).to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(looked_up) | (looked_up < 0) | (looked_up > 100)
+        problems = [
+            Problem(f"Kreis {ags}: kein gültiger Ausländeranteil (0–100 %).",
+                    "Regionalatlas-Werte prüfen oder Zielgruppe »Gesamtbevölkerung« wählen.",
+                    column="foreign_share_pct")
+            for ags in sorted(set(kreis[bad]))
+        ]
+        raise_if_problems(problems, "Ausländeranteil unvollständig")
+        out["weight"] = pop * looked_up / 100.0
+        return out
+    if tg.column is None or tg.column not in out.columns:
+        raise SchemaError(
+            f"Zielgruppe: Spalte »{tg.column}« gibt es in den Nachfragedaten nicht. Vorhanden sind: "
+            f"{', '.join(c for c in out.columns if c != 'geometry')}."
+        )
+    values = pd.to_numeric(out[tg.column], errors="coerce")
+    problems = [
+        Problem("Wert ist keine Zahl ≥ 0.", "Zahl eintragen oder Zeile entfernen.", row=int(pos) + 1,
+                column=tg.column)
+        for pos in np.flatnonzero((values.isna() | (values < 0)).to_numpy())
+    ]
+    raise_if_problems(problems, f"Zielgruppen-Spalte »{tg.column}« ungültig")
+    out["weight"] = values.to_numpy(dtype=np.float64)
+    return out

@@ -1,0 +1,182 @@
+"""Demand model: builders, apportionment and target groups on hand-worked fixtures (EPSG:25832)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, box
+
+from geo.errors import CRSError, DataError, SchemaError, ValidationError
+from planning.demand import (
+    DEMAND_COLUMNS,
+    TargetGroup,
+    apply_target_group,
+    apportion,
+    assign_units,
+    demand_from_gemeinden,
+    demand_from_grid,
+    demand_from_places,
+)
+
+X0, Y0 = 400_000.0, 5_700_000.0
+CRS = "EPSG:25832"
+
+
+@pytest.fixture
+def kreise() -> gpd.GeoDataFrame:
+    """Three 10 km squares side by side: Kreise A (05111), B (05112), C (05113)."""
+    return gpd.GeoDataFrame(
+        {"ags": ["05111", "05112", "05113"], "name": ["A", "B", "C"]},
+        geometry=[box(X0 + i * 10_000, Y0, X0 + (i + 1) * 10_000, Y0 + 10_000) for i in range(3)],
+        crs=CRS,
+    )
+
+
+@pytest.fixture
+def places() -> gpd.GeoDataFrame:
+    """Three places in A (population 3000, 1000, 0) and one in B; none in C."""
+    return gpd.GeoDataFrame(
+        {"name": ["a1", "a2", "a3", "b1"], "population": [3_000, 1_000, 0, 500],
+         "kreis_ags": ["05111", "05111", "05111", "05112"]},
+        geometry=[Point(X0 + 1_000, Y0 + 1_000), Point(X0 + 5_000, Y0 + 5_000), Point(X0 + 9_000, Y0 + 1_000),
+                  Point(X0 + 15_000, Y0 + 5_000)],
+        index=[10, 11, 12, 13],
+        crs=CRS,
+    )
+
+
+def test_demand_from_places_shares_out_exactly(places, kreise) -> None:
+    kreis_pop = pd.Series({"05111": 10_001, "05112": 7_000, "05113": 2_500})
+    d = demand_from_places(places, kreis_pop, kreise)
+    assert list(d.columns[:5]) == list(DEMAND_COLUMNS)
+    assert d.crs == CRS
+    # A: quotas 7500.75, 2500.25, 0 → floor 7500, 2500, 0 and the 1 left over to the largest remainder
+    assert d.loc[[10, 11, 12], "population"].tolist() == [7_501.0, 2_500.0, 0.0]
+    assert d.loc[13, "population"] == 7_000.0
+    # C has no place: one point at the representative point of its square, labelled on from the index
+    assert d.loc[14, "kreis_ags"] == "05113"
+    assert d.loc[14, "population"] == 2_500.0
+    assert kreise.geometry.iloc[2].contains(d.geometry.loc[14])
+    totals = d.groupby("kreis_ags")["population"].sum()
+    assert totals.to_dict() == {"05111": 10_001.0, "05112": 7_000.0, "05113": 2_500.0}
+    assert (d["weight"] == d["population"]).all()
+    assert (d["level"] == "orte").all()
+    assert d["gemeinde_ags"].isna().all()
+
+
+def test_demand_from_places_collects_all_problems(places, kreise) -> None:
+    bad_places = places.assign(kreis_ags=["05111", "05111", "05999", "05112"])
+    kreis_pop = pd.Series({"05111": 100, "05112": np.nan, "05113": 10, "05114": 5})
+    with pytest.raises(ValidationError) as info:
+        demand_from_places(bad_places, kreis_pop, kreise)
+    text = str(info.value)
+    assert "05112: keine gültige Einwohnerzahl" in text
+    assert "05999" in text
+    assert "05114 hat weder Orte noch eine Fläche" in text
+    assert len(info.value.problems) == 3
+
+
+def test_demand_from_places_refuses_geographic(places, kreise) -> None:
+    with pytest.raises(CRSError, match="Orte"):
+        demand_from_places(places.to_crs("EPSG:4326"), pd.Series({"05111": 1}), kreise)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    totals=st.lists(st.integers(0, 10_000_000), min_size=1, max_size=4),
+    shares=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 100_000)), min_size=1, max_size=30),
+)
+def test_apportion_sums_exactly(totals, shares) -> None:
+    groups = pd.Series([f"g{min(g, len(totals) - 1)}" for g, _ in shares])
+    total = pd.Series({f"g{i}": t for i, t in enumerate(totals)})
+    got = apportion(total, pd.Series([s for _, s in shares], dtype=float), groups)
+    assert (got >= 0).all()
+    sums = got.groupby(groups.to_numpy()).sum()
+    for key, value in sums.items():
+        assert value == total[key]
+
+
+def test_demand_from_gemeinden_uses_representative_points() -> None:
+    # a U-shaped Gemeinde whose centroid lies outside it
+    u = box(X0, Y0, X0 + 3_000, Y0 + 3_000).difference(box(X0 + 1_000, Y0 + 1_000, X0 + 2_000, Y0 + 3_000))
+    g = gpd.GeoDataFrame({"ags": ["05111000", "05112000"], "population": [1_000, 2_000]},
+                         geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)], index=["u", "q"], crs=CRS)
+    d = demand_from_gemeinden(g)
+    assert list(d.index) == ["u", "q"]
+    assert u.contains(d.geometry.loc["u"])
+    assert d["kreis_ags"].tolist() == ["05111", "05112"]
+    assert d["gemeinde_ags"].tolist() == ["05111000", "05112000"]
+    assert (d["level"] == "gemeinde").all()
+    with pytest.raises(ValidationError, match="Zeile 2"):
+        demand_from_gemeinden(g.assign(population=[1_000, None]))
+
+
+def test_demand_from_grid_assigns_kreise_and_drops_empty_cells(kreise) -> None:
+    grid = gpd.GeoDataFrame(
+        {"population": pd.array([12, None, 0, 7], dtype="Int64"), "kinder": [2, 0, 0, 1]},
+        geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 1_500, Y0 + 500), Point(X0 + 2_500, Y0 + 500),
+                  Point(X0 + 30_200, Y0 + 500)],  # last one 200 m east of Kreis C → nearest Kreis
+        crs=CRS,
+    )
+    d = demand_from_grid(grid, kreise=kreise)
+    assert list(d.index) == [0, 3]
+    assert d["population"].tolist() == [12.0, 7.0]
+    assert d["kreis_ags"].tolist() == ["05111", "05113"]
+    assert d["kinder"].tolist() == [2, 1]  # extra columns are carried for target groups
+    with pytest.raises(SchemaError, match="kreis_ags"):
+        demand_from_grid(grid)
+    with pytest.raises(DataError, match="ungültiger Einwohnerzahl"):
+        demand_from_grid(grid.assign(population=[1, -1, 0, 0]), kreise=kreise)
+
+
+def test_assign_units_border_and_outside(kreise) -> None:
+    pts = gpd.GeoDataFrame(geometry=[Point(X0 + 10_000, Y0 + 5_000), Point(X0 - 50, Y0 + 5_000)],
+                           index=["border", "outside"], crs=CRS)
+    got = assign_units(pts, kreise)
+    assert got["border"] in {"05111", "05112"}
+    assert got["outside"] == "05111"
+
+
+# --- target groups ------------------------------------------------------------
+
+
+@pytest.fixture
+def demand(places, kreise) -> gpd.GeoDataFrame:
+    return demand_from_places(places, pd.Series({"05111": 4_000, "05112": 1_000, "05113": 200}), kreise)
+
+
+def test_foreign_target_group_weights(demand) -> None:
+    share = pd.Series({"05111": 25.0, "05112": 10.0, "05113": 0.0})
+    d = apply_target_group(demand, "foreign", foreign_share=share)
+    # A: 3000 and 1000 people at 25 %, B: 1000 at 10 %, C: 200 at 0 %
+    assert d["weight"].tolist() == [750.0, 250.0, 0.0, 100.0, 0.0]
+    assert d["population"].tolist() == demand["population"].tolist()
+    assert d.index.equals(demand.index)
+    with pytest.raises(ValidationError, match="Kreis 05113"):
+        apply_target_group(demand, "foreign", foreign_share=share.drop("05113"))
+    with pytest.raises(DataError, match="Ausländeranteil"):
+        apply_target_group(demand, "foreign")
+
+
+def test_column_and_total_target_groups(demand) -> None:
+    with_col = demand.assign(kinder=[30, 10, 0, 5, 2])
+    assert apply_target_group(with_col, "column", column="kinder")["weight"].tolist() == [30, 10, 0, 5, 2]
+    assert apply_target_group(with_col.assign(weight=0.0), "total")["weight"].tolist() == \
+        demand["population"].tolist()
+    with pytest.raises(SchemaError, match="»u3«"):
+        apply_target_group(with_col, "column", column="u3")
+    with pytest.raises(ValidationError, match="Zeile 2"):
+        apply_target_group(with_col.assign(kinder=[1, -1, 0, 0, 0]), "column", column="kinder")
+    with pytest.raises(DataError, match="Unbekannte Zielgruppe"):
+        apply_target_group(demand, "kinder")  # type: ignore[arg-type]
+
+
+def test_target_group_labels() -> None:
+    assert TargetGroup.of("total").label == "Gesamtbevölkerung"
+    assert TargetGroup.of("column", "u6") == TargetGroup("column", "Eigene Spalte »u6«", "u6")
+    with pytest.raises(DataError, match="Spaltennamen"):
+        TargetGroup.of("column")
