@@ -1,0 +1,367 @@
+"""The council report: model, fixed map extents, HTML and PDF, and the CLI.
+
+The data is a tiny synthetic NRW written to a temporary data folder, so every
+number can be worked out by hand:
+
+* Kreis 05111 ``Kreis <Nord> & Süd`` = the square x 350–370 km, y 5650–5670 km
+  (1000 inhabitants, foreign share 10 %); Kreis 05112 to its east, x 370–390 km
+  (500 inhabitants, 20 %).
+* Places: two in 05111 at (355, 5655) and (365, 5665) km with equal GeoNames
+  population, so each gets 500 people; one in 05112 at (385, 5665) km.
+* One KI at (355, 5655) km. At 5 km only the first place is covered: 05111 is
+  50 % covered, the Regierungsbezirk 051 500 / 1500 = 33.3 %.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from shapely.geometry import Point, box
+
+from geo.errors import DataError, NotLoadedError
+from geo.layers.spec import FACILITY_COLUMNS
+from geo.scenarios import Scenario, save_scenario
+from geo.settings import PROJECTED_CRS, Settings
+from geo.statistics import COLUMNS as STAT_COLUMNS
+from integrationsatlas.cli import main
+from integrationsatlas.report import (
+    MAP_ASPECT,
+    CouncilReport,
+    area_level,
+    build_report,
+    fixed_extent,
+    render,
+    render_html,
+    render_pdf,
+)
+
+TODAY = date(2026, 11, 21)
+KREIS_NAME = "Kreis <Nord> & Süd"
+PDFTOTEXT = shutil.which("pdftotext")
+PDFTOPPM = shutil.which("pdftoppm")
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "bericht_pdf.png"
+
+
+def _write_synthetic_nrw(data_dir: Path) -> None:
+    west, east = box(350_000, 5_650_000, 370_000, 5_670_000), box(370_000, 5_650_000, 390_000, 5_670_000)
+    both = west.union(east)
+    gpkg = data_dir / "boundaries" / "nrw_verwaltungsgrenzen.gpkg"
+    gpkg.parent.mkdir(parents=True)
+    gpd.GeoDataFrame({"ags": ["05111", "05112"], "name": [KREIS_NAME, "Oststadt"],
+                      "bez": ["Kreis", "Kreisfreie Stadt"], "regbez": ["051", "051"],
+                      "wsk": ["2021-01-01", "2021-01-01"]},
+                     geometry=[west, east], crs=PROJECTED_CRS).to_file(gpkg, layer="kreis")
+    gpd.GeoDataFrame({"ags": ["051"], "name": ["Düsseldorf"]}, geometry=[both],
+                     crs=PROJECTED_CRS).to_file(gpkg, layer="regbez")
+    gpd.GeoDataFrame({"ags": ["05"], "name": ["Nordrhein-Westfalen"]}, geometry=[both],
+                     crs=PROJECTED_CRS).to_file(gpkg, layer="land")
+    places = data_dir / "places" / "nrw_orte_geonames.gpkg"
+    places.parent.mkdir(parents=True)
+    gpd.GeoDataFrame({"id": ["1", "2", "3"], "name": ["Westdorf", "Nordheim", "Ostend"],
+                      "population": [1000, 1000, 800], "kreis_ags": ["05111", "05111", "05112"]},
+                     geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000), Point(385_000, 5_665_000)],
+                     crs=PROJECTED_CRS).to_file(places, layer="orte")
+    ki = data_dir / "facilities" / "ki.gpkg"
+    ki.parent.mkdir(parents=True)
+    record = {c.name: None for c in FACILITY_COLUMNS} | {
+        "id": "KI-05111", "name": "KI Kreis Nord", "kreis_ags": "05111", "location_precision": "Ort",
+        "source": "Test", "as_of": "2026-11", "sitz": "Westdorf"}
+    gpd.GeoDataFrame([record], geometry=[Point(355_000, 5_655_000)], crs=PROJECTED_CRS).to_file(ki, layer="ki")
+    stats = pd.DataFrame([
+        {"ags": "05111", "name": KREIS_NAME, "level": "kreis", "year": 2019, "population": 1000,
+         "foreign_share_pct": 10.0, "density_per_km2": 2.5},
+        {"ags": "05112", "name": "Oststadt", "level": "kreis", "year": 2019, "population": 500,
+         "foreign_share_pct": 20.0, "density_per_km2": 1.25},
+    ]).reindex(columns=list(STAT_COLUMNS))
+    (data_dir / "statistics").mkdir()
+    stats.to_csv(data_dir / "statistics" / "kreis_statistik.csv", index=False)
+
+
+@pytest.fixture
+def atlas(tmp_path: Path) -> Settings:
+    """Settings on the synthetic NRW described in the module docstring."""
+    data_dir = tmp_path / "data"
+    _write_synthetic_nrw(data_dir)
+    return replace(Settings().with_home(tmp_path / "home"), data_dir=data_dir, online=False)
+
+
+@pytest.fixture
+def scenario(atlas: Settings) -> str:
+    """A saved two-site plan for Kreis 05111 (one fixed site, one new one)."""
+    sites = gpd.GeoDataFrame(
+        {"candidate_id": ["ki:KI-05111", "grid:7"], "source": ["KI", "Raster"],
+         "name": ["KI Kreis Nord", "Treffpunkt <b>Nordheim</b>"], "gemeinde_ags": [None, None],
+         "kreis_ags": ["05111", "05111"], "fixed": [True, False], "order": pd.array([None, 1], dtype="Int64"),
+         "marginal_gain": [float("nan"), 500.0]},
+        geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000)], crs=PROJECTED_CRS,
+    )
+    save_scenario(atlas, Scenario(
+        name="Plan A", area_ags="05111", area_name=KREIS_NAME, model="mclp",
+        parameters={"p": 2, "radius_km": 5.0}, sites=sites,
+        results={"objective": 1000.0, "gap": 0.0, "status": "optimal", "seconds": 0.01,
+                 "share_before": 0.5, "share_after": 1.0},
+        by_gemeinde=pd.DataFrame()))
+    return "Plan A"
+
+
+def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    assert PDFTOTEXT is not None
+    path = tmp_path / "r.pdf"
+    path.write_bytes(data)
+    return subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _page_count(data: bytes, tmp_path: Path) -> int:
+    """Pages according to poppler's pdfinfo, which also fails on a broken xref table."""
+    path = tmp_path / "count.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    pages = re.search(r"^Pages:\s+(\d+)$", info, re.M)
+    assert pages is not None, info
+    return int(pages.group(1))
+
+
+# --- area and extent ---------------------------------------------------------
+
+
+def test_area_level_from_ags_length(raises_matching: Callable) -> None:
+    assert [area_level(a) for a in ("05", "053", "05334", "05334002")] == ["land", "regbez", "kreis", "gemeinde"]
+    for bad in ("0533", "06334", "05x34", ""):
+        with raises_matching(DataError, "kein NRW-Gebietsschlüssel"):
+            area_level(bad)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    x=st.floats(280_000, 520_000), y=st.floats(5_570_000, 5_820_000),
+    w=st.floats(100, 250_000), h=st.floats(100, 250_000), grid=st.sampled_from([1_000.0, 5_000.0, 10_000.0]),
+)
+def test_property_fixed_extent_contains_bounds_has_fixed_aspect_and_grid(
+    x: float, y: float, w: float, h: float, grid: float
+) -> None:
+    bounds = (x, y, x + w, y + h)
+    minx, miny, maxx, maxy = fixed_extent(bounds, grid_m=grid)
+    assert minx <= bounds[0] and miny <= bounds[1] and maxx >= bounds[2] and maxy >= bounds[3]
+    assert (maxx - minx) / (maxy - miny) == pytest.approx(MAP_ASPECT, rel=1e-12)
+    assert (maxx - minx) % grid == pytest.approx(0.0, abs=1e-6)
+    assert fixed_extent(bounds, grid_m=grid) == (minx, miny, maxx, maxy)  # deterministic
+
+
+# --- the report model --------------------------------------------------------
+
+
+def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> None:
+    report = build_report(atlas, "05111", layer="ki", threshold_km=5, today=TODAY)
+    figures = dict(report.figures)
+    assert figures["Gebiet"] == f"{KREIS_NAME} (AGS 05111)"
+    assert figures["Fläche"] == "400 km²"
+    assert figures["Einwohner (2019)"] == "1.000"
+    assert figures["Ausländeranteil"] == "10,0 %"
+    assert figures["Kommunale Integrationszentren im Gebiet"] == "1"
+    assert figures["Versorgt: Kommunale Integrationszentren ≤ 5,0 km"] == "50,0 %"
+    assert figures["Einwohner jenseits der Schwelle"] == "500"
+    assert [m.extent for m in report.maps] == [report.extent] * 2
+    assert all(m.png.startswith(b"\x89PNG") for m in report.maps)
+    # a single Kreis is ranked among all Kreise: Oststadt (0 % covered, 31.6 km to the KI) is the larger gap
+    assert [row[:6] for row in report.tables[0].rows] == [
+        ("1", "05112", "Oststadt", "0,0 %", "500", "31,6"),
+        ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "500", "14,1"),
+    ]
+    assert figures["Rang unter den Kreisen NRW (1 = größte Lücke)"] == "2 von 2"
+    assert any("2SFCA" in p for p in report.method) and any("EPSG:25832" in p for p in report.method)
+    licences = {s.licence for s in report.sources}
+    assert "dl-de/by-2-0" in licences and "CC BY 4.0" in licences
+
+
+def test_regbez_report_weights_the_foreign_share_by_population(atlas: Settings) -> None:
+    report = build_report(atlas, "051", threshold_km=5, today=TODAY)
+    figures = dict(report.figures)
+    assert figures["Ausländeranteil"] == "13,3 %"  # (1000·10 + 500·20) / 1500
+    assert figures["Versorgt: Kommunale Integrationszentren ≤ 5,0 km"] == "33,3 %"
+    assert [r[1] for r in report.tables[0].rows] == ["05112", "05111"]  # Oststadt (0 %) is the larger gap
+
+
+def test_two_reports_of_the_same_area_have_identical_map_extents(atlas: Settings) -> None:
+    first = build_report(atlas, "05111", threshold_km=5, today=TODAY)
+    second = build_report(atlas, "05111", threshold_km=15, today=TODAY)
+    assert first.extent == second.extent
+    assert {m.extent for m in (*first.maps, *second.maps)} == {first.extent}
+    assert first.extent == fixed_extent((350_000, 5_650_000, 370_000, 5_670_000), grid_m=5_000)
+    assert first.maps[0].png == second.maps[0].png  # the overview does not depend on the threshold
+
+
+def test_report_errors_are_german_and_actionable(atlas: Settings, raises_matching: Callable) -> None:
+    with raises_matching(DataError, "Kein Kreis / kreisfreie Stadt mit AGS »05999«"):
+        build_report(atlas, "05999")
+    with raises_matching(NotLoadedError, "Gemeinden"):
+        build_report(atlas, "05111000")
+    with raises_matching(DataError, "Szenario »fehlt« nicht gefunden"):
+        build_report(atlas, "05111", scenario="fehlt")
+
+
+def test_scenario_adds_numbered_sites_tables_and_method(atlas: Settings, scenario: str,
+                                                        raises_matching: Callable) -> None:
+    report = build_report(atlas, "05111", threshold_km=5, scenario=scenario, today=TODAY)
+    assert len(report.maps) == 3 and report.maps[2].extent == report.extent
+    sites, before_after = report.tables[1], report.tables[2]
+    assert sites.rows == (("1", "Treffpunkt <b>Nordheim</b>", "Raster", "", "500"),)
+    assert before_after.rows[0][2:] == ("50,0 %", "100,0 %", "+50,0 Pp.")
+    assert dict(report.figures)["Szenario: Versorgung vorher → nachher"] == "50,0 % → 100,0 %"
+    assert any("HiGHS" in p and "Optimalitätslücke 0,00 %" in p for p in report.method)
+    with raises_matching(DataError, "Szenario »Plan A« gilt für das Gebiet", "05112"):
+        build_report(atlas, "05112", scenario=scenario)
+
+
+def test_with_gemeinden_a_kreis_is_ranked_by_its_gemeinden_and_a_gemeinde_can_be_reported(atlas: Settings) -> None:
+    """Gemeinden 05111001 (x 350–360 km, 600 inh.) and 05111002 (x 360–370 km, 400 inh.) in the store.
+
+    With Gemeinden loaded the demand is one point per Gemeinde (inside it: the
+    box centres (355, 5660) and (365, 5660) km), 5.0 and 11.2 km from the KI.
+    """
+    from geo.store import DataStore
+
+    gemeinden = gpd.GeoDataFrame(
+        {"ags": ["05111001", "05111002"], "name": ["Westheim", "Osthofen"], "bez": ["Stadt", "Gemeinde"],
+         "kreis_ags": ["05111", "05111"], "population": [600, 400]},
+        geometry=[box(350_000, 5_650_000, 360_000, 5_670_000), box(360_000, 5_650_000, 370_000, 5_670_000)],
+        crs=PROJECTED_CRS)
+    DataStore(atlas.store_path).write_layer("gemeinde", gemeinden, mode="replace", source_file="test.gpkg",
+                                            source="Test", licence="dl-de/by-2-0")
+    kreis = build_report(atlas, "05111", threshold_km=8, today=TODAY)
+    assert dict(kreis.figures)["Versorgt: Kommunale Integrationszentren ≤ 8,0 km"] == "60,0 %"
+    assert [row[1:4] for row in kreis.tables[0].rows] == [("05111002", "Osthofen", "0,0 %"),
+                                                          ("05111001", "Westheim", "100,0 %")]
+    gemeinde = build_report(atlas, "05111001", threshold_km=8, today=TODAY)
+    figures = dict(gemeinde.figures)
+    assert figures["Einwohner"] == "600" and figures["Ausländeranteil (Kreiswert)"] == "10,0 %"
+    assert figures["Versorgt: Kommunale Integrationszentren ≤ 8,0 km"] == "100,0 %"
+    assert gemeinde.extent == fixed_extent((350_000, 5_650_000, 360_000, 5_670_000), grid_m=1_000)
+
+
+# --- renderers ---------------------------------------------------------------
+
+
+@pytest.fixture
+def report(atlas: Settings, scenario: str) -> CouncilReport:
+    return build_report(atlas, "05111", threshold_km=5, scenario=scenario, today=TODAY)
+
+
+def test_html_is_self_contained_and_escapes_user_strings(report: CouncilReport) -> None:
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
+    assert "<link" not in page and "<script" not in page
+    assert page.count("data:image/png;base64,") == 3
+    assert "Kreis &lt;Nord&gt; &amp; Süd" in page and KREIS_NAME not in page
+    assert "Treffpunkt &lt;b&gt;Nordheim&lt;/b&gt;" in page
+    assert "© OpenStreetMap contributors (ODbL)" in page and "dl-de/by-2-0" in page
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) fehlt")
+def test_pdf_is_valid_and_names_area_and_sources(report: CouncilReport, tmp_path: Path) -> None:
+    data = render_pdf(report)
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert _page_count(data, tmp_path) >= 2
+    text = _pdf_text(data, tmp_path)
+    assert KREIS_NAME in text  # umlaut and <> intact (Unicode font)
+    for line in ("© GeoBasis-DE / BKG (dl-de/by-2-0)", "© OpenStreetMap contributors (ODbL)", "GeoNames (CC BY 4.0)"):
+        assert line in text
+    assert "Methode" in text and "Datenquellen" in text and "Treffpunkt <b>Nordheim</b>" in text
+    assert render(report, "html").startswith(b"<!DOCTYPE html>")
+
+
+@pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) fehlt")
+def test_pdf_page_renders_as_an_image(report: CouncilReport, tmp_path: Path) -> None:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(report))
+    subprocess.run([PDFTOPPM, "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    page = next(tmp_path.glob("p*.png"))
+    assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 5_000
+
+
+# --- CLI ---------------------------------------------------------------------
+
+
+def test_cli_report_and_export(atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(Settings, "from_env", classmethod(lambda cls: atlas))
+    out = tmp_path / "bericht.pdf"
+    assert main(["report", "--area", "05111", "--threshold-km", "5", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    html_out = tmp_path / "bericht.html"
+    assert main(["report", "--area", "051", "--format", "html", "-o", str(html_out)]) == 0
+    assert "Düsseldorf (AGS 051)" in html_out.read_text(encoding="utf-8")
+    gpkg = tmp_path / "ki.gpkg"
+    assert main(["export", "--layer", "ki", "-o", str(gpkg)]) == 0
+    assert gpd.read_file(gpkg, layer="kommunale_integrationszentren")["id"].tolist() == ["KI-05111"]
+    sites_csv = tmp_path / "plan.csv"
+    assert main(["export", "--scenario", "Plan A", "-o", str(sites_csv)]) == 0
+    assert "Treffpunkt <b>Nordheim</b>" in sites_csv.read_text(encoding="utf-8-sig")
+    assert main(["export", "--layer", "ki", "--format", "geojson", "--crs", "25832", "-o",
+                 str(tmp_path / "ki.geojson")]) == 2
+    assert main(["report", "--area", "0511", "-o", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "RFC 7946" in err and "kein NRW-Gebietsschlüssel" in err
+
+
+@pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) fehlt")
+def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
+    """A report on the embedded data for the Städteregion Aachen; page 2 saved for the docs."""
+    cfg = Settings().with_home(tmp_path / "home")
+    try:
+        report = build_report(cfg, "05334", threshold_km=15)
+    except DataError as exc:
+        pytest.skip(f"eingebettete Daten derzeit nicht ladbar: {exc}")
+    pdf = tmp_path / "aachen.pdf"
+    pdf.write_bytes(render_pdf(report))
+    subprocess.run([PDFTOPPM, "-r", "80", "-f", "2", "-l", "2", "-png", "-singlefile", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tmp_path / "page.png", SCREENSHOT)
+    assert "Städteregion Aachen" in _pdf_text(pdf.read_bytes(), tmp_path)
+
+
+# --- the Bericht page (AppTest) ----------------------------------------------
+
+
+def test_bericht_page_builds_a_report_and_offers_exports(atlas: Settings, scenario: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    import ui.cached
+
+    monkeypatch.setattr(ui.cached, "settings", lambda: atlas)
+    page = Path(__file__).resolve().parent.parent / "ui" / "pages" / "bericht.py"
+    at = AppTest.from_file(str(page), default_timeout=120).run()
+    assert not at.exception and not at.error
+    at.selectbox(key="bericht_area").set_value("05111").run()
+    assert at.selectbox(key="bericht_scenario").options == ["kein Szenario", "Plan A"]
+    at.selectbox(key="bericht_scenario").set_value("Plan A")
+    at.button(key="bericht_build").click().run()
+    assert not at.exception and not at.error
+    assert "Bericht_05111_" in at.success[0].value
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0].startswith("PDF herunterladen")
+    at.selectbox(key="export_source").set_value("scenario:Plan A")
+    at.selectbox(key="export_format").set_value("geojson").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="export_crs_geojson").options == ["EPSG:4326 – WGS 84 (Längen-/Breitengrad)"]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0].startswith("PDF herunterladen")  # the built report stays offered
+    assert labels[1] == "Szenario_Plan_A_4326.geojson herunterladen"
+    at.selectbox(key="bericht_area").set_value("05112").run()
+    assert at.selectbox(key="bericht_scenario").options == ["kein passendes Szenario"]
+    assert not [b for b in at.get("download_button") if b.label.startswith("PDF")]  # other area: build again
