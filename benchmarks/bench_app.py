@@ -1,0 +1,191 @@
+"""Measure the app in a real browser and write ``benchmarks/results/app.md``.
+
+Targets (issue 6):
+
+* cold start to a rendered NRW map ≤ 5 s,
+* a threshold change on Versorgungslücken, redrawn, ≤ 1 s warm,
+* HTML sent for the NRW map with all Kreise and 54 KI ≤ 2 MB.
+
+Run once (it starts its own Streamlit servers on loopback ports)::
+
+    python benchmarks/bench_app.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from browser_support import (  # noqa: E402
+    RequestLog,
+    StreamlitServer,
+    launch_chromium,
+    map_frame,
+    wait_idle,
+)
+
+KREIS = "path.atlas-layer-kreis"
+KI = "path.atlas-layer-ki"
+
+
+def cold_start(pw: Any, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from ``streamlit run`` and from opening the page to 53 Kreise + 54 KI drawn."""
+    from_launch, from_open = [], []
+    for _ in range(runs):
+        home = Path(tempfile.mkdtemp(prefix="bench-app-"))
+        t_launch = time.perf_counter()
+        server = StreamlitServer(home).start()
+        try:
+            browser = launch_chromium(pw)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            t_open = time.perf_counter()
+            page.goto(server.url)
+            frame = map_frame(page, timeout_ms=120_000)
+            frame.wait_for_function(
+                f"() => document.querySelectorAll('{KREIS}').length >= 53 && "
+                f"document.querySelectorAll('{KI}').length >= 54", timeout=120_000)
+            done = time.perf_counter()
+            from_launch.append(done - t_launch)
+            from_open.append(done - t_open)
+            browser.close()
+        finally:
+            server.stop()
+    return from_launch, from_open
+
+
+def threshold_changes(pw: Any, steps: int) -> tuple[list[float], list[float]]:
+    """Seconds from a slider step to the redrawn gap map and updated figures (new / cached value)."""
+    home = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    server = StreamlitServer(home).start()
+    fresh, cached = [], []
+    try:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(f"{server.url}/versorgungsluecken")
+        map_frame(page, timeout_ms=120_000).wait_for_selector(KREIS)
+        wait_idle(page)
+        slider = page.locator('input[type="range"][aria-label="Schwelle (km)"]')
+        for direction, bucket in (("ArrowRight", fresh), ("ArrowLeft", cached)):
+            for _ in range(steps):
+                before = _fills(page)
+                slider.focus()
+                t0 = time.perf_counter()
+                slider.press(direction)
+                page.wait_for_function(
+                    """(before) => {
+                        const d = document.querySelector('iframe[title="streamlit_folium.st_folium"]').contentDocument;
+                        const f = [...d.querySelectorAll('path.atlas-layer-kreis')].map(p => p.getAttribute('fill'));
+                        const tip = [...d.querySelectorAll('.atlas-legend-title')].map(e => e.textContent).join();
+                        return f.length >= 53 && (f.join() !== before.fills || tip !== before.legend);
+                    }""", arg=before, timeout=60_000)
+                bucket.append(time.perf_counter() - t0)
+                wait_idle(page)
+        browser.close()
+    finally:
+        server.stop()
+    return fresh, cached
+
+
+def _fills(page: Any) -> dict[str, str]:
+    return page.evaluate(
+        """() => {
+            const d = document.querySelector('iframe[title="streamlit_folium.st_folium"]').contentDocument;
+            return {fills: [...d.querySelectorAll('path.atlas-layer-kreis')].map(p => p.getAttribute('fill')).join(),
+                    legend: [...d.querySelectorAll('.atlas-legend-title')].map(e => e.textContent).join()};
+        }""")
+
+
+def map_payload(pw: Any) -> tuple[int, int, list[str]]:
+    """Bytes of the NRW map: standalone folium HTML, and what the browser received for it."""
+    import warnings
+
+    from geo.layers.registry import REGISTRY
+    from geo.settings import Settings
+    from ui import cached, maps
+
+    warnings.filterwarnings("ignore")
+    cfg = Settings()
+    version = cached.store_version(cfg)
+    data, cls = cached.kreis_choropleth(cfg, version, "population", None, ("ki",))
+    outlines = [(REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl)) for lvl in cached.OUTLINE_LEVELS]
+    m = maps.base_map(outlines)
+    maps.feature_group("Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"),
+                       maps.Legend(maps.legend_html(cls))).add_to(m)
+    maps.feature_group("KI", maps.points_layer(REGISTRY.get("ki"), cached.points_geojson(cfg, version, "ki"))).add_to(m)
+    standalone = maps.html_size(m)
+
+    home = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    server = StreamlitServer(home).start()
+    try:
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+        frames: list[int] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
+        log = RequestLog().attach(page)
+        page.goto(server.url)
+        map_frame(page, timeout_ms=120_000).wait_for_selector(KREIS)
+        wait_idle(page)
+        browser.close()
+    finally:
+        server.stop()
+    return standalone, sum(frames), log.external()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="cold starts to measure")
+    parser.add_argument("--steps", type=int, default=5, help="threshold changes to measure")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launch, opened = cold_start(pw, args.runs)
+        fresh, again = threshold_changes(pw, args.steps)
+        standalone, received, external = map_payload(pw)
+
+    def med(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+
+    load = os.getloadavg()
+    lines = [
+        "# App performance (real browser)",
+        "",
+        f"Measured by `python benchmarks/bench_app.py` with headless Chromium (Playwright) on "
+        f"{platform.node() or 'this machine'}, Python {platform.python_version()}, {os.cpu_count()} CPU cores "
+        f"shared with other jobs (load average {load[0]:.1f}). Offline (`INTEGRATIONSATLAS_OFFLINE=1`), "
+        "embedded data, empty data store.",
+        "",
+        "| Measure | Result | Target |",
+        "|---|---|---|",
+        f"| Cold start: page opened → 53 Kreise and 54 KI drawn (fresh server) | {med(opened)} | ≤ 5 s |",
+        f"| Cold start: `streamlit run` launched → map drawn | {med(launch)} | – |",
+        f"| Threshold change on Versorgungslücken, new value (computed) → map redrawn | {med(fresh)} | ≤ 1 s |",
+        f"| Threshold change, value seen before (cached) → map redrawn | {med(again)} | ≤ 1 s |",
+        f"| NRW map as standalone HTML (53 Kreise, 5 Regierungsbezirke, Land, 54 KI) | "
+        f"{standalone / 1e6:.2f} MB | ≤ 2 MB |",
+        f"| Everything the browser received over the websocket for the first screen | {received / 1e6:.2f} MB | – |",
+        f"| Requests to non-loopback hosts | {len(external)} | 0 |",
+        "",
+        "Polygons are simplified in EPSG:25832 (Kreise 100 m, Regierungsbezirke 150 m, Land 200 m) before "
+        "reprojection, coordinates are rounded to 6 decimals, and Leaflet is served from `/app/static`.",
+    ]
+    out = ROOT / "benchmarks" / "results" / "app.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""``integrationsatlas scenarios``: list, show, compare and delete saved siting plans.
+
+Examples::
+
+    integrationsatlas scenarios list
+    integrationsatlas scenarios show "Aachen 5 neue" --json
+    integrationsatlas scenarios compare "Aachen 3 neue" "Aachen 5 neue"
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from geo.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
+from geo.settings import Settings
+from integrationsatlas.commands._output import emit_json, frame_records
+from integrationsatlas.planner import compare_scenarios
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``scenarios`` subcommand with ``list``, ``show``, ``compare`` and ``delete``."""
+    p = sub.add_parser("scenarios", help="gespeicherte Standortszenarien anzeigen und vergleichen")
+    actions = p.add_subparsers(dest="action", metavar="AKTION")
+    actions.required = True
+    lst = actions.add_parser("list", help="alle gespeicherten Szenarien")
+    show = actions.add_parser("show", help="ein Szenario mit Standorten und Ergebnissen")
+    show.add_argument("name", metavar="NAME")
+    cmp_ = actions.add_parser("compare", help="zwei Szenarien je Gemeinde vergleichen (B minus A)")
+    cmp_.add_argument("a", metavar="A")
+    cmp_.add_argument("b", metavar="B")
+    delete = actions.add_parser("delete", help="ein Szenario löschen")
+    delete.add_argument("name", metavar="NAME")
+    for sp in (lst, show, cmp_, delete):
+        sp.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
+        sp.set_defaults(func=run)
+
+
+def scenario_document(sc: Scenario) -> dict[str, Any]:
+    """A saved scenario as a JSON-friendly document."""
+    return {
+        "name": sc.name,
+        "created_at": sc.created_at,
+        "area": {"ags": sc.area_ags, "name": sc.area_name},
+        "model": sc.model,
+        "parameters": dict(sc.parameters),
+        "layers": dict(sc.layers),
+        "demand_level": sc.demand_level,
+        "target_group": sc.target_group,
+        "results": dict(sc.results),
+        "sites": [
+            {**rec, "x": geom.x, "y": geom.y}
+            for rec, geom in zip(frame_records(sc.sites), sc.sites.geometry, strict=True)
+        ],
+        "by_gemeinde": frame_records(sc.by_gemeinde),
+    }
+
+
+def _pct(value: Any) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{float(value):.1%}".replace(".", ",")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Carry out the chosen action."""
+    if args.action == "list":
+        table = list_scenarios(settings)
+        if args.json:
+            emit_json(frame_records(table))
+        elif table.empty:
+            print("Keine Szenarien gespeichert. Speichern mit »integrationsatlas sites … --save NAME«.")
+        else:
+            for _, r in table.iterrows():
+                print(f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
+                      f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
+                      f"{_pct(r['share_before'])} → {_pct(r['share_after'])}  ({r['created_at']})")
+        return 0
+    if args.action == "show":
+        sc = load_scenario(settings, args.name)
+        if args.json:
+            emit_json(scenario_document(sc))
+            return 0
+        res = sc.results
+        print(f"Szenario »{sc.name}« ({sc.created_at}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
+        print(f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
+              f"Abdeckung {_pct(res.get('share_before'))} → {_pct(res.get('share_after'))}")
+        print(f"Nachfrage: {sc.demand_level}; Zielgruppe: {sc.target_group}")
+        for _, s in sc.fixed_sites.iterrows():
+            print(f"  bestehend: {s['name']} ({s['gemeinde_ags'] or '–'})")
+        for _, s in sc.selected.iterrows():
+            print(f"  {s['order']}. {s['name']} [{s['source']}] +{s['marginal_gain']:.0f}")
+        return 0
+    if args.action == "compare":
+        a, b = load_scenario(settings, args.a), load_scenario(settings, args.b)
+        table = compare_scenarios(a, b)
+        summary = {
+            "a": {"name": a.name, "share_after": a.results.get("share_after"), "n_new": len(a.selected)},
+            "b": {"name": b.name, "share_after": b.results.get("share_after"), "n_new": len(b.selected)},
+        }
+        if args.json:
+            emit_json({**summary, "by_gemeinde": frame_records(table)})
+            return 0
+        print(f"A = »{a.name}«: {len(a.selected)} neue Standorte, Abdeckung {_pct(a.results.get('share_after'))}")
+        print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {_pct(b.results.get('share_after'))}")
+        print(f"\n{'Gemeinde':<10} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>8} {'neu A':>6} {'neu B':>6}")
+        for _, r in table.iterrows():
+            diff = "–" if r["difference"] != r["difference"] else f"{r['difference'] * 100:+.1f} Pp"
+            print(f"{r['gemeinde_ags']!s:<10} {_pct(r['share_before']):>8} {_pct(r['share_after_a']):>8} "
+                  f"{_pct(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}")
+        return 0
+    delete_scenario(settings, args.name)
+    if not args.json:
+        print(f"Szenario »{args.name}« gelöscht.")
+    else:
+        emit_json({"deleted": args.name})
+    return 0

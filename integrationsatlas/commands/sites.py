@@ -1,0 +1,172 @@
+"""``integrationsatlas sites``: best new sites for Ankommens-Treffpunkte, explained.
+
+Examples::
+
+    integrationsatlas sites --model mclp --area 05334 -p 5 --radius-km 5 --json
+    integrationsatlas sites --model mclp --area 05334 -p 5 --minutes 15 --mode walk \\
+        --osm aachen.osm.bz2 --save "Aachen 5 neue"
+    integrationsatlas sites --model mclp --area 05334 -p 3 --radius-km 5 --budget 50000 \\
+        --cost-column miete_eur
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from geo.errors import DataError
+from geo.scenarios import save_scenario
+from geo.settings import Settings
+from integrationsatlas.commands._output import emit_json, frame_records
+from integrationsatlas.planner import DEFAULT_PLACE_LAYERS, MODELS, TRAVEL_MODES, SitingParams, plan_sites
+from planning.coverage import point_xy
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``sites`` subcommand."""
+    p = sub.add_parser(
+        "sites",
+        help="Standortvorschläge für neue Ankommens-Treffpunkte (exakt gelöst, mit Begründung)",
+        description="Schlägt neue Standorte vor (MCLP: größte erreichte Nachfrage; LSCP: wenigste "
+        "Standorte für volle Abdeckung; p-Median: kleinste mittlere Entfernung). Bestehende "
+        "Treffpunkte bleiben geöffnet. Jeder Vorschlag wird begründet.",
+    )
+    p.add_argument("--model", choices=MODELS, default="mclp", help="Standortmodell (Standard mclp)")
+    p.add_argument("--area", required=True, metavar="AGS", help="Kreis (5-stellig) oder Gemeinde (8-stellig)")
+    p.add_argument("-p", type=int, default=5, metavar="N", help="Anzahl neuer Standorte (Standard 5)")
+    cost = p.add_mutually_exclusive_group(required=True)
+    cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
+    cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
+    p.add_argument("--mode", choices=TRAVEL_MODES, default="walk", help="Verkehrsmittel (Standard walk)")
+    p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
+    p.add_argument("--fixed-layer", default="ankommenstreffpunkt", metavar="EBENE",
+                   help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)")
+    p.add_argument("--budget", type=float, metavar="EUR", help="Budget in Euro")
+    p.add_argument("--cost-column", metavar="SPALTE", help="Spalte mit den Kosten je Kandidat")
+    p.add_argument("--site-cost", type=float, metavar="EUR",
+                   help="Kosten je Kandidat, wo die Kostenspalte fehlt (Clusterzentren, Raster)")
+    p.add_argument("--places", default=",".join(DEFAULT_PLACE_LAYERS), metavar="EBENEN",
+                   help="Ebenen öffentlicher Orte als Kandidaten, kommagetrennt")
+    p.add_argument("--clusters", type=int, default=20, metavar="N", help="Anzahl Clusterzentren (Standard 20)")
+    p.add_argument("--grid-m", type=float, metavar="M", help="zusätzlich ein Raster mit diesem Abstand in m")
+    p.add_argument("--user-points", type=Path, metavar="DATEI",
+                   help="eigene Kandidaten (GeoPackage/GeoJSON mit Punkten, optional Spalte name)")
+    p.add_argument("--min-distance-m", type=float, default=0.0, metavar="M",
+                   help="Mindestabstand neuer Standorte zu bestehenden Treffpunkten in m")
+    p.add_argument("--min-per-gemeinde", type=int, default=0, metavar="N",
+                   help="mindestens N Standorte je Gemeinde mit Kandidaten")
+    p.add_argument("--target-group", default="total", metavar="GRUPPE",
+                   help="total, foreign oder ein Spaltenname der Nachfrage")
+    p.add_argument("--no-sensitivity", action="store_true", help="keine Kurve Abdeckung über p berechnen")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="Zeitlimit je Lösung in s")
+    p.add_argument("--save", metavar="NAME", help="als Szenario unter diesem Namen speichern")
+    p.add_argument("--overwrite", action="store_true", help="ein gleichnamiges Szenario überschreiben")
+    p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
+    p.set_defaults(func=run)
+
+
+def _user_points(path: Path | None) -> tuple[tuple[float, float, str], ...]:
+    """Read own candidate points from a file, in EPSG:25832."""
+    if path is None:
+        return ()
+    import geopandas as gpd
+
+    from geo.projection import to_projected
+
+    if not path.is_file():
+        raise DataError(f"Datei {path} mit eigenen Punkten nicht gefunden.")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # GDAL/pyogrio raise many types for unreadable files
+        raise DataError(f"Datei {path.name} ist nicht lesbar ({exc}). Bitte GeoPackage oder GeoJSON angeben.") from exc
+    frame = to_projected(frame, path.name)
+    xy = point_xy(frame.set_geometry(frame.geometry.centroid), path.name)
+    names = (frame["name"].astype("string").fillna("Eigener Punkt") if "name" in frame.columns
+             else [f"Eigener Punkt {i + 1}" for i in range(len(frame))])
+    return tuple((float(x), float(y), str(n)) for (x, y), n in zip(xy, names, strict=True))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Plan the sites, print them with their reasons, optionally save a scenario."""
+    group, column = (args.target_group, None) if args.target_group in ("total", "foreign") else (
+        "column", args.target_group)
+    params = SitingParams(
+        area=args.area, model=args.model, p=args.p, radius_km=args.radius_km, minutes=args.minutes,
+        mode=args.mode, osm_file=args.osm,
+        fixed_layer=None if args.fixed_layer in ("", "none") else args.fixed_layer,
+        budget=args.budget, cost_column=args.cost_column, default_site_cost=args.site_cost,
+        place_layers=tuple(x.strip() for x in args.places.split(",") if x.strip()),
+        n_clusters=args.clusters, grid_spacing_m=args.grid_m, user_points=_user_points(args.user_points),
+        min_distance_to_existing_m=args.min_distance_m, target_group=group, target_column=column,
+        min_per_gemeinde=args.min_per_gemeinde, sensitivity_ps=() if args.no_sensitivity else None,
+        time_limit=args.time_limit,
+    )
+
+    def progress(fraction: float, message: str) -> None:
+        if not args.json:
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    plan = plan_sites(settings, params, progress)
+    if args.save:
+        save_scenario(settings, plan.to_scenario(args.save), overwrite=args.overwrite)
+    if args.json:
+        emit_json(plan_document(plan, saved=args.save))
+        return 0
+    _print_text(plan, args.save)
+    return 0
+
+
+def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
+    """The plan as one JSON-friendly document (sites with WGS84 coordinates too)."""
+    from geo.projection import to_display
+
+    sites = plan.sites
+    lonlat = to_display(sites[["geometry"]])
+    rows = frame_records(sites.drop(columns=["site_cost"], errors="ignore"))
+    exp = {s.candidate_index: s for s in plan.explanation.sites}
+    for rec, idx, geom, ll in zip(rows, sites.index, sites.geometry, lonlat.geometry, strict=True):
+        rec.update(x=geom.x, y=geom.y, lon=round(ll.x, 6), lat=round(ll.y, 6))
+        site = exp.get(int(idx))
+        if site is not None:
+            rec.update(reason=site.reason, benefiting=frame_records(site.benefiting),
+                       runner_ups=frame_records(site.runner_ups))
+    return {
+        "area": {"ags": plan.area_ags, "name": plan.area_name},
+        "summary": plan.summary(),
+        "sites": rows,
+        "coverage_by_kreis": frame_records(plan.coverage_by_kreis),
+        "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
+        "sensitivity": frame_records(plan.sensitivity),
+        "inputs": dict(plan.inputs),
+        "notes": list(plan.notes),
+        "saved_as": saved,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None or value != value else f"{value:.1%}".replace(".", ",")
+
+
+def _print_text(plan: Any, saved: str | None) -> None:
+    s = plan.summary()
+    print(f"{plan.area_name} ({plan.area_ags}): {s['model_label']}, {s['threshold']}")
+    gap = "–" if s["gap"] is None else f"{s['gap']:.2%}".replace(".", ",")
+    print(f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
+          f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte")
+    print(f"Abdeckung vorher {_pct(s['share_before'])}, nachher {_pct(s['share_after'])}")
+    print("\nNeue Standorte (in Auswahlreihenfolge):")
+    for site in plan.explanation.sites:
+        print(f"  {site.reason}")
+    if len(plan.sensitivity):
+        print("\nAbdeckung über die Anzahl neuer Standorte:")
+        for _, row in plan.sensitivity.iterrows():
+            step = "" if row["marginal"] != row["marginal"] else f"  (+{_pct(row['marginal'])})"
+            print(f"  p={int(row['p_new']):>2}  {_pct(row['covered_share']):>7}{step}")
+    inp = plan.inputs
+    print(f"\nNachfrage: {inp['demand_level']} (Stand {inp['demand_as_of']}); Zielgruppe: {inp['target_group']}")
+    for note in plan.notes:
+        print(f"Hinweis: {note}")
+    if saved:
+        print(f"Als Szenario »{saved}« gespeichert.")

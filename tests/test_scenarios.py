@@ -1,0 +1,238 @@
+"""Saved scenarios: round trip, overwrite rules, listing, deletion and crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.errors import CRSError, DataError, ValidationError
+from geo.scenarios import (
+    Scenario,
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
+)
+from geo.settings import PROJECT_ROOT, Settings
+
+
+def make_scenario(name: str = "Plan A", n_new: int = 2, version: int = 1) -> Scenario:
+    n = n_new + 1
+    sites = gpd.GeoDataFrame(
+        {
+            "candidate_id": ["bestand:t1"] + [f"cluster:{i}" for i in range(1, n)],
+            "source": ["Bestehender Treffpunkt"] + ["Clusterzentrum"] * n_new,
+            "name": ["Treff Mitte"] + [f"Zentrum {i}" for i in range(1, n)],
+            "gemeinde_ags": ["05334002"] + ["05334004"] * n_new,
+            "kreis_ags": ["05334"] * n,
+            "fixed": [True] + [False] * n_new,
+            "order": pd.array([pd.NA, *range(1, n)], dtype="Int64"),
+            "marginal_gain": [np.nan] + [1000.0 / i for i in range(1, n)],
+        },
+        geometry=gpd.points_from_xy(300_000.0 + 100.0 * np.arange(n), 5_650_000.0 + np.zeros(n)),
+        crs="EPSG:25832",
+    )
+    by_gemeinde = pd.DataFrame({
+        "gemeinde_ags": ["05334002", "05334004", "05334008"],
+        "demand": [100.0, 50.0, 0.0],
+        "share_before": [0.5, 0.0, np.nan],
+        "share_after": [0.5, 0.8, np.nan],
+        "sites_new": [0, n_new, 0],
+        "sites_fixed": [1, 0, 0],
+    })
+    return Scenario(
+        name=name, area_ags="05334", area_name="Städteregion Aachen", model="mclp",
+        parameters={"p": n_new, "radius_km": 2.5, "version": version},
+        sites=sites,
+        results={"objective": 123.5, "gap": 0.0, "status": "optimal", "share_before": 0.33,
+                 "share_after": 0.6, "version": version, "bound": float("inf")},
+        by_gemeinde=by_gemeinde,
+        layers={"ankommenstreffpunkt": "2025-01-01", "ki": None},
+        demand_level="GeoNames-Orte", target_group="foreign",
+    )
+
+
+def test_round_trip(settings: Settings) -> None:
+    sc = make_scenario()
+    save_scenario(settings, sc)
+    back = load_scenario(settings, "Plan A")
+    assert back.name == "Plan A" and back.area_ags == "05334" and back.area_name == "Städteregion Aachen"
+    assert back.model == "mclp" and back.parameters == {"p": 2, "radius_km": 2.5, "version": 1}
+    assert back.results["objective"] == 123.5 and back.results["bound"] is None  # inf is not JSON
+    assert back.layers == {"ankommenstreffpunkt": "2025-01-01", "ki": None}
+    assert back.demand_level == "GeoNames-Orte" and back.target_group == "foreign"
+    assert back.created_at  # set on save
+    assert back.sites.crs == "EPSG:25832"
+    assert back.sites.geometry.equals(sc.sites.geometry)
+    assert back.sites["candidate_id"].tolist() == sc.sites["candidate_id"].tolist()
+    assert back.sites["fixed"].tolist() == [True, False, False]
+    assert back.sites["order"].tolist()[1:] == [1, 2] and pd.isna(back.sites["order"].iloc[0])
+    assert back.selected["name"].tolist() == ["Zentrum 1", "Zentrum 2"]
+    assert back.fixed_sites["name"].tolist() == ["Treff Mitte"]
+    pd.testing.assert_frame_equal(back.by_gemeinde, sc.by_gemeinde, check_dtype=False)
+    assert back.by_gemeinde["gemeinde_ags"].tolist()[0] == "05334002"  # leading zero kept
+
+
+def test_existing_name_needs_overwrite(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    save_scenario(settings, make_scenario(version=1))
+    with raises_matching(DataError, "Szenario »Plan A« gibt es schon", "überschreiben"):
+        save_scenario(settings, make_scenario(version=2, n_new=5))
+    assert load_scenario(settings, "Plan A").results["version"] == 1  # unchanged
+    save_scenario(settings, make_scenario(version=2, n_new=5), overwrite=True)
+    back = load_scenario(settings, "Plan A")
+    assert back.results["version"] == 2 and len(back.sites) == 6
+
+
+def test_list_and_delete(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    assert list_scenarios(settings).empty  # no store file yet
+    save_scenario(settings, make_scenario("Plan A", n_new=5))
+    save_scenario(settings, make_scenario("Plan B", n_new=3))
+    table = list_scenarios(settings).set_index("name")
+    assert sorted(table.index) == ["Plan A", "Plan B"]
+    assert table.loc["Plan A", "n_new"] == 5 and table.loc["Plan B", "n_new"] == 3
+    assert table.loc["Plan A", "n_fixed"] == 1
+    assert table.loc["Plan B", "status"] == "optimal"
+    delete_scenario(settings, "Plan A")
+    assert list_scenarios(settings)["name"].tolist() == ["Plan B"]
+    with raises_matching(DataError, "Szenario »Plan A« nicht gefunden", "Plan B"):
+        load_scenario(settings, "Plan A")
+    with raises_matching(DataError, "nicht gefunden"):
+        delete_scenario(settings, "Plan A")
+
+
+def test_unknown_name_without_store(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    with raises_matching(DataError, "»X« nicht gefunden", "noch kein Szenario"):
+        load_scenario(settings, "X")
+
+
+def test_invalid_scenario_lists_all_problems(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    sc = make_scenario()
+    bad_sites = sc.sites.drop(columns=["order"])
+    bad_sites.loc[1, "candidate_id"] = None
+    from dataclasses import replace
+
+    with raises_matching(ValidationError, "Szenarioname ist leer", "Spalte »order«", "Kandidaten-ID fehlt"):
+        save_scenario(settings, replace(sc, name="  ", sites=bad_sites))
+    with raises_matching(CRSError, "EPSG:25832"):
+        save_scenario(settings, replace(sc, sites=sc.sites.to_crs("EPSG:4326")))
+    assert list_scenarios(settings).empty
+
+
+def test_store_stays_a_geopackage_with_layers(settings: Settings) -> None:
+    from geo.store import DataStore
+
+    store = DataStore(settings.store_path)
+    layer = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]},
+                             geometry=gpd.points_from_xy([300_000.0], [5_650_000.0]), crs="EPSG:25832")
+    store.write_layer("kita", layer, mode="append", source_file="k.csv", source="import", licence="CC BY 4.0")
+    save_scenario(settings, make_scenario())
+    assert len(DataStore(settings.store_path).read_layer("kita")) == 1
+    assert load_scenario(settings, "Plan A").name == "Plan A"
+
+
+# --- crash safety -------------------------------------------------------------
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    sys.path.insert(0, {tests!r})
+    import geo.scenarios as scenarios
+    from geo.settings import Settings
+    from test_scenarios import make_scenario
+
+    settings = Settings().with_home(Path({home!r}))
+    signal_file = Path({signal_file!r})
+    mode = {mode!r}
+    if mode == "hang":
+        original = scenarios._insert_sites
+
+        def slow_insert(con, rows):
+            original(con, rows[: len(rows) // 2])   # half of the sites are written ...
+            signal_file.write_text("inside")
+            time.sleep(120)                          # ... and the process is killed here
+            original(con, rows[len(rows) // 2:])
+
+        scenarios._insert_sites = slow_insert
+        scenarios.save_scenario(settings, make_scenario("Plan A", n_new=400, version=2), overwrite=True)
+    else:
+        version = 2
+        while True:
+            scenarios.save_scenario(settings, make_scenario("Plan A", n_new=50 + version % 300,
+                                                            version=version), overwrite=True)
+            if version == 3:
+                signal_file.write_text("looping")
+            version += 1
+""")
+
+
+def _start_child(settings: Settings, tmp_path: Path, mode: str) -> tuple[subprocess.Popen[bytes], Path]:
+    signal_file = tmp_path / f"signal-{mode}"
+    script = tmp_path / f"child_{mode}.py"
+    script.write_text(CHILD.format(root=str(PROJECT_ROOT), tests=str(Path(__file__).parent),
+                                   home=str(settings.store_path.parent), signal_file=str(signal_file),
+                                   mode=mode))
+    proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
+    return proc, signal_file
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"Kindprozess beendet: {proc.stderr.read().decode() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("Kindprozess hat das Signal nicht gesetzt")
+        time.sleep(0.02)
+
+
+def test_killed_inside_the_transaction_keeps_the_old_scenario(settings: Settings, tmp_path: Path) -> None:
+    save_scenario(settings, make_scenario("Plan A", n_new=2, version=1))
+    proc, signal_file = _start_child(settings, tmp_path, "hang")
+    _wait_for(signal_file, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    back = load_scenario(settings, "Plan A")
+    assert back.results["version"] == 1
+    assert len(back.sites) == 3
+    assert list_scenarios(settings)["name"].tolist() == ["Plan A"]
+    # the store is usable afterwards
+    save_scenario(settings, make_scenario("Plan A", n_new=4, version=3), overwrite=True)
+    assert len(load_scenario(settings, "Plan A").sites) == 5
+
+
+def test_killed_at_a_random_moment_leaves_a_complete_scenario(settings: Settings, tmp_path: Path) -> None:
+    save_scenario(settings, make_scenario("Plan A", n_new=2, version=1))
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        proc, signal_file = _start_child(settings, tmp_path, "loop")
+        _wait_for(signal_file, proc)
+        time.sleep(float(rng.uniform(0.0, 0.3)))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        signal_file.unlink()
+        back = load_scenario(settings, "Plan A")  # raises if sites and header disagree
+        version = back.results["version"]
+        assert version >= 3
+        assert len(back.sites) == 1 + 50 + version % 300
+        assert back.parameters["version"] == version
+        assert back.selected["order"].tolist() == list(range(1, 51 + version % 300))
+
+
+@pytest.mark.parametrize("name", ["", "x" * 121])
+def test_bad_names(settings: Settings, name: str) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValidationError, match="Szenarioname"):
+        save_scenario(settings, replace(make_scenario(), name=name))

@@ -1,0 +1,305 @@
+"""Administrative units for the app: indicators, search, click lookup and profiles.
+
+Pure functions (no Streamlit) on GeoDataFrames in EPSG:25832; the cached
+wrappers in :mod:`ui.cached` call them, the pages only render their results.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.boundaries import load_boundaries
+from geo.errors import DataError, NotLoadedError
+from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY
+from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.statistics import kreis_indicators
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A choropleth indicator of the Karte page.
+
+    Attributes
+    ----------
+    id
+        Stable key.
+    title
+        German legend title with unit.
+    decimals
+        Decimals in legend and tooltip.
+    per_layer
+        Whether the indicator is computed for one chosen facility layer.
+    """
+
+    id: str
+    title: str
+    decimals: int = 1
+    per_layer: bool = False
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("population", "Einwohner", 0),
+    Indicator("foreign_share_pct", "Ausländeranteil (%)", 1),
+    Indicator("density_per_km2", "Einwohner je km²", 0),
+    Indicator("facilities_per_10k", "Einrichtungen je 10.000 Einw.", 2, per_layer=True),
+    Indicator("share_covered", "Versorgungsgrad (%) bis 10 km Luftlinie", 0, per_layer=True),
+    Indicator("access_ratio", "2SFCA: Angebot je 10.000 Einw. (10 km)", 2, per_layer=True),
+    Indicator("gap_score", "Lückenwert (0–1, höher = schlechter versorgt)", 2, per_layer=True),
+)
+#: Indicators taken from the coverage analysis (gap table columns) and their scale factor.
+COVERAGE_INDICATORS: dict[str, float] = {"share_covered": 100.0, "access_ratio": 10_000.0, "gap_score": 1.0}
+#: Straight-line threshold of the coverage indicators on the Karte page, in km.
+KARTE_THRESHOLD_KM = 10.0
+
+
+def indicator(indicator_id: str) -> Indicator:
+    """Look up an indicator by id.
+
+    Raises
+    ------
+    DataError
+        For an unknown id, listing the known ones.
+    """
+    for ind in INDICATORS:
+        if ind.id == indicator_id:
+            return ind
+    raise DataError(f"Unbekannte Kennzahl »{indicator_id}«. Möglich: {', '.join(i.id for i in INDICATORS)}.")
+
+
+def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """The 53 Kreise with statistics and facility counts.
+
+    Parameters
+    ----------
+    settings
+        Application settings.
+    facility_layers
+        Facility layer ids to count per Kreis (columns ``n_<id>``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Kreis polygons in EPSG:25832 with ``population``, ``foreign_share_pct``,
+        ``density_per_km2``, ``stat_year`` and one ``n_<layer>`` per layer.
+
+    Notes
+    -----
+    Facilities are assigned to the Kreis polygon that contains them
+    (point-in-polygon in EPSG:25832), not to their ``kreis_ags`` attribute,
+    so imported records without an AGS count too.
+    """
+    kreise = load_boundaries("kreis", settings)
+    stats = kreis_indicators(settings)
+    out = kreise.merge(
+        stats[["population", "foreign_share_pct", "density_per_km2", "year"]].rename(columns={"year": "stat_year"}),
+        left_on="ags", right_index=True, how="left",
+    )
+    for layer_id in facility_layers:
+        points = load_layer(layer_id, settings)
+        out[f"n_{layer_id}"] = count_in_units(points, out).to_numpy()
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS)
+
+
+def count_in_units(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.Series:
+    """Number of ``points`` inside each polygon of ``units`` (index of ``units``).
+
+    >>> sq = shapely.box(0, 0, 10, 10)
+    >>> u = gpd.GeoDataFrame(geometry=[sq, shapely.box(10, 0, 20, 10)], crs=PROJECTED_CRS)
+    >>> p = gpd.GeoDataFrame(geometry=gpd.points_from_xy([1, 2, 15], [1, 2, 5]), crs=PROJECTED_CRS)
+    >>> count_in_units(p, u).tolist()
+    [2, 1]
+    """
+    counts = np.zeros(len(units), dtype=np.int64)
+    if len(points):
+        _, unit_pos = units.sindex.query(points.geometry.to_numpy(), predicate="within")
+        counts = np.bincount(unit_pos, minlength=len(units))
+    return pd.Series(counts, index=units.index, name="count")
+
+
+def indicator_values(table: gpd.GeoDataFrame, indicator_id: str, layer_id: str | None = None,
+                     gaps: pd.DataFrame | None = None) -> pd.Series:
+    """Values of one indicator per unit of ``table`` (from :func:`kreis_table`).
+
+    Parameters
+    ----------
+    table
+        Kreise with statistics and counts.
+    indicator_id
+        One of :data:`INDICATORS`.
+    layer_id
+        Facility layer for the per-layer indicators.
+    gaps
+        Gap table of the coverage analysis indexed by AGS (for
+        :data:`COVERAGE_INDICATORS`).
+    """
+    ind = indicator(indicator_id)
+    if ind.id in COVERAGE_INDICATORS:
+        if gaps is None or ind.id not in gaps.columns:
+            raise DataError(f"Die Kennzahl »{ind.title}« braucht eine Versorgungsanalyse der gewählten Ebene.")
+        values = pd.to_numeric(gaps[ind.id], errors="coerce").astype("float64") * COVERAGE_INDICATORS[ind.id]
+        return pd.Series(values.reindex(table["ags"].astype(str)).to_numpy(), index=table.index)
+    if ind.per_layer:
+        column = f"n_{layer_id}"
+        if column not in table.columns:
+            raise DataError(f"Für die Ebene »{layer_id}« wurden keine Einrichtungen gezählt.")
+        population = pd.to_numeric(table["population"], errors="coerce").astype("float64")
+        return (table[column] / population * 10_000).where(population > 0)
+    return pd.to_numeric(table[indicator_id], errors="coerce").astype("float64")
+
+
+@dataclass(frozen=True)
+class AreaHit:
+    """One search result: a Kreis or Gemeinde."""
+
+    level: str
+    ags: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        """Text for a select box, e.g. »Kreis Wesel (05170)«."""
+        return f"{self.name} ({self.ags})"
+
+
+def search_areas(units: dict[str, gpd.GeoDataFrame], query: str, limit: int = 20) -> list[AreaHit]:
+    """Find Kreise/Gemeinden whose name contains ``query`` or whose AGS starts with it.
+
+    Parameters
+    ----------
+    units
+        Boundary layers by level (``kreis``, optionally ``gemeinde``).
+    query
+        Name fragment (case-insensitive) or leading AGS digits.
+    """
+    q = query.strip().casefold()
+    if not q:
+        return []
+    hits: list[AreaHit] = []
+    for level, gdf in units.items():
+        names = gdf["name"].astype("string").str.casefold()
+        mask = names.str.contains(q, regex=False, na=False) | gdf["ags"].astype("string").str.startswith(q)
+        found = gdf.loc[mask.to_numpy(), ["ags", "name"]]
+        exact = found["name"].str.casefold().eq(q) | found["ags"].eq(q)
+        found = found.assign(_exact=~exact).sort_values(["_exact", "name"])
+        hits += [AreaHit(level, a, n) for a, n in zip(found["ags"], found["name"], strict=True)]
+    return hits[:limit]
+
+
+def area_at(units: gpd.GeoDataFrame, lat: float, lon: float) -> str | None:
+    """AGS of the unit containing the point ``(lat, lon)`` given in EPSG:4326, or ``None``.
+
+    Notes
+    -----
+    The click position is projected to EPSG:25832 before the point-in-polygon test.
+    """
+    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
+    _, pos = units.sindex.query(point.to_numpy(), predicate="within")
+    return None if len(pos) == 0 else str(units["ags"].iloc[int(pos[0])])
+
+
+@dataclass(frozen=True)
+class AreaProfile:
+    """Key figures and facilities of one unit, for the profile panel.
+
+    Attributes
+    ----------
+    ags, name, level
+        The unit.
+    figures
+        ``(label, formatted value)`` pairs.
+    facilities
+        One row per facility inside the unit: Art, Name, Träger, Ort, Lagegenauigkeit, Quelle.
+    """
+
+    ags: str
+    name: str
+    level: str
+    figures: tuple[tuple[str, str], ...]
+    facilities: pd.DataFrame
+
+
+def area_profile(settings: Settings, level: str, ags: str, facility_layers: tuple[str, ...]) -> AreaProfile:
+    """Build the profile of the unit ``ags`` at ``level`` (``kreis`` or ``gemeinde``).
+
+    Raises
+    ------
+    NotLoadedError
+        If the level has no data (Gemeinden before they were loaded).
+    DataError
+        If no unit has this AGS.
+    """
+    units = load_boundaries(level, settings)  # type: ignore[arg-type]
+    row = units[units["ags"] == ags]
+    if row.empty:
+        raise DataError(f"Kein Gebiet mit AGS »{ags}« auf der Ebene {level}.")
+    polygon = row.geometry.iloc[0]
+    figures: list[tuple[str, str]] = [("AGS", ags)]
+    if "bez" in row.columns and pd.notna(row["bez"].iloc[0]):
+        figures.append(("Art", str(row["bez"].iloc[0])))
+    figures.append(("Fläche", f"{polygon.area / 1e6:,.0f} km²".replace(",", ".")))
+    if level == "kreis":
+        stats = kreis_indicators(settings)
+        if ags in stats.index:
+            s = stats.loc[ags]
+            if pd.notna(s["population"]):
+                figures.append((f"Einwohner ({int(s['year'])})", f"{int(s['population']):,}".replace(",", ".")))
+            if pd.notna(s["foreign_share_pct"]):
+                figures.append(("Ausländeranteil", f"{s['foreign_share_pct']:.1f} %".replace(".", ",")))
+    elif "population" in row.columns and pd.notna(row["population"].iloc[0]):
+        figures.append(("Einwohner", f"{int(row['population'].iloc[0]):,}".replace(",", ".")))
+    tables = []
+    for layer_id in facility_layers:
+        spec = REGISTRY.get(layer_id)
+        points = load_layer(layer_id, settings)
+        inside = points[points.within(polygon)]
+        figures.append((spec.title, str(len(inside))))
+        if len(inside):
+            cols = [c for c in ("name", "traeger", "ort", "location_precision", "source") if c in inside.columns]
+            tables.append(pd.DataFrame(inside[cols]).assign(art=spec.title))
+    facilities = (
+        pd.concat(tables, ignore_index=True) if tables
+        else pd.DataFrame(columns=["art", "name", "traeger", "ort", "location_precision", "source"])
+    )
+    facilities = facilities.rename(columns={
+        "art": "Art", "name": "Name", "traeger": "Träger", "ort": "Ort",
+        "location_precision": "Lagegenauigkeit", "source": "Quelle",
+    })
+    ordered = [c for c in ("Art", "Name", "Träger", "Ort", "Lagegenauigkeit", "Quelle") if c in facilities.columns]
+    return AreaProfile(ags, str(row["name"].iloc[0]), level, tuple(figures), facilities[ordered])
+
+
+def loaded_levels(settings: Settings) -> dict[str, gpd.GeoDataFrame]:
+    """Kreise, plus Gemeinden when they have been loaded."""
+    out = {"kreis": load_boundaries("kreis", settings)}
+    try:
+        out["gemeinde"] = load_boundaries("gemeinde", settings)
+    except NotLoadedError:
+        logger.debug("Gemeinden not loaded")
+    return out
+
+
+def clicked_points_25832(points: list[tuple[float, float]], prefix: str = "Eigener Punkt") -> tuple[
+        tuple[float, float, str], ...]:
+    """Clicked map points (lat, lon in EPSG:4326) as ``(x, y, name)`` in EPSG:25832.
+
+    >>> pts = clicked_points_25832([(50.7753, 6.0839)])
+    >>> round(pts[0][0], -2), round(pts[0][1], -2), pts[0][2]
+    (294400.0, 5628900.0, 'Eigener Punkt 1')
+    """
+    if not points:
+        return ()
+    lat, lon = np.asarray(points, dtype="float64").T
+    projected = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
+    return tuple(
+        (round(float(x), 1), round(float(y), 1), f"{prefix} {i}")
+        for i, (x, y) in enumerate(zip(projected.x, projected.y, strict=True), start=1)
+    )

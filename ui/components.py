@@ -1,0 +1,111 @@
+"""Small reusable Streamlit pieces: error display, the map widget, the footer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import IntegrationsatlasError, Problem, ValidationError
+from geo.layers.catalog import ATTRIBUTIONS
+from geo.settings import Settings
+from ui import maps
+from ui.i18n import t
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def user_errors(what: str = "") -> Iterator[None]:
+    """Show an :class:`~geo.errors.IntegrationsatlasError` as ``st.error``; the page goes on.
+
+    Only the project's own errors are caught: their messages are German and
+    say what to do. Anything else is a bug and is left to Streamlit.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        logger.info("validation error shown to user: %s", exc.title)
+        st.error(f"{what + ': ' if what else ''}{exc.title} ({len(exc.problems)} Problem(e)). "
+                 "Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen.")
+        problem_table(exc.problems)
+    except IntegrationsatlasError as exc:
+        logger.info("error shown to user: %s", exc)
+        st.error(f"{what + ': ' if what else ''}{exc}")
+
+
+def problem_table(problems: Sequence[Problem]) -> None:
+    """Render validation problems as a table with file, row, column and fix."""
+    if not problems:
+        return
+    frame = pd.DataFrame([p.as_dict() for p in problems]).rename(columns={
+        "file": "Datei", "row": "Zeile", "column": "Spalte", "message": "Problem", "fix": "Was tun?",
+    })
+    frame["Zeile"] = frame["Zeile"].astype("Int64")
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def render_map(
+    base: folium.Map,
+    groups: Sequence[folium.FeatureGroup],
+    key: str,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    height: int = 620,
+    returned: Sequence[str] = ("last_object_clicked",),
+    collapsed: bool = False,
+) -> dict[str, Any]:
+    """Draw ``base`` once and swap ``groups`` on reruns (streamlit-folium pattern).
+
+    The base map (outlines, attribution, optional online tiles) stays mounted
+    across reruns; changing overlays go through ``feature_group_to_add`` and
+    the view through ``center``/``zoom``. Only ``returned`` events round-trip.
+    """
+    out = st_folium(
+        base,
+        key=key,
+        feature_group_to_add=list(groups),
+        layer_control=maps.layer_control(collapsed),
+        center=center,
+        zoom=zoom,
+        height=height,
+        use_container_width=True,
+        returned_objects=list(returned),
+    )
+    return out or {}
+
+
+def attribution_footer() -> None:
+    """The data sources and licences, shown under every page."""
+    st.divider()
+    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS)
+               + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)")
+
+
+def osm_extract(cfg: Settings, key: str) -> str | None:
+    """Upload (or pick an earlier upload of) an OSM extract for travel times.
+
+    The file is kept in ``cache_dir/osm_uploads`` so that its street network
+    is built once and then read from the network cache.
+    """
+    upload = st.file_uploader("OSM-Auszug für das Straßennetz (.osm oder .osm.bz2)", type=["osm", "bz2"], key=key)
+    folder = Path(cfg.cache_dir) / "osm_uploads"
+    if upload is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(upload.name).name
+        if not target.exists() or target.stat().st_size != upload.size:
+            target.write_bytes(upload.getvalue())
+        return str(target)
+    known = sorted(folder.glob("*.osm*")) if folder.is_dir() else []
+    if known:
+        chosen = st.selectbox("Oder ein früher hochgeladener Auszug", known, format_func=lambda p: p.name,
+                              key=f"{key}_known")
+        return str(chosen)
+    return None

@@ -1,0 +1,628 @@
+"""Folium maps built from the layer registry only.
+
+Two steps, so that the expensive one can be cached:
+
+1. ``prepare_*`` turn GeoDataFrames in EPSG:25832 into small GeoJSON dicts
+   for drawing: polygons simplified in metres *before* reprojecting to
+   EPSG:4326, coordinates rounded to 6 decimals (about 0.1 m), and every
+   user-supplied string HTML-escaped into a ready-made ``_tooltip`` property.
+2. ``*_layer``/``*_group`` builders wrap those dicts in folium objects that
+   load Leaflet from ``/app/static`` (see :mod:`ui.static_assets`).
+
+Nothing here knows a particular layer: style, tooltip fields and titles come
+from :class:`geo.layers.spec.LayerSpec`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.spec import LayerSpec
+from geo.projection import NRW_BOUNDS_4326
+from geo.settings import DISPLAY_CRS, PROJECTED_CRS
+from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
+
+#: Simplification tolerance in metres per boundary level at NRW zoom.
+DISPLAY_TOLERANCE_M: dict[str, float] = {
+    "land": 200.0, "regbez": 150.0, "kreis": 100.0, "gemeinde": 50.0, "stadtteil": 20.0,
+}
+#: Above this many points a facility layer is clustered.
+CLUSTER_THRESHOLD = 500
+#: Coordinate decimals in EPSG:4326 (1e-6 degrees is about 0.1 m).
+COORD_DECIMALS = 6
+#: Sequential, colour-blind-safe ColorBrewer YlGnBu, light to dark, by class count.
+YLGNBU: dict[int, tuple[str, ...]] = {
+    1: ("#41b6c4",),
+    2: ("#a1dab4", "#225ea8"),
+    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
+    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
+    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
+    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
+}
+#: Diverging, colour-blind-safe ColorBrewer PuOr for differences (negative → positive).
+PUOR5: tuple[str, ...] = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
+NO_DATA_COLOR = "#d9d9d9"
+NRW_CENTER: tuple[float, float] = (51.45, 7.55)
+#: Extent of the Land NRW in EPSG:4326 (lon/lat), without margin: the first view.
+NRW_EXTENT_4326: tuple[float, float, float, float] = (5.86, 50.32, 9.47, 52.53)
+NRW_ZOOM = 8
+#: German explanations of ``location_precision`` values for tooltips and the legend.
+PRECISION_TEXT: dict[str, str] = {
+    "Adresse": "Adresse (geokodiert)",
+    "Koordinate": "Koordinate (vom Datengeber)",
+    "PLZ": "PLZ-Gebiet (Schwerpunkt)",
+    "Ort": "Standort auf Ortsebene",
+}
+
+
+# --------------------------------------------------------------------------
+# step 1: data preparation (cacheable, pure)
+# --------------------------------------------------------------------------
+
+
+def escape_text(values: pd.Series) -> pd.Series:
+    """HTML-escape every value of ``values``; missing values become ``""``.
+
+    >>> escape_text(pd.Series(["<img src=x onerror=alert(1)>", None])).tolist()
+    ['&lt;img src=x onerror=alert(1)&gt;', '']
+    """
+    text = values.astype("string").fillna("")
+    return text.map(lambda v: html.escape(v, quote=True)).astype(object)
+
+
+def format_values(values: pd.Series, decimals: int = 1) -> pd.Series:
+    """Format numbers German-style (``17.939.936``, ``12,3``); other values as text."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.map({True: "ja", False: "nein"}).astype("string").fillna("unbekannt")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        num = pd.to_numeric(values, errors="coerce").astype("float64")
+        integral = bool(np.all(np.isnan(num) | (np.mod(num, 1) == 0)))
+        places = 0 if integral else decimals
+        return num.map(lambda v: "" if np.isnan(v) else german_number(v, places)).astype("string")
+    return values.astype("string").fillna("")
+
+
+def tooltip_html(frame: pd.DataFrame, fields: Sequence[tuple[str, str]]) -> pd.Series:
+    """Build one escaped HTML table per row from ``(column, label)`` pairs.
+
+    Every value (and label) is passed through :func:`html.escape`, so a facility
+    name like ``<img src=x onerror=alert(1)>`` from an imported file is shown
+    literally and never runs. Missing columns and empty values are skipped.
+
+    Returns
+    -------
+    pandas.Series
+        ``<table>…</table>`` strings, indexed like ``frame``.
+    """
+    rows = pd.Series("", index=frame.index, dtype=object)
+    for column, label in fields:
+        if column not in frame.columns:
+            continue
+        shown = escape_text(format_values(frame[column]))
+        cell = f"<tr><th>{html.escape(label)}</th><td>" + shown + "</td></tr>"
+        rows = rows + cell.where(shown != "", "")
+    return "<table>" + rows + "</table>"
+
+
+def layer_tooltip_fields(spec: LayerSpec) -> list[tuple[str, str]]:
+    """The ``(column, label)`` pairs of a layer's declared tooltip, plus its type."""
+    fields = []
+    for name in spec.tooltip:
+        try:
+            fields.append((name, spec.column(name).title))
+        except KeyError:
+            fields.append((name, name))
+    return fields
+
+
+def _round_coords(geoms: gpd.GeoSeries) -> np.ndarray:
+    return shapely.transform(geoms.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def to_display_geojson(
+    gdf: gpd.GeoDataFrame, properties: pd.DataFrame, tolerance_m: float | None = None
+) -> dict[str, Any]:
+    """Convert ``gdf`` to a compact GeoJSON dict in EPSG:4326 for drawing.
+
+    Parameters
+    ----------
+    gdf
+        Geometries in EPSG:25832.
+    properties
+        Feature properties, indexed like ``gdf`` (JSON-serialisable values).
+    tolerance_m
+        Simplification tolerance in metres for polygons; ``None`` keeps the
+        geometry. Shared borders stay shared (coverage simplification).
+
+    Returns
+    -------
+    dict
+        A GeoJSON ``FeatureCollection``; feature ``id`` is the row position.
+
+    Notes
+    -----
+    Simplifies in EPSG:25832 (metres) and only then reprojects to EPSG:4326;
+    coordinates are rounded to 6 decimals (about 0.1 m).
+    """
+    geoms = gpd.GeoSeries(gdf.geometry.to_numpy(), crs=gdf.crs or PROJECTED_CRS)
+    if tolerance_m:
+        polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+        geoms = geoms.simplify_coverage(tolerance_m) if polygonal else geoms.simplify(tolerance_m)
+    shown = gpd.GeoSeries(_round_coords(geoms.to_crs(DISPLAY_CRS)), crs=DISPLAY_CRS)
+    props = properties.reset_index(drop=True)
+    clean = props.astype(object).where(props.notna(), None)
+    records = clean.to_dict(orient="records")
+    geometries = [geom.__geo_interface__ for geom in shown.to_numpy()]
+    features = [
+        {"type": "Feature", "id": i, "properties": rec, "geometry": geom}
+        for i, (rec, geom) in enumerate(zip(records, geometries, strict=True))
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def prepare_points(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> dict[str, Any]:
+    """GeoJSON of a point layer with escaped tooltips from its declaration.
+
+    The tooltip shows the declared fields, the layer title (type) and the
+    location precision spelled out, e.g. »Standort auf Ortsebene«.
+    """
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if "location_precision" in frame.columns:
+        prec = frame["location_precision"].astype("string")
+        frame["location_precision"] = prec.map(lambda v: PRECISION_TEXT.get(v, v) if isinstance(v, str) else v)
+    frame["_type"] = spec.title
+    fields = [*layer_tooltip_fields(spec)[:1], ("_type", "Art"), *layer_tooltip_fields(spec)[1:]]
+    props = pd.DataFrame({"_tooltip": tooltip_html(frame, fields)}, index=frame.index)
+    if spec.id_column in frame.columns:
+        props["_id"] = frame[spec.id_column].astype("string")
+    return to_display_geojson(gdf, props)
+
+
+def prepare_polygons(
+    gdf: gpd.GeoDataFrame,
+    fields: Sequence[tuple[str, str]],
+    tolerance_m: float | None,
+    fill: pd.Series | None = None,
+) -> dict[str, Any]:
+    """GeoJSON of boundary polygons with escaped tooltips and an optional fill colour.
+
+    Parameters
+    ----------
+    gdf
+        Polygons in EPSG:25832 with an ``ags`` column.
+    fields
+        ``(column, label)`` pairs for the tooltip.
+    tolerance_m
+        Simplification tolerance in metres.
+    fill
+        Hex colour per row (the choropleth class), or ``None``.
+    """
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    props = pd.DataFrame({"_tooltip": tooltip_html(frame, fields)}, index=frame.index)
+    if "ags" in frame.columns:
+        props["_id"] = frame["ags"].astype("string")
+    if fill is not None:
+        props["_fill"] = fill.reindex(frame.index).fillna(NO_DATA_COLOR)
+    return to_display_geojson(gdf, props, tolerance_m)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Class breaks of a choropleth and the colour of every unit.
+
+    Attributes
+    ----------
+    title
+        Legend title (indicator with unit).
+    colors
+        Hex colour per unit, indexed like the input values.
+    labels
+        Legend entries (``"12,3 – 15,0"``), one per class, in order.
+    palette
+        Colour of each class, aligned with ``labels``.
+    has_missing
+        Whether some units have no value (drawn grey, »keine Angabe«).
+    """
+
+    title: str
+    colors: pd.Series
+    labels: tuple[str, ...]
+    palette: tuple[str, ...]
+    has_missing: bool
+
+
+def german_number(value: float, decimals: int = 1) -> str:
+    """Format a number German-style.
+
+    >>> german_number(17939936, 0), german_number(12.345, 1)
+    ('17.939.936', '12,3')
+    """
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def classify(values: pd.Series, title: str, k: int = 5, decimals: int = 1,
+             palette: Mapping[int, tuple[str, ...]] = YLGNBU) -> Classification:
+    """Classify ``values`` into ``k`` quantile classes (equal numbers of units).
+
+    Quantile breaks suit the skewed Kreis figures (a few large cities) and
+    keep every colour in use; tied breaks are merged, so there may be fewer
+    than ``k`` classes. Class ``i`` holds values in ``(b[i-1], b[i]]``.
+
+    Parameters
+    ----------
+    values
+        One number per unit; NaN means no data.
+    title
+        Legend title.
+    k
+        Wanted number of classes.
+    decimals
+        Decimals shown in the legend.
+    palette
+        Colour ramp by class count, light to dark (colour-blind safe).
+
+    >>> c = classify(pd.Series([1.0, 2.0, 3.0, 4.0, None]), "Test", k=2, decimals=0)
+    >>> c.labels, c.colors.tolist()
+    (('1 – 2', '2 – 4'), ['#a1dab4', '#a1dab4', '#225ea8', '#225ea8', '#d9d9d9'])
+    """
+    num = pd.to_numeric(values, errors="coerce").astype("float64")
+    known = num.dropna()
+    if known.empty:
+        return Classification(title, pd.Series(NO_DATA_COLOR, index=values.index), (), (), True)
+    k = max(1, min(k, max(palette)))
+    qs = np.quantile(known.to_numpy(), np.linspace(0, 1, k + 1))
+    edges = np.unique(qs)
+    if len(edges) == 1:
+        edges = np.array([edges[0], edges[0]])
+    upper = edges[1:]
+    n = len(upper)
+    cls = np.searchsorted(upper, known.to_numpy(), side="left").clip(0, n - 1)
+    colors_k = palette[n]
+    colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
+    colors.loc[known.index] = np.asarray(colors_k, dtype=object)[cls]
+    labels = tuple(
+        german_number(edges[1], decimals) if edges[0] == edges[1]
+        else f"{german_number(edges[i], decimals)} – {german_number(edges[i + 1], decimals)}"
+        for i in range(n)
+    )
+    return Classification(title, colors, labels, tuple(colors_k), bool(num.isna().any()))
+
+
+def classify_fixed(values: pd.Series, breaks: Sequence[float], title: str, decimals: int = 0,
+                   palette: Mapping[int, tuple[str, ...]] = YLGNBU) -> Classification:
+    """Classify ``values`` by fixed upper class limits ``breaks`` (for comparable maps).
+
+    >>> c = classify_fixed(pd.Series([10.0, 60.0, 99.0]), (50, 90, 100), "Anteil")
+    >>> c.labels
+    ('0 – 50', '50 – 90', '90 – 100')
+    >>> c.colors.tolist() == [YLGNBU[3][0], YLGNBU[3][1], YLGNBU[3][2]]
+    True
+    """
+    num = pd.to_numeric(values, errors="coerce").astype("float64")
+    upper = np.asarray(breaks, dtype="float64")
+    n = len(upper)
+    known = num.dropna()
+    cls = np.searchsorted(upper, known.to_numpy(), side="left").clip(0, n - 1)
+    colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
+    colors.loc[known.index] = np.asarray(palette[n], dtype=object)[cls]
+    edges = [min(0.0, float(known.min())) if len(known) else 0.0, *upper]
+    labels = tuple(f"{german_number(edges[i], decimals)} – {german_number(edges[i + 1], decimals)}" for i in range(n))
+    return Classification(title, colors, labels, tuple(palette[n]), bool(num.isna().any()))
+
+
+# --------------------------------------------------------------------------
+# step 2: folium objects
+# --------------------------------------------------------------------------
+
+
+def _offline(element: Any, js: Sequence[tuple[str, str]], css: Sequence[tuple[str, str]]) -> Any:
+    """Point an element's assets at ``/app/static`` (never a CDN)."""
+    element.default_js = list(js)
+    element.default_css = list(css)
+    return element
+
+
+class AttributionNote(MacroElement):
+    """Add the data attribution lines to Leaflet's attribution control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+        {%- for line in this.lines %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ line|tojson }});
+        {%- endfor %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "AttributionNote"
+        self.lines = [html.escape(line) for line in lines]
+
+
+class Legend(MacroElement):
+    """A legend control that lives inside a feature group.
+
+    It is a Leaflet layer whose ``onAdd`` adds a control, so it appears and
+    disappears with the feature group it belongs to (also when
+    streamlit-folium swaps the group on a rerun).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new (L.Layer.extend({
+            onAdd: function (map) {
+                var ctl = L.control({position: {{ this.position|tojson }}});
+                ctl.onAdd = function () {
+                    var div = L.DomUtil.create("div", "atlas-legend");
+                    div.innerHTML = {{ this.html|tojson }};
+                    return div;
+                };
+                this._ctl = ctl.addTo(map);
+            },
+            onRemove: function (map) { if (this._ctl) { map.removeControl(this._ctl); } }
+        }))();
+        {{ this._parent.get_name() }}.addLayer({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str = "bottomright") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+        self.position = position
+
+
+def legend_html(
+    classification: Classification | None = None,
+    symbols: Sequence[tuple[str, str]] = (),
+    notes: Sequence[str] = (),
+) -> str:
+    """HTML of the map legend: choropleth classes, point symbols and notes (all escaped)."""
+    parts: list[str] = []
+    if classification is not None and classification.labels:
+        parts.append(f'<div class="atlas-legend-title">{html.escape(classification.title)}</div>')
+        parts += [
+            f'<div><i style="background:{color}"></i>{html.escape(label)}</div>'
+            for color, label in zip(classification.palette, classification.labels, strict=True)
+        ]
+        if classification.has_missing:
+            parts.append(f'<div><i style="background:{NO_DATA_COLOR}"></i>keine Angabe</div>')
+    if symbols:
+        parts.append('<div class="atlas-legend-title" style="margin-top:4px">Einrichtungen</div>')
+        parts += [
+            f'<div><i class="atlas-dot" style="background:{color}"></i>{html.escape(label)}</div>'
+            for color, label in symbols
+        ]
+    parts += [f"<div><small>{html.escape(n)}</small></div>" for n in notes]
+    return "".join(parts)
+
+
+def base_map(
+    outlines: Sequence[tuple[LayerSpec, dict[str, Any]]] = (),
+    center: tuple[float, float] = NRW_CENTER,
+    zoom: int = NRW_ZOOM,
+    height: int = 620,
+    fit_nrw: bool = True,
+) -> folium.Map:
+    """The stable base map: no tiles loaded by default, outlines, attribution.
+
+    Online base maps (OpenStreetMap, basemap.de) are optional overlays that
+    are off by default, so nothing is requested from the internet until a
+    user switches them on. Leaflet itself comes from ``/app/static``.
+
+    Parameters
+    ----------
+    outlines
+        ``(spec, geojson)`` pairs drawn as unfilled outlines (Land, Regierungsbezirke).
+    """
+    m = folium.Map(
+        location=list(center), zoom_start=zoom, tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5,
+        min_zoom=6, max_bounds=True, prefer_canvas=False, height=height,
+        min_lat=NRW_BOUNDS_4326[1] - 1.5, max_lat=NRW_BOUNDS_4326[3] + 1.5,
+        min_lon=NRW_BOUNDS_4326[0] - 2.5, max_lon=NRW_BOUNDS_4326[2] + 2.5,
+    )
+    _offline(m, LEAFLET_JS, LEAFLET_CSS)
+    folium.TileLayer(
+        "OpenStreetMap", name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
+        attr="© OpenStreetMap contributors (ODbL)",
+    ).add_to(m)
+    folium.TileLayer(
+        tiles="https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_grau/"
+              "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png",
+        name="Hintergrund: basemap.de grau (online)", overlay=True, show=False,
+        attr="© GeoBasis-DE / BKG (basemap.de, CC BY 4.0)", max_zoom=18,
+    ).add_to(m)
+    for spec, data in outlines:
+        outline_layer(spec, data).add_to(m)
+    if fit_nrw:
+        minx, miny, maxx, maxy = NRW_EXTENT_4326
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    AttributionNote(ATTRIBUTIONS).add_to(m)
+    return m
+
+
+def _tooltip() -> folium.GeoJsonTooltip:
+    # The HTML in ``_tooltip`` was escaped when it was built (see tooltip_html).
+    return folium.GeoJsonTooltip(fields=["_tooltip"], labels=False, class_name="atlas-tooltip", sticky=True)
+
+
+def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None) -> folium.GeoJson:
+    """Unfilled boundary outlines in the layer's declared style."""
+    style = {"color": spec.style.color, "weight": spec.style.weight, "fill": False,
+             "className": f"atlas-outline atlas-layer-{spec.id}"}
+    return folium.GeoJson(
+        data, name=name or spec.title, style_function=lambda _f: style,
+        tooltip=None, interactive=False,
+    )
+
+
+def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: float = 0.75) -> folium.GeoJson:
+    """Filled boundary polygons coloured by their ``_fill`` property, with tooltips."""
+    base = {"color": "#555555", "weight": 0.8, "fillOpacity": opacity, "className": f"atlas-area atlas-layer-{spec.id}"}
+    return folium.GeoJson(
+        data, name=name,
+        style_function=lambda f: {**base, "fillColor": f["properties"].get("_fill") or NO_DATA_COLOR},
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#1f4e79"},
+        tooltip=_tooltip(),
+    )
+
+
+def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.25) -> folium.GeoJson:
+    """Polygons in one colour (isochrones, buffers), with the escaped ``_tooltip``."""
+    style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": opacity, "className": "atlas-area"}
+    return folium.GeoJson(data, name=name, style_function=lambda _f: style, tooltip=_tooltip())
+
+
+def area_points(data: dict[str, Any], name: str, color: str | None = None, radius: int = 4) -> folium.GeoJson:
+    """Small circle markers coloured by their ``_fill`` property (or ``color``), with tooltips."""
+    base = {"radius": radius, "color": "#ffffff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
+            "className": "atlas-point atlas-demand"}
+    return folium.GeoJson(
+        data, name=name, marker=folium.CircleMarker(radius=radius),
+        style_function=lambda f: {**base, "fillColor": color or f["properties"].get("_fill") or NO_DATA_COLOR},
+        tooltip=_tooltip(),
+    )
+
+
+def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
+                 color: str | None = None) -> folium.Layer:
+    """One GeoJSON layer of circle markers for a point layer, clustered when large.
+
+    Each marker gets the CSS class ``atlas-point atlas-layer-<id>`` so that
+    it can be found in the page (tests count them).
+    """
+    style = {
+        "radius": spec.style.radius, "color": "#ffffff", "weight": spec.style.weight, "fill": True,
+        "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity,
+        "className": f"atlas-point atlas-layer-{spec.id}",
+    }
+    layer = folium.GeoJson(
+        data, name=name or spec.title, marker=folium.CircleMarker(radius=spec.style.radius),
+        style_function=lambda _f: style, tooltip=_tooltip(),
+    )
+    if len(data["features"]) <= CLUSTER_THRESHOLD:
+        return layer
+    cluster = folium.plugins.MarkerCluster(name=name or spec.title, options={"disableClusteringAtZoom": 13})
+    _offline(cluster, MARKERCLUSTER_JS, MARKERCLUSTER_CSS)
+    layer.control = False
+    layer.add_to(cluster)
+    return cluster
+
+
+class NumberedSites(MacroElement):
+    """Numbered site markers (DivIcons styled by our local CSS only)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        {%- for s in this.sites %}
+        L.marker([{{ s.lat }}, {{ s.lon }}], {icon: L.divIcon({
+            className: "", iconSize: [{{ this.size }}, {{ this.size }}],
+            iconAnchor: [{{ this.size // 2 }}, {{ this.size // 2 }}],
+            html: {{ s.html|tojson }} })}).bindTooltip({{ s.tooltip|tojson }}).addTo({{ this.get_name() }});
+        {%- endfor %}
+        {{ this._parent.get_name() }}.addLayer({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, sites: Sequence[Mapping[str, Any]], size: int = 26) -> None:
+        super().__init__()
+        self._name = "NumberedSites"
+        self.sites = list(sites)
+        self.size = int(size)
+
+
+def site_records(points: gpd.GeoDataFrame, label_column: str, tooltip_fields: Sequence[tuple[str, str]],
+                 fixed_column: str | None = None) -> list[dict[str, Any]]:
+    """Records for :class:`NumberedSites`, numbered by ``label_column`` (selection order 1, 2, 3…).
+
+    Parameters
+    ----------
+    points
+        Site points in EPSG:25832.
+    label_column
+        Column with the number shown in the marker.
+    tooltip_fields
+        ``(column, label)`` pairs for the tooltip (escaped).
+    fixed_column
+        Boolean column marking existing (fixed) sites, drawn grey.
+    """
+    shown = points.to_crs(DISPLAY_CRS)
+    tips = tooltip_html(pd.DataFrame(points.drop(columns=points.geometry.name)), tooltip_fields)
+    fixed = points[fixed_column].fillna(False).astype(bool) if fixed_column else pd.Series(False, index=points.index)
+    label = escape_text(points[label_column])
+    klass = np.where(fixed, "atlas-site-number atlas-site-fixed", "atlas-site-number")
+    sites = pd.DataFrame({
+        "lat": np.round(shown.geometry.y, COORD_DECIMALS), "lon": np.round(shown.geometry.x, COORD_DECIMALS),
+        "html": '<div class="' + pd.Series(klass, index=points.index) + '">' + label + "</div>",
+        "tooltip": tips,
+    })
+    return sites.to_dict(orient="records")
+
+
+def feature_group(name: str, *children: Any, show: bool = True) -> folium.FeatureGroup:
+    """A named overlay for ``st_folium(feature_group_to_add=...)``."""
+    group = folium.FeatureGroup(name=name, show=show)
+    for child in children:
+        child.add_to(group)
+    return group
+
+
+def layer_control(collapsed: bool = False) -> folium.LayerControl:
+    """The layer control (expanded by default, so layers are visible at a glance)."""
+    return folium.LayerControl(collapsed=collapsed, position="topright")
+
+
+def html_size(m: folium.Map) -> int:
+    """Size in bytes of the standalone HTML of ``m`` (for the benchmarks)."""
+    return len(m.get_root().render().encode("utf-8"))
+
+
+def bounds_of(gdf: gpd.GeoDataFrame, width_px: int = 480) -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and the largest zoom at which ``gdf`` (EPSG:25832) fits a map.
+
+    Parameters
+    ----------
+    gdf
+        Geometries in EPSG:25832.
+    width_px
+        Smaller side of the map in pixels.
+
+    Notes
+    -----
+    Web-Mercator pixels shrink with cos(latitude): at zoom ``z`` one pixel is
+    ``40 075 016 m · cos(lat) / (256 · 2^z)``; the zoom is the largest whose
+    ``width_px`` cover the larger side of the bounding box (metres).
+
+    >>> box = gpd.GeoDataFrame(geometry=[shapely.box(290_000, 5_610_000, 330_000, 5_650_000)], crs=PROJECTED_CRS)
+    >>> bounds_of(box)[1]
+    10
+    """
+    minx, miny, maxx, maxy = gdf.total_bounds
+    side = max(maxx - minx, maxy - miny, 1.0)
+    centre = gpd.GeoSeries([shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)], crs=PROJECTED_CRS)
+    pt = centre.to_crs(DISPLAY_CRS).iloc[0]
+    metres_per_px_z0 = 40_075_016.0 * np.cos(np.radians(pt.y)) / 256.0
+    zoom = int(np.clip(np.floor(np.log2(metres_per_px_z0 * width_px / side)), 6, 15))
+    return (round(pt.y, COORD_DECIMALS), round(pt.x, COORD_DECIMALS)), zoom

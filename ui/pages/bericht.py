@@ -1,0 +1,188 @@
+"""Bericht: the council report (PDF/HTML) for an area and scenario, and exports of any layer or result."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+import streamlit as st
+
+from geo.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame, export_layer
+from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from integrationsatlas import report as council
+from ui import cached, state
+from ui.components import attribution_footer, user_errors
+
+_REPORT_FORMATS = {"pdf": "PDF (zum Drucken und Versenden)", "html": "HTML (eine Datei, im Browser lesbar)"}
+_CRS = {"EPSG:25832": "EPSG:25832 – ETRS89 / UTM 32N (Meter)", "EPSG:4326": "EPSG:4326 – WGS 84 (Längen-/Breitengrad)"}
+_GAPS = "result:gaps"
+_PLAN = "result:plan"
+#: Session key: parameters of the report built in this session.
+_READY = "bericht_ready"
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """What the report is about; hashable, so it keys the cache."""
+
+    area: str
+    layer: str
+    threshold_km: float
+    scenario: str | None
+    fmt: str
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    """What to export, as which format and CRS."""
+
+    source: str
+    fmt: str
+    crs: str
+
+
+# --- cached wrappers (page-local: they exist only for this page) -------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _area_choices(cfg: Settings, version: str) -> dict[str, str]:
+    return council.area_choices(cfg)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _scenarios(cfg: Settings, version: str, area: str) -> list[str]:
+    return council.scenarios_for_area(cfg, area)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
+    """The rendered report and its file name."""
+    report = council.build_report(cfg, params.area, layer=params.layer, threshold_km=params.threshold_km,
+                                  scenario=params.scenario)
+    return council.render(report, params.fmt), report.filename(params.fmt)  # type: ignore[arg-type]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _export_file(cfg: Settings, version: str, params: ExportParams, report: ReportParams) -> tuple[bytes, str]:
+    """An export of a layer, of the report's gap table or of a saved scenario's sites."""
+    kind, _, key = params.source.partition(":")
+    if kind == "layer":
+        data = export_layer(key, cfg, params.fmt, params.crs)  # type: ignore[arg-type]
+        return data, export_filename(key, params.fmt, params.crs)
+    if params.source == _GAPS:
+        frame = council.gap_frame(cfg, report.area, layer=report.layer, threshold_km=report.threshold_km)
+        name = f"Versorgungsluecken_{report.layer}_{report.threshold_km:g}km_{report.area}"
+    else:
+        from geo.scenarios import load_scenario
+
+        frame, name = load_scenario(cfg, key).sites, f"Szenario_{key}"
+    data = export_frame(frame, params.fmt, params.crs, layer_name=name, attribution=ATTRIBUTIONS)  # type: ignore[arg-type]
+    return data, export_filename(name, params.fmt, params.crs)
+
+
+# --- page ----------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    """Render the Bericht page."""
+    st.title("Bericht")
+    st.caption("Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
+               "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses.")
+    cfg = cached.settings()
+    with user_errors("Bericht"):
+        version = cached.store_version(cfg)
+        params = _report_controls(cfg, version)
+        if params is not None:
+            _report_download(cfg, version, params)
+            st.divider()
+            _export_section(cfg, version, params)
+    attribution_footer()
+
+
+def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
+    layers = cached.available_layers(cfg, version, "facility")
+    if not layers:
+        st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
+        return None
+    areas = _area_choices(cfg, version)
+    st.subheader("Bericht für Rat und Ausschuss")
+    c1, c2, c3 = st.columns([2, 2, 1.4])
+    area = c1.selectbox("Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)", list(areas),
+                        format_func=areas.__getitem__, key="bericht_area")
+    layer = c2.selectbox("Einrichtungsart für die Versorgung", layers,
+                         format_func=lambda lid: REGISTRY.get(lid).title, key="bericht_layer")
+    threshold = c3.slider("Schwelle (km, Luftlinie)", 1, 50, 15, 1, key="bericht_km")
+    c4, c5 = st.columns([2, 3.4])
+    names = _scenarios(cfg, version, area)
+    scenario = c4.selectbox("Szenario (optional)", ["", *names],
+                            format_func=lambda n: n or ("kein Szenario" if names else "kein passendes Szenario"),
+                            key="bericht_scenario")
+    fmt = c5.radio("Format", list(_REPORT_FORMATS), format_func=_REPORT_FORMATS.__getitem__, horizontal=True,
+                   key="bericht_format")
+    return ReportParams(area=area, layer=layer, threshold_km=float(threshold), scenario=scenario or None, fmt=fmt)
+
+
+def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
+    if st.button("Bericht erstellen", type="primary", key="bericht_build"):
+        with st.spinner("Bericht wird erstellt: Versorgung berechnen, Karten zeichnen, Dokument setzen …"):
+            _report_file(cfg, version, params)
+        state.put(_READY, astuple(params))  # a tuple: the page's classes are re-created on every run
+    if state.get(_READY) != astuple(params):
+        st.info("Einstellungen wählen und »Bericht erstellen« klicken; danach erscheint der Download.")
+        return
+    data, name = _report_file(cfg, version, params)
+    st.download_button(f"{params.fmt.upper()} herunterladen ({len(data) / 1e6:.1f} MB)".replace(".", ","),
+                       data=data, file_name=name, mime=council.MIME_TYPES[params.fmt], icon=":material/download:",
+                       key="bericht_download", on_click="ignore")
+    st.success(f"Bericht »{name}« ist fertig.")
+
+
+def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
+    st.subheader("Export von Ebenen und Ergebnissen")
+    sources: dict[str, str] = {
+        f"layer:{spec.id}": f"Ebene: {spec.title}"
+        for spec in REGISTRY if spec.id in _available(cfg, version)
+    }
+    sources[_GAPS] = (f"Ergebnis: Versorgungslücken ({REGISTRY.get(report.layer).title}, "
+                      f"{report.threshold_km:g} km, Gebiet {report.area})")
+    sources |= {f"scenario:{n}": f"Szenario: Standorte »{n}«" for n in cached.scenario_names(cfg)}
+    plan = state.get(state.SITING_RESULT)
+    if plan is not None:
+        sources[_PLAN] = "Ergebnis: aktuelle Standortplanung (diese Sitzung, nicht gespeichert)"
+    c1, c2, c3 = st.columns([3, 1.6, 2])
+    source = c1.selectbox("Inhalt", list(sources), format_func=sources.__getitem__, key="export_source")
+    fmt = c2.selectbox("Format", list(FORMATS), format_func=FORMAT_TITLES.__getitem__, key="export_format")
+    crs_options = ["EPSG:4326"] if fmt == "geojson" else list(_CRS)
+    crs = c3.radio("Koordinatensystem", crs_options, format_func=_CRS.__getitem__, key=f"export_crs_{fmt}")
+    if fmt == "geojson":
+        c3.caption("GeoJSON ist nach RFC 7946 immer EPSG:4326.")
+    params = ExportParams(source=source, fmt=fmt, crs=crs or default_crs(fmt))
+    if source == _PLAN:
+        data, name = _plan_export(plan, params)
+    else:
+        with st.spinner("Export wird erstellt …"):
+            data, name = _export_file(cfg, version, params, report)
+    st.download_button(f"{name} herunterladen", data=data, file_name=name, mime=MIME_TYPES[fmt],
+                       icon=":material/download:", key="export_download", on_click="ignore")
+    st.caption("Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
+               "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
+               "für Excel), Excel im Blatt »Quellen«.")
+
+
+def _available(cfg: Settings, version: str) -> set[str]:
+    return {lid for group in ("boundary", "facility", "poi", "demand")
+            for lid in cached.available_layers(cfg, version, group)}
+
+
+def _plan_export(plan: Any, params: ExportParams) -> tuple[bytes, str]:
+    """The session's unsaved siting plan (not cacheable: it lives in this session only)."""
+    name = "Standortplanung_aktuell"
+    data = export_frame(plan.sites, params.fmt, params.crs, layer_name=name,  # type: ignore[arg-type]
+                        attribution=ATTRIBUTIONS)
+    return data, export_filename(name, params.fmt, params.crs)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,128 @@
+"""Karte: NRW's Kreise as a choropleth, all facility layers, search and area profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from ui import cached, maps, state
+from ui.areas import INDICATORS
+from ui.components import attribution_footer, render_map, user_errors
+from ui.i18n import t
+
+
+@dataclass(frozen=True)
+class KarteParams:
+    """What the Karte page shows."""
+
+    indicator: str
+    rate_layer: str | None
+    facility_layers: tuple[str, ...]
+
+
+def render() -> None:
+    """Render the Karte page."""
+    st.title(t("app.title"))
+    st.caption(t("app.subtitle"))
+    cfg = cached.settings()
+    with user_errors("Karte"):
+        version = cached.store_version(cfg)
+        facilities = cached.available_layers(cfg, version, "facility")
+        pois = cached.available_layers(cfg, version, "poi")
+
+        c1, c2, c3 = st.columns([2, 2, 3])
+        titles = {i.id: i.title for i in INDICATORS}
+        indicator = c1.selectbox(t("karte.indicator"), list(titles), format_func=titles.__getitem__,
+                                 key="karte_indicator")
+        rate_layer = None
+        if next(i for i in INDICATORS if i.id == indicator).per_layer:
+            rate_layer = c2.selectbox(t("karte.layer_for_rate"), facilities,
+                                      format_func=lambda lid: REGISTRY.get(lid).title, key="karte_rate_layer")
+        query = c3.text_input(t("karte.search"), key="karte_search", placeholder="z. B. Wesel oder 05170")
+        params = KarteParams(indicator, rate_layer, facilities)
+
+        view = _search(cfg, version, query)
+        map_col, side_col = st.columns([3, 1.25])
+        with map_col:
+            data, classification = cached.kreis_choropleth(
+                cfg, version, params.indicator, params.rate_layer, params.facility_layers
+            )
+            outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
+                        for level in cached.OUTLINE_LEVELS if level in cached.boundary_levels(cfg, version)]
+            base = maps.base_map(outlines)
+            kreis = REGISTRY.get("kreis")
+            symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
+            groups = [maps.feature_group(
+                f"{kreis.title}: {classification.title}",
+                maps.choropleth_layer(kreis, data, kreis.title),
+                maps.Legend(maps.legend_html(classification, symbols)),
+            )]
+            gemeinden = cached.gemeinde_outlines(cfg, version)
+            if gemeinden is not None:
+                groups.append(maps.feature_group(REGISTRY.get("gemeinde").title,
+                                                 maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)))
+            for lid in (*facilities, *pois):
+                spec = REGISTRY.get(lid)
+                groups.append(maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(
+                    cfg, version, lid)), show=spec.group == "facility"))
+            center, zoom = view if view else (None, None)
+            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom)
+        with side_col:
+            _profile(cfg, version, event, params)
+    attribution_footer()
+
+
+def _symbol_label(layer_id: str) -> str:
+    spec = REGISTRY.get(layer_id)
+    return f"{spec.title} (Standort auf Ortsebene)" if layer_id == "ki" else spec.title
+
+
+def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
+    """Resolve the search box to a map view and select the unit found."""
+    if not query.strip():
+        return None
+    hits = cached.search_areas(cfg, version, query)
+    if not hits:
+        st.warning(f"Kein Kreis und keine Gemeinde passt zu »{query}«. Bitte Namen oder AGS (z. B. 05170) prüfen.")
+        return None
+    if len(hits) > 1:
+        chosen = st.selectbox("Treffer", hits, format_func=lambda h: h.label, key="karte_search_hit")
+    else:
+        chosen = hits[0]
+    state.put(state.SELECTED_AREA, (chosen.level, chosen.ags))
+    return cached.area_view(cfg, version, chosen.level, chosen.ags)
+
+
+def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> None:
+    """The profile of the clicked or searched unit."""
+    st.subheader(t("karte.profile"))
+    level = "kreis"
+    if "gemeinde" in cached.boundary_levels(cfg, version):
+        level = st.radio(t("karte.level"), ["kreis", "gemeinde"], horizontal=True, key="karte_level",
+                         format_func={"kreis": "Kreis", "gemeinde": "Gemeinde"}.__getitem__)
+    clicked = event.get("last_object_clicked")
+    if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
+        state.put(state.LAST_CLICK, (clicked["lat"], clicked["lng"]))
+        ags = cached.area_at(cfg, version, level, clicked["lat"], clicked["lng"])
+        if ags:
+            state.put(state.SELECTED_AREA, (level, ags))
+    selected = state.get(state.SELECTED_AREA)
+    if not selected:
+        st.info(t("karte.click_hint"))
+        return
+    level, ags = selected
+    profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
+    st.markdown(f"**{profile.name}**")
+    st.dataframe(
+        {"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]},
+        hide_index=True, width="stretch",
+    )
+    st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
+    st.dataframe(profile.facilities, hide_index=True, width="stretch", height=260)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,146 @@
+"""Versorgungslücken: covered share per unit, ranking, curve and isochrones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from ui import cached, maps
+from ui.cached import GapParams
+from ui.components import attribution_footer, osm_extract, render_map, user_errors
+from ui.i18n import t
+
+if TYPE_CHECKING:
+    from integrationsatlas.analysis import CoverageReport
+
+_TARGET_GROUPS = {"total": "Gesamtbevölkerung", "foreign": "Ausländische Bevölkerung (Anteil je Kreis)"}
+_MODES = {"walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}
+_UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten, Straßennetz)"}
+
+
+def render() -> None:
+    """Render the Versorgungslücken page."""
+    st.title(t("nav.luecken"))
+    cfg = cached.settings()
+    with user_errors("Versorgungslücken"):
+        version = cached.store_version(cfg)
+        params = _controls(cfg, version)
+        if params is None:
+            return
+        report = cached.coverage(cfg, version, params)
+        st.info(f"**Nachfrage:** {report.demand_level_label}")
+        st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Versorgt insgesamt", f"{report.share_covered * 100:.1f} %".replace(".", ","))
+        m2.metric("Nachfragepunkte", f"{report.n_demand:,}".replace(",", "."))
+        m3.metric("Einrichtungen", f"{report.n_facilities:,}".replace(",", "."))
+        map_col, table_col = st.columns([1.3, 1])
+        with map_col:
+            _gap_map(cfg, version, params)
+        with table_col:
+            st.subheader(t("luecken.ranking"))
+            st.dataframe(_ranking(report), hide_index=True, width="stretch", height=420, key="luecken_table")
+        st.subheader(t("luecken.curve"))
+        _curve(report, params)
+    attribution_footer()
+
+
+def _controls(cfg: Settings, version: str) -> GapParams | None:
+    layers = cached.available_layers(cfg, version, "facility")
+    if not layers:
+        st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
+        return None
+    kreise = cached.kreis_names(cfg, version)
+    levels = cached.boundary_levels(cfg, version)
+    c1, c2, c3, c4 = st.columns(4)
+    layer = c1.selectbox("Einrichtungsart", layers, format_func=lambda lid: REGISTRY.get(lid).title,
+                         key="luecken_layer")
+    target = c2.selectbox("Zielgruppe", list(_TARGET_GROUPS), format_func=_TARGET_GROUPS.__getitem__,
+                          key="luecken_target")
+    area = c3.selectbox("Gebiet", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW",
+                        key="luecken_area")
+    by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
+    by = c4.selectbox("Einheiten der Tabelle", by_options,
+                      format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__, key="luecken_by")
+    c5, c6, c7 = st.columns([1.2, 1, 2])
+    unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit")
+    osm_file = mode = None
+    if unit == "km":
+        threshold = c7.slider("Schwelle (km)", 1, 50, 10, 1, key="luecken_km")
+    else:
+        mode = c6.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="luecken_mode")
+        threshold = c7.slider("Schwelle (Minuten)", 5, 60, 15, 5, key="luecken_min")
+        osm_file = osm_extract(cfg, key="luecken_osm")
+        if osm_file is None:
+            st.info("Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm oder .osm.bz2, "
+                    "z. B. von download.geofabrik.de oder aus JOSM) hochladen.")
+            return None
+    return GapParams(layer=layer, threshold=float(threshold), unit=unit, mode=mode or "walk",
+                     target_group=target, by=by, area=area or None, osm_file=osm_file)
+
+
+def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
+    data, classification = cached.gap_map(cfg, version, params)
+    spec = REGISTRY.get(params.layer)
+    unit_spec = REGISTRY.get(params.by)
+    outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
+                for level in cached.OUTLINE_LEVELS]
+    groups = [
+        maps.feature_group(f"Versorgungsgrad ({unit_spec.title})",
+                           maps.choropleth_layer(unit_spec, data, unit_spec.title),
+                           maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)]))),
+        maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))),
+    ]
+    if params.unit == "min" and params.osm_file:
+        choices = cached.facility_choices(cfg, version, params.layer, params.area)
+        picked = st.multiselect("Isochronen für Einrichtungen", list(choices), format_func=choices.__getitem__,
+                                key="luecken_iso", max_selections=10)
+        if picked:
+            iso = cached.isochrones(cfg, version, params.layer, tuple(picked), params.osm_file, params.mode,
+                                    params.threshold)
+            groups.append(maps.feature_group(f"Isochronen {params.threshold:g} min",
+                                             maps.area_layer(iso, "Isochronen", "#5e3c99")))
+    view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
+    render_map(maps.base_map(outlines), groups, key="luecken_map", center=view[0], zoom=view[1],
+               height=520, returned=(), collapsed=True)
+
+
+def _ranking(report: CoverageReport) -> pd.DataFrame:
+    table = report.gaps.ranking(None)
+    unit = report.inputs.unit
+    shown = pd.DataFrame({
+        "Rang": table["rank"].astype("Int64"),
+        "Gebiet": table["name"],
+        "Versorgt (%)": (table["share_covered"] * 100).round(1),
+        "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
+        f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
+        "Lückenwert": table["gap_score"].round(3),
+    })
+    if "access_ratio" in table.columns:
+        shown["2SFCA je 10.000 Einw."] = (table["access_ratio"] * 10_000).round(2)
+    return shown.reset_index(names="AGS")
+
+
+def _curve(report: CoverageReport, params: GapParams) -> None:
+    curve = report.curve.copy()
+    curve["Versorgt (%)"] = curve["share_covered"] * 100
+    unit = "km" if params.unit == "km" else "Minuten"
+    line = alt.Chart(curve).mark_line(color="#1f4e79").encode(
+        x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
+        y=alt.Y("Versorgt (%):Q", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
+                 alt.Tooltip("Versorgt (%):Q", format=".1f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"x": [params.threshold]})).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(
+        x="x:Q")
+    st.altair_chart((line + rule).properties(height=260), width="stretch")
+    st.caption(f"Gestrichelt: gewählte Schwelle {params.threshold:g} {unit}.")
+
+
+if __name__ == "__main__":
+    render()

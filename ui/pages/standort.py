@@ -1,0 +1,282 @@
+"""Standortplanung: suggest new sites for one Kreis or Gemeinde, explain, save and compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from ui import areas, cached, maps, state
+from ui.components import attribution_footer, osm_extract, render_map, user_errors
+from ui.i18n import t
+
+if TYPE_CHECKING:
+    from integrationsatlas.planner import SitingParams, SitingPlan
+
+_MODEL_HELP = {
+    "mclp": "Maximale Abdeckung (MCLP): wählt p neue Standorte so, dass möglichst viele Menschen einen "
+            "Standort innerhalb des Radius bzw. der Fahrzeit erreichen.",
+    "lscp": "Minimale Standortzahl (LSCP): wie viele Standorte braucht es mindestens, damit alle erreichbaren "
+            "Menschen versorgt sind?",
+    "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
+               "am kürzesten ist.",
+}
+_MODES = {"walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}
+_DEFAULT_AREA = "05334"  # Städteregion Aachen
+
+
+def render() -> None:
+    """Render the Standortplanung page."""
+    st.title(t("nav.standort"))
+    cfg = cached.settings()
+    with user_errors("Standortplanung"):
+        version = cached.store_version(cfg)
+        params = _controls(cfg, version)
+        _candidate_map(cfg, version, params)
+        if st.button(t("standort.run"), type="primary", key="standort_run"):
+            _run(cfg, version, params)
+    plan = state.get(state.SITING_RESULT)
+    if plan is not None:
+        with user_errors("Ergebnis"):
+            _show_plan(cfg, plan)
+    st.divider()
+    st.subheader(t("standort.scenarios"))
+    with user_errors("Szenarienvergleich"):
+        _compare(cfg)
+    attribution_footer()
+
+
+def _controls(cfg: Settings, version: str) -> SitingParams:
+    from integrationsatlas.planner import MODELS, SitingParams
+
+    kreise = cached.kreis_names(cfg, version)
+    facilities = cached.available_layers(cfg, version, "facility")
+    places = (*facilities, *cached.available_layers(cfg, version, "poi"))
+    c1, c2, c3 = st.columns([1.4, 1.6, 1])
+    default = list(kreise).index(_DEFAULT_AREA) if _DEFAULT_AREA in kreise else 0
+    area = c1.selectbox("Planungsgebiet (Kreis)", list(kreise), index=default,
+                        format_func=lambda a: f"{kreise[a]} ({a})", key="standort_area")
+    model = c2.radio("Modell", MODELS, format_func=lambda m: _MODEL_HELP[m].split(":")[0],
+                     key="standort_model", horizontal=True)
+    c2.caption(_MODEL_HELP[model])
+    p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
+    c4, c5, c6 = st.columns([1.4, 1.6, 1])
+    use_time = c4.toggle("Fahrzeit statt Entfernung", key="standort_use_time")
+    radius_km = minutes = osm_file = None
+    mode = "walk"
+    if use_time:
+        mode = c5.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="standort_mode")
+        minutes = float(c6.slider("Minuten", 5, 60, 15, 5, key="standort_minutes"))
+        osm_file = osm_extract(cfg, key="standort_osm")
+        if osm_file is None:
+            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen.")
+    else:
+        radius_km = float(c5.slider("Radius (km Luftlinie)", 1.0, 30.0, 5.0, 0.5, key="standort_radius"))
+    c7, c8, c9 = st.columns([1.4, 1.6, 1])
+    fixed_options = ["", *facilities]
+    fixed_default = fixed_options.index("ankommenstreffpunkt") if "ankommenstreffpunkt" in fixed_options else 0
+    fixed = c7.selectbox("Bestehende Standorte (bleiben offen)", fixed_options, index=fixed_default,
+                         format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
+                         key="standort_fixed")
+    place_layers = c8.multiselect("Kandidaten aus Ebenen", list(places),
+                                  default=[lid for lid in places if lid in ("ki", "gemeinschaftszentrum",
+                                                                            "bahnhof", "integrationsagentur")],
+                                  format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places")
+    n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
+                                     key="standort_clusters"))
+    with st.expander("Budget (statt fester Anzahl)"):
+        use_budget = st.checkbox("Budget verwenden", key="standort_use_budget", disabled=model == "lscp")
+        budget = st.number_input("Budget (EUR)", 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
+        site_cost = st.number_input("Kosten je Standort (EUR)", 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
+    return SitingParams(
+        area=area, model=model, p=p, radius_km=radius_km, minutes=minutes, mode=mode,
+        osm_file=Path(osm_file) if osm_file else None, fixed_layer=fixed or None,
+        budget=float(budget) if use_budget and model != "lscp" else None,
+        default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
+        place_layers=tuple(place_layers), n_clusters=n_clusters,
+        user_points=areas.clicked_points_25832(state.candidates()),
+    )
+
+
+def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
+    """The planning area; clicks add own candidate points (kept in this session only)."""
+    st.markdown(f"**{t('standort.candidates')}**")
+    outline = cached.area_outline(cfg, version, params.area)
+    groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline))]
+    if params.fixed_layer:
+        spec = REGISTRY.get(params.fixed_layer)
+        groups.append(maps.feature_group(f"Bestehend: {spec.title}", maps.points_layer(
+            spec, cached.points_geojson(cfg, version, params.fixed_layer))))
+    clicked = state.candidates()
+    if clicked:
+        records = [{"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>',
+                    "tooltip": f"Eigener Punkt {i}"} for i, (lat, lon) in enumerate(clicked, start=1)]
+        groups.append(maps.feature_group("Eigene Kandidaten", maps.NumberedSites(records, size=14)))
+    centre, zoom = cached.area_view(cfg, version, "kreis", params.area)
+    col_map, col_list = st.columns([3, 1])
+    with col_map:
+        event = render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_pick",
+                           center=centre, zoom=zoom, height=420, returned=("last_clicked",), collapsed=True)
+    click = event.get("last_clicked")
+    if click and state.add_candidate(click["lat"], click["lng"]):
+        st.rerun()
+    with col_list:
+        st.caption("Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.")
+        if clicked:
+            st.dataframe(pd.DataFrame(clicked, columns=["Breite", "Länge"]).rename(lambda i: i + 1),
+                         width="stretch", key="standort_clicked")
+            if st.button("Eigene Kandidaten löschen", key="standort_clear"):
+                state.clear_candidates()
+                st.rerun()
+
+
+def _run(cfg: Settings, version: str, params: SitingParams) -> None:
+    with st.status("Standorte werden berechnet …", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        plan = cached.siting_plan(cfg, version, params, _progress=progress)
+        bar.progress(1.0, text="Fertig")
+        status.update(label="Berechnung abgeschlossen", state="complete", expanded=False)
+    state.put(state.SITING_RESULT, plan)
+
+
+def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
+    summary = plan.summary()
+    st.subheader(f"Vorschlag für {plan.area_name}: {summary['model_label']}")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Versorgt vorher", _pct(summary["share_before"]))
+    m2.metric("Versorgt nachher", _pct(summary["share_after"]),
+              delta=f"{(summary['share_after'] - summary['share_before']) * 100:+.1f} Prozentpunkte".replace(".", ","))
+    m3.metric("Neue Standorte", summary["n_new"])
+    m4.metric("Bestehende Standorte", summary["n_fixed"])
+    st.caption(f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
+               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes))
+    layers = cached.plan_layers(plan)
+    outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
+    level = "gemeinde" if len(plan.area_ags) > 5 else "kreis"
+    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level, plan.area_ags)
+    col_map, col_table = st.columns([1.2, 1])
+    with col_map:
+        groups = [
+            maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+            maps.feature_group("Weitere Kandidaten", maps.area_points(layers["candidates"], "Kandidaten", "#999999"),
+                               show=False),
+            maps.feature_group("Vorgeschlagene Standorte", maps.NumberedSites(layers["sites"])),
+        ]
+        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_result",
+                   center=centre, zoom=zoom, height=460, returned=(), collapsed=True)
+        st.caption("Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.")
+    with col_table:
+        st.markdown("**Warum diese Standorte?**")
+        st.dataframe(_sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
+        for site in plan.explanation.sites:
+            with st.expander(f"{site.rank}. {site.name}: Alternativen"):
+                st.write(site.reason)
+                if len(site.runner_ups):
+                    st.dataframe(site.runner_ups, hide_index=True, width="stretch")
+    st.markdown("**Versorgung vorher und nachher** (blau = erreicht, orange = nicht erreicht)")
+    before, after = st.columns(2)
+    for col, when, title in ((before, "before", "Vorher"), (after, "after", "Nachher")):
+        with col:
+            st.caption(title)
+            groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                      maps.feature_group(f"Nachfrage {title.lower()}", maps.area_points(layers[when], title)),
+                      maps.feature_group("Standorte", maps.NumberedSites(
+                          [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]))]
+            render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key=f"standort_{when}",
+                       center=centre, zoom=zoom, height=340, returned=(), collapsed=True)
+    if len(plan.sensitivity):
+        _curve(plan.sensitivity)
+    _save(cfg, plan)
+
+
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+
+
+def _sites_table(plan: SitingPlan) -> pd.DataFrame:
+    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde_ags,
+             "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
+             "Versorgt danach (%)": round(s.share_after * 100, 1)}
+            for s in plan.explanation.sites]
+    return pd.DataFrame(rows)
+
+
+def _curve(sens: pd.DataFrame) -> None:
+    st.markdown("**Versorgung je Anzahl neuer Standorte**")
+    data = sens.dropna(subset=["covered_share"]).assign(pct=lambda d: d["covered_share"] * 100)
+    chart = alt.Chart(data).mark_line(point=True, color="#1f4e79").encode(
+        x=alt.X("p:O", title="Neue Standorte (p)"),
+        y=alt.Y("pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("p:O", title="p"), alt.Tooltip("pct:Q", title="Versorgt (%)", format=".1f")],
+    )
+    st.altair_chart(chart.properties(height=240), width="stretch")
+
+
+def _save(cfg: Settings, plan: SitingPlan) -> None:
+    with st.form("standort_save"):
+        c1, c2, c3 = st.columns([2, 1, 1])
+        name = c1.text_input("Als Szenario speichern unter", placeholder="z. B. Aachen 3 Treffpunkte 5 km")
+        overwrite = c2.checkbox("Überschreiben")
+        if c3.form_submit_button("Speichern") and name.strip():
+            cached.save_scenario(cfg, plan, name.strip(), overwrite)
+            st.success(f"Szenario »{name.strip()}« gespeichert.")
+
+
+def _compare(cfg: Settings) -> None:
+    names = cached.scenario_names(cfg)
+    if len(names) < 2:
+        st.info("Speichern Sie mindestens zwei Szenarien, um sie hier nebeneinander zu vergleichen.")
+        return
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Szenario A", names, index=1, key="standort_cmp_a")
+    b = c2.selectbox("Szenario B", names, index=0, key="standort_cmp_b")
+    if a == b:
+        st.warning("Bitte zwei verschiedene Szenarien wählen.")
+        return
+    diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
+    version = cached.store_version(cfg)
+    outline = cached.area_outline(cfg, version, layers["area_ags"])
+    centre, zoom = cached.area_view(cfg, version, "kreis", layers["area_ags"][:5])
+    left, right = st.columns(2)
+    for col, key, name in ((left, "a", a), (right, "b", b)):
+        with col:
+            st.caption(f"Szenario {key.upper()}: {name}")
+            groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                      maps.feature_group("Standorte", maps.NumberedSites(layers[key]))]
+            render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key=f"standort_cmp_{key}",
+                       center=centre, zoom=zoom, height=340, returned=(), collapsed=True)
+    if "difference" in layers:
+        st.markdown("**Differenzkarte je Gemeinde**")
+        groups = [maps.feature_group("Unterschied", maps.choropleth_layer(
+            REGISTRY.get("gemeinde"), layers["difference"], "Gemeinden"),
+            maps.Legend(maps.legend_html(layers["classification"])))]
+        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_cmp_diff",
+                   center=centre, zoom=zoom, height=380, returned=(), collapsed=True)
+    else:
+        st.caption("Eine Differenzkarte je Gemeinde erscheint, sobald Gemeindegrenzen geladen sind (Seite »Daten«).")
+    st.dataframe(_diff_table(diff), hide_index=True, width="stretch")
+
+
+def _diff_table(diff: pd.DataFrame) -> pd.DataFrame:
+    shown: dict[str, Any] = {"Gemeinde (AGS)": diff["gemeinde_ags"]}
+    for col, label in (("share_before", "Vorher (%)"), ("share_after_a", "A nachher (%)"),
+                       ("share_after_b", "B nachher (%)"), ("difference", "B − A (Prozentpunkte)")):
+        if col in diff.columns:
+            shown[label] = (diff[col] * 100).round(1)
+    for col, label in (("sites_new_a", "Neu A"), ("sites_new_b", "Neu B")):
+        if col in diff.columns:
+            shown[label] = diff[col]
+    return pd.DataFrame(shown)
+
+
+if __name__ == "__main__":
+    render()
