@@ -55,7 +55,7 @@ pages = [
     st.Page(str(PAGES_DIR / "standort.py"), title=t("nav.standort"), icon=":material/add_location_alt:",
             url_path="standortplanung"),
     st.Page(str(PAGES_DIR / "daten.py"), title=t("nav.daten"), icon=":material/database:", url_path="daten"),
-    st.Page(str(PAGES_DIR / "bericht.py"), title="Bericht", icon=":material/description:", url_path="bericht"),
+    st.Page(str(PAGES_DIR / "bericht.py"), title=t("nav.bericht"), icon=":material/description:", url_path="bericht"),
 ]
 navigation = st.navigation(pages)
 st.sidebar.markdown(f"### {t('app.title')}")

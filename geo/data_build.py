@@ -40,9 +40,11 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.enrich import unit_of
 from geo.errors import DataError, Problem, SourceUnavailableError, raise_if_problems
 from geo.layers.catalog import KI
 from geo.settings import PROJECT_ROOT, PROJECTED_CRS
+from geo.statistics import COLUMNS, FLOAT_COLUMNS, INT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -112,24 +114,11 @@ N_KREISE = 31
 BEZ_NORMALISATION: dict[str, str] = {"Städteregion": "Kreis", "StädteRegion": "Kreis", "Landkreis": "Kreis"}
 BEZ_ALLOWED = ("Kreis", "Kreisfreie Stadt")
 
-POPULATION_COLUMNS = ("population", "population_m", "population_w")
-REGIONALATLAS_COLUMNS = (
-    "density_per_km2",
-    "population_change_per_10000",
-    "foreign_share_pct",
-    "births_per_10000",
-    "deaths_per_10000",
-    "natural_balance_per_10000",
-    "migration_balance_per_10000",
-)
-STATISTICS_COLUMNS: tuple[str, ...] = (
-    "ags",
-    "name",
-    "level",
-    "year",
-    *POPULATION_COLUMNS,
-    *REGIONALATLAS_COLUMNS,
-)
+#: Value columns of the GENESIS tables 12411-05-01-4 and AI002-1.
+POPULATION_COLUMNS = INT_COLUMNS
+REGIONALATLAS_COLUMNS = FLOAT_COLUMNS
+#: Columns of ``statistics/kreis_statistik.csv``, as :mod:`geo.statistics` reads them.
+STATISTICS_COLUMNS = COLUMNS
 LEVEL_BY_LENGTH: dict[int, str] = {2: "land", 3: "regbez", 5: "kreis"}
 
 #: Places farther than this from every Kreis polygon are dropped (metres).
@@ -664,30 +653,18 @@ def assign_kreis(
     >>> assign_kreis(p, k, max_distance_m=5)["kreis_ags"].tolist()
     ['05111', '05112']
     """
-    inside = gpd.sjoin(places[["geometry"]], kreise[["ags", "geometry"]], how="inner", predicate="intersects")
-    inside = (
-        inside.reset_index().sort_values(["index", "ags"]).drop_duplicates("index").set_index("index")["ags"]
-    )
+    by_ags = kreise.sort_values("ags")  # ties (border, equal distance) go to the smaller AGS
     result = places.copy()
-    result["kreis_ags"] = inside.reindex(result.index)
-    outside = result["kreis_ags"].isna()
+    result["kreis_ags"] = unit_of(places.geometry, by_ags)
+    outside = result["kreis_ags"].isna().to_numpy()
     if outside.any():
-        near = gpd.sjoin_nearest(
-            places.loc[outside, ["geometry"]],
-            kreise[["ags", "geometry"]],
-            how="inner",
-            max_distance=max_distance_m,
-            distance_col="distance_m",
-        )
-        near = near.reset_index().sort_values(["index", "distance_m", "ags"]).drop_duplicates("index")
-        for row in near.itertuples():
-            logger.info(
-                "Ort %s liegt %.0f m außerhalb aller Kreise → nächster Kreis %s",
-                row.index,
-                row.distance_m,
-                row.ags,
-            )
-        result.loc[near["index"].to_numpy(), "kreis_ags"] = near["ags"].to_numpy()
+        near = unit_of(places.geometry[outside], by_ags, nearest=True, max_distance=max_distance_m)
+        result.loc[result.index[outside], "kreis_ags"] = near
+        matched = near.dropna()
+        shapes = by_ags.set_index(by_ags["ags"].astype(str)).geometry
+        distance = places.geometry.loc[matched.index].distance(shapes.loc[matched.to_numpy()], align=False)
+        for idx, ags, metres in zip(matched.index, matched, distance, strict=True):
+            logger.info("Ort %s liegt %.0f m außerhalb aller Kreise → nächster Kreis %s", idx, metres, ags)
     far = result["kreis_ags"].isna()
     for idx in result.index[far]:
         logger.warning(

@@ -13,6 +13,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.boundaries import load_boundaries
 from geo.errors import IntegrationsatlasError
@@ -28,29 +29,47 @@ UnitLevel = Literal["kreis", "gemeinde"]
 PER_10000_SUFFIX = "_je_10000"
 
 
-def unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, column: str = "ags") -> pd.Series:
+def unit_of(
+    points: gpd.GeoSeries,
+    units: gpd.GeoDataFrame,
+    column: str = "ags",
+    *,
+    nearest: bool = False,
+    max_distance: float | None = None,
+) -> pd.Series:
     """The ``column`` value of the unit polygon each geometry lies in.
+
+    This is the one point-in-unit join of the project: facilities, demand
+    points, imported rows and Zensus cells are all located with it.
 
     Parameters
     ----------
     points
-        Facility geometries (non-point geometries use their representative point).
+        Geometries (non-point geometries use their representative point,
+        which always lies inside them).
     units
         Boundary polygons, in the same CRS.
     column
         Attribute of ``units`` to return, usually ``ags``.
+    nearest
+        Give geometries outside every unit (e.g. just outside a simplified
+        border) the value of the nearest unit instead of ``NA``.
+    max_distance
+        With ``nearest``: only units at most this far away (CRS units,
+        metres in EPSG:25832); ``None`` means no limit.
 
     Returns
     -------
     pandas.Series
-        Indexed like ``points``, dtype ``string``; ``NA`` outside every unit.
-        A point on a shared border takes the first unit in ``units`` order, so
-        the answer is deterministic.
+        Indexed like ``points``, dtype ``string``; ``NA`` for missing or
+        empty geometries and (without ``nearest``) outside every unit.
+        A point on a shared border, or equally near to two units, takes the
+        first of them in ``units`` order, so the answer is deterministic.
 
     Notes
     -----
-    One vectorised STRtree query (``intersects``) in the CRS of the inputs
-    (EPSG:25832 in this project).
+    Vectorised STRtree queries (``intersects``, then ``nearest``) in the CRS
+    of the inputs (EPSG:25832 in this project); no loop over points.
 
     Examples
     --------
@@ -60,24 +79,53 @@ def unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, column: str = "ags")
     >>> pts = gpd.GeoSeries([Point(5, 5), Point(10, 5), Point(50, 5)], crs="EPSG:25832")
     >>> unit_of(pts, units).tolist()
     ['05111', '05111', <NA>]
+    >>> unit_of(pts, units, nearest=True).tolist()
+    ['05111', '05111', '05112']
     """
     result = pd.Series(pd.NA, index=points.index, dtype="string")
     if len(points) == 0 or len(units) == 0:
         return result
-    geoms = points.to_numpy()
-    valid = ~(points.isna() | points.is_empty).to_numpy()
-    non_point = valid & (points.geom_type != "Point").to_numpy()
-    if non_point.any():
-        geoms = geoms.copy()
-        geoms[non_point] = points[non_point].representative_point().to_numpy()
+    geoms = representative_points(points).to_numpy()
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    position = np.full(len(geoms), -1, dtype=np.intp)  # row position in `units`
     query_idx = np.flatnonzero(valid)
-    hits = units.sindex.query(geoms[query_idx], predicate="intersects")
-    if hits.shape[1] == 0:
-        return result
-    first = pd.Series(hits[1]).groupby(hits[0]).min()  # first unit in `units` order
+    position[query_idx] = _first_hits(units.sindex.query(geoms[query_idx], predicate="intersects"), len(query_idx))
+    if nearest:
+        outside = np.flatnonzero(valid & (position < 0))
+        if len(outside):
+            hits = units.sindex.nearest(geoms[outside], return_all=True, max_distance=max_distance)
+            position[outside] = _first_hits(hits, len(outside))
+            logger.info("%d of %d geometries outside every unit, matched to the nearest one",
+                        int((position[outside] >= 0).sum()), len(outside))
+    found = np.flatnonzero(position >= 0)
     values = units[column].astype("string").to_numpy()
-    result.iloc[query_idx[first.index.to_numpy()]] = values[first.to_numpy()]
+    result.iloc[found] = values[position[found]]
     return result
+
+
+def representative_points(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Points as they are; other geometries by a representative point (always inside them).
+
+    Missing and empty geometries stay as they are. Index and CRS are kept.
+    """
+    geoms = geometry.to_numpy()
+    other = ~(shapely.is_missing(geoms) | (shapely.get_type_id(geoms) == shapely.GeometryType.POINT))
+    if not other.any():
+        return geometry
+    geoms = geoms.copy()
+    geoms[other] = shapely.point_on_surface(geoms[other])
+    return gpd.GeoSeries(geoms, index=geometry.index, crs=geometry.crs)
+
+
+def _first_hits(hits: np.ndarray, n: int) -> np.ndarray:
+    """Per input ``0..n-1`` the smallest tree position among ``hits`` (``-1`` where none)."""
+    out = np.full(n, -1, dtype=np.intp)
+    if hits.shape[1]:
+        order = np.lexsort((hits[1], hits[0]))
+        inputs, trees = hits[0][order], hits[1][order]
+        first = np.unique(inputs, return_index=True)[1]
+        out[inputs[first]] = trees[first]
+    return out
 
 
 def assign_units(

@@ -99,15 +99,7 @@ def plz_points(plz: pd.Series) -> gpd.GeoSeries:
     table = _coordinates()
     codes = plz.map(normalise_plz)
     latlon = codes.map(lambda c: table.get(c) if c is not None else None)
-    found = latlon.notna().to_numpy()
-    lon = np.full(len(plz), np.nan)
-    lat = np.full(len(plz), np.nan)
-    if found.any():
-        arr = np.array(latlon[found].tolist(), dtype=float)
-        lat[found], lon[found] = arr[:, 0], arr[:, 1]
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=plz.index, crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
-    pts[~found] = None
-    return pts
+    return _projected_points(latlon.map(lambda v: (v[1], v[0]), na_action="ignore"))
 
 
 def nominatim_geocoder(
@@ -183,14 +175,19 @@ def geocode_addresses(addresses: pd.Series, geocoder: Geocoder) -> gpd.GeoSeries
         if addr:
             found[addr] = geocoder(addr)
     lonlat = addresses.map(lambda a: found.get(str(a).strip()) if isinstance(a, str) else None)
+    pts = _projected_points(lonlat)
+    logger.info("geocoded %d of %d addresses online", int(pts.notna().sum()), len(addresses))
+    return pts
+
+
+def _projected_points(lonlat: pd.Series) -> gpd.GeoSeries:
+    """``(lon, lat)`` tuples (or missing) → points in EPSG:25832, ``None`` where missing."""
     ok = lonlat.notna().to_numpy()
-    lon = np.full(len(addresses), np.nan)
-    lat = np.full(len(addresses), np.nan)
+    lon = np.full(len(lonlat), np.nan)
+    lat = np.full(len(lonlat), np.nan)
     if ok.any():
         arr = np.array(lonlat[ok].tolist(), dtype=float)
         lon[ok], lat[ok] = arr[:, 0], arr[:, 1]
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=addresses.index, crs=DISPLAY_CRS)
-    pts = pts.to_crs(PROJECTED_CRS)
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=lonlat.index, crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
     pts[~ok] = None
-    logger.info("geocoded %d of %d addresses online", int(ok.sum()), len(addresses))
     return pts

@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ import pyogrio
 import shapely
 
 from geo import schuldaten
+from geo.enrich import unit_of
 from geo.errors import (
     CRSError,
     DataError,
@@ -45,6 +47,7 @@ from geo.errors import (
     NotLoadedError,
     Problem,
     ValidationError,
+    raise_if_problems,
 )
 from geo.geocoding import Geocoder, geocode_addresses, plz_points
 from geo.layers.registry import REGISTRY, LayerRegistry
@@ -260,8 +263,12 @@ def read_table(
     return df
 
 
-def _decode(raw: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else Windows-1252."""
+def decode_text(raw: bytes) -> str:
+    """Decode text file bytes: UTF-8 (with or without BOM), else Windows-1252.
+
+    >>> decode_text("Köln".encode("cp1252")), decode_text("\ufeffKöln".encode("utf-8"))
+    ('Köln', 'Köln')
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -272,8 +279,12 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # maps every byte; cp1252 leaves five undefined
 
 
-def _sniff_separator(header: str) -> str:
-    """The separator of a CSV header line: ``;``, ``,``, tab or ``|``."""
+def sniff_separator(header: str) -> str:
+    """The separator of a CSV line: ``;``, ``,``, tab or ``|`` (``;`` when in doubt).
+
+    >>> sniff_separator('Name;"Straße, Nr.";PLZ'), sniff_separator("a,b")
+    (';', ',')
+    """
     outside = re.sub(r'"[^"]*"', "", header)
     counts = {sep: outside.count(sep) for sep in (";", ",", "\t", "|")}
     best = max(counts, key=lambda s: (counts[s], s == ";"))
@@ -281,7 +292,7 @@ def _sniff_separator(header: str) -> str:
 
 
 def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
-    text = _decode(path.read_bytes())
+    text = decode_text(path.read_bytes())
     if "\x00" in text:
         raise DataError(f"Datei {shown} enthält Binärdaten (NUL-Zeichen) und ist keine CSV-Datei. "
                         "Bitte als CSV (Trennzeichen ;) oder XLSX speichern.")
@@ -296,14 +307,18 @@ def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
         header = lines[1] if len(lines) > 1 else ""
     else:
         header = first
-        sep = _sniff_separator(header)
+        sep = sniff_separator(header)
     if not header.strip():
         raise DataError(f"Datei {shown}: Keine Kopfzeile gefunden. Die erste Zeile muss die Spaltennamen enthalten.")
+    width = _check_field_counts(text, sep, shown, offset) if len(sep) == 1 else None
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-            skip_blank_lines=True, engine="python" if len(sep) != 1 else "c",
-        )
+        with warnings.catch_warnings():  # surplus empty fields are dropped on purpose
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                skip_blank_lines=True, engine="python" if len(sep) != 1 else "c", index_col=False,
+                usecols=None if width is None else range(width),
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError,
             UnicodeError, OverflowError) as exc:
         raise DataError(
@@ -313,6 +328,30 @@ def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
     df = _drop_empty_unnamed(df)
     df.attrs["row_offset"] = offset
     return df
+
+
+def _check_field_counts(text: str, sep: str, shown: str, offset: int) -> int | None:
+    """Refuse rows with more (non-empty) fields than the header, listing every one of them.
+
+    pandas would otherwise take the first column as the index (when the first
+    row is too long) and shift every value one column to the right, or fail
+    at the first long row only. Returns the number of header fields
+    (``None`` when the quoting is too broken to tell; pandas then reports it).
+    """
+    try:
+        records = csv.reader(io.StringIO(text), delimiter=sep)
+        width = len(next(records, []))
+        problems = [
+            Problem(f"Die Zeile hat {len(fields)} statt {width} Felder.",
+                    f"Trennzeichen »{sep}« innerhalb eines Werts in Anführungszeichen setzen (\"…\") "
+                    "oder entfernen (z. B. »&amp;« → »&«).", file=shown, row=pos + offset)
+            for pos, fields in enumerate(r for r in records if r)
+            if len(fields) > width and any(f.strip() for f in fields[width:])
+        ]
+    except csv.Error:
+        return None  # pandas reports unreadable quoting itself
+    raise_if_problems(problems, f"Datei {shown}: Spaltenzahl passt nicht zur Kopfzeile")
+    return width or None
 
 
 def _read_xlsx(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
@@ -329,7 +368,7 @@ def _read_xlsx(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame
 def _read_geojson(path: Path, shown: str, layer: str | None = None) -> gpd.GeoDataFrame:
     raw = path.read_bytes()
     try:
-        doc = json.loads(_decode(raw))
+        doc = json.loads(decode_text(raw))
     except json.JSONDecodeError as exc:
         raise DataError(f"Datei {shown} ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: "
                         f"{exc.msg}). Bitte die Datei mit einem GIS neu als GeoJSON exportieren.") from exc
@@ -380,8 +419,9 @@ def _read_with_gdal(source: Path | str, shown: str, *, what: str, layer: str | N
     except Exception as exc:  # pyogrio/GDAL raise several types on broken files
         raise DataError(f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc)}). "
                         f"Bitte die Datei mit einem GIS neu als {what} exportieren.") from exc
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        gdf = gpd.GeoDataFrame(gdf)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.active_geometry_name is None:
+        # a table without geometry (e.g. an attribute-only GeoPackage layer): located by its columns
+        gdf = gpd.GeoDataFrame(pd.DataFrame(gdf), geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
     return gdf
 
 
@@ -457,21 +497,30 @@ def _text(series: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def parse_number(series: pd.Series) -> pd.Series:
+def parse_number(series: pd.Series, *, integer: bool = False) -> pd.Series:
     """Parse numbers written the German or the English way.
 
     ``"1.234,5"`` and ``"1234,5"`` and ``"1234.5"`` all give 1234.5; a single
-    dot is a decimal point. Cells that are not numbers give ``NaN``.
+    dot is a decimal point, unless ``integer`` is set: then ``"1.234"`` is
+    1234 and values with a fraction give ``NaN``. Spaces (also the narrow
+    and non-breaking ones Destatis uses as thousands separators) are ignored.
+    Cells that are not numbers give ``NaN``.
 
     >>> parse_number(pd.Series(["6,95", "1.234,5", "50.94", "", "viele"])).tolist()
     [6.95, 1234.5, 50.94, nan, nan]
+    >>> parse_number(pd.Series(["90 164", "1.234", "12,5"]), integer=True).tolist()
+    [90164.0, 1234.0, nan]
     """
-    s = _text(series).str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    s = _text(series).str.replace(r"[\s\u00a0\u202f\u2009]", "", regex=True)
     both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
     many_dots = s.str.count(r"\.") > 1
-    s = s.mask(both | many_dots, s.str.replace(".", "", regex=False))
+    thousands = s.str.fullmatch(r"\d{1,3}(\.\d{3})+") if integer else False
+    s = s.mask(both | many_dots | thousands, s.str.replace(".", "", regex=False))
     s = s.str.replace(",", ".", regex=False)
-    return pd.to_numeric(s, errors="coerce").astype("float64")
+    values = pd.to_numeric(s, errors="coerce").astype("float64")
+    if integer:
+        values = values.where(np.isclose(values % 1, 0) | values.isna())
+    return values
 
 
 def parse_tristate(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -876,10 +925,8 @@ def _fill_ags(gdf: gpd.GeoDataFrame, settings: Settings) -> None:
         except IntegrationsatlasError as exc:
             logger.warning("%s boundaries not available for the spatial join: %s", level, exc)
             continue
-        pts = gpd.GeoDataFrame(geometry=gdf.geometry[todo].to_numpy(), crs=PROJECTED_CRS)
-        joined = gpd.sjoin(pts, units, how="left", predicate="within")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        gdf.loc[gdf.index[todo], col] = joined["ags"].to_numpy()
+        found = unit_of(gdf.geometry[todo], units)
+        gdf.loc[gdf.index[todo], col] = found.astype(object).where(found.notna(), None).to_numpy()
     if "kreis_ags" in gdf.columns and "gemeinde_ags" in gdf.columns:
         gdf["kreis_ags"] = gdf["kreis_ags"].fillna(gdf["gemeinde_ags"].str[:5])
 

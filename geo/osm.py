@@ -351,10 +351,7 @@ def query_polygon(
             logger.info("Overpass returned no features for %s", [c.source_id for c in categories])
             return _empty_features()
         except (requests.exceptions.RequestException, ConnectionError) as exc:
-            raise SourceUnavailableError(
-                f"Keine Internetverbindung oder Quelle nicht erreichbar: {url} ({type(exc).__name__}). "
-                "Bitte später erneut versuchen oder eine OSM-XML-Datei mit »--osm-file« verwenden."
-            ) from exc
+            raise _unreachable(url, exc) from exc
         except ox._errors.ResponseStatusCodeError as exc:
             raise SourceUnavailableError(f"Overpass-Server {url} meldet einen Fehler: {exc}") from exc
 
@@ -369,10 +366,14 @@ def _check_reachable(url: str, timeout: float = 10.0) -> None:
     try:
         requests.get(status, timeout=timeout)
     except requests.exceptions.RequestException as exc:
-        raise SourceUnavailableError(
-            f"Keine Internetverbindung oder Quelle nicht erreichbar: {url} ({type(exc).__name__}). "
-            "Bitte später erneut versuchen oder eine OSM-XML-Datei mit »--osm-file« verwenden."
-        ) from exc
+        raise _unreachable(url, exc) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> SourceUnavailableError:
+    return SourceUnavailableError(
+        f"Keine Internetverbindung oder Quelle nicht erreichbar: {url} ({type(exc).__name__}). "
+        "Bitte später erneut versuchen oder eine OSM-XML-Datei mit »--osm-file« verwenden."
+    )
 
 
 def read_osm_xml(

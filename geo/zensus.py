@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo.enrich import unit_of
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
@@ -213,7 +214,7 @@ def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame) -> gpd.GeoDataFra
     -----
     The centres are reprojected from EPSG:3035 to EPSG:25832 with pyproj on
     arrays, pre-filtered by the Kreis bounding box, then matched to Kreise
-    with the STRtree of the polygons (a centre on a Kreis border goes to
+    with :func:`geo.enrich.unit_of` (a centre on a Kreis border goes to
     the first Kreis that touches it).
     """
     ensure_projected(kreise, "Kreise")
@@ -221,12 +222,11 @@ def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame) -> gpd.GeoDataFra
     x, y = transformer.transform(cells["x"].to_numpy(), cells["y"].to_numpy())
     minx, miny, maxx, maxy = kreise.total_bounds
     box = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
-    points = shapely.points(x[box], y[box])
-    point_pos, kreis_pos = kreise.sindex.query(points, predicate="intersects")
-    first = np.unique(point_pos, return_index=True)[1]
-    rows = box[point_pos[first]]
-    kreis_ags = kreise["ags"].astype("string").to_numpy()[kreis_pos[first]]
-    kept = cells.iloc[rows]
+    points = gpd.GeoSeries(shapely.points(x[box], y[box]), crs=PROJECTED_CRS)
+    ags = unit_of(points, kreise)
+    inside = ags.notna().to_numpy()
+    kreis_ags = ags[inside].to_numpy()
+    kept = cells.iloc[box[inside]]
     return gpd.GeoDataFrame(
         {
             "gitter_id": kept["gitter_id"].to_numpy(),
@@ -234,7 +234,7 @@ def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame) -> gpd.GeoDataFra
             "resolution_m": kept["resolution_m"].to_numpy(dtype=np.int64),
             "kreis_ags": pd.array(kreis_ags, dtype="string"),
         },
-        geometry=points[point_pos[first]],
+        geometry=points[inside].to_numpy(),
         crs=PROJECTED_CRS,
     ).astype({"gitter_id": "string", "population": "Int64"})
 

@@ -232,12 +232,11 @@ def _units(level: UnitLevel, settings: Settings) -> tuple[pd.DataFrame, gpd.GeoD
     return units, polygons
 
 
-def _facility_as_of(facilities: gpd.GeoDataFrame) -> str:
-    if "as_of" not in facilities.columns:
-        return "unbekannt"
-    values = facilities["as_of"].dropna().astype(str)
+def _facility_as_of(facilities: gpd.GeoDataFrame, settings: Settings, layer: str) -> str:
+    """The newest ``as_of`` of the facilities, else the date they were imported into the store."""
+    values = facilities["as_of"].dropna().astype(str) if "as_of" in facilities.columns else pd.Series([], dtype=str)
     values = values[values != ""]
-    return str(values.max()) if len(values) else "unbekannt"
+    return str(values.max()) if len(values) else _store_date(settings, layer)
 
 
 def _supply(facilities: gpd.GeoDataFrame, layer: str) -> tuple[np.ndarray, str]:
@@ -363,7 +362,7 @@ def coverage_report(
         )
     if access is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
-    facilities_as_of = _facility_as_of(facilities)
+    facilities_as_of = _facility_as_of(facilities, settings, layer)
     inputs = GapInputs(
         layer=layer,
         layer_title=spec.title,

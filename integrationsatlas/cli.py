@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -57,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IntegrationsatlasError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into e.g. ``head`` that closed early: not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

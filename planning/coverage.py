@@ -24,7 +24,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from geo.errors import DataError
+from geo.errors import DataError, Problem, ValidationError
 from geo.projection import ensure_projected
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ def point_xy(gdf: gpd.GeoDataFrame, what: str = "Eingabe") -> NDArray[np.float64
     ------
     CRSError
         If ``gdf`` is not in EPSG:25832.
-    DataError
-        If a geometry is missing, empty or not a point.
+    ValidationError
+        If geometries are missing, empty or not points (every such row is
+        reported, as a 1-based row position).
 
     Notes
     -----
@@ -69,26 +70,30 @@ def point_xy(gdf: gpd.GeoDataFrame, what: str = "Eingabe") -> NDArray[np.float64
     geoms = np.asarray(gdf.geometry.array)  # the GeometryArray's own object array, no copy
     if len(geoms) == 0:
         return np.empty((0, 2), dtype=np.float64)
-    types = shapely.get_type_id(geoms)
-    not_point = types != 0  # 0 = Point; -1 = None
-    if not_point.any():
-        n = int(not_point.sum())
-        first = gdf.index[np.flatnonzero(not_point)[:5]].tolist()
-        raise DataError(
-            f"{what}: {n} Objekt(e) sind keine Punkte oder haben keine Geometrie (z. B. Index {first}). "
-            "Bitte Punktgeometrien verwenden (Flächen z. B. mit representative_point() umwandeln)."
-        )
     xy = np.empty((len(geoms), 2), dtype=np.float64)
-    xy[:, 0] = shapely.get_x(geoms)
+    xy[:, 0] = shapely.get_x(geoms)  # NaN for non-points and missing geometries
     xy[:, 1] = shapely.get_y(geoms)
-    if not np.isfinite(xy).all():
-        bad = ~np.isfinite(xy).all(axis=1)
-        first = gdf.index[np.flatnonzero(bad)[:5]].tolist()
-        raise DataError(
-            f"{what}: {int(bad.sum())} Punkt(e) ohne gültige Koordinaten (z. B. Index {first}). "
-            "Bitte leere Geometrien entfernen."
+    is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    usable = is_point & np.isfinite(xy).all(axis=1)
+    if usable.all():
+        return xy
+    missing = ~usable & (is_point | shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    bad = np.flatnonzero(~usable)
+    problems = [
+        Problem(
+            "Geometrie fehlt oder ist leer." if missing[i] else f"Geometrie ist {geoms[i].geom_type} statt Punkt.",
+            "Bitte Punktgeometrien verwenden (Flächen z. B. mit representative_point() umwandeln) "
+            "oder die Zeile entfernen.",
+            row=int(i) + 1,
+            column="geometry",
         )
-    return xy
+        for i in bad
+    ]
+    raise ValidationError(
+        problems,
+        f"{what}: {len(bad)} Objekt(e) sind keine Punkte oder haben keine Geometrie "
+        f"(z. B. Index {gdf.index[bad[:5]].tolist()})",
+    )
 
 
 def nearest_distance_xy(

@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.enrich import representative_points, unit_of
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
@@ -144,18 +145,6 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -
         )
 
 
-def _points_of(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Points as they are; polygons by a representative point (always inside)."""
-    is_point = (geometry.geom_type == "Point").to_numpy()
-    if is_point.all():
-        return geometry
-    return gpd.GeoSeries(
-        np.where(is_point, geometry.array, geometry.representative_point().array),
-        index=geometry.index,
-        crs=geometry.crs,
-    )
-
-
 def _frame(
     geometry: gpd.GeoSeries,
     population: np.ndarray | pd.Series,
@@ -179,7 +168,7 @@ def _frame(
             "level": pd.Series(level, index=geometry.index, dtype="string"),
             **extra,
         },
-        geometry=_points_of(geometry),
+        geometry=representative_points(geometry),
         crs=PROJECTED_CRS,
     )
 
@@ -211,28 +200,14 @@ def assign_units(
 
     Notes
     -----
-    CRS EPSG:25832. Uses the spatial index of ``units`` (STRtree), no loop.
+    CRS EPSG:25832. A thin validating wrapper of :func:`geo.enrich.unit_of`
+    (STRtree queries, no loop); a point on a shared border goes to the first
+    unit in ``units`` order.
     """
     ensure_projected(points, what)
     ensure_projected(units, "Gebiete")
     _require_columns(units, (key,), "Gebiete")
-    result = pd.Series(pd.NA, index=points.index, dtype="string", name=key)
-    if len(points) == 0 or len(units) == 0:
-        return result
-    geoms = _points_of(points.geometry).array
-    unit_geoms = units.geometry.array
-    keys = units[key].astype("string").to_numpy()
-    point_pos, unit_pos = unit_geoms.sindex.query(geoms, predicate="within")
-    # a point on a shared border lies in two polygons: keep the first one
-    first = np.unique(point_pos, return_index=True)[1]
-    values = np.full(len(points), None, dtype=object)
-    values[point_pos[first]] = keys[unit_pos[first]]
-    outside = np.flatnonzero(pd.isna(values))
-    if len(outside):
-        near_pt, near_unit = unit_geoms.sindex.nearest(geoms[outside], return_all=False)
-        values[outside[near_pt]] = keys[near_unit]
-        logger.info("%d %s außerhalb aller Gebiete dem nächsten Gebiet zugeordnet", len(outside), what)
-    return pd.Series(values, index=points.index, dtype="string", name=key)
+    return unit_of(points.geometry, units, key, nearest=True).rename(key)
 
 
 # --- builders ---------------------------------------------------------------

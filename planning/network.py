@@ -53,8 +53,9 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import CRSError, DataError, Problem, SourceUnavailableError, raise_if_problems
-from geo.projection import NRW_BOUNDS_25832, ensure_projected
+from geo.projection import NRW_BOUNDS_25832
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from planning.coverage import point_xy
 
 logger = logging.getLogger(__name__)
 
@@ -492,7 +493,7 @@ def snap(net: Network, points: gpd.GeoDataFrame, max_snap_m: float) -> SnapResul
     found with a KD-tree; the walk from the point to that node is not added to
     travel times, it is reported as ``distance_m`` instead.
     """
-    xy = _point_coords(points, "Punkte")
+    xy = point_xy(points, "Punkte")
     if not (np.isfinite(max_snap_m) and max_snap_m >= 0):
         raise DataError(f"Maximale Anbindungsdistanz muss ≥ 0 Meter sein, nicht {max_snap_m!r}.")
     if xy.shape[0] == 0:
@@ -886,33 +887,6 @@ def _longest_present_run(refs: list[int], nodes: Container[int]) -> list[int]:
         else:
             run = []
     return best
-
-
-def _point_coords(points: gpd.GeoDataFrame, what: str) -> NDArray[np.float64]:
-    """Coordinates of a point GeoDataFrame in EPSG:25832, validating every row."""
-    ensure_projected(points, what)
-    geoms = points.geometry.to_numpy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    not_point = ~missing & (shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
-    problems = [
-        Problem(
-            "Geometrie fehlt oder ist leer.",
-            "Bitte Koordinaten ergänzen oder die Zeile entfernen.",
-            row=int(i) + 1,
-            column="geometry",
-        )
-        for i in np.flatnonzero(missing)
-    ] + [
-        Problem(
-            f"Geometrie ist {shapely.get_type_id(geoms[i])!s} statt Punkt.",
-            "Bitte Punkte übergeben (z. B. Mittelpunkte mit .representative_point()).",
-            row=int(i) + 1,
-            column="geometry",
-        )
-        for i in np.flatnonzero(not_point)
-    ]
-    raise_if_problems(problems, f"{what}: ungültige Geometrien")
-    return shapely.get_coordinates(geoms).reshape(-1, 2)
 
 
 def _node_positions(net: Network, nodes: ArrayLike, what: str, *, unique: bool = True) -> NDArray[np.intp]:

@@ -73,6 +73,18 @@ def test_unit_of_polygon_facility_uses_representative_point(kreise: gpd.GeoDataF
     assert unit_of(geoms, kreise).tolist() == ["05358", pd.NA]
 
 
+def test_unit_of_nearest_within_max_distance() -> None:
+    units = gpd.GeoDataFrame({"ags": ["05112", "05111"]}, geometry=[box(10, 0, 20, 10), box(0, 0, 10, 10)],
+                             crs=CRS)
+    pts = gpd.GeoSeries([Point(10, 5), Point(-3, 5), Point(25, 5), Point(10, 15), Point(100, 5), None],
+                        crs=CRS)
+    # border → first unit in `units` order; 3 m and 5 m outside → nearest; equidistant → first; far → NA
+    assert unit_of(pts, units).tolist() == ["05112", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert unit_of(pts, units, nearest=True, max_distance=6).tolist() == [
+        "05112", "05111", "05112", "05112", pd.NA, pd.NA]
+    assert unit_of(pts, units, nearest=True).iloc[4] == "05112"
+
+
 def test_count_in_units_by_hand(kreise: gpd.GeoDataFrame) -> None:
     kitas = gpd.GeoDataFrame(geometry=[Point(295_000, 5_630_000), Point(296_000, 5_630_000),
                                        Point(325_000, 5_630_000), Point(600_000, 5_630_000)], crs=CRS)

@@ -278,6 +278,24 @@ def test_html_is_stored_as_plain_text(tmp_path: Path, settings: Settings) -> Non
     assert result.data["name"].iloc[0] == evil
 
 
+def test_rows_with_surplus_fields_are_listed_not_shifted(tmp_path: Path, settings: Settings,
+                                                         raises_matching) -> None:  # type: ignore[no-untyped-def]
+    # an unquoted »;« (here from »&amp;«) must not shift the columns of the whole file
+    text = ("id;name;lon;lat\nK1;Kita A &amp; B;6,9583;50,9413\nK2;Kita C;6,96;50,94\n"
+            "K3;Kita D;6,97;50,95;;x\n")
+    with raises_matching(ValidationError, "Spaltenzahl", "Zeile 2: Die Zeile hat 5 statt 4",
+                         "Zeile 4: Die Zeile hat 6 statt 4", "Anführungszeichen"):
+        import_file(write(tmp_path, "shift.csv", text), "kita", settings)
+    assert DataStore(settings.store_path).batches() == []
+
+
+def test_trailing_empty_fields_are_tolerated(tmp_path: Path, settings: Settings) -> None:
+    text = "id;name;lon;lat\nK1;Kita A;6,9583;50,9413;\nK2;Kita B;6,96;50,94;;\n"
+    result = import_file(write(tmp_path, "trailing.csv", text), "kita", settings)
+    assert result.rows_kept == 2 and not result.problems
+    assert result.data["name"].tolist() == ["Kita A", "Kita B"]
+
+
 # --- location kinds --------------------------------------------------------------------------
 
 

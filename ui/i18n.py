@@ -24,6 +24,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "nav.luecken": ("Versorgungslücken", "Coverage gaps"),
     "nav.standort": ("Standortplanung", "Site planning"),
     "nav.daten": ("Daten", "Data"),
+    "nav.bericht": ("Bericht", "Report"),
     "footer.sources": ("Datenquellen", "Data sources"),
     "karte.indicator": ("Kennzahl für die Einfärbung", "Indicator for shading"),
     "karte.layer_for_rate": ("Einrichtungsart (je 10.000 Einw.)", "Facility type (per 10,000 inh.)"),

@@ -19,10 +19,10 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, Problem, raise_if_problems
+from geo.importing import decode_text, parse_number, sniff_separator
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 
 logger = logging.getLogger(__name__)
@@ -53,12 +53,11 @@ def read_gemeindeverzeichnis(path: Path) -> pd.DataFrame:
             # the sheet with the most Gemeinde rows ("Onlineprodukt_Gemeinden")
             return max(sheets.values(), key=lambda df: int((_strip(df.iloc[:, 0]) == "60").sum())
                        if df.shape[1] else 0)
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig") if _is_utf8(raw) else raw.decode("cp1252")
-        first = text.split("\n", 1)[0]
-        sep = ";" if first.count(";") > first.count(",") else ","
         from io import StringIO
 
+
+        text = decode_text(path.read_bytes())
+        sep = sniff_separator(text.split("\n", 1)[0])
         return pd.read_csv(StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                            skip_blank_lines=True)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -120,7 +119,7 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
 
     def number(col: int, name: str, integer: bool) -> pd.Series:
         text = _strip(rows[col])
-        values = _to_number(text, integer=integer)
+        values = parse_number(text, integer=integer)
         bad = values.isna() & text.ne("")
         for idx in rows.index[bad.to_numpy()][:20]:
             problems.append(Problem("»" + str(text.at[idx]) + "« ist keine Zahl.", _FIX, file=file, row=int(idx) + 1,
@@ -222,26 +221,3 @@ def _plz(values: pd.Series) -> pd.Series:
 
 def _strip(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip().str.replace("\u00a0", " ", regex=False)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _to_number(text: pd.Series, *, integer: bool) -> pd.Series:
-    """Parse German/Destatis number text: ``"90 164"``, ``"1.234"``, ``"6,78"``, ``"217.41"``."""
-    cleaned = text.str.replace(r"[\s\u202f\u2009]", "", regex=True)
-    if integer:
-        thousands = cleaned.str.fullmatch(r"\d{1,3}(\.\d{3})+")
-        cleaned = cleaned.where(~thousands, cleaned.str.replace(".", "", regex=False))
-    both = cleaned.str.contains(",", regex=False) & cleaned.str.contains(".", regex=False)
-    cleaned = cleaned.where(~both, cleaned.str.replace(".", "", regex=False))
-    cleaned = cleaned.str.replace(",", ".", regex=False)
-    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    if integer:
-        values = values.where(np.isclose(values % 1, 0) | values.isna())
-    return values

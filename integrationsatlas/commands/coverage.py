@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 from geo.settings import Settings
@@ -47,6 +48,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Compute the coverage report and print it."""
     group, column = (args.target_group, None) if args.target_group in ("total", "foreign") else (
         "column", args.target_group)
+    if args.threshold_min is not None and args.osm is not None:
+        print(f"Straßennetz aus {args.osm.name} wird gelesen und Fahrzeiten ({args.mode}) werden berechnet; "
+              "bei großen Ausschnitten dauert das einige Minuten …", file=sys.stderr, flush=True)
     report = coverage_report(
         settings,
         layer=args.layer,
