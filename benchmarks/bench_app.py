@@ -159,7 +159,7 @@ def main() -> int:
 
     load = os.getloadavg()
     lines = [
-        "# App performance (real browser)",
+        "## App performance (real browser)",
         "",
         f"Measured by `python benchmarks/bench_app.py` with headless Chromium (Playwright) on "
         f"{platform.node() or 'this machine'}, Python {platform.python_version()}, {os.cpu_count()} CPU cores "

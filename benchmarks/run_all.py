@@ -1,6 +1,7 @@
 """Run every benchmark once and assemble BENCHMARKS.md from benchmarks/results/*.md.
 
-Usage: ``python benchmarks/run_all.py [NAME ...]`` (names without ``bench_`` and ``.py``).
+Usage: ``python benchmarks/run_all.py [NAME ...]`` (names without ``bench_`` and ``.py``);
+``python benchmarks/run_all.py --assemble`` only rebuilds BENCHMARKS.md from the stored sections.
 Each benchmark script runs its baseline in the same run and writes its own
 markdown section to ``benchmarks/results/<name>.md``.
 """
@@ -34,7 +35,9 @@ def _machine() -> str:
 
 def main(names: list[str]) -> int:
     """Run the chosen (default: all) benchmarks and rewrite BENCHMARKS.md."""
-    wanted = names or [n for n in ORDER if (HERE / f"bench_{n}.py").exists()]
+    assemble_only = "--assemble" in names
+    names = [n for n in names if n != "--assemble"]
+    wanted = [] if assemble_only else names or [n for n in ORDER if (HERE / f"bench_{n}.py").exists()]
     for name in wanted:
         script = HERE / f"bench_{name}.py"
         print(f"== {script.name}", flush=True)

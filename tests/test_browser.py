@@ -220,6 +220,15 @@ def test_threshold_change_updates_the_gap_table(page: Any, server: StreamlitServ
     )
     share_20 = _gap_overall(page)
     assert float(share_20.split()[0].replace(",", ".")) > float(share_10.split()[0].replace(",", "."))
+    # The metric and the grid re-render separately: wait (bounded) for the grid to change too.
+    page.wait_for_function(
+        """(old) => { const g = document.querySelector('[data-testid="stDataFrame"]');
+                      if (g === null) return false;
+                      const now = [...g.querySelectorAll('td')].map(td => td.textContent).join('|');
+                      return now.length > 0 && now !== old; }""",
+        arg=table_10,
+        timeout=15_000,
+    )
     assert _table_text(page) != table_10
 
 

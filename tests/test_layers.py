@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
 from geo.boundaries import load_boundaries
 from geo.errors import CRSError, IntegrationsatlasError, NotLoadedError, ValidationError
-from geo.layers import REGISTRY, LayerRegistry, Style, facility_layer
+from geo.export import export_layer
+from geo.importing import import_file
+from geo.layers import REGISTRY, Column, LayerRegistry, LayerSpec, Source, Style, facility_layer
 from geo.layers.loading import load_layer, validate_layer_frame
 from geo.projection import ensure_projected
 from geo.settings import Settings
+from integrationsatlas import cli
 
 KREIS = REGISTRY.get("kreis")
 KI = REGISTRY.get("ki")
@@ -106,3 +113,51 @@ def test_empty_facility_layer_has_declared_columns(settings: Settings) -> None:
     assert len(gdf) == 0
     assert set(REGISTRY.get("kita").column_names) <= set(gdf.columns)
     assert gdf.crs.to_epsg() == 25832
+
+
+@pytest.fixture
+def familienzentrum() -> Iterator[LayerSpec]:
+    """A brand-new facility type, declared once on the application registry."""
+    spec = facility_layer(
+        "familienzentrum", "Familienzentren", "Family centres",
+        columns=(Column("angebot", "str", "Angebot", aliases=("schwerpunkt",)),),
+        style=Style("#117733"), sources=(Source("import", "Eigene Datei", "CC0", "Jugendamt"),),
+    )
+    REGISTRY.register(spec)
+    try:
+        yield spec
+    finally:
+        REGISTRY.unregister(spec.id)
+
+
+def test_a_new_layer_needs_only_its_declaration(
+    familienzentrum: LayerSpec, settings: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Registry, import, export and ``layers --json`` all pick up one declaration."""
+    assert familienzentrum in REGISTRY.facilities()
+    csv = tmp_path / "familienzentren.csv"
+    csv.write_text(
+        "sep=;\nName;Schwerpunkt;Rechtswert;Hochwert\n"
+        "Familienzentrum Nord;Sprachkurse;343500;5676000\n"
+        "Familienzentrum Süd;Elterncafé;344000;5675000\n",
+        encoding="utf-8",
+    )
+    result = import_file(csv, "familienzentrum", settings)
+    assert result.batch is not None
+    assert result.rows_kept == 2
+    stored = load_layer("familienzentrum", settings)
+    assert sorted(stored["angebot"]) == ["Elterncafé", "Sprachkurse"]
+    assert set(stored["kreis_ags"]) == {"05111"}  # Düsseldorf, filled by the spatial join
+
+    xlsx = export_layer("familienzentrum", settings, "xlsx", "EPSG:4326")
+    sheet = pd.read_excel(io.BytesIO(xlsx), sheet_name=None)
+    assert sorted(sheet) == ["Daten", "Quellen"]
+    assert "Familienzentrum Süd" in set(sheet["Daten"].astype(str).stack())
+
+    monkeypatch.setattr(Settings, "from_env", classmethod(lambda cls: settings))
+    assert cli.main(["layers", "--json"]) == 0
+    rows = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["familienzentrum"]["count"] == 2
+    assert rows["familienzentrum"]["title"] == "Familienzentren"
+    assert rows["familienzentrum"]["crs"] == "EPSG:25832"
