@@ -249,7 +249,7 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     if level == "kreis":
         stats = kreis_indicators(settings)
         if ags in stats.index:
-            s = stats.loc[ags]
+            s = {str(k): v for k, v in stats.loc[str(ags)].to_dict().items()}
             if pd.notna(s["population"]):
                 figures.append((f"Einwohner ({int(s['year'])})", f"{int(s['population']):,}".replace(",", ".")))
             if pd.notna(s["foreign_share_pct"]):

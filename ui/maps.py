@@ -504,7 +504,7 @@ def area_points(data: dict[str, Any], name: str, color: str | None = None, radiu
 
 
 def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
-                 color: str | None = None) -> folium.Layer:
+                 color: str | None = None) -> folium.map.Layer:
     """One GeoJSON layer of circle markers for a point layer, clustered when large.
 
     Each marker gets the CSS class ``atlas-point atlas-layer-<id>`` so that
@@ -575,10 +575,10 @@ def site_records(points: gpd.GeoDataFrame, label_column: str, tooltip_fields: Se
     klass = np.where(fixed, "atlas-site-number atlas-site-fixed", "atlas-site-number")
     sites = pd.DataFrame({
         "lat": np.round(shown.geometry.y, COORD_DECIMALS), "lon": np.round(shown.geometry.x, COORD_DECIMALS),
-        "html": '<div class="' + pd.Series(klass, index=points.index) + '">' + label + "</div>",
+        "html": [f'<div class="{k}">{text}</div>' for k, text in zip(klass, label, strict=True)],
         "tooltip": tips,
     })
-    return sites.to_dict(orient="records")
+    return [{str(k): v for k, v in rec.items()} for rec in sites.to_dict(orient="records")]
 
 
 def feature_group(name: str, *children: Any, show: bool = True) -> folium.FeatureGroup:
