@@ -1585,27 +1585,8 @@ class PMedian(_SitingModel):
 
         a = sp.vstack([x[0] for x in cuts], format="csr")
         rhs = np.concatenate([x[1] for x in cuts])
-        a_ub = [-a]
-        b_ub = [-rhs]
-        a_eq, b_eq = [], []
-        for con in extra:
-            mat = sp.csr_array(con.A)
-            lo, hi = np.broadcast_to(con.lb, mat.shape[0]), np.broadcast_to(con.ub, mat.shape[0])
-            eq = lo == hi
-            if eq.any():
-                a_eq.append(mat[np.flatnonzero(eq)])
-                b_eq.append(hi[eq])
-            up = ~eq & np.isfinite(hi)
-            if up.any():
-                a_ub.append(mat[np.flatnonzero(up)])
-                b_ub.append(hi[up])
-            lo_f = ~eq & np.isfinite(lo)
-            if lo_f.any():
-                a_ub.append(-mat[np.flatnonzero(lo_f)])
-                b_ub.append(-lo[lo_f])
-        return linprog(c, A_ub=sp.vstack(a_ub, format="csr"), b_ub=np.concatenate(b_ub),
-                       A_eq=sp.vstack(a_eq, format="csr") if a_eq else None,
-                       b_eq=np.concatenate(b_eq) if b_eq else None, bounds=np.column_stack([lb, ub]),
+        a_ub, b_ub, a_eq, b_eq = _split_constraints([LinearConstraint(a, rhs, np.inf), *extra])
+        return linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lb, ub]),
                        method="highs-ipm", options={"time_limit": max(time_limit, 0.01), "disp": False})
 
     def _benders(self, t0: float, notes: list[str], lp_only: bool = False,
