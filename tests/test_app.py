@@ -229,6 +229,19 @@ def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     assert at.session_state[state.SITING_RESULT].params.p == 2
 
 
+def test_grid_candidates_reach_the_planner(home: Path) -> None:
+    at = _app()
+    at.switch_page("ui/pages/standort.py").run()
+    at.number_input(key="standort_grid").set_value(3.0)
+    at.number_input(key="standort_p").set_value(2)
+    at.button(key="standort_run").click().run()
+    _no_failures(at)
+    assert not at.error, [e.value for e in at.error]
+    plan = at.session_state[state.SITING_RESULT]
+    assert plan.params.grid_spacing_m == 3000.0
+    assert "Raster" in set(plan.candidates["source"])
+
+
 def test_problem_table_lists_file_row_column_fix() -> None:
     def page() -> None:
         from geo.errors import Problem

@@ -313,6 +313,16 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
     return dict(zip(kreise["ags"].astype(str), kreise["name"].astype(str), strict=True))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def planning_areas(cfg: Settings, version: str) -> dict[str, str]:
+    """AGS → label of the areas siting can plan for: the Kreise, and the Gemeinden once loaded."""
+    labels = {ags: f"{name} ({ags})" for ags, name in kreis_names(cfg, version).items()}
+    if is_available("gemeinde", cfg):
+        gemeinden = load_boundaries("gemeinde", cfg).sort_values("name")
+        labels.update({str(a): f"Gemeinde {n} ({a})" for a, n in zip(gemeinden["ags"], gemeinden["name"], strict=True)})
+    return labels
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | None) -> dict[str, str]:
     """id → name of a layer's facilities (within the AGS prefix ``area``, if given)."""

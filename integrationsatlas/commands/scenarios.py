@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {_pct(b.results.get('share_after'))}")
         print(f"\n{'Gemeinde':<10} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>8} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
-            diff = "–" if r["difference"] != r["difference"] else f"{r['difference'] * 100:+.1f} Pp"
+            diff = "–" if r["difference"] != r["difference"] else f"{r['difference'] * 100:+.1f} Pp".replace(".", ",")
             print(f"{r['gemeinde_ags']!s:<10} {_pct(r['share_before']):>8} {_pct(r['share_after_a']):>8} "
                   f"{_pct(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}")
         return 0

@@ -54,13 +54,13 @@ def render() -> None:
 def _controls(cfg: Settings, version: str) -> SitingParams:
     from integrationsatlas.planner import MODELS, SitingParams
 
-    kreise = cached.kreis_names(cfg, version)
+    areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
     places = (*facilities, *cached.available_layers(cfg, version, "poi"))
     c1, c2, c3 = st.columns([1.4, 1.6, 1])
-    default = list(kreise).index(_DEFAULT_AREA) if _DEFAULT_AREA in kreise else 0
-    area = c1.selectbox("Planungsgebiet (Kreis)", list(kreise), index=default,
-                        format_func=lambda a: f"{kreise[a]} ({a})", key="standort_area")
+    default = list(areas_).index(_DEFAULT_AREA) if _DEFAULT_AREA in areas_ else 0
+    area = c1.selectbox("Planungsgebiet (Kreis oder Gemeinde)", list(areas_), index=default,
+                        format_func=areas_.__getitem__, key="standort_area")
     model = c2.radio("Modell", MODELS, format_func=lambda m: _MODEL_HELP[m].split(":")[0],
                      key="standort_model", horizontal=True)
     c2.caption(_MODEL_HELP[model])
@@ -89,6 +89,14 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
                                   format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places")
     n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
                                      key="standort_clusters"))
+    with st.expander("Weitere Kandidaten und Bedingungen"):
+        e1, e2, e3 = st.columns(3)
+        grid_km = e1.number_input("Raster-Kandidaten, Abstand in km (0 = kein Raster)", 0.0, 20.0, 0.0, 0.5,
+                                  key="standort_grid")
+        min_dist = e2.number_input("Mindestabstand zu bestehenden Standorten (m)", 0, 20_000, 0, 250,
+                                   key="standort_min_dist")
+        min_per_gemeinde = int(e3.number_input("Mindestens je Gemeinde (braucht geladene Gemeinden)", 0, 5, 0,
+                                               key="standort_min_gemeinde"))
     with st.expander("Budget (statt fester Anzahl)"):
         use_budget = st.checkbox("Budget verwenden", key="standort_use_budget", disabled=model == "lscp")
         budget = st.number_input("Budget (EUR)", 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
@@ -99,6 +107,8 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         budget=float(budget) if use_budget and model != "lscp" else None,
         default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
         place_layers=tuple(place_layers), n_clusters=n_clusters,
+        grid_spacing_m=float(grid_km) * 1000.0 if grid_km > 0 else None,
+        min_distance_to_existing_m=float(min_dist), min_per_gemeinde=min_per_gemeinde,
         user_points=areas.clicked_points_25832(state.candidates()),
     )
 
@@ -117,7 +127,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
         records = [{"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>',
                     "tooltip": f"Eigener Punkt {i}"} for i, (lat, lon) in enumerate(clicked, start=1)]
         groups.append(maps.feature_group("Eigene Kandidaten", maps.NumberedSites(records, size=14)))
-    centre, zoom = cached.area_view(cfg, version, "kreis", params.area)
+    centre, zoom = cached.area_view(cfg, version, _level(params.area), params.area)
     col_map, col_list = st.columns([3, 1])
     with col_map:
         event = render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_pick",
@@ -133,6 +143,11 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
             if st.button("Eigene Kandidaten löschen", key="standort_clear"):
                 state.clear_candidates()
                 st.rerun()
+
+
+def _level(ags: str) -> str:
+    """Boundary level of an AGS: 5 digits Kreis, 8 digits Gemeinde."""
+    return "gemeinde" if len(ags) > 5 else "kreis"
 
 
 def _run(cfg: Settings, version: str, params: SitingParams) -> None:
@@ -161,8 +176,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes))
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
-    level = "gemeinde" if len(plan.area_ags) > 5 else "kreis"
-    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level, plan.area_ags)
+    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), _level(plan.area_ags), plan.area_ags)
     col_map, col_table = st.columns([1.2, 1])
     with col_map:
         groups = [
@@ -245,7 +259,7 @@ def _compare(cfg: Settings) -> None:
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
-    centre, zoom = cached.area_view(cfg, version, "kreis", layers["area_ags"][:5])
+    centre, zoom = cached.area_view(cfg, version, _level(layers["area_ags"]), layers["area_ags"])
     left, right = st.columns(2)
     for col, key, name in ((left, "a", a), (right, "b", b)):
         with col:
