@@ -242,6 +242,21 @@ def test_grid_candidates_reach_the_planner(home: Path) -> None:
     assert "Raster" in set(plan.candidates["source"])
 
 
+def test_two_saved_plans_are_compared_with_a_difference_map(home: Path) -> None:
+    from integrationsatlas.cli import main
+
+    for p in ("2", "4"):
+        assert main(["sites", "--area", "05334", "-p", p, "--radius-km", "5", "--save", f"Plan {p}",
+                     "--no-sensitivity"]) == 0
+    at = _app()
+    at.switch_page("ui/pages/standort.py").run()
+    _no_failures(at)
+    assert {at.selectbox(key="standort_cmp_a").value, at.selectbox(key="standort_cmp_b").value} == {"Plan 2", "Plan 4"}
+    assert any("Differenzkarte: Nachfragepunkte" in str(m.value) for m in at.markdown)
+    diff = _frame_with(at, "B − A (Prozentpunkte)")
+    assert len(diff) >= 1
+
+
 def test_problem_table_lists_file_row_column_fix() -> None:
     def page() -> None:
         from geo.errors import Problem

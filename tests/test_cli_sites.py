@@ -179,3 +179,30 @@ def test_params_validation_collects_all_problems(raises_matching) -> None:  # ty
                          "Modus »boat«", "OSM-Datei", "Kostenspalte", "Mindestzahl"):
         bad.validate()
     SitingParams(area="05334001", radius_km=1.0).validate()  # a Gemeinde AGS is fine
+
+
+def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from geo.scenarios import load_scenario
+    from integrationsatlas.planner import CHANGE_CLASSES, coverage_change_points
+
+    for p, name in (("3", "A3"), ("5", "B5")):
+        code, _, err = run(capsys, "sites", "--area", AREA, "-p", p, "--radius-km", "5", "--save", name,
+                           "--no-sensitivity", "--json")
+        assert code == 0, err
+    settings = Settings().with_home(home)
+    a, b = load_scenario(settings, "A3"), load_scenario(settings, "B5")
+    points = coverage_change_points(settings, a, b)
+    assert points is not None
+    assert points.crs.to_epsg() == 25832
+    assert set(points["change"]) <= set(CHANGE_CLASSES)
+    weight = points.groupby("change")["weight"].sum()
+    total = points["weight"].sum()
+    # the shares of the two saved plans are recovered from the points
+    in_a = weight.get("in beiden versorgt", 0.0) + weight.get("nur in A versorgt", 0.0)
+    in_b = weight.get("in beiden versorgt", 0.0) + weight.get("nur in B versorgt", 0.0)
+    assert in_a / total == pytest.approx(a.results["share_after"])
+    assert in_b / total == pytest.approx(b.results["share_after"])
+    # swapping the plans swaps the one-sided classes
+    swapped = coverage_change_points(settings, b, a)
+    assert swapped is not None
+    assert (swapped["change"] == "nur in A versorgt").sum() == (points["change"] == "nur in B versorgt").sum()

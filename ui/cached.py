@@ -399,7 +399,7 @@ def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
 def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
     from geo.scenarios import load_scenario
-    from integrationsatlas.planner import compare_scenarios
+    from integrationsatlas.planner import CHANGE_CLASSES, compare_scenarios, coverage_change_points
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
     diff = compare_scenarios(a, b)
@@ -423,5 +423,19 @@ def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.D
             joined, [("name", "Gemeinde"), ("diff_pp", "Unterschied (Prozentpunkte)")],
             maps.DISPLAY_TOLERANCE_M["gemeinde"], fill=cls.colors)
         layers["classification"] = cls
+    else:
+        changes = coverage_change_points(cfg, a, b)
+        if changes is not None:
+            frame = pd.DataFrame(changes.drop(columns="geometry"))
+            props = pd.DataFrame({
+                "_tooltip": maps.tooltip_html(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
+                "_fill": frame["change"].map(dict(zip(CHANGE_CLASSES, CHANGE_COLORS, strict=True))),
+            }, index=changes.index)
+            layers["change_points"] = maps.to_display_geojson(changes, props)
+            layers["change_legend"] = list(zip(CHANGE_COLORS, CHANGE_CLASSES, strict=True))
     layers["area_ags"] = a.area_ags
     return diff, layers
+
+
+#: Colours of :data:`integrationsatlas.planner.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
+CHANGE_COLORS: tuple[str, ...] = ("#009E73", "#D55E00", "#56B4E9", "#BBBBBB")

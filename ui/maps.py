@@ -395,6 +395,7 @@ def legend_html(
     classification: Classification | None = None,
     symbols: Sequence[tuple[str, str]] = (),
     notes: Sequence[str] = (),
+    symbols_title: str = "Einrichtungen",
 ) -> str:
     """HTML of the map legend: choropleth classes, point symbols and notes (all escaped)."""
     parts: list[str] = []
@@ -407,7 +408,7 @@ def legend_html(
         if classification.has_missing:
             parts.append(f'<div><i style="background:{NO_DATA_COLOR}"></i>keine Angabe</div>')
     if symbols:
-        parts.append('<div class="atlas-legend-title" style="margin-top:4px">Einrichtungen</div>')
+        parts.append(f'<div class="atlas-legend-title" style="margin-top:4px">{html.escape(symbols_title)}</div>')
         parts += [
             f'<div><i class="atlas-dot" style="background:{color}"></i>{html.escape(label)}</div>'
             for color, label in symbols

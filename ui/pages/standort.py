@@ -275,8 +275,18 @@ def _compare(cfg: Settings) -> None:
             maps.Legend(maps.legend_html(layers["classification"])))]
         render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_cmp_diff",
                    center=centre, zoom=zoom, height=380, returned=(), collapsed=True)
+    elif "change_points" in layers:
+        st.markdown(f"**Differenzkarte: Nachfragepunkte nach Versorgung in A (»{a}«) und B (»{b}«)**")
+        legend = maps.legend_html(symbols=layers["change_legend"], symbols_title="Nachfragepunkte",
+                                  notes=["Je Gemeinde, sobald Gemeindegrenzen geladen sind (Seite »Daten«)."])
+        groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                  maps.feature_group("Unterschied", maps.area_points(layers["change_points"], "Nachfrage", radius=6),
+                                     maps.Legend(legend))]
+        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_cmp_diff",
+                   center=centre, zoom=zoom, height=380, returned=(), collapsed=True)
     else:
-        st.caption("Eine Differenzkarte je Gemeinde erscheint, sobald Gemeindegrenzen geladen sind (Seite »Daten«).")
+        st.caption("Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
+                   "Gemeindegrenzen geladen sind (Seite »Daten«).")
     st.dataframe(_diff_table(diff), hide_index=True, width="stretch")
 
 
