@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ORDER = ("coverage", "network", "2sfca", "siting", "app")
+ORDER = ("summary", "coverage", "network", "2sfca", "siting", "app")
 
 
 def _machine() -> str:
