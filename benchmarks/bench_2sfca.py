@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy
 import scipy.sparse as sp
+from _report import write_section
 from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "Reproduce: `python benchmarks/bench_2sfca.py`.",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_section(text, args.out)
     return 0
 
 

@@ -36,6 +36,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import scipy
+from _report import write_section
 from scipy.sparse.csgraph import dijkstra
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,9 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "Reproduce: `python benchmarks/bench_network.py`.",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_section(text, args.out)
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -112,20 +112,12 @@ def run(name: str, solver: str, time_limit: float) -> dict[str, Any]:
 
 
 def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import pulp
     import scipy
     import spopt
 
     load = os.getloadavg()[0]
-    return (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores ({cpu}), "
+    return (f"{machine()}, "
             f"load average {load:.1f} at the start (the machine is shared); scipy {scipy.__version__} "
             f"(HiGHS), spopt {spopt.__version__}, PuLP {pulp.__version__} (CBC)")
 
@@ -217,9 +209,7 @@ def main(argv: list[str]) -> int:
         "times vary between runs; both solvers ran in the same run, one after the other.",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_section(text, args.out)
     return 0
 
 

@@ -8,29 +8,16 @@ markdown section to ``benchmarks/results/<name>.md``.
 
 from __future__ import annotations
 
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _report import machine
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ORDER = ("summary", "coverage", "network", "2sfca", "siting", "app")
-
-
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores, {cpu}"
 
 
 def main(names: list[str]) -> int:
@@ -51,7 +38,7 @@ def main(names: list[str]) -> int:
         "Speed and memory are measured here, never in timed tests. Every benchmark runs its peer or\n"
         "baseline **in the same run** and reports the ratio. Reproduce all with `make bench`\n"
         "(or one with `python benchmarks/bench_<name>.py`).\n\n"
-        f"Last assembled on: {_machine()}.\n\n" + body + "\n"
+        f"Last assembled on: {machine()}.\n\n" + body + "\n"
     )
     return 0
 
