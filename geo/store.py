@@ -26,8 +26,8 @@ Examples
 ...                          source="import", licence="CC BY 4.0")
 >>> store.read_layer("kita")[["id", "name", "batch_id"]].shape
 (1, 3)
->>> store.deactivate(info.batch_id); store.read_layer("kita") is None
-True
+>>> store.deactivate(info.batch_id), store.read_layer("kita") is None
+(True, True)
 """
 
 from __future__ import annotations
@@ -283,25 +283,29 @@ class DataStore:
         logger.info("stored %d rows of %s as batch %s (%s)", len(frame), layer_id, batch_id, mode)
         return info
 
-    def deactivate(self, batch_id: str) -> None:
+    def deactivate(self, batch_id: str) -> bool:
         """"Delete" batch ``batch_id``: it stays in the file and can be restored.
 
+        Returns ``False`` if the batch was already deleted (nothing changed).
+
         Raises
         ------
         IntegrationsatlasError
             If there is no such batch.
         """
-        self._set_active(batch_id, False)
+        return self._set_active(batch_id, False)
 
-    def restore(self, batch_id: str) -> None:
+    def restore(self, batch_id: str) -> bool:
         """Make batch ``batch_id`` active again (undo delete or replace).
 
+        Returns ``False`` if the batch was already active (nothing changed).
+
         Raises
         ------
         IntegrationsatlasError
             If there is no such batch.
         """
-        self._set_active(batch_id, True)
+        return self._set_active(batch_id, True)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -423,18 +427,22 @@ class DataStore:
         finally:
             con.close()
 
-    def _set_active(self, batch_id: str, active: bool) -> None:
+    def _set_active(self, batch_id: str, active: bool) -> bool:
+        """Set the ``active`` flag of a batch; return whether it changed."""
         if not self.path.exists():
             raise IntegrationsatlasError(f"Stapel »{batch_id}« nicht gefunden: der Datenspeicher ist leer.")
         with self.transaction() as con:
-            cur = con.execute(f"UPDATE {BATCHES_TABLE} SET active = ? WHERE batch_id = ?",
-                              (int(active), batch_id))
-            if cur.rowcount == 0:
+            row = con.execute(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = ?", (batch_id,)).fetchone()
+            if row is None:
                 raise IntegrationsatlasError(
                     f"Stapel »{batch_id}« nicht gefunden. "
                     "Vorhandene Stapel zeigt »integrationsatlas store list«."
                 )
+            if bool(row[0]) == active:
+                return False
+            con.execute(f"UPDATE {BATCHES_TABLE} SET active = ? WHERE batch_id = ?", (int(active), batch_id))
         logger.info("batch %s %s", batch_id, "restored" if active else "deactivated")
+        return True
 
     def _initialise(self) -> None:
         """Create the GeoPackage with the metadata tables, if not there yet."""

@@ -250,3 +250,20 @@ def test_missing_table_of_active_batch_is_reported(store: DataStore, raises_matc
     con.close()
     with raises_matching(DataError, info.batch_id, "store delete"):
         store.read_layer("kita")
+
+
+def test_deleting_twice_changes_nothing_the_second_time(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from integrationsatlas.cli import main
+
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    store = DataStore(tmp_path / "home" / "store.gpkg")
+    gdf = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]}, geometry=[Point(343_000, 5_655_000)],
+                           crs="EPSG:25832")
+    batch = store.write_layer("kita", gdf, mode="append", source_file="k.csv", source="import", licence="-")
+    assert main(["store", "delete", batch.batch_id]) == 0
+    assert "gelöscht (deaktiviert)" in capsys.readouterr().out
+    assert main(["store", "delete", batch.batch_id]) == 0
+    assert "war bereits gelöscht; nichts geändert" in capsys.readouterr().out
+    assert store.restore(batch.batch_id) is True
+    assert store.restore(batch.batch_id) is False

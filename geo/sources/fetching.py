@@ -365,7 +365,9 @@ def _fetch_osm(job: _Job, *, osm_file: str | Path | None) -> FetchResult:
                                       file=Path(osm_file).name if osm_file is not None else None)
         stored.append(result)
         problems += found
-    return FetchResult(job.source.id, url, job.scope, tuple(stored), tuple(problems), tuple(notes))
+    # a whole OSM file without --kreis/--gemeinde covers the file's extent, not all of NRW
+    scope = f"Datei {Path(osm_file).name}" if osm_file is not None and job.prefix is None else job.scope
+    return FetchResult(job.source.id, url, scope, tuple(stored), tuple(problems), tuple(notes))
 
 
 def _store_layer(

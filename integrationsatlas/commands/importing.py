@@ -117,14 +117,16 @@ def run_store(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     if args.action == "delete":
-        store.deactivate(args.batch)
+        changed = store.deactivate(args.batch)
         message = (f"Stapel {args.batch} gelöscht (deaktiviert); wiederherstellen mit "
-                   f"»integrationsatlas store restore {args.batch}«.")
+                   f"»integrationsatlas store restore {args.batch}«." if changed
+                   else f"Stapel {args.batch} war bereits gelöscht; nichts geändert.")
     else:
-        store.restore(args.batch)
-        message = f"Stapel {args.batch} wiederhergestellt."
+        changed = store.restore(args.batch)
+        message = (f"Stapel {args.batch} wiederhergestellt." if changed
+                   else f"Stapel {args.batch} ist bereits aktiv; nichts geändert.")
     if args.json:
-        emit_json({"ok": True, "action": args.action, "batch": args.batch})
+        emit_json({"ok": True, "action": args.action, "batch": args.batch, "changed": changed})
     else:
         print(message)
     return 0

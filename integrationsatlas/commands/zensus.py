@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         emit_json(result.as_dict())
     else:
         print(
-            f"{result.source_file}: {result.cells_nrw} Gitterzellen ({result.resolution_m} m) in NRW, "
-            f"{result.population_nrw} Einwohner, {result.suppressed_nrw} Zellen geheim gehalten."
+            f"{result.source_file}: Gitterzellen ({result.resolution_m} m) in NRW: {result.cells_nrw}, "
+            f"Einwohner: {result.population_nrw}, geheim gehaltene Zellen: {result.suppressed_nrw}."
         )
     return 0
