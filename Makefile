@@ -34,7 +34,7 @@ bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
 data: setup
-	$(BIN)/python -m geo.data_build
+	$(BIN)/python -m scripts.databuild
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache static

@@ -42,8 +42,10 @@ from scipy.sparse.csgraph import dijkstra
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from geo.network import Network  # noqa: E402
 from geo.settings import Settings  # noqa: E402
-from planning.network import Network, build_graph_from_xml, cached_graph, nearest_facility_time  # noqa: E402
+from geo.sources.streets import build_graph_from_xml  # noqa: E402
+from planning.network import nearest_facility_time  # noqa: E402
 
 OSM_FILE = ROOT.parent / "shared" / "data" / "osm" / "aachen.osm.bz2"
 N_FACILITIES = 100
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     t0 = time.perf_counter()
-    G = cached_graph("aachen.osm.bz2", "walk", settings, lambda: build_graph_from_xml(OSM_FILE, "walk", settings))
+    G = build_graph_from_xml(OSM_FILE, "walk", settings)
     t_graph = time.perf_counter() - t0
     net = Network.from_graph(G)
     rng = np.random.default_rng(SEED)

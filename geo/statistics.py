@@ -1,6 +1,6 @@
 """Kreis statistics of NRW (Destatis), read from the embedded CSV.
 
-The table ``statistics/kreis_statistik.csv`` is built by :mod:`geo.data_build`
+The table ``statistics/kreis_statistik.csv`` is built by :mod:`scripts.databuild`
 from the GENESIS tables 12411-05-01-4 (population) and AI002-1 (Regionalatlas).
 It is tidy: one row per ``ags`` and ``year`` for the Land, the five
 Regierungsbezirke and the 53 Kreise.
@@ -35,7 +35,7 @@ COLUMNS: tuple[str, ...] = ("ags", "name", "level", "year", *INT_COLUMNS, *FLOAT
 #: Columns of :func:`kreis_indicators`, besides ``year``.
 INDICATORS = ("population", "foreign_share_pct", "density_per_km2")
 _AGS_LENGTH = {"land": 2, "regbez": 3, "kreis": 5}
-_FIX = "Bitte die Datei mit »python -m geo.data_build« neu erzeugen."
+_FIX = "Bitte die Datei mit »python -m scripts.databuild« neu erzeugen."
 
 
 def load_kreis_statistics(settings: Settings) -> pd.DataFrame:

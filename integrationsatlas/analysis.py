@@ -25,8 +25,8 @@ from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
+from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
 from geo.statistics import kreis_indicators
-from geo.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
 from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share, nearest_distance_xy, point_xy
 from planning.demand import (
@@ -434,10 +434,10 @@ def _travel_time(
     osm_file = Path(osm_file)
     if not osm_file.is_file():
         raise DataError(f"OSM-Datei {osm_file} nicht gefunden.")
-    from planning import network  # the network stack (osmnx) is only loaded when needed
+    from geo.sources.streets import load_network  # the network stack (osmnx) is only loaded when needed
+    from planning import network
 
-    graph = network.build_graph_from_xml(osm_file, mode, settings)  # type: ignore[arg-type]
-    net = network.Network.from_graph(graph)
+    net = load_network(mode, settings, osm_file=osm_file)
     if net.n_nodes == 0:
         raise DataError(f"Das Straßennetz aus {osm_file.name} ist leer (Modus {mode}).")
     hull = gpd.GeoSeries(gpd.points_from_xy(net.xy[:, 0], net.xy[:, 1]), crs=points.crs).union_all().convex_hull

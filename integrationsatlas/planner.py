@@ -503,10 +503,9 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     cand_area = area
     if params.uses_time:
         _report(progress, 0.1, f"Straßennetz aus {Path(params.osm_file).name} aufbauen")  # type: ignore[arg-type]
-        from planning import network
+        from geo.sources.streets import load_network
 
-        graph = network.build_graph_from_xml(Path(params.osm_file), params.mode, settings)  # type: ignore[arg-type]
-        net = network.Network.from_graph(graph)
+        net = load_network(params.mode, settings, osm_file=params.osm_file, area=area)
         hull = shapely.MultiPoint(net.xy).convex_hull
         inside = _in_area(demand, hull)
         if len(inside) < len(demand):

@@ -16,7 +16,7 @@ from integrationsatlas.cli import main
 BOUNDARIES = PROJECT_ROOT / "data" / "boundaries" / "nrw_verwaltungsgrenzen.gpkg"
 needs_embedded = pytest.mark.skipif(
     not BOUNDARIES.exists(),
-    reason=f"{BOUNDARIES} fehlt (eingebettete Grenzen noch nicht gebaut: python -m geo.data_build)",
+    reason=f"{BOUNDARIES} fehlt (eingebettete Grenzen noch nicht gebaut: python -m scripts.databuild)",
 )
 
 

@@ -11,23 +11,21 @@ import pytest
 from pyproj import CRS
 from shapely import Point, box
 
-from geo.data_build import (
+from geo.errors import DataError, SchemaError, ValidationError
+from geo.layers.catalog import KI
+from geo.settings import Settings
+from geo.statistics import kreis_indicators, load_kreis_statistics
+from scripts.databuild.config import (
     BOUNDARIES_GPKG,
     KI_GPKG,
     NRW_POPULATION_2019,
     PLACES_GPKG,
     REGBEZ_NAMES,
     STATISTICS_COLUMNS,
-    assign_kreis,
-    build_statistics,
-    kreis_sum_tolerance,
-    match_seats,
-    parse_genesis_csv,
 )
-from geo.errors import DataError, SchemaError, ValidationError
-from geo.layers.catalog import KI
-from geo.settings import Settings
-from geo.statistics import kreis_indicators, load_kreis_statistics
+from scripts.databuild.ki import match_seats
+from scripts.databuild.places import assign_kreis
+from scripts.databuild.statistics import build_statistics, kreis_sum_tolerance, parse_genesis_csv
 
 DATA = Settings().data_dir
 EPSG_25832 = CRS.from_epsg(25832)
@@ -149,7 +147,7 @@ def test_load_statistics_missing_column(tmp_path: Path, raises_matching) -> None
     pd.read_csv(DATA / "statistics" / "kreis_statistik.csv", dtype=str).drop(
         columns=["year", "level"]
     ).to_csv(target, index=False)
-    with raises_matching(SchemaError, "kreis_statistik.csv", "level, year", "python -m geo.data_build"):
+    with raises_matching(SchemaError, "kreis_statistik.csv", "level, year", "python -m scripts.databuild"):
         load_kreis_statistics(Settings(data_dir=tmp_path))
 
 

@@ -16,14 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import CRSError, DataError, SourceUnavailableError, ValidationError
+from geo.modes import MODES
+from geo.network import Network
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources import streets
+from geo.sources.streets import WAY_FILTERS, build_graph_from_polygon, build_graph_from_xml, load_network
 from planning.network import (
-    SPEEDS_KMH,
-    WAY_FILTERS,
-    Network,
-    build_graph_from_polygon,
-    build_graph_from_xml,
-    cached_graph,
     isochrones,
     nearest_facility_time,
     snap,
@@ -34,7 +32,7 @@ from planning.network import (
 pytest_plugins = ("loopback",)
 
 X0, Y0 = 294_000.0, 5_628_000.0  # central Aachen in EPSG:25832
-WALK_MPS = SPEEDS_KMH["walk"] / 3.6  # 1.25 m/s: 75 m take exactly 60 s
+WALK_MPS = MODES["walk"].speed_kmh / 3.6  # type: ignore[operator]  # 1.25 m/s: 75 m take exactly 60 s
 
 
 def make_graph(
@@ -336,7 +334,7 @@ def test_build_graph_from_xml_per_mode(
     xs = [d["x"] for _, d in G.nodes(data=True)]
     assert 290_000 < min(xs) < max(xs) < 300_000  # metres in UTM 32N, not degrees
     for _, _, d in G.edges(data=True):
-        speed = 30.0 if mode == "drive" else SPEEDS_KMH[mode]  # drive: maxspeed 30, imputed for way 13
+        speed = 30.0 if mode == "drive" else MODES[mode].speed_kmh  # drive: maxspeed 30, imputed for way 13
         assert d["speed_kph"] == pytest.approx(speed)
         assert d["travel_time"] == pytest.approx(d["length"] / (speed / 3.6), rel=1e-3)
     net = Network.from_graph(G)
@@ -364,27 +362,65 @@ def test_way_filters_are_the_osmnx_network_types(mode: str) -> None:
     assert WAY_FILTERS[mode] == ox._overpass._get_network_filter(mode)
 
 
-def test_cached_graph_builds_once_and_stores_graphml(tiny_osm: Path, settings: Settings) -> None:
-    calls: list[int] = []
+def test_load_network_parses_a_file_once_per_mode_and_content(
+    tiny_osm: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = streets.build_graph_from_xml
 
-    def builder() -> nx.MultiDiGraph:
-        calls.append(1)
-        return build_graph_from_xml(tiny_osm, "walk", settings)
+    def counting(path: Path, mode: str, cfg: Settings) -> nx.MultiDiGraph:
+        calls.append(mode)
+        return real(path, mode, cfg)  # type: ignore[arg-type]
 
-    first = cached_graph("05334002 Aachen", "walk", settings, builder)
-    second = cached_graph("05334002 Aachen", "walk", settings, builder)
-    assert len(calls) == 1
-    files = list((settings.cache_dir / "networks").iterdir())
-    assert len(files) == 1
-    assert files[0].suffix == ".graphml"
-    assert files[0].name.startswith("05334002_Aachen-")
-    a, b = Network.from_graph(first), Network.from_graph(second)
-    np.testing.assert_array_equal(a.node_ids, b.node_ids)
-    np.testing.assert_array_equal(a.xy, b.xy)
-    assert (a.matrix != b.matrix).nnz == 0
-    files[0].write_text("kein GraphML", encoding="utf-8")  # a broken cache entry is rebuilt
-    cached_graph("05334002 Aachen", "walk", settings, builder)
-    assert len(calls) == 2
+    monkeypatch.setattr(streets, "build_graph_from_xml", counting)
+    monkeypatch.setattr(streets, "_MEMORY", streets.OrderedDict())
+    first = load_network("walk", settings, osm_file=tiny_osm)
+    second = load_network("walk", settings, osm_file=tiny_osm)
+    assert calls == ["walk"] and second is first  # second call: from memory
+    streets._MEMORY.clear()
+    from_disk = load_network("oepnv", settings, osm_file=tiny_osm)  # public transport walks: same network
+    assert calls == ["walk"]
+    np.testing.assert_array_equal(from_disk.node_ids, first.node_ids)
+    np.testing.assert_array_equal(from_disk.xy, first.xy)
+    assert (from_disk.matrix != first.matrix).nnz == 0
+    load_network("bike", settings, osm_file=tiny_osm)
+    assert calls == ["walk", "bike"]
+    files = sorted((settings.cache_dir / "networks").iterdir())
+    assert [f.suffix for f in files] == [".npz", ".npz"]
+    # a renamed copy with the same content hits the cache; changed content does not
+    copy = tiny_osm.with_name("umbenannt.osm")
+    copy.write_bytes(tiny_osm.read_bytes())
+    load_network("walk", settings, osm_file=copy)
+    assert calls == ["walk", "bike"]
+    copy.write_text(TINY_OSM.replace('v="30"', 'v="50"'), encoding="utf-8")
+    load_network("walk", settings, osm_file=copy)
+    assert calls == ["walk", "bike", "walk"]
+    # a broken cache entry is rebuilt
+    streets._MEMORY.clear()
+    for f in (settings.cache_dir / "networks").iterdir():
+        f.write_bytes(b"kein npz")
+    load_network("bike", settings, osm_file=tiny_osm)
+    assert calls == ["walk", "bike", "walk", "bike"]
+
+
+def test_load_network_clips_to_the_area_plus_buffer(tiny_osm: Path, settings: Settings) -> None:
+    whole = load_network("walk", settings, osm_file=tiny_osm)
+    x, y = whole.xy[0]
+    near = load_network("walk", settings, osm_file=tiny_osm, area=shapely.Point(x, y).buffer(1.0), buffer_m=0.0)
+    assert near.n_nodes < whole.n_nodes
+    assert near.n_nodes >= 1
+    buffered = load_network("walk", settings, osm_file=tiny_osm, area=shapely.Point(x, y).buffer(1.0),
+                            buffer_m=5_000.0)
+    assert buffered.n_nodes == whole.n_nodes
+
+
+def test_load_network_errors(tmp_path: Path, settings: Settings, raises_matching) -> None:
+    with raises_matching(SourceUnavailableError, "fehlt.osm", "nicht gefunden"):
+        load_network("walk", settings, osm_file=tmp_path / "fehlt.osm")
+    with raises_matching(DataError, "Unbekannter Verkehrsmodus »tram«"):
+        load_network("tram", settings, osm_file=tmp_path / "fehlt.osm")
+    with raises_matching(DataError, "Planungsgebiet"):
+        load_network("walk", settings)
 
 
 def test_graph_from_polygon_offline_and_crs_checks(settings: Settings, raises_matching) -> None:
@@ -418,7 +454,7 @@ def test_graph_from_polygon_against_loopback_overpass(loopback, settings: Settin
     G = build_graph_from_polygon(area, "walk", settings)
     assert set(G.nodes) == {1, 2, 3, 4}
     assert G.graph["crs"] == PROJECTED_CRS
-    assert all(d["speed_kph"] == SPEEDS_KMH["walk"] for _, _, d in G.edges(data=True))
+    assert all(d["speed_kph"] == MODES["walk"].speed_kmh for _, _, d in G.edges(data=True))
     query = loopback.requests_to("/api/interpreter")[0].query["data"][0]
     assert '["foot"!~"no"]' in query  # osmnx sent the walk filter
     assert "poly:" in query
@@ -442,7 +478,7 @@ def test_graph_from_polygon_server_error_is_source_unavailable(
 def aachen_walk(aachen_osm_xml: Path, tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
     """The walk graph of the Aachen extract, parsed once per module (cached in tmp)."""
     settings = Settings().with_home(tmp_path_factory.mktemp("aachen"))
-    return cached_graph("aachen", "walk", settings, lambda: build_graph_from_xml(aachen_osm_xml, "walk", settings))
+    return build_graph_from_xml(aachen_osm_xml, "walk", settings)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from shapely.geometry import box
 
 from geo.errors import DataError, SchemaError, ValidationError
 from geo.settings import Settings
-from geo.zensus import ZENSUS_LAYER, grid_in_nrw, import_zensus, load_zensus, read_zensus_csv
+from geo.sources.zensus import ZENSUS_LAYER, grid_in_nrw, import_zensus, load_zensus, read_zensus_csv
 
 # Cells: one in Köln, one in Düsseldorf, one kept secret in Köln, one in Berlin (outside NRW).
 CSV_1KM = """GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner

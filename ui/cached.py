@@ -289,15 +289,12 @@ def gap_map(cfg: Settings, version: str, params: GapParams) -> tuple[dict[str, A
 def isochrones(cfg: Settings, version: str, layer_id: str, facility_ids: tuple[str, ...], osm_file: str,
                mode: str, minutes: float) -> dict[str, Any]:
     """Isochrones (area reached within ``minutes``) of the chosen facilities, for display."""
+    from geo.sources.streets import load_network
     from planning import network
 
     facilities = load_layer(layer_id, cfg)
     chosen = facilities[facilities["id"].astype(str).isin(facility_ids)]
-    graph = network.cached_graph(
-        Path(osm_file).name, mode, cfg,  # type: ignore[arg-type]
-        lambda: network.build_graph_from_xml(Path(osm_file), mode, cfg),  # type: ignore[arg-type]
-    )
-    net = network.Network.from_graph(graph)
+    net = load_network(mode, cfg, osm_file=osm_file)
     polys = network.isochrones(net, chosen.set_index("id"), minutes=(minutes,), max_snap_m=cfg.snap_max_m)
     polys = polys[~polys.geometry.is_empty]
     props = pd.DataFrame({"_tooltip": maps.tooltip_html(

@@ -27,14 +27,14 @@ def read_embedded(spec: LayerSpec, settings: Settings) -> gpd.GeoDataFrame:
     Raises
     ------
     SourceUnavailableError
-        If the embedded file is missing (rebuild with ``python -m geo.data_build``).
+        If the embedded file is missing (rebuild with ``python -m scripts.databuild``).
     """
     if spec.embedded is None:
         raise NotLoadedError(f"Die Ebene »{spec.title}« hat keine eingebetteten Daten.")
     path = settings.data_dir / spec.embedded
     if not path.exists():
         raise SourceUnavailableError(
-            f"Eingebettete Datei {path} fehlt. Bitte mit »python -m geo.data_build« neu erzeugen."
+            f"Eingebettete Datei {path} fehlt. Bitte mit »python -m scripts.databuild« neu erzeugen."
         )
     gdf = gpd.read_file(path, layer=spec.id, engine="pyogrio")
     return validate_layer_frame(gdf, spec, path.name)

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from geo.settings import Settings
-from geo.zensus import import_zensus
+from geo.sources.zensus import import_zensus
 from integrationsatlas.commands._output import emit_json
 
 

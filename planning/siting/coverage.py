@@ -1,0 +1,580 @@
+"""Coverage models: maximal covering (MCLP) and location set covering (LSCP)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.optimize import LinearConstraint
+
+from geo.errors import InfeasibleError, Problem, raise_if_problems
+from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _split_constraints, _unique_rows
+from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
+from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
+from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
+
+log = logging.getLogger(__name__)
+
+
+class _CoverageModel(_SitingModel):
+    """MCLP and LSCP share the aggregated coverage matrix."""
+
+    def __init__(self, pairs: _Pairs, weights: FloatArray, rules: _Rules, time_limit: float,
+                 max_exact_size: int, notes: Sequence[str] = ()) -> None:
+        super().__init__(pairs, weights, rules, time_limit, max_exact_size, notes)
+        a = pairs.pattern()
+        coverable = np.diff(a.indptr) > 0
+        fixed_cov = np.zeros(pairs.n, dtype=bool)
+        if rules.fixed.size:
+            fixed_cov = np.asarray(a[:, rules.fixed].sum(axis=1)).ravel() > 0
+        self._a = a
+        self._coverable = coverable
+        self._fixed_cov = fixed_cov
+
+    def _aggregate(self, rows: BoolArray) -> tuple[sp.csr_array, FloatArray, IntArray, IntArray]:
+        """Distinct coverage rows among ``rows``: matrix, summed weights, member rows, their group."""
+        idx = np.flatnonzero(rows)
+        uniq, inv = _unique_rows(self._a[idx])
+        w = np.bincount(inv, weights=self._weights[idx], minlength=uniq.shape[0]).astype(np.float64)
+        return uniq, w, idx.astype(np.int64), inv
+
+    def _covered(self, is_open: BoolArray) -> BoolArray:
+        return np.asarray(self._a @ is_open.astype(float)).ravel() > 0
+
+    def _finish(self, t0: float, sel_mask: BoolArray, objective: float, bound: float, status: str,
+                method: str, notes: list[str], order: IntArray | None = None,
+                covered: BoolArray | None = None, assignment: IntArray | None = None) -> SitingResult:
+        selected = np.flatnonzero(sel_mask)
+        if covered is None:
+            covered = self._covered(sel_mask)
+        if assignment is None:
+            assignment = _coverage_assignment(self._pairs, sel_mask)
+        if order is None:
+            order = self._order(selected)
+        n_unc = int((~self._coverable).sum())
+        if n_unc:
+            notes.append(f"{n_unc} Nachfragepunkt(e) liegen außerhalb der Reichweite jedes Kandidaten "
+                         "(nicht abdeckbar).")
+        return SitingResult(self.model, selected, float(objective), float(bound), _gap(objective, bound), status,
+                            time.perf_counter() - t0, method, assignment, covered, order, tuple(notes))
+
+    def _order(self, selected: IntArray) -> IntArray:
+        """Fixed sites first, then the selected sites by greedy marginal covered weight (ties: index)."""
+        fixed = self._rules.fixed
+        rest = np.setdiff1d(selected, fixed)
+        if rest.size == 0:
+            return fixed.copy()
+        sub = self._a[:, rest].tocsc()
+        weight = self._weights if self.model == "mclp" else np.ones(self._pairs.n)
+        is_open = np.zeros(self._pairs.m, dtype=bool)
+        is_open[fixed] = True
+        uncovered = ~self._covered(is_open)
+        picked: list[int] = []
+        left = np.ones(rest.size, dtype=bool)
+        for _ in range(rest.size):  # one pass per selected site (p is small)
+            gain = sub.T @ (weight * uncovered)
+            gain[~left] = -np.inf
+            k = int(np.argmax(gain))
+            picked.append(int(rest[k]))
+            left[k] = False
+            uncovered &= ~(np.asarray(sub[:, [k]].toarray()).ravel() > 0)
+        return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
+
+
+class MCLP(_CoverageModel):
+    """Maximal covering location problem: cover as much demand weight as possible with ``p`` sites.
+
+    Build with :meth:`from_cost_matrix` or :meth:`from_geodataframes`, then call
+    :meth:`solve`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0, 9, 9], [1, 9, 9], [9, 0, 9], [9, 9, 0]], dtype=float)
+    >>> res = MCLP.from_cost_matrix(cost, [5, 5, 3, 1], service_radius=2, p=2).solve()
+    >>> res.selected.tolist(), res.objective, res.status
+    ([0, 1], 13.0, 'optimal')
+    """
+
+    model = "mclp"
+
+    @classmethod
+    def from_cost_matrix(cls, cost: CostLike, weights: ArrayLike, service_radius: float, p: int,
+                         fixed: ArrayLike | None = None, *, budget: float | None = None,
+                         site_cost: ArrayLike | None = None,
+                         min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
+                         capacity: ArrayLike | float | None = None, time_limit: float = 60.0,
+                         max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> MCLP:
+        """Create an MCLP from an ``n_demand × n_candidates`` cost matrix.
+
+        Parameters
+        ----------
+        cost
+            Dense array (``inf`` = unreachable) or scipy.sparse matrix (only stored
+            entries are reachable, explicit zeros included).
+        weights
+            Demand weight per row (persons), ``≥ 0``.
+        service_radius
+            Demand ``i`` is covered by ``j`` if ``cost[i, j] <= service_radius``.
+        p
+            Number of open sites, fixed sites included (spopt semantics).
+        fixed
+            Candidate indices (or a boolean mask) forced open; they count toward ``p``.
+        budget, site_cost
+            ``Σ site_cost[j] · y_j ≤ budget`` over all open sites (fixed included).
+        min_per_group
+            ``(group label per candidate, minimum)``; ``minimum`` is an int for
+            every group present, or a mapping ``{label: minimum}`` that may also
+            name groups without any candidate (then infeasible).
+        capacity
+            Covered weight each site can take (scalar or per candidate); demand
+            may be split between sites and the objective is the served weight.
+        time_limit
+            Seconds for HiGHS.
+        max_exact_size
+            Above this many nonzeros the greedy+swap fallback is used.
+
+        Returns
+        -------
+        MCLP
+
+        Raises
+        ------
+        ValidationError
+            For malformed input (shapes, NaN, negative weights or costs, p ≤ 0).
+        InfeasibleError
+            For requests that cannot be met (p < fixed sites, p > candidates,
+            budget, minimum per group).
+
+        Notes
+        -----
+        ``cost`` and ``service_radius`` share one unit (metres in EPSG:25832 or
+        seconds).
+        """
+        problems: list[Problem] = []
+        coo, dense, cost_problems = _validate_cost(cost)
+        problems += cost_problems
+        n, m = coo.shape if coo is not None else (dense.shape if dense is not None and dense.ndim == 2 else (0, 0))
+        w = _validate_weights(weights, n, problems)
+        if not np.isfinite(service_radius) or service_radius < 0:
+            problems.append(Problem(f"Der Radius {service_radius} ist ungültig.", "Einen Radius ≥ 0 angeben."))
+        rules = _rules(m, p, fixed, budget, site_cost, min_per_group, capacity, problems)
+        raise_if_problems(problems, "Eingaben des Standortmodells (MCLP) sind ungültig")
+        _check_feasible(rules)
+        pairs = _pairs_from_cost(coo, dense, float(service_radius))
+        return cls(pairs, w, rules, time_limit, max_exact_size)
+
+    @classmethod
+    def from_geodataframes(cls, demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
+                           weights_col: str, service_radius: float, p: int, *, fixed_col: str | None = None,
+                           cost_col: str | None = None, budget: float | None = None, group_col: str | None = None,
+                           min_per_group: int | Mapping[Any, int] | None = None,
+                           capacity_col: str | None = None, time_limit: float = 60.0,
+                           max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> MCLP:
+        """Create an MCLP from demand and candidate GeoDataFrames (straight-line distance).
+
+        Parameters
+        ----------
+        demand_gdf, candidates_gdf
+            Points (other geometries: their representative point) in EPSG:25832.
+        weights_col
+            Column of ``demand_gdf`` with the demand weight.
+        service_radius
+            Radius in metres.
+        p
+            Number of open sites, fixed ones included.
+        fixed_col, cost_col, group_col, capacity_col
+            Optional columns of ``candidates_gdf``: boolean "fixed open", cost
+            per site, group label (e.g. Gemeinde-AGS) and capacity.
+        budget, min_per_group
+            As in :meth:`from_cost_matrix`; ``min_per_group`` needs ``group_col``.
+
+        Returns
+        -------
+        MCLP
+
+        Notes
+        -----
+        Distances are Euclidean in EPSG:25832 (metres), computed with
+        :meth:`scipy.spatial.cKDTree.sparse_distance_matrix` up to the radius;
+        geographic CRS are refused.
+        """
+        w, cand_kwargs = _gdf_inputs(demand_gdf, candidates_gdf, weights_col, fixed_col, cost_col, group_col,
+                                     min_per_group, capacity_col, budget)
+        cost = _euclidean(demand_gdf, candidates_gdf, float(service_radius))
+        return cls.from_cost_matrix(cost, w, service_radius, p, time_limit=time_limit,
+                                    max_exact_size=max_exact_size, **cand_kwargs)
+
+    def _size(self) -> int:
+        rows = self._coverable & (self._weights > 0)
+        if self._rules.capacity is None:
+            rows &= ~self._fixed_cov
+        return int(self._a[np.flatnonzero(rows)].nnz)
+
+    # ---- exact
+    def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
+        rules = self._rules
+        m = self._pairs.m
+        if rules.capacity is not None:
+            return self._exact_capacitated(t0, notes)
+        const = float(self._weights[self._fixed_cov].sum())
+        rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
+        ak, wk, _, _ = self._aggregate(rows)
+        k = ak.shape[0]
+        nv = m + k
+        link = sp.hstack([-ak, sp.eye_array(k, format="csr")], format="csr")
+        cons = [LinearConstraint(link, -np.inf, 0.0), *rules.rows(nv)]
+        c = np.concatenate([np.zeros(m), -wk])
+        lb = np.zeros(nv)
+        lb[rules.fixed] = 1.0
+        ub = np.ones(nv)
+        # 1. LP relaxation by interior point (HiGHS' MIP root uses dual simplex, much slower here),
+        # 2. incumbent: best of greedy+swap and LP rounding+swap,
+        # 3. reduced-cost fixing: candidates that cannot reach the incumbent are closed.
+        inc_open, inc_val = None, -np.inf
+        try:
+            lp_y = self._lp_values(c, cons, lb, ub, t0)
+            for score in (None,) if lp_y is None else (None, lp_y):
+                h_open, _, _, _ = self._local_search(t0, self.time_limit / 4, score)
+                h_val = float(self._weights[self._covered(h_open)].sum())
+                if h_val > inc_val:
+                    inc_open, inc_val = h_open, h_val
+        except InfeasibleError:
+            inc_open = None
+        if inc_open is not None and self._lp is not None:
+            lp_val, rc_lo, rc_hi = self._lp
+            tol = 1e-9 * max(1.0, abs(inc_val))
+            # in min form: LP value -lp_val; opening j costs at least rc_lo[j] more
+            fix0 = (const + lp_val - rc_lo < inc_val - tol) & (lb[:m] == 0)
+            fix1 = (const + lp_val + rc_hi < inc_val - tol)
+            ub[:m][fix0] = 0.0
+            lb[:m][fix1] = 1.0
+            log.info("MCLP: LP-Schranke %.6g, Startlösung %.6g, %d Kandidaten per reduzierter Kosten fixiert",
+                     const + lp_val, inc_val, int(fix0.sum() + fix1.sum()))
+        integ = np.r_[np.ones(m), np.zeros(k)]
+        if inc_open is not None and self._lp is not None and self._lp_y is not None:
+            # 4. sub-MIP on the LP support plus the incumbent (a RINS-like improvement heuristic)
+            keep = (self._lp_y > 1e-6) | inc_open | (lb[:m] > 0)
+            if keep.sum() <= m // 2:
+                sub_ub = ub.copy()
+                sub_ub[:m][~keep] = 0.0
+                sub = _milp(c, cons, integ, lb, sub_ub, min(self._remaining(t0) / 3, 60.0))
+                if sub.x is not None:
+                    s_open = np.round(sub.x[:m]) > 0.5
+                    s_val = float(self._weights[self._covered(s_open)].sum())
+                    if s_val > inc_val:
+                        inc_open, inc_val = s_open, s_val
+            # 5. only strictly better solutions are of interest: an objective cut-off row
+            need = inc_val - const + 1e-7 * max(1.0, abs(inc_val))
+            cons = [*cons, LinearConstraint(sp.csr_array(-c[None, :]), need, np.inf)]
+        res = _milp(c, cons, integ, lb, ub, self._remaining(t0))
+        if res.status == 2 and inc_open is None:
+            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.")
+        if res.x is None and inc_open is None:
+            return None
+        if res.x is not None:
+            y = np.round(res.x[:m]) > 0.5
+            objective = float(self._weights[self._covered(y)].sum())
+        else:
+            y, objective = inc_open, -np.inf
+        if inc_open is not None and inc_val > objective:
+            y, objective = inc_open, inc_val
+        if res.status == 2:  # nothing better than the incumbent exists
+            bound, status = objective, "optimal"
+        else:
+            bound = const - float(res.mip_dual_bound) if res.mip_dual_bound is not None else np.inf
+            if self._lp is not None:  # the LP relaxation bounds every solution, too
+                bound = min(bound if np.isfinite(bound) else np.inf, const + self._lp[0])
+            status = "optimal" if res.status == 0 else "time_limit"
+        bound = max(bound, objective)
+        return self._finish(t0, y, objective, bound, status, "highs-milp", notes)
+
+    _lp: tuple[float, FloatArray, FloatArray] | None = None
+    _lp_y: FloatArray | None = None
+
+    def _lp_values(self, c: FloatArray, cons: list[LinearConstraint], lb: FloatArray, ub: FloatArray,
+                   t0: float) -> FloatArray | None:
+        """Solve the LP relaxation (HiGHS interior point); keep value and reduced costs, return ``y``."""
+        from scipy.optimize import linprog
+
+        m = self._pairs.m
+        a_ub, b_ub, a_eq, b_eq = _split_constraints(cons)
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lb, ub]),
+                      method="highs-ipm", options={"time_limit": self._remaining(t0), "disp": False})
+        if res.status != 0:
+            self._lp, self._lp_y = None, None
+            return None
+        self._lp = (-float(res.fun), np.asarray(res.lower.marginals[:m]), np.asarray(res.upper.marginals[:m]))
+        self._lp_y = np.asarray(res.x[:m])
+        return self._lp_y
+
+    def _exact_capacitated(self, t0: float, notes: list[str]) -> SitingResult | None:
+        rules = self._rules
+        assert rules.capacity is not None
+        m = self._pairs.m
+        rows = self._coverable & (self._weights > 0)
+        ak, wk, idx, inv = self._aggregate(rows)
+        k = ak.shape[0]
+        coo = ak.tocoo()
+        e = coo.nnz
+        kk, jj = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        nv = m + e
+        ar = np.arange(e)
+        one = sp.csr_array((np.ones(e), (kk, m + ar)), shape=(k, nv))
+        link = sp.csr_array((np.r_[np.ones(e), -np.ones(e)], (np.r_[ar, ar], np.r_[m + ar, jj])), shape=(e, nv))
+        capr = sp.csr_array((np.r_[wk[kk], -rules.capacity], (np.r_[jj, np.arange(m)], np.r_[m + ar, np.arange(m)])),
+                            shape=(m, nv))
+        cons = [LinearConstraint(one, -np.inf, 1.0), LinearConstraint(link, -np.inf, 0.0),
+                LinearConstraint(capr, -np.inf, 0.0), *rules.rows(nv)]
+        c = np.concatenate([np.zeros(m), -wk[kk]])
+        lb = np.zeros(nv)
+        lb[rules.fixed] = 1.0
+        res = _milp(c, cons, np.r_[np.ones(m), np.zeros(e)], lb, np.ones(nv), self._remaining(t0))
+        if res.status == 2:
+            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.")
+        if res.x is None:
+            return None
+        y = np.round(res.x[:m]) > 0.5
+        u = res.x[m:]
+        frac = np.bincount(kk, weights=u, minlength=k)
+        objective = float(-res.fun)
+        bound = max(-float(res.mip_dual_bound), objective)
+        covered = np.zeros(self._pairs.n, dtype=bool)
+        covered[idx] = frac[inv] >= 1 - 1e-6
+        share = sp.csr_array((u, (kk, jj)), shape=(k, m)).toarray()
+        best = np.where(share.max(axis=1) > 1e-9, share.argmax(axis=1), -1)
+        assignment = np.full(self._pairs.n, -1, dtype=np.int64)
+        assignment[idx] = best[inv]
+        notes.append("Mit Kapazitäten kann die Nachfrage eines Punktes auf mehrere Standorte aufgeteilt werden; "
+                      "das Ziel ist das versorgte Gewicht.")
+        return self._finish(t0, y, objective, bound, "optimal" if res.status == 0 else "time_limit",
+                            "highs-milp", notes, covered=covered, assignment=assignment)
+
+    # ---- heuristic
+    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+        is_open, order, swapped, cnt = self._local_search(t0, self.time_limit)
+        rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
+        ak, wk, _, _ = self._aggregate(rows)
+        const = float(self._weights[self._fixed_cov].sum())
+        objective = float(self._weights[self._covered(is_open)].sum())
+        bound = self._upper_bound(ak, wk, const, cnt, objective, t0)
+        final_order = None if swapped else np.array(order, dtype=np.int64)
+        return self._finish(t0, is_open, objective, bound, "heuristic", "greedy+swap", notes, order=final_order)
+
+    def _local_search(self, t0: float, deadline: float, score: FloatArray | None = None
+                      ) -> tuple[BoolArray, list[int], bool, FloatArray]:
+        """Greedy construction plus best-improvement swaps; returns the open mask, order, swapped?, counts.
+
+        With ``score`` (LP values of ``y``) the construction opens the admissible
+        candidates with the highest score instead (LP rounding).
+        """
+        rules = self._rules
+        rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
+        ak, wk, _, _ = self._aggregate(rows)
+        akc = ak.tocsc()
+        is_open = rules.fixed_mask.copy()
+        cnt = np.zeros(ak.shape[0])
+        order = list(rules.fixed.tolist())
+        assert rules.p is not None
+        while int(is_open.sum()) < rules.p:
+            gain = akc.T @ (wk * (cnt == 0)) if score is None else score
+            allowed = rules.can_add(is_open)
+            if not allowed.any():
+                raise InfeasibleError("Die Heuristik findet keine zulässige Auswahl unter den Bedingungen "
+                                      f"({rules.names()}).")
+            gain = np.where(allowed, gain, -np.inf)
+            j = int(np.argmax(gain))
+            is_open[j] = True
+            order.append(j)
+            cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        swapped = False
+        for _ in range(20 * rules.p):  # best-improvement swaps; each is one sparse product
+            if time.perf_counter() - t0 > deadline:
+                break
+            out = np.flatnonzero(is_open)
+            single = wk * (cnt == 1)
+            add = akc.T @ (wk * (cnt == 0))
+            loss = akc[:, out].T @ single
+            cross = (akc[:, out].T @ sp.diags_array(single) @ akc).toarray()
+            delta = add[None, :] + cross - loss[:, None]
+            delta = np.where(rules.can_swap(is_open, out), delta, -np.inf)
+            s, j = (int(v) for v in np.unravel_index(int(np.argmax(delta)), delta.shape))
+            if delta[s, j] <= 1e-9 * max(1.0, float(wk.sum())):
+                break
+            is_open[out[s]] = False
+            is_open[j] = True
+            cnt += np.asarray(akc[:, [j]].toarray()).ravel() - np.asarray(akc[:, [out[s]]].toarray()).ravel()
+            swapped = True
+        return is_open, order, swapped, cnt
+
+    def _upper_bound(self, ak: sp.csr_array, wk: FloatArray, const: float, cnt: FloatArray, objective: float,
+                     t0: float) -> float:
+        """min(LP relaxation, submodularity bound f(S) + Σ top-(p - |fixed|) marginal gains)."""
+        rules = self._rules
+        assert rules.p is not None
+        gains = np.sort(ak.T @ (wk * (cnt == 0)))[::-1]
+        sub = objective + float(gains[: rules.p - rules.fixed.size].sum())
+        m, k = self._pairs.m, ak.shape[0]
+        nv = m + k
+        link = sp.hstack([-ak, sp.eye_array(k, format="csr")], format="csr")
+        lb = np.zeros(nv)
+        lb[rules.fixed] = 1.0
+        res = _milp(np.concatenate([np.zeros(m), -wk]), [LinearConstraint(link, -np.inf, 0.0), *rules.rows(nv)],
+                    np.zeros(nv), lb, np.ones(nv), max(self._remaining(t0), 5.0))
+        lp = const - float(res.fun) if res.status == 0 else np.inf
+        return float(max(min(sub, lp), objective))
+
+
+class LSCP(_CoverageModel):
+    """Location set covering problem: the fewest sites that cover all coverable demand.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0, 1, 9], [9, 1, 0], [9, 9, 9]], dtype=float)
+    >>> res = LSCP.from_cost_matrix(cost, service_radius=1).solve()
+    >>> res.selected.tolist(), res.objective, res.covered.tolist()
+    ([1], 1.0, [True, True, False])
+    """
+
+    model = "lscp"
+
+    @classmethod
+    def from_cost_matrix(cls, cost: CostLike, service_radius: float, fixed: ArrayLike | None = None, *,
+                         budget: float | None = None, site_cost: ArrayLike | None = None,
+                         min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
+                         time_limit: float = 60.0, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> LSCP:
+        """Create an LSCP from an ``n_demand × n_candidates`` cost matrix.
+
+        Parameters
+        ----------
+        cost
+            Dense (``inf`` = unreachable) or sparse (stored entries reachable).
+        service_radius
+            Coverage radius in the unit of ``cost``.
+        fixed
+            Candidate indices forced open (counted in the objective).
+        budget, site_cost, min_per_group, time_limit, max_exact_size
+            As in :meth:`MCLP.from_cost_matrix`.
+
+        Returns
+        -------
+        LSCP
+
+        Notes
+        -----
+        Demand that no candidate reaches within the radius is reported as
+        uncoverable (``covered == False`` and a note), not as infeasible.
+        """
+        problems: list[Problem] = []
+        coo, dense, cost_problems = _validate_cost(cost)
+        problems += cost_problems
+        n, m = coo.shape if coo is not None else (dense.shape if dense is not None and dense.ndim == 2 else (0, 0))
+        if not np.isfinite(service_radius) or service_radius < 0:
+            problems.append(Problem(f"Der Radius {service_radius} ist ungültig.", "Einen Radius ≥ 0 angeben."))
+        rules = _rules(m, None, fixed, budget, site_cost, min_per_group, None, problems)
+        raise_if_problems(problems, "Eingaben des Standortmodells (LSCP) sind ungültig")
+        _check_feasible(rules)
+        pairs = _pairs_from_cost(coo, dense, float(service_radius))
+        return cls(pairs, np.ones(n), rules, time_limit, max_exact_size)
+
+    @classmethod
+    def from_geodataframes(cls, demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
+                           service_radius: float, *, fixed_col: str | None = None, cost_col: str | None = None,
+                           budget: float | None = None, group_col: str | None = None,
+                           min_per_group: int | Mapping[Any, int] | None = None, time_limit: float = 60.0,
+                           max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> LSCP:
+        """Create an LSCP from GeoDataFrames (straight-line distance, metres).
+
+        Notes
+        -----
+        Inputs must be in EPSG:25832; distances in metres.
+        """
+        _, cand_kwargs = _gdf_inputs(demand_gdf, candidates_gdf, None, fixed_col, cost_col, group_col,
+                                     min_per_group, None, budget)
+        cost = _euclidean(demand_gdf, candidates_gdf, float(service_radius))
+        return cls.from_cost_matrix(cost, service_radius, time_limit=time_limit, max_exact_size=max_exact_size,
+                                    **cand_kwargs)
+
+    def _size(self) -> int:
+        return int(self._a[np.flatnonzero(self._coverable & ~self._fixed_cov)].nnz)
+
+    def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
+        rules = self._rules
+        m = self._pairs.m
+        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
+        lb = np.zeros(m)
+        lb[rules.fixed] = 1.0
+        res = _milp(np.ones(m), cons, np.ones(m), lb, np.ones(m), self._remaining(t0))
+        if res.status == 2:
+            raise _infeasible_from_solver(rules, "die abdeckbare Nachfrage lässt sich unter diesen Bedingungen "
+                                                 "nicht vollständig abdecken.")
+        if res.x is None:
+            return None
+        y = np.round(res.x) > 0.5
+        objective = float(y.sum())
+        bound = float(np.ceil(res.mip_dual_bound - 1e-6)) if res.mip_dual_bound is not None else objective
+        return self._finish(t0, y, objective, min(bound, objective), "optimal" if res.status == 0 else "time_limit",
+                            "highs-milp", notes)
+
+    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+        rules = self._rules
+        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        akc = ak.tocsc()
+        is_open = rules.fixed_mask.copy()
+        cnt = np.zeros(ak.shape[0])
+        order = list(rules.fixed.tolist())
+        while (cnt == 0).any() or rules._deficit(is_open).any():
+            allowed = rules.can_add(is_open)
+            deficit = rules._deficit(is_open)
+            if not (cnt == 0).any():  # everything covered: fill the group minimums
+                in_def = np.zeros(rules.m, dtype=bool)
+                g = rules.group >= 0
+                in_def[g] = deficit[rules.group[g]] > 0
+                allowed &= in_def
+            gain = akc.T @ (cnt == 0).astype(float)
+            if rules.budget is not None:
+                gain = gain / np.maximum(rules.site_cost, 1e-9)
+            gain = np.where(allowed, gain, -np.inf)
+            if not np.isfinite(gain).any() or ((cnt == 0).any() and gain.max() <= 0):
+                raise InfeasibleError("Die Heuristik findet keine Auswahl, die alle abdeckbare Nachfrage unter den "
+                                      f"Bedingungen ({rules.names()}) abdeckt.")
+            j = int(np.argmax(gain))
+            is_open[j] = True
+            order.append(j)
+            cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        removed = False
+        while True:  # drop redundant sites, the most expensive (then highest index) first
+            out = np.setdiff1d(np.flatnonzero(is_open), rules.fixed)
+            if out.size == 0:
+                break
+            needed = np.asarray(akc[:, out].T @ (cnt == 1).astype(float)).ravel() > 0
+            gs = rules.group[out]
+            count = np.bincount(rules.group[is_open & (rules.group >= 0)], minlength=rules.group_min.size)
+            tight = np.zeros(out.size, dtype=bool)
+            tight[gs >= 0] = count[gs[gs >= 0]] - 1 < rules.group_min[gs[gs >= 0]]
+            free = np.flatnonzero(~needed & ~tight)
+            if free.size == 0:
+                break
+            s = out[free[np.lexsort((out[free], rules.site_cost[out[free]]))[-1]]]
+            is_open[s] = False
+            cnt -= np.asarray(akc[:, [s]].toarray()).ravel()
+            removed = True
+        objective = float(is_open.sum())
+        m = rules.m
+        lb = np.zeros(m)
+        lb[rules.fixed] = 1.0
+        cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
+        res = _milp(np.ones(m), cons, np.zeros(m), lb, np.ones(m), max(self._remaining(t0), 5.0))
+        bound = float(np.ceil(res.fun - 1e-6)) if res.status == 0 else float(rules.fixed.size)
+        final_order = None if removed else np.array(order, dtype=np.int64)
+        return self._finish(t0, is_open, objective, min(bound, objective), "heuristic", "greedy+swap", notes,
+                            order=final_order)
+

@@ -1,0 +1,1 @@
+"""Build-time scripts (not part of the installed packages)."""
