@@ -39,7 +39,6 @@ import pyogrio
 import shapely
 
 from geo import schuldaten
-from geo.enrich import unit_of
 from geo.errors import (
     CRSError,
     DataError,
@@ -55,6 +54,7 @@ from geo.layers.spec import Column, LayerSpec
 from geo.projection import NRW_BOUNDS_4326, NRW_BOUNDS_25832
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store import BatchInfo, DataStore
+from geo.units import unit_of
 
 logger = logging.getLogger(__name__)
 
@@ -586,7 +586,7 @@ class _Checker:
 
 def _nrw_area(settings: Settings) -> shapely.Geometry:
     """The NRW outline (embedded Land boundary) with a tolerance, or the NRW box."""
-    from geo.boundaries import load_boundaries
+    from geo.units import load_boundaries
 
     try:
         land = load_boundaries("land", settings)
@@ -910,7 +910,7 @@ def _fill_ags(gdf: gpd.GeoDataFrame, settings: Settings) -> None:
     Kreise are always embedded; Gemeinden only when they have been loaded.
     Provided codes are kept.
     """
-    from geo.boundaries import load_boundaries
+    from geo.units import load_boundaries
 
     for col, level in (("gemeinde_ags", "gemeinde"), ("kreis_ags", "kreis")):
         if col not in gdf.columns or not len(gdf):

@@ -220,7 +220,7 @@ def features_to_layer(
         ``strasse``/``plz``/``ort`` (``addr:*``), ``location_precision =
         "Koordinate"``, ``source = "OpenStreetMap"`` and the category's
         extra columns. ``kreis_ags``/``gemeinde_ags`` are left empty for
-        :func:`geo.enrich.assign_units`.
+        :func:`geo.units.assign_units`.
 
     Notes
     -----

@@ -20,13 +20,13 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from geo.boundaries import load_boundaries
 from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
 from geo.statistics import kreis_indicators
+from geo.units import load_boundaries
 from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share, nearest_distance_xy, point_xy
 from planning.demand import (

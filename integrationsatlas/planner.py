@@ -30,13 +30,13 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from geo.boundaries import load_boundaries
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.scenarios import Scenario
 from geo.settings import PROJECTED_CRS, Settings
+from geo.units import load_boundaries
 from planning.candidates import build_candidates
 from planning.explain import SolutionExplanation, compare_plans, explain_solution, sensitivity, within_radius
 

@@ -36,8 +36,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from geo.boundaries import load_boundaries
 from geo.errors import DataError, NotLoadedError
+from geo.formatting import de_int, de_number, de_share
 from geo.inventory import LayerInfo, layer_inventory
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available, load_layer
@@ -46,11 +46,11 @@ from geo.projection import ensure_projected
 from geo.scenarios import Scenario, load_scenario
 from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
+from geo.units import Level, level_of, load_boundaries, unit_of
 from integrationsatlas.analysis import CoverageReport, coverage_report
 
 logger = logging.getLogger(__name__)
 
-AreaLevel = Literal["land", "regbez", "kreis", "gemeinde"]
 ReportFormat = Literal["pdf", "html"]
 REPORT_FORMATS: tuple[str, ...] = ("pdf", "html")
 MIME_TYPES: dict[str, str] = {"pdf": "application/pdf", "html": "text/html"}
@@ -60,7 +60,6 @@ LEVEL_TITLES: dict[str, str] = {
     "land": "Land", "regbez": "Regierungsbezirk", "kreis": "Kreis / kreisfreie Stadt", "gemeinde": "Gemeinde",
 }
 _SHORT_LEVEL = {"land": "Land", "regbez": "Reg.-Bez.", "kreis": "Kreis", "gemeinde": "Gemeinde"}
-_LEVEL_BY_LENGTH: dict[int, AreaLevel] = {2: "land", 3: "regbez", 5: "kreis", 8: "gemeinde"}
 #: Width / height of every report map.
 MAP_ASPECT = 4 / 3
 #: Grid (metres) to which map extents are snapped, by area level.
@@ -102,7 +101,7 @@ class ReportArea:
 
     ags: str
     name: str
-    level: AreaLevel
+    level: Level
     geometry: Any
 
     @property
@@ -202,7 +201,7 @@ class CouncilReport:
     def subtitle(self) -> str:
         """Area, layer and threshold in one line."""
         text = (f"{self.area.label}, {self.area.level_title} · {self.layer_title} · "
-                f"Schwelle {_num(self.threshold_km, 1)} km Luftlinie")
+                f"Schwelle {de_number(self.threshold_km, 1)} km Luftlinie")
         return text + (f" · Szenario »{self.scenario}«" if self.scenario else "")
 
     def filename(self, fmt: str) -> str:
@@ -213,54 +212,12 @@ class CouncilReport:
 # --- formatting -----------------------------------------------------------------
 
 
-def _num(value: float | None, decimals: int = 0) -> str:
-    """German number format; ``–`` for missing values.
-
-    >>> _num(1234567.891, 1), _num(float("nan")), _num(15.0)
-    ('1.234.567,9', '–', '15')
-    """
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
-        return "–"
-    if decimals == 0 and float(value).is_integer() is False:
-        value = round(float(value))
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def _text(value: Any) -> str:
     """A cell value as text; missing values (None, NA, NaN) as ``''``."""
     return "" if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else str(value)
 
 
-def _pct(share: float | None, decimals: int = 1) -> str:
-    """A share in [0, 1] as German per cent, e.g. ``'87,5 %'``."""
-    if share is None or pd.isna(share):
-        return "–"
-    return f"{_num(100.0 * float(share), decimals)} %"
-
-
 # --- area and extent ------------------------------------------------------------
-
-
-def area_level(ags: str) -> AreaLevel:
-    """The level of an AGS by its length.
-
-    >>> area_level("05"), area_level("051"), area_level("05334"), area_level("05334002")
-    ('land', 'regbez', 'kreis', 'gemeinde')
-
-    Raises
-    ------
-    DataError
-        If ``ags`` is not an NRW key of 2, 3, 5 or 8 digits.
-    """
-    ags = str(ags).strip()
-    level = _LEVEL_BY_LENGTH.get(len(ags))
-    if not ags.isdigit() or not ags.startswith("05") or level is None:
-        raise DataError(
-            f"Gebiet »{ags}« ist kein NRW-Gebietsschlüssel. Bitte den AGS von Land (05), Regierungsbezirk "
-            "(3 Stellen, z. B. 051), Kreis (5 Stellen, z. B. 05334) oder Gemeinde (8 Stellen) angeben."
-        )
-    return level
 
 
 def resolve_area(settings: Settings, ags: str) -> ReportArea:
@@ -277,7 +234,7 @@ def resolve_area(settings: Settings, ags: str) -> ReportArea:
     -----
     The geometry is in EPSG:25832.
     """
-    level = area_level(ags)
+    level = level_of(ags)
     units = load_boundaries(level, settings)
     row = units[units["ags"].astype(str) == ags.strip()]
     if row.empty:
@@ -413,13 +370,13 @@ def _population_figures(settings: Settings, area: ReportArea) -> list[tuple[str,
             gem = load_boundaries("gemeinde", settings)
             pop = gem.loc[gem["ags"] == area.ags, "population"]
             if len(pop) and pd.notna(pop.iloc[0]):
-                out.append(("Einwohner", _num(float(pop.iloc[0]))))
+                out.append(("Einwohner", de_int(float(pop.iloc[0]))))
         except NotLoadedError:
             pass
         kreis = area.ags[:5]
         kreis_share = float(stats["foreign_share_pct"].get(kreis, np.nan))
         if math.isfinite(kreis_share):
-            out.append(("Ausländeranteil (Kreiswert)", f"{_num(kreis_share, 1)} %"))
+            out.append(("Ausländeranteil (Kreiswert)", f"{de_number(kreis_share, 1)} %"))
         return out
     rows = stats[stats.index.astype(str).str.startswith(area.ags)]
     pop = pd.to_numeric(rows["population"], errors="coerce").astype("float64")
@@ -427,17 +384,17 @@ def _population_figures(settings: Settings, area: ReportArea) -> list[tuple[str,
     known = pop.notna() & share.notna()
     years = sorted({int(y) for y in rows["year"].dropna()})
     year = f" ({'/'.join(map(str, years))})" if years else ""
-    out = [(f"Einwohner{year}", _num(float(pop.sum())))]
+    out = [(f"Einwohner{year}", de_int(float(pop.sum())))]
     if known.any():
         weighted = float((pop[known] * share[known]).sum() / pop[known].sum())
-        out.append(("Ausländeranteil", f"{_num(weighted, 1)} %"))
+        out.append(("Ausländeranteil", f"{de_number(weighted, 1)} %"))
     return out
 
 
 def _facility_counts(
     settings: Settings, area: ReportArea, layers: Sequence[str]
 ) -> tuple[list[tuple[str, str]], dict[str, gpd.GeoDataFrame]]:
-    """Facilities per layer inside the area (point in polygon), and the loaded layers."""
+    """Facilities per layer inside the area (the point-in-area rule of :mod:`geo.units`), and the loaded layers."""
     figures: list[tuple[str, str]] = []
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer_id in layers:
@@ -445,8 +402,9 @@ def _facility_counts(
         if gdf.empty:
             continue
         frames[layer_id] = gdf
-        inside = int(gdf.geometry.within(area.geometry).sum())
-        figures.append((f"{REGISTRY.get(layer_id).title} im Gebiet", _num(inside)))
+        units = load_boundaries(area.level, settings)
+        inside = int((unit_of(gdf.geometry, units) == area.ags).sum())
+        figures.append((f"{REGISTRY.get(layer_id).title} im Gebiet", de_int(inside)))
     return figures, frames
 
 
@@ -461,9 +419,9 @@ def _gap_table(report: CoverageReport, focus: str | None = None,
     unit = report.inputs.unit
     rows = tuple(
         (
-            _num(row["rank"]), str(key), _text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
-            _pct(row["share_covered"]), _num(row["population_beyond"]), _num(row["cost_p90"], 1),
-            _num(row["gap_score"], 2),
+            de_int(row["rank"]), str(key), _text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
+            de_share(row["share_covered"]), de_int(row["population_beyond"]), de_number(row["cost_p90"], 1),
+            de_number(row["gap_score"], 2),
         )
         for key, row in shown.iterrows()
     )
@@ -482,7 +440,7 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
     new = scenario.selected
     total_gain = float(pd.to_numeric(new["marginal_gain"], errors="coerce").sum())
     rows = tuple(
-        (_num(o), _text(n) or _text(c), _text(s), _text(g), _num(m))
+        (de_int(o), _text(n) or _text(c), _text(s), _text(g), de_int(m))
         for o, n, c, s, g, m in zip(new["order"], new["name"], new["candidate_id"], new["source"],
                                     new["gemeinde_ags"], new["marginal_gain"], strict=True)
     )
@@ -491,10 +449,11 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
         columns=("Nr.", "Standort", "Herkunft", "Gemeinde (AGS)", "zusätzlich versorgt"),
         rows=rows, numeric=(True, False, False, False, True), widths=(8, 60, 30, 26, 26),
         note=f"In Auswahlreihenfolge; zusätzlich versorgt = neu abgedeckte Nachfrage (Personen der Zielgruppe), "
-             f"zusammen {_num(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
+             f"zusammen {de_int(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
     )]
     results = scenario.results
-    before_after = [("Gesamt", scenario.area_name, _pct(results.get("share_before")), _pct(results.get("share_after")),
+    before_after = [("Gesamt", scenario.area_name,
+                     de_share(results.get("share_before")), de_share(results.get("share_after")),
                      _pp(results.get("share_before"), results.get("share_after")))]
     table = scenario.by_gemeinde
     note = "Versorgungsanteil der Zielgruppe innerhalb der Schwelle, vor und nach den neuen Standorten."
@@ -504,7 +463,7 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
         top = table.assign(_change=change).sort_values("_change", ascending=False, na_position="last")
         shown = top.head(MAX_TABLE_ROWS - 1)
         before_after += [
-            (_text(r.get("ags")), _text(r.get("name")), _pct(r["share_before"]), _pct(r["share_after"]),
+            (_text(r.get("ags")), _text(r.get("name")), de_share(r["share_before"]), de_share(r["share_after"]),
              _pp(r["share_before"], r["share_after"]))
             for _, r in shown.iterrows()
         ]
@@ -523,7 +482,7 @@ def _pp(before: Any, after: Any) -> str:
     if before is None or after is None or pd.isna(before) or pd.isna(after):
         return "–"
     diff = 100.0 * (float(after) - float(before))
-    return f"{'+' if diff >= 0 else '−'}{_num(abs(diff), 1)} Pp."
+    return f"{'+' if diff >= 0 else '−'}{de_number(abs(diff), 1)} Pp."
 
 
 MODEL_TITLES = {
@@ -538,11 +497,12 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
     units = "Gemeinden" if n_units_level == "gemeinde" else "Kreise und kreisfreien Städte"
     paragraphs = [
         f"Nachfrage: {report.demand_level_label}. Zielgruppe: {inp.target_group}. "
-        f"Verwendet wurden {_num(report.n_demand)} Nachfragepunkte und {_num(report.n_facilities)} Einrichtungen "
+        f"Verwendet wurden {de_int(report.n_demand)} Nachfragepunkte und {de_int(report.n_facilities)} Einrichtungen "
         f"der Ebene »{inp.layer_title}« (auch Einrichtungen außerhalb des Gebiets zählen, weil sie es mitversorgen).",
         f"Erreichbarkeit: Entfernung jedes Nachfragepunkts zur nächsten Einrichtung "
         f"({inp.mode_label}, gemessen im amtlichen Koordinatensystem ETRS89 / UTM 32N, EPSG:25832, in Metern). "
-        f"Ein Punkt gilt als versorgt, wenn diese Entfernung höchstens {_num(inp.threshold, 1)} {inp.unit} beträgt. "
+        f"Ein Punkt gilt als versorgt, wenn diese Entfernung höchstens {de_number(inp.threshold, 1)} {inp.unit} "
+        "beträgt. "
         "Luftlinie unterschätzt Wege; Fahrzeiten auf dem Straßennetz liefert die App für OSM-Ausschnitte.",
         "Versorgungsquote (2SFCA, Two-Step Floating Catchment Area): je Einrichtung wird das Angebot durch die "
         "Nachfrage in ihrem Einzugsbereich (= Schwelle) geteilt; jeder Nachfragepunkt erhält die Summe dieser "
@@ -556,12 +516,12 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
         res = scenario.results
         params = ", ".join(f"{k} = {v}" for k, v in scenario.parameters.items())
         gap = res.get("gap")
-        gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else _pct(float(gap), 2)
+        gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else de_share(float(gap), 2)
         paragraphs.append(
             f"Standortplanung (Szenario »{scenario.name}«): {MODEL_TITLES.get(scenario.model, scenario.model)}. "
             f"Parameter: {params or 'keine'}. Das ganzzahlige Optimierungsproblem wurde exakt mit dem Löser HiGHS "
-            f"gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {_num(res.get('objective'), 1)}, "
-            f"relative Optimalitätslücke {gap_text}, Rechenzeit {_num(res.get('seconds'), 2)} s). "
+            f"gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {de_number(res.get('objective'), 1)}, "
+            f"relative Optimalitätslücke {gap_text}, Rechenzeit {de_number(res.get('seconds'), 2)} s). "
             "Eine Lücke von 0 % bedeutet beweisbar optimal. Bestehende Standorte waren fest vorgegeben; die "
             "Reihenfolge der neuen Standorte folgt ihrem Zusatznutzen."
             + (f" Nachfrage im Szenario: {scenario.demand_level}." if scenario.demand_level else "")
@@ -728,7 +688,7 @@ def _coverage_map(
         color = REGISTRY.get("ankommenstreffpunkt").style.color
         ax.scatter(new.geometry.x, new.geometry.y, s=170, c=color, edgecolors="white", linewidths=1.0, zorder=11)
         for x, y, order in zip(new.geometry.x, new.geometry.y, new["order"], strict=True):
-            ax.text(x, y, _num(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white",
+            ax.text(x, y, de_int(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white",
                     zorder=12)
         handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor=color, markeredgecolor="white",
                               markersize=9, label="neuer Standort (Nr. = Reihenfolge)"))
@@ -814,12 +774,12 @@ def build_report(
 
     overall = coverage.overall.iloc[0]
     figures: list[tuple[str, str]] = [("Gebiet", report_area.label), ("Ebene", report_area.level_title),
-                                      ("Fläche", f"{_num(report_area.geometry.area / 1e6)} km²")]
+                                      ("Fläche", f"{de_int(report_area.geometry.area / 1e6)} km²")]
     figures += _population_figures(settings, report_area)
     figures += count_figures
     figures += [
-        (f"Versorgt: {spec.title} ≤ {_num(threshold_km, 1)} km", _pct(coverage.share_covered)),
-        ("Einwohner jenseits der Schwelle", _num(float(overall["population_beyond"]))),
+        (f"Versorgt: {spec.title} ≤ {de_number(threshold_km, 1)} km", de_share(coverage.share_covered)),
+        ("Einwohner jenseits der Schwelle", de_int(float(overall["population_beyond"]))),
     ]
     gap_tables = [_gap_table(coverage)]
     map_units = units
@@ -832,7 +792,7 @@ def build_report(
         rank = nrw.gaps.table["rank"].set_axis(nrw.gaps.table.index.astype(str))
         if pd.notna(rank.get(report_area.ags)):
             figures.append(("Rang unter den Kreisen NRW (1 = größte Lücke)",
-                            f"{_num(rank[report_area.ags])} von {_num(int(rank.notna().sum()))}"))
+                            f"{de_int(rank[report_area.ags])} von {de_int(int(rank.notna().sum()))}"))
         coverage_units_table = nrw.gaps.table
         map_units = context
     else:
@@ -841,8 +801,9 @@ def build_report(
     maps = [
         ReportMap("Übersicht: Einrichtungen", "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller "
                   "geladenen Ebenen.", _overview_map(report_area, extent, context, units, frames, attribution), extent),
-        ReportMap(f"Versorgungsanteil: {spec.title} ≤ {_num(threshold_km, 1)} km",
-                  f"Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von {_num(threshold_km, 1)} km "
+        ReportMap(f"Versorgungsanteil: {spec.title} ≤ {de_number(threshold_km, 1)} km",
+                  "Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von "
+                  f"{de_number(threshold_km, 1)} km "
                   "Luftlinie erreicht (feste Klassen).",
                   _coverage_map(report_area, extent, context, map_units, share, layer, frames[layer], attribution),
                   extent),
@@ -866,8 +827,8 @@ def build_report(
         tables += _scenario_tables(loaded_scenario)
         res = loaded_scenario.results
         figures += [("Szenario: Versorgung vorher → nachher",
-                     f"{_pct(res.get('share_before'))} → {_pct(res.get('share_after'))}"),
-                    ("Szenario: neue Standorte", _num(len(loaded_scenario.selected)))]
+                     f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"),
+                    ("Szenario: neue Standorte", de_int(len(loaded_scenario.selected)))]
     used_layers = ["kreis", *(["gemeinde"] if by == "gemeinde" else []), *frames]
     if coverage.inputs.demand_level == "orte":
         used_layers.append("orte")
@@ -954,7 +915,7 @@ def render_html(report: CouncilReport) -> str:
     parts.append("</tbody></table><p><strong>Namensnennung:</strong> "
                  + " · ".join(_e(a) for a in report.attributions) + "</p>")
     parts.append(f"<footer>Erstellt mit dem Integrationsatlas NRW am {_e(report.created.strftime('%d.%m.%Y'))}. "
-                 "Kartenausschnitt (EPSG:25832): " + ", ".join(_num(v) for v in report.extent) + "</footer>")
+                 "Kartenausschnitt (EPSG:25832): " + ", ".join(de_int(v) for v in report.extent) + "</footer>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -1095,7 +1056,7 @@ def render_pdf(report: CouncilReport) -> bytes:
     pdf.set_font("DejaVu", "", 8.5)
     for line in report.attributions:
         pdf.multi_cell(0, 4, line, align="L", new_x="LMARGIN", new_y="NEXT")
-    _pdf_note(pdf, "Kartenausschnitt (EPSG:25832, Meter): " + ", ".join(_num(v) for v in report.extent))
+    _pdf_note(pdf, "Kartenausschnitt (EPSG:25832, Meter): " + ", ".join(de_int(v) for v in report.extent))
     return bytes(pdf.output())
 
 

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from geo.errors import DataError, InfeasibleError
+from geo.formatting import de_int, de_number, de_share
 
 logger = logging.getLogger(__name__)
 
@@ -471,24 +472,19 @@ def _candidate_fields(candidates: pd.DataFrame, j: int) -> dict[str, Any]:
     }
 
 
-def _fmt(value: float) -> str:
-    """German number with thousands dots: 12345.6 → '12.346'."""
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def _per_person(value: float, total: float, unit: tuple[str, float]) -> str:
     """A weighted cost as a mean per person in German notation, e.g. '1,3 km'."""
     label, divisor = unit
     mean = value / total / divisor if total > 0 else float("nan")
-    return f"{mean:.1f}".replace(".", ",") + (f" {label}" if label else "")
+    return de_number(mean, 1) + (f" {label}" if label else "")
 
 
 def _reason(rank: int, name: str, gain: float, total: float, benefiting: pd.DataFrame,
             runner: pd.DataFrame, names: Mapping[str, str], reduction: float | None,
             unit: tuple[str, float] = ("", 1.0)) -> str:
     """One German sentence: what this site adds and how it compares to the next best."""
-    share = f" ({gain / total:.1%})".replace(".", ",") if total > 0 else ""
-    text = f"{rank}. {name}: erreicht zusätzlich {_fmt(gain)} Personen{share}"
+    share = f" ({de_share(gain / total, 1)})" if total > 0 else ""
+    text = f"{rank}. {name}: erreicht zusätzlich {de_int(gain)} Personen{share}"
     top = [names.get(a, a) for a in benefiting["gemeinde_ags"].head(2) if a != UNKNOWN_UNIT]
     if top:
         text += ", vor allem in " + " und ".join(top)
@@ -502,8 +498,8 @@ def _reason(rank: int, name: str, gain: float, total: float, benefiting: pd.Data
     elif len(runner) and "cost_reduction" not in runner.columns:
         best = runner.iloc[0]
         alt = float(best["gain"])
-        text += (f". Beste Alternative an dieser Stelle: {best['name']} mit {_fmt(alt)} Personen"
-                 f" ({_fmt(gain - alt)} weniger)")
+        text += (f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
+                 f" ({de_int(gain - alt)} weniger)")
     return text + "."
 
 

@@ -272,7 +272,7 @@ def test_problem_table_lists_file_row_column_fix() -> None:
                                        "Was tun?": "Zahl eintragen"}
 
 
-# --- the pure helpers behind the pages (ui.maps, ui.areas, ui.static_assets) -------------
+# --- the pure helpers behind the pages (ui.maps, integrationsatlas.areas, ui.static_assets) -------------
 
 
 def test_tooltips_escape_every_user_string() -> None:
@@ -328,14 +328,15 @@ def test_points_are_counted_per_unit_and_found_by_click() -> None:
     import geopandas as gpd
     import shapely
 
-    from ui.areas import area_at, count_in_units
+    from geo.units import count_in_units
+    from integrationsatlas.areas import area_at
 
     units = gpd.GeoDataFrame({"ags": ["05001", "05002"], "name": ["West", "Ost"]},
                              geometry=[shapely.box(300_000, 5_650_000, 310_000, 5_660_000),
                                        shapely.box(310_000, 5_650_000, 320_000, 5_660_000)], crs="EPSG:25832")
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([301_000, 302_000, 315_000], [5_651_000] * 3),
                               crs="EPSG:25832")
-    assert count_in_units(points, units).tolist() == [2, 1]
+    assert count_in_units(units, {"p": points})["p"].tolist() == [2, 1]
     centre_east = gpd.GeoSeries([shapely.Point(315_000, 5_655_000)], crs="EPSG:25832").to_crs("EPSG:4326")
     assert area_at(units, centre_east.y.iloc[0], centre_east.x.iloc[0]) == "05002"
     assert area_at(units, 52.0, 9.0) is None
@@ -345,7 +346,7 @@ def test_search_matches_names_and_ags_prefixes() -> None:
     import geopandas as gpd
     import shapely
 
-    from ui.areas import search_areas
+    from integrationsatlas.areas import search_areas
 
     names = ["Wesel", "Steinfurt", "Hochsauerlandkreis"]
     kreise = gpd.GeoDataFrame({"ags": ["05170", "05566", "05958"], "name": names},
@@ -359,7 +360,7 @@ def test_search_matches_names_and_ags_prefixes() -> None:
 def test_clicked_points_round_trip_to_utm() -> None:
     import geopandas as gpd
 
-    from ui.areas import clicked_points_25832
+    from integrationsatlas.areas import clicked_points_25832
 
     (x, y, name), = clicked_points_25832([(51.0, 7.0)])
     back = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs="EPSG:25832").to_crs("EPSG:4326")

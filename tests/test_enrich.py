@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from loopback import SYNTHETIC_KREISE
 from shapely.geometry import Point, box
 
-from geo.enrich import assign_units, count_in_units, count_per_unit, unit_of
 from geo.errors import CRSError, IntegrationsatlasError, NotLoadedError
 from geo.settings import Settings
 from geo.store import DataStore
+from geo.units import assign_units, count_in_units, unit_of
+from integrationsatlas.areas import count_per_unit
 
 pytest_plugins = ("loopback",)
 
@@ -78,10 +79,11 @@ def test_unit_of_nearest_within_max_distance() -> None:
                              crs=CRS)
     pts = gpd.GeoSeries([Point(10, 5), Point(-3, 5), Point(25, 5), Point(10, 15), Point(100, 5), None],
                         crs=CRS)
-    # border → first unit in `units` order; 3 m and 5 m outside → nearest; equidistant → first; far → NA
-    assert unit_of(pts, units).tolist() == ["05112", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    # border → smallest AGS whatever the order of `units`; 3 m and 5 m outside → nearest;
+    # equidistant → smallest AGS; far → NA
+    assert unit_of(pts, units).tolist() == ["05111", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
     assert unit_of(pts, units, nearest=True, max_distance=6).tolist() == [
-        "05112", "05111", "05112", "05112", pd.NA, pd.NA]
+        "05111", "05111", "05112", "05111", pd.NA, pd.NA]
     assert unit_of(pts, units, nearest=True).iloc[4] == "05112"
 
 

@@ -35,11 +35,11 @@ from geo.layers.spec import FACILITY_COLUMNS
 from geo.scenarios import Scenario, save_scenario
 from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import COLUMNS as STAT_COLUMNS
+from geo.units import level_of
 from integrationsatlas.cli import main
 from integrationsatlas.report import (
     MAP_ASPECT,
     CouncilReport,
-    area_level,
     build_report,
     fixed_extent,
     render,
@@ -137,11 +137,11 @@ def _page_count(data: bytes, tmp_path: Path) -> int:
 # --- area and extent ---------------------------------------------------------
 
 
-def test_area_level_from_ags_length(raises_matching: Callable) -> None:
-    assert [area_level(a) for a in ("05", "053", "05334", "05334002")] == ["land", "regbez", "kreis", "gemeinde"]
+def test_level_of_ags_length(raises_matching: Callable) -> None:
+    assert [level_of(a) for a in ("05", "053", "05334", "05334002")] == ["land", "regbez", "kreis", "gemeinde"]
     for bad in ("0533", "06334", "05x34", ""):
-        with raises_matching(DataError, "kein NRW-Gebietsschlüssel"):
-            area_level(bad)
+        with raises_matching(DataError, "kein AGS in NRW"):
+            level_of(bad)
 
 
 @hsettings(max_examples=60, deadline=None)
@@ -314,7 +314,7 @@ def test_cli_report_and_export(atlas: Settings, scenario: str, monkeypatch: pyte
                  str(tmp_path / "ki.geojson")]) == 2
     assert main(["report", "--area", "0511", "-o", str(tmp_path / "x.pdf")]) == 2
     err = capsys.readouterr().err
-    assert "RFC 7946" in err and "kein NRW-Gebietsschlüssel" in err
+    assert "RFC 7946" in err and "kein AGS in NRW" in err
 
 
 @pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) fehlt")

@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.boundaries import load_boundaries
 from geo.errors import NotLoadedError
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from ui import areas, maps
+from geo.units import load_boundaries
+from integrationsatlas import areas
+from ui import maps
 
 logger = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo.formatting import de_number
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
@@ -91,7 +92,7 @@ def format_values(values: pd.Series, decimals: int = 1) -> pd.Series:
         num = pd.to_numeric(values, errors="coerce").astype("float64")
         integral = bool(np.all(np.isnan(num) | (np.mod(num, 1) == 0)))
         places = 0 if integral else decimals
-        return num.map(lambda v: "" if np.isnan(v) else german_number(v, places)).astype("string")
+        return num.map(lambda v: "" if np.isnan(v) else de_number(v, places)).astype("string")
     return values.astype("string").fillna("")
 
 
@@ -244,16 +245,6 @@ class Classification:
     has_missing: bool
 
 
-def german_number(value: float, decimals: int = 1) -> str:
-    """Format a number German-style.
-
-    >>> german_number(17939936, 0), german_number(12.345, 1)
-    ('17.939.936', '12,3')
-    """
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def classify(values: pd.Series, title: str, k: int = 5, decimals: int = 1,
              palette: Mapping[int, tuple[str, ...]] = YLGNBU) -> Classification:
     """Classify ``values`` into ``k`` quantile classes (equal numbers of units).
@@ -295,8 +286,8 @@ def classify(values: pd.Series, title: str, k: int = 5, decimals: int = 1,
     colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
     colors.loc[known.index] = np.asarray(colors_k, dtype=object)[cls]
     labels = tuple(
-        german_number(edges[1], decimals) if edges[0] == edges[1]
-        else f"{german_number(edges[i], decimals)} – {german_number(edges[i + 1], decimals)}"
+        de_number(edges[1], decimals) if edges[0] == edges[1]
+        else f"{de_number(edges[i], decimals)} – {de_number(edges[i + 1], decimals)}"
         for i in range(n)
     )
     return Classification(title, colors, labels, tuple(colors_k), bool(num.isna().any()))
@@ -320,7 +311,7 @@ def classify_fixed(values: pd.Series, breaks: Sequence[float], title: str, decim
     colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
     colors.loc[known.index] = np.asarray(palette[n], dtype=object)[cls]
     edges = [min(0.0, float(known.min())) if len(known) else 0.0, *upper]
-    labels = tuple(f"{german_number(edges[i], decimals)} – {german_number(edges[i + 1], decimals)}" for i in range(n))
+    labels = tuple(f"{de_number(edges[i], decimals)} – {de_number(edges[i + 1], decimals)}" for i in range(n))
     return Classification(title, colors, labels, tuple(palette[n]), bool(num.isna().any()))
 
 

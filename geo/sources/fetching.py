@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo.download import ProgressCallback, download
 from geo.errors import DataError, IntegrationsatlasError, Problem, ValidationError
+from geo.formatting import de_int
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.settings import Settings
 from geo.sources.config import SourceConfig
@@ -285,8 +286,7 @@ def _fetch_destatis(job: _Job) -> FetchResult:
     batch = store.write_layer(POPULATION_TABLE, points, mode="replace", source_file=job.batch_name,
                               source=job.source.title, licence=job.source.licence, url=url, rows_in=len(table))
     stored = [StoredLayer(POPULATION_TABLE, len(table), len(table), batch)]
-    notes = [f"Gemeindeverzeichnis: {len(table)} Gemeinden, {int(table['population'].sum()):,} Einwohner."
-             .replace(",", ".")]
+    notes = [f"Gemeindeverzeichnis: {len(table)} Gemeinden, {de_int(table['population'].sum())} Einwohner."]
     gemeinden = store.read_layer("gemeinde")
     if gemeinden is not None and len(gemeinden):
         meta = store.layer_meta("gemeinde")
@@ -330,8 +330,8 @@ def _fetch_msb(job: _Job) -> FetchResult:
 
 
 def _fetch_osm(job: _Job, *, osm_file: str | Path | None) -> FetchResult:
-    from geo.boundaries import load_boundaries
     from geo.osm import CATEGORIES, fetch_osm
+    from geo.units import load_boundaries
 
     categories = [c for c in CATEGORIES.values() if job.source.id in ("osm", c.source_id)]
     polygon = None

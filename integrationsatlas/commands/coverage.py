@@ -9,10 +9,10 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
+from geo.formatting import de_int, de_number, de_share
 from geo.settings import Settings
 from integrationsatlas.analysis import MODES, coverage_report
 from integrationsatlas.commands._output import emit_json
@@ -71,8 +71,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     share = report.share_covered
     overall = report.overall.iloc[0]
     print(
-        f"Versorgt: {_pct(share)} der Zielgruppe; jenseits der Schwelle: "
-        f"{_int(overall['weight_beyond'])} Personen der Zielgruppe, {_int(overall['population_beyond'])} Einwohner."
+        f"Versorgt: {de_share(share)} der Zielgruppe; jenseits der Schwelle: "
+        f"{de_int(overall['weight_beyond'])} Personen der Zielgruppe, {de_int(overall['population_beyond'])} Einwohner."
     )
     for note in inp.notes:
         print(f"Hinweis: {note}")
@@ -80,23 +80,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'Rang':>4}  {'AGS':<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
     for key, row in report.gaps.ranking(args.top).iterrows():
         name = str(row.get("name", ""))[:32]
-        print(f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {_pct(row['share_covered']):>9} "
-              f"{_num(row['cost_p90']):>6}{inp.unit:>4}  {_num(row['gap_score'], 3):>10}")
+        print(f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {de_share(row['share_covered']):>9} "
+              f"{de_number(row['cost_p90']):>6}{inp.unit:>4}  {de_number(row['gap_score'], 3):>10}")
     empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
     if empty:
         print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")
     return 0
-
-
-def _pct(value: float) -> str:
-    return "–" if value is None or math.isnan(value) else f"{100 * value:.1f} %".replace(".", ",")
-
-
-def _int(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
-def _num(value: float, digits: int = 1) -> str:
-    if math.isnan(value):
-        return "–"
-    return "∞" if math.isinf(value) else f"{value:.{digits}f}".replace(".", ",")

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from geo.export import FORMATS, SUFFIXES, default_crs, export_frame, export_layer
+from geo.formatting import de_int
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
 from geo.scenarios import load_scenario
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     tmp.write_bytes(data)
     tmp.replace(args.output)
     print(f"{what} als {fmt} ({crs}) geschrieben: {args.output} "
-          f"({len(data):,} Bytes)".replace(",", "."))
+          f"({de_int(len(data))} Bytes)")
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from geo.formatting import de_number, de_share
 from geo.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from geo.settings import Settings
 from integrationsatlas.commands._output import emit_json, frame_records
@@ -56,12 +57,6 @@ def scenario_document(sc: Scenario) -> dict[str, Any]:
     }
 
 
-def _pct(value: Any) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{float(value):.1%}".replace(".", ",")
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Carry out the chosen action."""
     if args.action == "list":
@@ -74,7 +69,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             for _, r in table.iterrows():
                 print(f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
                       f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
-                      f"{_pct(r['share_before'])} → {_pct(r['share_after'])}  ({r['created_at']})")
+                      f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at']})")
         return 0
     if args.action == "show":
         sc = load_scenario(settings, args.name)
@@ -84,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         res = sc.results
         print(f"Szenario »{sc.name}« ({sc.created_at}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
         print(f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
-              f"Abdeckung {_pct(res.get('share_before'))} → {_pct(res.get('share_after'))}")
+              f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}")
         print(f"Nachfrage: {sc.demand_level}; Zielgruppe: {sc.target_group}")
         for _, s in sc.fixed_sites.iterrows():
             print(f"  bestehend: {s['name']} ({s['gemeinde_ags'] or '–'})")
@@ -101,13 +96,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             emit_json({**summary, "by_gemeinde": frame_records(table)})
             return 0
-        print(f"A = »{a.name}«: {len(a.selected)} neue Standorte, Abdeckung {_pct(a.results.get('share_after'))}")
-        print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {_pct(b.results.get('share_after'))}")
+        print(f"A = »{a.name}«: {len(a.selected)} neue Standorte, Abdeckung {de_share(a.results.get('share_after'))}")
+        print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {de_share(b.results.get('share_after'))}")
         print(f"\n{'Gemeinde':<10} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>8} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
-            diff = "–" if r["difference"] != r["difference"] else f"{r['difference'] * 100:+.1f} Pp".replace(".", ",")
-            print(f"{r['gemeinde_ags']!s:<10} {_pct(r['share_before']):>8} {_pct(r['share_after_a']):>8} "
-                  f"{_pct(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}")
+            diff = f"{de_number(r['difference'] * 100, 1, signed=True)} Pp"
+            print(f"{r['gemeinde_ags']!s:<10} {de_share(r['share_before']):>8} {de_share(r['share_after_a']):>8} "
+                  f"{de_share(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}")
         return 0
     delete_scenario(settings, args.name)
     if not args.json:

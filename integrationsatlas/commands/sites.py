@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import DataError
+from geo.formatting import de_share
 from geo.scenarios import save_scenario
 from geo.settings import Settings
 from integrationsatlas.commands._output import emit_json, frame_records
@@ -145,25 +146,21 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
     }
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None or value != value else f"{value:.1%}".replace(".", ",")
-
-
 def _print_text(plan: Any, saved: str | None) -> None:
     s = plan.summary()
     print(f"{plan.area_name} ({plan.area_ags}): {s['model_label']}, {s['threshold']}")
-    gap = "–" if s["gap"] is None else f"{s['gap']:.2%}".replace(".", ",")
+    gap = de_share(s["gap"], 2)
     print(f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
           f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte")
-    print(f"Abdeckung vorher {_pct(s['share_before'])}, nachher {_pct(s['share_after'])}")
+    print(f"Abdeckung vorher {de_share(s['share_before'])}, nachher {de_share(s['share_after'])}")
     print("\nNeue Standorte (in Auswahlreihenfolge):")
     for site in plan.explanation.sites:
         print(f"  {site.reason}")
     if len(plan.sensitivity):
         print("\nAbdeckung über die Anzahl neuer Standorte:")
         for _, row in plan.sensitivity.iterrows():
-            step = "" if row["marginal"] != row["marginal"] else f"  (+{_pct(row['marginal'])})"
-            print(f"  p={int(row['p_new']):>2}  {_pct(row['covered_share']):>7}{step}")
+            step = "" if row["marginal"] != row["marginal"] else f"  (+{de_share(row['marginal'])})"
+            print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
     inp = plan.inputs
     print(f"\nNachfrage: {inp['demand_level']} (Stand {inp['demand_as_of']}); Zielgruppe: {inp['target_group']}")
     for note in plan.notes:

@@ -9,10 +9,13 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import math
 
-from geo.enrich import PER_10000_SUFFIX, count_per_unit
+import pandas as pd
+
+from geo.formatting import de_int, de_number
 from geo.settings import Settings
+from geo.units import PER_10000_SUFFIX
+from integrationsatlas.areas import count_per_unit
 from integrationsatlas.commands._output import emit_json_lines, frame_records
 
 
@@ -42,12 +45,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(header)
     for rec in table.to_dict(orient="records"):
         pop = rec["population"]
-        pop_text = "unbekannt" if pop is None or (isinstance(pop, float) and math.isnan(pop)) or \
-            str(pop) == "<NA>" else f"{int(pop):,}".replace(",", ".")
+        pop_text = "unbekannt" if pd.isna(pop) else de_int(pop)
         cells = []
         for lay in layers:
             per = rec[lay + PER_10000_SUFFIX]
-            per_text = "–" if per is None or math.isnan(per) else f"{per:.2f}".replace(".", ",")
+            per_text = de_number(per, 2)
             cells.append(f"{rec[lay]:>5} ({per_text:>5})")
         print(f"{rec['ags']:<9} {str(rec['name'])[:32]:<32} {pop_text:>10}  " + "  ".join(cells))
     print("Anzahl (je 10.000 Einwohner); – = Einwohnerzahl unbekannt.")

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from geo.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame, export_layer
+from geo.formatting import de_number
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
@@ -133,7 +134,7 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
         st.info("Einstellungen wählen und »Bericht erstellen« klicken; danach erscheint der Download.")
         return
     data, name = _report_file(cfg, version, params)
-    st.download_button(f"{params.fmt.upper()} herunterladen ({len(data) / 1e6:.1f} MB)".replace(".", ","),
+    st.download_button(f"{params.fmt.upper()} herunterladen ({de_number(len(data) / 1e6, 1)} MB)",
                        data=data, file_name=name, mime=council.MIME_TYPES[params.fmt], icon=":material/download:",
                        key="bericht_download", on_click="ignore")
     st.success(f"Bericht »{name}« ist fertig.")

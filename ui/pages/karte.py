@@ -8,8 +8,8 @@ import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
+from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state
-from ui.areas import INDICATORS
 from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
 

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from ui import cached, maps
@@ -36,9 +37,9 @@ def render() -> None:
         st.info(f"**Nachfrage:** {report.demand_level_label}")
         st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         m1, m2, m3 = st.columns(3)
-        m1.metric("Versorgt insgesamt", f"{report.share_covered * 100:.1f} %".replace(".", ","))
-        m2.metric("Nachfragepunkte", f"{report.n_demand:,}".replace(",", "."))
-        m3.metric("Einrichtungen", f"{report.n_facilities:,}".replace(",", "."))
+        m1.metric("Versorgt insgesamt", de_share(report.share_covered, 1))
+        m2.metric("Nachfragepunkte", de_int(report.n_demand))
+        m3.metric("Einrichtungen", de_int(report.n_facilities))
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
             _gap_map(cfg, version, params)

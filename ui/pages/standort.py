@@ -9,9 +9,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo.formatting import de_number, de_share
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from ui import areas, cached, maps, state
+from integrationsatlas import areas
+from ui import cached, maps, state
 from ui.components import attribution_footer, osm_extract, render_map, user_errors
 from ui.i18n import t
 
@@ -28,6 +30,12 @@ _MODEL_HELP = {
 }
 _MODES = {"walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
+
+
+
+def _points(summary: dict[str, Any]) -> float:
+    """Change of the covered share in percentage points."""
+    return (summary["share_after"] - summary["share_before"]) * 100
 
 
 def render() -> None:
@@ -167,9 +175,9 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     summary = plan.summary()
     st.subheader(f"Vorschlag für {plan.area_name}: {summary['model_label']}")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Versorgt vorher", _pct(summary["share_before"]))
-    m2.metric("Versorgt nachher", _pct(summary["share_after"]),
-              delta=f"{(summary['share_after'] - summary['share_before']) * 100:+.1f} Prozentpunkte".replace(".", ","))
+    m1.metric("Versorgt vorher", de_share(summary["share_before"]))
+    m2.metric("Versorgt nachher", de_share(summary["share_after"]),
+              delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte")
     m3.metric("Neue Standorte", summary["n_new"])
     m4.metric("Bestehende Standorte", summary["n_fixed"])
     st.caption(f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
@@ -212,8 +220,6 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     _save(cfg, plan)
 
 
-def _pct(share: float | None) -> str:
-    return "–" if share is None else f"{share * 100:.1f} %".replace(".", ",")
 
 
 def _sites_table(plan: SitingPlan) -> pd.DataFrame:

@@ -1,12 +1,15 @@
-"""Administrative units for the app: indicators, search, click lookup and profiles.
+"""Areas: facilities per Kreis/Gemeinde, indicators, search, click lookup and profiles.
 
-Pure functions (no Streamlit) on GeoDataFrames in EPSG:25832; the cached
-wrappers in :mod:`ui.cached` call them, the pages only render their results.
+Pure functions (no Streamlit) on GeoDataFrames in EPSG:25832, shared by the
+app (:mod:`ui.cached` wraps them), the CLI (``integrationsatlas summary``) and
+the council report, so that every screen counts the same way: facilities are
+located with the one point-in-area rule of :func:`geo.units.unit_of`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -14,12 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.boundaries import load_boundaries
-from geo.errors import DataError, NotLoadedError
+from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
+from geo.formatting import de_int, de_pct
 from geo.layers.loading import load_layer
-from geo.layers.registry import REGISTRY
+from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
+from geo.units import UnitLevel, count_in_units, load_boundaries, unit_of
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +97,9 @@ def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gp
 
     Notes
     -----
-    Facilities are assigned to the Kreis polygon that contains them
-    (point-in-polygon in EPSG:25832), not to their ``kreis_ags`` attribute,
-    so imported records without an AGS count too.
+    Facilities are located by :func:`geo.units.unit_of` (EPSG:25832; a point
+    on a shared border counts for the Kreis with the smaller AGS), not by
+    their ``kreis_ags`` attribute, so imported records without an AGS count too.
     """
     kreise = load_boundaries("kreis", settings)
     stats = kreis_indicators(settings)
@@ -103,26 +107,11 @@ def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gp
         stats[["population", "foreign_share_pct", "density_per_km2", "year"]].rename(columns={"year": "stat_year"}),
         left_on="ags", right_index=True, how="left",
     )
-    for layer_id in facility_layers:
-        points = load_layer(layer_id, settings)
-        out[f"n_{layer_id}"] = count_in_units(points, out).to_numpy()
+    if facility_layers:
+        counts = count_in_units(out, {lid: load_layer(lid, settings) for lid in facility_layers})
+        for layer_id in facility_layers:
+            out[f"n_{layer_id}"] = counts[layer_id].to_numpy()
     return gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS)
-
-
-def count_in_units(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.Series:
-    """Number of ``points`` inside each polygon of ``units`` (index of ``units``).
-
-    >>> sq = shapely.box(0, 0, 10, 10)
-    >>> u = gpd.GeoDataFrame(geometry=[sq, shapely.box(10, 0, 20, 10)], crs=PROJECTED_CRS)
-    >>> p = gpd.GeoDataFrame(geometry=gpd.points_from_xy([1, 2, 15], [1, 2, 5]), crs=PROJECTED_CRS)
-    >>> count_in_units(p, u).tolist()
-    [2, 1]
-    """
-    counts = np.zeros(len(units), dtype=np.int64)
-    if len(points):
-        _, unit_pos = units.sindex.query(points.geometry.to_numpy(), predicate="within")
-        counts = np.bincount(unit_pos, minlength=len(units))
-    return pd.Series(counts, index=units.index, name="count")
 
 
 def indicator_values(table: gpd.GeoDataFrame, indicator_id: str, layer_id: str | None = None,
@@ -202,8 +191,8 @@ def area_at(units: gpd.GeoDataFrame, lat: float, lon: float) -> str | None:
     The click position is projected to EPSG:25832 before the point-in-polygon test.
     """
     point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
-    _, pos = units.sindex.query(point.to_numpy(), predicate="within")
-    return None if len(pos) == 0 else str(units["ags"].iloc[int(pos[0])])
+    found = unit_of(point, units).iloc[0]
+    return None if pd.isna(found) else str(found)
 
 
 @dataclass(frozen=True)
@@ -245,22 +234,22 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     figures: list[tuple[str, str]] = [("AGS", ags)]
     if "bez" in row.columns and pd.notna(row["bez"].iloc[0]):
         figures.append(("Art", str(row["bez"].iloc[0])))
-    figures.append(("Fläche", f"{polygon.area / 1e6:,.0f} km²".replace(",", ".")))
+    figures.append(("Fläche", f"{de_int(polygon.area / 1e6)} km²"))
     if level == "kreis":
         stats = kreis_indicators(settings)
         if ags in stats.index:
             s = {str(k): v for k, v in stats.loc[str(ags)].to_dict().items()}
             if pd.notna(s["population"]):
-                figures.append((f"Einwohner ({int(s['year'])})", f"{int(s['population']):,}".replace(",", ".")))
+                figures.append((f"Einwohner ({int(s['year'])})", de_int(s["population"])))
             if pd.notna(s["foreign_share_pct"]):
-                figures.append(("Ausländeranteil", f"{s['foreign_share_pct']:.1f} %".replace(".", ",")))
+                figures.append(("Ausländeranteil", de_pct(s["foreign_share_pct"], 1)))
     elif "population" in row.columns and pd.notna(row["population"].iloc[0]):
-        figures.append(("Einwohner", f"{int(row['population'].iloc[0]):,}".replace(",", ".")))
+        figures.append(("Einwohner", de_int(row["population"].iloc[0])))
     tables = []
     for layer_id in facility_layers:
         spec = REGISTRY.get(layer_id)
         points = load_layer(layer_id, settings)
-        inside = points[points.within(polygon)]
+        inside = points[(unit_of(points.geometry, units) == ags).fillna(False).to_numpy()]
         figures.append((spec.title, str(len(inside))))
         if len(inside):
             cols = [c for c in ("name", "traeger", "ort", "location_precision", "source") if c in inside.columns]
@@ -303,3 +292,76 @@ def clicked_points_25832(points: list[tuple[float, float]], prefix: str = "Eigen
         (round(float(x), 1), round(float(y), 1), f"{prefix} {i}")
         for i, (x, y) in enumerate(zip(projected.x, projected.y, strict=True), start=1)
     )
+
+
+def count_per_unit(
+    level: UnitLevel,
+    settings: Settings,
+    layers: Sequence[str] | None = None,
+    registry: LayerRegistry = REGISTRY,
+) -> pd.DataFrame:
+    """Facilities per Kreis or Gemeinde, with counts per 10,000 inhabitants.
+
+    Parameters
+    ----------
+    level
+        ``kreis`` (53 units) or ``gemeinde`` (396, once loaded).
+    settings
+        Where the embedded data and the local store live.
+    layers
+        Facility layer ids; ``None`` takes every layer of group ``facility``.
+    registry
+        The layer registry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`count_in_units`. Population: Kreise from the Destatis
+        statistics (:func:`geo.statistics.kreis_indicators`, latest year),
+        Gemeinden from the fetched Gemeindeverzeichnis or the ``population``
+        column of the Gemeinde layer.
+
+    Raises
+    ------
+    NotLoadedError
+        If ``level`` is ``gemeinde`` and no Gemeinden are loaded.
+    IntegrationsatlasError
+        For an unknown level or layer id.
+
+    Notes
+    -----
+    Spatial joins in EPSG:25832 (metres).
+    """
+    if level not in ("kreis", "gemeinde"):
+        raise IntegrationsatlasError(f"Unbekannte Ebene »{level}«: erlaubt sind »kreis« und »gemeinde«.")
+    ids = [s.id for s in registry.facilities()] if layers is None else list(dict.fromkeys(layers))
+    specs = [registry.get(i) for i in ids]
+    not_points = [s.id for s in specs if s.kind != "point"]
+    if not_points:
+        raise IntegrationsatlasError(
+            f"Nur Punktebenen können gezählt werden, nicht: {', '.join(not_points)}."
+        )
+    units = load_boundaries(level, settings)
+    frames = {s.id: load_layer(s.id, settings, registry) for s in specs}
+    return count_in_units(units, frames, _population(level, units, settings))
+
+
+def _population(level: UnitLevel, units: gpd.GeoDataFrame, settings: Settings) -> pd.Series | None:
+    if level == "kreis":
+        from geo.statistics import kreis_indicators
+
+        try:
+            return kreis_indicators(settings)["population"]
+        except IntegrationsatlasError as exc:
+            logger.warning("Kreis population not available: %s", exc)
+            return None
+    from geo.sources.destatis import load_gemeinde_population
+
+    table = load_gemeinde_population(settings)
+    if table is not None:
+        return table["population"]
+    if "population" in units.columns:
+        pop = pd.to_numeric(units["population"], errors="coerce")
+        if pop.notna().any():
+            return pd.Series(pop.to_numpy(), index=units["ags"].astype(str))
+    return None

@@ -1,0 +1,111 @@
+"""German number, percentage and date formats: the one place that writes them.
+
+Every figure a user reads (app, CLI text output, council report, validation
+messages, explanations) goes through these functions, so ``1.234,5`` and
+``87,3 %`` look the same everywhere. Missing values print as an en dash.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+#: What a missing or non-finite value prints as.
+MISSING = "–"
+
+
+def _finite(value: object) -> float | None:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def de_number(value: object, decimals: int = 1, *, signed: bool = False) -> str:
+    """A number with German separators: thousands ``.``, decimals ``,``.
+
+    >>> de_number(1234.56), de_number(1234.56, 0), de_number(-0.25, 2), de_number(None)
+    ('1.234,6', '1.235', '-0,25', '–')
+    >>> de_number(3.25, 1, signed=True)
+    '+3,2'
+    """
+    x = _finite(value)
+    if x is None:
+        return MISSING
+    text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def de_int(value: object) -> str:
+    """A whole number with German thousands separators.
+
+    >>> de_int(17939936), de_int(2.6), de_int(float("nan"))
+    ('17.939.936', '3', '–')
+    """
+    return de_number(value, 0)
+
+
+def de_pct(value: object, decimals: int = 1, *, fraction: bool = False) -> str:
+    """A percentage with German decimals and a space before ``%``.
+
+    Parameters
+    ----------
+    value
+        The percentage (``87.3``), or with ``fraction=True`` the share (``0.873``).
+    decimals
+        Decimal places.
+    fraction
+        Whether ``value`` is a share between 0 and 1.
+
+    >>> de_pct(87.34), de_pct(0.8734, fraction=True), de_pct(None)
+    ('87,3 %', '87,3 %', '–')
+    """
+    x = _finite(value)
+    if x is None:
+        return MISSING
+    return f"{de_number(x * 100.0 if fraction else x, decimals)} %"
+
+
+def de_share(share: object, decimals: int = 1) -> str:
+    """A share between 0 and 1 as a German percentage.
+
+    >>> de_share(0.8734), de_share(None)
+    ('87,3 %', '–')
+    """
+    return de_pct(share, decimals, fraction=True)
+
+
+def de_date(value: date | datetime | str | None) -> str:
+    """A date as ``TT.MM.JJJJ`` (ISO strings are accepted; anything else is returned as it is).
+
+    >>> de_date("2022-05-15"), de_date(date(2026, 12, 1)), de_date(None)
+    ('15.05.2022', '01.12.2026', '–')
+    """
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    return value.strftime("%d.%m.%Y")
+
+
+def de_minutes(seconds: object) -> str:
+    """Travel time in whole minutes, e.g. ``12 min``.
+
+    >>> de_minutes(725), de_minutes(float("inf"))
+    ('12 min', '–')
+    """
+    x = _finite(seconds)
+    return MISSING if x is None else f"{de_int(x / 60.0)} min"
+
+
+def de_eur(value: object) -> str:
+    """An amount in euros without cents: ``12.500 €``.
+
+    >>> de_eur(12500)
+    '12.500 €'
+    """
+    return f"{de_int(value)} €"
