@@ -15,12 +15,13 @@ import pandas as pd
 
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.settings import Settings
+from geo.units import AGS_LENGTH, Level
 
 logger = logging.getLogger(__name__)
 
 #: Path of the table relative to ``Settings.data_dir``.
 STATISTICS_FILE = Path("statistics/kreis_statistik.csv")
-LEVELS = ("land", "regbez", "kreis")
+LEVELS: tuple[Level, ...] = ("land", "regbez", "kreis")
 INT_COLUMNS = ("population", "population_m", "population_w")
 FLOAT_COLUMNS = (
     "density_per_km2",
@@ -34,7 +35,6 @@ FLOAT_COLUMNS = (
 COLUMNS: tuple[str, ...] = ("ags", "name", "level", "year", *INT_COLUMNS, *FLOAT_COLUMNS)
 #: Columns of :func:`kreis_indicators`, besides ``year``.
 INDICATORS = ("population", "foreign_share_pct", "density_per_km2")
-_AGS_LENGTH = {"land": 2, "regbez": 3, "kreis": 5}
 _FIX = "Bitte die Datei mit »python -m scripts.databuild« neu erzeugen."
 
 
@@ -100,7 +100,7 @@ def load_kreis_statistics(settings: Settings) -> pd.DataFrame:
             )
         )
     ags_ok = frame["ags"].str.fullmatch(r"05\d*") & (
-        frame["ags"].str.len() == frame["level"].map(_AGS_LENGTH).fillna(-1)
+        frame["ags"].str.len() == frame["level"].map(AGS_LENGTH).fillna(-1)
     )
     for r in rows(~ags_ok & ~bad_level):
         problems.append(

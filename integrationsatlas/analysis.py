@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,10 +23,11 @@ from scipy.spatial import cKDTree
 from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.modes import travel_mode
 from geo.settings import Settings
 from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
 from geo.statistics import kreis_indicators
-from geo.units import load_boundaries
+from geo.units import Level, load_boundaries
 from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share, nearest_distance_xy, point_xy
 from planning.demand import (
@@ -43,8 +44,6 @@ from planning.gaps import GapInputs, GapTable, gap_table
 
 logger = logging.getLogger(__name__)
 
-UnitLevel = Literal["kreis", "gemeinde", "land"]
-MODES = ("walk", "bike", "drive")
 #: 2SFCA is skipped when the demand × facility pairs within the catchment exceed this.
 MAX_2SFCA_PAIRS = 20_000_000
 _AREA = re.compile(r"^05\d{0,10}$")
@@ -220,7 +219,7 @@ def _check_area(area: str | None) -> str | None:
     return area
 
 
-def _units(level: UnitLevel, settings: Settings) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
+def _units(level: Level, settings: Settings) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
     """All units of ``level`` (index: AGS, column ``name``) and their polygons."""
     if level == "land":
         return pd.DataFrame({"name": ["Nordrhein-Westfalen"]}, index=pd.Index(["05"], name="ags")), None
@@ -254,7 +253,7 @@ def coverage_report(
     settings: Settings,
     *,
     layer: str,
-    by: UnitLevel = "kreis",
+    by: Level = "kreis",
     threshold_km: float | None = None,
     threshold_min: float | None = None,
     mode: str = "walk",
@@ -427,8 +426,7 @@ def _travel_time(
     notes: list[str],
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.Series, np.ndarray | None]:
     """Cost in minutes on the street network of ``osm_file``, clipped to its extent."""
-    if mode not in MODES:
-        raise DataError(f"Unbekannter Modus »{mode}«: erlaubt sind walk (zu Fuß), bike (Fahrrad), drive (Auto).")
+    travel_mode(mode)  # refuses an unknown mode, listing the known ones
     if osm_file is None:
         raise DataError("Für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm oder .osm.bz2).")
     osm_file = Path(osm_file)

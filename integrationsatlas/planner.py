@@ -34,9 +34,10 @@ from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.modes import MODES, STREET_MODES
 from geo.scenarios import Scenario
 from geo.settings import PROJECTED_CRS, Settings
-from geo.units import load_boundaries
+from geo.units import level_of, load_boundaries
 from planning.candidates import build_candidates
 from planning.explain import SolutionExplanation, compare_plans, explain_solution, sensitivity, within_radius
 
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 Model = Literal["mclp", "lscp", "pmedian"]
 MODELS: tuple[Model, ...] = ("mclp", "lscp", "pmedian")
-TRAVEL_MODES = ("walk", "bike", "drive")
 MODEL_LABELS: dict[str, str] = {
     "mclp": "Maximale Abdeckung (MCLP)",
     "lscp": "Minimale Standortzahl für volle Abdeckung (LSCP)",
@@ -145,7 +145,7 @@ class SitingParams:
     def threshold_label(self) -> str:
         """The service threshold in German, e.g. ``"15 Minuten zu Fuß"``."""
         if self.minutes is not None:
-            how = {"walk": "zu Fuß", "bike": "mit dem Rad", "drive": "mit dem Auto"}.get(self.mode, self.mode)
+            how = MODES[self.mode].phrase if self.mode in MODES else self.mode
             return f"{self.minutes:g} Minuten {how}"
         return f"{self.radius_km:g} km Luftlinie"
 
@@ -172,7 +172,7 @@ class SitingParams:
         if self.minutes is not None:
             if not self.minutes > 0:
                 problems.append("die Minuten müssen größer als 0 sein")
-            if self.mode not in TRAVEL_MODES:
+            if self.mode not in STREET_MODES:
                 problems.append(f"Modus »{self.mode}« unbekannt: erlaubt sind walk, bike, drive")
             if self.osm_file is None:
                 problems.append("für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm.bz2)")
@@ -327,8 +327,8 @@ def planning_area(settings: Settings, ags: str) -> tuple[BaseGeometry, str]:
     NotLoadedError
         For a Gemeinde when no Gemeinde boundaries are loaded.
     """
-    level = "kreis" if len(ags) == 5 else "gemeinde"
-    units = load_boundaries(level, settings)  # type: ignore[arg-type]
+    level = level_of(ags)
+    units = load_boundaries(level, settings)
     row = units[units["ags"].astype(str) == ags]
     if row.empty:
         what = "Kreis" if level == "kreis" else "Gemeinde"
@@ -358,7 +358,7 @@ def _in_area(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
 
 def _demand_in_area(points: gpd.GeoDataFrame, ags: str, area: BaseGeometry) -> gpd.GeoDataFrame:
     """Demand of the area: by AGS where known, else by location."""
-    column = "kreis_ags" if len(ags) == 5 else "gemeinde_ags"
+    column = f"{level_of(ags)}_ags"
     codes = points[column].astype("string") if column in points.columns else None
     if codes is not None and codes.notna().all():
         return points[(codes == ags).to_numpy()]

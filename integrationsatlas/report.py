@@ -48,6 +48,7 @@ from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
 from geo.units import Level, level_of, load_boundaries, unit_of
 from integrationsatlas.analysis import CoverageReport, coverage_report
+from integrationsatlas.classes import NO_DATA_COLOR, SHARE_COLORS, share_colors, share_labels
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,6 @@ MAP_WIDTH_MM = 180.0
 MAP_DPI = 160
 #: Height (inches) of the legend band below each map.
 LEGEND_BAND_IN = 0.62
-#: Fixed classes of the coverage share (per cent), so reports can be compared.
-SHARE_BINS: tuple[float, ...] = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-#: ColorBrewer YlGnBu, 5 classes: colour-blind safe, light = poorly covered.
-SHARE_COLORS: tuple[str, ...] = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
-NO_DATA_COLOR = "#d9d9d9"
 #: Most rows of a table in the report; the rest is summarised in a note.
 MAX_TABLE_ROWS = 20
 _FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -604,15 +600,13 @@ def _finish_map(fig: Figure, ax: Any, extent: tuple[float, float, float, float],
 
 
 def _share_colors(share: pd.Series) -> list[str]:
-    pct = 100.0 * pd.to_numeric(share, errors="coerce").to_numpy(dtype=float)
-    idx = np.clip(np.searchsorted(SHARE_BINS[1:-1], pct, side="right"), 0, len(SHARE_COLORS) - 1)
-    return [NO_DATA_COLOR if np.isnan(p) else SHARE_COLORS[i] for p, i in zip(pct, idx, strict=True)]
+    return share_colors(100.0 * pd.to_numeric(share, errors="coerce").to_numpy(dtype=float))
 
 
 def _share_legend() -> list[Any]:
     handles: list[Any] = [
-        Patch(facecolor=c, edgecolor="#666666", label=f"{int(SHARE_BINS[i])}–{int(SHARE_BINS[i + 1])} % versorgt")
-        for i, c in enumerate(SHARE_COLORS)
+        Patch(facecolor=c, edgecolor="#666666", label=f"{label} versorgt")
+        for c, label in zip(SHARE_COLORS, share_labels(), strict=True)
     ]
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#666666", label="keine Nachfrage"))
     return handles

@@ -286,7 +286,8 @@ def test_tooltips_escape_every_user_string() -> None:
 
 
 def test_quantile_classes_cover_all_values_and_mark_missing() -> None:
-    from ui.maps import NO_DATA_COLOR, YLGNBU, classify
+    from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
+    from ui.maps import classify
 
     values = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, float("nan")])
     c = classify(values, "Test", k=5, decimals=0)

@@ -24,8 +24,9 @@ from geo.errors import NotLoadedError
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from geo.units import load_boundaries
+from geo.units import level_of, load_boundaries
 from integrationsatlas import areas
+from integrationsatlas.classes import PUOR5, SHARE_BREAKS
 from ui import maps
 
 logger = logging.getLogger(__name__)
@@ -264,7 +265,6 @@ def coverage(cfg: Settings, version: str, params: GapParams) -> Any:
 
 
 #: Fixed class breaks of the covered share (%), so maps stay comparable across thresholds.
-SHARE_BREAKS: tuple[float, ...] = (50.0, 70.0, 85.0, 95.0, 100.0)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -348,8 +348,7 @@ def siting_plan(cfg: Settings, version: str, params: Any, _progress: Any = None)
 @st.cache_data(show_spinner=False, max_entries=32)
 def area_outline(cfg: Settings, version: str, ags: str) -> dict[str, Any]:
     """Outline of a Kreis (5-digit AGS) or Gemeinde (8 digits) for display."""
-    level = "gemeinde" if len(ags) > 5 else "kreis"
-    units = load_boundaries(level, cfg)  # type: ignore[arg-type]
+    units = load_boundaries(level_of(ags), cfg)
     return maps.prepare_polygons(units[units["ags"] == ags], [("name", "Planungsgebiet"), ("ags", "AGS")],
                                  maps.DISPLAY_TOLERANCE_M["gemeinde"])
 
@@ -416,7 +415,7 @@ def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.D
         joined = gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
         joined["diff_pp"] = joined["difference"] * 100.0
         cls = maps.classify_fixed(joined["diff_pp"], (-10.0, -1.0, 1.0, 10.0, 100.0),
-                                  f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: maps.PUOR5})
+                                  f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: PUOR5})
         layers["difference"] = maps.prepare_polygons(
             joined, [("name", "Gemeinde"), ("diff_pp", "Unterschied (Prozentpunkte)")],
             maps.DISPLAY_TOLERANCE_M["gemeinde"], fill=cls.colors)

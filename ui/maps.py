@@ -34,6 +34,7 @@ from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
+from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
 
 #: Simplification tolerance in metres per boundary level at NRW zoom.
@@ -44,18 +45,6 @@ DISPLAY_TOLERANCE_M: dict[str, float] = {
 CLUSTER_THRESHOLD = 500
 #: Coordinate decimals in EPSG:4326 (1e-6 degrees is about 0.1 m).
 COORD_DECIMALS = 6
-#: Sequential, colour-blind-safe ColorBrewer YlGnBu, light to dark, by class count.
-YLGNBU: dict[int, tuple[str, ...]] = {
-    1: ("#41b6c4",),
-    2: ("#a1dab4", "#225ea8"),
-    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
-    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
-    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
-    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
-}
-#: Diverging, colour-blind-safe ColorBrewer PuOr for differences (negative → positive).
-PUOR5: tuple[str, ...] = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
-NO_DATA_COLOR = "#d9d9d9"
 NRW_CENTER: tuple[float, float] = (51.45, 7.55)
 #: Extent of the Land NRW in EPSG:4326 (lon/lat), without margin: the first view.
 NRW_EXTENT_4326: tuple[float, float, float, float] = (5.86, 50.32, 9.47, 52.53)

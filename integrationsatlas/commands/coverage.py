@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from geo.formatting import de_int, de_number, de_share
+from geo.modes import STREET_MODES
 from geo.settings import Settings
-from integrationsatlas.analysis import MODES, coverage_report
+from integrationsatlas.analysis import coverage_report
 from integrationsatlas.commands._output import emit_json
 
 
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     threshold.add_argument("--threshold-km", type=float, metavar="KM", help="Schwelle: Luftlinie in km")
     threshold.add_argument("--threshold-min", type=float, metavar="MIN",
                            help="Schwelle: Fahrzeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=MODES, default="walk",
+    p.add_argument("--mode", choices=STREET_MODES, default="walk",
                    help="Verkehrsmittel für --threshold-min (walk, bike, drive; Standard walk)")
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
     p.add_argument("--by", choices=("kreis", "gemeinde", "land"), default="kreis",

@@ -18,10 +18,11 @@ from typing import Any
 
 from geo.errors import DataError
 from geo.formatting import de_share
+from geo.modes import STREET_MODES
 from geo.scenarios import save_scenario
 from geo.settings import Settings
 from integrationsatlas.commands._output import emit_json, frame_records
-from integrationsatlas.planner import DEFAULT_PLACE_LAYERS, MODELS, TRAVEL_MODES, SitingParams, plan_sites
+from integrationsatlas.planner import DEFAULT_PLACE_LAYERS, MODELS, SitingParams, plan_sites
 from planning.coverage import point_xy
 
 
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cost = p.add_mutually_exclusive_group(required=True)
     cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
     cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=TRAVEL_MODES, default="walk", help="Verkehrsmittel (Standard walk)")
+    p.add_argument("--mode", choices=STREET_MODES, default="walk", help="Verkehrsmittel (Standard walk)")
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
     p.add_argument("--fixed-layer", default="ankommenstreffpunkt", metavar="EBENE",
                    help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
+from geo.modes import MODES, STREET_MODES
 from geo.settings import Settings
 from ui import cached, maps
 from ui.cached import GapParams
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from integrationsatlas.analysis import CoverageReport
 
 _TARGET_GROUPS = {"total": "Gesamtbevölkerung", "foreign": "Ausländische Bevölkerung (Anteil je Kreis)"}
-_MODES = {"walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}
+_MODES = {m: MODES[m].title for m in STREET_MODES}
 _UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten, Straßennetz)"}
 
 

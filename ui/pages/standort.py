@@ -11,7 +11,9 @@ import streamlit as st
 
 from geo.formatting import de_number, de_share
 from geo.layers.registry import REGISTRY
+from geo.modes import MODES, STREET_MODES
 from geo.settings import Settings
+from geo.units import level_of
 from integrationsatlas import areas
 from ui import cached, maps, state
 from ui.components import attribution_footer, osm_extract, render_map, user_errors
@@ -28,7 +30,7 @@ _MODEL_HELP = {
     "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
                "am kürzesten ist.",
 }
-_MODES = {"walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}
+_MODES = {m: MODES[m].title for m in STREET_MODES}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
@@ -135,7 +137,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
         records = [{"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>',
                     "tooltip": f"Eigener Punkt {i}"} for i, (lat, lon) in enumerate(clicked, start=1)]
         groups.append(maps.feature_group("Eigene Kandidaten", maps.NumberedSites(records, size=14)))
-    centre, zoom = cached.area_view(cfg, version, _level(params.area), params.area)
+    centre, zoom = cached.area_view(cfg, version, level_of(params.area), params.area)
     col_map, col_list = st.columns([3, 1])
     with col_map:
         event = render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_pick",
@@ -151,11 +153,6 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
             if st.button("Eigene Kandidaten löschen", key="standort_clear"):
                 state.clear_candidates()
                 st.rerun()
-
-
-def _level(ags: str) -> str:
-    """Boundary level of an AGS: 5 digits Kreis, 8 digits Gemeinde."""
-    return "gemeinde" if len(ags) > 5 else "kreis"
 
 
 def _run(cfg: Settings, version: str, params: SitingParams) -> None:
@@ -184,7 +181,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes))
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
-    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), _level(plan.area_ags), plan.area_ags)
+    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags)
     col_map, col_table = st.columns([1.2, 1])
     with col_map:
         groups = [
@@ -265,7 +262,7 @@ def _compare(cfg: Settings) -> None:
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
-    centre, zoom = cached.area_view(cfg, version, _level(layers["area_ags"]), layers["area_ags"])
+    centre, zoom = cached.area_view(cfg, version, level_of(layers["area_ags"]), layers["area_ags"])
     left, right = st.columns(2)
     for col, key, name in ((left, "a", a), (right, "b", b)):
         with col:
