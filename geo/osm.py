@@ -31,6 +31,7 @@ import requests
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo.errors import DataError, SourceUnavailableError
+from geo.layers.sources import OSM
 from geo.projection import to_projected
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 
@@ -45,7 +46,7 @@ OSM_SOURCE = "OpenStreetMap"
 #: Licence of OSM data.
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 #: Default Overpass API base URL (osmnx appends ``/interpreter``).
-DEFAULT_OVERPASS_URL = "https://overpass-api.de/api"
+DEFAULT_OVERPASS_URL = str(OSM.url)
 
 
 # --- vectorised tag tests --------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.layers.sources import MSB_SCHULDATEN
 from geo.settings import PROJECTED_CRS
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ SOURCE = "MSB NRW Schulgrunddaten"
 #: Licence of the MSB open data.
 LICENCE = "dl-de/by-2-0"
 #: Official download address.
-URL = "https://www.schulministerium.nrw.de/BiPo/OpenData/Schuldaten/schuldaten.csv"
+URL = str(MSB_SCHULDATEN.url)
 #: Schulform key of the Grundschule.
 SCHULFORM_GRUNDSCHULE = "02"
 #: Schulbetriebsschlüssel of a school in operation.

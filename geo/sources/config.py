@@ -1,10 +1,15 @@
-"""Addresses of the online sources, overridable for mirrors and loopback tests."""
+"""Addresses of the online sources, overridable for mirrors and loopback tests.
+
+The defaults are the addresses declared once in :mod:`geo.layers.sources`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+
+from geo.layers.sources import BKG_VG250, BKG_VG250_ZIP_URL, DESTATIS, MSB_SCHULDATEN, OSM
 
 #: Environment variable prefix: ``INTEGRATIONSATLAS_URL_<FIELD>`` overrides a field,
 #: e.g. ``INTEGRATIONSATLAS_URL_BKG_WFS=http://127.0.0.1:8000/wfs``.
@@ -33,16 +38,11 @@ class SourceConfig:
         Seconds to wait for a server.
     """
 
-    bkg_wfs: str = "https://sgx.geodatenzentrum.de/wfs_vg250"
-    bkg_zip: str = (
-        "https://daten.gdz.bkg.bund.de/produkte/vg/vg250_ebenen_0101/aktuell/vg250_01-01.utm32s.gpkg.ebenen.zip"
-    )
-    destatis_gv: str = (
-        "https://www.destatis.de/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/Administrativ/"
-        "Archiv/GVAuszugQ/AuszugGV4QAktuell.xlsx?__blob=publicationFile"
-    )
-    msb_schuldaten: str = "https://www.schulministerium.nrw.de/BiPo/OpenData/Schuldaten/schuldaten.csv"
-    overpass: str = "https://overpass-api.de/api"
+    bkg_wfs: str = str(BKG_VG250.url)
+    bkg_zip: str = BKG_VG250_ZIP_URL
+    destatis_gv: str = str(DESTATIS.url)
+    msb_schuldaten: str = str(MSB_SCHULDATEN.url)
+    overpass: str = str(OSM.url)
     wfs_page_size: int = 1000
     timeout: float = 120.0
 

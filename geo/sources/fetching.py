@@ -22,6 +22,7 @@ from geo.download import ProgressCallback, download
 from geo.errors import DataError, IntegrationsatlasError, Problem, ValidationError
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY, LayerRegistry
+from geo.layers.sources import BKG_VG250, DESTATIS, MSB_SCHULDATEN, OSM
 from geo.settings import Settings
 from geo.sources.config import SourceConfig
 from geo.store import BatchInfo, DataStore
@@ -114,28 +115,24 @@ class FetchResult:
         }
 
 
-_OSM_LICENCE = "ODbL 1.0"
-_OSM_ATTR = "© OpenStreetMap contributors"
-_DL_DE = "dl-de/by-2-0"
-
 SOURCES: dict[str, FetchSource] = {s.id: s for s in (
-    FetchSource("bkg-vg250", "BKG VG250: Gemeinden und Kreise (WFS oder ZIP)", ("gemeinde", "kreis"), _DL_DE,
-                "© GeoBasis-DE / BKG", "official"),
+    FetchSource("bkg-vg250", "BKG VG250: Gemeinden und Kreise (WFS oder ZIP)", ("gemeinde", "kreis"),
+                BKG_VG250.licence, BKG_VG250.attribution, "official"),
     FetchSource("destatis-gv", "Destatis Gemeindeverzeichnis: Einwohner, Fläche, Mittelpunkt je Gemeinde",
-                ("destatis_gv",), _DL_DE, "© Statistisches Bundesamt (Destatis), GV-ISys", "official"),
-    FetchSource("msb-schuldaten", "MSB NRW Schulgrunddaten: Grundschulen in Betrieb", ("ogs",), _DL_DE,
-                "Ministerium für Schule und Bildung NRW", "official"),
-    FetchSource("osm-kita", "OpenStreetMap: Kitas", ("kita",), _OSM_LICENCE, _OSM_ATTR, "osm"),
-    FetchSource("osm-grundschule", "OpenStreetMap: Grundschulen", ("ogs",), _OSM_LICENCE, _OSM_ATTR, "osm"),
+                ("destatis_gv",), DESTATIS.licence, f"{DESTATIS.attribution}, GV-ISys", "official"),
+    FetchSource("msb-schuldaten", "MSB NRW Schulgrunddaten: Grundschulen in Betrieb", ("ogs",),
+                MSB_SCHULDATEN.licence, MSB_SCHULDATEN.attribution, "official"),
+    FetchSource("osm-kita", "OpenStreetMap: Kitas", ("kita",), OSM.licence, OSM.attribution, "osm"),
+    FetchSource("osm-grundschule", "OpenStreetMap: Grundschulen", ("ogs",), OSM.licence, OSM.attribution, "osm"),
     FetchSource("osm-integration", "OpenStreetMap: Integrationsagenturen und Migrationsberatung",
-                ("integrationsagentur",), _OSM_LICENCE, _OSM_ATTR, "osm"),
+                ("integrationsagentur",), OSM.licence, OSM.attribution, "osm"),
     FetchSource("osm-gemeinschaftszentrum", "OpenStreetMap: Gemeinschaftszentren", ("gemeinschaftszentrum",),
-                _OSM_LICENCE, _OSM_ATTR, "osm"),
-    FetchSource("osm-unterkunft", "OpenStreetMap: Unterkünfte für Geflüchtete", ("wohnprojekt",), _OSM_LICENCE,
-                _OSM_ATTR, "osm"),
+                OSM.licence, OSM.attribution, "osm"),
+    FetchSource("osm-unterkunft", "OpenStreetMap: Unterkünfte für Geflüchtete", ("wohnprojekt",), OSM.licence,
+                OSM.attribution, "osm"),
     FetchSource("osm", "OpenStreetMap: alle fünf OSM-Quellen in einem Abruf",
-                ("kita", "ogs", "integrationsagentur", "gemeinschaftszentrum", "wohnprojekt"), _OSM_LICENCE,
-                _OSM_ATTR, "osm"),
+                ("kita", "ogs", "integrationsagentur", "gemeinschaftszentrum", "wohnprojekt"), OSM.licence,
+                OSM.attribution, "osm"),
 )}
 
 

