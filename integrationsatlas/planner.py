@@ -7,7 +7,7 @@ chosen location model exactly (:mod:`planning.siting`), explains the
 solution (:mod:`planning.explain`) and re-solves across ``p`` for the
 coverage-vs-p curve. The result, a frozen :class:`SitingPlan`, carries its
 inputs for citation and turns into a saveable
-:class:`~geo.scenarios.Scenario`.
+:class:`~geo.store.scenarios.Scenario`.
 
 Nothing here imports Streamlit.
 """
@@ -35,8 +35,8 @@ from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, STREET_MODES
-from geo.scenarios import Scenario
 from geo.settings import PROJECTED_CRS, Settings
+from geo.store.scenarios import Scenario
 from geo.units import level_of, load_boundaries
 from planning.candidates import build_candidates
 from planning.explain import SolutionExplanation, compare_plans, explain_solution, sensitivity, within_radius
@@ -278,7 +278,7 @@ class SitingPlan:
         }
 
     def to_scenario(self, name: str) -> Scenario:
-        """This plan as a :class:`~geo.scenarios.Scenario` named ``name``."""
+        """This plan as a :class:`~geo.store.scenarios.Scenario` named ``name``."""
         sites = self.sites
         params = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.params.__dict__.items()}
         params["user_points"] = [list(p) for p in self.params.user_points]

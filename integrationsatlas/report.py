@@ -38,14 +38,14 @@ from matplotlib.patches import Patch, Rectangle
 
 from geo.errors import DataError, NotLoadedError
 from geo.formatting import de_int, de_number, de_share
-from geo.inventory import LayerInfo, layer_inventory
 from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.projection import ensure_projected
-from geo.scenarios import Scenario, load_scenario
 from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
+from geo.store.scenarios import Scenario, load_scenario
 from geo.units import Level, level_of, load_boundaries, unit_of
 from integrationsatlas.analysis import CoverageReport, coverage_report
 from integrationsatlas.classes import NO_DATA_COLOR, SHARE_COLORS, share_colors, share_labels
@@ -304,7 +304,7 @@ def area_choices(settings: Settings) -> dict[str, str]:
 
 def scenarios_for_area(settings: Settings, ags: str) -> list[str]:
     """Names of the saved scenarios that fit a report on ``ags`` (inside it or containing it)."""
-    from geo.scenarios import list_scenarios
+    from geo.store.scenarios import list_scenarios
 
     table = list_scenarios(settings)
     area = table["area_ags"].astype(str)
@@ -315,7 +315,7 @@ def scenarios_for_area(settings: Settings, ags: str) -> list[str]:
 def gap_frame(
     settings: Settings, area: str, *, layer: str = "ki", threshold_km: float = 15.0, target_group: str = "total"
 ) -> gpd.GeoDataFrame:
-    """The gap table of the report as polygons, for export (see :mod:`geo.export`).
+    """The gap table of the report as polygons, for export (see :mod:`geo.io.export`).
 
     Returns
     -------

@@ -182,7 +182,7 @@ def test_params_validation_collects_all_problems(raises_matching) -> None:  # ty
 
 
 def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from geo.scenarios import load_scenario
+    from geo.store.scenarios import load_scenario
     from integrationsatlas.planner import CHANGE_CLASSES, coverage_change_points
 
     for p, name in (("3", "A3"), ("5", "B5")):

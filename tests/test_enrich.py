@@ -163,7 +163,7 @@ def test_cli_summary_json(synthetic_settings: Settings, monkeypatch, capsys) -> 
 
 def test_real_schools_fall_in_their_gemeinde(shared_data: Path) -> None:
     """≥ 99.9 % of the 2,787 MSB Grundschulen lie in the Gemeinde of their Gemeindeschlüssel."""
-    from geo import schuldaten
+    from geo.importing import schuldaten
 
     raw = pd.read_csv(shared_data / "facilities/nrw_schuldaten_msb_2021.csv", sep=";", skiprows=1, dtype=str,
                       keep_default_na=False)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from geo.errors import CRSError, DataError
-from geo.export import (
+from geo.io.export import (
     ATTRIBUTION_COLUMN,
     FORMATS,
     export_filename,

@@ -19,8 +19,8 @@ from pyproj import Transformer
 from shapely.geometry import Point, box
 
 from geo.errors import DataError, IntegrationsatlasError, ValidationError
-from geo.geocoding import normalise_plz, plz_points
 from geo.importing import detect_format, import_file, map_columns, parse_number, read_table
+from geo.importing.geocoding import normalise_plz, plz_points
 from geo.layers.catalog import KITA
 from geo.layers.registry import LayerRegistry
 from geo.layers.spec import Column, Style, facility_layer

@@ -9,8 +9,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo.inventory import LayerInfo, layer_inventory
 from geo.layers import REGISTRY, Column, Source, Style, facility_layer
+from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.registry import LayerRegistry
 from geo.settings import Settings
 from geo.store import DataStore

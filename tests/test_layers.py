@@ -14,8 +14,8 @@ from shapely.geometry import Point, box
 
 from geo.boundaries import load_boundaries
 from geo.errors import CRSError, IntegrationsatlasError, NotLoadedError, ValidationError
-from geo.export import export_layer
 from geo.importing import import_file
+from geo.io.export import export_layer
 from geo.layers import REGISTRY, Column, LayerRegistry, LayerSpec, Source, Style, facility_layer
 from geo.layers.loading import load_layer, validate_layer_frame
 from geo.projection import ensure_projected

@@ -15,10 +15,10 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon
 
 from geo.errors import DataError, SourceUnavailableError
-from geo.osm import CATEGORIES, features_to_layer, features_to_layers, merged_tags, read_osm_xml
 from geo.settings import Settings
 from geo.sources.config import SourceConfig
 from geo.sources.fetching import fetch_source
+from geo.sources.osm import CATEGORIES, features_to_layer, features_to_layers, merged_tags, read_osm_xml
 from geo.store import DataStore
 
 pytest_plugins = ("loopback",)

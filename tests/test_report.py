@@ -32,9 +32,9 @@ from shapely.geometry import Point, box
 
 from geo.errors import DataError, NotLoadedError
 from geo.layers.spec import FACILITY_COLUMNS
-from geo.scenarios import Scenario, save_scenario
 from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import COLUMNS as STAT_COLUMNS
+from geo.store.scenarios import Scenario, save_scenario
 from geo.units import level_of
 from integrationsatlas.cli import main
 from integrationsatlas.report import (

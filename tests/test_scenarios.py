@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 
 from geo.errors import CRSError, DataError, ValidationError
-from geo.scenarios import (
+from geo.settings import PROJECT_ROOT, Settings
+from geo.store.scenarios import (
     Scenario,
     delete_scenario,
     list_scenarios,
     load_scenario,
     save_scenario,
 )
-from geo.settings import PROJECT_ROOT, Settings
 
 
 def make_scenario(name: str = "Plan A", n_new: int = 2, version: int = 1) -> Scenario:
@@ -147,7 +147,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
-    import geo.scenarios as scenarios
+    import geo.store.scenarios as scenarios
     from geo.settings import Settings
     from test_scenarios import make_scenario
 

@@ -1,4 +1,4 @@
-"""Tests of the MSB NRW Schuldaten format (geo.schuldaten) and its import as ``ogs``."""
+"""Tests of the MSB NRW Schuldaten format (geo.importing.schuldaten) and its import as ``ogs``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from geo.errors import DataError, SchemaError
 from geo.importing import import_file
-from geo.schuldaten import SIGNATURE, SOURCE, is_schuldaten, parse_schuldaten
+from geo.importing.schuldaten import SIGNATURE, SOURCE, is_schuldaten, parse_schuldaten
 from geo.settings import Settings
 
 _COLUMNS = ("Schulnummer;Schulform;Schulbezeichnung_1;Schulbezeichnung_2;Schulbezeichnung_3;Kurzbezeichnung;"

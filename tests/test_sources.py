@@ -16,12 +16,12 @@ import pytest
 from loopback import SYNTHETIC_KREISE, LoopbackServer, Request, Response
 from shapely.geometry import box
 
-from geo.download import download
 from geo.errors import DataError, SourceUnavailableError, ValidationError
 from geo.settings import Settings
 from geo.sources.bkg import fetch_wfs_level, read_vg250_zip, vg250_to_layer
 from geo.sources.config import SourceConfig
 from geo.sources.destatis import load_gemeinde_population, parse_gemeindeverzeichnis, read_gemeindeverzeichnis
+from geo.sources.download import download
 from geo.sources.fetching import fetch_source
 from geo.store import DataStore
 

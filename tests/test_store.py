@@ -171,7 +171,7 @@ def test_failed_write_leaves_store_unchanged(
         real_write(*args, **kwargs)  # the table is on disk ...
         raise OSError("Kein Speicherplatz auf dem Gerät")  # ... and then the disk is full
 
-    monkeypatch.setattr("geo.store.pyogrio.write_dataframe", write_then_fail)
+    monkeypatch.setattr("geo.store.datastore.pyogrio.write_dataframe", write_then_fail)
     with raises_matching(DataError, "Kein Speicherplatz", "unverändert"):
         _write(store, "kita", _points(["b"]), mode="replace")
     monkeypatch.undo()

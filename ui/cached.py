@@ -165,7 +165,7 @@ def area_profile(
 @st.cache_data(show_spinner=False, max_entries=8)
 def inventory(cfg: Settings, version: str) -> pd.DataFrame:
     """The inventory of every registered layer as a German table."""
-    from geo.inventory import layer_inventory
+    from geo.layers.inventory import layer_inventory
 
     rows = [info.as_dict() for info in layer_inventory(cfg)]
     frame = pd.DataFrame(rows)
@@ -380,14 +380,14 @@ def plan_layers(plan: Any) -> dict[str, Any]:
 
 def scenario_names(cfg: Settings) -> list[str]:
     """Names of the saved scenarios, newest first."""
-    from geo.scenarios import list_scenarios
+    from geo.store.scenarios import list_scenarios
 
     return list_scenarios(cfg)["name"].astype(str).tolist()
 
 
 def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
     """Save a plan as scenario ``name``."""
-    from geo.scenarios import save_scenario as _save
+    from geo.store.scenarios import save_scenario as _save
 
     _save(cfg, plan.to_scenario(name), overwrite=overwrite)
 
@@ -395,7 +395,7 @@ def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
-    from geo.scenarios import load_scenario
+    from geo.store.scenarios import load_scenario
     from integrationsatlas.planner import CHANGE_CLASSES, compare_scenarios, coverage_change_points
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)

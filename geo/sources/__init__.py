@@ -4,7 +4,7 @@
 * :mod:`geo.sources.destatis` – Destatis Gemeindeverzeichnis (population per Gemeinde);
 * :mod:`geo.sources.fetching` – the ``integrationsatlas fetch SOURCE`` machinery
   (download, validate, store with URL, fetch time and licence), including the
-  MSB Schuldaten and the OpenStreetMap sources of :mod:`geo.osm`;
+  MSB Schuldaten and the OpenStreetMap sources of :mod:`geo.sources.osm`;
 * :mod:`geo.sources.config` – the overridable source addresses.
 
 The submodules are imported on use, so that importing one (e.g. the VG250

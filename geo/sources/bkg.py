@@ -27,11 +27,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.download import ProgressCallback, cache_name, download, download_dir
 from geo.errors import DataError, Problem, SchemaError, SourceUnavailableError
 from geo.projection import to_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.config import SourceConfig
+from geo.sources.download import ProgressCallback, cache_name, download, download_dir
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def fetch_wfs_level(
     progress
         Download progress callback (bytes over all pages).
     max_age_s
-        Reuse cached pages younger than this (see :func:`geo.download.download`).
+        Reuse cached pages younger than this (see :func:`geo.sources.download.download`).
 
     Returns
     -------

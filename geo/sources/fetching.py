@@ -18,13 +18,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.download import ProgressCallback, download
 from geo.errors import DataError, IntegrationsatlasError, Problem, ValidationError
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.layers.sources import BKG_VG250, DESTATIS, MSB_SCHULDATEN, OSM
 from geo.settings import Settings
 from geo.sources.config import SourceConfig
+from geo.sources.download import ProgressCallback, download
 from geo.store import BatchInfo, DataStore
 
 logger = logging.getLogger(__name__)
@@ -301,8 +301,7 @@ def _fetch_destatis(job: _Job) -> FetchResult:
 
 
 def _fetch_msb(job: _Job) -> FetchResult:
-    from geo import schuldaten
-    from geo.importing import read_table
+    from geo.importing import read_table, schuldaten
 
     url = job.config.msb_schuldaten
     path = download(url, "schuldaten.csv", settings=job.settings, progress=job.progress,
@@ -327,7 +326,7 @@ def _fetch_msb(job: _Job) -> FetchResult:
 
 
 def _fetch_osm(job: _Job, *, osm_file: str | Path | None) -> FetchResult:
-    from geo.osm import CATEGORIES, fetch_osm
+    from geo.sources.osm import CATEGORIES, fetch_osm
     from geo.units import load_boundaries
 
     categories = [c for c in CATEGORIES.values() if job.source.id in ("osm", c.source_id)]

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.export import FORMATS, SUFFIXES, default_crs, export_frame, export_layer
 from geo.formatting import de_int
+from geo.io.export import FORMATS, SUFFIXES, default_crs, export_frame, export_layer
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
-from geo.scenarios import load_scenario
 from geo.settings import Settings
+from geo.store.scenarios import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

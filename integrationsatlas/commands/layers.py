@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from geo.inventory import layer_inventory
+from geo.layers.inventory import layer_inventory
 from geo.settings import Settings
 from integrationsatlas.commands._output import emit_json_lines
 

@@ -13,8 +13,8 @@ import argparse
 from typing import Any
 
 from geo.formatting import de_number, de_share
-from geo.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from geo.settings import Settings
+from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.commands._output import emit_json, frame_records
 from integrationsatlas.planner import compare_scenarios
 

@@ -19,8 +19,8 @@ from typing import Any
 from geo.errors import DataError
 from geo.formatting import de_share
 from geo.modes import STREET_MODES
-from geo.scenarios import save_scenario
 from geo.settings import Settings
+from geo.store.scenarios import save_scenario
 from integrationsatlas.commands._output import emit_json, frame_records
 from integrationsatlas.planner import DEFAULT_PLACE_LAYERS, MODELS, SitingParams, plan_sites
 from planning.coverage import point_xy

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from geo.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame, export_layer
 from geo.formatting import de_number
+from geo.io.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame, export_layer
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
@@ -76,7 +76,7 @@ def _export_file(cfg: Settings, version: str, params: ExportParams, report: Repo
         frame = council.gap_frame(cfg, report.area, layer=report.layer, threshold_km=report.threshold_km)
         name = f"Versorgungsluecken_{report.layer}_{report.threshold_km:g}km_{report.area}"
     else:
-        from geo.scenarios import load_scenario
+        from geo.store.scenarios import load_scenario
 
         frame, name = load_scenario(cfg, key).sites, f"Szenario_{key}"
     data = export_frame(frame, params.fmt, params.crs, layer_name=name, attribution=ATTRIBUTIONS)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 Every online source of the Integrationsatlas (BKG, Destatis, MSB, Overpass)
 goes through :func:`download` (osmnx brings its own HTTP code, see
-:mod:`geo.osm`). Downloads land in ``Settings.cache_dir / "downloads"``; a file
+:mod:`geo.sources.osm`). Downloads land in ``Settings.cache_dir / "downloads"``; a file
 is first written as ``*.part`` and renamed only when complete, so a broken
 connection never leaves a truncated file that looks valid.
 

@@ -1,0 +1,108 @@
+"""Import of boundary layers (VG250 Gemeinden and Kreise) from users' files."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import (
+    DataError,
+    Problem,
+)
+from geo.importing.locate import find_column
+from geo.io.text import norm_header
+from geo.layers.spec import LayerSpec
+from geo.settings import PROJECTED_CRS, Settings
+
+# --- boundaries --------------------------------------------------------------------------
+
+
+_BOUNDARY_ALIASES = {"AGS": ("ags", "ags_0", "gemeindeschluessel", "kreisschluessel", "schluessel"),
+                     "GEN": ("gen", "name", "gemeindename", "kreisname"),
+                     "BEZ": ("bez", "art", "typ"),
+                     "EWZ": ("ewz", "population", "einwohner", "bevoelkerung")}
+
+
+def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
+                      settings: Settings) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """VG250-style polygons (``AGS``, ``GEN``, ``BEZ``) → ``gemeinde``/``kreis`` layer."""
+    from geo.sources.bkg import vg250_to_layer
+
+    problems: list[Problem] = []
+    if spec.level not in ("gemeinde", "kreis"):
+        raise DataError(f"In die Ebene »{spec.title}« kann nicht importiert werden; "
+                        "möglich sind Gemeinden und Kreise.")
+    if not isinstance(df, gpd.GeoDataFrame) or not df.geometry.notna().any():
+        problems.append(Problem("Die Datei enthält keine Flächen.", "Eine Geodatei (GeoJSON, GeoPackage, "
+                                "Shapefile) mit den Grenzen der Gemeinden bzw. Kreise importieren.", file=file))
+        return _empty_layer(spec), problems
+    if df.crs is None:
+        problems.append(Problem("Die Geodaten haben kein Koordinatensystem (CRS).",
+                                f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.", file=file))
+        return _empty_layer(spec), problems
+    norm_cols = {norm_header(c): c for c in df.columns if c != df.geometry.name}
+    renamed = {}
+    for target, names in _BOUNDARY_ALIASES.items():
+        found = find_column(norm_cols, names)
+        if found is not None:
+            renamed[found] = target
+    frame = df.rename(columns=renamed)
+    for target in ("AGS", "GEN"):
+        if target not in frame.columns:
+            what = "Schlüssel" if target == "AGS" else "Name"
+            problems.append(Problem("Pflichtspalte fehlt.", f"Spalte {target} ({what}) ergänzen, wie in den "
+                                    "VG250-Daten des BKG.", file=file, column=target))
+    if problems:
+        return _empty_layer(spec), problems
+    if "EWZ" not in frame.columns and "destatis" in frame.columns:
+        frame["EWZ"] = frame["destatis"].map(_destatis_population)
+    polys = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    rows = np.arange(len(frame)) + int(df.attrs.get("row_offset", 1))
+    for pos in np.flatnonzero(~polys):
+        problems.append(Problem("Das Objekt ist keine Fläche.", "Nur (Multi-)Polygone importieren.",
+                                file=file, row=int(rows[pos])))
+    length = 8 if spec.level == "gemeinde" else 5
+    ags = frame["AGS"].astype("string").str.strip()
+    bad = ~ags.str.fullmatch(rf"\d{{{length - 1},{length}}}", na=False).to_numpy()
+    for pos in np.flatnonzero(bad & polys):
+        problems.append(Problem(f"AGS »{ags.iloc[pos]}« hat nicht {length} Stellen.",
+                                f"{length}-stelligen Amtlichen Gemeindeschlüssel eintragen.", file=file,
+                                row=int(rows[pos]), column="AGS"))
+    foreign = ~bad & ~ags.str.zfill(length).str.startswith("05", na=False).to_numpy()
+    for pos in np.flatnonzero(foreign & polys):
+        problems.append(Problem(f"AGS »{ags.iloc[pos]}« liegt nicht in NRW (muss mit 05 beginnen).",
+                                "Nur NRW-Daten importieren.", file=file, row=int(rows[pos]), column="AGS"))
+    valid = polys & ~bad & ~foreign
+    out = vg250_to_layer(frame.loc[valid], spec.level, file=file)  # type: ignore[arg-type]
+    dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)
+    for ags_value in out["ags"][dup]:
+        problems.append(Problem(f"AGS »{ags_value}« kommt mehrfach vor.", "AGS eindeutig machen.",
+                                file=file, column="AGS"))
+    out = out.loc[~dup]
+    for col in spec.column_names:
+        if col not in out.columns:
+            out[col] = pd.NA
+    out = out[[*spec.column_names, "geometry"]]
+    out.attrs["notes"] = []
+    out.attrs["location_kind"] = "geometry"
+    return out, problems
+
+
+def _destatis_population(value: object) -> object:
+    """Population from the nested ``destatis`` object of OpenDataLab's VG250 GeoJSON."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, dict):
+        return value.get("population")
+    return None
+
+
+def _empty_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
+    from geo.layers.loading import empty_layer
+
+    return empty_layer(spec)

@@ -1,0 +1,255 @@
+"""Where each row of an import lies: coordinates (lon/lat, UTM 32), geometries or postcodes; units by location."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import (
+    IntegrationsatlasError,
+    NotLoadedError,
+    Problem,
+)
+from geo.importing.geocoding import Geocoder, geocode_addresses, plz_points
+from geo.io.text import norm_header, parse_number, text_values
+from geo.layers.spec import LayerSpec
+from geo.projection import NRW_BOUNDS_4326, NRW_BOUNDS_25832
+from geo.settings import PROJECTED_CRS, Settings
+from geo.units import unit_of
+
+logger = logging.getLogger(__name__)
+
+LocationKind = Literal["lonlat", "utm32", "geometry", "plz"]
+
+
+#: Points this far outside the NRW outline are still accepted, in metres: the
+#: embedded outline is generalised (VG250), and a school on the border of Lotte
+#: lies 1.9 km outside it. The check is for gross errors (wrong CRS, other Land).
+NRW_TOLERANCE_M = 2_500.0
+
+
+# normalised header names of coordinate columns
+LON_HEADERS = ("lon", "lng", "long", "longitude", "laenge", "laengengrad", "geo_laenge", "wgs84_lon", "lon_wgs84")
+LAT_HEADERS = ("lat", "latitude", "breite", "breitengrad", "geo_breite", "wgs84_lat", "lat_wgs84")
+EAST_HEADERS = ("rechtswert", "utmrechtswert", "utm_rechtswert", "easting", "ostwert", "utm_x", "utm_east", "x_utm")
+NORTH_HEADERS = ("hochwert", "utmhochwert", "utm_hochwert", "northing", "nordwert", "utm_y", "utm_north", "y_utm")
+X_HEADERS, Y_HEADERS = ("x", "x_koordinate", "koordinate_x"), ("y", "y_koordinate", "koordinate_y")
+#: Every header name that holds a coordinate.
+COORDINATE_HEADERS = LON_HEADERS + LAT_HEADERS + EAST_HEADERS + NORTH_HEADERS + X_HEADERS + Y_HEADERS
+
+
+# --- location ------------------------------------------------------------------------
+
+
+def _not_a_number(cells: pd.Series, pos: int) -> str:
+    return f"»{cells.iloc[pos]}« ist keine Zahl."
+
+
+def find_column(norm_cols: Mapping[str, object], names: tuple[str, ...]) -> object | None:
+    return next((norm_cols[n] for n in names if n in norm_cols), None)
+
+
+@dataclass
+class RowChecker:
+    """Collects problems and the rows they invalidate."""
+
+    file: str
+    rows: np.ndarray  # 1-based row number the user sees, per position
+    problems: list[Problem] = field(default_factory=list)
+    invalid: np.ndarray = field(init=False)
+    fatal: bool = False
+
+    def __post_init__(self) -> None:
+        self.invalid = np.zeros(len(self.rows), dtype=bool)
+
+    def row(self, mask: np.ndarray, message: Callable[[int], str], fix: str, column: object | None) -> None:
+        """Add one problem per ``True`` position of ``mask`` (loop only over bad rows)."""
+        mask = np.asarray(mask, dtype=bool)
+        self.invalid |= mask
+        for pos in np.flatnonzero(mask):
+            self.problems.append(Problem(message(int(pos)), fix, file=self.file, row=int(self.rows[pos]),
+                                         column=None if column is None else str(column)))
+
+    def file_level(self, message: str, fix: str, column: object | None = None) -> None:
+        self.fatal = True
+        self.problems.append(Problem(message, fix, file=self.file,
+                                     column=None if column is None else str(column)))
+
+
+def _nrw_area(settings: Settings) -> shapely.Geometry:
+    """The NRW outline (embedded Land boundary) with a tolerance, or the NRW box."""
+    from geo.units import load_boundaries
+
+    try:
+        land = load_boundaries("land", settings)
+        outline = shapely.union_all(land.geometry.to_numpy()).buffer(NRW_TOLERANCE_M)
+    except IntegrationsatlasError as exc:
+        logger.warning("NRW outline not available (%s); using the NRW bounding box", exc)
+        outline = shapely.box(*NRW_BOUNDS_25832)
+    shapely.prepare(outline)
+    return outline
+
+
+def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Settings,
+            mapping: dict[str, object], geocoder: Geocoder | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Find each row's point; return geometries (EPSG:25832), precisions and the location kind."""
+    n = len(df)
+    geoms = np.full(n, None, dtype=object)
+    precision = np.full(n, None, dtype=object)
+    kind = ""
+    norm_cols = {norm_header(c): c for c in df.columns if c != "geometry"}
+
+    if isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any():
+        kind = "geometry"
+        if df.crs is None:
+            chk.file_level("Die Geodaten haben kein Koordinatensystem (CRS).",
+                           f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.")
+            return geoms, precision, kind
+        g = df.geometry.to_crs(PROJECTED_CRS)
+        g = g.where(~g.is_empty, None)
+        polygonal = g.geom_type.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"]).to_numpy()
+        pts = g.to_numpy().copy()
+        if polygonal.any():
+            pts[polygonal] = shapely.point_on_surface(pts[polygonal])
+        multi = g.geom_type.eq("MultiPoint").to_numpy()
+        if multi.any():
+            pts[multi] = shapely.get_geometry(pts[multi], 0)
+        geoms[:] = pts
+        precision[g.notna().to_numpy()] = "Koordinate"
+    else:
+        xcol = find_column(norm_cols, EAST_HEADERS) or None
+        ycol = find_column(norm_cols, NORTH_HEADERS) or None
+        pair_kind = "utm32" if xcol is not None and ycol is not None else ""
+        if not pair_kind:
+            xcol, ycol = find_column(norm_cols, LON_HEADERS), find_column(norm_cols, LAT_HEADERS)
+            if xcol is None or ycol is None:
+                xcol, ycol = find_column(norm_cols, X_HEADERS), find_column(norm_cols, Y_HEADERS)
+            pair_kind = "lonlat" if xcol is not None and ycol is not None else ""
+        if pair_kind:
+            x, y = parse_number(df[xcol]), parse_number(df[ycol])
+            for col, val in ((xcol, x), (ycol, y)):
+                cells = text_values(df[col])
+                bad = (cells.notna() & val.isna()).to_numpy()
+                chk.row(bad, partial(_not_a_number, cells),
+                        "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).", col)
+            ok = (x.notna() & y.notna()).to_numpy()
+            xv, yv = x.to_numpy(), y.to_numpy()
+            if ok.any():
+                degrees = np.nanmedian(np.abs(xv[ok])) <= 180 and np.nanmedian(np.abs(yv[ok])) <= 90
+                pair_kind = "lonlat" if degrees else "utm32"
+            kind = pair_kind
+            if kind == "lonlat":
+                lo0, la0, lo1, la1 = NRW_BOUNDS_4326
+                swapped = ok & (yv >= lo0) & (yv <= lo1) & (xv >= la0) & (xv <= la1)
+                chk.row(swapped, lambda p: f"Länge {xv[p]} und Breite {yv[p]} sind offenbar vertauscht.",
+                        f"Werte der Spalten »{xcol}« (Länge, ca. 6–9) und »{ycol}« (Breite, ca. 50–52) tauschen.",
+                        xcol)
+                pts = gpd.GeoSeries(gpd.points_from_xy(xv, yv), crs="EPSG:4326").to_crs(PROJECTED_CRS)
+                use = ok & ~swapped & (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
+            else:
+                xv = np.where(xv >= 32_000_000, xv - 32_000_000, xv)  # "32" zone prefix
+                x0, y0, x1, y1 = NRW_BOUNDS_25832
+                swapped = ok & (yv >= x0) & (yv <= x1) & (xv >= y0) & (xv <= y1)
+                chk.row(swapped, lambda p: f"Rechtswert {xv[p]:.0f} und Hochwert {yv[p]:.0f} sind offenbar vertauscht.",
+                        f"Werte der Spalten »{xcol}« (Rechtswert, ca. 280 000–500 000) und »{ycol}« "
+                        "(Hochwert, ca. 5 570 000–5 820 000) tauschen.", xcol)
+                gk = ok & ~swapped & (xv >= 2_000_000) & (xv < 5_000_000)
+                chk.row(gk, lambda p: f"Rechtswert {xv[p]:.0f} ist kein UTM32-Wert (Gauß-Krüger?).",
+                        f"Koordinaten nach {PROJECTED_CRS} (ETRS89/UTM 32N) umrechnen.", xcol)
+                pts = gpd.GeoSeries(gpd.points_from_xy(xv, yv), crs=PROJECTED_CRS)
+                use = ok & ~swapped & ~gk
+            geoms[use] = pts.to_numpy()[use]
+            precision[use] = "Koordinate"
+
+    missing = np.array([g is None for g in geoms], dtype=bool) & ~chk.invalid
+    if geocoder is not None and missing.any():
+        addr = _address(df, mapping)
+        if addr is not None:
+            found = geocode_addresses(addr[missing], geocoder).to_numpy()
+            idx = np.flatnonzero(missing)
+            hit = np.array([g is not None for g in found], dtype=bool)
+            geoms[idx[hit]] = found[hit]
+            precision[idx[hit]] = "Adresse"
+            kind = kind or "address"
+            missing = np.array([g is None for g in geoms], dtype=bool) & ~chk.invalid
+    if missing.any() and "plz" in mapping:
+        plz_col = mapping["plz"]
+        plz = text_values(df[plz_col])
+        pts = plz_points(plz).to_numpy()
+        has_plz = plz.notna().to_numpy()
+        known = np.array([p is not None for p in pts], dtype=bool)
+        fill = missing & known
+        geoms[fill] = pts[fill]
+        precision[fill] = "PLZ"
+        kind = kind or "plz"
+        chk.row(missing & has_plz & ~known, lambda p: f"PLZ »{plz.iloc[p]}« ist unbekannt.",
+                "PLZ prüfen (fünfstellig) oder Koordinaten angeben.", plz_col)
+        missing = missing & ~known & ~has_plz
+    if not kind:
+        chk.file_level(
+            "Keine Lageangabe gefunden.",
+            "Spalten lon/lat (Längen-/Breitengrad), rechtswert/hochwert (UTM32, EPSG:25832) oder plz ergänzen, "
+            "oder eine Geodatei (GeoJSON, GeoPackage, Shapefile) importieren.",
+        )
+        return geoms, precision, kind
+    chk.row(missing, lambda p: "Keine Lage: Koordinaten und PLZ fehlen.",
+            "Koordinaten oder eine PLZ eintragen.", None)
+
+    located = np.array([g is not None for g in geoms], dtype=bool)
+    if located.any():
+        area = _nrw_area(settings)
+        inside = np.ones(n, dtype=bool)
+        inside[located] = shapely.intersects(area, geoms[located].astype(object))
+        outside = located & ~inside
+        by_plz = outside & (precision == "PLZ")
+        col = mapping.get("plz")
+        chk.row(by_plz, lambda p: "Die PLZ liegt nicht in NRW.", "PLZ prüfen: nur Einrichtungen in NRW.", col)
+        chk.row(outside & ~by_plz, lambda p: (
+            f"Die Koordinate (UTM32 {geoms[p].x:.0f}, {geoms[p].y:.0f}) liegt außerhalb von NRW."),
+            "Koordinaten und Koordinatensystem prüfen (Länge/Breite in Grad oder UTM32 in Metern).", None)
+    return geoms, precision, kind
+
+
+def _address(df: pd.DataFrame, mapping: dict[str, object]) -> pd.Series | None:
+    """One-line addresses ``"Straße, PLZ Ort"`` for online geocoding."""
+    if "strasse" not in mapping or not ({"plz", "ort"} & set(mapping)):
+        return None
+    parts = [text_values(df[mapping["strasse"]]).fillna("")]
+    city = [text_values(df[mapping[c]]).fillna("") for c in ("plz", "ort") if c in mapping]
+    place = city[0] if len(city) == 1 else (city[0] + " " + city[1]).str.strip()
+    addr = (parts[0] + ", " + place).str.strip(", ")
+    return addr.mask(addr == "")
+
+
+def fill_ags(gdf: gpd.GeoDataFrame, settings: Settings) -> None:
+    """Fill missing ``kreis_ags``/``gemeinde_ags`` by a spatial join (in place).
+
+    Kreise are always embedded; Gemeinden only when they have been loaded.
+    Provided codes are kept.
+    """
+    from geo.units import load_boundaries
+
+    for col, level in (("gemeinde_ags", "gemeinde"), ("kreis_ags", "kreis")):
+        if col not in gdf.columns or not len(gdf):
+            continue
+        todo = gdf[col].isna().to_numpy() & gdf.geometry.notna().to_numpy()
+        if not todo.any():
+            continue
+        try:
+            units = load_boundaries(level, settings)[["ags", "geometry"]]  # type: ignore[arg-type]
+        except NotLoadedError:
+            continue
+        except IntegrationsatlasError as exc:
+            logger.warning("%s boundaries not available for the spatial join: %s", level, exc)
+            continue
+        found = unit_of(gdf.geometry[todo], units)
+        gdf.loc[gdf.index[todo], col] = found.astype(object).where(found.notna(), None).to_numpy()
+    if "kreis_ags" in gdf.columns and "gemeinde_ags" in gdf.columns:
+        gdf["kreis_ags"] = gdf["kreis_ags"].fillna(gdf["gemeinde_ags"].str[:5])

@@ -1,0 +1,1 @@
+"""Files in and out: text decoding, number parsing, reading every supported format, exports."""
