@@ -45,7 +45,7 @@ AGS_LENGTH: dict[Level, int] = {"land": 2, "regbez": 3, "kreis": 5, "gemeinde": 
 LEVEL_TITLES: dict[Level, str] = {
     "land": "Land",
     "regbez": "Regierungsbezirk",
-    "kreis": "Kreis/kreisfreie Stadt",
+    "kreis": "Kreis / kreisfreie Stadt",
     "gemeinde": "Gemeinde",
 }
 #: Suffix of the per-10,000-inhabitants columns of :func:`count_in_units`.

@@ -20,7 +20,7 @@ Destatis population (:func:`demand_from_gemeinden`) and the embedded GeoNames
 places with the Kreis population shared out over them
 (:func:`demand_from_places`). :func:`apply_target_group` turns the population
 into target-group weights. Everything here is pure: it takes frames and never
-reads files (see :mod:`integrationsatlas.analysis` for that).
+reads files (see :mod:`integrationsatlas.coverage` for that).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``integrationsatlas coverage`` and :func:`integrationsatlas.analysis.coverage_report` on the embedded data."""
+"""``integrationsatlas coverage`` and :func:`integrationsatlas.coverage.coverage_report` on the embedded data."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_text_output_and_land(home: Path, capsys: pytest.CaptureFixture[str]) ->
 @needs_embedded
 def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:
     from geo.store import DataStore
-    from integrationsatlas.analysis import best_demand, coverage_report
+    from integrationsatlas.coverage import best_demand, coverage_report
 
     settings = Settings.from_env()
     demand = best_demand(settings).points

@@ -171,7 +171,7 @@ def test_walking_time_on_the_aachen_extract(
 
 def test_params_validation_collects_all_problems(raises_matching) -> None:  # type: ignore[no-untyped-def]
     from geo.errors import DataError
-    from integrationsatlas.planner import SitingParams
+    from integrationsatlas.siting import SitingParams
 
     bad = SitingParams(area="5334", model="greedy", p=-1, radius_km=5.0, minutes=10.0, mode="boat",  # type: ignore[arg-type]
                        budget=1000.0, min_per_gemeinde=-1)
@@ -183,7 +183,7 @@ def test_params_validation_collects_all_problems(raises_matching) -> None:  # ty
 
 def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from geo.store.scenarios import load_scenario
-    from integrationsatlas.planner import CHANGE_CLASSES, coverage_change_points
+    from integrationsatlas.siting import CHANGE_CLASSES, coverage_change_points
 
     for p, name in (("3", "A3"), ("5", "B5")):
         code, _, err = run(capsys, "sites", "--area", AREA, "-p", p, "--radius-km", "5", "--save", name,

@@ -9,7 +9,7 @@ import pytest
 
 from geo.settings import Settings
 from integrationsatlas import cli
-from integrationsatlas.analysis import best_demand
+from integrationsatlas.coverage import best_demand
 
 # Three 1 km cells in Düsseldorf (EPSG:3035 centres) and one outside NRW (Munich); one suppressed.
 CSV = (

@@ -80,7 +80,7 @@ def test_invalid_files_report_every_problem(tmp_path: Path, raises_matching) -> 
 
 
 def test_import_store_and_best_demand(tmp_path: Path, settings: Settings, kreise) -> None:
-    from integrationsatlas.analysis import best_demand
+    from integrationsatlas.coverage import best_demand
 
     assert load_zensus(settings) is None
     summary = import_zensus(write(tmp_path, CSV_1KM), settings, kreise=kreise)

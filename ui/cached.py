@@ -253,7 +253,7 @@ class GapParams:
 @st.cache_data(show_spinner="Versorgung wird berechnet …", max_entries=64)
 def coverage(cfg: Settings, version: str, params: GapParams) -> Any:
     """The coverage report (gap table, overall share, curve, demand level)."""
-    from integrationsatlas.analysis import coverage_report
+    from integrationsatlas.coverage import coverage_report
 
     return coverage_report(
         cfg, layer=params.layer, by=params.by,  # type: ignore[arg-type]
@@ -340,7 +340,7 @@ def siting_plan(cfg: Settings, version: str, params: Any, _progress: Any = None)
     ``cache_resource`` (not ``cache_data``): the plan holds the solver's result
     object, which need not be picklable. The plan is frozen, so sharing it is safe.
     """
-    from integrationsatlas.planner import plan_sites
+    from integrationsatlas.siting import plan_sites
 
     return plan_sites(cfg, params, progress=_progress)
 
@@ -396,7 +396,7 @@ def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
 def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
     from geo.store.scenarios import load_scenario
-    from integrationsatlas.planner import CHANGE_CLASSES, compare_scenarios, coverage_change_points
+    from integrationsatlas.siting import CHANGE_CLASSES, compare_scenarios, coverage_change_points
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
     diff = compare_scenarios(a, b)
@@ -434,5 +434,5 @@ def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.D
     return diff, layers
 
 
-#: Colours of :data:`integrationsatlas.planner.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
+#: Colours of :data:`integrationsatlas.siting.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
 CHANGE_COLORS: tuple[str, ...] = ("#009E73", "#D55E00", "#56B4E9", "#BBBBBB")

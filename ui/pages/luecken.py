@@ -18,7 +18,7 @@ from ui.components import attribution_footer, osm_extract, render_map, user_erro
 from ui.i18n import t
 
 if TYPE_CHECKING:
-    from integrationsatlas.analysis import CoverageReport
+    from integrationsatlas.coverage import CoverageReport
 
 _TARGET_GROUPS = {"total": "Gesamtbevölkerung", "foreign": "Ausländische Bevölkerung (Anteil je Kreis)"}
 _MODES = {m: MODES[m].title for m in STREET_MODES}

@@ -20,7 +20,7 @@ from ui.components import attribution_footer, osm_extract, render_map, user_erro
 from ui.i18n import t
 
 if TYPE_CHECKING:
-    from integrationsatlas.planner import SitingParams, SitingPlan
+    from integrationsatlas.siting import SitingParams, SitingPlan
 
 _MODEL_HELP = {
     "mclp": "Maximale Abdeckung (MCLP): wählt p neue Standorte so, dass möglichst viele Menschen einen "
@@ -62,7 +62,7 @@ def render() -> None:
 
 
 def _controls(cfg: Settings, version: str) -> SitingParams:
-    from integrationsatlas.planner import MODELS, SitingParams
+    from integrationsatlas.siting import MODELS, SitingParams
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from geo.settings import Settings
 from geo.sources.zensus import import_zensus
-from integrationsatlas.commands._output import emit_json
+from integrationsatlas.cli._output import emit_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

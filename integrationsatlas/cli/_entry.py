@@ -1,9 +1,4 @@
-"""The ``integrationsatlas`` command-line interface.
-
-Subcommands live in :mod:`integrationsatlas.commands`, one module per concept;
-each module exposes ``register(subparsers)`` and sets ``func(args, settings) -> int``
-on its parser. They are discovered automatically, so adding a subcommand needs
-no edit here.
+"""Entry point of the ``integrationsatlas`` CLI: parser assembly, logging and exit codes.
 
 Exit codes: 0 success, 2 invalid input or a user-facing error, 1 a bug.
 """
@@ -17,10 +12,11 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import Settings
-from integrationsatlas import __version__, commands
+from integrationsatlas import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="ausführliche Protokollausgabe")
     sub = parser.add_subparsers(dest="command", metavar="BEFEHL")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+    package = __name__.rsplit(".", 1)[0]
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module = importlib.import_module(f"{package}.{info.name}")
         module.register(sub)
     return parser
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from geo.layers.inventory import layer_inventory
 from geo.settings import Settings
-from integrationsatlas.commands._output import emit_json_lines
+from integrationsatlas.cli._output import emit_json_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from geo.formatting import de_int, de_number
 from geo.settings import Settings
 from geo.units import PER_10000_SUFFIX
 from integrationsatlas.areas import count_per_unit
-from integrationsatlas.commands._output import emit_json_lines, frame_records
+from integrationsatlas.cli._output import emit_json_lines, frame_records
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

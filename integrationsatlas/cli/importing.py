@@ -17,7 +17,7 @@ from geo.importing import ImportResult, import_file
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from geo.store import DataStore
-from integrationsatlas.commands._output import emit_json
+from integrationsatlas.cli._output import emit_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,8 +15,8 @@ from typing import Any
 from geo.formatting import de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
-from integrationsatlas.commands._output import emit_json, frame_records
-from integrationsatlas.planner import compare_scenarios
+from integrationsatlas.cli._output import emit_json, frame_records
+from integrationsatlas.siting import compare_scenarios
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

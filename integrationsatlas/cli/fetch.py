@@ -17,7 +17,7 @@ from pathlib import Path
 
 from geo.settings import Settings
 from geo.sources.fetching import SOURCES, fetch_source
-from integrationsatlas.commands._output import emit_json
+from integrationsatlas.cli._output import emit_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

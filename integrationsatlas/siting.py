@@ -493,7 +493,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     notes: list[str] = []
 
     _report(progress, 0.05, "Nachfrage laden")
-    from integrationsatlas.analysis import best_demand
+    from integrationsatlas.coverage import best_demand
 
     demand_result = best_demand(settings, params.target_group, params.target_column)
     demand = _demand_in_area(demand_result.points, params.area, area)
@@ -779,7 +779,7 @@ def coverage_change_points(settings: Settings, a: Scenario, b: Scenario) -> gpd.
     Coverage is a straight-line distance within each plan's own radius (km),
     computed in EPSG:25832 with a KD-tree over all its sites (existing and new).
     """
-    from integrationsatlas.analysis import best_demand
+    from integrationsatlas.coverage import best_demand
 
     if a.area_ags != b.area_ags:
         raise DataError(f"Die Szenarien »{a.name}« und »{b.name}« betreffen verschiedene Gebiete.")

@@ -21,8 +21,8 @@ from geo.formatting import de_share
 from geo.modes import STREET_MODES
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
-from integrationsatlas.commands._output import emit_json, frame_records
-from integrationsatlas.planner import DEFAULT_PLACE_LAYERS, MODELS, SitingParams, plan_sites
+from integrationsatlas.cli._output import emit_json, frame_records
+from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams, plan_sites
 from planning.coverage import point_xy
 
 

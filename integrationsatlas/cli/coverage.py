@@ -15,8 +15,8 @@ from pathlib import Path
 from geo.formatting import de_int, de_number, de_share
 from geo.modes import STREET_MODES
 from geo.settings import Settings
-from integrationsatlas.analysis import coverage_report
-from integrationsatlas.commands._output import emit_json
+from integrationsatlas.cli._output import emit_json
+from integrationsatlas.coverage import coverage_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

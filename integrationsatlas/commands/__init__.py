@@ -1,1 +1,0 @@
-"""Subcommands of the ``integrationsatlas`` CLI, discovered by :mod:`integrationsatlas.cli`."""

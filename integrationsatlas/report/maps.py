@@ -1,0 +1,159 @@
+"""Static report maps drawn with matplotlib at a fixed extent per area (EPSG:25832)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from geo.formatting import de_int
+from geo.layers.registry import REGISTRY
+from geo.settings import PROJECTED_CRS
+from integrationsatlas.classes import NO_DATA_COLOR, SHARE_COLORS, share_colors, share_labels
+from integrationsatlas.report.model import LEGEND_BAND_IN, MAP_ASPECT, MAP_DPI, MAP_WIDTH_MM, ReportArea
+
+logger = logging.getLogger(__name__)
+
+ReportFormat = Literal["pdf", "html"]
+
+# --- maps -----------------------------------------------------------------------
+
+
+def _new_map(extent: tuple[float, float, float, float]) -> tuple[Figure, Any]:
+    """A figure of the fixed map size: the map on top, a band for the legend below it."""
+    width_in = MAP_WIDTH_MM / 25.4
+    map_in = width_in / MAP_ASPECT
+    fig = Figure(figsize=(width_in, map_in + LEGEND_BAND_IN), dpi=MAP_DPI)
+    band = LEGEND_BAND_IN / (map_in + LEGEND_BAND_IN)
+    ax = fig.add_axes((0.0, band, 1.0, 1.0 - band))
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_autoscale_on(False)
+    ax.set_axis_off()
+    ax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1],
+                           facecolor="#f7f7f7", edgecolor="none", zorder=0))
+    return fig, ax
+
+
+def _finish_map(fig: Figure, ax: Any, extent: tuple[float, float, float, float], attribution: str) -> bytes:
+    """Scale bar, north arrow, attribution and frame; return PNG bytes."""
+    minx, miny, maxx, maxy = extent
+    ax.set_xlim(minx, maxx)  # GeoPandas' plot() autoscales: restore the fixed extent
+    ax.set_ylim(miny, maxy)
+    width = maxx - minx
+    target = width / 5
+    nice = max(v for v in (1, 2, 5, 10, 20, 25, 50, 100, 200) if v * 1000 <= max(target, 1000))
+    x0, y0 = minx + 0.03 * width, miny + 0.05 * (maxy - miny)
+    ax.add_patch(Rectangle((x0, y0), nice * 1000, 0.008 * (maxy - miny), facecolor="#222222", zorder=9))
+    ax.text(x0, y0 + 0.015 * (maxy - miny), f"{nice} km", fontsize=7, zorder=9, va="bottom")
+    ax.annotate("N", xy=(maxx - 0.04 * width, maxy - 0.05 * (maxy - miny)),
+                xytext=(maxx - 0.04 * width, maxy - 0.13 * (maxy - miny)), ha="center", va="center",
+                fontsize=9, fontweight="bold", zorder=9,
+                arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.2})
+    ax.text(maxx - 0.01 * width, miny + 0.012 * (maxy - miny), attribution, fontsize=5.5, ha="right",
+            va="bottom", zorder=9, color="#333333",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5})
+    ax.add_patch(Rectangle((minx, miny), width, maxy - miny, facecolor="none", edgecolor="#999999", lw=0.8,
+                           zorder=10))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=MAP_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _share_colors(share: pd.Series) -> list[str]:
+    return share_colors(100.0 * pd.to_numeric(share, errors="coerce").to_numpy(dtype=float))
+
+
+def _share_legend() -> list[Any]:
+    handles: list[Any] = [
+        Patch(facecolor=c, edgecolor="#666666", label=f"{label} versorgt")
+        for c, label in zip(SHARE_COLORS, share_labels(), strict=True)
+    ]
+    handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#666666", label="keine Nachfrage"))
+    return handles
+
+
+def _draw_context(ax: Any, context: gpd.GeoDataFrame, area: ReportArea) -> None:
+    """Neighbouring Kreise in grey, the area's outline on top."""
+    context.plot(ax=ax, facecolor="#ececec", edgecolor="#b0b0b0", linewidth=0.5, zorder=1)
+    gpd.GeoSeries([area.geometry], crs=PROJECTED_CRS).plot(ax=ax, facecolor="none", edgecolor="#222222",
+                                                           linewidth=1.6, zorder=6)
+
+
+def _draw_points(ax: Any, gdf: gpd.GeoDataFrame, layer_id: str, label: str, zorder: int = 7) -> Any:
+    style = REGISTRY.get(layer_id).style
+    xy = np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()]) if len(gdf) else np.empty((0, 2))
+    size = max(10.0, (style.radius * 1.6) ** 2 / 2)
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c=style.color, edgecolors="white", linewidths=0.6, zorder=zorder)
+    return Line2D([], [], marker="o", linestyle="none", markerfacecolor=style.color, markeredgecolor="white",
+                  markersize=6, label=label)
+
+
+def clip_to_extent(gdf: gpd.GeoDataFrame, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    return gdf.iloc[gdf.sindex.query(_box(extent), predicate="intersects")] if len(gdf) else gdf
+
+
+def _box(extent: tuple[float, float, float, float]) -> Any:
+    import shapely
+
+    return shapely.box(*extent)
+
+
+def _legend(ax: Any, handles: list[Any], title: str) -> None:
+    """The legend in the band below the map, so it never hides part of the area."""
+    ax.figure.legend(handles=handles, title=title, loc="lower left", bbox_to_anchor=(0.0, 0.0), ncols=3,
+                     fontsize=6.5, title_fontsize=7, frameon=False, alignment="left", borderaxespad=0.3)
+
+
+def overview_map(
+    area: ReportArea, extent: tuple[float, float, float, float], context: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame, facilities: dict[str, gpd.GeoDataFrame], attribution: str,
+) -> bytes:
+    fig, ax = _new_map(extent)
+    _draw_context(ax, context, area)
+    units.plot(ax=ax, facecolor="white", edgecolor="#8c8c8c", linewidth=0.5, zorder=2)
+    handles = []
+    for layer_id, gdf in facilities.items():
+        shown = clip_to_extent(gdf, extent)
+        handles.append(_draw_points(ax, shown, layer_id, f"{REGISTRY.get(layer_id).title} ({len(shown)})"))
+    _legend(ax, handles, "Einrichtungen im Ausschnitt")
+    return _finish_map(fig, ax, extent, attribution)
+
+
+def coverage_map(
+    area: ReportArea, extent: tuple[float, float, float, float], context: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame, share: pd.Series, layer_id: str, facilities: gpd.GeoDataFrame, attribution: str,
+    sites: gpd.GeoDataFrame | None = None,
+) -> bytes:
+    fig, ax = _new_map(extent)
+    _draw_context(ax, context, area)
+    values = share.reindex(units["ags"].astype(str).to_numpy())
+    units.plot(ax=ax, color=_share_colors(values), edgecolor="#666666", linewidth=0.5, zorder=2)
+    handles = _share_legend()
+    shown = clip_to_extent(facilities, extent)
+    handles.append(_draw_points(ax, shown, layer_id, f"{REGISTRY.get(layer_id).title} (bestehend)"))
+    if sites is not None and len(sites):
+        fixed = sites[sites["fixed"].astype(bool)]
+        new = sites[~sites["fixed"].astype(bool)].sort_values("order", kind="stable")
+        if len(fixed):
+            ax.scatter(fixed.geometry.x, fixed.geometry.y, marker="s", s=40, c="#000000", edgecolors="white",
+                       linewidths=0.6, zorder=8)
+            handles.append(Line2D([], [], marker="s", linestyle="none", markerfacecolor="#000000",
+                                  markeredgecolor="white", markersize=6, label="fester Standort (Szenario)"))
+        color = REGISTRY.get("ankommenstreffpunkt").style.color
+        ax.scatter(new.geometry.x, new.geometry.y, s=170, c=color, edgecolors="white", linewidths=1.0, zorder=11)
+        for x, y, order in zip(new.geometry.x, new.geometry.y, new["order"], strict=True):
+            ax.text(x, y, de_int(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white",
+                    zorder=12)
+        handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor=color, markeredgecolor="white",
+                              markersize=9, label="neuer Standort (Nr. = Reihenfolge)"))
+    _legend(ax, handles, "Versorgungsanteil")
+    return _finish_map(fig, ax, extent, attribution)

@@ -1,0 +1,175 @@
+"""The report as data: area, maps, tables, sources and the frozen :class:`CouncilReport`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib
+import pandas as pd
+
+from geo.formatting import de_number
+from geo.units import LEVEL_TITLES, Level
+
+logger = logging.getLogger(__name__)
+
+ReportFormat = Literal["pdf", "html"]
+
+REPORT_FORMATS: tuple[str, ...] = ("pdf", "html")
+MIME_TYPES: dict[str, str] = {"pdf": "application/pdf", "html": "text/html"}
+
+#: German names of the area levels.
+SHORT_LEVEL_TITLES = {"land": "Land", "regbez": "Reg.-Bez.", "kreis": "Kreis", "gemeinde": "Gemeinde"}
+#: Width / height of every report map.
+MAP_ASPECT = 4 / 3
+#: Grid (metres) to which map extents are snapped, by area level.
+EXTENT_GRID_M: dict[str, float] = {"land": 10_000.0, "regbez": 5_000.0, "kreis": 5_000.0, "gemeinde": 1_000.0}
+#: Map size in the PDF (mm) and raster resolution of the images.
+MAP_WIDTH_MM = 180.0
+MAP_DPI = 160
+#: Height (inches) of the legend band below each map.
+LEGEND_BAND_IN = 0.62
+#: Most rows of a table in the report; the rest is summarised in a note.
+MAX_TABLE_ROWS = 20
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+# --- the model ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ReportArea:
+    """The area a report is about.
+
+    Parameters
+    ----------
+    ags
+        Official key: ``05`` (Land), 3 digits (Regierungsbezirk), 5 (Kreis)
+        or 8 (Gemeinde).
+    name
+        Official name.
+    level
+        ``land``, ``regbez``, ``kreis`` or ``gemeinde``.
+    geometry
+        The area's polygon in EPSG:25832.
+    """
+
+    ags: str
+    name: str
+    level: Level
+    geometry: Any
+
+    @property
+    def label(self) -> str:
+        """E.g. »Städteregion Aachen (AGS 05334)«."""
+        return f"{self.name} (AGS {self.ags})"
+
+    @property
+    def level_title(self) -> str:
+        """German name of the level."""
+        return LEVEL_TITLES[self.level]
+
+
+@dataclass(frozen=True)
+class ReportMap:
+    """One static map: title, caption, PNG image and its extent (EPSG:25832, metres)."""
+
+    title: str
+    caption: str
+    png: bytes
+    extent: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table as display strings; ``numeric`` marks right-aligned columns, ``widths`` are relative."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...] = ()
+    note: str = ""
+    widths: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """One data source as cited in the report."""
+
+    what: str
+    source: str
+    licence: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class CouncilReport:
+    """Everything a council report shows, ready to be rendered.
+
+    Parameters
+    ----------
+    title
+        Main title.
+    area
+        The report's area.
+    created
+        Date of the report.
+    layer, layer_title
+        The facility layer whose coverage is analysed.
+    threshold_km
+        Coverage threshold (straight-line distance, km).
+    scenario
+        Name of the included scenario, if any.
+    figures
+        Key figures as ``(label, value)`` display strings.
+    maps
+        Static maps, all at :attr:`extent`.
+    tables
+        Gap ranking and, with a scenario, its sites and before/after coverage.
+    method
+        Paragraphs of the German method section.
+    sources
+        Data sources with licences and as-of dates.
+    attributions
+        Attribution lines required by the licences.
+    extent
+        Map extent ``(minx, miny, maxx, maxy)`` in EPSG:25832 (metres).
+    """
+
+    title: str
+    area: ReportArea
+    created: date
+    layer: str
+    layer_title: str
+    threshold_km: float
+    scenario: str | None
+    figures: tuple[tuple[str, str], ...]
+    maps: tuple[ReportMap, ...]
+    tables: tuple[ReportTable, ...]
+    method: tuple[str, ...]
+    sources: tuple[SourceEntry, ...]
+    attributions: tuple[str, ...]
+    extent: tuple[float, float, float, float]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def subtitle(self) -> str:
+        """Area, layer and threshold in one line."""
+        text = (f"{self.area.label}, {self.area.level_title} · {self.layer_title} · "
+                f"Schwelle {de_number(self.threshold_km, 1)} km Luftlinie")
+        return text + (f" · Szenario »{self.scenario}«" if self.scenario else "")
+
+    def filename(self, fmt: str) -> str:
+        """A file name such as ``Bericht_05334_2026-11-21.pdf``."""
+        return f"Bericht_{self.area.ags}_{self.created.isoformat()}.{fmt}"
+
+
+# --- formatting -----------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as text; missing values (None, NA, NaN) as ``''``."""
+    return "" if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else str(value)
