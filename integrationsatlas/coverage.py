@@ -468,3 +468,40 @@ def _travel_time(
         access = np.zeros(len(points))
         access[connected] = _ratio_or_zero(ratio)
     return points, units, facilities, cost, access
+
+
+def facility_isochrones(
+    settings: Settings, layer_id: str, facility_ids: tuple[str, ...], osm_file: Path | str, mode: str,
+    minutes: float,
+) -> gpd.GeoDataFrame:
+    """Areas reached within ``minutes`` from each chosen facility of a layer.
+
+    Parameters
+    ----------
+    settings
+        Application settings (network cache, snap limit).
+    layer_id
+        Facility layer.
+    facility_ids
+        Ids of the facilities to draw.
+    osm_file
+        OSM extract of the street network (loaded once through the network cache).
+    mode
+        Travel mode.
+    minutes
+        Time budget.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One polygon per facility with ``facility_id`` and ``minutes``, EPSG:25832;
+        facilities off the network are left out.
+    """
+    from geo.sources.streets import load_network
+    from planning.network import isochrones
+
+    facilities = load_layer(layer_id, settings)
+    chosen = facilities[facilities["id"].astype(str).isin(facility_ids)]
+    net = load_network(mode, settings, osm_file=osm_file)
+    polys = isochrones(net, chosen.set_index("id"), minutes=(minutes,), max_snap_m=settings.snap_max_m)
+    return polys[~polys.geometry.is_empty]

@@ -8,12 +8,12 @@ from typing import Any
 import streamlit as st
 
 from geo.formatting import de_number
-from geo.io.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame, export_layer
+from geo.io.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame
 from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas import report as council
-from ui import cached, state
+from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
 
 _REPORT_FORMATS = {"pdf": "PDF (zum Drucken und Versenden)", "html": "HTML (eine Datei, im Browser lesbar)"}
@@ -44,45 +44,6 @@ class ExportParams:
     crs: str
 
 
-# --- cached wrappers (page-local: they exist only for this page) -------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _area_choices(cfg: Settings, version: str) -> dict[str, str]:
-    return council.area_choices(cfg)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _scenarios(cfg: Settings, version: str, area: str) -> list[str]:
-    return council.scenarios_for_area(cfg, area)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
-    """The rendered report and its file name."""
-    report = council.build_report(cfg, params.area, layer=params.layer, threshold_km=params.threshold_km,
-                                  scenario=params.scenario)
-    return council.render(report, params.fmt), report.filename(params.fmt)  # type: ignore[arg-type]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _export_file(cfg: Settings, version: str, params: ExportParams, report: ReportParams) -> tuple[bytes, str]:
-    """An export of a layer, of the report's gap table or of a saved scenario's sites."""
-    kind, _, key = params.source.partition(":")
-    if kind == "layer":
-        data = export_layer(key, cfg, params.fmt, params.crs)  # type: ignore[arg-type]
-        return data, export_filename(key, params.fmt, params.crs)
-    if params.source == _GAPS:
-        frame = council.gap_frame(cfg, report.area, layer=report.layer, threshold_km=report.threshold_km)
-        name = f"Versorgungsluecken_{report.layer}_{report.threshold_km:g}km_{report.area}"
-    else:
-        from geo.store.scenarios import load_scenario
-
-        frame, name = load_scenario(cfg, key).sites, f"Szenario_{key}"
-    data = export_frame(frame, params.fmt, params.crs, layer_name=name, attribution=ATTRIBUTIONS)  # type: ignore[arg-type]
-    return data, export_filename(name, params.fmt, params.crs)
-
-
 # --- page ----------------------------------------------------------------------------------------
 
 
@@ -107,7 +68,7 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
     if not layers:
         st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
         return None
-    areas = _area_choices(cfg, version)
+    areas = cached.report_areas(cfg, version)
     st.subheader("Bericht für Rat und Ausschuss")
     c1, c2, c3 = st.columns([2, 2, 1.4])
     area = c1.selectbox("Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)", list(areas),
@@ -116,7 +77,7 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
                          format_func=lambda lid: REGISTRY.get(lid).title, key="bericht_layer")
     threshold = c3.slider("Schwelle (km, Luftlinie)", 1, 50, 15, 1, key="bericht_km")
     c4, c5 = st.columns([2, 3.4])
-    names = _scenarios(cfg, version, area)
+    names = cached.report_scenarios(cfg, version, area)
     scenario = c4.selectbox("Szenario (optional)", ["", *names],
                             format_func=lambda n: n or ("kein Szenario" if names else "kein passendes Szenario"),
                             key="bericht_scenario")
@@ -148,7 +109,7 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
     }
     sources[_GAPS] = (f"Ergebnis: Versorgungslücken ({REGISTRY.get(report.layer).title}, "
                       f"{report.threshold_km:g} km, Gebiet {report.area})")
-    sources |= {f"scenario:{n}": f"Szenario: Standorte »{n}«" for n in cached.scenario_names(cfg)}
+    sources |= {f"scenario:{n}": f"Szenario: Standorte »{n}«" for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
         sources[_PLAN] = "Ergebnis: aktuelle Standortplanung (diese Sitzung, nicht gespeichert)"
@@ -164,12 +125,18 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         data, name = _plan_export(plan, params)
     else:
         with st.spinner("Export wird erstellt …"):
-            data, name = _export_file(cfg, version, params, report)
+            data, name = cached.export_file(cfg, version, params.source, params.fmt, params.crs, report.area,
+                                            report.layer, report.threshold_km)
     st.download_button(f"{name} herunterladen", data=data, file_name=name, mime=MIME_TYPES[fmt],
                        icon=":material/download:", key="export_download", on_click="ignore")
     st.caption("Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
                "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
                "für Excel), Excel im Blatt »Quellen«.")
+
+
+def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
+    return cached.report_file(cfg, version, params.area, params.layer, params.threshold_km, params.scenario,
+                              params.fmt)
 
 
 def _available(cfg: Settings, version: str) -> set[str]:

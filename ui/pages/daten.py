@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from ui import cached
+from ui import actions, cached, views
 from ui.components import attribution_footer, problem_table, user_errors
 from ui.i18n import t
 
@@ -93,12 +92,13 @@ def _upload(cfg: Settings) -> None:
         st.success(f"{params.name}: keine Probleme gefunden.")
     if len(preview.data):
         st.markdown("**Vorschau** (die ersten 20 gültigen Zeilen, wie sie gespeichert werden)")
-        st.dataframe(pd.DataFrame(preview.data.drop(columns=preview.data.geometry.name)).head(20),
+        st.dataframe(views.preview_table(preview, 20),
                      hide_index=True, width="stretch")
     if st.button("Importieren", type="primary", key="daten_import"):
-        result = cached.run_import(cfg, params.layer_id, params.name, params.content, params.mode,
+        result = actions.run_import(cfg, params.layer_id, params.name, params.content, params.mode,
                                    params.on_invalid)
-        st.success(f"{result.rows_kept} Zeile(n) in »{spec.title}« gespeichert (Stapel {result.batch.batch_id}). "
+        batch = result.batch.batch_id if result.batch else "–"
+        st.success(f"{result.rows_kept} Zeile(n) in »{spec.title}« gespeichert (Stapel {batch}). "
                    "Karte und Analysen verwenden die neuen Daten sofort.")
 
 
@@ -130,7 +130,7 @@ def _fetch(cfg: Settings) -> None:
             else:
                 bar.progress(0.5, text=f"Download: {done / 1e6:.1f} MB")
 
-        result = cached.fetch(cfg, source, kreis or None, progress)
+        result = actions.fetch(cfg, source, kreis or None, progress)
         bar.progress(1.0, text="Fertig")
         for layer in result.layers:
             title = REGISTRY.get(layer.layer_id).title if layer.layer_id in REGISTRY else layer.layer_id
@@ -141,28 +141,20 @@ def _fetch(cfg: Settings) -> None:
 
 
 def _batches(cfg: Settings) -> None:
-    version = cached.store_version(cfg)
-    rows = cached.batches(cfg, version)
+    rows = actions.batches(cfg)
     if not rows:
         st.info("Noch nichts importiert oder abgerufen. Die eingebetteten Daten (Kreise, KI, Orte) sind immer da.")
         return
-    frame = pd.DataFrame([b.as_dict() for b in rows])
-    frame["layer_id"] = frame["layer_id"].map(lambda lid: REGISTRY.get(lid).title if lid in REGISTRY else lid)
-    shown = frame.rename(columns={
-        "batch_id": "Stapel", "layer_id": "Ebene", "source_file": "Datei", "source": "Quelle", "licence": "Lizenz",
-        "imported_at": "Zeitpunkt (UTC)", "mode": "Modus", "rows_kept": "Zeilen", "rows_rejected": "abgelehnt",
-        "active": "aktiv",
-    })[["Stapel", "Ebene", "Datei", "Quelle", "Lizenz", "Zeitpunkt (UTC)", "Modus", "Zeilen", "abgelehnt", "aktiv"]]
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(views.batches_table(rows), hide_index=True, width="stretch")
     labels = {b.batch_id: f"{b.batch_id} – {b.source_file} ({'aktiv' if b.active else 'gelöscht/ersetzt'})"
               for b in rows}
     chosen = st.selectbox("Stapel", list(labels), format_func=labels.__getitem__, key="daten_batch")
     active = next(b.active for b in rows if b.batch_id == chosen)
     if active and st.button("Löschen (wiederherstellbar)", key="daten_batch_delete"):
-        cached.set_batch_active(cfg, chosen, False)
+        actions.set_batch_active(cfg, chosen, False)
         st.rerun()
     if not active and st.button("Wiederherstellen", key="daten_batch_restore"):
-        cached.set_batch_active(cfg, chosen, True)
+        actions.set_batch_active(cfg, chosen, True)
         st.rerun()
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
-from ui import cached, maps, state
+from ui import cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
 
@@ -51,7 +51,7 @@ def render() -> None:
                 cfg, version, params.indicator, params.rate_layer, params.facility_layers
             )
             outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
-                        for level in cached.OUTLINE_LEVELS if level in cached.boundary_levels(cfg, version)]
+                        for level in views.OUTLINE_LEVELS if level in cached.boundary_levels(cfg, version)]
             base = maps.base_map(outlines)
             kreis = REGISTRY.get("kreis")
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, STREET_MODES
 from geo.settings import Settings
-from ui import cached, maps
-from ui.cached import GapParams
+from ui import cached, maps, views
 from ui.components import attribution_footer, osm_extract, render_map, user_errors
 from ui.i18n import t
+from ui.views import GapParams
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
@@ -46,7 +45,7 @@ def render() -> None:
             _gap_map(cfg, version, params)
         with table_col:
             st.subheader(t("luecken.ranking"))
-            st.dataframe(_ranking(report), hide_index=True, width="stretch", height=420, key="luecken_table")
+            st.dataframe(views.ranking_table(report), hide_index=True, width="stretch", height=420, key="luecken_table")
         st.subheader(t("luecken.curve"))
         _curve(report, params)
     attribution_footer()
@@ -91,7 +90,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
-                for level in cached.OUTLINE_LEVELS]
+                for level in views.OUTLINE_LEVELS]
     groups = [
         maps.feature_group(f"Versorgungsgrad ({unit_spec.title})",
                            maps.choropleth_layer(unit_spec, data, unit_spec.title),
@@ -112,25 +111,8 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                height=520, returned=(), collapsed=True)
 
 
-def _ranking(report: CoverageReport) -> pd.DataFrame:
-    table = report.gaps.ranking(None)
-    unit = report.inputs.unit
-    shown = pd.DataFrame({
-        "Rang": table["rank"].astype("Int64"),
-        "Gebiet": table["name"],
-        "Versorgt (%)": (table["share_covered"] * 100).round(1),
-        "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
-        f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
-        "Lückenwert": table["gap_score"].round(3),
-    })
-    if "access_ratio" in table.columns:
-        shown["2SFCA je 10.000 Einw."] = (table["access_ratio"] * 10_000).round(2)
-    return shown.reset_index(names="AGS")
-
-
 def _curve(report: CoverageReport, params: GapParams) -> None:
-    curve = report.curve.copy()
-    curve["Versorgt (%)"] = curve["share_covered"] * 100
+    curve = views.curve_table(report)
     unit = "km" if params.unit == "km" else "Minuten"
     line = alt.Chart(curve).mark_line(color="#1f4e79").encode(
         x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
@@ -138,7 +120,7 @@ def _curve(report: CoverageReport, params: GapParams) -> None:
         tooltip=[alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
                  alt.Tooltip("Versorgt (%):Q", format=".1f")],
     )
-    rule = alt.Chart(pd.DataFrame({"x": [params.threshold]})).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(
+    rule = alt.Chart(alt.Data(values=[{"x": params.threshold}])).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(
         x="x:Q")
     st.altair_chart((line + rule).properties(height=260), width="stretch")
     st.caption(f"Gestrichelt: gewählte Schwelle {params.threshold:g} {unit}.")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from geo.formatting import de_number, de_share
@@ -15,11 +14,13 @@ from geo.modes import MODES, STREET_MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
-from ui import cached, maps, state
+from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, osm_extract, render_map, user_errors
 from ui.i18n import t
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from integrationsatlas.siting import SitingParams, SitingPlan
 
 _MODEL_HELP = {
@@ -148,7 +149,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     with col_list:
         st.caption("Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.")
         if clicked:
-            st.dataframe(pd.DataFrame(clicked, columns=["Breite", "Länge"]).rename(lambda i: i + 1),
+            st.dataframe(views.clicked_table(clicked),
                          width="stretch", key="standort_clicked")
             if st.button("Eigene Kandidaten löschen", key="standort_clear"):
                 state.clear_candidates()
@@ -195,7 +196,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         st.caption("Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.")
     with col_table:
         st.markdown("**Warum diese Standorte?**")
-        st.dataframe(_sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
+        st.dataframe(views.sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
         for site in plan.explanation.sites:
             with st.expander(f"{site.rank}. {site.name}: Alternativen"):
                 st.write(site.reason)
@@ -219,17 +220,9 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
 
 
 
-def _sites_table(plan: SitingPlan) -> pd.DataFrame:
-    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde_ags,
-             "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
-             "Versorgt danach (%)": round(s.share_after * 100, 1)}
-            for s in plan.explanation.sites]
-    return pd.DataFrame(rows)
-
-
 def _curve(sens: pd.DataFrame) -> None:
     st.markdown("**Versorgung je Anzahl neuer Standorte**")
-    data = sens.dropna(subset=["covered_share"]).assign(pct=lambda d: d["covered_share"] * 100)
+    data = views.sensitivity_table(sens)
     chart = alt.Chart(data).mark_line(point=True, color="#1f4e79").encode(
         x=alt.X("p:O", title="Neue Standorte (p)"),
         y=alt.Y("pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
@@ -244,12 +237,12 @@ def _save(cfg: Settings, plan: SitingPlan) -> None:
         name = c1.text_input("Als Szenario speichern unter", placeholder="z. B. Aachen 3 Treffpunkte 5 km")
         overwrite = c2.checkbox("Überschreiben")
         if c3.form_submit_button("Speichern") and name.strip():
-            cached.save_scenario(cfg, plan, name.strip(), overwrite)
+            actions.save_scenario(cfg, plan, name.strip(), overwrite)
             st.success(f"Szenario »{name.strip()}« gespeichert.")
 
 
 def _compare(cfg: Settings) -> None:
-    names = cached.scenario_names(cfg)
+    names = actions.scenario_names(cfg)
     if len(names) < 2:
         st.info("Speichern Sie mindestens zwei Szenarien, um sie hier nebeneinander zu vergleichen.")
         return
@@ -290,19 +283,7 @@ def _compare(cfg: Settings) -> None:
     else:
         st.caption("Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
                    "Gemeindegrenzen geladen sind (Seite »Daten«).")
-    st.dataframe(_diff_table(diff), hide_index=True, width="stretch")
-
-
-def _diff_table(diff: pd.DataFrame) -> pd.DataFrame:
-    shown: dict[str, Any] = {"Gemeinde (AGS)": diff["gemeinde_ags"]}
-    for col, label in (("share_before", "Vorher (%)"), ("share_after_a", "A nachher (%)"),
-                       ("share_after_b", "B nachher (%)"), ("difference", "B − A (Prozentpunkte)")):
-        if col in diff.columns:
-            shown[label] = (diff[col] * 100).round(1)
-    for col, label in (("sites_new_a", "Neu A"), ("sites_new_b", "Neu B")):
-        if col in diff.columns:
-            shown[label] = diff[col]
-    return pd.DataFrame(shown)
+    st.dataframe(views.diff_table(diff), hide_index=True, width="stretch")
 
 
 if __name__ == "__main__":

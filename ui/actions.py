@@ -1,0 +1,70 @@
+"""Actions that change the data store: imports, fetches, deleting/restoring batches, saving scenarios.
+
+Never cached; the pages call them on a button press and then rerun, and the
+changed store version invalidates every cached view.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from geo.importing import ImportResult, import_file
+from geo.settings import Settings
+from geo.sources.fetching import FetchResult, fetch_source
+from geo.store import BatchInfo, DataStore
+from geo.store.scenarios import list_scenarios
+from geo.store.scenarios import save_scenario as _save_scenario
+
+T = TypeVar("T")
+
+
+def with_temp_file(name: str, content: bytes, func: Callable[[Path], T]) -> T:
+    """Write an upload to a temporary file (keeping its suffix) and call ``func(path)``."""
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        return func(path)
+
+
+def import_preview(cfg: Settings, layer_id: str, name: str, content: bytes, on_invalid: str) -> ImportResult:
+    """Dry run of an import: validated rows, every problem, notes (nothing is stored)."""
+    return with_temp_file(name, content, lambda p: import_file(
+        p, layer_id, cfg, on_invalid=on_invalid, dry_run=True, display_name=name))  # type: ignore[arg-type]
+
+
+def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: str, on_invalid: str) -> ImportResult:
+    """Import an upload into the data store."""
+    return with_temp_file(name, content, lambda p: import_file(
+        p, layer_id, cfg, mode=mode, on_invalid=on_invalid, display_name=name))  # type: ignore[arg-type]
+
+
+def batches(cfg: Settings) -> list[BatchInfo]:
+    """All import/fetch batches of the data store, newest first."""
+    if not Path(cfg.store_path).exists():
+        return []
+    return DataStore(cfg.store_path).batches()
+
+
+def fetch(cfg: Settings, source_id: str, kreis: str | None, progress: Any) -> FetchResult:
+    """Fetch an official or OSM source into the data store."""
+    return fetch_source(source_id, cfg, kreis=kreis, progress=progress)
+
+
+def set_batch_active(cfg: Settings, batch_id: str, active: bool) -> None:
+    """Delete (deactivate) or restore one batch."""
+    store = DataStore(cfg.store_path)
+    (store.restore if active else store.deactivate)(batch_id)
+
+
+def scenario_names(cfg: Settings) -> list[str]:
+    """Names of the saved scenarios, newest first."""
+    return list_scenarios(cfg)["name"].astype(str).tolist()
+
+
+def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
+    """Save a plan as scenario ``name``."""
+    _save_scenario(cfg, plan.to_scenario(name), overwrite=overwrite)

@@ -1,0 +1,317 @@
+"""Display data for the pages: GeoJSON for the map, tables with German headers, legends.
+
+Pure functions (no Streamlit): they read through ``geo`` and the workflows of
+:mod:`integrationsatlas` and shape the result for display (EPSG:4326,
+simplified, escaped tooltips). :mod:`ui.cached` wraps them with Streamlit's
+caches; the pages only render what they return.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import NotLoadedError
+from geo.importing import ImportResult
+from geo.layers.loading import is_available, load_layer
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from geo.store import BatchInfo
+from geo.units import LEVELS, level_of, load_boundaries
+from integrationsatlas import areas
+from integrationsatlas.classes import PUOR5, SHARE_BREAKS
+from integrationsatlas.coverage import CoverageReport
+from integrationsatlas.siting import SitingPlan
+from ui import maps
+
+logger = logging.getLogger(__name__)
+
+#: Boundary levels drawn as plain outlines on every map.
+OUTLINE_LEVELS: tuple[str, ...] = ("land", "regbez")
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """Parameters of one coverage analysis (hashable: the cache key).
+
+    ``unit`` is ``km`` (straight line) or ``min`` (travel time on the street
+    network of ``osm_file`` with ``mode``); ``area`` is an AGS prefix or ``None``.
+    """
+
+    layer: str
+    threshold: float
+    unit: str = "km"
+    mode: str = "walk"
+    target_group: str = "total"
+    by: str = "kreis"
+    area: str | None = None
+    osm_file: str | None = None
+
+
+def points_geojson(cfg: Settings, layer_id: str) -> dict[str, Any]:
+    """Display GeoJSON of a point layer (escaped tooltips, EPSG:4326)."""
+    spec = REGISTRY.get(layer_id)
+    return maps.prepare_points(load_layer(layer_id, cfg), spec)
+
+
+def outline_geojson(cfg: Settings, level: str) -> dict[str, Any]:
+    """Display GeoJSON of a boundary level as outlines (simplified in metres)."""
+    gdf = load_boundaries(level, cfg)  # type: ignore[arg-type]
+    return maps.prepare_polygons(gdf, [("name", "Name"), ("ags", "AGS")], maps.DISPLAY_TOLERANCE_M[level])
+
+
+def boundary_levels(cfg: Settings) -> tuple[str, ...]:
+    """Boundary levels with data (Gemeinden only after loading)."""
+    return tuple(lvl for lvl in LEVELS if is_available(lvl, cfg))
+
+
+def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
+    """Gemeinde polygons for display, or ``None`` when not loaded."""
+    try:
+        gdf = load_boundaries("gemeinde", cfg)
+    except NotLoadedError:
+        return None
+    return maps.prepare_polygons(
+        gdf, [("name", "Gemeinde"), ("ags", "AGS"), ("population", "Einwohner")],
+        maps.DISPLAY_TOLERANCE_M["gemeinde"],
+    )
+
+
+def kreis_choropleth(
+    cfg: Settings, indicator_id: str, layer_id: str | None, facility_layers: tuple[str, ...],
+    gaps: pd.DataFrame | None = None,
+) -> tuple[dict[str, Any], maps.Classification]:
+    """Kreise coloured by one indicator, with tooltips (name, AGS, population, share, counts).
+
+    ``gaps`` is the gap table of a coverage analysis, for the coverage indicators.
+    """
+    ind = areas.indicator(indicator_id)
+    table = areas.kreis_table(cfg, facility_layers)
+    values = areas.indicator_values(table, indicator_id, layer_id, gaps)
+    cls = maps.classify(values, ind.title, decimals=ind.decimals)
+    table = table.assign(_value=values)
+    fields = [("name", "Name"), ("ags", "AGS"), ("bez", "Art"), ("population", "Einwohner"),
+              ("foreign_share_pct", "Ausländeranteil (%)")]
+    if ind.id not in ("population", "foreign_share_pct"):
+        fields.append(("_value", ind.title))
+    fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
+    data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M["kreis"], fill=cls.colors)
+    return data, cls
+
+
+def inventory(cfg: Settings) -> pd.DataFrame:
+    """The inventory of every registered layer as a German table."""
+    from geo.layers.inventory import layer_inventory
+
+    rows = [info.as_dict() for info in layer_inventory(cfg)]
+    frame = pd.DataFrame(rows)
+    frame = frame.rename(columns={
+        "id": "Kennung", "title": "Ebene", "count": "Anzahl", "source": "Quelle", "licence": "Lizenz",
+        "as_of": "Stand", "precision": "Lagegenauigkeit", "note": "Hinweis",
+    })
+    return frame[["Ebene", "Kennung", "Anzahl", "Quelle", "Lizenz", "Stand", "Lagegenauigkeit", "Hinweis"]]
+
+
+def kreis_names(cfg: Settings) -> dict[str, str]:
+    """AGS → name of the 53 Kreise, sorted by name."""
+    kreise = load_boundaries("kreis", cfg).sort_values("name")
+    return dict(zip(kreise["ags"].astype(str), kreise["name"].astype(str), strict=True))
+
+
+def planning_areas(cfg: Settings) -> dict[str, str]:
+    """AGS → label of the areas siting can plan for: the Kreise, and the Gemeinden once loaded."""
+    labels = {ags: f"{name} ({ags})" for ags, name in kreis_names(cfg).items()}
+    if is_available("gemeinde", cfg):
+        gemeinden = load_boundaries("gemeinde", cfg).sort_values("name")
+        labels.update({str(a): f"Gemeinde {n} ({a})" for a, n in zip(gemeinden["ags"], gemeinden["name"], strict=True)})
+    return labels
+
+
+def facility_choices(cfg: Settings, layer_id: str, area: str | None) -> dict[str, str]:
+    """id → name of a layer's facilities (within the AGS prefix ``area``, if given)."""
+    gdf = load_layer(layer_id, cfg)
+    if area and "kreis_ags" in gdf.columns:
+        gdf = gdf[gdf["kreis_ags"].astype("string").str.startswith(area[:5]).fillna(False).to_numpy()]
+    return dict(zip(gdf["id"].astype(str), gdf["name"].astype(str), strict=True))
+
+
+def area_outline(cfg: Settings, ags: str) -> dict[str, Any]:
+    """Outline of a Kreis (5-digit AGS) or Gemeinde (8 digits) for display."""
+    units = load_boundaries(level_of(ags), cfg)
+    return maps.prepare_polygons(units[units["ags"] == ags], [("name", "Planungsgebiet"), ("ags", "AGS")],
+                                 maps.DISPLAY_TOLERANCE_M["gemeinde"])
+
+
+def plan_layers(plan: Any) -> dict[str, Any]:
+    """Display data of a plan: numbered sites, other candidates, demand before/after."""
+    sites = plan.sites.copy()
+    sites["label"] = np.where(sites["fixed"], "B", sites["order"].astype("Int64").astype("string"))
+    sites["gain_pct"] = sites["marginal_gain"] * 100.0 / max(plan.explanation.total_weight, 1e-9)
+    fields = [("name", "Standort"), ("source", "Herkunft"), ("order", "Auswahlreihenfolge"),
+              ("marginal_gain", "Zusätzlich erreicht (Gewicht)"), ("gain_pct", "Zusätzlich erreicht (%)")]
+    others = plan.candidates[~(plan.candidates["selected"] | plan.candidates["fixed"])]
+    other_props = pd.DataFrame({"_tooltip": maps.tooltip_html(pd.DataFrame(others.drop(columns="geometry")),
+                                                              [("name", "Kandidat"), ("source", "Herkunft")])},
+                               index=others.index)
+    demand = plan.demand
+    demand_fields = [("name", "Ort"), ("weight", "Nachfrage (Gewicht)")]
+    out = {"sites": maps.site_records(sites, "label", fields, fixed_column="fixed"),
+           "candidates": maps.to_display_geojson(others, other_props)}
+    for when in ("before", "after"):
+        covered = demand[f"covered_{when}"].astype(bool)
+        frame = pd.DataFrame(demand.drop(columns="geometry")).assign(
+            status=np.where(covered, "erreicht", "nicht erreicht"))
+        props = pd.DataFrame({"_tooltip": maps.tooltip_html(frame, [*demand_fields, ("status", "Status")]),
+                              "_fill": np.where(covered, "#0072B2", "#D55E00")}, index=demand.index)
+        out[when] = maps.to_display_geojson(demand, props)
+    return out
+
+
+def gap_map(cfg: Settings, params: GapParams, report: CoverageReport) -> tuple[dict[str, Any], maps.Classification]:
+    """Units coloured by their covered share, with rank and gap score in the tooltip."""
+    table = report.gaps.table
+    units = load_boundaries(params.by, cfg)  # type: ignore[arg-type]
+    units = units[units["ags"].isin(table.index.astype(str))].reset_index(drop=True)
+    joined = units.merge(table.drop(columns=["name"], errors="ignore"), left_on="ags", right_index=True, how="left")
+    joined["share_pct"] = joined["share_covered"] * 100.0
+    unit_label = "km Luftlinie" if params.unit == "km" else f"min ({report.inputs.mode_label})"
+    cls = maps.classify_fixed(joined["share_pct"], SHARE_BREAKS,
+                              f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0)
+    fields = [("name", "Name"), ("ags", "AGS"), ("share_pct", "Versorgt (%)"), ("rank", "Rang (1 = größte Lücke)"),
+              ("gap_score", "Lückenwert"), ("population_beyond", "Einw. außerhalb"),
+              ("cost_mean", f"Mittlere Entfernung ({params.unit})")]
+    tolerance = maps.DISPLAY_TOLERANCE_M.get(params.by, 50.0)
+    return maps.prepare_polygons(joined, fields, tolerance, fill=cls.colors), cls
+
+
+def isochrones_geojson(polys: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Isochrone polygons (``facility_id``, ``minutes``) for display, with tooltips."""
+    props = pd.DataFrame({"_tooltip": maps.tooltip_html(
+        pd.DataFrame({"facility": polys["facility_id"].astype(str), "minutes": polys["minutes"]}),
+        [("facility", "Einrichtung (ID)"), ("minutes", "Minuten")])}, index=polys.index)
+    return maps.to_display_geojson(polys, props)
+
+
+#: Colours of :data:`integrationsatlas.siting.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
+CHANGE_COLORS: tuple[str, ...] = ("#009E73", "#D55E00", "#56B4E9", "#BBBBBB")
+
+
+def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
+    from geo.store.scenarios import load_scenario
+    from integrationsatlas.siting import CHANGE_CLASSES, compare_scenarios, coverage_change_points
+
+    a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
+    diff = compare_scenarios(a, b)
+    layers: dict[str, Any] = {}
+    for key, scen in (("a", a), ("b", b)):
+        sites = scen.sites.copy()
+        fixed = sites["fixed"].astype(bool)
+        sites["label"] = np.where(fixed, "B", sites["order"].astype("Int64").astype("string"))
+        layers[key] = maps.site_records(sites, "label", [("name", "Standort"), ("order", "Reihenfolge")],
+                                          fixed_column="fixed")
+    try:
+        gemeinden = load_boundaries("gemeinde", cfg)
+    except NotLoadedError:
+        gemeinden = None
+    if gemeinden is not None:
+        joined = gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
+        joined["diff_pp"] = joined["difference"] * 100.0
+        cls = maps.classify_fixed(joined["diff_pp"], (-10.0, -1.0, 1.0, 10.0, 100.0),
+                                  f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: PUOR5})
+        layers["difference"] = maps.prepare_polygons(
+            joined, [("name", "Gemeinde"), ("diff_pp", "Unterschied (Prozentpunkte)")],
+            maps.DISPLAY_TOLERANCE_M["gemeinde"], fill=cls.colors)
+        layers["classification"] = cls
+    else:
+        changes = coverage_change_points(cfg, a, b)
+        if changes is not None:
+            frame = pd.DataFrame(changes.drop(columns="geometry"))
+            props = pd.DataFrame({
+                "_tooltip": maps.tooltip_html(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
+                "_fill": frame["change"].map(dict(zip(CHANGE_CLASSES, CHANGE_COLORS, strict=True))),
+            }, index=changes.index)
+            layers["change_points"] = maps.to_display_geojson(changes, props)
+            layers["change_legend"] = list(zip(CHANGE_COLORS, CHANGE_CLASSES, strict=True))
+    layers["area_ags"] = a.area_ags
+    return diff, layers
+
+
+# --- tables and chart data --------------------------------------------------------
+
+
+def ranking_table(report: CoverageReport) -> pd.DataFrame:
+    """The gap ranking with German headers (rank 1 = largest gap)."""
+    table = report.gaps.ranking(None)
+    unit = report.inputs.unit
+    shown = pd.DataFrame({
+        "Rang": table["rank"].astype("Int64"),
+        "Gebiet": table["name"],
+        "Versorgt (%)": (table["share_covered"] * 100).round(1),
+        "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
+        f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
+        "Lückenwert": table["gap_score"].round(3),
+    })
+    if "access_ratio" in table.columns:
+        shown["2SFCA je 10.000 Einw."] = (table["access_ratio"] * 10_000).round(2)
+    return shown.reset_index(names="AGS")
+
+
+def curve_table(report: CoverageReport) -> pd.DataFrame:
+    """The coverage curve (share covered per threshold) in per cent, for the chart."""
+    curve = report.curve.copy()
+    curve["Versorgt (%)"] = curve["share_covered"] * 100
+    return curve
+
+
+def sites_table(plan: SitingPlan) -> pd.DataFrame:
+    """The proposed sites in selection order, with their gains, as a German table."""
+    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde_ags,
+             "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
+             "Versorgt danach (%)": round(s.share_after * 100, 1)}
+            for s in plan.explanation.sites]
+    return pd.DataFrame(rows)
+
+
+def diff_table(diff: pd.DataFrame) -> pd.DataFrame:
+    """Per-Gemeinde comparison of two scenarios with German headers, in per cent."""
+    shown: dict[str, Any] = {"Gemeinde (AGS)": diff["gemeinde_ags"]}
+    for col, label in (("share_before", "Vorher (%)"), ("share_after_a", "A nachher (%)"),
+                       ("share_after_b", "B nachher (%)"), ("difference", "B − A (Prozentpunkte)")):
+        if col in diff.columns:
+            shown[label] = (diff[col] * 100).round(1)
+    for col, label in (("sites_new_a", "Neu A"), ("sites_new_b", "Neu B")):
+        if col in diff.columns:
+            shown[label] = diff[col]
+    return pd.DataFrame(shown)
+
+
+def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
+    """The coverage-vs-p curve of a plan in per cent (rows without a result dropped)."""
+    return sens.dropna(subset=["covered_share"]).assign(pct=lambda d: d["covered_share"] * 100)
+
+
+def clicked_table(clicked: list[tuple[float, float]]) -> pd.DataFrame:
+    """Clicked candidate points (lat, lon), numbered from 1."""
+    return pd.DataFrame(clicked, columns=["Breite", "Länge"]).rename(lambda i: i + 1)
+
+
+def batches_table(rows: list[BatchInfo]) -> pd.DataFrame:
+    """The data store's batches as a German table."""
+    frame = pd.DataFrame([b.as_dict() for b in rows])
+    frame["layer_id"] = frame["layer_id"].map(lambda lid: REGISTRY.get(lid).title if lid in REGISTRY else lid)
+    return frame.rename(columns={
+        "batch_id": "Stapel", "layer_id": "Ebene", "source_file": "Datei", "source": "Quelle", "licence": "Lizenz",
+        "imported_at": "Zeitpunkt (UTC)", "mode": "Modus", "rows_kept": "Zeilen", "rows_rejected": "abgelehnt",
+        "active": "aktiv",
+    })[["Stapel", "Ebene", "Datei", "Quelle", "Lizenz", "Zeitpunkt (UTC)", "Modus", "Zeilen", "abgelehnt", "aktiv"]]
+
+
+def preview_table(result: ImportResult, rows: int) -> pd.DataFrame:
+    """The first ``rows`` valid rows of an import preview, without geometry."""
+    return pd.DataFrame(result.data.drop(columns=result.data.geometry.name)).head(rows)
