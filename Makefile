@@ -1,13 +1,14 @@
 # Integrationsatlas NRW – the two commands of the README:
 #   make run    set up .venv and start the app   (http://localhost:8501)
-#   make test   set up .venv (+ Debian chromium for the browser tests) and run all tests
+#   make test   set up .venv (+ Debian chromium and poppler-utils for the tests) and run all tests
+# For the edit loop: make test-fast (unit + property tests, no browser, no slow, no real data; < 2 min).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser lint bench data clean
+.PHONY: run test test-fast setup tools lint format bench data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +21,23 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/streamlit run app.py
 
-browser:
-	@bash scripts/ensure-chromium.sh
+tools:
+	@bash scripts/ensure-test-tools.sh
 
-test: setup browser
+test: setup tools
 	$(BIN)/python -m pytest
 
+test-fast: setup
+	INTEGRATIONSATLAS_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not browser and not slow and not shared"
+
 lint: setup
-	$(BIN)/ruff check geo planning ui integrationsatlas tests benchmarks app.py
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -22,7 +23,9 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Path of ``../shared/data``; skips the test when it is absent."""
+    """Path of ``../shared/data``; skips the test when it is absent (or in ``make test-fast``)."""
+    if os.environ.get("INTEGRATIONSATLAS_TEST_FAST"):
+        pytest.skip("make test-fast: Tests mit echten Daten aus ../shared/data sind abgeschaltet")
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present: real-data test skipped (see ../shared/data/PROVENANCE.md)")
     return SHARED_DATA

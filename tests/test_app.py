@@ -7,7 +7,6 @@ Every test runs against an isolated ``INTEGRATIONSATLAS_HOME``.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -215,8 +214,6 @@ def test_clicked_candidates_are_listed(home: Path) -> None:
     assert at.session_state[state.CANDIDATES] == []
 
 
-@pytest.mark.skipif(importlib.util.find_spec("planning.siting") is None,
-                    reason="planning.siting (Standortmodelle) ist noch nicht vorhanden")
 def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/standort.py").run()

@@ -9,7 +9,6 @@ are written to ``docs/screenshots/`` (and ``docs/app.png`` for the README).
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,6 +172,14 @@ def test_search_zooms_to_a_kreis_and_opens_its_profile(page: Any, server: Stream
     heading.wait_for()
     frame = map_frame(page)
     frame.wait_for_function("() => document.querySelector('.leaflet-control-zoom-in') !== null")
+    # the map now shows Wesel (51.66 N, 6.62 E) close up instead of all of NRW
+    frame.wait_for_function(
+        "() => Object.keys(window).some(k => k.startsWith('map_') && window[k].getZoom && window[k].getZoom() >= 9)")
+    zoom, contains = frame.evaluate(
+        "() => { const m = Object.keys(window).filter(k => k.startsWith('map_') && window[k].getZoom)"
+        ".map(k => window[k])[0];"
+        " return [m.getZoom(), m.getBounds().contains([51.66, 6.62])]; }")
+    assert zoom >= 9 and contains
 
 
 def test_clicking_a_kreis_opens_its_profile(page: Any, server: StreamlitServer) -> None:
@@ -232,8 +239,6 @@ def test_threshold_change_updates_the_gap_table(page: Any, server: StreamlitServ
     assert _table_text(page) != table_10
 
 
-@pytest.mark.skipif(importlib.util.find_spec("planning.siting") is None,
-                    reason="planning.siting (Standortmodelle) ist noch nicht vorhanden")
 def test_siting_run_shows_numbered_sites(page: Any, server: StreamlitServer) -> None:
     _open(page, server, "standortplanung")
     page.get_by_role("button", name="Standorte berechnen").click()

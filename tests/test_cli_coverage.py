@@ -9,15 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from geo.settings import PROJECT_ROOT, Settings
+from geo.settings import Settings
 from geo.statistics import kreis_indicators
 from integrationsatlas.cli import main
-
-BOUNDARIES = PROJECT_ROOT / "data" / "boundaries" / "nrw_verwaltungsgrenzen.gpkg"
-needs_embedded = pytest.mark.skipif(
-    not BOUNDARIES.exists(),
-    reason=f"{BOUNDARIES} fehlt (eingebettete Grenzen noch nicht gebaut: python -m scripts.databuild)",
-)
 
 
 @pytest.fixture
@@ -33,7 +27,6 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@needs_embedded
 def test_ki_15_km_per_kreis(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "--layer", "ki", "--threshold-km", "15", "--by", "kreis")
     units = out["units"]
@@ -57,7 +50,6 @@ def test_ki_15_km_per_kreis(home: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert at15 and at15[0]["share_covered"] == pytest.approx(out["overall"]["share_covered"])
 
 
-@needs_embedded
 def test_foreign_target_group_and_area(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "--layer", "ki", "--threshold-km", "10", "--target-group", "foreign", "--area", "051")
     units = out["units"]
@@ -67,7 +59,6 @@ def test_foreign_target_group_and_area(home: Path, capsys: pytest.CaptureFixture
     assert out["inputs"]["area"] == "051"
 
 
-@needs_embedded
 def test_text_output_and_land(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["coverage", "--layer", "ki", "--threshold-km", "15", "--by", "land"]) == 0
     text = capsys.readouterr().out
@@ -76,7 +67,6 @@ def test_text_output_and_land(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "Versorgt:" in text and "%" in text
 
 
-@needs_embedded
 def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:
     from geo.store import DataStore
     from integrationsatlas.coverage import best_demand, coverage_report
@@ -109,7 +99,6 @@ def test_user_errors_exit_2_with_german_message(home: Path, capsys: pytest.Captu
 
 @pytest.mark.slow
 @pytest.mark.shared
-@needs_embedded
 def test_walking_time_coverage_of_aachen_kitas(home: Path, shared_data: Path, aachen_osm_xml: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     from geo.store import DataStore

@@ -321,10 +321,7 @@ def test_cli_report_and_export(atlas: Settings, scenario: str, monkeypatch: pyte
 def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     """A report on the embedded data for the Städteregion Aachen; page 2 saved for the docs."""
     cfg = Settings().with_home(tmp_path / "home")
-    try:
-        report = build_report(cfg, "05334", threshold_km=15)
-    except DataError as exc:
-        pytest.skip(f"eingebettete Daten derzeit nicht ladbar: {exc}")
+    report = build_report(cfg, "05334", threshold_km=15)
     pdf = tmp_path / "aachen.pdf"
     pdf.write_bytes(render_pdf(report))
     subprocess.run([PDFTOPPM, "-r", "80", "-f", "2", "-l", "2", "-png", "-singlefile", str(pdf),
