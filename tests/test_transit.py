@@ -170,6 +170,14 @@ def test_times_after_midnight_are_valid(tmp_path: Path) -> None:
     assert tt.n_trips == 1 and tt.departure.min() == 24 * 3600 + 1800
 
 
+def test_missing_intermediate_times_are_interpolated(tmp_path: Path) -> None:
+    gaps = STOP_TIMES.replace("r1a,07:05:00,07:05:00,B", "r1a,,,B")
+    tt = read_gtfs(write_feed(tmp_path / "gaps.zip", stop_times=gaps), day=DAY, window=(H7, H7 + 3600))
+    p = next(p for p in range(tt.n_patterns) if tt.route_ids[p] == "R1")
+    arr = tt.arrival[tt.time_ptr[p]:tt.time_ptr[p + 1]].reshape(2, 3)
+    np.testing.assert_array_equal(arr[0], [H7 + 120, H7 + 360, H7 + 600])  # B midway between 07:02 and 07:10
+
+
 def test_validation_collects_all_problems(tmp_path: Path) -> None:
     broken = STOP_TIMES.replace("07:05:00,07:05:00,B", "7:5,07:05:00,B").replace("r2a,07:15:00,07:15:00,D",
                                                                                "r2a,07:15:00,07:15:00,Z")

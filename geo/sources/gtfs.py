@@ -306,16 +306,17 @@ def read_gtfs(
         if area is not None:
             keep_stop &= shapely.contains_xy(area, xy[:, 0], xy[:, 1])
         day_trips = trips[trips["service_id"].isin(services)]
+        freq_trips = set() if freq is None else set(freq["trip_id"])
         stop_times = _read_stop_times(feed, set(trips["trip_id"]), set(day_trips["trip_id"]), all_stop_ids,
-                                      set(all_stop_ids[keep_stop]), problems)
+                                      None if area is None else set(all_stop_ids[keep_stop]), freq_trips, problems)
         if freq is not None:
             freq = _parse_frequencies(freq, set(trips["trip_id"]), problems)
         _raise(problems, feed.name)
         if not services:
             raise DataError(f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} verkehrt laut calendar.txt/calendar_dates.txt "
                             f"keine Fahrt{_validity(feed)}. Bitte einen Tag im Gültigkeitszeitraum wählen.")
-        trip_list = _assemble_trips(stop_times, day_trips, freq, start, end, horizon_s, all_stop_ids, problems,
-                                    feed.name)
+        trip_list = _assemble_trips(stop_times, day_trips, freq, start, end, horizon_s, problems, feed.name,
+                                    cut=area is not None)
         _raise(problems, feed.name)
         if not trip_list:
             where = " im Planungsgebiet" if area is not None else ""
@@ -498,14 +499,22 @@ def _project_stops(stops: pd.DataFrame, problems: list[Problem]) -> NDArray[np.f
 
 
 def _read_stop_times(feed: _Feed, all_trips: set[str], day_trips: set[str], stop_ids: pd.Index,
-                     area_stops: set[str], problems: list[Problem]) -> pd.DataFrame:
-    """Stop times of the day's trips at the area's stops, validated, as numbers."""
+                     area_stops: set[str] | None, freq_trips: set[str], problems: list[Problem]) -> pd.DataFrame:
+    """Stop times of the day's trips, validated, as numbers.
+
+    With an area only rows at its stops are kept (plus every row of a
+    frequency template, whose first departure anchors the headways), so
+    that a Germany-wide feed never sits in memory as a whole.
+    """
+    stop_set = set(stop_ids)
     kept: list[pd.DataFrame] = []
     cols = ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]
     for chunk in feed.chunks("stop_times.txt", cols, problems):
         _check_refs(chunk, "trip_id", all_trips, "stop_times.txt", "trips.txt", problems)
-        _check_refs(chunk, "stop_id", set(stop_ids), "stop_times.txt", "stops.txt", problems)
+        _check_refs(chunk, "stop_id", stop_set, "stop_times.txt", "stops.txt", problems)
         chunk = chunk[chunk["trip_id"].isin(day_trips)]
+        chunk = chunk[_in_area(chunk, area_stops) | chunk["trip_id"].isin(freq_trips).to_numpy()]
+        in_area = _in_area(chunk, area_stops)
         seq = pd.to_numeric(chunk["stop_sequence"], errors="coerce")
         _row_problems(chunk, ~(seq >= 0) | (seq % 1 != 0), "stop_times.txt", "stop_sequence",
                       "»{value}« ist keine ganze Zahl ≥ 0.", "Laufende Nummer der Haltestelle eintragen.", problems)
@@ -520,12 +529,18 @@ def _read_stop_times(feed: _Feed, all_trips: set[str], day_trips: set[str], stop
         part = pd.DataFrame({
             "trip": chunk["trip_id"].to_numpy(), "stop": stop_ids.get_indexer(pd.Index(chunk["stop_id"])),
             "seq": seq.to_numpy(), "arr": arr, "dep": dep, "line": chunk["line"].to_numpy(),
-            "in_area": chunk["stop_id"].isin(area_stops).to_numpy(),
+            "in_area": in_area,
         })
         kept.append(part)
     if not kept:
         return pd.DataFrame(columns=["trip", "stop", "seq", "arr", "dep", "line", "in_area"])
     return pd.concat(kept, ignore_index=True)
+
+
+def _in_area(chunk: pd.DataFrame, area_stops: set[str] | None) -> NDArray[np.bool_]:
+    if area_stops is None:
+        return np.ones(len(chunk), dtype=bool)
+    return chunk["stop_id"].isin(area_stops).to_numpy()
 
 
 def _parse_frequencies(freq: pd.DataFrame, all_trips: set[str], problems: list[Problem]) -> pd.DataFrame:
@@ -545,9 +560,13 @@ def _parse_frequencies(freq: pd.DataFrame, all_trips: set[str], problems: list[P
 
 def _assemble_trips(
     st: pd.DataFrame, day_trips: pd.DataFrame, freq: pd.DataFrame | None, start: int, end: int,
-    horizon_s: int | None, stop_ids: pd.Index, problems: list[Problem], feed: str,
+    horizon_s: int | None, problems: list[Problem], feed: str, *, cut: bool,
 ) -> list[tuple[str, str, NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]]:
-    """Complete, check, expand and window-cut the day's trips."""
+    """Complete, check, expand and window-cut the day's trips.
+
+    With ``cut`` (an area was given) a trip holds only its rows in the area,
+    and stops without a time at the ends of that stretch are dropped.
+    """
     st = st[st["stop"] >= 0].sort_values(["trip", "seq"], kind="stable")
     route_of = dict(zip(day_trips["trip_id"], day_trips["route_id"], strict=True))
     freq_by_trip = {} if freq is None else dict(list(freq.groupby("trip")))
@@ -561,6 +580,13 @@ def _assemble_trips(
         arr, dep = arr_arr[a:b].copy(), dep_arr[a:b].copy()
         arr = np.where(np.isnan(arr), dep, arr)
         dep = np.where(np.isnan(dep), arr, dep)
+        rows = np.arange(a, b)
+        if cut and (np.isnan(arr[0]) or np.isnan(arr[-1])):
+            timed = np.flatnonzero(~np.isnan(arr))
+            if timed.size < 2:
+                continue
+            span = slice(timed[0], timed[-1] + 1)
+            arr, dep, rows = arr[span], dep[span], rows[span]
         if np.isnan(arr[0]) or np.isnan(arr[-1]):
             problems.append(Problem(f"Fahrt »{trip}« hat an der ersten oder letzten Haltestelle keine Zeit.",
                                     "Ankunfts- und Abfahrtszeit an Anfangs- und Endhaltestelle eintragen.",
@@ -576,12 +602,12 @@ def _assemble_trips(
         if back.size:
             problems.append(Problem(f"Die Zeiten der Fahrt »{trip}« laufen rückwärts.",
                                     "Zeiten in der Reihenfolge von stop_sequence aufsteigend eintragen.",
-                                    file="stop_times.txt", row=int(line_arr[a + back[0]]), column="arrival_time"))
+                                    file="stop_times.txt", row=int(line_arr[rows[back[0]]]), column="arrival_time"))
             continue
-        keep = area_arr[a:b]
+        keep = area_arr[rows]
         if keep.sum() < 2:
             continue
-        candidates.append((route_of[trip], trip, stop_arr[a:b][keep].astype(np.int32), arr[keep], dep[keep],
+        candidates.append((route_of[trip], trip, stop_arr[rows][keep].astype(np.int32), arr[keep], dep[keep],
                            float(dep[0]), float(arr[-1] - dep[0])))
     if problems or not candidates:
         return []
