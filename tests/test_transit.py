@@ -324,6 +324,40 @@ def test_walk_fallback_is_straight_line_times_detour() -> None:
     np.testing.assert_allclose(links.transfers.toarray(), [[0, 500], [500, 0]])
 
 
+def test_walk_links_on_a_network_add_snap_walks() -> None:
+    import scipy.sparse as sp
+
+    from geo.network import Network
+
+    # nodes 0 —100 s— 1 —100 s— 2 on a line (x = 0, 100, 200 m), both directions
+    rows, cols = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    net = Network(sp.csr_array((np.full(4, 100.0), (rows, cols)), shape=(3, 3)), np.arange(3),
+                  np.array([[0.0, 0], [100, 0], [200, 0]]), "walk")
+    tt = Timetable.from_trips(feed="x", day=DAY, window=(0, 600), stop_ids=np.array(["a", "b"], object),
+                              stop_names=np.array(["", ""], object), stop_xy=np.array([[0.0, 10.0], [200.0, 0.0]]),
+                              trips=[("R", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))])
+    s = TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.0, max_walk_s=240, max_transfer_walk_s=300)
+    links = walk_links(tt, np.array([[100.0, 5.0]]), np.array([[200.0, 20.0]]), s, network=net)
+    # snap walks: origin 5 s, stop a 10 s, stop b 0 s, facility 20 s
+    np.testing.assert_allclose(links.access.toarray(), [[115.0, 105.0]])
+    np.testing.assert_allclose(links.transfers.toarray(), [[0.0, 210.0], [210.0, 0.0]])
+    np.testing.assert_allclose(links.egress.toarray(), [[230.0], [20.0]])
+    np.testing.assert_allclose(links.walk_only, [125.0])
+    tight = walk_links(tt, np.array([[100.0, 5.0]]), np.array([[200.0, 20.0]]),
+                       TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.0, max_walk_s=110), network=net)
+    np.testing.assert_allclose(tight.access.toarray(), [[0.0, 105.0]])  # 115 s > 110 s: left out
+    assert tight.access.nnz == 1 and tight.egress.nnz == 1
+
+
+def test_empty_origins_and_facilities(feed: Path) -> None:
+    tt = read_gtfs(feed, day=DAY, window=(H7, H7 + 3600))
+    s = TransitSettings(day=DAY, start_s=H7, end_s=H7 + 120)
+    none = at_stops(tt, "A").iloc[:0]
+    assert transit_time_to_nearest(tt, none, at_stops(tt, "C"), s).time_s.empty
+    res = transit_time_to_nearest(tt, at_stops(tt, "A"), none, s)
+    assert np.isinf(res.time_s.iloc[0])
+
+
 # ---------------------------------------------------------------- real feed: São Paulo (r5py sample data)
 
 @pytest.fixture(scope="module")
@@ -376,3 +410,7 @@ def test_sao_paulo_plausible(sao_paulo: tuple) -> None:
     links = walk_links(tt, np.column_stack([origins.x, origins.y])[:15],
                        np.column_stack([facilities.x, facilities.y]), s, network=net)
     np.testing.assert_allclose(nearest_by_raptor(tt, links, s), res.by_minute[:15], rtol=0, atol=1e-6)
+    m = transit_time_matrix(tt, origins.iloc[:40], facilities, s, cutoff_s=3600, network=net).matrix.tocsr()
+    for i in range(40):  # the median to the nearest is never above the median to one facility
+        row = m.data[m.indptr[i]:m.indptr[i + 1]]
+        assert row.size == 0 or time[i] <= row.min() + 1e-9
