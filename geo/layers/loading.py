@@ -1,7 +1,10 @@
 """Load any registered layer: embedded data plus what the user imported or fetched.
 
 Records in the local data store override embedded records with the same id, so
-that a KI imported with its exact address replaces the town-level point.
+that a KI imported with its exact address replaces the town-level point. A layer
+declared with ``extra={"stored": "replaces_embedded"}`` (the Gemeinden) instead
+has its embedded set replaced as a whole by stored records, so that a newer
+VG250 never mixes with the embedded vintage.
 """
 
 from __future__ import annotations
@@ -124,6 +127,10 @@ def load_layer(
 ) -> gpd.GeoDataFrame:
     """Load layer ``layer_id``: embedded data, overridden/extended by the data store.
 
+    Stored records override embedded records with the same id and add new
+    ones; for a layer declared with ``extra={"stored": "replaces_embedded"}``
+    stored records, if any, replace the embedded records entirely (one vintage).
+
     Parameters
     ----------
     layer_id
@@ -151,6 +158,11 @@ def load_layer(
         parts.append(read_embedded(spec, settings))
     stored = read_stored(layer_id, settings)
     if stored is not None and len(stored):
+        if spec.extra.get("stored") == "replaces_embedded" and parts:
+            # e.g. a fetched/imported newer VG250 replaces the embedded Gemeinden: never mix two vintages.
+            logger.info("Ebene %s: gespeicherte Grenzen ersetzen die eingebetteten (%d statt %d Flächen)",
+                        layer_id, len(stored), len(parts[0]))
+            parts = []
         parts.append(to_projected(stored, f"Datenspeicher/{layer_id}"))
     if not parts:
         if spec.group == "boundary":
