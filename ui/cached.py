@@ -411,8 +411,8 @@ def compare(cfg: Settings, version: str, name_a: str, name_b: str) -> tuple[pd.D
         gemeinden = load_boundaries("gemeinde", cfg)
     except NotLoadedError:
         gemeinden = None
-    if gemeinden is not None:
-        joined = gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
+    joined = None if gemeinden is None else gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
+    if joined is not None and len(joined):  # empty when the plans' demand carries no Gemeinde AGS
         joined["diff_pp"] = joined["difference"] * 100.0
         cls = maps.classify_fixed(joined["diff_pp"], (-10.0, -1.0, 1.0, 10.0, 100.0),
                                   f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: maps.PUOR5})

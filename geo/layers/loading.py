@@ -129,7 +129,8 @@ def load_layer(
 
     Stored records override embedded records with the same id and add new
     ones; for a layer declared with ``extra={"stored": "replaces_embedded"}``
-    stored records, if any, replace the embedded records entirely (one vintage).
+    stored records, if any, replace the embedded records entirely (one vintage),
+    and a missing embedded file counts as "not loaded".
 
     Parameters
     ----------
@@ -154,20 +155,24 @@ def load_layer(
     """
     spec = registry.get(layer_id)
     parts: list[gpd.GeoDataFrame] = []
-    if spec.embedded is not None:
-        parts.append(read_embedded(spec, settings))
     stored = read_stored(layer_id, settings)
-    if stored is not None and len(stored):
-        if spec.extra.get("stored") == "replaces_embedded" and parts:
-            # e.g. a fetched/imported newer VG250 replaces the embedded Gemeinden: never mix two vintages.
-            logger.info("Ebene %s: gespeicherte Grenzen ersetzen die eingebetteten (%d statt %d Flächen)",
-                        layer_id, len(stored), len(parts[0]))
-            parts = []
+    has_stored = stored is not None and len(stored) > 0
+    # e.g. a fetched/imported newer VG250 replaces the embedded Gemeinden: never mix two vintages;
+    # such an embedded file is optional (missing = not loaded yet).
+    replaceable = spec.extra.get("stored") == "replaces_embedded"
+    embedded_missing = spec.embedded is not None and not (settings.data_dir / spec.embedded).exists()
+    if spec.embedded is not None and not (replaceable and (has_stored or embedded_missing)):
+        parts.append(read_embedded(spec, settings))
+    elif replaceable and has_stored and spec.embedded is not None:
+        logger.info("Ebene %s: gespeicherte Daten ersetzen die eingebetteten vollständig", layer_id)
+    if stored is not None and has_stored:
         parts.append(to_projected(stored, f"Datenspeicher/{layer_id}"))
     if not parts:
         if spec.group == "boundary":
+            missing = (f" (die eingebettete Datei {spec.embedded} fehlt; neu erzeugen mit "
+                       "»python -m scripts.databuild«)" if embedded_missing else "")
             raise NotLoadedError(
-                f"Die Ebene »{spec.title}« ist noch nicht geladen. Amtliche Daten holen mit "
+                f"Die Ebene »{spec.title}« ist noch nicht geladen{missing}. Amtliche Daten holen mit "
                 f"»integrationsatlas fetch bkg-vg250« (online) oder eine VG250-Datei importen mit "
                 f"»integrationsatlas import DATEI --layer {layer_id}« (Seite »Daten« in der App)."
             )
