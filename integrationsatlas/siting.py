@@ -31,9 +31,9 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.modes import MODES, STREET_MODES
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario

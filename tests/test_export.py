@@ -30,7 +30,7 @@ from geo.io.export import (
     layer_attribution,
 )
 from geo.layers import REGISTRY
-from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 
 TODAY = date(2026, 11, 21)

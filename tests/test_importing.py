@@ -342,7 +342,7 @@ def test_provided_precision_is_kept(tmp_path: Path, settings: Settings) -> None:
 def test_kreis_ags_is_filled_by_spatial_join(tmp_path: Path, settings: Settings) -> None:
     result = import_file(write(tmp_path, "k.csv", f"{HEADER}\n{GOOD_ROWS}"), "kita", settings, dry_run=True)
     assert result.data["kreis_ags"].tolist() == ["05315", "05111"]  # Köln, Düsseldorf
-    assert result.data["gemeinde_ags"].isna().all()  # Gemeinden not loaded: no guess
+    assert result.data["gemeinde_ags"].tolist() == ["05315000", "05111000"]  # from the embedded Gemeinden
 
 
 def test_generated_ids_are_stable(tmp_path: Path, settings: Settings) -> None:

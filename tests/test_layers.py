@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo.boundaries import load_boundaries
-from geo.errors import CRSError, IntegrationsatlasError, NotLoadedError, ValidationError
+from geo.errors import CRSError, IntegrationsatlasError, ValidationError
 from geo.importing import import_file
 from geo.io.export import export_layer
 from geo.layers import REGISTRY, Column, LayerRegistry, LayerSpec, Source, Style, facility_layer
@@ -101,9 +101,8 @@ def test_planning_refuses_geographic_crs(raises_matching: Callable) -> None:
         ensure_projected(_kreise().to_crs(4326), "Nachfrage")
 
 
-def test_gemeinde_level_needs_official_data(settings: Settings, raises_matching: Callable) -> None:
-    with raises_matching(NotLoadedError, "Gemeinden", "integrationsatlas fetch bkg-vg250"):
-        load_boundaries("gemeinde", settings)
+def test_gemeinde_level_is_embedded(settings: Settings, raises_matching: Callable) -> None:
+    assert len(load_boundaries("gemeinde", settings)) == 396  # embedded VG250 2016 (npm package)
     with raises_matching(IntegrationsatlasError, "Unbekannte Ebene »bezirk«"):
         load_boundaries("bezirk", settings)  # type: ignore[arg-type]
 

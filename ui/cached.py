@@ -20,9 +20,9 @@ import streamlit as st
 
 from geo.importing import ImportResult
 from geo.io.export import export_filename, export_frame, export_layer
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import is_available
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 from geo.store import DataStore
 from geo.store.scenarios import load_scenario
@@ -68,9 +68,9 @@ def available_layers(cfg: Settings, version: str, group: str) -> tuple[str, ...]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def points_geojson(cfg: Settings, version: str, layer_id: str) -> dict[str, Any]:
-    """Display GeoJSON of a point layer."""
-    return views.points_geojson(cfg, layer_id)
+def points_geojson(cfg: Settings, version: str, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Display GeoJSON of a point layer (optionally only some values of its filter column)."""
+    return views.points_geojson(cfg, layer_id, only)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

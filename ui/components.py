@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import IntegrationsatlasError, Problem, ValidationError
-from geo.layers.catalog import ATTRIBUTIONS
+from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 from ui import maps
 from ui.i18n import t

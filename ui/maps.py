@@ -30,8 +30,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.formatting import de_number
-from geo.layers.catalog import ATTRIBUTIONS
-from geo.layers.sources import BASEMAP_DE_GRAU, OSM_TILES
+from geo.layers.sources import ATTRIBUTIONS, BASEMAP_DE_GRAU, OSM_TILES
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
@@ -418,7 +417,7 @@ def base_map(
     """
     m = folium.Map(
         location=list(center), zoom_start=zoom, tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5,
-        min_zoom=6, max_bounds=True, prefer_canvas=False, height=height,
+        min_zoom=6, max_zoom=18, max_bounds=True, prefer_canvas=False, height=height,
         min_lat=NRW_BOUNDS_4326[1] - 1.5, max_lat=NRW_BOUNDS_4326[3] + 1.5,
         min_lon=NRW_BOUNDS_4326[0] - 2.5, max_lon=NRW_BOUNDS_4326[2] + 2.5,
     )

@@ -53,10 +53,18 @@ class GapParams:
     osm_file: str | None = None
 
 
-def points_geojson(cfg: Settings, layer_id: str) -> dict[str, Any]:
-    """Display GeoJSON of a point layer (escaped tooltips, EPSG:4326)."""
+def points_geojson(cfg: Settings, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Display GeoJSON of a point layer (escaped tooltips, EPSG:4326).
+
+    ``only`` keeps the records whose filter column (``spec.extra["filter_column"]``,
+    e.g. the mode class of the stops) has one of these values.
+    """
     spec = REGISTRY.get(layer_id)
-    return maps.prepare_points(load_layer(layer_id, cfg), spec)
+    gdf = load_layer(layer_id, cfg)
+    column = spec.extra.get("filter_column")
+    if only is not None and column:
+        gdf = gdf[gdf[column].astype("string").isin(only).fillna(False).to_numpy()]
+    return maps.prepare_points(gdf, spec)
 
 
 def outline_geojson(cfg: Settings, level: str) -> dict[str, Any]:
@@ -219,8 +227,8 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
         gemeinden = load_boundaries("gemeinde", cfg)
     except NotLoadedError:
         gemeinden = None
-    if gemeinden is not None:
-        joined = gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
+    joined = None if gemeinden is None else gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
+    if joined is not None and len(joined):  # empty when the plans' demand carries no Gemeinde AGS
         joined["diff_pp"] = joined["difference"] * 100.0
         cls = maps.classify_fixed(joined["diff_pp"], (-10.0, -1.0, 1.0, 10.0, 100.0),
                                   f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: PUOR5})

@@ -62,9 +62,9 @@ import pyogrio
 from pyproj import CRS
 
 from geo.errors import CRSError, DataError
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.layers.spec import LayerSpec
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 

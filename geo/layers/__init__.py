@@ -1,8 +1,8 @@
 """Layer declarations and the registry (see :mod:`geo.layers.catalog`)."""
 
 from geo.layers import catalog
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY, LayerRegistry
+from geo.layers.sources import ATTRIBUTIONS
 from geo.layers.spec import FACILITY_COLUMNS, Column, LayerSpec, Source, Style, facility_layer
 
 __all__ = [

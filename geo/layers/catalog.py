@@ -7,10 +7,11 @@ forms of colour-blindness.
 from __future__ import annotations
 
 from geo.layers.registry import REGISTRY
-from geo.layers.sources import (  # noqa: F401  (ATTRIBUTIONS is re-exported)
-    ATTRIBUTIONS,
+from geo.layers.sources import (
     BKG_VG250,
     BKG_VG250_EMBEDDED,
+    BKG_VG250_GEMEINDEN_EMBEDDED,
+    DB_HAFAS_STATIONS,
     DESTATIS,
     GEONAMES,
     KI_REGISTER,
@@ -61,8 +62,10 @@ GEMEINDE = REGISTRY.register(LayerSpec(
         Column("population", "int", "Einwohner"),
     ),
     style=Style("#8c8c8c", weight=0.6, fill_opacity=0.1), tooltip=("name", "ags", "population"),
-    sources=(BKG_VG250, DESTATIS), id_column="ags",
-    description="396 Gemeinden (BKG VG250); erst nach Abruf oder Import verfügbar.",
+    sources=(BKG_VG250_GEMEINDEN_EMBEDDED, BKG_VG250, DESTATIS), embedded="boundaries/nrw_gemeinden.gpkg",
+    id_column="ags", extra={"stored": "replaces_embedded"},
+    description=("396 Gemeinden (BKG VG250, eingebettet Stand 2016; ein abgerufener oder importierter "
+                 "VG250-Stand ersetzt sie vollständig). Einwohner erst nach Destatis-Import."),
 ))
 
 # --- demand ---------------------------------------------------------------
@@ -150,4 +153,33 @@ BAHNHOF = REGISTRY.register(facility_layer(
     columns=(), style=Style("#000000", icon="train", radius=4), group="poi",
     sources=(USER_IMPORT, OSM),
     description="Bahnhöfe als gut erreichbare mögliche Treffpunkt-Standorte (Import, z. B. DB-Haltestellendaten).",
+))
+
+
+# --- public transport -----------------------------------------------------
+
+#: Mode classes of the ``haltestelle`` layer, highest first (see ``data/transit/README.md``).
+HALTESTELLE_MODI: tuple[str, ...] = ("bahn", "tram_ubahn", "bus", "sonstige")
+
+HALTESTELLE = REGISTRY.register(LayerSpec(
+    id="haltestelle", title="Haltestellen", title_en="Public-transport stops", kind="point", group="poi",
+    columns=(
+        Column("id", "str", "Haltestellen-ID (EVA/HAFAS)", required=True),
+        Column("name", "str", "Name", required=True),
+        Column("modus", "str", "Verkehrsmittelklasse", choices=HALTESTELLE_MODI,
+               choice_titles=("Bahn (S-Bahn, Regional-, Fernverkehr)", "Straßenbahn/U-Bahn", "Bus", "Sonstige")),
+        Column("verkehrsmittel", "str", "Verkehrsmittel"),
+        Column("typ", "str", "Typ", choices=("station", "stop")),
+        Column("bus", "bool", "Bus"),
+        Column("tram", "bool", "Straßenbahn"),
+        Column("subway", "bool", "U-Bahn"),
+        Column("suburban", "bool", "S-Bahn"),
+        Column("regional", "bool", "Regionalverkehr"),
+        Column("national", "bool", "Fernverkehr"),
+    ),
+    style=Style("#000000", icon="bus", radius=2), tooltip=("name", "verkehrsmittel"),
+    sources=(DB_HAFAS_STATIONS, USER_IMPORT), embedded="transit/nrw_haltestellen.gpkg",
+    description=("Rund 59 000 Haltestellen des öffentlichen Verkehrs in NRW (Bus, Straßenbahn/U-Bahn, Bahn); "
+                 "filterbar nach »modus«."),
+    extra={"filter_column": "modus"},
 ))

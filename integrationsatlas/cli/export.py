@@ -14,8 +14,8 @@ from pathlib import Path
 
 from geo.formatting import de_int
 from geo.io.export import FORMATS, SUFFIXES, default_crs, export_frame, export_layer
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 from geo.store.scenarios import load_scenario
 

@@ -14,10 +14,10 @@ import pandas as pd
 
 from geo.errors import DataError, NotLoadedError
 from geo.formatting import de_int, de_number, de_share
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators

