@@ -21,12 +21,15 @@ point stands for, metres), so every result can say how fine its demand was
 (:func:`check_resolution`).
 
 Three builders make such a frame from the best data available, from best to
-fallback: a Zensus grid (:func:`demand_from_grid`), Gemeinde polygons with
-Destatis population (:func:`demand_from_gemeinden`) and the embedded GeoNames
-places with the Kreis population shared out over them
-(:func:`demand_from_places`). :func:`apply_target_group` turns the population
-into target-group weights. Everything here is pure: it takes frames and never
-reads files (see :mod:`integrationsatlas.analysis` for that).
+fallback: a Zensus grid or the 100 m estimate from OSM buildings
+(:func:`demand_from_grid`, see :mod:`planning.dasymetric`), Gemeinde
+polygons with Destatis population shared out over population-weighted points
+inside them (:func:`demand_from_gemeinden`) and the embedded GeoNames places
+with the Kreis population shared out over them (:func:`demand_from_places`).
+Per-cell target groups (children by age, foreign residents) come from the
+Zensus themes (:mod:`planning.target_groups`); :func:`apply_target_group`
+turns the population into target-group weights. Everything here is pure: it
+takes frames and never reads files (see :mod:`integrationsatlas.analysis`).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from geo.enrich import representative_points, unit_of
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
-from planning.resolution import resolution_of_grid
+from planning.resolution import RESOLUTIONS, resolution_of_grid
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +180,19 @@ class DemandResult:
     def total_weight(self) -> float:
         """Sum of the target-group weights over all points."""
         return float(self.points["weight"].sum())
+
+    @property
+    def resolutions(self) -> dict[str, float]:
+        """Population per resolution kind (``"zensus_100m"``, ``"osm_grob"``, …), finest first.
+
+        A result computed from this demand should cite it; see
+        :func:`planning.resolution.check_resolution`.
+        """
+        if "resolution" not in self.points.columns:
+            return {}
+        per = self.points.groupby(self.points["resolution"].astype(str))["population"].sum()
+        order = [k for k in RESOLUTIONS if k in per.index] + [k for k in per.index if k not in RESOLUTIONS]
+        return {k: float(per[k]) for k in order}
 
 
 # --- helpers ----------------------------------------------------------------

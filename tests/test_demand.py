@@ -242,3 +242,11 @@ def test_zensus_groups_without_the_theme_are_refused(demand) -> None:
     with pytest.raises(DataError, match="Alter_in_infrastrukturellen_Altersgruppen"):
         apply_target_group(demand, "u3")
     assert TargetGroup.of("grundschule").label == "Kinder 6–9 (Grundschule/OGS)"
+
+
+def test_demand_result_cites_its_resolutions(places, kreise) -> None:
+    from planning.demand import DemandResult
+
+    d = demand_from_places(places, pd.Series({"05111": 4_000, "05112": 1_000, "05113": 200}), kreise)
+    result = DemandResult(d, "orte", "Orte", "2019", TargetGroup.of("total"))
+    assert result.resolutions == {"orte": 5_200.0}
