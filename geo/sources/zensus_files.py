@@ -24,18 +24,20 @@ Numbers use a decimal comma; values kept secret are an EN DASH ``–``
 ``werterlaeuternde_Zeichen`` marks values of low reliability (``KLAMMERN``);
 it is kept as the boolean column ``unsicher_<theme>``.
 
-A Germany-wide 100 m file has about 3 million rows per theme. It is read in
-chunks (:data:`CHUNK_ROWS` rows of text), each chunk is cut to a bounding box
-(NRW, in EPSG:3035) before anything else is parsed, and only the kept rows
-are stored, as ``int32`` centres and ``float32`` values. The whole file is
-never held in memory.
+A Germany-wide 100 m file has about 3 million rows per theme. It is streamed
+with pyarrow's CSV reader in blocks (about :data:`CHUNK_ROWS` rows), all
+columns as Arrow strings; each block is cut to a bounding box (NRW, in
+EPSG:3035) with Arrow kernels before any Python object is made, and only the
+kept rows are parsed, checked and stored, as ``int32`` centres and
+``float32`` values. The whole file is never held in memory. A block with a
+coordinate that is not a plain number is checked row by row instead, so
+every broken row is reported with its line number.
 
 Licence: © Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import zipfile
@@ -152,24 +154,24 @@ def theme_of(columns: list[str]) -> Theme | None:
 
 
 @contextmanager
-def _open_text(path: Path, member: str | None) -> Iterator[IO[str]]:
+def _open_binary(path: Path, member: str | None) -> Iterator[IO[bytes]]:
     if member is None:
         with open(path, "rb") as raw:
-            yield _decoded(raw)
+            yield raw
     else:
         with zipfile.ZipFile(path) as archive, archive.open(member) as raw:
-            yield _decoded(raw)
+            yield raw
 
 
-def _decoded(raw: IO[bytes]) -> IO[str]:
+def _encoding(raw: IO[bytes]) -> str:
+    """``utf-8`` unless the first 64 KiB are not UTF-8 (then Windows-1252); rewinds ``raw``."""
     head = raw.read(65_536)
     raw.seek(0)
-    encoding = "utf-8-sig"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:  # a character cut at the end of the sample is no evidence
-        encoding = "cp1252" if exc.start < len(head) - 4 else "utf-8-sig"
-    return io.TextIOWrapper(raw, encoding=encoding, newline="")  # type: ignore[arg-type]
+        return "cp1252" if exc.start < len(head) - 4 else "utf-8"
+    return "utf-8"
 
 
 def csv_members(path: Path) -> list[str | None]:
@@ -210,7 +212,8 @@ def read_theme_file(
         ``(minx, miny, maxx, maxy)`` in EPSG:3035: keep only cells whose
         centre lies inside (e.g. :data:`NRW_BBOX_3035`). ``None`` keeps all.
     chunk_rows
-        Rows of text parsed at a time.
+        Rows of text parsed at a time, roughly: the Arrow CSV reader cuts
+        blocks of ``chunk_rows × 64`` bytes.
 
     Returns
     -------
@@ -231,24 +234,34 @@ def read_theme_file(
     Coordinates stay in EPSG:3035 (metres); when ``x_mp``/``y_mp`` are absent
     the centre is derived from the cell id (lower-left corner + half a cell).
     """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     path = Path(path)
     shown = f"{path.name}!{member}" if member else path.name
-    with _open_text(path, member) as text:
-        try:
-            header = [c.strip().lstrip("\ufeff") for c in text.readline().rstrip("\r\n").split(";")]
-        except UnicodeDecodeError as exc:
-            raise DataError(f"Datei {shown}: Zeichenkodierung unbekannt ({exc}). Bitte als UTF-8 speichern.") from exc
+    problems: list[Problem] = []
+    parts: list[pd.DataFrame] = []
+    rows_in = 0
+    with _open_binary(path, member) as raw:
+        encoding = _encoding(raw)
+        line = raw.readline().decode(encoding).lstrip("\ufeff")
+        header = [c.strip() for c in line.rstrip("\r\n").split(";")]
         layout = _layout(header, shown)
-        problems: list[Problem] = []
-        parts: list[pd.DataFrame] = []
-        rows_in = 0
+        reader_options = pacsv.ReadOptions(column_names=header, encoding=encoding,
+                                           block_size=max(chunk_rows * 64, 256))
+        convert = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                       include_columns=layout.usecols, strings_can_be_null=False)
         try:
-            reader = pd.read_csv(text, sep=";", header=None, names=header, usecols=layout.usecols, dtype=str,
-                                 keep_default_na=False, chunksize=chunk_rows, engine="c")
-            for chunk in reader:
-                parts.append(_parse_chunk(chunk, layout, rows_in, bbox, problems, shown))
-                rows_in += len(chunk)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            reader = pacsv.open_csv(raw, read_options=reader_options,
+                                    parse_options=pacsv.ParseOptions(delimiter=";"), convert_options=convert)
+            for batch in reader:
+                keep = _inside(batch, layout, bbox)
+                chunk = (batch if keep is None else batch.take(pa.array(keep))).to_pandas(
+                    types_mapper={pa.string(): pd.StringDtype()}.get).astype(object)
+                box = bbox if keep is None else None
+                parts.append(_parse_chunk(chunk, layout, rows_in, box, problems, shown, positions=keep))
+                rows_in += batch.num_rows
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise DataError(f"Datei {shown}: nicht lesbar ({exc}). Bitte die Original-CSV von Destatis "
                             "verwenden (Semikolon-getrennt).") from exc
     raise_if_problems(problems, f"Zensus-Gitterdatei {shown} ist ungültig")
@@ -257,6 +270,27 @@ def read_theme_file(
     suppressed = {c: int(cells[c].isna().sum()) for c in layout.outputs}
     logger.info("%s: %d Zeilen gelesen, %d Zellen behalten", shown, rows_in, len(cells))
     return ThemeTable(layout.theme, layout.resolution, shown, rows_in, cells, suppressed)
+
+
+def _inside(batch: object, layout: _Layout, bbox: tuple[float, float, float, float] | None) -> np.ndarray | None:
+    """Positions of the batch rows whose centre lies in ``bbox`` (Arrow kernels, no Python strings).
+
+    ``None`` when the batch must be checked row by row: no box, no coordinate
+    columns, or a coordinate that is not a plain number.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if bbox is None or not (layout.x_col and layout.y_col):
+        return None
+    try:
+        x = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.x_col)), pa.float64())  # type: ignore[attr-defined]
+        y = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.y_col)), pa.float64())  # type: ignore[attr-defined]
+    except pa.ArrowInvalid:
+        return None
+    mask = pc.and_(pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
+                   pc.and_(pc.greater_equal(y, bbox[1]), pc.less_equal(y, bbox[3])))
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
 
 
 @dataclass(frozen=True)
@@ -308,13 +342,15 @@ def _layout(header: list[str], shown: str) -> _Layout:
 
 
 def _parse_chunk(chunk: pd.DataFrame, layout: _Layout, offset: int, bbox: tuple[float, float, float, float] | None,
-                 problems: list[Problem], shown: str) -> pd.DataFrame:
+                 problems: list[Problem], shown: str, positions: np.ndarray | None = None) -> pd.DataFrame:
+    """Parse and check one chunk of text rows; ``positions`` maps its rows to their place in the batch."""
     res = layout.resolution
+    where = np.arange(len(chunk)) if positions is None else np.asarray(positions)
 
-    def note(mask: np.ndarray, positions: np.ndarray, message: str, column: str, fix: str) -> None:
+    def note(mask: np.ndarray, local: np.ndarray, message: str, column: str, fix: str) -> None:
         room = _MAX_PROBLEMS - len(problems)
-        for pos in positions[mask][: max(room, 0)]:
-            problems.append(Problem(message, fix, file=shown, row=offset + int(pos) + 2, column=column))
+        for pos in local[mask][: max(room, 0)]:
+            problems.append(Problem(message, fix, file=shown, row=offset + int(where[pos]) + 2, column=column))
 
     if layout.x_col and layout.y_col:
         x = _decimal(chunk[layout.x_col]).to_numpy()
