@@ -12,8 +12,8 @@ Per theme, in a fresh subprocess each (time and peak RSS of that process):
 * ours: :func:`geo.sources.zensus_files.read_theme_file` on the ZIP with the NRW box (pyarrow
   streaming reader, each block cut to the box with Arrow kernels, only kept rows parsed and checked,
   ``int32``/``float32`` columns; target ≤ 90 s and ≤ 2 GB);
-* baseline: ``pandas.read_csv`` of the whole CSV (``sep=";"``, ``decimal=","``, ``na_values="–"``),
-  then the same NRW box filter.
+* baseline: ``pandas.read_csv`` of the whole file (the same ZIP; ``sep=";"``, ``decimal=","``,
+  ``na_values="–"``, numeric columns parsed by the C parser, no row checks), then the same NRW box filter.
 
 Both must keep the same number of cells. For the population theme the full
 :func:`geo.sources.zensus.import_zensus` (read, Kreis assignment, store) is timed as well.
@@ -102,7 +102,7 @@ cells, rows = len(t.cells), t.rows_in
     "baseline": """
 import pandas as pd
 from geo.sources.zensus_files import NRW_BBOX_3035 as B
-df = pd.read_csv(CSV, sep=";", decimal=",", na_values=["–"], keep_default_na=False)
+df = pd.read_csv(PATH, sep=";", decimal=",", na_values=["–"], keep_default_na=False)
 x, y = df.iloc[:, 1], df.iloc[:, 2]
 cells, rows = int(((x >= B[0]) & (x <= B[2]) & (y >= B[1]) & (y <= B[3])).sum()), len(df)
 """,
@@ -172,12 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         size = f"{csv.stat().st_size / 1e6:.0f} MB"
         results[theme] = {
             "ours": run_child("ours", PATH=zpath),
-            "baseline": run_child("baseline", CSV=csv),
+            "baseline": run_child("baseline", PATH=zpath),
         }
         if theme == "bevoelkerung":
             results[theme]["import"] = run_child("import", PATH=zpath, WORK=args.work)
         for variant, label in (("ours", "ours: read_theme_file(ZIP, NRW box), streamed"),
-                               ("baseline", "baseline: pandas.read_csv(whole CSV) + filter"),
+                               ("baseline", "baseline: pandas.read_csv(whole ZIP) + filter"),
                                ("import", "ours: import_zensus (read + Kreise + store)")):
             if variant not in results[theme]:
                 continue

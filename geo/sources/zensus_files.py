@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 logger = logging.getLogger(__name__)
 
 #: Rows of text parsed at a time.
-CHUNK_ROWS = 400_000
+CHUNK_ROWS = 50_000
 #: Values that mark a cell kept secret (or without a value).
 SUPPRESSED = frozenset({"–", "-", "—", ".", "x", "X", "/", ""})
 #: Marks in ``werterlaeuternde_Zeichen`` meaning "low reliability".
@@ -66,7 +66,6 @@ NRW_BBOX_3035: tuple[float, float, float, float] = (4_000_000.0, 2_980_000.0, 4_
 ValueKind = Literal["count", "percent", "mean"]
 
 _ID_COLUMN = re.compile(r"^GITTER_ID_(\d+)(k?m)$", re.IGNORECASE)
-_CELL_ID = re.compile(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
 _FLAG_COLUMN = "werterlaeuternde_zeichen"
 _MAX_PROBLEMS = 100
 
@@ -256,8 +255,7 @@ def read_theme_file(
                                     parse_options=pacsv.ParseOptions(delimiter=";"), convert_options=convert)
             for batch in reader:
                 keep = _inside(batch, layout, bbox)
-                chunk = (batch if keep is None else batch.take(pa.array(keep))).to_pandas(
-                    types_mapper={pa.string(): pd.StringDtype()}.get).astype(object)
+                chunk = batch if keep is None else batch.take(pa.array(keep))
                 box = bbox if keep is None else None
                 parts.append(_parse_chunk(chunk, layout, rows_in, box, problems, shown, positions=keep))
                 rows_in += batch.num_rows
@@ -272,7 +270,7 @@ def read_theme_file(
     return ThemeTable(layout.theme, layout.resolution, shown, rows_in, cells, suppressed)
 
 
-def _inside(batch: object, layout: _Layout, bbox: tuple[float, float, float, float] | None) -> np.ndarray | None:
+def _inside(batch: Any, layout: _Layout, bbox: tuple[float, float, float, float] | None) -> np.ndarray | None:
     """Positions of the batch rows whose centre lies in ``bbox`` (Arrow kernels, no Python strings).
 
     ``None`` when the batch must be checked row by row: no box, no coordinate
@@ -284,8 +282,8 @@ def _inside(batch: object, layout: _Layout, bbox: tuple[float, float, float, flo
     if bbox is None or not (layout.x_col and layout.y_col):
         return None
     try:
-        x = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.x_col)), pa.float64())  # type: ignore[attr-defined]
-        y = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.y_col)), pa.float64())  # type: ignore[attr-defined]
+        x = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.x_col)), pa.float64())
+        y = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.y_col)), pa.float64())
     except pa.ArrowInvalid:
         return None
     mask = pc.and_(pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
@@ -341,42 +339,44 @@ def _layout(header: list[str], shown: str) -> _Layout:
                    values, by_lower.get(_FLAG_COLUMN))
 
 
-def _parse_chunk(chunk: pd.DataFrame, layout: _Layout, offset: int, bbox: tuple[float, float, float, float] | None,
+def _parse_chunk(chunk: Any, layout: _Layout, offset: int, bbox: tuple[float, float, float, float] | None,
                  problems: list[Problem], shown: str, positions: np.ndarray | None = None) -> pd.DataFrame:
-    """Parse and check one chunk of text rows; ``positions`` maps its rows to their place in the batch."""
+    """Parse and check one Arrow batch of text rows with Arrow kernels.
+
+    ``positions`` maps the batch rows to their place in the block read (for
+    the line numbers of the messages).
+    """
+    import pyarrow as pa
+
     res = layout.resolution
-    where = np.arange(len(chunk)) if positions is None else np.asarray(positions)
+    n = chunk.num_rows
+    where = np.arange(n) if positions is None else np.asarray(positions)
 
     def note(mask: np.ndarray, local: np.ndarray, message: str, column: str, fix: str) -> None:
         room = _MAX_PROBLEMS - len(problems)
         for pos in local[mask][: max(room, 0)]:
             problems.append(Problem(message, fix, file=shown, row=offset + int(where[pos]) + 2, column=column))
 
+    id_res, id_n, id_e = _cell_id_parts(chunk.column(layout.id_col))
     if layout.x_col and layout.y_col:
-        x = _decimal(chunk[layout.x_col]).to_numpy()
-        y = _decimal(chunk[layout.y_col]).to_numpy()
+        x = _to_float(chunk.column(layout.x_col))
+        y = _to_float(chunk.column(layout.y_col))
         where_xy = f"{layout.x_col}/{layout.y_col}"
-        parts = None
     else:
-        parts = chunk[layout.id_col].str.strip().str.extract(_CELL_ID)
-        x = pd.to_numeric(parts[2], errors="coerce").to_numpy(dtype=np.float64) + res / 2
-        y = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=np.float64) + res / 2
+        x, y = id_e + res / 2, id_n + res / 2
         where_xy = layout.id_col
-    allpos = np.arange(len(chunk))
+    allpos = np.arange(n)
     bad_xy = ~(np.isfinite(x) & np.isfinite(y))
-    if parts is None:
+    if where_xy != layout.id_col:
         note(bad_xy, allpos, "Koordinate fehlt oder ist keine Zahl.", where_xy, "Original-Datei verwenden.")
     # rows checked in full: those inside the box, and broken ones (whose place is unknown)
-    keep = np.ones(len(chunk), dtype=bool)
+    keep = np.ones(n, dtype=bool)
     if bbox is not None:
         with np.errstate(invalid="ignore"):
             keep = bad_xy | ((x >= bbox[0]) & (x <= bbox[2]) & (y >= bbox[1]) & (y <= bbox[3]))
     pos = allpos[keep]
-    rows = chunk.iloc[pos]
-    ids = rows[layout.id_col].str.strip()
-    id_parts = ids.str.extract(_CELL_ID) if parts is None else parts.iloc[pos]
-    cell_res = pd.to_numeric(id_parts[0], errors="coerce").to_numpy()
-    bad_id = id_parts[0].isna().to_numpy() | (cell_res != res)
+    rows = chunk if keep.all() else chunk.take(pa.array(pos))
+    bad_id = ~np.isfinite(id_res[keep]) | (id_res[keep] != res)
     note(bad_id, pos, "Gitter-ID unlesbar oder falsche Zellgröße.", layout.id_col,
          f"Format CRS3035RES{res}mN…E… erwartet.")
     out: dict[str, object] = {
@@ -384,36 +384,69 @@ def _parse_chunk(chunk: pd.DataFrame, layout: _Layout, offset: int, bbox: tuple[
         "y": np.floor(np.nan_to_num(y[keep])).astype(np.int32),
     }
     for col, name in layout.values.items():
-        raw = rows[col].str.strip()
-        secret = raw.isin(SUPPRESSED).to_numpy()
-        values = _count(raw) if layout.theme.kind == "count" else _decimal(raw)
-        v = values.to_numpy(dtype=np.float64)
-        bad = ~secret & (~np.isfinite(v) | (v < 0))
-        if layout.theme.kind == "count":
-            bad |= ~secret & np.isfinite(v) & (v % 1 != 0)
-            expect = "ganze Zahl ≥ 0"
-        elif layout.theme.kind == "percent":
-            bad |= ~secret & (v > 100)
-            expect = "Prozentwert 0–100"
-        else:
-            expect = "Zahl ≥ 0"
+        text = rows.column(col)
+        secret = _is_secret(text)
+        v = _to_float(text, thousands=layout.theme.kind == "count")
+        with np.errstate(invalid="ignore"):
+            bad = ~secret & (~np.isfinite(v) | (v < 0))
+            if layout.theme.kind == "count":
+                bad |= ~secret & np.isfinite(v) & (v % 1 != 0)
+                expect = "ganze Zahl ≥ 0"
+            elif layout.theme.kind == "percent":
+                bad |= ~secret & (v > 100)
+                expect = "Prozentwert 0–100"
+            else:
+                expect = "Zahl ≥ 0"
         note(bad, pos, f"Wert ist keine {expect}.", col, "Zahl oder »–« (geheim gehalten) eintragen.")
         out[name] = np.where(secret | bad, np.nan, v).astype(np.float32)
     if layout.flag_col:
-        flag = rows[layout.flag_col].fillna("").str.upper()
-        out[f"unsicher_{layout.theme.id}"] = flag.str.contains("KLAMMER|\\(", regex=True).to_numpy(dtype=bool)
+        out[f"unsicher_{layout.theme.id}"] = _low_reliability(rows.column(layout.flag_col))
     return pd.DataFrame(out)
 
 
-def _decimal(values: pd.Series) -> pd.Series:
-    """Decimal-comma numbers (``"4,5"``) as float; anything else NaN."""
-    return pd.to_numeric(values.str.strip().str.replace(",", ".", regex=False), errors="coerce")
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+_CELL_ID_NAMED = r"^CRS3035RES(?P<res>\d+)mN(?P<n>\d+)E(?P<e>\d+)$"
 
 
-def _count(values: pd.Series) -> pd.Series:
-    """Whole counts, tolerating ``.`` or space thousands separators; ``"4,5"`` stays 4.5 (rejected later)."""
-    text = values.str.replace(".", "", regex=False).str.replace(" ", "", regex=False)
-    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+def _to_float(text: Any, *, thousands: bool = False) -> np.ndarray:
+    """Arrow strings as float64, NaN where not a plain number.
+
+    A decimal comma is read as a point; with ``thousands`` (counts) ``.``
+    and spaces are thousands separators (``"1.234"`` is 1234, ``"4,5"``
+    stays 4.5 and is rejected by the caller).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = pc.utf8_trim_whitespace(text)
+    if thousands:
+        s = pc.replace_substring(pc.replace_substring(s, ".", ""), " ", "")
+    s = pc.replace_substring(s, ",", ".")
+    clean = pc.if_else(pc.match_substring_regex(s, _NUMBER), s, pa.scalar(None, pa.string()))
+    return np.asarray(pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _cell_id_parts(ids: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell width, northing and easting (float64, NaN where unreadable) of Arrow cell-id strings."""
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(ids), _CELL_ID_NAMED)
+    return tuple(_to_float(pc.struct_field(parts, name)) for name in ("res", "n", "e"))  # type: ignore[return-value]
+
+
+def _is_secret(text: Any) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.is_in(pc.utf8_trim_whitespace(text), value_set=pa.array(sorted(SUPPRESSED)))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _low_reliability(text: Any) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(pc.utf8_upper(text), "KLAMMER|\\(")
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def cell_key(x: np.ndarray, y: np.ndarray, resolution_m: int) -> np.ndarray:
