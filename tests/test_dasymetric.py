@@ -20,6 +20,8 @@ from planning.dasymetric import COARSE_LABEL, SOURCE_LABEL, dasymetric_grid, est
 from planning.demand import demand_from_grid
 from planning.resolution import check_resolution
 
+pytest_plugins = ("loopback",)
+
 CRS = "EPSG:25832"
 X0, Y0 = 294_000.0, 5_628_000.0  # central Aachen, UTM 32N
 
@@ -203,3 +205,39 @@ def test_osm_demand_workflow_from_the_store(osm_file: Path, tmp_path: Path) -> N
     assert foreign.points["weight_quelle"].str.contains("Regionalatlas").all()
     with pytest.raises(DataError, match="Alter_in_infrastrukturellen"):
         osm_demand(settings, osm_file, "u3")
+
+
+def _overpass_buildings() -> bytes:
+    """An Overpass answer: a house (closed way 1-2-3-4), a school and a residential landuse."""
+    import json
+
+    to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    corners = {1: (X0, Y0), 2: (X0 + 20, Y0), 3: (X0 + 20, Y0 + 10), 4: (X0, Y0 + 10),
+               5: (X0 + 100, Y0), 6: (X0 + 130, Y0), 7: (X0 + 130, Y0 + 30), 8: (X0 + 100, Y0 + 30)}
+    nodes = []
+    for i, (x, y) in corners.items():
+        lon, lat = to_ll.transform(x, y)
+        nodes.append({"type": "node", "id": i, "lat": lat, "lon": lon})
+    ways = [{"type": "way", "id": 10, "nodes": [1, 2, 3, 4, 1], "tags": {"building": "house"}},
+            {"type": "way", "id": 11, "nodes": [5, 6, 7, 8, 5], "tags": {"building": "school", "amenity": "school"}}]
+    return json.dumps({"version": 0.6, "elements": nodes + ways}).encode("utf-8")
+
+
+def test_buildings_from_overpass_via_osmnx(loopback, monkeypatch, raises_matching) -> None:
+    import osmnx as ox
+
+    from geo.errors import SourceUnavailableError
+    from geo.sources.buildings import buildings_from_polygon
+
+    monkeypatch.setattr(ox.settings, "overpass_url", loopback.url("/api"))
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
+    monkeypatch.setattr(ox.settings, "use_cache", False)
+    area = gpd.GeoSeries([box(X0 - 500, Y0 - 500, X0 + 500, Y0 + 500)], crs=CRS).to_crs("EPSG:4326").iloc[0]
+    loopback.route("/api/interpreter", _overpass_buildings(), content_type="application/json")
+    b = buildings_from_polygon(area).set_index("osm_id")
+    assert b.crs == CRS
+    assert b.loc[10, "residential"] and not b.loc[11, "residential"]
+    assert b.loc[10, "footprint_m2"] == pytest.approx(200, rel=1e-3)
+    loopback.route("/api/interpreter", b"kaputt", status=400, content_type="text/plain")
+    with raises_matching(SourceUnavailableError, "Overpass", "osm.pbf"):
+        buildings_from_polygon(area)
