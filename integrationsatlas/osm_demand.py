@@ -16,9 +16,17 @@ from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.settings import Settings
 from geo.sources.buildings import OSM_LICENCE, buildings_from_file, extract_coverage
+from geo.sources.zensus import load_zensus
 from geo.statistics import kreis_indicators
-from planning.dasymetric import SOURCE_LABEL, DasymetricResult, dasymetric_grid, estimate_target_groups
+from planning.dasymetric import (
+    SOURCE_LABEL,
+    DasymetricResult,
+    dasymetric_grid,
+    estimate_target_groups,
+    target_groups_from_zensus,
+)
 from planning.demand import LEVEL_LABELS, DemandResult, TargetGroup, apply_target_group, demand_from_grid
+from planning.target_groups import zensus_target_groups
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +61,11 @@ def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") 
     osm_file
         ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` of the area.
     target_group
-        ``"total"`` or ``"foreign"``; foreign residents use the Kreis share
-        (Regionalatlas), labelled so on every cell (``weight_quelle``). Age
-        groups need a Zensus grid and are refused.
+        ``"total"``, or a Zensus group (``"foreign"``, ``"u3"``, …): taken
+        as the share of the enclosing cell of a loaded Zensus grid (any
+        resolution) when there is one, else – for ``"foreign"`` only – the
+        Kreis share (Regionalatlas); the source is labelled on every cell
+        (``weight_quelle``). Age groups without a Zensus grid are refused.
 
     Returns
     -------
@@ -65,7 +75,13 @@ def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") 
     estimate = osm_estimate(settings, osm_file)
     cells = estimate.cells
     group = TargetGroup.of(target_group)
-    if group.id == "foreign":
+    zensus = load_zensus(settings)
+    if group.id != "total" and zensus is not None:
+        zensus = zensus.join(zensus_target_groups(zensus))
+        if f"zg_{group.id}" in zensus.columns:
+            cells = cells.join(target_groups_from_zensus(cells, zensus))
+            group = TargetGroup(group.id, f"{group.label} (Anteil der Zensus-Zelle) auf Gebäudeschätzung")
+    if group.id == "foreign" and "zg_foreign" not in cells.columns:
         share = (kreis_indicators(settings)["foreign_share_pct"] / 100.0).rename("foreign").to_frame()
         share.index = share.index.astype(str).rename("kreis_ags")
         cells = cells.join(estimate_target_groups(cells, share, "Ausländeranteil des Kreises (Regionalatlas)"))

@@ -345,3 +345,63 @@ def estimate_target_groups(cells: pd.DataFrame, shares: pd.DataFrame, source: st
         out[f"zg_{group}_quelle"] = pd.array(np.where(known, f"{SOURCE_LABEL}; Zielgruppe: {source}",
                                                       "kein Anteil bekannt"), dtype="string")
     return out
+
+
+def target_groups_from_zensus(cells: pd.DataFrame, zensus: pd.DataFrame) -> pd.DataFrame:
+    """Target groups on estimated cells from the shares of the Zensus cell that holds each of them.
+
+    Parameters
+    ----------
+    cells
+        Estimated cells (:func:`dasymetric_grid`) with ``population`` and
+        ``x3035``/``y3035``.
+    zensus
+        A Zensus grid (any resolution ≥ 100 m) with ``resolution_m``,
+        ``x3035``/``y3035``, ``population`` and the ``zg_<id>`` columns of
+        :func:`planning.target_groups.zensus_target_groups`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zg_<id>`` (people = cell population × the Zensus cell's share) and
+        ``zg_<id>_quelle`` per group, indexed like ``cells``; a cell whose
+        Zensus cell is missing or empty gets 0 and »kein Anteil bekannt«.
+
+    Notes
+    -----
+    The enclosing Zensus cell is found by its INSPIRE key (EPSG:3035 centre
+    divided by the Zensus cell width); no spatial join is needed.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"population": [50, 10], "x3035": [4100050, 4109050], "y3035": [3122050, 3122050]})
+    >>> z = pd.DataFrame({"resolution_m": [1000], "x3035": [4100500], "y3035": [3122500], "population": [400.0],
+    ...                   "zg_u3": [12.0]})
+    >>> target_groups_from_zensus(c, z)["zg_u3"].tolist()
+    [1.5, 0.0]
+    """
+    res = int(zensus["resolution_m"].iloc[0])
+    own = _key3035(zensus, res)
+    pop = pd.to_numeric(zensus["population"], errors="coerce").to_numpy(dtype=np.float64)
+    at = pd.Index(own).get_indexer(_key3035(cells, res))
+    found = at >= 0
+    size = f"{res // 1000} km" if res >= 1000 else f"{res} m"
+    label = f"{SOURCE_LABEL}; Zielgruppe: Anteil der Zensus-2022-Zelle ({size})"
+    cell_pop = pd.to_numeric(cells["population"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+    out = pd.DataFrame(index=cells.index)
+    groups = [c[3:] for c in zensus.columns if c.startswith("zg_") and not c.endswith("_quelle")]
+    for group in groups:
+        value = pd.to_numeric(zensus[f"zg_{group}"], errors="coerce").to_numpy(dtype=np.float64)
+        share = np.full(len(cells), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share[found] = value[at[found]] / pop[at[found]]
+        known = np.isfinite(share)
+        out[f"zg_{group}"] = np.where(known, cell_pop * np.nan_to_num(share), 0.0)
+        out[f"zg_{group}_quelle"] = pd.array(np.where(known, label, "kein Anteil bekannt"), dtype="string")
+    return out
+
+
+def _key3035(frame: pd.DataFrame, resolution_m: int) -> np.ndarray:
+    col = np.floor(frame["x3035"].to_numpy(dtype=np.float64) / resolution_m).astype(np.int64)
+    row = np.floor(frame["y3035"].to_numpy(dtype=np.float64) / resolution_m).astype(np.int64)
+    return row * 100_000 + col

@@ -241,3 +241,33 @@ def test_buildings_from_overpass_via_osmnx(loopback, monkeypatch, raises_matchin
     loopback.route("/api/interpreter", b"kaputt", status=400, content_type="text/plain")
     with raises_matching(SourceUnavailableError, "Overpass", "osm.pbf"):
         buildings_from_polygon(area)
+
+
+def test_osm_demand_takes_target_groups_from_a_loaded_zensus_grid(osm_file: Path, tmp_path: Path) -> None:
+    from geo.importing import import_file
+    from geo.settings import Settings
+    from geo.sources.zensus import import_zensus
+    from integrationsatlas.osm_demand import osm_demand
+
+    settings = Settings().with_home(tmp_path / "home")
+    path = tmp_path / "gem.geojson"
+    gpd.GeoDataFrame({"AGS": ["05334002"], "GEN": ["Aachen"], "EWZ": [1_200]},
+                     geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)], crs=CRS).to_crs(
+        "EPSG:4326").to_file(path, driver="GeoJSON")
+    import_file(path, "gemeinde", settings, mode="replace")
+    # 3 × 3 Zensus 1 km cells around the buildings: 1000 people, 30 under 3 (3 %) each
+    x, y = Transformer.from_crs(CRS, "EPSG:3035", always_xy=True).transform(X0, Y0)
+    e0, n0 = int(x // 1000) * 1000, int(y // 1000) * 1000
+    ids = [(n0 + dn * 1000, e0 + de * 1000) for dn in (-1, 0, 1) for de in (-1, 0, 1)]
+    pop = "GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n" + "".join(
+        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000\n" for n, e in ids)
+    age = "GITTER_ID_1km;x_mp_1km;y_mp_1km;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9\n" + "".join(
+        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000;30;30;40\n" for n, e in ids)
+    (tmp_path / "pop.csv").write_text(pop, encoding="utf-8")
+    (tmp_path / "age.csv").write_text(age, encoding="utf-8")
+    import_zensus([tmp_path / "pop.csv", tmp_path / "age.csv"], settings)
+    demand = osm_demand(settings, osm_file, "u3")
+    fine = demand.points[demand.points["resolution"] == "osm_100m"]
+    assert fine["weight"].sum() == pytest.approx(0.03 * fine["population"].sum())
+    assert fine["weight_quelle"].str.contains("Anteil der Zensus-2022-Zelle \\(1 km\\)").all()
+    assert "Zensus-Zelle" in demand.target_group.label
