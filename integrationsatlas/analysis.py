@@ -99,7 +99,7 @@ def best_demand(
         if f"zg_{group.id}" in groups.columns:
             group = TargetGroup.of(group.id, group.column, per_cell=True)
         result = DemandResult(
-            points=demand_from_grid(grid, "population", kreise=kreise),
+            points=demand_from_grid(grid, "zg_total" if "zg_total" in grid else "population", kreise=kreise),
             level="zensus",
             level_label=f"Zensus-2022-Gitter {size} (Destatis) – Einwohner je Gitterzelle",
             as_of=ZENSUS_AS_OF,

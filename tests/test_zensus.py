@@ -279,3 +279,18 @@ def test_concentrated_foreign_population_moves_the_ranking() -> None:
     assert kreis_share.idxmax() == "Nord"
     assert per_cell.idxmax() == "Süd"
     assert per_cell.to_dict() == pytest.approx({"Nord": 36.0 + 40.0, "Süd": 165.0 + 150.0})
+
+
+def test_secret_population_cells_are_estimated_from_the_1km_cell(tmp_path: Path, settings: Settings) -> None:
+    from integrationsatlas.analysis import best_demand
+
+    fine = POP_100.replace(f"{cell(1, 1)};100;", f"{cell(1, 1)};–;")
+    path = zipped(tmp_path, "Zensus2022_Bevoelkerungszahl.zip", {
+        "Zensus2022_Bevoelkerungszahl_100m-Gitter.csv": fine,
+        "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv": POP_1KM})
+    summary = import_zensus(path, settings)
+    assert (summary.population_nrw, summary.suppressed_nrw) == (900, 1)
+    demand = best_demand(settings)
+    assert demand.total_population == 1000.0  # 1 km total 1000 − known 900 → the secret cell holds 100
+    secret = demand.points[demand.points["zg_total_quelle"] == SOURCE_ESTIMATED]
+    assert secret["population"].tolist() == [100.0]
