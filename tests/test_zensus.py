@@ -294,3 +294,13 @@ def test_secret_population_cells_are_estimated_from_the_1km_cell(tmp_path: Path,
     assert demand.total_population == 1000.0  # 1 km total 1000 − known 900 → the secret cell holds 100
     secret = demand.points[demand.points["zg_total_quelle"] == SOURCE_ESTIMATED]
     assert secret["population"].tolist() == [100.0]
+
+
+def test_ragged_rows_and_unknown_themes_are_named(tmp_path: Path) -> None:
+    ragged = write(tmp_path, POP_100.replace(f"{cell(1, 0)};200;", f"{cell(1, 0)};200;x;y;"), name="ragged.csv")
+    with pytest.raises(DataError, match=r"ragged\.csv: nicht lesbar"):
+        read_theme_file(ragged)
+    other = write(tmp_path, f"GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Wohnungen\n{cell(0, 0)};3\n",
+                  name="Zensus2022_Wohnungen_100m-Gitter.csv")
+    with pytest.raises(SchemaError, match="Einwohner \\(oder AnteilAuslaender"):
+        read_zensus(other)
