@@ -25,7 +25,7 @@ from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.modes import travel_mode
 from geo.settings import Settings
-from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus
+from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus, load_zensus_parent
 from geo.statistics import kreis_indicators
 from geo.units import Level, load_boundaries
 from planning.accessibility import two_step_fca
@@ -41,6 +41,7 @@ from planning.demand import (
     demand_from_places,
 )
 from planning.gaps import GapInputs, GapTable, gap_table
+from planning.target_groups import zensus_target_groups
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,13 @@ def best_demand(
         resolution = int(grid["resolution_m"].iloc[0])
         size = f"{resolution // 1000} km" if resolution >= 1000 else f"{resolution} m"
         kreise = None if grid["kreis_ags"].notna().all() else load_boundaries("kreis", settings)
+        parent = load_zensus_parent(settings, 1000) if resolution < 1000 else None
+        groups = zensus_target_groups(grid, parent)
+        grid = grid.join(groups)
+        if f"zg_{group.id}" in groups.columns:
+            group = TargetGroup.of(group.id, group.column, per_cell=True)
         result = DemandResult(
-            points=demand_from_grid(grid, "population", kreise=kreise),
+            points=demand_from_grid(grid, "zg_total" if "zg_total" in grid else "population", kreise=kreise),
             level="zensus",
             level_label=f"Zensus-2022-Gitter {size} (Destatis) – Einwohner je Gitterzelle",
             as_of=ZENSUS_AS_OF,
@@ -103,7 +109,7 @@ def best_demand(
         gemeinden = _gemeinden_or_none(settings)
         if gemeinden is not None and "population" in gemeinden and gemeinden["population"].notna().all():
             result = DemandResult(
-                points=demand_from_gemeinden(gemeinden),
+                points=demand_from_gemeinden(gemeinden, load_layer("orte", settings)),
                 level="gemeinde",
                 level_label=LEVEL_LABELS["gemeinde"],
                 as_of=_store_date(settings, "gemeinde"),
@@ -125,7 +131,8 @@ def best_demand(
             )
     if group.id == "total":
         return result
-    share = kreis_indicators(settings)["foreign_share_pct"] if group.id == "foreign" else None
+    share = (kreis_indicators(settings)["foreign_share_pct"]
+             if group.id == "foreign" and "zg_foreign" not in result.points.columns else None)
     points = apply_target_group(result.points, group.id, foreign_share=share, column=group.column)
     return replace(result, points=points)
 

@@ -12,15 +12,24 @@ A demand frame is a point GeoDataFrame in EPSG:25832 with the columns of
 ``gemeinde_ags``
     8-digit AGS of the Gemeinde, or ``NA`` when unknown.
 ``level``
-    Source level: ``"zensus"``, ``"gemeinde"`` or ``"orte"``.
+    Source level: ``"zensus"``, ``"osm"`` (estimate from OSM buildings),
+    ``"gemeinde"`` or ``"orte"``.
+
+and, after them, ``resolution`` (the :class:`DemandResolution` kind of the
+point, e.g. ``"zensus_100m"``) and ``unit_size_m`` (the width of the area the
+point stands for, metres), so every result can say how fine its demand was
+(:func:`check_resolution`).
 
 Three builders make such a frame from the best data available, from best to
-fallback: a Zensus grid (:func:`demand_from_grid`), Gemeinde polygons with
-Destatis population (:func:`demand_from_gemeinden`) and the embedded GeoNames
-places with the Kreis population shared out over them
-(:func:`demand_from_places`). :func:`apply_target_group` turns the population
-into target-group weights. Everything here is pure: it takes frames and never
-reads files (see :mod:`integrationsatlas.coverage` for that).
+fallback: a Zensus grid or the 100 m estimate from OSM buildings
+(:func:`demand_from_grid`, see :mod:`planning.dasymetric`), Gemeinde
+polygons with Destatis population shared out over population-weighted points
+inside them (:func:`demand_from_gemeinden`) and the embedded GeoNames places
+with the Kreis population shared out over them (:func:`demand_from_places`).
+Per-cell target groups (children by age, foreign residents) come from the
+Zensus themes (:mod:`planning.target_groups`); :func:`apply_target_group`
+turns the population into target-group weights. Everything here is pure: it
+takes frames and never reads files (see :mod:`integrationsatlas.coverage`).
 """
 
 from __future__ import annotations
@@ -33,15 +42,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.enrich import representative_points, unit_of
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.units import representative_points, unit_of
+from planning.resolution import RESOLUTIONS, resolution_of_grid
 
 logger = logging.getLogger(__name__)
 
-DemandLevel = Literal["zensus", "gemeinde", "orte"]
-TargetGroupId = Literal["total", "foreign", "column"]
+DemandLevel = Literal["zensus", "osm", "gemeinde", "orte"]
+TargetGroupId = Literal["total", "foreign", "u3", "kita_ue3", "grundschule", "u18", "column"]
 
 #: Columns of every demand frame, besides ``geometry``.
 DEMAND_COLUMNS: tuple[str, ...] = ("weight", "population", "kreis_ags", "gemeinde_ags", "level")
@@ -49,9 +59,35 @@ DEMAND_COLUMNS: tuple[str, ...] = ("weight", "population", "kreis_ags", "gemeind
 #: German labels of the demand levels, as the UI states them.
 LEVEL_LABELS: dict[str, str] = {
     "zensus": "Zensus-2022-Gitter (Destatis) – Einwohner je Gitterzelle",
-    "gemeinde": "Gemeinden (Mittelpunkte) mit Destatis-Bevölkerung",
+    "osm": "geschätzt aus Gebäuden (OSM) – Gemeindebevölkerung auf Wohngebäude verteilt, 100-m-Zellen",
+    "gemeinde": "Gemeinden mit Destatis-Bevölkerung (auf Orte der Gemeinde verteilt)",
     "orte": "Orte (GeoNames) mit Kreisbevölkerung – Näherung",
 }
+
+
+#: Target groups computable per Zensus cell: id → (German label, source columns).
+#: ``foreign`` is population × ``anteil_auslaender`` / 100; the others are counts.
+ZENSUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "total": ("Gesamtbevölkerung", ("population",)),
+    "foreign": ("Ausländerinnen und Ausländer", ("population", "anteil_auslaender")),
+    "u3": ("Kinder unter 3 (Kita U3)", ("unter3",)),
+    "kita_ue3": ("Kinder 3–5 (Kita Ü3)", ("a3bis5",)),
+    "grundschule": ("Kinder 6–9 (Grundschule/OGS)", ("a6bis9",)),
+    "u18": ("unter 18", ("unter18",)),
+}
+#: Zensus file to import for each target group (for messages).
+ZENSUS_GROUP_FILES: dict[str, str] = {
+    "total": "Zensus2022_Bevoelkerungszahl",
+    "foreign": "Zensus2022_Auslaenderanteil_in_Gitterzellen",
+    "u3": "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen",
+    "kita_ue3": "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen",
+    "grundschule": "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen",
+    "u18": "Zensus2022_Alter_in_5_Altersklassen",
+}
+#: Source labels of a per-cell target-group value.
+SOURCE_CELL = "Zensus 2022, Wert der Zelle"
+SOURCE_ESTIMATED = "geschätzt: Rest der übergeordneten Einheit nach Einwohnern verteilt"
+SOURCE_SECRET = "geheim gehalten – nicht schätzbar (als 0 gezählt)"
 
 
 @dataclass(frozen=True)
@@ -61,7 +97,9 @@ class TargetGroup:
     Parameters
     ----------
     id
-        ``"total"``, ``"foreign"`` or ``"column"``.
+        ``"total"``, ``"foreign"``, ``"u3"``, ``"kita_ue3"``,
+        ``"grundschule"``, ``"u18"`` (see :data:`ZENSUS_GROUPS`) or
+        ``"column"``.
     label
         German label for the UI and reports.
     column
@@ -73,25 +111,36 @@ class TargetGroup:
     column: str | None = None
 
     @classmethod
-    def of(cls, group: str, column: str | None = None) -> TargetGroup:
+    def of(cls, group: str, column: str | None = None, *, per_cell: bool = False) -> TargetGroup:
         """Return the target group ``group`` (``column`` only for ``"column"``).
+
+        ``per_cell`` says that the demand carries the group per cell (Zensus
+        themes); for ``"foreign"`` the label then names the cell values
+        instead of the Kreis share.
 
         >>> TargetGroup.of("foreign").label
         'Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)'
+        >>> TargetGroup.of("foreign", per_cell=True).label
+        'Ausländerinnen und Ausländer (Zensus 2022 je Gitterzelle)'
         >>> TargetGroup.of("column", "kinder_0_6").label
         'Eigene Spalte »kinder_0_6«'
         """
         if group == "total":
             return cls("total", "Gesamtbevölkerung")
         if group == "foreign":
-            return cls("foreign", "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)")
+            label = ("Ausländerinnen und Ausländer (Zensus 2022 je Gitterzelle)" if per_cell
+                     else "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)")
+            return cls("foreign", label)
+        if group in ZENSUS_GROUPS:
+            return cls(group, ZENSUS_GROUPS[group][0])  # type: ignore[arg-type]
         if group == "column":
             if not column:
                 raise DataError("Für die Zielgruppe »Eigene Spalte« bitte den Spaltennamen angeben.")
             return cls("column", f"Eigene Spalte »{column}«", column)
         raise DataError(
             f"Unbekannte Zielgruppe »{group}«. Erlaubt sind »total« (Gesamtbevölkerung), "
-            "»foreign« (ausländische Bevölkerung) oder ein Spaltenname der Nachfragedaten."
+            "»foreign« (ausländische Bevölkerung), »u3«, »kita_ue3«, »grundschule«, »u18« "
+            "oder ein Spaltenname der Nachfragedaten."
         )
 
 
@@ -132,6 +181,19 @@ class DemandResult:
         """Sum of the target-group weights over all points."""
         return float(self.points["weight"].sum())
 
+    @property
+    def resolutions(self) -> dict[str, float]:
+        """Population per resolution kind (``"zensus_100m"``, ``"osm_grob"``, …), finest first.
+
+        A result computed from this demand should cite it; see
+        :func:`planning.resolution.check_resolution`.
+        """
+        if "resolution" not in self.points.columns:
+            return {}
+        per = self.points.groupby(self.points["resolution"].astype(str))["population"].sum()
+        order = [k for k in RESOLUTIONS if k in per.index] + [k for k in per.index if k not in RESOLUTIONS]
+        return {k: float(per[k]) for k in order}
+
 
 # --- helpers ----------------------------------------------------------------
 
@@ -152,13 +214,18 @@ def _frame(
     gemeinde_ags: pd.Series,
     level: DemandLevel,
     source: pd.DataFrame | None = None,
+    *,
+    resolution: str | np.ndarray | pd.Series,
+    unit_size_m: float | np.ndarray | pd.Series,
 ) -> gpd.GeoDataFrame:
     """Assemble a demand frame; other columns of ``source`` (e.g. age groups) are carried along."""
     pop = np.asarray(population, dtype=np.float64)
     extra: dict[str, object] = {}
     if source is not None:
-        skip = {*DEMAND_COLUMNS, source.geometry.name if isinstance(source, gpd.GeoDataFrame) else "geometry"}
+        skip = {*DEMAND_COLUMNS, "resolution", "unit_size_m",
+                source.geometry.name if isinstance(source, gpd.GeoDataFrame) else "geometry"}
         extra = {str(c): source[c].to_numpy() for c in source.columns if c not in skip}
+    n = len(geometry)
     return gpd.GeoDataFrame(
         {
             "weight": pop.copy(),
@@ -166,6 +233,9 @@ def _frame(
             "kreis_ags": pd.Series(kreis_ags, index=geometry.index, dtype="string"),
             "gemeinde_ags": pd.Series(gemeinde_ags, index=geometry.index, dtype="string"),
             "level": pd.Series(level, index=geometry.index, dtype="string"),
+            "resolution": pd.Series(np.broadcast_to(np.asarray(resolution, dtype=object), (n,)),
+                                    index=geometry.index, dtype="string"),
+            "unit_size_m": np.broadcast_to(np.asarray(unit_size_m, dtype=np.float64), (n,)).copy(),
             **extra,
         },
         geometry=representative_points(geometry),
@@ -200,7 +270,7 @@ def assign_units(
 
     Notes
     -----
-    CRS EPSG:25832. A thin validating wrapper of :func:`geo.enrich.unit_of`
+    CRS EPSG:25832. A thin validating wrapper of :func:`geo.units.unit_of`
     (STRtree queries, no loop); a point on a shared border goes to the first
     unit in ``units`` order.
     """
@@ -219,8 +289,9 @@ def demand_from_grid(
     *,
     kreise: gpd.GeoDataFrame | None = None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    level: DemandLevel = "zensus",
 ) -> gpd.GeoDataFrame:
-    """Demand points from a population grid (Zensus 2022, 1 km or 100 m).
+    """Demand points from a population grid (Zensus 2022 1 km or 100 m, or the OSM estimate).
 
     Parameters
     ----------
@@ -234,13 +305,18 @@ def demand_from_grid(
     kreise
         Kreis polygons (``ags``); needed when ``grid`` has no ``kreis_ags``.
     gemeinden
-        Gemeinde polygons (``ags``); when given, fills ``gemeinde_ags``.
+        Gemeinde polygons (``ags``); when given, fills ``gemeinde_ags``
+        (a ``gemeinde_ags`` column of ``grid`` is used otherwise).
+    level
+        ``"zensus"`` or ``"osm"`` (cells estimated from OSM buildings by
+        :func:`planning.dasymetric.dasymetric_grid`; same cell ids).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A demand frame (level ``"zensus"``) indexed like ``grid``; cells
-        without people are dropped.
+        A demand frame indexed like ``grid``; cells without people are
+        dropped. ``resolution`` comes from a ``resolution`` column of
+        ``grid`` when present, else from ``resolution_m`` (Zensus).
 
     Raises
     ------
@@ -282,17 +358,30 @@ def demand_from_grid(
             "Zensus-Gitter: Spalte »kreis_ags« fehlt und keine Kreisgrenzen übergeben; "
             "bitte kreise=… angeben."
         )
-    gemeinde = (
-        assign_units(cells, gemeinden, "ags", what="Gitterzellen")
-        if gemeinden is not None
-        else pd.Series(pd.NA, index=cells.index, dtype="string")
-    )
+    if gemeinden is not None:
+        gemeinde = assign_units(cells, gemeinden, "ags", what="Gitterzellen")
+    elif "gemeinde_ags" in cells.columns:
+        gemeinde = cells["gemeinde_ags"].astype("string")
+    else:
+        gemeinde = pd.Series(pd.NA, index=cells.index, dtype="string")
+    width = (pd.to_numeric(cells["resolution_m"], errors="coerce").fillna(1000).to_numpy(dtype=np.float64)
+             if "resolution_m" in cells.columns else np.full(len(cells), 1000.0))
+    if "resolution" in cells.columns:
+        kind: np.ndarray = cells["resolution"].astype(str).to_numpy()
+    else:
+        kind = np.array([resolution_of_grid(int(w)) for w in np.unique(width)], dtype=object)[
+            np.searchsorted(np.unique(width), width)] if len(width) else np.array([], dtype=object)
+    if "unit_size_m" in cells.columns:
+        width = cells["unit_size_m"].to_numpy(dtype=np.float64)
     source = cells.drop(columns=[population_col])
-    return _frame(cells.geometry, pop.to_numpy(), kreis, gemeinde, "zensus", source)
+    return _frame(cells.geometry, pop.to_numpy(), kreis, gemeinde, level, source, resolution=kind,
+                  unit_size_m=width)
 
 
-def demand_from_gemeinden(gemeinden: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Demand points at the representative points of Gemeinde polygons.
+def demand_from_gemeinden(
+    gemeinden: gpd.GeoDataFrame, points: gpd.GeoDataFrame | None = None, weight_col: str = "population"
+) -> gpd.GeoDataFrame:
+    """Gemeinde population shared out over population-weighted points inside each Gemeinde.
 
     Parameters
     ----------
@@ -300,23 +389,37 @@ def demand_from_gemeinden(gemeinden: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         Gemeinde polygons in EPSG:25832 with ``ags`` (8 digits) and
         ``population`` (Destatis); ``kreis_ags`` is taken from the first five
         AGS digits when absent.
+    points
+        Points that say where in a Gemeinde people live, in EPSG:25832:
+        GeoNames places (``population``) or buildings (e.g. floor area),
+        weighted by ``weight_col``. Each point is assigned to the Gemeinde it
+        lies in.
+    weight_col
+        Column of ``points`` with the weight.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A demand frame (level ``"gemeinde"``) indexed like ``gemeinden``.
+        A demand frame (level ``"gemeinde"``). Rows from ``points`` keep the
+        index of ``points``; a Gemeinde without any point (or all points
+        without ``points``) keeps its own index label and gets one point at
+        the representative point of its polygon. Each Gemeinde's points sum
+        to its population exactly (largest remainder, :func:`apportion`).
+        ``unit_size_m`` is √(Gemeinde area / its points).
 
     Raises
     ------
     CRSError
-        If ``gemeinden`` is not in EPSG:25832.
+        If an input is not in EPSG:25832.
     ValidationError
         Listing every Gemeinde without a valid population.
 
     Notes
     -----
-    CRS EPSG:25832. A representative point lies inside its polygon, unlike
-    a centroid of a crescent-shaped Gemeinde.
+    CRS EPSG:25832. The polygon centroid is never used: it can lie outside a
+    crescent-shaped Gemeinde and far from where people live. The
+    representative-point fallback is as coarse as the Gemeinde and its
+    ``unit_size_m`` says so.
     """
     ensure_projected(gemeinden, "Gemeinden")
     _require_columns(gemeinden, ("ags", "population"), "Gemeinden")
@@ -333,8 +436,39 @@ def demand_from_gemeinden(gemeinden: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if "kreis_ags" in gemeinden.columns and gemeinden["kreis_ags"].notna().all()
         else ags.str.slice(0, 5)
     )
+    area = gemeinden.geometry.area.to_numpy(dtype=np.float64)
     source = gemeinden.drop(columns=["ags", "population"])
-    return _frame(gemeinden.geometry, pop.to_numpy(), kreis, ags, "gemeinde", source)
+    if points is None or points.empty:
+        return _frame(gemeinden.geometry, pop.to_numpy(), kreis, ags, "gemeinde", source,
+                      resolution="gemeinde", unit_size_m=np.sqrt(area))
+    ensure_projected(points, "Punkte der Gemeinden")
+    _require_columns(points, (weight_col,), "Punkte der Gemeinden")
+    owner = unit_of(points.geometry, gemeinden.assign(ags=ags), "ags")
+    has = owner.notna().to_numpy()
+    pts, owner = points.loc[has], owner[has].astype(str)
+    total = pd.Series(pop.round().to_numpy(dtype=np.int64), index=ags.astype(str).to_numpy())
+    total = total[~total.index.duplicated()]
+    weights = pd.to_numeric(pts[weight_col], errors="coerce").fillna(0).clip(lower=0)
+    people = apportion(total, weights, owner.reset_index(drop=True).set_axis(pts.index))
+    n_per = owner.value_counts()
+    by_ags = pd.Series(area, index=ags.astype(str).to_numpy())
+    by_ags = by_ags[~by_ags.index.duplicated()]
+    size = np.sqrt(by_ags.reindex(owner.to_numpy()).to_numpy() / n_per.reindex(owner.to_numpy()).to_numpy())
+    kreis_of = pd.Series(kreis.to_numpy(), index=ags.astype(str).to_numpy())
+    kreis_of = kreis_of[~kreis_of.index.duplicated()]
+    frame = _frame(pts.geometry, people.to_numpy(), pd.Series(kreis_of.reindex(owner.to_numpy()).to_numpy(),
+                                                              index=pts.index),
+                   pd.Series(owner.to_numpy(), index=pts.index), "gemeinde",
+                   pts.drop(columns=[c for c in (weight_col, "kreis_ags", "gemeinde_ags") if c in pts]),
+                   resolution="gemeinde", unit_size_m=size)
+    empty = ~ags.astype(str).isin(set(owner)).to_numpy()
+    if not empty.any():
+        return frame
+    rest = gemeinden.loc[empty]
+    extra = _frame(rest.geometry, pop[empty].to_numpy(), kreis[empty], ags[empty], "gemeinde",
+                   source.loc[empty], resolution="gemeinde", unit_size_m=np.sqrt(area[empty]))
+    logger.info("%d Gemeinde(n) ohne Punkte: Bevölkerung an einem Punkt in der Gemeindefläche", int(empty.sum()))
+    return gpd.GeoDataFrame(pd.concat([frame, extra]), geometry="geometry", crs=PROJECTED_CRS)
 
 
 def apportion(total: pd.Series, shares: pd.Series, groups: pd.Series) -> pd.Series:
@@ -456,9 +590,15 @@ def demand_from_places(
 
     kpop = kpop.round().astype(np.int64)
     people = apportion(kpop, shares, place_kreis)
+    kreis_area = pd.Series(kreise.geometry.area.to_numpy(dtype=np.float64), index=kreis_keys.to_numpy())
+    kreis_area = kreis_area[~kreis_area.index.duplicated()]
+    n_places = place_kreis.value_counts()
+    size = np.sqrt(kreis_area.reindex(place_kreis.to_numpy()).to_numpy()
+                   / n_places.reindex(place_kreis.to_numpy()).to_numpy())
     frame = _frame(
         places.geometry, people.to_numpy(), place_kreis,
         pd.Series(pd.NA, index=places.index, dtype="string"), "orte", places.drop(columns=["population"]),
+        resolution="orte", unit_size_m=size,
     )
     if not empty:
         return frame
@@ -473,6 +613,7 @@ def demand_from_places(
         geometry, kpop.reindex(fill["ags"].astype(str)).to_numpy(),
         pd.Series(fill["ags"].astype(str).to_numpy(), index=labels),
         pd.Series(pd.NA, index=labels, dtype="string"), "orte",
+        resolution="orte", unit_size_m=np.sqrt(fill.geometry.area.to_numpy(dtype=np.float64)),
     )
     logger.info("%d Kreis(e) ohne Ort: Bevölkerung an einem Punkt in der Kreisfläche", len(fill))
     return gpd.GeoDataFrame(pd.concat([frame, extra]), geometry="geometry", crs=PROJECTED_CRS)
@@ -495,9 +636,15 @@ def apply_target_group(
     demand
         A demand frame.
     group
-        ``"total"``: weight = population. ``"foreign"``: weight =
-        population × foreign share of the point's Kreis / 100.
-        ``"column"``: weight = the values of ``column``.
+        ``"total"``: weight = population. ``"foreign"``: weight = the
+        cell's foreign residents (column ``zg_foreign`` of Zensus demand,
+        see :func:`planning.target_groups.zensus_target_groups`) when
+        present, else population × foreign share of the point's Kreis / 100
+        (only when ``foreign_share`` is passed; the label of
+        :meth:`TargetGroup.of` says which). ``"u3"``, ``"kita_ue3"``,
+        ``"grundschule"``, ``"u18"``: the column ``zg_<id>`` (Zensus age
+        themes); never a Kreis share. ``"column"``: weight = the values of
+        ``column``.
     foreign_share
         For ``"foreign"``: share of foreign residents in percent, indexed by
         5-digit Kreis AGS (Regionalatlas, ``foreign_share_pct``).
@@ -508,12 +655,15 @@ def apply_target_group(
     Returns
     -------
     geopandas.GeoDataFrame
-        A copy of ``demand`` with the new ``weight``; same index.
+        A copy of ``demand`` with the new ``weight`` and, for Zensus groups,
+        ``weight_quelle`` (the source of each value: cell, estimated, secret);
+        same index.
 
     Raises
     ------
     DataError
-        Unknown group, or ``foreign_share``/``column`` missing.
+        Unknown group, or ``foreign_share``/``column``/the Zensus theme
+        missing.
     ValidationError
         Listing every Kreis without a valid foreign share, or every row
         whose column value is not a number ≥ 0.
@@ -536,9 +686,21 @@ def apply_target_group(
     if tg.id == "total":
         out["weight"] = pop
         return out
+    if f"zg_{tg.id}" in out.columns:
+        out["weight"] = pd.to_numeric(out[f"zg_{tg.id}"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+        if f"zg_{tg.id}_quelle" in out.columns:
+            out["weight_quelle"] = out[f"zg_{tg.id}_quelle"].astype("string")
+        return out
+    if tg.id in ZENSUS_GROUPS and tg.id != "foreign":
+        raise DataError(
+            f"Zielgruppe »{tg.label}«: die Nachfrage hat keine Werte dafür. Bitte die Zensus-Datei "
+            f"»{ZENSUS_GROUP_FILES[tg.id]}_100m-Gitter« (ZIP von destatis.de) mit importieren; "
+            "ein Kreisdurchschnitt wird nicht ersatzweise verwendet."
+        )
     if tg.id == "foreign":
         if foreign_share is None:
-            raise DataError("Zielgruppe »Ausländische Bevölkerung«: Ausländeranteil je Kreis fehlt.")
+            raise DataError("Zielgruppe »Ausländische Bevölkerung«: Ausländeranteil je Kreis fehlt (oder die "
+                            "Zensus-Datei »Zensus2022_Auslaenderanteil_in_Gitterzellen« importieren).")
         share = pd.to_numeric(foreign_share, errors="coerce")
         share.index = share.index.astype(str)
         kreis = out["kreis_ags"].astype(str)

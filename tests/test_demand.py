@@ -21,6 +21,7 @@ from planning.demand import (
     demand_from_grid,
     demand_from_places,
 )
+from planning.resolution import check_resolution
 
 X0, Y0 = 400_000.0, 5_700_000.0
 CRS = "EPSG:25832"
@@ -180,3 +181,72 @@ def test_target_group_labels() -> None:
     assert TargetGroup.of("column", "u6") == TargetGroup("column", "Eigene Spalte »u6«", "u6")
     with pytest.raises(DataError, match="Spaltennamen"):
         TargetGroup.of("column")
+
+
+# --- resolution -----------------------------------------------------------------------------------
+
+
+def test_gemeinde_demand_on_weighted_places_never_the_centroid() -> None:
+    u = box(X0, Y0, X0 + 3_000, Y0 + 3_000).difference(box(X0 + 1_000, Y0 + 1_000, X0 + 2_000, Y0 + 3_000))
+    g = gpd.GeoDataFrame({"ags": ["05111000", "05112000"], "population": [1_001, 2_000]},
+                         geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)], crs=CRS)
+    places = gpd.GeoDataFrame({"population": [300, 100], "name": ["west", "east"]},
+                              geometry=[Point(X0 + 500, Y0 + 2_500), Point(X0 + 2_500, Y0 + 2_500)],
+                              index=["p1", "p2"], crs=CRS)
+    d = demand_from_gemeinden(g, places)
+    # 1001 × 3/4 = 750.75 and 250.25 → 751 and 250; the Gemeinde without a place keeps one inner point
+    assert d.loc[["p1", "p2"], "population"].tolist() == [751.0, 250.0]
+    assert d.loc[1, "population"] == 2_000.0 and g.geometry.iloc[1].contains(d.geometry.loc[1])
+    assert d.groupby("gemeinde_ags")["population"].sum().to_dict() == {"05111000": 1_001.0, "05112000": 2_000.0}
+    assert d.geometry.distance(g.geometry.centroid.iloc[0]).min() > 500
+    assert set(d["resolution"]) == {"gemeinde"}
+    # the U is 9 − 2 = 7 km² over 2 places → √3.5 km per unit; the placeless Gemeinde 1 km
+    assert d.loc["p1", "unit_size_m"] == pytest.approx(np.sqrt(3.5e6))
+    assert d.loc[1, "unit_size_m"] == pytest.approx(1_000.0)
+
+
+def test_every_builder_records_its_resolution(places, kreise) -> None:
+    grid = gpd.GeoDataFrame({"population": [5, 7], "resolution_m": [100, 100], "kreis_ags": ["05111", "05111"]},
+                            geometry=[Point(X0 + 50, Y0 + 50), Point(X0 + 150, Y0 + 50)], crs=CRS)
+    assert demand_from_grid(grid)["resolution"].tolist() == ["zensus_100m", "zensus_100m"]
+    assert demand_from_grid(grid.assign(resolution_m=1000))["unit_size_m"].tolist() == [1000.0, 1000.0]
+    d = demand_from_places(places, pd.Series({"05111": 10, "05112": 10, "05113": 10}), kreise)
+    assert set(d["resolution"]) == {"orte"}
+    # Kreis A: 100 km² over 3 places
+    assert d.loc[10, "unit_size_m"] == pytest.approx(np.sqrt(1e8 / 3))
+
+
+def _grid_demand(n: int, width: float) -> gpd.GeoDataFrame:
+    kind = "zensus_100m" if width == 100 else "zensus_1km"
+    return gpd.GeoDataFrame({"population": [10.0] * n, "resolution": [kind] * n, "unit_size_m": [width] * n},
+                            geometry=[Point(X0 + width * i, Y0) for i in range(n)], crs=CRS)
+
+
+def test_check_resolution_counts_units_and_sizes() -> None:
+    ok = check_resolution(_grid_demand(40, 100), None, 500)
+    assert ok.ok and ok.units == 40 and ok.resolution == "zensus_100m"
+    few = check_resolution(_grid_demand(40, 100), box(X0 - 50, Y0 - 50, X0 + 950, Y0 + 50), 500)
+    assert not few.ok and few.units == 10
+    assert few.message.startswith("Auflösung zu grob für diese Frage: nur 10 Nachfrageeinheiten")
+    assert "größeres Gebiet" in few.fix
+    big = check_resolution(_grid_demand(40, 1000), None, 1_000)
+    assert not big.ok and "1,0 km breit" in big.message and "100 m importieren" in big.fix
+    assert check_resolution(_grid_demand(40, 1000), None, 1_500).ok  # 707 m ≤ 750 m
+    empty = check_resolution(_grid_demand(5, 100).assign(population=0.0), None, 500)
+    assert not empty.ok and empty.units == 0
+    with pytest.raises(SchemaError, match="unit_size_m"):
+        check_resolution(_grid_demand(5, 100).drop(columns=["unit_size_m"]), None, 500)
+
+
+def test_zensus_groups_without_the_theme_are_refused(demand) -> None:
+    with pytest.raises(DataError, match="Alter_in_infrastrukturellen_Altersgruppen"):
+        apply_target_group(demand, "u3")
+    assert TargetGroup.of("grundschule").label == "Kinder 6–9 (Grundschule/OGS)"
+
+
+def test_demand_result_cites_its_resolutions(places, kreise) -> None:
+    from planning.demand import DemandResult
+
+    d = demand_from_places(places, pd.Series({"05111": 4_000, "05112": 1_000, "05113": 200}), kreise)
+    result = DemandResult(d, "orte", "Orte", "2019", TargetGroup.of("total"))
+    assert result.resolutions == {"orte": 5_200.0}

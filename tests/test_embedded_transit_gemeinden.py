@@ -13,12 +13,12 @@ from pyproj import CRS
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo.boundaries import load_boundaries
 from geo.errors import ValidationError
 from geo.importing import import_file
 from geo.layers.catalog import GEMEINDE, HALTESTELLE, HALTESTELLE_MODI
 from geo.layers.loading import load_layer
 from geo.settings import Settings
+from geo.units import load_boundaries
 from scripts.databuild.config import (
     BOUNDARIES_GPKG,
     GEMEINDEN_GPKG,

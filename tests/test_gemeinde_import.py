@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from geo.boundaries import load_boundaries
-from geo.errors import ValidationError
+from geo.errors import DataError, ValidationError
 from geo.importing import import_file
 from geo.settings import Settings
+from geo.sources.destatis import import_gemeinde_population, load_gemeinde_population, read_gemeinde_population
 from geo.store import DataStore
+from geo.units import load_boundaries
 
 # two adjacent 10 km squares in the Köln area (EPSG:25832), hand-checkable
 WEST = box(350_000, 5_640_000, 360_000, 5_650_000)
@@ -134,3 +135,89 @@ def test_destatis_object_as_text(tmp_path: Path, settings: Settings) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     result = import_file(path, "gemeinde", settings, dry_run=True)
     assert result.data["population"].tolist() == [1085664]
+
+
+# --- Gemeinde population in the real Destatis layouts ------------------------------------------
+
+
+def _gv_xlsx(path: Path) -> Path:
+    """The GV-ISys "Auszug GV" layout: a title with the Stichtag, a two-row header, Satzart rows."""
+    rows = [
+        ["Gemeindeverzeichnis-Informationssystem GV-ISys"],
+        ["Alle politisch selbständigen Gemeinden mit ausgewählten Merkmalen am 31.12.2019 (4. Quartal)"],
+        ["Satz-art", "Text-kenn-zeichen", "Amtlicher Regionalschlüssel (ARS)", None, None, None, None,
+         "Gemeindename", "Fläche km2", "Bevölkerung", None, None, None, "Post-leit-zahl",
+         "Geografische Mittelpunktkoordinaten"],
+        [None, None, "Land", "RB", "Kreis", "VB", "Gem", None, None, "insgesamt", "männlich", "weiblich",
+         "je km2", None, "Längengrad", "Breitengrad"],
+        [10, None, "05", None, None, None, None, "Nordrhein-Westfalen"],
+        [60, 61, "05", 1, 11, "0000", "000", "Düsseldorf, Stadt", 217.41, 621877, 300507, 321370, 2860, 40213,
+         "6,780068", "51,22422"],
+        [60, 63, "05", 3, 34, "0002", "002", "Aachen, Stadt", 160.85, 248960, 127303, 121657, 1548, 52062,
+         "6,083887", "50,776351"],
+        [60, 61, "01", 0, "01", "0000", "000", "Flensburg, Stadt", 53.02, 90164, 44904, 45260, 1701, 24937,
+         "9,43751", "54,78252"],
+    ]
+    width = max(len(r) for r in rows)
+    pd.DataFrame([r + [None] * (width - len(r)) for r in rows]).to_excel(
+        path, sheet_name="Onlineprodukt_Gemeinden", header=False, index=False)
+    return path
+
+
+def test_gv_isys_xlsx_with_stichtag(tmp_path: Path) -> None:
+    got = read_gemeinde_population(_gv_xlsx(tmp_path / "AuszugGV4QAktuell.xlsx"))
+    assert got.layout == "gv-isys"
+    assert (got.stichtag, got.stichtag_source) == ("2019-12-31", "Kopfzeilen der Datei")
+    assert got.table["ags"].tolist() == ["05111000", "05334002"]
+    assert got.total == 621_877 + 248_960
+
+
+def test_gv_isys_csv_export_with_space_thousands(tmp_path: Path) -> None:
+    text = (
+        "Gemeinden am 30.09.2020;;;;;;;;;;;;;;;\n"
+        "Satzart;Textkennzeichen;Land;RB;Kreis;VB;Gem;Gemeindename;Fläche;insgesamt;männlich;weiblich;je km2;"
+        "PLZ;Längengrad;Breitengrad\n"
+        "40;44;05;3;34;;;Städteregion Aachen;;;;;;;;\n"
+        "60;63;05;3;34;0002;002;Aachen, Stadt;160,85;248 960;127 303;121 657;1 548;52062;6,083887;50,776351\n"
+        "60;63;05;3;34;0016;016;Simmerath;110,88;15 418;7 612;7 806;139;52152;6,300011;50,607283\n"
+    )
+    path = tmp_path / "AuszugGV3QAktuell.csv"
+    path.write_text(text, encoding="cp1252")
+    got = read_gemeinde_population(path)
+    assert (got.layout, got.stichtag) == ("gv-isys", "2020-09-30")
+    assert got.table["population"].tolist() == [248_960, 15_418]
+    assert got.table["area_km2"].tolist() == [160.85, 110.88]
+
+
+def test_plain_table_with_ars_and_german_header(tmp_path: Path, raises_matching) -> None:
+    path = tmp_path / "einwohner.csv"
+    path.write_text("Regionalschlüssel;Gemeinde;Einwohner\n053340002002;Aachen;248.960\n"
+                    "051110000000;Düsseldorf;621.877\n091620000000;München;1.484.226\n", encoding="utf-8")
+    got = read_gemeinde_population(path)
+    assert got.layout == "tabelle"
+    assert got.stichtag is None and "unbekannt" in got.stichtag_source
+    assert got.table[["ags", "population"]].to_dict("records") == [
+        {"ags": "05111000", "population": 621_877}, {"ags": "05334002", "population": 248_960}]
+    path.write_text("Regionalschlüssel;Gemeinde;Einwohner\n053340002002;Aachen;viele\n", encoding="utf-8")
+    with raises_matching(ValidationError, "»viele« ist keine Einwohnerzahl", "Einwohner", "Zeile 2"):
+        read_gemeinde_population(path)
+    path.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="weder das Layout"):
+        read_gemeinde_population(path)
+
+
+def test_real_destatis_2019_table_imports(shared_data: Path, gemeinden_file: Path, settings: Settings) -> None:
+    path = shared_data / "population" / "nrw_gemeinden_destatis_gv_2019.csv"
+    got = read_gemeinde_population(path)
+    assert got.layout == "tabelle"
+    assert got.stichtag == "2019"
+    assert len(got.table) == 396 and got.table["ags"].is_unique
+    assert got.total == 17_947_221  # NRW on 31.12.2019, as PROVENANCE.md states
+    aachen = got.table.set_index("ags").loc["05334002"]
+    assert aachen["population"] == 248_960 and aachen["population_m"] + aachen["population_w"] == 248_960
+    import_file(gemeinden_file, "gemeinde", settings, mode="replace")
+    import_gemeinde_population(path, settings)
+    stored = load_gemeinde_population(settings)
+    assert stored is not None and int(stored["population"].sum()) == 17_947_221
+    gem = load_boundaries("gemeinde", settings)
+    assert int(gem["population"].sum()) == 17_947_221  # the 2019 values replaced the 2018 ones

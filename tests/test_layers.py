@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.boundaries import load_boundaries
 from geo.errors import CRSError, IntegrationsatlasError, ValidationError
 from geo.importing import import_file
 from geo.io.export import export_layer
@@ -20,6 +19,7 @@ from geo.layers import REGISTRY, Column, LayerRegistry, LayerSpec, Source, Style
 from geo.layers.loading import load_layer, validate_layer_frame
 from geo.projection import ensure_projected
 from geo.settings import Settings
+from geo.units import load_boundaries
 from integrationsatlas import cli
 
 KREIS = REGISTRY.get("kreis")

@@ -169,7 +169,7 @@ def test_fetch_bkg_stores_gemeinden_and_kreise(loopback: LoopbackServer, synthet
     store = DataStore(synthetic_settings.store_path)
     meta = store.layer_meta("gemeinde")
     assert meta is not None and meta.url == config.bkg_wfs and meta.licence == "dl-de/by-2-0"
-    from geo.boundaries import load_boundaries
+    from geo.units import load_boundaries
 
     gem = load_boundaries("gemeinde", synthetic_settings)
     assert gem["ags"].tolist() == ["05334001", "05334002", "05358001", "05358002"]
@@ -318,7 +318,7 @@ def test_fetch_destatis_stores_population_and_joins_it(loopback: LoopbackServer,
     assert pop is not None and pop.loc["05334002", "population"] == 248_960
     meta = DataStore(synthetic_settings.store_path).layer_meta("destatis_gv")
     assert meta is not None and meta.url.endswith("/AuszugGV4QAktuell.csv") and meta.licence == "dl-de/by-2-0"
-    from geo.boundaries import load_boundaries
+    from geo.units import load_boundaries
 
     gem = load_boundaries("gemeinde", synthetic_settings).set_index("ags")
     assert gem.loc["05334002", "population"] == 248_960  # joined from Destatis

@@ -11,18 +11,28 @@ Gemeinde::
 The header spans several rows in the XLSX, so the parser reads the table
 without a header and picks the Satzart-60 rows by position. Numbers may carry
 space thousands separators (``"90 164"``) and decimal commas (``"6,78"``).
+
+Besides the GV-ISys layouts (XLSX with its multi-row header, or its CSV
+export with Satzart rows), :func:`read_gemeinde_population` accepts a plain
+table with an AGS column (``AGS``, ``Gemeindeschlüssel``, ``ARS``, …) and a
+population column (``population``, ``Einwohner``, ``Bevölkerung``, ``EWZ``,
+…), e.g. ``nrw_gemeinden_destatis_gv_2019.csv``, and reports the reference
+date (Stichtag) the file holds.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, Problem, raise_if_problems
-from geo.importing import decode_text, parse_number, sniff_separator
+from geo.io.text import decode_text, parse_number, sniff_separator
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 
 logger = logging.getLogger(__name__)
@@ -149,11 +159,226 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
     return out.sort_values("ags").reset_index(drop=True)
 
 
+#: Header names (normalised: lower case, letters and digits only) of the key and population columns.
+_AGS_NAMES = ("ags", "gemeindeschluessel", "gemeindeschlussel", "amtlichergemeindeschluessel", "gkz", "ags8",
+              "gemeindekennziffer", "ars", "regionalschluessel", "regionalschlussel", "amtlicherregionalschluessel")
+_POP_NAMES = ("population", "einwohner", "einwohnerzahl", "bevoelkerung", "bevolkerung", "bevoelkerunginsgesamt",
+              "bevolkerunginsgesamt", "ewz", "insgesamt", "bevoelkerungsstand")
+_NAME_NAMES = ("name", "gemeindename", "gen", "gemeinde", "bezeichnung")
+_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class GemeindePopulation:
+    """Population per Gemeinde read from a Destatis file, with what the file says about itself.
+
+    Parameters
+    ----------
+    table
+        Columns :data:`COLUMNS` (those the file has; ``population`` always),
+        one row per Gemeinde of the Land, sorted by AGS.
+    stichtag
+        Reference date as ``YYYY-MM-DD`` when the file states one, else the
+        year from the file name (``"2019"``), else ``None``.
+    stichtag_source
+        German: where the Stichtag was found.
+    layout
+        ``"gv-isys"`` (Satzart rows, XLSX or CSV) or ``"tabelle"`` (plain table).
+    source_file
+        File name.
+    """
+
+    table: pd.DataFrame
+    stichtag: str | None
+    stichtag_source: str
+    layout: str
+    source_file: str
+
+    @property
+    def total(self) -> int:
+        """Sum of the population."""
+        return int(self.table["population"].sum())
+
+
+def read_gemeinde_population(path: Path, *, land: str = "05") -> GemeindePopulation:
+    """Read Gemeinde population from any Destatis layout, and its Stichtag.
+
+    Parameters
+    ----------
+    path
+        GV-ISys "Auszug GV" XLSX (multi-row header), its CSV export (Satzart
+        rows, space thousands separators), or a plain CSV/XLSX table with an
+        AGS column and a population column.
+    land
+        Two-digit Land code; ``05`` is NRW.
+
+    Returns
+    -------
+    GemeindePopulation
+        The table, its Stichtag and the layout found.
+
+    Raises
+    ------
+    DataError
+        If the file is unreadable, has neither layout, or no Gemeinde of
+        ``land``.
+    ValidationError
+        Listing every row with an unparseable number or key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "gemeinden_2019.csv"
+    >>> _ = p.write_text("AGS,name,population\\n05111000,Düsseldorf,621877\\n05334002,Aachen,248960\\n")
+    >>> r = read_gemeinde_population(p)
+    >>> r.layout, r.stichtag, r.total
+    ('tabelle', '2019', 870837)
+    """
+    path = Path(path)
+    raw = read_gemeindeverzeichnis(path)
+    first = _strip(raw.iloc[:, 0]).str.replace(r"\.0$", "", regex=True) if raw.shape[1] else pd.Series(dtype=str)
+    if raw.shape[1] >= _MIN_COLUMNS and (first == "60").any():
+        table = parse_gemeindeverzeichnis(raw, land=land, file=path.name)
+        layout = "gv-isys"
+    else:
+        table = _plain_table(raw, land=land, file=path.name)
+        layout = "tabelle"
+    stichtag, where = _stichtag(raw, path.name)
+    logger.info("%s: %d Gemeinden, Stichtag %s (%s)", path.name, len(table), stichtag, where)
+    return GemeindePopulation(table, stichtag, where, layout, path.name)
+
+
+def _norm(name: object) -> str:
+    text = str(name).strip().lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
+    header_row = None
+    for i in range(min(len(raw), 30)):
+        names = [_norm(v) for v in raw.iloc[i].tolist()]
+        if any(n in _AGS_NAMES for n in names) and any(n in _POP_NAMES for n in names):
+            header_row = i
+            break
+    if header_row is None:
+        raise DataError(
+            f"Datei {file}: weder das Layout des »Auszug GV« (Satzart 60) noch eine Tabelle mit einer Spalte "
+            "für den Gemeindeschlüssel (AGS) und einer für die Einwohnerzahl (population/Einwohner/Bevölkerung) "
+            f"gefunden. {_FIX}"
+        )
+    names = [_norm(v) for v in raw.iloc[header_row].tolist()]
+    ags_col = next(i for n in _AGS_NAMES for i, m in enumerate(names) if m == n)
+    pop_col = next(i for n in _POP_NAMES for i, m in enumerate(names) if m == n)
+    name_col = next((i for n in _NAME_NAMES for i, m in enumerate(names) if m == n), None)
+    body = raw.iloc[header_row + 1:]
+    key = _strip(body.iloc[:, ags_col]).str.replace(r"\.0$", "", regex=True).str.replace(" ", "", regex=False)
+    key = key.where(key.str.len() != 7, "0" + key)  # "5111000" from a spreadsheet that dropped the zero
+    ags = key.where(key.str.len() != 12, key.str[:5] + key.str[9:])
+    ags = ags.where(ags.str.len() != 11, "0" + ags.str[:4] + ags.str[8:])
+    rows = body[ags.str.startswith(land).to_numpy() & key.ne("").to_numpy()]
+    ags = ags.loc[rows.index]
+    if rows.empty:
+        raise DataError(f"Datei {file}: keine Gemeinde mit Schlüssel {land}… (Land {land}) gefunden. {_FIX}")
+    problems: list[Problem] = []
+    pop_text = _strip(rows.iloc[:, pop_col])
+    pop = parse_number(pop_text, integer=True)
+    header = str(raw.iloc[header_row, pop_col])
+    for idx in rows.index[(pop.isna() | (pop < 0)).to_numpy()][:20]:
+        problems.append(Problem("»" + str(pop_text.at[idx]) + "« ist keine Einwohnerzahl.", _FIX, file=file,
+                                row=int(idx) + 1, column=header))
+    for idx in rows.index[~ags.str.fullmatch(r"\d{8}", na=False).to_numpy()][:20]:
+        problems.append(Problem("Gemeindeschlüssel ist nicht 8-stellig.", "AGS mit 8 Ziffern eintragen.",
+                                file=file, row=int(idx) + 1, column=str(raw.iloc[header_row, ags_col])))
+    for idx in rows.index[ags.duplicated().to_numpy()][:20]:
+        problems.append(Problem("AGS " + str(ags.at[idx]) + " doppelt.", "Jede Gemeinde nur einmal aufführen.",
+                                file=file, row=int(idx) + 1))
+    raise_if_problems(problems, f"Gemeindetabelle {file} ist ungültig")
+    out = pd.DataFrame({
+        "ags": ags.astype("string").to_numpy(),
+        "name": (rows.iloc[:, name_col].astype("string").to_numpy() if name_col is not None
+                 else pd.array([pd.NA] * len(rows), dtype="string")),
+        "kreis_ags": ags.str[:5].astype("string").to_numpy(),
+        "population": pop.astype("Int64").to_numpy(),
+    })
+    for col in ("ars", "area_km2", "population_m", "population_w", "plz", "center_lon", "center_lat"):
+        at = next((i for i, m in enumerate(names) if m == col.replace("_", "")), None)
+        if at is None:
+            continue
+        values = _strip(rows.iloc[:, at])
+        if col in ("ars", "plz"):
+            out[col] = values.astype("string").to_numpy()
+        else:
+            number = parse_number(values, integer=col.startswith("population"))
+            out[col] = number.astype("Int64" if col.startswith("population") else "float64").to_numpy()
+    kinds = {c: "string" for c in ("ags", "name", "kreis_ags", "ars", "plz") if c in out.columns}
+    kinds.update({c: "Int64" for c in ("population", "population_m", "population_w") if c in out.columns})
+    return out.astype(kinds).sort_values("ags").reset_index(drop=True)
+
+
+def _stichtag(raw: pd.DataFrame, name: str) -> tuple[str | None, str]:
+    cells = pd.Series(raw.iloc[:12].to_numpy().ravel())
+    head = " ".join(_strip(cells).tolist()) if len(raw) else ""
+    found = _DATE.search(head)
+    if found:
+        day, month, year = found.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}", "Kopfzeilen der Datei"
+    year = _YEAR.search(name)
+    if year:
+        return year.group(1), "Jahr aus dem Dateinamen (die Datei nennt keinen Stichtag)"
+    return None, "unbekannt (weder Kopfzeilen noch Dateiname nennen einen Stichtag)"
+
+
+def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "05") -> GemeindePopulation:
+    """Read a Destatis Gemeinde population file and store it (table ``destatis_gv``).
+
+    The population is also joined by AGS onto a stored ``gemeinde`` layer.
+
+    Parameters
+    ----------
+    path
+        Any layout :func:`read_gemeinde_population` accepts.
+    settings
+        Where the local data store lives.
+    land
+        Two-digit Land code.
+
+    Returns
+    -------
+    GemeindePopulation
+        What was read, with its Stichtag.
+
+    Notes
+    -----
+    The stored points sit at the Destatis Gemeinde centre (EPSG:25832) and are
+    used for their numbers only; demand never uses them as locations.
+    """
+    from geo.store import DataStore
+
+    result = read_gemeinde_population(path, land=land)
+    store = DataStore(settings.store_path)
+    stichtag = f", Stichtag {result.stichtag}" if result.stichtag else ""
+    store.write_layer(POPULATION_TABLE, population_points(result.table), mode="replace",
+                      source_file=result.source_file, source=f"Destatis GV-ISys{stichtag}",
+                      licence="dl-de/by-2-0", rows_in=len(result.table))
+    gemeinden = store.read_layer("gemeinde")
+    if gemeinden is not None and len(gemeinden):
+        meta = store.layer_meta("gemeinde")
+        store.write_layer("gemeinde", join_population(gemeinden.drop(columns=["batch_id"]), result.table),
+                          mode="replace", source_file=meta.source_file if meta else "gemeinde",
+                          source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis{stichtag}",
+                          licence=meta.licence if meta else "dl-de/by-2-0", url=meta.url if meta else None)
+    return result
+
+
 def population_points(table: pd.DataFrame) -> gpd.GeoDataFrame:
     """The Gemeindeverzeichnis as points at the Gemeinde centres, in EPSG:25832.
 
-    Rows without a centre get an empty geometry (they are kept for the population).
+    Rows without a centre (or a table without ``center_lon``/``center_lat``)
+    get an empty geometry (they are kept for the population).
     """
+    if "center_lon" not in table.columns or "center_lat" not in table.columns:
+        table = table.assign(center_lon=np.nan, center_lat=np.nan)
     points = gpd.points_from_xy(table["center_lon"], table["center_lat"], crs=DISPLAY_CRS)
     return gpd.GeoDataFrame(table.copy(), geometry=points, crs=DISPLAY_CRS).to_crs(PROJECTED_CRS)
 

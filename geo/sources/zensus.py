@@ -1,16 +1,20 @@
-"""Importer for the Destatis Zensus 2022 population grid (1 km, 100 m or 10 km).
+"""Importer for the Destatis Zensus 2022 grid family (100 m, 1 km, 10 km; several themes).
 
-Destatis publishes the population per grid cell as a ``;``-separated CSV, e.g.
-``Zensus2022_Bevoelkerungszahl_1km-Gitter.csv``::
+Destatis publishes the population per grid cell as ``;``-separated CSVs inside
+ZIPs, one per theme and resolution, e.g.
+``Zensus2022_Bevoelkerungszahl_100m-Gitter.csv``::
 
-    GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner
-    CRS3035RES1000mN2689000E4337000;4337500;2689500;4
+    GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner
+    CRS3035RES100mN2689100E4337000;4337050;2689150;4
 
-``x_mp``/``y_mp`` are the cell centres in EPSG:3035 (ETRS89-LAEA); the
-``GITTER_ID`` encodes the lower-left corner. Cells kept secret show ``–`` or
-``-`` instead of a number. The importer parses the file, keeps the cells whose
-centre lies in an NRW Kreis (and records that Kreis), reprojects the centres
-to EPSG:25832 and stores them in the local data store as table ``zensus``.
+The file layout and the streaming reader live in
+:mod:`geo.sources.zensus_files`. This module joins the themes of one
+resolution by cell id into one table (population, foreign share, age groups,
+mean age), keeps the cells whose centre lies in an NRW Kreis (recording that
+Kreis), reprojects the centres to EPSG:25832 and stores the finest resolution
+as table ``zensus`` and each coarser one as ``zensus_<res>m`` (the coarser
+tables let the demand model estimate cells kept secret from the enclosing
+cell, see :func:`planning.demand.zensus_target_groups`).
 
 Licence: © Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0.
 """
@@ -18,8 +22,8 @@ Licence: © Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,14 +32,30 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.enrich import unit_of
-from geo.errors import DataError, Problem, SchemaError, raise_if_problems
+from geo.errors import DataError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.zensus_files import (
+    NRW_BBOX_3035,
+    SUPPRESSED,
+    THEMES,
+    ThemeTable,
+    cell_ids,
+    cell_key,
+    csv_members,
+    read_theme_file,
+)
+from geo.units import unit_of
 
 logger = logging.getLogger(__name__)
 
-#: Table name of the grid in the data store (not a registered map layer).
+__all__ = [
+    "GRID_COLUMNS", "NRW_BBOX_3035", "SUPPRESSED", "THEMES", "ZENSUS_AS_OF", "ZENSUS_CRS", "ZENSUS_LAYER",
+    "ZensusImport", "ZensusTable", "grid_in_nrw", "import_zensus", "load_zensus", "load_zensus_parent",
+    "read_zensus", "read_zensus_csv",
+]
+
+#: Table name of the finest grid in the data store (not a registered map layer).
 ZENSUS_LAYER = "zensus"
 #: CRS of the coordinates in the Destatis grid files (ETRS89-LAEA Europe).
 ZENSUS_CRS = "EPSG:3035"
@@ -43,14 +63,8 @@ ZENSUS_CRS = "EPSG:3035"
 ZENSUS_AS_OF = "2022-05-15"
 ZENSUS_SOURCE = "Destatis Zensus 2022"
 ZENSUS_LICENCE = "dl-de/by-2-0"
-#: Values that mark a cell kept secret (or without a value).
-SUPPRESSED = frozenset({"–", "-", "—", ".", "x", "X", "/", ""})
-#: Columns of the stored grid (besides ``geometry``).
+#: Columns of every stored grid (besides ``geometry`` and the theme columns).
 GRID_COLUMNS = ("gitter_id", "population", "resolution_m", "kreis_ags")
-
-_ID_COLUMN = re.compile(r"^GITTER_ID_(\d+)(k?m)$", re.IGNORECASE)
-_CELL_ID = re.compile(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
-_MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
@@ -60,11 +74,11 @@ class ZensusImport:
     Parameters
     ----------
     source_file
-        Name of the imported CSV.
+        Name(s) of the imported files, comma-separated.
     resolution_m
-        Cell width in metres (100, 1000 or 10000).
+        Cell width in metres of the finest grid stored (100, 1000 or 10000).
     rows_in
-        Data rows in the file.
+        Data rows read from the files of that resolution (all themes).
     cells_nrw
         Cells whose centre lies in NRW (stored).
     population_nrw
@@ -73,6 +87,10 @@ class ZensusImport:
         NRW cells whose population is kept secret (stored as ``NA``).
     batch_id
         Batch id in the data store, or ``None`` if not stored.
+    themes
+        Themes joined into the table (e.g. ``("bevoelkerung", "auslaender")``).
+    coarser
+        Coarser resolutions stored besides (metres).
     """
 
     source_file: str
@@ -82,31 +100,113 @@ class ZensusImport:
     population_nrw: int
     suppressed_nrw: int
     batch_id: str | None = None
+    themes: tuple[str, ...] = ()
+    coarser: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The summary as a JSON-serialisable dict."""
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["themes"], out["coarser"] = list(self.themes), list(self.coarser)
+        return out
 
 
-def _resolution_m(token: str, unit: str) -> int:
-    return int(token) * (1000 if unit.lower() == "km" else 1)
+@dataclass(frozen=True)
+class ZensusTable:
+    """All themes of one resolution joined by cell id.
+
+    Parameters
+    ----------
+    resolution_m
+        Cell width in metres.
+    cells
+        One row per cell: ``gitter_id`` (string), ``x``/``y`` (``int32``
+        centre, EPSG:3035), the theme columns (``float32``, NaN = kept secret
+        or theme without this cell) and ``unsicher_<theme>`` flags.
+    themes
+        Theme ids joined.
+    files
+        Files read.
+    rows_in
+        Data rows read (all themes).
+    """
+
+    resolution_m: int
+    cells: pd.DataFrame
+    themes: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    rows_in: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)
 
 
-def _read_text_table(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError as exc:
-            last = exc
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(f"Datei {path.name}: nicht lesbar ({exc}). Bitte die Original-CSV von Destatis "
-                            "verwenden (Semikolon-getrennt).") from exc
-    raise DataError(f"Datei {path.name}: Zeichenkodierung unbekannt ({last}). Bitte als UTF-8 speichern.")
+def read_zensus(
+    paths: Path | Sequence[Path],
+    *,
+    bbox: tuple[float, float, float, float] | None = NRW_BBOX_3035,
+) -> dict[int, ZensusTable]:
+    """Read Zensus grid files (CSVs or the published ZIPs) and join them per resolution.
+
+    Parameters
+    ----------
+    paths
+        One or several CSV/ZIP files of any themes and resolutions.
+    bbox
+        Keep only cells whose centre lies in this box (EPSG:3035); defaults
+        to NRW. ``None`` keeps all cells.
+
+    Returns
+    -------
+    dict of int to ZensusTable
+        One joined table per resolution (metres), cells sorted by id.
+
+    Raises
+    ------
+    SchemaError, ValidationError, DataError
+        If a file is not a Zensus grid file, or two files hold the same
+        theme at the same resolution.
+
+    Notes
+    -----
+    The themes are outer-joined on the cell (a cell present in one theme
+    only gets NaN in the others). Memory stays proportional to the kept
+    cells: each file is streamed in chunks and cut to ``bbox`` first.
+    """
+    path_list = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    tables: dict[int, list[ThemeTable]] = {}
+    for path in path_list:
+        for member in csv_members(path):
+            table = read_theme_file(path, member, bbox=bbox)
+            same = [t for t in tables.get(table.resolution_m, []) if t.theme.id == table.theme.id]
+            if same:
+                raise DataError(
+                    f"Thema »{table.theme.label}« ({table.resolution_m} m) kommt doppelt vor: "
+                    f"{same[0].source_file} und {table.source_file}. Bitte jede Datei nur einmal angeben."
+                )
+            tables.setdefault(table.resolution_m, []).append(table)
+    return {res: _join(res, parts) for res, parts in sorted(tables.items())}
+
+
+def _join(resolution: int, parts: list[ThemeTable]) -> ZensusTable:
+    keyed = []
+    for part in parts:
+        frame = part.cells.copy()
+        frame.index = pd.Index(cell_key(frame["x"].to_numpy(), frame["y"].to_numpy(), resolution), name="key")
+        keyed.append(frame)
+    xy = pd.concat([k[["x", "y"]] for k in keyed])
+    xy = xy[~xy.index.duplicated()]
+    joined = xy.join([k.drop(columns=["x", "y"]) for k in keyed], how="left").sort_index()
+    for col in joined.columns:
+        if col.startswith("unsicher_"):
+            joined[col] = joined[col].fillna(False).astype(bool)
+    joined.insert(0, "gitter_id", cell_ids(joined["x"].to_numpy(), joined["y"].to_numpy(), resolution).to_numpy())
+    suppressed: dict[str, int] = {}
+    for part in parts:
+        suppressed.update(part.suppressed)
+    return ZensusTable(resolution, joined.reset_index(drop=True), tuple(p.theme.id for p in parts),
+                       tuple(p.source_file for p in parts), sum(p.rows_in for p in parts), suppressed)
 
 
 def read_zensus_csv(path: Path) -> pd.DataFrame:
-    """Read a Destatis Zensus 2022 grid CSV.
+    """Read one Destatis Zensus 2022 population grid CSV (theme ``Einwohner``), all cells.
 
     Parameters
     ----------
@@ -136,116 +236,93 @@ def read_zensus_csv(path: Path) -> pd.DataFrame:
     centre is derived from the cell id (lower-left corner + half a cell).
     """
     path = Path(path)
-    raw = _read_text_table(path)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    id_cols = [c for c in raw.columns if _ID_COLUMN.match(c)]
-    pop_col = next((c for c in raw.columns if c.lower() == "einwohner"), None)
-    missing = [] if id_cols else ["GITTER_ID_1km (oder _100m/_10km)"]
-    if pop_col is None:
-        missing.append("Einwohner")
-    if missing:
-        raise SchemaError(
-            f"Datei {path.name}: Spalte(n) {', '.join(missing)} fehlen – das ist keine Zensus-2022-Gitterdatei "
-            f"(gefunden: {', '.join(raw.columns[:8])}). Bitte z. B. »Zensus2022_Bevoelkerungszahl_1km-Gitter.csv« "
-            "von destatis.de verwenden."
-        )
-    id_col = id_cols[0]
-    m = _ID_COLUMN.match(id_col)
-    if m is None or pop_col is None:  # both checked above; narrows the types
-        raise SchemaError(f"Datei {path.name}: Kopfzeile unlesbar.")
-    suffix = id_col[len("GITTER_ID_"):]
-    resolution = _resolution_m(m.group(1), m.group(2))
-    ids = raw[id_col].str.strip()
-    parts = ids.str.extract(_CELL_ID)
-    cell_res = pd.to_numeric(parts[0], errors="coerce")
-    x_col = next((c for c in raw.columns if c.lower() == f"x_mp_{suffix}".lower()), None)
-    y_col = next((c for c in raw.columns if c.lower() == f"y_mp_{suffix}".lower()), None)
-    if x_col and y_col:
-        x = pd.to_numeric(raw[x_col].str.strip().str.replace(",", ".", regex=False), errors="coerce")
-        y = pd.to_numeric(raw[y_col].str.strip().str.replace(",", ".", regex=False), errors="coerce")
-        where_xy = f"{x_col}/{y_col}"
-    else:
-        half = resolution / 2
-        x = pd.to_numeric(parts[2], errors="coerce") + half
-        y = pd.to_numeric(parts[1], errors="coerce") + half
-        where_xy = id_col
-    text = raw[pop_col].str.strip().str.replace(".", "", regex=False).str.replace(" ", "", regex=False)
-    suppressed = raw[pop_col].str.strip().isin(SUPPRESSED)
-    pop = pd.to_numeric(text.where(~suppressed), errors="coerce")
+    table = read_theme_file(path, csv_members(path)[0], bbox=None)
+    if "population" not in table.cells.columns:
+        from geo.errors import SchemaError
 
-    problems: list[Problem] = []
-
-    def note(mask: pd.Series, message: str, column: str, fix: str) -> None:
-        for pos in np.flatnonzero(mask.to_numpy())[: _MAX_PROBLEMS - len(problems)]:
-            problems.append(Problem(message, fix, file=path.name, row=int(pos) + 2, column=column))
-
-    note(parts[0].isna() | (cell_res != resolution), "Gitter-ID unlesbar oder falsche Zellgröße.", id_col,
-         f"Format CRS3035RES{resolution}mN…E… erwartet.")
-    note(x.isna() | y.isna(), "Koordinate fehlt oder ist keine Zahl.", where_xy, "Original-Datei verwenden.")
-    not_count = (pop.isna() & ~suppressed) | (pop < 0) | (pop.notna() & (pop % 1 != 0))
-    note(not_count, "Einwohnerzahl ist keine ganze Zahl ≥ 0.", pop_col, "Zahl oder »–« (geheim gehalten) eintragen.")
-    raise_if_problems(problems, f"Zensus-Gitterdatei {path.name} ist ungültig")
+        raise SchemaError(f"Datei {path.name}: Spalte Einwohner fehlt – das ist die Datei »{table.theme.label}«, "
+                          "nicht »Zensus2022_Bevoelkerungszahl_…-Gitter.csv«.")
+    cells = table.cells
     return pd.DataFrame({
-        "gitter_id": ids.astype("string"),
-        "x": x.to_numpy(dtype=np.float64),
-        "y": y.to_numpy(dtype=np.float64),
-        "population": pop.astype("Int64"),
-        "resolution_m": resolution,
-    })
+        "gitter_id": cell_ids(cells["x"].to_numpy(), cells["y"].to_numpy(), table.resolution_m).to_numpy(),
+        "x": cells["x"].to_numpy(dtype=np.float64),
+        "y": cells["y"].to_numpy(dtype=np.float64),
+        "population": cells["population"].round().astype("Int64"),
+        "resolution_m": table.resolution_m,
+    }).astype({"gitter_id": "string"})
 
 
-def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame, resolution_m: int | None = None) -> gpd.GeoDataFrame:
     """Keep the grid cells whose centre lies in an NRW Kreis, in EPSG:25832.
 
     Parameters
     ----------
     cells
-        Output of :func:`read_zensus_csv` (centres in EPSG:3035).
+        Output of :func:`read_zensus_csv` or ``ZensusTable.cells`` (centres
+        ``x``/``y`` in EPSG:3035).
     kreise
         Kreis polygons with ``ags`` in EPSG:25832.
+    resolution_m
+        Cell width, when ``cells`` has no ``resolution_m`` column.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`GRID_COLUMNS` and point geometries (cell centres) in
-        EPSG:25832, one row per NRW cell, in file order.
+        Columns :data:`GRID_COLUMNS`, the other columns of ``cells``, the
+        EPSG:3035 centre as ``x3035``/``y3035`` (``int32``) and point
+        geometries (cell centres) in EPSG:25832, one row per NRW cell, in
+        input order.
 
     Notes
     -----
     The centres are reprojected from EPSG:3035 to EPSG:25832 with pyproj on
     arrays, pre-filtered by the Kreis bounding box, then matched to Kreise
-    with :func:`geo.enrich.unit_of` (a centre on a Kreis border goes to
+    with :func:`geo.units.unit_of` (a centre on a Kreis border goes to
     the first Kreis that touches it).
     """
     ensure_projected(kreise, "Kreise")
     transformer = Transformer.from_crs(ZENSUS_CRS, PROJECTED_CRS, always_xy=True)
-    x, y = transformer.transform(cells["x"].to_numpy(), cells["y"].to_numpy())
+    x, y = transformer.transform(cells["x"].to_numpy(dtype=np.float64), cells["y"].to_numpy(dtype=np.float64))
     minx, miny, maxx, maxy = kreise.total_bounds
     box = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
     points = gpd.GeoSeries(shapely.points(x[box], y[box]), crs=PROJECTED_CRS)
     ags = unit_of(points, kreise)
     inside = ags.notna().to_numpy()
-    kreis_ags = ags[inside].to_numpy()
-    kept = cells.iloc[box[inside]]
-    return gpd.GeoDataFrame(
-        {
-            "gitter_id": kept["gitter_id"].to_numpy(),
-            "population": kept["population"].to_numpy(),
-            "resolution_m": kept["resolution_m"].to_numpy(dtype=np.int64),
-            "kreis_ags": pd.array(kreis_ags, dtype="string"),
-        },
-        geometry=points[inside].to_numpy(),
-        crs=PROJECTED_CRS,
-    ).astype({"gitter_id": "string", "population": "Int64"})
+    kept = cells.iloc[box[inside]].reset_index(drop=True)
+    res = kept["resolution_m"].to_numpy(dtype=np.int64) if "resolution_m" in kept else np.full(
+        len(kept), int(resolution_m or 0), dtype=np.int64)
+    pop = kept["population"] if "population" in kept else pd.Series(np.nan, index=kept.index)
+    gitter = (kept["gitter_id"] if "gitter_id" in kept
+              else cell_ids(kept["x"].to_numpy(), kept["y"].to_numpy(), int(resolution_m or 0)))
+    extra = kept.drop(columns=[c for c in ("gitter_id", "population", "resolution_m", "x", "y") if c in kept])
+    frame = pd.DataFrame({
+        "gitter_id": pd.array(gitter.to_numpy(), dtype="string"),
+        "population": pd.array(pd.to_numeric(pop).round().to_numpy(dtype=np.float64), dtype="Int64"),
+        "resolution_m": res,
+        "kreis_ags": pd.array(ags[inside].to_numpy(), dtype="string"),
+        "x3035": kept["x"].to_numpy(dtype=np.float64).astype(np.int32),
+        "y3035": kept["y"].to_numpy(dtype=np.float64).astype(np.int32),
+    })
+    for col in extra.columns:
+        frame[col] = extra[col].to_numpy()
+    return gpd.GeoDataFrame(frame, geometry=points[inside].to_numpy(), crs=PROJECTED_CRS)
 
 
-def import_zensus(path: Path, settings: Settings, *, kreise: gpd.GeoDataFrame | None = None) -> ZensusImport:
-    """Import a Zensus 2022 grid CSV into the local data store (replacing an earlier one).
+def _layer_name(resolution_m: int, finest: int) -> str:
+    return ZENSUS_LAYER if resolution_m == finest else f"{ZENSUS_LAYER}_{resolution_m}m"
+
+
+def import_zensus(
+    path: Path | Sequence[Path], settings: Settings, *, kreise: gpd.GeoDataFrame | None = None
+) -> ZensusImport:
+    """Import Zensus 2022 grid files into the local data store (replacing an earlier grid).
 
     Parameters
     ----------
     path
-        The Destatis grid CSV (Germany or any part of it).
+        One or several Destatis grid CSVs or ZIPs (Germany or any part of
+        it; any themes of :data:`geo.sources.zensus_files.THEMES`). Themes of
+        one resolution are joined by cell id.
     settings
         Where the store is (``settings.store_path``) and the embedded Kreise.
     kreise
@@ -254,64 +331,106 @@ def import_zensus(path: Path, settings: Settings, *, kreise: gpd.GeoDataFrame | 
     Returns
     -------
     ZensusImport
-        Counts and the batch id of the stored table ``zensus``.
+        Counts and the batch id of the stored table ``zensus`` (the finest
+        resolution); coarser resolutions are stored as ``zensus_<res>m``.
 
     Raises
     ------
     SchemaError, ValidationError
-        If the file is not a valid Zensus grid CSV.
+        If a file is not a valid Zensus grid file.
     DataError
-        If no cell of the file lies in NRW.
+        If no cell of the files lies in NRW, or no file has ``Einwohner``.
 
     Notes
     -----
     Stored in EPSG:25832 (cell centres); the earlier grid stays restorable
     in the store's history.
     """
-    from geo.boundaries import load_boundaries
     from geo.store import DataStore
+    from geo.units import load_boundaries
 
-    path = Path(path)
-    cells = read_zensus_csv(path)
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    names = ", ".join(p.name for p in paths)
+    tables = read_zensus(paths)
+    if not tables:
+        raise DataError(f"Datei {names}: keine Gitterzellen gefunden.")
     if kreise is None:
         kreise = load_boundaries("kreis", settings)
-    grid = grid_in_nrw(cells, kreise)
-    if grid.empty:
+    finest = min(tables)
+    if "bevoelkerung" not in tables[finest].themes and "population_alter" not in tables[finest].cells:
         raise DataError(
-            f"Datei {path.name}: keine der {len(cells)} Gitterzellen liegt in NRW. "
-            "Bitte die Deutschland-Datei oder einen NRW-Ausschnitt verwenden."
+            f"Datei {names}: für das {finest}-m-Gitter fehlt die Einwohnerzahl. Bitte "
+            f"»Zensus2022_Bevoelkerungszahl_{_size(finest)}-Gitter« mit importieren."
         )
-    info = DataStore(settings.store_path).write_layer(
-        ZENSUS_LAYER, grid, mode="replace", source_file=path.name, source=ZENSUS_SOURCE,
-        licence=ZENSUS_LICENCE, rows_in=len(cells), rows_rejected=len(cells) - len(grid),
-    )
-    summary = ZensusImport(
-        source_file=path.name,
-        resolution_m=int(grid["resolution_m"].iloc[0]),
-        rows_in=len(cells),
-        cells_nrw=len(grid),
-        population_nrw=int(grid["population"].sum()),
-        suppressed_nrw=int(grid["population"].isna().sum()),
-        batch_id=info.batch_id,
-    )
+    store = DataStore(settings.store_path)
+    summary: ZensusImport | None = None
+    for res in sorted(tables, reverse=True):  # coarser first, so the finest batch is the one reported
+        table = tables[res]
+        cells = table.cells
+        if "population" not in cells and "population_alter" in cells:
+            cells = cells.assign(population=cells["population_alter"])
+        grid = grid_in_nrw(cells, kreise, res)
+        if grid.empty:
+            if res == finest:
+                raise DataError(
+                    f"Datei {names}: keine der {table.rows_in} Gitterzellen liegt in NRW. "
+                    "Bitte die Deutschland-Datei oder einen NRW-Ausschnitt verwenden."
+                )
+            continue
+        info = store.write_layer(
+            _layer_name(res, finest), grid, mode="replace", source_file=", ".join(table.files),
+            source=ZENSUS_SOURCE, licence=ZENSUS_LICENCE, rows_in=table.rows_in,
+            rows_rejected=table.rows_in - len(grid),
+        )
+        if res == finest:
+            summary = ZensusImport(
+                source_file=names, resolution_m=res, rows_in=table.rows_in, cells_nrw=len(grid),
+                population_nrw=int(grid["population"].sum()),
+                suppressed_nrw=int(grid["population"].isna().sum()), batch_id=info.batch_id,
+                themes=table.themes, coarser=tuple(r for r in sorted(tables) if r != finest),
+            )
+    assert summary is not None  # the finest table was stored or raised
     logger.info("Zensus-Gitter importiert: %s", summary)
     return summary
 
 
+def _size(resolution_m: int) -> str:
+    return f"{resolution_m // 1000}km" if resolution_m >= 1000 else f"{resolution_m}m"
+
+
 def load_zensus(settings: Settings) -> gpd.GeoDataFrame | None:
-    """The Zensus grid in the data store, or ``None`` if none was imported.
+    """The finest Zensus grid in the data store, or ``None`` if none was imported.
 
     Returns
     -------
     geopandas.GeoDataFrame or None
-        Columns :data:`GRID_COLUMNS` plus ``batch_id``, cell centres in
-        EPSG:25832.
+        Columns :data:`GRID_COLUMNS`, ``x3035``/``y3035``, the theme columns
+        and ``batch_id``; cell centres in EPSG:25832.
     """
+    return _read(settings, ZENSUS_LAYER)
+
+
+def load_zensus_parent(settings: Settings, resolution_m: int) -> gpd.GeoDataFrame | None:
+    """A coarser Zensus grid stored with the finest one (e.g. 1000 m), or ``None``."""
+    return _read(settings, f"{ZENSUS_LAYER}_{resolution_m}m")
+
+
+def _read(settings: Settings, layer: str) -> gpd.GeoDataFrame | None:
     if not Path(settings.store_path).exists():
         return None
     from geo.store import DataStore
 
-    grid = DataStore(settings.store_path).read_layer(ZENSUS_LAYER)
+    grid = DataStore(settings.store_path).read_layer(layer)
     if grid is None or grid.empty:
         return None
     return grid
+
+
+def themes_in(grid: pd.DataFrame) -> tuple[str, ...]:
+    """Ids of the themes whose columns are present in ``grid``.
+
+    >>> themes_in(pd.DataFrame(columns=["population", "unter3", "a3bis5"]))
+    ('bevoelkerung', 'alter_infra')
+    """
+    cols = set(grid.columns)
+    return tuple(t.id for t in THEMES if cols & set(t.columns.values()))

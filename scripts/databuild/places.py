@@ -8,8 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from geo.enrich import unit_of
 from geo.settings import PROJECTED_CRS
+from geo.units import unit_of
 from scripts.databuild.config import PLACE_MAX_DISTANCE_M
 
 logger = logging.getLogger(__name__)

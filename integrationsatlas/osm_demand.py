@@ -1,0 +1,93 @@
+"""Demand estimated from OSM buildings when no Zensus grid is loaded (workflow).
+
+Loads the Gemeinden with their Destatis population from the local store and
+the buildings of an OSM extract, runs :func:`planning.dasymetric.dasymetric_grid`
+and returns the cells through the same demand code as a Zensus grid
+(:func:`planning.demand.demand_from_grid` with ``level="osm"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from geo.errors import DataError
+from geo.layers.loading import load_layer
+from geo.settings import Settings
+from geo.sources.buildings import OSM_LICENCE, buildings_from_file, extract_coverage
+from geo.sources.zensus import load_zensus
+from geo.statistics import kreis_indicators
+from geo.units import load_boundaries
+from planning.dasymetric import (
+    SOURCE_LABEL,
+    DasymetricResult,
+    dasymetric_grid,
+    estimate_target_groups,
+    target_groups_from_zensus,
+)
+from planning.demand import LEVEL_LABELS, DemandResult, TargetGroup, apply_target_group, demand_from_grid
+from planning.target_groups import zensus_target_groups
+
+logger = logging.getLogger(__name__)
+
+
+def osm_estimate(settings: Settings, osm_file: Path) -> DasymetricResult:
+    """The dasymetric 100 m estimate for the Gemeinden an OSM extract covers.
+
+    Raises
+    ------
+    NotLoadedError
+        If no Gemeinden are loaded.
+    DataError
+        If the Gemeinden have no population, or the extract has no
+        residential building.
+    """
+    gemeinden = load_boundaries("gemeinde", settings)
+    if "population" not in gemeinden.columns or gemeinden["population"].isna().all():
+        raise DataError("Gemeinden ohne Einwohnerzahl: bitte zuerst die Destatis-Bevölkerung laden "
+                        "(»integrationsatlas fetch destatis-gv« oder eine Gemeindetabelle importieren).")
+    buildings = buildings_from_file(Path(osm_file))
+    coverage = extract_coverage(Path(osm_file), buildings)
+    return dasymetric_grid(buildings, gemeinden, coverage=coverage, places=load_layer("orte", settings))
+
+
+def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") -> DemandResult:
+    """Demand points from OSM buildings (100 m cells, plus coarse points where the extract ends).
+
+    Parameters
+    ----------
+    settings
+        Paths of the embedded data and of the local store.
+    osm_file
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` of the area.
+    target_group
+        ``"total"``, or a Zensus group (``"foreign"``, ``"u3"``, …): taken
+        as the share of the enclosing cell of a loaded Zensus grid (any
+        resolution) when there is one, else – for ``"foreign"`` only – the
+        Kreis share (Regionalatlas); the source is labelled on every cell
+        (``weight_quelle``). Age groups without a Zensus grid are refused.
+
+    Returns
+    -------
+    DemandResult
+        Level ``"osm"``; points in EPSG:25832 with ``resolution`` per point.
+    """
+    estimate = osm_estimate(settings, osm_file)
+    cells = estimate.cells
+    group = TargetGroup.of(target_group)
+    zensus = load_zensus(settings)
+    if group.id != "total" and zensus is not None:
+        zensus = zensus.join(zensus_target_groups(zensus))
+        if f"zg_{group.id}" in zensus.columns:
+            cells = cells.join(target_groups_from_zensus(cells, zensus))
+            group = TargetGroup(group.id, f"{group.label} (Anteil der Zensus-Zelle) auf Gebäudeschätzung")
+    if group.id == "foreign" and "zg_foreign" not in cells.columns:
+        share = (kreis_indicators(settings)["foreign_share_pct"] / 100.0).rename("foreign").to_frame()
+        share.index = share.index.astype(str).rename("kreis_ags")
+        cells = cells.join(estimate_target_groups(cells, share, "Ausländeranteil des Kreises (Regionalatlas)"))
+        group = TargetGroup("foreign", "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas) auf "
+                                       "Gebäudeschätzung")
+    points = apply_target_group(demand_from_grid(cells, level="osm"), group.id)
+    return DemandResult(points=points, level="osm", level_label=LEVEL_LABELS["osm"],
+                        as_of="Gemeindebevölkerung laut Import; Gebäude laut OSM-Datei", target_group=group,
+                        source=f"{SOURCE_LABEL}: {Path(osm_file).name} ({OSM_LICENCE}); Destatis (dl-de/by-2-0)")
