@@ -34,7 +34,23 @@ class Settings:
     crs
         CRS for storage and computation (EPSG:25832).
     max_upload_bytes
-        Largest file accepted by the importer.
+        Largest file accepted by the importer (size on disk, compressed).
+    max_uncompressed_bytes
+        Largest total size of the members of a ZIP-based upload (XLSX,
+        Shapefile-ZIP) after unpacking, checked in the ZIP's directory before
+        anything is unpacked and again while unpacking (against lying headers).
+    max_member_bytes
+        Largest single member of a ZIP-based upload after unpacking (a
+        ``.prj`` or a worksheet); sidecar files (``.prj``, ``.cpg``) may be
+        at most 1 MB regardless.
+    max_rows
+        Most data rows (features) one import may have.
+    max_cells
+        Most cells (rows × columns) one import may have; for XLSX checked
+        against the sheet's declared dimension before reading.
+    max_json_depth
+        Deepest nesting of arrays/objects in a GeoJSON file, checked by an
+        iterative scanner before parsing (a MultiPolygon needs 4 levels).
     snap_max_m
         Demand points farther than this from the street network are unreachable.
     online
@@ -46,6 +62,11 @@ class Settings:
     cache_dir: Path = PROJECT_ROOT / ".integrationsatlas" / "cache"
     crs: str = PROJECTED_CRS
     max_upload_bytes: int = 50 * 1024 * 1024
+    max_uncompressed_bytes: int = 300 * 1024 * 1024
+    max_member_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 500_000
+    max_cells: int = 10_000_000
+    max_json_depth: int = 64
     snap_max_m: float = 500.0
     online: bool = True
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))

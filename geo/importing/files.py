@@ -19,10 +19,12 @@ from geo.importing.geocoding import Geocoder
 from geo.importing.prepare import prepare_layer_frame
 from geo.importing.result import USER_LICENCE, ImportResult
 from geo.io.formats import read_table
+from geo.io.limits import ReadLimits
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.layers.spec import LayerSpec
 from geo.settings import Settings
 from geo.store import DataStore
+from geo.store.datastore import DuplicateIdError
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +97,13 @@ def import_file(
         raise IntegrationsatlasError(f"Unbekannte Option »{on_invalid}«: erlaubt sind »keep_valid« und »reject«.")
     path = Path(path)
     shown = display_name or path.name
-    table = read_table(path, max_bytes=settings.max_upload_bytes, name=shown, layer=layer_id)
+    table = read_table(path, max_bytes=settings.max_upload_bytes, name=shown, layer=layer_id,
+                       limits=ReadLimits.from_settings(settings))
     fmt = str(table.attrs.get("format", ""))
     rows_in = len(table)
     notes: list[str] = []
+    if table.attrs.get("encoding"):
+        notes.append(f"Zeichenkodierung: {table.attrs['encoding']}.")
     source, source_licence, url = "import", licence or USER_LICENCE, None
     is_msb = False
     if schuldaten.is_schuldaten(table):
@@ -125,6 +130,7 @@ def import_file(
                                                     int(table.attrs.get("row_offset", 2)))
         problems = sorted([*problems, *clash_problems], key=lambda p: (p.row or 0, p.column or ""))
         data = data.loc[~clash]
+    data_index = data.index.to_numpy()
     data = data.reset_index(drop=True)
     result = ImportResult(layer_id=layer_id, file=shown, format=fmt, location_kind=kind, rows_in=rows_in,
                           data=data, problems=tuple(problems), batch=None, notes=tuple(notes))
@@ -136,8 +142,18 @@ def import_file(
         raise ValidationError(problems or [Problem("Keine gültige Zeile gefunden.", "Datei prüfen.", file=shown)],
                               f"Import von {shown}: keine gültige Zeile, nichts wurde gespeichert")
     rejected = len({p.row for p in problems if p.row is not None})
-    batch = store.write_layer(layer_id, data, mode=mode, source_file=shown, source=source,
-                              licence=source_licence, url=url, rows_in=rows_in, rows_rejected=rejected)
+    try:
+        batch = store.write_layer(layer_id, data, mode=mode, source_file=shown, source=source,
+                                  licence=source_licence, url=url, rows_in=rows_in, rows_rejected=rejected,
+                                  unique_column=spec.id_column if mode == "append" else None)
+    except DuplicateIdError as exc:  # another import stored the same ids in the meantime
+        offset = int(table.attrs.get("row_offset", 2))
+        taken = set(exc.ids)
+        raced = [Problem(f"ID »{v}« wurde soeben von einem gleichzeitigen Import gespeichert.",
+                         "Datenspeicher prüfen (»integrationsatlas store list«); Modus »replace« wählen oder die "
+                         "ID ändern.", file=shown, row=int(i) + offset, column=spec.id_column)
+                 for i, v in zip(data_index, data[spec.id_column].astype(str), strict=True) if v in taken]
+        raise ValidationError(raced, f"Import von {shown} abgelehnt, nichts wurde gespeichert") from exc
     logger.info("imported %d of %d rows of %s into %s", len(data), rows_in, shown, layer_id)
     return ImportResult(layer_id=layer_id, file=shown, format=fmt, location_kind=kind, rows_in=rows_in,
                         data=data, problems=tuple(problems), batch=batch, notes=tuple(notes))

@@ -106,23 +106,20 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
     kind = ""
     norm_cols = {norm_header(c): c for c in df.columns if c != "geometry"}
 
-    if isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any():
+    given_attr = df.attrs.get("geometry_given") if isinstance(df, gpd.GeoDataFrame) else None
+    given_geom = (np.asarray(given_attr, dtype=bool) if given_attr is not None and len(given_attr) == n
+                  else (df.geometry.notna().to_numpy() if isinstance(df, gpd.GeoDataFrame) else np.zeros(n, bool)))
+    if isinstance(df, gpd.GeoDataFrame) and (given_geom.any() or df.geometry.notna().any()):
         kind = "geometry"
         if df.crs is None:
             chk.file_level("Die Geodaten haben kein Koordinatensystem (CRS).",
                            f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.")
             return geoms, precision, kind
-        g = df.geometry.to_crs(PROJECTED_CRS)
-        g = g.where(~g.is_empty, None)
-        polygonal = g.geom_type.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"]).to_numpy()
-        pts = g.to_numpy().copy()
-        if polygonal.any():
-            pts[polygonal] = shapely.point_on_surface(pts[polygonal])
-        multi = g.geom_type.eq("MultiPoint").to_numpy()
-        if multi.any():
-            pts[multi] = shapely.get_geometry(pts[multi], 0)
+        errors = df.attrs.get("geometry_error")
+        pts = _geometry_points(df.geometry, given_geom, chk,
+                               list(errors) if errors is not None and len(errors) == n else [""] * n)
         geoms[:] = pts
-        precision[g.notna().to_numpy()] = "Koordinate"
+        precision[np.array([p is not None for p in pts], dtype=bool)] = "Koordinate"
     else:
         xcol = find_column(norm_cols, EAST_HEADERS) or None
         ycol = find_column(norm_cols, NORTH_HEADERS) or None
@@ -139,11 +136,14 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
                 bad = (cells.notna() & val.isna()).to_numpy()
                 chk.row(bad, partial(_not_a_number, cells),
                         "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).", col)
-            ok = (x.notna() & y.notna()).to_numpy()
             xv, yv = x.to_numpy(), y.to_numpy()
+            infinite = (x.notna() & y.notna()).to_numpy() & ~(np.isfinite(xv) & np.isfinite(yv))
+            chk.row(infinite, lambda p: f"Die Koordinate ({xv[p]}, {yv[p]}) ist keine endliche Zahl.",
+                    "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).", xcol)
+            ok = (x.notna() & y.notna()).to_numpy() & ~infinite
             if ok.any():
-                degrees = np.nanmedian(np.abs(xv[ok])) <= 180 and np.nanmedian(np.abs(yv[ok])) <= 90
-                pair_kind = "lonlat" if degrees else "utm32"
+                in_degrees = (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
+                pair_kind = "lonlat" if in_degrees[ok].mean() >= 0.5 else "utm32"
             kind = pair_kind
             if kind == "lonlat":
                 lo0, la0, lo1, la1 = NRW_BOUNDS_4326
@@ -151,8 +151,12 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
                 chk.row(swapped, lambda p: f"Länge {xv[p]} und Breite {yv[p]} sind offenbar vertauscht.",
                         f"Werte der Spalten »{xcol}« (Länge, ca. 6–9) und »{ycol}« (Breite, ca. 50–52) tauschen.",
                         xcol)
-                pts = gpd.GeoSeries(gpd.points_from_xy(xv, yv), crs="EPSG:4326").to_crs(PROJECTED_CRS)
                 use = ok & ~swapped & (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
+                chk.row(ok & ~swapped & ~use, lambda p: f"Länge {xv[p]} / Breite {yv[p]} liegt außerhalb von "
+                        "−180…180 / −90…90 Grad.", f"Koordinaten prüfen: Länge in »{xcol}« (ca. 6–9), Breite in "
+                        f"»{ycol}« (ca. 50–52); UTM32-Werte in Spalten »rechtswert«/»hochwert«.", xcol)
+                pts = gpd.GeoSeries(gpd.points_from_xy(np.where(use, xv, 0.0), np.where(use, yv, 0.0)),
+                                    crs="EPSG:4326").to_crs(PROJECTED_CRS)
             else:
                 xv = np.where(xv >= 32_000_000, xv - 32_000_000, xv)  # "32" zone prefix
                 x0, y0, x1, y1 = NRW_BOUNDS_25832
@@ -167,6 +171,11 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
                 use = ok & ~swapped & ~gk
             geoms[use] = pts.to_numpy()[use]
             precision[use] = "Koordinate"
+            cx, cy = text_values(df[xcol]).notna().to_numpy(), text_values(df[ycol]).notna().to_numpy()
+            for have, lacking in ((cx & ~cy, ycol), (cy & ~cx, xcol)):
+                chk.row(have & ~chk.invalid, lambda p: "Nur eine der beiden Koordinaten ist angegeben.",
+                        f"Beide Spalten »{xcol}« und »{ycol}« ausfüllen oder beide leer lassen (dann gilt die PLZ).",
+                        lacking)
 
     missing = np.array([g is None for g in geoms], dtype=bool) & ~chk.invalid
     if geocoder is not None and missing.any():
@@ -215,6 +224,64 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
             f"Die Koordinate (UTM32 {geoms[p].x:.0f}, {geoms[p].y:.0f}) liegt außerhalb von NRW."),
             "Koordinaten und Koordinatensystem prüfen (Länge/Breite in Grad oder UTM32 in Metern).", None)
     return geoms, precision, kind
+
+
+#: Geometry types a point layer accepts (areas and lines give a point on them).
+POINT_SOURCE_TYPES = ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString")
+
+
+def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker,
+                     errors: list[str]) -> np.ndarray:
+    """One point per feature (EPSG:25832); every unreadable, empty, non-finite, invalid or unsupported
+    geometry that the file gave is a problem of its row (never replaced by a postcode centre)."""
+    raw = geometry.to_numpy()
+    n = len(raw)
+    present = np.array([g is not None for g in raw], dtype=bool)
+    chk.row(given & ~present, lambda p: errors[p] or "Die Geometrie ist ungültig und konnte nicht gelesen werden.",
+            "Geometrie im GIS prüfen (z. B. »Geometrie reparieren«) oder »geometry« auf null setzen und "
+            "Koordinaten/PLZ als Eigenschaften angeben.", "geometry")
+    types = np.array([g.geom_type if g is not None else "" for g in raw], dtype=object)
+    empty = present & shapely.is_empty(raw)
+    chk.row(empty, lambda p: f"Die Geometrie ({types[p]}) ist leer.", "Koordinaten der Geometrie eintragen "
+            "oder »geometry« auf null setzen.", "geometry")
+    unsupported = present & ~empty & ~np.isin(types, POINT_SOURCE_TYPES)
+    chk.row(unsupported, lambda p: f"Der Geometrietyp {types[p]} wird in einer Punktebene nicht unterstützt.",
+            "Als Punkt, Linie oder Fläche speichern (keine GeometryCollection).", "geometry")
+    coords, index = shapely.get_coordinates(raw, return_index=True)
+    infinite = np.zeros(n, dtype=bool)
+    np.logical_or.at(infinite, index, ~np.isfinite(coords).all(axis=1))
+    infinite &= present & ~empty & ~unsupported
+    chk.row(infinite, lambda p: "Die Geometrie hat Koordinaten, die keine endlichen Zahlen sind.",
+            "Koordinaten der Geometrie prüfen.", "geometry")
+    usable = present & ~empty & ~unsupported & ~infinite
+    invalid = np.zeros(n, dtype=bool)
+    invalid[usable] = ~shapely.is_valid(raw[usable])
+    chk.row(invalid, lambda p: f"Die Geometrie ist ungültig ({shapely.is_valid_reason(raw[p])}).",
+            "Geometrie im GIS reparieren (z. B. QGIS »Geometrien reparieren«).", "geometry")
+    usable &= ~invalid
+    pts = np.full(n, None, dtype=object)
+    if not usable.any():
+        return pts
+    g = gpd.GeoSeries(raw[usable], crs=geometry.crs).to_crs(PROJECTED_CRS).to_numpy()
+    kinds = shapely.get_type_id(g)
+    areal = np.isin(kinds, (1, 2, 3, 5, 6))  # lines and polygons
+    multi = kinds == 4
+    g = g.copy()
+    if areal.any():
+        g[areal] = shapely.point_on_surface(g[areal])
+    if multi.any():
+        g[multi] = shapely.get_geometry(g[multi], 0)
+    coords, index = shapely.get_coordinates(g, return_index=True)
+    bad = np.zeros(len(g), dtype=bool)
+    np.logical_or.at(bad, index, ~np.isfinite(coords).all(axis=1))
+    bad |= shapely.is_empty(g)
+    idx = np.flatnonzero(usable)
+    chk.row(np.isin(np.arange(n), idx[bad]), lambda p: "Die Geometrie lässt sich nicht nach "
+            f"{PROJECTED_CRS} umrechnen (Koordinaten außerhalb des Koordinatensystems).",
+            "Koordinaten und Koordinatensystem der Datei prüfen.", "geometry")
+    g[bad] = None
+    pts[idx] = g
+    return pts
 
 
 def _address(df: pd.DataFrame, mapping: dict[str, object]) -> pd.Series | None:

@@ -23,6 +23,9 @@ from geo.io.text import norm_header, parse_number, parse_tristate, text_values
 from geo.layers.spec import Column, LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
 
+#: Largest value of an integer column (signed 32 bit; larger counts are typing errors).
+MAX_INT = 2_147_483_647
+
 # --- column mapping and parsing -------------------------------------------------------
 
 
@@ -196,7 +199,17 @@ def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) 
         bad = present & num.isna().to_numpy()
         chk.row(bad, lambda p: f"»{text.iloc[p]}« ist keine Zahl.",
                 f"In »{header}« nur Zahlen eintragen (oder leer lassen).", header)
+        infinite = present & ~bad & ~np.isfinite(num.fillna(0).to_numpy())
+        chk.row(infinite, lambda p: f"»{text.iloc[p]}« ist keine endliche Zahl.",
+                f"In »{header}« eine Zahl eintragen (oder leer lassen).", header)
+        bad = bad | infinite
+        num = num.where(~infinite)
         if col.dtype == "int":
+            huge = present & ~bad & (np.abs(num.fillna(0).to_numpy()) > MAX_INT)
+            chk.row(huge, lambda p: f"»{text.iloc[p]}« ist zu groß (höchstens {MAX_INT:,}).".replace(",", "."),
+                    f"In »{header}« eine realistische Anzahl eintragen.", header)
+            bad = bad | huge
+            num = num.where(~huge)
             frac = present & num.notna().to_numpy() & (num.fillna(0) % 1 != 0).to_numpy()
             chk.row(frac, lambda p: f"»{text.iloc[p]}« ist keine ganze Zahl.", "Ganze Zahl eintragen.", header)
             neg = num.fillna(0).to_numpy() < 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -12,8 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 
 from geo.errors import (
     CRSError,
@@ -21,7 +25,15 @@ from geo.errors import (
     Problem,
     raise_if_problems,
 )
-from geo.io.text import decode_text, norm_header, sniff_separator
+from geo.io.limits import (
+    ZIP_ERRORS,
+    ReadLimits,
+    check_json_depth,
+    check_rows,
+    check_zip,
+    extract_members,
+)
+from geo.io.text import decode_strict, norm_header, sniff_separator
 from geo.settings import PROJECTED_CRS
 
 FileFormat = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile"]
@@ -75,8 +87,8 @@ def detect_format(path: Path | str, name: str | None = None) -> FileFormat:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise DataError(f"Datei {shown}: Die ZIP-Datei ist beschädigt ({exc}). "
+        except ZIP_ERRORS as exc:
+            raise DataError(f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). "
                             "Bitte die Datei neu speichern oder neu herunterladen.") from exc
         return "xlsx" if any(n.startswith("xl/") for n in names) else "shapefile"
     if head.startswith(b"SQLite format 3"):
@@ -92,7 +104,8 @@ def detect_format(path: Path | str, name: str | None = None) -> FileFormat:
 
 
 def read_table(
-    path: Path | str, *, max_bytes: int, name: str | None = None, layer: str | None = None
+    path: Path | str, *, max_bytes: int, name: str | None = None, layer: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile.
 
@@ -107,6 +120,10 @@ def read_table(
     layer
         For GeoPackages and zips with several layers: prefer the layer (or
         ``.shp``) with this name; otherwise the first one is read.
+    limits
+        Limits on unpacked size, rows, cells and JSON nesting, checked before
+        reading (:class:`~geo.io.limits.ReadLimits`; defaults of
+        :class:`~geo.settings.Settings`). ``max_bytes`` wins over ``limits.max_bytes``.
 
     Returns
     -------
@@ -115,13 +132,19 @@ def read_table(
         GeoDataFrame in its own CRS. ``attrs["row_offset"]`` is the number to
         add to a 0-based data row to get the row the user sees (header and
         ``sep=;`` line in a spreadsheet, feature number in geodata);
-        ``attrs["format"]`` is the detected format.
+        ``attrs["format"]`` is the detected format, ``attrs["encoding"]`` the
+        text encoding used (text formats). GeoJSON tables carry
+        ``attrs["geometry_given"]``: per feature, whether the file had a
+        (non-null) geometry, so geometries GDAL could not read are reported.
 
     Raises
     ------
     DataError
-        If the file is too large, empty or cannot be parsed; the message says
-        what to do.
+        If the file is too large (also unpacked), has too many rows or cells,
+        is empty or cannot be parsed; the message names the file (never a
+        server path) and says what to do.
+    CRSError
+        If the coordinate reference system is missing or unknown.
     """
     path = Path(path)
     shown = name or path.name
@@ -141,18 +164,15 @@ def read_table(
         "csv": _read_csv, "xlsx": _read_xlsx, "geojson": _read_geojson,
         "gpkg": _read_gpkg, "shapefile": _read_zipped_shapefile,
     }[fmt]
-    df = reader(path, shown, layer)
+    df = reader(path, shown, layer, limits or ReadLimits())
     df.attrs["format"] = fmt
     if isinstance(df, gpd.GeoDataFrame):
         df.attrs.setdefault("row_offset", 1)
     return df
 
 
-def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
-    text = decode_text(path.read_bytes())
-    if "\x00" in text:
-        raise DataError(f"Datei {shown} enthält Binärdaten (NUL-Zeichen) und ist keine CSV-Datei. "
-                        "Bitte als CSV (Trennzeichen ;) oder XLSX speichern.")
+def _read_csv(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> pd.DataFrame:
+    text, encoding = decode_strict(path.read_bytes(), shown)
     lines = text.splitlines()
     offset = 2  # header line + 1-based rows
     first = lines[0] if lines else ""
@@ -167,6 +187,7 @@ def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
         sep = sniff_separator(header)
     if not header.strip():
         raise DataError(f"Datei {shown}: Keine Kopfzeile gefunden. Die erste Zeile muss die Spaltennamen enthalten.")
+    check_rows(len(lines) - (offset - 1), header.count(sep) + 1, shown, limits)
     width = _check_field_counts(text, sep, shown, offset) if len(sep) == 1 else None
     try:
         with warnings.catch_warnings():  # surplus empty fields are dropped on purpose
@@ -179,11 +200,12 @@ def _read_csv(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError,
             UnicodeError, OverflowError) as exc:
         raise DataError(
-            f"Datei {shown} ist keine lesbare CSV-Datei ({_short(exc)}). Bitte prüfen: Trennzeichen »;« "
-            "oder »,«, gleich viele Spalten in jeder Zeile, Anführungszeichen paarweise."
+            f"Datei {shown} ist keine lesbare CSV-Datei ({_short(exc, path, shown)}). Bitte prüfen: "
+            "Trennzeichen »;« oder »,«, gleich viele Spalten in jeder Zeile, Anführungszeichen paarweise."
         ) from exc
     df = _drop_empty_unnamed(df)
     df.attrs["row_offset"] = offset
+    df.attrs["encoding"] = encoding
     return df
 
 
@@ -198,87 +220,280 @@ def _check_field_counts(text: str, sep: str, shown: str, offset: int) -> int | N
     try:
         records = csv.reader(io.StringIO(text), delimiter=sep)
         width = len(next(records, []))
-        problems = [
-            Problem(f"Die Zeile hat {len(fields)} statt {width} Felder.",
+        problems = []
+        pos = -1
+        fields: list[str] = []
+        for pos, fields in enumerate(r for r in records if r):
+            if len(fields) > width and any(f.strip() for f in fields[width:]):
+                problems.append(Problem(
+                    f"Die Zeile hat {len(fields)} statt {width} Felder.",
                     f"Trennzeichen »{sep}« innerhalb eines Werts in Anführungszeichen setzen (\"…\") "
-                    "oder entfernen (z. B. »&amp;« → »&«).", file=shown, row=pos + offset)
-            for pos, fields in enumerate(r for r in records if r)
-            if len(fields) > width and any(f.strip() for f in fields[width:])
-        ]
+                    "oder entfernen (z. B. »&amp;« → »&«).", file=shown, row=pos + offset))
     except csv.Error:
         return None  # pandas reports unreadable quoting itself
+    if pos >= 0 and not text.endswith(("\n", "\r")) and (len(fields) < width or not fields[-1].strip()):
+        what = f"{len(fields)} statt {width} Felder" if len(fields) < width else "letztes Feld leer"
+        problems.append(Problem(
+            f"Die letzte Zeile ist unvollständig ({what}, kein Zeilenende): "
+            "die Datei ist vermutlich abgeschnitten.",
+            "Die Datei vollständig neu exportieren oder herunterladen.", file=shown, row=pos + offset))
     raise_if_problems(problems, f"Datei {shown}: Spaltenzahl passt nicht zur Kopfzeile")
     return width or None
 
 
-def _read_xlsx(path: Path, shown: str, layer: str | None = None) -> pd.DataFrame:
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xlsx_sheet_limits(path: Path, shown: str, limits: ReadLimits) -> None:
+    """Check a workbook before openpyxl opens it: unpacked sizes and the declared sheet dimension."""
+    infos = check_zip(path, shown, limits)
+    sheets = sorted(i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename))
+    if not sheets:
+        return  # openpyxl reports the missing sheet
     try:
-        df = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types on broken workbooks
-        raise DataError(f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc)}). "
+        with zipfile.ZipFile(path) as zf, zf.open(sheets[0]) as fh:
+            head = fh.read(4096)
+    except ZIP_ERRORS as exc:
+        raise DataError(f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
                         "Bitte in Excel öffnen und erneut als .xlsx speichern.") from exc
+    m = _DIMENSION.search(head)
+    if m and m.group(3):
+        rows = int(m.group(4)) - int(m.group(2)) + 1
+        cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+        check_rows(max(rows - 1, 0), cols, shown, limits)
+
+
+def _cell_text(value: object) -> object:
+    """A cell as text the way a user sees it (``40`` not ``40.0``); empty cells stay missing."""
+    if value is None:
+        return np.nan
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> pd.DataFrame:
+    import openpyxl
+
+    _xlsx_sheet_limits(path, shown, limits)
+    rows: list[list[object]] = []
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            ws = wb.worksheets[0]
+            ws.reset_dimensions()  # never pad rows to a (possibly huge) declared dimension
+            cells = 0
+            for row in ws.iter_rows(values_only=True):
+                rows.append([_cell_text(v) for v in row])
+                cells += len(row)
+                if len(rows) > limits.max_rows + 1 or cells > limits.max_cells:
+                    check_rows(len(rows) - 1, max(len(r) for r in rows[:1000]), shown, limits)
+                    check_rows(limits.max_rows + 1, limits.max_cells, shown, limits)
+        finally:
+            wb.close()
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on broken workbooks
+        raise DataError(f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
+                        "Bitte in Excel öffnen und erneut als .xlsx speichern.") from exc
+    while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
+        rows.pop()
+    if not rows:
+        raise DataError(f"Datei {shown}: Das erste Tabellenblatt ist leer. "
+                        "Bitte die Daten mit Kopfzeile ins erste Blatt schreiben.")
+    header = [("" if isinstance(v, float) else str(v)) for v in rows[0]]
+    while header and not header[-1] and all(len(r) < len(header) or isinstance(r[len(header) - 1], float)
+                                           for r in rows[1:]):
+        header.pop()
+    width = len(header)
+    names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+    body = [(r + [np.nan] * width)[:width] for r in rows[1:] if not all(isinstance(v, float) for v in r)]
+    df = pd.DataFrame(body, columns=pd.Index(names), dtype=object) if width else pd.DataFrame()
     df = _drop_empty_unnamed(df)
     df.attrs["row_offset"] = 2
     return df
 
 
-def _read_geojson(path: Path, shown: str, layer: str | None = None) -> gpd.GeoDataFrame:
-    raw = path.read_bytes()
+def _check_crs_member(doc: dict, shown: str) -> None:  # type: ignore[type-arg]
+    """Refuse a GeoJSON ``crs`` member naming an unknown CRS (GDAL would silently read WGS84)."""
+    crs = doc.get("crs")
+    if crs is None:
+        return
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if not isinstance(name, str) or not isinstance(crs.get("properties"), dict):
+        raise CRSError(f"Datei {shown}: Die Angabe »crs« ist unlesbar. Bitte ohne »crs« (dann gilt WGS84, "
+                       "EPSG:4326) oder mit einem bekannten EPSG-Code exportieren.")
     try:
-        doc = json.loads(decode_text(raw))
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError as exc:
+        raise CRSError(f"Datei {shown}: Das Koordinatensystem »{name[:80]}« ist unbekannt. Bitte in "
+                       f"EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren.") from exc
+
+
+_INT64 = 2**63
+
+
+def _sanitise_feature(feature: dict) -> str:  # type: ignore[type-arg]
+    """Make one feature safe for GDAL without losing what is wrong with it.
+
+    A geometry with a non-finite coordinate (``1e999``, ``NaN``) is set to
+    null and its problem returned (GDAL would refuse the whole file); property
+    numbers GDAL cannot hold (non-finite, beyond 64 bits) become text, which
+    the column parser then reports for their row and column.
+    """
+    props = feature.get("properties")
+    if isinstance(props, dict):
+        for key, value in props.items():
+            if (isinstance(value, float) and not math.isfinite(value)) or (
+                    isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT64):
+                props[key] = str(value)
+    stack: list[object] = [feature.get("geometry")]
+    while stack:  # iterative: depth is bounded already, but no recursion at all
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, float) and not math.isfinite(item):
+            feature["geometry"] = None
+            return f"Die Geometrie hat die Koordinate {item}, keine endliche Zahl."
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= _INT64:
+            feature["geometry"] = None
+            return f"Die Geometrie hat die Koordinate {item}, zu groß."
+    return ""
+
+
+def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
+    text, encoding = decode_strict(path.read_bytes(), shown)
+    check_json_depth(text, shown, limits)
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"Datei {shown} ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: "
                         f"{exc.msg}). Bitte die Datei mit einem GIS neu als GeoJSON exportieren.") from exc
+    except RecursionError as exc:  # cannot happen below max_json_depth; kept as a last guard
+        raise DataError(f"Datei {shown}: Das JSON ist zu tief verschachtelt.") from exc
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise DataError(f"Datei {shown} ist kein GeoJSON: erwartet wird ein Objekt mit "
                         "\"type\": \"FeatureCollection\". Bitte als GeoJSON exportieren.")
     if doc["type"] == "FeatureCollection" and not isinstance(doc.get("features"), list):
         raise DataError(f"Datei {shown}: Die FeatureCollection hat keine Liste »features«.")
-    return _read_with_gdal(path, shown, what="GeoJSON")
+    _check_crs_member(doc, shown)
+    features = doc["features"] if doc["type"] == "FeatureCollection" else [doc]
+    for pos, f in enumerate(features):
+        if not isinstance(f, dict) or f.get("type") != "Feature":
+            raise DataError(f"Datei {shown}, Objekt {pos + 1}: ist kein GeoJSON-»Feature«. "
+                            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+        if f.get("properties") is not None and not isinstance(f["properties"], dict):
+            raise DataError(f"Datei {shown}, Objekt {pos + 1}: »properties« ist kein Objekt. "
+                            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+    width = max((len(f.get("properties") or {}) for f in features), default=0) + 1
+    check_rows(len(features), width, shown, limits, what="Objekte")
+    given = np.array([f.get("geometry") is not None for f in features], dtype=bool)
+    errors = [_sanitise_feature(f) for f in features]
+    cleaned = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    gdf = _read_with_gdal(cleaned.encode("utf-8"), shown, what="GeoJSON", origin=path)
+    if len(gdf) != len(features):
+        raise DataError(f"Datei {shown}: {len(features)} Objekte in der Datei, aber nur {len(gdf)} lesbar. "
+                        "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+    gdf.attrs["geometry_given"] = given
+    gdf.attrs["geometry_error"] = errors
+    gdf.attrs["encoding"] = encoding
+    return gdf
 
 
-def _read_gpkg(path: Path, shown: str, layer: str | None = None) -> gpd.GeoDataFrame:
+def _read_gpkg(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # GDAL errors on broken files
-        raise DataError(f"Datei {shown} ist keine lesbare GeoPackage-Datei ({_short(exc)}).") from exc
+        raise DataError(f"Datei {shown} ist keine lesbare GeoPackage-Datei ({_short(exc, path, shown)}).") from exc
     names = [str(r[0]) for r in layers if r[1] is not None] or [str(r[0]) for r in layers]
     if not names:
         raise DataError(f"Datei {shown}: Das GeoPackage enthält keine Ebene.")
     chosen = _pick(names, layer)
-    return _read_with_gdal(path, shown, what="GeoPackage", layer=chosen)
+    _check_info(path, shown, limits, layer=chosen, origin=path)
+    return _read_with_gdal(path, shown, what="GeoPackage", layer=chosen, origin=path)
 
 
-def _read_zipped_shapefile(path: Path, shown: str, layer: str | None = None) -> gpd.GeoDataFrame:
-    with zipfile.ZipFile(path) as zf:
-        members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
+    infos = check_zip(path, shown, limits)
+    members = [i.filename for i in infos if not i.filename.startswith("__MACOSX/") and not i.is_dir()]
     shps = [n for n in members if n.lower().endswith(".shp")]
     if not shps:
         raise DataError(f"Datei {shown}: Die ZIP-Datei enthält kein Shapefile (.shp). "
                         "Bitte .shp, .shx, .dbf und .prj zusammen zippen.")
     shp = _pick(shps, layer, key=lambda n: Path(n).stem)
     stem = shp[:-4]
-    lower = {m.lower() for m in members}
-    missing = [ext for ext in (".dbf", ".shx") if f"{stem}{ext}".lower() not in lower]
+    by_ext = {m[len(stem):].lower(): m for m in members if m.lower().startswith(stem.lower())
+              and m[len(stem):].lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg")}
+    missing = [ext for ext in (".dbf", ".shx") if ext not in by_ext]
     if missing:
         raise DataError(f"Datei {shown}: Zum Shapefile {shp} fehlen {', '.join(missing)}. "
                         "Bitte alle Teildateien des Shapefiles in die ZIP-Datei packen.")
-    gdf = _read_with_gdal(f"/vsizip/{path}/{shp}", shown, what="Shapefile")
+    with tempfile.TemporaryDirectory(prefix="atlas-shp-") as tmp:
+        files = extract_members(path, list(by_ext.values()), Path(tmp), shown, limits)
+        target = next(f for f in files if f.suffix.lower() == ".shp")
+        _check_info(target, shown, limits, origin=target)
+        gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target)
     if gdf.crs is None:
+        if ".prj" in by_ext:
+            raise CRSError(f"Datei {shown}: Die .prj-Datei zum Shapefile {shp} beschreibt kein bekanntes "
+                           f"Koordinatensystem. Bitte mit einem GIS neu exportieren (z. B. {PROJECTED_CRS}).")
         raise CRSError(f"Datei {shown}: Zum Shapefile {shp} fehlt die .prj-Datei, das Koordinatensystem ist "
                        f"unbekannt. Bitte die .prj mitzippen (z. B. {PROJECTED_CRS}).")
     return gdf
 
 
-def _read_with_gdal(source: Path | str, shown: str, *, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
+def _check_info(source: Path, shown: str, limits: ReadLimits, *, origin: Path, layer: str | None = None) -> None:
+    """Refuse too many features or cells before GDAL reads them."""
     try:
-        gdf = gpd.read_file(source, layer=layer, engine="pyogrio")
+        info = pyogrio.read_info(source, layer=layer)
+    except Exception as exc:  # GDAL errors on broken files
+        raise DataError(f"Datei {shown} ist nicht lesbar ({_short(exc, origin, shown)}). "
+                        "Bitte die Datei mit einem GIS neu exportieren.") from exc
+    count = int(info.get("features") or 0)
+    check_rows(max(count, 0), len(info.get("fields", ())) + 1, shown, limits, what="Objekte")
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, shown: str) -> None:
+    """Refuse a CRS that cannot be transformed to EPSG:25832 (engineering or unknown systems)."""
+    if gdf.crs is None:
+        return
+    try:
+        crs = pyproj.CRS.from_user_input(gdf.crs)
+        ok = not crs.is_engineering and crs.datum is not None
+        if ok:
+            pyproj.Transformer.from_crs(crs, PROJECTED_CRS, always_xy=True)
+    except (pyproj.exceptions.CRSError, pyproj.exceptions.ProjError) as exc:
+        raise CRSError(f"Datei {shown}: Das Koordinatensystem ist unbekannt ({_short(exc, None, shown)}). "
+                       f"Bitte in EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren.") from exc
+    if not ok:
+        raise CRSError(f"Datei {shown}: Das Koordinatensystem »{crs.name}« ist unbekannt oder lokal und kann "
+                       f"nicht nach {PROJECTED_CRS} umgerechnet werden. Bitte in EPSG:4326 (WGS84) oder "
+                       f"{PROJECTED_CRS} exportieren.")
+
+
+def _read_with_gdal(source: Path | str | bytes, shown: str, *, what: str, layer: str | None = None,
+                    origin: Path | None = None) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(io.BytesIO(source) if isinstance(source, bytes) else source, layer=layer,
+                            engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several types on broken files
-        raise DataError(f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc)}). "
+        raise DataError(f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc, origin, shown)}). "
                         f"Bitte die Datei mit einem GIS neu als {what} exportieren.") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.active_geometry_name is None:
         # a table without geometry (e.g. an attribute-only GeoPackage layer): located by its columns
         gdf = gpd.GeoDataFrame(pd.DataFrame(gdf), geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
+    _check_crs(gdf, shown)
     return gdf
 
 
@@ -296,6 +511,16 @@ def _drop_empty_unnamed(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=drop)
 
 
-def _short(exc: BaseException) -> str:
+_PATH = re.compile(r"(?:/vsi\w+)?(?:/[^\s'\"():,;]+){2,}")
+
+
+def _short(exc: BaseException, origin: Path | None, shown: str) -> str:
+    """First line of an exception's message, with every server path replaced by the user's file name.
+
+    >>> _short(OSError("/tmp/upload-1/x.gpkg: not a GeoPackage"), Path("/tmp/upload-1/x.gpkg"), "kitas.gpkg")
+    'kitas.gpkg: not a GeoPackage'
+    """
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    if origin is not None:
+        text = text.replace(str(origin), shown).replace(str(origin.parent), "")
+    return _PATH.sub(shown, text)[:200]

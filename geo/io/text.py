@@ -1,10 +1,13 @@
 """Text of users' files: decoding, separator sniffing, header normalisation, numbers and yes/no values."""
 from __future__ import annotations
 
+import codecs
 import re
 
 import numpy as np
 import pandas as pd
+
+from geo.errors import DataError
 
 _TRUE = {"ja", "j", "true", "wahr", "1", "x", "yes", "y", "vorhanden"}
 _FALSE = {"nein", "n", "false", "falsch", "0", "no", "nicht vorhanden"}
@@ -25,6 +28,91 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # maps every byte; cp1252 leaves five undefined
+
+
+# UTF-8 read as Windows-1252 ("KÃ¶ln"): Ã or Â followed by a continuation byte's cp1252 character
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                       "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
+                       "\u2039\u203a\u2122]")
+# DOS (cp850) or Mac umlauts read as Windows-1252 ("K\u201dln", "Stra\u00a7e", "Gr\u0160ben")
+_FOREIGN = re.compile("[^\\W\\d_][\u201e\u201d\u201c\u2122\u2022\u2020\u2021\u2030\u02c6\u02dc\u00a7\u00a4"
+                      "\u00a6\u00a8\u00ac\u00af\u00b4\u00b8\u00a1\u00bf][^\\W\\d_]"
+                      "|[a-z\u00df-\u00ff][\u0152\u0160\u017d\u0178]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _line_of(text: str | bytes, pos: int) -> int:
+    sep: str | bytes = "\n" if isinstance(text, str) else b"\n"
+    return text.count(sep, 0, pos) + 1  # type: ignore[arg-type]
+
+
+def decode_strict(raw: bytes, shown: str) -> tuple[str, str]:
+    """Decode a user's text file, deciding the encoding strictly.
+
+    UTF-8 (with or without BOM) and UTF-16 with BOM are taken as they are;
+    otherwise Windows-1252 (a superset of Latin-1's printable characters)
+    only when every byte is defined in it and the result is plausible text.
+    Mixed files (UTF-8 next to Windows-1252), doubly encoded UTF-8
+    (``KÃ¶ln``), DOS/Mac umlauts read as Windows-1252 (``K”ln``) and
+    control characters are refused.
+
+    Returns
+    -------
+    text, encoding
+        The text and the name of the encoding used (``UTF-8``, ``UTF-8 mit BOM``,
+        ``UTF-16``, ``Windows-1252``).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the line and what to do.
+
+    >>> decode_strict("Köln".encode("cp1252"), "a.csv")
+    ('Köln', 'Windows-1252')
+    >>> decode_strict("\ufeffKöln".encode("utf-8"), "a.csv")
+    ('Köln', 'UTF-8 mit BOM')
+    >>> decode_strict("Köln".encode("cp850"), "a.csv")
+    Traceback (most recent call last):
+    ...
+    geo.errors.DataError: Datei a.csv, Zeile 1: Die Zeichenkodierung ist nicht erkennbar (»K”ln« sieht ...
+    """
+    fix = "Bitte die Datei als »CSV UTF-8« speichern (Excel: Speichern unter → CSV UTF-8)."
+    encoding = ""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not raw.startswith(codecs.BOM_UTF32_LE):
+        try:
+            text, encoding = raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise DataError(f"Datei {shown}: Die Datei beginnt als UTF-16, enthält aber ungültige Zeichen "
+                            f"(Byte {exc.start}). {fix}") from exc
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+            encoding = "UTF-8 mit BOM" if raw.startswith(codecs.BOM_UTF8) else "UTF-8"
+        except UnicodeDecodeError as exc:
+            line = _line_of(raw, exc.start)
+            if _UTF8_MULTIBYTE.search(raw):
+                raise DataError(f"Datei {shown}, Zeile {line}: Die Datei mischt Zeichenkodierungen (teils UTF-8, "
+                                f"teils eine andere, z. B. Windows-1252). {fix}") from exc
+            try:
+                text, encoding = raw.decode("cp1252"), "Windows-1252"
+            except UnicodeDecodeError as exc2:
+                line = _line_of(raw, exc2.start)
+                raise DataError(f"Datei {shown}, Zeile {line}: Die Zeichenkodierung ist nicht erkennbar (weder "
+                                f"UTF-8 noch Windows-1252/Latin-1: Byte 0x{raw[exc2.start]:02X}). {fix}") from exc2
+    bad = _CONTROL.search(text)
+    if bad:
+        what = "NUL-Zeichen (Binärdaten)" if bad.group() == "\x00" else f"Steuerzeichen U+{ord(bad.group()):04X}"
+        raise DataError(f"Datei {shown}, Zeile {_line_of(text, bad.start())}: Die Datei enthält {what} und ist "
+                        f"keine Textdatei in {encoding}. Bitte als CSV (UTF-8) oder XLSX speichern.")
+    for pattern, what in ((_MOJIBAKE, "doppelt kodiertes UTF-8"), (_FOREIGN, "falsch gelesenen Umlauten")):
+        hit = pattern.search(text)
+        if hit:
+            lo = max(0, hit.start() - 3)
+            word = text[lo: hit.end() + 3].split("\n")[-1].strip()
+            raise DataError(f"Datei {shown}, Zeile {_line_of(text, hit.start())}: Die Zeichenkodierung ist nicht "
+                            f"erkennbar (»{word}« sieht nach {what} aus). {fix}")
+    return text, encoding
 
 
 def sniff_separator(header: str) -> str:

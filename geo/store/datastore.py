@@ -170,6 +170,7 @@ class DataStore:
         url: str | None = None,
         rows_in: int | None = None,
         rows_rejected: int = 0,
+        unique_column: str | None = None,
     ) -> BatchInfo:
         """Store ``gdf`` as a new batch of layer ``layer_id``.
 
@@ -188,6 +189,11 @@ class DataStore:
             Rows read from the input; defaults to ``len(gdf) + rows_rejected``.
         rows_rejected
             Rows dropped by validation.
+        unique_column
+            With ``append``: refuse the batch (:class:`DuplicateIdError`) if a
+            value of this column is already in the layer's active data, checked
+            inside the registering transaction (concurrent imports of the same
+            ids: exactly one wins).
 
         Returns
         -------
@@ -262,6 +268,9 @@ class DataStore:
         )
         try:
             with self.transaction() as con:
+                clash = _active_duplicates(con, layer_id, table, unique_column) if unique_column else []
+                if clash and mode == "append":
+                    raise DuplicateIdError(layer_id, unique_column or "", clash)
                 if mode == "replace":
                     con.execute(f"UPDATE {BATCHES_TABLE} SET active = 0 WHERE layer_id = ? AND active = 1",
                                 (layer_id,))
@@ -274,6 +283,9 @@ class DataStore:
                      json.dumps(dtypes)),
                 )
                 con.execute(f"DELETE FROM {PENDING_TABLE} WHERE table_name = ?", (table,))
+        except DuplicateIdError:
+            self._drop_table(table)
+            raise
         except sqlite3.Error as exc:
             self._drop_table(table)
             raise DataError(
@@ -520,6 +532,31 @@ class DataStore:
                  if t not in tables and now - datetime.fromisoformat(started) >= PENDING_TTL]
         for table in stale:
             self._drop_table(table)
+
+
+class DuplicateIdError(DataError):
+    """Values of a batch's unique column are already in the layer's active data."""
+
+    def __init__(self, layer_id: str, column: str, ids: list[str]) -> None:
+        self.ids = tuple(ids)
+        shown = ", ".join(f"»{i}«" for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+        super().__init__(f"Ebene »{layer_id}«: {len(ids)} Wert(e) der Spalte »{column}« sind bereits im "
+                         f"Datenspeicher: {shown}. Nichts wurde gespeichert.")
+
+
+def _active_duplicates(con: sqlite3.Connection, layer_id: str, table: str, column: str) -> list[str]:
+    """Values of ``column`` in ``table`` that an active batch of ``layer_id`` already has."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column):
+        raise IntegrationsatlasError(f"Ungültiger Spaltenname »{column}« für die ID-Prüfung.")
+    rows = con.execute(f"SELECT table_name FROM {BATCHES_TABLE} WHERE layer_id = ? AND active = 1", (layer_id,))
+    found: set[str] = set()
+    for (other,) in rows.fetchall():
+        if not _BATCH_TABLE.match(other) or column not in {r[1] for r in con.execute(f'PRAGMA table_info("{other}")')}:
+            continue
+        sql = (f'SELECT DISTINCT n."{column}" FROM "{table}" n JOIN "{other}" o ON n."{column}" = o."{column}" '
+               f'WHERE n."{column}" IS NOT NULL')
+        found.update(str(r[0]) for r in con.execute(sql))
+    return sorted(found)
 
 
 def _has_table(con: sqlite3.Connection, name: str) -> bool:
