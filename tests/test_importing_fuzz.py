@@ -1,16 +1,27 @@
-"""Property tests: broken CSV and GeoJSON inputs never crash the importer.
+"""Property tests: broken or hostile inputs of every format never crash the importer.
 
-Every failure must be one of the project's own errors with a message, and a
-failed import must leave the data store exactly as it was.
+Every failure must be one of the project's own errors with a message naming
+the file, and a failed import must leave the data store exactly as it was.
+The generated corpus (``tests/fuzz_corpus.py``: valid seeds in every format,
+hostile cases with one known defect each, byte mutants) is judged by
+:func:`fuzz_corpus.run_case`: refused cleanly, or imported correctly. Bombs
+run through the CLI in a fresh process whose peak memory is measured; two
+processes importing the same ids at the same moment leave exactly one winner.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import fuzz_corpus as fc
 import geopandas as gpd
 import pytest
 from hypothesis import HealthCheck, given
@@ -22,6 +33,7 @@ from geo.errors import IntegrationsatlasError
 from geo.importing import import_file
 from geo.settings import Settings
 from geo.store import DataStore
+from geo.store.datastore import DuplicateIdError
 
 FUZZ = hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -138,3 +150,157 @@ def test_truncated_valid_geojson(seeded: tuple[Settings, Path], data: st.DataObj
     path = home / "fuzz2.geojson"
     path.write_bytes(_mutate(VALID_GEOJSON.encode(), data))
     _check(path, settings, "reject")
+
+
+# --- the generated corpus: seeds of every format, hostile cases, mutants -------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus(seeded: tuple[Settings, Path]) -> tuple[list[fc.Case], list[fc.Case]]:
+    _, home = seeded
+    return fc.seeds(home / "seeds"), fc.hostile(home / "hostile")
+
+
+def _judge(cases: list[fc.Case], settings: Settings) -> list[str]:
+    return [f"{o.verdict} {o.case.name}: {o.detail}" for o in (fc.run_case(c, settings) for c in cases) if not o.ok]
+
+
+def test_every_seed_imports_correctly(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]) -> None:
+    seeds, _ = corpus
+    assert {c.path.suffix for c in seeds} == {".csv", ".tsv", ".xlsx", ".geojson", ".gpkg", ".zip"}
+    assert _judge(seeds, seeded[0]) == []
+
+
+def test_every_hostile_case_is_refused_cleanly(seeded: tuple[Settings, Path],
+                                                corpus: tuple[list[fc.Case], ...]) -> None:
+    """1e20/2^63 capacities, infinite coordinates, broken geometries, deep nesting, unknown CRS, truncated
+    rows, foreign encodings, damaged ZIPs and bombs: refused with the file named, the store unchanged."""
+    _, hostile = corpus
+    kinds = {c.kind for c in hostile}
+    assert {"integer range", "coordinate", "geometry", "nesting", "crs", "truncated", "encoding", "zip",
+            "bomb"} <= kinds
+    assert _judge(hostile, seeded[0]) == []
+
+
+def test_refusals_name_row_and_column(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]) -> None:
+    settings, _ = seeded
+    _, hostile = corpus
+    by_name = {c.name: c for c in hostile}
+    for name, row, column in (("capacity_1e20.xlsx", 2, "plaetze"), ("coord_inf.csv", 2, "lon"),
+                              ("geom_collection.geojson", 1, "geometry"), ("truncated_12.csv", 3, None)):
+        with pytest.raises(IntegrationsatlasError) as info:
+            import_file(by_name[name].path, "kita", settings)
+        problems = getattr(info.value, "problems", ())
+        assert any(p.file == name and p.row == row and p.column == column for p in problems), str(info.value)
+
+
+FAST_MUTANTS = hyp_settings(max_examples=80, deadline=None,
+                            suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FAST_MUTANTS
+@given(index=st.integers(0, 11), rnd=st.randoms(use_true_random=False))
+def test_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...],
+                                 index: int, rnd: random.Random) -> None:
+    settings, home = seeded
+    seeds, _ = corpus
+    seed = seeds[index % len(seeds)]
+    path = home / f"mutant_{seed.name}"
+    path.write_bytes(fc.mutate(seed.path.read_bytes(), rnd))
+    outcome = fc.run_case(fc.Case(path.name, path, "any", "mutant"), settings)
+    assert outcome.ok, f"{outcome.verdict}: {outcome.detail}"
+
+
+@pytest.mark.slow
+def test_many_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]) -> None:
+    settings, home = seeded
+    seeds, _ = corpus
+    cases = fc.mutants(seeds, home / "mutants", 240, random.Random(7))
+    assert _judge(cases, settings) == []
+
+
+# --- the CLI in a fresh process: exit codes and peak memory -----------------------------------------
+
+
+def _cli(path: Path, home: Path, start_at: float = 0.0) -> tuple[subprocess.Popen[bytes], object]:
+    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
+    code = ("import sys, time\nfrom integrationsatlas.cli import build_parser, main\nbuild_parser()\n"
+            "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\nsys.exit(main(sys.argv[2:]))\n")
+    errfile = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe (cannot block); closed in _finish
+    proc = subprocess.Popen([sys.executable, "-c", code, str(start_at), "import", str(path), "--layer", "kita"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=errfile)
+    return proc, errfile
+
+
+def _finish(started: tuple[subprocess.Popen[bytes], object]) -> tuple[int, str, float]:
+    """Exit code, stderr and peak RSS in MB of a finished CLI process."""
+    proc, errfile = started
+    _, status, usage = os.wait4(proc.pid, 0)
+    errfile.seek(0)  # type: ignore[attr-defined]
+    err = errfile.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
+    errfile.close()  # type: ignore[attr-defined]
+    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss / 1024
+
+
+def test_cli_refuses_with_exit_2_and_german_message(tmp_path: Path) -> None:
+    case = next(c for c in fc.hostile(tmp_path / "h") if c.name == "capacity_2p63.geojson")
+    code, err, _ = _finish(_cli(case.path, tmp_path / "home"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "capacity_2p63.geojson, Zeile 1, Spalte »plaetze«" in err and "zu groß" in err
+    assert str(tmp_path) not in err
+    assert not (tmp_path / "home" / "store.gpkg").exists()
+
+
+@pytest.mark.slow
+def test_cli_bombs_are_refused_with_bounded_memory(tmp_path: Path) -> None:
+    """ZIP/XLSX bombs (declared and lying sizes), huge sheet dimensions and a huge .prj: exit 2, < 400 MB RSS."""
+    bombs = [c for c in fc.hostile(tmp_path / "h") if c.kind in ("bomb", "nesting")]
+    assert len(bombs) >= 6
+    for case in bombs:
+        t0 = time.perf_counter()
+        code, err, rss = _finish(_cli(case.path, tmp_path / "home"))
+        assert code == 2 and "Traceback" not in err and case.name in err, (case.name, err)
+        assert rss < 400, (case.name, rss)
+        assert time.perf_counter() - t0 < 60
+
+
+# --- ids checked inside the write transaction ----------------------------------------------------
+
+
+def test_write_layer_checks_ids_inside_its_transaction(tmp_path: Path) -> None:
+    """The guard against races: ids already active are refused at registration, the table is dropped."""
+    store = DataStore(tmp_path / "store.gpkg")
+    gdf = gpd.GeoDataFrame({"id": ["A", "B"], "name": ["a", "b"]},
+                           geometry=[Point(356_000, 5_645_000), Point(356_100, 5_645_000)], crs="EPSG:25832")
+    store.write_layer("kita", gdf, mode="append", source_file="a", source="t", licence="CC0", unique_column="id")
+    before = store.batches()
+    with pytest.raises(DuplicateIdError) as info:
+        store.write_layer("kita", gdf.iloc[1:], mode="append", source_file="b", source="t", licence="CC0",
+                          unique_column="id")
+    assert info.value.ids == ("B",)
+    assert store.batches() == before
+    assert len(store.read_layer("kita")) == 2  # type: ignore[arg-type]
+    store.write_layer("kita", gdf, mode="replace", source_file="c", source="t", licence="CC0", unique_column="id")
+
+
+def test_two_processes_import_the_same_ids_exactly_one_wins(tmp_path: Path) -> None:
+    rows = "".join(f"C{i};Kita {i};50667;6,95{i % 100:02d};50,94{i % 100:02d};10\n" for i in range(300))
+    paths = []
+    for who in ("a", "b"):
+        path = tmp_path / f"{who}.csv"
+        path.write_text("id;name;plz;lon;lat;plaetze\n" + rows, encoding="utf-8")
+        paths.append(path)
+    # the store exists already (creating a new store file concurrently is the store's own concern)
+    seed = gpd.GeoDataFrame({"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)],
+                            crs="EPSG:25832")
+    DataStore(tmp_path / "home" / "store.gpkg").write_layer("kita", seed, mode="append", source_file="seed",
+                                                            source="test", licence="CC0")
+    start = time.time() + 5.0
+    results = [_finish(p) for p in [_cli(path, tmp_path / "home", start) for path in paths]]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    loser = next(err for code, err, _ in results if code == 2)
+    assert "Traceback" not in loser and "ID »C0«" in loser
+    stored = DataStore(tmp_path / "home" / "store.gpkg").read_layer("kita")
+    assert stored is not None and len(stored) == 301 and not stored["id"].duplicated().any()
