@@ -82,7 +82,7 @@ def detect_format(path: Path | str, name: str | None = None) -> FileFormat:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        raise DataError(f"Datei {shown} kann nicht gelesen werden: {exc}.") from exc
+        raise DataError(f"Datei {shown} kann nicht gelesen werden ({_short(exc, path, shown)}).") from exc
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as zf:
@@ -151,7 +151,7 @@ def read_table(
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DataError(f"Datei {shown} nicht gefunden oder nicht lesbar: {exc}.") from exc
+        raise DataError(f"Datei {shown} nicht gefunden oder nicht lesbar ({_short(exc, path, shown)}).") from exc
     if size > max_bytes:
         raise DataError(
             f"Datei {shown} ist zu groß ({size / 1e6:.1f} MB); erlaubt sind höchstens {max_bytes / 1e6:.1f} MB. "
