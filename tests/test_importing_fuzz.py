@@ -323,3 +323,22 @@ def test_refusals_never_show_the_server_path(tmp_path: Path, suffix: str) -> Non
     message = str(info.value)
     assert f"Kitas 2025{suffix}" in message
     assert "upload-3f9a" not in message and "tmpx81k" not in message and "/tmp" not in message
+
+
+def test_limits_come_from_settings_and_are_checked_before_reading(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    settings = replace(Settings().with_home(tmp_path / "home"), max_rows=10, max_cells=40, max_json_depth=3)
+    rows = "".join(f"K{i};Kita {i};50667;6,95;50,94;10\n" for i in range(20))
+    csv_path = tmp_path / "viele.csv"
+    csv_path.write_text("id;name;plz;lon;lat;plaetze\n" + rows, encoding="utf-8")
+    with pytest.raises(IntegrationsatlasError, match=r"viele\.csv: 20 Zeilen; erlaubt sind höchstens 10"):
+        import_file(csv_path, "kita", settings)
+    xlsx = fc.write_xlsx(tmp_path / "breit.xlsx", [[f"c{i}" for i in range(8)], *[[1] * 8] * 6])
+    with pytest.raises(IntegrationsatlasError, match=r"breit\.xlsx: 6 Zeilen × 8 Spalten = 48 Zellen"):
+        import_file(xlsx, "kita", settings)
+    deep = tmp_path / "tief.geojson"
+    fc.write_geojson(deep, fc.ROWS)
+    with pytest.raises(IntegrationsatlasError, match=r"tief\.geojson, Zeile 1: Das JSON ist tiefer als 3"):
+        import_file(deep, "kita", settings)
+    assert not settings.store_path.exists()

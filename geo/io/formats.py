@@ -295,9 +295,13 @@ def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) ->
             for row in ws.iter_rows(values_only=True):
                 rows.append([_cell_text(v) for v in row])
                 cells += len(row)
-                if len(rows) > limits.max_rows + 1 or cells > limits.max_cells:
-                    check_rows(len(rows) - 1, max(len(r) for r in rows[:1000]), shown, limits)
-                    check_rows(limits.max_rows + 1, limits.max_cells, shown, limits)
+                if len(rows) > limits.max_rows + 1:
+                    raise DataError(f"Datei {shown}: mehr als {limits.max_rows} Zeilen (Einstellung max_rows). "
+                                    "Bitte die Datei aufteilen.")
+                if cells > limits.max_cells:
+                    raise DataError(f"Datei {shown}: mehr als {limits.max_cells} Zellen bis Zeile {len(rows)} "
+                                    "(Einstellung max_cells). Bitte nur die benötigten Spalten exportieren oder "
+                                    "die Datei aufteilen.")
         finally:
             wb.close()
     except DataError:
