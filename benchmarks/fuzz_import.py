@@ -103,6 +103,24 @@ def race(folder: Path, home: Path, rounds: int, ids: int) -> tuple[int, int, lis
     return one_winner, duplicates, odd
 
 
+_BASELINE = ("import collections, json, sys, tempfile\n"
+             "from pathlib import Path\n"
+             "sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])\n"
+             "import fuzz_corpus as fc, fuzz_import as fi\n"
+             "tmp = Path(tempfile.mkdtemp(prefix='fuzz-baseline-'))\n"
+             "settings = fi.seeded_settings(tmp / 'home')\n"
+             "cases = fc.seeds(tmp / 's') + [c for c in fc.hostile(tmp / 'h') if c.kind != 'bomb']\n"
+             "print(json.dumps(collections.Counter(fc.run_case(c, settings).verdict for c in cases)))\n")
+
+
+def baseline(src: Path) -> str:
+    """Verdicts of the same seeds and hostile cases (without bombs) against the code in ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src), "INTEGRATIONSATLAS_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", _BASELINE, str(HERE.parent / "tests"), str(HERE)], env=env,
+                         capture_output=True, text=True, check=False, cwd=src)
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else f"failed: {out.stderr[-300:]}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=int, default=2000)
@@ -111,6 +129,9 @@ def main() -> None:
     parser.add_argument("--race-ids", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--cli-sample", type=int, default=40, help="mutants also run through the CLI")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="checkout of the code before hardening (e.g. /work/main): its verdicts on the seeds "
+                             "and hostile cases (without bombs) are reported alongside")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -151,6 +172,7 @@ def main() -> None:
         peak_cli = max(rss for _, _, rss, _ in cli_rows)
 
         one_winner, duplicates, odd = race(folder, folder / "race_home", args.rounds, args.race_ids)
+    before = baseline(args.baseline) if args.baseline else ""
 
     crashes = verdicts.get("crash", 0)
     silent = verdicts.get("silent", 0)
@@ -167,6 +189,8 @@ def main() -> None:
         f"corpus built in {build_s:.1f} s, judged in {fuzz_s:.0f} s, peak RSS of the fuzzing process "
         f"{fuzz_rss:.0f} MB",
         f"- verdicts: {dict(sorted(verdicts.items()))}",
+        *([f"- baseline ({args.baseline}, same seeds and hostile cases without the bombs): {before}"]
+          if before else []),
         f"- **crashes (traceback): {crashes}**; **silent acceptances (wrong data stored): {silent}**; "
         f"store changed by a refusal: {verdicts.get('store_changed', 0)}; message without the file name or with a "
         f"server path: {verdicts.get('bad_message', 0)}; valid seeds refused: {verdicts.get('false_refusal', 0)}",

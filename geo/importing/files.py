@@ -104,6 +104,9 @@ def import_file(
     notes: list[str] = []
     if table.attrs.get("encoding"):
         notes.append(f"Zeichenkodierung: {table.attrs['encoding']}.")
+    if table.attrs.get("unterminated_row"):
+        notes.append(f"Die letzte Zeile (Zeile {table.attrs['unterminated_row']}) endet ohne Zeilenumbruch: falls "
+                     "die Datei beim Kopieren abgeschnitten wurde, ist ihr letzter Wert unvollständig – bitte prüfen.")
     source, source_licence, url = "import", licence or USER_LICENCE, None
     is_msb = False
     if schuldaten.is_schuldaten(table):

@@ -206,6 +206,8 @@ def _read_csv(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> 
     df = _drop_empty_unnamed(df)
     df.attrs["row_offset"] = offset
     df.attrs["encoding"] = encoding
+    if len(df) and not text.endswith(("\n", "\r")):
+        df.attrs["unterminated_row"] = len(df) - 1 + offset
     return df
 
 
