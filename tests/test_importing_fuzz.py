@@ -216,7 +216,7 @@ def test_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tuple[li
 def test_many_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]) -> None:
     settings, home = seeded
     seeds, _ = corpus
-    cases = fc.mutants(seeds, home / "mutants", 100, random.Random(7))
+    cases = fc.mutants(seeds, home / "mutants", 400, random.Random(7))
     assert _judge(cases, settings) == []
 
 

@@ -13,6 +13,15 @@ sees it in the spreadsheet, the column and the fix. The user chooses whether
 invalid rows are dropped (``on_invalid="keep_valid"``) or the whole file is
 rejected (``"reject"``); a rejected or failed import changes nothing.
 
+Hostile and damaged files are refused before they are read (limits of
+:class:`~geo.settings.Settings`: unpacked ZIP/XLSX size from the ZIP directory,
+rows, cells, JSON nesting; :mod:`geo.io.limits`); the text encoding is decided
+strictly (:func:`geo.io.text.decode_strict`); a coordinate or geometry that is
+given but unusable is a problem of its row and never replaced by a postcode
+centre; ids are checked again inside the store's write transaction, so two
+imports of the same ids at the same moment cannot both succeed. See
+``RELIABILITY.md``.
+
 Text is stored exactly as given: a name containing HTML stays that text and
 is escaped when it is shown, never interpreted.
 
