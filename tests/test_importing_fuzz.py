@@ -342,3 +342,21 @@ def test_limits_come_from_settings_and_are_checked_before_reading(tmp_path: Path
     with pytest.raises(IntegrationsatlasError, match=r"tief\.geojson, Zeile 1: Das JSON ist tiefer als 3"):
         import_file(deep, "kita", settings)
     assert not settings.store_path.exists()
+
+
+@pytest.mark.parametrize(("ewz", "coordinate", "column"), [(1e20, 51.0, "EWZ"), (2**63, 51.0, "EWZ"),
+                                                           (1000, float("inf"), "geometry")])
+def test_boundary_import_refuses_huge_numbers_and_infinite_geometries(tmp_path: Path, ewz: object,
+                                                                      coordinate: float, column: str) -> None:
+    ring = [[6.9, 50.9], [7.0, 50.9], [7.0, coordinate], [6.9, 51.0], [6.9, 50.9]]
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": {"AGS": "05315000", "GEN": "Köln", "EWZ": ewz}}]}
+    path = tmp_path / "gemeinden.geojson"
+    path.write_text(json.dumps(doc).replace("Infinity", "1e999"), encoding="utf-8")
+    settings = Settings().with_home(tmp_path / "home")
+    with pytest.raises(IntegrationsatlasError) as info:
+        import_file(path, "gemeinde", settings)
+    problems = getattr(info.value, "problems", ())
+    assert any(p.file == "gemeinden.geojson" and p.row == 1 and p.column == column for p in problems), info.value
+    assert not settings.store_path.exists()

@@ -6,13 +6,14 @@ import json
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.errors import (
     DataError,
     Problem,
 )
 from geo.importing.locate import find_column
-from geo.io.text import norm_header
+from geo.io.text import norm_header, parse_number, text_values
 from geo.layers.spec import LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
 
@@ -34,7 +35,8 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
     if spec.level not in ("gemeinde", "kreis"):
         raise DataError(f"In die Ebene »{spec.title}« kann nicht importiert werden; "
                         "möglich sind Gemeinden und Kreise.")
-    if not isinstance(df, gpd.GeoDataFrame) or not df.geometry.notna().any():
+    if not isinstance(df, gpd.GeoDataFrame) or not (df.geometry.notna().any()
+                                                    or np.any(df.attrs.get("geometry_given", False))):
         problems.append(Problem("Die Datei enthält keine Flächen.", "Eine Geodatei (GeoJSON, GeoPackage, "
                                 "Shapefile) mit den Grenzen der Gemeinden bzw. Kreise importieren.", file=file))
         return _empty_layer(spec), problems
@@ -74,7 +76,31 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
     for pos in np.flatnonzero(foreign & polys):
         problems.append(Problem(f"AGS »{ags.iloc[pos]}« liegt nicht in NRW (muss mit 05 beginnen).",
                                 "Nur NRW-Daten importieren.", file=file, row=int(rows[pos]), column="AGS"))
+    coords, index = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
+    infinite = np.zeros(len(frame), dtype=bool)
+    np.logical_or.at(infinite, index, ~np.isfinite(coords).all(axis=1))
+    given = np.asarray(df.attrs.get("geometry_given", np.zeros(len(frame), dtype=bool)), dtype=bool)
+    unreadable = (given if len(given) == len(frame) else np.zeros(len(frame), dtype=bool)) & \
+        frame.geometry.isna().to_numpy()
+    for pos in np.flatnonzero(infinite | unreadable):
+        problems.append(Problem("Die Geometrie ist ungültig (nicht lesbar oder Koordinaten keine endlichen Zahlen).",
+                                "Geometrie im GIS prüfen und neu exportieren.", file=file, row=int(rows[pos]),
+                                column="geometry"))
+    polys = polys & ~infinite & ~unreadable
     valid = polys & ~bad & ~foreign
+    if "EWZ" in frame.columns:  # population: a whole number 0 … 2^31−1, else a problem of the row
+        from geo.importing.prepare import MAX_INT
+
+        cells = text_values(frame["EWZ"].reset_index(drop=True))
+        ewz = parse_number(cells).to_numpy()
+        given = cells.notna().to_numpy()
+        wrong = given & ~(np.isfinite(ewz) & (ewz >= 0) & (ewz <= MAX_INT) & (np.nan_to_num(ewz) % 1 == 0))
+        for pos in np.flatnonzero(wrong & valid):
+            problems.append(Problem(f"Einwohnerzahl »{cells.iloc[pos]}« ist keine ganze Zahl zwischen 0 und "
+                                    f"{MAX_INT}.", "Einwohnerzahl prüfen oder leer lassen.", file=file,
+                                    row=int(rows[pos]), column="EWZ"))
+        valid &= ~wrong
+        frame = frame.assign(EWZ=np.where(given & ~wrong, ewz, np.nan))
     out = vg250_to_layer(frame.loc[valid], spec.level, file=file)  # type: ignore[arg-type]
     dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)
     for ags_value in out["ags"][dup]:
