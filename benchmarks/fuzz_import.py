@@ -182,7 +182,8 @@ def main() -> None:
         f"Machine: {machine()}",
         "",
         f"Reproduce: `.venv/bin/python benchmarks/fuzz_import.py --mutants {args.mutants} --seed {args.seed}"
-        f"{' --big' if args.big else ''} --rounds {args.rounds}`",
+        f"{' --big' if args.big else ''} --rounds {args.rounds}"
+        f"{f' --baseline {args.baseline}' if args.baseline else ''}`",
         "",
         f"- cases tried in process: **{len(cases)}** ({len(seeds)} valid seeds in 7 formats, "
         f"{len(cases) - len(seeds) - len(mutants)} hostile cases with a known defect, {len(mutants)} byte mutants); "
