@@ -41,6 +41,8 @@ class GapParams:
 
     ``unit`` is ``km`` (straight line) or ``min`` (travel time on the street
     network of ``osm_file`` with ``mode``); ``area`` is an AGS prefix or ``None``.
+    Public transport (``mode="oepnv"``) also needs ``gtfs_file``, a service
+    ``day`` (ISO date) and a departure ``window`` in seconds after midnight.
     """
 
     layer: str
@@ -51,6 +53,9 @@ class GapParams:
     by: str = "kreis"
     area: str | None = None
     osm_file: str | None = None
+    gtfs_file: str | None = None
+    day: str | None = None
+    window: tuple[int, int] = (7 * 3600, 9 * 3600)
 
 
 def points_geojson(cfg: Settings, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:

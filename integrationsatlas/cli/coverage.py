@@ -114,7 +114,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _transit_settings(args: argparse.Namespace, settings: Settings) -> TransitSettings:
     """Day and departure window of a public-transport analysis from ``--day`` and ``--window``."""
-    from planning.transit import TransitSettings, next_tuesday
+    from geo.modes import next_tuesday
+    from planning.transit import TransitSettings
 
     try:
         start, end = (_seconds(part) for part in str(args.window).split("-"))

@@ -15,8 +15,9 @@ from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
-from ui.components import attribution_footer, osm_extract, render_map, user_errors
+from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
+from ui.uploads import osm_extract
 
 if TYPE_CHECKING:
     import pandas as pd
