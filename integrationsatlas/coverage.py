@@ -28,7 +28,15 @@ from geo.layers.registry import REGISTRY
 from geo.modes import MODES, travel_mode
 from geo.network import Network
 from geo.settings import Settings
-from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus, load_zensus_parent
+from geo.sources.destatis import gemeinden_with_population
+from geo.sources.zensus import (
+    ZENSUS_AS_OF,
+    ZENSUS_LAYER,
+    ZENSUS_LICENCE,
+    ZENSUS_SOURCE,
+    load_zensus,
+    load_zensus_parent,
+)
 from geo.statistics import kreis_indicators
 from geo.units import Level, load_boundaries
 from planning.accessibility import two_step_fca
@@ -153,21 +161,30 @@ def _demand_for(
 
     Returns the demand and a German note (empty when nothing needs saying).
     """
-    demand = best_demand(settings, target_group, column)
-    if osm_file is None or demand.level == "zensus" or column is not None:
-        return demand, ""
+    if osm_file is None or column is not None or _has_zensus(settings):
+        return best_demand(settings, target_group, column), ""
     try:
         from integrationsatlas.osm_demand import osm_demand
 
         return osm_demand(settings, Path(osm_file), target_group), ""
     except IntegrationsatlasError as exc:
+        demand = best_demand(settings, target_group, column)
         first = str(exc).splitlines()[0]
         return demand, f"Keine 100-m-Schätzung aus Gebäuden möglich ({first}); Nachfrage: {demand.level_label}."
 
 
+def _has_zensus(settings: Settings) -> bool:
+    """Whether a Zensus grid is loaded (without reading it)."""
+    if not Path(settings.store_path).exists():
+        return False
+    from geo.store import DataStore
+
+    return DataStore(settings.store_path).layer_meta(ZENSUS_LAYER) is not None
+
+
 def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:
     try:
-        return load_boundaries("gemeinde", settings)
+        return gemeinden_with_population(settings)
     except NotLoadedError:
         return None
 

@@ -446,3 +446,29 @@ def _plz(values: pd.Series) -> pd.Series:
 
 def _strip(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip().str.replace("\u00a0", " ", regex=False)
+
+
+def gemeinden_with_population(settings: Settings) -> gpd.GeoDataFrame:
+    """The Gemeinde boundaries (embedded or imported) with ``population`` from the best table loaded.
+
+    The boundaries come from :func:`geo.units.load_boundaries`; the
+    population from :func:`load_gemeinde_population` (the imported
+    Gemeindeverzeichnis, else the layer's own column). Gemeinden without a
+    figure keep ``NA``.
+
+    Raises
+    ------
+    NotLoadedError
+        If no Gemeinde boundaries are available.
+
+    Notes
+    -----
+    Geometries in EPSG:25832.
+    """
+    from geo.units import load_boundaries
+
+    gemeinden = load_boundaries("gemeinde", settings)
+    table = load_gemeinde_population(settings)
+    if table is None:
+        return gemeinden
+    return join_population(gemeinden, table.reset_index())
