@@ -28,7 +28,7 @@ from geo.layers.registry import REGISTRY
 from geo.modes import MODES, travel_mode
 from geo.network import Network
 from geo.settings import Settings
-from geo.sources.destatis import gemeinden_with_population
+from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population
 from geo.sources.zensus import (
     ZENSUS_AS_OF,
     ZENSUS_LAYER,
@@ -129,7 +129,7 @@ def best_demand(
                 points=demand_from_gemeinden(gemeinden, load_layer("orte", settings)),
                 level="gemeinde",
                 level_label=LEVEL_LABELS["gemeinde"],
-                as_of=_store_date(settings, "gemeinde"),
+                as_of=_store_date(settings, POPULATION_TABLE),
                 target_group=group,
                 source="Destatis Gemeindeverzeichnis (dl-de/by-2-0)",
             )
