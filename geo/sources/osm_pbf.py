@@ -91,6 +91,7 @@ IMPLICIT_MAXSPEEDS: dict[str, float] = {
 }  # fmt: skip
 _MAXSPEED = re.compile(r"^([0-9][\.,0-9]*?)(?:[ ]?(?:km/h|kmh|kph|mph|knots))?$")
 _MILES_TO_KM = 1.60934
+_Members = tuple[NDArray[np.intp], NDArray[np.intp]]
 #: way direction codes
 _BOTH, _FORWARD, _BACKWARD = 0, 1, 2
 #: osmium's fixed-point coordinates: 1e-7 degrees, this value for an unknown location
@@ -172,8 +173,8 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
     SourceUnavailableError
         If the file does not exist.
     DataError
-        If the file is no readable OSM file, holds no way of this mode, or no
-        such way lies in ``clip``.
+        If the file is no readable OSM file, holds no way of this mode, no
+        such way lies in ``clip``, or the ways form no network (a lone ring).
 
     Notes
     -----
@@ -245,6 +246,11 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
         )  # fmt: skip
         x, y = x[keep_ref], y[keep_ref]
     net = _build_network(ways, np.column_stack([x, y]), mode)
+    if net.n_nodes == 0:
+        raise DataError(
+            f"Datei {path.name}: die Wege für den Modus »{mode}« bilden kein Straßennetz (nur ein Ring ohne "
+            "Abzweig oder Wege ohne zwei verschiedene Knoten). Bitte einen größeren OSM-Auszug verwenden."
+        )
     logger.info("%s: Netz %s mit %d Knoten, %d Kanten", path.name, mode, net.n_nodes, net.matrix.nnz)
     return net
 
@@ -336,7 +342,7 @@ def great_circle_m(
     """Haversine distance in metres, exactly as ``osmnx.distance.great_circle``.
 
     >>> round(float(great_circle_m(np.array([50.0]), np.array([6.0]), np.array([50.0]), np.array([6.001]))[0]), 2)
-    71.49
+    71.47
     """
     y1, y2 = np.deg2rad(lat1), np.deg2rad(lat2)
     x1, x2 = np.deg2rad(lon1), np.deg2rad(lon2)
@@ -363,22 +369,23 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     d = ways.direction[seg_way]
     fwd = d != _BACKWARD
     bwd = d != _FORWARD
+    # osmnx adds the edges way by way, forward segments before the reversed ones
     u = np.concatenate([node_of_ref[a][fwd], node_of_ref[b][bwd]])
     v = np.concatenate([node_of_ref[b][fwd], node_of_ref[a][bwd]])
     e_len = np.concatenate([seg_len[fwd], seg_len[bwd]])
     e_way = np.concatenate([seg_way[fwd], seg_way[bwd]])
+    order = np.argsort(e_way * 2 + np.repeat([0, 1], [int(fwd.sum()), int(bwd.sum())]), kind="stable")
+    u, v, e_len, e_way = u[order], v[order], e_len[order], e_way[order]
 
-    # largest weakly connected component (osmnx truncate.largest_component)
+    # largest weakly connected component (osmnx truncate.largest_component: the first on ties)
     graph = sp.coo_array((np.ones(u.size), (u, v)), shape=(n, n))
     _, label = connected_components(graph, directed=True, connection="weak")
-    counts = np.bincount(label)
-    big = int(np.argmax(counts))
-    in_big = label == big
+    in_big = label == int(np.argmax(np.bincount(label)))
     keep_e = in_big[u]
     u, v, e_len, e_way = u[keep_e], v[keep_e], e_len[keep_e], e_way[keep_e]
 
-    u, v, e_len, e_way, members = _simplify(u, v, e_len, e_way, n)
-    nodes = np.unique(np.concatenate([u, v]))
+    u, v, e_len, e_way, left, members = _simplify(u, v, e_len, e_way, in_big)
+    nodes = np.flatnonzero(left)
     speed = _speeds_kmh(mode, ways, e_way, members, u.size)
     times = e_len / (speed / 3.6)
     remap = np.full(n, -1, dtype=np.intp)
@@ -394,16 +401,11 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     return Network(matrix=matrix, node_ids=node_ids[nodes].astype(np.int64), xy=node_xy[nodes], mode=mode)
 
 
-def _simplify(
-    u: NDArray[np.intp], v: NDArray[np.intp], length: NDArray[np.float64], way: NDArray[np.intp], n: int
-) -> tuple[
-    NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], tuple[NDArray[np.intp], NDArray[np.intp]]
-]:
-    """Remove interstitial nodes as ``osmnx.simplify_graph`` does (multigraph edge arrays in, out).
+def _endpoints(u: NDArray[np.intp], v: NDArray[np.intp], n: int) -> NDArray[np.bool_]:
+    """``osmnx.simplification._is_endpoint`` (strict rules 1-3) for every node of a multigraph.
 
-    Returns the simplified edges ``u, v, length``, the way of each edge's first
-    segment and ``(member_edge, member_way)``: the way of every segment of every
-    output edge (for the per-edge ``maxspeed`` values).
+    A node is an endpoint if it has a self-loop, no in- or no out-edge, or not
+    exactly two neighbours with 2 or 4 edges (parallel edges counted).
     """
     indeg = np.bincount(v, minlength=n)
     outdeg = np.bincount(u, minlength=n)
@@ -414,63 +416,98 @@ def _simplify(
     pairs = np.unique(lo.astype(np.int64) * n + hi)
     neighbours = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
     degree = indeg + outdeg
-    present = degree > 0
-    endpoint = (
-        selfloop | (indeg == 0) | (outdeg == 0) | ~((neighbours == 2) & ((degree == 2) | (degree == 4)))
-    ) & present
-    kept = endpoint[u] & endpoint[v]
-    # edges touching an interstitial node: one per (u, v) pair, as osmnx keeps one of parallel segments
-    inner = np.flatnonzero(~kept)
+    two_neighbours = (neighbours == 2) & ((degree == 2) | (degree == 4))
+    return np.asarray(selfloop | (indeg == 0) | (outdeg == 0) | ~two_neighbours)
+
+
+def _simplify(
+    u: NDArray[np.intp],
+    v: NDArray[np.intp],
+    length: NDArray[np.float64],
+    way: NDArray[np.intp],
+    nodes: NDArray[np.bool_],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], NDArray[np.bool_], _Members]:
+    """Remove interstitial nodes as ``osmnx.simplify_graph`` does (multigraph edge arrays in, out).
+
+    ``nodes`` marks the nodes of the graph (edges in osmnx insertion order).
+    Returns the simplified edges ``u, v, length``, the way of each edge's first
+    segment, the nodes left and ``(member_edge, member_way)``: the way of every
+    segment of every output edge (for the per-edge ``maxspeed`` values).
+    """
+    n = nodes.size
+    endpoint = _endpoints(u, v, n) & nodes
+    # paths start at an endpoint's distinct interstitial successors; one segment per (u, v) pair is followed
+    inner = np.flatnonzero(~(endpoint[u] & endpoint[v]))
     _, pick = np.unique(u[inner].astype(np.int64) * n + v[inner], return_index=True)
     inner = inner[np.sort(pick)]
     iu, iv = u[inner], v[inner]
-    # successor edge of every inner edge whose head is interstitial: leave the head towards the other neighbour
+    # next segment after arriving at an interstitial node: leave it towards its other neighbour
     order = np.argsort(iu, kind="stable")
     start_at = np.searchsorted(iu[order], np.arange(n + 1))
     n_out = start_at[1:] - start_at[:-1]
     padded = np.append(order, -1)  # -1: no such out-edge
     first_out = np.where(n_out > 0, padded[np.minimum(start_at[:-1], order.size)], -1)
     second_out = np.where(n_out > 1, padded[np.minimum(start_at[:-1] + 1, order.size)], -1)
-    head = iv
-    c1 = first_out[head]
-    nxt = np.where((c1 >= 0) & (iv[np.maximum(c1, 0)] != iu), c1, second_out[head])
-    nxt = np.where(endpoint[head], -1, nxt)
+    c1 = first_out[iv]
+    nxt = np.where((c1 >= 0) & (iv[np.maximum(c1, 0)] != iu), c1, second_out[iv])
+    nxt = np.where(endpoint[iv], -1, nxt)
     starts = np.flatnonzero(endpoint[iu])
-    cur = starts
-    chain = np.arange(starts.size)
+    cur, chain = starts, np.arange(starts.size)
     total = length[inner[cur]].copy()
     last = cur.copy()
-    members_chain = [chain]
-    members_edge = [cur]
-    unexpected = 0
+    members_chain, members_edge, interior = [chain], [cur], []
     for _ in range(inner.size):
         step = nxt[cur]
         alive = step >= 0
-        unexpected += int((~endpoint[head[cur]] & ~alive).sum())
         if not alive.any():
             break
+        interior.append(iv[cur[alive]])
         cur, chain = step[alive], chain[alive]
         total[chain] += length[inner[cur]]
         last[chain] = cur
         members_chain.append(chain)
         members_edge.append(cur)
+    unexpected = int((~endpoint[iv[last]]).sum())
     if unexpected:
         logger.warning("%d Wegketten enden an einem Zwischenknoten (OSM-Digitalisierungsfehler)", unexpected)
-    k = np.flatnonzero(kept)
-    member_edge = np.concatenate([*members_chain, starts.size + np.arange(k.size)])
-    member_way = np.concatenate([way[inner[np.concatenate(members_edge)]], way[k]])
-    out_u = np.concatenate([iu[starts], u[k]])
-    out_v = np.concatenate([iv[last], v[k]])
-    out_len = np.concatenate([total, length[k]])
-    out_way = np.concatenate([way[inner[starts]], way[k]])
-    return out_u, out_v, out_len, out_way, (member_edge, member_way)
+    # as osmnx: the interior nodes of every path are removed with all their edges; everything else stays
+    removed = np.zeros(n, dtype=bool)
+    if interior:
+        removed[np.concatenate(interior)] = True
+    left = nodes & ~removed
+    new_u, new_v = iu[starts], iv[last]
+    new_ok = left[new_u] & left[new_v]
+    old = np.flatnonzero(left[u] & left[v])
+    chain_no = np.concatenate(members_chain)
+    ok_member = new_ok[chain_no]
+    renumber = np.cumsum(new_ok) - 1
+    member_edge = np.concatenate([renumber[chain_no[ok_member]], int(new_ok.sum()) + np.arange(old.size)])
+    member_way = np.concatenate([way[inner[np.concatenate(members_edge)][ok_member]], way[old]])
+    out_u = np.concatenate([new_u[new_ok], u[old]])
+    out_v = np.concatenate([new_v[new_ok], v[old]])
+    out_len = np.concatenate([total[new_ok], length[old]])
+    out_way = np.concatenate([way[inner[starts]][new_ok], way[old]])
+    # osmnx _remove_rings: drop components in which no node is an endpoint (isolated rings)
+    if out_u.size or left.any():
+        ends = _endpoints(out_u, out_v, n) & left
+        graph = sp.coo_array((np.ones(out_u.size), (out_u, out_v)), shape=(n, n))
+        _, label = connected_components(graph, directed=True, connection="weak")
+        good = np.zeros(label.max() + 1, dtype=bool)
+        good[label[ends]] = True
+        left &= good[label]
+        keep = left[out_u]
+        renumber = np.cumsum(keep) - 1
+        member_keep = keep[member_edge]
+        member_edge, member_way = renumber[member_edge[member_keep]], member_way[member_keep]
+        out_u, out_v, out_len, out_way = out_u[keep], out_v[keep], out_len[keep], out_way[keep]
+    return out_u, out_v, out_len, out_way, left, (member_edge, member_way)
 
 
 def _speeds_kmh(
     mode: StreetMode,
     ways: _Ways,
     edge_way: NDArray[np.intp],
-    members: tuple[NDArray[np.intp], NDArray[np.intp]],
+    members: _Members,
     n_edges: int,
 ) -> NDArray[np.float64]:
     """Speed (km/h) per simplified edge: constant for walk/bike, osmnx imputation for drive."""
