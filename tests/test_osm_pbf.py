@@ -56,7 +56,7 @@ def same_network(a: Network, b: Network) -> None:
     """Same node ids, coordinates and travel times (up to float summation order), any node order."""
     assert a.mode == b.mode
     assert sorted(a.node_ids) == sorted(b.node_ids)
-    perm = pd.Index(a.node_ids).get_indexer(b.node_ids)
+    perm = pd.Index(a.node_ids).get_indexer(pd.Index(b.node_ids))
     np.testing.assert_array_equal(a.xy[perm], b.xy)
     bm = b.matrix.tocoo()
     moved = sp.csr_array((bm.data, (perm[bm.row], perm[bm.col])), shape=a.matrix.shape)
@@ -297,6 +297,6 @@ def test_aachen_pbf_and_bz2_equal_the_osmnx_walk_graph(shared_data: Path, tmp_pa
     assert len(kitas) == 94
     ours = nearest_facility_time(net, snap(net, kitas, 500.0).node)
     theirs = nearest_facility_time(reference, snap(reference, kitas, 500.0).node)
-    order = pd.Index(reference.node_ids).get_indexer(net.node_ids)
+    order = pd.Index(reference.node_ids).get_indexer(pd.Index(net.node_ids))
     np.testing.assert_allclose(ours, theirs[order], rtol=0, atol=1e-9)
     assert np.isfinite(ours).all()
