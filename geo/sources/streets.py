@@ -24,7 +24,6 @@ from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import requests
 import shapely
 from pyproj import Transformer
@@ -91,6 +90,8 @@ def build_graph_from_xml(path: Path, mode: StreetMode, settings: Settings) -> nx
             f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
             "(erwartet wird eine .osm-, .osm.bz2- oder .osm.gz-Datei)."
         )
+    import osmnx as ox  # imported here: osmnx (with scikit-learn) takes seconds to import
+
     with tempfile.TemporaryDirectory(prefix="integrationsatlas-osm-") as tmp:
         filtered = Path(tmp) / f"{mode}.osm"
         n_ways, n_nodes = _filter_osm_xml(path, filtered, mode)
@@ -156,6 +157,8 @@ def build_graph_from_polygon(polygon_25832: BaseGeometry, mode: StreetMode, sett
             f"Die Fläche (Ausdehnung {minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}) liegt nicht in NRW "
             f"in {PROJECTED_CRS}. Bitte die Grenze vorher mit to_projected() nach {PROJECTED_CRS} umrechnen."
         )
+    import osmnx as ox  # imported here: osmnx (with scikit-learn) takes seconds to import
+
     to_lonlat = Transformer.from_crs(settings.crs, DISPLAY_CRS, always_xy=True)
     polygon_4326 = shapely.transform(polygon_25832, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
     try:
@@ -317,6 +320,8 @@ def _check_mode(mode: str) -> StreetMode:
 
 def _finish_graph(graph: nx.MultiDiGraph, mode: StreetMode, settings: Settings) -> nx.MultiDiGraph:
     """Add speeds and travel times for ``mode`` and project to ``settings.crs``."""
+    import osmnx as ox
+
     if mode == "drive":
         graph = ox.add_edge_speeds(graph, fallback=DRIVE_FALLBACK_KMH)
     else:
