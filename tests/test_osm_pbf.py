@@ -215,6 +215,10 @@ def test_errors_are_german_and_name_the_file(tiny: Path, tmp_path: Path, raises_
     ring.write_text(osm_xml(TINY_NODES, [(20, [1, 2, 4, 1], {"highway": "footway"})]), encoding="utf-8")
     with raises_matching(DataError, "ring.osm", "kein Straßennetz"):
         read_street_network(ring, "walk")
+    point = tmp_path / "punkt.osm"
+    point.write_text(osm_xml(TINY_NODES, [(21, [1, 1], {"highway": "footway"})]), encoding="utf-8")
+    with raises_matching(DataError, "punkt.osm", "kein Straßennetz"):
+        read_street_network(point, "walk")
     with raises_matching(DataError, "Unbekannter Verkehrsmodus »tram«"):
         read_street_network(tiny, "tram")  # type: ignore[arg-type]
 

@@ -246,7 +246,7 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
         )  # fmt: skip
         x, y = x[keep_ref], y[keep_ref]
     net = _build_network(ways, np.column_stack([x, y]), mode)
-    if net.n_nodes == 0:
+    if net.matrix.nnz == 0:
         raise DataError(
             f"Datei {path.name}: die Wege für den Modus »{mode}« bilden kein Straßennetz (nur ein Ring ohne "
             "Abzweig oder Wege ohne zwei verschiedene Knoten). Bitte einen größeren OSM-Auszug verwenden."
