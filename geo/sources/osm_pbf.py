@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,10 +260,11 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     """Stream ``path`` once and keep the ways of ``mode`` with their node locations."""
     accept = way_predicate(mode)
     bidirectional = mode == "walk"
-    way_no: list[int] = []
-    refs: list[int] = []
-    xs: list[int] = []
-    ys: list[int] = []
+    # compact typed buffers (8 + 4 + 4 bytes per node reference), not Python lists of ints
+    refs = array("q")
+    xs = array("i")
+    ys = array("i")
+    counts = array("q")
     direction: list[int] = []
     highway: list[str] = []
     maxspeed: list[str | None] = []
@@ -294,7 +296,6 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
                 code = _FORWARD
             else:
                 code = _BOTH
-            k = len(direction)
             direction.append(code)
             highway.append(tags.get("highway") or "")
             maxspeed.append(tags.get("maxspeed"))
@@ -302,7 +303,7 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
             refs.extend(ref)
             xs.extend(x)
             ys.extend(y)
-            way_no.extend([k] * len(nodes))
+            counts.append(len(nodes))
     except RuntimeError as exc:
         raise DataError(
             f"Datei {path.name} ist keine lesbare OSM-Datei ({exc}). Bitte einen unveränderten "
@@ -312,10 +313,10 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
         logger.info("%s: %d Wege am Rand des Auszugs gekürzt", path.name, trimmed)
     # osmium stores 1e-7 degree integers; x / 1e7 is exactly the float osmium (and an XML parser) gives
     return _Ways(
-        way=np.asarray(way_no, dtype=np.intp),
-        ref=np.asarray(refs, dtype=np.int64),
-        lon=np.asarray(xs, dtype=np.float64) / _PRECISION,
-        lat=np.asarray(ys, dtype=np.float64) / _PRECISION,
+        way=np.repeat(np.arange(len(counts)), np.frombuffer(counts, dtype=np.int64)),
+        ref=np.frombuffer(refs, dtype=np.int64).copy(),
+        lon=np.frombuffer(xs, dtype=np.int32) / _PRECISION,
+        lat=np.frombuffer(ys, dtype=np.int32) / _PRECISION,
         direction=np.asarray(direction, dtype=np.int8),
         highway=np.asarray(highway, dtype=object),
         maxspeed=np.asarray(maxspeed, dtype=object),
@@ -363,8 +364,10 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     b = a + 1
     seg_way = way[a]
     seg_len = great_circle_m(lat[a], lon[a], lat[b], lon[b])
-    node_ids, first, node_of_ref = np.unique(ref, return_index=True, return_inverse=True)
+    node_ids, first, inverse = np.unique(ref, return_index=True, return_inverse=True)
+    node_of_ref = inverse.astype(np.int32)  # node positions fit int32 (< 2^31 nodes): half the memory
     node_xy = xy[first]
+    del ref, lon, lat, xy, first, inverse
     n = node_ids.size
     d = ways.direction[seg_way]
     fwd = d != _BACKWARD
@@ -376,6 +379,7 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     e_way = np.concatenate([seg_way[fwd], seg_way[bwd]])
     order = np.argsort(e_way * 2 + np.repeat([0, 1], [int(fwd.sum()), int(bwd.sum())]), kind="stable")
     u, v, e_len, e_way = u[order], v[order], e_len[order], e_way[order]
+    del a, b, seg_way, seg_len, node_of_ref, d, fwd, bwd, order
 
     # largest weakly connected component (osmnx truncate.largest_component: the first on ties)
     graph = sp.coo_array((np.ones(u.size), (u, v)), shape=(n, n))
@@ -437,7 +441,7 @@ def _simplify(
     n = nodes.size
     endpoint = _endpoints(u, v, n) & nodes
     # paths start at an endpoint's distinct interstitial successors; one segment per (u, v) pair is followed
-    inner = np.flatnonzero(~(endpoint[u] & endpoint[v]))
+    inner = np.flatnonzero(~(endpoint[u] & endpoint[v])).astype(np.int32)
     _, pick = np.unique(u[inner].astype(np.int64) * n + v[inner], return_index=True)
     inner = inner[np.sort(pick)]
     iu, iv = u[inner], v[inner]
@@ -451,6 +455,7 @@ def _simplify(
     c1 = first_out[iv]
     nxt = np.where((c1 >= 0) & (iv[np.maximum(c1, 0)] != iu), c1, second_out[iv])
     nxt = np.where(endpoint[iv], -1, nxt)
+    del order, start_at, n_out, padded, first_out, second_out, c1
     starts = np.flatnonzero(endpoint[iu])
     cur, chain = starts, np.arange(starts.size)
     total = length[inner[cur]].copy()
