@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     from planning.opportunities import cumulative_opportunities
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-streets-"))
+    load_start = os.getloadavg()[0]
     lines: list[str] = []
 
     # (a) builds in fresh processes -------------------------------------------------------
@@ -257,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "## Street networks from OSM extracts (pyosmium) — `bench_streets.py`",
         "",
-        f"Machine: {machine()}. Data: `../shared/data/osm/aachen.osm.pbf` (3.3 MB, 293,587 nodes, 59,950 ways, "
+        f"Machine: {machine()}; load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} after (a) "
+        "(the machine is shared: timings vary up to about 2× between runs). "
+        "Data: `../shared/data/osm/aachen.osm.pbf` (3.3 MB, 293,587 nodes, 59,950 ways, "
         "central Aachen ≈ 8.6 × 5.4 km) and the same data as `aachen.osm.bz2`; 94 Kitas from "
         "`facilities/aachen_osm2021_facilities.geojson`. Each build runs in a fresh subprocess; *build* is the "
         "call alone, *import* the imports before it, *peak RSS* the whole process (`VmHWM`, imports "
