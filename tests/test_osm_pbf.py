@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import gzip
 import time
 from pathlib import Path
 
@@ -107,6 +108,9 @@ def test_tiny_extract_per_mode_equals_osmnx(tiny: Path, tmp_path: Path, mode: st
     packed = tmp_path / "tiny.osm.bz2"
     packed.write_bytes(bz2.compress(tiny.read_bytes()))
     same_network(read_street_network(packed, mode), net)  # type: ignore[arg-type]
+    gzipped = tmp_path / "tiny.osm.gz"
+    gzipped.write_bytes(gzip.compress(tiny.read_bytes()))
+    same_network(read_street_network(gzipped, mode), net)  # type: ignore[arg-type]
 
 
 def test_tiny_walk_times_by_hand(tiny: Path) -> None:
