@@ -31,7 +31,7 @@ from _report import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-OSM = SHARED / "osm" / "aachen.osm.bz2"
+OSM = SHARED / "osm" / "aachen.osm.pbf"
 OUT = ROOT / "benchmarks" / "results" / "network_cache.md"
 
 #: Runs inside a fresh interpreter: one or more analyses, their times as JSON.
@@ -104,7 +104,7 @@ def main() -> int:
         "",
         "Kita coverage by walking time in the city of Aachen (05334002): 94 kindergartens of the OSM extract, "
         "demand estimated from the extract's buildings (100 m cells) with the 2019 Destatis population, "
-        f"street network and buildings from `aachen.osm.bz2`. Machine: {machine()}.",
+        f"street network and buildings from `aachen.osm.pbf`. Machine: {machine()}.",
         "",
         "| Analysis | `coverage_report` (s) | process incl. start-up (s) | demand cells | covered |",
         "|---|---:|---:|---:|---:|",

@@ -59,7 +59,7 @@ def test_oepnv_coverage_of_aachen_kitas(tmp_path: Path, shared_data: Path, monke
     kitas.to_file(tmp_path / "kitas.geojson", driver="GeoJSON")
     assert main(["import", str(tmp_path / "kitas.geojson"), "--layer", "kita"]) == 0
     capsys.readouterr()
-    osm = shared_data / "osm" / "aachen.osm.bz2"
+    osm = shared_data / "osm" / "aachen.osm.pbf"
     feed = _feed(tmp_path / "bus.zip")
     common = ["coverage", "--layer", "kita", "--threshold-min", "10", "--osm", str(osm), "--area", "05334002",
               "--by", "gemeinde", "--json"]

@@ -47,7 +47,7 @@ def test_aachen_cells_differ_in_their_stop_access(tmp_path: Path, shared_data: P
     finally:
         del os.environ["INTEGRATIONSATLAS_HOME"]
     result = stop_access(settings, by="gemeinde", area="05334002", within_m=300.0,
-                         osm_file=shared_data / "osm" / "aachen.osm.bz2")
+                         osm_file=shared_data / "osm" / "aachen.osm.pbf")
     cells = result.cells[result.cells["resolution"] == "osm_100m"]
     assert len(cells) >= 2000
     bus = cells["dist_bus"].to_numpy()
