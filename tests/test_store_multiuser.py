@@ -67,6 +67,7 @@ RACER = textwrap.dedent("""
         backend.new_batch_id = lambda now, r=r: f"20250101T000000_{{r:06x}}"  # same id in both processes
         while time.time() < start_at + r * gap:
             time.sleep(0.0005)
+        t0 = time.time()
         try:
             if task == "scenario":
                 save_scenario(settings, replace(make_scenario(f"Neu {{r}}", n_new=1500), area_name=me))
@@ -78,7 +79,7 @@ RACER = textwrap.dedent("""
             result = "won"
         except DataError as exc:
             result = "lost: " + str(exc)
-        print(json.dumps({{"round": r, "task": task, "result": result}}), flush=True)
+        print(json.dumps({{"round": r, "task": task, "result": result, "t0": t0, "t1": time.time()}}), flush=True)
 """)
 
 
@@ -95,7 +96,7 @@ def test_two_processes_writing_the_same_ids_exactly_one_wins(backend_settings: S
         if TASKS[r % 3] == "overwrite":
             save_scenario(settings, make_scenario(f"Geteilt {r}", n_new=1500))
     script = _script(tmp_path, "racer", RACER, settings, tasks=TASKS, rounds=ROUNDS)
-    start_at, gap = time.time() + 12.0, 1.0
+    start_at, gap = time.time() + 10.0, 0.8
     procs = {me: subprocess.Popen([sys.executable, str(script), me, str(start_at), str(gap)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for me in ("A", "B")}
@@ -104,6 +105,12 @@ def test_two_processes_writing_the_same_ids_exactly_one_wins(backend_settings: S
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         outputs[me] = {d["round"]: d for d in map(json.loads, out.splitlines())}
+    # the race was real: both writes were under way at the same time (in most rounds; a loaded machine may
+    # delay one process, which then loses by finding the other's committed row – also exactly one winner)
+    a, b = outputs["A"], outputs["B"]
+    overlapping = sum(max(a[r]["t0"], b[r]["t0"]) < min(a[r]["t1"], b[r]["t1"]) for r in range(ROUNDS))
+    print(f"RACE {settings.database_url and 'postgis' or 'geopackage'}: {overlapping}/{ROUNDS} rounds overlapped")
+    assert overlapping >= ROUNDS // 2, outputs
     store = open_store(settings)
     for r in range(ROUNDS):
         task = TASKS[r % 3]
