@@ -109,7 +109,7 @@ def test_two_processes_writing_the_same_ids_exactly_one_wins(backend_settings: S
     # delay one process, which then loses by finding the other's committed row – also exactly one winner)
     a, b = outputs["A"], outputs["B"]
     overlapping = sum(max(a[r]["t0"], b[r]["t0"]) < min(a[r]["t1"], b[r]["t1"]) for r in range(ROUNDS))
-    print(f"RACE {settings.database_url and 'postgis' or 'geopackage'}: {overlapping}/{ROUNDS} rounds overlapped")
+    print(f"RACE {(settings.database_url and 'postgis') or 'geopackage'}: {overlapping}/{ROUNDS} rounds overlapped")
     assert overlapping >= ROUNDS // 2, outputs
     store = open_store(settings)
     for r in range(ROUNDS):
@@ -261,10 +261,11 @@ def test_postgis_schema_migrates_forward(database_url: str, settings: Settings) 
         with engine.begin() as con:
             con.execute(text("INSERT INTO atlas_scenarios VALUES ('Alt', '2025-01-01T00:00:00+00:00', '05334', "
                              "'mclp', 0, 1, :p)"), {"p": json.dumps({"area_name": "Aachen"})})
-        assert ensure_schema(engine) == SCHEMA_VERSION == 2
-        assert ensure_schema(engine) == 2  # idempotent
+        assert ensure_schema(engine) == SCHEMA_VERSION == 3
+        assert ensure_schema(engine) == 3  # idempotent
         with engine.begin() as con:
-            assert [r[0] for r in con.execute(text("SELECT version FROM atlas_schema_version ORDER BY 1"))] == [1, 2]
+            applied = [r[0] for r in con.execute(text("SELECT version FROM atlas_schema_version ORDER BY 1"))]
+            assert applied == [1, 2, 3]
         back = load_scenario(old, "Alt")
         assert back.version == 1 and back.area_name == "Aachen"
         with engine.begin() as con:
@@ -293,3 +294,42 @@ def test_unreachable_database_is_a_clear_error(settings: Settings) -> None:
     assert "geheim" not in str(info.value)
     with pytest.raises(IntegrationsatlasError, match="keine PostgreSQL-Adresse"):
         PostgisStore("mysql://x@y/z")
+
+
+# --- cached results shared between app processes ---------------------------------------------
+
+
+def test_result_cache_first_writer_wins(database_url: str) -> None:
+    from geo.store.result_cache import ResultCache
+
+    cache = ResultCache(database_url)
+    assert cache.get("network/x.npz") is None
+    assert cache.put("network/x.npz", b"\x00erste") is True
+    assert cache.put("network/x.npz", b"zweite") is False  # immutable: the first writer wins
+    assert cache.get("network/x.npz") == b"\x00erste"
+    assert cache.keys("network/") == ["network/x.npz"]
+
+
+def test_street_network_is_shared_between_app_processes(database_url: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_network import TINY_OSM
+
+    from geo.sources import streets
+    from geo.sources.streets import load_network
+
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(TINY_OSM, encoding="utf-8")
+    first_server = replace(Settings().with_home(tmp_path / "a"), database_url=database_url)
+    second_server = replace(Settings().with_home(tmp_path / "b"), database_url=database_url)
+    monkeypatch.setattr(streets, "_MEMORY", streets.OrderedDict())
+    built = load_network("walk", first_server, osm_file=osm)
+    streets._MEMORY.clear()
+
+    def must_not_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the second app process rebuilt the network")
+
+    monkeypatch.setattr(streets, "build_graph_from_xml", must_not_build)
+    shared = load_network("walk", second_server, osm_file=osm)  # own cache_dir is empty: from the database
+    assert (shared.node_ids == built.node_ids).all()
+    assert (shared.matrix != built.matrix).nnz == 0
+    assert list((tmp_path / "b" / "cache" / "networks").glob("*.npz"))  # and now cached locally as well

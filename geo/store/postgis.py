@@ -17,7 +17,9 @@ Layout (created and upgraded by :func:`ensure_schema`, see :data:`MIGRATIONS`):
     as JSONB and the geometry as PostGIS ``geometry`` in EPSG:25832;
 ``atlas_scenarios``, ``atlas_scenario_sites``
     saved siting plans (:mod:`geo.store.scenarios`), with a ``version``
-    column for optimistic concurrency.
+    column for optimistic concurrency;
+``atlas_cache``
+    cached results shared by all app processes (:mod:`geo.store.result_cache`).
 
 Every write is **one** transaction: the feature rows and the batch row are
 committed together, so a killed or failed import leaves nothing behind (no
@@ -133,6 +135,13 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
     (2, (
         # optimistic concurrency: overwriting a scenario checks the version it was loaded with
         "ALTER TABLE atlas_scenarios ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+    )),
+    (3, (
+        # cached results shared by all app processes (street networks ...), see geo.store.result_cache
+        """CREATE TABLE atlas_cache (
+            key TEXT PRIMARY KEY,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            payload BYTEA NOT NULL)""",
     )),
 )
 #: The schema version this code expects.
