@@ -51,6 +51,7 @@ import pyogrio
 from geo.errors import DataError, IntegrationsatlasError, SchemaError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.store.conflicts import duplicate_batch
 
 logger = logging.getLogger(__name__)
 
@@ -235,10 +236,7 @@ class DataStore:
                 if taken:
                     raise sqlite3.IntegrityError(f"batch {batch_id} exists")
         except sqlite3.IntegrityError as exc:
-            raise DataError(
-                f"Ebene »{layer_id}«: Stapel-ID {batch_id} wurde gleichzeitig von einem anderen Import "
-                "vergeben. Bitte den Import wiederholen; der Datenspeicher ist unverändert."
-            ) from exc
+            raise duplicate_batch(layer_id, batch_id) from exc
         try:
             pyogrio.write_dataframe(
                 frame, self.path, layer=table, driver="GPKG",

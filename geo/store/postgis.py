@@ -66,6 +66,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from geo.errors import DataError, IntegrationsatlasError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.store.conflicts import duplicate_batch
 from geo.store.datastore import (
     BATCHES_TABLE,
     BatchInfo,
@@ -373,10 +374,7 @@ class PostgisStore:
                                      "WHERE layer_id = :l AND active AND batch_id <> :b"),
                                 {"l": layer_id, "b": batch_id})
         except sa_exc.IntegrityError as exc:
-            raise DataError(
-                f"Ebene »{layer_id}«: Stapel-ID {batch_id} wurde gleichzeitig von einem anderen Import "
-                "vergeben. Bitte den Import wiederholen; der Datenspeicher ist unverändert."
-            ) from exc
+            raise duplicate_batch(layer_id, batch_id) from exc
         except sa_exc.DBAPIError as exc:
             raise DataError(
                 f"Ebene »{layer_id}« konnte nicht in der Datenbank {self.location} gespeichert werden "

@@ -65,6 +65,7 @@ from geo.errors import DataError, IntegrationsatlasError, Problem, raise_if_prob
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store import DataStore
+from geo.store.conflicts import concurrent_change, exists_error
 
 logger = logging.getLogger(__name__)
 
@@ -273,23 +274,6 @@ def _migrate(con: sqlite3.Connection) -> None:
         con.execute(f"ALTER TABLE {SCENARIOS_TABLE} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
 
-def concurrent_change(name: str, loaded: int, stored: int) -> DataError:
-    """The error for an overwrite that would lose someone else's save."""
-    return DataError(
-        f"Szenario »{name}« wurde inzwischen von jemand anderem gespeichert (Version {stored}, geladen war "
-        f"Version {loaded}). Bitte das Szenario neu laden und die Änderung erneut vornehmen, oder unter "
-        "einem anderen Namen speichern."
-    )
-
-
-def exists_error(name: str) -> DataError:
-    """The error for saving an existing name without ``overwrite``."""
-    return DataError(
-        f"Ein Szenario »{name}« gibt es schon. Bitte einen anderen Namen wählen oder "
-        "ausdrücklich überschreiben (CLI: --overwrite)."
-    )
-
-
 def _insert_sites(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert the site rows (a separate step so tests can interrupt a save here)."""
     con.executemany(f"INSERT INTO {SITES_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -334,7 +318,10 @@ def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = F
     if settings.database_url:
         from geo.store import scenarios_pg
 
-        return scenarios_pg.save(settings.database_url, scenario, rows, payload, overwrite=overwrite)
+        header = {"name": name, "created_at": created, "area_ags": scenario.area_ags, "model": scenario.model,
+                  "n_sites": len(rows), "schema_version": SCHEMA_VERSION, "payload": payload}
+        return scenarios_pg.save(settings.database_url, header, rows, loaded_version=scenario.version,
+                                 overwrite=overwrite)
     with DataStore(settings.store_path).transaction() as con:
         _create_tables(con)
         stored = con.execute(f"SELECT version FROM {SCENARIOS_TABLE} WHERE name = ?", (name,)).fetchone()

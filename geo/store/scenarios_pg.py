@@ -20,8 +20,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy import exc as sa_exc
 
 from geo.errors import DataError
+from geo.store.conflicts import concurrent_change, exists_error
 from geo.store.postgis import SRID, engine_for
-from geo.store.scenarios import SCHEMA_VERSION, Scenario, concurrent_change, exists_error
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,23 @@ def _insert_sites(con: Connection, rows: list[tuple[Any, ...]]) -> None:
         f":gemeinde_ags, :kreis_ags, :fixed, :sel_order, :marginal_gain, ST_GeomFromWKB(:wkb, {SRID}))"), params)
 
 
-def save(url: str, scenario: Scenario, rows: list[tuple[Any, ...]], payload: str, *, overwrite: bool) -> int:
-    """Store a validated scenario (name stripped, ``created_at`` set); return the new version.
+def save(url: str, header: dict[str, Any], rows: list[tuple[Any, ...]], *, loaded_version: int,
+         overwrite: bool) -> int:
+    """Store a validated scenario; return the new version.
+
+    Parameters
+    ----------
+    url
+        The database.
+    header
+        Columns of the scenario row: ``name`` (stripped), ``created_at``, ``area_ags``, ``model``,
+        ``n_sites``, ``schema_version``, ``payload``.
+    rows
+        Site rows as built by :mod:`geo.store.scenarios`.
+    loaded_version
+        ``Scenario.version`` (0: not loaded; no version check).
+    overwrite
+        Whether an existing scenario of that name may be replaced.
 
     Raises
     ------
@@ -54,16 +69,14 @@ def save(url: str, scenario: Scenario, rows: list[tuple[Any, ...]], payload: str
     -----
     Site points are stored in EPSG:25832 (metres).
     """
-    name = scenario.name
-    header = {"name": name, "created_at": scenario.created_at, "area_ags": scenario.area_ags,
-              "model": scenario.model, "n_sites": len(rows), "schema_version": SCHEMA_VERSION, "payload": payload}
+    name = header["name"]
     try:
         with engine_for(url).begin() as con:
             stored = con.execute(text("SELECT version FROM atlas_scenarios WHERE name = :n FOR UPDATE"),
                                  {"n": name}).first() if overwrite else None
             if stored is not None:
-                if scenario.version and stored[0] != scenario.version:
-                    raise concurrent_change(name, scenario.version, int(stored[0]))
+                if loaded_version and stored[0] != loaded_version:
+                    raise concurrent_change(name, loaded_version, int(stored[0]))
                 version = int(stored[0]) + 1
                 con.execute(text("DELETE FROM atlas_scenario_sites WHERE scenario = :n"), {"n": name})
                 con.execute(text(
