@@ -288,3 +288,23 @@ def test_deleting_twice_changes_nothing_the_second_time(tmp_path: Path, capsys: 
     assert "war bereits gelöscht; nichts geändert" in capsys.readouterr().out
     assert store.restore(batch.batch_id) is True
     assert store.restore(batch.batch_id) is False
+
+
+def test_both_backends_give_the_same_frame(tmp_path: Path, database_url: str) -> None:
+    gdf = _points(["a", "b", "c"])
+    gdf["plaetze"] = pd.array([40, None, 12], dtype="Int64")
+    gdf["ogs"] = pd.array([True, None, False], dtype="boolean")
+    gdf["anteil"] = [0.25, float("nan"), 1e-9]
+    gdf["jahr"] = [2019, 2020, 2021]
+    gdf["offen"] = [True, False, True]
+    gdf["traeger"] = ["AWO", None, "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"]
+    gdf.loc[2, "geometry"] = None  # a row without location
+    gpkg = DataStore(tmp_path / "store.gpkg")
+    pg = open_store(Settings(database_url=database_url))
+    a = gpkg.read_layer(_write(gpkg, "kita", gdf).layer_id)
+    b = pg.read_layer(_write(pg, "kita", gdf).layer_id)
+    assert a is not None and b is not None
+    pd.testing.assert_frame_equal(a.drop(columns=["batch_id", "geometry"]), b.drop(columns=["batch_id", "geometry"]))
+    assert a.geometry.isna().tolist() == b.geometry.isna().tolist() == [False, False, True]
+    assert a.geometry.iloc[:2].equals(b.geometry.iloc[:2])
+    assert b["traeger"].iloc[2] == "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"
