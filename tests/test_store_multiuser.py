@@ -90,6 +90,7 @@ def _script(tmp_path: Path, name: str, template: str, settings: Settings, **extr
     return path
 
 
+@pytest.mark.slow  # ~20 s per backend: two fresh interpreters and six synchronised rounds
 def test_two_processes_writing_the_same_ids_exactly_one_wins(backend_settings: Settings, tmp_path: Path) -> None:
     settings = backend_settings
     for r in range(ROUNDS):
