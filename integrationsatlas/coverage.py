@@ -190,11 +190,11 @@ def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:
 
 
 def _store_date(settings: Settings, layer_id: str) -> str:
-    if not Path(settings.store_path).exists():
-        return "unbekannt"
-    from geo.store import DataStore
+    from geo.store import open_store, store_exists
 
-    meta = DataStore(settings.store_path).layer_meta(layer_id)
+    if not store_exists(settings):
+        return "unbekannt"
+    meta = open_store(settings).layer_meta(layer_id)
     return f"Import {meta.imported_at[:10]}" if meta is not None else "unbekannt"
 
 

@@ -51,6 +51,10 @@ def store_version(cfg: Settings) -> str:
     Built from the file's modification time and size and the active batches,
     so that imports, deletions and restores invalidate the caches.
     """
+    if cfg.database_url:  # PostgreSQL/PostGIS: batches and scenario versions, shared by all app processes
+        from geo.store.postgis import PostgisStore
+
+        return PostgisStore(cfg.database_url).state_token()
     path = Path(cfg.store_path)
     if not path.exists():
         return "empty"

@@ -263,6 +263,8 @@ def load_network(
         return _MEMORY[cache_path]
     net = _read_cached(cache_path)
     if net is None:
+        net = _read_shared(settings, cache_path)
+    if net is None:
         if osm_file is not None:
             net = read_street_network(Path(osm_file), smode, clip=clip)
         else:
@@ -270,6 +272,7 @@ def load_network(
             net = Network.from_graph(build_graph_from_polygon(clip, smode, settings))
         net.save(cache_path)
         logger.info("Netz im Cache gespeichert: %s", cache_path)
+        _share(settings, cache_path)
     _MEMORY[cache_path] = net
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
@@ -292,6 +295,31 @@ def content_hash(path: Path) -> str:
 def _geometry_hash(geom: BaseGeometry) -> str:
     """Short hash of a polygon rounded to whole metres (stable across reruns)."""
     return hashlib.sha256(shapely.to_wkb(shapely.set_precision(geom, 1.0))).hexdigest()[:12]
+
+
+def _read_shared(settings: Settings, path: Path) -> Network | None:
+    """A network another app process put into the database's result cache (copied to ``path`` first)."""
+    if not settings.database_url:
+        return None
+    from geo.store.result_cache import ResultCache
+
+    payload = ResultCache(settings.database_url).get(f"network/{path.name}")
+    if payload is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".shared.npz", dir=path.parent)
+    with open(handle, "wb") as fh:  # written under a unique name and renamed: never half a file
+        fh.write(payload)
+    Path(name).replace(path)
+    return _read_cached(path)
+
+
+def _share(settings: Settings, path: Path) -> None:
+    """Offer a computed network to the other app processes (database result cache), if configured."""
+    if settings.database_url:
+        from geo.store.result_cache import ResultCache
+
+        ResultCache(settings.database_url).put(f"network/{path.name}", path.read_bytes())
 
 
 def _read_cached(path: Path) -> Network | None:
