@@ -1,0 +1,469 @@
+"""Exact p-median: a stabilised Benders LP phase and a radius-formulation MIP on the surviving candidates.
+
+LP phase (Duran-Mateluna, Ales and Elloumi 2023)
+    The LP relaxation ``min Σ_i w_i θ_i`` over ``Σ y = p`` (and the rules'
+    rows) with Benders cuts ``θ_i + Σ_j (D - c_ij)⁺ y_j ≥ D`` is solved by
+    cutting planes in one persistent HiGHS model (dual simplex, warm-started
+    after every batch of cuts). Separation uses in-out stabilisation
+    (Ben-Ameur and Neto 2007): cuts are taken at a point between the master
+    solution and a core point, which moves towards the master solution. The
+    loop stops by a *convergence criterion*, not a round cap: the exact LP
+    value ``F(y)`` at every separation point is an upper bound of the LP
+    optimum, the master objective a lower bound; the loop ends when both meet.
+    Per demand point the cut at the critical distance and at its two
+    neighbouring breakpoints are added (the structure of the radius
+    formulation, García, Labbé and Marín 2011).
+MIP phase
+    Candidates are fixed by reduced costs against the incumbent (an open
+    candidate whose forced closing, or a closed one whose forced opening,
+    raises the LP bound above the incumbent). On the remaining candidates the
+    radius formulation (García, Labbé and Marín 2011) is exact and small:
+    per demand point one variable per distinct distance level of the
+    surviving candidates, ``z_ik ≥ z_i,k-1 - Σ_{j at level k} y_j``. HiGHS
+    solves it with the incumbent as start solution.
+
+All costs are in the caller's unit (metres in EPSG:25832 or seconds).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import LinearConstraint
+
+from planning.siting.inputs import _Pairs
+from planning.siting.result import BoolArray, FloatArray, IntArray
+
+log = logging.getLogger(__name__)
+
+_INF = highspy.kHighsInf
+
+
+def _highs(time_limit: float) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+    h.setOptionValue("threads", 1)
+    return h
+
+
+def _add_rows(h: highspy.Highs, a: sp.csr_array, lo: FloatArray, hi: FloatArray) -> None:
+    if a.shape[0] == 0:
+        return
+    a = sp.csr_array(a)
+    h.addRows(a.shape[0], np.where(np.isfinite(lo), lo, -_INF), np.where(np.isfinite(hi), hi, _INF), a.nnz,
+              a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(float))
+
+
+@dataclass
+class LPResult:
+    """Outcome of the LP phase."""
+
+    lower: float          # proven lower bound of the LP optimum (= of the p-median)
+    upper: float          # best exact LP value found (F at a separation point)
+    y: FloatArray         # master solution at the last solve
+    reduced: FloatArray   # reduced cost of each y_j at the last solve
+    converged: bool
+    rounds: int
+    cuts: int
+
+
+class PMedianBenders:
+    """Benders LP phase and radius MIP of the uncapacitated p-median on cost-sorted pairs.
+
+    Parameters
+    ----------
+    pairs
+        Reachable demand–candidate pairs (entries cost-sorted per row).
+    weights
+        Weight per demand row.
+    ok
+        Rows that have at least one reachable candidate (the others are ignored).
+    extra
+        Linear constraints on ``y`` (the rules: ``Σ y = p``, budget, groups,
+        reachability) as ``LinearConstraint`` over ``m`` columns.
+    lb_y, ub_y
+        Bounds of ``y`` (fixed sites have ``lb = 1``).
+    """
+
+    def __init__(self, pairs: _Pairs, weights: FloatArray, ok: BoolArray, extra: list[LinearConstraint],
+                 lb_y: FloatArray, ub_y: FloatArray) -> None:
+        self.pr = pairs
+        self.ok_rows = np.flatnonzero(ok)
+        keep = ok[pairs.rows]
+        # compact copies restricted to the ok rows
+        self.rows = np.repeat(np.arange(self.ok_rows.size), pairs.row_len[ok])
+        self.idx = pairs.indices[keep]
+        self.cost = pairs.cost[keep]
+        self.indptr = np.r_[0, np.cumsum(pairs.row_len[ok])].astype(np.int64)
+        self.nd = self.ok_rows.size
+        self.m = pairs.m
+        self.w = weights[self.ok_rows]
+        self.extra = extra
+        self.lb_y = lb_y.astype(float).copy()
+        self.ub_y = ub_y.astype(float).copy()
+        self.row_len = np.diff(self.indptr)
+        # level (distinct distance) of each entry within its row
+        new = np.ones(self.cost.size, dtype=bool)
+        new[1:] = (self.cost[1:] != self.cost[:-1]) | (self.rows[1:] != self.rows[:-1])
+        self.new_level = new
+
+    # ---------------------------------------------------------------- separation
+    def _critical(self, y: FloatArray) -> tuple[IntArray, FloatArray]:
+        """Per row the entry position of the critical distance and the exact LP assignment cost ``f_i(y)``."""
+        ye = y[self.idx]
+        cum = np.cumsum(ye)
+        start = np.r_[0.0, cum][self.indptr[:-1]]
+        rowcum = cum - np.repeat(start, self.row_len)
+        reached = rowcum >= 1 - 1e-9
+        big = np.iinfo(np.int64).max
+        pos = np.where(reached, np.arange(ye.size), big)
+        first = np.minimum.reduceat(pos, self.indptr[:-1]) if self.nd else np.zeros(0, np.int64)
+        crit = np.where(first == big, self.indptr[1:] - 1, first)
+        dk = self.cost[crit]
+        de = dk[self.rows]
+        val = dk - np.bincount(self.rows, weights=np.maximum(de - self.cost, 0.0) * ye, minlength=self.nd)
+        return crit, val
+
+    def value(self, y: FloatArray) -> float:
+        """Exact LP objective ``Σ_i w_i f_i(y)`` at a fractional ``y`` (an upper bound of the LP optimum)."""
+        return float(self.w @ self._critical(y)[1])
+
+    def _cut_rows(self, rows: IntArray, dist: FloatArray) -> tuple[sp.csr_array, FloatArray]:
+        """Cuts ``θ_i + Σ_j (D - c_ij)⁺ y_j ≥ D`` for the given rows and thresholds (columns: y, then θ)."""
+        r_of = np.full(self.nd, -1, dtype=np.int64)
+        # one row may appear several times (several thresholds): expand entries per cut
+        lens = self.row_len[rows]
+        cut_id = np.repeat(np.arange(rows.size), lens)
+        e = (np.repeat(self.indptr[rows], lens)
+             + np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens))
+        coef = dist[cut_id] - self.cost[e]
+        keep = coef > 0
+        del r_of
+        data = np.r_[coef[keep], np.ones(rows.size)]
+        ri = np.r_[cut_id[keep], np.arange(rows.size)]
+        ci = np.r_[self.idx[e[keep]], self.m + rows]
+        a = sp.csr_array((data, (ri, ci)), shape=(rows.size, self.m + self.nd))
+        return a, dist
+
+    def cuts_at(self, y: FloatArray, theta: FloatArray | None = None, neighbours: bool = True,
+                tol: float = 1e-9) -> tuple[sp.csr_array, FloatArray]:
+        """Cuts at the critical distance of ``y`` (and its neighbouring breakpoints).
+
+        With ``theta`` only rows whose critical cut is violated by ``(y, θ)``
+        get cuts.
+        """
+        crit, val = self._critical(y)
+        rows = np.arange(self.nd)
+        if theta is not None:
+            rows = np.flatnonzero(theta < val - tol * np.maximum(1.0, np.abs(val)))
+        dist = [self.cost[crit[rows]]]
+        rr = [rows]
+        if neighbours and rows.size:
+            c = crit[rows]
+            # previous breakpoint: the level start before the critical entry
+            lo = self.indptr[rows]
+            hi = self.indptr[rows + 1] - 1
+            prev = np.maximum(c - 1, lo)
+            nxt = np.minimum(c + 1, hi)
+            for q in (prev, nxt):
+                d = self.cost[q]
+                diff = d != self.cost[c]
+                rr.append(rows[diff])
+                dist.append(d[diff])
+        allrows = np.concatenate(rr)
+        alldist = np.concatenate(dist)
+        return self._cut_rows(allrows, alldist)
+
+    # ---------------------------------------------------------------- LP phase
+    def solve_lp(self, incumbent: BoolArray | None, deadline: float, rel_tol: float = 1e-7) -> LPResult:
+        """Solve the LP relaxation by stabilised cutting planes until the bounds meet (or the deadline)."""
+        m, nd = self.m, self.nd
+        h = _highs(deadline - time.perf_counter())
+        lb = np.r_[self.lb_y, self.cost[self.indptr[:-1]]]
+        ub = np.r_[self.ub_y, np.full(nd, _INF)]
+        h.addCols(m + nd, np.r_[np.zeros(m), self.w], lb, ub, 0, np.zeros(m + nd + 1, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+        for con in self.extra:
+            a = sp.csr_array(con.A)
+            a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
+            lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
+            hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
+            _add_rows(h, a, lo, hi)
+        n_extra = h.getNumRow()
+        core = np.clip(np.full(m, self._p_hint() / max(m, 1)), self.lb_y, self.ub_y)
+        if incumbent is not None:
+            core = 0.5 * core + 0.5 * incumbent.astype(float)
+            a, r = self.cuts_at(incumbent.astype(float), neighbours=True)
+            _add_rows(h, a, r, np.full(r.size, np.inf))
+        a, r = self.cuts_at(core, neighbours=True)
+        _add_rows(h, a, r, np.full(r.size, np.inf))
+        upper = self.value(core) if incumbent is None else min(self.value(core), self.value(incumbent.astype(float)))
+        lower = float(self.w @ self.cost[self.indptr[:-1]])  # everyone at the nearest candidate
+        alpha = 0.3  # weight of the master solution in the separation point
+        rounds = 0
+        y = core
+        reduced = np.zeros(m)
+        converged = False
+        while True:
+            rounds += 1
+            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            h.run()
+            st = h.getModelStatus()
+            if st == highspy.HighsModelStatus.kInfeasible:
+                raise _LPInfeasibleError
+            if st != highspy.HighsModelStatus.kOptimal:
+                break
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value)
+            y, theta = x[:m], x[m:]
+            reduced = np.asarray(sol.col_dual)[:m]
+            lower = max(lower, float(h.getInfo().objective_function_value))
+            upper = min(upper, self.value(y))
+            if upper - lower <= rel_tol * max(1.0, abs(upper)):
+                converged = True
+                break
+            if time.perf_counter() > deadline:
+                break
+            sep = alpha * y + (1 - alpha) * core
+            fs = self.value(sep)
+            upper = min(upper, fs)
+            a, r = self.cuts_at(sep, None, neighbours=True)
+            # keep only cuts violated at the master solution
+            viol = (a @ x) < r - 1e-9 * np.maximum(1.0, np.abs(r))
+            if not viol.any():
+                # mis-pricing: separate at the master solution itself
+                a, r = self.cuts_at(y, theta, neighbours=True)
+                viol = (a @ x) < r - 1e-9 * np.maximum(1.0, np.abs(r))
+                if not viol.any():
+                    converged = True  # no violated cut: the master solution is LP-optimal
+                    upper = min(upper, lower)
+                    break
+                alpha = min(1.0, alpha + 0.2)
+            core = sep
+            keep = np.flatnonzero(viol)
+            _add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
+            # purge cuts that have been slack for long is not needed at these sizes
+        self.h_lp = h
+        self.n_extra = n_extra
+        return LPResult(lower, upper, y, reduced, converged, rounds, h.getNumRow() - n_extra)
+
+    def _p_hint(self) -> float:
+        for con in self.extra:
+            a = sp.csr_array(con.A)
+            lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
+            hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
+            for k in range(a.shape[0]):
+                if lo[k] == hi[k] and a.indices[a.indptr[k]:a.indptr[k + 1]].size == self.m \
+                        and np.all(a.data[a.indptr[k]:a.indptr[k + 1]] == 1.0):
+                    return float(lo[k])
+        return 1.0
+
+    # ---------------------------------------------------------------- MIP phase
+    def radius_mip(self, free: BoolArray, open_fixed: BoolArray, incumbent: BoolArray, deadline: float
+                   ) -> tuple[BoolArray | None, float, bool]:
+        """Exact MIP on the candidates ``free | open_fixed`` (all others closed), radius formulation.
+
+        Returns the best selection found (``None`` if none), HiGHS' dual bound
+        (on the weighted cost of the ok rows) and whether it is proven optimal.
+        """
+        m = self.m
+        active = free | open_fixed
+        e_act = active[self.idx]
+        rows = self.rows[e_act]
+        cost = self.cost[e_act]
+        idx = self.idx[e_act]
+        new = np.ones(cost.size, dtype=bool)
+        new[1:] = (cost[1:] != cost[:-1]) | (rows[1:] != rows[:-1])
+        row_len = np.bincount(rows, minlength=self.nd)
+        starts = np.r_[0, np.cumsum(row_len)[:-1]]
+        lev = np.cumsum(new) - 1
+        lev = lev - lev[starts][rows]              # level within row (0-based)
+        n_lev = np.zeros(self.nd, dtype=np.int64)
+        np.maximum.at(n_lev, rows, lev + 1)
+        if (row_len == 0).any():
+            return None, np.inf, False
+        # z_ik for k = 0..n_lev_i-2: "no open candidate within level k"; the last level is always reached
+        nz = n_lev - 1
+        zoff = np.r_[0, np.cumsum(nz)]
+        n_z = int(zoff[-1])
+        zr = np.repeat(np.arange(self.nd), nz)
+        zk = np.arange(n_z) - zoff[zr]
+        level_cost = cost[new]                      # distinct distances, row-major
+        loff = np.r_[0, np.cumsum(n_lev)]
+        dcur = level_cost[loff[zr] + zk]
+        dnext = level_cost[loff[zr] + zk + 1]
+        cz = self.w[zr] * (dnext - dcur)
+        const = float(self.w @ level_cost[loff[:-1]])
+        # rows: for each z_ik: z_ik - z_i,k-1 + Σ_{j at level k} y_j ≥ [k == 0]
+        # the last level (k = n_lev-1): z_i,last-1 ≤ Σ_{j at last level} y_j, i.e. -z + Σ y ≥ 0
+        n_rows = int(n_lev.sum())
+        row_of_level = loff[:-1]
+        r_e = row_of_level[rows] + lev
+        # z column of (i, k) is m + zoff[i] + k for k < nz_i
+        lev_r = np.repeat(np.arange(self.nd), n_lev)
+        lev_k = np.arange(n_rows) - loff[lev_r]
+        has_self = lev_k < nz[lev_r]
+        has_prev = lev_k > 0
+        data = np.r_[np.ones(r_e.size), np.ones(int(has_self.sum())), -np.ones(int(has_prev.sum()))]
+        ri = np.r_[r_e, np.flatnonzero(has_self), np.flatnonzero(has_prev)]
+        ci = np.r_[idx, m + zoff[lev_r[has_self]] + lev_k[has_self],
+                   m + zoff[lev_r[has_prev]] + lev_k[has_prev] - 1]
+        a = sp.csr_array((data, (ri, ci)), shape=(n_rows, m + n_z))
+        rhs = np.where(lev_k == 0, 1.0, 0.0)
+        h = _highs(deadline - time.perf_counter())
+        h.setOptionValue("mip_rel_gap", 1e-9)
+        h.setOptionValue("mip_abs_gap", 1e-9 * max(1.0, abs(const)))
+        h.setOptionValue("mip_heuristic_effort", 0.0)
+        lb = np.r_[np.where(open_fixed, 1.0, 0.0), np.zeros(n_z)]
+        ub = np.r_[np.where(active, 1.0, 0.0), np.ones(n_z)]
+        h.addCols(m + n_z, np.r_[np.zeros(m), cz], lb, ub, 0, np.zeros(m + n_z + 1, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+        _add_rows(h, a, rhs, np.full(n_rows, np.inf))
+        for con in self.extra:
+            ca = sp.csr_array(con.A)
+            ca = sp.hstack([ca[:, :m], sp.csr_array((ca.shape[0], n_z))], format="csr")
+            lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (ca.shape[0],))
+            hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (ca.shape[0],))
+            _add_rows(h, ca, lo, hi)
+        h.changeColsIntegrality(m, np.arange(m, dtype=np.int32),
+                                np.full(m, int(highspy.HighsVarType.kInteger), dtype=np.uint8))
+        # start solution: the incumbent (if it uses only active candidates)
+        if not (incumbent & ~active).any():
+            zs = self._z_of(incumbent, zr, dcur)
+            h.setSolution(m + n_z, np.arange(m + n_z, dtype=np.int32), np.r_[incumbent.astype(float), zs])
+        h.run()
+        st = h.getModelStatus()
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound) + const if np.isfinite(info.mip_dual_bound) else -np.inf
+        if info.primal_solution_status != 2 and st != highspy.HighsModelStatus.kOptimal:
+            return None, bound, False
+        x = np.asarray(h.getSolution().col_value)
+        y = x[:m] > 0.5
+        return y, bound, st == highspy.HighsModelStatus.kOptimal
+
+    def _z_of(self, is_open: BoolArray, zr: IntArray, dcur: FloatArray) -> FloatArray:
+        d1 = np.full(self.nd, np.inf)
+        o = is_open[self.idx]
+        np.minimum.at(d1, self.rows[o], self.cost[o])
+        return (d1[zr] > dcur).astype(float)
+
+
+class _LPInfeasibleError(Exception):
+    """The master LP has no solution (the rules and reachability cannot be met)."""
+
+
+
+@dataclass
+class BranchResult:
+    """Outcome of the branch-and-cut phase."""
+
+    best: BoolArray
+    value: float
+    bound: float
+    proven: bool
+    nodes: int
+
+
+def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_val: float, fix0: BoolArray,
+                   fix1: BoolArray, deadline: float, heuristic: Callable[[FloatArray], tuple[BoolArray, float]],
+                   integral: bool) -> BranchResult:
+    """Best-first branch-and-Benders-cut on the persistent LP model of :meth:`PMedianBenders.solve_lp`.
+
+    Every node re-optimises the warm-started LP with its bounds and adds
+    Benders cuts (globally valid) at the node's LP solution until none is
+    violated; a node is pruned when its bound cannot beat the incumbent
+    (with integral data: cannot beat it by 1). LP solutions are rounded and
+    improved by ``heuristic``.
+    """
+    h = b.h_lp
+    m = b.m
+    cols = np.arange(m, dtype=np.int32)
+    base_lo = np.where(fix1, 1.0, b.lb_y)
+    base_hi = np.where(fix0, 0.0, b.ub_y)
+
+    def prune_level(ub: float) -> float:
+        return ub - (1.0 - 1e-6) if integral else ub - 1e-9 * max(1.0, abs(ub))
+
+    heap: list[tuple[float, int, tuple[tuple[int, float], ...]]] = [(lower_root, 0, ())]
+    counter = 1
+    nodes = 0
+    timed_out = False
+    while heap:
+        bnd, _, br = heapq.heappop(heap)
+        if bnd >= prune_level(best_val):
+            continue
+        if time.perf_counter() > deadline:
+            heapq.heappush(heap, (bnd, counter, br))
+            timed_out = True
+            break
+        nodes += 1
+        lo, hi = base_lo.copy(), base_hi.copy()
+        for j, v in br:
+            lo[j] = hi[j] = v
+        if (lo > hi).any():
+            continue
+        h.changeColsBounds(m, cols, lo, hi)
+        node_bound, y = bnd, None
+        pruned = False
+        while True:
+            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            h.run()
+            st = h.getModelStatus()
+            if st == highspy.HighsModelStatus.kInfeasible:
+                pruned = True
+                break
+            if st != highspy.HighsModelStatus.kOptimal:
+                timed_out = True
+                break
+            node_bound = max(node_bound, float(h.getInfo().objective_function_value))
+            if node_bound >= prune_level(best_val):
+                pruned = True
+                break
+            x = np.asarray(h.getSolution().col_value)
+            y = x[:m]
+            a, r = b.cuts_at(y, x[m:], neighbours=True)
+            viol = (a @ x) < r - 1e-9 * np.maximum(1.0, np.abs(r))
+            if not viol.any():
+                break
+            keep = np.flatnonzero(viol)
+            _add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
+        if timed_out:
+            heapq.heappush(heap, (node_bound, counter, br))
+            break
+        if pruned or y is None:
+            continue
+        frac = np.minimum(y, 1.0 - y)
+        if frac.max() <= 1e-6:
+            cand = y > 0.5
+            val = b.value(cand.astype(float))
+            if val < best_val:
+                best, best_val = cand, val
+            continue
+        cand, val = heuristic(y)
+        if val < best_val:
+            best, best_val = cand, val
+        if node_bound >= prune_level(best_val):
+            continue
+        # local reduced-cost fixing, inherited by both children
+        d = np.asarray(h.getSolution().col_dual)[:m]
+        free = lo < hi
+        f0 = free & (node_bound + d > prune_level(best_val)) & (y <= 1e-9)
+        f1 = free & (node_bound - d > prune_level(best_val)) & (y >= 1 - 1e-9)
+        br = (*br, *((int(j), 0.0) for j in np.flatnonzero(f0)), *((int(j), 1.0) for j in np.flatnonzero(f1)))
+        j = int(np.argmax(frac))
+        for v in (1.0, 0.0):
+            heapq.heappush(heap, (node_bound, counter, (*br, (j, v))))
+            counter += 1
+    h.changeColsBounds(m, cols, base_lo, base_hi)
+    if heap and timed_out:
+        bound = min(min(x[0] for x in heap), best_val)
+        return BranchResult(best, best_val, bound, False, nodes)
+    return BranchResult(best, best_val, best_val, True, nodes)
