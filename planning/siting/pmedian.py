@@ -241,26 +241,37 @@ class PMedian(_SitingModel):
         return is_open, order, swapped
 
     def _order(self, selected: IntArray) -> IntArray:
-        """Fixed sites first, then the others by greedy marginal cost reduction among the selected."""
+        """Fixed sites first, then the others by greedy marginal cost reduction among the selected.
+
+        Works on the pairs of the selected candidates only, with the nearest
+        open distance per demand point updated incrementally.
+        """
         fixed = self._rules.fixed
         rest = np.setdiff1d(selected, fixed)
         pr = self._pairs
-        is_open = self._rules.fixed_mask.copy()
-        picked: list[int] = []
-        rows = pr.rows
-        w = self._weights[rows]
+        d1 = self._nearest(self._rules.fixed_mask).d1
         in_rest = np.zeros(pr.m, dtype=bool)
         in_rest[rest] = True
+        e = in_rest[pr.indices]
+        rows, cand_e, cost = pr.rows[e], pr.indices[e], pr.cost[e]
+        w = self._weights[rows]
+        local = np.searchsorted(rest, cand_e)
+        picked: list[int] = []
+        remaining = np.ones(rest.size, dtype=bool)
         for _ in range(rest.size):
-            d1 = self._nearest(is_open).d1[rows]
-            unassigned = np.isinf(d1)
-            primary = np.bincount(pr.indices, weights=np.where(unassigned, w, 0.0), minlength=pr.m)
-            secondary = np.bincount(pr.indices, weights=np.where(unassigned, 0.0, w * np.maximum(d1 - pr.cost, 0)),
-                                    minlength=pr.m)
-            cand = np.flatnonzero(in_rest & ~is_open)
-            j = int(cand[np.lexsort((-cand, secondary[cand], primary[cand]))[-1]])
-            is_open[j] = True
-            picked.append(j)
+            de = d1[rows]
+            unassigned = np.isinf(de)
+            primary = np.bincount(local, weights=np.where(unassigned, w, 0.0), minlength=rest.size)
+            secondary = np.bincount(local, weights=np.where(unassigned, 0.0, w * np.maximum(de - cost, 0)),
+                                    minlength=rest.size)
+            cand = np.flatnonzero(remaining)
+            k = int(cand[np.lexsort((-cand, secondary[cand], primary[cand]))[-1]])
+            remaining[k] = False
+            picked.append(int(rest[k]))
+            mine = local == k
+            np.minimum.at(d1, rows[mine], cost[mine])
+            useful = cost < d1[rows]  # entries that can no longer improve anything are dropped
+            rows, local, cost, w = rows[useful], local[useful], cost[useful], w[useful]
         return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
 
     def _finish(self, t0: float, is_open: BoolArray, objective: float, bound: float, status: str, method: str,

@@ -110,77 +110,108 @@ class PMedianBenders:
         self.lb_y = lb_y.astype(float).copy()
         self.ub_y = ub_y.astype(float).copy()
         self.row_len = np.diff(self.indptr)
-        # level (distinct distance) of each entry within its row
-        new = np.ones(self.cost.size, dtype=bool)
-        new[1:] = (self.cost[1:] != self.cost[:-1]) | (self.rows[1:] != self.rows[:-1])
-        self.new_level = new
+        self._len = 16
+        self._pref: tuple[IntArray, FloatArray] | None = None
 
     # ---------------------------------------------------------------- separation
-    def _critical(self, y: FloatArray) -> tuple[IntArray, FloatArray]:
-        """Per row the entry position of the critical distance and the exact LP assignment cost ``f_i(y)``."""
-        ye = y[self.idx]
-        cum = np.cumsum(ye)
-        start = np.r_[0.0, cum][self.indptr[:-1]]
-        rowcum = cum - np.repeat(start, self.row_len)
-        reached = rowcum >= 1 - 1e-9
-        big = np.iinfo(np.int64).max
-        pos = np.where(reached, np.arange(ye.size), big)
-        first = np.minimum.reduceat(pos, self.indptr[:-1]) if self.nd else np.zeros(0, np.int64)
-        crit = np.where(first == big, self.indptr[1:] - 1, first)
-        dk = self.cost[crit]
-        de = dk[self.rows]
-        val = dk - np.bincount(self.rows, weights=np.maximum(de - self.cost, 0.0) * ye, minlength=self.nd)
-        return crit, val
+    def _prefix(self, length: int) -> tuple[IntArray, FloatArray]:
+        """The first ``length`` entries of every row as padded ``nd × length`` arrays (candidate, cost).
+
+        Padding points at a dummy candidate ``m`` (``y = 0``) with cost ``inf``.
+        """
+        if self._pref is not None and self._pref[0].shape[1] == length:
+            return self._pref
+        k = np.arange(length)
+        valid = k[None, :] < self.row_len[:, None]
+        pos = np.where(valid, self.indptr[:-1, None] + k[None, :], 0)
+        idx = np.where(valid, self.idx[pos], self.m)
+        cost = np.where(valid, self.cost[pos], np.inf)
+        self._pref = (idx, cost)
+        return self._pref
+
+    def _critical(self, y: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Per row: position (within the row) of the critical distance, that distance ``D_i`` and ``f_i(y)``.
+
+        ``D_i`` is the first cost at which the cumulated ``y`` of row ``i``
+        (in cost order) reaches 1, and ``f_i(y) = D_i - Σ_j (D_i - c_ij)⁺ y_j``
+        the exact LP assignment cost. Only a prefix of each row is scanned;
+        it doubles until every row reaches 1 (or is complete).
+        """
+        yext = np.r_[y, 0.0]
+        max_len = int(self.row_len.max()) if self.nd else 0
+        length = min(self._len, max_len)
+        while True:
+            pidx, pcost = self._prefix(length)
+            yy = yext[pidx]
+            reached = np.cumsum(yy, axis=1) >= 1 - 1e-9
+            has = reached.any(axis=1)
+            if has.all() or length >= max_len:
+                break
+            length = min(2 * length, max_len)
+        self._len = length
+        pos = np.where(has, np.argmax(reached, axis=1), np.minimum(self.row_len, length) - 1)
+        dist = pcost[np.arange(self.nd), pos]
+        with np.errstate(invalid="ignore"):
+            coef = np.where(pcost < dist[:, None], dist[:, None] - pcost, 0.0)
+        val = dist - (coef * yy).sum(axis=1)
+        return pos, dist, val
 
     def value(self, y: FloatArray) -> float:
         """Exact LP objective ``Σ_i w_i f_i(y)`` at a fractional ``y`` (an upper bound of the LP optimum)."""
-        return float(self.w @ self._critical(y)[1])
+        return float(self.w @ self._critical(y)[2])
 
-    def _cut_rows(self, rows: IntArray, dist: FloatArray) -> tuple[sp.csr_array, FloatArray]:
+    def _cut_rows(self, rows: IntArray, dist: FloatArray) -> sp.csr_array:
         """Cuts ``θ_i + Σ_j (D - c_ij)⁺ y_j ≥ D`` for the given rows and thresholds (columns: y, then θ)."""
-        r_of = np.full(self.nd, -1, dtype=np.int64)
-        # one row may appear several times (several thresholds): expand entries per cut
         lens = self.row_len[rows]
         cut_id = np.repeat(np.arange(rows.size), lens)
         e = (np.repeat(self.indptr[rows], lens)
              + np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens))
         coef = dist[cut_id] - self.cost[e]
         keep = coef > 0
-        del r_of
         data = np.r_[coef[keep], np.ones(rows.size)]
         ri = np.r_[cut_id[keep], np.arange(rows.size)]
         ci = np.r_[self.idx[e[keep]], self.m + rows]
-        a = sp.csr_array((data, (ri, ci)), shape=(rows.size, self.m + self.nd))
-        return a, dist
+        return sp.csr_array((data, (ri, ci)), shape=(rows.size, self.m + self.nd))
+
+    def _cut_rows_prefix(self, rows: IntArray, dist: FloatArray) -> sp.csr_array:
+        pidx, pcost = self._prefix(self._len)
+        with np.errstate(invalid="ignore"):
+            coef = dist[:, None] - pcost[rows]
+        cid, k = np.nonzero(coef > 0)
+        data = np.r_[coef[cid, k], np.ones(rows.size)]
+        ri = np.r_[cid, np.arange(rows.size)]
+        ci = np.r_[pidx[rows[cid], k], self.m + rows]
+        return sp.csr_array((data, (ri, ci)), shape=(rows.size, self.m + self.nd))
 
     def cuts_at(self, y: FloatArray, theta: FloatArray | None = None, neighbours: bool = True,
                 tol: float = 1e-9) -> tuple[sp.csr_array, FloatArray]:
-        """Cuts at the critical distance of ``y`` (and its neighbouring breakpoints).
+        """Cuts at the critical distance of ``y`` (and at its neighbouring breakpoints).
 
         With ``theta`` only rows whose critical cut is violated by ``(y, θ)``
         get cuts.
         """
-        crit, val = self._critical(y)
+        pos, dcrit, val = self._critical(y)
         rows = np.arange(self.nd)
         if theta is not None:
             rows = np.flatnonzero(theta < val - tol * np.maximum(1.0, np.abs(val)))
-        dist = [self.cost[crit[rows]]]
+        dist = [dcrit[rows]]
         rr = [rows]
+        far = pos[rows]
         if neighbours and rows.size:
-            c = crit[rows]
-            # previous breakpoint: the level start before the critical entry
-            lo = self.indptr[rows]
-            hi = self.indptr[rows + 1] - 1
-            prev = np.maximum(c - 1, lo)
-            nxt = np.minimum(c + 1, hi)
-            for q in (prev, nxt):
-                d = self.cost[q]
-                diff = d != self.cost[c]
+            c = pos[rows]
+            start = self.indptr[rows]
+            for q in (np.maximum(c - 1, 0), np.minimum(c + 1, self.row_len[rows] - 1)):
+                d = self.cost[start + q]
+                diff = d != dcrit[rows]
                 rr.append(rows[diff])
                 dist.append(d[diff])
+                far = np.maximum(far, q)
         allrows = np.concatenate(rr)
         alldist = np.concatenate(dist)
-        return self._cut_rows(allrows, alldist)
+        # entries with cost < D lie before the position of D: the prefix suffices when D is inside it
+        if far.size == 0 or int(far.max()) < self._len:
+            return self._cut_rows_prefix(allrows, alldist), alldist
+        return self._cut_rows(allrows, alldist), alldist
 
     # ---------------------------------------------------------------- LP phase
     def solve_lp(self, incumbent: BoolArray | None, deadline: float, rel_tol: float = 1e-7) -> LPResult:
@@ -214,7 +245,7 @@ class PMedianBenders:
         converged = False
         while True:
             rounds += 1
-            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), 0.01))
             h.run()
             st = h.getModelStatus()
             if st == highspy.HighsModelStatus.kInfeasible:
@@ -265,95 +296,6 @@ class PMedianBenders:
                         and np.all(a.data[a.indptr[k]:a.indptr[k + 1]] == 1.0):
                     return float(lo[k])
         return 1.0
-
-    # ---------------------------------------------------------------- MIP phase
-    def radius_mip(self, free: BoolArray, open_fixed: BoolArray, incumbent: BoolArray, deadline: float
-                   ) -> tuple[BoolArray | None, float, bool]:
-        """Exact MIP on the candidates ``free | open_fixed`` (all others closed), radius formulation.
-
-        Returns the best selection found (``None`` if none), HiGHS' dual bound
-        (on the weighted cost of the ok rows) and whether it is proven optimal.
-        """
-        m = self.m
-        active = free | open_fixed
-        e_act = active[self.idx]
-        rows = self.rows[e_act]
-        cost = self.cost[e_act]
-        idx = self.idx[e_act]
-        new = np.ones(cost.size, dtype=bool)
-        new[1:] = (cost[1:] != cost[:-1]) | (rows[1:] != rows[:-1])
-        row_len = np.bincount(rows, minlength=self.nd)
-        starts = np.r_[0, np.cumsum(row_len)[:-1]]
-        lev = np.cumsum(new) - 1
-        lev = lev - lev[starts][rows]              # level within row (0-based)
-        n_lev = np.zeros(self.nd, dtype=np.int64)
-        np.maximum.at(n_lev, rows, lev + 1)
-        if (row_len == 0).any():
-            return None, np.inf, False
-        # z_ik for k = 0..n_lev_i-2: "no open candidate within level k"; the last level is always reached
-        nz = n_lev - 1
-        zoff = np.r_[0, np.cumsum(nz)]
-        n_z = int(zoff[-1])
-        zr = np.repeat(np.arange(self.nd), nz)
-        zk = np.arange(n_z) - zoff[zr]
-        level_cost = cost[new]                      # distinct distances, row-major
-        loff = np.r_[0, np.cumsum(n_lev)]
-        dcur = level_cost[loff[zr] + zk]
-        dnext = level_cost[loff[zr] + zk + 1]
-        cz = self.w[zr] * (dnext - dcur)
-        const = float(self.w @ level_cost[loff[:-1]])
-        # rows: for each z_ik: z_ik - z_i,k-1 + Σ_{j at level k} y_j ≥ [k == 0]
-        # the last level (k = n_lev-1): z_i,last-1 ≤ Σ_{j at last level} y_j, i.e. -z + Σ y ≥ 0
-        n_rows = int(n_lev.sum())
-        row_of_level = loff[:-1]
-        r_e = row_of_level[rows] + lev
-        # z column of (i, k) is m + zoff[i] + k for k < nz_i
-        lev_r = np.repeat(np.arange(self.nd), n_lev)
-        lev_k = np.arange(n_rows) - loff[lev_r]
-        has_self = lev_k < nz[lev_r]
-        has_prev = lev_k > 0
-        data = np.r_[np.ones(r_e.size), np.ones(int(has_self.sum())), -np.ones(int(has_prev.sum()))]
-        ri = np.r_[r_e, np.flatnonzero(has_self), np.flatnonzero(has_prev)]
-        ci = np.r_[idx, m + zoff[lev_r[has_self]] + lev_k[has_self],
-                   m + zoff[lev_r[has_prev]] + lev_k[has_prev] - 1]
-        a = sp.csr_array((data, (ri, ci)), shape=(n_rows, m + n_z))
-        rhs = np.where(lev_k == 0, 1.0, 0.0)
-        h = _highs(deadline - time.perf_counter())
-        h.setOptionValue("mip_rel_gap", 1e-9)
-        h.setOptionValue("mip_abs_gap", 1e-9 * max(1.0, abs(const)))
-        h.setOptionValue("mip_heuristic_effort", 0.0)
-        lb = np.r_[np.where(open_fixed, 1.0, 0.0), np.zeros(n_z)]
-        ub = np.r_[np.where(active, 1.0, 0.0), np.ones(n_z)]
-        h.addCols(m + n_z, np.r_[np.zeros(m), cz], lb, ub, 0, np.zeros(m + n_z + 1, dtype=np.int32),
-                  np.zeros(0, dtype=np.int32), np.zeros(0))
-        _add_rows(h, a, rhs, np.full(n_rows, np.inf))
-        for con in self.extra:
-            ca = sp.csr_array(con.A)
-            ca = sp.hstack([ca[:, :m], sp.csr_array((ca.shape[0], n_z))], format="csr")
-            lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (ca.shape[0],))
-            hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (ca.shape[0],))
-            _add_rows(h, ca, lo, hi)
-        h.changeColsIntegrality(m, np.arange(m, dtype=np.int32),
-                                np.full(m, int(highspy.HighsVarType.kInteger), dtype=np.uint8))
-        # start solution: the incumbent (if it uses only active candidates)
-        if not (incumbent & ~active).any():
-            zs = self._z_of(incumbent, zr, dcur)
-            h.setSolution(m + n_z, np.arange(m + n_z, dtype=np.int32), np.r_[incumbent.astype(float), zs])
-        h.run()
-        st = h.getModelStatus()
-        info = h.getInfo()
-        bound = float(info.mip_dual_bound) + const if np.isfinite(info.mip_dual_bound) else -np.inf
-        if info.primal_solution_status != 2 and st != highspy.HighsModelStatus.kOptimal:
-            return None, bound, False
-        x = np.asarray(h.getSolution().col_value)
-        y = x[:m] > 0.5
-        return y, bound, st == highspy.HighsModelStatus.kOptimal
-
-    def _z_of(self, is_open: BoolArray, zr: IntArray, dcur: FloatArray) -> FloatArray:
-        d1 = np.full(self.nd, np.inf)
-        o = is_open[self.idx]
-        np.minimum.at(d1, self.rows[o], self.cost[o])
-        return (d1[zr] > dcur).astype(float)
 
 
 class _LPInfeasibleError(Exception):
@@ -414,7 +356,7 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
         node_bound, y = bnd, None
         pruned = False
         while True:
-            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), 0.01))
             h.run()
             st = h.getModelStatus()
             if st == highspy.HighsModelStatus.kInfeasible:
