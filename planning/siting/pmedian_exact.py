@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint
 
 from planning.siting.inputs import _Pairs
@@ -230,12 +231,18 @@ class PMedianBenders:
             _add_rows(h, a, lo, hi)
         n_extra = h.getNumRow()
         core = np.clip(np.full(m, self._p_hint() / max(m, 1)), self.lb_y, self.ub_y)
+        self.pool: list[sp.csr_array] = []
+        self.pool_rhs: list[FloatArray] = []
+
+        def add(a: sp.csr_array, r: FloatArray) -> None:
+            _add_rows(h, a, r, np.full(r.size, np.inf))
+            self.pool.append(a)
+            self.pool_rhs.append(r)
+
         if incumbent is not None:
             core = 0.5 * core + 0.5 * incumbent.astype(float)
-            a, r = self.cuts_at(incumbent.astype(float), neighbours=True)
-            _add_rows(h, a, r, np.full(r.size, np.inf))
-        a, r = self.cuts_at(core, neighbours=True)
-        _add_rows(h, a, r, np.full(r.size, np.inf))
+            add(*self.cuts_at(incumbent.astype(float), neighbours=True))
+        add(*self.cuts_at(core, neighbours=True))
         upper = self.value(core) if incumbent is None else min(self.value(core), self.value(incumbent.astype(float)))
         lower = float(self.w @ self.cost[self.indptr[:-1]])  # everyone at the nearest candidate
         alpha = 0.3  # weight of the master solution in the separation point
@@ -280,11 +287,31 @@ class PMedianBenders:
                 alpha = min(1.0, alpha + 0.2)
             core = sep
             keep = np.flatnonzero(viol)
-            _add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
-            # purge cuts that have been slack for long is not needed at these sizes
-        self.h_lp = h
-        self.n_extra = n_extra
+            add(a[keep], r[keep])
+        self.x_root = x if rounds and "x" in locals() else np.r_[y, np.zeros(nd)]
         return LPResult(lower, upper, y, reduced, converged, rounds, h.getNumRow() - n_extra)
+
+    def restricted(self, active: BoolArray, lo: FloatArray, hi: FloatArray) -> highspy.Highs:
+        """A new LP over the ``active`` candidates (the others closed) with the root's binding cuts."""
+        m, nd = self.m, self.nd
+        act = np.flatnonzero(active)
+        colsel = np.r_[act, m + np.arange(nd)]
+        h = _highs(1e9)
+        lb = np.r_[lo[act], self.cost[self.indptr[:-1]]]
+        ub = np.r_[hi[act], np.full(nd, _INF)]
+        h.addCols(colsel.size, np.r_[np.zeros(act.size), self.w], lb, ub, 0,
+                  np.zeros(colsel.size + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        for con in self.extra:
+            a = sp.csr_array(con.A)[:, act]
+            a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
+            _add_rows(h, a, np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],)),
+                      np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],)))
+        if self.pool:
+            a = sp.vstack(self.pool, format="csr")
+            r = np.concatenate(self.pool_rhs)
+            binding = a @ self.x_root <= r + 1e-6 * np.maximum(1.0, np.abs(r))
+            _add_rows(h, a[np.flatnonzero(binding)][:, colsel], r[binding], np.full(int(binding.sum()), np.inf))
+        return h
 
     def _p_hint(self) -> float:
         for con in self.extra:
@@ -317,19 +344,25 @@ class BranchResult:
 def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_val: float, fix0: BoolArray,
                    fix1: BoolArray, deadline: float, heuristic: Callable[[FloatArray], tuple[BoolArray, float]],
                    integral: bool) -> BranchResult:
-    """Best-first branch-and-Benders-cut on the persistent LP model of :meth:`PMedianBenders.solve_lp`.
+    """Best-first branch-and-Benders-cut over the candidates not fixed to 0.
 
-    Every node re-optimises the warm-started LP with its bounds and adds
-    Benders cuts (globally valid) at the node's LP solution until none is
-    violated; a node is pruned when its bound cannot beat the incumbent
-    (with integral data: cannot beat it by 1). LP solutions are rounded and
-    improved by ``heuristic``.
+    The LP holds the root's binding cuts restricted to the surviving
+    candidates (:meth:`PMedianBenders.restricted`). Every node re-optimises
+    it warm-started with the node's bounds and adds Benders cuts (globally
+    valid) at the node's LP solution until none is violated; a node is
+    pruned when its bound cannot beat the incumbent (with integral data:
+    cannot beat it by 1). Reduced costs fix further candidates per subtree;
+    LP solutions are rounded and improved by ``heuristic``.
     """
-    h = b.h_lp
-    m = b.m
-    cols = np.arange(m, dtype=np.int32)
-    base_lo = np.where(fix1, 1.0, b.lb_y)
-    base_hi = np.where(fix0, 0.0, b.ub_y)
+    m, nd = b.m, b.nd
+    active = ~fix0
+    act = np.flatnonzero(active)
+    ma = act.size
+    colsel = np.r_[act, m + np.arange(nd)]
+    base_lo = np.where(fix1, 1.0, b.lb_y)[act]
+    base_hi = np.where(fix0, 0.0, b.ub_y)[act]
+    h = b.restricted(active, np.where(fix1, 1.0, b.lb_y), np.where(fix0, 0.0, b.ub_y))
+    cols = np.arange(ma, dtype=np.int32)
 
     def prune_level(ub: float) -> float:
         return ub - (1.0 - 1e-6) if integral else ub - 1e-9 * max(1.0, abs(ub))
@@ -338,6 +371,7 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
     counter = 1
     nodes = 0
     timed_out = False
+    y_full = np.zeros(m)
     while heap:
         bnd, _, br = heapq.heappop(heap)
         if bnd >= prune_level(best_val):
@@ -350,9 +384,7 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
         lo, hi = base_lo.copy(), base_hi.copy()
         for j, v in br:
             lo[j] = hi[j] = v
-        if (lo > hi).any():
-            continue
-        h.changeColsBounds(m, cols, lo, hi)
+        h.changeColsBounds(ma, cols, lo, hi)
         node_bound, y = bnd, None
         pruned = False
         while True:
@@ -370,8 +402,10 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
                 pruned = True
                 break
             x = np.asarray(h.getSolution().col_value)
-            y = x[:m]
-            a, r = b.cuts_at(y, x[m:], neighbours=True)
+            y = x[:ma]
+            y_full[act] = y
+            a, r = b.cuts_at(y_full, x[ma:], neighbours=True)
+            a = a[:, colsel]
             viol = (a @ x) < r - 1e-9 * np.maximum(1.0, np.abs(r))
             if not viol.any():
                 break
@@ -384,28 +418,60 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
             continue
         frac = np.minimum(y, 1.0 - y)
         if frac.max() <= 1e-6:
-            cand = y > 0.5
+            cand = y_full > 0.5
             val = b.value(cand.astype(float))
             if val < best_val:
                 best, best_val = cand, val
             continue
-        cand, val = heuristic(y)
+        cand, val = heuristic(y_full)
         if val < best_val:
             best, best_val = cand, val
         if node_bound >= prune_level(best_val):
             continue
         # local reduced-cost fixing, inherited by both children
-        d = np.asarray(h.getSolution().col_dual)[:m]
+        d = np.asarray(h.getSolution().col_dual)[:ma]
         free = lo < hi
         f0 = free & (node_bound + d > prune_level(best_val)) & (y <= 1e-9)
         f1 = free & (node_bound - d > prune_level(best_val)) & (y >= 1 - 1e-9)
         br = (*br, *((int(j), 0.0) for j in np.flatnonzero(f0)), *((int(j), 1.0) for j in np.flatnonzero(f1)))
-        j = int(np.argmax(frac))
+        j = _strong_branch(h, ma, cols, lo, hi, frac, node_bound, prune_level(best_val))
         for v in (1.0, 0.0):
             heapq.heappush(heap, (node_bound, counter, (*br, (j, v))))
             counter += 1
-    h.changeColsBounds(m, cols, base_lo, base_hi)
     if heap and timed_out:
         bound = min(min(x[0] for x in heap), best_val)
         return BranchResult(best, best_val, bound, False, nodes)
     return BranchResult(best, best_val, best_val, True, nodes)
+
+
+def _strong_branch(h: highspy.Highs, ma: int, cols: NDArray[np.int32], lo: FloatArray, hi: FloatArray,
+                   frac: FloatArray, node_bound: float, cutoff: float, k: int = 4) -> int:
+    """Among the ``k`` most fractional candidates the one whose weaker child LP bound is largest.
+
+    The child LPs are warm-started from the node's basis and use the current
+    cuts only (no separation), so their values are valid lower bounds.
+    """
+    order = np.argsort(-frac)[:k]
+    order = order[frac[order] > 1e-6]
+    if order.size <= 1:
+        return int(order[0]) if order.size else int(np.argmax(frac))
+    basis = h.getBasis()
+    best_j, best_score = int(order[0]), -np.inf
+    for j in order:
+        score = np.inf
+        for v in (0.0, 1.0):
+            l2, h2 = lo.copy(), hi.copy()
+            l2[j] = h2[j] = v
+            h.changeColsBounds(ma, cols, l2, h2)
+            h.run()
+            st = h.getModelStatus()
+            val = (float(h.getInfo().objective_function_value) if st == highspy.HighsModelStatus.kOptimal
+                   else (np.inf if st == highspy.HighsModelStatus.kInfeasible else node_bound))
+            score = min(score, val)
+            h.setBasis(basis)
+        if score > best_score:
+            best_j, best_score = int(j), score
+        if best_score >= cutoff:
+            break
+    h.changeColsBounds(ma, cols, lo, hi)
+    return best_j
