@@ -59,8 +59,9 @@ def run_plain(k: int, time_limit: float) -> dict[str, Any]:
     n = inst.n
     nx = n * n
     i, j = np.divmod(np.arange(nx), n)
-    assign = sp.csr_array((np.ones(nx), (i, j + n)), shape=(n, n + nx))
-    link = sp.csr_array((np.r_[np.ones(nx), -np.ones(nx)], (np.r_[np.arange(nx), np.arange(nx)], np.r_[j + n, j])),
+    assign = sp.csr_array((np.ones(nx), (i, n + np.arange(nx))), shape=(n, n + nx))
+    e = np.arange(nx)
+    link = sp.csr_array((np.r_[np.ones(nx), -np.ones(nx)], (np.r_[e, e], np.r_[n + e, j])),
                         shape=(nx, n + nx))
     card = sp.csr_array((np.ones(n), (np.zeros(n, dtype=np.int64), np.arange(n))), shape=(1, n + nx))
     c = np.r_[np.zeros(n), inst.cost.ravel()]
