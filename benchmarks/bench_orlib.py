@@ -70,7 +70,8 @@ def run_plain(k: int, time_limit: float) -> dict[str, Any]:
                integrality=np.r_[np.ones(n), np.zeros(nx)], bounds=Bounds(0, 1),
                options={"time_limit": time_limit, "disp": False})
     obj = float(res.fun) if res.x is not None else float("nan")
-    bound = float(getattr(res, "mip_dual_bound", float("nan")))
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = float(dual) if dual is not None else float("nan")
     status = "optimal" if res.status == 0 else "time_limit"
     gap = abs(obj - bound) / obj if obj == obj and obj else float("nan")
     return {"objective": obj, "bound": bound, "gap": 0.0 if status == "optimal" else gap, "status": status,
@@ -134,11 +135,15 @@ def main() -> None:
         "| plain: objective | plain: seconds | plain: gap | plain: status |",
         "|---|---:|---:|---:|---:|:-:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
+    def num(x: Any, fmt: str) -> str:
+        v = float(x)
+        return format(v, fmt) if v == v else "–"
+
     for k, inst, o, b in rows:
         match = "✓" if abs(float(o["objective"]) - inst.optimum) < 1e-6 else "✗"
         lines.append(f"| pmed{k} | {inst.n} | {inst.p} | {float(o['objective']):.0f} | {inst.optimum} | {match} | "
                      f"{float(o['seconds']):.2f} | {float(o['gap']):.4%} | {o['status']} | {float(o['rss_mb']):.0f} | "
-                     f"{float(b['objective']):.0f} | {float(b['seconds']):.2f} | {float(b['gap']):.4%} | "
+                     f"{num(b['objective'], '.0f')} | {num(b['seconds'], '.2f')} | {num(b['gap'], '.4%')} | "
                      f"{b['status']} |")
     secs = [float(o["seconds"]) for _, _, o, _ in rows]
     n_opt = sum(o["status"] == "optimal" for _, _, o, _ in rows)
