@@ -344,7 +344,7 @@ class BranchResult:
 def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_val: float, fix0: BoolArray,
                    fix1: BoolArray, deadline: float, heuristic: Callable[[FloatArray], tuple[BoolArray, float]],
                    integral: bool) -> BranchResult:
-    """Best-first branch-and-Benders-cut over the candidates not fixed to 0.
+    """Best-first branch-and-Benders-cut (with plunging) over the candidates not fixed to 0.
 
     The LP holds the root's binding cuts restricted to the surviving
     candidates (:meth:`PMedianBenders.restricted`). Every node re-optimises
@@ -367,17 +367,23 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
     def prune_level(ub: float) -> float:
         return ub - (1.0 - 1e-6) if integral else ub - 1e-9 * max(1.0, abs(ub))
 
-    heap: list[tuple[float, int, tuple[tuple[int, float], ...]]] = [(lower_root, 0, ())]
+    Node = tuple[float, int, int, tuple[tuple[int, float], ...]]  # bound, tie-break, depth, fixings
+    heap: list[Node] = [(lower_root, 0, 0, ())]
     counter = 1
     nodes = 0
     timed_out = False
     y_full = np.zeros(m)
-    while heap:
-        bnd, _, br = heapq.heappop(heap)
+    dive: Node | None = None  # the child processed next (plunging keeps the warm start close)
+    while heap or dive is not None:
+        if dive is not None:
+            node, dive = dive, None
+        else:
+            node = heapq.heappop(heap)
+        bnd, _, depth, br = node
         if bnd >= prune_level(best_val):
             continue
         if time.perf_counter() > deadline:
-            heapq.heappush(heap, (bnd, counter, br))
+            heapq.heappush(heap, node)
             timed_out = True
             break
         nodes += 1
@@ -412,7 +418,7 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
             keep = np.flatnonzero(viol)
             _add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
         if timed_out:
-            heapq.heappush(heap, (node_bound, counter, br))
+            heapq.heappush(heap, (node_bound, counter, depth, br))
             break
         if pruned or y is None:
             continue
@@ -423,9 +429,10 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
             if val < best_val:
                 best, best_val = cand, val
             continue
-        cand, val = heuristic(y_full)
-        if val < best_val:
-            best, best_val = cand, val
+        if depth <= 2 or nodes % 16 == 0:  # rounding near the root and now and then deeper
+            cand, val = heuristic(y_full)
+            if val < best_val:
+                best, best_val = cand, val
         if node_bound >= prune_level(best_val):
             continue
         # local reduced-cost fixing, inherited by both children
@@ -434,10 +441,18 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
         f0 = free & (node_bound + d > prune_level(best_val)) & (y <= 1e-9)
         f1 = free & (node_bound - d > prune_level(best_val)) & (y >= 1 - 1e-9)
         br = (*br, *((int(j), 0.0) for j in np.flatnonzero(f0)), *((int(j), 1.0) for j in np.flatnonzero(f1)))
-        j = _strong_branch(h, ma, cols, lo, hi, frac, node_bound, prune_level(best_val))
-        for v in (1.0, 0.0):
-            heapq.heappush(heap, (node_bound, counter, (*br, (j, v))))
+        if depth <= 1:  # strong branching near the root only: deeper it costs more than it saves
+            j = _strong_branch(h, ma, cols, lo, hi, frac, node_bound, prune_level(best_val))
+        else:
+            j = int(np.argmax(frac))
+        first = 1.0 if y[j] >= 0.5 else 0.0
+        for v in (first, 1.0 - first):
+            child = (node_bound, counter, depth + 1, (*br, (j, v)))
             counter += 1
+            if v == first:
+                dive = child
+            else:
+                heapq.heappush(heap, child)
     if heap and timed_out:
         bound = min(min(x[0] for x in heap), best_val)
         return BranchResult(best, best_val, bound, False, nodes)
