@@ -249,6 +249,7 @@ class PMedianBenders:
         rounds = 0
         y = core
         reduced = np.zeros(m)
+        x = np.r_[core, np.zeros(nd)]  # the master solution (root point for choosing binding cuts)
         converged = False
         while True:
             rounds += 1
@@ -288,7 +289,7 @@ class PMedianBenders:
             core = sep
             keep = np.flatnonzero(viol)
             add(a[keep], r[keep])
-        self.x_root = x if rounds and "x" in locals() else np.r_[y, np.zeros(nd)]
+        self.x_root = x
         return LPResult(lower, upper, y, reduced, converged, rounds, h.getNumRow() - n_extra)
 
     def restricted(self, active: BoolArray, lo: FloatArray, hi: FloatArray) -> highspy.Highs:
