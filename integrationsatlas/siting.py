@@ -587,7 +587,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
                                                time_limit=params.time_limit, **constraints)
 
     _report(progress, 0.4, f"{MODEL_LABELS[params.model]} lösen")
-    result = build(p_solve, radius).solve()
+    result = solved = build(p_solve, radius).solve()
 
     _report(progress, 0.6, "Auswahl erklären")
     coverage = within_radius(cost, radius)
@@ -612,7 +612,8 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     equity = plan_equity(settings, demand, candidates, weights, fixed, after, net, radius, gemeinde_names)
 
     _report(progress, 0.7, "Sensitivität über p berechnen")
-    curve = _sensitivity(params, build, cost, weights, radius, extra, len(fixed), n_open, progress)
+    curve = _sensitivity(params, build, cost, weights, radius, extra, len(fixed), n_open, progress,
+                         known={(p_solve, radius): solved})
     _report(progress, 0.98, "Ergebnis zusammenstellen")
 
     inputs = {
@@ -688,13 +689,28 @@ def _mark_selection(candidates: gpd.GeoDataFrame, result: Any, explanation: Solu
     return candidates.assign(selected=selected, order=order, marginal_gain=gain)
 
 
+class _Solved:
+    """A model whose solution is already known (the main solve, or a saturated curve)."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def solve(self) -> Any:
+        return self._result
+
+
 def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost: Any,
                  weights: NDArray[np.float64], radius: float, extra: list[float], n_fixed: int,
-                 n_open: int, progress: Progress | None) -> pd.DataFrame:
-    """Coverage-vs-p curve (and extra radii), re-solving the model.
+                 n_open: int, progress: Progress | None, known: Mapping[tuple[int, float], Any] | None = None
+                 ) -> pd.DataFrame:
+    """Coverage-vs-p curve (and extra radii), re-solving the model on the same cost matrix.
 
     By default ``p`` runs from 0 new sites (only with fixed sites: the "before"
-    state) to ``p + 3``, capped at the number of open candidates.
+    state) to ``p + 3``, capped at the number of open candidates. Solutions
+    in ``known`` (``(p_new, radius) → result``, e.g. the main solve) are not
+    solved again; for MCLP, once every reachable person is covered, larger
+    ``p`` keep that solution (their optimum is the same). Each solve reports
+    progress between 70 % and 95 %.
     """
     ps = params.sensitivity_ps
     if ps is None:
@@ -707,15 +723,45 @@ def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost:
     total = float(weights.sum())
     cache: dict[float, sp.csc_array] = {}
 
-    def share(selected: NDArray[np.int_], r: float) -> float:
+    def matrix(r: float) -> sp.csc_array:
         if r not in cache:
             cache[r] = within_radius(cost, r)
-        return float(weights @ covered_by(cache[r], selected) / total) if total > 0 else float("nan")
+        return cache[r]
+
+    def share(selected: NDArray[np.int_], r: float) -> float:
+        return float(weights @ covered_by(matrix(r), selected) / total) if total > 0 else float("nan")
 
     radii = [radius, *[r for r in extra if r != radius]]
+    done = dict(known or {})
+    last: dict[float, Any] = {}
+    n_solves = len(radii) * len(set(ps))
+    step = [0]
+
+    class _Recording:
+        def __init__(self, p_new: int, r: float) -> None:
+            self.p_new, self.r = p_new, r
+
+        def solve(self) -> Any:
+            step[0] += 1
+            if progress is not None:
+                progress(0.7 + 0.25 * step[0] / n_solves, f"Sensitivität: p = {self.p_new}")
+            res = build(self.p_new, self.r).solve()
+            last[self.r] = res
+            return res
+
+    def factory(p_new: int, r: float) -> Any:
+        if (p_new, r) in done:
+            last[r] = done[(p_new, r)]
+            return _Solved(done[(p_new, r)])
+        if params.model == "mclp" and r in last and total > 0:
+            reachable = float(weights @ (np.asarray(matrix(r).sum(axis=1)).ravel() > 0)) / total
+            if share(np.asarray(last[r].selected, dtype=int), r) >= reachable - 1e-12:
+                return _Solved(last[r])
+        return _Recording(p_new, r)
+
     unit = 60.0 if params.uses_time else 1000.0
     try:
-        table = sensitivity(build, ps, radii, coverage=share)
+        table = sensitivity(factory, ps, radii, coverage=share)
     except IntegrationsatlasError as exc:
         logger.warning("Sensitivität nicht berechnet: %s", exc)
         return pd.DataFrame()
