@@ -229,6 +229,9 @@ class SitingPlan:
         Per Gemeinde and overall: share of the demand beyond the threshold
         and 90th percentile of the distance (km) or time (min) to the
         nearest site, before and after (see :func:`planning.equity.equity_table`).
+    shortfall
+        German message when fewer new sites are proposed than asked (sites
+        without any gain left out), with what would help; else empty.
 
     Notes
     -----
@@ -247,6 +250,7 @@ class SitingPlan:
     inputs: Mapping[str, Any]
     notes: tuple[str, ...] = field(default=())
     equity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortfall: str = ""
 
     @property
     def sites(self) -> gpd.GeoDataFrame:
@@ -289,6 +293,7 @@ class SitingPlan:
             "cost_before": exp.cost_before,
             "cost_after": exp.cost_after,
             "threshold": self.params.threshold_label,
+            "shortfall": self.shortfall,
         }
 
     def to_scenario(self, name: str) -> Scenario:
@@ -632,7 +637,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     return SitingPlan(
         params=params, area_ags=params.area, area_name=area_name, area=area, demand=demand,
         candidates=candidates, result=result, explanation=explanation, sensitivity=curve,
-        inputs=inputs, notes=tuple(notes), equity=equity,
+        inputs=inputs, notes=tuple(notes), equity=equity, shortfall=shortfall,
     )
 
 

@@ -163,7 +163,12 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
         def progress(fraction: float, message: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
-        plan = cached.siting_plan(cfg, version, params, _progress=progress)
+        try:
+            plan = cached.siting_plan(cfg, version, params, _progress=progress)
+        except Exception:
+            # never leave the box spinning: close it as failed; the error itself is shown by user_errors
+            status.update(label="Berechnung abgebrochen", state="error", expanded=False)
+            raise
         bar.progress(1.0, text="Fertig")
         status.update(label="Berechnung abgeschlossen", state="complete", expanded=False)
     state.put(state.SITING_RESULT, plan)
@@ -178,8 +183,10 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
               delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte")
     m3.metric("Neue Standorte", summary["n_new"])
     m4.metric("Bestehende Standorte", summary["n_fixed"])
+    if plan.shortfall:
+        st.warning(plan.shortfall)
     st.caption(f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
-               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes))
+               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
     centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags)
