@@ -63,7 +63,7 @@ def render() -> None:
 
 
 def _controls(cfg: Settings, version: str) -> SitingParams:
-    from integrationsatlas.siting import MODELS, SitingParams
+    from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
@@ -95,8 +95,7 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
                          format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
                          key="standort_fixed")
     place_layers = c8.multiselect("Kandidaten aus Ebenen", list(places),
-                                  default=[lid for lid in places if lid in ("ki", "gemeinschaftszentrum",
-                                                                            "bahnhof", "integrationsagentur")],
+                                  default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
                                   format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places")
     n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
                                      key="standort_clusters"))
