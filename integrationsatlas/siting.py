@@ -604,7 +604,8 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
 
     explanation = explain(result)
     result, explanation, shortfall = drop_useless(result, explanation, explain, params.model, params.p,
-                                                  params.threshold_label, coverage, weights, fixed)
+                                                  params.threshold_label, coverage, weights, fixed,
+                                                  keep_forced=params.min_per_gemeinde > 0)
     if shortfall:
         notes.insert(0, shortfall)
     candidates = _mark_selection(candidates, result, explanation)

@@ -43,8 +43,8 @@ def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
 
 def drop_useless(result: Any, explanation: SolutionExplanation,
                  explain: Callable[[Any], SolutionExplanation], model: str, p: int, threshold_label: str,
-                 coverage: sp.csc_array, weights: NDArray[np.float64], fixed: NDArray[np.int_]
-                 ) -> tuple[Any, SolutionExplanation, str]:
+                 coverage: sp.csc_array, weights: NDArray[np.float64], fixed: NDArray[np.int_],
+                 keep_forced: bool = False) -> tuple[Any, SolutionExplanation, str]:
     """Leave out selected sites that add nothing, and say plainly why there are fewer sites.
 
     A site adds nothing when, in the greedy explanation order, it newly
@@ -61,6 +61,10 @@ def drop_useless(result: Any, explanation: SolutionExplanation,
         Model id, requested new sites, threshold in German.
     coverage, weights, fixed
         Boolean demand × candidate coverage, demand weights, fixed sites.
+    keep_forced
+        The plan has a minimum number of sites per Gemeinde: sites without
+        gain may be there only to meet it, so they stay and the message
+        says so.
 
     Returns
     -------
@@ -72,6 +76,10 @@ def drop_useless(result: Any, explanation: SolutionExplanation,
                if (s.cost_reduction is not None and not s.cost_reduction > 1e-9)
                or (model != "pmedian" and not s.gain > 1e-9)]
     n_useful = len(explanation.sites) - len(useless)
+    if useless and keep_forced:
+        names = ", ".join(s.name for s in explanation.sites if s.candidate_index in set(useless))
+        return result, explanation, (f"{len(useless)} Standort(e) erreichen niemanden zusätzlich und stehen nur "
+                                     f"wegen der Mindestzahl je Gemeinde im Plan: {names}.")
     if useless:
         keep = np.setdiff1d(np.asarray(result.selected, dtype=int), np.asarray(useless, dtype=int))
         result = _with_selected(result, keep)

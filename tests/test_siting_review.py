@@ -111,3 +111,20 @@ def test_curve_has_a_quantitative_x_field_for_every_model(p_col: str) -> None:
     assert data.columns.tolist() == ["neue_standorte", "versorgt_pct", "schwelle"]
     assert data["neue_standorte"].tolist() == [0, 2] and data["versorgt_pct"].tolist() == [10.0, 50.0]
     assert data.notna().all().all()
+
+
+def test_sites_forced_by_the_minimum_per_gemeinde_stay_and_are_named() -> None:
+    demand, cand = _frames(4)
+    cost = np.abs(np.subtract.outer(demand.geometry.x.to_numpy(), cand.geometry.x.to_numpy()))
+    weights = demand["weight"].to_numpy()
+    coverage = within_radius(cost, 1000.0)
+    fixed = np.array([], dtype=int)
+    result = MCLP.from_cost_matrix(cost, weights, 1000.0, 3).solve()
+
+    def explain(res):  # type: ignore[no-untyped-def]
+        return explain_solution(res, coverage, weights, demand, cand, fixed=fixed)
+
+    res2, _, message = drop_useless(result, explain(result), explain, "mclp", 3, "1 km", coverage, weights,
+                                    fixed, keep_forced=True)
+    assert len(res2.selected) == 3
+    assert message.startswith("2 Standort(e) erreichen niemanden zusätzlich") and "Mindestzahl je Gemeinde" in message
