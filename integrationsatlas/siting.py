@@ -773,6 +773,8 @@ def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost:
         return pd.DataFrame()
     table["radius"] = table["radius"] / unit
     table = table.rename(columns={"p": "p_new"})
+    if params.model == "lscp":  # LSCP chooses the count itself: plot the new sites it needs
+        table["p_new"] = (table["n_selected"] - n_fixed).clip(lower=0)
     if progress is not None:
         progress(0.95, "Sensitivität berechnet")
     return table

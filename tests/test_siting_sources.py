@@ -88,3 +88,17 @@ def test_nothing_left_to_cover_gives_fewer_sites_and_says_so(home: Path, capsys:
     assert s["shortfall"].startswith("Nur 1 neuen Standort statt 5")
     assert "Abhilfe" in s["shortfall"] and s["shortfall"] in plan["notes"]
     assert all(site["marginal_gain"] > 0 for site in plan["sites"])
+
+
+@pytest.mark.parametrize("model", ["mclp", "lscp", "pmedian"])
+def test_coverage_curve_has_an_x_value_for_every_model(home: Path, model: str) -> None:
+    from ui.pages.standort import curve_data
+
+    settings = Settings().with_home(home)
+    plan = plan_sites(settings, SitingParams(area="05334", model=model, p=2, radius_km=6.0, fixed_layer=None,
+                                             sensitivity_ps=None if model == "lscp" else (1, 2, 3)))
+    data = curve_data(plan.sensitivity)
+    assert len(data) >= 1 and data.notna().all().all()
+    assert (data["neue_standorte"] >= 1).all() and data["versorgt_pct"].between(0, 100).all()
+    if model == "mclp":
+        assert data["versorgt_pct"].is_monotonic_increasing
