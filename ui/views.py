@@ -284,7 +284,8 @@ def curve_table(report: CoverageReport) -> pd.DataFrame:
 
 def sites_table(plan: SitingPlan) -> pd.DataFrame:
     """The proposed sites in selection order, with their gains, as a German table."""
-    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde_ags,
+    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde or s.gemeinde_ags,
+             "Zusätzlich erreicht (Personen)": round(s.gain),
              "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
              "Versorgt danach (%)": round(s.share_after * 100, 1)}
             for s in plan.explanation.sites]

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geo.errors import DataError
 from geo.formatting import de_share
 from geo.modes import STREET_MODES
@@ -141,6 +143,7 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
         "coverage_by_kreis": frame_records(plan.coverage_by_kreis),
         "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
         "sensitivity": frame_records(plan.sensitivity),
+        "equity": frame_records(plan.equity),
         "inputs": dict(plan.inputs),
         "notes": list(plan.notes),
         "saved_as": saved,
@@ -162,6 +165,15 @@ def _print_text(plan: Any, saved: str | None) -> None:
         for _, row in plan.sensitivity.iterrows():
             step = "" if row["marginal"] != row["marginal"] else f"  (+{de_share(row['marginal'])})"
             print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
+    if len(plan.equity):
+        unit = "min" if plan.params.uses_time else "km"
+        print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}:")
+        def p90(v: float) -> str:
+            return f"{v:.1f}".replace(".", ",") if np.isfinite(v) else "kein Standort erreichbar"
+
+        for _, row in plan.equity.iterrows():
+            print(f"  {row['gemeinde']:<28} {de_share(row['beyond_before']):>7} → {de_share(row['beyond_after']):>7}"
+                  f"   {p90(row['p90_before'])} → {p90(row['p90_after'])}")
     inp = plan.inputs
     print(f"\nNachfrage: {inp['demand_level']} (Stand {inp['demand_as_of']}); Zielgruppe: {inp['target_group']}")
     for note in plan.notes:
