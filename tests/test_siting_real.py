@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
 
 def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path, aachen_osm_xml: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path, aachen_osm_pbf: Path
 ) -> None:
     home = tmp_path / "home"
     monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(home))
@@ -33,7 +33,7 @@ def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
     settings = Settings().with_home(home)
     t0 = time.perf_counter()
     plan = plan_sites(settings, SitingParams(area="05334002", p=5, minutes=15, mode="walk",
-                                             osm_file=aachen_osm_xml, sensitivity_ps=(1, 5)))
+                                             osm_file=aachen_osm_pbf, sensitivity_ps=(1, 5)))
     seconds = time.perf_counter() - t0
     assert "100-m" in plan.inputs["demand_level"]  # the fine estimate from buildings
     sites = plan.explanation.sites
@@ -48,7 +48,7 @@ def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
     # every new site is within 150 m of a residential building of the extract
     from geo.sources.buildings import cached_buildings
 
-    homes = cached_buildings(aachen_osm_xml, settings)
+    homes = cached_buildings(aachen_osm_pbf, settings)
     homes = homes[homes["residential"].to_numpy(dtype=bool)]
     tree = cKDTree(shapely.get_coordinates(shapely.point_on_surface(homes.geometry.to_numpy())))
     new = plan.sites[~plan.sites["fixed"]]
