@@ -33,7 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.sources import ATTRIBUTIONS
-from geo.modes import MODES, STREET_MODES
+from geo.modes import MODES
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
 from geo.units import level_of, load_boundaries
@@ -81,8 +81,12 @@ class SitingParams:
     radius_km
         Straight-line service radius in km (cost = distance in EPSG:25832).
     minutes, mode, osm_file
-        Service time in minutes on the street network of an OSM XML file
-        (``walk``, ``bike`` or ``drive``); used instead of ``radius_km``.
+        Service time in minutes on the street network of an OSM extract
+        (a mode of :data:`geo.modes.MODES`); used instead of ``radius_km``.
+    gtfs_file, transit_day, transit_window
+        For ``mode="oepnv"``: the GTFS feed, the service day (ISO date,
+        default next Tuesday) and the departure window in seconds after
+        midnight; the cost is the median over every departure minute.
     fixed_layer
         Layer of existing sites that stay open (those with status other than
         ``geplant``); ``None``: no fixed sites.
@@ -124,6 +128,9 @@ class SitingParams:
     minutes: float | None = None
     mode: str = "walk"
     osm_file: Path | None = None
+    gtfs_file: Path | None = None
+    transit_day: str | None = None
+    transit_window: tuple[int, int] = (7 * 3600, 9 * 3600)
     fixed_layer: str | None = "ankommenstreffpunkt"
     budget: float | None = None
     cost_column: str | None = None
@@ -179,8 +186,10 @@ class SitingParams:
         if self.minutes is not None:
             if not self.minutes > 0:
                 problems.append("die Minuten müssen größer als 0 sein")
-            if self.mode not in STREET_MODES:
-                problems.append(f"Modus »{self.mode}« unbekannt: erlaubt sind walk, bike, drive")
+            if self.mode not in MODES:
+                problems.append(f"Modus »{self.mode}« unbekannt: erlaubt sind {', '.join(MODES)}")
+            if self.mode == "oepnv" and (self.gtfs_file is None or not Path(self.gtfs_file).is_file()):
+                problems.append("für Bus und Bahn bitte einen vorhandenen GTFS-Fahrplan angeben (--gtfs FAHRPLAN.zip)")
             if self.osm_file is None:
                 problems.append("für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm.bz2)")
             elif not Path(self.osm_file).is_file():
@@ -427,6 +436,14 @@ def _network_cost(
     """Travel-time cost in seconds; unreachable demand/candidates get no entries (inf when dense)."""
     from planning import network
 
+    if params.mode == "oepnv":
+        part = _transit_cost(settings, params, demand, candidates, net, cutoff_s)
+        if not dense:
+            return part
+        full = np.full(part.shape, np.inf)
+        coo = sp.coo_array(part)
+        full[coo.row, coo.col] = coo.data
+        return full
     d_snap = network.snap(net, demand, settings.snap_max_m)
     c_snap = network.snap(net, candidates, settings.snap_max_m)
     rows = np.flatnonzero(d_snap.reachable)
@@ -443,6 +460,27 @@ def _network_cost(
     coo = sp.coo_array(part)
     full[coo.row, coo.col] = coo.data
     return full
+
+
+def _transit_cost(
+    settings: Settings, params: SitingParams, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
+    net: Any, cutoff_s: float,
+) -> sp.csr_array:
+    """Walk + public-transport cost (median over the departure minutes), seconds, within ``cutoff_s``."""
+    from datetime import date
+
+    from geo.modes import next_tuesday
+    from geo.sources.gtfs import read_gtfs
+    from planning.transit import TransitSettings, transit_time_matrix
+
+    day = date.fromisoformat(params.transit_day) if params.transit_day else next_tuesday()
+    transit = TransitSettings(day=day, start_s=params.transit_window[0], end_s=params.transit_window[1],
+                              max_snap_m=settings.snap_max_m)
+    hull = shapely.MultiPoint(np.r_[_xy(demand), _xy(candidates)]).convex_hull
+    timetable = read_gtfs(Path(params.gtfs_file), day=day, window=params.transit_window,  # type: ignore[arg-type]
+                          area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms))
+    matrix = transit_time_matrix(timetable, demand, candidates, transit, min(cutoff_s, 3 * 3600.0), network=net)
+    return sp.csr_array(matrix.matrix)
 
 
 def plan_sites(settings: Settings, params: SitingParams, progress: Progress | None = None) -> SitingPlan:

@@ -77,3 +77,10 @@ def test_oepnv_coverage_of_aachen_kitas(tmp_path: Path, shared_data: Path, monke
     assert 0.3 < share_walk < 1.0 and 0.3 < share_oepnv < 1.0
     assert abs(share_walk - share_oepnv) < 0.05
     assert np.isfinite(share_oepnv)
+    # siting by public transport on the same inputs: sites with a positive gain, the feed cited
+    assert main(["sites", "--area", "05334002", "-p", "2", "--minutes", "15", "--mode", "oepnv", "--gtfs", str(feed),
+                 "--day", "2026-12-08", "--osm", str(osm), "--no-sensitivity", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    new = [s for s in plan["sites"] if not s.get("fixed")]
+    assert 1 <= len(new) <= 2
+    assert all(s["marginal_gain"] > 0 for s in new)

@@ -20,7 +20,7 @@ import numpy as np
 
 from geo.errors import DataError
 from geo.formatting import de_share
-from geo.modes import STREET_MODES
+from geo.modes import MODE_IDS
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
@@ -43,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cost = p.add_mutually_exclusive_group(required=True)
     cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
     cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=STREET_MODES, default="walk", help="Verkehrsmittel (Standard walk)")
+    p.add_argument("--mode", choices=MODE_IDS, default="walk",
+                   help="Verkehrsmittel: walk, bike, drive oder oepnv (braucht --gtfs); Standard walk")
+    p.add_argument("--gtfs", type=Path, metavar="FAHRPLAN.zip", help="GTFS-Fahrplan für --mode oepnv")
+    p.add_argument("--day", metavar="JJJJ-MM-TT", help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)")
+    p.add_argument("--window", default="07:00-09:00", metavar="HH:MM-HH:MM", help="Abfahrtsfenster für --mode oepnv")
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
     p.add_argument("--fixed-layer", default="ankommenstreffpunkt", metavar="EBENE",
                    help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)")
@@ -98,7 +102,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "column", args.target_group)
     params = SitingParams(
         area=args.area, model=args.model, p=args.p, radius_km=args.radius_km, minutes=args.minutes,
-        mode=args.mode, osm_file=args.osm,
+        mode=args.mode, osm_file=args.osm, gtfs_file=args.gtfs, transit_day=args.day,
+        transit_window=_window(args.window),
         fixed_layer=None if args.fixed_layer in ("", "none") else args.fixed_layer,
         budget=args.budget, cost_column=args.cost_column, default_site_cost=args.site_cost,
         place_layers=tuple(x.strip() for x in args.places.split(",") if x.strip()),
@@ -180,3 +185,12 @@ def _print_text(plan: Any, saved: str | None) -> None:
         print(f"Hinweis: {note}")
     if saved:
         print(f"Als Szenario »{saved}« gespeichert.")
+
+
+def _window(text: str) -> tuple[int, int]:
+    """``HH:MM-HH:MM`` as seconds after midnight."""
+    try:
+        start, end = (int(h) * 3600 + int(m) * 60 for h, m in (part.strip().split(":") for part in text.split("-")))
+    except ValueError:
+        raise DataError(f"Abfahrtsfenster »{text}« bitte als HH:MM-HH:MM angeben, z. B. 07:00-09:00.") from None
+    return start, end

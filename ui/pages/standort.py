@@ -11,14 +11,14 @@ import streamlit as st
 
 from geo.formatting import de_number, de_share
 from geo.layers.registry import REGISTRY
-from geo.modes import MODES, STREET_MODES
+from geo.modes import MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
-from ui.uploads import osm_extract
+from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
     from integrationsatlas.siting import SitingParams, SitingPlan
@@ -31,7 +31,7 @@ _MODEL_HELP = {
     "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
                "am kürzesten ist.",
 }
-_MODES = {m: MODES[m].title for m in STREET_MODES}
+_MODES = {m: mode.title for m, mode in MODES.items()}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
@@ -78,14 +78,19 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
     use_time = c4.toggle("Fahrzeit statt Entfernung", key="standort_use_time")
-    radius_km = minutes = osm_file = None
+    radius_km = minutes = osm_file = gtfs_file = None
     mode = "walk"
     if use_time:
         mode = c5.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="standort_mode")
         minutes = float(c6.slider("Minuten", 5, 60, 15, 5, key="standort_minutes"))
         osm_file = osm_extract(cfg, key="standort_osm")
         if osm_file is None:
-            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen.")
+            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen (.osm.pbf von Geofabrik).")
+        if mode == "oepnv":
+            gtfs_file = gtfs_feed(cfg, key="standort_gtfs")
+            if gtfs_file is None:
+                st.info("Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
+                        "Abfahrt 07:00–09:00, Median über jede Minute).")
     else:
         radius_km = float(c5.slider("Radius (km Luftlinie)", 1.0, 30.0, 5.0, 0.5, key="standort_radius"))
     c7, c8, c9 = st.columns([1.4, 1.6, 1])
@@ -113,7 +118,8 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         site_cost = st.number_input("Kosten je Standort (EUR)", 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
     return SitingParams(
         area=area, model=model, p=p, radius_km=radius_km, minutes=minutes, mode=mode,
-        osm_file=Path(osm_file) if osm_file else None, fixed_layer=fixed or None,
+        osm_file=Path(osm_file) if osm_file else None, gtfs_file=Path(gtfs_file) if gtfs_file else None,
+        fixed_layer=fixed or None,
         budget=float(budget) if use_budget and model != "lscp" else None,
         default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
         place_layers=tuple(place_layers), n_clusters=n_clusters,
