@@ -17,7 +17,10 @@ from _report import machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ORDER = ("summary", "coverage", "network", "2sfca", "siting", "app")
+ORDER = (
+    "summary", "coverage", "network", "network_cache", "streets", "transit", "zensus", "2sfca", "siting", "orlib",
+    "app",
+)
 
 
 def main(names: list[str]) -> int:

@@ -9,6 +9,7 @@ report texts) reads :data:`MODES`. Adding a mode means adding one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal, cast, get_args
 
 from geo.errors import DataError
@@ -92,3 +93,13 @@ def street_mode(mode: str) -> StreetMode:
     'walk'
     """
     return cast(StreetMode, travel_mode(mode).street_mode)
+
+
+def next_tuesday(today: date | None = None) -> date:
+    """The next Tuesday after ``today`` (default: today): the default service day of public-transport analyses.
+
+    >>> next_tuesday(date(2026, 12, 1))
+    datetime.date(2026, 12, 8)
+    """
+    today = today or date.today()
+    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)

@@ -55,6 +55,11 @@ class Settings:
         Demand points farther than this from the street network are unreachable.
     online
         Whether online sources may be contacted at all.
+    database_url
+        ``postgresql://user:password@host:port/db`` of a PostgreSQL/PostGIS
+        database for a multi-user server; then the data store, import
+        batches and scenarios live there instead of in ``store_path``.
+        ``None`` (default): the local GeoPackage.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -70,13 +75,16 @@ class Settings:
     snap_max_m: float = 500.0
     online: bool = True
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))
+    database_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """Build settings from ``INTEGRATIONSATLAS_*`` environment variables.
 
         ``INTEGRATIONSATLAS_HOME`` moves the store and cache;
-        ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources.
+        ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources;
+        ``INTEGRATIONSATLAS_DATABASE_URL=postgresql://…`` keeps the data store
+        in PostgreSQL/PostGIS.
         """
         base = cls()
         home = os.environ.get("INTEGRATIONSATLAS_HOME")
@@ -88,6 +96,9 @@ class Settings:
             )
         if os.environ.get("INTEGRATIONSATLAS_OFFLINE", "") not in ("", "0"):
             base = replace(base, online=False)
+        url = os.environ.get("INTEGRATIONSATLAS_DATABASE_URL", "").strip()
+        if url:
+            base = replace(base, database_url=url)
         return base
 
     def with_home(self, home: Path) -> Settings:

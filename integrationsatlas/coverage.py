@@ -12,20 +12,31 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
-from geo.errors import DataError, NotLoadedError
+from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
-from geo.modes import travel_mode
+from geo.modes import MODES, travel_mode
+from geo.network import Network
 from geo.settings import Settings
-from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LICENCE, ZENSUS_SOURCE, load_zensus, load_zensus_parent
+from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population
+from geo.sources.zensus import (
+    ZENSUS_AS_OF,
+    ZENSUS_LAYER,
+    ZENSUS_LICENCE,
+    ZENSUS_SOURCE,
+    load_zensus,
+    load_zensus_parent,
+)
 from geo.statistics import kreis_indicators
 from geo.units import Level, load_boundaries
 from planning.accessibility import two_step_fca
@@ -41,10 +52,16 @@ from planning.demand import (
     demand_from_places,
 )
 from planning.gaps import GapInputs, GapTable, gap_table
+from planning.resolution import ResolutionVerdict, check_resolution
 from planning.target_groups import zensus_target_groups
+
+if TYPE_CHECKING:  # planning.transit pulls in numba: loaded only for public transport
+    from planning.transit import TransitSettings
 
 logger = logging.getLogger(__name__)
 
+#: Walking speed (m/s) that turns a time threshold into the distance for the resolution check.
+WALK_SPEED_MS = float(MODES["walk"].speed_kmh or 4.5) / 3.6
 #: 2SFCA is skipped when the demand × facility pairs within the catchment exceed this.
 MAX_2SFCA_PAIRS = 20_000_000
 _AREA = re.compile(r"^05\d{0,10}$")
@@ -112,7 +129,7 @@ def best_demand(
                 points=demand_from_gemeinden(gemeinden, load_layer("orte", settings)),
                 level="gemeinde",
                 level_label=LEVEL_LABELS["gemeinde"],
-                as_of=_store_date(settings, "gemeinde"),
+                as_of=_store_date(settings, POPULATION_TABLE),
                 target_group=group,
                 source="Destatis Gemeindeverzeichnis (dl-de/by-2-0)",
             )
@@ -137,19 +154,47 @@ def best_demand(
     return replace(result, points=points)
 
 
+def _demand_for(
+    settings: Settings, target_group: str, column: str | None, osm_file: Path | None
+) -> tuple[DemandResult, str]:
+    """The best demand, with the 100 m estimate from the OSM extract's buildings when no Zensus grid is loaded.
+
+    Returns the demand and a German note (empty when nothing needs saying).
+    """
+    if osm_file is None or column is not None or _has_zensus(settings):
+        return best_demand(settings, target_group, column), ""
+    try:
+        from integrationsatlas.osm_demand import osm_demand
+
+        return osm_demand(settings, Path(osm_file), target_group), ""
+    except IntegrationsatlasError as exc:
+        demand = best_demand(settings, target_group, column)
+        first = str(exc).splitlines()[0]
+        return demand, f"Keine 100-m-Schätzung aus Gebäuden möglich ({first}); Nachfrage: {demand.level_label}."
+
+
+def _has_zensus(settings: Settings) -> bool:
+    """Whether a Zensus grid is loaded (without reading it)."""
+    if not Path(settings.store_path).exists():
+        return False
+    from geo.store import DataStore
+
+    return DataStore(settings.store_path).layer_meta(ZENSUS_LAYER) is not None
+
+
 def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:
     try:
-        return load_boundaries("gemeinde", settings)
+        return gemeinden_with_population(settings)
     except NotLoadedError:
         return None
 
 
 def _store_date(settings: Settings, layer_id: str) -> str:
-    if not Path(settings.store_path).exists():
-        return "unbekannt"
-    from geo.store import DataStore
+    from geo.store import open_store, store_exists
 
-    meta = DataStore(settings.store_path).layer_meta(layer_id)
+    if not store_exists(settings):
+        return "unbekannt"
+    meta = open_store(settings).layer_meta(layer_id)
     return f"Import {meta.imported_at[:10]}" if meta is not None else "unbekannt"
 
 
@@ -175,6 +220,13 @@ class CoverageReport:
         German description of the demand level, as the UI states it.
     n_demand, n_facilities
         Demand points and facilities used.
+    resolution
+        Whether the demand is fine enough for the threshold in the area
+        (:func:`planning.resolution.check_resolution`); when it is not, the
+        UI, CLI and report print its message instead of a bare share.
+    cells
+        The demand points with their cost (``cost``, km or minutes) and
+        ``covered`` flag, EPSG:25832: the fine result for maps.
     """
 
     gaps: GapTable
@@ -184,6 +236,8 @@ class CoverageReport:
     demand_level_label: str
     n_demand: int
     n_facilities: int
+    resolution: ResolutionVerdict
+    cells: gpd.GeoDataFrame
 
     @property
     def share_covered(self) -> float:
@@ -199,6 +253,8 @@ class CoverageReport:
             "demand_level_label": self.demand_level_label,
             "n_demand": self.n_demand,
             "n_facilities": self.n_facilities,
+            "resolution": {"ok": self.resolution.ok, "message": self.resolution.message,
+                           "fix": self.resolution.fix, "units": self.resolution.units},
             "overall": {
                 "share_covered": float(row["share_covered"]),
                 "population": float(row["population_total"]),
@@ -268,6 +324,8 @@ def coverage_report(
     target_group: str = "total",
     column: str | None = None,
     area: str | None = None,
+    gtfs_file: Path | None = None,
+    transit: TransitSettings | None = None,
 ) -> CoverageReport:
     """Coverage of the demand by facility layer ``layer``, per Kreis, Gemeinde or Land.
 
@@ -285,9 +343,15 @@ def coverage_report(
         Travel-time threshold in minutes on the street network of
         ``osm_file`` for ``mode``. Exactly one of the thresholds is given.
     mode
-        ``"walk"``, ``"bike"`` or ``"drive"`` (travel-time path only).
+        A travel mode of :data:`geo.modes.MODES` (travel-time path only):
+        ``"walk"``, ``"bike"``, ``"drive"`` or ``"oepnv"`` (walk + public transport).
     osm_file
-        OSM XML extract (``.osm`` or ``.osm.bz2``) for the travel-time path.
+        OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``): the street network of
+        the travel-time path and, when no Zensus grid is loaded, the buildings
+        from which the 100 m demand is estimated.
+    gtfs_file, transit
+        GTFS feed and day/window settings for ``mode="oepnv"`` (median over
+        every departure minute of the window).
     target_group, column
         Target group of the demand (see :func:`best_demand`).
     area
@@ -331,7 +395,7 @@ def coverage_report(
             f"Die Ebene »{spec.title}« enthält keine Einrichtungen. Bitte zuerst Daten importieren "
             f"(»integrationsatlas import DATEI --layer {layer}«) oder abrufen."
         )
-    demand = best_demand(settings, target_group, column)
+    demand, demand_note = _demand_for(settings, target_group, column, osm_file)
     points = demand.points
     units, polygons = _units(by, settings)
     unit_col = {"kreis": "kreis_ags", "gemeinde": "gemeinde_ags", "land": "land_ags"}[by]
@@ -351,7 +415,7 @@ def coverage_report(
         if points.empty:
             raise DataError(f"Im Gebiet »{area}« gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
 
-    notes: list[str] = []
+    notes: list[str] = [demand_note] if demand_note else []
     supply, supply_note = _supply(facilities, layer)
     if threshold_km is not None:
         unit, mode_used = "km", "luftlinie"
@@ -364,7 +428,8 @@ def coverage_report(
     else:
         unit, mode_used = "min", mode
         points, units, facilities, cost, access = _travel_time(
-            settings, points, units, facilities, supply, unit_col, threshold, mode, osm_file, notes
+            settings, points, units, facilities, supply, unit_col, threshold, mode, osm_file, notes,
+            gtfs_file=gtfs_file, transit=transit,
         )
     if access is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
@@ -392,9 +457,15 @@ def coverage_report(
     curve_thresholds = np.unique(np.r_[np.arange(0.0, max(30.0, threshold) + 1e-9, 1.0 if unit == "km" else 2.5),
                                        threshold])
     curve = coverage_curve(cost.to_numpy(), points["weight"].to_numpy(), curve_thresholds)
+    threshold_m = threshold * 1000.0 if unit == "km" else threshold * 60.0 * WALK_SPEED_MS
+    resolution = check_resolution(points, None, threshold_m)
+    cells = gpd.GeoDataFrame(
+        {c: points[c] for c in ("weight", "population", "kreis_ags", "gemeinde_ags", "resolution") if c in points},
+        geometry=points.geometry, crs=points.crs,
+    ).assign(cost=cost.to_numpy(), covered=cost.to_numpy() <= threshold)
     return CoverageReport(
         gaps=gaps, overall=overall, curve=curve, inputs=inputs, demand_level_label=demand.level_label,
-        n_demand=len(points), n_facilities=len(facilities),
+        n_demand=len(points), n_facilities=len(facilities), resolution=resolution, cells=cells,
     )
 
 
@@ -431,11 +502,16 @@ def _travel_time(
     mode: str,
     osm_file: Path | None,
     notes: list[str],
+    *,
+    gtfs_file: Path | None = None,
+    transit: TransitSettings | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.Series, np.ndarray | None]:
     """Cost in minutes on the street network of ``osm_file``, clipped to its extent."""
     travel_mode(mode)  # refuses an unknown mode, listing the known ones
     if osm_file is None:
-        raise DataError("Für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm oder .osm.bz2).")
+        raise DataError("Für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm.pbf, .osm oder .osm.bz2).")
+    if mode == "oepnv" and gtfs_file is None:
+        raise DataError("Für Fahrzeiten mit Bus und Bahn bitte einen GTFS-Fahrplan angeben (--gtfs FAHRPLAN.zip).")
     osm_file = Path(osm_file)
     if not osm_file.is_file():
         raise DataError(f"OSM-Datei {osm_file} nicht gefunden.")
@@ -456,6 +532,12 @@ def _travel_time(
     units = units[units.index.isin(points[unit_col].dropna().astype(str))]
     notes.append(f"Nur Nachfrage und Einrichtungen im Ausschnitt des Straßennetzes {osm_file.name} "
                  f"({len(points)} Nachfragepunkte, {len(facilities)} Einrichtungen); Gebiete nur teilweise.")
+    if mode == "oepnv":
+        assert gtfs_file is not None
+        from planning.transit import TransitSettings
+
+        return _transit_time(points, units, facilities, supply, threshold_min, net, Path(gtfs_file),
+                             transit or TransitSettings(max_snap_m=settings.snap_max_m), hull, notes)
     times = network.travel_time_to_nearest(net, points, facilities, settings.snap_max_m)
     minutes = times["minutes"].to_numpy(dtype=np.float64)
     far = np.isnan(minutes)
@@ -474,6 +556,35 @@ def _travel_time(
                              supply[fac_snap.reachable], matrix, max_cost=threshold_min * 60.0)
         access = np.zeros(len(points))
         access[connected] = _ratio_or_zero(ratio)
+    return points, units, facilities, cost, access
+
+
+def _transit_time(
+    points: gpd.GeoDataFrame, units: pd.DataFrame, facilities: gpd.GeoDataFrame, supply: np.ndarray,
+    threshold_min: float, net: Network, gtfs_file: Path, transit: TransitSettings, area: BaseGeometry,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.Series, np.ndarray | None]:
+    """Cost in minutes by walking + public transport (median over the departure minutes)."""
+    from geo.sources.gtfs import read_gtfs
+    from planning.transit import transit_time_matrix, transit_time_to_nearest
+
+    if not gtfs_file.is_file():
+        raise DataError(f"GTFS-Datei {gtfs_file} nicht gefunden.")
+    timetable = read_gtfs(gtfs_file, day=transit.day, window=(transit.start_s, transit.end_s),
+                          area=shapely.buffer(area, transit.max_walk_s * transit.walk_speed_ms))
+    result = transit_time_to_nearest(timetable, points, facilities, transit, network=net)
+    seconds = result.time_s.to_numpy(dtype=np.float64)
+    cost = pd.Series(seconds / 60.0, index=points.index, name="cost_min")
+    notes.append(result.citation)
+    unreachable = int(np.isinf(seconds).sum())
+    if unreachable:
+        notes.append(f"{unreachable} Nachfragepunkt(e) auch zu Fuß nicht erreichbar (abseits des Netzes).")
+    access: np.ndarray | None = None
+    if len(points) * len(facilities) <= MAX_2SFCA_PAIRS:
+        matrix = transit_time_matrix(timetable, points, facilities, transit, threshold_min * 60.0, network=net)
+        ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64), supply, matrix.matrix,
+                             max_cost=threshold_min * 60.0)
+        access = _ratio_or_zero(ratio)
     return points, units, facilities, cost, access
 
 

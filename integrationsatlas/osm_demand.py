@@ -8,16 +8,23 @@ and returns the cells through the same demand code as a Zensus grid
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+from collections import OrderedDict
 from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
 
 from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.settings import Settings
-from geo.sources.buildings import OSM_LICENCE, buildings_from_file, extract_coverage
+from geo.sources.buildings import OSM_LICENCE, cached_buildings, extract_coverage
+from geo.sources.destatis import gemeinden_with_population, load_gemeinde_population
+from geo.sources.streets import content_hash
 from geo.sources.zensus import load_zensus
 from geo.statistics import kreis_indicators
-from geo.units import load_boundaries
 from planning.dasymetric import (
     SOURCE_LABEL,
     DasymetricResult,
@@ -29,6 +36,10 @@ from planning.demand import LEVEL_LABELS, DemandResult, TargetGroup, apply_targe
 from planning.target_groups import zensus_target_groups
 
 logger = logging.getLogger(__name__)
+
+#: Version of the on-disk cell cache layout.
+CELLS_FORMAT = 1
+_CELLS: OrderedDict[str, gpd.GeoDataFrame] = OrderedDict()
 
 
 def osm_estimate(settings: Settings, osm_file: Path) -> DasymetricResult:
@@ -42,13 +53,50 @@ def osm_estimate(settings: Settings, osm_file: Path) -> DasymetricResult:
         If the Gemeinden have no population, or the extract has no
         residential building.
     """
-    gemeinden = load_boundaries("gemeinde", settings)
+    gemeinden = gemeinden_with_population(settings)
     if "population" not in gemeinden.columns or gemeinden["population"].isna().all():
         raise DataError("Gemeinden ohne Einwohnerzahl: bitte zuerst die Destatis-Bevölkerung laden "
                         "(»integrationsatlas fetch destatis-gv« oder eine Gemeindetabelle importieren).")
-    buildings = buildings_from_file(Path(osm_file))
+    buildings = cached_buildings(Path(osm_file), settings)
     coverage = extract_coverage(Path(osm_file), buildings)
     return dasymetric_grid(buildings, gemeinden, coverage=coverage, places=load_layer("orte", settings))
+
+
+def osm_cells(settings: Settings, osm_file: Path) -> gpd.GeoDataFrame:
+    """The estimated population cells of an extract, computed once per extract and population table.
+
+    Cached in memory and on disk (GeoParquet under ``settings.cache_dir /
+    "osm_demand"``), keyed by the extract's content hash and a digest of the
+    Gemeinde population, so a second analysis on the same extract reads the
+    cells instead of estimating them again.
+
+    Notes
+    -----
+    Cells in EPSG:25832, as :func:`osm_estimate`.
+    """
+    table = load_gemeinde_population(settings)
+    population = "" if table is None else pd.util.hash_pandas_object(table["population"]).to_numpy().tobytes().hex()
+    digest = hashlib.sha256(population.encode("ascii")).hexdigest()[:12]
+    key = f"{content_hash(Path(osm_file))[:16]}-{digest}-v{CELLS_FORMAT}"
+    if key in _CELLS:
+        return _CELLS[key]
+    target = settings.cache_dir / "osm_demand" / f"{key}.parquet"
+    cells = None
+    if target.is_file():
+        try:
+            cells = gpd.read_parquet(target)
+        except (OSError, ValueError) as exc:
+            logger.warning("Nachfrage-Cache %s unlesbar (%s); wird neu erzeugt", target, exc)
+    if cells is None:
+        cells = osm_estimate(settings, osm_file).cells
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.parquet")
+        cells.to_parquet(partial)
+        partial.replace(target)
+    _CELLS[key] = cells
+    while len(_CELLS) > 4:
+        _CELLS.popitem(last=False)
+    return cells
 
 
 def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") -> DemandResult:
@@ -72,8 +120,7 @@ def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") 
     DemandResult
         Level ``"osm"``; points in EPSG:25832 with ``resolution`` per point.
     """
-    estimate = osm_estimate(settings, osm_file)
-    cells = estimate.cells
+    cells = osm_cells(settings, osm_file)
     group = TargetGroup.of(target_group)
     zensus = load_zensus(settings)
     if group.id != "total" and zensus is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,13 +31,15 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
-from geo.layers.loading import is_available, load_layer
-from geo.layers.registry import REGISTRY
+from geo.layers.loading import load_layer
 from geo.layers.sources import ATTRIBUTIONS
-from geo.modes import MODES, STREET_MODES
+from geo.modes import MODES
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
 from geo.units import level_of, load_boundaries
+from integrationsatlas import siting_sources
+from integrationsatlas.siting_review import covered_by, drop_useless, plan_equity
+from integrationsatlas.siting_sources import layer_as_of
 from planning.candidates import build_candidates
 from planning.explain import SolutionExplanation, compare_plans, explain_solution, sensitivity, within_radius
 
@@ -51,7 +53,8 @@ MODEL_LABELS: dict[str, str] = {
     "pmedian": "Minimale mittlere Entfernung (p-Median)",
 }
 #: Candidate layers used by default (public places that could host a Treffpunkt).
-DEFAULT_PLACE_LAYERS: tuple[str, ...] = ("ki", "integrationsagentur", "gemeinschaftszentrum", "bahnhof", "ogs")
+DEFAULT_PLACE_LAYERS: tuple[str, ...] = ("ki", "integrationsagentur", "gemeinschaftszentrum", "bahnhof", "ogs",
+                                          "haltestelle")
 #: Dense cost matrices above this many entries are refused for p-median.
 MAX_DENSE_ENTRIES = 25_000_000
 #: p-median travel times are searched up to this many seconds.
@@ -78,8 +81,12 @@ class SitingParams:
     radius_km
         Straight-line service radius in km (cost = distance in EPSG:25832).
     minutes, mode, osm_file
-        Service time in minutes on the street network of an OSM XML file
-        (``walk``, ``bike`` or ``drive``); used instead of ``radius_km``.
+        Service time in minutes on the street network of an OSM extract
+        (a mode of :data:`geo.modes.MODES`); used instead of ``radius_km``.
+    gtfs_file, transit_day, transit_window
+        For ``mode="oepnv"``: the GTFS feed, the service day (ISO date,
+        default next Tuesday) and the departure window in seconds after
+        midnight; the cost is the median over every departure minute.
     fixed_layer
         Layer of existing sites that stay open (those with status other than
         ``geplant``); ``None``: no fixed sites.
@@ -87,9 +94,13 @@ class SitingParams:
         Budget in EUR and the candidate column holding a site's cost;
         candidates without a cost get ``default_site_cost`` or are left out.
     place_layers, n_clusters, grid_spacing_m, user_points
-        Candidate sources: layers of public places, number of demand-weighted
-        cluster centres, grid spacing in metres (``None``: no grid) and own
-        points as ``(x, y, name)`` in EPSG:25832.
+        Candidate sources: layers of public places (stops are thinned),
+        number of demand-weighted cluster centres, grid spacing in metres
+        (``None``: automatic, see
+        :func:`integrationsatlas.siting_sources.auto_grid_spacing`; ``0``: no
+        grid) and own points as ``(x, y, name)`` in EPSG:25832. New
+        candidates are kept only on settled land (near residential
+        buildings of the OSM extract, else near places and populated demand).
     min_distance_to_existing_m, merge_tolerance_m
         Candidate filters (metres).
     target_group, target_column
@@ -117,6 +128,9 @@ class SitingParams:
     minutes: float | None = None
     mode: str = "walk"
     osm_file: Path | None = None
+    gtfs_file: Path | None = None
+    transit_day: str | None = None
+    transit_window: tuple[int, int] = (7 * 3600, 9 * 3600)
     fixed_layer: str | None = "ankommenstreffpunkt"
     budget: float | None = None
     cost_column: str | None = None
@@ -172,8 +186,10 @@ class SitingParams:
         if self.minutes is not None:
             if not self.minutes > 0:
                 problems.append("die Minuten müssen größer als 0 sein")
-            if self.mode not in STREET_MODES:
-                problems.append(f"Modus »{self.mode}« unbekannt: erlaubt sind walk, bike, drive")
+            if self.mode not in MODES:
+                problems.append(f"Modus »{self.mode}« unbekannt: erlaubt sind {', '.join(MODES)}")
+            if self.mode == "oepnv" and (self.gtfs_file is None or not Path(self.gtfs_file).is_file()):
+                problems.append("für Bus und Bahn bitte einen vorhandenen GTFS-Fahrplan angeben (--gtfs FAHRPLAN.zip)")
             if self.osm_file is None:
                 problems.append("für Fahrzeiten bitte eine OSM-Datei angeben (--osm DATEI.osm.bz2)")
             elif not Path(self.osm_file).is_file():
@@ -216,7 +232,15 @@ class SitingPlan:
         Facts for citation: layers and as-of dates, demand level, target
         group, cost kind, attributions.
     notes
-        German remarks (clipping to the network, candidates left out …).
+        German remarks (clipping to the network, candidates left out, fewer
+        sites than asked …).
+    equity
+        Per Gemeinde and overall: share of the demand beyond the threshold
+        and 90th percentile of the distance (km) or time (min) to the
+        nearest site, before and after (see :func:`planning.equity.equity_table`).
+    shortfall
+        German message when fewer new sites are proposed than asked (sites
+        without any gain left out), with what would help; else empty.
 
     Notes
     -----
@@ -234,6 +258,8 @@ class SitingPlan:
     sensitivity: pd.DataFrame
     inputs: Mapping[str, Any]
     notes: tuple[str, ...] = field(default=())
+    equity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortfall: str = ""
 
     @property
     def sites(self) -> gpd.GeoDataFrame:
@@ -267,6 +293,7 @@ class SitingPlan:
             "n_candidates": len(self.candidates),
             "n_fixed": len(exp.fixed),
             "n_new": len(exp.sites),
+            "n_requested": int(self.params.p),
             "total_weight": exp.total_weight,
             "covered_before": exp.covered_before,
             "covered_after": exp.covered_after,
@@ -275,6 +302,7 @@ class SitingPlan:
             "cost_before": exp.cost_before,
             "cost_after": exp.cost_after,
             "threshold": self.params.threshold_label,
+            "shortfall": self.shortfall,
         }
 
     def to_scenario(self, name: str) -> Scenario:
@@ -337,18 +365,6 @@ def planning_area(settings: Settings, ags: str) -> tuple[BaseGeometry, str]:
     return geom, str(row["name"].iloc[0])
 
 
-def _layer_as_of(layer_id: str, frame: gpd.GeoDataFrame) -> str:
-    """Newest ``as_of`` of a layer's records, else the declared source date."""
-    if "as_of" in frame.columns:
-        dates = frame["as_of"].dropna().astype(str)
-        dates = dates[dates.str.strip() != ""]
-        if len(dates):
-            return str(dates.max())
-    spec = REGISTRY.get(layer_id)
-    declared = [s.as_of for s in spec.sources if s.as_of]
-    return declared[0] if declared else "unbekannt"
-
-
 def _in_area(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
     if frame.empty:
         return frame
@@ -374,25 +390,7 @@ def _existing_sites(settings: Settings, layer_id: str | None, area: BaseGeometry
     if "status" in frame.columns:
         frame = frame[frame["status"].astype("string").fillna("bestehend") != "geplant"]
     frame = _in_area(frame, area)
-    return frame, (_layer_as_of(layer_id, frame) if len(frame) else None)
-
-
-def _places(settings: Settings, layers: Sequence[str], area: BaseGeometry
-            ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
-    places: dict[str, gpd.GeoDataFrame] = {}
-    dates: dict[str, str] = {}
-    for layer_id in layers:
-        REGISTRY.get(layer_id)  # unknown ids raise with the list of known layers
-        if not is_available(layer_id, settings):
-            continue
-        try:
-            frame = _in_area(load_layer(layer_id, settings), area)
-        except NotLoadedError:
-            continue
-        if len(frame):
-            places[layer_id] = frame
-            dates[layer_id] = _layer_as_of(layer_id, frame)
-    return places, dates
+    return frame, (layer_as_of(layer_id, frame) if len(frame) else None)
 
 
 def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
@@ -438,6 +436,14 @@ def _network_cost(
     """Travel-time cost in seconds; unreachable demand/candidates get no entries (inf when dense)."""
     from planning import network
 
+    if params.mode == "oepnv":
+        part = _transit_cost(settings, params, demand, candidates, net, cutoff_s)
+        if not dense:
+            return part
+        full = np.full(part.shape, np.inf)
+        coo = sp.coo_array(part)
+        full[coo.row, coo.col] = coo.data
+        return full
     d_snap = network.snap(net, demand, settings.snap_max_m)
     c_snap = network.snap(net, candidates, settings.snap_max_m)
     rows = np.flatnonzero(d_snap.reachable)
@@ -454,6 +460,27 @@ def _network_cost(
     coo = sp.coo_array(part)
     full[coo.row, coo.col] = coo.data
     return full
+
+
+def _transit_cost(
+    settings: Settings, params: SitingParams, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
+    net: Any, cutoff_s: float,
+) -> sp.csr_array:
+    """Walk + public-transport cost (median over the departure minutes), seconds, within ``cutoff_s``."""
+    from datetime import date
+
+    from geo.modes import next_tuesday
+    from geo.sources.gtfs import read_gtfs
+    from planning.transit import TransitSettings, transit_time_matrix
+
+    day = date.fromisoformat(params.transit_day) if params.transit_day else next_tuesday()
+    transit = TransitSettings(day=day, start_s=params.transit_window[0], end_s=params.transit_window[1],
+                              max_snap_m=settings.snap_max_m)
+    hull = shapely.MultiPoint(np.r_[_xy(demand), _xy(candidates)]).convex_hull
+    timetable = read_gtfs(Path(params.gtfs_file), day=day, window=params.transit_window,  # type: ignore[arg-type]
+                          area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms))
+    matrix = transit_time_matrix(timetable, demand, candidates, transit, min(cutoff_s, 3 * 3600.0), network=net)
+    return sp.csr_array(matrix.matrix)
 
 
 def plan_sites(settings: Settings, params: SitingParams, progress: Progress | None = None) -> SitingPlan:
@@ -493,9 +520,12 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     notes: list[str] = []
 
     _report(progress, 0.05, "Nachfrage laden")
-    from integrationsatlas.coverage import best_demand
+    from integrationsatlas.coverage import _demand_for
 
-    demand_result = best_demand(settings, params.target_group, params.target_column)
+    demand_result, demand_note = _demand_for(settings, params.target_group, params.target_column,
+                                             params.osm_file)
+    if demand_note:
+        notes.append(demand_note)
     demand = _demand_in_area(demand_result.points, params.area, area)
     demand = demand[demand["weight"].to_numpy(dtype=float) > 0]
 
@@ -520,7 +550,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
 
     _report(progress, 0.2, "Kandidaten zusammenstellen")
     existing, existing_as_of = _existing_sites(settings, params.fixed_layer, area)
-    places, dates = _places(settings, params.place_layers, cand_area)
+    places, dates = siting_sources.public_places(settings, params.place_layers, cand_area)
     user = None
     if params.user_points:
         user = gpd.GeoDataFrame(
@@ -539,11 +569,24 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
 
         reach_fn = on_network
 
+    radius = params.minutes * 60.0 if params.uses_time else params.radius_km * 1000.0  # type: ignore[operator]
+    grid_m = params.grid_spacing_m
+    if grid_m is None:
+        speed = MODES[params.mode].speed_kmh if params.uses_time and params.mode in MODES else None
+        reach_m = radius * (speed or 30.0) / 3.6 if params.uses_time else radius
+        grid_m = siting_sources.auto_grid_spacing(cand_area, reach_m)
+    orte = siting_sources.place_names(settings, area)
+    settled, settled_max_m, settled_note = siting_sources.settled_points(settings, params.osm_file, demand, orte)
+    if settled_note:
+        notes.append(settled_note)
+    streets = siting_sources.street_points(settings, params.osm_file) if params.osm_file is not None else None
+    gemeinde_names = _gemeinde_names(settings)
     candidates = build_candidates(
-        cand_area, demand, places=places, n_clusters=params.n_clusters, grid_spacing_m=params.grid_spacing_m,
+        cand_area, demand, places=places, n_clusters=params.n_clusters, grid_spacing_m=grid_m or None,
         user_points=user, existing=existing, min_distance_to_existing_m=params.min_distance_to_existing_m,
         reachable=reach_fn, merge_tolerance_m=params.merge_tolerance_m, cost_column=params.cost_column,
-        random_state=params.random_state,
+        random_state=params.random_state, settled=settled, settled_max_m=settled_max_m,
+        place_names=orte, gemeinde_names=gemeinde_names, street_names=streets,
     )
     candidates, cost_notes = _apply_site_costs(candidates, params)
     notes += cost_notes
@@ -552,13 +595,14 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
                         "Clusterzentren (n_clusters), ein Raster oder eigene Punkte hinzunehmen.")
     fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
     n_open = len(candidates) - len(fixed)
+    p_solve = params.p
     if params.model != "lscp" and params.p > n_open:
-        raise DataError(f"Es gibt nur {n_open} Kandidaten für neue Standorte, gewünscht sind p={params.p}. "
-                        "Bitte p verkleinern oder mehr Kandidaten zulassen (Clusterzentren, Raster).")
+        notes.append(f"Es gibt nur {n_open} Kandidaten für neue Standorte; geplant wird mit höchstens {n_open} "
+                     f"statt {params.p}. Mehr Kandidaten: Clusterzentren, ein feineres Raster oder eigene Punkte.")
+        p_solve = n_open
 
     _report(progress, 0.3, f"Kostenmatrix berechnen ({len(demand)} × {len(candidates)})")
     dense = params.model == "pmedian"
-    radius = params.minutes * 60.0 if params.uses_time else params.radius_km * 1000.0  # type: ignore[operator]
     extra = [r * (60.0 if params.uses_time else 1000.0) for r in params.sensitivity_radii]
     reach = max([radius, *extra])
     if net is not None:
@@ -586,22 +630,35 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
                                                time_limit=params.time_limit, **constraints)
 
     _report(progress, 0.4, f"{MODEL_LABELS[params.model]} lösen")
-    result = build(params.p, radius).solve()
+    result = solved = build(p_solve, radius).solve()
 
     _report(progress, 0.6, "Auswahl erklären")
     coverage = within_radius(cost, radius)
-    names = _gemeinde_names(settings)
-    explanation = explain_solution(result, coverage, weights, demand, candidates, fixed=fixed,
-                                   cost=cost if dense else None, top_k=params.top_k, gemeinde_names=names,
-                                   cost_unit=("min", 60.0) if params.uses_time else ("km", 1000.0))
+
+    def explain(res: Any) -> SolutionExplanation:
+        return explain_solution(res, coverage, weights, demand, candidates, fixed=fixed,
+                                cost=cost if dense else None, top_k=params.top_k, gemeinde_names=gemeinde_names,
+                                cost_unit=("min", 60.0) if params.uses_time else ("km", 1000.0))
+
+    explanation = explain(result)
+    result, explanation, shortfall = drop_useless(result, explanation, explain, params.model, params.p,
+                                                  params.threshold_label, coverage, weights, fixed,
+                                                  keep_forced=params.min_per_gemeinde > 0)
+    if shortfall:
+        notes.insert(0, shortfall)
     candidates = _mark_selection(candidates, result, explanation)
+    after = np.union1d(np.asarray(result.selected, dtype=int), fixed).astype(int)
     demand = demand.assign(
-        covered_before=_covered(coverage, fixed),
-        covered_after=_covered(coverage, np.union1d(np.asarray(result.selected, dtype=int), fixed)),
+        covered_before=covered_by(coverage, fixed),
+        covered_after=covered_by(coverage, after),
     )
+    _report(progress, 0.65, "Gerechtigkeit je Gemeinde berechnen")
+    equity = plan_equity(settings, demand, candidates, weights, fixed, after, net, radius, gemeinde_names)
 
     _report(progress, 0.7, "Sensitivität über p berechnen")
-    curve = _sensitivity(params, build, cost, weights, radius, extra, len(fixed), n_open, progress)
+    curve = _sensitivity(params, build, cost, weights, radius, extra, len(fixed), n_open, progress,
+                         known={(p_solve, radius): solved})
+    _report(progress, 0.98, "Ergebnis zusammenstellen")
 
     inputs = {
         "area": {"ags": params.area, "name": area_name},
@@ -619,7 +676,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     return SitingPlan(
         params=params, area_ags=params.area, area_name=area_name, area=area, demand=demand,
         candidates=candidates, result=result, explanation=explanation, sensitivity=curve,
-        inputs=inputs, notes=tuple(notes),
+        inputs=inputs, notes=tuple(notes), equity=equity, shortfall=shortfall,
     )
 
 
@@ -663,12 +720,6 @@ def _drop_unassignable(cost: NDArray[np.float64], demand: gpd.GeoDataFrame, weig
     return cost[ok], demand[ok].reset_index(drop=True), weights[ok], int((~ok).sum())
 
 
-def _covered(coverage: sp.csc_array, sites: NDArray[np.int_]) -> NDArray[np.bool_]:
-    if len(sites) == 0:
-        return np.zeros(coverage.shape[0], dtype=bool)
-    return np.asarray((coverage[:, np.asarray(sites, dtype=int)].sum(axis=1)) > 0).ravel()
-
-
 def _mark_selection(candidates: gpd.GeoDataFrame, result: Any, explanation: SolutionExplanation
                     ) -> gpd.GeoDataFrame:
     n = len(candidates)
@@ -682,13 +733,28 @@ def _mark_selection(candidates: gpd.GeoDataFrame, result: Any, explanation: Solu
     return candidates.assign(selected=selected, order=order, marginal_gain=gain)
 
 
+class _Solved:
+    """A model whose solution is already known (the main solve, or a saturated curve)."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def solve(self) -> Any:
+        return self._result
+
+
 def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost: Any,
                  weights: NDArray[np.float64], radius: float, extra: list[float], n_fixed: int,
-                 n_open: int, progress: Progress | None) -> pd.DataFrame:
-    """Coverage-vs-p curve (and extra radii), re-solving the model.
+                 n_open: int, progress: Progress | None, known: Mapping[tuple[int, float], Any] | None = None
+                 ) -> pd.DataFrame:
+    """Coverage-vs-p curve (and extra radii), re-solving the model on the same cost matrix.
 
     By default ``p`` runs from 0 new sites (only with fixed sites: the "before"
-    state) to ``p + 3``, capped at the number of open candidates.
+    state) to ``p + 3``, capped at the number of open candidates. Solutions
+    in ``known`` (``(p_new, radius) → result``, e.g. the main solve) are not
+    solved again; for MCLP, once every reachable person is covered, larger
+    ``p`` keep that solution (their optimum is the same). Each solve reports
+    progress between 70 % and 95 %.
     """
     ps = params.sensitivity_ps
     if ps is None:
@@ -701,20 +767,52 @@ def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost:
     total = float(weights.sum())
     cache: dict[float, sp.csc_array] = {}
 
-    def share(selected: NDArray[np.int_], r: float) -> float:
+    def matrix(r: float) -> sp.csc_array:
         if r not in cache:
             cache[r] = within_radius(cost, r)
-        return float(weights @ _covered(cache[r], selected) / total) if total > 0 else float("nan")
+        return cache[r]
+
+    def share(selected: NDArray[np.int_], r: float) -> float:
+        return float(weights @ covered_by(matrix(r), selected) / total) if total > 0 else float("nan")
 
     radii = [radius, *[r for r in extra if r != radius]]
+    done = dict(known or {})
+    last: dict[float, Any] = {}
+    n_solves = len(radii) * len(set(ps))
+    step = [0]
+
+    class _Recording:
+        def __init__(self, p_new: int, r: float) -> None:
+            self.p_new, self.r = p_new, r
+
+        def solve(self) -> Any:
+            step[0] += 1
+            if progress is not None:
+                progress(0.7 + 0.25 * step[0] / n_solves, f"Sensitivität: p = {self.p_new}")
+            res = build(self.p_new, self.r).solve()
+            last[self.r] = res
+            return res
+
+    def factory(p_new: int, r: float) -> Any:
+        if (p_new, r) in done:
+            last[r] = done[(p_new, r)]
+            return _Solved(done[(p_new, r)])
+        if params.model == "mclp" and r in last and total > 0:
+            reachable = float(weights @ (np.asarray(matrix(r).sum(axis=1)).ravel() > 0)) / total
+            if share(np.asarray(last[r].selected, dtype=int), r) >= reachable - 1e-12:
+                return _Solved(last[r])
+        return _Recording(p_new, r)
+
     unit = 60.0 if params.uses_time else 1000.0
     try:
-        table = sensitivity(build, ps, radii, coverage=share)
+        table = sensitivity(factory, ps, radii, coverage=share)
     except IntegrationsatlasError as exc:
         logger.warning("Sensitivität nicht berechnet: %s", exc)
         return pd.DataFrame()
     table["radius"] = table["radius"] / unit
     table = table.rename(columns={"p": "p_new"})
+    if params.model == "lscp":  # LSCP chooses the count itself: plot the new sites it needs
+        table["p_new"] = (table["n_selected"] - n_fixed).clip(lower=0)
     if progress is not None:
         progress(0.95, "Sensitivität berechnet")
     return table

@@ -50,6 +50,7 @@ SOURCE_LABELS: Final[Mapping[str, str]] = {
     "kita": "Kita",
     "wohnprojekt": "Wohnprojekt",
     "bahnhof": "Bahnhof",
+    "haltestelle": "Haltestelle",
     "cluster": "Clusterzentrum",
     "grid": "Raster",
 }
@@ -303,6 +304,11 @@ def build_candidates(
     merge_tolerance_m: float = 50.0,
     cost_column: str | None = None,
     random_state: int = 0,
+    settled: np.ndarray | None = None,
+    settled_max_m: float = 150.0,
+    place_names: gpd.GeoDataFrame | None = None,
+    gemeinde_names: Mapping[str, str] | None = None,
+    street_names: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Combine, de-duplicate and filter the candidate sites of a planning area.
 
@@ -342,6 +348,14 @@ def build_candidates(
         site, copied to ``site_cost`` (``NaN`` where unknown).
     random_state
         Seed for the clustering.
+    settled
+        ``n × 2`` coordinates of settled places (e.g. residential building
+        centroids); see :func:`keep_settled`. ``None``: no filter.
+    settled_max_m
+        New candidates farther than this from a settled point are dropped;
+        cluster centres are moved onto the nearest settled point instead.
+    place_names, gemeinde_names, street_names
+        For naming generated candidates (see :func:`name_sites`).
 
     Returns
     -------
@@ -387,6 +401,9 @@ def build_candidates(
         return _empty()
     cand = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=PROJECTED_CRS)
 
+    # 0. on settled land (cluster centres moved onto it, others dropped when far away)
+    if settled is not None:
+        cand = keep_settled(cand, np.asarray(settled, dtype=float), settled_max_m)
     # 1. inside the area (existing sites are kept wherever they are)
     shapely.prepare(area)
     xy = shapely.get_coordinates(cand.geometry.to_numpy())
@@ -414,7 +431,8 @@ def build_candidates(
         cand = cand[mask | cand["fixed"].to_numpy(dtype=bool)]
 
     cand = _attach_ags(cand, demand)
-    cand = _name_generated(cand, demand)
+    cand = name_sites(cand, place_names if place_names is not None else _named_points(demand),
+                      gemeinde_names=gemeinde_names, street_names=street_names)
     cand = cand.sort_values(["fixed", "_priority"], ascending=[False, True], kind="stable")
     cand = cand.drop(columns="_priority").reset_index(drop=True)
     logger.info("%d Kandidaten (%d bestehend) aus %s", len(cand), int(cand["fixed"].sum()),
@@ -438,25 +456,122 @@ def _attach_ags(cand: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> gpd.GeoData
     return cand
 
 
-def _name_generated(cand: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Name cluster and grid candidates after the nearest named demand point, else by number.
+def _named_points(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Demand points that carry a ``name`` (e.g. GeoNames places), or ``None``."""
+    if "name" not in demand.columns or not len(demand):
+        return None
+    return demand[_text_column(demand, "name").notna().to_numpy()]
 
-    A council reads "Clusterzentrum bei Eschweiler" more easily than "cluster:3".
+
+def thin_points(points: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
+    """Keep at most one point per square cell of ``cell_m`` metres (the first in row order).
+
+    Notes
+    -----
+    CRS is EPSG:25832; cells in metres, anchored at the origin.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([10, 20, 600], [10, 30, 10]), crs="EPSG:25832")
+    >>> len(thin_points(pts, 500.0))
+    2
+    """
+    ensure_projected(points, "Punkte")
+    if len(points) == 0 or cell_m <= 0:
+        return points
+    cells = np.floor(shapely.get_coordinates(points.geometry.centroid.to_numpy()) / cell_m).astype(np.int64)
+    _, first = np.unique(cells, axis=0, return_index=True)
+    return points.iloc[np.sort(first)]
+
+
+def keep_settled(cand: gpd.GeoDataFrame, settled: np.ndarray, max_m: float) -> gpd.GeoDataFrame:
+    """Keep new candidates on settled land; move cluster centres onto it.
+
+    A cluster centre (the weighted mean of demand) can fall into a park, a
+    field or a lake; it is moved to the nearest settled point (e.g. the
+    centroid of a residential building). Every other new candidate farther
+    than ``max_m`` from a settled point is dropped (forest, farmland,
+    water, motorway). Fixed (existing) sites are always kept.
+
+    Parameters
+    ----------
+    cand
+        Candidates with ``fixed`` and ``_priority``.
+    settled
+        ``n × 2`` coordinates of settled points.
+    max_m
+        Largest distance of a kept candidate to a settled point, in metres.
+
+    Notes
+    -----
+    CRS is EPSG:25832; distances in metres.
+    """
+    if len(cand) == 0 or len(settled) == 0:
+        return cand
+    xy = shapely.get_coordinates(cand.geometry.to_numpy())
+    dist, nearest = cKDTree(settled).query(xy)
+    cluster = (cand["_priority"] == _PRIORITY_CLUSTER).to_numpy()
+    fixed = cand["fixed"].to_numpy(dtype=bool)
+    moved = xy.copy()
+    moved[cluster] = settled[nearest[cluster]]
+    keep = fixed | cluster | (dist <= max_m)
+    logger.info("%d Kandidaten abseits bebauter Flächen (> %.0f m) entfallen, %d Clusterzentren verschoben",
+                int((~keep).sum()), max_m, int(cluster.sum()))
+    out = cand.set_geometry(gpd.points_from_xy(moved[:, 0], moved[:, 1]), crs=PROJECTED_CRS)
+    return out[keep]
+
+
+def name_sites(cand: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, *,
+               gemeinde_names: Mapping[str, str] | None = None,
+               street_names: gpd.GeoDataFrame | None = None, street_max_m: float = 150.0
+               ) -> gpd.GeoDataFrame:
+    """Give generated candidates (cluster centres, grid points) a human name.
+
+    The name is the nearest street (``street_names``: points with ``name``,
+    used when closer than ``street_max_m``), else »bei <nearest place>«,
+    followed by the Gemeinde name, e.g. ``"Trierer Straße, Aachen"`` or
+    ``"bei Brand, Aachen"``. Without any of these the source and number
+    stay (``"Clusterzentrum 3"``).
+
+    Notes
+    -----
+    CRS is EPSG:25832; distances in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> c = gpd.GeoDataFrame({"candidate_id": ["raster:1"], "source": ["Raster"], "name": ["Raster"],
+    ...     "gemeinde_ags": ["05334002"], "_priority": [4]}, geometry=gpd.points_from_xy([0], [0]),
+    ...     crs="EPSG:25832")
+    >>> p = gpd.GeoDataFrame({"name": ["Brand"]}, geometry=gpd.points_from_xy([900], [0]), crs="EPSG:25832")
+    >>> name_sites(c, p, gemeinde_names={"05334002": "Aachen"})["name"].tolist()
+    ['bei Brand, Aachen']
     """
     generated = cand["_priority"].isin([_PRIORITY_CLUSTER, _PRIORITY_GRID]).to_numpy()
     if not generated.any():
         return cand
     cand = cand.copy()
+    xy = shapely.get_coordinates(cand.geometry.to_numpy()[generated])
     labels = cand["source"].to_numpy(dtype=object)[generated]
     numbers = cand["candidate_id"].astype(str).str.split(":").str[-1].to_numpy(dtype=object)[generated]
     names = np.array([f"{lab} {num}" for lab, num in zip(labels, numbers, strict=True)], dtype=object)
-    if "name" in demand.columns and len(demand):
-        named = demand[_text_column(demand, "name").notna().to_numpy()]
-        if len(named):
-            tree = cKDTree(shapely.get_coordinates(named.geometry.to_numpy()))
-            _, nearest = tree.query(shapely.get_coordinates(cand.geometry.to_numpy()[generated]))
-            near = named["name"].astype(str).to_numpy(dtype=object)[nearest]
-            names = np.array([f"{n} bei {p}" for n, p in zip(names, near, strict=True)], dtype=object)
+    named = np.zeros(len(xy), dtype=bool)
+    if street_names is not None and len(street_names):
+        dist, nearest = cKDTree(shapely.get_coordinates(street_names.geometry.to_numpy())).query(xy)
+        near = dist <= street_max_m
+        names[near] = street_names["name"].astype(str).to_numpy(dtype=object)[nearest[near]]
+        named |= near
+    if places is not None and len(places) and (~named).any():
+        _, nearest = cKDTree(shapely.get_coordinates(places.geometry.to_numpy())).query(xy[~named])
+        near_names = places["name"].astype(str).to_numpy(dtype=object)[nearest]
+        names[~named] = np.array([f"bei {n}" for n in near_names], dtype=object)
+        named[:] = True
+    if gemeinde_names and "gemeinde_ags" in cand.columns:
+        ags = cand["gemeinde_ags"].to_numpy(dtype=object)[generated]
+        gem = np.array([gemeinde_names.get(str(a), "") if not pd.isna(a) else "" for a in ags], dtype=object)
+        names = np.array([f"{n}, {g}" if g and named[i] and g not in n else n
+                          for i, (n, g) in enumerate(zip(names, gem, strict=True))], dtype=object)
     values = cand["name"].to_numpy(dtype=object).copy()
     values[generated] = names
     cand["name"] = values

@@ -82,6 +82,8 @@ class SiteExplanation:
         (and ``cost_reduction`` for p-median).
     reason
         A German sentence for reports.
+    gemeinde
+        Name of the site's Gemeinde (the AGS when no name is known).
     """
 
     rank: int
@@ -97,6 +99,7 @@ class SiteExplanation:
     benefiting: pd.DataFrame
     runner_ups: pd.DataFrame
     reason: str
+    gemeinde: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (tables as lists of records)."""
@@ -107,6 +110,7 @@ class SiteExplanation:
             "name": self.name,
             "source": self.source,
             "gemeinde_ags": self.gemeinde_ags,
+            "gemeinde": self.gemeinde,
             "gain": self.gain,
             "gain_share": self.gain_share,
             "share_after": self.share_after,
@@ -158,7 +162,7 @@ class SolutionExplanation:
 
     def sites_table(self) -> pd.DataFrame:
         """One row per new site: rank, ids, gain, shares and the reason."""
-        cols = ["rank", "candidate_index", "candidate_id", "name", "source", "gemeinde_ags",
+        cols = ["rank", "candidate_index", "candidate_id", "name", "source", "gemeinde_ags", "gemeinde",
                 "gain", "gain_share", "share_after", "cost_reduction", "reason"]
         return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.sites], columns=cols)
 
@@ -362,6 +366,7 @@ def explain_solution(
                                     "weight": w[newly]})
                       .groupby("gemeinde_ags", sort=False)["weight"].sum()
                       .sort_values(ascending=False, kind="stable").reset_index())
+        benefiting.insert(1, "gemeinde", [names.get(str(a), str(a)) for a in benefiting["gemeinde_ags"]])
         runner = _runner_ups(score, gains, None if from_nothing else reductions, in_plan, candidates, top_k)
         if from_nothing:  # no site open yet: a "reduction" is not defined
             runner["cost_reduction"] = np.nan
@@ -378,6 +383,7 @@ def explain_solution(
             share_after=share_after, cost_reduction=reduction,
             benefiting=benefiting, runner_ups=runner,
             reason=_reason(rank, site["name"], gain, total, benefiting, runner, names, reduction, cost_unit),
+            gemeinde=None if site["gemeinde_ags"] is None else names.get(site["gemeinde_ags"], site["gemeinde_ags"]),
         ))
 
     by_kreis = coverage_table(_units(demand, "kreis_ags"), w, covered_before, covered, name="kreis_ags")

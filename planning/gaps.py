@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from geo.errors import DataError, SchemaError
+from geo.modes import MODES
 from geo.projection import ensure_projected
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class GapInputs:
     unit
         ``"km"`` (straight-line distance) or ``"min"`` (travel time).
     mode
-        ``"luftlinie"`` for distances, else ``"walk"``, ``"bike"`` or ``"drive"``.
+        ``"luftlinie"`` for distances, else a travel mode of :data:`geo.modes.MODES`.
     demand_level
         Demand level (``"zensus"``, ``"gemeinde"``, ``"orte"``).
     demand_level_label
@@ -98,9 +99,9 @@ class GapInputs:
     @property
     def mode_label(self) -> str:
         """German name of the cost mode."""
-        return {"luftlinie": "Luftlinie", "walk": "zu Fuß", "bike": "Fahrrad", "drive": "Auto"}.get(
-            self.mode, self.mode
-        )
+        if self.mode == "luftlinie":
+            return "Luftlinie"
+        return MODES[self.mode].title if self.mode in MODES else self.mode
 
     def citation(self) -> str:
         """One German sentence naming every input.

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import DataError
-from geo.modes import MODES
+from geo.modes import MODES, next_tuesday
 from geo.network import Network
 from geo.sources.gtfs import Timetable
 from planning.coverage import point_xy
@@ -68,16 +68,6 @@ DETOUR_FACTOR = 1.3
 #: Walking speed of public-transport journeys, m/s (from :data:`geo.modes.MODES`).
 WALK_SPEED_MS = float(MODES["oepnv"].speed_kmh or MODES["walk"].speed_kmh or 4.5) / 3.6
 _BLOCK_CELLS = 8_000_000
-
-
-def next_tuesday(today: date | None = None) -> date:
-    """The next Tuesday after ``today`` (default: today), the usual reference weekday.
-
-    >>> next_tuesday(date(2026, 12, 1))
-    datetime.date(2026, 12, 8)
-    """
-    today = today or date.today()
-    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)
 
 
 @dataclass(frozen=True)

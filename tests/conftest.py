@@ -52,3 +52,12 @@ def aachen_osm_xml(shared_data: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} missing: real-network test skipped")
     return path
+
+
+@pytest.fixture(scope="session")
+def aachen_osm_pbf(shared_data: Path) -> Path:
+    """The real OSM extract of central Aachen as Geofabrik-style PBF."""
+    path = shared_data / "osm" / "aachen.osm.pbf"
+    if not path.exists():
+        pytest.skip(f"{path} missing: real-network test skipped")
+    return path

@@ -195,7 +195,7 @@ def test_clicking_a_kreis_opens_its_profile(page: Any, server: StreamlitServer) 
 
 
 def _gap_overall(page: Any) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Versorgt insgesamt")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text=re.compile(r"^Versorgt"))
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 

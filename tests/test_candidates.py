@@ -17,6 +17,7 @@ from planning.candidates import (
     cluster_centres,
     grid_points,
     merge_close,
+    thin_points,
 )
 
 X0, Y0 = 300_000.0, 5_650_000.0
@@ -143,9 +144,38 @@ def test_generated_candidates_are_named(demand: gpd.GeoDataFrame) -> None:
                                                                               "Clusterzentrum 2"]
     named = demand.assign(name=["Süd", "Süd", "Nord", "Nord"])
     cand = build_candidates(AREA, named, n_clusters=2, grid_spacing_m=5000.0)
-    assert cand.loc[cand["source"] == "Clusterzentrum", "name"].tolist() == [
-        "Clusterzentrum 1 bei Nord", "Clusterzentrum 2 bei Süd"]
-    assert "Raster 1 bei Süd" in cand["name"].tolist()
+    assert cand.loc[cand["source"] == "Clusterzentrum", "name"].tolist() == ["bei Nord", "bei Süd"]
+    assert "bei Süd" in cand.loc[cand["source"] == "Raster", "name"].tolist()
+    assert not cand["name"].str.contains("Raster").any()
+
+
+def test_sites_are_named_after_street_place_and_gemeinde(demand: gpd.GeoDataFrame) -> None:
+    places = points([(0, 0), (9000, 9000)], name=["Brand", "Stolberg"])
+    names = {"05334002": "Aachen", "05334004": "Eschweiler"}
+    cand = build_candidates(AREA, demand, n_clusters=2, place_names=places, gemeinde_names=names)
+    # heaviest cluster (near 8000, 8000) first
+    assert cand["name"].tolist() == ["bei Stolberg, Eschweiler", "bei Brand, Aachen"]
+    # a street within 150 m wins over the place
+    xy = cand.geometry.iloc[0]
+    streets = gpd.GeoDataFrame({"name": ["Trierer Straße"]}, geometry=gpd.points_from_xy([xy.x + 100], [xy.y]),
+                               crs=CRS)
+    named = build_candidates(AREA, demand, n_clusters=2, place_names=places, street_names=streets,
+                             gemeinde_names=names)
+    assert named["name"].tolist() == ["Trierer Straße, Eschweiler", "bei Brand, Aachen"]
+
+
+def test_settled_filter_moves_centres_and_drops_far_grid_points(demand: gpd.GeoDataFrame) -> None:
+    house = np.array([[X0 + 1000.0, Y0 + 1000.0]])
+    cand = build_candidates(AREA, demand, n_clusters=2, grid_spacing_m=1000.0, settled=house, settled_max_m=150.0)
+    # every grid point farther than 150 m from the house is gone; the centres sit on it (then merge)
+    xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+    assert (np.hypot(*(xy - house).T) <= 150.0).all()
+    assert len(cand) >= 1
+
+
+def test_thin_points_keeps_one_per_cell() -> None:
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([1, 2, 3, 700, 1400], [1, 2, 3, 1, 1]), crs="EPSG:25832")
+    assert len(thin_points(pts, 500.0)) == 3
 
 
 def test_outside_points_are_dropped(demand: gpd.GeoDataFrame) -> None:

@@ -59,7 +59,9 @@ def test_marginal_gains_in_selection_order() -> None:
     assert (first.rank, first.candidate_id, first.gain) == (1, "cluster:1", 70.0)
     assert first.gain_share == pytest.approx(70 / 105)
     assert first.share_after == pytest.approx(80 / 105)
-    assert first.benefiting.to_dict(orient="list") == {"gemeinde_ags": ["05334004"], "weight": [70.0]}
+    assert first.benefiting.to_dict(orient="list") == {"gemeinde_ags": ["05334004"], "gemeinde": ["Eschweiler"],
+                                                       "weight": [70.0]}
+    assert first.gemeinde == "Eschweiler" and second.gemeinde == "05334012"  # no name known: the AGS
     # runner-ups: candidates outside the plan (c3, c4) with their gain at that step
     assert first.runner_ups[["candidate_id", "gain"]].values.tolist() == [["raster:7", 40.0], ["ogs:s", 20.0]]
     assert (second.candidate_id, second.gain) == ("ki:a", 20.0)

@@ -366,13 +366,13 @@ def test_load_network_parses_a_file_once_per_mode_and_content(
     tiny_osm: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = streets.build_graph_from_xml
+    real = streets.read_street_network
 
-    def counting(path: Path, mode: str, cfg: Settings) -> nx.MultiDiGraph:
+    def counting(path: Path, mode: str, *, clip: shapely.Geometry | None = None) -> Network:
         calls.append(mode)
-        return real(path, mode, cfg)  # type: ignore[arg-type]
+        return real(path, mode, clip=clip)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(streets, "build_graph_from_xml", counting)
+    monkeypatch.setattr(streets, "read_street_network", counting)
     monkeypatch.setattr(streets, "_MEMORY", streets.OrderedDict())
     first = load_network("walk", settings, osm_file=tiny_osm)
     second = load_network("walk", settings, osm_file=tiny_osm)

@@ -1,4 +1,8 @@
-"""Saved scenarios: round trip, overwrite rules, listing, deletion and crash safety."""
+"""Saved scenarios: round trip, overwrite rules, listing, deletion and crash safety.
+
+Every test runs on both backends (GeoPackage and PostgreSQL/PostGIS): the
+``settings`` fixture below is parametrised by ``tests/store_backends.py``.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,14 @@ from geo.store.scenarios import (
     load_scenario,
     save_scenario,
 )
+
+pytest_plugins = ("store_backends",)
+
+
+@pytest.fixture
+def settings(backend_settings: Settings) -> Settings:
+    """Settings of a fresh store on the backend under test."""
+    return backend_settings
 
 
 def make_scenario(name: str = "Plan A", n_new: int = 2, version: int = 1) -> Scenario:
@@ -128,15 +140,15 @@ def test_invalid_scenario_lists_all_problems(settings: Settings, raises_matching
     assert list_scenarios(settings).empty
 
 
-def test_store_stays_a_geopackage_with_layers(settings: Settings) -> None:
-    from geo.store import DataStore
+def test_store_keeps_layers_and_scenarios_together(settings: Settings) -> None:
+    from geo.store import open_store
 
-    store = DataStore(settings.store_path)
+    store = open_store(settings)
     layer = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]},
                              geometry=gpd.points_from_xy([300_000.0], [5_650_000.0]), crs="EPSG:25832")
     store.write_layer("kita", layer, mode="append", source_file="k.csv", source="import", licence="CC BY 4.0")
     save_scenario(settings, make_scenario())
-    assert len(DataStore(settings.store_path).read_layer("kita")) == 1
+    assert len(open_store(settings).read_layer("kita")) == 1  # type: ignore[arg-type]
     assert load_scenario(settings, "Plan A").name == "Plan A"
 
 
@@ -147,15 +159,20 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
+    from dataclasses import replace
     import geo.store.scenarios as scenarios
     from geo.settings import Settings
     from test_scenarios import make_scenario
 
-    settings = Settings().with_home(Path({home!r}))
+    settings = replace(Settings().with_home(Path({home!r})), database_url={url!r})
+    if settings.database_url:
+        import geo.store.scenarios_pg as backend
+    else:
+        backend = scenarios
     signal_file = Path({signal_file!r})
     mode = {mode!r}
     if mode == "hang":
-        original = scenarios._insert_sites
+        original = backend._insert_sites
 
         def slow_insert(con, rows):
             original(con, rows[: len(rows) // 2])   # half of the sites are written ...
@@ -163,7 +180,7 @@ CHILD = textwrap.dedent("""
             time.sleep(120)                          # ... and the process is killed here
             original(con, rows[len(rows) // 2:])
 
-        scenarios._insert_sites = slow_insert
+        backend._insert_sites = slow_insert
         scenarios.save_scenario(settings, make_scenario("Plan A", n_new=400, version=2), overwrite=True)
     else:
         version = 2
@@ -181,7 +198,7 @@ def _start_child(settings: Settings, tmp_path: Path, mode: str) -> tuple[subproc
     script = tmp_path / f"child_{mode}.py"
     script.write_text(CHILD.format(root=str(PROJECT_ROOT), tests=str(Path(__file__).parent),
                                    home=str(settings.store_path.parent), signal_file=str(signal_file),
-                                   mode=mode))
+                                   mode=mode, url=settings.database_url))
     proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
     return proc, signal_file
 
@@ -236,3 +253,22 @@ def test_bad_names(settings: Settings, name: str) -> None:
 
     with pytest.raises(ValidationError, match="Szenarioname"):
         save_scenario(settings, replace(make_scenario(), name=name))
+
+
+def test_overwrite_detects_a_concurrent_change(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    assert save_scenario(settings, make_scenario(version=1)) == 1
+    mine, theirs = load_scenario(settings, "Plan A"), load_scenario(settings, "Plan A")
+    assert mine.version == theirs.version == 1
+    assert save_scenario(settings, replace(theirs, results={**theirs.results, "version": 2}), overwrite=True) == 2
+    with raises_matching(DataError, "»Plan A« wurde inzwischen von jemand anderem gespeichert", "Version 2",
+                         "geladen war Version 1", "neu laden"):
+        save_scenario(settings, replace(mine, results={**mine.results, "version": 3}), overwrite=True)
+    back = load_scenario(settings, "Plan A")
+    assert back.results["version"] == 2 and back.version == 2  # their change is kept
+    # after reloading, the change goes through; a blind overwrite (version 0: not loaded) as well
+    assert save_scenario(settings, replace(back, results={**back.results, "version": 3}), overwrite=True) == 3
+    assert save_scenario(settings, make_scenario(version=4), overwrite=True) == 4
+    # saving a loaded scenario under a new name is a new scenario
+    assert save_scenario(settings, replace(back, name="Plan B")) == 1

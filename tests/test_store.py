@@ -1,4 +1,9 @@
-"""Tests of the local GeoPackage data store (geo.store)."""
+"""Tests of the data store (geo.store) on both backends: GeoPackage and PostgreSQL/PostGIS.
+
+Tests taking ``store`` run on both backends (fixture ``backend_settings`` of
+``tests/store_backends.py``); those taking ``gpkg_store`` test what only the
+GeoPackage has (the file, orphan tables, SQLite transactions).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ import pytest
 from shapely.geometry import Point
 
 from geo.errors import CRSError, DataError, IntegrationsatlasError, SchemaError
-from geo.store import BATCHES_TABLE, PENDING_TABLE, BatchInfo, DataStore
+from geo.settings import Settings
+from geo.store import BATCHES_TABLE, PENDING_TABLE, BatchInfo, DataStore, Store, open_store
+
+pytest_plugins = ("store_backends",)
 
 
 def _points(ids: list[str], x0: float = 343_000.0) -> gpd.GeoDataFrame:
@@ -25,25 +33,31 @@ def _points(ids: list[str], x0: float = 343_000.0) -> gpd.GeoDataFrame:
     )
 
 
-def _write(store: DataStore, layer: str, gdf: gpd.GeoDataFrame, mode: str = "append") -> BatchInfo:
+def _write(store: Store, layer: str, gdf: gpd.GeoDataFrame, mode: str = "append") -> BatchInfo:
     return store.write_layer(layer, gdf, mode=mode, source_file="test.csv", source="import",  # type: ignore[arg-type]
                              licence="CC0")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DataStore:
+def gpkg_store(tmp_path: Path) -> DataStore:
     return DataStore(tmp_path / "sub" / "store.gpkg")
 
 
-def test_empty_store_creates_nothing(store: DataStore) -> None:
+@pytest.fixture
+def store(backend_settings: Settings) -> Store:
+    return open_store(backend_settings)
+
+
+def test_empty_store_creates_nothing(store: Store) -> None:
     assert store.read_layer("kita") is None
     assert store.batches() == []
     assert store.layer_ids() == []
     assert store.layer_meta("kita") is None
-    assert not store.path.parent.exists()
+    if isinstance(store, DataStore):
+        assert not store.path.parent.exists()
 
 
-def test_write_and_read_round_trip(store: DataStore) -> None:
+def test_write_and_read_round_trip(store: Store) -> None:
     info = _write(store, "kita", _points(["a", "b"]))
     assert info.rows_kept == 2
     assert info.rows_in == 2
@@ -59,13 +73,15 @@ def test_write_and_read_round_trip(store: DataStore) -> None:
     assert set(gdf["batch_id"]) == {info.batch_id}
     assert gdf.geometry.iloc[1].equals(Point(343_100, 5_655_000))
     assert store.layer_ids() == ["kita"]
+    if not isinstance(store, DataStore):
+        return
     # the file stays a valid GeoPackage that GDAL lists
     names = {row[0] for row in pyogrio.list_layers(store.path)}
     assert f"kita__{info.batch_id}" in names
     assert BATCHES_TABLE in names
 
 
-def test_nullable_dtypes_survive(store: DataStore) -> None:
+def test_nullable_dtypes_survive(store: Store) -> None:
     gdf = _points(["a", "b", "c"])
     gdf["ogs"] = pd.array([True, None, False], dtype="boolean")
     gdf["plaetze"] = pd.array([40, None, 12], dtype="Int64")
@@ -80,7 +96,7 @@ def test_nullable_dtypes_survive(store: DataStore) -> None:
     assert back["plaetze"].iloc[2] == 12
 
 
-def test_html_text_is_stored_literally(store: DataStore) -> None:
+def test_html_text_is_stored_literally(store: Store) -> None:
     gdf = _points(["x"])
     gdf["name"] = ['<img src=x onerror=alert(1)> & "Kita" <b>Süd</b>']
     _write(store, "kita", gdf)
@@ -89,7 +105,7 @@ def test_html_text_is_stored_literally(store: DataStore) -> None:
     assert back["name"].iloc[0] == '<img src=x onerror=alert(1)> & "Kita" <b>Süd</b>'
 
 
-def test_append_then_replace_then_restore(store: DataStore) -> None:
+def test_append_then_replace_then_restore(store: Store) -> None:
     first = _write(store, "kita", _points(["a", "b"]))
     second = _write(store, "kita", _points(["c"]))
     other = _write(store, "ogs", _points(["s1"]))
@@ -120,7 +136,7 @@ def test_append_then_replace_then_restore(store: DataStore) -> None:
     assert list(got["id"]) == ["a", "b", "c"]
 
 
-def test_deactivate_and_restore(store: DataStore) -> None:
+def test_deactivate_and_restore(store: Store) -> None:
     info = _write(store, "kita", _points(["a"]))
     store.deactivate(info.batch_id)
     assert store.read_layer("kita") is None
@@ -132,7 +148,7 @@ def test_deactivate_and_restore(store: DataStore) -> None:
     assert len(got) == 1
 
 
-def test_unknown_batch_is_a_clear_error(store: DataStore, raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_batch_is_a_clear_error(store: Store, raises_matching) -> None:  # type: ignore[no-untyped-def]
     with raises_matching(IntegrationsatlasError, "Stapel »nope« nicht gefunden"):
         store.deactivate("nope")
     _write(store, "kita", _points(["a"]))
@@ -140,14 +156,14 @@ def test_unknown_batch_is_a_clear_error(store: DataStore, raises_matching) -> No
         store.restore("nope")
 
 
-def test_geographic_crs_is_refused(store: DataStore, raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_geographic_crs_is_refused(store: Store, raises_matching) -> None:  # type: ignore[no-untyped-def]
     gdf = _points(["a"]).to_crs("EPSG:4326")
     with raises_matching(CRSError, "EPSG:4326", "EPSG:25832"):
         _write(store, "kita", gdf)
     assert store.batches() == []
 
 
-def test_reserved_column_and_bad_mode(store: DataStore, raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_reserved_column_and_bad_mode(store: Store, raises_matching) -> None:  # type: ignore[no-untyped-def]
     gdf = _points(["a"])
     gdf["FID"] = [7]
     with raises_matching(SchemaError, "FID", "reserviert"):
@@ -160,8 +176,9 @@ def test_reserved_column_and_bad_mode(store: DataStore, raises_matching) -> None
 
 
 def test_failed_write_leaves_store_unchanged(
-    store: DataStore, raises_matching, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    gpkg_store: DataStore, raises_matching, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
+    store = gpkg_store
     _write(store, "kita", _points(["a"]))
     before = store.batches()
     layers_before = {r[0] for r in pyogrio.list_layers(store.path)}
@@ -182,7 +199,8 @@ def test_failed_write_leaves_store_unchanged(
     assert list(got["id"]) == ["a"]
 
 
-def test_orphan_table_of_killed_import_is_removed_on_open(store: DataStore) -> None:
+def test_orphan_table_of_killed_import_is_removed_on_open(gpkg_store: DataStore) -> None:
+    store = gpkg_store
     _write(store, "kita", _points(["a"]))
     # simulate an import killed after writing its table but before registering it
     orphan = "kita__20200101T000000_abcdef"
@@ -196,7 +214,8 @@ def test_orphan_table_of_killed_import_is_removed_on_open(store: DataStore) -> N
     assert list(got["id"]) == ["a"]
 
 
-def test_table_being_written_by_another_process_is_kept(store: DataStore) -> None:
+def test_table_being_written_by_another_process_is_kept(gpkg_store: DataStore) -> None:
+    store = gpkg_store
     _write(store, "kita", _points(["a"]))
     busy = "kita__20200101T000000_123456"
     with store.transaction() as con:
@@ -213,7 +232,8 @@ def test_table_being_written_by_another_process_is_kept(store: DataStore) -> Non
     assert busy not in {r[0] for r in pyogrio.list_layers(store.path)}
 
 
-def test_transaction_commits_and_rolls_back(store: DataStore) -> None:
+def test_transaction_commits_and_rolls_back(gpkg_store: DataStore) -> None:
+    store = gpkg_store
     with store.transaction() as con:
         con.execute("CREATE TABLE scenario (name TEXT)")
         con.execute("INSERT INTO scenario VALUES ('Basis')")
@@ -242,7 +262,8 @@ def test_corrupt_store_file_gives_data_error(tmp_path: Path, raises_matching) ->
 
 
 @pytest.mark.filterwarnings("ignore:Table/view:RuntimeWarning")
-def test_missing_table_of_active_batch_is_reported(store: DataStore, raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_missing_table_of_active_batch_is_reported(gpkg_store: DataStore, raises_matching) -> None:  # type: ignore[no-untyped-def]
+    store = gpkg_store
     info = _write(store, "kita", _points(["a"]))
     con = sqlite3.connect(store.path)
     con.execute(f'DROP TABLE "kita__{info.batch_id}"')
@@ -267,3 +288,23 @@ def test_deleting_twice_changes_nothing_the_second_time(tmp_path: Path, capsys: 
     assert "war bereits gelöscht; nichts geändert" in capsys.readouterr().out
     assert store.restore(batch.batch_id) is True
     assert store.restore(batch.batch_id) is False
+
+
+def test_both_backends_give_the_same_frame(tmp_path: Path, database_url: str) -> None:
+    gdf = _points(["a", "b", "c"])
+    gdf["plaetze"] = pd.array([40, None, 12], dtype="Int64")
+    gdf["ogs"] = pd.array([True, None, False], dtype="boolean")
+    gdf["anteil"] = [0.25, float("nan"), 1e-9]
+    gdf["jahr"] = [2019, 2020, 2021]
+    gdf["offen"] = [True, False, True]
+    gdf["traeger"] = ["AWO", None, "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"]
+    gdf.loc[2, "geometry"] = None  # a row without location
+    gpkg = DataStore(tmp_path / "store.gpkg")
+    pg = open_store(Settings(database_url=database_url))
+    a = gpkg.read_layer(_write(gpkg, "kita", gdf).layer_id)
+    b = pg.read_layer(_write(pg, "kita", gdf).layer_id)
+    assert a is not None and b is not None
+    pd.testing.assert_frame_equal(a.drop(columns=["batch_id", "geometry"]), b.drop(columns=["batch_id", "geometry"]))
+    assert a.geometry.isna().tolist() == b.geometry.isna().tolist() == [False, False, True]
+    assert a.geometry.iloc[:2].equals(b.geometry.iloc[:2])
+    assert b["traeger"].iloc[2] == "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from geo.importing import ImportResult, import_file
 from geo.settings import Settings
 from geo.sources.fetching import FetchResult, fetch_source
-from geo.store import BatchInfo, DataStore
+from geo.store import BatchInfo, open_store, store_exists
 from geo.store.scenarios import list_scenarios
 from geo.store.scenarios import save_scenario as _save_scenario
 
@@ -44,9 +44,9 @@ def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: st
 
 def batches(cfg: Settings) -> list[BatchInfo]:
     """All import/fetch batches of the data store, newest first."""
-    if not Path(cfg.store_path).exists():
+    if not store_exists(cfg):
         return []
-    return DataStore(cfg.store_path).batches()
+    return open_store(cfg).batches()
 
 
 def fetch(cfg: Settings, source_id: str, kreis: str | None, progress: Any) -> FetchResult:
@@ -56,7 +56,7 @@ def fetch(cfg: Settings, source_id: str, kreis: str | None, progress: Any) -> Fe
 
 def set_batch_active(cfg: Settings, batch_id: str, active: bool) -> None:
     """Delete (deactivate) or restore one batch."""
-    store = DataStore(cfg.store_path)
+    store = open_store(cfg)
     (store.restore if active else store.deactivate)(batch_id)
 
 

@@ -11,8 +11,9 @@ Writes are not cached: pages call :mod:`ui.actions` directly.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -33,6 +34,9 @@ from integrationsatlas.siting import SitingParams, SitingPlan, plan_sites
 from ui import actions, maps, views
 from ui.views import OUTLINE_LEVELS, GapParams
 
+if TYPE_CHECKING:
+    from planning.transit import TransitSettings
+
 __all__ = ["OUTLINE_LEVELS", "GapParams"]
 
 
@@ -47,6 +51,10 @@ def store_version(cfg: Settings) -> str:
     Built from the file's modification time and size and the active batches,
     so that imports, deletions and restores invalidate the caches.
     """
+    if cfg.database_url:  # PostgreSQL/PostGIS: batches and scenario versions, shared by all app processes
+        from geo.store.postgis import PostgisStore
+
+        return PostgisStore(cfg.database_url).state_token()
     path = Path(cfg.store_path)
     if not path.exists():
         return "empty"
@@ -171,7 +179,17 @@ def coverage(cfg: Settings, version: str, params: GapParams) -> CoverageReport:
         threshold_min=params.threshold if params.unit == "min" else None,
         mode=params.mode, osm_file=Path(params.osm_file) if params.osm_file else None,
         target_group=params.target_group, area=params.area,
+        gtfs_file=Path(params.gtfs_file) if params.gtfs_file else None,
+        transit=_transit(params, cfg) if params.mode == "oepnv" else None,
     )
+
+
+def _transit(params: GapParams, cfg: Settings) -> TransitSettings:
+    from geo.modes import next_tuesday
+    from planning.transit import TransitSettings
+
+    day = date.fromisoformat(params.day) if params.day else next_tuesday()
+    return TransitSettings(day=day, start_s=params.window[0], end_s=params.window[1], max_snap_m=cfg.snap_max_m)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -15,7 +14,6 @@ from streamlit_folium import st_folium
 
 from geo.errors import IntegrationsatlasError, Problem, ValidationError
 from geo.layers.sources import ATTRIBUTIONS
-from geo.settings import Settings
 from ui import maps
 from ui.i18n import t
 
@@ -87,25 +85,3 @@ def attribution_footer() -> None:
     st.divider()
     st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS)
                + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)")
-
-
-def osm_extract(cfg: Settings, key: str) -> str | None:
-    """Upload (or pick an earlier upload of) an OSM extract for travel times.
-
-    The file is kept in ``cache_dir/osm_uploads`` so that its street network
-    is built once and then read from the network cache.
-    """
-    upload = st.file_uploader("OSM-Auszug für das Straßennetz (.osm oder .osm.bz2)", type=["osm", "bz2"], key=key)
-    folder = Path(cfg.cache_dir) / "osm_uploads"
-    if upload is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / Path(upload.name).name
-        if not target.exists() or target.stat().st_size != upload.size:
-            target.write_bytes(upload.getvalue())
-        return str(target)
-    known = sorted(folder.glob("*.osm*")) if folder.is_dir() else []
-    if known:
-        chosen = st.selectbox("Oder ein früher hochgeladener Auszug", known, format_func=lambda p: p.name,
-                              key=f"{key}_known")
-        return str(chosen)
-    return None

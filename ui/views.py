@@ -41,6 +41,8 @@ class GapParams:
 
     ``unit`` is ``km`` (straight line) or ``min`` (travel time on the street
     network of ``osm_file`` with ``mode``); ``area`` is an AGS prefix or ``None``.
+    Public transport (``mode="oepnv"``) also needs ``gtfs_file``, a service
+    ``day`` (ISO date) and a departure ``window`` in seconds after midnight.
     """
 
     layer: str
@@ -51,6 +53,9 @@ class GapParams:
     by: str = "kreis"
     area: str | None = None
     osm_file: str | None = None
+    gtfs_file: str | None = None
+    day: str | None = None
+    window: tuple[int, int] = (7 * 3600, 9 * 3600)
 
 
 def points_geojson(cfg: Settings, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -279,7 +284,8 @@ def curve_table(report: CoverageReport) -> pd.DataFrame:
 
 def sites_table(plan: SitingPlan) -> pd.DataFrame:
     """The proposed sites in selection order, with their gains, as a German table."""
-    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde_ags,
+    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde or s.gemeinde_ags,
+             "Zusätzlich erreicht (Personen)": round(s.gain),
              "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
              "Versorgt danach (%)": round(s.share_after * 100, 1)}
             for s in plan.explanation.sites]

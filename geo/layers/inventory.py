@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import geopandas as gpd
 
@@ -133,12 +132,12 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
 
 def _store_metas(settings: Settings) -> dict[str, object]:
     """The newest active batch per layer in the local store (empty without store)."""
-    if not Path(settings.store_path).exists():
-        return {}
-    from geo.store import DataStore
+    from geo.store import open_store, store_exists
 
+    if not store_exists(settings):
+        return {}
     try:
-        store = DataStore(settings.store_path)
+        store = open_store(settings)
         return {layer_id: meta for layer_id in store.layer_ids()
                 if (meta := store.layer_meta(layer_id)) is not None}
     except DataError as exc:

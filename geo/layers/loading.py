@@ -10,7 +10,6 @@ VG250 never mixes with the embedded vintage.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -115,11 +114,11 @@ def _row(gdf: pd.DataFrame, idx: object) -> int:
 
 def read_stored(layer_id: str, settings: Settings) -> gpd.GeoDataFrame | None:
     """Return what the local data store holds for ``layer_id``, or ``None``."""
-    if not Path(settings.store_path).exists():
-        return None
-    from geo.store import DataStore  # local import: the store is optional at start-up
+    from geo.store import open_store, store_exists  # local import: the store is optional at start-up
 
-    return DataStore(settings.store_path).read_layer(layer_id)
+    if not store_exists(settings):
+        return None
+    return open_store(settings).read_layer(layer_id)
 
 
 def load_layer(

@@ -27,6 +27,7 @@ Licence of the data: © OpenStreetMap contributors, ODbL 1.0.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,9 +36,12 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, SourceUnavailableError
-from geo.settings import PROJECTED_CRS
+from geo.settings import PROJECTED_CRS, Settings
 
 logger = logging.getLogger(__name__)
+
+#: Version of the on-disk building cache layout.
+CACHE_FORMAT = 1
 
 #: ``building`` values that are residential by themselves.
 RESIDENTIAL_TYPES = frozenset({
@@ -121,6 +125,33 @@ def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
              if landuse else gpd.GeoSeries([], crs=PROJECTED_CRS))
     logger.info("%s: %d Gebäude, %d Wohngebiete (landuse=residential)", path.name, len(frame), len(zones))
     return classify_buildings(frame.drop(columns=["wkb"]), geoms, zones)
+
+
+def cached_buildings(path: Path, settings: Settings) -> gpd.GeoDataFrame:
+    """The classified buildings of an OSM extract, read once per file content and cached on disk.
+
+    The cache (GeoParquet under ``settings.cache_dir / "buildings"``) is keyed by
+    the SHA-256 of the file's content, like the street-network cache, so a
+    second analysis on the same extract never parses it again.
+
+    Notes
+    -----
+    Footprints in EPSG:25832 (metres), as :func:`buildings_from_file`.
+    """
+    from geo.sources.streets import content_hash
+
+    target = settings.cache_dir / "buildings" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
+    if target.is_file():
+        try:
+            return gpd.read_parquet(target)
+        except (OSError, ValueError) as exc:  # a broken cache entry is rebuilt
+            logger.warning("Gebäude-Cache %s unlesbar (%s); wird neu erzeugt", target, exc)
+    buildings = buildings_from_file(Path(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.parquet")
+    buildings.to_parquet(partial)
+    partial.replace(target)
+    return buildings
 
 
 def extract_coverage(path: Path, buildings: gpd.GeoDataFrame | None = None) -> shapely.Geometry | None:

@@ -353,10 +353,10 @@ def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "0
     The stored points sit at the Destatis Gemeinde centre (EPSG:25832) and are
     used for their numbers only; demand never uses them as locations.
     """
-    from geo.store import DataStore
+    from geo.store import open_store
 
     result = read_gemeinde_population(path, land=land)
-    store = DataStore(settings.store_path)
+    store = open_store(settings)
     stichtag = f", Stichtag {result.stichtag}" if result.stichtag else ""
     store.write_layer(POPULATION_TABLE, population_points(result.table), mode="replace",
                       source_file=result.source_file, source=f"Destatis GV-ISys{stichtag}",
@@ -418,11 +418,11 @@ def load_gemeinde_population(settings: Settings) -> pd.DataFrame | None:
         ``population`` (``Int64``); the Destatis table adds area, male/female
         population, PLZ and centre. ``None`` when no population is known.
     """
-    if not Path(settings.store_path).exists():
-        return None
-    from geo.store import DataStore
+    from geo.store import open_store, store_exists
 
-    store = DataStore(settings.store_path)
+    if not store_exists(settings):
+        return None
+    store = open_store(settings)
     table = store.read_layer(POPULATION_TABLE)
     if table is not None and len(table):
         frame = pd.DataFrame(table.drop(columns=["geometry", "batch_id"], errors="ignore"))
@@ -446,3 +446,29 @@ def _plz(values: pd.Series) -> pd.Series:
 
 def _strip(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip().str.replace("\u00a0", " ", regex=False)
+
+
+def gemeinden_with_population(settings: Settings) -> gpd.GeoDataFrame:
+    """The Gemeinde boundaries (embedded or imported) with ``population`` from the best table loaded.
+
+    The boundaries come from :func:`geo.units.load_boundaries`; the
+    population from :func:`load_gemeinde_population` (the imported
+    Gemeindeverzeichnis, else the layer's own column). Gemeinden without a
+    figure keep ``NA``.
+
+    Raises
+    ------
+    NotLoadedError
+        If no Gemeinde boundaries are available.
+
+    Notes
+    -----
+    Geometries in EPSG:25832.
+    """
+    from geo.units import load_boundaries
+
+    gemeinden = load_boundaries("gemeinde", settings)
+    table = load_gemeinde_population(settings)
+    if table is None:
+        return gemeinden
+    return join_population(gemeinden, table.reset_index())

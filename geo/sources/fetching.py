@@ -25,7 +25,7 @@ from geo.layers.sources import BKG_VG250, DESTATIS, MSB_SCHULDATEN, OSM
 from geo.settings import Settings
 from geo.sources.config import SourceConfig
 from geo.sources.download import ProgressCallback, download
-from geo.store import BatchInfo, DataStore
+from geo.store import BatchInfo, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def _fetch_destatis(job: _Job) -> FetchResult:
     table = parse_gemeindeverzeichnis(read_gemeindeverzeichnis(path), file=Path(url.split("?")[0]).name)
     if job.prefix is not None:
         table = table[table["ags"].str.startswith(job.prefix)].reset_index(drop=True)
-    store = DataStore(job.settings.store_path)
+    store = open_store(job.settings)
     points = population_points(table)
     batch = store.write_layer(POPULATION_TABLE, points, mode="replace", source_file=job.batch_name,
                               source=job.source.title, licence=job.source.licence, url=url, rows_in=len(table))
@@ -392,7 +392,7 @@ def _store_layer(
         key = "ags" if spec.group == "boundary" else ("gemeinde_ags" if job.level == "gemeinde" else "kreis_ags")
         inside = data[key].astype("string").str.startswith(job.prefix).fillna(False).to_numpy(dtype=bool)
         data = data.loc[inside]
-    store = DataStore(job.settings.store_path)
+    store = open_store(job.settings)
     previous = [b for b in store.batches(layer_id) if b.active and _supersedes(job, b)]
     superseded = {b.batch_id for b in previous}
     others = store.read_layer(layer_id)

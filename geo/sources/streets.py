@@ -1,8 +1,11 @@
 """Street networks from OpenStreetMap: acquisition and on-disk cache.
 
-Offline from an OSM XML extract, online with ``osmnx.graph_from_polygon``
-(Overpass). The graph of one mode is built once and cached; analyses receive a
-:class:`geo.network.Network`.
+Offline from an OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``) with the
+pyosmium reader :func:`geo.sources.osm_pbf.read_street_network`, online with
+``osmnx.graph_from_polygon`` (Overpass). The network of one mode is built once
+and cached; analyses receive a :class:`geo.network.Network`.
+:func:`build_graph_from_xml` (the former offline path through osmnx) is kept
+as the reference the reader is compared with.
 """
 from __future__ import annotations
 
@@ -10,11 +13,10 @@ import bz2
 import gzip
 import hashlib
 import logging
-import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, cast
@@ -22,7 +24,6 @@ from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import requests
 import shapely
 from pyproj import Transformer
@@ -33,43 +34,11 @@ from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, street_mode,
 from geo.network import Network
 from geo.projection import NRW_BOUNDS_25832
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.osm_pbf import WAY_FILTERS, read_street_network, way_predicate
 
 logger = logging.getLogger(__name__)
 
-
-
-#: Highway filters per mode in Overpass syntax, identical to osmnx 2.x
-#: ``network_type`` filters (``osmnx._overpass._get_network_filter``, with
-#: ``settings.default_access = '["access"!~"private"]'``); the tests check that
-#: they stay identical. The offline builder applies them to the full tags of an
-#: OSM XML file, so offline and online graphs contain the same ways.
-WAY_FILTERS: dict[str, str] = {
-    "drive": (
-        '["highway"]["area"!~"yes"]["access"!~"private"]'
-        '["highway"!~"abandoned|bridleway|bus_guideway|construction|corridor|'
-        "cycleway|elevator|escalator|footway|no|path|pedestrian|planned|platform|"
-        'proposed|raceway|razed|rest_area|service|services|steps|track"]'
-        '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
-        '["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]'
-    ),
-    "walk": (
-        '["highway"]["area"!~"yes"]["access"!~"private"]'
-        '["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|'
-        'platform|proposed|raceway|razed|rest_area|services"]'
-        '["foot"!~"no"]["service"!~"private"]'
-        '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
-        '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
-    ),
-    "bike": (
-        '["highway"]["area"!~"yes"]["access"!~"private"]'
-        '["highway"!~"abandoned|bus_guideway|construction|corridor|elevator|'
-        "escalator|footway|motor|no|planned|platform|proposed|raceway|razed|"
-        'rest_area|services|steps"]'
-        '["bicycle"!~"no"]["service"!~"private"]'
-    ),
-}
-
-_FILTER_TERM = re.compile(r'\["(?P<key>[^"]+)"(?:(?P<op>!?~)"(?P<value>[^"]*)")?\]')
+__all__ = ["WAY_FILTERS", "build_graph_from_polygon", "build_graph_from_xml", "content_hash", "load_network"]
 
 # --------------------------------------------------------------------------- graphs
 
@@ -121,6 +90,8 @@ def build_graph_from_xml(path: Path, mode: StreetMode, settings: Settings) -> nx
             f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
             "(erwartet wird eine .osm-, .osm.bz2- oder .osm.gz-Datei)."
         )
+    import osmnx as ox  # imported here: osmnx (with scikit-learn) takes seconds to import
+
     with tempfile.TemporaryDirectory(prefix="integrationsatlas-osm-") as tmp:
         filtered = Path(tmp) / f"{mode}.osm"
         n_ways, n_nodes = _filter_osm_xml(path, filtered, mode)
@@ -186,6 +157,8 @@ def build_graph_from_polygon(polygon_25832: BaseGeometry, mode: StreetMode, sett
             f"Die Fläche (Ausdehnung {minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}) liegt nicht in NRW "
             f"in {PROJECTED_CRS}. Bitte die Grenze vorher mit to_projected() nach {PROJECTED_CRS} umrechnen."
         )
+    import osmnx as ox  # imported here: osmnx (with scikit-learn) takes seconds to import
+
     to_lonlat = Transformer.from_crs(settings.crs, DISPLAY_CRS, always_xy=True)
     polygon_4326 = shapely.transform(polygon_25832, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
     try:
@@ -235,11 +208,14 @@ def load_network(
     settings
         Cache folder, online switch and target CRS.
     osm_file
-        OSM extract (``.osm``, ``.osm.bz2``, ``.osm.gz``); ``None`` downloads
-        the network of ``area`` from the Overpass API (online only).
+        OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``), read
+        with :func:`geo.sources.osm_pbf.read_street_network`; ``None``
+        downloads the network of ``area`` from the Overpass API (online only).
     area
         Planning area in EPSG:25832; the network is clipped to it plus
-        ``buffer_m``. ``None`` keeps the whole file.
+        ``buffer_m`` (from a file: every way with a node inside is kept whole,
+        before the graph is built; online: the Overpass query polygon).
+        ``None`` keeps the whole file.
     buffer_m
         Buffer around ``area`` in metres (default 2 km).
 
@@ -253,7 +229,8 @@ def load_network(
     SourceUnavailableError
         If the file is missing, or online access is off or fails.
     DataError
-        If the file holds no way of this mode.
+        If the file is no OSM file, holds no way of this mode or none in the
+        clip area.
 
     Notes
     -----
@@ -272,7 +249,7 @@ def load_network(
         if not path.is_file():
             raise SourceUnavailableError(
                 f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
-                "(erwartet wird eine .osm-, .osm.bz2- oder .osm.gz-Datei)."
+                "(erwartet wird eine .osm.pbf-, .osm-, .osm.bz2- oder .osm.gz-Datei)."
             )
         source_key = f"file-{content_hash(path)[:16]}"
     elif clip is None:
@@ -286,16 +263,16 @@ def load_network(
         return _MEMORY[cache_path]
     net = _read_cached(cache_path)
     if net is None:
+        net = _read_shared(settings, cache_path)
+    if net is None:
         if osm_file is not None:
-            graph = build_graph_from_xml(Path(osm_file), smode, settings)
-            if clip is not None:
-                graph = _clip_graph(graph, clip)
+            net = read_street_network(Path(osm_file), smode, clip=clip)
         else:
             assert clip is not None
-            graph = build_graph_from_polygon(clip, smode, settings)
-        net = Network.from_graph(graph)
+            net = Network.from_graph(build_graph_from_polygon(clip, smode, settings))
         net.save(cache_path)
         logger.info("Netz im Cache gespeichert: %s", cache_path)
+        _share(settings, cache_path)
     _MEMORY[cache_path] = net
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
@@ -320,6 +297,31 @@ def _geometry_hash(geom: BaseGeometry) -> str:
     return hashlib.sha256(shapely.to_wkb(shapely.set_precision(geom, 1.0))).hexdigest()[:12]
 
 
+def _read_shared(settings: Settings, path: Path) -> Network | None:
+    """A network another app process put into the database's result cache (copied to ``path`` first)."""
+    if not settings.database_url:
+        return None
+    from geo.store.result_cache import ResultCache
+
+    payload = ResultCache(settings.database_url).get(f"network/{path.name}")
+    if payload is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".shared.npz", dir=path.parent)
+    with open(handle, "wb") as fh:  # written under a unique name and renamed: never half a file
+        fh.write(payload)
+    Path(name).replace(path)
+    return _read_cached(path)
+
+
+def _share(settings: Settings, path: Path) -> None:
+    """Offer a computed network to the other app processes (database result cache), if configured."""
+    if settings.database_url:
+        from geo.store.result_cache import ResultCache
+
+        ResultCache(settings.database_url).put(f"network/{path.name}", path.read_bytes())
+
+
 def _read_cached(path: Path) -> Network | None:
     if not path.is_file():
         return None
@@ -330,17 +332,6 @@ def _read_cached(path: Path) -> Network | None:
         return None
     logger.info("Netz aus Cache geladen: %s", path)
     return net
-
-
-def _clip_graph(graph: nx.MultiDiGraph, clip: BaseGeometry) -> nx.MultiDiGraph:
-    """Keep the nodes inside ``clip`` (graph in EPSG:25832) and the largest weakly connected component."""
-    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)])
-    inside = shapely.contains_xy(clip, xy[:, 0], xy[:, 1])
-    keep = [n for n, ok in zip(graph.nodes, inside, strict=True) if ok]
-    sub = graph.subgraph(keep).copy()
-    if sub.number_of_nodes() == 0:
-        raise DataError("Im Planungsgebiet liegt kein Teil des Straßennetzes. Passt die OSM-Datei zum Gebiet?")
-    return ox.truncate.largest_component(sub, strongly=False)
 
 
 # --------------------------------------------------------------------------- internals
@@ -357,6 +348,8 @@ def _check_mode(mode: str) -> StreetMode:
 
 def _finish_graph(graph: nx.MultiDiGraph, mode: StreetMode, settings: Settings) -> nx.MultiDiGraph:
     """Add speeds and travel times for ``mode`` and project to ``settings.crs``."""
+    import osmnx as ox
+
     if mode == "drive":
         graph = ox.add_edge_speeds(graph, fallback=DRIVE_FALLBACK_KMH)
     else:
@@ -366,34 +359,6 @@ def _finish_graph(graph: nx.MultiDiGraph, mode: StreetMode, settings: Settings) 
     graph.graph["mode"] = mode
     logger.info("Netz %s: %d Knoten, %d Kanten", mode, graph.number_of_nodes(), graph.number_of_edges())
     return graph
-
-
-def _way_predicate(mode: StreetMode) -> Callable[[dict[str, str]], bool]:
-    """Compile the Overpass filter of ``mode`` into a predicate on a way's tags.
-
-    Overpass semantics: ``["k"]`` needs the key, ``["k"~"re"]`` needs a value
-    matching ``re`` somewhere, ``["k"!~"re"]`` holds when the key is absent or
-    its value does not match.
-    """
-    terms = [
-        (m["key"], m["op"], re.compile(m["value"]) if m["op"] else None)
-        for m in _FILTER_TERM.finditer(WAY_FILTERS[mode])
-    ]
-
-    def accept(tags: dict[str, str]) -> bool:
-        for key, op, rx in terms:
-            value = tags.get(key)
-            if op is None:
-                if value is None:
-                    return False
-            elif op == "~":
-                if value is None or rx is None or not rx.search(value):
-                    return False
-            elif value is not None and rx is not None and rx.search(value):
-                return False
-        return True
-
-    return accept
 
 
 @contextmanager
@@ -416,7 +381,7 @@ def _filter_osm_xml(src: Path, dst: Path, mode: StreetMode) -> tuple[int, int]:
     the extract (ways clipped at its border) are trimmed from the way's ends;
     a way with a gap inside keeps its longest complete stretch.
     """
-    accept = _way_predicate(mode)
+    accept = way_predicate(mode)
     nodes: dict[int, tuple[str, str, list[tuple[str, str]]]] = {}
     ways: list[tuple[str, list[int], list[tuple[str, str]]]] = []
     clipped = 0

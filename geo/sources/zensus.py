@@ -346,7 +346,7 @@ def import_zensus(
     Stored in EPSG:25832 (cell centres); the earlier grid stays restorable
     in the store's history.
     """
-    from geo.store import DataStore
+    from geo.store import open_store
     from geo.units import load_boundaries
 
     paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
@@ -362,7 +362,7 @@ def import_zensus(
             f"Datei {names}: für das {finest}-m-Gitter fehlt die Einwohnerzahl. Bitte "
             f"»Zensus2022_Bevoelkerungszahl_{_size(finest)}-Gitter« mit importieren."
         )
-    store = DataStore(settings.store_path)
+    store = open_store(settings)
     summary: ZensusImport | None = None
     for res in sorted(tables, reverse=True):  # coarser first, so the finest batch is the one reported
         table = tables[res]
@@ -416,11 +416,11 @@ def load_zensus_parent(settings: Settings, resolution_m: int) -> gpd.GeoDataFram
 
 
 def _read(settings: Settings, layer: str) -> gpd.GeoDataFrame | None:
-    if not Path(settings.store_path).exists():
-        return None
-    from geo.store import DataStore
+    from geo.store import open_store, store_exists
 
-    grid = DataStore(settings.store_path).read_layer(layer)
+    if not store_exists(settings):
+        return None
+    grid = open_store(settings).read_layer(layer)
     if grid is None or grid.empty:
         return None
     return grid

@@ -51,6 +51,7 @@ import pyogrio
 from geo.errors import DataError, IntegrationsatlasError, SchemaError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.store.conflicts import duplicate_batch
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,15 @@ class DataStore:
     def __repr__(self) -> str:
         return f"DataStore({str(self.path)!r})"
 
+    @property
+    def location(self) -> str:
+        """Where the data lives, for messages."""
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """Whether the store file exists (nothing is stored before the first write)."""
+        return self.path.exists()
+
     # --- writing ------------------------------------------------------------
 
     def write_layer(
@@ -215,31 +225,24 @@ class DataStore:
         transaction afterwards: a failure at any point leaves the visible
         content of the store unchanged.
         """
-        if mode not in MODES:
-            raise IntegrationsatlasError(f"Unbekannter Modus »{mode}«: erlaubt sind »append« und »replace«.")
-        if not _LAYER_ID.match(layer_id):
-            raise IntegrationsatlasError(
-                f"Ungültige Ebenen-ID »{layer_id}«: nur Kleinbuchstaben, Ziffern und »_«."
-            )
-        ensure_projected(gdf, f"Ebene »{layer_id}«")
-        frame = gdf.drop(columns=["batch_id"], errors="ignore").reset_index(drop=True)
-        if frame.geometry.name != "geometry":
-            frame = frame.rename_geometry("geometry")
-        reserved = sorted(c for c in frame.columns if str(c).lower() in _RESERVED_COLUMNS)
-        if reserved:
-            raise SchemaError(
-                f"Ebene »{layer_id}«: Spaltenname(n) {', '.join(reserved)} sind im GeoPackage reserviert. "
-                "Bitte die Spalte umbenennen."
-            )
-        dtypes = {str(c): str(t) for c, t in frame.dtypes.items() if c != "geometry"}
-
+        frame, dtypes = check_layer_frame(layer_id, gdf, mode)
         now = datetime.now(UTC)
-        batch_id = f"{now:%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
+        batch_id = new_batch_id(now)
         table = f"{layer_id}__{batch_id}"
         self._initialise()
-        with self.transaction() as con:
-            con.execute(f"INSERT INTO {PENDING_TABLE} (table_name, started_at) VALUES (?, ?)",
-                        (table, now.isoformat()))
+        try:
+            with self.transaction() as con:
+                # claim the table name: the primary key of PENDING_TABLE refuses a second writer, and the
+                # SQLite write lock (BEGIN IMMEDIATE) makes the look-up of finished batches atomic with it
+                con.execute(f"INSERT INTO {PENDING_TABLE} (table_name, started_at) VALUES (?, ?)",
+                            (table, now.isoformat()))
+                taken = con.execute(
+                    f"SELECT 1 FROM {BATCHES_TABLE} WHERE batch_id = ? UNION ALL "
+                    "SELECT 1 FROM gpkg_contents WHERE lower(table_name) = lower(?)", (batch_id, table)).fetchone()
+                if taken:
+                    raise sqlite3.IntegrityError(f"batch {batch_id} exists")
+        except sqlite3.IntegrityError as exc:
+            raise duplicate_batch(layer_id, batch_id) from exc
         try:
             pyogrio.write_dataframe(
                 frame, self.path, layer=table, driver="GPKG",
@@ -382,7 +385,7 @@ class DataStore:
                     f"oder ist defekt ({exc}). Stapel mit »integrationsatlas store delete {batch_id}« "
                     "deaktivieren oder erneut importieren."
                 ) from exc
-            part = _restore_dtypes(part, json.loads(dtypes or "{}"))
+            part = restore_dtypes(part, json.loads(dtypes or "{}"))
             part["batch_id"] = batch_id
             parts.append(part)
         gdf = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -572,7 +575,51 @@ def _has_table_at(path: Path, name: str) -> bool:
         con.close()
 
 
-def _restore_dtypes(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+def new_batch_id(now: datetime) -> str:
+    """A new batch id: UTC time and a random suffix, e.g. ``20250312T101500_3fa2c1``.
+
+    Uniqueness is not assumed: the stores refuse a duplicate by constraint.
+    """
+    return f"{now:%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
+
+
+def check_layer_frame(layer_id: str, gdf: gpd.GeoDataFrame, mode: str) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """Validate a write request; return the frame to store and its column dtypes.
+
+    Raises
+    ------
+    IntegrationsatlasError
+        For an unknown mode or an invalid layer id.
+    CRSError
+        If ``gdf`` is not in EPSG:25832.
+    SchemaError
+        If ``gdf`` uses a reserved column name.
+
+    Notes
+    -----
+    The frame must be in EPSG:25832 (metres); its geometry column is renamed ``geometry``.
+    """
+    if mode not in MODES:
+        raise IntegrationsatlasError(f"Unbekannter Modus »{mode}«: erlaubt sind »append« und »replace«.")
+    if not _LAYER_ID.match(layer_id):
+        raise IntegrationsatlasError(
+            f"Ungültige Ebenen-ID »{layer_id}«: nur Kleinbuchstaben, Ziffern und »_«."
+        )
+    ensure_projected(gdf, f"Ebene »{layer_id}«")
+    frame = gdf.drop(columns=["batch_id"], errors="ignore").reset_index(drop=True)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    reserved = sorted(c for c in frame.columns if str(c).lower() in _RESERVED_COLUMNS)
+    if reserved:
+        raise SchemaError(
+            f"Ebene »{layer_id}«: Spaltenname(n) {', '.join(reserved)} sind im GeoPackage reserviert. "
+            "Bitte die Spalte umbenennen."
+        )
+    dtypes = {str(c): str(t) for c, t in frame.dtypes.items() if c != "geometry"}
+    return frame, dtypes
+
+
+def restore_dtypes(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
     """Cast columns back to the dtypes recorded at write time.
 
     GeoPackage has no nullable boolean/integer types that survive a round trip

@@ -6,8 +6,9 @@ target group, the model and its parameters, the fixed and selected sites
 and the results (objective, gap, status, coverage before/after and the
 per-Gemeinde table).
 
-Scenarios live in the local GeoPackage store (``Settings.store_path``) in two
-plain SQLite tables:
+Scenarios live in the data store of the settings: the local GeoPackage
+(``Settings.store_path``) or, with ``Settings.database_url``, PostgreSQL/PostGIS
+(:mod:`geo.store.scenarios_pg`, same behaviour). Two tables:
 
 ``atlas_scenarios``
     one row per scenario: name, creation time, area, model, number of sites
@@ -15,10 +16,13 @@ plain SQLite tables:
 ``atlas_scenario_sites``
     one row per site with its attributes and the point as WKB in EPSG:25832.
 
-Every write runs in **one** SQLite transaction
+Every write runs in **one** transaction
 (:meth:`geo.store.DataStore.transaction`), so a process killed during a
 save leaves either the old or the new scenario, never a mix. Loading checks
-that the number of stored sites matches the scenario row.
+that the number of stored sites matches the scenario row. Each scenario row
+has a ``version``: overwriting a scenario that was loaded (``Scenario.version``
+> 0) is refused when someone else saved it in between, instead of losing
+their change.
 
 Examples
 --------
@@ -33,7 +37,8 @@ Examples
 >>> sc = Scenario(name="Aachen 1", area_ags="05334", area_name="Städteregion Aachen",
 ...     model="mclp", parameters={"p": 1, "radius_km": 2.0}, sites=sites,
 ...     results={"objective": 1200.0, "status": "optimal"}, by_gemeinde=pd.DataFrame())
->>> save_scenario(s, sc)
+>>> save_scenario(s, sc)  # the stored version
+1
 >>> load_scenario(s, "Aachen 1").sites["candidate_id"].tolist()
 ['cluster:1']
 """
@@ -60,6 +65,7 @@ from geo.errors import DataError, IntegrationsatlasError, Problem, raise_if_prob
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store import DataStore
+from geo.store.conflicts import concurrent_change, exists_error
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +134,9 @@ class Scenario:
         Demand model level (German label) and target group.
     created_at
         ISO 8601 time (UTC); set on saving when empty.
+    version
+        Stored version the scenario was loaded with (0: not loaded from the
+        store). Overwriting checks it against the stored one.
 
     Notes
     -----
@@ -146,6 +155,7 @@ class Scenario:
     demand_level: str = ""
     target_group: str = "total"
     created_at: str = ""
+    version: int = 0
 
     @property
     def selected(self) -> gpd.GeoDataFrame:
@@ -254,6 +264,14 @@ def _site_rows(name: str, sites: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
 def _create_tables(con: sqlite3.Connection) -> None:
     for ddl in _DDL:
         con.execute(ddl)
+    _migrate(con)
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Forward migration of an older store: add the ``version`` column (optimistic concurrency)."""
+    columns = {r[1] for r in con.execute(f"PRAGMA table_info({SCENARIOS_TABLE})")}
+    if "version" not in columns:
+        con.execute(f"ALTER TABLE {SCENARIOS_TABLE} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
 
 def _insert_sites(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -261,8 +279,8 @@ def _insert_sites(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     con.executemany(f"INSERT INTO {SITES_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
-def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = False) -> None:
-    """Save ``scenario`` in the local data store, in one transaction.
+def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = False) -> int:
+    """Save ``scenario`` in the data store, in one transaction.
 
     Parameters
     ----------
@@ -274,11 +292,17 @@ def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = F
         Replace a saved scenario of the same name. Without it, saving an
         existing name is refused.
 
+    Returns
+    -------
+    int
+        The stored version (1 for a new name, +1 per overwrite).
+
     Raises
     ------
     DataError
-        If the name exists and ``overwrite`` is false, or the scenario is
-        invalid (all problems listed).
+        If the name exists and ``overwrite`` is false, if the scenario was
+        loaded (``version`` > 0) and someone saved it in between, or the
+        scenario is invalid (all problems listed).
 
     Notes
     -----
@@ -291,22 +315,31 @@ def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = F
     scenario = replace(scenario, name=name, created_at=created)
     rows = _site_rows(name, scenario.sites)
     payload = _payload(scenario)
+    if settings.database_url:
+        from geo.store import scenarios_pg
+
+        header = {"name": name, "created_at": created, "area_ags": scenario.area_ags, "model": scenario.model,
+                  "n_sites": len(rows), "schema_version": SCHEMA_VERSION, "payload": payload}
+        return scenarios_pg.save(settings.database_url, header, rows, loaded_version=scenario.version,
+                                 overwrite=overwrite)
     with DataStore(settings.store_path).transaction() as con:
         _create_tables(con)
-        exists = con.execute(f"SELECT 1 FROM {SCENARIOS_TABLE} WHERE name = ?", (name,)).fetchone()
-        if exists and not overwrite:
-            raise DataError(
-                f"Ein Szenario »{name}« gibt es schon. Bitte einen anderen Namen wählen oder "
-                "ausdrücklich überschreiben (CLI: --overwrite)."
-            )
+        stored = con.execute(f"SELECT version FROM {SCENARIOS_TABLE} WHERE name = ?", (name,)).fetchone()
+        if stored and not overwrite:
+            raise exists_error(name)
+        if stored and scenario.version and stored[0] != scenario.version:
+            raise concurrent_change(name, scenario.version, int(stored[0]))
+        version = int(stored[0]) + 1 if stored else 1
         con.execute(f"DELETE FROM {SITES_TABLE} WHERE scenario = ?", (name,))
         con.execute(f"DELETE FROM {SCENARIOS_TABLE} WHERE name = ?", (name,))
         con.execute(
-            f"INSERT INTO {SCENARIOS_TABLE} VALUES (?,?,?,?,?,?,?)",
-            (name, created, scenario.area_ags, scenario.model, len(rows), SCHEMA_VERSION, payload),
+            f"INSERT INTO {SCENARIOS_TABLE} (name, created_at, area_ags, model, n_sites, schema_version, "
+            "payload, version) VALUES (?,?,?,?,?,?,?,?)",
+            (name, created, scenario.area_ags, scenario.model, len(rows), SCHEMA_VERSION, payload, version),
         )
         _insert_sites(con, rows)
-    logger.info("Szenario %s gespeichert (%d Standorte)", name, len(rows))
+    logger.info("Szenario %s gespeichert (%d Standorte, Version %d)", name, len(rows), version)
+    return version
 
 
 @contextmanager
@@ -324,6 +357,7 @@ def _reading(settings: Settings) -> Iterator[sqlite3.Connection | None]:
         if not has:
             yield None
             return
+        _migrate(con)
         con.execute("BEGIN")
         try:
             yield con
@@ -351,9 +385,16 @@ def load_scenario(settings: Settings, name: str) -> Scenario:
     -----
     The sites come back in EPSG:25832.
     """
+    if settings.database_url:
+        from geo.store import scenarios_pg
+
+        pg_row, pg_sites = scenarios_pg.load_rows(settings.database_url, name.strip())
+        if pg_row is None:
+            raise _not_found(name, settings)
+        return scenario_from_rows(pg_row, pg_sites)
     with _reading(settings) as con:
         row = None if con is None else con.execute(
-            f"SELECT name, created_at, area_ags, model, n_sites, payload FROM {SCENARIOS_TABLE} "
+            f"SELECT name, created_at, area_ags, model, n_sites, payload, version FROM {SCENARIOS_TABLE} "
             "WHERE name = ?", (name.strip(),)).fetchone()
         if row is None:
             site_rows: list[tuple[Any, ...]] = []
@@ -364,7 +405,22 @@ def load_scenario(settings: Settings, name: str) -> Scenario:
                 (row[0],)).fetchall()
     if row is None:
         raise _not_found(name, settings)
-    saved_name, created, area_ags, model, n_sites, payload_text = row
+    return scenario_from_rows(row, site_rows)
+
+
+def scenario_from_rows(row: tuple[Any, ...], site_rows: list[tuple[Any, ...]]) -> Scenario:
+    """Build a :class:`Scenario` from its stored header row and site rows (either backend).
+
+    Raises
+    ------
+    DataError
+        If the number of site rows differs from the header's ``n_sites``.
+
+    Notes
+    -----
+    Site geometries are WKB in EPSG:25832 (metres).
+    """
+    saved_name, created, area_ags, model, n_sites, payload_text, version = row
     if len(site_rows) != n_sites:
         raise DataError(
             f"Szenario »{saved_name}« ist unvollständig ({len(site_rows)} von {n_sites} Standorten). "
@@ -379,11 +435,12 @@ def load_scenario(settings: Settings, name: str) -> Scenario:
             "name": pd.array(cols[2], dtype="string"),
             "gemeinde_ags": pd.array(cols[3], dtype="string"),
             "kreis_ags": pd.array(cols[4], dtype="string"),
-            "fixed": np.asarray(cols[5], dtype=bool),
+            "fixed": np.asarray([bool(v) for v in cols[5]], dtype=bool),
             "order": pd.array(cols[6], dtype="Int64"),
             "marginal_gain": np.asarray([np.nan if v is None else v for v in cols[7]], dtype=float),
         },
-        geometry=gpd.GeoSeries(shapely.from_wkb(np.asarray(cols[8], dtype=object)), crs=PROJECTED_CRS),
+        geometry=gpd.GeoSeries(shapely.from_wkb(np.asarray([bytes(v) for v in cols[8]], dtype=object)),
+                               crs=PROJECTED_CRS),
         crs=PROJECTED_CRS,
     )
     table_json = payload.get("by_gemeinde")
@@ -401,6 +458,7 @@ def load_scenario(settings: Settings, name: str) -> Scenario:
         demand_level=payload.get("demand_level", ""),
         target_group=payload.get("target_group", "total"),
         created_at=created,
+        version=int(version),
     )
 
 
@@ -413,11 +471,20 @@ LIST_COLUMNS: Final = (
 
 def list_scenarios(settings: Settings) -> pd.DataFrame:
     """All saved scenarios, newest first, one row each (columns :data:`LIST_COLUMNS`)."""
+    if settings.database_url:
+        from geo.store import scenarios_pg
+
+        return list_frame(scenarios_pg.list_rows(settings.database_url))
     with _reading(settings) as con:
         rows = [] if con is None else con.execute(
             f"SELECT s.name, s.created_at, s.area_ags, s.model, s.n_sites, s.payload, "
             f"(SELECT count(*) FROM {SITES_TABLE} t WHERE t.scenario = s.name AND t.fixed = 1) "
             f"FROM {SCENARIOS_TABLE} s ORDER BY s.created_at DESC, s.name").fetchall()
+    return list_frame(rows)
+
+
+def list_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """The :func:`list_scenarios` table from ``(name, created_at, area_ags, model, n_sites, payload, n_fixed)`` rows."""
     records = []
     for name, created, area_ags, model, n_sites, payload_text, n_fixed in rows:
         payload = json.loads(payload_text)
@@ -440,6 +507,13 @@ def delete_scenario(settings: Settings, name: str) -> None:
     DataError
         If there is no such scenario.
     """
+    if settings.database_url:
+        from geo.store import scenarios_pg
+
+        if not scenarios_pg.delete(settings.database_url, name.strip()):
+            raise _not_found(name, settings)
+        logger.info("Szenario %s gelöscht", name)
+        return
     if not settings.store_path.exists():
         raise _not_found(name, settings)
     with DataStore(settings.store_path).transaction() as con:

@@ -16,7 +16,7 @@ from geo.errors import ValidationError
 from geo.importing import ImportResult, import_file
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from geo.store import DataStore
+from geo.store import open_store
 from integrationsatlas.cli._output import emit_json
 
 
@@ -98,14 +98,14 @@ def _print_result(result: ImportResult, *, dry_run: bool) -> None:
 
 def run_store(args: argparse.Namespace, settings: Settings) -> int:
     """List, delete (deactivate) or restore batches of the data store."""
-    store = DataStore(settings.store_path)
+    store = open_store(settings)
     if args.action == "list":
         batches = store.batches(args.layer)
         if args.json:
             emit_json([b.as_dict() for b in batches])
             return 0
         if not batches:
-            print(f"Der Datenspeicher {settings.store_path} ist leer.")
+            print(f"Der Datenspeicher {store.location} ist leer.")
             return 0
         print(f"{'Stapel':<23} {'Ebene':<20} {'aktiv':<5} {'Zeilen':>7}  {'importiert (UTC)':<25} Datei / Quelle")
         for b in batches:

@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geo.errors import DataError
 from geo.formatting import de_share
-from geo.modes import STREET_MODES
+from geo.modes import MODE_IDS
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
@@ -41,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cost = p.add_mutually_exclusive_group(required=True)
     cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
     cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=STREET_MODES, default="walk", help="Verkehrsmittel (Standard walk)")
+    p.add_argument("--mode", choices=MODE_IDS, default="walk",
+                   help="Verkehrsmittel: walk, bike, drive oder oepnv (braucht --gtfs); Standard walk")
+    p.add_argument("--gtfs", type=Path, metavar="FAHRPLAN.zip", help="GTFS-Fahrplan für --mode oepnv")
+    p.add_argument("--day", metavar="JJJJ-MM-TT", help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)")
+    p.add_argument("--window", default="07:00-09:00", metavar="HH:MM-HH:MM", help="Abfahrtsfenster für --mode oepnv")
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
     p.add_argument("--fixed-layer", default="ankommenstreffpunkt", metavar="EBENE",
                    help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)")
@@ -96,7 +102,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "column", args.target_group)
     params = SitingParams(
         area=args.area, model=args.model, p=args.p, radius_km=args.radius_km, minutes=args.minutes,
-        mode=args.mode, osm_file=args.osm,
+        mode=args.mode, osm_file=args.osm, gtfs_file=args.gtfs, transit_day=args.day,
+        transit_window=_window(args.window),
         fixed_layer=None if args.fixed_layer in ("", "none") else args.fixed_layer,
         budget=args.budget, cost_column=args.cost_column, default_site_cost=args.site_cost,
         place_layers=tuple(x.strip() for x in args.places.split(",") if x.strip()),
@@ -141,6 +148,7 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
         "coverage_by_kreis": frame_records(plan.coverage_by_kreis),
         "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
         "sensitivity": frame_records(plan.sensitivity),
+        "equity": frame_records(plan.equity),
         "inputs": dict(plan.inputs),
         "notes": list(plan.notes),
         "saved_as": saved,
@@ -162,9 +170,27 @@ def _print_text(plan: Any, saved: str | None) -> None:
         for _, row in plan.sensitivity.iterrows():
             step = "" if row["marginal"] != row["marginal"] else f"  (+{de_share(row['marginal'])})"
             print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
+    if len(plan.equity):
+        unit = "min" if plan.params.uses_time else "km"
+        print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}:")
+        def p90(v: float) -> str:
+            return f"{v:.1f}".replace(".", ",") if np.isfinite(v) else "kein Standort erreichbar"
+
+        for _, row in plan.equity.iterrows():
+            print(f"  {row['gemeinde']:<28} {de_share(row['beyond_before']):>7} → {de_share(row['beyond_after']):>7}"
+                  f"   {p90(row['p90_before'])} → {p90(row['p90_after'])}")
     inp = plan.inputs
     print(f"\nNachfrage: {inp['demand_level']} (Stand {inp['demand_as_of']}); Zielgruppe: {inp['target_group']}")
     for note in plan.notes:
         print(f"Hinweis: {note}")
     if saved:
         print(f"Als Szenario »{saved}« gespeichert.")
+
+
+def _window(text: str) -> tuple[int, int]:
+    """``HH:MM-HH:MM`` as seconds after midnight."""
+    try:
+        start, end = (int(h) * 3600 + int(m) * 60 for h, m in (part.strip().split(":") for part in text.split("-")))
+    except ValueError:
+        raise DataError(f"Abfahrtsfenster »{text}« bitte als HH:MM-HH:MM angeben, z. B. 07:00-09:00.") from None
+    return start, end

@@ -15,8 +15,9 @@ from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _gap, _milp, _SitingModel, _split_constraints, _unique_rows
+from planning.siting.base import _gap, _milp, _SitingModel, _unique_rows
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
+from planning.siting.pmedian_exact import PMedianBenders, _LPInfeasibleError, branch_and_cut
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
 
@@ -240,26 +241,37 @@ class PMedian(_SitingModel):
         return is_open, order, swapped
 
     def _order(self, selected: IntArray) -> IntArray:
-        """Fixed sites first, then the others by greedy marginal cost reduction among the selected."""
+        """Fixed sites first, then the others by greedy marginal cost reduction among the selected.
+
+        Works on the pairs of the selected candidates only, with the nearest
+        open distance per demand point updated incrementally.
+        """
         fixed = self._rules.fixed
         rest = np.setdiff1d(selected, fixed)
         pr = self._pairs
-        is_open = self._rules.fixed_mask.copy()
-        picked: list[int] = []
-        rows = pr.rows
-        w = self._weights[rows]
+        d1 = self._nearest(self._rules.fixed_mask).d1
         in_rest = np.zeros(pr.m, dtype=bool)
         in_rest[rest] = True
+        e = in_rest[pr.indices]
+        rows, cand_e, cost = pr.rows[e], pr.indices[e], pr.cost[e]
+        w = self._weights[rows]
+        local = np.searchsorted(rest, cand_e)
+        picked: list[int] = []
+        remaining = np.ones(rest.size, dtype=bool)
         for _ in range(rest.size):
-            d1 = self._nearest(is_open).d1[rows]
-            unassigned = np.isinf(d1)
-            primary = np.bincount(pr.indices, weights=np.where(unassigned, w, 0.0), minlength=pr.m)
-            secondary = np.bincount(pr.indices, weights=np.where(unassigned, 0.0, w * np.maximum(d1 - pr.cost, 0)),
-                                    minlength=pr.m)
-            cand = np.flatnonzero(in_rest & ~is_open)
-            j = int(cand[np.lexsort((-cand, secondary[cand], primary[cand]))[-1]])
-            is_open[j] = True
-            picked.append(j)
+            de = d1[rows]
+            unassigned = np.isinf(de)
+            primary = np.bincount(local, weights=np.where(unassigned, w, 0.0), minlength=rest.size)
+            secondary = np.bincount(local, weights=np.where(unassigned, 0.0, w * np.maximum(de - cost, 0)),
+                                    minlength=rest.size)
+            cand = np.flatnonzero(remaining)
+            k = int(cand[np.lexsort((-cand, secondary[cand], primary[cand]))[-1]])
+            remaining[k] = False
+            picked.append(int(rest[k]))
+            mine = local == k
+            np.minimum.at(d1, rows[mine], cost[mine])
+            useful = cost < d1[rows]  # entries that can no longer improve anything are dropped
+            rows, local, cost, w = rows[useful], local[useful], cost[useful], w[useful]
         return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
 
     def _finish(self, t0: float, is_open: BoolArray, objective: float, bound: float, status: str, method: str,
@@ -273,187 +285,85 @@ class PMedian(_SitingModel):
         return SitingResult(self.model, selected, float(objective), float(bound), _gap(objective, bound), status,
                             time.perf_counter() - t0, method, assignment, None, order, tuple(notes))
 
-    # ---- Benders cutting planes
-    def _cuts(self, y: FloatArray, theta: FloatArray | None, tol: float = 1e-7) -> tuple[sp.csr_array, FloatArray]:
-        """Cuts ``θ_i + Σ_j (D_i - c_ij)⁺ y_j ≥ D_i`` at the critical distance ``D_i`` of each demand point.
-
-        ``D_i`` is the cost of the first pair (in cost order) at which the
-        cumulated ``y`` of row ``i`` reaches 1. With ``theta`` given, only
-        violated cuts are returned. Columns: ``y`` (m) then ``θ`` (one per
-        assignable demand point).
-        """
-        pr = self._pairs
-        ok_rows = np.flatnonzero(self._ok)
-        col_of = np.full(pr.n, -1, dtype=np.int64)
-        col_of[ok_rows] = np.arange(ok_rows.size)
-        ye = y[pr.indices]
-        cum = np.cumsum(ye)
-        start = np.r_[0.0, cum][pr.indptr[:-1]]
-        rowcum = cum - np.repeat(start, pr.row_len)
-        reached = rowcum >= 1 - 1e-9
-        # position of the first "reached" entry per row (rows that never reach 1: last entry)
-        rows = pr.rows
-        big = np.where(reached, np.arange(rows.size), np.iinfo(np.int64).max)
-        first = np.minimum.reduceat(big, pr.indptr[:-1][self._ok]) if ok_rows.size else np.zeros(0, np.int64)
-        last = pr.indptr[1:][self._ok] - 1
-        crit = np.where(first == np.iinfo(np.int64).max, last, first)
-        dk = np.full(pr.n, np.nan)
-        dk[ok_rows] = pr.cost[crit]
-        de = dk[rows]
-        coef = np.where(de > pr.cost, de - pr.cost, 0.0)
-        rhs_val = dk.copy()
-        viol_rows = ok_rows
-        if theta is not None:
-            val = dk - np.bincount(rows, weights=coef * ye, minlength=pr.n)
-            th = np.full(pr.n, np.inf)
-            th[ok_rows] = theta
-            v = th < val - tol * np.maximum(1.0, np.abs(val))
-            viol_rows = np.flatnonzero(v & self._ok)
-        sel_e = np.zeros(pr.n, dtype=bool)
-        sel_e[viol_rows] = True
-        e_mask = sel_e[rows] & (coef > 0)
-        r_of = np.full(pr.n, -1, dtype=np.int64)
-        r_of[viol_rows] = np.arange(viol_rows.size)
-        m = pr.m
-        data = np.r_[coef[e_mask], np.ones(viol_rows.size)]
-        ri = np.r_[r_of[rows[e_mask]], np.arange(viol_rows.size)]
-        ci = np.r_[pr.indices[e_mask], m + col_of[viol_rows]]
-        a = sp.csr_array((data, (ri, ci)), shape=(viol_rows.size, m + ok_rows.size))
-        return a, rhs_val[viol_rows]
-
-    def _master_lp(self, cuts: list[tuple[sp.csr_array, FloatArray]], lb: FloatArray, ub: FloatArray,
-                   extra: list[LinearConstraint], c: FloatArray, time_limit: float) -> Any:
-        from scipy.optimize import linprog
-
-        a = sp.vstack([x[0] for x in cuts], format="csr")
-        rhs = np.concatenate([x[1] for x in cuts])
-        a_ub, b_ub, a_eq, b_eq = _split_constraints([LinearConstraint(a, rhs, np.inf), *extra])
-        return linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lb, ub]),
-                       method="highs-ipm", options={"time_limit": max(time_limit, 0.01), "disp": False})
-
-    def _benders(self, t0: float, notes: list[str], lp_only: bool = False,
-                 incumbent: tuple[BoolArray, float] | None = None) -> SitingResult | float | None:
+    # ---- exact solve: stabilised Benders LP, rounding + swap, branch-and-Benders-cut
+    def _benders_model(self) -> PMedianBenders:
         rules = self._rules
         pr = self._pairs
         m = pr.m
-        ok_rows = np.flatnonzero(self._ok)
-        nd = ok_rows.size
-        nv = m + nd
-        c = np.concatenate([np.zeros(m), self._weights[ok_rows]])
-        lb = np.zeros(nv)
-        lb[rules.fixed] = 1.0
-        lb[m:] = pr.cost[pr.indptr[:-1][self._ok]]
-        ub = np.r_[np.ones(m), np.full(nd, np.inf)]
-        extra = rules.rows(nv)
+        extra = [LinearConstraint(sp.csr_array(c.A)[:, :m], c.lb, c.ub) for c in rules.rows(m)]
         # feasibility: every demand point needs a reachable open site (only rows not reaching all candidates)
         partial = self._ok & (pr.row_len < m)
         if rules.fixed.size:
             partial &= ~np.isfinite(self._nearest(rules.fixed_mask).d1)
         if partial.any():
-            reach = pr.pattern()[np.flatnonzero(partial)]
-            uniq, _ = _unique_rows(reach)
-            extra.append(LinearConstraint(sp.hstack([uniq, sp.csr_array((uniq.shape[0], nd))], format="csr"),
-                                          1.0, np.inf))
-        if incumbent is None:
-            try:
-                best_open, _, _ = self._local_search(t0, self.time_limit / 4)
-                best_val = self._value(best_open)[0]
-            except InfeasibleError:
-                best_open, best_val = rules.fixed_mask.copy(), np.inf
-        else:
-            best_open, best_val = incumbent
-        cuts: list[tuple[sp.csr_array, FloatArray]] = []
-        y0 = np.full(m, (rules.p or 1) / m)
-        cuts.append(self._cuts(y0, None))
-        if np.isfinite(best_val):
-            cuts.append(self._cuts(best_open.astype(float), None))
-        lower = -np.inf
-        res = None
-        for _ in range(200):  # cutting-plane loop on the LP relaxation
-            res = self._master_lp(cuts, lb, ub, extra, c, self._remaining(t0))
-            if res.status == 2:
-                raise _infeasible_from_solver(rules, "nicht jede Nachfrage kann von einem erreichbaren offenen "
-                                                     "Standort bedient werden.")
-            if res.status != 0:
-                break
-            lower = max(lower, float(res.fun))
-            y_lp, th = res.x[:m], res.x[m:]
-            new = self._cuts(y_lp, th)
-            if new[0].shape[0] == 0:
-                break
-            # keep binding cuts only, add the new ones (and in-out cuts towards the incumbent)
-            slack = res.ineqlin.residual[: sum(x[0].shape[0] for x in cuts)]
-            stacked = sp.vstack([x[0] for x in cuts], format="csr")
-            rhs = np.concatenate([x[1] for x in cuts])
-            keep = np.flatnonzero(slack <= 1e-6 * np.maximum(1.0, np.abs(rhs)))
-            cuts = [(stacked[keep], rhs[keep]), new]
-            if np.isfinite(best_val):
-                cuts.append(self._cuts(0.5 * (y_lp + best_open), None))
-            if time.perf_counter() - t0 > self.time_limit:
-                break
-        if lp_only:
-            return lower
-        if res is None or res.status != 0:
-            return None
-        # round the (nearly integral) LP solution and improve it by swaps: usually a much better incumbent
+            uniq, _ = _unique_rows(pr.pattern()[np.flatnonzero(partial)])
+            extra.append(LinearConstraint(uniq, 1.0, np.inf))
+        return PMedianBenders(pr, self._weights, self._ok, extra, rules.fixed_mask.astype(float), np.ones(m))
+
+    def _integral(self) -> bool:
+        """Whether every objective value is an integer (integral weights and costs), so bounds may be rounded up."""
+        w = self._weights[self._pairs.rows]
+        c = self._pairs.cost
+        return bool(np.all(w == np.round(w)) and np.all(c == np.round(c))
+                    and float(np.abs(w * c).sum()) < 2.0 ** 50)
+
+    def _lp_round(self, y: FloatArray, t0: float, swap_until: float) -> tuple[BoolArray, float]:
+        """Round an LP solution (largest values first) and improve it by swaps; ``inf`` when no admissible rounding."""
         try:
-            lp_open = self._round(res.x[:m])
-            lp_open, _ = self._swap(lp_open, t0, self.time_limit / 2)
-            lp_val = self._value(lp_open)[0]
-            if lp_val < best_val:
-                best_open, best_val = lp_open, lp_val
+            is_open = self._round(y)
         except InfeasibleError:
-            pass
+            return self._rules.fixed_mask.copy(), np.inf
+        if swap_until > 0:
+            is_open, _ = self._swap(is_open, t0, swap_until)
+        return is_open, self._value(is_open)[0]
+
+    def _exact_uncapacitated(self, t0: float, notes: list[str]) -> SitingResult | None:
+        deadline = t0 + self.time_limit
+        b = self._benders_model()
+        try:
+            lp = b.solve_lp(None, t0 + 0.6 * self.time_limit)
+        except _LPInfeasibleError:
+            raise _infeasible_from_solver(self._rules, "nicht jede Nachfrage kann von einem erreichbaren offenen "
+                                                       "Standort bedient werden.") from None
+        best, best_val = self._lp_round(lp.y, t0, 0.8 * self.time_limit)
+        if not np.isfinite(best_val):
+            try:
+                best, _, _ = self._local_search(t0, 0.9 * self.time_limit)
+                best_val = self._value(best)[0]
+            except InfeasibleError:
+                best_val = np.inf
         if not np.isfinite(best_val):
             return None
-        cuts.append(self._cuts(best_open.astype(float), None))
-        # reduced-cost fixing against the incumbent
-        rc_lo = res.lower.marginals[:m]
-        rc_hi = res.upper.marginals[:m]
-        tol = 1e-7 * max(1.0, abs(best_val))
-        fix0 = (lower + rc_lo > best_val + tol) & (lb[:m] == 0)
-        fix1 = (lower - rc_hi > best_val + tol)
-        ub[:m][fix0] = 0.0
-        lb[:m][fix1] = 1.0
-        log.info("p-Median: LP-Schranke %.6g, Startlösung %.6g, %d Kandidaten per reduzierter Kosten fixiert, "
-                 "%d Schnitte", lower, best_val, int(fix0.sum() + fix1.sum()), sum(x[0].shape[0] for x in cuts))
-        integ = np.r_[np.ones(m), np.zeros(nd)]
-        status = "optimal"
-        bound = lower
-        stacked = sp.vstack([x[0] for x in cuts], format="csr")
-        rhs = np.concatenate([x[1] for x in cuts])
-        for _ in range(100):  # re-solve the master MIP with cuts at its integer solutions
-            cons = [LinearConstraint(stacked, rhs, np.inf), *extra]
-            mres = _milp(c, cons, integ, lb, ub, self._remaining(t0))
-            if mres.status == 2:  # everything better than the incumbent was fixed away
-                bound = best_val
-                break
-            if mres.x is None:
-                status = "time_limit"
-                break
-            y = np.round(mres.x[:m]) > 0.5
-            val = self._value(y)[0]
-            if val < best_val:
-                best_open, best_val = y, val
-            bound = max(bound, float(mres.mip_dual_bound))
-            if mres.status != 0:
-                status = "time_limit"
-                break
-            if best_val <= mres.fun + 1e-9 * max(1.0, abs(best_val)):
-                bound = max(bound, float(mres.fun))
-                break
-            new = self._cuts(y.astype(float), mres.x[m:])
-            stacked = sp.vstack([stacked, new[0]], format="csr")
-            rhs = np.concatenate([rhs, new[1]])
-        bound = min(bound, best_val)
-        return self._finish(t0, best_open, best_val, bound, status, "highs-milp", notes)
+        lower = lp.lower
+        integral = self._integral()
+        if lp.converged and time.perf_counter() < deadline:
+            slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(best_val))
+            fix0 = (lp.lower + lp.reduced > best_val - slack) & (b.lb_y == 0)
+            fix1 = (lp.lower - lp.reduced > best_val - slack)
+
+            def heuristic(y: FloatArray) -> tuple[BoolArray, float]:
+                return self._lp_round(y, t0, 0.0)
+
+            bc = branch_and_cut(b, lp.lower, best, best_val, fix0, fix1, deadline, heuristic, integral)
+            log.info("p-Median: LP-Schranke %.6g nach %d Runden (%d Schnitte), %d Kandidaten fixiert, %d Knoten",
+                     lp.lower, lp.rounds, lp.cuts, int(fix0.sum() + fix1.sum()), bc.nodes)
+            best, best_val, lower = bc.best, bc.value, max(lower, bc.bound)
+            if bc.proven:
+                return self._finish(t0, best, best_val, best_val, "optimal", "highs-benders", notes)
+        if integral:
+            lower = float(np.ceil(lower - 1e-6))
+        if lower >= best_val - 1e-9 * max(1.0, abs(best_val)):
+            return self._finish(t0, best, best_val, best_val, "optimal", "highs-benders", notes)
+        msg = (f"Zeitlimit von {self.time_limit:g} s erreicht: die Lösung ist höchstens "
+               f"{100 * _gap(best_val, lower):.2f} % schlechter als das Optimum (Schranke {lower:.6g}).")
+        log.warning(msg)
+        notes.append(msg)
+        return self._finish(t0, best, best_val, min(lower, best_val), "time_limit", "highs-benders", notes)
 
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
         if self._rules.capacity is not None:
             return self._exact_capacitated(t0, notes)
-        out = self._benders(t0, notes)
-        assert out is None or isinstance(out, SitingResult)
-        return out
+        return self._exact_uncapacitated(t0, notes)
 
     def _exact_capacitated(self, t0: float, notes: list[str]) -> SitingResult | None:
         rules = self._rules
@@ -495,15 +405,22 @@ class PMedian(_SitingModel):
                             notes, assignment=assignment)
 
     def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
-        is_open, order, swapped = self._local_search(t0, self.time_limit)
+        is_open, order, swapped = self._local_search(t0, 0.8 * self.time_limit)
         value = self._value(is_open)[0]
         if not np.isfinite(value):
             raise InfeasibleError("Die Heuristik findet keine Auswahl, bei der jede Nachfrage einen erreichbaren "
                                   f"Standort hat ({self._rules.names()}). Bitte p oder die Reichweite erhöhen.")
-        # the LP bound gets the remaining time, but at least 10 s
-        t_lp = time.perf_counter() - (self.time_limit - max(self._remaining(t0), 10.0))
-        lower = self._benders(t_lp, notes, lp_only=True, incumbent=(is_open, value))
-        bound = float(lower) if isinstance(lower, float) and np.isfinite(lower) else 0.0
+        # the LP bound gets the remaining time (at least 1 s)
+        bound = 0.0
+        try:
+            lp = self._benders_model().solve_lp(None, time.perf_counter() + max(self._remaining(t0), 1.0))
+            bound = lp.lower if np.isfinite(lp.lower) else 0.0
+            if self._integral():
+                bound = float(np.ceil(bound - 1e-6))
+            lp_open, lp_val = self._lp_round(lp.y, t0, self.time_limit)
+            if lp_val < value:
+                is_open, value, swapped = lp_open, lp_val, True
+        except _LPInfeasibleError:
+            pass
         return self._finish(t0, is_open, value, min(bound, value), "heuristic", "greedy+swap", notes,
                             order=None if swapped else np.array(order, dtype=np.int64))
-

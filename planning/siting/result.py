@@ -75,7 +75,8 @@ class SitingResult:
     seconds
         Wall-clock time of :meth:`solve` (model build included).
     method
-        ``"highs-milp"`` or ``"greedy+swap"``.
+        ``"highs-milp"``, ``"highs-benders"`` (uncapacitated p-median) or
+        ``"greedy+swap"``.
     assignment
         Per demand point the serving selected candidate: nearest selected
         site (within the radius for MCLP/LSCP); with a capacity the site

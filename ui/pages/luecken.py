@@ -9,19 +9,29 @@ import streamlit as st
 
 from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
-from geo.modes import MODES, STREET_MODES
+from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
-from ui.components import attribution_footer, osm_extract, render_map, user_errors
+from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
+from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
 
-_TARGET_GROUPS = {"total": "Gesamtbevölkerung", "foreign": "Ausländische Bevölkerung (Anteil je Kreis)"}
-_MODES = {m: MODES[m].title for m in STREET_MODES}
-_UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten, Straßennetz)"}
+_TARGET_GROUPS = {
+    "total": "Gesamtbevölkerung",
+    "foreign": "Ausländische Bevölkerung",
+    "u3": "Kinder unter 3 (Kita U3, Zensus)",
+    "kita_ue3": "Kinder 3–5 (Kita Ü3, Zensus)",
+    "grundschule": "Kinder 6–9 (Grundschule/OGS, Zensus)",
+    "u18": "unter 18 (Zensus)",
+}
+_MODES = {m: mode.title for m, mode in MODES.items()}
+_UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten)"}
+_WINDOWS = {(7 * 3600, 9 * 3600): "07:00–09:00", (9 * 3600, 12 * 3600): "09:00–12:00",
+            (12 * 3600, 15 * 3600): "12:00–15:00", (15 * 3600, 18 * 3600): "15:00–18:00"}
 
 
 def render() -> None:
@@ -35,9 +45,12 @@ def render() -> None:
             return
         report = cached.coverage(cfg, version, params)
         st.info(f"**Nachfrage:** {report.demand_level_label}")
+        if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
+            st.warning(f"**{report.resolution.message}** {report.resolution.fix}")
         st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         m1, m2, m3 = st.columns(3)
-        m1.metric("Versorgt insgesamt", de_share(report.share_covered, 1))
+        m1.metric("Versorgt insgesamt" if report.resolution.ok else "Versorgt (grobe Näherung)",
+                  de_share(report.share_covered, 1))
         m2.metric("Nachfragepunkte", de_int(report.n_demand))
         m3.metric("Einrichtungen", de_int(report.n_facilities))
         map_col, table_col = st.columns([1.3, 1])
@@ -70,7 +83,8 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
                       format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__, key="luecken_by")
     c5, c6, c7 = st.columns([1.2, 1, 2])
     unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit")
-    osm_file = mode = None
+    osm_file = mode = gtfs_file = day = None
+    window = next(iter(_WINDOWS))
     if unit == "km":
         threshold = c7.slider("Schwelle (km)", 1, 50, 10, 1, key="luecken_km")
     else:
@@ -78,11 +92,22 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
         threshold = c7.slider("Schwelle (Minuten)", 5, 60, 15, 5, key="luecken_min")
         osm_file = osm_extract(cfg, key="luecken_osm")
         if osm_file is None:
-            st.info("Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm oder .osm.bz2, "
-                    "z. B. von download.geofabrik.de oder aus JOSM) hochladen.")
+            st.info("Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
+                    "download.geofabrik.de, oder .osm/.osm.bz2) hochladen.")
             return None
+        if mode == "oepnv":
+            gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
+            d1, d2 = st.columns(2)
+            day = d1.date_input("Verkehrstag", value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
+            window = d2.selectbox("Abfahrtsfenster (Median über jede Minute)", list(_WINDOWS),
+                                  format_func=_WINDOWS.__getitem__, key="luecken_window")
+            if gtfs_file is None:
+                st.info("Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
+                        "der bundesweite DELFI-Fahrplan).")
+                return None
     return GapParams(layer=layer, threshold=float(threshold), unit=unit, mode=mode or "walk",
-                     target_group=target, by=by, area=area or None, osm_file=osm_file)
+                     target_group=target, by=by, area=area or None, osm_file=osm_file, gtfs_file=gtfs_file,
+                     day=day.isoformat() if day else None, window=window)
 
 
 def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
@@ -97,7 +122,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                            maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)]))),
         maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))),
     ]
-    if params.unit == "min" and params.osm_file:
+    if params.unit == "min" and params.osm_file and params.mode != "oepnv":
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect("Isochronen für Einrichtungen", list(choices), format_func=choices.__getitem__,
                                 key="luecken_iso", max_selections=10)

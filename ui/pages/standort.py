@@ -6,21 +6,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from geo.formatting import de_number, de_share
 from geo.layers.registry import REGISTRY
-from geo.modes import MODES, STREET_MODES
+from geo.modes import MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
-from ui.components import attribution_footer, osm_extract, render_map, user_errors
+from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import t
+from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from integrationsatlas.siting import SitingParams, SitingPlan
 
 _MODEL_HELP = {
@@ -31,7 +31,7 @@ _MODEL_HELP = {
     "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
                "am kürzesten ist.",
 }
-_MODES = {m: MODES[m].title for m in STREET_MODES}
+_MODES = {m: mode.title for m, mode in MODES.items()}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
@@ -63,7 +63,7 @@ def render() -> None:
 
 
 def _controls(cfg: Settings, version: str) -> SitingParams:
-    from integrationsatlas.siting import MODELS, SitingParams
+    from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
@@ -78,14 +78,19 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
     use_time = c4.toggle("Fahrzeit statt Entfernung", key="standort_use_time")
-    radius_km = minutes = osm_file = None
+    radius_km = minutes = osm_file = gtfs_file = None
     mode = "walk"
     if use_time:
         mode = c5.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="standort_mode")
         minutes = float(c6.slider("Minuten", 5, 60, 15, 5, key="standort_minutes"))
         osm_file = osm_extract(cfg, key="standort_osm")
         if osm_file is None:
-            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen.")
+            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen (.osm.pbf von Geofabrik).")
+        if mode == "oepnv":
+            gtfs_file = gtfs_feed(cfg, key="standort_gtfs")
+            if gtfs_file is None:
+                st.info("Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
+                        "Abfahrt 07:00–09:00, Median über jede Minute).")
     else:
         radius_km = float(c5.slider("Radius (km Luftlinie)", 1.0, 30.0, 5.0, 0.5, key="standort_radius"))
     c7, c8, c9 = st.columns([1.4, 1.6, 1])
@@ -95,14 +100,13 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
                          format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
                          key="standort_fixed")
     place_layers = c8.multiselect("Kandidaten aus Ebenen", list(places),
-                                  default=[lid for lid in places if lid in ("ki", "gemeinschaftszentrum",
-                                                                            "bahnhof", "integrationsagentur")],
+                                  default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
                                   format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places")
     n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
                                      key="standort_clusters"))
     with st.expander("Weitere Kandidaten und Bedingungen"):
         e1, e2, e3 = st.columns(3)
-        grid_km = e1.number_input("Raster-Kandidaten, Abstand in km (0 = kein Raster)", 0.0, 20.0, 0.0, 0.5,
+        grid_km = e1.number_input("Raster-Kandidaten, Abstand in km (0 = automatisch)", 0.0, 20.0, 0.0, 0.5,
                                   key="standort_grid")
         min_dist = e2.number_input("Mindestabstand zu bestehenden Standorten (m)", 0, 20_000, 0, 250,
                                    key="standort_min_dist")
@@ -114,7 +118,8 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         site_cost = st.number_input("Kosten je Standort (EUR)", 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
     return SitingParams(
         area=area, model=model, p=p, radius_km=radius_km, minutes=minutes, mode=mode,
-        osm_file=Path(osm_file) if osm_file else None, fixed_layer=fixed or None,
+        osm_file=Path(osm_file) if osm_file else None, gtfs_file=Path(gtfs_file) if gtfs_file else None,
+        fixed_layer=fixed or None,
         budget=float(budget) if use_budget and model != "lscp" else None,
         default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
         place_layers=tuple(place_layers), n_clusters=n_clusters,
@@ -163,7 +168,12 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
         def progress(fraction: float, message: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
-        plan = cached.siting_plan(cfg, version, params, _progress=progress)
+        try:
+            plan = cached.siting_plan(cfg, version, params, _progress=progress)
+        except Exception:
+            # never leave the box spinning: close it as failed; the error itself is shown by user_errors
+            status.update(label="Berechnung abgebrochen", state="error", expanded=False)
+            raise
         bar.progress(1.0, text="Fertig")
         status.update(label="Berechnung abgeschlossen", state="complete", expanded=False)
     state.put(state.SITING_RESULT, plan)
@@ -178,8 +188,10 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
               delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte")
     m3.metric("Neue Standorte", summary["n_new"])
     m4.metric("Bestehende Standorte", summary["n_fixed"])
+    if plan.shortfall:
+        st.warning(plan.shortfall)
     st.caption(f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
-               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes))
+               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
     centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags)
@@ -213,6 +225,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                           [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]))]
             render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key=f"standort_{when}",
                        center=centre, zoom=zoom, height=340, returned=(), collapsed=True)
+    _equity(plan)
     if len(plan.sensitivity):
         _curve(plan.sensitivity)
     _save(cfg, plan)
@@ -222,13 +235,53 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
 
 def _curve(sens: pd.DataFrame) -> None:
     st.markdown("**Versorgung je Anzahl neuer Standorte**")
-    data = views.sensitivity_table(sens)
-    chart = alt.Chart(data).mark_line(point=True, color="#1f4e79").encode(
-        x=alt.X("p:O", title="Neue Standorte (p)"),
-        y=alt.Y("pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("p:O", title="p"), alt.Tooltip("pct:Q", title="Versorgt (%)", format=".1f")],
+    data = curve_data(sens)
+    if data.empty:
+        st.caption("Keine Kurve: für keine Standortzahl liegt ein Ergebnis vor.")
+        return
+    chart = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("neue_standorte:O", title="Anzahl neuer Standorte", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("versorgt_pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("schwelle:N", title="Schwelle"),
+        tooltip=[alt.Tooltip("neue_standorte:O", title="Neue Standorte"),
+                 alt.Tooltip("schwelle:N", title="Schwelle"),
+                 alt.Tooltip("versorgt_pct:Q", title="Versorgt (%)", format=".1f")],
     )
     st.altair_chart(chart.properties(height=240), width="stretch")
+
+
+def curve_data(sens: pd.DataFrame) -> pd.DataFrame:
+    """The coverage-vs-p table as chart fields: ``neue_standorte``, ``versorgt_pct``, ``schwelle``.
+
+    The sensitivity table names the count of new sites ``p_new`` (older plans: ``p``); rows without a
+    covered share (infeasible) are left out.
+    """
+    data = views.sensitivity_table(sens)
+    p_col = "p_new" if "p_new" in data.columns else "p"
+    out = pd.DataFrame({
+        "neue_standorte": data[p_col].astype(int),
+        "versorgt_pct": data["pct"].astype(float),
+        "schwelle": (data["radius"].map(lambda r: f"{r:g}") if "radius" in data.columns else "—"),
+    })
+    return out.reset_index(drop=True)
+
+
+def _equity(plan: SitingPlan) -> None:
+    if plan.equity.empty:
+        return
+    unit = "min" if plan.params.uses_time else "km"
+    st.markdown(f"**Wer bleibt weit weg?** (Anteil über {plan.params.threshold_label}, 90 % erreichen "
+                f"den nächsten Standort in höchstens …)")
+    t = plan.equity
+    table = pd.DataFrame({
+        "Gemeinde": t["gemeinde"],
+        "Nachfrage": t["demand"].round(0),
+        "über der Schwelle vorher (%)": (t["beyond_before"] * 100).round(1),
+        "über der Schwelle nachher (%)": (t["beyond_after"] * 100).round(1),
+        f"90-%-Wert vorher ({unit})": t["p90_before"].round(1),
+        f"90-%-Wert nachher ({unit})": t["p90_after"].round(1),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", key="standort_equity")
 
 
 def _save(cfg: Settings, plan: SitingPlan) -> None:

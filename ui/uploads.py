@@ -1,0 +1,44 @@
+"""Uploads of large input files the analyses read from disk: OSM extracts and GTFS feeds.
+
+Both are kept under ``cache_dir`` by name, so a file is uploaded once: its street
+network is then built once and read from the network cache, and a later session
+can pick it again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from geo.settings import Settings
+
+
+def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
+    """Upload a file into ``cache_dir/folder`` or pick one uploaded earlier; its path, or ``None``."""
+    upload = st.file_uploader(label, type=types, key=key)
+    target_dir = Path(cfg.cache_dir) / folder
+    if upload is not None:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / Path(upload.name).name
+        if not target.exists() or target.stat().st_size != upload.size:
+            target.write_bytes(upload.getvalue())
+        return str(target)
+    known = sorted(target_dir.glob(pattern)) if target_dir.is_dir() else []
+    if known:
+        chosen = st.selectbox("Oder eine früher hochgeladene Datei", known, format_func=lambda p: p.name,
+                              key=f"{key}_known")
+        return str(chosen)
+    return None
+
+
+def osm_extract(cfg: Settings, key: str) -> str | None:
+    """Upload (or pick an earlier upload of) an OSM extract: ``.osm.pbf`` (Geofabrik), ``.osm`` or ``.osm.bz2``."""
+    return _keep(cfg, "osm_uploads", key, "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2)",
+                 ["pbf", "osm", "bz2"], "*.osm*")
+
+
+def gtfs_feed(cfg: Settings, key: str) -> str | None:
+    """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
+    return _keep(cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI)", ["zip"],
+                 "*.zip")
