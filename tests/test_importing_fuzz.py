@@ -334,7 +334,9 @@ def test_limits_come_from_settings_and_are_checked_before_reading(tmp_path: Path
     csv_path.write_text("id;name;plz;lon;lat;plaetze\n" + rows, encoding="utf-8")
     with pytest.raises(IntegrationsatlasError, match=r"viele\.csv: 20 Zeilen; erlaubt sind höchstens 10"):
         import_file(csv_path, "kita", settings)
-    xlsx = fc.write_xlsx(tmp_path / "breit.xlsx", [[f"c{i}" for i in range(8)], *[[1] * 8] * 6])
+    sheet: list[list[object]] = [[f"c{i}" for i in range(8)]]
+    sheet += [[1] * 8 for _ in range(6)]
+    xlsx = fc.write_xlsx(tmp_path / "breit.xlsx", sheet)
     with pytest.raises(IntegrationsatlasError, match=r"breit\.xlsx: 6 Zeilen × 8 Spalten = 48 Zellen"):
         import_file(xlsx, "kita", settings)
     deep = tmp_path / "tief.geojson"
