@@ -13,6 +13,7 @@ from geo.errors import (
     Problem,
 )
 from geo.importing.locate import find_column
+from geo.io.limits import MAX_INT
 from geo.io.text import norm_header, parse_number, text_values
 from geo.layers.spec import LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
@@ -89,8 +90,6 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
     polys = polys & ~infinite & ~unreadable
     valid = polys & ~bad & ~foreign
     if "EWZ" in frame.columns:  # population: a whole number 0 … 2^31−1, else a problem of the row
-        from geo.importing.prepare import MAX_INT
-
         cells = text_values(frame["EWZ"].reset_index(drop=True))
         ewz = parse_number(cells).to_numpy()
         given = cells.notna().to_numpy()

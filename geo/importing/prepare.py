@@ -19,12 +19,10 @@ from geo.importing.locate import (
     fill_ags,
     locate_rows,
 )
+from geo.io.limits import MAX_INT
 from geo.io.text import norm_header, parse_number, parse_tristate, text_values
 from geo.layers.spec import Column, LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
-
-#: Largest value of an integer column (signed 32 bit; larger counts are typing errors).
-MAX_INT = 2_147_483_647
 
 # --- column mapping and parsing -------------------------------------------------------
 

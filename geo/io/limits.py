@@ -25,6 +25,8 @@ from geo.settings import Settings
 
 #: Largest sidecar member of a Shapefile-ZIP (``.prj``, ``.cpg``, ``.qpj``) in bytes.
 SIDECAR_MAX_BYTES = 1024 * 1024
+#: Largest value of an integer column (signed 32 bit; larger counts are typing errors).
+MAX_INT = 2_147_483_647
 #: Most members a ZIP-based upload may list.
 MAX_ZIP_MEMBERS = 10_000
 _SIDECARS = (".prj", ".cpg", ".qpj")
