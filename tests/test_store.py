@@ -308,3 +308,18 @@ def test_both_backends_give_the_same_frame(tmp_path: Path, database_url: str) ->
     assert a.geometry.isna().tolist() == b.geometry.isna().tolist() == [False, False, True]
     assert a.geometry.iloc[:2].equals(b.geometry.iloc[:2])
     assert b["traeger"].iloc[2] == "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"
+
+
+def test_ids_already_stored_are_refused_inside_the_write(store: Store) -> None:
+    from geo.store.datastore import DuplicateIdError
+
+    store.write_layer("kita", _points(["a", "b"]), mode="append", source_file="a.csv", source="import",
+                      licence="CC0", unique_column="id")
+    before = store.batches()
+    with pytest.raises(DuplicateIdError, match="»b«"):
+        store.write_layer("kita", _points(["b", "c"]), mode="append", source_file="b.csv", source="import",
+                          licence="CC0", unique_column="id")
+    assert [b.batch_id for b in store.batches()] == [b.batch_id for b in before]  # nothing stored
+    store.write_layer("kita", _points(["c"]), mode="append", source_file="c.csv", source="import",
+                      licence="CC0", unique_column="id")
+    assert sorted(store.read_layer("kita")["id"]) == ["a", "b", "c"]  # type: ignore[index]

@@ -23,7 +23,7 @@ from geo.io.limits import ReadLimits
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.layers.spec import LayerSpec
 from geo.settings import Settings
-from geo.store import DataStore
+from geo.store import Store, open_store
 from geo.store.datastore import DuplicateIdError
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def import_file(
                                          geocoder=geocoder)
     notes += list(data.attrs.get("notes", []))
     kind = "utm32" if is_msb else str(data.attrs.get("location_kind", ""))
-    store = DataStore(settings.store_path)
+    store = open_store(settings)
     if mode == "append" and len(data):
         clash, clash_problems = _clashes_with_store(data, spec, store, shown,
                                                     int(table.attrs.get("row_offset", 2)))
@@ -162,7 +162,7 @@ def import_file(
                         data=data, problems=tuple(problems), batch=batch, notes=tuple(notes))
 
 
-def _clashes_with_store(data: gpd.GeoDataFrame, spec: LayerSpec, store: DataStore, file: str,
+def _clashes_with_store(data: gpd.GeoDataFrame, spec: LayerSpec, store: Store, file: str,
                         offset: int) -> tuple[np.ndarray, list[Problem]]:
     """Rows whose id the layer's active stored data already has, and their problems."""
     stored = store.read_layer(spec.id)

@@ -70,6 +70,7 @@ from geo.store.conflicts import duplicate_batch
 from geo.store.datastore import (
     BATCHES_TABLE,
     BatchInfo,
+    DuplicateIdError,
     Mode,
     check_layer_frame,
     new_batch_id,
@@ -330,10 +331,15 @@ class PostgisStore:
         url: str | None = None,
         rows_in: int | None = None,
         rows_rejected: int = 0,
+        unique_column: str | None = None,
     ) -> BatchInfo:
         """Store ``gdf`` as a new batch of layer ``layer_id``, in one transaction.
 
-        Same parameters, result and errors as :meth:`geo.store.DataStore.write_layer`.
+        Same parameters, result and errors as :meth:`geo.store.DataStore.write_layer`;
+        with ``unique_column`` the values already held by an active batch of the
+        layer are refused (:class:`~geo.store.datastore.DuplicateIdError`) inside
+        the same transaction, which first takes a per-layer advisory lock, so two
+        concurrent imports of the same ids cannot both succeed.
 
         Notes
         -----
@@ -360,6 +366,17 @@ class PostgisStore:
                 for i, (p, g) in enumerate(zip(props, wkb, strict=True))]
         try:
             with self.engine.begin() as con:
+                if unique_column and unique_column in frame.columns and len(frame):
+                    con.execute(text("SELECT pg_advisory_xact_lock(hashtext(:l))"), {"l": f"atlas:{layer_id}"})
+                    values = sorted({str(v) for v in frame[unique_column].dropna()})
+                    clash = con.execute(
+                        text(f"SELECT DISTINCT f.properties ->> :c FROM {FEATURES_TABLE} f "
+                             f"JOIN {BATCHES_TABLE} b ON b.batch_id = f.batch_id "
+                             "WHERE b.layer_id = :l AND b.active AND (f.properties ->> :c) = ANY(:v)"),
+                        {"c": unique_column, "l": layer_id, "v": values},
+                    ).scalars().all()
+                    if clash:
+                        raise DuplicateIdError(layer_id, unique_column, sorted(str(x) for x in clash))
                 con.execute(
                     text(f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, source_file, source, licence, url, "
                          "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) VALUES "
