@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -35,14 +34,15 @@ from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
+from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
+
+__all__ = ["CANVAS_ONLY_FROM", "CLUSTER_THRESHOLD"]
 
 #: Simplification tolerance in metres per boundary level at NRW zoom.
 DISPLAY_TOLERANCE_M: dict[str, float] = {
     "land": 200.0, "regbez": 150.0, "kreis": 100.0, "gemeinde": 50.0, "stadtteil": 20.0,
 }
-#: Above this many points a facility layer is clustered.
-CLUSTER_THRESHOLD = 500
 #: Coordinate decimals in EPSG:4326 (1e-6 degrees is about 0.1 m).
 COORD_DECIMALS = 6
 NRW_CENTER: tuple[float, float] = (51.45, 7.55)
@@ -421,7 +421,12 @@ def base_map(
         min_lat=NRW_BOUNDS_4326[1] - 1.5, max_lat=NRW_BOUNDS_4326[3] + 1.5,
         min_lon=NRW_BOUNDS_4326[0] - 2.5, max_lon=NRW_BOUNDS_4326[2] + 2.5,
     )
-    _offline(m, LEAFLET_JS, LEAFLET_CSS)
+    # streamlit-folium loads scripts only when the map is first mounted, so the
+    # MarkerCluster plugin must come with the base map, not with a later layer.
+    _offline(m, (*LEAFLET_JS, *MARKERCLUSTER_JS), (*LEAFLET_CSS, *MARKERCLUSTER_CSS))
+    # folium passes min/max zoom to tile layers only; MarkerCluster needs the map's maxZoom.
+    m.options["minZoom"] = 6
+    m.options["maxZoom"] = 18
     folium.TileLayer(
         tiles=OSM_TILES.url, name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
         attr=OSM_TILES.attribution, max_zoom=19,
@@ -483,28 +488,28 @@ def area_points(data: dict[str, Any], name: str, color: str | None = None, radiu
 
 
 def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
-                 color: str | None = None) -> folium.map.Layer:
-    """One GeoJSON layer of circle markers for a point layer, clustered when large.
+                 color: str | None = None) -> folium.map.Layer | PointCloud:
+    """A point layer: SVG circle markers when small, canvas markers (clustered) when large.
 
-    Each marker gets the CSS class ``atlas-point atlas-layer-<id>`` so that
-    it can be found in the page (tests count them).
+    Up to :data:`CLUSTER_THRESHOLD` points each marker is an SVG path with the
+    CSS class ``atlas-point atlas-layer-<id>`` (tests count them). Larger
+    layers become a :class:`ui.map_points.PointCloud`: canvas markers,
+    clustered up to :data:`CANVAS_ONLY_FROM` points, plain canvas above.
     """
+    n = len(data["features"])
+    if n > CLUSTER_THRESHOLD:
+        style = {"radius": spec.style.radius, "color": "#ffffff", "weight": min(spec.style.weight, 0.8),
+                 "fill": True, "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity}
+        return PointCloud(spec.id, point_rows(data), style, cluster=n < CANVAS_ONLY_FROM, noun=spec.title)
     style = {
         "radius": spec.style.radius, "color": "#ffffff", "weight": spec.style.weight, "fill": True,
         "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity,
         "className": f"atlas-point atlas-layer-{spec.id}",
     }
-    layer = folium.GeoJson(
+    return folium.GeoJson(
         data, name=name or spec.title, marker=folium.CircleMarker(radius=spec.style.radius),
         style_function=lambda _f: style, tooltip=_tooltip(),
     )
-    if len(data["features"]) <= CLUSTER_THRESHOLD:
-        return layer
-    cluster = folium.plugins.MarkerCluster(name=name or spec.title, options={"disableClusteringAtZoom": 13})
-    _offline(cluster, MARKERCLUSTER_JS, MARKERCLUSTER_CSS)
-    layer.control = False
-    layer.add_to(cluster)
-    return cluster
 
 
 class NumberedSites(MacroElement):
