@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from geo.errors import DataError
+
 #: Root of the repository (the folder holding ``pyproject.toml``).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +41,12 @@ class Settings:
         Demand points farther than this from the street network are unreachable.
     online
         Whether online sources may be contacted at all.
+    tiles
+        Online background maps: ``"auto"`` shows them when a quick probe
+        reaches the tile server, ``"on"`` always, ``"off"`` never (air-gapped
+        installations); env ``INTEGRATIONSATLAS_TILES``.
+    tile_dir
+        Optional local raster tile folder ``z/x/y.png`` served by the app.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -49,6 +57,8 @@ class Settings:
     snap_max_m: float = 500.0
     online: bool = True
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))
+    tiles: str = "auto"
+    tile_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +77,14 @@ class Settings:
             )
         if os.environ.get("INTEGRATIONSATLAS_OFFLINE", "") not in ("", "0"):
             base = replace(base, online=False)
+        tiles = os.environ.get("INTEGRATIONSATLAS_TILES", "").strip().lower()
+        if tiles:
+            if tiles not in ("off", "auto", "on"):
+                raise DataError(f"INTEGRATIONSATLAS_TILES={tiles!r} ist ungültig: erlaubt sind off, auto oder on.")
+            base = replace(base, tiles=tiles)
+        tile_dir = os.environ.get("INTEGRATIONSATLAS_TILE_DIR")
+        if tile_dir:
+            base = replace(base, tile_dir=Path(tile_dir))
         return base
 
     def with_home(self, home: Path) -> Settings:

@@ -29,11 +29,12 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.formatting import de_number
-from geo.layers.sources import ATTRIBUTIONS, BASEMAP_DE_GRAU, OSM_TILES
+from geo.layers.sources import ATTRIBUTIONS, OSM_TILES
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
-from geo.settings import DISPLAY_CRS, PROJECTED_CRS
+from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
+from ui.basemap import Background, background
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
 
@@ -403,17 +404,21 @@ def base_map(
     zoom: int = NRW_ZOOM,
     height: int = 620,
     fit_nrw: bool = True,
+    tiles: Background | None = None,
 ) -> folium.Map:
-    """The stable base map: no tiles loaded by default, outlines, attribution.
+    """The stable base map: background tiles when reachable, outlines, attribution.
 
-    Online base maps (OpenStreetMap, basemap.de) are optional overlays that
-    are off by default, so nothing is requested from the internet until a
-    user switches them on. Leaflet itself comes from ``/app/static``.
+    Online background maps (basemap.de grau/farbig, OpenStreetMap) are
+    switched on automatically when the tile server is reachable and off when
+    not (see :mod:`ui.basemap`; ``INTEGRATIONSATLAS_TILES=off`` for
+    air-gapped installations). Leaflet itself comes from ``/app/static``.
 
     Parameters
     ----------
     outlines
         ``(spec, geojson)`` pairs drawn as unfilled outlines (Land, Regierungsbezirke).
+    tiles
+        Background decision; ``None`` decides from the environment's settings.
     """
     m = folium.Map(
         location=list(center), zoom_start=zoom, tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5,
@@ -427,14 +432,13 @@ def base_map(
     # folium passes min/max zoom to tile layers only; MarkerCluster needs the map's maxZoom.
     m.options["minZoom"] = 6
     m.options["maxZoom"] = 18
-    folium.TileLayer(
-        tiles=OSM_TILES.url, name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
-        attr=OSM_TILES.attribution, max_zoom=19,
-    ).add_to(m)
-    folium.TileLayer(
-        tiles=BASEMAP_DE_GRAU.url, name="Hintergrund: basemap.de grau (online)", overlay=True, show=False,
-        attr=BASEMAP_DE_GRAU.attribution, max_zoom=18,
-    ).add_to(m)
+    shown = background(Settings.from_env()) if tiles is None else tiles
+    for source, title in shown.offered:
+        folium.TileLayer(
+            tiles=source.url, name=f"{title} (online)",
+            overlay=True, show=source.id == shown.shown, attr=source.attribution,
+            max_zoom=19 if source.id == OSM_TILES.id else 18,
+        ).add_to(m)
     for spec, data in outlines:
         outline_layer(spec, data).add_to(m)
     if fit_nrw:
