@@ -35,6 +35,7 @@ from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
 from ui.basemap import Background, background
+from ui.map_grid import grid_image, grid_overlay_layer
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
 
@@ -514,6 +515,32 @@ def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
         data, name=name or spec.title, marker=folium.CircleMarker(radius=spec.style.radius),
         style_function=lambda _f: style, tooltip=_tooltip(),
     )
+
+
+def grid_overlay(cells_gdf: gpd.GeoDataFrame, values: pd.Series, classification: Classification,
+                 name: str | None = None, opacity: float = 1.0) -> folium.raster_layers.ImageOverlay:
+    """Per-cell values (e.g. 100 m cells: covered yes/no, minutes, gap score) as one PNG overlay.
+
+    Parameters
+    ----------
+    cells_gdf
+        Square cells (polygons or centre points) in EPSG:25832.
+    values
+        Value per cell, indexed like ``cells_gdf``; NaN cells stay transparent.
+    classification
+        Colours per cell (e.g. from :func:`classify` or :func:`classify_fixed` of ``values``);
+        put ``Legend(legend_html(classification))`` into the same feature group.
+    name
+        Layer name in the layer control (default: the classification title).
+
+    Notes
+    -----
+    The image is sampled in EPSG:3857 pixels (half a cell wide, at most
+    :data:`ui.map_grid.MAX_SIDE_PX` per side), so it is a few hundred kB for
+    all of NRW instead of tens of thousands of SVG paths.
+    """
+    colors = classification.colors.reindex(cells_gdf.index).where(values.reindex(cells_gdf.index).notna())
+    return grid_overlay_layer(grid_image(cells_gdf, colors), name or classification.title, opacity)
 
 
 class NumberedSites(MacroElement):
