@@ -91,7 +91,7 @@ def _wait_drawn(frame: Any, expected: dict[str, int], timeout_ms: float = 60_000
 
 
 def _layer_control_names(frame: Any) -> list[str]:
-    return [e.inner_text().strip() for e in frame.query_selector_all(".leaflet-control-layers-overlays label")]
+    return [e.text_content().strip() for e in frame.query_selector_all(".leaflet-control-layers-overlays label")]
 
 
 def _hover_first_marker(frame: Any, layer: str) -> str:

@@ -354,7 +354,9 @@ class Legend(MacroElement):
                 var ctl = L.control({position: {{ this.position|tojson }}});
                 ctl.onAdd = function () {
                     var div = L.DomUtil.create("div", "atlas-legend");
-                    div.innerHTML = {{ this.html|tojson }};
+                    div.innerHTML = "<details open><summary>Legende</summary>" + {{ this.html|tojson }} + "</details>";
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
                     return div;
                 };
                 this._ctl = ctl.addTo(map);

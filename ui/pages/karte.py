@@ -73,7 +73,7 @@ def render() -> None:
                 groups.append(maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(
                     cfg, version, lid, only)), show=spec.group == "facility" or bool(only)))
             center, zoom = view if view else (None, None)
-            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom)
+            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540)
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
