@@ -86,7 +86,7 @@ def render_map(
 #: the controls and the map fit above the fold.
 COMPACT_CSS = """
 <style>
-[data-testid="stMainBlockContainer"], .block-container { padding-top: 2.2rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"], .block-container { padding-top: 3.4rem; padding-bottom: 2rem; }
 h1 { font-size: 1.9rem !important; padding-top: 0 !important; padding-bottom: 0.2rem !important; }
 h2, [data-testid="stHeading"] h2 { font-size: 1.35rem !important; }
 </style>

@@ -477,10 +477,28 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
     )
 
 
-def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.25) -> folium.GeoJson:
-    """Polygons in one colour (isochrones, buffers), with the escaped ``_tooltip``."""
-    style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": opacity, "className": "atlas-area"}
-    return folium.GeoJson(data, name=name, style_function=lambda _f: style, tooltip=_tooltip())
+def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.12) -> folium.GeoJson:
+    """Polygons in one colour (isochrones, buffers): clear outline, light fill, with the escaped ``_tooltip``."""
+    style = {"color": color, "weight": 2.2, "opacity": 0.95, "fillColor": color, "fillOpacity": opacity,
+             "className": "atlas-area atlas-isochrone"}
+    return folium.GeoJson(data, name=name, style_function=lambda _f: style,
+                          highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
+                          tooltip=_tooltip())
+
+
+#: Colours of isochrones by travel minutes (up to the key), light to dark purple (colour-blind safe).
+ISOCHRONE_COLORS: tuple[tuple[float, str], ...] = (
+    (5, "#9e9ac8"), (10, "#807dba"), (15, "#6a51a3"), (30, "#54278f"), (float("inf"), "#3f007d"),
+)
+
+
+def isochrone_color(minutes: float) -> str:
+    """The outline/fill colour of an isochrone of ``minutes`` travel time.
+
+    >>> isochrone_color(15), isochrone_color(45)
+    ('#6a51a3', '#3f007d')
+    """
+    return next(color for limit, color in ISOCHRONE_COLORS if minutes <= limit)
 
 
 def area_points(data: dict[str, Any], name: str, color: str | None = None, radius: int = 4) -> folium.GeoJson:

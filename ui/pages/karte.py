@@ -84,9 +84,9 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     spec = REGISTRY.get(layer_id)
     column = spec.column(spec.extra["filter_column"])
     labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
-    chosen = st.sidebar.multiselect(f"{spec.title} anzeigen ({column.title})", list(labels),
+    chosen = st.sidebar.multiselect(f"{spec.title} {t('karte.show_stops')} ({column.title})", list(labels),
                                     format_func=labels.__getitem__, key=f"karte_filter_{layer_id}",
-                                    placeholder="keine")
+                                    placeholder=t("common.none"))
     return tuple(chosen)
 
 
