@@ -243,6 +243,10 @@ def test_siting_run_shows_numbered_sites(page: Any, server: StreamlitServer) -> 
     page.get_by_role("button", name="Standorte berechnen").click()
     page.wait_for_selector("text=Berechnung abgeschlossen", timeout=120_000)
     wait_idle(page)
+    page.wait_for_function(  # the result map draws its numbered markers after the page is idle
+        """(sel) => [...document.querySelectorAll(sel)].some(f => f.contentDocument
+               && f.contentDocument.querySelector('.atlas-site-number:not(.atlas-site-fixed)'))""",
+        arg=MAP_IFRAME, timeout=60_000)
     frames = [h.content_frame() for h in page.query_selector_all(MAP_IFRAME)]
     numbers = []
     for frame in frames:

@@ -211,6 +211,47 @@ def prepare_polygons(
     return to_display_geojson(gdf, props, tolerance_m)
 
 
+def prepare_outline_mesh(gdf: gpd.GeoDataFrame, tolerance_m: float, decimals: int = 5) -> dict[str, Any]:
+    """The borders of adjacent polygons as one line mesh, each shared border once (for outline layers).
+
+    Drawing every polygon outline would send each shared border twice; the
+    mesh halves the payload, and 5 decimals (about 1 m) are plenty for
+    outlines at Gemeinde scale.
+
+    Parameters
+    ----------
+    gdf
+        Polygons in EPSG:25832 that share borders (e.g. the 396 Gemeinden).
+    tolerance_m
+        Simplification tolerance in metres (coverage-preserving).
+    decimals
+        Coordinate decimals in EPSG:4326.
+
+    Returns
+    -------
+    dict
+        A GeoJSON ``FeatureCollection`` with one ``MultiLineString`` feature.
+
+    Notes
+    -----
+    Simplifies in EPSG:25832 (metres), then reprojects to EPSG:4326.
+
+    >>> two = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+    ...                        crs=PROJECTED_CRS)
+    >>> mesh = prepare_outline_mesh(two, 1.0)
+    >>> len(mesh["features"]), mesh["features"][0]["geometry"]["type"]
+    (1, 'MultiLineString')
+    """
+    simplified = gpd.GeoSeries(gdf.geometry.to_numpy(), crs=gdf.crs or PROJECTED_CRS).simplify_coverage(tolerance_m)
+    lines = shapely.line_merge(shapely.union_all(simplified.boundary.to_numpy()))
+    shown = gpd.GeoSeries([lines], crs=PROJECTED_CRS).to_crs(DISPLAY_CRS)
+    geom = shapely.transform(shown.to_numpy(), lambda xy: np.round(xy, decimals))[0]
+    if geom.geom_type == "LineString":
+        geom = shapely.MultiLineString([geom])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "id": 0, "properties": {}, "geometry": geom.__geo_interface__}]}
+
+
 @dataclass(frozen=True)
 class Classification:
     """Class breaks of a choropleth and the colour of every unit.
