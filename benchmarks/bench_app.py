@@ -170,7 +170,8 @@ def threshold_changes(pw: Any, steps: int) -> tuple[list[float], list[float]]:
     """Seconds from a slider step to the redrawn gap map and updated figures (new / cached value)."""
     home = Path(tempfile.mkdtemp(prefix="bench-app-"))
     server = StreamlitServer(home).start()
-    fresh, cached = [], []
+    fresh: list[float] = []
+    cached: list[float] = []
     try:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})

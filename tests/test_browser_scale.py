@@ -49,7 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
     home = tmp_path_factory.mktemp("scale-home")
     cfg = Settings().with_home(home)
     schools = import_file(shared_data / SCHOOLS, "ogs", cfg, on_invalid="keep_valid")
-    assert schools.batch.rows_kept == 2787
+    assert schools.batch is not None and schools.batch.rows_kept == 2787
     rng = np.random.default_rng(7)
     # a box well inside NRW (Ruhr, Münsterland, Sauerland): every point is valid
     lat = rng.uniform(51.05, 51.85, N_RANDOM)
@@ -58,7 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
     rows = [f"z{i};Kita Nr. {i};Träger {i % 7};{a:.6f};{o:.6f}" for i, (a, o) in enumerate(zip(lat, lon, strict=True))]
     csv.write_text("id;name;traeger;lat;lon\n" + "\n".join(rows) + "\n", encoding="utf-8")
     kitas = import_file(csv, "kita", cfg, on_invalid="reject")
-    assert kitas.batch.rows_kept == N_RANDOM
+    assert kitas.batch is not None and kitas.batch.rows_kept == N_RANDOM
     srv = StreamlitServer(home).start()
     yield srv
     srv.stop()
