@@ -215,7 +215,8 @@ def test_report_errors_are_german_and_actionable(atlas: Settings, raises_matchin
 def test_scenario_adds_numbered_sites_tables_and_method(atlas: Settings, scenario: str,
                                                         raises_matching: Callable) -> None:
     report = build_report(atlas, "05111", threshold_km=5, scenario=scenario, today=TODAY)
-    assert len(report.maps) == 3 and report.maps[2].extent == report.extent
+    assert len(report.maps) == 4 and report.maps[2].extent == report.extent
+    assert "je zusätzlichem Standort" in report.maps[3].title
     sites, before_after = report.tables[1], report.tables[2]
     assert sites.rows == (("1", "Treffpunkt <b>Nordheim</b>", "Raster", "", "500"),)
     assert before_after.rows[0][2:] == ("50,0 %", "100,0 %", "+50,0 Pp.")
@@ -271,7 +272,7 @@ def test_html_is_self_contained_and_escapes_user_strings(report: CouncilReport) 
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
     assert "<link" not in page and "<script" not in page
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4  # 3 maps + the coverage-per-site chart
     assert "Kreis &lt;Nord&gt; &amp; Süd" in page and KREIS_NAME not in page
     assert "Treffpunkt &lt;b&gt;Nordheim&lt;/b&gt;" in page
     assert "© OpenStreetMap contributors (ODbL)" in page and "dl-de/by-2-0" in page

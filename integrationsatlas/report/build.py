@@ -25,7 +25,7 @@ from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
 from integrationsatlas.coverage import CoverageReport, coverage_report
-from integrationsatlas.report.maps import clip_to_extent, coverage_map, overview_map
+from integrationsatlas.report.maps import clip_to_extent, coverage_map, gain_chart, overview_map
 from integrationsatlas.report.model import (
     EXTENT_GRID_M,
     MAP_ASPECT,
@@ -305,6 +305,31 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
     return tables
 
 
+def _gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> ReportMap | None:
+    """Coverage per additional site: the scenario's before/after shares split by the sites' marginal gains.
+
+    The new sites are selected greedily in order; each site's ``marginal_gain``
+    is the demand it newly covers, so the share after ``k`` sites is the
+    share before plus the first ``k`` gains' part of the total increase.
+    """
+    res = scenario.results
+    before, after = res.get("share_before"), res.get("share_after")
+    new = scenario.selected
+    if before is None or after is None or pd.isna(before) or pd.isna(after) or new.empty:
+        return None
+    gains = pd.to_numeric(new.sort_values("order")["marginal_gain"], errors="coerce").fillna(0.0).to_numpy()
+    total = float(gains.sum())
+    steps = np.cumsum(gains) / total if total > 0 else np.linspace(1, 1, len(gains))
+    shares = [float(before), *(float(before) + (float(after) - float(before)) * steps)]
+    threshold = res.get("threshold") or "Schwelle des Szenarios"
+    return ReportMap(
+        f"Szenario »{scenario.name}«: Versorgung je zusätzlichem Standort",
+        f"Versorgter Anteil der Zielgruppe (≤ {threshold}, Schwelle des Szenarios) ohne neue Standorte (0) und "
+        "nach jedem weiteren Standort; flacht die Kurve ab, bringt ein weiterer Standort wenig.",
+        gain_chart(shares, str(threshold)), extent,
+    )
+
+
 def _pp(before: Any, after: Any) -> str:
     """Change of a share in percentage points, e.g. ``'+12,5 Pp.'``."""
     if before is None or after is None or pd.isna(before) or pd.isna(after):
@@ -397,7 +422,7 @@ def _sources(
                                "dl-de/by-2-0", _stat_years(settings)))
     if scenario is not None:
         entries.append(SourceEntry(f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–",
-                                   scenario.created_at[:10] or "unbekannt"))
+                                   german_date(scenario.created_at[:10])))
     return tuple(entries)
 
 
@@ -574,6 +599,9 @@ def build_report(
                           sites=loaded_scenario.sites),
             extent,
         ))
+        chart = _gain_map(loaded_scenario, extent)
+        if chart is not None:
+            maps.append(chart)
         tables += _scenario_tables(loaded_scenario)
         res = loaded_scenario.results
         scen_threshold = res.get("threshold") or "Schwelle des Szenarios"
