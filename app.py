@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image, ImageDraw
 
+from ui.components import compact_layout
 from ui.i18n import language_selector, t
 from ui.static_assets import ensure_static_assets
 
@@ -60,4 +61,5 @@ pages = [
 navigation = st.navigation(pages)
 st.sidebar.markdown(f"### {t('app.title')}")
 language_selector()
+compact_layout()
 navigation.run()

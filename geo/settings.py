@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from geo.errors import DataError
+
 #: Root of the repository (the folder holding ``pyproject.toml``).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +62,10 @@ class Settings:
         database for a multi-user server; then the data store, import
         batches and scenarios live there instead of in ``store_path``.
         ``None`` (default): the local GeoPackage.
+    tiles
+        Online background maps: ``"auto"`` shows them when a quick probe
+        reaches the tile server, ``"on"`` always, ``"off"`` never (air-gapped
+        installations); env ``INTEGRATIONSATLAS_TILES``.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -76,6 +82,7 @@ class Settings:
     online: bool = True
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))
     database_url: str | None = None
+    tiles: str = "auto"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -99,6 +106,11 @@ class Settings:
         url = os.environ.get("INTEGRATIONSATLAS_DATABASE_URL", "").strip()
         if url:
             base = replace(base, database_url=url)
+        tiles = os.environ.get("INTEGRATIONSATLAS_TILES", "").strip().lower()
+        if tiles:
+            if tiles not in ("off", "auto", "on"):
+                raise DataError(f"INTEGRATIONSATLAS_TILES={tiles!r} ist ungültig: erlaubt sind off, auto oder on.")
+            base = replace(base, tiles=tiles)
         return base
 
     def with_home(self, home: Path) -> Settings:

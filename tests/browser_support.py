@@ -10,6 +10,7 @@ with an isolated ``INTEGRATIONSATLAS_HOME`` and waits for its health check;
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -148,6 +149,68 @@ class RequestLog:
             if parsed.hostname not in LOOPBACK_HOSTS:
                 out.append(url)
         return out
+
+
+class ConsoleErrors:
+    """Collects console errors and uncaught exceptions of a page and all its frames (the map iframe too).
+
+    Every browser test attaches one to its page and fails when :meth:`check`
+    finds anything: a broken map (``L.markerClusterGroup is not a function``,
+    ``Map has no maxZoom specified``) shows up here before anything else.
+    """
+
+    #: Streamlit itself probes ``/<page>/_stcore/health`` and ``…/host-config`` when a page is opened by
+    #: its URL (e.g. ``/versorgungsluecken``) and logs the 404 before it falls back to ``/_stcore/…``.
+    STREAMLIT_PROBES = re.compile(r"/[^/]+/_stcore/(?:health|host-config)$")
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def attach(self, page: Any) -> ConsoleErrors:
+        def on_console(msg: Any) -> None:
+            if msg.type == "error":
+                where = (msg.location or {}).get("url", "")
+                if self.STREAMLIT_PROBES.search(where) and "404" in msg.text:
+                    return
+                self.errors.append(f"console.error {where}: {msg.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"Fehler im Skript: {exc}"))
+        return self
+
+    def check(self) -> None:
+        """Raise ``AssertionError`` listing every error seen so far."""
+        if self.errors:
+            raise AssertionError("Fehler in der Browser-Konsole:\n" + "\n".join(self.errors))
+
+
+@contextmanager
+def checked_page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    """A fresh page in its own context that fails the test on any console error (page or map iframe)."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    errors = ConsoleErrors().attach(page)
+    page.atlas_console = errors
+    try:
+        yield page
+        page.wait_for_timeout(200)
+        errors.check()
+    finally:
+        context.close()
+
+
+def map_window_js(expression: str) -> str:
+    """JS that evaluates ``expression`` with ``w`` bound to the first map iframe's window (or ``null``)."""
+    return (f"() => {{ const i = document.querySelector('{MAP_IFRAME}');"
+            f" const w = i && i.contentWindow; if (!w || !w.map) return null; return ({expression}); }}")
+
+
+def layers_drawn(frame: Any) -> dict[str, list[int]]:
+    """``{layer id: [points, drawn]}`` of the map's canvas point layers (``window.atlasLayers``)."""
+    return dict(frame.evaluate(
+        "() => Object.fromEntries(Object.entries(window.atlasLayers || {})"
+        ".map(([k, v]) => [k, [v.count, v.drawn()]]))"))
 
 
 def map_frame(page: Any, index: int = 0, timeout_ms: float = 30_000) -> Any:

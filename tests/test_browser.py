@@ -20,6 +20,7 @@ from browser_support import (
     RequestLog,
     StreamlitServer,
     browser_unavailable_reason,
+    checked_page,
     launch_chromium,
     map_frame,
     wait_idle,
@@ -68,11 +69,9 @@ def browser(server: StreamlitServer) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORT, locale="de-DE")
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    yield pg
-    context.close()
+    """A page that fails the test on any console error in the page or the map iframe."""
+    with checked_page(browser, viewport=VIEWPORT, locale="de-DE") as pg:
+        yield pg
 
 
 def _open(page: Any, server: StreamlitServer, path: str = "") -> Any:
@@ -244,6 +243,10 @@ def test_siting_run_shows_numbered_sites(page: Any, server: StreamlitServer) -> 
     page.get_by_role("button", name="Standorte berechnen").click()
     page.wait_for_selector("text=Berechnung abgeschlossen", timeout=120_000)
     wait_idle(page)
+    page.wait_for_function(  # the result map draws its numbered markers after the page is idle
+        """(sel) => [...document.querySelectorAll(sel)].some(f => f.contentDocument
+               && f.contentDocument.querySelector('.atlas-site-number:not(.atlas-site-fixed)'))""",
+        arg=MAP_IFRAME, timeout=60_000)
     frames = [h.content_frame() for h in page.query_selector_all(MAP_IFRAME)]
     numbers = []
     for frame in frames:
@@ -269,12 +272,8 @@ def test_broken_upload_shows_the_validation_report(page: Any, server: StreamlitS
 
 
 def test_two_sessions_do_not_share_clicked_candidates(browser: Any, server: StreamlitServer) -> None:
-    first = browser.new_context(viewport=VIEWPORT)
-    second = browser.new_context(viewport=VIEWPORT)
-    try:
-        a, b = first.new_page(), second.new_page()
+    with checked_page(browser, viewport=VIEWPORT) as a, checked_page(browser, viewport=VIEWPORT) as b:
         for pg in (a, b):
-            pg.set_default_timeout(60_000)
             _open(pg, server, "standortplanung")
         frame_a = map_frame(a)
         frame_a.locator(".leaflet-container").click(position={"x": 200, "y": 150})
@@ -285,6 +284,3 @@ def test_two_sessions_do_not_share_clicked_candidates(browser: Any, server: Stre
         assert b.locator("text=Eigene Kandidaten löschen").count() == 0
         assert a.locator("text=Eigene Kandidaten löschen").count() == 1
         _screenshot(a, "standortplanung-kandidaten")
-    finally:
-        first.close()
-        second.close()

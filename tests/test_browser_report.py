@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import RequestLog, browser_unavailable_reason, launch_chromium, running_app, wait_idle
+from browser_support import (
+    RequestLog,
+    browser_unavailable_reason,
+    checked_page,
+    launch_chromium,
+    running_app,
+    wait_idle,
+)
 
 from geo.layers.loading import load_layer
 from geo.settings import Settings
@@ -42,26 +49,25 @@ def test_report_downloads_as_valid_pdf(app_url: str, tmp_path: Path) -> None:
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            page = context.new_page()
-            requests = RequestLog().attach(page)
-            page.goto(f"{app_url}/bericht", wait_until="domcontentloaded")
-            build = page.get_by_role("button", name="Bericht erstellen")
-            build.wait_for(timeout=60_000)
-            wait_idle(page)
-            _choose(page, "Gebiet", "Städteregion Aachen")
-            build.click()
-            download_button = page.get_by_role("button", name=re.compile(r"^PDF herunterladen"))
-            download_button.wait_for(timeout=120_000)
-            wait_idle(page)
-            with page.expect_download(timeout=60_000) as info:
-                download_button.click()
-            path = tmp_path / "bericht.pdf"
-            info.value.save_as(path)
-            assert info.value.suggested_filename.startswith("Bericht_05334_")
-            page.get_by_text("ist fertig").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            assert not requests.external(), requests.external()
+            with checked_page(browser, viewport={"width": 1400, "height": 1000}, accept_downloads=True) as page:
+                requests = RequestLog().attach(page)
+                page.goto(f"{app_url}/bericht", wait_until="domcontentloaded")
+                build = page.get_by_role("button", name="Bericht erstellen")
+                build.wait_for(timeout=60_000)
+                wait_idle(page)
+                _choose(page, "Gebiet", "Städteregion Aachen")
+                build.click()
+                download_button = page.get_by_role("button", name=re.compile(r"^PDF herunterladen"))
+                download_button.wait_for(timeout=120_000)
+                wait_idle(page)
+                with page.expect_download(timeout=60_000) as info:
+                    download_button.click()
+                path = tmp_path / "bericht.pdf"
+                info.value.save_as(path)
+                assert info.value.suggested_filename.startswith("Bericht_05334_")
+                page.get_by_text("ist fertig").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(SCREENSHOT), full_page=True)
+                assert not requests.external(), requests.external()
         finally:
             browser.close()
     data = path.read_bytes()

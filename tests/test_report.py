@@ -215,12 +215,20 @@ def test_report_errors_are_german_and_actionable(atlas: Settings, raises_matchin
 def test_scenario_adds_numbered_sites_tables_and_method(atlas: Settings, scenario: str,
                                                         raises_matching: Callable) -> None:
     report = build_report(atlas, "05111", threshold_km=5, scenario=scenario, today=TODAY)
-    assert len(report.maps) == 3 and report.maps[2].extent == report.extent
+    assert len(report.maps) == 4 and report.maps[2].extent == report.extent
+    assert "je zusätzlichem Standort" in report.maps[3].title
     sites, before_after = report.tables[1], report.tables[2]
     assert sites.rows == (("1", "Treffpunkt <b>Nordheim</b>", "Raster", "", "500"),)
     assert before_after.rows[0][2:] == ("50,0 %", "100,0 %", "+50,0 Pp.")
-    assert dict(report.figures)["Szenario: Versorgung vorher → nachher"] == "50,0 % → 100,0 %"
+    figures = dict(report.figures)
+    scen = next(k for k in figures if k.startswith("Szenario (") and k.endswith("Versorgung vorher → nachher"))
+    assert figures[scen] == "50,0 % → 100,0 %"
     assert any("HiGHS" in p and "Optimalitätslücke 0,00 %" in p for p in report.method)
+    # one set of parameters, stated once in plain German; the scenario part names its own threshold
+    assert report.summary.startswith("»Versorgt« bedeutet in diesem Bericht: Anteil der Einwohnerinnen")
+    assert "5 km Luftlinie" in report.summary and "Szenario-Teil" in report.summary
+    assert not any(re.search(r"\b\w+ = ", p) or "None" in p for p in report.method)  # no raw parameter dump
+    assert any("Genauigkeit" in p for p in report.method)
     with raises_matching(DataError, "Szenario »Plan A« gilt für das Gebiet", "05112"):
         build_report(atlas, "05112", scenario=scenario)
 
@@ -264,7 +272,7 @@ def test_html_is_self_contained_and_escapes_user_strings(report: CouncilReport) 
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
     assert "<link" not in page and "<script" not in page
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4  # 3 maps + the coverage-per-site chart
     assert "Kreis &lt;Nord&gt; &amp; Süd" in page and KREIS_NAME not in page
     assert "Treffpunkt &lt;b&gt;Nordheim&lt;/b&gt;" in page
     assert "© OpenStreetMap contributors (ODbL)" in page and "dl-de/by-2-0" in page
@@ -280,6 +288,8 @@ def test_pdf_is_valid_and_names_area_and_sources(report: CouncilReport, tmp_path
     for line in ("© GeoBasis-DE / BKG (dl-de/by-2-0)", "© OpenStreetMap contributors (ODbL)", "GeoNames (CC BY 4.0)"):
         assert line in text
     assert "Methode" in text and "Datenquellen" in text and "Treffpunkt <b>Nordheim</b>" in text
+    assert "»Versorgt« bedeutet in diesem Bericht" in text
+    assert "PyPI" not in text and "npm-Paket" not in text
     assert render(report, "html").startswith(b"<!DOCTYPE html>")
 
 

@@ -80,6 +80,22 @@ def render_map(
     return out or {}
 
 
+#: Less white space above the page and smaller headings, so that on a 1366×768 screen
+#: the controls and the map fit above the fold.
+COMPACT_CSS = """
+<style>
+[data-testid="stMainBlockContainer"], .block-container { padding-top: 3.4rem; padding-bottom: 2rem; }
+h1 { font-size: 1.9rem !important; padding-top: 0 !important; padding-bottom: 0.2rem !important; }
+h2, [data-testid="stHeading"] h2 { font-size: 1.35rem !important; }
+</style>
+"""
+
+
+def compact_layout() -> None:
+    """Apply the compact page layout (call once per run, before the page)."""
+    st.html(COMPACT_CSS)
+
+
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()

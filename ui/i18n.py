@@ -46,6 +46,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "standort.run": ("Standorte berechnen", "Compute sites"),
     "standort.candidates": ("Eigene Kandidaten (Klick in die Karte)", "Own candidates (click on the map)"),
     "standort.scenarios": ("Szenarien vergleichen", "Compare scenarios"),
+    "bericht.council": ("Bericht für Rat und Ausschuss", "Report for council and committee"),
+    "bericht.export": ("Export von Ebenen und Ergebnissen", "Export of layers and results"),
+    "karte.show_stops": ("anzeigen", "show"),
+    "common.none": ("keine", "none"),
 }
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -30,19 +29,22 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.formatting import de_number
-from geo.layers.sources import ATTRIBUTIONS, BASEMAP_DE_GRAU, OSM_TILES
+from geo.layers.sources import ATTRIBUTIONS, OSM_TILES
 from geo.layers.spec import LayerSpec
 from geo.projection import NRW_BOUNDS_4326
-from geo.settings import DISPLAY_CRS, PROJECTED_CRS
+from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
+from ui.basemap import Background, background
+from ui.map_grid import grid_image, grid_overlay_layer
+from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
+
+__all__ = ["CANVAS_ONLY_FROM", "CLUSTER_THRESHOLD"]
 
 #: Simplification tolerance in metres per boundary level at NRW zoom.
 DISPLAY_TOLERANCE_M: dict[str, float] = {
     "land": 200.0, "regbez": 150.0, "kreis": 100.0, "gemeinde": 50.0, "stadtteil": 20.0,
 }
-#: Above this many points a facility layer is clustered.
-CLUSTER_THRESHOLD = 500
 #: Coordinate decimals in EPSG:4326 (1e-6 degrees is about 0.1 m).
 COORD_DECIMALS = 6
 NRW_CENTER: tuple[float, float] = (51.45, 7.55)
@@ -209,6 +211,47 @@ def prepare_polygons(
     return to_display_geojson(gdf, props, tolerance_m)
 
 
+def prepare_outline_mesh(gdf: gpd.GeoDataFrame, tolerance_m: float, decimals: int = 5) -> dict[str, Any]:
+    """The borders of adjacent polygons as one line mesh, each shared border once (for outline layers).
+
+    Drawing every polygon outline would send each shared border twice; the
+    mesh halves the payload, and 5 decimals (about 1 m) are plenty for
+    outlines at Gemeinde scale.
+
+    Parameters
+    ----------
+    gdf
+        Polygons in EPSG:25832 that share borders (e.g. the 396 Gemeinden).
+    tolerance_m
+        Simplification tolerance in metres (coverage-preserving).
+    decimals
+        Coordinate decimals in EPSG:4326.
+
+    Returns
+    -------
+    dict
+        A GeoJSON ``FeatureCollection`` with one ``MultiLineString`` feature.
+
+    Notes
+    -----
+    Simplifies in EPSG:25832 (metres), then reprojects to EPSG:4326.
+
+    >>> two = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+    ...                        crs=PROJECTED_CRS)
+    >>> mesh = prepare_outline_mesh(two, 1.0)
+    >>> len(mesh["features"]), mesh["features"][0]["geometry"]["type"]
+    (1, 'MultiLineString')
+    """
+    simplified = gpd.GeoSeries(gdf.geometry.to_numpy(), crs=gdf.crs or PROJECTED_CRS).simplify_coverage(tolerance_m)
+    lines = shapely.line_merge(shapely.union_all(simplified.boundary.to_numpy()))
+    shown = gpd.GeoSeries([lines], crs=PROJECTED_CRS).to_crs(DISPLAY_CRS)
+    geom = shapely.transform(shown.to_numpy(), lambda xy: np.round(xy, decimals))[0]
+    if geom.geom_type == "LineString":
+        geom = shapely.MultiLineString([geom])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "id": 0, "properties": {}, "geometry": geom.__geo_interface__}]}
+
+
 @dataclass(frozen=True)
 class Classification:
     """Class breaks of a choropleth and the colour of every unit.
@@ -352,7 +395,9 @@ class Legend(MacroElement):
                 var ctl = L.control({position: {{ this.position|tojson }}});
                 ctl.onAdd = function () {
                     var div = L.DomUtil.create("div", "atlas-legend");
-                    div.innerHTML = {{ this.html|tojson }};
+                    div.innerHTML = "<details open><summary>Legende</summary>" + {{ this.html|tojson }} + "</details>";
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
                     return div;
                 };
                 this._ctl = ctl.addTo(map);
@@ -403,17 +448,21 @@ def base_map(
     zoom: int = NRW_ZOOM,
     height: int = 620,
     fit_nrw: bool = True,
+    tiles: Background | None = None,
 ) -> folium.Map:
-    """The stable base map: no tiles loaded by default, outlines, attribution.
+    """The stable base map: background tiles when reachable, outlines, attribution.
 
-    Online base maps (OpenStreetMap, basemap.de) are optional overlays that
-    are off by default, so nothing is requested from the internet until a
-    user switches them on. Leaflet itself comes from ``/app/static``.
+    Online background maps (basemap.de grau/farbig, OpenStreetMap) are
+    switched on automatically when the tile server is reachable and off when
+    not (see :mod:`ui.basemap`; ``INTEGRATIONSATLAS_TILES=off`` for
+    air-gapped installations). Leaflet itself comes from ``/app/static``.
 
     Parameters
     ----------
     outlines
         ``(spec, geojson)`` pairs drawn as unfilled outlines (Land, Regierungsbezirke).
+    tiles
+        Background decision; ``None`` decides from the environment's settings.
     """
     m = folium.Map(
         location=list(center), zoom_start=zoom, tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5,
@@ -421,15 +470,19 @@ def base_map(
         min_lat=NRW_BOUNDS_4326[1] - 1.5, max_lat=NRW_BOUNDS_4326[3] + 1.5,
         min_lon=NRW_BOUNDS_4326[0] - 2.5, max_lon=NRW_BOUNDS_4326[2] + 2.5,
     )
-    _offline(m, LEAFLET_JS, LEAFLET_CSS)
-    folium.TileLayer(
-        tiles=OSM_TILES.url, name="Hintergrund: OpenStreetMap (online)", overlay=True, show=False,
-        attr=OSM_TILES.attribution, max_zoom=19,
-    ).add_to(m)
-    folium.TileLayer(
-        tiles=BASEMAP_DE_GRAU.url, name="Hintergrund: basemap.de grau (online)", overlay=True, show=False,
-        attr=BASEMAP_DE_GRAU.attribution, max_zoom=18,
-    ).add_to(m)
+    # streamlit-folium loads scripts only when the map is first mounted, so the
+    # MarkerCluster plugin must come with the base map, not with a later layer.
+    _offline(m, (*LEAFLET_JS, *MARKERCLUSTER_JS), (*LEAFLET_CSS, *MARKERCLUSTER_CSS))
+    # folium passes min/max zoom to tile layers only; MarkerCluster needs the map's maxZoom.
+    m.options["minZoom"] = 6
+    m.options["maxZoom"] = 18
+    shown = background(Settings.from_env()) if tiles is None else tiles
+    for source, title in shown.offered:
+        folium.TileLayer(
+            tiles=source.url, name=f"{title} (online)",
+            overlay=True, show=source.id == shown.shown, attr=source.attribution,
+            max_zoom=19 if source.id == OSM_TILES.id else 18,
+        ).add_to(m)
     for spec, data in outlines:
         outline_layer(spec, data).add_to(m)
     if fit_nrw:
@@ -465,10 +518,28 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
     )
 
 
-def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.25) -> folium.GeoJson:
-    """Polygons in one colour (isochrones, buffers), with the escaped ``_tooltip``."""
-    style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": opacity, "className": "atlas-area"}
-    return folium.GeoJson(data, name=name, style_function=lambda _f: style, tooltip=_tooltip())
+def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.12) -> folium.GeoJson:
+    """Polygons in one colour (isochrones, buffers): clear outline, light fill, with the escaped ``_tooltip``."""
+    style = {"color": color, "weight": 2.2, "opacity": 0.95, "fillColor": color, "fillOpacity": opacity,
+             "className": "atlas-area atlas-isochrone"}
+    return folium.GeoJson(data, name=name, style_function=lambda _f: style,
+                          highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
+                          tooltip=_tooltip())
+
+
+#: Colours of isochrones by travel minutes (up to the key), light to dark purple (colour-blind safe).
+ISOCHRONE_COLORS: tuple[tuple[float, str], ...] = (
+    (5, "#9e9ac8"), (10, "#807dba"), (15, "#6a51a3"), (30, "#54278f"), (float("inf"), "#3f007d"),
+)
+
+
+def isochrone_color(minutes: float) -> str:
+    """The outline/fill colour of an isochrone of ``minutes`` travel time.
+
+    >>> isochrone_color(15), isochrone_color(45)
+    ('#6a51a3', '#3f007d')
+    """
+    return next(color for limit, color in ISOCHRONE_COLORS if minutes <= limit)
 
 
 def area_points(data: dict[str, Any], name: str, color: str | None = None, radius: int = 4) -> folium.GeoJson:
@@ -483,28 +554,54 @@ def area_points(data: dict[str, Any], name: str, color: str | None = None, radiu
 
 
 def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
-                 color: str | None = None) -> folium.map.Layer:
-    """One GeoJSON layer of circle markers for a point layer, clustered when large.
+                 color: str | None = None) -> folium.map.Layer | PointCloud:
+    """A point layer: SVG circle markers when small, canvas markers (clustered) when large.
 
-    Each marker gets the CSS class ``atlas-point atlas-layer-<id>`` so that
-    it can be found in the page (tests count them).
+    Up to :data:`CLUSTER_THRESHOLD` points each marker is an SVG path with the
+    CSS class ``atlas-point atlas-layer-<id>`` (tests count them). Larger
+    layers become a :class:`ui.map_points.PointCloud`: canvas markers,
+    clustered up to :data:`CANVAS_ONLY_FROM` points, plain canvas above.
     """
+    n = len(data["features"])
+    if n > CLUSTER_THRESHOLD:
+        style = {"radius": spec.style.radius, "color": "#ffffff", "weight": min(spec.style.weight, 0.8),
+                 "fill": True, "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity}
+        return PointCloud(spec.id, point_rows(data), style, cluster=n < CANVAS_ONLY_FROM, noun=spec.title)
     style = {
         "radius": spec.style.radius, "color": "#ffffff", "weight": spec.style.weight, "fill": True,
         "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity,
         "className": f"atlas-point atlas-layer-{spec.id}",
     }
-    layer = folium.GeoJson(
+    return folium.GeoJson(
         data, name=name or spec.title, marker=folium.CircleMarker(radius=spec.style.radius),
         style_function=lambda _f: style, tooltip=_tooltip(),
     )
-    if len(data["features"]) <= CLUSTER_THRESHOLD:
-        return layer
-    cluster = folium.plugins.MarkerCluster(name=name or spec.title, options={"disableClusteringAtZoom": 13})
-    _offline(cluster, MARKERCLUSTER_JS, MARKERCLUSTER_CSS)
-    layer.control = False
-    layer.add_to(cluster)
-    return cluster
+
+
+def grid_overlay(cells_gdf: gpd.GeoDataFrame, values: pd.Series, classification: Classification,
+                 name: str | None = None, opacity: float = 1.0) -> folium.raster_layers.ImageOverlay:
+    """Per-cell values (e.g. 100 m cells: covered yes/no, minutes, gap score) as one PNG overlay.
+
+    Parameters
+    ----------
+    cells_gdf
+        Square cells (polygons or centre points) in EPSG:25832.
+    values
+        Value per cell, indexed like ``cells_gdf``; NaN cells stay transparent.
+    classification
+        Colours per cell (e.g. from :func:`classify` or :func:`classify_fixed` of ``values``);
+        put ``Legend(legend_html(classification))`` into the same feature group.
+    name
+        Layer name in the layer control (default: the classification title).
+
+    Notes
+    -----
+    The image is sampled in EPSG:3857 pixels (half a cell wide, at most
+    :data:`ui.map_grid.MAX_SIDE_PX` per side), so it is a few hundred kB for
+    all of NRW instead of tens of thousands of SVG paths.
+    """
+    colors = classification.colors.reindex(cells_gdf.index).where(values.reindex(cells_gdf.index).notna())
+    return grid_overlay_layer(grid_image(cells_gdf, colors), name or classification.title, opacity)
 
 
 class NumberedSites(MacroElement):

@@ -67,6 +67,10 @@ ATLAS_MAP_CSS = """\
 .atlas-legend { background: rgba(255,255,255,0.95); padding: 6px 8px; font-size: 12px; border: 1px solid #999;
   border-radius: 4px; line-height: 1.35; color: #111; max-width: 240px; }
 .atlas-legend .atlas-legend-title { font-weight: 700; margin-bottom: 3px; }
+.atlas-legend summary { cursor: pointer; font-weight: 700; color: #1f4e79; margin-bottom: 2px; }
+.atlas-legend details:not([open]) summary { margin-bottom: 0; }
+.atlas-tooltip { max-width: 280px; white-space: normal; font-size: 12px; padding: 4px 6px; }
+.atlas-tooltip th, .atlas-tooltip td { padding: 0 4px 0 0; vertical-align: top; }
 .atlas-legend i { display: inline-block; width: 14px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid #666; }
 .atlas-legend .atlas-dot { border-radius: 50%; width: 10px; height: 10px; }

@@ -89,10 +89,7 @@ def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
         gdf = load_boundaries("gemeinde", cfg)
     except NotLoadedError:
         return None
-    return maps.prepare_polygons(
-        gdf, [("name", "Gemeinde"), ("ags", "AGS"), ("population", "Einwohner")],
-        maps.DISPLAY_TOLERANCE_M["gemeinde"],
-    )
+    return maps.prepare_outline_mesh(gdf, maps.DISPLAY_TOLERANCE_M["gemeinde"])
 
 
 def kreis_choropleth(

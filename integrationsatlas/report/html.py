@@ -59,6 +59,7 @@ def render_html(report: CouncilReport) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_e(report.title)}</h1>",
         f'<p class="sub">{_e(report.subtitle)}<br>Stand: {_e(report.created.strftime("%d.%m.%Y"))}</p>',
+        *([f"<p>{_e(report.summary)}</p>"] if report.summary else []),
         "<h2>Kennzahlen</h2><table><tbody>",
         *(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in report.figures),
         "</tbody></table>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -157,3 +158,39 @@ def coverage_map(
                               markersize=9, label="neuer Standort (Nr. = Reihenfolge)"))
     _legend(ax, handles, "Versorgungsanteil")
     return _finish_map(fig, ax, extent, attribution)
+
+
+# --- charts ---------------------------------------------------------------------
+
+
+def gain_chart(shares: Sequence[float], threshold_label: str) -> bytes:
+    """Coverage after 0, 1, 2 … additional sites as a step chart (PNG, the size of a map).
+
+    Parameters
+    ----------
+    shares
+        Covered share (0–1) before any new site and after each new site, in selection order.
+    threshold_label
+        The scenario's threshold in German, e.g. ``"5 km Luftlinie"`` (axis label).
+    """
+    width_in = MAP_WIDTH_MM / 25.4
+    fig = Figure(figsize=(width_in, width_in / MAP_ASPECT * 0.6), dpi=MAP_DPI)
+    ax = fig.add_axes((0.1, 0.2, 0.86, 0.72))
+    x = np.arange(len(shares))
+    y = 100.0 * np.asarray(shares, dtype="float64")
+    ax.plot(x, y, marker="o", color="#1f4e79", lw=1.6, ms=4)
+    for xi, yi in zip(x, y, strict=True):
+        ax.annotate(f"{yi:.1f} %".replace(".", ","), (xi, yi), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=7)
+    ax.set_xticks(x)
+    ax.set_xlabel("Anzahl neuer Standorte (in Auswahlreihenfolge)", fontsize=8)
+    ax.set_ylabel(f"versorgt (%), ≤ {threshold_label}", fontsize=8)
+    low = max(0.0, float(np.nanmin(y)) - 10.0) if len(y) else 0.0
+    ax.set_ylim(low, 105)
+    ax.tick_params(labelsize=7)
+    ax.grid(axis="y", color="#dddddd", lw=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=MAP_DPI, metadata={"Software": None})
+    return buf.getvalue()

@@ -154,6 +154,7 @@ class CouncilReport:
     attributions: tuple[str, ...]
     extent: tuple[float, float, float, float]
     notes: tuple[str, ...] = field(default=())
+    summary: str = ""
 
     @property
     def subtitle(self) -> str:

@@ -116,6 +116,10 @@ def render_pdf(report: CouncilReport) -> bytes:
     pdf.multi_cell(0, 5, report.subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5, f"Stand: {report.created.strftime('%d.%m.%Y')}", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(26, 26, 26)
+    if report.summary:
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 5, report.summary, align="L", new_x="LMARGIN", new_y="NEXT")
 
     _pdf_heading(pdf, "Kennzahlen")
     # two figures per line, so that the first map still fits on the first page

@@ -15,6 +15,7 @@ from geo.settings import Settings
 from integrationsatlas import report as council
 from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
+from ui.i18n import t
 
 _REPORT_FORMATS = {"pdf": "PDF (zum Drucken und Versenden)", "html": "HTML (eine Datei, im Browser lesbar)"}
 _CRS = {"EPSG:25832": "EPSG:25832 – ETRS89 / UTM 32N (Meter)", "EPSG:4326": "EPSG:4326 – WGS 84 (Längen-/Breitengrad)"}
@@ -49,7 +50,7 @@ class ExportParams:
 
 def render() -> None:
     """Render the Bericht page."""
-    st.title("Bericht")
+    st.title(t("nav.bericht"))
     st.caption("Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
                "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses.")
     cfg = cached.settings()
@@ -69,7 +70,7 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
         st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
         return None
     areas = cached.report_areas(cfg, version)
-    st.subheader("Bericht für Rat und Ausschuss")
+    st.subheader(t("bericht.council"))
     c1, c2, c3 = st.columns([2, 2, 1.4])
     area = c1.selectbox("Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)", list(areas),
                         format_func=areas.__getitem__, key="bericht_area")
@@ -102,7 +103,7 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
 
 
 def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
-    st.subheader("Export von Ebenen und Ergebnissen")
+    st.subheader(t("bericht.export"))
     sources: dict[str, str] = {
         f"layer:{spec.id}": f"Ebene: {spec.title}"
         for spec in REGISTRY if spec.id in _available(cfg, version)

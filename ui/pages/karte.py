@@ -73,7 +73,7 @@ def render() -> None:
                 groups.append(maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(
                     cfg, version, lid, only)), show=spec.group == "facility" or bool(only)))
             center, zoom = view if view else (None, None)
-            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom)
+            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540)
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
@@ -84,9 +84,9 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     spec = REGISTRY.get(layer_id)
     column = spec.column(spec.extra["filter_column"])
     labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
-    chosen = st.sidebar.multiselect(f"{spec.title} anzeigen ({column.title})", list(labels),
+    chosen = st.sidebar.multiselect(f"{spec.title} {t('karte.show_stops')} ({column.title})", list(labels),
                                     format_func=labels.__getitem__, key=f"karte_filter_{layer_id}",
-                                    placeholder="keine")
+                                    placeholder=t("common.none"))
     return tuple(chosen)
 
 

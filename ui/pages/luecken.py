@@ -125,7 +125,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     if params.unit == "min" and params.osm_file and params.mode != "oepnv":
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect("Isochronen für Einrichtungen", list(choices), format_func=choices.__getitem__,
-                                key="luecken_iso", max_selections=10)
+                                key="luecken_iso", max_selections=10, placeholder="bitte wählen (bis zu 10)")
         if picked:
             iso = cached.isochrones(cfg, version, params.layer, tuple(picked), params.osm_file, params.mode,
                                     params.threshold)

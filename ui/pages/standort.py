@@ -101,7 +101,8 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
                          key="standort_fixed")
     place_layers = c8.multiselect("Kandidaten aus Ebenen", list(places),
                                   default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
-                                  format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places")
+                                  format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places",
+                                  placeholder="keine")
     n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
                                      key="standort_clusters"))
     with st.expander("Weitere Kandidaten und Bedingungen"):
