@@ -23,6 +23,10 @@ YLGNBU: dict[int, tuple[str, ...]] = {
 }
 #: Diverging, colour-blind-safe ColorBrewer PuOr for differences (negative → positive).
 PUOR5: tuple[str, ...] = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
+#: Diverging, colour-blind-safe ColorBrewer RdYlBu (blue = close, red = far) for costs against a threshold.
+COST_COLORS: tuple[str, ...] = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
+#: Upper class limits of a cost as multiples of the threshold (the second class ends at the threshold).
+COST_BREAKS_X: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, float("inf"))
 #: Colour of units without a value.
 NO_DATA_COLOR = "#d9d9d9"
 

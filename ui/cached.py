@@ -198,6 +198,12 @@ def gap_map(cfg: Settings, version: str, params: GapParams) -> tuple[dict[str, A
     return views.gap_map(cfg, params, coverage(cfg, version, params))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def cell_grid(cfg: Settings, version: str, params: GapParams) -> tuple[Any, Any, maps.Classification] | None:
+    """The fine demand cells with their cost class (see :func:`ui.views.cell_grid`)."""
+    return views.cell_grid(coverage(cfg, version, params), params)
+
+
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
 def isochrones(cfg: Settings, version: str, layer_id: str, facility_ids: tuple[str, ...], osm_file: str,
                mode: str, minutes: float) -> dict[str, Any]:

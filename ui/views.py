@@ -24,7 +24,7 @@ from geo.settings import Settings
 from geo.store import BatchInfo
 from geo.units import LEVELS, level_of, load_boundaries
 from integrationsatlas import areas
-from integrationsatlas.classes import PUOR5, SHARE_BREAKS
+from integrationsatlas.classes import COST_BREAKS_X, COST_COLORS, PUOR5, SHARE_BREAKS
 from integrationsatlas.coverage import CoverageReport
 from integrationsatlas.siting import SitingPlan
 from ui import maps
@@ -326,3 +326,31 @@ def batches_table(rows: list[BatchInfo]) -> pd.DataFrame:
 def preview_table(result: ImportResult, rows: int) -> pd.DataFrame:
     """The first ``rows`` valid rows of an import preview, without geometry."""
     return pd.DataFrame(result.data.drop(columns=result.data.geometry.name)).head(rows)
+
+
+#: Demand resolutions fine enough to be drawn cell by cell.
+CELL_RESOLUTIONS: tuple[str, ...] = ("zensus_100m", "osm_100m", "zensus_1km")
+
+
+def cell_grid(
+    report: CoverageReport, params: GapParams
+) -> tuple[gpd.GeoDataFrame, pd.Series, maps.Classification] | None:
+    """The cost of every fine demand cell (100 m or 1 km) classed against the threshold, or ``None``.
+
+    Classes are multiples of the threshold (:data:`integrationsatlas.classes.COST_BREAKS_X`): blue
+    within half of it, light blue within it, then yellow, orange and red beyond.
+    """
+    cells = report.cells
+    if "resolution" not in cells.columns:
+        return None
+    fine = cells[cells["resolution"].isin(CELL_RESOLUTIONS).to_numpy()]
+    if fine.empty:
+        return None
+    cost = pd.Series(fine["cost"].to_numpy(dtype="float64"), index=fine.index)
+    capped = cost.where(np.isfinite(cost), params.threshold * 10.0)
+    top = max(float(capped.max()), params.threshold * 3.0)
+    breaks = [params.threshold * x if np.isfinite(x) else top for x in COST_BREAKS_X]
+    unit = "km" if params.unit == "km" else "min"
+    cls = maps.classify_fixed(capped, breaks, f"Weg zur nächsten Einrichtung je Zelle ({unit})", decimals=1,
+                              palette={len(COST_COLORS): COST_COLORS})
+    return fine, capped, cls

@@ -116,12 +116,20 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
                 for level in views.OUTLINE_LEVELS]
-    groups = [
-        maps.feature_group(f"Versorgungsgrad ({unit_spec.title})",
-                           maps.choropleth_layer(unit_spec, data, unit_spec.title),
-                           maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)]))),
-        maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))),
-    ]
+    grid = cached.cell_grid(cfg, version, params)
+    points = maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer)))
+    view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
+    if grid is None:
+        groups = [maps.feature_group(f"Versorgungsgrad ({unit_spec.title})",
+                                     maps.choropleth_layer(unit_spec, data, unit_spec.title),
+                                     maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)]))),
+                  points]
+    else:  # the demand is fine: show where inside the area people are beyond the threshold, cell by cell
+        cells, values, cell_cls = grid
+        groups = [maps.feature_group(cell_cls.title, maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
+                                     maps.Legend(maps.legend_html(cell_cls, [(spec.style.color, spec.title)]))),
+                  points]
+        view = maps.bounds_of(cells, width_px=700)
     if params.unit == "min" and params.osm_file and params.mode != "oepnv":
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect("Isochronen für Einrichtungen", list(choices), format_func=choices.__getitem__,
@@ -131,7 +139,6 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                                     params.threshold)
             groups.append(maps.feature_group(f"Isochronen {params.threshold:g} min",
                                              maps.area_layer(iso, "Isochronen", "#5e3c99")))
-    view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
     render_map(maps.base_map(outlines), groups, key="luecken_map", center=view[0], zoom=view[1],
                height=520, returned=(), collapsed=True)
 
