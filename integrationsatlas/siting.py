@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -477,7 +477,7 @@ def _transit_cost(
     transit = TransitSettings(day=day, start_s=params.transit_window[0], end_s=params.transit_window[1],
                               max_snap_m=settings.snap_max_m)
     hull = shapely.MultiPoint(np.r_[_xy(demand), _xy(candidates)]).convex_hull
-    timetable = read_gtfs(Path(params.gtfs_file), day=day, window=params.transit_window,  # type: ignore[arg-type]
+    timetable = read_gtfs(Path(cast(Path, params.gtfs_file)), day=day, window=params.transit_window,
                           area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms))
     matrix = transit_time_matrix(timetable, demand, candidates, transit, min(cutoff_s, 3 * 3600.0), network=net)
     return sp.csr_array(matrix.matrix)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from geo.importing import ImportResult, import_file
 from geo.settings import Settings
@@ -19,6 +19,8 @@ from geo.store.scenarios import list_scenarios
 from geo.store.scenarios import save_scenario as _save_scenario
 
 T = TypeVar("T")
+ImportMode = Literal["append", "replace"]
+OnInvalid = Literal["keep_valid", "reject"]
 
 
 def with_temp_file(name: str, content: bytes, func: Callable[[Path], T]) -> T:
@@ -32,14 +34,16 @@ def with_temp_file(name: str, content: bytes, func: Callable[[Path], T]) -> T:
 
 def import_preview(cfg: Settings, layer_id: str, name: str, content: bytes, on_invalid: str) -> ImportResult:
     """Dry run of an import: validated rows, every problem, notes (nothing is stored)."""
+    invalid = cast(OnInvalid, on_invalid)
     return with_temp_file(name, content, lambda p: import_file(
-        p, layer_id, cfg, on_invalid=on_invalid, dry_run=True, display_name=name))  # type: ignore[arg-type]
+        p, layer_id, cfg, on_invalid=invalid, dry_run=True, display_name=name))
 
 
 def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: str, on_invalid: str) -> ImportResult:
     """Import an upload into the data store."""
+    how, invalid = cast(ImportMode, mode), cast(OnInvalid, on_invalid)
     return with_temp_file(name, content, lambda p: import_file(
-        p, layer_id, cfg, mode=mode, on_invalid=on_invalid, display_name=name))  # type: ignore[arg-type]
+        p, layer_id, cfg, mode=how, on_invalid=invalid, display_name=name))
 
 
 def batches(cfg: Settings) -> list[BatchInfo]:

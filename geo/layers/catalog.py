@@ -146,7 +146,9 @@ GEMEINSCHAFTSZENTRUM = REGISTRY.register(facility_layer(
     "gemeinschaftszentrum", "Gemeinschafts- und Bürgerzentren", "Community centres",
     columns=(), style=Style("#F0E442", icon="users", radius=4), group="poi",
     sources=(OSM, USER_IMPORT),
-    description="Bürger- und Gemeinschaftszentren (OSM amenity=community_centre) als mögliche Treffpunkt-Standorte.",
+    description=(
+        "Bürger- und Gemeinschaftszentren (OSM amenity=community_centre) als mögliche Treffpunkt-Standorte."
+    ),
 ))
 BAHNHOF = REGISTRY.register(facility_layer(
     "bahnhof", "Bahnhöfe und Haltepunkte", "Rail stations",

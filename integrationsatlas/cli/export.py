@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import cast
 
 from geo.formatting import de_int
-from geo.io.export import FORMATS, SUFFIXES, default_crs, export_frame, export_layer
+from geo.io.export import FORMATS, SUFFIXES, ExportCRS, ExportFormat, default_crs, export_frame, export_layer
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         what = f"Ebene »{REGISTRY.get(args.layer).title}«"
     else:
         scenario = load_scenario(settings, args.scenario)
-        data = export_frame(scenario.sites, fmt, crs, layer_name=f"Szenario {scenario.name}",  # type: ignore[arg-type]
+        data = export_frame(scenario.sites, cast(ExportFormat, fmt), cast(ExportCRS, crs),
+                            layer_name=f"Szenario {scenario.name}",
                             attribution=ATTRIBUTIONS)
         what = f"Szenario »{scenario.name}« ({len(scenario.sites)} Standorte)"
     args.output.parent.mkdir(parents=True, exist_ok=True)

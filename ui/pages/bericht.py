@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
 
 from geo.formatting import de_number
-from geo.io.export import FORMAT_TITLES, FORMATS, MIME_TYPES, default_crs, export_filename, export_frame
+from geo.io.export import (
+    FORMAT_TITLES,
+    FORMATS,
+    MIME_TYPES,
+    ExportCRS,
+    ExportFormat,
+    default_crs,
+    export_filename,
+    export_frame,
+)
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
@@ -148,7 +157,7 @@ def _available(cfg: Settings, version: str) -> set[str]:
 def _plan_export(plan: Any, params: ExportParams) -> tuple[bytes, str]:
     """The session's unsaved siting plan (not cacheable: it lives in this session only)."""
     name = "Standortplanung_aktuell"
-    data = export_frame(plan.sites, params.fmt, params.crs, layer_name=name,  # type: ignore[arg-type]
+    data = export_frame(plan.sites, cast(ExportFormat, params.fmt), cast(ExportCRS, params.crs), layer_name=name,
                         attribution=ATTRIBUTIONS)
     return data, export_filename(name, params.fmt, params.crs)
 
