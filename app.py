@@ -51,10 +51,18 @@ st.set_page_config(
 
 pages = [
     st.Page(str(PAGES_DIR / "karte.py"), title=t("nav.karte"), icon=":material/map:", url_path="karte", default=True),
-    st.Page(str(PAGES_DIR / "luecken.py"), title=t("nav.luecken"), icon=":material/location_off:",
-            url_path="versorgungsluecken"),
-    st.Page(str(PAGES_DIR / "standort.py"), title=t("nav.standort"), icon=":material/add_location_alt:",
-            url_path="standortplanung"),
+    st.Page(
+        str(PAGES_DIR / "luecken.py"),
+        title=t("nav.luecken"),
+        icon=":material/location_off:",
+        url_path="versorgungsluecken",
+    ),
+    st.Page(
+        str(PAGES_DIR / "standort.py"),
+        title=t("nav.standort"),
+        icon=":material/add_location_alt:",
+        url_path="standortplanung",
+    ),
     st.Page(str(PAGES_DIR / "daten.py"), title=t("nav.daten"), icon=":material/database:", url_path="daten"),
     st.Page(str(PAGES_DIR / "bericht.py"), title=t("nav.bericht"), icon=":material/description:", url_path="bericht"),
 ]

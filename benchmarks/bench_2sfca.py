@@ -94,9 +94,16 @@ def main(argv: list[str] | None = None) -> int:
 
     def make_access() -> access.Access:
         return access.Access(
-            demand_df=demand_df, demand_index=True, demand_value="pop",
-            supply_df=supply_df, supply_index=True, supply_value="places",
-            cost_df=cost_df, cost_origin="origin", cost_dest="dest", cost_name="cost",
+            demand_df=demand_df,
+            demand_index=True,
+            demand_value="pop",
+            supply_df=supply_df,
+            supply_index=True,
+            supply_value="places",
+            cost_df=cost_df,
+            cost_origin="origin",
+            cost_dest="dest",
+            cost_name="cost",
         )
 
     t_init, model = timed(make_access, 1)
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         ("step catchment (2SFCA)", None, None),
         ("Gaussian decay, σ = d0", gaussian_weight(MAX_COST_M, normalise=False), access.weights.gaussian(MAX_COST_M)),
     ]:
+
         def ours(w: Callable[[np.ndarray], np.ndarray] | None = ours_fn) -> np.ndarray:
             return two_step_fca(demand, supply, cost, MAX_COST_M, weight_fn=w)
 

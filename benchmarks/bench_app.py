@@ -40,8 +40,7 @@ from browser_support import (  # noqa: E402
 
 KREIS = "path.atlas-layer-kreis"
 KI = "path.atlas-layer-ki"
-DRAWN = (f"() => document.querySelectorAll('{KREIS}').length >= 53 && "
-         f"document.querySelectorAll('{KI}').length >= 54")
+DRAWN = f"() => document.querySelectorAll('{KREIS}').length >= 53 && document.querySelectorAll('{KI}').length >= 54"
 SCHOOLS = ROOT.parent / "shared" / "data" / "facilities" / "nrw_grundschulen_msb_2021.geojson"
 
 
@@ -90,7 +89,10 @@ def indicator_switches(pw: Any, steps: int) -> list[float]:
                     const d = document.querySelector('iframe[title="streamlit_folium.st_folium"]').contentDocument;
                     const f = [...d.querySelectorAll('path.atlas-layer-kreis')].map(p => p.getAttribute('fill'));
                     return f.length >= 53 && f.join() !== before.fills;
-                }""", arg=before, timeout=60_000)
+                }""",
+                arg=before,
+                timeout=60_000,
+            )
             out.append(time.perf_counter() - t0)
             wait_idle(page)
         browser.close()
@@ -117,8 +119,10 @@ def many_points(pw: Any, runs: int) -> tuple[list[float], list[float]] | None:
             t0 = time.perf_counter()
             page.goto(server.url)
             frame = map_frame(page, timeout_ms=120_000)
-            frame.wait_for_function("() => window.atlasLayers && window.atlasLayers.ogs "
-                                    "&& window.atlasLayers.ogs.drawn() === 2787", timeout=120_000)
+            frame.wait_for_function(
+                "() => window.atlasLayers && window.atlasLayers.ogs && window.atlasLayers.ogs.drawn() === 2787",
+                timeout=120_000,
+            )
             if i:
                 opened.append(time.perf_counter() - t0)
             wait_idle(page)
@@ -132,7 +136,8 @@ def many_points(pw: Any, runs: int) -> tuple[list[float], list[float]] | None:
                 page.keyboard.press("Escape")
                 map_frame(page).wait_for_function(
                     "() => window.atlasLayers.haltestelle && window.atlasLayers.haltestelle.drawn() > 50000",
-                    timeout=180_000)
+                    timeout=180_000,
+                )
                 stops.append(time.perf_counter() - t0)
             page.close()
         browser.close()
@@ -156,7 +161,9 @@ def cold_start(pw: Any, runs: int) -> tuple[list[float], list[float]]:
             frame = map_frame(page, timeout_ms=120_000)
             frame.wait_for_function(
                 f"() => document.querySelectorAll('{KREIS}').length >= 53 && "
-                f"document.querySelectorAll('{KI}').length >= 54", timeout=120_000)
+                f"document.querySelectorAll('{KI}').length >= 54",
+                timeout=120_000,
+            )
             done = time.perf_counter()
             from_launch.append(done - t_launch)
             from_open.append(done - t_open)
@@ -191,7 +198,10 @@ def threshold_changes(pw: Any, steps: int) -> tuple[list[float], list[float]]:
                         const f = [...d.querySelectorAll('path.atlas-layer-kreis')].map(p => p.getAttribute('fill'));
                         const tip = [...d.querySelectorAll('.atlas-legend-title')].map(e => e.textContent).join();
                         return f.length >= 53 && (f.join() !== before.fills || tip !== before.legend);
-                    }""", arg=before, timeout=60_000)
+                    }""",
+                    arg=before,
+                    timeout=60_000,
+                )
                 bucket.append(time.perf_counter() - t0)
                 wait_idle(page)
         browser.close()
@@ -206,7 +216,8 @@ def _fills(page: Any) -> dict[str, str]:
             const d = document.querySelector('iframe[title="streamlit_folium.st_folium"]').contentDocument;
             return {fills: [...d.querySelectorAll('path.atlas-layer-kreis')].map(p => p.getAttribute('fill')).join(),
                     legend: [...d.querySelectorAll('.atlas-legend-title')].map(e => e.textContent).join()};
-        }""")
+        }"""
+    )
 
 
 def map_payload(pw: Any) -> tuple[int, int, list[str]]:
@@ -223,8 +234,9 @@ def map_payload(pw: Any) -> tuple[int, int, list[str]]:
     data, cls = cached.kreis_choropleth(cfg, version, "population", None, ("ki",))
     outlines = [(REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl)) for lvl in cached.OUTLINE_LEVELS]
     m = maps.base_map(outlines)
-    maps.feature_group("Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"),
-                       maps.Legend(maps.legend_html(cls))).add_to(m)
+    maps.feature_group(
+        "Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"), maps.Legend(maps.legend_html(cls))
+    ).add_to(m)
     maps.feature_group("KI", maps.points_layer(REGISTRY.get("ki"), cached.points_geojson(cfg, version, "ki"))).add_to(m)
     standalone = maps.html_size(m)
 
@@ -283,11 +295,16 @@ def main() -> int:
         f"{standalone / 1e6:.2f} MB | ≤ 2 MB |",
         f"| Everything the browser received over the websocket for the first screen | {received / 1e6:.2f} MB | – |",
         f"| Requests to non-loopback hosts | {len(external)} | 0 |",
-        *([f"| Page opened (server warm) → all 2,787 MSB Grundschulen drawn (canvas, clustered) | "
-           f"{med(points[0])} | – |",
-           "| ≈ 59,000 stops: four mode classes chosen one after another in the sidebar → all drawn (canvas) | "
-           f"{med(points[1])} | – |"]
-          if points else ["| Many points (MSB schools) | skipped: ../shared/data missing | – |"]),
+        *(
+            [
+                f"| Page opened (server warm) → all 2,787 MSB Grundschulen drawn (canvas, clustered) | "
+                f"{med(points[0])} | – |",
+                "| ≈ 59,000 stops: four mode classes chosen one after another in the sidebar → all drawn (canvas) | "
+                f"{med(points[1])} | – |",
+            ]
+            if points
+            else ["| Many points (MSB schools) | skipped: ../shared/data missing | – |"]
+        ),
         "",
         "Polygons are simplified in EPSG:25832 (Kreise 100 m, Regierungsbezirke 150 m, Land 200 m) before "
         "reprojection, coordinates are rounded to 6 decimals, and Leaflet is served from `/app/static`.",

@@ -96,9 +96,10 @@ def _status(key: str) -> int:
 
 def memory(name: str, n_demand: int, n_facilities: int) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", name, "--n-demand", str(n_demand), "--n-facilities",
-         str(n_facilities)],
-        check=True, capture_output=True, text=True,
+        [sys.executable, __file__, "--worker", name, "--n-demand", str(n_demand), "--n-facilities", str(n_facilities)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

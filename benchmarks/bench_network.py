@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t_ours, ours = timed(lambda: nearest_facility_time(net, facilities), args.repeat)
     matrix = net.reverse  # the same prepared (reversed) matrix ours searches
-    t_bare, bare = timed(
-        lambda: dijkstra(matrix, directed=True, indices=facilities, min_only=True), args.repeat
-    )
+    t_bare, bare = timed(lambda: dijkstra(matrix, directed=True, indices=facilities, min_only=True), args.repeat)
 
     def per_facility() -> np.ndarray:
         reverse = G.reverse(copy=False)  # times *to* the facility

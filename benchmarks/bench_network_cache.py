@@ -77,8 +77,13 @@ def _prepare(home: Path) -> None:
 
 def _run(home: Path, mode: str, thresholds: str) -> tuple[float, dict[str, object]]:
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", WORKER, str(home), str(OSM), mode, thresholds], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, str(home), str(OSM), mode, thresholds],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - t0, json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -110,8 +115,10 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
     ]
     for label, run, wall in rows:
-        lines.append(f"| {label} | {run['seconds']:.2f} | {'' if wall is None else f'{wall:.1f}'} | "
-                     f"{run['cells']:,} | {100 * float(run['share']):.1f} % |")
+        lines.append(
+            f"| {label} | {run['seconds']:.2f} | {'' if wall is None else f'{wall:.1f}'} | "
+            f"{run['cells']:,} | {100 * float(run['share']):.1f} % |"
+        )
     ok = second["runs"][0]["seconds"] < 1.0 and second["runs"][1]["seconds"] < 1.0
     lines += [
         "",

@@ -97,8 +97,14 @@ def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
         out["build_s"] = time.perf_counter() - t0
         res = ours.solve()
         out["seconds"] = time.perf_counter() - t0
-        out.update(objective=res.objective, bound=res.bound, gap=res.gap, status=res.status, method=res.method,
-                   proven=res.status == "optimal")
+        out.update(
+            objective=res.objective,
+            bound=res.bound,
+            gap=res.gap,
+            status=res.status,
+            method=res.method,
+            proven=res.status == "optimal",
+        )
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
 
@@ -117,9 +123,11 @@ def _machine() -> str:
     import spopt
 
     load = os.getloadavg()[0]
-    return (f"{machine()}, "
-            f"load average {load:.1f} at the start (the machine is shared); scipy {scipy.__version__} "
-            f"(HiGHS), spopt {spopt.__version__}, PuLP {pulp.__version__} (CBC)")
+    return (
+        f"{machine()}, "
+        f"load average {load:.1f} at the start (the machine is shared); scipy {scipy.__version__} "
+        f"(HiGHS), spopt {spopt.__version__}, PuLP {pulp.__version__} (CBC)"
+    )
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -131,12 +139,20 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--worker", nargs=2, metavar=("CASE", "SOLVER"))
     ap.add_argument("--limit", type=float, default=None, help="time limit in seconds for both solvers")
     ap.add_argument("--mclp-limit", type=float, default=180.0, help="time limit of the hard MCLP case")
-    ap.add_argument("--pmedian-limit", type=float, default=3600.0,
-                    help="time limit of the p-median case (CBC may need far longer than HiGHS)")
+    ap.add_argument(
+        "--pmedian-limit",
+        type=float,
+        default=3600.0,
+        help="time limit of the p-median case (CBC may need far longer than HiGHS)",
+    )
     ap.add_argument("--cases", nargs="*", default=list(DEFAULT_CASES), choices=list(CASES))
     ap.add_argument("--out", type=Path, default=HERE / "results" / "siting.md")
-    ap.add_argument("--keep", type=Path, default=None,
-                    help="JSON lines of figures measured earlier (from this script's output) for cases not re-run")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="JSON lines of figures measured earlier (from this script's output) for cases not re-run",
+    )
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.limit or 3600.0)))
@@ -166,7 +182,8 @@ def main(argv: list[str]) -> int:
         f"Machine: {machine}.",
         "",
         "Reproduce: `python benchmarks/bench_siting.py` (cases: "
-        + ", ".join(f"`{c}`" for c in DEFAULT_CASES) + "). Times are end to end from the cost matrix "
+        + ", ".join(f"`{c}`" for c in DEFAULT_CASES)
+        + "). Times are end to end from the cost matrix "
         "(model build + solve), each run in a fresh subprocess; peak RSS of that subprocess and its "
         "children (CBC).",
         "",
@@ -203,8 +220,14 @@ def main(argv: list[str]) -> int:
         "within 5 minutes at this size, and CBC needed more than 20 CPU minutes on it in a first run "
         "(stopped), hence `--pmedian-limit`: with a limit, spopt's objective is CBC's best solution at "
         "that time (status column), and the ratio is a lower bound of the true speed-up.",
-        *([f"- Rows {', '.join(sorted(set(kept) - set(args.cases)))} were measured in an earlier run of this "
-           "script on the same machine (`--keep`)."] if set(kept) - set(args.cases) else []),
+        *(
+            [
+                f"- Rows {', '.join(sorted(set(kept) - set(args.cases)))} were measured in an earlier run of this "
+                "script on the same machine (`--keep`)."
+            ]
+            if set(kept) - set(args.cases)
+            else []
+        ),
         "- Ratio = spopt seconds / ours seconds. The machine is shared with other jobs, so absolute "
         "times vary between runs; both solvers ran in the same run, one after the other.",
     ]

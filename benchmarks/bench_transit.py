@@ -84,15 +84,23 @@ def setup() -> dict:
     sx, sy = to_utm.transform(tt.stop_xy[:, 0], tt.stop_xy[:, 1])
     hull = shapely.MultiPoint(np.column_stack([sx, sy])).convex_hull
     x0, y0, x1, y1 = hull.bounds
-    gx, gy = np.meshgrid(np.arange(np.floor(x0 / 100) * 100 + 50, x1, 100),
-                         np.arange(np.floor(y0 / 100) * 100 + 50, y1, 100))
+    gx, gy = np.meshgrid(
+        np.arange(np.floor(x0 / 100) * 100 + 50, x1, 100), np.arange(np.floor(y0 / 100) * 100 + 50, y1, 100)
+    )
     inside = shapely.contains_xy(hull, gx.ravel(), gy.ravel())
     cx, cy = to_25832.transform(gx.ravel()[inside], gy.ravel()[inside])
     cells = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs="EPSG:25832")
     rng = np.random.default_rng(SEED)
     facilities = cells.iloc[rng.choice(len(cells), N_FACILITIES, replace=False)].reset_index(drop=True)
-    return {"net": net, "tt": tt, "cells": cells, "facilities": facilities, "t_net": t_net, "t_gtfs": t_gtfs,
-            "hull_km2": hull.area / 1e6}
+    return {
+        "net": net,
+        "tt": tt,
+        "cells": cells,
+        "facilities": facilities,
+        "t_net": t_net,
+        "t_gtfs": t_gtfs,
+        "hull_km2": hull.area / 1e6,
+    }
 
 
 def run_variant(name: str) -> dict:
@@ -117,10 +125,20 @@ def run_variant(name: str) -> dict:
     small = transit_time_to_nearest(tt, cells.iloc[:2], facilities, s, network=net)
     assert small.by_minute.shape[0] == 2
     rss_setup = rss_mb()
-    out: dict = {"variant": name, "rss_setup_mb": rss_setup, "t_net": d["t_net"], "t_gtfs": d["t_gtfs"],
-                 "n_cells": len(cells), "n_stops": tt.n_stops, "n_trips": tt.n_trips, "n_patterns": tt.n_patterns,
-                 "n_stop_times": tt.n_stop_times, "n_nodes": net.n_nodes, "hull_km2": d["hull_km2"],
-                 "n_minutes": int(s.minutes.size)}
+    out: dict = {
+        "variant": name,
+        "rss_setup_mb": rss_setup,
+        "t_net": d["t_net"],
+        "t_gtfs": d["t_gtfs"],
+        "n_cells": len(cells),
+        "n_stops": tt.n_stops,
+        "n_trips": tt.n_trips,
+        "n_patterns": tt.n_patterns,
+        "n_stop_times": tt.n_stop_times,
+        "n_nodes": net.n_nodes,
+        "hull_km2": d["hull_km2"],
+        "n_minutes": int(s.minutes.size),
+    }
     if name == "ours":
         totals = []
         for _ in range(REPEAT):  # median of a few runs: the machine is shared
@@ -184,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {}
     for variant in ("ours", "raptor"):
-        proc = subprocess.run([sys.executable, __file__, "--variant", variant], capture_output=True, text=True,
-                              check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--variant", variant], capture_output=True, text=True, check=True
+        )
         line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
         results[variant] = json.loads(line[7:])
     write_section(report(results["ours"], results["raptor"]), args.out)
@@ -218,19 +237,43 @@ def report(o: dict, b: dict) -> str:
     k_raptor = per_om_raptor * (k_conn / o["n_connections"]) * k_cells * m + k_walk
     k_mem = (k_cells * m * 8 + 4 * k_conn * 16 + k_cells * k_pairs_per_cell * 12) / 1e6
     rows = [
-        ("**ours** `transit_time_to_nearest`", f"all {n:,} cells × {m} minutes", f"**{t_ours:.2f} s**",
-         f"{o['rss_peak_mb']:.0f} MB (after setup {o['rss_setup_mb']:.0f} MB)"),
-        ("– of which walk links (access, transfers, egress, walk only)", f"{o['n_access_pairs']:,} access pairs",
-         f"{o['t_walk']:.2f} s", ""),
-        ("– profile search from the facility set (backwards connection scan, one label set per ride count)",
-         f"{o['n_connections']:,} connections", f"{o['t_profile']:.3f} s", ""),
+        (
+            "**ours** `transit_time_to_nearest`",
+            f"all {n:,} cells × {m} minutes",
+            f"**{t_ours:.2f} s**",
+            f"{o['rss_peak_mb']:.0f} MB (after setup {o['rss_setup_mb']:.0f} MB)",
+        ),
+        (
+            "– of which walk links (access, transfers, egress, walk only)",
+            f"{o['n_access_pairs']:,} access pairs",
+            f"{o['t_walk']:.2f} s",
+            "",
+        ),
+        (
+            "– profile search from the facility set (backwards connection scan, one label set per ride count)",
+            f"{o['n_connections']:,} connections",
+            f"{o['t_profile']:.3f} s",
+            "",
+        ),
         ("– evaluation (cell × minute × access stop)", "", f"{o['t_eval']:.2f} s", ""),
-        (f"`transit_time_matrix` ({N_FACILITIES} facilities, cut-off 30 min)", f"{o['matrix_nnz']:,} pairs kept",
-         f"{o['t_matrix']:.2f} s", ""),
-        ("baseline `nearest_by_raptor` (plain RAPTOR per cell and minute)", f"{b['n_subset']} cells × {m} minutes",
-         f"{b['t_raptor_subset']:.2f} s", f"{b['rss_peak_mb']:.0f} MB"),
-        ("baseline extrapolated to all cells (+ the same walk links)", f"{n:,} × {m} RAPTOR runs",
-         f"{t_raptor_full:.0f} s", ""),
+        (
+            f"`transit_time_matrix` ({N_FACILITIES} facilities, cut-off 30 min)",
+            f"{o['matrix_nnz']:,} pairs kept",
+            f"{o['t_matrix']:.2f} s",
+            "",
+        ),
+        (
+            "baseline `nearest_by_raptor` (plain RAPTOR per cell and minute)",
+            f"{b['n_subset']} cells × {m} minutes",
+            f"{b['t_raptor_subset']:.2f} s",
+            f"{b['rss_peak_mb']:.0f} MB",
+        ),
+        (
+            "baseline extrapolated to all cells (+ the same walk links)",
+            f"{n:,} × {m} RAPTOR runs",
+            f"{t_raptor_full:.0f} s",
+            "",
+        ),
     ]
     table = "\n".join("| " + " | ".join(r) + " |" for r in rows)
     return f"""## Public transport: travel time to the nearest facility (RAPTOR / profile search)

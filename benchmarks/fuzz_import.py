@@ -38,11 +38,13 @@ from shapely.geometry import Point  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 from geo.store import DataStore  # noqa: E402
 
-_RACER = ("import sys, time\n"
-          "from integrationsatlas.cli import build_parser, main\n"
-          "build_parser()\n"
-          "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
-          "sys.exit(main(sys.argv[2:]))\n")
+_RACER = (
+    "import sys, time\n"
+    "from integrationsatlas.cli import build_parser, main\n"
+    "build_parser()\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
 
 
 def run_cli(path: Path, home: Path, *, start_at: float | None = None) -> tuple[int, str, float, float]:
@@ -62,10 +64,12 @@ def run_cli(path: Path, home: Path, *, start_at: float | None = None) -> tuple[i
 
 def seeded_settings(home: Path) -> Settings:
     settings = Settings().with_home(home)
-    seed = gpd.GeoDataFrame({"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)],
-                            crs="EPSG:25832")
-    DataStore(settings.store_path).write_layer("kita", seed, mode="append", source_file="seed", source="fuzz",
-                                               licence="CC0")
+    seed = gpd.GeoDataFrame(
+        {"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)], crs="EPSG:25832"
+    )
+    DataStore(settings.store_path).write_layer(
+        "kita", seed, mode="append", source_file="seed", source="fuzz", licence="CC0"
+    )
     return settings
 
 
@@ -85,9 +89,15 @@ def race(folder: Path, home: Path, rounds: int, ids: int) -> tuple[int, int, lis
         start = time.time() + 6.0
         env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
         errs = [tempfile.TemporaryFile() for _ in paths]  # noqa: SIM115 - closed below
-        procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(start), "import", str(p), "--layer", "kita"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=e)
-                 for p, e in zip(paths, errs, strict=True)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACER, str(start), "import", str(p), "--layer", "kita"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=e,
+            )
+            for p, e in zip(paths, errs, strict=True)
+        ]
         codes = [p.wait() for p in procs]
         texts = []
         for e in errs:
@@ -103,21 +113,29 @@ def race(folder: Path, home: Path, rounds: int, ids: int) -> tuple[int, int, lis
     return one_winner, duplicates, odd
 
 
-_BASELINE = ("import collections, json, sys, tempfile\n"
-             "from pathlib import Path\n"
-             "sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])\n"
-             "import fuzz_corpus as fc, fuzz_import as fi\n"
-             "tmp = Path(tempfile.mkdtemp(prefix='fuzz-baseline-'))\n"
-             "settings = fi.seeded_settings(tmp / 'home')\n"
-             "cases = fc.seeds(tmp / 's') + [c for c in fc.hostile(tmp / 'h') if c.kind != 'bomb']\n"
-             "print(json.dumps(collections.Counter(fc.run_case(c, settings).verdict for c in cases)))\n")
+_BASELINE = (
+    "import collections, json, sys, tempfile\n"
+    "from pathlib import Path\n"
+    "sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])\n"
+    "import fuzz_corpus as fc, fuzz_import as fi\n"
+    "tmp = Path(tempfile.mkdtemp(prefix='fuzz-baseline-'))\n"
+    "settings = fi.seeded_settings(tmp / 'home')\n"
+    "cases = fc.seeds(tmp / 's') + [c for c in fc.hostile(tmp / 'h') if c.kind != 'bomb']\n"
+    "print(json.dumps(collections.Counter(fc.run_case(c, settings).verdict for c in cases)))\n"
+)
 
 
 def baseline(src: Path) -> str:
     """Verdicts of the same seeds and hostile cases (without bombs) against the code in ``src``."""
     env = {**os.environ, "PYTHONPATH": str(src), "INTEGRATIONSATLAS_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", _BASELINE, str(HERE.parent / "tests"), str(HERE)], env=env,
-                         capture_output=True, text=True, check=False, cwd=src)
+    out = subprocess.run(
+        [sys.executable, "-c", _BASELINE, str(HERE.parent / "tests"), str(HERE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=src,
+    )
     return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else f"failed: {out.stderr[-300:]}"
 
 
@@ -129,9 +147,13 @@ def main() -> None:
     parser.add_argument("--race-ids", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--cli-sample", type=int, default=40, help="mutants also run through the CLI")
-    parser.add_argument("--baseline", type=Path, default=None,
-                        help="checkout of the code before hardening (e.g. /work/main): its verdicts on the seeds "
-                             "and hostile cases (without bombs) are reported alongside")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="checkout of the code before hardening (e.g. /work/main): its verdicts on the seeds "
+        "and hostile cases (without bombs) are reported alongside",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -155,8 +177,11 @@ def main() -> None:
         bad = [o for o in outcomes if not o.ok]
 
         # the CLI in fresh processes: every bomb and a sample of the rest; exit code and peak memory
-        cli_cases = bombs + [c for c in hostile if c.kind != "bomb"][:10] + rng.sample(mutants, min(args.cli_sample,
-                                                                                             len(mutants)))
+        cli_cases = (
+            bombs
+            + [c for c in hostile if c.kind != "bomb"][:10]
+            + rng.sample(mutants, min(args.cli_sample, len(mutants)))
+        )
         cli_rows = []
         cli_bad = []
         sizes: dict[str, int] = {}
@@ -190,8 +215,11 @@ def main() -> None:
         f"corpus built in {build_s:.1f} s, judged in {fuzz_s:.0f} s, peak RSS of the fuzzing process "
         f"{fuzz_rss:.0f} MB",
         f"- verdicts: {dict(sorted(verdicts.items()))}",
-        *([f"- baseline ({args.baseline}, same seeds and hostile cases without the bombs): {before}"]
-          if before else []),
+        *(
+            [f"- baseline ({args.baseline}, same seeds and hostile cases without the bombs): {before}"]
+            if before
+            else []
+        ),
         f"- **crashes (traceback): {crashes}**; **silent acceptances (wrong data stored): {silent}**; "
         f"store changed by a refusal: {verdicts.get('store_changed', 0)}; message without the file name or with a "
         f"server path: {verdicts.get('bad_message', 0)}; valid seeds refused: {verdicts.get('false_refusal', 0)}",
@@ -202,8 +230,10 @@ def main() -> None:
         "",
         "| bomb | file size | exit | peak RSS | time |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {c.name} | {sizes[c.name] / 1e6:.1f} MB | {code} | {rss:.0f} MB "
-          f"| {secs:.1f} s |" for c, code, rss, secs in bomb_rows],
+        *[
+            f"| {c.name} | {sizes[c.name] / 1e6:.1f} MB | {code} | {rss:.0f} MB | {secs:.1f} s |"
+            for c, code, rss, secs in bomb_rows
+        ],
         "",
         f"- concurrency: {args.rounds} rounds of two processes importing the same {args.race_ids} ids at the same "
         f"moment: exactly one winner in **{one_winner}/{args.rounds}** rounds, **{duplicates} duplicate ids** "

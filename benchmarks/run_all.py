@@ -18,7 +18,16 @@ from _report import machine
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ORDER = (
-    "summary", "coverage", "network", "network_cache", "streets", "transit", "zensus", "2sfca", "siting", "orlib",
+    "summary",
+    "coverage",
+    "network",
+    "network_cache",
+    "streets",
+    "transit",
+    "zensus",
+    "2sfca",
+    "siting",
+    "orlib",
     "app",
 )
 

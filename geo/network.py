@@ -5,6 +5,7 @@ the one street-network loader (:mod:`geo.sources.streets`), cached on disk as a
 plain ``.npz`` file (no pickles) and read back in well under a second; the graph
 algorithms live in :mod:`planning.network`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -197,4 +198,3 @@ class Network:
                 return cls(matrix, z["node_ids"], z["xy"], str(z["mode"][0]), str(z["crs"][0]))
         except (OSError, KeyError, ValueError) as exc:
             raise DataError(f"Netzdatei {path.name} ist unlesbar ({exc}).") from exc
-

@@ -95,18 +95,14 @@ def load_kreis_statistics(settings: Settings) -> pd.DataFrame:
     bad_level = ~frame["level"].isin(LEVELS)
     for r in rows(bad_level):
         problems.append(
-            Problem(
-                f"Ebene muss eine von {', '.join(LEVELS)} sein", _FIX, file=path.name, row=r, column="level"
-            )
+            Problem(f"Ebene muss eine von {', '.join(LEVELS)} sein", _FIX, file=path.name, row=r, column="level")
         )
     ags_ok = frame["ags"].str.fullmatch(r"05\d*") & (
         frame["ags"].str.len() == frame["level"].map(AGS_LENGTH).fillna(-1)
     )
     for r in rows(~ags_ok & ~bad_level):
         problems.append(
-            Problem(
-                "AGS liegt nicht in NRW oder passt nicht zur Ebene", _FIX, file=path.name, row=r, column="ags"
-            )
+            Problem("AGS liegt nicht in NRW oder passt nicht zur Ebene", _FIX, file=path.name, row=r, column="ags")
         )
     for r in rows(frame.duplicated(["ags", "year"], keep="first")):
         problems.append(Problem("Schlüssel (ags, year) doppelt", _FIX, file=path.name, row=r, column="ags"))
@@ -156,8 +152,7 @@ def kreis_indicators(settings: Settings, year: int | None = None) -> pd.DataFram
         years = sorted(kreise["year"].unique().tolist())
         if year not in years:
             raise DataError(
-                f"Datei {STATISTICS_FILE.name}: kein Berichtsjahr {year}; "
-                f"verfügbar sind {years[0]}–{years[-1]}."
+                f"Datei {STATISTICS_FILE.name}: kein Berichtsjahr {year}; verfügbar sind {years[0]}–{years[-1]}."
             )
         chosen = kreise[kreise["year"] == year].set_index("ags").sort_index()
         return chosen.loc[:, [*INDICATORS, "year"]]

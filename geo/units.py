@@ -192,8 +192,11 @@ def unit_of(
         if len(outside):
             hits = units.sindex.nearest(geoms[outside], return_all=True, max_distance=max_distance)
             position[outside] = _first_hits(hits, len(outside), rank)
-            logger.info("%d of %d geometries outside every unit, matched to the nearest one",
-                        int((position[outside] >= 0).sum()), len(outside))
+            logger.info(
+                "%d of %d geometries outside every unit, matched to the nearest one",
+                int((position[outside] >= 0).sum()),
+                len(outside),
+            )
     found = np.flatnonzero(position >= 0)
     values = units[column].astype("string").to_numpy()
     result.iloc[found] = values[position[found]]

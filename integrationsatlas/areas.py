@@ -105,7 +105,9 @@ def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gp
     stats = kreis_indicators(settings)
     out = kreise.merge(
         stats[["population", "foreign_share_pct", "density_per_km2", "year"]].rename(columns={"year": "stat_year"}),
-        left_on="ags", right_index=True, how="left",
+        left_on="ags",
+        right_index=True,
+        how="left",
     )
     if facility_layers:
         counts = count_in_units(out, {lid: load_layer(lid, settings) for lid in facility_layers})
@@ -114,8 +116,9 @@ def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gp
     return gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS)
 
 
-def indicator_values(table: gpd.GeoDataFrame, indicator_id: str, layer_id: str | None = None,
-                     gaps: pd.DataFrame | None = None) -> pd.Series:
+def indicator_values(
+    table: gpd.GeoDataFrame, indicator_id: str, layer_id: str | None = None, gaps: pd.DataFrame | None = None
+) -> pd.Series:
     """Values of one indicator per unit of ``table`` (from :func:`kreis_table`).
 
     Parameters
@@ -255,13 +258,20 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
             cols = [c for c in ("name", "traeger", "ort", "location_precision", "source") if c in inside.columns]
             tables.append(pd.DataFrame(inside[cols]).assign(art=spec.title))
     facilities = (
-        pd.concat(tables, ignore_index=True) if tables
+        pd.concat(tables, ignore_index=True)
+        if tables
         else pd.DataFrame(columns=["art", "name", "traeger", "ort", "location_precision", "source"])
     )
-    facilities = facilities.rename(columns={
-        "art": "Art", "name": "Name", "traeger": "Träger", "ort": "Ort",
-        "location_precision": "Lagegenauigkeit", "source": "Quelle",
-    })
+    facilities = facilities.rename(
+        columns={
+            "art": "Art",
+            "name": "Name",
+            "traeger": "Träger",
+            "ort": "Ort",
+            "location_precision": "Lagegenauigkeit",
+            "source": "Quelle",
+        }
+    )
     ordered = [c for c in ("Art", "Name", "Träger", "Ort", "Lagegenauigkeit", "Quelle") if c in facilities.columns]
     return AreaProfile(ags, str(row["name"].iloc[0]), level, tuple(figures), facilities[ordered])
 
@@ -276,8 +286,9 @@ def loaded_levels(settings: Settings) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-def clicked_points_25832(points: list[tuple[float, float]], prefix: str = "Eigener Punkt") -> tuple[
-        tuple[float, float, str], ...]:
+def clicked_points_25832(
+    points: list[tuple[float, float]], prefix: str = "Eigener Punkt"
+) -> tuple[tuple[float, float, str], ...]:
     """Clicked map points (lat, lon in EPSG:4326) as ``(x, y, name)`` in EPSG:25832.
 
     >>> pts = clicked_points_25832([(50.7753, 6.0839)])
@@ -338,9 +349,7 @@ def count_per_unit(
     specs = [registry.get(i) for i in ids]
     not_points = [s.id for s in specs if s.kind != "point"]
     if not_points:
-        raise IntegrationsatlasError(
-            f"Nur Punktebenen können gezählt werden, nicht: {', '.join(not_points)}."
-        )
+        raise IntegrationsatlasError(f"Nur Punktebenen können gezählt werden, nicht: {', '.join(not_points)}.")
     units = load_boundaries(level, settings)
     frames = {s.id: load_layer(s.id, settings, registry) for s in specs}
     return count_in_units(units, frames, _population(level, units, settings))

@@ -70,9 +70,7 @@ _AREA = re.compile(r"^05\d{0,10}$")
 # --- demand -----------------------------------------------------------------
 
 
-def best_demand(
-    settings: Settings, target_group: str = "total", column: str | None = None
-) -> DemandResult:
+def best_demand(settings: Settings, target_group: str = "total", column: str | None = None) -> DemandResult:
     """Demand points from the best population data available.
 
     Levels, best first: an imported Zensus 2022 grid (store table
@@ -148,8 +146,11 @@ def best_demand(
             )
     if group.id == "total":
         return result
-    share = (kreis_indicators(settings)["foreign_share_pct"]
-             if group.id == "foreign" and "zg_foreign" not in result.points.columns else None)
+    share = (
+        kreis_indicators(settings)["foreign_share_pct"]
+        if group.id == "foreign" and "zg_foreign" not in result.points.columns
+        else None
+    )
     points = apply_target_group(result.points, group.id, foreign_share=share, column=group.column)
     return replace(result, points=points)
 
@@ -253,8 +254,12 @@ class CoverageReport:
             "demand_level_label": self.demand_level_label,
             "n_demand": self.n_demand,
             "n_facilities": self.n_facilities,
-            "resolution": {"ok": self.resolution.ok, "message": self.resolution.message,
-                           "fix": self.resolution.fix, "units": self.resolution.units},
+            "resolution": {
+                "ok": self.resolution.ok,
+                "message": self.resolution.message,
+                "fix": self.resolution.fix,
+                "units": self.resolution.units,
+            },
             "overall": {
                 "share_covered": float(row["share_covered"]),
                 "population": float(row["population_total"]),
@@ -263,9 +268,7 @@ class CoverageReport:
                 "weight_beyond": float(row["weight_beyond"]),
             },
             "score_weights": dict(self.gaps.score_weights),
-            "units": [
-                {str(k): v for k, v in rec.items()} for rec in table.to_dict(orient="records")
-            ],
+            "units": [{str(k): v for k, v in rec.items()} for rec in table.to_dict(orient="records")],
             "curve": self.curve.to_dict(orient="records"),
         }
 
@@ -289,8 +292,9 @@ def _units(level: Level, settings: Settings) -> tuple[pd.DataFrame, gpd.GeoDataF
     if level not in ("kreis", "gemeinde"):
         raise DataError(f"Unbekannte Gebietsebene »{level}«: erlaubt sind kreis, gemeinde und land.")
     polygons = load_boundaries(level, settings)
-    units = pd.DataFrame({"name": polygons["name"].astype("string").to_numpy()},
-                         index=pd.Index(polygons["ags"].astype(str), name="ags"))
+    units = pd.DataFrame(
+        {"name": polygons["name"].astype("string").to_numpy()}, index=pd.Index(polygons["ags"].astype(str), name="ags")
+    )
     return units, polygons
 
 
@@ -386,8 +390,10 @@ def coverage_report(
         raise DataError(f"Die Schwelle muss eine Zahl > 0 sein, nicht {threshold:g}.")
     spec = REGISTRY.get(layer)
     if spec.group not in ("facility", "poi"):
-        raise DataError(f"Ebene »{layer}« ist keine Einrichtungsebene; Versorgung lässt sich nur für "
-                        f"Einrichtungen berechnen ({', '.join(s.id for s in REGISTRY.facilities())}).")
+        raise DataError(
+            f"Ebene »{layer}« ist keine Einrichtungsebene; Versorgung lässt sich nur für "
+            f"Einrichtungen berechnen ({', '.join(s.id for s in REGISTRY.facilities())})."
+        )
     area = _check_area(area)
     facilities = load_layer(layer, settings)
     if facilities.empty:
@@ -423,13 +429,24 @@ def coverage_report(
         fac_xy = point_xy(facilities, f"Ebene »{spec.title}«")
         dist_m, _ = nearest_distance_xy(dem_xy, fac_xy)
         cost = pd.Series(dist_m / 1000.0, index=points.index, name="cost_km")
-        access = _access_by_distance(dem_xy, fac_xy, points["weight"].to_numpy(dtype=np.float64), supply,
-                                     threshold * 1000.0, notes)
+        access = _access_by_distance(
+            dem_xy, fac_xy, points["weight"].to_numpy(dtype=np.float64), supply, threshold * 1000.0, notes
+        )
     else:
         unit, mode_used = "min", mode
         points, units, facilities, cost, access = _travel_time(
-            settings, points, units, facilities, supply, unit_col, threshold, mode, osm_file, notes,
-            gtfs_file=gtfs_file, transit=transit,
+            settings,
+            points,
+            units,
+            facilities,
+            supply,
+            unit_col,
+            threshold,
+            mode,
+            osm_file,
+            notes,
+            gtfs_file=gtfs_file,
+            transit=transit,
         )
     if access is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
@@ -448,29 +465,47 @@ def coverage_report(
         notes=tuple(notes),
     )
     gaps = gap_table(
-        points, cost, threshold, unit_col=unit_col, inputs=inputs,
+        points,
+        cost,
+        threshold,
+        unit_col=unit_col,
+        inputs=inputs,
         access_ratio=None if access is None else pd.Series(access, index=points.index),
         units=units,
     )
-    overall = covered_share(cost.to_numpy(), points["weight"].to_numpy(), [threshold],
-                            population=points["population"].to_numpy())
-    curve_thresholds = np.unique(np.r_[np.arange(0.0, max(30.0, threshold) + 1e-9, 1.0 if unit == "km" else 2.5),
-                                       threshold])
+    overall = covered_share(
+        cost.to_numpy(), points["weight"].to_numpy(), [threshold], population=points["population"].to_numpy()
+    )
+    curve_thresholds = np.unique(
+        np.r_[np.arange(0.0, max(30.0, threshold) + 1e-9, 1.0 if unit == "km" else 2.5), threshold]
+    )
     curve = coverage_curve(cost.to_numpy(), points["weight"].to_numpy(), curve_thresholds)
     threshold_m = threshold * 1000.0 if unit == "km" else threshold * 60.0 * WALK_SPEED_MS
     resolution = check_resolution(points, None, threshold_m)
     cells = gpd.GeoDataFrame(
         {c: points[c] for c in ("weight", "population", "kreis_ags", "gemeinde_ags", "resolution") if c in points},
-        geometry=points.geometry, crs=points.crs,
+        geometry=points.geometry,
+        crs=points.crs,
     ).assign(cost=cost.to_numpy(), covered=cost.to_numpy() <= threshold)
     return CoverageReport(
-        gaps=gaps, overall=overall, curve=curve, inputs=inputs, demand_level_label=demand.level_label,
-        n_demand=len(points), n_facilities=len(facilities), resolution=resolution, cells=cells,
+        gaps=gaps,
+        overall=overall,
+        curve=curve,
+        inputs=inputs,
+        demand_level_label=demand.level_label,
+        n_demand=len(points),
+        n_facilities=len(facilities),
+        resolution=resolution,
+        cells=cells,
     )
 
 
 def _access_by_distance(
-    dem_xy: np.ndarray, fac_xy: np.ndarray, weight: np.ndarray, supply: np.ndarray, max_m: float,
+    dem_xy: np.ndarray,
+    fac_xy: np.ndarray,
+    weight: np.ndarray,
+    supply: np.ndarray,
+    max_m: float,
     notes: list[str],
 ) -> np.ndarray | None:
     """2SFCA ratio per demand point with straight-line distance (m) as cost, or ``None`` if too large."""
@@ -530,38 +565,64 @@ def _travel_time(
     if facilities.empty:
         raise DataError(f"Keine Einrichtungen der Ebene im Ausschnitt des Straßennetzes {osm_file.name}.")
     units = units[units.index.isin(points[unit_col].dropna().astype(str))]
-    notes.append(f"Nur Nachfrage und Einrichtungen im Ausschnitt des Straßennetzes {osm_file.name} "
-                 f"({len(points)} Nachfragepunkte, {len(facilities)} Einrichtungen); Gebiete nur teilweise.")
+    notes.append(
+        f"Nur Nachfrage und Einrichtungen im Ausschnitt des Straßennetzes {osm_file.name} "
+        f"({len(points)} Nachfragepunkte, {len(facilities)} Einrichtungen); Gebiete nur teilweise."
+    )
     if mode == "oepnv":
         assert gtfs_file is not None
         from planning.transit import TransitSettings
 
-        return _transit_time(points, units, facilities, supply, threshold_min, net, Path(gtfs_file),
-                             transit or TransitSettings(max_snap_m=settings.snap_max_m), hull, notes)
+        return _transit_time(
+            points,
+            units,
+            facilities,
+            supply,
+            threshold_min,
+            net,
+            Path(gtfs_file),
+            transit or TransitSettings(max_snap_m=settings.snap_max_m),
+            hull,
+            notes,
+        )
     times = network.travel_time_to_nearest(net, points, facilities, settings.snap_max_m)
     minutes = times["minutes"].to_numpy(dtype=np.float64)
     far = np.isnan(minutes)
     if far.any():
-        notes.append(f"{int(far.sum())} Nachfragepunkt(e) weiter als {settings.snap_max_m:g} m vom Straßennetz: "
-                     "nicht erreichbar.")
+        notes.append(
+            f"{int(far.sum())} Nachfragepunkt(e) weiter als {settings.snap_max_m:g} m vom Straßennetz: "
+            "nicht erreichbar."
+        )
     cost = pd.Series(np.where(far, np.inf, minutes), index=points.index, name="cost_min")
     fac_snap = network.snap(net, facilities, settings.snap_max_m)
     access: np.ndarray | None = None
     connected = ~far
     if fac_snap.reachable.any() and connected.any():
         # 2SFCA over the demand connected to the network; the rest has no supply in reach (ratio 0)
-        matrix = network.travel_time_matrix(net, times["node"].to_numpy()[connected],
-                                            fac_snap.node[fac_snap.reachable], cutoff_s=threshold_min * 60.0)
-        ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64)[connected],
-                             supply[fac_snap.reachable], matrix, max_cost=threshold_min * 60.0)
+        matrix = network.travel_time_matrix(
+            net, times["node"].to_numpy()[connected], fac_snap.node[fac_snap.reachable], cutoff_s=threshold_min * 60.0
+        )
+        ratio = two_step_fca(
+            points["weight"].to_numpy(dtype=np.float64)[connected],
+            supply[fac_snap.reachable],
+            matrix,
+            max_cost=threshold_min * 60.0,
+        )
         access = np.zeros(len(points))
         access[connected] = _ratio_or_zero(ratio)
     return points, units, facilities, cost, access
 
 
 def _transit_time(
-    points: gpd.GeoDataFrame, units: pd.DataFrame, facilities: gpd.GeoDataFrame, supply: np.ndarray,
-    threshold_min: float, net: Network, gtfs_file: Path, transit: TransitSettings, area: BaseGeometry,
+    points: gpd.GeoDataFrame,
+    units: pd.DataFrame,
+    facilities: gpd.GeoDataFrame,
+    supply: np.ndarray,
+    threshold_min: float,
+    net: Network,
+    gtfs_file: Path,
+    transit: TransitSettings,
+    area: BaseGeometry,
     notes: list[str],
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.Series, np.ndarray | None]:
     """Cost in minutes by walking + public transport (median over the departure minutes)."""
@@ -570,8 +631,12 @@ def _transit_time(
 
     if not gtfs_file.is_file():
         raise DataError(f"GTFS-Datei {gtfs_file} nicht gefunden.")
-    timetable = read_gtfs(gtfs_file, day=transit.day, window=(transit.start_s, transit.end_s),
-                          area=shapely.buffer(area, transit.max_walk_s * transit.walk_speed_ms))
+    timetable = read_gtfs(
+        gtfs_file,
+        day=transit.day,
+        window=(transit.start_s, transit.end_s),
+        area=shapely.buffer(area, transit.max_walk_s * transit.walk_speed_ms),
+    )
     result = transit_time_to_nearest(timetable, points, facilities, transit, network=net)
     seconds = result.time_s.to_numpy(dtype=np.float64)
     cost = pd.Series(seconds / 60.0, index=points.index, name="cost_min")
@@ -582,14 +647,19 @@ def _transit_time(
     access: np.ndarray | None = None
     if len(points) * len(facilities) <= MAX_2SFCA_PAIRS:
         matrix = transit_time_matrix(timetable, points, facilities, transit, threshold_min * 60.0, network=net)
-        ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64), supply, matrix.matrix,
-                             max_cost=threshold_min * 60.0)
+        ratio = two_step_fca(
+            points["weight"].to_numpy(dtype=np.float64), supply, matrix.matrix, max_cost=threshold_min * 60.0
+        )
         access = _ratio_or_zero(ratio)
     return points, units, facilities, cost, access
 
 
 def facility_isochrones(
-    settings: Settings, layer_id: str, facility_ids: tuple[str, ...], osm_file: Path | str, mode: str,
+    settings: Settings,
+    layer_id: str,
+    facility_ids: tuple[str, ...],
+    osm_file: Path | str,
+    mode: str,
     minutes: float,
 ) -> gpd.GeoDataFrame:
     """Areas reached within ``minutes`` from each chosen facility of a layer.

@@ -55,8 +55,10 @@ def osm_estimate(settings: Settings, osm_file: Path) -> DasymetricResult:
     """
     gemeinden = gemeinden_with_population(settings)
     if "population" not in gemeinden.columns or gemeinden["population"].isna().all():
-        raise DataError("Gemeinden ohne Einwohnerzahl: bitte zuerst die Destatis-Bevölkerung laden "
-                        "(»integrationsatlas fetch destatis-gv« oder eine Gemeindetabelle importieren).")
+        raise DataError(
+            "Gemeinden ohne Einwohnerzahl: bitte zuerst die Destatis-Bevölkerung laden "
+            "(»integrationsatlas fetch destatis-gv« oder eine Gemeindetabelle importieren)."
+        )
     buildings = cached_buildings(Path(osm_file), settings)
     coverage = extract_coverage(Path(osm_file), buildings)
     return dasymetric_grid(buildings, gemeinden, coverage=coverage, places=load_layer("orte", settings))
@@ -132,9 +134,13 @@ def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") 
         share = (kreis_indicators(settings)["foreign_share_pct"] / 100.0).rename("foreign").to_frame()
         share.index = share.index.astype(str).rename("kreis_ags")
         cells = cells.join(estimate_target_groups(cells, share, "Ausländeranteil des Kreises (Regionalatlas)"))
-        group = TargetGroup("foreign", "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas) auf "
-                                       "Gebäudeschätzung")
+        group = TargetGroup("foreign", "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas) auf Gebäudeschätzung")
     points = apply_target_group(demand_from_grid(cells, level="osm"), group.id)
-    return DemandResult(points=points, level="osm", level_label=LEVEL_LABELS["osm"],
-                        as_of="Gemeindebevölkerung laut Import; Gebäude laut OSM-Datei", target_group=group,
-                        source=f"{SOURCE_LABEL}: {Path(osm_file).name} ({OSM_LICENCE}); Destatis (dl-de/by-2-0)")
+    return DemandResult(
+        points=points,
+        level="osm",
+        level_label=LEVEL_LABELS["osm"],
+        as_of="Gemeindebevölkerung laut Import; Gebäude laut OSM-Datei",
+        target_group=group,
+        source=f"{SOURCE_LABEL}: {Path(osm_file).name} ({OSM_LICENCE}); Destatis (dl-de/by-2-0)",
+    )

@@ -53,8 +53,14 @@ MODEL_LABELS: dict[str, str] = {
     "pmedian": "Minimale mittlere Entfernung (p-Median)",
 }
 #: Candidate layers used by default (public places that could host a Treffpunkt).
-DEFAULT_PLACE_LAYERS: tuple[str, ...] = ("ki", "integrationsagentur", "gemeinschaftszentrum", "bahnhof", "ogs",
-                                          "haltestelle")
+DEFAULT_PLACE_LAYERS: tuple[str, ...] = (
+    "ki",
+    "integrationsagentur",
+    "gemeinschaftszentrum",
+    "bahnhof",
+    "ogs",
+    "haltestelle",
+)
 #: Dense cost matrices above this many entries are refused for p-median.
 MAX_DENSE_ENTRIES = 25_000_000
 #: p-median travel times are searched up to this many seconds.
@@ -173,8 +179,10 @@ class SitingParams:
         """
         problems: list[str] = []
         if not _AGS.match(self.area or ""):
-            problems.append(f"Gebiet »{self.area}« ist keine AGS eines Kreises (5 Ziffern, z. B. 05334) "
-                            "oder einer Gemeinde (8 Ziffern) in NRW")
+            problems.append(
+                f"Gebiet »{self.area}« ist keine AGS eines Kreises (5 Ziffern, z. B. 05334) "
+                "oder einer Gemeinde (8 Ziffern) in NRW"
+            )
         if self.model not in MODELS:
             problems.append(f"Modell »{self.model}« unbekannt: erlaubt sind mclp, lscp, pmedian")
         if self.model != "lscp" and self.p < 0:
@@ -195,8 +203,10 @@ class SitingParams:
             elif not Path(self.osm_file).is_file():
                 problems.append(f"OSM-Datei {self.osm_file} nicht gefunden")
         if self.budget is not None and self.cost_column is None and self.default_site_cost is None:
-            problems.append("für ein Budget bitte die Kostenspalte (--cost-column) oder einheitliche Kosten "
-                            "je Standort (--site-cost) angeben")
+            problems.append(
+                "für ein Budget bitte die Kostenspalte (--cost-column) oder einheitliche Kosten "
+                "je Standort (--site-cost) angeben"
+            )
         if self.budget is not None and self.model == "lscp":
             problems.append("ein Budget ist beim Modell lscp nicht möglich (es minimiert die Standortzahl)")
         if self.min_per_gemeinde < 0:
@@ -317,9 +327,11 @@ class SitingPlan:
             model=self.params.model,
             parameters=params,
             sites=gpd.GeoDataFrame(
-                sites[["candidate_id", "source", "name", "gemeinde_ags", "kreis_ags", "fixed", "order",
-                       "marginal_gain"]],
-                geometry=sites.geometry, crs=PROJECTED_CRS,
+                sites[
+                    ["candidate_id", "source", "name", "gemeinde_ags", "kreis_ags", "fixed", "order", "marginal_gain"]
+                ],
+                geometry=sites.geometry,
+                crs=PROJECTED_CRS,
             ).reset_index(drop=True),
             results={**self.summary(), "notes": list(self.notes)},
             by_gemeinde=self.explanation.by_gemeinde,
@@ -381,8 +393,9 @@ def _demand_in_area(points: gpd.GeoDataFrame, ags: str, area: BaseGeometry) -> g
     return _in_area(points, area)
 
 
-def _existing_sites(settings: Settings, layer_id: str | None, area: BaseGeometry
-                    ) -> tuple[gpd.GeoDataFrame | None, str | None]:
+def _existing_sites(
+    settings: Settings, layer_id: str | None, area: BaseGeometry
+) -> tuple[gpd.GeoDataFrame | None, str | None]:
     """Existing sites of ``layer_id`` in the area (status not ``geplant``) and their as-of date."""
     if layer_id is None:
         return None, None
@@ -397,8 +410,9 @@ def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
     return shapely.get_coordinates(frame.geometry.to_numpy())
 
 
-def distance_cost(demand_xy: NDArray[np.float64], cand_xy: NDArray[np.float64],
-                  max_distance_m: float | None) -> sp.csr_array | NDArray[np.float64]:
+def distance_cost(
+    demand_xy: NDArray[np.float64], cand_xy: NDArray[np.float64], max_distance_m: float | None
+) -> sp.csr_array | NDArray[np.float64]:
     """Straight-line cost matrix in metres, ``n_demand × n_candidates``.
 
     With ``max_distance_m`` a sparse matrix holding only pairs within that
@@ -430,8 +444,13 @@ def distance_cost(demand_xy: NDArray[np.float64], cand_xy: NDArray[np.float64],
 
 
 def _network_cost(
-    settings: Settings, params: SitingParams, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
-    net: Any, cutoff_s: float, dense: bool,
+    settings: Settings,
+    params: SitingParams,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    net: Any,
+    cutoff_s: float,
+    dense: bool,
 ) -> sp.csr_array | NDArray[np.float64]:
     """Travel-time cost in seconds; unreachable demand/candidates get no entries (inf when dense)."""
     from planning import network
@@ -463,8 +482,12 @@ def _network_cost(
 
 
 def _transit_cost(
-    settings: Settings, params: SitingParams, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
-    net: Any, cutoff_s: float,
+    settings: Settings,
+    params: SitingParams,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    net: Any,
+    cutoff_s: float,
 ) -> sp.csr_array:
     """Walk + public-transport cost (median over the departure minutes), seconds, within ``cutoff_s``."""
     from datetime import date
@@ -474,11 +497,16 @@ def _transit_cost(
     from planning.transit import TransitSettings, transit_time_matrix
 
     day = date.fromisoformat(params.transit_day) if params.transit_day else next_tuesday()
-    transit = TransitSettings(day=day, start_s=params.transit_window[0], end_s=params.transit_window[1],
-                              max_snap_m=settings.snap_max_m)
+    transit = TransitSettings(
+        day=day, start_s=params.transit_window[0], end_s=params.transit_window[1], max_snap_m=settings.snap_max_m
+    )
     hull = shapely.MultiPoint(np.r_[_xy(demand), _xy(candidates)]).convex_hull
-    timetable = read_gtfs(Path(cast(Path, params.gtfs_file)), day=day, window=params.transit_window,
-                          area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms))
+    timetable = read_gtfs(
+        Path(cast(Path, params.gtfs_file)),
+        day=day,
+        window=params.transit_window,
+        area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms),
+    )
     matrix = transit_time_matrix(timetable, demand, candidates, transit, min(cutoff_s, 3 * 3600.0), network=net)
     return sp.csr_array(matrix.matrix)
 
@@ -522,8 +550,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     _report(progress, 0.05, "Nachfrage laden")
     from integrationsatlas.coverage import _demand_for
 
-    demand_result, demand_note = _demand_for(settings, params.target_group, params.target_column,
-                                             params.osm_file)
+    demand_result, demand_note = _demand_for(settings, params.target_group, params.target_column, params.osm_file)
     if demand_note:
         notes.append(demand_note)
     demand = _demand_in_area(demand_result.points, params.area, area)
@@ -539,13 +566,17 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
         hull = shapely.MultiPoint(net.xy).convex_hull
         inside = _in_area(demand, hull)
         if len(inside) < len(demand):
-            notes.append(f"Nur Nachfrage im Ausschnitt des Straßennetzes {Path(params.osm_file).name}: "  # type: ignore[arg-type]
-                         f"{len(inside)} von {len(demand)} Nachfragepunkten.")
+            notes.append(
+                f"Nur Nachfrage im Ausschnitt des Straßennetzes {Path(params.osm_file).name}: "  # type: ignore[arg-type]
+                f"{len(inside)} von {len(demand)} Nachfragepunkten."
+            )
         demand = inside
         cand_area = shapely.intersection(area, hull)
     if demand.empty:
-        raise DataError(f"Im Gebiet {area_name} ({params.area}) gibt es keine Nachfrage "
-                        "(oder keine im Ausschnitt des Straßennetzes).")
+        raise DataError(
+            f"Im Gebiet {area_name} ({params.area}) gibt es keine Nachfrage "
+            "(oder keine im Ausschnitt des Straßennetzes)."
+        )
     demand = demand.reset_index(drop=True)
 
     _report(progress, 0.2, "Kandidaten zusammenstellen")
@@ -554,8 +585,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     user = None
     if params.user_points:
         user = gpd.GeoDataFrame(
-            {"name": [p[2] for p in params.user_points],
-             "id": [str(i + 1) for i in range(len(params.user_points))]},
+            {"name": [p[2] for p in params.user_points], "id": [str(i + 1) for i in range(len(params.user_points))]},
             geometry=gpd.points_from_xy([p[0] for p in params.user_points], [p[1] for p in params.user_points]),
             crs=PROJECTED_CRS,
         )
@@ -582,23 +612,39 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     streets = siting_sources.street_points(settings, params.osm_file) if params.osm_file is not None else None
     gemeinde_names = _gemeinde_names(settings)
     candidates = build_candidates(
-        cand_area, demand, places=places, n_clusters=params.n_clusters, grid_spacing_m=grid_m or None,
-        user_points=user, existing=existing, min_distance_to_existing_m=params.min_distance_to_existing_m,
-        reachable=reach_fn, merge_tolerance_m=params.merge_tolerance_m, cost_column=params.cost_column,
-        random_state=params.random_state, settled=settled, settled_max_m=settled_max_m,
-        place_names=orte, gemeinde_names=gemeinde_names, street_names=streets,
+        cand_area,
+        demand,
+        places=places,
+        n_clusters=params.n_clusters,
+        grid_spacing_m=grid_m or None,
+        user_points=user,
+        existing=existing,
+        min_distance_to_existing_m=params.min_distance_to_existing_m,
+        reachable=reach_fn,
+        merge_tolerance_m=params.merge_tolerance_m,
+        cost_column=params.cost_column,
+        random_state=params.random_state,
+        settled=settled,
+        settled_max_m=settled_max_m,
+        place_names=orte,
+        gemeinde_names=gemeinde_names,
+        street_names=streets,
     )
     candidates, cost_notes = _apply_site_costs(candidates, params)
     notes += cost_notes
     if (~candidates["fixed"]).sum() == 0:
-        raise DataError(f"Im Gebiet {area_name} gibt es keine Kandidaten für neue Standorte. Bitte "
-                        "Clusterzentren (n_clusters), ein Raster oder eigene Punkte hinzunehmen.")
+        raise DataError(
+            f"Im Gebiet {area_name} gibt es keine Kandidaten für neue Standorte. Bitte "
+            "Clusterzentren (n_clusters), ein Raster oder eigene Punkte hinzunehmen."
+        )
     fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
     n_open = len(candidates) - len(fixed)
     p_solve = params.p
     if params.model != "lscp" and params.p > n_open:
-        notes.append(f"Es gibt nur {n_open} Kandidaten für neue Standorte; geplant wird mit höchstens {n_open} "
-                     f"statt {params.p}. Mehr Kandidaten: Clusterzentren, ein feineres Raster oder eigene Punkte.")
+        notes.append(
+            f"Es gibt nur {n_open} Kandidaten für neue Standorte; geplant wird mit höchstens {n_open} "
+            f"statt {params.p}. Mehr Kandidaten: Clusterzentren, ein feineres Raster oder eigene Punkte."
+        )
         p_solve = n_open
 
     _report(progress, 0.3, f"Kostenmatrix berechnen ({len(demand)} × {len(candidates)})")
@@ -606,28 +652,31 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     extra = [r * (60.0 if params.uses_time else 1000.0) for r in params.sensitivity_radii]
     reach = max([radius, *extra])
     if net is not None:
-        cost = _network_cost(settings, params, demand, candidates, net,
-                             PMEDIAN_TIME_CUTOFF_S if dense else reach, dense)
+        cost = _network_cost(
+            settings, params, demand, candidates, net, PMEDIAN_TIME_CUTOFF_S if dense else reach, dense
+        )
     else:
         cost = distance_cost(_xy(demand), _xy(candidates), None if dense else reach)
     weights = demand["weight"].to_numpy(dtype=float)
     if dense:
         cost, demand, weights, dropped = _drop_unassignable(np.asarray(cost), demand, weights)
         if dropped:
-            notes.append(f"{dropped} Nachfragepunkt(e) ohne erreichbaren Kandidaten bleiben beim p-Median "
-                         "unberücksichtigt.")
+            notes.append(
+                f"{dropped} Nachfragepunkt(e) ohne erreichbaren Kandidaten bleiben beim p-Median unberücksichtigt."
+            )
 
     constraints = _constraints(candidates, params)
 
     def build(p_new: int, r: float) -> Any:
         if params.model == "mclp":
-            return siting.MCLP.from_cost_matrix(cost, weights, r, p_new + len(fixed), fixed=fixed,
-                                                time_limit=params.time_limit, **constraints)
+            return siting.MCLP.from_cost_matrix(
+                cost, weights, r, p_new + len(fixed), fixed=fixed, time_limit=params.time_limit, **constraints
+            )
         if params.model == "lscp":
-            return siting.LSCP.from_cost_matrix(cost, r, fixed=fixed, time_limit=params.time_limit,
-                                                **constraints)
-        return siting.PMedian.from_cost_matrix(cost, weights, p_new + len(fixed), fixed=fixed,
-                                               time_limit=params.time_limit, **constraints)
+            return siting.LSCP.from_cost_matrix(cost, r, fixed=fixed, time_limit=params.time_limit, **constraints)
+        return siting.PMedian.from_cost_matrix(
+            cost, weights, p_new + len(fixed), fixed=fixed, time_limit=params.time_limit, **constraints
+        )
 
     _report(progress, 0.4, f"{MODEL_LABELS[params.model]} lösen")
     result = solved = build(p_solve, radius).solve()
@@ -636,14 +685,32 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     coverage = within_radius(cost, radius)
 
     def explain(res: Any) -> SolutionExplanation:
-        return explain_solution(res, coverage, weights, demand, candidates, fixed=fixed,
-                                cost=cost if dense else None, top_k=params.top_k, gemeinde_names=gemeinde_names,
-                                cost_unit=("min", 60.0) if params.uses_time else ("km", 1000.0))
+        return explain_solution(
+            res,
+            coverage,
+            weights,
+            demand,
+            candidates,
+            fixed=fixed,
+            cost=cost if dense else None,
+            top_k=params.top_k,
+            gemeinde_names=gemeinde_names,
+            cost_unit=("min", 60.0) if params.uses_time else ("km", 1000.0),
+        )
 
     explanation = explain(result)
-    result, explanation, shortfall = drop_useless(result, explanation, explain, params.model, params.p,
-                                                  params.threshold_label, coverage, weights, fixed,
-                                                  keep_forced=params.min_per_gemeinde > 0)
+    result, explanation, shortfall = drop_useless(
+        result,
+        explanation,
+        explain,
+        params.model,
+        params.p,
+        params.threshold_label,
+        coverage,
+        weights,
+        fixed,
+        keep_forced=params.min_per_gemeinde > 0,
+    )
     if shortfall:
         notes.insert(0, shortfall)
     candidates = _mark_selection(candidates, result, explanation)
@@ -656,8 +723,9 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     equity = plan_equity(settings, demand, candidates, weights, fixed, after, net, radius, gemeinde_names)
 
     _report(progress, 0.7, "Sensitivität über p berechnen")
-    curve = _sensitivity(params, build, cost, weights, radius, extra, len(fixed), n_open, progress,
-                         known={(p_solve, radius): solved})
+    curve = _sensitivity(
+        params, build, cost, weights, radius, extra, len(fixed), n_open, progress, known={(p_solve, radius): solved}
+    )
     _report(progress, 0.98, "Ergebnis zusammenstellen")
 
     inputs = {
@@ -667,16 +735,29 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
         "demand_as_of": demand_result.as_of,
         "demand_source": demand_result.source,
         "target_group": demand_result.target_group.label,
-        "cost": (f"Fahrzeit {params.mode} (OSM {Path(params.osm_file).name}), Sekunden"  # type: ignore[arg-type]
-                 if params.uses_time else "Luftlinie EPSG:25832, Meter"),
+        "cost": (
+            f"Fahrzeit {params.mode} (OSM {Path(params.osm_file).name}), Sekunden"  # type: ignore[arg-type]
+            if params.uses_time
+            else "Luftlinie EPSG:25832, Meter"
+        ),
         "threshold": params.threshold_label,
         "attributions": list(ATTRIBUTIONS),
     }
     _report(progress, 1.0, "fertig")
     return SitingPlan(
-        params=params, area_ags=params.area, area_name=area_name, area=area, demand=demand,
-        candidates=candidates, result=result, explanation=explanation, sensitivity=curve,
-        inputs=inputs, notes=tuple(notes), equity=equity, shortfall=shortfall,
+        params=params,
+        area_ags=params.area,
+        area_name=area_name,
+        area=area,
+        demand=demand,
+        candidates=candidates,
+        result=result,
+        explanation=explanation,
+        sensitivity=curve,
+        inputs=inputs,
+        notes=tuple(notes),
+        equity=equity,
+        shortfall=shortfall,
     )
 
 
@@ -692,8 +773,10 @@ def _apply_site_costs(candidates: gpd.GeoDataFrame, params: SitingParams) -> tup
     unknown = np.isnan(cost)
     notes = []
     if unknown.any():
-        notes.append(f"{int(unknown.sum())} Kandidat(en) ohne Kosten in Spalte »{params.cost_column}« "
-                     "bleiben beim Budget unberücksichtigt.")
+        notes.append(
+            f"{int(unknown.sum())} Kandidat(en) ohne Kosten in Spalte »{params.cost_column}« "
+            "bleiben beim Budget unberücksichtigt."
+        )
     out = candidates.assign(site_cost=cost)[~unknown].reset_index(drop=True)
     return out, notes
 
@@ -711,8 +794,9 @@ def _constraints(candidates: gpd.GeoDataFrame, params: SitingParams) -> dict[str
     return kwargs
 
 
-def _drop_unassignable(cost: NDArray[np.float64], demand: gpd.GeoDataFrame, weights: NDArray[np.float64]
-                       ) -> tuple[NDArray[np.float64], gpd.GeoDataFrame, NDArray[np.float64], int]:
+def _drop_unassignable(
+    cost: NDArray[np.float64], demand: gpd.GeoDataFrame, weights: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], gpd.GeoDataFrame, NDArray[np.float64], int]:
     """Rows with no finite cost cannot be assigned in a p-median; leave them out."""
     ok = np.isfinite(cost).any(axis=1)
     if ok.all():
@@ -720,8 +804,7 @@ def _drop_unassignable(cost: NDArray[np.float64], demand: gpd.GeoDataFrame, weig
     return cost[ok], demand[ok].reset_index(drop=True), weights[ok], int((~ok).sum())
 
 
-def _mark_selection(candidates: gpd.GeoDataFrame, result: Any, explanation: SolutionExplanation
-                    ) -> gpd.GeoDataFrame:
+def _mark_selection(candidates: gpd.GeoDataFrame, result: Any, explanation: SolutionExplanation) -> gpd.GeoDataFrame:
     n = len(candidates)
     selected = np.zeros(n, dtype=bool)
     selected[np.asarray(result.selected, dtype=int)] = True
@@ -743,10 +826,18 @@ class _Solved:
         return self._result
 
 
-def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost: Any,
-                 weights: NDArray[np.float64], radius: float, extra: list[float], n_fixed: int,
-                 n_open: int, progress: Progress | None, known: Mapping[tuple[int, float], Any] | None = None
-                 ) -> pd.DataFrame:
+def _sensitivity(
+    params: SitingParams,
+    build: Callable[[int, float], Any],
+    cost: Any,
+    weights: NDArray[np.float64],
+    radius: float,
+    extra: list[float],
+    n_fixed: int,
+    n_open: int,
+    progress: Progress | None,
+    known: Mapping[tuple[int, float], Any] | None = None,
+) -> pd.DataFrame:
     """Coverage-vs-p curve (and extra radii), re-solving the model on the same cost matrix.
 
     By default ``p`` runs from 0 new sites (only with fixed sites: the "before"
@@ -762,8 +853,9 @@ def _sensitivity(params: SitingParams, build: Callable[[int, float], Any], cost:
         ps = tuple(range(start, min(params.p + 3, n_open) + 1)) if params.model != "lscp" else (0,)
     ps = tuple(p for p in ps if 0 <= p <= n_open)
     if not ps:
-        return pd.DataFrame(columns=["radius", "p", "objective", "gap", "status", "seconds",
-                                     "n_selected", "covered_share", "marginal"])
+        return pd.DataFrame(
+            columns=["radius", "p", "objective", "gap", "status", "seconds", "n_selected", "covered_share", "marginal"]
+        )
     total = float(weights.sum())
     cache: dict[float, sp.csc_array] = {}
 
@@ -842,8 +934,10 @@ def compare_scenarios(a: Scenario, b: Scenario) -> pd.DataFrame:
         If the scenarios are for different areas or lack Gemeinde tables.
     """
     if a.area_ags != b.area_ags:
-        raise DataError(f"Die Szenarien »{a.name}« ({a.area_ags}) und »{b.name}« ({b.area_ags}) "
-                        "betreffen verschiedene Gebiete und lassen sich nicht je Gemeinde vergleichen.")
+        raise DataError(
+            f"Die Szenarien »{a.name}« ({a.area_ags}) und »{b.name}« ({b.area_ags}) "
+            "betreffen verschiedene Gebiete und lassen sich nicht je Gemeinde vergleichen."
+        )
     return compare_plans(a.by_gemeinde, b.by_gemeinde, labels=("a", "b"))
 
 
@@ -900,5 +994,9 @@ def coverage_change_points(settings: Settings, a: Scenario, b: Scenario) -> gpd.
         covered.append(dist <= float(radius_km) * 1000.0)  # type: ignore[arg-type]
     in_a, in_b = covered
     change = np.select([in_b & ~in_a, in_a & ~in_b, in_a & in_b], CHANGE_CLASSES[:3], CHANGE_CLASSES[3])
-    return gpd.GeoDataFrame({"weight": points["weight"].to_numpy(), "change": change},
-                            geometry=points.geometry.to_numpy(), crs=PROJECTED_CRS, index=points.index)
+    return gpd.GeoDataFrame(
+        {"weight": points["weight"].to_numpy(), "change": change},
+        geometry=points.geometry.to_numpy(),
+        crs=PROJECTED_CRS,
+        index=points.index,
+    )

@@ -41,10 +41,18 @@ def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
     return shapely.get_coordinates(frame.geometry.to_numpy())
 
 
-def drop_useless(result: Any, explanation: SolutionExplanation,
-                 explain: Callable[[Any], SolutionExplanation], model: str, p: int, threshold_label: str,
-                 coverage: sp.csc_array, weights: NDArray[np.float64], fixed: NDArray[np.int_],
-                 keep_forced: bool = False) -> tuple[Any, SolutionExplanation, str]:
+def drop_useless(
+    result: Any,
+    explanation: SolutionExplanation,
+    explain: Callable[[Any], SolutionExplanation],
+    model: str,
+    p: int,
+    threshold_label: str,
+    coverage: sp.csc_array,
+    weights: NDArray[np.float64],
+    fixed: NDArray[np.int_],
+    keep_forced: bool = False,
+) -> tuple[Any, SolutionExplanation, str]:
     """Leave out selected sites that add nothing, and say plainly why there are fewer sites.
 
     A site adds nothing when, in the greedy explanation order, it newly
@@ -72,14 +80,22 @@ def drop_useless(result: Any, explanation: SolutionExplanation,
         ``(result, explanation, message)``; ``message`` is German and empty
         when all ``p`` sites add something.
     """
-    useless = [s.candidate_index for s in explanation.sites
-               if (s.cost_reduction is not None and not s.cost_reduction > 1e-9)
-               or (model != "pmedian" and not s.gain > 1e-9)]
+    useless = [
+        s.candidate_index
+        for s in explanation.sites
+        if (s.cost_reduction is not None and not s.cost_reduction > 1e-9) or (model != "pmedian" and not s.gain > 1e-9)
+    ]
     n_useful = len(explanation.sites) - len(useless)
     if useless and keep_forced:
         names = ", ".join(s.name for s in explanation.sites if s.candidate_index in set(useless))
-        return result, explanation, (f"{len(useless)} Standort(e) erreichen niemanden zusätzlich und stehen nur "
-                                     f"wegen der Mindestzahl je Gemeinde im Plan: {names}.")
+        return (
+            result,
+            explanation,
+            (
+                f"{len(useless)} Standort(e) erreichen niemanden zusätzlich und stehen nur "
+                f"wegen der Mindestzahl je Gemeinde im Plan: {names}."
+            ),
+        )
     if useless:
         keep = np.setdiff1d(np.asarray(result.selected, dtype=int), np.asarray(useless, dtype=int))
         result = _with_selected(result, keep)
@@ -93,21 +109,27 @@ def drop_useless(result: Any, explanation: SolutionExplanation,
     open_reachable = float(weights @ (reachable & ~covered))
     unreachable = float(weights @ ~reachable)
     what = "neue Standorte" if n_useful != 1 else "neuen Standort"
-    head = (f"Nur {n_useful} {what} statt {p}: " if model != "lscp"
-            else f"{len(useless)} ausgewählte Standorte ohne Zugewinn entfallen: ")
+    head = (
+        f"Nur {n_useful} {what} statt {p}: "
+        if model != "lscp"
+        else f"{len(useless)} ausgewählte Standorte ohne Zugewinn entfallen: "
+    )
     if model == "pmedian":
         why = "weitere Standorte verkürzen für niemanden den Weg zum nächsten Standort."
     elif open_reachable <= 1e-9:
-        why = (f"alle Menschen, die ein Kandidat innerhalb von {threshold_label} erreicht, sind damit "
-               "versorgt; jeder weitere Standort erreicht 0 Personen zusätzlich.")
+        why = (
+            f"alle Menschen, die ein Kandidat innerhalb von {threshold_label} erreicht, sind damit "
+            "versorgt; jeder weitere Standort erreicht 0 Personen zusätzlich."
+        )
         if unreachable > 0 and total > 0:
-            why += (f" {de_share(unreachable / total)} der Nachfrage liegt außerhalb der Reichweite aller "
-                    "Kandidaten.")
+            why += f" {de_share(unreachable / total)} der Nachfrage liegt außerhalb der Reichweite aller Kandidaten."
     else:
         why = "die übrigen Kandidaten erreichen innerhalb der Zeitgrenze des Lösers niemanden zusätzlich."
-    help_ = (" Abhilfe: eine größere Schwelle (mehr km oder Minuten), andere oder zusätzliche Kandidaten "
-             "(eigene Punkte, ein feineres Raster, mehr Clusterzentren) oder eine feinere Nachfrage "
-             "(Zensus-Gitter oder ein OSM-Auszug für die 100-m-Schätzung aus Gebäuden).")
+    help_ = (
+        " Abhilfe: eine größere Schwelle (mehr km oder Minuten), andere oder zusätzliche Kandidaten "
+        "(eigene Punkte, ein feineres Raster, mehr Clusterzentren) oder eine feinere Nachfrage "
+        "(Zensus-Gitter oder ein OSM-Auszug für die 100-m-Schätzung aus Gebäuden)."
+    )
     return result, explanation, head + why + help_
 
 
@@ -122,9 +144,17 @@ def _with_selected(result: Any, selected: NDArray[np.int_]) -> Any:
     return dataclasses.replace(result, **changes)
 
 
-def plan_equity(settings: Settings, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
-            weights: NDArray[np.float64], fixed: NDArray[np.int_], after: NDArray[np.int_], net: Any,
-            radius: float, gemeinde_names: Mapping[str, str]) -> pd.DataFrame:
+def plan_equity(
+    settings: Settings,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    weights: NDArray[np.float64],
+    fixed: NDArray[np.int_],
+    after: NDArray[np.int_],
+    net: Any,
+    radius: float,
+    gemeinde_names: Mapping[str, str],
+) -> pd.DataFrame:
     """Per Gemeinde: share beyond the threshold and 90th percentile before/after (km or min).
 
     Straight line (``net`` is ``None``): exact nearest-site distance with a
@@ -138,11 +168,13 @@ def plan_equity(settings: Settings, demand: gpd.GeoDataFrame, candidates: gpd.Ge
     demand_xy = _xy(demand)
     cand_xy = _xy(candidates)
     if net is None:
+
         def nearest(sites: NDArray[np.int_]) -> NDArray[np.float64]:
             if len(sites) == 0:
                 return np.full(len(demand), np.inf)
             dist, _ = cKDTree(cand_xy[sites]).query(demand_xy)
             return np.asarray(dist, dtype=float)
+
         unit = 1000.0
     else:
         from planning import network
@@ -156,9 +188,15 @@ def plan_equity(settings: Settings, demand: gpd.GeoDataFrame, candidates: gpd.Ge
                 return nearest_site_cost(None, len(demand))
             per_node = network.nearest_facility_time(net, c_snap.node[sites])
             return np.where(d_snap.reachable, per_node[d_snap.node], np.inf)
+
         unit = 60.0
     gem = demand["gemeinde_ags"] if "gemeinde_ags" in demand.columns else pd.Series([None] * len(demand))
-    return equity_table(nearest(np.asarray(fixed, dtype=int)), nearest(np.asarray(after, dtype=int)), weights,
-                        gem.to_numpy(dtype=object), radius, gemeinde_names=gemeinde_names, unit=unit)
-
-
+    return equity_table(
+        nearest(np.asarray(fixed, dtype=int)),
+        nearest(np.asarray(after, dtype=int)),
+        weights,
+        gem.to_numpy(dtype=object),
+        radius,
+        gemeinde_names=gemeinde_names,
+        unit=unit,
+    )

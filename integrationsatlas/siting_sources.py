@@ -91,8 +91,9 @@ def thin_stops(stops: gpd.GeoDataFrame, max_points: int = MAX_STOP_CANDIDATES) -
     return out.head(max_points)
 
 
-def public_places(settings: Settings, layers: Sequence[str], area: BaseGeometry
-                  ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
+def public_places(
+    settings: Settings, layers: Sequence[str], area: BaseGeometry
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
     """Candidate places of the given layers inside ``area`` and their as-of dates.
 
     Layers that are not loaded are skipped; ``haltestelle`` is thinned with
@@ -130,8 +131,9 @@ def place_names(settings: Settings, area: BaseGeometry, buffer_m: float = 5000.0
     return _in_area(orte, area.buffer(buffer_m))[["name", orte.geometry.name]]
 
 
-def settled_points(settings: Settings, osm_file: Path | None, demand: gpd.GeoDataFrame,
-                   places: gpd.GeoDataFrame | None) -> tuple[NDArray[np.float64], float, str]:
+def settled_points(
+    settings: Settings, osm_file: Path | None, demand: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None
+) -> tuple[NDArray[np.float64], float, str]:
     """Points of settled land and the largest distance a candidate may keep from them.
 
     With an OSM extract: representative points of its residential buildings

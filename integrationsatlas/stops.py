@@ -69,7 +69,9 @@ class StopAccess:
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable summary (units as records)."""
         return {
-            "within_m": self.within_m, "network": self.network, "demand": self.demand_label,
+            "within_m": self.within_m,
+            "network": self.network,
+            "demand": self.demand_label,
             "resolution": {"ok": self.resolution.ok, "message": self.resolution.message},
             "units": self.units.reset_index().to_dict(orient="records"),
         }
@@ -126,13 +128,19 @@ def stop_access(
     units = _summarise(cells, key, within_m)
     names = _unit_names(settings, by)
     units.insert(0, "name", names.reindex(units.index).to_numpy())
-    return StopAccess(cells=cells, units=units, within_m=within_m,
-                      network="Fußwegenetz (OSM-Datei)" if osm_file else "Luftlinie",
-                      demand_label=demand.level_label, resolution=check_resolution(points, None, within_m))
+    return StopAccess(
+        cells=cells,
+        units=units,
+        within_m=within_m,
+        network="Fußwegenetz (OSM-Datei)" if osm_file else "Luftlinie",
+        demand_label=demand.level_label,
+        resolution=check_resolution(points, None, within_m),
+    )
 
 
-def _distances(settings: Settings, points: gpd.GeoDataFrame, stops: gpd.GeoDataFrame,
-               osm_file: Path | None) -> dict[str, np.ndarray]:
+def _distances(
+    settings: Settings, points: gpd.GeoDataFrame, stops: gpd.GeoDataFrame, osm_file: Path | None
+) -> dict[str, np.ndarray]:
     xy = point_xy(points, "Nachfragepunkte")
     out: dict[str, np.ndarray] = {}
     if osm_file is None:

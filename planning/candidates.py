@@ -69,7 +69,13 @@ MAX_GRID_POINTS: Final = 50_000
 
 #: Columns of the candidate frame, in order (plus ``geometry``).
 CANDIDATE_COLUMNS: Final = (
-    "candidate_id", "source", "name", "gemeinde_ags", "kreis_ags", "fixed", "site_cost",
+    "candidate_id",
+    "source",
+    "name",
+    "gemeinde_ags",
+    "kreis_ags",
+    "fixed",
+    "site_cost",
 )
 
 ReachableFn = Callable[[gpd.GeoSeries], np.ndarray]
@@ -118,8 +124,9 @@ def cluster_centres(
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     ensure_projected(demand, "Nachfragepunkte")
-    empty = gpd.GeoDataFrame({"weight": pd.Series(dtype=float)},
-                             geometry=gpd.GeoSeries([], crs=PROJECTED_CRS), crs=PROJECTED_CRS)
+    empty = gpd.GeoDataFrame(
+        {"weight": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=PROJECTED_CRS), crs=PROJECTED_CRS
+    )
     if n_clusters <= 0 or len(demand) == 0:
         return empty
     weights = demand[weight_column].to_numpy(dtype=float)
@@ -174,9 +181,7 @@ def grid_points(area: BaseGeometry, spacing_m: float) -> gpd.GeoSeries:
     16
     """
     if not np.isfinite(spacing_m) or spacing_m <= 0:
-        raise DataError(
-            f"Rasterabstand {spacing_m} m ist ungültig – bitte eine positive Zahl in Metern angeben."
-        )
+        raise DataError(f"Rasterabstand {spacing_m} m ist ungültig – bitte eine positive Zahl in Metern angeben.")
     minx, miny, maxx, maxy = area.bounds
     nx = int(np.floor((maxx - minx) / spacing_m)) + 1
     ny = int(np.floor((maxy - miny) / spacing_m)) + 1
@@ -203,8 +208,7 @@ def _as_points(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     """Check CRS and reduce every geometry to a point (centroid for areas)."""
     ensure_projected(gdf, what)
     problems = [
-        Problem("Geometrie fehlt.", "Koordinaten ergänzen oder Zeile entfernen.", file=what,
-                row=int(pos) + 1)
+        Problem("Geometrie fehlt.", "Koordinaten ergänzen oder Zeile entfernen.", file=what, row=int(pos) + 1)
         for pos in np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
     ]
     raise_if_problems(problems, f"{what}: ungültige Kandidaten")
@@ -278,11 +282,13 @@ def merge_close(candidates: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoData
         pairs = np.empty((0, 2), dtype=int)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, group = connected_components(graph, directed=False)
-    ranked = pd.DataFrame({
-        "group": group,
-        "priority": candidates["_priority"].to_numpy(),
-        "pos": np.arange(n),
-    }).sort_values(["group", "priority", "pos"], kind="stable")
+    ranked = pd.DataFrame(
+        {
+            "group": group,
+            "priority": candidates["_priority"].to_numpy(),
+            "pos": np.arange(n),
+        }
+    ).sort_values(["group", "priority", "pos"], kind="stable")
     keep = ranked.drop_duplicates("group")["pos"].to_numpy()
     sizes = np.bincount(group)
     out = candidates.iloc[np.sort(keep)].copy()
@@ -380,20 +386,40 @@ def build_candidates(
     ensure_projected(demand, "Nachfragepunkte")
     parts: list[gpd.GeoDataFrame] = []
     if existing is not None and len(existing):
-        parts.append(_frame(_as_points(existing, "Bestehende Treffpunkte"), kind="existing",
-                            priority=_PRIORITY_EXISTING, prefix="bestand", cost_column=cost_column,
-                            fixed=True))
+        parts.append(
+            _frame(
+                _as_points(existing, "Bestehende Treffpunkte"),
+                kind="existing",
+                priority=_PRIORITY_EXISTING,
+                prefix="bestand",
+                cost_column=cost_column,
+                fixed=True,
+            )
+        )
     if user_points is not None and len(user_points):
-        parts.append(_frame(_as_points(user_points, "Eigene Punkte"), kind="user",
-                            priority=_PRIORITY_USER, prefix="eigen", cost_column=cost_column))
+        parts.append(
+            _frame(
+                _as_points(user_points, "Eigene Punkte"),
+                kind="user",
+                priority=_PRIORITY_USER,
+                prefix="eigen",
+                cost_column=cost_column,
+            )
+        )
     for layer_id, frame in (places or {}).items():
         if frame is not None and len(frame):
-            parts.append(_frame(_as_points(frame, f"Ebene {layer_id}"), kind=layer_id,
-                                priority=_PRIORITY_PLACE, prefix=layer_id, cost_column=cost_column))
+            parts.append(
+                _frame(
+                    _as_points(frame, f"Ebene {layer_id}"),
+                    kind=layer_id,
+                    priority=_PRIORITY_PLACE,
+                    prefix=layer_id,
+                    cost_column=cost_column,
+                )
+            )
     if n_clusters > 0:
         centres = cluster_centres(demand, n_clusters, random_state=random_state)
-        parts.append(_frame(centres, kind="cluster", priority=_PRIORITY_CLUSTER, prefix="cluster",
-                            cost_column=None))
+        parts.append(_frame(centres, kind="cluster", priority=_PRIORITY_CLUSTER, prefix="cluster", cost_column=None))
     if grid_spacing_m is not None:
         grid = gpd.GeoDataFrame(geometry=grid_points(area, grid_spacing_m), crs=PROJECTED_CRS)
         parts.append(_frame(grid, kind="grid", priority=_PRIORITY_GRID, prefix="raster", cost_column=None))
@@ -422,21 +448,24 @@ def build_candidates(
         mask = reachable(cand.geometry) if callable(reachable) else reachable
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (len(cand),):
-            raise DataError(
-                f"Die Erreichbarkeitsmaske hat {mask.size} Einträge, es gibt aber {len(cand)} Kandidaten."
-            )
+            raise DataError(f"Die Erreichbarkeitsmaske hat {mask.size} Einträge, es gibt aber {len(cand)} Kandidaten.")
         dropped = int((~mask & ~cand["fixed"].to_numpy(dtype=bool)).sum())
         if dropped:
             logger.info("%d Kandidaten sind im Straßennetz nicht erreichbar und entfallen", dropped)
         cand = cand[mask | cand["fixed"].to_numpy(dtype=bool)]
 
     cand = _attach_ags(cand, demand)
-    cand = name_sites(cand, place_names if place_names is not None else _named_points(demand),
-                      gemeinde_names=gemeinde_names, street_names=street_names)
+    cand = name_sites(
+        cand,
+        place_names if place_names is not None else _named_points(demand),
+        gemeinde_names=gemeinde_names,
+        street_names=street_names,
+    )
     cand = cand.sort_values(["fixed", "_priority"], ascending=[False, True], kind="stable")
     cand = cand.drop(columns="_priority").reset_index(drop=True)
-    logger.info("%d Kandidaten (%d bestehend) aus %s", len(cand), int(cand["fixed"].sum()),
-                ", ".join(cand["source"].unique()))
+    logger.info(
+        "%d Kandidaten (%d bestehend) aus %s", len(cand), int(cand["fixed"].sum()), ", ".join(cand["source"].unique())
+    )
     return cand[[*CANDIDATE_COLUMNS, "n_merged", "geometry"]]
 
 
@@ -516,16 +545,24 @@ def keep_settled(cand: gpd.GeoDataFrame, settled: np.ndarray, max_m: float) -> g
     moved = xy.copy()
     moved[cluster] = settled[nearest[cluster]]
     keep = fixed | cluster | (dist <= max_m)
-    logger.info("%d Kandidaten abseits bebauter Flächen (> %.0f m) entfallen, %d Clusterzentren verschoben",
-                int((~keep).sum()), max_m, int(cluster.sum()))
+    logger.info(
+        "%d Kandidaten abseits bebauter Flächen (> %.0f m) entfallen, %d Clusterzentren verschoben",
+        int((~keep).sum()),
+        max_m,
+        int(cluster.sum()),
+    )
     out = cand.set_geometry(gpd.points_from_xy(moved[:, 0], moved[:, 1]), crs=PROJECTED_CRS)
     return out[keep]
 
 
-def name_sites(cand: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, *,
-               gemeinde_names: Mapping[str, str] | None = None,
-               street_names: gpd.GeoDataFrame | None = None, street_max_m: float = 150.0
-               ) -> gpd.GeoDataFrame:
+def name_sites(
+    cand: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame | None,
+    *,
+    gemeinde_names: Mapping[str, str] | None = None,
+    street_names: gpd.GeoDataFrame | None = None,
+    street_max_m: float = 150.0,
+) -> gpd.GeoDataFrame:
     """Give generated candidates (cluster centres, grid points) a human name.
 
     The name is the nearest street (``street_names``: points with ``name``,
@@ -570,8 +607,13 @@ def name_sites(cand: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, *,
     if gemeinde_names and "gemeinde_ags" in cand.columns:
         ags = cand["gemeinde_ags"].to_numpy(dtype=object)[generated]
         gem = np.array([gemeinde_names.get(str(a), "") if not pd.isna(a) else "" for a in ags], dtype=object)
-        names = np.array([f"{n}, {g}" if g and named[i] and g not in n else n
-                          for i, (n, g) in enumerate(zip(names, gem, strict=True))], dtype=object)
+        names = np.array(
+            [
+                f"{n}, {g}" if g and named[i] and g not in n else n
+                for i, (n, g) in enumerate(zip(names, gem, strict=True))
+            ],
+            dtype=object,
+        )
     values = cand["name"].to_numpy(dtype=object).copy()
     values[generated] = names
     cand["name"] = values
@@ -587,8 +629,10 @@ def _empty() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=PROJECTED_CRS), crs=PROJECTED_CRS)
 
 
-def points_from_xy_rows(rows: Mapping[str, tuple[float, float]] | None, crs: str = PROJECTED_CRS,
-                        ) -> gpd.GeoDataFrame:
+def points_from_xy_rows(
+    rows: Mapping[str, tuple[float, float]] | None,
+    crs: str = PROJECTED_CRS,
+) -> gpd.GeoDataFrame:
     """User points from ``{name: (x, y)}``, reprojected to EPSG:25832.
 
     Raises

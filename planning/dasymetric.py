@@ -121,8 +121,11 @@ def floor_area(buildings: pd.DataFrame) -> np.ndarray:
     [300.0, 200.0]
     """
     default = buildings["building"].astype(str).map(DEFAULT_LEVELS).fillna(DEFAULT_LEVELS["yes"])
-    levels = np.where(np.isfinite(buildings["levels"].to_numpy(dtype=np.float64)),
-                      buildings["levels"].to_numpy(dtype=np.float64), default.to_numpy(dtype=np.float64))
+    levels = np.where(
+        np.isfinite(buildings["levels"].to_numpy(dtype=np.float64)),
+        buildings["levels"].to_numpy(dtype=np.float64),
+        default.to_numpy(dtype=np.float64),
+    )
     return buildings["footprint_m2"].to_numpy(dtype=np.float64) * levels
 
 
@@ -196,14 +199,20 @@ def dasymetric_grid(
     if coverage is not None:
         involved |= shapely.intersects(gemeinden.geometry.to_numpy(), coverage)
     bad = involved & (~np.isfinite(pop_all) | (pop_all < 0))
-    raise_if_problems([Problem(f"Gemeinde {a}: keine gültige Einwohnerzahl.", "Destatis-Bevölkerung laden.",
-                               column="population") for a in ags_all[bad]], "Gebäudeschätzung nicht möglich")
+    raise_if_problems(
+        [
+            Problem(f"Gemeinde {a}: keine gültige Einwohnerzahl.", "Destatis-Bevölkerung laden.", column="population")
+            for a in ags_all[bad]
+        ],
+        "Gebäudeschätzung nicht möglich",
+    )
     gem = gemeinden.loc[involved]
     ags = ags_all[involved]
     total = pd.Series(np.rint(pop_all[involved]).astype(np.int64), index=ags)
     area = gem.geometry.area.to_numpy(dtype=np.float64)
-    inside_area = (shapely.area(shapely.intersection(gem.geometry.to_numpy(), coverage)) if coverage is not None
-                   else area)
+    inside_area = (
+        shapely.area(shapely.intersection(gem.geometry.to_numpy(), coverage)) if coverage is not None else area
+    )
     share_area = pd.Series(np.clip(np.asarray(inside_area) / area, 0, 1), index=ags)
     fa = floor_area(res)
     fa_by_gem = pd.Series(fa).groupby(owner).sum().reindex(ags, fill_value=0.0)
@@ -217,13 +226,18 @@ def dasymetric_grid(
     fine = _cells(res, reps, owner, fa, covered_s)
     coarse = _coarse_points(gem, ags, coarse_s, coverage, places)
     cells = gpd.GeoDataFrame(pd.concat([fine, coarse], ignore_index=True), geometry="geometry", crs=PROJECTED_CRS)
-    logger.info("Gebäudeschätzung: %d Zellen, %d Personen in Zellen, %d grob", len(fine), int(covered_s.sum()),
-                int(coarse_s.sum()))
+    logger.info(
+        "Gebäudeschätzung: %d Zellen, %d Personen in Zellen, %d grob",
+        len(fine),
+        int(covered_s.sum()),
+        int(coarse_s.sum()),
+    )
     return DasymetricResult(cells, covered_s, coarse_s, share_area, len(res))
 
 
-def _cells(res: gpd.GeoDataFrame, reps: gpd.GeoSeries, owner: np.ndarray, fa: np.ndarray,
-           covered: pd.Series) -> gpd.GeoDataFrame:
+def _cells(
+    res: gpd.GeoDataFrame, reps: gpd.GeoSeries, owner: np.ndarray, fa: np.ndarray, covered: pd.Series
+) -> gpd.GeoDataFrame:
     to3035 = Transformer.from_crs(PROJECTED_CRS, _ZENSUS_CRS, always_xy=True)
     x, y = to3035.transform(reps.x.to_numpy(), reps.y.to_numpy())
     col = np.floor(np.asarray(x) / CELL_M).astype(np.int64)
@@ -237,26 +251,39 @@ def _cells(res: gpd.GeoDataFrame, reps: gpd.GeoSeries, owner: np.ndarray, fa: np
     cy = grouped["row"].to_numpy() * CELL_M + CELL_M // 2
     back = Transformer.from_crs(_ZENSUS_CRS, PROJECTED_CRS, always_xy=True)
     px, py = back.transform(cx.astype(np.float64), cy.astype(np.float64))
-    ids = ("CRS3035RES100mN" + pd.Series(grouped["row"] * CELL_M).astype(str) + "E"
-           + pd.Series(grouped["col"] * CELL_M).astype(str))
-    return gpd.GeoDataFrame({
-        "gitter_id": pd.array(ids.to_numpy(), dtype="string"),
-        "population": pd.array(grouped["population"].to_numpy(), dtype="Int64"),
-        "resolution_m": CELL_M,
-        "resolution": pd.array(["osm_100m"] * len(grouped), dtype="string"),
-        "unit_size_m": float(CELL_M),
-        "kreis_ags": pd.array(grouped["ags"].str[:5].to_numpy(), dtype="string"),
-        "gemeinde_ags": pd.array(grouped["ags"].to_numpy(), dtype="string"),
-        "quelle": pd.array([SOURCE_LABEL] * len(grouped), dtype="string"),
-        "floor_area_m2": grouped["fa"].to_numpy(),
-        "buildings": grouped["n"].to_numpy(dtype=np.int64),
-        "x3035": cx.astype(np.int32),
-        "y3035": cy.astype(np.int32),
-    }, geometry=shapely.points(px, py), crs=PROJECTED_CRS)
+    ids = (
+        "CRS3035RES100mN"
+        + pd.Series(grouped["row"] * CELL_M).astype(str)
+        + "E"
+        + pd.Series(grouped["col"] * CELL_M).astype(str)
+    )
+    return gpd.GeoDataFrame(
+        {
+            "gitter_id": pd.array(ids.to_numpy(), dtype="string"),
+            "population": pd.array(grouped["population"].to_numpy(), dtype="Int64"),
+            "resolution_m": CELL_M,
+            "resolution": pd.array(["osm_100m"] * len(grouped), dtype="string"),
+            "unit_size_m": float(CELL_M),
+            "kreis_ags": pd.array(grouped["ags"].str[:5].to_numpy(), dtype="string"),
+            "gemeinde_ags": pd.array(grouped["ags"].to_numpy(), dtype="string"),
+            "quelle": pd.array([SOURCE_LABEL] * len(grouped), dtype="string"),
+            "floor_area_m2": grouped["fa"].to_numpy(),
+            "buildings": grouped["n"].to_numpy(dtype=np.int64),
+            "x3035": cx.astype(np.int32),
+            "y3035": cy.astype(np.int32),
+        },
+        geometry=shapely.points(px, py),
+        crs=PROJECTED_CRS,
+    )
 
 
-def _coarse_points(gem: gpd.GeoDataFrame, ags: np.ndarray, coarse: pd.Series, coverage: shapely.Geometry | None,
-                   places: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+def _coarse_points(
+    gem: gpd.GeoDataFrame,
+    ags: np.ndarray,
+    coarse: pd.Series,
+    coverage: shapely.Geometry | None,
+    places: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
     need = coarse.to_numpy() > 0
     if not need.any():
         return gpd.GeoDataFrame(geometry=[], crs=PROJECTED_CRS)
@@ -281,25 +308,28 @@ def _coarse_points(gem: gpd.GeoDataFrame, ags: np.ndarray, coarse: pd.Series, co
     owner_a = np.asarray(owner, dtype=object)
     people = apportion(coarse[need], pd.Series(weight, dtype=np.float64), pd.Series(owner_a))
     n_per = pd.Series(owner_a).value_counts()
-    size = np.sqrt(pd.Series(rest_area, index=keys).reindex(owner_a).to_numpy()
-                   / n_per.reindex(owner_a).to_numpy())
+    size = np.sqrt(pd.Series(rest_area, index=keys).reindex(owner_a).to_numpy() / n_per.reindex(owner_a).to_numpy())
     to3035 = Transformer.from_crs(PROJECTED_CRS, _ZENSUS_CRS, always_xy=True)
     geoms = np.asarray(pts, dtype=object)
     x, y = to3035.transform(shapely.get_x(geoms), shapely.get_y(geoms))
-    return gpd.GeoDataFrame({
-        "gitter_id": pd.array([pd.NA] * len(owner_a), dtype="string"),
-        "population": pd.array(people.to_numpy(), dtype="Int64"),
-        "resolution_m": CELL_M,
-        "resolution": pd.array(["osm_grob"] * len(owner_a), dtype="string"),
-        "unit_size_m": size,
-        "kreis_ags": pd.array([str(a)[:5] for a in owner_a], dtype="string"),
-        "gemeinde_ags": pd.array(owner_a.astype(str), dtype="string"),
-        "quelle": pd.array([COARSE_LABEL] * len(owner_a), dtype="string"),
-        "floor_area_m2": 0.0,
-        "buildings": 0,
-        "x3035": np.asarray(x).astype(np.int32),
-        "y3035": np.asarray(y).astype(np.int32),
-    }, geometry=geoms, crs=PROJECTED_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "gitter_id": pd.array([pd.NA] * len(owner_a), dtype="string"),
+            "population": pd.array(people.to_numpy(), dtype="Int64"),
+            "resolution_m": CELL_M,
+            "resolution": pd.array(["osm_grob"] * len(owner_a), dtype="string"),
+            "unit_size_m": size,
+            "kreis_ags": pd.array([str(a)[:5] for a in owner_a], dtype="string"),
+            "gemeinde_ags": pd.array(owner_a.astype(str), dtype="string"),
+            "quelle": pd.array([COARSE_LABEL] * len(owner_a), dtype="string"),
+            "floor_area_m2": 0.0,
+            "buildings": 0,
+            "x3035": np.asarray(x).astype(np.int32),
+            "y3035": np.asarray(y).astype(np.int32),
+        },
+        geometry=geoms,
+        crs=PROJECTED_CRS,
+    )
 
 
 def estimate_target_groups(cells: pd.DataFrame, shares: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -342,8 +372,9 @@ def estimate_target_groups(cells: pd.DataFrame, shares: pd.DataFrame, source: st
         frac = shares[group].reindex(cells[key].astype(str).to_numpy()).to_numpy(dtype=np.float64)
         known = np.isfinite(frac)
         out[f"zg_{group}"] = np.where(known, pop * np.nan_to_num(frac), 0.0)
-        out[f"zg_{group}_quelle"] = pd.array(np.where(known, f"{SOURCE_LABEL}; Zielgruppe: {source}",
-                                                      "kein Anteil bekannt"), dtype="string")
+        out[f"zg_{group}_quelle"] = pd.array(
+            np.where(known, f"{SOURCE_LABEL}; Zielgruppe: {source}", "kein Anteil bekannt"), dtype="string"
+        )
     return out
 
 

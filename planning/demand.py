@@ -128,8 +128,11 @@ class TargetGroup:
         if group == "total":
             return cls("total", "Gesamtbevölkerung")
         if group == "foreign":
-            label = ("Ausländerinnen und Ausländer (Zensus 2022 je Gitterzelle)" if per_cell
-                     else "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)")
+            label = (
+                "Ausländerinnen und Ausländer (Zensus 2022 je Gitterzelle)"
+                if per_cell
+                else "Ausländische Bevölkerung (Anteil je Kreis, Regionalatlas)"
+            )
             return cls("foreign", label)
         if group in ZENSUS_GROUPS:
             return cls(group, ZENSUS_GROUPS[group][0])  # type: ignore[arg-type]
@@ -202,8 +205,7 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
-            f"{what}: Spalte(n) {', '.join(missing)} fehlen. Vorhanden sind: "
-            f"{', '.join(map(str, frame.columns))}."
+            f"{what}: Spalte(n) {', '.join(missing)} fehlen. Vorhanden sind: {', '.join(map(str, frame.columns))}."
         )
 
 
@@ -222,8 +224,12 @@ def _frame(
     pop = np.asarray(population, dtype=np.float64)
     extra: dict[str, object] = {}
     if source is not None:
-        skip = {*DEMAND_COLUMNS, "resolution", "unit_size_m",
-                source.geometry.name if isinstance(source, gpd.GeoDataFrame) else "geometry"}
+        skip = {
+            *DEMAND_COLUMNS,
+            "resolution",
+            "unit_size_m",
+            source.geometry.name if isinstance(source, gpd.GeoDataFrame) else "geometry",
+        }
         extra = {str(c): source[c].to_numpy() for c in source.columns if c not in skip}
     n = len(geometry)
     return gpd.GeoDataFrame(
@@ -233,8 +239,9 @@ def _frame(
             "kreis_ags": pd.Series(kreis_ags, index=geometry.index, dtype="string"),
             "gemeinde_ags": pd.Series(gemeinde_ags, index=geometry.index, dtype="string"),
             "level": pd.Series(level, index=geometry.index, dtype="string"),
-            "resolution": pd.Series(np.broadcast_to(np.asarray(resolution, dtype=object), (n,)),
-                                    index=geometry.index, dtype="string"),
+            "resolution": pd.Series(
+                np.broadcast_to(np.asarray(resolution, dtype=object), (n,)), index=geometry.index, dtype="string"
+            ),
             "unit_size_m": np.broadcast_to(np.asarray(unit_size_m, dtype=np.float64), (n,)).copy(),
             **extra,
         },
@@ -355,8 +362,7 @@ def demand_from_grid(
         kreis = assign_units(cells, kreise, "ags", what="Gitterzellen")
     else:
         raise SchemaError(
-            "Zensus-Gitter: Spalte »kreis_ags« fehlt und keine Kreisgrenzen übergeben; "
-            "bitte kreise=… angeben."
+            "Zensus-Gitter: Spalte »kreis_ags« fehlt und keine Kreisgrenzen übergeben; bitte kreise=… angeben."
         )
     if gemeinden is not None:
         gemeinde = assign_units(cells, gemeinden, "ags", what="Gitterzellen")
@@ -364,18 +370,25 @@ def demand_from_grid(
         gemeinde = cells["gemeinde_ags"].astype("string")
     else:
         gemeinde = pd.Series(pd.NA, index=cells.index, dtype="string")
-    width = (pd.to_numeric(cells["resolution_m"], errors="coerce").fillna(1000).to_numpy(dtype=np.float64)
-             if "resolution_m" in cells.columns else np.full(len(cells), 1000.0))
+    width = (
+        pd.to_numeric(cells["resolution_m"], errors="coerce").fillna(1000).to_numpy(dtype=np.float64)
+        if "resolution_m" in cells.columns
+        else np.full(len(cells), 1000.0)
+    )
     if "resolution" in cells.columns:
         kind: np.ndarray = cells["resolution"].astype(str).to_numpy()
     else:
-        kind = np.array([resolution_of_grid(int(w)) for w in np.unique(width)], dtype=object)[
-            np.searchsorted(np.unique(width), width)] if len(width) else np.array([], dtype=object)
+        kind = (
+            np.array([resolution_of_grid(int(w)) for w in np.unique(width)], dtype=object)[
+                np.searchsorted(np.unique(width), width)
+            ]
+            if len(width)
+            else np.array([], dtype=object)
+        )
     if "unit_size_m" in cells.columns:
         width = cells["unit_size_m"].to_numpy(dtype=np.float64)
     source = cells.drop(columns=[population_col])
-    return _frame(cells.geometry, pop.to_numpy(), kreis, gemeinde, level, source, resolution=kind,
-                  unit_size_m=width)
+    return _frame(cells.geometry, pop.to_numpy(), kreis, gemeinde, level, source, resolution=kind, unit_size_m=width)
 
 
 def demand_from_gemeinden(
@@ -425,8 +438,12 @@ def demand_from_gemeinden(
     _require_columns(gemeinden, ("ags", "population"), "Gemeinden")
     pop = pd.to_numeric(gemeinden["population"], errors="coerce")
     problems = [
-        Problem("Einwohnerzahl fehlt oder ist ungültig.", "Gemeinden mit Destatis-Bevölkerung laden.",
-                row=int(pos) + 1, column="population")
+        Problem(
+            "Einwohnerzahl fehlt oder ist ungültig.",
+            "Gemeinden mit Destatis-Bevölkerung laden.",
+            row=int(pos) + 1,
+            column="population",
+        )
         for pos in np.flatnonzero(((pop.isna()) | (pop < 0)).to_numpy())
     ]
     raise_if_problems(problems, "Gemeinden ohne gültige Einwohnerzahl")
@@ -439,8 +456,16 @@ def demand_from_gemeinden(
     area = gemeinden.geometry.area.to_numpy(dtype=np.float64)
     source = gemeinden.drop(columns=["ags", "population"])
     if points is None or points.empty:
-        return _frame(gemeinden.geometry, pop.to_numpy(), kreis, ags, "gemeinde", source,
-                      resolution="gemeinde", unit_size_m=np.sqrt(area))
+        return _frame(
+            gemeinden.geometry,
+            pop.to_numpy(),
+            kreis,
+            ags,
+            "gemeinde",
+            source,
+            resolution="gemeinde",
+            unit_size_m=np.sqrt(area),
+        )
     ensure_projected(points, "Punkte der Gemeinden")
     _require_columns(points, (weight_col,), "Punkte der Gemeinden")
     owner = unit_of(points.geometry, gemeinden.assign(ags=ags), "ags")
@@ -456,17 +481,30 @@ def demand_from_gemeinden(
     size = np.sqrt(by_ags.reindex(owner.to_numpy()).to_numpy() / n_per.reindex(owner.to_numpy()).to_numpy())
     kreis_of = pd.Series(kreis.to_numpy(), index=ags.astype(str).to_numpy())
     kreis_of = kreis_of[~kreis_of.index.duplicated()]
-    frame = _frame(pts.geometry, people.to_numpy(), pd.Series(kreis_of.reindex(owner.to_numpy()).to_numpy(),
-                                                              index=pts.index),
-                   pd.Series(owner.to_numpy(), index=pts.index), "gemeinde",
-                   pts.drop(columns=[c for c in (weight_col, "kreis_ags", "gemeinde_ags") if c in pts]),
-                   resolution="gemeinde", unit_size_m=size)
+    frame = _frame(
+        pts.geometry,
+        people.to_numpy(),
+        pd.Series(kreis_of.reindex(owner.to_numpy()).to_numpy(), index=pts.index),
+        pd.Series(owner.to_numpy(), index=pts.index),
+        "gemeinde",
+        pts.drop(columns=[c for c in (weight_col, "kreis_ags", "gemeinde_ags") if c in pts]),
+        resolution="gemeinde",
+        unit_size_m=size,
+    )
     empty = ~ags.astype(str).isin(set(owner)).to_numpy()
     if not empty.any():
         return frame
     rest = gemeinden.loc[empty]
-    extra = _frame(rest.geometry, pop[empty].to_numpy(), kreis[empty], ags[empty], "gemeinde",
-                   source.loc[empty], resolution="gemeinde", unit_size_m=np.sqrt(area[empty]))
+    extra = _frame(
+        rest.geometry,
+        pop[empty].to_numpy(),
+        kreis[empty],
+        ags[empty],
+        "gemeinde",
+        source.loc[empty],
+        resolution="gemeinde",
+        unit_size_m=np.sqrt(area[empty]),
+    )
     logger.info("%d Gemeinde(n) ohne Punkte: Bevölkerung an einem Punkt in der Gemeindefläche", int(empty.sum()))
     return gpd.GeoDataFrame(pd.concat([frame, extra]), geometry="geometry", crs=PROJECTED_CRS)
 
@@ -568,24 +606,38 @@ def demand_from_places(
     place_kreis = places["kreis_ags"].astype("string")
     problems: list[Problem] = []
     for ags in sorted(set(kpop.index[kpop.isna() | (kpop < 0)])):
-        problems.append(Problem(f"Kreis {ags}: keine gültige Einwohnerzahl.",
-                                "Kreisstatistik prüfen (geo.statistics).", column="population"))
+        problems.append(
+            Problem(
+                f"Kreis {ags}: keine gültige Einwohnerzahl.",
+                "Kreisstatistik prüfen (geo.statistics).",
+                column="population",
+            )
+        )
     unknown = sorted(set(place_kreis.dropna()) - set(kpop.index))
     for ags in unknown:
-        problems.append(Problem(f"Orte im Kreis {ags}, für den keine Einwohnerzahl vorliegt.",
-                                "Kreisstatistik und Orte-Datei abgleichen.", column="kreis_ags"))
+        problems.append(
+            Problem(
+                f"Orte im Kreis {ags}, für den keine Einwohnerzahl vorliegt.",
+                "Kreisstatistik und Orte-Datei abgleichen.",
+                column="kreis_ags",
+            )
+        )
     for pos in np.flatnonzero(place_kreis.isna().to_numpy()):
-        problems.append(Problem("Ort ohne Kreis-AGS.", "kreis_ags ergänzen.", row=int(pos) + 1,
-                                column="kreis_ags"))
+        problems.append(Problem("Ort ohne Kreis-AGS.", "kreis_ags ergänzen.", row=int(pos) + 1, column="kreis_ags"))
     empty = sorted(set(kpop.index) - set(place_kreis.dropna()))
     kreis_keys = kreise["ags"].astype(str)
     for ags in sorted(set(empty) - set(kreis_keys)):
-        problems.append(Problem(f"Kreis {ags} hat weder Orte noch eine Fläche.", "Kreisgrenzen laden.",
-                                column="ags"))
+        problems.append(Problem(f"Kreis {ags} hat weder Orte noch eine Fläche.", "Kreisgrenzen laden.", column="ags"))
     shares = pd.to_numeric(places["population"], errors="coerce")
     for pos in np.flatnonzero((shares.isna() | (shares < 0)).to_numpy()):
-        problems.append(Problem("Einwohnerzahl des Ortes fehlt oder ist negativ.", "Zahl ≥ 0 eintragen.",
-                                row=int(pos) + 1, column="population"))
+        problems.append(
+            Problem(
+                "Einwohnerzahl des Ortes fehlt oder ist negativ.",
+                "Zahl ≥ 0 eintragen.",
+                row=int(pos) + 1,
+                column="population",
+            )
+        )
     raise_if_problems(problems, "Nachfrage aus Orten nicht berechenbar")
 
     kpop = kpop.round().astype(np.int64)
@@ -593,12 +645,18 @@ def demand_from_places(
     kreis_area = pd.Series(kreise.geometry.area.to_numpy(dtype=np.float64), index=kreis_keys.to_numpy())
     kreis_area = kreis_area[~kreis_area.index.duplicated()]
     n_places = place_kreis.value_counts()
-    size = np.sqrt(kreis_area.reindex(place_kreis.to_numpy()).to_numpy()
-                   / n_places.reindex(place_kreis.to_numpy()).to_numpy())
+    size = np.sqrt(
+        kreis_area.reindex(place_kreis.to_numpy()).to_numpy() / n_places.reindex(place_kreis.to_numpy()).to_numpy()
+    )
     frame = _frame(
-        places.geometry, people.to_numpy(), place_kreis,
-        pd.Series(pd.NA, index=places.index, dtype="string"), "orte", places.drop(columns=["population"]),
-        resolution="orte", unit_size_m=size,
+        places.geometry,
+        people.to_numpy(),
+        place_kreis,
+        pd.Series(pd.NA, index=places.index, dtype="string"),
+        "orte",
+        places.drop(columns=["population"]),
+        resolution="orte",
+        unit_size_m=size,
     )
     if not empty:
         return frame
@@ -610,10 +668,13 @@ def demand_from_places(
         labels = pd.Index([f"kreis:{a}" for a in fill["ags"]])
     geometry = gpd.GeoSeries(fill.geometry.representative_point().array, index=labels, crs=PROJECTED_CRS)
     extra = _frame(
-        geometry, kpop.reindex(fill["ags"].astype(str)).to_numpy(),
+        geometry,
+        kpop.reindex(fill["ags"].astype(str)).to_numpy(),
         pd.Series(fill["ags"].astype(str).to_numpy(), index=labels),
-        pd.Series(pd.NA, index=labels, dtype="string"), "orte",
-        resolution="orte", unit_size_m=np.sqrt(fill.geometry.area.to_numpy(dtype=np.float64)),
+        pd.Series(pd.NA, index=labels, dtype="string"),
+        "orte",
+        resolution="orte",
+        unit_size_m=np.sqrt(fill.geometry.area.to_numpy(dtype=np.float64)),
     )
     logger.info("%d Kreis(e) ohne Ort: Bevölkerung an einem Punkt in der Kreisfläche", len(fill))
     return gpd.GeoDataFrame(pd.concat([frame, extra]), geometry="geometry", crs=PROJECTED_CRS)
@@ -699,17 +760,21 @@ def apply_target_group(
         )
     if tg.id == "foreign":
         if foreign_share is None:
-            raise DataError("Zielgruppe »Ausländische Bevölkerung«: Ausländeranteil je Kreis fehlt (oder die "
-                            "Zensus-Datei »Zensus2022_Auslaenderanteil_in_Gitterzellen« importieren).")
+            raise DataError(
+                "Zielgruppe »Ausländische Bevölkerung«: Ausländeranteil je Kreis fehlt (oder die "
+                "Zensus-Datei »Zensus2022_Auslaenderanteil_in_Gitterzellen« importieren)."
+            )
         share = pd.to_numeric(foreign_share, errors="coerce")
         share.index = share.index.astype(str)
         kreis = out["kreis_ags"].astype(str)
         looked_up = share.reindex(pd.Index(kreis)).to_numpy(dtype=np.float64)
         bad = ~np.isfinite(looked_up) | (looked_up < 0) | (looked_up > 100)
         problems = [
-            Problem(f"Kreis {ags}: kein gültiger Ausländeranteil (0–100 %).",
-                    "Regionalatlas-Werte prüfen oder Zielgruppe »Gesamtbevölkerung« wählen.",
-                    column="foreign_share_pct")
+            Problem(
+                f"Kreis {ags}: kein gültiger Ausländeranteil (0–100 %).",
+                "Regionalatlas-Werte prüfen oder Zielgruppe »Gesamtbevölkerung« wählen.",
+                column="foreign_share_pct",
+            )
             for ags in sorted(set(kreis[bad]))
         ]
         raise_if_problems(problems, "Ausländeranteil unvollständig")
@@ -722,8 +787,7 @@ def apply_target_group(
         )
     values = pd.to_numeric(out[tg.column], errors="coerce")
     problems = [
-        Problem("Wert ist keine Zahl ≥ 0.", "Zahl eintragen oder Zeile entfernen.", row=int(pos) + 1,
-                column=tg.column)
+        Problem("Wert ist keine Zahl ≥ 0.", "Zahl eintragen oder Zeile entfernen.", row=int(pos) + 1, column=tg.column)
         for pos in np.flatnonzero((values.isna() | (values < 0)).to_numpy())
     ]
     raise_if_problems(problems, f"Zielgruppen-Spalte »{tg.column}« ungültig")

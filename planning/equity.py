@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 #: Label of the row for the whole planning area.
 TOTAL_LABEL = "Gesamt"
 #: Columns of :func:`equity_table`.
-EQUITY_COLUMNS = ("gemeinde_ags", "gemeinde", "demand", "beyond_before", "beyond_after",
-                  "p90_before", "p90_after")
+EQUITY_COLUMNS = ("gemeinde_ags", "gemeinde", "demand", "beyond_before", "beyond_after", "p90_before", "p90_after")
 
 
 def weighted_quantile(values: ArrayLike, weights: ArrayLike, q: float) -> float:
@@ -108,22 +107,26 @@ def equity_table(
     w = np.asarray(weights, dtype=float)
     g = pd.Series(gemeinde_ags, dtype="object").fillna("unbekannt").astype(str).to_numpy()
     if not (len(b) == len(a) == len(w) == len(g)):
-        raise DataError(f"Gerechtigkeitstabelle: {len(b)} Kosten vorher, {len(a)} nachher, {len(w)} Gewichte "
-                        f"und {len(g)} Gemeinde-Schlüssel passen nicht zusammen.")
+        raise DataError(
+            f"Gerechtigkeitstabelle: {len(b)} Kosten vorher, {len(a)} nachher, {len(w)} Gewichte "
+            f"und {len(g)} Gemeinde-Schlüssel passen nicht zusammen."
+        )
     names = dict(gemeinde_names or {})
     rows = []
     groups = [(ags, g == ags) for ags in sorted(set(g))] + [(TOTAL_LABEL, np.ones(len(g), dtype=bool))]
     for ags, mask in groups:  # one pass per Gemeinde, vectorised inside
         weight = float(w[mask].sum())
-        rows.append({
-            "gemeinde_ags": ags,
-            "gemeinde": names.get(ags, ags),
-            "demand": weight,
-            "beyond_before": float(w[mask] @ (b[mask] > threshold) / weight) if weight > 0 else np.nan,
-            "beyond_after": float(w[mask] @ (a[mask] > threshold) / weight) if weight > 0 else np.nan,
-            "p90_before": weighted_quantile(b[mask], w[mask], 0.9) / unit,
-            "p90_after": weighted_quantile(a[mask], w[mask], 0.9) / unit,
-        })
+        rows.append(
+            {
+                "gemeinde_ags": ags,
+                "gemeinde": names.get(ags, ags),
+                "demand": weight,
+                "beyond_before": float(w[mask] @ (b[mask] > threshold) / weight) if weight > 0 else np.nan,
+                "beyond_after": float(w[mask] @ (a[mask] > threshold) / weight) if weight > 0 else np.nan,
+                "p90_before": weighted_quantile(b[mask], w[mask], 0.9) / unit,
+                "p90_after": weighted_quantile(a[mask], w[mask], 0.9) / unit,
+            }
+        )
     return pd.DataFrame(rows, columns=list(EQUITY_COLUMNS))
 
 

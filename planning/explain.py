@@ -162,8 +162,20 @@ class SolutionExplanation:
 
     def sites_table(self) -> pd.DataFrame:
         """One row per new site: rank, ids, gain, shares and the reason."""
-        cols = ["rank", "candidate_index", "candidate_id", "name", "source", "gemeinde_ags", "gemeinde",
-                "gain", "gain_share", "share_after", "cost_reduction", "reason"]
+        cols = [
+            "rank",
+            "candidate_index",
+            "candidate_id",
+            "name",
+            "source",
+            "gemeinde_ags",
+            "gemeinde",
+            "gain",
+            "gain_share",
+            "share_after",
+            "cost_reduction",
+            "reason",
+        ]
         return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.sites], columns=cols)
 
 
@@ -194,8 +206,7 @@ def within_radius(cost: ArrayLike | sp.sparray | sp.spmatrix, radius: float) -> 
     if sp.issparse(cost):
         coo = sp.coo_array(cost)
         keep = np.isfinite(coo.data) & (coo.data <= radius)
-        return sp.csc_array((np.ones(int(keep.sum()), dtype=bool), (coo.row[keep], coo.col[keep])),
-                            shape=coo.shape)
+        return sp.csc_array((np.ones(int(keep.sum()), dtype=bool), (coo.row[keep], coo.col[keep])), shape=coo.shape)
     dense = np.asarray(cost, dtype=float)
     with np.errstate(invalid="ignore"):
         return sp.csc_array(np.isfinite(dense) & (dense <= radius))
@@ -248,12 +259,14 @@ def coverage_table(
     w = np.asarray(weights, dtype=float)
     before = np.asarray(covered_before, dtype=bool)
     after = np.asarray(covered_after, dtype=bool)
-    frame = pd.DataFrame({
-        name: np.asarray(units.astype("string").fillna(UNKNOWN_UNIT), dtype=object),
-        "demand": w,
-        "covered_before": w * before,
-        "covered_after": w * after,
-    })
+    frame = pd.DataFrame(
+        {
+            name: np.asarray(units.astype("string").fillna(UNKNOWN_UNIT), dtype=object),
+            "demand": w,
+            "covered_before": w * before,
+            "covered_after": w * after,
+        }
+    )
     table = frame.groupby(name, sort=True).sum().reset_index()
     no_demand = table["demand"].to_numpy() <= 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -331,8 +344,9 @@ def explain_solution(
     w = np.asarray(weights, dtype=float)
     _check_shapes(A.shape, w, demand, candidates, cost)
     if fixed is None:
-        fixed_mask = (candidates["fixed"].to_numpy(dtype=bool) if "fixed" in candidates.columns
-                      else np.zeros(n_cand, dtype=bool))
+        fixed_mask = (
+            candidates["fixed"].to_numpy(dtype=bool) if "fixed" in candidates.columns else np.zeros(n_cand, dtype=bool)
+        )
     else:
         fixed_mask = np.zeros(n_cand, dtype=bool)
         fixed_mask[np.asarray(fixed, dtype=int)] = True
@@ -362,10 +376,13 @@ def explain_solution(
         pick = max(remaining, key=lambda j: (score[j], -j))
         remaining.remove(pick)
         newly = (A[:, [pick]].toarray().ravel() > 0) & ~covered
-        benefiting = (pd.DataFrame({"gemeinde_ags": np.asarray(gemeinde, dtype=object)[newly],
-                                    "weight": w[newly]})
-                      .groupby("gemeinde_ags", sort=False)["weight"].sum()
-                      .sort_values(ascending=False, kind="stable").reset_index())
+        benefiting = (
+            pd.DataFrame({"gemeinde_ags": np.asarray(gemeinde, dtype=object)[newly], "weight": w[newly]})
+            .groupby("gemeinde_ags", sort=False)["weight"]
+            .sum()
+            .sort_values(ascending=False, kind="stable")
+            .reset_index()
+        )
         benefiting.insert(1, "gemeinde", [names.get(str(a), str(a)) for a in benefiting["gemeinde_ags"]])
         runner = _runner_ups(score, gains, None if from_nothing else reductions, in_plan, candidates, top_k)
         if from_nothing:  # no site open yet: a "reduction" is not defined
@@ -377,14 +394,23 @@ def explain_solution(
             best = np.minimum(best, C[:, pick])
         site = _candidate_fields(candidates, pick)
         share_after = float(w[covered].sum() / total) if total > 0 else float("nan")
-        sites.append(SiteExplanation(
-            rank=rank, candidate_index=pick, **site, gain=gain,
-            gain_share=gain / total if total > 0 else float("nan"),
-            share_after=share_after, cost_reduction=reduction,
-            benefiting=benefiting, runner_ups=runner,
-            reason=_reason(rank, site["name"], gain, total, benefiting, runner, names, reduction, cost_unit),
-            gemeinde=None if site["gemeinde_ags"] is None else names.get(site["gemeinde_ags"], site["gemeinde_ags"]),
-        ))
+        sites.append(
+            SiteExplanation(
+                rank=rank,
+                candidate_index=pick,
+                **site,
+                gain=gain,
+                gain_share=gain / total if total > 0 else float("nan"),
+                share_after=share_after,
+                cost_reduction=reduction,
+                benefiting=benefiting,
+                runner_ups=runner,
+                reason=_reason(rank, site["name"], gain, total, benefiting, runner, names, reduction, cost_unit),
+                gemeinde=None
+                if site["gemeinde_ags"] is None
+                else names.get(site["gemeinde_ags"], site["gemeinde_ags"]),
+            )
+        )
 
     by_kreis = coverage_table(_units(demand, "kreis_ags"), w, covered_before, covered, name="kreis_ags")
     by_gemeinde = coverage_table(gemeinde, w, covered_before, covered, name="gemeinde_ags")
@@ -404,8 +430,13 @@ def explain_solution(
     )
 
 
-def _check_shapes(shape: tuple[int, int], w: NDArray[np.float64], demand: pd.DataFrame,
-                  candidates: pd.DataFrame, cost: ArrayLike | None) -> None:
+def _check_shapes(
+    shape: tuple[int, int],
+    w: NDArray[np.float64],
+    demand: pd.DataFrame,
+    candidates: pd.DataFrame,
+    cost: ArrayLike | None,
+) -> None:
     problems = []
     if len(w) != shape[0] or len(demand) != shape[0]:
         problems.append(f"{shape[0]} Matrixzeilen, aber {len(w)} Gewichte und {len(demand)} Nachfragepunkte")
@@ -433,8 +464,7 @@ def _weighted(best: NDArray[np.float64], w: NDArray[np.float64]) -> float | None
     return float(w @ best)
 
 
-def _reductions(C: NDArray[np.float64], best: NDArray[np.float64], w: NDArray[np.float64]
-                ) -> NDArray[np.float64]:
+def _reductions(C: NDArray[np.float64], best: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
     """Reduction of the weighted cost if each candidate were added now.
 
     Without any open site the "reduction" is the negative weighted cost of the
@@ -447,16 +477,22 @@ def _reductions(C: NDArray[np.float64], best: NDArray[np.float64], w: NDArray[np
     return w @ improvement
 
 
-def _runner_ups(score: NDArray[np.float64], gains: NDArray[np.float64],
-                reductions: NDArray[np.float64] | None, in_plan: NDArray[np.bool_],
-                candidates: pd.DataFrame, top_k: int) -> pd.DataFrame:
+def _runner_ups(
+    score: NDArray[np.float64],
+    gains: NDArray[np.float64],
+    reductions: NDArray[np.float64] | None,
+    in_plan: NDArray[np.bool_],
+    candidates: pd.DataFrame,
+    top_k: int,
+) -> pd.DataFrame:
     """The ``top_k`` candidates outside the plan with the best score at this step."""
     outside = np.flatnonzero(~in_plan)
     order = outside[np.lexsort((outside, -score[outside]))][:top_k]
     table = pd.DataFrame({"candidate_index": order})
     for col in ("candidate_id", "name", "source"):
-        table[col] = (candidates[col].to_numpy(dtype=object)[order] if col in candidates.columns
-                      else [str(j) for j in order])
+        table[col] = (
+            candidates[col].to_numpy(dtype=object)[order] if col in candidates.columns else [str(j) for j in order]
+        )
     table["gain"] = gains[order]
     if reductions is not None:
         table["cost_reduction"] = reductions[order]
@@ -485,9 +521,17 @@ def _per_person(value: float, total: float, unit: tuple[str, float]) -> str:
     return de_number(mean, 1) + (f" {label}" if label else "")
 
 
-def _reason(rank: int, name: str, gain: float, total: float, benefiting: pd.DataFrame,
-            runner: pd.DataFrame, names: Mapping[str, str], reduction: float | None,
-            unit: tuple[str, float] = ("", 1.0)) -> str:
+def _reason(
+    rank: int,
+    name: str,
+    gain: float,
+    total: float,
+    benefiting: pd.DataFrame,
+    runner: pd.DataFrame,
+    names: Mapping[str, str],
+    reduction: float | None,
+    unit: tuple[str, float] = ("", 1.0),
+) -> str:
     """One German sentence: what this site adds and how it compares to the next best."""
     share = f" ({de_share(gain / total, 1)})" if total > 0 else ""
     text = f"{rank}. {name}: erreicht zusätzlich {de_int(gain)} Personen{share}"
@@ -499,26 +543,34 @@ def _reason(rank: int, name: str, gain: float, total: float, benefiting: pd.Data
     if len(runner) and reduction is not None:
         best = runner.iloc[0]
         alt = float(best["cost_reduction"])
-        text += (f". Beste Alternative an dieser Stelle: {best['name']} mit "
-                 f"{_per_person(alt, total, unit)} weniger Weg je Person")
+        text += (
+            f". Beste Alternative an dieser Stelle: {best['name']} mit "
+            f"{_per_person(alt, total, unit)} weniger Weg je Person"
+        )
     elif len(runner) and "cost_reduction" not in runner.columns:
         best = runner.iloc[0]
         alt = float(best["gain"])
-        text += (f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
-                 f" ({de_int(gain - alt)} weniger)")
+        text += (
+            f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
+            f" ({de_int(gain - alt)} weniger)"
+        )
     return text + "."
 
 
-def _add_site_counts(table: pd.DataFrame, candidates: pd.DataFrame, fixed_idx: NDArray[np.int_],
-                     new_idx: NDArray[np.int_]) -> pd.DataFrame:
+def _add_site_counts(
+    table: pd.DataFrame, candidates: pd.DataFrame, fixed_idx: NDArray[np.int_], new_idx: NDArray[np.int_]
+) -> pd.DataFrame:
     """Add ``sites_fixed`` and ``sites_new`` per Gemeinde (units with sites but no demand included)."""
     ags = _units(candidates, "gemeinde_ags").to_numpy(dtype=object)
-    counts = pd.DataFrame({
-        "gemeinde_ags": np.concatenate([ags[fixed_idx], ags[new_idx]]),
-        "kind": ["sites_fixed"] * len(fixed_idx) + ["sites_new"] * len(new_idx),
-    })
-    pivot = (pd.crosstab(counts["gemeinde_ags"], counts["kind"])
-             .reindex(columns=["sites_fixed", "sites_new"], fill_value=0))
+    counts = pd.DataFrame(
+        {
+            "gemeinde_ags": np.concatenate([ags[fixed_idx], ags[new_idx]]),
+            "kind": ["sites_fixed"] * len(fixed_idx) + ["sites_new"] * len(new_idx),
+        }
+    )
+    pivot = pd.crosstab(counts["gemeinde_ags"], counts["kind"]).reindex(
+        columns=["sites_fixed", "sites_new"], fill_value=0
+    )
     pivot.columns.name = None
     merged = table.merge(pivot, how="outer", left_on="gemeinde_ags", right_index=True)
     merged[["sites_fixed", "sites_new"]] = merged[["sites_fixed", "sites_new"]].fillna(0).astype(int)
@@ -566,26 +618,40 @@ def sensitivity(
                 res = model_factory(p, float(radius)).solve()
             except InfeasibleError as exc:
                 logger.info("Sensitivität p=%s, Radius=%s unzulässig: %s", p, radius, exc)
-                rows.append({"radius": float(radius), "p": p, "objective": np.nan, "gap": np.nan,
-                             "status": "unzulässig", "seconds": np.nan, "n_selected": 0,
-                             "covered_share": np.nan})
+                rows.append(
+                    {
+                        "radius": float(radius),
+                        "p": p,
+                        "objective": np.nan,
+                        "gap": np.nan,
+                        "status": "unzulässig",
+                        "seconds": np.nan,
+                        "n_selected": 0,
+                        "covered_share": np.nan,
+                    }
+                )
                 continue
             selected = np.asarray(res.selected, dtype=int)
-            rows.append({
-                "radius": float(radius), "p": p, "objective": float(res.objective),
-                "gap": float(getattr(res, "gap", np.nan)), "status": str(getattr(res, "status", "")),
-                "seconds": float(getattr(res, "seconds", np.nan)), "n_selected": len(selected),
-                "covered_share": float(coverage(selected, float(radius))) if coverage else np.nan,
-            })
-    table = pd.DataFrame(rows, columns=["radius", "p", "objective", "gap", "status", "seconds",
-                                        "n_selected", "covered_share"])
+            rows.append(
+                {
+                    "radius": float(radius),
+                    "p": p,
+                    "objective": float(res.objective),
+                    "gap": float(getattr(res, "gap", np.nan)),
+                    "status": str(getattr(res, "status", "")),
+                    "seconds": float(getattr(res, "seconds", np.nan)),
+                    "n_selected": len(selected),
+                    "covered_share": float(coverage(selected, float(radius))) if coverage else np.nan,
+                }
+            )
+    table = pd.DataFrame(
+        rows, columns=["radius", "p", "objective", "gap", "status", "seconds", "n_selected", "covered_share"]
+    )
     table["marginal"] = table.groupby("radius")["covered_share"].diff()
     return table
 
 
-def compare_plans(
-    a: pd.DataFrame, b: pd.DataFrame, *, labels: tuple[str, str] = ("a", "b")
-) -> pd.DataFrame:
+def compare_plans(a: pd.DataFrame, b: pd.DataFrame, *, labels: tuple[str, str] = ("a", "b")) -> pd.DataFrame:
     """Difference of two plans per Gemeinde.
 
     Parameters
@@ -620,9 +686,7 @@ def compare_plans(
     def prepared(t: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in keep if c not in t.columns]
         if missing:
-            raise DataError(
-                f"Vergleich nicht möglich: Spalten {', '.join(missing)} fehlen in der Gemeindetabelle."
-            )
+            raise DataError(f"Vergleich nicht möglich: Spalten {', '.join(missing)} fehlen in der Gemeindetabelle.")
         return t[keep].astype({"gemeinde_ags": "string"})
 
     merged = prepared(a).merge(prepared(b), on="gemeinde_ags", how="outer", suffixes=(f"_{la}", f"_{lb}"))
@@ -636,5 +700,9 @@ def compare_plans(
     out[f"sites_new_{lb}"] = merged[f"sites_new_{lb}"].fillna(0).astype(int)
     out["sites_fixed"] = merged[f"sites_fixed_{la}"].fillna(merged[f"sites_fixed_{lb}"]).fillna(0).astype(int)
     rank = out["difference"].abs().fillna(-1.0)
-    return (out.assign(_rank=rank).sort_values(["_rank", "gemeinde_ags"], ascending=[False, True])
-            .drop(columns="_rank").reset_index(drop=True))
+    return (
+        out.assign(_rank=rank)
+        .sort_values(["_rank", "gemeinde_ags"], ascending=[False, True])
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )

@@ -161,8 +161,7 @@ class GapTable:
 
     def ranking(self, n: int | None = None) -> pd.DataFrame:
         """Units with demand, most underserved first (``rank`` 1 first)."""
-        ranked = self.table[self.table["rank"].notna()].sort_values(["rank", "gap_score"],
-                                                                     ascending=[True, False])
+        ranked = self.table[self.table["rank"].notna()].sort_values(["rank", "gap_score"], ascending=[True, False])
         return ranked if n is None else ranked.head(n)
 
 
@@ -345,8 +344,9 @@ def gap_table(
                 "population_beyond": total(np.where(inside, 0.0, p)),
                 "weight_beyond": total(np.where(inside, 0.0, w)),
                 "share_covered": np.where(no_demand, np.nan, total(np.where(inside, w, 0.0)) / weight_total),
-                "cost_mean": np.where(reach_w > 0, total(np.where(finite, w * np.where(finite, c, 0.0), 0.0))
-                                      / reach_w, np.nan),
+                "cost_mean": np.where(
+                    reach_w > 0, total(np.where(finite, w * np.where(finite, c, 0.0), 0.0)) / reach_w, np.nan
+                ),
                 "cost_p90": weighted_quantile_by_group(g, c, w, 0.9, n),
                 "weight_unreachable": total(np.where(finite, 0.0, w)),
             },

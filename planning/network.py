@@ -18,6 +18,7 @@ therefore start at the facilities and run on the *reversed* graph
 (:attr:`Network.reverse`). Walk graphs are symmetric (osmnx makes every walkable
 way bidirectional), for bike and drive graphs one-way streets matter.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 #: Largest block of a dense Dijkstra result (sources × nodes) held at once.
 _BLOCK_CELLS = 10_000_000
+
 
 @dataclass(frozen=True, eq=False)
 class SnapResult:
@@ -223,9 +225,7 @@ def travel_time_to_nearest(
     )
 
 
-def travel_time_matrix(
-    net: Network, origins_nodes: ArrayLike, dest_nodes: ArrayLike, cutoff_s: float
-) -> sp.csr_array:
+def travel_time_matrix(net: Network, origins_nodes: ArrayLike, dest_nodes: ArrayLike, cutoff_s: float) -> sp.csr_array:
     """Sparse origin × destination travel times within a cut-off.
 
     Parameters
@@ -364,8 +364,6 @@ def isochrones(
         geometry=gpd.GeoSeries(geometry, crs=net.crs),
         crs=net.crs,
     )
-
-
 
 
 # --------------------------------------------------------------------------- internals

@@ -14,6 +14,7 @@ every kernel is the same:
 
 All times are seconds (float64, ``inf`` = unreachable).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -106,8 +107,9 @@ def raptor(
 
 
 @njit(cache=True)
-def _profile_at(D: NDArray[np.float64], A: NDArray[np.float64], start: int, length: int,
-                tau: float) -> float:  # pragma: no cover - compiled
+def _profile_at(
+    D: NDArray[np.float64], A: NDArray[np.float64], start: int, length: int, tau: float
+) -> float:  # pragma: no cover - compiled
     """Arrival of a profile (pairs stored by descending departure) when ready at ``tau``."""
     if length == 0 or D[start] < tau:
         return INF

@@ -144,8 +144,9 @@ def check_resolution(
     ensure_projected(demand, "Nachfragepunkte")
     missing = [c for c in ("population", "resolution", "unit_size_m") if c not in demand.columns]
     if missing:
-        raise SchemaError(f"Nachfragepunkte: Spalte(n) {', '.join(missing)} fehlen; bitte die Nachfrage mit "
-                          "planning.demand erzeugen.")
+        raise SchemaError(
+            f"Nachfragepunkte: Spalte(n) {', '.join(missing)} fehlen; bitte die Nachfrage mit planning.demand erzeugen."
+        )
     pop = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy()
     inside = pop > 0
     if area is not None:
@@ -154,8 +155,9 @@ def check_resolution(
     sizes = demand["unit_size_m"].to_numpy(dtype=np.float64)[inside]
     kinds = demand["resolution"].astype(str).to_numpy()[inside]
     if n == 0:
-        return ResolutionVerdict(False, 0, float("nan"), "", f"{TOO_COARSE}: im Gebiet liegt keine Nachfrage.",
-                                 _fix(""))
+        return ResolutionVerdict(
+            False, 0, float("nan"), "", f"{TOO_COARSE}: im Gebiet liegt keine Nachfrage.", _fix("")
+        )
     worst = int(np.nanargmax(sizes))
     size, kind = float(sizes[worst]), str(kinds[worst])
     displacement = size * np.sqrt(2) / 2
@@ -168,8 +170,9 @@ def check_resolution(
             f"{_m(displacement)} vom Nachfragepunkt entfernt, bei einer Schwelle von {_m(threshold_m)}"
         )
     if not reasons:
-        return ResolutionVerdict(True, n, size, kind,
-                                 f"Auflösung ausreichend: {n} Nachfrageeinheiten, {RESOLUTIONS.get(kind, kind)}.")
+        return ResolutionVerdict(
+            True, n, size, kind, f"Auflösung ausreichend: {n} Nachfrageeinheiten, {RESOLUTIONS.get(kind, kind)}."
+        )
     return ResolutionVerdict(False, n, size, kind, f"{TOO_COARSE}: " + "; ".join(reasons) + ".", _fix(kind))
 
 
@@ -180,6 +183,8 @@ def _m(metres: float) -> str:
 def _fix(kind: str) -> str:
     if kind in ("zensus_100m", "osm_100m"):
         return "Ein größeres Gebiet oder eine größere Schwelle wählen; feiner als 100 m sind die Daten nicht."
-    return ("Das Zensus-2022-Gitter mit 100 m importieren (»integrationsatlas zensus "
-            "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
-            "(OSM-Datei der Gemeinde laden); sonst ein größeres Gebiet oder eine größere Schwelle wählen.")
+    return (
+        "Das Zensus-2022-Gitter mit 100 m importieren (»integrationsatlas zensus "
+        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
+        "(OSM-Datei der Gemeinde laden); sonst ein größeres Gebiet oder eine größere Schwelle wählen."
+    )

@@ -114,8 +114,11 @@ def zensus_target_groups(cells: pd.DataFrame, parent: pd.DataFrame | None = None
         if parent_res > res:
             parent_key = _key(cells, parent_res)
             own = pd.Index(_key(parent, parent_res))
-    weights = (pd.to_numeric(cells["population"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-               if "population" in cells.columns else np.ones(len(cells)))
+    weights = (
+        pd.to_numeric(cells["population"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+        if "population" in cells.columns
+        else np.ones(len(cells))
+    )
     for group, (_, needs) in ZENSUS_GROUPS.items():
         if not set(needs) <= set(cells.columns):
             continue
@@ -128,10 +131,12 @@ def zensus_target_groups(cells: pd.DataFrame, parent: pd.DataFrame | None = None
         secret = np.isnan(filled)
         out[f"zg_{group}"] = np.where(secret, 0.0, filled)
         out[f"zg_{group}_quelle"] = pd.array(
-            np.where(estimated, SOURCE_ESTIMATED, np.where(secret, SOURCE_SECRET, SOURCE_CELL)), dtype="string")
+            np.where(estimated, SOURCE_ESTIMATED, np.where(secret, SOURCE_SECRET, SOURCE_CELL)), dtype="string"
+        )
         if estimated.any() or secret.any():
-            logger.info("Zielgruppe %s: %d Zellen geschätzt, %d unbekannt", group, int(estimated.sum()),
-                        int(secret.sum()))
+            logger.info(
+                "Zielgruppe %s: %d Zellen geschätzt, %d unbekannt", group, int(estimated.sum()), int(secret.sum())
+            )
     return out
 
 

@@ -25,6 +25,7 @@ and minute. It gives the same times and is the baseline of the benchmark.
 Without a network, walks are straight lines times :data:`DETOUR_FACTOR` at
 walking speed (a documented fallback, not the default).
 """
+
 from __future__ import annotations
 
 import logging
@@ -212,9 +213,11 @@ class TransitResult:
     @property
     def citation(self) -> str:
         """German source line, e.g. for a map legend or a report footnote."""
-        return (f"ÖPNV-Fahrplan {self.feed}, {self.settings.describe()}, Median über "
-                f"{self.by_minute.shape[1]} Abfahrtsminuten, inkl. Fußwege (max. "
-                f"{self.settings.max_walk_s / 60:.0f} min) und höchstens {self.settings.max_transfers} Umstiege")
+        return (
+            f"ÖPNV-Fahrplan {self.feed}, {self.settings.describe()}, Median über "
+            f"{self.by_minute.shape[1]} Abfahrtsminuten, inkl. Fußwege (max. "
+            f"{self.settings.max_walk_s / 60:.0f} min) und höchstens {self.settings.max_transfers} Umstiege"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,8 +301,9 @@ def connections(tt: Timetable) -> Connections:
     arr = tt.arrival[src + 1].astype(np.float64)
     trip = trip_of_event[src].astype(np.int64)
     order = np.lexsort((pos[src], arr, dep))[::-1]
-    return Connections(dep_stop[order].astype(np.int32), arr_stop[order].astype(np.int32), dep[order], arr[order],
-                       trip[order])
+    return Connections(
+        dep_stop[order].astype(np.int32), arr_stop[order].astype(np.int32), dep[order], arr[order], trip[order]
+    )
 
 
 def walk_links(
@@ -351,8 +355,9 @@ def walk_links(
             walk_only = np.asarray(dist, dtype=np.float64) * f
         else:
             walk_only = np.full(len(origins_xy), np.inf)
-        walk_matrix = (_euclid(origins_xy, facilities_xy, matrix_cutoff_s / f, f)
-                       if matrix_cutoff_s is not None else None)
+        walk_matrix = (
+            _euclid(origins_xy, facilities_xy, matrix_cutoff_s / f, f) if matrix_cutoff_s is not None else None
+        )
         return WalkLinks(access, _with_diagonal(transfers), egress, walk_only, walk_matrix, on_network=False)
     o_node, o_off = _snap(network, origins_xy, settings)
     s_node, s_off = _snap(network, stops_xy, settings)
@@ -364,12 +369,19 @@ def walk_links(
     walk_matrix = None
     if matrix_cutoff_s is not None:
         walk_matrix = _network_table(network.reverse, f_node, f_off, o_node, o_off, matrix_cutoff_s).T.tocsr()
-    return WalkLinks(sp.csr_array(access), _with_diagonal(transfers), egress, walk_only,
-                     None if walk_matrix is None else sp.csr_array(walk_matrix), on_network=True)
+    return WalkLinks(
+        sp.csr_array(access),
+        _with_diagonal(transfers),
+        egress,
+        walk_only,
+        None if walk_matrix is None else sp.csr_array(walk_matrix),
+        on_network=True,
+    )
 
 
-def _snap(net: Network, xy: NDArray[np.float64], settings: TransitSettings) -> tuple[NDArray[np.intp],
-                                                                                       NDArray[np.float64]]:
+def _snap(
+    net: Network, xy: NDArray[np.float64], settings: TransitSettings
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Nearest node and the walking seconds to it (``inf`` beyond ``max_snap_m``)."""
     if len(xy) == 0:
         return np.empty(0, np.intp), np.empty(0)
@@ -378,8 +390,14 @@ def _snap(net: Network, xy: NDArray[np.float64], settings: TransitSettings) -> t
     return node.astype(np.intp), off
 
 
-def _network_table(matrix: sp.csr_array, src_node: NDArray[np.intp], src_off: NDArray[np.float64],
-                   dst_node: NDArray[np.intp], dst_off: NDArray[np.float64], limit: float) -> sp.csr_array:
+def _network_table(
+    matrix: sp.csr_array,
+    src_node: NDArray[np.intp],
+    src_off: NDArray[np.float64],
+    dst_node: NDArray[np.intp],
+    dst_off: NDArray[np.float64],
+    limit: float,
+) -> sp.csr_array:
     """``len(src) × len(dst)`` walking seconds within ``limit`` (searches from ``src`` on ``matrix``)."""
     n_src, n_dst = len(src_node), len(dst_node)
     rows: list[NDArray[np.intp]] = []
@@ -389,7 +407,7 @@ def _network_table(matrix: sp.csr_array, src_node: NDArray[np.intp], src_off: ND
     uniq, inv = np.unique(src_node[ok], return_inverse=True)
     block = max(1, _BLOCK_CELLS // max(1, matrix.shape[0]))
     for b0 in range(0, uniq.size, block):
-        part = uniq[b0:b0 + block]
+        part = uniq[b0 : b0 + block]
         dist = dijkstra(matrix, directed=True, indices=part, limit=limit)[:, dst_node]
         sel = (inv >= b0) & (inv < b0 + part.size)
         members = ok[sel]
@@ -404,8 +422,13 @@ def _network_table(matrix: sp.csr_array, src_node: NDArray[np.intp], src_off: ND
     return _csr(v_all, r_all, c_all, (n_src, n_dst))
 
 
-def _nearest_on_network(net: Network, f_node: NDArray[np.intp], f_off: NDArray[np.float64],
-                        o_node: NDArray[np.intp], o_off: NDArray[np.float64]) -> NDArray[np.float64]:
+def _nearest_on_network(
+    net: Network,
+    f_node: NDArray[np.intp],
+    f_off: NDArray[np.float64],
+    o_node: NDArray[np.intp],
+    o_off: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Walk from each origin to its nearest facility: one search from a virtual source linked to all facilities."""
     ok = np.isfinite(f_off)
     if not ok.any() or len(o_node) == 0:
@@ -435,8 +458,9 @@ def _euclid(a: NDArray[np.float64], b: NDArray[np.float64], max_dist: float, sec
     return _csr(vals, rows, cols, (len(a), len(b)))
 
 
-def _csr(vals: NDArray[np.float64], rows: NDArray[np.intp], cols: NDArray[np.intp],
-         shape: tuple[int, int]) -> sp.csr_array:
+def _csr(
+    vals: NDArray[np.float64], rows: NDArray[np.intp], cols: NDArray[np.intp], shape: tuple[int, int]
+) -> sp.csr_array:
     """CSR with explicit zeros kept and duplicates resolved by their minimum."""
     order = np.lexsort((vals, cols, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
@@ -449,39 +473,72 @@ def _csr(vals: NDArray[np.float64], rows: NDArray[np.intp], cols: NDArray[np.int
 def _with_diagonal(m: sp.csr_array) -> sp.csr_array:
     n = m.shape[0]
     coo = m.tocoo()
-    return _csr(np.concatenate([coo.data, np.zeros(n)]), np.concatenate([coo.row, np.arange(n)]),
-                np.concatenate([coo.col, np.arange(n)]), (n, n))
+    return _csr(
+        np.concatenate([coo.data, np.zeros(n)]),
+        np.concatenate([coo.row, np.arange(n)]),
+        np.concatenate([coo.col, np.arange(n)]),
+        (n, n),
+    )
 
 
 def _check(tt: Timetable, settings: TransitSettings) -> None:
     if settings.day != tt.day:
-        raise DataError(f"Der Fahrplan {tt.feed} gilt für den {tt.day:%d.%m.%Y}, die Einstellungen nennen den "
-                        f"{settings.day:%d.%m.%Y}. Bitte den Fahrplan für denselben Tag einlesen.")
+        raise DataError(
+            f"Der Fahrplan {tt.feed} gilt für den {tt.day:%d.%m.%Y}, die Einstellungen nennen den "
+            f"{settings.day:%d.%m.%Y}. Bitte den Fahrplan für denselben Tag einlesen."
+        )
     if settings.start_s < tt.window[0] or settings.end_s > tt.window[1]:
-        raise DataError(f"Das Abfahrtsfenster {_hm(settings.start_s)}–{_hm(settings.end_s)} liegt nicht im "
-                        f"eingelesenen Fenster {_hm(tt.window[0])}–{_hm(tt.window[1])} des Fahrplans {tt.feed}. "
-                        "Bitte read_gtfs() mit passendem Fenster aufrufen.")
+        raise DataError(
+            f"Das Abfahrtsfenster {_hm(settings.start_s)}–{_hm(settings.end_s)} liegt nicht im "
+            f"eingelesenen Fenster {_hm(tt.window[0])}–{_hm(tt.window[1])} des Fahrplans {tt.feed}. "
+            "Bitte read_gtfs() mit passendem Fenster aufrufen."
+        )
 
 
-def _profiles(tt: Timetable, conn: Connections, egress: NDArray[np.float64],
-              links: WalkLinks, settings: TransitSettings) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                                                    NDArray[np.int64], NDArray[np.int64]]:
+def _profiles(
+    tt: Timetable, conn: Connections, egress: NDArray[np.float64], links: WalkLinks, settings: TransitSettings
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     cap = np.bincount(conn.dep_stop.astype(np.intp), minlength=tt.n_stops)
     prof_ptr = np.concatenate([[0], np.cumsum(cap)]).astype(np.int64)
     tr = links.transfers
     D, A, length = profile_scan(
-        conn.dep_stop, conn.arr_stop, conn.dep, conn.arr, conn.trip, tt.n_trips, prof_ptr,
-        np.ascontiguousarray(egress, dtype=np.float64), tr.indptr.astype(np.int64), tr.indices.astype(np.int32),
-        tr.data.astype(np.float64), settings.max_transfers + 1, float(settings.board_slack_s))
+        conn.dep_stop,
+        conn.arr_stop,
+        conn.dep,
+        conn.arr,
+        conn.trip,
+        tt.n_trips,
+        prof_ptr,
+        np.ascontiguousarray(egress, dtype=np.float64),
+        tr.indptr.astype(np.int64),
+        tr.indices.astype(np.int32),
+        tr.data.astype(np.float64),
+        settings.max_transfers + 1,
+        float(settings.board_slack_s),
+    )
     return D, A, length, prof_ptr
 
 
-def _by_minute(D: NDArray[np.float64], A: NDArray[np.float64], length: NDArray[np.int64],
-               prof_ptr: NDArray[np.int64], access: sp.csr_array, walk_only: NDArray[np.float64],
-               settings: TransitSettings) -> NDArray[np.float64]:
-    return evaluate_profiles(D, A, length, prof_ptr, access.indptr.astype(np.int64),
-                             access.indices.astype(np.int32), access.data.astype(np.float64),
-                             np.ascontiguousarray(walk_only, dtype=np.float64), settings.minutes)
+def _by_minute(
+    D: NDArray[np.float64],
+    A: NDArray[np.float64],
+    length: NDArray[np.int64],
+    prof_ptr: NDArray[np.int64],
+    access: sp.csr_array,
+    walk_only: NDArray[np.float64],
+    settings: TransitSettings,
+) -> NDArray[np.float64]:
+    return evaluate_profiles(
+        D,
+        A,
+        length,
+        prof_ptr,
+        access.indptr.astype(np.int64),
+        access.indices.astype(np.int32),
+        access.data.astype(np.float64),
+        np.ascontiguousarray(walk_only, dtype=np.float64),
+        settings.minutes,
+    )
 
 
 def transit_time_to_nearest(
@@ -538,12 +595,16 @@ def transit_time_to_nearest(
     D, A, length, ptr = _profiles(tt, conn, links.egress_nearest, links, settings)
     by_minute = _by_minute(D, A, length, ptr, links.access, links.walk_only, settings)
     median = np.median(by_minute, axis=1) if by_minute.shape[1] else np.full(len(o_xy), np.inf)
-    logger.info("ÖPNV-Reisezeiten: %d Startpunkte, %d Minuten, %d Verbindungen", len(o_xy), settings.minutes.size,
-                conn.dep.size)
+    logger.info(
+        "ÖPNV-Reisezeiten: %d Startpunkte, %d Minuten, %d Verbindungen", len(o_xy), settings.minutes.size, conn.dep.size
+    )
     return TransitResult(
         time_s=pd.Series(median.astype(np.float64), index=origins.index, name="oepnv_s"),
         walk_only_s=pd.Series(links.walk_only, index=origins.index, name="walk_s"),
-        by_minute=by_minute, feed=tt.feed, day=tt.day, window=(settings.start_s, settings.end_s),
+        by_minute=by_minute,
+        feed=tt.feed,
+        day=tt.day,
+        window=(settings.start_s, settings.end_s),
         settings=settings,
     )
 
@@ -601,11 +662,22 @@ def transit_time_matrix(
         rows.append(hit)
         cols.append(np.full(hit.size, j, dtype=np.intp))
         vals.append(med[hit].astype(np.float64))
-    matrix = _csr(np.concatenate(vals) if vals else np.empty(0), np.concatenate(rows) if rows else np.empty(0, np.intp),
-                  np.concatenate(cols) if cols else np.empty(0, np.intp), (len(o_xy), len(f_xy)))
-    return TransitMatrix(matrix=matrix, origin_index=pd.Index(origins.index), facility_index=pd.Index(facilities.index),
-                         cutoff_s=float(cutoff_s), feed=tt.feed, day=tt.day,
-                         window=(settings.start_s, settings.end_s), settings=settings)
+    matrix = _csr(
+        np.concatenate(vals) if vals else np.empty(0),
+        np.concatenate(rows) if rows else np.empty(0, np.intp),
+        np.concatenate(cols) if cols else np.empty(0, np.intp),
+        (len(o_xy), len(f_xy)),
+    )
+    return TransitMatrix(
+        matrix=matrix,
+        origin_index=pd.Index(origins.index),
+        facility_index=pd.Index(facilities.index),
+        cutoff_s=float(cutoff_s),
+        feed=tt.feed,
+        day=tt.day,
+        window=(settings.start_s, settings.end_s),
+        settings=settings,
+    )
 
 
 def nearest_by_raptor(tt: Timetable, links: WalkLinks, settings: TransitSettings) -> NDArray[np.float64]:
@@ -641,9 +713,22 @@ def nearest_by_raptor(tt: Timetable, links: WalkLinks, settings: TransitSettings
         for m, t in enumerate(minutes):
             board0 = np.full(tt.n_stops, np.inf)
             board0[acc.indices[sl]] = t + acc.data[sl]
-            ride = raptor(board0, tt.pattern_stops_ptr, tt.pattern_stops, tt.pattern_trips_ptr, tt.time_ptr,
-                          tt.arrival, tt.departure, tt.stop_patterns_ptr, tt.stop_patterns, tr_ptr, tr_idx, tr_w,
-                          settings.max_transfers + 1, float(settings.board_slack_s))
+            ride = raptor(
+                board0,
+                tt.pattern_stops_ptr,
+                tt.pattern_stops,
+                tt.pattern_trips_ptr,
+                tt.time_ptr,
+                tt.arrival,
+                tt.departure,
+                tt.stop_patterns_ptr,
+                tt.stop_patterns,
+                tr_ptr,
+                tr_idx,
+                tr_w,
+                settings.max_transfers + 1,
+                float(settings.board_slack_s),
+            )
             out[o, m] = min(float(links.walk_only[o]), float(np.min(ride + egress, initial=np.inf)) - t)
     return out
 

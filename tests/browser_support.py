@@ -77,14 +77,32 @@ class StreamlitServer:
         """Start the server and wait until ``/_stcore/health`` answers ``ok``."""
         self.port = self.port or free_port()
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(self.home), "INTEGRATIONSATLAS_OFFLINE": "1",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-               **self.env}
+        env = {
+            **os.environ,
+            "INTEGRATIONSATLAS_HOME": str(self.home),
+            "INTEGRATIONSATLAS_OFFLINE": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+            **self.env,
+        }
         self.log_path = self.home / "streamlit.log"
         log = self.log_path.open("wb")
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
         self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -202,15 +220,20 @@ def checked_page(browser: Any, **context_options: Any) -> Iterator[Any]:
 
 def map_window_js(expression: str) -> str:
     """JS that evaluates ``expression`` with ``w`` bound to the first map iframe's window (or ``null``)."""
-    return (f"() => {{ const i = document.querySelector('{MAP_IFRAME}');"
-            f" const w = i && i.contentWindow; if (!w || !w.map) return null; return ({expression}); }}")
+    return (
+        f"() => {{ const i = document.querySelector('{MAP_IFRAME}');"
+        f" const w = i && i.contentWindow; if (!w || !w.map) return null; return ({expression}); }}"
+    )
 
 
 def layers_drawn(frame: Any) -> dict[str, list[int]]:
     """``{layer id: [points, drawn]}`` of the map's canvas point layers (``window.atlasLayers``)."""
-    return dict(frame.evaluate(
-        "() => Object.fromEntries(Object.entries(window.atlasLayers || {})"
-        ".map(([k, v]) => [k, [v.count, v.drawn()]]))"))
+    return dict(
+        frame.evaluate(
+            "() => Object.fromEntries(Object.entries(window.atlasLayers || {})"
+            ".map(([k, v]) => [k, [v.count, v.drawn()]]))"
+        )
+    )
 
 
 def map_frame(page: Any, index: int = 0, timeout_ms: float = 30_000) -> Any:
@@ -225,9 +248,7 @@ def map_frame(page: Any, index: int = 0, timeout_ms: float = 30_000) -> Any:
 def wait_idle(page: Any, timeout_ms: float = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no »Running…« status)."""
     page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
 def chromium_path() -> str | None:

@@ -28,8 +28,10 @@ import pyogrio
 from pyproj import Transformer
 from shapely.geometry import Point
 
-ROWS = (("K1", "Kita am Dom", "50667", 6.9583, 50.9413, 40),
-        ("K2", "Kita Rathaus Düsseldorf", "40213", 6.7719, 51.2277, 25))
+ROWS = (
+    ("K1", "Kita am Dom", "50667", 6.9583, 50.9413, 40),
+    ("K2", "Kita Rathaus Düsseldorf", "40213", 6.7719, 51.2277, 25),
+)
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 MAX_INT = 2_147_483_647
 
@@ -45,18 +47,30 @@ class Case:
     rows: tuple[tuple[object, ...], ...] | None = None
 
 
-def _csv_text(rows: tuple[tuple[object, ...], ...], sep: str = ";", decimal: str = ",",
-              header: str = "id;name;plz;lon;lat;plaetze") -> str:
+def _csv_text(
+    rows: tuple[tuple[object, ...], ...],
+    sep: str = ";",
+    decimal: str = ",",
+    header: str = "id;name;plz;lon;lat;plaetze",
+) -> str:
     def num(v: object) -> str:
         return str(v).replace(".", decimal) if isinstance(v, float) else str(v)
+
     lines = [header.replace(";", sep)] + [sep.join(num(v) for v in r) for r in rows]
     return "\n".join(lines) + "\n"
 
 
 def _gdf(rows: tuple[tuple[object, ...], ...], crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame({"id": [r[0] for r in rows], "name": [r[1] for r in rows],
-                            "plz": [r[2] for r in rows], "plaetze": [r[5] for r in rows]},
-                           geometry=[Point(r[3], r[4]) for r in rows], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "name": [r[1] for r in rows],
+            "plz": [r[2] for r in rows],
+            "plaetze": [r[5] for r in rows],
+        },
+        geometry=[Point(r[3], r[4]) for r in rows],
+        crs="EPSG:4326",
+    )
     return gdf.to_crs(crs)
 
 
@@ -70,15 +84,25 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 
 def write_geojson(path: Path, rows: tuple[tuple[object, ...], ...], **extra: object) -> Path:
-    doc = {"type": "FeatureCollection", **extra, "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[3], r[4]]},
-         "properties": {"id": r[0], "name": r[1], "plz": r[2], "plaetze": r[5]}} for r in rows]}
+    doc = {
+        "type": "FeatureCollection",
+        **extra,
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r[3], r[4]]},
+                "properties": {"id": r[0], "name": r[1], "plz": r[2], "plaetze": r[5]},
+            }
+            for r in rows
+        ],
+    }
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def write_shapefile_zip(path: Path, gdf: gpd.GeoDataFrame, folder: Path,
-                        tamper: Callable[[dict[str, bytes]], None] | None = None) -> Path:
+def write_shapefile_zip(
+    path: Path, gdf: gpd.GeoDataFrame, folder: Path, tamper: Callable[[dict[str, bytes]], None] | None = None
+) -> Path:
     shp_dir = folder / f"_{path.stem}_shp"
     shp_dir.mkdir(exist_ok=True)
     pyogrio.write_dataframe(gdf, shp_dir / "kitas.shp", driver="ESRI Shapefile")
@@ -96,27 +120,45 @@ def seeds(folder: Path) -> list[Case]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     text = _csv_text(ROWS)
-    for name, data in (("semicolon.csv", text.encode("utf-8")), ("bom.csv", text.encode("utf-8-sig")),
-                       ("cp1252.csv", text.encode("cp1252")),
-                       ("comma.csv", _csv_text(ROWS, ",", ".").encode()),
-                       ("tabs.tsv", _csv_text(ROWS, "\t", ".").encode()),
-                       ("excel_sep.csv", ("sep=;\n" + text).encode("utf-8"))):
+    for name, data in (
+        ("semicolon.csv", text.encode("utf-8")),
+        ("bom.csv", text.encode("utf-8-sig")),
+        ("cp1252.csv", text.encode("cp1252")),
+        ("comma.csv", _csv_text(ROWS, ",", ".").encode()),
+        ("tabs.tsv", _csv_text(ROWS, "\t", ".").encode()),
+        ("excel_sep.csv", ("sep=;\n" + text).encode("utf-8")),
+    ):
         (folder / name).write_bytes(data)
         out.append(Case(name, folder / name, "accept", "seed"))
     utm = tuple((r[0], r[1], r[2], *TO_UTM.transform(r[3], r[4]), r[5]) for r in ROWS)
     (folder / "utm.csv").write_text(_csv_text(utm, header="id;name;plz;rechtswert;hochwert;plaetze"))
     out.append(Case("utm.csv", folder / "utm.csv", "accept", "seed"))
-    out.append(Case("kitas.xlsx", write_xlsx(folder / "kitas.xlsx",
-                                             [["id", "name", "plz", "lon", "lat", "plaetze"], *map(list, ROWS)]),
-                    "accept", "seed"))
+    out.append(
+        Case(
+            "kitas.xlsx",
+            write_xlsx(folder / "kitas.xlsx", [["id", "name", "plz", "lon", "lat", "plaetze"], *map(list, ROWS)]),
+            "accept",
+            "seed",
+        )
+    )
     out.append(Case("kitas.geojson", write_geojson(folder / "kitas.geojson", ROWS), "accept", "seed"))
     pyogrio.write_dataframe(_gdf(ROWS, "EPSG:25832"), folder / "kitas.gpkg", layer="kita", driver="GPKG")
     out.append(Case("kitas.gpkg", folder / "kitas.gpkg", "accept", "seed"))
-    out.append(Case("kitas.zip", write_shapefile_zip(folder / "kitas.zip", _gdf(ROWS, "EPSG:25832"), folder),
-                    "accept", "seed"))
-    out.append(Case("xlsx_nan.xlsx", write_xlsx(folder / "xlsx_nan.xlsx", [
-        ["id", "name", "plz", "lon", "lat", "plaetze"], ["K1", "NaN", "50667", 6.9583, 50.9413, 40]]),
-        "accept", "seed", rows=(("K1", "NaN", "50667", 6.9583, 50.9413, 40),)))
+    out.append(
+        Case("kitas.zip", write_shapefile_zip(folder / "kitas.zip", _gdf(ROWS, "EPSG:25832"), folder), "accept", "seed")
+    )
+    out.append(
+        Case(
+            "xlsx_nan.xlsx",
+            write_xlsx(
+                folder / "xlsx_nan.xlsx",
+                [["id", "name", "plz", "lon", "lat", "plaetze"], ["K1", "NaN", "50667", 6.9583, 50.9413, 40]],
+            ),
+            "accept",
+            "seed",
+            rows=(("K1", "NaN", "50667", 6.9583, 50.9413, 40),),
+        )
+    )
     return out
 
 
@@ -141,13 +183,34 @@ def lying_zip(path: Path, members: dict[str, tuple[bytes, int]]) -> Path:
         comp = zlib.compressobj(9, zlib.DEFLATED, -15)
         data = comp.compress(real) + comp.flush()
         crc, fname = zlib.crc32(real), name.encode()
-        fields = (le(20, 2, "little") + b"\0\0" + le(8, 2, "little") + b"\0\0\0\0" + le(crc, 4, "little")
-                  + le(len(data), 4, "little") + le(declared, 4, "little") + le(len(fname), 2, "little"))
-        central += (b"PK\x01\x02" + le(20, 2, "little") + fields + b"\0\0" * 4 + b"\0\0\0\0"
-                    + le(len(body), 4, "little") + fname)
+        fields = (
+            le(20, 2, "little")
+            + b"\0\0"
+            + le(8, 2, "little")
+            + b"\0\0\0\0"
+            + le(crc, 4, "little")
+            + le(len(data), 4, "little")
+            + le(declared, 4, "little")
+            + le(len(fname), 2, "little")
+        )
+        central += (
+            b"PK\x01\x02"
+            + le(20, 2, "little")
+            + fields
+            + b"\0\0" * 4
+            + b"\0\0\0\0"
+            + le(len(body), 4, "little")
+            + fname
+        )
         body += b"PK\x03\x04" + fields + b"\0\0" + fname + data
-    end = (b"PK\x05\x06" + b"\0\0\0\0" + le(len(members), 2, "little") * 2 + le(len(central), 4, "little")
-           + le(len(body), 4, "little") + b"\0\0")
+    end = (
+        b"PK\x05\x06"
+        + b"\0\0\0\0"
+        + le(len(members), 2, "little") * 2
+        + le(len(central), 4, "little")
+        + le(len(body), 4, "little")
+        + b"\0\0"
+    )
     path.write_bytes(body + central + end)
     return path
 
@@ -178,9 +241,16 @@ def hostile(folder: Path, *, big: bool = False) -> list[Case]:
     for label, rows in bad_rows.items():
         kind = "integer range" if label.startswith("capacity") else "coordinate"
         add(f"{label}.csv", kind, _csv_text(rows, decimal=".").encode())
-        out.append(Case(f"{label}.xlsx", write_xlsx(folder / f"{label}.xlsx",
-                                                    [["id", "name", "plz", "lon", "lat", "plaetze"],
-                                                     *map(list, rows)]), "refuse", kind))
+        out.append(
+            Case(
+                f"{label}.xlsx",
+                write_xlsx(
+                    folder / f"{label}.xlsx", [["id", "name", "plz", "lon", "lat", "plaetze"], *map(list, rows)]
+                ),
+                "refuse",
+                kind,
+            )
+        )
         if kind == "integer range":
             path = folder / f"{label}.geojson"
             write_geojson(path, rows)
@@ -189,12 +259,21 @@ def hostile(folder: Path, *, big: bool = False) -> list[Case]:
             gdf["plaetze"] = [float(rows[0][5]), 25.0]
             pyogrio.write_dataframe(gdf, folder / f"{label}.gpkg", layer="kita", driver="GPKG")
             out.append(Case(f"{label}.gpkg", folder / f"{label}.gpkg", "refuse", kind))
-            out.append(Case(f"{label}.zip", write_shapefile_zip(folder / f"{label}.zip", gdf, folder),
-                            "refuse", kind))
+            out.append(Case(f"{label}.zip", write_shapefile_zip(folder / f"{label}.zip", gdf, folder), "refuse", kind))
         else:
-            text = json.dumps({"type": "FeatureCollection", "features": [
-                {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[3], r[4]]},
-                 "properties": {"id": r[0], "name": r[1], "plz": r[2]}} for r in rows]})
+            text = json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [r[3], r[4]]},
+                            "properties": {"id": r[0], "name": r[1], "plz": r[2]},
+                        }
+                        for r in rows
+                    ],
+                }
+            )
             add(f"{label}.geojson", kind, text.replace("Infinity", "1e999").encode())
     # GeoJSON geometries that are invalid, empty, of the wrong type or nested too deep
     geometries = {
@@ -203,32 +282,61 @@ def hostile(folder: Path, *, big: bool = False) -> list[Case]:
         "geom_bogus_type": {"type": "Bogus", "coordinates": [6.9, 50.9]},
         "geom_empty_point": {"type": "Point", "coordinates": []},
         "geom_unclosed_polygon": {"type": "Polygon", "coordinates": [[[6.9, 50.9], [7.0, 50.9], [7.0, 51.0]]]},
-        "geom_bowtie": {"type": "Polygon", "coordinates": [[[6.9, 50.9], [7.0, 51.0], [7.0, 50.9], [6.9, 51.0],
-                                                            [6.9, 50.9]]]},
-        "geom_collection": {"type": "GeometryCollection",
-                            "geometries": [{"type": "Point", "coordinates": [6.9583, 50.9413]}]},
+        "geom_bowtie": {
+            "type": "Polygon",
+            "coordinates": [[[6.9, 50.9], [7.0, 51.0], [7.0, 50.9], [6.9, 51.0], [6.9, 50.9]]],
+        },
+        "geom_collection": {
+            "type": "GeometryCollection",
+            "geometries": [{"type": "Point", "coordinates": [6.9583, 50.9413]}],
+        },
         "geom_no_coordinates": {"type": "Point"},
     }
     for label, geom in geometries.items():
-        doc = {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": geom, "properties": {"id": "K1", "name": "Kita", "plz": "50667"}}]}
+        doc = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": geom, "properties": {"id": "K1", "name": "Kita", "plz": "50667"}}
+            ],
+        }
         add(f"{label}.geojson", "geometry", json.dumps(doc).encode())
     for depth in (1_000, 100_000):
-        add(f"nested_{depth}.geojson", "nesting",
-            ('{"type": "FeatureCollection", "features": [' + "[" * depth + "]" * depth + "]}").encode())
-    add("crs_99999.geojson", "crs", write_geojson(
-        folder / "crs_99999.geojson", ROWS,
-        crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::99999"}}).read_bytes())
-    out.append(Case("prj_garbage.zip", write_shapefile_zip(
-        folder / "prj_garbage.zip", _gdf(ROWS, "EPSG:25832"), folder,
-        tamper=lambda p: p.update({"kitas.prj": b'LOCAL_CS["Unknown",UNIT["m",1]]'})), "refuse", "crs"))
+        add(
+            f"nested_{depth}.geojson",
+            "nesting",
+            ('{"type": "FeatureCollection", "features": [' + "[" * depth + "]" * depth + "]}").encode(),
+        )
+    add(
+        "crs_99999.geojson",
+        "crs",
+        write_geojson(
+            folder / "crs_99999.geojson",
+            ROWS,
+            crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::99999"}},
+        ).read_bytes(),
+    )
+    out.append(
+        Case(
+            "prj_garbage.zip",
+            write_shapefile_zip(
+                folder / "prj_garbage.zip",
+                _gdf(ROWS, "EPSG:25832"),
+                folder,
+                tamper=lambda p: p.update({"kitas.prj": b'LOCAL_CS["Unknown",UNIT["m",1]]'}),
+            ),
+            "refuse",
+            "crs",
+        )
+    )
     # truncated CSVs (cut inside the last row) and foreign encodings
     text = _csv_text(ROWS)
     for cut in (3, 12, 20, 28, 40):
         add(f"truncated_{cut}.csv", "truncated", text.encode()[: len(text.encode()) - cut])
     add("truncated_quote.csv", "truncated", (text + 'K3;"Kita mit ; im').encode())
-    umlaut_rows = (("K1", "Kita Kölner Straße", "50667", 6.9583, 50.9413, 40),
-                   ("K2", "Kita Übach-Palenberg", "40213", 6.7719, 51.2277, 25))
+    umlaut_rows = (
+        ("K1", "Kita Kölner Straße", "50667", 6.9583, 50.9413, 40),
+        ("K2", "Kita Übach-Palenberg", "40213", 6.7719, 51.2277, 25),
+    )
     utext = _csv_text(umlaut_rows)
     add("cp850.csv", "encoding", utext.encode("cp850"))
     add("mac_roman.csv", "encoding", utext.encode("mac_roman"))
@@ -237,40 +345,95 @@ def hostile(folder: Path, *, big: bool = False) -> list[Case]:
     add("utf16_nobom.csv", "encoding", utext.encode("utf-16-le"))
     add("control.csv", "encoding", utext.replace("Kita am", "Kita\x01am").replace("Kita Kölner", "Kita\x1bK").encode())
     # damaged and hostile ZIPs
-    zipped = (folder / "kitas_seed.zip")
+    zipped = folder / "kitas_seed.zip"
     write_shapefile_zip(zipped, _gdf(ROWS, "EPSG:25832"), folder)
     raw = bytearray(zipped.read_bytes())
     raw[4:6] = (99).to_bytes(2, "little")  # "version needed" of the first local header
     cd = raw.find(b"PK\x01\x02")
-    raw[cd + 6: cd + 8] = (99).to_bytes(2, "little")
+    raw[cd + 6 : cd + 8] = (99).to_bytes(2, "little")
     add("version_needed.zip", "zip", bytes(raw))
-    lying = lying_zip(folder / "lying_header.zip", {"kitas.shp": (b"\0" * 100, 100), "kitas.shx": (b"\0" * 100, 100),
-                                                    "kitas.dbf": (b" " * 5_000_000, 1000)})
+    lying = lying_zip(
+        folder / "lying_header.zip",
+        {"kitas.shp": (b"\0" * 100, 100), "kitas.shx": (b"\0" * 100, 100), "kitas.dbf": (b" " * 5_000_000, 1000)},
+    )
     out.append(Case(lying.name, lying, "refuse", "bomb"))
     scale = 1 if big else 0
     dbf_size = 3_160_000_000 if scale else 320 * 1024 * 1024
-    out.append(Case("shapefile_bomb.zip", _zip_stream(folder / "shapefile_bomb.zip", {
-        "kitas.shp": b"\0" * 100, "kitas.shx": b"\0" * 100, "kitas.prj": b"",
-        "kitas.dbf": (b" " * (1 << 20), dbf_size >> 20)}), "refuse", "bomb"))
+    out.append(
+        Case(
+            "shapefile_bomb.zip",
+            _zip_stream(
+                folder / "shapefile_bomb.zip",
+                {
+                    "kitas.shp": b"\0" * 100,
+                    "kitas.shx": b"\0" * 100,
+                    "kitas.prj": b"",
+                    "kitas.dbf": (b" " * (1 << 20), dbf_size >> 20),
+                },
+            ),
+            "refuse",
+            "bomb",
+        )
+    )
     prj_size = 1 << 30 if scale else 4 << 20
-    out.append(Case("prj_bomb.zip", _zip_stream(folder / "prj_bomb.zip", {
-        "kitas.shp": b"\0" * 100, "kitas.shx": b"\0" * 100, "kitas.dbf": b"\0" * 100,
-        "kitas.prj": (b" " * (1 << 20), prj_size >> 20)}), "refuse", "bomb"))
-    out.append(Case("xlsx_dimension.xlsx", _xlsx_with_sheet(folder / "xlsx_dimension.xlsx", (
-        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c>'
-        b"</row></sheetData></worksheet>", 1)), "refuse", "bomb"))
+    out.append(
+        Case(
+            "prj_bomb.zip",
+            _zip_stream(
+                folder / "prj_bomb.zip",
+                {
+                    "kitas.shp": b"\0" * 100,
+                    "kitas.shx": b"\0" * 100,
+                    "kitas.dbf": b"\0" * 100,
+                    "kitas.prj": (b" " * (1 << 20), prj_size >> 20),
+                },
+            ),
+            "refuse",
+            "bomb",
+        )
+    )
+    out.append(
+        Case(
+            "xlsx_dimension.xlsx",
+            _xlsx_with_sheet(
+                folder / "xlsx_dimension.xlsx",
+                (
+                    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1">'
+                    b'<c r="A1" t="inlineStr"><is><t>id</t></is></c>'
+                    b"</row></sheetData></worksheet>",
+                    1,
+                ),
+            ),
+            "refuse",
+            "bomb",
+        )
+    )
     sheet_mb = 2048 if scale else 210
     row = b'<row><c t="inlineStr"><is><t>K</t></is></c></row>' * 20_000
-    out.append(Case("xlsx_bomb.xlsx", _xlsx_with_sheet(folder / "xlsx_bomb.xlsx", (
-        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        b"<sheetData>", 1), body=(row, sheet_mb * (1 << 20) // len(row)), tail=b"</sheetData></worksheet>"),
-        "refuse", "bomb"))
+    out.append(
+        Case(
+            "xlsx_bomb.xlsx",
+            _xlsx_with_sheet(
+                folder / "xlsx_bomb.xlsx",
+                (
+                    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    b"<sheetData>",
+                    1,
+                ),
+                body=(row, sheet_mb * (1 << 20) // len(row)),
+                tail=b"</sheetData></worksheet>",
+            ),
+            "refuse",
+            "bomb",
+        )
+    )
     return out
 
 
-def _xlsx_with_sheet(path: Path, head: tuple[bytes, int], body: tuple[bytes, int] | None = None,
-                     tail: bytes = b"") -> Path:
+def _xlsx_with_sheet(
+    path: Path, head: tuple[bytes, int], body: tuple[bytes, int] | None = None, tail: bytes = b""
+) -> Path:
     """A minimal workbook whose first sheet is ``head`` (+ ``body`` repeated) + ``tail``, written streaming."""
     ns = b'xmlns="http://schemas.openxmlformats.org/package/2006/'
     files = {
@@ -302,8 +465,29 @@ def _xlsx_with_sheet(path: Path, head: tuple[bytes, int], body: tuple[bytes, int
     return path
 
 
-_TOKENS = [b";", b",", b'"', b"\n", b"\r\n", b"\x00", b"\xff\xfe", b"sep=;\n", b"{", b"]", b"1e999", b"NaN",
-           b"-", b"\xe4", b"<script>", b"inf", b"1e20", b"9223372036854775808", b"\xc3\xa4", b"[[[[", b"PK"]
+_TOKENS = [
+    b";",
+    b",",
+    b'"',
+    b"\n",
+    b"\r\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"sep=;\n",
+    b"{",
+    b"]",
+    b"1e999",
+    b"NaN",
+    b"-",
+    b"\xe4",
+    b"<script>",
+    b"inf",
+    b"1e20",
+    b"9223372036854775808",
+    b"\xc3\xa4",
+    b"[[[[",
+    b"PK",
+]
 
 
 def mutate(raw: bytes, rng: random.Random) -> bytes:
@@ -313,17 +497,20 @@ def mutate(raw: bytes, rng: random.Random) -> bytes:
         op = rng.choice(("cut", "insert", "replace", "flip", "truncate"))
         pos = rng.randrange(max(len(data), 1))
         if op == "cut":
-            del data[pos: pos + rng.randint(1, 20)]
+            del data[pos : pos + rng.randint(1, 20)]
         elif op == "truncate":
             del data[pos:]
         elif op == "flip" and data:
             data[pos] ^= 1 << rng.randrange(8)
         else:
-            chunk = rng.choice(_TOKENS) if rng.random() < 0.6 else bytes(rng.randrange(256)
-                                                                          for _ in range(rng.randint(1, 8)))
+            chunk = (
+                rng.choice(_TOKENS)
+                if rng.random() < 0.6
+                else bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+            )
             data[pos:pos] = chunk
             if op == "replace":
-                del data[pos + len(chunk): pos + 2 * len(chunk)]
+                del data[pos + len(chunk) : pos + 2 * len(chunk)]
     return bytes(data)
 
 
@@ -347,8 +534,10 @@ def implausible_rows(data: gpd.GeoDataFrame) -> list[str]:
     xy = shapely_xy(data)
     if not np.isfinite(xy).all():
         reasons.append("non-finite geometry")
-    elif len(xy) and not ((xy[:, 0] > 270_000) & (xy[:, 0] < 540_000) & (xy[:, 1] > 5_550_000)
-                          & (xy[:, 1] < 5_850_000)).all():
+    elif (
+        len(xy)
+        and not ((xy[:, 0] > 270_000) & (xy[:, 0] < 540_000) & (xy[:, 1] > 5_550_000) & (xy[:, 1] < 5_850_000)).all()
+    ):
         reasons.append("point outside NRW")
     if "plaetze" in data.columns:
         cap = pd.to_numeric(data["plaetze"], errors="coerce").dropna()

@@ -112,8 +112,10 @@ class LoopbackServer:
         if callable(body):
             self.routes[path] = body
         else:
-            data = body.read_bytes() if isinstance(body, Path) else (
-                body.encode("utf-8") if isinstance(body, str) else body
+            data = (
+                body.read_bytes()
+                if isinstance(body, Path)
+                else (body.encode("utf-8") if isinstance(body, str) else body)
             )
             fixed = Response(data, status, content_type)
             self.routes[path] = lambda _req: fixed
@@ -188,9 +190,11 @@ def write_synthetic_boundaries(data_dir: Path) -> Path:
     outline = kreise.union_all()
     kreise.to_file(path, layer="kreis", engine="pyogrio")
     gpd.GeoDataFrame({"ags": ["053"], "name": ["Köln"]}, geometry=[outline], crs="EPSG:25832").to_file(
-        path, layer="regbez", engine="pyogrio")
-    gpd.GeoDataFrame({"ags": ["05"], "name": ["Nordrhein-Westfalen"]}, geometry=[outline],
-                     crs="EPSG:25832").to_file(path, layer="land", engine="pyogrio")
+        path, layer="regbez", engine="pyogrio"
+    )
+    gpd.GeoDataFrame({"ags": ["05"], "name": ["Nordrhein-Westfalen"]}, geometry=[outline], crs="EPSG:25832").to_file(
+        path, layer="land", engine="pyogrio"
+    )
     return path
 
 

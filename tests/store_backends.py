@@ -92,12 +92,43 @@ def postgres_cluster() -> Iterator[Cluster]:
     port = _free_port()
     run = {"check": True, "capture_output": True, "text": True, "timeout": 120}
     try:
-        subprocess.run([*prefix, str(PG_BIN / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
-                        "-E", "UTF8", "--locale=C.UTF-8"], **run)  # type: ignore[call-overload]
-        options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=200")
-        subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-l", str(log), "-o", options,
-                        "-w", "-t", "60", "start"], **run)  # type: ignore[call-overload]
+        subprocess.run(
+            [
+                *prefix,
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            **run,
+        )  # type: ignore[call-overload]
+        options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            [
+                *prefix,
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            **run,
+        )  # type: ignore[call-overload]
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL-Testcluster startet nicht: {exc.stderr}") from exc
@@ -110,8 +141,12 @@ def postgres_cluster() -> Iterator[Cluster]:
         from geo.store.postgis import dispose_engines
 
         dispose_engines()
-        subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -173,9 +173,7 @@ def test_dai_gaussian_is_one_at_zero_and_zero_at_catchment_edge() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(inst=instances(positive_demand=True), max_cost=st.sampled_from([0.0, 7.0, 10.0, 20.0]))
-def test_step_catchment_shares_out_exactly_the_reachable_supply(
-    inst: dict[str, np.ndarray], max_cost: float
-) -> None:
+def test_step_catchment_shares_out_exactly_the_reachable_supply(inst: dict[str, np.ndarray], max_cost: float) -> None:
     ratio = two_step_fca(inst["demand"], inst["supply"], sparse_cost(inst), max_cost)
     in_reach = inst["costs"] <= max_cost
     served = np.zeros(inst["supply"].size, dtype=bool)

@@ -79,8 +79,10 @@ def test_first_screen_is_the_nrw_map(home: Path) -> None:
     assert any("Klicken Sie auf einen Kreis" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("indicator", ["foreign_share_pct", "density_per_km2", "facilities_per_10k",
-                                       "share_covered", "access_ratio", "gap_score"])
+@pytest.mark.parametrize(
+    "indicator",
+    ["foreign_share_pct", "density_per_km2", "facilities_per_10k", "share_covered", "access_ratio", "gap_score"],
+)
 def test_every_indicator_renders(home: Path, indicator: str) -> None:
     at = _app()
     at.selectbox(key="karte_indicator").set_value(indicator).run()
@@ -115,8 +117,10 @@ def test_clicked_unit_profile_via_session_state(home: Path) -> None:
     assert "Einwohner (2019)" in set(figures["Kennzahl"])
     names = set(at.dataframe[1].value["Name"])
     # Stadt Aachen (05334002) lies inside the Städteregion and has its own KI
-    assert names == {"Kommunales Integrationszentrum StädteRegion Aachen",
-                     "Kommunales Integrationszentrum Stadt Aachen"}
+    assert names == {
+        "Kommunales Integrationszentrum StädteRegion Aachen",
+        "Kommunales Integrationszentrum Stadt Aachen",
+    }
 
 
 def test_english_toggle_translates_the_chrome(home: Path) -> None:
@@ -196,8 +200,7 @@ def test_fetch_offline_says_so_and_the_session_goes_on(home: Path) -> None:
     at.button(key="daten_fetch_run").click().run()
     _no_failures(at)
     assert at.error, "an offline fetch must show st.error"
-    assert any("nternet" in e.value or "offline" in e.value.lower() or "nicht erreichbar" in e.value
-               for e in at.error)
+    assert any("nternet" in e.value or "offline" in e.value.lower() or "nicht erreichbar" in e.value for e in at.error)
     at.switch_page("ui/pages/karte.py").run()
     _no_failures(at)
 
@@ -243,8 +246,10 @@ def test_two_saved_plans_are_compared_with_a_difference_map(home: Path) -> None:
     from integrationsatlas.cli import main
 
     for p in ("2", "4"):
-        assert main(["sites", "--area", "05334", "-p", p, "--radius-km", "5", "--save", f"Plan {p}",
-                     "--no-sensitivity"]) == 0
+        assert (
+            main(["sites", "--area", "05334", "-p", p, "--radius-km", "5", "--save", f"Plan {p}", "--no-sensitivity"])
+            == 0
+        )
     at = _app()
     at.switch_page("ui/pages/standort.py").run()
     _no_failures(at)
@@ -265,8 +270,13 @@ def test_problem_table_lists_file_row_column_fix() -> None:
     at.run()
     frame = at.dataframe[0].value
     assert isinstance(frame, pd.DataFrame)
-    assert frame.iloc[0].to_dict() == {"Datei": "a.csv", "Zeile": 3, "Spalte": "lat", "Problem": "keine Zahl",
-                                       "Was tun?": "Zahl eintragen"}
+    assert frame.iloc[0].to_dict() == {
+        "Datei": "a.csv",
+        "Zeile": 3,
+        "Spalte": "lat",
+        "Problem": "keine Zahl",
+        "Was tun?": "Zahl eintragen",
+    }
 
 
 # --- the pure helpers behind the pages (ui.maps, integrationsatlas.areas, ui.static_assets) -------------
@@ -277,8 +287,10 @@ def test_tooltips_escape_every_user_string() -> None:
 
     frame = pd.DataFrame({"name": [XSS_NAME, None], "traeger": ['"Träger" & Co', "AWO"]})
     tips = tooltip_html(frame, [("name", "Name"), ("traeger", "Träger"), ("missing", "Fehlt")])
-    assert tips.iloc[0] == ("<table><tr><th>Name</th><td>&lt;img src=x onerror=alert(1)&gt;</td></tr>"
-                            "<tr><th>Träger</th><td>&quot;Träger&quot; &amp; Co</td></tr></table>")
+    assert tips.iloc[0] == (
+        "<table><tr><th>Name</th><td>&lt;img src=x onerror=alert(1)&gt;</td></tr>"
+        "<tr><th>Träger</th><td>&quot;Träger&quot; &amp; Co</td></tr></table>"
+    )
     assert tips.iloc[1] == "<table><tr><th>Träger</th><td>AWO</td></tr></table>"
 
 
@@ -311,8 +323,16 @@ def test_display_geojson_is_simplified_in_metres_and_rounded() -> None:
     from ui.maps import to_display_geojson
 
     # a 10 km square with a 20 m notch: the notch disappears at 100 m tolerance
-    ring = [(300_000, 5_650_000), (305_000, 5_650_000), (305_000, 5_650_020), (305_020, 5_650_020),
-            (305_020, 5_650_000), (310_000, 5_650_000), (310_000, 5_660_000), (300_000, 5_660_000)]
+    ring = [
+        (300_000, 5_650_000),
+        (305_000, 5_650_000),
+        (305_000, 5_650_020),
+        (305_020, 5_650_020),
+        (305_020, 5_650_000),
+        (310_000, 5_650_000),
+        (310_000, 5_660_000),
+        (300_000, 5_660_000),
+    ]
     gdf = gpd.GeoDataFrame(geometry=[shapely.Polygon(ring)], crs="EPSG:25832")
     data = to_display_geojson(gdf, pd.DataFrame({"_id": ["a"]}), tolerance_m=100.0)
     coords = data["features"][0]["geometry"]["coordinates"][0]
@@ -329,11 +349,17 @@ def test_points_are_counted_per_unit_and_found_by_click() -> None:
     from geo.units import count_in_units
     from integrationsatlas.areas import area_at
 
-    units = gpd.GeoDataFrame({"ags": ["05001", "05002"], "name": ["West", "Ost"]},
-                             geometry=[shapely.box(300_000, 5_650_000, 310_000, 5_660_000),
-                                       shapely.box(310_000, 5_650_000, 320_000, 5_660_000)], crs="EPSG:25832")
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([301_000, 302_000, 315_000], [5_651_000] * 3),
-                              crs="EPSG:25832")
+    units = gpd.GeoDataFrame(
+        {"ags": ["05001", "05002"], "name": ["West", "Ost"]},
+        geometry=[
+            shapely.box(300_000, 5_650_000, 310_000, 5_660_000),
+            shapely.box(310_000, 5_650_000, 320_000, 5_660_000),
+        ],
+        crs="EPSG:25832",
+    )
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([301_000, 302_000, 315_000], [5_651_000] * 3), crs="EPSG:25832"
+    )
     assert count_in_units(units, {"p": points})["p"].tolist() == [2, 1]
     centre_east = gpd.GeoSeries([shapely.Point(315_000, 5_655_000)], crs="EPSG:25832").to_crs("EPSG:4326")
     assert area_at(units, centre_east.y.iloc[0], centre_east.x.iloc[0]) == "05002"
@@ -347,8 +373,9 @@ def test_search_matches_names_and_ags_prefixes() -> None:
     from integrationsatlas.areas import search_areas
 
     names = ["Wesel", "Steinfurt", "Hochsauerlandkreis"]
-    kreise = gpd.GeoDataFrame({"ags": ["05170", "05566", "05958"], "name": names},
-                              geometry=[shapely.box(0, 0, 1, 1)] * 3, crs="EPSG:25832")
+    kreise = gpd.GeoDataFrame(
+        {"ags": ["05170", "05566", "05958"], "name": names}, geometry=[shapely.box(0, 0, 1, 1)] * 3, crs="EPSG:25832"
+    )
     assert [h.ags for h in search_areas({"kreis": kreise}, "wesel")] == ["05170"]
     assert [h.ags for h in search_areas({"kreis": kreise}, "055")] == ["05566"]
     assert [h.label for h in search_areas({"kreis": kreise}, "kreis")] == ["Hochsauerlandkreis (05958)"]
@@ -360,7 +387,7 @@ def test_clicked_points_round_trip_to_utm() -> None:
 
     from integrationsatlas.areas import clicked_points_25832
 
-    (x, y, name), = clicked_points_25832([(51.0, 7.0)])
+    ((x, y, name),) = clicked_points_25832([(51.0, 7.0)])
     back = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs="EPSG:25832").to_crs("EPSG:4326")
     assert abs(back.y.iloc[0] - 51.0) < 1e-5 and abs(back.x.iloc[0] - 7.0) < 1e-5
     assert name == "Eigener Punkt 1"
@@ -380,11 +407,18 @@ def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None
     assert leaflet.stat().st_mtime_ns == mtime
     assert (static / "leaflet-markercluster" / "leaflet.markercluster.js").exists()
 
-    many = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": i, "properties": {"_tooltip": "x"},
-         "geometry": {"type": "Point", "coordinates": [7.0 + i * 1e-4, 51.0]}}
-        for i in range(maps.CLUSTER_THRESHOLD + 1)
-    ]}
+    many = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": i,
+                "properties": {"_tooltip": "x"},
+                "geometry": {"type": "Point", "coordinates": [7.0 + i * 1e-4, 51.0]},
+            }
+            for i in range(maps.CLUSTER_THRESHOLD + 1)
+        ],
+    }
     from geo.layers.registry import REGISTRY
 
     m = maps.base_map()

@@ -45,11 +45,14 @@ def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def test_batches_in_the_database_are_shown_deleted_and_restored(pg_home: Settings) -> None:
-    kitas = gpd.GeoDataFrame({"id": ["k1", "k2"], "name": ["Kita Mitte", "Kita Sonnenschein"]},
-                             geometry=gpd.points_from_xy([294_000.0, 295_100.0], [5_628_000.0, 5_628_500.0]),
-                             crs="EPSG:25832")
-    batch = open_store(pg_home).write_layer("kita", kitas, mode="append", source_file="kitas.csv", source="import",
-                                            licence="CC0")
+    kitas = gpd.GeoDataFrame(
+        {"id": ["k1", "k2"], "name": ["Kita Mitte", "Kita Sonnenschein"]},
+        geometry=gpd.points_from_xy([294_000.0, 295_100.0], [5_628_000.0, 5_628_500.0]),
+        crs="EPSG:25832",
+    )
+    batch = open_store(pg_home).write_layer(
+        "kita", kitas, mode="append", source_file="kitas.csv", source="import", licence="CC0"
+    )
     at = _app()
     at.switch_page("ui/pages/daten.py").run()
     inventory = at.dataframe[0].value.set_index("Kennung")
@@ -71,8 +74,25 @@ def test_scenarios_saved_by_the_cli_are_compared_in_the_app(pg_home: Settings) -
     from integrationsatlas.cli import main
 
     for p in ("2", "4"):
-        assert main(["sites", "--area", "05334", "-p", p, "--radius-km", "5", "--save", f"Plan {p}",
-                     "--no-sensitivity", "--fixed-layer", "none"]) == 0
+        assert (
+            main(
+                [
+                    "sites",
+                    "--area",
+                    "05334",
+                    "-p",
+                    p,
+                    "--radius-km",
+                    "5",
+                    "--save",
+                    f"Plan {p}",
+                    "--no-sensitivity",
+                    "--fixed-layer",
+                    "none",
+                ]
+            )
+            == 0
+        )
     assert sorted(list_scenarios(pg_home)["name"]) == ["Plan 2", "Plan 4"]
     at = _app()
     at.switch_page("ui/pages/standort.py").run()

@@ -70,10 +70,16 @@ def _layer(module: str) -> int:
 
 
 def test_no_upward_imports() -> None:
-    upward = [f"{mod} → {dep}" for mod, deps in _graph().items() if mod.split(".")[0] in LAYERS
-              for dep in sorted(deps) if _layer(dep) > _layer(mod)]
+    upward = [
+        f"{mod} → {dep}"
+        for mod, deps in _graph().items()
+        if mod.split(".")[0] in LAYERS
+        for dep in sorted(deps)
+        if _layer(dep) > _layer(mod)
+    ]
     assert not upward, "Imports gegen die Datenflussrichtung geo → planning → integrationsatlas → ui:\n" + "\n".join(
-        upward)
+        upward
+    )
 
 
 def test_no_import_cycles() -> None:

@@ -51,12 +51,14 @@ def border_settings(settings: Settings, tmp_path: Path) -> tuple[Settings, list[
     kreise = load_boundaries("kreis", settings)
     vertex, edge, a, b = _shared_vertex_and_edge(kreise)
     inside = kreise[kreise["ags"] == "05111"].geometry.iloc[0].representative_point()
-    rows = pd.DataFrame({
-        "id": ["ecke", "kante", "innen"],
-        "name": ["Auf dem Eckpunkt", "Auf der Grenzlinie", "Mitten in Düsseldorf"],
-        "rechtswert": [vertex[0], edge[0], inside.x],
-        "hochwert": [vertex[1], edge[1], inside.y],
-    })
+    rows = pd.DataFrame(
+        {
+            "id": ["ecke", "kante", "innen"],
+            "name": ["Auf dem Eckpunkt", "Auf der Grenzlinie", "Mitten in Düsseldorf"],
+            "rechtswert": [vertex[0], edge[0], inside.x],
+            "hochwert": [vertex[1], edge[1], inside.y],
+        }
+    )
     path = tmp_path / "grenze.csv"
     rows.to_csv(path, sep=";", index=False)  # full precision: exactly on the border
     result = import_file(path, LAYER, settings)
@@ -65,7 +67,9 @@ def border_settings(settings: Settings, tmp_path: Path) -> tuple[Settings, list[
 
 
 def test_border_facilities_are_counted_once_and_alike_everywhere(
-    border_settings: tuple[Settings, list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    border_settings: tuple[Settings, list[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings, involved = border_settings
     a, b, inner = involved

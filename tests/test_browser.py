@@ -173,11 +173,13 @@ def test_search_zooms_to_a_kreis_and_opens_its_profile(page: Any, server: Stream
     frame.wait_for_function("() => document.querySelector('.leaflet-control-zoom-in') !== null")
     # the map now shows Wesel (51.66 N, 6.62 E) close up instead of all of NRW
     frame.wait_for_function(
-        "() => Object.keys(window).some(k => k.startsWith('map_') && window[k].getZoom && window[k].getZoom() >= 9)")
+        "() => Object.keys(window).some(k => k.startsWith('map_') && window[k].getZoom && window[k].getZoom() >= 9)"
+    )
     zoom, contains = frame.evaluate(
         "() => { const m = Object.keys(window).filter(k => k.startsWith('map_') && window[k].getZoom)"
         ".map(k => window[k])[0];"
-        " return [m.getZoom(), m.getBounds().contains([51.66, 6.62])]; }")
+        " return [m.getZoom(), m.getBounds().contains([51.66, 6.62])]; }"
+    )
     assert zoom >= 9 and contains
 
 
@@ -202,7 +204,8 @@ def _table_text(page: Any) -> str:
     """Text of the ranking table (the grid's accessible DOM copy of the cells)."""
     page.wait_for_function(
         """() => { const g = document.querySelector('[data-testid="stDataFrame"]');
-                   return g !== null && g.querySelectorAll('td').length > 0; }""")
+                   return g !== null && g.querySelectorAll('td').length > 0; }"""
+    )
     grid = page.locator('[data-testid="stDataFrame"]').first
     return str(grid.evaluate("e => [...e.querySelectorAll('td')].map(td => td.textContent).join('|')"))
 
@@ -246,7 +249,9 @@ def test_siting_run_shows_numbered_sites(page: Any, server: StreamlitServer) -> 
     page.wait_for_function(  # the result map draws its numbered markers after the page is idle
         """(sel) => [...document.querySelectorAll(sel)].some(f => f.contentDocument
                && f.contentDocument.querySelector('.atlas-site-number:not(.atlas-site-fixed)'))""",
-        arg=MAP_IFRAME, timeout=60_000)
+        arg=MAP_IFRAME,
+        timeout=60_000,
+    )
     frames = [h.content_frame() for h in page.query_selector_all(MAP_IFRAME)]
     numbers = []
     for frame in frames:

@@ -86,7 +86,9 @@ def _wait_drawn(frame: Any, expected: dict[str, int], timeout_ms: float = 60_000
         """(exp) => { const L = window.atlasLayers || {};
                       return Object.entries(exp).every(
                           ([k, n]) => L[k] && L[k].count === n && L[k].drawn() === n); }""",
-        arg=expected, timeout=timeout_ms)
+        arg=expected,
+        timeout=timeout_ms,
+    )
     return layers_drawn(frame)
 
 
@@ -101,7 +103,9 @@ def _hover_first_marker(frame: Any, layer: str) -> str:
                      window.map.setView(m.getLatLng(), 15, {animate: false});
                      const c = window.map.getContainer().getBoundingClientRect();
                      const p = window.map.latLngToContainerPoint(m.getLatLng());
-                     return [c.left + p.x, c.top + p.y]; }""", layer)
+                     return [c.left + p.x, c.top + p.y]; }""",
+        layer,
+    )
     frame.wait_for_timeout(300)
     page = frame.page
     box = page.locator(MAP_IFRAME).bounding_box()
@@ -130,8 +134,9 @@ def test_karte_draws_thousands_of_points_and_stays_usable(page: Any, server: Str
     page.keyboard.press("Escape")
     frame = map_frame(page, timeout_ms=90_000)
     drawn = _wait_drawn(frame, {"ogs": 2787, "kita": N_RANDOM}, timeout_ms=90_000)
-    frame.wait_for_function("() => window.atlasLayers.haltestelle && window.atlasLayers.haltestelle.drawn() > 50000",
-                            timeout=90_000)
+    frame.wait_for_function(
+        "() => window.atlasLayers.haltestelle && window.atlasLayers.haltestelle.drawn() > 50000", timeout=90_000
+    )
     stops = layers_drawn(frame)["haltestelle"]
     assert stops[0] == stops[1] > 50_000
     assert any("Haltestellen" in n for n in _layer_control_names(frame))

@@ -90,7 +90,11 @@ def test_build_candidates_combines_sources_with_labels(demand: gpd.GeoDataFrame)
     ki = points([(2000, 5000)], id=["05334"], name=["KI Städteregion Aachen"])
     user = points([(6000, 2000)], name=["Bürgerhaus Nord"])
     cand = build_candidates(
-        AREA, demand, places={"ogs": schools, "ki": ki}, n_clusters=2, grid_spacing_m=5000.0,
+        AREA,
+        demand,
+        places={"ogs": schools, "ki": ki},
+        n_clusters=2,
+        grid_spacing_m=5000.0,
         user_points=user,
     )
     assert list(cand.columns) == [*CANDIDATE_COLUMNS, "n_merged", "geometry"]
@@ -111,8 +115,9 @@ def test_build_candidates_combines_sources_with_labels(demand: gpd.GeoDataFrame)
 def test_close_points_are_merged_keeping_the_most_informative(demand: gpd.GeoDataFrame) -> None:
     school = points([(1010, 1000)], id=["s1"], name=["GGS Süd"])  # 10 m from the cluster centre
     station = points([(1030, 1000)], id=["b1"], name=["Bf Süd"])  # chained: 20 m from the school
-    cand = build_candidates(AREA, demand, places={"ogs": school, "bahnhof": station}, n_clusters=2,
-                            merge_tolerance_m=50.0)
+    cand = build_candidates(
+        AREA, demand, places={"ogs": school, "bahnhof": station}, n_clusters=2, merge_tolerance_m=50.0
+    )
     south = cand[cand.geometry.x < X0 + 5000]
     assert south["source"].tolist() == ["Schule"]  # place beats cluster, first place wins ties
     assert south["n_merged"].tolist() == [3]
@@ -128,8 +133,9 @@ def test_merge_close_single_linkage() -> None:
 
 def test_existing_sites_are_fixed_first_and_repel_new_ones(demand: gpd.GeoDataFrame) -> None:
     existing = points([(1000, 1000), (20_000, 0)], id=["t1", "t2"], name=["Treff Süd", "Treff außerhalb"])
-    cand = build_candidates(AREA, demand, n_clusters=2, grid_spacing_m=2000.0, existing=existing,
-                            min_distance_to_existing_m=1500.0)
+    cand = build_candidates(
+        AREA, demand, n_clusters=2, grid_spacing_m=2000.0, existing=existing, min_distance_to_existing_m=1500.0
+    )
     assert cand["fixed"].tolist()[:2] == [True, True]  # kept even outside the area
     assert cand.loc[cand["fixed"], "source"].eq("Bestehender Treffpunkt").all()
     new = cand[~cand["fixed"]]
@@ -140,8 +146,7 @@ def test_existing_sites_are_fixed_first_and_repel_new_ones(demand: gpd.GeoDataFr
 
 def test_generated_candidates_are_named(demand: gpd.GeoDataFrame) -> None:
     cand = build_candidates(AREA, demand, n_clusters=2, grid_spacing_m=5000.0)
-    assert cand.loc[cand["source"] == "Clusterzentrum", "name"].tolist() == ["Clusterzentrum 1",
-                                                                              "Clusterzentrum 2"]
+    assert cand.loc[cand["source"] == "Clusterzentrum", "name"].tolist() == ["Clusterzentrum 1", "Clusterzentrum 2"]
     named = demand.assign(name=["Süd", "Süd", "Nord", "Nord"])
     cand = build_candidates(AREA, named, n_clusters=2, grid_spacing_m=5000.0)
     assert cand.loc[cand["source"] == "Clusterzentrum", "name"].tolist() == ["bei Nord", "bei Süd"]
@@ -157,10 +162,8 @@ def test_sites_are_named_after_street_place_and_gemeinde(demand: gpd.GeoDataFram
     assert cand["name"].tolist() == ["bei Stolberg, Eschweiler", "bei Brand, Aachen"]
     # a street within 150 m wins over the place
     xy = cand.geometry.iloc[0]
-    streets = gpd.GeoDataFrame({"name": ["Trierer Straße"]}, geometry=gpd.points_from_xy([xy.x + 100], [xy.y]),
-                               crs=CRS)
-    named = build_candidates(AREA, demand, n_clusters=2, place_names=places, street_names=streets,
-                             gemeinde_names=names)
+    streets = gpd.GeoDataFrame({"name": ["Trierer Straße"]}, geometry=gpd.points_from_xy([xy.x + 100], [xy.y]), crs=CRS)
+    named = build_candidates(AREA, demand, n_clusters=2, place_names=places, street_names=streets, gemeinde_names=names)
     assert named["name"].tolist() == ["Trierer Straße, Eschweiler", "bei Brand, Aachen"]
 
 
@@ -204,8 +207,7 @@ def test_reachability_mask_of_wrong_length(demand: gpd.GeoDataFrame, raises_matc
 
 def test_site_cost_copied_from_cost_column(demand: gpd.GeoDataFrame) -> None:
     places = points([(1000, 5000), (9000, 5000)], id=["w", "e"], name=["West", "Ost"], miete=[1200, "?"])
-    cand = build_candidates(AREA, demand, places={"gemeinschaftszentrum": places}, n_clusters=1,
-                            cost_column="miete")
+    cand = build_candidates(AREA, demand, places={"gemeinschaftszentrum": places}, n_clusters=1, cost_column="miete")
     costs = dict(zip(cand["name"], cand["site_cost"], strict=True))
     assert costs["West"] == 1200.0
     assert np.isnan(costs["Ost"]) and np.isnan(costs["Clusterzentrum 1"])
@@ -236,14 +238,19 @@ def test_no_sources_gives_empty_frame(demand: gpd.GeoDataFrame) -> None:
     tolerance=st.floats(0.0, 800.0),
     min_dist=st.floats(0.0, 2000.0),
 )
-def test_properties_inside_and_separated(
-    xy: list[tuple[float, float]], tolerance: float, min_dist: float
-) -> None:
+def test_properties_inside_and_separated(xy: list[tuple[float, float]], tolerance: float, min_dist: float) -> None:
     demand = points([(5000, 5000), (2000, 8000)], weight=[1.0, 2.0])
     places = points(xy, id=[str(i) for i in range(len(xy))], name=[f"P{i}" for i in range(len(xy))])
     existing = points([(5000, 5000)], id=["t"], name=["Treff"])
-    cand = build_candidates(AREA, demand, places={"ki": places}, existing=existing, n_clusters=2,
-                            merge_tolerance_m=tolerance, min_distance_to_existing_m=min_dist)
+    cand = build_candidates(
+        AREA,
+        demand,
+        places={"ki": places},
+        existing=existing,
+        n_clusters=2,
+        merge_tolerance_m=tolerance,
+        min_distance_to_existing_m=min_dist,
+    )
     new = cand[~cand["fixed"]]
     assert shapely.intersects_xy(AREA, new.geometry.x, new.geometry.y).all()
     assert (new.geometry.distance(existing.geometry.iloc[0]) >= max(min_dist, tolerance) - 1e-6).all()

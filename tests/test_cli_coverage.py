@@ -77,10 +77,12 @@ def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:
     demand = best_demand(settings).points
     # one Kita exactly on the first demand point of Köln (05315): that point is covered at any threshold
     koeln = demand[demand["kreis_ags"] == "05315"]
-    kita = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita am Dom"]}, geometry=[koeln.geometry.iloc[0]],
-                            crs="EPSG:25832")
-    DataStore(settings.store_path).write_layer("kita", kita, mode="replace", source_file="test",
-                                               source="import", licence="CC0")
+    kita = gpd.GeoDataFrame(
+        {"id": ["k1"], "name": ["Kita am Dom"]}, geometry=[koeln.geometry.iloc[0]], crs="EPSG:25832"
+    )
+    DataStore(settings.store_path).write_layer(
+        "kita", kita, mode="replace", source_file="test", source="import", licence="CC0"
+    )
     report = coverage_report(settings, layer="kita", by="kreis", threshold_km=0.001, area="05315")
     row = report.gaps.table.loc["05315"]
     assert row["share_covered"] == pytest.approx(koeln["weight"].iloc[0] / koeln["weight"].sum())
@@ -101,19 +103,22 @@ def test_user_errors_exit_2_with_german_message(home: Path, capsys: pytest.Captu
 
 @pytest.mark.slow
 @pytest.mark.shared
-def test_walking_time_coverage_of_aachen_kitas(home: Path, shared_data: Path, aachen_osm_xml: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_walking_time_coverage_of_aachen_kitas(
+    home: Path, shared_data: Path, aachen_osm_xml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from geo.store import DataStore
 
     raw = gpd.read_file(shared_data / "facilities" / "aachen_osm2021_facilities.geojson")
     kitas = raw[raw["amenity"] == "kindergarten"].to_crs("EPSG:25832")
-    frame = gpd.GeoDataFrame({"id": kitas["osm_id"].astype(str).to_numpy(),
-                              "name": kitas["name"].fillna("Kita").to_numpy()},
-                             geometry=kitas.geometry.to_numpy(), crs="EPSG:25832")
-    DataStore(Settings.from_env().store_path).write_layer("kita", frame, mode="replace", source_file="osm",
-                                                          source="osm", licence="ODbL 1.0")
-    out = run_json(capsys, "--layer", "kita", "--threshold-min", "10", "--mode", "walk",
-                   "--osm", str(aachen_osm_xml))
+    frame = gpd.GeoDataFrame(
+        {"id": kitas["osm_id"].astype(str).to_numpy(), "name": kitas["name"].fillna("Kita").to_numpy()},
+        geometry=kitas.geometry.to_numpy(),
+        crs="EPSG:25832",
+    )
+    DataStore(Settings.from_env().store_path).write_layer(
+        "kita", frame, mode="replace", source_file="osm", source="osm", licence="ODbL 1.0"
+    )
+    out = run_json(capsys, "--layer", "kita", "--threshold-min", "10", "--mode", "walk", "--osm", str(aachen_osm_xml))
     assert out["inputs"]["unit"] == "min" and out["inputs"]["mode"] == "walk"
     assert [u["kreis_ags"] for u in out["units"]] == ["05334"]
     assert 0.0 <= out["overall"]["share_covered"] <= 1.0

@@ -35,19 +35,25 @@ def _feed(path: Path) -> Path:
                 hhmmss = f"{t // 3600:02d}:{t // 60 % 60:02d}:00"
                 times += f"{trip},{hhmmss},{hhmmss},{sid},{seq + 1}\n"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("agency.txt", "agency_id,agency_name,agency_url,agency_timezone\na,Test,https://x.invalid,Europe/Berlin\n")
+        zf.writestr(
+            "agency.txt", "agency_id,agency_name,agency_url,agency_timezone\na,Test,https://x.invalid,Europe/Berlin\n"
+        )
         zf.writestr("routes.txt", "route_id,agency_id,route_short_name,route_type\nr1,a,1,3\n")
         zf.writestr("trips.txt", trips)
         zf.writestr("stop_times.txt", times)
         zf.writestr("stops.txt", stops)
-        zf.writestr("calendar.txt", "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
-                                    "end_date\ndi,0,1,0,0,0,0,0,20261201,20261231\n")
+        zf.writestr(
+            "calendar.txt",
+            "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
+            "end_date\ndi,0,1,0,0,0,0,0,20261201,20261231\n",
+        )
     return path
 
 
 @pytest.mark.slow
-def test_oepnv_coverage_of_aachen_kitas(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_oepnv_coverage_of_aachen_kitas(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import geopandas as gpd
 
     settings = Settings().with_home(tmp_path / "home")
@@ -61,12 +67,25 @@ def test_oepnv_coverage_of_aachen_kitas(tmp_path: Path, shared_data: Path, monke
     capsys.readouterr()
     osm = shared_data / "osm" / "aachen.osm.pbf"
     feed = _feed(tmp_path / "bus.zip")
-    common = ["coverage", "--layer", "kita", "--threshold-min", "10", "--osm", str(osm), "--area", "05334002",
-              "--by", "gemeinde", "--json"]
+    common = [
+        "coverage",
+        "--layer",
+        "kita",
+        "--threshold-min",
+        "10",
+        "--osm",
+        str(osm),
+        "--area",
+        "05334002",
+        "--by",
+        "gemeinde",
+        "--json",
+    ]
     assert main([*common, "--mode", "walk"]) == 0
     walk = json.loads(capsys.readouterr().out)
-    assert main([*common, "--mode", "oepnv", "--gtfs", str(feed), "--day", "2026-12-08",
-                 "--window", "07:00-09:00"]) == 0
+    assert (
+        main([*common, "--mode", "oepnv", "--gtfs", str(feed), "--day", "2026-12-08", "--window", "07:00-09:00"]) == 0
+    )
     oepnv = json.loads(capsys.readouterr().out)
     assert walk["n_demand"] == oepnv["n_demand"] >= 2000  # the 100 m cells of the building estimate
     assert any("Median über 120 Abfahrtsminuten" in n for n in oepnv["inputs"]["notes"])
@@ -78,8 +97,30 @@ def test_oepnv_coverage_of_aachen_kitas(tmp_path: Path, shared_data: Path, monke
     assert abs(share_walk - share_oepnv) < 0.05
     assert np.isfinite(share_oepnv)
     # siting by public transport on the same inputs: sites with a positive gain, the feed cited
-    assert main(["sites", "--area", "05334002", "-p", "2", "--minutes", "15", "--mode", "oepnv", "--gtfs", str(feed),
-                 "--day", "2026-12-08", "--osm", str(osm), "--no-sensitivity", "--json"]) == 0
+    assert (
+        main(
+            [
+                "sites",
+                "--area",
+                "05334002",
+                "-p",
+                "2",
+                "--minutes",
+                "15",
+                "--mode",
+                "oepnv",
+                "--gtfs",
+                str(feed),
+                "--day",
+                "2026-12-08",
+                "--osm",
+                str(osm),
+                "--no-sensitivity",
+                "--json",
+            ]
+        )
+        == 0
+    )
     plan = json.loads(capsys.readouterr().out)
     new = [s for s in plan["sites"] if not s.get("fixed")]
     assert 1 <= len(new) <= 2

@@ -19,8 +19,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
-def test_plain_table_feeds_the_embedded_gemeinden(home: Settings, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_table_feeds_the_embedded_gemeinden(
+    home: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     table = tmp_path / "einwohner.csv"
     table.write_text("AGS;Einwohner\n05334002;248960\n05111000;621877\n", encoding="utf-8")
     assert main(["population", str(table), "--json"]) == 0
@@ -31,8 +32,9 @@ def test_plain_table_feeds_the_embedded_gemeinden(home: Settings, tmp_path: Path
     assert gemeinden.isna().sum() == 396 - 2
 
 
-def test_broken_table_is_refused_with_the_file_named(home: Settings, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_table_is_refused_with_the_file_named(
+    home: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     table = tmp_path / "kaputt.csv"
     table.write_text("Name;Wert\nAachen;x\n", encoding="utf-8")
     assert main(["population", str(table)]) == 2

@@ -31,14 +31,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ki = load_layer("ki", settings)
     seat: Point = ki.loc[ki["kreis_ags"] == AREA].geometry.iloc[0]
     treff = gpd.GeoDataFrame(
-        {"id": ["test-1", "test-2"], "name": ["Test-Treffpunkt bestehend", "Test-Treffpunkt geplant"],
-         "kreis_ags": [AREA, AREA], "status": ["bestehend", "geplant"]},
-        geometry=[seat, Point(seat.x + 4000, seat.y)], crs="EPSG:25832",
+        {
+            "id": ["test-1", "test-2"],
+            "name": ["Test-Treffpunkt bestehend", "Test-Treffpunkt geplant"],
+            "kreis_ags": [AREA, AREA],
+            "status": ["bestehend", "geplant"],
+        },
+        geometry=[seat, Point(seat.x + 4000, seat.y)],
+        crs="EPSG:25832",
     )
     from geo.store import DataStore
 
     DataStore(settings.store_path).write_layer(
-        "ankommenstreffpunkt", treff, mode="append", source_file="test.csv", source="Test", licence="-")
+        "ankommenstreffpunkt", treff, mode="append", source_file="test.csv", source="Test", licence="-"
+    )
     return home
 
 
@@ -49,8 +55,23 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
 
 
 def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, plan5, err = run(capsys, "sites", "--model", "mclp", "--area", AREA, "-p", "5", "--radius-km", "5",
-                           "--fixed-layer", "ankommenstreffpunkt", "--save", "Aachen 5", "--json")
+    code, plan5, err = run(
+        capsys,
+        "sites",
+        "--model",
+        "mclp",
+        "--area",
+        AREA,
+        "-p",
+        "5",
+        "--radius-km",
+        "5",
+        "--fixed-layer",
+        "ankommenstreffpunkt",
+        "--save",
+        "Aachen 5",
+        "--json",
+    )
     assert code == 0, err
     summary = plan5["summary"]
     assert summary["status"] in ("optimal", "Optimal")
@@ -77,8 +98,20 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     assert shares[5] == pytest.approx(summary["share_after"])
     assert plan5["inputs"]["demand_level"] and plan5["saved_as"] == "Aachen 5"
 
-    code, plan3, err = run(capsys, "sites", "--area", AREA, "-p", "3", "--radius-km", "5", "--save", "Aachen 3",
-                           "--no-sensitivity", "--json")
+    code, plan3, err = run(
+        capsys,
+        "sites",
+        "--area",
+        AREA,
+        "-p",
+        "3",
+        "--radius-km",
+        "5",
+        "--save",
+        "Aachen 3",
+        "--no-sensitivity",
+        "--json",
+    )
     assert code == 0, err
     assert plan3["summary"]["n_new"] == 3
     assert plan3["summary"]["share_after"] <= summary["share_after"] + 1e-9
@@ -117,20 +150,44 @@ def test_saving_an_existing_name_needs_overwrite(home: Path, capsys: pytest.Capt
 
 
 def test_lscp_and_pmedian(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, lscp, err = run(capsys, "sites", "--model", "lscp", "--area", AREA, "--radius-km", "8",
-                          "--no-sensitivity", "--json")
+    code, lscp, err = run(
+        capsys, "sites", "--model", "lscp", "--area", AREA, "--radius-km", "8", "--no-sensitivity", "--json"
+    )
     assert code == 0, err
     assert lscp["summary"]["share_after"] == pytest.approx(1.0)  # every demand point lies near a candidate
-    code, pmed, err = run(capsys, "sites", "--model", "pmedian", "--area", AREA, "-p", "3", "--radius-km", "5",
-                          "--no-sensitivity", "--json")
+    code, pmed, err = run(
+        capsys,
+        "sites",
+        "--model",
+        "pmedian",
+        "--area",
+        AREA,
+        "-p",
+        "3",
+        "--radius-km",
+        "5",
+        "--no-sensitivity",
+        "--json",
+    )
     assert code == 0, err
     s = pmed["summary"]
     assert s["n_new"] == 3 and s["cost_after"] <= s["objective"] * (1 + 1e-6)
 
 
 def test_budget_is_a_constraint(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ("sites", "--area", AREA, "--radius-km", "5", "--budget", "20000", "--site-cost", "10000",
-            "--no-sensitivity", "--json")
+    args = (
+        "sites",
+        "--area",
+        AREA,
+        "--radius-km",
+        "5",
+        "--budget",
+        "20000",
+        "--site-cost",
+        "10000",
+        "--no-sensitivity",
+        "--json",
+    )
     code, plan, err = run(capsys, *args, "-p", "2")  # the existing site costs nothing new
     assert code == 0, err
     assert plan["summary"]["n_new"] == 2
@@ -159,9 +216,24 @@ def test_user_errors_exit_2_with_german_message(
 def test_walking_time_on_the_aachen_extract(
     home: Path, capsys: pytest.CaptureFixture[str], aachen_osm_xml: Path
 ) -> None:
-    code, plan, err = run(capsys, "sites", "--area", AREA, "-p", "3", "--minutes", "15", "--mode", "walk",
-                          "--osm", str(aachen_osm_xml), "--grid-m", "1000", "--no-sensitivity",
-                          "--json")
+    code, plan, err = run(
+        capsys,
+        "sites",
+        "--area",
+        AREA,
+        "-p",
+        "3",
+        "--minutes",
+        "15",
+        "--mode",
+        "walk",
+        "--osm",
+        str(aachen_osm_xml),
+        "--grid-m",
+        "1000",
+        "--no-sensitivity",
+        "--json",
+    )
     assert code == 0, err
     s = plan["summary"]
     # without a Gemeinde population the demand is the coarse GeoNames fallback: the existing Treffpunkt
@@ -177,10 +249,27 @@ def test_params_validation_collects_all_problems(raises_matching) -> None:  # ty
     from geo.errors import DataError
     from integrationsatlas.siting import SitingParams
 
-    bad = SitingParams(area="5334", model="greedy", p=-1, radius_km=5.0, minutes=10.0, mode="boat",  # type: ignore[arg-type]
-                       budget=1000.0, min_per_gemeinde=-1)
-    with raises_matching(DataError, "keine AGS", "Modell »greedy«", "p (Anzahl", "genau eines",
-                         "Modus »boat«", "OSM-Datei", "Kostenspalte", "Mindestzahl"):
+    bad = SitingParams(
+        area="5334",
+        model="greedy",
+        p=-1,
+        radius_km=5.0,
+        minutes=10.0,
+        mode="boat",  # type: ignore[arg-type]
+        budget=1000.0,
+        min_per_gemeinde=-1,
+    )
+    with raises_matching(
+        DataError,
+        "keine AGS",
+        "Modell »greedy«",
+        "p (Anzahl",
+        "genau eines",
+        "Modus »boat«",
+        "OSM-Datei",
+        "Kostenspalte",
+        "Mindestzahl",
+    ):
         bad.validate()
     SitingParams(area="05334001", radius_km=1.0).validate()  # a Gemeinde AGS is fine
 
@@ -190,8 +279,9 @@ def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys
     from integrationsatlas.siting import CHANGE_CLASSES, coverage_change_points
 
     for p, name in (("3", "A3"), ("5", "B5")):
-        code, _, err = run(capsys, "sites", "--area", AREA, "-p", p, "--radius-km", "5", "--save", name,
-                           "--no-sensitivity", "--json")
+        code, _, err = run(
+            capsys, "sites", "--area", AREA, "-p", p, "--radius-km", "5", "--save", name, "--no-sensitivity", "--json"
+        )
         assert code == 0, err
     settings = Settings().with_home(home)
     a, b = load_scenario(settings, "A3"), load_scenario(settings, "B5")

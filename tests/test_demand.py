@@ -41,10 +41,17 @@ def kreise() -> gpd.GeoDataFrame:
 def places() -> gpd.GeoDataFrame:
     """Three places in A (population 3000, 1000, 0) and one in B; none in C."""
     return gpd.GeoDataFrame(
-        {"name": ["a1", "a2", "a3", "b1"], "population": [3_000, 1_000, 0, 500],
-         "kreis_ags": ["05111", "05111", "05111", "05112"]},
-        geometry=[Point(X0 + 1_000, Y0 + 1_000), Point(X0 + 5_000, Y0 + 5_000), Point(X0 + 9_000, Y0 + 1_000),
-                  Point(X0 + 15_000, Y0 + 5_000)],
+        {
+            "name": ["a1", "a2", "a3", "b1"],
+            "population": [3_000, 1_000, 0, 500],
+            "kreis_ags": ["05111", "05111", "05111", "05112"],
+        },
+        geometry=[
+            Point(X0 + 1_000, Y0 + 1_000),
+            Point(X0 + 5_000, Y0 + 5_000),
+            Point(X0 + 9_000, Y0 + 1_000),
+            Point(X0 + 15_000, Y0 + 5_000),
+        ],
         index=[10, 11, 12, 13],
         crs=CRS,
     )
@@ -104,8 +111,12 @@ def test_apportion_sums_exactly(totals, shares) -> None:
 def test_demand_from_gemeinden_uses_representative_points() -> None:
     # a U-shaped Gemeinde whose centroid lies outside it
     u = box(X0, Y0, X0 + 3_000, Y0 + 3_000).difference(box(X0 + 1_000, Y0 + 1_000, X0 + 2_000, Y0 + 3_000))
-    g = gpd.GeoDataFrame({"ags": ["05111000", "05112000"], "population": [1_000, 2_000]},
-                         geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)], index=["u", "q"], crs=CRS)
+    g = gpd.GeoDataFrame(
+        {"ags": ["05111000", "05112000"], "population": [1_000, 2_000]},
+        geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)],
+        index=["u", "q"],
+        crs=CRS,
+    )
     d = demand_from_gemeinden(g)
     assert list(d.index) == ["u", "q"]
     assert u.contains(d.geometry.loc["u"])
@@ -119,8 +130,12 @@ def test_demand_from_gemeinden_uses_representative_points() -> None:
 def test_demand_from_grid_assigns_kreise_and_drops_empty_cells(kreise) -> None:
     grid = gpd.GeoDataFrame(
         {"population": pd.array([12, None, 0, 7], dtype="Int64"), "kinder": [2, 0, 0, 1]},
-        geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 1_500, Y0 + 500), Point(X0 + 2_500, Y0 + 500),
-                  Point(X0 + 30_200, Y0 + 500)],  # last one 200 m east of Kreis C → nearest Kreis
+        geometry=[
+            Point(X0 + 500, Y0 + 500),
+            Point(X0 + 1_500, Y0 + 500),
+            Point(X0 + 2_500, Y0 + 500),
+            Point(X0 + 30_200, Y0 + 500),
+        ],  # last one 200 m east of Kreis C → nearest Kreis
         crs=CRS,
     )
     d = demand_from_grid(grid, kreise=kreise)
@@ -135,8 +150,9 @@ def test_demand_from_grid_assigns_kreise_and_drops_empty_cells(kreise) -> None:
 
 
 def test_assign_units_border_and_outside(kreise) -> None:
-    pts = gpd.GeoDataFrame(geometry=[Point(X0 + 10_000, Y0 + 5_000), Point(X0 - 50, Y0 + 5_000)],
-                           index=["border", "outside"], crs=CRS)
+    pts = gpd.GeoDataFrame(
+        geometry=[Point(X0 + 10_000, Y0 + 5_000), Point(X0 - 50, Y0 + 5_000)], index=["border", "outside"], crs=CRS
+    )
     got = assign_units(pts, kreise)
     assert got["border"] in {"05111", "05112"}
     assert got["outside"] == "05111"
@@ -166,8 +182,7 @@ def test_foreign_target_group_weights(demand) -> None:
 def test_column_and_total_target_groups(demand) -> None:
     with_col = demand.assign(kinder=[30, 10, 0, 5, 2])
     assert apply_target_group(with_col, "column", column="kinder")["weight"].tolist() == [30, 10, 0, 5, 2]
-    assert apply_target_group(with_col.assign(weight=0.0), "total")["weight"].tolist() == \
-        demand["population"].tolist()
+    assert apply_target_group(with_col.assign(weight=0.0), "total")["weight"].tolist() == demand["population"].tolist()
     with pytest.raises(SchemaError, match="»u3«"):
         apply_target_group(with_col, "column", column="u3")
     with pytest.raises(ValidationError, match="Zeile 2"):
@@ -188,11 +203,17 @@ def test_target_group_labels() -> None:
 
 def test_gemeinde_demand_on_weighted_places_never_the_centroid() -> None:
     u = box(X0, Y0, X0 + 3_000, Y0 + 3_000).difference(box(X0 + 1_000, Y0 + 1_000, X0 + 2_000, Y0 + 3_000))
-    g = gpd.GeoDataFrame({"ags": ["05111000", "05112000"], "population": [1_001, 2_000]},
-                         geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)], crs=CRS)
-    places = gpd.GeoDataFrame({"population": [300, 100], "name": ["west", "east"]},
-                              geometry=[Point(X0 + 500, Y0 + 2_500), Point(X0 + 2_500, Y0 + 2_500)],
-                              index=["p1", "p2"], crs=CRS)
+    g = gpd.GeoDataFrame(
+        {"ags": ["05111000", "05112000"], "population": [1_001, 2_000]},
+        geometry=[u, box(X0 + 5_000, Y0, X0 + 6_000, Y0 + 1_000)],
+        crs=CRS,
+    )
+    places = gpd.GeoDataFrame(
+        {"population": [300, 100], "name": ["west", "east"]},
+        geometry=[Point(X0 + 500, Y0 + 2_500), Point(X0 + 2_500, Y0 + 2_500)],
+        index=["p1", "p2"],
+        crs=CRS,
+    )
     d = demand_from_gemeinden(g, places)
     # 1001 × 3/4 = 750.75 and 250.25 → 751 and 250; the Gemeinde without a place keeps one inner point
     assert d.loc[["p1", "p2"], "population"].tolist() == [751.0, 250.0]
@@ -206,8 +227,11 @@ def test_gemeinde_demand_on_weighted_places_never_the_centroid() -> None:
 
 
 def test_every_builder_records_its_resolution(places, kreise) -> None:
-    grid = gpd.GeoDataFrame({"population": [5, 7], "resolution_m": [100, 100], "kreis_ags": ["05111", "05111"]},
-                            geometry=[Point(X0 + 50, Y0 + 50), Point(X0 + 150, Y0 + 50)], crs=CRS)
+    grid = gpd.GeoDataFrame(
+        {"population": [5, 7], "resolution_m": [100, 100], "kreis_ags": ["05111", "05111"]},
+        geometry=[Point(X0 + 50, Y0 + 50), Point(X0 + 150, Y0 + 50)],
+        crs=CRS,
+    )
     assert demand_from_grid(grid)["resolution"].tolist() == ["zensus_100m", "zensus_100m"]
     assert demand_from_grid(grid.assign(resolution_m=1000))["unit_size_m"].tolist() == [1000.0, 1000.0]
     d = demand_from_places(places, pd.Series({"05111": 10, "05112": 10, "05113": 10}), kreise)
@@ -218,8 +242,11 @@ def test_every_builder_records_its_resolution(places, kreise) -> None:
 
 def _grid_demand(n: int, width: float) -> gpd.GeoDataFrame:
     kind = "zensus_100m" if width == 100 else "zensus_1km"
-    return gpd.GeoDataFrame({"population": [10.0] * n, "resolution": [kind] * n, "unit_size_m": [width] * n},
-                            geometry=[Point(X0 + width * i, Y0) for i in range(n)], crs=CRS)
+    return gpd.GeoDataFrame(
+        {"population": [10.0] * n, "resolution": [kind] * n, "unit_size_m": [width] * n},
+        geometry=[Point(X0 + width * i, Y0) for i in range(n)],
+        crs=CRS,
+    )
 
 
 def test_check_resolution_counts_units_and_sizes() -> None:

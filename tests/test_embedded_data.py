@@ -144,9 +144,9 @@ def test_kreis_indicators_unknown_year(raises_matching) -> None:  # type: ignore
 def test_load_statistics_missing_column(tmp_path: Path, raises_matching) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "statistics" / "kreis_statistik.csv"
     target.parent.mkdir()
-    pd.read_csv(DATA / "statistics" / "kreis_statistik.csv", dtype=str).drop(
-        columns=["year", "level"]
-    ).to_csv(target, index=False)
+    pd.read_csv(DATA / "statistics" / "kreis_statistik.csv", dtype=str).drop(columns=["year", "level"]).to_csv(
+        target, index=False
+    )
     with raises_matching(SchemaError, "kreis_statistik.csv", "level, year", "python -m scripts.databuild"):
         load_kreis_statistics(Settings(data_dir=tmp_path))
 
@@ -241,9 +241,7 @@ ATLAS_SAMPLE = (
 
 
 def test_parse_genesis_csv_latin1_sample() -> None:
-    frame = parse_genesis_csv(
-        GENESIS_SAMPLE.decode("latin-1"), ["population", "population_m", "population_w"]
-    )
+    frame = parse_genesis_csv(GENESIS_SAMPLE.decode("latin-1"), ["population", "population_m", "population_w"])
     assert frame["ags"].tolist() == ["05", "05334", "05334002", "05354", "053", "05315", "06"]
     assert frame.loc[1, "name"] == "Städteregion Aachen (einschl. Stadt Aachen)"
     assert frame["year"].tolist() == [2019] * 7
@@ -332,9 +330,7 @@ def test_match_seats_reports_every_missing_seat(toy_kreise: gpd.GeoDataFrame, ra
 
 
 def test_assign_kreis_nearest_fallback_and_drop(toy_kreise: gpd.GeoDataFrame) -> None:
-    places = gpd.GeoDataFrame(
-        geometry=[Point(5, 5), Point(10, 5), Point(21, 5), Point(100, 100)], crs="EPSG:25832"
-    )
+    places = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(10, 5), Point(21, 5), Point(100, 100)], crs="EPSG:25832")
     result = assign_kreis(places, toy_kreise, max_distance_m=2)
     # on the shared border → smaller AGS; 1 m outside → nearest; 90+ m away → dropped
     assert result["kreis_ags"].to_dict() == {0: "05958", 1: "05958", 2: "05966"}

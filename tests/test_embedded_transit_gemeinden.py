@@ -71,10 +71,10 @@ def test_396_gemeinden_with_unique_ags(gemeinden: gpd.GeoDataFrame) -> None:
 
 
 def test_every_gemeinde_lies_in_its_kreis(gemeinden: gpd.GeoDataFrame, kreise: gpd.GeoDataFrame) -> None:
-    points = gpd.GeoDataFrame({"ags": gemeinden["ags"]}, geometry=gemeinden.representative_point(),
-                              crs=gemeinden.crs)
-    joined = gpd.sjoin(points, kreise[["ags", "geometry"]].rename(columns={"ags": "kreis"}),
-                       predicate="within", how="left")
+    points = gpd.GeoDataFrame({"ags": gemeinden["ags"]}, geometry=gemeinden.representative_point(), crs=gemeinden.crs)
+    joined = gpd.sjoin(
+        points, kreise[["ags", "geometry"]].rename(columns={"ags": "kreis"}), predicate="within", how="left"
+    )
     assert joined.index.is_unique  # no point on two Kreise
     assert (joined["kreis"] == joined["ags"].str[:5]).all()
     assert gemeinden["kreis_ags"].nunique() == 53
@@ -154,8 +154,12 @@ def test_imported_vg250_replaces_embedded_gemeinden(tmp_path: Path, settings: Se
     """A newer VG250 replaces the whole embedded set: Köln kept by AGS, a new AGS, no 2016 leftovers."""
     assert len(load_boundaries("gemeinde", settings)) == 396
     newer = gpd.GeoDataFrame(
-        {"AGS": ["05315000", "05399001"], "GEN": ["Köln (neu)", "Neugemeinde"], "BEZ": ["Stadt", "Gemeinde"],
-         "EWZ": [1_084_831, 1_000]},
+        {
+            "AGS": ["05315000", "05399001"],
+            "GEN": ["Köln (neu)", "Neugemeinde"],
+            "BEZ": ["Stadt", "Gemeinde"],
+            "EWZ": [1_084_831, 1_000],
+        },
         geometry=[box(350_000, 5_640_000, 360_000, 5_650_000), box(360_000, 5_640_000, 370_000, 5_650_000)],
         crs="EPSG:25832",
     ).to_crs("EPSG:4326")
@@ -174,8 +178,11 @@ def test_imported_vg250_replaces_embedded_gemeinden(tmp_path: Path, settings: Se
 
 
 def _feature(ags: str, gen: str, geom: BaseGeometry, gf: int = 4) -> dict[str, object]:
-    return {"type": "Feature", "properties": {"AGS": ags, "GEN": gen, "BEZ": "Stadt", "GF": gf, "WSK": "2009/01/01"},
-            "geometry": mapping(geom)}
+    return {
+        "type": "Feature",
+        "properties": {"AGS": ags, "GEN": gen, "BEZ": "Stadt", "GF": gf, "WSK": "2009/01/01"},
+        "geometry": mapping(geom),
+    }
 
 
 def _to_wgs84(geom: BaseGeometry) -> BaseGeometry:
@@ -186,10 +193,13 @@ def test_read_gemeinden_flattens_and_filters(tmp_path: Path) -> None:
     west, east = box(350_000, 5_640_000, 360_000, 5_650_000), box(360_000, 5_640_000, 370_000, 5_650_000)
     items = [
         _feature("05315000", "Köln", _to_wgs84(west)),
-        {"type": "FeatureCollection", "features": [
-            _feature("05362004", "Bergheim", _to_wgs84(east)),
-            _feature("05362004", "Bergheim", _to_wgs84(box(360_000, 5_650_000, 361_000, 5_651_000)), gf=2),
-        ]},
+        {
+            "type": "FeatureCollection",
+            "features": [
+                _feature("05362004", "Bergheim", _to_wgs84(east)),
+                _feature("05362004", "Bergheim", _to_wgs84(box(360_000, 5_650_000, 361_000, 5_651_000)), gf=2),
+            ],
+        },
         _feature("06411000", "Darmstadt", _to_wgs84(box(470_000, 5_520_000, 480_000, 5_530_000))),
     ]
     path = tmp_path / "gemeinden.geo.json"
@@ -202,10 +212,16 @@ def test_read_gemeinden_flattens_and_filters(tmp_path: Path) -> None:
 
 
 def test_check_gemeinden_names_every_problem() -> None:
-    kreise = gpd.GeoDataFrame({"ags": ["05315", "05362"]},
-                              geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000)], crs=EPSG_25832)
-    gem = gpd.GeoDataFrame({"ags": ["05315000", "05362004"], "name": ["A", "B"], "kreis_ags": ["05315", "05362"]},
-                           geometry=[box(10_000, 0, 20_000, 10_000), box(0, 0, 10_000, 10_000)], crs=EPSG_25832)
+    kreise = gpd.GeoDataFrame(
+        {"ags": ["05315", "05362"]},
+        geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000)],
+        crs=EPSG_25832,
+    )
+    gem = gpd.GeoDataFrame(
+        {"ags": ["05315000", "05362004"], "name": ["A", "B"], "kreis_ags": ["05315", "05362"]},
+        geometry=[box(10_000, 0, 20_000, 10_000), box(0, 0, 10_000, 10_000)],
+        crs=EPSG_25832,
+    )
     with pytest.raises(ValidationError) as info:
         check_gemeinden(gem, kreise, "gemeinden.geo.json")
     text = str(info.value)
@@ -219,9 +235,18 @@ def test_stops_in_keeps_points_in_polygon_and_derives_classes(tmp_path: Path) ->
     inside, outside = (_to_wgs84(shapely.Point(x, 5_650_000)) for x in (350_000, 450_000))
     assert isinstance(inside, shapely.Point) and isinstance(outside, shapely.Point)
     products = [{"bus": True, "regionalExpress": True}, {"subway": True, "bus": True}, {"taxi": True}, {"bus": True}]
-    lines = [json.dumps({"id": str(i), "name": f"H{i}", "type": "station",
-                         "location": {"latitude": p.y, "longitude": p.x}, "products": prod})
-             for i, (p, prod) in enumerate(zip([inside, inside, inside, outside], products, strict=True))]
+    lines = [
+        json.dumps(
+            {
+                "id": str(i),
+                "name": f"H{i}",
+                "type": "station",
+                "location": {"latitude": p.y, "longitude": p.x},
+                "products": prod,
+            }
+        )
+        for i, (p, prod) in enumerate(zip([inside, inside, inside, outside], products, strict=True))
+    ]
     path = tmp_path / "full.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     raw = read_stops(path)
@@ -236,8 +261,10 @@ def test_stops_in_keeps_points_in_polygon_and_derives_classes(tmp_path: Path) ->
 
 def test_read_stops_reports_broken_lines(tmp_path: Path) -> None:
     path = tmp_path / "full.ndjson"
-    path.write_text('{"id": "1", "name": "A", "location": {"latitude": 51, "longitude": 7}}\n'
-                    '{"id": "2", "name": "B"}\nkein json\n', encoding="utf-8")
+    path.write_text(
+        '{"id": "1", "name": "A", "location": {"latitude": 51, "longitude": 7}}\n{"id": "2", "name": "B"}\nkein json\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ValidationError) as info:
         read_stops(path)
     assert [p.row for p in info.value.problems] == [2, 3]

@@ -28,16 +28,22 @@ CRS = "EPSG:25832"
 
 @pytest.fixture
 def kreise() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"ags": [k[0] for k in SYNTHETIC_KREISE], "name": [k[1] for k in SYNTHETIC_KREISE]},
-                            geometry=[box(*k[2]) for k in SYNTHETIC_KREISE], crs=CRS)
+    return gpd.GeoDataFrame(
+        {"ags": [k[0] for k in SYNTHETIC_KREISE], "name": [k[1] for k in SYNTHETIC_KREISE]},
+        geometry=[box(*k[2]) for k in SYNTHETIC_KREISE],
+        crs=CRS,
+    )
 
 
 @pytest.fixture
 def gemeinden() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"ags": ["05334001", "05334002", "05358001"], "name": ["A", "B", "C"]},
-        geometry=[box(290_000, 5_620_000, 300_000, 5_640_000), box(300_000, 5_620_000, 310_000, 5_640_000),
-                  box(310_000, 5_620_000, 330_000, 5_640_000)],
+        geometry=[
+            box(290_000, 5_620_000, 300_000, 5_640_000),
+            box(300_000, 5_620_000, 310_000, 5_640_000),
+            box(310_000, 5_620_000, 330_000, 5_640_000),
+        ],
         crs=CRS,
     )
 
@@ -45,9 +51,14 @@ def gemeinden() -> gpd.GeoDataFrame:
 def test_assign_units_by_hand(kreise: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> None:
     facilities = gpd.GeoDataFrame(
         {"id": ["a", "b", "c", "d"], "kreis_ags": ["09999", None, None, None]},
-        geometry=[Point(295_000, 5_630_000), Point(310_000, 5_630_000), Point(325_000, 5_630_000),
-                  Point(400_000, 5_630_000)],
-        index=[10, 20, 30, 40], crs=CRS,
+        geometry=[
+            Point(295_000, 5_630_000),
+            Point(310_000, 5_630_000),
+            Point(325_000, 5_630_000),
+            Point(400_000, 5_630_000),
+        ],
+        index=[10, 20, 30, 40],
+        crs=CRS,
     )
     out = assign_units(facilities, kreise, gemeinden)
     assert list(out.index) == [10, 20, 30, 40]  # the input index is kept
@@ -75,21 +86,32 @@ def test_unit_of_polygon_facility_uses_representative_point(kreise: gpd.GeoDataF
 
 
 def test_unit_of_nearest_within_max_distance() -> None:
-    units = gpd.GeoDataFrame({"ags": ["05112", "05111"]}, geometry=[box(10, 0, 20, 10), box(0, 0, 10, 10)],
-                             crs=CRS)
-    pts = gpd.GeoSeries([Point(10, 5), Point(-3, 5), Point(25, 5), Point(10, 15), Point(100, 5), None],
-                        crs=CRS)
+    units = gpd.GeoDataFrame({"ags": ["05112", "05111"]}, geometry=[box(10, 0, 20, 10), box(0, 0, 10, 10)], crs=CRS)
+    pts = gpd.GeoSeries([Point(10, 5), Point(-3, 5), Point(25, 5), Point(10, 15), Point(100, 5), None], crs=CRS)
     # border → smallest AGS whatever the order of `units`; 3 m and 5 m outside → nearest;
     # equidistant → smallest AGS; far → NA
     assert unit_of(pts, units).tolist() == ["05111", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
     assert unit_of(pts, units, nearest=True, max_distance=6).tolist() == [
-        "05111", "05111", "05112", "05111", pd.NA, pd.NA]
+        "05111",
+        "05111",
+        "05112",
+        "05111",
+        pd.NA,
+        pd.NA,
+    ]
     assert unit_of(pts, units, nearest=True).iloc[4] == "05112"
 
 
 def test_count_in_units_by_hand(kreise: gpd.GeoDataFrame) -> None:
-    kitas = gpd.GeoDataFrame(geometry=[Point(295_000, 5_630_000), Point(296_000, 5_630_000),
-                                       Point(325_000, 5_630_000), Point(600_000, 5_630_000)], crs=CRS)
+    kitas = gpd.GeoDataFrame(
+        geometry=[
+            Point(295_000, 5_630_000),
+            Point(296_000, 5_630_000),
+            Point(325_000, 5_630_000),
+            Point(600_000, 5_630_000),
+        ],
+        crs=CRS,
+    )
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
     table = count_in_units(kreise, {"kita": kitas, "ogs": empty}, pd.Series({"05334": 40_000, "05358": 0}))
     assert table["kita"].tolist() == [2, 1]
@@ -103,8 +125,11 @@ def test_count_in_units_by_hand(kreise: gpd.GeoDataFrame) -> None:
 @hyp_settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.floats(280_000, 340_000), st.floats(5_610_000, 5_650_000)), max_size=30))
 def test_counts_add_up_to_the_points_inside(points: list[tuple[float, float]]) -> None:
-    kreise = gpd.GeoDataFrame({"ags": [k[0] for k in SYNTHETIC_KREISE], "name": ["a", "b"]},
-                              geometry=[box(*k[2]) for k in SYNTHETIC_KREISE], crs=CRS)
+    kreise = gpd.GeoDataFrame(
+        {"ags": [k[0] for k in SYNTHETIC_KREISE], "name": ["a", "b"]},
+        geometry=[box(*k[2]) for k in SYNTHETIC_KREISE],
+        crs=CRS,
+    )
     pts = gpd.GeoDataFrame(geometry=[Point(x, y) for x, y in points], crs=CRS)
     table = count_in_units(kreise, {"kita": pts}, pd.Series({"05334": 10_000, "05358": 20_000}))
     inside = int(pts.geometry.intersects(kreise.union_all()).sum())
@@ -130,9 +155,12 @@ def test_count_per_unit_from_the_store(synthetic_settings: Settings) -> None:
     _write_kreis_statistics(synthetic_settings)
     kitas = gpd.GeoDataFrame(
         {"id": ["k1", "k2", "k3"], "name": ["A", "B", "C"], "location_precision": "Koordinate"},
-        geometry=[Point(295_000, 5_630_000), Point(296_000, 5_630_000), Point(325_000, 5_630_000)], crs=CRS)
-    DataStore(synthetic_settings.store_path).write_layer("kita", kitas, mode="append", source_file="k.csv",
-                                                         source="import", licence="CC0")
+        geometry=[Point(295_000, 5_630_000), Point(296_000, 5_630_000), Point(325_000, 5_630_000)],
+        crs=CRS,
+    )
+    DataStore(synthetic_settings.store_path).write_layer(
+        "kita", kitas, mode="append", source_file="k.csv", source="import", licence="CC0"
+    )
     table = count_per_unit("kreis", synthetic_settings, layers=["kita"])
     assert table["ags"].tolist() == ["05334", "05358"]
     assert table["kita"].tolist() == [2, 1]
@@ -165,8 +193,9 @@ def test_real_schools_fall_in_their_gemeinde(shared_data: Path) -> None:
     """≥ 99.9 % of the 2,787 MSB Grundschulen lie in the Gemeinde of their Gemeindeschlüssel."""
     from geo.importing import schuldaten
 
-    raw = pd.read_csv(shared_data / "facilities/nrw_schuldaten_msb_2021.csv", sep=";", skiprows=1, dtype=str,
-                      keep_default_na=False)
+    raw = pd.read_csv(
+        shared_data / "facilities/nrw_schuldaten_msb_2021.csv", sep=";", skiprows=1, dtype=str, keep_default_na=False
+    )
     schools = schuldaten.parse_schuldaten(raw)
     assert len(schools) == 2787
     gem = gpd.read_file(shared_data / "boundaries/nrw_gemeinden_vg250_simplify200.geojson").to_crs(CRS)

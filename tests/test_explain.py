@@ -23,25 +23,32 @@ from planning.explain import (
 
 # 5 demand points, 5 candidates; candidate 0 is an existing (fixed) site.
 #   c0 covers d0; c1 covers d1, d2; c2 covers d2, d3; c3 covers d3; c4 covers d0, d1
-COVER = np.array([
-    [1, 0, 0, 0, 1],
-    [0, 1, 0, 0, 1],
-    [0, 1, 1, 0, 0],
-    [0, 0, 1, 1, 0],
-    [0, 0, 0, 0, 0],
-], dtype=bool)
+COVER = np.array(
+    [
+        [1, 0, 0, 0, 1],
+        [0, 1, 0, 0, 1],
+        [0, 1, 1, 0, 0],
+        [0, 0, 1, 1, 0],
+        [0, 0, 0, 0, 0],
+    ],
+    dtype=bool,
+)
 WEIGHTS = np.array([10.0, 20.0, 30.0, 40.0, 5.0])
-DEMAND = pd.DataFrame({
-    "gemeinde_ags": ["05334002", "05334002", "05334004", "05334004", "05334008"],
-    "kreis_ags": ["05334"] * 5,
-})
-CANDIDATES = pd.DataFrame({
-    "candidate_id": ["bestand:1", "ki:a", "cluster:1", "raster:7", "ogs:s"],
-    "name": ["Treff Alt", "KI Nord", "Zentrum Ost", "Rasterpunkt", "GGS West"],
-    "source": ["Bestehender Treffpunkt", "KI", "Clusterzentrum", "Raster", "Schule"],
-    "gemeinde_ags": ["05334002", "05334012", "05334004", "05334004", "05334002"],
-    "fixed": [True, False, False, False, False],
-})
+DEMAND = pd.DataFrame(
+    {
+        "gemeinde_ags": ["05334002", "05334002", "05334004", "05334004", "05334008"],
+        "kreis_ags": ["05334"] * 5,
+    }
+)
+CANDIDATES = pd.DataFrame(
+    {
+        "candidate_id": ["bestand:1", "ki:a", "cluster:1", "raster:7", "ogs:s"],
+        "name": ["Treff Alt", "KI Nord", "Zentrum Ost", "Rasterpunkt", "GGS West"],
+        "source": ["Bestehender Treffpunkt", "KI", "Clusterzentrum", "Raster", "Schule"],
+        "gemeinde_ags": ["05334002", "05334012", "05334004", "05334004", "05334002"],
+        "fixed": [True, False, False, False, False],
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,14 @@ class Result:
 
 
 def test_marginal_gains_in_selection_order() -> None:
-    exp = explain_solution(Result(np.array([0, 1, 2])), sp.csr_array(COVER), WEIGHTS, DEMAND, CANDIDATES,
-                           gemeinde_names={"05334004": "Eschweiler"})
+    exp = explain_solution(
+        Result(np.array([0, 1, 2])),
+        sp.csr_array(COVER),
+        WEIGHTS,
+        DEMAND,
+        CANDIDATES,
+        gemeinde_names={"05334004": "Eschweiler"},
+    )
     assert exp.fixed == (0,)
     # step 1: uncovered d1..d4 -> c2 gains 30+40=70 (c1 would gain 50); step 2: c1 gains 20
     assert exp.order.tolist() == [2, 1]
@@ -59,8 +72,11 @@ def test_marginal_gains_in_selection_order() -> None:
     assert (first.rank, first.candidate_id, first.gain) == (1, "cluster:1", 70.0)
     assert first.gain_share == pytest.approx(70 / 105)
     assert first.share_after == pytest.approx(80 / 105)
-    assert first.benefiting.to_dict(orient="list") == {"gemeinde_ags": ["05334004"], "gemeinde": ["Eschweiler"],
-                                                       "weight": [70.0]}
+    assert first.benefiting.to_dict(orient="list") == {
+        "gemeinde_ags": ["05334004"],
+        "gemeinde": ["Eschweiler"],
+        "weight": [70.0],
+    }
     assert first.gemeinde == "Eschweiler" and second.gemeinde == "05334012"  # no name known: the AGS
     # runner-ups: candidates outside the plan (c3, c4) with their gain at that step
     assert first.runner_ups[["candidate_id", "gain"]].values.tolist() == [["raster:7", 40.0], ["ogs:s", 20.0]]
@@ -94,8 +110,7 @@ def test_tables_per_gemeinde_and_kreis() -> None:
 def test_pmedian_order_follows_cost_reduction() -> None:
     x_dem, x_cand = np.array([0.0, 10.0, 20.0]), np.array([0.0, 10.0, 20.0])
     cost = np.abs(x_dem[:, None] - x_cand[None, :])
-    cand = pd.DataFrame({"candidate_id": ["a", "b", "c"], "name": ["A", "B", "C"], "source": "Raster",
-                         "fixed": False})
+    cand = pd.DataFrame({"candidate_id": ["a", "b", "c"], "name": ["A", "B", "C"], "source": "Raster", "fixed": False})
     demand = pd.DataFrame({"gemeinde_ags": ["g"] * 3, "kreis_ags": ["k"] * 3})
     exp = explain_solution([0, 2], within_radius(cost, 5.0), np.ones(3), demand, cand, cost=cost)
     first, second = exp.sites
@@ -123,8 +138,9 @@ def test_within_radius_keeps_explicit_zeros() -> None:
 
 
 def test_coverage_table_without_demand_is_not_zero() -> None:
-    t = coverage_table(pd.Series(["a", "b", None]), [0.0, 4.0, 1.0], [False, True, False],
-                       [False, True, True], name="gemeinde_ags").set_index("gemeinde_ags")
+    t = coverage_table(
+        pd.Series(["a", "b", None]), [0.0, 4.0, 1.0], [False, True, False], [False, True, True], name="gemeinde_ags"
+    ).set_index("gemeinde_ags")
     assert np.isnan(t.loc["a", "share_before"]) and bool(t.loc["a", "no_demand"])
     assert t.loc["b", "share_after"] == 1.0
     assert t.loc["unbekannt", "share_after"] == 1.0
@@ -143,11 +159,16 @@ class BruteForceMCLP:
         if self.p < 1:
             raise InfeasibleError("p muss mindestens 1 sein")
         n = self.cover.shape[1]
-        best = max(itertools.combinations(range(n), min(self.p, n)),
-                   key=lambda s: self.weights @ self.cover[:, list(s)].any(axis=1))
+        best = max(
+            itertools.combinations(range(n), min(self.p, n)),
+            key=lambda s: self.weights @ self.cover[:, list(s)].any(axis=1),
+        )
         objective = float(self.weights @ self.cover[:, list(best)].any(axis=1))
-        return type("R", (), {"selected": np.array(best), "objective": objective, "gap": 0.0,
-                              "status": "optimal", "seconds": 0.0})()
+        return type(
+            "R",
+            (),
+            {"selected": np.array(best), "objective": objective, "gap": 0.0, "status": "optimal", "seconds": 0.0},
+        )()
 
 
 def test_sensitivity_curve_over_p_and_radius() -> None:
@@ -195,12 +216,26 @@ def test_property_gains_add_up_and_shares_in_unit_interval(seed: int) -> None:
 
 
 def test_compare_plans_per_gemeinde() -> None:
-    a = pd.DataFrame({"gemeinde_ags": ["05334002", "05334004"], "demand": [30.0, 60.0],
-                      "share_before": [1 / 3, 0.0], "share_after": [1.0, 0.5],
-                      "sites_new": [1, 1], "sites_fixed": [1, 0]})
-    b = pd.DataFrame({"gemeinde_ags": ["05334002", "05334004", "05334012"], "demand": [30.0, 60.0, 0.0],
-                      "share_before": [1 / 3, 0.0, np.nan], "share_after": [1.0, 1.0, np.nan],
-                      "sites_new": [1, 3, 1], "sites_fixed": [1, 0, 0]})
+    a = pd.DataFrame(
+        {
+            "gemeinde_ags": ["05334002", "05334004"],
+            "demand": [30.0, 60.0],
+            "share_before": [1 / 3, 0.0],
+            "share_after": [1.0, 0.5],
+            "sites_new": [1, 1],
+            "sites_fixed": [1, 0],
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "gemeinde_ags": ["05334002", "05334004", "05334012"],
+            "demand": [30.0, 60.0, 0.0],
+            "share_before": [1 / 3, 0.0, np.nan],
+            "share_after": [1.0, 1.0, np.nan],
+            "sites_new": [1, 3, 1],
+            "sites_fixed": [1, 0, 0],
+        }
+    )
     cmp_ = compare_plans(a, b).set_index("gemeinde_ags")
     assert cmp_.index.tolist() == ["05334004", "05334002", "05334012"]  # largest change first
     assert cmp_.loc["05334004", "difference"] == 0.5

@@ -35,7 +35,7 @@ from geo.settings import Settings
 
 TODAY = date(2026, 11, 21)
 NASTY = '<script>alert("x")</script> & Co'
-FORMULA = "=HYPERLINK(\"http://evil\",\"klick\")"
+FORMULA = '=HYPERLINK("http://evil","klick")'
 ATTR = ("© GeoBasis-DE / BKG (dl-de/by-2-0)", "© OpenStreetMap contributors (ODbL)")
 
 
@@ -83,7 +83,8 @@ def test_gpkg_round_trip_within_a_millimetre_with_sources(crs: str, tmp_path: Pa
     assert ATTR[0] in meta["attribution"]
     with sqlite3.connect(path) as con:
         (description,) = con.execute(
-            "SELECT description FROM gpkg_contents WHERE table_name = 'treffpunkte'").fetchone()
+            "SELECT description FROM gpkg_contents WHERE table_name = 'treffpunkte'"
+        ).fetchone()
     assert "© OpenStreetMap contributors" in description
 
 
@@ -146,8 +147,10 @@ def test_xlsx_has_data_and_quellen_sheet_and_keeps_formulas_as_text(crs: str) ->
 
 
 def test_result_table_without_geometry_keeps_its_ags_index(tmp_path: Path) -> None:
-    gaps = pd.DataFrame({"name": ["Städteregion Aachen", "Düren"], "share_covered": [0.5, 0.25]},
-                        index=pd.Index(["05334", "05358"], name="ags"))
+    gaps = pd.DataFrame(
+        {"name": ["Städteregion Aachen", "Düren"], "share_covered": [0.5, 0.25]},
+        index=pd.Index(["05334", "05358"], name="ags"),
+    )
     back = _read_csv(export_frame(gaps, "csv", layer_name="Lücken", attribution=ATTR))
     assert back["ags"].astype(str).str.zfill(5).tolist() == ["05334", "05358"]
     assert back["share_covered"].tolist() == [0.5, 0.25]
@@ -159,8 +162,11 @@ def test_result_table_without_geometry_keeps_its_ags_index(tmp_path: Path) -> No
 
 
 def test_polygons_export_full_geometry_to_gpkg_and_an_inner_point_to_csv(tmp_path: Path) -> None:
-    kreise = gpd.GeoDataFrame({"ags": ["05111"], "name": ["Düsseldorf"]},
-                              geometry=[box(340_000, 5_680_000, 350_000, 5_690_000)], crs="EPSG:25832")
+    kreise = gpd.GeoDataFrame(
+        {"ags": ["05111"], "name": ["Düsseldorf"]},
+        geometry=[box(340_000, 5_680_000, 350_000, 5_690_000)],
+        crs="EPSG:25832",
+    )
     path = export_to_path(kreise, tmp_path / "kreise.gpkg", layer_name="Kreise", attribution=ATTR)
     assert gpd.read_file(path, layer="kreise").geometry.iloc[0].equals(kreise.geometry.iloc[0])
     back = _read_csv(export_frame(kreise, "csv", layer_name="Kreise", attribution=ATTR))
@@ -183,8 +189,7 @@ def test_errors_are_clear(raises_matching: Callable) -> None:
         export_to_path(_points(), Path("x.shp"), layer_name="x", attribution=ATTR)
 
 
-def test_layer_exports_carry_the_layer_and_general_attributions(settings: Settings,
-                                                                raises_matching: Callable) -> None:
+def test_layer_exports_carry_the_layer_and_general_attributions(settings: Settings, raises_matching: Callable) -> None:
     lines = layer_attribution(REGISTRY.get("ki"))
     assert lines[0].startswith("GeoNames (geonames.org)")
     assert set(ATTRIBUTIONS) <= set(lines)

@@ -14,9 +14,15 @@ from geo.errors import CRSError, DataError, SchemaError
 from planning.gaps import GapInputs, gap_table, weighted_quantile_by_group
 
 INPUTS = GapInputs(
-    layer="ki", threshold=10.0, unit="km", mode="luftlinie", demand_level="orte",
-    demand_level_label="Orte (GeoNames) mit Kreisbevölkerung – Näherung", target_group="Gesamtbevölkerung",
-    as_of=(("Bevölkerung", "2019"), ("Einrichtungen", "2026-11")), layer_title="Kommunale Integrationszentren",
+    layer="ki",
+    threshold=10.0,
+    unit="km",
+    mode="luftlinie",
+    demand_level="orte",
+    demand_level_label="Orte (GeoNames) mit Kreisbevölkerung – Näherung",
+    target_group="Gesamtbevölkerung",
+    as_of=(("Bevölkerung", "2019"), ("Einrichtungen", "2026-11")),
+    layer_title="Kommunale Integrationszentren",
 )
 
 
@@ -35,11 +41,11 @@ def three_kreise() -> tuple[gpd.GeoDataFrame, pd.Series, pd.DataFrame]:
     # A: 100 people at 2 km, 100 at 20 km → half covered, P90 20 km
     # B: 300 people at 5 km, 100 unreachable → 75 % covered, P90 inf
     # C: 50 people at 1 km → fully covered; D: no demand at all
-    d = demand(["A", "A", "B", "B", "C"], [100.0, 100.0, 300.0, 100.0, 50.0],
-               [100.0, 120.0, 300.0, 100.0, 50.0])
+    d = demand(["A", "A", "B", "B", "C"], [100.0, 100.0, 300.0, 100.0, 50.0], [100.0, 120.0, 300.0, 100.0, 50.0])
     cost = pd.Series([2.0, 20.0, 5.0, np.inf, 1.0], index=d.index)
-    units = pd.DataFrame({"name": ["Kreis A", "Kreis B", "Kreis C", "Kreis D"]},
-                         index=pd.Index(["A", "B", "C", "D"], name="ags"))
+    units = pd.DataFrame(
+        {"name": ["Kreis A", "Kreis B", "Kreis C", "Kreis D"]}, index=pd.Index(["A", "B", "C", "D"], name="ags")
+    )
     return d, cost, units
 
 
@@ -50,8 +56,12 @@ def test_gap_metrics_hand_worked(three_kreise) -> None:
     assert list(t.index) == ["A", "B", "C", "D"]
     assert t.index.name == "kreis_ags"
     assert t.loc["A", "name"] == "Kreis A"
-    assert t.loc["A", ["population", "weight", "population_beyond", "weight_beyond"]].tolist() == \
-        [220.0, 200.0, 120.0, 100.0]
+    assert t.loc["A", ["population", "weight", "population_beyond", "weight_beyond"]].tolist() == [
+        220.0,
+        200.0,
+        120.0,
+        100.0,
+    ]
     assert t.loc["A", "share_covered"] == 0.5
     assert t.loc["A", "cost_mean"] == pytest.approx(11.0)
     assert t.loc["A", "cost_p90"] == 20.0
@@ -91,8 +101,9 @@ def test_access_ratio_component_and_weights(three_kreise) -> None:
     assert t.loc[["A", "B", "C"], "rank"].tolist() == [2, 1, 3]
     assert dict(gt.score_weights)["inverse_access"] == 1.0
     # only the share component → ranking by uncovered share
-    only = gap_table(d, cost, 10.0, unit_col="kreis_ags", units=units, inputs=INPUTS,
-                     score_weights={"uncovered_share": 1.0})
+    only = gap_table(
+        d, cost, 10.0, unit_col="kreis_ags", units=units, inputs=INPUTS, score_weights={"uncovered_share": 1.0}
+    )
     assert only.table.loc[["A", "B", "C"], "gap_score"].tolist() == [1.0, 0.5, 0.0]
     with pytest.raises(DataError, match="Gewichte des Lückenwerts"):
         gap_table(d, cost, 10.0, unit_col="kreis_ags", inputs=INPUTS, score_weights={"bogus": 1.0})
@@ -119,15 +130,22 @@ def test_gap_table_errors(three_kreise, raises_matching) -> None:
 
 def test_inputs_citation() -> None:
     text = INPUTS.citation()
-    for part in ("Kommunale Integrationszentren", "10 km (Luftlinie)", "Orte (GeoNames)", "Bevölkerung 2019",
-                 "Einrichtungen 2026-11"):
+    for part in (
+        "Kommunale Integrationszentren",
+        "10 km (Luftlinie)",
+        "Orte (GeoNames)",
+        "Bevölkerung 2019",
+        "Einrichtungen 2026-11",
+    ):
         assert part in text
     assert INPUTS.as_dict()["as_of"] == {"Bevölkerung": "2019", "Einrichtungen": "2026-11"}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2), st.floats(0, 100), st.floats(0, 50)), min_size=1, max_size=40),
-       st.floats(0.05, 1.0))
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.floats(0, 100), st.floats(0, 50)), min_size=1, max_size=40),
+    st.floats(0.05, 1.0),
+)
 def test_weighted_quantile_matches_definition(rows, q) -> None:
     g = np.array([r[0] for r in rows], dtype=np.intp)
     c = np.array([r[1] for r in rows])

@@ -31,10 +31,14 @@ def _vg250(tmp_path: Path, rows: list[dict[str, object]], geoms: list[object], n
 
 def test_synthetic_vg250_gemeinden(tmp_path: Path, settings: Settings) -> None:
     assert len(load_boundaries("gemeinde", settings)) == 396  # embedded; the import below replaces them all
-    path = _vg250(tmp_path, [
-        {"AGS": "05315000", "GEN": "Köln", "BEZ": "Stadt", "EWZ": 1_085_664},
-        {"AGS": "05362004", "GEN": "Bergheim", "BEZ": "Stadt", "EWZ": 61_601},
-    ], [WEST, EAST])
+    path = _vg250(
+        tmp_path,
+        [
+            {"AGS": "05315000", "GEN": "Köln", "BEZ": "Stadt", "EWZ": 1_085_664},
+            {"AGS": "05362004", "GEN": "Bergheim", "BEZ": "Stadt", "EWZ": 61_601},
+        ],
+        [WEST, EAST],
+    )
     result = import_file(path, "gemeinde", settings, mode="replace")
     assert result.location_kind == "geometry"
     data = result.data
@@ -51,7 +55,8 @@ def test_bowtie_is_repaired_and_bad_rows_reported(tmp_path: Path, settings: Sett
     bowtie = Polygon([(350_000, 5_640_000), (360_000, 5_650_000), (360_000, 5_640_000), (350_000, 5_650_000)])
     gdf = gpd.GeoDataFrame(
         {"AGS": ["05315000", "06411000", "123"], "GEN": ["Köln", "Darmstadt", "Kaputt"]},
-        geometry=[bowtie, EAST, WEST], crs="EPSG:25832",
+        geometry=[bowtie, EAST, WEST],
+        crs="EPSG:25832",
     )
     path = tmp_path / "gem.gpkg"
     gdf.to_file(path, layer="gemeinde")
@@ -101,8 +106,9 @@ def test_real_gemeinden_import(gemeinden_file: Path, shared_data: Path, settings
     # every Gemeinde lies in the embedded Kreis of its AGS[:5]
     kreise = load_boundaries("kreis", settings)
     points = gpd.GeoDataFrame({"ags": gem["ags"]}, geometry=gem.representative_point(), crs=gem.crs)
-    joined = gpd.sjoin(points, kreise[["ags", "geometry"]].rename(columns={"ags": "kreis"}),
-                       predicate="within", how="left")
+    joined = gpd.sjoin(
+        points, kreise[["ags", "geometry"]].rename(columns={"ags": "kreis"}), predicate="within", how="left"
+    )
     assert joined.index.is_unique
     assert (joined["kreis"] == joined["ags"].str[:5]).all()
 
@@ -128,10 +134,16 @@ def test_real_schools_lie_in_their_gemeinde(gemeinden_file: Path, shared_data: P
 def test_destatis_object_as_text(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "gem.geojson"
     ring = [list(c) for c in gpd.GeoSeries([WEST], crs="EPSG:25832").to_crs("EPSG:4326").iloc[0].exterior.coords]
-    doc = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {"AGS": "05315000", "GEN": "Köln", "destatis": {"population": 1085664, "zip": "50667"}},
-    }]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"AGS": "05315000", "GEN": "Köln", "destatis": {"population": 1085664, "zip": "50667"}},
+            }
+        ],
+    }
     path.write_text(json.dumps(doc), encoding="utf-8")
     result = import_file(path, "gemeinde", settings, dry_run=True)
     assert result.data["population"].tolist() == [1085664]
@@ -145,22 +157,101 @@ def _gv_xlsx(path: Path) -> Path:
     rows = [
         ["Gemeindeverzeichnis-Informationssystem GV-ISys"],
         ["Alle politisch selbständigen Gemeinden mit ausgewählten Merkmalen am 31.12.2019 (4. Quartal)"],
-        ["Satz-art", "Text-kenn-zeichen", "Amtlicher Regionalschlüssel (ARS)", None, None, None, None,
-         "Gemeindename", "Fläche km2", "Bevölkerung", None, None, None, "Post-leit-zahl",
-         "Geografische Mittelpunktkoordinaten"],
-        [None, None, "Land", "RB", "Kreis", "VB", "Gem", None, None, "insgesamt", "männlich", "weiblich",
-         "je km2", None, "Längengrad", "Breitengrad"],
+        [
+            "Satz-art",
+            "Text-kenn-zeichen",
+            "Amtlicher Regionalschlüssel (ARS)",
+            None,
+            None,
+            None,
+            None,
+            "Gemeindename",
+            "Fläche km2",
+            "Bevölkerung",
+            None,
+            None,
+            None,
+            "Post-leit-zahl",
+            "Geografische Mittelpunktkoordinaten",
+        ],
+        [
+            None,
+            None,
+            "Land",
+            "RB",
+            "Kreis",
+            "VB",
+            "Gem",
+            None,
+            None,
+            "insgesamt",
+            "männlich",
+            "weiblich",
+            "je km2",
+            None,
+            "Längengrad",
+            "Breitengrad",
+        ],
         [10, None, "05", None, None, None, None, "Nordrhein-Westfalen"],
-        [60, 61, "05", 1, 11, "0000", "000", "Düsseldorf, Stadt", 217.41, 621877, 300507, 321370, 2860, 40213,
-         "6,780068", "51,22422"],
-        [60, 63, "05", 3, 34, "0002", "002", "Aachen, Stadt", 160.85, 248960, 127303, 121657, 1548, 52062,
-         "6,083887", "50,776351"],
-        [60, 61, "01", 0, "01", "0000", "000", "Flensburg, Stadt", 53.02, 90164, 44904, 45260, 1701, 24937,
-         "9,43751", "54,78252"],
+        [
+            60,
+            61,
+            "05",
+            1,
+            11,
+            "0000",
+            "000",
+            "Düsseldorf, Stadt",
+            217.41,
+            621877,
+            300507,
+            321370,
+            2860,
+            40213,
+            "6,780068",
+            "51,22422",
+        ],
+        [
+            60,
+            63,
+            "05",
+            3,
+            34,
+            "0002",
+            "002",
+            "Aachen, Stadt",
+            160.85,
+            248960,
+            127303,
+            121657,
+            1548,
+            52062,
+            "6,083887",
+            "50,776351",
+        ],
+        [
+            60,
+            61,
+            "01",
+            0,
+            "01",
+            "0000",
+            "000",
+            "Flensburg, Stadt",
+            53.02,
+            90164,
+            44904,
+            45260,
+            1701,
+            24937,
+            "9,43751",
+            "54,78252",
+        ],
     ]
     width = max(len(r) for r in rows)
     pd.DataFrame([r + [None] * (width - len(r)) for r in rows]).to_excel(
-        path, sheet_name="Onlineprodukt_Gemeinden", header=False, index=False)
+        path, sheet_name="Onlineprodukt_Gemeinden", header=False, index=False
+    )
     return path
 
 
@@ -191,13 +282,18 @@ def test_gv_isys_csv_export_with_space_thousands(tmp_path: Path) -> None:
 
 def test_plain_table_with_ars_and_german_header(tmp_path: Path, raises_matching) -> None:
     path = tmp_path / "einwohner.csv"
-    path.write_text("Regionalschlüssel;Gemeinde;Einwohner\n053340002002;Aachen;248.960\n"
-                    "051110000000;Düsseldorf;621.877\n091620000000;München;1.484.226\n", encoding="utf-8")
+    path.write_text(
+        "Regionalschlüssel;Gemeinde;Einwohner\n053340002002;Aachen;248.960\n"
+        "051110000000;Düsseldorf;621.877\n091620000000;München;1.484.226\n",
+        encoding="utf-8",
+    )
     got = read_gemeinde_population(path)
     assert got.layout == "tabelle"
     assert got.stichtag is None and "unbekannt" in got.stichtag_source
     assert got.table[["ags", "population"]].to_dict("records") == [
-        {"ags": "05111000", "population": 621_877}, {"ags": "05334002", "population": 248_960}]
+        {"ags": "05111000", "population": 621_877},
+        {"ags": "05334002", "population": 248_960},
+    ]
     path.write_text("Regionalschlüssel;Gemeinde;Einwohner\n053340002002;Aachen;viele\n", encoding="utf-8")
     with raises_matching(ValidationError, "»viele« ist keine Einwohnerzahl", "Einwohner", "Zeile 2"):
         read_gemeinde_population(path)

@@ -36,8 +36,7 @@ RATHAUS_UTM = TO_UTM.transform(*RATHAUS_LONLAT)
 
 HEADER = "id;name;traeger;plz;ort;lon;lat;plaetze"
 GOOD_ROWS = (
-    "K1;Kita am Dom;AWO;50667;Köln;6,9583;50,9413;40\n"
-    "K2;Kita Rathaus;Caritas;40213;Düsseldorf;6.7719;51.2277;25\n"
+    "K1;Kita am Dom;AWO;50667;Köln;6,9583;50,9413;40\nK2;Kita Rathaus;Caritas;40213;Düsseldorf;6.7719;51.2277;25\n"
 )
 
 
@@ -50,7 +49,8 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 def kitas_gdf(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(
         {"id": ["K1", "K2"], "Name": ["Kita am Dom", "Kita Rathaus"], "Träger": ["AWO", "Caritas"]},
-        geometry=[Point(*DOM_LONLAT), Point(*RATHAUS_LONLAT)], crs="EPSG:4326",
+        geometry=[Point(*DOM_LONLAT), Point(*RATHAUS_LONLAT)],
+        crs="EPSG:4326",
     )
     return gdf.to_crs(crs)
 
@@ -105,11 +105,16 @@ def test_csv_encodings_and_separators(tmp_path: Path, settings: Settings, text: 
 
 def test_xlsx_with_utm_columns(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "kitas.xlsx"
-    pd.DataFrame({
-        "Kennung": ["K1", "K2"], "Bezeichnung": ["Kita am Dom", "Kita Rathaus"],
-        "Rechtswert": [DOM_UTM[0], RATHAUS_UTM[0]], "Hochwert": [DOM_UTM[1], RATHAUS_UTM[1]],
-        "Platzzahl": [40, 25], "Bemerkung": ["", "Neubau"],
-    }).to_excel(path, index=False)
+    pd.DataFrame(
+        {
+            "Kennung": ["K1", "K2"],
+            "Bezeichnung": ["Kita am Dom", "Kita Rathaus"],
+            "Rechtswert": [DOM_UTM[0], RATHAUS_UTM[0]],
+            "Hochwert": [DOM_UTM[1], RATHAUS_UTM[1]],
+            "Platzzahl": [40, 25],
+            "Bemerkung": ["", "Neubau"],
+        }
+    ).to_excel(path, index=False)
     result = import_file(path, "kita", settings)
     assert result.format == "xlsx"
     assert result.location_kind == "utm32"
@@ -119,7 +124,7 @@ def test_xlsx_with_utm_columns(tmp_path: Path, settings: Settings) -> None:
 
 
 def test_utm_zone_prefix_is_removed(tmp_path: Path, settings: Settings) -> None:
-    text = (f"id;name;utm_rechtswert;utm_hochwert\nK1;Kita am Dom;32{DOM_UTM[0]:.1f};{DOM_UTM[1]:.1f}\n")
+    text = f"id;name;utm_rechtswert;utm_hochwert\nK1;Kita am Dom;32{DOM_UTM[0]:.1f};{DOM_UTM[1]:.1f}\n"
     result = import_file(write(tmp_path, "k.csv", text), "kita", settings, dry_run=True)
     assert result.data.geometry.iloc[0].distance(Point(*DOM_UTM)) < 0.1
 
@@ -169,8 +174,9 @@ def test_zipped_shapefile_without_prj_is_refused(tmp_path: Path, settings: Setti
 
 def test_polygon_features_become_points(tmp_path: Path, settings: Settings) -> None:
     x, y = DOM_UTM
-    gdf = gpd.GeoDataFrame({"id": ["K1"], "name": ["Kita im Block"]},
-                           geometry=[box(x - 50, y - 50, x + 50, y + 50)], crs="EPSG:25832")
+    gdf = gpd.GeoDataFrame(
+        {"id": ["K1"], "name": ["Kita im Block"]}, geometry=[box(x - 50, y - 50, x + 50, y + 50)], crs="EPSG:25832"
+    )
     path = tmp_path / "bloecke.gpkg"
     gdf.to_file(path)
     result = import_file(path, "kita", settings, dry_run=True)
@@ -192,7 +198,12 @@ def test_polygon_features_become_points(tmp_path: Path, settings: Settings) -> N
     ],
 )
 def test_unreadable_files_give_clear_errors(
-    tmp_path: Path, settings: Settings, raises_matching, name: str, content: bytes, fragments: tuple[str, ...]  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    settings: Settings,
+    raises_matching,
+    name: str,
+    content: bytes,
+    fragments: tuple[str, ...],  # type: ignore[no-untyped-def]
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -220,8 +231,13 @@ def test_display_name_is_used_for_uploads(tmp_path: Path, settings: Settings) ->
 
 def test_column_aliases_case_and_umlauts() -> None:
     mapping = map_columns(["NAME", "Trägerschaft", "PostLeitZahl", "addr:city", "Kapazität"], KITA)
-    assert mapping == {"name": "NAME", "traeger": "Trägerschaft", "plz": "PostLeitZahl", "ort": "addr:city",
-                       "plaetze": "Kapazität"}
+    assert mapping == {
+        "name": "NAME",
+        "traeger": "Trägerschaft",
+        "plz": "PostLeitZahl",
+        "ort": "addr:city",
+        "plaetze": "Kapazität",
+    }
 
 
 def test_parse_number_german_and_english() -> None:
@@ -243,9 +259,10 @@ def test_plz_helpers() -> None:
 
 
 def test_tristate_ogs_parsing(tmp_path: Path, settings: Settings) -> None:
-    text = ("id;name;rechtswert;hochwert;ogs\n"
-            + "".join(f"S{i};Schule {i};{DOM_UTM[0] + 10 * i:.0f};{DOM_UTM[1]:.0f};{v}\n"
-                      for i, v in enumerate(["ja", "Nein", "TRUE", "false", "1", "0", "x", "", "leer", "vielleicht"])))
+    text = "id;name;rechtswert;hochwert;ogs\n" + "".join(
+        f"S{i};Schule {i};{DOM_UTM[0] + 10 * i:.0f};{DOM_UTM[1]:.0f};{v}\n"
+        for i, v in enumerate(["ja", "Nein", "TRUE", "false", "1", "0", "x", "", "leer", "vielleicht"])
+    )
     result = import_file(write(tmp_path, "ogs.csv", text), "ogs", settings, on_invalid="keep_valid", dry_run=True)
     assert result.data["ogs"].dtype == "boolean"
     assert result.data["ogs"].tolist() == [True, False, True, False, True, False, True, pd.NA, pd.NA]
@@ -257,10 +274,13 @@ def test_tristate_ogs_parsing(tmp_path: Path, settings: Settings) -> None:
 
 
 def test_choices_are_checked_case_insensitively(tmp_path: Path, settings: Settings) -> None:
-    text = ("name;lon;lat;Status\nTreff A;6,9583;50,9413;Bestehend\nTreff B;6,9590;50,9413;GEPLANT\n"
-            "Treff C;6,9600;50,9413;vielleicht\n")
-    result = import_file(write(tmp_path, "t.csv", text), "ankommenstreffpunkt", settings,
-                         on_invalid="keep_valid", dry_run=True)
+    text = (
+        "name;lon;lat;Status\nTreff A;6,9583;50,9413;Bestehend\nTreff B;6,9590;50,9413;GEPLANT\n"
+        "Treff C;6,9600;50,9413;vielleicht\n"
+    )
+    result = import_file(
+        write(tmp_path, "t.csv", text), "ankommenstreffpunkt", settings, on_invalid="keep_valid", dry_run=True
+    )
     assert result.data["status"].tolist() == ["bestehend", "geplant"]
     (problem,) = result.problems
     assert (problem.row, problem.column) == (4, "Status")
@@ -278,13 +298,16 @@ def test_html_is_stored_as_plain_text(tmp_path: Path, settings: Settings) -> Non
     assert result.data["name"].iloc[0] == evil
 
 
-def test_rows_with_surplus_fields_are_listed_not_shifted(tmp_path: Path, settings: Settings,
-                                                         raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_rows_with_surplus_fields_are_listed_not_shifted(tmp_path: Path, settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
     # an unquoted »;« (here from »&amp;«) must not shift the columns of the whole file
-    text = ("id;name;lon;lat\nK1;Kita A &amp; B;6,9583;50,9413\nK2;Kita C;6,96;50,94\n"
-            "K3;Kita D;6,97;50,95;;x\n")
-    with raises_matching(ValidationError, "Spaltenzahl", "Zeile 2: Die Zeile hat 5 statt 4",
-                         "Zeile 4: Die Zeile hat 6 statt 4", "Anführungszeichen"):
+    text = "id;name;lon;lat\nK1;Kita A &amp; B;6,9583;50,9413\nK2;Kita C;6,96;50,94\nK3;Kita D;6,97;50,95;;x\n"
+    with raises_matching(
+        ValidationError,
+        "Spaltenzahl",
+        "Zeile 2: Die Zeile hat 5 statt 4",
+        "Zeile 4: Die Zeile hat 6 statt 4",
+        "Anführungszeichen",
+    ):
         import_file(write(tmp_path, "shift.csv", text), "kita", settings)
     assert DataStore(settings.store_path).batches() == []
 
@@ -300,8 +323,10 @@ def test_trailing_empty_fields_are_tolerated(tmp_path: Path, settings: Settings)
 
 
 def test_plz_only_is_geocoded_offline(tmp_path: Path, settings: Settings) -> None:
-    text = ("id;name;strasse;plz;ort\nK1;Kita am Dom;Domkloster 4;50667;Köln\n"
-            "K2;Kita Rathaus;Marktplatz 2;40213;Düsseldorf\n")
+    text = (
+        "id;name;strasse;plz;ort\nK1;Kita am Dom;Domkloster 4;50667;Köln\n"
+        "K2;Kita Rathaus;Marktplatz 2;40213;Düsseldorf\n"
+    )
     result = import_file(write(tmp_path, "plz.csv", text), "kita", settings)
     assert result.location_kind == "plz"
     assert set(result.data["location_precision"]) == {"PLZ"}
@@ -316,8 +341,7 @@ def test_plz_fallback_for_rows_without_coordinates(tmp_path: Path, settings: Set
 
 
 def test_online_geocoder_is_used_only_when_given(tmp_path: Path, settings: Settings) -> None:
-    text = ("id;name;strasse;plz;ort\nK1;Kita am Dom;Domkloster 4;50667;Köln\n"
-            "K2;Kita X;Nirgendwo 1;40213;Düsseldorf\n")
+    text = "id;name;strasse;plz;ort\nK1;Kita am Dom;Domkloster 4;50667;Köln\nK2;Kita X;Nirgendwo 1;40213;Düsseldorf\n"
     asked: list[str] = []
 
     def fake_geocoder(address: str) -> tuple[float, float] | None:
@@ -366,16 +390,16 @@ def test_all_row_problems_are_collected(tmp_path: Path, settings: Settings) -> N
     text = (
         "sep=;\n"
         f"{HEADER}\n"
-        "K1;Kita am Dom;AWO;50667;Köln;6,9583;50,9413;40\n"        # row 3: ok
-        "K2;;AWO;50667;Köln;6,9583;50,9413;40\n"                    # row 4: empty name
-        "K3;Kita Drei;AWO;50667;Köln;6,9583;50,9413;viele\n"        # row 5: not a number
-        "K1;Kita Doppelt;AWO;50667;Köln;6,9583;50,9413;10\n"        # row 6: duplicate id
-        "K5;Kita Tausch;AWO;50667;Köln;50,9413;6,9583;10\n"         # row 7: swapped lat/lon
-        "K6;Kita Paris;AWO;;Paris;2,3522;48,8566;10\n"              # row 8: outside NRW
-        "K7;Kita Unbekannt;AWO;99999;Nirgendwo;;;\n"                # row 9: unknown PLZ
-        "K8;Kita München;AWO;80331;München;;;\n"                    # row 10: PLZ outside NRW
-        "K9;Kita Komma;AWO;50667;Köln;sechs;50,9;\n"                # row 11: bad coordinate
-        "K10;Kita Halb;AWO;50667;Köln;6,9583;50,9413;2,5\n"         # row 12: not an integer
+        "K1;Kita am Dom;AWO;50667;Köln;6,9583;50,9413;40\n"  # row 3: ok
+        "K2;;AWO;50667;Köln;6,9583;50,9413;40\n"  # row 4: empty name
+        "K3;Kita Drei;AWO;50667;Köln;6,9583;50,9413;viele\n"  # row 5: not a number
+        "K1;Kita Doppelt;AWO;50667;Köln;6,9583;50,9413;10\n"  # row 6: duplicate id
+        "K5;Kita Tausch;AWO;50667;Köln;50,9413;6,9583;10\n"  # row 7: swapped lat/lon
+        "K6;Kita Paris;AWO;;Paris;2,3522;48,8566;10\n"  # row 8: outside NRW
+        "K7;Kita Unbekannt;AWO;99999;Nirgendwo;;;\n"  # row 9: unknown PLZ
+        "K8;Kita München;AWO;80331;München;;;\n"  # row 10: PLZ outside NRW
+        "K9;Kita Komma;AWO;50667;Köln;sechs;50,9;\n"  # row 11: bad coordinate
+        "K10;Kita Halb;AWO;50667;Köln;6,9583;50,9413;2,5\n"  # row 12: not an integer
     )
     path = write(tmp_path, "fehler.csv", text)
     with pytest.raises(ValidationError) as info:
@@ -498,11 +522,16 @@ def test_dry_run_writes_nothing(tmp_path: Path, settings: Settings) -> None:
 
 def test_new_layer_declaration_is_importable(tmp_path: Path, settings: Settings) -> None:
     registry = LayerRegistry()
-    registry.register(facility_layer(
-        "sprachkurs", "Sprachkurse", "Language courses",
-        columns=(Column("kursplaetze", "int", "Kursplätze", aliases=("plaetze",)),),
-        style=Style("#123456"), sources=(),
-    ))
+    registry.register(
+        facility_layer(
+            "sprachkurs",
+            "Sprachkurse",
+            "Language courses",
+            columns=(Column("kursplaetze", "int", "Kursplätze", aliases=("plaetze",)),),
+            style=Style("#123456"),
+            sources=(),
+        )
+    )
     text = "id;name;lon;lat;Plätze\nS1;Kurs A;6,9583;50,9413;12\n"
     result = import_file(write(tmp_path, "s.csv", text), "sprachkurs", settings, registry=registry)
     assert result.data["kursplaetze"].tolist() == [12]
@@ -577,8 +606,9 @@ def test_cli_unreadable_file_exits_2(tmp_path: Path, cli_home: Settings, capsys:
 
 def test_problem_rows_match_spreadsheet_for_xlsx(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "k.xlsx"
-    pd.DataFrame({"id": ["K1", "K2"], "name": ["Kita", None], "lon": [6.9583, 6.9583],
-                  "lat": [50.9413, 50.9413]}).to_excel(path, index=False)
+    pd.DataFrame(
+        {"id": ["K1", "K2"], "name": ["Kita", None], "lon": [6.9583, 6.9583], "lat": [50.9413, 50.9413]}
+    ).to_excel(path, index=False)
     result = import_file(path, "kita", settings, dry_run=True)
     (problem,) = result.problems
     assert (problem.row, problem.column) == (3, "name")  # header is row 1 in Excel

@@ -39,11 +39,18 @@ from geo.store.datastore import DuplicateIdError
 FUZZ = hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 VALID_CSV = "id;name;plz;lon;lat;plaetze\nK1;Kita am Dom;50667;6,9583;50,9413;40\nK2;Kita B;40213;6,7719;51,2277;\n"
-VALID_GEOJSON = json.dumps({
-    "type": "FeatureCollection",
-    "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [6.9583, 50.9413]},
-                  "properties": {"id": "K1", "name": "Kita am Dom"}}],
-})
+VALID_GEOJSON = json.dumps(
+    {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [6.9583, 50.9413]},
+                "properties": {"id": "K1", "name": "Kita am Dom"},
+            }
+        ],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +59,12 @@ def seeded() -> Iterator[tuple[Settings, Path]]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         settings = Settings().with_home(home / "home")
-        seed = gpd.GeoDataFrame({"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)],
-                                crs="EPSG:25832")
-        DataStore(settings.store_path).write_layer("kita", seed, mode="append", source_file="seed",
-                                                   source="test", licence="CC0")
+        seed = gpd.GeoDataFrame(
+            {"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)], crs="EPSG:25832"
+        )
+        DataStore(settings.store_path).write_layer(
+            "kita", seed, mode="append", source_file="seed", source="test", licence="CC0"
+        )
         yield settings, home
 
 
@@ -87,14 +96,33 @@ def _mutate(base: bytes, data: st.DataObject) -> bytes:
         op = data.draw(st.sampled_from(["cut", "insert", "replace"]))
         pos = data.draw(st.integers(0, max(len(raw) - 1, 0)))
         if op == "cut":
-            del raw[pos: pos + data.draw(st.integers(1, 20))]
+            del raw[pos : pos + data.draw(st.integers(1, 20))]
         else:
-            chunk = data.draw(st.binary(min_size=1, max_size=8) | st.sampled_from(
-                [b";", b",", b'"', b"\n", b"\r\n", b"\x00", b"\xff\xfe", b"sep=;\n", b"{", b"]", b"1e999",
-                 b"NaN", b"-", b"\xe4", b"<script>"]))
+            chunk = data.draw(
+                st.binary(min_size=1, max_size=8)
+                | st.sampled_from(
+                    [
+                        b";",
+                        b",",
+                        b'"',
+                        b"\n",
+                        b"\r\n",
+                        b"\x00",
+                        b"\xff\xfe",
+                        b"sep=;\n",
+                        b"{",
+                        b"]",
+                        b"1e999",
+                        b"NaN",
+                        b"-",
+                        b"\xe4",
+                        b"<script>",
+                    ]
+                )
+            )
             raw[pos:pos] = chunk if op == "insert" else b""
             if op == "replace":
-                del raw[pos + len(chunk): pos + 2 * len(chunk)]
+                del raw[pos + len(chunk) : pos + 2 * len(chunk)]
     return bytes(raw)
 
 
@@ -110,27 +138,39 @@ def test_broken_csv_bytes(seeded: tuple[Settings, Path], data: st.DataObject, on
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False) | st.text(max_size=10),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20,
 )
 coords = st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=0, max_size=3)
 geometries = st.one_of(
     st.none(),
-    st.fixed_dictionaries({"type": st.sampled_from(["Point", "LineString", "Polygon", "Bogus"]),
-                           "coordinates": st.one_of(coords, st.lists(coords, max_size=4), json_values)}),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["Point", "LineString", "Polygon", "Bogus"]),
+            "coordinates": st.one_of(coords, st.lists(coords, max_size=4), json_values),
+        }
+    ),
     json_values,
 )
-features = st.fixed_dictionaries({
-    "type": st.sampled_from(["Feature", "feature", "Nope"]),
-    "geometry": geometries,
-    "properties": st.one_of(st.dictionaries(st.sampled_from(["id", "name", "plz", "lon", "lat", "ogs", "x"]),
-                                            json_values, max_size=5), json_values),
-})
+features = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["Feature", "feature", "Nope"]),
+        "geometry": geometries,
+        "properties": st.one_of(
+            st.dictionaries(st.sampled_from(["id", "name", "plz", "lon", "lat", "ogs", "x"]), json_values, max_size=5),
+            json_values,
+        ),
+    }
+)
 geojson_docs = st.one_of(
     json_values.map(json.dumps),
-    st.fixed_dictionaries({"type": st.sampled_from(["FeatureCollection", "Feature"]),
-                           "features": st.one_of(st.lists(features, max_size=4), json_values)}).map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["FeatureCollection", "Feature"]),
+            "features": st.one_of(st.lists(features, max_size=4), json_values),
+        }
+    ).map(json.dumps),
     st.text(max_size=200),
 )
 
@@ -172,14 +212,24 @@ def test_every_seed_imports_correctly(seeded: tuple[Settings, Path], corpus: tup
     assert _judge(seeds, seeded[0]) == []
 
 
-def test_every_hostile_case_is_refused_cleanly(seeded: tuple[Settings, Path],
-                                                corpus: tuple[list[fc.Case], ...]) -> None:
+def test_every_hostile_case_is_refused_cleanly(
+    seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]
+) -> None:
     """1e20/2^63 capacities, infinite coordinates, broken geometries, deep nesting, unknown CRS, truncated
     rows, foreign encodings, damaged ZIPs and bombs: refused with the file named, the store unchanged."""
     _, hostile = corpus
     kinds = {c.kind for c in hostile}
-    assert {"integer range", "coordinate", "geometry", "nesting", "crs", "truncated", "encoding", "zip",
-            "bomb"} <= kinds
+    assert {
+        "integer range",
+        "coordinate",
+        "geometry",
+        "nesting",
+        "crs",
+        "truncated",
+        "encoding",
+        "zip",
+        "bomb",
+    } <= kinds
     assert _judge(hostile, seeded[0]) == []
 
 
@@ -187,22 +237,26 @@ def test_refusals_name_row_and_column(seeded: tuple[Settings, Path], corpus: tup
     settings, _ = seeded
     _, hostile = corpus
     by_name = {c.name: c for c in hostile}
-    for name, row, column in (("capacity_1e20.xlsx", 2, "plaetze"), ("coord_inf.csv", 2, "lon"),
-                              ("geom_collection.geojson", 1, "geometry"), ("truncated_12.csv", 3, None)):
+    for name, row, column in (
+        ("capacity_1e20.xlsx", 2, "plaetze"),
+        ("coord_inf.csv", 2, "lon"),
+        ("geom_collection.geojson", 1, "geometry"),
+        ("truncated_12.csv", 3, None),
+    ):
         with pytest.raises(IntegrationsatlasError) as info:
             import_file(by_name[name].path, "kita", settings)
         problems = getattr(info.value, "problems", ())
         assert any(p.file == name and p.row == row and p.column == column for p in problems), str(info.value)
 
 
-FAST_MUTANTS = hyp_settings(max_examples=80, deadline=None,
-                            suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST_MUTANTS = hyp_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FAST_MUTANTS
 @given(index=st.integers(0, 11), rnd=st.randoms(use_true_random=False))
-def test_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...],
-                                 index: int, rnd: random.Random) -> None:
+def test_mutants_of_every_format(
+    seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...], index: int, rnd: random.Random
+) -> None:
     settings, home = seeded
     seeds, _ = corpus
     seed = seeds[index % len(seeds)]
@@ -225,11 +279,17 @@ def test_many_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tup
 
 def _cli(path: Path, home: Path, start_at: float = 0.0) -> tuple[subprocess.Popen[bytes], object]:
     env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
-    code = ("import sys, time\nfrom integrationsatlas.cli import build_parser, main\nbuild_parser()\n"
-            "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\nsys.exit(main(sys.argv[2:]))\n")
+    code = (
+        "import sys, time\nfrom integrationsatlas.cli import build_parser, main\nbuild_parser()\n"
+        "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\nsys.exit(main(sys.argv[2:]))\n"
+    )
     errfile = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe (cannot block); closed in _finish
-    proc = subprocess.Popen([sys.executable, "-c", code, str(start_at), "import", str(path), "--layer", "kita"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=errfile)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(start_at), "import", str(path), "--layer", "kita"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=errfile,
+    )
     return proc, errfile
 
 
@@ -272,13 +332,17 @@ def test_cli_bombs_are_refused_with_bounded_memory(tmp_path: Path) -> None:
 def test_write_layer_checks_ids_inside_its_transaction(tmp_path: Path) -> None:
     """The guard against races: ids already active are refused at registration, the table is dropped."""
     store = DataStore(tmp_path / "store.gpkg")
-    gdf = gpd.GeoDataFrame({"id": ["A", "B"], "name": ["a", "b"]},
-                           geometry=[Point(356_000, 5_645_000), Point(356_100, 5_645_000)], crs="EPSG:25832")
+    gdf = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "name": ["a", "b"]},
+        geometry=[Point(356_000, 5_645_000), Point(356_100, 5_645_000)],
+        crs="EPSG:25832",
+    )
     store.write_layer("kita", gdf, mode="append", source_file="a", source="t", licence="CC0", unique_column="id")
     before = store.batches()
     with pytest.raises(DuplicateIdError) as info:
-        store.write_layer("kita", gdf.iloc[1:], mode="append", source_file="b", source="t", licence="CC0",
-                          unique_column="id")
+        store.write_layer(
+            "kita", gdf.iloc[1:], mode="append", source_file="b", source="t", licence="CC0", unique_column="id"
+        )
     assert info.value.ids == ("B",)
     assert store.batches() == before
     assert len(store.read_layer("kita")) == 2  # type: ignore[arg-type]
@@ -293,10 +357,12 @@ def test_two_processes_import_the_same_ids_exactly_one_wins(tmp_path: Path) -> N
         path.write_text("id;name;plz;lon;lat;plaetze\n" + rows, encoding="utf-8")
         paths.append(path)
     # the store exists already (creating a new store file concurrently is the store's own concern)
-    seed = gpd.GeoDataFrame({"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)],
-                            crs="EPSG:25832")
-    DataStore(tmp_path / "home" / "store.gpkg").write_layer("kita", seed, mode="append", source_file="seed",
-                                                            source="test", licence="CC0")
+    seed = gpd.GeoDataFrame(
+        {"id": ["SEED"], "name": ["Bestand"]}, geometry=[Point(356_000, 5_645_000)], crs="EPSG:25832"
+    )
+    DataStore(tmp_path / "home" / "store.gpkg").write_layer(
+        "kita", seed, mode="append", source_file="seed", source="test", licence="CC0"
+    )
     start = time.time() + 5.0
     results = [_finish(p) for p in [_cli(path, tmp_path / "home", start) for path in paths]]
     codes = sorted(code for code, _, _ in results)
@@ -346,14 +412,23 @@ def test_limits_come_from_settings_and_are_checked_before_reading(tmp_path: Path
     assert not settings.store_path.exists()
 
 
-@pytest.mark.parametrize(("ewz", "coordinate", "column"), [(1e20, 51.0, "EWZ"), (2**63, 51.0, "EWZ"),
-                                                           (1000, float("inf"), "geometry")])
-def test_boundary_import_refuses_huge_numbers_and_infinite_geometries(tmp_path: Path, ewz: object,
-                                                                      coordinate: float, column: str) -> None:
+@pytest.mark.parametrize(
+    ("ewz", "coordinate", "column"), [(1e20, 51.0, "EWZ"), (2**63, 51.0, "EWZ"), (1000, float("inf"), "geometry")]
+)
+def test_boundary_import_refuses_huge_numbers_and_infinite_geometries(
+    tmp_path: Path, ewz: object, coordinate: float, column: str
+) -> None:
     ring = [[6.9, 50.9], [7.0, 50.9], [7.0, coordinate], [6.9, 51.0], [6.9, 50.9]]
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-         "properties": {"AGS": "05315000", "GEN": "Köln", "EWZ": ewz}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"AGS": "05315000", "GEN": "Köln", "EWZ": ewz},
+            }
+        ],
+    }
     path = tmp_path / "gemeinden.geojson"
     path.write_text(json.dumps(doc).replace("Infinity", "1e999"), encoding="utf-8")
     settings = Settings().with_home(tmp_path / "home")

@@ -23,9 +23,14 @@ _TEST_SOURCE = Source("test", "Testquelle", "CC0", "Test", kind="import", as_of=
 @pytest.fixture
 def familienzentrum() -> Iterator[str]:
     """A new facility layer registered on the application registry for one test."""
-    spec = facility_layer("familienzentrum", "Familienzentren", "Family centres",
-                          columns=(Column("angebot", "str", "Angebot"),), style=Style("#123456"),
-                          sources=(_TEST_SOURCE,))
+    spec = facility_layer(
+        "familienzentrum",
+        "Familienzentren",
+        "Family centres",
+        columns=(Column("angebot", "str", "Angebot"),),
+        style=Style("#123456"),
+        sources=(_TEST_SOURCE,),
+    )
     REGISTRY.register(spec)
     try:
         yield spec.id
@@ -34,15 +39,22 @@ def familienzentrum() -> Iterator[str]:
 
 
 def _points(ids: list[str], precision: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": ids, "name": [f"Zentrum {i}" for i in ids], "location_precision": precision},
-                            geometry=[Point(300_000 + 100 * k, 5_630_000) for k in range(len(ids))],
-                            crs="EPSG:25832")
+    return gpd.GeoDataFrame(
+        {"id": ids, "name": [f"Zentrum {i}" for i in ids], "location_precision": precision},
+        geometry=[Point(300_000 + 100 * k, 5_630_000) for k in range(len(ids))],
+        crs="EPSG:25832",
+    )
 
 
 def test_inventory_of_synthetic_data(synthetic_settings: Settings) -> None:
     DataStore(synthetic_settings.store_path).write_layer(
-        "kita", _points(["k1", "k2", "k3"], ["Koordinate", "Koordinate", "PLZ"]), mode="append",
-        source_file="kitas.csv", source="import", licence="CC BY 4.0")
+        "kita",
+        _points(["k1", "k2", "k3"], ["Koordinate", "Koordinate", "PLZ"]),
+        mode="append",
+        source_file="kitas.csv",
+        source="import",
+        licence="CC BY 4.0",
+    )
     info = {i.id: i for i in layer_inventory(synthetic_settings)}
     assert set(info) == set(REGISTRY.ids())
     kreis = info["kreis"]
@@ -50,8 +62,12 @@ def test_inventory_of_synthetic_data(synthetic_settings: Settings) -> None:
     assert kreis.as_of == "2009-10-21"  # the newest WSK of the embedded Kreise
     assert kreis.licence == "dl-de/by-2-0"
     kita = info["kita"]
-    assert (kita.count, kita.source, kita.licence, kita.precision) == (3, "import", "CC BY 4.0",
-                                                                        "Koordinate: 2, PLZ: 1")
+    assert (kita.count, kita.source, kita.licence, kita.precision) == (
+        3,
+        "import",
+        "CC BY 4.0",
+        "Koordinate: 2, PLZ: 1",
+    )
     assert len(kita.as_of) == 10 and kita.as_of.startswith("20")  # the import date
     # not loaded: no error, count 0, and a hint how to get the data
     gem = info["gemeinde"]
@@ -66,13 +82,25 @@ def test_inventory_on_own_registry(synthetic_settings: Settings) -> None:
     [info] = layer_inventory(synthetic_settings, registry)
     assert isinstance(info, LayerInfo)
     assert info.as_dict() | {"note": ""} == {
-        "id": "x", "title": "X", "title_en": "X", "group": "facility", "kind": "point", "count": 0,
-        "crs": "EPSG:25832", "source": "Testquelle", "licence": "CC0", "as_of": "", "precision": "",
-        "available": False, "note": ""}
+        "id": "x",
+        "title": "X",
+        "title_en": "X",
+        "group": "facility",
+        "kind": "point",
+        "count": 0,
+        "crs": "EPSG:25832",
+        "source": "Testquelle",
+        "licence": "CC0",
+        "as_of": "",
+        "precision": "",
+        "available": False,
+        "note": "",
+    }
 
 
-def test_new_layer_shows_up_in_inventory_and_cli(familienzentrum: str, synthetic_settings: Settings,
-                                                 monkeypatch, capsys) -> None:
+def test_new_layer_shows_up_in_inventory_and_cli(
+    familienzentrum: str, synthetic_settings: Settings, monkeypatch, capsys
+) -> None:
     from integrationsatlas.cli import main
 
     info = {i.id: i for i in layer_inventory(synthetic_settings)}
@@ -82,8 +110,13 @@ def test_new_layer_shows_up_in_inventory_and_cli(familienzentrum: str, synthetic
     rows = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[familienzentrum]["count"] == 0 and rows[familienzentrum]["crs"] == "EPSG:25832"
     DataStore(synthetic_settings.store_path).write_layer(
-        familienzentrum, _points(["f1", "f2"], ["Adresse", "Adresse"]), mode="append",
-        source_file="fz.xlsx", source="Jugendamt", licence="dl-de/zero-2-0")
+        familienzentrum,
+        _points(["f1", "f2"], ["Adresse", "Adresse"]),
+        mode="append",
+        source_file="fz.xlsx",
+        source="Jugendamt",
+        licence="dl-de/zero-2-0",
+    )
     assert main(["layers", "--json"]) == 0
     rows = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[familienzentrum]["count"] == 2

@@ -118,9 +118,12 @@ def test_empty_facility_layer_has_declared_columns(settings: Settings) -> None:
 def familienzentrum() -> Iterator[LayerSpec]:
     """A brand-new facility type, declared once on the application registry."""
     spec = facility_layer(
-        "familienzentrum", "Familienzentren", "Family centres",
+        "familienzentrum",
+        "Familienzentren",
+        "Family centres",
         columns=(Column("angebot", "str", "Angebot", aliases=("schwerpunkt",)),),
-        style=Style("#117733"), sources=(Source("import", "Eigene Datei", "CC0", "Jugendamt"),),
+        style=Style("#117733"),
+        sources=(Source("import", "Eigene Datei", "CC0", "Jugendamt"),),
     )
     REGISTRY.register(spec)
     try:
@@ -130,8 +133,11 @@ def familienzentrum() -> Iterator[LayerSpec]:
 
 
 def test_a_new_layer_needs_only_its_declaration(
-    familienzentrum: LayerSpec, settings: Settings, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    familienzentrum: LayerSpec,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Registry, import, export and ``layers --json`` all pick up one declaration."""
     assert familienzentrum in REGISTRY.facilities()

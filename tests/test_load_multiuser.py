@@ -49,14 +49,37 @@ def _free_port() -> int:
 @pytest.fixture
 def app_servers(database_url: str, tmp_path: Path) -> Iterator[list[int]]:
     """Two ``streamlit run app.py`` processes on free loopback ports, sharing the database."""
-    env = {**os.environ, "INTEGRATIONSATLAS_DATABASE_URL": database_url,
-           "INTEGRATIONSATLAS_HOME": str(tmp_path / "home"), "INTEGRATIONSATLAS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "INTEGRATIONSATLAS_DATABASE_URL": database_url,
+        "INTEGRATIONSATLAS_HOME": str(tmp_path / "home"),
+        "INTEGRATIONSATLAS_OFFLINE": "1",
+    }
     ports = [_free_port(), _free_port()]
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    ) for port in ports]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
     try:
         deadline = time.monotonic() + 90
         for port, proc in zip(ports, procs, strict=True):
@@ -105,21 +128,26 @@ def test_twenty_sessions_on_two_app_servers(app_servers: list[int], database_url
                 frame = gpd.GeoDataFrame(
                     {"id": [f"s{i}-{k}-{j}" for j in range(n)], "name": [f"Kita {i}/{k}/{j}" for j in range(n)]},
                     geometry=gpd.points_from_xy(356_000.0 + 10.0 * np.arange(n), np.full(n, 5_645_000.0 + i)),
-                    crs="EPSG:25832")
-                info = store.write_layer("kita", frame, mode="append", source_file=f"sitzung{i}-{k}.csv",
-                                         source="import", licence="-")
+                    crs="EPSG:25832",
+                )
+                info = store.write_layer(
+                    "kita", frame, mode="append", source_file=f"sitzung{i}-{k}.csv", source="import", licence="-"
+                )
                 with lock:
                     batches[info.batch_id] = n
                     counts["http"] += 2
                     counts["imports"] += 1
                 if k % 2 == 0:
-                    plan = plan_sites(settings, SitingParams(area=AREA, p=1 + (i + k) % 3, radius_km=5.0,
-                                                             fixed_layer=None, sensitivity_ps=()))
+                    plan = plan_sites(
+                        settings,
+                        SitingParams(area=AREA, p=1 + (i + k) % 3, radius_km=5.0, fixed_layer=None, sensitivity_ps=()),
+                    )
                     name = f"Sitzung {i} Plan {k}"
                     save_scenario(settings, plan.to_scenario(name))
                     loaded = load_scenario(settings, name)
-                    version = save_scenario(settings, replace(loaded, results={**loaded.results, "note": i}),
-                                            overwrite=True)
+                    version = save_scenario(
+                        settings, replace(loaded, results={**loaded.results, "note": i}), overwrite=True
+                    )
                     with lock:
                         scenarios[name] = (len(loaded.sites), version)
                         counts["plans"] += 1
@@ -140,8 +168,9 @@ def test_twenty_sessions_on_two_app_servers(app_servers: list[int], database_url
     # nothing lost: every batch with all its rows, every scenario complete with its version
     store = open_store(settings)
     stored = {b.batch_id: b for b in store.batches("kita")}
-    lost_batches = [b for b, n in batches.items()
-                    if b not in stored or stored[b].rows_kept != n or not stored[b].active]
+    lost_batches = [
+        b for b, n in batches.items() if b not in stored or stored[b].rows_kept != n or not stored[b].active
+    ]
     layer = store.read_layer("kita")
     per_batch = {} if layer is None else layer.groupby("batch_id").size().to_dict()
     lost_rows = sum(n - per_batch.get(b, 0) for b, n in batches.items())
@@ -154,8 +183,13 @@ def test_twenty_sessions_on_two_app_servers(app_servers: list[int], database_url
     for port in app_servers:
         assert requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=10).text == "ok"
     summary = {
-        "sessions": SESSIONS, "app_servers": len(app_servers), "duration_s": round(elapsed, 1), **counts,
-        "errors": len(errors), "lost_batches": len(lost_batches), "lost_rows": lost_rows,
+        "sessions": SESSIONS,
+        "app_servers": len(app_servers),
+        "duration_s": round(elapsed, 1),
+        **counts,
+        "errors": len(errors),
+        "lost_batches": len(lost_batches),
+        "lost_rows": lost_rows,
         "lost_scenarios": len(lost_scenarios) + len(set(scenarios) - listed),
     }
     print("LOAD " + json.dumps(summary))

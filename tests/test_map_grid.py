@@ -23,8 +23,9 @@ X0, Y0 = 400_000.0, 5_700_000.0
 
 def _cells(n: int, size: float = 100.0) -> gpd.GeoDataFrame:
     i, j = np.meshgrid(np.arange(n), np.arange(n))
-    boxes = shapely.box(X0 + i.ravel() * size, Y0 + j.ravel() * size, X0 + (i.ravel() + 1) * size,
-                        Y0 + (j.ravel() + 1) * size)
+    boxes = shapely.box(
+        X0 + i.ravel() * size, Y0 + j.ravel() * size, X0 + (i.ravel() + 1) * size, Y0 + (j.ravel() + 1) * size
+    )
     return gpd.GeoDataFrame({"i": i.ravel(), "j": j.ravel()}, geometry=boxes, crs="EPSG:25832")
 
 
@@ -46,9 +47,9 @@ def test_each_cell_is_drawn_in_its_colour_and_missing_cells_are_transparent() ->
     colors = pd.Series(np.where(cells["i"] == 0, "#ff0000", "#0000ff"), index=cells.index, dtype=object)
     colors[(cells["i"] == 2) & (cells["j"] == 2)] = None
     img = grid_image(cells, colors, alpha=200)
-    assert tuple(_pixel_at(img, X0 + 50, Y0 + 150)) == (255, 0, 0, 200)   # cell (0, 1)
+    assert tuple(_pixel_at(img, X0 + 50, Y0 + 150)) == (255, 0, 0, 200)  # cell (0, 1)
     assert tuple(_pixel_at(img, X0 + 150, Y0 + 250)) == (0, 0, 255, 200)  # cell (1, 2)
-    assert _pixel_at(img, X0 + 250, Y0 + 250)[3] == 0                     # cell (2, 2) has no value
+    assert _pixel_at(img, X0 + 250, Y0 + 250)[3] == 0  # cell (2, 2) has no value
     # pixels are about half a cell: a 300 m square is 3–4 cells of ~2 px, i.e. 5–8 px wide
     assert 5 <= img.rgba.shape[1] <= 8
 
@@ -66,7 +67,7 @@ def test_grid_overlay_is_an_image_in_the_map_with_the_legend_colours() -> None:
     url = html.split('"data:image/png;base64,')[1].split('"')[0]
     png = np.asarray(Image.open(io.BytesIO(base64.b64decode(url))))
     colours = {tuple(p[:3]) for p in png.reshape(-1, 4) if p[3] > 0}
-    palette = {tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in cls.palette}
+    palette = {tuple(int(c[k : k + 2], 16) for k in (1, 3, 5)) for c in cls.palette}
     assert colours and colours <= palette
 
 

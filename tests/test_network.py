@@ -78,8 +78,13 @@ def street() -> Network:
 @pytest.fixture
 def one_way() -> Network:
     """A one-way road 0 → 1 → 2, 75 m per edge at 30 km/h = 9 s."""
-    G = make_graph({0: (0, 0), 1: (75, 0), 2: (150, 0)}, [(0, 1, 75.0), (1, 2, 75.0)],
-                   speed_mps=30 / 3.6, both_ways=False, mode="drive")
+    G = make_graph(
+        {0: (0, 0), 1: (75, 0), 2: (150, 0)},
+        [(0, 1, 75.0), (1, 2, 75.0)],
+        speed_mps=30 / 3.6,
+        both_ways=False,
+        mode="drive",
+    )
     return Network.from_graph(G)
 
 
@@ -145,8 +150,7 @@ def test_bad_facility_node_is_reported(street: Network, raises_matching) -> None
 @st.composite
 def random_graphs(draw: st.DrawFn) -> nx.MultiDiGraph:
     n = draw(st.integers(2, 9))
-    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.integers(0, 30)),
-                          max_size=3 * n))
+    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.integers(0, 30)), max_size=3 * n))
     coords = {i: (float(10 * i), 0.0) for i in range(n)}
     return make_graph(coords, [(u, v, float(w)) for u, v, w in edges], both_ways=False, speed_mps=1.0)
 
@@ -409,8 +413,7 @@ def test_load_network_clips_to_the_area_plus_buffer(tiny_osm: Path, settings: Se
     near = load_network("walk", settings, osm_file=tiny_osm, area=shapely.Point(x, y).buffer(1.0), buffer_m=0.0)
     assert near.n_nodes < whole.n_nodes
     assert near.n_nodes >= 1
-    buffered = load_network("walk", settings, osm_file=tiny_osm, area=shapely.Point(x, y).buffer(1.0),
-                            buffer_m=5_000.0)
+    buffered = load_network("walk", settings, osm_file=tiny_osm, area=shapely.Point(x, y).buffer(1.0), buffer_m=5_000.0)
     assert buffered.n_nodes == whole.n_nodes
 
 

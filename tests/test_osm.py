@@ -32,35 +32,70 @@ def _lonlat(x: float, y: float) -> tuple[float, float]:
 
 def _features() -> gpd.GeoDataFrame:
     """An osmnx-shaped feature frame: index (element, id), one column per tag, EPSG:4326."""
-    square = Polygon([_lonlat(300_000 + dx, 5_630_000 + dy) for dx, dy in
-                      ((0, 0), (40, 0), (40, 40), (0, 40), (0, 0))])
+    square = Polygon([_lonlat(300_000 + dx, 5_630_000 + dy) for dx, dy in ((0, 0), (40, 0), (40, 40), (0, 40), (0, 0))])
     rows = [
-        (("node", 1), {"amenity": "kindergarten", "name": "Kita Sonnenschein", "operator": "AWO",
-                       "addr:street": "Hauptstraße", "addr:housenumber": "5", "addr:postcode": "52062",
-                       "addr:city": "Aachen", "capacity": "45"}, Point(_lonlat(300_100, 5_630_100))),
+        (
+            ("node", 1),
+            {
+                "amenity": "kindergarten",
+                "name": "Kita Sonnenschein",
+                "operator": "AWO",
+                "addr:street": "Hauptstraße",
+                "addr:housenumber": "5",
+                "addr:postcode": "52062",
+                "addr:city": "Aachen",
+                "capacity": "45",
+            },
+            Point(_lonlat(300_100, 5_630_100)),
+        ),
         (("way", 2), {"amenity": "childcare"}, square),
-        (("node", 3), {"amenity": "school", "name": "Gymnasium", "isced:level": "2;3"},
-         Point(_lonlat(300_200, 5_630_200))),
-        (("node", 4), {"amenity": "school", "name": "Schule am Weiher", "isced:level": "1"},
-         Point(_lonlat(300_300, 5_630_300))),
-        (("node", 5), {"amenity": "school", "name": "St. Martin", "school:de": "Grundschule"},
-         Point(_lonlat(300_400, 5_630_400))),
-        (("node", 6), {"amenity": "school", "name": "Berufskolleg", "isced:level": "10"},
-         Point(_lonlat(300_500, 5_630_500))),
-        (("node", 7), {"office": "association", "name": "Integrationsagentur der Caritas"},
-         Point(_lonlat(300_600, 5_630_600))),
-        (("node", 8), {"amenity": "social_facility", "social_facility:for": "senior;migrant", "name": "Treff"},
-         Point(_lonlat(300_700, 5_630_700))),
+        (
+            ("node", 3),
+            {"amenity": "school", "name": "Gymnasium", "isced:level": "2;3"},
+            Point(_lonlat(300_200, 5_630_200)),
+        ),
+        (
+            ("node", 4),
+            {"amenity": "school", "name": "Schule am Weiher", "isced:level": "1"},
+            Point(_lonlat(300_300, 5_630_300)),
+        ),
+        (
+            ("node", 5),
+            {"amenity": "school", "name": "St. Martin", "school:de": "Grundschule"},
+            Point(_lonlat(300_400, 5_630_400)),
+        ),
+        (
+            ("node", 6),
+            {"amenity": "school", "name": "Berufskolleg", "isced:level": "10"},
+            Point(_lonlat(300_500, 5_630_500)),
+        ),
+        (
+            ("node", 7),
+            {"office": "association", "name": "Integrationsagentur der Caritas"},
+            Point(_lonlat(300_600, 5_630_600)),
+        ),
+        (
+            ("node", 8),
+            {"amenity": "social_facility", "social_facility:for": "senior;migrant", "name": "Treff"},
+            Point(_lonlat(300_700, 5_630_700)),
+        ),
         (("node", 9), {"amenity": "community_centre", "name": "Bürgerzentrum"}, Point(_lonlat(300_800, 5_630_800))),
-        (("node", 10), {"amenity": "social_facility", "social_facility:for": "refugee", "capacity": "120"},
-         Point(_lonlat(300_900, 5_630_900))),
+        (
+            ("node", 10),
+            {"amenity": "social_facility", "social_facility:for": "refugee", "capacity": "120"},
+            Point(_lonlat(300_900, 5_630_900)),
+        ),
         (("relation", 11), {"amenity": "refugee_site", "name": "Landesunterkunft"}, Point(_lonlat(301_000, 5_631_000))),
-        (("node", 12), {"amenity": "social_facility", "social_facility:for": "senior"},
-         Point(_lonlat(301_100, 5_631_100))),
+        (
+            ("node", 12),
+            {"amenity": "social_facility", "social_facility:for": "senior"},
+            Point(_lonlat(301_100, 5_631_100)),
+        ),
     ]
     index = pd.MultiIndex.from_tuples([r[0] for r in rows], names=["element", "id"])
-    return gpd.GeoDataFrame(pd.DataFrame([r[1] for r in rows], index=index), geometry=[r[2] for r in rows],
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        pd.DataFrame([r[1] for r in rows], index=index), geometry=[r[2] for r in rows], crs="EPSG:4326"
+    )
 
 
 def test_categories_select_by_tags() -> None:
@@ -97,13 +132,20 @@ def test_mapping_fills_the_layer_schema() -> None:
 
 def test_merged_tags_is_the_union() -> None:
     tags = merged_tags(list(CATEGORIES.values()))
-    assert set(tags["amenity"]) >= {"kindergarten", "childcare", "school", "community_centre", "refugee_site",
-                                    "social_facility"}
+    assert set(tags["amenity"]) >= {
+        "kindergarten",
+        "childcare",
+        "school",
+        "community_centre",
+        "refugee_site",
+        "social_facility",
+    }
     assert set(tags["social_facility:for"]) >= {"migrant", "refugee"}
 
 
 def _osm_xml() -> str:
     """A small OSM XML extract inside the synthetic Kreis 05334 (nodes, one closed way)."""
+
     def node(i: int, x: float, y: float, tags: dict[str, str] | None = None) -> str:
         lon, lat = _lonlat(x, y)
         inner = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in (tags or {}).items())
@@ -113,11 +155,15 @@ def _osm_xml() -> str:
         node(1, 300_100, 5_630_100, {"amenity": "kindergarten", "name": "Kita Regenbogen"}),
         node(2, 300_500, 5_630_500, {"amenity": "school", "name": "GGS Lindenweg", "isced:level": "1"}),
         node(3, 320_000, 5_630_000, {"amenity": "kindergarten", "name": "Kita im Nachbarkreis"}),
-        node(10, 301_000, 5_631_000), node(11, 301_050, 5_631_000), node(12, 301_050, 5_631_050),
+        node(10, 301_000, 5_631_000),
+        node(11, 301_050, 5_631_000),
+        node(12, 301_050, 5_631_050),
         node(13, 301_000, 5_631_050),
     ]
-    way = ('<way id="20" version="1"><nd ref="10"/><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="10"/>'
-           '<tag k="amenity" v="childcare"/><tag k="building" v="yes"/></way>')
+    way = (
+        '<way id="20" version="1"><nd ref="10"/><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="10"/>'
+        '<tag k="amenity" v="childcare"/><tag k="building" v="yes"/></way>'
+    )
     return '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">' + "".join(nodes) + way + "</osm>"
 
 
@@ -154,13 +200,16 @@ def test_fetch_from_osm_file_for_one_kreis(tmp_path: Path, synthetic_settings: S
 
 # --- online: a loopback Overpass stub -------------------------------------------------
 
-_STATUS = ("Connected as: 2130706433\nCurrent time: 2025-01-31T10:00:00Z\nAnnounced endpoint: none\n"
-           "Rate limit: 2\n2 slots available now.\nCurrently running queries (pid, space limit, time limit, "
-           "start time):\n")
+_STATUS = (
+    "Connected as: 2130706433\nCurrent time: 2025-01-31T10:00:00Z\nAnnounced endpoint: none\n"
+    "Rate limit: 2\n2 slots available now.\nCurrently running queries (pid, space limit, time limit, "
+    "start time):\n"
+)
 
 
 def _overpass_response() -> dict[str, object]:
     """A recorded-style Overpass JSON answer: a Kita node, a Kita building way with its nodes, a school."""
+
     def node(i: int, x: float, y: float, tags: dict[str, str] | None = None) -> dict[str, object]:
         lon, lat = _lonlat(x, y)
         el: dict[str, object] = {"type": "node", "id": i, "lat": lat, "lon": lon}
@@ -168,18 +217,33 @@ def _overpass_response() -> dict[str, object]:
             el["tags"] = tags
         return el
 
-    ring = [node(100 + k, 302_000 + dx, 5_632_000 + dy) for k, (dx, dy) in
-            enumerate(((0, 0), (30, 0), (30, 30), (0, 30)))]
+    ring = [
+        node(100 + k, 302_000 + dx, 5_632_000 + dy) for k, (dx, dy) in enumerate(((0, 0), (30, 0), (30, 30), (0, 30)))
+    ]
     return {
-        "version": 0.6, "generator": "Overpass API (loopback stub)",
+        "version": 0.6,
+        "generator": "Overpass API (loopback stub)",
         "osm3s": {"timestamp_osm_base": "2025-01-31T09:00:00Z"},
         "elements": [
-            node(1, 300_100, 5_630_100, {"amenity": "kindergarten", "name": "Kita Sonnenschein",
-                                          "operator": "Stadt Aachen", "addr:postcode": "52062"}),
+            node(
+                1,
+                300_100,
+                5_630_100,
+                {
+                    "amenity": "kindergarten",
+                    "name": "Kita Sonnenschein",
+                    "operator": "Stadt Aachen",
+                    "addr:postcode": "52062",
+                },
+            ),
             node(2, 300_500, 5_630_500, {"amenity": "school", "name": "Realschule", "isced:level": "2"}),
             *ring,
-            {"type": "way", "id": 50, "nodes": [100, 101, 102, 103, 100],
-             "tags": {"amenity": "kindergarten", "name": "Kita Spatzennest", "building": "yes"}},
+            {
+                "type": "way",
+                "id": 50,
+                "nodes": [100, 101, 102, 103, 100],
+                "tags": {"amenity": "kindergarten", "name": "Kita Spatzennest", "building": "yes"},
+            },
         ],
     }
 
@@ -208,8 +272,7 @@ def test_online_overpass_via_loopback(loopback: LoopbackServer, synthetic_settin
 
 def test_online_overpass_unreachable(closed_port_url: str, synthetic_settings: Settings, raises_matching) -> None:
     config = SourceConfig.local(closed_port_url.rsplit("/", 1)[0])
-    with raises_matching(SourceUnavailableError, "Keine Internetverbindung oder Quelle nicht erreichbar",
-                         "--osm-file"):
+    with raises_matching(SourceUnavailableError, "Keine Internetverbindung oder Quelle nicht erreichbar", "--osm-file"):
         fetch_source("osm-kita", synthetic_settings, kreis="05334", config=config)
 
 

@@ -59,32 +59,69 @@ def _write_synthetic_nrw(data_dir: Path) -> None:
     both = west.union(east)
     gpkg = data_dir / "boundaries" / "nrw_verwaltungsgrenzen.gpkg"
     gpkg.parent.mkdir(parents=True)
-    gpd.GeoDataFrame({"ags": ["05111", "05112"], "name": [KREIS_NAME, "Oststadt"],
-                      "bez": ["Kreis", "Kreisfreie Stadt"], "regbez": ["051", "051"],
-                      "wsk": ["2021-01-01", "2021-01-01"]},
-                     geometry=[west, east], crs=PROJECTED_CRS).to_file(gpkg, layer="kreis")
-    gpd.GeoDataFrame({"ags": ["051"], "name": ["Düsseldorf"]}, geometry=[both],
-                     crs=PROJECTED_CRS).to_file(gpkg, layer="regbez")
-    gpd.GeoDataFrame({"ags": ["05"], "name": ["Nordrhein-Westfalen"]}, geometry=[both],
-                     crs=PROJECTED_CRS).to_file(gpkg, layer="land")
+    gpd.GeoDataFrame(
+        {
+            "ags": ["05111", "05112"],
+            "name": [KREIS_NAME, "Oststadt"],
+            "bez": ["Kreis", "Kreisfreie Stadt"],
+            "regbez": ["051", "051"],
+            "wsk": ["2021-01-01", "2021-01-01"],
+        },
+        geometry=[west, east],
+        crs=PROJECTED_CRS,
+    ).to_file(gpkg, layer="kreis")
+    gpd.GeoDataFrame({"ags": ["051"], "name": ["Düsseldorf"]}, geometry=[both], crs=PROJECTED_CRS).to_file(
+        gpkg, layer="regbez"
+    )
+    gpd.GeoDataFrame({"ags": ["05"], "name": ["Nordrhein-Westfalen"]}, geometry=[both], crs=PROJECTED_CRS).to_file(
+        gpkg, layer="land"
+    )
     places = data_dir / "places" / "nrw_orte_geonames.gpkg"
     places.parent.mkdir(parents=True)
-    gpd.GeoDataFrame({"id": ["1", "2", "3"], "name": ["Westdorf", "Nordheim", "Ostend"],
-                      "population": [1000, 1000, 800], "kreis_ags": ["05111", "05111", "05112"]},
-                     geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000), Point(385_000, 5_665_000)],
-                     crs=PROJECTED_CRS).to_file(places, layer="orte")
+    gpd.GeoDataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "name": ["Westdorf", "Nordheim", "Ostend"],
+            "population": [1000, 1000, 800],
+            "kreis_ags": ["05111", "05111", "05112"],
+        },
+        geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000), Point(385_000, 5_665_000)],
+        crs=PROJECTED_CRS,
+    ).to_file(places, layer="orte")
     ki = data_dir / "facilities" / "ki.gpkg"
     ki.parent.mkdir(parents=True)
     record = {c.name: None for c in FACILITY_COLUMNS} | {
-        "id": "KI-05111", "name": "KI Kreis Nord", "kreis_ags": "05111", "location_precision": "Ort",
-        "source": "Test", "as_of": "2026-11", "sitz": "Westdorf"}
+        "id": "KI-05111",
+        "name": "KI Kreis Nord",
+        "kreis_ags": "05111",
+        "location_precision": "Ort",
+        "source": "Test",
+        "as_of": "2026-11",
+        "sitz": "Westdorf",
+    }
     gpd.GeoDataFrame([record], geometry=[Point(355_000, 5_655_000)], crs=PROJECTED_CRS).to_file(ki, layer="ki")
-    stats = pd.DataFrame([
-        {"ags": "05111", "name": KREIS_NAME, "level": "kreis", "year": 2019, "population": 1000,
-         "foreign_share_pct": 10.0, "density_per_km2": 2.5},
-        {"ags": "05112", "name": "Oststadt", "level": "kreis", "year": 2019, "population": 500,
-         "foreign_share_pct": 20.0, "density_per_km2": 1.25},
-    ]).reindex(columns=list(STAT_COLUMNS))
+    stats = pd.DataFrame(
+        [
+            {
+                "ags": "05111",
+                "name": KREIS_NAME,
+                "level": "kreis",
+                "year": 2019,
+                "population": 1000,
+                "foreign_share_pct": 10.0,
+                "density_per_km2": 2.5,
+            },
+            {
+                "ags": "05112",
+                "name": "Oststadt",
+                "level": "kreis",
+                "year": 2019,
+                "population": 500,
+                "foreign_share_pct": 20.0,
+                "density_per_km2": 1.25,
+            },
+        ]
+    ).reindex(columns=list(STAT_COLUMNS))
     (data_dir / "statistics").mkdir()
     stats.to_csv(data_dir / "statistics" / "kreis_statistik.csv", index=False)
 
@@ -101,18 +138,39 @@ def atlas(tmp_path: Path) -> Settings:
 def scenario(atlas: Settings) -> str:
     """A saved two-site plan for Kreis 05111 (one fixed site, one new one)."""
     sites = gpd.GeoDataFrame(
-        {"candidate_id": ["ki:KI-05111", "grid:7"], "source": ["KI", "Raster"],
-         "name": ["KI Kreis Nord", "Treffpunkt <b>Nordheim</b>"], "gemeinde_ags": [None, None],
-         "kreis_ags": ["05111", "05111"], "fixed": [True, False], "order": pd.array([None, 1], dtype="Int64"),
-         "marginal_gain": [float("nan"), 500.0]},
-        geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000)], crs=PROJECTED_CRS,
+        {
+            "candidate_id": ["ki:KI-05111", "grid:7"],
+            "source": ["KI", "Raster"],
+            "name": ["KI Kreis Nord", "Treffpunkt <b>Nordheim</b>"],
+            "gemeinde_ags": [None, None],
+            "kreis_ags": ["05111", "05111"],
+            "fixed": [True, False],
+            "order": pd.array([None, 1], dtype="Int64"),
+            "marginal_gain": [float("nan"), 500.0],
+        },
+        geometry=[Point(355_000, 5_655_000), Point(365_000, 5_665_000)],
+        crs=PROJECTED_CRS,
     )
-    save_scenario(atlas, Scenario(
-        name="Plan A", area_ags="05111", area_name=KREIS_NAME, model="mclp",
-        parameters={"p": 2, "radius_km": 5.0}, sites=sites,
-        results={"objective": 1000.0, "gap": 0.0, "status": "optimal", "seconds": 0.01,
-                 "share_before": 0.5, "share_after": 1.0},
-        by_gemeinde=pd.DataFrame()))
+    save_scenario(
+        atlas,
+        Scenario(
+            name="Plan A",
+            area_ags="05111",
+            area_name=KREIS_NAME,
+            model="mclp",
+            parameters={"p": 2, "radius_km": 5.0},
+            sites=sites,
+            results={
+                "objective": 1000.0,
+                "gap": 0.0,
+                "status": "optimal",
+                "seconds": 0.01,
+                "share_before": 0.5,
+                "share_after": 1.0,
+            },
+            by_gemeinde=pd.DataFrame(),
+        ),
+    )
     return "Plan A"
 
 
@@ -120,8 +178,7 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
     assert PDFTOTEXT is not None
     path = tmp_path / "r.pdf"
     path.write_bytes(data)
-    return subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def _page_count(data: bytes, tmp_path: Path) -> int:
@@ -146,8 +203,11 @@ def test_level_of_ags_length(raises_matching: Callable) -> None:
 
 @hsettings(max_examples=60, deadline=None)
 @given(
-    x=st.floats(280_000, 520_000), y=st.floats(5_570_000, 5_820_000),
-    w=st.floats(100, 250_000), h=st.floats(100, 250_000), grid=st.sampled_from([1_000.0, 5_000.0, 10_000.0]),
+    x=st.floats(280_000, 520_000),
+    y=st.floats(5_570_000, 5_820_000),
+    w=st.floats(100, 250_000),
+    h=st.floats(100, 250_000),
+    grid=st.sampled_from([1_000.0, 5_000.0, 10_000.0]),
 )
 def test_property_fixed_extent_contains_bounds_has_fixed_aspect_and_grid(
     x: float, y: float, w: float, h: float, grid: float
@@ -212,8 +272,9 @@ def test_report_errors_are_german_and_actionable(atlas: Settings, raises_matchin
         build_report(atlas, "05111", scenario="fehlt")
 
 
-def test_scenario_adds_numbered_sites_tables_and_method(atlas: Settings, scenario: str,
-                                                        raises_matching: Callable) -> None:
+def test_scenario_adds_numbered_sites_tables_and_method(
+    atlas: Settings, scenario: str, raises_matching: Callable
+) -> None:
     report = build_report(atlas, "05111", threshold_km=5, scenario=scenario, today=TODAY)
     assert len(report.maps) == 4 and report.maps[2].extent == report.extent
     assert "je zusätzlichem Standort" in report.maps[3].title
@@ -242,16 +303,25 @@ def test_with_gemeinden_a_kreis_is_ranked_by_its_gemeinden_and_a_gemeinde_can_be
     from geo.store import DataStore
 
     gemeinden = gpd.GeoDataFrame(
-        {"ags": ["05111001", "05111002"], "name": ["Westheim", "Osthofen"], "bez": ["Stadt", "Gemeinde"],
-         "kreis_ags": ["05111", "05111"], "population": [600, 400]},
+        {
+            "ags": ["05111001", "05111002"],
+            "name": ["Westheim", "Osthofen"],
+            "bez": ["Stadt", "Gemeinde"],
+            "kreis_ags": ["05111", "05111"],
+            "population": [600, 400],
+        },
         geometry=[box(350_000, 5_650_000, 360_000, 5_670_000), box(360_000, 5_650_000, 370_000, 5_670_000)],
-        crs=PROJECTED_CRS)
-    DataStore(atlas.store_path).write_layer("gemeinde", gemeinden, mode="replace", source_file="test.gpkg",
-                                            source="Test", licence="dl-de/by-2-0")
+        crs=PROJECTED_CRS,
+    )
+    DataStore(atlas.store_path).write_layer(
+        "gemeinde", gemeinden, mode="replace", source_file="test.gpkg", source="Test", licence="dl-de/by-2-0"
+    )
     kreis = build_report(atlas, "05111", threshold_km=8, today=TODAY)
     assert dict(kreis.figures)["Versorgt: Kommunale Integrationszentren ≤ 8,0 km"] == "60,0 %"
-    assert [row[1:4] for row in kreis.tables[0].rows] == [("05111002", "Osthofen", "0,0 %"),
-                                                          ("05111001", "Westheim", "100,0 %")]
+    assert [row[1:4] for row in kreis.tables[0].rows] == [
+        ("05111002", "Osthofen", "0,0 %"),
+        ("05111001", "Westheim", "100,0 %"),
+    ]
     gemeinde = build_report(atlas, "05111001", threshold_km=8, today=TODAY)
     figures = dict(gemeinde.figures)
     assert figures["Einwohner"] == "600" and figures["Ausländeranteil (Kreiswert)"] == "10,0 %"
@@ -305,8 +375,9 @@ def test_pdf_page_renders_as_an_image(report: CouncilReport, tmp_path: Path) -> 
 # --- CLI ---------------------------------------------------------------------
 
 
-def test_cli_report_and_export(atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_and_export(
+    atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(Settings, "from_env", classmethod(lambda cls: atlas))
     out = tmp_path / "bericht.pdf"
     assert main(["report", "--area", "05111", "--threshold-km", "5", "-o", str(out)]) == 0
@@ -320,8 +391,10 @@ def test_cli_report_and_export(atlas: Settings, scenario: str, monkeypatch: pyte
     sites_csv = tmp_path / "plan.csv"
     assert main(["export", "--scenario", "Plan A", "-o", str(sites_csv)]) == 0
     assert "Treffpunkt <b>Nordheim</b>" in sites_csv.read_text(encoding="utf-8-sig")
-    assert main(["export", "--layer", "ki", "--format", "geojson", "--crs", "25832", "-o",
-                 str(tmp_path / "ki.geojson")]) == 2
+    assert (
+        main(["export", "--layer", "ki", "--format", "geojson", "--crs", "25832", "-o", str(tmp_path / "ki.geojson")])
+        == 2
+    )
     assert main(["report", "--area", "0511", "-o", str(tmp_path / "x.pdf")]) == 2
     err = capsys.readouterr().err
     assert "RFC 7946" in err and "kein AGS in NRW" in err
@@ -334,8 +407,10 @@ def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     report = build_report(cfg, "05334", threshold_km=15)
     pdf = tmp_path / "aachen.pdf"
     pdf.write_bytes(render_pdf(report))
-    subprocess.run([PDFTOPPM, "-r", "80", "-f", "2", "-l", "2", "-png", "-singlefile", str(pdf),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        [PDFTOPPM, "-r", "80", "-f", "2", "-l", "2", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(tmp_path / "page.png", SCREENSHOT)
     assert "Städteregion Aachen" in _pdf_text(pdf.read_bytes(), tmp_path)
@@ -344,8 +419,9 @@ def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
 # --- the Bericht page (AppTest) ----------------------------------------------
 
 
-def test_bericht_page_builds_a_report_and_offers_exports(atlas: Settings, scenario: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bericht_page_builds_a_report_and_offers_exports(
+    atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from streamlit.testing.v1 import AppTest
 
     import ui.cached

@@ -54,23 +54,36 @@ def make_scenario(name: str = "Plan A", n_new: int = 2, version: int = 1) -> Sce
         geometry=gpd.points_from_xy(300_000.0 + 100.0 * np.arange(n), 5_650_000.0 + np.zeros(n)),
         crs="EPSG:25832",
     )
-    by_gemeinde = pd.DataFrame({
-        "gemeinde_ags": ["05334002", "05334004", "05334008"],
-        "demand": [100.0, 50.0, 0.0],
-        "share_before": [0.5, 0.0, np.nan],
-        "share_after": [0.5, 0.8, np.nan],
-        "sites_new": [0, n_new, 0],
-        "sites_fixed": [1, 0, 0],
-    })
+    by_gemeinde = pd.DataFrame(
+        {
+            "gemeinde_ags": ["05334002", "05334004", "05334008"],
+            "demand": [100.0, 50.0, 0.0],
+            "share_before": [0.5, 0.0, np.nan],
+            "share_after": [0.5, 0.8, np.nan],
+            "sites_new": [0, n_new, 0],
+            "sites_fixed": [1, 0, 0],
+        }
+    )
     return Scenario(
-        name=name, area_ags="05334", area_name="Städteregion Aachen", model="mclp",
+        name=name,
+        area_ags="05334",
+        area_name="Städteregion Aachen",
+        model="mclp",
         parameters={"p": n_new, "radius_km": 2.5, "version": version},
         sites=sites,
-        results={"objective": 123.5, "gap": 0.0, "status": "optimal", "share_before": 0.33,
-                 "share_after": 0.6, "version": version, "bound": float("inf")},
+        results={
+            "objective": 123.5,
+            "gap": 0.0,
+            "status": "optimal",
+            "share_before": 0.33,
+            "share_after": 0.6,
+            "version": version,
+            "bound": float("inf"),
+        },
         by_gemeinde=by_gemeinde,
         layers={"ankommenstreffpunkt": "2025-01-01", "ki": None},
-        demand_level="GeoNames-Orte", target_group="foreign",
+        demand_level="GeoNames-Orte",
+        target_group="foreign",
     )
 
 
@@ -144,8 +157,9 @@ def test_store_keeps_layers_and_scenarios_together(settings: Settings) -> None:
     from geo.store import open_store
 
     store = open_store(settings)
-    layer = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]},
-                             geometry=gpd.points_from_xy([300_000.0], [5_650_000.0]), crs="EPSG:25832")
+    layer = gpd.GeoDataFrame(
+        {"id": ["k1"], "name": ["Kita"]}, geometry=gpd.points_from_xy([300_000.0], [5_650_000.0]), crs="EPSG:25832"
+    )
     store.write_layer("kita", layer, mode="append", source_file="k.csv", source="import", licence="CC BY 4.0")
     save_scenario(settings, make_scenario())
     assert len(open_store(settings).read_layer("kita")) == 1  # type: ignore[arg-type]
@@ -196,9 +210,16 @@ CHILD = textwrap.dedent("""
 def _start_child(settings: Settings, tmp_path: Path, mode: str) -> tuple[subprocess.Popen[bytes], Path]:
     signal_file = tmp_path / f"signal-{mode}"
     script = tmp_path / f"child_{mode}.py"
-    script.write_text(CHILD.format(root=str(PROJECT_ROOT), tests=str(Path(__file__).parent),
-                                   home=str(settings.store_path.parent), signal_file=str(signal_file),
-                                   mode=mode, url=settings.database_url))
+    script.write_text(
+        CHILD.format(
+            root=str(PROJECT_ROOT),
+            tests=str(Path(__file__).parent),
+            home=str(settings.store_path.parent),
+            signal_file=str(signal_file),
+            mode=mode,
+            url=settings.database_url,
+        )
+    )
     proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
     return proc, signal_file
 
@@ -262,8 +283,13 @@ def test_overwrite_detects_a_concurrent_change(settings: Settings, raises_matchi
     mine, theirs = load_scenario(settings, "Plan A"), load_scenario(settings, "Plan A")
     assert mine.version == theirs.version == 1
     assert save_scenario(settings, replace(theirs, results={**theirs.results, "version": 2}), overwrite=True) == 2
-    with raises_matching(DataError, "»Plan A« wurde inzwischen von jemand anderem gespeichert", "Version 2",
-                         "geladen war Version 1", "neu laden"):
+    with raises_matching(
+        DataError,
+        "»Plan A« wurde inzwischen von jemand anderem gespeichert",
+        "Version 2",
+        "geladen war Version 1",
+        "neu laden",
+    ):
         save_scenario(settings, replace(mine, results={**mine.results, "version": 3}), overwrite=True)
     back = load_scenario(settings, "Plan A")
     assert back.results["version"] == 2 and back.version == 2  # their change is kept

@@ -14,29 +14,63 @@ from geo.importing import import_file
 from geo.importing.schuldaten import SIGNATURE, SOURCE, is_schuldaten, parse_schuldaten
 from geo.settings import Settings
 
-_COLUMNS = ("Schulnummer;Schulform;Schulbezeichnung_1;Schulbezeichnung_2;Schulbezeichnung_3;Kurzbezeichnung;"
-            "PLZ;Ort;Strasse;Rechtsform;Traegernummer;Gemeindeschluessel;Schulbetriebsschluessel;"
-            "Schulbetriebsdatum;EPSG;UTMRechtswert;UTMHochwert;")
+_COLUMNS = (
+    "Schulnummer;Schulform;Schulbezeichnung_1;Schulbezeichnung_2;Schulbezeichnung_3;Kurzbezeichnung;"
+    "PLZ;Ort;Strasse;Rechtsform;Traegernummer;Gemeindeschluessel;Schulbetriebsschluessel;"
+    "Schulbetriebsdatum;EPSG;UTMRechtswert;UTMHochwert;"
+)
 
 
-def _line(nr: str, form: str, name1: str, name2: str, status: str, rechtsform: str, ags: str,
-          east: str, north: str, epsg: str = "EPSG:25832") -> str:
-    cells = [nr, form, name1, name2, "", "kurz", "50667", "Köln", "Domkloster 4", rechtsform, "1",
-             ags, status, "01.08.1970", epsg, east, north]
+def _line(
+    nr: str,
+    form: str,
+    name1: str,
+    name2: str,
+    status: str,
+    rechtsform: str,
+    ags: str,
+    east: str,
+    north: str,
+    epsg: str = "EPSG:25832",
+) -> str:
+    cells = [
+        nr,
+        form,
+        name1,
+        name2,
+        "",
+        "kurz",
+        "50667",
+        "Köln",
+        "Domkloster 4",
+        rechtsform,
+        "1",
+        ags,
+        status,
+        "01.08.1970",
+        epsg,
+        east,
+        north,
+    ]
     return ";".join(f'"{c}"' for c in cells)
 
 
 #: A miniature schuldaten.csv: 2 Grundschulen in operation (one private, one with a
 #: second name line), a closed Grundschule, a Gymnasium, a Grundschule without coordinates.
-MINI = "\n".join([
-    "sep=;",
-    _COLUMNS,
-    _line("100001", "02", "GGS Am Dom", "", "1", "1", "05315000", "356470", "5645560"),
-    _line("100002", "02", "Freie Grundschule", "Köln-Süd", "1", "2", "05315000", "356000", "5643000"),
-    _line("100003", "02", "GGS Geschlossen", "", "9", "1", "05315000", "356100", "5645000"),
-    _line("100004", "20", "Gymnasium Kreuzgasse", "", "1", "1", "05315000", "356200", "5645100"),
-    _line("100005", "02", "KGS Ohne Lage", "", "1", "1", "5111000", "null", "null", epsg="null"),
-]) + "\n"
+MINI = (
+    "\n".join(
+        [
+            "sep=;",
+            _COLUMNS,
+            _line("100001", "02", "GGS Am Dom", "", "1", "1", "05315000", "356470", "5645560"),
+            _line("100002", "02", "Freie Grundschule", "Köln-Süd", "1", "2", "05315000", "356000", "5643000"),
+            _line("100003", "02", "GGS Geschlossen", "", "9", "1", "05315000", "356100", "5645000"),
+            _line("100004", "20", "Gymnasium Kreuzgasse", "", "1", "1", "05315000", "356200", "5645100"),
+            _line("100005", "02", "KGS Ohne Lage", "", "1", "1", "5111000", "null", "null", epsg="null"),
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture

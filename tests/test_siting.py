@@ -169,21 +169,35 @@ def test_pmedian_sparse_cost_that_p_cannot_serve_is_infeasible(raises_matching) 
 @pytest.mark.parametrize(
     ("build", "fragments"),
     [
-        (lambda: MCLP.from_cost_matrix(COST, W, 2, p=1, fixed=[0, 1]),
-         ("p = 1 ist kleiner als die Zahl der festen Standorte (2)",)),
+        (
+            lambda: MCLP.from_cost_matrix(COST, W, 2, p=1, fixed=[0, 1]),
+            ("p = 1 ist kleiner als die Zahl der festen Standorte (2)",),
+        ),
         (lambda: MCLP.from_cost_matrix(COST, W, 2, p=4), ("p = 4 ist größer als die Zahl der Kandidaten (3)",)),
-        (lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, fixed=[0], budget=100, site_cost=[500, 1, 1]),
-         ("Budget (100 €) liegt unter den Kosten der festen Standorte (500 €)",)),
-        (lambda: PMedian.from_cost_matrix(LINE, [1, 1, 1], p=2, budget=100, site_cost=[60, 70, 80]),
-         ("reicht nicht für p = 2 Standorte", "130 €")),
-        (lambda: MCLP.from_cost_matrix(COST, W, 2, p=1, min_per_group=(["a", "b", "c"], 1)),
-         ("Mindestanzahl je Gruppe", "mindestens 3 Standorte, p ist aber 1")),
-        (lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, min_per_group=(["a", "a", "b"], {"a": 1, "05999": 1})),
-         ("Gruppe(n) ohne jeden Kandidaten", "05999")),
-        (lambda: PMedian.from_cost_matrix(LINE, [5, 5, 5], p=2, capacity=[4, 4, 4]),
-         ("Kapazität zu klein", "Nachfrage beträgt 15")),
-        (lambda: LSCP.from_cost_matrix(COST, 2, fixed=[0], budget=1, site_cost=[5, 0, 0]),
-         ("Budget (1 €) liegt unter den Kosten der festen Standorte",)),
+        (
+            lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, fixed=[0], budget=100, site_cost=[500, 1, 1]),
+            ("Budget (100 €) liegt unter den Kosten der festen Standorte (500 €)",),
+        ),
+        (
+            lambda: PMedian.from_cost_matrix(LINE, [1, 1, 1], p=2, budget=100, site_cost=[60, 70, 80]),
+            ("reicht nicht für p = 2 Standorte", "130 €"),
+        ),
+        (
+            lambda: MCLP.from_cost_matrix(COST, W, 2, p=1, min_per_group=(["a", "b", "c"], 1)),
+            ("Mindestanzahl je Gruppe", "mindestens 3 Standorte, p ist aber 1"),
+        ),
+        (
+            lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, min_per_group=(["a", "a", "b"], {"a": 1, "05999": 1})),
+            ("Gruppe(n) ohne jeden Kandidaten", "05999"),
+        ),
+        (
+            lambda: PMedian.from_cost_matrix(LINE, [5, 5, 5], p=2, capacity=[4, 4, 4]),
+            ("Kapazität zu klein", "Nachfrage beträgt 15"),
+        ),
+        (
+            lambda: LSCP.from_cost_matrix(COST, 2, fixed=[0], budget=1, site_cost=[5, 0, 0]),
+            ("Budget (1 €) liegt unter den Kosten der festen Standorte",),
+        ),
     ],
 )
 def test_infeasible_requests_name_the_constraint(build, fragments, raises_matching) -> None:
@@ -202,8 +216,9 @@ def test_validation_collects_all_problems(raises_matching) -> None:
     cost = COST.copy()
     cost[0, 0] = np.nan
     cost[1, 1] = -1
-    with raises_matching(ValidationError, "4 Problem(e)", "NaN", "negative Werte", "Gewicht(e) sind negativ",
-                         "p = 0 ist ungültig"):
+    with raises_matching(
+        ValidationError, "4 Problem(e)", "NaN", "negative Werte", "Gewicht(e) sind negativ", "p = 0 ist ungültig"
+    ):
         MCLP.from_cost_matrix(cost, [5, -5, 3, 1], 2, p=0)
     with raises_matching(ValidationError, "3 Gewichte, aber 4 Nachfragepunkte"):
         PMedian.from_cost_matrix(COST, [1, 2, 3], p=1)
@@ -250,12 +265,14 @@ def test_fallback_respects_budget_and_groups() -> None:
     cost, w = _random_instance(7)
     groups = np.array(list("aaaaabbbbbccccc"), dtype=object)
     site_cost = np.arange(15) * 10.0
-    res = MCLP.from_cost_matrix(cost, w, 3000, p=4, budget=250, site_cost=site_cost,
-                                min_per_group=(groups, 1), max_exact_size=1).solve()
+    res = MCLP.from_cost_matrix(
+        cost, w, 3000, p=4, budget=250, site_cost=site_cost, min_per_group=(groups, 1), max_exact_size=1
+    ).solve()
     assert site_cost[res.selected].sum() <= 250
     assert set(groups[res.selected]) == {"a", "b", "c"}
-    res = PMedian.from_cost_matrix(cost, w, p=4, budget=250, site_cost=site_cost,
-                                   min_per_group=(groups, 1), max_exact_size=1).solve()
+    res = PMedian.from_cost_matrix(
+        cost, w, p=4, budget=250, site_cost=site_cost, min_per_group=(groups, 1), max_exact_size=1
+    ).solve()
     assert site_cost[res.selected].sum() <= 250
     assert set(groups[res.selected]) == {"a", "b", "c"}
 
@@ -279,12 +296,16 @@ def test_result_is_frozen_and_its_arrays_read_only() -> None:
 
 def _gdfs(crs: str = "EPSG:25832") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     x0, y0 = 350_000.0, 5_650_000.0
-    demand = gpd.GeoDataFrame({"einwohner": [5, 5, 3, 1]},
-                              geometry=[Point(x0, y0), Point(x0 + 1000, y0), Point(x0 + 5000, y0),
-                                        Point(x0 + 9000, y0)], crs="EPSG:25832")
-    cand = gpd.GeoDataFrame({"bestehend": [False, False, True], "gemeinde": ["a", "a", "b"]},
-                            geometry=[Point(x0 + 500, y0), Point(x0 + 5000, y0), Point(x0 + 9000, y0)],
-                            crs="EPSG:25832")
+    demand = gpd.GeoDataFrame(
+        {"einwohner": [5, 5, 3, 1]},
+        geometry=[Point(x0, y0), Point(x0 + 1000, y0), Point(x0 + 5000, y0), Point(x0 + 9000, y0)],
+        crs="EPSG:25832",
+    )
+    cand = gpd.GeoDataFrame(
+        {"bestehend": [False, False, True], "gemeinde": ["a", "a", "b"]},
+        geometry=[Point(x0 + 500, y0), Point(x0 + 5000, y0), Point(x0 + 9000, y0)],
+        crs="EPSG:25832",
+    )
     return demand.to_crs(crs), cand.to_crs(crs)
 
 
@@ -319,8 +340,9 @@ def _brute_mclp(cost: np.ndarray, w: np.ndarray, r: float, p: int, fixed: tuple[
 
 def _brute_pmedian(cost: np.ndarray, w: np.ndarray, p: int, fixed: tuple[int, ...]) -> float:
     others = [j for j in range(cost.shape[1]) if j not in fixed]
-    return min(float((w * cost[:, list(fixed) + list(s)].min(axis=1)).sum())
-               for s in combinations(others, p - len(fixed)))
+    return min(
+        float((w * cost[:, list(fixed) + list(s)].min(axis=1)).sum()) for s in combinations(others, p - len(fixed))
+    )
 
 
 instances = st.tuples(st.integers(0, 10_000), st.integers(5, 25), st.integers(3, 7))
@@ -380,9 +402,11 @@ def test_fixed_sites_are_always_selected(inst, data) -> None:
     p = len(fixed) + data.draw(st.integers(0, m - len(fixed)))
     heuristic = data.draw(st.booleans())
     size = 1 if heuristic else 10**7
-    for res in (MCLP.from_cost_matrix(cost, w, 3000, p, fixed=fixed, max_exact_size=size).solve(),
-                PMedian.from_cost_matrix(cost, w, p, fixed=fixed, max_exact_size=size).solve(),
-                LSCP.from_cost_matrix(cost, 3000, fixed=fixed, max_exact_size=size).solve()):
+    for res in (
+        MCLP.from_cost_matrix(cost, w, 3000, p, fixed=fixed, max_exact_size=size).solve(),
+        PMedian.from_cost_matrix(cost, w, p, fixed=fixed, max_exact_size=size).solve(),
+        LSCP.from_cost_matrix(cost, 3000, fixed=fixed, max_exact_size=size).solve(),
+    ):
         assert set(fixed) <= set(res.selected.tolist())
         assert res.order[: len(fixed)].tolist() == sorted(fixed)
 

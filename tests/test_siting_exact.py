@@ -43,17 +43,26 @@ def _plain(cost: np.ndarray, w: np.ndarray, p: int, relax: bool) -> float:
     i, j = np.divmod(np.arange(nx), m)
     assign = sp.csr_array((np.ones(nx), (i, m + np.arange(nx))), shape=(n, m + nx))
     e = np.arange(nx)
-    link = sp.csr_array((np.r_[np.ones(nx), -np.ones(nx)], (np.r_[e, e], np.r_[m + e, j])),
-                        shape=(nx, m + nx))
+    link = sp.csr_array((np.r_[np.ones(nx), -np.ones(nx)], (np.r_[e, e], np.r_[m + e, j])), shape=(nx, m + nx))
     card = sp.csr_array((np.ones(m), (np.zeros(m, dtype=np.int64), np.arange(m))), shape=(1, m + nx))
     c = np.r_[np.zeros(m), (w[:, None] * cost).ravel()]
     if relax:
-        res = linprog(c, A_ub=link, b_ub=np.zeros(nx), A_eq=sp.vstack([assign, card]), b_eq=np.r_[np.ones(n), p],
-                      bounds=(0, 1), method="highs")
+        res = linprog(
+            c,
+            A_ub=link,
+            b_ub=np.zeros(nx),
+            A_eq=sp.vstack([assign, card]),
+            b_eq=np.r_[np.ones(n), p],
+            bounds=(0, 1),
+            method="highs",
+        )
         return float(res.fun)
-    res = milp(c, constraints=[LinearConstraint(assign, 1, 1), LinearConstraint(link, -np.inf, 0),
-                               LinearConstraint(card, p, p)],
-               integrality=np.r_[np.ones(m), np.zeros(nx)], bounds=Bounds(0, 1))
+    res = milp(
+        c,
+        constraints=[LinearConstraint(assign, 1, 1), LinearConstraint(link, -np.inf, 0), LinearConstraint(card, p, p)],
+        integrality=np.r_[np.ones(m), np.zeros(nx)],
+        bounds=Bounds(0, 1),
+    )
     return float(res.fun)
 
 

@@ -32,15 +32,16 @@ def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
     assert main(["population", str(population)]) == 0
     settings = Settings().with_home(home)
     t0 = time.perf_counter()
-    plan = plan_sites(settings, SitingParams(area="05334002", p=5, minutes=15, mode="walk",
-                                             osm_file=aachen_osm_pbf, sensitivity_ps=(1, 5)))
+    plan = plan_sites(
+        settings,
+        SitingParams(area="05334002", p=5, minutes=15, mode="walk", osm_file=aachen_osm_pbf, sensitivity_ps=(1, 5)),
+    )
     seconds = time.perf_counter() - t0
     assert "100-m" in plan.inputs["demand_level"]  # the fine estimate from buildings
     sites = plan.explanation.sites
     assert len(sites) == 5
     assert all(s.gain > 0 for s in sites)
-    assert sum(s.gain for s in sites) == pytest.approx(plan.explanation.covered_after
-                                                       - plan.explanation.covered_before)
+    assert sum(s.gain for s in sites) == pytest.approx(plan.explanation.covered_after - plan.explanation.covered_before)
     names = [s.name for s in sites]
     assert len(set(names)) == 5
     assert not any(n.startswith(("Raster", "Clusterzentrum")) for n in names), names
@@ -60,5 +61,7 @@ def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
     assert np.isfinite(total["p90_after"]) and total["p90_after"] > 0
     assert plan.equity["gemeinde"].tolist()[0] == "Aachen"
     assert set(plan.sensitivity["p_new"]) == {1, 5}
-    print(f"Aachen zu Fuß, 15 min, p=5 (kalter Cache): {seconds:.1f} s, versorgt "
-          f"{plan.explanation.share_after:.3f}, {names}")
+    print(
+        f"Aachen zu Fuß, 15 min, p=5 (kalter Cache): {seconds:.1f} s, versorgt "
+        f"{plan.explanation.share_after:.3f}, {names}"
+    )

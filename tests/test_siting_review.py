@@ -17,13 +17,22 @@ X0, Y0 = 300_000.0, 5_650_000.0
 
 
 def _frames(n_cand: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    demand = gpd.GeoDataFrame({"weight": [10.0, 20.0], "gemeinde_ags": ["05334002", "05334004"]},
-                              geometry=gpd.points_from_xy([X0, X0 + 5000], [Y0, Y0]), crs="EPSG:25832")
-    cand = gpd.GeoDataFrame({"candidate_id": [f"c:{j}" for j in range(n_cand)],
-                             "name": [f"Ort {j}" for j in range(n_cand)], "source": "Test",
-                             "gemeinde_ags": "05334002", "fixed": False},
-                            geometry=gpd.points_from_xy(X0 + 1000 * np.arange(n_cand), [Y0] * n_cand),
-                            crs="EPSG:25832")
+    demand = gpd.GeoDataFrame(
+        {"weight": [10.0, 20.0], "gemeinde_ags": ["05334002", "05334004"]},
+        geometry=gpd.points_from_xy([X0, X0 + 5000], [Y0, Y0]),
+        crs="EPSG:25832",
+    )
+    cand = gpd.GeoDataFrame(
+        {
+            "candidate_id": [f"c:{j}" for j in range(n_cand)],
+            "name": [f"Ort {j}" for j in range(n_cand)],
+            "source": "Test",
+            "gemeinde_ags": "05334002",
+            "fixed": False,
+        },
+        geometry=gpd.points_from_xy(X0 + 1000 * np.arange(n_cand), [Y0] * n_cand),
+        crs="EPSG:25832",
+    )
     return demand, cand
 
 
@@ -38,8 +47,9 @@ def test_mclp_with_nothing_left_to_cover_returns_fewer_sites_and_says_why() -> N
     def explain(res):  # type: ignore[no-untyped-def]
         return explain_solution(res, coverage, weights, demand, cand, fixed=fixed)
 
-    res2, exp2, message = drop_useless(result, explain(result), explain, "mclp", 3, "1 km Luftlinie",
-                                       coverage, weights, fixed)
+    res2, exp2, message = drop_useless(
+        result, explain(result), explain, "mclp", 3, "1 km Luftlinie", coverage, weights, fixed
+    )
     assert len(res2.selected) == 1 and len(exp2.sites) == 1
     assert all(s.gain > 0 for s in exp2.sites)
     assert exp2.covered_after == 10.0
@@ -62,8 +72,9 @@ def test_pmedian_drops_sites_without_reduction() -> None:
     def explain(res):  # type: ignore[no-untyped-def]
         return explain_solution(res, coverage, weights, demand, cand, fixed=fixed, cost=cost)
 
-    res2, exp2, message = drop_useless(result, explain(result), explain, "pmedian", 4, "1 km Luftlinie",
-                                       coverage, weights, fixed)
+    res2, exp2, message = drop_useless(
+        result, explain(result), explain, "pmedian", 4, "1 km Luftlinie", coverage, weights, fixed
+    )
     assert len(res2.selected) < 4
     assert all(s.cost_reduction is None or s.cost_reduction > 0 for s in exp2.sites)
     assert "verkürzen für niemanden den Weg" in message
@@ -80,16 +91,16 @@ def test_full_useful_plan_keeps_everything() -> None:
     def explain(res):  # type: ignore[no-untyped-def]
         return explain_solution(res, coverage, weights, demand, cand, fixed=fixed)
 
-    res2, exp2, message = drop_useless(result, explain(result), explain, "mclp", 2, "0,5 km", coverage,
-                                       weights, fixed)
+    res2, exp2, message = drop_useless(result, explain(result), explain, "mclp", 2, "0,5 km", coverage, weights, fixed)
     assert message == "" and len(res2.selected) == 2 and exp2.covered_after == 30.0
 
 
 def test_equity_table_by_hand() -> None:
     before = [np.inf, 3000.0, 800.0, 500.0]
     after = [900.0, 900.0, 800.0, 500.0]
-    table = equity_table(before, after, [1.0, 1.0, 2.0, 6.0], ["a", "a", "b", "b"], 1000.0,
-                         gemeinde_names={"a": "Alsdorf"}, unit=1000.0)
+    table = equity_table(
+        before, after, [1.0, 1.0, 2.0, 6.0], ["a", "a", "b", "b"], 1000.0, gemeinde_names={"a": "Alsdorf"}, unit=1000.0
+    )
     a = table.set_index("gemeinde_ags").loc["a"]
     assert a["gemeinde"] == "Alsdorf" and a["beyond_before"] == 1.0 and a["beyond_after"] == 0.0
     assert a["p90_before"] == np.inf and a["p90_after"] == pytest.approx(0.9)
@@ -124,7 +135,8 @@ def test_sites_forced_by_the_minimum_per_gemeinde_stay_and_are_named() -> None:
     def explain(res):  # type: ignore[no-untyped-def]
         return explain_solution(res, coverage, weights, demand, cand, fixed=fixed)
 
-    res2, _, message = drop_useless(result, explain(result), explain, "mclp", 3, "1 km", coverage, weights,
-                                    fixed, keep_forced=True)
+    res2, _, message = drop_useless(
+        result, explain(result), explain, "mclp", 3, "1 km", coverage, weights, fixed, keep_forced=True
+    )
     assert len(res2.selected) == 3
     assert message.startswith("2 Standort(e) erreichen niemanden zusätzlich") and "Mindestzahl je Gemeinde" in message

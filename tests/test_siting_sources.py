@@ -25,8 +25,11 @@ def test_thin_stops_keeps_rail_and_tram_and_thins_buses() -> None:
     rng = np.random.default_rng(0)
     n_bus = 3000
     xy = rng.uniform(0, 20_000, size=(n_bus + 2, 2))
-    stops = gpd.GeoDataFrame({"modus": ["bahn", "tram_ubahn", *["bus"] * n_bus]},
-                             geometry=gpd.points_from_xy(X0 + xy[:, 0], Y0 + xy[:, 1]), crs="EPSG:25832")
+    stops = gpd.GeoDataFrame(
+        {"modus": ["bahn", "tram_ubahn", *["bus"] * n_bus]},
+        geometry=gpd.points_from_xy(X0 + xy[:, 0], Y0 + xy[:, 1]),
+        crs="EPSG:25832",
+    )
     out = thin_stops(stops, max_points=200)
     assert len(out) <= 200
     assert {"bahn", "tram_ubahn"} <= set(out["modus"])
@@ -44,8 +47,9 @@ def test_auto_grid_spacing_is_half_the_reach_and_bounded() -> None:
 
 
 def test_settled_points_without_extract_are_places_and_populated_demand() -> None:
-    demand = gpd.GeoDataFrame({"weight": [5.0, 0.0]}, geometry=gpd.points_from_xy([X0, X0 + 9], [Y0, Y0]),
-                               crs="EPSG:25832")
+    demand = gpd.GeoDataFrame(
+        {"weight": [5.0, 0.0]}, geometry=gpd.points_from_xy([X0, X0 + 9], [Y0, Y0]), crs="EPSG:25832"
+    )
     places = gpd.GeoDataFrame({"name": ["Brand"]}, geometry=gpd.points_from_xy([X0 + 50], [Y0]), crs="EPSG:25832")
     xy, max_m, note = settled_points(Settings(), None, demand, places)
     assert xy.tolist() == [[X0, Y0], [X0 + 50, Y0]] and max_m == 1000.0 and note == ""
@@ -67,8 +71,9 @@ def test_default_candidates_on_a_kreis_give_named_sites_near_places(home: Path) 
     assert "Haltestelle" in set(plan.candidates["source"])
     # every new site lies within 1 km of a GeoNames place or a populated demand point (no empty fields)
     orte = load_layer("orte", settings)
-    ref = np.vstack([shapely.get_coordinates(orte.geometry.to_numpy()),
-                     shapely.get_coordinates(plan.demand.geometry.to_numpy())])
+    ref = np.vstack(
+        [shapely.get_coordinates(orte.geometry.to_numpy()), shapely.get_coordinates(plan.demand.geometry.to_numpy())]
+    )
     new = plan.sites[~plan.sites["fixed"]]
     dist, _ = cKDTree(ref).query(shapely.get_coordinates(new.geometry.to_numpy()))
     assert (dist <= 1000.0).all(), dist
@@ -78,8 +83,9 @@ def test_default_candidates_on_a_kreis_give_named_sites_near_places(home: Path) 
 
 def test_nothing_left_to_cover_gives_fewer_sites_and_says_so(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # 40 km around any site reaches the whole Städteregion: one site covers everyone, four would add 0
-    code = main(["sites", "--area", "05334", "-p", "5", "--radius-km", "40", "--fixed-layer", "",
-                 "--no-sensitivity", "--json"])
+    code = main(
+        ["sites", "--area", "05334", "-p", "5", "--radius-km", "40", "--fixed-layer", "", "--no-sensitivity", "--json"]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     plan = json.loads(out)
@@ -95,8 +101,17 @@ def test_coverage_curve_has_an_x_value_for_every_model(home: Path, model: str) -
     from ui.pages.standort import curve_data
 
     settings = Settings().with_home(home)
-    plan = plan_sites(settings, SitingParams(area="05334", model=model, p=2, radius_km=6.0, fixed_layer=None,
-                                             sensitivity_ps=None if model == "lscp" else (1, 2, 3)))
+    plan = plan_sites(
+        settings,
+        SitingParams(
+            area="05334",
+            model=model,
+            p=2,
+            radius_km=6.0,
+            fixed_layer=None,
+            sensitivity_ps=None if model == "lscp" else (1, 2, 3),
+        ),
+    )
     data = curve_data(plan.sensitivity)
     assert len(data) >= 1 and data.notna().all().all()
     assert (data["neue_standorte"] >= 1).all() and data["versorgt_pct"].between(0, 100).all()

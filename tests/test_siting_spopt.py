@@ -47,8 +47,9 @@ CASES = [  # seed, n demand, m candidates, p, fixed
 def test_mclp_objective_equals_spopt(seed: int, n: int, m: int, p: int, fixed: list[int]) -> None:
     cost, w = _instance(seed, n, m)
     radius = float(np.quantile(cost, 0.1))
-    ref = spopt_locate.MCLP.from_cost_matrix(cost, w, radius, p_facilities=p, **_fixed_args(m, fixed),
-                                             name=f"mclp{seed}").solve(_cbc())
+    ref = spopt_locate.MCLP.from_cost_matrix(
+        cost, w, radius, p_facilities=p, **_fixed_args(m, fixed), name=f"mclp{seed}"
+    ).solve(_cbc())
     ours = MCLP.from_cost_matrix(cost, w, radius, p, fixed=fixed).solve()
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-6)
@@ -58,8 +59,9 @@ def test_mclp_objective_equals_spopt(seed: int, n: int, m: int, p: int, fixed: l
 @pytest.mark.parametrize(("seed", "n", "m", "p", "fixed"), CASES[:4])
 def test_pmedian_objective_equals_spopt(seed: int, n: int, m: int, p: int, fixed: list[int]) -> None:
     cost, w = _instance(seed, n, m)
-    ref = spopt_locate.PMedian.from_cost_matrix(cost, w, p_facilities=p, **_fixed_args(m, fixed),
-                                                name=f"pmedian{seed}").solve(_cbc())
+    ref = spopt_locate.PMedian.from_cost_matrix(
+        cost, w, p_facilities=p, **_fixed_args(m, fixed), name=f"pmedian{seed}"
+    ).solve(_cbc())
     ours = PMedian.from_cost_matrix(cost, w, p, fixed=fixed).solve()
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-6)
@@ -71,8 +73,7 @@ def test_lscp_objective_equals_spopt(seed: int, n: int, m: int, fixed: list[int]
     cost, _ = _instance(seed, n, m)
     # spopt's LSCP needs every demand point coverable: use the largest nearest-candidate distance
     radius = float(cost.min(axis=1).max())
-    ref = spopt_locate.LSCP.from_cost_matrix(cost, radius, **_fixed_args(m, fixed),
-                                             name=f"lscp{seed}").solve(_cbc())
+    ref = spopt_locate.LSCP.from_cost_matrix(cost, radius, **_fixed_args(m, fixed), name=f"lscp{seed}").solve(_cbc())
     ours = LSCP.from_cost_matrix(cost, radius, fixed=fixed).solve()
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-6)

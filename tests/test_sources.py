@@ -57,8 +57,12 @@ def test_download_http_error_is_named(loopback: LoopbackServer, settings: Settin
 
 
 def test_download_unreachable_says_so_in_german(closed_port_url: str, settings: Settings, raises_matching) -> None:
-    with raises_matching(SourceUnavailableError, "Keine Internetverbindung oder Quelle nicht erreichbar",
-                         closed_port_url, "manuell herunterladen und importieren"):
+    with raises_matching(
+        SourceUnavailableError,
+        "Keine Internetverbindung oder Quelle nicht erreichbar",
+        closed_port_url,
+        "manuell herunterladen und importieren",
+    ):
         download(closed_port_url, settings=settings, timeout=5)
 
 
@@ -89,16 +93,42 @@ def _synthetic_vg250() -> dict[str, list[dict[str, object]]]:
     gem = []
     for ags, _name, (x0, y0, x1, y1) in SYNTHETIC_KREISE:
         xm = (x0 + x1) / 2
-        gem.append(_feature({"AGS": f"{ags}001", "GEN": f"West {ags}", "BEZ": "Stadt", "GF": 4, "SN_L": "05",
-                             "EWZ": 1000}, box(x0, y0, xm, y1)))
-        gem.append(_feature({"AGS": f"{ags}002", "GEN": f"Ost {ags}", "BEZ": "Gemeinde", "GF": 4, "SN_L": "05"},
-                            box(xm, y0, x1, y1)))
-    gem.append(_feature({"AGS": "06411000", "GEN": "Darmstadt", "BEZ": "Stadt", "GF": 4, "SN_L": "06"},
-                        box(470_000, 5_520_000, 480_000, 5_530_000)))
-    gem.append(_feature({"AGS": "05334001", "GEN": "West 05334 (Wasser)", "BEZ": "Stadt", "GF": 2, "SN_L": "05"},
-                        box(290_000, 5_620_000, 291_000, 5_621_000)))
-    krs = [_feature({"AGS": ags, "GEN": name, "BEZ": "StädteRegion" if ags == "05334" else "Kreis", "GF": 4,
-                     "WSK": "2009/10/21"}, box(*bounds)) for ags, name, bounds in SYNTHETIC_KREISE]
+        gem.append(
+            _feature(
+                {"AGS": f"{ags}001", "GEN": f"West {ags}", "BEZ": "Stadt", "GF": 4, "SN_L": "05", "EWZ": 1000},
+                box(x0, y0, xm, y1),
+            )
+        )
+        gem.append(
+            _feature(
+                {"AGS": f"{ags}002", "GEN": f"Ost {ags}", "BEZ": "Gemeinde", "GF": 4, "SN_L": "05"}, box(xm, y0, x1, y1)
+            )
+        )
+    gem.append(
+        _feature(
+            {"AGS": "06411000", "GEN": "Darmstadt", "BEZ": "Stadt", "GF": 4, "SN_L": "06"},
+            box(470_000, 5_520_000, 480_000, 5_530_000),
+        )
+    )
+    gem.append(
+        _feature(
+            {"AGS": "05334001", "GEN": "West 05334 (Wasser)", "BEZ": "Stadt", "GF": 2, "SN_L": "05"},
+            box(290_000, 5_620_000, 291_000, 5_621_000),
+        )
+    )
+    krs = [
+        _feature(
+            {
+                "AGS": ags,
+                "GEN": name,
+                "BEZ": "StädteRegion" if ags == "05334" else "Kreis",
+                "GF": 4,
+                "WSK": "2009/10/21",
+            },
+            box(*bounds),
+        )
+        for ags, name, bounds in SYNTHETIC_KREISE
+    ]
     return {"vg250:vg250_gem": gem, "vg250:vg250_krs": krs}
 
 
@@ -108,8 +138,11 @@ def _wfs_handler(layers: dict[str, list[dict[str, object]]], *, crs_member: bool
     def handle(req: Request) -> Response:
         feats = layers[req.query["typeNames"][0]]
         start, count = int(req.query["startIndex"][0]), int(req.query["count"][0])
-        doc: dict[str, object] = {"type": "FeatureCollection", "numberMatched": len(feats),
-                                  "features": feats[start:start + count]}
+        doc: dict[str, object] = {
+            "type": "FeatureCollection",
+            "numberMatched": len(feats),
+            "features": feats[start : start + count],
+        }
         if crs_member:
             doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}
         return Response(json.dumps(doc).encode(), content_type="application/json")
@@ -142,7 +175,11 @@ def test_vg250_normalisation_keeps_nrw_land_areas() -> None:
     assert gem.area.sum() == pytest.approx(2 * 20_000 * 20_000)  # the GF=2 water part is not added
     krs = vg250_to_layer(gpd.GeoDataFrame.from_features(feats["vg250:vg250_krs"], crs="EPSG:25832"), "kreis")
     assert krs[["ags", "bez", "regbez", "wsk"]].to_dict("records")[0] == {
-        "ags": "05334", "bez": "Kreis", "regbez": "053", "wsk": "2009-10-21"}
+        "ags": "05334",
+        "bez": "Kreis",
+        "regbez": "053",
+        "wsk": "2009-10-21",
+    }
 
 
 def test_vg250_without_ags_names_every_missing_column(raises_matching) -> None:
@@ -151,10 +188,12 @@ def test_vg250_without_ags_names_every_missing_column(raises_matching) -> None:
         vg250_to_layer(raw, "gemeinde")
 
 
-def test_wfs_exception_report_is_a_data_error(loopback: LoopbackServer, settings: Settings,
-                                              raises_matching) -> None:
-    loopback.route("/wfs_vg250", b'<?xml version="1.0"?><ows:ExceptionReport>InvalidParameterValue'
-                   b"</ows:ExceptionReport>", content_type="text/xml")
+def test_wfs_exception_report_is_a_data_error(loopback: LoopbackServer, settings: Settings, raises_matching) -> None:
+    loopback.route(
+        "/wfs_vg250",
+        b'<?xml version="1.0"?><ows:ExceptionReport>InvalidParameterValue</ows:ExceptionReport>',
+        content_type="text/xml",
+    )
     with raises_matching(DataError, "kein GeoJSON", "ExceptionReport"):
         fetch_wfs_level("kreis", settings=settings, config=SourceConfig.local(loopback.base_url))
     assert not any(settings.cache_dir.rglob("*.json"))  # the broken page is not cached
@@ -199,14 +238,14 @@ def _vg250_zip(tmp_path: Path, *, shapefile: bool) -> Path:
 
 
 @pytest.mark.parametrize("shapefile", [False, True], ids=["gpkg", "shapefile"])
-def test_vg250_zip_download(tmp_path: Path, loopback: LoopbackServer, synthetic_settings: Settings,
-                            shapefile: bool) -> None:
+def test_vg250_zip_download(
+    tmp_path: Path, loopback: LoopbackServer, synthetic_settings: Settings, shapefile: bool
+) -> None:
     zpath = _vg250_zip(tmp_path, shapefile=shapefile)
     raw = read_vg250_zip(zpath, settings=synthetic_settings)
     assert set(raw) == {"gemeinde", "kreis"} and len(raw["gemeinde"]) == 6
     loopback.route("/vg250.zip", zpath, content_type="application/zip")
-    result = fetch_source("bkg-vg250", synthetic_settings, use_zip=True,
-                          config=SourceConfig.local(loopback.base_url))
+    result = fetch_source("bkg-vg250", synthetic_settings, use_zip=True, config=SourceConfig.local(loopback.base_url))
     assert {s.layer_id: s.rows_kept for s in result.layers} == {"gemeinde": 4, "kreis": 2}
 
 
@@ -222,8 +261,10 @@ def test_real_gemeinden_via_wfs(loopback: LoopbackServer, settings: Settings, sh
     """The 396 real Gemeinden (BKG VG250, served page by page) each lie in the Kreis of their AGS[:5]."""
     gem = json.loads((shared_data / "boundaries/nrw_gemeinden_vg250_simplify200.geojson").read_text("utf-8"))
     krs = json.loads((shared_data / "boundaries/nrw_kreise_from_gemeinden_simplify200.geojson").read_text("utf-8"))
-    loopback.route("/wfs_vg250", _wfs_handler({"vg250:vg250_gem": gem["features"],
-                                               "vg250:vg250_krs": krs["features"]}, crs_member=False))
+    loopback.route(
+        "/wfs_vg250",
+        _wfs_handler({"vg250:vg250_gem": gem["features"], "vg250:vg250_krs": krs["features"]}, crs_member=False),
+    )
     config = replace(SourceConfig.local(loopback.base_url), wfs_page_size=150)
     gem_raw = fetch_wfs_level("gemeinde", settings=settings, config=config)
     # lon/lat GeoJSON without crs member is CRS84, not metres
@@ -233,8 +274,11 @@ def test_real_gemeinden_via_wfs(loopback: LoopbackServer, settings: Settings, sh
     kreise = vg250_to_layer(fetch_wfs_level("kreis", settings=settings, config=config), "kreis")
     assert len(kreise) == 53
     points = gemeinden.geometry.representative_point()
-    joined = gpd.sjoin(gpd.GeoDataFrame({"ags8": gemeinden["ags"]}, geometry=points, crs=gemeinden.crs),
-                       kreise[["ags", "geometry"]], predicate="within")
+    joined = gpd.sjoin(
+        gpd.GeoDataFrame({"ags8": gemeinden["ags"]}, geometry=points, crs=gemeinden.crs),
+        kreise[["ags", "geometry"]],
+        predicate="within",
+    )
     assert len(joined) == 396
     assert (joined["ags8"].str[:5] == joined["ags"]).all()
 
@@ -276,20 +320,73 @@ def test_parse_gemeindeverzeichnis_csv(tmp_path: Path) -> None:
 
 
 def test_parse_gemeindeverzeichnis_xlsx_with_multirow_header(tmp_path: Path) -> None:
-    header = [["Gemeindeverzeichnis-Informationssystem GV-ISys"], [], ["Satz-art", "Text-kenn-zeichen",
-              "Amtlicher Regionalschlüssel (ARS)", None, None, None, None, "Gemeindename", "Fläche km2",
-              "Bevölkerung", None, None, None, "Post-leit-zahl", "Geografische Mittelpunktkoordinaten"],
-              [None, None, "Land", "RB", "Kreis", "VB", "Gem", None, None, "insgesamt", "männlich", "weiblich",
-               "je km2", None, "Längengrad", "Breitengrad"]]
-    data = [[60, 63, "05", 3, 34, "0016", "016", "Simmerath", 110.88, 15418, 7612, 7806, 139, 52152,
-             "6,300011", "50,607283"]]
+    header = [
+        ["Gemeindeverzeichnis-Informationssystem GV-ISys"],
+        [],
+        [
+            "Satz-art",
+            "Text-kenn-zeichen",
+            "Amtlicher Regionalschlüssel (ARS)",
+            None,
+            None,
+            None,
+            None,
+            "Gemeindename",
+            "Fläche km2",
+            "Bevölkerung",
+            None,
+            None,
+            None,
+            "Post-leit-zahl",
+            "Geografische Mittelpunktkoordinaten",
+        ],
+        [
+            None,
+            None,
+            "Land",
+            "RB",
+            "Kreis",
+            "VB",
+            "Gem",
+            None,
+            None,
+            "insgesamt",
+            "männlich",
+            "weiblich",
+            "je km2",
+            None,
+            "Längengrad",
+            "Breitengrad",
+        ],
+    ]
+    data = [
+        [
+            60,
+            63,
+            "05",
+            3,
+            34,
+            "0016",
+            "016",
+            "Simmerath",
+            110.88,
+            15418,
+            7612,
+            7806,
+            139,
+            52152,
+            "6,300011",
+            "50,607283",
+        ]
+    ]
     path = tmp_path / "AuszugGV.xlsx"
     width = max(len(r) for r in header + data)
     rows = [r + [None] * (width - len(r)) for r in header + data]
     pd.DataFrame(rows).to_excel(path, sheet_name="Onlineprodukt_Gemeinden", header=False, index=False)
     table = parse_gemeindeverzeichnis(read_gemeindeverzeichnis(path))
     assert table[["ags", "population", "plz"]].to_dict("records") == [
-        {"ags": "05334016", "population": 15_418, "plz": "52152"}]
+        {"ags": "05334016", "population": 15_418, "plz": "52152"}
+    ]
 
 
 def test_gemeindeverzeichnis_bad_number_is_located(tmp_path: Path, raises_matching) -> None:
@@ -305,8 +402,7 @@ def test_gemeindeverzeichnis_without_nrw_rows(raises_matching) -> None:
         parse_gemeindeverzeichnis(raw, land="09")
 
 
-def test_fetch_destatis_stores_population_and_joins_it(loopback: LoopbackServer,
-                                                       synthetic_settings: Settings) -> None:
+def test_fetch_destatis_stores_population_and_joins_it(loopback: LoopbackServer, synthetic_settings: Settings) -> None:
     config = SourceConfig.local(loopback.base_url, destatis_gv=loopback.url("/AuszugGV4QAktuell.csv"))
     loopback.route("/AuszugGV4QAktuell.csv", GV_CSV, content_type="text/csv")
     loopback.route("/wfs_vg250", _wfs_handler(_synthetic_vg250()))
@@ -330,8 +426,7 @@ def test_fetch_destatis_stores_population_and_joins_it(loopback: LoopbackServer,
 
 def test_fetch_msb_schuldaten_real_file(loopback: LoopbackServer, settings: Settings, shared_data: Path) -> None:
     """The real MSB file, served over HTTP, gives exactly the 2,787 Grundschulen in operation."""
-    loopback.route("/schuldaten.csv", shared_data / "facilities/nrw_schuldaten_msb_2021.csv",
-                   content_type="text/csv")
+    loopback.route("/schuldaten.csv", shared_data / "facilities/nrw_schuldaten_msb_2021.csv", content_type="text/csv")
     result = fetch_source("msb-schuldaten", settings, config=SourceConfig.local(loopback.base_url))
     stored = DataStore(settings.store_path).read_layer("ogs")
     assert stored is not None
@@ -342,15 +437,19 @@ def test_fetch_msb_schuldaten_real_file(loopback: LoopbackServer, settings: Sett
 
 
 def test_fetch_msb_for_one_kreis_keeps_other_data(loopback: LoopbackServer, synthetic_settings: Settings) -> None:
-    head = ("Schulnummer;Schulform;Schulbezeichnung_1;Schulbezeichnung_2;Schulbezeichnung_3;Kurzbezeichnung;PLZ;Ort;"
-            "Strasse;Rechtsform;Traegernummer;Gemeindeschluessel;Schulbetriebsschluessel;EPSG;UTMRechtswert;"
-            "UTMHochwert\n")
-    rows = ['"100001";"02";"GGS Am Park";"";"";"";"52062";"Aachen";"Parkstr. 1";"1";"1";"05334002";"1";'
-            '"EPSG:25832";"300000";"5630000"',
-            '"100002";"02";"KGS Feld";"";"";"";"52000";"Feld";"Feldweg 2";"1";"1";"05358001";"1";'
-            '"EPSG:25832";"320000";"5630000"',
-            '"100003";"04";"Hauptschule";"";"";"";"52062";"Aachen";"Weg 3";"1";"1";"05334002";"1";'
-            '"EPSG:25832";"301000";"5630000"']
+    head = (
+        "Schulnummer;Schulform;Schulbezeichnung_1;Schulbezeichnung_2;Schulbezeichnung_3;Kurzbezeichnung;PLZ;Ort;"
+        "Strasse;Rechtsform;Traegernummer;Gemeindeschluessel;Schulbetriebsschluessel;EPSG;UTMRechtswert;"
+        "UTMHochwert\n"
+    )
+    rows = [
+        '"100001";"02";"GGS Am Park";"";"";"";"52062";"Aachen";"Parkstr. 1";"1";"1";"05334002";"1";'
+        '"EPSG:25832";"300000";"5630000"',
+        '"100002";"02";"KGS Feld";"";"";"";"52000";"Feld";"Feldweg 2";"1";"1";"05358001";"1";'
+        '"EPSG:25832";"320000";"5630000"',
+        '"100003";"04";"Hauptschule";"";"";"";"52062";"Aachen";"Weg 3";"1";"1";"05334002";"1";'
+        '"EPSG:25832";"301000";"5630000"',
+    ]
     loopback.route("/schuldaten.csv", ("sep=;\n" + head + "\n".join(rows) + "\n").encode(), content_type="text/csv")
     config = SourceConfig.local(loopback.base_url)
     fetch_source("msb-schuldaten", synthetic_settings, config=config, kreis="05358")
@@ -390,4 +489,3 @@ def test_cli_fetch_offline_exits_2(monkeypatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
     assert main(["fetch", "msb-schuldaten"]) == 2
     assert "abgeschaltet" in capsys.readouterr().err
-

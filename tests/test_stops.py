@@ -14,13 +14,17 @@ from integrationsatlas.stops import _summarise, mode_class_titles, stop_access
 
 
 def test_shares_and_medians_by_hand() -> None:
-    cells = gpd.GeoDataFrame({
-        "kreis_ags": ["05001", "05001", "05001", "05002"],
-        "population": [100.0, 300.0, 600.0, 50.0],
-        "dist_bahn": [100.0, 500.0, 900.0, np.inf],
-        "dist_tram_ubahn": [np.inf] * 4,
-        "dist_bus": [50.0, 60.0, 70.0, 399.0],
-    }, geometry=gpd.points_from_xy([0, 1, 2, 3], [0, 0, 0, 0]), crs="EPSG:25832")
+    cells = gpd.GeoDataFrame(
+        {
+            "kreis_ags": ["05001", "05001", "05001", "05002"],
+            "population": [100.0, 300.0, 600.0, 50.0],
+            "dist_bahn": [100.0, 500.0, 900.0, np.inf],
+            "dist_tram_ubahn": [np.inf] * 4,
+            "dist_bus": [50.0, 60.0, 70.0, 399.0],
+        },
+        geometry=gpd.points_from_xy([0, 1, 2, 3], [0, 0, 0, 0]),
+        crs="EPSG:25832",
+    )
     table = _summarise(cells, "kreis_ags", 400.0)
     assert table.loc["05001", "population"] == 1000.0
     assert table.loc["05001", "within_bahn"] == pytest.approx(0.1)  # only the 100 people at 100 m
@@ -46,8 +50,9 @@ def test_aachen_cells_differ_in_their_stop_access(tmp_path: Path, shared_data: P
         assert main(["population", str(table)]) == 0
     finally:
         del os.environ["INTEGRATIONSATLAS_HOME"]
-    result = stop_access(settings, by="gemeinde", area="05334002", within_m=300.0,
-                         osm_file=shared_data / "osm" / "aachen.osm.pbf")
+    result = stop_access(
+        settings, by="gemeinde", area="05334002", within_m=300.0, osm_file=shared_data / "osm" / "aachen.osm.pbf"
+    )
     cells = result.cells[result.cells["resolution"] == "osm_100m"]
     assert len(cells) >= 2000
     bus = cells["dist_bus"].to_numpy()

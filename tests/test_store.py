@@ -34,8 +34,14 @@ def _points(ids: list[str], x0: float = 343_000.0) -> gpd.GeoDataFrame:
 
 
 def _write(store: Store, layer: str, gdf: gpd.GeoDataFrame, mode: str = "append") -> BatchInfo:
-    return store.write_layer(layer, gdf, mode=mode, source_file="test.csv", source="import",  # type: ignore[arg-type]
-                             licence="CC0")
+    return store.write_layer(
+        layer,
+        gdf,
+        mode=mode,
+        source_file="test.csv",
+        source="import",  # type: ignore[arg-type]
+        licence="CC0",
+    )
 
 
 @pytest.fixture
@@ -176,7 +182,9 @@ def test_reserved_column_and_bad_mode(store: Store, raises_matching) -> None:  #
 
 
 def test_failed_write_leaves_store_unchanged(
-    gpkg_store: DataStore, raises_matching, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    gpkg_store: DataStore,
+    raises_matching,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     store = gpkg_store
     _write(store, "kita", _points(["a"]))
@@ -204,8 +212,9 @@ def test_orphan_table_of_killed_import_is_removed_on_open(gpkg_store: DataStore)
     _write(store, "kita", _points(["a"]))
     # simulate an import killed after writing its table but before registering it
     orphan = "kita__20200101T000000_abcdef"
-    pyogrio.write_dataframe(_points(["ghost"]), store.path, layer=orphan, driver="GPKG",
-                            layer_options={"SPATIAL_INDEX": "NO"})
+    pyogrio.write_dataframe(
+        _points(["ghost"]), store.path, layer=orphan, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"}
+    )
     assert orphan in {r[0] for r in pyogrio.list_layers(store.path)}
     reopened = DataStore(store.path)
     assert orphan not in {r[0] for r in pyogrio.list_layers(store.path)}
@@ -220,8 +229,9 @@ def test_table_being_written_by_another_process_is_kept(gpkg_store: DataStore) -
     busy = "kita__20200101T000000_123456"
     with store.transaction() as con:
         con.execute(f"INSERT INTO {PENDING_TABLE} VALUES (?, ?)", (busy, datetime.now(UTC).isoformat()))
-    pyogrio.write_dataframe(_points(["w"]), store.path, layer=busy, driver="GPKG",
-                            layer_options={"SPATIAL_INDEX": "NO"})
+    pyogrio.write_dataframe(
+        _points(["w"]), store.path, layer=busy, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"}
+    )
     DataStore(store.path)
     assert busy in {r[0] for r in pyogrio.list_layers(store.path)}
     # ... but not forever: an abandoned write is cleaned up after the TTL
@@ -237,6 +247,7 @@ def test_transaction_commits_and_rolls_back(gpkg_store: DataStore) -> None:
     with store.transaction() as con:
         con.execute("CREATE TABLE scenario (name TEXT)")
         con.execute("INSERT INTO scenario VALUES ('Basis')")
+
     def insert_then_fail() -> None:
         with store.transaction() as con:
             con.execute("INSERT INTO scenario VALUES ('verworfen')")
@@ -273,14 +284,14 @@ def test_missing_table_of_active_batch_is_reported(gpkg_store: DataStore, raises
         store.read_layer("kita")
 
 
-def test_deleting_twice_changes_nothing_the_second_time(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deleting_twice_changes_nothing_the_second_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from integrationsatlas.cli import main
 
     monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
     store = DataStore(tmp_path / "home" / "store.gpkg")
-    gdf = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]}, geometry=[Point(343_000, 5_655_000)],
-                           crs="EPSG:25832")
+    gdf = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]}, geometry=[Point(343_000, 5_655_000)], crs="EPSG:25832")
     batch = store.write_layer("kita", gdf, mode="append", source_file="k.csv", source="import", licence="-")
     assert main(["store", "delete", batch.batch_id]) == 0
     assert "gelöscht (deaktiviert)" in capsys.readouterr().out
@@ -297,7 +308,7 @@ def test_both_backends_give_the_same_frame(tmp_path: Path, database_url: str) ->
     gdf["anteil"] = [0.25, float("nan"), 1e-9]
     gdf["jahr"] = [2019, 2020, 2021]
     gdf["offen"] = [True, False, True]
-    gdf["traeger"] = ["AWO", None, "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"]
+    gdf["traeger"] = ["AWO", None, 'Stadt Köln; "Süd"\nzweite Zeile \u2028']
     gdf.loc[2, "geometry"] = None  # a row without location
     gpkg = DataStore(tmp_path / "store.gpkg")
     pg = open_store(Settings(database_url=database_url))
@@ -307,19 +318,34 @@ def test_both_backends_give_the_same_frame(tmp_path: Path, database_url: str) ->
     pd.testing.assert_frame_equal(a.drop(columns=["batch_id", "geometry"]), b.drop(columns=["batch_id", "geometry"]))
     assert a.geometry.isna().tolist() == b.geometry.isna().tolist() == [False, False, True]
     assert a.geometry.iloc[:2].equals(b.geometry.iloc[:2])
-    assert b["traeger"].iloc[2] == "Stadt Köln; \"Süd\"\nzweite Zeile \u2028"
+    assert b["traeger"].iloc[2] == 'Stadt Köln; "Süd"\nzweite Zeile \u2028'
 
 
 def test_ids_already_stored_are_refused_inside_the_write(store: Store) -> None:
     from geo.store.datastore import DuplicateIdError
 
-    store.write_layer("kita", _points(["a", "b"]), mode="append", source_file="a.csv", source="import",
-                      licence="CC0", unique_column="id")
+    store.write_layer(
+        "kita",
+        _points(["a", "b"]),
+        mode="append",
+        source_file="a.csv",
+        source="import",
+        licence="CC0",
+        unique_column="id",
+    )
     before = store.batches()
     with pytest.raises(DuplicateIdError, match="»b«"):
-        store.write_layer("kita", _points(["b", "c"]), mode="append", source_file="b.csv", source="import",
-                          licence="CC0", unique_column="id")
+        store.write_layer(
+            "kita",
+            _points(["b", "c"]),
+            mode="append",
+            source_file="b.csv",
+            source="import",
+            licence="CC0",
+            unique_column="id",
+        )
     assert [b.batch_id for b in store.batches()] == [b.batch_id for b in before]  # nothing stored
-    store.write_layer("kita", _points(["c"]), mode="append", source_file="c.csv", source="import",
-                      licence="CC0", unique_column="id")
+    store.write_layer(
+        "kita", _points(["c"]), mode="append", source_file="c.csv", source="import", licence="CC0", unique_column="id"
+    )
     assert sorted(store.read_layer("kita")["id"]) == ["a", "b", "c"]  # type: ignore[index]

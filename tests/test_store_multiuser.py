@@ -85,8 +85,15 @@ RACER = textwrap.dedent("""
 
 def _script(tmp_path: Path, name: str, template: str, settings: Settings, **extra: object) -> Path:
     path = tmp_path / f"{name}.py"
-    path.write_text(template.format(root=str(PROJECT_ROOT), tests=str(Path(__file__).parent),
-                                    home=str(settings.store_path.parent), url=settings.database_url, **extra))
+    path.write_text(
+        template.format(
+            root=str(PROJECT_ROOT),
+            tests=str(Path(__file__).parent),
+            home=str(settings.store_path.parent),
+            url=settings.database_url,
+            **extra,
+        )
+    )
     return path
 
 
@@ -98,9 +105,15 @@ def test_two_processes_writing_the_same_ids_exactly_one_wins(backend_settings: S
             save_scenario(settings, make_scenario(f"Geteilt {r}", n_new=1500))
     script = _script(tmp_path, "racer", RACER, settings, tasks=TASKS, rounds=ROUNDS)
     start_at, gap = time.time() + 10.0, 0.8
-    procs = {me: subprocess.Popen([sys.executable, str(script), me, str(start_at), str(gap)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for me in ("A", "B")}
+    procs = {
+        me: subprocess.Popen(
+            [sys.executable, str(script), me, str(start_at), str(gap)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for me in ("A", "B")
+    }
     outputs = {}
     for me, proc in procs.items():
         out, err = proc.communicate(timeout=120)
@@ -206,15 +219,15 @@ def _assert_batches_complete(settings: Settings) -> int:
     return len(batches)
 
 
-def test_import_killed_at_a_random_moment_leaves_complete_batches(backend_settings: Settings,
-                                                                  tmp_path: Path) -> None:
+def test_import_killed_at_a_random_moment_leaves_complete_batches(backend_settings: Settings, tmp_path: Path) -> None:
     settings = backend_settings
     rng = np.random.default_rng(11)
     first, before = 0, 0
     for attempt in range(3):
         signal_file = tmp_path / f"signal-{attempt}"
-        script = _script(tmp_path, f"writer{attempt}", WRITER, settings, signal_file=str(signal_file), mode="loop",
-                         first=first)
+        script = _script(
+            tmp_path, f"writer{attempt}", WRITER, settings, signal_file=str(signal_file), mode="loop", first=first
+        )
         proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
         _wait_for(signal_file, proc)
         time.sleep(float(rng.uniform(0.0, 0.5)))
@@ -225,8 +238,9 @@ def test_import_killed_at_a_random_moment_leaves_complete_batches(backend_settin
         first, before = 1000 * (attempt + 1), n  # fresh ids for the next writer
 
 
-def test_import_killed_inside_the_transaction_leaves_nothing(database_url: str, settings: Settings,
-                                                              tmp_path: Path) -> None:
+def test_import_killed_inside_the_transaction_leaves_nothing(
+    database_url: str, settings: Settings, tmp_path: Path
+) -> None:
     settings = replace(settings, database_url=database_url)
     signal_file = tmp_path / "signal-hang"
     script = _script(tmp_path, "writer-hang", WRITER, settings, signal_file=str(signal_file), mode="hang", first=0)
@@ -254,14 +268,22 @@ def test_postgis_schema_migrates_forward(database_url: str, settings: Settings) 
     try:
         assert ensure_schema(engine, target=1) == 1  # a database created by the first release
         with engine.begin() as con:
-            cols = {r[0] for r in con.execute(text(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'atlas_scenarios'"))}
+            cols = {
+                r[0]
+                for r in con.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_name = 'atlas_scenarios'")
+                )
+            }
             assert "version" not in cols
         old = replace(settings, database_url=database_url)
         # a scenario saved by the old release (no version column yet)
         with engine.begin() as con:
-            con.execute(text("INSERT INTO atlas_scenarios VALUES ('Alt', '2025-01-01T00:00:00+00:00', '05334', "
-                             "'mclp', 0, 1, :p)"), {"p": json.dumps({"area_name": "Aachen"})})
+            con.execute(
+                text(
+                    "INSERT INTO atlas_scenarios VALUES ('Alt', '2025-01-01T00:00:00+00:00', '05334', 'mclp', 0, 1, :p)"
+                ),
+                {"p": json.dumps({"area_name": "Aachen"})},
+            )
         assert ensure_schema(engine) == SCHEMA_VERSION == 3
         assert ensure_schema(engine) == 3  # idempotent
         with engine.begin() as con:
@@ -311,8 +333,9 @@ def test_result_cache_first_writer_wins(database_url: str) -> None:
     assert cache.keys("network/") == ["network/x.npz"]
 
 
-def test_street_network_is_shared_between_app_processes(database_url: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_street_network_is_shared_between_app_processes(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from test_network import TINY_OSM
 
     from geo.sources import streets

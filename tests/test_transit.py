@@ -57,8 +57,13 @@ WK,1,1,1,1,1,0,0,20260101,20261231
 
 def write_feed(path: Path, **files: str | None) -> Path:
     """A GTFS zip of the hand-made feed; keyword ``stop_times="..."`` replaces a file, ``None`` drops it."""
-    content = {"stops.txt": STOPS, "routes.txt": ROUTES, "trips.txt": TRIPS, "stop_times.txt": STOP_TIMES,
-               "calendar.txt": CALENDAR}
+    content = {
+        "stops.txt": STOPS,
+        "routes.txt": ROUTES,
+        "trips.txt": TRIPS,
+        "stop_times.txt": STOP_TIMES,
+        "calendar.txt": CALENDAR,
+    }
     for key, text in files.items():
         content[f"{key}.txt"] = text  # type: ignore[assignment]
     with zipfile.ZipFile(path, "w") as zf:
@@ -83,6 +88,7 @@ def at_stops(tt: Timetable, *ids: str) -> gpd.GeoSeries:
 
 
 # ---------------------------------------------------------------- hand-computed answers
+
 
 def test_hand_made_feed_direct_ride(feed: Path) -> None:
     tt = read_gtfs(feed, day=DAY, window=(H7, H7 + 3600))
@@ -139,13 +145,15 @@ def test_settings_must_match_timetable(feed: Path) -> None:
     with pytest.raises(DataError, match=re.escape("gilt für den 10.03.2026")):
         transit_time_to_nearest(tt, at_stops(tt, "A"), at_stops(tt, "C"), TransitSettings(day=date(2026, 3, 11)))
     with pytest.raises(DataError, match="nicht im eingelesenen Fenster"):
-        transit_time_to_nearest(tt, at_stops(tt, "A"), at_stops(tt, "C"),
-                                TransitSettings(day=DAY, start_s=H7, end_s=H7 + 7200))
+        transit_time_to_nearest(
+            tt, at_stops(tt, "A"), at_stops(tt, "C"), TransitSettings(day=DAY, start_s=H7, end_s=H7 + 7200)
+        )
     with pytest.raises(DataError, match="board_slack_s"):
         TransitSettings(day=DAY, board_slack_s=0)
 
 
 # ---------------------------------------------------------------- GTFS reading and validation
+
 
 def test_frequencies_are_expanded(tmp_path: Path) -> None:
     freq = "trip_id,start_time,end_time,headway_secs,exact_times\nr2a,06:30:00,08:00:00,600,1\n"
@@ -157,9 +165,9 @@ def test_frequencies_are_expanded(tmp_path: Path) -> None:
     assert sorted(str(tt.trip_ids[i]) for i in r2) == [f"r2a@07:{m:02d}:00" for m in (0, 10, 20, 30, 40)]
     p = next(p for p in range(tt.n_patterns) if tt.route_ids[p] == "R2")
     n = tt.pattern_trips_ptr[p + 1] - tt.pattern_trips_ptr[p]
-    times = tt.departure[tt.time_ptr[p]:tt.time_ptr[p + 1]].reshape(n, 2)
+    times = tt.departure[tt.time_ptr[p] : tt.time_ptr[p + 1]].reshape(n, 2)
     np.testing.assert_array_equal(times[:, 0], H7 + 600 * np.arange(5))
-    arr = tt.arrival[tt.time_ptr[p]:tt.time_ptr[p + 1]].reshape(n, 2)
+    arr = tt.arrival[tt.time_ptr[p] : tt.time_ptr[p + 1]].reshape(n, 2)
     np.testing.assert_array_equal(arr[:, 1] - times[:, 0], 480)  # template offset 07:07 → 07:15
 
 
@@ -174,13 +182,14 @@ def test_missing_intermediate_times_are_interpolated(tmp_path: Path) -> None:
     gaps = STOP_TIMES.replace("r1a,07:05:00,07:05:00,B", "r1a,,,B")
     tt = read_gtfs(write_feed(tmp_path / "gaps.zip", stop_times=gaps), day=DAY, window=(H7, H7 + 3600))
     p = next(p for p in range(tt.n_patterns) if tt.route_ids[p] == "R1")
-    arr = tt.arrival[tt.time_ptr[p]:tt.time_ptr[p + 1]].reshape(2, 3)
+    arr = tt.arrival[tt.time_ptr[p] : tt.time_ptr[p + 1]].reshape(2, 3)
     np.testing.assert_array_equal(arr[0], [H7 + 120, H7 + 360, H7 + 600])  # B midway between 07:02 and 07:10
 
 
 def test_validation_collects_all_problems(tmp_path: Path) -> None:
-    broken = STOP_TIMES.replace("07:05:00,07:05:00,B", "7:5,07:05:00,B").replace("r2a,07:15:00,07:15:00,D",
-                                                                               "r2a,07:15:00,07:15:00,Z")
+    broken = STOP_TIMES.replace("07:05:00,07:05:00,B", "7:5,07:05:00,B").replace(
+        "r2a,07:15:00,07:15:00,D", "r2a,07:15:00,07:15:00,Z"
+    )
     path = write_feed(tmp_path / "broken.zip", stop_times=broken)
     with pytest.raises(ValidationError) as info:
         read_gtfs(path, day=DAY, window=(H7, H7 + 3600))
@@ -226,8 +235,10 @@ def test_area_cuts_stops(feed: Path) -> None:
 
 # ---------------------------------------------------------------- brute-force oracle
 
-def oracle(trips: list[tuple[np.ndarray, np.ndarray, np.ndarray]], links: WalkLinks, s: TransitSettings,
-           origin: int, t: float) -> float:
+
+def oracle(
+    trips: list[tuple[np.ndarray, np.ndarray, np.ndarray]], links: WalkLinks, s: TransitSettings, origin: int, t: float
+) -> float:
     """Earliest arrival at a facility minus ``t``: Dijkstra on the time-expanded event graph.
 
     States are »ready to board at stop s with r rides used« (earliest time dominates: one can wait) and
@@ -284,10 +295,15 @@ def random_case(draw: st.DrawFn) -> tuple:
     stop_xy = np.array(draw(st.lists(coords, min_size=n_stops, max_size=n_stops)))
     origin_xy = np.array(draw(st.lists(coords, min_size=1, max_size=4)))
     fac_xy = np.array(draw(st.lists(coords, min_size=1, max_size=3)))
-    settings = TransitSettings(day=DAY, start_s=0, end_s=60 * draw(st.integers(1, 12)),
-                               max_walk_s=draw(st.sampled_from([300.0, 900.0])),
-                               max_transfer_walk_s=draw(st.sampled_from([0.0, 300.0, 900.0])),
-                               max_transfers=draw(st.integers(0, 3)), board_slack_s=draw(st.sampled_from([1, 30, 60])))
+    settings = TransitSettings(
+        day=DAY,
+        start_s=0,
+        end_s=60 * draw(st.integers(1, 12)),
+        max_walk_s=draw(st.sampled_from([300.0, 900.0])),
+        max_transfer_walk_s=draw(st.sampled_from([0.0, 300.0, 900.0])),
+        max_transfers=draw(st.integers(0, 3)),
+        board_slack_s=draw(st.sampled_from([1, 30, 60])),
+    )
     return trips, stop_xy, origin_xy, fac_xy, settings
 
 
@@ -296,9 +312,15 @@ def random_case(draw: st.DrawFn) -> tuple:
 def test_profile_search_and_raptor_equal_brute_force(case: tuple) -> None:
     trips, stop_xy, origin_xy, fac_xy, s = case
     n = len(stop_xy)
-    tt = Timetable.from_trips(feed="random", day=DAY, window=(0, 3600), stop_ids=np.array([str(i) for i in range(n)],
-                              object), stop_names=np.array([""] * n, object), stop_xy=stop_xy,
-                              trips=[("R", f"t{j}", *trip) for j, trip in enumerate(trips)])
+    tt = Timetable.from_trips(
+        feed="random",
+        day=DAY,
+        window=(0, 3600),
+        stop_ids=np.array([str(i) for i in range(n)], object),
+        stop_names=np.array([""] * n, object),
+        stop_xy=stop_xy,
+        trips=[("R", f"t{j}", *trip) for j, trip in enumerate(trips)],
+    )
     links = walk_links(tt, origin_xy, fac_xy, s)
     res = transit_time_to_nearest(tt, points(origin_xy), points(fac_xy), s)
     expected = np.array([[oracle(trips, links, s, o, t) for t in s.minutes] for o in range(len(origin_xy))])
@@ -313,9 +335,15 @@ def test_profile_search_and_raptor_equal_brute_force(case: tuple) -> None:
 
 
 def test_walk_fallback_is_straight_line_times_detour() -> None:
-    tt = Timetable.from_trips(feed="x", day=DAY, window=(0, 600), stop_ids=np.array(["a", "b"], object),
-                              stop_names=np.array(["", ""], object), stop_xy=np.array([[0.0, 0.0], [500.0, 0.0]]),
-                              trips=[("R", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))])
+    tt = Timetable.from_trips(
+        feed="x",
+        day=DAY,
+        window=(0, 600),
+        stop_ids=np.array(["a", "b"], object),
+        stop_names=np.array(["", ""], object),
+        stop_xy=np.array([[0.0, 0.0], [500.0, 0.0]]),
+        trips=[("R", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))],
+    )
     s = TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.3, max_walk_s=600)
     links = walk_links(tt, np.array([[0.0, 300.0]]), np.array([[500.0, 0.0]]), s)
     # 300 m × 1.3 / 1.3 m/s = 300 s to a; b is 583 m away → 583 s; walk only = 583.1 s
@@ -331,11 +359,21 @@ def test_walk_links_on_a_network_add_snap_walks() -> None:
 
     # nodes 0 —100 s— 1 —100 s— 2 on a line (x = 0, 100, 200 m), both directions
     rows, cols = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
-    net = Network(sp.csr_array((np.full(4, 100.0), (rows, cols)), shape=(3, 3)), np.arange(3),
-                  np.array([[0.0, 0], [100, 0], [200, 0]]), "walk")
-    tt = Timetable.from_trips(feed="x", day=DAY, window=(0, 600), stop_ids=np.array(["a", "b"], object),
-                              stop_names=np.array(["", ""], object), stop_xy=np.array([[0.0, 10.0], [200.0, 0.0]]),
-                              trips=[("R", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))])
+    net = Network(
+        sp.csr_array((np.full(4, 100.0), (rows, cols)), shape=(3, 3)),
+        np.arange(3),
+        np.array([[0.0, 0], [100, 0], [200, 0]]),
+        "walk",
+    )
+    tt = Timetable.from_trips(
+        feed="x",
+        day=DAY,
+        window=(0, 600),
+        stop_ids=np.array(["a", "b"], object),
+        stop_names=np.array(["", ""], object),
+        stop_xy=np.array([[0.0, 10.0], [200.0, 0.0]]),
+        trips=[("R", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))],
+    )
     s = TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.0, max_walk_s=240, max_transfer_walk_s=300)
     links = walk_links(tt, np.array([[100.0, 5.0]]), np.array([[200.0, 20.0]]), s, network=net)
     # snap walks: origin 5 s, stop a 10 s, stop b 0 s, facility 20 s
@@ -343,8 +381,13 @@ def test_walk_links_on_a_network_add_snap_walks() -> None:
     np.testing.assert_allclose(links.transfers.toarray(), [[0.0, 210.0], [210.0, 0.0]])
     np.testing.assert_allclose(links.egress.toarray(), [[230.0], [20.0]])
     np.testing.assert_allclose(links.walk_only, [125.0])
-    tight = walk_links(tt, np.array([[100.0, 5.0]]), np.array([[200.0, 20.0]]),
-                       TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.0, max_walk_s=110), network=net)
+    tight = walk_links(
+        tt,
+        np.array([[100.0, 5.0]]),
+        np.array([[200.0, 20.0]]),
+        TransitSettings(day=DAY, start_s=0, end_s=60, walk_speed_ms=1.0, max_walk_s=110),
+        network=net,
+    )
     np.testing.assert_allclose(tight.access.toarray(), [[0.0, 105.0]])  # 115 s > 110 s: left out
     assert tight.access.nnz == 1 and tight.egress.nnz == 1
 
@@ -359,6 +402,7 @@ def test_empty_origins_and_facilities(feed: Path) -> None:
 
 
 # ---------------------------------------------------------------- real feed: São Paulo (r5py sample data)
+
 
 @pytest.fixture(scope="module")
 def sao_paulo(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:
@@ -401,16 +445,18 @@ def test_sao_paulo_plausible(sao_paulo: tuple) -> None:
     olon, olat = to_ll.transform(origins.x.to_numpy(), origins.y.to_numpy())
     flon, flat = to_ll.transform(facilities.x.to_numpy(), facilities.y.to_numpy())
     geod = Geod(ellps="GRS80")
-    dist = np.array([[geod.inv(a, b, c, d)[2] for c, d in zip(flon, flat, strict=True)]
-                     for a, b in zip(olon, olat, strict=True)]).min(axis=1)
+    dist = np.array(
+        [[geod.inv(a, b, c, d)[2] for c, d in zip(flon, flat, strict=True)] for a, b in zip(olon, olat, strict=True)]
+    ).min(axis=1)
     assert np.all(time >= dist / (100 / 3.6))
     better = time[reach] < walk[reach] - 60
     assert better.mean() > 0.3, "public transport should beat walking for many origins in central São Paulo"
     # the profile search equals per-minute RAPTOR on the real feed too (sample of origins)
-    links = walk_links(tt, np.column_stack([origins.x, origins.y])[:15],
-                       np.column_stack([facilities.x, facilities.y]), s, network=net)
+    links = walk_links(
+        tt, np.column_stack([origins.x, origins.y])[:15], np.column_stack([facilities.x, facilities.y]), s, network=net
+    )
     np.testing.assert_allclose(nearest_by_raptor(tt, links, s), res.by_minute[:15], rtol=0, atol=1e-6)
     m = transit_time_matrix(tt, origins.iloc[:40], facilities, s, cutoff_s=3600, network=net).matrix.tocsr()
     for i in range(40):  # the median to the nearest is never above the median to one facility
-        row = m.data[m.indptr[i]:m.indptr[i + 1]]
+        row = m.data[m.indptr[i] : m.indptr[i + 1]]
         assert row.size == 0 or time[i] <= row.min() + 1e-9

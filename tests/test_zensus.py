@@ -46,8 +46,9 @@ def kreise() -> gpd.GeoDataFrame:
     )
 
 
-def write(tmp_path: Path, text: str, name: str = "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv",
-          encoding: str = "utf-8") -> Path:
+def write(
+    tmp_path: Path, text: str, name: str = "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv", encoding: str = "utf-8"
+) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding=encoding)
     return path
@@ -71,7 +72,9 @@ def test_grid_in_nrw_clips_and_reprojects(tmp_path: Path, kreise) -> None:
     grid = grid_in_nrw(read_zensus_csv(write(tmp_path, CSV_1KM)), kreise)
     assert grid.crs == "EPSG:25832"
     assert grid["gitter_id"].tolist() == [
-        "CRS3035RES1000mN3096000E4106000", "CRS3035RES1000mN3128000E4096000", "CRS3035RES1000mN3097000E4106000",
+        "CRS3035RES1000mN3096000E4106000",
+        "CRS3035RES1000mN3128000E4096000",
+        "CRS3035RES1000mN3097000E4106000",
     ]
     assert grid["kreis_ags"].tolist() == ["05315", "05111", "05315"]
     # the Köln cell centre lies about 355.8 km E / 5645.1 km N in UTM 32N
@@ -82,10 +85,12 @@ def test_grid_in_nrw_clips_and_reprojects(tmp_path: Path, kreise) -> None:
 def test_invalid_files_report_every_problem(tmp_path: Path, raises_matching) -> None:
     with raises_matching(SchemaError, "GITTER_ID_1km", "Einwohner", "Zensus2022_Bevoelkerungszahl"):
         read_zensus_csv(write(tmp_path, "id;wert\n1;2\n"))
-    bad = ("GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n"
-           "CRS3035RES1000mN3096000E4106000;4106500;3096500;-3\n"
-           "kaputt;4106500;3096500;4\n"
-           "CRS3035RES1000mN3096000E4106000;abc;3096500;4,5\n")
+    bad = (
+        "GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n"
+        "CRS3035RES1000mN3096000E4106000;4106500;3096500;-3\n"
+        "kaputt;4106500;3096500;4\n"
+        "CRS3035RES1000mN3096000E4106000;abc;3096500;4,5\n"
+    )
     with pytest.raises(ValidationError) as info:
         read_zensus_csv(write(tmp_path, bad, name="bad.csv"))
     where = {(p.row, p.column) for p in info.value.problems}
@@ -132,23 +137,31 @@ def cell(dn: int, de: int, res: int = 100) -> str:
     return f"CRS3035RES{res}mN{n}E{e};{e + res // 2};{n + res // 2}"
 
 
-POP_100 = ("GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner;werterlaeuternde_Zeichen\n"
-           f"{cell(0, 0)};400;\n{cell(0, 1)};300;KLAMMERN\n{cell(1, 0)};200;\n{cell(1, 1)};100;\n"
-           "CRS3035RES100mN2800000E4400000;4400050;2800050;999;\n")
+POP_100 = (
+    "GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner;werterlaeuternde_Zeichen\n"
+    f"{cell(0, 0)};400;\n{cell(0, 1)};300;KLAMMERN\n{cell(1, 0)};200;\n{cell(1, 1)};100;\n"
+    "CRS3035RES100mN2800000E4400000;4400050;2800050;999;\n"
+)
 # lower-case header (matched case-insensitively), decimal comma, EN DASH for a secret share
-FOREIGN_100 = ("gitter_id_100m;X_MP_100M;y_mp_100m;anteilauslaender;werterlaeuternde_zeichen\n"
-               f"{cell(0, 0)};2,5;\n{cell(0, 1)};10,0;\n{cell(1, 0)};–;\n{cell(1, 1)};60,0;KLAMMERN\n")
-AGE_100 = ("GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9;a10bis15;a16bis18;"
-           "a19bis24;a25bis39;a40bis59;a60bis66;a67bis74;a75undaelter\n"
-           f"{cell(0, 0)};400;12;–;16;20;12;30;100;110;40;30;30\n"
-           f"{cell(0, 1)};300;–;–;9;15;9;20;80;90;30;20;27\n"
-           f"{cell(1, 0)};200;6;5;–;10;6;10;50;60;20;15;18\n"
-           f"{cell(1, 1)};100;3;3;4;5;3;5;25;30;10;5;7\n")
+FOREIGN_100 = (
+    "gitter_id_100m;X_MP_100M;y_mp_100m;anteilauslaender;werterlaeuternde_zeichen\n"
+    f"{cell(0, 0)};2,5;\n{cell(0, 1)};10,0;\n{cell(1, 0)};–;\n{cell(1, 1)};60,0;KLAMMERN\n"
+)
+AGE_100 = (
+    "GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9;a10bis15;a16bis18;"
+    "a19bis24;a25bis39;a40bis59;a60bis66;a67bis74;a75undaelter\n"
+    f"{cell(0, 0)};400;12;–;16;20;12;30;100;110;40;30;30\n"
+    f"{cell(0, 1)};300;–;–;9;15;9;20;80;90;30;20;27\n"
+    f"{cell(1, 0)};200;6;5;–;10;6;10;50;60;20;15;18\n"
+    f"{cell(1, 1)};100;3;3;4;5;3;5;25;30;10;5;7\n"
+)
 POP_1KM = f"GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n{cell(0, 0, 1000)};1000\n"
 FOREIGN_1KM = f"GITTER_ID_1km;x_mp_1km;y_mp_1km;AnteilAuslaender\n{cell(0, 0, 1000)};20,0\n"
-AGE_1KM = ("GITTER_ID_1km;x_mp_1km;y_mp_1km;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9;a10bis15;a16bis18;"
-           "a19bis24;a25bis39;a40bis59;a60bis66;a67bis74;a75undaelter\n"
-           f"{cell(0, 0, 1000)};1000;30;20;40;50;30;65;255;290;100;70;50\n")
+AGE_1KM = (
+    "GITTER_ID_1km;x_mp_1km;y_mp_1km;Insgesamt_Bevoelkerung;Unter3;a3bis5;a6bis9;a10bis15;a16bis18;"
+    "a19bis24;a25bis39;a40bis59;a60bis66;a67bis74;a75undaelter\n"
+    f"{cell(0, 0, 1000)};1000;30;20;40;50;30;65;255;290;100;70;50\n"
+)
 
 
 def zipped(tmp_path: Path, name: str, members: dict[str, str]) -> Path:
@@ -165,15 +178,30 @@ def zipped(tmp_path: Path, name: str, members: dict[str, str]) -> Path:
 @pytest.fixture
 def zips(tmp_path: Path) -> list[Path]:
     return [
-        zipped(tmp_path, "Zensus2022_Bevoelkerungszahl.zip", {
-            "Zensus2022_Bevoelkerungszahl_100m-Gitter.csv": POP_100,
-            "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv": POP_1KM}),
-        zipped(tmp_path, "Zensus2022_Auslaenderanteil.zip", {
-            "Zensus2022_Auslaenderanteil_in_Gitterzellen_100m-Gitter.csv": FOREIGN_100,
-            "Zensus2022_Auslaenderanteil_in_Gitterzellen_1km-Gitter.csv": FOREIGN_1KM}),
-        zipped(tmp_path, "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen.zip", {
-            "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen_100m-Gitter.csv": AGE_100,
-            "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen_1km-Gitter.csv": AGE_1KM}),
+        zipped(
+            tmp_path,
+            "Zensus2022_Bevoelkerungszahl.zip",
+            {
+                "Zensus2022_Bevoelkerungszahl_100m-Gitter.csv": POP_100,
+                "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv": POP_1KM,
+            },
+        ),
+        zipped(
+            tmp_path,
+            "Zensus2022_Auslaenderanteil.zip",
+            {
+                "Zensus2022_Auslaenderanteil_in_Gitterzellen_100m-Gitter.csv": FOREIGN_100,
+                "Zensus2022_Auslaenderanteil_in_Gitterzellen_1km-Gitter.csv": FOREIGN_1KM,
+            },
+        ),
+        zipped(
+            tmp_path,
+            "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen.zip",
+            {
+                "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen_100m-Gitter.csv": AGE_100,
+                "Zensus2022_Alter_in_infrastrukturellen_Altersgruppen_1km-Gitter.csv": AGE_1KM,
+            },
+        ),
     ]
 
 
@@ -211,14 +239,17 @@ def test_chunks_give_the_same_cells_and_row_numbers(tmp_path: Path) -> None:
 
 def test_fill_suppressed_by_hand() -> None:
     # 1 km total 30 children under 3; known cells 12 + 6 + 3 = 21; the secret cell gets 9
-    values, estimated = fill_suppressed([12, np.nan, 6, 3], [400, 300, 200, 100], ["k", "k", "k", "k"],
-                                        pd.Series({"k": 30.0}))
+    values, estimated = fill_suppressed(
+        [12, np.nan, 6, 3], [400, 300, 200, 100], ["k", "k", "k", "k"], pd.Series({"k": 30.0})
+    )
     assert values.tolist() == [12, 9, 6, 3] and estimated.tolist() == [False, True, False, False]
     # two secret cells share the rest by population; no total → stays unknown, never a Kreis share
-    values, estimated = fill_suppressed([np.nan, np.nan, 5, np.nan], [300, 100, 50, 80], ["k", "k", "k", "m"],
-                                        pd.Series({"k": 25.0}))
-    assert values[:3].tolist() == [15, 5, 5] and np.isnan(values[3]) and estimated.tolist() == [True, True, False,
-                                                                                                 False]
+    values, estimated = fill_suppressed(
+        [np.nan, np.nan, 5, np.nan], [300, 100, 50, 80], ["k", "k", "k", "m"], pd.Series({"k": 25.0})
+    )
+    assert (
+        values[:3].tolist() == [15, 5, 5] and np.isnan(values[3]) and estimated.tolist() == [True, True, False, False]
+    )
 
 
 def test_import_zip_family_and_target_groups_per_cell(zips: list[Path], settings: Settings) -> None:
@@ -264,18 +295,24 @@ def test_concentrated_foreign_population_moves_the_ranking() -> None:
     With the Kreis-wide share (Regionalatlas) the ranking follows the population (Nord first); with the
     Zensus share per cell it turns (Süd first).
     """
-    cells = gpd.GeoDataFrame({
-        "population": [900.0, 800.0, 300.0, 250.0],
-        "anteil_auslaender": [4.0, 5.0, 55.0, 60.0],
-        "quartier": ["Nord", "Nord", "Süd", "Süd"],
-        "kreis_ags": ["05111"] * 4, "resolution_m": 100,
-        "x3035": [E + 50, E + 150, E + 50, E + 150], "y3035": [N + 950, N + 950, N + 50, N + 50],
-    }, geometry=gpd.points_from_xy([345_000, 345_100, 345_000, 345_100], [5_680_900] * 2 + [5_680_000] * 2),
-        crs="EPSG:25832")
+    cells = gpd.GeoDataFrame(
+        {
+            "population": [900.0, 800.0, 300.0, 250.0],
+            "anteil_auslaender": [4.0, 5.0, 55.0, 60.0],
+            "quartier": ["Nord", "Nord", "Süd", "Süd"],
+            "kreis_ags": ["05111"] * 4,
+            "resolution_m": 100,
+            "x3035": [E + 50, E + 150, E + 50, E + 150],
+            "y3035": [N + 950, N + 950, N + 50, N + 50],
+        },
+        geometry=gpd.points_from_xy([345_000, 345_100, 345_000, 345_100], [5_680_900] * 2 + [5_680_000] * 2),
+        crs="EPSG:25832",
+    )
     demand = demand_from_grid(cells.join(zensus_target_groups(cells)))
     per_cell = apply_target_group(demand, "foreign").groupby("quartier")["weight"].sum()
-    kreis_share = (demand["population"] * (per_cell.sum() / demand["population"].sum())).groupby(
-        demand["quartier"]).sum()
+    kreis_share = (
+        (demand["population"] * (per_cell.sum() / demand["population"].sum())).groupby(demand["quartier"]).sum()
+    )
     assert kreis_share.idxmax() == "Nord"
     assert per_cell.idxmax() == "Süd"
     assert per_cell.to_dict() == pytest.approx({"Nord": 36.0 + 40.0, "Süd": 165.0 + 150.0})
@@ -285,9 +322,11 @@ def test_secret_population_cells_are_estimated_from_the_1km_cell(tmp_path: Path,
     from integrationsatlas.coverage import best_demand
 
     fine = POP_100.replace(f"{cell(1, 1)};100;", f"{cell(1, 1)};–;")
-    path = zipped(tmp_path, "Zensus2022_Bevoelkerungszahl.zip", {
-        "Zensus2022_Bevoelkerungszahl_100m-Gitter.csv": fine,
-        "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv": POP_1KM})
+    path = zipped(
+        tmp_path,
+        "Zensus2022_Bevoelkerungszahl.zip",
+        {"Zensus2022_Bevoelkerungszahl_100m-Gitter.csv": fine, "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv": POP_1KM},
+    )
     summary = import_zensus(path, settings)
     assert (summary.population_nrw, summary.suppressed_nrw) == (900, 1)
     demand = best_demand(settings)
@@ -300,7 +339,10 @@ def test_ragged_rows_and_unknown_themes_are_named(tmp_path: Path) -> None:
     ragged = write(tmp_path, POP_100.replace(f"{cell(1, 0)};200;", f"{cell(1, 0)};200;x;y;"), name="ragged.csv")
     with pytest.raises(DataError, match=r"ragged\.csv: nicht lesbar"):
         read_theme_file(ragged)
-    other = write(tmp_path, f"GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Wohnungen\n{cell(0, 0)};3\n",
-                  name="Zensus2022_Wohnungen_100m-Gitter.csv")
+    other = write(
+        tmp_path,
+        f"GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Wohnungen\n{cell(0, 0)};3\n",
+        name="Zensus2022_Wohnungen_100m-Gitter.csv",
+    )
     with pytest.raises(SchemaError, match="Einwohner \\(oder AnteilAuslaender"):
         read_zensus(other)

@@ -35,15 +35,17 @@ def with_temp_file(name: str, content: bytes, func: Callable[[Path], T]) -> T:
 def import_preview(cfg: Settings, layer_id: str, name: str, content: bytes, on_invalid: str) -> ImportResult:
     """Dry run of an import: validated rows, every problem, notes (nothing is stored)."""
     invalid = cast(OnInvalid, on_invalid)
-    return with_temp_file(name, content, lambda p: import_file(
-        p, layer_id, cfg, on_invalid=invalid, dry_run=True, display_name=name))
+    return with_temp_file(
+        name, content, lambda p: import_file(p, layer_id, cfg, on_invalid=invalid, dry_run=True, display_name=name)
+    )
 
 
 def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: str, on_invalid: str) -> ImportResult:
     """Import an upload into the data store."""
     how, invalid = cast(ImportMode, mode), cast(OnInvalid, on_invalid)
-    return with_temp_file(name, content, lambda p: import_file(
-        p, layer_id, cfg, mode=how, on_invalid=invalid, display_name=name))
+    return with_temp_file(
+        name, content, lambda p: import_file(p, layer_id, cfg, mode=how, on_invalid=invalid, display_name=name)
+    )
 
 
 def batches(cfg: Settings) -> list[BatchInfo]:

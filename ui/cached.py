@@ -161,8 +161,9 @@ def inventory(cfg: Settings, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def import_preview(cfg: Settings, version: str, layer_id: str, name: str, content: bytes,
-                   on_invalid: str) -> ImportResult:
+def import_preview(
+    cfg: Settings, version: str, layer_id: str, name: str, content: bytes, on_invalid: str
+) -> ImportResult:
     """Dry run of an import (nothing is stored)."""
     return actions.import_preview(cfg, layer_id, name, content, on_invalid)
 
@@ -174,11 +175,15 @@ def import_preview(cfg: Settings, version: str, layer_id: str, name: str, conten
 def coverage(cfg: Settings, version: str, params: GapParams) -> CoverageReport:
     """The coverage report (gap table, overall share, curve, demand level)."""
     return coverage_report(
-        cfg, layer=params.layer, by=params.by,  # type: ignore[arg-type]
+        cfg,
+        layer=params.layer,
+        by=params.by,  # type: ignore[arg-type]
         threshold_km=params.threshold if params.unit == "km" else None,
         threshold_min=params.threshold if params.unit == "min" else None,
-        mode=params.mode, osm_file=Path(params.osm_file) if params.osm_file else None,
-        target_group=params.target_group, area=params.area,
+        mode=params.mode,
+        osm_file=Path(params.osm_file) if params.osm_file else None,
+        target_group=params.target_group,
+        area=params.area,
         gtfs_file=Path(params.gtfs_file) if params.gtfs_file else None,
         transit=_transit(params, cfg) if params.mode == "oepnv" else None,
     )
@@ -205,8 +210,9 @@ def cell_grid(cfg: Settings, version: str, params: GapParams) -> tuple[Any, Any,
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
-def isochrones(cfg: Settings, version: str, layer_id: str, facility_ids: tuple[str, ...], osm_file: str,
-               mode: str, minutes: float) -> dict[str, Any]:
+def isochrones(
+    cfg: Settings, version: str, layer_id: str, facility_ids: tuple[str, ...], osm_file: str, mode: str, minutes: float
+) -> dict[str, Any]:
     """Isochrones of the chosen facilities, for display."""
     return views.isochrones_geojson(facility_isochrones(cfg, layer_id, facility_ids, osm_file, mode, minutes))
 
@@ -269,16 +275,18 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def report_file(cfg: Settings, version: str, area: str, layer: str, threshold_km: float, scenario: str | None,
-                fmt: str) -> tuple[bytes, str]:
+def report_file(
+    cfg: Settings, version: str, area: str, layer: str, threshold_km: float, scenario: str | None, fmt: str
+) -> tuple[bytes, str]:
     """The rendered council report and its file name."""
     report = council.build_report(cfg, area, layer=layer, threshold_km=threshold_km, scenario=scenario)
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_file(cfg: Settings, version: str, source: str, fmt: str, crs: str, area: str, layer: str,
-                threshold_km: float) -> tuple[bytes, str]:
+def export_file(
+    cfg: Settings, version: str, source: str, fmt: str, crs: str, area: str, layer: str, threshold_km: float
+) -> tuple[bytes, str]:
     """An export of a layer (``layer:ID``), of a gap table (``result:gaps``) or of a scenario (``scenario:NAME``)."""
     kind, _, key = source.partition(":")
     if kind == "layer":

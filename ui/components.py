@@ -31,8 +31,10 @@ def user_errors(what: str = "") -> Iterator[None]:
         yield
     except ValidationError as exc:
         logger.info("validation error shown to user: %s", exc.title)
-        st.error(f"{what + ': ' if what else ''}{exc.title} ({len(exc.problems)} Problem(e)). "
-                 "Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen.")
+        st.error(
+            f"{what + ': ' if what else ''}{exc.title} ({len(exc.problems)} Problem(e)). "
+            "Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen."
+        )
         problem_table(exc.problems)
     except IntegrationsatlasError as exc:
         logger.info("error shown to user: %s", exc)
@@ -43,9 +45,15 @@ def problem_table(problems: Sequence[Problem]) -> None:
     """Render validation problems as a table with file, row, column and fix."""
     if not problems:
         return
-    frame = pd.DataFrame([p.as_dict() for p in problems]).rename(columns={
-        "file": "Datei", "row": "Zeile", "column": "Spalte", "message": "Problem", "fix": "Was tun?",
-    })
+    frame = pd.DataFrame([p.as_dict() for p in problems]).rename(
+        columns={
+            "file": "Datei",
+            "row": "Zeile",
+            "column": "Spalte",
+            "message": "Problem",
+            "fix": "Was tun?",
+        }
+    )
     frame["Zeile"] = frame["Zeile"].astype("Int64")
     st.dataframe(frame, hide_index=True, width="stretch")
 
@@ -99,5 +107,6 @@ def compact_layout() -> None:
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()
-    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS)
-               + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)")
+    st.caption(
+        f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)"
+    )

@@ -61,8 +61,13 @@ def _rgba(colors: pd.Series, alpha: int) -> np.ndarray:
     return out
 
 
-def grid_image(cells: gpd.GeoDataFrame, colors: pd.Series, cell_m: float | None = None,
-               alpha: int = 190, max_side_px: int = MAX_SIDE_PX) -> GridImage:
+def grid_image(
+    cells: gpd.GeoDataFrame,
+    colors: pd.Series,
+    cell_m: float | None = None,
+    alpha: int = 190,
+    max_side_px: int = MAX_SIDE_PX,
+) -> GridImage:
     """Sample square grid cells onto a Web-Mercator-aligned RGBA raster.
 
     Parameters
@@ -142,7 +147,13 @@ def grid_image(cells: gpd.GeoDataFrame, colors: pd.Series, cell_m: float | None 
 def grid_overlay_layer(image: GridImage, name: str, opacity: float = 1.0) -> folium.raster_layers.ImageOverlay:
     """A Leaflet image overlay of ``image`` (not interactive; the legend explains the colours)."""
     return folium.raster_layers.ImageOverlay(
-        image=image.png_data_url(), bounds=[list(image.bounds[0]), list(image.bounds[1])], name=name,
-        opacity=opacity, interactive=False, cross_origin=False, zindex=1, mercator_project=False,
+        image=image.png_data_url(),
+        bounds=[list(image.bounds[0]), list(image.bounds[1])],
+        name=name,
+        opacity=opacity,
+        interactive=False,
+        cross_origin=False,
+        zindex=1,
+        mercator_project=False,
         className="atlas-grid",
     )

@@ -158,8 +158,9 @@ class PointCloud(MacroElement):
 
     shared_js = POINT_RENDERER_JS
 
-    def __init__(self, layer_id: str, rows: list[list[Any]], style: Mapping[str, Any], *, cluster: bool,
-                 noun: str = "Standorte") -> None:
+    def __init__(
+        self, layer_id: str, rows: list[list[Any]], style: Mapping[str, Any], *, cluster: bool, noun: str = "Standorte"
+    ) -> None:
         super().__init__()
         self._name = "PointCloud"
         self.layer_id = layer_id
@@ -168,6 +169,9 @@ class PointCloud(MacroElement):
         self.cluster = bool(cluster)
         self.noun = noun
         self.cluster_options = {
-            "chunkedLoading": True, "disableClusteringAtZoom": 13, "maxClusterRadius": 50,
-            "showCoverageOnHover": False, "spiderfyOnMaxZoom": False,
+            "chunkedLoading": True,
+            "disableClusteringAtZoom": 13,
+            "maxClusterRadius": 50,
+            "showCoverageOnHover": False,
+            "spiderfyOnMaxZoom": False,
         }

@@ -43,7 +43,11 @@ __all__ = ["CANVAS_ONLY_FROM", "CLUSTER_THRESHOLD"]
 
 #: Simplification tolerance in metres per boundary level at NRW zoom.
 DISPLAY_TOLERANCE_M: dict[str, float] = {
-    "land": 200.0, "regbez": 150.0, "kreis": 100.0, "gemeinde": 50.0, "stadtteil": 20.0,
+    "land": 200.0,
+    "regbez": 150.0,
+    "kreis": 100.0,
+    "gemeinde": 50.0,
+    "stadtteil": 20.0,
 }
 #: Coordinate decimals in EPSG:4326 (1e-6 degrees is about 0.1 m).
 COORD_DECIMALS = 6
@@ -248,8 +252,10 @@ def prepare_outline_mesh(gdf: gpd.GeoDataFrame, tolerance_m: float, decimals: in
     geom = shapely.transform(shown.to_numpy(), lambda xy: np.round(xy, decimals))[0]
     if geom.geom_type == "LineString":
         geom = shapely.MultiLineString([geom])
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "id": 0, "properties": {}, "geometry": geom.__geo_interface__}]}
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "id": 0, "properties": {}, "geometry": geom.__geo_interface__}],
+    }
 
 
 @dataclass(frozen=True)
@@ -277,8 +283,9 @@ class Classification:
     has_missing: bool
 
 
-def classify(values: pd.Series, title: str, k: int = 5, decimals: int = 1,
-             palette: Mapping[int, tuple[str, ...]] = YLGNBU) -> Classification:
+def classify(
+    values: pd.Series, title: str, k: int = 5, decimals: int = 1, palette: Mapping[int, tuple[str, ...]] = YLGNBU
+) -> Classification:
     """Classify ``values`` into ``k`` quantile classes (equal numbers of units).
 
     Quantile breaks suit the skewed Kreis figures (a few large cities) and
@@ -318,15 +325,21 @@ def classify(values: pd.Series, title: str, k: int = 5, decimals: int = 1,
     colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
     colors.loc[known.index] = np.asarray(colors_k, dtype=object)[cls]
     labels = tuple(
-        de_number(edges[1], decimals) if edges[0] == edges[1]
+        de_number(edges[1], decimals)
+        if edges[0] == edges[1]
         else f"{de_number(edges[i], decimals)} – {de_number(edges[i + 1], decimals)}"
         for i in range(n)
     )
     return Classification(title, colors, labels, tuple(colors_k), bool(num.isna().any()))
 
 
-def classify_fixed(values: pd.Series, breaks: Sequence[float], title: str, decimals: int = 0,
-                   palette: Mapping[int, tuple[str, ...]] = YLGNBU) -> Classification:
+def classify_fixed(
+    values: pd.Series,
+    breaks: Sequence[float],
+    title: str,
+    decimals: int = 0,
+    palette: Mapping[int, tuple[str, ...]] = YLGNBU,
+) -> Classification:
     """Classify ``values`` by fixed upper class limits ``breaks`` (for comparable maps).
 
     >>> c = classify_fixed(pd.Series([10.0, 60.0, 99.0]), (50, 90, 100), "Anteil")
@@ -465,10 +478,21 @@ def base_map(
         Background decision; ``None`` decides from the environment's settings.
     """
     m = folium.Map(
-        location=list(center), zoom_start=zoom, tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5,
-        min_zoom=6, max_zoom=18, max_bounds=True, prefer_canvas=False, height=height,
-        min_lat=NRW_BOUNDS_4326[1] - 1.5, max_lat=NRW_BOUNDS_4326[3] + 1.5,
-        min_lon=NRW_BOUNDS_4326[0] - 2.5, max_lon=NRW_BOUNDS_4326[2] + 2.5,
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+        min_zoom=6,
+        max_zoom=18,
+        max_bounds=True,
+        prefer_canvas=False,
+        height=height,
+        min_lat=NRW_BOUNDS_4326[1] - 1.5,
+        max_lat=NRW_BOUNDS_4326[3] + 1.5,
+        min_lon=NRW_BOUNDS_4326[0] - 2.5,
+        max_lon=NRW_BOUNDS_4326[2] + 2.5,
     )
     # streamlit-folium loads scripts only when the map is first mounted, so the
     # MarkerCluster plugin must come with the base map, not with a later layer.
@@ -479,8 +503,11 @@ def base_map(
     shown = background(Settings.from_env()) if tiles is None else tiles
     for source, title in shown.offered:
         folium.TileLayer(
-            tiles=source.url, name=f"{title} (online)",
-            overlay=True, show=source.id == shown.shown, attr=source.attribution,
+            tiles=source.url,
+            name=f"{title} (online)",
+            overlay=True,
+            show=source.id == shown.shown,
+            attr=source.attribution,
             max_zoom=19 if source.id == OSM_TILES.id else 18,
         ).add_to(m)
     for spec, data in outlines:
@@ -499,11 +526,18 @@ def _tooltip() -> folium.GeoJsonTooltip:
 
 def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None) -> folium.GeoJson:
     """Unfilled boundary outlines in the layer's declared style."""
-    style = {"color": spec.style.color, "weight": spec.style.weight, "fill": False,
-             "className": f"atlas-outline atlas-layer-{spec.id}"}
+    style = {
+        "color": spec.style.color,
+        "weight": spec.style.weight,
+        "fill": False,
+        "className": f"atlas-outline atlas-layer-{spec.id}",
+    }
     return folium.GeoJson(
-        data, name=name or spec.title, style_function=lambda _f: style,
-        tooltip=None, interactive=False,
+        data,
+        name=name or spec.title,
+        style_function=lambda _f: style,
+        tooltip=None,
+        interactive=False,
     )
 
 
@@ -511,7 +545,8 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
     """Filled boundary polygons coloured by their ``_fill`` property, with tooltips."""
     base = {"color": "#555555", "weight": 0.8, "fillOpacity": opacity, "className": f"atlas-area atlas-layer-{spec.id}"}
     return folium.GeoJson(
-        data, name=name,
+        data,
+        name=name,
         style_function=lambda f: {**base, "fillColor": f["properties"].get("_fill") or NO_DATA_COLOR},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#1f4e79"},
         tooltip=_tooltip(),
@@ -520,16 +555,30 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
 
 def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.12) -> folium.GeoJson:
     """Polygons in one colour (isochrones, buffers): clear outline, light fill, with the escaped ``_tooltip``."""
-    style = {"color": color, "weight": 2.2, "opacity": 0.95, "fillColor": color, "fillOpacity": opacity,
-             "className": "atlas-area atlas-isochrone"}
-    return folium.GeoJson(data, name=name, style_function=lambda _f: style,
-                          highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
-                          tooltip=_tooltip())
+    style = {
+        "color": color,
+        "weight": 2.2,
+        "opacity": 0.95,
+        "fillColor": color,
+        "fillOpacity": opacity,
+        "className": "atlas-area atlas-isochrone",
+    }
+    return folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda _f: style,
+        highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
+        tooltip=_tooltip(),
+    )
 
 
 #: Colours of isochrones by travel minutes (up to the key), light to dark purple (colour-blind safe).
 ISOCHRONE_COLORS: tuple[tuple[float, str], ...] = (
-    (5, "#9e9ac8"), (10, "#807dba"), (15, "#6a51a3"), (30, "#54278f"), (float("inf"), "#3f007d"),
+    (5, "#9e9ac8"),
+    (10, "#807dba"),
+    (15, "#6a51a3"),
+    (30, "#54278f"),
+    (float("inf"), "#3f007d"),
 )
 
 
@@ -544,17 +593,26 @@ def isochrone_color(minutes: float) -> str:
 
 def area_points(data: dict[str, Any], name: str, color: str | None = None, radius: int = 4) -> folium.GeoJson:
     """Small circle markers coloured by their ``_fill`` property (or ``color``), with tooltips."""
-    base = {"radius": radius, "color": "#ffffff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
-            "className": "atlas-point atlas-demand"}
+    base = {
+        "radius": radius,
+        "color": "#ffffff",
+        "weight": 0.6,
+        "fill": True,
+        "fillOpacity": 0.9,
+        "className": "atlas-point atlas-demand",
+    }
     return folium.GeoJson(
-        data, name=name, marker=folium.CircleMarker(radius=radius),
+        data,
+        name=name,
+        marker=folium.CircleMarker(radius=radius),
         style_function=lambda f: {**base, "fillColor": color or f["properties"].get("_fill") or NO_DATA_COLOR},
         tooltip=_tooltip(),
     )
 
 
-def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
-                 color: str | None = None) -> folium.map.Layer | PointCloud:
+def points_layer(
+    spec: LayerSpec, data: dict[str, Any], name: str | None = None, color: str | None = None
+) -> folium.map.Layer | PointCloud:
     """A point layer: SVG circle markers when small, canvas markers (clustered) when large.
 
     Up to :data:`CLUSTER_THRESHOLD` points each marker is an SVG path with the
@@ -564,22 +622,40 @@ def points_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None,
     """
     n = len(data["features"])
     if n > CLUSTER_THRESHOLD:
-        style = {"radius": spec.style.radius, "color": "#ffffff", "weight": min(spec.style.weight, 0.8),
-                 "fill": True, "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity}
+        style = {
+            "radius": spec.style.radius,
+            "color": "#ffffff",
+            "weight": min(spec.style.weight, 0.8),
+            "fill": True,
+            "fillColor": color or spec.style.color,
+            "fillOpacity": spec.style.fill_opacity,
+        }
         return PointCloud(spec.id, point_rows(data), style, cluster=n < CANVAS_ONLY_FROM, noun=spec.title)
     style = {
-        "radius": spec.style.radius, "color": "#ffffff", "weight": spec.style.weight, "fill": True,
-        "fillColor": color or spec.style.color, "fillOpacity": spec.style.fill_opacity,
+        "radius": spec.style.radius,
+        "color": "#ffffff",
+        "weight": spec.style.weight,
+        "fill": True,
+        "fillColor": color or spec.style.color,
+        "fillOpacity": spec.style.fill_opacity,
         "className": f"atlas-point atlas-layer-{spec.id}",
     }
     return folium.GeoJson(
-        data, name=name or spec.title, marker=folium.CircleMarker(radius=spec.style.radius),
-        style_function=lambda _f: style, tooltip=_tooltip(),
+        data,
+        name=name or spec.title,
+        marker=folium.CircleMarker(radius=spec.style.radius),
+        style_function=lambda _f: style,
+        tooltip=_tooltip(),
     )
 
 
-def grid_overlay(cells_gdf: gpd.GeoDataFrame, values: pd.Series, classification: Classification,
-                 name: str | None = None, opacity: float = 1.0) -> folium.raster_layers.ImageOverlay:
+def grid_overlay(
+    cells_gdf: gpd.GeoDataFrame,
+    values: pd.Series,
+    classification: Classification,
+    name: str | None = None,
+    opacity: float = 1.0,
+) -> folium.raster_layers.ImageOverlay:
     """Per-cell values (e.g. 100 m cells: covered yes/no, minutes, gap score) as one PNG overlay.
 
     Parameters
@@ -629,8 +705,12 @@ class NumberedSites(MacroElement):
         self.size = int(size)
 
 
-def site_records(points: gpd.GeoDataFrame, label_column: str, tooltip_fields: Sequence[tuple[str, str]],
-                 fixed_column: str | None = None) -> list[dict[str, Any]]:
+def site_records(
+    points: gpd.GeoDataFrame,
+    label_column: str,
+    tooltip_fields: Sequence[tuple[str, str]],
+    fixed_column: str | None = None,
+) -> list[dict[str, Any]]:
     """Records for :class:`NumberedSites`, numbered by ``label_column`` (selection order 1, 2, 3…).
 
     Parameters
@@ -649,11 +729,14 @@ def site_records(points: gpd.GeoDataFrame, label_column: str, tooltip_fields: Se
     fixed = points[fixed_column].fillna(False).astype(bool) if fixed_column else pd.Series(False, index=points.index)
     label = escape_text(points[label_column])
     klass = np.where(fixed, "atlas-site-number atlas-site-fixed", "atlas-site-number")
-    sites = pd.DataFrame({
-        "lat": np.round(shown.geometry.y, COORD_DECIMALS), "lon": np.round(shown.geometry.x, COORD_DECIMALS),
-        "html": [f'<div class="{k}">{text}</div>' for k, text in zip(klass, label, strict=True)],
-        "tooltip": tips,
-    })
+    sites = pd.DataFrame(
+        {
+            "lat": np.round(shown.geometry.y, COORD_DECIMALS),
+            "lon": np.round(shown.geometry.x, COORD_DECIMALS),
+            "html": [f'<div class="{k}">{text}</div>' for k, text in zip(klass, label, strict=True)],
+            "tooltip": tips,
+        }
+    )
     return [{str(k): v for k, v in rec.items()} for rec in sites.to_dict(orient="records")]
 
 

@@ -26,19 +26,27 @@ def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pa
         return str(target)
     known = sorted(target_dir.glob(pattern)) if target_dir.is_dir() else []
     if known:
-        chosen = st.selectbox("Oder eine früher hochgeladene Datei", known, format_func=lambda p: p.name,
-                              key=f"{key}_known")
+        chosen = st.selectbox(
+            "Oder eine früher hochgeladene Datei", known, format_func=lambda p: p.name, key=f"{key}_known"
+        )
         return str(chosen)
     return None
 
 
 def osm_extract(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) an OSM extract: ``.osm.pbf`` (Geofabrik), ``.osm`` or ``.osm.bz2``."""
-    return _keep(cfg, "osm_uploads", key, "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2)",
-                 ["pbf", "osm", "bz2"], "*.osm*")
+    return _keep(
+        cfg,
+        "osm_uploads",
+        key,
+        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2)",
+        ["pbf", "osm", "bz2"],
+        "*.osm*",
+    )
 
 
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
-    return _keep(cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI)", ["zip"],
-                 "*.zip")
+    return _keep(
+        cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI)", ["zip"], "*.zip"
+    )

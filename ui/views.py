@@ -93,7 +93,10 @@ def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
 
 
 def kreis_choropleth(
-    cfg: Settings, indicator_id: str, layer_id: str | None, facility_layers: tuple[str, ...],
+    cfg: Settings,
+    indicator_id: str,
+    layer_id: str | None,
+    facility_layers: tuple[str, ...],
     gaps: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any], maps.Classification]:
     """Kreise coloured by one indicator, with tooltips (name, AGS, population, share, counts).
@@ -105,8 +108,13 @@ def kreis_choropleth(
     values = areas.indicator_values(table, indicator_id, layer_id, gaps)
     cls = maps.classify(values, ind.title, decimals=ind.decimals)
     table = table.assign(_value=values)
-    fields = [("name", "Name"), ("ags", "AGS"), ("bez", "Art"), ("population", "Einwohner"),
-              ("foreign_share_pct", "Ausländeranteil (%)")]
+    fields = [
+        ("name", "Name"),
+        ("ags", "AGS"),
+        ("bez", "Art"),
+        ("population", "Einwohner"),
+        ("foreign_share_pct", "Ausländeranteil (%)"),
+    ]
     if ind.id not in ("population", "foreign_share_pct"):
         fields.append(("_value", ind.title))
     fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
@@ -120,10 +128,18 @@ def inventory(cfg: Settings) -> pd.DataFrame:
 
     rows = [info.as_dict() for info in layer_inventory(cfg)]
     frame = pd.DataFrame(rows)
-    frame = frame.rename(columns={
-        "id": "Kennung", "title": "Ebene", "count": "Anzahl", "source": "Quelle", "licence": "Lizenz",
-        "as_of": "Stand", "precision": "Lagegenauigkeit", "note": "Hinweis",
-    })
+    frame = frame.rename(
+        columns={
+            "id": "Kennung",
+            "title": "Ebene",
+            "count": "Anzahl",
+            "source": "Quelle",
+            "licence": "Lizenz",
+            "as_of": "Stand",
+            "precision": "Lagegenauigkeit",
+            "note": "Hinweis",
+        }
+    )
     return frame[["Ebene", "Kennung", "Anzahl", "Quelle", "Lizenz", "Stand", "Lagegenauigkeit", "Hinweis"]]
 
 
@@ -153,8 +169,9 @@ def facility_choices(cfg: Settings, layer_id: str, area: str | None) -> dict[str
 def area_outline(cfg: Settings, ags: str) -> dict[str, Any]:
     """Outline of a Kreis (5-digit AGS) or Gemeinde (8 digits) for display."""
     units = load_boundaries(level_of(ags), cfg)
-    return maps.prepare_polygons(units[units["ags"] == ags], [("name", "Planungsgebiet"), ("ags", "AGS")],
-                                 maps.DISPLAY_TOLERANCE_M["gemeinde"])
+    return maps.prepare_polygons(
+        units[units["ags"] == ags], [("name", "Planungsgebiet"), ("ags", "AGS")], maps.DISPLAY_TOLERANCE_M["gemeinde"]
+    )
 
 
 def plan_layers(plan: Any) -> dict[str, Any]:
@@ -162,22 +179,40 @@ def plan_layers(plan: Any) -> dict[str, Any]:
     sites = plan.sites.copy()
     sites["label"] = np.where(sites["fixed"], "B", sites["order"].astype("Int64").astype("string"))
     sites["gain_pct"] = sites["marginal_gain"] * 100.0 / max(plan.explanation.total_weight, 1e-9)
-    fields = [("name", "Standort"), ("source", "Herkunft"), ("order", "Auswahlreihenfolge"),
-              ("marginal_gain", "Zusätzlich erreicht (Gewicht)"), ("gain_pct", "Zusätzlich erreicht (%)")]
+    fields = [
+        ("name", "Standort"),
+        ("source", "Herkunft"),
+        ("order", "Auswahlreihenfolge"),
+        ("marginal_gain", "Zusätzlich erreicht (Gewicht)"),
+        ("gain_pct", "Zusätzlich erreicht (%)"),
+    ]
     others = plan.candidates[~(plan.candidates["selected"] | plan.candidates["fixed"])]
-    other_props = pd.DataFrame({"_tooltip": maps.tooltip_html(pd.DataFrame(others.drop(columns="geometry")),
-                                                              [("name", "Kandidat"), ("source", "Herkunft")])},
-                               index=others.index)
+    other_props = pd.DataFrame(
+        {
+            "_tooltip": maps.tooltip_html(
+                pd.DataFrame(others.drop(columns="geometry")), [("name", "Kandidat"), ("source", "Herkunft")]
+            )
+        },
+        index=others.index,
+    )
     demand = plan.demand
     demand_fields = [("name", "Ort"), ("weight", "Nachfrage (Gewicht)")]
-    out = {"sites": maps.site_records(sites, "label", fields, fixed_column="fixed"),
-           "candidates": maps.to_display_geojson(others, other_props)}
+    out = {
+        "sites": maps.site_records(sites, "label", fields, fixed_column="fixed"),
+        "candidates": maps.to_display_geojson(others, other_props),
+    }
     for when in ("before", "after"):
         covered = demand[f"covered_{when}"].astype(bool)
         frame = pd.DataFrame(demand.drop(columns="geometry")).assign(
-            status=np.where(covered, "erreicht", "nicht erreicht"))
-        props = pd.DataFrame({"_tooltip": maps.tooltip_html(frame, [*demand_fields, ("status", "Status")]),
-                              "_fill": np.where(covered, "#0072B2", "#D55E00")}, index=demand.index)
+            status=np.where(covered, "erreicht", "nicht erreicht")
+        )
+        props = pd.DataFrame(
+            {
+                "_tooltip": maps.tooltip_html(frame, [*demand_fields, ("status", "Status")]),
+                "_fill": np.where(covered, "#0072B2", "#D55E00"),
+            },
+            index=demand.index,
+        )
         out[when] = maps.to_display_geojson(demand, props)
     return out
 
@@ -190,20 +225,33 @@ def gap_map(cfg: Settings, params: GapParams, report: CoverageReport) -> tuple[d
     joined = units.merge(table.drop(columns=["name"], errors="ignore"), left_on="ags", right_index=True, how="left")
     joined["share_pct"] = joined["share_covered"] * 100.0
     unit_label = "km Luftlinie" if params.unit == "km" else f"min ({report.inputs.mode_label})"
-    cls = maps.classify_fixed(joined["share_pct"], SHARE_BREAKS,
-                              f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0)
-    fields = [("name", "Name"), ("ags", "AGS"), ("share_pct", "Versorgt (%)"), ("rank", "Rang (1 = größte Lücke)"),
-              ("gap_score", "Lückenwert"), ("population_beyond", "Einw. außerhalb"),
-              ("cost_mean", f"Mittlere Entfernung ({params.unit})")]
+    cls = maps.classify_fixed(
+        joined["share_pct"], SHARE_BREAKS, f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0
+    )
+    fields = [
+        ("name", "Name"),
+        ("ags", "AGS"),
+        ("share_pct", "Versorgt (%)"),
+        ("rank", "Rang (1 = größte Lücke)"),
+        ("gap_score", "Lückenwert"),
+        ("population_beyond", "Einw. außerhalb"),
+        ("cost_mean", f"Mittlere Entfernung ({params.unit})"),
+    ]
     tolerance = maps.DISPLAY_TOLERANCE_M.get(params.by, 50.0)
     return maps.prepare_polygons(joined, fields, tolerance, fill=cls.colors), cls
 
 
 def isochrones_geojson(polys: gpd.GeoDataFrame) -> dict[str, Any]:
     """Isochrone polygons (``facility_id``, ``minutes``) for display, with tooltips."""
-    props = pd.DataFrame({"_tooltip": maps.tooltip_html(
-        pd.DataFrame({"facility": polys["facility_id"].astype(str), "minutes": polys["minutes"]}),
-        [("facility", "Einrichtung (ID)"), ("minutes", "Minuten")])}, index=polys.index)
+    props = pd.DataFrame(
+        {
+            "_tooltip": maps.tooltip_html(
+                pd.DataFrame({"facility": polys["facility_id"].astype(str), "minutes": polys["minutes"]}),
+                [("facility", "Einrichtung (ID)"), ("minutes", "Minuten")],
+            )
+        },
+        index=polys.index,
+    )
     return maps.to_display_geojson(polys, props)
 
 
@@ -223,8 +271,9 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
         sites = scen.sites.copy()
         fixed = sites["fixed"].astype(bool)
         sites["label"] = np.where(fixed, "B", sites["order"].astype("Int64").astype("string"))
-        layers[key] = maps.site_records(sites, "label", [("name", "Standort"), ("order", "Reihenfolge")],
-                                          fixed_column="fixed")
+        layers[key] = maps.site_records(
+            sites, "label", [("name", "Standort"), ("order", "Reihenfolge")], fixed_column="fixed"
+        )
     try:
         gemeinden = load_boundaries("gemeinde", cfg)
     except NotLoadedError:
@@ -232,20 +281,30 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
     joined = None if gemeinden is None else gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
     if joined is not None and len(joined):  # empty when the plans' demand carries no Gemeinde AGS
         joined["diff_pp"] = joined["difference"] * 100.0
-        cls = maps.classify_fixed(joined["diff_pp"], (-10.0, -1.0, 1.0, 10.0, 100.0),
-                                  f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)", palette={5: PUOR5})
+        cls = maps.classify_fixed(
+            joined["diff_pp"],
+            (-10.0, -1.0, 1.0, 10.0, 100.0),
+            f"Unterschied »{name_b}« − »{name_a}« (Prozentpunkte)",
+            palette={5: PUOR5},
+        )
         layers["difference"] = maps.prepare_polygons(
-            joined, [("name", "Gemeinde"), ("diff_pp", "Unterschied (Prozentpunkte)")],
-            maps.DISPLAY_TOLERANCE_M["gemeinde"], fill=cls.colors)
+            joined,
+            [("name", "Gemeinde"), ("diff_pp", "Unterschied (Prozentpunkte)")],
+            maps.DISPLAY_TOLERANCE_M["gemeinde"],
+            fill=cls.colors,
+        )
         layers["classification"] = cls
     else:
         changes = coverage_change_points(cfg, a, b)
         if changes is not None:
             frame = pd.DataFrame(changes.drop(columns="geometry"))
-            props = pd.DataFrame({
-                "_tooltip": maps.tooltip_html(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
-                "_fill": frame["change"].map(dict(zip(CHANGE_CLASSES, CHANGE_COLORS, strict=True))),
-            }, index=changes.index)
+            props = pd.DataFrame(
+                {
+                    "_tooltip": maps.tooltip_html(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
+                    "_fill": frame["change"].map(dict(zip(CHANGE_CLASSES, CHANGE_COLORS, strict=True))),
+                },
+                index=changes.index,
+            )
             layers["change_points"] = maps.to_display_geojson(changes, props)
             layers["change_legend"] = list(zip(CHANGE_COLORS, CHANGE_CLASSES, strict=True))
     layers["area_ags"] = a.area_ags
@@ -259,14 +318,16 @@ def ranking_table(report: CoverageReport) -> pd.DataFrame:
     """The gap ranking with German headers (rank 1 = largest gap)."""
     table = report.gaps.ranking(None)
     unit = report.inputs.unit
-    shown = pd.DataFrame({
-        "Rang": table["rank"].astype("Int64"),
-        "Gebiet": table["name"],
-        "Versorgt (%)": (table["share_covered"] * 100).round(1),
-        "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
-        f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
-        "Lückenwert": table["gap_score"].round(3),
-    })
+    shown = pd.DataFrame(
+        {
+            "Rang": table["rank"].astype("Int64"),
+            "Gebiet": table["name"],
+            "Versorgt (%)": (table["share_covered"] * 100).round(1),
+            "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
+            f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
+            "Lückenwert": table["gap_score"].round(3),
+        }
+    )
     if "access_ratio" in table.columns:
         shown["2SFCA je 10.000 Einw."] = (table["access_ratio"] * 10_000).round(2)
     return shown.reset_index(names="AGS")
@@ -281,19 +342,30 @@ def curve_table(report: CoverageReport) -> pd.DataFrame:
 
 def sites_table(plan: SitingPlan) -> pd.DataFrame:
     """The proposed sites in selection order, with their gains, as a German table."""
-    rows = [{"Nr.": s.rank, "Standort": s.name, "Herkunft": s.source, "Gemeinde": s.gemeinde or s.gemeinde_ags,
-             "Zusätzlich erreicht (Personen)": round(s.gain),
-             "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
-             "Versorgt danach (%)": round(s.share_after * 100, 1)}
-            for s in plan.explanation.sites]
+    rows = [
+        {
+            "Nr.": s.rank,
+            "Standort": s.name,
+            "Herkunft": s.source,
+            "Gemeinde": s.gemeinde or s.gemeinde_ags,
+            "Zusätzlich erreicht (Personen)": round(s.gain),
+            "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
+            "Versorgt danach (%)": round(s.share_after * 100, 1),
+        }
+        for s in plan.explanation.sites
+    ]
     return pd.DataFrame(rows)
 
 
 def diff_table(diff: pd.DataFrame) -> pd.DataFrame:
     """Per-Gemeinde comparison of two scenarios with German headers, in per cent."""
     shown: dict[str, Any] = {"Gemeinde (AGS)": diff["gemeinde_ags"]}
-    for col, label in (("share_before", "Vorher (%)"), ("share_after_a", "A nachher (%)"),
-                       ("share_after_b", "B nachher (%)"), ("difference", "B − A (Prozentpunkte)")):
+    for col, label in (
+        ("share_before", "Vorher (%)"),
+        ("share_after_a", "A nachher (%)"),
+        ("share_after_b", "B nachher (%)"),
+        ("difference", "B − A (Prozentpunkte)"),
+    ):
         if col in diff.columns:
             shown[label] = (diff[col] * 100).round(1)
     for col, label in (("sites_new_a", "Neu A"), ("sites_new_b", "Neu B")):
@@ -316,11 +388,20 @@ def batches_table(rows: list[BatchInfo]) -> pd.DataFrame:
     """The data store's batches as a German table."""
     frame = pd.DataFrame([b.as_dict() for b in rows])
     frame["layer_id"] = frame["layer_id"].map(lambda lid: REGISTRY.get(lid).title if lid in REGISTRY else lid)
-    return frame.rename(columns={
-        "batch_id": "Stapel", "layer_id": "Ebene", "source_file": "Datei", "source": "Quelle", "licence": "Lizenz",
-        "imported_at": "Zeitpunkt (UTC)", "mode": "Modus", "rows_kept": "Zeilen", "rows_rejected": "abgelehnt",
-        "active": "aktiv",
-    })[["Stapel", "Ebene", "Datei", "Quelle", "Lizenz", "Zeitpunkt (UTC)", "Modus", "Zeilen", "abgelehnt", "aktiv"]]
+    return frame.rename(
+        columns={
+            "batch_id": "Stapel",
+            "layer_id": "Ebene",
+            "source_file": "Datei",
+            "source": "Quelle",
+            "licence": "Lizenz",
+            "imported_at": "Zeitpunkt (UTC)",
+            "mode": "Modus",
+            "rows_kept": "Zeilen",
+            "rows_rejected": "abgelehnt",
+            "active": "aktiv",
+        }
+    )[["Stapel", "Ebene", "Datei", "Quelle", "Lizenz", "Zeitpunkt (UTC)", "Modus", "Zeilen", "abgelehnt", "aktiv"]]
 
 
 def preview_table(result: ImportResult, rows: int) -> pd.DataFrame:
@@ -351,6 +432,11 @@ def cell_grid(
     top = max(float(capped.max()), params.threshold * 3.0)
     breaks = [params.threshold * x if np.isfinite(x) else top for x in COST_BREAKS_X]
     unit = "km" if params.unit == "km" else "min"
-    cls = maps.classify_fixed(capped, breaks, f"Weg zur nächsten Einrichtung je Zelle ({unit})", decimals=1,
-                              palette={len(COST_COLORS): COST_COLORS})
+    cls = maps.classify_fixed(
+        capped,
+        breaks,
+        f"Weg zur nächsten Einrichtung je Zelle ({unit})",
+        decimals=1,
+        palette={len(COST_COLORS): COST_COLORS},
+    )
     return fine, capped, cls

@@ -1,4 +1,5 @@
 """Import of boundary layers (VG250 Gemeinden and Kreise) from users' files."""
+
 from __future__ import annotations
 
 import json
@@ -21,29 +22,42 @@ from geo.settings import PROJECTED_CRS, Settings
 # --- boundaries --------------------------------------------------------------------------
 
 
-_BOUNDARY_ALIASES = {"AGS": ("ags", "ags_0", "gemeindeschluessel", "kreisschluessel", "schluessel"),
-                     "GEN": ("gen", "name", "gemeindename", "kreisname"),
-                     "BEZ": ("bez", "art", "typ"),
-                     "EWZ": ("ewz", "population", "einwohner", "bevoelkerung")}
+_BOUNDARY_ALIASES = {
+    "AGS": ("ags", "ags_0", "gemeindeschluessel", "kreisschluessel", "schluessel"),
+    "GEN": ("gen", "name", "gemeindename", "kreisname"),
+    "BEZ": ("bez", "art", "typ"),
+    "EWZ": ("ewz", "population", "einwohner", "bevoelkerung"),
+}
 
 
-def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
-                      settings: Settings) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def prepare_boundary(
+    df: pd.DataFrame, spec: LayerSpec, *, file: str, settings: Settings
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """VG250-style polygons (``AGS``, ``GEN``, ``BEZ``) → ``gemeinde``/``kreis`` layer."""
     from geo.sources.bkg import vg250_to_layer
 
     problems: list[Problem] = []
     if spec.level not in ("gemeinde", "kreis"):
-        raise DataError(f"In die Ebene »{spec.title}« kann nicht importiert werden; "
-                        "möglich sind Gemeinden und Kreise.")
-    if not isinstance(df, gpd.GeoDataFrame) or not (df.geometry.notna().any()
-                                                    or np.any(df.attrs.get("geometry_given", False))):
-        problems.append(Problem("Die Datei enthält keine Flächen.", "Eine Geodatei (GeoJSON, GeoPackage, "
-                                "Shapefile) mit den Grenzen der Gemeinden bzw. Kreise importieren.", file=file))
+        raise DataError(f"In die Ebene »{spec.title}« kann nicht importiert werden; möglich sind Gemeinden und Kreise.")
+    if not isinstance(df, gpd.GeoDataFrame) or not (
+        df.geometry.notna().any() or np.any(df.attrs.get("geometry_given", False))
+    ):
+        problems.append(
+            Problem(
+                "Die Datei enthält keine Flächen.",
+                "Eine Geodatei (GeoJSON, GeoPackage, Shapefile) mit den Grenzen der Gemeinden bzw. Kreise importieren.",
+                file=file,
+            )
+        )
         return _empty_layer(spec), problems
     if df.crs is None:
-        problems.append(Problem("Die Geodaten haben kein Koordinatensystem (CRS).",
-                                f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.", file=file))
+        problems.append(
+            Problem(
+                "Die Geodaten haben kein Koordinatensystem (CRS).",
+                f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.",
+                file=file,
+            )
+        )
         return _empty_layer(spec), problems
     norm_cols = {norm_header(c): c for c in df.columns if c != df.geometry.name}
     renamed = {}
@@ -55,8 +69,14 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
     for target in ("AGS", "GEN"):
         if target not in frame.columns:
             what = "Schlüssel" if target == "AGS" else "Name"
-            problems.append(Problem("Pflichtspalte fehlt.", f"Spalte {target} ({what}) ergänzen, wie in den "
-                                    "VG250-Daten des BKG.", file=file, column=target))
+            problems.append(
+                Problem(
+                    "Pflichtspalte fehlt.",
+                    f"Spalte {target} ({what}) ergänzen, wie in den VG250-Daten des BKG.",
+                    file=file,
+                    column=target,
+                )
+            )
     if problems:
         return _empty_layer(spec), problems
     if "EWZ" not in frame.columns and "destatis" in frame.columns:
@@ -64,29 +84,50 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
     polys = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     rows = np.arange(len(frame)) + int(df.attrs.get("row_offset", 1))
     for pos in np.flatnonzero(~polys):
-        problems.append(Problem("Das Objekt ist keine Fläche.", "Nur (Multi-)Polygone importieren.",
-                                file=file, row=int(rows[pos])))
+        problems.append(
+            Problem("Das Objekt ist keine Fläche.", "Nur (Multi-)Polygone importieren.", file=file, row=int(rows[pos]))
+        )
     length = 8 if spec.level == "gemeinde" else 5
     ags = frame["AGS"].astype("string").str.strip()
     bad = ~ags.str.fullmatch(rf"\d{{{length - 1},{length}}}", na=False).to_numpy()
     for pos in np.flatnonzero(bad & polys):
-        problems.append(Problem(f"AGS »{ags.iloc[pos]}« hat nicht {length} Stellen.",
-                                f"{length}-stelligen Amtlichen Gemeindeschlüssel eintragen.", file=file,
-                                row=int(rows[pos]), column="AGS"))
+        problems.append(
+            Problem(
+                f"AGS »{ags.iloc[pos]}« hat nicht {length} Stellen.",
+                f"{length}-stelligen Amtlichen Gemeindeschlüssel eintragen.",
+                file=file,
+                row=int(rows[pos]),
+                column="AGS",
+            )
+        )
     foreign = ~bad & ~ags.str.zfill(length).str.startswith("05", na=False).to_numpy()
     for pos in np.flatnonzero(foreign & polys):
-        problems.append(Problem(f"AGS »{ags.iloc[pos]}« liegt nicht in NRW (muss mit 05 beginnen).",
-                                "Nur NRW-Daten importieren.", file=file, row=int(rows[pos]), column="AGS"))
+        problems.append(
+            Problem(
+                f"AGS »{ags.iloc[pos]}« liegt nicht in NRW (muss mit 05 beginnen).",
+                "Nur NRW-Daten importieren.",
+                file=file,
+                row=int(rows[pos]),
+                column="AGS",
+            )
+        )
     coords, index = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
     infinite = np.zeros(len(frame), dtype=bool)
     np.logical_or.at(infinite, index, ~np.isfinite(coords).all(axis=1))
     given = np.asarray(df.attrs.get("geometry_given", np.zeros(len(frame), dtype=bool)), dtype=bool)
-    unreadable = (given if len(given) == len(frame) else np.zeros(len(frame), dtype=bool)) & \
-        frame.geometry.isna().to_numpy()
+    unreadable = (
+        given if len(given) == len(frame) else np.zeros(len(frame), dtype=bool)
+    ) & frame.geometry.isna().to_numpy()
     for pos in np.flatnonzero(infinite | unreadable):
-        problems.append(Problem("Die Geometrie ist ungültig (nicht lesbar oder Koordinaten keine endlichen Zahlen).",
-                                "Geometrie im GIS prüfen und neu exportieren.", file=file, row=int(rows[pos]),
-                                column="geometry"))
+        problems.append(
+            Problem(
+                "Die Geometrie ist ungültig (nicht lesbar oder Koordinaten keine endlichen Zahlen).",
+                "Geometrie im GIS prüfen und neu exportieren.",
+                file=file,
+                row=int(rows[pos]),
+                column="geometry",
+            )
+        )
     polys = polys & ~infinite & ~unreadable
     valid = polys & ~bad & ~foreign
     if "EWZ" in frame.columns:  # population: a whole number 0 … 2^31−1, else a problem of the row
@@ -95,16 +136,23 @@ def prepare_boundary(df: pd.DataFrame, spec: LayerSpec, *, file: str,
         given = cells.notna().to_numpy()
         wrong = given & ~(np.isfinite(ewz) & (ewz >= 0) & (ewz <= MAX_INT) & (np.nan_to_num(ewz) % 1 == 0))
         for pos in np.flatnonzero(wrong & valid):
-            problems.append(Problem(f"Einwohnerzahl »{cells.iloc[pos]}« ist keine ganze Zahl zwischen 0 und "
-                                    f"{MAX_INT}.", "Einwohnerzahl prüfen oder leer lassen.", file=file,
-                                    row=int(rows[pos]), column="EWZ"))
+            problems.append(
+                Problem(
+                    f"Einwohnerzahl »{cells.iloc[pos]}« ist keine ganze Zahl zwischen 0 und {MAX_INT}.",
+                    "Einwohnerzahl prüfen oder leer lassen.",
+                    file=file,
+                    row=int(rows[pos]),
+                    column="EWZ",
+                )
+            )
         valid &= ~wrong
         frame = frame.assign(EWZ=np.where(given & ~wrong, ewz, np.nan))
     out = vg250_to_layer(frame.loc[valid], spec.level, file=file)  # type: ignore[arg-type]
     dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)
     for ags_value in out["ags"][dup]:
-        problems.append(Problem(f"AGS »{ags_value}« kommt mehrfach vor.", "AGS eindeutig machen.",
-                                file=file, column="AGS"))
+        problems.append(
+            Problem(f"AGS »{ags_value}« kommt mehrfach vor.", "AGS eindeutig machen.", file=file, column="AGS")
+        )
     out = out.loc[~dup]
     for col in spec.column_names:
         if col not in out.columns:

@@ -1,4 +1,5 @@
 """Import a user's file into the data store: read, validate, write one restorable batch."""
+
 from __future__ import annotations
 
 import logging
@@ -97,73 +98,115 @@ def import_file(
         raise IntegrationsatlasError(f"Unbekannte Option »{on_invalid}«: erlaubt sind »keep_valid« und »reject«.")
     path = Path(path)
     shown = display_name or path.name
-    table = read_table(path, max_bytes=settings.max_upload_bytes, name=shown, layer=layer_id,
-                       limits=ReadLimits.from_settings(settings))
+    table = read_table(
+        path, max_bytes=settings.max_upload_bytes, name=shown, layer=layer_id, limits=ReadLimits.from_settings(settings)
+    )
     fmt = str(table.attrs.get("format", ""))
     rows_in = len(table)
     notes: list[str] = []
     if table.attrs.get("encoding"):
         notes.append(f"Zeichenkodierung: {table.attrs['encoding']}.")
     if table.attrs.get("unterminated_row"):
-        notes.append(f"Die letzte Zeile (Zeile {table.attrs['unterminated_row']}) endet ohne Zeilenumbruch: falls "
-                     "die Datei beim Kopieren abgeschnitten wurde, ist ihr letzter Wert unvollständig – bitte prüfen.")
+        notes.append(
+            f"Die letzte Zeile (Zeile {table.attrs['unterminated_row']}) endet ohne Zeilenumbruch: falls "
+            "die Datei beim Kopieren abgeschnitten wurde, ist ihr letzter Wert unvollständig – bitte prüfen."
+        )
     source, source_licence, url = "import", licence or USER_LICENCE, None
     is_msb = False
     if schuldaten.is_schuldaten(table):
         if layer_id != "ogs":
-            raise DataError(f"Datei {shown} ist die Schuldatei des MSB NRW; sie kann nur in die Ebene »ogs« "
-                            f"(Grundschulen) importiert werden, nicht in »{layer_id}«.")
+            raise DataError(
+                f"Datei {shown} ist die Schuldatei des MSB NRW; sie kann nur in die Ebene »ogs« "
+                f"(Grundschulen) importiert werden, nicht in »{layer_id}«."
+            )
         offset = table.attrs.get("row_offset", 2)
         parsed = schuldaten.parse_schuldaten(table)
         parsed.attrs["row_offset"] = offset
-        notes.append(f"MSB-Schuldatei erkannt: {len(parsed)} von {rows_in} Schulen sind Grundschulen in Betrieb "
-                     f"(Schulform {schuldaten.SCHULFORM_GRUNDSCHULE}, Schulbetriebsschlüssel "
-                     f"{schuldaten.IN_BETRIEB}) und werden übernommen; das OGS-Merkmal bleibt unbekannt.")
+        notes.append(
+            f"MSB-Schuldatei erkannt: {len(parsed)} von {rows_in} Schulen sind Grundschulen in Betrieb "
+            f"(Schulform {schuldaten.SCHULFORM_GRUNDSCHULE}, Schulbetriebsschlüssel "
+            f"{schuldaten.IN_BETRIEB}) und werden übernommen; das OGS-Merkmal bleibt unbekannt."
+        )
         table, fmt = parsed, f"{fmt}+schuldaten"
         is_msb = True
         source, source_licence, url = schuldaten.SOURCE, licence or schuldaten.LICENCE, schuldaten.URL
 
-    data, problems = prepare_layer_frame(table, spec, file=shown, settings=settings, source=source,
-                                         geocoder=geocoder)
+    data, problems = prepare_layer_frame(table, spec, file=shown, settings=settings, source=source, geocoder=geocoder)
     notes += list(data.attrs.get("notes", []))
     kind = "utm32" if is_msb else str(data.attrs.get("location_kind", ""))
     store = open_store(settings)
     if mode == "append" and len(data):
-        clash, clash_problems = _clashes_with_store(data, spec, store, shown,
-                                                    int(table.attrs.get("row_offset", 2)))
+        clash, clash_problems = _clashes_with_store(data, spec, store, shown, int(table.attrs.get("row_offset", 2)))
         problems = sorted([*problems, *clash_problems], key=lambda p: (p.row or 0, p.column or ""))
         data = data.loc[~clash]
     data_index = data.index.to_numpy()
     data = data.reset_index(drop=True)
-    result = ImportResult(layer_id=layer_id, file=shown, format=fmt, location_kind=kind, rows_in=rows_in,
-                          data=data, problems=tuple(problems), batch=None, notes=tuple(notes))
+    result = ImportResult(
+        layer_id=layer_id,
+        file=shown,
+        format=fmt,
+        location_kind=kind,
+        rows_in=rows_in,
+        data=data,
+        problems=tuple(problems),
+        batch=None,
+        notes=tuple(notes),
+    )
     if dry_run:
         return result
     if problems and on_invalid == "reject":
         raise ValidationError(problems, f"Import von {shown} abgelehnt, nichts wurde gespeichert")
     if not len(data):
-        raise ValidationError(problems or [Problem("Keine gültige Zeile gefunden.", "Datei prüfen.", file=shown)],
-                              f"Import von {shown}: keine gültige Zeile, nichts wurde gespeichert")
+        raise ValidationError(
+            problems or [Problem("Keine gültige Zeile gefunden.", "Datei prüfen.", file=shown)],
+            f"Import von {shown}: keine gültige Zeile, nichts wurde gespeichert",
+        )
     rejected = len({p.row for p in problems if p.row is not None})
     try:
-        batch = store.write_layer(layer_id, data, mode=mode, source_file=shown, source=source,
-                                  licence=source_licence, url=url, rows_in=rows_in, rows_rejected=rejected,
-                                  unique_column=spec.id_column if mode == "append" else None)
+        batch = store.write_layer(
+            layer_id,
+            data,
+            mode=mode,
+            source_file=shown,
+            source=source,
+            licence=source_licence,
+            url=url,
+            rows_in=rows_in,
+            rows_rejected=rejected,
+            unique_column=spec.id_column if mode == "append" else None,
+        )
     except DuplicateIdError as exc:  # another import stored the same ids in the meantime
         offset = int(table.attrs.get("row_offset", 2))
         taken = set(exc.ids)
-        raced = [Problem(f"ID »{v}« wurde soeben von einem gleichzeitigen Import gespeichert.",
-                         "Datenspeicher prüfen (»integrationsatlas store list«); Modus »replace« wählen oder die "
-                         "ID ändern.", file=shown, row=int(i) + offset, column=spec.id_column)
-                 for i, v in zip(data_index, data[spec.id_column].astype(str), strict=True) if v in taken]
+        raced = [
+            Problem(
+                f"ID »{v}« wurde soeben von einem gleichzeitigen Import gespeichert.",
+                "Datenspeicher prüfen (»integrationsatlas store list«); Modus »replace« wählen oder die ID ändern.",
+                file=shown,
+                row=int(i) + offset,
+                column=spec.id_column,
+            )
+            for i, v in zip(data_index, data[spec.id_column].astype(str), strict=True)
+            if v in taken
+        ]
         raise ValidationError(raced, f"Import von {shown} abgelehnt, nichts wurde gespeichert") from exc
     logger.info("imported %d of %d rows of %s into %s", len(data), rows_in, shown, layer_id)
-    return ImportResult(layer_id=layer_id, file=shown, format=fmt, location_kind=kind, rows_in=rows_in,
-                        data=data, problems=tuple(problems), batch=batch, notes=tuple(notes))
+    return ImportResult(
+        layer_id=layer_id,
+        file=shown,
+        format=fmt,
+        location_kind=kind,
+        rows_in=rows_in,
+        data=data,
+        problems=tuple(problems),
+        batch=batch,
+        notes=tuple(notes),
+    )
 
 
-def _clashes_with_store(data: gpd.GeoDataFrame, spec: LayerSpec, store: Store, file: str,
-                        offset: int) -> tuple[np.ndarray, list[Problem]]:
+def _clashes_with_store(
+    data: gpd.GeoDataFrame, spec: LayerSpec, store: Store, file: str, offset: int
+) -> tuple[np.ndarray, list[Problem]]:
     """Rows whose id the layer's active stored data already has, and their problems."""
     stored = store.read_layer(spec.id)
     key = spec.id_column
@@ -175,9 +218,13 @@ def _clashes_with_store(data: gpd.GeoDataFrame, spec: LayerSpec, store: Store, f
     problems = []
     for pos in np.flatnonzero(clash):
         value = str(data[key].iloc[pos])
-        problems.append(Problem(
-            f"ID »{value}« ist bereits im Datenspeicher (Import {known[value]}).",
-            "Modus »replace« wählen, um die Ebene zu ersetzen, oder die ID ändern.",
-            file=file, row=int(data.index[pos]) + offset, column=key,
-        ))
+        problems.append(
+            Problem(
+                f"ID »{value}« ist bereits im Datenspeicher (Import {known[value]}).",
+                "Modus »replace« wählen, um die Ebene zu ersetzen, oder die ID ändern.",
+                file=file,
+                row=int(data.index[pos]) + offset,
+                column=key,
+            )
+        )
     return clash, problems

@@ -131,8 +131,9 @@ def nominatim_geocoder(
     from geopy.geocoders import Nominatim
 
     geolocator = Nominatim(user_agent=user_agent, timeout=timeout)
-    limited: Callable[..., Any] = RateLimiter(geolocator.geocode, min_delay_seconds=min_delay_seconds,
-                                              max_retries=1, swallow_exceptions=False)
+    limited: Callable[..., Any] = RateLimiter(
+        geolocator.geocode, min_delay_seconds=min_delay_seconds, max_retries=1, swallow_exceptions=False
+    )
 
     def geocode(address: str) -> tuple[float, float] | None:
         try:

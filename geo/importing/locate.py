@@ -1,4 +1,5 @@
 """Where each row of an import lies: coordinates (lon/lat, UTM 32), geometries or postcodes; units by location."""
+
 from __future__ import annotations
 
 import logging
@@ -74,13 +75,19 @@ class RowChecker:
         mask = np.asarray(mask, dtype=bool)
         self.invalid |= mask
         for pos in np.flatnonzero(mask):
-            self.problems.append(Problem(message(int(pos)), fix, file=self.file, row=int(self.rows[pos]),
-                                         column=None if column is None else str(column)))
+            self.problems.append(
+                Problem(
+                    message(int(pos)),
+                    fix,
+                    file=self.file,
+                    row=int(self.rows[pos]),
+                    column=None if column is None else str(column),
+                )
+            )
 
     def file_level(self, message: str, fix: str, column: object | None = None) -> None:
         self.fatal = True
-        self.problems.append(Problem(message, fix, file=self.file,
-                                     column=None if column is None else str(column)))
+        self.problems.append(Problem(message, fix, file=self.file, column=None if column is None else str(column)))
 
 
 def _nrw_area(settings: Settings) -> shapely.Geometry:
@@ -97,8 +104,14 @@ def _nrw_area(settings: Settings) -> shapely.Geometry:
     return outline
 
 
-def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Settings,
-            mapping: dict[str, object], geocoder: Geocoder | None) -> tuple[np.ndarray, np.ndarray, str]:
+def locate_rows(
+    df: pd.DataFrame,
+    spec: LayerSpec,
+    chk: RowChecker,
+    settings: Settings,
+    mapping: dict[str, object],
+    geocoder: Geocoder | None,
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Find each row's point; return geometries (EPSG:25832), precisions and the location kind."""
     n = len(df)
     geoms = np.full(n, None, dtype=object)
@@ -107,17 +120,22 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
     norm_cols = {norm_header(c): c for c in df.columns if c != "geometry"}
 
     given_attr = df.attrs.get("geometry_given") if isinstance(df, gpd.GeoDataFrame) else None
-    given_geom = (np.asarray(given_attr, dtype=bool) if given_attr is not None and len(given_attr) == n
-                  else (df.geometry.notna().to_numpy() if isinstance(df, gpd.GeoDataFrame) else np.zeros(n, bool)))
+    given_geom = (
+        np.asarray(given_attr, dtype=bool)
+        if given_attr is not None and len(given_attr) == n
+        else (df.geometry.notna().to_numpy() if isinstance(df, gpd.GeoDataFrame) else np.zeros(n, bool))
+    )
     if isinstance(df, gpd.GeoDataFrame) and (given_geom.any() or df.geometry.notna().any()):
         kind = "geometry"
         if df.crs is None:
-            chk.file_level("Die Geodaten haben kein Koordinatensystem (CRS).",
-                           f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}.")
+            chk.file_level(
+                "Die Geodaten haben kein Koordinatensystem (CRS).", f"Datei mit CRS speichern, z. B. {PROJECTED_CRS}."
+            )
             return geoms, precision, kind
         errors = df.attrs.get("geometry_error")
-        pts = _geometry_points(df.geometry, given_geom, chk,
-                               list(errors) if errors is not None and len(errors) == n else [""] * n)
+        pts = _geometry_points(
+            df.geometry, given_geom, chk, list(errors) if errors is not None and len(errors) == n else [""] * n
+        )
         geoms[:] = pts
         precision[np.array([p is not None for p in pts], dtype=bool)] = "Koordinate"
     else:
@@ -134,12 +152,20 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
             for col, val in ((xcol, x), (ycol, y)):
                 cells = text_values(df[col])
                 bad = (cells.notna() & val.isna()).to_numpy()
-                chk.row(bad, partial(_not_a_number, cells),
-                        "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).", col)
+                chk.row(
+                    bad,
+                    partial(_not_a_number, cells),
+                    "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).",
+                    col,
+                )
             xv, yv = x.to_numpy(), y.to_numpy()
             infinite = (x.notna() & y.notna()).to_numpy() & ~(np.isfinite(xv) & np.isfinite(yv))
-            chk.row(infinite, lambda p: f"Die Koordinate ({xv[p]}, {yv[p]}) ist keine endliche Zahl.",
-                    "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).", xcol)
+            chk.row(
+                infinite,
+                lambda p: f"Die Koordinate ({xv[p]}, {yv[p]}) ist keine endliche Zahl.",
+                "Koordinate als Zahl eintragen (Dezimaltrennzeichen Komma oder Punkt).",
+                xcol,
+            )
             ok = (x.notna() & y.notna()).to_numpy() & ~infinite
             if ok.any():
                 in_degrees = (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
@@ -148,34 +174,53 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
             if kind == "lonlat":
                 lo0, la0, lo1, la1 = NRW_BOUNDS_4326
                 swapped = ok & (yv >= lo0) & (yv <= lo1) & (xv >= la0) & (xv <= la1)
-                chk.row(swapped, lambda p: f"Länge {xv[p]} und Breite {yv[p]} sind offenbar vertauscht.",
-                        f"Werte der Spalten »{xcol}« (Länge, ca. 6–9) und »{ycol}« (Breite, ca. 50–52) tauschen.",
-                        xcol)
+                chk.row(
+                    swapped,
+                    lambda p: f"Länge {xv[p]} und Breite {yv[p]} sind offenbar vertauscht.",
+                    f"Werte der Spalten »{xcol}« (Länge, ca. 6–9) und »{ycol}« (Breite, ca. 50–52) tauschen.",
+                    xcol,
+                )
                 use = ok & ~swapped & (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
-                chk.row(ok & ~swapped & ~use, lambda p: f"Länge {xv[p]} / Breite {yv[p]} liegt außerhalb von "
-                        "−180…180 / −90…90 Grad.", f"Koordinaten prüfen: Länge in »{xcol}« (ca. 6–9), Breite in "
-                        f"»{ycol}« (ca. 50–52); UTM32-Werte in Spalten »rechtswert«/»hochwert«.", xcol)
-                pts = gpd.GeoSeries(gpd.points_from_xy(np.where(use, xv, 0.0), np.where(use, yv, 0.0)),
-                                    crs="EPSG:4326").to_crs(PROJECTED_CRS)
+                chk.row(
+                    ok & ~swapped & ~use,
+                    lambda p: f"Länge {xv[p]} / Breite {yv[p]} liegt außerhalb von −180…180 / −90…90 Grad.",
+                    f"Koordinaten prüfen: Länge in »{xcol}« (ca. 6–9), Breite in "
+                    f"»{ycol}« (ca. 50–52); UTM32-Werte in Spalten »rechtswert«/»hochwert«.",
+                    xcol,
+                )
+                pts = gpd.GeoSeries(
+                    gpd.points_from_xy(np.where(use, xv, 0.0), np.where(use, yv, 0.0)), crs="EPSG:4326"
+                ).to_crs(PROJECTED_CRS)
             else:
                 xv = np.where(xv >= 32_000_000, xv - 32_000_000, xv)  # "32" zone prefix
                 x0, y0, x1, y1 = NRW_BOUNDS_25832
                 swapped = ok & (yv >= x0) & (yv <= x1) & (xv >= y0) & (xv <= y1)
-                chk.row(swapped, lambda p: f"Rechtswert {xv[p]:.0f} und Hochwert {yv[p]:.0f} sind offenbar vertauscht.",
-                        f"Werte der Spalten »{xcol}« (Rechtswert, ca. 280 000–500 000) und »{ycol}« "
-                        "(Hochwert, ca. 5 570 000–5 820 000) tauschen.", xcol)
+                chk.row(
+                    swapped,
+                    lambda p: f"Rechtswert {xv[p]:.0f} und Hochwert {yv[p]:.0f} sind offenbar vertauscht.",
+                    f"Werte der Spalten »{xcol}« (Rechtswert, ca. 280 000–500 000) und »{ycol}« "
+                    "(Hochwert, ca. 5 570 000–5 820 000) tauschen.",
+                    xcol,
+                )
                 gk = ok & ~swapped & (xv >= 2_000_000) & (xv < 5_000_000)
-                chk.row(gk, lambda p: f"Rechtswert {xv[p]:.0f} ist kein UTM32-Wert (Gauß-Krüger?).",
-                        f"Koordinaten nach {PROJECTED_CRS} (ETRS89/UTM 32N) umrechnen.", xcol)
+                chk.row(
+                    gk,
+                    lambda p: f"Rechtswert {xv[p]:.0f} ist kein UTM32-Wert (Gauß-Krüger?).",
+                    f"Koordinaten nach {PROJECTED_CRS} (ETRS89/UTM 32N) umrechnen.",
+                    xcol,
+                )
                 pts = gpd.GeoSeries(gpd.points_from_xy(xv, yv), crs=PROJECTED_CRS)
                 use = ok & ~swapped & ~gk
             geoms[use] = pts.to_numpy()[use]
             precision[use] = "Koordinate"
             cx, cy = text_values(df[xcol]).notna().to_numpy(), text_values(df[ycol]).notna().to_numpy()
             for have, lacking in ((cx & ~cy, ycol), (cy & ~cx, xcol)):
-                chk.row(have & ~chk.invalid, lambda p: "Nur eine der beiden Koordinaten ist angegeben.",
-                        f"Beide Spalten »{xcol}« und »{ycol}« ausfüllen oder beide leer lassen (dann gilt die PLZ).",
-                        lacking)
+                chk.row(
+                    have & ~chk.invalid,
+                    lambda p: "Nur eine der beiden Koordinaten ist angegeben.",
+                    f"Beide Spalten »{xcol}« und »{ycol}« ausfüllen oder beide leer lassen (dann gilt die PLZ).",
+                    lacking,
+                )
 
     missing = np.array([g is None for g in geoms], dtype=bool) & ~chk.invalid
     if geocoder is not None and missing.any():
@@ -198,8 +243,12 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
         geoms[fill] = pts[fill]
         precision[fill] = "PLZ"
         kind = kind or "plz"
-        chk.row(missing & has_plz & ~known, lambda p: f"PLZ »{plz.iloc[p]}« ist unbekannt.",
-                "PLZ prüfen (fünfstellig) oder Koordinaten angeben.", plz_col)
+        chk.row(
+            missing & has_plz & ~known,
+            lambda p: f"PLZ »{plz.iloc[p]}« ist unbekannt.",
+            "PLZ prüfen (fünfstellig) oder Koordinaten angeben.",
+            plz_col,
+        )
         missing = missing & ~known & ~has_plz
     if not kind:
         chk.file_level(
@@ -208,8 +257,7 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
             "oder eine Geodatei (GeoJSON, GeoPackage, Shapefile) importieren.",
         )
         return geoms, precision, kind
-    chk.row(missing, lambda p: "Keine Lage: Koordinaten und PLZ fehlen.",
-            "Koordinaten oder eine PLZ eintragen.", None)
+    chk.row(missing, lambda p: "Keine Lage: Koordinaten und PLZ fehlen.", "Koordinaten oder eine PLZ eintragen.", None)
 
     located = np.array([g is not None for g in geoms], dtype=bool)
     if located.any():
@@ -220,9 +268,12 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
         by_plz = outside & (precision == "PLZ")
         col = mapping.get("plz")
         chk.row(by_plz, lambda p: "Die PLZ liegt nicht in NRW.", "PLZ prüfen: nur Einrichtungen in NRW.", col)
-        chk.row(outside & ~by_plz, lambda p: (
-            f"Die Koordinate (UTM32 {geoms[p].x:.0f}, {geoms[p].y:.0f}) liegt außerhalb von NRW."),
-            "Koordinaten und Koordinatensystem prüfen (Länge/Breite in Grad oder UTM32 in Metern).", None)
+        chk.row(
+            outside & ~by_plz,
+            lambda p: f"Die Koordinate (UTM32 {geoms[p].x:.0f}, {geoms[p].y:.0f}) liegt außerhalb von NRW.",
+            "Koordinaten und Koordinatensystem prüfen (Länge/Breite in Grad oder UTM32 in Metern).",
+            None,
+        )
     return geoms, precision, kind
 
 
@@ -230,34 +281,53 @@ def locate_rows(df: pd.DataFrame, spec: LayerSpec, chk: RowChecker, settings: Se
 POINT_SOURCE_TYPES = ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString")
 
 
-def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker,
-                     errors: list[str]) -> np.ndarray:
+def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker, errors: list[str]) -> np.ndarray:
     """One point per feature (EPSG:25832); every unreadable, empty, non-finite, invalid or unsupported
     geometry that the file gave is a problem of its row (never replaced by a postcode centre)."""
     raw = geometry.to_numpy()
     n = len(raw)
     present = np.array([g is not None for g in raw], dtype=bool)
-    chk.row(given & ~present, lambda p: errors[p] or "Die Geometrie ist ungültig und konnte nicht gelesen werden.",
-            "Geometrie im GIS prüfen (z. B. »Geometrie reparieren«) oder »geometry« auf null setzen und "
-            "Koordinaten/PLZ als Eigenschaften angeben.", "geometry")
+    chk.row(
+        given & ~present,
+        lambda p: errors[p] or "Die Geometrie ist ungültig und konnte nicht gelesen werden.",
+        "Geometrie im GIS prüfen (z. B. »Geometrie reparieren«) oder »geometry« auf null setzen und "
+        "Koordinaten/PLZ als Eigenschaften angeben.",
+        "geometry",
+    )
     types = np.array([g.geom_type if g is not None else "" for g in raw], dtype=object)
     empty = present & shapely.is_empty(raw)
-    chk.row(empty, lambda p: f"Die Geometrie ({types[p]}) ist leer.", "Koordinaten der Geometrie eintragen "
-            "oder »geometry« auf null setzen.", "geometry")
+    chk.row(
+        empty,
+        lambda p: f"Die Geometrie ({types[p]}) ist leer.",
+        "Koordinaten der Geometrie eintragen oder »geometry« auf null setzen.",
+        "geometry",
+    )
     unsupported = present & ~empty & ~np.isin(types, POINT_SOURCE_TYPES)
-    chk.row(unsupported, lambda p: f"Der Geometrietyp {types[p]} wird in einer Punktebene nicht unterstützt.",
-            "Als Punkt, Linie oder Fläche speichern (keine GeometryCollection).", "geometry")
+    chk.row(
+        unsupported,
+        lambda p: f"Der Geometrietyp {types[p]} wird in einer Punktebene nicht unterstützt.",
+        "Als Punkt, Linie oder Fläche speichern (keine GeometryCollection).",
+        "geometry",
+    )
     coords, index = shapely.get_coordinates(raw, return_index=True)
     infinite = np.zeros(n, dtype=bool)
     np.logical_or.at(infinite, index, ~np.isfinite(coords).all(axis=1))
     infinite &= present & ~empty & ~unsupported
-    chk.row(infinite, lambda p: "Die Geometrie hat Koordinaten, die keine endlichen Zahlen sind.",
-            "Koordinaten der Geometrie prüfen.", "geometry")
+    chk.row(
+        infinite,
+        lambda p: "Die Geometrie hat Koordinaten, die keine endlichen Zahlen sind.",
+        "Koordinaten der Geometrie prüfen.",
+        "geometry",
+    )
     usable = present & ~empty & ~unsupported & ~infinite
     invalid = np.zeros(n, dtype=bool)
     invalid[usable] = ~shapely.is_valid(raw[usable])
-    chk.row(invalid, lambda p: f"Die Geometrie ist ungültig ({shapely.is_valid_reason(raw[p])}).",
-            "Geometrie im GIS reparieren (z. B. QGIS »Geometrien reparieren«).", "geometry")
+    chk.row(
+        invalid,
+        lambda p: f"Die Geometrie ist ungültig ({shapely.is_valid_reason(raw[p])}).",
+        "Geometrie im GIS reparieren (z. B. QGIS »Geometrien reparieren«).",
+        "geometry",
+    )
     usable &= ~invalid
     pts = np.full(n, None, dtype=object)
     if not usable.any():
@@ -276,9 +346,15 @@ def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker
     np.logical_or.at(bad, index, ~np.isfinite(coords).all(axis=1))
     bad |= shapely.is_empty(g)
     idx = np.flatnonzero(usable)
-    chk.row(np.isin(np.arange(n), idx[bad]), lambda p: "Die Geometrie lässt sich nicht nach "
-            f"{PROJECTED_CRS} umrechnen (Koordinaten außerhalb des Koordinatensystems).",
-            "Koordinaten und Koordinatensystem der Datei prüfen.", "geometry")
+    chk.row(
+        np.isin(np.arange(n), idx[bad]),
+        lambda p: (
+            "Die Geometrie lässt sich nicht nach "
+            f"{PROJECTED_CRS} umrechnen (Koordinaten außerhalb des Koordinatensystems)."
+        ),
+        "Koordinaten und Koordinatensystem der Datei prüfen.",
+        "geometry",
+    )
     g[bad] = None
     pts[idx] = g
     return pts

@@ -1,4 +1,5 @@
 """Map a table onto a layer declaration, parse and validate every column and locate every row."""
+
 from __future__ import annotations
 
 import hashlib
@@ -61,7 +62,12 @@ def map_columns(columns: Iterable[object], spec: LayerSpec) -> dict[str, object]
 
 
 def prepare_layer_frame(
-    df: pd.DataFrame, spec: LayerSpec, *, file: str, settings: Settings, source: str = "import",
+    df: pd.DataFrame,
+    spec: LayerSpec,
+    *,
+    file: str,
+    settings: Settings,
+    source: str = "import",
     geocoder: Geocoder | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Map, parse, locate and validate the rows of ``df`` for layer ``spec``.
@@ -100,8 +106,7 @@ def prepare_layer_frame(
     if spec.group == "boundary":
         return prepare_boundary(df, spec, file=file, settings=settings)
     offset = int(df.attrs.get("row_offset", 2))
-    positions = (df.index.to_numpy(dtype=np.int64) if pd.api.types.is_integer_dtype(df.index)
-                 else np.arange(len(df)))
+    positions = df.index.to_numpy(dtype=np.int64) if pd.api.types.is_integer_dtype(df.index) else np.arange(len(df))
     df = df.reset_index(drop=True)
     rows = positions + offset
     chk = RowChecker(file=file, rows=rows)
@@ -114,12 +119,16 @@ def prepare_layer_frame(
         if required not in mapping and required != spec.id_column:
             c = spec.column(required)
             names = ", ".join((c.name, *c.aliases))
-            chk.file_level("Pflichtspalte fehlt.", f"Spalte »{c.name}« ergänzen (erkannte Namen: {names}).",
-                           column=c.name)
+            chk.file_level(
+                "Pflichtspalte fehlt.", f"Spalte »{c.name}« ergänzen (erkannte Namen: {names}).", column=c.name
+            )
     if n == 0:
         chk.file_level("Die Datei enthält keine Datenzeilen.", "Mindestens eine Zeile unter der Kopfzeile eintragen.")
-    ignored = [str(c) for c in df.columns if c != "geometry" and c not in mapping.values()
-               and norm_header(c) not in COORDINATE_HEADERS]
+    ignored = [
+        str(c)
+        for c in df.columns
+        if c != "geometry" and c not in mapping.values() and norm_header(c) not in COORDINATE_HEADERS
+    ]
     if ignored:
         notes.append(f"Nicht übernommene Spalten (nicht Teil der Ebene »{spec.title}«): {', '.join(ignored)}.")
 
@@ -140,21 +149,31 @@ def prepare_layer_frame(
     id_col = spec.id_column
     if id_col in out:
         ids = pd.Series(out[id_col])
-        chk.row(ids.isna().to_numpy(), lambda p: "Die ID ist leer.",
-                "Eindeutige ID eintragen oder die Spalte weglassen (dann wird sie erzeugt).", mapping[id_col])
+        chk.row(
+            ids.isna().to_numpy(),
+            lambda p: "Die ID ist leer.",
+            "Eindeutige ID eintragen oder die Spalte weglassen (dann wird sie erzeugt).",
+            mapping[id_col],
+        )
     elif n:
         name_values = pd.Series(out.get("name", pd.Series([""] * n))).fillna("").astype(str).to_numpy()
         keys = [f"{spec.id}|{nm}|{_geom_key(g)}" for nm, g in zip(name_values, geoms, strict=True)]
         ids = pd.Series([f"{spec.id}-{hashlib.sha1(k.encode()).hexdigest()[:10]}" for k in keys], dtype="str")
         out[id_col] = ids
-        notes.append(f"Die Datei hat keine Spalte »{id_col}«: IDs wurden aus Name und Lage erzeugt "
-                     f"(z. B. {ids.iloc[0]}); ein erneuter Import derselben Zeilen ergibt dieselben IDs.")
+        notes.append(
+            f"Die Datei hat keine Spalte »{id_col}«: IDs wurden aus Name und Lage erzeugt "
+            f"(z. B. {ids.iloc[0]}); ein erneuter Import derselben Zeilen ergibt dieselben IDs."
+        )
     else:
         ids = pd.Series([], dtype="str")
     dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
     first_row = {v: int(rows[p]) for p, v in reversed(list(enumerate(ids))) if isinstance(v, str)}
-    chk.row(dup, lambda p: f"ID »{ids.iloc[p]}« kommt mehrfach vor (zuerst in Zeile {first_row[ids.iloc[p]]}).",
-            "IDs eindeutig machen; doppelte Zeilen entfernen.", mapping.get(id_col, id_col))
+    chk.row(
+        dup,
+        lambda p: f"ID »{ids.iloc[p]}« kommt mehrfach vor (zuerst in Zeile {first_row[ids.iloc[p]]}).",
+        "IDs eindeutig machen; doppelte Zeilen entfernen.",
+        mapping.get(id_col, id_col),
+    )
 
     # assemble the frame in the layer schema
     data = {}
@@ -195,17 +214,29 @@ def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) 
     if col.dtype in ("int", "float"):
         num = parse_number(text)
         bad = present & num.isna().to_numpy()
-        chk.row(bad, lambda p: f"»{text.iloc[p]}« ist keine Zahl.",
-                f"In »{header}« nur Zahlen eintragen (oder leer lassen).", header)
+        chk.row(
+            bad,
+            lambda p: f"»{text.iloc[p]}« ist keine Zahl.",
+            f"In »{header}« nur Zahlen eintragen (oder leer lassen).",
+            header,
+        )
         infinite = present & ~bad & ~np.isfinite(num.fillna(0).to_numpy())
-        chk.row(infinite, lambda p: f"»{text.iloc[p]}« ist keine endliche Zahl.",
-                f"In »{header}« eine Zahl eintragen (oder leer lassen).", header)
+        chk.row(
+            infinite,
+            lambda p: f"»{text.iloc[p]}« ist keine endliche Zahl.",
+            f"In »{header}« eine Zahl eintragen (oder leer lassen).",
+            header,
+        )
         bad = bad | infinite
         num = num.where(~infinite)
         if col.dtype == "int":
             huge = present & ~bad & (np.abs(num.fillna(0).to_numpy()) > MAX_INT)
-            chk.row(huge, lambda p: f"»{text.iloc[p]}« ist zu groß (höchstens {MAX_INT:,}).".replace(",", "."),
-                    f"In »{header}« eine realistische Anzahl eintragen.", header)
+            chk.row(
+                huge,
+                lambda p: f"»{text.iloc[p]}« ist zu groß (höchstens {MAX_INT:,}).".replace(",", "."),
+                f"In »{header}« eine realistische Anzahl eintragen.",
+                header,
+            )
             bad = bad | huge
             num = num.where(~huge)
             frac = present & num.notna().to_numpy() & (num.fillna(0) % 1 != 0).to_numpy()
@@ -216,8 +247,12 @@ def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) 
         return num
     if col.dtype in ("tristate", "bool"):
         values, unknown_value = parse_tristate(text)
-        chk.row(unknown_value.to_numpy(), lambda p: f"»{text.iloc[p]}« ist kein gültiger Wert.",
-                "Erlaubt sind ja/nein (auch 1/0, x, true/false) oder leer für unbekannt.", header)
+        chk.row(
+            unknown_value.to_numpy(),
+            lambda p: f"»{text.iloc[p]}« ist kein gültiger Wert.",
+            "Erlaubt sind ja/nein (auch 1/0, x, true/false) oder leer für unbekannt.",
+            header,
+        )
         return values
     if col.dtype == "date":
         parsed = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
@@ -236,7 +271,11 @@ def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) 
         low = text.str.lower()
         known = low.isin(list(canon)).to_numpy()
         bad = present & ~known
-        chk.row(bad, lambda p: f"»{text.iloc[p]}« ist kein erlaubter Wert.",
-                f"Erlaubt sind: {', '.join(col.choices or ())}.", header)
+        chk.row(
+            bad,
+            lambda p: f"»{text.iloc[p]}« ist kein erlaubter Wert.",
+            f"Erlaubt sind: {', '.join(col.choices or ())}.",
+            header,
+        )
         return low.map(canon).astype("str")
     return text

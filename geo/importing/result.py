@@ -1,4 +1,5 @@
 """The outcome of one import: counts, problems and the stored batch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -40,8 +40,17 @@ RECHTSFORM: dict[str, str] = {"1": "öffentlich", "2": "privat"}
 
 #: Columns that identify the format (all must be present).
 SIGNATURE: tuple[str, ...] = (
-    "Schulnummer", "Schulform", "Schulbezeichnung_1", "PLZ", "Ort", "Strasse", "Rechtsform",
-    "Gemeindeschluessel", "Schulbetriebsschluessel", "UTMRechtswert", "UTMHochwert",
+    "Schulnummer",
+    "Schulform",
+    "Schulbezeichnung_1",
+    "PLZ",
+    "Ort",
+    "Strasse",
+    "Rechtsform",
+    "Gemeindeschluessel",
+    "Schulbetriebsschluessel",
+    "UTMRechtswert",
+    "UTMHochwert",
 )
 
 _NULLS = {"", "null", "none", "nan", "na"}
@@ -129,11 +138,12 @@ def parse_schuldaten(df: pd.DataFrame) -> gpd.GeoDataFrame:
     north = pd.to_numeric(_text(src, "UTMHochwert").str.replace(",", ".", regex=False), errors="coerce")
     east = east.where(east < 32_000_000, east - 32_000_000)  # "32" zone prefix
     epsg = _text(src, "EPSG")
-    foreign_crs = (epsg.notna() & ~epsg.str.replace(" ", "").str.upper().isin(["EPSG:25832", "25832"]))
+    foreign_crs = epsg.notna() & ~epsg.str.replace(" ", "").str.upper().isin(["EPSG:25832", "25832"])
     has_xy = (east.notna() & north.notna() & ~foreign_crs).to_numpy()
     geometry = gpd.GeoSeries(
         np.where(has_xy, gpd.points_from_xy(east.fillna(0), north.fillna(0)), None),
-        index=src.index, crs=PROJECTED_CRS,
+        index=src.index,
+        crs=PROJECTED_CRS,
     )
     out = gpd.GeoDataFrame(
         {

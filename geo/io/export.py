@@ -83,7 +83,9 @@ MIME_TYPES: dict[str, str] = {
 }
 #: German names of the formats for menus.
 FORMAT_TITLES: dict[str, str] = {
-    "gpkg": "GeoPackage (.gpkg)", "geojson": "GeoJSON (.geojson)", "csv": "CSV für Excel (.csv)",
+    "gpkg": "GeoPackage (.gpkg)",
+    "geojson": "GeoJSON (.geojson)",
+    "csv": "CSV für Excel (.csv)",
     "xlsx": "Excel-Arbeitsmappe (.xlsx)",
 }
 #: Column with the attribution in CSV exports.
@@ -121,8 +123,11 @@ def layer_attribution(spec: LayerSpec) -> tuple[str, ...]:
     >>> layer_attribution(REGISTRY.get("kreis"))[0]
     '© GeoBasis-DE / BKG (dl-de/by-2-0)'
     """
-    lines = [f"{s.attribution} ({s.licence})" for s in spec.sources
-             if s.kind != "import" and not any(line.startswith(s.attribution) for line in ATTRIBUTIONS)]
+    lines = [
+        f"{s.attribution} ({s.licence})"
+        for s in spec.sources
+        if s.kind != "import" and not any(line.startswith(s.attribution) for line in ATTRIBUTIONS)
+    ]
     return tuple(dict.fromkeys([*lines, *ATTRIBUTIONS]))
 
 
@@ -130,11 +135,15 @@ def _check_args(fmt: str, crs: str) -> None:
     if fmt not in FORMATS:
         raise DataError(f"Unbekanntes Exportformat »{fmt}«. Möglich sind: {', '.join(FORMATS)}.")
     if crs not in get_args(ExportCRS):
-        raise CRSError(f"Export-Koordinatensystem »{crs}« wird nicht angeboten: bitte EPSG:25832 "
-                       "(ETRS89 / UTM 32N, Meter) oder EPSG:4326 (Längen-/Breitengrad) wählen.")
+        raise CRSError(
+            f"Export-Koordinatensystem »{crs}« wird nicht angeboten: bitte EPSG:25832 "
+            "(ETRS89 / UTM 32N, Meter) oder EPSG:4326 (Längen-/Breitengrad) wählen."
+        )
     if fmt == "geojson" and crs != DISPLAY_CRS:
-        raise CRSError("GeoJSON wird nach RFC 7946 immer in EPSG:4326 (Längen-/Breitengrad) geschrieben. "
-                       "Für EPSG:25832 bitte GeoPackage, CSV oder Excel wählen.")
+        raise CRSError(
+            "GeoJSON wird nach RFC 7946 immer in EPSG:4326 (Längen-/Breitengrad) geschrieben. "
+            "Für EPSG:25832 bitte GeoPackage, CSV oder Excel wählen."
+        )
 
 
 def _prepare(frame: pd.DataFrame, crs: str, what: str) -> pd.DataFrame:
@@ -144,8 +153,10 @@ def _prepare(frame: pd.DataFrame, crs: str, what: str) -> pd.DataFrame:
         data = data.reset_index()
     if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns:
         if data.crs is None:
-            raise CRSError(f"{what}: Kein Koordinatenbezugssystem gesetzt – Export nicht möglich. "
-                           f"Bitte die Daten mit CRS (z. B. {PROJECTED_CRS}) laden.")
+            raise CRSError(
+                f"{what}: Kein Koordinatenbezugssystem gesetzt – Export nicht möglich. "
+                f"Bitte die Daten mit CRS (z. B. {PROJECTED_CRS}) laden."
+            )
         if CRS.from_user_input(data.crs) != CRS.from_user_input(crs):
             data = data.to_crs(crs)
     # object columns holding mixed values are written as text, consistently in all formats
@@ -206,12 +217,16 @@ def _gpkg(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[s
     with tempfile.TemporaryDirectory(prefix="integrationsatlas_export_") as tmp:
         path = Path(tmp) / "export.gpkg"
         pyogrio.write_dataframe(
-            data, path, layer=table, driver="GPKG",
+            data,
+            path,
+            layer=table,
+            driver="GPKG",
             layer_options={"DESCRIPTION": f"{layer_name}. Quellen: {text}"},
             layer_metadata={"attribution": text, "export_date": today.isoformat(), "crs": crs},
         )
-        pyogrio.write_dataframe(_sources_table(layer_name, crs, attribution, today), path, layer="quellen",
-                                driver="GPKG", append=True)
+        pyogrio.write_dataframe(
+            _sources_table(layer_name, crs, attribution, today), path, layer="quellen", driver="GPKG", append=True
+        )
         return path.read_bytes()
 
 
@@ -219,11 +234,17 @@ def _geojson(data: pd.DataFrame, layer_name: str, attribution: Sequence[str], to
     if not _has_geometry(data):
         raise DataError(f"»{layer_name}« hat keine Geometrie; GeoJSON braucht eine. Bitte CSV oder Excel wählen.")
     buf = io.BytesIO()
-    pyogrio.write_dataframe(data, buf, driver="GeoJSON",
-                            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(GEOJSON_DECIMALS)})
+    pyogrio.write_dataframe(
+        data, buf, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(GEOJSON_DECIMALS)}
+    )
     doc = json.loads(buf.getvalue().decode("utf-8"))
-    head = {"type": doc.pop("type"), "name": layer_name, "attribution": list(attribution),
-            "crs_note": "EPSG:4326 (WGS 84, Längen-/Breitengrad) nach RFC 7946", "exported": today.isoformat()}
+    head = {
+        "type": doc.pop("type"),
+        "name": layer_name,
+        "attribution": list(attribution),
+        "crs_note": "EPSG:4326 (WGS 84, Längen-/Breitengrad) nach RFC 7946",
+        "exported": today.isoformat(),
+    }
     doc.pop("name", None)
     return json.dumps({**head, **doc}, ensure_ascii=False).encode("utf-8")
 
@@ -368,8 +389,10 @@ def export_to_path(
         by_suffix = {v: k for k, v in SUFFIXES.items()} | {".json": "geojson"}
         guessed = by_suffix.get(path.suffix.lower())
         if guessed is None:
-            raise DataError(f"Format von {path.name} unbekannt: bitte Endung .gpkg, .geojson, .csv oder .xlsx "
-                            "verwenden oder das Format angeben.")
+            raise DataError(
+                f"Format von {path.name} unbekannt: bitte Endung .gpkg, .geojson, .csv oder .xlsx "
+                "verwenden oder das Format angeben."
+            )
         fmt = guessed  # type: ignore[assignment]
     data = export_frame(frame, fmt, crs, layer_name=layer_name, attribution=attribution)  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -390,6 +413,8 @@ def export_layer(layer_id: str, settings: Settings, fmt: ExportFormat, crs: Expo
     spec = REGISTRY.get(layer_id)
     gdf = load_layer(layer_id, settings)
     if gdf.empty:
-        raise DataError(f"Die Ebene »{spec.title}« enthält keine Daten; es gibt nichts zu exportieren. "
-                        f"Bitte zuerst Daten importieren oder abrufen (Seite »Daten«).")
+        raise DataError(
+            f"Die Ebene »{spec.title}« enthält keine Daten; es gibt nichts zu exportieren. "
+            f"Bitte zuerst Daten importieren oder abrufen (Seite »Daten«)."
+        )
     return export_frame(gdf, fmt, crs, layer_name=spec.title, attribution=layer_attribution(spec))

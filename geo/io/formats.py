@@ -1,4 +1,5 @@
 """Reading users' files of every supported format into a table: CSV, Excel, GeoJSON, GeoPackage, Shapefile-ZIP."""
+
 from __future__ import annotations
 
 import csv
@@ -40,9 +41,13 @@ FileFormat = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile"]
 
 
 _SUFFIXES: dict[str, FileFormat] = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".geojson": "geojson", ".json": "geojson",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
     ".gpkg": "gpkg",
     ".zip": "shapefile",
 }
@@ -73,11 +78,15 @@ def detect_format(path: Path | str, name: str | None = None) -> FileFormat:
     shown = name or path.name
     suffix = Path(shown).suffix.lower() or path.suffix.lower()
     if suffix == ".xls":
-        raise DataError(f"Datei {shown}: Das alte Excel-Format .xls wird nicht unterstützt. "
-                        "Bitte in Excel als .xlsx (Excel-Arbeitsmappe) oder als CSV speichern.")
+        raise DataError(
+            f"Datei {shown}: Das alte Excel-Format .xls wird nicht unterstützt. "
+            "Bitte in Excel als .xlsx (Excel-Arbeitsmappe) oder als CSV speichern."
+        )
     if suffix in (".shp", ".dbf", ".shx"):
-        raise DataError(f"Datei {shown}: Ein Shapefile besteht aus mehreren Dateien. Bitte .shp, .shx, "
-                        ".dbf und .prj zusammen in eine ZIP-Datei packen und diese importieren.")
+        raise DataError(
+            f"Datei {shown}: Ein Shapefile besteht aus mehreren Dateien. Bitte .shp, .shx, "
+            ".dbf und .prj zusammen in eine ZIP-Datei packen und diese importieren."
+        )
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
@@ -88,23 +97,31 @@ def detect_format(path: Path | str, name: str | None = None) -> FileFormat:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
         except ZIP_ERRORS as exc:
-            raise DataError(f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). "
-                            "Bitte die Datei neu speichern oder neu herunterladen.") from exc
+            raise DataError(
+                f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). "
+                "Bitte die Datei neu speichern oder neu herunterladen."
+            ) from exc
         return "xlsx" if any(n.startswith("xl/") for n in names) else "shapefile"
     if head.startswith(b"SQLite format 3"):
         return "gpkg"
     if suffix in _SUFFIXES and _SUFFIXES[suffix] not in ("xlsx", "shapefile", "gpkg"):
         return _SUFFIXES[suffix]
     if suffix in (".xlsx", ".xlsm", ".zip", ".gpkg"):
-        raise DataError(f"Datei {shown}: Die Datei hat die Endung {suffix}, ist aber keine gültige "
-                        f"{suffix[1:].upper()}-Datei. Bitte die Datei neu speichern.")
+        raise DataError(
+            f"Datei {shown}: Die Datei hat die Endung {suffix}, ist aber keine gültige "
+            f"{suffix[1:].upper()}-Datei. Bitte die Datei neu speichern."
+        )
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return "geojson"
     return "csv"
 
 
 def read_table(
-    path: Path | str, *, max_bytes: int, name: str | None = None, layer: str | None = None,
+    path: Path | str,
+    *,
+    max_bytes: int,
+    name: str | None = None,
+    layer: str | None = None,
     limits: ReadLimits | None = None,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile.
@@ -161,8 +178,11 @@ def read_table(
         raise DataError(f"Datei {shown} ist leer. Bitte eine Datei mit Kopfzeile und Daten wählen.")
     fmt = detect_format(path, name)
     reader: Callable[..., pd.DataFrame] = {
-        "csv": _read_csv, "xlsx": _read_xlsx, "geojson": _read_geojson,
-        "gpkg": _read_gpkg, "shapefile": _read_zipped_shapefile,
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "geojson": _read_geojson,
+        "gpkg": _read_gpkg,
+        "shapefile": _read_zipped_shapefile,
     }[fmt]
     df = reader(path, shown, layer, limits or ReadLimits())
     df.attrs["format"] = fmt
@@ -193,12 +213,17 @@ def _read_csv(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> 
         with warnings.catch_warnings():  # surplus empty fields are dropped on purpose
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             df = pd.read_csv(
-                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                skip_blank_lines=True, engine="python" if len(sep) != 1 else "c", index_col=False,
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=True,
+                engine="python" if len(sep) != 1 else "c",
+                index_col=False,
                 usecols=None if width is None else range(width),
             )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError,
-            UnicodeError, OverflowError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, UnicodeError, OverflowError) as exc:
         raise DataError(
             f"Datei {shown} ist keine lesbare CSV-Datei ({_short(exc, path, shown)}). Bitte prüfen: "
             "Trennzeichen »;« oder »,«, gleich viele Spalten in jeder Zeile, Anführungszeichen paarweise."
@@ -227,18 +252,28 @@ def _check_field_counts(text: str, sep: str, shown: str, offset: int) -> int | N
         fields: list[str] = []
         for pos, fields in enumerate(r for r in records if r):
             if len(fields) > width and any(f.strip() for f in fields[width:]):
-                problems.append(Problem(
-                    f"Die Zeile hat {len(fields)} statt {width} Felder.",
-                    f"Trennzeichen »{sep}« innerhalb eines Werts in Anführungszeichen setzen (\"…\") "
-                    "oder entfernen (z. B. »&amp;« → »&«).", file=shown, row=pos + offset))
+                problems.append(
+                    Problem(
+                        f"Die Zeile hat {len(fields)} statt {width} Felder.",
+                        f'Trennzeichen »{sep}« innerhalb eines Werts in Anführungszeichen setzen ("…") '
+                        "oder entfernen (z. B. »&amp;« → »&«).",
+                        file=shown,
+                        row=pos + offset,
+                    )
+                )
     except csv.Error:
         return None  # pandas reports unreadable quoting itself
     if pos >= 0 and not text.endswith(("\n", "\r")) and (len(fields) < width or not fields[-1].strip()):
         what = f"{len(fields)} statt {width} Felder" if len(fields) < width else "letztes Feld leer"
-        problems.append(Problem(
-            f"Die letzte Zeile ist unvollständig ({what}, kein Zeilenende): "
-            "die Datei ist vermutlich abgeschnitten.",
-            "Die Datei vollständig neu exportieren oder herunterladen.", file=shown, row=pos + offset))
+        problems.append(
+            Problem(
+                f"Die letzte Zeile ist unvollständig ({what}, kein Zeilenende): "
+                "die Datei ist vermutlich abgeschnitten.",
+                "Die Datei vollständig neu exportieren oder herunterladen.",
+                file=shown,
+                row=pos + offset,
+            )
+        )
     raise_if_problems(problems, f"Datei {shown}: Spaltenzahl passt nicht zur Kopfzeile")
     return width or None
 
@@ -263,8 +298,10 @@ def _xlsx_sheet_limits(path: Path, shown: str, limits: ReadLimits) -> None:
         with zipfile.ZipFile(path) as zf, zf.open(sheets[0]) as fh:
             head = fh.read(4096)
     except ZIP_ERRORS as exc:
-        raise DataError(f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
-                        "Bitte in Excel öffnen und erneut als .xlsx speichern.") from exc
+        raise DataError(
+            f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
+            "Bitte in Excel öffnen und erneut als .xlsx speichern."
+        ) from exc
     m = _DIMENSION.search(head)
     if m and m.group(3):
         rows = int(m.group(4)) - int(m.group(2)) + 1
@@ -298,27 +335,37 @@ def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) ->
                 rows.append([_cell_text(v) for v in row])
                 cells += len(row)
                 if len(rows) > limits.max_rows + 1:
-                    raise DataError(f"Datei {shown}: mehr als {limits.max_rows} Zeilen (Einstellung max_rows). "
-                                    "Bitte die Datei aufteilen.")
+                    raise DataError(
+                        f"Datei {shown}: mehr als {limits.max_rows} Zeilen (Einstellung max_rows). "
+                        "Bitte die Datei aufteilen."
+                    )
                 if cells > limits.max_cells:
-                    raise DataError(f"Datei {shown}: mehr als {limits.max_cells} Zellen bis Zeile {len(rows)} "
-                                    "(Einstellung max_cells). Bitte nur die benötigten Spalten exportieren oder "
-                                    "die Datei aufteilen.")
+                    raise DataError(
+                        f"Datei {shown}: mehr als {limits.max_cells} Zellen bis Zeile {len(rows)} "
+                        "(Einstellung max_cells). Bitte nur die benötigten Spalten exportieren oder "
+                        "die Datei aufteilen."
+                    )
         finally:
             wb.close()
     except DataError:
         raise
     except Exception as exc:  # openpyxl raises many types on broken workbooks
-        raise DataError(f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
-                        "Bitte in Excel öffnen und erneut als .xlsx speichern.") from exc
+        raise DataError(
+            f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
+            "Bitte in Excel öffnen und erneut als .xlsx speichern."
+        ) from exc
     while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
         rows.pop()
     if not rows:
-        raise DataError(f"Datei {shown}: Das erste Tabellenblatt ist leer. "
-                        "Bitte die Daten mit Kopfzeile ins erste Blatt schreiben.")
+        raise DataError(
+            f"Datei {shown}: Das erste Tabellenblatt ist leer. Bitte die Daten mit Kopfzeile ins erste Blatt schreiben."
+        )
     header = [("" if isinstance(v, float) else str(v)) for v in rows[0]]
-    while header and not header[-1] and all(len(r) < len(header) or isinstance(r[len(header) - 1], float)
-                                           for r in rows[1:]):
+    while (
+        header
+        and not header[-1]
+        and all(len(r) < len(header) or isinstance(r[len(header) - 1], float) for r in rows[1:])
+    ):
         header.pop()
     width = len(header)
     names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
@@ -336,13 +383,17 @@ def _check_crs_member(doc: dict, shown: str) -> None:  # type: ignore[type-arg]
         return
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
     if not isinstance(name, str) or not isinstance(crs.get("properties"), dict):
-        raise CRSError(f"Datei {shown}: Die Angabe »crs« ist unlesbar. Bitte ohne »crs« (dann gilt WGS84, "
-                       "EPSG:4326) oder mit einem bekannten EPSG-Code exportieren.")
+        raise CRSError(
+            f"Datei {shown}: Die Angabe »crs« ist unlesbar. Bitte ohne »crs« (dann gilt WGS84, "
+            "EPSG:4326) oder mit einem bekannten EPSG-Code exportieren."
+        )
     try:
         pyproj.CRS.from_user_input(name)
     except pyproj.exceptions.CRSError as exc:
-        raise CRSError(f"Datei {shown}: Das Koordinatensystem »{name[:80]}« ist unbekannt. Bitte in "
-                       f"EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren.") from exc
+        raise CRSError(
+            f"Datei {shown}: Das Koordinatensystem »{name[:80]}« ist unbekannt. Bitte in "
+            f"EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren."
+        ) from exc
 
 
 _INT64 = 2**63
@@ -360,7 +411,8 @@ def _sanitise_feature(feature: dict) -> str:  # type: ignore[type-arg]
     if isinstance(props, dict):
         for key, value in props.items():
             if (isinstance(value, float) and not math.isfinite(value)) or (
-                    isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT64):
+                isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT64
+            ):
                 props[key] = str(value)
     stack: list[object] = [feature.get("geometry")]
     while stack:  # iterative: depth is bounded already, but no recursion at all
@@ -384,24 +436,32 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"Datei {shown} ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: "
-                        f"{exc.msg}). Bitte die Datei mit einem GIS neu als GeoJSON exportieren.") from exc
+        raise DataError(
+            f"Datei {shown} ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: "
+            f"{exc.msg}). Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+        ) from exc
     except RecursionError as exc:  # cannot happen below max_json_depth; kept as a last guard
         raise DataError(f"Datei {shown}: Das JSON ist zu tief verschachtelt.") from exc
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
-        raise DataError(f"Datei {shown} ist kein GeoJSON: erwartet wird ein Objekt mit "
-                        "\"type\": \"FeatureCollection\". Bitte als GeoJSON exportieren.")
+        raise DataError(
+            f"Datei {shown} ist kein GeoJSON: erwartet wird ein Objekt mit "
+            '"type": "FeatureCollection". Bitte als GeoJSON exportieren.'
+        )
     if doc["type"] == "FeatureCollection" and not isinstance(doc.get("features"), list):
         raise DataError(f"Datei {shown}: Die FeatureCollection hat keine Liste »features«.")
     _check_crs_member(doc, shown)
     features = doc["features"] if doc["type"] == "FeatureCollection" else [doc]
     for pos, f in enumerate(features):
         if not isinstance(f, dict) or f.get("type") != "Feature":
-            raise DataError(f"Datei {shown}, Objekt {pos + 1}: ist kein GeoJSON-»Feature«. "
-                            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+            raise DataError(
+                f"Datei {shown}, Objekt {pos + 1}: ist kein GeoJSON-»Feature«. "
+                "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+            )
         if f.get("properties") is not None and not isinstance(f["properties"], dict):
-            raise DataError(f"Datei {shown}, Objekt {pos + 1}: »properties« ist kein Objekt. "
-                            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+            raise DataError(
+                f"Datei {shown}, Objekt {pos + 1}: »properties« ist kein Objekt. "
+                "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+            )
     width = max((len(f.get("properties") or {}) for f in features), default=0) + 1
     check_rows(len(features), width, shown, limits, what="Objekte")
     given = np.array([f.get("geometry") is not None for f in features], dtype=bool)
@@ -409,8 +469,10 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
     cleaned = json.dumps(doc, ensure_ascii=False, allow_nan=False)
     gdf = _read_with_gdal(cleaned.encode("utf-8"), shown, what="GeoJSON", origin=path)
     if len(gdf) != len(features):
-        raise DataError(f"Datei {shown}: {len(features)} Objekte in der Datei, aber nur {len(gdf)} lesbar. "
-                        "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+        raise DataError(
+            f"Datei {shown}: {len(features)} Objekte in der Datei, aber nur {len(gdf)} lesbar. "
+            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+        )
     gdf.attrs["geometry_given"] = given
     gdf.attrs["geometry_error"] = errors
     gdf.attrs["encoding"] = encoding
@@ -435,16 +497,23 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
     members = [i.filename for i in infos if not i.filename.startswith("__MACOSX/") and not i.is_dir()]
     shps = [n for n in members if n.lower().endswith(".shp")]
     if not shps:
-        raise DataError(f"Datei {shown}: Die ZIP-Datei enthält kein Shapefile (.shp). "
-                        "Bitte .shp, .shx, .dbf und .prj zusammen zippen.")
+        raise DataError(
+            f"Datei {shown}: Die ZIP-Datei enthält kein Shapefile (.shp). "
+            "Bitte .shp, .shx, .dbf und .prj zusammen zippen."
+        )
     shp = _pick(shps, layer, key=lambda n: Path(n).stem)
     stem = shp[:-4]
-    by_ext = {m[len(stem):].lower(): m for m in members if m.lower().startswith(stem.lower())
-              and m[len(stem):].lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg")}
+    by_ext = {
+        m[len(stem) :].lower(): m
+        for m in members
+        if m.lower().startswith(stem.lower()) and m[len(stem) :].lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg")
+    }
     missing = [ext for ext in (".dbf", ".shx") if ext not in by_ext]
     if missing:
-        raise DataError(f"Datei {shown}: Zum Shapefile {shp} fehlen {', '.join(missing)}. "
-                        "Bitte alle Teildateien des Shapefiles in die ZIP-Datei packen.")
+        raise DataError(
+            f"Datei {shown}: Zum Shapefile {shp} fehlen {', '.join(missing)}. "
+            "Bitte alle Teildateien des Shapefiles in die ZIP-Datei packen."
+        )
     with tempfile.TemporaryDirectory(prefix="atlas-shp-") as tmp:
         files = extract_members(path, list(by_ext.values()), Path(tmp), shown, limits)
         target = next(f for f in files if f.suffix.lower() == ".shp")
@@ -452,10 +521,14 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
         gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target)
     if gdf.crs is None:
         if ".prj" in by_ext:
-            raise CRSError(f"Datei {shown}: Die .prj-Datei zum Shapefile {shp} beschreibt kein bekanntes "
-                           f"Koordinatensystem. Bitte mit einem GIS neu exportieren (z. B. {PROJECTED_CRS}).")
-        raise CRSError(f"Datei {shown}: Zum Shapefile {shp} fehlt die .prj-Datei, das Koordinatensystem ist "
-                       f"unbekannt. Bitte die .prj mitzippen (z. B. {PROJECTED_CRS}).")
+            raise CRSError(
+                f"Datei {shown}: Die .prj-Datei zum Shapefile {shp} beschreibt kein bekanntes "
+                f"Koordinatensystem. Bitte mit einem GIS neu exportieren (z. B. {PROJECTED_CRS})."
+            )
+        raise CRSError(
+            f"Datei {shown}: Zum Shapefile {shp} fehlt die .prj-Datei, das Koordinatensystem ist "
+            f"unbekannt. Bitte die .prj mitzippen (z. B. {PROJECTED_CRS})."
+        )
     return gdf
 
 
@@ -464,8 +537,10 @@ def _check_info(source: Path, shown: str, limits: ReadLimits, *, origin: Path, l
     try:
         info = pyogrio.read_info(source, layer=layer)
     except Exception as exc:  # GDAL errors on broken files
-        raise DataError(f"Datei {shown} ist nicht lesbar ({_short(exc, origin, shown)}). "
-                        "Bitte die Datei mit einem GIS neu exportieren.") from exc
+        raise DataError(
+            f"Datei {shown} ist nicht lesbar ({_short(exc, origin, shown)}). "
+            "Bitte die Datei mit einem GIS neu exportieren."
+        ) from exc
     count = int(info.get("features") or 0)
     check_rows(max(count, 0), len(info.get("fields", ())) + 1, shown, limits, what="Objekte")
 
@@ -480,22 +555,28 @@ def _check_crs(gdf: gpd.GeoDataFrame, shown: str) -> None:
         if ok:
             pyproj.Transformer.from_crs(crs, PROJECTED_CRS, always_xy=True)
     except (pyproj.exceptions.CRSError, pyproj.exceptions.ProjError) as exc:
-        raise CRSError(f"Datei {shown}: Das Koordinatensystem ist unbekannt ({_short(exc, None, shown)}). "
-                       f"Bitte in EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren.") from exc
+        raise CRSError(
+            f"Datei {shown}: Das Koordinatensystem ist unbekannt ({_short(exc, None, shown)}). "
+            f"Bitte in EPSG:4326 (WGS84) oder {PROJECTED_CRS} exportieren."
+        ) from exc
     if not ok:
-        raise CRSError(f"Datei {shown}: Das Koordinatensystem »{crs.name}« ist unbekannt oder lokal und kann "
-                       f"nicht nach {PROJECTED_CRS} umgerechnet werden. Bitte in EPSG:4326 (WGS84) oder "
-                       f"{PROJECTED_CRS} exportieren.")
+        raise CRSError(
+            f"Datei {shown}: Das Koordinatensystem »{crs.name}« ist unbekannt oder lokal und kann "
+            f"nicht nach {PROJECTED_CRS} umgerechnet werden. Bitte in EPSG:4326 (WGS84) oder "
+            f"{PROJECTED_CRS} exportieren."
+        )
 
 
-def _read_with_gdal(source: Path | str | bytes, shown: str, *, what: str, layer: str | None = None,
-                    origin: Path | None = None) -> gpd.GeoDataFrame:
+def _read_with_gdal(
+    source: Path | str | bytes, shown: str, *, what: str, layer: str | None = None, origin: Path | None = None
+) -> gpd.GeoDataFrame:
     try:
-        gdf = gpd.read_file(io.BytesIO(source) if isinstance(source, bytes) else source, layer=layer,
-                            engine="pyogrio")
+        gdf = gpd.read_file(io.BytesIO(source) if isinstance(source, bytes) else source, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several types on broken files
-        raise DataError(f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc, origin, shown)}). "
-                        f"Bitte die Datei mit einem GIS neu als {what} exportieren.") from exc
+        raise DataError(
+            f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc, origin, shown)}). "
+            f"Bitte die Datei mit einem GIS neu als {what} exportieren."
+        ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.active_geometry_name is None:
         # a table without geometry (e.g. an attribute-only GeoPackage layer): located by its columns
         gdf = gpd.GeoDataFrame(pd.DataFrame(gdf), geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))

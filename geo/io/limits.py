@@ -32,8 +32,16 @@ MAX_ZIP_MEMBERS = 10_000
 _SIDECARS = (".prj", ".cpg", ".qpj")
 #: Exceptions :mod:`zipfile` raises on damaged archives (``NotImplementedError`` for
 #: an unknown "version needed" or compression method).
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError,
-              RuntimeError, KeyError)
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    KeyError,
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,14 @@ class ReadLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadLimits:
         """The limits configured in ``settings``."""
-        return cls(max_bytes=settings.max_upload_bytes,
-                   max_uncompressed_bytes=settings.max_uncompressed_bytes,
-                   max_member_bytes=settings.max_member_bytes, max_rows=settings.max_rows,
-                   max_cells=settings.max_cells, max_json_depth=settings.max_json_depth)
+        return cls(
+            max_bytes=settings.max_upload_bytes,
+            max_uncompressed_bytes=settings.max_uncompressed_bytes,
+            max_member_bytes=settings.max_member_bytes,
+            max_rows=settings.max_rows,
+            max_cells=settings.max_cells,
+            max_json_depth=settings.max_json_depth,
+        )
 
 
 def _mb(n: float) -> str:
@@ -90,27 +102,36 @@ def check_zip(path: Path, shown: str, limits: ReadLimits) -> list[zipfile.ZipInf
     except ZIP_ERRORS as exc:
         raise DataError(f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). {fix}") from exc
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise DataError(f"Datei {shown}: Die ZIP-Datei enthält {len(infos)} Teildateien; erlaubt sind höchstens "
-                        f"{MAX_ZIP_MEMBERS}. Bitte nur die benötigten Dateien packen.")
+        raise DataError(
+            f"Datei {shown}: Die ZIP-Datei enthält {len(infos)} Teildateien; erlaubt sind höchstens "
+            f"{MAX_ZIP_MEMBERS}. Bitte nur die benötigten Dateien packen."
+        )
     for info in infos:
         where = f"Datei {shown}, Teildatei {info.filename}"
         if info.flag_bits & 0x1:
             raise DataError(f"{where}: ist verschlüsselt. Bitte ohne Passwort packen.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise DataError(f"{where}: unbekanntes Kompressionsverfahren ({info.compress_type}). "
-                            f"Bitte mit dem Standardverfahren (Deflate) packen. {fix}")
+            raise DataError(
+                f"{where}: unbekanntes Kompressionsverfahren ({info.compress_type}). "
+                f"Bitte mit dem Standardverfahren (Deflate) packen. {fix}"
+            )
         if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
-            raise DataError(f"{where}: Der ZIP-Eintrag ist beschädigt (benötigte Version "
-                            f"{info.extract_version / 10:.1f}). {fix}")
+            raise DataError(
+                f"{where}: Der ZIP-Eintrag ist beschädigt (benötigte Version {info.extract_version / 10:.1f}). {fix}"
+            )
         limit = member_limit(info.filename, limits)
         if info.file_size > limit:
-            raise DataError(f"{where}: ist entpackt {_mb(info.file_size)} groß; erlaubt sind höchstens "
-                            f"{_mb(limit)}. Bitte nur die benötigten Daten exportieren.")
+            raise DataError(
+                f"{where}: ist entpackt {_mb(info.file_size)} groß; erlaubt sind höchstens "
+                f"{_mb(limit)}. Bitte nur die benötigten Daten exportieren."
+            )
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed_bytes:
-        raise DataError(f"Datei {shown}: Der Inhalt ist entpackt {_mb(total)} groß; erlaubt sind höchstens "
-                        f"{_mb(limits.max_uncompressed_bytes)} (Einstellung max_uncompressed_bytes). "
-                        "Bitte die Daten aufteilen oder nur die benötigten Spalten und Zeilen exportieren.")
+        raise DataError(
+            f"Datei {shown}: Der Inhalt ist entpackt {_mb(total)} groß; erlaubt sind höchstens "
+            f"{_mb(limits.max_uncompressed_bytes)} (Einstellung max_uncompressed_bytes). "
+            "Bitte die Daten aufteilen oder nur die benötigten Spalten und Zeilen exportieren."
+        )
     return infos
 
 
@@ -142,12 +163,15 @@ def extract_members(path: Path, names: list[str], dest: Path, shown: str, limits
                             raise DataError(
                                 f"Datei {shown}, Teildatei {name}: entpackt größer als erlaubt "
                                 f"({_mb(min(limit, limits.max_uncompressed_bytes))}). "
-                                "Bitte nur die benötigten Daten exportieren.")
+                                "Bitte nur die benötigten Daten exportieren."
+                            )
                         dst.write(chunk)
                 out.append(target)
     except ZIP_ERRORS as exc:
-        raise DataError(f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). "
-                        "Bitte die Datei neu speichern oder neu herunterladen.") from exc
+        raise DataError(
+            f"Datei {shown}: Die ZIP-Datei ist beschädigt ({type(exc).__name__}). "
+            "Bitte die Datei neu speichern oder neu herunterladen."
+        ) from exc
     return out
 
 
@@ -161,12 +185,16 @@ def check_rows(rows: int, columns: int, shown: str, limits: ReadLimits, *, what:
     geo.errors.DataError: Datei a.csv: 300 Zeilen; erlaubt sind höchstens 100 (Einstellung max_rows). ...
     """
     if rows > limits.max_rows:
-        raise DataError(f"Datei {shown}: {rows} {what}; erlaubt sind höchstens {limits.max_rows} "
-                        "(Einstellung max_rows). Bitte die Datei aufteilen.")
+        raise DataError(
+            f"Datei {shown}: {rows} {what}; erlaubt sind höchstens {limits.max_rows} "
+            "(Einstellung max_rows). Bitte die Datei aufteilen."
+        )
     if rows * max(columns, 1) > limits.max_cells:
-        raise DataError(f"Datei {shown}: {rows} {what} × {columns} Spalten = {rows * columns} Zellen; erlaubt "
-                        f"sind höchstens {limits.max_cells} (Einstellung max_cells). Bitte nur die benötigten "
-                        "Spalten exportieren oder die Datei aufteilen.")
+        raise DataError(
+            f"Datei {shown}: {rows} {what} × {columns} Spalten = {rows * columns} Zellen; erlaubt "
+            f"sind höchstens {limits.max_cells} (Einstellung max_cells). Bitte nur die benötigten "
+            "Spalten exportieren oder die Datei aufteilen."
+        )
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -193,7 +221,7 @@ def json_depth(text: str) -> tuple[int, int]:
     if not reduced:
         return 0, 1
     b = np.frombuffer(reduced, dtype=np.uint8)
-    step = (np.isin(b, (ord("["), ord("{"))).astype(np.int32) - np.isin(b, (ord("]"), ord("}"))).astype(np.int32))
+    step = np.isin(b, (ord("["), ord("{"))).astype(np.int32) - np.isin(b, (ord("]"), ord("}"))).astype(np.int32)
     depth = np.cumsum(step, dtype=np.int64)
     deepest = int(np.argmax(depth))
     return int(depth[deepest]), int(np.count_nonzero(b[:deepest] == ord("\n"))) + 1
@@ -203,6 +231,8 @@ def check_json_depth(text: str, shown: str, limits: ReadLimits) -> None:
     """Refuse JSON nested deeper than ``limits.max_json_depth`` (before any parser sees it)."""
     depth, line = json_depth(text)
     if depth > limits.max_json_depth:
-        raise DataError(f"Datei {shown}, Zeile {line}: Das JSON ist tiefer als {limits.max_json_depth} Ebenen "
-                        "verschachtelt (Einstellung max_json_depth); GeoJSON braucht höchstens etwa 6. "
-                        "Bitte die Datei mit einem GIS neu als GeoJSON exportieren.")
+        raise DataError(
+            f"Datei {shown}, Zeile {line}: Das JSON ist tiefer als {limits.max_json_depth} Ebenen "
+            "verschachtelt (Einstellung max_json_depth); GeoJSON braucht höchstens etwa 6. "
+            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+        )

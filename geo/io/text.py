@@ -1,4 +1,5 @@
 """Text of users' files: decoding, separator sniffing, header normalisation, numbers and yes/no values."""
+
 from __future__ import annotations
 
 import codecs
@@ -31,13 +32,17 @@ def decode_text(raw: bytes) -> str:
 
 
 # UTF-8 read as Windows-1252 ("KÃ¶ln"): Ã or Â followed by a continuation byte's cp1252 character
-_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-                       "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
-                       "\u2039\u203a\u2122]")
+_MOJIBAKE = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u2122]"
+)
 # DOS (cp850) or Mac umlauts read as Windows-1252 ("K\u201dln", "Stra\u00a7e", "Gr\u0160ben")
-_FOREIGN = re.compile("[^\\W\\d_][\u201e\u201d\u201c\u2122\u2022\u2020\u2021\u2030\u02c6\u02dc\u00a7\u00a4"
-                      "\u00a6\u00a8\u00ac\u00af\u00b4\u00b8\u00a1\u00bf][^\\W\\d_]"
-                      "|[a-z\u00df-\u00ff][\u0152\u0160\u017d\u0178]")
+_FOREIGN = re.compile(
+    "[^\\W\\d_][\u201e\u201d\u201c\u2122\u2022\u2020\u2021\u2030\u02c6\u02dc\u00a7\u00a4"
+    "\u00a6\u00a8\u00ac\u00af\u00b4\u00b8\u00a1\u00bf][^\\W\\d_]"
+    "|[a-z\u00df-\u00ff][\u0152\u0160\u017d\u0178]"
+)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
@@ -83,8 +88,9 @@ def decode_strict(raw: bytes, shown: str) -> tuple[str, str]:
         try:
             text, encoding = raw.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError as exc:
-            raise DataError(f"Datei {shown}: Die Datei beginnt als UTF-16, enthält aber ungültige Zeichen "
-                            f"(Byte {exc.start}). {fix}") from exc
+            raise DataError(
+                f"Datei {shown}: Die Datei beginnt als UTF-16, enthält aber ungültige Zeichen (Byte {exc.start}). {fix}"
+            ) from exc
     else:
         try:
             text = raw.decode("utf-8-sig")
@@ -92,26 +98,34 @@ def decode_strict(raw: bytes, shown: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             line = _line_of(raw, exc.start)
             if _UTF8_MULTIBYTE.search(raw):
-                raise DataError(f"Datei {shown}, Zeile {line}: Die Datei mischt Zeichenkodierungen (teils UTF-8, "
-                                f"teils eine andere, z. B. Windows-1252). {fix}") from exc
+                raise DataError(
+                    f"Datei {shown}, Zeile {line}: Die Datei mischt Zeichenkodierungen (teils UTF-8, "
+                    f"teils eine andere, z. B. Windows-1252). {fix}"
+                ) from exc
             try:
                 text, encoding = raw.decode("cp1252"), "Windows-1252"
             except UnicodeDecodeError as exc2:
                 line = _line_of(raw, exc2.start)
-                raise DataError(f"Datei {shown}, Zeile {line}: Die Zeichenkodierung ist nicht erkennbar (weder "
-                                f"UTF-8 noch Windows-1252/Latin-1: Byte 0x{raw[exc2.start]:02X}). {fix}") from exc2
+                raise DataError(
+                    f"Datei {shown}, Zeile {line}: Die Zeichenkodierung ist nicht erkennbar (weder "
+                    f"UTF-8 noch Windows-1252/Latin-1: Byte 0x{raw[exc2.start]:02X}). {fix}"
+                ) from exc2
     bad = _CONTROL.search(text)
     if bad:
         what = "NUL-Zeichen (Binärdaten)" if bad.group() == "\x00" else f"Steuerzeichen U+{ord(bad.group()):04X}"
-        raise DataError(f"Datei {shown}, Zeile {_line_of(text, bad.start())}: Die Datei enthält {what} und ist "
-                        f"keine Textdatei in {encoding}. Bitte als CSV (UTF-8) oder XLSX speichern.")
+        raise DataError(
+            f"Datei {shown}, Zeile {_line_of(text, bad.start())}: Die Datei enthält {what} und ist "
+            f"keine Textdatei in {encoding}. Bitte als CSV (UTF-8) oder XLSX speichern."
+        )
     for pattern, what in ((_MOJIBAKE, "doppelt kodiertes UTF-8"), (_FOREIGN, "falsch gelesenen Umlauten")):
         hit = pattern.search(text)
         if hit:
             lo = max(0, hit.start() - 3)
-            word = text[lo: hit.end() + 3].split("\n")[-1].strip()
-            raise DataError(f"Datei {shown}, Zeile {_line_of(text, hit.start())}: Die Zeichenkodierung ist nicht "
-                            f"erkennbar (»{word}« sieht nach {what} aus). {fix}")
+            word = text[lo : hit.end() + 3].split("\n")[-1].strip()
+            raise DataError(
+                f"Datei {shown}, Zeile {_line_of(text, hit.start())}: Die Zeichenkodierung ist nicht "
+                f"erkennbar (»{word}« sieht nach {what} aus). {fix}"
+            )
     return text, encoding
 
 

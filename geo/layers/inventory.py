@@ -138,8 +138,7 @@ def _store_metas(settings: Settings) -> dict[str, object]:
         return {}
     try:
         store = open_store(settings)
-        return {layer_id: meta for layer_id in store.layer_ids()
-                if (meta := store.layer_meta(layer_id)) is not None}
+        return {layer_id: meta for layer_id in store.layer_ids() if (meta := store.layer_meta(layer_id)) is not None}
     except DataError as exc:
         logger.warning("data store unreadable: %s", exc)
         return {}

@@ -68,8 +68,11 @@ def validate_layer_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, file: str) -> g
     """
     problems: list[Problem] = []
     if gdf.crs is None:
-        problems.append(Problem("Kein Koordinatenbezugssystem gesetzt.",
-                                f"Datei mit CRS speichern (z. B. {PROJECTED_CRS}).", file=file))
+        problems.append(
+            Problem(
+                "Kein Koordinatenbezugssystem gesetzt.", f"Datei mit CRS speichern (z. B. {PROJECTED_CRS}).", file=file
+            )
+        )
     missing = [c for c in spec.required_columns if c not in gdf.columns]
     for col in missing:
         problems.append(Problem("Pflichtspalte fehlt.", "Spalte ergänzen.", file=file, column=col))
@@ -80,29 +83,49 @@ def validate_layer_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, file: str) -> g
     if key in gdf.columns:
         dup = gdf[key].astype(str).duplicated(keep=False)
         for idx in gdf.index[dup.to_numpy()]:
-            problems.append(Problem(f"ID »{gdf.at[idx, key]}« ist doppelt.", "IDs eindeutig machen.",
-                                    file=file, row=_row(gdf, idx), column=key))
+            problems.append(
+                Problem(
+                    f"ID »{gdf.at[idx, key]}« ist doppelt.",
+                    "IDs eindeutig machen.",
+                    file=file,
+                    row=_row(gdf, idx),
+                    column=key,
+                )
+            )
     for ags_col in ("ags", "kreis_ags"):
         if ags_col in gdf.columns and ags_col in spec.column_names:
             vals = gdf[ags_col].astype("string")
             bad = vals.notna() & (vals != "") & ~vals.str.startswith("05", na=False)
             for idx in gdf.index[bad.to_numpy()]:
-                problems.append(Problem(f"AGS »{gdf.at[idx, ags_col]}« liegt nicht in NRW (muss mit 05 beginnen).",
-                                        "Nur NRW-Daten laden.", file=file, row=_row(gdf, idx), column=ags_col))
+                problems.append(
+                    Problem(
+                        f"AGS »{gdf.at[idx, ags_col]}« liegt nicht in NRW (muss mit 05 beginnen).",
+                        "Nur NRW-Daten laden.",
+                        file=file,
+                        row=_row(gdf, idx),
+                        column=ags_col,
+                    )
+                )
     geoms = gdf.geometry
     for idx in gdf.index[(geoms.isna() | geoms.is_empty).to_numpy()]:
         problems.append(Problem("Geometrie fehlt.", "Koordinaten ergänzen.", file=file, row=_row(gdf, idx)))
     invalid = ~geoms.is_valid & geoms.notna()
     for idx in gdf.index[invalid.to_numpy()]:
-        problems.append(Problem("Geometrie ist ungültig.", "Geometrie reparieren (z. B. make_valid).",
-                                file=file, row=_row(gdf, idx)))
+        problems.append(
+            Problem(
+                "Geometrie ist ungültig.", "Geometrie reparieren (z. B. make_valid).", file=file, row=_row(gdf, idx)
+            )
+        )
     if len(gdf) and geoms.notna().any():
         minx, miny, maxx, maxy = NRW_BOUNDS_25832
         b = geoms.bounds
         outside = (b.minx < minx) | (b.maxx > maxx) | (b.miny < miny) | (b.maxy > maxy)
         for idx in gdf.index[outside.fillna(False).to_numpy()]:
-            problems.append(Problem("Geometrie liegt außerhalb von NRW.",
-                                    "Koordinaten und CRS prüfen.", file=file, row=_row(gdf, idx)))
+            problems.append(
+                Problem(
+                    "Geometrie liegt außerhalb von NRW.", "Koordinaten und CRS prüfen.", file=file, row=_row(gdf, idx)
+                )
+            )
     raise_if_problems(problems, f"Ebene »{spec.title}« ungültig")
     return gdf
 
@@ -121,9 +144,7 @@ def read_stored(layer_id: str, settings: Settings) -> gpd.GeoDataFrame | None:
     return open_store(settings).read_layer(layer_id)
 
 
-def load_layer(
-    layer_id: str, settings: Settings, registry: LayerRegistry = REGISTRY
-) -> gpd.GeoDataFrame:
+def load_layer(layer_id: str, settings: Settings, registry: LayerRegistry = REGISTRY) -> gpd.GeoDataFrame:
     """Load layer ``layer_id``: embedded data, overridden/extended by the data store.
 
     Stored records override embedded records with the same id and add new
@@ -168,8 +189,11 @@ def load_layer(
         parts.append(to_projected(stored, f"Datenspeicher/{layer_id}"))
     if not parts:
         if spec.group == "boundary":
-            missing = (f" (die eingebettete Datei {spec.embedded} fehlt; neu erzeugen mit "
-                       "»python -m scripts.databuild«)" if embedded_missing else "")
+            missing = (
+                f" (die eingebettete Datei {spec.embedded} fehlt; neu erzeugen mit »python -m scripts.databuild«)"
+                if embedded_missing
+                else ""
+            )
             raise NotLoadedError(
                 f"Die Ebene »{spec.title}« ist noch nicht geladen{missing}. Amtliche Daten holen mit "
                 f"»integrationsatlas fetch bkg-vg250« (online) oder eine VG250-Datei importen mit "

@@ -41,9 +41,7 @@ class LayerRegistry:
             return self._layers[layer_id]
         except KeyError:
             known = ", ".join(self._layers)
-            raise IntegrationsatlasError(
-                f"Unbekannte Ebene »{layer_id}«. Verfügbare Ebenen: {known}."
-            ) from None
+            raise IntegrationsatlasError(f"Unbekannte Ebene »{layer_id}«. Verfügbare Ebenen: {known}.") from None
 
     def __contains__(self, layer_id: object) -> bool:
         return layer_id in self._layers

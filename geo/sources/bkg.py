@@ -128,8 +128,15 @@ def fetch_wfs_level(
             if progress is not None:
                 progress(offset + done, None if total is None else offset + total)
 
-        path = download(config.bkg_wfs, cache_name(config.bkg_wfs, params, suffix="json"), settings=settings,
-                        params=params, progress=page_progress, timeout=config.timeout, max_age_s=max_age_s)
+        path = download(
+            config.bkg_wfs,
+            cache_name(config.bkg_wfs, params, suffix="json"),
+            settings=settings,
+            params=params,
+            progress=page_progress,
+            timeout=config.timeout,
+            max_age_s=max_age_s,
+        )
         done_before += path.stat().st_size
         page = read_geojson(path, what=f"WFS {config.bkg_wfs} ({WFS_TYPE_NAMES[level]})")
         pages.append(page)
@@ -224,8 +231,13 @@ def read_vg250_zip(path: Path, *, settings: Settings) -> dict[Vg250Level, gpd.Ge
                     continue
                 stem = shp[: -len(".shp")]
                 for member in names:
-                    if member.startswith(stem) and member[len(stem):].lower() in (".shp", ".shx", ".dbf",
-                                                                                   ".prj", ".cpg"):
+                    if member.startswith(stem) and member[len(stem) :].lower() in (
+                        ".shp",
+                        ".shx",
+                        ".dbf",
+                        ".prj",
+                        ".cpg",
+                    ):
                         archive.extract(member, target)
                 result[level] = gpd.read_file(target / shp, engine="pyogrio", encoding="utf-8")
     if not result:
@@ -236,8 +248,9 @@ def read_vg250_zip(path: Path, *, settings: Settings) -> dict[Vg250Level, gpd.Ge
     return {level: to_projected(gdf, f"{path.name}/{ZIP_LAYER_NAMES[level]}") for level, gdf in result.items()}
 
 
-def vg250_to_layer(raw: gpd.GeoDataFrame, level: Vg250Level, *, prefix: str = "05",
-                   file: str = "VG250") -> gpd.GeoDataFrame:
+def vg250_to_layer(
+    raw: gpd.GeoDataFrame, level: Vg250Level, *, prefix: str = "05", file: str = "VG250"
+) -> gpd.GeoDataFrame:
     """Normalise raw VG250 features to the ``gemeinde`` or ``kreis`` layer schema.
 
     Parameters
@@ -299,11 +312,15 @@ def vg250_to_layer(raw: gpd.GeoDataFrame, level: Vg250Level, *, prefix: str = "0
     }
     if level == "gemeinde":
         columns["kreis_ags"] = frame["_ags"].str[:5]
-        columns["population"] = (pd.to_numeric(frame[upper["EWZ"]], errors="coerce").astype("Int64")
-                                 if "EWZ" in upper else pd.Series(pd.NA, index=frame.index, dtype="Int64"))
+        columns["population"] = (
+            pd.to_numeric(frame[upper["EWZ"]], errors="coerce").astype("Int64")
+            if "EWZ" in upper
+            else pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        )
     else:
-        columns["bez"] = columns["bez"].replace({"Städteregion": "Kreis", "StädteRegion": "Kreis"}) \
-            if "BEZ" in upper else pd.NA
+        columns["bez"] = (
+            columns["bez"].replace({"Städteregion": "Kreis", "StädteRegion": "Kreis"}) if "BEZ" in upper else pd.NA
+        )
         columns["regbez"] = frame["_ags"].str[:3]
         columns["wsk"] = _iso_date(frame[upper["WSK"]]) if "WSK" in upper else pd.NA
     out = gpd.GeoDataFrame(columns, geometry=frame.geometry.to_numpy(), crs=frame.crs)
@@ -332,16 +349,22 @@ def fetch_vg250(
         The layers by level (see :func:`vg250_to_layer`) and the URL used.
     """
     if use_zip:
-        path = download(config.bkg_zip, settings=settings, progress=progress, timeout=config.timeout,
-                        max_age_s=max_age_s)
+        path = download(
+            config.bkg_zip, settings=settings, progress=progress, timeout=config.timeout, max_age_s=max_age_s
+        )
         raw = read_vg250_zip(path, settings=settings)
         url = config.bkg_zip
     else:
-        raw = {level: fetch_wfs_level(level, settings=settings, config=config, prefix=prefix,
-                                      progress=progress, max_age_s=max_age_s) for level in levels}
+        raw = {
+            level: fetch_wfs_level(
+                level, settings=settings, config=config, prefix=prefix, progress=progress, max_age_s=max_age_s
+            )
+            for level in levels
+        }
         url = config.bkg_wfs
-    layers = {level: vg250_to_layer(raw[level], level, prefix=prefix, file=Path(url).name)
-              for level in levels if level in raw}
+    layers = {
+        level: vg250_to_layer(raw[level], level, prefix=prefix, file=Path(url).name) for level in levels if level in raw
+    }
     if not layers:
         raise DataError(f"{url}: keine VG250-Ebene {', '.join(levels)} gefunden. {_FIX}")
     for level, gdf in layers.items():
@@ -366,7 +389,6 @@ def _polygonal(geoms: gpd.GeoSeries) -> np.ndarray:
             for col in fixed[mixed]
         ]
     return fixed
-
 
 
 def _number_matched(path: Path) -> int | None:

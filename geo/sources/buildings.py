@@ -44,19 +44,50 @@ logger = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 
 #: ``building`` values that are residential by themselves.
-RESIDENTIAL_TYPES = frozenset({
-    "residential", "house", "apartments", "detached", "terraced", "semidetached_house", "bungalow",
-    "dormitory", "farm", "terrace",
-})
+RESIDENTIAL_TYPES = frozenset(
+    {
+        "residential",
+        "house",
+        "apartments",
+        "detached",
+        "terraced",
+        "semidetached_house",
+        "bungalow",
+        "dormitory",
+        "farm",
+        "terrace",
+    }
+)
 #: Tags that mark a ``building=yes`` as clearly not (only) residential.
-NON_RESIDENTIAL_KEYS = ("amenity", "office", "industrial", "craft", "man_made", "leisure", "tourism",
-                        "public_transport", "railway", "aeroway", "military", "power")
+NON_RESIDENTIAL_KEYS = (
+    "amenity",
+    "office",
+    "industrial",
+    "craft",
+    "man_made",
+    "leisure",
+    "tourism",
+    "public_transport",
+    "railway",
+    "aeroway",
+    "military",
+    "power",
+)
 #: Footprints smaller than this (m²) are not counted as dwellings.
 MIN_FOOTPRINT_M2 = 30.0
 #: Levels assumed when ``building:levels`` is missing, by ``building`` value.
 DEFAULT_LEVELS: dict[str, float] = {
-    "house": 2.0, "detached": 2.0, "semidetached_house": 2.0, "terraced": 2.0, "terrace": 2.0,
-    "bungalow": 1.0, "farm": 2.0, "residential": 3.0, "apartments": 4.0, "dormitory": 4.0, "yes": 2.0,
+    "house": 2.0,
+    "detached": 2.0,
+    "semidetached_house": 2.0,
+    "terraced": 2.0,
+    "terrace": 2.0,
+    "bungalow": 1.0,
+    "farm": 2.0,
+    "residential": 3.0,
+    "apartments": 4.0,
+    "dormitory": 4.0,
+    "yes": 2.0,
 }
 #: Output columns besides ``geometry``.
 BUILDING_COLUMNS = ("osm_id", "building", "levels", "footprint_m2", "residential", "reason")
@@ -105,8 +136,16 @@ def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
                 return
             if "building" in tags:
                 other = any(k in tags for k in NON_RESIDENTIAL_KEYS)
-                rows.append((a.id, tags["building"], tags.get("building:levels"), tags.get("roof:levels"), other,
-                             bytes.fromhex(geom)))
+                rows.append(
+                    (
+                        a.id,
+                        tags["building"],
+                        tags.get("building:levels"),
+                        tags.get("roof:levels"),
+                        other,
+                        bytes.fromhex(geom),
+                    )
+                )
             else:
                 landuse.append(bytes.fromhex(geom))
 
@@ -115,14 +154,18 @@ def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
     try:
         _Areas().apply_file(str(path), locations=True)
     except RuntimeError as exc:
-        raise DataError(f"OSM-Datei {path.name}: nicht lesbar ({exc}). Erwartet wird .osm.pbf, .osm oder "
-                        ".osm.bz2.") from exc
+        raise DataError(
+            f"OSM-Datei {path.name}: nicht lesbar ({exc}). Erwartet wird .osm.pbf, .osm oder .osm.bz2."
+        ) from exc
     if not rows:
         raise DataError(f"OSM-Datei {path.name}: keine Gebäude (building=*) gefunden.")
     frame = pd.DataFrame(rows, columns=["osm_id", "building", "levels_tag", "roof_levels_tag", "other_use", "wkb"])
     geoms = gpd.GeoSeries(shapely.from_wkb(frame["wkb"].to_numpy()), crs="EPSG:4326").to_crs(PROJECTED_CRS)
-    zones = (gpd.GeoSeries(shapely.from_wkb(np.array(landuse, dtype=object)), crs="EPSG:4326").to_crs(PROJECTED_CRS)
-             if landuse else gpd.GeoSeries([], crs=PROJECTED_CRS))
+    zones = (
+        gpd.GeoSeries(shapely.from_wkb(np.array(landuse, dtype=object)), crs="EPSG:4326").to_crs(PROJECTED_CRS)
+        if landuse
+        else gpd.GeoSeries([], crs=PROJECTED_CRS)
+    )
     logger.info("%s: %d Gebäude, %d Wohngebiete (landuse=residential)", path.name, len(frame), len(zones))
     return classify_buildings(frame.drop(columns=["wkb"]), geoms, zones)
 
@@ -214,8 +257,10 @@ def buildings_from_polygon(polygon: shapely.Geometry) -> gpd.GeoDataFrame:
     except ox._errors.InsufficientResponseError as exc:
         raise DataError("Im Gebiet gibt es laut OpenStreetMap keine Gebäude.") from exc
     except Exception as exc:  # requests/HTTP errors of any kind: the source is unavailable
-        raise SourceUnavailableError(f"Overpass-API nicht erreichbar ({exc}). Bitte später erneut versuchen oder "
-                                     "eine OSM-Datei (.osm.pbf) laden.") from exc
+        raise SourceUnavailableError(
+            f"Overpass-API nicht erreichbar ({exc}). Bitte später erneut versuchen oder "
+            "eine OSM-Datei (.osm.pbf) laden."
+        ) from exc
     feats = feats[feats.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     is_building = feats["building"].notna() if "building" in feats else pd.Series(False, index=feats.index)
     b = feats[is_building.to_numpy()]
@@ -226,16 +271,21 @@ def buildings_from_polygon(polygon: shapely.Geometry) -> gpd.GeoDataFrame:
     for key in NON_RESIDENTIAL_KEYS:
         if key in b.columns:
             other |= b[key].notna().to_numpy()
-    frame = pd.DataFrame({
-        "osm_id": ids,
-        "building": b["building"].astype(str).to_numpy(),
-        "levels_tag": b["building:levels"].to_numpy() if "building:levels" in b else None,
-        "roof_levels_tag": b["roof:levels"].to_numpy() if "roof:levels" in b else None,
-        "other_use": other,
-    })
+    frame = pd.DataFrame(
+        {
+            "osm_id": ids,
+            "building": b["building"].astype(str).to_numpy(),
+            "levels_tag": b["building:levels"].to_numpy() if "building:levels" in b else None,
+            "roof_levels_tag": b["roof:levels"].to_numpy() if "roof:levels" in b else None,
+            "other_use": other,
+        }
+    )
     zones = feats[(~is_building).to_numpy()].geometry
-    return classify_buildings(frame, gpd.GeoSeries(b.geometry.to_numpy(), crs=feats.crs).to_crs(PROJECTED_CRS),
-                              gpd.GeoSeries(zones.to_numpy(), crs=feats.crs).to_crs(PROJECTED_CRS))
+    return classify_buildings(
+        frame,
+        gpd.GeoSeries(b.geometry.to_numpy(), crs=feats.crs).to_crs(PROJECTED_CRS),
+        gpd.GeoSeries(zones.to_numpy(), crs=feats.crs).to_crs(PROJECTED_CRS),
+    )
 
 
 def classify_buildings(frame: pd.DataFrame, geoms: gpd.GeoSeries, zones: gpd.GeoSeries) -> gpd.GeoDataFrame:
@@ -288,19 +338,27 @@ def classify_buildings(frame: pd.DataFrame, geoms: gpd.GeoSeries, zones: gpd.Geo
     residential = (typed | yes_in_zone) & ~small
     reason = np.select(
         [small, typed, yes_in_zone, other, building == "yes"],
-        [f"Grundfläche unter {MIN_FOOTPRINT_M2:.0f} m²", "building=Wohngebäude-Typ",
-         "building=yes in landuse=residential", "andere Nutzung (Tag)",
-         "building=yes außerhalb von Wohngebieten"],
+        [
+            f"Grundfläche unter {MIN_FOOTPRINT_M2:.0f} m²",
+            "building=Wohngebäude-Typ",
+            "building=yes in landuse=residential",
+            "andere Nutzung (Tag)",
+            "building=yes außerhalb von Wohngebieten",
+        ],
         default="building=Nichtwohngebäude-Typ",
     )
-    return gpd.GeoDataFrame({
-        "osm_id": frame["osm_id"].to_numpy(dtype=np.int64),
-        "building": pd.array(building, dtype="string"),
-        "levels": levels,
-        "footprint_m2": footprint,
-        "residential": residential,
-        "reason": pd.array(reason, dtype="string"),
-    }, geometry=geoms.to_numpy(), crs=PROJECTED_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "osm_id": frame["osm_id"].to_numpy(dtype=np.int64),
+            "building": pd.array(building, dtype="string"),
+            "levels": levels,
+            "footprint_m2": footprint,
+            "residential": residential,
+            "reason": pd.array(reason, dtype="string"),
+        },
+        geometry=geoms.to_numpy(),
+        crs=PROJECTED_CRS,
+    )
 
 
 def _levels(values: pd.Series) -> np.ndarray:

@@ -41,8 +41,17 @@ logger = logging.getLogger(__name__)
 POPULATION_TABLE = "destatis_gv"
 #: Output columns of :func:`parse_gemeindeverzeichnis`.
 COLUMNS: tuple[str, ...] = (
-    "ags", "ars", "name", "kreis_ags", "area_km2", "population", "population_m", "population_w",
-    "plz", "center_lon", "center_lat",
+    "ags",
+    "ars",
+    "name",
+    "kreis_ags",
+    "area_km2",
+    "population",
+    "population_m",
+    "population_w",
+    "plz",
+    "center_lon",
+    "center_lat",
 )
 _MIN_COLUMNS = 16
 _FIX = "Bitte das »Auszug GV« des Statistischen Bundesamts (GV-ISys) unverändert verwenden."
@@ -61,15 +70,14 @@ def read_gemeindeverzeichnis(path: Path) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm", ".xls") or path.read_bytes()[:2] == b"PK":
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
             # the sheet with the most Gemeinde rows ("Onlineprodukt_Gemeinden")
-            return max(sheets.values(), key=lambda df: int((_strip(df.iloc[:, 0]) == "60").sum())
-                       if df.shape[1] else 0)
+            return max(sheets.values(), key=lambda df: int((_strip(df.iloc[:, 0]) == "60").sum()) if df.shape[1] else 0)
         from io import StringIO
-
 
         text = decode_text(path.read_bytes())
         sep = sniff_separator(text.split("\n", 1)[0])
-        return pd.read_csv(StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                           skip_blank_lines=True)
+        return pd.read_csv(
+            StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True
+        )
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"Datei {path.name}: Gemeindeverzeichnis nicht lesbar ({exc}). {_FIX}") from exc
 
@@ -132,38 +140,63 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
         values = parse_number(text, integer=integer)
         bad = values.isna() & text.ne("")
         for idx in rows.index[bad.to_numpy()][:20]:
-            problems.append(Problem("»" + str(text.at[idx]) + "« ist keine Zahl.", _FIX, file=file, row=int(idx) + 1,
-                                    column=name))
+            problems.append(
+                Problem("»" + str(text.at[idx]) + "« ist keine Zahl.", _FIX, file=file, row=int(idx) + 1, column=name)
+            )
         return values
 
-    out = pd.DataFrame({
-        "ags": ags.astype("string"),
-        "ars": ars.astype("string"),
-        "name": rows[7].astype("string"),
-        "kreis_ags": ags.str[:5].astype("string"),
-        "area_km2": number(8, "Fläche km²", integer=False).astype("float64"),
-        "population": number(9, "Bevölkerung insgesamt", integer=True).astype("Int64"),
-        "population_m": number(10, "männlich", integer=True).astype("Int64"),
-        "population_w": number(11, "weiblich", integer=True).astype("Int64"),
-        "plz": _plz(rows[13]),
-        "center_lon": number(14, "Längengrad", integer=False).astype("float64"),
-        "center_lat": number(15, "Breitengrad", integer=False).astype("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "ags": ags.astype("string"),
+            "ars": ars.astype("string"),
+            "name": rows[7].astype("string"),
+            "kreis_ags": ags.str[:5].astype("string"),
+            "area_km2": number(8, "Fläche km²", integer=False).astype("float64"),
+            "population": number(9, "Bevölkerung insgesamt", integer=True).astype("Int64"),
+            "population_m": number(10, "männlich", integer=True).astype("Int64"),
+            "population_w": number(11, "weiblich", integer=True).astype("Int64"),
+            "plz": _plz(rows[13]),
+            "center_lon": number(14, "Längengrad", integer=False).astype("float64"),
+            "center_lat": number(15, "Breitengrad", integer=False).astype("float64"),
+        }
+    )
     bad_ags = ~out["ags"].str.fullmatch(r"\d{8}", na=False)
     for idx in out.index[bad_ags.to_numpy()][:20]:
-        problems.append(Problem("Gemeindeschlüssel unvollständig.", _FIX, file=file, row=int(idx) + 1,
-                                column="Land/RB/Kreis/Gem"))
+        problems.append(
+            Problem("Gemeindeschlüssel unvollständig.", _FIX, file=file, row=int(idx) + 1, column="Land/RB/Kreis/Gem")
+        )
     for idx in out.index[out["ags"].duplicated().to_numpy()][:20]:
-        problems.append(Problem("AGS " + str(out.at[idx, 'ags']) + " doppelt.", _FIX, file=file, row=int(idx) + 1))
+        problems.append(Problem("AGS " + str(out.at[idx, "ags"]) + " doppelt.", _FIX, file=file, row=int(idx) + 1))
     raise_if_problems(problems, f"Gemeindeverzeichnis {file} ist ungültig")
     return out.sort_values("ags").reset_index(drop=True)
 
 
 #: Header names (normalised: lower case, letters and digits only) of the key and population columns.
-_AGS_NAMES = ("ags", "gemeindeschluessel", "gemeindeschlussel", "amtlichergemeindeschluessel", "gkz", "ags8",
-              "gemeindekennziffer", "ars", "regionalschluessel", "regionalschlussel", "amtlicherregionalschluessel")
-_POP_NAMES = ("population", "einwohner", "einwohnerzahl", "bevoelkerung", "bevolkerung", "bevoelkerunginsgesamt",
-              "bevolkerunginsgesamt", "ewz", "insgesamt", "bevoelkerungsstand")
+_AGS_NAMES = (
+    "ags",
+    "gemeindeschluessel",
+    "gemeindeschlussel",
+    "amtlichergemeindeschluessel",
+    "gkz",
+    "ags8",
+    "gemeindekennziffer",
+    "ars",
+    "regionalschluessel",
+    "regionalschlussel",
+    "amtlicherregionalschluessel",
+)
+_POP_NAMES = (
+    "population",
+    "einwohner",
+    "einwohnerzahl",
+    "bevoelkerung",
+    "bevolkerung",
+    "bevoelkerunginsgesamt",
+    "bevolkerunginsgesamt",
+    "ewz",
+    "insgesamt",
+    "bevoelkerungsstand",
+)
 _NAME_NAMES = ("name", "gemeindename", "gen", "gemeinde", "bezeichnung")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
@@ -271,7 +304,7 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
     ags_col = next(i for n in _AGS_NAMES for i, m in enumerate(names) if m == n)
     pop_col = next(i for n in _POP_NAMES for i, m in enumerate(names) if m == n)
     name_col = next((i for n in _NAME_NAMES for i, m in enumerate(names) if m == n), None)
-    body = raw.iloc[header_row + 1:]
+    body = raw.iloc[header_row + 1 :]
     key = _strip(body.iloc[:, ags_col]).str.replace(r"\.0$", "", regex=True).str.replace(" ", "", regex=False)
     key = key.where(key.str.len() != 7, "0" + key)  # "5111000" from a spreadsheet that dropped the zero
     ags = key.where(key.str.len() != 12, key.str[:5] + key.str[9:])
@@ -285,22 +318,47 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
     pop = parse_number(pop_text, integer=True)
     header = str(raw.iloc[header_row, pop_col])
     for idx in rows.index[(pop.isna() | (pop < 0)).to_numpy()][:20]:
-        problems.append(Problem("»" + str(pop_text.at[idx]) + "« ist keine Einwohnerzahl.", _FIX, file=file,
-                                row=int(idx) + 1, column=header))
+        problems.append(
+            Problem(
+                "»" + str(pop_text.at[idx]) + "« ist keine Einwohnerzahl.",
+                _FIX,
+                file=file,
+                row=int(idx) + 1,
+                column=header,
+            )
+        )
     for idx in rows.index[~ags.str.fullmatch(r"\d{8}", na=False).to_numpy()][:20]:
-        problems.append(Problem("Gemeindeschlüssel ist nicht 8-stellig.", "AGS mit 8 Ziffern eintragen.",
-                                file=file, row=int(idx) + 1, column=str(raw.iloc[header_row, ags_col])))
+        problems.append(
+            Problem(
+                "Gemeindeschlüssel ist nicht 8-stellig.",
+                "AGS mit 8 Ziffern eintragen.",
+                file=file,
+                row=int(idx) + 1,
+                column=str(raw.iloc[header_row, ags_col]),
+            )
+        )
     for idx in rows.index[ags.duplicated().to_numpy()][:20]:
-        problems.append(Problem("AGS " + str(ags.at[idx]) + " doppelt.", "Jede Gemeinde nur einmal aufführen.",
-                                file=file, row=int(idx) + 1))
+        problems.append(
+            Problem(
+                "AGS " + str(ags.at[idx]) + " doppelt.",
+                "Jede Gemeinde nur einmal aufführen.",
+                file=file,
+                row=int(idx) + 1,
+            )
+        )
     raise_if_problems(problems, f"Gemeindetabelle {file} ist ungültig")
-    out = pd.DataFrame({
-        "ags": ags.astype("string").to_numpy(),
-        "name": (rows.iloc[:, name_col].astype("string").to_numpy() if name_col is not None
-                 else pd.array([pd.NA] * len(rows), dtype="string")),
-        "kreis_ags": ags.str[:5].astype("string").to_numpy(),
-        "population": pop.astype("Int64").to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "ags": ags.astype("string").to_numpy(),
+            "name": (
+                rows.iloc[:, name_col].astype("string").to_numpy()
+                if name_col is not None
+                else pd.array([pd.NA] * len(rows), dtype="string")
+            ),
+            "kreis_ags": ags.str[:5].astype("string").to_numpy(),
+            "population": pop.astype("Int64").to_numpy(),
+        }
+    )
     for col in ("ars", "area_km2", "population_m", "population_w", "plz", "center_lon", "center_lat"):
         at = next((i for i, m in enumerate(names) if m == col.replace("_", "")), None)
         if at is None:
@@ -358,16 +416,27 @@ def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "0
     result = read_gemeinde_population(path, land=land)
     store = open_store(settings)
     stichtag = f", Stichtag {result.stichtag}" if result.stichtag else ""
-    store.write_layer(POPULATION_TABLE, population_points(result.table), mode="replace",
-                      source_file=result.source_file, source=f"Destatis GV-ISys{stichtag}",
-                      licence="dl-de/by-2-0", rows_in=len(result.table))
+    store.write_layer(
+        POPULATION_TABLE,
+        population_points(result.table),
+        mode="replace",
+        source_file=result.source_file,
+        source=f"Destatis GV-ISys{stichtag}",
+        licence="dl-de/by-2-0",
+        rows_in=len(result.table),
+    )
     gemeinden = store.read_layer("gemeinde")
     if gemeinden is not None and len(gemeinden):
         meta = store.layer_meta("gemeinde")
-        store.write_layer("gemeinde", join_population(gemeinden.drop(columns=["batch_id"]), result.table),
-                          mode="replace", source_file=meta.source_file if meta else "gemeinde",
-                          source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis{stichtag}",
-                          licence=meta.licence if meta else "dl-de/by-2-0", url=meta.url if meta else None)
+        store.write_layer(
+            "gemeinde",
+            join_population(gemeinden.drop(columns=["batch_id"]), result.table),
+            mode="replace",
+            source_file=meta.source_file if meta else "gemeinde",
+            source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis{stichtag}",
+            licence=meta.licence if meta else "dl-de/by-2-0",
+            url=meta.url if meta else None,
+        )
     return result
 
 
@@ -397,8 +466,11 @@ def join_population(gemeinden: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.Geo
     """
     out = gemeinden.copy()
     mapped = out["ags"].astype("string").map(table.set_index("ags")["population"]).astype("Int64")
-    current = (out["population"].astype("Int64") if "population" in out.columns
-               else pd.Series(pd.NA, index=out.index, dtype="Int64"))
+    current = (
+        out["population"].astype("Int64")
+        if "population" in out.columns
+        else pd.Series(pd.NA, index=out.index, dtype="Int64")
+    )
     out["population"] = mapped.fillna(current).astype("Int64")
     return out
 
@@ -434,8 +506,7 @@ def load_gemeinde_population(settings: Settings) -> pd.DataFrame | None:
     pop = pd.to_numeric(gemeinden["population"], errors="coerce").astype("Int64")
     if pop.isna().all():
         return None
-    frame = pd.DataFrame({"ags": gemeinden["ags"].astype("string"), "name": gemeinden["name"],
-                          "population": pop})
+    frame = pd.DataFrame({"ags": gemeinden["ags"].astype("string"), "name": gemeinden["name"], "population": pop})
     return frame.drop_duplicates("ags", keep="last").set_index("ags").sort_index()
 
 

@@ -143,7 +143,10 @@ def download(
     try:
         logger.info("downloading %s -> %s", shown, target)
         with http.get(
-            url, params={str(k): str(v) for k, v in params.items()} if params else None, stream=True, timeout=timeout,
+            url,
+            params={str(k): str(v) for k, v in params.items()} if params else None,
+            stream=True,
+            timeout=timeout,
             headers={"User-Agent": USER_AGENT},
         ) as response:
             if response.status_code >= 400:
@@ -181,9 +184,7 @@ def download(
     return target
 
 
-def _resolve_dest(
-    url: str, dest: str | Path | None, params: Mapping[str, object] | None, settings: Settings
-) -> Path:
+def _resolve_dest(url: str, dest: str | Path | None, params: Mapping[str, object] | None, settings: Settings) -> Path:
     if dest is None:
         return download_dir(settings) / cache_name(url, params)
     path = Path(dest)

@@ -115,25 +115,69 @@ class FetchResult:
         }
 
 
-SOURCES: dict[str, FetchSource] = {s.id: s for s in (
-    FetchSource("bkg-vg250", "BKG VG250: Gemeinden und Kreise (WFS oder ZIP)", ("gemeinde", "kreis"),
-                BKG_VG250.licence, BKG_VG250.attribution, "official"),
-    FetchSource("destatis-gv", "Destatis Gemeindeverzeichnis: Einwohner, Fläche, Mittelpunkt je Gemeinde",
-                ("destatis_gv",), DESTATIS.licence, f"{DESTATIS.attribution}, GV-ISys", "official"),
-    FetchSource("msb-schuldaten", "MSB NRW Schulgrunddaten: Grundschulen in Betrieb", ("ogs",),
-                MSB_SCHULDATEN.licence, MSB_SCHULDATEN.attribution, "official"),
-    FetchSource("osm-kita", "OpenStreetMap: Kitas", ("kita",), OSM.licence, OSM.attribution, "osm"),
-    FetchSource("osm-grundschule", "OpenStreetMap: Grundschulen", ("ogs",), OSM.licence, OSM.attribution, "osm"),
-    FetchSource("osm-integration", "OpenStreetMap: Integrationsagenturen und Migrationsberatung",
-                ("integrationsagentur",), OSM.licence, OSM.attribution, "osm"),
-    FetchSource("osm-gemeinschaftszentrum", "OpenStreetMap: Gemeinschaftszentren", ("gemeinschaftszentrum",),
-                OSM.licence, OSM.attribution, "osm"),
-    FetchSource("osm-unterkunft", "OpenStreetMap: Unterkünfte für Geflüchtete", ("wohnprojekt",), OSM.licence,
-                OSM.attribution, "osm"),
-    FetchSource("osm", "OpenStreetMap: alle fünf OSM-Quellen in einem Abruf",
-                ("kita", "ogs", "integrationsagentur", "gemeinschaftszentrum", "wohnprojekt"), OSM.licence,
-                OSM.attribution, "osm"),
-)}
+SOURCES: dict[str, FetchSource] = {
+    s.id: s
+    for s in (
+        FetchSource(
+            "bkg-vg250",
+            "BKG VG250: Gemeinden und Kreise (WFS oder ZIP)",
+            ("gemeinde", "kreis"),
+            BKG_VG250.licence,
+            BKG_VG250.attribution,
+            "official",
+        ),
+        FetchSource(
+            "destatis-gv",
+            "Destatis Gemeindeverzeichnis: Einwohner, Fläche, Mittelpunkt je Gemeinde",
+            ("destatis_gv",),
+            DESTATIS.licence,
+            f"{DESTATIS.attribution}, GV-ISys",
+            "official",
+        ),
+        FetchSource(
+            "msb-schuldaten",
+            "MSB NRW Schulgrunddaten: Grundschulen in Betrieb",
+            ("ogs",),
+            MSB_SCHULDATEN.licence,
+            MSB_SCHULDATEN.attribution,
+            "official",
+        ),
+        FetchSource("osm-kita", "OpenStreetMap: Kitas", ("kita",), OSM.licence, OSM.attribution, "osm"),
+        FetchSource("osm-grundschule", "OpenStreetMap: Grundschulen", ("ogs",), OSM.licence, OSM.attribution, "osm"),
+        FetchSource(
+            "osm-integration",
+            "OpenStreetMap: Integrationsagenturen und Migrationsberatung",
+            ("integrationsagentur",),
+            OSM.licence,
+            OSM.attribution,
+            "osm",
+        ),
+        FetchSource(
+            "osm-gemeinschaftszentrum",
+            "OpenStreetMap: Gemeinschaftszentren",
+            ("gemeinschaftszentrum",),
+            OSM.licence,
+            OSM.attribution,
+            "osm",
+        ),
+        FetchSource(
+            "osm-unterkunft",
+            "OpenStreetMap: Unterkünfte für Geflüchtete",
+            ("wohnprojekt",),
+            OSM.licence,
+            OSM.attribution,
+            "osm",
+        ),
+        FetchSource(
+            "osm",
+            "OpenStreetMap: alle fünf OSM-Quellen in einem Abruf",
+            ("kita", "ogs", "integrationsagentur", "gemeinschaftszentrum", "wohnprojekt"),
+            OSM.licence,
+            OSM.attribution,
+            "osm",
+        ),
+    )
+}
 
 
 def fetch_source(
@@ -184,15 +228,20 @@ def fetch_source(
         If the data cannot be parsed, or no row is valid.
     """
     if source_id not in SOURCES:
-        raise IntegrationsatlasError(
-            f"Unbekannte Quelle »{source_id}«. Verfügbar: {', '.join(SOURCES)}."
-        )
+        raise IntegrationsatlasError(f"Unbekannte Quelle »{source_id}«. Verfügbar: {', '.join(SOURCES)}.")
     if kreis is not None and gemeinde is not None:
         raise IntegrationsatlasError("Bitte entweder »--kreis« oder »--gemeinde« angeben, nicht beides.")
     prefix = _check_ags(kreis, 5, "--kreis") or _check_ags(gemeinde, 8, "--gemeinde")
-    job = _Job(source=SOURCES[source_id], settings=settings, config=config or SourceConfig.from_env(),
-               prefix=prefix, level="gemeinde" if gemeinde else "kreis", progress=progress,
-               max_age_s=0.0 if refresh else 24 * 3600.0, registry=registry)
+    job = _Job(
+        source=SOURCES[source_id],
+        settings=settings,
+        config=config or SourceConfig.from_env(),
+        prefix=prefix,
+        level="gemeinde" if gemeinde else "kreis",
+        progress=progress,
+        max_age_s=0.0 if refresh else 24 * 3600.0,
+        registry=registry,
+    )
     handlers: dict[str, Callable[[], FetchResult]] = {
         "bkg-vg250": lambda: _fetch_bkg(job, use_zip=use_zip),
         "destatis-gv": lambda: _fetch_destatis(job),
@@ -242,8 +291,14 @@ def _fetch_bkg(job: _Job, *, use_zip: bool) -> FetchResult:
     from geo.sources.bkg import fetch_vg250
     from geo.sources.destatis import join_population, load_gemeinde_population
 
-    layers, url = fetch_vg250(settings=job.settings, config=job.config, prefix=job.prefix or "05",
-                              use_zip=use_zip, progress=job.progress, max_age_s=job.max_age_s)
+    layers, url = fetch_vg250(
+        settings=job.settings,
+        config=job.config,
+        prefix=job.prefix or "05",
+        use_zip=use_zip,
+        progress=job.progress,
+        max_age_s=job.max_age_s,
+    )
     notes: list[str] = []
     population = load_gemeinde_population(job.settings)
     if "gemeinde" in layers and population is not None and "ars" in population.columns:
@@ -273,15 +328,24 @@ def _fetch_destatis(job: _Job) -> FetchResult:
     )
 
     url = job.config.destatis_gv
-    path = download(url, settings=job.settings, progress=job.progress, timeout=job.config.timeout,
-                    max_age_s=job.max_age_s)
+    path = download(
+        url, settings=job.settings, progress=job.progress, timeout=job.config.timeout, max_age_s=job.max_age_s
+    )
     table = parse_gemeindeverzeichnis(read_gemeindeverzeichnis(path), file=Path(url.split("?")[0]).name)
     if job.prefix is not None:
         table = table[table["ags"].str.startswith(job.prefix)].reset_index(drop=True)
     store = open_store(job.settings)
     points = population_points(table)
-    batch = store.write_layer(POPULATION_TABLE, points, mode="replace", source_file=job.batch_name,
-                              source=job.source.title, licence=job.source.licence, url=url, rows_in=len(table))
+    batch = store.write_layer(
+        POPULATION_TABLE,
+        points,
+        mode="replace",
+        source_file=job.batch_name,
+        source=job.source.title,
+        licence=job.source.licence,
+        url=url,
+        rows_in=len(table),
+    )
     stored = [StoredLayer(POPULATION_TABLE, len(table), len(table), batch)]
     notes = [f"Gemeindeverzeichnis: {len(table)} Gemeinden, {de_int(table['population'].sum())} Einwohner."]
     gemeinden = store.read_layer("gemeinde")
@@ -289,10 +353,13 @@ def _fetch_destatis(job: _Job) -> FetchResult:
         meta = store.layer_meta("gemeinde")
         joined = join_population(gemeinden.drop(columns=["batch_id"]), table)
         update = store.write_layer(
-            "gemeinde", joined, mode="replace",
+            "gemeinde",
+            joined,
+            mode="replace",
             source_file=meta.source_file if meta else "gemeinde",
             source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis GV-ISys",
-            licence=meta.licence if meta else job.source.licence, url=meta.url if meta else url,
+            licence=meta.licence if meta else job.source.licence,
+            url=meta.url if meta else url,
         )
         stored.append(StoredLayer("gemeinde", len(joined), len(joined), update))
         matched = int(gemeinden["ags"].astype(str).isin(table["ags"]).sum())
@@ -304,10 +371,15 @@ def _fetch_msb(job: _Job) -> FetchResult:
     from geo.importing import read_table, schuldaten
 
     url = job.config.msb_schuldaten
-    path = download(url, "schuldaten.csv", settings=job.settings, progress=job.progress,
-                    timeout=job.config.timeout, max_age_s=job.max_age_s)
-    table = read_table(path, max_bytes=max(job.settings.max_upload_bytes, 200 * 1024 * 1024),
-                       name="schuldaten.csv")
+    path = download(
+        url,
+        "schuldaten.csv",
+        settings=job.settings,
+        progress=job.progress,
+        timeout=job.config.timeout,
+        max_age_s=job.max_age_s,
+    )
+    table = read_table(path, max_bytes=max(job.settings.max_upload_bytes, 200 * 1024 * 1024), name="schuldaten.csv")
     if not schuldaten.is_schuldaten(table):
         raise DataError(
             f"{url}: die Datei hat nicht das Format der MSB-Schuldaten (Spalten {', '.join(schuldaten.SIGNATURE)}). "
@@ -318,10 +390,13 @@ def _fetch_msb(job: _Job) -> FetchResult:
     rows_in = len(parsed)
     if job.prefix is not None:
         parsed = parsed[parsed["gemeinde_ags"].astype(str).str.startswith(job.prefix).to_numpy()]
-    result, problems = _store_layer(job, "ogs", parsed, url=url, source=schuldaten.SOURCE, rows_in=rows_in,
-                                    file="schuldaten.csv")
-    notes = [f"{len(table)} Schulen gelesen, davon {rows_in} Grundschulen in Betrieb (Schulform 02, "
-             "Schulbetriebsschlüssel 1); das OGS-Merkmal bleibt unbekannt."]
+    result, problems = _store_layer(
+        job, "ogs", parsed, url=url, source=schuldaten.SOURCE, rows_in=rows_in, file="schuldaten.csv"
+    )
+    notes = [
+        f"{len(table)} Schulen gelesen, davon {rows_in} Grundschulen in Betrieb (Schulform 02, "
+        "Schulbetriebsschlüssel 1); das OGS-Merkmal bleibt unbekannt."
+    ]
     return FetchResult(job.source.id, url, job.scope, (result,), tuple(problems), tuple(notes))
 
 
@@ -346,19 +421,38 @@ def _fetch_osm(job: _Job, *, osm_file: str | Path | None) -> FetchResult:
             "angeben, oder eine OSM-XML-Datei mit »--osm-file DATEI«."
         )
     url = str(Path(osm_file).resolve()) if osm_file is not None else job.config.overpass
-    layers = fetch_osm(categories, settings=job.settings, polygon=polygon, osm_file=osm_file,
-                       overpass_url=job.config.overpass,
-                       as_of=None if osm_file is not None else date.today().isoformat())
+    layers = fetch_osm(
+        categories,
+        settings=job.settings,
+        polygon=polygon,
+        osm_file=osm_file,
+        overpass_url=job.config.overpass,
+        as_of=None if osm_file is not None else date.today().isoformat(),
+    )
     stored, problems, notes = [], [], []
     for category in categories:
         gdf = layers[category.source_id]
         if len(gdf) == 0:
             notes.append(f"{category.title}: keine Objekte gefunden.")
             continue
-        source_job = _Job(SOURCES[category.source_id], job.settings, job.config, job.prefix, job.level,
-                          job.progress, job.max_age_s, job.registry)
-        result, found = _store_layer(source_job, category.layer_id, gdf, url=url, source="OpenStreetMap",
-                                      file=Path(osm_file).name if osm_file is not None else None)
+        source_job = _Job(
+            SOURCES[category.source_id],
+            job.settings,
+            job.config,
+            job.prefix,
+            job.level,
+            job.progress,
+            job.max_age_s,
+            job.registry,
+        )
+        result, found = _store_layer(
+            source_job,
+            category.layer_id,
+            gdf,
+            url=url,
+            source="OpenStreetMap",
+            file=Path(osm_file).name if osm_file is not None else None,
+        )
         stored.append(result)
         problems += found
     # a whole OSM file without --kreis/--gemeinde covers the file's extent, not all of NRW
@@ -386,8 +480,9 @@ def _store_layer(
 
     spec = job.registry.get(layer_id)
     n_in = len(frame) if rows_in is None else rows_in
-    data, problems = prepare_layer_frame(frame, spec, file=file or job.batch_name, settings=job.settings,
-                                         source=source or job.source.title)
+    data, problems = prepare_layer_frame(
+        frame, spec, file=file or job.batch_name, settings=job.settings, source=source or job.source.title
+    )
     if job.prefix is not None:
         key = "ags" if spec.group == "boundary" else ("gemeinde_ags" if job.level == "gemeinde" else "kreis_ags")
         inside = data[key].astype("string").str.startswith(job.prefix).fillna(False).to_numpy(dtype=bool)
@@ -407,9 +502,14 @@ def _store_layer(
             raise ValidationError(problems, f"{job.source.title}: keine gültige Zeile, nichts wurde gespeichert")
         return StoredLayer(layer_id, n_in, 0, None), problems
     batch = store.write_layer(
-        layer_id, gpd.GeoDataFrame(data.reset_index(drop=True), geometry="geometry", crs=data.crs),
-        mode="append", source_file=job.batch_name, source=source or job.source.title,
-        licence=job.source.licence, url=url, rows_in=n_in,
+        layer_id,
+        gpd.GeoDataFrame(data.reset_index(drop=True), geometry="geometry", crs=data.crs),
+        mode="append",
+        source_file=job.batch_name,
+        source=source or job.source.title,
+        licence=job.source.licence,
+        url=url,
+        rows_in=n_in,
         rows_rejected=len({p.row for p in problems if p.row is not None}),
     )
     for old in previous:
@@ -429,9 +529,11 @@ def _supersedes(job: _Job, batch: BatchInfo) -> bool:
 def sources_table(ids: Sequence[str] | None = None) -> pd.DataFrame:
     """The fetchable sources as a table (for ``integrationsatlas fetch --list``)."""
     chosen = [SOURCES[i] for i in (ids or SOURCES)]
-    return pd.DataFrame({
-        "id": [s.id for s in chosen],
-        "title": [s.title for s in chosen],
-        "layers": [", ".join(s.layers) for s in chosen],
-        "licence": [s.licence for s in chosen],
-    })
+    return pd.DataFrame(
+        {
+            "id": [s.id for s in chosen],
+            "title": [s.title for s in chosen],
+            "layers": [", ".join(s.layers) for s in chosen],
+            "licence": [s.licence for s in chosen],
+        }
+    )

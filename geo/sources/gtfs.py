@@ -13,6 +13,7 @@ overtake each other, sorted by departure), as the RAPTOR algorithm of
 All problems of a feed are collected and raised together as one
 :class:`~geo.errors.ValidationError` whose problems name file, line and column.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,18 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "routes.txt": ("route_id",),
     "trips.txt": ("route_id", "service_id", "trip_id"),
     "stop_times.txt": ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"),
-    "calendar.txt": ("service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                     "start_date", "end_date"),
+    "calendar.txt": (
+        "service_id",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "start_date",
+        "end_date",
+    ),
     "calendar_dates.txt": ("service_id", "date", "exception_type"),
     "frequencies.txt": ("trip_id", "start_time", "end_time", "headway_secs"),
 }
@@ -283,19 +294,31 @@ def read_gtfs(
         problems: list[Problem] = []
         for name in ("stops.txt", "routes.txt", "trips.txt", "stop_times.txt"):
             if not feed.has(name):
-                problems.append(Problem(f"Pflichtdatei {name} fehlt im GTFS-Feed.",
-                                        "Einen vollständigen GTFS-Feed (z. B. von VRR, VRS, NWL, AVV oder DELFI) "
-                                        "verwenden.", file=feed.name))
+                problems.append(
+                    Problem(
+                        f"Pflichtdatei {name} fehlt im GTFS-Feed.",
+                        "Einen vollständigen GTFS-Feed (z. B. von VRR, VRS, NWL, AVV oder DELFI) verwenden.",
+                        file=feed.name,
+                    )
+                )
         if not (feed.has("calendar.txt") or feed.has("calendar_dates.txt")):
-            problems.append(Problem("Weder calendar.txt noch calendar_dates.txt ist vorhanden.",
-                                    "Der Feed braucht mindestens eine der beiden Dateien.", file=feed.name))
+            problems.append(
+                Problem(
+                    "Weder calendar.txt noch calendar_dates.txt ist vorhanden.",
+                    "Der Feed braucht mindestens eine der beiden Dateien.",
+                    file=feed.name,
+                )
+            )
         _raise(problems, feed.name)
         services = _services_on(feed, day, problems)
         routes = feed.read("routes.txt", problems, ["route_id"])
         trips = feed.read("trips.txt", problems, ["route_id", "service_id", "trip_id"])
         stops = feed.read("stops.txt", problems, ["stop_id", "stop_name", "stop_lat", "stop_lon"])
-        freq = (feed.read("frequencies.txt", problems, ["trip_id", "start_time", "end_time", "headway_secs"])
-                if feed.has("frequencies.txt") else None)
+        freq = (
+            feed.read("frequencies.txt", problems, ["trip_id", "start_time", "end_time", "headway_secs"])
+            if feed.has("frequencies.txt")
+            else None
+        )
         _raise(problems, feed.name)
         _check_refs(trips, "route_id", set(routes["route_id"]), "trips.txt", "routes.txt", problems)
         _check_unique(stops, "stop_id", "stops.txt", problems)
@@ -307,33 +330,54 @@ def read_gtfs(
             keep_stop &= shapely.contains_xy(area, xy[:, 0], xy[:, 1])
         day_trips = trips[trips["service_id"].isin(services)]
         freq_trips = set() if freq is None else set(freq["trip_id"])
-        stop_times = _read_stop_times(feed, set(trips["trip_id"]), set(day_trips["trip_id"]), all_stop_ids,
-                                      None if area is None else set(all_stop_ids[keep_stop]), freq_trips, problems)
+        stop_times = _read_stop_times(
+            feed,
+            set(trips["trip_id"]),
+            set(day_trips["trip_id"]),
+            all_stop_ids,
+            None if area is None else set(all_stop_ids[keep_stop]),
+            freq_trips,
+            problems,
+        )
         if freq is not None:
             freq = _parse_frequencies(freq, set(trips["trip_id"]), problems)
         _raise(problems, feed.name)
         if not services:
-            raise DataError(f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} verkehrt laut calendar.txt/calendar_dates.txt "
-                            f"keine Fahrt{_validity(feed)}. Bitte einen Tag im Gültigkeitszeitraum wählen.")
-        trip_list = _assemble_trips(stop_times, day_trips, freq, start, end, horizon_s, problems, feed.name,
-                                    cut=area is not None)
+            raise DataError(
+                f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} verkehrt laut calendar.txt/calendar_dates.txt "
+                f"keine Fahrt{_validity(feed)}. Bitte einen Tag im Gültigkeitszeitraum wählen."
+            )
+        trip_list = _assemble_trips(
+            stop_times, day_trips, freq, start, end, horizon_s, problems, feed.name, cut=area is not None
+        )
         _raise(problems, feed.name)
         if not trip_list:
             where = " im Planungsgebiet" if area is not None else ""
-            raise DataError(f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} zwischen {_hms(start)} und {_hms(end)} "
-                            f"fährt{where} keine Fahrt. Bitte Tag, Zeitfenster oder Gebiet prüfen.")
+            raise DataError(
+                f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} zwischen {_hms(start)} und {_hms(end)} "
+                f"fährt{where} keine Fahrt. Bitte Tag, Zeitfenster oder Gebiet prüfen."
+            )
         used = np.unique(np.concatenate([t[2] for t in trip_list]))
         remap = np.full(len(all_stop_ids), -1, dtype=np.int32)
         remap[used] = np.arange(used.size, dtype=np.int32)
         trip_list = [(r, t, remap[s], a, d) for r, t, s, a, d in trip_list]
         table = Timetable.from_trips(
-            feed=feed.name, day=day, window=(start, end),
+            feed=feed.name,
+            day=day,
+            window=(start, end),
             stop_ids=stops["stop_id"].to_numpy(dtype=object)[used],
             stop_names=stops["stop_name"].to_numpy(dtype=object)[used],
-            stop_xy=xy[used], trips=trip_list,
+            stop_xy=xy[used],
+            trips=trip_list,
         )
-    logger.info("GTFS %s: %d Haltestellen, %d Linienmuster, %d Fahrten am %s", table.feed, table.n_stops,
-                table.n_patterns, table.n_trips, day)
+    logger.info(
+        "GTFS %s: %d Haltestellen, %d Linienmuster, %d Fahrten am %s",
+        table.feed,
+        table.n_stops,
+        table.n_patterns,
+        table.n_trips,
+        day,
+    )
     return table
 
 
@@ -352,8 +396,9 @@ class _Feed:
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
-            raise SourceUnavailableError(f"GTFS-Datei {path.name} ist keine lesbare ZIP-Datei ({exc}). "
-                                         "Bitte den Feed erneut herunterladen.") from exc
+            raise SourceUnavailableError(
+                f"GTFS-Datei {path.name} ist keine lesbare ZIP-Datei ({exc}). Bitte den Feed erneut herunterladen."
+            ) from exc
         self._members = {Path(n).name.lower(): n for n in self._zip.namelist() if not n.endswith("/")}
 
     def __enter__(self) -> _Feed:
@@ -379,15 +424,23 @@ class _Feed:
             fh.seek(0)
             missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in header]
             for col in missing:
-                problems.append(Problem(f"Pflichtspalte »{col}« fehlt.", "Spalte ergänzen (siehe GTFS-Referenz).",
-                                        file=name, row=1, column=col))
+                problems.append(
+                    Problem(
+                        f"Pflichtspalte »{col}« fehlt.",
+                        "Spalte ergänzen (siehe GTFS-Referenz).",
+                        file=name,
+                        row=1,
+                        column=col,
+                    )
+                )
             if missing:
                 return
             cols = [c for c in usecols if c in header]
             first_line = 2
             try:
-                reader = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=cols, chunksize=_CHUNK_ROWS,
-                                     skipinitialspace=True)
+                reader = pd.read_csv(
+                    fh, dtype=str, keep_default_na=False, usecols=cols, chunksize=_CHUNK_ROWS, skipinitialspace=True
+                )
                 for chunk in reader:
                     for c in usecols:
                         if c not in chunk.columns:
@@ -396,8 +449,13 @@ class _Feed:
                     first_line += len(chunk)
                     yield chunk
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-                problems.append(Problem(f"Datei ist kein gültiges CSV ({exc}).",
-                                        "Datei als UTF-8-CSV mit Komma als Trennzeichen speichern.", file=name))
+                problems.append(
+                    Problem(
+                        f"Datei ist kein gültiges CSV ({exc}).",
+                        "Datei als UTF-8-CSV mit Komma als Trennzeichen speichern.",
+                        file=name,
+                    )
+                )
 
     def read(self, name: str, problems: list[Problem], usecols: list[str]) -> pd.DataFrame:
         parts = list(self.chunks(name, usecols, problems))
@@ -411,28 +469,56 @@ def _raise(problems: list[Problem], feed: str) -> None:
         raise ValidationError(problems, f"GTFS-Feed {feed} ist ungültig")
 
 
-def _row_problems(df: pd.DataFrame, mask: NDArray[np.bool_] | pd.Series, file: str, column: str, message: str,
-                  fix: str, problems: list[Problem]) -> None:
+def _row_problems(
+    df: pd.DataFrame,
+    mask: NDArray[np.bool_] | pd.Series,
+    file: str,
+    column: str,
+    message: str,
+    fix: str,
+    problems: list[Problem],
+) -> None:
     """One problem per masked row (up to a limit, then one summary line)."""
     rows = df.loc[np.asarray(mask, dtype=bool)]
     for _, row in rows.head(_MAX_ROW_PROBLEMS).iterrows():
         value = row[column] if column in row.index else ""
         problems.append(Problem(message.format(value=value), fix, file=file, row=int(row["line"]), column=column))
     if len(rows) > _MAX_ROW_PROBLEMS:
-        problems.append(Problem(f"… und {len(rows) - _MAX_ROW_PROBLEMS} weitere Zeilen mit demselben Problem.",
-                                fix, file=file, column=column))
+        problems.append(
+            Problem(
+                f"… und {len(rows) - _MAX_ROW_PROBLEMS} weitere Zeilen mit demselben Problem.",
+                fix,
+                file=file,
+                column=column,
+            )
+        )
 
 
-def _check_refs(df: pd.DataFrame, column: str, known: set[str], file: str, target: str,
-                problems: list[Problem]) -> None:
+def _check_refs(
+    df: pd.DataFrame, column: str, known: set[str], file: str, target: str, problems: list[Problem]
+) -> None:
     bad = ~df[column].isin(known)
-    _row_problems(df, bad, file, column, f"»{{value}}« ist in {target} nicht definiert.",
-                  f"Die ID in {target} ergänzen oder die Zeile entfernen.", problems)
+    _row_problems(
+        df,
+        bad,
+        file,
+        column,
+        f"»{{value}}« ist in {target} nicht definiert.",
+        f"Die ID in {target} ergänzen oder die Zeile entfernen.",
+        problems,
+    )
 
 
 def _check_unique(df: pd.DataFrame, column: str, file: str, problems: list[Problem]) -> None:
-    _row_problems(df, df[column].duplicated(), file, column, "»{value}« kommt mehrfach vor.",
-                  "Jede ID darf nur einmal vorkommen.", problems)
+    _row_problems(
+        df,
+        df[column].duplicated(),
+        file,
+        column,
+        "»{value}« kommt mehrfach vor.",
+        "Jede ID darf nur einmal vorkommen.",
+        problems,
+    )
 
 
 def parse_times(values: pd.Series) -> NDArray[np.float64]:
@@ -459,18 +545,39 @@ def _services_on(feed: _Feed, day: date, problems: list[Problem]) -> set[str]:
         cal = feed.read("calendar.txt", problems, list(REQUIRED_COLUMNS["calendar.txt"]))
         if len(cal):
             for col in ("start_date", "end_date"):
-                _row_problems(cal, ~cal[col].str.fullmatch(r"\d{8}"), "calendar.txt", col,
-                              "»{value}« ist kein Datum JJJJMMTT.", "Datum als JJJJMMTT schreiben.", problems)
+                _row_problems(
+                    cal,
+                    ~cal[col].str.fullmatch(r"\d{8}"),
+                    "calendar.txt",
+                    col,
+                    "»{value}« ist kein Datum JJJJMMTT.",
+                    "Datum als JJJJMMTT schreiben.",
+                    problems,
+                )
             weekday = _WEEKDAYS[day.weekday()]
-            _row_problems(cal, ~cal[weekday].isin(["0", "1"]), "calendar.txt", weekday,
-                          "»{value}« ist weder 0 noch 1.", "0 oder 1 eintragen.", problems)
+            _row_problems(
+                cal,
+                ~cal[weekday].isin(["0", "1"]),
+                "calendar.txt",
+                weekday,
+                "»{value}« ist weder 0 noch 1.",
+                "0 oder 1 eintragen.",
+                problems,
+            )
             runs = (cal[weekday] == "1") & (cal["start_date"] <= stamp) & (cal["end_date"] >= stamp)
             active |= set(cal.loc[runs, "service_id"])
     if feed.has("calendar_dates.txt"):
         exc = feed.read("calendar_dates.txt", problems, list(REQUIRED_COLUMNS["calendar_dates.txt"]))
         if len(exc):
-            _row_problems(exc, ~exc["exception_type"].isin(["1", "2"]), "calendar_dates.txt", "exception_type",
-                          "»{value}« ist weder 1 (zusätzlich) noch 2 (entfällt).", "1 oder 2 eintragen.", problems)
+            _row_problems(
+                exc,
+                ~exc["exception_type"].isin(["1", "2"]),
+                "calendar_dates.txt",
+                "exception_type",
+                "»{value}« ist weder 1 (zusätzlich) noch 2 (entfällt).",
+                "1 oder 2 eintragen.",
+                problems,
+            )
             today = exc[exc["date"] == stamp]
             active |= set(today.loc[today["exception_type"] == "1", "service_id"])
             active -= set(today.loc[today["exception_type"] == "2", "service_id"])
@@ -492,14 +599,28 @@ def _project_stops(stops: pd.DataFrame, problems: list[Problem]) -> NDArray[np.f
     lon = pd.to_numeric(stops["stop_lon"], errors="coerce").to_numpy(dtype=float)
     for col, values, limit in (("stop_lat", lat, 90.0), ("stop_lon", lon, 180.0)):
         bad = ~(np.abs(values) <= limit)
-        _row_problems(stops, bad, "stops.txt", col, "»{value}« ist keine gültige Koordinate (WGS84, Dezimalgrad).",
-                      "Koordinate in Dezimalgrad mit Punkt eintragen.", problems)
+        _row_problems(
+            stops,
+            bad,
+            "stops.txt",
+            col,
+            "»{value}« ist keine gültige Koordinate (WGS84, Dezimalgrad).",
+            "Koordinate in Dezimalgrad mit Punkt eintragen.",
+            problems,
+        )
     x, y = Transformer.from_crs("EPSG:4326", PROJECTED_CRS, always_xy=True).transform(lon, lat)
     return np.column_stack([x, y]).astype(np.float64)
 
 
-def _read_stop_times(feed: _Feed, all_trips: set[str], day_trips: set[str], stop_ids: pd.Index,
-                     area_stops: set[str] | None, freq_trips: set[str], problems: list[Problem]) -> pd.DataFrame:
+def _read_stop_times(
+    feed: _Feed,
+    all_trips: set[str],
+    day_trips: set[str],
+    stop_ids: pd.Index,
+    area_stops: set[str] | None,
+    freq_trips: set[str],
+    problems: list[Problem],
+) -> pd.DataFrame:
     """Stop times of the day's trips, validated, as numbers.
 
     With an area only rows at its stops are kept (plus every row of a
@@ -516,21 +637,39 @@ def _read_stop_times(feed: _Feed, all_trips: set[str], day_trips: set[str], stop
         chunk = chunk[_in_area(chunk, area_stops) | chunk["trip_id"].isin(freq_trips).to_numpy()]
         in_area = _in_area(chunk, area_stops)
         seq = pd.to_numeric(chunk["stop_sequence"], errors="coerce")
-        _row_problems(chunk, ~(seq >= 0) | (seq % 1 != 0), "stop_times.txt", "stop_sequence",
-                      "»{value}« ist keine ganze Zahl ≥ 0.", "Laufende Nummer der Haltestelle eintragen.", problems)
+        _row_problems(
+            chunk,
+            ~(seq >= 0) | (seq % 1 != 0),
+            "stop_times.txt",
+            "stop_sequence",
+            "»{value}« ist keine ganze Zahl ≥ 0.",
+            "Laufende Nummer der Haltestelle eintragen.",
+            problems,
+        )
         arr = parse_times(chunk["arrival_time"])
         dep = parse_times(chunk["departure_time"])
         for col, values in (("arrival_time", arr), ("departure_time", dep)):
             broken = np.isnan(values) & (chunk[col].str.strip() != "").to_numpy()
-            _row_problems(chunk, broken, "stop_times.txt", col,
-                          "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
-                          "Zeit als HH:MM:SS schreiben (Stunden über 24 sind für Fahrten nach Mitternacht erlaubt).",
-                          problems)
-        part = pd.DataFrame({
-            "trip": chunk["trip_id"].to_numpy(), "stop": stop_ids.get_indexer(pd.Index(chunk["stop_id"])),
-            "seq": seq.to_numpy(), "arr": arr, "dep": dep, "line": chunk["line"].to_numpy(),
-            "in_area": in_area,
-        })
+            _row_problems(
+                chunk,
+                broken,
+                "stop_times.txt",
+                col,
+                "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
+                "Zeit als HH:MM:SS schreiben (Stunden über 24 sind für Fahrten nach Mitternacht erlaubt).",
+                problems,
+            )
+        part = pd.DataFrame(
+            {
+                "trip": chunk["trip_id"].to_numpy(),
+                "stop": stop_ids.get_indexer(pd.Index(chunk["stop_id"])),
+                "seq": seq.to_numpy(),
+                "arr": arr,
+                "dep": dep,
+                "line": chunk["line"].to_numpy(),
+                "in_area": in_area,
+            }
+        )
         kept.append(part)
     if not kept:
         return pd.DataFrame(columns=["trip", "stop", "seq", "arr", "dep", "line", "in_area"])
@@ -549,18 +688,47 @@ def _parse_frequencies(freq: pd.DataFrame, all_trips: set[str], problems: list[P
     end = parse_times(freq["end_time"])
     headway = pd.to_numeric(freq["headway_secs"], errors="coerce").to_numpy(dtype=float)
     for col, values in (("start_time", start), ("end_time", end)):
-        _row_problems(freq, np.isnan(values), "frequencies.txt", col, "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
-                      "Zeit als HH:MM:SS schreiben.", problems)
-    _row_problems(freq, ~(headway > 0) | (headway % 1 != 0), "frequencies.txt", "headway_secs",
-                  "»{value}« ist kein Takt in ganzen Sekunden > 0.", "Takt in Sekunden eintragen.", problems)
-    _row_problems(freq, ~(end > start) & ~np.isnan(start) & ~np.isnan(end), "frequencies.txt", "end_time",
-                  "Ende »{value}« liegt nicht nach dem Beginn.", "end_time nach start_time setzen.", problems)
+        _row_problems(
+            freq,
+            np.isnan(values),
+            "frequencies.txt",
+            col,
+            "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
+            "Zeit als HH:MM:SS schreiben.",
+            problems,
+        )
+    _row_problems(
+        freq,
+        ~(headway > 0) | (headway % 1 != 0),
+        "frequencies.txt",
+        "headway_secs",
+        "»{value}« ist kein Takt in ganzen Sekunden > 0.",
+        "Takt in Sekunden eintragen.",
+        problems,
+    )
+    _row_problems(
+        freq,
+        ~(end > start) & ~np.isnan(start) & ~np.isnan(end),
+        "frequencies.txt",
+        "end_time",
+        "Ende »{value}« liegt nicht nach dem Beginn.",
+        "end_time nach start_time setzen.",
+        problems,
+    )
     return pd.DataFrame({"trip": freq["trip_id"].to_numpy(), "start": start, "end": end, "headway": headway})
 
 
 def _assemble_trips(
-    st: pd.DataFrame, day_trips: pd.DataFrame, freq: pd.DataFrame | None, start: int, end: int,
-    horizon_s: int | None, problems: list[Problem], feed: str, *, cut: bool,
+    st: pd.DataFrame,
+    day_trips: pd.DataFrame,
+    freq: pd.DataFrame | None,
+    start: int,
+    end: int,
+    horizon_s: int | None,
+    problems: list[Problem],
+    feed: str,
+    *,
+    cut: bool,
 ) -> list[tuple[str, str, NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]]:
     """Complete, check, expand and window-cut the day's trips.
 
@@ -588,10 +756,15 @@ def _assemble_trips(
             span = slice(timed[0], timed[-1] + 1)
             arr, dep, rows = arr[span], dep[span], rows[span]
         if np.isnan(arr[0]) or np.isnan(arr[-1]):
-            problems.append(Problem(f"Fahrt »{trip}« hat an der ersten oder letzten Haltestelle keine Zeit.",
-                                    "Ankunfts- und Abfahrtszeit an Anfangs- und Endhaltestelle eintragen.",
-                                    file="stop_times.txt", row=int(line_arr[a if np.isnan(arr[0]) else b - 1]),
-                                    column="arrival_time"))
+            problems.append(
+                Problem(
+                    f"Fahrt »{trip}« hat an der ersten oder letzten Haltestelle keine Zeit.",
+                    "Ankunfts- und Abfahrtszeit an Anfangs- und Endhaltestelle eintragen.",
+                    file="stop_times.txt",
+                    row=int(line_arr[a if np.isnan(arr[0]) else b - 1]),
+                    column="arrival_time",
+                )
+            )
             continue
         missing = np.isnan(arr)
         if missing.any():  # timepoint=0: interpolate by position
@@ -600,15 +773,30 @@ def _assemble_trips(
             dep[missing] = arr[missing]
         back = np.flatnonzero((dep < arr) | np.r_[False, arr[1:] < dep[:-1]])
         if back.size:
-            problems.append(Problem(f"Die Zeiten der Fahrt »{trip}« laufen rückwärts.",
-                                    "Zeiten in der Reihenfolge von stop_sequence aufsteigend eintragen.",
-                                    file="stop_times.txt", row=int(line_arr[rows[back[0]]]), column="arrival_time"))
+            problems.append(
+                Problem(
+                    f"Die Zeiten der Fahrt »{trip}« laufen rückwärts.",
+                    "Zeiten in der Reihenfolge von stop_sequence aufsteigend eintragen.",
+                    file="stop_times.txt",
+                    row=int(line_arr[rows[back[0]]]),
+                    column="arrival_time",
+                )
+            )
             continue
         keep = area_arr[rows]
         if keep.sum() < 2:
             continue
-        candidates.append((route_of[trip], trip, stop_arr[rows][keep].astype(np.int32), arr[keep], dep[keep],
-                           float(dep[0]), float(arr[-1] - dep[0])))
+        candidates.append(
+            (
+                route_of[trip],
+                trip,
+                stop_arr[rows][keep].astype(np.int32),
+                arr[keep],
+                dep[keep],
+                float(dep[0]),
+                float(arr[-1] - dep[0]),
+            )
+        )
     if problems or not candidates:
         return []
     horizon = max(c[6] for c in candidates) if horizon_s is None else float(horizon_s)
@@ -624,7 +812,14 @@ def _assemble_trips(
         for f_start, f_end, f_head in fr[["start", "end", "headway"]].to_numpy():
             first = max(f_start, f_start + np.ceil((lo - rel_arr[-1] - f_start) / f_head) * f_head)
             for t0 in np.arange(first, min(f_end, hi + 1), f_head):
-                out.append((route, f"{trip}@{_hms(t0)}", stops, (rel_arr + t0).astype(np.int32),
-                            (rel_dep + t0).astype(np.int32)))
+                out.append(
+                    (
+                        route,
+                        f"{trip}@{_hms(t0)}",
+                        stops,
+                        (rel_arr + t0).astype(np.int32),
+                        (rel_dep + t0).astype(np.int32),
+                    )
+                )
     logger.debug("%s: %d Fahrten im Fenster (Horizont %.0f s)", feed, len(out), horizon)
     return out

@@ -112,8 +112,7 @@ def _kita_extras(f: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _ogs_extras(f: pd.DataFrame) -> dict[str, pd.Series]:
     # the OGS offer is never guessed from OSM: unknown
-    return {"ogs": pd.Series(pd.NA, index=f.index, dtype="boolean"),
-            "schulnummer": tag(f, "ref:schulnummer")}
+    return {"ogs": pd.Series(pd.NA, index=f.index, dtype="boolean"), "schulnummer": tag(f, "ref:schulnummer")}
 
 
 def _integration_extras(f: pd.DataFrame) -> dict[str, pd.Series]:
@@ -158,23 +157,59 @@ class OsmCategory:
     extras: Extras | None = field(default=None)
 
 
-CATEGORIES: dict[str, OsmCategory] = {c.source_id: c for c in (
-    OsmCategory("osm-kita", "kita", "Kitas (amenity=kindergarten/childcare)",
-                {"amenity": ["kindergarten", "childcare"]}, _is_kita, "Kita (ohne Namen in OSM)", _kita_extras),
-    OsmCategory("osm-grundschule", "ogs", "Grundschulen (amenity=school, isced:level=1 oder school:de)",
-                {"amenity": "school"}, _is_grundschule, "Grundschule (ohne Namen in OSM)", _ogs_extras),
-    OsmCategory("osm-integration", "integrationsagentur",
-                "Integrationsagenturen und Migrationsberatung (Name/Betreiber, social_facility:for=migrant)",
-                {"social_facility:for": ["migrant", "migrants"], "amenity": ["social_facility", "community_centre"],
-                 "office": ["association", "ngo", "charity", "government"]},
-                _is_integration, "Migrationsberatung (ohne Namen in OSM)", _integration_extras),
-    OsmCategory("osm-gemeinschaftszentrum", "gemeinschaftszentrum", "Gemeinschaftszentren (amenity=community_centre)",
-                {"amenity": "community_centre"}, _is_community_centre, "Gemeinschaftszentrum (ohne Namen in OSM)"),
-    OsmCategory("osm-unterkunft", "wohnprojekt",
-                "Unterkünfte für Geflüchtete (social_facility:for=refugee, amenity=refugee_site)",
-                {"social_facility:for": ["refugee", "refugees"], "amenity": "refugee_site"},
-                _is_refugee_housing, "Unterkunft (ohne Namen in OSM)", _housing_extras),
-)}
+CATEGORIES: dict[str, OsmCategory] = {
+    c.source_id: c
+    for c in (
+        OsmCategory(
+            "osm-kita",
+            "kita",
+            "Kitas (amenity=kindergarten/childcare)",
+            {"amenity": ["kindergarten", "childcare"]},
+            _is_kita,
+            "Kita (ohne Namen in OSM)",
+            _kita_extras,
+        ),
+        OsmCategory(
+            "osm-grundschule",
+            "ogs",
+            "Grundschulen (amenity=school, isced:level=1 oder school:de)",
+            {"amenity": "school"},
+            _is_grundschule,
+            "Grundschule (ohne Namen in OSM)",
+            _ogs_extras,
+        ),
+        OsmCategory(
+            "osm-integration",
+            "integrationsagentur",
+            "Integrationsagenturen und Migrationsberatung (Name/Betreiber, social_facility:for=migrant)",
+            {
+                "social_facility:for": ["migrant", "migrants"],
+                "amenity": ["social_facility", "community_centre"],
+                "office": ["association", "ngo", "charity", "government"],
+            },
+            _is_integration,
+            "Migrationsberatung (ohne Namen in OSM)",
+            _integration_extras,
+        ),
+        OsmCategory(
+            "osm-gemeinschaftszentrum",
+            "gemeinschaftszentrum",
+            "Gemeinschaftszentren (amenity=community_centre)",
+            {"amenity": "community_centre"},
+            _is_community_centre,
+            "Gemeinschaftszentrum (ohne Namen in OSM)",
+        ),
+        OsmCategory(
+            "osm-unterkunft",
+            "wohnprojekt",
+            "Unterkünfte für Geflüchtete (social_facility:for=refugee, amenity=refugee_site)",
+            {"social_facility:for": ["refugee", "refugees"], "amenity": "refugee_site"},
+            _is_refugee_housing,
+            "Unterkunft (ohne Namen in OSM)",
+            _housing_extras,
+        ),
+    )
+}
 
 
 def merged_tags(categories: Sequence[OsmCategory]) -> Tags:
@@ -274,23 +309,22 @@ def _index_parts(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     else:
         element = pd.Index(frame["element"].astype(str) if "element" in frame.columns else ["node"] * len(frame))
         osm_id = pd.Index(frame["id"].astype(str) if "id" in frame.columns else idx.astype(str))
-    return (pd.Series(element, index=frame.index, dtype="string"),
-            pd.Series(osm_id, index=frame.index, dtype="string"))
+    return (pd.Series(element, index=frame.index, dtype="string"), pd.Series(osm_id, index=frame.index, dtype="string"))
 
 
 # --- osmnx -----------------------------------------------------------------
 
 
 @contextmanager
-def osmnx_settings(settings: Settings, *, overpass_url: str | None = None, timeout: float = 180.0,
-                   rate_limit: bool = True) -> Iterator[None]:
+def osmnx_settings(
+    settings: Settings, *, overpass_url: str | None = None, timeout: float = 180.0, rate_limit: bool = True
+) -> Iterator[None]:
     """Configure osmnx for one call and restore its settings afterwards.
 
     The osmnx HTTP cache goes to ``Settings.cache_dir / "osmnx"``; requests go
     to ``overpass_url`` (default :data:`DEFAULT_OVERPASS_URL`).
     """
-    names = ("cache_folder", "use_cache", "overpass_url", "requests_timeout", "overpass_rate_limit",
-             "log_console")
+    names = ("cache_folder", "use_cache", "overpass_url", "requests_timeout", "overpass_rate_limit", "log_console")
     saved = {n: getattr(ox.settings, n) for n in names}
     try:
         ox.settings.cache_folder = str(Path(settings.cache_dir) / "osmnx")
@@ -337,7 +371,7 @@ def query_polygon(
     SourceUnavailableError
         If online sources are switched off or Overpass cannot be reached.
     """
-    url = (overpass_url or DEFAULT_OVERPASS_URL)
+    url = overpass_url or DEFAULT_OVERPASS_URL
     if not settings.online:
         raise SourceUnavailableError(
             f"Online-Quellen sind abgeschaltet (INTEGRATIONSATLAS_OFFLINE): OpenStreetMap ({url}) wird nicht "
@@ -453,12 +487,13 @@ def fetch_osm(
     if osm_file is not None:
         raw = read_osm_xml(osm_file, categories, polygon=polygon)
     elif polygon is not None:
-        raw = query_polygon(polygon, categories, settings=settings, overpass_url=overpass_url,
-                            rate_limit=rate_limit)
+        raw = query_polygon(polygon, categories, settings=settings, overpass_url=overpass_url, rate_limit=rate_limit)
         as_of = as_of or date.today().isoformat()
     else:
-        raise DataError("OpenStreetMap: bitte ein Gebiet (»--kreis AGS« oder »--gemeinde AGS«) "
-                        "oder eine OSM-XML-Datei (»--osm-file DATEI«) angeben.")
+        raise DataError(
+            "OpenStreetMap: bitte ein Gebiet (»--kreis AGS« oder »--gemeinde AGS«) "
+            "oder eine OSM-XML-Datei (»--osm-file DATEI«) angeben."
+        )
     layers = features_to_layers(raw, categories, as_of=as_of)
     for source_id, gdf in layers.items():
         logger.info("OSM %s: %d features", source_id, len(gdf))

@@ -7,6 +7,7 @@ and cached; analyses receive a :class:`geo.network.Network`.
 :func:`build_graph_from_xml` (the former offline path through osmnx) is kept
 as the reference the reader is compared with.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -169,9 +170,7 @@ def build_graph_from_polygon(polygon_25832: BaseGeometry, mode: StreetMode, sett
             "Bitte später erneut versuchen oder eine OSM-Datei verwenden."
         ) from exc
     except ox._errors.InsufficientResponseError as exc:
-        raise DataError(
-            f"Im gewählten Gebiet wurden keine Wege für den Modus »{mode}« gefunden ({exc})."
-        ) from exc
+        raise DataError(f"Im gewählten Gebiet wurden keine Wege für den Modus »{mode}« gefunden ({exc}).") from exc
     return _finish_graph(graph, mode, settings)
 
 
@@ -447,5 +446,3 @@ def _longest_present_run(refs: list[int], nodes: Container[int]) -> list[int]:
         else:
             run = []
     return best
-
-

@@ -50,9 +50,21 @@ from geo.units import unit_of
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "GRID_COLUMNS", "NRW_BBOX_3035", "SUPPRESSED", "THEMES", "ZENSUS_AS_OF", "ZENSUS_CRS", "ZENSUS_LAYER",
-    "ZensusImport", "ZensusTable", "grid_in_nrw", "import_zensus", "load_zensus", "load_zensus_parent",
-    "read_zensus", "read_zensus_csv",
+    "GRID_COLUMNS",
+    "NRW_BBOX_3035",
+    "SUPPRESSED",
+    "THEMES",
+    "ZENSUS_AS_OF",
+    "ZENSUS_CRS",
+    "ZENSUS_LAYER",
+    "ZensusImport",
+    "ZensusTable",
+    "grid_in_nrw",
+    "import_zensus",
+    "load_zensus",
+    "load_zensus_parent",
+    "read_zensus",
+    "read_zensus_csv",
 ]
 
 #: Table name of the finest grid in the data store (not a registered map layer).
@@ -201,8 +213,14 @@ def _join(resolution: int, parts: list[ThemeTable]) -> ZensusTable:
     suppressed: dict[str, int] = {}
     for part in parts:
         suppressed.update(part.suppressed)
-    return ZensusTable(resolution, joined.reset_index(drop=True), tuple(p.theme.id for p in parts),
-                       tuple(p.source_file for p in parts), sum(p.rows_in for p in parts), suppressed)
+    return ZensusTable(
+        resolution,
+        joined.reset_index(drop=True),
+        tuple(p.theme.id for p in parts),
+        tuple(p.source_file for p in parts),
+        sum(p.rows_in for p in parts),
+        suppressed,
+    )
 
 
 def read_zensus_csv(path: Path) -> pd.DataFrame:
@@ -240,16 +258,20 @@ def read_zensus_csv(path: Path) -> pd.DataFrame:
     if "population" not in table.cells.columns:
         from geo.errors import SchemaError
 
-        raise SchemaError(f"Datei {path.name}: Spalte Einwohner fehlt – das ist die Datei »{table.theme.label}«, "
-                          "nicht »Zensus2022_Bevoelkerungszahl_…-Gitter.csv«.")
+        raise SchemaError(
+            f"Datei {path.name}: Spalte Einwohner fehlt – das ist die Datei »{table.theme.label}«, "
+            "nicht »Zensus2022_Bevoelkerungszahl_…-Gitter.csv«."
+        )
     cells = table.cells
-    return pd.DataFrame({
-        "gitter_id": cell_ids(cells["x"].to_numpy(), cells["y"].to_numpy(), table.resolution_m).to_numpy(),
-        "x": cells["x"].to_numpy(dtype=np.float64),
-        "y": cells["y"].to_numpy(dtype=np.float64),
-        "population": cells["population"].round().astype("Int64"),
-        "resolution_m": table.resolution_m,
-    }).astype({"gitter_id": "string"})
+    return pd.DataFrame(
+        {
+            "gitter_id": cell_ids(cells["x"].to_numpy(), cells["y"].to_numpy(), table.resolution_m).to_numpy(),
+            "x": cells["x"].to_numpy(dtype=np.float64),
+            "y": cells["y"].to_numpy(dtype=np.float64),
+            "population": cells["population"].round().astype("Int64"),
+            "resolution_m": table.resolution_m,
+        }
+    ).astype({"gitter_id": "string"})
 
 
 def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame, resolution_m: int | None = None) -> gpd.GeoDataFrame:
@@ -289,20 +311,28 @@ def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame, resolution_m: int
     ags = unit_of(points, kreise)
     inside = ags.notna().to_numpy()
     kept = cells.iloc[box[inside]].reset_index(drop=True)
-    res = kept["resolution_m"].to_numpy(dtype=np.int64) if "resolution_m" in kept else np.full(
-        len(kept), int(resolution_m or 0), dtype=np.int64)
+    res = (
+        kept["resolution_m"].to_numpy(dtype=np.int64)
+        if "resolution_m" in kept
+        else np.full(len(kept), int(resolution_m or 0), dtype=np.int64)
+    )
     pop = kept["population"] if "population" in kept else pd.Series(np.nan, index=kept.index)
-    gitter = (kept["gitter_id"] if "gitter_id" in kept
-              else cell_ids(kept["x"].to_numpy(), kept["y"].to_numpy(), int(resolution_m or 0)))
+    gitter = (
+        kept["gitter_id"]
+        if "gitter_id" in kept
+        else cell_ids(kept["x"].to_numpy(), kept["y"].to_numpy(), int(resolution_m or 0))
+    )
     extra = kept.drop(columns=[c for c in ("gitter_id", "population", "resolution_m", "x", "y") if c in kept])
-    frame = pd.DataFrame({
-        "gitter_id": pd.array(gitter.to_numpy(), dtype="string"),
-        "population": pd.array(pd.to_numeric(pop).round().to_numpy(dtype=np.float64), dtype="Int64"),
-        "resolution_m": res,
-        "kreis_ags": pd.array(ags[inside].to_numpy(), dtype="string"),
-        "x3035": kept["x"].to_numpy(dtype=np.float64).astype(np.int32),
-        "y3035": kept["y"].to_numpy(dtype=np.float64).astype(np.int32),
-    })
+    frame = pd.DataFrame(
+        {
+            "gitter_id": pd.array(gitter.to_numpy(), dtype="string"),
+            "population": pd.array(pd.to_numeric(pop).round().to_numpy(dtype=np.float64), dtype="Int64"),
+            "resolution_m": res,
+            "kreis_ags": pd.array(ags[inside].to_numpy(), dtype="string"),
+            "x3035": kept["x"].to_numpy(dtype=np.float64).astype(np.int32),
+            "y3035": kept["y"].to_numpy(dtype=np.float64).astype(np.int32),
+        }
+    )
     for col in extra.columns:
         frame[col] = extra[col].to_numpy()
     return gpd.GeoDataFrame(frame, geometry=points[inside].to_numpy(), crs=PROJECTED_CRS)
@@ -378,16 +408,26 @@ def import_zensus(
                 )
             continue
         info = store.write_layer(
-            _layer_name(res, finest), grid, mode="replace", source_file=", ".join(table.files),
-            source=ZENSUS_SOURCE, licence=ZENSUS_LICENCE, rows_in=table.rows_in,
+            _layer_name(res, finest),
+            grid,
+            mode="replace",
+            source_file=", ".join(table.files),
+            source=ZENSUS_SOURCE,
+            licence=ZENSUS_LICENCE,
+            rows_in=table.rows_in,
             rows_rejected=table.rows_in - len(grid),
         )
         if res == finest:
             summary = ZensusImport(
-                source_file=names, resolution_m=res, rows_in=table.rows_in, cells_nrw=len(grid),
+                source_file=names,
+                resolution_m=res,
+                rows_in=table.rows_in,
+                cells_nrw=len(grid),
                 population_nrw=int(grid["population"].sum()),
-                suppressed_nrw=int(grid["population"].isna().sum()), batch_id=info.batch_id,
-                themes=table.themes, coarser=tuple(r for r in sorted(tables) if r != finest),
+                suppressed_nrw=int(grid["population"].isna().sum()),
+                batch_id=info.batch_id,
+                themes=table.themes,
+                coarser=tuple(r for r in sorted(tables) if r != finest),
             )
     assert summary is not None  # the finest table was stored or raised
     logger.info("Zensus-Gitter importiert: %s", summary)

@@ -98,17 +98,47 @@ class Theme:
 THEMES: tuple[Theme, ...] = (
     Theme("bevoelkerung", "Bevölkerungszahl", "einwohner", {"einwohner": "population"}, "count"),
     Theme("auslaender", "Ausländeranteil", "anteilauslaender", {"anteilauslaender": "anteil_auslaender"}, "percent"),
-    Theme("alter_infra", "Alter in infrastrukturellen Altersgruppen", "unter3", {
-        "insgesamt_bevoelkerung": "population_alter", "unter3": "unter3", "a3bis5": "a3bis5", "a6bis9": "a6bis9",
-        "a10bis15": "a10bis15", "a16bis18": "a16bis18", "a19bis24": "a19bis24", "a25bis39": "a25bis39",
-        "a40bis59": "a40bis59", "a60bis66": "a60bis66", "a67bis74": "a67bis74", "a75undaelter": "a75undaelter",
-    }, "count"),
-    Theme("alter_5", "Alter in 5 Altersklassen", "unter18", {
-        "insgesamt_bevoelkerung": "population_alter5", "unter18": "unter18", "a18bis29": "a18bis29",
-        "a30bis49": "a30bis49", "a50bis64": "a50bis64", "a65undaelter": "a65undaelter",
-    }, "count"),
-    Theme("durchschnittsalter", "Durchschnittsalter", "durchschnittsalter",
-          {"durchschnittsalter": "durchschnittsalter"}, "mean"),
+    Theme(
+        "alter_infra",
+        "Alter in infrastrukturellen Altersgruppen",
+        "unter3",
+        {
+            "insgesamt_bevoelkerung": "population_alter",
+            "unter3": "unter3",
+            "a3bis5": "a3bis5",
+            "a6bis9": "a6bis9",
+            "a10bis15": "a10bis15",
+            "a16bis18": "a16bis18",
+            "a19bis24": "a19bis24",
+            "a25bis39": "a25bis39",
+            "a40bis59": "a40bis59",
+            "a60bis66": "a60bis66",
+            "a67bis74": "a67bis74",
+            "a75undaelter": "a75undaelter",
+        },
+        "count",
+    ),
+    Theme(
+        "alter_5",
+        "Alter in 5 Altersklassen",
+        "unter18",
+        {
+            "insgesamt_bevoelkerung": "population_alter5",
+            "unter18": "unter18",
+            "a18bis29": "a18bis29",
+            "a30bis49": "a30bis49",
+            "a50bis64": "a50bis64",
+            "a65undaelter": "a65undaelter",
+        },
+        "count",
+    ),
+    Theme(
+        "durchschnittsalter",
+        "Durchschnittsalter",
+        "durchschnittsalter",
+        {"durchschnittsalter": "durchschnittsalter"},
+        "mean",
+    ),
 )
 
 
@@ -187,8 +217,10 @@ def csv_members(path: Path) -> list[str | None]:
     with zipfile.ZipFile(path) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".csv") and not n.startswith("__MACOSX")]
     if not names:
-        raise DataError(f"Datei {path.name}: das ZIP enthält keine CSV-Datei. Bitte das Zensus-ZIP von "
-                        "destatis.de unverändert verwenden.")
+        raise DataError(
+            f"Datei {path.name}: das ZIP enthält keine CSV-Datei. Bitte das Zensus-ZIP von "
+            "destatis.de unverändert verwenden."
+        )
     return list(names)
 
 
@@ -246,13 +278,17 @@ def read_theme_file(
         line = raw.readline().decode(encoding).lstrip("\ufeff")
         header = [c.strip() for c in line.rstrip("\r\n").split(";")]
         layout = _layout(header, shown)
-        reader_options = pacsv.ReadOptions(column_names=header, encoding=encoding,
-                                           block_size=max(chunk_rows * 64, 256))
-        convert = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                       include_columns=layout.usecols, strings_can_be_null=False)
+        reader_options = pacsv.ReadOptions(column_names=header, encoding=encoding, block_size=max(chunk_rows * 64, 256))
+        convert = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), include_columns=layout.usecols, strings_can_be_null=False
+        )
         try:
-            reader = pacsv.open_csv(raw, read_options=reader_options,
-                                    parse_options=pacsv.ParseOptions(delimiter=";"), convert_options=convert)
+            reader = pacsv.open_csv(
+                raw,
+                read_options=reader_options,
+                parse_options=pacsv.ParseOptions(delimiter=";"),
+                convert_options=convert,
+            )
             for batch in reader:
                 keep = _inside(batch, layout, bbox)
                 chunk = batch if keep is None else batch.take(pa.array(keep))
@@ -260,11 +296,16 @@ def read_theme_file(
                 parts.append(_parse_chunk(chunk, layout, rows_in, box, problems, shown, positions=keep))
                 rows_in += batch.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise DataError(f"Datei {shown}: nicht lesbar ({exc}). Bitte die Original-CSV von Destatis "
-                            "verwenden (Semikolon-getrennt).") from exc
+            raise DataError(
+                f"Datei {shown}: nicht lesbar ({exc}). Bitte die Original-CSV von Destatis "
+                "verwenden (Semikolon-getrennt)."
+            ) from exc
     raise_if_problems(problems, f"Zensus-Gitterdatei {shown} ist ungültig")
-    cells = (pd.concat(parts, ignore_index=True) if parts
-             else pd.DataFrame({c: pd.Series(dtype=t) for c, t in layout.dtypes().items()}))
+    cells = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in layout.dtypes().items()})
+    )
     suppressed = {c: int(cells[c].isna().sum()) for c in layout.outputs}
     logger.info("%s: %d Zeilen gelesen, %d Zellen behalten", shown, rows_in, len(cells))
     return ThemeTable(layout.theme, layout.resolution, shown, rows_in, cells, suppressed)
@@ -286,8 +327,10 @@ def _inside(batch: Any, layout: _Layout, bbox: tuple[float, float, float, float]
         y = pc.cast(pc.utf8_trim_whitespace(batch.column(layout.y_col)), pa.float64())
     except pa.ArrowInvalid:
         return None
-    mask = pc.and_(pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
-                   pc.and_(pc.greater_equal(y, bbox[1]), pc.less_equal(y, bbox[3])))
+    mask = pc.and_(
+        pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
+        pc.and_(pc.greater_equal(y, bbox[1]), pc.less_equal(y, bbox[3])),
+    )
     return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
 
 
@@ -332,15 +375,29 @@ def _layout(header: list[str], shown: str) -> _Layout:
     m = _ID_COLUMN.match(id_col)
     assert m is not None  # matched above
     resolution = int(m.group(1)) * (1000 if m.group(2).lower() == "km" else 1)
-    suffix = id_col[len("GITTER_ID_"):].lower()
+    suffix = id_col[len("GITTER_ID_") :].lower()
     by_lower = {c.lower(): c for c in header}
     values = {by_lower[src]: out for src, out in theme.columns.items() if src in by_lower}
-    return _Layout(theme, resolution, id_col, by_lower.get(f"x_mp_{suffix}"), by_lower.get(f"y_mp_{suffix}"),
-                   values, by_lower.get(_FLAG_COLUMN))
+    return _Layout(
+        theme,
+        resolution,
+        id_col,
+        by_lower.get(f"x_mp_{suffix}"),
+        by_lower.get(f"y_mp_{suffix}"),
+        values,
+        by_lower.get(_FLAG_COLUMN),
+    )
 
 
-def _parse_chunk(chunk: Any, layout: _Layout, offset: int, bbox: tuple[float, float, float, float] | None,
-                 problems: list[Problem], shown: str, positions: np.ndarray | None = None) -> pd.DataFrame:
+def _parse_chunk(
+    chunk: Any,
+    layout: _Layout,
+    offset: int,
+    bbox: tuple[float, float, float, float] | None,
+    problems: list[Problem],
+    shown: str,
+    positions: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Parse and check one Arrow batch of text rows with Arrow kernels.
 
     ``positions`` maps the batch rows to their place in the block read (for
@@ -377,8 +434,13 @@ def _parse_chunk(chunk: Any, layout: _Layout, offset: int, bbox: tuple[float, fl
     pos = allpos[keep]
     rows = chunk if keep.all() else chunk.take(pa.array(pos))
     bad_id = ~np.isfinite(id_res[keep]) | (id_res[keep] != res)
-    note(bad_id, pos, "Gitter-ID unlesbar oder falsche Zellgröße.", layout.id_col,
-         f"Format CRS3035RES{res}mN…E… erwartet.")
+    note(
+        bad_id,
+        pos,
+        "Gitter-ID unlesbar oder falsche Zellgröße.",
+        layout.id_col,
+        f"Format CRS3035RES{res}mN…E… erwartet.",
+    )
     out: dict[str, object] = {
         "x": np.floor(np.nan_to_num(x[keep])).astype(np.int32),
         "y": np.floor(np.nan_to_num(y[keep])).astype(np.int32),

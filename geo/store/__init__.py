@@ -21,8 +21,17 @@ if TYPE_CHECKING:
 #: Either backend; both offer the same methods.
 Store: TypeAlias = "DataStore | PostgisStore"
 
-__all__ = ["BATCHES_TABLE", "MODES", "PENDING_TABLE", "BatchInfo", "DataStore", "Mode", "Store", "open_store",
-           "store_exists"]
+__all__ = [
+    "BATCHES_TABLE",
+    "MODES",
+    "PENDING_TABLE",
+    "BatchInfo",
+    "DataStore",
+    "Mode",
+    "Store",
+    "open_store",
+    "store_exists",
+]
 
 
 def open_store(settings: Settings) -> Store:

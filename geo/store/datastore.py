@@ -234,18 +234,24 @@ class DataStore:
             with self.transaction() as con:
                 # claim the table name: the primary key of PENDING_TABLE refuses a second writer, and the
                 # SQLite write lock (BEGIN IMMEDIATE) makes the look-up of finished batches atomic with it
-                con.execute(f"INSERT INTO {PENDING_TABLE} (table_name, started_at) VALUES (?, ?)",
-                            (table, now.isoformat()))
+                con.execute(
+                    f"INSERT INTO {PENDING_TABLE} (table_name, started_at) VALUES (?, ?)", (table, now.isoformat())
+                )
                 taken = con.execute(
                     f"SELECT 1 FROM {BATCHES_TABLE} WHERE batch_id = ? UNION ALL "
-                    "SELECT 1 FROM gpkg_contents WHERE lower(table_name) = lower(?)", (batch_id, table)).fetchone()
+                    "SELECT 1 FROM gpkg_contents WHERE lower(table_name) = lower(?)",
+                    (batch_id, table),
+                ).fetchone()
                 if taken:
                     raise sqlite3.IntegrityError(f"batch {batch_id} exists")
         except sqlite3.IntegrityError as exc:
             raise duplicate_batch(layer_id, batch_id) from exc
         try:
             pyogrio.write_dataframe(
-                frame, self.path, layer=table, driver="GPKG",
+                frame,
+                self.path,
+                layer=table,
+                driver="GPKG",
                 layer_options={"SPATIAL_INDEX": "NO", "IDENTIFIER": f"{layer_id} ({batch_id})"},
             )
         except Exception as exc:  # pyogrio/GDAL raise several types; none may leak
@@ -275,15 +281,26 @@ class DataStore:
                 if clash and mode == "append":
                     raise DuplicateIdError(layer_id, unique_column or "", clash)
                 if mode == "replace":
-                    con.execute(f"UPDATE {BATCHES_TABLE} SET active = 0 WHERE layer_id = ? AND active = 1",
-                                (layer_id,))
+                    con.execute(f"UPDATE {BATCHES_TABLE} SET active = 0 WHERE layer_id = ? AND active = 1", (layer_id,))
                 con.execute(
                     f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, table_name, source_file, source, "
                     "licence, url, imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                    (info.batch_id, layer_id, table, info.source_file, info.source, info.licence, url,
-                     info.imported_at, mode, info.rows_in, info.rows_kept, info.rows_rejected,
-                     json.dumps(dtypes)),
+                    (
+                        info.batch_id,
+                        layer_id,
+                        table,
+                        info.source_file,
+                        info.source,
+                        info.licence,
+                        url,
+                        info.imported_at,
+                        mode,
+                        info.rows_in,
+                        info.rows_kept,
+                        info.rows_rejected,
+                        json.dumps(dtypes),
+                    ),
                 )
                 con.execute(f"DELETE FROM {PENDING_TABLE} WHERE table_name = ?", (table,))
         except DuplicateIdError:
@@ -299,7 +316,7 @@ class DataStore:
         return info
 
     def deactivate(self, batch_id: str) -> bool:
-        """"Delete" batch ``batch_id``: it stays in the file and can be restored.
+        """ "Delete" batch ``batch_id``: it stays in the file and can be restored.
 
         Returns ``False`` if the batch was already deleted (nothing changed).
 
@@ -369,8 +386,7 @@ class DataStore:
         CRS is EPSG:25832 (metres).
         """
         rows = self._query(
-            f"SELECT batch_id, table_name, dtypes FROM {BATCHES_TABLE} "
-            "WHERE layer_id = ? AND active = 1 ORDER BY fid",
+            f"SELECT batch_id, table_name, dtypes FROM {BATCHES_TABLE} WHERE layer_id = ? AND active = 1 ORDER BY fid",
             (layer_id,),
         )
         if not rows:
@@ -396,8 +412,10 @@ class DataStore:
 
     def batches(self, layer_id: str | None = None) -> list[BatchInfo]:
         """Metadata of all batches (also inactive ones), newest first."""
-        sql = (f"SELECT batch_id, layer_id, source_file, source, licence, url, imported_at, mode, "
-               f"rows_in, rows_kept, rows_rejected, active FROM {BATCHES_TABLE}")
+        sql = (
+            f"SELECT batch_id, layer_id, source_file, source, licence, url, imported_at, mode, "
+            f"rows_in, rows_kept, rows_rejected, active FROM {BATCHES_TABLE}"
+        )
         params: tuple[object, ...] = ()
         if layer_id is not None:
             sql += " WHERE layer_id = ?"
@@ -405,9 +423,18 @@ class DataStore:
         rows = self._query(sql + " ORDER BY fid DESC", params)
         return [
             BatchInfo(
-                batch_id=r[0], layer_id=r[1], source_file=r[2], source=r[3], licence=r[4], url=r[5],
-                imported_at=r[6], mode=r[7], rows_in=int(r[8]), rows_kept=int(r[9]),
-                rows_rejected=int(r[10]), active=bool(r[11]),
+                batch_id=r[0],
+                layer_id=r[1],
+                source_file=r[2],
+                source=r[3],
+                licence=r[4],
+                url=r[5],
+                imported_at=r[6],
+                mode=r[7],
+                rows_in=int(r[8]),
+                rows_kept=int(r[9]),
+                rows_rejected=int(r[10]),
+                active=bool(r[11]),
             )
             for r in rows
         ]
@@ -418,9 +445,7 @@ class DataStore:
 
     def layer_ids(self) -> list[str]:
         """Ids of the layers that have active data, sorted."""
-        rows = self._query(
-            f"SELECT DISTINCT layer_id FROM {BATCHES_TABLE} WHERE active = 1 ORDER BY layer_id"
-        )
+        rows = self._query(f"SELECT DISTINCT layer_id FROM {BATCHES_TABLE} WHERE active = 1 ORDER BY layer_id")
         return [r[0] for r in rows]
 
     # --- internals ------------------------------------------------------------
@@ -450,8 +475,7 @@ class DataStore:
             row = con.execute(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = ?", (batch_id,)).fetchone()
             if row is None:
                 raise IntegrationsatlasError(
-                    f"Stapel »{batch_id}« nicht gefunden. "
-                    "Vorhandene Stapel zeigt »integrationsatlas store list«."
+                    f"Stapel »{batch_id}« nicht gefunden. Vorhandene Stapel zeigt »integrationsatlas store list«."
                 )
             if bool(row[0]) == active:
                 return False
@@ -473,15 +497,18 @@ class DataStore:
         if not self.path.exists() or not _has_table_at(self.path, BATCHES_TABLE):
             empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _BATCH_COLUMNS.items()})
             pyogrio.write_dataframe(
-                empty, self.path, layer=BATCHES_TABLE, driver="GPKG",
+                empty,
+                self.path,
+                layer=BATCHES_TABLE,
+                driver="GPKG",
                 layer_options={"DESCRIPTION": "Integrationsatlas NRW: Importe und Abrufe (Stapel)"},
             )
         con = sqlite3.connect(self.path, timeout=30.0)
         try:
-            con.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {BATCHES_TABLE}_batch_id "
-                        f"ON {BATCHES_TABLE} (batch_id)")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} "
-                        "(table_name TEXT PRIMARY KEY, started_at TEXT NOT NULL)")
+            con.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {BATCHES_TABLE}_batch_id ON {BATCHES_TABLE} (batch_id)")
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (table_name TEXT PRIMARY KEY, started_at TEXT NOT NULL)"
+            )
             con.commit()
         finally:
             con.close()
@@ -494,8 +521,14 @@ class DataStore:
         try:
             con.execute("BEGIN IMMEDIATE")
             con.execute(f'DROP TABLE IF EXISTS "{table}"')
-            for meta in ("gpkg_geometry_columns", "gpkg_ogr_contents", "gpkg_extensions",
-                         "gpkg_data_columns", "gpkg_contents", PENDING_TABLE):
+            for meta in (
+                "gpkg_geometry_columns",
+                "gpkg_ogr_contents",
+                "gpkg_extensions",
+                "gpkg_data_columns",
+                "gpkg_contents",
+                PENDING_TABLE,
+            ):
                 if _has_table(con, meta):
                     con.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
             con.execute("COMMIT")
@@ -531,8 +564,11 @@ class DataStore:
                 continue  # another process is writing it right now
             logger.info("removing orphan batch table %s from %s", table, self.path)
             self._drop_table(table)
-        stale = [t for t, started in pending.items()
-                 if t not in tables and now - datetime.fromisoformat(started) >= PENDING_TTL]
+        stale = [
+            t
+            for t, started in pending.items()
+            if t not in tables and now - datetime.fromisoformat(started) >= PENDING_TTL
+        ]
         for table in stale:
             self._drop_table(table)
 
@@ -543,8 +579,10 @@ class DuplicateIdError(DataError):
     def __init__(self, layer_id: str, column: str, ids: list[str]) -> None:
         self.ids = tuple(ids)
         shown = ", ".join(f"»{i}«" for i in ids[:10]) + (" …" if len(ids) > 10 else "")
-        super().__init__(f"Ebene »{layer_id}«: {len(ids)} Wert(e) der Spalte »{column}« sind bereits im "
-                         f"Datenspeicher: {shown}. Nichts wurde gespeichert.")
+        super().__init__(
+            f"Ebene »{layer_id}«: {len(ids)} Wert(e) der Spalte »{column}« sind bereits im "
+            f"Datenspeicher: {shown}. Nichts wurde gespeichert."
+        )
 
 
 def _active_duplicates(con: sqlite3.Connection, layer_id: str, table: str, column: str) -> list[str]:
@@ -556,8 +594,10 @@ def _active_duplicates(con: sqlite3.Connection, layer_id: str, table: str, colum
     for (other,) in rows.fetchall():
         if not _BATCH_TABLE.match(other) or column not in {r[1] for r in con.execute(f'PRAGMA table_info("{other}")')}:
             continue
-        sql = (f'SELECT DISTINCT n."{column}" FROM "{table}" n JOIN "{other}" o ON n."{column}" = o."{column}" '
-               f'WHERE n."{column}" IS NOT NULL')
+        sql = (
+            f'SELECT DISTINCT n."{column}" FROM "{table}" n JOIN "{other}" o ON n."{column}" = o."{column}" '
+            f'WHERE n."{column}" IS NOT NULL'
+        )
         found.update(str(r[0]) for r in con.execute(sql))
     return sorted(found)
 
@@ -602,9 +642,7 @@ def check_layer_frame(layer_id: str, gdf: gpd.GeoDataFrame, mode: str) -> tuple[
     if mode not in MODES:
         raise IntegrationsatlasError(f"Unbekannter Modus »{mode}«: erlaubt sind »append« und »replace«.")
     if not _LAYER_ID.match(layer_id):
-        raise IntegrationsatlasError(
-            f"Ungültige Ebenen-ID »{layer_id}«: nur Kleinbuchstaben, Ziffern und »_«."
-        )
+        raise IntegrationsatlasError(f"Ungültige Ebenen-ID »{layer_id}«: nur Kleinbuchstaben, Ziffern und »_«.")
     ensure_projected(gdf, f"Ebene »{layer_id}«")
     frame = gdf.drop(columns=["batch_id"], errors="ignore").reset_index(drop=True)
     if frame.geometry.name != "geometry":

@@ -88,8 +88,10 @@ _MIGRATION_LOCK: Final = 0x41544C53  # "ATLS"
 
 #: Forward migrations: (version, statements). Never edit an applied one; append.
 MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
-    (1, (
-        f"""CREATE TABLE {BATCHES_TABLE} (
+    (
+        1,
+        (
+            f"""CREATE TABLE {BATCHES_TABLE} (
             seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
             batch_id TEXT PRIMARY KEY,
             layer_id TEXT NOT NULL,
@@ -104,15 +106,15 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             rows_rejected INTEGER NOT NULL,
             active BOOLEAN NOT NULL,
             dtypes TEXT NOT NULL)""",
-        f"CREATE INDEX {BATCHES_TABLE}_layer ON {BATCHES_TABLE} (layer_id, active)",
-        f"""CREATE TABLE {FEATURES_TABLE} (
+            f"CREATE INDEX {BATCHES_TABLE}_layer ON {BATCHES_TABLE} (layer_id, active)",
+            f"""CREATE TABLE {FEATURES_TABLE} (
             batch_id TEXT NOT NULL REFERENCES {BATCHES_TABLE} (batch_id) ON DELETE CASCADE,
             seq INTEGER NOT NULL,
             properties JSONB NOT NULL,
             geom geometry(Geometry, {SRID}),
             PRIMARY KEY (batch_id, seq))""",
-        f"CREATE INDEX {FEATURES_TABLE}_geom ON {FEATURES_TABLE} USING GIST (geom)",
-        """CREATE TABLE atlas_scenarios (
+            f"CREATE INDEX {FEATURES_TABLE}_geom ON {FEATURES_TABLE} USING GIST (geom)",
+            """CREATE TABLE atlas_scenarios (
             name TEXT PRIMARY KEY,
             created_at TEXT NOT NULL,
             area_ags TEXT NOT NULL,
@@ -120,7 +122,7 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             n_sites INTEGER NOT NULL,
             schema_version INTEGER NOT NULL,
             payload TEXT NOT NULL)""",
-        f"""CREATE TABLE atlas_scenario_sites (
+            f"""CREATE TABLE atlas_scenario_sites (
             scenario TEXT NOT NULL REFERENCES atlas_scenarios (name) ON DELETE CASCADE,
             seq INTEGER NOT NULL,
             candidate_id TEXT NOT NULL,
@@ -133,34 +135,55 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             marginal_gain DOUBLE PRECISION,
             geom geometry(Point, {SRID}) NOT NULL,
             PRIMARY KEY (scenario, seq))""",
-    )),
-    (2, (
-        # optimistic concurrency: overwriting a scenario checks the version it was loaded with
-        "ALTER TABLE atlas_scenarios ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
-    )),
-    (3, (
-        # cached results shared by all app processes (street networks ...), see geo.store.result_cache
-        """CREATE TABLE atlas_cache (
+        ),
+    ),
+    (
+        2,
+        (
+            # optimistic concurrency: overwriting a scenario checks the version it was loaded with
+            "ALTER TABLE atlas_scenarios ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        ),
+    ),
+    (
+        3,
+        (
+            # cached results shared by all app processes (street networks ...), see geo.store.result_cache
+            """CREATE TABLE atlas_cache (
             key TEXT PRIMARY KEY,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             payload BYTEA NOT NULL)""",
-    )),
+        ),
+    ),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 _meta = MetaData()
 batches_table = Table(
-    BATCHES_TABLE, _meta,
-    Column("seq", BigInteger), Column("batch_id", Text, primary_key=True), Column("layer_id", Text),
-    Column("source_file", Text), Column("source", Text), Column("licence", Text), Column("url", Text),
-    Column("imported_at", Text), Column("mode", Text), Column("rows_in", Integer), Column("rows_kept", Integer),
-    Column("rows_rejected", Integer), Column("active", Boolean), Column("dtypes", Text),
+    BATCHES_TABLE,
+    _meta,
+    Column("seq", BigInteger),
+    Column("batch_id", Text, primary_key=True),
+    Column("layer_id", Text),
+    Column("source_file", Text),
+    Column("source", Text),
+    Column("licence", Text),
+    Column("url", Text),
+    Column("imported_at", Text),
+    Column("mode", Text),
+    Column("rows_in", Integer),
+    Column("rows_kept", Integer),
+    Column("rows_rejected", Integer),
+    Column("active", Boolean),
+    Column("dtypes", Text),
 )
 features_table = Table(
-    FEATURES_TABLE, _meta,
-    Column("batch_id", Text, primary_key=True), Column("seq", Integer, primary_key=True),
-    Column("properties", JSONB), Column("geom", Geometry(srid=SRID, spatial_index=False)),
+    FEATURES_TABLE,
+    _meta,
+    Column("batch_id", Text, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("properties", JSONB),
+    Column("geom", Geometry(srid=SRID, spatial_index=False)),
 )
 
 _ENGINES: dict[str, Engine] = {}
@@ -176,7 +199,7 @@ def sqlalchemy_url(url: str) -> str:
     """
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     raise IntegrationsatlasError(
         f"INTEGRATIONSATLAS_DATABASE_URL »{_redact(url)}« ist keine PostgreSQL-Adresse: "
         "erwartet wird postgresql://benutzer:passwort@host:5432/datenbank."
@@ -198,8 +221,9 @@ def engine_for(url: str) -> Engine:
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is None:
-            engine = create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                   pool_timeout=60)
+            engine = create_engine(
+                sqlalchemy_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=60
+            )
             _ENGINES[url] = engine
         if url not in _MIGRATED:
             ensure_schema(engine)
@@ -218,8 +242,12 @@ def dispose_engines() -> None:
 
 def schema_version(con: Connection) -> int:
     """The highest applied migration (0 for an empty database)."""
-    con.execute(text(f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-                     "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
+    con.execute(
+        text(
+            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+    )
     return int(con.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one())
 
 
@@ -280,8 +308,10 @@ def _ensure_postgis(con: Connection) -> None:
 def _insert_features(con: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert feature rows (a separate step so tests can interrupt a write here)."""
     con.execute(
-        text(f"INSERT INTO {FEATURES_TABLE} (batch_id, seq, properties, geom) "
-             f"VALUES (:batch_id, :seq, CAST(:properties AS jsonb), ST_GeomFromWKB(:wkb, {SRID}))"),
+        text(
+            f"INSERT INTO {FEATURES_TABLE} (batch_id, seq, properties, geom) "
+            f"VALUES (:batch_id, :seq, CAST(:properties AS jsonb), ST_GeomFromWKB(:wkb, {SRID}))"
+        ),
         rows,
     )
 
@@ -352,44 +382,66 @@ class PostgisStore:
         now = datetime.now(UTC)
         batch_id = new_batch_id(now)
         info = BatchInfo(
-            batch_id=batch_id, layer_id=layer_id, source_file=str(source_file), source=str(source),
-            licence=str(licence), url=url, imported_at=now.isoformat(timespec="seconds"), mode=mode,
+            batch_id=batch_id,
+            layer_id=layer_id,
+            source_file=str(source_file),
+            source=str(source),
+            licence=str(licence),
+            url=url,
+            imported_at=now.isoformat(timespec="seconds"),
+            mode=mode,
             rows_in=int(rows_in if rows_in is not None else len(frame) + rows_rejected),
-            rows_kept=len(frame), rows_rejected=int(rows_rejected), active=True,
+            rows_kept=len(frame),
+            rows_rejected=int(rows_rejected),
+            active=True,
         )
         attrs = frame.drop(columns=["geometry"])
         lines = attrs.to_json(orient="records", lines=True, force_ascii=False, date_format="iso") if len(attrs) else ""
         # one JSON object per line; JSON escapes newlines inside strings, so "\n" splits records
         props = lines.rstrip("\n").split("\n") if len(attrs.columns) and len(attrs) else ["{}"] * len(frame)
         wkb = shapely.to_wkb(frame.geometry.to_numpy())
-        rows = [{"batch_id": batch_id, "seq": i, "properties": p, "wkb": g}
-                for i, (p, g) in enumerate(zip(props, wkb, strict=True))]
+        rows = [
+            {"batch_id": batch_id, "seq": i, "properties": p, "wkb": g}
+            for i, (p, g) in enumerate(zip(props, wkb, strict=True))
+        ]
         try:
             with self.engine.begin() as con:
                 if unique_column and unique_column in frame.columns and len(frame):
                     con.execute(text("SELECT pg_advisory_xact_lock(hashtext(:l))"), {"l": f"atlas:{layer_id}"})
                     values = sorted({str(v) for v in frame[unique_column].dropna()})
-                    clash = con.execute(
-                        text(f"SELECT DISTINCT f.properties ->> :c FROM {FEATURES_TABLE} f "
-                             f"JOIN {BATCHES_TABLE} b ON b.batch_id = f.batch_id "
-                             "WHERE b.layer_id = :l AND b.active AND (f.properties ->> :c) = ANY(:v)"),
-                        {"c": unique_column, "l": layer_id, "v": values},
-                    ).scalars().all()
+                    clash = (
+                        con.execute(
+                            text(
+                                f"SELECT DISTINCT f.properties ->> :c FROM {FEATURES_TABLE} f "
+                                f"JOIN {BATCHES_TABLE} b ON b.batch_id = f.batch_id "
+                                "WHERE b.layer_id = :l AND b.active AND (f.properties ->> :c) = ANY(:v)"
+                            ),
+                            {"c": unique_column, "l": layer_id, "v": values},
+                        )
+                        .scalars()
+                        .all()
+                    )
                     if clash:
                         raise DuplicateIdError(layer_id, unique_column, sorted(str(x) for x in clash))
                 con.execute(
-                    text(f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, source_file, source, licence, url, "
-                         "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) VALUES "
-                         "(:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
-                         ":rows_in, :rows_kept, :rows_rejected, true, :dtypes)"),
+                    text(
+                        f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, source_file, source, licence, url, "
+                        "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) VALUES "
+                        "(:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
+                        ":rows_in, :rows_kept, :rows_rejected, true, :dtypes)"
+                    ),
                     {**info.as_dict(), "dtypes": json.dumps(dtypes)},
                 )
                 if rows:
                     _insert_features(con, rows)
                 if mode == "replace":
-                    con.execute(text(f"UPDATE {BATCHES_TABLE} SET active = false "
-                                     "WHERE layer_id = :l AND active AND batch_id <> :b"),
-                                {"l": layer_id, "b": batch_id})
+                    con.execute(
+                        text(
+                            f"UPDATE {BATCHES_TABLE} SET active = false "
+                            "WHERE layer_id = :l AND active AND batch_id <> :b"
+                        ),
+                        {"l": layer_id, "b": batch_id},
+                    )
         except sa_exc.IntegrityError as exc:
             raise duplicate_batch(layer_id, batch_id) from exc
         except sa_exc.DBAPIError as exc:
@@ -401,7 +453,7 @@ class PostgisStore:
         return info
 
     def deactivate(self, batch_id: str) -> bool:
-        """"Delete" batch ``batch_id`` (restorable); ``False`` if already deleted."""
+        """ "Delete" batch ``batch_id`` (restorable); ``False`` if already deleted."""
         return self._set_active(batch_id, False)
 
     def restore(self, batch_id: str) -> bool:
@@ -429,10 +481,13 @@ class PostgisStore:
         another process (another app server, the CLI) changed the database.
         """
         with self.engine.connect() as con:
-            token = con.execute(text(
-                f"SELECT md5(coalesce((SELECT string_agg(batch_id || ':' || active::int, ',' ORDER BY batch_id) "
-                f"FROM {BATCHES_TABLE}), '') || '|' || coalesce((SELECT string_agg(name || ':' || version, ',' "
-                "ORDER BY name) FROM atlas_scenarios), ''))")).scalar_one()
+            token = con.execute(
+                text(
+                    f"SELECT md5(coalesce((SELECT string_agg(batch_id || ':' || active::int, ',' ORDER BY batch_id) "
+                    f"FROM {BATCHES_TABLE}), '') || '|' || coalesce((SELECT string_agg(name || ':' || version, ',' "
+                    "ORDER BY name) FROM atlas_scenarios), ''))"
+                )
+            ).scalar_one()
         return f"pg:{str(token)[:16]}"
 
     # --- reading ------------------------------------------------------------
@@ -458,10 +513,14 @@ class PostgisStore:
                 .where(batches_table.c.layer_id == layer_id, batches_table.c.active)
                 .order_by(batches_table.c.seq)
             ).all()
-            feats = {m.batch_id: con.execute(
-                select(features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
-                .where(features_table.c.batch_id == m.batch_id).order_by(features_table.c.seq)
-            ).all() for m in metas}
+            feats = {
+                m.batch_id: con.execute(
+                    select(features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
+                    .where(features_table.c.batch_id == m.batch_id)
+                    .order_by(features_table.c.seq)
+                ).all()
+                for m in metas
+            }
         if not metas:
             return None
         parts = []
@@ -487,14 +546,34 @@ class PostgisStore:
     def batches(self, layer_id: str | None = None) -> list[BatchInfo]:
         """Metadata of all batches (also inactive ones), newest first."""
         c = batches_table.c
-        query = select(c.batch_id, c.layer_id, c.source_file, c.source, c.licence, c.url, c.imported_at, c.mode,
-                       c.rows_in, c.rows_kept, c.rows_rejected, c.active).order_by(c.seq.desc())
+        query = select(
+            c.batch_id,
+            c.layer_id,
+            c.source_file,
+            c.source,
+            c.licence,
+            c.url,
+            c.imported_at,
+            c.mode,
+            c.rows_in,
+            c.rows_kept,
+            c.rows_rejected,
+            c.active,
+        ).order_by(c.seq.desc())
         if layer_id is not None:
             query = query.where(c.layer_id == layer_id)
         with self.engine.connect() as con:
             rows = con.execute(query).all()
-        return [BatchInfo(*r[:8], rows_in=int(r[8]), rows_kept=int(r[9]),  # type: ignore[arg-type]
-                          rows_rejected=int(r[10]), active=bool(r[11])) for r in rows]
+        return [
+            BatchInfo(
+                *r[:8],
+                rows_in=int(r[8]),
+                rows_kept=int(r[9]),  # type: ignore[arg-type]
+                rows_rejected=int(r[10]),
+                active=bool(r[11]),
+            )
+            for r in rows
+        ]
 
     def layer_meta(self, layer_id: str) -> BatchInfo | None:
         """The newest active batch of ``layer_id``, or ``None``."""
@@ -503,21 +582,24 @@ class PostgisStore:
     def layer_ids(self) -> list[str]:
         """Ids of the layers that have active data, sorted."""
         with self.engine.connect() as con:
-            rows = con.execute(text(f"SELECT DISTINCT layer_id FROM {BATCHES_TABLE} WHERE active "
-                                    "ORDER BY layer_id")).all()
+            rows = con.execute(
+                text(f"SELECT DISTINCT layer_id FROM {BATCHES_TABLE} WHERE active ORDER BY layer_id")
+            ).all()
         return [r[0] for r in rows]
 
     def _set_active(self, batch_id: str, active: bool) -> bool:
         with self.engine.begin() as con:
-            row = con.execute(text(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = :b FOR UPDATE"),
-                              {"b": batch_id}).first()
+            row = con.execute(
+                text(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = :b FOR UPDATE"), {"b": batch_id}
+            ).first()
             if row is None:
                 raise IntegrationsatlasError(
                     f"Stapel »{batch_id}« nicht gefunden. Vorhandene Stapel zeigt »integrationsatlas store list«."
                 )
             if bool(row[0]) == active:
                 return False
-            con.execute(text(f"UPDATE {BATCHES_TABLE} SET active = :a WHERE batch_id = :b"),
-                        {"a": active, "b": batch_id})
+            con.execute(
+                text(f"UPDATE {BATCHES_TABLE} SET active = :a WHERE batch_id = :b"), {"a": active, "b": batch_id}
+            )
         logger.info("batch %s %s", batch_id, "restored" if active else "deactivated")
         return True

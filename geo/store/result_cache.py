@@ -51,15 +51,18 @@ class ResultCache:
             logger.info("cache entry %s too large for the database (%d bytes)", key, len(payload))
             return False
         with self.engine.begin() as con:
-            inserted = con.execute(text("INSERT INTO atlas_cache (key, payload) VALUES (:k, :p) "
-                                        "ON CONFLICT (key) DO NOTHING"), {"k": key, "p": payload}).rowcount
+            inserted = con.execute(
+                text("INSERT INTO atlas_cache (key, payload) VALUES (:k, :p) ON CONFLICT (key) DO NOTHING"),
+                {"k": key, "p": payload},
+            ).rowcount
         return bool(inserted)
 
     def keys(self, prefix: str = "") -> list[str]:
         """Stored keys starting with ``prefix``, sorted."""
         with self.engine.connect() as con:
-            rows = con.execute(text("SELECT key FROM atlas_cache WHERE starts_with(key, :p) ORDER BY key"),
-                               {"p": prefix}).all()
+            rows = con.execute(
+                text("SELECT key FROM atlas_cache WHERE starts_with(key, :p) ORDER BY key"), {"p": prefix}
+            ).all()
         return [r[0] for r in rows]
 
 

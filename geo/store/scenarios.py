@@ -78,7 +78,14 @@ MAX_NAME_LENGTH: Final = 120
 
 #: Columns of :attr:`Scenario.sites` (plus ``geometry``).
 SITE_COLUMNS: Final = (
-    "candidate_id", "source", "name", "gemeinde_ags", "kreis_ags", "fixed", "order", "marginal_gain",
+    "candidate_id",
+    "source",
+    "name",
+    "gemeinde_ags",
+    "kreis_ags",
+    "fixed",
+    "order",
+    "marginal_gain",
 )
 
 _DDL: Final = (
@@ -202,16 +209,24 @@ def _validate(scenario: Scenario) -> None:
     if not name:
         problems.append(Problem("Der Szenarioname ist leer.", "Einen Namen angeben.", column="name"))
     elif len(name) > MAX_NAME_LENGTH:
-        problems.append(Problem(f"Der Szenarioname ist länger als {MAX_NAME_LENGTH} Zeichen.",
-                                "Einen kürzeren Namen wählen.", column="name"))
+        problems.append(
+            Problem(
+                f"Der Szenarioname ist länger als {MAX_NAME_LENGTH} Zeichen.",
+                "Einen kürzeren Namen wählen.",
+                column="name",
+            )
+        )
     missing = [c for c in SITE_COLUMNS if c not in scenario.sites.columns]
-    problems += [Problem("Spalte der Standorte fehlt.", "Szenario mit plan_sites() erzeugen.", column=c)
-                 for c in missing]
+    problems += [
+        Problem("Spalte der Standorte fehlt.", "Szenario mit plan_sites() erzeugen.", column=c) for c in missing
+    ]
     if isinstance(scenario.sites, gpd.GeoDataFrame) and len(scenario.sites):
         geoms = scenario.sites.geometry
         bad = (geoms.isna() | geoms.is_empty | (geoms.geom_type != "Point")).to_numpy()
-        problems += [Problem("Standort ohne Punktgeometrie.", "Nur Punkte speichern.", row=int(i) + 1)
-                     for i in np.flatnonzero(bad)]
+        problems += [
+            Problem("Standort ohne Punktgeometrie.", "Nur Punkte speichern.", row=int(i) + 1)
+            for i in np.flatnonzero(bad)
+        ]
         if "candidate_id" not in missing:
             ids = scenario.sites["candidate_id"]
             problems += [
@@ -239,26 +254,29 @@ def _payload(scenario: Scenario) -> str:
 
 def _site_rows(name: str, sites: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
     """Rows for :data:`SITES_TABLE` (vectorised conversion, then zipped)."""
+
     def text(col: str) -> list[str | None]:
         return [None if pd.isna(v) else str(v) for v in sites[col].to_numpy(dtype=object)]
 
     order = pd.to_numeric(sites["order"], errors="coerce").to_numpy(dtype=float)
     gain = pd.to_numeric(sites["marginal_gain"], errors="coerce").to_numpy(dtype=float)
     wkb = shapely.to_wkb(sites.geometry.to_numpy())
-    return list(zip(
-        [name] * len(sites),
-        range(len(sites)),
-        text("candidate_id"),
-        text("source"),
-        text("name"),
-        text("gemeinde_ags"),
-        text("kreis_ags"),
-        sites["fixed"].astype(bool).astype(int).tolist(),
-        [None if np.isnan(v) else int(v) for v in order],
-        [None if np.isnan(v) else float(v) for v in gain],
-        list(wkb),
-        strict=True,
-    ))
+    return list(
+        zip(
+            [name] * len(sites),
+            range(len(sites)),
+            text("candidate_id"),
+            text("source"),
+            text("name"),
+            text("gemeinde_ags"),
+            text("kreis_ags"),
+            sites["fixed"].astype(bool).astype(int).tolist(),
+            [None if np.isnan(v) else int(v) for v in order],
+            [None if np.isnan(v) else float(v) for v in gain],
+            list(wkb),
+            strict=True,
+        )
+    )
 
 
 def _create_tables(con: sqlite3.Connection) -> None:
@@ -318,10 +336,18 @@ def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = F
     if settings.database_url:
         from geo.store import scenarios_pg
 
-        header = {"name": name, "created_at": created, "area_ags": scenario.area_ags, "model": scenario.model,
-                  "n_sites": len(rows), "schema_version": SCHEMA_VERSION, "payload": payload}
-        return scenarios_pg.save(settings.database_url, header, rows, loaded_version=scenario.version,
-                                 overwrite=overwrite)
+        header = {
+            "name": name,
+            "created_at": created,
+            "area_ags": scenario.area_ags,
+            "model": scenario.model,
+            "n_sites": len(rows),
+            "schema_version": SCHEMA_VERSION,
+            "payload": payload,
+        }
+        return scenarios_pg.save(
+            settings.database_url, header, rows, loaded_version=scenario.version, overwrite=overwrite
+        )
     with DataStore(settings.store_path).transaction() as con:
         _create_tables(con)
         stored = con.execute(f"SELECT version FROM {SCENARIOS_TABLE} WHERE name = ?", (name,)).fetchone()
@@ -352,8 +378,7 @@ def _reading(settings: Settings) -> Iterator[sqlite3.Connection | None]:
     # read-write connection: a hot journal left by a killed writer must be rolled back
     con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     try:
-        has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                          (SCENARIOS_TABLE,)).fetchone()
+        has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (SCENARIOS_TABLE,)).fetchone()
         if not has:
             yield None
             return
@@ -393,16 +418,23 @@ def load_scenario(settings: Settings, name: str) -> Scenario:
             raise _not_found(name, settings)
         return scenario_from_rows(pg_row, pg_sites)
     with _reading(settings) as con:
-        row = None if con is None else con.execute(
-            f"SELECT name, created_at, area_ags, model, n_sites, payload, version FROM {SCENARIOS_TABLE} "
-            "WHERE name = ?", (name.strip(),)).fetchone()
+        row = (
+            None
+            if con is None
+            else con.execute(
+                f"SELECT name, created_at, area_ags, model, n_sites, payload, version FROM {SCENARIOS_TABLE} "
+                "WHERE name = ?",
+                (name.strip(),),
+            ).fetchone()
+        )
         if row is None:
             site_rows: list[tuple[Any, ...]] = []
         else:
             site_rows = con.execute(  # type: ignore[union-attr]
                 f"SELECT candidate_id, source, name, gemeinde_ags, kreis_ags, fixed, sel_order, "
                 f"marginal_gain, geom_wkb FROM {SITES_TABLE} WHERE scenario = ? ORDER BY seq",
-                (row[0],)).fetchall()
+                (row[0],),
+            ).fetchall()
     if row is None:
         raise _not_found(name, settings)
     return scenario_from_rows(row, site_rows)
@@ -439,8 +471,9 @@ def scenario_from_rows(row: tuple[Any, ...], site_rows: list[tuple[Any, ...]]) -
             "order": pd.array(cols[6], dtype="Int64"),
             "marginal_gain": np.asarray([np.nan if v is None else v for v in cols[7]], dtype=float),
         },
-        geometry=gpd.GeoSeries(shapely.from_wkb(np.asarray([bytes(v) for v in cols[8]], dtype=object)),
-                               crs=PROJECTED_CRS),
+        geometry=gpd.GeoSeries(
+            shapely.from_wkb(np.asarray([bytes(v) for v in cols[8]], dtype=object)), crs=PROJECTED_CRS
+        ),
         crs=PROJECTED_CRS,
     )
     table_json = payload.get("by_gemeinde")
@@ -464,8 +497,18 @@ def scenario_from_rows(row: tuple[Any, ...], site_rows: list[tuple[Any, ...]]) -
 
 #: Columns of :func:`list_scenarios`.
 LIST_COLUMNS: Final = (
-    "name", "created_at", "area_ags", "area_name", "model", "n_sites", "n_fixed", "n_new",
-    "objective", "status", "share_before", "share_after",
+    "name",
+    "created_at",
+    "area_ags",
+    "area_name",
+    "model",
+    "n_sites",
+    "n_fixed",
+    "n_new",
+    "objective",
+    "status",
+    "share_before",
+    "share_after",
 )
 
 
@@ -476,10 +519,15 @@ def list_scenarios(settings: Settings) -> pd.DataFrame:
 
         return list_frame(scenarios_pg.list_rows(settings.database_url))
     with _reading(settings) as con:
-        rows = [] if con is None else con.execute(
-            f"SELECT s.name, s.created_at, s.area_ags, s.model, s.n_sites, s.payload, "
-            f"(SELECT count(*) FROM {SITES_TABLE} t WHERE t.scenario = s.name AND t.fixed = 1) "
-            f"FROM {SCENARIOS_TABLE} s ORDER BY s.created_at DESC, s.name").fetchall()
+        rows = (
+            []
+            if con is None
+            else con.execute(
+                f"SELECT s.name, s.created_at, s.area_ags, s.model, s.n_sites, s.payload, "
+                f"(SELECT count(*) FROM {SITES_TABLE} t WHERE t.scenario = s.name AND t.fixed = 1) "
+                f"FROM {SCENARIOS_TABLE} s ORDER BY s.created_at DESC, s.name"
+            ).fetchall()
+        )
     return list_frame(rows)
 
 
@@ -489,13 +537,22 @@ def list_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     for name, created, area_ags, model, n_sites, payload_text, n_fixed in rows:
         payload = json.loads(payload_text)
         results = payload.get("results", {})
-        records.append({
-            "name": name, "created_at": created, "area_ags": area_ags,
-            "area_name": payload.get("area_name", ""), "model": model, "n_sites": n_sites,
-            "n_fixed": n_fixed, "n_new": n_sites - n_fixed,
-            "objective": results.get("objective"), "status": results.get("status"),
-            "share_before": results.get("share_before"), "share_after": results.get("share_after"),
-        })
+        records.append(
+            {
+                "name": name,
+                "created_at": created,
+                "area_ags": area_ags,
+                "area_name": payload.get("area_name", ""),
+                "model": model,
+                "n_sites": n_sites,
+                "n_fixed": n_fixed,
+                "n_new": n_sites - n_fixed,
+                "objective": results.get("objective"),
+                "status": results.get("status"),
+                "share_before": results.get("share_before"),
+                "share_after": results.get("share_after"),
+            }
+        )
     return pd.DataFrame(records, columns=list(LIST_COLUMNS))
 
 

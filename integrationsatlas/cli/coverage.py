@@ -37,24 +37,46 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--layer", required=True, help="Einrichtungsebene, z. B. ki, kita, ogs")
     threshold = p.add_mutually_exclusive_group(required=True)
     threshold.add_argument("--threshold-km", type=float, metavar="KM", help="Schwelle: Luftlinie in km")
-    threshold.add_argument("--threshold-min", type=float, metavar="MIN",
-                           help="Schwelle: Fahrzeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=MODE_IDS, default="walk",
-                   help="Verkehrsmittel für --threshold-min: walk, bike, drive oder oepnv (Fußwege + Bus und "
-                        "Bahn, braucht --gtfs); Standard walk")
-    p.add_argument("--osm", type=Path, metavar="DATEI",
-                   help="OSM-Ausschnitt (.osm.pbf, .osm oder .osm.bz2): Straßennetz und, ohne Zensus-Gitter, "
-                        "Gebäude für die 100-m-Nachfrage")
+    threshold.add_argument(
+        "--threshold-min", type=float, metavar="MIN", help="Schwelle: Fahrzeit in Minuten (braucht --osm)"
+    )
+    p.add_argument(
+        "--mode",
+        choices=MODE_IDS,
+        default="walk",
+        help="Verkehrsmittel für --threshold-min: walk, bike, drive oder oepnv (Fußwege + Bus und "
+        "Bahn, braucht --gtfs); Standard walk",
+    )
+    p.add_argument(
+        "--osm",
+        type=Path,
+        metavar="DATEI",
+        help="OSM-Ausschnitt (.osm.pbf, .osm oder .osm.bz2): Straßennetz und, ohne Zensus-Gitter, "
+        "Gebäude für die 100-m-Nachfrage",
+    )
     p.add_argument("--gtfs", type=Path, metavar="FAHRPLAN.zip", help="GTFS-Fahrplan für --mode oepnv")
-    p.add_argument("--day", type=date.fromisoformat, metavar="JJJJ-MM-TT",
-                   help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)")
-    p.add_argument("--window", default="07:00-09:00", metavar="HH:MM-HH:MM",
-                   help="Abfahrtsfenster für --mode oepnv (Median über jede Minute; Standard 07:00-09:00)")
-    p.add_argument("--by", choices=("kreis", "gemeinde", "land"), default="kreis",
-                   help="Gebietsebene der Tabelle (Standard kreis)")
-    p.add_argument("--target-group", default="total", metavar="GRUPPE",
-                   help="total (Gesamtbevölkerung), foreign (ausländische Bevölkerung), u3, kita_ue3, "
-                        "grundschule, u18 (mit Zensus-Gitter) oder ein Spaltenname")
+    p.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        metavar="JJJJ-MM-TT",
+        help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)",
+    )
+    p.add_argument(
+        "--window",
+        default="07:00-09:00",
+        metavar="HH:MM-HH:MM",
+        help="Abfahrtsfenster für --mode oepnv (Median über jede Minute; Standard 07:00-09:00)",
+    )
+    p.add_argument(
+        "--by", choices=("kreis", "gemeinde", "land"), default="kreis", help="Gebietsebene der Tabelle (Standard kreis)"
+    )
+    p.add_argument(
+        "--target-group",
+        default="total",
+        metavar="GRUPPE",
+        help="total (Gesamtbevölkerung), foreign (ausländische Bevölkerung), u3, kita_ue3, "
+        "grundschule, u18 (mit Zensus-Gitter) oder ein Spaltenname",
+    )
     p.add_argument("--area", metavar="AGS", help="nur dieses Gebiet (AGS-Anfang, z. B. 05334 oder 051)")
     p.add_argument("--top", type=int, default=10, metavar="N", help="Textausgabe: die N größten Lücken")
     p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
@@ -66,8 +88,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     groups = ("total", "foreign", "u3", "kita_ue3", "grundschule", "u18")
     group, column = (args.target_group, None) if args.target_group in groups else ("column", args.target_group)
     if args.threshold_min is not None and args.osm is not None:
-        print(f"Straßennetz aus {args.osm.name} wird gelesen und Fahrzeiten ({args.mode}) werden berechnet; "
-              "bei großen Ausschnitten dauert das einige Minuten …", file=sys.stderr, flush=True)
+        print(
+            f"Straßennetz aus {args.osm.name} wird gelesen und Fahrzeiten ({args.mode}) werden berechnet; "
+            "bei großen Ausschnitten dauert das einige Minuten …",
+            file=sys.stderr,
+            flush=True,
+        )
     report = coverage_report(
         settings,
         layer=args.layer,
@@ -104,8 +130,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'Rang':>4}  {'AGS':<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
     for key, row in report.gaps.ranking(args.top).iterrows():
         name = str(row.get("name", ""))[:32]
-        print(f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {de_share(row['share_covered']):>9} "
-              f"{de_number(row['cost_p90']):>6}{inp.unit:>4}  {de_number(row['gap_score'], 3):>10}")
+        print(
+            f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {de_share(row['share_covered']):>9} "
+            f"{de_number(row['cost_p90']):>6}{inp.unit:>4}  {de_number(row['gap_score'], 3):>10}"
+        )
     empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
     if empty:
         print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")

@@ -33,10 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--layer", metavar="EBENE", help=f"Ebene: {', '.join(REGISTRY.ids())}")
     what.add_argument("--scenario", metavar="NAME", help="die Standorte eines gespeicherten Szenarios")
-    p.add_argument("--format", choices=FORMATS, metavar="FORMAT",
-                   help="gpkg, geojson, csv oder xlsx (Standard: aus der Dateiendung)")
-    p.add_argument("--crs", choices=("25832", "4326"),
-                   help="Koordinatensystem: 25832 (UTM 32N, Meter) oder 4326 (Grad); Standard 25832, GeoJSON 4326")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help="gpkg, geojson, csv oder xlsx (Standard: aus der Dateiendung)",
+    )
+    p.add_argument(
+        "--crs",
+        choices=("25832", "4326"),
+        help="Koordinatensystem: 25832 (UTM 32N, Meter) oder 4326 (Grad); Standard 25832, GeoJSON 4326",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DATEI", help="Zieldatei")
     p.set_defaults(func=run)
 
@@ -50,16 +57,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         what = f"Ebene »{REGISTRY.get(args.layer).title}«"
     else:
         scenario = load_scenario(settings, args.scenario)
-        data = export_frame(scenario.sites, cast(ExportFormat, fmt), cast(ExportCRS, crs),
-                            layer_name=f"Szenario {scenario.name}",
-                            attribution=ATTRIBUTIONS)
+        data = export_frame(
+            scenario.sites,
+            cast(ExportFormat, fmt),
+            cast(ExportCRS, crs),
+            layer_name=f"Szenario {scenario.name}",
+            attribution=ATTRIBUTIONS,
+        )
         what = f"Szenario »{scenario.name}« ({len(scenario.sites)} Standorte)"
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(args.output)
-    print(f"{what} als {fmt} ({crs}) geschrieben: {args.output} "
-          f"({de_int(len(data))} Bytes)")
+    print(f"{what} als {fmt} ({crs}) geschrieben: {args.output} ({de_int(len(data))} Bytes)")
     return 0
 
 
@@ -69,6 +79,8 @@ def _format_from_suffix(path: Path) -> str:
     by_suffix = {v: k for k, v in SUFFIXES.items()} | {".json": "geojson"}
     fmt = by_suffix.get(path.suffix.lower())
     if fmt is None:
-        raise DataError(f"Format von {path.name} unbekannt: bitte --format gpkg|geojson|csv|xlsx angeben "
-                        "oder die Endung .gpkg, .geojson, .csv bzw. .xlsx verwenden.")
+        raise DataError(
+            f"Format von {path.name} unbekannt: bitte --format gpkg|geojson|csv|xlsx angeben "
+            "oder die Endung .gpkg, .geojson, .csv bzw. .xlsx verwenden."
+        )
     return fmt

@@ -34,8 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     area = p.add_mutually_exclusive_group()
     area.add_argument("--kreis", metavar="AGS", help="nur dieser Kreis (5-stelliger AGS, z. B. 05334)")
     area.add_argument("--gemeinde", metavar="AGS", help="nur diese Gemeinde (8-stelliger AGS, z. B. 05334002)")
-    p.add_argument("--osm-file", type=Path, metavar="DATEI",
-                   help="OSM-Quellen offline aus einer OSM-XML-Datei (.osm, .osm.bz2) lesen")
+    p.add_argument(
+        "--osm-file",
+        type=Path,
+        metavar="DATEI",
+        help="OSM-Quellen offline aus einer OSM-XML-Datei (.osm, .osm.bz2) lesen",
+    )
     p.add_argument("--zip", action="store_true", help="bkg-vg250: ZIP-Download statt WFS verwenden")
     p.add_argument("--refresh", action="store_true", help="erneut herunterladen, auch wenn im Cache")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON-Dokument ausgeben")
@@ -46,8 +50,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch the source and report what was stored."""
     progress = None if args.json else _Progress()
     result = fetch_source(
-        args.source, settings, kreis=args.kreis, gemeinde=args.gemeinde, osm_file=args.osm_file,
-        use_zip=args.zip, refresh=args.refresh, progress=progress,
+        args.source,
+        settings,
+        kreis=args.kreis,
+        gemeinde=args.gemeinde,
+        osm_file=args.osm_file,
+        use_zip=args.zip,
+        refresh=args.refresh,
+        progress=progress,
     )
     if progress is not None:
         progress.finish()
@@ -59,8 +69,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if layer.batch is None:
             print(f"  {layer.layer_id:<22} nichts Neues gespeichert ({layer.rows_in} gelesen)")
         else:
-            print(f"  {layer.layer_id:<22} {layer.rows_kept:>6} gespeichert von {layer.rows_in} "
-                  f"(Stapel {layer.batch.batch_id}, Lizenz {layer.batch.licence})")
+            print(
+                f"  {layer.layer_id:<22} {layer.rows_kept:>6} gespeichert von {layer.rows_in} "
+                f"(Stapel {layer.batch.batch_id}, Lizenz {layer.batch.licence})"
+            )
     for note in result.notes:
         print(f"  Hinweis: {note}")
     if result.problems:

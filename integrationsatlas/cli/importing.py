@@ -26,15 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "import",
         help="eigene Datei (CSV, XLSX, GeoJSON, GeoPackage, Shapefile-ZIP) in eine Ebene importieren",
         description="Importiert eine Datei in den lokalen Datenspeicher. Exit-Code 0 bei Erfolg, "
-                    "2 bei ungültiger Eingabe (alle Probleme werden je Zeile ausgegeben).",
+        "2 bei ungültiger Eingabe (alle Probleme werden je Zeile ausgegeben).",
     )
     p.add_argument("path", metavar="DATEI", type=Path, help="die zu importierende Datei")
-    p.add_argument("--layer", required=True, metavar="EBENE",
-                   help=f"Ziel-Ebene, z. B. {', '.join(REGISTRY.ids()[:8])} …")
-    p.add_argument("--mode", choices=("append", "replace"), default="append",
-                   help="append: hinzufügen (Standard); replace: Ebene ersetzen (wiederherstellbar)")
-    p.add_argument("--keep-valid", action="store_true",
-                   help="gültige Zeilen übernehmen und ungültige nur melden (Standard: Datei ganz ablehnen)")
+    p.add_argument(
+        "--layer", required=True, metavar="EBENE", help=f"Ziel-Ebene, z. B. {', '.join(REGISTRY.ids()[:8])} …"
+    )
+    p.add_argument(
+        "--mode",
+        choices=("append", "replace"),
+        default="append",
+        help="append: hinzufügen (Standard); replace: Ebene ersetzen (wiederherstellbar)",
+    )
+    p.add_argument(
+        "--keep-valid",
+        action="store_true",
+        help="gültige Zeilen übernehmen und ungültige nur melden (Standard: Datei ganz ablehnen)",
+    )
     p.add_argument("--dry-run", action="store_true", help="nur prüfen, nichts speichern")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     p.set_defaults(func=run_import)
@@ -51,13 +59,26 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import one file; exit 0 on success, 2 on invalid input."""
     try:
         result = import_file(
-            args.path, args.layer, settings, mode=args.mode,
-            on_invalid="keep_valid" if args.keep_valid else "reject", dry_run=args.dry_run,
+            args.path,
+            args.layer,
+            settings,
+            mode=args.mode,
+            on_invalid="keep_valid" if args.keep_valid else "reject",
+            dry_run=args.dry_run,
         )
     except ValidationError as exc:
         if args.json:
-            emit_json({"ok": False, "layer": args.layer, "file": args.path.name, "rows_in": None,
-                       "rows_kept": 0, "problems": [p.as_dict() for p in exc.problems], "batch": None})
+            emit_json(
+                {
+                    "ok": False,
+                    "layer": args.layer,
+                    "file": args.path.name,
+                    "rows_in": None,
+                    "rows_kept": 0,
+                    "problems": [p.as_dict() for p in exc.problems],
+                    "batch": None,
+                }
+            )
         else:
             print(exc.title + ":", file=sys.stderr)
             for problem in exc.problems:
@@ -80,8 +101,10 @@ def _succeeded(result: ImportResult, *, keep_valid: bool) -> bool:
 
 def _print_result(result: ImportResult, *, dry_run: bool) -> None:
     verb = "würden übernommen" if dry_run else "übernommen"
-    print(f"{result.file} → Ebene »{result.layer_id}« ({result.format}, Lage: {result.location_kind}): "
-          f"{result.rows_in} Zeilen gelesen, {result.rows_kept} {verb}.")
+    print(
+        f"{result.file} → Ebene »{result.layer_id}« ({result.format}, Lage: {result.location_kind}): "
+        f"{result.rows_in} Zeilen gelesen, {result.rows_kept} {verb}."
+    )
     for note in result.notes:
         print(f"  Hinweis: {note}")
     if result.problems:
@@ -90,8 +113,10 @@ def _print_result(result: ImportResult, *, dry_run: bool) -> None:
             print(f"  - {problem}")
     if result.batch is not None:
         b = result.batch
-        print(f"Gespeichert als Stapel {b.batch_id} ({b.mode}); rückgängig mit "
-              f"»integrationsatlas store delete {b.batch_id}«.")
+        print(
+            f"Gespeichert als Stapel {b.batch_id} ({b.mode}); rückgängig mit "
+            f"»integrationsatlas store delete {b.batch_id}«."
+        )
     elif dry_run:
         print("Probelauf: nichts gespeichert.")
 
@@ -109,22 +134,32 @@ def run_store(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         print(f"{'Stapel':<23} {'Ebene':<20} {'aktiv':<5} {'Zeilen':>7}  {'importiert (UTC)':<25} Datei / Quelle")
         for b in batches:
-            print(f"{b.batch_id:<23} {b.layer_id:<20} {'ja' if b.active else 'nein':<5} {b.rows_kept:>7}  "
-                  f"{b.imported_at:<25} {b.source_file} ({b.source}, {b.licence})")
+            print(
+                f"{b.batch_id:<23} {b.layer_id:<20} {'ja' if b.active else 'nein':<5} {b.rows_kept:>7}  "
+                f"{b.imported_at:<25} {b.source_file} ({b.source}, {b.licence})"
+            )
         return 0
     if not args.batch:
-        print(f"Fehler: »store {args.action}« braucht eine Stapel-ID (siehe »integrationsatlas store list«).",
-              file=sys.stderr)
+        print(
+            f"Fehler: »store {args.action}« braucht eine Stapel-ID (siehe »integrationsatlas store list«).",
+            file=sys.stderr,
+        )
         return 2
     if args.action == "delete":
         changed = store.deactivate(args.batch)
-        message = (f"Stapel {args.batch} gelöscht (deaktiviert); wiederherstellen mit "
-                   f"»integrationsatlas store restore {args.batch}«." if changed
-                   else f"Stapel {args.batch} war bereits gelöscht; nichts geändert.")
+        message = (
+            f"Stapel {args.batch} gelöscht (deaktiviert); wiederherstellen mit "
+            f"»integrationsatlas store restore {args.batch}«."
+            if changed
+            else f"Stapel {args.batch} war bereits gelöscht; nichts geändert."
+        )
     else:
         changed = store.restore(args.batch)
-        message = (f"Stapel {args.batch} wiederhergestellt." if changed
-                   else f"Stapel {args.batch} ist bereits aktiv; nichts geändert.")
+        message = (
+            f"Stapel {args.batch} wiederhergestellt."
+            if changed
+            else f"Stapel {args.batch} ist bereits aktiv; nichts geändert."
+        )
     if args.json:
         emit_json({"ok": True, "action": args.action, "batch": args.batch, "changed": changed})
     else:

@@ -32,9 +32,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     result = import_gemeinde_population(args.path, settings)
     total = int(result.table["population"].sum())
     if args.json:
-        emit_json({"file": result.source_file, "layout": result.layout, "stichtag": result.stichtag,
-                   "stichtag_source": result.stichtag_source, "gemeinden": len(result.table), "population": total})
+        emit_json(
+            {
+                "file": result.source_file,
+                "layout": result.layout,
+                "stichtag": result.stichtag,
+                "stichtag_source": result.stichtag_source,
+                "gemeinden": len(result.table),
+                "population": total,
+            }
+        )
     else:
-        print(f"{result.source_file}: {len(result.table)} Gemeinden, {de_int(total)} Einwohner, "
-              f"Stichtag {result.stichtag or 'unbekannt'} ({result.stichtag_source}); Aufbau: {result.layout}.")
+        print(
+            f"{result.source_file}: {len(result.table)} Gemeinden, {de_int(total)} Einwohner, "
+            f"Stichtag {result.stichtag or 'unbekannt'} ({result.stichtag_source}); Aufbau: {result.layout}."
+        )
     return 0

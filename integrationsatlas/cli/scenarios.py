@@ -67,9 +67,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print("Keine Szenarien gespeichert. Speichern mit »integrationsatlas sites … --save NAME«.")
         else:
             for _, r in table.iterrows():
-                print(f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
-                      f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
-                      f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at']})")
+                print(
+                    f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
+                    f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
+                    f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at']})"
+                )
         return 0
     if args.action == "show":
         sc = load_scenario(settings, args.name)
@@ -78,8 +80,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         res = sc.results
         print(f"Szenario »{sc.name}« ({sc.created_at}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
-        print(f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
-              f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}")
+        print(
+            f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
+            f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"
+        )
         print(f"Nachfrage: {sc.demand_level}; Zielgruppe: {sc.target_group}")
         for _, s in sc.fixed_sites.iterrows():
             print(f"  bestehend: {s['name']} ({s['gemeinde_ags'] or '–'})")
@@ -101,8 +105,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\n{'Gemeinde':<10} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>8} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
             diff = f"{de_number(r['difference'] * 100, 1, signed=True)} Pp"
-            print(f"{r['gemeinde_ags']!s:<10} {de_share(r['share_before']):>8} {de_share(r['share_after_a']):>8} "
-                  f"{de_share(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}")
+            print(
+                f"{r['gemeinde_ags']!s:<10} {de_share(r['share_before']):>8} {de_share(r['share_after_a']):>8} "
+                f"{de_share(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}"
+            )
         return 0
     delete_scenario(settings, args.name)
     if not args.json:

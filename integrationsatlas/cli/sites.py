@@ -43,30 +43,57 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cost = p.add_mutually_exclusive_group(required=True)
     cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
     cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
-    p.add_argument("--mode", choices=MODE_IDS, default="walk",
-                   help="Verkehrsmittel: walk, bike, drive oder oepnv (braucht --gtfs); Standard walk")
+    p.add_argument(
+        "--mode",
+        choices=MODE_IDS,
+        default="walk",
+        help="Verkehrsmittel: walk, bike, drive oder oepnv (braucht --gtfs); Standard walk",
+    )
     p.add_argument("--gtfs", type=Path, metavar="FAHRPLAN.zip", help="GTFS-Fahrplan für --mode oepnv")
     p.add_argument("--day", metavar="JJJJ-MM-TT", help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)")
     p.add_argument("--window", default="07:00-09:00", metavar="HH:MM-HH:MM", help="Abfahrtsfenster für --mode oepnv")
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
-    p.add_argument("--fixed-layer", default="ankommenstreffpunkt", metavar="EBENE",
-                   help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)")
+    p.add_argument(
+        "--fixed-layer",
+        default="ankommenstreffpunkt",
+        metavar="EBENE",
+        help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)",
+    )
     p.add_argument("--budget", type=float, metavar="EUR", help="Budget in Euro")
     p.add_argument("--cost-column", metavar="SPALTE", help="Spalte mit den Kosten je Kandidat")
-    p.add_argument("--site-cost", type=float, metavar="EUR",
-                   help="Kosten je Kandidat, wo die Kostenspalte fehlt (Clusterzentren, Raster)")
-    p.add_argument("--places", default=",".join(DEFAULT_PLACE_LAYERS), metavar="EBENEN",
-                   help="Ebenen öffentlicher Orte als Kandidaten, kommagetrennt")
+    p.add_argument(
+        "--site-cost",
+        type=float,
+        metavar="EUR",
+        help="Kosten je Kandidat, wo die Kostenspalte fehlt (Clusterzentren, Raster)",
+    )
+    p.add_argument(
+        "--places",
+        default=",".join(DEFAULT_PLACE_LAYERS),
+        metavar="EBENEN",
+        help="Ebenen öffentlicher Orte als Kandidaten, kommagetrennt",
+    )
     p.add_argument("--clusters", type=int, default=20, metavar="N", help="Anzahl Clusterzentren (Standard 20)")
     p.add_argument("--grid-m", type=float, metavar="M", help="zusätzlich ein Raster mit diesem Abstand in m")
-    p.add_argument("--user-points", type=Path, metavar="DATEI",
-                   help="eigene Kandidaten (GeoPackage/GeoJSON mit Punkten, optional Spalte name)")
-    p.add_argument("--min-distance-m", type=float, default=0.0, metavar="M",
-                   help="Mindestabstand neuer Standorte zu bestehenden Treffpunkten in m")
-    p.add_argument("--min-per-gemeinde", type=int, default=0, metavar="N",
-                   help="mindestens N Standorte je Gemeinde mit Kandidaten")
-    p.add_argument("--target-group", default="total", metavar="GRUPPE",
-                   help="total, foreign oder ein Spaltenname der Nachfrage")
+    p.add_argument(
+        "--user-points",
+        type=Path,
+        metavar="DATEI",
+        help="eigene Kandidaten (GeoPackage/GeoJSON mit Punkten, optional Spalte name)",
+    )
+    p.add_argument(
+        "--min-distance-m",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="Mindestabstand neuer Standorte zu bestehenden Treffpunkten in m",
+    )
+    p.add_argument(
+        "--min-per-gemeinde", type=int, default=0, metavar="N", help="mindestens N Standorte je Gemeinde mit Kandidaten"
+    )
+    p.add_argument(
+        "--target-group", default="total", metavar="GRUPPE", help="total, foreign oder ein Spaltenname der Nachfrage"
+    )
     p.add_argument("--no-sensitivity", action="store_true", help="keine Kurve Abdeckung über p berechnen")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="Zeitlimit je Lösung in s")
     p.add_argument("--save", metavar="NAME", help="als Szenario unter diesem Namen speichern")
@@ -91,25 +118,43 @@ def _user_points(path: Path | None) -> tuple[tuple[float, float, str], ...]:
         raise DataError(f"Datei {path.name} ist nicht lesbar ({exc}). Bitte GeoPackage oder GeoJSON angeben.") from exc
     frame = to_projected(frame, path.name)
     xy = point_xy(frame.set_geometry(frame.geometry.centroid), path.name)
-    names = (frame["name"].astype("string").fillna("Eigener Punkt") if "name" in frame.columns
-             else [f"Eigener Punkt {i + 1}" for i in range(len(frame))])
+    names = (
+        frame["name"].astype("string").fillna("Eigener Punkt")
+        if "name" in frame.columns
+        else [f"Eigener Punkt {i + 1}" for i in range(len(frame))]
+    )
     return tuple((float(x), float(y), str(n)) for (x, y), n in zip(xy, names, strict=True))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Plan the sites, print them with their reasons, optionally save a scenario."""
-    group, column = (args.target_group, None) if args.target_group in ("total", "foreign") else (
-        "column", args.target_group)
+    group, column = (
+        (args.target_group, None) if args.target_group in ("total", "foreign") else ("column", args.target_group)
+    )
     params = SitingParams(
-        area=args.area, model=args.model, p=args.p, radius_km=args.radius_km, minutes=args.minutes,
-        mode=args.mode, osm_file=args.osm, gtfs_file=args.gtfs, transit_day=args.day,
+        area=args.area,
+        model=args.model,
+        p=args.p,
+        radius_km=args.radius_km,
+        minutes=args.minutes,
+        mode=args.mode,
+        osm_file=args.osm,
+        gtfs_file=args.gtfs,
+        transit_day=args.day,
         transit_window=_window(args.window),
         fixed_layer=None if args.fixed_layer in ("", "none") else args.fixed_layer,
-        budget=args.budget, cost_column=args.cost_column, default_site_cost=args.site_cost,
+        budget=args.budget,
+        cost_column=args.cost_column,
+        default_site_cost=args.site_cost,
         place_layers=tuple(x.strip() for x in args.places.split(",") if x.strip()),
-        n_clusters=args.clusters, grid_spacing_m=args.grid_m, user_points=_user_points(args.user_points),
-        min_distance_to_existing_m=args.min_distance_m, target_group=group, target_column=column,
-        min_per_gemeinde=args.min_per_gemeinde, sensitivity_ps=() if args.no_sensitivity else None,
+        n_clusters=args.clusters,
+        grid_spacing_m=args.grid_m,
+        user_points=_user_points(args.user_points),
+        min_distance_to_existing_m=args.min_distance_m,
+        target_group=group,
+        target_column=column,
+        min_per_gemeinde=args.min_per_gemeinde,
+        sensitivity_ps=() if args.no_sensitivity else None,
         time_limit=args.time_limit,
     )
 
@@ -139,8 +184,9 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
         rec.update(x=geom.x, y=geom.y, lon=round(ll.x, 6), lat=round(ll.y, 6))
         site = exp.get(int(idx))
         if site is not None:
-            rec.update(reason=site.reason, benefiting=frame_records(site.benefiting),
-                       runner_ups=frame_records(site.runner_ups))
+            rec.update(
+                reason=site.reason, benefiting=frame_records(site.benefiting), runner_ups=frame_records(site.runner_ups)
+            )
     return {
         "area": {"ags": plan.area_ags, "name": plan.area_name},
         "summary": plan.summary(),
@@ -159,8 +205,10 @@ def _print_text(plan: Any, saved: str | None) -> None:
     s = plan.summary()
     print(f"{plan.area_name} ({plan.area_ags}): {s['model_label']}, {s['threshold']}")
     gap = de_share(s["gap"], 2)
-    print(f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
-          f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte")
+    print(
+        f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
+        f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte"
+    )
     print(f"Abdeckung vorher {de_share(s['share_before'])}, nachher {de_share(s['share_after'])}")
     print("\nNeue Standorte (in Auswahlreihenfolge):")
     for site in plan.explanation.sites:
@@ -173,12 +221,15 @@ def _print_text(plan: Any, saved: str | None) -> None:
     if len(plan.equity):
         unit = "min" if plan.params.uses_time else "km"
         print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}:")
+
         def p90(v: float) -> str:
             return f"{v:.1f}".replace(".", ",") if np.isfinite(v) else "kein Standort erreichbar"
 
         for _, row in plan.equity.iterrows():
-            print(f"  {row['gemeinde']:<28} {de_share(row['beyond_before']):>7} → {de_share(row['beyond_after']):>7}"
-                  f"   {p90(row['p90_before'])} → {p90(row['p90_after'])}")
+            print(
+                f"  {row['gemeinde']:<28} {de_share(row['beyond_before']):>7} → {de_share(row['beyond_after']):>7}"
+                f"   {p90(row['p90_before'])} → {p90(row['p90_after'])}"
+            )
     inp = plan.inputs
     print(f"\nNachfrage: {inp['demand_level']} (Stand {inp['demand_as_of']}); Zielgruppe: {inp['target_group']}")
     for note in plan.notes:

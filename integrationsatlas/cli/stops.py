@@ -22,8 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("stops", help="Fußweg zur nächsten Haltestelle (Bus, Straßenbahn/U-Bahn, Bahn) je Gebiet")
     p.add_argument("--by", choices=("kreis", "gemeinde"), default="kreis", help="Gebietsebene (Standard kreis)")
     p.add_argument("--area", metavar="AGS", help="nur dieses Gebiet (AGS-Anfang)")
-    p.add_argument("--within-m", type=float, default=400.0, metavar="M",
-                   help="Gehentfernung für den Anteil der Bevölkerung (Standard 400 m, etwa 5 Minuten)")
+    p.add_argument(
+        "--within-m",
+        type=float,
+        default=400.0,
+        metavar="M",
+        help="Gehentfernung für den Anteil der Bevölkerung (Standard 400 m, etwa 5 Minuten)",
+    )
     p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-Auszug: Entfernung auf dem Fußwegenetz")
     p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
     p.set_defaults(func=run)

@@ -28,8 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "EPSG:25832) und je 10.000 Einwohner, wo die Einwohnerzahl bekannt ist.",
     )
     p.add_argument("--by", choices=("kreis", "gemeinde"), default="kreis", help="Gebietsebene (Standard kreis)")
-    p.add_argument("--layer", action="append", metavar="EBENE",
-                   help="nur diese Ebene(n); mehrfach angebbar (Standard: alle Einrichtungsebenen)")
+    p.add_argument(
+        "--layer",
+        action="append",
+        metavar="EBENE",
+        help="nur diese Ebene(n); mehrfach angebbar (Standard: alle Einrichtungsebenen)",
+    )
     p.add_argument("--json", action="store_true", help="ein JSON-Objekt je Gebiet ausgeben")
     p.set_defaults(func=run)
 

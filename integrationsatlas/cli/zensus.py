@@ -20,9 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "zensus",
         help="Zensus-2022-Bevölkerungsgitter (1 km / 100 m, CSV von Destatis) als Nachfrage importieren",
     )
-    p.add_argument("path", metavar="DATEI", type=Path, nargs="+",
-                   help="eine oder mehrere CSV/ZIP-Dateien von destatis.de, z. B. "
-                        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip Zensus2022_Auslaenderanteil_in_Gitterzellen.zip")
+    p.add_argument(
+        "path",
+        metavar="DATEI",
+        type=Path,
+        nargs="+",
+        help="eine oder mehrere CSV/ZIP-Dateien von destatis.de, z. B. "
+        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip Zensus2022_Auslaenderanteil_in_Gitterzellen.zip",
+    )
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     p.set_defaults(func=run)
 

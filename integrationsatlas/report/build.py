@@ -66,8 +66,7 @@ def resolve_area(settings: Settings, ags: str) -> ReportArea:
     if row.empty:
         examples = ", ".join(f"{a} ({n})" for a, n in units[["ags", "name"]].head(3).itertuples(index=False))
         raise DataError(f"Kein {LEVEL_TITLES[level]} mit AGS »{ags}« gefunden. Beispiele: {examples}.")
-    return ReportArea(ags=ags.strip(), name=str(row["name"].iloc[0]), level=level,
-                      geometry=row.geometry.union_all())
+    return ReportArea(ags=ags.strip(), name=str(row["name"].iloc[0]), level=level, geometry=row.geometry.union_all())
 
 
 def fixed_extent(
@@ -156,14 +155,16 @@ def gap_frame(
     """
     report_area = resolve_area(settings, area)
     by = _units_level(report_area, settings)
-    coverage = coverage_report(settings, layer=layer, by=by, threshold_km=threshold_km,
-                               target_group=target_group, area=report_area.ags)
+    coverage = coverage_report(
+        settings, layer=layer, by=by, threshold_km=threshold_km, target_group=target_group, area=report_area.ags
+    )
     units = _area_units(settings, by, report_area)[["ags", "geometry"]]
     table = coverage.gaps.table.copy()
     table.index = table.index.astype(str)
     merged = units.merge(table, left_on="ags", right_index=True, how="inner")
-    return gpd.GeoDataFrame(merged.assign(layer=layer, threshold_km=float(threshold_km)), geometry="geometry",
-                            crs=PROJECTED_CRS).reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        merged.assign(layer=layer, threshold_km=float(threshold_km)), geometry="geometry", crs=PROJECTED_CRS
+    ).reset_index(drop=True)
 
 
 # --- data gathering -------------------------------------------------------------
@@ -234,8 +235,9 @@ def _facility_counts(
     return figures, frames
 
 
-def _gap_table(report: CoverageReport, focus: str | None = None,
-               title: str = "Versorgungslücken nach Gebiet") -> ReportTable:
+def _gap_table(
+    report: CoverageReport, focus: str | None = None, title: str = "Versorgungslücken nach Gebiet"
+) -> ReportTable:
     """The gap ranking; with ``focus`` (an AGS) that unit is always listed and marked."""
     ranking = report.gaps.ranking()
     ranking.index = ranking.index.astype(str)
@@ -245,8 +247,12 @@ def _gap_table(report: CoverageReport, focus: str | None = None,
     unit = report.inputs.unit
     rows = tuple(
         (
-            de_int(row["rank"]), str(key), cell_text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
-            de_share(row["share_covered"]), de_int(row["population_beyond"]), de_number(row["cost_p90"], 1),
+            de_int(row["rank"]),
+            str(key),
+            cell_text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
+            de_share(row["share_covered"]),
+            de_int(row["population_beyond"]),
+            de_number(row["cost_p90"], 1),
             de_number(row["gap_score"], 2),
         )
         for key, row in shown.iterrows()
@@ -257,7 +263,9 @@ def _gap_table(report: CoverageReport, focus: str | None = None,
     return ReportTable(
         title=title,
         columns=("Rang", "AGS", "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
-        rows=rows, numeric=(True, False, False, True, True, True, True), note=note,
+        rows=rows,
+        numeric=(True, False, False, True, True, True, True),
+        note=note,
         widths=(10, 16, 52, 18, 26, 18, 22),
     )
 
@@ -267,41 +275,71 @@ def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
     total_gain = float(pd.to_numeric(new["marginal_gain"], errors="coerce").sum())
     rows = tuple(
         (de_int(o), cell_text(n) or cell_text(c), cell_text(s), cell_text(g), de_int(m))
-        for o, n, c, s, g, m in zip(new["order"], new["name"], new["candidate_id"], new["source"],
-                                    new["gemeinde_ags"], new["marginal_gain"], strict=True)
+        for o, n, c, s, g, m in zip(
+            new["order"],
+            new["name"],
+            new["candidate_id"],
+            new["source"],
+            new["gemeinde_ags"],
+            new["marginal_gain"],
+            strict=True,
+        )
     )
-    tables = [ReportTable(
-        title=f"Vorgeschlagene Standorte (Szenario »{scenario.name}«)",
-        columns=("Nr.", "Standort", "Herkunft", "Gemeinde (AGS)", "zusätzlich versorgt"),
-        rows=rows, numeric=(True, False, False, False, True), widths=(8, 60, 30, 26, 26),
-        note=f"In Auswahlreihenfolge; zusätzlich versorgt = neu abgedeckte Nachfrage (Personen der Zielgruppe), "
-             f"zusammen {de_int(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
-    )]
+    tables = [
+        ReportTable(
+            title=f"Vorgeschlagene Standorte (Szenario »{scenario.name}«)",
+            columns=("Nr.", "Standort", "Herkunft", "Gemeinde (AGS)", "zusätzlich versorgt"),
+            rows=rows,
+            numeric=(True, False, False, False, True),
+            widths=(8, 60, 30, 26, 26),
+            note=f"In Auswahlreihenfolge; zusätzlich versorgt = neu abgedeckte Nachfrage (Personen der Zielgruppe), "
+            f"zusammen {de_int(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
+        )
+    ]
     results = scenario.results
-    before_after = [("Gesamt", scenario.area_name,
-                     de_share(results.get("share_before")), de_share(results.get("share_after")),
-                     _pp(results.get("share_before"), results.get("share_after")))]
+    before_after = [
+        (
+            "Gesamt",
+            scenario.area_name,
+            de_share(results.get("share_before")),
+            de_share(results.get("share_after")),
+            _pp(results.get("share_before"), results.get("share_after")),
+        )
+    ]
     table = scenario.by_gemeinde
     threshold = results.get("threshold") or "der Schwelle des Szenarios"
-    note = (f"Versorgungsanteil der Zielgruppe innerhalb von {threshold} (Schwelle des Szenarios), "
-            "vor und nach den neuen Standorten.")
+    note = (
+        f"Versorgungsanteil der Zielgruppe innerhalb von {threshold} (Schwelle des Szenarios), "
+        "vor und nach den neuen Standorten."
+    )
     if len(table) and {"share_before", "share_after"} <= set(table.columns):
-        change = pd.to_numeric(table["share_after"], errors="coerce") - pd.to_numeric(table["share_before"],
-                                                                                    errors="coerce")
+        change = pd.to_numeric(table["share_after"], errors="coerce") - pd.to_numeric(
+            table["share_before"], errors="coerce"
+        )
         top = table.assign(_change=change).sort_values("_change", ascending=False, na_position="last")
         shown = top.head(MAX_TABLE_ROWS - 1)
         before_after += [
-            (cell_text(r.get("ags")), cell_text(r.get("name")), de_share(r["share_before"]), de_share(r["share_after"]),
-             _pp(r["share_before"], r["share_after"]))
+            (
+                cell_text(r.get("ags")),
+                cell_text(r.get("name")),
+                de_share(r["share_before"]),
+                de_share(r["share_after"]),
+                _pp(r["share_before"], r["share_after"]),
+            )
             for _, r in shown.iterrows()
         ]
         if len(top) > len(shown):
             note += f" Gezeigt: die {len(shown)} Gemeinden mit dem größten Zuwachs von {len(top)}."
-    tables.append(ReportTable(
-        title=f"Versorgung vorher / nachher ({threshold})",
-        columns=("AGS", "Gebiet", "vorher", "nachher", "Änderung"),
-        rows=tuple(before_after), numeric=(False, False, True, True, True), note=note, widths=(20, 60, 18, 18, 20),
-    ))
+    tables.append(
+        ReportTable(
+            title=f"Versorgung vorher / nachher ({threshold})",
+            columns=("AGS", "Gebiet", "vorher", "nachher", "Änderung"),
+            rows=tuple(before_after),
+            numeric=(False, False, True, True, True),
+            note=note,
+            widths=(20, 60, 18, 18, 20),
+        )
+    )
     return tables
 
 
@@ -326,7 +364,8 @@ def _gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> 
         f"Szenario »{scenario.name}«: Versorgung je zusätzlichem Standort",
         f"Versorgter Anteil der Zielgruppe (≤ {threshold}, Schwelle des Szenarios) ohne neue Standorte (0) und "
         "nach jedem weiteren Standort; flacht die Kurve ab, bringt ein weiterer Standort wenig.",
-        gain_chart(shares, str(threshold)), extent,
+        gain_chart(shares, str(threshold)),
+        extent,
     )
 
 
@@ -412,17 +451,28 @@ def _sources(
     inventory: dict[str, LayerInfo] = {info.id: info for info in layer_inventory(settings)}
     entries = [
         SourceEntry(info.title, publisher_text(info.source), info.licence, german_date(info.as_of))
-        for lid in layers if (info := inventory.get(lid)) is not None and info.available
+        for lid in layers
+        if (info := inventory.get(lid)) is not None and info.available
     ]
     demand_as_of = dict(report.inputs.as_of).get("Bevölkerung", "unbekannt")
-    entries.append(SourceEntry("Bevölkerung (Nachfrage)", report.demand_level_label, "siehe Namensnennung",
-                               demand_as_of))
-    entries.append(SourceEntry("Kreisstatistik", "Statistisches Bundesamt (Destatis) und Statistische Ämter des "
-                               "Bundes und der Länder: GENESIS 12411-05-01-4, Regionalatlas AI002-1",
-                               "dl-de/by-2-0", _stat_years(settings)))
+    entries.append(
+        SourceEntry("Bevölkerung (Nachfrage)", report.demand_level_label, "siehe Namensnennung", demand_as_of)
+    )
+    entries.append(
+        SourceEntry(
+            "Kreisstatistik",
+            "Statistisches Bundesamt (Destatis) und Statistische Ämter des "
+            "Bundes und der Länder: GENESIS 12411-05-01-4, Regionalatlas AI002-1",
+            "dl-de/by-2-0",
+            _stat_years(settings),
+        )
+    )
     if scenario is not None:
-        entries.append(SourceEntry(f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–",
-                                   german_date(scenario.created_at[:10])))
+        entries.append(
+            SourceEntry(
+                f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–", german_date(scenario.created_at[:10])
+            )
+        )
     return tuple(entries)
 
 
@@ -534,8 +584,9 @@ def build_report(
         ensure_projected(loaded_scenario.sites, f"Szenario »{loaded_scenario.name}«")
     by = _units_level(report_area, settings)
     logger.info("Bericht %s: Ebene %s, %s km, Einheiten %s", report_area.ags, layer, threshold_km, by)
-    coverage = coverage_report(settings, layer=layer, by=by, threshold_km=threshold_km,
-                               target_group=target_group, area=report_area.ags)
+    coverage = coverage_report(
+        settings, layer=layer, by=by, threshold_km=threshold_km, target_group=target_group, area=report_area.ags
+    )
 
     extent = fixed_extent(report_area.geometry.bounds, grid_m=EXTENT_GRID_M[report_area.level])
     kreise = load_boundaries("kreis", settings)
@@ -548,8 +599,11 @@ def build_report(
     attribution = " · ".join(ATTRIBUTIONS)
 
     overall = coverage.overall.iloc[0]
-    figures: list[tuple[str, str]] = [("Gebiet", report_area.label), ("Ebene", report_area.level_title),
-                                      ("Fläche", f"{de_int(report_area.geometry.area / 1e6)} km²")]
+    figures: list[tuple[str, str]] = [
+        ("Gebiet", report_area.label),
+        ("Ebene", report_area.level_title),
+        ("Fläche", f"{de_int(report_area.geometry.area / 1e6)} km²"),
+    ]
     figures += _population_figures(settings, report_area)
     figures += count_figures
     figures += [
@@ -560,28 +614,40 @@ def build_report(
     map_units = units
     if by == "kreis" and report_area.level == "kreis":
         # one Kreis alone has no ranking: compare it with all Kreise of NRW, and colour its neighbours too
-        nrw = coverage_report(settings, layer=layer, by="kreis", threshold_km=threshold_km,
-                              target_group=target_group)
-        gap_tables = [_gap_table(nrw, focus=report_area.ags,
-                                 title="Versorgungslücken: Rang unter allen Kreisen und kreisfreien Städten")]
+        nrw = coverage_report(settings, layer=layer, by="kreis", threshold_km=threshold_km, target_group=target_group)
+        gap_tables = [
+            _gap_table(
+                nrw, focus=report_area.ags, title="Versorgungslücken: Rang unter allen Kreisen und kreisfreien Städten"
+            )
+        ]
         rank = nrw.gaps.table["rank"].set_axis(nrw.gaps.table.index.astype(str))
         if pd.notna(rank.get(report_area.ags)):
-            figures.append(("Rang unter den Kreisen NRW (1 = größte Lücke)",
-                            f"{de_int(rank[report_area.ags])} von {de_int(int(rank.notna().sum()))}"))
+            figures.append(
+                (
+                    "Rang unter den Kreisen NRW (1 = größte Lücke)",
+                    f"{de_int(rank[report_area.ags])} von {de_int(int(rank.notna().sum()))}",
+                )
+            )
         coverage_units_table = nrw.gaps.table
         map_units = context
     else:
         coverage_units_table = coverage.gaps.table
     share = coverage_units_table["share_covered"].set_axis(coverage_units_table.index.astype(str))
     maps = [
-        ReportMap("Übersicht: Einrichtungen", "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller "
-                  "geladenen Ebenen.", overview_map(report_area, extent, context, units, frames, attribution), extent),
-        ReportMap(f"Versorgungsanteil: {spec.title} ≤ {de_number(threshold_km, 1)} km",
-                  "Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von "
-                  f"{de_number(threshold_km, 1)} km "
-                  "Luftlinie erreicht (feste Klassen).",
-                  coverage_map(report_area, extent, context, map_units, share, layer, frames[layer], attribution),
-                  extent),
+        ReportMap(
+            "Übersicht: Einrichtungen",
+            "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller geladenen Ebenen.",
+            overview_map(report_area, extent, context, units, frames, attribution),
+            extent,
+        ),
+        ReportMap(
+            f"Versorgungsanteil: {spec.title} ≤ {de_number(threshold_km, 1)} km",
+            "Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von "
+            f"{de_number(threshold_km, 1)} km "
+            "Luftlinie erreicht (feste Klassen).",
+            coverage_map(report_area, extent, context, map_units, share, layer, frames[layer], attribution),
+            extent,
+        ),
     ]
     tables = gap_tables
     if loaded_scenario is not None:
@@ -591,23 +657,38 @@ def build_report(
         if len(table) and {"ags", "share_after"} <= set(table.columns) and is_available("gemeinde", settings):
             scen_units = _area_units(settings, "gemeinde", report_area)
             scen_share = pd.Series(table["share_after"].to_numpy(dtype=float), index=table["ags"].astype(str))
-        maps.append(ReportMap(
-            f"Szenario »{loaded_scenario.name}«: neue Standorte",
-            "Neue Standorte nummeriert in Auswahlreihenfolge; Einfärbung: Versorgungsanteil "
-            + ("nach Umsetzung des Szenarios." if scen_share is not share else "ohne Szenario."),
-            coverage_map(report_area, extent, context, scen_units, scen_share, layer, frames[layer], attribution,
-                          sites=loaded_scenario.sites),
-            extent,
-        ))
+        maps.append(
+            ReportMap(
+                f"Szenario »{loaded_scenario.name}«: neue Standorte",
+                "Neue Standorte nummeriert in Auswahlreihenfolge; Einfärbung: Versorgungsanteil "
+                + ("nach Umsetzung des Szenarios." if scen_share is not share else "ohne Szenario."),
+                coverage_map(
+                    report_area,
+                    extent,
+                    context,
+                    scen_units,
+                    scen_share,
+                    layer,
+                    frames[layer],
+                    attribution,
+                    sites=loaded_scenario.sites,
+                ),
+                extent,
+            )
+        )
         chart = _gain_map(loaded_scenario, extent)
         if chart is not None:
             maps.append(chart)
         tables += _scenario_tables(loaded_scenario)
         res = loaded_scenario.results
         scen_threshold = res.get("threshold") or "Schwelle des Szenarios"
-        figures += [(f"Szenario ({scen_threshold}): Versorgung vorher → nachher",
-                     f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"),
-                    ("Szenario: neue Standorte", de_int(len(loaded_scenario.selected)))]
+        figures += [
+            (
+                f"Szenario ({scen_threshold}): Versorgung vorher → nachher",
+                f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}",
+            ),
+            ("Szenario: neue Standorte", de_int(len(loaded_scenario.selected))),
+        ]
     used_layers = ["kreis", *(["gemeinde"] if by == "gemeinde" else []), *frames]
     if coverage.inputs.demand_level == "orte":
         used_layers.append("orte")
@@ -633,13 +714,20 @@ def build_report(
 
 def _summary(report: CoverageReport, layer_title: str, threshold_km: float, scenario: Scenario | None) -> str:
     """The question of the report in one plain German paragraph, stated once."""
-    who = ("Einwohnerinnen und Einwohner" if report.inputs.target_group == "Gesamtbevölkerung"
-           else f"Personen der Zielgruppe »{report.inputs.target_group}«")
-    text = (f"»Versorgt« bedeutet in diesem Bericht: Anteil der {who}, die in höchstens "
-            f"{de_number(threshold_km, 0 if float(threshold_km).is_integer() else 1)} km Luftlinie eine Einrichtung "
-            f"der Art »{layer_title}« erreichen. Alle Kennzahlen, Karten und Tabellen verwenden diese Schwelle")
+    who = (
+        "Einwohnerinnen und Einwohner"
+        if report.inputs.target_group == "Gesamtbevölkerung"
+        else f"Personen der Zielgruppe »{report.inputs.target_group}«"
+    )
+    text = (
+        f"»Versorgt« bedeutet in diesem Bericht: Anteil der {who}, die in höchstens "
+        f"{de_number(threshold_km, 0 if float(threshold_km).is_integer() else 1)} km Luftlinie eine Einrichtung "
+        f"der Art »{layer_title}« erreichen. Alle Kennzahlen, Karten und Tabellen verwenden diese Schwelle"
+    )
     if scenario is not None:
         own = scenario.results.get("threshold") or "seiner eigenen Schwelle"
-        text += (f"; nur der Szenario-Teil (»{scenario.name}«) rechnet mit der Schwelle, für die das Szenario "
-                 f"geplant wurde ({own}), und sagt das bei jeder Zahl dazu")
+        text += (
+            f"; nur der Szenario-Teil (»{scenario.name}«) rechnet mit der Schwelle, für die das Szenario "
+            f"geplant wurde ({own}), und sagt das bei jeder Zahl dazu"
+        )
     return text + "."

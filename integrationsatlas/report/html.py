@@ -38,8 +38,11 @@ def _html_table(table: ReportTable) -> str:
     numeric = table.numeric or (False,) * len(table.columns)
     head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="n">{_e(v)}</td>' if n else f"<td>{_e(v)}</td>"
-                         for v, n in zip(row, numeric, strict=True)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td class="n">{_e(v)}</td>' if n else f"<td>{_e(v)}</td>" for v, n in zip(row, numeric, strict=True)
+        )
+        + "</tr>"
         for row in table.rows
     )
     note = f'<p class="note">{_e(table.note)}</p>' if table.note else ""
@@ -53,7 +56,8 @@ def render_html(report: CouncilReport) -> str:
     so the file needs no network and no other files.
     """
     parts = [
-        "<!DOCTYPE html>", '<html lang="de"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="de"><head><meta charset="utf-8">',
         f"<title>{_e(report.title)} – {_e(report.area.name)}</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<style>{_CSS}</style></head><body>",
@@ -67,18 +71,27 @@ def render_html(report: CouncilReport) -> str:
     ]
     for m in report.maps:
         data = base64.b64encode(m.png).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(m.title)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption><strong>{_e(m.title)}.</strong> {_e(m.caption)}</figcaption></figure>")
+        parts.append(
+            f'<figure><img alt="{_e(m.title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption><strong>{_e(m.title)}.</strong> {_e(m.caption)}</figcaption></figure>"
+        )
     parts += [_html_table(t) for t in report.tables]
     parts.append("<h2>Methode</h2>")
     parts += [f"<p>{_e(p)}</p>" for p in report.method]
-    parts.append("<h2>Datenquellen</h2><table><thead><tr><th>Inhalt</th><th>Quelle</th><th>Lizenz</th>"
-                 "<th>Stand</th></tr></thead><tbody>")
-    parts += [f"<tr><td>{_e(s.what)}</td><td>{_e(s.source)}</td><td>{_e(s.licence)}</td><td>{_e(s.as_of)}</td></tr>"
-              for s in report.sources]
-    parts.append("</tbody></table><p><strong>Namensnennung:</strong> "
-                 + " · ".join(_e(a) for a in report.attributions) + "</p>")
-    parts.append(f"<footer>Erstellt mit dem Integrationsatlas NRW am {_e(report.created.strftime('%d.%m.%Y'))}. "
-                 "Kartenausschnitt (EPSG:25832): " + ", ".join(de_int(v) for v in report.extent) + "</footer>")
+    parts.append(
+        "<h2>Datenquellen</h2><table><thead><tr><th>Inhalt</th><th>Quelle</th><th>Lizenz</th>"
+        "<th>Stand</th></tr></thead><tbody>"
+    )
+    parts += [
+        f"<tr><td>{_e(s.what)}</td><td>{_e(s.source)}</td><td>{_e(s.licence)}</td><td>{_e(s.as_of)}</td></tr>"
+        for s in report.sources
+    ]
+    parts.append(
+        "</tbody></table><p><strong>Namensnennung:</strong> " + " · ".join(_e(a) for a in report.attributions) + "</p>"
+    )
+    parts.append(
+        f"<footer>Erstellt mit dem Integrationsatlas NRW am {_e(report.created.strftime('%d.%m.%Y'))}. "
+        "Kartenausschnitt (EPSG:25832): " + ", ".join(de_int(v) for v in report.extent) + "</footer>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -39,8 +39,16 @@ def _new_map(extent: tuple[float, float, float, float]) -> tuple[Figure, Any]:
     ax.set_aspect("equal", adjustable="box")
     ax.set_autoscale_on(False)
     ax.set_axis_off()
-    ax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1],
-                           facecolor="#f7f7f7", edgecolor="none", zorder=0))
+    ax.add_patch(
+        Rectangle(
+            (extent[0], extent[1]),
+            extent[2] - extent[0],
+            extent[3] - extent[1],
+            facecolor="#f7f7f7",
+            edgecolor="none",
+            zorder=0,
+        )
+    )
     return fig, ax
 
 
@@ -55,15 +63,29 @@ def _finish_map(fig: Figure, ax: Any, extent: tuple[float, float, float, float],
     x0, y0 = minx + 0.03 * width, miny + 0.05 * (maxy - miny)
     ax.add_patch(Rectangle((x0, y0), nice * 1000, 0.008 * (maxy - miny), facecolor="#222222", zorder=9))
     ax.text(x0, y0 + 0.015 * (maxy - miny), f"{nice} km", fontsize=7, zorder=9, va="bottom")
-    ax.annotate("N", xy=(maxx - 0.04 * width, maxy - 0.05 * (maxy - miny)),
-                xytext=(maxx - 0.04 * width, maxy - 0.13 * (maxy - miny)), ha="center", va="center",
-                fontsize=9, fontweight="bold", zorder=9,
-                arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.2})
-    ax.text(maxx - 0.01 * width, miny + 0.012 * (maxy - miny), attribution, fontsize=5.5, ha="right",
-            va="bottom", zorder=9, color="#333333",
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5})
-    ax.add_patch(Rectangle((minx, miny), width, maxy - miny, facecolor="none", edgecolor="#999999", lw=0.8,
-                           zorder=10))
+    ax.annotate(
+        "N",
+        xy=(maxx - 0.04 * width, maxy - 0.05 * (maxy - miny)),
+        xytext=(maxx - 0.04 * width, maxy - 0.13 * (maxy - miny)),
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        zorder=9,
+        arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.2},
+    )
+    ax.text(
+        maxx - 0.01 * width,
+        miny + 0.012 * (maxy - miny),
+        attribution,
+        fontsize=5.5,
+        ha="right",
+        va="bottom",
+        zorder=9,
+        color="#333333",
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
+    )
+    ax.add_patch(Rectangle((minx, miny), width, maxy - miny, facecolor="none", edgecolor="#999999", lw=0.8, zorder=10))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=MAP_DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -85,8 +107,9 @@ def _share_legend() -> list[Any]:
 def _draw_context(ax: Any, context: gpd.GeoDataFrame, area: ReportArea) -> None:
     """Neighbouring Kreise in grey, the area's outline on top."""
     context.plot(ax=ax, facecolor="#ececec", edgecolor="#b0b0b0", linewidth=0.5, zorder=1)
-    gpd.GeoSeries([area.geometry], crs=PROJECTED_CRS).plot(ax=ax, facecolor="none", edgecolor="#222222",
-                                                           linewidth=1.6, zorder=6)
+    gpd.GeoSeries([area.geometry], crs=PROJECTED_CRS).plot(
+        ax=ax, facecolor="none", edgecolor="#222222", linewidth=1.6, zorder=6
+    )
 
 
 def _draw_points(ax: Any, gdf: gpd.GeoDataFrame, layer_id: str, label: str, zorder: int = 7) -> Any:
@@ -94,8 +117,16 @@ def _draw_points(ax: Any, gdf: gpd.GeoDataFrame, layer_id: str, label: str, zord
     xy = np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()]) if len(gdf) else np.empty((0, 2))
     size = max(10.0, (style.radius * 1.6) ** 2 / 2)
     ax.scatter(xy[:, 0], xy[:, 1], s=size, c=style.color, edgecolors="white", linewidths=0.6, zorder=zorder)
-    return Line2D([], [], marker="o", linestyle="none", markerfacecolor=style.color, markeredgecolor="white",
-                  markersize=6, label=label)
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markerfacecolor=style.color,
+        markeredgecolor="white",
+        markersize=6,
+        label=label,
+    )
 
 
 def clip_to_extent(gdf: gpd.GeoDataFrame, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
@@ -110,13 +141,27 @@ def _box(extent: tuple[float, float, float, float]) -> Any:
 
 def _legend(ax: Any, handles: list[Any], title: str) -> None:
     """The legend in the band below the map, so it never hides part of the area."""
-    ax.figure.legend(handles=handles, title=title, loc="lower left", bbox_to_anchor=(0.0, 0.0), ncols=3,
-                     fontsize=6.5, title_fontsize=7, frameon=False, alignment="left", borderaxespad=0.3)
+    ax.figure.legend(
+        handles=handles,
+        title=title,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        ncols=3,
+        fontsize=6.5,
+        title_fontsize=7,
+        frameon=False,
+        alignment="left",
+        borderaxespad=0.3,
+    )
 
 
 def overview_map(
-    area: ReportArea, extent: tuple[float, float, float, float], context: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame, facilities: dict[str, gpd.GeoDataFrame], attribution: str,
+    area: ReportArea,
+    extent: tuple[float, float, float, float],
+    context: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    facilities: dict[str, gpd.GeoDataFrame],
+    attribution: str,
 ) -> bytes:
     fig, ax = _new_map(extent)
     _draw_context(ax, context, area)
@@ -130,8 +175,14 @@ def overview_map(
 
 
 def coverage_map(
-    area: ReportArea, extent: tuple[float, float, float, float], context: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame, share: pd.Series, layer_id: str, facilities: gpd.GeoDataFrame, attribution: str,
+    area: ReportArea,
+    extent: tuple[float, float, float, float],
+    context: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    share: pd.Series,
+    layer_id: str,
+    facilities: gpd.GeoDataFrame,
+    attribution: str,
     sites: gpd.GeoDataFrame | None = None,
 ) -> bytes:
     fig, ax = _new_map(extent)
@@ -145,17 +196,46 @@ def coverage_map(
         fixed = sites[sites["fixed"].astype(bool)]
         new = sites[~sites["fixed"].astype(bool)].sort_values("order", kind="stable")
         if len(fixed):
-            ax.scatter(fixed.geometry.x, fixed.geometry.y, marker="s", s=40, c="#000000", edgecolors="white",
-                       linewidths=0.6, zorder=8)
-            handles.append(Line2D([], [], marker="s", linestyle="none", markerfacecolor="#000000",
-                                  markeredgecolor="white", markersize=6, label="fester Standort (Szenario)"))
+            ax.scatter(
+                fixed.geometry.x,
+                fixed.geometry.y,
+                marker="s",
+                s=40,
+                c="#000000",
+                edgecolors="white",
+                linewidths=0.6,
+                zorder=8,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="s",
+                    linestyle="none",
+                    markerfacecolor="#000000",
+                    markeredgecolor="white",
+                    markersize=6,
+                    label="fester Standort (Szenario)",
+                )
+            )
         color = REGISTRY.get("ankommenstreffpunkt").style.color
         ax.scatter(new.geometry.x, new.geometry.y, s=170, c=color, edgecolors="white", linewidths=1.0, zorder=11)
         for x, y, order in zip(new.geometry.x, new.geometry.y, new["order"], strict=True):
-            ax.text(x, y, de_int(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white",
-                    zorder=12)
-        handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor=color, markeredgecolor="white",
-                              markersize=9, label="neuer Standort (Nr. = Reihenfolge)"))
+            ax.text(
+                x, y, de_int(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white", zorder=12
+            )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="none",
+                markerfacecolor=color,
+                markeredgecolor="white",
+                markersize=9,
+                label="neuer Standort (Nr. = Reihenfolge)",
+            )
+        )
     _legend(ax, handles, "Versorgungsanteil")
     return _finish_map(fig, ax, extent, attribution)
 
@@ -180,8 +260,14 @@ def gain_chart(shares: Sequence[float], threshold_label: str) -> bytes:
     y = 100.0 * np.asarray(shares, dtype="float64")
     ax.plot(x, y, marker="o", color="#1f4e79", lw=1.6, ms=4)
     for xi, yi in zip(x, y, strict=True):
-        ax.annotate(f"{yi:.1f} %".replace(".", ","), (xi, yi), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=7)
+        ax.annotate(
+            f"{yi:.1f} %".replace(".", ","),
+            (xi, yi),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=7,
+        )
     ax.set_xticks(x)
     ax.set_xlabel("Anzahl neuer Standorte (in Auswahlreihenfolge)", fontsize=8)
     ax.set_ylabel(f"versorgt (%), ≤ {threshold_label}", fontsize=8)

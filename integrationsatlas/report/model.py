@@ -159,8 +159,10 @@ class CouncilReport:
     @property
     def subtitle(self) -> str:
         """Area, layer and threshold in one line."""
-        text = (f"{self.area.label}, {self.area.level_title} · {self.layer_title} · "
-                f"Schwelle {de_number(self.threshold_km, 1)} km Luftlinie")
+        text = (
+            f"{self.area.label}, {self.area.level_title} · {self.layer_title} · "
+            f"Schwelle {de_number(self.threshold_km, 1)} km Luftlinie"
+        )
         return text + (f" · Szenario »{self.scenario}«" if self.scenario else "")
 
     def filename(self, fmt: str) -> str:

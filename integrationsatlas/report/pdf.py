@@ -41,8 +41,9 @@ def _pdf_class() -> type:
             self.set_font("DejaVu", "", 6.5)
             self.set_text_color(90, 90, 90)
             self.multi_cell(0, 3, " · ".join(self.report.attributions), align="L", new_x="LMARGIN", new_y="NEXT")
-            self.cell(0, 3.5, f"Seite {self.page_no()}/{{nb}} · Stand {self.report.created.strftime('%d.%m.%Y')}",
-                      align="R")
+            self.cell(
+                0, 3.5, f"Seite {self.page_no()}/{{nb}} · Stand {self.report.created.strftime('%d.%m.%Y')}", align="R"
+            )
 
     return ReportPDF
 
@@ -60,16 +61,26 @@ def _pdf_heading(pdf: Any, text: str) -> None:
     pdf.set_text_color(26, 26, 26)
 
 
-def _pdf_table(pdf: Any, columns: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
-               widths: Sequence[float] | None = None, header: bool = True) -> None:
+def _pdf_table(
+    pdf: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    widths: Sequence[float] | None = None,
+    header: bool = True,
+) -> None:
     from fpdf.fonts import FontFace
 
     pdf.set_font("DejaVu", "", 8)
     align = tuple("RIGHT" if n else "LEFT" for n in (numeric or (False,) * len(columns)))
     with pdf.table(
-        col_widths=tuple(widths) if widths else None, text_align=align, line_height=4.2,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)), first_row_as_headings=header,
-        borders_layout="HORIZONTAL_LINES" if header else "NONE", padding=0.8,
+        col_widths=tuple(widths) if widths else None,
+        text_align=align,
+        line_height=4.2,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)),
+        first_row_as_headings=header,
+        borders_layout="HORIZONTAL_LINES" if header else "NONE",
+        padding=0.8,
     ) as table:
         if header:
             table.row(list(columns))
@@ -149,9 +160,13 @@ def render_pdf(report: CouncilReport) -> bytes:
         pdf.ln(1.2)
 
     _pdf_heading(pdf, "Datenquellen")
-    _pdf_table(pdf, ("Inhalt", "Quelle", "Lizenz", "Stand"),
-               [(s.what, s.source, s.licence, s.as_of) for s in report.sources], (False,) * 4,
-               widths=(38, 84, 34, 24))
+    _pdf_table(
+        pdf,
+        ("Inhalt", "Quelle", "Lizenz", "Stand"),
+        [(s.what, s.source, s.licence, s.as_of) for s in report.sources],
+        (False,) * 4,
+        widths=(38, 84, 34, 24),
+    )
     pdf.set_font("DejaVu", "B", 8.5)
     pdf.cell(0, 5, "Namensnennung", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8.5)

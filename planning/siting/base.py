@@ -61,8 +61,12 @@ def _split_constraints(cons: list[LinearConstraint]) -> tuple[Any, Any, Any, Any
         if low.any():
             a_ub.append(-mat[np.flatnonzero(low)])
             b_ub.append(-lo[low])
-    return (sp.vstack(a_ub, format="csr") if a_ub else None, np.concatenate(b_ub) if b_ub else None,
-            sp.vstack(a_eq, format="csr") if a_eq else None, np.concatenate(b_eq) if b_eq else None)
+    return (
+        sp.vstack(a_ub, format="csr") if a_ub else None,
+        np.concatenate(b_ub) if b_ub else None,
+        sp.vstack(a_eq, format="csr") if a_eq else None,
+        np.concatenate(b_eq) if b_eq else None,
+    )
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -72,10 +76,21 @@ def _gap(objective: float, bound: float) -> float:
     return 0.0 if g <= _GAP_ZERO else float(g)
 
 
-def _milp(c: FloatArray, constraints: list[LinearConstraint], integrality: FloatArray, lb: FloatArray,
-          ub: FloatArray, time_limit: float) -> Any:
-    return milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(lb, ub),
-                options={"time_limit": max(float(time_limit), 0.01), "mip_rel_gap": MIP_REL_GAP, "disp": False})
+def _milp(
+    c: FloatArray,
+    constraints: list[LinearConstraint],
+    integrality: FloatArray,
+    lb: FloatArray,
+    ub: FloatArray,
+    time_limit: float,
+) -> Any:
+    return milp(
+        c,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(lb, ub),
+        options={"time_limit": max(float(time_limit), 0.01), "mip_rel_gap": MIP_REL_GAP, "disp": False},
+    )
 
 
 def _coverage_assignment(pairs: _Pairs, is_open: BoolArray) -> IntArray:
@@ -98,8 +113,15 @@ class _SitingModel:
 
     model: ClassVar[str]
 
-    def __init__(self, pairs: _Pairs, weights: FloatArray, rules: _Rules, time_limit: float,
-                 max_exact_size: int, notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        pairs: _Pairs,
+        weights: FloatArray,
+        rules: _Rules,
+        time_limit: float,
+        max_exact_size: int,
+        notes: Sequence[str] = (),
+    ) -> None:
         self._pairs = pairs
         self._weights = weights
         self._rules = rules
@@ -138,22 +160,31 @@ class _SitingModel:
         capacitated = self._rules.capacity is not None
         notes = list(self._notes)
         if size > self.max_exact_size and not capacitated:
-            msg = (f"Das Modell ist für die exakte Lösung zu groß ({size:,} Nichtnullen > "
-                   f"{self.max_exact_size:,}); es wird die Heuristik Greedy + Tausch verwendet und die Lücke "
-                   "zur LP-Schranke angegeben.").replace(",", ".")
+            msg = (
+                f"Das Modell ist für die exakte Lösung zu groß ({size:,} Nichtnullen > "
+                f"{self.max_exact_size:,}); es wird die Heuristik Greedy + Tausch verwendet und die Lücke "
+                "zur LP-Schranke angegeben."
+            ).replace(",", ".")
             log.warning(msg)
             notes.append(msg)
             return self._heuristic(t0, notes)
         if size > self.max_exact_size:
-            log.warning("Kapazitiertes Modell mit %d Nichtnullen: die Heuristik unterstützt keine Kapazitäten, "
-                        "es wird trotzdem exakt gerechnet.", size)
+            log.warning(
+                "Kapazitiertes Modell mit %d Nichtnullen: die Heuristik unterstützt keine Kapazitäten, "
+                "es wird trotzdem exakt gerechnet.",
+                size,
+            )
         result = self._exact(t0, notes)
         if result is None:
-            msg = ("HiGHS hat im Zeitlimit keine zulässige Lösung gefunden; es wird die Heuristik Greedy + Tausch "
-                   "verwendet und die Lücke zur LP-Schranke angegeben.")
+            msg = (
+                "HiGHS hat im Zeitlimit keine zulässige Lösung gefunden; es wird die Heuristik Greedy + Tausch "
+                "verwendet und die Lücke zur LP-Schranke angegeben."
+            )
             if capacitated:
-                raise InfeasibleError("Im Zeitlimit wurde keine zulässige Lösung des Modells mit Kapazitäten "
-                                      "gefunden. Bitte das Zeitlimit erhöhen oder das Gebiet verkleinern.")
+                raise InfeasibleError(
+                    "Im Zeitlimit wurde keine zulässige Lösung des Modells mit Kapazitäten "
+                    "gefunden. Bitte das Zeitlimit erhöhen oder das Gebiet verkleinern."
+                )
             log.warning(msg)
             notes.append(msg)
             return self._heuristic(t0, notes)

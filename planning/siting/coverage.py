@@ -25,8 +25,15 @@ log = logging.getLogger(__name__)
 class _CoverageModel(_SitingModel):
     """MCLP and LSCP share the aggregated coverage matrix."""
 
-    def __init__(self, pairs: _Pairs, weights: FloatArray, rules: _Rules, time_limit: float,
-                 max_exact_size: int, notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        pairs: _Pairs,
+        weights: FloatArray,
+        rules: _Rules,
+        time_limit: float,
+        max_exact_size: int,
+        notes: Sequence[str] = (),
+    ) -> None:
         super().__init__(pairs, weights, rules, time_limit, max_exact_size, notes)
         a = pairs.pattern()
         coverable = np.diff(a.indptr) > 0
@@ -47,9 +54,19 @@ class _CoverageModel(_SitingModel):
     def _covered(self, is_open: BoolArray) -> BoolArray:
         return np.asarray(self._a @ is_open.astype(float)).ravel() > 0
 
-    def _finish(self, t0: float, sel_mask: BoolArray, objective: float, bound: float, status: str,
-                method: str, notes: list[str], order: IntArray | None = None,
-                covered: BoolArray | None = None, assignment: IntArray | None = None) -> SitingResult:
+    def _finish(
+        self,
+        t0: float,
+        sel_mask: BoolArray,
+        objective: float,
+        bound: float,
+        status: str,
+        method: str,
+        notes: list[str],
+        order: IntArray | None = None,
+        covered: BoolArray | None = None,
+        assignment: IntArray | None = None,
+    ) -> SitingResult:
         selected = np.flatnonzero(sel_mask)
         if covered is None:
             covered = self._covered(sel_mask)
@@ -59,10 +76,23 @@ class _CoverageModel(_SitingModel):
             order = self._order(selected)
         n_unc = int((~self._coverable).sum())
         if n_unc:
-            notes.append(f"{n_unc} Nachfragepunkt(e) liegen außerhalb der Reichweite jedes Kandidaten "
-                         "(nicht abdeckbar).")
-        return SitingResult(self.model, selected, float(objective), float(bound), _gap(objective, bound), status,
-                            time.perf_counter() - t0, method, assignment, covered, order, tuple(notes))
+            notes.append(
+                f"{n_unc} Nachfragepunkt(e) liegen außerhalb der Reichweite jedes Kandidaten (nicht abdeckbar)."
+            )
+        return SitingResult(
+            self.model,
+            selected,
+            float(objective),
+            float(bound),
+            _gap(objective, bound),
+            status,
+            time.perf_counter() - t0,
+            method,
+            assignment,
+            covered,
+            order,
+            tuple(notes),
+        )
 
     def _order(self, selected: IntArray) -> IntArray:
         """Fixed sites first, then the selected sites by greedy marginal covered weight (ties: index)."""
@@ -105,12 +135,21 @@ class MCLP(_CoverageModel):
     model = "mclp"
 
     @classmethod
-    def from_cost_matrix(cls, cost: CostLike, weights: ArrayLike, service_radius: float, p: int,
-                         fixed: ArrayLike | None = None, *, budget: float | None = None,
-                         site_cost: ArrayLike | None = None,
-                         min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
-                         capacity: ArrayLike | float | None = None, time_limit: float = 60.0,
-                         max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> MCLP:
+    def from_cost_matrix(
+        cls,
+        cost: CostLike,
+        weights: ArrayLike,
+        service_radius: float,
+        p: int,
+        fixed: ArrayLike | None = None,
+        *,
+        budget: float | None = None,
+        site_cost: ArrayLike | None = None,
+        min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
+        capacity: ArrayLike | float | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> MCLP:
         """Create an MCLP from an ``n_demand × n_candidates`` cost matrix.
 
         Parameters
@@ -171,12 +210,23 @@ class MCLP(_CoverageModel):
         return cls(pairs, w, rules, time_limit, max_exact_size)
 
     @classmethod
-    def from_geodataframes(cls, demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
-                           weights_col: str, service_radius: float, p: int, *, fixed_col: str | None = None,
-                           cost_col: str | None = None, budget: float | None = None, group_col: str | None = None,
-                           min_per_group: int | Mapping[Any, int] | None = None,
-                           capacity_col: str | None = None, time_limit: float = 60.0,
-                           max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> MCLP:
+    def from_geodataframes(
+        cls,
+        demand_gdf: gpd.GeoDataFrame,
+        candidates_gdf: gpd.GeoDataFrame,
+        weights_col: str,
+        service_radius: float,
+        p: int,
+        *,
+        fixed_col: str | None = None,
+        cost_col: str | None = None,
+        budget: float | None = None,
+        group_col: str | None = None,
+        min_per_group: int | Mapping[Any, int] | None = None,
+        capacity_col: str | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> MCLP:
         """Create an MCLP from demand and candidate GeoDataFrames (straight-line distance).
 
         Parameters
@@ -205,11 +255,13 @@ class MCLP(_CoverageModel):
         :meth:`scipy.spatial.cKDTree.sparse_distance_matrix` up to the radius;
         geographic CRS are refused.
         """
-        w, cand_kwargs = _gdf_inputs(demand_gdf, candidates_gdf, weights_col, fixed_col, cost_col, group_col,
-                                     min_per_group, capacity_col, budget)
+        w, cand_kwargs = _gdf_inputs(
+            demand_gdf, candidates_gdf, weights_col, fixed_col, cost_col, group_col, min_per_group, capacity_col, budget
+        )
         cost = _euclidean(demand_gdf, candidates_gdf, float(service_radius))
-        return cls.from_cost_matrix(cost, w, service_radius, p, time_limit=time_limit,
-                                    max_exact_size=max_exact_size, **cand_kwargs)
+        return cls.from_cost_matrix(
+            cost, w, service_radius, p, time_limit=time_limit, max_exact_size=max_exact_size, **cand_kwargs
+        )
 
     def _size(self) -> int:
         rows = self._coverable & (self._weights > 0)
@@ -252,11 +304,15 @@ class MCLP(_CoverageModel):
             tol = 1e-9 * max(1.0, abs(inc_val))
             # in min form: LP value -lp_val; opening j costs at least rc_lo[j] more
             fix0 = (const + lp_val - rc_lo < inc_val - tol) & (lb[:m] == 0)
-            fix1 = (const + lp_val + rc_hi < inc_val - tol)
+            fix1 = const + lp_val + rc_hi < inc_val - tol
             ub[:m][fix0] = 0.0
             lb[:m][fix1] = 1.0
-            log.info("MCLP: LP-Schranke %.6g, Startlösung %.6g, %d Kandidaten per reduzierter Kosten fixiert",
-                     const + lp_val, inc_val, int(fix0.sum() + fix1.sum()))
+            log.info(
+                "MCLP: LP-Schranke %.6g, Startlösung %.6g, %d Kandidaten per reduzierter Kosten fixiert",
+                const + lp_val,
+                inc_val,
+                int(fix0.sum() + fix1.sum()),
+            )
         integ = np.r_[np.ones(m), np.zeros(k)]
         if inc_open is not None and self._lp is not None and self._lp_y is not None:
             # 4. sub-MIP on the LP support plus the incumbent (a RINS-like improvement heuristic)
@@ -298,15 +354,24 @@ class MCLP(_CoverageModel):
     _lp: tuple[float, FloatArray, FloatArray] | None = None
     _lp_y: FloatArray | None = None
 
-    def _lp_values(self, c: FloatArray, cons: list[LinearConstraint], lb: FloatArray, ub: FloatArray,
-                   t0: float) -> FloatArray | None:
+    def _lp_values(
+        self, c: FloatArray, cons: list[LinearConstraint], lb: FloatArray, ub: FloatArray, t0: float
+    ) -> FloatArray | None:
         """Solve the LP relaxation (HiGHS interior point); keep value and reduced costs, return ``y``."""
         from scipy.optimize import linprog
 
         m = self._pairs.m
         a_ub, b_ub, a_eq, b_eq = _split_constraints(cons)
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lb, ub]),
-                      method="highs-ipm", options={"time_limit": self._remaining(t0), "disp": False})
+        res = linprog(
+            c,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=np.column_stack([lb, ub]),
+            method="highs-ipm",
+            options={"time_limit": self._remaining(t0), "disp": False},
+        )
         if res.status != 0:
             self._lp, self._lp_y = None, None
             return None
@@ -328,10 +393,15 @@ class MCLP(_CoverageModel):
         ar = np.arange(e)
         one = sp.csr_array((np.ones(e), (kk, m + ar)), shape=(k, nv))
         link = sp.csr_array((np.r_[np.ones(e), -np.ones(e)], (np.r_[ar, ar], np.r_[m + ar, jj])), shape=(e, nv))
-        capr = sp.csr_array((np.r_[wk[kk], -rules.capacity], (np.r_[jj, np.arange(m)], np.r_[m + ar, np.arange(m)])),
-                            shape=(m, nv))
-        cons = [LinearConstraint(one, -np.inf, 1.0), LinearConstraint(link, -np.inf, 0.0),
-                LinearConstraint(capr, -np.inf, 0.0), *rules.rows(nv)]
+        capr = sp.csr_array(
+            (np.r_[wk[kk], -rules.capacity], (np.r_[jj, np.arange(m)], np.r_[m + ar, np.arange(m)])), shape=(m, nv)
+        )
+        cons = [
+            LinearConstraint(one, -np.inf, 1.0),
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(capr, -np.inf, 0.0),
+            *rules.rows(nv),
+        ]
         c = np.concatenate([np.zeros(m), -wk[kk]])
         lb = np.zeros(nv)
         lb[rules.fixed] = 1.0
@@ -351,10 +421,21 @@ class MCLP(_CoverageModel):
         best = np.where(share.max(axis=1) > 1e-9, share.argmax(axis=1), -1)
         assignment = np.full(self._pairs.n, -1, dtype=np.int64)
         assignment[idx] = best[inv]
-        notes.append("Mit Kapazitäten kann die Nachfrage eines Punktes auf mehrere Standorte aufgeteilt werden; "
-                      "das Ziel ist das versorgte Gewicht.")
-        return self._finish(t0, y, objective, bound, "optimal" if res.status == 0 else "time_limit",
-                            "highs-milp", notes, covered=covered, assignment=assignment)
+        notes.append(
+            "Mit Kapazitäten kann die Nachfrage eines Punktes auf mehrere Standorte aufgeteilt werden; "
+            "das Ziel ist das versorgte Gewicht."
+        )
+        return self._finish(
+            t0,
+            y,
+            objective,
+            bound,
+            "optimal" if res.status == 0 else "time_limit",
+            "highs-milp",
+            notes,
+            covered=covered,
+            assignment=assignment,
+        )
 
     # ---- heuristic
     def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
@@ -367,8 +448,9 @@ class MCLP(_CoverageModel):
         final_order = None if swapped else np.array(order, dtype=np.int64)
         return self._finish(t0, is_open, objective, bound, "heuristic", "greedy+swap", notes, order=final_order)
 
-    def _local_search(self, t0: float, deadline: float, score: FloatArray | None = None
-                      ) -> tuple[BoolArray, list[int], bool, FloatArray]:
+    def _local_search(
+        self, t0: float, deadline: float, score: FloatArray | None = None
+    ) -> tuple[BoolArray, list[int], bool, FloatArray]:
         """Greedy construction plus best-improvement swaps; returns the open mask, order, swapped?, counts.
 
         With ``score`` (LP values of ``y``) the construction opens the admissible
@@ -386,8 +468,9 @@ class MCLP(_CoverageModel):
             gain = akc.T @ (wk * (cnt == 0)) if score is None else score
             allowed = rules.can_add(is_open)
             if not allowed.any():
-                raise InfeasibleError("Die Heuristik findet keine zulässige Auswahl unter den Bedingungen "
-                                      f"({rules.names()}).")
+                raise InfeasibleError(
+                    f"Die Heuristik findet keine zulässige Auswahl unter den Bedingungen ({rules.names()})."
+                )
             gain = np.where(allowed, gain, -np.inf)
             j = int(np.argmax(gain))
             is_open[j] = True
@@ -413,8 +496,9 @@ class MCLP(_CoverageModel):
             swapped = True
         return is_open, order, swapped, cnt
 
-    def _upper_bound(self, ak: sp.csr_array, wk: FloatArray, const: float, cnt: FloatArray, objective: float,
-                     t0: float) -> float:
+    def _upper_bound(
+        self, ak: sp.csr_array, wk: FloatArray, const: float, cnt: FloatArray, objective: float, t0: float
+    ) -> float:
         """min(LP relaxation, submodularity bound f(S) + Σ top-(p - |fixed|) marginal gains)."""
         rules = self._rules
         assert rules.p is not None
@@ -425,8 +509,14 @@ class MCLP(_CoverageModel):
         link = sp.hstack([-ak, sp.eye_array(k, format="csr")], format="csr")
         lb = np.zeros(nv)
         lb[rules.fixed] = 1.0
-        res = _milp(np.concatenate([np.zeros(m), -wk]), [LinearConstraint(link, -np.inf, 0.0), *rules.rows(nv)],
-                    np.zeros(nv), lb, np.ones(nv), max(self._remaining(t0), 5.0))
+        res = _milp(
+            np.concatenate([np.zeros(m), -wk]),
+            [LinearConstraint(link, -np.inf, 0.0), *rules.rows(nv)],
+            np.zeros(nv),
+            lb,
+            np.ones(nv),
+            max(self._remaining(t0), 5.0),
+        )
         lp = const - float(res.fun) if res.status == 0 else np.inf
         return float(max(min(sub, lp), objective))
 
@@ -446,10 +536,18 @@ class LSCP(_CoverageModel):
     model = "lscp"
 
     @classmethod
-    def from_cost_matrix(cls, cost: CostLike, service_radius: float, fixed: ArrayLike | None = None, *,
-                         budget: float | None = None, site_cost: ArrayLike | None = None,
-                         min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
-                         time_limit: float = 60.0, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> LSCP:
+    def from_cost_matrix(
+        cls,
+        cost: CostLike,
+        service_radius: float,
+        fixed: ArrayLike | None = None,
+        *,
+        budget: float | None = None,
+        site_cost: ArrayLike | None = None,
+        min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> LSCP:
         """Create an LSCP from an ``n_demand × n_candidates`` cost matrix.
 
         Parameters
@@ -485,22 +583,33 @@ class LSCP(_CoverageModel):
         return cls(pairs, np.ones(n), rules, time_limit, max_exact_size)
 
     @classmethod
-    def from_geodataframes(cls, demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
-                           service_radius: float, *, fixed_col: str | None = None, cost_col: str | None = None,
-                           budget: float | None = None, group_col: str | None = None,
-                           min_per_group: int | Mapping[Any, int] | None = None, time_limit: float = 60.0,
-                           max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> LSCP:
+    def from_geodataframes(
+        cls,
+        demand_gdf: gpd.GeoDataFrame,
+        candidates_gdf: gpd.GeoDataFrame,
+        service_radius: float,
+        *,
+        fixed_col: str | None = None,
+        cost_col: str | None = None,
+        budget: float | None = None,
+        group_col: str | None = None,
+        min_per_group: int | Mapping[Any, int] | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> LSCP:
         """Create an LSCP from GeoDataFrames (straight-line distance, metres).
 
         Notes
         -----
         Inputs must be in EPSG:25832; distances in metres.
         """
-        _, cand_kwargs = _gdf_inputs(demand_gdf, candidates_gdf, None, fixed_col, cost_col, group_col,
-                                     min_per_group, None, budget)
+        _, cand_kwargs = _gdf_inputs(
+            demand_gdf, candidates_gdf, None, fixed_col, cost_col, group_col, min_per_group, None, budget
+        )
         cost = _euclidean(demand_gdf, candidates_gdf, float(service_radius))
-        return cls.from_cost_matrix(cost, service_radius, time_limit=time_limit, max_exact_size=max_exact_size,
-                                    **cand_kwargs)
+        return cls.from_cost_matrix(
+            cost, service_radius, time_limit=time_limit, max_exact_size=max_exact_size, **cand_kwargs
+        )
 
     def _size(self) -> int:
         return int(self._a[np.flatnonzero(self._coverable & ~self._fixed_cov)].nnz)
@@ -514,15 +623,17 @@ class LSCP(_CoverageModel):
         lb[rules.fixed] = 1.0
         res = _milp(np.ones(m), cons, np.ones(m), lb, np.ones(m), self._remaining(t0))
         if res.status == 2:
-            raise _infeasible_from_solver(rules, "die abdeckbare Nachfrage lässt sich unter diesen Bedingungen "
-                                                 "nicht vollständig abdecken.")
+            raise _infeasible_from_solver(
+                rules, "die abdeckbare Nachfrage lässt sich unter diesen Bedingungen nicht vollständig abdecken."
+            )
         if res.x is None:
             return None
         y = np.round(res.x) > 0.5
         objective = float(y.sum())
         bound = float(np.ceil(res.mip_dual_bound - 1e-6)) if res.mip_dual_bound is not None else objective
-        return self._finish(t0, y, objective, min(bound, objective), "optimal" if res.status == 0 else "time_limit",
-                            "highs-milp", notes)
+        return self._finish(
+            t0, y, objective, min(bound, objective), "optimal" if res.status == 0 else "time_limit", "highs-milp", notes
+        )
 
     def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
         rules = self._rules
@@ -544,8 +655,10 @@ class LSCP(_CoverageModel):
                 gain = gain / np.maximum(rules.site_cost, 1e-9)
             gain = np.where(allowed, gain, -np.inf)
             if not np.isfinite(gain).any() or ((cnt == 0).any() and gain.max() <= 0):
-                raise InfeasibleError("Die Heuristik findet keine Auswahl, die alle abdeckbare Nachfrage unter den "
-                                      f"Bedingungen ({rules.names()}) abdeckt.")
+                raise InfeasibleError(
+                    "Die Heuristik findet keine Auswahl, die alle abdeckbare Nachfrage unter den "
+                    f"Bedingungen ({rules.names()}) abdeckt."
+                )
             j = int(np.argmax(gain))
             is_open[j] = True
             order.append(j)
@@ -575,6 +688,6 @@ class LSCP(_CoverageModel):
         res = _milp(np.ones(m), cons, np.zeros(m), lb, np.ones(m), max(self._remaining(t0), 5.0))
         bound = float(np.ceil(res.fun - 1e-6)) if res.status == 0 else float(rules.fixed.size)
         final_order = None if removed else np.array(order, dtype=np.int64)
-        return self._finish(t0, is_open, objective, min(bound, objective), "heuristic", "greedy+swap", notes,
-                            order=final_order)
-
+        return self._finish(
+            t0, is_open, objective, min(bound, objective), "heuristic", "greedy+swap", notes, order=final_order
+        )

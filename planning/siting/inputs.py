@@ -51,30 +51,54 @@ def _validate_cost(cost: CostLike) -> tuple[sp.coo_array | None, FloatArray | No
         if coo.ndim != 2:
             problems.append(Problem("Die Kostenmatrix muss zweidimensional sein (Nachfrage × Kandidaten)."))
         if np.isnan(data).any():
-            problems.append(Problem(f"Die Kostenmatrix enthält {int(np.isnan(data).sum())} NaN-Werte.",
-                                    "Unerreichbare Paare in einer dünnen Matrix einfach weglassen."))
+            problems.append(
+                Problem(
+                    f"Die Kostenmatrix enthält {int(np.isnan(data).sum())} NaN-Werte.",
+                    "Unerreichbare Paare in einer dünnen Matrix einfach weglassen.",
+                )
+            )
         if (data < 0).any():
-            problems.append(Problem(f"Die Kostenmatrix enthält {int((data < 0).sum())} negative Werte.",
-                                    "Entfernungen und Fahrzeiten müssen ≥ 0 sein."))
+            problems.append(
+                Problem(
+                    f"Die Kostenmatrix enthält {int((data < 0).sum())} negative Werte.",
+                    "Entfernungen und Fahrzeiten müssen ≥ 0 sein.",
+                )
+            )
         keys = coo.row.astype(np.int64) * max(coo.shape[1], 1) + coo.col
         if np.unique(keys).size != keys.size:
-            problems.append(Problem("Die dünne Kostenmatrix enthält doppelte Einträge für dasselbe Paar.",
-                                    "Doppelte Einträge vorher entfernen (nicht aufsummieren)."))
+            problems.append(
+                Problem(
+                    "Die dünne Kostenmatrix enthält doppelte Einträge für dasselbe Paar.",
+                    "Doppelte Einträge vorher entfernen (nicht aufsummieren).",
+                )
+            )
         return coo, None, problems
     dense = np.asarray(cost, dtype=float)
     if dense.ndim != 2:
-        problems.append(Problem(f"Die Kostenmatrix muss zweidimensional sein, hat aber {dense.ndim} Dimension(en).",
-                                "Eine Matrix Nachfrage × Kandidaten übergeben."))
+        problems.append(
+            Problem(
+                f"Die Kostenmatrix muss zweidimensional sein, hat aber {dense.ndim} Dimension(en).",
+                "Eine Matrix Nachfrage × Kandidaten übergeben.",
+            )
+        )
         return None, dense, problems
     nan = np.isnan(dense)
     if nan.any():
         i, j = np.argwhere(nan)[0]
-        problems.append(Problem(f"Die Kostenmatrix enthält {int(nan.sum())} NaN-Werte (erster bei Nachfrage {i}, "
-                                f"Kandidat {j}).", "Unerreichbare Paare mit inf kennzeichnen."))
+        problems.append(
+            Problem(
+                f"Die Kostenmatrix enthält {int(nan.sum())} NaN-Werte (erster bei Nachfrage {i}, Kandidat {j}).",
+                "Unerreichbare Paare mit inf kennzeichnen.",
+            )
+        )
     neg = dense < 0
     if neg.any():
-        problems.append(Problem(f"Die Kostenmatrix enthält {int(neg.sum())} negative Werte.",
-                                "Entfernungen und Fahrzeiten müssen ≥ 0 sein."))
+        problems.append(
+            Problem(
+                f"Die Kostenmatrix enthält {int(neg.sum())} negative Werte.",
+                "Entfernungen und Fahrzeiten müssen ≥ 0 sein.",
+            )
+        )
     return None, dense, problems
 
 
@@ -102,21 +126,31 @@ def _pairs_from_cost(coo: sp.coo_array | None, dense: FloatArray | None, cutoff:
 def _validate_weights(weights: ArrayLike, n: int, problems: list[Problem]) -> FloatArray:
     w = np.asarray(weights, dtype=float).ravel()
     if w.size != n:
-        problems.append(Problem(f"Es gibt {w.size} Gewichte, aber {n} Nachfragepunkte (Zeilen der Kostenmatrix).",
-                                "Je Nachfragepunkt genau ein Gewicht übergeben."))
+        problems.append(
+            Problem(
+                f"Es gibt {w.size} Gewichte, aber {n} Nachfragepunkte (Zeilen der Kostenmatrix).",
+                "Je Nachfragepunkt genau ein Gewicht übergeben.",
+            )
+        )
         return np.zeros(n)
     bad = ~np.isfinite(w)
     if bad.any():
-        problems.append(Problem(f"{int(bad.sum())} Gewicht(e) fehlen oder sind unendlich (erstes bei Nachfrage "
-                                f"{int(np.flatnonzero(bad)[0])}).", "Fehlende Gewichte mit 0 füllen."))
+        problems.append(
+            Problem(
+                f"{int(bad.sum())} Gewicht(e) fehlen oder sind unendlich (erstes bei Nachfrage "
+                f"{int(np.flatnonzero(bad)[0])}).",
+                "Fehlende Gewichte mit 0 füllen.",
+            )
+        )
     neg = w < 0
     if neg.any():
-        problems.append(Problem(f"{int(neg.sum())} Gewicht(e) sind negativ (erstes bei Nachfrage "
-                                f"{int(np.flatnonzero(neg)[0])}).", "Gewichte (Personen) müssen ≥ 0 sein."))
+        problems.append(
+            Problem(
+                f"{int(neg.sum())} Gewicht(e) sind negativ (erstes bei Nachfrage {int(np.flatnonzero(neg)[0])}).",
+                "Gewichte (Personen) müssen ≥ 0 sein.",
+            )
+        )
     return np.where(bad, 0.0, w)
-
-
-
 
 
 # --------------------------------------------------------------------------- GeoDataFrame inputs
@@ -129,15 +163,21 @@ def _points_xy(gdf: gpd.GeoDataFrame, what: str) -> FloatArray:
     empty = geom.isna() | geom.is_empty
     if empty.any():
         rows = (np.flatnonzero(empty.to_numpy()) + 1).tolist()[:10]
-        problems.append(Problem(f"{int(empty.sum())} Objekt(e) ohne Geometrie (Zeilen {rows}).",
-                                "Objekte ohne Koordinaten vorher entfernen.", file=what))
+        problems.append(
+            Problem(
+                f"{int(empty.sum())} Objekt(e) ohne Geometrie (Zeilen {rows}).",
+                "Objekte ohne Koordinaten vorher entfernen.",
+                file=what,
+            )
+        )
     raise_if_problems(problems, f"{what} ist ungültig")
     pts = geom.where(geom.geom_type == "Point", geom.representative_point())
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
 
 
-def _euclidean(demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
-               max_distance: float | None) -> sp.csr_array | FloatArray:
+def _euclidean(
+    demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame, max_distance: float | None
+) -> sp.csr_array | FloatArray:
     """Straight-line distances in metres: sparse up to ``max_distance`` (explicit zeros kept), else dense."""
     a = _points_xy(demand_gdf, "Nachfrage")
     b = _points_xy(candidates_gdf, "Kandidaten")
@@ -147,17 +187,30 @@ def _euclidean(demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame,
     return sp.csr_array((rec["v"], (rec["i"], rec["j"])), shape=(len(a), len(b)))
 
 
-def _gdf_inputs(demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame, weights_col: str | None,
-                fixed_col: str | None, cost_col: str | None, group_col: str | None,
-                min_per_group: int | Mapping[Any, int] | None, capacity_col: str | None,
-                budget: float | None) -> tuple[FloatArray, dict[str, Any]]:
+def _gdf_inputs(
+    demand_gdf: gpd.GeoDataFrame,
+    candidates_gdf: gpd.GeoDataFrame,
+    weights_col: str | None,
+    fixed_col: str | None,
+    cost_col: str | None,
+    group_col: str | None,
+    min_per_group: int | Mapping[Any, int] | None,
+    capacity_col: str | None,
+    budget: float | None,
+) -> tuple[FloatArray, dict[str, Any]]:
     """Read weight and candidate columns, collecting every problem (German, naming the column)."""
     problems: list[Problem] = []
 
     def column(gdf: gpd.GeoDataFrame, col: str, what: str) -> pd.Series | None:
         if col not in gdf.columns:
-            problems.append(Problem(f"Spalte fehlt (vorhanden: {', '.join(map(str, gdf.columns[:15]))}).",
-                                    "Spaltennamen prüfen.", file=what, column=col))
+            problems.append(
+                Problem(
+                    f"Spalte fehlt (vorhanden: {', '.join(map(str, gdf.columns[:15]))}).",
+                    "Spaltennamen prüfen.",
+                    file=what,
+                    column=col,
+                )
+            )
             return None
         return gdf[col]
 
@@ -168,8 +221,14 @@ def _gdf_inputs(demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame, 
         bad = ~np.isfinite(v) | (v < 0)
         if bad.any():
             rows = (np.flatnonzero(bad) + 1).tolist()[:10]
-            problems.append(Problem(f"{int(bad.sum())} Wert(e) fehlen, sind keine Zahl oder negativ (Zeilen {rows}).",
-                                    "Zahlen ≥ 0 eintragen.", file=what, column=col))
+            problems.append(
+                Problem(
+                    f"{int(bad.sum())} Wert(e) fehlen, sind keine Zahl oder negativ (Zeilen {rows}).",
+                    "Zahlen ≥ 0 eintragen.",
+                    file=what,
+                    column=col,
+                )
+            )
         return v
 
     w = np.ones(len(demand_gdf))
@@ -190,8 +249,9 @@ def _gdf_inputs(demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame, 
             problems.append(Problem("Ein Budget braucht eine Kostenspalte (cost_col).", file="Kandidaten"))
     if min_per_group is not None:
         if group_col is None:
-            problems.append(Problem("Eine Mindestanzahl je Gruppe braucht eine Gruppenspalte (group_col).",
-                                    file="Kandidaten"))
+            problems.append(
+                Problem("Eine Mindestanzahl je Gruppe braucht eine Gruppenspalte (group_col).", file="Kandidaten")
+            )
         else:
             s = column(candidates_gdf, group_col, "Kandidaten")
             if s is not None:

@@ -48,17 +48,33 @@ class PMedian(_SitingModel):
 
     model = "pmedian"
 
-    def __init__(self, pairs: _Pairs, weights: FloatArray, rules: _Rules, time_limit: float,
-                 max_exact_size: int, notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        pairs: _Pairs,
+        weights: FloatArray,
+        rules: _Rules,
+        time_limit: float,
+        max_exact_size: int,
+        notes: Sequence[str] = (),
+    ) -> None:
         super().__init__(pairs, weights, rules, time_limit, max_exact_size, notes)
         self._ok = pairs.row_len > 0
 
     @classmethod
-    def from_cost_matrix(cls, cost: CostLike, weights: ArrayLike, p: int, fixed: ArrayLike | None = None, *,
-                         capacity: ArrayLike | float | None = None, budget: float | None = None,
-                         site_cost: ArrayLike | None = None,
-                         min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
-                         time_limit: float = 60.0, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> PMedian:
+    def from_cost_matrix(
+        cls,
+        cost: CostLike,
+        weights: ArrayLike,
+        p: int,
+        fixed: ArrayLike | None = None,
+        *,
+        capacity: ArrayLike | float | None = None,
+        budget: float | None = None,
+        site_cost: ArrayLike | None = None,
+        min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> PMedian:
         """Create a p-median model from an ``n_demand × n_candidates`` cost matrix.
 
         Parameters
@@ -100,16 +116,27 @@ class PMedian(_SitingModel):
         _check_feasible(rules, float(w[ok].sum()))
         notes = []
         if (~ok).any():
-            notes.append(f"{int((~ok).sum())} Nachfragepunkt(e) ohne erreichbaren Kandidaten bleiben "
-                         "unberücksichtigt.")
+            notes.append(f"{int((~ok).sum())} Nachfragepunkt(e) ohne erreichbaren Kandidaten bleiben unberücksichtigt.")
         return cls(pairs, w, rules, time_limit, max_exact_size, notes)
 
     @classmethod
-    def from_geodataframes(cls, demand_gdf: gpd.GeoDataFrame, candidates_gdf: gpd.GeoDataFrame, weights_col: str,
-                           p: int, *, max_distance: float | None = None, fixed_col: str | None = None,
-                           cost_col: str | None = None, budget: float | None = None, group_col: str | None = None,
-                           min_per_group: int | Mapping[Any, int] | None = None, capacity_col: str | None = None,
-                           time_limit: float = 60.0, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE) -> PMedian:
+    def from_geodataframes(
+        cls,
+        demand_gdf: gpd.GeoDataFrame,
+        candidates_gdf: gpd.GeoDataFrame,
+        weights_col: str,
+        p: int,
+        *,
+        max_distance: float | None = None,
+        fixed_col: str | None = None,
+        cost_col: str | None = None,
+        budget: float | None = None,
+        group_col: str | None = None,
+        min_per_group: int | Mapping[Any, int] | None = None,
+        capacity_col: str | None = None,
+        time_limit: float = 60.0,
+        max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    ) -> PMedian:
         """Create a p-median model from GeoDataFrames (straight-line distance, metres).
 
         ``max_distance`` (metres) makes the cost matrix sparse: farther pairs
@@ -119,11 +146,11 @@ class PMedian(_SitingModel):
         -----
         Inputs must be in EPSG:25832; distances in metres.
         """
-        w, cand_kwargs = _gdf_inputs(demand_gdf, candidates_gdf, weights_col, fixed_col, cost_col, group_col,
-                                     min_per_group, capacity_col, budget)
+        w, cand_kwargs = _gdf_inputs(
+            demand_gdf, candidates_gdf, weights_col, fixed_col, cost_col, group_col, min_per_group, capacity_col, budget
+        )
         cost = _euclidean(demand_gdf, candidates_gdf, max_distance)
-        return cls.from_cost_matrix(cost, w, p, time_limit=time_limit, max_exact_size=max_exact_size,
-                                    **cand_kwargs)
+        return cls.from_cost_matrix(cost, w, p, time_limit=time_limit, max_exact_size=max_exact_size, **cand_kwargs)
 
     def _size(self) -> int:
         return int(self._pairs.indices.size * (3 if self._rules.capacity is not None else 1))
@@ -165,12 +192,14 @@ class PMedian(_SitingModel):
             d1 = nr.d1[rows]
             unassigned = np.isinf(d1)
             primary = np.bincount(pr.indices, weights=np.where(unassigned, w, 0.0), minlength=pr.m)
-            secondary = np.bincount(pr.indices, weights=np.where(unassigned, 0.0,
-                                                                 w * np.maximum(d1 - pr.cost, 0.0)), minlength=pr.m)
+            secondary = np.bincount(
+                pr.indices, weights=np.where(unassigned, 0.0, w * np.maximum(d1 - pr.cost, 0.0)), minlength=pr.m
+            )
             allowed = np.flatnonzero(rules.can_add(is_open))
             if allowed.size == 0:
-                raise InfeasibleError("Die Heuristik findet keine zulässige Auswahl unter den Bedingungen "
-                                      f"({rules.names()}).")
+                raise InfeasibleError(
+                    f"Die Heuristik findet keine zulässige Auswahl unter den Bedingungen ({rules.names()})."
+                )
             j = int(allowed[np.lexsort((-allowed, secondary[allowed], primary[allowed]))[-1]])
             is_open[j] = True
             order.append(j)
@@ -211,8 +240,9 @@ class PMedian(_SitingModel):
             if lone.any():
                 f_s = np.bincount(s_of[lone], minlength=out.size)
                 lone_e = lone[rows]
-                h = sp.coo_array((np.ones(int(lone_e.sum())), (pos[n1[lone_e]], pr.indices[lone_e])),
-                                 shape=(out.size, pr.m)).toarray()
+                h = sp.coo_array(
+                    (np.ones(int(lone_e.sum())), (pos[n1[lone_e]], pr.indices[lone_e])), shape=(out.size, pr.m)
+                ).toarray()
                 delta = np.where(h < f_s[:, None], -np.inf, delta)
             delta = np.where(rules.can_swap(is_open, out), delta, -np.inf)
             s, j = (int(v) for v in np.unravel_index(int(np.argmax(delta)), delta.shape))
@@ -262,8 +292,9 @@ class PMedian(_SitingModel):
             de = d1[rows]
             unassigned = np.isinf(de)
             primary = np.bincount(local, weights=np.where(unassigned, w, 0.0), minlength=rest.size)
-            secondary = np.bincount(local, weights=np.where(unassigned, 0.0, w * np.maximum(de - cost, 0)),
-                                    minlength=rest.size)
+            secondary = np.bincount(
+                local, weights=np.where(unassigned, 0.0, w * np.maximum(de - cost, 0)), minlength=rest.size
+            )
             cand = np.flatnonzero(remaining)
             k = int(cand[np.lexsort((-cand, secondary[cand], primary[cand]))[-1]])
             remaining[k] = False
@@ -274,16 +305,37 @@ class PMedian(_SitingModel):
             rows, local, cost, w = rows[useful], local[useful], cost[useful], w[useful]
         return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
 
-    def _finish(self, t0: float, is_open: BoolArray, objective: float, bound: float, status: str, method: str,
-                notes: list[str], order: IntArray | None = None, assignment: IntArray | None = None
-                ) -> SitingResult:
+    def _finish(
+        self,
+        t0: float,
+        is_open: BoolArray,
+        objective: float,
+        bound: float,
+        status: str,
+        method: str,
+        notes: list[str],
+        order: IntArray | None = None,
+        assignment: IntArray | None = None,
+    ) -> SitingResult:
         selected = np.flatnonzero(is_open)
         if assignment is None:
             assignment = np.where(self._ok, self._nearest(is_open).n1, -1)
         if order is None:
             order = self._order(selected)
-        return SitingResult(self.model, selected, float(objective), float(bound), _gap(objective, bound), status,
-                            time.perf_counter() - t0, method, assignment, None, order, tuple(notes))
+        return SitingResult(
+            self.model,
+            selected,
+            float(objective),
+            float(bound),
+            _gap(objective, bound),
+            status,
+            time.perf_counter() - t0,
+            method,
+            assignment,
+            None,
+            order,
+            tuple(notes),
+        )
 
     # ---- exact solve: stabilised Benders LP, rounding + swap, branch-and-Benders-cut
     def _benders_model(self) -> PMedianBenders:
@@ -304,8 +356,7 @@ class PMedian(_SitingModel):
         """Whether every objective value is an integer (integral weights and costs), so bounds may be rounded up."""
         w = self._weights[self._pairs.rows]
         c = self._pairs.cost
-        return bool(np.all(w == np.round(w)) and np.all(c == np.round(c))
-                    and float(np.abs(w * c).sum()) < 2.0 ** 50)
+        return bool(np.all(w == np.round(w)) and np.all(c == np.round(c)) and float(np.abs(w * c).sum()) < 2.0**50)
 
     def _lp_round(self, y: FloatArray, t0: float, swap_until: float) -> tuple[BoolArray, float]:
         """Round an LP solution (largest values first) and improve it by swaps; ``inf`` when no admissible rounding."""
@@ -323,8 +374,9 @@ class PMedian(_SitingModel):
         try:
             lp = b.solve_lp(None, t0 + 0.6 * self.time_limit)
         except _LPInfeasibleError:
-            raise _infeasible_from_solver(self._rules, "nicht jede Nachfrage kann von einem erreichbaren offenen "
-                                                       "Standort bedient werden.") from None
+            raise _infeasible_from_solver(
+                self._rules, "nicht jede Nachfrage kann von einem erreichbaren offenen Standort bedient werden."
+            ) from None
         best, best_val = self._lp_round(lp.y, t0, 0.8 * self.time_limit)
         if not np.isfinite(best_val):
             try:
@@ -339,14 +391,20 @@ class PMedian(_SitingModel):
         if lp.converged and time.perf_counter() < deadline:
             slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(best_val))
             fix0 = (lp.lower + lp.reduced > best_val - slack) & (b.lb_y == 0)
-            fix1 = (lp.lower - lp.reduced > best_val - slack)
+            fix1 = lp.lower - lp.reduced > best_val - slack
 
             def heuristic(y: FloatArray) -> tuple[BoolArray, float]:
                 return self._lp_round(y, t0, 0.0)
 
             bc = branch_and_cut(b, lp.lower, best, best_val, fix0, fix1, deadline, heuristic, integral)
-            log.info("p-Median: LP-Schranke %.6g nach %d Runden (%d Schnitte), %d Kandidaten fixiert, %d Knoten",
-                     lp.lower, lp.rounds, lp.cuts, int(fix0.sum() + fix1.sum()), bc.nodes)
+            log.info(
+                "p-Median: LP-Schranke %.6g nach %d Runden (%d Schnitte), %d Kandidaten fixiert, %d Knoten",
+                lp.lower,
+                lp.rounds,
+                lp.cuts,
+                int(fix0.sum() + fix1.sum()),
+                bc.nodes,
+            )
             best, best_val, lower = bc.best, bc.value, max(lower, bc.bound)
             if bc.proven:
                 return self._finish(t0, best, best_val, best_val, "optimal", "highs-benders", notes)
@@ -354,8 +412,10 @@ class PMedian(_SitingModel):
             lower = float(np.ceil(lower - 1e-6))
         if lower >= best_val - 1e-9 * max(1.0, abs(best_val)):
             return self._finish(t0, best, best_val, best_val, "optimal", "highs-benders", notes)
-        msg = (f"Zeitlimit von {self.time_limit:g} s erreicht: die Lösung ist höchstens "
-               f"{100 * _gap(best_val, lower):.2f} % schlechter als das Optimum (Schranke {lower:.6g}).")
+        msg = (
+            f"Zeitlimit von {self.time_limit:g} s erreicht: die Lösung ist höchstens "
+            f"{100 * _gap(best_val, lower):.2f} % schlechter als das Optimum (Schranke {lower:.6g})."
+        )
         log.warning(msg)
         notes.append(msg)
         return self._finish(t0, best, best_val, min(lower, best_val), "time_limit", "highs-benders", notes)
@@ -379,19 +439,25 @@ class PMedian(_SitingModel):
         ar = np.arange(e)
         we = self._weights[rows]
         assign = sp.csr_array((np.ones(e), (row_code[rows], m + ar)), shape=(ok_rows.size, nv))
-        link = sp.csr_array((np.r_[np.ones(e), -np.ones(e)], (np.r_[ar, ar], np.r_[m + ar, pr.indices])),
-                            shape=(e, nv))
-        capr = sp.csr_array((np.r_[we, -rules.capacity],
-                             (np.r_[pr.indices, np.arange(m)], np.r_[m + ar, np.arange(m)])), shape=(m, nv))
-        cons = [LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0),
-                LinearConstraint(capr, -np.inf, 0.0), *rules.rows(nv)]
+        link = sp.csr_array((np.r_[np.ones(e), -np.ones(e)], (np.r_[ar, ar], np.r_[m + ar, pr.indices])), shape=(e, nv))
+        capr = sp.csr_array(
+            (np.r_[we, -rules.capacity], (np.r_[pr.indices, np.arange(m)], np.r_[m + ar, np.arange(m)])), shape=(m, nv)
+        )
+        cons = [
+            LinearConstraint(assign, 1.0, 1.0),
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(capr, -np.inf, 0.0),
+            *rules.rows(nv),
+        ]
         lb = np.zeros(nv)
         lb[rules.fixed] = 1.0
-        res = _milp(np.r_[np.zeros(m), we * pr.cost], cons, np.r_[np.ones(m), np.zeros(e)], lb, np.ones(nv),
-                    self._remaining(t0))
+        res = _milp(
+            np.r_[np.zeros(m), we * pr.cost], cons, np.r_[np.ones(m), np.zeros(e)], lb, np.ones(nv), self._remaining(t0)
+        )
         if res.status == 2:
-            raise _infeasible_from_solver(rules, "die Kapazitäten der erreichbaren Standorte reichen nicht für die "
-                                                 "Nachfrage.")
+            raise _infeasible_from_solver(
+                rules, "die Kapazitäten der erreichbaren Standorte reichen nicht für die Nachfrage."
+            )
         if res.x is None:
             return None
         y = np.round(res.x[:m]) > 0.5
@@ -401,15 +467,25 @@ class PMedian(_SitingModel):
         notes.append("Mit Kapazitäten kann die Nachfrage eines Punktes auf mehrere Standorte aufgeteilt werden.")
         objective = float(res.fun)
         bound = min(float(res.mip_dual_bound), objective)
-        return self._finish(t0, y, objective, bound, "optimal" if res.status == 0 else "time_limit", "highs-milp",
-                            notes, assignment=assignment)
+        return self._finish(
+            t0,
+            y,
+            objective,
+            bound,
+            "optimal" if res.status == 0 else "time_limit",
+            "highs-milp",
+            notes,
+            assignment=assignment,
+        )
 
     def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
         is_open, order, swapped = self._local_search(t0, 0.8 * self.time_limit)
         value = self._value(is_open)[0]
         if not np.isfinite(value):
-            raise InfeasibleError("Die Heuristik findet keine Auswahl, bei der jede Nachfrage einen erreichbaren "
-                                  f"Standort hat ({self._rules.names()}). Bitte p oder die Reichweite erhöhen.")
+            raise InfeasibleError(
+                "Die Heuristik findet keine Auswahl, bei der jede Nachfrage einen erreichbaren "
+                f"Standort hat ({self._rules.names()}). Bitte p oder die Reichweite erhöhen."
+            )
         # the LP bound gets the remaining time (at least 1 s)
         bound = 0.0
         try:
@@ -422,5 +498,13 @@ class PMedian(_SitingModel):
                 is_open, value, swapped = lp_open, lp_val, True
         except _LPInfeasibleError:
             pass
-        return self._finish(t0, is_open, value, min(bound, value), "heuristic", "greedy+swap", notes,
-                            order=None if swapped else np.array(order, dtype=np.int64))
+        return self._finish(
+            t0,
+            is_open,
+            value,
+            min(bound, value),
+            "heuristic",
+            "greedy+swap",
+            notes,
+            order=None if swapped else np.array(order, dtype=np.int64),
+        )

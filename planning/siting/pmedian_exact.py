@@ -59,18 +59,25 @@ def _add_rows(h: highspy.Highs, a: sp.csr_array, lo: FloatArray, hi: FloatArray)
     if a.shape[0] == 0:
         return
     a = sp.csr_array(a)
-    h.addRows(a.shape[0], np.where(np.isfinite(lo), lo, -_INF), np.where(np.isfinite(hi), hi, _INF), a.nnz,
-              a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(float))
+    h.addRows(
+        a.shape[0],
+        np.where(np.isfinite(lo), lo, -_INF),
+        np.where(np.isfinite(hi), hi, _INF),
+        a.nnz,
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(float),
+    )
 
 
 @dataclass
 class LPResult:
     """Outcome of the LP phase."""
 
-    lower: float          # proven lower bound of the LP optimum (= of the p-median)
-    upper: float          # best exact LP value found (F at a separation point)
-    y: FloatArray         # master solution at the last solve
-    reduced: FloatArray   # reduced cost of each y_j at the last solve
+    lower: float  # proven lower bound of the LP optimum (= of the p-median)
+    upper: float  # best exact LP value found (F at a separation point)
+    y: FloatArray  # master solution at the last solve
+    reduced: FloatArray  # reduced cost of each y_j at the last solve
     converged: bool
     rounds: int
     cuts: int
@@ -94,8 +101,15 @@ class PMedianBenders:
         Bounds of ``y`` (fixed sites have ``lb = 1``).
     """
 
-    def __init__(self, pairs: _Pairs, weights: FloatArray, ok: BoolArray, extra: list[LinearConstraint],
-                 lb_y: FloatArray, ub_y: FloatArray) -> None:
+    def __init__(
+        self,
+        pairs: _Pairs,
+        weights: FloatArray,
+        ok: BoolArray,
+        extra: list[LinearConstraint],
+        lb_y: FloatArray,
+        ub_y: FloatArray,
+    ) -> None:
         self.pr = pairs
         self.ok_rows = np.flatnonzero(ok)
         keep = ok[pairs.rows]
@@ -165,8 +179,7 @@ class PMedianBenders:
         """Cuts ``θ_i + Σ_j (D - c_ij)⁺ y_j ≥ D`` for the given rows and thresholds (columns: y, then θ)."""
         lens = self.row_len[rows]
         cut_id = np.repeat(np.arange(rows.size), lens)
-        e = (np.repeat(self.indptr[rows], lens)
-             + np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens))
+        e = np.repeat(self.indptr[rows], lens) + np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
         coef = dist[cut_id] - self.cost[e]
         keep = coef > 0
         data = np.r_[coef[keep], np.ones(rows.size)]
@@ -184,8 +197,9 @@ class PMedianBenders:
         ci = np.r_[pidx[rows[cid], k], self.m + rows]
         return sp.csr_array((data, (ri, ci)), shape=(rows.size, self.m + self.nd))
 
-    def cuts_at(self, y: FloatArray, theta: FloatArray | None = None, neighbours: bool = True,
-                tol: float = 1e-9) -> tuple[sp.csr_array, FloatArray]:
+    def cuts_at(
+        self, y: FloatArray, theta: FloatArray | None = None, neighbours: bool = True, tol: float = 1e-9
+    ) -> tuple[sp.csr_array, FloatArray]:
         """Cuts at the critical distance of ``y`` (and at its neighbouring breakpoints).
 
         With ``theta`` only rows whose critical cut is violated by ``(y, θ)``
@@ -221,8 +235,16 @@ class PMedianBenders:
         h = _highs(deadline - time.perf_counter())
         lb = np.r_[self.lb_y, self.cost[self.indptr[:-1]]]
         ub = np.r_[self.ub_y, np.full(nd, _INF)]
-        h.addCols(m + nd, np.r_[np.zeros(m), self.w], lb, ub, 0, np.zeros(m + nd + 1, dtype=np.int32),
-                  np.zeros(0, dtype=np.int32), np.zeros(0))
+        h.addCols(
+            m + nd,
+            np.r_[np.zeros(m), self.w],
+            lb,
+            ub,
+            0,
+            np.zeros(m + nd + 1, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0),
+        )
         for con in self.extra:
             a = sp.csr_array(con.A)
             a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
@@ -300,13 +322,25 @@ class PMedianBenders:
         h = _highs(1e9)
         lb = np.r_[lo[act], self.cost[self.indptr[:-1]]]
         ub = np.r_[hi[act], np.full(nd, _INF)]
-        h.addCols(colsel.size, np.r_[np.zeros(act.size), self.w], lb, ub, 0,
-                  np.zeros(colsel.size + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        h.addCols(
+            colsel.size,
+            np.r_[np.zeros(act.size), self.w],
+            lb,
+            ub,
+            0,
+            np.zeros(colsel.size + 1, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0),
+        )
         for con in self.extra:
             a = sp.csr_array(con.A)[:, act]
             a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
-            _add_rows(h, a, np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],)),
-                      np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],)))
+            _add_rows(
+                h,
+                a,
+                np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],)),
+                np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],)),
+            )
         if self.pool:
             a = sp.vstack(self.pool, format="csr")
             r = np.concatenate(self.pool_rhs)
@@ -320,15 +354,17 @@ class PMedianBenders:
             lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
             hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
             for k in range(a.shape[0]):
-                if lo[k] == hi[k] and a.indices[a.indptr[k]:a.indptr[k + 1]].size == self.m \
-                        and np.all(a.data[a.indptr[k]:a.indptr[k + 1]] == 1.0):
+                if (
+                    lo[k] == hi[k]
+                    and a.indices[a.indptr[k] : a.indptr[k + 1]].size == self.m
+                    and np.all(a.data[a.indptr[k] : a.indptr[k + 1]] == 1.0)
+                ):
                     return float(lo[k])
         return 1.0
 
 
 class _LPInfeasibleError(Exception):
     """The master LP has no solution (the rules and reachability cannot be met)."""
-
 
 
 @dataclass
@@ -342,9 +378,17 @@ class BranchResult:
     nodes: int
 
 
-def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_val: float, fix0: BoolArray,
-                   fix1: BoolArray, deadline: float, heuristic: Callable[[FloatArray], tuple[BoolArray, float]],
-                   integral: bool) -> BranchResult:
+def branch_and_cut(
+    b: PMedianBenders,
+    lower_root: float,
+    best: BoolArray,
+    best_val: float,
+    fix0: BoolArray,
+    fix1: BoolArray,
+    deadline: float,
+    heuristic: Callable[[FloatArray], tuple[BoolArray, float]],
+    integral: bool,
+) -> BranchResult:
     """Best-first branch-and-Benders-cut (with plunging) over the candidates not fixed to 0.
 
     The LP holds the root's binding cuts restricted to the surviving
@@ -460,8 +504,17 @@ def branch_and_cut(b: PMedianBenders, lower_root: float, best: BoolArray, best_v
     return BranchResult(best, best_val, best_val, True, nodes)
 
 
-def _strong_branch(h: highspy.Highs, ma: int, cols: NDArray[np.int32], lo: FloatArray, hi: FloatArray,
-                   frac: FloatArray, node_bound: float, cutoff: float, k: int = 4) -> int:
+def _strong_branch(
+    h: highspy.Highs,
+    ma: int,
+    cols: NDArray[np.int32],
+    lo: FloatArray,
+    hi: FloatArray,
+    frac: FloatArray,
+    node_bound: float,
+    cutoff: float,
+    k: int = 4,
+) -> int:
     """Among the ``k`` most fractional candidates the one whose weaker child LP bound is largest.
 
     The child LPs are warm-started from the node's basis and use the current
@@ -481,8 +534,11 @@ def _strong_branch(h: highspy.Highs, ma: int, cols: NDArray[np.int32], lo: Float
             h.changeColsBounds(ma, cols, l2, h2)
             h.run()
             st = h.getModelStatus()
-            val = (float(h.getInfo().objective_function_value) if st == highspy.HighsModelStatus.kOptimal
-                   else (np.inf if st == highspy.HighsModelStatus.kInfeasible else node_bound))
+            val = (
+                float(h.getInfo().objective_function_value)
+                if st == highspy.HighsModelStatus.kOptimal
+                else (np.inf if st == highspy.HighsModelStatus.kInfeasible else node_bound)
+            )
             score = min(score, val)
             h.setBasis(basis)
         if score > best_score:

@@ -131,12 +131,18 @@ class SitingResult:
     def as_dict(self) -> dict[str, Any]:
         """Scalars and the selection as a JSON-serialisable dict."""
         return {
-            "model": self.model, "selected": self.selected.tolist(), "order": self.order.tolist(),
-            "objective": self.objective, "bound": self.bound, "gap": self.gap, "status": self.status,
-            "status_label": self.status_label, "seconds": self.seconds, "method": self.method,
+            "model": self.model,
+            "selected": self.selected.tolist(),
+            "order": self.order.tolist(),
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "status": self.status,
+            "status_label": self.status_label,
+            "seconds": self.seconds,
+            "method": self.method,
             "notes": list(self.notes),
         }
 
 
 # --------------------------------------------------------------------------- input handling
-

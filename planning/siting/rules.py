@@ -25,8 +25,8 @@ class _Rules:
     fixed: IntArray
     budget: float | None
     site_cost: FloatArray
-    group: IntArray          # group code per candidate, -1 = no group
-    group_min: IntArray      # minimum per group code
+    group: IntArray  # group code per candidate, -1 = no group
+    group_min: IntArray  # minimum per group code
     group_names: tuple[str, ...]
     capacity: FloatArray | None
 
@@ -51,8 +51,9 @@ class _Rules:
             code = np.full(self.group_min.size, -1)
             code[need] = np.arange(need.size)
             member = (self.group >= 0) & (code[np.maximum(self.group, 0)] >= 0)
-            a = sp.csr_array((np.ones(int(member.sum())), (code[self.group[member]], cols[member])),
-                             shape=(need.size, n_vars))
+            a = sp.csr_array(
+                (np.ones(int(member.sum())), (code[self.group[member]], cols[member])), shape=(need.size, n_vars)
+            )
             out.append(LinearConstraint(a, self.group_min[need].astype(float), np.inf))
         return out
 
@@ -121,17 +122,25 @@ class _Rules:
         return ok
 
 
-def _rules(m: int, p: int | None, fixed: ArrayLike | None, budget: float | None, site_cost: ArrayLike | None,
-           min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None, capacity: ArrayLike | float | None,
-           problems: list[Problem]) -> _Rules:
+def _rules(
+    m: int,
+    p: int | None,
+    fixed: ArrayLike | None,
+    budget: float | None,
+    site_cost: ArrayLike | None,
+    min_per_group: tuple[ArrayLike, int | Mapping[Any, int]] | None,
+    capacity: ArrayLike | float | None,
+    problems: list[Problem],
+) -> _Rules:
     """Normalise and validate the site constraints (collects all problems)."""
     fx = np.zeros(0, dtype=np.int64)
     if fixed is not None:
         raw = np.asarray(fixed).ravel()
         if raw.dtype == bool:
             if raw.size != m:
-                problems.append(Problem(f"Die Maske der festen Standorte hat {raw.size} Einträge, es gibt aber "
-                                        f"{m} Kandidaten."))
+                problems.append(
+                    Problem(f"Die Maske der festen Standorte hat {raw.size} Einträge, es gibt aber {m} Kandidaten.")
+                )
             else:
                 fx = np.flatnonzero(raw).astype(np.int64)
         elif raw.size:
@@ -141,20 +150,30 @@ def _rules(m: int, p: int | None, fixed: ArrayLike | None, budget: float | None,
                 fx = raw.astype(np.int64)
                 bad = (fx < 0) | (fx >= m)
                 if bad.any():
-                    problems.append(Problem(f"Feste Standorte {fx[bad].tolist()[:10]} liegen außerhalb der "
-                                            f"Kandidatenindizes 0…{m - 1}."))
+                    problems.append(
+                        Problem(
+                            f"Feste Standorte {fx[bad].tolist()[:10]} liegen außerhalb der Kandidatenindizes 0…{m - 1}."
+                        )
+                    )
                     fx = fx[~bad]
                 if np.unique(fx).size != fx.size:
-                    problems.append(Problem("Feste Standorte enthalten doppelte Indizes.",
-                                            "Jeden festen Standort nur einmal angeben."))
+                    problems.append(
+                        Problem(
+                            "Feste Standorte enthalten doppelte Indizes.", "Jeden festen Standort nur einmal angeben."
+                        )
+                    )
                 fx = np.unique(fx)
     if p is not None and (not float(p).is_integer() or p <= 0):
         problems.append(Problem(f"p = {p} ist ungültig.", "p muss eine ganze Zahl ≥ 1 sein (Zahl der Standorte)."))
     cost_arr = np.zeros(m)
     if budget is not None:
         if site_cost is None:
-            problems.append(Problem("Ein Budget wurde angegeben, aber keine Kosten je Kandidat (site_cost).",
-                                    "Kosten je Kandidat übergeben, z. B. aus einer Kostenspalte."))
+            problems.append(
+                Problem(
+                    "Ein Budget wurde angegeben, aber keine Kosten je Kandidat (site_cost).",
+                    "Kosten je Kandidat übergeben, z. B. aus einer Kostenspalte.",
+                )
+            )
         elif not np.isfinite(budget) or budget < 0:
             problems.append(Problem(f"Das Budget {budget} ist ungültig.", "Ein Budget ≥ 0 in Euro angeben."))
     if site_cost is not None:
@@ -164,9 +183,12 @@ def _rules(m: int, p: int | None, fixed: ArrayLike | None, budget: float | None,
             cost_arr = np.zeros(m)
         elif (~np.isfinite(cost_arr) | (cost_arr < 0)).any():
             bad_idx = np.flatnonzero(~np.isfinite(cost_arr) | (cost_arr < 0))
-            problems.append(Problem(f"{bad_idx.size} Standortkosten fehlen oder sind negativ "
-                                    f"(erster Kandidat {bad_idx[0]}).",
-                                    "Kosten ≥ 0 angeben oder Kandidaten ohne Kosten vorher entfernen."))
+            problems.append(
+                Problem(
+                    f"{bad_idx.size} Standortkosten fehlen oder sind negativ (erster Kandidat {bad_idx[0]}).",
+                    "Kosten ≥ 0 angeben oder Kandidaten ohne Kosten vorher entfernen.",
+                )
+            )
             cost_arr = np.where(np.isfinite(cost_arr) & (cost_arr >= 0), cost_arr, 0.0)
     group = np.full(m, -1, dtype=np.int64)
     group_min = np.zeros(0, dtype=np.int64)
@@ -175,8 +197,12 @@ def _rules(m: int, p: int | None, fixed: ArrayLike | None, budget: float | None,
         labels_raw, minimum = min_per_group
         labels = pd.Series(np.asarray(labels_raw, dtype=object).ravel())
         if labels.size != m:
-            problems.append(Problem(f"Es gibt {labels.size} Gruppenbezeichnungen, aber {m} Kandidaten.",
-                                    "Je Kandidat genau eine Gruppe (z. B. Gemeinde-AGS) übergeben."))
+            problems.append(
+                Problem(
+                    f"Es gibt {labels.size} Gruppenbezeichnungen, aber {m} Kandidaten.",
+                    "Je Kandidat genau eine Gruppe (z. B. Gemeinde-AGS) übergeben.",
+                )
+            )
         else:
             if isinstance(minimum, Mapping):
                 wanted = {str(k): int(v) for k, v in minimum.items()}
@@ -192,67 +218,93 @@ def _rules(m: int, p: int | None, fixed: ArrayLike | None, budget: float | None,
                 problems.append(Problem("Die Mindestanzahl je Gruppe muss ≥ 0 sein."))
     cap = None
     if capacity is not None:
-        cap = np.broadcast_to(np.asarray(capacity, dtype=float), (m,)).copy() if np.ndim(capacity) == 0 \
+        cap = (
+            np.broadcast_to(np.asarray(capacity, dtype=float), (m,)).copy()
+            if np.ndim(capacity) == 0
             else np.asarray(capacity, dtype=float).ravel()
+        )
         if cap.size != m:
             problems.append(Problem(f"Es gibt {cap.size} Kapazitäten, aber {m} Kandidaten."))
             cap = None
         elif (~np.isfinite(cap) | (cap < 0)).any():
             problems.append(Problem("Kapazitäten müssen endlich und ≥ 0 sein."))
             cap = None
-    return _Rules(m, None if p is None else int(p), fx, None if budget is None else float(budget), cost_arr,
-                  group, group_min, names, cap)
+    return _Rules(
+        m,
+        None if p is None else int(p),
+        fx,
+        None if budget is None else float(budget),
+        cost_arr,
+        group,
+        group_min,
+        names,
+        cap,
+    )
 
 
 def _check_feasible(rules: _Rules, total_weight: float | None = None) -> None:
     """Explicit infeasibility checks before solving; German messages naming the constraint."""
     m, p, nf = rules.m, rules.p, rules.fixed.size
     if p is not None and p < nf:
-        raise InfeasibleError(f"p = {p} ist kleiner als die Zahl der festen Standorte ({nf}). Feste Standorte "
-                              f"zählen zu p; bitte p auf mindestens {nf} erhöhen oder weniger Standorte festlegen.")
+        raise InfeasibleError(
+            f"p = {p} ist kleiner als die Zahl der festen Standorte ({nf}). Feste Standorte "
+            f"zählen zu p; bitte p auf mindestens {nf} erhöhen oder weniger Standorte festlegen."
+        )
     if p is not None and p > m:
-        raise InfeasibleError(f"p = {p} ist größer als die Zahl der Kandidaten ({m}). Bitte p verkleinern oder "
-                              "mehr Kandidaten zulassen.")
+        raise InfeasibleError(
+            f"p = {p} ist größer als die Zahl der Kandidaten ({m}). Bitte p verkleinern oder mehr Kandidaten zulassen."
+        )
     if rules.budget is not None:
         fixed_cost = float(rules.site_cost[rules.fixed].sum())
         if fixed_cost > rules.budget + 1e-9:
-            raise InfeasibleError(f"Das Budget ({_eur(rules.budget)}) liegt unter den Kosten der festen Standorte "
-                                  f"({_eur(fixed_cost)}). Bitte das Budget erhöhen oder weniger Standorte "
-                                  "festlegen.")
+            raise InfeasibleError(
+                f"Das Budget ({_eur(rules.budget)}) liegt unter den Kosten der festen Standorte "
+                f"({_eur(fixed_cost)}). Bitte das Budget erhöhen oder weniger Standorte "
+                "festlegen."
+            )
         if p is not None:
             rest = np.sort(np.delete(rules.site_cost, rules.fixed))[: p - nf].sum()
             if fixed_cost + rest > rules.budget + 1e-9:
-                raise InfeasibleError(f"Das Budget ({_eur(rules.budget)}) reicht nicht für p = {p} Standorte: "
-                                      f"schon die günstigste Auswahl kostet {_eur(fixed_cost + rest)}. Bitte das "
-                                      "Budget erhöhen oder p verkleinern.")
+                raise InfeasibleError(
+                    f"Das Budget ({_eur(rules.budget)}) reicht nicht für p = {p} Standorte: "
+                    f"schon die günstigste Auswahl kostet {_eur(fixed_cost + rest)}. Bitte das "
+                    "Budget erhöhen oder p verkleinern."
+                )
     if (rules.group_min > 0).any():
         member = rules.group >= 0
         avail = np.bincount(rules.group[member], minlength=rules.group_min.size)
-        fixed_in = np.bincount(rules.group[rules.fixed][rules.group[rules.fixed] >= 0],
-                               minlength=rules.group_min.size)
+        fixed_in = np.bincount(rules.group[rules.fixed][rules.group[rules.fixed] >= 0], minlength=rules.group_min.size)
         empty = np.flatnonzero((rules.group_min > 0) & (avail == 0))
         if empty.size:
             names = ", ".join(rules.group_names[g] for g in empty[:10])
-            raise InfeasibleError(f"Mindestanzahl je Gruppe nicht erfüllbar: {empty.size} Gruppe(n) ohne jeden "
-                                  f"Kandidaten ({names}). Bitte dort Kandidaten hinzufügen oder die Mindestanzahl "
-                                  "senken.")
+            raise InfeasibleError(
+                f"Mindestanzahl je Gruppe nicht erfüllbar: {empty.size} Gruppe(n) ohne jeden "
+                f"Kandidaten ({names}). Bitte dort Kandidaten hinzufügen oder die Mindestanzahl "
+                "senken."
+            )
         short = np.flatnonzero(avail < rules.group_min)
         if short.size:
             g = short[0]
-            raise InfeasibleError(f"Mindestanzahl je Gruppe nicht erfüllbar: Gruppe {rules.group_names[g]} verlangt "
-                                  f"{rules.group_min[g]} Standorte, hat aber nur {avail[g]} Kandidaten.")
+            raise InfeasibleError(
+                f"Mindestanzahl je Gruppe nicht erfüllbar: Gruppe {rules.group_names[g]} verlangt "
+                f"{rules.group_min[g]} Standorte, hat aber nur {avail[g]} Kandidaten."
+            )
         need = int(np.maximum(rules.group_min, fixed_in).sum()) + int(nf - fixed_in.sum())
         if p is not None and need > p:
-            raise InfeasibleError(f"Mindestanzahl je Gruppe nicht erfüllbar: sie verlangt zusammen mit den festen "
-                                  f"Standorten mindestens {need} Standorte, p ist aber {p}. Bitte p erhöhen oder "
-                                  "die Mindestanzahl je Gruppe senken.")
+            raise InfeasibleError(
+                f"Mindestanzahl je Gruppe nicht erfüllbar: sie verlangt zusammen mit den festen "
+                f"Standorten mindestens {need} Standorte, p ist aber {p}. Bitte p erhöhen oder "
+                "die Mindestanzahl je Gruppe senken."
+            )
     if rules.capacity is not None and total_weight is not None and p is not None:
         free = np.delete(rules.capacity, rules.fixed)
         best = float(rules.capacity[rules.fixed].sum() + np.sort(free)[::-1][: p - nf].sum())
         if best + 1e-9 < total_weight:
-            raise InfeasibleError(f"Kapazität zu klein: selbst die {p} Standorte mit der größten Kapazität fassen "
-                                  f"nur {best:,.0f}, die Nachfrage beträgt {total_weight:,.0f}. Bitte p erhöhen "
-                                  "oder Kapazitäten anpassen.".replace(",", "."))
+            raise InfeasibleError(
+                f"Kapazität zu klein: selbst die {p} Standorte mit der größten Kapazität fassen "
+                f"nur {best:,.0f}, die Nachfrage beträgt {total_weight:,.0f}. Bitte p erhöhen "
+                "oder Kapazitäten anpassen.".replace(",", ".")
+            )
 
 
 def _eur(x: float) -> str:
@@ -260,6 +312,7 @@ def _eur(x: float) -> str:
 
 
 def _infeasible_from_solver(rules: _Rules, what: str) -> InfeasibleError:
-    return InfeasibleError(f"Das Modell hat keine zulässige Lösung: {what} Beteiligte Bedingungen: "
-                           f"{rules.names() or 'keine'}. Bitte Budget, p oder die Mindestanzahl je Gruppe lockern.")
-
+    return InfeasibleError(
+        f"Das Modell hat keine zulässige Lösung: {what} Beteiligte Bedingungen: "
+        f"{rules.names() or 'keine'}. Bitte Budget, p oder die Mindestanzahl je Gruppe lockern."
+    )

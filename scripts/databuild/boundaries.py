@@ -1,4 +1,5 @@
 """Kreise, Regierungsbezirke and the Land from the BKG VG250 shapefile."""
+
 from __future__ import annotations
 
 import logging
@@ -110,16 +111,12 @@ def read_kreise(shp: Path) -> gpd.GeoDataFrame:
     ]
     if counts.get("Kreisfreie Stadt", 0) != N_KREISFREIE_STAEDTE or counts.get("Kreis", 0) != N_KREISE:
         problems.append(
-            Problem(
-                f"erwartet 22 kreisfreie Städte und 31 Kreise, gefunden {counts.to_dict()}", file=shp.name
-            )
+            Problem(f"erwartet 22 kreisfreie Städte und 31 Kreise, gefunden {counts.to_dict()}", file=shp.name)
         )
     if kreise["ags"].duplicated().any() or not kreise.is_valid.all():
         problems.append(Problem("AGS doppelt oder Geometrien ungültig", file=shp.name))
     if set(kreise["regbez"]) != set(REGBEZ_NAMES):
-        problems.append(
-            Problem(f"Regierungsbezirke {sorted(set(kreise['regbez']))} ≠ {sorted(REGBEZ_NAMES)}")
-        )
+        problems.append(Problem(f"Regierungsbezirke {sorted(set(kreise['regbez']))} ≠ {sorted(REGBEZ_NAMES)}"))
     raise_if_problems(problems, "VG250-Kreise unplausibel")
     return kreise
 
@@ -156,5 +153,3 @@ def dissolve_land(kreise: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=[polygonal(kreise.union_all())],
         crs=kreise.crs,
     )
-
-

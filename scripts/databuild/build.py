@@ -1,4 +1,5 @@
 """Build every embedded file and write the READMEs; the command-line entry point."""
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,14 @@ def write_layers(path: Path, layers: dict[str, gpd.GeoDataFrame], *, spatial_ind
     try:
         for name, frame in layers.items():
             promote = frame.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", promote_to_multi=bool(promote),
-                          layer_options={"SPATIAL_INDEX": "YES" if spatial_index else "NO"})
+            frame.to_file(
+                tmp,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                promote_to_multi=bool(promote),
+                layer_options={"SPATIAL_INDEX": "YES" if spatial_index else "NO"},
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     tmp.replace(path)
@@ -130,9 +137,7 @@ def build_all(
         (gemeinden_json,) = extract_tar_members(tarballs[GEMEINDEN_NPM], [GEMEINDEN_GEOJSON], tmp / "gemeinden")
         (stops_ndjson,) = extract_tar_members(tarballs[STOPS_NPM], [STOPS_NDJSON], tmp / "stops")
 
-        raw_wsk = gpd.read_file(
-            shp, encoding="utf-8", engine="pyogrio", columns=["WSK"], ignore_geometry=True
-        )
+        raw_wsk = gpd.read_file(shp, encoding="utf-8", engine="pyogrio", columns=["WSK"], ignore_geometry=True)
         kreise = read_kreise(shp)
         regbez = dissolve_regbez(kreise)
         land = dissolve_land(kreise)
@@ -153,9 +158,7 @@ def build_all(
         stops = stops_in(stops_all, land)
         stop_counts = check_stops(stops, stops_ndjson.name)
 
-    n_inside = int(
-        gpd.sjoin(places[["geometry"]], kreise[["geometry"]], predicate="intersects").index.nunique()
-    )
+    n_inside = int(gpd.sjoin(places[["geometry"]], kreise[["geometry"]], predicate="intersects").index.nunique())
     write_layers(out / BOUNDARIES_GPKG, {"kreis": kreise, "regbez": regbez, "land": land})
     (out / STATISTICS_CSV).parent.mkdir(parents=True, exist_ok=True)
     stats.to_csv(out / STATISTICS_CSV, index=False, encoding="utf-8", lineterminator="\n")
@@ -183,9 +186,7 @@ def build_all(
         stats_years=(int(stats["year"].min()), int(stats["year"].max())),
         atlas_years=(int(atlas_years.min()), int(atlas_years.max())),
         nrw_2019=int(y2019.iloc[0]),
-        kreise_sum_2019=int(
-            stats.loc[(stats["year"] == 2019) & (stats["level"] == "kreis"), "population"].sum()
-        ),
+        kreise_sum_2019=int(stats.loc[(stats["year"] == 2019) & (stats["level"] == "kreis"), "population"].sum()),
         n_orte=len(places),
         n_orte_fallback=len(places) - n_inside,
         orte_population=int(places["population"].sum()),
@@ -205,17 +206,13 @@ def build_all(
     return summary
 
 
-
-
 # --- entry point ----------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: ``python -m scripts.databuild [--out DATA_DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m scripts.databuild", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=PROJECT_ROOT / "data", help="Zielordner (Standard: data/)"
-    )
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data", help="Zielordner (Standard: data/)")
     parser.add_argument(
         "--wheel-dir",
         type=Path,
@@ -239,8 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     summary = build_all(args.out, wheel_dir=args.wheel_dir, register_csv=args.ki_register, npm_dir=args.npm_dir)
     logger.info(
-        "fertig: %d Kreise, %d Regierungsbezirke, %d Statistikzeilen, %d Orte, %d KI, %d Gemeinden, "
-        "%d Haltestellen",
+        "fertig: %d Kreise, %d Regierungsbezirke, %d Statistikzeilen, %d Orte, %d KI, %d Gemeinden, %d Haltestellen",
         summary.n_kreise,
         summary.n_regbez,
         summary.n_statsrow_poss,

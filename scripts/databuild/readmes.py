@@ -1,4 +1,5 @@
 """The README next to every embedded data set: source, licence, date, counts, command."""
+
 from __future__ import annotations
 
 import logging
@@ -144,8 +145,12 @@ Ein importierter oder abgerufener neuerer VG250-Stand ersetzt die eingebetteten 
 
 
 def _transit_readme(s: BuildSummary) -> str:
-    classes = {"bahn": "S-Bahn, Regional- oder Fernverkehr", "tram_ubahn": "Straßenbahn oder U-Bahn (ohne Bahn)",
-               "bus": "nur Bus", "sonstige": "keiner der Modi (nur Taxi/Rufbus, Fähre oder ohne Angabe)"}
+    classes = {
+        "bahn": "S-Bahn, Regional- oder Fernverkehr",
+        "tram_ubahn": "Straßenbahn oder U-Bahn (ohne Bahn)",
+        "bus": "nur Bus",
+        "sonstige": "keiner der Modi (nur Taxi/Rufbus, Fähre oder ohne Angabe)",
+    }
     counts = "\n".join(f"| `{k}` | {classes[k]} | {_de(v)} |" for k, v in s.stops_by_class.items())
     flags = ", ".join(f"`{k}`" + (f" ({' oder '.join(v)})" if len(v) > 1 else "") for k, v in MODE_FLAGS.items())
     types = ", ".join(f"{_de(v)} `{k}`" for k, v in s.stops_by_type.items())
@@ -350,5 +355,3 @@ Registerfakten: Spalte `as_of` (derzeit 2026-11).
         target = out / folder / "README.md"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-
-

@@ -1,4 +1,5 @@
 """Kreis statistics from the GENESIS tables 12411-05-01-4 and AI002-1."""
+
 from __future__ import annotations
 
 import logging
@@ -47,9 +48,7 @@ def parse_genesis_number(token: str) -> float:
     return float("nan")
 
 
-def parse_genesis_csv(
-    text: str, value_columns: Sequence[str], source: str = "GENESIS-Tabelle"
-) -> pd.DataFrame:
+def parse_genesis_csv(text: str, value_columns: Sequence[str], source: str = "GENESIS-Tabelle") -> pd.DataFrame:
     """Parse a GENESIS ``;``-separated table with rows ``year;code;name;values…``.
 
     Header and footer lines (title, column labels, notes, copyright) are
@@ -106,9 +105,7 @@ def parse_genesis_csv(
         rows.append([int(year), code.strip(), name.strip(), *(parse_genesis_number(v) for v in values)])
     raise_if_problems(problems, f"GENESIS-Tabelle {source} ist nicht lesbar")
     frame = pd.DataFrame(rows, columns=["year", "ags", "name", *value_columns])
-    return frame.astype(
-        {"year": "int64", "ags": "str", "name": "str"} | dict.fromkeys(value_columns, "float64")
-    )
+    return frame.astype({"year": "int64", "ags": "str", "name": "str"} | dict.fromkeys(value_columns, "float64"))
 
 
 def read_genesis_file(path: Path, value_columns: Sequence[str]) -> pd.DataFrame:
@@ -216,9 +213,7 @@ def check_statistics(stats: pd.DataFrame, n_kreise: int = N_KREISE + N_KREISFREI
     else:
         total = int(kreise["population"].sum())
         if abs(total - NRW_POPULATION_2019) > kreis_sum_tolerance(n_kreise):
-            problems.append(
-                Problem(f"Summe der Kreise 2019 = {total:,} weicht von {NRW_POPULATION_2019:,} ab")
-            )
+            problems.append(Problem(f"Summe der Kreise 2019 = {total:,} weicht von {NRW_POPULATION_2019:,} ab"))
         logger.info(
             "Statistik 2019: NRW %s, Summe der %d Kreise %s (Differenz %+d, Rundung der Jahresmittel)",
             f"{NRW_POPULATION_2019:,}",
@@ -242,5 +237,3 @@ def check_statistics(stats: pd.DataFrame, n_kreise: int = N_KREISE + N_KREISFREI
             int(gap.min()),
             int(gap.max()),
         )
-
-

@@ -1,4 +1,5 @@
 """Public-transport stops in NRW from the npm package db-hafas-stations (``full.ndjson``)."""
+
 from __future__ import annotations
 
 import json
@@ -102,14 +103,25 @@ def read_stops(path: Path) -> pd.DataFrame:
             try:
                 r = json.loads(line)
                 loc, products = r["location"], r.get("products") or {}
-                records.append((
-                    str(r["id"]), str(r["name"]), str(r.get("type") or ""),
-                    float(loc["longitude"]), float(loc["latitude"]),
-                    *(any(bool(products.get(k)) for k in keys) for keys in MODE_FLAGS.values()),
-                ))
+                records.append(
+                    (
+                        str(r["id"]),
+                        str(r["name"]),
+                        str(r.get("type") or ""),
+                        float(loc["longitude"]),
+                        float(loc["latitude"]),
+                        *(any(bool(products.get(k)) for k in keys) for keys in MODE_FLAGS.values()),
+                    )
+                )
             except (ValueError, KeyError, TypeError) as exc:
-                problems.append(Problem(f"Datensatz unlesbar ({exc.__class__.__name__}: {exc})",
-                                        "Paketversion prüfen.", file=path.name, row=number))
+                problems.append(
+                    Problem(
+                        f"Datensatz unlesbar ({exc.__class__.__name__}: {exc})",
+                        "Paketversion prüfen.",
+                        file=path.name,
+                        row=number,
+                    )
+                )
     raise_if_problems(problems[:50], f"{path.name}: {len(problems)} Datensätze unlesbar")
     return pd.DataFrame.from_records(records, columns=["id", "name", "typ", "lon", "lat", *MODE_FLAGS])
 
@@ -180,13 +192,19 @@ def check_stops(stops: gpd.GeoDataFrame, file: str) -> dict[str, int]:
     low, high = STOPS_RANGE
     if not low <= len(stops) <= high:
         problems.append(Problem(f"{len(stops)} Haltestellen in NRW, erwartet {low}–{high}", file=file))
-    problems += [Problem(f"ID »{i}« doppelt", file=file, column="id")
-                 for i in stops.loc[stops["id"].duplicated(), "id"]]
-    problems += [Problem(f"Haltestelle {i} ohne Namen", file=file, column="name")
-                 for i in stops.loc[stops["name"].str.strip() == "", "id"]]
+    problems += [
+        Problem(f"ID »{i}« doppelt", file=file, column="id") for i in stops.loc[stops["id"].duplicated(), "id"]
+    ]
+    problems += [
+        Problem(f"Haltestelle {i} ohne Namen", file=file, column="name")
+        for i in stops.loc[stops["name"].str.strip() == "", "id"]
+    ]
     counts = stops["modus"].value_counts()
-    problems += [Problem(f"keine Haltestelle der Klasse »{c}«", file=file, column="modus")
-                 for c in MODE_CLASSES if counts.get(c, 0) == 0]
+    problems += [
+        Problem(f"keine Haltestelle der Klasse »{c}«", file=file, column="modus")
+        for c in MODE_CLASSES
+        if counts.get(c, 0) == 0
+    ]
     raise_if_problems(problems, "Haltestellen unplausibel")
     result = {c: int(counts.get(c, 0)) for c in (*MODE_CLASSES, OTHER_CLASS)}
     logger.info("Haltestellen je Klasse: %s", ", ".join(f"{k} {v}" for k, v in result.items()))

@@ -60,8 +60,10 @@ class ExportParams:
 def render() -> None:
     """Render the Bericht page."""
     st.title(t("nav.bericht"))
-    st.caption("Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
-               "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses.")
+    st.caption(
+        "Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
+        "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses."
+    )
     cfg = cached.settings()
     with user_errors("Bericht"):
         version = cached.store_version(cfg)
@@ -81,18 +83,30 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
     areas = cached.report_areas(cfg, version)
     st.subheader(t("bericht.council"))
     c1, c2, c3 = st.columns([2, 2, 1.4])
-    area = c1.selectbox("Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)", list(areas),
-                        format_func=areas.__getitem__, key="bericht_area")
-    layer = c2.selectbox("Einrichtungsart für die Versorgung", layers,
-                         format_func=lambda lid: REGISTRY.get(lid).title, key="bericht_layer")
+    area = c1.selectbox(
+        "Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)",
+        list(areas),
+        format_func=areas.__getitem__,
+        key="bericht_area",
+    )
+    layer = c2.selectbox(
+        "Einrichtungsart für die Versorgung",
+        layers,
+        format_func=lambda lid: REGISTRY.get(lid).title,
+        key="bericht_layer",
+    )
     threshold = c3.slider("Schwelle (km, Luftlinie)", 1, 50, 15, 1, key="bericht_km")
     c4, c5 = st.columns([2, 3.4])
     names = cached.report_scenarios(cfg, version, area)
-    scenario = c4.selectbox("Szenario (optional)", ["", *names],
-                            format_func=lambda n: n or ("kein Szenario" if names else "kein passendes Szenario"),
-                            key="bericht_scenario")
-    fmt = c5.radio("Format", list(_REPORT_FORMATS), format_func=_REPORT_FORMATS.__getitem__, horizontal=True,
-                   key="bericht_format")
+    scenario = c4.selectbox(
+        "Szenario (optional)",
+        ["", *names],
+        format_func=lambda n: n or ("kein Szenario" if names else "kein passendes Szenario"),
+        key="bericht_scenario",
+    )
+    fmt = c5.radio(
+        "Format", list(_REPORT_FORMATS), format_func=_REPORT_FORMATS.__getitem__, horizontal=True, key="bericht_format"
+    )
     return ReportParams(area=area, layer=layer, threshold_km=float(threshold), scenario=scenario or None, fmt=fmt)
 
 
@@ -105,20 +119,27 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
         st.info("Einstellungen wählen und »Bericht erstellen« klicken; danach erscheint der Download.")
         return
     data, name = _report_file(cfg, version, params)
-    st.download_button(f"{params.fmt.upper()} herunterladen ({de_number(len(data) / 1e6, 1)} MB)",
-                       data=data, file_name=name, mime=council.MIME_TYPES[params.fmt], icon=":material/download:",
-                       key="bericht_download", on_click="ignore")
+    st.download_button(
+        f"{params.fmt.upper()} herunterladen ({de_number(len(data) / 1e6, 1)} MB)",
+        data=data,
+        file_name=name,
+        mime=council.MIME_TYPES[params.fmt],
+        icon=":material/download:",
+        key="bericht_download",
+        on_click="ignore",
+    )
     st.success(f"Bericht »{name}« ist fertig.")
 
 
 def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
     st.subheader(t("bericht.export"))
     sources: dict[str, str] = {
-        f"layer:{spec.id}": f"Ebene: {spec.title}"
-        for spec in REGISTRY if spec.id in _available(cfg, version)
+        f"layer:{spec.id}": f"Ebene: {spec.title}" for spec in REGISTRY if spec.id in _available(cfg, version)
     }
-    sources[_GAPS] = (f"Ergebnis: Versorgungslücken ({REGISTRY.get(report.layer).title}, "
-                      f"{report.threshold_km:g} km, Gebiet {report.area})")
+    sources[_GAPS] = (
+        f"Ergebnis: Versorgungslücken ({REGISTRY.get(report.layer).title}, "
+        f"{report.threshold_km:g} km, Gebiet {report.area})"
+    )
     sources |= {f"scenario:{n}": f"Szenario: Standorte »{n}«" for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
@@ -135,30 +156,47 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         data, name = _plan_export(plan, params)
     else:
         with st.spinner("Export wird erstellt …"):
-            data, name = cached.export_file(cfg, version, params.source, params.fmt, params.crs, report.area,
-                                            report.layer, report.threshold_km)
-    st.download_button(f"{name} herunterladen", data=data, file_name=name, mime=MIME_TYPES[fmt],
-                       icon=":material/download:", key="export_download", on_click="ignore")
-    st.caption("Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
-               "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
-               "für Excel), Excel im Blatt »Quellen«.")
+            data, name = cached.export_file(
+                cfg, version, params.source, params.fmt, params.crs, report.area, report.layer, report.threshold_km
+            )
+    st.download_button(
+        f"{name} herunterladen",
+        data=data,
+        file_name=name,
+        mime=MIME_TYPES[fmt],
+        icon=":material/download:",
+        key="export_download",
+        on_click="ignore",
+    )
+    st.caption(
+        "Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
+        "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
+        "für Excel), Excel im Blatt »Quellen«."
+    )
 
 
 def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
-    return cached.report_file(cfg, version, params.area, params.layer, params.threshold_km, params.scenario,
-                              params.fmt)
+    return cached.report_file(cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt)
 
 
 def _available(cfg: Settings, version: str) -> set[str]:
-    return {lid for group in ("boundary", "facility", "poi", "demand")
-            for lid in cached.available_layers(cfg, version, group)}
+    return {
+        lid
+        for group in ("boundary", "facility", "poi", "demand")
+        for lid in cached.available_layers(cfg, version, group)
+    }
 
 
 def _plan_export(plan: Any, params: ExportParams) -> tuple[bytes, str]:
     """The session's unsaved siting plan (not cacheable: it lives in this session only)."""
     name = "Standortplanung_aktuell"
-    data = export_frame(plan.sites, cast(ExportFormat, params.fmt), cast(ExportCRS, params.crs), layer_name=name,
-                        attribution=ATTRIBUTIONS)
+    data = export_frame(
+        plan.sites,
+        cast(ExportFormat, params.fmt),
+        cast(ExportCRS, params.crs),
+        layer_name=name,
+        attribution=ATTRIBUTIONS,
+    )
     return data, export_filename(name, params.fmt, params.crs)
 
 

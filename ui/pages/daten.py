@@ -14,10 +14,14 @@ from ui.i18n import t
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
-_MODES = {"append": "Anhängen (zu den vorhandenen Daten)",
-          "replace": "Ersetzen (frühere Importe bleiben wiederherstellbar)"}
-_ON_INVALID = {"keep_valid": "Gültige Zeilen übernehmen, fehlerhafte auslassen",
-               "reject": "Ganze Datei ablehnen, wenn ein Fehler vorkommt"}
+_MODES = {
+    "append": "Anhängen (zu den vorhandenen Daten)",
+    "replace": "Ersetzen (frühere Importe bleiben wiederherstellbar)",
+}
+_ON_INVALID = {
+    "keep_valid": "Gültige Zeilen übernehmen, fehlerhafte auslassen",
+    "reject": "Ganze Datei ablehnen, wenn ein Fehler vorkommt",
+}
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,20 @@ def _upload(cfg: Settings) -> None:
         f"Geometrie oder PLZ). Höchstens {cfg.max_upload_bytes // (1024 * 1024)} MB."
     )
     c1, c2 = st.columns(2)
-    layer_id = c1.selectbox("Ebene", _importable(), format_func=lambda lid: REGISTRY.get(lid).title,
-                            key="daten_layer")
+    layer_id = c1.selectbox("Ebene", _importable(), format_func=lambda lid: REGISTRY.get(lid).title, key="daten_layer")
     spec = REGISTRY.get(layer_id)
     c2.caption(spec.description or "")
-    c2.caption("Spalten: " + ", ".join(f"{c.title} ({c.name}{', Pflicht' if c.required else ''})"
-                                      for c in spec.columns))
-    uploaded = st.file_uploader("Datei", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"],
-                                key="daten_file")
+    c2.caption(
+        "Spalten: " + ", ".join(f"{c.title} ({c.name}{', Pflicht' if c.required else ''})" for c in spec.columns)
+    )
+    uploaded = st.file_uploader(
+        "Datei", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"], key="daten_file"
+    )
     c3, c4 = st.columns(2)
     mode = c3.radio("Vorhandene Daten", list(_MODES), format_func=_MODES.__getitem__, key="daten_mode")
-    on_invalid = c4.radio("Bei fehlerhaften Zeilen", list(_ON_INVALID), format_func=_ON_INVALID.__getitem__,
-                          key="daten_on_invalid")
+    on_invalid = c4.radio(
+        "Bei fehlerhaften Zeilen", list(_ON_INVALID), format_func=_ON_INVALID.__getitem__, key="daten_on_invalid"
+    )
     if uploaded is None:
         return
     params = UploadParams(layer_id, uploaded.name, uploaded.getvalue(), mode, on_invalid)
@@ -85,21 +91,23 @@ def _upload(cfg: Settings) -> None:
     for note in preview.notes:
         st.info(note)
     if preview.problems:
-        st.warning(f"Prüfbericht: {len(preview.problems)} Problem(e) in {params.name}. "
-                   "Jede Zeile nennt Datei, Zeile, Spalte und was zu tun ist.")
+        st.warning(
+            f"Prüfbericht: {len(preview.problems)} Problem(e) in {params.name}. "
+            "Jede Zeile nennt Datei, Zeile, Spalte und was zu tun ist."
+        )
         problem_table(preview.problems)
     else:
         st.success(f"{params.name}: keine Probleme gefunden.")
     if len(preview.data):
         st.markdown("**Vorschau** (die ersten 20 gültigen Zeilen, wie sie gespeichert werden)")
-        st.dataframe(views.preview_table(preview, 20),
-                     hide_index=True, width="stretch")
+        st.dataframe(views.preview_table(preview, 20), hide_index=True, width="stretch")
     if st.button("Importieren", type="primary", key="daten_import"):
-        result = actions.run_import(cfg, params.layer_id, params.name, params.content, params.mode,
-                                   params.on_invalid)
+        result = actions.run_import(cfg, params.layer_id, params.name, params.content, params.mode, params.on_invalid)
         batch = result.batch.batch_id if result.batch else "–"
-        st.success(f"{result.rows_kept} Zeile(n) in »{spec.title}« gespeichert (Stapel {batch}). "
-                   "Karte und Analysen verwenden die neuen Daten sofort.")
+        st.success(
+            f"{result.rows_kept} Zeile(n) in »{spec.title}« gespeichert (Stapel {batch}). "
+            "Karte und Analysen verwenden die neuen Daten sofort."
+        )
 
 
 def _fetch(cfg: Settings) -> None:
@@ -111,15 +119,19 @@ def _fetch(cfg: Settings) -> None:
         "Dafür ist eine Internetverbindung nötig."
     )
     if not cfg.online:
-        st.warning("Online-Abrufe sind ausgeschaltet (INTEGRATIONSATLAS_OFFLINE=1): ohne Internet bitte Dateien "
-                   "über »Datei hochladen« importieren.")
+        st.warning(
+            "Online-Abrufe sind ausgeschaltet (INTEGRATIONSATLAS_OFFLINE=1): ohne Internet bitte Dateien "
+            "über »Datei hochladen« importieren."
+        )
     version = cached.store_version(cfg)
     kreise = cached.kreis_names(cfg, version)
     c1, c2 = st.columns(2)
-    source = c1.selectbox("Quelle", list(SOURCES), format_func=lambda s: f"{SOURCES[s].title} ({s})",
-                          key="daten_fetch_source")
-    kreis = c2.selectbox("Kreis", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW",
-                         key="daten_fetch_kreis")
+    source = c1.selectbox(
+        "Quelle", list(SOURCES), format_func=lambda s: f"{SOURCES[s].title} ({s})", key="daten_fetch_source"
+    )
+    kreis = c2.selectbox(
+        "Kreis", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW", key="daten_fetch_kreis"
+    )
     st.caption(f"Lizenz: {SOURCES[source].licence} – {SOURCES[source].attribution}")
     if st.button("Abrufen", key="daten_fetch_run"):
         bar = st.progress(0.0, text="Verbindung wird aufgebaut …")
@@ -146,8 +158,9 @@ def _batches(cfg: Settings) -> None:
         st.info("Noch nichts importiert oder abgerufen. Die eingebetteten Daten (Kreise, KI, Orte) sind immer da.")
         return
     st.dataframe(views.batches_table(rows), hide_index=True, width="stretch")
-    labels = {b.batch_id: f"{b.batch_id} – {b.source_file} ({'aktiv' if b.active else 'gelöscht/ersetzt'})"
-              for b in rows}
+    labels = {
+        b.batch_id: f"{b.batch_id} – {b.source_file} ({'aktiv' if b.active else 'gelöscht/ersetzt'})" for b in rows
+    }
     chosen = st.selectbox("Stapel", list(labels), format_func=labels.__getitem__, key="daten_batch")
     active = next(b.active for b in rows if b.batch_id == chosen)
     if active and st.button("Löschen (wiederherstellbar)", key="daten_batch_delete"):

@@ -35,12 +35,17 @@ def render() -> None:
 
         c1, c2, c3 = st.columns([2, 2, 3])
         titles = {i.id: i.title for i in INDICATORS}
-        indicator = c1.selectbox(t("karte.indicator"), list(titles), format_func=titles.__getitem__,
-                                 key="karte_indicator")
+        indicator = c1.selectbox(
+            t("karte.indicator"), list(titles), format_func=titles.__getitem__, key="karte_indicator"
+        )
         rate_layer = None
         if next(i for i in INDICATORS if i.id == indicator).per_layer:
-            rate_layer = c2.selectbox(t("karte.layer_for_rate"), facilities,
-                                      format_func=lambda lid: REGISTRY.get(lid).title, key="karte_rate_layer")
+            rate_layer = c2.selectbox(
+                t("karte.layer_for_rate"),
+                facilities,
+                format_func=lambda lid: REGISTRY.get(lid).title,
+                key="karte_rate_layer",
+            )
         query = c3.text_input(t("karte.search"), key="karte_search", placeholder="z. B. Wesel oder 05170")
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
@@ -51,27 +56,40 @@ def render() -> None:
             data, classification = cached.kreis_choropleth(
                 cfg, version, params.indicator, params.rate_layer, params.facility_layers
             )
-            outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
-                        for level in views.OUTLINE_LEVELS if level in cached.boundary_levels(cfg, version)]
+            outlines = [
+                (REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
+                for level in views.OUTLINE_LEVELS
+                if level in cached.boundary_levels(cfg, version)
+            ]
             base = maps.base_map(outlines)
             kreis = REGISTRY.get("kreis")
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
-            groups = [maps.feature_group(
-                f"{kreis.title}: {classification.title}",
-                maps.choropleth_layer(kreis, data, kreis.title),
-                maps.Legend(maps.legend_html(classification, symbols)),
-            )]
+            groups = [
+                maps.feature_group(
+                    f"{kreis.title}: {classification.title}",
+                    maps.choropleth_layer(kreis, data, kreis.title),
+                    maps.Legend(maps.legend_html(classification, symbols)),
+                )
+            ]
             gemeinden = cached.gemeinde_outlines(cfg, version)
             if gemeinden is not None:
-                groups.append(maps.feature_group(REGISTRY.get("gemeinde").title,
-                                                 maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)))
+                groups.append(
+                    maps.feature_group(
+                        REGISTRY.get("gemeinde").title, maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)
+                    )
+                )
             for lid in (*facilities, *pois):
                 spec = REGISTRY.get(lid)
                 only = filtered.get(lid)
                 if lid in filtered and not only:
                     continue  # large filterable layers (the ~59,000 stops) only on request
-                groups.append(maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(
-                    cfg, version, lid, only)), show=spec.group == "facility" or bool(only)))
+                groups.append(
+                    maps.feature_group(
+                        spec.title,
+                        maps.points_layer(spec, cached.points_geojson(cfg, version, lid, only)),
+                        show=spec.group == "facility" or bool(only),
+                    )
+                )
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540)
         with side_col:
@@ -84,9 +102,13 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     spec = REGISTRY.get(layer_id)
     column = spec.column(spec.extra["filter_column"])
     labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
-    chosen = st.sidebar.multiselect(f"{spec.title} {t('karte.show_stops')} ({column.title})", list(labels),
-                                    format_func=labels.__getitem__, key=f"karte_filter_{layer_id}",
-                                    placeholder=t("common.none"))
+    chosen = st.sidebar.multiselect(
+        f"{spec.title} {t('karte.show_stops')} ({column.title})",
+        list(labels),
+        format_func=labels.__getitem__,
+        key=f"karte_filter_{layer_id}",
+        placeholder=t("common.none"),
+    )
     return tuple(chosen)
 
 
@@ -116,8 +138,13 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     st.subheader(t("karte.profile"))
     level = "kreis"
     if "gemeinde" in cached.boundary_levels(cfg, version):
-        level = st.radio(t("karte.level"), ["kreis", "gemeinde"], horizontal=True, key="karte_level",
-                         format_func={"kreis": "Kreis", "gemeinde": "Gemeinde"}.__getitem__)
+        level = st.radio(
+            t("karte.level"),
+            ["kreis", "gemeinde"],
+            horizontal=True,
+            key="karte_level",
+            format_func={"kreis": "Kreis", "gemeinde": "Gemeinde"}.__getitem__,
+        )
     clicked = event.get("last_object_clicked")
     if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
         state.put(state.LAST_CLICK, (clicked["lat"], clicked["lng"]))
@@ -133,7 +160,8 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     st.markdown(f"**{profile.name}**")
     st.dataframe(
         {"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]},
-        hide_index=True, width="stretch",
+        hide_index=True,
+        width="stretch",
     )
     st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
     st.dataframe(profile.facilities, hide_index=True, width="stretch", height=260)

@@ -30,8 +30,12 @@ _TARGET_GROUPS = {
 }
 _MODES = {m: mode.title for m, mode in MODES.items()}
 _UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten)"}
-_WINDOWS = {(7 * 3600, 9 * 3600): "07:00–09:00", (9 * 3600, 12 * 3600): "09:00–12:00",
-            (12 * 3600, 15 * 3600): "12:00–15:00", (15 * 3600, 18 * 3600): "15:00–18:00"}
+_WINDOWS = {
+    (7 * 3600, 9 * 3600): "07:00–09:00",
+    (9 * 3600, 12 * 3600): "09:00–12:00",
+    (12 * 3600, 15 * 3600): "12:00–15:00",
+    (15 * 3600, 18 * 3600): "15:00–18:00",
+}
 
 
 def render() -> None:
@@ -49,8 +53,10 @@ def render() -> None:
             st.warning(f"**{report.resolution.message}** {report.resolution.fix}")
         st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         m1, m2, m3 = st.columns(3)
-        m1.metric("Versorgt insgesamt" if report.resolution.ok else "Versorgt (grobe Näherung)",
-                  de_share(report.share_covered, 1))
+        m1.metric(
+            "Versorgt insgesamt" if report.resolution.ok else "Versorgt (grobe Näherung)",
+            de_share(report.share_covered, 1),
+        )
         m2.metric("Nachfragepunkte", de_int(report.n_demand))
         m3.metric("Einrichtungen", de_int(report.n_facilities))
         map_col, table_col = st.columns([1.3, 1])
@@ -72,15 +78,22 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
     kreise = cached.kreis_names(cfg, version)
     levels = cached.boundary_levels(cfg, version)
     c1, c2, c3, c4 = st.columns(4)
-    layer = c1.selectbox("Einrichtungsart", layers, format_func=lambda lid: REGISTRY.get(lid).title,
-                         key="luecken_layer")
-    target = c2.selectbox("Zielgruppe", list(_TARGET_GROUPS), format_func=_TARGET_GROUPS.__getitem__,
-                          key="luecken_target")
-    area = c3.selectbox("Gebiet", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW",
-                        key="luecken_area")
+    layer = c1.selectbox(
+        "Einrichtungsart", layers, format_func=lambda lid: REGISTRY.get(lid).title, key="luecken_layer"
+    )
+    target = c2.selectbox(
+        "Zielgruppe", list(_TARGET_GROUPS), format_func=_TARGET_GROUPS.__getitem__, key="luecken_target"
+    )
+    area = c3.selectbox(
+        "Gebiet", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW", key="luecken_area"
+    )
     by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
-    by = c4.selectbox("Einheiten der Tabelle", by_options,
-                      format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__, key="luecken_by")
+    by = c4.selectbox(
+        "Einheiten der Tabelle",
+        by_options,
+        format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__,
+        key="luecken_by",
+    )
     c5, c6, c7 = st.columns([1.2, 1, 2])
     unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit")
     osm_file = mode = gtfs_file = day = None
@@ -92,68 +105,121 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
         threshold = c7.slider("Schwelle (Minuten)", 5, 60, 15, 5, key="luecken_min")
         osm_file = osm_extract(cfg, key="luecken_osm")
         if osm_file is None:
-            st.info("Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
-                    "download.geofabrik.de, oder .osm/.osm.bz2) hochladen.")
+            st.info(
+                "Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
+                "download.geofabrik.de, oder .osm/.osm.bz2) hochladen."
+            )
             return None
         if mode == "oepnv":
             gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
             d1, d2 = st.columns(2)
             day = d1.date_input("Verkehrstag", value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
-            window = d2.selectbox("Abfahrtsfenster (Median über jede Minute)", list(_WINDOWS),
-                                  format_func=_WINDOWS.__getitem__, key="luecken_window")
+            window = d2.selectbox(
+                "Abfahrtsfenster (Median über jede Minute)",
+                list(_WINDOWS),
+                format_func=_WINDOWS.__getitem__,
+                key="luecken_window",
+            )
             if gtfs_file is None:
-                st.info("Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
-                        "der bundesweite DELFI-Fahrplan).")
+                st.info(
+                    "Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
+                    "der bundesweite DELFI-Fahrplan)."
+                )
                 return None
-    return GapParams(layer=layer, threshold=float(threshold), unit=unit, mode=mode or "walk",
-                     target_group=target, by=by, area=area or None, osm_file=osm_file, gtfs_file=gtfs_file,
-                     day=day.isoformat() if day else None, window=window)
+    return GapParams(
+        layer=layer,
+        threshold=float(threshold),
+        unit=unit,
+        mode=mode or "walk",
+        target_group=target,
+        by=by,
+        area=area or None,
+        osm_file=osm_file,
+        gtfs_file=gtfs_file,
+        day=day.isoformat() if day else None,
+        window=window,
+    )
 
 
 def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     data, classification = cached.gap_map(cfg, version, params)
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
-    outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
-                for level in views.OUTLINE_LEVELS]
+    outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
     grid = cached.cell_grid(cfg, version, params)
     points = maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer)))
     view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
     if grid is None:
-        groups = [maps.feature_group(f"Versorgungsgrad ({unit_spec.title})",
-                                     maps.choropleth_layer(unit_spec, data, unit_spec.title),
-                                     maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)]))),
-                  points]
+        groups = [
+            maps.feature_group(
+                f"Versorgungsgrad ({unit_spec.title})",
+                maps.choropleth_layer(unit_spec, data, unit_spec.title),
+                maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)])),
+            ),
+            points,
+        ]
     else:  # the demand is fine: show where inside the area people are beyond the threshold, cell by cell
         cells, values, cell_cls = grid
-        groups = [maps.feature_group(cell_cls.title, maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
-                                     maps.Legend(maps.legend_html(cell_cls, [(spec.style.color, spec.title)]))),
-                  points]
+        groups = [
+            maps.feature_group(
+                cell_cls.title,
+                maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
+                maps.Legend(maps.legend_html(cell_cls, [(spec.style.color, spec.title)])),
+            ),
+            points,
+        ]
         view = maps.bounds_of(cells, width_px=700)
     if params.unit == "min" and params.osm_file and params.mode != "oepnv":
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
-        picked = st.multiselect("Isochronen für Einrichtungen", list(choices), format_func=choices.__getitem__,
-                                key="luecken_iso", max_selections=10, placeholder="bitte wählen (bis zu 10)")
+        picked = st.multiselect(
+            "Isochronen für Einrichtungen",
+            list(choices),
+            format_func=choices.__getitem__,
+            key="luecken_iso",
+            max_selections=10,
+            placeholder="bitte wählen (bis zu 10)",
+        )
         if picked:
-            iso = cached.isochrones(cfg, version, params.layer, tuple(picked), params.osm_file, params.mode,
-                                    params.threshold)
-            groups.append(maps.feature_group(f"Isochronen {params.threshold:g} min",
-                                             maps.area_layer(iso, "Isochronen", "#5e3c99")))
-    render_map(maps.base_map(outlines), groups, key="luecken_map", center=view[0], zoom=view[1],
-               height=520, returned=(), collapsed=True)
+            iso = cached.isochrones(
+                cfg, version, params.layer, tuple(picked), params.osm_file, params.mode, params.threshold
+            )
+            groups.append(
+                maps.feature_group(
+                    f"Isochronen {params.threshold:g} min", maps.area_layer(iso, "Isochronen", "#5e3c99")
+                )
+            )
+    render_map(
+        maps.base_map(outlines),
+        groups,
+        key="luecken_map",
+        center=view[0],
+        zoom=view[1],
+        height=520,
+        returned=(),
+        collapsed=True,
+    )
 
 
 def _curve(report: CoverageReport, params: GapParams) -> None:
     curve = views.curve_table(report)
     unit = "km" if params.unit == "km" else "Minuten"
-    line = alt.Chart(curve).mark_line(color="#1f4e79").encode(
-        x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
-        y=alt.Y("Versorgt (%):Q", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
-                 alt.Tooltip("Versorgt (%):Q", format=".1f")],
+    line = (
+        alt.Chart(curve)
+        .mark_line(color="#1f4e79")
+        .encode(
+            x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
+            y=alt.Y("Versorgt (%):Q", scale=alt.Scale(domain=[0, 100])),
+            tooltip=[
+                alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
+                alt.Tooltip("Versorgt (%):Q", format=".1f"),
+            ],
+        )
     )
-    rule = alt.Chart(alt.Data(values=[{"x": params.threshold}])).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(
-        x="x:Q")
+    rule = (
+        alt.Chart(alt.Data(values=[{"x": params.threshold}]))
+        .mark_rule(color="#D55E00", strokeDash=[4, 3])
+        .encode(x="x:Q")
+    )
     st.altair_chart((line + rule).properties(height=260), width="stretch")
     st.caption(f"Gestrichelt: gewählte Schwelle {params.threshold:g} {unit}.")
 

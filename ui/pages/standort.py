@@ -25,15 +25,14 @@ if TYPE_CHECKING:
 
 _MODEL_HELP = {
     "mclp": "Maximale Abdeckung (MCLP): wählt p neue Standorte so, dass möglichst viele Menschen einen "
-            "Standort innerhalb des Radius bzw. der Fahrzeit erreichen.",
+    "Standort innerhalb des Radius bzw. der Fahrzeit erreichen.",
     "lscp": "Minimale Standortzahl (LSCP): wie viele Standorte braucht es mindestens, damit alle erreichbaren "
-            "Menschen versorgt sind?",
+    "Menschen versorgt sind?",
     "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
-               "am kürzesten ist.",
+    "am kürzesten ist.",
 }
 _MODES = {m: mode.title for m, mode in MODES.items()}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
-
 
 
 def _points(summary: dict[str, Any]) -> float:
@@ -70,10 +69,16 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     places = (*facilities, *cached.available_layers(cfg, version, "poi"))
     c1, c2, c3 = st.columns([1.4, 1.6, 1])
     default = list(areas_).index(_DEFAULT_AREA) if _DEFAULT_AREA in areas_ else 0
-    area = c1.selectbox("Planungsgebiet (Kreis oder Gemeinde)", list(areas_), index=default,
-                        format_func=areas_.__getitem__, key="standort_area")
-    model = c2.radio("Modell", MODELS, format_func=lambda m: _MODEL_HELP[m].split(":")[0],
-                     key="standort_model", horizontal=True)
+    area = c1.selectbox(
+        "Planungsgebiet (Kreis oder Gemeinde)",
+        list(areas_),
+        index=default,
+        format_func=areas_.__getitem__,
+        key="standort_area",
+    )
+    model = c2.radio(
+        "Modell", MODELS, format_func=lambda m: _MODEL_HELP[m].split(":")[0], key="standort_model", horizontal=True
+    )
     c2.caption(_MODEL_HELP[model])
     p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
@@ -89,43 +94,63 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         if mode == "oepnv":
             gtfs_file = gtfs_feed(cfg, key="standort_gtfs")
             if gtfs_file is None:
-                st.info("Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
-                        "Abfahrt 07:00–09:00, Median über jede Minute).")
+                st.info(
+                    "Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
+                    "Abfahrt 07:00–09:00, Median über jede Minute)."
+                )
     else:
         radius_km = float(c5.slider("Radius (km Luftlinie)", 1.0, 30.0, 5.0, 0.5, key="standort_radius"))
     c7, c8, c9 = st.columns([1.4, 1.6, 1])
     fixed_options = ["", *facilities]
     fixed_default = fixed_options.index("ankommenstreffpunkt") if "ankommenstreffpunkt" in fixed_options else 0
-    fixed = c7.selectbox("Bestehende Standorte (bleiben offen)", fixed_options, index=fixed_default,
-                         format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
-                         key="standort_fixed")
-    place_layers = c8.multiselect("Kandidaten aus Ebenen", list(places),
-                                  default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
-                                  format_func=lambda lid: REGISTRY.get(lid).title, key="standort_places",
-                                  placeholder="keine")
-    n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20,
-                                     key="standort_clusters"))
+    fixed = c7.selectbox(
+        "Bestehende Standorte (bleiben offen)",
+        fixed_options,
+        index=fixed_default,
+        format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
+        key="standort_fixed",
+    )
+    place_layers = c8.multiselect(
+        "Kandidaten aus Ebenen",
+        list(places),
+        default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
+        format_func=lambda lid: REGISTRY.get(lid).title,
+        key="standort_places",
+        placeholder="keine",
+    )
+    n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20, key="standort_clusters"))
     with st.expander("Weitere Kandidaten und Bedingungen"):
         e1, e2, e3 = st.columns(3)
-        grid_km = e1.number_input("Raster-Kandidaten, Abstand in km (0 = automatisch)", 0.0, 20.0, 0.0, 0.5,
-                                  key="standort_grid")
-        min_dist = e2.number_input("Mindestabstand zu bestehenden Standorten (m)", 0, 20_000, 0, 250,
-                                   key="standort_min_dist")
-        min_per_gemeinde = int(e3.number_input("Mindestens je Gemeinde (braucht geladene Gemeinden)", 0, 5, 0,
-                                               key="standort_min_gemeinde"))
+        grid_km = e1.number_input(
+            "Raster-Kandidaten, Abstand in km (0 = automatisch)", 0.0, 20.0, 0.0, 0.5, key="standort_grid"
+        )
+        min_dist = e2.number_input(
+            "Mindestabstand zu bestehenden Standorten (m)", 0, 20_000, 0, 250, key="standort_min_dist"
+        )
+        min_per_gemeinde = int(
+            e3.number_input("Mindestens je Gemeinde (braucht geladene Gemeinden)", 0, 5, 0, key="standort_min_gemeinde")
+        )
     with st.expander("Budget (statt fester Anzahl)"):
         use_budget = st.checkbox("Budget verwenden", key="standort_use_budget", disabled=model == "lscp")
         budget = st.number_input("Budget (EUR)", 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
         site_cost = st.number_input("Kosten je Standort (EUR)", 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
     return SitingParams(
-        area=area, model=model, p=p, radius_km=radius_km, minutes=minutes, mode=mode,
-        osm_file=Path(osm_file) if osm_file else None, gtfs_file=Path(gtfs_file) if gtfs_file else None,
+        area=area,
+        model=model,
+        p=p,
+        radius_km=radius_km,
+        minutes=minutes,
+        mode=mode,
+        osm_file=Path(osm_file) if osm_file else None,
+        gtfs_file=Path(gtfs_file) if gtfs_file else None,
         fixed_layer=fixed or None,
         budget=float(budget) if use_budget and model != "lscp" else None,
         default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
-        place_layers=tuple(place_layers), n_clusters=n_clusters,
+        place_layers=tuple(place_layers),
+        n_clusters=n_clusters,
         grid_spacing_m=float(grid_km) * 1000.0 if grid_km > 0 else None,
-        min_distance_to_existing_m=float(min_dist), min_per_gemeinde=min_per_gemeinde,
+        min_distance_to_existing_m=float(min_dist),
+        min_per_gemeinde=min_per_gemeinde,
         user_points=areas.clicked_points_25832(state.candidates()),
     )
 
@@ -137,26 +162,39 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline))]
     if params.fixed_layer:
         spec = REGISTRY.get(params.fixed_layer)
-        groups.append(maps.feature_group(f"Bestehend: {spec.title}", maps.points_layer(
-            spec, cached.points_geojson(cfg, version, params.fixed_layer))))
+        groups.append(
+            maps.feature_group(
+                f"Bestehend: {spec.title}",
+                maps.points_layer(spec, cached.points_geojson(cfg, version, params.fixed_layer)),
+            )
+        )
     clicked = state.candidates()
     if clicked:
-        records = [{"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>',
-                    "tooltip": f"Eigener Punkt {i}"} for i, (lat, lon) in enumerate(clicked, start=1)]
+        records = [
+            {"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>', "tooltip": f"Eigener Punkt {i}"}
+            for i, (lat, lon) in enumerate(clicked, start=1)
+        ]
         groups.append(maps.feature_group("Eigene Kandidaten", maps.NumberedSites(records, size=14)))
     centre, zoom = cached.area_view(cfg, version, level_of(params.area), params.area)
     col_map, col_list = st.columns([3, 1])
     with col_map:
-        event = render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_pick",
-                           center=centre, zoom=zoom, height=420, returned=("last_clicked",), collapsed=True)
+        event = render_map(
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            groups,
+            key="standort_pick",
+            center=centre,
+            zoom=zoom,
+            height=420,
+            returned=("last_clicked",),
+            collapsed=True,
+        )
     click = event.get("last_clicked")
     if click and state.add_candidate(click["lat"], click["lng"]):
         st.rerun()
     with col_list:
         st.caption("Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.")
         if clicked:
-            st.dataframe(views.clicked_table(clicked),
-                         width="stretch", key="standort_clicked")
+            st.dataframe(views.clicked_table(clicked), width="stretch", key="standort_clicked")
             if st.button("Eigene Kandidaten löschen", key="standort_clear"):
                 state.clear_candidates()
                 st.rerun()
@@ -185,14 +223,19 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     st.subheader(f"Vorschlag für {plan.area_name}: {summary['model_label']}")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Versorgt vorher", de_share(summary["share_before"]))
-    m2.metric("Versorgt nachher", de_share(summary["share_after"]),
-              delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte")
+    m2.metric(
+        "Versorgt nachher",
+        de_share(summary["share_after"]),
+        delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte",
+    )
     m3.metric("Neue Standorte", summary["n_new"])
     m4.metric("Bestehende Standorte", summary["n_fixed"])
     if plan.shortfall:
         st.warning(plan.shortfall)
-    st.caption(f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
-               f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
+    st.caption(
+        f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
+        f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall)
+    )
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
     centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags)
@@ -200,12 +243,21 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     with col_map:
         groups = [
             maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-            maps.feature_group("Weitere Kandidaten", maps.area_points(layers["candidates"], "Kandidaten", "#999999"),
-                               show=False),
+            maps.feature_group(
+                "Weitere Kandidaten", maps.area_points(layers["candidates"], "Kandidaten", "#999999"), show=False
+            ),
             maps.feature_group("Vorgeschlagene Standorte", maps.NumberedSites(layers["sites"])),
         ]
-        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_result",
-                   center=centre, zoom=zoom, height=460, returned=(), collapsed=True)
+        render_map(
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            groups,
+            key="standort_result",
+            center=centre,
+            zoom=zoom,
+            height=460,
+            returned=(),
+            collapsed=True,
+        )
         st.caption("Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.")
     with col_table:
         st.markdown("**Warum diese Standorte?**")
@@ -220,18 +272,30 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     for col, when, title in ((before, "before", "Vorher"), (after, "after", "Nachher")):
         with col:
             st.caption(title)
-            groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-                      maps.feature_group(f"Nachfrage {title.lower()}", maps.area_points(layers[when], title)),
-                      maps.feature_group("Standorte", maps.NumberedSites(
-                          [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]))]
-            render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key=f"standort_{when}",
-                       center=centre, zoom=zoom, height=340, returned=(), collapsed=True)
+            groups = [
+                maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                maps.feature_group(f"Nachfrage {title.lower()}", maps.area_points(layers[when], title)),
+                maps.feature_group(
+                    "Standorte",
+                    maps.NumberedSites(
+                        [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]
+                    ),
+                ),
+            ]
+            render_map(
+                maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+                groups,
+                key=f"standort_{when}",
+                center=centre,
+                zoom=zoom,
+                height=340,
+                returned=(),
+                collapsed=True,
+            )
     _equity(plan)
     if len(plan.sensitivity):
         _curve(plan.sensitivity)
     _save(cfg, plan)
-
-
 
 
 def _curve(sens: pd.DataFrame) -> None:
@@ -240,13 +304,19 @@ def _curve(sens: pd.DataFrame) -> None:
     if data.empty:
         st.caption("Keine Kurve: für keine Standortzahl liegt ein Ergebnis vor.")
         return
-    chart = alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("neue_standorte:O", title="Anzahl neuer Standorte", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("versorgt_pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("schwelle:N", title="Schwelle"),
-        tooltip=[alt.Tooltip("neue_standorte:O", title="Neue Standorte"),
-                 alt.Tooltip("schwelle:N", title="Schwelle"),
-                 alt.Tooltip("versorgt_pct:Q", title="Versorgt (%)", format=".1f")],
+    chart = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("neue_standorte:O", title="Anzahl neuer Standorte", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("versorgt_pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("schwelle:N", title="Schwelle"),
+            tooltip=[
+                alt.Tooltip("neue_standorte:O", title="Neue Standorte"),
+                alt.Tooltip("schwelle:N", title="Schwelle"),
+                alt.Tooltip("versorgt_pct:Q", title="Versorgt (%)", format=".1f"),
+            ],
+        )
     )
     st.altair_chart(chart.properties(height=240), width="stretch")
 
@@ -259,11 +329,13 @@ def curve_data(sens: pd.DataFrame) -> pd.DataFrame:
     """
     data = views.sensitivity_table(sens)
     p_col = "p_new" if "p_new" in data.columns else "p"
-    out = pd.DataFrame({
-        "neue_standorte": data[p_col].astype(int),
-        "versorgt_pct": data["pct"].astype(float),
-        "schwelle": (data["radius"].map(lambda r: f"{r:g}") if "radius" in data.columns else "—"),
-    })
+    out = pd.DataFrame(
+        {
+            "neue_standorte": data[p_col].astype(int),
+            "versorgt_pct": data["pct"].astype(float),
+            "schwelle": (data["radius"].map(lambda r: f"{r:g}") if "radius" in data.columns else "—"),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -271,17 +343,21 @@ def _equity(plan: SitingPlan) -> None:
     if plan.equity.empty:
         return
     unit = "min" if plan.params.uses_time else "km"
-    st.markdown(f"**Wer bleibt weit weg?** (Anteil über {plan.params.threshold_label}, 90 % erreichen "
-                f"den nächsten Standort in höchstens …)")
+    st.markdown(
+        f"**Wer bleibt weit weg?** (Anteil über {plan.params.threshold_label}, 90 % erreichen "
+        f"den nächsten Standort in höchstens …)"
+    )
     t = plan.equity
-    table = pd.DataFrame({
-        "Gemeinde": t["gemeinde"],
-        "Nachfrage": t["demand"].round(0),
-        "über der Schwelle vorher (%)": (t["beyond_before"] * 100).round(1),
-        "über der Schwelle nachher (%)": (t["beyond_after"] * 100).round(1),
-        f"90-%-Wert vorher ({unit})": t["p90_before"].round(1),
-        f"90-%-Wert nachher ({unit})": t["p90_after"].round(1),
-    })
+    table = pd.DataFrame(
+        {
+            "Gemeinde": t["gemeinde"],
+            "Nachfrage": t["demand"].round(0),
+            "über der Schwelle vorher (%)": (t["beyond_before"] * 100).round(1),
+            "über der Schwelle nachher (%)": (t["beyond_after"] * 100).round(1),
+            f"90-%-Wert vorher ({unit})": t["p90_before"].round(1),
+            f"90-%-Wert nachher ({unit})": t["p90_after"].round(1),
+        }
+    )
     st.dataframe(table, hide_index=True, width="stretch", key="standort_equity")
 
 
@@ -314,29 +390,67 @@ def _compare(cfg: Settings) -> None:
     for col, key, name in ((left, "a", a), (right, "b", b)):
         with col:
             st.caption(f"Szenario {key.upper()}: {name}")
-            groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-                      maps.feature_group("Standorte", maps.NumberedSites(layers[key]))]
-            render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key=f"standort_cmp_{key}",
-                       center=centre, zoom=zoom, height=340, returned=(), collapsed=True)
+            groups = [
+                maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                maps.feature_group("Standorte", maps.NumberedSites(layers[key])),
+            ]
+            render_map(
+                maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+                groups,
+                key=f"standort_cmp_{key}",
+                center=centre,
+                zoom=zoom,
+                height=340,
+                returned=(),
+                collapsed=True,
+            )
     if "difference" in layers:
         st.markdown("**Differenzkarte je Gemeinde**")
-        groups = [maps.feature_group("Unterschied", maps.choropleth_layer(
-            REGISTRY.get("gemeinde"), layers["difference"], "Gemeinden"),
-            maps.Legend(maps.legend_html(layers["classification"])))]
-        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_cmp_diff",
-                   center=centre, zoom=zoom, height=380, returned=(), collapsed=True)
+        groups = [
+            maps.feature_group(
+                "Unterschied",
+                maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], "Gemeinden"),
+                maps.Legend(maps.legend_html(layers["classification"])),
+            )
+        ]
+        render_map(
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            groups,
+            key="standort_cmp_diff",
+            center=centre,
+            zoom=zoom,
+            height=380,
+            returned=(),
+            collapsed=True,
+        )
     elif "change_points" in layers:
         st.markdown(f"**Differenzkarte: Nachfragepunkte nach Versorgung in A (»{a}«) und B (»{b}«)**")
-        legend = maps.legend_html(symbols=layers["change_legend"], symbols_title="Nachfragepunkte",
-                                  notes=["Je Gemeinde, sobald Gemeindegrenzen geladen sind (Seite »Daten«)."])
-        groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-                  maps.feature_group("Unterschied", maps.area_points(layers["change_points"], "Nachfrage", radius=6),
-                                     maps.Legend(legend))]
-        render_map(maps.base_map(fit_nrw=False, center=centre, zoom=zoom), groups, key="standort_cmp_diff",
-                   center=centre, zoom=zoom, height=380, returned=(), collapsed=True)
+        legend = maps.legend_html(
+            symbols=layers["change_legend"],
+            symbols_title="Nachfragepunkte",
+            notes=["Je Gemeinde, sobald Gemeindegrenzen geladen sind (Seite »Daten«)."],
+        )
+        groups = [
+            maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+            maps.feature_group(
+                "Unterschied", maps.area_points(layers["change_points"], "Nachfrage", radius=6), maps.Legend(legend)
+            ),
+        ]
+        render_map(
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            groups,
+            key="standort_cmp_diff",
+            center=centre,
+            zoom=zoom,
+            height=380,
+            returned=(),
+            collapsed=True,
+        )
     else:
-        st.caption("Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
-                   "Gemeindegrenzen geladen sind (Seite »Daten«).")
+        st.caption(
+            "Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
+            "Gemeindegrenzen geladen sind (Seite »Daten«)."
+        )
     st.dataframe(views.diff_table(diff), hide_index=True, width="stretch")
 
 
