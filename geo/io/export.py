@@ -174,7 +174,7 @@ def _with_xy(data: pd.DataFrame, crs: str) -> pd.DataFrame:
     """Replace the geometry by coordinate columns (see the module notes)."""
     if not _has_geometry(data):
         return pd.DataFrame(data)
-    gdf: gpd.GeoDataFrame = data  # type: ignore[assignment]
+    gdf: gpd.GeoDataFrame = data
     geoms = gdf.geometry
     points = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
     xcol, ycol = ("lon", "lat") if crs == DISPLAY_CRS else ("x", "y")

@@ -376,7 +376,7 @@ def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) ->
     return df
 
 
-def _check_crs_member(doc: dict, shown: str) -> None:  # type: ignore[type-arg]
+def _check_crs_member(doc: dict, shown: str) -> None:
     """Refuse a GeoJSON ``crs`` member naming an unknown CRS (GDAL would silently read WGS84)."""
     crs = doc.get("crs")
     if crs is None:
@@ -399,7 +399,7 @@ def _check_crs_member(doc: dict, shown: str) -> None:  # type: ignore[type-arg]
 _INT64 = 2**63
 
 
-def _sanitise_feature(feature: dict) -> str:  # type: ignore[type-arg]
+def _sanitise_feature(feature: dict) -> str:
     """Make one feature safe for GDAL without losing what is wrong with it.
 
     A geometry with a non-finite coordinate (``1e999``, ``NaN``) is set to

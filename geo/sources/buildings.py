@@ -125,7 +125,7 @@ def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
     rows: list[tuple[int, str, str | None, str | None, bool, bytes]] = []
     landuse: list[bytes] = []
 
-    class _Areas(osmium.SimpleHandler):  # type: ignore[misc]
+    class _Areas(osmium.SimpleHandler):
         def area(self, a: osmium.osm.Area) -> None:
             tags = a.tags
             if "building" not in tags and tags.get("landuse") != "residential":

@@ -568,7 +568,7 @@ class PostgisStore:
             BatchInfo(
                 *r[:8],
                 rows_in=int(r[8]),
-                rows_kept=int(r[9]),  # type: ignore[arg-type]
+                rows_kept=int(r[9]),
                 rows_rejected=int(r[10]),
                 active=bool(r[11]),
             )

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from planning.transit import TransitSettings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``coverage`` subcommand."""
     p = sub.add_parser(
         "coverage",

@@ -21,7 +21,7 @@ from geo.settings import Settings
 from geo.store.scenarios import load_scenario
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` subcommand."""
     p = sub.add_parser(
         "export",

@@ -20,7 +20,7 @@ from geo.sources.fetching import SOURCES, fetch_source
 from integrationsatlas.cli._output import emit_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``fetch`` subcommand."""
     listing = "\n".join(f"  {s.id:<26} {s.title} [{s.licence}]" for s in SOURCES.values())
     p = sub.add_parser(

@@ -20,7 +20,7 @@ from geo.store import open_store
 from integrationsatlas.cli._output import emit_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``import`` and ``store`` subcommands."""
     p = sub.add_parser(
         "import",

@@ -10,7 +10,7 @@ from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json_lines
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``layers`` subcommand."""
     p = sub.add_parser("layers", help="verfügbare Ebenen mit Anzahl, Quelle und Lizenz")
     p.add_argument("--json", action="store_true", help="ein JSON-Objekt je Ebene ausgeben")

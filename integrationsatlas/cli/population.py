@@ -16,7 +16,7 @@ from geo.sources.destatis import import_gemeinde_population
 from integrationsatlas.cli._output import emit_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``population`` subcommand."""
     p = sub.add_parser(
         "population",

@@ -16,7 +16,7 @@ from geo.settings import Settings
 from integrationsatlas.report import REPORT_FORMATS, build_report, render
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``report`` subcommand."""
     p = sub.add_parser(
         "report",

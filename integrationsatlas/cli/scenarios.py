@@ -19,7 +19,7 @@ from integrationsatlas.cli._output import emit_json, frame_records
 from integrationsatlas.siting import compare_scenarios
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``scenarios`` subcommand with ``list``, ``show``, ``compare`` and ``delete``."""
     p = sub.add_parser("scenarios", help="gespeicherte Standortszenarien anzeigen und vergleichen")
     actions = p.add_subparsers(dest="action", metavar="AKTION")

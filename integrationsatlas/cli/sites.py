@@ -28,7 +28,7 @@ from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams,
 from planning.coverage import point_xy
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``sites`` subcommand."""
     p = sub.add_parser(
         "sites",

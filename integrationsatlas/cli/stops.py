@@ -17,7 +17,7 @@ from integrationsatlas.cli._output import emit_json
 from integrationsatlas.stops import MODE_CLASSES, stop_access
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``stops`` subcommand."""
     p = sub.add_parser("stops", help="Fußweg zur nächsten Haltestelle (Bus, Straßenbahn/U-Bahn, Bahn) je Gebiet")
     p.add_argument("--by", choices=("kreis", "gemeinde"), default="kreis", help="Gebietsebene (Standard kreis)")

@@ -19,7 +19,7 @@ from integrationsatlas.areas import count_per_unit
 from integrationsatlas.cli._output import emit_json_lines, frame_records
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``summary`` subcommand."""
     p = sub.add_parser(
         "summary",

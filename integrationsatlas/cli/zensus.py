@@ -14,7 +14,7 @@ from geo.sources.zensus import import_zensus
 from integrationsatlas.cli._output import emit_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``zensus`` subcommand."""
     p = sub.add_parser(
         "zensus",

@@ -123,7 +123,7 @@ def area_choices(settings: Settings) -> dict[str, str]:
     out: dict[str, str] = {}
     for level in ("land", "regbez", "kreis", "gemeinde"):
         try:
-            units = load_boundaries(level, settings)  # type: ignore[arg-type]
+            units = load_boundaries(level, settings)
         except NotLoadedError:
             continue
         short = SHORT_LEVEL_TITLES[level]

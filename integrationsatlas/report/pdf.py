@@ -23,7 +23,7 @@ ReportFormat = Literal["pdf", "html"]
 def _pdf_class() -> type:
     from fpdf import FPDF
 
-    class ReportPDF(FPDF):  # type: ignore[misc]
+    class ReportPDF(FPDF):
         """A4 portrait with a running header and a footer with page number and attribution."""
 
         report: CouncilReport
