@@ -41,7 +41,7 @@ from integrationsatlas import siting_sources
 from integrationsatlas.siting_review import covered_by, drop_useless, plan_equity
 from integrationsatlas.siting_sources import layer_as_of
 from planning.candidates import build_candidates
-from planning.explain import SolutionExplanation, compare_plans, explain_solution, sensitivity, within_radius
+from planning.explain import SolutionExplanation, explain_solution, sensitivity, within_radius
 
 logger = logging.getLogger(__name__)
 
@@ -296,9 +296,9 @@ class SitingPlan:
             "model_label": MODEL_LABELS[self.params.model],
             "status": str(r.status),
             "objective": float(r.objective),
-            "bound": _float(getattr(r, "bound", None)),
-            "gap": _float(getattr(r, "gap", None)),
-            "seconds": _float(getattr(r, "seconds", None)),
+            "bound": as_float(getattr(r, "bound", None)),
+            "gap": as_float(getattr(r, "gap", None)),
+            "seconds": as_float(getattr(r, "seconds", None)),
             "method": str(getattr(r, "method", "")),
             "n_candidates": len(self.candidates),
             "n_fixed": len(exp.fixed),
@@ -341,7 +341,7 @@ class SitingPlan:
         )
 
 
-def _float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
     if value is None:
         return None
     try:
@@ -384,7 +384,7 @@ def _in_area(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
     return frame[shapely.intersects_xy(area, xy[:, 0], xy[:, 1])]
 
 
-def _demand_in_area(points: gpd.GeoDataFrame, ags: str, area: BaseGeometry) -> gpd.GeoDataFrame:
+def demand_in_area(points: gpd.GeoDataFrame, ags: str, area: BaseGeometry) -> gpd.GeoDataFrame:
     """Demand of the area: by AGS where known, else by location."""
     column = f"{level_of(ags)}_ags"
     codes = points[column].astype("string") if column in points.columns else None
@@ -553,7 +553,7 @@ def plan_sites(settings: Settings, params: SitingParams, progress: Progress | No
     demand_result, demand_note = _demand_for(settings, params.target_group, params.target_column, params.osm_file)
     if demand_note:
         notes.append(demand_note)
-    demand = _demand_in_area(demand_result.points, params.area, area)
+    demand = demand_in_area(demand_result.points, params.area, area)
     demand = demand[demand["weight"].to_numpy(dtype=float) > 0]
 
     net = None
@@ -917,86 +917,3 @@ def _gemeinde_names(settings: Settings) -> dict[str, str]:
     except NotLoadedError:
         return {}
     return dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
-
-
-def compare_scenarios(a: Scenario, b: Scenario) -> pd.DataFrame:
-    """Difference of two saved plans per Gemeinde (``b`` minus ``a``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        See :func:`planning.explain.compare_plans`; column suffixes are
-        ``a`` and ``b``.
-
-    Raises
-    ------
-    DataError
-        If the scenarios are for different areas or lack Gemeinde tables.
-    """
-    if a.area_ags != b.area_ags:
-        raise DataError(
-            f"Die Szenarien »{a.name}« ({a.area_ags}) und »{b.name}« ({b.area_ags}) "
-            "betreffen verschiedene Gebiete und lassen sich nicht je Gemeinde vergleichen."
-        )
-    return compare_plans(a.by_gemeinde, b.by_gemeinde, labels=("a", "b"))
-
-
-#: Categories of :func:`coverage_change_points`, in legend order.
-CHANGE_CLASSES: tuple[str, ...] = ("nur in B versorgt", "nur in A versorgt", "in beiden versorgt", "in keinem versorgt")
-
-
-def coverage_change_points(settings: Settings, a: Scenario, b: Scenario) -> gpd.GeoDataFrame | None:
-    """Demand points of the planning area, classified by which of two plans covers them.
-
-    The finest difference map that needs no Gemeinde boundaries: each demand
-    point (with its weight) is ``nur in B versorgt``, ``nur in A versorgt``,
-    ``in beiden versorgt`` or ``in keinem versorgt``.
-
-    Parameters
-    ----------
-    settings
-        Where the demand data lives (the demand is rebuilt as at planning time).
-    a, b
-        Two saved plans for the same area.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame or None
-        Columns ``weight``, ``change`` (one of :data:`CHANGE_CLASSES`), in
-        EPSG:25832; ``None`` when either plan used travel times (their
-        coverage needs the street network) or the plans lack a radius.
-
-    Notes
-    -----
-    Coverage is a straight-line distance within each plan's own radius (km),
-    computed in EPSG:25832 with a KD-tree over all its sites (existing and new).
-    """
-    from integrationsatlas.coverage import best_demand
-
-    if a.area_ags != b.area_ags:
-        raise DataError(f"Die Szenarien »{a.name}« und »{b.name}« betreffen verschiedene Gebiete.")
-    radii = [_float(s.parameters.get("radius_km")) for s in (a, b)]
-    if any(r is None for r in radii) or any(s.parameters.get("minutes") for s in (a, b)):
-        return None
-    area, _ = planning_area(settings, a.area_ags)
-    target = str(a.parameters.get("target_group", "total"))
-    column = a.parameters.get("target_column")
-    points = _demand_in_area(best_demand(settings, target, column).points, a.area_ags, area)
-    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
-    covered = []
-    for scenario, radius_km in zip((a, b), radii, strict=True):
-        sites = scenario.sites
-        if len(sites) == 0:
-            covered.append(np.zeros(len(points), dtype=bool))
-            continue
-        tree = cKDTree(np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
-        dist, _ = tree.query(xy, k=1)
-        covered.append(dist <= float(radius_km) * 1000.0)  # type: ignore[arg-type]
-    in_a, in_b = covered
-    change = np.select([in_b & ~in_a, in_a & ~in_b, in_a & in_b], CHANGE_CLASSES[:3], CHANGE_CLASSES[3])
-    return gpd.GeoDataFrame(
-        {"weight": points["weight"].to_numpy(), "change": change},
-        geometry=points.geometry.to_numpy(),
-        crs=PROJECTED_CRS,
-        index=points.index,
-    )

@@ -276,7 +276,7 @@ def test_params_validation_collects_all_problems(raises_matching) -> None:  # ty
 
 def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from geo.store.scenarios import load_scenario
-    from integrationsatlas.siting import CHANGE_CLASSES, coverage_change_points
+    from integrationsatlas.scenarios import CHANGE_CLASSES, coverage_change_points
 
     for p, name in (("3", "A3"), ("5", "B5")):
         code, _, err = run(

@@ -255,14 +255,14 @@ def isochrones_geojson(polys: gpd.GeoDataFrame) -> dict[str, Any]:
     return maps.to_display_geojson(polys, props)
 
 
-#: Colours of :data:`integrationsatlas.siting.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
+#: Colours of :data:`integrationsatlas.scenarios.CHANGE_CLASSES` (Okabe–Ito: green, vermillion, sky blue, grey).
 CHANGE_COLORS: tuple[str, ...] = ("#009E73", "#D55E00", "#56B4E9", "#BBBBBB")
 
 
 def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
     from geo.store.scenarios import load_scenario
-    from integrationsatlas.siting import CHANGE_CLASSES, compare_scenarios, coverage_change_points
+    from integrationsatlas.scenarios import CHANGE_CLASSES, compare_scenarios, coverage_change_points
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
     diff = compare_scenarios(a, b)

@@ -16,7 +16,7 @@ from geo.formatting import de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
-from integrationsatlas.siting import compare_scenarios
+from integrationsatlas.scenarios import compare_scenarios
 
 
 def register(sub: argparse._SubParsersAction) -> None:
