@@ -279,8 +279,15 @@ def test_many_mutants_of_every_format(seeded: tuple[Settings, Path], corpus: tup
 
 def _cli(path: Path, home: Path, start_at: float = 0.0) -> tuple[subprocess.Popen[bytes], object]:
     env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
+    # The peak RSS is read from /proc/self/status (VmHWM) by the child itself: the kernel's ru_maxrss of a
+    # forked child also counts the parent's pages before exec (the test process is large by then).
     code = (
-        "import sys, time\nfrom integrationsatlas.cli import build_parser, main\nbuild_parser()\n"
+        "import atexit, sys, time\n"
+        "def _hwm():\n"
+        "    kb = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "    sys.stderr.write(f'\\nVMHWM_KB={kb}\\n')\n"
+        "atexit.register(_hwm)\n"
+        "from integrationsatlas.cli import build_parser, main\nbuild_parser()\n"
         "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\nsys.exit(main(sys.argv[2:]))\n"
     )
     errfile = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe (cannot block); closed in _finish
@@ -300,7 +307,10 @@ def _finish(started: tuple[subprocess.Popen[bytes], object]) -> tuple[int, str, 
     errfile.seek(0)  # type: ignore[attr-defined]
     err = errfile.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
     errfile.close()  # type: ignore[attr-defined]
-    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss / 1024
+    peak = [line for line in err.splitlines() if line.startswith("VMHWM_KB=")]
+    rss_mb = int(peak[-1].split("=")[1]) / 1024 if peak else usage.ru_maxrss / 1024
+    err = "\n".join(line for line in err.splitlines() if not line.startswith("VMHWM_KB="))
+    return os.waitstatus_to_exitcode(status), err, rss_mb
 
 
 def test_cli_refuses_with_exit_2_and_german_message(tmp_path: Path) -> None:

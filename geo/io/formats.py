@@ -399,6 +399,15 @@ def _check_crs_member(doc: dict, shown: str) -> None:
 _INT64 = 2**63
 
 
+def _finite_json(value: object) -> bool:
+    """Whether ``value`` serialises to strict JSON (no NaN or infinity anywhere)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
 def _sanitise_feature(feature: dict) -> str:
     """Make one feature safe for GDAL without losing what is wrong with it.
 
@@ -466,7 +475,15 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
     check_rows(len(features), width, shown, limits, what="Objekte")
     given = np.array([f.get("geometry") is not None for f in features], dtype=bool)
     errors = [_sanitise_feature(f) for f in features]
-    cleaned = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    try:
+        cleaned = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a non-finite number (1e999, NaN) in a member other than geometry and properties
+        bad = next((pos for pos, f in enumerate(features) if not _finite_json(f)), None)
+        where = f"Objekt {bad + 1}" if bad is not None else "außerhalb der Objekte"
+        raise DataError(
+            f"Datei {shown}, {where}: enthält eine Zahl außerhalb des gültigen Bereichs (z. B. 1e999 oder NaN). "
+            "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
+        ) from None
     gdf = _read_with_gdal(cleaned.encode("utf-8"), shown, what="GeoJSON", origin=path)
     if len(gdf) != len(features):
         raise DataError(
