@@ -661,8 +661,11 @@ def facility_isochrones(
     osm_file: Path | str,
     mode: str,
     minutes: float,
+    *,
+    gtfs_file: Path | str | None = None,
+    transit: TransitSettings | None = None,
 ) -> gpd.GeoDataFrame:
-    """Areas reached within ``minutes`` from each chosen facility of a layer.
+    """Areas from which each chosen facility of a layer is reached within ``minutes``.
 
     Parameters
     ----------
@@ -675,15 +678,24 @@ def facility_isochrones(
     osm_file
         OSM extract of the street network (loaded once through the network cache).
     mode
-        Travel mode.
+        Travel mode; ``"oepnv"`` (walk + public transport) needs ``gtfs_file``.
     minutes
         Time budget.
+    gtfs_file, transit
+        GTFS feed and day/window settings for ``mode="oepnv"``.
 
     Returns
     -------
     geopandas.GeoDataFrame
         One polygon per facility with ``facility_id`` and ``minutes``, EPSG:25832;
         facilities off the network are left out.
+
+    Notes
+    -----
+    Street modes: the area reached on the network (:func:`planning.network.isochrones`).
+    Public transport: the union of the 100 m cells (over the network's extent)
+    whose median travel time over the departure minutes to the facility is at
+    most ``minutes`` – the same measure as the coverage figures.
     """
     from geo.sources.streets import load_network
     from planning.network import isochrones
@@ -691,5 +703,57 @@ def facility_isochrones(
     facilities = load_layer(layer_id, settings)
     chosen = facilities[facilities["id"].astype(str).isin(facility_ids)]
     net = load_network(mode, settings, osm_file=osm_file)
-    polys = isochrones(net, chosen.set_index("id"), minutes=(minutes,), max_snap_m=settings.snap_max_m)
-    return polys[~polys.geometry.is_empty]
+    if mode != "oepnv":
+        polys = isochrones(net, chosen.set_index("id"), minutes=(minutes,), max_snap_m=settings.snap_max_m)
+        return polys[~polys.geometry.is_empty]
+    if gtfs_file is None:
+        raise DataError("Für Isochronen mit Bus und Bahn bitte einen GTFS-Fahrplan angeben.")
+    return _transit_isochrones(chosen.set_index("id"), net, Path(gtfs_file), transit, minutes, settings)
+
+
+#: Cell width (metres) of public-transport isochrones.
+ISOCHRONE_CELL_M = 100.0
+
+
+def _transit_isochrones(
+    facilities: gpd.GeoDataFrame,
+    net: Network,
+    gtfs_file: Path,
+    transit: TransitSettings | None,
+    minutes: float,
+    settings: Settings,
+) -> gpd.GeoDataFrame:
+    """Union of the 100 m cells that reach each facility within ``minutes`` by walk + public transport."""
+    from geo.sources.gtfs import read_gtfs
+    from planning.transit import TransitSettings, transit_time_matrix
+
+    transit = transit or TransitSettings(max_snap_m=settings.snap_max_m)
+    x0, y0 = net.xy.min(axis=0)
+    x1, y1 = net.xy.max(axis=0)
+    xs = np.arange(x0 + ISOCHRONE_CELL_M / 2, x1, ISOCHRONE_CELL_M)
+    ys = np.arange(y0 + ISOCHRONE_CELL_M / 2, y1, ISOCHRONE_CELL_M)
+    gx, gy = np.meshgrid(xs, ys)
+    cells = gpd.GeoDataFrame(geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=facilities.crs)
+    hull = shapely.MultiPoint(net.xy).convex_hull
+    cells = cells[shapely.contains_xy(hull, cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy())]
+    cells = cells.reset_index(drop=True)
+    timetable = read_gtfs(
+        gtfs_file,
+        day=transit.day,
+        window=(transit.start_s, transit.end_s),
+        area=shapely.buffer(hull, transit.max_walk_s * transit.walk_speed_ms),
+    )
+    matrix = transit_time_matrix(timetable, cells, facilities, transit, minutes * 60.0, network=net).matrix
+    csc = sp.csc_array(matrix)
+    half = ISOCHRONE_CELL_M / 2
+    rows = []
+    for j, fid in enumerate(facilities.index):
+        reached = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if len(reached) == 0:
+            continue
+        pts = cells.geometry.iloc[reached]
+        squares = shapely.box(pts.x - half, pts.y - half, pts.x + half, pts.y + half)
+        rows.append({"facility_id": fid, "minutes": minutes, "geometry": shapely.union_all(squares)})
+    return gpd.GeoDataFrame(
+        rows, columns=["facility_id", "minutes", "geometry"], geometry="geometry", crs=facilities.crs
+    )

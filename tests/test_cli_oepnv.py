@@ -125,3 +125,22 @@ def test_oepnv_coverage_of_aachen_kitas(
     new = [s for s in plan["sites"] if not s.get("fixed")]
     assert 1 <= len(new) <= 2
     assert all(s["marginal_gain"] > 0 for s in new)
+    # isochrones by public transport: the area around each chosen Kita from which it is reached in 15 minutes
+    from geo.layers.loading import load_layer
+    from integrationsatlas.coverage import facility_isochrones
+
+    ids = tuple(load_layer("kita", settings)["id"].astype(str).head(2))
+    polys = facility_isochrones(settings, "kita", ids, osm, "oepnv", 15.0, gtfs_file=feed, transit=_transit_day())
+    assert sorted(polys["facility_id"].astype(str)) == sorted(ids)
+    chosen = load_layer("kita", settings).set_index("id").loc[list(ids)]
+    for fid, geom in zip(polys["facility_id"], polys.geometry, strict=True):
+        assert geom.area > 0.5e6  # at least half a km² around a Kita in central Aachen
+        assert geom.buffer(100).contains(chosen.geometry.loc[fid])
+
+
+def _transit_day() -> object:
+    from datetime import date
+
+    from planning.transit import TransitSettings
+
+    return TransitSettings(day=date(2026, 12, 8))

@@ -210,11 +210,19 @@ def cell_grid(cfg: Settings, version: str, params: GapParams) -> tuple[Any, Any,
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
-def isochrones(
-    cfg: Settings, version: str, layer_id: str, facility_ids: tuple[str, ...], osm_file: str, mode: str, minutes: float
-) -> dict[str, Any]:
-    """Isochrones of the chosen facilities, for display."""
-    return views.isochrones_geojson(facility_isochrones(cfg, layer_id, facility_ids, osm_file, mode, minutes))
+def isochrones(cfg: Settings, version: str, params: GapParams, facility_ids: tuple[str, ...]) -> dict[str, Any]:
+    """Isochrones of the chosen facilities at the analysis' threshold and mode, for display."""
+    polys = facility_isochrones(
+        cfg,
+        params.layer,
+        facility_ids,
+        str(params.osm_file),
+        params.mode,
+        params.threshold,
+        gtfs_file=params.gtfs_file,
+        transit=_transit(params, cfg) if params.mode == "oepnv" else None,
+    )
+    return views.isochrones_geojson(polys)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

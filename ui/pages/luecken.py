@@ -169,7 +169,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
             points,
         ]
         view = maps.bounds_of(cells, width_px=700)
-    if params.unit == "min" and params.osm_file and params.mode != "oepnv":
+    if params.unit == "min" and params.osm_file:
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect(
             "Isochronen für Einrichtungen",
@@ -180,9 +180,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
             placeholder="bitte wählen (bis zu 10)",
         )
         if picked:
-            iso = cached.isochrones(
-                cfg, version, params.layer, tuple(picked), params.osm_file, params.mode, params.threshold
-            )
+            iso = cached.isochrones(cfg, version, params, tuple(picked))
             groups.append(
                 maps.feature_group(
                     f"Isochronen {params.threshold:g} min", maps.area_layer(iso, "Isochronen", "#5e3c99")
