@@ -593,9 +593,9 @@ def run_case(case: Case, settings: object, layer: str = "kita") -> Outcome:
     """Import ``case`` in process and judge the outcome against the invariant."""
     from geo.errors import IntegrationsatlasError
     from geo.importing import import_file
-    from geo.store import DataStore
+    from geo.store import open_store
 
-    store = DataStore(settings.store_path)  # type: ignore[attr-defined]
+    store = open_store(settings)  # type: ignore[arg-type]
     before = store.batches()
     try:
         result = import_file(case.path, layer, settings)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import fuzz_corpus as fc
@@ -51,6 +52,9 @@ VALID_GEOJSON = json.dumps(
         ],
     }
 )
+
+
+pytest_plugins = ("store_backends",)
 
 
 @pytest.fixture(scope="module")
@@ -447,3 +451,13 @@ def test_boundary_import_refuses_huge_numbers_and_infinite_geometries(
     problems = getattr(info.value, "problems", ())
     assert any(p.file == "gemeinden.geojson" and p.row == 1 and p.column == column for p in problems), info.value
     assert not settings.store_path.exists()
+
+
+def test_seeds_and_hostile_cases_on_postgis(database_url: str, tmp_path: Path) -> None:
+    """The same invariant with the shared PostgreSQL/PostGIS store: correct imports or clean refusals,
+    the store unchanged after every refusal."""
+    settings = replace(Settings().with_home(tmp_path / "home"), database_url=database_url)
+    seeds, hostile = fc.seeds(tmp_path / "seeds"), fc.hostile(tmp_path / "hostile")
+    assert _judge(seeds, settings) == []
+    failures = _judge([c for c in hostile if c.kind != "bomb"], settings)
+    assert failures == [], "\n".join(failures)
