@@ -29,6 +29,7 @@ ORDER = (
     "siting",
     "orlib",
     "app",
+    "fuzz_import",
 )
 
 
