@@ -70,7 +70,7 @@ class Network:
         ----------
         G
             Graph from :func:`build_graph_from_xml`, :func:`build_graph_from_polygon`
-            or :func:`cached_graph` (or any projected osmnx-style graph with node
+            (or any projected osmnx-style graph with node
             attributes ``x``, ``y`` and the edge attribute ``weight``).
         weight
             Edge attribute holding the travel time in seconds.
