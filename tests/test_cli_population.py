@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from geo.errors import IntegrationsatlasError
 from geo.settings import Settings
 from geo.sources.destatis import gemeinden_with_population
 from integrationsatlas.cli import main
@@ -45,3 +46,13 @@ def test_the_real_2019_table_imports(home: Settings, shared_data: Path, capsys: 
     assert main(["population", str(shared_data / "population" / "nrw_gemeinden_destatis_gv_2019.csv")]) == 0
     assert "396 Gemeinden, 17.947.221 Einwohner" in capsys.readouterr().out
     assert gemeinden_with_population(home)["population"].notna().all()
+
+
+def test_the_app_action_imports_an_upload_under_its_own_name(home: Settings) -> None:
+    from ui.actions import import_population
+
+    result = import_population(home, "Einwohner_2019.csv", b"AGS;Einwohner\n05334002;248960\n")
+    assert result.source_file == "Einwohner_2019.csv" and len(result.table) == 1
+    assert gemeinden_with_population(home).set_index("ags").loc["05334002", "population"] == 248_960
+    with pytest.raises(IntegrationsatlasError, match=r"kaputt\.csv"):
+        import_population(home, "kaputt.csv", b"Name;Wert\nAachen;x\n")

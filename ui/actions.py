@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from geo.importing import ImportResult, import_file
 from geo.settings import Settings
+from geo.sources.destatis import GemeindePopulation, import_gemeinde_population
 from geo.sources.fetching import FetchResult, fetch_source
 from geo.store import BatchInfo, open_store, store_exists
 from geo.store.scenarios import list_scenarios
@@ -46,6 +47,14 @@ def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: st
     return with_temp_file(
         name, content, lambda p: import_file(p, layer_id, cfg, mode=how, on_invalid=invalid, display_name=name)
     )
+
+
+def import_population(cfg: Settings, name: str, content: bytes) -> GemeindePopulation:
+    """Import an uploaded Gemeinde population table (Destatis GV-ISys or AGS + population)."""
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(content)
+        return import_gemeinde_population(path, cfg)
 
 
 def batches(cfg: Settings) -> list[BatchInfo]:

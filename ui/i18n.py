@@ -37,6 +37,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "karte.facilities": ("Einrichtungen im Gebiet", "Facilities in the area"),
     "daten.upload": ("Datei hochladen", "Upload a file"),
+    "daten.population": ("Einwohner je Gemeinde", "Population per municipality"),
     "daten.inventory": ("Bestand aller Ebenen", "Inventory of all layers"),
     "daten.fetch": ("Amtliche oder OSM-Daten abrufen", "Fetch official or OSM data"),
     "daten.batches": ("Importe verwalten", "Manage imports"),

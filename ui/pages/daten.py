@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from ui import actions, cached, views
@@ -39,11 +40,13 @@ def render() -> None:
     """Render the Daten page."""
     st.title(t("nav.daten"))
     cfg = cached.settings()
-    upload_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
-        [t("daten.upload"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
+    upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
+        [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
     )
     with upload_tab, user_errors("Import"):
         _upload(cfg)
+    with population_tab, user_errors("Einwohner je Gemeinde"):
+        _population(cfg)
     with fetch_tab, user_errors("Abruf"):
         _fetch(cfg)
     with inventory_tab, user_errors("Bestand"):
@@ -107,6 +110,21 @@ def _upload(cfg: Settings) -> None:
         st.success(
             f"{result.rows_kept} Zeile(n) in »{spec.title}« gespeichert (Stapel {batch}). "
             "Karte und Analysen verwenden die neuen Daten sofort."
+        )
+
+
+def _population(cfg: Settings) -> None:
+    st.caption(
+        "Einwohner je Gemeinde für die Nachfrage (Gemeindeebene und 100-m-Schätzung aus OSM-Gebäuden): das "
+        "»Gemeindeverzeichnis – Auszug« von Destatis (XLSX oder CSV, wie veröffentlicht) oder eine Tabelle mit "
+        "einer AGS- und einer Einwohnerspalte."
+    )
+    upload = st.file_uploader("Gemeindetabelle (.xlsx, .csv)", type=["xlsx", "csv", "txt"], key="daten_population")
+    if upload is not None and st.button("Einwohner übernehmen", type="primary", key="daten_population_import"):
+        result = actions.import_population(cfg, upload.name, upload.getvalue())
+        st.success(
+            f"{len(result.table)} Gemeinden mit {de_int(result.table['population'].sum())} Einwohnern übernommen "
+            f"(Stichtag {result.stichtag or 'unbekannt'}: {result.stichtag_source})."
         )
 
 
