@@ -267,7 +267,7 @@ def test_broken_upload_shows_the_validation_report(page: Any, server: StreamlitS
     _screenshot(page, "daten")
     broken = tmp_path / "kaputt.csv"
     broken.write_text("id;name;lat;lon\nk9;Kita Ohne Lage;abc;\nk9;;51.0;7.0\n", encoding="utf-8")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(broken))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(broken))  # the import tab
     page.wait_for_selector("text=Prüfbericht", timeout=60_000)
     wait_idle(page)
     body = page.inner_text("body")
