@@ -25,6 +25,7 @@ from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from geo.units import UnitLevel
+from integrationsatlas.coverage import WALK_SPEED_MS
 from planning.coverage import nearest_distance_xy, point_xy
 from planning.gaps import weighted_quantile_by_group
 from planning.resolution import ResolutionVerdict, check_resolution
@@ -152,7 +153,7 @@ def _distances(
     from planning.network import nearest_facility_time, snap
 
     net = load_network("walk", settings, osm_file=osm_file)
-    speed = 4.5 / 3.6  # the walk network's times are at the walking speed of geo.modes
+    speed = WALK_SPEED_MS  # the walk network's times are at the walking speed of geo.modes
     dem = snap(net, points, settings.snap_max_m)
     for cls in MODE_CLASSES:
         chosen = stops[stops["modus"] == cls]
