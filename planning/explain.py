@@ -550,10 +550,18 @@ def _reason(
     elif len(runner) and "cost_reduction" not in runner.columns:
         best = runner.iloc[0]
         alt = float(best["gain"])
-        text += (
-            f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
-            f" ({de_int(gain - alt)} weniger)"
-        )
+        if alt > gain:
+            # the plan is chosen as a whole: a candidate may reach more on its own
+            # but overlap more with the other sites of the plan
+            text += (
+                f". {best['name']} erreichte an dieser Stelle für sich mehr ({de_int(alt)} Personen),"
+                " zusammen mit den übrigen Standorten ist der gewählte Plan aber besser"
+            )
+        else:
+            text += (
+                f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
+                f" ({de_int(gain - alt)} weniger)"
+            )
     return text + "."
 
 

@@ -91,6 +91,16 @@ def test_marginal_gains_in_selection_order() -> None:
     assert exp.cost_before is None and exp.cost_after is None
 
 
+def test_runner_up_stronger_on_its_own_is_not_called_worse() -> None:
+    # plan c3 + c4 (not the greedy choice): at step 1 c2 alone would reach 70 against c3's 40
+    exp = explain_solution(Result(np.array([0, 3, 4])), sp.csr_array(COVER), WEIGHTS, DEMAND, CANDIDATES)
+    first = exp.sites[0]
+    assert (first.candidate_id, first.gain) == ("raster:7", 40.0)
+    assert first.runner_ups.iloc[0]["gain"] == 70.0
+    assert "Zentrum Ost erreichte an dieser Stelle für sich mehr (70 Personen)" in first.reason
+    assert "weniger)" not in first.reason
+
+
 def test_tables_per_gemeinde_and_kreis() -> None:
     exp = explain_solution([0, 1, 2], COVER, WEIGHTS, DEMAND, CANDIDATES)
     g = exp.by_gemeinde.set_index("gemeinde_ags")
