@@ -41,6 +41,7 @@ from browser_support import (  # noqa: E402
 KREIS = "path.atlas-layer-kreis"
 KI = "path.atlas-layer-ki"
 DRAWN = f"() => document.querySelectorAll('{KREIS}').length >= 53 && document.querySelectorAll('{KI}').length >= 54"
+POPULATION = ROOT.parent / "shared" / "data" / "population" / "nrw_gemeinden_destatis_gv_2019.csv"
 SCHOOLS = ROOT.parent / "shared" / "data" / "facilities" / "nrw_grundschulen_msb_2021.geojson"
 
 
@@ -257,6 +258,67 @@ def map_payload(pw: Any) -> tuple[int, int, list[str]]:
     return standalone, sum(frames), log.external()
 
 
+#: The siting run compared between app and CLI: the Standortplanung page's defaults
+#: (Städteregion Aachen, MCLP, 3 new sites, 5 km straight line, default candidates).
+SITING_CLI = ("sites", "--area", "05334", "-p", "3", "--radius-km", "5")
+
+
+def siting_app_vs_cli(pw: Any, runs: int) -> tuple[list[float], list[float], str, str]:
+    """Seconds of the default siting run: in the app (click → result map drawn) and in the CLI.
+
+    Each app run uses a fresh server (the plan is cached per server) whose
+    Standortplanung page was opened once, so imports and the page are warm as
+    a planner would find them; the CLI run is a new process, start-up included.
+    Returns both timings and the first new site's name of each, to show they agree.
+    """
+    import re
+    import subprocess
+
+    app_s, cli_s = [], []
+    app_first = cli_first = ""
+    for _ in range(runs):
+        home = Path(tempfile.mkdtemp(prefix="bench-siting-"))
+        env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
+        cli = [sys.executable, "-m", "integrationsatlas.cli"]
+        if POPULATION.exists():  # demand from the population per Gemeinde, as a planner would load it
+            subprocess.run([*cli, "population", str(POPULATION)], cwd=ROOT, env=env, capture_output=True, check=True)
+        server = StreamlitServer(home).start()
+        try:
+            browser = launch_chromium(pw)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(f"{server.url}/standortplanung")
+            map_frame(page, timeout_ms=120_000)
+            wait_idle(page)
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Standorte berechnen").click()
+            page.wait_for_selector("text=Berechnung abgeschlossen", timeout=300_000)
+            page.wait_for_function(  # the result map draws its numbered markers after the run
+                """() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument
+                       && f.contentDocument.querySelectorAll(
+                              '.atlas-site-number:not(.atlas-site-fixed)').length >= 3)""",
+                timeout=120_000,
+            )
+            app_s.append(time.perf_counter() - t0)
+            found = re.search(r"1\. ([^:\n]+):", page.inner_text("body"))
+            app_first = found.group(1).strip() if found else "?"
+            browser.close()
+        finally:
+            server.stop()
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [*cli, *SITING_CLI],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        cli_s.append(time.perf_counter() - t0)
+        found = re.search(r"^\s*1\. ([^:]+):", done.stdout, re.MULTILINE)
+        cli_first = found.group(1).strip() if found else "?"
+    return app_s, cli_s, app_first, cli_first
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold starts to measure")
@@ -271,6 +333,7 @@ def main() -> int:
         fresh, again = threshold_changes(pw, args.steps)
         standalone, received, external = map_payload(pw)
         points = many_points(pw, args.runs)
+        app_s, cli_s, app_first, cli_first = siting_app_vs_cli(pw, 2)
 
     def med(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
@@ -281,7 +344,8 @@ def main() -> int:
         "",
         f"Measured by `python benchmarks/bench_app.py` with headless Chromium (Playwright); {machine()}; "
         f"CPU cores shared with other jobs (load average {load[0]:.1f}). Offline (`INTEGRATIONSATLAS_OFFLINE=1`), "
-        "embedded data, empty data store (plus the MSB schools for the last rows).",
+        "embedded data, empty data store (plus the MSB schools for the point rows and the population per Gemeinde "
+        "of `../shared/data` for the siting rows).",
         "",
         "| Measure | Result | Target |",
         "|---|---|---|",
@@ -305,6 +369,11 @@ def main() -> int:
             if points
             else ["| Many points (MSB schools) | skipped: ../shared/data missing | – |"]
         ),
+        f"| Siting run in the app (`standortplanung` defaults: 05334, MCLP, p = 3, 5 km; click → result map) | "
+        f"{med(app_s)} | ≤ 1.3 × CLI |",
+        f"| Same run in the CLI (`integrationsatlas {' '.join(SITING_CLI)}`, new process) | {med(cli_s)} | – |",
+        f"| Ratio app / CLI (medians); first new site: app »{app_first}«, CLI »{cli_first}« | "
+        f"{statistics.median(app_s) / statistics.median(cli_s):.2f} | ≤ 1.3 |",
         "",
         "Polygons are simplified in EPSG:25832 (Kreise 100 m, Regierungsbezirke 150 m, Land 200 m) before "
         "reprojection, coordinates are rounded to 6 decimals, and Leaflet is served from `/app/static`.",
