@@ -265,6 +265,15 @@ def test_broken_upload_shows_the_validation_report(page: Any, server: StreamlitS
     page.wait_for_selector("text=Datei hochladen")
     wait_idle(page)
     _screenshot(page, "daten")
+    # Streamlit's English uploader chrome ("Upload", "300MB per file") is replaced in German
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stFileUploaderDropzone"]')].map(z => [
+               getComputedStyle(z.querySelector('button p'), '::after').content,
+               getComputedStyle(z.querySelector('button p')).fontSize,
+               getComputedStyle(z.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'),
+                                '::after').content])"""
+    )
+    assert shown and all(s == ['"Datei wählen"', "0px", '"oder hierher ziehen"'] for s in shown), shown
     broken = tmp_path / "kaputt.csv"
     broken.write_text("id;name;lat;lon\nk9;Kita Ohne Lage;abc;\nk9;;51.0;7.0\n", encoding="utf-8")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(broken))  # the import tab

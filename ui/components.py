@@ -99,9 +99,24 @@ h2, [data-testid="stHeading"] h2 { font-size: 1.35rem !important; }
 """
 
 
+#: Streamlit's file uploader has English chrome ("Upload", "300MB per file • …") and no
+#: setting for it: the texts are replaced in CSS. The size limit is stated by each
+#: uploader's own label (the import limit differs from the server's upload limit).
+UPLOADER_CSS = """
+<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "{button}"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after { content: "{drop}"; font-size: 0.875rem; }
+</style>
+"""
+
+
 def compact_layout() -> None:
-    """Apply the compact page layout (call once per run, before the page)."""
-    st.html(COMPACT_CSS)
+    """Apply the compact page layout and the translated uploader texts (once per run, before the page)."""
+    css = UPLOADER_CSS.replace("{button}", t("upload.button")).replace("{drop}", t("upload.drop"))
+    st.html(COMPACT_CSS + css)
 
 
 def attribution_footer() -> None:

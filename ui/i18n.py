@@ -51,6 +51,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "bericht.export": ("Export von Ebenen und Ergebnissen", "Export of layers and results"),
     "karte.show_stops": ("anzeigen", "show"),
     "common.none": ("keine", "none"),
+    "upload.button": ("Datei wählen", "Choose file"),
+    "upload.drop": ("oder hierher ziehen", "or drag it here"),
 }
 
 

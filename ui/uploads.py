@@ -39,7 +39,7 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
         cfg,
         "osm_uploads",
         key,
-        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2)",
+        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2; höchstens 300 MB)",
         ["pbf", "osm", "bz2"],
         "*.osm*",
     )
@@ -48,5 +48,5 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
     return _keep(
-        cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI)", ["zip"], "*.zip"
+        cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)", ["zip"], "*.zip"
     )
