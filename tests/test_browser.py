@@ -97,6 +97,14 @@ def _choose(page: Any, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def _unfold_legend(frame: Any) -> str:
+    """Open the map legend by a click on its title when it is folded; its text."""
+    if frame.query_selector(".atlas-legend details[open]") is None:
+        frame.click(".atlas-legend summary")
+    assert frame.query_selector(".atlas-legend details[open]") is not None
+    return str(frame.inner_text(".atlas-legend"))
+
+
 def _fills(frame: Any, css: str) -> list[str]:
     return [p.get_attribute("fill") for p in frame.query_selector_all(css)]
 
@@ -111,7 +119,9 @@ def test_nrw_map_renders_offline_with_kreise_and_ki(page: Any, server: Streamlit
     assert len(frame.query_selector_all("path.atlas-layer-ki")) == 54
     assert len(frame.query_selector_all("path.atlas-layer-regbez")) == 5
     assert frame.query_selector(".leaflet-control-layers") is not None
-    legend = frame.inner_text(".atlas-legend")
+    # folded controls leave the map free: the layer list opens on hover, the legend on a click
+    assert frame.query_selector(".leaflet-control-layers-expanded") is None
+    legend = _unfold_legend(frame)
     assert "Einwohner" in legend and "Standort auf Ortsebene" in legend
     assert "GeoBasis-DE / BKG" in frame.inner_text(".leaflet-control-attribution")
     assert any("/app/static/leaflet/leaflet.js" in u for u in requests.urls)
@@ -155,7 +165,7 @@ def test_switching_the_indicator_changes_the_choropleth(page: Any, server: Strea
     )
     after = _fills(frame, "path.atlas-layer-kreis")
     assert len(after) >= 53 and after != before
-    assert "Ausländeranteil" in frame.inner_text(".atlas-legend")
+    assert "Ausländeranteil" in _unfold_legend(frame)
     # the base map stayed mounted: still exactly one map iframe, KI still drawn
     assert len(page.query_selector_all(MAP_IFRAME)) == 1
     assert len(frame.query_selector_all("path.atlas-layer-ki")) == 54

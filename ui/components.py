@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import folium
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import IntegrationsatlasError, Problem, ValidationError
+from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
 from ui import maps
 from ui.i18n import t
@@ -55,7 +57,40 @@ def problem_table(problems: Sequence[Problem]) -> None:
         }
     )
     frame["Zeile"] = frame["Zeile"].astype("Int64")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    table(frame)
+
+
+def _decimals(values: pd.Series, most: int = 3) -> int:
+    """The fewest decimals (≤ ``most``) that show every value of ``values`` as it is."""
+    finite = values[np.isfinite(values)]
+    for d in range(most + 1):
+        if np.allclose(finite, finite.round(d), rtol=0, atol=1e-9):
+            return d
+    return most
+
+
+def german_style(frame: pd.DataFrame) -> Any:
+    """``frame`` as a pandas Styler with German numbers (``1.234,5``) and empty cells for missing values.
+
+    The cells keep their numeric values, so sorting a column in the table still
+    sorts by number; only the display changes. Floats get as many decimals as
+    their (already rounded) values need, at most three.
+    """
+    formats: dict[str, Any] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        digits = 0 if pd.api.types.is_integer_dtype(col) else _decimals(col.astype(float))
+        formats[name] = lambda v, d=digits: "" if pd.isna(v) else de_number(v, d)
+    return frame.style.format(formats, na_rep="")
+
+
+def table(frame: pd.DataFrame, **kwargs: Any) -> Any:
+    """``st.dataframe`` with German number formats (see :func:`german_style`); ``kwargs`` go to Streamlit."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(german_style(frame), **kwargs)
 
 
 def render_map(

@@ -408,7 +408,10 @@ class Legend(MacroElement):
                 var ctl = L.control({position: {{ this.position|tojson }}});
                 ctl.onAdd = function () {
                     var div = L.DomUtil.create("div", "atlas-legend");
-                    div.innerHTML = "<details open><summary>Legende</summary>" + {{ this.html|tojson }} + "</details>";
+                    // open on a large map; on a laptop-sized one it starts folded and opens on click
+                    var open = map.getSize().x >= {{ this.open_from_px }} ? " open" : "";
+                    div.innerHTML = "<details" + open + "><summary>Legende</summary>" + {{ this.html|tojson }}
+                        + "</details>";
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
                     return div;
@@ -422,11 +425,15 @@ class Legend(MacroElement):
         """
     )
 
+    #: Map width (px) from which the legend starts unfolded.
+    OPEN_FROM_PX = 760
+
     def __init__(self, html_text: str, position: str = "bottomright") -> None:
         super().__init__()
         self._name = "Legend"
         self.html = html_text
         self.position = position
+        self.open_from_px = self.OPEN_FROM_PX
 
 
 def legend_html(

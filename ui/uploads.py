@@ -48,5 +48,10 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
     return _keep(
-        cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)", ["zip"], "*.zip"
+        cfg,
+        "gtfs_uploads",
+        key,
+        "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)",
+        ["zip"],
+        "*.zip",
     )

@@ -10,7 +10,7 @@ from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from ui import actions, cached, views
-from ui.components import attribution_footer, problem_table, user_errors
+from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import t
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
@@ -50,7 +50,7 @@ def render() -> None:
     with fetch_tab, user_errors("Abruf"):
         _fetch(cfg)
     with inventory_tab, user_errors("Bestand"):
-        st.dataframe(cached.inventory(cfg, cached.store_version(cfg)), hide_index=True, width="stretch")
+        table(cached.inventory(cfg, cached.store_version(cfg)), hide_index=True, width="stretch")
     with batches_tab, user_errors("Importe"):
         _batches(cfg)
     attribution_footer()
@@ -103,7 +103,7 @@ def _upload(cfg: Settings) -> None:
         st.success(f"{params.name}: keine Probleme gefunden.")
     if len(preview.data):
         st.markdown("**Vorschau** (die ersten 20 gültigen Zeilen, wie sie gespeichert werden)")
-        st.dataframe(views.preview_table(preview, 20), hide_index=True, width="stretch")
+        table(views.preview_table(preview, 20), hide_index=True, width="stretch")
     if st.button("Importieren", type="primary", key="daten_import"):
         result = actions.run_import(cfg, params.layer_id, params.name, params.content, params.mode, params.on_invalid)
         batch = result.batch.batch_id if result.batch else "–"
@@ -175,7 +175,7 @@ def _batches(cfg: Settings) -> None:
     if not rows:
         st.info("Noch nichts importiert oder abgerufen. Die eingebetteten Daten (Kreise, KI, Orte) sind immer da.")
         return
-    st.dataframe(views.batches_table(rows), hide_index=True, width="stretch")
+    table(views.batches_table(rows), hide_index=True, width="stretch")
     labels = {
         b.batch_id: f"{b.batch_id} – {b.source_file} ({'aktiv' if b.active else 'gelöscht/ersetzt'})" for b in rows
     }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
-from ui.components import attribution_footer, render_map, user_errors
+from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import t
 
 
@@ -91,7 +92,7 @@ def render() -> None:
                     )
                 )
             center, zoom = view if view else (None, None)
-            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540)
+            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
@@ -158,13 +159,13 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     level, ags = selected
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(f"**{profile.name}**")
-    st.dataframe(
-        {"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]},
+    table(
+        pd.DataFrame({"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]}),
         hide_index=True,
         width="stretch",
     )
     st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
-    st.dataframe(profile.facilities, hide_index=True, width="stretch", height=260)
+    table(profile.facilities, hide_index=True, width="stretch", height=260)
 
 
 if __name__ == "__main__":

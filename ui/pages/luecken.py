@@ -12,7 +12,7 @@ from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
-from ui.components import attribution_footer, render_map, user_errors
+from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import t
 from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
@@ -48,23 +48,26 @@ def render() -> None:
         if params is None:
             return
         report = cached.coverage(cfg, version, params)
-        st.info(f"**Nachfrage:** {report.demand_level_label}")
         if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
-            st.warning(f"**{report.resolution.message}** {report.resolution.fix}")
-        st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
-        m1, m2, m3 = st.columns(3)
-        m1.metric(
-            "Versorgt insgesamt" if report.resolution.ok else "Versorgt (grobe Näherung)",
-            de_share(report.share_covered, 1),
-        )
-        m2.metric("Nachfragepunkte", de_int(report.n_demand))
-        m3.metric("Einrichtungen", de_int(report.n_facilities))
+            st.warning(f"**{report.resolution.message}** Abhilfe unter der Karte.")
+        # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
             _gap_map(cfg, version, params)
         with table_col:
-            st.subheader(t("luecken.ranking"))
-            st.dataframe(views.ranking_table(report), hide_index=True, width="stretch", height=420, key="luecken_table")
+            m1, m2, m3 = st.columns(3)
+            m1.metric(
+                "Versorgt insgesamt" if report.resolution.ok else "Versorgt (grob)",
+                de_share(report.share_covered, 1),
+            )
+            m2.metric("Nachfragepunkte", de_int(report.n_demand))
+            m3.metric("Einrichtungen", de_int(report.n_facilities))
+            st.markdown(f"**{t('luecken.ranking')}**")
+            table(views.ranking_table(report), hide_index=True, width="stretch", height=300, key="luecken_table")
+        st.info(f"**Nachfrage:** {report.demand_level_label}")
+        if not report.resolution.ok:
+            st.warning(f"**Abhilfe:** {report.resolution.fix}")
+        st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         st.subheader(t("luecken.curve"))
         _curve(report, params)
     attribution_footer()
@@ -94,8 +97,8 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
         format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__,
         key="luecken_by",
     )
-    c5, c6, c7 = st.columns([1.2, 1, 2])
-    unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit")
+    c5, c6, c7 = st.columns([1.6, 1, 1.6])
+    unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit", horizontal=True)
     osm_file = mode = gtfs_file = day = None
     window = next(iter(_WINDOWS))
     if unit == "km":
@@ -183,7 +186,8 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
             iso = cached.isochrones(cfg, version, params, tuple(picked))
             groups.append(
                 maps.feature_group(
-                    f"Isochronen {params.threshold:g} min", maps.area_layer(iso, "Isochronen", "#5e3c99")
+                    f"Isochronen {params.threshold:g} min",
+                    maps.area_layer(iso, "Isochronen", maps.isochrone_color(params.threshold)),
                 )
             )
     render_map(
@@ -192,7 +196,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
         key="luecken_map",
         center=view[0],
         zoom=view[1],
-        height=520,
+        height=440,
         returned=(),
         collapsed=True,
     )

@@ -16,7 +16,7 @@ from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
-from ui.components import attribution_footer, render_map, user_errors
+from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import t
 from ui.uploads import gtfs_feed, osm_extract
 
@@ -194,7 +194,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     with col_list:
         st.caption("Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.")
         if clicked:
-            st.dataframe(views.clicked_table(clicked), width="stretch", key="standort_clicked")
+            table(views.clicked_table(clicked), width="stretch", key="standort_clicked")
             if st.button("Eigene Kandidaten löschen", key="standort_clear"):
                 state.clear_candidates()
                 st.rerun()
@@ -261,12 +261,12 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         st.caption("Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.")
     with col_table:
         st.markdown("**Warum diese Standorte?**")
-        st.dataframe(views.sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
+        table(views.sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
         for site in plan.explanation.sites:
             with st.expander(f"{site.rank}. {site.name}: Alternativen"):
                 st.write(site.reason)
                 if len(site.runner_ups):
-                    st.dataframe(site.runner_ups, hide_index=True, width="stretch")
+                    table(site.runner_ups, hide_index=True, width="stretch")
     st.markdown("**Versorgung vorher und nachher** (blau = erreicht, orange = nicht erreicht)")
     before, after = st.columns(2)
     for col, when, title in ((before, "before", "Vorher"), (after, "after", "Nachher")):
@@ -347,18 +347,18 @@ def _equity(plan: SitingPlan) -> None:
         f"**Wer bleibt weit weg?** (Anteil über {plan.params.threshold_label}, 90 % erreichen "
         f"den nächsten Standort in höchstens …)"
     )
-    t = plan.equity
-    table = pd.DataFrame(
+    eq = plan.equity
+    shown = pd.DataFrame(
         {
-            "Gemeinde": t["gemeinde"],
-            "Nachfrage": t["demand"].round(0),
-            "über der Schwelle vorher (%)": (t["beyond_before"] * 100).round(1),
-            "über der Schwelle nachher (%)": (t["beyond_after"] * 100).round(1),
-            f"90-%-Wert vorher ({unit})": t["p90_before"].round(1),
-            f"90-%-Wert nachher ({unit})": t["p90_after"].round(1),
+            "Gemeinde": eq["gemeinde"],
+            "Nachfrage": eq["demand"].round(0),
+            "über der Schwelle vorher (%)": (eq["beyond_before"] * 100).round(1),
+            "über der Schwelle nachher (%)": (eq["beyond_after"] * 100).round(1),
+            f"90-%-Wert vorher ({unit})": eq["p90_before"].round(1),
+            f"90-%-Wert nachher ({unit})": eq["p90_after"].round(1),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key="standort_equity")
+    table(shown, key="standort_equity")
 
 
 def _save(cfg: Settings, plan: SitingPlan) -> None:
@@ -451,7 +451,7 @@ def _compare(cfg: Settings) -> None:
             "Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
             "Gemeindegrenzen geladen sind (Seite »Daten«)."
         )
-    st.dataframe(views.diff_table(diff), hide_index=True, width="stretch")
+    table(views.diff_table(diff), hide_index=True, width="stretch")
 
 
 if __name__ == "__main__":

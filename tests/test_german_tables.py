@@ -1,0 +1,32 @@
+"""Tables in the app show German numbers and no "None"/"nan"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ui.components import german_style
+
+
+def test_numbers_are_german_and_missing_values_empty() -> None:
+    frame = pd.DataFrame(
+        {
+            "AGS": ["05334", "05315"],
+            "Versorgt (%)": [12.4, 100.0],
+            "Einwohner": pd.array([248_960, None], dtype="Int64"),
+            "Lückenwert": [0.125, np.nan],
+            "Name": ["Aachen", None],
+        }
+    )
+    text = german_style(frame).to_string(delimiter="|")
+    rows = [line.split("|")[1:] for line in text.splitlines()[1:]]
+    assert rows[0] == ["05334", "12,4", "248.960", "0,125", "Aachen"]
+    assert rows[1][1:4] == ["100,0", "", ""]
+    assert "None" not in text and "nan" not in text.lower() and "<NA>" not in text
+
+
+def test_values_stay_numeric_for_sorting() -> None:
+    frame = pd.DataFrame({"x": [2.5, 10.25]})
+    styled = german_style(frame)
+    assert styled.data["x"].dtype == float  # the table sorts by number, only the display is German
+    assert styled.to_string(delimiter="|").splitlines()[1].endswith("2,50")
