@@ -47,9 +47,10 @@ def render() -> None:
     with user_errors("Standortplanung"):
         version = cached.store_version(cfg)
         params = _controls(cfg, version)
-        _candidate_map(cfg, version, params)
+        # the button before the (optional) candidate map, so that it is on the first screen
         if st.button(t("standort.run"), type="primary", key="standort_run"):
             _run(cfg, version, params)
+        _candidate_map(cfg, version, params)
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
         with user_errors("Ergebnis"):
@@ -77,9 +78,13 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         key="standort_area",
     )
     model = c2.radio(
-        "Modell", MODELS, format_func=lambda m: _MODEL_HELP[m].split(":")[0], key="standort_model", horizontal=True
+        "Modell",
+        MODELS,
+        format_func=lambda m: _MODEL_HELP[m].split(":")[0],
+        key="standort_model",
+        horizontal=True,
+        help="\n\n".join(_MODEL_HELP[m] for m in MODELS),
     )
-    c2.caption(_MODEL_HELP[model])
     p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
     use_time = c4.toggle("Fahrzeit statt Entfernung", key="standort_use_time")
@@ -99,7 +104,15 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
                     "Abfahrt 07:00–09:00, Median über jede Minute)."
                 )
     else:
-        radius_km = float(c5.slider("Radius (km Luftlinie)", 1.0, 30.0, 5.0, 0.5, key="standort_radius"))
+        radius_km = float(
+            c5.select_slider(
+                "Radius (km Luftlinie)",
+                options=[x / 2 for x in range(2, 61)],
+                value=5.0,
+                format_func=lambda km: f"{de_number(km, 1)} km",
+                key="standort_radius",
+            )
+        )
     c7, c8, c9 = st.columns([1.4, 1.6, 1])
     fixed_options = ["", *facilities]
     fixed_default = fixed_options.index("ankommenstreffpunkt") if "ankommenstreffpunkt" in fixed_options else 0
