@@ -345,11 +345,19 @@ def add_offline_backgrounds(
         OsmBackgroundLayer(payload, show=local is None and not raster_shown).add_to(m)
 
 
-def local_tiles(cfg: Settings, static_dir: Path = STATIC_DIR) -> tuple[LocalTiles | None, str | None]:
+def local_tiles(cfg: Settings, static_dir: Path | None = None) -> tuple[LocalTiles | None, str | None]:
     """The configured local tiles, published for Streamlit, or the German reason why not.
 
     Memoised per path and modification time, so the folder is scanned once per process.
+
+    Parameters
+    ----------
+    cfg
+        ``tiles_dir``: the folder or ``.mbtiles`` file; ``None`` for none.
+    static_dir
+        The served ``static/`` folder (default :data:`STATIC_DIR`).
     """
+    static_dir = STATIC_DIR if static_dir is None else static_dir
     if cfg.tiles_dir is None:
         return None, None
     source = Path(cfg.tiles_dir).expanduser()
