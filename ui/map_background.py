@@ -68,6 +68,8 @@ AREA_STYLE: dict[str, dict[str, Any]] = {
     "forest": {"fillColor": "#d5e6cb"},
     "water": {"fillColor": "#c9e0f2"},
 }
+#: Colour of the land (the map's container) while the OSM background is shown.
+LAND_COLOR = "#f5f3ef"
 ROAD_WIDTH: tuple[float, ...] = (3.5, 3.5, 3.0, 2.5, 1.8)  # by rank: motorway … tertiary
 #: Smallest zoom at which place labels of a rank appear (1 city … 4 hamlet).
 LABEL_MIN_ZOOM: dict[int, int] = {1: 9, 2: 11, 3: 13, 4: 14}
@@ -249,6 +251,9 @@ class OsmBackgroundLayer(folium.map.Layer):
             map.on("zoomend", updateLabels);
             updateLabels();
             var group = L.layerGroup([base, casing, roads, labels]);
+            var paper = map.getContainer().style.background;
+            group.on("add", function () { map.getContainer().style.background = {{ this.land|tojson }}; });
+            group.on("remove", function () { map.getContainer().style.background = paper; });
             window.atlasLayers = window.atlasLayers || {};
             window.atlasLayers["osm_background"] = {count: data.features.length, labels: markers.length,
                 layer: group, drawn: function () { return base.getLayers().length + roads.getLayers().length; }};
@@ -266,6 +271,7 @@ class OsmBackgroundLayer(folium.map.Layer):
         self.widths = list(ROAD_WIDTH)
         self.label_zoom = {str(k): v for k, v in LABEL_MIN_ZOOM.items()}
         self.css = LABEL_CSS
+        self.land = LAND_COLOR
 
 
 class MapNotice(MacroElement):
