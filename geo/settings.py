@@ -97,7 +97,8 @@ class Settings:
         ``INTEGRATIONSATLAS_HOME`` moves the store and cache;
         ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources;
         ``INTEGRATIONSATLAS_DATABASE_URL=postgresql://…`` keeps the data store
-        in PostgreSQL/PostGIS.
+        in PostgreSQL/PostGIS; ``INTEGRATIONSATLAS_TILES_DIR`` names local
+        raster tiles (folder or ``.mbtiles``; checked when a map is drawn).
         """
         base = cls()
         home = os.environ.get("INTEGRATIONSATLAS_HOME")

@@ -9,8 +9,13 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from geo.errors import DataError, SourceUnavailableError
 from geo.settings import PROJECTED_CRS, Settings
@@ -237,3 +242,42 @@ def test_aachen_extract(aachen_osm_pbf: Path, settings: Settings) -> None:
     payload = background_payload(bg)
     assert 50_000 < payload_bytes(payload) < MAX_PAYLOAD_BYTES
     assert any(label[2] == "Aachen" for label in payload["labels"])
+
+
+@settings_h(max_examples=6, deadline=None)
+@given(budget=st.integers(min_value=0, max_value=150_000))
+def test_payload_never_exceeds_budget_on_a_large_frame(budget: int) -> None:
+    """A synthetic 'large extract' of 800 wobbly polygons and 160 roads always fits the budget."""
+    bg = LARGE_FRAME
+    payload = background_payload(bg, max_bytes=budget)
+    size = payload_bytes(payload)
+    if size > budget:  # only when even the place names alone do not fit
+        assert payload["features"]["features"] == [] and payload["labels"]
+
+
+def _large_frame() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0, 40_000, size=(800, 2)) + (280_000, 5_600_000)
+    sizes = rng.lognormal(4.5, 1.0, size=800)
+    angles = np.linspace(0, 2 * np.pi, 41)[:-1]
+    polys = [
+        shapely.Polygon(np.column_stack([cx + r * (1 + 0.1 * np.sin(7 * angles)) * np.cos(angles),
+                                         cy + r * (1 + 0.1 * np.sin(7 * angles)) * np.sin(angles)]))
+        for (cx, cy), r in zip(centres, sizes, strict=True)
+    ]  # fmt: skip
+    starts = rng.uniform(0, 40_000, size=(160, 2)) + (280_000, 5_600_000)
+    roads = [shapely.LineString(np.cumsum(np.vstack([s, rng.normal(0, 200, size=(30, 2))]), axis=0)) for s in starts]
+    kinds = ["builtup", "forest", "water", "park"] * 200
+    frame = pd.DataFrame(
+        {
+            "kind": [*kinds, *(["road"] * 160), "place"],
+            "cls": [*kinds, *(["primary"] * 80 + ["tertiary"] * 80), "town"],
+            "name": [None] * 960 + ["Großstadt"],
+            "rank": [0] * 800 + [2] * 80 + [4] * 80 + [2],
+        }
+    )
+    geoms = [*polys, *roads, shapely.Point(300_000, 5_620_000)]
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=PROJECTED_CRS)
+
+
+LARGE_FRAME = _large_frame()

@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 OSM_LAYER_NAME = "Hintergrund: OSM-Auszug (offline)"
 LOCAL_TILES_LAYER_NAME = "Hintergrund: lokale Kacheln"
 #: Largest GeoJSON payload (bytes) of the OSM background in one map.
-MAX_PAYLOAD_BYTES = 1_500_000
+MAX_PAYLOAD_BYTES = 1_000_000
 #: Coordinate decimals in EPSG:4326 (1e-5 degrees is about 1 m).
 DECIMALS = 5
 #: ``(tolerance m, smallest area m², lowest road rank kept)`` tried in turn until the payload fits.
@@ -146,7 +146,9 @@ def background_payload(bg: gpd.GeoDataFrame, max_bytes: int = MAX_PAYLOAD_BYTES)
         Output of :func:`geo.sources.osm_background.cached_background` (EPSG:25832).
     max_bytes
         Budget for the JSON; the steps of :data:`REDUCTION_STEPS` are tried in
-        turn (more simplification, fewer small areas, fewer road classes).
+        turn (more simplification, fewer small areas, fewer road classes),
+        then ever larger smallest areas with motorways only; if even that is
+        too large (a whole Land), only the place names are kept.
 
     Returns
     -------
@@ -161,12 +163,17 @@ def background_payload(bg: gpd.GeoDataFrame, max_bytes: int = MAX_PAYLOAD_BYTES)
     to :data:`DECIMALS` decimals (about 1 m).
     """
     payload: dict[str, Any] = {}
-    for tolerance_m, min_area_m2, max_rank in REDUCTION_STEPS:
+    tolerance_m, min_area_m2, max_rank = REDUCTION_STEPS[-1]
+    steps = [*REDUCTION_STEPS, *((tolerance_m, min_area_m2 * 4**i, 0) for i in range(1, 8))]
+    for tolerance_m, min_area_m2, max_rank in steps:
         payload = _payload(bg, tolerance_m, min_area_m2, max_rank)
         size = payload_bytes(payload)
         if size <= max_bytes:
             break
         logger.info("OSM-Hintergrund %d Bytes > %d: stärker vereinfacht", size, max_bytes)
+    else:  # still too large (a huge extract): only the place names
+        payload = {"features": {"type": "FeatureCollection", "features": []}, "labels": payload["labels"]}
+        logger.warning("OSM-Hintergrund zu groß für die Karte: nur Ortsnamen")
     return payload
 
 
