@@ -8,6 +8,14 @@ serving (``[server] enableStaticServing = true``): at start-up the package
 data is copied into the git-ignored ``static/`` folder next to ``app.py``,
 which Streamlit serves under ``/app/static/``. No third-party JavaScript is
 committed to the repository and no CDN is ever contacted.
+
+Local raster tiles (``Settings.tiles_dir``: a z/x/y folder or an MBTiles file)
+are published the same way under ``static/tiles-local/<key>/`` by
+:func:`publish_local_tiles`. Streamlit (1.5x+, Starlette) serves only files
+whose *real* path lies inside ``static/`` (a symlink to elsewhere gives
+HTTP 400), so folder tiles are hard-linked (copied across file systems) and
+MBTiles are unpacked, their TMS rows flipped to XYZ. ``.png``/``.jpg``/
+``.webp`` are served with their image content type.
 """
 
 from __future__ import annotations
