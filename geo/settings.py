@@ -66,6 +66,11 @@ class Settings:
         Online background maps: ``"auto"`` shows them when a quick probe
         reaches the tile server, ``"on"`` always, ``"off"`` never (air-gapped
         installations); env ``INTEGRATIONSATLAS_TILES``.
+    tiles_dir
+        Local raster tiles the administration already has: a folder of
+        ``z/x/y.png`` (or ``.jpg``/``.webp``) tiles or an ``.mbtiles`` file,
+        offered as the first background layer and switched on (works
+        offline); env ``INTEGRATIONSATLAS_TILES_DIR``. ``None``: none.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -83,6 +88,7 @@ class Settings:
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))
     database_url: str | None = None
     tiles: str = "auto"
+    tiles_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -91,7 +97,8 @@ class Settings:
         ``INTEGRATIONSATLAS_HOME`` moves the store and cache;
         ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources;
         ``INTEGRATIONSATLAS_DATABASE_URL=postgresql://…`` keeps the data store
-        in PostgreSQL/PostGIS.
+        in PostgreSQL/PostGIS; ``INTEGRATIONSATLAS_TILES_DIR`` names local
+        raster tiles (folder or ``.mbtiles``; checked when a map is drawn).
         """
         base = cls()
         home = os.environ.get("INTEGRATIONSATLAS_HOME")
@@ -111,6 +118,9 @@ class Settings:
             if tiles not in ("off", "auto", "on"):
                 raise DataError(f"INTEGRATIONSATLAS_TILES={tiles!r} ist ungültig: erlaubt sind off, auto oder on.")
             base = replace(base, tiles=tiles)
+        tiles_dir = os.environ.get("INTEGRATIONSATLAS_TILES_DIR", "").strip()
+        if tiles_dir:
+            base = replace(base, tiles_dir=Path(tiles_dir).expanduser())
         return base
 
     def with_home(self, home: Path) -> Settings:

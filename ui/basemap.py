@@ -9,6 +9,9 @@ offline background (Land, Regierungsbezirke, Kreise and Gemeinde outlines,
 all embedded). ``"on"`` always shows the tiles, ``"off"`` never offers them
 (air-gapped installations; no request ever leaves the machine). Without
 ``Settings.online`` the ``auto`` mode does not probe at all.
+
+Local raster tiles (``Settings.tiles_dir``) come first and are switched on
+when present, instead of any online layer (see :mod:`ui.map_background`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import logging
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geo.layers.sources import BASEMAP_DE_FARBIG, BASEMAP_DE_GRAU, OSM_TILES, Source
 from geo.settings import Settings
+from ui.map_background import local_tiles
+from ui.static_assets import LocalTiles
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +53,17 @@ class Background:
     offered
         ``(source, layer name)`` pairs put into the layer control.
     shown
-        Id of the source switched on, or ``None`` (offline background only).
+        Id of the online source switched on, or ``None`` (offline background only).
+    local
+        Local raster tiles (``Settings.tiles_dir``), published for Streamlit; switched on when present.
+    problem
+        German message why the configured local tiles cannot be shown.
     """
 
     offered: tuple[tuple[Source, str], ...]
     shown: str | None
+    local: LocalTiles | None = None
+    problem: str | None = None
 
 
 def tile_url(source: Source, z: int, x: int, y: int) -> str:
@@ -91,6 +102,15 @@ def background(cfg: Settings, sources: tuple[tuple[Source, str], ...] = BACKGROU
     sources
         Candidate tile sources with their layer names, preferred first.
     """
+    local, problem = local_tiles(cfg)
+    online = _online(cfg, sources)
+    if local is None and problem is None:
+        return online
+    return replace(online, shown=None if local is not None else online.shown, local=local, problem=problem)
+
+
+def _online(cfg: Settings, sources: tuple[tuple[Source, str], ...]) -> Background:
+    """The online part of :func:`background`."""
     if cfg.tiles == "off":
         return Background((), None)
     if cfg.tiles == "on":

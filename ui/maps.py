@@ -35,6 +35,7 @@ from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
 from ui.basemap import Background, background
+from ui.map_background import add_offline_backgrounds
 from ui.map_grid import grid_image, grid_overlay_layer
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
@@ -469,6 +470,7 @@ def base_map(
     height: int = 620,
     fit_nrw: bool = True,
     tiles: Background | None = None,
+    osm_file: str | None = None,
 ) -> folium.Map:
     """The stable base map: background tiles when reachable, outlines, attribution.
 
@@ -483,6 +485,9 @@ def base_map(
         ``(spec, geojson)`` pairs drawn as unfilled outlines (Land, Regierungsbezirke).
     tiles
         Background decision; ``None`` decides from the environment's settings.
+    osm_file
+        OSM extract drawn as the offline background (:mod:`ui.map_background`);
+        ``None``: the most recently uploaded one, if any.
     """
     m = folium.Map(
         location=list(center),
@@ -507,7 +512,9 @@ def base_map(
     # folium passes min/max zoom to tile layers only; MarkerCluster needs the map's maxZoom.
     m.options["minZoom"] = 6
     m.options["maxZoom"] = 18
-    shown = background(Settings.from_env()) if tiles is None else tiles
+    cfg = Settings.from_env()
+    shown = background(cfg) if tiles is None else tiles
+    add_offline_backgrounds(m, cfg, shown.local, shown.problem, shown.shown is not None, osm_file)
     for source, title in shown.offered:
         folium.TileLayer(
             tiles=source.url,
