@@ -191,7 +191,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                 )
             )
     render_map(
-        maps.base_map(outlines),
+        maps.base_map(outlines, osm_file=params.osm_file),
         groups,
         key="luecken_map",
         center=view[0],

@@ -35,6 +35,11 @@ _MODES = {m: mode.title for m, mode in MODES.items()}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
+def _osm(params: SitingParams) -> str | None:
+    """The OSM extract of a run, drawn as the map's offline background (else the latest upload)."""
+    return str(params.osm_file) if params.osm_file else None
+
+
 def _points(summary: dict[str, Any]) -> float:
     """Change of the covered share in percentage points."""
     return (summary["share_after"] - summary["share_before"]) * 100
@@ -192,7 +197,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     col_map, col_list = st.columns([3, 1])
     with col_map:
         event = render_map(
-            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(params)),
             groups,
             key="standort_pick",
             center=centre,
@@ -262,7 +267,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
             maps.feature_group("Vorgeschlagene Standorte", maps.NumberedSites(layers["sites"])),
         ]
         render_map(
-            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.params)),
             groups,
             key="standort_result",
             center=centre,
@@ -296,7 +301,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                 ),
             ]
             render_map(
-                maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
+                maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.params)),
                 groups,
                 key=f"standort_{when}",
                 center=centre,
