@@ -20,14 +20,13 @@ from hypothesis import strategies as st
 from geo.errors import DataError, SourceUnavailableError
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources import osm_background
-from geo.sources.osm_background import background_from_file, cached_background
+from geo.sources.osm_background import background_from_file, cached_background, latest_extract
 from ui import maps
 from ui.basemap import Background
 from ui.map_background import (
     MAX_PAYLOAD_BYTES,
     OSM_LAYER_NAME,
     background_payload,
-    latest_extract,
     payload_bytes,
 )
 

@@ -127,8 +127,10 @@ def test_mbtiles_format_from_magic_bytes(tmp_path: Path) -> None:
         (lambda p: p / "gibt-es-nicht", ("gibt es nicht", "INTEGRATIONSATLAS_TILES_DIR")),
         (lambda p: (p / "leer").mkdir() or p / "leer", ("keine Kacheln gefunden", "z/x/y.png")),
         (lambda p: (p / "karte.tif").write_bytes(b"II*\x00") and p / "karte.tif", ("weder ein Kachelordner",)),
-        (lambda p: (p / "kaputt.mbtiles").write_bytes(b"kein sqlite" * 100) and p / "kaputt.mbtiles",
-         ("kaputt.mbtiles", "keine gültige MBTiles")),
+        (
+            lambda p: (p / "kaputt.mbtiles").write_bytes(b"kein sqlite" * 100) and p / "kaputt.mbtiles",
+            ("kaputt.mbtiles", "keine gültige MBTiles"),
+        ),
         (lambda p: make_mbtiles(p / "vektor.mbtiles", {(0, 0, 0): b"\x1a\x00"}, fmt="pbf"), ("Vektorkacheln",)),
         (lambda p: make_mbtiles(p / "leer.mbtiles", {}), ("enthält keine Kacheln",)),
     ],

@@ -42,7 +42,7 @@ from jinja2 import Template
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background
+from geo.sources.osm_background import cached_background, latest_extract
 from ui.static_assets import STATIC_DIR, LocalTiles, publish_local_tiles
 
 logger = logging.getLogger(__name__)
@@ -79,15 +79,6 @@ LABEL_CSS = (
     " .atlas-bg-label.atlas-bg-rank-1 { font-size: 14px; font-weight: 600; color: #555; }"
     " .atlas-bg-label.atlas-bg-rank-2 { font-size: 12.5px; font-weight: 600; }"
 )
-
-
-def latest_extract(cfg: Settings) -> Path | None:
-    """The most recently uploaded OSM extract under ``cache_dir/osm_uploads/``, or ``None``."""
-    folder = Path(cfg.cache_dir) / "osm_uploads"
-    if not folder.is_dir():
-        return None
-    files = [p for p in folder.glob("*.osm*") if p.is_file()]
-    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name)) if files else None
 
 
 def _rounded(geoms: np.ndarray) -> list[dict[str, Any]]:

@@ -279,3 +279,12 @@ def cached_background(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     background.to_parquet(partial)
     partial.replace(target)
     return background
+
+
+def latest_extract(settings: Settings) -> Path | None:
+    """The most recently uploaded OSM extract under ``cache_dir/osm_uploads/``, or ``None``."""
+    folder = Path(settings.cache_dir) / "osm_uploads"
+    if not folder.is_dir():
+        return None
+    files = [p for p in folder.glob("*.osm*") if p.is_file()]
+    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name)) if files else None

@@ -43,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--format", choices=REPORT_FORMATS, help="pdf oder html (Standard: aus der Dateiendung)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DATEI", help="Zieldatei")
+    p.add_argument(
+        "--osm",
+        type=Path,
+        metavar="DATEI",
+        help="OSM-Auszug als Hintergrund der Übersichtskarte (Standard: der zuletzt hochgeladene, falls vorhanden)",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         threshold_km=args.threshold_km,
         scenario=args.scenario,
         target_group=args.target_group,
+        osm_file=args.osm,
     )
     data = render(report, fmt)  # type: ignore[arg-type]
     args.output.parent.mkdir(parents=True, exist_ok=True)

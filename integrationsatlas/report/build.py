@@ -7,13 +7,14 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import DataError, NotLoadedError
+from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.formatting import de_int, de_number, de_share
 from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
@@ -21,6 +22,7 @@ from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.osm_background import cached_background, latest_extract
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
@@ -168,6 +170,26 @@ def gap_frame(
 
 
 # --- data gathering -------------------------------------------------------------
+
+
+def _background(
+    settings: Settings, osm_file: Path | None, extent: tuple[float, float, float, float]
+) -> tuple[gpd.GeoDataFrame | None, str]:
+    """The OSM background inside ``extent`` and a sentence for the map caption (empty without one)."""
+    path = osm_file or latest_extract(settings)
+    if path is None:
+        return None, ""
+    try:
+        background = clip_to_extent(cached_background(Path(path), settings), extent)
+    except IntegrationsatlasError as exc:  # a broken upload must not stop the report
+        logger.warning("Hintergrund aus %s nicht lesbar: %s", path, exc)
+        return None, ""
+    if background.empty:
+        return None, ""
+    return background, (
+        f" Hintergrund: OSM-Auszug »{Path(path).name}« (bebaute Flächen, Wald, Wasser, Hauptstraßen, Orte), "
+        "soweit er das Gebiet abdeckt."
+    )
 
 
 def _units_level(area: ReportArea, settings: Settings) -> Literal["kreis", "gemeinde"]:
@@ -533,6 +555,7 @@ def build_report(
     scenario: str | None = None,
     target_group: str = "total",
     today: date | None = None,
+    osm_file: Path | None = None,
 ) -> CouncilReport:
     """Gather the council report for ``area`` (and optionally a saved scenario).
 
@@ -553,6 +576,10 @@ def build_report(
         ``"total"`` or ``"foreign"`` (see :func:`integrationsatlas.coverage.best_demand`).
     today
         Report date (default: today).
+    osm_file
+        OSM extract drawn as the overview map's background (water, forest,
+        built-up areas, main roads, place names); ``None``: the most recent
+        upload, if any (:func:`geo.sources.osm_background.latest_extract`).
 
     Returns
     -------
@@ -633,11 +660,12 @@ def build_report(
     else:
         coverage_units_table = coverage.gaps.table
     share = coverage_units_table["share_covered"].set_axis(coverage_units_table.index.astype(str))
+    background, background_note = _background(settings, osm_file, extent)
     maps = [
         ReportMap(
             "Übersicht: Einrichtungen",
-            "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller geladenen Ebenen.",
-            overview_map(report_area, extent, context, units, frames, attribution),
+            "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller geladenen Ebenen." + background_note,
+            overview_map(report_area, extent, context, units, frames, attribution, background),
             extent,
         ),
         ReportMap(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import textwrap
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -23,6 +24,9 @@ from integrationsatlas.report.model import LEGEND_BAND_IN, MAP_ASPECT, MAP_DPI, 
 logger = logging.getLogger(__name__)
 
 ReportFormat = Literal["pdf", "html"]
+
+#: Characters per line of the attribution in a map's corner (it must never run off the map).
+ATTRIBUTION_WRAP = 95
 
 # --- maps -----------------------------------------------------------------------
 
@@ -77,7 +81,7 @@ def _finish_map(fig: Figure, ax: Any, extent: tuple[float, float, float, float],
     ax.text(
         maxx - 0.01 * width,
         miny + 0.012 * (maxy - miny),
-        attribution,
+        "\n".join(textwrap.wrap(attribution, ATTRIBUTION_WRAP)),
         fontsize=5.5,
         ha="right",
         va="bottom",
@@ -110,6 +114,50 @@ def _draw_context(ax: Any, context: gpd.GeoDataFrame, area: ReportArea) -> None:
     gpd.GeoSeries([area.geometry], crs=PROJECTED_CRS).plot(
         ax=ax, facecolor="none", edgecolor="#222222", linewidth=1.6, zorder=6
     )
+
+
+#: Widest map extent (m) that still labels villages and suburbs.
+PLACE_DETAIL_WIDTH_M = 20_000.0
+#: Quiet colours of the OSM background in report maps (as on screen, see ui.map_background).
+BACKGROUND_STYLE: dict[str, dict[str, Any]] = {
+    "builtup": {"facecolor": "#dcdcdc", "edgecolor": "none", "zorder": 2.1},
+    "park": {"facecolor": "#dff0d2", "edgecolor": "none", "zorder": 2.2},
+    "forest": {"facecolor": "#cfe5c0", "edgecolor": "none", "zorder": 2.3},
+    "water": {"facecolor": "#bcd9ee", "edgecolor": "none", "zorder": 2.4},
+    "waterway": {"color": "#9cc3e0", "linewidth": 0.8, "zorder": 2.5},
+    "road": {"color": "#ffffff", "linewidth": 0.7, "zorder": 2.6},
+}
+
+
+def _draw_background(ax: Any, background: gpd.GeoDataFrame, extent: tuple[float, float, float, float]) -> None:
+    """OSM background (built-up, green, water, main roads, place names) under the map's content.
+
+    ``background`` is :func:`geo.sources.osm_background.cached_background` output
+    (EPSG:25832); only what lies in ``extent`` is drawn.
+    """
+    shown = clip_to_extent(background, extent)
+    for kind, style in BACKGROUND_STYLE.items():
+        part = shown[shown["kind"] == kind]
+        if len(part):
+            part.plot(ax=ax, **style)
+    roads = shown[(shown["kind"] == "road") & (shown["rank"].fillna(9) <= 2)]
+    if len(roads):  # main roads a little stronger
+        roads.plot(ax=ax, color="#b5b5b5", linewidth=1.1, zorder=2.55)
+    # villages and suburbs only on a map of a town or Gemeinde; on a Kreis they would pile up
+    max_rank = 3 if extent[2] - extent[0] <= PLACE_DETAIL_WIDTH_M else 2
+    places = shown[(shown["kind"] == "place") & shown["name"].notna() & (shown["rank"].fillna(9) <= max_rank)]
+    for geom, name, rank in zip(places.geometry, places["name"], places["rank"].fillna(3), strict=True):
+        ax.text(
+            geom.x,
+            geom.y,
+            str(name),
+            fontsize=8 if rank <= 1 else 6.5,
+            color="#555555",
+            ha="center",
+            va="center",
+            zorder=6.5,
+            bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.6},
+        )
 
 
 def _draw_points(ax: Any, gdf: gpd.GeoDataFrame, layer_id: str, label: str, zorder: int = 7) -> Any:
@@ -162,10 +210,15 @@ def overview_map(
     units: gpd.GeoDataFrame,
     facilities: dict[str, gpd.GeoDataFrame],
     attribution: str,
+    background: gpd.GeoDataFrame | None = None,
 ) -> bytes:
+    """The area with its units, every loaded facility layer and, when given, the OSM background."""
     fig, ax = _new_map(extent)
     _draw_context(ax, context, area)
     units.plot(ax=ax, facecolor="white", edgecolor="#8c8c8c", linewidth=0.5, zorder=2)
+    if background is not None and len(background):
+        _draw_background(ax, background, extent)
+        units.plot(ax=ax, facecolor="none", edgecolor="#8c8c8c", linewidth=0.5, zorder=3)
     handles = []
     for layer_id, gdf in facilities.items():
         shown = clip_to_extent(gdf, extent)
