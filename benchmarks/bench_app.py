@@ -232,7 +232,7 @@ def map_payload(pw: Any) -> tuple[int, int, list[str]]:
     warnings.filterwarnings("ignore")
     cfg = Settings()
     version = cached.store_version(cfg)
-    data, cls = cached.kreis_choropleth(cfg, version, "population", None, ("ki",))
+    data, cls = cached.unit_choropleth(cfg, version, "population", None, ("ki",))
     outlines = [(REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl)) for lvl in cached.OUTLINE_LEVELS]
     m = maps.base_map(outlines)
     maps.feature_group(

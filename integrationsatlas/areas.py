@@ -116,10 +116,41 @@ def kreis_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gp
     return gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS)
 
 
+def gemeinde_table(settings: Settings, facility_layers: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """The Gemeinden with population, density and facility counts, like :func:`kreis_table`.
+
+    The population is the imported Gemeindeverzeichnis (or the boundary
+    layer's own column); the foreign share is not published per Gemeinde
+    here and stays empty (``NaN``).
+
+    Raises
+    ------
+    NotLoadedError
+        If no Gemeinde boundaries are available.
+
+    Notes
+    -----
+    Areas and counts in EPSG:25832; a facility on a shared border counts for
+    the Gemeinde with the smaller AGS (:func:`geo.units.unit_of`).
+    """
+    from geo.sources.destatis import gemeinden_with_population
+
+    out = gemeinden_with_population(settings).copy()
+    population = pd.to_numeric(out.get("population"), errors="coerce").astype("float64")
+    out["population"] = population
+    out["density_per_km2"] = (population / (out.geometry.area / 1e6)).round(0)
+    out["foreign_share_pct"] = np.nan
+    if facility_layers:
+        counts = count_in_units(out, {lid: load_layer(lid, settings) for lid in facility_layers})
+        for layer_id in facility_layers:
+            out[f"n_{layer_id}"] = counts[layer_id].to_numpy()
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS)
+
+
 def indicator_values(
     table: gpd.GeoDataFrame, indicator_id: str, layer_id: str | None = None, gaps: pd.DataFrame | None = None
 ) -> pd.Series:
-    """Values of one indicator per unit of ``table`` (from :func:`kreis_table`).
+    """Values of one indicator per unit of ``table`` (from :func:`kreis_table` or :func:`gemeinde_table`).
 
     Parameters
     ----------

@@ -113,9 +113,9 @@ def test_clicked_unit_profile_via_session_state(home: Path) -> None:
     at.session_state[state.SELECTED_AREA] = ("kreis", "05334")
     at.run()
     _no_failures(at)
-    figures = at.dataframe[0].value
-    assert "Einwohner (2019)" in set(figures["Kennzahl"])
-    names = set(at.dataframe[1].value["Name"])
+    profile = [h.proto.body for h in at.get("html") if "atlas-kv" in h.proto.body]
+    assert len(profile) == 1 and "<dt>Einwohner (2019)</dt>" in profile[0]
+    names = set(at.dataframe[0].value["Name"])
     # Stadt Aachen (05334002) lies inside the Städteregion and has its own KI
     assert names == {
         "Kommunales Integrationszentrum StädteRegion Aachen",

@@ -103,14 +103,20 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def kreis_choropleth(
-    cfg: Settings, version: str, indicator_id: str, layer_id: str | None, facility_layers: tuple[str, ...]
+def unit_choropleth(
+    cfg: Settings,
+    version: str,
+    indicator_id: str,
+    layer_id: str | None,
+    facility_layers: tuple[str, ...],
+    level: str = "kreis",
 ) -> tuple[dict[str, Any], maps.Classification]:
-    """Kreise coloured by one indicator (coverage indicators from the cached analysis)."""
+    """Kreise or Gemeinden coloured by one indicator (coverage indicators from the cached analysis)."""
     gaps = None
     if indicator_id in areas.COVERAGE_INDICATORS and layer_id is not None:
-        gaps = coverage(cfg, version, GapParams(layer=layer_id, threshold=areas.KARTE_THRESHOLD_KM)).gaps.table
-    return views.kreis_choropleth(cfg, indicator_id, layer_id, facility_layers, gaps)
+        params = GapParams(layer=layer_id, threshold=areas.KARTE_THRESHOLD_KM, by=level)
+        gaps = coverage(cfg, version, params).gaps.table
+    return views.unit_choropleth(cfg, indicator_id, layer_id, facility_layers, gaps, level)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

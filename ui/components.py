@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -91,6 +92,20 @@ def table(frame: pd.DataFrame, **kwargs: Any) -> Any:
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(german_style(frame), **kwargs)
+
+
+#: Two columns, label and value, that wrap instead of cutting values off (the profile panel is narrow).
+KEY_VALUES_CSS = (
+    "<style>.atlas-kv{display:grid;grid-template-columns:minmax(0,1.25fr) minmax(0,1fr);gap:2px 10px;"
+    "font-size:0.9rem;margin:0 0 0.8rem 0}.atlas-kv dt{color:#555;font-weight:400}"
+    ".atlas-kv dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}</style>"
+)
+
+
+def key_values(pairs: Sequence[tuple[str, str]]) -> None:
+    """Show ``(label, value)`` pairs as a compact two-column list; both are escaped."""
+    rows = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in pairs)
+    st.html(f'{KEY_VALUES_CSS}<dl class="atlas-kv">{rows}</dl>')
 
 
 def render_map(

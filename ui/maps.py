@@ -555,16 +555,60 @@ def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None
     )
 
 
+class FadeOnZoom(MacroElement):
+    """Make a filled layer more transparent from a zoom level on, so the background shows through.
+
+    At Land or Kreis scale a choropleth needs strong colours; zoomed into a
+    town, a planner wants to see streets, built-up areas and place names
+    under it (the offline OSM background or tiles).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (layer) {
+            function fade() {
+                var map = layer._map;
+                if (map) { layer.setStyle({fillOpacity: map.getZoom() >= {{ this.zoom }} ? {{ this.faded }}
+                                                                                    : {{ this.opacity }}}); }
+            }
+            function attach() { fade(); layer._map.off("zoomend", fade).on("zoomend", fade); }
+            layer.on("add", attach);
+            if (layer._map) { attach(); }  // streamlit-folium may add the layer before this script runs
+            // folium's highlight resets a feature's style on mouseout: fade it again afterwards
+            layer.on("mouseout", function (e) {
+                if (layer._map && layer._map.getZoom() >= {{ this.zoom }}) {
+                    e.layer.setStyle({fillOpacity: {{ this.faded }}});
+                }
+            });
+            layer.on("remove", function (e) { e.target._map && e.target._map.off("zoomend", fade); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, opacity: float, faded: float = 0.3, zoom: int = 10) -> None:
+        super().__init__()
+        self._name = "FadeOnZoom"
+        self.opacity, self.faded, self.zoom = opacity, faded, zoom
+
+
 def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: float = 0.75) -> folium.GeoJson:
-    """Filled boundary polygons coloured by their ``_fill`` property, with tooltips."""
+    """Filled boundary polygons coloured by their ``_fill`` property, with tooltips.
+
+    From zoom 10 on the fill fades to 30 % (:class:`FadeOnZoom`), so that the
+    background map is readable inside a town.
+    """
     base = {"color": "#555555", "weight": 0.8, "fillOpacity": opacity, "className": f"atlas-area atlas-layer-{spec.id}"}
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         data,
         name=name,
         style_function=lambda f: {**base, "fillColor": f["properties"].get("_fill") or NO_DATA_COLOR},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#1f4e79"},
         tooltip=_tooltip(),
     )
+    FadeOnZoom(opacity).add_to(layer)
+    return layer
 
 
 def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.12) -> folium.GeoJson:

@@ -15,22 +15,30 @@ from geo.settings import Settings
 
 
 def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
-    """Upload a file into ``cache_dir/folder`` or pick one uploaded earlier; its path, or ``None``."""
-    upload = st.file_uploader(label, type=types, key=key)
+    """Pick a file uploaded earlier or upload one into ``cache_dir/folder``; its path, or ``None``.
+
+    With earlier uploads the picker comes first and the uploader is folded
+    away (one line instead of a drop zone, so the map stays on the first screen).
+    """
     target_dir = Path(cfg.cache_dir) / folder
+    known = (
+        sorted(target_dir.glob(pattern), key=lambda p: (-p.stat().st_mtime_ns, p.name)) if target_dir.is_dir() else []
+    )
+    if known:
+        c1, c2 = st.columns([1, 1])
+        chosen = c1.selectbox(label, known, format_func=lambda p: p.name, key=f"{key}_known")
+        with c2.expander("Andere Datei hochladen"):
+            upload = st.file_uploader(label, type=types, key=key, label_visibility="collapsed")
+    else:
+        chosen = None
+        upload = st.file_uploader(label, type=types, key=key)
     if upload is not None:
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / Path(upload.name).name
         if not target.exists() or target.stat().st_size != upload.size:
             target.write_bytes(upload.getvalue())
         return str(target)
-    known = sorted(target_dir.glob(pattern)) if target_dir.is_dir() else []
-    if known:
-        chosen = st.selectbox(
-            "Oder eine früher hochgeladene Datei", known, format_func=lambda p: p.name, key=f"{key}_known"
-        )
-        return str(chosen)
-    return None
+    return str(chosen) if chosen is not None else None
 
 
 def osm_extract(cfg: Settings, key: str) -> str | None:

@@ -92,33 +92,34 @@ def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
     return maps.prepare_outline_mesh(gdf, maps.DISPLAY_TOLERANCE_M["gemeinde"])
 
 
-def kreis_choropleth(
+def unit_choropleth(
     cfg: Settings,
     indicator_id: str,
     layer_id: str | None,
     facility_layers: tuple[str, ...],
     gaps: pd.DataFrame | None = None,
+    level: str = "kreis",
 ) -> tuple[dict[str, Any], maps.Classification]:
-    """Kreise coloured by one indicator, with tooltips (name, AGS, population, share, counts).
+    """Kreise or Gemeinden coloured by one indicator, with tooltips (name, AGS, population, counts).
 
-    ``gaps`` is the gap table of a coverage analysis, for the coverage indicators.
+    ``gaps`` is the gap table of a coverage analysis at the same ``level``, for
+    the coverage indicators. Gemeinden have no foreign share: that indicator
+    leaves them uncoloured ("keine Angabe").
     """
     ind = areas.indicator(indicator_id)
-    table = areas.kreis_table(cfg, facility_layers)
+    table = (
+        areas.gemeinde_table(cfg, facility_layers) if level == "gemeinde" else areas.kreis_table(cfg, facility_layers)
+    )
     values = areas.indicator_values(table, indicator_id, layer_id, gaps)
     cls = maps.classify(values, ind.title, decimals=ind.decimals)
     table = table.assign(_value=values)
-    fields = [
-        ("name", "Name"),
-        ("ags", "AGS"),
-        ("bez", "Art"),
-        ("population", "Einwohner"),
-        ("foreign_share_pct", "Ausländeranteil (%)"),
-    ]
+    fields = [("name", "Name"), ("ags", "AGS"), ("bez", "Art"), ("population", "Einwohner")]
+    if level == "kreis":
+        fields.append(("foreign_share_pct", "Ausländeranteil (%)"))
     if ind.id not in ("population", "foreign_share_pct"):
         fields.append(("_value", ind.title))
     fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
-    data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M["kreis"], fill=cls.colors)
+    data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M[level], fill=cls.colors)
     return data, cls
 
 

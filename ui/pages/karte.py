@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
-from ui.components import attribution_footer, render_map, table, user_errors
+from ui.components import attribution_footer, key_values, render_map, table, user_errors
 from ui.i18n import t
 
 
@@ -54,8 +53,11 @@ def render() -> None:
         view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
         with map_col:
-            data, classification = cached.kreis_choropleth(
-                cfg, version, params.indicator, params.rate_layer, params.facility_layers
+            # the level chosen in the profile panel colours the map too (Gemeinden once they are loaded)
+            levels = cached.boundary_levels(cfg, version)
+            level = st.session_state.get("karte_level", "kreis") if "gemeinde" in levels else "kreis"
+            data, classification = cached.unit_choropleth(
+                cfg, version, params.indicator, params.rate_layer, params.facility_layers, level
             )
             outlines = [
                 (REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
@@ -63,16 +65,16 @@ def render() -> None:
                 if level in cached.boundary_levels(cfg, version)
             ]
             base = maps.base_map(outlines)
-            kreis = REGISTRY.get("kreis")
+            unit = REGISTRY.get(level)
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
             groups = [
                 maps.feature_group(
-                    f"{kreis.title}: {classification.title}",
-                    maps.choropleth_layer(kreis, data, kreis.title),
+                    f"{unit.title}: {classification.title}",
+                    maps.choropleth_layer(unit, data, unit.title),
                     maps.Legend(maps.legend_html(classification, symbols)),
                 )
             ]
-            gemeinden = cached.gemeinde_outlines(cfg, version)
+            gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None
             if gemeinden is not None:
                 groups.append(
                     maps.feature_group(
@@ -93,6 +95,8 @@ def render() -> None:
                 )
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
+            if level == "gemeinde" and params.indicator == "foreign_share_pct":
+                st.caption("Der Ausländeranteil liegt nur je Kreis vor; für Gemeinden bitte die Ebene »Kreis« wählen.")
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
@@ -159,11 +163,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     level, ags = selected
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(f"**{profile.name}**")
-    table(
-        pd.DataFrame({"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]}),
-        hide_index=True,
-        width="stretch",
-    )
+    key_values(profile.figures)
     st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
     table(profile.facilities, hide_index=True, width="stretch", height=260)
 

@@ -1,0 +1,42 @@
+"""The Karte's Gemeinde level: a table and choropleth per Gemeinde once population per Gemeinde is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo.settings import Settings
+from geo.sources.destatis import import_gemeinde_population
+from integrationsatlas import areas
+from ui import views
+from ui.maps import NO_DATA_COLOR
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, shared_data: Path) -> Settings:
+    settings = Settings().with_home(tmp_path / "home")
+    import_gemeinde_population(shared_data / "population" / "nrw_gemeinden_destatis_gv_2019.csv", settings)
+    return settings
+
+
+def test_gemeinde_table_has_population_density_and_counts(cfg: Settings) -> None:
+    table = areas.gemeinde_table(cfg, ("ki",)).set_index("ags")
+    assert len(table) == 396
+    assert table["population"].sum() == 17_947_221
+    aachen = table.loc["05334002"]
+    assert aachen["population"] == 248_960
+    assert aachen["density_per_km2"] == round(248_960 / (aachen.geometry.area / 1e6))
+    assert aachen["n_ki"] == 2  # Stadt Aachen and the Städteregion both sit in the city
+    assert table["n_ki"].sum() == 54
+    assert table["foreign_share_pct"].isna().all()  # not published per Gemeinde here
+
+
+def test_gemeinde_choropleth_colours_every_gemeinde_or_says_no_data(cfg: Settings) -> None:
+    data, cls = views.unit_choropleth(cfg, "population", None, ("ki",), level="gemeinde")
+    fills = [f["properties"]["_fill"] for f in data["features"]]
+    assert len(fills) == 396 and all(fills) and len(set(fills)) == len(cls.colors.unique())
+    assert "Einwohner" in cls.title
+    data, cls = views.unit_choropleth(cfg, "foreign_share_pct", None, ("ki",), level="gemeinde")
+    # no foreign share per Gemeinde: every Gemeinde is drawn in the "keine Angabe" grey
+    assert {f["properties"]["_fill"] for f in data["features"]} == {NO_DATA_COLOR}
