@@ -107,6 +107,4 @@ def compact_layout() -> None:
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()
-    st.caption(
-        f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)"
-    )
+    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + f" · {t('footer.map')}")

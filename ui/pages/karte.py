@@ -11,7 +11,8 @@ from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, layer_title, t
+from ui.texts import TEXTS
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,13 @@ def render() -> None:
     st.title(t("app.title"))
     st.caption(t("app.subtitle"))
     cfg = cached.settings()
-    with user_errors("Karte"):
+    with user_errors(t("nav.karte")):
         version = cached.store_version(cfg)
         facilities = cached.available_layers(cfg, version, "facility")
         pois = cached.available_layers(cfg, version, "poi")
 
         c1, c2, c3 = st.columns([2, 2, 3])
-        titles = {i.id: i.title for i in INDICATORS}
+        titles = {i.id: i.title if current_language() == "de" else t(f"indicator.{i.id}") for i in INDICATORS}
         indicator = c1.selectbox(
             t("karte.indicator"), list(titles), format_func=titles.__getitem__, key="karte_indicator"
         )
@@ -43,10 +44,10 @@ def render() -> None:
             rate_layer = c2.selectbox(
                 t("karte.layer_for_rate"),
                 facilities,
-                format_func=lambda lid: REGISTRY.get(lid).title,
+                format_func=layer_title,
                 key="karte_rate_layer",
             )
-        query = c3.text_input(t("karte.search"), key="karte_search", placeholder="z. B. Wesel oder 05170")
+        query = c3.text_input(t("karte.search"), key="karte_search", placeholder=t("karte.search_placeholder"))
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
 
@@ -66,17 +67,15 @@ def render() -> None:
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
             groups = [
                 maps.feature_group(
-                    f"{kreis.title}: {classification.title}",
-                    maps.choropleth_layer(kreis, data, kreis.title),
-                    maps.Legend(maps.legend_html(classification, symbols)),
+                    t("karte.choropleth", layer=layer_title("kreis"), indicator=titles[params.indicator]),
+                    maps.choropleth_layer(kreis, data, layer_title("kreis")),
+                    maps.Legend(maps.legend_html(classification, symbols, symbols_title=t("common.legend_facilities"))),
                 )
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version)
             if gemeinden is not None:
                 groups.append(
-                    maps.feature_group(
-                        REGISTRY.get("gemeinde").title, maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)
-                    )
+                    maps.feature_group(layer_title("gemeinde"), maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden))
                 )
             for lid in (*facilities, *pois):
                 spec = REGISTRY.get(lid)
@@ -85,7 +84,7 @@ def render() -> None:
                     continue  # large filterable layers (the ~59,000 stops) only on request
                 groups.append(
                     maps.feature_group(
-                        spec.title,
+                        layer_title(lid),
                         maps.points_layer(spec, cached.points_geojson(cfg, version, lid, only)),
                         show=spec.group == "facility" or bool(only),
                     )
@@ -102,8 +101,11 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     spec = REGISTRY.get(layer_id)
     column = spec.column(spec.extra["filter_column"])
     labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
+    if current_language() == "en":
+        labels = {value: t(f"stops.{value}") if f"stops.{value}" in TEXTS else value for value in labels}
+    column_title = column.title if current_language() == "de" else t("karte.filter_column")
     chosen = st.sidebar.multiselect(
-        f"{spec.title} {t('karte.show_stops')} ({column.title})",
+        t("karte.filter", layer=layer_title(layer_id), column=column_title),
         list(labels),
         format_func=labels.__getitem__,
         key=f"karte_filter_{layer_id}",
@@ -113,8 +115,7 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
 
 
 def _symbol_label(layer_id: str) -> str:
-    spec = REGISTRY.get(layer_id)
-    return f"{spec.title} (Standort auf Ortsebene)" if layer_id == "ki" else spec.title
+    return t("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
 
 
 def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
@@ -123,10 +124,10 @@ def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float
         return None
     hits = cached.search_areas(cfg, version, query)
     if not hits:
-        st.warning(f"Kein Kreis und keine Gemeinde passt zu »{query}«. Bitte Namen oder AGS (z. B. 05170) prüfen.")
+        st.warning(t("karte.no_hit", query=query))
         return None
     if len(hits) > 1:
-        chosen = st.selectbox("Treffer", hits, format_func=lambda h: h.label, key="karte_search_hit")
+        chosen = st.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
     else:
         chosen = hits[0]
     state.put(state.SELECTED_AREA, (chosen.level, chosen.ags))
@@ -143,7 +144,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
             ["kreis", "gemeinde"],
             horizontal=True,
             key="karte_level",
-            format_func={"kreis": "Kreis", "gemeinde": "Gemeinde"}.__getitem__,
+            format_func=lambda lvl: t(f"level.{lvl}"),
         )
     clicked = event.get("last_object_clicked")
     if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
@@ -159,7 +160,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(f"**{profile.name}**")
     st.dataframe(
-        {"Kennzahl": [f for f, _ in profile.figures], "Wert": [v for _, v in profile.figures]},
+        {t("karte.figure"): [f for f, _ in profile.figures], t("karte.value"): [v for _, v in profile.figures]},
         hide_index=True,
         width="stretch",
     )
