@@ -13,23 +13,17 @@ from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
 from ui.components import attribution_footer, render_map, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
 
-_TARGET_GROUPS = {
-    "total": "Gesamtbevölkerung",
-    "foreign": "Ausländische Bevölkerung",
-    "u3": "Kinder unter 3 (Kita U3, Zensus)",
-    "kita_ue3": "Kinder 3–5 (Kita Ü3, Zensus)",
-    "grundschule": "Kinder 6–9 (Grundschule/OGS, Zensus)",
-    "u18": "unter 18 (Zensus)",
-}
-_MODES = {m: mode.title for m, mode in MODES.items()}
-_UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten)"}
+#: Target groups (labels: ``luecken.target.<id>`` in :mod:`ui.texts`).
+_TARGET_GROUPS = ("total", "foreign", "u3", "kita_ue3", "grundschule", "u18")
+#: Measures (labels: ``luecken.unit.<id>``).
+_UNITS = ("km", "min")
 _WINDOWS = {
     (7 * 3600, 9 * 3600): "07:00–09:00",
     (9 * 3600, 12 * 3600): "09:00–12:00",
@@ -42,29 +36,35 @@ def render() -> None:
     """Render the Versorgungslücken page."""
     st.title(t("nav.luecken"))
     cfg = cached.settings()
-    with user_errors("Versorgungslücken"):
+    with user_errors(t("nav.luecken")):
         version = cached.store_version(cfg)
         params = _controls(cfg, version)
         if params is None:
             return
         report = cached.coverage(cfg, version, params)
-        st.info(f"**Nachfrage:** {report.demand_level_label}")
+        st.info(t("luecken.demand", label=report.demand_level_label))
         if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
             st.warning(f"**{report.resolution.message}** {report.resolution.fix}")
         st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         m1, m2, m3 = st.columns(3)
         m1.metric(
-            "Versorgt insgesamt" if report.resolution.ok else "Versorgt (grobe Näherung)",
+            t("luecken.covered_total") if report.resolution.ok else t("luecken.covered_rough"),
             de_share(report.share_covered, 1),
         )
-        m2.metric("Nachfragepunkte", de_int(report.n_demand))
-        m3.metric("Einrichtungen", de_int(report.n_facilities))
+        m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
+        m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
             _gap_map(cfg, version, params)
         with table_col:
             st.subheader(t("luecken.ranking"))
-            st.dataframe(views.ranking_table(report), hide_index=True, width="stretch", height=420, key="luecken_table")
+            st.dataframe(
+                views.ranking_table(report, current_language()),
+                hide_index=True,
+                width="stretch",
+                height=420,
+                key="luecken_table",
+            )
         st.subheader(t("luecken.curve"))
         _curve(report, params)
     attribution_footer()
@@ -73,58 +73,53 @@ def render() -> None:
 def _controls(cfg: Settings, version: str) -> GapParams | None:
     layers = cached.available_layers(cfg, version, "facility")
     if not layers:
-        st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
+        st.warning(t("common.no_facilities"))
         return None
     kreise = cached.kreis_names(cfg, version)
     levels = cached.boundary_levels(cfg, version)
     c1, c2, c3, c4 = st.columns(4)
-    layer = c1.selectbox(
-        "Einrichtungsart", layers, format_func=lambda lid: REGISTRY.get(lid).title, key="luecken_layer"
-    )
+    layer = c1.selectbox(t("luecken.layer"), layers, format_func=layer_title, key="luecken_layer")
     target = c2.selectbox(
-        "Zielgruppe", list(_TARGET_GROUPS), format_func=_TARGET_GROUPS.__getitem__, key="luecken_target"
+        t("luecken.target"), _TARGET_GROUPS, format_func=lambda g: t(f"luecken.target.{g}"), key="luecken_target"
     )
     area = c3.selectbox(
-        "Gebiet", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW", key="luecken_area"
+        t("luecken.area"),
+        ["", *kreise],
+        format_func=lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw"),
+        key="luecken_area",
     )
     by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
     by = c4.selectbox(
-        "Einheiten der Tabelle",
+        t("luecken.by"),
         by_options,
-        format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__,
+        format_func=lambda lvl: t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[lvl]),
         key="luecken_by",
     )
     c5, c6, c7 = st.columns([1.2, 1, 2])
-    unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit")
+    unit = c5.radio(t("luecken.measure"), _UNITS, format_func=lambda u: t(f"luecken.unit.{u}"), key="luecken_unit")
     osm_file = mode = gtfs_file = day = None
     window = next(iter(_WINDOWS))
     if unit == "km":
-        threshold = c7.slider("Schwelle (km)", 1, 50, 10, 1, key="luecken_km")
+        threshold = c7.slider(t("luecken.threshold_km"), 1, 50, 10, 1, key="luecken_km")
     else:
-        mode = c6.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="luecken_mode")
-        threshold = c7.slider("Schwelle (Minuten)", 5, 60, 15, 5, key="luecken_min")
+        mode = c6.selectbox(t("common.mode"), list(MODES), format_func=mode_title, key="luecken_mode")
+        threshold = c7.slider(t("luecken.threshold_min"), 5, 60, 15, 5, key="luecken_min")
         osm_file = osm_extract(cfg, key="luecken_osm")
         if osm_file is None:
-            st.info(
-                "Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
-                "download.geofabrik.de, oder .osm/.osm.bz2) hochladen."
-            )
+            st.info(t("luecken.need_osm"))
             return None
         if mode == "oepnv":
             gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
             d1, d2 = st.columns(2)
-            day = d1.date_input("Verkehrstag", value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
+            day = d1.date_input(t("luecken.day"), value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
             window = d2.selectbox(
-                "Abfahrtsfenster (Median über jede Minute)",
+                t("luecken.window"),
                 list(_WINDOWS),
                 format_func=_WINDOWS.__getitem__,
                 key="luecken_window",
             )
             if gtfs_file is None:
-                st.info(
-                    "Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
-                    "der bundesweite DELFI-Fahrplan)."
-                )
+                st.info(t("luecken.need_gtfs"))
                 return None
     return GapParams(
         layer=layer,
@@ -147,14 +142,22 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
     grid = cached.cell_grid(cfg, version, params)
-    points = maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer)))
+    points = maps.feature_group(
+        layer_title(params.layer), maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))
+    )
     view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
     if grid is None:
         groups = [
             maps.feature_group(
-                f"Versorgungsgrad ({unit_spec.title})",
-                maps.choropleth_layer(unit_spec, data, unit_spec.title),
-                maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)])),
+                t("luecken.coverage_layer", units=layer_title(params.by)),
+                maps.choropleth_layer(unit_spec, data, layer_title(params.by)),
+                maps.Legend(
+                    maps.legend_html(
+                        classification,
+                        [(spec.style.color, layer_title(params.layer))],
+                        symbols_title=t("common.legend_facilities"),
+                    )
+                ),
             ),
             points,
         ]
@@ -164,7 +167,13 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
             maps.feature_group(
                 cell_cls.title,
                 maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
-                maps.Legend(maps.legend_html(cell_cls, [(spec.style.color, spec.title)])),
+                maps.Legend(
+                    maps.legend_html(
+                        cell_cls,
+                        [(spec.style.color, layer_title(params.layer))],
+                        symbols_title=t("common.legend_facilities"),
+                    )
+                ),
             ),
             points,
         ]
@@ -172,18 +181,19 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     if params.unit == "min" and params.osm_file:
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect(
-            "Isochronen für Einrichtungen",
+            t("luecken.isochrones_for"),
             list(choices),
             format_func=choices.__getitem__,
             key="luecken_iso",
             max_selections=10,
-            placeholder="bitte wählen (bis zu 10)",
+            placeholder=t("luecken.isochrones_placeholder"),
         )
         if picked:
             iso = cached.isochrones(cfg, version, params, tuple(picked))
             groups.append(
                 maps.feature_group(
-                    f"Isochronen {params.threshold:g} min", maps.area_layer(iso, "Isochronen", "#5e3c99")
+                    t("luecken.isochrones_layer", minutes=params.threshold),
+                    maps.area_layer(iso, t("luecken.isochrones"), "#5e3c99"),
                 )
             )
     render_map(
@@ -200,16 +210,17 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
 
 def _curve(report: CoverageReport, params: GapParams) -> None:
     curve = views.curve_table(report)
-    unit = "km" if params.unit == "km" else "Minuten"
+    unit = "km" if params.unit == "km" else t("unit.minutes")
+    covered = t("col.covered_pct")
     line = (
         alt.Chart(curve)
         .mark_line(color="#1f4e79")
         .encode(
-            x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
-            y=alt.Y("Versorgt (%):Q", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+            y=alt.Y("Versorgt (%):Q", title=covered, scale=alt.Scale(domain=[0, 100])),
             tooltip=[
-                alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
-                alt.Tooltip("Versorgt (%):Q", format=".1f"),
+                alt.Tooltip("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+                alt.Tooltip("Versorgt (%):Q", title=covered, format=".1f"),
             ],
         )
     )
@@ -219,7 +230,7 @@ def _curve(report: CoverageReport, params: GapParams) -> None:
         .encode(x="x:Q")
     )
     st.altair_chart((line + rule).properties(height=260), width="stretch")
-    st.caption(f"Gestrichelt: gewählte Schwelle {params.threshold:g} {unit}.")
+    st.caption(t("luecken.dashed", threshold=params.threshold, unit=unit))
 
 
 if __name__ == "__main__":
