@@ -34,7 +34,7 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else "de"
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     """Return the text ``key`` in the current language, with ``values`` filled in.
 
     ``values`` fill the :meth:`str.format` placeholders of the text, e.g.

@@ -515,7 +515,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
 
 
-def text(key: str, lang: str = "de", **values: object) -> str:
+def text(key: str, lang: str = "de", /, **values: object) -> str:
     """The text ``key`` in ``lang`` (``de`` or ``en``), with ``values`` filled in.
 
     Unknown keys are returned unchanged, so a missing entry shows up in the UI
