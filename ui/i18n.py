@@ -15,13 +15,18 @@ site plan, the council report). The English sidebar says so in one line.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from ui.texts import LANGUAGES, TEXTS, text
 
-__all__ = ["LANGUAGES", "current_language", "language_selector", "layer_title", "mode_title", "t"]
+__all__ = ["LANGUAGES", "current_language", "labels", "language_selector", "layer_title", "mode_title", "t"]
+
+T = TypeVar("T")
 
 _LANG_KEY = "lang"
 #: Kept for callers of the old module-level dictionary.
@@ -54,6 +59,22 @@ def mode_title(mode_id: str) -> str:
     """The short title of a travel mode in the current language (e.g. "zu Fuß" / "walking")."""
     mode = MODES[mode_id]
     return mode.title_en if current_language() == "en" else mode.title
+
+
+def labels(options: Iterable[T], label: Callable[[T], str]) -> Callable[[T], str]:
+    """A ``format_func`` for ``options`` whose labels are fixed now, in the current language.
+
+    Streamlit's test harness calls a widget's ``format_func`` again outside the
+    script run, where the session's language is not at hand; a lookup table
+    built during the run gives the same labels there.
+
+    Examples
+    --------
+    >>> labels(["a", "b"], str.upper)("b")
+    'B'
+    """
+    table = {option: label(option) for option in options}
+    return table.__getitem__
 
 
 def language_selector() -> None:

@@ -11,7 +11,7 @@ from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from ui import actions, cached, views
 from ui.components import attribution_footer, problem_table, user_errors
-from ui.i18n import current_language, layer_title, t
+from ui.i18n import current_language, labels, layer_title, t
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
@@ -61,7 +61,9 @@ def _importable() -> list[str]:
 def _upload(cfg: Settings) -> None:
     st.markdown(t("daten.formats", mb=cfg.max_upload_bytes // (1024 * 1024)))
     c1, c2 = st.columns(2)
-    layer_id = c1.selectbox(t("daten.layer"), _importable(), format_func=layer_title, key="daten_layer")
+    layer_id = c1.selectbox(
+        t("daten.layer"), _importable(), format_func=labels(_importable(), layer_title), key="daten_layer"
+    )
     spec = REGISTRY.get(layer_id)
     c2.caption(spec.description or "")
     required = t("daten.required")
@@ -74,9 +76,14 @@ def _upload(cfg: Settings) -> None:
         t("daten.file"), type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"], key="daten_file"
     )
     c3, c4 = st.columns(2)
-    mode = c3.radio(t("daten.existing"), _MODES, format_func=lambda m: t(f"daten.mode.{m}"), key="daten_mode")
+    mode = c3.radio(
+        t("daten.existing"), _MODES, format_func=labels(_MODES, lambda m: t(f"daten.mode.{m}")), key="daten_mode"
+    )
     on_invalid = c4.radio(
-        t("daten.on_invalid"), _ON_INVALID, format_func=lambda o: t(f"daten.invalid.{o}"), key="daten_on_invalid"
+        t("daten.on_invalid"),
+        _ON_INVALID,
+        format_func=labels(_ON_INVALID, lambda o: t(f"daten.invalid.{o}")),
+        key="daten_on_invalid",
     )
     if uploaded is None:
         return
@@ -134,7 +141,9 @@ def _fetch(cfg: Settings) -> None:
     kreis = c2.selectbox(
         t("daten.kreis"),
         ["", *kreise],
-        format_func=lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw"),
+        format_func=labels(
+            ["", *kreise], lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
+        ),
         key="daten_fetch_kreis",
     )
     st.caption(t("daten.licence", licence=SOURCES[source].licence, attribution=SOURCES[source].attribution))

@@ -11,7 +11,7 @@ from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
-from ui.i18n import current_language, layer_title, t
+from ui.i18n import current_language, labels, layer_title, t
 from ui.texts import TEXTS
 
 
@@ -44,7 +44,7 @@ def render() -> None:
             rate_layer = c2.selectbox(
                 t("karte.layer_for_rate"),
                 facilities,
-                format_func=layer_title,
+                format_func=labels(facilities, layer_title),
                 key="karte_rate_layer",
             )
         query = c3.text_input(t("karte.search"), key="karte_search", placeholder=t("karte.search_placeholder"))
@@ -144,7 +144,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
             ["kreis", "gemeinde"],
             horizontal=True,
             key="karte_level",
-            format_func=lambda lvl: t(f"level.{lvl}"),
+            format_func=labels(["kreis", "gemeinde"], lambda lvl: t(f"level.{lvl}")),
         )
     clicked = event.get("last_object_clicked")
     if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):

@@ -13,7 +13,7 @@ from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
 from ui.components import attribution_footer, render_map, user_errors
-from ui.i18n import current_language, layer_title, mode_title, t
+from ui.i18n import current_language, labels, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
 
@@ -78,31 +78,38 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
     kreise = cached.kreis_names(cfg, version)
     levels = cached.boundary_levels(cfg, version)
     c1, c2, c3, c4 = st.columns(4)
-    layer = c1.selectbox(t("luecken.layer"), layers, format_func=layer_title, key="luecken_layer")
+    layer = c1.selectbox(t("luecken.layer"), layers, format_func=labels(layers, layer_title), key="luecken_layer")
     target = c2.selectbox(
-        t("luecken.target"), _TARGET_GROUPS, format_func=lambda g: t(f"luecken.target.{g}"), key="luecken_target"
+        t("luecken.target"),
+        _TARGET_GROUPS,
+        format_func=labels(_TARGET_GROUPS, lambda g: t(f"luecken.target.{g}")),
+        key="luecken_target",
     )
     area = c3.selectbox(
         t("luecken.area"),
         ["", *kreise],
-        format_func=lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw"),
+        format_func=labels(
+            ["", *kreise], lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
+        ),
         key="luecken_area",
     )
     by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
     by = c4.selectbox(
         t("luecken.by"),
         by_options,
-        format_func=lambda lvl: t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[lvl]),
+        format_func=labels(by_options, lambda lvl: t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[lvl])),
         key="luecken_by",
     )
     c5, c6, c7 = st.columns([1.2, 1, 2])
-    unit = c5.radio(t("luecken.measure"), _UNITS, format_func=lambda u: t(f"luecken.unit.{u}"), key="luecken_unit")
+    unit = c5.radio(
+        t("luecken.measure"), _UNITS, format_func=labels(_UNITS, lambda u: t(f"luecken.unit.{u}")), key="luecken_unit"
+    )
     osm_file = mode = gtfs_file = day = None
     window = next(iter(_WINDOWS))
     if unit == "km":
         threshold = c7.slider(t("luecken.threshold_km"), 1, 50, 10, 1, key="luecken_km")
     else:
-        mode = c6.selectbox(t("common.mode"), list(MODES), format_func=mode_title, key="luecken_mode")
+        mode = c6.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="luecken_mode")
         threshold = c7.slider(t("luecken.threshold_min"), 5, 60, 15, 5, key="luecken_min")
         osm_file = osm_extract(cfg, key="luecken_osm")
         if osm_file is None:

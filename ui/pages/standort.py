@@ -17,7 +17,7 @@ from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
-from ui.i18n import current_language, layer_title, mode_title, t
+from ui.i18n import current_language, labels, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     model = c2.radio(
         t("standort.model"),
         MODELS,
-        format_func=lambda m: t(f"standort.model.{m}").split(":")[0],
+        format_func=labels(MODELS, lambda m: t(f"standort.model.{m}").split(":")[0]),
         key="standort_model",
         horizontal=True,
     )
@@ -81,7 +81,7 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     radius_km = minutes = osm_file = gtfs_file = None
     mode = "walk"
     if use_time:
-        mode = c5.selectbox(t("common.mode"), list(MODES), format_func=mode_title, key="standort_mode")
+        mode = c5.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="standort_mode")
         minutes = float(c6.slider(t("standort.minutes"), 5, 60, 15, 5, key="standort_minutes"))
         osm_file = osm_extract(cfg, key="standort_osm")
         if osm_file is None:
@@ -99,14 +99,14 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         t("standort.fixed"),
         fixed_options,
         index=fixed_default,
-        format_func=lambda lid: layer_title(lid) if lid else t("common.none"),
+        format_func=labels(fixed_options, lambda lid: layer_title(lid) if lid else t("common.none")),
         key="standort_fixed",
     )
     place_layers = c8.multiselect(
         t("standort.places"),
         list(places),
         default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
-        format_func=layer_title,
+        format_func=labels(places, layer_title),
         key="standort_places",
         placeholder=t("common.none"),
     )
