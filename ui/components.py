@@ -47,14 +47,14 @@ def problem_table(problems: Sequence[Problem]) -> None:
         return
     frame = pd.DataFrame([p.as_dict() for p in problems]).rename(
         columns={
-            "file": "Datei",
-            "row": "Zeile",
-            "column": "Spalte",
-            "message": "Problem",
-            "fix": "Was tun?",
+            "file": t("col.file"),
+            "row": t("col.row"),
+            "column": t("col.column"),
+            "message": t("col.problem"),
+            "fix": t("col.fix"),
         }
     )
-    frame["Zeile"] = frame["Zeile"].astype("Int64")
+    frame[t("col.row")] = frame[t("col.row")].astype("Int64")
     st.dataframe(frame, hide_index=True, width="stretch")
 
 

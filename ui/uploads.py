@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.settings import Settings
+from ui.i18n import t
 
 
 def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
@@ -26,9 +27,7 @@ def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pa
         return str(target)
     known = sorted(target_dir.glob(pattern)) if target_dir.is_dir() else []
     if known:
-        chosen = st.selectbox(
-            "Oder eine früher hochgeladene Datei", known, format_func=lambda p: p.name, key=f"{key}_known"
-        )
+        chosen = st.selectbox(t("uploads.earlier"), known, format_func=lambda p: p.name, key=f"{key}_known")
         return str(chosen)
     return None
 
@@ -39,7 +38,7 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
         cfg,
         "osm_uploads",
         key,
-        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2)",
+        t("uploads.osm"),
         ["pbf", "osm", "bz2"],
         "*.osm*",
     )
@@ -47,6 +46,4 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
 
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
-    return _keep(
-        cfg, "gtfs_uploads", key, "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI)", ["zip"], "*.zip"
-    )
+    return _keep(cfg, "gtfs_uploads", key, t("uploads.gtfs"), ["zip"], "*.zip")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
@@ -12,7 +13,7 @@ from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, render_map, user_errors
 from ui.i18n import current_language, labels, layer_title, t
-from ui.texts import TEXTS
+from ui.texts import TEXTS, text
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,18 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
         width="stretch",
     )
     st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
-    st.dataframe(profile.facilities, hide_index=True, width="stretch", height=260)
+    st.dataframe(_facility_headers(profile.facilities), hide_index=True, width="stretch", height=260)
+
+
+#: Headers of the facility table of an area profile (German as :func:`integrationsatlas.areas.area_profile` names them).
+_FACILITY_HEADERS = ("col.kind", "col.name", "col.operator", "col.place", "col.precision", "col.source")
+
+
+def _facility_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The facility table with its headers in the current language."""
+    if current_language() == "de":
+        return frame
+    return frame.rename(columns={text(key, "de"): t(key) for key in _FACILITY_HEADERS})
 
 
 if __name__ == "__main__":

@@ -264,7 +264,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
             with st.expander(t("standort.alternatives", rank=site.rank, name=site.name)):
                 st.write(site.reason)
                 if len(site.runner_ups):
-                    st.dataframe(site.runner_ups, hide_index=True, width="stretch")
+                    st.dataframe(_runner_ups(site.runner_ups), hide_index=True, width="stretch")
     st.markdown(t("standort.before_after"))
     before, after = st.columns(2)
     for col, when in ((before, "before"), (after, "after")):
@@ -449,6 +449,22 @@ def _compare(cfg: Settings) -> None:
     else:
         st.caption(t("standort.no_diff_map"))
     st.dataframe(views.diff_table(diff, current_language()), hide_index=True, width="stretch")
+
+
+#: Headers of a site's runner-ups (columns of :attr:`planning.explain.SiteExplanation.runner_ups`).
+_RUNNER_UP_HEADERS = {
+    "candidate_index": "col.candidate_index",
+    "candidate_id": "col.id",
+    "name": "col.name",
+    "source": "col.origin",
+    "gain": "col.gain_people",
+    "cost_reduction": "col.cost_reduction",
+}
+
+
+def _runner_ups(frame: pd.DataFrame) -> pd.DataFrame:
+    """A site's runner-ups with headers in the current language."""
+    return frame.rename(columns={column: t(key) for column, key in _RUNNER_UP_HEADERS.items()})
 
 
 def _threshold_en(params: SitingParams) -> str:
