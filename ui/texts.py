@@ -143,8 +143,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.unit.min": ("Fahrzeit (Minuten)", "Travel time (minutes)"),
     "luecken.target.total": ("Gesamtbevölkerung", "Total population"),
     "luecken.target.foreign": ("Ausländische Bevölkerung", "Foreign nationals"),
-    "luecken.target.u3": ("Kinder unter 3 (Kita U3, Zensus)", "Children under 3 (day care U3, census)"),
-    "luecken.target.kita_ue3": ("Kinder 3–5 (Kita Ü3, Zensus)", "Children aged 3–5 (day care Ü3, census)"),
+    "luecken.target.u3": ("Kinder unter 3 (Kita U3, Zensus)", "Children under 3 (day care, census)"),
+    "luecken.target.kita_ue3": ("Kinder 3–5 (Kita Ü3, Zensus)", "Children aged 3–5 (day care, census)"),
     "luecken.target.grundschule": (
         "Kinder 6–9 (Grundschule/OGS, Zensus)",
         "Children aged 6–9 (primary school/OGS, census)",
