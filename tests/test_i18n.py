@@ -172,9 +172,10 @@ def _collect(at: AppTest, page: str) -> list[Chrome]:
                     value = getattr(proto, attr, "")
                     if isinstance(value, str) and value:
                         out.append(Chrome(page, "label", f"{kind}.{attr}", value))
-                if kind == "multiselect" and not proto.placeholder:
+                placeholder = getattr(proto, "placeholder", "")
+                if kind == "multiselect" and not placeholder:
                     out.append(Chrome(page, "label", "multiselect.placeholder", "Choose options"))
-                if kind == "selectbox" and not proto.placeholder and node.value is None:
+                if kind == "selectbox" and not placeholder and node.value is None:
                     out.append(Chrome(page, "label", "selectbox.placeholder", "Choose an option"))
                 if kind in ("selectbox", "radio", "multiselect"):
                     options_kind = "text" if node.key in DATA_OPTIONS else "label"
