@@ -155,6 +155,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.isochrones_placeholder": ("bitte wählen (bis zu 10)", "choose (up to 10)"),
     "luecken.isochrones_layer": ("Isochronen {minutes:g} min", "Isochrones {minutes:g} min"),
     "luecken.isochrones": ("Isochronen", "Isochrones"),
+    "luecken.legend": ("Versorgt bis {threshold:g} {unit} (%)", "Covered within {threshold:g} {unit} (%)"),
+    "luecken.legend_km": ("km Luftlinie", "km straight-line distance"),
+    "luecken.cell_legend": (
+        "Weg zur nächsten Einrichtung je Zelle ({unit})",
+        "Distance or travel time to the nearest facility per cell ({unit})",
+    ),
     "luecken.threshold_axis": ("Schwelle ({unit})", "Threshold ({unit})"),
     "luecken.dashed": (
         "Gestrichelt: gewählte Schwelle {threshold:g} {unit}.",
@@ -287,6 +293,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.scenario_caption": ("Szenario {key}: {name}", "Scenario {key}: {name}"),
     "standort.diff_gemeinde": ("**Differenzkarte je Gemeinde**", "**Difference map per municipality**"),
     "standort.difference": ("Unterschied", "Difference"),
+    "standort.diff_legend": (
+        "Unterschied »{b}« − »{a}« (Prozentpunkte)",
+        "Difference “{b}” − “{a}” (percentage points)",
+    ),
     "standort.diff_points": (
         "**Differenzkarte: Nachfragepunkte nach Versorgung in A (»{a}«) und B (»{b}«)**",
         "**Difference map: demand points by coverage in A (“{a}”) and B (“{b}”)**",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -58,6 +58,8 @@ def render() -> None:
             data, classification = cached.kreis_choropleth(
                 cfg, version, params.indicator, params.rate_layer, params.facility_layers
             )
+            if current_language() == "en":  # the legend title is the indicator's (German) title
+                classification = replace(classification, title=titles[params.indicator])
             outlines = [
                 (REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
                 for level in views.OUTLINE_LEVELS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -145,6 +146,9 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
 
 def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     data, classification = cached.gap_map(cfg, version, params)
+    if current_language() == "en":  # the legend titles come German from ui.views
+        unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(params.mode)})"
+        classification = replace(classification, title=t("luecken.legend", threshold=params.threshold, unit=unit))
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
@@ -170,6 +174,9 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
         ]
     else:  # the demand is fine: show where inside the area people are beyond the threshold, cell by cell
         cells, values, cell_cls = grid
+        if current_language() == "en":
+            unit = "km" if params.unit == "km" else "min"
+            cell_cls = replace(cell_cls, title=t("luecken.cell_legend", unit=unit))
         groups = [
             maps.feature_group(
                 cell_cls.title,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -408,7 +409,7 @@ def _compare(cfg: Settings) -> None:
             maps.feature_group(
                 t("standort.difference"),
                 maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], t("level.gemeinden")),
-                maps.Legend(maps.legend_html(layers["classification"])),
+                maps.Legend(maps.legend_html(_diff_classes(layers["classification"], a, b))),
             )
         ]
         render_map(
@@ -465,6 +466,13 @@ _RUNNER_UP_HEADERS = {
 def _runner_ups(frame: pd.DataFrame) -> pd.DataFrame:
     """A site's runner-ups with headers in the current language."""
     return frame.rename(columns={column: t(key) for column, key in _RUNNER_UP_HEADERS.items()})
+
+
+def _diff_classes(classification: maps.Classification, a: str, b: str) -> maps.Classification:
+    """The difference map's classes; in English with an English legend title."""
+    if current_language() == "de":
+        return classification
+    return replace(classification, title=t("standort.diff_legend", a=a, b=b))
 
 
 def _threshold_en(params: SitingParams) -> str:
