@@ -22,6 +22,8 @@ The German checks ban our English texts and Streamlit's English defaults.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import string
 from collections.abc import Iterator
@@ -159,34 +161,85 @@ _TEXTS = {"markdown", "caption", "info", "warning", "success", "error", "subhead
 
 
 def _collect(at: AppTest, page: str) -> list[Chrome]:
+    """Everything of ours that the page shows now."""
     out: list[Chrome] = []
     for root in (at.main, at.sidebar):
         for node in _walk(root):
             kind = getattr(node, "type", "")
             proto = getattr(node, "proto", None)
             if kind in _LABELLED or kind == "expander":
-                label = str(getattr(proto, "label", "") or "")
-                # an expander's label may carry a site's name; a download button's, a file name
-                out.append(Chrome(page, "text" if kind in ("expander", "download_button") else "label", kind, label))
-                for attr in ("help", "placeholder"):
-                    value = getattr(proto, attr, "")
-                    if isinstance(value, str) and value:
-                        out.append(Chrome(page, "label", f"{kind}.{attr}", value))
-                placeholder = getattr(proto, "placeholder", "")
-                if kind == "multiselect" and not placeholder:
-                    out.append(Chrome(page, "label", "multiselect.placeholder", "Choose options"))
-                if kind == "selectbox" and not placeholder and node.value is None:
-                    out.append(Chrome(page, "label", "selectbox.placeholder", "Choose an option"))
-                if kind in ("selectbox", "radio", "multiselect"):
-                    options_kind = "text" if node.key in DATA_OPTIONS else "label"
-                    out += [Chrome(page, options_kind, f"{kind}.option", str(o)) for o in node.options]
+                out += _widget_chrome(page, kind, node)
             elif kind == "title":
                 out.append(Chrome(page, "label", kind, str(node.value)))
             elif kind in _TEXTS:
                 out.append(Chrome(page, "text", kind, str(node.value)))
             elif kind == "dataframe":
                 out += [Chrome(page, "text", "column", str(c)) for c in node.value.columns]
+            elif kind == "vega_lite_chart" and proto is not None:
+                out += [Chrome(page, "label", "chart.title", title) for title in _chart_titles(json.loads(proto.spec))]
+            elif kind == "component_instance" and proto is not None:
+                args = json.loads(proto.json_args)
+                out += _map_chrome(page, args) if "layer_control" in args else []
     return [c for c in out if c.value]
+
+
+def _widget_chrome(page: str, kind: str, node: Any) -> list[Chrome]:
+    """Label, help, placeholder (or Streamlit's default for none) and option labels of a widget."""
+    proto = node.proto
+    # an expander's label may carry a site's name; a download button's, a file name
+    out = [Chrome(page, "text" if kind in ("expander", "download_button") else "label", kind, str(proto.label))]
+    for attr in ("help", "placeholder"):
+        value = getattr(proto, attr, "")
+        if isinstance(value, str) and value:
+            out.append(Chrome(page, "label", f"{kind}.{attr}", value))
+    placeholder = getattr(proto, "placeholder", "")
+    if kind == "multiselect" and not placeholder:
+        out.append(Chrome(page, "label", "multiselect.placeholder", "Choose options"))
+    if kind == "selectbox" and not placeholder and node.value is None:
+        out.append(Chrome(page, "label", "selectbox.placeholder", "Choose an option"))
+    if kind in ("selectbox", "radio", "multiselect"):
+        options_kind = "text" if node.key in DATA_OPTIONS else "label"
+        out += [Chrome(page, options_kind, f"{kind}.option", str(o)) for o in node.options]
+    return out
+
+
+def _chart_titles(spec: Any) -> Iterator[str]:
+    """Axis, legend and tooltip titles of a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "title" and isinstance(value, str):
+                yield value
+            else:
+                yield from _chart_titles(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from _chart_titles(item)
+
+
+_JS_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_OVERLAY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*feature_group_')
+_LEGEND_TITLE = re.compile(r'class="atlas-legend-title"[^>]*>([^<]*)<')
+_LEGEND_ENTRY = re.compile(r"</i>([^<]*)</div>")
+
+
+def _map_chrome(page: str, args: dict[str, Any]) -> list[Chrome]:
+    """What a folium map of the pages shows: names of its overlays and its legend.
+
+    Only the overlays the pages add (feature groups) count; the base map (background
+    tiles, outlines of Land and Regierungsbezirke, the legend's frame) is built in
+    :mod:`ui.maps`.
+    """
+    out = [
+        Chrome(page, "label", "map.layer", json.loads(f'"{name}"'))
+        for name in _OVERLAY.findall(args.get("layer_control") or "")
+    ]
+    for literal in _JS_STRING.findall(args.get("feature_group") or ""):
+        if "atlas-legend-title" not in literal:
+            continue
+        legend = html.unescape(json.loads(f'"{literal}"'))
+        out += [Chrome(page, "label", "map.legend_title", v) for v in _LEGEND_TITLE.findall(legend)]
+        out += [Chrome(page, "text", "map.legend_entry", v) for v in _LEGEND_ENTRY.findall(legend)]
+    return out
 
 
 def _ok(at: AppTest) -> None:
@@ -336,6 +389,10 @@ def test_the_tour_reaches_every_page_and_widget_kind(english_tour: list[Chrome])
         "warning",
         "success",
         "column",
+        "chart.title",
+        "map.layer",
+        "map.legend_title",
+        "map.legend_entry",
     ):
         assert kind in kinds, kind
 
