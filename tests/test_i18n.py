@@ -255,6 +255,8 @@ def _tour(lang: str) -> list[Chrome]:
     at.run()
     _ok(at)
     seen += _collect(at, "karte")
+    figures = at.dataframe[0].value.iloc[:, 0]  # the names of the profile's figures are ours to translate
+    seen += [Chrome("karte", "label", "profile.figure", str(name)) for name in figures]
     at.text_input(key="karte_search").set_value("051").run()  # several hits: a selectbox of them
     _ok(at)
     seen += _collect(at, "karte (search)")
@@ -393,6 +395,7 @@ def test_the_tour_reaches_every_page_and_widget_kind(english_tour: list[Chrome])
         "map.layer",
         "map.legend_title",
         "map.legend_entry",
+        "profile.figure",
     ):
         assert kind in kinds, kind
 

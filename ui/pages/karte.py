@@ -163,7 +163,10 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(f"**{profile.name}**")
     st.dataframe(
-        {t("karte.figure"): [f for f, _ in profile.figures], t("karte.value"): [v for _, v in profile.figures]},
+        {
+            t("karte.figure"): _figure_names([f for f, _ in profile.figures]),
+            t("karte.value"): [v for _, v in profile.figures],
+        },
         hide_index=True,
         width="stretch",
     )
@@ -176,10 +179,34 @@ _FACILITY_HEADERS = ("col.kind", "col.name", "col.operator", "col.place", "col.p
 
 
 def _facility_headers(frame: pd.DataFrame) -> pd.DataFrame:
-    """The facility table with its headers in the current language."""
+    """The facility table with its headers (and the layer titles in its first column) in the current language."""
     if current_language() == "de":
         return frame
+    kind = text("col.kind", "de")
+    if kind in frame.columns:
+        frame = frame.assign(**{kind: frame[kind].map(lambda title: _ENGLISH_LAYER_TITLES.get(title, title))})
     return frame.rename(columns={text(key, "de"): t(key) for key in _FACILITY_HEADERS})
+
+
+#: Names of the figures of an area profile (as :func:`integrationsatlas.areas.area_profile` writes them).
+_FIGURES = ("karte.fig.kind", "karte.fig.area", "karte.fig.population", "karte.fig.foreign")
+_ENGLISH_LAYER_TITLES = {spec.title: spec.title_en for spec in REGISTRY}
+
+
+def _figure_names(names: list[str]) -> list[str]:
+    """The names of an area's figures in the current language (German as the analysis writes them)."""
+    if current_language() == "de":
+        return names
+    english = {text(key, "de"): t(key) for key in _FIGURES} | _ENGLISH_LAYER_TITLES
+    population = text("karte.fig.population", "de")
+    out = []
+    for name in names:
+        year = name.removeprefix(f"{population} (").removesuffix(")")
+        if name != year and year.isdigit():
+            out.append(t("karte.fig.population_year", year=year))
+        else:
+            out.append(english.get(name, name))
+    return out
 
 
 if __name__ == "__main__":
