@@ -1,16 +1,22 @@
 """German/English for the app's visible chrome.
 
-German is the default. Everything the pages and ``app.py`` write themselves
-(titles, headings, widget labels and options, help texts, captions, buttons,
-tabs, expanders, metrics, chart axes, table headers built in :mod:`ui.views`,
-info and warning texts, the footer) goes through :func:`t`; the texts live in
-:mod:`ui.texts`, grouped by page.
+German is the default. Everything the pages, ``app.py`` and the small shared
+pieces write themselves (titles, headings, widget labels and options, help
+texts, placeholders, captions, buttons, tabs, expanders, status boxes, metrics,
+chart axes, map overlay names and legend titles, table headers built in
+:mod:`ui.views`, info and warning texts, the footer) goes through :func:`t`;
+the texts live in :mod:`ui.texts`, grouped by page.
 
 What stays German in English mode, by design: data values and messages that
-come from ``geo``, ``planning`` and ``integrationsatlas`` (error messages and
-validation problems, layer descriptions and data-source titles, names of
-Kreise and Gemeinden, indicator figures of an area profile, explanations of a
-site plan, the council report). The English sidebar says so in one line.
+come from ``geo``, ``planning`` and ``integrationsatlas`` — error messages and
+validation problems, import notes, layer descriptions and data-source titles,
+names of Kreise and Gemeinden and their kind (»Kreis«, »Kreisfreie Stadt«), the
+coverage citation and resolution warning, a site's explanation, the solver's
+progress messages, the council report — and numbers, which keep the German
+format (decimal comma). The English sidebar says so in one line. The base map's
+own labels (background tiles, outlines of Land and Regierungsbezirke, the
+legend frame) and the map tooltips come from :mod:`ui.maps` and
+:mod:`ui.views` and are German too.
 """
 
 from __future__ import annotations
