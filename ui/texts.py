@@ -115,7 +115,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Gap score (0–1, higher = worse served)",
     ),
     # --- Versorgungslücken -------------------------------------------------------------------------
-    "luecken.controls": ("Einstellungen", "Settings"),
     "luecken.ranking": ("Am schlechtesten versorgte Gebiete", "Worst-served areas"),
     "luecken.curve": ("Versorgungsgrad nach Schwellenwert", "Coverage by threshold"),
     "luecken.demand": ("**Nachfrage:** {label}", "**Demand:** {label}"),
