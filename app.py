@@ -42,11 +42,11 @@ def _favicon() -> Image.Image:
 
 _start_up()
 st.set_page_config(
-    page_title="Integrationsatlas NRW",
+    page_title=t("app.title"),
     page_icon=_favicon(),
     layout="wide",
     initial_sidebar_state="expanded",
-    menu_items={"About": "Integrationsatlas NRW – offenes Planungswerkzeug für die Integrationsinfrastruktur."},
+    menu_items={"About": t("app.about")},
 )
 
 pages = [

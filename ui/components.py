@@ -50,14 +50,14 @@ def problem_table(problems: Sequence[Problem]) -> None:
         return
     frame = pd.DataFrame([p.as_dict() for p in problems]).rename(
         columns={
-            "file": "Datei",
-            "row": "Zeile",
-            "column": "Spalte",
-            "message": "Problem",
-            "fix": "Was tun?",
+            "file": t("col.file"),
+            "row": t("col.row"),
+            "column": t("col.column"),
+            "message": t("col.problem"),
+            "fix": t("col.fix"),
         }
     )
-    frame["Zeile"] = frame["Zeile"].astype("Int64")
+    frame[t("col.row")] = frame[t("col.row")].astype("Int64")
     table(frame)
 
 
@@ -172,6 +172,4 @@ def compact_layout() -> None:
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()
-    st.caption(
-        f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + " · Karte: Leaflet (lokal ausgeliefert, ohne Internet)"
-    )
+    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + f" · {t('footer.map')}")

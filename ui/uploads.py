@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.settings import Settings
+from ui.i18n import t
 
 
 def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
@@ -27,7 +28,7 @@ def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pa
     if known:
         c1, c2 = st.columns([1, 1])
         chosen = c1.selectbox(label, known, format_func=lambda p: p.name, key=f"{key}_known")
-        with c2.expander("Andere Datei hochladen"):
+        with c2.expander(t("uploads.other")):
             upload = st.file_uploader(label, type=types, key=key, label_visibility="collapsed")
     else:
         chosen = None
@@ -47,7 +48,7 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
         cfg,
         "osm_uploads",
         key,
-        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2; höchstens 300 MB)",
+        t("uploads.osm"),
         ["pbf", "osm", "bz2"],
         "*.osm*",
     )
@@ -55,11 +56,4 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
 
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
-    return _keep(
-        cfg,
-        "gtfs_uploads",
-        key,
-        "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)",
-        ["zip"],
-        "*.zip",
-    )
+    return _keep(cfg, "gtfs_uploads", key, t("uploads.gtfs"), ["zip"], "*.zip")

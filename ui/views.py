@@ -28,6 +28,7 @@ from integrationsatlas.classes import COST_BREAKS_X, COST_COLORS, PUOR5, SHARE_B
 from integrationsatlas.coverage import CoverageReport
 from integrationsatlas.siting import SitingPlan
 from ui import maps
+from ui.texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -315,22 +316,22 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
 # --- tables and chart data --------------------------------------------------------
 
 
-def ranking_table(report: CoverageReport) -> pd.DataFrame:
-    """The gap ranking with German headers (rank 1 = largest gap)."""
+def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
+    """The gap ranking with headers in ``lang`` (German by default; rank 1 = largest gap)."""
     table = report.gaps.ranking(None)
     unit = report.inputs.unit
     shown = pd.DataFrame(
         {
-            "Rang": table["rank"].astype("Int64"),
-            "Gebiet": table["name"],
-            "Versorgt (%)": (table["share_covered"] * 100).round(1),
-            "Einw. außerhalb": table["population_beyond"].round(0).astype("Int64"),
-            f"Mittlere Entfernung ({unit})": table["cost_mean"].round(1),
-            "Lückenwert": table["gap_score"].round(3),
+            text("col.rank", lang): table["rank"].astype("Int64"),
+            text("col.area", lang): table["name"],
+            text("col.covered_pct", lang): (table["share_covered"] * 100).round(1),
+            text("col.pop_beyond", lang): table["population_beyond"].round(0).astype("Int64"),
+            text("col.mean_cost", lang, unit=unit): table["cost_mean"].round(1),
+            text("col.gap_score", lang): table["gap_score"].round(3),
         }
     )
     if "access_ratio" in table.columns:
-        shown["2SFCA je 10.000 Einw."] = (table["access_ratio"] * 10_000).round(2)
+        shown[text("col.access", lang)] = (table["access_ratio"] * 10_000).round(2)
     return shown.reset_index(names="AGS")
 
 
@@ -341,37 +342,37 @@ def curve_table(report: CoverageReport) -> pd.DataFrame:
     return curve
 
 
-def sites_table(plan: SitingPlan) -> pd.DataFrame:
-    """The proposed sites in selection order, with their gains, as a German table."""
+def sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
+    """The proposed sites in selection order, with their gains (headers in ``lang``, German by default)."""
     rows = [
         {
-            "Nr.": s.rank,
-            "Standort": s.name,
-            "Herkunft": s.source,
-            "Gemeinde": s.gemeinde or s.gemeinde_ags,
-            "Zusätzlich erreicht (Personen)": round(s.gain),
-            "Zusätzlich erreicht (%)": round(s.gain_share * 100, 1),
-            "Versorgt danach (%)": round(s.share_after * 100, 1),
+            text("col.no", lang): s.rank,
+            text("col.site", lang): s.name,
+            text("col.origin", lang): s.source,
+            text("col.gemeinde", lang): s.gemeinde or s.gemeinde_ags,
+            text("col.gain_people", lang): round(s.gain),
+            text("col.gain_pct", lang): round(s.gain_share * 100, 1),
+            text("col.share_after", lang): round(s.share_after * 100, 1),
         }
         for s in plan.explanation.sites
     ]
     return pd.DataFrame(rows)
 
 
-def diff_table(diff: pd.DataFrame) -> pd.DataFrame:
-    """Per-Gemeinde comparison of two scenarios with German headers, in per cent."""
-    shown: dict[str, Any] = {"Gemeinde (AGS)": diff["gemeinde_ags"]}
-    for col, label in (
-        ("share_before", "Vorher (%)"),
-        ("share_after_a", "A nachher (%)"),
-        ("share_after_b", "B nachher (%)"),
-        ("difference", "B − A (Prozentpunkte)"),
+def diff_table(diff: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
+    """Per-Gemeinde comparison of two scenarios in per cent (headers in ``lang``, German by default)."""
+    shown: dict[str, Any] = {text("col.gemeinde_ags", lang): diff["gemeinde_ags"]}
+    for col, key in (
+        ("share_before", "col.before"),
+        ("share_after_a", "col.after_a"),
+        ("share_after_b", "col.after_b"),
+        ("difference", "col.b_minus_a"),
     ):
         if col in diff.columns:
-            shown[label] = (diff[col] * 100).round(1)
-    for col, label in (("sites_new_a", "Neu A"), ("sites_new_b", "Neu B")):
+            shown[text(key, lang)] = (diff[col] * 100).round(1)
+    for col, key in (("sites_new_a", "col.new_a"), ("sites_new_b", "col.new_b")):
         if col in diff.columns:
-            shown[label] = diff[col]
+            shown[text(key, lang)] = diff[col]
     return pd.DataFrame(shown)
 
 
@@ -380,29 +381,57 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
     return sens.dropna(subset=["covered_share"]).assign(pct=lambda d: d["covered_share"] * 100)
 
 
-def clicked_table(clicked: list[tuple[float, float]]) -> pd.DataFrame:
-    """Clicked candidate points (lat, lon), numbered from 1."""
-    return pd.DataFrame(clicked, columns=["Breite", "Länge"]).rename(lambda i: i + 1)
+def clicked_table(clicked: list[tuple[float, float]], lang: str = "de") -> pd.DataFrame:
+    """Clicked candidate points (lat, lon), numbered from 1 (headers in ``lang``)."""
+    columns = [text("col.lat", lang), text("col.lon", lang)]
+    return pd.DataFrame(clicked, columns=columns).rename(lambda i: i + 1)
 
 
-def batches_table(rows: list[BatchInfo]) -> pd.DataFrame:
-    """The data store's batches as a German table."""
+def batches_table(rows: list[BatchInfo], lang: str = "de") -> pd.DataFrame:
+    """The data store's batches as a table (headers and layer titles in ``lang``, German by default)."""
     frame = pd.DataFrame([b.as_dict() for b in rows])
-    frame["layer_id"] = frame["layer_id"].map(lambda lid: REGISTRY.get(lid).title if lid in REGISTRY else lid)
-    return frame.rename(
-        columns={
-            "batch_id": "Stapel",
-            "layer_id": "Ebene",
-            "source_file": "Datei",
-            "source": "Quelle",
-            "licence": "Lizenz",
-            "imported_at": "Zeitpunkt (UTC)",
-            "mode": "Modus",
-            "rows_kept": "Zeilen",
-            "rows_rejected": "abgelehnt",
-            "active": "aktiv",
-        }
-    )[["Stapel", "Ebene", "Datei", "Quelle", "Lizenz", "Zeitpunkt (UTC)", "Modus", "Zeilen", "abgelehnt", "aktiv"]]
+    frame["layer_id"] = frame["layer_id"].map(lambda lid: _layer_title(lid, lang) if lid in REGISTRY else lid)
+    columns = {
+        "batch_id": "col.batch",
+        "layer_id": "col.layer",
+        "source_file": "col.file",
+        "source": "col.source",
+        "licence": "col.licence",
+        "imported_at": "col.imported_at",
+        "mode": "col.mode",
+        "rows_kept": "col.rows",
+        "rows_rejected": "col.rejected",
+        "active": "col.active",
+    }
+    headers = {name: text(key, lang) for name, key in columns.items()}
+    return frame.rename(columns=headers)[list(headers.values())]
+
+
+def localize_inventory(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The inventory of :func:`inventory` with headers and layer titles in ``lang`` (unchanged for German)."""
+    if lang == "de":
+        return frame
+    titles = frame["Kennung"].map(lambda lid: _layer_title(lid, lang) if lid in REGISTRY else None)
+    frame = frame.assign(Ebene=titles.fillna(frame["Ebene"]))
+    return frame.rename(columns={text(key, "de"): text(key, lang) for key in _INVENTORY_HEADERS})
+
+
+#: Keys of the inventory headers (German text = the column names :func:`inventory` gives).
+_INVENTORY_HEADERS: tuple[str, ...] = (
+    "col.layer",
+    "col.id",
+    "col.count",
+    "col.source",
+    "col.licence",
+    "col.as_of",
+    "col.precision",
+    "col.note",
+)
+
+
+def _layer_title(layer_id: str, lang: str) -> str:
+    spec = REGISTRY.get(layer_id)
+    return spec.title_en if lang == "en" else spec.title
 
 
 def preview_table(result: ImportResult, rows: int) -> pd.DataFrame:

@@ -24,10 +24,12 @@ from geo.settings import Settings
 from integrationsatlas import report as council
 from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, labels, layer_title, t
 
-_REPORT_FORMATS = {"pdf": "PDF (zum Drucken und Versenden)", "html": "HTML (eine Datei, im Browser lesbar)"}
-_CRS = {"EPSG:25832": "EPSG:25832 – ETRS89 / UTM 32N (Meter)", "EPSG:4326": "EPSG:4326 – WGS 84 (Längen-/Breitengrad)"}
+#: Report formats (labels: ``bericht.format.<id>`` in :mod:`ui.texts`).
+_REPORT_FORMATS = ("pdf", "html")
+#: Export coordinate systems (labels: ``bericht.crs.<id>``).
+_CRS = ("EPSG:25832", "EPSG:4326")
 _GAPS = "result:gaps"
 _PLAN = "result:plan"
 #: Session key: parameters of the report built in this session.
@@ -60,12 +62,9 @@ class ExportParams:
 def render() -> None:
     """Render the Bericht page."""
     st.title(t("nav.bericht"))
-    st.caption(
-        "Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
-        "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses."
-    )
+    st.caption(t("bericht.intro"))
     cfg = cached.settings()
-    with user_errors("Bericht"):
+    with user_errors(t("nav.bericht")):
         version = cached.store_version(cfg)
         params = _report_controls(cfg, version)
         if params is not None:
@@ -78,49 +77,53 @@ def render() -> None:
 def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
     layers = cached.available_layers(cfg, version, "facility")
     if not layers:
-        st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
+        st.warning(t("common.no_facilities"))
         return None
     areas = cached.report_areas(cfg, version)
     st.subheader(t("bericht.council"))
     c1, c2, c3 = st.columns([2, 2, 1.4])
     area = c1.selectbox(
-        "Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)",
+        t("bericht.area"),
         list(areas),
         format_func=areas.__getitem__,
         key="bericht_area",
     )
     layer = c2.selectbox(
-        "Einrichtungsart für die Versorgung",
+        t("bericht.layer"),
         layers,
-        format_func=lambda lid: REGISTRY.get(lid).title,
+        format_func=labels(layers, layer_title),
         key="bericht_layer",
     )
-    threshold = c3.slider("Schwelle (km, Luftlinie)", 1, 50, 15, 1, key="bericht_km")
+    threshold = c3.slider(t("bericht.threshold"), 1, 50, 15, 1, key="bericht_km")
     c4, c5 = st.columns([2, 3.4])
     names = cached.report_scenarios(cfg, version, area)
     scenario = c4.selectbox(
-        "Szenario (optional)",
+        t("bericht.scenario"),
         ["", *names],
-        format_func=lambda n: n or ("kein Szenario" if names else "kein passendes Szenario"),
+        format_func=labels(["", *names], lambda n: n or t("bericht.no_scenario" if names else "bericht.no_matching")),
         key="bericht_scenario",
     )
     fmt = c5.radio(
-        "Format", list(_REPORT_FORMATS), format_func=_REPORT_FORMATS.__getitem__, horizontal=True, key="bericht_format"
+        t("bericht.format"),
+        _REPORT_FORMATS,
+        format_func=labels(_REPORT_FORMATS, lambda f: t(f"bericht.format.{f}")),
+        horizontal=True,
+        key="bericht_format",
     )
     return ReportParams(area=area, layer=layer, threshold_km=float(threshold), scenario=scenario or None, fmt=fmt)
 
 
 def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
-    if st.button("Bericht erstellen", type="primary", key="bericht_build"):
-        with st.spinner("Bericht wird erstellt: Versorgung berechnen, Karten zeichnen, Dokument setzen …"):
+    if st.button(t("bericht.build"), type="primary", key="bericht_build"):
+        with st.spinner(t("bericht.building")):
             _report_file(cfg, version, params)
         state.put(_READY, astuple(params))  # a tuple: the page's classes are re-created on every run
     if state.get(_READY) != astuple(params):
-        st.info("Einstellungen wählen und »Bericht erstellen« klicken; danach erscheint der Download.")
+        st.info(t("bericht.choose"))
         return
     data, name = _report_file(cfg, version, params)
     st.download_button(
-        f"{params.fmt.upper()} herunterladen ({de_number(len(data) / 1e6, 1)} MB)",
+        t("bericht.download", fmt=params.fmt.upper(), mb=de_number(len(data) / 1e6, 1)),
         data=data,
         file_name=name,
         mime=council.MIME_TYPES[params.fmt],
@@ -128,39 +131,45 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
         key="bericht_download",
         on_click="ignore",
     )
-    st.success(f"Bericht »{name}« ist fertig.")
+    st.success(t("bericht.ready", name=name))
 
 
 def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
     st.subheader(t("bericht.export"))
     sources: dict[str, str] = {
-        f"layer:{spec.id}": f"Ebene: {spec.title}" for spec in REGISTRY if spec.id in _available(cfg, version)
+        f"layer:{spec.id}": t("bericht.source.layer", layer=layer_title(spec.id))
+        for spec in REGISTRY
+        if spec.id in _available(cfg, version)
     }
-    sources[_GAPS] = (
-        f"Ergebnis: Versorgungslücken ({REGISTRY.get(report.layer).title}, "
-        f"{report.threshold_km:g} km, Gebiet {report.area})"
-    )
-    sources |= {f"scenario:{n}": f"Szenario: Standorte »{n}«" for n in actions.scenario_names(cfg)}
+    sources[_GAPS] = t("bericht.source.gaps", layer=layer_title(report.layer), km=report.threshold_km, area=report.area)
+    sources |= {f"scenario:{n}": t("bericht.source.scenario", name=n) for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
-        sources[_PLAN] = "Ergebnis: aktuelle Standortplanung (diese Sitzung, nicht gespeichert)"
+        sources[_PLAN] = t("bericht.source.plan")
     c1, c2, c3 = st.columns([3, 1.6, 2])
-    source = c1.selectbox("Inhalt", list(sources), format_func=sources.__getitem__, key="export_source")
-    fmt = c2.selectbox("Format", list(FORMATS), format_func=FORMAT_TITLES.__getitem__, key="export_format")
+    source = c1.selectbox(t("bericht.content"), list(sources), format_func=sources.__getitem__, key="export_source")
+    fmt = c2.selectbox(
+        t("bericht.format"), list(FORMATS), format_func=labels(FORMATS, _format_title), key="export_format"
+    )
     crs_options = ["EPSG:4326"] if fmt == "geojson" else list(_CRS)
-    crs = c3.radio("Koordinatensystem", crs_options, format_func=_CRS.__getitem__, key=f"export_crs_{fmt}")
+    crs = c3.radio(
+        t("bericht.crs"),
+        crs_options,
+        format_func=labels(crs_options, lambda c: t(f"bericht.crs.{c}")),
+        key=f"export_crs_{fmt}",
+    )
     if fmt == "geojson":
-        c3.caption("GeoJSON ist nach RFC 7946 immer EPSG:4326.")
+        c3.caption(t("bericht.geojson_crs"))
     params = ExportParams(source=source, fmt=fmt, crs=crs or default_crs(fmt))
     if source == _PLAN:
         data, name = _plan_export(plan, params)
     else:
-        with st.spinner("Export wird erstellt …"):
+        with st.spinner(t("bericht.exporting")):
             data, name = cached.export_file(
                 cfg, version, params.source, params.fmt, params.crs, report.area, report.layer, report.threshold_km
             )
     st.download_button(
-        f"{name} herunterladen",
+        t("bericht.download_file", name=name),
         data=data,
         file_name=name,
         mime=MIME_TYPES[fmt],
@@ -168,11 +177,12 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         key="export_download",
         on_click="ignore",
     )
-    st.caption(
-        "Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
-        "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
-        "für Excel), Excel im Blatt »Quellen«."
-    )
+    st.caption(t("bericht.attribution"))
+
+
+def _format_title(fmt: str) -> str:
+    """The title of an export format (German from :data:`geo.io.export.FORMAT_TITLES`, or English)."""
+    return FORMAT_TITLES[fmt] if current_language() == "de" else t(f"export.{fmt}")
 
 
 def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
@@ -11,7 +12,8 @@ from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, labels, layer_title, t
+from ui.texts import TEXTS, text
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,13 @@ def render() -> None:
     st.title(t("app.title"))
     st.caption(t("app.subtitle"))
     cfg = cached.settings()
-    with user_errors("Karte"):
+    with user_errors(t("nav.karte")):
         version = cached.store_version(cfg)
         facilities = cached.available_layers(cfg, version, "facility")
         pois = cached.available_layers(cfg, version, "poi")
 
         c1, c2, c3 = st.columns([2, 2, 3])
-        titles = {i.id: i.title for i in INDICATORS}
+        titles = {i.id: i.title if current_language() == "de" else t(f"indicator.{i.id}") for i in INDICATORS}
         indicator = c1.selectbox(
             t("karte.indicator"), list(titles), format_func=titles.__getitem__, key="karte_indicator"
         )
@@ -43,10 +45,10 @@ def render() -> None:
             rate_layer = c2.selectbox(
                 t("karte.layer_for_rate"),
                 facilities,
-                format_func=lambda lid: REGISTRY.get(lid).title,
+                format_func=labels(facilities, layer_title),
                 key="karte_rate_layer",
             )
-        query = c3.text_input(t("karte.search"), key="karte_search", placeholder="z. B. Wesel oder 05170")
+        query = c3.text_input(t("karte.search"), key="karte_search", placeholder=t("karte.search_placeholder"))
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
 
@@ -59,27 +61,27 @@ def render() -> None:
             data, classification = cached.unit_choropleth(
                 cfg, version, params.indicator, params.rate_layer, params.facility_layers, level
             )
+            if current_language() == "en":  # the legend title is the indicator's (German) title
+                classification = replace(classification, title=titles[params.indicator])
             outlines = [
-                (REGISTRY.get(level), cached.outline_geojson(cfg, version, level))
-                for level in views.OUTLINE_LEVELS
-                if level in cached.boundary_levels(cfg, version)
+                (REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl))
+                for lvl in views.OUTLINE_LEVELS
+                if lvl in levels
             ]
             base = maps.base_map(outlines)
             unit = REGISTRY.get(level)
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
             groups = [
                 maps.feature_group(
-                    f"{unit.title}: {classification.title}",
-                    maps.choropleth_layer(unit, data, unit.title),
-                    maps.Legend(maps.legend_html(classification, symbols)),
+                    t("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
+                    maps.choropleth_layer(unit, data, layer_title(level)),
+                    maps.Legend(maps.legend_html(classification, symbols, symbols_title=t("common.legend_facilities"))),
                 )
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None
             if gemeinden is not None:
                 groups.append(
-                    maps.feature_group(
-                        REGISTRY.get("gemeinde").title, maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden)
-                    )
+                    maps.feature_group(layer_title("gemeinde"), maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden))
                 )
             for lid in (*facilities, *pois):
                 spec = REGISTRY.get(lid)
@@ -88,7 +90,7 @@ def render() -> None:
                     continue  # large filterable layers (the ~59,000 stops) only on request
                 groups.append(
                     maps.feature_group(
-                        spec.title,
+                        layer_title(lid),
                         maps.points_layer(spec, cached.points_geojson(cfg, version, lid, only)),
                         show=spec.group == "facility" or bool(only),
                     )
@@ -96,7 +98,7 @@ def render() -> None:
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
             if level == "gemeinde" and params.indicator == "foreign_share_pct":
-                st.caption("Der Ausländeranteil liegt nur je Kreis vor; für Gemeinden bitte die Ebene »Kreis« wählen.")
+                st.caption(t("karte.foreign_only_kreis"))
         with side_col:
             _profile(cfg, version, event, params)
     attribution_footer()
@@ -107,8 +109,11 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     spec = REGISTRY.get(layer_id)
     column = spec.column(spec.extra["filter_column"])
     labels = dict(zip(column.choices or (), column.choice_titles or column.choices or (), strict=True))
+    if current_language() == "en":
+        labels = {value: t(f"stops.{value}") if f"stops.{value}" in TEXTS else value for value in labels}
+    column_title = column.title if current_language() == "de" else t("karte.filter_column")
     chosen = st.sidebar.multiselect(
-        f"{spec.title} {t('karte.show_stops')} ({column.title})",
+        t("karte.filter", layer=layer_title(layer_id), column=column_title),
         list(labels),
         format_func=labels.__getitem__,
         key=f"karte_filter_{layer_id}",
@@ -118,8 +123,7 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
 
 
 def _symbol_label(layer_id: str) -> str:
-    spec = REGISTRY.get(layer_id)
-    return f"{spec.title} (Standort auf Ortsebene)" if layer_id == "ki" else spec.title
+    return t("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
 
 
 def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
@@ -128,10 +132,10 @@ def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float
         return None
     hits = cached.search_areas(cfg, version, query)
     if not hits:
-        st.warning(f"Kein Kreis und keine Gemeinde passt zu »{query}«. Bitte Namen oder AGS (z. B. 05170) prüfen.")
+        st.warning(t("karte.no_hit", query=query))
         return None
     if len(hits) > 1:
-        chosen = st.selectbox("Treffer", hits, format_func=lambda h: h.label, key="karte_search_hit")
+        chosen = st.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
     else:
         chosen = hits[0]
     state.put(state.SELECTED_AREA, (chosen.level, chosen.ags))
@@ -148,7 +152,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
             ["kreis", "gemeinde"],
             horizontal=True,
             key="karte_level",
-            format_func={"kreis": "Kreis", "gemeinde": "Gemeinde"}.__getitem__,
+            format_func=labels(["kreis", "gemeinde"], lambda lvl: t(f"level.{lvl}")),
         )
     clicked = event.get("last_object_clicked")
     if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
@@ -163,9 +167,44 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
     level, ags = selected
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(f"**{profile.name}**")
-    key_values(profile.figures)
+    key_values(list(zip(_figure_names([f for f, _ in profile.figures]), [v for _, v in profile.figures], strict=True)))
     st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
-    table(profile.facilities, hide_index=True, width="stretch", height=260)
+    table(_facility_headers(profile.facilities), height=260)
+
+
+#: Headers of the facility table of an area profile (German as :func:`integrationsatlas.areas.area_profile` names them).
+_FACILITY_HEADERS = ("col.kind", "col.name", "col.operator", "col.place", "col.precision", "col.source")
+
+
+def _facility_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The facility table with its headers (and the layer titles in its first column) in the current language."""
+    if current_language() == "de":
+        return frame
+    kind = text("col.kind", "de")
+    if kind in frame.columns:
+        frame = frame.assign(**{kind: frame[kind].map(lambda title: _ENGLISH_LAYER_TITLES.get(title, title))})
+    return frame.rename(columns={text(key, "de"): t(key) for key in _FACILITY_HEADERS})
+
+
+#: Names of the figures of an area profile (as :func:`integrationsatlas.areas.area_profile` writes them).
+_FIGURES = ("karte.fig.kind", "karte.fig.area", "karte.fig.population", "karte.fig.foreign")
+_ENGLISH_LAYER_TITLES = {spec.title: spec.title_en for spec in REGISTRY}
+
+
+def _figure_names(names: list[str]) -> list[str]:
+    """The names of an area's figures in the current language (German as the analysis writes them)."""
+    if current_language() == "de":
+        return names
+    english = {text(key, "de"): t(key) for key in _FIGURES} | _ENGLISH_LAYER_TITLES
+    population = text("karte.fig.population", "de")
+    out = []
+    for name in names:
+        year = name.removeprefix(f"{population} (").removesuffix(")")
+        if name != year and year.isdigit():
+            out.append(t("karte.fig.population_year", year=year))
+        else:
+            out.append(english.get(name, name))
+    return out
 
 
 if __name__ == "__main__":

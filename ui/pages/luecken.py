@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -13,23 +14,17 @@ from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
 from ui.components import attribution_footer, render_map, table, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, labels, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
 
-_TARGET_GROUPS = {
-    "total": "Gesamtbevölkerung",
-    "foreign": "Ausländische Bevölkerung",
-    "u3": "Kinder unter 3 (Kita U3, Zensus)",
-    "kita_ue3": "Kinder 3–5 (Kita Ü3, Zensus)",
-    "grundschule": "Kinder 6–9 (Grundschule/OGS, Zensus)",
-    "u18": "unter 18 (Zensus)",
-}
-_MODES = {m: mode.title for m, mode in MODES.items()}
-_UNITS = {"km": "Entfernung (km, Luftlinie)", "min": "Fahrzeit (Minuten)"}
+#: Target groups (labels: ``luecken.target.<id>`` in :mod:`ui.texts`).
+_TARGET_GROUPS = ("total", "foreign", "u3", "kita_ue3", "grundschule", "u18")
+#: Measures (labels: ``luecken.unit.<id>``).
+_UNITS = ("km", "min")
 _WINDOWS = {
     (7 * 3600, 9 * 3600): "07:00–09:00",
     (9 * 3600, 12 * 3600): "09:00–12:00",
@@ -42,14 +37,14 @@ def render() -> None:
     """Render the Versorgungslücken page."""
     st.title(t("nav.luecken"))
     cfg = cached.settings()
-    with user_errors("Versorgungslücken"):
+    with user_errors(t("nav.luecken")):
         version = cached.store_version(cfg)
         params = _controls(cfg, version)
         if params is None:
             return
         report = cached.coverage(cfg, version, params)
         if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
-            st.warning(f"**{report.resolution.message}** Abhilfe unter der Karte.")
+            st.warning(f"**{report.resolution.message}** {t('luecken.fix_below')}")
         # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
@@ -57,16 +52,16 @@ def render() -> None:
         with table_col:
             m1, m2, m3 = st.columns(3)
             m1.metric(
-                "Versorgt insgesamt" if report.resolution.ok else "Versorgt (grob)",
+                t("luecken.covered_total") if report.resolution.ok else t("luecken.covered_rough"),
                 de_share(report.share_covered, 1),
             )
-            m2.metric("Nachfragepunkte", de_int(report.n_demand))
-            m3.metric("Einrichtungen", de_int(report.n_facilities))
+            m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
+            m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
             st.markdown(f"**{t('luecken.ranking')}**")
-            table(views.ranking_table(report), hide_index=True, width="stretch", height=300, key="luecken_table")
-        st.info(f"**Nachfrage:** {report.demand_level_label}")
+            table(views.ranking_table(report, current_language()), height=300, key="luecken_table")
+        st.info(t("luecken.demand", label=report.demand_level_label))
         if not report.resolution.ok:
-            st.warning(f"**Abhilfe:** {report.resolution.fix}")
+            st.warning(t("luecken.fix", fix=report.resolution.fix))
         st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
         st.subheader(t("luecken.curve"))
         _curve(report, params)
@@ -76,58 +71,64 @@ def render() -> None:
 def _controls(cfg: Settings, version: str) -> GapParams | None:
     layers = cached.available_layers(cfg, version, "facility")
     if not layers:
-        st.warning("Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.")
+        st.warning(t("common.no_facilities"))
         return None
     kreise = cached.kreis_names(cfg, version)
     levels = cached.boundary_levels(cfg, version)
     c1, c2, c3, c4 = st.columns(4)
-    layer = c1.selectbox(
-        "Einrichtungsart", layers, format_func=lambda lid: REGISTRY.get(lid).title, key="luecken_layer"
-    )
+    layer = c1.selectbox(t("luecken.layer"), layers, format_func=labels(layers, layer_title), key="luecken_layer")
     target = c2.selectbox(
-        "Zielgruppe", list(_TARGET_GROUPS), format_func=_TARGET_GROUPS.__getitem__, key="luecken_target"
+        t("luecken.target"),
+        _TARGET_GROUPS,
+        format_func=labels(_TARGET_GROUPS, lambda g: t(f"luecken.target.{g}")),
+        key="luecken_target",
     )
     area = c3.selectbox(
-        "Gebiet", ["", *kreise], format_func=lambda a: f"{kreise[a]} ({a})" if a else "Ganz NRW", key="luecken_area"
+        t("luecken.area"),
+        ["", *kreise],
+        format_func=labels(
+            ["", *kreise], lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
+        ),
+        key="luecken_area",
     )
     by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
     by = c4.selectbox(
-        "Einheiten der Tabelle",
+        t("luecken.by"),
         by_options,
-        format_func={"kreis": "Kreise", "gemeinde": "Gemeinden"}.__getitem__,
+        format_func=labels(by_options, lambda lvl: t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[lvl])),
         key="luecken_by",
     )
     c5, c6, c7 = st.columns([1.6, 1, 1.6])
-    unit = c5.radio("Maß", list(_UNITS), format_func=_UNITS.__getitem__, key="luecken_unit", horizontal=True)
+    unit = c5.radio(
+        t("luecken.measure"),
+        _UNITS,
+        format_func=labels(_UNITS, lambda u: t(f"luecken.unit.{u}")),
+        key="luecken_unit",
+        horizontal=True,
+    )
     osm_file = mode = gtfs_file = day = None
     window = next(iter(_WINDOWS))
     if unit == "km":
-        threshold = c7.slider("Schwelle (km)", 1, 50, 10, 1, key="luecken_km")
+        threshold = c7.slider(t("luecken.threshold_km"), 1, 50, 10, 1, key="luecken_km")
     else:
-        mode = c6.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="luecken_mode")
-        threshold = c7.slider("Schwelle (Minuten)", 5, 60, 15, 5, key="luecken_min")
+        mode = c6.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="luecken_mode")
+        threshold = c7.slider(t("luecken.threshold_min"), 5, 60, 15, 5, key="luecken_min")
         osm_file = osm_extract(cfg, key="luecken_osm")
         if osm_file is None:
-            st.info(
-                "Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
-                "download.geofabrik.de, oder .osm/.osm.bz2) hochladen."
-            )
+            st.info(t("luecken.need_osm"))
             return None
         if mode == "oepnv":
             gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
             d1, d2 = st.columns(2)
-            day = d1.date_input("Verkehrstag", value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
+            day = d1.date_input(t("luecken.day"), value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
             window = d2.selectbox(
-                "Abfahrtsfenster (Median über jede Minute)",
+                t("luecken.window"),
                 list(_WINDOWS),
                 format_func=_WINDOWS.__getitem__,
                 key="luecken_window",
             )
             if gtfs_file is None:
-                st.info(
-                    "Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
-                    "der bundesweite DELFI-Fahrplan)."
-                )
+                st.info(t("luecken.need_gtfs"))
                 return None
     return GapParams(
         layer=layer,
@@ -146,28 +147,48 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
 
 def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     data, classification = cached.gap_map(cfg, version, params)
+    if current_language() == "en":  # the legend titles come German from ui.views
+        unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(params.mode)})"
+        classification = replace(classification, title=t("luecken.legend", threshold=params.threshold, unit=unit))
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
     grid = cached.cell_grid(cfg, version, params)
-    points = maps.feature_group(spec.title, maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer)))
+    points = maps.feature_group(
+        layer_title(params.layer), maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))
+    )
     view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
     if grid is None:
         groups = [
             maps.feature_group(
-                f"Versorgungsgrad ({unit_spec.title})",
-                maps.choropleth_layer(unit_spec, data, unit_spec.title),
-                maps.Legend(maps.legend_html(classification, [(spec.style.color, spec.title)])),
+                t("luecken.coverage_layer", units=layer_title(params.by)),
+                maps.choropleth_layer(unit_spec, data, layer_title(params.by)),
+                maps.Legend(
+                    maps.legend_html(
+                        classification,
+                        [(spec.style.color, layer_title(params.layer))],
+                        symbols_title=t("common.legend_facilities"),
+                    )
+                ),
             ),
             points,
         ]
     else:  # the demand is fine: show where inside the area people are beyond the threshold, cell by cell
         cells, values, cell_cls = grid
+        if current_language() == "en":
+            unit = "km" if params.unit == "km" else "min"
+            cell_cls = replace(cell_cls, title=t("luecken.cell_legend", unit=unit))
         groups = [
             maps.feature_group(
                 cell_cls.title,
                 maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
-                maps.Legend(maps.legend_html(cell_cls, [(spec.style.color, spec.title)])),
+                maps.Legend(
+                    maps.legend_html(
+                        cell_cls,
+                        [(spec.style.color, layer_title(params.layer))],
+                        symbols_title=t("common.legend_facilities"),
+                    )
+                ),
             ),
             points,
         ]
@@ -175,19 +196,19 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     if params.unit == "min" and params.osm_file:
         choices = cached.facility_choices(cfg, version, params.layer, params.area)
         picked = st.multiselect(
-            "Isochronen für Einrichtungen",
+            t("luecken.isochrones_for"),
             list(choices),
             format_func=choices.__getitem__,
             key="luecken_iso",
             max_selections=10,
-            placeholder="bitte wählen (bis zu 10)",
+            placeholder=t("luecken.isochrones_placeholder"),
         )
         if picked:
             iso = cached.isochrones(cfg, version, params, tuple(picked))
             groups.append(
                 maps.feature_group(
-                    f"Isochronen {params.threshold:g} min",
-                    maps.area_layer(iso, "Isochronen", maps.isochrone_color(params.threshold)),
+                    t("luecken.isochrones_layer", minutes=params.threshold),
+                    maps.area_layer(iso, t("luecken.isochrones"), maps.isochrone_color(params.threshold)),
                 )
             )
     render_map(
@@ -204,16 +225,17 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
 
 def _curve(report: CoverageReport, params: GapParams) -> None:
     curve = views.curve_table(report)
-    unit = "km" if params.unit == "km" else "Minuten"
+    unit = "km" if params.unit == "km" else t("unit.minutes")
+    covered = t("col.covered_pct")
     line = (
         alt.Chart(curve)
         .mark_line(color="#1f4e79")
         .encode(
-            x=alt.X("threshold:Q", title=f"Schwelle ({unit})"),
-            y=alt.Y("Versorgt (%):Q", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+            y=alt.Y("Versorgt (%):Q", title=covered, scale=alt.Scale(domain=[0, 100])),
             tooltip=[
-                alt.Tooltip("threshold:Q", title=f"Schwelle ({unit})"),
-                alt.Tooltip("Versorgt (%):Q", format=".1f"),
+                alt.Tooltip("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+                alt.Tooltip("Versorgt (%):Q", title=covered, format=".1f"),
             ],
         )
     )
@@ -223,7 +245,7 @@ def _curve(report: CoverageReport, params: GapParams) -> None:
         .encode(x="x:Q")
     )
     st.altair_chart((line + rule).properties(height=260), width="stretch")
-    st.caption(f"Gestrichelt: gewählte Schwelle {params.threshold:g} {unit}.")
+    st.caption(t("luecken.dashed", threshold=params.threshold, unit=unit))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,21 +18,12 @@ from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
-from ui.i18n import t
+from ui.i18n import current_language, labels, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
     from integrationsatlas.siting import SitingParams, SitingPlan
 
-_MODEL_HELP = {
-    "mclp": "Maximale Abdeckung (MCLP): wählt p neue Standorte so, dass möglichst viele Menschen einen "
-    "Standort innerhalb des Radius bzw. der Fahrzeit erreichen.",
-    "lscp": "Minimale Standortzahl (LSCP): wie viele Standorte braucht es mindestens, damit alle erreichbaren "
-    "Menschen versorgt sind?",
-    "pmedian": "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
-    "am kürzesten ist.",
-}
-_MODES = {m: mode.title for m, mode in MODES.items()}
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
@@ -49,7 +41,7 @@ def render() -> None:
     """Render the Standortplanung page."""
     st.title(t("nav.standort"))
     cfg = cached.settings()
-    with user_errors("Standortplanung"):
+    with user_errors(t("nav.standort")):
         version = cached.store_version(cfg)
         params = _controls(cfg, version)
         # the button before the (optional) candidate map, so that it is on the first screen
@@ -58,11 +50,11 @@ def render() -> None:
         _candidate_map(cfg, version, params)
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
-        with user_errors("Ergebnis"):
+        with user_errors(t("standort.result")):
             _show_plan(cfg, plan)
     st.divider()
     st.subheader(t("standort.scenarios"))
-    with user_errors("Szenarienvergleich"):
+    with user_errors(t("standort.comparison")):
         _compare(cfg)
     attribution_footer()
 
@@ -76,42 +68,39 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     c1, c2, c3 = st.columns([1.4, 1.6, 1])
     default = list(areas_).index(_DEFAULT_AREA) if _DEFAULT_AREA in areas_ else 0
     area = c1.selectbox(
-        "Planungsgebiet (Kreis oder Gemeinde)",
+        t("standort.area"),
         list(areas_),
         index=default,
         format_func=areas_.__getitem__,
         key="standort_area",
     )
     model = c2.radio(
-        "Modell",
+        t("standort.model"),
         MODELS,
-        format_func=lambda m: _MODEL_HELP[m].split(":")[0],
+        format_func=labels(MODELS, lambda m: t(f"standort.model.{m}").split(":")[0]),
         key="standort_model",
         horizontal=True,
-        help="\n\n".join(_MODEL_HELP[m] for m in MODELS),
+        help="\n\n".join(t(f"standort.model.{m}") for m in MODELS),
     )
-    p = 0 if model == "lscp" else int(c3.number_input("Neue Standorte (p)", 1, 20, 3, key="standort_p"))
+    p = 0 if model == "lscp" else int(c3.number_input(t("standort.p"), 1, 20, 3, key="standort_p"))
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
-    use_time = c4.toggle("Fahrzeit statt Entfernung", key="standort_use_time")
+    use_time = c4.toggle(t("standort.use_time"), key="standort_use_time")
     radius_km = minutes = osm_file = gtfs_file = None
     mode = "walk"
     if use_time:
-        mode = c5.selectbox("Verkehrsmittel", list(_MODES), format_func=_MODES.__getitem__, key="standort_mode")
-        minutes = float(c6.slider("Minuten", 5, 60, 15, 5, key="standort_minutes"))
+        mode = c5.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="standort_mode")
+        minutes = float(c6.slider(t("standort.minutes"), 5, 60, 15, 5, key="standort_minutes"))
         osm_file = osm_extract(cfg, key="standort_osm")
         if osm_file is None:
-            st.info("Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen (.osm.pbf von Geofabrik).")
+            st.info(t("standort.need_osm"))
         if mode == "oepnv":
             gtfs_file = gtfs_feed(cfg, key="standort_gtfs")
             if gtfs_file is None:
-                st.info(
-                    "Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
-                    "Abfahrt 07:00–09:00, Median über jede Minute)."
-                )
+                st.info(t("standort.need_gtfs"))
     else:
         radius_km = float(
             c5.select_slider(
-                "Radius (km Luftlinie)",
+                t("standort.radius"),
                 options=[x / 2 for x in range(2, 61)],
                 value=5.0,
                 format_func=lambda km: f"{de_number(km, 1)} km",
@@ -122,36 +111,30 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
     fixed_options = ["", *facilities]
     fixed_default = fixed_options.index("ankommenstreffpunkt") if "ankommenstreffpunkt" in fixed_options else 0
     fixed = c7.selectbox(
-        "Bestehende Standorte (bleiben offen)",
+        t("standort.fixed"),
         fixed_options,
         index=fixed_default,
-        format_func=lambda lid: REGISTRY.get(lid).title if lid else "keine",
+        format_func=labels(fixed_options, lambda lid: layer_title(lid) if lid else t("common.none")),
         key="standort_fixed",
     )
     place_layers = c8.multiselect(
-        "Kandidaten aus Ebenen",
+        t("standort.places"),
         list(places),
         default=[lid for lid in places if lid in DEFAULT_PLACE_LAYERS],
-        format_func=lambda lid: REGISTRY.get(lid).title,
+        format_func=labels(places, layer_title),
         key="standort_places",
-        placeholder="keine",
+        placeholder=t("common.none"),
     )
-    n_clusters = int(c9.number_input("Kandidaten aus Nachfrage-Schwerpunkten", 0, 100, 20, key="standort_clusters"))
-    with st.expander("Weitere Kandidaten und Bedingungen"):
+    n_clusters = int(c9.number_input(t("standort.clusters"), 0, 100, 20, key="standort_clusters"))
+    with st.expander(t("standort.more")):
         e1, e2, e3 = st.columns(3)
-        grid_km = e1.number_input(
-            "Raster-Kandidaten, Abstand in km (0 = automatisch)", 0.0, 20.0, 0.0, 0.5, key="standort_grid"
-        )
-        min_dist = e2.number_input(
-            "Mindestabstand zu bestehenden Standorten (m)", 0, 20_000, 0, 250, key="standort_min_dist"
-        )
-        min_per_gemeinde = int(
-            e3.number_input("Mindestens je Gemeinde (braucht geladene Gemeinden)", 0, 5, 0, key="standort_min_gemeinde")
-        )
-    with st.expander("Budget (statt fester Anzahl)"):
-        use_budget = st.checkbox("Budget verwenden", key="standort_use_budget", disabled=model == "lscp")
-        budget = st.number_input("Budget (EUR)", 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
-        site_cost = st.number_input("Kosten je Standort (EUR)", 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
+        grid_km = e1.number_input(t("standort.grid"), 0.0, 20.0, 0.0, 0.5, key="standort_grid")
+        min_dist = e2.number_input(t("standort.min_dist"), 0, 20_000, 0, 250, key="standort_min_dist")
+        min_per_gemeinde = int(e3.number_input(t("standort.min_gemeinde"), 0, 5, 0, key="standort_min_gemeinde"))
+    with st.expander(t("standort.budget_box")):
+        use_budget = st.checkbox(t("standort.use_budget"), key="standort_use_budget", disabled=model == "lscp")
+        budget = st.number_input(t("standort.budget"), 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
+        site_cost = st.number_input(t("standort.site_cost"), 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
     return SitingParams(
         area=area,
         model=model,
@@ -177,22 +160,27 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     """The planning area; clicks add own candidate points (kept in this session only)."""
     st.markdown(f"**{t('standort.candidates')}**")
     outline = cached.area_outline(cfg, version, params.area)
-    groups = [maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline))]
+    groups = [maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline))]
     if params.fixed_layer:
         spec = REGISTRY.get(params.fixed_layer)
         groups.append(
             maps.feature_group(
-                f"Bestehend: {spec.title}",
+                t("standort.existing", layer=layer_title(params.fixed_layer)),
                 maps.points_layer(spec, cached.points_geojson(cfg, version, params.fixed_layer)),
             )
         )
     clicked = state.candidates()
     if clicked:
         records = [
-            {"lat": lat, "lon": lon, "html": '<div class="atlas-candidate"></div>', "tooltip": f"Eigener Punkt {i}"}
+            {
+                "lat": lat,
+                "lon": lon,
+                "html": '<div class="atlas-candidate"></div>',
+                "tooltip": t("standort.own_point", i=i),
+            }
             for i, (lat, lon) in enumerate(clicked, start=1)
         ]
-        groups.append(maps.feature_group("Eigene Kandidaten", maps.NumberedSites(records, size=14)))
+        groups.append(maps.feature_group(t("standort.own_candidates"), maps.NumberedSites(records, size=14)))
     centre, zoom = cached.area_view(cfg, version, level_of(params.area), params.area)
     col_map, col_list = st.columns([3, 1])
     with col_map:
@@ -210,16 +198,16 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     if click and state.add_candidate(click["lat"], click["lng"]):
         st.rerun()
     with col_list:
-        st.caption("Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.")
+        st.caption(t("standort.click_hint"))
         if clicked:
-            table(views.clicked_table(clicked), width="stretch", key="standort_clicked")
-            if st.button("Eigene Kandidaten löschen", key="standort_clear"):
+            table(views.clicked_table(clicked, current_language()), key="standort_clicked")
+            if st.button(t("standort.clear"), key="standort_clear"):
                 state.clear_candidates()
                 st.rerun()
 
 
 def _run(cfg: Settings, version: str, params: SitingParams) -> None:
-    with st.status("Standorte werden berechnet …", expanded=True) as status:
+    with st.status(t("standort.running"), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(fraction: float, message: str) -> None:
@@ -229,30 +217,33 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
             plan = cached.siting_plan(cfg, version, params, _progress=progress)
         except Exception:
             # never leave the box spinning: close it as failed; the error itself is shown by user_errors
-            status.update(label="Berechnung abgebrochen", state="error", expanded=False)
+            status.update(label=t("standort.aborted"), state="error", expanded=False)
             raise
-        bar.progress(1.0, text="Fertig")
-        status.update(label="Berechnung abgeschlossen", state="complete", expanded=False)
+        bar.progress(1.0, text=t("common.done"))
+        status.update(label=t("standort.finished"), state="complete", expanded=False)
     state.put(state.SITING_RESULT, plan)
 
 
 def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     summary = plan.summary()
-    st.subheader(f"Vorschlag für {plan.area_name}: {summary['model_label']}")
+    german = current_language() == "de"
+    model_label = summary["model_label"] if german else t(f"standort.model_label.{plan.params.model}")
+    st.subheader(t("standort.proposal", area=plan.area_name, model=model_label))
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Versorgt vorher", de_share(summary["share_before"]))
+    m1.metric(t("standort.covered_before"), de_share(summary["share_before"]))
     m2.metric(
-        "Versorgt nachher",
+        t("standort.covered_after"),
         de_share(summary["share_after"]),
-        delta=f"{de_number(_points(summary), 1, signed=True)} Prozentpunkte",
+        delta=t("standort.points", points=de_number(_points(summary), 1, signed=True)),
     )
-    m3.metric("Neue Standorte", summary["n_new"])
-    m4.metric("Bestehende Standorte", summary["n_fixed"])
+    m3.metric(t("standort.new_sites"), summary["n_new"])
+    m4.metric(t("standort.existing_sites"), summary["n_fixed"])
     if plan.shortfall:
         st.warning(plan.shortfall)
+    threshold = summary["threshold"] if german else _threshold_en(plan.params)
     st.caption(
-        f"Schwelle: {summary['threshold']} · Status des Lösers: {summary['status']} · "
-        f"{summary['n_candidates']} Kandidaten" + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall)
+        t("standort.plan_caption", threshold=threshold, status=summary["status"], n=summary["n_candidates"])
+        + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall)
     )
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
@@ -260,11 +251,13 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     col_map, col_table = st.columns([1.2, 1])
     with col_map:
         groups = [
-            maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+            maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
             maps.feature_group(
-                "Weitere Kandidaten", maps.area_points(layers["candidates"], "Kandidaten", "#999999"), show=False
+                t("standort.other_candidates"),
+                maps.area_points(layers["candidates"], t("standort.candidates_short"), "#999999"),
+                show=False,
             ),
-            maps.feature_group("Vorgeschlagene Standorte", maps.NumberedSites(layers["sites"])),
+            maps.feature_group(t("standort.proposed"), maps.NumberedSites(layers["sites"])),
         ]
         render_map(
             maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.params)),
@@ -276,25 +269,26 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
             returned=(),
             collapsed=True,
         )
-        st.caption("Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.")
+        st.caption(t("standort.numbers"))
     with col_table:
-        st.markdown("**Warum diese Standorte?**")
-        table(views.sites_table(plan), hide_index=True, width="stretch", key="standort_sites")
+        st.markdown(t("standort.why"))
+        table(views.sites_table(plan, current_language()), key="standort_sites")
         for site in plan.explanation.sites:
-            with st.expander(f"{site.rank}. {site.name}: Alternativen"):
+            with st.expander(t("standort.alternatives", rank=site.rank, name=site.name)):
                 st.write(site.reason)
                 if len(site.runner_ups):
-                    table(site.runner_ups, hide_index=True, width="stretch")
-    st.markdown("**Versorgung vorher und nachher** (blau = erreicht, orange = nicht erreicht)")
+                    table(_runner_ups(site.runner_ups))
+    st.markdown(t("standort.before_after"))
     before, after = st.columns(2)
-    for col, when, title in ((before, "before", "Vorher"), (after, "after", "Nachher")):
+    for col, when in ((before, "before"), (after, "after")):
+        title = t(f"standort.{when}")
         with col:
             st.caption(title)
             groups = [
-                maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-                maps.feature_group(f"Nachfrage {title.lower()}", maps.area_points(layers[when], title)),
+                maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                maps.feature_group(t(f"standort.demand_{when}"), maps.area_points(layers[when], title)),
                 maps.feature_group(
-                    "Standorte",
+                    t("common.sites"),
                     maps.NumberedSites(
                         [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]
                     ),
@@ -317,22 +311,23 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
 
 
 def _curve(sens: pd.DataFrame) -> None:
-    st.markdown("**Versorgung je Anzahl neuer Standorte**")
+    st.markdown(t("standort.curve"))
     data = curve_data(sens)
     if data.empty:
-        st.caption("Keine Kurve: für keine Standortzahl liegt ein Ergebnis vor.")
+        st.caption(t("standort.no_curve"))
         return
+    covered, threshold = t("col.covered_pct"), t("standort.threshold")
     chart = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("neue_standorte:O", title="Anzahl neuer Standorte", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("versorgt_pct:Q", title="Versorgt (%)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("schwelle:N", title="Schwelle"),
+            x=alt.X("neue_standorte:O", title=t("standort.n_new_axis"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("versorgt_pct:Q", title=covered, scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("schwelle:N", title=threshold),
             tooltip=[
-                alt.Tooltip("neue_standorte:O", title="Neue Standorte"),
-                alt.Tooltip("schwelle:N", title="Schwelle"),
-                alt.Tooltip("versorgt_pct:Q", title="Versorgt (%)", format=".1f"),
+                alt.Tooltip("neue_standorte:O", title=t("standort.new_sites")),
+                alt.Tooltip("schwelle:N", title=threshold),
+                alt.Tooltip("versorgt_pct:Q", title=covered, format=".1f"),
             ],
         )
     )
@@ -361,19 +356,17 @@ def _equity(plan: SitingPlan) -> None:
     if plan.equity.empty:
         return
     unit = "min" if plan.params.uses_time else "km"
-    st.markdown(
-        f"**Wer bleibt weit weg?** (Anteil über {plan.params.threshold_label}, 90 % erreichen "
-        f"den nächsten Standort in höchstens …)"
-    )
+    threshold = plan.params.threshold_label if current_language() == "de" else _threshold_en(plan.params)
+    st.markdown(t("standort.equity", threshold=threshold))
     eq = plan.equity
     shown = pd.DataFrame(
         {
-            "Gemeinde": eq["gemeinde"],
-            "Nachfrage": eq["demand"].round(0),
-            "über der Schwelle vorher (%)": (eq["beyond_before"] * 100).round(1),
-            "über der Schwelle nachher (%)": (eq["beyond_after"] * 100).round(1),
-            f"90-%-Wert vorher ({unit})": eq["p90_before"].round(1),
-            f"90-%-Wert nachher ({unit})": eq["p90_after"].round(1),
+            t("col.gemeinde"): eq["gemeinde"],
+            t("col.demand"): eq["demand"].round(0),
+            t("col.beyond_before"): (eq["beyond_before"] * 100).round(1),
+            t("col.beyond_after"): (eq["beyond_after"] * 100).round(1),
+            t("col.p90_before", unit=unit): eq["p90_before"].round(1),
+            t("col.p90_after", unit=unit): eq["p90_after"].round(1),
         }
     )
     table(shown, key="standort_equity")
@@ -382,23 +375,23 @@ def _equity(plan: SitingPlan) -> None:
 def _save(cfg: Settings, plan: SitingPlan) -> None:
     with st.form("standort_save"):
         c1, c2, c3 = st.columns([2, 1, 1])
-        name = c1.text_input("Als Szenario speichern unter", placeholder="z. B. Aachen 3 Treffpunkte 5 km")
-        overwrite = c2.checkbox("Überschreiben")
-        if c3.form_submit_button("Speichern") and name.strip():
+        name = c1.text_input(t("standort.save_as"), placeholder=t("standort.save_placeholder"))
+        overwrite = c2.checkbox(t("standort.overwrite"))
+        if c3.form_submit_button(t("standort.save")) and name.strip():
             actions.save_scenario(cfg, plan, name.strip(), overwrite)
-            st.success(f"Szenario »{name.strip()}« gespeichert.")
+            st.success(t("standort.saved", name=name.strip()))
 
 
 def _compare(cfg: Settings) -> None:
     names = actions.scenario_names(cfg)
     if len(names) < 2:
-        st.info("Speichern Sie mindestens zwei Szenarien, um sie hier nebeneinander zu vergleichen.")
+        st.info(t("standort.need_two"))
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox("Szenario A", names, index=1, key="standort_cmp_a")
-    b = c2.selectbox("Szenario B", names, index=0, key="standort_cmp_b")
+    a = c1.selectbox(t("standort.scenario_a"), names, index=1, key="standort_cmp_a")
+    b = c2.selectbox(t("standort.scenario_b"), names, index=0, key="standort_cmp_b")
     if a == b:
-        st.warning("Bitte zwei verschiedene Szenarien wählen.")
+        st.warning(t("standort.same_twice"))
         return
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
@@ -407,10 +400,10 @@ def _compare(cfg: Settings) -> None:
     left, right = st.columns(2)
     for col, key, name in ((left, "a", a), (right, "b", b)):
         with col:
-            st.caption(f"Szenario {key.upper()}: {name}")
+            st.caption(t("standort.scenario_caption", key=key.upper(), name=name))
             groups = [
-                maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
-                maps.feature_group("Standorte", maps.NumberedSites(layers[key])),
+                maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
+                maps.feature_group(t("common.sites"), maps.NumberedSites(layers[key])),
             ]
             render_map(
                 maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
@@ -423,12 +416,12 @@ def _compare(cfg: Settings) -> None:
                 collapsed=True,
             )
     if "difference" in layers:
-        st.markdown("**Differenzkarte je Gemeinde**")
+        st.markdown(t("standort.diff_gemeinde"))
         groups = [
             maps.feature_group(
-                "Unterschied",
-                maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], "Gemeinden"),
-                maps.Legend(maps.legend_html(layers["classification"])),
+                t("standort.difference"),
+                maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], t("level.gemeinden")),
+                maps.Legend(maps.legend_html(_diff_classes(layers["classification"], a, b))),
             )
         ]
         render_map(
@@ -442,16 +435,18 @@ def _compare(cfg: Settings) -> None:
             collapsed=True,
         )
     elif "change_points" in layers:
-        st.markdown(f"**Differenzkarte: Nachfragepunkte nach Versorgung in A (»{a}«) und B (»{b}«)**")
+        st.markdown(t("standort.diff_points", a=a, b=b))
         legend = maps.legend_html(
-            symbols=layers["change_legend"],
-            symbols_title="Nachfragepunkte",
-            notes=["Je Gemeinde, sobald Gemeindegrenzen geladen sind (Seite »Daten«)."],
+            symbols=_change_legend(layers["change_legend"]),
+            symbols_title=t("standort.demand_points"),
+            notes=[t("standort.per_gemeinde_note")],
         )
         groups = [
-            maps.feature_group("Planungsgebiet", maps.outline_layer(REGISTRY.get("kreis"), outline)),
+            maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
             maps.feature_group(
-                "Unterschied", maps.area_points(layers["change_points"], "Nachfrage", radius=6), maps.Legend(legend)
+                t("standort.difference"),
+                maps.area_points(layers["change_points"], t("standort.demand"), radius=6),
+                maps.Legend(legend),
             ),
         ]
         render_map(
@@ -465,11 +460,50 @@ def _compare(cfg: Settings) -> None:
             collapsed=True,
         )
     else:
-        st.caption(
-            "Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
-            "Gemeindegrenzen geladen sind (Seite »Daten«)."
-        )
-    table(views.diff_table(diff), hide_index=True, width="stretch")
+        st.caption(t("standort.no_diff_map"))
+    table(views.diff_table(diff, current_language()))
+
+
+#: Headers of a site's runner-ups (columns of :attr:`planning.explain.SiteExplanation.runner_ups`).
+_RUNNER_UP_HEADERS = {
+    "candidate_index": "col.candidate_index",
+    "candidate_id": "col.id",
+    "name": "col.name",
+    "source": "col.origin",
+    "gain": "col.gain_people",
+    "cost_reduction": "col.cost_reduction",
+}
+
+
+def _runner_ups(frame: pd.DataFrame) -> pd.DataFrame:
+    """A site's runner-ups with headers in the current language."""
+    shown = frame.drop(columns=["candidate_index"], errors="ignore")  # an internal row number
+    return shown.rename(columns={column: t(key) for column, key in _RUNNER_UP_HEADERS.items()})
+
+
+def _diff_classes(classification: maps.Classification, a: str, b: str) -> maps.Classification:
+    """The difference map's classes; in English with an English legend title."""
+    if current_language() == "de":
+        return classification
+    return replace(classification, title=t("standort.diff_legend", a=a, b=b))
+
+
+def _threshold_en(params: SitingParams) -> str:
+    """The service threshold in English (the German one is ``params.threshold_label``)."""
+    if params.minutes is not None:
+        mode = mode_title(params.mode) if params.mode in MODES else params.mode
+        return t("standort.threshold_minutes", minutes=params.minutes, mode=mode)
+    return t("standort.threshold_km", km=params.radius_km or 0.0)
+
+
+def _change_legend(legend: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The legend of the coverage-change classes; in English, the classes in English."""
+    if current_language() == "de":
+        return legend
+    from integrationsatlas.scenarios import CHANGE_CLASSES
+
+    index = {label: i for i, label in enumerate(CHANGE_CLASSES)}
+    return [(color, t(f"standort.change.{index[label]}") if label in index else label) for color, label in legend]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,578 @@
+"""The app's visible texts in German and English, grouped by page.
+
+Every entry is ``key: (German, English)``. German is the default and the
+wording the browser tests match; English is a translation for planners
+outside Germany. Values go in with :meth:`str.format` placeholders
+(``{name}``, ``{km:g}``); both languages of an entry use the same ones.
+
+Official German terms that are names stay German in English (AGS, the names
+of Kreise and Gemeinden); the first use glosses them, e.g. "district (Kreis)".
+Data values and messages produced by ``geo``, ``planning`` and
+``integrationsatlas`` (error messages, validation problems, layer
+descriptions, the council report) stay German; see :mod:`ui.i18n`.
+
+This module is pure (no Streamlit), so :mod:`ui.views` can use it too.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # --- app frame, navigation, footer -------------------------------------------------------------
+    "app.title": ("Integrationsatlas NRW", "Integration Atlas NRW"),
+    "app.subtitle": (
+        "Planungswerkzeug für die Integrationsinfrastruktur in Nordrhein-Westfalen",
+        "Planning tool for integration infrastructure in North Rhine-Westphalia",
+    ),
+    "app.about": (
+        "Integrationsatlas NRW – offenes Planungswerkzeug für die Integrationsinfrastruktur.",
+        "Integration Atlas NRW – an open planning tool for integration infrastructure.",
+    ),
+    "app.language": ("Sprache", "Language"),
+    "app.german_data": (
+        "Datenwerte und Meldungen der Analyse sind deutsch.",
+        "Data values and messages from the analysis (including the council report) are in German.",
+    ),
+    "nav.karte": ("Karte", "Map"),
+    "nav.luecken": ("Versorgungslücken", "Coverage gaps"),
+    "nav.standort": ("Standortplanung", "Site planning"),
+    "nav.daten": ("Daten", "Data"),
+    "nav.bericht": ("Bericht", "Report"),
+    "footer.sources": ("Datenquellen", "Data sources"),
+    "footer.map": ("Karte: Leaflet (lokal ausgeliefert, ohne Internet)", "Map: Leaflet (served locally, no internet)"),
+    # --- shared by several pages --------------------------------------------------------------------
+    "common.none": ("keine", "none"),
+    "common.all_nrw": ("Ganz NRW", "All of NRW"),
+    "common.area_option": ("{name} ({ags})", "{name} ({ags})"),
+    "common.mode": ("Verkehrsmittel", "Mode of transport"),
+    "common.done": ("Fertig", "Done"),
+    "common.no_facilities": (
+        "Es gibt noch keine Einrichtungen. Bitte auf der Seite »Daten« eine Datei importieren.",
+        "There are no facilities yet. Please import a file on the “Data” page.",
+    ),
+    "common.planning_area": ("Planungsgebiet", "Planning area"),
+    "common.sites": ("Standorte", "Sites"),
+    "common.legend_facilities": ("Einrichtungen", "Facilities"),
+    "level.kreis": ("Kreis", "District (Kreis)"),
+    "level.gemeinde": ("Gemeinde", "Municipality (Gemeinde)"),
+    "level.kreise": ("Kreise", "Districts (Kreise)"),
+    "level.gemeinden": ("Gemeinden", "Municipalities (Gemeinden)"),
+    "unit.minutes": ("Minuten", "minutes"),
+    "uploads.osm": (
+        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2; höchstens 300 MB)",
+        "OSM extract for the street network and buildings (.osm.pbf, .osm or .osm.bz2; at most 300 MB)",
+    ),
+    "uploads.gtfs": (
+        "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)",
+        "GTFS timetable (.zip, e.g. VRR, VRS, NWL, AVV or DELFI; at most 300 MB)",
+    ),
+    "uploads.other": ("Andere Datei hochladen", "Upload another file"),
+    "upload.button": ("Datei wählen", "Choose file"),
+    "upload.drop": ("oder hierher ziehen", "or drag it here"),
+    # --- Karte ---------------------------------------------------------------------------------------
+    "karte.indicator": ("Kennzahl für die Einfärbung", "Indicator for shading"),
+    "karte.foreign_only_kreis": (
+        "Der Ausländeranteil liegt nur je Kreis vor; für Gemeinden bitte die Ebene »Kreis« wählen.",
+        "The share of foreign nationals is only available per district (Kreis); please choose the district level.",
+    ),
+    "karte.layer_for_rate": ("Einrichtungsart (je 10.000 Einw.)", "Facility type (per 10,000 inh.)"),
+    "karte.search": ("Kreis oder Gemeinde suchen (Name oder AGS)", "Find a district or municipality (name or AGS)"),
+    "karte.search_placeholder": ("z. B. Wesel oder 05170", "e.g. Wesel or 05170"),
+    "karte.no_hit": (
+        "Kein Kreis und keine Gemeinde passt zu »{query}«. Bitte Namen oder AGS (z. B. 05170) prüfen.",
+        "No district or municipality matches “{query}”. Please check the name or the AGS (e.g. 05170).",
+    ),
+    "karte.hits": ("Treffer", "Matches"),
+    "karte.level": ("Gebietsebene", "Area level"),
+    "karte.profile": ("Gebietsprofil", "Area profile"),
+    "karte.click_hint": (
+        "Klicken Sie auf einen Kreis in der Karte, um sein Profil zu sehen.",
+        "Click a district on the map to see its profile.",
+    ),
+    "karte.figure": ("Kennzahl", "Indicator"),
+    "karte.value": ("Wert", "Value"),
+    "karte.facilities": ("Einrichtungen im Gebiet", "Facilities in the area"),
+    "karte.fig.kind": ("Art", "Type"),
+    "karte.fig.area": ("Fläche", "Area"),
+    "karte.fig.population": ("Einwohner", "Population"),
+    "karte.fig.population_year": ("Einwohner ({year})", "Population ({year})"),
+    "karte.fig.foreign": ("Ausländeranteil", "Share of foreign nationals"),
+    "karte.filter": ("{layer} anzeigen ({column})", "{layer} to show ({column})"),
+    "karte.filter_column": ("Verkehrsmittelklasse", "by mode"),
+    "karte.ki_symbol": ("{layer} (Standort auf Ortsebene)", "{layer} (located at town level)"),
+    "karte.choropleth": ("{layer}: {indicator}", "{layer}: {indicator}"),
+    "stops.bahn": ("Bahn (S-Bahn, Regional-, Fernverkehr)", "Rail (S-Bahn, regional, long-distance)"),
+    "stops.tram_ubahn": ("Straßenbahn/U-Bahn", "Tram/underground"),
+    "stops.bus": ("Bus", "Bus"),
+    "stops.sonstige": ("Sonstige", "Other"),
+    "indicator.population": ("Einwohner", "Population"),
+    "indicator.foreign_share_pct": ("Ausländeranteil (%)", "Share of foreign nationals (%)"),
+    "indicator.density_per_km2": ("Einwohner je km²", "Inhabitants per km²"),
+    "indicator.facilities_per_10k": ("Einrichtungen je 10.000 Einw.", "Facilities per 10,000 inhabitants"),
+    "indicator.share_covered": (
+        "Versorgungsgrad (%) bis 10 km Luftlinie",
+        "Coverage (%) within 10 km straight-line distance",
+    ),
+    "indicator.access_ratio": (
+        "2SFCA: Angebot je 10.000 Einw. (10 km)",
+        "2SFCA: supply per 10,000 inhabitants (10 km)",
+    ),
+    "indicator.gap_score": (
+        "Lückenwert (0–1, höher = schlechter versorgt)",
+        "Gap score (0–1, higher = worse served)",
+    ),
+    # --- Versorgungslücken -------------------------------------------------------------------------
+    "luecken.ranking": ("Am schlechtesten versorgte Gebiete", "Worst-served areas"),
+    "luecken.curve": ("Versorgungsgrad nach Schwellenwert", "Coverage by threshold"),
+    "luecken.demand": ("**Nachfrage:** {label}", "**Demand:** {label}"),
+    "luecken.covered_total": ("Versorgt insgesamt", "Covered overall"),
+    "luecken.covered_rough": ("Versorgt (grob)", "Covered (rough)"),
+    "luecken.fix_below": ("Abhilfe unter der Karte.", "What helps: see below the map."),
+    "luecken.fix": ("**Abhilfe:** {fix}", "**What helps:** {fix}"),
+    "luecken.demand_points": ("Nachfragepunkte", "Demand points"),
+    "luecken.facilities": ("Einrichtungen", "Facilities"),
+    "luecken.layer": ("Einrichtungsart", "Facility type"),
+    "luecken.target": ("Zielgruppe", "Target group"),
+    "luecken.area": ("Gebiet", "Area"),
+    "luecken.by": ("Einheiten der Tabelle", "Units in the table"),
+    "luecken.measure": ("Maß", "Measure"),
+    "luecken.threshold_km": ("Schwelle (km)", "Threshold (km)"),
+    "luecken.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),
+    "luecken.need_osm": (
+        "Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
+        "download.geofabrik.de, oder .osm/.osm.bz2) hochladen.",
+        "Travel times need a street network: please upload an OSM extract (.osm.pbf, e.g. from "
+        "download.geofabrik.de, or .osm/.osm.bz2).",
+    ),
+    "luecken.day": ("Verkehrstag", "Service day"),
+    "luecken.window": ("Abfahrtsfenster (Median über jede Minute)", "Departure window (median over every minute)"),
+    "luecken.need_gtfs": (
+        "Für Fahrzeiten mit Bus und Bahn wird ein GTFS-Fahrplan gebraucht (VRR, VRS, NWL, AVV oder "
+        "der bundesweite DELFI-Fahrplan).",
+        "Travel times by public transport need a GTFS timetable (VRR, VRS, NWL, AVV or the nationwide "
+        "DELFI timetable).",
+    ),
+    "luecken.unit.km": ("Entfernung (km, Luftlinie)", "Distance (km, straight line)"),
+    "luecken.unit.min": ("Fahrzeit (Minuten)", "Travel time (minutes)"),
+    "luecken.target.total": ("Gesamtbevölkerung", "Total population"),
+    "luecken.target.foreign": ("Ausländische Bevölkerung", "Foreign nationals"),
+    "luecken.target.u3": ("Kinder unter 3 (Kita U3, Zensus)", "Children under 3 (day care, census)"),
+    "luecken.target.kita_ue3": ("Kinder 3–5 (Kita Ü3, Zensus)", "Children aged 3–5 (day care, census)"),
+    "luecken.target.grundschule": (
+        "Kinder 6–9 (Grundschule/OGS, Zensus)",
+        "Children aged 6–9 (primary school/OGS, census)",
+    ),
+    "luecken.target.u18": ("unter 18 (Zensus)", "under 18 (census)"),
+    "luecken.coverage_layer": ("Versorgungsgrad ({units})", "Coverage ({units})"),
+    "luecken.isochrones_for": ("Isochronen für Einrichtungen", "Isochrones for facilities"),
+    "luecken.isochrones_placeholder": ("bitte wählen (bis zu 10)", "choose (up to 10)"),
+    "luecken.isochrones_layer": ("Isochronen {minutes:g} min", "Isochrones {minutes:g} min"),
+    "luecken.isochrones": ("Isochronen", "Isochrones"),
+    "luecken.legend": ("Versorgt bis {threshold:g} {unit} (%)", "Covered within {threshold:g} {unit} (%)"),
+    "luecken.legend_km": ("km Luftlinie", "km straight-line distance"),
+    "luecken.cell_legend": (
+        "Weg zur nächsten Einrichtung je Zelle ({unit})",
+        "Distance or travel time to the nearest facility per cell ({unit})",
+    ),
+    "luecken.threshold_axis": ("Schwelle ({unit})", "Threshold ({unit})"),
+    "luecken.dashed": (
+        "Gestrichelt: gewählte Schwelle {threshold:g} {unit}.",
+        "Dashed: chosen threshold {threshold:g} {unit}.",
+    ),
+    # --- Standortplanung ----------------------------------------------------------------------------
+    "standort.run": ("Standorte berechnen", "Compute sites"),
+    "standort.candidates": ("Eigene Kandidaten (Klick in die Karte)", "Own candidates (click on the map)"),
+    "standort.scenarios": ("Szenarien vergleichen", "Compare scenarios"),
+    "standort.result": ("Ergebnis", "Result"),
+    "standort.comparison": ("Szenarienvergleich", "Scenario comparison"),
+    "standort.model.mclp": (
+        "Maximale Abdeckung (MCLP): wählt p neue Standorte so, dass möglichst viele Menschen einen "
+        "Standort innerhalb des Radius bzw. der Fahrzeit erreichen.",
+        "Maximal coverage (MCLP): chooses p new sites so that as many people as possible reach a site "
+        "within the radius or travel time.",
+    ),
+    "standort.model.lscp": (
+        "Minimale Standortzahl (LSCP): wie viele Standorte braucht es mindestens, damit alle erreichbaren "
+        "Menschen versorgt sind?",
+        "Minimum number of sites (LSCP): how many sites are needed at least so that everyone within reach is covered?",
+    ),
+    "standort.model.pmedian": (
+        "p-Median: wählt p neue Standorte so, dass der durchschnittliche Weg (gewichtet nach Einwohnern) "
+        "am kürzesten ist.",
+        "p-median: chooses p new sites so that the average distance (weighted by population) is as short as possible.",
+    ),
+    "standort.area": ("Planungsgebiet (Kreis oder Gemeinde)", "Planning area (district or municipality)"),
+    "standort.model": ("Modell", "Model"),
+    "standort.p": ("Neue Standorte (p)", "New sites (p)"),
+    "standort.use_time": ("Fahrzeit statt Entfernung", "Travel time instead of distance"),
+    "standort.minutes": ("Minuten", "Minutes"),
+    "standort.need_osm": (
+        "Für Fahrzeiten bitte einen OSM-Auszug des Gebiets hochladen (.osm.pbf von Geofabrik).",
+        "For travel times please upload an OSM extract of the area (.osm.pbf from Geofabrik).",
+    ),
+    "standort.need_gtfs": (
+        "Für Bus und Bahn bitte einen GTFS-Fahrplan hochladen (Verkehrstag: nächster Dienstag, "
+        "Abfahrt 07:00–09:00, Median über jede Minute).",
+        "For public transport please upload a GTFS timetable (service day: next Tuesday, departures "
+        "07:00–09:00, median over every minute).",
+    ),
+    "standort.radius": ("Radius (km Luftlinie)", "Radius (km, straight line)"),
+    "standort.fixed": ("Bestehende Standorte (bleiben offen)", "Existing sites (stay open)"),
+    "standort.places": ("Kandidaten aus Ebenen", "Candidates from layers"),
+    "standort.clusters": ("Kandidaten aus Nachfrage-Schwerpunkten", "Candidates from demand centres"),
+    "standort.more": ("Weitere Kandidaten und Bedingungen", "More candidates and constraints"),
+    "standort.grid": (
+        "Raster-Kandidaten, Abstand in km (0 = automatisch)",
+        "Grid candidates, spacing in km (0 = automatic)",
+    ),
+    "standort.min_dist": ("Mindestabstand zu bestehenden Standorten (m)", "Minimum distance to existing sites (m)"),
+    "standort.min_gemeinde": (
+        "Mindestens je Gemeinde (braucht geladene Gemeinden)",
+        "At least per municipality (needs loaded municipalities)",
+    ),
+    "standort.budget_box": ("Budget (statt fester Anzahl)", "Budget (instead of a fixed number)"),
+    "standort.use_budget": ("Budget verwenden", "Use a budget"),
+    "standort.budget": ("Budget (EUR)", "Budget (EUR)"),
+    "standort.site_cost": ("Kosten je Standort (EUR)", "Cost per site (EUR)"),
+    "standort.existing": ("Bestehend: {layer}", "Existing: {layer}"),
+    "standort.own_point": ("Eigener Punkt {i}", "Own point {i}"),
+    "standort.own_candidates": ("Eigene Kandidaten", "Own candidates"),
+    "standort.click_hint": (
+        "Klicken Sie in die Karte, um eigene Kandidaten hinzuzufügen.",
+        "Click on the map to add your own candidates.",
+    ),
+    "standort.clear": ("Eigene Kandidaten löschen", "Delete own candidates"),
+    "standort.running": ("Standorte werden berechnet …", "Computing sites …"),
+    "standort.aborted": ("Berechnung abgebrochen", "Computation aborted"),
+    "standort.finished": ("Berechnung abgeschlossen", "Computation finished"),
+    "standort.proposal": ("Vorschlag für {area}: {model}", "Proposal for {area}: {model}"),
+    "standort.model_label.mclp": ("Maximale Abdeckung (MCLP)", "Maximal coverage (MCLP)"),
+    "standort.model_label.lscp": (
+        "Minimale Standortzahl für volle Abdeckung (LSCP)",
+        "Minimum number of sites for full coverage (LSCP)",
+    ),
+    "standort.model_label.pmedian": ("Minimale mittlere Entfernung (p-Median)", "Minimum mean distance (p-median)"),
+    "standort.covered_before": ("Versorgt vorher", "Covered before"),
+    "standort.covered_after": ("Versorgt nachher", "Covered after"),
+    "standort.points": ("{points} Prozentpunkte", "{points} percentage points"),
+    "standort.new_sites": ("Neue Standorte", "New sites"),
+    "standort.existing_sites": ("Bestehende Standorte", "Existing sites"),
+    "standort.plan_caption": (
+        "Schwelle: {threshold} · Status des Lösers: {status} · {n} Kandidaten",
+        "Threshold: {threshold} · solver status: {status} · {n} candidates",
+    ),
+    "standort.threshold_minutes": ("{minutes:g} Minuten {mode}", "{minutes:g} minutes {mode}"),
+    "standort.threshold_km": ("{km:g} km Luftlinie", "{km:g} km straight-line distance"),
+    "standort.other_candidates": ("Weitere Kandidaten", "Other candidates"),
+    "standort.candidates_short": ("Kandidaten", "Candidates"),
+    "standort.proposed": ("Vorgeschlagene Standorte", "Proposed sites"),
+    "standort.numbers": (
+        "Zahlen = Reihenfolge der Auswahl; »B« = bestehender Standort.",
+        "Numbers = order of selection; “B” = existing site (bestehend).",
+    ),
+    "standort.why": ("**Warum diese Standorte?**", "**Why these sites?**"),
+    "standort.alternatives": ("{rank}. {name}: Alternativen", "{rank}. {name}: alternatives"),
+    "standort.before_after": (
+        "**Versorgung vorher und nachher** (blau = erreicht, orange = nicht erreicht)",
+        "**Coverage before and after** (blue = reached, orange = not reached)",
+    ),
+    "standort.before": ("Vorher", "Before"),
+    "standort.after": ("Nachher", "After"),
+    "standort.demand_before": ("Nachfrage vorher", "Demand before"),
+    "standort.demand_after": ("Nachfrage nachher", "Demand after"),
+    "standort.curve": ("**Versorgung je Anzahl neuer Standorte**", "**Coverage by number of new sites**"),
+    "standort.no_curve": (
+        "Keine Kurve: für keine Standortzahl liegt ein Ergebnis vor.",
+        "No curve: there is no result for any number of sites.",
+    ),
+    "standort.n_new_axis": ("Anzahl neuer Standorte", "Number of new sites"),
+    "standort.threshold": ("Schwelle", "Threshold"),
+    "standort.equity": (
+        "**Wer bleibt weit weg?** (Anteil über {threshold}, 90 % erreichen den nächsten Standort in höchstens …)",
+        "**Who stays far away?** (share beyond {threshold}; 90 % reach the nearest site within at most …)",
+    ),
+    "standort.save_as": ("Als Szenario speichern unter", "Save as scenario named"),
+    "standort.save_placeholder": ("z. B. Aachen 3 Treffpunkte 5 km", "e.g. Aachen 3 meeting points 5 km"),
+    "standort.overwrite": ("Überschreiben", "Overwrite"),
+    "standort.save": ("Speichern", "Save"),
+    "standort.saved": ("Szenario »{name}« gespeichert.", "Scenario “{name}” saved."),
+    "standort.need_two": (
+        "Speichern Sie mindestens zwei Szenarien, um sie hier nebeneinander zu vergleichen.",
+        "Save at least two scenarios to compare them side by side here.",
+    ),
+    "standort.scenario_a": ("Szenario A", "Scenario A"),
+    "standort.scenario_b": ("Szenario B", "Scenario B"),
+    "standort.same_twice": ("Bitte zwei verschiedene Szenarien wählen.", "Please choose two different scenarios."),
+    "standort.scenario_caption": ("Szenario {key}: {name}", "Scenario {key}: {name}"),
+    "standort.diff_gemeinde": ("**Differenzkarte je Gemeinde**", "**Difference map per municipality**"),
+    "standort.difference": ("Unterschied", "Difference"),
+    "standort.diff_legend": (
+        "Unterschied »{b}« − »{a}« (Prozentpunkte)",
+        "Difference “{b}” − “{a}” (percentage points)",
+    ),
+    "standort.diff_points": (
+        "**Differenzkarte: Nachfragepunkte nach Versorgung in A (»{a}«) und B (»{b}«)**",
+        "**Difference map: demand points by coverage in A (“{a}”) and B (“{b}”)**",
+    ),
+    "standort.demand_points": ("Nachfragepunkte", "Demand points"),
+    "standort.demand": ("Nachfrage", "Demand"),
+    "standort.per_gemeinde_note": (
+        "Je Gemeinde, sobald Gemeindegrenzen geladen sind (Seite »Daten«).",
+        "Per municipality once municipal boundaries are loaded (page “Data”).",
+    ),
+    "standort.no_diff_map": (
+        "Eine Differenzkarte erscheint für Pläne nach Luftlinie oder je Gemeinde, sobald "
+        "Gemeindegrenzen geladen sind (Seite »Daten«).",
+        "A difference map appears for straight-line plans, or per municipality once municipal "
+        "boundaries are loaded (page “Data”).",
+    ),
+    "standort.change.0": ("nur in B versorgt", "covered only in B"),
+    "standort.change.1": ("nur in A versorgt", "covered only in A"),
+    "standort.change.2": ("in beiden versorgt", "covered in both"),
+    "standort.change.3": ("in keinem versorgt", "covered in neither"),
+    # --- Daten ---------------------------------------------------------------------------------------
+    "daten.upload": ("Datei hochladen", "Upload a file"),
+    "daten.population": ("Einwohner je Gemeinde", "Population per municipality"),
+    "daten.inventory": ("Bestand aller Ebenen", "Inventory of all layers"),
+    "daten.fetch": ("Amtliche oder OSM-Daten abrufen", "Fetch official or OSM data"),
+    "daten.batches": ("Importe verwalten", "Manage imports"),
+    "daten.err.import": ("Import", "Import"),
+    "daten.err.fetch": ("Abruf", "Fetch"),
+    "daten.err.inventory": ("Bestand", "Inventory"),
+    "daten.err.batches": ("Importe", "Imports"),
+    "daten.mode.append": ("Anhängen (zu den vorhandenen Daten)", "Append (to the existing data)"),
+    "daten.mode.replace": (
+        "Ersetzen (frühere Importe bleiben wiederherstellbar)",
+        "Replace (earlier imports stay restorable)",
+    ),
+    "daten.invalid.keep_valid": (
+        "Gültige Zeilen übernehmen, fehlerhafte auslassen",
+        "Keep the valid rows, leave out faulty ones",
+    ),
+    "daten.invalid.reject": (
+        "Ganze Datei ablehnen, wenn ein Fehler vorkommt",
+        "Reject the whole file if any error occurs",
+    ),
+    "daten.formats": (
+        "CSV (Trennzeichen ; oder ,), Excel (XLSX), GeoJSON, GeoPackage oder gezipptes Shapefile. "
+        "Pflichtspalten: **id**, **name** und eine Lage (Längen-/Breitengrad, UTM-32-Koordinaten, "
+        "Geometrie oder PLZ). Höchstens {mb} MB.",
+        "CSV (separator ; or ,), Excel (XLSX), GeoJSON, GeoPackage or zipped shapefile. "
+        "Required columns: **id**, **name** and a location (longitude/latitude, UTM 32 coordinates, "
+        "geometry or postcode (PLZ)). At most {mb} MB.",
+    ),
+    "daten.layer": ("Ebene", "Layer"),
+    "daten.columns": ("Spalten: {columns}", "Columns: {columns}"),
+    "daten.required": ("Pflicht", "required"),
+    "daten.file": ("Datei", "File"),
+    "daten.existing": ("Vorhandene Daten", "Existing data"),
+    "daten.on_invalid": ("Bei fehlerhaften Zeilen", "If rows are faulty"),
+    "daten.rows_in": ("Zeilen in der Datei", "Rows in the file"),
+    "daten.rows_kept": ("Gültige Zeilen", "Valid rows"),
+    "daten.problems": ("Probleme", "Problems"),
+    "daten.report": (
+        "Prüfbericht: {n} Problem(e) in {file}. Jede Zeile nennt Datei, Zeile, Spalte und was zu tun ist.",
+        "Validation report: {n} problem(s) in {file}. Each row names the file, row, column and what to do.",
+    ),
+    "daten.no_problems": ("{file}: keine Probleme gefunden.", "{file}: no problems found."),
+    "daten.preview": (
+        "**Vorschau** (die ersten {n} gültigen Zeilen, wie sie gespeichert werden)",
+        "**Preview** (the first {n} valid rows as they will be stored)",
+    ),
+    "daten.import": ("Importieren", "Import"),
+    "daten.imported": (
+        "{rows} Zeile(n) in »{layer}« gespeichert (Stapel {batch}). Karte und Analysen verwenden die neuen "
+        "Daten sofort.",
+        "{rows} row(s) saved in “{layer}” (batch {batch}). The map and the analyses use the new data right away.",
+    ),
+    "daten.population_help": (
+        "Einwohner je Gemeinde für die Nachfrage (Gemeindeebene und 100-m-Schätzung aus OSM-Gebäuden): das "
+        "»Gemeindeverzeichnis – Auszug« von Destatis (XLSX oder CSV, wie veröffentlicht) oder eine Tabelle mit "
+        "einer AGS- und einer Einwohnerspalte.",
+        "Population per municipality for the demand (municipality level and the 100 m estimate from OSM "
+        "buildings): the “Gemeindeverzeichnis – Auszug” (municipality directory) from Destatis (XLSX or CSV, "
+        "as published) or a table with an AGS column and a population column.",
+    ),
+    "daten.population_file": ("Gemeindetabelle (.xlsx, .csv)", "Municipality table (.xlsx, .csv)"),
+    "daten.population_import": ("Einwohner übernehmen", "Import population"),
+    "daten.population_done": (
+        "{n} Gemeinden mit {population} Einwohnern übernommen (Stichtag {date}: {source}).",
+        "{n} municipalities with {population} inhabitants imported (reference date {date}: {source}).",
+    ),
+    "daten.unknown": ("unbekannt", "unknown"),
+    "daten.fetch_help": (
+        "Amtliche Gemeindegrenzen (BKG VG250), Einwohner (Destatis), Schulen (MSB NRW) oder Einrichtungen aus "
+        "OpenStreetMap für einen Kreis abrufen und mit Quelle, Abrufzeit und Lizenz speichern. "
+        "Dafür ist eine Internetverbindung nötig.",
+        "Fetch official municipal boundaries (BKG VG250), population (Destatis), schools (MSB NRW) or "
+        "facilities from OpenStreetMap for a district and store them with source, time of retrieval and "
+        "licence. This needs an internet connection.",
+    ),
+    "daten.offline": (
+        "Online-Abrufe sind ausgeschaltet (INTEGRATIONSATLAS_OFFLINE=1): ohne Internet bitte Dateien "
+        "über »Datei hochladen« importieren.",
+        "Online fetching is switched off (INTEGRATIONSATLAS_OFFLINE=1): without internet, please import "
+        "files via “Upload a file”.",
+    ),
+    "daten.source": ("Quelle", "Source"),
+    "daten.kreis": ("Kreis", "District (Kreis)"),
+    "daten.licence": ("Lizenz: {licence} – {attribution}", "Licence: {licence} – {attribution}"),
+    "daten.fetch_run": ("Abrufen", "Fetch"),
+    "daten.connecting": ("Verbindung wird aufgebaut …", "Connecting …"),
+    "daten.download_of": ("Download: {done:.1f} von {total:.1f} MB", "Download: {done:.1f} of {total:.1f} MB"),
+    "daten.download": ("Download: {done:.1f} MB", "Download: {done:.1f} MB"),
+    "daten.fetched": ("{layer}: {kept} von {total} Zeilen gespeichert.", "{layer}: {kept} of {total} rows saved."),
+    "daten.nothing": (
+        "Noch nichts importiert oder abgerufen. Die eingebetteten Daten (Kreise, KI, Orte) sind immer da.",
+        "Nothing imported or fetched yet. The embedded data (districts, Kommunale Integrationszentren (KI), "
+        "places) are always there.",
+    ),
+    "daten.batch_label": ("{batch} – {file} ({status})", "{batch} – {file} ({status})"),
+    "daten.active": ("aktiv", "active"),
+    "daten.inactive": ("gelöscht/ersetzt", "deleted/replaced"),
+    "daten.batch": ("Stapel", "Batch"),
+    "daten.delete": ("Löschen (wiederherstellbar)", "Delete (restorable)"),
+    "daten.restore": ("Wiederherstellen", "Restore"),
+    # --- Bericht -------------------------------------------------------------------------------------
+    "bericht.council": ("Bericht für Rat und Ausschuss", "Report for council and committee"),
+    "bericht.export": ("Export von Ebenen und Ergebnissen", "Export of layers and results"),
+    "bericht.intro": (
+        "Ein Bericht für Rat und Ausschüsse mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
+        "Tabellen, Methode und Datenquellen – und Exporte jeder Ebene und jedes Ergebnisses.",
+        "A report for council and committees with key figures, maps (a fixed extent per area), tables, "
+        "method and data sources – and exports of every layer and every result. The report itself is in German.",
+    ),
+    "bericht.format.pdf": ("PDF (zum Drucken und Versenden)", "PDF (for printing and sending)"),
+    "bericht.format.html": ("HTML (eine Datei, im Browser lesbar)", "HTML (one file, readable in a browser)"),
+    "bericht.crs.EPSG:25832": ("EPSG:25832 – ETRS89 / UTM 32N (Meter)", "EPSG:25832 – ETRS89 / UTM 32N (metres)"),
+    "bericht.crs.EPSG:4326": (
+        "EPSG:4326 – WGS 84 (Längen-/Breitengrad)",
+        "EPSG:4326 – WGS 84 (longitude/latitude)",
+    ),
+    "bericht.area": (
+        "Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)",
+        "Area (state, Regierungsbezirk, district or municipality)",
+    ),
+    "bericht.layer": ("Einrichtungsart für die Versorgung", "Facility type for coverage"),
+    "bericht.threshold": ("Schwelle (km, Luftlinie)", "Threshold (km, straight line)"),
+    "bericht.scenario": ("Szenario (optional)", "Scenario (optional)"),
+    "bericht.no_scenario": ("kein Szenario", "no scenario"),
+    "bericht.no_matching": ("kein passendes Szenario", "no matching scenario"),
+    "bericht.format": ("Format", "Format"),
+    "bericht.build": ("Bericht erstellen", "Create report"),
+    "bericht.building": (
+        "Bericht wird erstellt: Versorgung berechnen, Karten zeichnen, Dokument setzen …",
+        "Creating the report: computing coverage, drawing maps, typesetting the document …",
+    ),
+    "bericht.choose": (
+        "Einstellungen wählen und »Bericht erstellen« klicken; danach erscheint der Download.",
+        "Choose the settings and click “Create report”; the download appears afterwards.",
+    ),
+    "bericht.download": ("{fmt} herunterladen ({mb} MB)", "Download {fmt} ({mb} MB)"),
+    "bericht.ready": ("Bericht »{name}« ist fertig.", "Report “{name}” is ready."),
+    "bericht.source.layer": ("Ebene: {layer}", "Layer: {layer}"),
+    "bericht.source.gaps": (
+        "Ergebnis: Versorgungslücken ({layer}, {km:g} km, Gebiet {area})",
+        "Result: coverage gaps ({layer}, {km:g} km, area {area})",
+    ),
+    "bericht.source.scenario": ("Szenario: Standorte »{name}«", "Scenario: sites “{name}”"),
+    "bericht.source.plan": (
+        "Ergebnis: aktuelle Standortplanung (diese Sitzung, nicht gespeichert)",
+        "Result: current site plan (this session, not saved)",
+    ),
+    "bericht.content": ("Inhalt", "Content"),
+    "bericht.crs": ("Koordinatensystem", "Coordinate reference system"),
+    "bericht.geojson_crs": ("GeoJSON ist nach RFC 7946 immer EPSG:4326.", "GeoJSON is always EPSG:4326 (RFC 7946)."),
+    "bericht.exporting": ("Export wird erstellt …", "Creating the export …"),
+    "bericht.download_file": ("{name} herunterladen", "Download {name}"),
+    "bericht.attribution": (
+        "Jede Datei enthält die Quellenangaben: GeoPackage als Tabelle »quellen« und Ebenenbeschreibung, "
+        "GeoJSON im Element »attribution«, CSV in der Spalte »quellenangabe« (Semikolon, Dezimalkomma, "
+        "für Excel), Excel im Blatt »Quellen«.",
+        "Every file carries its source attribution: GeoPackage as the table “quellen” and the layer "
+        "description, GeoJSON in the member “attribution”, CSV in the column “quellenangabe” (semicolon, "
+        "decimal comma, for Excel), Excel in the sheet “Quellen”.",
+    ),
+    "export.gpkg": ("GeoPackage (.gpkg)", "GeoPackage (.gpkg)"),
+    "export.geojson": ("GeoJSON (.geojson)", "GeoJSON (.geojson)"),
+    "export.csv": ("CSV für Excel (.csv)", "CSV for Excel (.csv)"),
+    "export.xlsx": ("Excel-Arbeitsmappe (.xlsx)", "Excel workbook (.xlsx)"),
+    # --- column headers of the display tables (ui.views) --------------------------------------------
+    "col.rank": ("Rang", "Rank"),
+    "col.area": ("Gebiet", "Area"),
+    "col.covered_pct": ("Versorgt (%)", "Covered (%)"),
+    "col.pop_beyond": ("Einw. außerhalb", "Inhabitants beyond"),
+    "col.mean_cost": ("Mittlere Entfernung ({unit})", "Mean distance ({unit})"),
+    "col.gap_score": ("Lückenwert", "Gap score"),
+    "col.access": ("2SFCA je 10.000 Einw.", "2SFCA per 10,000 inh."),
+    "col.no": ("Nr.", "No."),
+    "col.site": ("Standort", "Site"),
+    "col.origin": ("Herkunft", "Origin"),
+    "col.gemeinde": ("Gemeinde", "Municipality"),
+    "col.gain_people": ("Zusätzlich erreicht (Personen)", "Additionally reached (people)"),
+    "col.gain_pct": ("Zusätzlich erreicht (%)", "Additionally reached (%)"),
+    "col.share_after": ("Versorgt danach (%)", "Covered afterwards (%)"),
+    "col.gemeinde_ags": ("Gemeinde (AGS)", "Municipality (AGS)"),
+    "col.before": ("Vorher (%)", "Before (%)"),
+    "col.after_a": ("A nachher (%)", "A after (%)"),
+    "col.after_b": ("B nachher (%)", "B after (%)"),
+    "col.b_minus_a": ("B − A (Prozentpunkte)", "B − A (percentage points)"),
+    "col.new_a": ("Neu A", "New A"),
+    "col.new_b": ("Neu B", "New B"),
+    "col.lat": ("Breite", "Latitude"),
+    "col.lon": ("Länge", "Longitude"),
+    "col.batch": ("Stapel", "Batch"),
+    "col.layer": ("Ebene", "Layer"),
+    "col.file": ("Datei", "File"),
+    "col.source": ("Quelle", "Source"),
+    "col.licence": ("Lizenz", "Licence"),
+    "col.imported_at": ("Zeitpunkt (UTC)", "Time (UTC)"),
+    "col.mode": ("Modus", "Mode"),
+    "col.rows": ("Zeilen", "Rows"),
+    "col.rejected": ("abgelehnt", "rejected"),
+    "col.active": ("aktiv", "active"),
+    "col.id": ("Kennung", "ID"),
+    "col.count": ("Anzahl", "Count"),
+    "col.as_of": ("Stand", "As of"),
+    "col.precision": ("Lagegenauigkeit", "Location precision"),
+    "col.note": ("Hinweis", "Note"),
+    "col.demand": ("Nachfrage", "Demand"),
+    "col.candidate_index": ("Kandidat (Index)", "Candidate (index)"),
+    "col.cost_reduction": ("Verkürzung des Wegs", "Reduction of distance"),
+    "col.kind": ("Art", "Type"),
+    "col.name": ("Name", "Name"),
+    "col.operator": ("Träger", "Operator"),
+    "col.place": ("Ort", "Place"),
+    "col.row": ("Zeile", "Row"),
+    "col.column": ("Spalte", "Column"),
+    "col.problem": ("Problem", "Problem"),
+    "col.fix": ("Was tun?", "What to do?"),
+    "col.beyond_before": ("über der Schwelle vorher (%)", "beyond the threshold before (%)"),
+    "col.beyond_after": ("über der Schwelle nachher (%)", "beyond the threshold after (%)"),
+    "col.p90_before": ("90-%-Wert vorher ({unit})", "90th percentile before ({unit})"),
+    "col.p90_after": ("90-%-Wert nachher ({unit})", "90th percentile after ({unit})"),
+}
+
+#: Languages and their names in the sidebar toggle.
+LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
+
+
+def text(key: str, lang: str = "de", /, **values: object) -> str:
+    """The text ``key`` in ``lang`` (``de`` or ``en``), with ``values`` filled in.
+
+    Unknown keys are returned unchanged, so a missing entry shows up in the UI
+    instead of breaking it; an unknown language falls back to German.
+
+    Examples
+    --------
+    >>> text("nav.karte", "en")
+    'Map'
+    >>> text("luecken.isochrones_layer", "de", minutes=15.0)
+    'Isochronen 15 min'
+    >>> text("no.such.key", "en")
+    'no.such.key'
+    """
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    template = pair[1] if lang == "en" else pair[0]
+    return template.format(**values) if values else template
