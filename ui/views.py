@@ -20,7 +20,7 @@ from geo.errors import NotLoadedError
 from geo.importing import ImportResult
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
-from geo.settings import Settings
+from geo.settings import PROJECTED_CRS, Settings
 from geo.store import BatchInfo
 from geo.units import LEVELS, level_of, load_boundaries
 from integrationsatlas import areas
@@ -174,6 +174,20 @@ def area_outline(cfg: Settings, ags: str) -> dict[str, Any]:
     return maps.prepare_polygons(
         units[units["ags"] == ags], [("name", "Planungsgebiet"), ("ags", "AGS")], maps.DISPLAY_TOLERANCE_M["gemeinde"]
     )
+
+
+def plan_view(plan: SitingPlan, width_px: int = 480) -> tuple[tuple[float, float], int] | None:
+    """Centre and zoom that show the plan's demand and sites (``None`` when there is nothing to show).
+
+    A travel-time plan only uses the demand inside its OSM extract, which may
+    be a small part of the area: the result maps then zoom to it instead of
+    showing the whole Kreis with all sites in one spot.
+    """
+    parts = [g for g in (plan.demand.geometry, plan.sites.geometry) if len(g)]
+    if not parts:
+        return None
+    both = gpd.GeoDataFrame(geometry=pd.concat(parts, ignore_index=True), crs=PROJECTED_CRS)
+    return maps.bounds_of(both, width_px=width_px)
 
 
 def plan_layers(plan: Any) -> dict[str, Any]:

@@ -247,7 +247,9 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     )
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
-    centre, zoom = cached.area_view(cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags)
+    centre, zoom = views.plan_view(plan) or cached.area_view(
+        cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags
+    )
     col_map, col_table = st.columns([1.2, 1])
     with col_map:
         groups = [
