@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import OrderedDict
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from geo.layers.loading import load_layer
 from geo.settings import Settings
 from geo.sources.buildings import OSM_LICENCE, cached_buildings, extract_coverage
 from geo.sources.destatis import gemeinden_with_population, load_gemeinde_population
+from geo.sources.frame_cache import cached_frame
 from geo.sources.streets import content_hash
 from geo.sources.zensus import load_zensus
 from geo.statistics import kreis_indicators
@@ -83,18 +83,7 @@ def osm_cells(settings: Settings, osm_file: Path) -> gpd.GeoDataFrame:
     if key in _CELLS:
         return _CELLS[key]
     target = settings.cache_dir / "osm_demand" / f"{key}.parquet"
-    cells = None
-    if target.is_file():
-        try:
-            cells = gpd.read_parquet(target)
-        except (OSError, ValueError) as exc:
-            logger.warning("Nachfrage-Cache %s unlesbar (%s); wird neu erzeugt", target, exc)
-    if cells is None:
-        cells = osm_estimate(settings, osm_file).cells
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.parquet")
-        cells.to_parquet(partial)
-        partial.replace(target)
+    cells = cached_frame(target, lambda: osm_estimate(settings, osm_file).cells, "Nachfrage")
     _CELLS[key] = cells
     while len(_CELLS) > 4:
         _CELLS.popitem(last=False)

@@ -612,10 +612,14 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
 
 
 def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.12) -> folium.GeoJson:
-    """Polygons in one colour (isochrones, buffers): clear outline, light fill, with the escaped ``_tooltip``."""
+    """Polygons in one colour (isochrones, buffers): clear outline, light fill, with the escaped ``_tooltip``.
+
+    The outline has a white halo (``.atlas-isochrone`` in the map stylesheet), so it
+    stays visible on a dark choropleth class as on a light background.
+    """
     style = {
         "color": color,
-        "weight": 2.2,
+        "weight": 2.8,
         "opacity": 0.95,
         "fillColor": color,
         "fillOpacity": opacity,

@@ -77,6 +77,7 @@ ATLAS_MAP_CSS = """\
 .leaflet-control-layers { font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers label { margin-bottom: 1px; }
 .leaflet-control-attribution { font-size: 10px; line-height: 1.25; max-width: 70%; }
+.atlas-isochrone { filter: drop-shadow(0 0 1px #ffffff) drop-shadow(0 0 1px #ffffff); }
 .atlas-tooltip table { border-collapse: collapse; }
 .atlas-tooltip th { text-align: left; padding-right: 6px; color: #444; font-weight: 600; }
 .atlas-tooltip td { color: #111; }

@@ -27,7 +27,6 @@ Licence of the data: © OpenStreetMap contributors, ODbL 1.0.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,6 +36,7 @@ import shapely
 
 from geo.errors import DataError, SourceUnavailableError
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.frame_cache import cached_frame
 
 logger = logging.getLogger(__name__)
 
@@ -184,17 +184,7 @@ def cached_buildings(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     from geo.sources.streets import content_hash
 
     target = settings.cache_dir / "buildings" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
-    if target.is_file():
-        try:
-            return gpd.read_parquet(target)
-        except (OSError, ValueError) as exc:  # a broken cache entry is rebuilt
-            logger.warning("Gebäude-Cache %s unlesbar (%s); wird neu erzeugt", target, exc)
-    buildings = buildings_from_file(Path(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.parquet")
-    buildings.to_parquet(partial)
-    partial.replace(target)
-    return buildings
+    return cached_frame(target, lambda: buildings_from_file(Path(path)), "Gebäude")
 
 
 def extract_coverage(path: Path, buildings: gpd.GeoDataFrame | None = None) -> shapely.Geometry | None:

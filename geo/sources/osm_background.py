@@ -33,7 +33,6 @@ Licence of the data: © OpenStreetMap contributors, ODbL 1.0.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,6 +42,7 @@ import shapely
 
 from geo.errors import DataError, SourceUnavailableError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.frame_cache import cached_frame
 
 logger = logging.getLogger(__name__)
 
@@ -266,19 +266,8 @@ def cached_background(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     """
     from geo.sources.streets import content_hash
 
-    key = content_hash(Path(path))[:16]
-    target = settings.cache_dir / "osm_background" / f"{key}-v{CACHE_FORMAT}.parquet"
-    if target.is_file():
-        try:
-            return gpd.read_parquet(target)
-        except (OSError, ValueError) as exc:
-            logger.warning("Hintergrund-Cache %s unlesbar (%s); wird neu erzeugt", target, exc)
-    background = background_from_file(Path(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.parquet")
-    background.to_parquet(partial)
-    partial.replace(target)
-    return background
+    target = settings.cache_dir / "osm_background" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
+    return cached_frame(target, lambda: background_from_file(Path(path)), "Hintergrund")
 
 
 def latest_extract(settings: Settings) -> Path | None:
