@@ -29,6 +29,7 @@ ORDER = (
     "siting",
     "orlib",
     "app",
+    "osm_background",
     "fuzz_import",
 )
 
