@@ -35,6 +35,7 @@ from geo.projection import NRW_BOUNDS_4326
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
 from ui.basemap import Background, background
+from ui.i18n import t
 from ui.map_background import add_offline_backgrounds
 from ui.map_grid import grid_image, grid_overlay_layer
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
@@ -411,7 +412,8 @@ class Legend(MacroElement):
                     var div = L.DomUtil.create("div", "atlas-legend");
                     // open on a large map; on a laptop-sized one it starts folded and opens on click
                     var open = map.getSize().x >= {{ this.open_from_px }} ? " open" : "";
-                    div.innerHTML = "<details" + open + "><summary>Legende</summary>" + {{ this.html|tojson }}
+                    div.innerHTML = "<details" + open + "><summary>" + {{ this.title|tojson }} + "</summary>"
+                        + {{ this.html|tojson }}
                         + "</details>";
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
@@ -435,6 +437,7 @@ class Legend(MacroElement):
         self.html = html_text
         self.position = position
         self.open_from_px = self.OPEN_FROM_PX
+        self.title = html.escape(t("map.legend"))
 
 
 def legend_html(
@@ -452,7 +455,7 @@ def legend_html(
             for color, label in zip(classification.palette, classification.labels, strict=True)
         ]
         if classification.has_missing:
-            parts.append(f'<div><i style="background:{NO_DATA_COLOR}"></i>keine Angabe</div>')
+            parts.append(f'<div><i style="background:{NO_DATA_COLOR}"></i>{html.escape(t("map.no_data"))}</div>')
     if symbols:
         parts.append(f'<div class="atlas-legend-title" style="margin-top:4px">{html.escape(symbols_title)}</div>')
         parts += [

@@ -52,6 +52,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.planning_area": ("Planungsgebiet", "Planning area"),
     "common.sites": ("Standorte", "Sites"),
     "common.legend_facilities": ("Einrichtungen", "Facilities"),
+    "map.legend": ("Legende", "Legend"),
+    "map.no_data": ("keine Angabe", "no data"),
     "level.kreis": ("Kreis", "District (Kreis)"),
     "level.gemeinde": ("Gemeinde", "Municipality (Gemeinde)"),
     "level.kreise": ("Kreise", "Districts (Kreise)"),
