@@ -203,6 +203,17 @@ class ConsoleErrors:
 
 
 @contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Playwright with Debian's Chromium, for a module-scoped ``browser`` fixture."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
 def checked_page(browser: Any, **context_options: Any) -> Iterator[Any]:
     """A fresh page in its own context that fails the test on any console error (page or map iframe)."""
     context = browser.new_context(**context_options)

@@ -21,7 +21,7 @@ from browser_support import (
     StreamlitServer,
     browser_unavailable_reason,
     checked_page,
-    launch_chromium,
+    chromium_browser,
     map_frame,
     wait_idle,
 )
@@ -59,12 +59,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer
 
 @pytest.fixture(scope="module")
 def browser(server: StreamlitServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
