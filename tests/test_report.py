@@ -364,12 +364,20 @@ def test_pdf_is_valid_and_names_area_and_sources(report: CouncilReport, tmp_path
 
 
 @pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) fehlt")
-def test_pdf_page_renders_as_an_image(report: CouncilReport, tmp_path: Path) -> None:
+def test_every_pdf_page_renders_as_an_image_with_content(report: CouncilReport, tmp_path: Path) -> None:
+    """4–8 pages, each rendered by poppler with ink on it (no blank or broken page)."""
+    import numpy as np
+    from PIL import Image
+
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(render_pdf(report))
-    subprocess.run([PDFTOPPM, "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "p")], check=True)
-    page = next(tmp_path.glob("p*.png"))
-    assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 5_000
+    subprocess.run([PDFTOPPM, "-r", "40", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p*.png"))
+    assert 4 <= len(pages) <= 8, len(pages)
+    for page in pages:
+        grey = np.asarray(Image.open(page).convert("L"))
+        inked = float((grey < 200).mean())  # share of dark pixels: text, tables, maps
+        assert 0.003 < inked < 0.6, (page.name, inked)
 
 
 # --- CLI ---------------------------------------------------------------------
