@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -192,8 +193,16 @@ def main() -> None:
         f"optimum; median {statistics.median(secs):.2f} s, max {max(secs):.2f} s. "
         f"Plain model: {n_base}/{len(rows)} proven optimal within {args.baseline_limit:g} s.",
         "",
+        "Instances: J. E. Beasley, OR-Library, p-median (uncapacitated), `pmedinfo` "
+        "(instances: Beasley 1985, Eur. J. Oper. Res. 21, 270–273; OR-Library: Beasley 1990, "
+        "J. Oper. Res. Soc. 41(11), 1069–1072); no package registry ships them, so the copies "
+        "used here come from the public GitHub repository `timothy-ch-cheung/k-center` "
+        "(`src/server/dataset/ORLIB/pmedK.txt`), each checked against a pinned SHA-256 of its "
+        "whitespace-normalised content (`benchmarks/orlib.py`).",
+        "",
         "Reproduce: put pmed1.txt … pmed40.txt into `benchmarks/data/orlib/` (git-ignored), then "
-        "`.venv/bin/python benchmarks/bench_orlib.py`.",
+        "`.venv/bin/python benchmarks/bench_orlib.py`. Load average at the end of this run: "
+        f"{os.getloadavg()[0]:.1f} (2 cores, shared with other jobs).",
         "",
     ]
     write_section("\n".join(lines), HERE / "results" / "orlib.md")
