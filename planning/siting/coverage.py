@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -330,7 +330,7 @@ class MCLP(_CoverageModel):
         if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
             return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
         try:
-            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit)
+            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0))
         except MasterInfeasibleError:
             if inc_open is None:
                 raise _infeasible_from_solver(
@@ -347,6 +347,18 @@ class MCLP(_CoverageModel):
         if status == "optimal":
             bound = inc_val
         return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
+
+    def _improver(self, t0: float) -> Callable[[BoolArray], BoolArray]:
+        """Swap descent from a given open mask (for the master MIP's solutions)."""
+        rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
+        ak, wk, _, _ = self._aggregate(rows)
+        akc = ak.tocsc()
+
+        def improve(y: BoolArray) -> BoolArray:
+            cnt = np.asarray(akc @ y.astype(float)).ravel()
+            return self._descend(akc, wk, y, cnt, t0, self.time_limit)[0]
+
+        return improve
 
     def _groups(self, idx: IntArray, inv: IntArray, k: int) -> IntArray:
         """Group of each aggregated client: its (nearest, second-nearest) candidate pair."""
@@ -461,8 +473,18 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             order.append(j)
             cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        is_open, cnt, swapped = self._descend(akc, wk, is_open, cnt, t0, deadline)
+        return is_open, order, swapped, cnt
+
+    def _descend(
+        self, akc: sp.csc_array, wk: FloatArray, is_open: BoolArray, cnt: FloatArray, t0: float, deadline: float
+    ) -> tuple[BoolArray, FloatArray, bool]:
+        """Best-improvement swaps until none improves (or ``deadline`` seconds after ``t0``)."""
+        rules = self._rules
+        assert rules.p is not None
+        is_open, cnt = is_open.copy(), cnt.copy()
         swapped = False
-        for _ in range(20 * rules.p):  # best-improvement swaps; each is one sparse product
+        for _ in range(20 * rules.p):  # each swap is one sparse product
             if time.perf_counter() - t0 > deadline:
                 break
             out = np.flatnonzero(is_open)
@@ -479,7 +501,7 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             cnt += np.asarray(akc[:, [j]].toarray()).ravel() - np.asarray(akc[:, [out[s]]].toarray()).ravel()
             swapped = True
-        return is_open, order, swapped, cnt
+        return is_open, cnt, swapped
 
     def _upper_bound(
         self, ak: sp.csr_array, wk: FloatArray, const: float, cnt: FloatArray, objective: float, t0: float
