@@ -191,3 +191,28 @@ def test_compact_milp_agrees_on_a_mid_size_instance() -> None:
     res = MCLP.from_cost_matrix(cost, w, radius, 5).solve()
     assert ref.status == 0 and res.status == "optimal"
     assert res.objective == pytest.approx(-ref.fun, rel=1e-9)
+
+
+@SETTINGS
+@given(st.integers(0, 10_000), st.integers(2, 40), st.integers(2, 7), st.floats(0.1, 0.7))
+def test_dropping_dominated_rows_keeps_the_set_cover_feasible_set(seed: int, k: int, m: int, q: float) -> None:
+    from planning.siting.base import _unique_rows
+    from planning.siting.coverage import _drop_dominated_rows
+
+    rng = np.random.default_rng(seed)
+    a = (rng.uniform(0, 1, (k, m)) < q).astype(float)
+    a = a[a.any(axis=1)]
+    if a.shape[0] == 0:
+        return
+    uniq, _ = _unique_rows(sp.csr_array(a))
+    red = _drop_dominated_rows(uniq)
+    assert red.shape[0] <= uniq.shape[0]
+    ys = np.array([[(v >> j) & 1 for j in range(m)] for v in range(2**m)], dtype=float)
+    full_ok = (ys @ uniq.T.toarray() >= 1).all(axis=1)
+    red_ok = (ys @ red.T.toarray() >= 1).all(axis=1)
+    assert np.array_equal(full_ok, red_ok)
+    # no kept row contains another kept row
+    r = red.toarray()
+    inner = r @ r.T
+    np.fill_diagonal(inner, -1)
+    assert not (inner == r.sum(axis=1)[:, None]).any()

@@ -24,6 +24,46 @@ from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rul
 log = logging.getLogger(__name__)
 
 
+def _drop_dominated_rows(a: sp.csr_array, max_work: float = 3e7) -> sp.csr_array:
+    """Rows of a distinct-row 0/1 covering matrix that are not implied by another row.
+
+    In ``a y ≥ 1`` a row ``k`` is implied by a row ``i`` with ``N(i) ⊂ N(k)``.
+    A superset of row ``i`` must contain its rarest column, so only rows of
+    that column are compared (in chunks). Skipped (all rows kept) when the
+    comparison work would exceed ``max_work`` entry look-ups.
+
+    Examples
+    --------
+    >>> a = sp.csr_array(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]], dtype=float))
+    >>> _drop_dominated_rows(a).toarray().tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    """
+    k = a.shape[0]
+    if k < 2:
+        return a
+    length = np.diff(a.indptr)
+    colcount = np.bincount(a.indices, minlength=a.shape[1])
+    row_of = np.repeat(np.arange(k), length)
+    o = np.lexsort((colcount[a.indices], row_of))
+    rarest = a.indices[o[a.indptr[:-1]]]
+    ac = a.tocsc()
+    n_pairs = colcount[rarest]
+    if float((n_pairs * length).sum()) > max_work:
+        return a
+    pi = np.repeat(np.arange(k), n_pairs)
+    starts = ac.indptr[rarest]
+    pk = ac.indices[np.repeat(starts, n_pairs) + np.arange(pi.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)]
+    sel = length[pk] > length[pi]  # distinct rows: a superset is strictly longer
+    pi, pk = pi[sel], pk[sel]
+    dominated = np.zeros(k, dtype=bool)
+    chunk = max(1, int(4e6 // max(1, int(length.max()))))
+    for s in range(0, pi.size, chunk):  # chunks bound the memory of the pairwise products
+        i, kk = pi[s : s + chunk], pk[s : s + chunk]
+        overlap = np.asarray((a[i].multiply(a[kk])).sum(axis=1)).ravel()
+        dominated[kk[overlap == length[i]]] = True
+    return a[np.flatnonzero(~dominated)]
+
+
 class _CoverageModel(_SitingModel):
     """MCLP and LSCP share the aggregated coverage matrix."""
 
@@ -625,6 +665,7 @@ class LSCP(_CoverageModel):
         rules = self._rules
         m = self._pairs.m
         ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        ak = _drop_dominated_rows(ak)
         cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
         lb = np.zeros(m)
         lb[rules.fixed] = 1.0
