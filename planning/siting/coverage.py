@@ -24,7 +24,7 @@ from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rul
 log = logging.getLogger(__name__)
 
 
-def _drop_dominated_rows(a: sp.csr_array, max_work: float = 3e7) -> sp.csr_array:
+def _drop_dominated_rows(a: sp.csr_array, max_work: float = 3e9) -> sp.csr_array:
     """Rows of a distinct-row 0/1 covering matrix that are not implied by another row.
 
     In ``a y ≥ 1`` a row ``k`` is implied by a row ``i`` with ``N(i) ⊂ N(k)``.
