@@ -24,13 +24,43 @@ from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rul
 log = logging.getLogger(__name__)
 
 
+def _contained_pairs(a: sp.csr_array, max_work: float) -> tuple[IntArray, IntArray] | None:
+    """Pairs ``(i, k)``, ``i ≠ k``, of non-empty rows of a 0/1 matrix with ``N(i) ⊆ N(k)``.
+
+    A superset of row ``i`` must contain its rarest column, so only the rows
+    of that column are compared (in chunks that bound the memory). ``None``
+    when the comparison would exceed ``max_work`` entry look-ups.
+    """
+    k = a.shape[0]
+    length = np.diff(a.indptr)
+    colcount = np.bincount(a.indices, minlength=a.shape[1])
+    nonempty = np.flatnonzero(length > 0)
+    row_of = np.repeat(np.arange(k), length)
+    o = np.lexsort((colcount[a.indices], row_of))
+    rarest = a.indices[o[a.indptr[:-1][nonempty]]]
+    n_pairs = colcount[rarest]
+    if float((n_pairs * length[nonempty]).sum()) > max_work:
+        return None
+    ac = a.tocsc()
+    pi = np.repeat(nonempty, n_pairs)
+    offs = np.arange(pi.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    pk = ac.indices[np.repeat(ac.indptr[rarest], n_pairs) + offs]
+    sel = (pk != pi) & (length[pk] >= length[pi])
+    pi, pk = pi[sel], pk[sel]
+    keep = np.zeros(pi.size, dtype=bool)
+    chunk = max(1, int(4e6 // max(1, int(length.max(initial=1)))))
+    for s in range(0, pi.size, chunk):
+        i, kk = pi[s : s + chunk], pk[s : s + chunk]
+        overlap = np.asarray((a[i].multiply(a[kk])).sum(axis=1)).ravel()
+        keep[s : s + chunk] = overlap == length[i]
+    return pi[keep], pk[keep]
+
+
 def _drop_dominated_rows(a: sp.csr_array, max_work: float = 3e9) -> sp.csr_array:
     """Rows of a distinct-row 0/1 covering matrix that are not implied by another row.
 
     In ``a y ≥ 1`` a row ``k`` is implied by a row ``i`` with ``N(i) ⊂ N(k)``.
-    A superset of row ``i`` must contain its rarest column, so only rows of
-    that column are compared (in chunks). Skipped (all rows kept) when the
-    comparison work would exceed ``max_work`` entry look-ups.
+    All rows are kept when the comparison would exceed ``max_work`` look-ups.
 
     Examples
     --------
@@ -38,30 +68,42 @@ def _drop_dominated_rows(a: sp.csr_array, max_work: float = 3e9) -> sp.csr_array
     >>> _drop_dominated_rows(a).toarray().tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     """
-    k = a.shape[0]
-    if k < 2:
+    pairs = _contained_pairs(a, max_work) if a.shape[0] > 1 else None
+    if pairs is None:
         return a
-    length = np.diff(a.indptr)
-    colcount = np.bincount(a.indices, minlength=a.shape[1])
-    row_of = np.repeat(np.arange(k), length)
-    o = np.lexsort((colcount[a.indices], row_of))
-    rarest = a.indices[o[a.indptr[:-1]]]
-    ac = a.tocsc()
-    n_pairs = colcount[rarest]
-    if float((n_pairs * length).sum()) > max_work:
-        return a
-    pi = np.repeat(np.arange(k), n_pairs)
-    starts = ac.indptr[rarest]
-    pk = ac.indices[np.repeat(starts, n_pairs) + np.arange(pi.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)]
-    sel = length[pk] > length[pi]  # distinct rows: a superset is strictly longer
-    pi, pk = pi[sel], pk[sel]
-    dominated = np.zeros(k, dtype=bool)
-    chunk = max(1, int(4e6 // max(1, int(length.max()))))
-    for s in range(0, pi.size, chunk):  # chunks bound the memory of the pairwise products
-        i, kk = pi[s : s + chunk], pk[s : s + chunk]
-        overlap = np.asarray((a[i].multiply(a[kk])).sum(axis=1)).ravel()
-        dominated[kk[overlap == length[i]]] = True
+    dominated = np.zeros(a.shape[0], dtype=bool)
+    dominated[pairs[1]] = True
     return a[np.flatnonzero(~dominated)]
+
+
+def _dominated_columns(a: sp.csr_array, max_work: float = 3e9) -> BoolArray:
+    """Columns whose covered rows are contained in another column's (MCLP with ``Σ y = p`` only).
+
+    Of identical columns the lowest index is kept; empty columns are
+    dominated when any column is non-empty. Nothing is dominated when the
+    comparison would exceed ``max_work`` look-ups.
+
+    Examples
+    --------
+    >>> a = sp.csr_array(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 0]], dtype=float))
+    >>> _dominated_columns(a).tolist()
+    [True, False, False, True]
+    """
+    at = sp.csr_array(a.T)
+    at.sort_indices()
+    m = at.shape[0]
+    out = np.zeros(m, dtype=bool)
+    length = np.diff(at.indptr)
+    if m < 2 or not (length > 0).any():
+        return out
+    pairs = _contained_pairs(at, max_work)
+    if pairs is None:
+        return out
+    i, k = pairs
+    strict = (length[k] > length[i]) | (k < i)  # equal length and contained: identical, keep the lowest
+    out[i[strict]] = True
+    out[length == 0] = True
+    return out
 
 
 class _CoverageModel(_SitingModel):
@@ -175,6 +217,7 @@ class MCLP(_CoverageModel):
     """
 
     model = "mclp"
+    _closed: BoolArray | None = None  # candidates never needed (dominated), closed in the search
 
     @classmethod
     def from_cost_matrix(
@@ -330,7 +373,16 @@ class MCLP(_CoverageModel):
         ak, wk, idx, inv = self._aggregate(rows)
         lb = np.zeros(m)
         lb[rules.fixed] = 1.0
-        bend = MCLPBenders(ak, wk, self._groups(idx, inv, ak.shape[0]), rules.rows(m), lb, np.ones(m))
+        ub = np.ones(m)
+        if rules.budget is None and not (rules.group_min > 0).any():
+            # a candidate covering a subset of another's clients is never needed (Σ y = p only)
+            dominated = _dominated_columns(ak) & (lb == 0)
+            assert rules.p is not None
+            if int((~dominated).sum()) >= rules.p:
+                ub[dominated] = 0.0
+                self._closed = dominated
+                log.info("MCLP: %d dominierte Kandidaten geschlossen", int(dominated.sum()))
+        bend = MCLPBenders(ak, wk, self._groups(idx, inv, ak.shape[0]), rules.rows(m), lb, ub)
         inc_open: BoolArray | None = None
         inc_val = -np.inf
 
@@ -504,6 +556,8 @@ class MCLP(_CoverageModel):
         while int(is_open.sum()) < rules.p:
             gain = akc.T @ (wk * (cnt == 0)) if score is None else score
             allowed = rules.can_add(is_open)
+            if self._closed is not None and (allowed & ~self._closed).any():
+                allowed &= ~self._closed
             if not allowed.any():
                 raise InfeasibleError(
                     f"Die Heuristik findet keine zulässige Auswahl unter den Bedingungen ({rules.names()})."
@@ -533,7 +587,10 @@ class MCLP(_CoverageModel):
             loss = akc[:, out].T @ single
             cross = (akc[:, out].T @ sp.diags_array(single) @ akc).toarray()
             delta = add[None, :] + cross - loss[:, None]
-            delta = np.where(rules.can_swap(is_open, out), delta, -np.inf)
+            ok = rules.can_swap(is_open, out)
+            if self._closed is not None:
+                ok[:, self._closed] = False
+            delta = np.where(ok, delta, -np.inf)
             s, j = (int(v) for v in np.unravel_index(int(np.argmax(delta)), delta.shape))
             if delta[s, j] <= 1e-9 * max(1.0, float(wk.sum())):
                 break
