@@ -216,3 +216,26 @@ def test_dropping_dominated_rows_keeps_the_set_cover_feasible_set(seed: int, k: 
     inner = r @ r.T
     np.fill_diagonal(inner, -1)
     assert not (inner == r.sum(axis=1)[:, None]).any()
+
+
+@SETTINGS
+@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(2, 9), st.floats(0.1, 0.7))
+def test_every_dominated_column_is_contained_in_a_kept_one(seed: int, k: int, m: int, q: float) -> None:
+    from planning.siting.coverage import _dominated_columns
+
+    rng = np.random.default_rng(seed)
+    a = (rng.uniform(0, 1, (k, m)) < q).astype(float)
+    dom = _dominated_columns(sp.csr_array(a))
+    kept = np.flatnonzero(~dom)
+    if a.any():
+        assert kept.size >= 1
+    for j in np.flatnonzero(dom):
+        assert any(np.all(a[:, j] <= a[:, l]) for l in kept)
+    if not a.any():  # nothing to cover: all columns kept
+        assert kept.size == m
+        return
+    # kept columns are pairwise not contained in each other
+    for i in kept:
+        for l in kept:
+            if i != l:
+                assert not np.all(a[:, i] <= a[:, l])
