@@ -230,12 +230,12 @@ def test_every_dominated_column_is_contained_in_a_kept_one(seed: int, k: int, m:
     if a.any():
         assert kept.size >= 1
     for j in np.flatnonzero(dom):
-        assert any(np.all(a[:, j] <= a[:, l]) for l in kept)
+        assert any(np.all(a[:, j] <= a[:, other]) for other in kept)
     if not a.any():  # nothing to cover: all columns kept
         assert kept.size == m
         return
     # kept columns are pairwise not contained in each other
     for i in kept:
-        for l in kept:
-            if i != l:
-                assert not np.all(a[:, i] <= a[:, l])
+        for other in kept:
+            if i != other:
+                assert not np.all(a[:, i] <= a[:, other])
