@@ -185,6 +185,7 @@ class _CoverageModel(_SitingModel):
         if rest.size == 0:
             return fixed.copy()
         sub = self._a[:, rest].tocsc()
+        sub_t = sp.csr_array(sub.T)
         weight = self._weights if self.model == "mclp" else np.ones(self._pairs.n)
         is_open = np.zeros(self._pairs.m, dtype=bool)
         is_open[fixed] = True
@@ -192,12 +193,12 @@ class _CoverageModel(_SitingModel):
         picked: list[int] = []
         left = np.ones(rest.size, dtype=bool)
         for _ in range(rest.size):  # one pass per selected site (p is small)
-            gain = sub.T @ (weight * uncovered)
+            gain = sub_t @ (weight * uncovered)
             gain[~left] = -np.inf
             k = int(np.argmax(gain))
             picked.append(int(rest[k]))
             left[k] = False
-            uncovered &= ~(np.asarray(sub[:, [k]].toarray()).ravel() > 0)
+            uncovered[sub.indices[sub.indptr[k] : sub.indptr[k + 1]]] = False
         return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
 
 
@@ -722,7 +723,8 @@ class LSCP(_CoverageModel):
         rules = self._rules
         m = self._pairs.m
         ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
-        ak = _drop_dominated_rows(ak)
+        if ak.nnz >= 20_000:  # below, HiGHS' presolve is quicker than the comparison
+            ak = _drop_dominated_rows(ak)
         cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
         lb = np.zeros(m)
         lb[rules.fixed] = 1.0
