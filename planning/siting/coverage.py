@@ -722,8 +722,12 @@ class LSCP(_CoverageModel):
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
         rules = self._rules
         m = self._pairs.m
-        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
-        if ak.nnz >= 20_000:  # below, HiGHS' presolve is quicker than the comparison
+        rows = self._coverable & ~self._fixed_cov
+        if int(self._a[np.flatnonzero(rows)].nnz) < 5_000:  # tiny: HiGHS' presolve is quicker than our passes
+            ak = self._a[np.flatnonzero(rows)]
+        else:
+            ak, _, _, _ = self._aggregate(rows)
+        if ak.nnz >= 20_000:
             ak = _drop_dominated_rows(ak)
         cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
         lb = np.zeros(m)
