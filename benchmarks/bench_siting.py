@@ -53,6 +53,17 @@ CASES: dict[str, dict[str, Any]] = {
     "kreis-5km-p20": {"model": "mclp", "kind": "kreis", "radius": 5_000.0, "p": 20, "seed": 0},
     "lscp-kreis-2km": {"model": "lscp", "kind": "kreis", "radius": 2_000.0, "p": 0, "seed": 0},
     "lscp-kreis-5km": {"model": "lscp", "kind": "kreis", "radius": 5_000.0, "p": 0, "seed": 0},
+    # uniform random LSCP that plain HiGHS also proves (the like-for-like LSCP speed check)
+    "lscp-rand": {
+        "model": "lscp",
+        "n": 5_000,
+        "m": 300,
+        "p": 0,
+        "side": 20_000.0,
+        "density": 0.03,
+        "seed": 7,
+        "plain": True,
+    },
     # a seconds-long run of the whole script, not part of the report
     "smoke": {"model": "pmedian", "n": 200, "m": 20, "p": 3, "side": 20_000.0, "seed": 1},
 }
@@ -156,7 +167,7 @@ def instance(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float | None
     c = rng.uniform(0, case["side"], (case["m"], 2))
     w = rng.integers(1, 100, case["n"]).astype(float)
     cost = np.sqrt(((d[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1))
-    radius = case["side"] * np.sqrt(case["density"] / np.pi) if case["model"] == "mclp" else None
+    radius = case["side"] * np.sqrt(case["density"] / np.pi) if case["model"] in ("mclp", "lscp") else None
     return cost, w, radius
 
 
@@ -256,7 +267,7 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 def _solvers(name: str) -> tuple[str, ...]:
     case = CASES[name]
-    if case.get("kind") == "kreis":
+    if case.get("kind") == "kreis" or case.get("plain"):
         return ("ours", "highs", "spopt") if case.get("spopt") else ("ours", "highs")
     return ("spopt", "ours")
 
@@ -268,7 +279,7 @@ def _hard_rows(rows: list[tuple[str, dict[str, dict[str, Any]]]]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for name, fig in rows:
-        if "spopt" not in fig or "ours" not in fig or CASES[name].get("kind") == "kreis":
+        if "spopt" not in fig or "ours" not in fig or CASES[name].get("kind") == "kreis" or CASES[name].get("plain"):
             continue
         sp_, us = fig["spopt"], fig["ours"]
         case = CASES[name]
@@ -310,11 +321,15 @@ def _kreis_rows(rows: list[tuple[str, dict[str, dict[str, Any]]]]) -> list[str]:
             continue
         case, us, hi = CASES[name], fig["ours"], fig["highs"]
         sp_ = fig.get("spopt")
-        model = (
-            f"MCLP r={case['radius'] / 1000:.0f} km, p={case['p']}"
-            if case["model"] == "mclp"
-            else f"LSCP r={case['radius'] / 1000:.0f} km"
-        )
+        if case.get("kind") == "kreis":
+            model = (
+                f"MCLP r={case['radius'] / 1000:.0f} km, p={case['p']}"
+                if case["model"] == "mclp"
+                else f"LSCP r={case['radius'] / 1000:.0f} km"
+            )
+        else:
+            model = f"{case['model'].upper()} uniform {case['n']:,} × {case['m']}, ~{case['density']:.0%} density"
+            model = model.replace(",", " ")
         lines.append(
             f"| {name} | {model}, limit {us['limit']:.0f} s | {_fmt(us['seconds'])} ({_fmt(us['build_s'], 1)}) "
             f"| {us['status']} | {_fmt(us['objective'], 0)} | {_fmt(us['bound'], 0)} / {us['gap']:.2%} "
@@ -354,6 +369,13 @@ def main(argv: list[str]) -> int:
         help="JSON lines of figures measured earlier (from --save) for cases not re-run",
     )
     ap.add_argument("--note", action="append", default=[], help="an extra note line for the report")
+    ap.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        metavar="CASE:SOLVER",
+        help="runs not repeated (their figures come from --keep), e.g. kreis-2km-p5:spopt",
+    )
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.limit or 3600.0)))
@@ -375,6 +397,8 @@ def main(argv: list[str]) -> int:
         if name == "mclp" and args.spopt_cap > 0:
             runs.append(("spopt-cap", "spopt", args.spopt_cap))
         for label, solver, lim in runs:
+            if f"{name}:{label}" in args.skip:
+                continue
             print(f"{name}: {label} …", flush=True)
             fig = run(name, solver, lim)
             fig["solver"] = label
@@ -384,7 +408,7 @@ def main(argv: list[str]) -> int:
             if args.save is not None:
                 with args.save.open("a") as fh:
                     fh.write(json.dumps(fig) + "\n")
-    order = [*DEFAULT_CASES, *KREIS_CASES]
+    order = [*DEFAULT_CASES, *KREIS_CASES, "lscp-rand"]
     rows = sorted(((n, f) for n, f in figures.items() if n in order), key=lambda r: order.index(r[0]))
     lines = [
         "## Siting: exact MCLP / LSCP / p-median (planning.siting, HiGHS) vs spopt (PuLP + CBC) and plain HiGHS",
@@ -393,7 +417,7 @@ def main(argv: list[str]) -> int:
         "",
         "Reproduce: `python benchmarks/bench_siting.py --cases mclp mclp-p5 "
         + " ".join(KREIS_CASES)
-        + " --spopt-cap 480` (add `pmedian` for the p-median row). Times are end to end from the cost matrix "
+        + " lscp-rand --spopt-cap 480` (add `pmedian` for the p-median row). Times are end to end from the cost matrix "
         "(model build + solve), each run in a fresh subprocess; peak RSS of that subprocess and its "
         "children (CBC).",
         "",
@@ -401,7 +425,7 @@ def main(argv: list[str]) -> int:
         "",
         *_hard_rows(rows),
         "",
-        "### Generated Kreis (settlement-like, 100 m cells) vs the plain compact HiGHS model",
+        "### Generated Kreis (settlement-like, 100 m cells) and a uniform LSCP vs the plain compact HiGHS model",
         "",
         "Generated data, not a real Kreis: 30 000 populated 100 m cells of 40 towns (Gaussian spread, "
         "Pareto-skewed sizes, lognormal cell weights) in 40 × 40 km, 2 000 candidates (70 % by population, "

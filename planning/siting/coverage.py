@@ -423,7 +423,8 @@ class MCLP(_CoverageModel):
         if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
             return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
         try:
-            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0))
+            proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
+            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
         except MasterInfeasibleError:
             if inc_open is None:
                 raise _infeasible_from_solver(
@@ -449,7 +450,7 @@ class MCLP(_CoverageModel):
 
         def improve(y: BoolArray) -> BoolArray:
             cnt = np.asarray(akc @ y.astype(float)).ravel()
-            return self._descend(akc, wk, y, cnt, t0, self.time_limit)[0]
+            return self._descend(akc, wk, y, cnt, t0, self.time_limit + 2.0)[0]  # a short grace: one descent
 
         return improve
 

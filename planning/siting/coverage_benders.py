@@ -295,32 +295,58 @@ class MCLPBenders:
         return BendersLP(upper, lower, y, reduced, converged, rounds, h.getNumRow() - n_rows0)
 
     # ---------------------------------------------------------------- MIP phase
+    def _start(self, h: highspy.Highs, y: BoolArray) -> None:
+        """Give HiGHS ``y`` with its exact group values as start solution."""
+        start = highspy.HighsSolution()
+        yf = y.astype(float)
+        cov = np.minimum(self.ak @ yf, 1.0)
+        start.col_value = list(np.r_[yf, np.bincount(self.group, weights=self.wk * cov, minlength=self.g)])
+        h.setSolution(start)
+
+    def _best_of(self, points: list[FloatArray] | list[BoolArray]) -> tuple[float, BoolArray]:
+        """The rounded point with the highest exact value."""
+        best, best_y = -np.inf, np.zeros(self.m, dtype=bool)
+        for pt in points:
+            y = np.round(pt) > 0.5
+            val = self.value(y.astype(float))
+            if val > best:
+                best, best_y = val, y
+        return best, best_y
+
     def solve_mip(
         self,
         incumbent: BoolArray | None,
         incumbent_value: float,
         deadline: float,
         improve: Callable[[BoolArray], BoolArray] | None = None,
+        proof_mode: bool = True,
         max_iter: int = 1000,
     ) -> BendersMIP:
         """Iterated master MIP: solve, add the cuts at its solution, repeat until it is exact.
 
         ``improve`` (a local search) is applied to every master solution; the
-        better point becomes the incumbent and gets its cuts too.
+        better point becomes the incumbent and gets its cuts too. Every
+        improving master solution HiGHS reports on the way (callback) is
+        evaluated exactly, so a time-limited master loses none of them.
+        ``proof_mode`` switches HiGHS' primal heuristics off (for a
+        near-optimal incumbent, where only the bound is left).
 
         The master's MIP gap tolerance is zero; the objective cut-off of HiGHS is
         not used, so the dual bound of every master is a valid MCLP bound.
         """
-        m, g = self.m, self.g
+        m = self.m
         h = self._master(deadline)
         h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1e-6)
-        # the incumbent comes from the swap search: HiGHS' own heuristics, symmetry detection
-        # and restarts cost more than they bring on this small, dense master (measured)
-        for name in _MASTER_OFF:
-            h.setOptionValue(name, False)
-        h.setOptionValue("mip_heuristic_effort", 0.0)
+        if proof_mode:
+            # near-optimal incumbent: HiGHS' own heuristics, symmetry detection and restarts
+            # cost more than they bring on this small, dense master (measured)
+            for name in _MASTER_OFF:
+                h.setOptionValue(name, False)
+            h.setOptionValue("mip_heuristic_effort", 0.0)
+        found: list[FloatArray] = []  # every improving master solution (its true value may be better)
+        h.cbMipImprovingSolution.subscribe(lambda e: found.append(np.array(e.data_out.mip_solution[:m])))
         best_y = incumbent.copy() if incumbent is not None else None
         best = incumbent_value if incumbent is not None else -np.inf
         bound = np.inf
@@ -329,11 +355,7 @@ class MCLPBenders:
         while it < max_iter:
             it += 1
             if best_y is not None:
-                start = highspy.HighsSolution()
-                yb = best_y.astype(float)
-                cov = np.minimum(self.ak @ yb, 1.0)
-                start.col_value = list(np.r_[yb, np.bincount(self.group, weights=self.wk * cov, minlength=g)])
-                h.setSolution(start)
+                self._start(h, best_y)
             h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), 0.01))
             h.run()
             st = h.getModelStatus()
@@ -347,9 +369,13 @@ class MCLPBenders:
                 break
             x = np.asarray(h.getSolution().col_value)
             y = np.round(x[:m]) > 0.5
-            val = self.value(y.astype(float))
+            val, yb = self._best_of([x[:m], *found])
+            found.clear()
+            if improve is not None:  # swap descent from the best true point of this master
+                val, yb = self._best_of([x[:m], yb, improve(yb)])
             if val > best:
-                best, best_y = val, y
+                best, best_y = val, yb
+                self._add(h, *self.cuts_at(yb.astype(float), x))
             if best >= bound - 1e-9 * max(1.0, abs(bound)):
                 optimal, bound = True, max(best, bound)
                 break
@@ -360,15 +386,6 @@ class MCLPBenders:
                 optimal, bound = True, max(best, bound)
                 break
             self._add(h, a, r)
-            if improve is not None:
-                y2 = improve(y)
-                val2 = self.value(y2.astype(float))
-                if val2 > best:
-                    best, best_y = val2, y2
-                    self._add(h, *self.cuts_at(y2.astype(float), x))
-                if best >= bound - 1e-9 * max(1.0, abs(bound)):
-                    optimal, bound = True, max(best, bound)
-                    break
             log.info("MCLP-Benders: Master-MIP %d, Wert %.6g, Schranke %.6g, %d neue Schnitte", it, val, bound, r.size)
         log.info("MCLP-Benders: %d Master-MIP(s), Wert %.6g, Schranke %.6g", it, best, bound)
         return BendersMIP(best_y, best, bound, optimal, it)
