@@ -359,11 +359,17 @@ class MCLP(_CoverageModel):
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
         """Benders decomposition (:mod:`planning.siting.coverage_benders`) with a swap incumbent.
 
+        0. dominated candidates closed (only with ``Σ y = p`` as the sole rule),
         1. incumbent: greedy + swap local search,
         2. LP relaxation of the Benders master by stabilised cutting planes,
         3. LP rounding + swap (a second incumbent),
         4. reduced-cost fixing against the incumbent,
-        5. iterated master MIP on the remaining candidates.
+        5. iterated master MIP on the remaining candidates (each master
+           solution improved by swaps; HiGHS' heuristics only while the gap
+           to the LP bound exceeds 0.5 %).
+
+        ``optimal`` is reported only when the best solution's exact covered
+        weight reaches the master's proven bound (or the LP bound).
         """
         rules = self._rules
         m = self._pairs.m
