@@ -197,7 +197,7 @@ def test_compact_milp_agrees_on_a_mid_size_instance() -> None:
 @given(st.integers(0, 10_000), st.integers(2, 40), st.integers(2, 7), st.floats(0.1, 0.7))
 def test_dropping_dominated_rows_keeps_the_set_cover_feasible_set(seed: int, k: int, m: int, q: float) -> None:
     from planning.siting.base import _unique_rows
-    from planning.siting.coverage import _drop_dominated_rows
+    from planning.siting.coverage_reduce import _drop_dominated_rows
 
     rng = np.random.default_rng(seed)
     a = (rng.uniform(0, 1, (k, m)) < q).astype(float)
@@ -221,7 +221,7 @@ def test_dropping_dominated_rows_keeps_the_set_cover_feasible_set(seed: int, k: 
 @SETTINGS
 @given(st.integers(0, 10_000), st.integers(1, 30), st.integers(2, 9), st.floats(0.1, 0.7))
 def test_every_dominated_column_is_contained_in_a_kept_one(seed: int, k: int, m: int, q: float) -> None:
-    from planning.siting.coverage import _dominated_columns
+    from planning.siting.coverage_reduce import _dominated_columns
 
     rng = np.random.default_rng(seed)
     a = (rng.uniform(0, 1, (k, m)) < q).astype(float)
