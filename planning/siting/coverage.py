@@ -663,18 +663,25 @@ class LSCP(_CoverageModel):
             raise _infeasible_from_solver(
                 rules, "die abdeckbare Nachfrage lässt sich unter diesen Bedingungen nicht vollständig abdecken."
             )
-        if res.x is None:
+        y = np.round(res.x) > 0.5 if res.x is not None else None
+        if res.status != 0:  # time limit: the greedy cover may be better than HiGHS' incumbent
+            try:
+                g_open = self._greedy_cover(ak)[0]
+            except InfeasibleError:
+                g_open = None
+            if g_open is not None and (y is None or g_open.sum() < y.sum()):
+                y = g_open
+        if y is None:
             return None
-        y = np.round(res.x) > 0.5
         objective = float(y.sum())
         bound = float(np.ceil(res.mip_dual_bound - 1e-6)) if res.mip_dual_bound is not None else objective
         return self._finish(
             t0, y, objective, min(bound, objective), "optimal" if res.status == 0 else "time_limit", "highs-milp", notes
         )
 
-    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+    def _greedy_cover(self, ak: sp.csr_array) -> tuple[BoolArray, list[int], bool]:
+        """Greedy cover (most uncovered rows per cost), then redundant sites dropped; open mask, order, dropped?"""
         rules = self._rules
-        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
         akc = ak.tocsc()
         is_open = rules.fixed_mask.copy()
         cnt = np.zeros(ak.shape[0])
@@ -717,6 +724,12 @@ class LSCP(_CoverageModel):
             is_open[s] = False
             cnt -= np.asarray(akc[:, [s]].toarray()).ravel()
             removed = True
+        return is_open, order, removed
+
+    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+        rules = self._rules
+        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        is_open, order, removed = self._greedy_cover(ak)
         objective = float(is_open.sum())
         m = rules.m
         lb = np.zeros(m)
