@@ -220,8 +220,10 @@ def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
 
         t0 = time.perf_counter()
         if case["model"] == "lscp":
+            assert radius is not None
             ours: Any = LSCP.from_cost_matrix(cost, radius, time_limit=time_limit)
         elif case["model"] == "mclp":
+            assert radius is not None
             ours = MCLP.from_cost_matrix(cost, w, radius, p, time_limit=time_limit)
         else:
             ours = PMedian.from_cost_matrix(cost, w, p, time_limit=time_limit)
