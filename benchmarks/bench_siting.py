@@ -439,7 +439,8 @@ def main(argv: list[str]) -> int:
         "",
         "Reproduce: `python benchmarks/bench_siting.py --cases mclp mclp-p5 "
         + " ".join(KREIS_CASES)
-        + " lscp-rand --spopt-cap 480` (add `pmedian` for the p-median row). Times are end to end from the cost matrix "
+        + " lscp-rand --spopt-cap 480 --ours-short 40` (add `pmedian` for the p-median row). "
+        "Times are end to end from the cost matrix "
         "(model build + solve), each run in a fresh subprocess; peak RSS of that subprocess and its "
         "children (CBC).",
         "",
