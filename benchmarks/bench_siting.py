@@ -8,6 +8,13 @@ integer weights 1…99; the cost matrix is built once and is not timed):
   objective and proven bound of each.
 - ``mclp-p5``: the same instance with p = 5, which both solvers prove optimal.
 - ``pmedian``: 2,000 × 200, p = 10, both to proven optimality.
+- ``kreis-…``: a **generated**, settlement-like Kreis (not real data): 40 towns with
+  Gaussian spread and Pareto-skewed sizes in a 40 × 40 km square, 30,000 populated
+  100 m cells (weights skewed), 2,000 candidates (70 % drawn by population, 30 %
+  uniform); radius 2 km or 5 km, p = 5 or 20 (MCLP) and the LSCP on the same cells.
+  Compared with the plain compact HiGHS model (``scipy.optimize.milp``: one
+  ``z_i ≤ Σ_{j∈N(i)} y_j`` row per cell, ``Σ y = p``; LSCP: ``Σ_{j∈N(i)} y_j ≥ 1``)
+  and, where it finishes in reasonable time, spopt.
 
 Timing is end to end from the cost matrix: model build plus solve (spopt:
 ``from_cost_matrix`` + ``solve(PULP_CBC_CMD)``; ours: ``from_cost_matrix`` + ``solve()``).
@@ -40,10 +47,117 @@ CASES: dict[str, dict[str, Any]] = {
     "mclp": {"model": "mclp", "n": 10_000, "m": 500, "p": 20, "side": 30_000.0, "density": 0.05, "seed": 0},
     "mclp-p5": {"model": "mclp", "n": 10_000, "m": 500, "p": 5, "side": 30_000.0, "density": 0.05, "seed": 0},
     "pmedian": {"model": "pmedian", "n": 2_000, "m": 200, "p": 10, "side": 20_000.0, "seed": 0},
+    "kreis-2km-p5": {"model": "mclp", "kind": "kreis", "radius": 2_000.0, "p": 5, "seed": 0, "spopt": True},
+    "kreis-2km-p20": {"model": "mclp", "kind": "kreis", "radius": 2_000.0, "p": 20, "seed": 0},
+    "kreis-5km-p5": {"model": "mclp", "kind": "kreis", "radius": 5_000.0, "p": 5, "seed": 0},
+    "kreis-5km-p20": {"model": "mclp", "kind": "kreis", "radius": 5_000.0, "p": 20, "seed": 0},
+    "lscp-kreis-2km": {"model": "lscp", "kind": "kreis", "radius": 2_000.0, "p": 0, "seed": 0},
+    "lscp-kreis-5km": {"model": "lscp", "kind": "kreis", "radius": 5_000.0, "p": 0, "seed": 0},
+    # uniform random LSCP that plain HiGHS also proves (the like-for-like LSCP speed check)
+    "lscp-rand": {
+        "model": "lscp",
+        "n": 5_000,
+        "m": 300,
+        "p": 0,
+        "side": 20_000.0,
+        "density": 0.03,
+        "seed": 7,
+        "plain": True,
+    },
     # a seconds-long run of the whole script, not part of the report
     "smoke": {"model": "pmedian", "n": 200, "m": 20, "p": 3, "side": 20_000.0, "seed": 1},
 }
 DEFAULT_CASES = ("mclp", "mclp-p5", "pmedian")
+KREIS_CASES = tuple(c for c in CASES if CASES[c].get("kind") == "kreis")
+
+
+def kreis_points(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Generated settlement-like Kreis: 30,000 populated 100 m cells, weights, 2,000 candidates (metres).
+
+    40 towns, centres uniform in a 40 × 40 km square, sizes Pareto(1.2)-skewed,
+    Gaussian spread of 0.4–1.9 km (larger towns wider); persons are drawn town
+    by town and counted per 100 m cell, each cell's count is scaled by a
+    lognormal factor. 70 % of the candidates are drawn from the cells by
+    population (±50 m jitter), 30 % uniformly in the square.
+    """
+    rng = np.random.default_rng(seed)
+    side, n_towns, n_cells, m = 40_000.0, 40, 30_000, 2_000
+    centres = rng.uniform(0.05 * side, 0.95 * side, (n_towns, 2))
+    size = rng.pareto(1.2, n_towns) + 1.0
+    size = size / size.sum()
+    sigma = 400.0 + 1500.0 * np.sqrt(size / size.max())
+    pts = []
+    while True:
+        k = rng.choice(n_towns, 200_000, p=size)
+        xy = centres[k] + rng.normal(0, 1, (k.size, 2)) * sigma[k, None]
+        xy = xy[((xy >= 0) & (xy < side)).all(axis=1)]
+        pts.append(np.floor(xy / 100.0).astype(np.int64))
+        allp = np.concatenate(pts)
+        keys, counts = np.unique(allp[:, 0] * 1_000_000 + allp[:, 1], return_counts=True)
+        if keys.size >= n_cells:
+            break
+    pick = rng.permutation(keys.size)[:n_cells]
+    keys, counts = keys[pick], counts[pick]
+    cells = np.column_stack([keys // 1_000_000, keys % 1_000_000]) * 100.0 + 50.0
+    w = np.ceil(counts * rng.lognormal(0, 0.5, counts.size))
+    n_dw = int(0.7 * m)
+    by_pop = rng.choice(n_cells, n_dw, replace=False, p=w / w.sum())
+    cand = np.vstack([cells[by_pop] + rng.uniform(-50, 50, (n_dw, 2)), rng.uniform(0, side, (m - n_dw, 2))])
+    return cells, w, cand
+
+
+def kreis_instance(case: dict[str, Any]) -> tuple[Any, np.ndarray, float]:
+    """Sparse cost (metres, pairs within the radius) of a Kreis case, weights and radius."""
+    from scipy.spatial import cKDTree
+
+    cells, w, cand = kreis_points(case["seed"])
+    cost = cKDTree(cells).sparse_distance_matrix(cKDTree(cand), case["radius"], output_type="coo_matrix")
+    return cost, w, case["radius"]
+
+
+def plain_highs(cost: Any, w: np.ndarray, radius: float, p: int, time_limit: float) -> dict[str, Any]:
+    """The plain compact model with ``scipy.optimize.milp`` (HiGHS), no aggregation or decomposition."""
+    import scipy.sparse as sp
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    coo = sp.coo_array(cost)
+    keep = coo.data <= radius
+    full = sp.csr_array((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    rows = np.flatnonzero(np.diff(full.indptr) > 0)
+    a = full[rows]
+    n, m = a.shape
+    opts = {"time_limit": time_limit, "mip_rel_gap": 1e-9}
+    if p == 0:  # LSCP
+        res = milp(
+            np.ones(m),
+            constraints=[LinearConstraint(a, 1, np.inf)],
+            integrality=np.ones(m),
+            bounds=Bounds(0, 1),
+            options=opts,
+        )
+        obj = float(res.fun) if res.x is not None else float("nan")
+        bound = float(np.ceil(res.mip_dual_bound - 1e-6)) if res.mip_dual_bound is not None else float("nan")
+    else:
+        link = sp.hstack([-a, sp.eye_array(n, format="csr")], format="csr")
+        card = sp.csr_array((np.ones(m), (np.zeros(m, dtype=np.int64), np.arange(m))), shape=(1, m + n))
+        res = milp(
+            np.r_[np.zeros(m), -w[rows]],
+            constraints=[LinearConstraint(link, -np.inf, 0), LinearConstraint(card, p, p)],
+            integrality=np.r_[np.ones(m), np.zeros(n)],
+            bounds=Bounds(0, 1),
+            options=opts,
+        )
+        obj = -float(res.fun) if res.x is not None else float("nan")
+        bound = -float(res.mip_dual_bound) if res.mip_dual_bound is not None else float("nan")
+    gap = abs(bound - obj) / max(abs(obj), 1e-12) if res.x is not None else float("inf")
+    return {
+        "objective": obj,
+        "bound": bound,
+        "gap": gap,
+        "status": "optimal" if res.status == 0 else ("time_limit" if res.x is not None else "no solution"),
+        "method": "scipy.milp",
+        "proven": res.status == 0,
+    }
 
 
 def instance(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float | None]:
@@ -53,7 +167,7 @@ def instance(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float | None
     c = rng.uniform(0, case["side"], (case["m"], 2))
     w = rng.integers(1, 100, case["n"]).astype(float)
     cost = np.sqrt(((d[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1))
-    radius = case["side"] * np.sqrt(case["density"] / np.pi) if case["model"] == "mclp" else None
+    radius = case["side"] * np.sqrt(case["density"] / np.pi) if case["model"] in ("mclp", "lscp") else None
     return cost, w, radius
 
 
@@ -66,15 +180,30 @@ def _peak_rss_mb() -> float:
 def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
     """Build and solve one case with one solver; return the figures."""
     case = CASES[name]
-    cost, w, radius = instance(case)
+    cost, w, radius = kreis_instance(case) if case.get("kind") == "kreis" else instance(case)
     p = case["p"]
-    out: dict[str, Any] = {"case": name, "solver": solver}
-    if solver == "spopt":
+    out: dict[str, Any] = {"case": name, "solver": solver, "limit": time_limit}
+    if solver == "highs":
+        t0 = time.perf_counter()
+        assert radius is not None
+        out.update(plain_highs(cost, w, radius, p, time_limit))
+        out["seconds"] = time.perf_counter() - t0
+        out["build_s"] = float("nan")
+    elif solver == "spopt":
+        if case.get("kind") == "kreis":
+            import scipy.sparse as sp
+
+            coo = sp.coo_array(cost)
+            dense = np.full(coo.shape, np.inf, dtype=np.float32)
+            dense[coo.row, coo.col] = coo.data
+            cost = dense
         import pulp
         import spopt.locate as spopt_locate
 
         t0 = time.perf_counter()
-        if case["model"] == "mclp":
+        if case["model"] == "lscp":
+            model = spopt_locate.LSCP.from_cost_matrix(cost, radius, name=name)
+        elif case["model"] == "mclp":
             model = spopt_locate.MCLP.from_cost_matrix(cost, w, radius, p_facilities=p, name=name)
         else:
             model = spopt_locate.PMedian.from_cost_matrix(cost, w, p_facilities=p, name=name)
@@ -87,10 +216,14 @@ def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
         out["bound"] = None  # PuLP does not report CBC's bound
         out["proven"] = model.problem.sol_status == pulp.LpSolutionOptimal
     else:
-        from planning.siting import MCLP, PMedian
+        from planning.siting import LSCP, MCLP, PMedian
 
         t0 = time.perf_counter()
-        if case["model"] == "mclp":
+        if case["model"] == "lscp":
+            assert radius is not None
+            ours: Any = LSCP.from_cost_matrix(cost, radius, time_limit=time_limit)
+        elif case["model"] == "mclp":
+            assert radius is not None
             ours = MCLP.from_cost_matrix(cost, w, radius, p, time_limit=time_limit)
         else:
             ours = PMedian.from_cost_matrix(cost, w, p, time_limit=time_limit)
@@ -134,70 +267,29 @@ def _fmt(x: float | None, digits: int = 1) -> str:
     return "–" if x is None else f"{x:,.{digits}f}".replace(",", " ")
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worker", nargs=2, metavar=("CASE", "SOLVER"))
-    ap.add_argument("--limit", type=float, default=None, help="time limit in seconds for both solvers")
-    ap.add_argument("--mclp-limit", type=float, default=180.0, help="time limit of the hard MCLP case")
-    ap.add_argument(
-        "--pmedian-limit",
-        type=float,
-        default=3600.0,
-        help="time limit of the p-median case (CBC may need far longer than HiGHS)",
-    )
-    ap.add_argument("--cases", nargs="*", default=list(DEFAULT_CASES), choices=list(CASES))
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "siting.md")
-    ap.add_argument(
-        "--keep",
-        type=Path,
-        default=None,
-        help="JSON lines of figures measured earlier (from this script's output) for cases not re-run",
-    )
-    args = ap.parse_args(argv)
-    if args.worker:
-        print(json.dumps(worker(args.worker[0], args.worker[1], args.limit or 3600.0)))
-        return 0
-    machine = _machine()
-    rows = []
-    kept: dict[str, dict[str, Any]] = {}
-    if args.keep is not None:
-        for line in args.keep.read_text().splitlines():
-            if line.strip():
-                fig = json.loads(line)
-                kept.setdefault(fig["case"], {})[fig["solver"]] = fig
-    for name in [c for c in DEFAULT_CASES if c in kept and c not in args.cases]:
-        rows.append((name, CASES[name].get("limit", 3600.0), kept[name]["spopt"], kept[name]["ours"]))
-    for name in args.cases:
-        limit = {"mclp": args.mclp_limit, "pmedian": args.pmedian_limit}.get(name, 3600.0)
-        figures = {}
-        for solver in ("spopt", "ours"):
-            print(f"{name}: {solver} …", flush=True)
-            figures[solver] = run(name, solver, limit)
-            print(f"   {json.dumps(figures[solver])}", flush=True)
-        rows.append((name, limit, figures["spopt"], figures["ours"]))
-    rows.sort(key=lambda r: DEFAULT_CASES.index(r[0]) if r[0] in DEFAULT_CASES else len(DEFAULT_CASES))
+def _solvers(name: str) -> tuple[str, ...]:
+    case = CASES[name]
+    if case.get("kind") == "kreis" or case.get("plain"):
+        return ("ours", "highs", "spopt") if case.get("spopt") else ("ours", "highs")
+    return ("spopt", "ours")
+
+
+def _hard_rows(rows: list[tuple[str, dict[str, dict[str, Any]]]]) -> list[str]:
     lines = [
-        "## Siting: exact MCLP / p-median (planning.siting, HiGHS) vs spopt (PuLP + CBC)",
-        "",
-        f"Machine: {machine}.",
-        "",
-        "Reproduce: `python benchmarks/bench_siting.py` (cases: "
-        + ", ".join(f"`{c}`" for c in DEFAULT_CASES)
-        + "). Times are end to end from the cost matrix "
-        "(model build + solve), each run in a fresh subprocess; peak RSS of that subprocess and its "
-        "children (CBC).",
-        "",
         "| case | instance | spopt s (build) | ours s (build) | ratio | spopt objective | ours objective "
         "| ours bound / gap | status | spopt RSS MB | ours RSS MB |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for name, limit, sp_, us in rows:
+    for name, fig in rows:
+        if "spopt" not in fig or "ours" not in fig or CASES[name].get("kind") == "kreis" or CASES[name].get("plain"):
+            continue
+        sp_, us = fig["spopt"], fig["ours"]
         case = CASES[name]
         inst = f"{case['n']:,} × {case['m']}, p={case['p']}".replace(",", " ")
         if case["model"] == "mclp":
             inst += f", ~{case['density']:.0%} density"
-        if limit < 3600.0:
-            inst += f", time limit {limit:.0f} s each"
+        if us["limit"] < 3600.0:
+            inst += f", time limit {us['limit']:.0f} s each"
         ratio = sp_["seconds"] / us["seconds"]
         lines.append(
             f"| {name} | {inst} | {_fmt(sp_['seconds'])} ({_fmt(sp_['build_s'])}) | {_fmt(us['seconds'])} "
@@ -206,30 +298,181 @@ def main(argv: list[str]) -> int:
             f"{'proven optimal' if sp_['proven'] else sp_['status']} "
             f"| {_fmt(sp_['peak_rss_mb'], 0)} | {_fmt(us['peak_rss_mb'], 0)} |"
         )
-    lines += [
+        short = fig.get("ours-short")
+        if short is not None:
+            ref = fig.get("spopt-cap", sp_)  # spopt's longest run: time to its (final) objective
+            below = ref["objective"] < short["objective"]
+            lines.append(
+                f"| {name} (ours shorter) | ours with a {short['limit']:.0f} s limit vs spopt's longest run "
+                f"| {_fmt(ref['seconds'])} | {_fmt(short['seconds'])} ({_fmt(short['build_s'], 2)}) "
+                f"| {'≥ ' if below else ''}{ref['seconds'] / short['seconds']:.1f}× "
+                f"| {_fmt(ref['objective'], 2)} | {_fmt(short['objective'], 2)} "
+                f"| {_fmt(short['bound'], 2)} / {short['gap']:.2%} | {short['status']} ({short['method']}) "
+                f"| | {_fmt(short['peak_rss_mb'], 0)} |"
+            )
+        cap = fig.get("spopt-cap")
+        if cap is not None:
+            reached = cap["objective"] >= us["objective"] - 1e-9
+            lines.append(
+                f"| {name} (spopt longer) | spopt with a {cap['limit']:.0f} s limit | {_fmt(cap['seconds'])} "
+                f"({_fmt(cap['build_s'])}) | {_fmt(us['seconds'])} | "
+                f"{'' if reached else '≥ '}{cap['seconds'] / us['seconds']:.1f}× | {_fmt(cap['objective'], 2)} "
+                f"| {_fmt(us['objective'], 2)} | | spopt {'reached' if reached else 'did not reach'} ours' "
+                f"objective | {_fmt(cap['peak_rss_mb'], 0)} | |"
+            )
+    return lines
+
+
+def _kreis_rows(rows: list[tuple[str, dict[str, dict[str, Any]]]]) -> list[str]:
+    lines = [
+        "| case | model | ours s (build) | ours status | ours objective | ours bound / gap "
+        "| plain HiGHS s | plain status | plain objective | plain bound | plain s / ours s | spopt s | spopt objective "
+        "| ours RSS MB | plain RSS MB |",
+        "|---|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, fig in rows:
+        if "ours" not in fig or "highs" not in fig:
+            continue
+        case, us, hi = CASES[name], fig["ours"], fig["highs"]
+        sp_ = fig.get("spopt")
+        if case.get("kind") == "kreis":
+            model = (
+                f"MCLP r={case['radius'] / 1000:.0f} km, p={case['p']}"
+                if case["model"] == "mclp"
+                else f"LSCP r={case['radius'] / 1000:.0f} km"
+            )
+        else:
+            model = f"{case['model'].upper()} uniform {case['n']:,} × {case['m']}, ~{case['density']:.0%} density"
+            model = model.replace(",", " ")
+        lines.append(
+            f"| {name} | {model}, limit {us['limit']:.0f} s | {_fmt(us['seconds'])} ({_fmt(us['build_s'], 1)}) "
+            f"| {us['status']} | {_fmt(us['objective'], 0)} | {_fmt(us['bound'], 0)} / {us['gap']:.2%} "
+            f"| {_fmt(hi['seconds'])} | {hi['status']} | {_fmt(hi['objective'], 0)} | {_fmt(hi['bound'], 0)} "
+            f"| {hi['seconds'] / us['seconds']:.1f}× "
+            f"| {_fmt(sp_['seconds']) if sp_ else '–'} | {_fmt(sp_['objective'], 0) if sp_ else '–'} "
+            f"| {_fmt(us['peak_rss_mb'], 0)} | {_fmt(hi['peak_rss_mb'], 0)} |"
+        )
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", nargs=2, metavar=("CASE", "SOLVER"))
+    ap.add_argument("--limit", type=float, default=None, help="time limit in seconds (worker)")
+    ap.add_argument("--mclp-limit", type=float, default=120.0, help="time limit of the hard MCLP case")
+    ap.add_argument("--kreis-limit", type=float, default=60.0, help="time limit of the Kreis cases (all solvers)")
+    ap.add_argument(
+        "--spopt-cap",
+        type=float,
+        default=0.0,
+        help="also run spopt on the hard case with this longer limit (0: off)",
+    )
+    ap.add_argument(
+        "--ours-short",
+        type=float,
+        default=0.0,
+        help="also run ours on the hard case with this shorter limit (time to spopt's objective; 0: off)",
+    )
+    ap.add_argument(
+        "--pmedian-limit",
+        type=float,
+        default=3600.0,
+        help="time limit of the p-median case (CBC may need far longer than HiGHS)",
+    )
+    ap.add_argument("--cases", nargs="*", default=list(DEFAULT_CASES), choices=list(CASES))
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "siting.md")
+    ap.add_argument("--save", type=Path, default=None, help="append every figure as a JSON line to this file")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="JSON lines of figures measured earlier (from --save) for cases not re-run",
+    )
+    ap.add_argument("--note", action="append", default=[], help="an extra note line for the report")
+    ap.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        metavar="CASE:SOLVER",
+        help="runs not repeated (their figures come from --keep), e.g. kreis-2km-p5:spopt",
+    )
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], args.worker[1], args.limit or 3600.0)))
+        return 0
+    machine = _machine()
+    figures: dict[str, dict[str, dict[str, Any]]] = {}
+    kept: set[str] = set()
+    if args.keep is not None:
+        for line in args.keep.read_text().splitlines():
+            if line.strip():
+                fig = json.loads(line)
+                figures.setdefault(fig["case"], {})[fig["solver"]] = fig
+                kept.add(fig["case"])
+    for name in args.cases:
+        limit = {"mclp": args.mclp_limit, "pmedian": args.pmedian_limit}.get(name, 3600.0)
+        if CASES[name].get("kind") == "kreis":
+            limit = args.kreis_limit
+        runs = [(solver, solver, limit) for solver in _solvers(name)]
+        if name == "mclp" and args.spopt_cap > 0:
+            runs.append(("spopt-cap", "spopt", args.spopt_cap))
+        if name == "mclp" and args.ours_short > 0:
+            runs.append(("ours-short", "ours", args.ours_short))
+        for label, solver, lim in runs:
+            if f"{name}:{label}" in args.skip:
+                continue
+            print(f"{name}: {label} …", flush=True)
+            fig = run(name, solver, lim)
+            fig["solver"] = label
+            figures.setdefault(name, {})[label] = fig
+            kept.discard(name)
+            print(f"   {json.dumps(fig)}", flush=True)
+            if args.save is not None:
+                with args.save.open("a") as fh:
+                    fh.write(json.dumps(fig) + "\n")
+    order = [*DEFAULT_CASES, *KREIS_CASES, "lscp-rand"]
+    rows = sorted(((n, f) for n, f in figures.items() if n in order), key=lambda r: order.index(r[0]))
+    lines = [
+        "## Siting: exact MCLP / LSCP / p-median (planning.siting, HiGHS) vs spopt (PuLP + CBC) and plain HiGHS",
+        "",
+        f"Machine: {machine}.",
+        "",
+        "Reproduce: `python benchmarks/bench_siting.py --cases mclp mclp-p5 "
+        + " ".join(KREIS_CASES)
+        + " lscp-rand --spopt-cap 480 --ours-short 40` (add `pmedian` for the p-median row). "
+        "Times are end to end from the cost matrix "
+        "(model build + solve), each run in a fresh subprocess; peak RSS of that subprocess and its "
+        "children (CBC).",
+        "",
+        "### Random instances vs spopt",
+        "",
+        *_hard_rows(rows),
+        "",
+        "### Generated Kreis (settlement-like, 100 m cells) and a uniform LSCP vs the plain compact HiGHS model",
+        "",
+        "Generated data, not a real Kreis: 30 000 populated 100 m cells of 40 towns (Gaussian spread, "
+        "Pareto-skewed sizes, lognormal cell weights) in 40 × 40 km, 2 000 candidates (70 % by population, "
+        "30 % uniform), straight-line radius. *Plain HiGHS* is `scipy.optimize.milp` on the compact model "
+        "(one row per cell) with the same time limit; `plain s / ours s` is its time over ours (a lower "
+        "bound of the speed-up where plain HiGHS hits the limit).",
+        "",
+        *_kreis_rows(rows),
         "",
         "Notes:",
-        "- MCLP: the distinct coverage rows are aggregated and uncoverable demand is dropped before "
-        "HiGHS sees the model. With p = 20 at ~5 % density the sites overlap heavily and the LP bound is "
-        "~2 % above the optimum: neither CBC nor HiGHS proves optimality within minutes, so both get the "
-        "same time limit and the table compares the best objective found (ours also reports its proven "
-        "bound; PuLP does not report CBC's). `mclp-p5` is the same instance with p = 5, proven optimal by both.",
-        "- p-median: Benders reformulation (Duran-Mateluna, Ales & Elloumi 2023) with a greedy+swap and "
-        "LP-rounding incumbent and reduced-cost fixing; proven optimal (gap 0). The classic n·m "
-        "assignment formulation that spopt builds does not even finish its LP relaxation in HiGHS "
-        "within 5 minutes at this size, and CBC needed more than 20 CPU minutes on it in a first run "
-        "(stopped), hence `--pmedian-limit`: with a limit, spopt's objective is CBC's best solution at "
-        "that time (status column), and the ratio is a lower bound of the true speed-up.",
+        "- MCLP (uncapacitated) is solved by Benders decomposition (Cordeau, Furini & Ljubić 2019): the "
+        "client variables are projected out, clients are grouped by their two nearest candidates (one "
+        "θ per group), the cuts θ_g ≤ Σ_i w_i·min(1, Σ_{j∈N(i)} y_j) are separated in closed form; the "
+        "master LP is solved by in-out-stabilised cutting planes, candidates are fixed by reduced costs "
+        "against a greedy + swap / LP-rounding incumbent, and the master MIP is re-solved with the cuts "
+        "at its integer solutions until it is exact (HiGHS 1.16 has no lazy-constraint callback).",
+        *(f"- {note}" for note in args.note),
         *(
-            [
-                f"- Rows {', '.join(sorted(set(kept) - set(args.cases)))} were measured in an earlier run of this "
-                "script on the same machine (`--keep`)."
-            ]
-            if set(kept) - set(args.cases)
+            [f"- Rows {', '.join(sorted(kept))}: figures read from earlier runs of this script (`--keep`)."]
+            if kept
             else []
         ),
-        "- Ratio = spopt seconds / ours seconds. The machine is shared with other jobs, so absolute "
-        "times vary between runs; both solvers ran in the same run, one after the other.",
+        "- The machine is shared with other jobs, so absolute times vary between runs; solvers of a case "
+        "ran in the same run, one after the other.",
     ]
     text = "\n".join(lines) + "\n"
     write_section(text, args.out)

@@ -34,7 +34,7 @@ def test_mclp_hand_instance() -> None:
     assert res.objective == 10.0
     assert res.covered.tolist() == [True, True, False, False]
     assert res.assignment.tolist() == [0, 0, -1, -1]
-    assert (res.status, res.method, res.gap) == ("optimal", "highs-milp", 0.0)
+    assert (res.status, res.method, res.gap) == ("optimal", "highs-benders", 0.0)
     assert res.bound == pytest.approx(10.0)
     res2 = MCLP.from_cost_matrix(COST, W, service_radius=2, p=2).solve()
     assert res2.selected.tolist() == [0, 1]

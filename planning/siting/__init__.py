@@ -11,24 +11,27 @@ The integer programs are assembled directly from sparse matrices and solved
 with HiGHS through :func:`scipy.optimize.milp`:
 
 MCLP (maximal covering)
-    Binary ``y_j`` per candidate, continuous ``z_k ∈ [0, 1]`` per *distinct*
-    coverage row: demand points covered by the same set of candidates are
-    aggregated (their weights summed), demand that no candidate reaches and
-    demand already covered by a fixed site are taken out of the model (the
-    latter as a constant). ``max Σ w_k z_k`` s.t. ``z_k ≤ Σ_{j∈N_k} y_j``,
-    ``Σ y_j = p``. ``z`` is integral at the optimum, so it stays continuous.
-    Before the MIP: the LP relaxation is solved by interior point (HiGHS' MIP
-    root uses dual simplex, which is several times slower on these
-    degenerate LPs); the incumbent is the better of greedy+swap and LP
-    rounding+swap; candidates whose reduced cost shows they cannot reach the
-    incumbent are closed; a sub-MIP on the LP support improves the incumbent
-    when that support is small; and the MIP gets an objective cut-off row
-    (only strictly better solutions), so "infeasible" proves the incumbent
-    optimal. The reported bound is the smaller of HiGHS' dual bound and the
-    LP bound.
+    Uncapacitated: Benders decomposition after Cordeau, Furini and Ljubić
+    (2019, EJOR 275(3), "Benders decomposition for very large scale partial
+    set covering and maximal covering location problems";
+    :mod:`planning.siting.coverage_benders`). Demand points covered by the
+    same set of candidates are aggregated, uncoverable demand and demand
+    covered by a fixed site are taken out; the client variables are
+    projected out, one ``θ_g`` per group of clients (grouped by their two
+    nearest candidates), cuts ``θ_g ≤ Σ_{i∈g} w_i min(1, Σ_{j∈N(i)} y_j)``
+    separated in closed form. Candidates whose clients are a subset of
+    another's are closed (only with ``Σ y = p`` as the sole rule); the
+    master LP is solved by stabilised cutting planes; the incumbent is the
+    better of greedy+swap and LP rounding+swap; candidates are fixed by
+    reduced costs; the master MIP is re-solved with the cuts at its integer
+    solutions until its objective equals the exact value of its solution
+    (``method="highs-benders"``). Capacitated: the compact model with split
+    demand (``"highs-milp"``).
 LSCP (location set covering)
     ``min Σ y_j`` s.t. ``Σ_{j∈N_k} y_j ≥ 1`` for every distinct coverable
-    row not already covered by a fixed site. Demand that no candidate reaches
+    row not already covered by a fixed site; rows implied by a subset row
+    are dropped first; at a time limit the greedy cover is returned when it
+    is smaller than HiGHS' incumbent. Demand that no candidate reaches
     is reported as *uncoverable* (``covered == False``), not as infeasible.
 p-median
     Uncapacitated: the Benders reformulation of Duran-Mateluna, Ales and

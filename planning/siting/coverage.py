@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -14,7 +15,9 @@ from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _split_constraints, _unique_rows
+from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows
+from planning.siting.coverage_benders import MasterInfeasibleError, MCLPBenders
+from planning.siting.coverage_reduce import _dominated_columns, _drop_dominated_rows
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
@@ -101,6 +104,7 @@ class _CoverageModel(_SitingModel):
         if rest.size == 0:
             return fixed.copy()
         sub = self._a[:, rest].tocsc()
+        sub_t = sp.csr_array(sub.T)
         weight = self._weights if self.model == "mclp" else np.ones(self._pairs.n)
         is_open = np.zeros(self._pairs.m, dtype=bool)
         is_open[fixed] = True
@@ -108,12 +112,12 @@ class _CoverageModel(_SitingModel):
         picked: list[int] = []
         left = np.ones(rest.size, dtype=bool)
         for _ in range(rest.size):  # one pass per selected site (p is small)
-            gain = sub.T @ (weight * uncovered)
+            gain = sub_t @ (weight * uncovered)
             gain[~left] = -np.inf
             k = int(np.argmax(gain))
             picked.append(int(rest[k]))
             left[k] = False
-            uncovered &= ~(np.asarray(sub[:, [k]].toarray()).ravel() > 0)
+            uncovered[sub.indices[sub.indptr[k] : sub.indptr[k + 1]]] = False
         return np.concatenate([fixed, np.array(picked, dtype=np.int64)])
 
 
@@ -133,6 +137,7 @@ class MCLP(_CoverageModel):
     """
 
     model = "mclp"
+    _closed: BoolArray | None = None  # candidates never needed (dominated), closed in the search
 
     @classmethod
     def from_cost_matrix(
@@ -271,113 +276,124 @@ class MCLP(_CoverageModel):
 
     # ---- exact
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
+        """Benders decomposition (:mod:`planning.siting.coverage_benders`) with a swap incumbent.
+
+        0. dominated candidates closed (only with ``Σ y = p`` as the sole rule),
+        1. incumbent: greedy + swap local search,
+        2. LP relaxation of the Benders master by stabilised cutting planes,
+        3. LP rounding + swap (a second incumbent),
+        4. reduced-cost fixing against the incumbent,
+        5. iterated master MIP on the remaining candidates (each master
+           solution improved by swaps; HiGHS' heuristics only while the gap
+           to the LP bound exceeds 0.5 %).
+
+        ``optimal`` is reported only when the best solution's exact covered
+        weight reaches the master's proven bound (or the LP bound).
+        """
         rules = self._rules
         m = self._pairs.m
         if rules.capacity is not None:
             return self._exact_capacitated(t0, notes)
         const = float(self._weights[self._fixed_cov].sum())
         rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
-        ak, wk, _, _ = self._aggregate(rows)
-        k = ak.shape[0]
-        nv = m + k
-        link = sp.hstack([-ak, sp.eye_array(k, format="csr")], format="csr")
-        cons = [LinearConstraint(link, -np.inf, 0.0), *rules.rows(nv)]
-        c = np.concatenate([np.zeros(m), -wk])
-        lb = np.zeros(nv)
+        ak, wk, idx, inv = self._aggregate(rows)
+        lb = np.zeros(m)
         lb[rules.fixed] = 1.0
-        ub = np.ones(nv)
-        # 1. LP relaxation by interior point (HiGHS' MIP root uses dual simplex, much slower here),
-        # 2. incumbent: best of greedy+swap and LP rounding+swap,
-        # 3. reduced-cost fixing: candidates that cannot reach the incumbent are closed.
-        inc_open, inc_val = None, -np.inf
+        ub = np.ones(m)
+        if rules.budget is None and not (rules.group_min > 0).any():
+            # a candidate covering a subset of another's clients is never needed (Σ y = p only)
+            dominated = _dominated_columns(ak) & (lb == 0)
+            assert rules.p is not None
+            if int((~dominated).sum()) >= rules.p:
+                ub[dominated] = 0.0
+                self._closed = dominated
+                log.info("MCLP: %d dominierte Kandidaten geschlossen", int(dominated.sum()))
+        bend = MCLPBenders(ak, wk, self._groups(idx, inv, ak.shape[0]), rules.rows(m), lb, ub)
+        inc_open: BoolArray | None = None
+        inc_val = -np.inf
+
+        def offer(y: BoolArray) -> None:
+            nonlocal inc_open, inc_val
+            val = float(self._weights[self._covered(y)].sum())
+            if val > inc_val:
+                inc_open, inc_val = y, val
+
+        heur = min(self.time_limit / 10, 30.0)
+        with contextlib.suppress(InfeasibleError):
+            offer(self._local_search(t0, heur)[0])
+        assert rules.p is not None
         try:
-            lp_y = self._lp_values(c, cons, lb, ub, t0)
-            for score in (None,) if lp_y is None else (None, lp_y):
-                h_open, _, _, _ = self._local_search(t0, self.time_limit / 4, score)
-                h_val = float(self._weights[self._covered(h_open)].sum())
-                if h_val > inc_val:
-                    inc_open, inc_val = h_open, h_val
-        except InfeasibleError:
-            inc_open = None
-        if inc_open is not None and self._lp is not None:
-            lp_val, rc_lo, rc_hi = self._lp
-            tol = 1e-9 * max(1.0, abs(inc_val))
-            # in min form: LP value -lp_val; opening j costs at least rc_lo[j] more
-            fix0 = (const + lp_val - rc_lo < inc_val - tol) & (lb[:m] == 0)
-            fix1 = const + lp_val + rc_hi < inc_val - tol
-            ub[:m][fix0] = 0.0
-            lb[:m][fix1] = 1.0
+            lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
+        except MasterInfeasibleError:
+            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
+        upper = const + lp.upper
+        if np.isfinite(lp.upper):
+            with contextlib.suppress(InfeasibleError):
+                offer(self._local_search(t0, heur + self._elapsed(t0), lp.y)[0])
+        if inc_open is not None and np.isfinite(lp.upper):
+            # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
+            tol = 1e-7 * max(1.0, abs(inc_val))
+            fix0 = (upper - np.maximum(lp.reduced, 0.0) < inc_val - tol) & (lb == 0)
+            fix1 = (upper - np.maximum(-lp.reduced, 0.0) < inc_val - tol) & (bend.ub_y > 0)
+            bend.ub_y[fix0] = 0.0
+            bend.lb_y[fix1] = 1.0
             log.info(
-                "MCLP: LP-Schranke %.6g, Startlösung %.6g, %d Kandidaten per reduzierter Kosten fixiert",
-                const + lp_val,
+                "MCLP: LP-Schranke %.6g (%d Runden, %d Schnitte), Startlösung %.6g, %d Kandidaten fixiert",
+                upper,
+                lp.rounds,
+                lp.cuts,
                 inc_val,
                 int(fix0.sum() + fix1.sum()),
             )
-        integ = np.r_[np.ones(m), np.zeros(k)]
-        if inc_open is not None and self._lp is not None and self._lp_y is not None:
-            # 4. sub-MIP on the LP support plus the incumbent (a RINS-like improvement heuristic)
-            keep = (self._lp_y > 1e-6) | inc_open | (lb[:m] > 0)
-            if keep.sum() <= m // 2:
-                sub_ub = ub.copy()
-                sub_ub[:m][~keep] = 0.0
-                sub = _milp(c, cons, integ, lb, sub_ub, min(self._remaining(t0) / 3, 60.0))
-                if sub.x is not None:
-                    s_open = np.round(sub.x[:m]) > 0.5
-                    s_val = float(self._weights[self._covered(s_open)].sum())
-                    if s_val > inc_val:
-                        inc_open, inc_val = s_open, s_val
-            # 5. only strictly better solutions are of interest: an objective cut-off row
-            need = inc_val - const + 1e-7 * max(1.0, abs(inc_val))
-            cons = [*cons, LinearConstraint(sp.csr_array(-c[None, :]), need, np.inf)]
-        res = _milp(c, cons, integ, lb, ub, self._remaining(t0))
-        if res.status == 2 and inc_open is None:
-            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.")
-        if res.x is None and inc_open is None:
+        if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
+            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+        try:
+            proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
+            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
+        except MasterInfeasibleError:
+            if inc_open is None:
+                raise _infeasible_from_solver(
+                    rules, "die Bedingungen an die Standortauswahl widersprechen sich."
+                ) from None
+            # nothing strictly better than the incumbent survives the fixing
+            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+        if mip.y is not None:
+            offer(mip.y)
+        if inc_open is None:
             return None
-        if res.x is not None:
-            y = np.round(res.x[:m]) > 0.5
-            objective = float(self._weights[self._covered(y)].sum())
-        else:
-            y, objective = inc_open, -np.inf
-        if inc_open is not None and inc_val > objective:
-            y, objective = inc_open, inc_val
-        if res.status == 2:  # nothing better than the incumbent exists
-            bound, status = objective, "optimal"
-        else:
-            bound = const - float(res.mip_dual_bound) if res.mip_dual_bound is not None else np.inf
-            if self._lp is not None:  # the LP relaxation bounds every solution, too
-                bound = min(bound if np.isfinite(bound) else np.inf, const + self._lp[0])
-            status = "optimal" if res.status == 0 else "time_limit"
-        bound = max(bound, objective)
-        return self._finish(t0, y, objective, bound, status, "highs-milp", notes)
+        bound = max(min(upper, const + mip.bound), inc_val)
+        status = "optimal" if mip.optimal and _gap(inc_val, bound) == 0.0 else "time_limit"
+        if status == "optimal":
+            bound = inc_val
+        return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
 
-    _lp: tuple[float, FloatArray, FloatArray] | None = None
-    _lp_y: FloatArray | None = None
+    def _improver(self, t0: float) -> Callable[[BoolArray], BoolArray]:
+        """Swap descent from a given open mask (for the master MIP's solutions)."""
+        rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
+        ak, wk, _, _ = self._aggregate(rows)
+        akc = ak.tocsc()
 
-    def _lp_values(
-        self, c: FloatArray, cons: list[LinearConstraint], lb: FloatArray, ub: FloatArray, t0: float
-    ) -> FloatArray | None:
-        """Solve the LP relaxation (HiGHS interior point); keep value and reduced costs, return ``y``."""
-        from scipy.optimize import linprog
+        def improve(y: BoolArray) -> BoolArray:
+            cnt = np.asarray(akc @ y.astype(float)).ravel()
+            return self._descend(akc, wk, y, cnt, t0, self.time_limit + 2.0)[0]  # a short grace: one descent
 
-        m = self._pairs.m
-        a_ub, b_ub, a_eq, b_eq = _split_constraints(cons)
-        res = linprog(
-            c,
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=a_eq,
-            b_eq=b_eq,
-            bounds=np.column_stack([lb, ub]),
-            method="highs-ipm",
-            options={"time_limit": self._remaining(t0), "disp": False},
-        )
-        if res.status != 0:
-            self._lp, self._lp_y = None, None
-            return None
-        self._lp = (-float(res.fun), np.asarray(res.lower.marginals[:m]), np.asarray(res.upper.marginals[:m]))
-        self._lp_y = np.asarray(res.x[:m])
-        return self._lp_y
+        return improve
+
+    def _groups(self, idx: IntArray, inv: IntArray, k: int) -> IntArray:
+        """Group of each aggregated client: its (nearest, second-nearest) candidate pair."""
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        pr = self._pairs
+        _, first = np.unique(inv, return_index=True)
+        rows = idx[first]
+        start = pr.indptr[rows]
+        second = pr.indices[start + np.minimum(1, pr.row_len[rows] - 1)]
+        _, group = np.unique(pr.indices[start].astype(np.int64) * pr.m + second, return_inverse=True)
+        return group.ravel().astype(np.int64)
+
+    @staticmethod
+    def _elapsed(t0: float) -> float:
+        return time.perf_counter() - t0
 
     def _exact_capacitated(self, t0: float, notes: list[str]) -> SitingResult | None:
         rules = self._rules
@@ -467,6 +483,8 @@ class MCLP(_CoverageModel):
         while int(is_open.sum()) < rules.p:
             gain = akc.T @ (wk * (cnt == 0)) if score is None else score
             allowed = rules.can_add(is_open)
+            if self._closed is not None and (allowed & ~self._closed).any():
+                allowed &= ~self._closed
             if not allowed.any():
                 raise InfeasibleError(
                     f"Die Heuristik findet keine zulässige Auswahl unter den Bedingungen ({rules.names()})."
@@ -476,8 +494,18 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             order.append(j)
             cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        is_open, cnt, swapped = self._descend(akc, wk, is_open, cnt, t0, deadline)
+        return is_open, order, swapped, cnt
+
+    def _descend(
+        self, akc: sp.csc_array, wk: FloatArray, is_open: BoolArray, cnt: FloatArray, t0: float, deadline: float
+    ) -> tuple[BoolArray, FloatArray, bool]:
+        """Best-improvement swaps until none improves (or ``deadline`` seconds after ``t0``)."""
+        rules = self._rules
+        assert rules.p is not None
+        is_open, cnt = is_open.copy(), cnt.copy()
         swapped = False
-        for _ in range(20 * rules.p):  # best-improvement swaps; each is one sparse product
+        for _ in range(20 * rules.p):  # each swap is one sparse product
             if time.perf_counter() - t0 > deadline:
                 break
             out = np.flatnonzero(is_open)
@@ -486,7 +514,10 @@ class MCLP(_CoverageModel):
             loss = akc[:, out].T @ single
             cross = (akc[:, out].T @ sp.diags_array(single) @ akc).toarray()
             delta = add[None, :] + cross - loss[:, None]
-            delta = np.where(rules.can_swap(is_open, out), delta, -np.inf)
+            ok = rules.can_swap(is_open, out)
+            if self._closed is not None:
+                ok[:, self._closed] = False
+            delta = np.where(ok, delta, -np.inf)
             s, j = (int(v) for v in np.unravel_index(int(np.argmax(delta)), delta.shape))
             if delta[s, j] <= 1e-9 * max(1.0, float(wk.sum())):
                 break
@@ -494,7 +525,7 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             cnt += np.asarray(akc[:, [j]].toarray()).ravel() - np.asarray(akc[:, [out[s]]].toarray()).ravel()
             swapped = True
-        return is_open, order, swapped, cnt
+        return is_open, cnt, swapped
 
     def _upper_bound(
         self, ak: sp.csr_array, wk: FloatArray, const: float, cnt: FloatArray, objective: float, t0: float
@@ -617,7 +648,13 @@ class LSCP(_CoverageModel):
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
         rules = self._rules
         m = self._pairs.m
-        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        rows = self._coverable & ~self._fixed_cov
+        if int(self._a[np.flatnonzero(rows)].nnz) < 5_000:  # tiny: HiGHS' presolve is quicker than our passes
+            ak = self._a[np.flatnonzero(rows)]
+        else:
+            ak, _, _, _ = self._aggregate(rows)
+        if ak.nnz >= 20_000:
+            ak = _drop_dominated_rows(ak)
         cons = [LinearConstraint(ak, 1.0, np.inf), *rules.rows(m)] if ak.shape[0] else rules.rows(m)
         lb = np.zeros(m)
         lb[rules.fixed] = 1.0
@@ -626,18 +663,25 @@ class LSCP(_CoverageModel):
             raise _infeasible_from_solver(
                 rules, "die abdeckbare Nachfrage lässt sich unter diesen Bedingungen nicht vollständig abdecken."
             )
-        if res.x is None:
+        y = np.round(res.x) > 0.5 if res.x is not None else None
+        if res.status != 0:  # time limit: the greedy cover may be better than HiGHS' incumbent
+            try:
+                g_open = self._greedy_cover(ak)[0]
+            except InfeasibleError:
+                g_open = None
+            if g_open is not None and (y is None or g_open.sum() < y.sum()):
+                y = g_open
+        if y is None:
             return None
-        y = np.round(res.x) > 0.5
         objective = float(y.sum())
         bound = float(np.ceil(res.mip_dual_bound - 1e-6)) if res.mip_dual_bound is not None else objective
         return self._finish(
             t0, y, objective, min(bound, objective), "optimal" if res.status == 0 else "time_limit", "highs-milp", notes
         )
 
-    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+    def _greedy_cover(self, ak: sp.csr_array) -> tuple[BoolArray, list[int], bool]:
+        """Greedy cover (most uncovered rows per cost), then redundant sites dropped; open mask, order, dropped?"""
         rules = self._rules
-        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
         akc = ak.tocsc()
         is_open = rules.fixed_mask.copy()
         cnt = np.zeros(ak.shape[0])
@@ -680,6 +724,12 @@ class LSCP(_CoverageModel):
             is_open[s] = False
             cnt -= np.asarray(akc[:, [s]].toarray()).ravel()
             removed = True
+        return is_open, order, removed
+
+    def _heuristic(self, t0: float, notes: list[str]) -> SitingResult:
+        rules = self._rules
+        ak, _, _, _ = self._aggregate(self._coverable & ~self._fixed_cov)
+        is_open, order, removed = self._greedy_cover(ak)
         objective = float(is_open.sum())
         m = rules.m
         lb = np.zeros(m)

@@ -75,7 +75,7 @@ class SitingResult:
     seconds
         Wall-clock time of :meth:`solve` (model build included).
     method
-        ``"highs-milp"``, ``"highs-benders"`` (uncapacitated p-median) or
+        ``"highs-milp"``, ``"highs-benders"`` (uncapacitated p-median and MCLP) or
         ``"greedy+swap"``.
     assignment
         Per demand point the serving selected candidate: nearest selected
