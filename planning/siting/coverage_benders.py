@@ -139,8 +139,8 @@ class MCLPBenders:
     >>> ak = sp.csr_array(np.array([[1, 0], [1, 1], [0, 1]], dtype=float))
     >>> b = MCLPBenders(ak, np.array([5.0, 1.0, 3.0]), np.array([0, 0, 1]),
     ...                 [LinearConstraint(np.ones((1, 2)), 1, 1)], np.zeros(2), np.ones(2))
-    >>> b.value(np.array([1.0, 0.0])), b.value(np.array([0.5, 0.5]))
-    (6.0, 4.5)
+    >>> b.value(np.array([1.0, 0.0])), b.value(np.array([0.5, 0.5]))  # 5·0.5 + 1·1 + 3·0.5
+    (6.0, 5.0)
     """
 
     def __init__(
