@@ -210,6 +210,26 @@ def test_payload_and_base_map_layer(tiny_osm: Path, tmp_path: Path, monkeypatch:
     assert _osm_layer(online).show is False
 
 
+def test_a_large_latest_upload_is_drawn_only_once_its_background_is_cached(
+    tiny_osm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Land-wide PBF must not keep the Karte waiting: drawn automatically only when already prepared."""
+    from geo.sources import osm_background
+
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("INTEGRATIONSATLAS_TILES_DIR", raising=False)
+    monkeypatch.setattr(osm_background, "AUTO_BACKGROUND_MAX_BYTES", 100)  # the tiny file counts as large
+    cfg = Settings.from_env()
+    uploads = cfg.cache_dir / "osm_uploads"
+    uploads.mkdir(parents=True)
+    big = uploads / "gross.osm"
+    shutil.copy(tiny_osm, big)
+    assert _osm_layer(maps.base_map(tiles=Background((), None))) is None
+    # an analysis that names the extract draws (and so caches) it; from then on the Karte shows it too
+    assert _osm_layer(maps.base_map(tiles=Background((), None), osm_file=str(big))).show is True
+    assert _osm_layer(maps.base_map(tiles=Background((), None))).show is True
+
+
 def _osm_layer(m: folium.Map) -> Any:
     return next((c for c in m._children.values() if getattr(c, "layer_name", "") == OSM_LAYER_NAME), None)
 

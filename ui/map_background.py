@@ -42,7 +42,7 @@ from jinja2 import Template
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background, latest_extract
+from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
 from ui.static_assets import STATIC_DIR, LocalTiles, publish_local_tiles
 
 logger = logging.getLogger(__name__)
@@ -344,6 +344,9 @@ def add_offline_backgrounds(
     if problem:
         MapNotice(problem).add_to(m)
     path = Path(osm_file) if osm_file else latest_extract(cfg)
+    if osm_file is None and path is not None and not quick_to_draw(path, cfg):
+        logger.info("OSM-Hintergrund: %s ist groß und noch nicht aufbereitet; erst nach einer Analyse damit", path)
+        path = None
     payload = extract_payload(path, cfg) if path is not None else None
     if payload and payload["features"]["features"]:
         OsmBackgroundLayer(payload, show=local is None and not raster_shown).add_to(m)

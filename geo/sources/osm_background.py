@@ -264,10 +264,33 @@ def cached_background(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     -----
     Geometries in EPSG:25832 (metres), as :func:`background_from_file`.
     """
+    return cached_frame(_cache_file(path, settings), lambda: background_from_file(Path(path)), "Hintergrund")
+
+
+def background_is_cached(path: Path, settings: Settings) -> bool:
+    """Whether :func:`cached_background` of ``path`` would read its cache instead of parsing the extract."""
+    return _cache_file(path, settings).is_file()
+
+
+#: An extract larger than this is not read just to draw a background nobody asked for (a Land-wide PBF
+#: would keep a page or report waiting for minutes); it is drawn once its background has been cached.
+AUTO_BACKGROUND_MAX_BYTES = 150_000_000
+
+
+def quick_to_draw(path: Path, settings: Settings) -> bool:
+    """Whether an extract may be drawn without being asked for: small, or its background already cached."""
+    try:
+        if Path(path).stat().st_size <= AUTO_BACKGROUND_MAX_BYTES:
+            return True
+    except OSError:
+        return False
+    return background_is_cached(path, settings)
+
+
+def _cache_file(path: Path, settings: Settings) -> Path:
     from geo.sources.streets import content_hash
 
-    target = settings.cache_dir / "osm_background" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
-    return cached_frame(target, lambda: background_from_file(Path(path)), "Hintergrund")
+    return settings.cache_dir / "osm_background" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
 
 
 def latest_extract(settings: Settings) -> Path | None:

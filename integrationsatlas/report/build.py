@@ -22,7 +22,7 @@ from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background, latest_extract
+from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
@@ -177,7 +177,7 @@ def _background(
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """The OSM background inside ``extent`` and a sentence for the map caption (empty without one)."""
     path = osm_file or latest_extract(settings)
-    if path is None:
+    if path is None or (osm_file is None and not quick_to_draw(path, settings)):
         return None, ""
     try:
         background = clip_to_extent(cached_background(Path(path), settings), extent)
