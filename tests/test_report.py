@@ -437,7 +437,7 @@ def test_overview_map_draws_the_osm_background_of_the_latest_upload(tmp_path: Pa
     with_bg = build_report(cfg, "05334", threshold_km=15, today=TODAY)
     assert "Hintergrund: OSM-Auszug »klein.osm«" in with_bg.maps[0].caption
     assert with_bg.maps[0].png != plain.maps[0].png
-    assert with_bg.maps[1].png == plain.maps[1].png  # the coverage map stays as it was
+    assert with_bg.maps[1].png != plain.maps[1].png  # main roads and places for orientation
     # an explicit extract wins over the latest upload; a broken one is left out, the report still builds
     broken = tmp_path / "kaputt.osm"
     broken.write_text("<osm><node", encoding="utf-8")

@@ -672,8 +672,11 @@ def build_report(
             f"Versorgungsanteil: {spec.title} ≤ {de_number(threshold_km, 1)} km",
             "Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von "
             f"{de_number(threshold_km, 1)} km "
-            "Luftlinie erreicht (feste Klassen).",
-            coverage_map(report_area, extent, context, map_units, share, layer, frames[layer], attribution),
+            "Luftlinie erreicht (feste Klassen)."
+            + (" Hauptstraßen und Orte aus dem OSM-Auszug zur Orientierung." if background is not None else ""),
+            coverage_map(
+                report_area, extent, context, map_units, share, layer, frames[layer], attribution, background=background
+            ),
             extent,
         ),
     ]
@@ -700,6 +703,7 @@ def build_report(
                     frames[layer],
                     attribution,
                     sites=loaded_scenario.sites,
+                    background=background,
                 ),
                 extent,
             )

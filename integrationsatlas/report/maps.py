@@ -143,18 +143,32 @@ def _draw_background(ax: Any, background: gpd.GeoDataFrame, extent: tuple[float,
     roads = shown[(shown["kind"] == "road") & (shown["rank"].fillna(9) <= 2)]
     if len(roads):  # main roads a little stronger
         roads.plot(ax=ax, color="#b5b5b5", linewidth=1.1, zorder=2.55)
-    # villages and suburbs only on a map of a town or Gemeinde; on a Kreis they would pile up
+    _draw_places(ax, shown, extent)
+
+
+def _draw_orientation(ax: Any, background: gpd.GeoDataFrame, extent: tuple[float, float, float, float]) -> None:
+    """Main roads and place names over a choropleth, thin enough not to hide its colours."""
+    shown = clip_to_extent(background, extent)
+    roads = shown[(shown["kind"] == "road") & (shown["rank"].fillna(9) <= 2)]
+    if len(roads):
+        roads.plot(ax=ax, color="#9a9a9a", linewidth=0.7, alpha=0.85, zorder=3.5)  # seen on dark and light classes
+    _draw_places(ax, shown, extent)
+
+
+def _draw_places(ax: Any, shown: gpd.GeoDataFrame, extent: tuple[float, float, float, float]) -> None:
+    """Place names; villages and suburbs only on a map of a town or Gemeinde (on a Kreis they would pile up)."""
     max_rank = 3 if extent[2] - extent[0] <= PLACE_DETAIL_WIDTH_M else 2
     places = shown[(shown["kind"] == "place") & shown["name"].notna() & (shown["rank"].fillna(9) <= max_rank)]
+    lift = 0.012 * (extent[3] - extent[1])  # above the place, so a facility marker there does not hide it
     for geom, name, rank in zip(places.geometry, places["name"], places["rank"].fillna(3), strict=True):
         ax.text(
             geom.x,
-            geom.y,
+            geom.y + lift,
             str(name),
             fontsize=8 if rank <= 1 else 6.5,
             color="#555555",
             ha="center",
-            va="center",
+            va="bottom",
             zorder=6.5,
             bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.6},
         )
@@ -237,11 +251,16 @@ def coverage_map(
     facilities: gpd.GeoDataFrame,
     attribution: str,
     sites: gpd.GeoDataFrame | None = None,
+    background: gpd.GeoDataFrame | None = None,
 ) -> bytes:
+    """The covered share per unit in fixed classes, the facilities, the scenario's sites and, with an
+    OSM ``background``, main roads and place names for orientation."""
     fig, ax = _new_map(extent)
     _draw_context(ax, context, area)
     values = share.reindex(units["ags"].astype(str).to_numpy())
     units.plot(ax=ax, color=_share_colors(values), edgecolor="#666666", linewidth=0.5, zorder=2)
+    if background is not None and len(background):
+        _draw_orientation(ax, background, extent)
     handles = _share_legend()
     shown = clip_to_extent(facilities, extent)
     handles.append(_draw_points(ax, shown, layer_id, f"{REGISTRY.get(layer_id).title} (bestehend)"))
