@@ -48,34 +48,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import LinearConstraint
 
+from planning.siting.highs import add_rows, new_highs
 from planning.siting.result import BoolArray, FloatArray, IntArray
 
 log = logging.getLogger(__name__)
-
-_INF = highspy.kHighsInf
-
-
-def _highs(time_limit: float) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    h.setOptionValue("threads", 1)
-    return h
-
-
-def _add_rows(h: highspy.Highs, a: sp.csr_array, lo: FloatArray, hi: FloatArray) -> None:
-    if a.shape[0] == 0:
-        return
-    a = sp.csr_array(a)
-    h.addRows(
-        a.shape[0],
-        np.where(np.isfinite(lo), lo, -_INF),
-        np.where(np.isfinite(hi), hi, _INF),
-        a.nnz,
-        a.indptr.astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data.astype(float),
-    )
 
 
 _MASTER_OFF = (
@@ -196,7 +172,7 @@ class MCLPBenders:
 
     def _master(self, deadline: float) -> highspy.Highs:
         m, g = self.m, self.g
-        h = _highs(deadline - time.perf_counter())
+        h = new_highs(deadline - time.perf_counter())
         h.addCols(
             m + g,
             np.r_[np.zeros(m), -np.ones(g)],
@@ -212,13 +188,13 @@ class MCLPBenders:
             a = sp.hstack([a, sp.csr_array((a.shape[0], g))], format="csr")
             lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
             hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
-            _add_rows(h, a, lo, hi)
+            add_rows(h, a, lo, hi)
         for a, r in zip(self.pool_a, self.pool_r, strict=True):
-            _add_rows(h, a, np.full(r.size, -np.inf), r)
+            add_rows(h, a, np.full(r.size, -np.inf), r)
         return h
 
     def _add(self, h: highspy.Highs, a: sp.csr_array, r: FloatArray) -> None:
-        _add_rows(h, a, np.full(r.size, -np.inf), r)
+        add_rows(h, a, np.full(r.size, -np.inf), r)
         self.pool_a.append(a)
         self.pool_r.append(r)
 

@@ -39,35 +39,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint
 
+from planning.siting.highs import INF, add_rows, new_highs
 from planning.siting.inputs import _Pairs
 from planning.siting.result import BoolArray, FloatArray, IntArray
 
 log = logging.getLogger(__name__)
-
-_INF = highspy.kHighsInf
-
-
-def _highs(time_limit: float) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    h.setOptionValue("threads", 1)
-    return h
-
-
-def _add_rows(h: highspy.Highs, a: sp.csr_array, lo: FloatArray, hi: FloatArray) -> None:
-    if a.shape[0] == 0:
-        return
-    a = sp.csr_array(a)
-    h.addRows(
-        a.shape[0],
-        np.where(np.isfinite(lo), lo, -_INF),
-        np.where(np.isfinite(hi), hi, _INF),
-        a.nnz,
-        a.indptr.astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data.astype(float),
-    )
 
 
 @dataclass
@@ -232,9 +208,9 @@ class PMedianBenders:
     def solve_lp(self, incumbent: BoolArray | None, deadline: float, rel_tol: float = 1e-7) -> LPResult:
         """Solve the LP relaxation by stabilised cutting planes until the bounds meet (or the deadline)."""
         m, nd = self.m, self.nd
-        h = _highs(deadline - time.perf_counter())
+        h = new_highs(deadline - time.perf_counter())
         lb = np.r_[self.lb_y, self.cost[self.indptr[:-1]]]
-        ub = np.r_[self.ub_y, np.full(nd, _INF)]
+        ub = np.r_[self.ub_y, np.full(nd, INF)]
         h.addCols(
             m + nd,
             np.r_[np.zeros(m), self.w],
@@ -250,14 +226,14 @@ class PMedianBenders:
             a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
             lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
             hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
-            _add_rows(h, a, lo, hi)
+            add_rows(h, a, lo, hi)
         n_extra = h.getNumRow()
         core = np.clip(np.full(m, self._p_hint() / max(m, 1)), self.lb_y, self.ub_y)
         self.pool: list[sp.csr_array] = []
         self.pool_rhs: list[FloatArray] = []
 
         def add(a: sp.csr_array, r: FloatArray) -> None:
-            _add_rows(h, a, r, np.full(r.size, np.inf))
+            add_rows(h, a, r, np.full(r.size, np.inf))
             self.pool.append(a)
             self.pool_rhs.append(r)
 
@@ -319,9 +295,9 @@ class PMedianBenders:
         m, nd = self.m, self.nd
         act = np.flatnonzero(active)
         colsel = np.r_[act, m + np.arange(nd)]
-        h = _highs(1e9)
+        h = new_highs(1e9)
         lb = np.r_[lo[act], self.cost[self.indptr[:-1]]]
-        ub = np.r_[hi[act], np.full(nd, _INF)]
+        ub = np.r_[hi[act], np.full(nd, INF)]
         h.addCols(
             colsel.size,
             np.r_[np.zeros(act.size), self.w],
@@ -335,7 +311,7 @@ class PMedianBenders:
         for con in self.extra:
             a = sp.csr_array(con.A)[:, act]
             a = sp.hstack([a, sp.csr_array((a.shape[0], nd))], format="csr")
-            _add_rows(
+            add_rows(
                 h,
                 a,
                 np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],)),
@@ -345,7 +321,7 @@ class PMedianBenders:
             a = sp.vstack(self.pool, format="csr")
             r = np.concatenate(self.pool_rhs)
             binding = a @ self.x_root <= r + 1e-6 * np.maximum(1.0, np.abs(r))
-            _add_rows(h, a[np.flatnonzero(binding)][:, colsel], r[binding], np.full(int(binding.sum()), np.inf))
+            add_rows(h, a[np.flatnonzero(binding)][:, colsel], r[binding], np.full(int(binding.sum()), np.inf))
         return h
 
     def _p_hint(self) -> float:
@@ -461,7 +437,7 @@ def branch_and_cut(
             if not viol.any():
                 break
             keep = np.flatnonzero(viol)
-            _add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
+            add_rows(h, a[keep], r[keep], np.full(keep.size, np.inf))
         if timed_out:
             heapq.heappush(heap, (node_bound, counter, depth, br))
             break
