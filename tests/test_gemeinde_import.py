@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from gv_layout import GV_HEADER
 from shapely.geometry import Polygon, box
 
 from geo.errors import DataError, ValidationError
@@ -157,41 +158,7 @@ def _gv_xlsx(path: Path) -> Path:
     rows = [
         ["Gemeindeverzeichnis-Informationssystem GV-ISys"],
         ["Alle politisch selbständigen Gemeinden mit ausgewählten Merkmalen am 31.12.2019 (4. Quartal)"],
-        [
-            "Satz-art",
-            "Text-kenn-zeichen",
-            "Amtlicher Regionalschlüssel (ARS)",
-            None,
-            None,
-            None,
-            None,
-            "Gemeindename",
-            "Fläche km2",
-            "Bevölkerung",
-            None,
-            None,
-            None,
-            "Post-leit-zahl",
-            "Geografische Mittelpunktkoordinaten",
-        ],
-        [
-            None,
-            None,
-            "Land",
-            "RB",
-            "Kreis",
-            "VB",
-            "Gem",
-            None,
-            None,
-            "insgesamt",
-            "männlich",
-            "weiblich",
-            "je km2",
-            None,
-            "Längengrad",
-            "Breitengrad",
-        ],
+        *GV_HEADER,
         [10, None, "05", None, None, None, None, "Nordrhein-Westfalen"],
         [
             60,

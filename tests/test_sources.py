@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from gv_layout import GV_HEADER
 from loopback import SYNTHETIC_KREISE, LoopbackServer, Request, Response
 from shapely.geometry import box
 
@@ -323,41 +324,7 @@ def test_parse_gemeindeverzeichnis_xlsx_with_multirow_header(tmp_path: Path) -> 
     header = [
         ["Gemeindeverzeichnis-Informationssystem GV-ISys"],
         [],
-        [
-            "Satz-art",
-            "Text-kenn-zeichen",
-            "Amtlicher Regionalschlüssel (ARS)",
-            None,
-            None,
-            None,
-            None,
-            "Gemeindename",
-            "Fläche km2",
-            "Bevölkerung",
-            None,
-            None,
-            None,
-            "Post-leit-zahl",
-            "Geografische Mittelpunktkoordinaten",
-        ],
-        [
-            None,
-            None,
-            "Land",
-            "RB",
-            "Kreis",
-            "VB",
-            "Gem",
-            None,
-            None,
-            "insgesamt",
-            "männlich",
-            "weiblich",
-            "je km2",
-            None,
-            "Längengrad",
-            "Breitengrad",
-        ],
+        *GV_HEADER,
     ]
     data = [
         [
