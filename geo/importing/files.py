@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -191,17 +192,7 @@ def import_file(
         ]
         raise ValidationError(raced, f"Import von {shown} abgelehnt, nichts wurde gespeichert") from exc
     logger.info("imported %d of %d rows of %s into %s", len(data), rows_in, shown, layer_id)
-    return ImportResult(
-        layer_id=layer_id,
-        file=shown,
-        format=fmt,
-        location_kind=kind,
-        rows_in=rows_in,
-        data=data,
-        problems=tuple(problems),
-        batch=batch,
-        notes=tuple(notes),
-    )
+    return replace(result, batch=batch)
 
 
 def _clashes_with_store(
