@@ -538,7 +538,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col.precision": ("Lagegenauigkeit", "Location precision"),
     "col.note": ("Hinweis", "Note"),
     "col.demand": ("Nachfrage", "Demand"),
-    "col.candidate_index": ("Kandidat (Index)", "Candidate (index)"),
     "col.cost_reduction": ("Verkürzung des Wegs", "Reduction of distance"),
     "col.kind": ("Art", "Type"),
     "col.name": ("Name", "Name"),

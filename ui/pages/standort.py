@@ -426,16 +426,6 @@ def _compare(cfg: Settings) -> None:
                 maps.Legend(maps.legend_html(_diff_classes(layers["classification"], a, b))),
             )
         ]
-        render_map(
-            maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
-            groups,
-            key="standort_cmp_diff",
-            center=centre,
-            zoom=zoom,
-            height=380,
-            returned=(),
-            collapsed=True,
-        )
     elif "change_points" in layers:
         st.markdown(t("standort.diff_points", a=a, b=b))
         legend = maps.legend_html(
@@ -451,6 +441,10 @@ def _compare(cfg: Settings) -> None:
                 maps.Legend(legend),
             ),
         ]
+    else:
+        st.caption(t("standort.no_diff_map"))
+        groups = []
+    if groups:
         render_map(
             maps.base_map(fit_nrw=False, center=centre, zoom=zoom),
             groups,
@@ -461,14 +455,11 @@ def _compare(cfg: Settings) -> None:
             returned=(),
             collapsed=True,
         )
-    else:
-        st.caption(t("standort.no_diff_map"))
     table(views.diff_table(diff, current_language()))
 
 
 #: Headers of a site's runner-ups (columns of :attr:`planning.explain.SiteExplanation.runner_ups`).
 _RUNNER_UP_HEADERS = {
-    "candidate_index": "col.candidate_index",
     "candidate_id": "col.id",
     "name": "col.name",
     "source": "col.origin",
