@@ -37,12 +37,14 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
+from ui.i18n import t
 from ui.static_assets import STATIC_DIR, LocalTiles, publish_local_tiles
 
 logger = logging.getLogger(__name__)
@@ -178,7 +180,9 @@ def extract_payload(path: Path, cfg: Settings) -> dict[str, Any] | None:
     """The (process-wide cached) drawing data of the OSM extract ``path``; ``None`` if it cannot be read."""
     try:
         stat = Path(path).stat()
-        return _extract_payload(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, str(cfg.cache_dir))
+        # reading a large extract the first time takes a while: say what the page is waiting for
+        with st.spinner(t("map.background_loading", file=Path(path).name)):
+            return _extract_payload(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, str(cfg.cache_dir))
     except (OSError, IntegrationsatlasError) as exc:
         logger.warning("OSM-Hintergrund aus %s nicht verfügbar: %s", path, exc)
         return None

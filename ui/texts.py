@@ -54,6 +54,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.legend_facilities": ("Einrichtungen", "Facilities"),
     "map.legend": ("Legende", "Legend"),
     "map.no_data": ("keine Angabe", "no data"),
+    "map.background_loading": (
+        "Hintergrund aus {file} wird aufbereitet (einmal je Datei) …",
+        "Preparing the background from {file} (once per file) …",
+    ),
     "level.kreis": ("Kreis", "District (Kreis)"),
     "level.gemeinde": ("Gemeinde", "Municipality (Gemeinde)"),
     "level.kreise": ("Kreise", "Districts (Kreise)"),
