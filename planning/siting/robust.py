@@ -393,6 +393,11 @@ class RobustMCLP:
         """Number of variants."""
         return len(self._parts)
 
+    @property
+    def fixed_covered(self) -> FloatArray:
+        """Per variant the weight the fixed sites cover (whatever else is chosen)."""
+        return np.array([p.const for p in self._parts])
+
     @classmethod
     def from_cost_matrices(
         cls,
