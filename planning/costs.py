@@ -45,40 +45,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.errors import DataError, Problem, raise_if_problems
 from geo.formatting import de_eur, de_number
+from planning.citations import Citation
 
 logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a programme figure comes from.
-
-    Parameters
-    ----------
-    title
-        Title of the document or page.
-    publisher
-        Who published it.
-    url
-        Address (``None`` for a document without one, e.g. the seeds).
-    as_of
-        Date or year the figure refers to (ISO ``YYYY-MM-DD`` or ``YYYY``).
-    states
-        What the source says, in our words (German).
-    """
-
-    title: str
-    publisher: str
-    url: str | None
-    as_of: str | None
-    states: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {"title": self.title, "publisher": self.publisher, "url": self.url, "as_of": self.as_of,
-                "states": self.states}  # fmt: skip
 
 
 @dataclass(frozen=True)
