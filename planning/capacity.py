@@ -137,8 +137,12 @@ class CapacityResult:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        for name, dtype in (("served", np.float64), ("sites", np.int64), ("load", np.float64),
-                            ("capacity", np.float64)):  # fmt: skip
+        for name, dtype in (
+            ("served", np.float64),
+            ("sites", np.int64),
+            ("load", np.float64),
+            ("capacity", np.float64),
+        ):
             object.__setattr__(self, name, _frozen(getattr(self, name), dtype))
 
     @property

@@ -415,8 +415,14 @@ def site_costs(
         bad = (raw.notna().to_numpy() & np.isnan(values)) | (values < 0)
         if bad.any():
             rows = (np.flatnonzero(bad) + 1).tolist()[:10]
-            problems.append(Problem(f"{int(bad.sum())} Wert(e) sind keine Zahl ≥ 0 (Zeilen {rows}).",
-                                    "Kosten in Euro als Zahl eintragen.", file="Kandidaten", column=col))  # fmt: skip
+            problems.append(
+                Problem(
+                    f"{int(bad.sum())} Wert(e) sind keine Zahl ≥ 0 (Zeilen {rows}).",
+                    "Kosten in Euro als Zahl eintragen.",
+                    file="Kandidaten",
+                    column=col,
+                )
+            )
         return values
 
     yearly_own, one_off_own, posts_own = column(yearly_col), column(one_off_col), column(posts_col)
@@ -578,8 +584,11 @@ def cost_summary(
     tw = None if target_weights is None else np.asarray(target_weights, dtype=float).ravel()
     problems = []
     if w.size != a.shape[0] or (tw is not None and tw.size != a.shape[0]):
-        problems.append(Problem(f"{a.shape[0]} Matrixzeilen, aber {w.size} Gewichte (Zielgruppe: "
-                                f"{None if tw is None else tw.size})."))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{a.shape[0]} Matrixzeilen, aber {w.size} Gewichte (Zielgruppe: {None if tw is None else tw.size})."
+            )
+        )
     if costs.yearly.size != a.shape[1]:
         problems.append(Problem(f"{a.shape[1]} Kandidaten, aber Kosten für {costs.yearly.size}."))
     raise_if_problems(problems, "Kostenübersicht nicht möglich")

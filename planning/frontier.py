@@ -136,8 +136,13 @@ class BudgetFrontier:
         }
 
 
-def default_budgets(coverage: sp.csr_array, weights: FloatArray, site_cost: FloatArray, fixed: FloatArray,
-                    n_points: int = DEFAULT_POINTS) -> FloatArray:  # fmt: skip
+def default_budgets(
+    coverage: sp.csr_array,
+    weights: FloatArray,
+    site_cost: FloatArray,
+    fixed: FloatArray,
+    n_points: int = DEFAULT_POINTS,
+) -> FloatArray:
     """Evenly spaced budgets from the cheapest useful new site to what reaches everyone coverable.
 
     The upper end is the cost of a greedy cover (best gain per euro until no
