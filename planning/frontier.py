@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 
 from geo.errors import DataError
 from planning.siting.result import CostLike, FloatArray
-from planning.siting.robust import RobustMCLP
+from planning.siting.robust import RobustMCLP, RobustResult
 
 logger = logging.getLogger(__name__)
 
@@ -143,11 +143,13 @@ def default_budgets(
     fixed: FloatArray,
     n_points: int = DEFAULT_POINTS,
 ) -> FloatArray:
-    """Evenly spaced budgets from the cheapest useful new site to what reaches everyone coverable.
+    """Budgets from the cheapest useful new site to what reaches everyone coverable, evenly on a log scale.
 
     The upper end is the cost of a greedy cover (best gain per euro until no
     candidate adds anyone): every budget above it reaches all that can be
-    reached. Budgets are rounded to whole euros.
+    reached. The steps grow by a constant factor, so the steep start of the
+    frontier gets as many points as its flat end. Budgets are rounded to
+    whole euros.
     """
     a = sp.csc_array(coverage)
     covered = (a @ fixed) > 0
@@ -167,7 +169,7 @@ def default_budgets(
         is_new[j] = False
         covered |= a[:, [j]].toarray().ravel() > 0
     top = max(spent, cheapest)
-    return np.unique(np.round(np.linspace(cheapest, top, max(int(n_points), 1))))
+    return np.unique(np.round(np.geomspace(cheapest, top, max(int(n_points), 1))))
 
 
 def budget_frontier(
@@ -249,10 +251,25 @@ def budget_frontier(
     )
     baseline = float(model.fixed_covered[0])
     total = float(w.sum())
-    points = []
-    for k, b in enumerate(values):
+    results: list[RobustResult | None] = [None] * values.size
+    for k, b in enumerate(values):  # first pass: an equal share of the time left for each budget
         left = time_limit - (time.perf_counter() - t0)
-        res = model.solve(budget=float(b), time_limit=max(left / (values.size - k), 0.5))
+        results[k] = model.solve(budget=float(b), time_limit=max(left / (values.size - k), 0.5))
+    # second pass: the time the easy budgets left over goes to the unproven ones (cuts and plans are kept)
+    while (open_k := [k for k, r in enumerate(results) if r is not None and not r.is_optimal]) and (
+        left := time_limit - (time.perf_counter() - t0)
+    ) > 1.0:
+        for k in open_k:
+            left = time_limit - (time.perf_counter() - t0)
+            if left <= 1.0:
+                break
+            again = model.solve(budget=float(values[k]), time_limit=left / len(open_k))
+            old = results[k]
+            assert old is not None
+            results[k] = _better(old, again)
+    points = []
+    for b, res in zip(values, results, strict=True):
+        assert res is not None
         new = tuple(int(j) for j in res.selected if j not in set(fixed_idx.tolist()))
         points.append(
             FrontierPoint(
@@ -269,3 +286,17 @@ def budget_frontier(
         )
         logger.info("Budget %.0f: %.0f erreicht, %d Standorte, %s", b, res.objective, len(new), res.status)
     return BudgetFrontier(tuple(points), total, baseline, cost_label, time.perf_counter() - t0)
+
+
+def _better(a: RobustResult, b: RobustResult) -> RobustResult:
+    """The better plan of two solves of one budget, with the tighter proven bound and the time of both."""
+    best = a if a.objective >= b.objective else b
+    bound = min(a.bound, b.bound)
+    optimal = best.objective >= bound - 1e-9 * max(1.0, abs(bound))
+    return replace(
+        best,
+        bound=max(bound, best.objective),
+        gap=0.0 if optimal else (bound - best.objective) / max(abs(best.objective), 1e-12),
+        status="optimal" if optimal else "time_limit",
+        seconds=a.seconds + b.seconds,
+    )

@@ -401,10 +401,14 @@ class ScenarioBenders:
         h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", _ABS_GAP)
-        if proof_mode:
+
+        def prove_only() -> None:  # a near-optimal incumbent: only the bound is left to close
             for name in _PROOF_OFF:
                 h.setOptionValue(name, False)
             h.setOptionValue("mip_heuristic_effort", 0.0)
+
+        if proof_mode:
+            prove_only()
         found: list[FloatArray] = []
         h.cbMipImprovingSolution.subscribe(lambda e: found.append(np.array(e.data_out.mip_solution[:m])))
         best_y = incumbent.copy() if incumbent is not None else None
@@ -440,6 +444,9 @@ class ScenarioBenders:
                 break
             if st != highspy.HighsModelStatus.kOptimal or time.perf_counter() > deadline:
                 break
+            if not proof_mode and best >= bound - 0.005 * max(1.0, abs(bound)):
+                proof_mode = True
+                prove_only()
             a, r = self.cuts_at(y.astype(float), x)
             if r.size == 0:  # the master solution is exact and master-optimal (within the absolute gap)
                 optimal, bound = True, best
