@@ -65,6 +65,13 @@ _PROOF_OFF = (
 _ABS_GAP = 1e-6
 
 
+def _prove_only(h: highspy.Highs) -> None:
+    """Switch HiGHS' primal heuristics, symmetry detection and restarts off: only the bound is left to close."""
+    for name in _PROOF_OFF:
+        h.setOptionValue(name, False)
+    h.setOptionValue("mip_heuristic_effort", 0.0)
+
+
 class MasterInfeasibleError(Exception):
     """The rules admit no ``y`` (the master LP is infeasible)."""
 
@@ -377,6 +384,21 @@ class ScenarioBenders:
                 best, best_y = val, yb
         return best, best_y
 
+    def _harvest(
+        self,
+        points: list[FloatArray],
+        feasible: Callable[[BoolArray], bool],
+        improve: Callable[[BoolArray], BoolArray] | None,
+    ) -> tuple[float, BoolArray]:
+        """The best feasible rounded point of a master solve (and its local-search improvement)."""
+        cands = [pt for pt in points if feasible(np.round(pt) > 0.5)]
+        if not cands:
+            return -np.inf, np.round(points[0]) > 0.5
+        val, yb = self._best_of(cands)
+        if improve is not None:
+            val, yb = self._best_of([yb.astype(float), improve(yb).astype(float)])
+        return val, yb
+
     def solve_mip(
         self,
         rules: list[LinearConstraint],
@@ -401,14 +423,8 @@ class ScenarioBenders:
         h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", _ABS_GAP)
-
-        def prove_only() -> None:  # a near-optimal incumbent: only the bound is left to close
-            for name in _PROOF_OFF:
-                h.setOptionValue(name, False)
-            h.setOptionValue("mip_heuristic_effort", 0.0)
-
         if proof_mode:
-            prove_only()
+            _prove_only(h)
         found: list[FloatArray] = []
         h.cbMipImprovingSolution.subscribe(lambda e: found.append(np.array(e.data_out.mip_solution[:m])))
         best_y = incumbent.copy() if incumbent is not None else None
@@ -431,11 +447,8 @@ class ScenarioBenders:
                 break
             x = np.asarray(h.getSolution().col_value)
             y = np.round(x[:m]) > 0.5
-            cands = [pt for pt in [x[:m], *found] if feasible(np.round(pt) > 0.5)]
+            val, yb = self._harvest([x[:m], *found], feasible, improve)
             found.clear()
-            val, yb = self._best_of(cands) if cands else (-np.inf, y)
-            if improve is not None and cands:
-                val, yb = self._best_of([yb.astype(float), improve(yb).astype(float)])
             if val > best:
                 best, best_y = val, yb
                 self._add(h, *self.cuts_at(yb.astype(float), x))
@@ -446,7 +459,7 @@ class ScenarioBenders:
                 break
             if not proof_mode and best >= bound - 0.005 * max(1.0, abs(bound)):
                 proof_mode = True
-                prove_only()
+                _prove_only(h)
             a, r = self.cuts_at(y.astype(float), x)
             if r.size == 0:  # the master solution is exact and master-optimal (within the absolute gap)
                 optimal, bound = True, best
