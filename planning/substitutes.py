@@ -239,7 +239,10 @@ def _with_reason(mg: SiteMargin, names: Any) -> SiteMargin:
         parts.append("selbst ohne diese Nachfrage bliebe kein einzelner Tausch besser")
     text = "; ".join(parts)
     if mg.cost_slack is not None:
-        text += f". Die jährlichen Kosten dürfen um bis zu {de_eur(mg.cost_slack)} steigen, bevor das Budget reißt"
+        if mg.cost_slack >= 0.5:
+            text += f". Die jährlichen Kosten dürfen um bis zu {de_eur(mg.cost_slack)} steigen, bevor das Budget reißt"
+        else:
+            text += ". Das Budget ist ausgeschöpft: jede Kostensteigerung erzwingt einen anderen Plan"
         if mg.costly_better is not None and mg.costly_gain is not None and mg.costly_over is not None:
             text += (
                 f"; {_name(names, mg.costly_better)} erreichte {de_int(mg.costly_gain)} Personen mehr, "
