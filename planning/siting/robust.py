@@ -542,7 +542,7 @@ class RobustMCLP:
         rows = rules.rows(m)
         search = VariantSearch(engine, rules, self._closed_all)
         inc = _Incumbent(engine, lambda y: self._feasible(rules, y))
-        heur = t0 + min(limit / 10, 20.0)
+        heur = t0 + min(limit / 10, 20.0)  # the construction heuristics' share of the time
         for y_old in self._incumbents:  # plans of earlier solves (e.g. the previous budget)
             inc.offer(y_old)
         inc.offer(search.descend(search.greedy(), heur))
@@ -555,7 +555,7 @@ class RobustMCLP:
             raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
         upper = lp.upper
         if np.isfinite(upper):
-            inc.offer(search.descend(search.greedy(start=lp.y), time.perf_counter() + min(limit / 10, 20.0)))
+            inc.offer(search.descend(search.greedy(start=lp.y), min(time.perf_counter() + limit / 10, t0 + limit)))
             if inc.y is not None:
                 lb, ub = _fix_by_reduced_cost(upper, lp.reduced, inc.value, lb, ub)
         notes = list(self._notes)
@@ -570,7 +570,7 @@ class RobustMCLP:
                 inc.value,
                 t0 + limit,
                 lambda y: self._feasible(rules, y),
-                lambda y: search.descend(y, time.perf_counter() + 2.0),
+                lambda y: search.descend(y, min(time.perf_counter() + 2.0, t0 + limit)),
                 proof_mode=inc.y is not None and inc.value >= upper - 0.005 * max(1.0, abs(upper)),
             )
         except MasterInfeasibleError:
