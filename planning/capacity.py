@@ -36,7 +36,7 @@ from geo.errors import NotLoadedError, Problem, raise_if_problems
 from planning.demand import ZENSUS_GROUP_FILES, ZENSUS_GROUPS
 from planning.siting.base import _unique_rows
 from planning.siting.inputs import _pairs_from_cost, _validate_cost, _validate_weights
-from planning.siting.result import CostLike, FloatArray, IntArray
+from planning.siting.result import CostLike, FloatArray, IntArray, _frozen_array
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,6 @@ PLACE_DEMAND: dict[str, PlaceDemand] = {
 }
 
 
-def _frozen(a: ArrayLike, dtype: Any) -> Any:
-    out = np.array(a, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
-
-
 @dataclass(frozen=True)
 class CapacityResult:
     """Coverage with and without places (immutable; arrays read-only).
@@ -143,7 +137,7 @@ class CapacityResult:
             ("load", np.float64),
             ("capacity", np.float64),
         ):
-            object.__setattr__(self, name, _frozen(getattr(self, name), dtype))
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), dtype))
 
     @property
     def share(self) -> float:

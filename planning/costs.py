@@ -46,6 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from geo.errors import DataError, Problem, raise_if_problems
 from geo.formatting import de_eur, de_number
 from planning.citations import Citation
+from planning.siting.result import _frozen_array
 
 logger = logging.getLogger(__name__)
 
@@ -324,12 +325,6 @@ class CostDefault:
     posts: float = 1.0
 
 
-def _frozen(a: ArrayLike) -> FloatArray:
-    out = np.array(a, dtype=np.float64, copy=True)
-    out.setflags(write=False)
-    return out
-
-
 @dataclass(frozen=True)
 class SiteCosts:
     """One-off and yearly costs and staff posts of each candidate (arrays in candidate order, read-only).
@@ -349,7 +344,7 @@ class SiteCosts:
 
     def __post_init__(self) -> None:
         for name in ("one_off", "yearly", "posts"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.float64))
 
 
 def site_costs(

@@ -37,6 +37,7 @@ from geo.formatting import de_share_interval
 from planning.dasymetric import COARSE_LABEL, SOURCE_LABEL
 from planning.demand import SOURCE_ESTIMATED, SOURCE_SECRET
 from planning.noise import ASSUMED_OSM_ERROR, CENSUS_2022_CKM, RemainderSplit
+from planning.siting.result import _frozen_array
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +136,6 @@ def noise_kinds(demand: pd.DataFrame) -> NDArray[np.object_]:
     return out
 
 
-def _frozen(a: ArrayLike, dtype: Any) -> Any:
-    out = np.array(a, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
-
-
 @dataclass(frozen=True)
 class DemandDraws:
     """Resampled demand: ``n_resamples × n_rows`` weights, with the published weights (read-only).
@@ -172,8 +167,8 @@ class DemandDraws:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "point", _frozen(self.point, np.float64))
-        object.__setattr__(self, "draws", _frozen(self.draws, np.float32))
+        object.__setattr__(self, "point", _frozen_array(self.point, np.float64))
+        object.__setattr__(self, "draws", _frozen_array(self.draws, np.float32))
 
     @property
     def n_resamples(self) -> int:

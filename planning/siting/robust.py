@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from geo.errors import InfeasibleError, Problem, raise_if_problems
 from planning.siting.base import _gap, _unique_rows
 from planning.siting.inputs import _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
-from planning.siting.result import STATUS_LABELS, BoolArray, CostLike, FloatArray, IntArray
+from planning.siting.result import STATUS_LABELS, BoolArray, CostLike, FloatArray, IntArray, _frozen_array
 from planning.siting.robust_benders import MasterInfeasibleError, ScenarioBenders, VariantClients, VariantSearch
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
 
@@ -79,12 +79,6 @@ WORST_CASE = RobustObjective("worst", "Schlechtester Fall (max-min)", "Worst cas
 EXPECTED = RobustObjective("expected", "Erwartungswert über die Varianten", "Expected over the variants", worst=False)
 #: The robust objectives by id.
 ROBUST_OBJECTIVES: dict[str, RobustObjective] = {o.id: o for o in (WORST_CASE, EXPECTED)}
-
-
-def _frozen(a: ArrayLike, dtype: Any) -> Any:
-    out = np.array(a, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 @dataclass(frozen=True)
@@ -130,9 +124,9 @@ class RobustResult:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "selected", _frozen(self.selected, np.int64))
-        object.__setattr__(self, "covered", _frozen(self.covered, np.float64))
-        object.__setattr__(self, "totals", _frozen(self.totals, np.float64))
+        object.__setattr__(self, "selected", _frozen_array(self.selected, np.int64))
+        object.__setattr__(self, "covered", _frozen_array(self.covered, np.float64))
+        object.__setattr__(self, "totals", _frozen_array(self.totals, np.float64))
 
     @property
     def shares(self) -> FloatArray:
