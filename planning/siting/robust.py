@@ -555,6 +555,8 @@ class RobustMCLP:
         notes = list(self._notes)
         if inc.y is not None and inc.value >= upper - 1e-9 * max(1.0, abs(upper)):
             return self._finish(t0, rules, inc.y, inc.value, "optimal", notes)
+        if inc.y is not None:  # the master MIP starts from the incumbent: its cuts make it exact there
+            engine.pool_cuts_at(inc.y)
         try:
             mip = engine.solve_mip(
                 rows,

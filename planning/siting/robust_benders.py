@@ -227,6 +227,12 @@ class ScenarioBenders:
             return sp.csr_array((0, self.n_cols)), np.zeros(0)
         return sp.vstack(blocks_a, format="csr"), np.concatenate(blocks_r)
 
+    def pool_cuts_at(self, y: BoolArray) -> None:
+        """Add the cuts at a plan to the pool (every later master starts with them)."""
+        a, r = self.cuts_at(y.astype(float))
+        self.pool_a.append(a)
+        self.pool_r.append(r)
+
     def _add(self, h: highspy.Highs, a: sp.csr_array, r: FloatArray) -> None:
         if r.size == 0:
             return
