@@ -564,7 +564,7 @@ class RobustMCLP:
                 ub,
                 inc.y,
                 inc.value,
-                t0 + limit,
+                t0 + limit - min(2.0, 0.02 * limit),  # HiGHS may overrun its limit by a second or two
                 lambda y: self._feasible(rules, y),
                 lambda y: search.descend(y, min(time.perf_counter() + 2.0, t0 + limit)),
                 proof_mode=inc.y is not None and inc.value >= upper - 0.005 * max(1.0, abs(upper)),
