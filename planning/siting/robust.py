@@ -175,7 +175,7 @@ class RobustResult:
 #: Largest number of ``θ`` (groups summed over the variants) grouped by candidate pairs; above it the clients
 #: are grouped by their first candidate only. Measured on the generated Kreis (2 km): one variant, p = 20, is
 #: proven in 22 s with pairs (942 groups) and 55 s with single candidates; ten variants, p = 5, in 47 s with
-#: pairs (9,420 groups: the first master LP alone took 39 s) and 8.8 s with single candidates (≈ 3,200).
+#: pairs (9,420 groups: 39 s of HiGHS time in the master LP) and 8.8 s with single candidates (≈ 3,200).
 MAX_GROUPS = 3_000
 #: Seed of the fixed candidate priority that groups the clients (see :func:`_group_keys`).
 _GROUP_SEED = 20241119
