@@ -27,6 +27,7 @@ ORDER = (
     "zensus",
     "2sfca",
     "siting",
+    "decisions",
     "orlib",
     "app",
     "osm_background",

@@ -109,3 +109,32 @@ def de_eur(value: object) -> str:
     '12.500 €'
     """
     return f"{de_int(value)} €"
+
+
+def de_share_interval(
+    share: object, low: object, high: object, level: float = 0.9, *, what: str = "", decimals: int = 0
+) -> str:
+    """A share with its interval: ``97 % versorgt (90 %-Intervall 95–98 %)``.
+
+    Parameters
+    ----------
+    share, low, high
+        The share and the bounds of its interval (between 0 and 1).
+    level
+        Coverage of the interval (0.9 = 90 %).
+    what
+        Word after the share (»versorgt«), optional.
+    decimals
+        Decimal places of the percentages.
+
+    >>> de_share_interval(0.9712, 0.951, 0.9801, what="versorgt")
+    '97 % versorgt (90 %-Intervall 95–98 %)'
+    >>> de_share_interval(0.5, None, None)
+    '50 % (Intervall –)'
+    """
+    head = de_share(share, decimals) + (f" {what}" if what else "")
+    lo, hi = _finite(low), _finite(high)
+    if lo is None or hi is None:
+        return f"{head} (Intervall {MISSING})"
+    span = f"{de_number(lo * 100.0, decimals)}–{de_pct(hi, decimals, fraction=True)}"
+    return f"{head} ({de_pct(level * 100.0, 0)}-Intervall {span})"

@@ -1,0 +1,178 @@
+"""Robust MCLP over variants and the MCLP with a budget: exact against brute force on tiny instances."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.errors import InfeasibleError, ValidationError
+from planning.siting import MCLP
+from planning.siting.robust import EXPECTED, WORST_CASE, RobustMCLP
+
+
+def _brute(
+    covers: Sequence[np.ndarray],
+    weights: Sequence[np.ndarray],
+    admissible: Callable[[tuple[int, ...]], bool],
+    worst: bool,
+    pi: np.ndarray,
+) -> float:
+    m = covers[0].shape[1]
+    best = -np.inf
+    for k in range(m + 1):
+        for plan in itertools.combinations(range(m), k):
+            if not admissible(plan):
+                continue
+            vals = np.array(
+                [w[c[:, list(plan)].any(axis=1)].sum() if plan else 0.0 for c, w in zip(covers, weights, strict=True)]
+            )
+            best = max(best, float(vals.min() if worst else vals @ pi))
+    return best
+
+
+def _instance(seed: int, n: int = 9, m: int = 6, variants: int = 3) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    costs = [rng.uniform(0, 10, (n, m)) for _ in range(variants)]
+    weights = [rng.integers(0, 20, n).astype(float) for _ in range(variants)]
+    return costs, weights
+
+
+@pytest.mark.parametrize("objective", ["worst", "expected"])
+@pytest.mark.parametrize("seed", range(6))
+def test_p_sites_equal_brute_force(objective: str, seed: int) -> None:
+    costs, weights = _instance(seed)
+    radius, p = 4.0, 2
+    res = RobustMCLP.from_cost_matrices(costs, weights, radius, p=p, objective=objective).solve()
+    covers = [c <= radius for c in costs]
+    pi = np.full(3, 1 / 3)
+    want = _brute(covers, weights, lambda s: len(s) == p, objective == "worst", pi)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(want, abs=1e-9)
+    assert len(res.selected) == p
+    # the reported per-variant coverage is the plan's true coverage
+    for s, (c, w) in enumerate(zip(covers, weights, strict=True)):
+        assert res.covered[s] == pytest.approx(w[c[:, res.selected].any(axis=1)].sum())
+    assert res.objective == pytest.approx((WORST_CASE if objective == "worst" else EXPECTED).of(res.covered, pi))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_budget_without_p_equals_brute_force(seed: int) -> None:
+    costs, weights = _instance(seed, variants=1)
+    site_cost = np.random.default_rng(seed + 100).integers(1, 6, 6).astype(float)
+    budget = 7.0
+    res = RobustMCLP.from_cost_matrices(costs, weights, 4.0, budget=budget, site_cost=site_cost).solve()
+    want = _brute([costs[0] <= 4.0], weights, lambda s: site_cost[list(s)].sum() <= budget, True, np.ones(1))
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(want)
+    assert res.cost is not None and res.cost <= budget + 1e-9
+    assert res.cost == pytest.approx(site_cost[res.selected].sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fixed_and_closed_sites_equal_brute_force(seed: int) -> None:
+    costs, weights = _instance(seed)
+    closed = [[1], None, [2, 3]]
+    fixed = [0]
+    res = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=3, fixed=fixed, closed=closed).solve()
+    covers = []
+    for c, shut in zip(costs, closed, strict=True):
+        a = c <= 4.0
+        if shut:
+            a[:, shut] = False
+        covers.append(a)
+    want = _brute(covers, weights, lambda s: len(s) == 3 and 0 in s, True, np.ones(3) / 3)
+    assert res.objective == pytest.approx(want)
+    assert 0 in res.selected.tolist()
+
+
+def test_one_variant_equals_the_plain_mclp() -> None:
+    rng = np.random.default_rng(5)
+    d = rng.uniform(0, 5000, (300, 2))
+    c = rng.uniform(0, 5000, (40, 2))
+    cost = np.sqrt(((d[:, None] - c[None]) ** 2).sum(-1))
+    w = rng.integers(1, 50, 300).astype(float)
+    for p in (1, 3, 6):
+        ours = RobustMCLP.from_cost_matrices([cost], [w], 900.0, p=p).solve()
+        plain = MCLP.from_cost_matrix(cost, w, 900.0, p).solve()
+        assert ours.objective == pytest.approx(plain.objective)
+        assert ours.is_optimal
+
+
+def test_worst_case_compromise_differs_from_each_variant_optimum() -> None:
+    cost = np.array([[0, 9, 1], [9, 0, 1], [9, 9, 9]], dtype=float)
+    res = RobustMCLP.from_cost_matrices([cost, cost], [[10, 0, 0], [0, 10, 0]], 1.0, p=1).solve()
+    assert res.selected.tolist() == [2]
+    assert res.shares.tolist() == [1.0, 1.0]
+    exp = RobustMCLP.from_cost_matrices([cost, cost], [[10, 0, 0], [0, 10, 0]], 1.0, p=1, objective="expected")
+    assert exp.solve().objective == pytest.approx(10.0)
+
+
+def test_re_solve_with_another_budget_reuses_the_model() -> None:
+    costs, weights = _instance(3, variants=1)
+    site_cost = np.arange(1, 7, dtype=float)
+    model = RobustMCLP.from_cost_matrices(costs, weights, 4.0, budget=3.0, site_cost=site_cost)
+    values = []
+    for budget in (1.0, 3.0, 6.0, 21.0):
+        r = model.solve(budget=budget)
+        want = _brute([costs[0] <= 4.0], weights, lambda s, b=budget: site_cost[list(s)].sum() <= b, True, np.ones(1))
+        assert r.objective == pytest.approx(want)
+        assert r.budget == budget
+        values.append(r.objective)
+    assert values == sorted(values)
+
+
+def test_sparse_costs_with_explicit_zeros_reach() -> None:
+    cost = sp.csr_array((np.array([0.0, 2.0]), (np.array([0, 1]), np.array([0, 1]))), shape=(3, 2))
+    res = RobustMCLP.from_cost_matrices([cost], [[5, 3, 9]], 2.0, p=1).solve()
+    assert res.objective == 5.0
+    assert any("außerhalb der Reichweite" in n for n in res.notes)
+
+
+def test_invalid_inputs_are_collected(raises_matching: Callable[..., object]) -> None:
+    cost = np.ones((2, 3))
+    with raises_matching(ValidationError, "Variante 2", "Gewichte", "Weder p noch ein Budget"):  # type: ignore[operator]
+        RobustMCLP.from_cost_matrices([cost, cost], [[1, 1], [1]], 1.0)
+
+
+def test_duplicate_sparse_entries_are_refused(raises_matching: Callable[..., object]) -> None:
+    dup = sp.coo_array((np.array([1.0, 2.0]), (np.array([0, 0]), np.array([1, 1]))), shape=(2, 2))
+    with raises_matching(ValidationError, "doppelte Einträge"):  # type: ignore[operator]
+        RobustMCLP.from_cost_matrices([dup], [[1, 1]], 5.0, p=1)
+    with raises_matching(ValidationError, "doppelte Einträge"):  # type: ignore[operator]
+        MCLP.from_cost_matrix(dup, [1, 1], 5.0, 1)
+
+
+def test_budget_below_fixed_cost_is_infeasible() -> None:
+    with pytest.raises(InfeasibleError, match="Budget"):
+        RobustMCLP.from_cost_matrices([np.zeros((2, 2))], [[1, 1]], 1.0, budget=1.0, site_cost=[5, 1], fixed=[0])
+
+
+def test_as_dict_is_json_ready() -> None:
+    import json
+
+    cost = np.array([[0, 9], [9, 0]], dtype=float)
+    res = RobustMCLP.from_cost_matrices([cost, cost], [[1, 2], [2, 1]], 1.0, p=1, names=["Mo", "Sa"]).solve()
+    data = json.loads(json.dumps(res.as_dict()))
+    assert [v["name"] for v in data["variants"]] == ["Mo", "Sa"]
+    assert data["objective_label"] == WORST_CASE.label
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(1, 4))
+def test_worst_case_never_exceeds_any_variant_alone(seed: int, p: int) -> None:
+    costs, weights = _instance(seed, n=8, m=5)
+    robust = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=p).solve()
+    expected = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=p, objective="expected").solve()
+    for c, w in zip(costs, weights, strict=True):
+        alone = RobustMCLP.from_cost_matrices([c], [w], 4.0, p=p).solve().objective
+        assert robust.objective <= alone + 1e-9
+    assert expected.objective >= robust.objective - 1e-9
+    if p < 5:
+        more = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=p + 1).solve()
+        assert more.objective >= robust.objective - 1e-9
