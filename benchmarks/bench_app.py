@@ -236,7 +236,7 @@ def map_payload(pw: Any) -> tuple[int, int, list[str]]:
     outlines = [(REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl)) for lvl in cached.OUTLINE_LEVELS]
     m = maps.base_map(outlines)
     maps.feature_group(
-        "Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"), maps.Legend(maps.legend_html(cls))
+        "Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"), maps.Legend(maps.legend_rows(cls))
     ).add_to(m)
     maps.feature_group("KI", maps.points_layer(REGISTRY.get("ki"), cached.points_geojson(cfg, version, "ki"))).add_to(m)
     standalone = maps.html_size(m)

@@ -75,7 +75,7 @@ def render() -> None:
                 maps.feature_group(
                     t("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
                     maps.choropleth_layer(unit, data, layer_title(level)),
-                    maps.Legend(maps.legend_html(classification, symbols, symbols_title=t("common.legend_facilities"))),
+                    maps.Legend(maps.legend_rows(classification, symbols, symbols_title=t("common.legend_facilities"))),
                 )
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None

@@ -164,7 +164,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                 t("luecken.coverage_layer", units=layer_title(params.by)),
                 maps.choropleth_layer(unit_spec, data, layer_title(params.by)),
                 maps.Legend(
-                    maps.legend_html(
+                    maps.legend_rows(
                         classification,
                         [(spec.style.color, layer_title(params.layer))],
                         symbols_title=t("common.legend_facilities"),
@@ -183,7 +183,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
                 cell_cls.title,
                 maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
                 maps.Legend(
-                    maps.legend_html(
+                    maps.legend_rows(
                         cell_cls,
                         [(spec.style.color, layer_title(params.layer))],
                         symbols_title=t("common.legend_facilities"),

@@ -175,8 +175,9 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
             {
                 "lat": lat,
                 "lon": lon,
-                "html": '<div class="atlas-candidate"></div>',
-                "tooltip": t("standort.own_point", i=i),
+                "label": "",
+                "css": maps.CANDIDATE_CSS,
+                "tooltip": [[t("standort.own_point", i=i)]],
             }
             for i, (lat, lon) in enumerate(clicked, start=1)
         ]
@@ -291,9 +292,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                 maps.feature_group(t(f"standort.demand_{when}"), maps.area_points(layers[when], title)),
                 maps.feature_group(
                     t("common.sites"),
-                    maps.NumberedSites(
-                        [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]
-                    ),
+                    maps.NumberedSites([s for s in layers["sites"] if when == "after" or s["fixed"]]),
                 ),
             ]
             render_map(
@@ -423,12 +422,12 @@ def _compare(cfg: Settings) -> None:
             maps.feature_group(
                 t("standort.difference"),
                 maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], t("level.gemeinden")),
-                maps.Legend(maps.legend_html(_diff_classes(layers["classification"], a, b))),
+                maps.Legend(maps.legend_rows(_diff_classes(layers["classification"], a, b))),
             )
         ]
     elif "change_points" in layers:
         st.markdown(t("standort.diff_points", a=a, b=b))
-        legend = maps.legend_html(
+        legend = maps.legend_rows(
             symbols=_change_legend(layers["change_legend"]),
             symbols_title=t("standort.demand_points"),
             notes=[t("standort.per_gemeinde_note")],
