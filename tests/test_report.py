@@ -464,7 +464,7 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     at.selectbox(key="bericht_scenario").set_value("Plan A")
     at.button(key="bericht_build").click().run()
     assert not at.exception and not at.error
-    assert "Bericht_05111_" in at.success[0].value
+    assert "Bericht\\_05111\\_" in at.success[0].value  # the file name as text: Markdown characters escaped
     labels = [b.label for b in at.get("download_button")]
     assert labels[0].startswith("PDF herunterladen")
     at.selectbox(key="export_source").set_value("scenario:Plan A")
@@ -473,7 +473,7 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     assert at.radio(key="export_crs_geojson").options == ["EPSG:4326 – WGS 84 (Längen-/Breitengrad)"]
     labels = [b.label for b in at.get("download_button")]
     assert labels[0].startswith("PDF herunterladen")  # the built report stays offered
-    assert labels[1] == "Szenario_Plan_A_4326.geojson herunterladen"
+    assert labels[1] == "Szenario\\_Plan\\_A\\_4326\\.geojson herunterladen"  # shows as Szenario_Plan_A_4326…
     at.selectbox(key="bericht_area").set_value("05112").run()
     assert at.selectbox(key="bericht_scenario").options == ["kein passendes Szenario"]
     assert not [b for b in at.get("download_button") if b.label.startswith("PDF")]  # other area: build again

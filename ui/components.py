@@ -19,6 +19,7 @@ from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
 from ui import maps
 from ui.i18n import t
+from ui.markdown import md
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +35,12 @@ def user_errors(what: str = "") -> Iterator[None]:
         yield
     except ValidationError as exc:
         logger.info("validation error shown to user: %s", exc.title)
-        st.error(
-            f"{what + ': ' if what else ''}{exc.title} ({len(exc.problems)} Problem(e)). "
-            "Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen."
-        )
+        message = t("common.validation_error", title=exc.title, n=len(exc.problems))
+        st.error(t("common.label_value", label=what, value=message) if what else message)
         problem_table(exc.problems)
     except IntegrationsatlasError as exc:
         logger.info("error shown to user: %s", exc)
-        st.error(f"{what + ': ' if what else ''}{exc}")
+        st.error(t("common.label_value", label=what, value=str(exc)) if what else md(exc))
 
 
 def problem_table(problems: Sequence[Problem]) -> None:
@@ -172,4 +171,5 @@ def compact_layout() -> None:
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()
-    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + f" · {t('footer.map')}")
+    sources = t("common.label_value", label=t("footer.sources"), value=" · ".join(ATTRIBUTIONS))
+    st.caption(sources + " · " + t("footer.map"))

@@ -105,7 +105,7 @@ def _text_element_init(self: Element, template: str | None = None, template_name
     _PLAIN_INIT(self, None, template_name)
     if template is not None:
         self._template_str = template
-        self._template = _Verbatim(template)
+        self._template = _Verbatim(template)  # type: ignore[assignment]
 
 
 def _text_element_setstate(self: Element, state: dict[str, Any]) -> None:

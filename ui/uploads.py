@@ -13,9 +13,10 @@ import streamlit as st
 
 from geo.settings import Settings
 from ui.i18n import t
+from ui.markdown import Markdown
 
 
-def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
+def _keep(cfg: Settings, folder: str, key: str, label: Markdown, types: list[str], pattern: str) -> str | None:
     """Pick a file uploaded earlier or upload one into ``cache_dir/folder``; its path, or ``None``.
 
     With earlier uploads the picker comes first and the uploader is folded

@@ -18,7 +18,8 @@ from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
-from ui.i18n import current_language, labels, layer_title, mode_title, t
+from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
+from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
@@ -158,14 +159,14 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
 
 def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     """The planning area; clicks add own candidate points (kept in this session only)."""
-    st.markdown(f"**{t('standort.candidates')}**")
+    st.markdown(t("common.bold", text=t("standort.candidates")))
     outline = cached.area_outline(cfg, version, params.area)
     groups = [maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline))]
     if params.fixed_layer:
         spec = REGISTRY.get(params.fixed_layer)
         groups.append(
             maps.feature_group(
-                t("standort.existing", layer=layer_title(params.fixed_layer)),
+                t_plain("standort.existing", layer=layer_title(params.fixed_layer)),
                 maps.points_layer(spec, cached.points_geojson(cfg, version, params.fixed_layer)),
             )
         )
@@ -177,7 +178,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
                 "lon": lon,
                 "label": "",
                 "css": maps.CANDIDATE_CSS,
-                "tooltip": [[t("standort.own_point", i=i)]],
+                "tooltip": [[t_plain("standort.own_point", i=i)]],
             }
             for i, (lat, lon) in enumerate(clicked, start=1)
         ]
@@ -212,7 +213,7 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
         bar = st.progress(0.0)
 
         def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+            bar.progress(min(max(fraction, 0.0), 1.0), text=md(message))
 
         try:
             plan = cached.siting_plan(cfg, version, params, _progress=progress)
@@ -235,16 +236,16 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     m2.metric(
         t("standort.covered_after"),
         de_share(summary["share_after"]),
-        delta=t("standort.points", points=de_number(_points(summary), 1, signed=True)),
+        delta=t_plain("standort.points", points=de_number(_points(summary), 1, signed=True)),
     )
     m3.metric(t("standort.new_sites"), summary["n_new"])
     m4.metric(t("standort.existing_sites"), summary["n_fixed"])
     if plan.shortfall:
-        st.warning(plan.shortfall)
+        st.warning(md(plan.shortfall))
     threshold = summary["threshold"] if german else _threshold_en(plan.params)
     st.caption(
         t("standort.plan_caption", threshold=threshold, status=summary["status"], n=summary["n_candidates"])
-        + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall)
+        + md("".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
     )
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
@@ -278,7 +279,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         table(views.sites_table(plan, current_language()), key="standort_sites")
         for site in plan.explanation.sites:
             with st.expander(t("standort.alternatives", rank=site.rank, name=site.name)):
-                st.write(site.reason)
+                st.markdown(md(site.reason))
                 if len(site.runner_ups):
                     table(_runner_ups(site.runner_ups))
     st.markdown(t("standort.before_after"))
@@ -286,7 +287,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     for col, when in ((before, "before"), (after, "after")):
         title = t(f"standort.{when}")
         with col:
-            st.caption(title)
+            st.caption(t(f"standort.{when}"))
             groups = [
                 maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
                 maps.feature_group(t(f"standort.demand_{when}"), maps.area_points(layers[when], title)),
@@ -477,7 +478,7 @@ def _diff_classes(classification: maps.Classification, a: str, b: str) -> maps.C
     """The difference map's classes; in English with an English legend title."""
     if current_language() == "de":
         return classification
-    return replace(classification, title=t("standort.diff_legend", a=a, b=b))
+    return replace(classification, title=t_plain("standort.diff_legend", a=a, b=b))
 
 
 def _threshold_en(params: SitingParams) -> str:
