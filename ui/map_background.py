@@ -13,9 +13,9 @@ Two backgrounds that need no internet, put under every map by
   areas, main roads and place names from an OSM extract
   (:mod:`geo.sources.osm_background`), drawn on a canvas in its own pane
   below all overlays, never taking clicks. **Which extract:** the one a page
-  passes to ``base_map(osm_file=...)``, else the most recently uploaded file
-  under ``cache_dir/osm_uploads/`` (newest modification time), so the Karte
-  shows the extract that was loaded on the analysis pages. Switched on when
+  passes to ``base_map(osm_file=...)``, else this session's most recent upload
+  (:func:`ui.uploads.default_background`), so the Karte shows the extract that
+  was loaded on the analysis pages. Switched on when
   no raster background (local or online tiles) is shown.
 
 The GeoJSON sent to the browser is kept small: geometries simplified in
@@ -43,10 +43,11 @@ from markupsafe import Markup
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
+from geo.sources.osm_background import cached_background
 from ui.i18n import t
 from ui.map_script import TEXT_JS, script_template
 from ui.static_assets import STATIC_DIR, LocalTiles, publish_local_tiles
+from ui.uploads import default_background
 
 logger = logging.getLogger(__name__)
 
@@ -344,16 +345,14 @@ def add_offline_backgrounds(
     raster_shown
         Whether an online tile layer is switched on (then the OSM background starts off).
     osm_file
-        The extract to draw; ``None``: the most recent upload (:func:`latest_extract`).
+        The extract to draw; ``None``: this session's most recent upload, when it is quick to draw
+        (:func:`ui.uploads.default_background`).
     """
     if local is not None:
         local_tiles_layer(local, show=True).add_to(m)
     if problem:
         MapNotice(problem).add_to(m)
-    path = Path(osm_file) if osm_file else latest_extract(cfg)
-    if osm_file is None and path is not None and not quick_to_draw(path, cfg):
-        logger.info("OSM-Hintergrund: %s ist groß und noch nicht aufbereitet; erst nach einer Analyse damit", path)
-        path = None
+    path = Path(osm_file) if osm_file else default_background(cfg)
     payload = extract_payload(path, cfg) if path is not None else None
     if payload and payload["features"]["features"]:
         OsmBackgroundLayer(payload, show=local is None and not raster_shown).add_to(m)

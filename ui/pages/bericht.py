@@ -25,6 +25,7 @@ from integrationsatlas import report as council
 from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.uploads import default_background
 
 #: Report formats (labels: ``bericht.format.<id>`` in :mod:`ui.texts`).
 _REPORT_FORMATS = ("pdf", "html")
@@ -188,7 +189,10 @@ def _format_title(fmt: str) -> str:
 
 
 def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
-    return cached.report_file(cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt)
+    background = default_background(cfg)  # this session's OSM extract, if any
+    return cached.report_file(
+        cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt, background
+    )
 
 
 def _available(cfg: Settings, version: str) -> set[str]:
