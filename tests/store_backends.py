@@ -43,6 +43,33 @@ class Cluster:
 
     port: int
     datadir: Path
+    options: str = ""
+    prefix: tuple[str, ...] = ()
+    log: Path | None = None
+
+    def stop(self) -> None:
+        """Stop the server now (``fast``: open connections are cut), as an outage would."""
+        subprocess.run(
+            [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def running(self) -> bool:
+        """Whether the server is running (``pg_ctl status``)."""
+        status = [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "status"]
+        return subprocess.run(status, capture_output=True, timeout=30, check=False).returncode == 0
+
+    def start(self) -> None:
+        """Start the stopped server again (same port and data)."""
+        log = ["-l", str(self.log)] if self.log else []
+        subprocess.run(
+            [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), *log, "-o", self.options, "-w", "start"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -132,7 +159,7 @@ def postgres_cluster() -> Iterator[Cluster]:
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL-Testcluster startet nicht: {exc.stderr}") from exc
-    cluster = Cluster(port=port, datadir=datadir)
+    cluster = Cluster(port=port, datadir=datadir, options=options, prefix=tuple(prefix), log=log)
     try:
         cluster.psql("postgres", f"CREATE DATABASE {TEMPLATE}")
         cluster.psql(TEMPLATE, "CREATE EXTENSION postgis")

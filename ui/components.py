@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import IntegrationsatlasError, Problem, ValidationError
+from geo.errors import DatabaseUnavailableError, IntegrationsatlasError, Problem, ValidationError
 from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
 from ui import maps
@@ -29,10 +29,18 @@ def user_errors(what: str = "") -> Iterator[None]:
     """Show an :class:`~geo.errors.IntegrationsatlasError` as ``st.error``; the page goes on.
 
     Only the project's own errors are caught: their messages are German and
-    say what to do. Anything else is a bug and is left to Streamlit.
+    say what to do. Anything else is a bug and is left to Streamlit. A lost
+    database connection (:class:`~geo.errors.DatabaseUnavailableError`, after
+    the store's own retries of reads) also offers a button that runs the page
+    again.
     """
     try:
         yield
+    except DatabaseUnavailableError as exc:
+        logger.warning("database unavailable, shown to user: %s", exc)
+        st.error(t("common.label_value", label=what, value=str(exc)) if what else md(exc))
+        if st.button(t("common.retry"), key=f"atlas_retry_{what}", icon=":material/refresh:"):
+            st.rerun()
     except ValidationError as exc:
         logger.info("validation error shown to user: %s", exc.title)
         message = t("common.validation_error", title=exc.title, n=len(exc.problems))
