@@ -29,7 +29,7 @@ _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
 def _osm(params: SitingParams) -> str | None:
-    """The OSM extract of a run, drawn as the map's offline background (else the latest upload)."""
+    """The OSM extract of a run, drawn as the map's offline background (else this session's latest upload)."""
     return str(params.osm_file) if params.osm_file else None
 
 
