@@ -14,6 +14,7 @@ variable :data:`CANARY_ENV` if any template ever evaluated it.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 #: Environment variable naming the directory the ``jinja_os`` payload would create.
 CANARY_ENV = "ATLAS_INJECTION_CANARY"
@@ -63,3 +64,23 @@ def shown_text(text: str) -> str:
 def visible(text: str) -> str:
     """``text`` without the invisible characters the app adds around data (word joiners, bidi isolates)."""
     return _INVISIBLE.sub("", text)
+
+
+def html_text(page: str) -> tuple[str, list[str]]:
+    """The text of an HTML page (what a browser shows, entities decoded) and the names of its tags."""
+
+    class Collect(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    parsed = Collect()
+    parsed.feed(page)
+    return "".join(parsed.text), parsed.tags

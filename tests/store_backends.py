@@ -9,6 +9,8 @@ Use with ``pytest_plugins = ("store_backends",)``. Fixtures:
     reason when ``postgresql-15``/``postgresql-15-postgis-3`` are not installed.
 ``database_url``
     A fresh, empty database (from the template) for one test; dropped afterwards.
+``pg_home``
+    The app's environment variables on a fresh database (``INTEGRATIONSATLAS_DATABASE_URL``, an empty home).
 ``backend`` / ``backend_settings``
     Parametrised over ``geopackage`` and ``postgis``: settings whose store is
     a GeoPackage in ``tmp_path`` or a fresh database.
@@ -189,6 +191,17 @@ def database_url(postgres_cluster: Cluster) -> Iterator[str]:
 
         dispose_engines()
         postgres_cluster.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The app's environment on a fresh PostGIS database; the local home stays empty (and must stay unused)."""
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
+    monkeypatch.setenv("INTEGRATIONSATLAS_DATABASE_URL", database_url)
+    settings = Settings.from_env()
+    assert settings.database_url == database_url
+    return settings
 
 
 @pytest.fixture(params=BACKENDS)

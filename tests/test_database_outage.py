@@ -10,7 +10,6 @@ retry, and after the restart show everything that was saved before.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -33,17 +32,13 @@ MESSAGE = "nicht erreichbar oder die Verbindung ist abgebrochen"
 
 
 @pytest.fixture
-def pg_home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The app's environment on a fresh PostGIS database, with one import and one scenario saved."""
-    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
-    monkeypatch.setenv("INTEGRATIONSATLAS_DATABASE_URL", database_url)
-    settings = Settings.from_env()
-    open_store(settings).write_layer(
+def saved(pg_home: Settings) -> Settings:
+    """The app on a fresh PostGIS database, with one import and one scenario saved."""
+    open_store(pg_home).write_layer(
         "kita", _kitas(), mode="append", source_file="kitas.csv", source="import", licence="CC0"
     )
-    save_scenario(settings, make_scenario("Plan A"))
-    return settings
+    save_scenario(pg_home, make_scenario("Plan A"))
+    return pg_home
 
 
 def _kitas(prefix: str = "k") -> gpd.GeoDataFrame:
@@ -73,7 +68,7 @@ def _saved_data_is_all_there(settings: Settings) -> None:
     assert len(load_scenario(settings, "Plan A").sites) == 3
 
 
-def test_every_page_says_so_in_german_and_the_retry_button_brings_it_back(pg_home: Settings, outage: Cluster) -> None:
+def test_every_page_says_so_in_german_and_the_retry_button_brings_it_back(saved: Settings, outage: Cluster) -> None:
     apps = []
     for page in PAGES:
         at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180)
@@ -93,11 +88,11 @@ def test_every_page_says_so_in_german_and_the_retry_button_brings_it_back(pg_hom
         assert not at.exception and not at.error, (page, [e.value for e in at.error])
     daten = apps[PAGES.index("ui/pages/daten.py")][1]
     assert list(daten.dataframe[1].value["Datei"]) == ["kitas.csv"]
-    _saved_data_is_all_there(pg_home)
+    _saved_data_is_all_there(saved)
 
 
 def test_cli_and_library_say_so_and_keep_what_was_saved(
-    pg_home: Settings, outage: Cluster, capsys: pytest.CaptureFixture[str]
+    saved: Settings, outage: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from integrationsatlas.cli import main
 
@@ -105,18 +100,18 @@ def test_cli_and_library_say_so_and_keep_what_was_saved(
     err = capsys.readouterr().err
     assert MESSAGE in err and "INTEGRATIONSATLAS_DATABASE_URL" in err and "Traceback" not in err
     with pytest.raises(DatabaseUnavailableError, match=MESSAGE):
-        save_scenario(pg_home, make_scenario("Plan B"))
+        save_scenario(saved, make_scenario("Plan B"))
     with pytest.raises(DatabaseUnavailableError, match=MESSAGE):
-        open_store(pg_home).write_layer(
+        open_store(saved).write_layer(
             "kita", _kitas("n"), mode="append", source_file="neu.csv", source="import", licence="CC0"
         )
     outage.start()
     assert main(["store", "list"]) == 0
-    _saved_data_is_all_there(pg_home)  # nothing saved before is lost, nothing half-written is there
+    _saved_data_is_all_there(saved)  # nothing saved before is lost, nothing half-written is there
 
 
 def test_connection_lost_in_the_middle_of_an_import_leaves_the_store_as_it_was(
-    pg_home: Settings, postgres_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+    saved: Settings, postgres_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from geo.store import postgis
 
@@ -129,18 +124,18 @@ def test_connection_lost_in_the_middle_of_an_import_leaves_the_store_as_it_was(
     monkeypatch.setattr(postgis, "_insert_features", server_goes_away)
     try:
         with pytest.raises(DatabaseUnavailableError, match=MESSAGE):
-            open_store(pg_home).write_layer(
+            open_store(saved).write_layer(
                 "kita", _kitas("n"), mode="append", source_file="neu.csv", source="import", licence="CC0"
             )
     finally:
         postgres_cluster.start()
     monkeypatch.setattr(postgis, "_insert_features", insert)
-    _saved_data_is_all_there(pg_home)
+    _saved_data_is_all_there(saved)
     # the retry (the user presses import again) works and adds the batch once
-    open_store(pg_home).write_layer(
+    open_store(saved).write_layer(
         "kita", _kitas("n"), mode="append", source_file="neu.csv", source="import", licence="CC0"
     )
-    assert [b.source_file for b in open_store(pg_home).batches()] == ["neu.csv", "kitas.csv"]
+    assert [b.source_file for b in open_store(saved).batches()] == ["neu.csv", "kitas.csv"]
 
 
 def test_a_read_is_retried_with_backoff_before_it_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:

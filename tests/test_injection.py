@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hostile import CANARY_ENV, PWNED, payloads, visible
+from hostile import CANARY_ENV, PWNED, html_text, payloads, visible
 from loopback import LoopbackServer
 
 from geo.errors import ValidationError
@@ -513,29 +513,11 @@ def _squeeze(text: str) -> str:
 
 
 def test_report_shows_hostile_names_as_text(hostile_home: Settings, canary_dir: Path, tmp_path: Path) -> None:
-    from html.parser import HTMLParser
-
     from integrationsatlas.report import build_report, render
 
     report = build_report(hostile_home, "05334", layer="kita", threshold_km=5.0, scenario="Plan {{ 6*7 }} <b>fett</b>")
-    page = render(report, "html").decode("utf-8")
-
-    class Collect(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.tags: list[str] = []
-            self.text: list[str] = []
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            self.tags.append(tag)
-
-        def handle_data(self, data: str) -> None:
-            self.text.append(data)
-
-    parsed = Collect()
-    parsed.feed(page)
-    assert "script" not in parsed.tags and parsed.tags.count("img") == len(report.maps)  # only our map images
-    text = "".join(parsed.text)
+    text, tags = html_text(render(report, "html").decode("utf-8"))
+    assert "script" not in tags and tags.count("img") == len(report.maps)  # only our map images
     assert "Plan {{ 6*7 }} <b>fett</b>" in text
     for name in [n for n in _names() if n != payloads(NO_SERVER)["long"]]:
         assert name in text, name

@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hostile import CANARY_ENV, PWNED, payloads, shown_text, visible
+from hostile import CANARY_ENV, PWNED, html_text, payloads, shown_text, visible
 from loopback import LoopbackServer
 from streamlit.testing.v1 import AppTest
 
@@ -241,26 +241,10 @@ def test_the_plans_are_named_after_hostile_kitas_and_streets(world: HostileWorld
 
 
 def test_report_html_and_pdf_show_the_hostile_names_as_text(world: HostileWorld) -> None:
-    from html.parser import HTMLParser
-
     from geo.store.scenarios import load_scenario
 
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-            self.tags: list[str] = []
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            self.tags.append(tag)
-
-        def handle_data(self, data: str) -> None:
-            self.parts.append(data)
-
-    parsed = Text()
-    parsed.feed(world.report_html.read_text(encoding="utf-8"))
-    text = "".join(parsed.parts)
-    assert "script" not in parsed.tags and "a" not in parsed.tags
+    text, tags = html_text(world.report_html.read_text(encoding="utf-8"))
+    assert "script" not in tags and "a" not in tags
     sites = list(load_scenario(world.settings, world.scenarios[0]).sites["name"].astype(str))
     for name in [world.scenarios[0], *sites]:
         assert name in text, name
