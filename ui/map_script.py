@@ -17,8 +17,8 @@ rules, kept here once:
 2. **Data enters our templates only as JSON.** Templates of our elements come
    from :func:`script_template`. Its ``tojson`` (:func:`script_json`) writes
    strings that cannot contain ``{{``, ``{%``, ``{#``, ``${``, a backtick or
-   ``</script`` (``{ } $ ` < > & '`` and U+2028/U+2029 are ``\\uXXXX``
-   escapes, the same characters to JavaScript), and any other ``{{ … }}``
+   ``</script`` (written as ``\\uXXXX`` escapes, the same characters to
+   JavaScript), and any other ``{{ … }}``
    output must be a number, a boolean or a JavaScript name (an element's
    variable), else rendering stops with an error. So even a second pass, or
    a future element, finds no template syntax in the data.
@@ -41,32 +41,31 @@ from branca.element import Element
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
-#: Characters that never appear literally inside a JSON string we put into a page.
-_UNSAFE_IN_STRING = re.compile("[{}$`<>&'\u2028\u2029\ud800-\udfff]")
-#: A JSON string token (``json.dumps`` output only: quotes inside are escaped).
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: Characters that only occur inside JSON strings (never in JSON's structure), written as ``\\uXXXX`` escapes
+#: (lone surrogates too: Streamlit sends UTF-8).
+_UNSAFE = re.compile("[$`<>&'%#\u2028\u2029\ud800-\udfff]")
 #: What a ``{{ … }}`` of our templates may print without ``|tojson``: a JavaScript name.
 _JS_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*")
-
-
-def _escape_string(match: re.Match[str]) -> str:
-    return _UNSAFE_IN_STRING.sub(lambda m: f"\\u{ord(m.group()):04x}", match.group())
 
 
 def script_json(value: Any) -> Markup:
     """``value`` as JSON that is safe inside a ``<script>`` and inside any template.
 
-    Structure is unchanged; inside strings ``{ } $ ` < > & '``, the line
-    separators U+2028/U+2029 and lone surrogates become ``\\uXXXX`` escapes,
-    which JavaScript reads as the same characters.
+    The structure is unchanged. Inside strings ``$ ` < > & ' % #``, the line
+    separators U+2028/U+2029 and lone surrogates become ``\\uXXXX`` escapes
+    (JavaScript reads the same characters), and every ``{{`` becomes
+    ``{\\u007b``: none of these characters occurs in JSON's own structure, and
+    two braces in a row only inside a string, so the whole text is rewritten at
+    once (C speed: the 59,000 stops of NRW take a fraction of a second). No
+    ``{{``, ``{%``, ``{#``, ``${``, backtick or ``</script`` is left.
 
-    >>> str(script_json({"name": "{{ 6*7 }} ${x} </script>"}))
-    '{"name": "\\\\u007b\\\\u007b 6*7 \\\\u007d\\\\u007d \\\\u0024\\\\u007bx\\\\u007d \\\\u003c/script\\\\u003e"}'
-    >>> json.loads(str(script_json(["{%", "\\ud800"]))) == ["{%", "\\ud800"]
+    >>> print(script_json({"name": "{{ 6*7 }} {% x %} ${y} </script>", "n": [1, {"k": 2}]}))
+    {"name": "{\\u007b 6*7 }} {\\u0025 x \\u0025} \\u0024{y} \\u003c/script\\u003e", "n": [1, {"k": 2}]}
+    >>> json.loads(str(script_json(["{{{%", "\\ud800"]))) == ["{{{%", "\\ud800"]
     True
     """
-    text = json.dumps(value, ensure_ascii=False)
-    return Markup(_JSON_STRING.sub(_escape_string, text))
+    text = json.dumps(value, ensure_ascii=False).replace("{{", "{\\u007b")
+    return Markup(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _only_code(value: Any) -> Any:

@@ -105,14 +105,14 @@ def tooltip_rows(frame: pd.DataFrame, fields: Sequence[tuple[str, str]]) -> pd.S
     1                            [[Zahl, 3]]
     dtype: object
     """
-    columns = [
-        (label, format_values(frame[column]).astype("string").fillna(""))
-        for column, label in fields
-        if column in frame.columns
-    ]
-    rows = [
-        [[label, str(values.iloc[i])] for label, values in columns if values.iloc[i] != ""] for i in range(len(frame))
-    ]
+    labels, texts = [], []
+    for column, label in fields:
+        if column in frame.columns:
+            labels.append(label)
+            texts.append(format_values(frame[column]).astype("string").fillna("").to_numpy(dtype=object))
+    if not texts:
+        return pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+    rows = [[[label, v] for label, v in zip(labels, values, strict=True) if v] for values in zip(*texts, strict=True)]
     return pd.Series(rows, index=frame.index, dtype=object)
 
 
