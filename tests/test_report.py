@@ -424,21 +424,22 @@ def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     assert "Städteregion Aachen" in _pdf_text(pdf.read_bytes(), tmp_path)
 
 
-def test_overview_map_draws_the_osm_background_of_the_latest_upload(tmp_path: Path) -> None:
-    """With an OSM extract uploaded, the overview map shows it and its caption says so."""
+def test_overview_map_draws_the_osm_background_it_is_given(tmp_path: Path) -> None:
+    """With an OSM extract, the overview map shows it and its caption says so; nobody else's upload is used."""
     from test_osm_background import write_osm
 
     cfg = Settings().with_home(tmp_path / "home")
     plain = build_report(cfg, "05334", threshold_km=15, today=TODAY)
     assert "Hintergrund" not in plain.maps[0].caption
-    uploads = Path(cfg.cache_dir) / "osm_uploads"
+    uploads = Path(cfg.cache_dir) / "osm_uploads"  # where every session's uploads once lay, shared
     uploads.mkdir(parents=True)
     write_osm(uploads / "klein.osm")  # a lake, a forest, a residential area, roads near 6.0° E, 50.7° N
-    with_bg = build_report(cfg, "05334", threshold_km=15, today=TODAY)
+    assert "Hintergrund" not in build_report(cfg, "05334", threshold_km=15, today=TODAY).maps[0].caption
+    with_bg = build_report(cfg, "05334", threshold_km=15, today=TODAY, osm_file=uploads / "klein.osm")
     assert "Hintergrund: OSM-Auszug »klein.osm«" in with_bg.maps[0].caption
     assert with_bg.maps[0].png != plain.maps[0].png
     assert with_bg.maps[1].png != plain.maps[1].png  # main roads and places for orientation
-    # an explicit extract wins over the latest upload; a broken one is left out, the report still builds
+    # a broken extract is left out, the report still builds
     broken = tmp_path / "kaputt.osm"
     broken.write_text("<osm><node", encoding="utf-8")
     fallback = build_report(cfg, "05334", threshold_km=15, today=TODAY, osm_file=broken)
