@@ -68,6 +68,7 @@ def _saved_data_is_all_there(settings: Settings) -> None:
     assert len(load_scenario(settings, "Plan A").sites) == 3
 
 
+@pytest.mark.slow
 def test_every_page_says_so_in_german_and_the_retry_button_brings_it_back(saved: Settings, outage: Cluster) -> None:
     apps = []
     for page in PAGES:
