@@ -379,6 +379,13 @@ def app(world: HostileWorld) -> Iterator[Any]:
         server.stop()
 
 
+#: Scroll to the comparison of scenarios (true once its heading is there).
+_SCROLL_TO_COMPARISON = """() => {
+    const h = [...document.querySelectorAll("h2, h3")].find(e => e.textContent.includes("Szenarien vergleichen"));
+    if (h) { h.scrollIntoView(); }
+    return Boolean(h);
+}"""
+
 #: Every streamlit-folium map of the page has drawn its panes and at least one marker or path.
 _ALL_MAPS_DRAWN = """() => {
     const frames = [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')];
@@ -430,9 +437,11 @@ def test_browser_hostile_extract_loads_draws_and_reports_as_text(world: HostileW
         upload.set_input_files(str(world.extract))
         wait_idle(page, timeout_ms=180_000)
         # the comparison of the two hostile plans: names as text in captions and select boxes
-        page.get_by_text("Szenarien vergleichen").first.scroll_into_view_if_needed()
         wait_idle(page, timeout_ms=120_000)
         page.wait_for_function(_ALL_MAPS_DRAWN, timeout=90_000)
+        # the maps' first events may rerun the page once more: scroll when the heading stays put
+        page.wait_for_function(_SCROLL_TO_COMPARISON, timeout=30_000)
+        wait_idle(page, timeout_ms=60_000)
         body = visible(page.inner_text("body"))
         for name in world.scenarios:
             assert name in body, name
