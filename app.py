@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image, ImageDraw
 
+from integrationsatlas.terminal import OneLineLogRecords
 from ui.components import compact_layout
 from ui.i18n import language_selector, t
 from ui.static_assets import ensure_static_assets
@@ -25,6 +26,9 @@ PAGES_DIR = Path("ui") / "pages"
 def _start_up() -> Path:
     """Once per server process: logging and the local copy of Leaflet."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # a name from the data never forges a log line
+        if not any(isinstance(f, OneLineLogRecords) for f in handler.filters):
+            handler.addFilter(OneLineLogRecords())
     return ensure_static_assets(APP_DIR / "static")
 
 

@@ -236,7 +236,7 @@ def map_payload(pw: Any) -> tuple[int, int, list[str]]:
     outlines = [(REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl)) for lvl in cached.OUTLINE_LEVELS]
     m = maps.base_map(outlines)
     maps.feature_group(
-        "Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"), maps.Legend(maps.legend_html(cls))
+        "Kreise", maps.choropleth_layer(REGISTRY.get("kreis"), data, "Kreise"), maps.Legend(maps.legend_rows(cls))
     ).add_to(m)
     maps.feature_group("KI", maps.points_layer(REGISTRY.get("ki"), cached.points_geojson(cfg, version, "ki"))).add_to(m)
     standalone = maps.html_size(m)
@@ -276,6 +276,9 @@ def _app_walk_settings(page: Any) -> None:
     wait_idle(page)
     page.get_by_text("Fahrzeit statt Entfernung").click()
     wait_idle(page)
+    # uploads belong to their browser session: this session uploads the extract (its network cache is warm)
+    page.locator('.st-key-standort_osm [data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(OSM_AACHEN))
+    wait_idle(page, timeout_ms=120_000)
 
 
 def siting_app_vs_cli(pw: Any, runs: int, case: str = "default") -> tuple[list[float], list[float], str, str]:
@@ -288,7 +291,6 @@ def siting_app_vs_cli(pw: Any, runs: int, case: str = "default") -> tuple[list[f
     Returns both timings and the first new site's name of each, to show they agree.
     """
     import re
-    import shutil
     import subprocess
 
     app_s, cli_s = [], []
@@ -302,11 +304,7 @@ def siting_app_vs_cli(pw: Any, runs: int, case: str = "default") -> tuple[list[f
             subprocess.run([*cli, "population", str(POPULATION)], cwd=ROOT, env=env, capture_output=True, check=True)
         args = list(SITING_CASES[case])
         if case == "walk":
-            uploads = home / "cache" / "osm_uploads"
-            uploads.mkdir(parents=True, exist_ok=True)
-            osm = uploads / OSM_AACHEN.name
-            shutil.copyfile(OSM_AACHEN, osm)
-            args = [a.replace("{osm}", str(osm)) for a in args]
+            args = [a.replace("{osm}", str(OSM_AACHEN)) for a in args]
             # build the network and 100 m demand caches once, as the planner's first look at the extract would
             subprocess.run([*cli, *args, "--no-sensitivity"], cwd=ROOT, env=env, capture_output=True, check=True)
         server = StreamlitServer(home).start()

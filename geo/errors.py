@@ -33,6 +33,10 @@ class SourceUnavailableError(IntegrationsatlasError):
     """An online source or a data file that is needed could not be reached."""
 
 
+class DatabaseUnavailableError(SourceUnavailableError):
+    """The database of a multi-user server cannot be reached or lost the connection; trying again may work."""
+
+
 class InfeasibleError(IntegrationsatlasError):
     """An optimisation request has no feasible solution."""
 

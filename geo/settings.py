@@ -71,6 +71,9 @@ class Settings:
         ``z/x/y.png`` (or ``.jpg``/``.webp``) tiles or an ``.mbtiles`` file,
         offered as the first background layer and switched on (works
         offline); env ``INTEGRATIONSATLAS_TILES_DIR``. ``None``: none.
+    upload_max_age_hours
+        Uploaded OSM extracts and GTFS feeds (:mod:`geo.store.uploads`) unused
+        for longer are deleted; env ``INTEGRATIONSATLAS_UPLOAD_MAX_AGE_HOURS``.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -89,6 +92,7 @@ class Settings:
     database_url: str | None = None
     tiles: str = "auto"
     tiles_dir: Path | None = None
+    upload_max_age_hours: float = 7 * 24.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -121,6 +125,18 @@ class Settings:
         tiles_dir = os.environ.get("INTEGRATIONSATLAS_TILES_DIR", "").strip()
         if tiles_dir:
             base = replace(base, tiles_dir=Path(tiles_dir).expanduser())
+        max_age = os.environ.get("INTEGRATIONSATLAS_UPLOAD_MAX_AGE_HOURS", "").strip()
+        if max_age:
+            try:
+                hours = float(max_age)
+            except ValueError:
+                hours = -1.0
+            if not hours > 0:
+                raise DataError(
+                    f"INTEGRATIONSATLAS_UPLOAD_MAX_AGE_HOURS={max_age!r} ist ungültig: "
+                    "erwartet wird eine Stundenzahl größer als 0, z. B. 168 für eine Woche."
+                )
+            base = replace(base, upload_max_age_hours=hours)
         return base
 
     def with_home(self, home: Path) -> Settings:

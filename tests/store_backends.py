@@ -9,6 +9,8 @@ Use with ``pytest_plugins = ("store_backends",)``. Fixtures:
     reason when ``postgresql-15``/``postgresql-15-postgis-3`` are not installed.
 ``database_url``
     A fresh, empty database (from the template) for one test; dropped afterwards.
+``pg_home``
+    The app's environment variables on a fresh database (``INTEGRATIONSATLAS_DATABASE_URL``, an empty home).
 ``backend`` / ``backend_settings``
     Parametrised over ``geopackage`` and ``postgis``: settings whose store is
     a GeoPackage in ``tmp_path`` or a fresh database.
@@ -43,6 +45,33 @@ class Cluster:
 
     port: int
     datadir: Path
+    options: str = ""
+    prefix: tuple[str, ...] = ()
+    log: Path | None = None
+
+    def stop(self) -> None:
+        """Stop the server now (``fast``: open connections are cut), as an outage would."""
+        subprocess.run(
+            [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def running(self) -> bool:
+        """Whether the server is running (``pg_ctl status``)."""
+        status = [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "status"]
+        return subprocess.run(status, capture_output=True, timeout=30, check=False).returncode == 0
+
+    def start(self) -> None:
+        """Start the stopped server again (same port and data)."""
+        log = ["-l", str(self.log)] if self.log else []
+        subprocess.run(
+            [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), *log, "-o", self.options, "-w", "start"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -132,7 +161,7 @@ def postgres_cluster() -> Iterator[Cluster]:
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL-Testcluster startet nicht: {exc.stderr}") from exc
-    cluster = Cluster(port=port, datadir=datadir)
+    cluster = Cluster(port=port, datadir=datadir, options=options, prefix=tuple(prefix), log=log)
     try:
         cluster.psql("postgres", f"CREATE DATABASE {TEMPLATE}")
         cluster.psql(TEMPLATE, "CREATE EXTENSION postgis")
@@ -162,6 +191,17 @@ def database_url(postgres_cluster: Cluster) -> Iterator[str]:
 
         dispose_engines()
         postgres_cluster.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The app's environment on a fresh PostGIS database; the local home stays empty (and must stay unused)."""
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
+    monkeypatch.setenv("INTEGRATIONSATLAS_DATABASE_URL", database_url)
+    settings = Settings.from_env()
+    assert settings.database_url == database_url
+    return settings
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,6 +7,7 @@ Every test runs against an isolated ``INTEGRATIONSATLAS_HOME``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,11 @@ def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     return at
+
+
+def _shown(markdown: str) -> str:
+    """The text a Markdown value shows (data goes in escaped, see ui.markdown)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def _no_failures(at: AppTest) -> None:
@@ -143,7 +149,7 @@ def test_threshold_change_updates_the_gap_table(home: Path) -> None:
     share_after = after.set_index("AGS")["Versorgt (%)"].sort_index()
     assert (share_after >= share_before).all()
     assert (share_after > share_before).any()
-    assert any("Orte (GeoNames)" in i.value for i in at.info)
+    assert any("Orte (GeoNames)" in _shown(i.value) for i in at.info)
 
 
 def test_gap_analysis_for_one_kreis(home: Path) -> None:
@@ -182,15 +188,14 @@ def test_imported_layer_appears_and_batches_can_be_deleted(home: Path, tmp_path:
     assert inventory.loc["kita", "Anzahl"] == 2
 
 
-def test_imported_names_reach_the_map_escaped(home: Path, tmp_path: Path) -> None:
+def test_imported_names_reach_the_map_as_text(home: Path, tmp_path: Path) -> None:
     from ui import cached
 
     _import_kitas(home, tmp_path)
     cfg = Settings.from_env()
     data = cached.points_geojson(cfg, cached.store_version(cfg), "kita")
     tips = [f["properties"]["_tooltip"] for f in data["features"]]
-    assert any("&lt;img src=x onerror=alert(1)&gt;" in tip for tip in tips)
-    assert not any(XSS_NAME in tip for tip in tips)
+    assert ["Name", XSS_NAME] in tips[0] + tips[1]  # the name as it is, shown with textContent
 
 
 def test_fetch_offline_says_so_and_the_session_goes_on(home: Path) -> None:
@@ -282,16 +287,13 @@ def test_problem_table_lists_file_row_column_fix() -> None:
 # --- the pure helpers behind the pages (ui.maps, integrationsatlas.areas, ui.static_assets) -------------
 
 
-def test_tooltips_escape_every_user_string() -> None:
-    from ui.maps import tooltip_html
+def test_tooltips_are_rows_of_plain_text() -> None:
+    from ui.maps import tooltip_rows
 
     frame = pd.DataFrame({"name": [XSS_NAME, None], "traeger": ['"Träger" & Co', "AWO"]})
-    tips = tooltip_html(frame, [("name", "Name"), ("traeger", "Träger"), ("missing", "Fehlt")])
-    assert tips.iloc[0] == (
-        "<table><tr><th>Name</th><td>&lt;img src=x onerror=alert(1)&gt;</td></tr>"
-        "<tr><th>Träger</th><td>&quot;Träger&quot; &amp; Co</td></tr></table>"
-    )
-    assert tips.iloc[1] == "<table><tr><th>Träger</th><td>AWO</td></tr></table>"
+    tips = tooltip_rows(frame, [("name", "Name"), ("traeger", "Träger"), ("missing", "Fehlt")])
+    assert tips.iloc[0] == [["Name", XSS_NAME], ["Träger", '"Träger" & Co']]
+    assert tips.iloc[1] == [["Träger", "AWO"]]
 
 
 def test_quantile_classes_cover_all_values_and_mark_missing() -> None:
@@ -413,7 +415,7 @@ def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None
             {
                 "type": "Feature",
                 "id": i,
-                "properties": {"_tooltip": "x"},
+                "properties": {"_tooltip": [["Name", "x"]]},
                 "geometry": {"type": "Point", "coordinates": [7.0 + i * 1e-4, 51.0]},
             }
             for i in range(maps.CLUSTER_THRESHOLD + 1)

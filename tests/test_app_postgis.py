@@ -6,28 +6,14 @@ by the CLI or the library land in the database and the app shows them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT, Settings
 from geo.store import DataStore, open_store
 
 pytest_plugins = ("store_backends",)
-
-
-@pytest.fixture
-def pg_home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The app's environment: a fresh PostGIS database, an empty local home (must stay unused)."""
-    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
-    monkeypatch.setenv("INTEGRATIONSATLAS_DATABASE_URL", database_url)
-    settings = Settings.from_env()
-    assert settings.database_url == database_url
-    return settings
 
 
 def _app() -> AppTest:

@@ -2,9 +2,10 @@
 
 The store holds what a planner would load: the 396 Gemeinden (VG250), their
 population (Destatis) and the 2,787 Grundschulen of the MSB file as layer
-``ogs``; the OSM extract of Aachen lies among the earlier uploads. Nothing of
-it is committed. The tests ask the questions of the issues and check that the
-answers are drawn and plausible:
+``ogs``; each test uploads the OSM extract of Aachen in its own browser
+session (uploads belong to their session). Nothing of it is committed. The
+tests ask the questions of the issues and check that the answers are drawn
+and plausible:
 
 - the Karte zoomed into Aachen shows the offline background from the OSM
   extract under the schools and the stops;
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,9 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
         check=True,
         capture_output=True,
     )
-    uploads = Path(cfg.cache_dir) / "osm_uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shared_data / "osm/aachen.osm.pbf", uploads / "aachen.osm.pbf")
     srv = StreamlitServer(home).start()
     yield srv
     srv.stop()
@@ -102,6 +99,13 @@ def _choose(page: Any, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def _upload_extract(page: Any, key: str, shared_data: Path) -> None:
+    """Upload the Aachen extract in the uploader ``key`` (this browser session's upload)."""
+    uploader = page.locator(f'.st-key-{key} [data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files(str(shared_data / "osm/aachen.osm.pbf"))
+    wait_idle(page, timeout_ms=180_000)
+
+
 def _metric(page: Any, label: str) -> str:
     """The value shown under the metric ``label``."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
@@ -109,11 +113,19 @@ def _metric(page: Any, label: str) -> str:
 
 
 def test_karte_in_aachen_shows_the_offline_background_the_schools_and_the_stops(
-    page: Any, server: StreamlitServer
+    page: Any, server: StreamlitServer, shared_data: Path
 ) -> None:
-    page.goto(server.url)
-    frame = map_frame(page, timeout_ms=90_000)
+    # the planner uploads the extract on an analysis page; the Karte of the same session draws it
+    page.goto(f"{server.url}/standortplanung")
+    map_frame(page, timeout_ms=90_000)
     wait_idle(page)
+    page.get_by_text("Fahrzeit statt Entfernung").click()
+    wait_idle(page)
+    _upload_extract(page, "standort_osm", shared_data)
+    page.get_by_role("link", name="Karte").click()
+    page.get_by_label("Kreis oder Gemeinde suchen (Name oder AGS)").wait_for(timeout=90_000)
+    wait_idle(page)
+    frame = map_frame(page, timeout_ms=90_000)
     box = page.locator(".st-key-karte_filter_haltestelle")  # the stops on request: the first mode class
     box.locator('[role="combobox"], input').first.click()
     page.get_by_role("option").first.click()
@@ -122,7 +134,7 @@ def test_karte_in_aachen_shows_the_offline_background_the_schools_and_the_stops(
     search = page.get_by_label("Kreis oder Gemeinde suchen (Name oder AGS)")
     search.fill("05334002")
     search.press("Enter")
-    wait_idle(page)
+    wait_idle(page, timeout_ms=120_000)
     frame = map_frame(page, timeout_ms=90_000)
     frame.wait_for_function(
         "() => window.atlasLayers && window.atlasLayers.osm_background"
@@ -154,7 +166,9 @@ def test_karte_in_aachen_shows_the_offline_background_the_schools_and_the_stops(
     assert len(set(fills)) >= 5, set(fills)  # five classes of population
 
 
-def test_versorgungsluecken_by_walking_time_draws_the_100m_grid_of_aachen(page: Any, server: StreamlitServer) -> None:
+def test_versorgungsluecken_by_walking_time_draws_the_100m_grid_of_aachen(
+    page: Any, server: StreamlitServer, shared_data: Path
+) -> None:
     page.goto(f"{server.url}/versorgungsluecken")
     map_frame(page, timeout_ms=90_000)
     wait_idle(page)
@@ -162,6 +176,7 @@ def test_versorgungsluecken_by_walking_time_draws_the_100m_grid_of_aachen(page: 
     _choose(page, "Gebiet", "05334")
     page.get_by_text("Fahrzeit (Minuten)").click()
     wait_idle(page)
+    _upload_extract(page, "luecken_osm", shared_data)
     page.wait_for_selector("text=Versorgt insgesamt", timeout=180_000)
     wait_idle(page, timeout_ms=180_000)
     frame = map_frame(page, timeout_ms=90_000)
@@ -176,7 +191,7 @@ def test_versorgungsluecken_by_walking_time_draws_the_100m_grid_of_aachen(page: 
 
 
 def test_standortplanung_by_walking_time_proposes_five_named_sites_with_gains(
-    page: Any, server: StreamlitServer
+    page: Any, server: StreamlitServer, shared_data: Path
 ) -> None:
     page.goto(f"{server.url}/standortplanung")
     map_frame(page, timeout_ms=90_000)
@@ -187,6 +202,7 @@ def test_standortplanung_by_walking_time_proposes_five_named_sites_with_gains(
     wait_idle(page)
     page.get_by_text("Fahrzeit statt Entfernung").click()
     wait_idle(page)
+    _upload_extract(page, "standort_osm", shared_data)
     page.get_by_role("button", name="Standorte berechnen").click()
     page.wait_for_selector("text=Berechnung abgeschlossen", timeout=180_000)
     wait_idle(page, timeout_ms=60_000)

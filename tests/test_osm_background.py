@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from geo.errors import DataError, SourceUnavailableError
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources import osm_background
-from geo.sources.osm_background import background_from_file, cached_background, latest_extract
+from geo.sources.osm_background import background_from_file, cached_background
+from geo.store.uploads import UploadStore
 from ui import maps
 from ui.basemap import Background
 from ui.map_background import (
@@ -29,6 +30,7 @@ from ui.map_background import (
     background_payload,
     payload_bytes,
 )
+from ui.uploads import default_background, upload_owner
 
 # Degrees per metre near 50.7° N, 6.0° E (good to well under 1 % over a few hundred metres).
 DLAT = 1 / 111_230
@@ -187,22 +189,21 @@ def test_payload_and_base_map_layer(tiny_osm: Path, tmp_path: Path, monkeypatch:
     monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(home))
     monkeypatch.delenv("INTEGRATIONSATLAS_TILES_DIR", raising=False)
     cfg = Settings.from_env()
-    assert latest_extract(cfg) is None
+    assert default_background(cfg) is None
     assert _osm_layer(maps.base_map(tiles=Background((), None))) is None
-    uploads = cfg.cache_dir / "osm_uploads"
-    uploads.mkdir(parents=True)
-    shutil.copy(tiny_osm, uploads / "tiny.osm")
-    assert latest_extract(cfg) == uploads / "tiny.osm"
-    payload = background_payload(cached_background(uploads / "tiny.osm", cfg))
+    upload = UploadStore(cfg).put("osm", upload_owner(), "tiny.osm", tiny_osm.read_bytes())
+    assert default_background(cfg) == upload.path
+    payload = background_payload(cached_background(upload.path, cfg))
     kinds = sorted(f["properties"]["k"] for f in payload["features"]["features"])
     assert kinds == ["builtup", "forest", "road", "road", "water", "waterway"]
     assert payload["labels"] == [[pytest.approx(LAT0 + 1200 * DLAT, abs=2e-5),
-                                  pytest.approx(LON0 + 600 * DLON, abs=2e-5), "Testdorf &amp; Söhne", 3]]  # fmt: skip
+                                  pytest.approx(LON0 + 600 * DLON, abs=2e-5), "Testdorf & Söhne", 3]]  # fmt: skip
     m = maps.base_map(tiles=Background((), None))
     assert _osm_layer(m).show is True
     page = m.get_root().render()
     assert '"atlasBackground", 250' in page and "interactive: false" in page
-    assert "Testdorf \\u0026amp; S" in page and "Testdorf & Söhne" not in page  # escaped once, then JSON
+    # the name as it is, in JSON whose strings hold no HTML or template characters; shown as text in the browser
+    assert "Testdorf \\u0026 S" in page and "Testdorf & Söhne" not in page
     # with an online layer switched on, the OSM background is offered but off
     from geo.layers.sources import OSM_TILES
 
@@ -220,10 +221,7 @@ def test_a_large_latest_upload_is_drawn_only_once_its_background_is_cached(
     monkeypatch.delenv("INTEGRATIONSATLAS_TILES_DIR", raising=False)
     monkeypatch.setattr(osm_background, "AUTO_BACKGROUND_MAX_BYTES", 100)  # the tiny file counts as large
     cfg = Settings.from_env()
-    uploads = cfg.cache_dir / "osm_uploads"
-    uploads.mkdir(parents=True)
-    big = uploads / "gross.osm"
-    shutil.copy(tiny_osm, big)
+    big = UploadStore(cfg).put("osm", upload_owner(), "gross.osm", tiny_osm.read_bytes()).path
     assert _osm_layer(maps.base_map(tiles=Background((), None))) is None
     # an analysis that names the extract draws (and so caches) it; from then on the Karte shows it too
     assert _osm_layer(maps.base_map(tiles=Background((), None), osm_file=str(big))).show is True

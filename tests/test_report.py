@@ -424,21 +424,22 @@ def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     assert "Städteregion Aachen" in _pdf_text(pdf.read_bytes(), tmp_path)
 
 
-def test_overview_map_draws_the_osm_background_of_the_latest_upload(tmp_path: Path) -> None:
-    """With an OSM extract uploaded, the overview map shows it and its caption says so."""
+def test_overview_map_draws_the_osm_background_it_is_given(tmp_path: Path) -> None:
+    """With an OSM extract, the overview map shows it and its caption says so; nobody else's upload is used."""
     from test_osm_background import write_osm
 
     cfg = Settings().with_home(tmp_path / "home")
     plain = build_report(cfg, "05334", threshold_km=15, today=TODAY)
     assert "Hintergrund" not in plain.maps[0].caption
-    uploads = Path(cfg.cache_dir) / "osm_uploads"
+    uploads = Path(cfg.cache_dir) / "osm_uploads"  # where every session's uploads once lay, shared
     uploads.mkdir(parents=True)
     write_osm(uploads / "klein.osm")  # a lake, a forest, a residential area, roads near 6.0° E, 50.7° N
-    with_bg = build_report(cfg, "05334", threshold_km=15, today=TODAY)
+    assert "Hintergrund" not in build_report(cfg, "05334", threshold_km=15, today=TODAY).maps[0].caption
+    with_bg = build_report(cfg, "05334", threshold_km=15, today=TODAY, osm_file=uploads / "klein.osm")
     assert "Hintergrund: OSM-Auszug »klein.osm«" in with_bg.maps[0].caption
     assert with_bg.maps[0].png != plain.maps[0].png
     assert with_bg.maps[1].png != plain.maps[1].png  # main roads and places for orientation
-    # an explicit extract wins over the latest upload; a broken one is left out, the report still builds
+    # a broken extract is left out, the report still builds
     broken = tmp_path / "kaputt.osm"
     broken.write_text("<osm><node", encoding="utf-8")
     fallback = build_report(cfg, "05334", threshold_km=15, today=TODAY, osm_file=broken)
@@ -464,7 +465,7 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     at.selectbox(key="bericht_scenario").set_value("Plan A")
     at.button(key="bericht_build").click().run()
     assert not at.exception and not at.error
-    assert "Bericht_05111_" in at.success[0].value
+    assert "Bericht\\_05111\\_" in at.success[0].value  # the file name as text: Markdown characters escaped
     labels = [b.label for b in at.get("download_button")]
     assert labels[0].startswith("PDF herunterladen")
     at.selectbox(key="export_source").set_value("scenario:Plan A")
@@ -473,7 +474,7 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     assert at.radio(key="export_crs_geojson").options == ["EPSG:4326 – WGS 84 (Längen-/Breitengrad)"]
     labels = [b.label for b in at.get("download_button")]
     assert labels[0].startswith("PDF herunterladen")  # the built report stays offered
-    assert labels[1] == "Szenario_Plan_A_4326.geojson herunterladen"
+    assert labels[1] == "Szenario\\_Plan\\_A\\_4326\\.geojson herunterladen"  # shows as Szenario_Plan_A_4326…
     at.selectbox(key="bericht_area").set_value("05112").run()
     assert at.selectbox(key="bericht_scenario").options == ["kein passendes Szenario"]
     assert not [b for b in at.get("download_button") if b.label.startswith("PDF")]  # other area: build again

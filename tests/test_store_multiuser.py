@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from test_scenarios import make_scenario
 
-from geo.errors import DataError, IntegrationsatlasError
+from geo.errors import DatabaseUnavailableError, DataError, IntegrationsatlasError
 from geo.settings import PROJECT_ROOT, Settings
 from geo.store import DataStore, open_store
 from geo.store.scenarios import load_scenario, save_scenario
@@ -312,7 +312,9 @@ def test_old_geopackage_scenarios_get_the_version_column(settings: Settings) -> 
 def test_unreachable_database_is_a_clear_error(settings: Settings) -> None:
     from geo.store.postgis import PostgisStore
 
-    with pytest.raises(DataError, match=r"nicht erreichbar[\s\S]*INTEGRATIONSATLAS_DATABASE_URL") as info:
+    with pytest.raises(
+        DatabaseUnavailableError, match=r"nicht erreichbar[\s\S]*INTEGRATIONSATLAS_DATABASE_URL"
+    ) as info:
         PostgisStore("postgresql://atlas:geheim@127.0.0.1:1/atlas")
     assert "geheim" not in str(info.value)
     with pytest.raises(IntegrationsatlasError, match="keine PostgreSQL-Adresse"):

@@ -290,10 +290,19 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def report_file(
-    cfg: Settings, version: str, area: str, layer: str, threshold_km: float, scenario: str | None, fmt: str
+    cfg: Settings,
+    version: str,
+    area: str,
+    layer: str,
+    threshold_km: float,
+    scenario: str | None,
+    fmt: str,
+    osm_file: Path | None = None,
 ) -> tuple[bytes, str]:
-    """The rendered council report and its file name."""
-    report = council.build_report(cfg, area, layer=layer, threshold_km=threshold_km, scenario=scenario)
+    """The rendered council report and its file name (``osm_file``: the overview map's background, if any)."""
+    report = council.build_report(
+        cfg, area, layer=layer, threshold_km=threshold_km, scenario=scenario, osm_file=osm_file
+    )
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 

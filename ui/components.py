@@ -14,11 +14,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import IntegrationsatlasError, Problem, ValidationError
+from geo.errors import DatabaseUnavailableError, IntegrationsatlasError, Problem, ValidationError
 from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
 from ui import maps
 from ui.i18n import t
+from ui.markdown import md
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +29,26 @@ def user_errors(what: str = "") -> Iterator[None]:
     """Show an :class:`~geo.errors.IntegrationsatlasError` as ``st.error``; the page goes on.
 
     Only the project's own errors are caught: their messages are German and
-    say what to do. Anything else is a bug and is left to Streamlit.
+    say what to do. Anything else is a bug and is left to Streamlit. A lost
+    database connection (:class:`~geo.errors.DatabaseUnavailableError`, after
+    the store's own retries of reads) also offers a button that runs the page
+    again.
     """
     try:
         yield
+    except DatabaseUnavailableError as exc:
+        logger.warning("database unavailable, shown to user: %s", exc)
+        st.error(t("common.label_value", label=what, value=str(exc)) if what else md(exc))
+        if st.button(t("common.retry"), key=f"atlas_retry_{what}", icon=":material/refresh:"):
+            st.rerun()
     except ValidationError as exc:
         logger.info("validation error shown to user: %s", exc.title)
-        st.error(
-            f"{what + ': ' if what else ''}{exc.title} ({len(exc.problems)} Problem(e)). "
-            "Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen."
-        )
+        message = t("common.validation_error", title=exc.title, n=len(exc.problems))
+        st.error(t("common.label_value", label=what, value=message) if what else message)
         problem_table(exc.problems)
     except IntegrationsatlasError as exc:
         logger.info("error shown to user: %s", exc)
-        st.error(f"{what + ': ' if what else ''}{exc}")
+        st.error(t("common.label_value", label=what, value=str(exc)) if what else md(exc))
 
 
 def problem_table(problems: Sequence[Problem]) -> None:
@@ -172,4 +179,5 @@ def compact_layout() -> None:
 def attribution_footer() -> None:
     """The data sources and licences, shown under every page."""
     st.divider()
-    st.caption(f"{t('footer.sources')}: " + " · ".join(ATTRIBUTIONS) + f" · {t('footer.map')}")
+    sources = t("common.label_value", label=t("footer.sources"), value=" · ".join(ATTRIBUTIONS))
+    st.caption(sources + " · " + t("footer.map"))

@@ -22,15 +22,27 @@ legend frame) and the map tooltips come from :mod:`ui.maps` and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date, time
+from numbers import Number
 from typing import TypeVar
 
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
+from ui.markdown import Markdown, md
 from ui.texts import LANGUAGES, TEXTS, text
 
-__all__ = ["LANGUAGES", "current_language", "labels", "language_selector", "layer_title", "mode_title", "t"]
+__all__ = [
+    "LANGUAGES",
+    "current_language",
+    "labels",
+    "language_selector",
+    "layer_title",
+    "mode_title",
+    "t",
+    "t_plain",
+]
 
 T = TypeVar("T")
 
@@ -45,12 +57,35 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else "de"
 
 
-def t(key: str, /, **values: object) -> str:
-    """Return the text ``key`` in the current language, with ``values`` filled in.
+def _inert(value: object) -> object:
+    """A value for a Markdown text: numbers and dates as they are (format specs apply), the rest as :func:`md`."""
+    if isinstance(value, Number | date | time) and not isinstance(value, str):
+        return value
+    return md(value)
+
+
+def t(key: str, /, **values: object) -> Markdown:
+    """Return the text ``key`` in the current language, with ``values`` filled in, as safe Markdown.
 
     ``values`` fill the :meth:`str.format` placeholders of the text, e.g.
-    ``t("karte.no_hit", query="Atlantis")``. Unknown keys are returned
+    ``t("karte.no_hit", query="Atlantis")``. Every value that is not a number,
+    a date or already Markdown goes through :func:`ui.markdown.md`, so a
+    name from the data is shown as text wherever Streamlit renders Markdown
+    (messages, captions, labels, expanders …). Unknown keys are returned
     unchanged, so a missing entry shows up in the UI instead of breaking it.
+    For a surface that is not Markdown (options of a selectbox, map layers and
+    legends, table headers, chart titles) use :func:`t_plain`.
+    """
+    return Markdown(text(key, current_language(), **{k: _inert(v) for k, v in values.items()}))
+
+
+def t_plain(key: str, /, **values: object) -> str:
+    """The text ``key`` with ``values`` filled in verbatim, for surfaces that show plain text.
+
+    Selectbox and multiselect options, map layer names, legends and tooltips
+    (shown with ``textContent``), table headers and chart titles are not
+    Markdown; there an escaped value would show its backslashes. Never pass
+    the result to a Markdown surface (``tests/test_injection.py`` checks).
     """
     return text(key, current_language(), **values)
 

@@ -13,9 +13,9 @@ Two backgrounds that need no internet, put under every map by
   areas, main roads and place names from an OSM extract
   (:mod:`geo.sources.osm_background`), drawn on a canvas in its own pane
   below all overlays, never taking clicks. **Which extract:** the one a page
-  passes to ``base_map(osm_file=...)``, else the most recently uploaded file
-  under ``cache_dir/osm_uploads/`` (newest modification time), so the Karte
-  shows the extract that was loaded on the analysis pages. Switched on when
+  passes to ``base_map(osm_file=...)``, else this session's most recent upload
+  (:func:`ui.uploads.default_background`), so the Karte shows the extract that
+  was loaded on the analysis pages. Switched on when
   no raster background (local or online tiles) is shown.
 
 The GeoJSON sent to the browser is kept small: geometries simplified in
@@ -39,13 +39,15 @@ import numpy as np
 import shapely
 import streamlit as st
 from branca.element import MacroElement
-from jinja2 import Template
+from markupsafe import Markup
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
+from geo.sources.osm_background import cached_background
 from ui.i18n import t
+from ui.map_script import TEXT_JS, script_template
 from ui.static_assets import STATIC_DIR, LocalTiles, publish_local_tiles
+from ui.uploads import default_background
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +121,7 @@ def _payload(bg: gpd.GeoDataFrame, tolerance_m: float, min_area_m2: float, max_r
     if len(places):
         pts = places.geometry.to_crs(DISPLAY_CRS)
         labels = [
-            [round(float(y), DECIMALS), round(float(x), DECIMALS), html.escape(str(name)), int(r)]
+            [round(float(y), DECIMALS), round(float(x), DECIMALS), str(name), int(r)]
             for x, y, name, r in zip(pts.x, pts.y, places["name"], places["rank"], strict=True)
         ]
     return {"features": {"type": "FeatureCollection", "features": features}, "labels": labels}
@@ -148,7 +150,7 @@ def background_payload(bg: gpd.GeoDataFrame, max_bytes: int = MAX_PAYLOAD_BYTES)
     dict
         ``features``: a GeoJSON ``FeatureCollection`` (property ``k`` = kind,
         ``r`` = road rank; roads and rivers merged per class) and ``labels``:
-        ``[lat, lon, escaped name, rank]`` rows of the places.
+        ``[lat, lon, name, rank]`` rows of the places (the name as in OSM, shown as text).
 
     Notes
     -----
@@ -201,9 +203,10 @@ class OsmBackgroundLayer(folium.map.Layer):
         Whether the layer is switched on when the map opens.
     """
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
+        {{ this.text_js }}
         var {{ this.get_name() }} = (function () {
             var map = {{ this._parent.get_name() }};
             function pane(name, z) {
@@ -237,8 +240,8 @@ class OsmBackgroundLayer(folium.map.Layer):
             var minZoom = {{ this.label_zoom|tojson }};
             var labels = L.layerGroup(), markers = {{ this.payload.labels|tojson }}.map(function (p) {
                 var m = L.marker([p[0], p[1]], {pane: labelPane, interactive: false, keyboard: false,
-                    icon: L.divIcon({className: "atlas-bg-label atlas-bg-rank-" + p[3], html: p[2],
-                                     iconSize: null, iconAnchor: [0, 0]})});
+                    icon: L.divIcon({className: "atlas-bg-label atlas-bg-rank-" + p[3],
+                                     html: window.atlasText("span", p[2]), iconSize: null, iconAnchor: [0, 0]})});
                 m.atlasRank = p[3];
                 return m;
             });
@@ -274,12 +277,13 @@ class OsmBackgroundLayer(folium.map.Layer):
         self.label_zoom = {str(k): v for k, v in LABEL_MIN_ZOOM.items()}
         self.css = LABEL_CSS
         self.land = LAND_COLOR
+        self.text_js = Markup(TEXT_JS)
 
 
 class MapNotice(MacroElement):
     """A small German note in a map corner (e.g. why the local tiles are missing)."""
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
         (function () {
@@ -341,16 +345,14 @@ def add_offline_backgrounds(
     raster_shown
         Whether an online tile layer is switched on (then the OSM background starts off).
     osm_file
-        The extract to draw; ``None``: the most recent upload (:func:`latest_extract`).
+        The extract to draw; ``None``: this session's most recent upload, when it is quick to draw
+        (:func:`ui.uploads.default_background`).
     """
     if local is not None:
         local_tiles_layer(local, show=True).add_to(m)
     if problem:
         MapNotice(problem).add_to(m)
-    path = Path(osm_file) if osm_file else latest_extract(cfg)
-    if osm_file is None and path is not None and not quick_to_draw(path, cfg):
-        logger.info("OSM-Hintergrund: %s ist groß und noch nicht aufbereitet; erst nach einer Analyse damit", path)
-        path = None
+    path = Path(osm_file) if osm_file else default_background(cfg)
     payload = extract_payload(path, cfg) if path is not None else None
     if payload and payload["features"]["features"]:
         OsmBackgroundLayer(payload, show=local is None and not raster_shown).add_to(m)

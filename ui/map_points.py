@@ -10,8 +10,8 @@ from compact rows ``[lat, lon, tooltip]``:
 * above that (the ≈ 59,000 NRW stops) they are drawn unclustered on one
   shared canvas, which is faster than clustering that many markers.
 
-Tooltips are bound once to the group (not per marker) and read the hovered
-marker's escaped HTML. Every cloud registers itself in
+Tooltips are bound once to the group (not per marker) and show the hovered
+marker's tooltip rows as text (``atlasTip`` of :mod:`ui.map_script`). Every cloud registers itself in
 ``window.atlasLayers[<layer id>] = {count, drawn(), layer}`` so that tests
 and benchmarks can check in the real browser that all points were drawn.
 """
@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 from branca.element import MacroElement
-from jinja2 import Template
+from markupsafe import Markup
+
+from ui.map_script import TEXT_JS, script_template
 
 #: Above this many points a layer is clustered (no more one SVG path per point).
 CLUSTER_THRESHOLD = 500
@@ -37,15 +39,15 @@ def point_rows(data: Mapping[str, Any], decimals: int = 5) -> list[list[Any]]:
     Parameters
     ----------
     data
-        GeoJSON ``FeatureCollection`` of points with an escaped ``_tooltip``
-        property (see :func:`ui.maps.prepare_points`).
+        GeoJSON ``FeatureCollection`` of points with a ``_tooltip`` property
+        of ``[label, text]`` rows (see :func:`ui.maps.prepare_points`).
     decimals
         Coordinate decimals (5 decimals ≈ 1 m, plenty for a marker).
 
     Returns
     -------
     list
-        One ``[lat, lon, tooltip_html]`` per feature with a point geometry.
+        One ``[lat, lon, tooltip rows]`` per feature with a point geometry.
 
     Notes
     -----
@@ -53,14 +55,14 @@ def point_rows(data: Mapping[str, Any], decimals: int = 5) -> list[list[Any]]:
     lon/lat, Leaflet's is lat/lon.
 
     >>> point_rows({"features": [{"geometry": {"type": "Point", "coordinates": [7.123456, 51.5]},
-    ...                           "properties": {"_tooltip": "<b>x</b>"}}]})
-    [[51.5, 7.12346, '<b>x</b>']]
+    ...                           "properties": {"_tooltip": [["Name", "<b>x</b>"]]}}]})
+    [[51.5, 7.12346, [['Name', '<b>x</b>']]]]
     """
     feats = [f for f in data.get("features", []) if f.get("geometry") and f["geometry"].get("type") == "Point"]
     if not feats:
         return []
     xy = np.round(np.array([f["geometry"]["coordinates"][:2] for f in feats], dtype="float64"), decimals)
-    tips = [str((f.get("properties") or {}).get("_tooltip") or "") for f in feats]
+    tips = [list((f.get("properties") or {}).get("_tooltip") or []) for f in feats]
     return [[lat, lon, tip] for (lon, lat), tip in zip(xy.tolist(), tips, strict=True)]
 
 
@@ -110,7 +112,7 @@ class PointCloud(MacroElement):
     layer_id
         Layer id, used for the registry ``window.atlasLayers`` and CSS classes.
     rows
-        ``[lat, lon, tooltip_html]`` rows (tooltips already escaped).
+        ``[lat, lon, tooltip rows]`` (rows of ``[label, text]``, shown as text).
     style
         Leaflet path options of the markers (``radius``, ``fillColor`` …).
     cluster
@@ -120,16 +122,17 @@ class PointCloud(MacroElement):
         Plural noun for cluster tooltips, e.g. »Einrichtungen«.
     """
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
         {{ this.shared_js }}
+        {{ this.text_js }}
         var {{ this.get_name() }} = (function () {
             var rows = {{ this.rows|tojson }};
             var style = {{ this.style|tojson }};
             var renderer = atlasPointRenderer(window.map);
-            var group = {{ 'L.markerClusterGroup(' ~ (this.cluster_options|tojson) ~ ')' if this.cluster
-                           else 'L.featureGroup()' }};
+            var group = {% if this.cluster %}L.markerClusterGroup({{ this.cluster_options|tojson }})
+                        {%- else %}L.featureGroup(){% endif %};
             var markers = new Array(rows.length);
             for (var i = 0; i < rows.length; i++) {
                 var m = L.circleMarker([rows[i][0], rows[i][1]], Object.assign({renderer: renderer}, style));
@@ -140,9 +143,10 @@ class PointCloud(MacroElement):
             else { markers.forEach(function (m) { group.addLayer(m); }); }
             group.bindTooltip(function (l) {
                 if (l && l.getChildCount) {
-                    return l.getChildCount().toLocaleString("de-DE") + " " + {{ this.noun|tojson }};
+                    return window.atlasText("span", l.getChildCount().toLocaleString("de-DE") + " "
+                                                    + {{ this.noun|tojson }});
                 }
-                return (l && l.atlasTip) || "";
+                return window.atlasTip(l && l.atlasTip);
             }, {sticky: true, className: "atlas-tooltip"});
             window.atlasLayers = window.atlasLayers || {};
             window.atlasLayers[{{ this.layer_id|tojson }}] = {
@@ -156,7 +160,8 @@ class PointCloud(MacroElement):
         """
     )
 
-    shared_js = POINT_RENDERER_JS
+    shared_js = Markup(POINT_RENDERER_JS)
+    text_js = Markup(TEXT_JS)
 
     def __init__(
         self, layer_id: str, rows: list[list[Any]], style: Mapping[str, Any], *, cluster: bool, noun: str = "Standorte"

@@ -4,10 +4,13 @@ Two steps, so that the expensive one can be cached:
 
 1. ``prepare_*`` turn GeoDataFrames in EPSG:25832 into small GeoJSON dicts
    for drawing: polygons simplified in metres *before* reprojecting to
-   EPSG:4326, coordinates rounded to 6 decimals (about 0.1 m), and every
-   user-supplied string HTML-escaped into a ready-made ``_tooltip`` property.
+   EPSG:4326, coordinates rounded to 6 decimals (about 0.1 m), and the tooltip
+   as a ``_tooltip`` property: ``[label, value]`` rows of plain text.
 2. ``*_layer``/``*_group`` builders wrap those dicts in folium objects that
    load Leaflet from ``/app/static`` (see :mod:`ui.static_assets`).
+
+Text from data is never HTML or a template here: it reaches the page as JSON
+and is shown with ``textContent`` (see :mod:`ui.map_script`).
 
 Nothing here knows a particular layer: style, tooltip fields and titles come
 from :class:`geo.layers.spec.LayerSpec`.
@@ -26,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
-from jinja2 import Template
+from markupsafe import Markup
 
 from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS, OSM_TILES
@@ -39,6 +42,7 @@ from ui.i18n import t
 from ui.map_background import add_offline_backgrounds
 from ui.map_grid import grid_image, grid_overlay_layer
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
+from ui.map_script import TEXT_JS, LayerControl, RowsTooltip, render_data_as_text, script_template
 from ui.static_assets import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
 
 __all__ = ["CANVAS_ONLY_FROM", "CLUSTER_THRESHOLD"]
@@ -71,16 +75,6 @@ PRECISION_TEXT: dict[str, str] = {
 # --------------------------------------------------------------------------
 
 
-def escape_text(values: pd.Series) -> pd.Series:
-    """HTML-escape every value of ``values``; missing values become ``""``.
-
-    >>> escape_text(pd.Series(["<img src=x onerror=alert(1)>", None])).tolist()
-    ['&lt;img src=x onerror=alert(1)&gt;', '']
-    """
-    text = values.astype("string").fillna("")
-    return text.map(lambda v: html.escape(v, quote=True)).astype(object)
-
-
 def format_values(values: pd.Series, decimals: int = 1) -> pd.Series:
     """Format numbers German-style (``17.939.936``, ``12,3``); other values as text."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -93,26 +87,33 @@ def format_values(values: pd.Series, decimals: int = 1) -> pd.Series:
     return values.astype("string").fillna("")
 
 
-def tooltip_html(frame: pd.DataFrame, fields: Sequence[tuple[str, str]]) -> pd.Series:
-    """Build one escaped HTML table per row from ``(column, label)`` pairs.
+def tooltip_rows(frame: pd.DataFrame, fields: Sequence[tuple[str, str]]) -> pd.Series:
+    """The tooltip of every row: ``[label, value]`` pairs of plain text from ``(column, label)`` pairs.
 
-    Every value (and label) is passed through :func:`html.escape`, so a facility
-    name like ``<img src=x onerror=alert(1)>`` from an imported file is shown
-    literally and never runs. Missing columns and empty values are skipped.
+    The browser shows them as a table with ``textContent`` (``atlasTip`` in
+    :mod:`ui.map_script`), so a facility name like ``<img src=x onerror=…>``
+    or ``{{ 6*7 }}`` from an imported file is shown literally and never runs.
+    Missing columns and empty values are skipped; numbers are German.
 
     Returns
     -------
     pandas.Series
-        ``<table>…</table>`` strings, indexed like ``frame``.
+        One list of ``[label, text]`` per row, indexed like ``frame``.
+
+    >>> tooltip_rows(pd.DataFrame({"name": ["<b>x</b>", None], "n": [1200, 3]}), [("name", "Name"), ("n", "Zahl")])
+    0    [[Name, <b>x</b>], [Zahl, 1.200]]
+    1                            [[Zahl, 3]]
+    dtype: object
     """
-    rows = pd.Series("", index=frame.index, dtype=object)
+    labels, texts = [], []
     for column, label in fields:
-        if column not in frame.columns:
-            continue
-        shown = escape_text(format_values(frame[column]))
-        cell = f"<tr><th>{html.escape(label)}</th><td>" + shown + "</td></tr>"
-        rows = rows + cell.where(shown != "", "")
-    return "<table>" + rows + "</table>"
+        if column in frame.columns:
+            labels.append(label)
+            texts.append(format_values(frame[column]).astype("string").fillna("").to_numpy(dtype=object))
+    if not texts:
+        return pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+    rows = [[[label, v] for label, v in zip(labels, values, strict=True) if v] for values in zip(*texts, strict=True)]
+    return pd.Series(rows, index=frame.index, dtype=object)
 
 
 def layer_tooltip_fields(spec: LayerSpec) -> list[tuple[str, str]]:
@@ -172,7 +173,7 @@ def to_display_geojson(
 
 
 def prepare_points(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> dict[str, Any]:
-    """GeoJSON of a point layer with escaped tooltips from its declaration.
+    """GeoJSON of a point layer with text tooltips from its declaration.
 
     The tooltip shows the declared fields, the layer title (type) and the
     location precision spelled out, e.g. »Standort auf Ortsebene«.
@@ -183,7 +184,7 @@ def prepare_points(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> dict[str, Any]:
         frame["location_precision"] = prec.map(lambda v: PRECISION_TEXT.get(v, v) if isinstance(v, str) else v)
     frame["_type"] = spec.title
     fields = [*layer_tooltip_fields(spec)[:1], ("_type", "Art"), *layer_tooltip_fields(spec)[1:]]
-    props = pd.DataFrame({"_tooltip": tooltip_html(frame, fields)}, index=frame.index)
+    props = pd.DataFrame({"_tooltip": tooltip_rows(frame, fields)}, index=frame.index)
     if spec.id_column in frame.columns:
         props["_id"] = frame[spec.id_column].astype("string")
     return to_display_geojson(gdf, props)
@@ -195,7 +196,7 @@ def prepare_polygons(
     tolerance_m: float | None,
     fill: pd.Series | None = None,
 ) -> dict[str, Any]:
-    """GeoJSON of boundary polygons with escaped tooltips and an optional fill colour.
+    """GeoJSON of boundary polygons with text tooltips and an optional fill colour.
 
     Parameters
     ----------
@@ -209,7 +210,7 @@ def prepare_polygons(
         Hex colour per row (the choropleth class), or ``None``.
     """
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    props = pd.DataFrame({"_tooltip": tooltip_html(frame, fields)}, index=frame.index)
+    props = pd.DataFrame({"_tooltip": tooltip_rows(frame, fields)}, index=frame.index)
     if "ags" in frame.columns:
         props["_id"] = frame["ags"].astype("string")
     if fill is not None:
@@ -375,9 +376,9 @@ def _offline(element: Any, js: Sequence[tuple[str, str]], css: Sequence[tuple[st
 
 
 class AttributionNote(MacroElement):
-    """Add the data attribution lines to Leaflet's attribution control."""
+    """Add the data attribution lines to Leaflet's attribution control (which writes HTML: escaped)."""
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
@@ -395,26 +396,47 @@ class AttributionNote(MacroElement):
 
 
 class Legend(MacroElement):
-    """A legend control that lives inside a feature group.
+    """A legend control that lives inside a feature group, built from :func:`legend_rows` as text.
 
     It is a Leaflet layer whose ``onAdd`` adds a control, so it appears and
     disappears with the feature group it belongs to (also when
-    streamlit-folium swaps the group on a rerun).
+    streamlit-folium swaps the group on a rerun). Every text goes in as
+    ``textContent``; colours as a CSS background.
     """
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
+        {{ this.text_js }}
         var {{ this.get_name() }} = new (L.Layer.extend({
             onAdd: function (map) {
+                var rows = /* atlas-legend */ {{ this.rows|tojson }};
                 var ctl = L.control({position: {{ this.position|tojson }}});
                 ctl.onAdd = function () {
                     var div = L.DomUtil.create("div", "atlas-legend");
+                    var details = document.createElement("details");
                     // open on a large map; on a laptop-sized one it starts folded and opens on click
-                    var open = map.getSize().x >= {{ this.open_from_px }} ? " open" : "";
-                    div.innerHTML = "<details" + open + "><summary>" + {{ this.title|tojson }} + "</summary>"
-                        + {{ this.html|tojson }}
-                        + "</details>";
+                    details.open = map.getSize().x >= {{ this.open_from_px }};
+                    details.appendChild(window.atlasText("summary", {{ this.title|tojson }}));
+                    rows.forEach(function (r, i) {
+                        var line;
+                        if (r[0] === "title") {
+                            line = window.atlasText("div", r[1], "atlas-legend-title");
+                            if (i > 0) { line.style.marginTop = "4px"; }
+                        } else if (r[0] === "note") {
+                            line = document.createElement("div");
+                            line.appendChild(window.atlasText("small", r[1]));
+                        } else {
+                            line = document.createElement("div");
+                            var swatch = document.createElement("i");
+                            if (r[0] === "symbol") { swatch.className = "atlas-dot"; }
+                            swatch.style.background = r[1];
+                            line.appendChild(swatch);
+                            line.appendChild(document.createTextNode(r[2]));
+                        }
+                        details.appendChild(line);
+                    });
+                    div.appendChild(details);
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
                     return div;
@@ -431,39 +453,43 @@ class Legend(MacroElement):
     #: Map width (px) from which the legend starts unfolded.
     OPEN_FROM_PX = 760
 
-    def __init__(self, html_text: str, position: str = "bottomright") -> None:
+    def __init__(self, rows: Sequence[Sequence[str]], position: str = "bottomright") -> None:
         super().__init__()
         self._name = "Legend"
-        self.html = html_text
+        self.rows = [list(r) for r in rows]
         self.position = position
         self.open_from_px = self.OPEN_FROM_PX
-        self.title = html.escape(t("map.legend"))
+        self.title = t("map.legend")
+        self.text_js = Markup(TEXT_JS)
 
 
-def legend_html(
+def legend_rows(
     classification: Classification | None = None,
     symbols: Sequence[tuple[str, str]] = (),
     notes: Sequence[str] = (),
     symbols_title: str = "Einrichtungen",
-) -> str:
-    """HTML of the map legend: choropleth classes, point symbols and notes (all escaped)."""
-    parts: list[str] = []
+) -> list[list[str]]:
+    """The map legend as plain-text rows: choropleth classes, point symbols and notes.
+
+    Rows are ``["title", text]``, ``["class", colour, text]``, ``["symbol",
+    colour, text]`` and ``["note", text]``; :class:`Legend` shows them as text.
+
+    >>> legend_rows(symbols=[("#0072B2", "Kitas <neu>")], notes=["{{ x }}"])
+    [['title', 'Einrichtungen'], ['symbol', '#0072B2', 'Kitas <neu>'], ['note', '{{ x }}']]
+    """
+    rows: list[list[str]] = []
     if classification is not None and classification.labels:
-        parts.append(f'<div class="atlas-legend-title">{html.escape(classification.title)}</div>')
-        parts += [
-            f'<div><i style="background:{color}"></i>{html.escape(label)}</div>'
-            for color, label in zip(classification.palette, classification.labels, strict=True)
+        rows.append(["title", classification.title])
+        rows += [
+            ["class", color, label] for color, label in zip(classification.palette, classification.labels, strict=True)
         ]
         if classification.has_missing:
-            parts.append(f'<div><i style="background:{NO_DATA_COLOR}"></i>{html.escape(t("map.no_data"))}</div>')
+            rows.append(["class", NO_DATA_COLOR, t("map.no_data")])
     if symbols:
-        parts.append(f'<div class="atlas-legend-title" style="margin-top:4px">{html.escape(symbols_title)}</div>')
-        parts += [
-            f'<div><i class="atlas-dot" style="background:{color}"></i>{html.escape(label)}</div>'
-            for color, label in symbols
-        ]
-    parts += [f"<div><small>{html.escape(n)}</small></div>" for n in notes]
-    return "".join(parts)
+        rows.append(["title", symbols_title])
+        rows += [["symbol", color, label] for color, label in symbols]
+    rows += [["note", n] for n in notes]
+    return rows
 
 
 def base_map(
@@ -492,6 +518,7 @@ def base_map(
         OSM extract drawn as the offline background (:mod:`ui.map_background`);
         ``None``: the most recently uploaded one, if any.
     """
+    render_data_as_text()  # one template pass: data in any element is never evaluated (ui.map_script)
     m = folium.Map(
         location=list(center),
         zoom_start=zoom,
@@ -536,9 +563,10 @@ def base_map(
     return m
 
 
-def _tooltip() -> folium.GeoJsonTooltip:
-    # The HTML in ``_tooltip`` was escaped when it was built (see tooltip_html).
-    return folium.GeoJsonTooltip(fields=["_tooltip"], labels=False, class_name="atlas-tooltip", sticky=True)
+def _with_tooltip(layer: folium.GeoJson) -> folium.GeoJson:
+    """``layer`` with the text tooltip of its features' ``_tooltip`` rows (:class:`ui.map_script.RowsTooltip`)."""
+    RowsTooltip().add_to(layer)
+    return layer
 
 
 def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None) -> folium.GeoJson:
@@ -566,7 +594,7 @@ class FadeOnZoom(MacroElement):
     under it (the offline OSM background or tiles).
     """
 
-    _template = Template(
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
         (function (layer) {
@@ -608,8 +636,8 @@ def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: 
         name=name,
         style_function=lambda f: {**base, "fillColor": f["properties"].get("_fill") or NO_DATA_COLOR},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#1f4e79"},
-        tooltip=_tooltip(),
     )
+    _with_tooltip(layer)
     FadeOnZoom(opacity).add_to(layer)
     return layer
 
@@ -628,12 +656,13 @@ def area_layer(data: dict[str, Any], name: str, color: str, opacity: float = 0.1
         "fillOpacity": opacity,
         "className": "atlas-area atlas-isochrone",
     }
-    return folium.GeoJson(
-        data,
-        name=name,
-        style_function=lambda _f: style,
-        highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
-        tooltip=_tooltip(),
+    return _with_tooltip(
+        folium.GeoJson(
+            data,
+            name=name,
+            style_function=lambda _f: style,
+            highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": min(opacity + 0.15, 0.6)},
+        )
     )
 
 
@@ -666,12 +695,13 @@ def area_points(data: dict[str, Any], name: str, color: str | None = None, radiu
         "fillOpacity": 0.9,
         "className": "atlas-point atlas-demand",
     }
-    return folium.GeoJson(
-        data,
-        name=name,
-        marker=folium.CircleMarker(radius=radius),
-        style_function=lambda f: {**base, "fillColor": color or f["properties"].get("_fill") or NO_DATA_COLOR},
-        tooltip=_tooltip(),
+    return _with_tooltip(
+        folium.GeoJson(
+            data,
+            name=name,
+            marker=folium.CircleMarker(radius=radius),
+            style_function=lambda f: {**base, "fillColor": color or f["properties"].get("_fill") or NO_DATA_COLOR},
+        )
     )
 
 
@@ -705,12 +735,13 @@ def points_layer(
         "fillOpacity": spec.style.fill_opacity,
         "className": f"atlas-point atlas-layer-{spec.id}",
     }
-    return folium.GeoJson(
-        data,
-        name=name or spec.title,
-        marker=folium.CircleMarker(radius=spec.style.radius),
-        style_function=lambda _f: style,
-        tooltip=_tooltip(),
+    return _with_tooltip(
+        folium.GeoJson(
+            data,
+            name=name or spec.title,
+            marker=folium.CircleMarker(radius=spec.style.radius),
+            style_function=lambda _f: style,
+        )
     )
 
 
@@ -731,7 +762,7 @@ def grid_overlay(
         Value per cell, indexed like ``cells_gdf``; NaN cells stay transparent.
     classification
         Colours per cell (e.g. from :func:`classify` or :func:`classify_fixed` of ``values``);
-        put ``Legend(legend_html(classification))`` into the same feature group.
+        put ``Legend(legend_rows(classification))`` into the same feature group.
     name
         Layer name in the layer control (default: the classification title).
 
@@ -746,18 +777,30 @@ def grid_overlay(
 
 
 class NumberedSites(MacroElement):
-    """Numbered site markers (DivIcons styled by our local CSS only)."""
+    """Numbered site markers: a divIcon whose number is an element with ``textContent`` (local CSS only).
 
-    _template = Template(
+    Parameters
+    ----------
+    sites
+        Records of :func:`site_records`: ``lat``, ``lon``, ``label`` (the text
+        in the marker), ``css`` (its CSS classes) and ``tooltip`` (rows).
+    size
+        Marker size in pixels.
+    """
+
+    _template = script_template(
         """
         {% macro script(this, kwargs) %}
+        {{ this.text_js }}
         var {{ this.get_name() }} = L.layerGroup();
-        {%- for s in this.sites %}
-        L.marker([{{ s.lat }}, {{ s.lon }}], {icon: L.divIcon({
-            className: "", iconSize: [{{ this.size }}, {{ this.size }}],
-            iconAnchor: [{{ this.size // 2 }}, {{ this.size // 2 }}],
-            html: {{ s.html|tojson }} })}).bindTooltip({{ s.tooltip|tojson }}).addTo({{ this.get_name() }});
-        {%- endfor %}
+        {{ this.sites|tojson }}.forEach(function (s) {
+            L.marker([s.lat, s.lon], {icon: L.divIcon({
+                className: "", iconSize: [{{ this.size }}, {{ this.size }}],
+                iconAnchor: [{{ this.size // 2 }}, {{ this.size // 2 }}],
+                html: window.atlasText("div", s.label, s.css)})})
+             .bindTooltip(function () { return window.atlasTip(s.tooltip); })
+             .addTo({{ this.get_name() }});
+        });
         {{ this._parent.get_name() }}.addLayer({{ this.get_name() }});
         {% endmacro %}
         """
@@ -766,8 +809,15 @@ class NumberedSites(MacroElement):
     def __init__(self, sites: Sequence[Mapping[str, Any]], size: int = 26) -> None:
         super().__init__()
         self._name = "NumberedSites"
-        self.sites = list(sites)
+        self.sites = [dict(s) for s in sites]
         self.size = int(size)
+        self.text_js = Markup(TEXT_JS)
+
+
+#: CSS classes of a site marker: a new site, an existing (fixed) one, a clicked candidate.
+SITE_CSS = "atlas-site-number"
+FIXED_SITE_CSS = "atlas-site-number atlas-site-fixed"
+CANDIDATE_CSS = "atlas-candidate"
 
 
 def site_records(
@@ -785,24 +835,27 @@ def site_records(
     label_column
         Column with the number shown in the marker.
     tooltip_fields
-        ``(column, label)`` pairs for the tooltip (escaped).
+        ``(column, label)`` pairs for the tooltip (text).
     fixed_column
-        Boolean column marking existing (fixed) sites, drawn grey.
+        Boolean column marking existing (fixed) sites, drawn grey (``fixed`` is ``True``).
     """
     shown = points.to_crs(DISPLAY_CRS)
-    tips = tooltip_html(pd.DataFrame(points.drop(columns=points.geometry.name)), tooltip_fields)
+    tips = tooltip_rows(pd.DataFrame(points.drop(columns=points.geometry.name)), tooltip_fields)
     fixed = points[fixed_column].fillna(False).astype(bool) if fixed_column else pd.Series(False, index=points.index)
-    label = escape_text(points[label_column])
-    klass = np.where(fixed, "atlas-site-number atlas-site-fixed", "atlas-site-number")
     sites = pd.DataFrame(
         {
             "lat": np.round(shown.geometry.y, COORD_DECIMALS),
             "lon": np.round(shown.geometry.x, COORD_DECIMALS),
-            "html": [f'<div class="{k}">{text}</div>' for k, text in zip(klass, label, strict=True)],
+            "label": points[label_column].astype("string").fillna(""),
+            "css": np.where(fixed, FIXED_SITE_CSS, SITE_CSS),
+            "fixed": fixed.to_numpy(),
             "tooltip": tips,
         }
     )
-    return [{str(k): v for k, v in rec.items()} for rec in sites.to_dict(orient="records")]
+    return [
+        {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()}
+        for rec in sites.to_dict(orient="records")
+    ]
 
 
 def feature_group(name: str, *children: Any, show: bool = True) -> folium.FeatureGroup:
@@ -814,8 +867,8 @@ def feature_group(name: str, *children: Any, show: bool = True) -> folium.Featur
 
 
 def layer_control(collapsed: bool = False) -> folium.LayerControl:
-    """The layer control (expanded by default, so layers are visible at a glance)."""
-    return folium.LayerControl(collapsed=collapsed, position="topright")
+    """The layer control (expanded by default, so layers are visible at a glance); names shown as text."""
+    return LayerControl(collapsed=collapsed, position="topright")
 
 
 def html_size(m: folium.Map) -> int:

@@ -52,6 +52,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.planning_area": ("Planungsgebiet", "Planning area"),
     "common.sites": ("Standorte", "Sites"),
     "common.legend_facilities": ("Einrichtungen", "Facilities"),
+    # --- injection hardening (issue 18): data shown as text in Markdown surfaces ---------------------
+    "common.bold": ("**{text}**", "**{text}**"),
+    "common.label_value": ("{label}: {value}", "{label}: {value}"),
+    "common.retry": ("Erneut versuchen", "Try again"),
+    "common.validation_error": (
+        "{title} ({n} Problem(e)). Details in der Tabelle unten; bitte die Datei korrigieren und erneut hochladen.",
+        "{title} ({n} problem(s)). Details in the table below; please correct the file and upload it again.",
+    ),
     "map.legend": ("Legende", "Legend"),
     "map.no_data": ("keine Angabe", "no data"),
     "map.background_loading": (

@@ -1,8 +1,10 @@
 """Uploads of large input files the analyses read from disk: OSM extracts and GTFS feeds.
 
-Both are kept under ``cache_dir`` by name, so a file is uploaded once: its street
-network is then built once and read from the network cache, and a later session
-can pick it again.
+An upload is kept by :class:`geo.store.uploads.UploadStore`: by the SHA-256 of
+its bytes, owned by this browser session (:func:`upload_owner`), deleted when
+unused for ``Settings.upload_max_age_hours``. Within the session a file is
+uploaded once: its street network is then built once (cached by content) and
+the file can be picked again on every page. Other sessions never see it.
 """
 
 from __future__ import annotations
@@ -10,50 +12,73 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.settings import Settings
+from geo.sources.osm_background import quick_to_draw
+from geo.store.uploads import Upload, UploadStore
 from ui.i18n import t
+from ui.markdown import Markdown
+
+#: Session key: paths of the files of this session's uploader widgets, by Streamlit file id (no re-hashing).
+_KEPT = "uploads_kept"
 
 
-def _keep(cfg: Settings, folder: str, key: str, label: str, types: list[str], pattern: str) -> str | None:
-    """Pick a file uploaded earlier or upload one into ``cache_dir/folder``; its path, or ``None``.
+def upload_owner() -> str:
+    """Who owns the uploads of this browser session: the session itself.
+
+    The one place that decides ownership: once the app has a login, return
+    ``f"user:{user_id}"`` here and a user's uploads follow them across sessions.
+    """
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id}" if ctx is not None else "session:local"
+
+
+def _keep(cfg: Settings, kind: str, key: str, label: Markdown, types: list[str]) -> str | None:
+    """Pick an upload of this session or upload one; its path, or ``None``.
 
     With earlier uploads the picker comes first and the uploader is folded
     away (one line instead of a drop zone, so the map stays on the first screen).
     """
-    target_dir = Path(cfg.cache_dir) / folder
-    known = (
-        sorted(target_dir.glob(pattern), key=lambda p: (-p.stat().st_mtime_ns, p.name)) if target_dir.is_dir() else []
-    )
+    store, owner = UploadStore(cfg), upload_owner()
+    known = store.list(kind, owner)
     if known:
         c1, c2 = st.columns([1, 1])
-        chosen = c1.selectbox(label, known, format_func=lambda p: p.name, key=f"{key}_known")
+        chosen: Upload | None = c1.selectbox(label, known, format_func=lambda u: u.name, key=f"{key}_known")
         with c2.expander(t("uploads.other")):
             upload = st.file_uploader(label, type=types, key=key, label_visibility="collapsed")
     else:
         chosen = None
         upload = st.file_uploader(label, type=types, key=key)
     if upload is not None:
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / Path(upload.name).name
-        if not target.exists() or target.stat().st_size != upload.size:
-            target.write_bytes(upload.getvalue())
-        return str(target)
-    return str(chosen) if chosen is not None else None
+        kept: dict[str, str] = st.session_state.setdefault(_KEPT, {})
+        path = kept.get(upload.file_id)
+        if path is None or not Path(path).is_file():
+            path = str(store.put(kind, owner, upload.name, upload.getvalue()).path)
+            kept[upload.file_id] = path
+        return path
+    if chosen is not None and chosen.path.is_file():
+        store.touch(chosen.path)
+        return str(chosen.path)
+    return None
 
 
 def osm_extract(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) an OSM extract: ``.osm.pbf`` (Geofabrik), ``.osm`` or ``.osm.bz2``."""
-    return _keep(
-        cfg,
-        "osm_uploads",
-        key,
-        t("uploads.osm"),
-        ["pbf", "osm", "bz2"],
-        "*.osm*",
-    )
+    return _keep(cfg, "osm", key, t("uploads.osm"), ["pbf", "osm", "bz2"])
 
 
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
-    return _keep(cfg, "gtfs_uploads", key, t("uploads.gtfs"), ["zip"], "*.zip")
+    return _keep(cfg, "gtfs", key, t("uploads.gtfs"), ["zip"])
+
+
+def default_background(cfg: Settings) -> Path | None:
+    """This session's most recent OSM extract, if it can be drawn without waiting; else ``None``.
+
+    The Karte and the report draw it as the offline background when no page
+    names an extract (a large one only once its background is cached, see
+    :func:`geo.sources.osm_background.quick_to_draw`).
+    """
+    latest = UploadStore(cfg).latest("osm", upload_owner())
+    return latest.path if latest is not None and quick_to_draw(latest.path, cfg) else None

@@ -205,7 +205,7 @@ def plan_layers(plan: Any) -> dict[str, Any]:
     others = plan.candidates[~(plan.candidates["selected"] | plan.candidates["fixed"])]
     other_props = pd.DataFrame(
         {
-            "_tooltip": maps.tooltip_html(
+            "_tooltip": maps.tooltip_rows(
                 pd.DataFrame(others.drop(columns="geometry")), [("name", "Kandidat"), ("source", "Herkunft")]
             )
         },
@@ -224,7 +224,7 @@ def plan_layers(plan: Any) -> dict[str, Any]:
         )
         props = pd.DataFrame(
             {
-                "_tooltip": maps.tooltip_html(frame, [*demand_fields, ("status", "Status")]),
+                "_tooltip": maps.tooltip_rows(frame, [*demand_fields, ("status", "Status")]),
                 "_fill": np.where(covered, "#0072B2", "#D55E00"),
             },
             index=demand.index,
@@ -261,7 +261,7 @@ def isochrones_geojson(polys: gpd.GeoDataFrame) -> dict[str, Any]:
     """Isochrone polygons (``facility_id``, ``minutes``) for display, with tooltips."""
     props = pd.DataFrame(
         {
-            "_tooltip": maps.tooltip_html(
+            "_tooltip": maps.tooltip_rows(
                 pd.DataFrame({"facility": polys["facility_id"].astype(str), "minutes": polys["minutes"]}),
                 [("facility", "Einrichtung (ID)"), ("minutes", "Minuten")],
             )
@@ -316,7 +316,7 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
             frame = pd.DataFrame(changes.drop(columns="geometry"))
             props = pd.DataFrame(
                 {
-                    "_tooltip": maps.tooltip_html(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
+                    "_tooltip": maps.tooltip_rows(frame, [("change", "Versorgung"), ("weight", "Nachfrage (Gewicht)")]),
                     "_fill": frame["change"].map(dict(zip(CHANGE_CLASSES, CHANGE_COLORS, strict=True))),
                 },
                 index=changes.index,

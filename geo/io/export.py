@@ -27,11 +27,14 @@ ODbL and CC BY require them), in the form that fits the format:
     ``Quellen`` with the attribution lines, the layer, the CRS and the export
     date.
 
-Text is exported literally: HTML or script in a facility name stays text. In
-the Excel workbook every text cell is typed as text, so ``=…`` is never run as
-a formula; in CSV, text cells beginning with ``=``, ``+``, ``-`` or ``@`` get a
-leading apostrophe (the OWASP advice against formula injection), because Excel
-would otherwise evaluate them on opening.
+Text is exported literally: HTML, script or template syntax in a facility
+name stays text, and GeoPackage and GeoJSON keep every value unchanged. In the
+Excel workbook every text cell (headers and the ``Quellen`` sheet too) is typed
+as text, so ``=…`` is never run as a formula; control characters, which a
+worksheet cannot hold, become U+FFFD there. In CSV, text cells and headers
+beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+leading apostrophe (the OWASP advice against formula injection), because
+Excel would otherwise evaluate them on opening.
 
 Examples
 --------
@@ -53,7 +56,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -253,15 +256,34 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object]
 
 
+def csv_text(value: str) -> str:
+    """A CSV cell that a spreadsheet shows as text: an apostrophe before a formula start.
+
+    >>> print(csv_text("=HYPERLINK(1)"), csv_text("+cmd|x"), csv_text("@SUM(1)"), csv_text("Kita Regenbogen"))
+    '=HYPERLINK(1) '+cmd|x '@SUM(1) Kita Regenbogen
+    """
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def _csv(data: pd.DataFrame, crs: str, attribution: Sequence[str]) -> bytes:
     table = _with_xy(data, crs)
     for col in _text_columns(table):
-        text = table[col].astype("string")
-        risky = text.str.startswith(_FORMULA_START).fillna(False)
-        table[col] = text.where(~risky, "'" + text)
+        table[col] = table[col].astype("string").map(csv_text, na_action="ignore")
+    table.columns = [csv_text(str(c)) for c in table.columns]
     table[ATTRIBUTION_COLUMN] = " | ".join(attribution)
     out = table.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n")
     return out.encode("utf-8-sig")
+
+
+def _append_text_row(ws: Any, values: Sequence[Any]) -> None:
+    """Append ``values`` to worksheet ``ws``; every string is a text cell (never a formula), control characters
+    a worksheet cannot hold become U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _xlsx(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[str], today: date) -> bytes:
@@ -273,20 +295,15 @@ def _xlsx(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[s
     wb = Workbook()
     ws = wb.active
     ws.title = "Daten"
-    ws.append([str(c) for c in table.columns])
+    _append_text_row(ws, [str(c) for c in table.columns])
     # None for missing values; pandas/numpy scalars as Python values; datetimes without zone (Excel)
     values = table.astype(object).where(table.notna(), None)
     for col in values.columns:
         if pd.api.types.is_datetime64_any_dtype(table[col]) and getattr(table[col].dt, "tz", None) is not None:
             values[col] = table[col].dt.tz_localize(None).astype(object).where(table[col].notna(), None)
     for row in values.itertuples(index=False, name=None):
-        ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
-    # text is text: never let a name beginning with "=" become a formula
+        _append_text_row(ws, [v.item() if isinstance(v, np.generic) else v for v in row])
     for j, col in enumerate(table.columns, start=1):
-        if col in _text_columns(table):
-            starts = table[col].astype("string").str.startswith("=").fillna(False).to_numpy()
-            for i in np.flatnonzero(starts):
-                ws.cell(row=int(i) + 2, column=j).data_type = "s"
         width = max([len(str(col)), *table[col].astype("string").fillna("").str.len().head(500).tolist()])
         ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width + 2))
     for cell in ws[1]:
@@ -295,7 +312,7 @@ def _xlsx(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[s
     src = wb.create_sheet("Quellen")
     src.append(["Angabe", "Wert"])
     for row in _sources_table(layer_name, crs, attribution, today).itertuples(index=False, name=None):
-        src.append(list(row))
+        _append_text_row(src, list(row))
     src.column_dimensions["A"].width = 26
     src.column_dimensions["B"].width = 100
     for cell in src[1]:

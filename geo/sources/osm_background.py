@@ -291,12 +291,3 @@ def _cache_file(path: Path, settings: Settings) -> Path:
     from geo.sources.streets import content_hash
 
     return settings.cache_dir / "osm_background" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
-
-
-def latest_extract(settings: Settings) -> Path | None:
-    """The most recently uploaded OSM extract under ``cache_dir/osm_uploads/``, or ``None``."""
-    folder = Path(settings.cache_dir) / "osm_uploads"
-    if not folder.is_dir():
-        return None
-    files = [p for p in folder.glob("*.osm*") if p.is_file()]
-    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name)) if files else None

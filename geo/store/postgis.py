@@ -28,21 +28,34 @@ constraint: two writers of the same id cannot both succeed.
 
 Access goes through SQLAlchemy 2 (engine, pooled connections, transactions)
 with the psycopg 3 driver; geometry columns are declared with GeoAlchemy2.
+
+**A lost connection, at any point.** Every engine of :func:`engine_for` turns
+a failed connect or a connection lost in the middle of a statement – server
+down, restarted, network gone – into
+:class:`~geo.errors.DatabaseUnavailableError` with a German message (one
+``handle_error`` hook, so the store, the scenarios and the result cache all
+say the same); the app shows it with a retry button, the CLI exits 2. Reads
+are retried with backoff first (:func:`retry_reads`), so a server restart of a
+few seconds goes unnoticed; writes are not, because a transaction whose
+connection broke is rolled back by the server, and the user decides.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -56,14 +69,16 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    event,
     func,
     select,
     text,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import ExceptionContext
 
-from geo.errors import DataError, IntegrationsatlasError
+from geo.errors import DatabaseUnavailableError, DataError, IntegrationsatlasError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
 from geo.store.conflicts import duplicate_batch
@@ -189,6 +204,15 @@ features_table = Table(
 _ENGINES: dict[str, Engine] = {}
 _MIGRATED: set[str] = set()
 _LOCK = threading.Lock()
+#: Seconds to wait for a connection to the server (an unreachable host must not hang a page).
+CONNECT_TIMEOUT_S: Final = 10
+#: Waits (seconds) before the retries of a read whose connection failed.
+READ_RETRY_WAITS_S: Final = (0.5, 1.5)
+#: SQLSTATEs of a lost server: connection exceptions (class 08) and shutdowns (57P01–57P03).
+_LOST_SQLSTATES: Final = ("08", "57P01", "57P02", "57P03")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -216,14 +240,72 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
+def connection_lost(ctx: ExceptionContext) -> bool:
+    """Whether a database error means the server is unreachable or the connection broke (not a bad statement)."""
+    if ctx.is_disconnect:
+        return True
+    orig = ctx.original_exception
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    state = orig.sqlstate
+    return state is None or state.startswith(_LOST_SQLSTATES)
+
+
+def unavailable(location: str, reason: object) -> DatabaseUnavailableError:
+    """The German message of a lost database connection (what happened, what is kept, what to do)."""
+    first = str(reason).strip().splitlines()[0] if str(reason).strip() else "keine Antwort"
+    return DatabaseUnavailableError(
+        f"Die Datenbank {location} ist nicht erreichbar oder die Verbindung ist abgebrochen ({first}). "
+        "Bereits Gespeichertes bleibt erhalten; eine Änderung, die gerade gespeichert werden sollte, wird ganz "
+        "oder gar nicht übernommen – nach dem erneuten Versuch bitte nachsehen, ob sie da ist. Bitte in einigen "
+        "Sekunden erneut versuchen; bleibt der Fehler, den PostgreSQL-Dienst und INTEGRATIONSATLAS_DATABASE_URL "
+        "prüfen."
+    )
+
+
+def _on_error(location: str) -> Callable[[ExceptionContext], BaseException | None]:
+    def handle(ctx: ExceptionContext) -> BaseException | None:
+        if connection_lost(ctx):
+            logger.warning("Datenbank %s: Verbindung verloren (%s)", location, ctx.original_exception)
+            return unavailable(location, ctx.original_exception)
+        return None
+
+    return handle
+
+
+def retry_reads(method: Callable[P, R]) -> Callable[P, R]:
+    """Retry a read that lost its database connection, after :data:`READ_RETRY_WAITS_S`; then raise."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for wait in READ_RETRY_WAITS_S:
+            try:
+                return method(*args, **kwargs)
+            except DatabaseUnavailableError:
+                time.sleep(wait)
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
 def engine_for(url: str) -> Engine:
-    """The (process-wide, pooled) engine of ``url``, with the schema up to date."""
+    """The (process-wide, pooled) engine of ``url``, with the schema up to date.
+
+    A lost connection on this engine raises :class:`~geo.errors.DatabaseUnavailableError`
+    (see the module notes).
+    """
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is None:
             engine = create_engine(
-                sqlalchemy_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=60
+                sqlalchemy_url(url),
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_timeout=60,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
             )
+            event.listen(engine, "handle_error", _on_error(_redact(url)))
             _ENGINES[url] = engine
         if url not in _MIGRATED:
             ensure_schema(engine)
@@ -474,6 +556,7 @@ class PostgisStore:
         with self.engine.begin() as con:
             yield con
 
+    @retry_reads
     def state_token(self) -> str:
         """A short string that changes with every import, delete/restore and scenario save.
 
@@ -492,6 +575,7 @@ class PostgisStore:
 
     # --- reading ------------------------------------------------------------
 
+    @retry_reads
     def read_layer(self, layer_id: str) -> gpd.GeoDataFrame | None:
         """All active batches of ``layer_id`` in one GeoDataFrame (or ``None``).
 
@@ -543,6 +627,7 @@ class PostgisStore:
         gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs=PROJECTED_CRS)
         return ensure_projected(gdf, f"Datenspeicher/{layer_id}")
 
+    @retry_reads
     def batches(self, layer_id: str | None = None) -> list[BatchInfo]:
         """Metadata of all batches (also inactive ones), newest first."""
         c = batches_table.c
@@ -579,6 +664,7 @@ class PostgisStore:
         """The newest active batch of ``layer_id``, or ``None``."""
         return next((b for b in self.batches(layer_id) if b.active), None)
 
+    @retry_reads
     def layer_ids(self) -> list[str]:
         """Ids of the layers that have active data, sorted."""
         with self.engine.connect() as con:

@@ -19,7 +19,7 @@ import logging
 from sqlalchemy import text
 
 from geo.settings import Settings
-from geo.store.postgis import engine_for
+from geo.store.postgis import engine_for, retry_reads
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class ResultCache:
     def __init__(self, url: str) -> None:
         self.engine = engine_for(url)
 
+    @retry_reads
     def get(self, key: str) -> bytes | None:
         """The stored bytes of ``key``, or ``None``."""
         with self.engine.connect() as con:
@@ -57,6 +58,7 @@ class ResultCache:
             ).rowcount
         return bool(inserted)
 
+    @retry_reads
     def keys(self, prefix: str = "") -> list[str]:
         """Stored keys starting with ``prefix``, sorted."""
         with self.engine.connect() as con:

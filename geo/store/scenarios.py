@@ -49,6 +49,7 @@ import io
 import json
 import logging
 import math
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -75,6 +76,8 @@ SITES_TABLE: Final = "atlas_scenario_sites"
 SCHEMA_VERSION: Final = 1
 #: Longest accepted scenario name.
 MAX_NAME_LENGTH: Final = 120
+#: Control characters and lone surrogates: a scenario name is one line of text (it is shown, printed and stored).
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 #: Columns of :attr:`Scenario.sites` (plus ``geometry``).
 SITE_COLUMNS: Final = (
@@ -213,6 +216,16 @@ def _validate(scenario: Scenario) -> None:
             Problem(
                 f"Der Szenarioname ist länger als {MAX_NAME_LENGTH} Zeichen.",
                 "Einen kürzeren Namen wählen.",
+                column="name",
+            )
+        )
+    elif _UNPRINTABLE.search(name):
+        shown = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+        problems.append(
+            Problem(
+                f"Der Szenarioname »{shown}« enthält ein Steuerzeichen (Zeilenumbruch, Tabulator …) oder ein "
+                "ungültiges Zeichen.",
+                "Einen Namen aus Buchstaben, Ziffern, Leer- und Satzzeichen wählen.",
                 column="name",
             )
         )

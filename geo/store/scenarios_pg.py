@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from geo.errors import DataError
 from geo.store.conflicts import concurrent_change, exists_error
-from geo.store.postgis import SRID, engine_for
+from geo.store.postgis import SRID, engine_for, retry_reads
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ def save(url: str, header: dict[str, Any], rows: list[tuple[Any, ...]], *, loade
     return version
 
 
+@retry_reads
 def load_rows(url: str, name: str) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
     """Header row and site rows of scenario ``name`` from one snapshot (``None``, [] if absent)."""
     engine = engine_for(url)
@@ -149,6 +150,7 @@ def load_rows(url: str, name: str) -> tuple[tuple[Any, ...] | None, list[tuple[A
     return tuple(row), [tuple(r) for r in sites]
 
 
+@retry_reads
 def list_rows(url: str) -> list[tuple[Any, ...]]:
     """``(name, created_at, area_ags, model, n_sites, payload, n_fixed)`` of every scenario, newest first."""
     with engine_for(url).connect() as con:

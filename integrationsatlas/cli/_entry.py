@@ -17,6 +17,7 @@ from pathlib import Path
 from geo.errors import IntegrationsatlasError
 from geo.settings import Settings
 from integrationsatlas import __version__
+from integrationsatlas.terminal import OneLineLogRecords, printable_streams
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +50,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(OneLineLogRecords())
     settings = Settings.from_env()
-    try:
-        return int(args.func(args, settings))
-    except IntegrationsatlasError as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # Output piped into e.g. ``head`` that closed early: not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+    # names and values from the data are printed: their control characters are shown, not obeyed
+    with printable_streams():
+        try:
+            return int(args.func(args, settings))
+        except IntegrationsatlasError as exc:
+            print(f"Fehler: {exc}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            # Output piped into e.g. ``head`` that closed early: not an error of ours.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

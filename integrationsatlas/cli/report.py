@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--osm",
         type=Path,
         metavar="DATEI",
-        help="OSM-Auszug als Hintergrund der Übersichtskarte (Standard: der zuletzt hochgeladene, falls vorhanden)",
+        help="OSM-Auszug als Hintergrund der Übersichtskarte (Standard: keiner)",
     )
     p.set_defaults(func=run)
 

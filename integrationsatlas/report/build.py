@@ -22,7 +22,7 @@ from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
-from geo.sources.osm_background import cached_background, latest_extract, quick_to_draw
+from geo.sources.osm_background import cached_background
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
@@ -176,8 +176,8 @@ def _background(
     settings: Settings, osm_file: Path | None, extent: tuple[float, float, float, float]
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """The OSM background inside ``extent`` and a sentence for the map caption (empty without one)."""
-    path = osm_file or latest_extract(settings)
-    if path is None or (osm_file is None and not quick_to_draw(path, settings)):
+    path = osm_file
+    if path is None:
         return None, ""
     try:
         background = clip_to_extent(cached_background(Path(path), settings), extent)
@@ -578,8 +578,8 @@ def build_report(
         Report date (default: today).
     osm_file
         OSM extract drawn as the overview map's background (water, forest,
-        built-up areas, main roads, place names); ``None``: the most recent
-        upload, if any (:func:`geo.sources.osm_background.latest_extract`).
+        built-up areas, main roads, place names); ``None``: none (the app
+        passes the session's upload, :func:`ui.uploads.default_background`).
 
     Returns
     -------

@@ -171,6 +171,7 @@ def _draw_places(ax: Any, shown: gpd.GeoDataFrame, extent: tuple[float, float, f
             va="bottom",
             zorder=6.5,
             bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.6},
+            parse_math=False,  # a name from OSM is text: »$…$« would be read as mathtext (and could fail)
         )
 
 

@@ -24,7 +24,8 @@ from geo.settings import Settings
 from integrationsatlas import report as council
 from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
-from ui.i18n import current_language, labels, layer_title, t
+from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.uploads import default_background
 
 #: Report formats (labels: ``bericht.format.<id>`` in :mod:`ui.texts`).
 _REPORT_FORMATS = ("pdf", "html")
@@ -137,12 +138,14 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
 def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
     st.subheader(t("bericht.export"))
     sources: dict[str, str] = {
-        f"layer:{spec.id}": t("bericht.source.layer", layer=layer_title(spec.id))
+        f"layer:{spec.id}": t_plain("bericht.source.layer", layer=layer_title(spec.id))
         for spec in REGISTRY
         if spec.id in _available(cfg, version)
     }
-    sources[_GAPS] = t("bericht.source.gaps", layer=layer_title(report.layer), km=report.threshold_km, area=report.area)
-    sources |= {f"scenario:{n}": t("bericht.source.scenario", name=n) for n in actions.scenario_names(cfg)}
+    sources[_GAPS] = t_plain(
+        "bericht.source.gaps", layer=layer_title(report.layer), km=report.threshold_km, area=report.area
+    )
+    sources |= {f"scenario:{n}": t_plain("bericht.source.scenario", name=n) for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
         sources[_PLAN] = t("bericht.source.plan")
@@ -186,7 +189,10 @@ def _format_title(fmt: str) -> str:
 
 
 def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
-    return cached.report_file(cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt)
+    background = default_background(cfg)  # this session's OSM extract, if any
+    return cached.report_file(
+        cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt, background
+    )
 
 
 def _available(cfg: Settings, version: str) -> set[str]:

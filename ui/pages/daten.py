@@ -11,7 +11,8 @@ from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from ui import actions, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
-from ui.i18n import current_language, labels, layer_title, t
+from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.markdown import md
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
@@ -65,7 +66,7 @@ def _upload(cfg: Settings) -> None:
         t("daten.layer"), _importable(), format_func=labels(_importable(), layer_title), key="daten_layer"
     )
     spec = REGISTRY.get(layer_id)
-    c2.caption(spec.description or "")
+    c2.caption(md(spec.description or ""))
     required = t("daten.required")
     if current_language() == "de":
         columns = [f"{c.title} ({c.name}{', ' + required if c.required else ''})" for c in spec.columns]
@@ -95,7 +96,7 @@ def _upload(cfg: Settings) -> None:
     m2.metric(t("daten.rows_kept"), preview.rows_kept)
     m3.metric(t("daten.problems"), len(preview.problems))
     for note in preview.notes:
-        st.info(note)
+        st.info(md(note))
     if preview.problems:
         st.warning(t("daten.report", n=len(preview.problems), file=params.name))
         problem_table(preview.problems)
@@ -142,7 +143,7 @@ def _fetch(cfg: Settings) -> None:
         t("daten.kreis"),
         ["", *kreise],
         format_func=labels(
-            ["", *kreise], lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
+            ["", *kreise], lambda a: t_plain("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
         ),
         key="daten_fetch_kreis",
     )
@@ -162,7 +163,7 @@ def _fetch(cfg: Settings) -> None:
             title = layer_title(layer.layer_id) if layer.layer_id in REGISTRY else layer.layer_id
             st.success(t("daten.fetched", layer=title, kept=layer.rows_kept, total=layer.rows_in))
         for note in result.notes:
-            st.info(note)
+            st.info(md(note))
         problem_table(result.problems)
 
 
@@ -173,7 +174,7 @@ def _batches(cfg: Settings) -> None:
         return
     table(views.batches_table(rows, current_language()), hide_index=True, width="stretch")
     labels = {
-        b.batch_id: t(
+        b.batch_id: t_plain(
             "daten.batch_label",
             batch=b.batch_id,
             file=b.source_file,

@@ -12,7 +12,8 @@ from geo.settings import Settings
 from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
-from ui.i18n import current_language, labels, layer_title, t
+from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.markdown import md
 from ui.texts import TEXTS, text
 
 
@@ -73,9 +74,9 @@ def render() -> None:
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
             groups = [
                 maps.feature_group(
-                    t("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
+                    t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
                     maps.choropleth_layer(unit, data, layer_title(level)),
-                    maps.Legend(maps.legend_html(classification, symbols, symbols_title=t("common.legend_facilities"))),
+                    maps.Legend(maps.legend_rows(classification, symbols, symbols_title=t("common.legend_facilities"))),
                 )
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None
@@ -123,7 +124,7 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
 
 
 def _symbol_label(layer_id: str) -> str:
-    return t("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
+    return t_plain("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
 
 
 def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
@@ -166,9 +167,9 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
         return
     level, ags = selected
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
-    st.markdown(f"**{profile.name}**")
+    st.markdown(t("common.bold", text=profile.name))
     key_values(list(zip(_figure_names([f for f, _ in profile.figures]), [v for _, v in profile.figures], strict=True)))
-    st.markdown(f"**{t('karte.facilities')}** ({len(profile.facilities)})")
+    st.markdown(t("common.bold", text=t("karte.facilities")) + md(f" ({len(profile.facilities)})"))
     table(_facility_headers(profile.facilities), height=260)
 
 
@@ -201,7 +202,7 @@ def _figure_names(names: list[str]) -> list[str]:
     for name in names:
         year = name.removeprefix(f"{population} (").removesuffix(")")
         if name != year and year.isdigit():
-            out.append(t("karte.fig.population_year", year=year))
+            out.append(t_plain("karte.fig.population_year", year=year))
         else:
             out.append(english.get(name, name))
     return out

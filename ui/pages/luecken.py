@@ -14,7 +14,8 @@ from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from ui import cached, maps, views
 from ui.components import attribution_footer, render_map, table, user_errors
-from ui.i18n import current_language, labels, layer_title, mode_title, t
+from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
+from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
 from ui.views import GapParams
 
@@ -44,7 +45,7 @@ def render() -> None:
             return
         report = cached.coverage(cfg, version, params)
         if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
-            st.warning(f"**{report.resolution.message}** {t('luecken.fix_below')}")
+            st.warning(t("common.bold", text=report.resolution.message) + " " + t("luecken.fix_below"))
         # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
@@ -57,12 +58,12 @@ def render() -> None:
             )
             m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
             m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
-            st.markdown(f"**{t('luecken.ranking')}**")
+            st.markdown(t("common.bold", text=t("luecken.ranking")))
             table(views.ranking_table(report, current_language()), height=300, key="luecken_table")
         st.info(t("luecken.demand", label=report.demand_level_label))
         if not report.resolution.ok:
             st.warning(t("luecken.fix", fix=report.resolution.fix))
-        st.caption(" · ".join([report.inputs.citation(), *report.inputs.notes]))
+        st.caption(md(" · ".join([report.inputs.citation(), *report.inputs.notes])))
         st.subheader(t("luecken.curve"))
         _curve(report, params)
     attribution_footer()
@@ -87,7 +88,7 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
         t("luecken.area"),
         ["", *kreise],
         format_func=labels(
-            ["", *kreise], lambda a: t("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
+            ["", *kreise], lambda a: t_plain("common.area_option", name=kreise[a], ags=a) if a else t("common.all_nrw")
         ),
         key="luecken_area",
     )
@@ -149,7 +150,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     data, classification = cached.gap_map(cfg, version, params)
     if current_language() == "en":  # the legend titles come German from ui.views
         unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(params.mode)})"
-        classification = replace(classification, title=t("luecken.legend", threshold=params.threshold, unit=unit))
+        classification = replace(classification, title=t_plain("luecken.legend", threshold=params.threshold, unit=unit))
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
@@ -161,10 +162,10 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     if grid is None:
         groups = [
             maps.feature_group(
-                t("luecken.coverage_layer", units=layer_title(params.by)),
+                t_plain("luecken.coverage_layer", units=layer_title(params.by)),
                 maps.choropleth_layer(unit_spec, data, layer_title(params.by)),
                 maps.Legend(
-                    maps.legend_html(
+                    maps.legend_rows(
                         classification,
                         [(spec.style.color, layer_title(params.layer))],
                         symbols_title=t("common.legend_facilities"),
@@ -177,13 +178,13 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
         cells, values, cell_cls = grid
         if current_language() == "en":
             unit = "km" if params.unit == "km" else "min"
-            cell_cls = replace(cell_cls, title=t("luecken.cell_legend", unit=unit))
+            cell_cls = replace(cell_cls, title=t_plain("luecken.cell_legend", unit=unit))
         groups = [
             maps.feature_group(
                 cell_cls.title,
                 maps.grid_overlay(cells, values, cell_cls, opacity=0.85),
                 maps.Legend(
-                    maps.legend_html(
+                    maps.legend_rows(
                         cell_cls,
                         [(spec.style.color, layer_title(params.layer))],
                         symbols_title=t("common.legend_facilities"),
@@ -207,7 +208,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
             iso = cached.isochrones(cfg, version, params, tuple(picked))
             groups.append(
                 maps.feature_group(
-                    t("luecken.isochrones_layer", minutes=params.threshold),
+                    t_plain("luecken.isochrones_layer", minutes=params.threshold),
                     maps.area_layer(iso, t("luecken.isochrones"), maps.isochrone_color(params.threshold)),
                 )
             )
@@ -231,10 +232,10 @@ def _curve(report: CoverageReport, params: GapParams) -> None:
         alt.Chart(curve)
         .mark_line(color="#1f4e79")
         .encode(
-            x=alt.X("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+            x=alt.X("threshold:Q", title=t_plain("luecken.threshold_axis", unit=unit)),
             y=alt.Y("Versorgt (%):Q", title=covered, scale=alt.Scale(domain=[0, 100])),
             tooltip=[
-                alt.Tooltip("threshold:Q", title=t("luecken.threshold_axis", unit=unit)),
+                alt.Tooltip("threshold:Q", title=t_plain("luecken.threshold_axis", unit=unit)),
                 alt.Tooltip("Versorgt (%):Q", title=covered, format=".1f"),
             ],
         )

@@ -18,7 +18,8 @@ from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, cached, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
-from ui.i18n import current_language, labels, layer_title, mode_title, t
+from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
+from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
 def _osm(params: SitingParams) -> str | None:
-    """The OSM extract of a run, drawn as the map's offline background (else the latest upload)."""
+    """The OSM extract of a run, drawn as the map's offline background (else this session's latest upload)."""
     return str(params.osm_file) if params.osm_file else None
 
 
@@ -158,14 +159,14 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
 
 def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
     """The planning area; clicks add own candidate points (kept in this session only)."""
-    st.markdown(f"**{t('standort.candidates')}**")
+    st.markdown(t("common.bold", text=t("standort.candidates")))
     outline = cached.area_outline(cfg, version, params.area)
     groups = [maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline))]
     if params.fixed_layer:
         spec = REGISTRY.get(params.fixed_layer)
         groups.append(
             maps.feature_group(
-                t("standort.existing", layer=layer_title(params.fixed_layer)),
+                t_plain("standort.existing", layer=layer_title(params.fixed_layer)),
                 maps.points_layer(spec, cached.points_geojson(cfg, version, params.fixed_layer)),
             )
         )
@@ -175,8 +176,9 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
             {
                 "lat": lat,
                 "lon": lon,
-                "html": '<div class="atlas-candidate"></div>',
-                "tooltip": t("standort.own_point", i=i),
+                "label": "",
+                "css": maps.CANDIDATE_CSS,
+                "tooltip": [[t_plain("standort.own_point", i=i)]],
             }
             for i, (lat, lon) in enumerate(clicked, start=1)
         ]
@@ -211,7 +213,7 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
         bar = st.progress(0.0)
 
         def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+            bar.progress(min(max(fraction, 0.0), 1.0), text=md(message))
 
         try:
             plan = cached.siting_plan(cfg, version, params, _progress=progress)
@@ -234,16 +236,16 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     m2.metric(
         t("standort.covered_after"),
         de_share(summary["share_after"]),
-        delta=t("standort.points", points=de_number(_points(summary), 1, signed=True)),
+        delta=t_plain("standort.points", points=de_number(_points(summary), 1, signed=True)),
     )
     m3.metric(t("standort.new_sites"), summary["n_new"])
     m4.metric(t("standort.existing_sites"), summary["n_fixed"])
     if plan.shortfall:
-        st.warning(plan.shortfall)
+        st.warning(md(plan.shortfall))
     threshold = summary["threshold"] if german else _threshold_en(plan.params)
     st.caption(
         t("standort.plan_caption", threshold=threshold, status=summary["status"], n=summary["n_candidates"])
-        + "".join(f" · {n}" for n in plan.notes if n != plan.shortfall)
+        + md("".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
     )
     layers = cached.plan_layers(plan)
     outline = cached.area_outline(cfg, cached.store_version(cfg), plan.area_ags)
@@ -277,7 +279,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         table(views.sites_table(plan, current_language()), key="standort_sites")
         for site in plan.explanation.sites:
             with st.expander(t("standort.alternatives", rank=site.rank, name=site.name)):
-                st.write(site.reason)
+                st.markdown(md(site.reason))
                 if len(site.runner_ups):
                     table(_runner_ups(site.runner_ups))
     st.markdown(t("standort.before_after"))
@@ -285,15 +287,13 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     for col, when in ((before, "before"), (after, "after")):
         title = t(f"standort.{when}")
         with col:
-            st.caption(title)
+            st.caption(t(f"standort.{when}"))
             groups = [
                 maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline)),
                 maps.feature_group(t(f"standort.demand_{when}"), maps.area_points(layers[when], title)),
                 maps.feature_group(
                     t("common.sites"),
-                    maps.NumberedSites(
-                        [s for s in layers["sites"] if when == "after" or "atlas-site-fixed" in s["html"]]
-                    ),
+                    maps.NumberedSites([s for s in layers["sites"] if when == "after" or s["fixed"]]),
                 ),
             ]
             render_map(
@@ -423,12 +423,12 @@ def _compare(cfg: Settings) -> None:
             maps.feature_group(
                 t("standort.difference"),
                 maps.choropleth_layer(REGISTRY.get("gemeinde"), layers["difference"], t("level.gemeinden")),
-                maps.Legend(maps.legend_html(_diff_classes(layers["classification"], a, b))),
+                maps.Legend(maps.legend_rows(_diff_classes(layers["classification"], a, b))),
             )
         ]
     elif "change_points" in layers:
         st.markdown(t("standort.diff_points", a=a, b=b))
-        legend = maps.legend_html(
+        legend = maps.legend_rows(
             symbols=_change_legend(layers["change_legend"]),
             symbols_title=t("standort.demand_points"),
             notes=[t("standort.per_gemeinde_note")],
@@ -478,7 +478,7 @@ def _diff_classes(classification: maps.Classification, a: str, b: str) -> maps.C
     """The difference map's classes; in English with an English legend title."""
     if current_language() == "de":
         return classification
-    return replace(classification, title=t("standort.diff_legend", a=a, b=b))
+    return replace(classification, title=t_plain("standort.diff_legend", a=a, b=b))
 
 
 def _threshold_en(params: SitingParams) -> str:
