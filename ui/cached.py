@@ -10,7 +10,6 @@ Writes are not cached: pages call :mod:`ui.actions` directly.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from geo.layers.loading import is_available
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
-from geo.store import DataStore
+from geo.store import open_store
 from geo.store.scenarios import load_scenario
 from integrationsatlas import areas
 from integrationsatlas import report as council
@@ -46,24 +45,12 @@ def settings() -> Settings:
 
 
 def store_version(cfg: Settings) -> str:
-    """A string that changes whenever the data store changes.
+    """A string that changes whenever the data store changes (:meth:`geo.store.Store.state_token`).
 
-    Built from the file's modification time and size and the active batches,
-    so that imports, deletions and restores invalidate the caches.
+    Imports, deletions, restores and scenario saves invalidate the caches, on
+    either backend and from any process.
     """
-    if cfg.database_url:  # PostgreSQL/PostGIS: batches and scenario versions, shared by all app processes
-        from geo.store.postgis import PostgisStore
-
-        return PostgisStore(cfg.database_url).state_token()
-    path = Path(cfg.store_path)
-    if not path.exists():
-        return "empty"
-    stat = path.stat()
-    wal = path.with_name(path.name + "-wal")
-    wal_part = f"{wal.stat().st_mtime_ns}" if wal.exists() else ""
-    active = ",".join(sorted(f"{b.batch_id}:{int(b.active)}" for b in DataStore(path).batches()))
-    digest = hashlib.sha1(active.encode("utf-8")).hexdigest()[:12]
-    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal_part}:{digest}"
+    return open_store(cfg).state_token()
 
 
 # --- layers and boundaries ---------------------------------------------------------

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -76,6 +76,9 @@ from geo.store.datastore import (
     new_batch_id,
     restore_dtypes,
 )
+
+if TYPE_CHECKING:
+    from geo.store.result_cache import ResultCache
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,14 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             payload BYTEA NOT NULL)""",
         ),
     ),
+    (
+        4,
+        (
+            # provenance that survives the import: publisher and the data's own reference date (Stichtag)
+            f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN publisher TEXT NOT NULL DEFAULT ''",
+            f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN as_of TEXT",
+        ),
+    ),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
@@ -176,6 +187,8 @@ batches_table = Table(
     Column("rows_rejected", Integer),
     Column("active", Boolean),
     Column("dtypes", Text),
+    Column("publisher", Text),
+    Column("as_of", Text),
 )
 features_table = Table(
     FEATURES_TABLE,
@@ -362,6 +375,8 @@ class PostgisStore:
         rows_in: int | None = None,
         rows_rejected: int = 0,
         unique_column: str | None = None,
+        publisher: str = "",
+        as_of: str | None = None,
     ) -> BatchInfo:
         """Store ``gdf`` as a new batch of layer ``layer_id``, in one transaction.
 
@@ -394,6 +409,8 @@ class PostgisStore:
             rows_kept=len(frame),
             rows_rejected=int(rows_rejected),
             active=True,
+            publisher=str(publisher or ""),
+            as_of=as_of or None,
         )
         attrs = frame.drop(columns=["geometry"])
         lines = attrs.to_json(orient="records", lines=True, force_ascii=False, date_format="iso") if len(attrs) else ""
@@ -426,9 +443,9 @@ class PostgisStore:
                 con.execute(
                     text(
                         f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, source_file, source, licence, url, "
-                        "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) VALUES "
-                        "(:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
-                        ":rows_in, :rows_kept, :rows_rejected, true, :dtypes)"
+                        "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes, publisher, as_of) "
+                        "VALUES (:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
+                        ":rows_in, :rows_kept, :rows_rejected, true, :dtypes, :publisher, :as_of)"
                     ),
                     {**info.as_dict(), "dtypes": json.dumps(dtypes)},
                 )
@@ -473,6 +490,12 @@ class PostgisStore:
         """
         with self.engine.begin() as con:
             yield con
+
+    def result_cache(self) -> ResultCache:
+        """The cache of results shared by every process using this database (:mod:`geo.store.result_cache`)."""
+        from geo.store.result_cache import ResultCache
+
+        return ResultCache(self.url)
 
     def state_token(self) -> str:
         """A short string that changes with every import, delete/restore and scenario save.
@@ -559,6 +582,8 @@ class PostgisStore:
             c.rows_kept,
             c.rows_rejected,
             c.active,
+            c.publisher,
+            c.as_of,
         ).order_by(c.seq.desc())
         if layer_id is not None:
             query = query.where(c.layer_id == layer_id)
@@ -571,6 +596,8 @@ class PostgisStore:
                 rows_kept=int(r[9]),
                 rows_rejected=int(r[10]),
                 active=bool(r[11]),
+                publisher=str(r[12] or ""),
+                as_of=r[13] or None,
             )
             for r in rows
         ]
