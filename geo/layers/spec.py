@@ -65,8 +65,10 @@ class Style:
 class Source:
     """Where a layer's data can come from, with its licence.
 
-    ``id`` is used by ``integrationsatlas fetch SOURCE`` for online sources;
-    ``kind`` is ``embedded``, ``import``, ``official`` or ``osm``.
+    ``id`` is used by ``integrationsatlas fetch SOURCE`` for online sources
+    and by ``integrationsatlas import --source ID`` to pre-fill the
+    provenance of an import; ``kind`` is ``embedded``, ``import``,
+    ``official`` or ``osm``; ``publisher`` names who publishes the data.
     """
 
     id: str
@@ -76,6 +78,7 @@ class Source:
     kind: Literal["embedded", "import", "official", "osm"] = "import"
     url: str | None = None
     as_of: str | None = None
+    publisher: str = ""
 
 
 @dataclass(frozen=True)
