@@ -30,7 +30,10 @@ logger = logging.getLogger(__name__)
 
 def scenario_request(scenario: Scenario) -> AnalysisRequest:
     """The request a scenario was planned with (older scenarios: read from their parameters)."""
-    return AnalysisRequest.from_dict(dict(scenario.parameters))
+    params = dict(scenario.parameters)
+    if "layer" not in params:  # saved before requests existed: area and model were stored beside the parameters
+        params = {"area": scenario.area_ags, "model": scenario.model, **params}
+    return AnalysisRequest.from_dict(params)
 
 
 def rerun_scenario(settings: Settings, scenario: Scenario, progress: object = None) -> SitingPlan:

@@ -43,9 +43,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if fmt not in REPORT_FORMATS:
         raise DataError(f"Berichtsformat von {args.output.name} unbekannt: bitte --format pdf oder html angeben.")
     if args.scenario and args.threshold_km is None and args.threshold_min is None:
-        # the report asks the scenario's own question: one measure throughout
+        # one measure throughout: the scenario's threshold, mode and data, for the report's layer
         request = scenario_request(load_scenario(settings, args.scenario)).coverage_part()
-        request = request.with_(area=AreaRef(args.area))
+        request = request.with_(area=AreaRef(args.area), layer=args.layer)
     else:
         request = request_from_args(args, default_km=15.0)
     with stdout_to_stderr():

@@ -574,12 +574,14 @@ def _coverage_figures(coverage: CoverageReport, layer_title: str) -> list[tuple[
     where = f" ({coverage.extent.name})" if coverage.extent is not None and coverage.extent.partial else ""
     overall = coverage.overall.iloc[0]
     label = coverage.request.threshold_label if coverage.request is not None else f"{inp.threshold:g} {inp.unit}"
-    rough = "" if coverage.resolution.ok else " – nur grobe Näherung (Auflösung zu grob)"
-    return [
-        (f"Versorgt{where}: {layer_title} ≤ {label}{rough}", de_share(coverage.share_covered)),
+    figures = [
+        (f"Versorgt{where}: {layer_title} ≤ {label}", de_share(coverage.share_covered)),
         (f"Personen der Zielgruppe innerhalb der Schwelle{where}", de_int(coverage.covered_weight)),
         (f"Einwohner jenseits der Schwelle{where}", de_int(float(overall["population_beyond"]))),
     ]
+    if not coverage.resolution.ok:  # a share from too coarse demand is only a rough approximation: say so
+        figures.append(("Auflösung der Nachfrage", coverage.resolution.message))
+    return figures
 
 
 def _coverage_caption(coverage: CoverageReport, with_background: bool) -> str:

@@ -116,8 +116,9 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
         horizontal=True,
         key="bericht_format",
     )
-    if scenario:  # one measure throughout: the report asks the scenario's own question
-        request = cached.scenario_request(cfg, version, scenario).coverage_part().with_(area=AreaRef(area))
+    if scenario:  # one measure throughout: the scenario's threshold, mode and data, for the chosen layer
+        planned = cached.scenario_request(cfg, version, scenario)
+        request = planned.coverage_part().with_(area=AreaRef(area), layer=layer)
         st.caption(t("bericht.scenario_request", request=request.threshold_label))
         return ReportParams(request=request, scenario=scenario, fmt=fmt)
     osm_file = mode = None
