@@ -116,12 +116,12 @@ def test_german_copies_of_analysis_labels_match_their_source() -> None:
     from geo.layers.registry import REGISTRY
     from integrationsatlas.areas import INDICATORS
     from integrationsatlas.scenarios import CHANGE_CLASSES
-    from integrationsatlas.siting import MODEL_LABELS
+    from planning.siting.models import SITING_MODELS
 
     for ind in INDICATORS:
         assert text(f"indicator.{ind.id}") == ind.title
-    for model, label in MODEL_LABELS.items():
-        assert text(f"standort.model_label.{model}") == label
+    for model in SITING_MODELS.values():
+        assert text(f"standort.model_label.{model.id}") == model.label
     for fmt, title in FORMAT_TITLES.items():
         assert text(f"export.{fmt}") == title
     for i, label in enumerate(CHANGE_CLASSES):

@@ -574,7 +574,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "standort.resolution": (
         "**{message}** Die Abdeckung ist nur eine grobe Näherung. {fix}",
-        "**The demand is too coarse for this question.** Coverage is only a rough approximation. {fix}",
+        "**{message}** Coverage is only a rough approximation. {fix}",
     ),
     "bericht.measure": ("Maß", "Measure"),
     "bericht.unit.km": ("Luftlinie (km)", "Straight line (km)"),

@@ -38,7 +38,7 @@ from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.sources.osm_pbf import WAY_FILTERS, read_street_network, way_predicate
 
 if TYPE_CHECKING:
-    from geo.store.result_cache import ResultCache
+    from geo.store.postgis import ResultCache
 
 logger = logging.getLogger(__name__)
 

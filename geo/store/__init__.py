@@ -21,7 +21,7 @@ from geo.store.datastore import BATCHES_TABLE, MODES, PENDING_TABLE, BatchInfo, 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.store.result_cache import ResultCache
+    from geo.store.postgis import ResultCache
 
 __all__ = [
     "BATCHES_TABLE",

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -76,9 +76,6 @@ from geo.store.datastore import (
     new_batch_id,
     restore_dtypes,
 )
-
-if TYPE_CHECKING:
-    from geo.store.result_cache import ResultCache
 
 logger = logging.getLogger(__name__)
 
@@ -493,8 +490,6 @@ class PostgisStore:
 
     def result_cache(self) -> ResultCache:
         """The cache of results shared by every process using this database (:mod:`geo.store.result_cache`)."""
-        from geo.store.result_cache import ResultCache
-
         return ResultCache(self.url)
 
     def state_token(self) -> str:
@@ -630,3 +625,48 @@ class PostgisStore:
             )
         logger.info("batch %s %s", batch_id, "restored" if active else "deactivated")
         return True
+
+
+# --- the shared result cache (used through geo.store.result_cache) ---------------------
+
+#: Largest entry stored (bytes); larger results stay in the local cache only.
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+
+class ResultCache:
+    """Key → bytes in the ``atlas_cache`` table of a PostgreSQL database.
+
+    Parameters
+    ----------
+    url
+        ``postgresql://…`` of the database.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = engine_for(url)
+
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes of ``key``, or ``None``."""
+        with self.engine.connect() as con:
+            row = con.execute(text("SELECT payload FROM atlas_cache WHERE key = :k"), {"k": key}).first()
+        return None if row is None else bytes(row[0])
+
+    def put(self, key: str, payload: bytes) -> bool:
+        """Store ``payload`` under ``key`` (one transaction); ``False`` if the key existed or it is too large."""
+        if len(payload) > MAX_ENTRY_BYTES:
+            logger.info("cache entry %s too large for the database (%d bytes)", key, len(payload))
+            return False
+        with self.engine.begin() as con:
+            inserted = con.execute(
+                text("INSERT INTO atlas_cache (key, payload) VALUES (:k, :p) ON CONFLICT (key) DO NOTHING"),
+                {"k": key, "p": payload},
+            ).rowcount
+        return bool(inserted)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Stored keys starting with ``prefix``, sorted."""
+        with self.engine.connect() as con:
+            rows = con.execute(
+                text("SELECT key FROM atlas_cache WHERE starts_with(key, :p) ORDER BY key"), {"p": prefix}
+            ).all()
+        return [r[0] for r in rows]

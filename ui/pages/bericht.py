@@ -169,7 +169,10 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
     }
     request = report.request
     sources[_GAPS] = t(
-        "bericht.source.gaps", layer=layer_title(request.layer), km=request.threshold_label, area=request.area.code
+        "bericht.source.gaps",
+        layer=layer_title(request.layer),
+        km=f"{request.threshold:g} {request.unit}",
+        area=request.area.code,
     )
     sources |= {f"scenario:{n}": t("bericht.source.scenario", name=n) for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
