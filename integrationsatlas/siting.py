@@ -32,7 +32,7 @@ from geo.store.scenarios import Scenario
 from integrationsatlas.coverage import resolution_dict
 from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for
-from integrationsatlas.pipeline.demand import area_demand
+from integrationsatlas.pipeline.demand import area_demand, area_population
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting_candidates import candidates_for, constraints, gemeinde_names
 from integrationsatlas.siting_review import covered_by, drop_useless, plan_equity
@@ -257,7 +257,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     area = study_area(settings, request.area)
     demand_result, points, demand_note = area_demand(settings, request, area)
     measure = measure_for(settings, request)
-    extent, inside = extent_of(measure, points, area.name)
+    extent, inside = extent_of(measure, points, area.name, area_population(settings, area, points))
     points = points[inside & (points["weight"].to_numpy(dtype=float) > 0)].reset_index(drop=True)
     if points.empty:
         raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfrage (oder keine im {measure.extent_name}).")

@@ -347,12 +347,19 @@ def within(frame: gpd.GeoDataFrame, region: BaseGeometry | None) -> NDArray[np.b
     return np.asarray(shapely.intersects_xy(region, xy[:, 0], xy[:, 1]), dtype=bool)
 
 
-def extent_of(measure: Measure, points: gpd.GeoDataFrame, area_name: str) -> tuple[Extent, NDArray[np.bool_]]:
-    """The extent of ``measure`` over the area's demand ``points`` and the mask of the points inside it."""
+def extent_of(
+    measure: Measure, points: gpd.GeoDataFrame, area_name: str, area_population: float | None = None
+) -> tuple[Extent, NDArray[np.bool_]]:
+    """The extent of ``measure`` over the area's demand ``points`` and the mask of the points inside it.
+
+    ``area_population`` is the area's residents when the demand does not
+    hold all of them (default: the points' population).
+    """
     inside = within(points, measure.hull)
     population = points["population"].to_numpy(dtype=np.float64)
+    total = float(population.sum()) if area_population is None else max(float(area_population), 0.0)
     name = measure.extent_name if measure.hull is not None else area_name
-    return Extent(name, area_name, float(population[inside].sum()), float(population.sum())), inside
+    return Extent(name, area_name, float(population[inside].sum()), total), inside
 
 
 def _dense(part: sp.sparray) -> NDArray[np.float64]:

@@ -21,7 +21,7 @@ from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population
+from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population, load_gemeinde_population
 from geo.sources.zensus import (
     ZENSUS_AS_OF,
     ZENSUS_LAYER,
@@ -206,6 +206,21 @@ def area_demand(
     if points.empty:
         raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
     return demand, points, note
+
+
+def area_population(settings: Settings, area: StudyArea, points: gpd.GeoDataFrame) -> float:
+    """Residents of the whole area: the Gemeinde population where loaded, else the demand's.
+
+    A demand estimated from an OSM extract holds only the Gemeinden the
+    extract touches; the area's population comes from the Gemeinde table so
+    that an extent's share is a share of the whole area.
+    """
+    own = float(points["population"].sum())
+    table = load_gemeinde_population(settings) if area.level != "land" or len(points) else None
+    if table is None:
+        return own
+    inside = table.index.astype(str).str.startswith(area.ags)
+    return max(own, float(pd.to_numeric(table.loc[inside, "population"], errors="coerce").sum()))
 
 
 def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.GeoDataFrame:
