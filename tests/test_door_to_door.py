@@ -12,7 +12,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings

@@ -14,8 +14,6 @@ number can be worked out by hand:
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
 import shutil
 import subprocess
@@ -23,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -39,7 +38,6 @@ from geo.statistics import COLUMNS as STAT_COLUMNS
 from geo.store.scenarios import Scenario, save_scenario
 from geo.units import level_of
 from integrationsatlas.cli import main
-from integrationsatlas.request import AnalysisRequest, AreaRef
 from integrationsatlas.report import (
     MAP_ASPECT,
     CouncilReport,
@@ -49,6 +47,7 @@ from integrationsatlas.report import (
     render_html,
     render_pdf,
 )
+from integrationsatlas.request import AnalysisRequest, AreaRef
 
 TODAY = date(2026, 11, 21)
 KREIS_NAME = "Kreis <Nord> & Süd"
@@ -57,10 +56,10 @@ PDFTOPPM = shutil.which("pdftoppm")
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "bericht_pdf.png"
 
 
-
 def report_for(settings: Settings, area: str, threshold_km: float = 15.0, layer: str = "ki", **kwargs: Any) -> Any:
     """The council report of a straight-line request (``build_report`` takes the request)."""
     return build_report(settings, AnalysisRequest(layer, threshold_km, area=AreaRef(area)), **kwargs)
+
 
 def _write_synthetic_nrw(data_dir: Path) -> None:
     west, east = box(350_000, 5_650_000, 370_000, 5_670_000), box(370_000, 5_650_000, 390_000, 5_670_000)
