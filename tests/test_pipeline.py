@@ -149,3 +149,28 @@ def test_a_loaded_zensus_grid_is_used_on_both_backends(
     demand, note = request_demand(backend_settings, AnalysisRequest("kita", 5.0, osm_file=osm))
     assert demand.level == "zensus" and note == ""
     assert np.isclose(demand.total_population, 1321.0)
+
+
+def test_sources_survive_the_import_and_reach_the_report(
+    backend_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo.layers.inventory import layer_inventory
+    from geo.layers.sources import DB_STATIONS
+    from integrationsatlas.cli import main
+    from integrationsatlas.report import build_report
+
+    monkeypatch.setattr(Settings, "from_env", classmethod(lambda cls: backend_settings))
+    csv = tmp_path / "kitas.csv"
+    csv.write_text("id;name;lat;lon\nk1;Kita am Dom;50.9413;6.9583\n", encoding="utf-8")
+    argv = ["import", str(csv), "--layer", "kita", "--source", "db", "--as-of", "2020-06-30"]
+    assert main(argv) == 0
+    meta = open_store(backend_settings).layer_meta("kita")
+    assert meta is not None and meta.publisher == DB_STATIONS.publisher and meta.licence == "CC BY 4.0"
+    assert meta.as_of == "2020-06-30"
+    info = next(i for i in layer_inventory(backend_settings) if i.id == "kita")
+    assert info.publisher == DB_STATIONS.publisher and info.as_of == "2020-06-30"
+    report = build_report(backend_settings, AnalysisRequest("kita", 10.0, area=AreaRef("05315")))
+    cited = next(e for e in report.sources if e.what == info.title)
+    assert cited.source == DB_STATIONS.publisher and cited.as_of == "30.06.2020" and cited.licence == "CC BY 4.0"
+    assert main([*argv[:4], "--as-of", "30.6.2020"]) == 2  # a date the store could not sort is refused
+    assert "JJJJ-MM-TT" in capsys.readouterr().err

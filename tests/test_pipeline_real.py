@@ -76,6 +76,8 @@ def test_page_cli_siting_and_report_agree_to_the_person(
     assert extent["name"] == "Ausschnitt aachen.osm.pbf" and extent["partial"]
     assert 0.2 < extent["share"] < 0.3, extent
     assert 500_000 < extent["population_of_area"] < 600_000
+    # the population carries its Stichtag (2019 for the shared GV file), not the day of the import
+    assert cli["inputs"]["as_of"]["Bevölkerung"].startswith("Gemeindebevölkerung 2019")
     # the Versorgungslücken page
     monkeypatch.setattr(ui.cached, "settings", lambda: settings)
     page = Path(__file__).resolve().parent.parent / "ui" / "pages" / "luecken.py"
