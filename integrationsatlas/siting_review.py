@@ -24,6 +24,7 @@ from geo.errors import DataError
 from geo.formatting import de_share
 from planning.equity import equity_table, nearest_site_cost
 from planning.explain import SolutionExplanation
+from planning.siting.models import siting_model
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def drop_useless(
         keep = np.setdiff1d(np.asarray(result.selected, dtype=int), np.asarray(useless, dtype=int))
         result = _with_selected(result, keep)
         explanation = explain(result)
-    wanted = p if model != "lscp" else n_useful
+    declared = siting_model(model)
+    wanted = p if declared.needs_p else n_useful
     if n_useful >= wanted and not useless:
         return result, explanation, ""
     total = float(weights.sum())
@@ -109,10 +111,10 @@ def drop_useless(
     what = "neue Standorte" if n_useful != 1 else "neuen Standort"
     head = (
         f"Nur {n_useful} {what} statt {p}: "
-        if model != "lscp"
+        if declared.needs_p
         else f"{len(useless)} ausgewählte Standorte ohne Zugewinn entfallen: "
     )
-    if model == "pmedian":
+    if declared.objective == "distance":
         why = "weitere Standorte verkürzen für niemanden den Weg zum nächsten Standort."
     elif open_reachable <= 1e-9:
         why = (

@@ -406,7 +406,8 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     matrix = sp.csr_array((times[firsts], (ru, rv)), shape=shape)
     # lengths and (cars) tagged speeds in the matrix' order: each mode applies its own speed (Network.for_mode)
     lengths = sp.csr_array((e_len[firsts], (ru, rv)), shape=shape).data
-    speeds = sp.csr_array((speed[firsts], (ru, rv)), shape=shape).data if mode == "drive" else None
+    tagged = travel_mode(mode).speed_kmh is None  # the network whose mode takes each edge's tagged speed
+    speeds = sp.csr_array((speed[firsts], (ru, rv)), shape=shape).data if tagged else None
     return Network(
         matrix=matrix,
         node_ids=node_ids[nodes].astype(np.int64),
@@ -528,9 +529,8 @@ def _speeds_kmh(
     n_edges: int,
 ) -> NDArray[np.float64]:
     """Speed (km/h) per simplified edge: constant for walk/bike, osmnx imputation for drive."""
-    if mode != "drive":
-        kmh = travel_mode(mode).speed_kmh
-        assert kmh is not None
+    kmh = travel_mode(mode).speed_kmh
+    if kmh is not None:  # a constant speed; None: the speed of each edge from its tags
         return np.full(n_edges, float(kmh))
     member_edge, member_way = members
     tagged = np.array([s is not None for s in ways.maxspeed], dtype=bool)

@@ -366,7 +366,7 @@ def _finish_graph(graph: nx.MultiDiGraph, mode: StreetMode, settings: Settings) 
     """Add speeds and travel times for ``mode`` and project to ``settings.crs``."""
     import osmnx as ox
 
-    if mode == "drive":
+    if travel_mode(mode).speed_kmh is None:  # speeds from the maxspeed tags
         graph = ox.add_edge_speeds(graph, fallback=DRIVE_FALLBACK_KMH)
     else:
         nx.set_edge_attributes(graph, travel_mode(mode).speed_kmh, "speed_kph")

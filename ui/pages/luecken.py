@@ -123,7 +123,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
         if osm_file is None:
             st.info(t("luecken.need_osm"))
             return None
-        if mode == "oepnv":
+        if MODES[mode].needs_timetable:
             gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
             d1, d2 = st.columns(2)
             day = d1.date_input(t("luecken.day"), value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
