@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast setup tools lint format bench data clean
+.PHONY: run test test-fast setup tools lint format bench data clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# the browser tests write screenshots into the git-ignored test-results/screenshots/; copy them into docs/ on purpose
+screenshots:
+	bash scripts/copy-screenshots.sh
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from browser_support import (
+    SCREENSHOTS,
     MAP_IFRAME,
     StreamlitServer,
     browser_unavailable_reason,
@@ -37,7 +38,6 @@ pytestmark = [
 SCHOOLS = "facilities/nrw_grundschulen_msb_2021.geojson"
 N_RANDOM = 10_000
 VIEWPORT = {"width": 1366, "height": 768}
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,8 @@ TODAY = date(2026, 11, 21)
 KREIS_NAME = "Kreis <Nord> & Süd"
 PDFTOTEXT = shutil.which("pdftotext")
 PDFTOPPM = shutil.which("pdftoppm")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "bericht_pdf.png"
+#: Written to the git-ignored test output; ``make screenshots`` copies it into ``docs/screenshots/``.
+SCREENSHOT = Path(__file__).resolve().parent.parent / "test-results" / "screenshots" / "bericht_pdf.png"
 
 
 def report_for(settings: Settings, area: str, threshold_km: float = 15.0, layer: str = "ki", **kwargs: Any) -> Any:
