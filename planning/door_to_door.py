@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -261,13 +262,9 @@ def transit_nearest(
         walking alone and the best walk + ride + walk journey; never above
         ``walk_s``.
     """
-    import geopandas as gpd
-
     from planning.transit import transit_time_to_nearest
 
-    origins = gpd.GeoSeries(gpd.points_from_xy(origins_xy[:, 0], origins_xy[:, 1]), crs=net.crs)
-    dests = gpd.GeoSeries(gpd.points_from_xy(dest_xy[:, 0], dest_xy[:, 1]), crs=net.crs)
-    result = transit_time_to_nearest(tt, origins, dests, settings, network=net)
+    result = transit_time_to_nearest(tt, _points(origins_xy, net.crs), _points(dest_xy, net.crs), settings, network=net)
     return np.minimum(result.by_minute, np.asarray(walk_s, dtype=np.float64)[:, None])
 
 
@@ -285,14 +282,15 @@ def transit_matrix(
     ``walk`` is the door-to-door walking matrix within the same cut-off
     (:func:`time_matrix`); every pair is at most its walking time.
     """
-    import geopandas as gpd
-
     from planning.transit import transit_time_matrix
 
-    origins = gpd.GeoSeries(gpd.points_from_xy(origins_xy[:, 0], origins_xy[:, 1]), crs=net.crs)
-    dests = gpd.GeoSeries(gpd.points_from_xy(dest_xy[:, 0], dest_xy[:, 1]), crs=net.crs)
+    origins, dests = _points(origins_xy, net.crs), _points(dest_xy, net.crs)
     ride = transit_time_matrix(tt, origins, dests, settings, cutoff_s, network=net).matrix
     return sparse_minimum(ride, walk)
+
+
+def _points(xy: NDArray[np.float64], crs: str) -> gpd.GeoSeries:
+    return gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs)
 
 
 def _csr_min(

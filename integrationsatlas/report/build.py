@@ -672,13 +672,17 @@ def _scenario_figures(scenario: Scenario) -> list[tuple[str, str]]:
     threshold = res.get("threshold") or "Schwelle des Szenarios"
     extent = res.get("extent") or {}
     where = f", {extent.get('name')}" if extent.get("partial") else ""
-    return [
+    figures = [
         (
             f"Szenario ({threshold}{where}): Versorgung vorher → nachher",
             f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}",
         ),
         ("Szenario: neue Standorte", de_int(len(scenario.selected))),
     ]
+    resolution = res.get("resolution") or {}
+    if resolution.get("ok") is False:  # the plan rests on too coarse demand: say so beside its figures
+        figures.append(("Szenario: Auflösung der Nachfrage", str(resolution.get("message", ""))))
+    return figures
 
 
 def _summary(report: CoverageReport, area: StudyArea, layer_title: str, scenario: Scenario | None) -> str:
