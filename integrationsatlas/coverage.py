@@ -198,7 +198,7 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     demand, points, demand_note = area_demand(settings, request, area)
     facilities = layer_facilities(settings, request.layer)
     measure = measure_for(settings, request)
-    extent, inside = extent_of(measure, points, area.name, area_population(settings, area, points))
+    extent, inside = extent_of(measure, points, area.name, area_population(settings, area, demand, points))
     points = points[inside]
     facilities = facilities[_within_hull(facilities, measure)]
     _check_extent(points, facilities, measure)

@@ -257,7 +257,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     area = study_area(settings, request.area)
     demand_result, points, demand_note = area_demand(settings, request, area)
     measure = measure_for(settings, request)
-    extent, inside = extent_of(measure, points, area.name, area_population(settings, area, points))
+    extent, inside = extent_of(measure, points, area.name, area_population(settings, area, demand_result, points))
     points = points[inside & (points["weight"].to_numpy(dtype=float) > 0)].reset_index(drop=True)
     if points.empty:
         raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfrage (oder keine im {measure.extent_name}).")

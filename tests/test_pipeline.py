@@ -174,3 +174,24 @@ def test_sources_survive_the_import_and_reach_the_report(
     assert cited.source == DB_STATIONS.publisher and cited.as_of == "30.06.2020" and cited.licence == "CC BY 4.0"
     assert main([*argv[:4], "--as-of", "30.6.2020"]) == 2  # a date the store could not sort is refused
     assert "JJJJ-MM-TT" in capsys.readouterr().err
+
+
+def test_a_geopackage_of_an_earlier_release_gains_the_provenance_columns(settings: Settings) -> None:
+    import sqlite3
+
+    from geo.store import DataStore
+
+    store = DataStore(settings.store_path)
+    row = gpd.GeoDataFrame({"id": ["k1"], "name": ["Kita"]}, geometry=gpd.points_from_xy([345_000.0], [5_650_000.0]))
+    row = row.set_crs("EPSG:25832")
+    store.write_layer("kita", row, mode="replace", source_file="a.csv", source="import", licence="CC0")
+    with sqlite3.connect(settings.store_path) as con:  # as an earlier release wrote it
+        con.execute("ALTER TABLE atlas_batches DROP COLUMN publisher")
+        con.execute("ALTER TABLE atlas_batches DROP COLUMN as_of")
+    old = store.layer_meta("kita")
+    assert old is not None and old.publisher == "" and old.as_of is None  # readable as it is
+    store.write_layer(
+        "kita", row, mode="replace", source_file="b.csv", source="import", licence="CC0", publisher="Stadt", as_of="2024"
+    )
+    new = store.layer_meta("kita")
+    assert new is not None and (new.publisher, new.as_of, new.source_file) == ("Stadt", "2024", "b.csv")

@@ -357,9 +357,10 @@ def extent_of(
     """
     inside = within(points, measure.hull)
     population = points["population"].to_numpy(dtype=np.float64)
+    if measure.hull is None:  # a straight line reaches the whole area
+        return Extent(area_name, area_name, float(population.sum()), float(population.sum())), inside
     total = float(population.sum()) if area_population is None else max(float(area_population), 0.0)
-    name = measure.extent_name if measure.hull is not None else area_name
-    return Extent(name, area_name, float(population[inside].sum()), total), inside
+    return Extent(measure.extent_name, area_name, float(population[inside].sum()), total), inside
 
 
 def _dense(part: sp.sparray) -> NDArray[np.float64]:

@@ -208,15 +208,20 @@ def area_demand(
     return demand, points, note
 
 
-def area_population(settings: Settings, area: StudyArea, points: gpd.GeoDataFrame) -> float:
-    """Residents of the whole area: the Gemeinde population where loaded, else the demand's.
+def area_population(
+    settings: Settings, area: StudyArea, demand: DemandResult, points: gpd.GeoDataFrame
+) -> float | None:
+    """Residents of the whole area when the demand does not hold all of them, else ``None``.
 
-    A demand estimated from an OSM extract holds only the Gemeinden the
-    extract touches; the area's population comes from the Gemeinde table so
-    that an extent's share is a share of the whole area.
+    The estimate from an OSM extract's buildings holds only the Gemeinden the
+    extract touches; then the area's residents come from the Gemeinde table,
+    so that an extent's share is a share of the whole area. Every other
+    demand source covers the whole area.
     """
+    if demand.level != "osm":
+        return None
     own = float(points["population"].sum())
-    table = load_gemeinde_population(settings) if area.level != "land" or len(points) else None
+    table = load_gemeinde_population(settings)
     if table is None:
         return own
     inside = table.index.astype(str).str.startswith(area.ags)

@@ -266,6 +266,8 @@ def _gap_table(
     note = "Rang 1 = größte Lücke. Lückenwert: Summe der standardisierten Teilwerte (siehe Methode)."
     if len(ranking) > len(shown):
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
+    if report.extent is not None and report.extent.partial:
+        note += f" Nur der {report.extent.caption}; Gebiete am Rand nur teilweise."
     return ReportTable(
         title=title,
         columns=("Rang", "AGS", "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),

@@ -131,12 +131,13 @@ def _pp(before: Any, after: Any) -> str:
 def scenario_parameters(scenario: Scenario) -> str:
     """The scenario's settings in plain German (no raw ``key = value`` dump)."""
     p = scenario.parameters
+    siting = p.get("siting") or p  # the stored request, or the parameters of an older scenario
     parts = []
     threshold = scenario.results.get("threshold")
     if threshold:
         parts.append(f"versorgt heißt erreichbar in höchstens {threshold}")
-    if p.get("p") not in (None, ""):
-        parts.append(f"{de_int(float(p['p']))} neue Standorte gesucht")
+    if siting.get("p") not in (None, ""):
+        parts.append(f"{de_int(float(siting['p']))} neue Standorte gesucht")
     fixed = len(scenario.fixed_sites)
     parts.append(f"{fixed} bestehende Standorte festgehalten" if fixed else "keine bestehenden Standorte festgehalten")
     return "; ".join(parts)
