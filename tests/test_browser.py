@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    SCREENSHOTS,
     MAP_IFRAME,
+    SCREENSHOTS,
     RequestLog,
     StreamlitServer,
     browser_unavailable_reason,

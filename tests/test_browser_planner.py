@@ -13,7 +13,8 @@ answers are drawn and plausible:
 - Standortplanung for the Städteregion Aachen by walking time proposes five
   named sites, none of them a bare grid point, each reaching more people.
 
-Screenshots go to ``test-results/screenshots/`` (``make screenshots`` copies them into ``docs/``). Any console error fails a test.
+Screenshots go to ``test-results/screenshots/`` (``make screenshots`` copies them into ``docs/``).
+Any console error fails a test.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    SCREENSHOTS,
     MAP_IFRAME,
+    SCREENSHOTS,
     StreamlitServer,
     browser_unavailable_reason,
     checked_page,

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 from browser_support import (
-    SCREENSHOTS,
     MAP_IFRAME,
+    SCREENSHOTS,
     StreamlitServer,
     browser_unavailable_reason,
     checked_page,

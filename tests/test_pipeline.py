@@ -190,8 +190,7 @@ def test_a_geopackage_of_an_earlier_release_gains_the_provenance_columns(setting
         con.execute("ALTER TABLE atlas_batches DROP COLUMN as_of")
     old = store.layer_meta("kita")
     assert old is not None and old.publisher == "" and old.as_of is None  # readable as it is
-    store.write_layer(
-        "kita", row, mode="replace", source_file="b.csv", source="import", licence="CC0", publisher="Stadt", as_of="2024"
-    )
+    provenance = {"source": "import", "licence": "CC0", "publisher": "Stadt", "as_of": "2024"}
+    store.write_layer("kita", row, mode="replace", source_file="b.csv", **provenance)
     new = store.layer_meta("kita")
     assert new is not None and (new.publisher, new.as_of, new.source_file) == ("Stadt", "2024", "b.csv")
