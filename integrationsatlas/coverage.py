@@ -26,7 +26,7 @@ from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from geo.units import load_boundaries
 from integrationsatlas.pipeline.area import StudyArea, study_area
-from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for
+from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for, within
 from integrationsatlas.pipeline.demand import (
     UNIT_COLUMNS,
     area_demand,
@@ -200,7 +200,7 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     measure = measure_for(settings, request)
     extent, inside = extent_of(measure, points, area.name, area_population(settings, area, demand, points))
     points = points[inside]
-    facilities = facilities[_within_hull(facilities, measure)]
+    facilities = facilities[within(facilities, measure.hull)]
     _check_extent(points, facilities, measure)
     units = _units(request.by, settings)
     unit_col = UNIT_COLUMNS[request.by]
@@ -215,12 +215,6 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
     inputs = _inputs(settings, request, demand, facilities, notes)
     return _assemble(request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs)
-
-
-def _within_hull(facilities: gpd.GeoDataFrame, measure: Measure) -> np.ndarray:
-    from integrationsatlas.pipeline.costs import within
-
-    return within(facilities, measure.hull)
 
 
 def _check_extent(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, measure: Measure) -> None:

@@ -274,7 +274,9 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         )
     _report(progress, 0.3, f"Kostenmatrix berechnen ({len(points)} × {len(candidates)})")
     extra = [r * (60.0 if request.uses_time else 1000.0) for r in spec.sensitivity_radii]
-    cost, points, weights = _cost_matrix(measure, model, points, candidates, max([request.threshold_base, *extra]))
+    cost, points, weights = _cost_matrix(
+        measure, model, points, candidates, max([request.threshold_base, *extra]), notes
+    )
     kwargs = constraints(candidates, spec)
 
     def build(p_new: int, r: float) -> Any:
@@ -325,7 +327,12 @@ def _extent_note(extent: Extent) -> str:
 
 
 def _cost_matrix(
-    measure: Measure, model: SitingModel, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, reach: float
+    measure: Measure,
+    model: SitingModel,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    reach: float,
+    notes: list[str],
 ) -> tuple[Any, gpd.GeoDataFrame, NDArray[np.float64]]:
     """The demand × candidate costs (metres or seconds), pairs within ``reach`` (dense for the p-median)."""
     weights = demand["weight"].to_numpy(dtype=float)
@@ -340,7 +347,9 @@ def _cost_matrix(
         np.asarray(measure.matrix(demand, candidates, None)), demand, weights
     )
     if dropped:
-        logger.info("%d Nachfragepunkt(e) ohne erreichbaren Kandidaten beim p-Median ausgelassen", dropped)
+        notes.append(
+            f"{dropped} Nachfragepunkt(e) ohne erreichbaren Kandidaten bleiben beim p-Median unberücksichtigt."
+        )
     return cost, demand, weights
 
 
