@@ -568,6 +568,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "**Nur ein Ausschnitt:** {caption}. Alle Zahlen und Karten gelten nur für diesen Ausschnitt.",
         "**Only part of the area:** {caption}. All figures and maps refer to this part only.",
     ),
+    "luecken.in_extent": ("(nur {name})", "(only {name})"),
     "standort.extent": (
         "**Nur ein Ausschnitt:** {caption}. Der Plan gilt nur für diesen Ausschnitt.",
         "**Only part of the area:** {caption}. The plan covers this part only.",

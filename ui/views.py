@@ -313,10 +313,13 @@ def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
     """The gap ranking with headers in ``lang`` (German by default; rank 1 = largest gap)."""
     table = report.gaps.ranking(None)
     unit = report.inputs.unit
+    names = table["name"].astype("string")
+    if report.extent is not None and report.extent.partial:  # never a bare area name beside a partial figure
+        names = names + " " + text("luecken.in_extent", lang, name=report.extent.name)
     shown = pd.DataFrame(
         {
             text("col.rank", lang): table["rank"].astype("Int64"),
-            text("col.area", lang): table["name"],
+            text("col.area", lang): names,
             text("col.covered_pct", lang): (table["share_covered"] * 100).round(1),
             text("col.pop_beyond", lang): table["population_beyond"].round(0).astype("Int64"),
             text("col.mean_cost", lang, unit=unit): table["cost_mean"].round(1),
