@@ -8,7 +8,8 @@ Its steps, each a small module, run in this order for every question:
    on the street network and timetable) and the **extent** it covers;
 4. coverage (:func:`integrationsatlas.coverage.coverage_report`) or siting
    (:func:`integrationsatlas.siting.plan_sites`), both on the same costs;
-5. :mod:`~integrationsatlas.pipeline.checks` – honesty: resolution and extent, stated with every result.
+5. honesty: the resolution verdict (:func:`planning.resolution.check_resolution`) and the
+   :class:`~integrationsatlas.pipeline.costs.Extent`, carried by every result and stated with every figure.
 
 The Versorgungslücken page, the Standortplanung page, the report, the CLI and
 batch runs all go through these steps, so they cannot disagree.
