@@ -194,3 +194,28 @@ def test_a_geopackage_of_an_earlier_release_gains_the_provenance_columns(setting
     store.write_layer("kita", row, mode="replace", source_file="b.csv", **provenance)
     new = store.layer_meta("kita")
     assert new is not None and (new.publisher, new.as_of, new.source_file) == ("Stadt", "2024", "b.csv")
+
+
+def test_json_commands_print_only_json_on_standard_output(tmp_path: Path) -> None:
+    """In a real process: the HiGHS banner (written by C code to file descriptor 1) goes to standard error."""
+    import os
+    import subprocess
+    import sys
+
+    from geo.settings import PROJECT_ROOT
+
+    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(tmp_path / "home"), "PYTHONPATH": str(PROJECT_ROOT)}
+    argv = ["sites", "--area", "05334", "-p", "1", "--radius-km", "5", "--no-sensitivity", "--layer", "none"]
+    for args in (argv, ["coverage", "--layer", "ki", "--threshold-km", "15", "--area", "05334"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "integrationsatlas.cli", *args, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        document = json.loads(out.stdout)
+        assert "resolution" in document and "extent" in document
