@@ -196,6 +196,7 @@ def test_a_geopackage_of_an_earlier_release_gains_the_provenance_columns(setting
     assert new is not None and (new.publisher, new.as_of, new.source_file) == ("Stadt", "2024", "b.csv")
 
 
+@pytest.mark.slow  # two real processes (about 15 s quiet): make test runs it, the edit loop leaves it out
 def test_json_commands_print_only_json_on_standard_output(tmp_path: Path) -> None:
     """In a real process: the HiGHS banner (written by C code to file descriptor 1) goes to standard error."""
     import os
