@@ -1,14 +1,14 @@
 # Integrationsatlas NRW – the two commands of the README:
 #   make run    set up .venv and start the app   (http://localhost:8501)
 #   make test   set up .venv (+ Debian chromium and poppler-utils for the tests) and run all tests
-# For the edit loop: make test-fast (unit + property tests, no browser, no slow, no real data; < 2 min).
+# For the edit loop: make test-fast (unit + property tests, no browser, no slow, no real data; two workers; < 2 min).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast setup tools lint format bench data clean
+.PHONY: run test test-fast setup tools lint format bench data clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ test: setup tools
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	INTEGRATIONSATLAS_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not browser and not slow and not shared"
+	INTEGRATIONSATLAS_TEST_FAST=1 $(BIN)/python -m pytest -q -n 2 -m "not browser and not slow and not shared"
 
 lint: setup
 	$(BIN)/ruff check .
@@ -38,6 +38,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# the browser tests write screenshots into the git-ignored test-results/screenshots/; copy them into docs/ on purpose
+screenshots:
+	bash scripts/copy-screenshots.sh
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

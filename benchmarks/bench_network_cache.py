@@ -41,14 +41,15 @@ from pathlib import Path
 t_import = time.perf_counter()
 from geo.settings import Settings
 from integrationsatlas.coverage import coverage_report
+from integrationsatlas.request import AnalysisRequest
 home, osm, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 thresholds = [float(x) for x in sys.argv[4].split(",")]
 settings = Settings().with_home(home)
 out = {"import_s": time.perf_counter() - t_import, "runs": []}
 for minutes in thresholds:
     t0 = time.perf_counter()
-    report = coverage_report(settings, layer="kita", by="gemeinde", threshold_min=minutes, mode=mode,
-                             osm_file=osm, area="05334002")
+    request = AnalysisRequest("kita", minutes, unit="min", mode=mode, by="gemeinde", osm_file=osm, area="05334002")
+    report = coverage_report(settings, request)
     out["runs"].append({"minutes": minutes, "seconds": time.perf_counter() - t0,
                         "share": report.share_covered, "cells": report.n_demand,
                         "level": report.inputs.demand_level})

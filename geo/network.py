@@ -4,6 +4,10 @@ A :class:`Network` is what every travel-time analysis runs on. It is made by
 the one street-network loader (:mod:`geo.sources.streets`), cached on disk as a
 plain ``.npz`` file (no pickles) and read back in well under a second; the graph
 algorithms live in :mod:`planning.network`.
+
+The cache stores **lengths** (and, for cars, the tagged speed of each edge),
+not travel times: each travel mode applies its own speed
+(:meth:`Network.for_mode`), so two modes sharing a network never share a speed.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, DataError, Problem, raise_if_problems
+from geo.modes import TravelMode
 from geo.settings import PROJECTED_CRS
 
 logger = logging.getLogger(__name__)
 
-#: Version of the on-disk ``.npz`` layout written by :meth:`Network.save`.
-NPZ_FORMAT = 1
+#: Version of the on-disk ``.npz`` layout written by :meth:`Network.save` (2: lengths and tagged speeds).
+NPZ_FORMAT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +54,12 @@ class Network:
         The travel mode the times belong to.
     crs
         CRS of ``xy`` (EPSG:25832).
+    lengths
+        Length in metres of each stored edge, aligned with ``matrix.data``
+        (``None`` for a network built from times only).
+    speeds_kmh
+        Speed of each stored edge from its tags (cars), aligned with
+        ``matrix.data``; ``None`` when the network has no tagged speeds.
 
     Notes
     -----
@@ -61,6 +72,47 @@ class Network:
     xy: NDArray[np.float64]
     mode: str
     crs: str = PROJECTED_CRS
+    lengths: NDArray[np.float64] | None = None
+    speeds_kmh: NDArray[np.float64] | None = None
+
+    def for_mode(self, mode: TravelMode) -> Network:
+        """The network with the travel times of ``mode``: lengths at the mode's own speed.
+
+        A constant ``speed_kmh`` applies to every edge; ``None`` takes each
+        edge's tagged speed (:attr:`speeds_kmh`).
+
+        Raises
+        ------
+        DataError
+            If the network stores no lengths, or ``mode`` needs tagged
+            speeds that it does not have.
+
+        Examples
+        --------
+        >>> from geo.modes import MODES
+        >>> m = sp.csr_array((np.array([1.0]), (np.array([0]), np.array([1]))), shape=(2, 2))
+        >>> net = Network(m, np.arange(2), np.zeros((2, 2)), "walk", lengths=np.array([150.0]))
+        >>> float(net.for_mode(MODES["walk"]).matrix.data[0]), float(net.for_mode(MODES["bike"]).matrix.data[0])
+        (120.0, 36.0)
+        """
+        if self.lengths is None:
+            raise DataError(f"Das Netz »{self.mode}« enthält keine Kantenlängen; bitte den Netz-Cache neu erzeugen.")
+        if mode.speed_kmh is not None:
+            kmh: NDArray[np.float64] | float = float(mode.speed_kmh)
+        elif self.speeds_kmh is not None:
+            kmh = self.speeds_kmh
+        else:
+            raise DataError(
+                f"Der Modus »{mode.title}« nimmt die Geschwindigkeit aus den maxspeed-Angaben, das Netz "
+                f"»{self.mode}« hat keine. Bitte das Netz »{mode.network}« laden."
+            )
+        m = self.matrix
+        times = self.lengths / (np.asarray(kmh, dtype=np.float64) / 3.6)
+        matrix = sp.csr_array((times, m.indices, m.indptr), shape=m.shape)
+        out = Network(matrix, self.node_ids, self.xy, mode.id, self.crs, self.lengths, self.speeds_kmh)
+        if "tree" in self.__dict__:  # the KD-tree depends on the nodes only: share it
+            out.__dict__["tree"] = self.__dict__["tree"]
+        return out
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph, weight: str = "travel_time") -> Network:
@@ -88,7 +140,9 @@ class Network:
 
         Notes
         -----
-        Self-loops are dropped: they never shorten a path.
+        Self-loops are dropped: they never shorten a path. The edge attributes
+        ``length`` (m) and ``speed_kph`` of the kept (fastest) parallel edge
+        become :attr:`lengths` and :attr:`speeds_kmh` when every edge has them.
         """
         crs = G.graph.get("crs")
         if crs is None or CRS.from_user_input(crs) != CRS.from_user_input(PROJECTED_CRS):
@@ -114,8 +168,12 @@ class Network:
                 )
             )
         edges = np.array(
-            [(u, v, np.nan if t is None else t) for u, v, t in G.edges(data=weight)], dtype=np.float64
-        ).reshape(-1, 3)
+            [
+                (u, v, _num(d.get(weight)), _num(d.get("length")), _num(d.get("speed_kph")))
+                for u, v, d in G.edges(data=True)
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 5)
         times = edges[:, 2]
         for k in np.flatnonzero(~(np.isfinite(times) & (times >= 0)))[:20]:
             problems.append(
@@ -130,16 +188,26 @@ class Network:
         u = index.get_indexer(pd.Index(edges[:, 0].astype(np.int64)))
         v = index.get_indexer(pd.Index(edges[:, 1].astype(np.int64)))
         keep = u != v
-        u, v, times = u[keep], v[keep], times[keep]
+        u, v, times, lengths, speeds = u[keep], v[keep], times[keep], edges[keep, 3], edges[keep, 4]
         # fastest of parallel edges: sort by (u, v, time), keep the first of each (u, v)
         order = np.lexsort((times, v, u))
-        u, v, times = u[order], v[order], times[order]
+        u, v, times, lengths, speeds = u[order], v[order], times[order], lengths[order], speeds[order]
         first = np.ones(u.size, dtype=bool)
         first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
         n = node_ids.size
         matrix = sp.csr_array((times[first], (u[first], v[first])), shape=(n, n))
+        length_m = sp.csr_array((lengths[first], (u[first], v[first])), shape=(n, n)).data
+        speed = sp.csr_array((speeds[first], (u[first], v[first])), shape=(n, n)).data
         mode = str(G.graph.get("mode", "unbekannt"))
-        return cls(matrix=matrix, node_ids=node_ids, xy=xy, mode=mode, crs=PROJECTED_CRS)
+        return cls(
+            matrix=matrix,
+            node_ids=node_ids,
+            xy=xy,
+            mode=mode,
+            crs=PROJECTED_CRS,
+            lengths=length_m if np.isfinite(length_m).all() else None,
+            speeds_kmh=speed if np.isfinite(speed).all() else None,
+        )
 
     @property
     def n_nodes(self) -> int:
@@ -177,6 +245,8 @@ class Network:
                 xy=self.xy,
                 mode=np.array([self.mode]),
                 crs=np.array([self.crs]),
+                lengths=np.empty(0) if self.lengths is None else self.lengths,
+                speeds_kmh=np.empty(0) if self.speeds_kmh is None else self.speeds_kmh,
             )
         partial.replace(path)
 
@@ -195,6 +265,20 @@ class Network:
                     raise DataError(f"Netzdatei {path.name} hat ein veraltetes Format.")
                 n = int(z["node_ids"].size)
                 matrix = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
-                return cls(matrix, z["node_ids"], z["xy"], str(z["mode"][0]), str(z["crs"][0]))
+                lengths, speeds = z["lengths"], z["speeds_kmh"]
+                return cls(
+                    matrix,
+                    z["node_ids"],
+                    z["xy"],
+                    str(z["mode"][0]),
+                    str(z["crs"][0]),
+                    lengths if lengths.size == matrix.nnz else None,
+                    speeds if speeds.size == matrix.nnz else None,
+                )
         except (OSError, KeyError, ValueError) as exc:
             raise DataError(f"Netzdatei {path.name} ist unlesbar ({exc}).") from exc
+
+
+def _num(value: object) -> float:
+    """An edge attribute as a float; ``nan`` when missing."""
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]

@@ -1,4 +1,11 @@
-"""Comparing two saved siting scenarios: per Gemeinde and, for straight-line plans, per demand point."""
+"""Saved siting scenarios: their request, re-running them exactly, and comparing two of them.
+
+A scenario stores the :class:`~integrationsatlas.request.AnalysisRequest` that
+made it (also older scenarios, whose parameters are read as a request):
+:func:`scenario_request` gives it back, :func:`rerun_scenario` plans again with
+it, and two plans are compared per Gemeinde and per demand point with their own
+measures.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,31 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from geo.errors import DataError
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
-from integrationsatlas.coverage import best_demand
-from integrationsatlas.siting import as_float, demand_in_area, planning_area
+from integrationsatlas.pipeline.area import study_area
+from integrationsatlas.pipeline.costs import measure_for
+from integrationsatlas.pipeline.demand import area_demand
+from integrationsatlas.request import AnalysisRequest
+from integrationsatlas.siting import SitingPlan, plan_sites
 from planning.explain import compare_plans
 
 logger = logging.getLogger(__name__)
+
+
+def scenario_request(scenario: Scenario) -> AnalysisRequest:
+    """The request a scenario was planned with (older scenarios: read from their parameters)."""
+    params = dict(scenario.parameters)
+    if "layer" not in params:  # saved before requests existed: area and model were stored beside the parameters
+        params = {"area": scenario.area_ags, "model": scenario.model, **params}
+    return AnalysisRequest.from_dict(params)
+
+
+def rerun_scenario(settings: Settings, scenario: Scenario, progress: object = None) -> SitingPlan:
+    """Plan the scenario's request again: with the same data, the same sites."""
+    return plan_sites(settings, scenario_request(scenario), progress)  # type: ignore[arg-type]
 
 
 def compare_scenarios(a: Scenario, b: Scenario) -> pd.DataFrame:
@@ -63,34 +85,31 @@ def coverage_change_points(settings: Settings, a: Scenario, b: Scenario) -> gpd.
     -------
     geopandas.GeoDataFrame or None
         Columns ``weight``, ``change`` (one of :data:`CHANGE_CLASSES`), in
-        EPSG:25832; ``None`` when either plan used travel times (their
-        coverage needs the street network) or the plans lack a radius.
+        EPSG:25832; ``None`` when a plan's request cannot be measured any
+        more (its OSM extract or timetable is gone).
 
     Notes
     -----
-    Coverage is a straight-line distance within each plan's own radius (km),
-    computed in EPSG:25832 with a KD-tree over all its sites (existing and new).
+    Each plan is measured with its own request (straight line or door-to-door
+    travel time, its own threshold) over all its sites (existing and new), on
+    the demand of plan ``a``'s request, in EPSG:25832.
     """
-
     if a.area_ags != b.area_ags:
         raise DataError(f"Die Szenarien »{a.name}« und »{b.name}« betreffen verschiedene Gebiete.")
-    radii = [as_float(s.parameters.get("radius_km")) for s in (a, b)]
-    if any(r is None for r in radii) or any(s.parameters.get("minutes") for s in (a, b)):
+    requests = [scenario_request(s) for s in (a, b)]
+    try:
+        measures = [measure_for(settings, r) for r in requests]
+    except DataError as exc:
+        logger.info("Vergleich je Nachfragepunkt nicht möglich: %s", exc)
         return None
-    area, _ = planning_area(settings, a.area_ags)
-    target = str(a.parameters.get("target_group", "total"))
-    column = a.parameters.get("target_column")
-    points = demand_in_area(best_demand(settings, target, column).points, a.area_ags, area)
-    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
+    area = study_area(settings, requests[0].area)
+    _, points, _ = area_demand(settings, requests[0], area)
     covered = []
-    for scenario, radius_km in zip((a, b), radii, strict=True):
-        sites = scenario.sites
-        if len(sites) == 0:
+    for scenario, request, measure in zip((a, b), requests, measures, strict=True):
+        if len(scenario.sites) == 0:
             covered.append(np.zeros(len(points), dtype=bool))
             continue
-        tree = cKDTree(np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
-        dist, _ = tree.query(xy, k=1)
-        covered.append(dist <= float(radius_km) * 1000.0)  # type: ignore[arg-type]
+        covered.append(measure.nearest(points, scenario.sites) <= request.threshold)
     in_a, in_b = covered
     change = np.select([in_b & ~in_a, in_a & ~in_b, in_a & in_b], CHANGE_CLASSES[:3], CHANGE_CLASSES[3])
     return gpd.GeoDataFrame(

@@ -19,13 +19,12 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from geo.errors import DataError
 from geo.formatting import de_share
-from geo.settings import Settings
 from planning.equity import equity_table, nearest_site_cost
 from planning.explain import SolutionExplanation
+from planning.siting.models import siting_model
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,8 @@ def drop_useless(
         keep = np.setdiff1d(np.asarray(result.selected, dtype=int), np.asarray(useless, dtype=int))
         result = _with_selected(result, keep)
         explanation = explain(result)
-    wanted = p if model != "lscp" else n_useful
+    declared = siting_model(model)
+    wanted = p if declared.needs_p else n_useful
     if n_useful >= wanted and not useless:
         return result, explanation, ""
     total = float(weights.sum())
@@ -111,10 +111,10 @@ def drop_useless(
     what = "neue Standorte" if n_useful != 1 else "neuen Standort"
     head = (
         f"Nur {n_useful} {what} statt {p}: "
-        if model != "lscp"
+        if declared.needs_p
         else f"{len(useless)} ausgewählte Standorte ohne Zugewinn entfallen: "
     )
-    if model == "pmedian":
+    if declared.objective == "distance":
         why = "weitere Standorte verkürzen für niemanden den Weg zum nächsten Standort."
     elif open_reachable <= 1e-9:
         why = (
@@ -145,55 +145,50 @@ def _with_selected(result: Any, selected: NDArray[np.int_]) -> Any:
 
 
 def plan_equity(
-    settings: Settings,
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     weights: NDArray[np.float64],
     fixed: NDArray[np.int_],
     after: NDArray[np.int_],
-    net: Any,
+    nearest: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame], NDArray[np.float64]],
     radius: float,
+    unit: float,
     gemeinde_names: Mapping[str, str],
 ) -> pd.DataFrame:
     """Per Gemeinde: share beyond the threshold and 90th percentile before/after (km or min).
 
-    Straight line (``net`` is ``None``): exact nearest-site distance with a
-    KD-tree; on a network: one multi-source Dijkstra per state.
+    Parameters
+    ----------
+    demand, candidates
+        Demand points and candidates (EPSG:25832).
+    weights
+        Demand weights.
+    fixed, after
+        Candidate indices open before and after the plan.
+    nearest
+        The request's measure: cost (km or minutes) from every demand point
+        to its nearest site (:meth:`integrationsatlas.pipeline.costs.Measure.nearest`).
+    radius
+        The threshold in metres or seconds.
+    unit
+        Metres or seconds per km/minute (1000 or 60).
+    gemeinde_names
+        AGS → name.
 
     Notes
     -----
-    Coordinates in EPSG:25832 (metres); ``radius`` in metres or seconds; the
-    percentiles come out in km or minutes.
+    The same door-to-door (or straight-line) cost as the coverage figures.
     """
-    demand_xy = _xy(demand)
-    cand_xy = _xy(candidates)
-    if net is None:
 
-        def nearest(sites: NDArray[np.int_]) -> NDArray[np.float64]:
-            if len(sites) == 0:
-                return np.full(len(demand), np.inf)
-            dist, _ = cKDTree(cand_xy[sites]).query(demand_xy)
-            return np.asarray(dist, dtype=float)
+    def cost(sites: NDArray[np.int_]) -> NDArray[np.float64]:
+        if len(sites) == 0:
+            return nearest_site_cost(None, len(demand))
+        return np.asarray(nearest(demand, candidates.iloc[np.asarray(sites, dtype=int)]), dtype=float) * unit
 
-        unit = 1000.0
-    else:
-        from planning import network
-
-        d_snap = network.snap(net, demand, settings.snap_max_m)
-        c_snap = network.snap(net, candidates, settings.snap_max_m)
-
-        def nearest(sites: NDArray[np.int_]) -> NDArray[np.float64]:
-            sites = sites[c_snap.reachable[sites]]
-            if len(sites) == 0:
-                return nearest_site_cost(None, len(demand))
-            per_node = network.nearest_facility_time(net, c_snap.node[sites])
-            return np.where(d_snap.reachable, per_node[d_snap.node], np.inf)
-
-        unit = 60.0
     gem = demand["gemeinde_ags"] if "gemeinde_ags" in demand.columns else pd.Series([None] * len(demand))
     return equity_table(
-        nearest(np.asarray(fixed, dtype=int)),
-        nearest(np.asarray(after, dtype=int)),
+        cost(np.asarray(fixed, dtype=int)),
+        cost(np.asarray(after, dtype=int)),
         weights,
         gem.to_numpy(dtype=object),
         radius,

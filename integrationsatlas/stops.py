@@ -23,10 +23,14 @@ import pandas as pd
 from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.modes import travel_mode
 from geo.settings import Settings
 from geo.units import UnitLevel
-from integrationsatlas.coverage import WALK_SPEED_MS
+from integrationsatlas.pipeline.area import study_area
+from integrationsatlas.pipeline.demand import area_demand
+from integrationsatlas.request import AnalysisRequest
 from planning.coverage import nearest_distance_xy, point_xy
+from planning.door_to_door import nearest_time
 from planning.gaps import weighted_quantile_by_group
 from planning.resolution import ResolutionVerdict, check_resolution
 
@@ -78,29 +82,18 @@ class StopAccess:
         }
 
 
-def stop_access(
-    settings: Settings,
-    *,
-    by: UnitLevel = "kreis",
-    area: str | None = None,
-    within_m: float = DEFAULT_WITHIN_M,
-    osm_file: Path | None = None,
-) -> StopAccess:
+def stop_access(settings: Settings, request: AnalysisRequest) -> StopAccess:
     """Walking distance from the demand to the nearest stop of each mode class.
 
     Parameters
     ----------
     settings
         Embedded data, data store and caches.
-    by
-        Units of the summary (``kreis`` or ``gemeinde``).
-    area
-        AGS prefix that restricts the demand (e.g. ``"05334"``).
-    within_m
-        Walking distance (metres) of the population shares.
-    osm_file
-        OSM extract: distances on its walk network (and 100 m demand from its
-        buildings when no Zensus grid is loaded); else straight lines.
+    request
+        The question: area, units (``by``: ``kreis`` or ``gemeinde``), the
+        walking distance of the shares (``threshold_m``: km, or walking
+        minutes × walking speed), demand source and OSM extract (distances
+        door to door on its walk network; without one straight lines).
 
     Returns
     -------
@@ -108,32 +101,29 @@ def stop_access(
 
     Notes
     -----
-    Distances in metres in EPSG:25832. On the walk network a point farther
-    than ``settings.snap_max_m`` from the network, or a stop class with no
-    stop on the network, gives ``inf``.
+    Distances in metres in EPSG:25832; on the walk network the door-to-door
+    walking time (:mod:`planning.door_to_door`) times the walking speed. A
+    point farther than ``settings.snap_max_m`` from the network, or a stop
+    class with no stop on the network, gives ``inf``.
     """
-    from integrationsatlas.coverage import _demand_for  # the one demand choice of the coverage workflow
-
-    if not within_m > 0:
-        raise DataError(f"Die Gehentfernung muss > 0 m sein, nicht {within_m:g}.")
-    demand, _ = _demand_for(settings, "total", None, osm_file)
-    points = demand.points
-    key = f"{by}_ags"
-    if area:
-        points = points[points[key if len(area) > 5 else "kreis_ags"].fillna("").str.startswith(area).to_numpy()]
-        if points.empty:
-            raise DataError(f"Im Gebiet »{area}« gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
+    within_m = request.threshold_m
+    if request.by not in ("kreis", "gemeinde"):
+        raise DataError(f"Haltestellen je »{request.by}«: erlaubt sind kreis und gemeinde.")
+    area = study_area(settings, request.area)
+    demand, points, _ = area_demand(settings, request, area)
     stops = load_layer("haltestelle", settings)
+    osm_file = Path(request.osm_file) if request.osm_file else None
     dist = _distances(settings, points, stops, osm_file)
     cells = points.assign(**{f"dist_{c}": d for c, d in dist.items()})
+    key = f"{request.by}_ags"
     units = _summarise(cells, key, within_m)
-    names = _unit_names(settings, by)
+    names = _unit_names(settings, request.by)  # type: ignore[arg-type]
     units.insert(0, "name", names.reindex(units.index).to_numpy())
     return StopAccess(
         cells=cells,
         units=units,
         within_m=within_m,
-        network="Fußwegenetz (OSM-Datei)" if osm_file else "Luftlinie",
+        network="Fußwegenetz (OSM-Datei), von Tür zu Tür" if osm_file else "Luftlinie",
         demand_label=demand.level_label,
         resolution=check_resolution(points, None, within_m),
     )
@@ -150,17 +140,13 @@ def _distances(
             out[cls], _ = nearest_distance_xy(xy, point_xy(chosen, "Haltestellen"))
         return out
     from geo.sources.streets import load_network
-    from planning.network import nearest_facility_time, snap
 
-    net = load_network("walk", settings, osm_file=osm_file)
-    speed = WALK_SPEED_MS  # the walk network's times are at the walking speed of geo.modes
-    dem = snap(net, points, settings.snap_max_m)
+    walk = travel_mode("walk")
+    net = load_network(walk.id, settings, osm_file=osm_file)
     for cls in MODE_CLASSES:
-        chosen = stops[stops["modus"] == cls]
-        fac = snap(net, chosen, settings.snap_max_m)
-        seconds = nearest_facility_time(net, fac.node[fac.reachable])
-        metres = seconds[dem.node] * speed + dem.distance_m
-        out[cls] = np.where(dem.reachable, metres, np.inf)
+        chosen = point_xy(stops[stops["modus"] == cls], "Haltestellen")
+        seconds = nearest_time(net, xy, chosen, max_snap_m=settings.snap_max_m, access_ms=walk.access_ms)
+        out[cls] = seconds * walk.access_ms  # walking speed everywhere on the walk: seconds → metres
     return out
 
 

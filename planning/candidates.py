@@ -265,7 +265,9 @@ def merge_close(candidates: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoData
 
     Points are linked when they are closer than the tolerance; each connected
     group (single linkage) is replaced by its member of best priority
-    (column ``_priority``, lower is better; ties keep the first row).
+    (column ``_priority``, lower is better; ties keep the first row). Fixed
+    (existing) sites are never merged away: every one of them stays, and a
+    group holding one keeps only its fixed members.
 
     Notes
     -----
@@ -290,6 +292,9 @@ def merge_close(candidates: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoData
         }
     ).sort_values(["group", "priority", "pos"], kind="stable")
     keep = ranked.drop_duplicates("group")["pos"].to_numpy()
+    if "fixed" in candidates.columns:
+        fixed = candidates["fixed"].to_numpy(dtype=bool)
+        keep = np.union1d(keep[~np.isin(group[keep], group[fixed])], np.flatnonzero(fixed))
     sizes = np.bincount(group)
     out = candidates.iloc[np.sort(keep)].copy()
     out["n_merged"] = sizes[group[np.sort(keep)]]

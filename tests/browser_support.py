@@ -25,6 +25,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where tests write screenshots: a git-ignored folder (tests never rewrite a tracked file).
+#: ``make screenshots`` copies them into ``docs/screenshots/`` on purpose.
+SCREENSHOTS = PROJECT_ROOT / "test-results" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 #: The iframe of the streamlit-folium component.

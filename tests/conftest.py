@@ -13,6 +13,15 @@ import pytest
 from geo.settings import PROJECT_ROOT, Settings
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+#: Fixtures that read ../shared/data: a test using one of them (directly or through another fixture) needs it.
+SHARED_FIXTURES = frozenset({"shared_data", "aachen_osm_xml", "aachen_osm_pbf"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs ``../shared/data`` with ``shared``, so ``-m "not shared"`` never runs one."""
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("shared") is None:
+            item.add_marker(pytest.mark.shared)
 
 
 @pytest.fixture

@@ -231,7 +231,7 @@ def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     assert not at.error, [e.value for e in at.error]
     sites = _frame_with(at, "Zusätzlich erreicht (%)")
     assert list(sites["Nr."]) == [1, 2]
-    assert at.session_state[state.SITING_RESULT].params.p == 2
+    assert at.session_state[state.SITING_RESULT].request.siting.p == 2
 
 
 def test_grid_candidates_reach_the_planner(home: Path) -> None:
@@ -243,7 +243,7 @@ def test_grid_candidates_reach_the_planner(home: Path) -> None:
     _no_failures(at)
     assert not at.error, [e.value for e in at.error]
     plan = at.session_state[state.SITING_RESULT]
-    assert plan.params.grid_spacing_m == 3000.0
+    assert plan.request.siting.grid_spacing_m == 3000.0
     assert "Raster" in set(plan.candidates["source"])
 
 

@@ -4,7 +4,8 @@ One server per module, started on a free loopback port with its own
 ``INTEGRATIONSATLAS_HOME`` (offline). Before it starts, a small Kita CSV with
 a hostile name is imported into that store, so that the escaping of
 user-supplied strings is checked in the real map. Screenshots of every page
-are written to ``docs/screenshots/`` (and ``docs/app.png`` for the README).
+are written to the git-ignored ``test-results/screenshots/`` (``make screenshots`` copies them into
+``docs/screenshots/``, and ``app.png`` into ``docs/`` for the README).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from browser_support import (
     MAP_IFRAME,
+    SCREENSHOTS,
     RequestLog,
     StreamlitServer,
     browser_unavailable_reason,
@@ -31,8 +33,6 @@ pytestmark = [
     pytest.mark.skipif(browser_unavailable_reason() is not None, reason=str(browser_unavailable_reason())),
 ]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-SCREENSHOTS = DOCS / "screenshots"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 VIEWPORT = {"width": 1440, "height": 1100}
 
@@ -123,7 +123,7 @@ def test_nrw_map_renders_offline_with_kreise_and_ki(page: Any, server: Streamlit
     assert any("/app/static/leaflet/leaflet.js" in u for u in requests.urls)
     assert requests.external() == []
     _screenshot(page, "karte")
-    page.screenshot(path=str(DOCS / "app.png"))
+    page.screenshot(path=str(SCREENSHOTS / "app.png"))
 
 
 def test_hostile_name_is_shown_literally_and_never_runs(page: Any, server: StreamlitServer) -> None:

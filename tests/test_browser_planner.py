@@ -14,7 +14,8 @@ and plausible:
 - Standortplanung for the Städteregion Aachen by walking time proposes five
   named sites, none of them a bare grid point, each reaching more people.
 
-Screenshots go to ``docs/screenshots/``. Any console error fails a test.
+Screenshots go to ``test-results/screenshots/`` (``make screenshots`` copies them into ``docs/``).
+Any console error fails a test.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 from browser_support import (
     MAP_IFRAME,
+    SCREENSHOTS,
     StreamlitServer,
     browser_unavailable_reason,
     checked_page,
@@ -47,7 +49,6 @@ pytestmark = [
 ]
 
 VIEWPORT = {"width": 1366, "height": 768}
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -2,7 +2,7 @@
 
 Runs the real app (``streamlit run app.py``) on 127.0.0.1 with an isolated
 store and Debian's headless Chromium through Playwright; saves
-``docs/screenshots/bericht.png``.
+``test-results/screenshots/bericht.png`` (``make screenshots`` copies it into ``docs/screenshots/``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from browser_support import (
+    SCREENSHOTS,
     RequestLog,
     browser_unavailable_reason,
     checked_page,
@@ -29,7 +30,7 @@ from geo.settings import Settings
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "bericht.png"
+SCREENSHOT = SCREENSHOTS / "bericht.png"
 _REASON = browser_unavailable_reason()
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from browser_support import (
     MAP_IFRAME,
+    SCREENSHOTS,
     StreamlitServer,
     browser_unavailable_reason,
     checked_page,
@@ -37,7 +38,6 @@ pytestmark = [
 SCHOOLS = "facilities/nrw_grundschulen_msb_2021.geojson"
 N_RANDOM = 10_000
 VIEWPORT = {"width": 1366, "height": 768}
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")

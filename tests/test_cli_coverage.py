@@ -72,6 +72,7 @@ def test_text_output_and_land(home: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:
     from geo.store import DataStore
     from integrationsatlas.coverage import best_demand, coverage_report
+    from integrationsatlas.request import AnalysisRequest, AreaRef
 
     settings = Settings.from_env()
     demand = best_demand(settings).points
@@ -83,7 +84,7 @@ def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:
     DataStore(settings.store_path).write_layer(
         "kita", kita, mode="replace", source_file="test", source="import", licence="CC0"
     )
-    report = coverage_report(settings, layer="kita", by="kreis", threshold_km=0.001, area="05315")
+    report = coverage_report(settings, AnalysisRequest("kita", 0.001, by="kreis", area=AreaRef("05315")))
     row = report.gaps.table.loc["05315"]
     assert row["share_covered"] == pytest.approx(koeln["weight"].iloc[0] / koeln["weight"].sum())
     assert report.n_facilities == 1
@@ -122,5 +123,6 @@ def test_walking_time_coverage_of_aachen_kitas(
     assert out["inputs"]["unit"] == "min" and out["inputs"]["mode"] == "walk"
     assert [u["kreis_ags"] for u in out["units"]] == ["05334"]
     assert 0.0 <= out["overall"]["share_covered"] <= 1.0
-    assert any("Ausschnitt des Straßennetzes" in n for n in out["inputs"]["notes"])
+    assert out["extent"]["name"] == f"Ausschnitt {aachen_osm_xml.name}" and out["extent"]["partial"]
+    assert any(out["extent"]["name"] in n for n in out["inputs"]["notes"])
     assert np.isfinite(out["units"][0]["cost_mean"])

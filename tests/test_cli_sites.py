@@ -125,7 +125,7 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     assert code == 0, err
     assert shown["area"] == {"ags": AREA, "name": plan5["area"]["name"]}
     assert [s["candidate_id"] for s in shown["sites"]] == [s["candidate_id"] for s in sites]
-    assert shown["parameters"]["p"] == 5 and shown["results"]["share_after"] == summary["share_after"]
+    assert shown["parameters"]["siting"]["p"] == 5 and shown["results"]["share_after"] == summary["share_after"]
 
     code, cmp_, err = run(capsys, "scenarios", "compare", "Aachen 3", "Aachen 5", "--json")
     assert code == 0, err
@@ -198,8 +198,8 @@ def test_budget_is_a_constraint(home: Path, capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (("sites", "--area", "09162", "-p", "2", "--radius-km", "5"), "keine AGS eines Kreises"),
-        (("sites", "--area", "05999", "-p", "2", "--radius-km", "5"), "AGS 05999 nicht gefunden"),
+        (("sites", "--area", "09162", "-p", "2", "--radius-km", "5"), "kein NRW-Gebietsschlüssel"),
+        (("sites", "--area", "05999", "-p", "2", "--radius-km", "5"), "mit AGS »05999« gefunden"),
         (("sites", "--area", AREA, "-p", "2", "--minutes", "10"), "OSM-Datei"),
         (("scenarios", "show", "gibt es nicht"), "nicht gefunden"),
     ],
@@ -241,37 +241,30 @@ def test_walking_time_on_the_aachen_extract(
     assert s["n_new"] == 0 and s["share_after"] == s["share_before"]
     assert s["shortfall"].startswith("Nur 0 neue Standorte statt 3") and "feinere Nachfrage" in s["shortfall"]
     assert not any(site["name"].startswith("Raster") for site in plan["sites"])
-    assert "Fahrzeit walk" in plan["inputs"]["cost"]
-    assert any("Straßennetzes" in n for n in plan["notes"])  # the extract covers central Aachen only
+    assert "Fahrzeit zu Fuß von Tür zu Tür" in plan["inputs"]["cost"]
+    assert plan["extent"]["partial"] and any("Ausschnitt aachen.osm.bz2" in n for n in plan["notes"])
 
 
-def test_params_validation_collects_all_problems(raises_matching) -> None:  # type: ignore[no-untyped-def]
+def test_request_validation_collects_all_problems(raises_matching) -> None:  # type: ignore[no-untyped-def]
     from geo.errors import DataError
-    from integrationsatlas.siting import SitingParams
+    from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
 
-    bad = SitingParams(
-        area="5334",
-        model="greedy",
-        p=-1,
-        radius_km=5.0,
-        minutes=10.0,
-        mode="boat",  # type: ignore[arg-type]
-        budget=1000.0,
-        min_per_gemeinde=-1,
+    bad = AnalysisRequest(
+        "ankommenstreffpunkt",
+        10.0,
+        unit="min",
+        mode="boat",
+        area=AreaRef("5334"),
+        siting=SitingSpec(model="greedy", p=-1, budget=1000.0, min_per_gemeinde=-1),
     )
-    with raises_matching(
-        DataError,
-        "keine AGS",
-        "Modell »greedy«",
-        "p (Anzahl",
-        "genau eines",
-        "Modus »boat«",
-        "OSM-Datei",
-        "Kostenspalte",
-        "Mindestzahl",
-    ):
+    with raises_matching(DataError, "kein NRW-Gebietsschlüssel", "Modell »greedy«", "Modus »boat«", "OSM-Datei"):
         bad.validate()
-    SitingParams(area="05334001", radius_km=1.0).validate()  # a Gemeinde AGS is fine
+    worse = AnalysisRequest(
+        "ankommenstreffpunkt", 5.0, area=AreaRef("05"), siting=SitingSpec(p=-1, budget=1000.0, min_per_gemeinde=-1)
+    )
+    with raises_matching(DataError, "p (Anzahl", "Kostenspalte", "Mindestzahl", "Kreis (5 Ziffern)"):
+        worse.validate()
+    AnalysisRequest("ankommenstreffpunkt", 1.0, area=AreaRef("05334001"), siting=SitingSpec()).validate()
 
 
 def test_coverage_change_points_are_the_finest_difference_map(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,6 +42,7 @@ def test_ruff_is_clean() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+@pytest.mark.slow  # about 45 s: make lint runs mypy in the edit loop, make test runs this
 def test_mypy_is_clean() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "mypy"],

@@ -115,12 +115,12 @@ def test_german_copies_of_analysis_labels_match_their_source() -> None:
     from geo.layers.registry import REGISTRY
     from integrationsatlas.areas import INDICATORS
     from integrationsatlas.scenarios import CHANGE_CLASSES
-    from integrationsatlas.siting import MODEL_LABELS
+    from planning.siting.models import SITING_MODELS
 
     for ind in INDICATORS:
         assert text(f"indicator.{ind.id}") == ind.title
-    for model, label in MODEL_LABELS.items():
-        assert text(f"standort.model_label.{model}") == label
+    for model in SITING_MODELS.values():
+        assert text(f"standort.model_label.{model.id}") == model.label
     for fmt, title in FORMAT_TITLES.items():
         assert text(f"export.{fmt}") == title
     for i, label in enumerate(CHANGE_CLASSES):
@@ -342,6 +342,11 @@ def _matches(chrome: Chrome, own: list[tuple[str, re.Pattern[str], bool]]) -> li
     ]
 
 
+#: The tours click through every page of the app in one language (about 15 s each): the edit loop
+#: (``make test-fast``) leaves them out; ``make test`` and ``pytest tests/test_i18n.py`` run them.
+TOUR = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def english_tour(tmp_path_factory: pytest.TempPathFactory) -> list[Chrome]:
     return _tour_in("en", tmp_path_factory)
@@ -359,6 +364,7 @@ def _tour_in(lang: str, tmp_path_factory: pytest.TempPathFactory) -> list[Chrome
         return _tour(lang)
 
 
+@TOUR
 def test_the_tour_reaches_every_page_and_widget_kind(english_tour: list[Chrome]) -> None:
     pages = {c.page.split(" ")[0] for c in english_tour}
     assert pages == {"karte", "luecken", "standort", "daten", "bericht"}
@@ -396,6 +402,7 @@ def test_the_tour_reaches_every_page_and_widget_kind(english_tour: list[Chrome])
         assert kind in kinds, kind
 
 
+@TOUR
 def test_english_shows_no_german_chrome(english_tour: list[Chrome]) -> None:
     own_german = _own_texts("de")
     found = []
@@ -408,12 +415,14 @@ def test_english_shows_no_german_chrome(english_tour: list[Chrome]) -> None:
     assert not found, "\n".join(f"{c.page}: {c.what} {c.value!r} {keys}" for c, keys in found)
 
 
+@TOUR
 def test_english_says_once_that_analysis_output_is_german(english_tour: list[Chrome]) -> None:
     note = text("app.german_data", "en")
     assert any(c.value == note for c in english_tour)
     assert {c.value for c in english_tour if c.what == "title"} >= {"Integration Atlas NRW", "Site planning", "Report"}
 
 
+@TOUR
 def test_german_shows_no_english_chrome(german_tour: list[Chrome]) -> None:
     own_english = _own_texts("en")
     found = []
@@ -427,6 +436,7 @@ def test_german_shows_no_english_chrome(german_tour: list[Chrome]) -> None:
     assert not any(c.value == text("app.german_data", "en") for c in german_tour)
 
 
+@TOUR
 def test_german_keeps_the_words_the_browser_tests_match(german_tour: list[Chrome]) -> None:
     values = {c.value for c in german_tour}
     for expected in (

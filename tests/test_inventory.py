@@ -95,6 +95,7 @@ def test_inventory_on_own_registry(synthetic_settings: Settings) -> None:
         "precision": "",
         "available": False,
         "note": "",
+        "publisher": "",
     }
 
 

@@ -31,7 +31,8 @@ import requests
 from geo.settings import PROJECT_ROOT, Settings
 from geo.store import open_store
 from geo.store.scenarios import list_scenarios, load_scenario, save_scenario
-from integrationsatlas.siting import SitingParams, plan_sites
+from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
+from integrationsatlas.siting import plan_sites
 
 pytest_plugins = ("store_backends",)
 
@@ -140,7 +141,12 @@ def test_twenty_sessions_on_two_app_servers(app_servers: list[int], database_url
                 if k % 2 == 0:
                     plan = plan_sites(
                         settings,
-                        SitingParams(area=AREA, p=1 + (i + k) % 3, radius_km=5.0, fixed_layer=None, sensitivity_ps=()),
+                        AnalysisRequest(
+                            "ankommenstreffpunkt",
+                            5.0,
+                            area=AreaRef(AREA),
+                            siting=SitingSpec(p=1 + (i + k) % 3, keep_existing=False, sensitivity_ps=()),
+                        ),
                     )
                     name = f"Sitzung {i} Plan {k}"
                     save_scenario(settings, plan.to_scenario(name))

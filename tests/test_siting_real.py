@@ -16,7 +16,8 @@ from scipy.spatial import cKDTree
 
 from geo.settings import Settings
 from integrationsatlas.cli import main
-from integrationsatlas.siting import SitingParams, plan_sites
+from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
+from integrationsatlas.siting import plan_sites
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
@@ -34,7 +35,15 @@ def test_aachen_on_foot_named_plausible_sites_with_positive_gain(
     t0 = time.perf_counter()
     plan = plan_sites(
         settings,
-        SitingParams(area="05334002", p=5, minutes=15, mode="walk", osm_file=aachen_osm_pbf, sensitivity_ps=(1, 5)),
+        AnalysisRequest(
+            "ankommenstreffpunkt",
+            15,
+            unit="min",
+            mode="walk",
+            area=AreaRef("05334002"),
+            osm_file=aachen_osm_pbf,
+            siting=SitingSpec(p=5, sensitivity_ps=(1, 5)),
+        ),
     )
     seconds = time.perf_counter() - t0
     assert "100-m" in plan.inputs["demand_level"]  # the fine estimate from buildings

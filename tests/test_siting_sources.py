@@ -15,7 +15,8 @@ from shapely.geometry import box
 from geo.layers.loading import load_layer
 from geo.settings import Settings
 from integrationsatlas.cli import main
-from integrationsatlas.siting import SitingParams, plan_sites
+from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
+from integrationsatlas.siting import plan_sites
 from integrationsatlas.siting_sources import MAX_STOP_CANDIDATES, auto_grid_spacing, settled_points, thin_stops
 
 X0, Y0 = 300_000.0, 5_650_000.0
@@ -64,7 +65,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_default_candidates_on_a_kreis_give_named_sites_near_places(home: Path) -> None:
     settings = Settings().with_home(home)
-    plan = plan_sites(settings, SitingParams(area="05334", p=5, radius_km=5.0, fixed_layer=None, sensitivity_ps=()))
+    spec = SitingSpec(p=5, keep_existing=False, sensitivity_ps=())
+    plan = plan_sites(settings, AnalysisRequest("ankommenstreffpunkt", 5.0, area=AreaRef("05334"), siting=spec))
     sites = plan.explanation.sites
     assert len(sites) >= 1 and all(s.gain > 0 for s in sites)
     assert not any(s.name.startswith(("Raster", "Clusterzentrum")) for s in sites)
@@ -103,13 +105,13 @@ def test_coverage_curve_has_an_x_value_for_every_model(home: Path, model: str) -
     settings = Settings().with_home(home)
     plan = plan_sites(
         settings,
-        SitingParams(
-            area="05334",
-            model=model,
-            p=2,
-            radius_km=6.0,
-            fixed_layer=None,
-            sensitivity_ps=None if model == "lscp" else (1, 2, 3),
+        AnalysisRequest(
+            "ankommenstreffpunkt",
+            6.0,
+            area=AreaRef("05334"),
+            siting=SitingSpec(
+                model=model, p=2, keep_existing=False, sensitivity_ps=None if model == "lscp" else (1, 2, 3)
+            ),
         ),
     )
     data = curve_data(plan.sensitivity)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from geo.settings import Settings
+from integrationsatlas.request import AnalysisRequest, AreaRef
 from integrationsatlas.stops import _summarise, mode_class_titles, stop_access
 
 
@@ -50,9 +51,10 @@ def test_aachen_cells_differ_in_their_stop_access(tmp_path: Path, shared_data: P
         assert main(["population", str(table)]) == 0
     finally:
         del os.environ["INTEGRATIONSATLAS_HOME"]
-    result = stop_access(
-        settings, by="gemeinde", area="05334002", within_m=300.0, osm_file=shared_data / "osm" / "aachen.osm.pbf"
+    request = AnalysisRequest(
+        "haltestelle", 0.3, by="gemeinde", area=AreaRef("05334002"), osm_file=shared_data / "osm" / "aachen.osm.pbf"
     )
+    result = stop_access(settings, request)
     cells = result.cells[result.cells["resolution"] == "osm_100m"]
     assert len(cells) >= 2000
     bus = cells["dist_bus"].to_numpy()

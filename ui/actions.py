@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from geo.importing import ImportResult, import_file
+from geo.layers.sources import reference_date
 from geo.settings import Settings
 from geo.sources.destatis import GemeindePopulation, import_gemeinde_population
 from geo.sources.fetching import FetchResult, fetch_source
@@ -41,11 +42,33 @@ def import_preview(cfg: Settings, layer_id: str, name: str, content: bytes, on_i
     )
 
 
-def run_import(cfg: Settings, layer_id: str, name: str, content: bytes, mode: str, on_invalid: str) -> ImportResult:
-    """Import an upload into the data store."""
+def run_import(
+    cfg: Settings,
+    layer_id: str,
+    name: str,
+    content: bytes,
+    mode: str,
+    on_invalid: str,
+    provenance: tuple[str, str, str] = ("", "", ""),
+) -> ImportResult:
+    """Import an upload into the data store, with its publisher, licence and reference date (empty: unknown)."""
     how, invalid = cast(ImportMode, mode), cast(OnInvalid, on_invalid)
+    publisher, licence, as_of = (v.strip() or None for v in provenance)
+    as_of = reference_date(as_of)
     return with_temp_file(
-        name, content, lambda p: import_file(p, layer_id, cfg, mode=how, on_invalid=invalid, display_name=name)
+        name,
+        content,
+        lambda p: import_file(
+            p,
+            layer_id,
+            cfg,
+            mode=how,
+            on_invalid=invalid,
+            display_name=name,
+            publisher=publisher,
+            licence=licence,
+            as_of=as_of,
+        ),
     )
 
 

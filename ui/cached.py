@@ -10,10 +10,8 @@ Writes are not cached: pages call :mod:`ui.actions` directly.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -25,19 +23,17 @@ from geo.layers.loading import is_available
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
-from geo.store import DataStore
+from geo.store import open_store
 from geo.store.scenarios import load_scenario
 from integrationsatlas import areas
 from integrationsatlas import report as council
 from integrationsatlas.coverage import CoverageReport, coverage_report, facility_isochrones
-from integrationsatlas.siting import SitingParams, SitingPlan, plan_sites
+from integrationsatlas.request import AnalysisRequest
+from integrationsatlas.siting import SitingPlan, plan_sites
 from ui import actions, maps, views
-from ui.views import OUTLINE_LEVELS, GapParams
+from ui.views import OUTLINE_LEVELS
 
-if TYPE_CHECKING:
-    from planning.transit import TransitSettings
-
-__all__ = ["OUTLINE_LEVELS", "GapParams"]
+__all__ = ["OUTLINE_LEVELS"]
 
 
 def settings() -> Settings:
@@ -46,24 +42,12 @@ def settings() -> Settings:
 
 
 def store_version(cfg: Settings) -> str:
-    """A string that changes whenever the data store changes.
+    """A string that changes whenever the data store changes (:meth:`geo.store.Store.state_token`).
 
-    Built from the file's modification time and size and the active batches,
-    so that imports, deletions and restores invalidate the caches.
+    Imports, deletions, restores and scenario saves invalidate the caches, on
+    either backend and from any process.
     """
-    if cfg.database_url:  # PostgreSQL/PostGIS: batches and scenario versions, shared by all app processes
-        from geo.store.postgis import PostgisStore
-
-        return PostgisStore(cfg.database_url).state_token()
-    path = Path(cfg.store_path)
-    if not path.exists():
-        return "empty"
-    stat = path.stat()
-    wal = path.with_name(path.name + "-wal")
-    wal_part = f"{wal.stat().st_mtime_ns}" if wal.exists() else ""
-    active = ",".join(sorted(f"{b.batch_id}:{int(b.active)}" for b in DataStore(path).batches()))
-    digest = hashlib.sha1(active.encode("utf-8")).hexdigest()[:12]
-    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal_part}:{digest}"
+    return open_store(cfg).state_token()
 
 
 # --- layers and boundaries ---------------------------------------------------------
@@ -114,8 +98,8 @@ def unit_choropleth(
     """Kreise or Gemeinden coloured by one indicator (coverage indicators from the cached analysis)."""
     gaps = None
     if indicator_id in areas.COVERAGE_INDICATORS and layer_id is not None:
-        params = GapParams(layer=layer_id, threshold=areas.KARTE_THRESHOLD_KM, by=level)
-        gaps = coverage(cfg, version, params).gaps.table
+        request = AnalysisRequest(layer=layer_id, threshold=areas.KARTE_THRESHOLD_KM, by=level)
+        gaps = coverage(cfg, version, request).gaps.table
     return views.unit_choropleth(cfg, indicator_id, layer_id, facility_layers, gaps, level)
 
 
@@ -178,57 +162,27 @@ def import_preview(
 
 
 @st.cache_data(show_spinner="Versorgung wird berechnet …", max_entries=64)
-def coverage(cfg: Settings, version: str, params: GapParams) -> CoverageReport:
-    """The coverage report (gap table, overall share, curve, demand level)."""
-    return coverage_report(
-        cfg,
-        layer=params.layer,
-        by=params.by,  # type: ignore[arg-type]
-        threshold_km=params.threshold if params.unit == "km" else None,
-        threshold_min=params.threshold if params.unit == "min" else None,
-        mode=params.mode,
-        osm_file=Path(params.osm_file) if params.osm_file else None,
-        target_group=params.target_group,
-        area=params.area,
-        gtfs_file=Path(params.gtfs_file) if params.gtfs_file else None,
-        transit=_transit(params, cfg) if params.mode == "oepnv" else None,
-    )
-
-
-def _transit(params: GapParams, cfg: Settings) -> TransitSettings:
-    from geo.modes import next_tuesday
-    from planning.transit import TransitSettings
-
-    day = date.fromisoformat(params.day) if params.day else next_tuesday()
-    return TransitSettings(day=day, start_s=params.window[0], end_s=params.window[1], max_snap_m=cfg.snap_max_m)
+def coverage(cfg: Settings, version: str, request: AnalysisRequest) -> CoverageReport:
+    """The coverage report of a request (gap table, overall share, curve, extent, resolution)."""
+    return coverage_report(cfg, request)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def gap_map(cfg: Settings, version: str, params: GapParams) -> tuple[dict[str, Any], maps.Classification]:
+def gap_map(cfg: Settings, version: str, request: AnalysisRequest) -> tuple[dict[str, Any], maps.Classification]:
     """Units coloured by their covered share."""
-    return views.gap_map(cfg, params, coverage(cfg, version, params))
+    return views.gap_map(cfg, request, coverage(cfg, version, request))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cell_grid(cfg: Settings, version: str, params: GapParams) -> tuple[Any, Any, maps.Classification] | None:
+def cell_grid(cfg: Settings, version: str, request: AnalysisRequest) -> tuple[Any, Any, maps.Classification] | None:
     """The fine demand cells with their cost class (see :func:`ui.views.cell_grid`)."""
-    return views.cell_grid(coverage(cfg, version, params), params)
+    return views.cell_grid(coverage(cfg, version, request), request)
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
-def isochrones(cfg: Settings, version: str, params: GapParams, facility_ids: tuple[str, ...]) -> dict[str, Any]:
-    """Isochrones of the chosen facilities at the analysis' threshold and mode, for display."""
-    polys = facility_isochrones(
-        cfg,
-        params.layer,
-        facility_ids,
-        str(params.osm_file),
-        params.mode,
-        params.threshold,
-        gtfs_file=params.gtfs_file,
-        transit=_transit(params, cfg) if params.mode == "oepnv" else None,
-    )
-    return views.isochrones_geojson(polys)
+def isochrones(cfg: Settings, version: str, request: AnalysisRequest, facility_ids: tuple[str, ...]) -> dict[str, Any]:
+    """Isochrones of the chosen facilities with the request's measure and threshold, for display."""
+    return views.isochrones_geojson(facility_isochrones(cfg, request, facility_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -247,13 +201,13 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def siting_plan(cfg: Settings, version: str, params: SitingParams, _progress: Any = None) -> SitingPlan:
-    """The siting plan for ``params``; shared read-only between sessions.
+def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, _progress: Any = None) -> SitingPlan:
+    """The siting plan for ``request``; shared read-only between sessions.
 
     ``cache_resource`` (not ``cache_data``): the plan holds the solver's result
     object, which need not be picklable. The plan is frozen, so sharing it is safe.
     """
-    return plan_sites(cfg, params, progress=_progress)
+    return plan_sites(cfg, request, progress=_progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -292,23 +246,19 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
 def report_file(
     cfg: Settings,
     version: str,
-    area: str,
-    layer: str,
-    threshold_km: float,
+    request: AnalysisRequest,
     scenario: str | None,
     fmt: str,
     osm_file: Path | None = None,
 ) -> tuple[bytes, str]:
-    """The rendered council report and its file name (``osm_file``: the overview map's background, if any)."""
-    report = council.build_report(
-        cfg, area, layer=layer, threshold_km=threshold_km, scenario=scenario, osm_file=osm_file
-    )
+    """The rendered council report and its file name (``osm_file``: background when the request names no extract)."""
+    report = council.build_report(cfg, request, scenario=scenario, osm_file=osm_file)
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def export_file(
-    cfg: Settings, version: str, source: str, fmt: str, crs: str, area: str, layer: str, threshold_km: float
+    cfg: Settings, version: str, source: str, fmt: str, crs: str, request: AnalysisRequest
 ) -> tuple[bytes, str]:
     """An export of a layer (``layer:ID``), of a gap table (``result:gaps``) or of a scenario (``scenario:NAME``)."""
     kind, _, key = source.partition(":")
@@ -317,7 +267,14 @@ def export_file(
     if kind == "scenario":
         frame, name = load_scenario(cfg, key).sites, f"Szenario_{key}"
     else:
-        frame = council.gap_frame(cfg, area, layer=layer, threshold_km=threshold_km)
-        name = f"Versorgungsluecken_{layer}_{threshold_km:g}km_{area}"
+        frame = council.gap_frame(cfg, request)
+        name = f"Versorgungsluecken_{request.layer}_{request.threshold:g}{request.unit}_{request.area.code}"
     data = export_frame(frame, fmt, crs, layer_name=name, attribution=ATTRIBUTIONS)  # type: ignore[arg-type]
     return data, export_filename(name, fmt, crs)
+
+
+def scenario_request(cfg: Settings, version: str, name: str) -> AnalysisRequest:
+    """The request a saved scenario was planned with."""
+    from integrationsatlas.scenarios import scenario_request as request_of
+
+    return request_of(load_scenario(cfg, name))

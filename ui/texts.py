@@ -485,8 +485,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bericht.ready": ("Bericht »{name}« ist fertig.", "Report “{name}” is ready."),
     "bericht.source.layer": ("Ebene: {layer}", "Layer: {layer}"),
     "bericht.source.gaps": (
-        "Ergebnis: Versorgungslücken ({layer}, {km:g} km, Gebiet {area})",
-        "Result: coverage gaps ({layer}, {km:g} km, area {area})",
+        "Ergebnis: Versorgungslücken ({layer}, {km}, Gebiet {area})",
+        "Result: coverage gaps ({layer}, {km}, area {area})",
     ),
     "bericht.source.scenario": ("Szenario: Standorte »{name}«", "Scenario: sites “{name}”"),
     "bericht.source.plan": (
@@ -563,6 +563,41 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col.beyond_after": ("über der Schwelle nachher (%)", "beyond the threshold after (%)"),
     "col.p90_before": ("90-%-Wert vorher ({unit})", "90th percentile before ({unit})"),
     "col.p90_after": ("90-%-Wert nachher ({unit})", "90th percentile after ({unit})"),
+    # --- one request, one pipeline (issue 19): extent, resolution, people, sources ---
+    "luecken.covered_people": (
+        "{people} Personen der Zielgruppe erreichen eine Einrichtung innerhalb der Schwelle.",
+        "{people} people of the target group reach a facility within the threshold.",
+    ),
+    "luecken.covered_line": (
+        "Versorgt: {share} – {people} Personen der Zielgruppe innerhalb der Schwelle.",
+        "Covered: {share} – {people} people of the target group within the threshold.",
+    ),
+    "luecken.extent": (
+        "**Nur ein Ausschnitt:** {caption}. Alle Zahlen und Karten gelten nur für diesen Ausschnitt.",
+        "**Only part of the area:** {caption}. All figures and maps refer to this part only.",
+    ),
+    "luecken.in_extent": ("(nur {name})", "(only {name})"),
+    "standort.extent": (
+        "**Nur ein Ausschnitt:** {caption}. Der Plan gilt nur für diesen Ausschnitt.",
+        "**Only part of the area:** {caption}. The plan covers this part only.",
+    ),
+    "standort.resolution": (
+        "**{message}** Die Abdeckung ist nur eine grobe Näherung. {fix}",
+        "**{message}** Coverage is only a rough approximation. {fix}",
+    ),
+    "bericht.measure": ("Maß", "Measure"),
+    "bericht.unit.km": ("Luftlinie (km)", "Straight line (km)"),
+    "bericht.unit.min": ("Fahrzeit (min)", "Travel time (min)"),
+    "bericht.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),
+    "bericht.scenario_request": (
+        "Der Bericht verwendet die Anfrage des Szenarios: {request}",
+        "The report uses the scenario's request: {request}",
+    ),
+    "daten.publisher": ("Herausgeber", "Publisher"),
+    "daten.licence_input": ("Lizenz", "Licence"),
+    "daten.as_of": ("Stand der Daten (JJJJ-MM-TT oder JJJJ)", "Reference date of the data (YYYY-MM-DD or YYYY)"),
+    "daten.known_source": ("Bekannte Quelle", "Known source"),
+    "daten.own_source": ("eigene Angabe", "own entry"),
 }
 
 #: Languages and their names in the sidebar toggle.

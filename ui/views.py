@@ -9,7 +9,6 @@ caches; the pages only render what they return.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -26,6 +25,7 @@ from geo.units import LEVELS, level_of, load_boundaries
 from integrationsatlas import areas
 from integrationsatlas.classes import COST_BREAKS_X, COST_COLORS, PUOR5, SHARE_BREAKS
 from integrationsatlas.coverage import CoverageReport
+from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan
 from ui import maps
 from ui.texts import text
@@ -34,29 +34,6 @@ logger = logging.getLogger(__name__)
 
 #: Boundary levels drawn as plain outlines on every map.
 OUTLINE_LEVELS: tuple[str, ...] = ("land", "regbez")
-
-
-@dataclass(frozen=True)
-class GapParams:
-    """Parameters of one coverage analysis (hashable: the cache key).
-
-    ``unit`` is ``km`` (straight line) or ``min`` (travel time on the street
-    network of ``osm_file`` with ``mode``); ``area`` is an AGS prefix or ``None``.
-    Public transport (``mode="oepnv"``) also needs ``gtfs_file``, a service
-    ``day`` (ISO date) and a departure ``window`` in seconds after midnight.
-    """
-
-    layer: str
-    threshold: float
-    unit: str = "km"
-    mode: str = "walk"
-    target_group: str = "total"
-    by: str = "kreis"
-    area: str | None = None
-    osm_file: str | None = None
-    gtfs_file: str | None = None
-    day: str | None = None
-    window: tuple[int, int] = (7 * 3600, 9 * 3600)
 
 
 def points_geojson(cfg: Settings, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -233,7 +210,9 @@ def plan_layers(plan: Any) -> dict[str, Any]:
     return out
 
 
-def gap_map(cfg: Settings, params: GapParams, report: CoverageReport) -> tuple[dict[str, Any], maps.Classification]:
+def gap_map(
+    cfg: Settings, params: AnalysisRequest, report: CoverageReport
+) -> tuple[dict[str, Any], maps.Classification]:
     """Units coloured by their covered share, with rank and gap score in the tooltip."""
     table = report.gaps.table
     units = load_boundaries(params.by, cfg)  # type: ignore[arg-type]
@@ -334,10 +313,13 @@ def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
     """The gap ranking with headers in ``lang`` (German by default; rank 1 = largest gap)."""
     table = report.gaps.ranking(None)
     unit = report.inputs.unit
+    names = table["name"].astype("string")
+    if report.extent is not None and report.extent.partial:  # never a bare area name beside a partial figure
+        names = names + " " + text("luecken.in_extent", lang, name=report.extent.name)
     shown = pd.DataFrame(
         {
             text("col.rank", lang): table["rank"].astype("Int64"),
-            text("col.area", lang): table["name"],
+            text("col.area", lang): names,
             text("col.covered_pct", lang): (table["share_covered"] * 100).round(1),
             text("col.pop_beyond", lang): table["population_beyond"].round(0).astype("Int64"),
             text("col.mean_cost", lang, unit=unit): table["cost_mean"].round(1),
@@ -458,7 +440,7 @@ CELL_RESOLUTIONS: tuple[str, ...] = ("zensus_100m", "osm_100m", "zensus_1km")
 
 
 def cell_grid(
-    report: CoverageReport, params: GapParams
+    report: CoverageReport, params: AnalysisRequest
 ) -> tuple[gpd.GeoDataFrame, pd.Series, maps.Classification] | None:
     """The cost of every fine demand cell (100 m or 1 km) classed against the threshold, or ``None``.
 

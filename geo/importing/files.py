@@ -23,6 +23,7 @@ from geo.importing.result import USER_LICENCE, ImportResult
 from geo.io.formats import read_table
 from geo.io.limits import ReadLimits
 from geo.layers.registry import REGISTRY, LayerRegistry
+from geo.layers.sources import MSB_SCHULDATEN
 from geo.layers.spec import LayerSpec
 from geo.settings import Settings
 from geo.store import Store, open_store
@@ -45,6 +46,8 @@ def import_file(
     registry: LayerRegistry = REGISTRY,
     licence: str | None = None,
     geocoder: Geocoder | None = None,
+    publisher: str | None = None,
+    as_of: str | None = None,
 ) -> ImportResult:
     """Import a user's file into layer ``layer_id`` of the local data store.
 
@@ -75,6 +78,11 @@ def import_file(
         Licence of the data; defaults to the source's licence.
     geocoder
         Optional online geocoder for rows without coordinates; off by default.
+    publisher, as_of
+        Who published the data and its reference date (Stichtag), recorded
+        with the batch so that reports cite them; a recognised MSB file names
+        its publisher itself (:data:`geo.layers.sources.IMPORT_PRESETS` holds
+        the known sources).
 
     Returns
     -------
@@ -131,6 +139,7 @@ def import_file(
         table, fmt = parsed, f"{fmt}+schuldaten"
         is_msb = True
         source, source_licence, url = schuldaten.SOURCE, licence or schuldaten.LICENCE, schuldaten.URL
+        publisher = publisher or MSB_SCHULDATEN.publisher
 
     data, problems = prepare_layer_frame(table, spec, file=shown, settings=settings, source=source, geocoder=geocoder)
     notes += list(data.attrs.get("notes", []))
@@ -175,6 +184,8 @@ def import_file(
             rows_in=rows_in,
             rows_rejected=rejected,
             unique_column=spec.id_column if mode == "append" else None,
+            publisher=publisher or "",
+            as_of=as_of,
         )
     except DuplicateIdError as exc:  # another import stored the same ids in the meantime
         offset = int(table.attrs.get("row_offset", 2))

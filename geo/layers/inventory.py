@@ -40,8 +40,9 @@ class LayerInfo:
     licence
         Licence of that source.
     as_of
-        Date of the data: fetch/import date of stored data, else the date read
-        from the embedded data (``as_of`` or ``wsk`` column) or declared.
+        Date of the data: its reference date recorded on import (Stichtag),
+        else the fetch/import date of stored data, else the date read from
+        the embedded data (``as_of`` or ``wsk`` column) or declared.
     precision
         For point layers, the counts of ``location_precision`` values, e.g.
         ``"Ort: 54"``; empty otherwise.
@@ -49,6 +50,9 @@ class LayerInfo:
         Whether the layer has any data.
     note
         Why the layer is unavailable or unreadable (German), else empty.
+    publisher
+        Who published the data (recorded on import, or declared for
+        embedded data); empty when unknown.
     """
 
     id: str
@@ -64,6 +68,7 @@ class LayerInfo:
     precision: str
     available: bool
     note: str = ""
+    publisher: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The record as a JSON-serialisable dict."""
@@ -100,13 +105,16 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
         gdf, note = None, f"Daten nicht lesbar: {exc}"
     count = 0 if gdf is None else len(gdf)
     embedded = _embedded_source(spec)
+    publisher = ""
     if meta is not None:
         source = str(getattr(meta, "source", "") or "")
         licence = str(getattr(meta, "licence", "") or "")
-        as_of = str(getattr(meta, "imported_at", "") or "")[:10]
+        as_of = str(getattr(meta, "as_of", "") or "") or str(getattr(meta, "imported_at", "") or "")[:10]
+        publisher = str(getattr(meta, "publisher", "") or "")
     elif embedded is not None:
         source, licence = embedded.title, embedded.licence
         as_of = _data_date(gdf) or (embedded.as_of or "")
+        publisher = embedded.publisher
     else:
         source = licence = as_of = ""
     if meta is None and embedded is None:
@@ -127,6 +135,7 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
         precision=_precision(gdf) if spec.kind == "point" else "",
         available=count > 0,
         note=note,
+        publisher=publisher,
     )
 
 

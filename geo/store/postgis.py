@@ -169,6 +169,14 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             payload BYTEA NOT NULL)""",
         ),
     ),
+    (
+        4,
+        (
+            # provenance that survives the import: publisher and the data's own reference date (Stichtag)
+            f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN publisher TEXT NOT NULL DEFAULT ''",
+            f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN as_of TEXT",
+        ),
+    ),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
@@ -191,6 +199,8 @@ batches_table = Table(
     Column("rows_rejected", Integer),
     Column("active", Boolean),
     Column("dtypes", Text),
+    Column("publisher", Text),
+    Column("as_of", Text),
 )
 features_table = Table(
     FEATURES_TABLE,
@@ -444,6 +454,8 @@ class PostgisStore:
         rows_in: int | None = None,
         rows_rejected: int = 0,
         unique_column: str | None = None,
+        publisher: str = "",
+        as_of: str | None = None,
     ) -> BatchInfo:
         """Store ``gdf`` as a new batch of layer ``layer_id``, in one transaction.
 
@@ -476,6 +488,8 @@ class PostgisStore:
             rows_kept=len(frame),
             rows_rejected=int(rows_rejected),
             active=True,
+            publisher=str(publisher or ""),
+            as_of=as_of or None,
         )
         attrs = frame.drop(columns=["geometry"])
         lines = attrs.to_json(orient="records", lines=True, force_ascii=False, date_format="iso") if len(attrs) else ""
@@ -508,9 +522,9 @@ class PostgisStore:
                 con.execute(
                     text(
                         f"INSERT INTO {BATCHES_TABLE} (batch_id, layer_id, source_file, source, licence, url, "
-                        "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes) VALUES "
-                        "(:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
-                        ":rows_in, :rows_kept, :rows_rejected, true, :dtypes)"
+                        "imported_at, mode, rows_in, rows_kept, rows_rejected, active, dtypes, publisher, as_of) "
+                        "VALUES (:batch_id, :layer_id, :source_file, :source, :licence, :url, :imported_at, :mode, "
+                        ":rows_in, :rows_kept, :rows_rejected, true, :dtypes, :publisher, :as_of)"
                     ),
                     {**info.as_dict(), "dtypes": json.dumps(dtypes)},
                 )
@@ -555,6 +569,10 @@ class PostgisStore:
         """
         with self.engine.begin() as con:
             yield con
+
+    def result_cache(self) -> ResultCache:
+        """The cache of results shared by every process using this database (:mod:`geo.store.result_cache`)."""
+        return ResultCache(self.url)
 
     @retry_reads
     def state_token(self) -> str:
@@ -644,6 +662,8 @@ class PostgisStore:
             c.rows_kept,
             c.rows_rejected,
             c.active,
+            c.publisher,
+            c.as_of,
         ).order_by(c.seq.desc())
         if layer_id is not None:
             query = query.where(c.layer_id == layer_id)
@@ -656,6 +676,8 @@ class PostgisStore:
                 rows_kept=int(r[9]),
                 rows_rejected=int(r[10]),
                 active=bool(r[11]),
+                publisher=str(r[12] or ""),
+                as_of=r[13] or None,
             )
             for r in rows
         ]
@@ -689,3 +711,50 @@ class PostgisStore:
             )
         logger.info("batch %s %s", batch_id, "restored" if active else "deactivated")
         return True
+
+
+# --- the shared result cache (used through geo.store.result_cache) ---------------------
+
+#: Largest entry stored (bytes); larger results stay in the local cache only.
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+
+class ResultCache:
+    """Key → bytes in the ``atlas_cache`` table of a PostgreSQL database.
+
+    Parameters
+    ----------
+    url
+        ``postgresql://…`` of the database.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = engine_for(url)
+
+    @retry_reads
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes of ``key``, or ``None``."""
+        with self.engine.connect() as con:
+            row = con.execute(text("SELECT payload FROM atlas_cache WHERE key = :k"), {"k": key}).first()
+        return None if row is None else bytes(row[0])
+
+    def put(self, key: str, payload: bytes) -> bool:
+        """Store ``payload`` under ``key`` (one transaction); ``False`` if the key existed or it is too large."""
+        if len(payload) > MAX_ENTRY_BYTES:
+            logger.info("cache entry %s too large for the database (%d bytes)", key, len(payload))
+            return False
+        with self.engine.begin() as con:
+            inserted = con.execute(
+                text("INSERT INTO atlas_cache (key, payload) VALUES (:k, :p) ON CONFLICT (key) DO NOTHING"),
+                {"k": key, "p": payload},
+            ).rowcount
+        return bool(inserted)
+
+    @retry_reads
+    def keys(self, prefix: str = "") -> list[str]:
+        """Stored keys starting with ``prefix``, sorted."""
+        with self.engine.connect() as con:
+            rows = con.execute(
+                text("SELECT key FROM atlas_cache WHERE starts_with(key, :p) ORDER BY key"), {"p": prefix}
+            ).all()
+        return [r[0] for r in rows]

@@ -14,60 +14,14 @@ need no coordination.
 
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import text
-
 from geo.settings import Settings
-from geo.store.postgis import engine_for, retry_reads
+from geo.store.postgis import MAX_ENTRY_BYTES, ResultCache
 
-logger = logging.getLogger(__name__)
-
-#: Largest entry stored (bytes); larger results stay in the local cache only.
-MAX_ENTRY_BYTES = 512 * 1024 * 1024
-
-
-class ResultCache:
-    """Key → bytes in the ``atlas_cache`` table of a PostgreSQL database.
-
-    Parameters
-    ----------
-    url
-        ``postgresql://…`` of the database.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
-
-    @retry_reads
-    def get(self, key: str) -> bytes | None:
-        """The stored bytes of ``key``, or ``None``."""
-        with self.engine.connect() as con:
-            row = con.execute(text("SELECT payload FROM atlas_cache WHERE key = :k"), {"k": key}).first()
-        return None if row is None else bytes(row[0])
-
-    def put(self, key: str, payload: bytes) -> bool:
-        """Store ``payload`` under ``key`` (one transaction); ``False`` if the key existed or it is too large."""
-        if len(payload) > MAX_ENTRY_BYTES:
-            logger.info("cache entry %s too large for the database (%d bytes)", key, len(payload))
-            return False
-        with self.engine.begin() as con:
-            inserted = con.execute(
-                text("INSERT INTO atlas_cache (key, payload) VALUES (:k, :p) ON CONFLICT (key) DO NOTHING"),
-                {"k": key, "p": payload},
-            ).rowcount
-        return bool(inserted)
-
-    @retry_reads
-    def keys(self, prefix: str = "") -> list[str]:
-        """Stored keys starting with ``prefix``, sorted."""
-        with self.engine.connect() as con:
-            rows = con.execute(
-                text("SELECT key FROM atlas_cache WHERE starts_with(key, :p) ORDER BY key"), {"p": prefix}
-            ).all()
-        return [r[0] for r in rows]
+__all__ = ["MAX_ENTRY_BYTES", "ResultCache", "open_result_cache"]
 
 
 def open_result_cache(settings: Settings) -> ResultCache | None:
-    """The shared result cache of ``settings``, or ``None`` without a database."""
-    return ResultCache(settings.database_url) if settings.database_url else None
+    """The shared result cache of the store of ``settings`` (:meth:`geo.store.Store.result_cache`), or ``None``."""
+    from geo.store import open_store, store_exists
+
+    return open_store(settings).result_cache() if store_exists(settings) else None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -42,3 +44,29 @@ def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """A DataFrame (without geometry) as a list of JSON-friendly dicts."""
     cols = [c for c in df.columns if c != "geometry"]
     return [_clean(r) for r in df[cols].to_dict(orient="records")]
+
+
+@contextmanager
+def stdout_to_stderr(enabled: bool = True) -> Iterator[None]:
+    """Send everything written to standard output to standard error while the block runs.
+
+    For ``--json``: standard output then carries only the JSON document,
+    even when a library writes to file descriptor 1 directly (the HiGHS
+    solver prints its banner and log from C).
+    """
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        previous, sys.stdout = sys.stdout, sys.stderr
+        try:
+            yield
+        finally:
+            sys.stdout = previous
+            sys.stderr.flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

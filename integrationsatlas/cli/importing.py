@@ -15,6 +15,7 @@ from pathlib import Path
 from geo.errors import ValidationError
 from geo.importing import ImportResult, import_file
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import IMPORT_PRESETS, reference_date
 from geo.settings import Settings
 from geo.store import open_store
 from integrationsatlas.cli._output import emit_json
@@ -43,6 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="gültige Zeilen übernehmen und ungültige nur melden (Standard: Datei ganz ablehnen)",
     )
+    p.add_argument(
+        "--source",
+        choices=tuple(IMPORT_PRESETS),
+        help="bekannte Quelle: füllt Herausgeber und Lizenz aus (msb: Schulgrunddaten, db: Deutsche Bahn, "
+        "osm: OpenStreetMap, destatis: Statistisches Bundesamt)",
+    )
+    p.add_argument("--publisher", metavar="NAME", help="Herausgeber der Daten (wird im Bericht genannt)")
+    p.add_argument("--licence", metavar="LIZENZ", help="Lizenz der Daten, z. B. dl-de/by-2-0 oder CC BY 4.0")
+    p.add_argument(
+        "--as-of", metavar="JJJJ-MM-TT", help="Stand der Daten (Stichtag), nicht der Tag des Imports; auch JJJJ"
+    )
     p.add_argument("--dry-run", action="store_true", help="nur prüfen, nichts speichern")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     p.set_defaults(func=run_import)
@@ -57,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import one file; exit 0 on success, 2 on invalid input."""
+    preset = IMPORT_PRESETS.get(args.source or "")
+    as_of = reference_date(args.as_of)
     try:
         result = import_file(
             args.path,
@@ -65,6 +79,9 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             mode=args.mode,
             on_invalid="keep_valid" if args.keep_valid else "reject",
             dry_run=args.dry_run,
+            publisher=args.publisher or (preset.publisher if preset else None),
+            licence=args.licence or (preset.licence if preset else None),
+            as_of=as_of,
         )
     except ValidationError as exc:
         if args.json:

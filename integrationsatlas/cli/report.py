@@ -13,7 +13,12 @@ from pathlib import Path
 
 from geo.errors import DataError
 from geo.settings import Settings
+from geo.store.scenarios import load_scenario
+from integrationsatlas.cli._output import stdout_to_stderr
+from integrationsatlas.cli._request import add_request_options, request_from_args
 from integrationsatlas.report import REPORT_FORMATS, build_report, render
+from integrationsatlas.request import AreaRef
+from integrationsatlas.scenarios import scenario_request
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,33 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report",
         help="Bericht für Rat/Ausschuss (PDF oder HTML) für ein Gebiet und optional ein Szenario",
         description="Erstellt einen Bericht mit Kennzahlen, Karten (fester Ausschnitt je Gebiet), "
-        "Lückentabelle, Methode und Datenquellen; mit --scenario zusätzlich die geplanten Standorte.",
+        "Lückentabelle, Methode und Datenquellen; mit --scenario zusätzlich die geplanten Standorte. "
+        "Ohne Schwelle: die Anfrage des Szenarios, sonst 15 km Luftlinie.",
     )
-    p.add_argument(
-        "--area",
-        required=True,
-        metavar="AGS",
-        help="Gebiet: 05 (Land), 3-stellig (Regierungsbezirk), 5-stellig (Kreis), 8-stellig (Gemeinde)",
-    )
+    add_request_options(p, layer_default="ki", area_required=True, threshold_required=False, with_by=False)
     p.add_argument("--scenario", metavar="NAME", help="Name eines gespeicherten Szenarios")
-    p.add_argument("--layer", default="ki", help="Einrichtungsebene für die Versorgung (Standard ki)")
-    p.add_argument(
-        "--threshold-km", type=float, default=15.0, metavar="KM", help="Schwelle Luftlinie in km (Standard 15)"
-    )
-    p.add_argument(
-        "--target-group",
-        choices=("total", "foreign"),
-        default="total",
-        help="Zielgruppe: total (Gesamtbevölkerung) oder foreign (ausländische Bevölkerung)",
-    )
     p.add_argument("--format", choices=REPORT_FORMATS, help="pdf oder html (Standard: aus der Dateiendung)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DATEI", help="Zieldatei")
-    p.add_argument(
-        "--osm",
-        type=Path,
-        metavar="DATEI",
-        help="OSM-Auszug als Hintergrund der Übersichtskarte (Standard: keiner)",
-    )
     p.set_defaults(func=run)
 
 
@@ -57,15 +42,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     fmt = args.format or {".pdf": "pdf", ".html": "html", ".htm": "html"}.get(args.output.suffix.lower(), "")
     if fmt not in REPORT_FORMATS:
         raise DataError(f"Berichtsformat von {args.output.name} unbekannt: bitte --format pdf oder html angeben.")
-    report = build_report(
-        settings,
-        args.area,
-        layer=args.layer,
-        threshold_km=args.threshold_km,
-        scenario=args.scenario,
-        target_group=args.target_group,
-        osm_file=args.osm,
-    )
+    if args.scenario and args.threshold_km is None and args.threshold_min is None:
+        # one measure throughout: the scenario's threshold, mode and data, for the report's layer
+        request = scenario_request(load_scenario(settings, args.scenario)).coverage_part()
+        request = request.with_(area=AreaRef(args.area), layer=args.layer)
+    else:
+        request = request_from_args(args, default_km=15.0)
+    with stdout_to_stderr():
+        report = build_report(settings, request, scenario=args.scenario)
     data = render(report, fmt)  # type: ignore[arg-type]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".part")

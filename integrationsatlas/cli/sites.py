@@ -20,11 +20,12 @@ import numpy as np
 
 from geo.errors import DataError
 from geo.formatting import de_share
-from geo.modes import MODE_IDS
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
-from integrationsatlas.cli._output import emit_json, frame_records
-from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams, plan_sites
+from integrationsatlas.cli._output import emit_json, frame_records, stdout_to_stderr
+from integrationsatlas.cli._request import add_request_options, request_from_args
+from integrationsatlas.request import DEFAULT_PLACE_LAYERS, SitingSpec
+from integrationsatlas.siting import MODELS, plan_sites
 from planning.coverage import point_xy
 
 
@@ -32,33 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``sites`` subcommand."""
     p = sub.add_parser(
         "sites",
-        help="Standortvorschläge für neue Ankommens-Treffpunkte (exakt gelöst, mit Begründung)",
+        help="Standortvorschläge für neue Einrichtungen, z. B. Ankommens-Treffpunkte (exakt gelöst, mit Begründung)",
         description="Schlägt neue Standorte vor (MCLP: größte erreichte Nachfrage; LSCP: wenigste "
         "Standorte für volle Abdeckung; p-Median: kleinste mittlere Entfernung). Bestehende "
-        "Treffpunkte bleiben geöffnet. Jeder Vorschlag wird begründet.",
+        "Einrichtungen der Ebene bleiben geöffnet. Jeder Vorschlag wird begründet.",
     )
+    add_request_options(p, layer_default="ankommenstreffpunkt", area_required=True, old_names=True)
     p.add_argument("--model", choices=MODELS, default="mclp", help="Standortmodell (Standard mclp)")
-    p.add_argument("--area", required=True, metavar="AGS", help="Kreis (5-stellig) oder Gemeinde (8-stellig)")
     p.add_argument("-p", type=int, default=5, metavar="N", help="Anzahl neuer Standorte (Standard 5)")
-    cost = p.add_mutually_exclusive_group(required=True)
-    cost.add_argument("--radius-km", type=float, metavar="KM", help="Einzugsradius (Luftlinie) in km")
-    cost.add_argument("--minutes", type=float, metavar="MIN", help="Einzugszeit in Minuten (braucht --osm)")
-    p.add_argument(
-        "--mode",
-        choices=MODE_IDS,
-        default="walk",
-        help="Verkehrsmittel: walk, bike, drive oder oepnv (braucht --gtfs); Standard walk",
-    )
-    p.add_argument("--gtfs", type=Path, metavar="FAHRPLAN.zip", help="GTFS-Fahrplan für --mode oepnv")
-    p.add_argument("--day", metavar="JJJJ-MM-TT", help="Verkehrstag für --mode oepnv (Standard: nächster Dienstag)")
-    p.add_argument("--window", default="07:00-09:00", metavar="HH:MM-HH:MM", help="Abfahrtsfenster für --mode oepnv")
-    p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-XML-Ausschnitt (.osm oder .osm.bz2)")
-    p.add_argument(
-        "--fixed-layer",
-        default="ankommenstreffpunkt",
-        metavar="EBENE",
-        help="Ebene der bestehenden Standorte, die geöffnet bleiben (»none«: keine)",
-    )
     p.add_argument("--budget", type=float, metavar="EUR", help="Budget in Euro")
     p.add_argument("--cost-column", metavar="SPALTE", help="Spalte mit den Kosten je Kandidat")
     p.add_argument(
@@ -86,19 +68,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         metavar="M",
-        help="Mindestabstand neuer Standorte zu bestehenden Treffpunkten in m",
+        help="Mindestabstand neuer Standorte zu bestehenden Einrichtungen in m",
     )
     p.add_argument(
         "--min-per-gemeinde", type=int, default=0, metavar="N", help="mindestens N Standorte je Gemeinde mit Kandidaten"
-    )
-    p.add_argument(
-        "--target-group", default="total", metavar="GRUPPE", help="total, foreign oder ein Spaltenname der Nachfrage"
     )
     p.add_argument("--no-sensitivity", action="store_true", help="keine Kurve Abdeckung über p berechnen")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="Zeitlimit je Lösung in s")
     p.add_argument("--save", metavar="NAME", help="als Szenario unter diesem Namen speichern")
     p.add_argument("--overwrite", action="store_true", help="ein gleichnamiges Szenario überschreiben")
-    p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
+    p.add_argument("--json", action="store_true", help="nur ein JSON-Dokument auf der Standardausgabe")
     p.set_defaults(func=run)
 
 
@@ -128,21 +107,9 @@ def _user_points(path: Path | None) -> tuple[tuple[float, float, str], ...]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Plan the sites, print them with their reasons, optionally save a scenario."""
-    group, column = (
-        (args.target_group, None) if args.target_group in ("total", "foreign") else ("column", args.target_group)
-    )
-    params = SitingParams(
-        area=args.area,
+    spec = SitingSpec(
         model=args.model,
         p=args.p,
-        radius_km=args.radius_km,
-        minutes=args.minutes,
-        mode=args.mode,
-        osm_file=args.osm,
-        gtfs_file=args.gtfs,
-        transit_day=args.day,
-        transit_window=_window(args.window),
-        fixed_layer=None if args.fixed_layer in ("", "none") else args.fixed_layer,
         budget=args.budget,
         cost_column=args.cost_column,
         default_site_cost=args.site_cost,
@@ -151,20 +118,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         grid_spacing_m=args.grid_m,
         user_points=_user_points(args.user_points),
         min_distance_to_existing_m=args.min_distance_m,
-        target_group=group,
-        target_column=column,
         min_per_gemeinde=args.min_per_gemeinde,
         sensitivity_ps=() if args.no_sensitivity else None,
         time_limit=args.time_limit,
     )
+    request = request_from_args(args, siting=spec)
 
     def progress(fraction: float, message: str) -> None:
         if not args.json:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
-    plan = plan_sites(settings, params, progress)
-    if args.save:
-        save_scenario(settings, plan.to_scenario(args.save), overwrite=args.overwrite)
+    with stdout_to_stderr(args.json):  # the solver's log never reaches the JSON on standard output
+        plan = plan_sites(settings, request, progress)
+        if args.save:
+            save_scenario(settings, plan.to_scenario(args.save), overwrite=args.overwrite)
     if args.json:
         emit_json(plan_document(plan, saved=args.save))
         return 0
@@ -187,9 +154,14 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
             rec.update(
                 reason=site.reason, benefiting=frame_records(site.benefiting), runner_ups=frame_records(site.runner_ups)
             )
+    summary = plan.summary()
     return {
+        "request": plan.request.as_dict(),
+        "request_key": plan.request.key,
         "area": {"ags": plan.area_ags, "name": plan.area_name},
-        "summary": plan.summary(),
+        "resolution": summary["resolution"],
+        "extent": summary["extent"],
+        "summary": summary,
         "sites": rows,
         "coverage_by_kreis": frame_records(plan.coverage_by_kreis),
         "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
@@ -204,6 +176,10 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
 def _print_text(plan: Any, saved: str | None) -> None:
     s = plan.summary()
     print(f"{plan.area_name} ({plan.area_ags}): {s['model_label']}, {s['threshold']}")
+    if plan.extent is not None and plan.extent.partial:
+        print(f"Abgedeckt: {plan.extent.caption}. Alle Zahlen gelten nur für diesen Ausschnitt.")
+    if plan.resolution is not None and not plan.resolution.ok:
+        print(f"{plan.resolution.message} {plan.resolution.fix}".strip())
     gap = de_share(s["gap"], 2)
     print(
         f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
@@ -219,7 +195,7 @@ def _print_text(plan: Any, saved: str | None) -> None:
             step = "" if row["marginal"] != row["marginal"] else f"  (+{de_share(row['marginal'])})"
             print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
     if len(plan.equity):
-        unit = "min" if plan.params.uses_time else "km"
+        unit = "min" if plan.request.uses_time else "km"
         print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}:")
 
         def p90(v: float) -> str:
@@ -236,12 +212,3 @@ def _print_text(plan: Any, saved: str | None) -> None:
         print(f"Hinweis: {note}")
     if saved:
         print(f"Als Szenario »{saved}« gespeichert.")
-
-
-def _window(text: str) -> tuple[int, int]:
-    """``HH:MM-HH:MM`` as seconds after midnight."""
-    try:
-        start, end = (int(h) * 3600 + int(m) * 60 for h, m in (part.strip().split(":") for part in text.split("-")))
-    except ValueError:
-        raise DataError(f"Abfahrtsfenster »{text}« bitte als HH:MM-HH:MM angeben, z. B. 07:00-09:00.") from None
-    return start, end

@@ -9,41 +9,45 @@ Examples::
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from geo.formatting import de_int, de_share
 from geo.settings import Settings
-from integrationsatlas.cli._output import emit_json
-from integrationsatlas.stops import MODE_CLASSES, stop_access
+from integrationsatlas.cli._output import emit_json, stdout_to_stderr
+from integrationsatlas.cli._request import add_request_options, request_from_args
+from integrationsatlas.stops import DEFAULT_WITHIN_M, MODE_CLASSES, stop_access
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``stops`` subcommand."""
     p = sub.add_parser("stops", help="Fußweg zur nächsten Haltestelle (Bus, Straßenbahn/U-Bahn, Bahn) je Gebiet")
-    p.add_argument("--by", choices=("kreis", "gemeinde"), default="kreis", help="Gebietsebene (Standard kreis)")
-    p.add_argument("--area", metavar="AGS", help="nur dieses Gebiet (AGS-Anfang)")
+    add_request_options(p, layer_default="haltestelle", threshold_required=False, by_choices=("kreis", "gemeinde"))
     p.add_argument(
         "--within-m",
         type=float,
-        default=400.0,
+        default=None,
         metavar="M",
-        help="Gehentfernung für den Anteil der Bevölkerung (Standard 400 m, etwa 5 Minuten)",
+        help=f"alter Name: Gehentfernung in m für den Anteil der Bevölkerung (Standard {DEFAULT_WITHIN_M:g} m, "
+        "etwa 5 Minuten); neu: --threshold-km oder --threshold-min (Gehminuten)",
     )
-    p.add_argument("--osm", type=Path, metavar="DATEI", help="OSM-Auszug: Entfernung auf dem Fußwegenetz")
-    p.add_argument("--json", action="store_true", help="ein JSON-Dokument ausgeben")
+    p.add_argument("--json", action="store_true", help="nur ein JSON-Dokument auf der Standardausgabe")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Compute and print the stop access per unit."""
-    result = stop_access(settings, by=args.by, area=args.area, within_m=args.within_m, osm_file=args.osm)
+    if args.within_m is not None and args.threshold_km is None and args.threshold_min is None:
+        args.threshold_km = args.within_m / 1000.0
+    request = request_from_args(args, default_km=DEFAULT_WITHIN_M / 1000.0)
+    with stdout_to_stderr(args.json):
+        result = stop_access(settings, request)
     if args.json:
         emit_json(result.as_dict())
         return 0
+    within = de_int(result.within_m)
     print(f"Entfernung zur nächsten Haltestelle ({result.network}); Nachfrage: {result.demand_label}")
     if not result.resolution.ok:
         print(f"{result.resolution.message} {result.resolution.fix}".strip())
-    header = "  ".join(f"{c + f' ≤ {de_int(args.within_m)} m':>18}" for c in MODE_CLASSES)
+    header = "  ".join(f"{c + f' ≤ {within} m':>18}" for c in MODE_CLASSES)
     print(f"{'AGS':<9} {'Name':<30} {'Einwohner':>11}  {header}")
     for ags, row in result.units.iterrows():
         shares = "  ".join(f"{de_share(row[f'within_{c}']):>18}" for c in MODE_CLASSES)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -25,9 +25,10 @@ from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.osm_background import cached_background
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
-from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
+from geo.units import Level, load_boundaries, unit_of
 from integrationsatlas.coverage import CoverageReport, coverage_report
-from integrationsatlas.report.maps import clip_to_extent, coverage_map, gain_chart, overview_map
+from integrationsatlas.pipeline.area import StudyArea, study_area
+from integrationsatlas.report.maps import clip_to_extent, coverage_map, overview_map
 from integrationsatlas.report.model import (
     EXTENT_GRID_M,
     MAP_ASPECT,
@@ -40,6 +41,9 @@ from integrationsatlas.report.model import (
     SourceEntry,
     cell_text,
 )
+from integrationsatlas.report.scenario import gain_map, scenario_parameters, scenario_tables
+from integrationsatlas.request import AnalysisRequest, AreaRef
+from planning.siting.models import SITING_MODELS
 
 logger = logging.getLogger(__name__)
 
@@ -49,26 +53,8 @@ ReportFormat = Literal["pdf", "html"]
 
 
 def resolve_area(settings: Settings, ags: str) -> ReportArea:
-    """Look up the area ``ags`` in the boundary layer of its level.
-
-    Raises
-    ------
-    DataError
-        Unknown AGS (the message lists a few valid ones).
-    NotLoadedError
-        A Gemeinde AGS while the Gemeinden are not loaded.
-
-    Notes
-    -----
-    The geometry is in EPSG:25832.
-    """
-    level = level_of(ags)
-    units = load_boundaries(level, settings)
-    row = units[units["ags"].astype(str) == ags.strip()]
-    if row.empty:
-        examples = ", ".join(f"{a} ({n})" for a, n in units[["ags", "name"]].head(3).itertuples(index=False))
-        raise DataError(f"Kein {LEVEL_TITLES[level]} mit AGS »{ags}« gefunden. Beispiele: {examples}.")
-    return ReportArea(ags=ags.strip(), name=str(row["name"].iloc[0]), level=level, geometry=row.geometry.union_all())
+    """Look up the area ``ags`` (see :func:`integrationsatlas.pipeline.area.study_area`)."""
+    return study_area(settings, AreaRef(ags.strip()))
 
 
 def fixed_extent(
@@ -143,29 +129,27 @@ def scenarios_for_area(settings: Settings, ags: str) -> list[str]:
     return table.loc[fits, "name"].astype(str).tolist()
 
 
-def gap_frame(
-    settings: Settings, area: str, *, layer: str = "ki", threshold_km: float = 15.0, target_group: str = "total"
-) -> gpd.GeoDataFrame:
-    """The gap table of the report as polygons, for export (see :mod:`geo.io.export`).
+def gap_frame(settings: Settings, request: AnalysisRequest) -> gpd.GeoDataFrame:
+    """The gap table of the report on ``request`` as polygons, for export (see :mod:`geo.io.export`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         One row per unit of the report's gap table (Kreise, or Gemeinden
         when loaded), columns of :attr:`planning.gaps.GapTable.table` plus
-        ``threshold_km`` and ``layer``, polygons in EPSG:25832.
+        ``threshold``, ``unit`` and ``layer``, polygons in EPSG:25832.
     """
-    report_area = resolve_area(settings, area)
-    by = _units_level(report_area, settings)
-    coverage = coverage_report(
-        settings, layer=layer, by=by, threshold_km=threshold_km, target_group=target_group, area=report_area.ags
-    )
-    units = _area_units(settings, by, report_area)[["ags", "geometry"]]
+    area = study_area(settings, request.area)
+    request = request.with_(by=_units_level(area, settings), siting=None)
+    coverage = coverage_report(settings, request)
+    units = _area_units(settings, request.by, area)[["ags", "geometry"]]
     table = coverage.gaps.table.copy()
     table.index = table.index.astype(str)
     merged = units.merge(table, left_on="ags", right_index=True, how="inner")
     return gpd.GeoDataFrame(
-        merged.assign(layer=layer, threshold_km=float(threshold_km)), geometry="geometry", crs=PROJECTED_CRS
+        merged.assign(layer=request.layer, threshold=request.threshold, unit=request.unit),
+        geometry="geometry",
+        crs=PROJECTED_CRS,
     ).reset_index(drop=True)
 
 
@@ -202,7 +186,7 @@ def _units_level(area: ReportArea, settings: Settings) -> Literal["kreis", "geme
 
 
 def _area_units(settings: Settings, level: str, area: ReportArea) -> gpd.GeoDataFrame:
-    units = load_boundaries(level, settings)  # type: ignore[arg-type]
+    units = load_boundaries(cast(Level, level), settings)
     ags = units["ags"].astype(str)
     keep = ags.str.startswith(area.ags) if level != "land" else ags.notna()
     if area.level == "gemeinde" and level == "gemeinde":
@@ -251,7 +235,7 @@ def _facility_counts(
         if gdf.empty:
             continue
         frames[layer_id] = gdf
-        units = load_boundaries(area.level, settings)
+        units = load_boundaries(cast(Level, area.level), settings)
         inside = int((unit_of(gdf.geometry, units) == area.ags).sum())
         figures.append((f"{REGISTRY.get(layer_id).title} im Gebiet", de_int(inside)))
     return figures, frames
@@ -282,6 +266,8 @@ def _gap_table(
     note = "Rang 1 = größte Lücke. Lückenwert: Summe der standardisierten Teilwerte (siehe Methode)."
     if len(ranking) > len(shown):
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
+    if report.extent is not None and report.extent.partial:
+        note += f" Nur der {report.extent.caption}; Gebiete am Rand nur teilweise."
     return ReportTable(
         title=title,
         columns=("Rang", "AGS", "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
@@ -292,134 +278,6 @@ def _gap_table(
     )
 
 
-def _scenario_tables(scenario: Scenario) -> list[ReportTable]:
-    new = scenario.selected
-    total_gain = float(pd.to_numeric(new["marginal_gain"], errors="coerce").sum())
-    rows = tuple(
-        (de_int(o), cell_text(n) or cell_text(c), cell_text(s), cell_text(g), de_int(m))
-        for o, n, c, s, g, m in zip(
-            new["order"],
-            new["name"],
-            new["candidate_id"],
-            new["source"],
-            new["gemeinde_ags"],
-            new["marginal_gain"],
-            strict=True,
-        )
-    )
-    tables = [
-        ReportTable(
-            title=f"Vorgeschlagene Standorte (Szenario »{scenario.name}«)",
-            columns=("Nr.", "Standort", "Herkunft", "Gemeinde (AGS)", "zusätzlich versorgt"),
-            rows=rows,
-            numeric=(True, False, False, False, True),
-            widths=(8, 60, 30, 26, 26),
-            note=f"In Auswahlreihenfolge; zusätzlich versorgt = neu abgedeckte Nachfrage (Personen der Zielgruppe), "
-            f"zusammen {de_int(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
-        )
-    ]
-    results = scenario.results
-    before_after = [
-        (
-            "Gesamt",
-            scenario.area_name,
-            de_share(results.get("share_before")),
-            de_share(results.get("share_after")),
-            _pp(results.get("share_before"), results.get("share_after")),
-        )
-    ]
-    table = scenario.by_gemeinde
-    threshold = results.get("threshold") or "der Schwelle des Szenarios"
-    note = (
-        f"Versorgungsanteil der Zielgruppe innerhalb von {threshold} (Schwelle des Szenarios), "
-        "vor und nach den neuen Standorten."
-    )
-    if len(table) and {"share_before", "share_after"} <= set(table.columns):
-        change = pd.to_numeric(table["share_after"], errors="coerce") - pd.to_numeric(
-            table["share_before"], errors="coerce"
-        )
-        top = table.assign(_change=change).sort_values("_change", ascending=False, na_position="last")
-        shown = top.head(MAX_TABLE_ROWS - 1)
-        before_after += [
-            (
-                cell_text(r.get("ags")),
-                cell_text(r.get("name")),
-                de_share(r["share_before"]),
-                de_share(r["share_after"]),
-                _pp(r["share_before"], r["share_after"]),
-            )
-            for _, r in shown.iterrows()
-        ]
-        if len(top) > len(shown):
-            note += f" Gezeigt: die {len(shown)} Gemeinden mit dem größten Zuwachs von {len(top)}."
-    tables.append(
-        ReportTable(
-            title=f"Versorgung vorher / nachher ({threshold})",
-            columns=("AGS", "Gebiet", "vorher", "nachher", "Änderung"),
-            rows=tuple(before_after),
-            numeric=(False, False, True, True, True),
-            note=note,
-            widths=(20, 60, 18, 18, 20),
-        )
-    )
-    return tables
-
-
-def _gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> ReportMap | None:
-    """Coverage per additional site: the scenario's before/after shares split by the sites' marginal gains.
-
-    The new sites are selected greedily in order; each site's ``marginal_gain``
-    is the demand it newly covers, so the share after ``k`` sites is the
-    share before plus the first ``k`` gains' part of the total increase.
-    """
-    res = scenario.results
-    before, after = res.get("share_before"), res.get("share_after")
-    new = scenario.selected
-    if before is None or after is None or pd.isna(before) or pd.isna(after) or new.empty:
-        return None
-    gains = pd.to_numeric(new.sort_values("order")["marginal_gain"], errors="coerce").fillna(0.0).to_numpy()
-    total = float(gains.sum())
-    steps = np.cumsum(gains) / total if total > 0 else np.linspace(1, 1, len(gains))
-    shares = [float(before), *(float(before) + (float(after) - float(before)) * steps)]
-    threshold = res.get("threshold") or "Schwelle des Szenarios"
-    return ReportMap(
-        f"Szenario »{scenario.name}«: Versorgung je zusätzlichem Standort",
-        f"Versorgter Anteil der Zielgruppe (≤ {threshold}, Schwelle des Szenarios) ohne neue Standorte (0) und "
-        "nach jedem weiteren Standort; flacht die Kurve ab, bringt ein weiterer Standort wenig.",
-        gain_chart(shares, str(threshold)),
-        extent,
-    )
-
-
-def _pp(before: Any, after: Any) -> str:
-    """Change of a share in percentage points, e.g. ``'+12,5 Pp.'``."""
-    if before is None or after is None or pd.isna(before) or pd.isna(after):
-        return "–"
-    diff = 100.0 * (float(after) - float(before))
-    return f"{'+' if diff >= 0 else '−'}{de_number(abs(diff), 1)} Pp."
-
-
-MODEL_TITLES = {
-    "mclp": "Maximal-Coverage-Modell (MCLP): möglichst viel Nachfrage mit p Standorten abdecken",
-    "lscp": "Set-Covering-Modell (LSCP): möglichst wenige Standorte, die alle erreichbare Nachfrage abdecken",
-    "pmedian": "p-Median-Modell: die nachfragegewichtete mittlere Entfernung mit p Standorten minimieren",
-}
-
-
-def _scenario_parameters(scenario: Scenario) -> str:
-    """The scenario's settings in plain German (no raw ``key = value`` dump)."""
-    p = scenario.parameters
-    parts = []
-    threshold = scenario.results.get("threshold")
-    if threshold:
-        parts.append(f"versorgt heißt erreichbar in höchstens {threshold}")
-    if p.get("p") not in (None, ""):
-        parts.append(f"{de_int(float(p['p']))} neue Standorte gesucht")
-    fixed = len(scenario.fixed_sites)
-    parts.append(f"{fixed} bestehende Standorte festgehalten" if fixed else "keine bestehenden Standorte festgehalten")
-    return "; ".join(parts)
-
-
 def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: str) -> tuple[str, ...]:
     inp = report.inputs
     units = "Gemeinden" if n_units_level == "gemeinde" else "Kreise und kreisfreien Städte"
@@ -427,11 +285,7 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
         f"Nachfrage: {report.demand_level_label}. Zielgruppe: {inp.target_group}. "
         f"Verwendet wurden {de_int(report.n_demand)} Nachfragepunkte und {de_int(report.n_facilities)} Einrichtungen "
         f"der Ebene »{inp.layer_title}« (auch Einrichtungen außerhalb des Gebiets zählen, weil sie es mitversorgen).",
-        f"Erreichbarkeit: Entfernung jedes Nachfragepunkts zur nächsten Einrichtung "
-        f"({inp.mode_label}, gemessen im amtlichen Koordinatensystem ETRS89 / UTM 32N, EPSG:25832, in Metern). "
-        f"Ein Punkt gilt als versorgt, wenn diese Entfernung höchstens {de_number(inp.threshold, 1)} {inp.unit} "
-        "beträgt. "
-        "Luftlinie unterschätzt Wege; Fahrzeiten auf dem Straßennetz liefert die App für OSM-Ausschnitte.",
+        _reach_paragraph(report),
         "Versorgungsquote (2SFCA, Two-Step Floating Catchment Area): je Einrichtung wird das Angebot durch die "
         "Nachfrage in ihrem Einzugsbereich (= Schwelle) geteilt; jeder Nachfragepunkt erhält die Summe dieser "
         "Quoten aller erreichbaren Einrichtungen. So wird auch die Auslastung berücksichtigt, nicht nur die Nähe.",
@@ -447,11 +301,11 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
     )
     if scenario is not None:
         res = scenario.results
-        params = _scenario_parameters(scenario)
+        params = scenario_parameters(scenario)
         gap = res.get("gap")
         gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else de_share(float(gap), 2)
         paragraphs.append(
-            f"Standortplanung (Szenario »{scenario.name}«): {MODEL_TITLES.get(scenario.model, scenario.model)}. "
+            f"Standortplanung (Szenario »{scenario.name}«): {_model_title(scenario.model)}. "
             f"Einstellungen: {params}. Das ganzzahlige Optimierungsproblem wurde exakt mit dem Löser HiGHS "
             f"gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {de_number(res.get('objective'), 1)}, "
             f"relative Optimalitätslücke {gap_text}, Rechenzeit {de_number(res.get('seconds'), 2)} s). "
@@ -467,19 +321,53 @@ def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: st
     return tuple(paragraphs)
 
 
+def _model_title(model: str) -> str:
+    return SITING_MODELS[model].title if model in SITING_MODELS else model
+
+
+def _reach_paragraph(report: CoverageReport) -> str:
+    """How »versorgt« is measured, for straight lines and for door-to-door travel times."""
+    inp = report.inputs
+    if inp.unit == "km":
+        return (
+            "Erreichbarkeit: Entfernung jedes Nachfragepunkts zur nächsten Einrichtung (Luftlinie, gemessen im "
+            "amtlichen Koordinatensystem ETRS89 / UTM 32N, EPSG:25832, in Metern). Ein Punkt gilt als versorgt, "
+            f"wenn diese Entfernung höchstens {de_number(inp.threshold, 1)} km beträgt. Luftlinie unterschätzt Wege; "
+            "Fahrzeiten von Tür zu Tür liefert der Bericht mit einem OSM-Ausschnitt."
+        )
+    return (
+        "Erreichbarkeit: Fahrzeit von Tür zu Tür zur nächsten Einrichtung, für jedes Verkehrsmittel gleich "
+        "definiert: vom Nachfragepunkt in Luftlinie zum nächsten Knoten des Straßennetzes, auf dem Netz weiter "
+        "und vom Netz zur Einrichtung. Bus und Bahn: je Abfahrtsminute das Schnellere aus Fußweg allein und "
+        "Fußweg + Fahrt + Fußweg, dann der Median über das Abfahrtsfenster; so ist der ÖPNV nie langsamer als "
+        f"der Fußweg. Ein Punkt gilt als versorgt, wenn diese Zeit höchstens {de_number(inp.threshold, 1)} "
+        "Minuten beträgt. " + " ".join(n for n in inp.notes if n.startswith(("Fahrzeit", "ÖPNV")))
+    )
+
+
+def _demand_publisher(report: CoverageReport) -> str:
+    """Who published the population the demand rests on."""
+    level = report.inputs.demand_level
+    if level == "zensus":
+        return "Statistische Ämter des Bundes und der Länder: Zensus 2022 (" + report.demand_level_label + ")"
+    if level == "osm":
+        return "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis; verteilt auf Gebäude aus OpenStreetMap"
+    if level == "gemeinde":
+        return "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis (GV-ISys)"
+    return "Statistisches Bundesamt (Destatis), GENESIS 12411-05-01-4; Orte: GeoNames"
+
+
 def _sources(
     settings: Settings, layers: Sequence[str], report: CoverageReport, scenario: Scenario | None
 ) -> tuple[SourceEntry, ...]:
     inventory: dict[str, LayerInfo] = {info.id: info for info in layer_inventory(settings)}
     entries = [
-        SourceEntry(info.title, publisher_text(info.source), info.licence, german_date(info.as_of))
+        SourceEntry(info.title, info.publisher or publisher_text(info.source), info.licence, german_date(info.as_of))
         for lid in layers
         if (info := inventory.get(lid)) is not None and info.available
     ]
     demand_as_of = dict(report.inputs.as_of).get("Bevölkerung", "unbekannt")
-    entries.append(
-        SourceEntry("Bevölkerung (Nachfrage)", report.demand_level_label, "siehe Namensnennung", demand_as_of)
-    )
+    entries.append(SourceEntry("Bevölkerung (Nachfrage)", _demand_publisher(report), "dl-de/by-2-0", demand_as_of))
     entries.append(
         SourceEntry(
             "Kreisstatistik",
@@ -548,38 +436,33 @@ def _stat_years(settings: Settings) -> str:
 
 def build_report(
     settings: Settings,
-    area: str,
+    request: AnalysisRequest,
     *,
-    layer: str = "ki",
-    threshold_km: float = 15.0,
     scenario: str | None = None,
-    target_group: str = "total",
     today: date | None = None,
     osm_file: Path | None = None,
 ) -> CouncilReport:
-    """Gather the council report for ``area`` (and optionally a saved scenario).
+    """Gather the council report for a request (and optionally a saved scenario).
 
     Parameters
     ----------
     settings
         Paths of the embedded data and the local store.
-    area
-        AGS of the Land (``05``), a Regierungsbezirk, a Kreis or a Gemeinde.
-    layer
-        Facility layer whose coverage is reported.
-    threshold_km
-        Coverage threshold, straight-line distance in km.
+    request
+        The question: its area (Land, Regierungsbezirk, Kreis or Gemeinde),
+        layer, threshold and measure (straight line, or door-to-door travel
+        time with an OSM extract), target group and demand source. The gap
+        table's units are chosen for the area (Gemeinden inside a Kreis when
+        loaded, else Kreise).
     scenario
-        Name of a saved scenario to include (its area must lie inside
-        ``area``, or contain it).
-    target_group
-        ``"total"`` or ``"foreign"`` (see :func:`integrationsatlas.coverage.best_demand`).
+        Name of a saved scenario to include (its area must lie inside the
+        report's, or contain it); its part uses its own request.
     today
         Report date (default: today).
     osm_file
-        OSM extract drawn as the overview map's background (water, forest,
-        built-up areas, main roads, place names); ``None``: none (the app
-        passes the session's upload, :func:`ui.uploads.default_background`).
+        OSM extract drawn as the maps' background when the request names no
+        network extract; ``None``: none (the app passes the session's upload,
+        :func:`ui.uploads.default_background`).
 
     Returns
     -------
@@ -589,177 +472,234 @@ def build_report(
     Raises
     ------
     IntegrationsatlasError
-        Unknown area, layer or scenario, data not loaded, or a bad threshold;
-        the message says what to do.
+        Unknown area, layer or scenario, data not loaded, or a bad request.
 
     Notes
     -----
     All geometry work is done in EPSG:25832 (metres); the map extent is
-    :func:`fixed_extent` of the area's bounds.
+    :func:`fixed_extent` of the area's bounds. Every figure is the one the
+    coverage report gives for the same request.
     """
-    today = today or date.today()
-    report_area = resolve_area(settings, area)
-    spec = REGISTRY.get(layer)
-    loaded_scenario = load_scenario(settings, scenario) if scenario else None
-    if loaded_scenario is not None:
-        sa = str(loaded_scenario.area_ags)
-        if not (sa.startswith(report_area.ags) or report_area.ags.startswith(sa)):
-            raise DataError(
-                f"Szenario »{loaded_scenario.name}« gilt für das Gebiet {loaded_scenario.area_name} (AGS {sa}), "
-                f"der Bericht für {report_area.label}. Bitte das passende Gebiet oder Szenario wählen."
-            )
-        ensure_projected(loaded_scenario.sites, f"Szenario »{loaded_scenario.name}«")
-    by = _units_level(report_area, settings)
-    logger.info("Bericht %s: Ebene %s, %s km, Einheiten %s", report_area.ags, layer, threshold_km, by)
-    coverage = coverage_report(
-        settings, layer=layer, by=by, threshold_km=threshold_km, target_group=target_group, area=report_area.ags
-    )
-
-    extent = fixed_extent(report_area.geometry.bounds, grid_m=EXTENT_GRID_M[report_area.level])
-    kreise = load_boundaries("kreis", settings)
-    context = clip_to_extent(kreise, extent)
-    units = _area_units(settings, by, report_area)
-    facility_layers = [s.id for s in REGISTRY.facilities() if is_available(s.id, settings)]
-    if layer not in facility_layers:
-        facility_layers.append(layer)
-    count_figures, frames = _facility_counts(settings, report_area, facility_layers)
+    area = study_area(settings, request.area)
+    loaded = _load_scenario(settings, scenario, area)
+    request = request.with_(by=_units_level(area, settings), siting=None)
+    logger.info("Bericht %s: %s", area.ags, request.describe(area.name))
+    coverage = coverage_report(settings, request)
+    spec = REGISTRY.get(request.layer)
+    extent = fixed_extent(area.geometry.bounds, grid_m=EXTENT_GRID_M[area.level])
+    context = clip_to_extent(load_boundaries("kreis", settings), extent)
+    units = _area_units(settings, request.by, area)
+    layers = [s.id for s in REGISTRY.facilities() if is_available(s.id, settings) and s.id != request.layer]
+    count_figures, frames = _facility_counts(settings, area, [*layers, request.layer])
+    figures = [*_area_figures(settings, area, coverage), *count_figures, *_coverage_figures(coverage, spec.title)]
+    gap_tables, map_units, share, rank = _gap_part(settings, request, area, coverage, context, units)
+    figures += rank
+    background, background_note = _background(settings, _path(request.osm_file) or osm_file, extent)
     attribution = " · ".join(ATTRIBUTIONS)
-
-    overall = coverage.overall.iloc[0]
-    figures: list[tuple[str, str]] = [
-        ("Gebiet", report_area.label),
-        ("Ebene", report_area.level_title),
-        ("Fläche", f"{de_int(report_area.geometry.area / 1e6)} km²"),
-    ]
-    figures += _population_figures(settings, report_area)
-    figures += count_figures
-    figures += [
-        (f"Versorgt: {spec.title} ≤ {de_number(threshold_km, 1)} km", de_share(coverage.share_covered)),
-        ("Einwohner jenseits der Schwelle", de_int(float(overall["population_beyond"]))),
-    ]
-    gap_tables = [_gap_table(coverage)]
-    map_units = units
-    if by == "kreis" and report_area.level == "kreis":
-        # one Kreis alone has no ranking: compare it with all Kreise of NRW, and colour its neighbours too
-        nrw = coverage_report(settings, layer=layer, by="kreis", threshold_km=threshold_km, target_group=target_group)
-        gap_tables = [
-            _gap_table(
-                nrw, focus=report_area.ags, title="Versorgungslücken: Rang unter allen Kreisen und kreisfreien Städten"
-            )
-        ]
-        rank = nrw.gaps.table["rank"].set_axis(nrw.gaps.table.index.astype(str))
-        if pd.notna(rank.get(report_area.ags)):
-            figures.append(
-                (
-                    "Rang unter den Kreisen NRW (1 = größte Lücke)",
-                    f"{de_int(rank[report_area.ags])} von {de_int(int(rank.notna().sum()))}",
-                )
-            )
-        coverage_units_table = nrw.gaps.table
-        map_units = context
-    else:
-        coverage_units_table = coverage.gaps.table
-    share = coverage_units_table["share_covered"].set_axis(coverage_units_table.index.astype(str))
-    background, background_note = _background(settings, osm_file, extent)
     maps = [
         ReportMap(
             "Übersicht: Einrichtungen",
             "Gebiet (schwarz umrandet), Nachbarkreise grau, Einrichtungen aller geladenen Ebenen." + background_note,
-            overview_map(report_area, extent, context, units, frames, attribution, background),
+            overview_map(area, extent, context, units, frames, attribution, background),
             extent,
         ),
         ReportMap(
-            f"Versorgungsanteil: {spec.title} ≤ {de_number(threshold_km, 1)} km",
-            "Anteil der Zielgruppe je Gebiet, der eine Einrichtung innerhalb von "
-            f"{de_number(threshold_km, 1)} km "
-            "Luftlinie erreicht (feste Klassen)."
-            + (" Hauptstraßen und Orte aus dem OSM-Auszug zur Orientierung." if background is not None else ""),
-            coverage_map(
-                report_area, extent, context, map_units, share, layer, frames[layer], attribution, background=background
-            ),
+            f"Versorgungsanteil: {spec.title} ≤ {request.threshold_label}",
+            _coverage_caption(coverage, background is not None),
+            coverage_map(area, extent, context, map_units, share, request.layer, frames[request.layer], attribution,
+                         background=background),
             extent,
         ),
-    ]
-    tables = gap_tables
-    if loaded_scenario is not None:
-        scen_share = share
-        scen_units = map_units
-        table = loaded_scenario.by_gemeinde
-        if len(table) and {"ags", "share_after"} <= set(table.columns) and is_available("gemeinde", settings):
-            scen_units = _area_units(settings, "gemeinde", report_area)
-            scen_share = pd.Series(table["share_after"].to_numpy(dtype=float), index=table["ags"].astype(str))
-        maps.append(
-            ReportMap(
-                f"Szenario »{loaded_scenario.name}«: neue Standorte",
-                "Neue Standorte nummeriert in Auswahlreihenfolge; Einfärbung: Versorgungsanteil "
-                + ("nach Umsetzung des Szenarios." if scen_share is not share else "ohne Szenario."),
-                coverage_map(
-                    report_area,
-                    extent,
-                    context,
-                    scen_units,
-                    scen_share,
-                    layer,
-                    frames[layer],
-                    attribution,
-                    sites=loaded_scenario.sites,
-                    background=background,
-                ),
-                extent,
-            )
-        )
-        chart = _gain_map(loaded_scenario, extent)
-        if chart is not None:
-            maps.append(chart)
-        tables += _scenario_tables(loaded_scenario)
-        res = loaded_scenario.results
-        scen_threshold = res.get("threshold") or "Schwelle des Szenarios"
-        figures += [
-            (
-                f"Szenario ({scen_threshold}): Versorgung vorher → nachher",
-                f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}",
-            ),
-            ("Szenario: neue Standorte", de_int(len(loaded_scenario.selected))),
-        ]
-    used_layers = ["kreis", *(["gemeinde"] if by == "gemeinde" else []), *frames]
+    ]  # fmt: skip
+    tables = list(gap_tables)
+    if loaded is not None:
+        maps += _scenario_maps(settings, loaded, area, extent, context, request.layer, frames, attribution, background)
+        tables += scenario_tables(loaded)
+        figures += _scenario_figures(loaded)
+    used = ["kreis", *(["gemeinde"] if request.by == "gemeinde" else []), *frames]
     if coverage.inputs.demand_level == "orte":
-        used_layers.append("orte")
+        used.append("orte")
     return CouncilReport(
         title="Integrationsatlas NRW – Bericht zur Integrationsinfrastruktur",
-        area=report_area,
-        created=today,
-        layer=layer,
+        area=area,
+        created=today or date.today(),
+        layer=request.layer,
         layer_title=spec.title,
-        threshold_km=float(threshold_km),
-        scenario=loaded_scenario.name if loaded_scenario is not None else None,
+        threshold_label=request.threshold_label,
+        scenario=loaded.name if loaded is not None else None,
         figures=tuple(figures),
         maps=tuple(maps),
         tables=tuple(tables),
-        method=_method(coverage, loaded_scenario, by),
-        sources=_sources(settings, list(dict.fromkeys(used_layers)), coverage, loaded_scenario),
+        method=_method(coverage, loaded, request.by),
+        sources=_sources(settings, list(dict.fromkeys(used)), coverage, loaded),
         attributions=ATTRIBUTIONS,
         extent=extent,
         notes=coverage.inputs.notes,
-        summary=_summary(coverage, spec.title, threshold_km, loaded_scenario),
+        summary=_summary(coverage, area, spec.title, loaded),
+        request=request,
     )
 
 
-def _summary(report: CoverageReport, layer_title: str, threshold_km: float, scenario: Scenario | None) -> str:
-    """The question of the report in one plain German paragraph, stated once."""
-    who = (
-        "Einwohnerinnen und Einwohner"
-        if report.inputs.target_group == "Gesamtbevölkerung"
-        else f"Personen der Zielgruppe »{report.inputs.target_group}«"
-    )
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _load_scenario(settings: Settings, name: str | None, area: StudyArea) -> Scenario | None:
+    """The named scenario, checked to fit the report's area."""
+    if not name:
+        return None
+    loaded = load_scenario(settings, name)
+    sa = str(loaded.area_ags)
+    if not (sa.startswith(area.ags) or area.ags.startswith(sa)):
+        raise DataError(
+            f"Szenario »{loaded.name}« gilt für das Gebiet {loaded.area_name} (AGS {sa}), "
+            f"der Bericht für {area.label}. Bitte das passende Gebiet oder Szenario wählen."
+        )
+    ensure_projected(loaded.sites, f"Szenario »{loaded.name}«")
+    return loaded
+
+
+def _area_figures(settings: Settings, area: StudyArea, coverage: CoverageReport) -> list[tuple[str, str]]:
+    figures = [
+        ("Gebiet", area.label),
+        ("Ebene", area.level_title),
+        ("Fläche", f"{de_int(area.geometry.area / 1e6)} km²"),
+        *_population_figures(settings, area),
+    ]
+    if coverage.extent is not None and coverage.extent.partial:
+        figures.append(("Abgedeckter Teil (alle Versorgungszahlen)", coverage.extent.caption))
+    return figures
+
+
+def _coverage_figures(coverage: CoverageReport, layer_title: str) -> list[tuple[str, str]]:
+    """Covered share and people beyond the threshold, named with the part they cover."""
+    inp = coverage.inputs
+    where = f" ({coverage.extent.name})" if coverage.extent is not None and coverage.extent.partial else ""
+    overall = coverage.overall.iloc[0]
+    label = coverage.request.threshold_label if coverage.request is not None else f"{inp.threshold:g} {inp.unit}"
+    figures = [
+        (f"Versorgt{where}: {layer_title} ≤ {label}", de_share(coverage.share_covered)),
+        (f"Personen der Zielgruppe innerhalb der Schwelle{where}", de_int(coverage.covered_weight)),
+        (f"Einwohner jenseits der Schwelle{where}", de_int(float(overall["population_beyond"]))),
+    ]
+    if not coverage.resolution.ok:  # a share from too coarse demand is only a rough approximation: say so
+        figures.append(("Auflösung der Nachfrage", coverage.resolution.message))
+    return figures
+
+
+def _coverage_caption(coverage: CoverageReport, with_background: bool) -> str:
+    request = coverage.request
+    assert request is not None
+    how = "Luftlinie" if not request.uses_time else "von Tür zu Tür"
     text = (
-        f"»Versorgt« bedeutet in diesem Bericht: Anteil der {who}, die in höchstens "
-        f"{de_number(threshold_km, 0 if float(threshold_km).is_integer() else 1)} km Luftlinie eine Einrichtung "
-        f"der Art »{layer_title}« erreichen. Alle Kennzahlen, Karten und Tabellen verwenden diese Schwelle"
+        f"Anteil der Zielgruppe je Gebiet, der eine Einrichtung in höchstens {request.threshold_label} ({how}) "
+        "erreicht (feste Klassen)."
     )
+    if coverage.extent is not None and coverage.extent.partial:
+        text += f" Nur der {coverage.extent.caption}; Gebiete am Rand nur teilweise."
+    if not coverage.resolution.ok:
+        text += f" {coverage.resolution.message}"
+    return text + (" Hauptstraßen und Orte aus dem OSM-Auszug zur Orientierung." if with_background else "")
+
+
+def _gap_part(
+    settings: Settings,
+    request: AnalysisRequest,
+    area: StudyArea,
+    coverage: CoverageReport,
+    context: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+) -> tuple[list[ReportTable], gpd.GeoDataFrame, pd.Series, list[tuple[str, str]]]:
+    """Gap tables, the units and shares of the coverage map, and the rank figure."""
+    table, map_units, figures = coverage.gaps.table, units, []
+    tables = [_gap_table(coverage)]
+    if request.by == "kreis" and area.level == "kreis" and not request.uses_time:
+        # one Kreis alone has no ranking: compare it with all Kreise of NRW, and colour its neighbours too
+        nrw = coverage_report(settings, request.with_(area=AreaRef("05")))
+        title = "Versorgungslücken: Rang unter allen Kreisen und kreisfreien Städten"
+        tables = [_gap_table(nrw, focus=area.ags, title=title)]
+        rank = nrw.gaps.table["rank"].set_axis(nrw.gaps.table.index.astype(str))
+        if pd.notna(rank.get(area.ags)):
+            figures.append(
+                (
+                    "Rang unter den Kreisen NRW (1 = größte Lücke)",
+                    f"{de_int(rank[area.ags])} von {de_int(int(rank.notna().sum()))}",
+                )
+            )
+        table, map_units = nrw.gaps.table, context
+    share = table["share_covered"].set_axis(table.index.astype(str))
+    return tables, map_units, share, figures
+
+
+def _scenario_maps(
+    settings: Settings,
+    scenario: Scenario,
+    area: StudyArea,
+    extent: tuple[float, float, float, float],
+    context: gpd.GeoDataFrame,
+    layer: str,
+    frames: dict[str, gpd.GeoDataFrame],
+    attribution: str,
+    background: gpd.GeoDataFrame | None,
+) -> list[ReportMap]:
+    """The scenario's sites, shaded by the scenario's own covered share after the plan (its own threshold)."""
+    threshold = scenario.results.get("threshold") or "Schwelle des Szenarios"
+    table = scenario.by_gemeinde
+    shaded = len(table) > 0 and {"ags", "share_after"} <= set(table.columns) and is_available("gemeinde", settings)
+    units = _area_units(settings, "gemeinde", area) if shaded else context.iloc[0:0]
+    share = (
+        pd.Series(table["share_after"].to_numpy(dtype=float), index=table["ags"].astype(str))
+        if shaded
+        else pd.Series(dtype=float)
+    )
+    caption = "Neue Standorte nummeriert in Auswahlreihenfolge; " + (
+        f"Einfärbung: Versorgungsanteil nach Umsetzung des Szenarios (≤ {threshold}, Schwelle des Szenarios)."
+        if shaded
+        else "ohne Einfärbung (das Szenario hat keine Werte je Gemeinde)."
+    )
+    out = [
+        ReportMap(
+            f"Szenario »{scenario.name}«: neue Standorte",
+            caption,
+            coverage_map(area, extent, context, units, share, layer, frames[layer], attribution,
+                         sites=scenario.sites, background=background),
+            extent,
+        )
+    ]  # fmt: skip
+    chart = gain_map(scenario, extent)
+    return out + ([chart] if chart is not None else [])
+
+
+def _scenario_figures(scenario: Scenario) -> list[tuple[str, str]]:
+    res = scenario.results
+    threshold = res.get("threshold") or "Schwelle des Szenarios"
+    extent = res.get("extent") or {}
+    where = f", {extent.get('name')}" if extent.get("partial") else ""
+    figures = [
+        (
+            f"Szenario ({threshold}{where}): Versorgung vorher → nachher",
+            f"{de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}",
+        ),
+        ("Szenario: neue Standorte", de_int(len(scenario.selected))),
+    ]
+    resolution = res.get("resolution") or {}
+    if resolution.get("ok") is False:  # the plan rests on too coarse demand: say so beside its figures
+        figures.append(("Szenario: Auflösung der Nachfrage", str(resolution.get("message", ""))))
+    return figures
+
+
+def _summary(report: CoverageReport, area: StudyArea, layer_title: str, scenario: Scenario | None) -> str:
+    """The question of the report in plain German, stated once (the request in words)."""
+    request = report.request
+    assert request is not None
+    text = "Die Frage dieses Berichts: " + request.describe(area.name, layer_title)
+    text += " Alle Kennzahlen, Karten und Tabellen verwenden diese Schwelle"
+    if report.extent is not None and report.extent.partial:
+        text += f" und gelten nur für den {report.extent.caption}"
     if scenario is not None:
         own = scenario.results.get("threshold") or "seiner eigenen Schwelle"
         text += (
-            f"; nur der Szenario-Teil (»{scenario.name}«) rechnet mit der Schwelle, für die das Szenario "
+            f"; nur der Szenario-Teil (»{scenario.name}«) rechnet mit der Anfrage, mit der das Szenario "
             f"geplant wurde ({own}), und sagt das bei jeder Zahl dazu"
         )
     return text + "."

@@ -11,8 +11,7 @@ from typing import Any, Literal
 import matplotlib
 import pandas as pd
 
-from geo.formatting import de_number
-from geo.units import LEVEL_TITLES, Level
+from integrationsatlas.pipeline.area import StudyArea
 
 logger = logging.getLogger(__name__)
 
@@ -40,37 +39,8 @@ FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 # --- the model ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class ReportArea:
-    """The area a report is about.
-
-    Parameters
-    ----------
-    ags
-        Official key: ``05`` (Land), 3 digits (Regierungsbezirk), 5 (Kreis)
-        or 8 (Gemeinde).
-    name
-        Official name.
-    level
-        ``land``, ``regbez``, ``kreis`` or ``gemeinde``.
-    geometry
-        The area's polygon in EPSG:25832.
-    """
-
-    ags: str
-    name: str
-    level: Level
-    geometry: Any
-
-    @property
-    def label(self) -> str:
-        """E.g. »Städteregion Aachen (AGS 05334)«."""
-        return f"{self.name} (AGS {self.ags})"
-
-    @property
-    def level_title(self) -> str:
-        """German name of the level."""
-        return LEVEL_TITLES[self.level]
+#: The area of a report is the study area of its request.
+ReportArea = StudyArea
 
 
 @dataclass(frozen=True)
@@ -119,8 +89,8 @@ class CouncilReport:
         Date of the report.
     layer, layer_title
         The facility layer whose coverage is analysed.
-    threshold_km
-        Coverage threshold (straight-line distance, km).
+    threshold_label
+        The threshold in German, e.g. »15 Minuten zu Fuß« or »15 km Luftlinie«.
     scenario
         Name of the included scenario, if any.
     figures
@@ -144,7 +114,7 @@ class CouncilReport:
     created: date
     layer: str
     layer_title: str
-    threshold_km: float
+    threshold_label: str
     scenario: str | None
     figures: tuple[tuple[str, str], ...]
     maps: tuple[ReportMap, ...]
@@ -155,14 +125,12 @@ class CouncilReport:
     extent: tuple[float, float, float, float]
     notes: tuple[str, ...] = field(default=())
     summary: str = ""
+    request: Any = None
 
     @property
     def subtitle(self) -> str:
         """Area, layer and threshold in one line."""
-        text = (
-            f"{self.area.label}, {self.area.level_title} · {self.layer_title} · "
-            f"Schwelle {de_number(self.threshold_km, 1)} km Luftlinie"
-        )
+        text = f"{self.area.label}, {self.area.level_title} · {self.layer_title} · Schwelle {self.threshold_label}"
         return text + (f" · Szenario »{self.scenario}«" if self.scenario else "")
 
     def filename(self, fmt: str) -> str:

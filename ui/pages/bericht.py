@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any, cast
 
 import streamlit as st
@@ -20,15 +20,21 @@ from geo.io.export import (
 )
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
+from geo.modes import MODES
 from geo.settings import Settings
 from integrationsatlas import report as council
+from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
 from ui import actions, cached, state
 from ui.components import attribution_footer, user_errors
-from ui.i18n import current_language, labels, layer_title, t, t_plain
-from ui.uploads import default_background
+from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
+from ui.uploads import default_background, osm_extract
 
 #: Report formats (labels: ``bericht.format.<id>`` in :mod:`ui.texts`).
 _REPORT_FORMATS = ("pdf", "html")
+#: Measures of the report (labels: ``bericht.unit.<id>``).
+_UNITS = ("km", "min")
+#: Travel modes a report can use (those without a timetable: the report page loads no GTFS feed).
+_STREET_MODES = tuple(m.id for m in MODES.values() if not m.needs_timetable)
 #: Export coordinate systems (labels: ``bericht.crs.<id>``).
 _CRS = ("EPSG:25832", "EPSG:4326")
 _GAPS = "result:gaps"
@@ -39,13 +45,16 @@ _READY = "bericht_ready"
 
 @dataclass(frozen=True)
 class ReportParams:
-    """What the report is about; hashable, so it keys the cache."""
+    """What the report is about (its request, scenario and format); hashable, so it keys the cache."""
 
-    area: str
-    layer: str
-    threshold_km: float
+    request: AnalysisRequest
     scenario: str | None
     fmt: str
+
+    @property
+    def ready_key(self) -> tuple[str, str | None, str]:
+        """A plain key of the built report, kept in the session (the page's classes are re-created each run)."""
+        return (self.request.key, self.scenario, self.fmt)
 
 
 @dataclass(frozen=True)
@@ -83,20 +92,16 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
     areas = cached.report_areas(cfg, version)
     st.subheader(t("bericht.council"))
     c1, c2, c3 = st.columns([2, 2, 1.4])
-    area = c1.selectbox(
-        t("bericht.area"),
-        list(areas),
-        format_func=areas.__getitem__,
-        key="bericht_area",
+    area = c1.selectbox(t("bericht.area"), list(areas), format_func=areas.__getitem__, key="bericht_area")
+    layer = c2.selectbox(t("bericht.layer"), layers, format_func=labels(layers, layer_title), key="bericht_layer")
+    unit = c3.radio(
+        t("bericht.measure"),
+        _UNITS,
+        format_func=labels(_UNITS, lambda u: t(f"bericht.unit.{u}")),
+        key="bericht_unit",
+        horizontal=True,
     )
-    layer = c2.selectbox(
-        t("bericht.layer"),
-        layers,
-        format_func=labels(layers, layer_title),
-        key="bericht_layer",
-    )
-    threshold = c3.slider(t("bericht.threshold"), 1, 50, 15, 1, key="bericht_km")
-    c4, c5 = st.columns([2, 3.4])
+    c4, c5, c6 = st.columns([2, 2, 1.4])
     names = cached.report_scenarios(cfg, version, area)
     scenario = c4.selectbox(
         t("bericht.scenario"),
@@ -111,15 +116,35 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
         horizontal=True,
         key="bericht_format",
     )
-    return ReportParams(area=area, layer=layer, threshold_km=float(threshold), scenario=scenario or None, fmt=fmt)
+    if scenario:  # one measure throughout: the scenario's threshold, mode and data, for the chosen layer
+        planned = cached.scenario_request(cfg, version, scenario)
+        request = planned.coverage_part().with_(area=AreaRef(area), layer=layer)
+        st.caption(t("bericht.scenario_request", request=request.threshold_label))
+        return ReportParams(request=request, scenario=scenario, fmt=fmt)
+    osm_file = mode = None
+    if unit == "km":
+        threshold = c6.slider(t("bericht.threshold"), 1, 50, 15, 1, key="bericht_km")
+    else:
+        threshold = c6.slider(t("bericht.threshold_min"), 5, 60, 15, 5, key="bericht_min")
+        mode = st.selectbox(
+            t("common.mode"), _STREET_MODES, format_func=labels(_STREET_MODES, mode_title), key="bericht_mode"
+        )
+        osm_file = osm_extract(cfg, key="bericht_osm")
+        if osm_file is None:
+            st.info(t("luecken.need_osm"))
+            return None
+    request = AnalysisRequest(
+        layer=layer, threshold=float(threshold), unit=cast(Unit, unit), mode=mode, area=AreaRef(area), osm_file=osm_file
+    )
+    return ReportParams(request=request, scenario=None, fmt=fmt)
 
 
 def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
     if st.button(t("bericht.build"), type="primary", key="bericht_build"):
         with st.spinner(t("bericht.building")):
             _report_file(cfg, version, params)
-        state.put(_READY, astuple(params))  # a tuple: the page's classes are re-created on every run
-    if state.get(_READY) != astuple(params):
+        state.put(_READY, params.ready_key)
+    if state.get(_READY) != params.ready_key:
         st.info(t("bericht.choose"))
         return
     data, name = _report_file(cfg, version, params)
@@ -142,8 +167,12 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         for spec in REGISTRY
         if spec.id in _available(cfg, version)
     }
+    request = report.request
     sources[_GAPS] = t_plain(
-        "bericht.source.gaps", layer=layer_title(report.layer), km=report.threshold_km, area=report.area
+        "bericht.source.gaps",
+        layer=layer_title(request.layer),
+        km=f"{request.threshold:g} {request.unit}",
+        area=request.area.code,
     )
     sources |= {f"scenario:{n}": t_plain("bericht.source.scenario", name=n) for n in actions.scenario_names(cfg)}
     plan = state.get(state.SITING_RESULT)
@@ -168,9 +197,7 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         data, name = _plan_export(plan, params)
     else:
         with st.spinner(t("bericht.exporting")):
-            data, name = cached.export_file(
-                cfg, version, params.source, params.fmt, params.crs, report.area, report.layer, report.threshold_km
-            )
+            data, name = cached.export_file(cfg, version, params.source, params.fmt, params.crs, report.request)
     st.download_button(
         t("bericht.download_file", name=name),
         data=data,
@@ -189,10 +216,8 @@ def _format_title(fmt: str) -> str:
 
 
 def _report_file(cfg: Settings, version: str, params: ReportParams) -> tuple[bytes, str]:
-    background = default_background(cfg)  # this session's OSM extract, if any
-    return cached.report_file(
-        cfg, version, params.area, params.layer, params.threshold_km, params.scenario, params.fmt, background
-    )
+    background = default_background(cfg)  # this session's OSM extract, if the request names none
+    return cached.report_file(cfg, version, params.request, params.scenario, params.fmt, background)
 
 
 def _available(cfg: Settings, version: str) -> set[str]:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import IMPORT_PRESETS
 from geo.settings import Settings
 from ui import actions, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
@@ -105,10 +106,34 @@ def _upload(cfg: Settings) -> None:
     if len(preview.data):
         st.markdown(t("daten.preview", n=20))
         table(views.preview_table(preview, 20), hide_index=True, width="stretch")
+    provenance = _provenance()
     if st.button(t("daten.import"), type="primary", key="daten_import"):
-        result = actions.run_import(cfg, params.layer_id, params.name, params.content, params.mode, params.on_invalid)
+        result = actions.run_import(
+            cfg, params.layer_id, params.name, params.content, params.mode, params.on_invalid, provenance
+        )
         batch = result.batch.batch_id if result.batch else "–"
         st.success(t("daten.imported", rows=result.rows_kept, layer=layer_title(layer_id), batch=batch))
+
+
+def _provenance() -> tuple[str, str, str]:
+    """Publisher, licence and reference date of an upload; a known source fills in the first two."""
+    presets = ["", *IMPORT_PRESETS]
+    p1, p2, p3, p4 = st.columns([1.2, 2, 1.4, 1.2])
+    known = p1.selectbox(
+        t("daten.known_source"),
+        presets,
+        format_func=labels(presets, lambda k: IMPORT_PRESETS[k].title if k else t("daten.own_source")),
+        key="daten_source",
+    )
+    preset = IMPORT_PRESETS.get(known)
+    publisher = p2.text_input(
+        t("daten.publisher"), value=preset.publisher if preset else "", key=f"daten_publisher_{known}"
+    )
+    licence = p3.text_input(
+        t("daten.licence_input"), value=preset.licence if preset else "", key=f"daten_licence_{known}"
+    )
+    as_of = p4.text_input(t("daten.as_of"), value="", key="daten_as_of")
+    return publisher, licence, as_of
 
 
 def _population(cfg: Settings) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import altair as alt
 import streamlit as st
@@ -12,12 +12,12 @@ from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
+from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
 from ui import cached, maps, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
-from ui.views import GapParams
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
@@ -46,6 +46,8 @@ def render() -> None:
         report = cached.coverage(cfg, version, params)
         if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
             st.warning(t("common.bold", text=report.resolution.message) + " " + t("luecken.fix_below"))
+        if report.extent is not None and report.extent.partial:  # never the bare area beside a partial figure
+            st.warning(t("luecken.extent", caption=report.extent.caption))
         # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
@@ -55,11 +57,15 @@ def render() -> None:
             m1.metric(
                 t("luecken.covered_total") if report.resolution.ok else t("luecken.covered_rough"),
                 de_share(report.share_covered, 1),
+                help=t("luecken.covered_people", people=de_int(report.covered_weight)),
             )
             m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
             m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
             st.markdown(t("common.bold", text=t("luecken.ranking")))
             table(views.ranking_table(report, current_language()), height=300, key="luecken_table")
+        st.caption(
+            t("luecken.covered_line", people=de_int(report.covered_weight), share=de_share(report.share_covered, 1))
+        )
         st.info(t("luecken.demand", label=report.demand_level_label))
         if not report.resolution.ok:
             st.warning(t("luecken.fix", fix=report.resolution.fix))
@@ -69,7 +75,7 @@ def render() -> None:
     attribution_footer()
 
 
-def _controls(cfg: Settings, version: str) -> GapParams | None:
+def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
     layers = cached.available_layers(cfg, version, "facility")
     if not layers:
         st.warning(t("common.no_facilities"))
@@ -118,7 +124,7 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
         if osm_file is None:
             st.info(t("luecken.need_osm"))
             return None
-        if mode == "oepnv":
+        if MODES[mode].needs_timetable:
             gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
             d1, d2 = st.columns(2)
             day = d1.date_input(t("luecken.day"), value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
@@ -131,14 +137,14 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
             if gtfs_file is None:
                 st.info(t("luecken.need_gtfs"))
                 return None
-    return GapParams(
+    return AnalysisRequest(
         layer=layer,
         threshold=float(threshold),
-        unit=unit,
-        mode=mode or "walk",
-        target_group=target,
+        unit=cast(Unit, unit),
+        mode=mode,
+        area=AreaRef(area or "05"),
         by=by,
-        area=area or None,
+        target_group=target,
         osm_file=osm_file,
         gtfs_file=gtfs_file,
         day=day.isoformat() if day else None,
@@ -146,10 +152,10 @@ def _controls(cfg: Settings, version: str) -> GapParams | None:
     )
 
 
-def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
+def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
     data, classification = cached.gap_map(cfg, version, params)
     if current_language() == "en":  # the legend titles come German from ui.views
-        unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(params.mode)})"
+        unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(str(params.mode))})"
         classification = replace(classification, title=t_plain("luecken.legend", threshold=params.threshold, unit=unit))
     spec = REGISTRY.get(params.layer)
     unit_spec = REGISTRY.get(params.by)
@@ -158,7 +164,8 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     points = maps.feature_group(
         layer_title(params.layer), maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))
     )
-    view = cached.area_view(cfg, version, "kreis", params.area) if params.area else (None, None)
+    area = params.area.code
+    view = cached.area_view(cfg, version, "kreis", area) if len(area) == 5 else (None, None)
     if grid is None:
         groups = [
             maps.feature_group(
@@ -195,7 +202,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
         ]
         view = maps.bounds_of(cells, width_px=700)
     if params.unit == "min" and params.osm_file:
-        choices = cached.facility_choices(cfg, version, params.layer, params.area)
+        choices = cached.facility_choices(cfg, version, params.layer, None if area == "05" else area)
         picked = st.multiselect(
             t("luecken.isochrones_for"),
             list(choices),
@@ -224,7 +231,7 @@ def _gap_map(cfg: Settings, version: str, params: GapParams) -> None:
     )
 
 
-def _curve(report: CoverageReport, params: GapParams) -> None:
+def _curve(report: CoverageReport, params: AnalysisRequest) -> None:
     curve = views.curve_table(report)
     unit = "km" if params.unit == "km" else t("unit.minutes")
     covered = t("col.covered_pct")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
@@ -23,14 +22,15 @@ from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
 
 if TYPE_CHECKING:
-    from integrationsatlas.siting import SitingParams, SitingPlan
+    from integrationsatlas.request import AnalysisRequest
+    from integrationsatlas.siting import SitingPlan
 
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
 
 
-def _osm(params: SitingParams) -> str | None:
+def _osm(request: AnalysisRequest) -> str | None:
     """The OSM extract of a run, drawn as the map's offline background (else this session's latest upload)."""
-    return str(params.osm_file) if params.osm_file else None
+    return request.osm_file
 
 
 def _points(summary: dict[str, Any]) -> float:
@@ -60,8 +60,10 @@ def render() -> None:
     attribution_footer()
 
 
-def _controls(cfg: Settings, version: str) -> SitingParams:
-    from integrationsatlas.siting import DEFAULT_PLACE_LAYERS, MODELS, SitingParams
+def _controls(cfg: Settings, version: str) -> AnalysisRequest:
+    from integrationsatlas.request import DEFAULT_PLACE_LAYERS, AnalysisRequest, AreaRef, SitingSpec
+    from integrationsatlas.siting import MODELS
+    from planning.siting.models import siting_model
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
@@ -83,18 +85,21 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         horizontal=True,
         help="\n\n".join(t(f"standort.model.{m}") for m in MODELS),
     )
-    p = 0 if model == "lscp" else int(c3.number_input(t("standort.p"), 1, 20, 3, key="standort_p"))
+    declared = siting_model(model)
+    p = int(c3.number_input(t("standort.p"), 1, 20, 3, key="standort_p")) if declared.needs_p else 0
     c4, c5, c6 = st.columns([1.4, 1.6, 1])
     use_time = c4.toggle(t("standort.use_time"), key="standort_use_time")
     radius_km = minutes = osm_file = gtfs_file = None
     mode = "walk"
+    needs_timetable = False
     if use_time:
         mode = c5.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="standort_mode")
         minutes = float(c6.slider(t("standort.minutes"), 5, 60, 15, 5, key="standort_minutes"))
         osm_file = osm_extract(cfg, key="standort_osm")
         if osm_file is None:
             st.info(t("standort.need_osm"))
-        if mode == "oepnv":
+        needs_timetable = MODES[mode].needs_timetable
+        if needs_timetable:
             gtfs_file = gtfs_feed(cfg, key="standort_gtfs")
             if gtfs_file is None:
                 st.info(t("standort.need_gtfs"))
@@ -133,21 +138,18 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         min_dist = e2.number_input(t("standort.min_dist"), 0, 20_000, 0, 250, key="standort_min_dist")
         min_per_gemeinde = int(e3.number_input(t("standort.min_gemeinde"), 0, 5, 0, key="standort_min_gemeinde"))
     with st.expander(t("standort.budget_box")):
-        use_budget = st.checkbox(t("standort.use_budget"), key="standort_use_budget", disabled=model == "lscp")
+        use_budget = st.checkbox(
+            t("standort.use_budget"), key="standort_use_budget", disabled=not declared.supports_budget
+        )
         budget = st.number_input(t("standort.budget"), 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
         site_cost = st.number_input(t("standort.site_cost"), 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
-    return SitingParams(
-        area=area,
+    budgeted = use_budget and declared.supports_budget
+    spec = SitingSpec(
         model=model,
         p=p,
-        radius_km=radius_km,
-        minutes=minutes,
-        mode=mode,
-        osm_file=Path(osm_file) if osm_file else None,
-        gtfs_file=Path(gtfs_file) if gtfs_file else None,
-        fixed_layer=fixed or None,
-        budget=float(budget) if use_budget and model != "lscp" else None,
-        default_site_cost=float(site_cost) if use_budget and model != "lscp" else None,
+        budget=float(budget) if budgeted else None,
+        default_site_cost=float(site_cost) if budgeted else None,
+        keep_existing=bool(fixed),
         place_layers=tuple(place_layers),
         n_clusters=n_clusters,
         grid_spacing_m=float(grid_km) * 1000.0 if grid_km > 0 else None,
@@ -155,19 +157,30 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
         min_per_gemeinde=min_per_gemeinde,
         user_points=areas.clicked_points_25832(state.candidates()),
     )
+    return AnalysisRequest(
+        layer=fixed or "ankommenstreffpunkt",
+        threshold=float(minutes if minutes is not None else radius_km),  # type: ignore[arg-type]
+        unit="min" if minutes is not None else "km",
+        mode=mode,
+        area=AreaRef(area),
+        osm_file=str(osm_file) if osm_file else None,
+        gtfs_file=str(gtfs_file) if gtfs_file else None,
+        siting=spec,
+    )
 
 
-def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
+def _candidate_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
     """The planning area; clicks add own candidate points (kept in this session only)."""
     st.markdown(t("common.bold", text=t("standort.candidates")))
-    outline = cached.area_outline(cfg, version, params.area)
+    ags = params.area.code
+    outline = cached.area_outline(cfg, version, ags)
     groups = [maps.feature_group(t("common.planning_area"), maps.outline_layer(REGISTRY.get("kreis"), outline))]
-    if params.fixed_layer:
-        spec = REGISTRY.get(params.fixed_layer)
+    if params.siting is not None and params.siting.keep_existing:
+        spec = REGISTRY.get(params.layer)
         groups.append(
             maps.feature_group(
-                t_plain("standort.existing", layer=layer_title(params.fixed_layer)),
-                maps.points_layer(spec, cached.points_geojson(cfg, version, params.fixed_layer)),
+                t_plain("standort.existing", layer=layer_title(params.layer)),
+                maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer)),
             )
         )
     clicked = state.candidates()
@@ -183,7 +196,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
             for i, (lat, lon) in enumerate(clicked, start=1)
         ]
         groups.append(maps.feature_group(t("standort.own_candidates"), maps.NumberedSites(records, size=14)))
-    centre, zoom = cached.area_view(cfg, version, level_of(params.area), params.area)
+    centre, zoom = cached.area_view(cfg, version, level_of(ags), ags)
     col_map, col_list = st.columns([3, 1])
     with col_map:
         event = render_map(
@@ -208,7 +221,7 @@ def _candidate_map(cfg: Settings, version: str, params: SitingParams) -> None:
                 st.rerun()
 
 
-def _run(cfg: Settings, version: str, params: SitingParams) -> None:
+def _run(cfg: Settings, version: str, params: AnalysisRequest) -> None:
     with st.status(t("standort.running"), expanded=True) as status:
         bar = st.progress(0.0)
 
@@ -229,7 +242,7 @@ def _run(cfg: Settings, version: str, params: SitingParams) -> None:
 def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     summary = plan.summary()
     german = current_language() == "de"
-    model_label = summary["model_label"] if german else t(f"standort.model_label.{plan.params.model}")
+    model_label = summary["model_label"] if german else t(f"standort.model_label.{plan.spec.model}")
     st.subheader(t("standort.proposal", area=plan.area_name, model=model_label))
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("standort.covered_before"), de_share(summary["share_before"]))
@@ -240,9 +253,13 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     )
     m3.metric(t("standort.new_sites"), summary["n_new"])
     m4.metric(t("standort.existing_sites"), summary["n_fixed"])
+    if plan.extent is not None and plan.extent.partial:
+        st.warning(t("standort.extent", caption=plan.extent.caption))
+    if plan.resolution is not None and not plan.resolution.ok:
+        st.warning(t("standort.resolution", message=plan.resolution.message, fix=plan.resolution.fix))
     if plan.shortfall:
         st.warning(md(plan.shortfall))
-    threshold = summary["threshold"] if german else _threshold_en(plan.params)
+    threshold = summary["threshold"] if german else _threshold_en(plan.request)
     st.caption(
         t("standort.plan_caption", threshold=threshold, status=summary["status"], n=summary["n_candidates"])
         + md("".join(f" · {n}" for n in plan.notes if n != plan.shortfall))
@@ -264,7 +281,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
             maps.feature_group(t("standort.proposed"), maps.NumberedSites(layers["sites"])),
         ]
         render_map(
-            maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.params)),
+            maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.request)),
             groups,
             key="standort_result",
             center=centre,
@@ -297,7 +314,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                 ),
             ]
             render_map(
-                maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.params)),
+                maps.base_map(fit_nrw=False, center=centre, zoom=zoom, osm_file=_osm(plan.request)),
                 groups,
                 key=f"standort_{when}",
                 center=centre,
@@ -357,8 +374,8 @@ def curve_data(sens: pd.DataFrame) -> pd.DataFrame:
 def _equity(plan: SitingPlan) -> None:
     if plan.equity.empty:
         return
-    unit = "min" if plan.params.uses_time else "km"
-    threshold = plan.params.threshold_label if current_language() == "de" else _threshold_en(plan.params)
+    unit = "min" if plan.request.uses_time else "km"
+    threshold = plan.request.threshold_label if current_language() == "de" else _threshold_en(plan.request)
     st.markdown(t("standort.equity", threshold=threshold))
     eq = plan.equity
     shown = pd.DataFrame(
@@ -481,12 +498,12 @@ def _diff_classes(classification: maps.Classification, a: str, b: str) -> maps.C
     return replace(classification, title=t_plain("standort.diff_legend", a=a, b=b))
 
 
-def _threshold_en(params: SitingParams) -> str:
-    """The service threshold in English (the German one is ``params.threshold_label``)."""
-    if params.minutes is not None:
-        mode = mode_title(params.mode) if params.mode in MODES else params.mode
-        return t("standort.threshold_minutes", minutes=params.minutes, mode=mode)
-    return t("standort.threshold_km", km=params.radius_km or 0.0)
+def _threshold_en(request: AnalysisRequest) -> str:
+    """The service threshold in English (the German one is ``request.threshold_label``)."""
+    if request.uses_time:
+        mode = mode_title(str(request.mode)) if request.mode in MODES else str(request.mode)
+        return t("standort.threshold_minutes", minutes=request.threshold, mode=mode)
+    return t("standort.threshold_km", km=request.threshold)
 
 
 def _change_legend(legend: list[tuple[str, str]]) -> list[tuple[str, str]]:

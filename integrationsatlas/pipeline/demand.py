@@ -1,0 +1,323 @@
+"""Step 2: the demand of the area and the facilities of the layer.
+
+The demand comes from the request's source (``auto``: an imported Zensus
+grid, else the 100 m estimate from the buildings of the OSM extract, else the
+Gemeinden with their Destatis population, else the GeoNames places with the
+Kreis population). Whether a Zensus grid is loaded is asked of the store
+(:func:`geo.store.has_layer`), on either backend.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
+from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY
+from geo.settings import Settings
+from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population, load_gemeinde_population
+from geo.sources.zensus import (
+    ZENSUS_AS_OF,
+    ZENSUS_LAYER,
+    ZENSUS_LICENCE,
+    ZENSUS_SOURCE,
+    load_zensus,
+    load_zensus_parent,
+)
+from geo.statistics import kreis_indicators
+from geo.store import has_layer, open_store, store_exists
+from geo.units import load_boundaries
+from integrationsatlas.pipeline.area import StudyArea
+from integrationsatlas.request import AnalysisRequest
+from planning.demand import (
+    LEVEL_LABELS,
+    DemandResult,
+    TargetGroup,
+    apply_target_group,
+    assign_units,
+    demand_from_gemeinden,
+    demand_from_grid,
+    demand_from_places,
+)
+from planning.target_groups import zensus_target_groups
+
+logger = logging.getLogger(__name__)
+
+#: Column of the demand frame holding the unit of each level of a gap table.
+UNIT_COLUMNS: dict[str, str] = {"kreis": "kreis_ags", "gemeinde": "gemeinde_ags", "land": "land_ags"}
+
+
+def best_demand(
+    settings: Settings, target_group: str = "total", column: str | None = None, source: str = "auto"
+) -> DemandResult:
+    """Demand points from the best population data available (or from ``source`` on purpose).
+
+    Levels, best first: an imported Zensus 2022 grid (store table
+    ``zensus``); Gemeinden with Destatis population (when the ``gemeinde``
+    layer is loaded and has ``population`` for every Gemeinde); the embedded
+    GeoNames places with the Kreis population shared out over them.
+
+    Parameters
+    ----------
+    settings
+        Paths of the embedded data and of the local store.
+    target_group
+        ``"total"``, ``"foreign"`` (Kreis foreign share, Regionalatlas), a
+        Zensus group or ``"column"``.
+    column
+        For ``target_group="column"``: the demand column holding the weight.
+    source
+        ``auto`` (best first), ``zensus``, ``gemeinde`` or ``orte``.
+
+    Returns
+    -------
+    DemandResult
+        Points in EPSG:25832 with ``weight`` set for the target group, the
+        German ``level_label`` and the population's reference date.
+
+    Raises
+    ------
+    IntegrationsatlasError
+        If the data of the chosen level is missing or invalid, or a
+        target-group input is missing.
+    """
+    group = TargetGroup.of(target_group, column)
+    grid = load_zensus(settings) if source in ("auto", "zensus") else None
+    if source == "zensus" and grid is None:
+        raise NotLoadedError(
+            "Kein Zensus-Gitter geladen. Bitte zuerst importieren (»integrationsatlas zensus DATEI.zip«)."
+        )
+    result: DemandResult
+    if grid is not None:
+        result, group = _zensus_demand(settings, grid, group)
+    else:
+        gemeinden = _gemeinden_or_none(settings) if source in ("auto", "gemeinde") else None
+        if gemeinden is not None and "population" in gemeinden and gemeinden["population"].notna().all():
+            result = DemandResult(
+                points=demand_from_gemeinden(gemeinden, load_layer("orte", settings)),
+                level="gemeinde",
+                level_label=LEVEL_LABELS["gemeinde"],
+                as_of=population_as_of(settings),
+                target_group=group,
+                source="Destatis Gemeindeverzeichnis (dl-de/by-2-0)",
+            )
+        elif source == "gemeinde":
+            raise NotLoadedError(
+                "Keine Gemeinden mit Einwohnerzahl geladen. Bitte die Gemeindegrenzen und die "
+                "Destatis-Bevölkerung laden (»integrationsatlas population DATEI«)."
+            )
+        else:
+            indicators = kreis_indicators(settings)
+            years = sorted({int(y) for y in indicators["year"].dropna()})
+            result = DemandResult(
+                points=demand_from_places(
+                    load_layer("orte", settings), indicators["population"], load_boundaries("kreis", settings)
+                ),
+                level="orte",
+                level_label=LEVEL_LABELS["orte"],
+                as_of="/".join(map(str, years)) or "unbekannt",
+                target_group=group,
+                source="Destatis 12411-05-01-4 (dl-de/by-2-0); Orte: GeoNames (CC BY 4.0)",
+            )
+    if group.id == "total":
+        return result
+    share = (
+        kreis_indicators(settings)["foreign_share_pct"]
+        if group.id == "foreign" and "zg_foreign" not in result.points.columns
+        else None
+    )
+    points = apply_target_group(result.points, group.id, foreign_share=share, column=group.column)
+    return replace(result, points=points)
+
+
+def _zensus_demand(settings: Settings, grid: pd.DataFrame, group: TargetGroup) -> tuple[DemandResult, TargetGroup]:
+    resolution = int(grid["resolution_m"].iloc[0])
+    size = f"{resolution // 1000} km" if resolution >= 1000 else f"{resolution} m"
+    kreise = None if grid["kreis_ags"].notna().all() else load_boundaries("kreis", settings)
+    parent = load_zensus_parent(settings, 1000) if resolution < 1000 else None
+    groups = zensus_target_groups(grid, parent)
+    grid = grid.join(groups)
+    if f"zg_{group.id}" in groups.columns:
+        group = TargetGroup.of(group.id, group.column, per_cell=True)
+    result = DemandResult(
+        points=demand_from_grid(grid, "zg_total" if "zg_total" in grid else "population", kreise=kreise),
+        level="zensus",
+        level_label=f"Zensus-2022-Gitter {size} (Destatis) – Einwohner je Gitterzelle",
+        as_of=ZENSUS_AS_OF,
+        target_group=group,
+        source=f"{ZENSUS_SOURCE} ({ZENSUS_LICENCE})",
+    )
+    return result, group
+
+
+def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[DemandResult, str]:
+    """The demand a request asks for, with a German note when a fallback was taken (else empty).
+
+    ``auto`` uses the Zensus grid when the store has one, else the 100 m
+    estimate from the buildings of the request's OSM extract, else
+    :func:`best_demand`.
+    """
+    source, osm = request.demand, request.osm_file
+    wants_osm = source == "osm" or (
+        source == "auto" and osm is not None and request.target_column is None and not has_layer(settings, ZENSUS_LAYER)
+    )
+    if not wants_osm:
+        return best_demand(settings, request.target_group, request.target_column, source), ""
+    if osm is None:
+        raise DataError("Für die Nachfrage aus OSM-Gebäuden bitte eine OSM-Datei angeben (--osm DATEI.osm.pbf).")
+    try:
+        from integrationsatlas.osm_demand import osm_demand
+
+        result = osm_demand(settings, Path(osm), request.target_group)
+        return replace(result, as_of=f"Gemeindebevölkerung {population_as_of(settings)}; Gebäude laut OSM-Datei"), ""
+    except IntegrationsatlasError as exc:
+        if source == "osm":
+            raise
+        demand = best_demand(settings, request.target_group, request.target_column)
+        first = str(exc).splitlines()[0]
+        return demand, f"Keine 100-m-Schätzung aus Gebäuden möglich ({first}); Nachfrage: {demand.level_label}."
+
+
+def area_demand(
+    settings: Settings, request: AnalysisRequest, area: StudyArea
+) -> tuple[DemandResult, gpd.GeoDataFrame, str]:
+    """The request's demand, and its points inside ``area`` with the unit column of ``request.by``.
+
+    Returns
+    -------
+    tuple
+        The whole demand, the points of the area (index kept) and a German
+        note (empty when nothing needs saying).
+
+    Raises
+    ------
+    DataError
+        If the area holds no demand.
+    """
+    demand, note = request_demand(settings, request)
+    points = with_units(settings, demand.points, request.by)
+    points = points_in_area(settings, points, area)
+    if points.empty:
+        raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
+    return demand, points, note
+
+
+def area_population(
+    settings: Settings, area: StudyArea, demand: DemandResult, points: gpd.GeoDataFrame
+) -> float | None:
+    """Residents of the whole area when the demand does not hold all of them, else ``None``.
+
+    The estimate from an OSM extract's buildings holds only the Gemeinden the
+    extract touches; then the area's residents come from the Gemeinde table,
+    so that an extent's share is a share of the whole area. Every other
+    demand source covers the whole area.
+    """
+    if demand.level != "osm":
+        return None
+    own = float(points["population"].sum())
+    table = load_gemeinde_population(settings)
+    if table is None:
+        return own
+    inside = table.index.astype(str).str.startswith(area.ags)
+    return max(own, float(pd.to_numeric(table.loc[inside, "population"], errors="coerce").sum()))
+
+
+def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.GeoDataFrame:
+    """``points`` with the unit column of level ``by`` filled (Gemeinden assigned by location when unknown)."""
+    if by not in UNIT_COLUMNS:
+        raise DataError(f"Unbekannte Gebietsebene »{by}«: erlaubt sind kreis, gemeinde und land.")
+    if by == "land":
+        return points.assign(land_ags=pd.Series("05", index=points.index, dtype="string"))
+    if by == "gemeinde" and points["gemeinde_ags"].isna().any():
+        gemeinden = load_boundaries("gemeinde", settings)
+        return points.assign(gemeinde_ags=assign_units(points, gemeinden, "ags", what="Nachfragepunkte"))
+    return points
+
+
+def points_in_area(settings: Settings, points: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
+    """The demand points of ``area``: by their Kreis or Gemeinde key (the point-in-area rule of :mod:`geo.units`)."""
+    if area.level == "land":
+        return points
+    if area.level == "gemeinde":
+        key = points["gemeinde_ags"]
+        if key.isna().any():
+            key = assign_units(points, load_boundaries("gemeinde", settings), "ags", what="Nachfragepunkte")
+    else:
+        key = points["kreis_ags"]
+    return points[key.astype("string").fillna("").str.startswith(area.ags).to_numpy(dtype=bool)]
+
+
+def layer_facilities(settings: Settings, layer: str) -> gpd.GeoDataFrame:
+    """The facilities of ``layer`` (never filtered by area: those just outside serve it too).
+
+    Raises
+    ------
+    NotLoadedError
+        If the layer has no facility.
+    """
+    spec = REGISTRY.get(layer)
+    facilities = load_layer(layer, settings)
+    if facilities.empty:
+        raise NotLoadedError(
+            f"Die Ebene »{spec.title}« enthält keine Einrichtungen. Bitte zuerst Daten importieren "
+            f"(»integrationsatlas import DATEI --layer {layer}«) oder abrufen."
+        )
+    return facilities
+
+
+def supply(facilities: gpd.GeoDataFrame, layer: str) -> tuple[np.ndarray, str]:
+    """Capacity per facility (declared capacity column) or 1 each, with a German note."""
+    column = REGISTRY.get(layer).capacity_column
+    if column and column in facilities.columns:
+        cap = pd.to_numeric(facilities[column], errors="coerce")
+        if cap.notna().all() and (cap >= 0).all():
+            return cap.to_numpy(dtype=np.float64), f"Angebot: Spalte »{column}«"
+        logger.info("Kapazität »%s« unvollständig: 2SFCA mit 1 je Einrichtung", column)
+    return np.ones(len(facilities)), "Angebot: 1 je Einrichtung"
+
+
+def facility_as_of(facilities: gpd.GeoDataFrame, settings: Settings, layer: str) -> str:
+    """The newest ``as_of`` of the facilities, else the data's recorded date, else the import day."""
+    values = facilities["as_of"].dropna().astype(str) if "as_of" in facilities.columns else pd.Series([], dtype=str)
+    values = values[values != ""]
+    return str(values.max()) if len(values) else store_date(settings, layer)
+
+
+def population_as_of(settings: Settings) -> str:
+    """The reference date (Stichtag) of the imported Gemeinde population, e.g. ``"31.12.2019"``."""
+    return store_date(settings, POPULATION_TABLE)
+
+
+def store_date(settings: Settings, layer_id: str) -> str:
+    """The data's own date recorded with its newest batch (Stichtag), else the import day; ``unbekannt``."""
+    if not store_exists(settings):
+        return "unbekannt"
+    meta = open_store(settings).layer_meta(layer_id)
+    if meta is None:
+        return "unbekannt"
+    if meta.as_of:
+        return _german_date(meta.as_of)
+    return f"Import {meta.imported_at[:10]}"
+
+
+def _german_date(value: str) -> str:
+    """``2019-12-31`` → ``31.12.2019``; other forms unchanged.
+
+    >>> _german_date("2019-12-31"), _german_date("2019")
+    ('31.12.2019', '2019')
+    """
+    parts = value.strip().split("-")
+    return f"{parts[2]}.{parts[1]}.{parts[0]}" if len(parts) == 3 else value
+
+
+def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:
+    try:
+        return gemeinden_with_population(settings)
+    except NotLoadedError:
+        return None

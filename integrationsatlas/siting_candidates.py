@@ -1,0 +1,164 @@
+"""The candidate step of siting: existing sites that stay open, new candidates, their costs and rules.
+
+:func:`candidates_for` assembles the candidates of a siting request on the
+request's measure: the existing facilities of the request's layer that can
+serve the area within the threshold (fixed, so the plan's "before" state is
+the coverage report's), public places, demand-weighted cluster centres, a grid
+and own points, all on settled land and reachable by the measure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import DataError, NotLoadedError
+from geo.layers.loading import load_layer
+from geo.settings import PROJECTED_CRS, Settings
+from geo.units import load_boundaries
+from integrationsatlas import siting_sources
+from integrationsatlas.pipeline.area import StudyArea
+from integrationsatlas.pipeline.costs import Measure, within
+from integrationsatlas.request import AnalysisRequest, SitingSpec
+from integrationsatlas.siting_sources import layer_as_of
+from planning.candidates import build_candidates
+
+
+def existing_sites(
+    settings: Settings, request: AnalysisRequest, area: StudyArea, measure: Measure
+) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Existing facilities of the request's layer that stay open, and their as-of date.
+
+    Every facility (status other than ``geplant``) inside the measure's extent
+    that can reach the area within the threshold (or any of the sensitivity
+    thresholds): those outside the area serve it too, exactly as in the
+    coverage report.
+    """
+    spec = request.siting
+    if spec is None or not spec.keep_existing:
+        return None, None
+    try:
+        frame = load_layer(request.layer, settings)
+    except NotLoadedError:
+        return None, None
+    if "status" in frame.columns:
+        frame = frame[frame["status"].astype("string").fillna("bestehend") != "geplant"]
+    frame = frame[within(frame, measure.hull)]
+    cutoff = max([request.threshold, *spec.sensitivity_radii]) * (60.0 if request.uses_time else 1000.0)
+    bound = measure.reach_bound_m(cutoff)
+    if bound is not None:
+        frame = frame[within(frame, area.geometry.buffer(bound))]
+    return frame, (layer_as_of(request.layer, frame) if len(frame) else None)
+
+
+def candidates_for(
+    settings: Settings,
+    request: AnalysisRequest,
+    area: StudyArea,
+    demand: gpd.GeoDataFrame,
+    measure: Measure,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, dict[str, str | None]]:
+    """Fixed and new candidates of a siting request, with the as-of dates of the layers used.
+
+    Raises
+    ------
+    DataError
+        If there is no candidate for a new site.
+    """
+    spec = request.siting
+    assert spec is not None
+    hull = measure.hull
+    cand_area = area.geometry if hull is None else shapely.intersection(area.geometry, hull)
+    existing, existing_as_of = existing_sites(settings, request, area, measure)
+    places, dates = siting_sources.public_places(settings, spec.place_layers, cand_area)
+    user = None
+    if spec.user_points:
+        user = gpd.GeoDataFrame(
+            {"name": [p[2] for p in spec.user_points], "id": [str(i + 1) for i in range(len(spec.user_points))]},
+            geometry=gpd.points_from_xy([p[0] for p in spec.user_points], [p[1] for p in spec.user_points]),
+            crs=PROJECTED_CRS,
+        )
+    grid_m = spec.grid_spacing_m
+    if grid_m is None:
+        grid_m = siting_sources.auto_grid_spacing(cand_area, request.threshold_m)
+    osm = Path(request.osm_file) if request.osm_file else None
+    orte = siting_sources.place_names(settings, area.geometry)
+    settled, settled_max_m, settled_note = siting_sources.settled_points(settings, osm, demand, orte)
+    if settled_note:
+        notes.append(settled_note)
+    candidates = build_candidates(
+        cand_area,
+        demand,
+        places=places,
+        n_clusters=spec.n_clusters,
+        grid_spacing_m=grid_m or None,
+        user_points=user,
+        existing=existing,
+        min_distance_to_existing_m=spec.min_distance_to_existing_m,
+        reachable=measure.connected if hull is not None else None,
+        merge_tolerance_m=spec.merge_tolerance_m,
+        cost_column=spec.cost_column,
+        random_state=spec.random_state,
+        settled=settled,
+        settled_max_m=settled_max_m,
+        place_names=orte,
+        gemeinde_names=gemeinde_names(settings),
+        street_names=siting_sources.street_points(settings, osm) if osm is not None else None,
+    )
+    candidates, cost_notes = apply_site_costs(candidates, spec)
+    notes += cost_notes
+    if (~candidates["fixed"]).sum() == 0:
+        raise DataError(
+            f"Im Gebiet {area.name} gibt es keine Kandidaten für neue Standorte. Bitte "
+            "Clusterzentren (n_clusters), ein Raster oder eigene Punkte hinzunehmen."
+        )
+    layers = {**({request.layer: existing_as_of} if spec.keep_existing else {}), **dates}
+    return candidates, layers
+
+
+def apply_site_costs(candidates: gpd.GeoDataFrame, spec: SitingSpec) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Fill site costs for a budget; drop new candidates without a known cost."""
+    if spec.budget is None:
+        return candidates, []
+    cost = candidates["site_cost"].to_numpy(dtype=float).copy()
+    fixed = candidates["fixed"].to_numpy(dtype=bool)
+    if spec.default_site_cost is not None:
+        cost[np.isnan(cost) & ~fixed] = spec.default_site_cost
+    cost[np.isnan(cost) & fixed] = 0.0  # existing sites: no new cost unless stated
+    unknown = np.isnan(cost)
+    notes = []
+    if unknown.any():
+        notes.append(
+            f"{int(unknown.sum())} Kandidat(en) ohne Kosten in Spalte »{spec.cost_column}« "
+            "bleiben beim Budget unberücksichtigt."
+        )
+    out = candidates.assign(site_cost=cost)[~unknown].reset_index(drop=True)
+    return out, notes
+
+
+def constraints(candidates: gpd.GeoDataFrame, spec: SitingSpec) -> dict[str, Any]:
+    """Budget and minimum-per-Gemeinde keyword arguments for the models."""
+    kwargs: dict[str, Any] = {}
+    if spec.budget is not None:
+        kwargs["budget"] = float(spec.budget)
+        kwargs["site_cost"] = candidates["site_cost"].to_numpy(dtype=float)
+    if spec.min_per_gemeinde > 0:
+        # candidates of unknown Gemeinde belong to no group (None)
+        groups = np.array([None if pd.isna(v) else str(v) for v in candidates["gemeinde_ags"]], dtype=object)
+        kwargs["min_per_group"] = (groups, int(spec.min_per_gemeinde))
+    return kwargs
+
+
+def gemeinde_names(settings: Settings) -> dict[str, str]:
+    """AGS → name of the Gemeinden, when loaded (else empty)."""
+    try:
+        gem = load_boundaries("gemeinde", settings)
+    except NotLoadedError:
+        return {}
+    return dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
