@@ -514,8 +514,10 @@ def _squeeze(text: str) -> str:
 
 def test_report_shows_hostile_names_as_text(hostile_home: Settings, canary_dir: Path, tmp_path: Path) -> None:
     from integrationsatlas.report import build_report, render
+    from integrationsatlas.request import AnalysisRequest, AreaRef
 
-    report = build_report(hostile_home, "05334", layer="kita", threshold_km=5.0, scenario="Plan {{ 6*7 }} <b>fett</b>")
+    request = AnalysisRequest("kita", 5.0, area=AreaRef("05334"))
+    report = build_report(hostile_home, request, scenario="Plan {{ 6*7 }} <b>fett</b>")
     text, tags = html_text(render(report, "html").decode("utf-8"))
     assert "script" not in tags and tags.count("img") == len(report.maps)  # only our map images
     assert "Plan {{ 6*7 }} <b>fett</b>" in text
