@@ -24,6 +24,7 @@ from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._output import emit_json, frame_records, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
+from integrationsatlas.pipeline.intervals import interval_record
 from integrationsatlas.request import DEFAULT_PLACE_LAYERS, SitingSpec
 from integrationsatlas.siting import MODELS, plan_sites
 from planning.coverage import point_xy
@@ -145,7 +146,7 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
 
     sites = plan.sites
     lonlat = to_display(sites[["geometry"]])
-    rows = frame_records(sites.drop(columns=["site_cost"], errors="ignore"))
+    rows = frame_records(sites.drop(columns=["site_cost", "site_one_off"], errors="ignore"))
     exp = {s.candidate_index: s for s in plan.explanation.sites}
     for rec, idx, geom, ll in zip(rows, sites.index, sites.geometry, lonlat.geometry, strict=True):
         rec.update(x=geom.x, y=geom.y, lon=round(ll.x, 6), lat=round(ll.y, 6))
@@ -154,7 +155,9 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
             rec.update(
                 reason=site.reason, benefiting=frame_records(site.benefiting), runner_ups=frame_records(site.runner_ups)
             )
+            rec.update(site_decisions(plan, int(idx)))
     summary = plan.summary()
+    decisions = summary.pop("decisions", None) or {}
     return {
         "request": plan.request.as_dict(),
         "request_key": plan.request.key,
@@ -167,10 +170,51 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
         "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
         "sensitivity": frame_records(plan.sensitivity),
         "equity": frame_records(plan.equity),
+        "costs": decisions.get("costs"),
+        "frontier": decisions.get("frontier"),
+        "margins": decisions.get("margins", []),
+        "uncertainty": decisions.get("intervals"),
+        "places": decisions.get("places"),
+        "variants": decisions.get("variants"),
         "inputs": dict(plan.inputs),
         "notes": list(plan.notes),
         "saved_as": saved,
     }
+
+
+def site_decisions(plan: Any, index: int) -> dict[str, Any]:
+    """The decision figures of one new site: its costs and shares, € per person, interval, margins, variants."""
+    d = plan.decisions
+    out: dict[str, Any] = {}
+    if d is None:
+        return out
+    if d.costs is not None:
+        row = d.costs.per_site[d.costs.per_site["candidate_index"] == index]
+        if len(row):
+            r = row.iloc[0]
+            out.update(
+                yearly_cost=float(r["yearly"]),
+                one_off_cost=float(r["one_off"]),
+                land_share=float(r["land"]),
+                municipal_share=float(r["municipal"]),
+                newly_reached_people=float(r["gain"]),
+                eur_per_newly_reached=None if not np.isfinite(r["eur_per_gain"]) else float(r["eur_per_gain"]),
+                cost_origin=str(plan.candidates.loc[index, "cost_origin"]),
+            )
+    if d.intervals is not None and index in d.intervals.gains:
+        out["gain_interval"] = interval_record(d.intervals.gains[index], "Personen", people=True)
+    margin = d.margin_of(index)
+    if margin is not None:
+        names = plan.candidates["name"]
+        out["margin"] = {
+            **margin.as_dict(),
+            "substitute_name": None if margin.substitute is None else str(names.iloc[margin.substitute]),
+            "flip_to_name": None if margin.flip_to is None else str(names.iloc[margin.flip_to]),
+        }
+    if d.variants is not None:
+        out["variants_chosen"] = d.variants.chosen_in(index)
+        out["variants_total"] = len(d.variants.names)
+    return out
 
 
 def _print_text(plan: Any, saved: str | None) -> None:

@@ -1,0 +1,208 @@
+"""Step: coverage that respects places, where the layer declares a capacity column (Kita, accommodation …).
+
+A person counts as served only where a free place within the threshold is
+left for them (:func:`planning.capacity.capacitated_coverage`, an exact maximum
+flow). The demand of a place type is its matching Zensus age groups where
+those are loaded (:data:`planning.capacity.PLACE_DEMAND`: Kita under 3 and
+3–5, OGS 6–9), else the request's target group, and the figure without places
+(everyone within reach of any site) is always given beside it, on the same
+demand. Sites without a place count are counted without a limit, and the
+notes say how many.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from geo.formatting import de_int
+from geo.layers.registry import REGISTRY
+from integrationsatlas.pipeline.intervals import DemandUncertainty, interval_record, share_text
+from planning.capacity import PLACE_DEMAND, CapacityResult, capacitated_coverage, capacitated_covered_draws
+from planning.uncertainty import Interval, interval_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PlacesFigures:
+    """Coverage with and without places on the same demand.
+
+    Parameters
+    ----------
+    result
+        The capacitated coverage (served per row, load per site).
+    column
+        The layer's capacity column.
+    demand_label
+        Whose demand (German): the Zensus age groups of the place type, or the
+        request's target group.
+    interval, interval_uncapacitated
+        Intervals of the shares with and without places (``None`` without resampling).
+    notes
+        German notes (sites without a place count …).
+    by_unit
+        Per unit (index) ``served``, ``total`` and ``share_with_places``, where computed.
+    """
+
+    result: CapacityResult
+    column: str
+    demand_label: str
+    interval: Interval | None = None
+    interval_uncapacitated: Interval | None = None
+    notes: tuple[str, ...] = ()
+    by_unit: pd.DataFrame | None = None
+
+    @property
+    def share(self) -> float:
+        """Share served with a free place."""
+        return self.result.share
+
+    @property
+    def share_uncapacitated(self) -> float:
+        """Share within reach of any site (places ignored), same demand."""
+        return self.result.share_uncapacitated
+
+    def text(self) -> str:
+        """One German sentence: served with places, within reach, the difference."""
+        r = self.result
+        return (
+            f"Mit freien Plätzen ({self.demand_label}): "
+            f"{share_text(self.interval, r.share, 'mit Platz')}; ohne Platzgrenze "
+            f"{share_text(self.interval_uncapacitated, r.share_uncapacitated, 'in Reichweite')}; "
+            f"{de_int(r.difference)} Personen in Reichweite ohne freien Platz."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (the capacity result, the demand, the intervals, the notes)."""
+        return {
+            **self.result.as_dict(),
+            "column": self.column,
+            "demand_label": self.demand_label,
+            "share_interval": interval_record(self.interval),
+            "share_uncapacitated_interval": interval_record(self.interval_uncapacitated),
+            "text": self.text(),
+            "notes": [*self.result.notes, *self.notes],
+        }
+
+
+def place_counts(frame: pd.DataFrame, layer: str) -> tuple[NDArray[np.float64] | None, str]:
+    """Places per site from the layer's declared capacity column (``NaN``: unknown), with its name.
+
+    ``None`` when the layer declares no capacity column, the frame lacks it,
+    or no site has a count (then there is nothing to respect).
+    """
+    column = REGISTRY.get(layer).capacity_column
+    if not column or column not in frame.columns:
+        return None, column or ""
+    counts = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    counts = np.where(counts >= 0, counts, np.nan)
+    if not np.isfinite(counts).any():
+        return None, column
+    return counts, column
+
+
+def place_demand(points: gpd.GeoDataFrame, layer: str, target_label: str) -> tuple[NDArray[np.float64], str, str]:
+    """The demand of the layer's places: its Zensus age groups where loaded, else the request's weights.
+
+    Returns the weights, their German label and a note (empty when the age groups were used).
+    """
+    declared = PLACE_DEMAND.get(layer)
+    if declared is not None and all(f"zg_{g}" in points.columns for g in declared.groups):
+        return declared.weights(points), declared.label, ""
+    weights = pd.to_numeric(points["weight"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+    if declared is None:
+        return weights, target_label, ""
+    note = (
+        f"Plätze: ohne geladene Zensus-Altersgruppen zählt die Nachfrage der Anfrage ({target_label}), "
+        f"nicht »{declared.label}«."
+    )
+    return weights, target_label, note
+
+
+def places_coverage(
+    matrix: Any,
+    weights: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    radius: float,
+    column: str,
+    label: str,
+    *,
+    open_sites: NDArray[np.int_] | None = None,
+    uncertainty: DemandUncertainty | None = None,
+    rows: NDArray[np.int_] | None = None,
+    notes: tuple[str, ...] = (),
+) -> PlacesFigures:
+    """Capacitated and plain coverage of ``weights`` by the open sites, with intervals from the resampled demand.
+
+    Parameters
+    ----------
+    matrix
+        Demand × site costs within ``radius`` (sparse; metres or seconds).
+    weights
+        Demand per row (persons of the place type).
+    counts
+        Places per site (``NaN``: unknown, counted without limit).
+    radius
+        Threshold in the unit of ``matrix``.
+    column, label
+        The capacity column and whose demand (German).
+    open_sites
+        The open sites (default: all).
+    uncertainty, rows
+        The request's resampled demand and the positions of ``matrix``'s rows
+        in it: each resample is one more maximum flow (persons rounded).
+    notes
+        Further German notes.
+    """
+    result = capacitated_coverage(matrix, weights, counts, radius, open_sites=open_sites)
+    figures = PlacesFigures(result, column, label, notes=tuple(n for n in notes if n))
+    if uncertainty is None or rows is None or not uncertainty.varied or result.total <= 0:
+        return figures
+    own = uncertainty.weights.copy()
+    own[rows] = weights  # the place type's demand on the rows of the figure
+    resampled = replace(uncertainty, weights=own)
+    in_reach = _in_reach(matrix, radius, open_sites)
+    served, total, reach = [], [], []
+    for draws in resampled.draw_chunks(rows):
+        served.append(capacitated_covered_draws(matrix, draws, counts, radius, open_sites=open_sites))
+        total.append(draws.sum(axis=1))
+        reach.append(draws[:, in_reach].sum(axis=1))
+    s, t, c = np.concatenate(served), np.concatenate(total), np.concatenate(reach)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares, plain = np.where(t > 0, s / t, np.nan), np.where(t > 0, c / t, np.nan)
+    return replace(
+        figures,
+        interval=interval_of(result.share, shares, uncertainty.level),
+        interval_uncapacitated=interval_of(result.share_uncapacitated, plain, uncertainty.level),
+    )
+
+
+def unit_places(units: pd.Series, figures: PlacesFigures, weights: NDArray[np.float64]) -> pd.DataFrame:
+    """Per unit the people served with places, within reach, and both shares (index: unit)."""
+    r = figures.result
+    frame = pd.DataFrame({"unit": units.astype("string").fillna("").to_numpy(), "served": r.served, "total": weights})
+    table = frame.groupby("unit", sort=True)[["served", "total"]].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["share_with_places"] = np.where(table["total"] > 0, table["served"] / table["total"], np.nan)
+    return table
+
+
+def _in_reach(matrix: Any, radius: float, open_sites: NDArray[np.int_] | None) -> NDArray[np.bool_]:
+    """Rows within ``radius`` of an open site."""
+    from planning.explain import within_radius
+
+    a = sp.csc_array(within_radius(matrix, radius))
+    if open_sites is not None:
+        a = a[:, np.asarray(open_sites, dtype=np.int64)]
+    return np.asarray(a.sum(axis=1)).ravel() > 0
+
+
+__all__ = ["PlacesFigures", "place_counts", "place_demand", "places_coverage", "unit_places"]
