@@ -268,12 +268,18 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
     places = None
     if counts is not None and matrix is not None:
-        weights, label, note = place_demand(points, request.layer, demand.target_group.label)
-        places = places_coverage(
-            matrix, weights, counts, request.threshold_base, column, label,
-            uncertainty=uncertainty, rows=rows, notes=(note,),
-        )  # fmt: skip
-        places = replace(places, by_unit=unit_places(points[unit_col], places, weights))
+        group = request.target_group
+        weights, label, note = place_demand(
+            points, request.layer, group, demand.target_group.label, request.place_share
+        )
+        if weights is None:
+            notes.append(note)
+        else:
+            places = places_coverage(
+                matrix, weights, counts, request.threshold_base, column, label,
+                uncertainty=uncertainty, rows=rows, notes=(note,),
+            )  # fmt: skip
+            places = replace(places, by_unit=unit_places(points[unit_col], places, weights))
     inputs = _inputs(settings, request, demand, facilities, notes)
     report = _assemble(request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs)
     intervals = None

@@ -121,6 +121,8 @@ class VariantSpec:
             out.append("die Zahl der Nachfrage- und Schließungsvarianten muss ≥ 0 sein")
         if self.objective is not None and self.objective not in ROBUST_OBJECTIVES:
             out.append(f"robustes Ziel »{self.objective}« unbekannt: erlaubt sind {', '.join(ROBUST_OBJECTIVES)}")
+        if self.objective is not None and self.count == 0:
+            out.append("robust planen braucht mindestens eine Variante (Nachfrage, Schließungen, Fenster oder Tage)")
         for start, end in self.windows:
             if not 0 <= start < end <= 48 * 3600:
                 out.append("jedes weitere Abfahrtsfenster muss mit dem Beginn vor dem Ende liegen")
@@ -224,7 +226,7 @@ class SitingSpec:
             object.__setattr__(self, "annualise_years", 10.0)
         if self.programme is None:
             object.__setattr__(self, "programme_figures", ())
-        if self.variants is not None and self.variants.count == 0:
+        if self.variants is not None and self.variants.count == 0 and self.variants.objective is None:
             object.__setattr__(self, "variants", None)
 
     @property
@@ -335,6 +337,10 @@ class AnalysisRequest:
     resamples, interval_level
         Resamples of the demand's documented noise for the intervals of every
         share and gain (0: no intervals), and the intervals' level.
+    place_share
+        The council's share of the place type's people among the residents
+        (e.g. children under 6), used for the places when the Zensus age
+        groups are not loaded (``None``: not entered).
     """
 
     layer: str
@@ -354,6 +360,7 @@ class AnalysisRequest:
     places: bool = True
     resamples: int = DEFAULT_RESAMPLES
     interval_level: float = DEFAULT_LEVEL
+    place_share: float | None = None
 
     def __post_init__(self) -> None:
         # normal form: the same question always has the same fields (and so the same key)
@@ -380,11 +387,16 @@ class AnalysisRequest:
             set_(self, "target_column", None)
         set_(self, "resamples", int(self.resamples))
         set_(self, "interval_level", float(self.interval_level))
+        if not self.places:
+            set_(self, "place_share", None)
+        elif self.place_share is not None:
+            set_(self, "place_share", float(self.place_share))
         variants = None if self.siting is None else self.siting.variants
         if variants is not None and not transit and (variants.windows or variants.days):
             # departure windows and day types exist only for timetable questions
             fewer = replace(variants, windows=(), days=())
-            set_(self, "siting", replace(self.siting, variants=fewer if fewer.count else None))
+            keep = fewer.count or fewer.objective is not None
+            set_(self, "siting", replace(self.siting, variants=fewer if keep else None))
 
     # --- checks -----------------------------------------------------------------
 
@@ -422,6 +434,8 @@ class AnalysisRequest:
         problems += self._travel_problems()
         if self.resamples < 0:
             problems.append("die Zahl der Stichproben muss ≥ 0 sein")
+        if self.place_share is not None and not 0 < self.place_share <= 1:
+            problems.append("der Anteil der Nachfrage nach Plätzen an den Einwohnern muss zwischen 0 und 1 liegen")
         if not 0 < self.interval_level < 1:
             problems.append(f"das Intervallniveau muss zwischen 0 und 1 liegen, nicht {self.interval_level:g}")
         if self.siting is not None:

@@ -310,7 +310,11 @@ def _places(settings: Settings, inputs: PlanInputs) -> PlanPlaces | None:
     if found is None:
         return None
     places, column = found
-    demand, demand_label, demand_note = place_demand(inputs.points, request.layer, inputs.target_label)
+    demand, demand_label, demand_note = place_demand(
+        inputs.points, request.layer, request.target_group, inputs.target_label, request.place_share
+    )
+    if demand is None:
+        return None
     new = ~inputs.candidates["fixed"].to_numpy(dtype=bool)
     places[new] = np.nan if spec.new_site_places is None else float(spec.new_site_places)
     extra = [demand_note]

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from geo.formatting import de_int
+from geo.formatting import de_int, de_pct
 from geo.layers.registry import REGISTRY
 from integrationsatlas.pipeline.intervals import DemandUncertainty, interval_record, share_text
 from planning.capacity import PLACE_DEMAND, CapacityResult, capacitated_coverage, capacitated_covered_draws
@@ -109,22 +109,38 @@ def place_counts(frame: pd.DataFrame, layer: str) -> tuple[NDArray[np.float64] |
     return counts, column
 
 
-def place_demand(points: gpd.GeoDataFrame, layer: str, target_label: str) -> tuple[NDArray[np.float64], str, str]:
-    """The demand of the layer's places: its Zensus age groups where loaded, else the request's weights.
+def place_demand(
+    points: gpd.GeoDataFrame, layer: str, target_group: str, target_label: str, share: float | None = None
+) -> tuple[NDArray[np.float64] | None, str, str]:
+    """The demand of the layer's places, with its German label and a note.
 
-    Returns the weights, their German label and a note (empty when the age groups were used).
+    In this order: the Zensus age groups of the place type where loaded
+    (:data:`planning.capacity.PLACE_DEMAND`); the request's own target group
+    when it is a group of its own (children, a column) or the layer declares
+    no place demand; the population times the council's ``share`` (e.g. the
+    share of children under 6 from its own statistics). Otherwise ``None``:
+    comparing places with the whole population would say nothing, and the
+    note says what to load or enter.
     """
     declared = PLACE_DEMAND.get(layer)
-    if declared is not None and all(f"zg_{g}" in points.columns for g in declared.groups):
-        return declared.weights(points), declared.label, ""
     weights = pd.to_numeric(points["weight"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
     if declared is None:
         return weights, target_label, ""
-    note = (
-        f"Plätze: ohne geladene Zensus-Altersgruppen zählt die Nachfrage der Anfrage ({target_label}), "
-        f"nicht »{declared.label}«."
+    if all(f"zg_{g}" in points.columns for g in declared.groups):
+        return declared.weights(points), declared.label, ""
+    if target_group not in ("total", "foreign"):
+        return weights, target_label, ""
+    if share is not None:
+        people = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+        label = f"{declared.label}: {de_pct(share * 100, 1)} der Einwohner (eingegebener Anteil)"
+        return people * share, label, f"Plätze: Nachfrage = Einwohner × {de_pct(share * 100, 1)} (eingegebener Anteil)."
+    return (
+        None,
+        declared.label,
+        f"Plätze nicht gerechnet: für »{REGISTRY.get(layer).title}« zählen {declared.label}, deren Zensus-"
+        "Altersgruppen nicht geladen sind. Zensus-Altersgruppen importieren, eine Kinder-Zielgruppe wählen oder "
+        "den Anteil der Kinder an den Einwohnern eingeben.",
     )
-    return weights, target_label, note
 
 
 def places_coverage(
