@@ -109,7 +109,11 @@ class PlanPlaces:
 
 @dataclass(frozen=True, eq=False)
 class PlanDecisions:
-    """Everything a council needs to fund and defend a plan (each part ``None``/empty when not asked for)."""
+    """Everything a council needs to fund and defend a plan (each part ``None``/empty when not asked for).
+
+    ``cost_label`` and ``basis_cost`` are what the budget counts and what the
+    plan's new sites cost on that basis (the plan's point on the frontier).
+    """
 
     costs: CostSummary | None = None
     frontier: BudgetFrontier | None = None
@@ -118,6 +122,7 @@ class PlanDecisions:
     places: PlanPlaces | None = None
     variants: PlanVariants | None = None
     cost_label: str = ""
+    basis_cost: float | None = None
 
     def margin_of(self, site: int) -> SiteMargin | None:
         """The committee margin of a new site (``None`` if it has none)."""
@@ -133,6 +138,7 @@ class PlanDecisions:
             "places": None if self.places is None else self.places.as_dict(),
             "variants": None if self.variants is None else self.variants.as_dict(),
             "cost_label": self.cost_label,
+            "basis_cost": self.basis_cost,
         }
 
     def lines(self, share_before: float, share_after: float) -> list[str]:
@@ -240,6 +246,7 @@ def plan_decisions(
         places=places,
         variants=variants,
         cost_label="" if inputs.budget is None else inputs.budget.basis.label,
+        basis_cost=None if inputs.budget is None else float(inputs.budget.site_cost[order].sum()),
     )
 
 

@@ -132,7 +132,7 @@ def add_request_options(
     )
     p.add_argument(
         "--no-places",
-        dest="places",
+        dest="respect_places",
         action="store_false",
         help="Plätze nicht berücksichtigen (sonst: wo die Ebene eine Platzspalte hat, zählt nur, wer einen freien "
         "Platz in Reichweite hat; der Wert ohne Platzgrenze steht daneben)",
@@ -194,7 +194,7 @@ def request_from_args(
         day=args.day.isoformat() if args.day else None,
         window=parse_window(args.window),
         siting=siting,
-        places=getattr(args, "places", True),
+        places=getattr(args, "respect_places", True),
         place_share=getattr(args, "place_share", None),
         resamples=getattr(args, "resamples", DEFAULT_RESAMPLES),
         interval_level=getattr(args, "interval_level", DEFAULT_LEVEL),

@@ -197,27 +197,31 @@ def cost_lines(summary: CostSummary, target_label: str | None = None) -> list[tu
     lines = [
         ("Jährliche Kosten der neuen Standorte", de_eur(summary.yearly_total)),
         ("Einmalige Kosten der neuen Standorte", de_eur(summary.one_off_total)),
-        ("Euro je neu erreichter Person und Jahr", _eur(summary.eur_per_newly_reached)),
+        ("Euro je neu erreichter Person und Jahr", eur_text(summary.eur_per_newly_reached)),
         ("Neu erreichte Personen", de_int(summary.newly_reached)),
     ]
     if summary.eur_per_newly_reached_target is not None:
         who = target_label or "Zielgruppe"
         lines.append(
-            (f"Euro je neu erreichter Person der Zielgruppe ({who})", _eur(summary.eur_per_newly_reached_target))
+            (f"Euro je neu erreichter Person der Zielgruppe ({who})", eur_text(summary.eur_per_newly_reached_target))
         )
     if programme is not None:
         lines += [
             (f"Landesanteil im Jahr ({programme.label})", de_eur(summary.land_yearly)),
             ("Kommunaler Anteil im Jahr", de_eur(summary.municipal_yearly)),
-            ("Kommunale Euro je neu erreichter Person und Jahr", _eur(summary.municipal_eur_per_newly_reached)),
+            ("Kommunale Euro je neu erreichter Person und Jahr", eur_text(summary.municipal_eur_per_newly_reached)),
         ]
     else:
         lines.append(("Kommunaler Anteil im Jahr (ohne Förderprogramm)", de_eur(summary.municipal_yearly)))
     return lines
 
 
-def _eur(value: float | None) -> str:
-    """Euros per person: whole euros from 100 €, else with cents; ``–`` when undefined."""
+def eur_text(value: float | None) -> str:
+    """Euros per person: whole euros from 100 €, else with cents; ``–`` when undefined.
+
+    >>> eur_text(12.2984), eur_text(1234.5), eur_text(float("nan"))
+    ('12,30 €', '1.234 €', '–')
+    """
     if value is None or not np.isfinite(value):
         return "–"
     return de_eur(value) if value >= 100 else f"{de_number(value, 2)} €"
