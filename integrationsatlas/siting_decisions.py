@@ -112,7 +112,9 @@ class PlanDecisions:
     """Everything a council needs to fund and defend a plan (each part ``None``/empty when not asked for).
 
     ``cost_label`` and ``basis_cost`` are what the budget counts and what the
-    plan's new sites cost on that basis (the plan's point on the frontier).
+    plan's new sites cost on that basis (the plan's point on the frontier);
+    ``site_ids`` the ``candidate_id`` of each new site's candidate index (a
+    saved scenario keeps the ids, not the indices).
     """
 
     costs: CostSummary | None = None
@@ -123,6 +125,7 @@ class PlanDecisions:
     variants: PlanVariants | None = None
     cost_label: str = ""
     basis_cost: float | None = None
+    site_ids: dict[int, str] = field(default_factory=dict)
 
     def margin_of(self, site: int) -> SiteMargin | None:
         """The committee margin of a new site (``None`` if it has none)."""
@@ -139,6 +142,7 @@ class PlanDecisions:
             "variants": None if self.variants is None else self.variants.as_dict(),
             "cost_label": self.cost_label,
             "basis_cost": self.basis_cost,
+            "site_ids": {str(j): cid for j, cid in self.site_ids.items()},
         }
 
     def lines(self, share_before: float, share_after: float) -> list[str]:
@@ -218,6 +222,7 @@ def plan_decisions(
                 inputs.fixed,
                 spec,
                 part_progress(progress, 0.0, 0.5),
+                plan_cost=float(inputs.budget.site_cost[order].sum()),
             )
     margins: tuple[SiteMargin, ...] = ()
     if order.size and inputs.request.siting is not None:
@@ -247,6 +252,7 @@ def plan_decisions(
         variants=variants,
         cost_label="" if inputs.budget is None else inputs.budget.basis.label,
         basis_cost=None if inputs.budget is None else float(inputs.budget.site_cost[order].sum()),
+        site_ids={int(j): str(inputs.candidates["candidate_id"].iloc[int(j)]) for j in order},
     )
 
 

@@ -185,6 +185,7 @@ def budget_frontier(
     cost_label: str = "Jährliche Kosten",
     time_limit: float = 60.0,
     progress: Callable[[float, str], None] | None = None,
+    also: ArrayLike | None = None,
 ) -> BudgetFrontier:
     """The budget frontier: for each budget the most people new sites within it reach, proven optimal.
 
@@ -213,6 +214,9 @@ def budget_frontier(
     progress
         Called as ``progress(fraction, message)`` after each budget of the
         first pass (a long run shows how far it is).
+    also
+        Further budgets solved besides ``budgets`` (or the default ones), e.g.
+        what a plan costs, so that the frontier passes through its budget.
 
     Returns
     -------
@@ -249,6 +253,8 @@ def budget_frontier(
         values = default_budgets(cov, w, np.nan_to_num(c, nan=np.inf), fixed_mask, n_points)
     else:
         values = np.sort(np.asarray(budgets, dtype=float).ravel())
+    if also is not None and values.size:
+        values = np.unique(np.concatenate([values, np.asarray(also, dtype=float).ravel()]))
     if values.size == 0:
         raise DataError("Kein Budget: kein neuer Standort erreicht jemanden zusätzlich.")
     model = RobustMCLP.from_cost_matrices(

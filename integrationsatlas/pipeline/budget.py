@@ -165,11 +165,14 @@ def plan_frontier(
     fixed: NDArray[np.int_],
     spec: SitingSpec,
     progress: Callable[[float, str], None] | None = None,
+    plan_cost: float | None = None,
 ) -> BudgetFrontier:
     """People reached against budget on the request's cost basis, each point an exact budget MCLP.
 
     The frontier has no minimum per Gemeinde (it asks only what money buys);
-    its time limit is the request's, for all points together.
+    its time limit is the request's, for all points together. With
+    ``plan_cost`` (what the plan's new sites cost) that budget is one of its
+    points, so a plan never lies above the frontier.
     """
     return budget_frontier(
         cost,
@@ -181,6 +184,7 @@ def plan_frontier(
         cost_label=budget.basis.label,
         time_limit=spec.time_limit,
         progress=progress,
+        also=None if plan_cost is None or plan_cost <= 0 else [plan_cost],
     )
 
 
