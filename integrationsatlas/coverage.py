@@ -135,7 +135,7 @@ class CoverageReport:
             curve = curve.assign(
                 share_covered_low=bounds["low"].to_numpy(), share_covered_high=bounds["high"].to_numpy()
             )
-            if extent is not None:
+            if extent is not None and self.extent is not None:
                 extent["share_interval"] = interval_record(
                     self.intervals.extent or _certain(self.extent.share), "der Einwohner"
                 )
@@ -285,7 +285,8 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     intervals = None
     if uncertainty is not None:
         steps = report.curve["threshold"].to_numpy()
-        intervals = coverage_intervals(uncertainty, rows, cost.to_numpy(), request.threshold, points[unit_col], steps)
+        times = np.asarray(cost.to_numpy(), dtype=np.float64)
+        intervals = coverage_intervals(uncertainty, rows, times, request.threshold, points[unit_col], steps)
         if extent.partial:
             people = population_all.to_numpy(dtype=np.float64)
             share = extent_interval(uncertainty, people, inside, extent.population_of_area)

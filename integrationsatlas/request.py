@@ -392,7 +392,7 @@ class AnalysisRequest:
         elif self.place_share is not None:
             set_(self, "place_share", float(self.place_share))
         variants = None if self.siting is None else self.siting.variants
-        if variants is not None and not transit and (variants.windows or variants.days):
+        if self.siting is not None and variants is not None and not transit and (variants.windows or variants.days):
             # departure windows and day types exist only for timetable questions
             fewer = replace(variants, windows=(), days=())
             keep = fewer.count or fewer.objective is not None
@@ -562,7 +562,8 @@ class AnalysisRequest:
 
         >>> print(AnalysisRequest("ki", 15, area=AreaRef("05334")).describe("Städteregion Aachen", "KI"))
         Welcher Anteil der Gesamtbevölkerung in Städteregion Aachen (AGS 05334) erreicht eine Einrichtung der Art
-        »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis je Kreis.
+        »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis je Kreis. Jeder Anteil mit
+        90-%-Intervall aus 200 Stichproben der Unsicherheit der Nachfrage.
         """
         where = f"{area_name} (AGS {self.area.code})" if area_name else f"Gebiet {self.area.code}"
         if not self.area.is_administrative:
@@ -593,8 +594,29 @@ class AnalysisRequest:
             text += ", bestehende Einrichtungen bleiben geöffnet" if s.keep_existing else ", ohne bestehende"
             if s.budget is not None:
                 text += f", Budget {de_number(s.budget, 0)} €"
-            text += "."
+            text += "." + _decision_words(s)
+        if self.resamples > 0:
+            text += (
+                f" Jeder Anteil mit {de_number(self.interval_level * 100, 0)}-%-Intervall aus "
+                f"{self.resamples} Stichproben der Unsicherheit der Nachfrage."
+            )
         return text
+
+
+def _decision_words(s: SitingSpec) -> str:
+    """The costs, programme, frontier and variants of a siting part in plain German (empty without them)."""
+    parts = []
+    if s.has_costs:
+        parts.append(f"Kosten nach Angaben des Kreises ({s.cost_basis.replace('_', '-')})")
+    if s.programme is not None:
+        parts.append(f"Förderprogramm {PROGRAMMES[s.programme].label}")
+    if s.frontier_points:
+        parts.append(f"Budget-Grenze mit {s.frontier_points} Budgets")
+    if s.variants is not None:
+        v = s.variants
+        how = "robust geplant" if v.objective else "nachgerechnet"
+        parts.append(f"{v.count} Varianten ({how})")
+    return (" " + "; ".join(parts) + ".") if parts else ""
 
 
 def _plain(value: Any) -> Any:

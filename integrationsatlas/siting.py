@@ -34,6 +34,7 @@ from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for
 from integrationsatlas.pipeline.demand import area_demand, area_population
 from integrationsatlas.pipeline.intervals import demand_uncertainty, extent_interval, interval_record
+from integrationsatlas.pipeline.places import siting_places
 from integrationsatlas.pipeline.variants import across_variants, robust_siting
 from integrationsatlas.pipeline.variants import variant_set as variant_set_of
 from integrationsatlas.request import AnalysisRequest
@@ -327,6 +328,14 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     cost, points, weights = _cost_matrix(measure, model, points, candidates, reach, notes)
     rows = points["demand_row"].to_numpy(dtype=np.int64)
     kwargs = constraints(candidates, spec, budget)
+    places = siting_places(settings, request, points, candidates, demand_result.target_group.label)
+    if places is not None:  # the model serves the place type's demand up to each site's places
+        weights, kwargs["capacity"] = places.weights, places.capacity
+        points = points.assign(weight=weights)
+        uncertainty = None if uncertainty is None else uncertainty.with_weights(rows, weights)
+        notes += list(places.notes)
+        if spec.frontier_points or spec.variants is not None:
+            notes.append("Budget-Grenze und Varianten werden ohne Platzgrenze gerechnet.")
 
     def build(p_new: int, r: float) -> Any:
         return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, kwargs)
@@ -359,7 +368,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     _report(progress, 0.4, "Auswahl erklären")
     names = gemeinde_names(settings)
     result, explanation, shortfall, coverage = _explain(
-        request, model, solved, cost, weights, points, candidates, names
+        request, model, solved, cost, weights, points, candidates, names, with_places=places is not None
     )
     notes = [shortfall, *notes] if shortfall else notes
     candidates = _mark_selection(candidates, result, explanation)
@@ -452,8 +461,13 @@ def _explain(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     names: Mapping[str, str],
+    with_places: bool = False,
 ) -> tuple[Any, SolutionExplanation, str, sp.csc_array]:
-    """Explain the solution, drop sites without gain; returns the coverage matrix at the threshold too."""
+    """Explain the solution, drop sites without gain; returns the coverage matrix at the threshold too.
+
+    A plan with places keeps every site: a site that reaches nobody new may
+    still add the places the people in its reach lack.
+    """
     spec = request.siting
     assert spec is not None
     fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
@@ -473,6 +487,8 @@ def _explain(
             cost_unit=("min", 60.0) if request.uses_time else ("km", 1000.0),
         )
 
+    if with_places:
+        return solved, explain(solved), "", coverage
     result, explanation, shortfall = drop_useless(
         solved,
         explain(solved),

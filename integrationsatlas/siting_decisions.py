@@ -34,12 +34,10 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from geo.errors import IntegrationsatlasError, NotLoadedError
-from geo.layers.loading import load_layer
 from geo.settings import Settings
 from integrationsatlas.pipeline.budget import SiteBudget, plan_costs, plan_frontier
 from integrationsatlas.pipeline.intervals import DemandUncertainty, interval_record, share_text
-from integrationsatlas.pipeline.places import PlacesFigures, place_counts, place_demand, places_coverage
+from integrationsatlas.pipeline.places import PlacesFigures, candidate_places, place_demand, places_coverage
 from integrationsatlas.pipeline.variants import PlanVariants
 from integrationsatlas.request import AnalysisRequest
 from planning.costs import CostSummary
@@ -352,28 +350,6 @@ def _places(settings: Settings, inputs: PlanInputs) -> PlanPlaces | None:
         for sites in (inputs.fixed, after)
     ]
     return PlanPlaces(*figures)
-
-
-def candidate_places(
-    settings: Settings, request: AnalysisRequest, candidates: gpd.GeoDataFrame
-) -> tuple[NDArray[np.float64], str] | None:
-    """Places of the existing sites among the candidates (``NaN`` for the rest) and the capacity column.
-
-    ``None`` when the layer declares no capacity column or none of its sites
-    has a count.
-    """
-    try:
-        frame = load_layer(request.layer, settings)
-    except (NotLoadedError, IntegrationsatlasError):
-        return None
-    counts, column = place_counts(frame, request.layer)
-    if counts is None:
-        return None
-    by_id = dict(zip(("bestand:" + frame["id"].astype(str)).tolist(), counts.tolist(), strict=True))
-    places = np.array([by_id.get(str(c), np.nan) for c in candidates["candidate_id"]], dtype=float)
-    if not np.isfinite(places).any():
-        return None
-    return places, column
 
 
 def _covered(a: sp.csc_array, sites: NDArray[np.int_]) -> NDArray[np.bool_]:

@@ -222,7 +222,7 @@ class FundingProgramme:
         changed = {k: (None if v is None else float(v)) for k, v in figures.items()}
         if (changed.get("land_rate") or 0.0) > 1.0:
             raise DataError(f"Förderprogramm »{self.label}«: der Fördersatz ist ein Anteil zwischen 0 und 1.")
-        return replace(self, **changed)
+        return replace(self, **changed)  # type: ignore[arg-type]  # only float figures (checked above)
 
     def as_dict(self) -> dict[str, Any]:
         """The declaration as a JSON-ready dict (figures, sources, notes)."""

@@ -61,10 +61,11 @@ def decision_sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
         row: dict[str, Any] = {text("col.no", lang): s.rank, text("col.site", lang): s.name}
         j = s.candidate_index
         if d is not None and d.costs is not None:
-            per = d.costs.per_site.set_index("candidate_index")
-            if j in per.index:
-                row[text("decisions.col.yearly", lang)] = round(float(per.loc[j, "yearly"]))
-                eur = per.loc[j, "eur_per_gain"]
+            per = d.costs.per_site
+            at = np.flatnonzero(per["candidate_index"].to_numpy() == j)
+            if at.size:
+                yearly, eur = per[["yearly", "eur_per_gain"]].to_numpy(dtype=float)[at[0]]
+                row[text("decisions.col.yearly", lang)] = round(float(yearly))
                 row[text("decisions.col.eur_per_person", lang)] = round(float(eur), 2) if np.isfinite(eur) else None
         if d is not None and d.intervals is not None and j in d.intervals.gains:
             iv = d.intervals.gains[j]

@@ -136,6 +136,12 @@ class DemandUncertainty:
             n: (point[widths[i] : widths[i + 1]], samples[:, widths[i] : widths[i + 1]]) for i, n in enumerate(names)
         }
 
+    def with_weights(self, rows: NDArray[np.int_], values: NDArray[np.float64]) -> DemandUncertainty:
+        """The same resampling with other weights on ``rows`` (e.g. the demand of a place type); the rest kept."""
+        own = self.weights.copy()
+        own[rows] = values
+        return replace(self, weights=own)
+
     def draw_chunks(self, rows: NDArray[np.int_]) -> Iterator[NDArray[np.float64]]:
         """The resampled weights of ``rows``, a chunk of resamples at a time (``chunk × len(rows)``).
 

@@ -22,10 +22,15 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from geo.errors import IntegrationsatlasError, NotLoadedError
 from geo.formatting import de_int, de_pct
+from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.settings import Settings
 from integrationsatlas.pipeline.intervals import DemandUncertainty, interval_record, share_text
+from integrationsatlas.request import AnalysisRequest
 from planning.capacity import PLACE_DEMAND, CapacityResult, capacitated_coverage, capacitated_covered_draws
+from planning.siting.models import siting_model
 from planning.uncertainty import Interval, interval_of
 
 logger = logging.getLogger(__name__)
@@ -109,6 +114,87 @@ def place_counts(frame: pd.DataFrame, layer: str) -> tuple[NDArray[np.float64] |
     return counts, column
 
 
+def candidate_places(
+    settings: Settings, request: AnalysisRequest, candidates: gpd.GeoDataFrame
+) -> tuple[NDArray[np.float64], str] | None:
+    """Places of the existing sites among the candidates (``NaN`` for the rest) and the capacity column.
+
+    ``None`` when the layer declares no capacity column or none of its sites
+    has a count.
+    """
+    try:
+        frame = load_layer(request.layer, settings)
+    except (NotLoadedError, IntegrationsatlasError):
+        return None
+    counts, column = place_counts(frame, request.layer)
+    if counts is None:
+        return None
+    by_id = dict(zip(("bestand:" + frame["id"].astype(str)).tolist(), counts.tolist(), strict=True))
+    places = np.array([by_id.get(str(c), np.nan) for c in candidates["candidate_id"]], dtype=float)
+    if not np.isfinite(places).any():
+        return None
+    return places, column
+
+
+@dataclass(frozen=True, eq=False)
+class SitingPlaces:
+    """Places of a siting plan: the capacity per candidate and the demand the model serves with them.
+
+    Parameters
+    ----------
+    capacity
+        Places per candidate (existing sites: the layer's column; new ones:
+        the request's places per new site, else no limit).
+    weights
+        The place type's demand per demand row (the model's weights).
+    label
+        Whose demand (German).
+    notes
+        German notes for the plan.
+    """
+
+    capacity: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    label: str
+    notes: tuple[str, ...]
+
+
+def siting_places(
+    settings: Settings,
+    request: AnalysisRequest,
+    points: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    target_label: str,
+) -> SitingPlaces | None:
+    """The places a siting model plans with, or ``None`` (model without places, layer without counts, no demand).
+
+    New candidates get the request's places per new site; without it they
+    count without a limit (the total demand), and the notes say so.
+    """
+    spec = request.siting
+    if spec is None or not request.places or not siting_model(spec.model).supports_places:
+        return None
+    found = candidate_places(settings, request, candidates)
+    if found is None:
+        return None
+    places, _column = found
+    weights, label, note = place_demand(points, request.layer, request.target_group, target_label, request.place_share)
+    if weights is None:
+        return None
+    new = ~candidates["fixed"].to_numpy(dtype=bool)
+    notes = [f"Geplant mit Plätzen: es zählt, wer einen freien Platz in Reichweite hat ({label})."]
+    if spec.new_site_places is not None:
+        places[new] = float(spec.new_site_places)
+    else:
+        places[new] = np.nan
+        notes.append("Neue Standorte ohne Angabe ihrer Plätze: ohne Platzgrenze geplant.")
+    unknown = np.isnan(places)
+    if (unknown & ~new).any():
+        notes.append(f"{int((unknown & ~new).sum())} bestehende(r) Standort(e) ohne Platzzahl: ohne Platzgrenze.")
+    capacity = np.where(unknown, max(float(weights.sum()), 1.0), places)  # no limit: all demand fits
+    return SitingPlaces(capacity, weights, label, tuple(n for n in (*notes, note) if n))
+
+
 def place_demand(
     points: gpd.GeoDataFrame, layer: str, target_group: str, target_label: str, share: float | None = None
 ) -> tuple[NDArray[np.float64] | None, str, str]:
@@ -182,9 +268,7 @@ def places_coverage(
     figures = PlacesFigures(result, column, label, notes=tuple(n for n in notes if n))
     if uncertainty is None or rows is None or not uncertainty.varied or result.total <= 0:
         return figures
-    own = uncertainty.weights.copy()
-    own[rows] = weights  # the place type's demand on the rows of the figure
-    resampled = replace(uncertainty, weights=own)
+    resampled = uncertainty.with_weights(rows, weights)  # the place type's demand on the rows of the figure
     in_reach = _in_reach(matrix, radius, open_sites)
     served, total, reach = [], [], []
     for draws in resampled.draw_chunks(rows):
@@ -221,4 +305,13 @@ def _in_reach(matrix: Any, radius: float, open_sites: NDArray[np.int_] | None) -
     return np.asarray(a.sum(axis=1)).ravel() > 0
 
 
-__all__ = ["PlacesFigures", "place_counts", "place_demand", "places_coverage", "unit_places"]
+__all__ = [
+    "PlacesFigures",
+    "SitingPlaces",
+    "candidate_places",
+    "place_counts",
+    "place_demand",
+    "places_coverage",
+    "siting_places",
+    "unit_places",
+]

@@ -50,6 +50,7 @@ from planning.variants import (
     PlanAcrossVariants,
     SelectionFrequency,
     Variant,
+    VariantKind,
     VariantSet,
     closure_variants,
     demand_variants,
@@ -158,7 +159,9 @@ def variant_set(
         critical = _most_critical(cost, weights, radius, fixed, spec.closures)
         names = candidates["name"].astype("string").fillna("Standort").to_numpy(dtype=object)[critical]
         variants += closure_variants(critical.tolist(), [str(n) for n in names])
-    changes = [(DEPARTURE_WINDOW, {"window": w}, f"Abfahrt {_hm(w[0])}–{_hm(w[1])}") for w in spec.windows]
+    changes: list[tuple[VariantKind, dict[str, Any], str]] = [
+        (DEPARTURE_WINDOW, {"window": w}, f"Abfahrt {_hm(w[0])}–{_hm(w[1])}") for w in spec.windows
+    ]
     changes += [(DAY_TYPE, {"day": d}, f"Verkehrstag {date.fromisoformat(d):%d.%m.%Y}") for d in spec.days]
     for k, (kind, change, name) in enumerate(changes):
         if progress is not None:

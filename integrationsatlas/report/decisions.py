@@ -82,7 +82,8 @@ def gap_interval(coverage: CoverageReport, key: str) -> str:
     """The interval of one unit's share in the gap table, e.g. »86–88 %« (``–`` without one)."""
     if coverage.intervals is None or key not in coverage.intervals.units.index:
         return "–"
-    low, high = coverage.intervals.units.loc[key, ["low", "high"]]
+    row = coverage.intervals.units.loc[[key], ["low", "high"]].to_numpy(dtype=float)
+    low, high = float(row[0, 0]), float(row[0, 1])
     if not (np.isfinite(low) and np.isfinite(high)):
         return "–"
     return f"{de_number(low * 100, 0)}–{de_number(high * 100, 0)} %"
