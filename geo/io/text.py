@@ -129,6 +129,23 @@ def decode_strict(raw: bytes, shown: str) -> tuple[str, str]:
     return text, encoding
 
 
+#: Characters that never belong in a name: C0 and C1 controls (tab and line breaks too), DEL, U+FFFD.
+_CONTROL_IN_TEXT = "[\x00-\x1f\x7f-\x9f\ufffd]"
+
+
+def has_control(series: pd.Series) -> np.ndarray:
+    r"""Which cells hold a control character (tab and line breaks included) or U+FFFD; missing cells do not.
+
+    A name with an invisible control character or a replacement character
+    from a failed decoding is refused, never stored.
+
+    >>> has_control(pd.Series(["Kita am Dom", "Kita\x07Dom", None, "Zeile\nUmbruch", "Käpt´n"])).tolist()
+    [False, True, False, True, False]
+    """
+    text = series.astype("string")
+    return text.str.contains(_CONTROL_IN_TEXT, regex=True).fillna(False).to_numpy(dtype=bool)
+
+
 def sniff_separator(header: str) -> str:
     """The separator of a CSV line: ``;``, ``,``, tab or ``|`` (``;`` when in doubt).
 
