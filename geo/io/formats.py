@@ -11,6 +11,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -289,24 +290,102 @@ def _column_number(letters: bytes) -> int:
 
 
 def _xlsx_sheet_limits(path: Path, shown: str, limits: ReadLimits) -> None:
-    """Check a workbook before openpyxl opens it: unpacked sizes and the declared sheet dimension."""
+    """Check a workbook before openpyxl opens it: unpacked sizes and the declared dimension of every sheet."""
     infos = check_zip(path, shown, limits)
     sheets = sorted(i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename))
-    if not sheets:
-        return  # openpyxl reports the missing sheet
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(sheets[0]) as fh:
-            head = fh.read(4096)
-    except ZIP_ERRORS as exc:
+    cells = 0
+    for sheet in sheets:
+        try:
+            with zipfile.ZipFile(path) as zf, zf.open(sheet) as fh:
+                head = fh.read(4096)
+        except ZIP_ERRORS as exc:
+            raise DataError(
+                f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
+                "Bitte in Excel öffnen und erneut als .xlsx speichern."
+            ) from exc
+        m = _DIMENSION.search(head)
+        if m and m.group(3):
+            rows = int(m.group(4)) - int(m.group(2)) + 1
+            cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+            check_rows(max(rows - 1, 0), cols, shown, limits)
+            cells += max(rows, 0) * max(cols, 0)
+    if cells > limits.max_cells:
         raise DataError(
-            f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
+            f"Datei {shown}: Die Blätter der Arbeitsmappe haben zusammen {cells} Zellen; erlaubt sind höchstens "
+            f"{limits.max_cells} (Einstellung max_cells). Bitte nur die benötigten Blätter und Spalten speichern."
+        )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook as read: its name, whether it is hidden, its rows as text cells."""
+
+    name: str
+    hidden: bool
+    rows: list[list[object]]
+
+    @property
+    def empty(self) -> bool:
+        """Whether no cell of the sheet holds a value."""
+        return not any(not isinstance(v, float) for r in self.rows for v in r)
+
+
+def read_xlsx_sheets(path: Path, shown: str, limits: ReadLimits) -> list[Sheet]:
+    """Every worksheet of a workbook, read row by row within the limits (before and while reading).
+
+    The ZIP directory and each sheet's declared ``<dimension>`` are checked
+    first (:func:`_xlsx_sheet_limits`); rows are streamed with openpyxl's
+    read-only mode, never padded to a declared dimension, and counted across
+    all sheets (``max_rows`` per sheet, ``max_cells`` in all).
+
+    Returns
+    -------
+    list of Sheet
+        In workbook order; cells as :func:`_cell_text` gives them (empty cells NaN).
+
+    Raises
+    ------
+    DataError
+        If the workbook is damaged, not a workbook, or exceeds a limit.
+    """
+    import openpyxl
+
+    _xlsx_sheet_limits(path, shown, limits)
+    out: list[Sheet] = []
+    cells = 0
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            for ws in wb.worksheets:
+                ws.reset_dimensions()  # never pad rows to a (possibly huge) declared dimension
+                rows: list[list[object]] = []
+                for row in ws.iter_rows(values_only=True):
+                    rows.append([_cell_text(v) for v in row])
+                    cells += len(row)
+                    if len(rows) > limits.max_rows + 1:
+                        raise DataError(
+                            f"Datei {shown}, Blatt »{ws.title}«: mehr als {limits.max_rows} Zeilen "
+                            "(Einstellung max_rows). Bitte die Datei aufteilen."
+                        )
+                    if cells > limits.max_cells:
+                        raise DataError(
+                            f"Datei {shown}, Blatt »{ws.title}«: mehr als {limits.max_cells} Zellen bis Zeile "
+                            f"{len(rows)} (Einstellung max_cells). Bitte nur die benötigten Blätter und Spalten "
+                            "speichern oder die Datei aufteilen."
+                        )
+                while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
+                    rows.pop()
+                out.append(Sheet(str(ws.title), getattr(ws, "sheet_state", "visible") != "visible", rows))
+        finally:
+            wb.close()
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on broken workbooks
+        raise DataError(
+            f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
             "Bitte in Excel öffnen und erneut als .xlsx speichern."
         ) from exc
-    m = _DIMENSION.search(head)
-    if m and m.group(3):
-        rows = int(m.group(4)) - int(m.group(2)) + 1
-        cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
-        check_rows(max(rows - 1, 0), cols, shown, limits)
+    return out
 
 
 def _cell_text(value: object) -> object:
@@ -321,45 +400,26 @@ def _cell_text(value: object) -> object:
 
 
 def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> pd.DataFrame:
-    import openpyxl
-
-    _xlsx_sheet_limits(path, shown, limits)
-    rows: list[list[object]] = []
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        try:
-            ws = wb.worksheets[0]
-            ws.reset_dimensions()  # never pad rows to a (possibly huge) declared dimension
-            cells = 0
-            for row in ws.iter_rows(values_only=True):
-                rows.append([_cell_text(v) for v in row])
-                cells += len(row)
-                if len(rows) > limits.max_rows + 1:
-                    raise DataError(
-                        f"Datei {shown}: mehr als {limits.max_rows} Zeilen (Einstellung max_rows). "
-                        "Bitte die Datei aufteilen."
-                    )
-                if cells > limits.max_cells:
-                    raise DataError(
-                        f"Datei {shown}: mehr als {limits.max_cells} Zellen bis Zeile {len(rows)} "
-                        "(Einstellung max_cells). Bitte nur die benötigten Spalten exportieren oder "
-                        "die Datei aufteilen."
-                    )
-        finally:
-            wb.close()
-    except DataError:
-        raise
-    except Exception as exc:  # openpyxl raises many types on broken workbooks
+    sheets = [sh for sh in read_xlsx_sheets(path, shown, limits) if not sh.empty]
+    if not sheets:
         raise DataError(
-            f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
-            "Bitte in Excel öffnen und erneut als .xlsx speichern."
-        ) from exc
-    while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
-        rows.pop()
-    if not rows:
-        raise DataError(
-            f"Datei {shown}: Das erste Tabellenblatt ist leer. Bitte die Daten mit Kopfzeile ins erste Blatt schreiben."
+            f"Datei {shown}: Die Arbeitsmappe ist leer. Bitte die Daten mit Kopfzeile in ein Tabellenblatt schreiben."
         )
+    named = [sh for sh in sheets if layer and norm_header(sh.name) == norm_header(layer)]
+    if len(named) == 1:
+        sheets = named
+    if len(sheets) > 1:
+        listed = ", ".join(f"»{sh.name}«" + (" (ausgeblendet)" if sh.hidden else "") for sh in sheets)
+        raise DataError(
+            f"Datei {shown}: Die Arbeitsmappe hat {len(sheets)} Blätter mit Daten ({listed}); unklar, welches "
+            f"importiert werden soll. Bitte die anderen Blätter löschen oder das gewünschte Blatt »{layer}« nennen."
+        )
+    if sheets[0].hidden:
+        raise DataError(
+            f"Datei {shown}: Die Daten stehen nur im ausgeblendeten Blatt »{sheets[0].name}«. Bitte das Blatt "
+            "einblenden (Excel: Rechtsklick → Einblenden) und prüfen, ob es die gültigen Daten enthält."
+        )
+    rows = sheets[0].rows
     header = [("" if isinstance(v, float) else str(v)) for v in rows[0]]
     while (
         header
