@@ -499,6 +499,43 @@ def _sanitise_feature(feature: dict) -> str:
     return ""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(text: str, features: list, shown: str) -> None:
+    """Refuse a lone UTF-16 surrogate (``"\\ud800"`` escaped in JSON): it is no character and cannot be stored."""
+    if "\\u" not in text.lower():
+        return
+    for pos, feature in enumerate(features):
+        hit = _SURROGATE.search(json.dumps(feature, ensure_ascii=False))
+        if hit:
+            raise DataError(
+                f"Datei {shown}, Objekt {pos + 1}: enthält ein ungültiges Zeichen (ein einzelnes "
+                f"UTF-16-Ersatzzeichen U+{ord(hit.group()):04X}, kein Schriftzeichen). Bitte den Text korrigieren "
+                "und die Datei mit einem GIS neu als GeoJSON exportieren."
+            )
+
+
+def _property_kinds(features: list) -> dict[str, np.ndarray]:
+    """Per property, which features give a JSON list, object or true/false (GDAL would turn them into text
+    or numbers silently): ``{key: array of "list"/"object"/"bool"/""}``, only keys where one occurs."""
+    kinds: dict[str, np.ndarray] = {}
+    for pos, feature in enumerate(features):
+        for key, value in (feature.get("properties") or {}).items():
+            kind = (
+                "list"
+                if isinstance(value, list)
+                else "object"
+                if isinstance(value, dict)
+                else "bool"
+                if isinstance(value, bool)
+                else ""
+            )
+            if kind:
+                kinds.setdefault(str(key), np.full(len(features), "", dtype=object))[pos] = kind
+    return kinds
+
+
 def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
     text, encoding = decode_strict(path.read_bytes(), shown)
     check_json_depth(text, shown, limits)
@@ -533,6 +570,8 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
             )
     width = max((len(f.get("properties") or {}) for f in features), default=0) + 1
     check_rows(len(features), width, shown, limits, what="Objekte")
+    _check_surrogates(text, features, shown)
+    kinds = _property_kinds(features)
     given = np.array([f.get("geometry") is not None for f in features], dtype=bool)
     errors = [_sanitise_feature(f) for f in features]
     try:
@@ -552,6 +591,7 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
         )
     gdf.attrs["geometry_given"] = given
     gdf.attrs["geometry_error"] = errors
+    gdf.attrs["property_kinds"] = kinds
     gdf.attrs["encoding"] = encoding
     return gdf
 
