@@ -13,11 +13,12 @@ from geo.errors import (
     DataError,
     Problem,
 )
-from geo.importing.locate import find_column
+from geo.importing.locate import find_column, nrw_area, outside_degrees
 from geo.io.limits import MAX_INT
-from geo.io.text import norm_header, parse_number, text_values
+from geo.io.text import has_control, norm_header, parse_number, text_values
 from geo.layers.spec import LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.destatis import MAX_GEMEINDE_POPULATION
 
 # --- boundaries --------------------------------------------------------------------------
 
@@ -129,16 +130,54 @@ def prepare_boundary(
             )
         )
     polys = polys & ~infinite & ~unreadable
+    beyond = outside_degrees(frame.geometry.to_numpy(), polys, df.crs)
+    for pos in np.flatnonzero(beyond):
+        problems.append(
+            Problem(
+                "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
+                "als Koordinatensystem an (GeoJSON ohne Angabe gilt als Länge/Breite).",
+                f"Die Datei mit ihrem Koordinatensystem speichern (z. B. {PROJECTED_CRS} für UTM-Werte in Metern).",
+                file=file,
+                row=int(rows[pos]),
+                column="geometry",
+            )
+        )
+    polys &= ~beyond
+    share = _share_in_nrw(frame.geometry, polys, settings)
+    away = polys & (share < MIN_SHARE_IN_NRW)
+    for pos in np.flatnonzero(away):
+        problems.append(
+            Problem(
+                f"Die Fläche liegt nicht in NRW (nur {share[pos]:.0%} liegen innerhalb).".replace(".", ","),
+                "Koordinatensystem und Lage prüfen (verschoben oder falsch projiziert?); nur NRW-Grenzen importieren.",
+                file=file,
+                row=int(rows[pos]),
+                column="geometry",
+            )
+        )
+    names = frame["GEN"].astype("string")
+    for pos in np.flatnonzero(has_control(names) & polys):
+        problems.append(
+            Problem(
+                "Der Name enthält Steuerzeichen.",
+                "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
+                file=file,
+                row=int(rows[pos]),
+                column="GEN",
+            )
+        )
+    polys &= ~away & ~has_control(names)
     valid = polys & ~bad & ~foreign
     if "EWZ" in frame.columns:  # population: a whole number 0 … 2^31−1, else a problem of the row
         cells = text_values(frame["EWZ"].reset_index(drop=True))
         ewz = parse_number(cells).to_numpy()
         given = cells.notna().to_numpy()
-        wrong = given & ~(np.isfinite(ewz) & (ewz >= 0) & (ewz <= MAX_INT) & (np.nan_to_num(ewz) % 1 == 0))
+        top = min(MAX_INT, MAX_GEMEINDE_POPULATION)
+        wrong = given & ~(np.isfinite(ewz) & (ewz >= 0) & (ewz <= top) & (np.nan_to_num(ewz) % 1 == 0))
         for pos in np.flatnonzero(wrong & valid):
             problems.append(
                 Problem(
-                    f"Einwohnerzahl »{cells.iloc[pos]}« ist keine ganze Zahl zwischen 0 und {MAX_INT}.",
+                    f"Einwohnerzahl »{cells.iloc[pos]}« ist keine ganze Zahl zwischen 0 und {top}.",
                     "Einwohnerzahl prüfen oder leer lassen.",
                     file=file,
                     row=int(rows[pos]),
@@ -161,6 +200,26 @@ def prepare_boundary(
     out.attrs["notes"] = []
     out.attrs["location_kind"] = "geometry"
     return out, problems
+
+
+#: Least share of a boundary polygon's area that must lie in NRW (the outline of the embedded Gemeinden
+#: with a 1 km tolerance): simplified boundaries differ from it by a few hundred metres at most.
+MIN_SHARE_IN_NRW = 0.5
+
+
+def _share_in_nrw(geometry: gpd.GeoSeries, mask: np.ndarray, settings: Settings) -> np.ndarray:
+    """Share of each polygon's area (of ``mask``) inside NRW with a 1 km tolerance; 1 elsewhere."""
+    share = np.ones(len(geometry), dtype=float)
+    if not mask.any() or geometry.crs is None:
+        return share
+    # coordinates PROJ cannot transform become infinite: no area in NRW
+    projected = gpd.GeoSeries(geometry.to_numpy()[mask], crs=geometry.crs).to_crs(PROJECTED_CRS).to_numpy()
+    valid = shapely.make_valid(projected)
+    area = shapely.area(valid)
+    inside = shapely.area(shapely.intersection(valid, nrw_area(settings, 1_000.0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share[mask] = np.where(area > 0, inside / area, 0.0)
+    return np.nan_to_num(share, nan=0.0)
 
 
 def _destatis_population(value: object) -> object:

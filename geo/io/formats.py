@@ -35,6 +35,7 @@ from geo.io.limits import (
     check_zip,
     extract_members,
 )
+from geo.io.shapefile import check_dbf
 from geo.io.text import decode_strict, norm_header, sniff_separator
 from geo.settings import PROJECTED_CRS
 
@@ -604,9 +605,35 @@ def _read_gpkg(path: Path, shown: str, layer: str | None, limits: ReadLimits) ->
     names = [str(r[0]) for r in layers if r[1] is not None] or [str(r[0]) for r in layers]
     if not names:
         raise DataError(f"Datei {shown}: Das GeoPackage enthält keine Ebene.")
-    chosen = _pick(names, layer)
+    filled = [n for n in names if _feature_count(path, shown, n) > 0] or names[:1]
+    chosen = _choose(filled, layer, shown, what="Ebenen")
     _check_info(path, shown, limits, layer=chosen, origin=path)
     return _read_with_gdal(path, shown, what="GeoPackage", layer=chosen, origin=path)
+
+
+def _feature_count(path: Path, shown: str, layer: str) -> int:
+    try:
+        return int(pyogrio.read_info(path, layer=layer).get("features") or 0)
+    except Exception as exc:  # GDAL errors on broken files
+        raise DataError(f"Datei {shown} ist keine lesbare GeoPackage-Datei ({_short(exc, path, shown)}).") from exc
+
+
+def _choose(names: list[str], wanted: str | None, shown: str, *, what: str) -> str:
+    """The one layer (or Shapefile) to read: the only one, or the one named like the target layer.
+
+    Several without such a name are ambiguous and refused (reading the first
+    would silently drop the others).
+    """
+    if len(names) == 1:
+        return names[0]
+    named = [n for n in names if wanted and norm_header(Path(n).stem) == norm_header(wanted)]
+    if len(named) == 1:
+        return named[0]
+    listed = ", ".join(f"»{n}«" for n in names[:10])
+    raise DataError(
+        f"Datei {shown}: enthält {len(names)} {what} mit Daten ({listed}); unklar, welche importiert werden soll. "
+        f"Bitte nur eine speichern oder die gewünschte »{wanted}« nennen."
+    )
 
 
 def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
@@ -618,7 +645,7 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
             f"Datei {shown}: Die ZIP-Datei enthält kein Shapefile (.shp). "
             "Bitte .shp, .shx, .dbf und .prj zusammen zippen."
         )
-    shp = _pick(shps, layer, key=lambda n: Path(n).stem)
+    shp = _choose(shps, layer, shown, what="Shapefiles")
     stem = shp[:-4]
     by_ext = {
         m[len(stem) :].lower(): m
@@ -635,7 +662,8 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
         files = extract_members(path, list(by_ext.values()), Path(tmp), shown, limits)
         target = next(f for f in files if f.suffix.lower() == ".shp")
         _check_info(target, shown, limits, origin=target)
-        gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target)
+        encoding = check_dbf(_sibling(files, ".dbf"), _sibling(files, ".shx"), shown, has_cpg=".cpg" in by_ext)
+        gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target, encoding=encoding)
     if gdf.crs is None:
         if ".prj" in by_ext:
             raise CRSError(
@@ -684,11 +712,26 @@ def _check_crs(gdf: gpd.GeoDataFrame, shown: str) -> None:
         )
 
 
+def _sibling(files: list[Path], suffix: str) -> Path:
+    return next(f for f in files if f.suffix.lower() == suffix)
+
+
 def _read_with_gdal(
-    source: Path | str | bytes, shown: str, *, what: str, layer: str | None = None, origin: Path | None = None
+    source: Path | str | bytes,
+    shown: str,
+    *,
+    what: str,
+    layer: str | None = None,
+    origin: Path | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     try:
-        gdf = gpd.read_file(io.BytesIO(source) if isinstance(source, bytes) else source, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(
+            io.BytesIO(source) if isinstance(source, bytes) else source,
+            layer=layer,
+            engine="pyogrio",
+            **({"encoding": encoding} if encoding else {}),
+        )
     except Exception as exc:  # pyogrio/GDAL raise several types on broken files
         raise DataError(
             f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc, origin, shown)}). "
@@ -699,14 +742,6 @@ def _read_with_gdal(
         gdf = gpd.GeoDataFrame(pd.DataFrame(gdf), geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
     _check_crs(gdf, shown)
     return gdf
-
-
-def _pick(names: list[str], wanted: str | None, key: Callable[[str], str] = str) -> str:
-    if wanted:
-        for n in names:
-            if norm_header(key(n)) == norm_header(wanted):
-                return n
-    return names[0]
 
 
 def _drop_empty_unnamed(df: pd.DataFrame) -> pd.DataFrame:
