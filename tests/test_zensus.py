@@ -423,3 +423,12 @@ def test_a_finer_population_grid_moves_the_coarser_one_aside(zips: list[Path], t
     grid, parent = load_zensus(settings), load_zensus_parent(settings, 1000)
     assert grid is not None and set(grid["resolution_m"]) == {100} and len(grid) == 4
     assert parent is not None and parent["population"].tolist() == [1000]
+
+
+def test_the_streaming_box_holds_all_of_nrw(settings: Settings) -> None:
+    """Cells of the far north (Minden-Lübbecke reaches 3,270 km N in EPSG:3035) are not cut while streaming."""
+    from geo.units import load_boundaries
+
+    minx, miny, maxx, maxy = load_boundaries("gemeinde", settings).to_crs("EPSG:3035").total_bounds
+    x0, y0, x1, y1 = NRW_BBOX_3035
+    assert x0 < minx and y0 < miny and maxx < x1 and maxy < y1

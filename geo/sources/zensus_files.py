@@ -60,8 +60,9 @@ CHUNK_ROWS = 50_000
 SUPPRESSED = frozenset({"–", "-", "—", ".", "x", "X", "/", ""})
 #: Marks in ``werterlaeuternde_Zeichen`` meaning "low reliability".
 LOW_RELIABILITY = ("KLAMMERN", "(", ")")
-#: Bounding box of NRW in EPSG:3035 (metres), with a 2 km margin.
-NRW_BBOX_3035: tuple[float, float, float, float] = (4_000_000.0, 2_980_000.0, 4_340_000.0, 3_240_000.0)
+#: Bounding box of NRW in EPSG:3035 (metres): the embedded Gemeinden reach 4,031–4,284 km east and
+#: 3,030–3,270 km north (Minden-Lübbecke); with a margin of 5 km.
+NRW_BBOX_3035: tuple[float, float, float, float] = (4_025_000.0, 3_025_000.0, 4_290_000.0, 3_275_000.0)
 
 ValueKind = Literal["count", "percent", "mean"]
 
