@@ -74,6 +74,17 @@ def write_zip(path: Path, members: dict[str, bytes], *, level: int = zipfile.ZIP
     return path
 
 
+def zip_parts(path: Path, members: dict[str, list[tuple[bytes, int]]]) -> Path:
+    """A ZIP whose members are ``[(chunk, repeat), …]`` written streaming (bombs of gigabytes in seconds)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, parts in members.items():
+            with zf.open(name, "w", force_zip64=True) as fh:
+                for chunk, repeat in parts:
+                    for _ in range(repeat):
+                        fh.write(chunk)
+    return path
+
+
 def ratio_bomb_member(size: int, chunk: bytes = b"0" * (1 << 20)) -> tuple[bytes, int]:
     """A member body for :func:`fuzz_corpus._zip_stream`: ``size`` bytes of one repeated chunk."""
     return chunk, max(size // len(chunk), 1)
