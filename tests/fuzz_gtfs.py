@@ -215,7 +215,7 @@ def corrupt_member(f: Path, r: random.Random, n: str) -> Job:
 
 def giant_field(f: Path, r: random.Random, n: str) -> Job:
     files = feed_files(r)
-    files["stops.txt"][1][1] = "A" * 3_000_000
+    files["stops.txt"][1][1] = "".join(r.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", k=3_000_000))
     return _bad(f, n, files, "giant field")
 
 

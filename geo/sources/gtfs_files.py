@@ -162,7 +162,7 @@ class Feed:
                 yield from self._chunks(fh, name, usecols, problems)
         except UnicodeDecodeError:
             line = self._first_bad_line(name)
-            problems.append(Problem(f"Die Datei ist kein UTF-8-Text (Zeile {line}).", _UTF8_FIX, file=name, row=line))
+            problems.append(Problem("Die Datei ist kein UTF-8-Text.", _UTF8_FIX, file=name, row=line))
 
     def _chunks(
         self, fh: io.TextIOWrapper, name: str, usecols: list[str], problems: list[Problem]
