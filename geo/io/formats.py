@@ -290,10 +290,24 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+#: Largest unpacked size of all worksheets of a workbook together. openpyxl reads some 30,000–80,000
+#: cells a second, so a larger sheet would keep an import busy for more than a minute; a table that
+#: large is read in seconds as CSV.
+XLSX_MAX_SHEET_BYTES = 32 * 1024 * 1024
+
+
 def _xlsx_sheet_limits(path: Path, shown: str, limits: ReadLimits) -> None:
     """Check a workbook before openpyxl opens it: unpacked sizes and the declared dimension of every sheet."""
     infos = check_zip(path, shown, limits)
     sheets = sorted(i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename))
+    unpacked = sum(i.file_size for i in infos if i.filename in sheets)
+    if unpacked > XLSX_MAX_SHEET_BYTES:
+        size, allowed = (f"{v / 1e6:.1f}".replace(".", ",") for v in (unpacked, XLSX_MAX_SHEET_BYTES))
+        raise DataError(
+            f"Datei {shown}: Die Tabellenblätter sind entpackt {size} MB groß; erlaubt sind höchstens {allowed} MB "
+            "(größere Arbeitsmappen brauchen zum Einlesen über eine Minute). Bitte als CSV speichern "
+            "(Excel: Speichern unter → CSV UTF-8) oder die Datei aufteilen."
+        )
     cells = 0
     for sheet in sheets:
         try:

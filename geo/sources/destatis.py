@@ -64,7 +64,7 @@ _FIX = "Bitte das »Auszug GV« des Statistischen Bundesamts (GV-ISys) unveränd
 #: Limits of a population table, read before and while reading: the GV-ISys of all Germany has about
 #: 16,000 rows of 20 columns, so anything far larger is not a Gemeinde table (or a bomb).
 POPULATION_MAX_ROWS = 100_000
-POPULATION_MAX_CELLS = 3_000_000
+POPULATION_MAX_CELLS = 1_000_000
 #: Most inhabitants one Gemeinde may have (Berlin, the largest, has 3.9 million).
 MAX_GEMEINDE_POPULATION = 4_000_000
 #: Largest plausible area of a Gemeinde in km² (Berlin, the largest, has 891 km²).
