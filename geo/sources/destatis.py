@@ -445,15 +445,12 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
     pop = parse_number(pop_text, integer=True)
     header = str(raw.iloc[header_row, pop_col])
     wrong = pop.isna() | ~pop.between(0, MAX_GEMEINDE_POPULATION)
+    top = f"{MAX_GEMEINDE_POPULATION:,}".replace(",", ".")
     for idx in rows.index[wrong.to_numpy()][:20]:
         problems.append(
             Problem(
-                "»"
-                + str(pop_text.at[idx])
-                + "« ist keine Einwohnerzahl"
-                + ("" if pd.isna(pop.at[idx]) else f" (mehr als {MAX_GEMEINDE_POPULATION:,}".replace(",", ".") + ")")
-                + ".",
-                _FIX,
+                f"»{pop_text.at[idx]}« ist keine Einwohnerzahl (ganze Zahl von 0 bis {top}).",
+                f"Einwohnerzahl als ganze Zahl eintragen (höchstens {top}, so viele hat keine Gemeinde).",
                 file=file,
                 row=int(idx) + 1,
                 column=header,
