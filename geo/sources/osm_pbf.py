@@ -388,10 +388,10 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     lat = np.frombuffer(ys, dtype=np.int32) / _PRECISION
     bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
     if bad.size:
-        node, more = int(np.frombuffer(refs, dtype=np.int64)[bad[0]]), bad.size - 1
+        node = int(np.frombuffer(refs, dtype=np.int64)[bad[0]])
         raise DataError(
             f"OSM-Datei {path.name}: Knoten {node} hat die Lage ({lon[bad[0]]:.7f}, {lat[bad[0]]:.7f}) außerhalb "
-            f"von −180…180 / −90…90 Grad (und {more} weitere Knotenbezüge). Bitte einen unveränderten "
+            f"von −180…180 / −90…90 Grad ({bad.size} Wegpunkte betroffen). Bitte einen unveränderten "
             "OSM-Auszug verwenden."
         )
     if trimmed:
