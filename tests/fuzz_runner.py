@@ -294,8 +294,9 @@ def _matches(want: Any, got: Any, key: str) -> bool:
 
 
 def _inspect(job: Job, home: Path, before: list[tuple[str, bool]], result: dict[str, Any]) -> dict[str, Any]:
-    """What a facility import stored, judged in the worker: rows that cannot be right, or wrong seed rows."""
-    if job.importer != "facility":
+    """What a facility or boundary import stored, judged in the worker: rows that cannot be right (garbled
+    text, outside NRW, numbers out of range), or rows other than a valid seed's."""
+    if job.importer not in ("facility", "boundary"):
         return result
     import fuzz_corpus as fc
 
@@ -305,10 +306,17 @@ def _inspect(job: Job, home: Path, before: list[tuple[str, bool]], result: dict[
     store = DataStore(Settings().with_home(home).store_path)
     old = {b for b, _ in before}
     new = [b.batch_id for b in store.batches() if b.active and b.batch_id not in old]
-    data = store.read_layer(job.options.get("layer", "kita"))
+    layer = job.options.get("layer", "kita" if job.importer == "facility" else "gemeinde")
+    data = store.read_layer(layer)
     if data is None or not new:
         return {**result, "implausible": ["nothing stored"]}
     data = data[data["batch_id"].isin(new)].reset_index(drop=True)
+    if job.importer == "boundary":
+        reasons = [] if data.geometry.is_valid.all() else ["invalid geometry"]
+        reasons += fc.implausible_rows(data.assign(geometry=data.geometry.representative_point()).drop(columns="ags"))
+        if "names" in job.options and sorted(data["name"]) != job.options["names"]:
+            reasons.append(f"names {sorted(data['name'])}")
+        return {**result, "implausible": reasons}
     reasons = fc.implausible_rows(data)
     if job.expect == "accept" and "rows" in job.options:
         reasons += fc.correct(data, tuple(tuple(r) for r in job.options["rows"]))

@@ -80,10 +80,26 @@ def prepare_boundary(
             )
     if problems:
         return _empty_layer(spec), problems
+    rows = np.arange(len(frame)) + int(df.attrs.get("row_offset", 1))
+    kinds = df.attrs.get("property_kinds") or {}
+    for source, target in [(c, renamed.get(c, c)) for c in df.columns]:
+        wrong = np.isin(kinds.get(str(source), np.array([], dtype=object)), ("list", "object", "bool"))
+        if target not in ("AGS", "GEN", "BEZ", "EWZ") or not wrong.any():
+            continue
+        for pos in np.flatnonzero(wrong):
+            problems.append(
+                Problem(
+                    "Der Wert ist eine Liste, ein Objekt oder true/false, kein einzelner Wert.",
+                    f"In »{source}« den Wert selbst eintragen (Text bzw. Zahl).",
+                    file=file,
+                    row=int(rows[pos]),
+                    column=target,
+                )
+            )
+        frame = frame.assign(**{target: frame[target].where(~wrong)})
     if "EWZ" not in frame.columns and "destatis" in frame.columns:
         frame["EWZ"] = frame["destatis"].map(_destatis_population)
     polys = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    rows = np.arange(len(frame)) + int(df.attrs.get("row_offset", 1))
     for pos in np.flatnonzero(~polys):
         problems.append(
             Problem("Das Objekt ist keine Fläche.", "Nur (Multi-)Polygone importieren.", file=file, row=int(rows[pos]))
@@ -186,6 +202,20 @@ def prepare_boundary(
             )
         valid &= ~wrong
         frame = frame.assign(EWZ=np.where(given & ~wrong, ewz, np.nan))
+    named = pd.DataFrame({"ags": ags.str.zfill(length), "name": frame["GEN"].astype("string").str.strip()})
+    clash = named[valid].groupby("ags")["name"].transform("nunique").reindex(named.index).fillna(1).to_numpy() > 1
+    for pos in np.flatnonzero(clash):
+        problems.append(
+            Problem(
+                f"AGS »{ags.iloc[pos]}« kommt mit verschiedenen Namen vor (»{named['name'].iloc[pos]}«).",
+                "Jede Gemeinde bzw. jeden Kreis mit einem eindeutigen AGS eintragen; Teilflächen tragen denselben "
+                "Namen.",
+                file=file,
+                row=int(rows[pos]),
+                column="AGS",
+            )
+        )
+    valid &= ~clash
     out = vg250_to_layer(frame.loc[valid], spec.level, file=file)
     dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)
     for ags_value in out["ags"][dup]:
