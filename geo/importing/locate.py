@@ -375,8 +375,10 @@ def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker
     beyond = outside_degrees(raw, usable, geometry.crs)
     chk.row(
         beyond,
-        lambda p: "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
-        f"({geometry.crs.to_string() if geometry.crs else 'EPSG:4326'}) als Koordinatensystem an.",
+        lambda p: (
+            "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
+            f"({geometry.crs.to_string() if geometry.crs else 'EPSG:4326'}) als Koordinatensystem an."
+        ),
         "Koordinatensystem der Datei prüfen: UTM-Werte (Meter) brauchen die Angabe des Koordinatensystems, "
         f"z. B. {PROJECTED_CRS}; GeoJSON ohne Angabe gilt als Länge/Breite.",
         "geometry",

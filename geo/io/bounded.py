@@ -284,7 +284,7 @@ def _check_pbf(path: Path, shown: str, limit: int) -> None:
     block = 0
 
     def broken(why: str) -> DataError:
-        return DataError(f"OSM-Datei {shown}: Block {block + 1} ist beschädigt ({why}); keine gültige .osm.pbf. {_FIX}")
+        return DataError(f"Datei {shown} ist keine lesbare OSM-Datei: Block {block + 1} ist beschädigt ({why}). {_FIX}")
 
     with path.open("rb") as fh:
         while True:

@@ -551,6 +551,28 @@ def _property_kinds(features: list) -> dict[str, np.ndarray]:
     return kinds
 
 
+def _json_text(value: object) -> object:
+    """A property value as the text the file holds (``None`` stays missing; lists and objects as JSON)."""
+    if value is None:
+        return np.nan
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _properties_as_written(gdf: gpd.GeoDataFrame, features: list) -> None:
+    """Replace GDAL's typed columns by the properties as the file writes them (in place).
+
+    GDAL guesses one type per column and converts silently: the text
+    ``"1.000"`` next to numbers becomes the number 1.0, ``true`` becomes 1.
+    The importer parses text itself and reports what it cannot read.
+    """
+    table = pd.DataFrame([f.get("properties") or {} for f in features], dtype=object)
+    for col in gdf.columns:
+        if col != gdf.geometry.name and col in table.columns:
+            gdf[col] = table[col].map(_json_text).astype(object).to_numpy()
+
+
 def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
     text, encoding = decode_strict(path.read_bytes(), shown)
     check_json_depth(text, shown, limits)
@@ -604,6 +626,7 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
             f"Datei {shown}: {len(features)} Objekte in der Datei, aber nur {len(gdf)} lesbar. "
             "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
         )
+    _properties_as_written(gdf, features)
     gdf.attrs["geometry_given"] = given
     gdf.attrs["geometry_error"] = errors
     gdf.attrs["property_kinds"] = kinds

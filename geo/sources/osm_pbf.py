@@ -119,8 +119,9 @@ def unreadable_osm(path: Path, shown: str, exc: Exception) -> DataError:
         line = _line_with(path, f'"{quoted.group(1)}"'.encode())
         where = f", Zeile {line}" if line else ""
     return DataError(
-        f"OSM-Datei {shown}{where}: nicht lesbar ({detail}). Erwartet wird ein unveränderter OSM-Auszug als "
-        ".osm.pbf, .osm oder .osm.bz2 (z. B. von download.geofabrik.de); bitte die Datei neu herunterladen."
+        f"Datei {shown}{where} ist keine lesbare OSM-Datei ({detail}). Erwartet wird ein unveränderter "
+        "OSM-Auszug als .osm.pbf oder OSM-XML (.osm, .osm.bz2), z. B. von download.geofabrik.de; bitte die Datei "
+        "neu herunterladen."
     )
 
 
