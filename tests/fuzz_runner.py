@@ -101,14 +101,12 @@ def _loader(job: Job) -> dict[str, Any]:
         window = tuple(job.options.get("window", (7 * 3600, 9 * 3600)))
         tt = read_gtfs(path, day=day, window=(int(window[0]), int(window[1])))
         return {"trips": tt.n_trips, "stops": tt.n_stops, "events": tt.n_stop_times}
-    from geo.io.limits import ReadLimits
     from geo.sources.osm import CATEGORIES, read_osm_xml
     from geo.sources.osm_background import background_from_file
     from geo.sources.osm_pbf import read_street_network
 
-    limits = ReadLimits()
-    net = read_street_network(path, "walk", limits=limits)
-    background = background_from_file(path, limits=limits)
+    net = read_street_network(path, "walk")  # default limits (those of Settings)
+    background = background_from_file(path)
     out = {"nodes": net.n_nodes, "edges": int(net.matrix.nnz), "background": len(background)}
     if not path.name.lower().endswith(".pbf"):
         facilities = read_osm_xml(path, list(CATEGORIES.values()))
@@ -333,12 +331,16 @@ def serve() -> None:
     import geo.sources.osm
     import geo.sources.osm_background
     import geo.sources.zensus  # noqa: F401
-    from geo.importing.locate import nrw_area
     from geo.settings import Settings
     from integrationsatlas.cli import build_parser
 
     build_parser()
-    nrw_area(Settings())  # cached in the worker, shared by every child
+    try:  # cached in the worker, shared by every child (absent in older code: --baseline)
+        from geo.importing.locate import nrw_area
+
+        nrw_area(Settings())
+    except ImportError:
+        pass
     out = sys.stdout
     sys.stdout = sys.stderr
     print("READY", file=out, flush=True)
