@@ -405,7 +405,9 @@ def _inside(batch: Any, layout: _Layout, bbox: tuple[float, float, float, float]
         pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
         pc.and_(pc.greater_equal(y, bbox[1]), pc.less_equal(y, bbox[3])),
     )
-    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    # "NaN" and "1e400" cast to floats outside every box: such a row is checked (and refused), never dropped
+    broken = pc.invert(pc.and_(pc.is_finite(x), pc.is_finite(y)))
+    return np.flatnonzero(pc.or_(mask, broken).to_numpy(zero_copy_only=False))
 
 
 @dataclass(frozen=True)
