@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -226,7 +226,7 @@ def _bomb(shown: str, packed: int, unpacked: int) -> DataError:
     )
 
 
-def _check_stream(path: Path, shown: str, limit: int, opener: Callable[..., IO[bytes]]) -> None:
+def _check_stream(path: Path, shown: str, limit: int, opener: Callable[..., Any]) -> None:
     total = 0
     try:
         with path.open("rb") as raw, opener(raw) as fh:

@@ -523,8 +523,8 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
             "population": pop.astype("Int64").to_numpy(),
         }
     )
-    for col, values in extras.items():
-        out[col] = values
+    for col, column in extras.items():
+        out[col] = column
     kinds = {c: "string" for c in ("ags", "name", "kreis_ags", "ars", "plz") if c in out.columns}
     kinds.update({c: "Int64" for c in ("population", "population_m", "population_w") if c in out.columns})
     return out.astype(kinds).sort_values("ags").reset_index(drop=True)

@@ -821,7 +821,8 @@ def _assemble_trips(
             rel_arr, rel_dep = arr - first_dep, dep - first_dep
             for f_start, f_end, f_head in fr[["start", "end", "headway"]].to_numpy():
                 first = max(f_start, f_start + np.ceil((lo - rel_arr[-1] - f_start) / f_head) * f_head)
-                departures = np.arange(first, min(f_end, hi + 1), f_head) if first < min(f_end, hi + 1) else []
+                last = min(f_end, hi + 1)
+                departures = np.arange(first, last, f_head) if first < last else np.empty(0)
                 events += len(departures) * stops.size
                 if events > MAX_STOP_EVENTS:
                     raise DataError(

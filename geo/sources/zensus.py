@@ -430,8 +430,8 @@ def import_zensus(
         old_layer = stored[res][1] if res in stored else None
         if res not in tables and old_layer == layer:
             continue  # neither new data nor a new name
-        table = tables.get(res)
-        files = ", ".join(table.files) if table else ""
+        read = tables.get(res)
+        files = ", ".join(read.files) if read else ""
         earlier = stored[res][2] if res in stored else ""
         grid = _with_population(grids[res])
         info = store.write_layer(
@@ -441,8 +441,8 @@ def import_zensus(
             source_file="; ".join(f for f in (earlier, files) if f),
             source=ZENSUS_SOURCE,
             licence=ZENSUS_LICENCE,
-            rows_in=table.rows_in if table else len(grid),
-            rows_rejected=max(table.rows_in - len(grid), 0) if table else 0,
+            rows_in=read.rows_in if read else len(grid),
+            rows_rejected=max(read.rows_in - len(grid), 0) if read else 0,
         )
         batches[res] = info.batch_id
     for res, (_, old_layer, _) in stored.items():  # a grid that moved to another name leaves its old one
