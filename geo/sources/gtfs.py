@@ -48,7 +48,7 @@ MIN_HEADWAY_S = 30
 MAX_FREQUENCY_TRIPS = 100_000
 #: Most stop events one timetable may hold (stop times kept plus expanded ones): memory bound.
 MAX_STOP_EVENTS = 20_000_000
-#: Latest plausible GTFS time (hours after the service day's noon − 12 h); trips after midnight use 24–30.
+#: Latest plausible GTFS time in hours after the start of the service day (trips after midnight use 24–30).
 MAX_HOURS = 72
 _DAY_S = 86_400
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
