@@ -12,6 +12,7 @@ import functools
 import random
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import fuzz_corpus as fc
@@ -134,6 +135,39 @@ def deflate_bomb_bytes(unpacked: int) -> bytes:
     chunk = b"\0" * (1 << 20)
     parts = [comp.compress(chunk) for _ in range(max(unpacked >> 20, 1))]
     return b"".join(parts) + comp.flush()
+
+
+Maker = Callable[[Path, random.Random, str], Job]
+
+
+def hostile_jobs(defects: dict[str, Maker], folder: Path, rng: random.Random, per_defect: int = 1) -> list[Job]:
+    """``per_defect`` files of every defect (each expects a refusal)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [make(folder, rng, f"{label}_{k}") for label, make in defects.items() for k in range(per_defect)]
+
+
+def generated_jobs(
+    valid: Callable[[Path, random.Random, int], Job],
+    defects: dict[str, Maker],
+    folder: Path,
+    n: int,
+    rng: random.Random,
+    *,
+    text_members: bool = True,
+    fixed: list[Job] | None = None,
+) -> list[Job]:
+    """``n`` cases: ``fixed`` ones, about a quarter valid files, half with one defect each (every defect in
+    turn), the rest byte mutants of the valid files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fixed = fixed or []
+    n_valid = max(n // 4, 1)
+    seeds = [valid(folder, rng, i) for i in range(n_valid)]
+    labels = list(defects)
+    n_bad = max(n // 2 - len(fixed), len(labels))
+    bad = [defects[labels[i % len(labels)]](folder, rng, f"h{i:05d}_{labels[i % len(labels)]}") for i in range(n_bad)]
+    rest = max(n - len(fixed) - n_valid - n_bad, 0)
+    mutants = mutant_jobs(seeds + fixed[:12], folder / "mutants", rest, rng, text_members=text_members)
+    return fixed + seeds + bad + mutants
 
 
 def mutant_jobs(seeds: list[Job], folder: Path, n: int, rng: random.Random, *, text_members: bool = False) -> list[Job]:

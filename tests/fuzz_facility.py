@@ -244,8 +244,7 @@ DEFECTS: dict[str, Callable[[Path, random.Random, str], Job]] = {
 
 def hostile(folder: Path, rng: random.Random, per_defect: int = 1) -> list[Job]:
     """``per_defect`` files of every defect of the issue (expect a refusal)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return [make(folder, rng, f"{label}_{k}") for label, make in DEFECTS.items() for k in range(per_defect)]
+    return cm.hostile_jobs(DEFECTS, folder, rng, per_defect)
 
 
 def fixed(folder: Path) -> list[Job]:
@@ -258,12 +257,4 @@ def generate(folder: Path, n: int, rng: random.Random) -> list[Job]:
     """``n`` cases: the fixed corpus, random valid files (a quarter), the issue's defects on random rows
     (about half), byte mutants of the valid files."""
     folder.mkdir(parents=True, exist_ok=True)
-    base = fixed(folder / "fixed")
-    n_valid = max(n // 4, 1)
-    seeds = [valid(folder, rng, i) for i in range(n_valid)]
-    labels = list(DEFECTS)
-    n_bad = max(n // 2 - len(base), len(labels))
-    bad = [DEFECTS[labels[i % len(labels)]](folder, rng, f"h{i:05d}_{labels[i % len(labels)]}") for i in range(n_bad)]
-    rest = max(n - len(base) - n_valid - n_bad, 0)
-    mutants = cm.mutant_jobs(seeds + base[:12], folder / "mutants", rest, rng, text_members=True)
-    return base + seeds + bad + mutants
+    return cm.generated_jobs(valid, DEFECTS, folder, n, rng, fixed=fixed(folder / "fixed"))

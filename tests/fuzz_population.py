@@ -323,17 +323,9 @@ DEFECTS: dict[str, Callable[[Path, random.Random, str], Job]] = {
 
 def hostile(folder: Path, rng: random.Random, per_defect: int = 1) -> list[Job]:
     """``per_defect`` files of every defect (expect a refusal)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return [make(folder, rng, f"{label}_{k}") for label, make in DEFECTS.items() for k in range(per_defect)]
+    return cm.hostile_jobs(DEFECTS, folder, rng, per_defect)
 
 
 def generate(folder: Path, n: int, rng: random.Random) -> list[Job]:
     """``n`` cases: about a quarter valid files, half with one defect, a quarter byte mutants."""
-    folder.mkdir(parents=True, exist_ok=True)
-    n_valid = max(n // 4, 1)
-    seeds = [valid(folder, rng, i) for i in range(n_valid)]
-    labels = list(DEFECTS)
-    n_bad = max(n // 2, len(labels))
-    bad = [DEFECTS[labels[i % len(labels)]](folder, rng, f"h{i:05d}_{labels[i % len(labels)]}") for i in range(n_bad)]
-    mutants = cm.mutant_jobs(seeds, folder / "mutants", max(n - n_valid - n_bad, 0), rng, text_members=True)
-    return seeds + bad + mutants
+    return cm.generated_jobs(valid, DEFECTS, folder, n, rng)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -146,43 +147,40 @@ def prepare_boundary(
             )
         )
     polys = polys & ~infinite & ~unreadable
-    beyond = outside_degrees(frame.geometry.to_numpy(), polys, df.crs)
-    for pos in np.flatnonzero(beyond):
-        problems.append(
-            Problem(
-                "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
-                "als Koordinatensystem an (GeoJSON ohne Angabe gilt als Länge/Breite).",
-                f"Die Datei mit ihrem Koordinatensystem speichern (z. B. {PROJECTED_CRS} für UTM-Werte in Metern).",
-                file=file,
-                row=int(rows[pos]),
-                column="geometry",
-            )
+
+    def note(mask: np.ndarray, message: Callable[[int], str], fix: str, column: str) -> None:
+        problems.extend(
+            Problem(message(int(pos)), fix, file=file, row=int(rows[pos]), column=column)
+            for pos in np.flatnonzero(mask)
         )
+
+    beyond = outside_degrees(frame.geometry.to_numpy(), polys, df.crs)
+    note(
+        beyond,
+        lambda pos: (
+            "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
+            "als Koordinatensystem an (GeoJSON ohne Angabe gilt als Länge/Breite)."
+        ),
+        f"Die Datei mit ihrem Koordinatensystem speichern (z. B. {PROJECTED_CRS} für UTM-Werte in Metern).",
+        "geometry",
+    )
     polys &= ~beyond
     share = _share_in_nrw(frame.geometry, polys, settings)
     away = polys & (share < MIN_SHARE_IN_NRW)
-    for pos in np.flatnonzero(away):
-        problems.append(
-            Problem(
-                f"Die Fläche liegt nicht in NRW (nur {share[pos]:.0%} liegen innerhalb).".replace(".", ","),
-                "Koordinatensystem und Lage prüfen (verschoben oder falsch projiziert?); nur NRW-Grenzen importieren.",
-                file=file,
-                row=int(rows[pos]),
-                column="geometry",
-            )
-        )
-    names = frame["GEN"].astype("string")
-    for pos in np.flatnonzero(has_control(names) & polys):
-        problems.append(
-            Problem(
-                "Der Name enthält Steuerzeichen.",
-                "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
-                file=file,
-                row=int(rows[pos]),
-                column="GEN",
-            )
-        )
-    polys &= ~away & ~has_control(names)
+    note(
+        away,
+        lambda pos: f"Die Fläche liegt nicht in NRW (nur {share[pos]:.0%} liegen innerhalb).".replace(".", ","),
+        "Koordinatensystem und Lage prüfen (verschoben oder falsch projiziert?); nur NRW-Grenzen importieren.",
+        "geometry",
+    )
+    control = has_control(frame["GEN"].astype("string")) & polys
+    note(
+        control,
+        lambda pos: "Der Name enthält Steuerzeichen.",
+        "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
+        "GEN",
+    )
+    polys &= ~away & ~control
     valid = polys & ~bad & ~foreign
     if "EWZ" in frame.columns:  # population: a whole number 0 … 2^31−1, else a problem of the row
         cells = text_values(frame["EWZ"].reset_index(drop=True))
@@ -204,17 +202,12 @@ def prepare_boundary(
         frame = frame.assign(EWZ=np.where(given & ~wrong, ewz, np.nan))
     named = pd.DataFrame({"ags": ags.str.zfill(length), "name": frame["GEN"].astype("string").str.strip()})
     clash = named[valid].groupby("ags")["name"].transform("nunique").reindex(named.index).fillna(1).to_numpy() > 1
-    for pos in np.flatnonzero(clash):
-        problems.append(
-            Problem(
-                f"AGS »{ags.iloc[pos]}« kommt mit verschiedenen Namen vor (»{named['name'].iloc[pos]}«).",
-                "Jede Gemeinde bzw. jeden Kreis mit einem eindeutigen AGS eintragen; Teilflächen tragen denselben "
-                "Namen.",
-                file=file,
-                row=int(rows[pos]),
-                column="AGS",
-            )
-        )
+    note(
+        clash,
+        lambda pos: f"AGS »{ags.iloc[pos]}« kommt mit verschiedenen Namen vor (»{named['name'].iloc[pos]}«).",
+        "Jede Gemeinde bzw. jeden Kreis mit einem eindeutigen AGS eintragen; Teilflächen tragen denselben Namen.",
+        "AGS",
+    )
     valid &= ~clash
     out = vg250_to_layer(frame.loc[valid], spec.level, file=file)
     dup = out["ags"].duplicated(keep="first").to_numpy() if len(out) else np.zeros(0, dtype=bool)

@@ -81,6 +81,33 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB".replace(",", " ").replace(".", ",")
 
 
+def check_file(path: Path, shown: str, max_bytes: int, setting: str) -> tuple[int, bytes]:
+    """Size and first bytes of a file, refusing an unreadable file or one over ``max_bytes`` on disk.
+
+    Returns
+    -------
+    size, head
+        The size in bytes and the first 8 bytes (to tell a ZIP or a bzip2 stream from text).
+
+    Raises
+    ------
+    DataError
+        Naming the file (never a server path) and the setting.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise DataError(f"Datei {shown} kann nicht gelesen werden ({type(exc).__name__}).") from exc
+    if size > max_bytes:
+        raise DataError(
+            f"Datei {shown} ist {_mb(size)} groß; erlaubt sind höchstens {_mb(max_bytes)} (Einstellung {setting}). "
+            "Bitte die Datei aufteilen oder nur den benötigten Ausschnitt verwenden."
+        )
+    return size, head
+
+
 def member_limit(name: str, limits: ReadLimits) -> int:
     """Largest unpacked size of ZIP member ``name``."""
     return SIDECAR_MAX_BYTES if name.lower().endswith(_SIDECARS) else limits.max_member_bytes

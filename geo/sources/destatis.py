@@ -26,6 +26,7 @@ import csv
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import pandas as pd
 
 from geo.errors import DataError, Problem, raise_if_problems
 from geo.io.formats import detect_format, read_xlsx_sheets
-from geo.io.limits import ReadLimits, check_rows
+from geo.io.limits import ReadLimits, check_file, check_rows
 from geo.io.text import decode_strict, has_control, parse_number
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 
@@ -105,17 +106,7 @@ def read_gemeindeverzeichnis(path: Path, *, limits: ReadLimits | None = None, sh
     path = Path(path)
     shown = shown or path.name
     limits = limits or population_limits()
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(4)
-    except OSError as exc:
-        raise DataError(f"Datei {shown} kann nicht gelesen werden ({type(exc).__name__}). {_FIX}") from exc
-    if size > limits.max_bytes:
-        raise DataError(
-            f"Datei {shown} ist zu groß ({size / 1e6:.1f} MB); erlaubt sind höchstens {limits.max_bytes / 1e6:.1f} MB."
-            f" {_FIX}"
-        )
+    size, head = check_file(path, shown, limits.max_bytes, "max_upload_bytes")
     if size == 0:
         raise DataError(f"Datei {shown} ist leer. {_FIX}")
     if path.suffix.lower() in (".xls",):
@@ -441,52 +432,37 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
     if rows.empty:
         raise DataError(f"Datei {file}: keine Gemeinde mit Schlüssel {land}… (Land {land}) gefunden. {_FIX}")
     problems: list[Problem] = []
+
+    def note(mask: pd.Series | np.ndarray, message: Callable[[object], str], fix: str, column: int | None) -> None:
+        for idx in rows.index[np.asarray(mask, dtype=bool)][:20]:
+            where = None if column is None else str(raw.iloc[header_row, column])
+            problems.append(Problem(message(idx), fix, file=file, row=int(idx) + 1, column=where))
+
     pop_text = _strip(rows.iloc[:, pop_col])
     pop = parse_number(pop_text, integer=True)
-    header = str(raw.iloc[header_row, pop_col])
     wrong = pop.isna() | ~pop.between(0, MAX_GEMEINDE_POPULATION)
     top = f"{MAX_GEMEINDE_POPULATION:,}".replace(",", ".")
-    for idx in rows.index[wrong.to_numpy()][:20]:
-        problems.append(
-            Problem(
-                f"»{pop_text.at[idx]}« ist keine Einwohnerzahl (ganze Zahl von 0 bis {top}).",
-                f"Einwohnerzahl als ganze Zahl eintragen (höchstens {top}, so viele hat keine Gemeinde).",
-                file=file,
-                row=int(idx) + 1,
-                column=header,
-            )
-        )
+    note(
+        wrong,
+        lambda idx: f"»{pop_text.at[idx]}« ist keine Einwohnerzahl (ganze Zahl von 0 bis {top}).",
+        f"Einwohnerzahl als ganze Zahl eintragen (höchstens {top}, so viele hat keine Gemeinde).",
+        pop_col,
+    )
     pop = pop.where(~wrong)
     if name_col is not None:
-        for idx in rows.index[has_control(rows.iloc[:, name_col])][:20]:
-            problems.append(
-                Problem(
-                    "Der Name enthält Steuerzeichen.",
-                    "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
-                    file=file,
-                    row=int(idx) + 1,
-                    column=str(raw.iloc[header_row, name_col]),
-                )
-            )
-    for idx in rows.index[~ags.str.fullmatch(r"\d{8}", na=False).to_numpy()][:20]:
-        problems.append(
-            Problem(
-                "Gemeindeschlüssel ist nicht 8-stellig.",
-                "AGS mit 8 Ziffern eintragen.",
-                file=file,
-                row=int(idx) + 1,
-                column=str(raw.iloc[header_row, ags_col]),
-            )
+        note(
+            has_control(rows.iloc[:, name_col]),
+            lambda idx: "Der Name enthält Steuerzeichen.",
+            "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
+            name_col,
         )
-    for idx in rows.index[ags.duplicated().to_numpy()][:20]:
-        problems.append(
-            Problem(
-                "AGS " + str(ags.at[idx]) + " doppelt.",
-                "Jede Gemeinde nur einmal aufführen.",
-                file=file,
-                row=int(idx) + 1,
-            )
-        )
+    note(
+        ~ags.str.fullmatch(r"\d{8}", na=False),
+        lambda idx: "Gemeindeschlüssel ist nicht 8-stellig.",
+        "AGS mit 8 Ziffern eintragen.",
+        ags_col,
+    )
+    note(ags.duplicated(), lambda idx: f"AGS {ags.at[idx]} doppelt.", "Jede Gemeinde nur einmal aufführen.", None)
     extras: dict[str, np.ndarray] = {}
     for col in ("ars", "area_km2", "population_m", "population_w", "plz", "center_lon", "center_lat"):
         at = next((i for i, m in enumerate(names) if m == col.replace("_", "")), None)
@@ -499,16 +475,11 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
         number = parse_number(values, integer=col.startswith("population"))
         low, high = _RANGES[col]
         wrong = number.notna() & ~number.between(low, high)
-        for idx in rows.index[wrong.to_numpy()][:20]:
-            problems.append(
-                Problem(
-                    f"»{values.at[idx]}« liegt außerhalb des plausiblen Bereichs ({low:g} bis {high:g}).",
-                    "Wert prüfen oder die Spalte weglassen.",
-                    file=file,
-                    row=int(idx) + 1,
-                    column=str(raw.iloc[header_row, at]),
-                )
-            )
+
+        def out_of_range(idx: object, v: pd.Series = values, lo: float = low, hi: float = high) -> str:
+            return f"»{v.at[idx]}« liegt außerhalb des plausiblen Bereichs ({lo:g} bis {hi:g})."
+
+        note(wrong, out_of_range, "Wert prüfen oder die Spalte weglassen.", at)
         extras[col] = number.where(~wrong).astype("Int64" if col.startswith("population") else "float64").to_numpy()
     raise_if_problems(problems, f"Gemeindetabelle {file} ist ungültig")
     out = pd.DataFrame(

@@ -50,7 +50,7 @@ import pandas as pd
 
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.io.bounded import open_limited
-from geo.io.limits import MAX_RATIO, ReadLimits, check_zip
+from geo.io.limits import MAX_RATIO, ReadLimits, check_file, check_zip
 
 logger = logging.getLogger(__name__)
 
@@ -207,18 +207,8 @@ def csv_members(path: Path, limits: ReadLimits | None = None) -> list[str | None
     """
     path = Path(path)
     limits = limits or ReadLimits()
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            is_zip = fh.read(4).startswith(b"PK")
-    except OSError as exc:
-        raise DataError(f"Datei {path.name} kann nicht gelesen werden ({type(exc).__name__}).") from exc
-    if size > limits.max_feed_bytes:
-        raise DataError(
-            f"Datei {path.name} ist {size / 1e6:,.0f} MB groß; erlaubt sind höchstens "
-            f"{limits.max_feed_bytes / 1e6:,.0f} MB (Einstellung max_feed_bytes)."
-        )
-    if not is_zip:
+    _, head = check_file(path, path.name, limits.max_feed_bytes, "max_feed_bytes")
+    if not head.startswith(b"PK"):
         return [None]
     infos = check_zip(
         path,
