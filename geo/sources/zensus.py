@@ -414,7 +414,7 @@ def import_zensus(
     grids = {res: grid for res, (grid, _, _) in stored.items()}
     for res, table in tables.items():
         new = grid_in_nrw(table.cells, kreise, res)
-        if new.empty and res not in grids:
+        if new.empty:  # nothing of this file in NRW: never joined (it would blank the stored theme)
             if res == min(tables):
                 raise DataError(
                     f"Datei {names}: keine der {table.rows_in} Gitterzellen liegt in NRW. "
