@@ -412,6 +412,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} Gemeinden mit {population} Einwohnern übernommen (Stichtag {date}: {source}).",
         "{n} municipalities with {population} inhabitants imported (reference date {date}: {source}).",
     ),
+    "daten.zensus_help": (
+        "Zensus-2022-Gitter (Destatis, 100 m oder 1 km) als beste Nachfrage: die ZIP- oder CSV-Dateien wie "
+        "veröffentlicht. Themen (Einwohner, Ausländeranteil, Altersgruppen) auch einzeln nacheinander; jedes "
+        "wird mit dem schon gespeicherten Gitter verbunden.",
+        "Census 2022 grid (Destatis, 100 m or 1 km) as the best demand: the ZIP or CSV files as published. "
+        "Themes (population, foreign share, age groups) may also come one after another; each is joined with "
+        "the grid already stored.",
+    ),
+    "daten.zensus_file": ("Zensus-Gitterdateien (.zip, .csv)", "Census grid files (.zip, .csv)"),
+    "daten.zensus_import": ("Zensus-Gitter übernehmen", "Import census grid"),
+    "daten.zensus_done": (
+        "{cells} Gitterzellen ({resolution} m) in NRW mit {population} Einwohnern gespeichert; Themen: {themes}.",
+        "{cells} grid cells ({resolution} m) in NRW with {population} inhabitants stored; themes: {themes}.",
+    ),
     "daten.unknown": ("unbekannt", "unknown"),
     "daten.fetch_help": (
         "Amtliche Gemeindegrenzen (BKG VG250), Einwohner (Destatis), Schulen (MSB NRW) oder Einrichtungen aus "

@@ -137,6 +137,32 @@ def _provenance() -> tuple[str, str, str]:
 
 
 def _population(cfg: Settings) -> None:
+    _gemeinde_population(cfg)
+    st.divider()
+    _zensus(cfg)
+
+
+def _zensus(cfg: Settings) -> None:
+    st.caption(t("daten.zensus_help"))
+    files = st.file_uploader(
+        t("daten.zensus_file"), type=["zip", "csv"], accept_multiple_files=True, key="daten_zensus"
+    )
+    if files and st.button(t("daten.zensus_import"), type="primary", key="daten_zensus_import"):
+        result = actions.import_zensus_files(cfg, [(f.name, f.getvalue()) for f in files])
+        st.success(
+            t(
+                "daten.zensus_done",
+                cells=de_int(result.cells_nrw),
+                resolution=result.resolution_m,
+                population=de_int(result.population_nrw),
+                themes=", ".join(result.themes),
+            )
+        )
+        for note in result.notes:
+            st.info(note)
+
+
+def _gemeinde_population(cfg: Settings) -> None:
     st.caption(t("daten.population_help"))
     upload = st.file_uploader(t("daten.population_file"), type=["xlsx", "csv", "txt"], key="daten_population")
     if upload is not None and st.button(t("daten.population_import"), type="primary", key="daten_population_import"):
