@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import DataError
@@ -46,6 +45,7 @@ from geo.network import Network
 from geo.sources.gtfs import Timetable
 from planning.coverage import point_xy
 from planning.raptor import evaluate_profiles, profile_scan, raptor
+from planning.shortest_paths import expand_pairs, nearest, reach
 
 __all__ = [
     "DETOUR_FACTOR",
@@ -68,7 +68,6 @@ logger = logging.getLogger(__name__)
 DETOUR_FACTOR = 1.3
 #: Walking speed of public-transport journeys, m/s (from :data:`geo.modes.MODES`).
 WALK_SPEED_MS = float(MODES["oepnv"].speed_kmh or MODES["walk"].speed_kmh or 4.5) / 3.6
-_BLOCK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -339,9 +338,11 @@ def walk_links(
     Coordinates in EPSG:25832 (metres), times in seconds. On the network,
     each point walks the straight line to its nearest node (at walking speed,
     refused beyond ``max_snap_m``) and then along the network; each table
-    comes from Dijkstra searches started at all stops at once (in blocks)
-    with ``scipy.sparse.csgraph.dijkstra(limit=...)``, and the walking-only
-    times from one multi-source search from the facility set.
+    comes from one bounded Dijkstra search per distinct stop (or facility)
+    node (:func:`planning.shortest_paths.reach`, each costing what it reaches
+    within the walking limit), and the walking-only times from one
+    multi-source search from the facility set, each facility starting at its
+    snapping walk.
     """
     v = settings.walk_speed_ms
     stops_xy = tt.stop_xy
@@ -398,28 +399,30 @@ def _network_table(
     dst_off: NDArray[np.float64],
     limit: float,
 ) -> sp.csr_array:
-    """``len(src) × len(dst)`` walking seconds within ``limit`` (searches from ``src`` on ``matrix``)."""
+    """``len(src) × len(dst)`` walking seconds within ``limit`` (searches from ``src`` on ``matrix``).
+
+    One bounded search per distinct source node, stopped where even its
+    shortest snapping walk leaves no time (``limit`` minus the smallest
+    offset of the points on that node, with a relative margin of 1e-9 so
+    that rounding never drops a pair); a pair's time is
+    ``network time + source offset + target offset``, summed in that order.
+    """
     n_src, n_dst = len(src_node), len(dst_node)
-    rows: list[NDArray[np.intp]] = []
-    cols: list[NDArray[np.intp]] = []
-    vals: list[NDArray[np.float64]] = []
     ok = np.flatnonzero(np.isfinite(src_off))
     uniq, inv = np.unique(src_node[ok], return_inverse=True)
-    block = max(1, _BLOCK_CELLS // max(1, matrix.shape[0]))
-    for b0 in range(0, uniq.size, block):
-        part = uniq[b0 : b0 + block]
-        dist = dijkstra(matrix, directed=True, indices=part, limit=limit)[:, dst_node]
-        sel = (inv >= b0) & (inv < b0 + part.size)
-        members = ok[sel]
-        t = dist[inv[sel] - b0] + src_off[members, None] + dst_off[None, :]
-        r, c = np.nonzero(t <= limit)
-        rows.append(members[r])
-        cols.append(c)
-        vals.append(t[r, c])
-    r_all = np.concatenate(rows) if rows else np.empty(0, np.intp)
-    c_all = np.concatenate(cols) if cols else np.empty(0, np.intp)
-    v_all = np.concatenate(vals) if vals else np.empty(0)
-    return _csr(v_all, r_all, c_all, (n_src, n_dst))
+    least = np.full(uniq.size, np.inf)
+    np.minimum.at(least, inv, src_off[ok])
+    cutoff = (limit - least) * (1 + 1e-9) + 1e-9
+    wanted = np.zeros(matrix.shape[0], dtype=bool)
+    dst_ok = np.flatnonzero(np.isfinite(dst_off))
+    wanted[dst_node[dst_ok]] = True
+    found = reach(matrix, uniq, cutoff, wanted)
+    entry, s, d = expand_pairs(found, inv, dst_node[dst_ok], matrix.shape[0])
+    rows = ok[s]
+    cols = dst_ok[d]
+    t = found.time[entry] + src_off[rows] + dst_off[cols]
+    keep = t <= limit
+    return _csr(t[keep], rows[keep], cols[keep], (n_src, n_dst))
 
 
 def _nearest_on_network(
@@ -429,17 +432,11 @@ def _nearest_on_network(
     o_node: NDArray[np.intp],
     o_off: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Walk from each origin to its nearest facility: one search from a virtual source linked to all facilities."""
+    """Walk from each origin to its nearest facility: one search from all facilities, each starting at its offset."""
     ok = np.isfinite(f_off)
     if not ok.any() or len(o_node) == 0:
         return np.full(len(o_node), np.inf)
-    n = net.n_nodes
-    rev = net.reverse.tocoo()
-    rows = np.concatenate([rev.row, np.full(int(ok.sum()), n)])
-    cols = np.concatenate([rev.col, f_node[ok]])
-    data = np.concatenate([rev.data, f_off[ok]])
-    aug = _csr(data, rows, cols, (n + 1, n + 1))
-    dist = dijkstra(aug, directed=True, indices=n)
+    dist = nearest(net.reverse, f_node[ok], f_off[ok])
     return np.asarray(dist[o_node] + o_off, dtype=np.float64)
 
 
