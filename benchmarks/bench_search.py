@@ -83,18 +83,18 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="skip the slow baselines (opportunities, walk links)")
     args = ap.parse_args()
 
+    import baseline_scipy as base
     import numba
     import pandas as pd
     import scipy.sparse as sp
     from scipy.sparse.csgraph import dijkstra
+    from synthetic_land import tiled
 
-    import baseline_scipy as base
     from geo.network import Network
     from planning import shortest_paths
     from planning.network import nearest_facility_time, travel_time_matrix
     from planning.opportunities import cumulative_opportunities
     from planning.transit import TransitSettings, walk_links
-    from synthetic_land import tiled
 
     threads = numba.get_num_threads()
     lines = [
@@ -258,7 +258,6 @@ def main() -> int:
         f"Load average after (a): {load()}; peak RSS so far {peak_rss_gib():.1f} GiB.",
         "",
     ]
-    del land, net, links, mat, base_mat
 
     # ------------------------------------------------------------------ (b) Kreis cut vs pandana
     import pandana

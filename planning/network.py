@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.errors import DataError
 from geo.network import Network
 from planning.coverage import point_xy
-from planning.shortest_paths import expand_pairs, reach
+from planning.shortest_paths import distinct_nodes, expand_pairs, reach
 
 __all__ = [
     "Network",
@@ -259,11 +259,14 @@ def travel_time_matrix(net: Network, origins_nodes: ArrayLike, dest_nodes: Array
     dests = _node_positions(net, dest_nodes, "Ziele", unique=False)
     if not (cutoff_s >= 0):
         raise DataError(f"Zeitgrenze muss ≥ 0 Sekunden sein, nicht {cutoff_s!r}.")
-    from_dest = np.unique(dests).size <= np.unique(origins).size
-    sources, targets = (dests, origins) if from_dest else (origins, dests)
+    n = net.n_nodes
+    d_distinct, d_inverse = distinct_nodes(dests, n)
+    o_distinct, o_inverse = distinct_nodes(origins, n)
+    from_dest = d_distinct.size <= o_distinct.size
+    targets = origins if from_dest else dests
     graph = net.reverse if from_dest else net.matrix
-    distinct, inverse = np.unique(sources, return_inverse=True)
-    wanted = np.zeros(net.n_nodes, dtype=bool)
+    distinct, inverse = (d_distinct, d_inverse) if from_dest else (o_distinct, o_inverse)
+    wanted = np.zeros(n, dtype=bool)
     wanted[targets] = True
     found = reach(graph, distinct, float(cutoff_s), wanted)
     entry, src, tgt = expand_pairs(found, inverse, targets, net.n_nodes)

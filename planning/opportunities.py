@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.errors import DataError
 from geo.network import Network
-from planning.shortest_paths import gather, spread
+from planning.shortest_paths import distinct_nodes, gather, spread
 
 __all__ = ["cumulative_opportunities"]
 
@@ -103,9 +103,9 @@ def cumulative_opportunities(
             )
     if origins.size == 0 or facilities.size == 0:
         return np.zeros(origins.size)
-    fac_nodes, fac_inverse = np.unique(facilities, return_inverse=True)
+    fac_nodes, fac_inverse = distinct_nodes(facilities, net.n_nodes)
     fac_weight = np.bincount(fac_inverse, weights=w, minlength=fac_nodes.size).astype(np.float64)
-    org_nodes, org_inverse = np.unique(origins, return_inverse=True)
+    org_nodes, org_inverse = distinct_nodes(origins, net.n_nodes)
     if fac_nodes.size <= org_nodes.size:
         # from the facilities on the reversed graph: every node collects the weights that reach it
         per_origin = spread(net.reverse, fac_nodes, float(cutoff_s), fac_weight)[org_nodes]

@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["Reach", "expand_pairs", "gather", "nearest", "reach", "spread"]
+__all__ = ["Reach", "distinct_nodes", "expand_pairs", "gather", "nearest", "reach", "spread"]
 
 _T = TypeVar("_T")
 
@@ -240,6 +240,26 @@ def nearest(
     src = np.asarray(sources, dtype=np.int64)
     s0 = np.zeros(src.size) if start is None else np.asarray(start, dtype=np.float64)
     return _nearest_all(indptr, indices, data, n, src, s0)
+
+
+def distinct_nodes(nodes: NDArray[np.intp], n_nodes: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct node positions (ascending) and each entry's index into them.
+
+    Same result as ``np.unique(nodes, return_inverse=True)`` in linear time
+    (a presence mask over the nodes instead of a sort), for millions of
+    snapped cells.
+
+    Examples
+    --------
+    >>> distinct_nodes(np.array([4, 1, 4]), 6)
+    (array([1, 4]), array([1, 0, 1]))
+    """
+    arr = np.asarray(nodes, dtype=np.intp).ravel()
+    present = np.zeros(n_nodes, dtype=bool)
+    present[arr] = True
+    distinct = np.flatnonzero(present).astype(np.intp)
+    index = np.cumsum(present, dtype=np.intp) - 1
+    return distinct, index[arr]
 
 
 def expand_pairs(

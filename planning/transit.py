@@ -338,11 +338,14 @@ def walk_links(
     Coordinates in EPSG:25832 (metres), times in seconds. On the network,
     each point walks the straight line to its nearest node (at walking speed,
     refused beyond ``max_snap_m``) and then along the network; each table
-    comes from one bounded Dijkstra search per distinct stop (or facility)
-    node (:func:`planning.shortest_paths.reach`, each costing what it reaches
-    within the walking limit), and the walking-only times from one
-    multi-source search from the facility set, each facility starting at its
-    snapping walk.
+    comes from bounded Dijkstra searches, one per distinct stop (or
+    facility) node (:func:`planning.shortest_paths.reach`, each costing what
+    it reaches within the walking limit); one search from a stop serves its
+    transfers, its egress and, where the network is the same in both
+    directions (walk networks), its access walks too. The walking-only times
+    come from one multi-source search from the facility set, each facility
+    starting at its snapping walk. Times are bit-identical to
+    ``scipy.sparse.csgraph.dijkstra`` searches from the same side.
     """
     v = settings.walk_speed_ms
     stops_xy = tt.stop_xy
@@ -363,21 +366,26 @@ def walk_links(
     o_node, o_off = _snap(network, origins_xy, settings)
     s_node, s_off = _snap(network, stops_xy, settings)
     f_node, f_off = _snap(network, facilities_xy, settings)
-    access = _network_table(network.reverse, s_node, s_off, o_node, o_off, settings.max_walk_s).T.tocsr()
-    transfers = _network_table(network.matrix, s_node, s_off, s_node, s_off, settings.max_transfer_walk_s)
-    egress = _network_table(network.matrix, s_node, s_off, f_node, f_off, settings.max_walk_s)
+    walk, transfer = settings.max_walk_s, settings.max_transfer_walk_s
+    n_o, n_s, n_f = len(o_node), len(s_node), len(f_node)
+    # the searches from the stops along the network serve transfers and egress at once, and access too
+    # where the network is the same both ways (walk networks are): a walk to a stop is a walk from it
+    both_ways = _same_both_ways(network)
+    tables = [(s_node, s_off, transfer), (f_node, f_off, walk)] + ([(o_node, o_off, walk)] if both_ways else [])
+    found = _network_tables(network.matrix, s_node, s_off, tables)
+    transfers = _pairs_csr(*_zero_diagonal(*found[0], n_s), (n_s, n_s))
+    egress = _pairs_csr(*found[1], (n_s, n_f))
+    if both_ways:
+        t, stop, origin = found[2]
+    else:  # walks *to* the stops: searches on the reversed network
+        t, stop, origin = _network_tables(network.reverse, s_node, s_off, [(o_node, o_off, walk)])[0]
+    access = _pairs_csr(t, origin, stop, (n_o, n_s))
     walk_only = _nearest_on_network(network, f_node, f_off, o_node, o_off)
     walk_matrix = None
     if matrix_cutoff_s is not None:
-        walk_matrix = _network_table(network.reverse, f_node, f_off, o_node, o_off, matrix_cutoff_s).T.tocsr()
-    return WalkLinks(
-        sp.csr_array(access),
-        _with_diagonal(transfers),
-        egress,
-        walk_only,
-        None if walk_matrix is None else sp.csr_array(walk_matrix),
-        on_network=True,
-    )
+        t, fac, origin = _network_tables(network.reverse, f_node, f_off, [(o_node, o_off, matrix_cutoff_s)])[0]
+        walk_matrix = _pairs_csr(t, origin, fac, (n_o, n_f))
+    return WalkLinks(access, transfers, egress, walk_only, walk_matrix, on_network=True)
 
 
 def _snap(
@@ -391,38 +399,72 @@ def _snap(
     return node.astype(np.intp), off
 
 
-def _network_table(
+def _network_tables(
     matrix: sp.csr_array,
     src_node: NDArray[np.intp],
     src_off: NDArray[np.float64],
-    dst_node: NDArray[np.intp],
-    dst_off: NDArray[np.float64],
-    limit: float,
-) -> sp.csr_array:
-    """``len(src) × len(dst)`` walking seconds within ``limit`` (searches from ``src`` on ``matrix``).
+    tables: list[tuple[NDArray[np.intp], NDArray[np.float64], float]],
+) -> list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
+    """Walking seconds from the points ``src`` to the targets of each table, by one search per source node.
 
-    One bounded search per distinct source node, stopped where even its
-    shortest snapping walk leaves no time (``limit`` minus the smallest
-    offset of the points on that node, with a relative margin of 1e-9 so
-    that rounding never drops a pair); a pair's time is
+    ``tables`` holds ``(dst_node, dst_off, limit)`` per table; the result per
+    table is ``(seconds, src index, dst index)`` of every pair within the
+    table's limit, each pair once. A pair's time is
     ``network time + source offset + target offset``, summed in that order.
+    One bounded search per distinct source node serves all tables: it stops
+    where even the node's shortest snapping walk leaves no time for the
+    largest limit (with a relative margin of 1e-9, so that rounding never
+    drops a pair); a network time does not depend on how far a search goes.
     """
-    n_src, n_dst = len(src_node), len(dst_node)
     ok = np.flatnonzero(np.isfinite(src_off))
     uniq, inv = np.unique(src_node[ok], return_inverse=True)
     least = np.full(uniq.size, np.inf)
     np.minimum.at(least, inv, src_off[ok])
-    cutoff = (limit - least) * (1 + 1e-9) + 1e-9
+    top = max((limit for _, _, limit in tables), default=0.0)
     wanted = np.zeros(matrix.shape[0], dtype=bool)
-    dst_ok = np.flatnonzero(np.isfinite(dst_off))
-    wanted[dst_node[dst_ok]] = True
-    found = reach(matrix, uniq, cutoff, wanted)
-    entry, s, d = expand_pairs(found, inv, dst_node[dst_ok], matrix.shape[0])
-    rows = ok[s]
-    cols = dst_ok[d]
-    t = found.time[entry] + src_off[rows] + dst_off[cols]
-    keep = t <= limit
-    return _csr(t[keep], rows[keep], cols[keep], (n_src, n_dst))
+    for dst_node, dst_off, _ in tables:
+        wanted[dst_node[np.isfinite(dst_off)]] = True
+    found = reach(matrix, uniq, (top - least) * (1 + 1e-9) + 1e-9, wanted)
+    out = []
+    for dst_node, dst_off, limit in tables:
+        dst_ok = np.flatnonzero(np.isfinite(dst_off))
+        entry, s, d = expand_pairs(found, inv, dst_node[dst_ok], matrix.shape[0])
+        rows, cols = ok[s], dst_ok[d]
+        t = found.time[entry] + src_off[rows] + dst_off[cols]
+        keep = t <= limit
+        out.append((t[keep], rows[keep], cols[keep]))
+    return out
+
+
+def _same_both_ways(net: Network) -> bool:
+    """Whether the network's matrix equals its transpose (as stored), i.e. every walk is the same both ways."""
+    m, r = net.matrix, net.reverse
+    return bool(
+        m.has_sorted_indices
+        and r.has_sorted_indices
+        and np.array_equal(m.indptr, r.indptr)
+        and np.array_equal(m.indices, r.indices)
+        and np.array_equal(m.data, r.data)
+    )
+
+
+def _zero_diagonal(
+    t: NDArray[np.float64], rows: NDArray[np.int64], cols: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs with every ``(i, i)`` set to 0 s (staying at a stop is no walk)."""
+    on = rows == cols
+    t = np.where(on, 0.0, t)
+    missing = np.ones(n, dtype=bool)
+    missing[rows[on]] = False
+    add = np.flatnonzero(missing)
+    return np.r_[t, np.zeros(add.size)], np.r_[rows, add], np.r_[cols, add]
+
+
+def _pairs_csr(
+    vals: NDArray[np.float64], rows: NDArray[np.int64], cols: NDArray[np.int64], shape: tuple[int, int]
+) -> sp.csr_array:
+    """CSR of pairs that occur once each (explicit zeros kept, column indices sorted)."""
+    return sp.csr_array(sp.coo_array((vals.astype(np.float64), (rows, cols)), shape=shape).tocsr())
 
 
 def _nearest_on_network(

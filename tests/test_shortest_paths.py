@@ -117,7 +117,7 @@ def test_nearest_spread_gather_equal_brute_force(g: sp.csr_array, data: st.DataO
 @given(g=graphs(), data=st.data())
 def test_walk_tables_equal_the_scipy_formula(g: sp.csr_array, data: st.DataObject) -> None:
     """``planning.transit`` walk tables: network time + source walk + target walk, within the limit, bit for bit."""
-    from planning.transit import _network_table
+    from planning.transit import _network_tables, _pairs_csr
 
     n = g.shape[0]
     off = st.one_of(st.floats(0, 30, allow_nan=False), st.just(np.inf))
@@ -126,7 +126,8 @@ def test_walk_tables_equal_the_scipy_formula(g: sp.csr_array, data: st.DataObjec
     src_off = np.array(data.draw(st.lists(off, min_size=src.size, max_size=src.size)), dtype=float)
     dst_off = np.array(data.draw(st.lists(off, min_size=dst.size, max_size=dst.size)), dtype=float)
     limit = data.draw(st.sampled_from([0.0, 10.0, 33.3, 80.0]))
-    got = as_dense(_network_table(g, src, src_off, dst, dst_off, limit))
+    t, rows, cols = _network_tables(g, src, src_off, [(dst, dst_off, limit), (src, src_off, 2 * limit)])[0]
+    got = as_dense(_pairs_csr(t, rows, cols, (src.size, dst.size)))
     expected = np.full((src.size, dst.size), np.inf)
     if src.size and dst.size:
         dist = np.atleast_2d(dijkstra(g, directed=True, indices=src, limit=limit))[:, dst]
@@ -217,3 +218,50 @@ def test_aachen_isochrones_hold_the_nodes_scipy_reaches(aachen_osm_pbf: Path, aa
     for row, node in zip(iso.itertuples(), nodes, strict=True):
         within = np.flatnonzero(dijkstra(net.reverse, directed=True, indices=int(node), limit=300.0) <= 300.0)
         assert shapely.covers(row.geometry, pts[within]).all()
+
+
+@pytest.mark.shared
+def test_aachen_walk_links_equal_scipy_searches(aachen_net: Network, aachen_kitas: gpd.GeoDataFrame) -> None:
+    """Access, transfers, egress and walking-only times of the transit analysis, as the scipy searches give them."""
+    from datetime import date
+
+    from geo.sources.gtfs import Timetable
+    from planning.transit import TransitSettings, _snap, walk_links
+
+    net = aachen_net
+    rng = np.random.default_rng(5)
+    lo, hi = net.xy.min(axis=0), net.xy.max(axis=0)
+    stops_xy = rng.uniform(lo, hi, (150, 2))
+    origins_xy = rng.uniform(lo, hi, (1500, 2))
+    kitas_xy = np.column_stack([aachen_kitas.geometry.centroid.x, aachen_kitas.geometry.centroid.y])
+    tt = Timetable.from_trips(
+        feed="x", day=date(2026, 1, 6), window=(0, 600), stop_ids=np.array([f"s{i}" for i in range(150)], object),
+        stop_names=np.full(150, "", object), stop_xy=stops_xy,
+        trips=[("r", "t", np.array([0, 1]), np.array([0, 60]), np.array([0, 60]))],
+    )  # fmt: skip
+    s = TransitSettings(day=date(2026, 1, 6), max_walk_s=600.0, max_transfer_walk_s=400.0)
+    links = walk_links(tt, origins_xy, kitas_xy, s, net, matrix_cutoff_s=500.0)
+    o_node, o_off = _snap(net, origins_xy, s)
+    s_node, s_off = _snap(net, stops_xy, s)
+    f_node, f_off = _snap(net, kitas_xy, s)
+
+    def table(graph: sp.csr_array, src: np.ndarray, soff: np.ndarray, dst: np.ndarray, doff: np.ndarray, limit: float):
+        t = dijkstra(graph, directed=True, indices=src, limit=limit)[:, dst] + soff[:, None] + doff[None, :]
+        return np.where(t <= limit, t, np.inf)
+
+    np.testing.assert_array_equal(as_dense(links.access), table(net.reverse, s_node, s_off, o_node, o_off, 600.0).T)
+    transfers = table(net.matrix, s_node, s_off, s_node, s_off, 400.0)
+    np.fill_diagonal(transfers, 0.0)
+    np.testing.assert_array_equal(as_dense(links.transfers), transfers)
+    np.testing.assert_array_equal(as_dense(links.egress), table(net.matrix, s_node, s_off, f_node, f_off, 600.0))
+    assert links.walk_matrix is not None
+    np.testing.assert_array_equal(
+        as_dense(links.walk_matrix), table(net.reverse, f_node, f_off, o_node, o_off, 500.0).T
+    )
+    # walking only: one search from a virtual node linked to every facility node by its snapping walk
+    ok = np.isfinite(f_off)
+    rev, n = net.reverse.tocoo(), net.n_nodes
+    aug = csr_min(
+        np.r_[rev.row, np.full(int(ok.sum()), n)], np.r_[rev.col, f_node[ok]], np.r_[rev.data, f_off[ok]], n + 1
+    )
+    np.testing.assert_array_equal(links.walk_only, dijkstra(aug, directed=True, indices=n)[o_node] + o_off)

@@ -112,7 +112,7 @@ def iterated_swaps(
     current = best.copy()
     batch = 0
     while True:
-        current, cur_val, found, found_val = _ils(
+        current, _, found, found_val = _ils(
             lists.col_ptr,
             lists.col_idx,
             lists.row_ptr,
@@ -286,7 +286,7 @@ def _descend(
 ) -> float:  # pragma: no cover - compiled
     """Best-improvement swaps until none improves; returns the covered weight."""
     while True:
-        s, j, d = _best_swap(col_ptr, col_idx, row_ptr, row_idx, w, is_open, cnt, gain, loss, movable, allowed,
+        s, j, _ = _best_swap(col_ptr, col_idx, row_ptr, row_idx, w, is_open, cnt, gain, loss, movable, allowed,
                              extra, tol)  # fmt: skip
         if s < 0:
             return value
