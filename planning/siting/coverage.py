@@ -15,9 +15,10 @@ from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows
+from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows, counts_toward_time_limit
 from planning.siting.coverage_benders import MasterInfeasibleError, MCLPBenders
 from planning.siting.coverage_reduce import _dominated_columns, _drop_dominated_rows
+from planning.siting.coverage_search import CoverageLists, iterated_swaps
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
@@ -46,13 +47,22 @@ class _CoverageModel(_SitingModel):
         self._a = a
         self._coverable = coverable
         self._fixed_cov = fixed_cov
+        self._aggregated: dict[bytes, tuple[sp.csr_array, FloatArray, IntArray, IntArray]] = {}
 
     def _aggregate(self, rows: BoolArray) -> tuple[sp.csr_array, FloatArray, IntArray, IntArray]:
-        """Distinct coverage rows among ``rows``: matrix, summed weights, member rows, their group."""
-        idx = np.flatnonzero(rows)
-        uniq, inv = _unique_rows(self._a[idx])
-        w = np.bincount(inv, weights=self._weights[idx], minlength=uniq.shape[0]).astype(np.float64)
-        return uniq, w, idx.astype(np.int64), inv
+        """Distinct coverage rows among ``rows``: matrix, summed weights, member rows, their group.
+
+        Clients with the same set of covering candidates are one row of the
+        model with their summed weight (Cordeau, Furini and Ljubić 2019);
+        computed once per row selection.
+        """
+        key = np.packbits(rows).tobytes()
+        if key not in self._aggregated:
+            idx = np.flatnonzero(rows)
+            uniq, inv = _unique_rows(self._a[idx])
+            w = np.bincount(inv, weights=self._weights[idx], minlength=uniq.shape[0]).astype(np.float64)
+            self._aggregated[key] = (uniq, w, idx.astype(np.int64), inv)
+        return self._aggregated[key]
 
     def _covered(self, is_open: BoolArray) -> BoolArray:
         return np.asarray(self._a @ is_open.astype(float)).ravel() > 0
@@ -140,6 +150,7 @@ class MCLP(_CoverageModel):
     _closed: BoolArray | None = None  # candidates never needed (dominated), closed in the search
 
     @classmethod
+    @counts_toward_time_limit
     def from_cost_matrix(
         cls,
         cost: CostLike,
@@ -180,9 +191,10 @@ class MCLP(_CoverageModel):
             Covered weight each site can take (scalar or per candidate); demand
             may be split between sites and the objective is the served weight.
         time_limit
-            Seconds for HiGHS.
+            Seconds for building the model (this call included) and solving it.
         max_exact_size
-            Above this many nonzeros the greedy+swap fallback is used.
+            Above this many nonzeros of the aggregated model (distinct coverage
+            rows) the greedy+swap fallback is used.
 
         Returns
         -------
@@ -215,6 +227,7 @@ class MCLP(_CoverageModel):
         return cls(pairs, w, rules, time_limit, max_exact_size)
 
     @classmethod
+    @counts_toward_time_limit
     def from_geodataframes(
         cls,
         demand_gdf: gpd.GeoDataFrame,
@@ -269,10 +282,28 @@ class MCLP(_CoverageModel):
         )
 
     def _size(self) -> int:
+        """Nonzeros of the aggregated model (one row per distinct coverage set)."""
         rows = self._coverable & (self._weights > 0)
         if self._rules.capacity is None:
             rows &= ~self._fixed_cov
-        return int(self._a[np.flatnonzero(rows)].nnz)
+        return int(self._aggregate(rows)[0].nnz)
+
+    def _free_rows(self) -> BoolArray:
+        """Clients the choice decides: coverable, not covered by a fixed site, with weight."""
+        return self._coverable & ~self._fixed_cov & (self._weights > 0)
+
+    def _swap_only(self) -> bool:
+        """Whether ``Σ y = p`` (with fixed sites) is the only rule: the numba swap search applies."""
+        return self._rules.budget is None and not (self._rules.group_min > 0).any()
+
+    def _swaps(self, start: BoolArray, seconds: float) -> BoolArray:
+        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start`` for ``seconds``."""
+        ak, wk, _, _ = self._aggregate(self._free_rows())
+        if not hasattr(self, "_lists"):
+            self._lists = CoverageLists.from_matrix(ak, wk)
+        allowed = np.ones(self._pairs.m, dtype=bool) if self._closed is None else ~self._closed
+        allowed |= start
+        return iterated_swaps(self._lists, start, ~self._rules.fixed_mask, allowed, seconds)[0]
 
     # ---- exact
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
@@ -320,7 +351,10 @@ class MCLP(_CoverageModel):
 
         heur = min(self.time_limit / 10, 30.0)
         with contextlib.suppress(InfeasibleError):
-            offer(self._local_search(t0, heur)[0])
+            start = self._local_search(t0, heur)[0]
+            offer(start)
+            if self._swap_only():  # iterated swaps: a near-optimal plan in seconds
+                offer(self._swaps(start, heur - self._elapsed(t0)))
         assert rules.p is not None
         try:
             lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
@@ -329,7 +363,8 @@ class MCLP(_CoverageModel):
         upper = const + lp.upper
         if np.isfinite(lp.upper):
             with contextlib.suppress(InfeasibleError):
-                offer(self._local_search(t0, heur + self._elapsed(t0), lp.y)[0])
+                rounded = self._local_search(t0, heur + self._elapsed(t0), lp.y)[0]
+                offer(self._swaps(rounded, heur / 4) if self._swap_only() else rounded)
         if inc_open is not None and np.isfinite(lp.upper):
             # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
             tol = 1e-7 * max(1.0, abs(inc_val))
@@ -369,6 +404,8 @@ class MCLP(_CoverageModel):
 
     def _improver(self, t0: float) -> Callable[[BoolArray], BoolArray]:
         """Swap descent from a given open mask (for the master MIP's solutions)."""
+        if self._swap_only():
+            return lambda y: self._swaps(y, 0.0)  # one descent
         rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
         ak, wk, _, _ = self._aggregate(rows)
         akc = ak.tocsc()
@@ -458,6 +495,11 @@ class MCLP(_CoverageModel):
         is_open, order, swapped, cnt = self._local_search(t0, self.time_limit)
         rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
         ak, wk, _, _ = self._aggregate(rows)
+        if self._swap_only():  # half of the time left for iterated swaps, the rest for the LP bound
+            better = self._swaps(is_open, 0.5 * (self.time_limit - self._elapsed(t0)))
+            if not np.array_equal(better, is_open):
+                is_open, swapped = better, True
+                cnt = np.asarray(ak @ is_open.astype(float)).ravel()
         const = float(self._weights[self._fixed_cov].sum())
         objective = float(self._weights[self._covered(is_open)].sum())
         bound = self._upper_bound(ak, wk, const, cnt, objective, t0)
@@ -494,6 +536,10 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             order.append(j)
             cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        if self._swap_only():  # one descent with the numba kernels
+            found = self._swaps(is_open, 0.0)
+            swapped = not np.array_equal(found, is_open)
+            return found, order, swapped, np.asarray(akc @ found.astype(float)).ravel()
         is_open, cnt, swapped = self._descend(akc, wk, is_open, cnt, t0, deadline)
         return is_open, order, swapped, cnt
 
@@ -567,6 +613,7 @@ class LSCP(_CoverageModel):
     model = "lscp"
 
     @classmethod
+    @counts_toward_time_limit
     def from_cost_matrix(
         cls,
         cost: CostLike,
@@ -614,6 +661,7 @@ class LSCP(_CoverageModel):
         return cls(pairs, np.ones(n), rules, time_limit, max_exact_size)
 
     @classmethod
+    @counts_toward_time_limit
     def from_geodataframes(
         cls,
         demand_gdf: gpd.GeoDataFrame,

@@ -71,7 +71,7 @@ def iterated_swaps(
     seconds: float,
     *,
     seed: int = 0,
-    strength: int = 3,
+    strength: int = 4,
     rounds: int = 50,
 ) -> tuple[BoolArray, float]:
     """Best plan found by iterated swap descents within ``seconds`` (at least one descent).
@@ -122,7 +122,7 @@ def iterated_swaps(
             np.asarray(movable, dtype=np.bool_),
             np.asarray(allowed, dtype=np.bool_),
             0 if batch == 0 and seconds <= 0 else rounds,
-            seed + batch,
+            seed * 1_000_003 + batch,
             max(1, strength),
         )
         if found_val > best_val:
