@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
@@ -18,7 +19,7 @@ from geo.errors import InfeasibleError, Problem, raise_if_problems
 from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows, counts_toward_time_limit
 from planning.siting.coverage_benders import MasterInfeasibleError, MCLPBenders
 from planning.siting.coverage_reduce import _dominated_columns, _drop_dominated_rows
-from planning.siting.coverage_search import CoverageLists, iterated_swaps
+from planning.siting.coverage_search import CoverageLists, SwapSearchThread, iterated_swaps
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
@@ -296,14 +297,21 @@ class MCLP(_CoverageModel):
         """Whether ``Σ y = p`` (with fixed sites) is the only rule: the numba swap search applies."""
         return self._rules.budget is None and not (self._rules.group_min > 0).any()
 
-    def _swaps(self, start: BoolArray, seconds: float) -> BoolArray:
-        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start`` for ``seconds``."""
-        ak, wk, _, _ = self._aggregate(self._free_rows())
+    def _swap_args(self, start: BoolArray) -> tuple[CoverageLists, BoolArray, BoolArray, BoolArray]:
+        """Coverage lists, start, movable (not fixed) and allowed (not closed) candidates of the swap search."""
         if not hasattr(self, "_lists"):
+            ak, wk, _, _ = self._aggregate(self._free_rows())
             self._lists = CoverageLists.from_matrix(ak, wk)
         allowed = np.ones(self._pairs.m, dtype=bool) if self._closed is None else ~self._closed
-        allowed |= start
-        return iterated_swaps(self._lists, start, ~self._rules.fixed_mask, allowed, seconds)[0]
+        return self._lists, start, ~self._rules.fixed_mask, allowed | start
+
+    def _swaps(self, start: BoolArray, seconds: float) -> BoolArray:
+        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start`` for ``seconds``."""
+        return iterated_swaps(*self._swap_args(start), seconds)[0]
+
+    def _swap_thread(self, start: BoolArray, seconds: float) -> SwapSearchThread:
+        """The iterated swap search from ``start`` in a worker thread, for at most ``seconds``."""
+        return SwapSearchThread(*self._swap_args(start), seconds)
 
     # ---- exact
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
@@ -350,57 +358,71 @@ class MCLP(_CoverageModel):
                 inc_open, inc_val = y, val
 
         heur = min(self.time_limit / 10, 30.0)
+        background: SwapSearchThread | None = None
         with contextlib.suppress(InfeasibleError):
             start = self._local_search(t0, heur)[0]
             offer(start)
-            if self._swap_only():  # iterated swaps: a near-optimal plan in seconds
+            if self._swap_only() and numba.get_num_threads() > 1:
+                # iterated swaps on the second core for the whole run, next to HiGHS on the first
+                background = self._swap_thread(start, self.time_limit - self._elapsed(t0) - 0.5)
+            elif self._swap_only():  # one core: iterated swaps first, a near-optimal plan in seconds
                 offer(self._swaps(start, heur - self._elapsed(t0)))
-        assert rules.p is not None
-        try:
-            lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
-        except MasterInfeasibleError:
-            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
-        upper = const + lp.upper
-        if np.isfinite(lp.upper):
-            with contextlib.suppress(InfeasibleError):
-                rounded = self._local_search(t0, heur + self._elapsed(t0), lp.y)[0]
-                offer(self._swaps(rounded, heur / 4) if self._swap_only() else rounded)
-        if inc_open is not None and np.isfinite(lp.upper):
-            # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
-            tol = 1e-7 * max(1.0, abs(inc_val))
-            fix0 = (upper - np.maximum(lp.reduced, 0.0) < inc_val - tol) & (lb == 0)
-            fix1 = (upper - np.maximum(-lp.reduced, 0.0) < inc_val - tol) & (bend.ub_y > 0)
-            bend.ub_y[fix0] = 0.0
-            bend.lb_y[fix1] = 1.0
-            log.info(
-                "MCLP: LP-Schranke %.6g (%d Runden, %d Schnitte), Startlösung %.6g, %d Kandidaten fixiert",
-                upper,
-                lp.rounds,
-                lp.cuts,
-                inc_val,
-                int(fix0.sum() + fix1.sum()),
-            )
-        if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
-            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
-        try:
-            proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
-            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
-        except MasterInfeasibleError:
-            if inc_open is None:
+        try:  # the background search stops however this ends
+            assert rules.p is not None
+            try:
+                lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
+            except MasterInfeasibleError:
                 raise _infeasible_from_solver(
                     rules, "die Bedingungen an die Standortauswahl widersprechen sich."
                 ) from None
-            # nothing strictly better than the incumbent survives the fixing
-            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
-        if mip.y is not None:
-            offer(mip.y)
-        if inc_open is None:
-            return None
-        bound = max(min(upper, const + mip.bound), inc_val)
-        status = "optimal" if mip.optimal and _gap(inc_val, bound) == 0.0 else "time_limit"
-        if status == "optimal":
-            bound = inc_val
-        return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
+            upper = const + lp.upper
+            if np.isfinite(lp.upper):
+                with contextlib.suppress(InfeasibleError):
+                    rounded = self._local_search(t0, heur + self._elapsed(t0), lp.y)[0]
+                    offer(self._swaps(rounded, heur / 4) if self._swap_only() and background is None else rounded)
+            if background is not None:
+                offer(background.best()[0])
+            if inc_open is not None and np.isfinite(lp.upper):
+                # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
+                tol = 1e-7 * max(1.0, abs(inc_val))
+                fix0 = (upper - np.maximum(lp.reduced, 0.0) < inc_val - tol) & (lb == 0)
+                fix1 = (upper - np.maximum(-lp.reduced, 0.0) < inc_val - tol) & (bend.ub_y > 0)
+                bend.ub_y[fix0] = 0.0
+                bend.lb_y[fix1] = 1.0
+                log.info(
+                    "MCLP: LP-Schranke %.6g (%d Runden, %d Schnitte), Startlösung %.6g, %d Kandidaten fixiert",
+                    upper,
+                    lp.rounds,
+                    lp.cuts,
+                    inc_val,
+                    int(fix0.sum() + fix1.sum()),
+                )
+            if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
+                return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+            try:
+                proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
+                mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
+            except MasterInfeasibleError:
+                if inc_open is None:
+                    raise _infeasible_from_solver(
+                        rules, "die Bedingungen an die Standortauswahl widersprechen sich."
+                    ) from None
+                # nothing strictly better than the incumbent survives the fixing
+                return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+            if mip.y is not None:
+                offer(mip.y)
+            if background is not None:
+                offer(background.finish()[0])
+            if inc_open is None:
+                return None
+            bound = max(min(upper, const + mip.bound), inc_val)
+            status = "optimal" if mip.optimal and _gap(inc_val, bound) == 0.0 else "time_limit"
+            if status == "optimal":
+                bound = inc_val
+            return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
+        finally:
+            if background is not None:
+                background.finish()
 
     def _improver(self, t0: float) -> Callable[[BoolArray], BoolArray]:
         """Swap descent from a given open mask (for the master MIP's solutions)."""

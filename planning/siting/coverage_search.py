@@ -24,7 +24,9 @@ candidates is handled here; other rules use the generic swap search of
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +75,8 @@ def iterated_swaps(
     seed: int = 0,
     strength: int = 4,
     rounds: int = 50,
+    stop: threading.Event | None = None,
+    report: Callable[[BoolArray, float], None] | None = None,
 ) -> tuple[BoolArray, float]:
     """Best plan found by iterated swap descents within ``seconds`` (at least one descent).
 
@@ -88,8 +92,15 @@ def iterated_swaps(
         Closed candidates that may be opened.
     seconds
         Wall-clock budget; checked between batches of ``rounds`` perturbations.
+        The kernels release the GIL, so the search can run in a thread while
+        HiGHS (which releases it too) solves on another core.
     seed, strength, rounds
         Random seed, most random swaps per perturbation, perturbations per batch.
+    stop
+        Ends the search early when set (checked between batches): a search
+        running in a thread next to the solver.
+    report
+        Called with every better plan and its covered weight as it is found.
 
     Returns
     -------
@@ -127,8 +138,10 @@ def iterated_swaps(
         )
         if found_val > best_val:
             best, best_val = found, float(found_val)
+            if report is not None:
+                report(best.copy(), lists.value(best))
         batch += 1
-        if time.perf_counter() >= deadline:
+        if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
             return best, lists.value(best)  # recomputed: the kernels sum changes
 
 
@@ -355,3 +368,49 @@ def _ils(
             cur[:] = best
             cur_val = best_val
     return cur, cur_val, best, best_val
+
+
+class SwapSearchThread:
+    """:func:`iterated_swaps` in a worker thread next to the solver; the best plan so far can be read any time.
+
+    The kernels release the GIL and so does HiGHS while it solves, so on a
+    machine with two cores the search costs the solver nothing.
+
+    Examples
+    --------
+    >>> a = sp.csr_array(np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=float))
+    >>> lists = CoverageLists.from_matrix(a, np.array([5.0, 4.0, 4.0]))
+    >>> search = SwapSearchThread(lists, np.array([True, False, False]), np.ones(3, bool), np.ones(3, bool), 0.1)
+    >>> y, v = search.finish()
+    >>> y.tolist(), v
+    ([False, True, False], 8.0)
+    """
+
+    def __init__(
+        self, lists: CoverageLists, start: BoolArray, movable: BoolArray, allowed: BoolArray, seconds: float
+    ) -> None:
+        self._best = (np.asarray(start, dtype=np.bool_).copy(), lists.value(start))
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+        def keep(y: BoolArray, value: float) -> None:
+            with self._lock:
+                if value > self._best[1]:
+                    self._best = (y, value)
+
+        def search() -> None:
+            keep(*iterated_swaps(lists, start, movable, allowed, seconds, rounds=10, stop=self._stop, report=keep))
+
+        self._thread = threading.Thread(target=search, name="mclp-swaps", daemon=True)
+        self._thread.start()
+
+    def best(self) -> tuple[BoolArray, float]:
+        """The best plan found so far and its covered weight."""
+        with self._lock:
+            return self._best
+
+    def finish(self) -> tuple[BoolArray, float]:
+        """Stop the search (after its current batch) and return the best plan."""
+        self._stop.set()
+        self._thread.join()
+        return self.best()
