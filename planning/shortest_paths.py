@@ -399,7 +399,8 @@ def _search(
     indptr: Any,
     indices: Any,
     data: Any,
-    src: int,
+    sources: Any,
+    starts: Any,
     cutoff: float,
     dist: Any,
     pos: Any,
@@ -407,17 +408,25 @@ def _search(
     hk: Any,
     order: Any,
 ) -> int:  # pragma: no cover - compiled
-    """Bounded Dijkstra from ``src``: fills ``order[:k]`` with the settled nodes; returns ``k``.
+    """Dijkstra from ``sources`` (each starting at its time in ``starts``) up to ``cutoff``.
 
-    ``dist`` must be ``inf`` and ``pos`` ``-1`` everywhere on entry; after
-    the call ``dist`` holds the times of ``order[:k]`` and ``pos`` is ``-2``
-    there (the caller resets both).
+    Fills ``order[:k]`` with the settled nodes in the order they were
+    settled and returns ``k``. ``dist`` must be ``inf`` and ``pos`` ``-1``
+    everywhere on entry; after the call ``dist`` holds the times of
+    ``order[:k]`` and ``pos`` is ``-2`` there (the caller resets both).
+    Nothing beyond ``cutoff`` is pushed, so the heap is empty at the end.
     """
-    if cutoff < 0.0:
-        return 0
-    dist[src] = 0.0
-    _sift_up(hn, hk, pos, 0, src, 0.0)
-    size = 1
+    size = 0
+    for s in range(sources.size):
+        v = sources[s]
+        t = starts[s]
+        if t <= cutoff and t < dist[v]:
+            dist[v] = t
+            i = pos[v]
+            if i < 0:
+                i = size
+                size += 1
+            _sift_up(hn, hk, pos, i, v, t)
     k = 0
     while size > 0:
         v = hn[0]
@@ -456,6 +465,7 @@ def _reach_chunk(
     indptr: Any, indices: Any, data: Any, n: int, sources: Any, cutoffs: Any, mask: Any
 ) -> tuple[Any, Any, Any]:  # pragma: no cover - compiled
     dist, pos, hn, hk, order = _workspace(n)
+    zero = np.zeros(1)
     use_mask = mask.size > 0
     counts = np.zeros(sources.size, dtype=np.int64)
     cap = max(1024, 16 * sources.size)
@@ -463,7 +473,7 @@ def _reach_chunk(
     out_time = np.empty(cap, dtype=np.float64)
     m = 0
     for s in range(sources.size):
-        k = _search(indptr, indices, data, sources[s], cutoffs[s], dist, pos, hn, hk, order)
+        k = _search(indptr, indices, data, sources[s : s + 1], zero, cutoffs[s], dist, pos, hn, hk, order)
         if m + k > cap:
             while m + k > cap:
                 cap *= 2
@@ -491,9 +501,10 @@ def _spread_chunk(
     indptr: Any, indices: Any, data: Any, n: int, sources: Any, cutoff: float, weights: Any
 ) -> Any:  # pragma: no cover - compiled
     dist, pos, hn, hk, order = _workspace(n)
+    zero = np.zeros(1)
     acc = np.zeros(n)
     for s in range(sources.size):
-        k = _search(indptr, indices, data, sources[s], cutoff, dist, pos, hn, hk, order)
+        k = _search(indptr, indices, data, sources[s : s + 1], zero, cutoff, dist, pos, hn, hk, order)
         w = weights[s]
         for q in range(k):
             v = order[q]
@@ -508,9 +519,10 @@ def _gather_chunk(
     indptr: Any, indices: Any, data: Any, n: int, sources: Any, cutoff: float, node_weight: Any
 ) -> Any:  # pragma: no cover - compiled
     dist, pos, hn, hk, order = _workspace(n)
+    zero = np.zeros(1)
     out = np.zeros(sources.size)
     for s in range(sources.size):
-        k = _search(indptr, indices, data, sources[s], cutoff, dist, pos, hn, hk, order)
+        k = _search(indptr, indices, data, sources[s : s + 1], zero, cutoff, dist, pos, hn, hk, order)
         total = 0.0
         for q in range(k):
             v = order[q]
@@ -523,36 +535,6 @@ def _gather_chunk(
 
 @njit(nogil=True, cache=True)
 def _nearest_all(indptr: Any, indices: Any, data: Any, n: int, sources: Any, start: Any) -> Any:  # pragma: no cover
-    dist = np.full(n, np.inf)
-    pos = np.full(n, -1, dtype=np.int32)
-    hn = np.empty(n, dtype=np.int32)
-    hk = np.empty(n, dtype=np.float64)
-    size = 0
-    for s in range(sources.size):
-        v = sources[s]
-        t = start[s]
-        if t < dist[v]:
-            dist[v] = t
-            i = pos[v]
-            if i < 0:
-                i = size
-                size += 1
-            _sift_up(hn, hk, pos, i, v, t)
-    while size > 0:
-        v = hn[0]
-        d = hk[0]
-        size = _pop(hn, hk, pos, size)
-        pos[v] = -2
-        for e in range(indptr[v], indptr[v + 1]):
-            u = indices[e]
-            if pos[u] == -2:
-                continue
-            nd = d + data[e]
-            if nd < dist[u]:
-                dist[u] = nd
-                i = pos[u]
-                if i < 0:
-                    i = size
-                    size += 1
-                _sift_up(hn, hk, pos, i, u, nd)
+    dist, pos, hn, hk, order = _workspace(n)
+    _search(indptr, indices, data, sources, start, np.inf, dist, pos, hn, hk, order)
     return dist

@@ -124,11 +124,7 @@ def iterated_swaps(
     batch = 0
     while True:
         current, _, found, found_val = _ils(
-            lists.col_ptr,
-            lists.col_idx,
-            lists.row_ptr,
-            lists.row_idx,
-            lists.weight,
+            (lists.col_ptr, lists.col_idx, lists.row_ptr, lists.row_idx, lists.weight),
             current,
             np.asarray(movable, dtype=np.bool_),
             np.asarray(allowed, dtype=np.bool_),
@@ -162,11 +158,15 @@ def _covered_weight(col_ptr: Any, col_idx: Any, w: Any, is_open: Any) -> float: 
     return total
 
 
+# ``cov`` is the tuple (col_ptr, col_idx, row_ptr, row_idx, w) of CoverageLists; ``state`` the tuple
+# (is_open, cnt, gain, loss) of one plan: open mask, covering count per client, the two sums per candidate.
+
+
 @njit(cache=True, nogil=True)
-def _init(
-    col_ptr: Any, col_idx: Any, row_ptr: Any, row_idx: Any, w: Any, is_open: Any, cnt: Any, gain: Any, loss: Any
-) -> float:  # pragma: no cover - compiled
+def _init(cov: Any, state: Any) -> float:  # pragma: no cover - compiled
     """Fill ``cnt``, ``gain`` and ``loss`` for the plan ``is_open``; return its covered weight."""
+    col_ptr, col_idx, row_ptr, row_idx, w = cov
+    is_open, cnt, gain, loss = state
     cnt[:] = 0
     gain[:] = 0.0
     loss[:] = 0.0
@@ -189,158 +189,99 @@ def _init(
 
 
 @njit(cache=True, nogil=True)
-def _toggle(
-    col_ptr: Any,
-    col_idx: Any,
-    row_ptr: Any,
-    row_idx: Any,
-    w: Any,
-    is_open: Any,
-    cnt: Any,
-    gain: Any,
-    loss: Any,
-    j: int,
-    add: bool,
-) -> float:  # pragma: no cover - compiled
+def _toggle(cov: Any, state: Any, j: int, add: bool) -> float:  # pragma: no cover - compiled
     """Open (``add``) or close ``j``, updating the sums; return the change of the covered weight."""
+    col_ptr, col_idx, row_ptr, row_idx, w = cov
+    is_open, cnt, gain, loss = state
+    step = 1 if add else -1
+    first = 0 if add else 1  # count before the change at which the client's coverage appears/disappears
+    is_open[j] = add
     delta = 0.0
-    if add:
-        is_open[j] = True
-        for q in range(col_ptr[j], col_ptr[j + 1]):
-            i = col_idx[q]
-            c = cnt[i]
-            cnt[i] = c + 1
-            if c == 0:
-                delta += w[i]
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    gain[row_idx[r]] -= w[i]
-                loss[j] += w[i]
-            elif c == 1:
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    o = row_idx[r]
-                    if o != j and is_open[o]:
-                        loss[o] -= w[i]
-    else:
-        is_open[j] = False
-        for q in range(col_ptr[j], col_ptr[j + 1]):
-            i = col_idx[q]
-            c = cnt[i]
-            cnt[i] = c - 1
-            if c == 1:
-                delta -= w[i]
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    gain[row_idx[r]] += w[i]
-                loss[j] -= w[i]
-            elif c == 2:
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    o = row_idx[r]
-                    if is_open[o]:
-                        loss[o] += w[i]
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_idx[q]
+        c = cnt[i]
+        cnt[i] = c + step
+        if c == first:  # the client becomes covered (uncovered): every candidate's gain changes
+            delta += step * w[i]
+            for r in range(row_ptr[i], row_ptr[i + 1]):
+                gain[row_idx[r]] -= step * w[i]
+            loss[j] += step * w[i]
+        elif c == first + 1:  # the other site that covered it alone shares it now (covers it alone again)
+            for r in range(row_ptr[i], row_ptr[i + 1]):
+                o = row_idx[r]
+                if o != j and is_open[o]:
+                    loss[o] -= step * w[i]
     return delta
 
 
 @njit(cache=True, nogil=True)
+def _alone(cov: Any, cnt: Any, s: int, extra: Any, add: bool) -> None:  # pragma: no cover - compiled
+    """Add (or clear) in ``extra`` the weight of the clients only ``s`` covers, per candidate covering them."""
+    col_ptr, col_idx, row_ptr, row_idx, w = cov
+    for q in range(col_ptr[s], col_ptr[s + 1]):
+        i = col_idx[q]
+        if cnt[i] == 1:
+            for r in range(row_ptr[i], row_ptr[i + 1]):
+                extra[row_idx[r]] = extra[row_idx[r]] + w[i] if add else 0.0
+
+
+@njit(cache=True, nogil=True)
 def _best_swap(
-    col_ptr: Any,
-    col_idx: Any,
-    row_ptr: Any,
-    row_idx: Any,
-    w: Any,
-    is_open: Any,
-    cnt: Any,
-    gain: Any,
-    loss: Any,
-    movable: Any,
-    allowed: Any,
-    extra: Any,
-    tol: float,
-) -> tuple[int, int, float]:  # pragma: no cover - compiled
-    """The swap (out ``s``, in ``j``) that improves the covered weight most by more than ``tol``, or ``(-1, -1, 0)``."""
+    cov: Any, state: Any, movable: Any, allowed: Any, extra: Any, tol: float
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """The swap (out ``s``, in ``j``) that improves the covered weight most by more than ``tol``, or ``(-1, -1)``."""
+    is_open, cnt, gain, loss = state
     best = tol
     bs, bj = -1, -1
     m = is_open.size
     for s in range(m):
         if not (is_open[s] and movable[s]):
             continue
-        for q in range(col_ptr[s], col_ptr[s + 1]):
-            i = col_idx[q]
-            if cnt[i] == 1:
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    extra[row_idx[r]] += w[i]
+        _alone(cov, cnt, s, extra, True)
         for j in range(m):
             if allowed[j] and not is_open[j]:
                 d = gain[j] + extra[j] - loss[s]
                 if d > best:
                     best, bs, bj = d, s, j
-        for q in range(col_ptr[s], col_ptr[s + 1]):
-            i = col_idx[q]
-            if cnt[i] == 1:
-                for r in range(row_ptr[i], row_ptr[i + 1]):
-                    extra[row_idx[r]] = 0.0
-    return bs, bj, (best if bs >= 0 else 0.0)
+        _alone(cov, cnt, s, extra, False)
+    return bs, bj
 
 
 @njit(cache=True, nogil=True)
 def _descend(
-    col_ptr: Any,
-    col_idx: Any,
-    row_ptr: Any,
-    row_idx: Any,
-    w: Any,
-    is_open: Any,
-    cnt: Any,
-    gain: Any,
-    loss: Any,
-    movable: Any,
-    allowed: Any,
-    extra: Any,
-    tol: float,
-    value: float,
+    cov: Any, state: Any, movable: Any, allowed: Any, extra: Any, tol: float, value: float
 ) -> float:  # pragma: no cover - compiled
     """Best-improvement swaps until none improves; returns the covered weight."""
     while True:
-        s, j, _ = _best_swap(col_ptr, col_idx, row_ptr, row_idx, w, is_open, cnt, gain, loss, movable, allowed,
-                             extra, tol)  # fmt: skip
+        s, j = _best_swap(cov, state, movable, allowed, extra, tol)
         if s < 0:
             return value
-        value += _toggle(col_ptr, col_idx, row_ptr, row_idx, w, is_open, cnt, gain, loss, s, False)
-        value += _toggle(col_ptr, col_idx, row_ptr, row_idx, w, is_open, cnt, gain, loss, j, True)
+        value += _toggle(cov, state, s, False)
+        value += _toggle(cov, state, j, True)
 
 
 @njit(cache=True, nogil=True)
 def _ils(
-    col_ptr: Any,
-    col_idx: Any,
-    row_ptr: Any,
-    row_idx: Any,
-    w: Any,
-    start: Any,
-    movable: Any,
-    allowed: Any,
-    rounds: int,
-    seed: int,
-    strength: int,
+    cov: Any, start: Any, movable: Any, allowed: Any, rounds: int, seed: int, strength: int
 ) -> tuple[Any, float, Any, float]:  # pragma: no cover - compiled
     """Descent from ``start`` then ``rounds`` perturbation + descent steps; returns (current, value, best, value)."""
     np.random.seed(seed)
+    w = cov[4]
     m = start.size
     tol = 1e-9 * max(1.0, w.sum())
-    cnt = np.zeros(w.size, dtype=np.int32)
-    gain = np.zeros(m)
-    loss = np.zeros(m)
     extra = np.zeros(m)
     cur = start.copy()
-    value = _init(col_ptr, col_idx, row_ptr, row_idx, w, cur, cnt, gain, loss)
-    cur_val = _descend(col_ptr, col_idx, row_ptr, row_idx, w, cur, cnt, gain, loss, movable, allowed, extra, tol,
-                       value)  # fmt: skip
+    trial = cur.copy()
+    state = (trial, np.zeros(w.size, dtype=np.int32), np.zeros(m), np.zeros(m))
+    cur_val = _descend(cov, state, movable, allowed, extra, tol, _init(cov, state))
+    cur[:] = trial
     best = cur.copy()
     best_val = cur_val
-    trial = cur.copy()
     opened = np.empty(m, dtype=np.int64)
     closed = np.empty(m, dtype=np.int64)
     for it in range(rounds):
         trial[:] = cur
-        val = _init(col_ptr, col_idx, row_ptr, row_idx, w, trial, cnt, gain, loss)
+        val = _init(cov, state)
         for _ in range(np.random.randint(1, strength + 1)):
             n_open, n_closed = 0, 0
             for j in range(m):
@@ -352,12 +293,9 @@ def _ils(
                     n_closed += 1
             if n_open == 0 or n_closed == 0:
                 break
-            val += _toggle(col_ptr, col_idx, row_ptr, row_idx, w, trial, cnt, gain, loss,
-                           opened[np.random.randint(n_open)], False)  # fmt: skip
-            val += _toggle(col_ptr, col_idx, row_ptr, row_idx, w, trial, cnt, gain, loss,
-                           closed[np.random.randint(n_closed)], True)  # fmt: skip
-        val = _descend(col_ptr, col_idx, row_ptr, row_idx, w, trial, cnt, gain, loss, movable, allowed, extra, tol,
-                       val)  # fmt: skip
+            val += _toggle(cov, state, opened[np.random.randint(n_open)], False)
+            val += _toggle(cov, state, closed[np.random.randint(n_closed)], True)
+        val = _descend(cov, state, movable, allowed, extra, tol, val)
         if val >= cur_val - tol or np.random.random() < 0.02:
             cur[:] = trial
             cur_val = val
