@@ -12,6 +12,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
+from planning.transit import _csr  # unchanged since a0819bb
+
 BLOCK_CELLS = 10_000_000  # planning.network / planning.opportunities
 TRANSIT_BLOCK_CELLS = 8_000_000  # planning.transit
 
@@ -72,15 +74,6 @@ def cumulative_opportunities(net, origins: NDArray[np.intp], facilities: NDArray
             row, col = np.nonzero(dist[:, fac_nodes] <= cutoff_s)
             per_origin[block] = np.bincount(row, weights=fac_weight[col], minlength=dist.shape[0])
     return np.asarray(per_origin[org_inverse], dtype=np.float64)
-
-
-def _csr(vals, rows, cols, shape) -> sp.csr_array:
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if rows.size else np.empty(0, bool)
-    rows, cols, vals = rows[first], cols[first], vals[first]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))]).astype(np.int64)
-    return sp.csr_array((vals.astype(np.float64), cols.astype(np.int64), indptr), shape=shape)
 
 
 def network_table(matrix, src_node, src_off, dst_node, dst_off, limit) -> sp.csr_array:

@@ -369,6 +369,18 @@ def _sift_up(hn: Any, hk: Any, pos: Any, i: int, v: int, key: float) -> None:  #
 
 
 @njit(nogil=True, cache=True, inline="always")
+def _lower(hn: Any, hk: Any, pos: Any, dist: Any, size: int, v: int, t: float) -> int:  # pragma: no cover - compiled
+    """Set the time of ``v`` to ``t`` (lower than before): insert it or move it up; return the heap size."""
+    dist[v] = t
+    i = pos[v]
+    if i < 0:
+        i = size
+        size += 1
+    _sift_up(hn, hk, pos, i, v, t)
+    return size
+
+
+@njit(nogil=True, cache=True, inline="always")
 def _pop(hn: Any, hk: Any, pos: Any, size: int) -> int:  # pragma: no cover - compiled
     """Remove the heap's top (already read by the caller); return the new size."""
     size -= 1
@@ -421,12 +433,7 @@ def _search(
         v = sources[s]
         t = starts[s]
         if t <= cutoff and t < dist[v]:
-            dist[v] = t
-            i = pos[v]
-            if i < 0:
-                i = size
-                size += 1
-            _sift_up(hn, hk, pos, i, v, t)
+            size = _lower(hn, hk, pos, dist, size, v, t)
     k = 0
     while size > 0:
         v = hn[0]
@@ -441,12 +448,7 @@ def _search(
                 continue
             nd = d + data[e]
             if nd <= cutoff and nd < dist[u]:
-                dist[u] = nd
-                i = pos[u]
-                if i < 0:
-                    i = size
-                    size += 1
-                _sift_up(hn, hk, pos, i, u, nd)
+                size = _lower(hn, hk, pos, dist, size, u, nd)
     return k
 
 
