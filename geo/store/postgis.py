@@ -63,9 +63,11 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
+from geo.access import DELETE
 from geo.errors import DataError, IntegrationsatlasError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.store import audit
 from geo.store.conflicts import duplicate_batch
 from geo.store.datastore import (
     BATCHES_TABLE,
@@ -76,6 +78,8 @@ from geo.store.datastore import (
     new_batch_id,
     restore_dtypes,
 )
+from geo.store.grants import protected_layer, require
+from geo.store.server_schema import MIGRATION_4
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +158,8 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             payload BYTEA NOT NULL)""",
         ),
     ),
+    # a server with login: audit log, privacy aggregation, row-level security (geo.store.server_schema)
+    (4, MIGRATION_4),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
@@ -225,6 +231,7 @@ def engine_for(url: str) -> Engine:
                 sqlalchemy_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=60
             )
             _ENGINES[url] = engine
+            audit.attach(engine)  # every connection carries who acts (read by the audit trigger)
         if url not in _MIGRATED:
             ensure_schema(engine)
             _MIGRATED.add(url)
@@ -242,12 +249,14 @@ def dispose_engines() -> None:
 
 def schema_version(con: Connection) -> int:
     """The highest applied migration (0 for an empty database)."""
-    con.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    # only create when missing: a role's database user may not create tables (server with login)
+    if con.execute(text("SELECT to_regclass(:t)"), {"t": SCHEMA_TABLE}).scalar_one() is None:
+        con.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
         )
-    )
     return int(con.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one())
 
 
@@ -507,6 +516,9 @@ class PostgisStore:
         -----
         CRS is EPSG:25832 (metres).
         """
+        protected = protected_layer(self.engine, layer_id)  # sensitive layer, no exact access: the aggregate
+        if protected is not None:
+            return protected
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as con, con.begin():
             metas = con.execute(
                 select(batches_table.c.batch_id, batches_table.c.dtypes, batches_table.c.rows_kept)
@@ -589,6 +601,7 @@ class PostgisStore:
 
     def _set_active(self, batch_id: str, active: bool) -> bool:
         with self.engine.begin() as con:
+            require(con, DELETE, "Importe löschen oder wiederherstellen")
             row = con.execute(
                 text(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = :b FOR UPDATE"), {"b": batch_id}
             ).first()

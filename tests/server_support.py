@@ -1,0 +1,79 @@
+"""Pytest plugin: a database set up for a server with login (roles, grants, row-level security).
+
+Use with ``pytest_plugins = ("store_backends", "server_support")``. Fixtures:
+
+``server_db`` (function)
+    A fresh database owned by the non-superuser ``atlas_owner`` in the
+    throwaway cluster of :mod:`store_backends`, set up with
+    :func:`geo.store.grants.set_up_server` for three database users
+    ``atlas_planung``, ``atlas_rat`` and ``atlas_admin`` (trust login on
+    127.0.0.1, no passwords): a :class:`ServerDb` with the owner's and every
+    role's address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from geo.access import ROLES, ServerConfig
+from geo.settings import Settings
+
+OWNER = "atlas_owner"
+USERS = {r.id: f"atlas_{r.id}" for r in ROLES}
+
+
+@dataclass(frozen=True)
+class ServerDb:
+    """A set-up database: the owner's address and each role's."""
+
+    name: str
+    owner_url: str
+    urls: dict[str, str]
+    config: ServerConfig
+
+    def url(self, role_id: str) -> str:
+        return self.urls[role_id]
+
+
+@pytest.fixture(scope="session")
+def server_roles(postgres_cluster: object) -> dict[str, str]:
+    """The owner and the three role users in the cluster (created once per session)."""
+    cluster = postgres_cluster
+    for user in (OWNER, *USERS.values()):
+        cluster.psql(  # type: ignore[attr-defined]
+            "postgres",
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{user}') "
+            f"THEN CREATE ROLE {user} LOGIN; END IF; END $$",
+        )
+    return USERS
+
+
+def server_config(urls: dict[str, str], **kwargs: object) -> ServerConfig:
+    """The server settings of a test: the role addresses, otherwise defaults."""
+    return ServerConfig.from_mapping({"database": urls, **kwargs})
+
+
+@pytest.fixture
+def server_db(postgres_cluster: object, server_roles: dict[str, str], tmp_path: Path) -> Iterator[ServerDb]:
+    """A fresh database owned by ``atlas_owner``, set up for the three roles."""
+    from geo.store.grants import set_up_server
+    from geo.store.postgis import dispose_engines
+
+    cluster = postgres_cluster
+    name = f"atlas_srv_{secrets.token_hex(4)}"
+    cluster.psql("postgres", f"CREATE DATABASE {name} OWNER {OWNER} TEMPLATE atlas_template")  # type: ignore[attr-defined]
+    base = cluster.url(name)  # type: ignore[attr-defined]
+    owner_url = base.replace("postgres@", f"{OWNER}@")
+    urls = {rid: base.replace("postgres@", f"{user}@") for rid, user in server_roles.items()}
+    config = server_config(urls)
+    try:
+        set_up_server(owner_url, config, Settings().with_home(tmp_path / "owner-home"))
+        yield ServerDb(name, owner_url, urls, config)
+    finally:
+        dispose_engines()
+        cluster.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[attr-defined]
