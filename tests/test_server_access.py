@@ -142,8 +142,8 @@ def test_planung_imports_and_replaces_but_only_admin_deletes_and_restores(server
         assert admin.deactivate(second)
         assert admin.restore(first)
     assert {b.batch_id: b.active for b in admin.batches("kita")} == {first: True, second: False}
+    columns = "(name, created_at, area_ags, model, n_sites, schema_version, payload)"
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        columns = "(name, created_at, area_ags, model, n_sites, schema_version, payload)"
         sql(server_db.url("rat"), f"INSERT INTO atlas_scenarios {columns} VALUES ('x', '', '', '', 0, 1, '')")
 
 
