@@ -61,8 +61,8 @@ def server_config(urls: dict[str, str], **kwargs: object) -> ServerConfig:
 @pytest.fixture
 def server_db(postgres_cluster: object, server_roles: dict[str, str], tmp_path: Path) -> Iterator[ServerDb]:
     """A fresh database owned by ``atlas_owner``, set up for the three roles."""
-    from geo.store.grants import set_up_server
     from geo.store.postgis import dispose_engines
+    from geo.store.server_setup import set_up_server
 
     cluster = postgres_cluster
     name = f"atlas_srv_{secrets.token_hex(4)}"

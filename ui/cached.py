@@ -31,7 +31,7 @@ from integrationsatlas import areas
 from integrationsatlas import report as council
 from integrationsatlas.coverage import CoverageReport, coverage_report, facility_isochrones
 from integrationsatlas.siting import SitingParams, SitingPlan, plan_sites
-from ui import actions, maps, views
+from ui import actions, auth, fairuse, maps, views
 from ui.views import OUTLINE_LEVELS, GapParams
 
 if TYPE_CHECKING:
@@ -41,8 +41,11 @@ __all__ = ["OUTLINE_LEVELS", "GapParams"]
 
 
 def settings() -> Settings:
-    """The application settings (``INTEGRATIONSATLAS_*`` environment variables)."""
-    return Settings.from_env()
+    """The application settings (``INTEGRATIONSATLAS_*`` environment variables).
+
+    With login, the database is the one of the logged-in user's role (:func:`ui.auth.session_settings`).
+    """
+    return auth.session_settings(Settings.from_env())
 
 
 def store_version(cfg: Settings) -> str:
@@ -75,6 +78,7 @@ def available_layers(cfg: Settings, version: str, group: str) -> tuple[str, ...]
     return tuple(s.id for s in REGISTRY.by_group(group) if is_available(s.id, cfg))  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, only=None: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=64)
 def points_geojson(cfg: Settings, version: str, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Display GeoJSON of a point layer (optionally only some values of its filter column)."""
@@ -102,6 +106,7 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
 # --- Karte -------------------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, indicator_id, layer_id, facility_layers, level="kreis": facility_layers)
 @st.cache_data(show_spinner=False, max_entries=32)
 def unit_choropleth(
     cfg: Settings,
@@ -149,6 +154,7 @@ def area_view(
     return maps.bounds_of(units[units["ags"] == ags], width_px=width_px)
 
 
+@auth.opens_layers(lambda cfg, version, level, ags, facility_layers: facility_layers)
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_profile(
     cfg: Settings, version: str, level: str, ags: str, facility_layers: tuple[str, ...]
@@ -177,7 +183,9 @@ def import_preview(
 # --- Versorgungslücken ---------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, params: (params.layer,))
 @st.cache_data(show_spinner="Versorgung wird berechnet …", max_entries=64)
+@fairuse.heavy("fairuse.coverage")
 def coverage(cfg: Settings, version: str, params: GapParams) -> CoverageReport:
     """The coverage report (gap table, overall share, curve, demand level)."""
     return coverage_report(
@@ -216,6 +224,7 @@ def cell_grid(cfg: Settings, version: str, params: GapParams) -> tuple[Any, Any,
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
+@fairuse.heavy("fairuse.isochrones")
 def isochrones(cfg: Settings, version: str, params: GapParams, facility_ids: tuple[str, ...]) -> dict[str, Any]:
     """Isochrones of the chosen facilities at the analysis' threshold and mode, for display."""
     polys = facility_isochrones(
@@ -237,6 +246,7 @@ def planning_areas(cfg: Settings, version: str) -> dict[str, str]:
     return views.planning_areas(cfg)
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, area: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=16)
 def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | None) -> dict[str, str]:
     """id → name of a layer's facilities (within the AGS prefix ``area``, if given)."""
@@ -247,6 +257,7 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.siting")
 def siting_plan(cfg: Settings, version: str, params: SitingParams, _progress: Any = None) -> SitingPlan:
     """The siting plan for ``params``; shared read-only between sessions.
 
@@ -288,7 +299,9 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
     return council.scenarios_for_area(cfg, area)
 
 
+@auth.opens_layers(lambda cfg, version, area, layer, *rest: (layer,))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.report")
 def report_file(
     cfg: Settings, version: str, area: str, layer: str, threshold_km: float, scenario: str | None, fmt: str
 ) -> tuple[bytes, str]:
@@ -297,7 +310,9 @@ def report_file(
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, source, fmt, crs, area, layer, km: (source.partition(":")[2], layer))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.export")
 def export_file(
     cfg: Settings, version: str, source: str, fmt: str, crs: str, area: str, layer: str, threshold_km: float
 ) -> tuple[bytes, str]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from geo.access import DELETE, IMPORT
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
-from ui import actions, cached, views
+from ui import actions, auth, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t
 
@@ -36,15 +37,18 @@ def render() -> None:
     """Render the Daten page."""
     st.title(t("nav.daten"))
     cfg = cached.settings()
-    upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
-        [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
-    )
-    with upload_tab, user_errors(t("daten.err.import")):
-        _upload(cfg)
-    with population_tab, user_errors(t("daten.population")):
-        _population(cfg)
-    with fetch_tab, user_errors(t("daten.err.fetch")):
-        _fetch(cfg)
+    if auth.allows(IMPORT):  # a role without imports sees no import controls at all
+        upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
+            [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
+        )
+        with upload_tab, user_errors(t("daten.err.import")):
+            _upload(cfg)
+        with population_tab, user_errors(t("daten.population")):
+            _population(cfg)
+        with fetch_tab, user_errors(t("daten.err.fetch")):
+            _fetch(cfg)
+    else:
+        inventory_tab, batches_tab = st.tabs([t("daten.inventory"), t("daten.batches")])
     with inventory_tab, user_errors(t("daten.err.inventory")):
         frame = views.localize_inventory(cached.inventory(cfg, cached.store_version(cfg)), current_language())
         table(frame, hide_index=True, width="stretch")
@@ -181,6 +185,8 @@ def _batches(cfg: Settings) -> None:
         )
         for b in rows
     }
+    if not auth.allows(DELETE):
+        return
     chosen = st.selectbox(t("daten.batch"), list(labels), format_func=labels.__getitem__, key="daten_batch")
     active = next(b.active for b in rows if b.batch_id == chosen)
     if active and st.button(t("daten.delete"), key="daten_batch_delete"):

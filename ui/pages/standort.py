@@ -10,13 +10,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo.access import PLAN
 from geo.formatting import de_number, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
-from ui import actions, cached, maps, state, views
+from ui import actions, auth, cached, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t
 from ui.uploads import gtfs_feed, osm_extract
@@ -43,11 +44,12 @@ def render() -> None:
     cfg = cached.settings()
     with user_errors(t("nav.standort")):
         version = cached.store_version(cfg)
-        params = _controls(cfg, version)
-        # the button before the (optional) candidate map, so that it is on the first screen
-        if st.button(t("standort.run"), type="primary", key="standort_run"):
-            _run(cfg, version, params)
-        _candidate_map(cfg, version, params)
+        if auth.allows(PLAN):  # planning runs and saving; other roles compare the saved scenarios
+            params = _controls(cfg, version)
+            # the button before the (optional) candidate map, so that it is on the first screen
+            if st.button(t("standort.run"), type="primary", key="standort_run"):
+                _run(cfg, version, params)
+            _candidate_map(cfg, version, params)
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
         with user_errors(t("standort.result")):
@@ -375,6 +377,8 @@ def _equity(plan: SitingPlan) -> None:
 
 
 def _save(cfg: Settings, plan: SitingPlan) -> None:
+    if not auth.allows(PLAN):
+        return
     with st.form("standort_save"):
         c1, c2, c3 = st.columns([2, 1, 1])
         name = c1.text_input(t("standort.save_as"), placeholder=t("standort.save_placeholder"))
