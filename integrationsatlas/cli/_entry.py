@@ -55,11 +55,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IntegrationsatlasError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the database refused this role (server with login): a user-facing error
+        refusal = _refusal(exc)
+        if refusal is None:
+            raise
+        print(f"Fehler: {refusal}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # Output piped into e.g. ``head`` that closed early: not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _refusal(exc: Exception) -> IntegrationsatlasError | None:
+    """The German error for a database refusal (grants, row-level security), only if a database was used."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from geo.store.grants import denied
+
+    return denied(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover
