@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError
+from geo.layers.spec import LayerSpec
 from geo.settings import PROJECTED_CRS
 
 #: ``location_precision`` of an aggregated record, by level.
@@ -60,6 +61,24 @@ class PrivacyRule:
     def describe(self) -> str:
         """German one-liner for captions, reports and the data-protection documents."""
         return f"Anzahl je {self.cell_m:g}-m-Rasterzelle mit mindestens {self.k} Punkten, übrige je Gemeinde"
+
+
+def refuse_as_sites(spec: LayerSpec) -> None:
+    """Refuse a sensitive layer as the source of sites (planned or existing) of a siting plan.
+
+    A site is published with its exact position in scenarios, reports and
+    exports, so a site taken from a sensitive layer would publish that layer.
+
+    Raises
+    ------
+    DataError
+        If ``spec`` is sensitive.
+    """
+    if spec.sensitive:
+        raise DataError(
+            f"Die Ebene »{spec.title}« ist geschützt: als Standorte übernommen, stünde ihre genaue Lage in "
+            "Szenarien, Berichten und Exporten. Bitte eine andere Ebene für Standorte wählen."
+        )
 
 
 #: Columns of the database function's rows (see ``atlas_sensitive_aggregate``).

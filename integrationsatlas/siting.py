@@ -32,8 +32,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.modes import MODES
+from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
 from geo.units import level_of, load_boundaries
@@ -399,6 +401,7 @@ def _existing_sites(
     """Existing sites of ``layer_id`` in the area (status not ``geplant``) and their as-of date."""
     if layer_id is None:
         return None, None
+    refuse_as_sites(REGISTRY.get(layer_id))  # a site would publish a sensitive layer's exact position
     frame = load_layer(layer_id, settings)
     if "status" in frame.columns:
         frame = frame[frame["status"].astype("string").fillna("bestehend") != "geplant"]

@@ -1,8 +1,8 @@
 """The audit log of a server: who imported, replaced, deleted, restored, exported or opened what.
 
 The log is the table ``atlas_audit`` (:mod:`geo.store.server_schema`): the
-database writes an entry for every batch import and every switch of a batch
-itself (trigger), so no path (app, CLI, psql) can write without one; the app
+database writes an entry for every batch import, every switch of a batch and
+every saved or deleted scenario itself (triggers), so no path (app, CLI, psql) can write without one; the app
 adds the reads (exports, opening a sensitive layer) with :func:`record`.
 Entries are never changed; they are deleted only after the retention
 (:func:`prune`), and the data-protection officer gets them with
@@ -35,7 +35,9 @@ from sqlalchemy import Engine, event, text
 
 logger = logging.getLogger(__name__)
 
-Action = Literal["import", "replace", "replaced", "delete", "restore", "export", "open"]
+Action = Literal[
+    "import", "replace", "replaced", "delete", "restore", "export", "open", "scenario_save", "scenario_delete"
+]
 #: German titles of the actions, for the audit view and export.
 ACTION_TITLES: Final[Mapping[str, str]] = {
     "import": "Import (hinzufügen)",
@@ -45,6 +47,8 @@ ACTION_TITLES: Final[Mapping[str, str]] = {
     "restore": "wiederhergestellt",
     "export": "exportiert",
     "open": "geschützte Ebene geöffnet",
+    "scenario_save": "Szenario gespeichert",
+    "scenario_delete": "Szenario gelöscht",
 }
 #: Columns of :func:`audit_frame`, German headers.
 AUDIT_COLUMNS: Final[Mapping[str, str]] = {

@@ -32,8 +32,8 @@ Enforcement
 * ``atlas_batches``: switching a batch off or on needs ``delete``; a user with
   ``import`` may only switch off the older batches of a layer in the same
   transaction that inserted a ``replace`` batch of that layer.
-* Every insert into ``atlas_batches`` and every change of ``active`` writes an
-  audit row (trigger; actor and request from the transaction settings
+* Every insert into ``atlas_batches``, every change of ``active`` and every
+  saved or deleted scenario writes an audit row (triggers; actor and request from the transaction settings
   ``atlas.actor``, ``atlas.role``, ``atlas.request``).
 * ``atlas_audit`` refuses ``UPDATE`` and ``TRUNCATE`` for everyone (also the
   owner) and ``DELETE`` of rows younger than the retention.
@@ -72,7 +72,8 @@ MIGRATION_4: Final[tuple[str, ...]] = (
         actor TEXT,
         app_role TEXT,
         action TEXT NOT NULL
-            CHECK (action IN ('import', 'replace', 'replaced', 'delete', 'restore', 'export', 'open')),
+            CHECK (action IN ('import', 'replace', 'replaced', 'delete', 'restore', 'export', 'open',
+                              'scenario_save', 'scenario_delete')),
         layer_id TEXT,
         batch_id TEXT,
         detail JSONB NOT NULL DEFAULT '{}'::jsonb,
@@ -167,6 +168,23 @@ MIGRATION_4: Final[tuple[str, ...]] = (
             || coalesce(nullif(current_setting('atlas.request', true), '')::jsonb, '{}'::jsonb) $$""",
     f"""CREATE TRIGGER atlas_batches_audit AFTER INSERT OR UPDATE OF active ON {_B}
         FOR EACH ROW EXECUTE FUNCTION atlas_audit_batches()""",
+    # --- audit: saving and deleting scenarios (planning results), whoever writes
+    """CREATE FUNCTION atlas_audit_scenarios() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+        DECLARE
+            r RECORD;
+        BEGIN
+            r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+            INSERT INTO atlas_audit (actor, app_role, action, detail, request)
+            VALUES (nullif(current_setting('atlas.actor', true), ''), nullif(current_setting('atlas.role', true), ''),
+                    CASE WHEN TG_OP = 'DELETE' THEN 'scenario_delete' ELSE 'scenario_save' END,
+                    jsonb_build_object('szenario', r.name, 'gebiet', r.area_ags, 'modell', r.model,
+                                       'standorte', r.n_sites, 'version', r.version),
+                    atlas_request());
+            RETURN r;
+        END $$""",
+    """CREATE TRIGGER atlas_scenarios_audit AFTER INSERT OR UPDATE OR DELETE ON atlas_scenarios
+        FOR EACH ROW EXECUTE FUNCTION atlas_audit_scenarios()""",
     # --- the log is append-only: no update, no truncate, delete only after the retention
     """CREATE FUNCTION atlas_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

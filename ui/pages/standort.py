@@ -66,6 +66,8 @@ def _controls(cfg: Settings, version: str) -> SitingParams:
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
+    # sensitive layers are never sources of sites (geo.privacy.refuse_as_sites)
+    facilities = tuple(lid for lid in facilities if not REGISTRY.get(lid).sensitive)
     places = (*facilities, *cached.available_layers(cfg, version, "poi"))
     c1, c2, c3 = st.columns([1.4, 1.6, 1])
     default = list(areas_).index(_DEFAULT_AREA) if _DEFAULT_AREA in areas_ else 0
