@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,11 +43,11 @@ class ServerDb:
 
 
 @pytest.fixture(scope="session")
-def server_roles(postgres_cluster: object) -> dict[str, str]:
+def server_roles(postgres_cluster: Any) -> dict[str, str]:
     """The owner and the three role users in the cluster (created once per session)."""
     cluster = postgres_cluster
     for user in (OWNER, *USERS.values()):
-        cluster.psql(  # type: ignore[attr-defined]
+        cluster.psql(
             "postgres",
             f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{user}') "
             f"THEN CREATE ROLE {user} LOGIN; END IF; END $$",
@@ -58,22 +60,28 @@ def server_config(urls: dict[str, str], **kwargs: object) -> ServerConfig:
     return ServerConfig.from_mapping({"database": urls, **kwargs})
 
 
-@pytest.fixture
-def server_db(postgres_cluster: object, server_roles: dict[str, str], tmp_path: Path) -> Iterator[ServerDb]:
-    """A fresh database owned by ``atlas_owner``, set up for the three roles."""
+@contextmanager
+def server_db_context(cluster: Any, roles: dict[str, str], tmp_path: Path) -> Iterator[ServerDb]:
+    """A fresh database owned by ``atlas_owner``, set up for the three roles (dropped afterwards)."""
     from geo.store.postgis import dispose_engines
     from geo.store.server_setup import set_up_server
 
-    cluster = postgres_cluster
     name = f"atlas_srv_{secrets.token_hex(4)}"
-    cluster.psql("postgres", f"CREATE DATABASE {name} OWNER {OWNER} TEMPLATE atlas_template")  # type: ignore[attr-defined]
-    base = cluster.url(name)  # type: ignore[attr-defined]
+    cluster.psql("postgres", f"CREATE DATABASE {name} OWNER {OWNER} TEMPLATE atlas_template")
+    base = cluster.url(name)
     owner_url = base.replace("postgres@", f"{OWNER}@")
-    urls = {rid: base.replace("postgres@", f"{user}@") for rid, user in server_roles.items()}
+    urls = {rid: base.replace("postgres@", f"{user}@") for rid, user in roles.items()}
     config = server_config(urls)
     try:
         set_up_server(owner_url, config, Settings().with_home(tmp_path / "owner-home"))
         yield ServerDb(name, owner_url, urls, config)
     finally:
         dispose_engines()
-        cluster.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[attr-defined]
+        cluster.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def server_db(postgres_cluster: Any, server_roles: dict[str, str], tmp_path: Path) -> Iterator[ServerDb]:
+    """A fresh database owned by ``atlas_owner``, set up for the three roles."""
+    with server_db_context(postgres_cluster, server_roles, tmp_path) as db:
+        yield db

@@ -130,8 +130,13 @@ def login_gate() -> Principal | None:
         st.stop()
     principal = Principal(name=name, subject=str(claims.get("sub", name)), role=role, database_url=url)
     st.session_state[_PRINCIPAL] = principal
-    audit.set_actor(audit.Actor(principal.name, role.id, request_info()))
+    audit.set_actor(_actor(principal))
     return principal
+
+
+def _actor(principal: Principal) -> audit.Actor:
+    """The logged-in user as the audit log records them, with this request."""
+    return audit.Actor(principal.name, principal.role.id, request_info())
 
 
 def _login_page() -> None:
@@ -165,9 +170,10 @@ def record_open(cfg: Settings, layer_ids: tuple[str, ...], *, exact: bool | None
     from geo.store.postgis import engine_for
 
     engine = engine_for(cfg.database_url)
-    for lid in todo:
-        audit.record(engine, "open", layer_id=lid, detail={"exakt": principal.role.allows(EXACT)})
-        seen.add(lid)
+    with audit.acting_as(_actor(principal)):
+        for lid in todo:
+            audit.record(engine, "open", layer_id=lid, detail={"exakt": principal.role.allows(EXACT)})
+            seen.add(lid)
 
 
 def opens_layers(layers_of: Callable[..., tuple[str, ...]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -196,9 +202,14 @@ def on_download(cfg: Settings, what: str, name: str, layer_id: str | None = None
 
 
 def record_export(cfg: Settings, what: str, name: str, layer_id: str | None = None) -> None:
-    """Audit a download (export or report) of this session (no-op without login)."""
-    if current() is None or not cfg.database_url:
+    """Audit a download (export or report) of this session (no-op without login).
+
+    Also called as a button callback, before :func:`login_gate` of the run: the actor is set here.
+    """
+    principal = current()
+    if principal is None or not cfg.database_url:
         return
     from geo.store.postgis import engine_for
 
-    audit.record(engine_for(cfg.database_url), "export", layer_id=layer_id, detail={"inhalt": what, "datei": name})
+    with audit.acting_as(_actor(principal)):
+        audit.record(engine_for(cfg.database_url), "export", layer_id=layer_id, detail={"inhalt": what, "datei": name})
