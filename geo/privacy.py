@@ -29,6 +29,8 @@ from geo.errors import DataError
 from geo.layers.spec import LayerSpec
 from geo.settings import PROJECTED_CRS
 
+#: Column of an aggregated record with the number of points it stands for.
+COUNT_COLUMN = "anzahl"
 #: ``location_precision`` of an aggregated record, by level.
 PRECISION_CELL = "Raster (zusammengefasst)"
 PRECISION_GEMEINDE = "Gemeinde (zusammengefasst)"
@@ -61,6 +63,20 @@ class PrivacyRule:
     def describe(self) -> str:
         """German one-liner for captions, reports and the data-protection documents."""
         return f"Anzahl je {self.cell_m:g}-m-Rasterzelle mit mindestens {self.k} Punkten, übrige je Gemeinde"
+
+
+def record_weights(frame: pd.DataFrame) -> pd.Series:
+    """How many points each record stands for: :data:`COUNT_COLUMN` of an aggregate, else 1.
+
+    Counting a layer (inventory, facilities per unit) sums these, so an
+    aggregated layer counts its points, not its cells.
+
+    >>> record_weights(pd.DataFrame({"anzahl": [3, 4]})).tolist(), record_weights(pd.DataFrame({"x": [1]})).tolist()
+    ([3, 4], [1])
+    """
+    if COUNT_COLUMN in frame.columns:
+        return pd.to_numeric(frame[COUNT_COLUMN], errors="coerce").fillna(1).astype("int64")
+    return pd.Series(1, index=frame.index, dtype="int64")
 
 
 def refuse_as_sites(spec: LayerSpec) -> None:
@@ -128,7 +144,7 @@ def aggregate_frame(
     out = pd.DataFrame({c: pd.Series([pd.NA] * len(frame), dtype="object") for c in columns})
     out["id"] = (frame["level"] + "-" + frame["key"].astype(str)).to_numpy()
     out["name"] = [f"{int(n)} × {title} ({w})" for n, w in zip(frame["n"], where, strict=True)]
-    out["anzahl"] = frame["n"].astype("int64").to_numpy()
+    out[COUNT_COLUMN] = frame["n"].astype("int64").to_numpy()
     if capacity_column:
         out[capacity_column] = pd.array(frame["capacity"].to_numpy(), dtype="Int64")
     if "gemeinde_ags" in columns:
