@@ -356,3 +356,22 @@ def test_planung_imports_and_plans_admin_restores_and_all_is_in_the_audit_log(
     restore = log[(log["Aktion"] == "wiederhergestellt") & (log["Person"] == USERS["admin"])].iloc[-1]
     assert restore["Stapel"] == batch.batch_id and restore["Rolle"] == "admin"
     assert str(running.replicas[0].port) in restore["Anfrage"]  # which app process served the request
+
+
+def test_login_attempts_are_rate_limited_per_client(stack: tuple[ServerStack, ServerDb]) -> None:
+    import requests
+
+    running, db = stack
+    url = f"{running.replicas[1].url}/auth/login"
+    limit = db.config.login_attempts
+
+    def attempt(client: str) -> requests.Response:
+        # the test talks to the replica from loopback, like a reverse proxy: the forwarded address counts
+        return requests.get(url, headers={"X-Forwarded-For": client}, allow_redirects=False, timeout=30)
+
+    codes = [attempt("203.0.113.7").status_code for _ in range(limit)]
+    assert 429 not in codes, codes
+    refused = attempt("203.0.113.7")
+    assert refused.status_code == 429 and "Zu viele Anmeldeversuche" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= db.config.login_window_s
+    assert attempt("203.0.113.8").status_code != 429  # another client is not affected
