@@ -32,9 +32,11 @@ with the psycopg 3 driver; geometry columns are declared with GeoAlchemy2.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -525,31 +527,36 @@ class PostgisStore:
                 .where(batches_table.c.layer_id == layer_id, batches_table.c.active)
                 .order_by(batches_table.c.seq)
             ).all()
-            feats = {
-                m.batch_id: con.execute(
-                    select(features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
-                    .where(features_table.c.batch_id == m.batch_id)
-                    .order_by(features_table.c.seq)
-                ).all()
-                for m in metas
-            }
+            # all rows of the active batches in one query (not one per batch: a layer may have thousands)
+            rows = con.execute(
+                select(features_table.c.batch_id, features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
+                .join(batches_table, batches_table.c.batch_id == features_table.c.batch_id)
+                .where(batches_table.c.layer_id == layer_id, batches_table.c.active)
+                .order_by(batches_table.c.seq, features_table.c.seq)
+            ).all()
         if not metas:
             return None
-        parts = []
+        counts = Counter(r[0] for r in rows)
         for meta in metas:
-            rows = feats[meta.batch_id]
-            if len(rows) != meta.rows_kept:
+            if counts[meta.batch_id] != meta.rows_kept:
                 raise DataError(
                     f"Datenbank {self.location}: Stapel {meta.batch_id} (Ebene »{layer_id}«) ist unvollständig "
-                    f"({len(rows)} von {meta.rows_kept} Zeilen). Stapel mit »integrationsatlas store delete "
-                    f"{meta.batch_id}« deaktivieren oder erneut importieren."
+                    f"({counts[meta.batch_id]} von {meta.rows_kept} Zeilen). Stapel mit »integrationsatlas store "
+                    f"delete {meta.batch_id}« deaktivieren oder erneut importieren."
                 )
-            dtypes = json.loads(meta.dtypes or "{}")
-            attrs = pd.DataFrame.from_records([r[0] for r in rows], columns=list(dtypes))
-            geoms = shapely.from_wkb(np.asarray([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
+        parts = []
+        start = 0
+        # consecutive batches with the same stored dtypes become one frame (usually the whole layer)
+        for dtypes_json, run in itertools.groupby(metas, key=lambda m: m.dtypes or "{}"):
+            n = sum(m.rows_kept for m in run)
+            chunk = rows[start : start + n]
+            start += n
+            dtypes = json.loads(dtypes_json)
+            attrs = pd.DataFrame.from_records([r[1] for r in chunk], columns=list(dtypes))
+            geoms = shapely.from_wkb(np.asarray([None if r[2] is None else bytes(r[2]) for r in chunk], dtype=object))
             part = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, crs=PROJECTED_CRS), crs=PROJECTED_CRS)
             part = restore_dtypes(part, dtypes)
-            part["batch_id"] = meta.batch_id
+            part["batch_id"] = [r[0] for r in chunk]
             parts.append(part)
         gdf = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs=PROJECTED_CRS)
