@@ -169,11 +169,11 @@ def offline_idp(context: Any) -> None:
     context.route(f"{IDP_CDN}**", lambda route: route.fulfill(body="", content_type="text/css"))
 
 
-def login(page: Any, base_url: str, role: str) -> None:
+def login(page: Any, base_url: str, role: str, timeout_ms: float = 60_000) -> None:
     """Log in on ``base_url`` as the test user of ``role`` through the identity provider's form."""
     page.goto(base_url)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/oauth2/authorize**")
     page.get_by_role("button", name=USERS[role], exact=True).click()
     page.wait_for_url(f"{base_url}/**")
-    page.get_by_text(f"Angemeldet: {USERS[role]}").wait_for(timeout=60_000)
+    page.get_by_text(f"Angemeldet: {USERS[role]}").wait_for(timeout=timeout_ms)
