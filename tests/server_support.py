@@ -85,3 +85,20 @@ def server_db(postgres_cluster: Any, server_roles: dict[str, str], tmp_path: Pat
     """A fresh database owned by ``atlas_owner``, set up for the three roles."""
     with server_db_context(postgres_cluster, server_roles, tmp_path) as db:
         yield db
+
+
+def kita_batch(db: ServerDb) -> str:
+    """One small synthetic Kita batch written as ``planung``; its batch id."""
+    import geopandas as gpd
+
+    from geo.store.postgis import PostgisStore
+
+    frame = gpd.GeoDataFrame(
+        {"id": ["k1", "k2"], "name": ["Kita Mitte", "Kita Sonnenschein"]},
+        geometry=gpd.points_from_xy([294_000.0, 295_100.0], [5_628_000.0, 5_628_500.0]),
+        crs="EPSG:25832",
+    )
+    info = PostgisStore(db.url("planung")).write_layer(
+        "kita", frame, mode="append", source_file="kitas.csv", source="import", licence="CC0"
+    )
+    return info.batch_id

@@ -11,7 +11,7 @@ delete controls and no exact coordinate of an accommodation point (any
 5-decimal rendering of longitude or latitude, or the metres in EPSG:25832)
 anywhere in the pages, the map iframes or any download; ``planung`` imports
 and plans; ``admin`` restores a deletion; all of it is in the audit log.
-Screenshots go to ``docs/screenshots/server_*.png``.
+Screenshots go to ``test-results/screenshots/server_*.png``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 pytest_plugins = ("store_backends", "server_support")
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+#: Git-ignored (tests never rewrite tracked files); chosen ones are copied to docs/screenshots by hand.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "screenshots"
 _REASON = browser_unavailable_reason()
 
 #: Synthetic accommodation in Aachen (EPSG:25832): four in one 500 m cell, three spread out.
@@ -117,6 +118,7 @@ def stack(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if _REASON:
         pytest.skip(_REASON)
     with chromium_browser() as chromium:
