@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -38,23 +40,39 @@ def render() -> None:
     st.title(t("nav.daten"))
     cfg = cached.settings()
     if auth.allows(IMPORT):  # a role without imports sees no import controls at all
-        upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
+        upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = _tabs(
             [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
         )
         with upload_tab, user_errors(t("daten.err.import")):
-            _upload(cfg)
+            if upload_tab.open is not False:
+                _upload(cfg)
         with population_tab, user_errors(t("daten.population")):
-            _population(cfg)
+            if population_tab.open is not False:
+                _population(cfg)
         with fetch_tab, user_errors(t("daten.err.fetch")):
-            _fetch(cfg)
+            if fetch_tab.open is not False:
+                _fetch(cfg)
     else:
-        inventory_tab, batches_tab = st.tabs([t("daten.inventory"), t("daten.batches")])
+        inventory_tab, batches_tab = _tabs([t("daten.inventory"), t("daten.batches")])
     with inventory_tab, user_errors(t("daten.err.inventory")):
-        frame = views.localize_inventory(cached.inventory(cfg, cached.store_version(cfg)), current_language())
-        table(frame, hide_index=True, width="stretch")
+        if inventory_tab.open is not False:
+            frame = views.localize_inventory(cached.inventory(cfg, cached.store_version(cfg)), current_language())
+            table(frame, hide_index=True, width="stretch")
     with batches_tab, user_errors(t("daten.err.batches")):
-        _batches(cfg)
+        if batches_tab.open is not False:
+            _batches(cfg)
     attribution_footer()
+
+
+def _tabs(labels: list[str]) -> Sequence[Any]:
+    """The page's tabs; on a server with login only the open one runs (``.open`` is then true or false).
+
+    There every import anywhere changes the store version, so every tab would be computed afresh on every
+    run; without login all tabs run as before (``.open`` is ``None``).
+    """
+    if auth.current() is None:
+        return st.tabs(labels)
+    return st.tabs(labels, key="daten_tabs", on_change="rerun")
 
 
 def _importable() -> list[str]:
