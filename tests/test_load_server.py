@@ -155,6 +155,7 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
             box.click()
             page.keyboard.type("Kitas")
             page.get_by_role("option", name="Kitas").first.click()
+            page.get_by_text("Kindertageseinrichtungen; Plätze, wo bekannt.").wait_for()  # the run after the choice
             wait_idle(page, 600_000)
             k = 0
             while run.running():
@@ -162,9 +163,7 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
                 n = 3 + (i + k) % 5
                 path = kita_csv(tmp_path / f"{name}.csv", name, n)
                 t0 = time.monotonic()
-                page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
-                page.get_by_text(f"{path.name}: keine Probleme gefunden.").wait_for()  # the preview of this file
-                wait_idle(page, 600_000)
+                _upload(page, path)
                 page.get_by_role("button", name="Importieren").click()
                 page.get_by_text(f"{n} Zeile(n) in »Kitas« gespeichert").wait_for()
                 with run.lock:
@@ -173,10 +172,26 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
                 wait_idle(page, 600_000)
                 k += 1
         except Exception as exc:  # every failure counts; the test asserts there are none
+            shot = tmp_path / f"browser{i}-fehler.png"
+            page.screenshot(path=str(shot), full_page=True)
+            body = page.inner_text("body")[-1500:]
             with run.lock:
-                run.errors.append(f"Browser {i}: {type(exc).__name__}: {exc}")
+                run.errors.append(f"Browser {i}: {type(exc).__name__}: {exc}\nSeite ({shot}):\n{body}")
         finally:
             chromium.close()
+
+
+def _upload(page: Any, path: Path, tries: int = 5) -> None:
+    """Put ``path`` into the uploader and wait for its preview (again if a run of the page swallowed it)."""
+    for attempt in range(tries):
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+        try:
+            page.get_by_text(f"{path.name}: keine Probleme gefunden.").wait_for(timeout=120_000)
+            break
+        except Exception:
+            if attempt == tries - 1:
+                raise
+    wait_idle(page, 600_000)
 
 
 def _record(run: Run, session: str, line: dict[str, Any], n: int) -> None:
