@@ -74,7 +74,7 @@ READ: Final = Permission(
             "atlas_schema_version, atlas_batches, atlas_features, atlas_scenarios, atlas_scenario_sites, "
             "atlas_privacy, atlas_role_access, atlas_gemeinden, atlas_settings",
         ),
-        Grant("SELECT, INSERT, UPDATE, DELETE", "atlas_cache"),
+        Grant("SELECT, INSERT", "atlas_cache"),  # shared street networks etc. (geo.store.result_cache)
         Grant("INSERT", "atlas_audit"),
         Grant("EXECUTE", "FUNCTION atlas_sensitive_aggregate(text)"),
     ),

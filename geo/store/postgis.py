@@ -81,7 +81,7 @@ from geo.store.datastore import (
     restore_dtypes,
 )
 from geo.store.grants import protected_layer, require
-from geo.store.server_schema import MIGRATION_4
+from geo.store.server_schema import SERVER_MIGRATION
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +160,9 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             payload BYTEA NOT NULL)""",
         ),
     ),
-    # a server with login: audit log, privacy aggregation, row-level security (geo.store.server_schema)
-    (4, MIGRATION_4),
+    # a server with login: audit log, privacy aggregation, row-level security (geo.store.server_schema);
+    # 5, not 4: migration 4 (provenance columns of the batches) comes with the merge of issue 19
+    (5, SERVER_MIGRATION),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]

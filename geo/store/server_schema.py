@@ -1,6 +1,6 @@
 """Database objects of a server with login: audit log, privacy aggregation, row-level security.
 
-Applied as schema migration 4 of :mod:`geo.store.postgis` by the owner of the
+Applied as schema migration 5 of :mod:`geo.store.postgis` by the owner of the
 tables. The owner (and a superuser) bypass row-level security, so a database
 used without roles (the CLI of an administrator, the multi-user set-up without
 login) behaves exactly as before. The role-dependent part (which database
@@ -48,8 +48,8 @@ from geo.store.datastore import BATCHES_TABLE
 _F: Final = "atlas_features"
 _B: Final = BATCHES_TABLE
 
-#: Statements of schema migration 4 (appended to :data:`geo.store.postgis.MIGRATIONS`).
-MIGRATION_4: Final[tuple[str, ...]] = (
+#: Statements of schema migration 5 (appended to :data:`geo.store.postgis.MIGRATIONS`).
+SERVER_MIGRATION: Final[tuple[str, ...]] = (
     """CREATE TABLE atlas_role_access (
         db_role TEXT PRIMARY KEY,
         app_role TEXT NOT NULL,
