@@ -181,7 +181,7 @@ def _zensus(cfg: Settings) -> None:
             )
         )
         for note in result.notes:
-            st.info(note)
+            st.info(md(note))
 
 
 def _gemeinde_population(cfg: Settings) -> None:
