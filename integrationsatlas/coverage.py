@@ -43,7 +43,7 @@ from integrationsatlas.pipeline.intervals import (
     extent_interval,
     interval_record,
 )
-from integrationsatlas.pipeline.places import PlacesFigures, place_counts, place_demand, places_coverage, unit_places
+from integrationsatlas.pipeline.places import PlacesFigures, place_counts, place_demand, places_coverage
 from integrationsatlas.request import AnalysisRequest
 from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share
@@ -174,7 +174,10 @@ class CoverageReport:
             table["share_covered_low"] = bounds["low"].to_numpy()
             table["share_covered_high"] = bounds["high"].to_numpy()
         if self.places is not None and self.places.by_unit is not None:
-            table["share_with_places"] = self.places.by_unit["share_with_places"].reindex(keys).to_numpy()
+            by_unit = self.places.by_unit.reindex(keys)
+            for col in ("share_with_places", "share_with_places_low", "share_with_places_high"):
+                if col in by_unit.columns:
+                    table[col] = by_unit[col].to_numpy()
         return table
 
 
@@ -277,9 +280,8 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
         else:
             places = places_coverage(
                 matrix, weights, counts, request.threshold_base, column, label,
-                uncertainty=uncertainty, rows=rows, notes=(note,),
+                uncertainty=uncertainty, rows=rows, notes=(note,), units=points[unit_col],
             )  # fmt: skip
-            places = replace(places, by_unit=unit_places(points[unit_col], places, weights))
     inputs = _inputs(settings, request, demand, facilities, notes)
     report = _assemble(request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs)
     intervals = None

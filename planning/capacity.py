@@ -301,6 +301,7 @@ def capacitated_covered_draws(
     service_radius: float,
     *,
     open_sites: ArrayLike | None = None,
+    groups: ArrayLike | None = None,
 ) -> FloatArray:
     """People served with places for each of several demand vectors (e.g. resamples of the demand).
 
@@ -315,11 +316,17 @@ def capacitated_covered_draws(
         As in :func:`capacitated_coverage`.
     weight_draws
         ``R × n_demand`` demand vectors.
+    groups
+        Optional group code ``0…G-1`` per demand row (e.g. its Gemeinde):
+        then the people served per vector and group (``R × G``). A merged
+        row's flow is shared among its members by their demand, as in
+        :func:`capacitated_coverage`; the split between groups is one of the
+        maximum flows, the total is exact.
 
     Returns
     -------
     numpy.ndarray
-        People served per vector (length ``R``).
+        People served per vector (length ``R``), or per vector and group.
 
     Examples
     --------
@@ -338,11 +345,20 @@ def capacitated_covered_draws(
     idx = np.flatnonzero(reach.reached)
     uniq, inv = _unique_rows(reach.a[idx])
     a = sp.csr_array(uniq)
-    out = np.empty(draws.shape[0])
+    codes = None if groups is None else np.asarray(groups, dtype=np.int64).ravel()[idx]
+    n_groups = 0 if groups is None else int(np.max(groups, initial=-1)) + 1
+    out = np.empty(draws.shape[0]) if codes is None else np.zeros((draws.shape[0], n_groups))
     places = np.round(np.minimum(reach.places, 1e15) * _HUNDREDTHS)
     for r, w in enumerate(draws):  # one exact max-flow per vector on the same aggregated graph
-        wk = np.round(np.bincount(inv, weights=np.maximum(w[idx], 0.0), minlength=uniq.shape[0]) * _HUNDREDTHS)
-        out[r] = float(_max_flow(a, wk, places)[0].sum()) / _HUNDREDTHS
+        own = np.maximum(w[idx], 0.0)
+        wk = np.round(np.bincount(inv, weights=own, minlength=uniq.shape[0]) * _HUNDREDTHS)
+        flow = _max_flow(a, wk, places)[0]
+        if codes is None:
+            out[r] = float(flow.sum()) / _HUNDREDTHS
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(wk > 0, flow / wk, 0.0)
+        out[r] = np.bincount(codes, weights=frac[inv] * own, minlength=n_groups)
     return out
 
 

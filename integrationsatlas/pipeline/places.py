@@ -241,6 +241,7 @@ def places_coverage(
     uncertainty: DemandUncertainty | None = None,
     rows: NDArray[np.int_] | None = None,
     notes: tuple[str, ...] = (),
+    units: pd.Series | None = None,
 ) -> PlacesFigures:
     """Capacitated and plain coverage of ``weights`` by the open sites, with intervals from the resampled demand.
 
@@ -263,26 +264,47 @@ def places_coverage(
         in it: each resample is one more maximum flow (persons rounded).
     notes
         Further German notes.
+    units
+        The unit (e.g. Gemeinde AGS) of each row: then ``by_unit`` holds each
+        unit's share with places, with its interval where resampled.
     """
     result = capacitated_coverage(matrix, weights, counts, radius, open_sites=open_sites)
     figures = PlacesFigures(result, column, label, notes=tuple(n for n in notes if n))
+    codes, keys = (None, pd.Index([])) if units is None else pd.factorize(units.astype("string").fillna(""), sort=True)
+    if units is not None:
+        figures = replace(figures, by_unit=unit_places(units, figures, weights))
     if uncertainty is None or rows is None or not uncertainty.varied or result.total <= 0:
         return figures
     resampled = uncertainty.with_weights(rows, weights)  # the place type's demand on the rows of the figure
     in_reach = _in_reach(matrix, radius, open_sites)
-    served, total, reach = [], [], []
+    served, total, reach, by_unit, unit_total = [], [], [], [], []
     for draws in resampled.draw_chunks(rows):
-        served.append(capacitated_covered_draws(matrix, draws, counts, radius, open_sites=open_sites))
+        per = capacitated_covered_draws(matrix, draws, counts, radius, open_sites=open_sites, groups=codes)
+        served.append(per if codes is None else per.sum(axis=1))
         total.append(draws.sum(axis=1))
         reach.append(draws[:, in_reach].sum(axis=1))
+        if codes is not None:
+            by_unit.append(per)
+            unit_total.append(np.stack([np.bincount(codes, weights=d, minlength=len(keys)) for d in draws]))
     s, t, c = np.concatenate(served), np.concatenate(total), np.concatenate(reach)
     with np.errstate(divide="ignore", invalid="ignore"):
         shares, plain = np.where(t > 0, s / t, np.nan), np.where(t > 0, c / t, np.nan)
-    return replace(
+    figures = replace(
         figures,
         interval=interval_of(result.share, shares, uncertainty.level),
         interval_uncapacitated=interval_of(result.share_uncapacitated, plain, uncertainty.level),
     )
+    if codes is None or figures.by_unit is None:
+        return figures
+    su, tu = np.concatenate(by_unit), np.concatenate(unit_total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_shares = np.where(tu > 0, su / tu, np.nan)
+    table = figures.by_unit.copy()
+    point = table["share_with_places"].reindex(keys).to_numpy(dtype=float)
+    bounds = [interval_of(point[g], unit_shares[:, g], uncertainty.level) for g in range(len(keys))]
+    table["share_with_places_low"] = pd.Series([b.low for b in bounds], index=keys).reindex(table.index)
+    table["share_with_places_high"] = pd.Series([b.high for b in bounds], index=keys).reindex(table.index)
+    return replace(figures, by_unit=table)
 
 
 def unit_places(units: pd.Series, figures: PlacesFigures, weights: NDArray[np.float64]) -> pd.DataFrame:
@@ -292,6 +314,7 @@ def unit_places(units: pd.Series, figures: PlacesFigures, weights: NDArray[np.fl
     table = frame.groupby("unit", sort=True)[["served", "total"]].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         table["share_with_places"] = np.where(table["total"] > 0, table["served"] / table["total"], np.nan)
+    table.index = table.index.astype(str)
     return table
 
 
