@@ -334,11 +334,18 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         points = points.assign(weight=weights)
         uncertainty = None if uncertainty is None else uncertainty.with_weights(rows, weights)
         notes += list(places.notes)
-        if spec.frontier_points or spec.variants is not None:
-            notes.append("Budget-Grenze und Varianten werden ohne Platzgrenze gerechnet.")
+        notes.append(
+            "Die Kurve über p"
+            + (", die Budget-Grenze und die Varianten werden" if spec.frontier_points or spec.variants else " wird")
+            + " ohne Platzgrenze gerechnet (wer in Reichweite ist)."
+        )
 
     def build(p_new: int, r: float) -> Any:
         return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, kwargs)
+
+    def build_plain(p_new: int, r: float) -> Any:  # the curve over p counts reach: no places
+        plain = {k: v for k, v in kwargs.items() if k != "capacity"}
+        return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, plain)
 
     variant_set = None
     if spec.variants is not None:
@@ -380,9 +387,9 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         points, candidates, weights, fixed, after, measure.nearest, request.threshold_base, unit, names
     )
     _report(progress, 0.5, "Sensitivität über p berechnen")
-    known = {} if robust is not None else {(p_solve, request.threshold_base): solved}
+    known = {} if robust is not None or places is not None else {(p_solve, request.threshold_base): solved}
     curve = _sensitivity(
-        request, build, cost, weights, extra, len(fixed), n_open, part_progress(progress, 0.5, 0.65), known
+        request, build_plain, cost, weights, extra, len(fixed), n_open, part_progress(progress, 0.5, 0.65), known
     )
     plan_variants = None
     if variant_set is not None:
