@@ -334,10 +334,11 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         points = points.assign(weight=weights)
         uncertainty = None if uncertainty is None else uncertainty.with_weights(rows, weights)
         notes += list(places.notes)
+        plain = ["die Kurve über p", *(["die Budget-Grenze"] if spec.frontier_points else [])]
+        plain += ["die Varianten"] if spec.variants is not None else []
         notes.append(
-            "Die Kurve über p"
-            + (", die Budget-Grenze und die Varianten werden" if spec.frontier_points or spec.variants else " wird")
-            + " ohne Platzgrenze gerechnet (wer in Reichweite ist)."
+            f"Ohne Platzgrenze (wer in Reichweite ist) gerechnet: {', '.join(plain)}. Kein Ersatzvergleich je "
+            "Standort: er zählt Reichweite, nicht Plätze."
         )
 
     def build(p_new: int, r: float) -> Any:
@@ -399,7 +400,13 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         )
     selected = np.asarray(result.selected, dtype=np.int64)
     inputs = PlanInputs(request, points, candidates, cost, weights, coverage, fixed, selected, explanation, budget)
-    inputs = replace(inputs, uncertainty=uncertainty, rows=rows, target_label=demand_result.target_group.label)
+    inputs = replace(
+        inputs,
+        uncertainty=uncertainty,
+        rows=rows,
+        target_label=demand_result.target_group.label,
+        with_places=places is not None,
+    )
     decisions = plan_decisions(
         settings, inputs, variants=plan_variants, extent=extent_share, progress=part_progress(progress, 0.8, 1.0)
     )

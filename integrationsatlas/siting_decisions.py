@@ -34,8 +34,9 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from geo.formatting import de_int
 from geo.settings import Settings
-from integrationsatlas.pipeline.budget import SiteBudget, plan_costs, plan_frontier
+from integrationsatlas.pipeline.budget import SiteBudget, eur_text, plan_costs, plan_frontier
 from integrationsatlas.pipeline.intervals import DemandUncertainty, interval_record, share_text
 from integrationsatlas.pipeline.places import PlacesFigures, candidate_places, place_demand, places_coverage
 from integrationsatlas.pipeline.variants import PlanVariants
@@ -99,10 +100,28 @@ class PlanPlaces:
 
     before: PlacesFigures
     after: PlacesFigures
+    new_sites: tuple[tuple[str, float, float], ...] = ()  # name, places taken, places of each new site
+
+    def new_sites_text(self) -> str:
+        """The places taken at each new site in plain German (empty without new sites)."""
+        if not self.new_sites:
+            return ""
+        parts = [f"{name}: {de_int(load)} von {de_int(cap)}" for name, load, cap in self.new_sites]
+        return "Belegte Plätze der neuen Standorte – " + "; ".join(parts) + "."
+
+    @property
+    def newly_served(self) -> float:
+        """People who have a free place within reach after the plan and not before (of the place type's demand)."""
+        return self.after.result.covered - self.before.result.covered
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"before": self.before.as_dict(), "after": self.after.as_dict()}
+        return {
+            "before": self.before.as_dict(),
+            "after": self.after.as_dict(),
+            "newly_served": self.newly_served,
+            "new_sites": [{"name": n, "load": load, "places": cap} for n, load, cap in self.new_sites],
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,12 +155,23 @@ class PlanDecisions:
             "frontier": None if self.frontier is None else self.frontier.as_dict(),
             "margins": [m.as_dict() for m in self.margins],
             "intervals": None if self.intervals is None else self.intervals.as_dict(),
-            "places": None if self.places is None else self.places.as_dict(),
+            "places": (
+                None
+                if self.places is None
+                else {**self.places.as_dict(), "eur_per_newly_served": self.eur_per_newly_served}
+            ),
             "variants": None if self.variants is None else self.variants.as_dict(),
             "cost_label": self.cost_label,
             "basis_cost": self.basis_cost,
             "site_ids": {str(j): cid for j, cid in self.site_ids.items()},
         }
+
+    @property
+    def eur_per_newly_served(self) -> float | None:
+        """Yearly cost of the new sites per person newly served with a free place (``None`` without both)."""
+        if self.costs is None or self.places is None or self.places.newly_served <= 0:
+            return None
+        return self.costs.yearly_total / self.places.newly_served
 
     def lines(self, share_before: float, share_after: float) -> list[str]:
         """The decision figures in plain German, one line each (CLI text, page captions)."""
@@ -155,6 +185,14 @@ class PlanDecisions:
         if self.places is not None:
             out.append(f"Vorher: {self.places.before.text()}")
             out.append(f"Nachher: {self.places.after.text()}")
+            if self.places.new_sites:
+                out.append(self.places.new_sites_text())
+            per = self.eur_per_newly_served
+            if per is not None:
+                out.append(
+                    f"Neu mit freiem Platz: {de_int(self.places.newly_served)} ({self.places.after.demand_label}); "
+                    f"{eur_text(per)} je neu versorgter Person und Jahr."
+                )
         if self.variants is not None:
             out.append(self.variants.text())
         return out
@@ -177,6 +215,7 @@ class PlanInputs:
     uncertainty: DemandUncertainty | None = None
     rows: NDArray[np.int_] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     target_label: str = "Gesamtbevölkerung"
+    with_places: bool = False  # the model planned with places (the committee margins count reach only)
 
 
 def plan_decisions(
@@ -223,7 +262,7 @@ def plan_decisions(
                 plan_cost=float(inputs.budget.site_cost[order].sum()),
             )
     margins: tuple[SiteMargin, ...] = ()
-    if order.size and inputs.request.siting is not None:
+    if order.size and not inputs.with_places:
         budget_kwargs: dict[str, Any] = {}
         if spec.budget is not None and inputs.budget is not None:
             budget_kwargs = {"site_cost": inputs.budget.site_cost, "budget": float(spec.budget)}
@@ -349,7 +388,15 @@ def _places(settings: Settings, inputs: PlanInputs) -> PlanPlaces | None:
         )
         for sites in (inputs.fixed, after)
     ]
-    return PlanPlaces(*figures)
+    result = figures[1].result
+    load = dict(zip(result.sites.tolist(), result.load.tolist(), strict=True))
+    names = inputs.candidates["name"].astype("string").fillna("Standort")
+    new_sites = tuple(
+        (str(names.iloc[int(j)]), float(load.get(int(j), 0.0)), float(places[int(j)]))
+        for j in inputs.explanation.order
+        if np.isfinite(places[int(j)])
+    )
+    return PlanPlaces(figures[0], figures[1], new_sites)
 
 
 def _covered(a: sp.csc_array, sites: NDArray[np.int_]) -> NDArray[np.bool_]:

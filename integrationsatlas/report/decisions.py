@@ -132,6 +132,11 @@ def scenario_figures(scenario: Scenario) -> list[tuple[str, str]]:
             ("Szenario: mit freiem Platz vorher", places["before"]["text"]),
             ("Szenario: mit freiem Platz nachher", places["after"]["text"]),
         ]
+        if places.get("newly_served") is not None:
+            figures.append(("Szenario: neu mit freiem Platz", de_int(places["newly_served"])))
+        if places.get("eur_per_newly_served") is not None:
+            per = eur_text(places["eur_per_newly_served"])
+            figures.append(("Szenario: Euro je neu versorgter Person und Jahr", per))
     variants = d.get("variants")
     if variants:
         figures.append(("Szenario: über die Varianten", variants["text"]))
