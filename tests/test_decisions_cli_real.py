@@ -16,13 +16,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from json_shares import assert_every_share_has_its_interval
 from scipy.spatial import cKDTree
 
 from geo.settings import Settings
@@ -169,40 +169,9 @@ def test_kita_coverage_with_places_is_at_most_without_and_equals_a_brute_force_m
     print(f"Aachen, Kitas 500 m: {places['text']}")
 
 
-def _shares(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any], str]]:
-    """Every share figure of a JSON document: (path, the dict that holds it, its key)."""
-    if isinstance(node, dict):
-        if {"point", "low", "high"} <= set(node):
-            return  # an interval record itself
-        for key, value in node.items():
-            if key in ("request", "score_weights"):
-                continue  # the request's inputs and the gap score's weights are no shares
-            if isinstance(value, (dict, list)):
-                yield from _shares(value, f"{path}.{key}")
-            elif (
-                "share" in key
-                and isinstance(value, float)
-                and not key.endswith(("_low", "_high"))
-                and np.isfinite(value)
-            ):
-                yield f"{path}.{key}", node, key
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _shares(value, f"{path}[{i}]")
-
-
 def test_every_share_in_coverage_json_has_an_interval_that_contains_it(aachen: dict) -> None:
-    found = list(_shares(aachen["coverage"]))
-    assert len(found) >= 8
-    for path, holder, key in found:
-        record = holder.get(f"{key}_interval")
-        if record is not None:
-            low, high = record["low"], record["high"]
-            assert record["point"] == pytest.approx(holder[key]), path
-        else:
-            assert f"{key}_low" in holder and f"{key}_high" in holder, f"{path} hat kein Intervall"
-            low, high = holder[f"{key}_low"], holder[f"{key}_high"]
-        assert low - 1e-12 <= holder[key] <= high + 1e-12, (path, low, holder[key], high)
+    assert_every_share_has_its_interval(aachen["coverage"], at_least=8)
+    assert_every_share_has_its_interval(aachen["sites"]["places"], at_least=4)
     overall = aachen["coverage"]["overall"]["share_covered_interval"]
     assert overall["n_resamples"] == 200 and overall["low"] < overall["high"]  # the OSM estimate's error shows
     assert "90 %-Intervall" in overall["text"]
