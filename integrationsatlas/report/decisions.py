@@ -8,7 +8,6 @@ so a report shows what the plan computed, with the plan's own threshold.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from geo.store.scenarios import Scenario
 from integrationsatlas.coverage import CoverageReport
 from integrationsatlas.pipeline.budget import eur_text
 from integrationsatlas.pipeline.intervals import share_text
+from integrationsatlas.report.maps import chart_png
 from integrationsatlas.report.model import MAP_ASPECT, MAP_DPI, MAP_WIDTH_MM, MAX_TABLE_ROWS, ReportMap, ReportTable
 
 
@@ -252,13 +252,7 @@ def frontier_chart(budgets: list[float], shares: list[float], label: str, plan: 
     ax.set_xlabel(f"Budget in Euro ({label})", fontsize=8)
     ax.set_ylabel("erreicht (%)", fontsize=8)
     ax.xaxis.set_major_formatter(lambda v, _pos: de_int(v))
-    ax.tick_params(labelsize=7)
-    ax.grid(axis="y", color="#dddddd", lw=0.6)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=MAP_DPI, metadata={"Software": None})
-    return buf.getvalue()
+    return chart_png(fig, ax)
 
 
 def scenario_method(scenario: Scenario) -> list[str]:
