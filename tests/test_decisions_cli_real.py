@@ -203,3 +203,5 @@ def test_plan_with_places_serves_at_most_the_new_places_and_prices_each_newly_se
     assert plan["margins"] == []  # no substitute by reach for a plan that counts places
     html = aachen["report"]
     assert "Euro je neu versorgter Person und Jahr" in html and "neu mit freiem Platz" in html
+    print(f"Aachen, 3 neue Kitas mit je {NEW_PLACES} Plätzen: {newly:.2f} neu versorgt, "
+          f"{places['eur_per_newly_served']:.2f} € je Person und Jahr")  # fmt: skip
