@@ -73,3 +73,29 @@ def test_every_share_of_coverage_json_has_an_interval_even_without_noise(
     overall = report["overall"]["share_covered_interval"]
     assert overall["low"] == overall["high"] == report["overall"]["share_covered"]  # official totals: no noise
     assert "ohne dokumentiertes Rauschen" in overall["text"]
+
+
+def test_kita_places_without_noise_have_intervals_and_never_exceed_reach(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo.layers.loading import load_layer
+    from geo.settings import Settings
+    from geo.store import DataStore
+
+    settings = Settings().with_home(home)
+    ki = load_layer("ki", settings)  # synthetic Kitas: the positions of the embedded KI offices, 10 places each
+    kitas = ki[["geometry"]].assign(id=[f"test-{i}" for i in range(len(ki))], name="Test-Kita", plaetze=10)
+    DataStore(settings.store_path).write_layer(
+        "kita", kitas, mode="append", source_file="t.csv", source="Test", licence="-"
+    )
+    report = run_json(
+        capsys, "coverage", "--area", AREA, "--by", "gemeinde", "--layer", "kita", "--threshold-km", "15",
+        "--place-share", "0.05",
+    )  # fmt: skip
+    places = report["places"]
+    assert places["covered"] <= places["covered_uncapacitated"]
+    # hand: the Kitas in reach of the Städteregion have 10 places each, far fewer than 5 % of its residents
+    in_reach = places["sites"]
+    assert places["covered"] == pytest.approx(10 * sum(1 for s in in_reach if s["load"] > 0))
+    assert_every_share_has_its_interval(report, at_least=12)
+    assert places["share_interval"]["low"] == places["share_interval"]["high"] == places["share"]

@@ -273,7 +273,9 @@ def places_coverage(
     codes, keys = (None, pd.Index([])) if units is None else pd.factorize(units.astype("string").fillna(""), sort=True)
     if units is not None:
         figures = replace(figures, by_unit=unit_places(units, figures, weights))
-    if uncertainty is None or rows is None or not uncertainty.varied or result.total <= 0:
+    if uncertainty is not None and not uncertainty.varied:  # official totals: each interval is the figure
+        return _without_noise(figures, uncertainty.level)
+    if uncertainty is None or rows is None or result.total <= 0:
         return figures
     resampled = uncertainty.with_weights(rows, weights)  # the place type's demand on the rows of the figure
     in_reach = _in_reach(matrix, radius, open_sites)
@@ -305,6 +307,21 @@ def places_coverage(
     table["share_with_places_low"] = pd.Series([b.low for b in bounds], index=keys).reindex(table.index)
     table["share_with_places_high"] = pd.Series([b.high for b in bounds], index=keys).reindex(table.index)
     return replace(figures, by_unit=table)
+
+
+def _without_noise(figures: PlacesFigures, level: float) -> PlacesFigures:
+    """The figures of a demand without documented noise: every interval is the figure itself."""
+    r = figures.result
+    table = figures.by_unit
+    if table is not None:
+        share = table["share_with_places"]
+        table = table.assign(share_with_places_low=share, share_with_places_high=share)
+    return replace(
+        figures,
+        interval=Interval(r.share, r.share, r.share, level, 0),
+        interval_uncapacitated=Interval(r.share_uncapacitated, r.share_uncapacitated, r.share_uncapacitated, level, 0),
+        by_unit=table,
+    )
 
 
 def unit_places(units: pd.Series, figures: PlacesFigures, weights: NDArray[np.float64]) -> pd.DataFrame:
