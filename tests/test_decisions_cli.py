@@ -99,3 +99,20 @@ def test_kita_places_without_noise_have_intervals_and_never_exceed_reach(
     assert places["covered"] == pytest.approx(10 * sum(1 for s in in_reach if s["load"] > 0))
     assert_every_share_has_its_interval(report, at_least=12)
     assert places["share_interval"]["low"] == places["share_interval"]["high"] == places["share"]
+
+
+def test_robust_plan_over_closures_reports_worst_and_mean_of_its_variants(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "5", "-p", "2", "--variants-closures", "2",
+        "--robust", "worst", "--no-sensitivity",
+    )  # fmt: skip
+    v = plan["variants"]
+    assert plan["summary"]["method"] == "highs-benders-robust"
+    assert len(v["variants"]) == 3 and v["kinds"][0] == "Grundfall"
+    covered = [x["covered"] for x in v["variants"]]
+    assert v["worst"] == pytest.approx(min(covered))  # by hand from the variants
+    assert v["mean"] == pytest.approx(sum(covered) / len(covered))
+    assert all(1 <= n <= 3 for n in v["frequency"]["counts"].values())
+    assert all(own >= c - 1e-6 for own, c in zip(v["own_covered"], covered, strict=True))  # each solved alone

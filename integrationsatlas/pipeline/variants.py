@@ -181,15 +181,7 @@ def robust_siting(
     time_limit: float,
 ) -> tuple[SitingResult, RobustResult]:
     """The robust MCLP over the variants, as a siting result the plan's explanation can read."""
-    res = robust_plan(
-        variants,
-        p=p_total,
-        budget=constraints.get("budget"),
-        site_cost=constraints.get("site_cost"),
-        fixed=fixed,
-        objective=spec_objective,
-        time_limit=time_limit,
-    )
+    res = robust_plan(variants, objective=spec_objective, **_solve_args(p_total, fixed, constraints, time_limit))
     where = "schlechtesten Fall" if res.objective_kind == "worst" else "Mittel"
     note = (
         f"Robust geplant: {res.objective_label} über {len(variants.variants)} Varianten "
@@ -224,15 +216,7 @@ def across_variants(
     progress: Progress | None = None,
 ) -> PlanVariants:
     """Evaluate the plan in every variant and solve each variant on its own (selection frequency)."""
-    frequency = selection_frequency(
-        variants,
-        p=p_total,
-        budget=constraints.get("budget"),
-        site_cost=constraints.get("site_cost"),
-        fixed=fixed,
-        time_limit=time_limit,
-        progress=progress,
-    )
+    frequency = selection_frequency(variants, progress=progress, **_solve_args(p_total, fixed, constraints, time_limit))
     own = np.array(
         [
             evaluate_plan(plan, VariantSet(variants.cost, variants.weights, variants.radius, (v,))).covered[0]
@@ -240,6 +224,19 @@ def across_variants(
         ]
     )
     return PlanVariants(kinds, evaluate_plan(selected, variants), frequency, own, robust)
+
+
+def _solve_args(
+    p_total: int | None, fixed: NDArray[np.int_], constraints: dict[str, Any], time_limit: float
+) -> dict[str, Any]:
+    """What every MCLP over the variants is solved with: p, the budget and site costs, fixed sites, time limit."""
+    return {
+        "p": p_total,
+        "budget": constraints.get("budget"),
+        "site_cost": constraints.get("site_cost"),
+        "fixed": fixed,
+        "time_limit": time_limit,
+    }
 
 
 def _draws(uncertainty: DemandUncertainty, rows: NDArray[np.int_]) -> DemandDraws:
