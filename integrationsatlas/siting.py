@@ -336,6 +336,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         notes += list(places.notes)
         plain = ["die Kurve über p", *(["die Budget-Grenze"] if spec.frontier_points else [])]
         plain += ["die Varianten"] if spec.variants is not None else []
+        plain += ["der robuste Plan selbst"] if spec.variants is not None and spec.variants.objective else []
         notes.append(
             f"Ohne Platzgrenze (wer in Reichweite ist) gerechnet: {', '.join(plain)}. Kein Ersatzvergleich je "
             "Standort: er zählt Reichweite, nicht Plätze."
