@@ -23,12 +23,11 @@ import shapely
 from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.levels import AnalysisLevel, analysis_level
 from geo.settings import Settings
-from geo.units import load_boundaries
 from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for, within
 from integrationsatlas.pipeline.demand import (
-    UNIT_COLUMNS,
     area_demand,
     area_population,
     best_demand,
@@ -147,16 +146,15 @@ def resolution_dict(verdict: ResolutionVerdict) -> dict[str, Any]:
     }
 
 
-def _units(level: str, settings: Settings) -> pd.DataFrame:
-    """All units of ``level`` (index: AGS, column ``name``)."""
-    if level == "land":
+def _units(level: AnalysisLevel, settings: Settings) -> pd.DataFrame:
+    """All units of ``level`` (index: their key; columns ``name`` and, for an area set, ``gemeinde_ags``)."""
+    if level.id == "land":
         return pd.DataFrame({"name": ["Nordrhein-Westfalen"]}, index=pd.Index(["05"], name="ags"))
-    if level not in UNIT_COLUMNS:
-        raise DataError(f"Unbekannte Gebietsebene »{level}«: erlaubt sind kreis, gemeinde und land.")
-    polygons = load_boundaries(level, settings)  # type: ignore[arg-type]
-    return pd.DataFrame(
-        {"name": polygons["name"].astype("string").to_numpy()}, index=pd.Index(polygons["ags"].astype(str), name="ags")
-    )
+    polygons = level.units(settings)
+    columns = ["name", *(["gemeinde_ags"] if "gemeinde_ags" in polygons and not level.administrative else [])]
+    frame = pd.DataFrame({c: polygons[c].astype("string").to_numpy() for c in columns})
+    frame.index = pd.Index(polygons[level.key].astype(str), name=level.key)
+    return frame
 
 
 def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageReport:
@@ -202,9 +200,10 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     points = points[inside]
     facilities = facilities[within(facilities, measure.hull)]
     _check_extent(points, facilities, measure)
-    units = _units(request.by, settings)
-    unit_col = UNIT_COLUMNS[request.by]
-    units = units[[area.contains_code(k) or area.ags.startswith(str(k)) for k in units.index]]
+    level = analysis_level(request.by, settings)
+    units = _units(level, settings)
+    unit_col = level.column
+    units = units[area.keeps(level, units)]
     if extent.partial:
         units = units[units.index.isin(points[unit_col].dropna().astype(str))]
     cost = pd.Series(measure.nearest(points, facilities), index=points.index, name=f"cost_{measure.unit}")

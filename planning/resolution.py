@@ -188,3 +188,72 @@ def _fix(kind: str) -> str:
         "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
         "(OSM-Datei der Gemeinde laden); sonst ein größeres Gebiet oder eine größere Schwelle wählen."
     )
+
+
+def unit_resolution(
+    demand: pd.DataFrame, keys: pd.Series, unit_width_m: pd.Series, threshold_m: float | None = None
+) -> pd.DataFrame:
+    """Per unit of a table: whether its demand is fine enough for the unit's own figures.
+
+    A unit's population is a result only when the demand units inside it are
+    no wider than the unit itself (its width taken as √area): a Gemeinde
+    population shared over a few places says nothing about one Stadtteil. A
+    unit's covered share additionally needs every resident within half the
+    threshold of her demand point (the displacement rule of
+    :func:`check_resolution`).
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``population``, ``resolution`` and ``unit_size_m``.
+    keys
+        The unit of each demand point (aligned on ``demand``); ``NA`` outside every unit.
+    unit_width_m
+        Width of each unit in metres (√ of its area), indexed by unit key.
+    threshold_m
+        The distance a covered share turns on; ``None``: no share is checked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``unit_width_m``: ``units`` (populated demand points),
+        ``size_m`` (widest demand unit), ``resolution`` (its kind, a key of
+        :data:`RESOLUTIONS`), ``total_ok`` and ``share_ok`` (``False`` for
+        units without demand).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"population": [5.0, 7.0, 9.0], "resolution": ["gemeinde", "gemeinde", "zensus_100m"],
+    ...                   "unit_size_m": [3700.0, 3700.0, 100.0]})
+    >>> r = unit_resolution(d, pd.Series(["101", "102", "103"]), pd.Series({"101": 1500.0, "102": 5000.0,
+    ...                     "103": 1500.0}), threshold_m=500)
+    >>> r[["total_ok", "share_ok"]].to_dict("index")["101"], bool(r.loc["103", "share_ok"])
+    ({'total_ok': False, 'share_ok': False}, True)
+    """
+    missing = [c for c in ("population", "resolution", "unit_size_m") if c not in demand.columns]
+    if missing:
+        raise SchemaError(f"Nachfragepunkte: Spalte(n) {', '.join(missing)} fehlen.")
+    populated = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() > 0
+    frame = pd.DataFrame(
+        {
+            "key": pd.Series(keys).astype("string").to_numpy(),
+            "size": pd.to_numeric(demand["unit_size_m"], errors="coerce").to_numpy(dtype=np.float64),
+            "kind": demand["resolution"].astype(str).to_numpy(),
+        }
+    )[populated]
+    frame = frame[frame["key"].notna()]
+    widest = frame.sort_values("size", ascending=False).drop_duplicates("key").set_index("key")
+    index = pd.Index(unit_width_m.index.astype(str))
+    out = pd.DataFrame(index=index)
+    out["units"] = frame.groupby("key").size().reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+    out["size_m"] = widest["size"].reindex(index).to_numpy(dtype=np.float64)
+    out["resolution"] = widest["kind"].reindex(index).fillna("").to_numpy(dtype=object)
+    width = pd.to_numeric(unit_width_m, errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out["total_ok"] = (out["units"].to_numpy() > 0) & (out["size_m"].to_numpy() <= width)
+        displaced = out["size_m"].to_numpy() * np.sqrt(2) / 2
+        fine = (
+            np.ones(len(out), dtype=bool) if threshold_m is None else displaced <= MAX_DISPLACEMENT_SHARE * threshold_m
+        )
+    out["share_ok"] = out["total_ok"].to_numpy() & fine
+    return out
