@@ -166,7 +166,8 @@ def compute_indicators(settings: Settings, series: IndicatorSeries, *, on: str |
     demand, points, _ = area_demand(settings, requests[0], area)
     point_keys = points[level.column].astype("string")
     widths = pd.Series(np.sqrt(units.geometry.area.to_numpy()), index=pd.Index(keys))
-    totals = unit_resolution(points, point_keys, widths)
+    nesting = level.id if level.administrative else None
+    totals = unit_resolution(points, point_keys, widths, level=nesting)
     rows: list[dict[str, Any]] = []
     population = points.groupby(point_keys)["population"].sum().reindex(keys)
     base = {"source": demand.source, "as_of": demand.as_of, "resolution": demand.level_label, "extent": ""}
@@ -272,7 +273,8 @@ def _coverage_rows(
     report = coverage_report(settings, request)
     table = report.gaps.table.copy()
     table.index = table.index.astype(str)
-    shares = unit_resolution(points, point_keys, widths, threshold_m=request.threshold_m)
+    nesting = level.id if level.administrative else None
+    shares = unit_resolution(points, point_keys, widths, threshold_m=request.threshold_m, level=nesting)
     extent = report.extent.caption if report.extent is not None and report.extent.partial else ""
     present = pd.Series(shares["share_ok"] & ~table["no_demand"].reindex(widths.index).fillna(True).astype(bool))
     meta = {
