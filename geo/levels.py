@@ -129,7 +129,7 @@ def admin_level(level: str) -> AnalysisLevel:
     return AnalysisLevel(
         id=level,
         title=LEVEL_PLURALS[level],
-        unit_title=LEVEL_TITLES[level],  # type: ignore[index]
+        unit_title=LEVEL_TITLES[level],
         column=f"{level}_ags",
         key="ags",
         key_title="AGS",

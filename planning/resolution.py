@@ -267,8 +267,8 @@ def unit_resolution(
     out["units"] = frame.groupby("key").size().reindex(index, fill_value=0).to_numpy(dtype=np.int64)
     out["size_m"] = widest["size"].reindex(index).to_numpy(dtype=np.float64)
     out["resolution"] = widest["kind"].reindex(index).fillna("").to_numpy(dtype=object)
-    nested = frame.assign(inside=[level in NESTED_IN.get(k, ()) for k in frame["kind"]]).groupby("key")["inside"].all()
-    nested = nested.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    inside = frame.assign(inside=[level in NESTED_IN.get(k, ()) for k in frame["kind"]]).groupby("key")["inside"].all()
+    nested = inside.reindex(index, fill_value=False).to_numpy(dtype=bool)
     width = pd.to_numeric(unit_width_m, errors="coerce").to_numpy(dtype=np.float64)
     size = out["size_m"].to_numpy()
     with np.errstate(invalid="ignore"):

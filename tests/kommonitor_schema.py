@@ -78,7 +78,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "colorBrewerSchemeName": _STRING,
             "numClasses": {"type": "number", "minimum": 1, "maximum": 9},
-            "classificationMethod": {"type": "string", "enum": ["REGIONAL_DEFAULT", "JENKS", "EQUAL_INTERVAL", "QUANTILE"]},
+            "classificationMethod": {
+                "type": "string",
+                "enum": ["REGIONAL_DEFAULT", "JENKS", "EQUAL_INTERVAL", "QUANTILE"],
+            },
             "items": {
                 "type": "array",
                 "items": {

@@ -186,7 +186,9 @@ def test_a_set_is_a_level_and_unknown_levels_name_the_loaded_sets(viertel: Setti
 
 
 def test_coverage_by_an_area_set_on_both_backends(viertel: Settings) -> None:
-    report = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("", set="koeln-viertel"), by="koeln-viertel"))
+    report = coverage_report(
+        viertel, AnalysisRequest("ki", 5.0, area=AreaRef("", set="koeln-viertel"), by="koeln-viertel")
+    )
     table = report.gaps.table
     assert sorted(table.index) == ["1", "2", "3", "4"] and table["name"].to_dict() == NAMES
     # the population of each quarter is that of the demand points inside it (joined here without the atlas' rule)
@@ -198,14 +200,18 @@ def test_coverage_by_an_area_set_on_both_backends(viertel: Settings) -> None:
     # the same set inside an administrative area, one area of it, and a Kreis table of a set's area
     by_ags = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315"), by="koeln-viertel"))
     assert sorted(by_ags.gaps.table.index) == ["1", "2", "3", "4"]
-    one = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("3", set="koeln-viertel"), by="koeln-viertel"))
+    one = coverage_report(
+        viertel, AnalysisRequest("ki", 5.0, area=AreaRef("3", set="koeln-viertel"), by="koeln-viertel")
+    )
     assert one.gaps.table.index.tolist() == ["3"] and one.area is not None and one.area.name == "Nordwest"
     assert one.gaps.table["population"].iloc[0] == pytest.approx(table.loc["3", "population"])
     kreis = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("3", set="koeln-viertel"), by="kreis"))
     assert kreis.gaps.table.index.tolist() == ["05315"]
 
 
-def test_a_facility_on_the_border_of_two_areas_counts_once_for_the_smaller_key(settings: Settings, tmp_path: Path) -> None:
+def test_a_facility_on_the_border_of_two_areas_counts_once_for_the_smaller_key(
+    settings: Settings, tmp_path: Path
+) -> None:
     import_area_set(_write(_quarters(settings), tmp_path / "v.gpkg"), "koeln-viertel", settings)
     units = load_area_set(settings, "koeln-viertel")
     on_border = gpd.GeoDataFrame(geometry=[Point(CENTRE[0], CENTRE[1] - 1_000)], crs="EPSG:25832")  # between 1 and 2

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from shapely.geometry import Point
+from test_areasets import _quarters, _write
 
 from geo.areasets import import_area_set, load_area_set
 from geo.errors import DataError, NotLoadedError
@@ -31,7 +32,6 @@ from integrationsatlas.monitoring import (
 )
 from integrationsatlas.monitoring.indicators import iso_date
 from integrationsatlas.request import AreaRef
-from test_areasets import _quarters, _write
 
 pytest_plugins = ("store_backends",)
 
@@ -99,7 +99,9 @@ def test_coarse_demand_gives_no_figure_but_a_note() -> None:
     from integrationsatlas.monitoring.indicators import _rows, _why
     from planning.resolution import unit_resolution
 
-    demand = pd.DataFrame({"population": [1e5, 2e5], "resolution": ["gemeinde", "gemeinde"], "unit_size_m": [3700.0] * 2})
+    demand = pd.DataFrame(
+        {"population": [1e5, 2e5], "resolution": ["gemeinde", "gemeinde"], "unit_size_m": [3700.0] * 2}
+    )
     units = gpd.GeoDataFrame({"unit_id": ["a", "b"], "name": ["A", "B"]}, geometry=[Point(0, 0)] * 2, crs="EPSG:25832")
     res = unit_resolution(demand, pd.Series(["a", "b"]), pd.Series({"a": 2000.0, "b": 9000.0}))
     rows = _rows(units, _set_level(), "population", None, None, pd.Series({"a": 1e5, "b": 2e5}), res["total_ok"],

@@ -12,7 +12,10 @@ from typing import Any
 import jsonschema
 import pandas as pd
 import pytest
+from kommonitor_schema import FEATURE_COLLECTION, official_schema, schema
 from openpyxl import load_workbook
+from test_areasets import _quarters, _write
+from test_monitoring import KITA_NE, KITA_NW, SET, _kitas
 
 from geo.areasets import import_area_set
 from geo.levels import analysis_level
@@ -21,9 +24,6 @@ from integrationsatlas.monitoring import IndicatorSeries, Reach, compute_indicat
 from integrationsatlas.monitoring.export import monitoring_export
 from integrationsatlas.monitoring.kommonitor import indicator_documents, kommonitor_package, spatial_unit_document
 from integrationsatlas.request import AreaRef
-from kommonitor_schema import FEATURE_COLLECTION, official_schema, schema
-from test_areasets import _quarters, _write
-from test_monitoring import KITA_NE, KITA_NW, SET, _kitas
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,9 @@ def test_the_kommonitor_package_holds_bodies_tables_and_the_citation(monitored: 
     assert [m["timestamp"] for m in mapping["timeseriesMappings"]] == ["2020-06-30", "2021-06-30"]
 
 
-def test_the_integrationsmonitoring_tables_carry_definition_source_date_and_unit(monitored: Settings, tmp_path: Path) -> None:
+def test_the_integrationsmonitoring_tables_carry_definition_source_date_and_unit(
+    monitored: Settings, tmp_path: Path
+) -> None:
     csv = monitoring_export(monitored, SET, "csv").decode("utf-8-sig")
     table = pd.read_csv(io.StringIO(csv), sep=";", decimal=",", dtype={"Schlüssel (Nr.)": str})
     for column in ("Kennzahl", "Wert", "Einheit", "Stichtag", "Definition", "Quelle", "Auflösung", "quellenangabe"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -215,7 +216,7 @@ def detect_columns(
     return id_col, name_col, problems
 
 
-def _best(frame: pd.DataFrame, columns: list[object], words: tuple[str, ...], exclude: object) -> str | None:
+def _best(frame: pd.DataFrame, columns: Sequence[object], words: tuple[str, ...], exclude: object) -> str | None:
     candidates = [
         c for c in columns if c != exclude and set(re.split(r"_+", norm_header(c))) & set(words)
     ]  # "STT_NR" → {"stt", "nr"}

@@ -214,7 +214,9 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def print_recomputed(settings: Settings, layer_id: str, as_of: str | None, *, as_json: bool = False) -> dict[str, object]:
+def print_recomputed(
+    settings: Settings, layer_id: str, as_of: str | None, *, as_json: bool = False
+) -> dict[str, object]:
     """Recompute the stored series after an import of ``layer_id``; print (or return for JSON) what happened."""
     from integrationsatlas.monitoring import recompute_after_import
 

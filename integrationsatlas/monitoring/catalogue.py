@@ -120,7 +120,7 @@ class IndicatorSeries:
                 area=self.area,
                 by=self.by,
                 target_group=self.target_group,
-                demand=self.demand,  # type: ignore[arg-type]
+                demand=self.demand,
                 osm_file=self.osm_file,
                 gtfs_file=self.gtfs_file,
             ).validate()
@@ -234,7 +234,7 @@ class IndicatorKind:
 
     def indicator_title(self, layer: str | None = None, reach: Reach | None = None, group: str = "") -> str:
         """The German title of one indicator, e.g. ``Versorgungsanteil Kitas, 0,5 km Luftlinie``."""
-        title = REGISTRY.get(layer).title if layer in REGISTRY else (layer or "")
+        title = REGISTRY.get(layer).title if layer is not None and layer in REGISTRY else (layer or "")
         return self.title.format(layer=title, reach=reach.label if reach else "", group=group)
 
 

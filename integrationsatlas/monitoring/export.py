@@ -72,7 +72,9 @@ def monitoring_tables(settings: Settings, level_id: str) -> tuple[pd.DataFrame, 
         .assign(
             interpretation=lambda f: f["indicator"].map(lambda i: kind_of(str(i)).interpretation),
             kind=lambda f: f["indicator"].map(lambda i: kind_of(str(i)).kommonitor_type),
-            dates=lambda f: f["indicator"].map(lambda i: ", ".join(sorted(set(rows.loc[rows["indicator"] == i, "date"])))),
+            dates=lambda f: f["indicator"].map(
+                lambda i: ", ".join(sorted(set(rows.loc[rows["indicator"] == i, "date"])))
+            ),
         )
         .rename(
             columns={

@@ -249,12 +249,13 @@ def _why(resolution: pd.DataFrame, key: str, needs: str) -> str:
     """Why a unit has no value: no demand, or demand too coarse for the unit (or the threshold)."""
     if needs == "none":
         return "keine Angabe"
-    if key not in resolution.index or int(resolution.at[key, "units"]) == 0:
+    row = {str(k): v for k, v in resolution.loc[key].items()} if key in resolution.index else {}
+    if not row or int(str(row["units"])) == 0:
         return "keine Nachfrage im Gebiet"
-    size = float(resolution.at[key, "size_m"])
-    kind = str(resolution.at[key, "resolution"])
+    size = float(str(row["size_m"]))
+    kind = str(row["resolution"])
     label = RESOLUTIONS.get(kind, kind)
-    if needs == "share" and bool(resolution.at[key, "total_ok"]):
+    if needs == "share" and bool(row["total_ok"]):
         return f"Nachfrage zu grob für die Schwelle ({label}, Einheiten bis {de_number(size / 1000, 1)} km breit)"
     return f"Nachfrage zu grob für dieses Gebiet ({label}, Einheiten bis {de_number(size / 1000, 1)} km breit)"
 

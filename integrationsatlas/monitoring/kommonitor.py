@@ -189,7 +189,9 @@ def indicator_documents(
         "creationType": "INSERTION",
         "datasetName": str(first["title"]),
         "defaultClassificationMapping": {
-            "colorBrewerSchemeName": "RdYlGn" if kind.id in ("share_covered", "area_covered", "access_ratio") else "YlOrRd",
+            "colorBrewerSchemeName": "RdYlGn"
+            if kind.id in ("share_covered", "area_covered", "access_ratio")
+            else "YlOrRd",
             "numClasses": 5,
             "classificationMethod": "QUANTILE",
             "items": [],
@@ -217,24 +219,24 @@ def indicator_documents(
         "unit": kind.unit,
         "isPublic": public,
     }
+    values: list[dict[str, object]] = [
+        {
+            "spatialReferenceKey": str(key),
+            "valueMapping": [
+                {"indicatorValue": round(float(v), kind.decimals + 2), "timestamp": str(d)}
+                for d, v in zip(group["date"], group["value"], strict=True)
+                if isinstance(v, (int, float)) and math.isfinite(v)
+            ],
+        }
+        for key, group in mine.sort_values("date").groupby("key", sort=False)
+    ]
     put = {
         "permissions": [],
         "applicableSpatialUnit": level.title,
-        "indicatorValues": [
-            {
-                "spatialReferenceKey": str(key),
-                "valueMapping": [
-                    {"indicatorValue": round(float(v), kind.decimals + 2), "timestamp": str(d)}
-                    for d, v in zip(group["date"], group["value"], strict=True)
-                    if isinstance(v, (int, float)) and math.isfinite(v)
-                ],
-            }
-            for key, group in mine.sort_values("date").groupby("key", sort=False)
-        ],
+        "indicatorValues": [v for v in values if v["valueMapping"]],
         "ownerId": owner_id,
         "isPublic": public,
     }
-    put["indicatorValues"] = [v for v in put["indicatorValues"] if v["valueMapping"]]
     return post, put
 
 
@@ -322,8 +324,9 @@ def _readme(level: AnalysisLevel, indicators: tuple[str, ...], owner_id: str, to
         "spatial_unit.json        POST /spatial-units (SpatialUnitPOSTInputType): die Gebiete, GeoJSON in EPSG:4326,",
         f"                         Merkmale {FEATURE_ID}, {FEATURE_NAME}, {VALID_START}, {VALID_END}.",
         "indicators/<id>.post.json  POST /indicators (IndicatorPOSTInputType): Name, Einheit, Definition, Quellen.",
-        "indicators/<id>.put.json   PUT /indicators/{indicatorId} (IndicatorPUTInputType): Werte je Gebiet und Stichtag;",
-        "                         Gebiete ohne Wert (Daten zu grob, außerhalb des Ausschnitts) fehlen, siehe metadata.note.",
+        "indicators/<id>.put.json   PUT /indicators/{indicatorId} (IndicatorPUTInputType): Werte je Gebiet und",
+        "                         Stichtag; Gebiete ohne Wert (Daten zu grob, außerhalb des Ausschnitts) fehlen,",
+        "                         siehe metadata.note.",
         f"importer/<id>.csv        Tabelle für den KomMonitor-Importer (Konverter {IMPORTER_CONVERTER}), dazu",
         "importer/<id>.mapping.json  das IndicatorPropertyMappingType (Spalte je Stichtag).",
         "",
