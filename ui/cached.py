@@ -82,6 +82,18 @@ def boundary_levels(cfg: Settings, version: str) -> tuple[str, ...]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def area_set_titles(cfg: Settings, version: str) -> dict[str, str]:
+    """Name → title of the stored area sets."""
+    return views.area_set_titles(cfg)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def area_set_view(cfg: Settings, version: str, name: str, key: str = "") -> tuple[tuple[float, float], int]:
+    """Centre and zoom that show an area set (or one of its areas)."""
+    return views.area_set_view(cfg, name, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
     """AGS → name of the 53 Kreise, sorted by name."""
     return views.kreis_names(cfg)

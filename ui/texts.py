@@ -148,6 +148,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.target": ("Zielgruppe", "Target group"),
     "luecken.area": ("Gebiet", "Area"),
     "luecken.by": ("Einheiten der Tabelle", "Units in the table"),
+    # issue 24: area sets (Stadtteile, Sozialräume …) as levels
+    "luecken.by_set": ("{title} (Gebietssatz {name})", "{title} (area set {name})"),
     "luecken.measure": ("Maß", "Measure"),
     "luecken.threshold_km": ("Schwelle (km)", "Threshold (km)"),
     "luecken.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),

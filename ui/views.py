@@ -61,6 +61,22 @@ def boundary_levels(cfg: Settings) -> tuple[str, ...]:
     return tuple(lvl for lvl in LEVELS if is_available(lvl, cfg))
 
 
+def area_set_titles(cfg: Settings) -> dict[str, str]:
+    """Name → title of the stored area sets (Stadtteile, Sozialräume …), levels like Kreise and Gemeinden."""
+    from geo.areasets import area_sets
+
+    return {a.name: a.title for a in area_sets(cfg)}
+
+
+def area_set_view(cfg: Settings, name: str, key: str = "", width_px: int = 400) -> tuple[tuple[float, float], int]:
+    """Centre and zoom that show an area set (or its area ``key``) on a map about ``width_px`` wide."""
+    from geo.areasets import load_area_set
+
+    units = load_area_set(cfg, name)
+    chosen = units[units["unit_id"].astype(str) == key] if key else units
+    return maps.bounds_of(chosen if len(chosen) else units, width_px=width_px)
+
+
 def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
     """Gemeinde polygons for display, or ``None`` when not loaded."""
     try:
@@ -214,25 +230,32 @@ def gap_map(
     cfg: Settings, params: AnalysisRequest, report: CoverageReport
 ) -> tuple[dict[str, Any], maps.Classification]:
     """Units coloured by their covered share, with rank and gap score in the tooltip."""
+    from geo.levels import analysis_level
+
     table = report.gaps.table
-    units = load_boundaries(params.by, cfg)  # type: ignore[arg-type]
+    level = analysis_level(params.by, cfg)
+    units = level.units(cfg)[[level.key, "name", "geometry"]].rename(columns={level.key: "ags"})
+    units["ags"] = units["ags"].astype(str)
     units = units[units["ags"].isin(table.index.astype(str))].reset_index(drop=True)
     joined = units.merge(table.drop(columns=["name"], errors="ignore"), left_on="ags", right_index=True, how="left")
     joined["share_pct"] = joined["share_covered"] * 100.0
+    coarse = joined["too_coarse"].fillna(False).astype(bool)
+    joined["note"] = np.where(coarse, f"Nachfrage zu grob für einen Anteil je {level.unit_title}", "")
     unit_label = "km Luftlinie" if params.unit == "km" else f"min ({report.inputs.mode_label})"
     cls = maps.classify_fixed(
         joined["share_pct"], SHARE_BREAKS, f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0
     )
     fields = [
         ("name", "Name"),
-        ("ags", "AGS"),
+        ("ags", level.key_title),
         ("share_pct", "Versorgt (%)"),
         ("rank", "Rang (1 = größte Lücke)"),
         ("gap_score", "Lückenwert"),
         ("population_beyond", "Einw. außerhalb"),
         ("cost_mean", f"Mittlere Entfernung ({params.unit})"),
+        ("note", "Hinweis"),
     ]
-    tolerance = maps.DISPLAY_TOLERANCE_M.get(params.by, 50.0)
+    tolerance = maps.DISPLAY_TOLERANCE_M.get(level.id, maps.DISPLAY_TOLERANCE_M["stadtteil"])
     return maps.prepare_polygons(joined, fields, tolerance, fill=cls.colors), cls
 
 

@@ -80,4 +80,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
     if empty:
         print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")
+    coarse = report.gaps.table.index[report.gaps.table["too_coarse"]].tolist()
+    if coarse:
+        print(
+            f"Nachfrage zu grob für einen Anteil je {level.unit_title} ({report.demand_level_label}; "
+            f"kein Anteil, kein Rang): {', '.join(map(str, coarse))}"
+        )
     return 0
