@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo.errors import DataError
 from geo.formatting import de_number
 from geo.layers.sources import reference_date
 from geo.settings import Settings
@@ -28,6 +29,7 @@ from integrationsatlas.monitoring import (
     IndicatorSeries,
     IndicatorTable,
     Reach,
+    change_map,
     compare_snapshots,
     compute_indicators,
     load_snapshot,
@@ -83,6 +85,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--from", dest="before", required=True, metavar="JJJJ-MM-TT", help="früherer Stichtag")
     compare.add_argument("--to", dest="after", required=True, metavar="JJJJ-MM-TT", help="späterer Stichtag")
     compare.add_argument("--indicator", metavar="ID", help="nur diese Kennzahl")
+    compare.add_argument(
+        "--map",
+        type=Path,
+        metavar="DATEI.geojson",
+        help="Änderungskarte der Kennzahl --indicator als GeoJSON (EPSG:4326) schreiben, z. B. für QGIS",
+    )
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(func=run_compare)
     export = actions.add_parser("export", help="gespeicherte Kennzahlen für KomMonitor (ZIP) oder als CSV/XLSX")
@@ -185,6 +193,16 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Print the change of the indicators between two dates."""
     before, after = iso_date(args.before) or args.before, iso_date(args.after) or args.after
     change = compare_snapshots(settings, args.by, before, after, args.indicator)
+    if args.map is not None:
+        if not args.indicator:
+            raise DataError("Für --map bitte eine Kennzahl mit --indicator angeben (siehe »indicators show«).")
+        polygons = change_map(settings, args.by, change, args.indicator).to_crs("EPSG:4326")
+        args.map.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.map.with_name(args.map.name + ".part")
+        tmp.write_text(polygons.to_json(drop_id=True), encoding="utf-8")
+        tmp.replace(args.map)
+        if not args.json:
+            print(f"Änderungskarte »{args.indicator}« geschrieben: {args.map} ({len(polygons)} Gebiete)")
     if args.json:
         emit_json({"from": before, "to": after, "changes": frame_records(change)})
         return 0

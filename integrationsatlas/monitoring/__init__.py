@@ -10,6 +10,7 @@
 
 from integrationsatlas.monitoring.catalogue import KINDS, IndicatorKind, IndicatorSeries, Reach
 from integrationsatlas.monitoring.history import (
+    change_map,
     compare_snapshots,
     history,
     load_snapshot,
@@ -25,6 +26,7 @@ __all__ = [
     "IndicatorSeries",
     "IndicatorTable",
     "Reach",
+    "change_map",
     "compare_snapshots",
     "compute_indicators",
     "history",

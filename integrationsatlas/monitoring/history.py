@@ -192,6 +192,53 @@ def compare_snapshots(
     return merged.reset_index(drop=True)
 
 
+def change_map(settings: Settings, level: str, change: pd.DataFrame, indicator: str) -> gpd.GeoDataFrame:
+    """The change of one indicator between two dates as polygons: the map of change.
+
+    Parameters
+    ----------
+    settings
+        Paths of the store.
+    level
+        The level of the comparison (an area set's name, ``gemeinde`` …).
+    change
+        The result of :func:`compare_snapshots` for that level.
+    indicator
+        The indicator to map (one id of ``change["indicator"]``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Every unit of the level (EPSG:25832) with ``key``, ``name``, ``indicator``, ``title``, ``unit``,
+        ``before``, ``after``, ``change`` and ``change_pct``; units without a value on either date have ``NaN``.
+
+    Raises
+    ------
+    DataError
+        If ``indicator`` is not in ``change``.
+    """
+    rows = change[change["indicator"] == indicator]
+    if rows.empty:
+        known = ", ".join(sorted(set(change["indicator"].astype(str))))
+        raise DataError(f"Die Kennzahl »{indicator}« ist nicht im Vergleich; verglichen wurden: {known}.")
+    declared = analysis_level(level, settings)
+    units = declared.units(settings)
+    polygons = gpd.GeoDataFrame(
+        {"key": units[declared.key].astype(str).to_numpy(), "name": units["name"].astype(str).to_numpy()},
+        geometry=units.geometry.to_numpy(),
+        crs=units.crs,
+    )
+    values = rows[["key", "title", "unit", "before", "after", "change", "change_pct"]].assign(
+        key=lambda f: f["key"].astype(str)
+    )
+    out = polygons.merge(values, on="key", how="left")
+    out["indicator"] = indicator
+    out["title"] = str(rows["title"].iloc[0])
+    out["unit"] = str(rows["unit"].iloc[0])
+    columns = ["key", "name", "indicator", "title", "unit", "before", "after", "change", "change_pct"]
+    return gpd.GeoDataFrame(out[columns], geometry=out.geometry, crs=units.crs)
+
+
 def stored_series(settings: Settings) -> list[IndicatorSeries]:
     """Every series with a stored snapshot (on any level), each once."""
     if not store_exists(settings):
