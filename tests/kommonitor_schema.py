@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,25 @@ def official_schema() -> dict[str, Any] | None:
         if shown.returncode == 0:
             return dict(yaml.safe_load(shown.stdout))
     return None
+
+
+def official_validator() -> Callable[[dict[str, Any], str], None] | None:
+    """A check of a request body against KomMonitor's own OpenAPI document (``None`` when no copy is at hand).
+
+    ``check(doc, "IndicatorPOSTInputType")`` raises :class:`jsonschema.ValidationError` when ``doc`` does not
+    conform to that type of ``components/schemas``.
+    """
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    spec = official_schema()
+    if spec is None:
+        return None
+    registry = Registry().with_resource("urn:kommonitor", Resource(contents=spec, specification=DRAFT4))
+
+    def check(doc: dict[str, Any], name: str) -> None:
+        ref = {"$ref": f"urn:kommonitor#/components/schemas/{name}"}
+        jsonschema.Draft4Validator(ref, registry=registry).validate(doc)
+
+    return check

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 import pytest
-from kommonitor_schema import FEATURE_COLLECTION, official_schema, schema
+from kommonitor_schema import FEATURE_COLLECTION, official_validator, schema
 from openpyxl import load_workbook
 from test_areasets import _quarters, _write
 from test_monitoring import KITA_NE, KITA_NW, SET, _kitas
@@ -81,18 +81,9 @@ def test_kommonitor_documents_validate_against_the_rebuilt_schema(monitored: Set
 
 
 def test_kommonitor_documents_validate_against_kommonitors_own_openapi_document(monitored: Settings) -> None:
-    spec = official_schema()
-    if spec is None:
+    check = official_validator()
+    if check is None:
         pytest.skip("KomMonitor's OpenAPI document is not at hand (KOMMONITOR_DATA_ACCESS_API or a local mirror)")
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT4
-
-    registry = Registry().with_resource("urn:kommonitor", Resource(contents=spec, specification=DRAFT4))
-
-    def check(doc: dict[str, Any], name: str) -> None:
-        ref = {"$ref": f"urn:kommonitor#/components/schemas/{name}"}
-        jsonschema.Draft4Validator(ref, registry=registry).validate(doc)
-
     level = analysis_level(SET, monitored)
     check(spatial_unit_document(monitored, level), "SpatialUnitPOSTInputType")
     rows = history(monitored, SET)
@@ -141,3 +132,18 @@ def test_the_integrationsmonitoring_tables_carry_definition_source_date_and_unit
     assert set(dates) == {"2020-06-30, 2021-06-30"}
     cells = [c for row in book["Kennzahlen"].iter_rows() for c in row if c.value == "=HYPERLINK(1)"]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_the_change_map_shows_where_an_indicator_changed(monitored: Settings) -> None:
+    """The second Kita (north-east quarter, 2021) is the only change; the map colours that quarter alone."""
+    from integrationsatlas.classes import PUOR5
+    from integrationsatlas.monitoring import change_map, compare_snapshots
+    from ui.views import indicator_map
+
+    change = compare_snapshots(monitored, SET, "2020-06-30", "2021-06-30")
+    polygons = change_map(monitored, SET, change, "facilities.kita").set_index("key")
+    assert polygons["change"].to_dict() == {"1": 0, "2": 0, "3": 0, "4": 1}
+    data, cls = indicator_map(monitored, SET, "area_covered.kita.km1", "2021-06-30", "2020-06-30")
+    fills = {f["properties"]["_id"]: f["properties"]["_fill"] for f in data["features"]}
+    assert fills["4"] == PUOR5[4] and {fills[k] for k in ("1", "2", "3")} == {PUOR5[2]}
+    assert "Veränderung 2020-06-30 → 2021-06-30" in cls.title

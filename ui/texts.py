@@ -150,6 +150,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.by": ("Einheiten der Tabelle", "Units in the table"),
     # issue 24: area sets (Stadtteile, Sozialräume …) as levels
     "luecken.by_set": ("{title} (Gebietssatz {name})", "{title} (area set {name})"),
+    "karte.sets": ("Kennzahlen je Gebiet eines Gebietssatzes", "Indicators per area of an area set"),
+    "karte.sets.level": ("Gebietssatz", "Area set"),
+    "karte.sets.indicator": ("Kennzahl", "Indicator"),
+    "karte.sets.date": ("Stichtag", "Reference date"),
+    "karte.sets.before": ("Veränderung seit", "Change since"),
+    "karte.sets.no_change": ("– keine –", "– none –"),
+    "karte.sets.caption": (
+        "Gespeicherte Kennzahlen (»integrationsatlas indicators compute --by SATZ«); grau: ohne Wert, weil die "
+        "Nachfrage für das Gebiet zu grob ist oder es keine Nachfrage hat (siehe Hinweis im Tooltip).",
+        "Stored indicators (»integrationsatlas indicators compute --by SET«); grey: no value, because the demand "
+        "is too coarse for the area or it has none (see the note in the tooltip).",
+    ),
     "luecken.measure": ("Maß", "Measure"),
     "luecken.threshold_km": ("Schwelle (km)", "Threshold (km)"),
     "luecken.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),
