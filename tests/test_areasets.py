@@ -247,3 +247,23 @@ def test_the_request_names_area_sets_on_the_command_line_and_in_json() -> None:
     assert "Gebietssatz »koeln-viertel«" in request.describe()
     with pytest.raises(DataError, match="Einheiten"):
         AnalysisRequest("ki", 5.0, by="Köln Viertel").validate()
+
+
+def test_the_daten_page_action_checks_then_stores_an_uploaded_set(settings: Settings, tmp_path: Path) -> None:
+    """The Daten page's upload goes through the CLI's importer: a dry run stores nothing, the import stores."""
+    from geo.areasets import area_sets
+    from ui.actions import import_area_set_file
+
+    content = _write(_quarters(settings), tmp_path / "v.geojson").read_bytes()
+    checked = import_area_set_file(settings, "../../v.geojson", content, "koeln-viertel", dry_run=True)
+    assert checked.area_set is None and checked.check.n_units == 4 and not area_sets(settings)
+    provenance = ("Stadt Köln", "CC BY 4.0", "2014")
+    done = import_area_set_file(
+        settings, "v.geojson", content, " koeln-viertel ", title="Viertel", provenance=provenance
+    )
+    assert done.area_set is not None and [a.name for a in area_sets(settings)] == ["koeln-viertel"]
+    assert (done.area_set.title, done.area_set.batch.publisher, done.area_set.as_of) == (
+        "Viertel",
+        "Stadt Köln",
+        "2014",
+    )

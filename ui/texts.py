@@ -150,6 +150,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.by": ("Einheiten der Tabelle", "Units in the table"),
     # issue 24: area sets (Stadtteile, Sozialräume …) as levels
     "luecken.by_set": ("{title} (Gebietssatz {name})", "{title} (area set {name})"),
+    "daten.sets": ("Gebietssatz importieren (Stadtteile, Sozialräume …)", "Import an area set (districts …)"),
+    "daten.sets.help": (
+        "Eine Flächendatei (GeoJSON, GeoPackage, Shapefile-ZIP) mit einer Schlüssel- und einer Namensspalte; "
+        "sie wird geprüft (gültig, in NRW, Gemeinde, Überschneidungen, Lücken) und ist danach eine Gebietsebene "
+        "wie Kreise und Gemeinden.",
+        "A polygon file (GeoJSON, GeoPackage, shapefile ZIP) with a key and a name column; it is checked (valid, "
+        "inside NRW, Gemeinde, overlaps, gaps) and is then a level like Kreise and Gemeinden.",
+    ),
+    "daten.sets.name": ("Name des Satzes (a–z, 0–9, -)", "Name of the set (a–z, 0–9, -)"),
+    "daten.sets.title": ("Titel für Karten und Tabellen", "Title for maps and tables"),
+    "daten.sets.import": ("Gebietssatz speichern", "Store area set"),
+    "daten.sets.done": (
+        "Gebietssatz {name} gespeichert: {n} Gebiete.",
+        "Area set {name} stored: {n} areas.",
+    ),
     "karte.sets": ("Kennzahlen je Gebiet eines Gebietssatzes", "Indicators per area of an area set"),
     "karte.sets.level": ("Gebietssatz", "Area set"),
     "karte.sets.indicator": ("Kennzahl", "Indicator"),
