@@ -160,6 +160,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "daten.sets.name": ("Name des Satzes (a–z, 0–9, -)", "Name of the set (a–z, 0–9, -)"),
     "daten.sets.title": ("Titel für Karten und Tabellen", "Title for maps and tables"),
+    "daten.sets.title_example": ("Stadtteile Köln", "Cologne districts"),
     "daten.sets.import": ("Gebietssatz speichern", "Store area set"),
     "daten.sets.done": (
         "Gebietssatz {name} gespeichert: {n} Gebiete.",

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.errors import DataError, NotLoadedError
+from geo.errors import DataError
 from geo.io.export import export_frame, export_workbook
 from geo.layers.sources import ATTRIBUTIONS
 from geo.levels import analysis_level
 from geo.settings import Settings
 from integrationsatlas.monitoring.catalogue import kind_of
-from integrationsatlas.monitoring.history import history
+from integrationsatlas.monitoring.history import stored_history
 
 #: Formats of :func:`monitoring_export`.
 MONITORING_FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -52,13 +52,7 @@ def monitoring_tables(settings: Settings, level_id: str) -> tuple[pd.DataFrame, 
     NotLoadedError
         If no indicators of the level are stored.
     """
-    level = analysis_level(level_id, settings)
-    rows = history(settings, level.id)
-    if rows.empty:
-        raise NotLoadedError(
-            f"Für »{level.id}« sind keine Kennzahlen gespeichert. Zuerst berechnen: "
-            f"»integrationsatlas indicators compute --by {level.id} --layer …« oder auf der Seite »Monitoring«."
-        )
+    level, rows = stored_history(settings, level_id)
     rows = rows.sort_values("batch_id").drop_duplicates(["key", "indicator", "date"], keep="last")
     rows = rows.assign(
         level=level.title,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
-from geo.levels import analysis_level
+from geo.levels import AnalysisLevel, analysis_level
 from geo.settings import Settings
 from geo.sources.destatis import POPULATION_TABLE
 from geo.sources.zensus import ZENSUS_LAYER
@@ -101,6 +101,24 @@ def history(settings: Settings, level: str) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = ""
     return frame[columns]
+
+
+def stored_history(settings: Settings, level_id: str) -> tuple[AnalysisLevel, pd.DataFrame]:
+    """The level ``level_id`` and every value stored for it (as :func:`history`), for the exports.
+
+    Raises
+    ------
+    NotLoadedError
+        If no indicators of the level are stored; the message says how to compute them.
+    """
+    level = analysis_level(level_id, settings)
+    rows = history(settings, level.id)
+    if rows.empty:
+        raise NotLoadedError(
+            f"Für »{level.id}« sind keine Kennzahlen gespeichert. Zuerst berechnen: "
+            f"»integrationsatlas indicators compute --by {level.id} --layer …«."
+        )
+    return level, rows
 
 
 def snapshots(settings: Settings, level: str) -> pd.DataFrame:

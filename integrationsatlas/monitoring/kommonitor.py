@@ -39,11 +39,11 @@ import pandas as pd
 
 from geo.errors import NotLoadedError
 from geo.io.export import csv_text
-from geo.levels import AnalysisLevel, analysis_level
+from geo.levels import AnalysisLevel
 from geo.settings import DISPLAY_CRS, Settings
 from geo.store import open_store, store_exists
 from integrationsatlas.monitoring.catalogue import KINDS, kind_of
-from integrationsatlas.monitoring.history import history
+from integrationsatlas.monitoring.history import stored_history
 from integrationsatlas.monitoring.indicators import iso_date
 
 #: Where the schema comes from (cited in every package's README).
@@ -291,13 +291,7 @@ def kommonitor_package(
     NotLoadedError
         If no indicators of the level are stored.
     """
-    level = analysis_level(level_id, settings)
-    rows = history(settings, level.id)
-    if rows.empty:
-        raise NotLoadedError(
-            f"Für »{level.id}« sind keine Kennzahlen gespeichert. Zuerst berechnen: "
-            f"»integrationsatlas indicators compute --by {level.id} --layer …«."
-        )
+    level, rows = stored_history(settings, level_id)
     chosen = indicators or tuple(dict.fromkeys(rows["indicator"]))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

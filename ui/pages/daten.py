@@ -148,7 +148,7 @@ def _area_set(cfg: Settings) -> None:
     upload = st.file_uploader(t("daten.file"), type=["geojson", "json", "gpkg", "zip"], key="daten_set_file")
     c1, c2 = st.columns(2)
     name = c1.text_input(t("daten.sets.name"), key="daten_set_name", placeholder="koeln-stadtteile")
-    title = c2.text_input(t("daten.sets.title"), key="daten_set_title", placeholder="Stadtteile Köln")
+    title = c2.text_input(t("daten.sets.title"), key="daten_set_title", placeholder=t_plain("daten.sets.title_example"))
     if upload is None or not name.strip():
         return
     provenance = _provenance(key="daten_set")
