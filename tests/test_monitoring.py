@@ -164,3 +164,10 @@ def test_reaches_and_dates_are_read_as_written() -> None:
     assert IndicatorSeries.from_dict(series.as_dict()) == series
     with pytest.raises(DataError, match="Einrichtungsebene"):
         IndicatorSeries(SET, AreaRef("", set=SET), ()).check()
+
+
+def test_the_same_question_in_another_order_is_the_same_series() -> None:
+    a = IndicatorSeries(SET, AreaRef("", set=SET), ("kita", "ki"), (Reach("km", 1.0), Reach("km", 0.5)))
+    b = IndicatorSeries(SET, AreaRef("", set=SET), ("ki", "kita", "ki"), (Reach("km", 0.5), Reach("km", 1.0)))
+    assert a == b and a.key == b.key and IndicatorSeries.from_dict(a.as_dict()) == a
+    assert a.key != IndicatorSeries(SET, AreaRef("", set=SET), ("ki",), (Reach("km", 0.5),)).key

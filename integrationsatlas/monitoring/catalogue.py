@@ -112,6 +112,12 @@ class IndicatorSeries:
     osm_file: str | None = None
     gtfs_file: str | None = None
 
+    def __post_init__(self) -> None:
+        # one question, one series: the same layers and reaches in another order are the same series
+        object.__setattr__(self, "layers", tuple(sorted(set(self.layers))))
+        order = sorted(set(self.reaches), key=lambda r: (r.unit, str(r.mode or ""), r.threshold))
+        object.__setattr__(self, "reaches", tuple(order))
+
     def requests(self) -> tuple[AnalysisRequest, ...]:
         """One validated request per layer and reach (layers outer)."""
         return tuple(
