@@ -267,3 +267,18 @@ def test_the_daten_page_action_checks_then_stores_an_uploaded_set(settings: Sett
         "Stadt Köln",
         "2014",
     )
+
+
+def test_the_gap_map_of_an_area_set_greys_areas_without_own_figures(viertel: Settings) -> None:
+    """The Lücken map of a set: every area once, by its number; too coarse demand gives grey and a note."""
+    from ui import maps, views
+
+    request = AnalysisRequest("ki", 5.0, area=AreaRef("", set="koeln-viertel"), by="koeln-viertel")
+    report = coverage_report(viertel, request)
+    data, _ = views.gap_map(viertel, request, report)
+    shown = {f["properties"]["_id"]: f["properties"] for f in data["features"]}
+    assert set(shown) == {"1", "2", "3", "4"}
+    coarse = report.gaps.table.index[report.gaps.table["too_coarse"]].astype(str).tolist()
+    assert coarse and all(shown[k]["_fill"] == maps.NO_DATA_COLOR for k in coarse)
+    assert all("zu grob" in str(shown[k]["_tooltip"]) for k in coarse)
+    assert all(shown[k]["_fill"] != maps.NO_DATA_COLOR for k in shown if k not in coarse)
