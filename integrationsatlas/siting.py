@@ -327,7 +327,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     reach = max([request.threshold_base, *extra])
     cost, points, weights = _cost_matrix(measure, model, points, candidates, reach, notes)
     rows = points["demand_row"].to_numpy(dtype=np.int64)
-    kwargs = constraints(candidates, spec, budget)
+    kwargs = constraints(settings, candidates, spec, budget)
     places = siting_places(settings, request, points, candidates, demand_result.target_group.label)
     if places is not None:  # the model serves the place type's demand up to each site's places
         weights, kwargs["capacity"] = places.weights, places.capacity
