@@ -177,6 +177,10 @@ class CoverageReport:
             for col in ("share_with_places", "share_with_places_low", "share_with_places_high"):
                 if col in by_unit.columns:
                     table[col] = by_unit[col].to_numpy()
+        if "too_coarse" in table.columns:  # no figure of its own for a unit its demand is too coarse for
+            coarse = table["too_coarse"].to_numpy(dtype=bool)
+            extra = [c for c in table.columns if c.startswith(("share_covered_", "share_with_places"))]
+            table.loc[coarse, extra] = np.nan
         return table
 
 
