@@ -111,6 +111,21 @@ def de_eur(value: object) -> str:
     return f"{de_int(value)} €"
 
 
+def de_count_interval(value: object, low: object, high: object, level: float = 0.9, *, what: str = "Personen") -> str:
+    """A count with its interval: ``7.318 Personen (90 %-Intervall 6.653–7.990)``.
+
+    >>> de_count_interval(7318, 6653.3, 7990.1)
+    '7.318 Personen (90 %-Intervall 6.653–7.990)'
+    >>> de_count_interval(12, None, None, what="")
+    '12 (Intervall –)'
+    """
+    head = de_int(value) + (f" {what}" if what else "")
+    lo, hi = _finite(low), _finite(high)
+    if lo is None or hi is None:
+        return f"{head} (Intervall {MISSING})"
+    return f"{head} ({de_pct(level * 100.0, 0)}-Intervall {de_int(lo)}–{de_int(hi)})"
+
+
 def de_share_interval(
     share: object, low: object, high: object, level: float = 0.9, *, what: str = "", decimals: int = 0
 ) -> str:

@@ -11,7 +11,7 @@ imports Streamlit.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -35,12 +35,21 @@ from integrationsatlas.pipeline.demand import (
     layer_facilities,
     supply,
 )
+from integrationsatlas.pipeline.intervals import (
+    CoverageIntervals,
+    coverage_intervals,
+    demand_uncertainty,
+    extent_interval,
+    interval_record,
+)
+from integrationsatlas.pipeline.places import PlacesFigures, place_counts, place_demand, places_coverage
 from integrationsatlas.request import AnalysisRequest
 from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share
 from planning.demand import DemandResult
 from planning.gaps import GapInputs, GapTable, gap_table
 from planning.resolution import ResolutionVerdict, check_resolution, unit_resolution
+from planning.uncertainty import DEFAULT_LEVEL, DEFAULT_SEED, Interval
 
 __all__ = ["CoverageReport", "best_demand", "coverage_report", "facility_isochrones"]
 
@@ -80,6 +89,12 @@ class CoverageReport:
     extent
         The part of the area the figures cover (the street network's
         extract), with its share of the area's residents.
+    intervals
+        Intervals of the covered share overall, per unit and along the curve,
+        from the documented noise of the demand (``None`` without resampling).
+    places
+        Coverage with places, where the layer declares a capacity column and
+        its facilities have counts (``None`` otherwise).
     """
 
     gaps: GapTable
@@ -94,6 +109,8 @@ class CoverageReport:
     request: AnalysisRequest | None = None
     area: StudyArea | None = None
     extent: Extent | None = None
+    intervals: CoverageIntervals | None = None
+    places: PlacesFigures | None = None
 
     @property
     def share_covered(self) -> float:
@@ -109,12 +126,23 @@ class CoverageReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (units as records, most underserved first by ``rank``)."""
         row = self.overall.iloc[0]
-        table = self.gaps.table.reset_index()
+        table = self._unit_table().reset_index()
+        curve = self.curve
+        extent = None if self.extent is None else self.extent.as_dict()
+        if self.intervals is not None:
+            bounds = self.intervals.curve
+            curve = curve.assign(
+                share_covered_low=bounds["low"].to_numpy(), share_covered_high=bounds["high"].to_numpy()
+            )
+            if extent is not None and self.extent is not None:
+                extent["share_interval"] = interval_record(
+                    self.intervals.extent or _certain(self.extent.share), "der Einwohner"
+                )
         return {
             "request": None if self.request is None else self.request.as_dict(),
             "request_key": None if self.request is None else self.request.key,
             "area": None if self.area is None else {"ags": self.area.ags, "name": self.area.name},
-            "extent": None if self.extent is None else self.extent.as_dict(),
+            "extent": extent,
             "inputs": self.inputs.as_dict(),
             "demand_level_label": self.demand_level_label,
             "n_demand": self.n_demand,
@@ -127,11 +155,38 @@ class CoverageReport:
                 "weight": float(row["weight_total"]),
                 "weight_beyond": float(row["weight_beyond"]),
                 "weight_covered": self.covered_weight,
+                "share_covered_interval": None if self.intervals is None else interval_record(self.intervals.overall),
             },
+            "uncertainty": None if self.intervals is None else self.intervals.as_dict(),
+            "places": None if self.places is None else self.places.as_dict(),
             "score_weights": dict(self.gaps.score_weights),
             "units": [{str(k): v for k, v in rec.items()} for rec in table.to_dict(orient="records")],
-            "curve": self.curve.to_dict(orient="records"),
+            "curve": curve.to_dict(orient="records"),
         }
+
+    def _unit_table(self) -> pd.DataFrame:
+        """The gap table with the interval of each unit's share and its share with places, where known."""
+        table = self.gaps.table.copy()
+        keys = table.index.astype(str)
+        if self.intervals is not None:
+            bounds = self.intervals.units.reindex(keys)
+            table["share_covered_low"] = bounds["low"].to_numpy()
+            table["share_covered_high"] = bounds["high"].to_numpy()
+        if self.places is not None and self.places.by_unit is not None:
+            by_unit = self.places.by_unit.reindex(keys)
+            for col in ("share_with_places", "share_with_places_low", "share_with_places_high"):
+                if col in by_unit.columns:
+                    table[col] = by_unit[col].to_numpy()
+        if "too_coarse" in table.columns:  # no figure of its own for a unit its demand is too coarse for
+            coarse = table["too_coarse"].to_numpy(dtype=bool)
+            extra = [c for c in table.columns if c.startswith(("share_covered_", "share_with_places"))]
+            table.loc[coarse, extra] = np.nan
+        return table
+
+
+def _certain(value: float) -> Interval:
+    """A figure without uncertainty (e.g. the whole area's share of its own residents) as an interval."""
+    return Interval(value, value, value, DEFAULT_LEVEL, 0)
 
 
 def resolution_dict(verdict: ResolutionVerdict) -> dict[str, Any]:
@@ -196,9 +251,12 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     request.validate()
     area = study_area(settings, request.area)
     demand, points, demand_note = area_demand(settings, request, area)
+    uncertainty = demand_uncertainty(points, request.resamples, request.interval_level, DEFAULT_SEED)
     facilities = layer_facilities(settings, request.layer)
     measure = measure_for(settings, request)
     extent, inside = extent_of(measure, points, area.name, area_population(settings, area, demand, points))
+    rows = np.flatnonzero(inside)
+    population_all = points["population"]
     points = points[inside]
     facilities = facilities[within(facilities, measure.hull)]
     _check_extent(points, facilities, measure)
@@ -211,9 +269,24 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     cost = pd.Series(measure.nearest(points, facilities), index=points.index, name=f"cost_{measure.unit}")
     notes = [n for n in (demand_note, measure.citation(), _extent_note(extent), _unreached(cost)) if n]
     capacity, supply_note = supply(facilities, request.layer)
-    access = _two_step(measure, points, facilities, capacity, request.threshold_base, notes)
+    counts, column = place_counts(facilities, request.layer) if request.places else (None, "")
+    matrix = _matrix(measure, points, facilities, request.threshold_base, notes)
+    access = _two_step(points, capacity, matrix, request.threshold_base)
     if access is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
+    places = None
+    if counts is not None and matrix is not None:
+        group = request.target_group
+        weights, label, note = place_demand(
+            points, request.layer, group, demand.target_group.label, request.place_share
+        )
+        if weights is None:
+            notes.append(note)
+        else:
+            places = places_coverage(
+                matrix, weights, counts, request.threshold_base, column, label,
+                uncertainty=uncertainty, rows=rows, notes=(note,), units=points[unit_col],
+            )  # fmt: skip
     inputs = _inputs(settings, request, demand, facilities, notes)
     # the one per-unit rule of the indicator tables: no share for a unit its demand is too coarse for
     resolution = unit_resolution(
@@ -224,9 +297,19 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
         level=level.id if level.administrative else None,
     )
     units = units.drop(columns="width_m")
-    return _assemble(
+    report = _assemble(
         request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs, resolution
     )
+    intervals = None
+    if uncertainty is not None:
+        steps = report.curve["threshold"].to_numpy()
+        times = np.asarray(cost.to_numpy(), dtype=np.float64)
+        intervals = coverage_intervals(uncertainty, rows, times, request.threshold, points[unit_col], steps)
+        if extent.partial:
+            people = population_all.to_numpy(dtype=np.float64)
+            share = extent_interval(uncertainty, people, inside, extent.population_of_area)
+            intervals = replace(intervals, extent=share)
+    return replace(report, intervals=intervals, places=places)
 
 
 def _check_extent(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, measure: Measure) -> None:
@@ -247,22 +330,23 @@ def _unreached(cost: pd.Series) -> str:
     return f"{n} Nachfragepunkt(e) ohne erreichbare Einrichtung (abseits des Netzes)." if n else ""
 
 
-def _two_step(
-    measure: Measure,
-    points: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    capacity: np.ndarray,
-    cutoff: float,
-    notes: list[str],
-) -> np.ndarray | None:
-    """2SFCA ratio per demand point with the measure's cost, or ``None`` when too large."""
+def _matrix(
+    measure: Measure, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, cutoff: float, notes: list[str]
+) -> Any:
+    """Demand × facility costs within the threshold (2SFCA and places), or ``None`` when too large."""
     if len(points) == 0 or len(facilities) == 0:
         return None
     n_pairs = measure.too_many_pairs(points, facilities, cutoff)
     if n_pairs:
-        notes.append(f"2SFCA ausgelassen: {n_pairs:,} Paare im Einzugsbereich.")
+        notes.append(f"2SFCA und Plätze ausgelassen: {n_pairs:,} Paare im Einzugsbereich.")
         return None
-    matrix = measure.matrix(points, facilities, cutoff)
+    return measure.matrix(points, facilities, cutoff)
+
+
+def _two_step(points: gpd.GeoDataFrame, capacity: np.ndarray, matrix: Any, cutoff: float) -> np.ndarray | None:
+    """2SFCA ratio per demand point with the measure's cost, or ``None`` without a matrix."""
+    if matrix is None:
+        return None
     ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64), capacity, matrix, max_cost=cutoff)
     return np.where(np.isnan(ratio), 0.0, ratio)  # no supply in reach counts as 0 in demand-weighted means
 

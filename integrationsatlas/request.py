@@ -27,7 +27,10 @@ from geo.formatting import de_number
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday, travel_mode
 from geo.units import LEVELS
+from planning.costs import COST_BASES, PROGRAMMES
 from planning.siting.models import SITING_MODELS, siting_model
+from planning.siting.robust import ROBUST_OBJECTIVES
+from planning.uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 #: Unit of a threshold: straight-line kilometres or door-to-door minutes.
 Unit = Literal["km", "min"]
@@ -94,6 +97,63 @@ AreaRef(code='', set='koeln-stadtteile'))
 
 
 @dataclass(frozen=True)
+class VariantSpec:
+    """The variants a siting plan is evaluated across (and, with an objective, planned for).
+
+    The base case (the request itself) is always the first variant.
+
+    Parameters
+    ----------
+    demand
+        Demand variants drawn from the documented noise of the demand
+        (:func:`planning.variants.demand_variants`; 0: none).
+    closures
+        One variant per existing site that closes, for the existing sites
+        whose closure loses the most people (0: none).
+    windows
+        Further departure windows (seconds after midnight) of a
+        public-transport question.
+    days
+        Further service days (ISO dates, e.g. a Saturday and a Sunday: the
+        day types) of a public-transport question.
+    objective
+        ``None``: plan with the request's model and evaluate the plan in
+        every variant; ``"worst"`` or ``"expected"``: plan with the robust
+        MCLP over the variants (:data:`planning.siting.robust.ROBUST_OBJECTIVES`).
+    """
+
+    demand: int = 0
+    closures: int = 0
+    windows: tuple[tuple[int, int], ...] = ()
+    days: tuple[str, ...] = ()
+    objective: str | None = None
+
+    @property
+    def count(self) -> int:
+        """Number of variants besides the base case."""
+        return self.demand + self.closures + len(self.windows) + len(self.days)
+
+    def problems(self) -> list[str]:
+        """German descriptions of every invalid setting."""
+        out: list[str] = []
+        if self.demand < 0 or self.closures < 0:
+            out.append("die Zahl der Nachfrage- und Schließungsvarianten muss ≥ 0 sein")
+        if self.objective is not None and self.objective not in ROBUST_OBJECTIVES:
+            out.append(f"robustes Ziel »{self.objective}« unbekannt: erlaubt sind {', '.join(ROBUST_OBJECTIVES)}")
+        if self.objective is not None and self.count == 0:
+            out.append("robust planen braucht mindestens eine Variante (Nachfrage, Schließungen, Fenster oder Tage)")
+        for start, end in self.windows:
+            if not 0 <= start < end <= 48 * 3600:
+                out.append("jedes weitere Abfahrtsfenster muss mit dem Beginn vor dem Ende liegen")
+        for day in self.days:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                out.append(f"weiterer Verkehrstag »{day}« bitte als JJJJ-MM-TT angeben")
+        return out
+
+
+@dataclass(frozen=True)
 class SitingSpec:
     """The siting part of a request: model, number of sites, budget, candidates.
 
@@ -124,6 +184,32 @@ class SitingSpec:
         empty: none) and further thresholds (in the request's unit).
     time_limit, top_k, random_state
         Solver time limit per solve (s), runner-ups per site, cluster seed.
+    one_off_column, default_one_off
+        The candidate column with a site's one-off cost (set-up,
+        renovation), and the one-off cost of candidates without one. The
+        yearly cost is ``cost_column``/``default_site_cost``.
+    cost_by_type
+        The council's costs per site type (the candidates' ``source``, e.g.
+        ``"Clusterzentrum"``): ``(type, yearly, one_off)``; they come before
+        the uniform defaults.
+    programme, programme_figures
+        A funding programme of :data:`planning.costs.PROGRAMMES` paying part
+        of the yearly cost, and changed figures of it (``(field, value)``,
+        e.g. ``("allocation_per_year", 80000.0)``).
+    cost_basis, annualise_years
+        What the budget and the frontier count
+        (:data:`planning.costs.COST_BASES`: ``yearly``, ``one_off`` or
+        ``annualised``: yearly plus the one-off cost over
+        ``annualise_years``).
+    frontier_points
+        Budgets of the budget frontier (people reached against budget, each
+        solved exactly); 0: no frontier.
+    new_site_places
+        Places of each new site where the layer has places (Kita, OGS,
+        accommodation); ``None``: unknown (the new sites count without a
+        limit, and the figures say so).
+    variants
+        Variants the plan is evaluated across, or planned for robustly.
     """
 
     model: str = "mclp"
@@ -145,6 +231,30 @@ class SitingSpec:
     time_limit: float = 60.0
     top_k: int = 3
     random_state: int = 0
+    one_off_column: str | None = None
+    default_one_off: float | None = None
+    cost_by_type: tuple[tuple[str, float, float], ...] = ()
+    programme: str | None = None
+    programme_figures: tuple[tuple[str, float], ...] = ()
+    cost_basis: str = "yearly"
+    annualise_years: float = 10.0
+    frontier_points: int = 0
+    new_site_places: float | None = None
+    variants: VariantSpec | None = None
+
+    def __post_init__(self) -> None:
+        # normal form: settings without effect do not split one question into two keys
+        if self.cost_basis != "annualised":
+            object.__setattr__(self, "annualise_years", 10.0)
+        if self.programme is None:
+            object.__setattr__(self, "programme_figures", ())
+        if self.variants is not None and self.variants.count == 0 and self.variants.objective is None:
+            object.__setattr__(self, "variants", None)
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the sites have yearly costs (a cost column, a default or costs per site type)."""
+        return self.cost_column is not None or self.default_site_cost is not None or bool(self.cost_by_type)
 
     def problems(self) -> list[str]:
         """German descriptions of every invalid setting (empty when valid)."""
@@ -157,17 +267,55 @@ class SitingSpec:
             out.append("p (Anzahl neuer Standorte) muss ≥ 0 sein")
         if self.budget is not None and not model.supports_budget:
             out.append(f"ein Budget ist beim Modell {self.model} nicht möglich ({model.label})")
-        if self.budget is not None and self.cost_column is None and self.default_site_cost is None:
-            out.append(
-                "für ein Budget bitte die Kostenspalte (--cost-column) oder einheitliche Kosten "
-                "je Standort (--site-cost) angeben"
-            )
+        out += self._cost_problems(model)
+        if self.new_site_places is not None and not self.new_site_places >= 0:
+            out.append("die Plätze je neuem Standort müssen ≥ 0 sein")
+        if self.variants is not None:
+            out += self.variants.problems()
+            if self.variants.objective is not None and model.objective != "coverage":
+                out.append(f"robust planen geht nur mit einem Abdeckungsmodell (MCLP), nicht mit {model.label}")
+            if self.variants.objective is not None and not model.needs_p and self.budget is None:
+                out.append("robust planen braucht eine Anzahl neuer Standorte (p) oder ein Budget")
         if self.min_per_gemeinde < 0:
             out.append("die Mindestzahl je Gemeinde muss ≥ 0 sein")
         if self.min_per_level not in LEVELS:
             out += _name_problems(self.min_per_level, "Mindestzahl je Einheit")
         if not self.time_limit > 0:
             out.append("das Zeitlimit muss größer als 0 s sein")
+        return out
+
+    def _cost_problems(self, model: Any) -> list[str]:
+        """Problems of the costs, the programme, the budget basis and the frontier."""
+        out: list[str] = []
+        if (self.budget is not None or self.frontier_points > 0) and not self.has_costs:
+            out.append(
+                "für ein Budget oder die Budget-Grenze bitte die Kostenspalte (--cost-column) oder einheitliche "
+                "Kosten je Standort (--site-cost) angeben"
+            )
+        if not self.has_costs and (self.one_off_column is not None or self.default_one_off is not None):
+            out.append("zu den Einmalkosten bitte auch die jährlichen Kosten angeben (Spalte oder Vorgabe)")
+        if self.programme is not None and not self.has_costs:
+            out.append("für ein Förderprogramm bitte die jährlichen Kosten der Standorte angeben")
+        if self.frontier_points > 0 and model.objective != "coverage":
+            out.append(f"die Budget-Grenze gibt es nur für Abdeckungsmodelle, nicht für {model.label}")
+        if self.frontier_points < 0:
+            out.append("die Zahl der Budgetpunkte muss ≥ 0 sein")
+        if self.programme is not None and self.programme not in PROGRAMMES:
+            out.append(f"Förderprogramm »{self.programme}« unbekannt: erlaubt sind {', '.join(PROGRAMMES)}")
+        elif self.programme is not None:
+            editable = PROGRAMMES[self.programme].editable()
+            out += [
+                f"»{name}« ist keine änderbare Kennzahl des Programms"
+                for name, _ in self.programme_figures
+                if name not in editable
+            ]
+        if self.cost_basis not in COST_BASES:
+            out.append(f"Kostenbasis »{self.cost_basis}« unbekannt: erlaubt sind {', '.join(COST_BASES)}")
+        if not self.annualise_years > 0:
+            out.append("die Laufzeit für die Verteilung der Einmalkosten muss > 0 Jahre sein")
+        costs = [self.default_site_cost, self.default_one_off, *(c for row in self.cost_by_type for c in row[1:])]
+        if any(c is not None and not c >= 0 for c in costs):
+            out.append("Kosten müssen Zahlen ≥ 0 sein")
         return out
 
 
@@ -206,6 +354,17 @@ class AnalysisRequest:
         midnight) of a public-transport question.
     siting
         For siting questions: model, p or budget, candidates, fixed sites.
+    places
+        Whether coverage and siting respect places where the layer declares a
+        capacity column (a person counts as served only where a place within
+        the threshold is free); the figure without places is given beside it.
+    resamples, interval_level
+        Resamples of the demand's documented noise for the intervals of every
+        share and gain (0: no intervals), and the intervals' level.
+    place_share
+        The council's share of the place type's people among the residents
+        (e.g. children under 6), used for the places when the Zensus age
+        groups are not loaded (``None``: not entered).
     """
 
     layer: str
@@ -222,6 +381,10 @@ class AnalysisRequest:
     day: str | None = None
     window: tuple[int, int] = DEFAULT_WINDOW
     siting: SitingSpec | None = None
+    places: bool = True
+    resamples: int = DEFAULT_RESAMPLES
+    interval_level: float = DEFAULT_LEVEL
+    place_share: float | None = None
 
     def __post_init__(self) -> None:
         # normal form: the same question always has the same fields (and so the same key)
@@ -246,6 +409,18 @@ class AnalysisRequest:
             set_(self, "window", DEFAULT_WINDOW)
         if self.target_group != "column":
             set_(self, "target_column", None)
+        set_(self, "resamples", int(self.resamples))
+        set_(self, "interval_level", float(self.interval_level))
+        if not self.places:
+            set_(self, "place_share", None)
+        elif self.place_share is not None:
+            set_(self, "place_share", float(self.place_share))
+        variants = None if self.siting is None else self.siting.variants
+        if self.siting is not None and variants is not None and not transit and (variants.windows or variants.days):
+            # departure windows and day types exist only for timetable questions
+            fewer = replace(variants, windows=(), days=())
+            keep = fewer.count or fewer.objective is not None
+            set_(self, "siting", replace(self.siting, variants=fewer if keep else None))
 
     # --- checks -----------------------------------------------------------------
 
@@ -283,7 +458,7 @@ class AnalysisRequest:
             problems.append(f"Nachfragequelle »{self.demand}« unbekannt: {', '.join(DEMAND_SOURCES)}")
         if self.target_group == "column" and not self.target_column:
             problems.append("für die Zielgruppe »Eigene Spalte« bitte den Spaltennamen angeben")
-        problems += self._travel_problems()
+        problems += self._travel_problems() + self._decision_problems()
         if self.siting is not None:
             problems += self.siting.problems()
             if not self.area.is_administrative or len(self.area.code) not in (5, 8):
@@ -294,6 +469,17 @@ class AnalysisRequest:
         if problems:
             raise DataError("Ungültige Anfrage:\n- " + "\n- ".join(problems))
         return self
+
+    def _decision_problems(self) -> list[str]:
+        """Problems of the resampling and place settings (German)."""
+        out: list[str] = []
+        if self.resamples < 0:
+            out.append("die Zahl der Stichproben muss ≥ 0 sein")
+        if self.place_share is not None and not 0 < self.place_share <= 1:
+            out.append("der Anteil der Nachfrage nach Plätzen an den Einwohnern muss zwischen 0 und 1 liegen")
+        if not 0 < self.interval_level < 1:
+            out.append(f"das Intervallniveau muss zwischen 0 und 1 liegen, nicht {self.interval_level:g}")
+        return out
 
     def _travel_problems(self) -> list[str]:
         if self.unit != "min":
@@ -408,7 +594,8 @@ class AnalysisRequest:
 
         >>> print(AnalysisRequest("ki", 15, area=AreaRef("05334")).describe("Städteregion Aachen", "KI"))
         Welcher Anteil der Gesamtbevölkerung in Städteregion Aachen (AGS 05334) erreicht eine Einrichtung der Art
-        »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis je Kreis.
+        »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis je Kreis. Jeder Anteil mit
+        90-%-Intervall aus 200 Stichproben der Unsicherheit der Nachfrage.
         """
         where = f"{area_name} (AGS {self.area.code})" if area_name else f"Gebiet {self.area.code}"
         if not self.area.is_administrative:
@@ -439,8 +626,29 @@ class AnalysisRequest:
             text += ", bestehende Einrichtungen bleiben geöffnet" if s.keep_existing else ", ohne bestehende"
             if s.budget is not None:
                 text += f", Budget {de_number(s.budget, 0)} €"
-            text += "."
+            text += "." + _decision_words(s)
+        if self.resamples > 0:
+            text += (
+                f" Jeder Anteil mit {de_number(self.interval_level * 100, 0)}-%-Intervall aus "
+                f"{self.resamples} Stichproben der Unsicherheit der Nachfrage."
+            )
         return text
+
+
+def _decision_words(s: SitingSpec) -> str:
+    """The costs, programme, frontier and variants of a siting part in plain German (empty without them)."""
+    parts = []
+    if s.has_costs:
+        parts.append(f"Kosten nach Angaben des Kreises ({s.cost_basis.replace('_', '-')})")
+    if s.programme is not None:
+        parts.append(f"Förderprogramm {PROGRAMMES[s.programme].label}")
+    if s.frontier_points:
+        parts.append(f"Budget-Grenze mit {s.frontier_points} Budgets")
+    if s.variants is not None:
+        v = s.variants
+        how = "robust geplant" if v.objective else "nachgerechnet"
+        parts.append(f"{v.count} Varianten ({how})")
+    return (" " + "; ".join(parts) + ".") if parts else ""
 
 
 def _plain(value: Any) -> Any:
@@ -456,6 +664,17 @@ def _siting_from_dict(data: dict[str, Any]) -> SitingSpec:
     for name in ("place_layers", "sensitivity_radii"):
         if name in data and data[name] is not None:
             data[name] = tuple(data[name])
+    data["cost_by_type"] = tuple((str(k), float(y), float(o)) for k, y, o in data.get("cost_by_type") or ())
+    data["programme_figures"] = tuple((str(k), float(v)) for k, v in data.get("programme_figures") or ())
+    variants = data.get("variants")
+    if isinstance(variants, dict):
+        data["variants"] = VariantSpec(
+            demand=int(variants.get("demand", 0)),
+            closures=int(variants.get("closures", 0)),
+            windows=tuple((int(a), int(b)) for a, b in variants.get("windows") or ()),
+            days=tuple(str(d) for d in variants.get("days") or ()),
+            objective=variants.get("objective"),
+        )
     if data.get("sensitivity_ps") is not None:
         data["sensitivity_ps"] = tuple(int(p) for p in data["sensitivity_ps"])
     data["user_points"] = tuple((float(x), float(y), str(n)) for x, y, n in data.get("user_points") or ())

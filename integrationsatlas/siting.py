@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -33,13 +33,19 @@ from integrationsatlas.coverage import resolution_dict
 from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for
 from integrationsatlas.pipeline.demand import area_demand, area_population
+from integrationsatlas.pipeline.intervals import demand_uncertainty, extent_interval, interval_record
+from integrationsatlas.pipeline.places import siting_places
+from integrationsatlas.pipeline.variants import across_variants, robust_siting
+from integrationsatlas.pipeline.variants import variant_set as variant_set_of
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting_candidates import candidates_for, constraints, gemeinde_names
+from integrationsatlas.siting_decisions import PlanDecisions, PlanInputs, part_progress, plan_decisions
 from integrationsatlas.siting_review import covered_by, drop_useless, plan_equity
 from planning.demand import DemandResult
 from planning.explain import SolutionExplanation, explain_solution, sensitivity, within_radius
 from planning.resolution import ResolutionVerdict, check_resolution
 from planning.siting.models import SITING_MODELS, SitingModel, siting_model
+from planning.uncertainty import DEFAULT_SEED
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +97,9 @@ class SitingPlan:
         coverage report); when not, every figure is only a rough approximation.
     extent
         The part of the area the plan covers (the street network's extract).
+    decisions
+        Costs, budget frontier, committee margins, intervals, places and
+        variants (:mod:`integrationsatlas.siting_decisions`).
 
     Notes
     -----
@@ -110,6 +119,7 @@ class SitingPlan:
     shortfall: str = ""
     resolution: ResolutionVerdict | None = None
     extent: Extent | None = None
+    decisions: PlanDecisions | None = None
 
     @property
     def area_ags(self) -> str:
@@ -175,7 +185,41 @@ class SitingPlan:
             "threshold": self.request.threshold_label,
             "shortfall": self.shortfall,
             "resolution": None if self.resolution is None else resolution_dict(self.resolution),
-            "extent": None if self.extent is None else self.extent.as_dict(),
+            "extent": self._extent_dict(),
+            **self._decision_scalars(),
+            "decisions": None if self.decisions is None else self.decisions.as_dict(),
+        }
+
+    def _extent_dict(self) -> dict[str, Any] | None:
+        if self.extent is None:
+            return None
+        out = self.extent.as_dict()
+        intervals = None if self.decisions is None else self.decisions.intervals
+        if intervals is not None and intervals.extent is not None:
+            out["share_interval"] = interval_record(intervals.extent, "der Einwohner")
+        return out
+
+    def _decision_scalars(self) -> dict[str, Any]:
+        """The headline decision figures beside the shares: their intervals and the costs per person."""
+        d = self.decisions
+        iv = None if d is None else d.intervals
+        costs = None if d is None else d.costs
+        return {
+            "share_before_interval": None if iv is None else interval_record(iv.share_before),
+            "share_after_interval": None if iv is None else interval_record(iv.share_after),
+            "newly_reached_interval": None
+            if iv is None
+            else interval_record(iv.newly_reached, "Personen", people=True),
+            "intervals_assumed": None if iv is None else iv.uncertainty.assumed,
+            "yearly_cost": None if costs is None else costs.yearly_total,
+            "one_off_cost": None if costs is None else costs.one_off_total,
+            "land_share": None if costs is None else costs.land_yearly,
+            "municipal_share": None if costs is None else costs.municipal_yearly,
+            "newly_reached": None if costs is None else costs.newly_reached,
+            "eur_per_newly_reached": None if costs is None else as_float(costs.eur_per_newly_reached),
+            "eur_per_newly_reached_target": None
+            if costs is None or costs.eur_per_newly_reached_target is None
+            else as_float(costs.eur_per_newly_reached_target),
         }
 
     def to_scenario(self, name: str) -> Scenario:
@@ -256,14 +300,20 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     _report(progress, 0.0, "Planungsgebiet und Nachfrage laden")
     area = study_area(settings, request.area)
     demand_result, points, demand_note = area_demand(settings, request, area)
+    uncertainty = demand_uncertainty(points, request.resamples, request.interval_level, DEFAULT_SEED)
     measure = measure_for(settings, request)
     extent, inside = extent_of(measure, points, area.name, area_population(settings, area, demand_result, points))
-    points = points[inside & (points["weight"].to_numpy(dtype=float) > 0)].reset_index(drop=True)
+    extent_share = None
+    if uncertainty is not None and extent.partial:
+        people = points["population"].to_numpy(dtype=np.float64)
+        extent_share = extent_interval(uncertainty, people, inside, extent.population_of_area)
+    keep = inside & (points["weight"].to_numpy(dtype=float) > 0)
+    points = points.assign(demand_row=np.arange(len(points)))[keep].reset_index(drop=True)
     if points.empty:
         raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfrage (oder keine im {measure.extent_name}).")
     notes = [n for n in (demand_note, _extent_note(extent), measure.citation()) if n]
-    _report(progress, 0.2, "Kandidaten zusammenstellen")
-    candidates, layers = candidates_for(settings, request, area, points, measure, notes)
+    _report(progress, 0.1, "Kandidaten zusammenstellen")
+    candidates, layers, budget = candidates_for(settings, request, area, points, measure, notes)
     fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
     n_open = len(candidates) - len(fixed)
     p_solve = min(spec.p, n_open) if model.needs_p else spec.p
@@ -272,36 +322,99 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
             f"Es gibt nur {n_open} Kandidaten für neue Standorte; geplant wird mit höchstens {n_open} "
             f"statt {spec.p}. Mehr Kandidaten: Clusterzentren, ein feineres Raster oder eigene Punkte."
         )
-    _report(progress, 0.3, f"Kostenmatrix berechnen ({len(points)} × {len(candidates)})")
+    _report(progress, 0.2, f"Kostenmatrix berechnen ({len(points)} × {len(candidates)})")
     extra = [r * (60.0 if request.uses_time else 1000.0) for r in spec.sensitivity_radii]
-    cost, points, weights = _cost_matrix(
-        measure, model, points, candidates, max([request.threshold_base, *extra]), notes
-    )
-    kwargs = constraints(settings, candidates, spec)
+    reach = max([request.threshold_base, *extra])
+    cost, points, weights = _cost_matrix(measure, model, points, candidates, reach, notes)
+    rows = points["demand_row"].to_numpy(dtype=np.int64)
+    kwargs = constraints(settings, candidates, spec, budget)
+    places = siting_places(settings, request, points, candidates, demand_result.target_group.label)
+    if places is not None:  # the model serves the place type's demand up to each site's places
+        weights, kwargs["capacity"] = places.weights, places.capacity
+        points = points.assign(weight=weights)
+        uncertainty = None if uncertainty is None else uncertainty.with_weights(rows, weights)
+        notes += list(places.notes)
+        plain = ["die Kurve über p", *(["die Budget-Grenze"] if spec.frontier_points else [])]
+        plain += ["die Varianten"] if spec.variants is not None else []
+        plain += ["der robuste Plan selbst"] if spec.variants is not None and spec.variants.objective else []
+        notes.append(
+            f"Ohne Platzgrenze (wer in Reichweite ist) gerechnet: {', '.join(plain)}. Kein Ersatzvergleich je "
+            "Standort: er zählt Reichweite, nicht Plätze."
+        )
 
     def build(p_new: int, r: float) -> Any:
         return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, kwargs)
 
-    _report(progress, 0.4, f"{model.label} lösen")
-    solved = build(p_solve, request.threshold_base).solve()
-    _report(progress, 0.6, "Auswahl erklären")
+    def build_plain(p_new: int, r: float) -> Any:  # the curve over p counts reach: no places
+        plain = {k: v for k, v in kwargs.items() if k != "capacity"}
+        return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, plain)
+
+    variant_set = None
+    if spec.variants is not None:
+        _report(progress, 0.25, "Varianten aufstellen")
+        variant_set = variant_set_of(
+            settings,
+            request,
+            spec.variants,
+            points,
+            candidates,
+            cost,
+            weights,
+            reach,
+            uncertainty,
+            rows,
+            part_progress(progress, 0.25, 0.3),
+        )
+    objective = None if spec.variants is None else spec.variants.objective
+    p_total = p_solve + len(fixed) if model.needs_p else None
+    robust = None
+    if variant_set is not None and objective is not None:
+        _report(progress, 0.3, f"Robustes MCLP über {len(variant_set[1])} Varianten lösen")
+        solved, robust = robust_siting(variant_set[0], objective, p_total, fixed, kwargs, spec.time_limit)
+    else:
+        _report(progress, 0.3, f"{model.label} lösen")
+        solved = build(p_solve, request.threshold_base).solve()
+    _report(progress, 0.4, "Auswahl erklären")
     names = gemeinde_names(settings)
     result, explanation, shortfall, coverage = _explain(
-        request, model, solved, cost, weights, points, candidates, names
+        request, model, solved, cost, weights, points, candidates, names, with_places=places is not None
     )
     notes = [shortfall, *notes] if shortfall else notes
     candidates = _mark_selection(candidates, result, explanation)
     after = np.union1d(np.asarray(result.selected, dtype=int), fixed).astype(int)
     points = points.assign(covered_before=covered_by(coverage, fixed), covered_after=covered_by(coverage, after))
-    _report(progress, 0.65, "Gerechtigkeit je Gemeinde berechnen")
+    _report(progress, 0.45, "Gerechtigkeit je Gemeinde berechnen")
     unit = 60.0 if request.uses_time else 1000.0
     equity = plan_equity(
         points, candidates, weights, fixed, after, measure.nearest, request.threshold_base, unit, names
     )
-    _report(progress, 0.7, "Sensitivität über p berechnen")
+    _report(progress, 0.5, "Sensitivität über p berechnen")
+    known = {} if robust is not None or places is not None else {(p_solve, request.threshold_base): solved}
     curve = _sensitivity(
-        request, build, cost, weights, extra, len(fixed), n_open, progress, {(p_solve, request.threshold_base): solved}
+        request, build_plain, cost, weights, extra, len(fixed), n_open, part_progress(progress, 0.5, 0.65), known
     )
+    plan_variants = None
+    if variant_set is not None:
+        _report(progress, 0.65, "Jede Variante einzeln lösen")
+        plan_variants = across_variants(
+            *variant_set, after, p_total, fixed, kwargs, spec.time_limit, robust, part_progress(progress, 0.65, 0.8)
+        )
+    selected = np.asarray(result.selected, dtype=np.int64)
+    inputs = PlanInputs(request, points, candidates, cost, weights, coverage, fixed, selected, explanation, budget)
+    inputs = replace(
+        inputs,
+        uncertainty=uncertainty,
+        rows=rows,
+        target_label=demand_result.target_group.label,
+        with_places=places is not None,
+    )
+    decisions = plan_decisions(
+        settings, inputs, variants=plan_variants, extent=extent_share, progress=part_progress(progress, 0.8, 1.0)
+    )
+    if decisions.intervals is not None:  # each Gemeinde's shares with their intervals, wherever the table goes
+        bounds = decisions.intervals.by_gemeinde
+        table = explanation.by_gemeinde.merge(bounds, on="gemeinde_ags", how="left")
+        explanation = replace(explanation, by_gemeinde=table)
     _report(progress, 1.0, "fertig")
     return SitingPlan(
         request=request,
@@ -317,6 +430,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         shortfall=shortfall,
         resolution=check_resolution(points, None, request.threshold_m),
         extent=extent,
+        decisions=decisions,
     )
 
 
@@ -362,8 +476,13 @@ def _explain(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     names: Mapping[str, str],
+    with_places: bool = False,
 ) -> tuple[Any, SolutionExplanation, str, sp.csc_array]:
-    """Explain the solution, drop sites without gain; returns the coverage matrix at the threshold too."""
+    """Explain the solution, drop sites without gain; returns the coverage matrix at the threshold too.
+
+    A plan with places keeps every site: a site that reaches nobody new may
+    still add the places the people in its reach lack.
+    """
     spec = request.siting
     assert spec is not None
     fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
@@ -383,6 +502,8 @@ def _explain(
             cost_unit=("min", 60.0) if request.uses_time else ("km", 1000.0),
         )
 
+    if with_places:
+        return solved, explain(solved), "", coverage
     result, explanation, shortfall = drop_useless(
         solved,
         explain(solved),
@@ -465,7 +586,7 @@ def _sensitivity(
     in ``known`` (``(p_new, radius) → result``, e.g. the main solve) are not
     solved again; for MCLP, once every reachable person is covered, larger
     ``p`` keep that solution (their optimum is the same). Each solve reports
-    progress between 70 % and 95 %.
+    its progress (fraction of the solves done).
     """
     spec = request.siting
     assert spec is not None
@@ -503,7 +624,7 @@ def _sensitivity(
         def solve(self) -> Any:
             step[0] += 1
             if progress is not None:
-                progress(0.7 + 0.25 * step[0] / n_solves, f"Sensitivität: p = {self.p_new}")
+                progress(step[0] / n_solves, f"Sensitivität: p = {self.p_new}")
             res = build(self.p_new, self.r).solve()
             last[self.r] = res
             return res
@@ -529,5 +650,5 @@ def _sensitivity(
     if not model.needs_p:  # the model chooses the count itself: plot the new sites it needs
         table["p_new"] = (table["n_selected"] - n_fixed).clip(lower=0)
     if progress is not None:
-        progress(0.95, "Sensitivität berechnet")
+        progress(1.0, "Sensitivität berechnet")
     return table

@@ -26,6 +26,7 @@ from geo.settings import PROJECTED_CRS, Settings
 from geo.units import load_boundaries
 from integrationsatlas import siting_sources
 from integrationsatlas.pipeline.area import StudyArea
+from integrationsatlas.pipeline.budget import SiteBudget, candidate_costs
 from integrationsatlas.pipeline.costs import Measure, within
 from integrationsatlas.request import AnalysisRequest, SitingSpec
 from integrationsatlas.siting_sources import layer_as_of
@@ -67,8 +68,8 @@ def candidates_for(
     demand: gpd.GeoDataFrame,
     measure: Measure,
     notes: list[str],
-) -> tuple[gpd.GeoDataFrame, dict[str, str | None]]:
-    """Fixed and new candidates of a siting request, with the as-of dates of the layers used.
+) -> tuple[gpd.GeoDataFrame, dict[str, str | None], SiteBudget | None]:
+    """Fixed and new candidates of a siting request, the as-of dates of the layers used, and their costs.
 
     Raises
     ------
@@ -108,6 +109,7 @@ def candidates_for(
         reachable=measure.connected if hull is not None else None,
         merge_tolerance_m=spec.merge_tolerance_m,
         cost_column=spec.cost_column,
+        one_off_column=spec.one_off_column,
         random_state=spec.random_state,
         settled=settled,
         settled_max_m=settled_max_m,
@@ -115,7 +117,7 @@ def candidates_for(
         gemeinde_names=gemeinde_names(settings),
         street_names=siting_sources.street_points(settings, osm) if osm is not None else None,
     )
-    candidates, cost_notes = apply_site_costs(candidates, spec)
+    candidates, budget, cost_notes = candidate_costs(candidates, spec)
     notes += cost_notes
     if (~candidates["fixed"]).sum() == 0:
         raise DataError(
@@ -123,31 +125,13 @@ def candidates_for(
             "Clusterzentren (n_clusters), ein Raster oder eigene Punkte hinzunehmen."
         )
     layers = {**({request.layer: existing_as_of} if spec.keep_existing else {}), **dates}
-    return candidates, layers
+    return candidates, layers, budget
 
 
-def apply_site_costs(candidates: gpd.GeoDataFrame, spec: SitingSpec) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Fill site costs for a budget; drop new candidates without a known cost."""
-    if spec.budget is None:
-        return candidates, []
-    cost = candidates["site_cost"].to_numpy(dtype=float).copy()
-    fixed = candidates["fixed"].to_numpy(dtype=bool)
-    if spec.default_site_cost is not None:
-        cost[np.isnan(cost) & ~fixed] = spec.default_site_cost
-    cost[np.isnan(cost) & fixed] = 0.0  # existing sites: no new cost unless stated
-    unknown = np.isnan(cost)
-    notes = []
-    if unknown.any():
-        notes.append(
-            f"{int(unknown.sum())} Kandidat(en) ohne Kosten in Spalte »{spec.cost_column}« "
-            "bleiben beim Budget unberücksichtigt."
-        )
-    out = candidates.assign(site_cost=cost)[~unknown].reset_index(drop=True)
-    return out, notes
-
-
-def constraints(settings: Settings, candidates: gpd.GeoDataFrame, spec: SitingSpec) -> dict[str, Any]:
-    """Budget and minimum-per-unit keyword arguments for the models.
+def constraints(
+    settings: Settings, candidates: gpd.GeoDataFrame, spec: SitingSpec, budget: SiteBudget | None
+) -> dict[str, Any]:
+    """Budget (on the request's cost basis) and minimum-per-unit keyword arguments for the models.
 
     The minimum applies to every unit of ``spec.min_per_level`` with
     candidates (Gemeinden by default, or an area set: "at least one per
@@ -158,9 +142,9 @@ def constraints(settings: Settings, candidates: gpd.GeoDataFrame, spec: SitingSp
     Candidates are located in the units by the point-in-area rule (EPSG:25832).
     """
     kwargs: dict[str, Any] = {}
-    if spec.budget is not None:
+    if spec.budget is not None and budget is not None:
         kwargs["budget"] = float(spec.budget)
-        kwargs["site_cost"] = candidates["site_cost"].to_numpy(dtype=float)
+        kwargs["site_cost"] = budget.site_cost
     if spec.min_per_gemeinde > 0:
         level = analysis_level(spec.min_per_level, settings)
         given = level.administrative and level.column in candidates.columns

@@ -76,6 +76,7 @@ CANDIDATE_COLUMNS: Final = (
     "kreis_ags",
     "fixed",
     "site_cost",
+    "site_one_off",
 )
 
 ReachableFn = Callable[[gpd.GeoSeries], np.ndarray]
@@ -234,16 +235,19 @@ def _frame(
     prefix: str,
     cost_column: str | None,
     fixed: bool = False,
+    one_off_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Bring one source into the common candidate schema."""
     ids = _text_column(points, "id")
     fallback = pd.Series([f"{i + 1}" for i in range(len(points))], index=points.index, dtype="string")
     label = SOURCE_LABELS.get(kind, kind)
     names = _text_column(points, "name")
-    if cost_column is not None and cost_column in points.columns:
-        cost = pd.to_numeric(points[cost_column], errors="coerce").to_numpy(dtype=float)
-    else:
-        cost = np.full(len(points), np.nan)
+
+    def number(column: str | None) -> np.ndarray:
+        if column is not None and column in points.columns:
+            return pd.to_numeric(points[column], errors="coerce").to_numpy(dtype=float)
+        return np.full(len(points), np.nan)
+
     return gpd.GeoDataFrame(
         {
             "candidate_id": (prefix + ":" + ids.fillna(fallback)).to_numpy(dtype=object),
@@ -252,7 +256,8 @@ def _frame(
             "gemeinde_ags": _text_column(points, "gemeinde_ags").to_numpy(dtype=object),
             "kreis_ags": _text_column(points, "kreis_ags").to_numpy(dtype=object),
             "fixed": fixed,
-            "site_cost": cost,
+            "site_cost": number(cost_column),
+            "site_one_off": number(one_off_column),
             "_priority": priority,
         },
         geometry=points.geometry.to_numpy(),
@@ -314,6 +319,7 @@ def build_candidates(
     reachable: np.ndarray | ReachableFn | None = None,
     merge_tolerance_m: float = 50.0,
     cost_column: str | None = None,
+    one_off_column: str | None = None,
     random_state: int = 0,
     settled: np.ndarray | None = None,
     settled_max_m: float = 150.0,
@@ -357,6 +363,9 @@ def build_candidates(
     cost_column
         Column of ``places``/``user_points``/``existing`` with the cost of a
         site, copied to ``site_cost`` (``NaN`` where unknown).
+    one_off_column
+        Column of the same sources with the one-off cost of a site, copied
+        to ``site_one_off`` (``NaN`` where unknown).
     random_state
         Seed for the clustering.
     settled
@@ -399,6 +408,7 @@ def build_candidates(
                 prefix="bestand",
                 cost_column=cost_column,
                 fixed=True,
+                one_off_column=one_off_column,
             )
         )
     if user_points is not None and len(user_points):
@@ -409,6 +419,7 @@ def build_candidates(
                 priority=_PRIORITY_USER,
                 prefix="eigen",
                 cost_column=cost_column,
+                one_off_column=one_off_column,
             )
         )
     for layer_id, frame in (places or {}).items():
@@ -420,6 +431,7 @@ def build_candidates(
                     priority=_PRIORITY_PLACE,
                     prefix=layer_id,
                     cost_column=cost_column,
+                    one_off_column=one_off_column,
                 )
             )
     if n_clusters > 0:
@@ -630,6 +642,7 @@ def _empty() -> gpd.GeoDataFrame:
     data: dict[str, pd.Series] = {c: pd.Series(dtype="object") for c in CANDIDATE_COLUMNS}
     data["fixed"] = pd.Series(dtype=bool)
     data["site_cost"] = pd.Series(dtype=float)
+    data["site_one_off"] = pd.Series(dtype=float)
     data["n_merged"] = pd.Series(dtype=int)
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=PROJECTED_CRS), crs=PROJECTED_CRS)
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -193,6 +193,37 @@ class FundingProgramme:
             land = land * (self.allocation_per_year / land.sum())
         return CostSplit(self.id, land, cost - land, tuple(notes))
 
+    def editable(self) -> dict[str, float | None]:
+        """The figures a council may change (field → value), e.g. for another Kreis or year.
+
+        >>> KIM_COORDINATION.editable()["cap_per_post"]
+        57000.0
+        """
+        return {name: getattr(self, name) for name in EDITABLE_FIGURES}
+
+    def with_figures(self, figures: Mapping[str, float | None]) -> FundingProgramme:
+        """This programme with some figures changed (see :meth:`editable`).
+
+        Raises
+        ------
+        DataError
+            For a field that is not an editable figure, or a negative value.
+
+        >>> KOMM_AN_TREFFPUNKT.with_figures({"allocation_per_year": 80_000.0}).allocation_per_year
+        80000.0
+        """
+        bad = sorted(set(figures) - set(EDITABLE_FIGURES))
+        negative = sorted(k for k, v in figures.items() if v is not None and not v >= 0)
+        if bad or negative:
+            raise DataError(
+                f"Förderprogramm »{self.label}«: {', '.join(bad + negative)} ist keine änderbare Kennzahl oder "
+                f"negativ. Änderbar sind {', '.join(EDITABLE_FIGURES)} (Zahlen ≥ 0)."
+            )
+        changed = {k: (None if v is None else float(v)) for k, v in figures.items()}
+        if (changed.get("land_rate") or 0.0) > 1.0:
+            raise DataError(f"Förderprogramm »{self.label}«: der Fördersatz ist ein Anteil zwischen 0 und 1.")
+        return replace(self, **changed)  # type: ignore[arg-type]  # only float figures (checked above)
+
     def as_dict(self) -> dict[str, Any]:
         """The declaration as a JSON-ready dict (figures, sources, notes)."""
         return {
@@ -297,6 +328,16 @@ KIM_COORDINATION = FundingProgramme(
         ),
         _SEED_STRATEGIE,
     ),
+)
+
+#: The figures of a :class:`FundingProgramme` a council may change (its rule stays as declared).
+EDITABLE_FIGURES: tuple[str, ...] = (
+    "land_rate",
+    "cap_per_post",
+    "running_per_post",
+    "staff_cap_per_post",
+    "min_per_measure",
+    "allocation_per_year",
 )
 
 #: The funding programmes by id.
@@ -685,3 +726,22 @@ def annualised(years: float) -> CostBasis:
         1.0 / years,
         1.0,
     )
+
+
+#: The bases a budget can count, by id (``annualised`` takes the years: :func:`cost_basis`).
+COST_BASES: tuple[str, ...] = ("yearly", "one_off", "annualised")
+
+
+def cost_basis(basis_id: str, years: float = 10.0) -> CostBasis:
+    """The :class:`CostBasis` of an id of :data:`COST_BASES`.
+
+    >>> cost_basis("annualised", 4).label
+    'Jährliche Kosten mit Einmalkosten über 4 Jahre verteilt'
+    """
+    if basis_id == "yearly":
+        return YEARLY
+    if basis_id == "one_off":
+        return ONE_OFF
+    if basis_id == "annualised":
+        return annualised(years)
+    raise DataError(f"Kostenbasis »{basis_id}« unbekannt: erlaubt sind {', '.join(COST_BASES)}.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -183,6 +184,8 @@ def budget_frontier(
     fixed: ArrayLike | None = None,
     cost_label: str = "Jährliche Kosten",
     time_limit: float = 60.0,
+    progress: Callable[[float, str], None] | None = None,
+    also: ArrayLike | None = None,
 ) -> BudgetFrontier:
     """The budget frontier: for each budget the most people new sites within it reach, proven optimal.
 
@@ -208,6 +211,12 @@ def budget_frontier(
     time_limit
         Seconds for the whole frontier (model build included), shared out
         over the points; a point that runs out returns its best plan and gap.
+    progress
+        Called as ``progress(fraction, message)`` after each budget of the
+        first pass (a long run shows how far it is).
+    also
+        Further budgets solved besides ``budgets`` (or the default ones), e.g.
+        what a plan costs, so that the frontier passes through its budget.
 
     Returns
     -------
@@ -244,6 +253,8 @@ def budget_frontier(
         values = default_budgets(cov, w, np.nan_to_num(c, nan=np.inf), fixed_mask, n_points)
     else:
         values = np.sort(np.asarray(budgets, dtype=float).ravel())
+    if also is not None and values.size:
+        values = np.unique(np.concatenate([values, np.asarray(also, dtype=float).ravel()]))
     if values.size == 0:
         raise DataError("Kein Budget: kein neuer Standort erreicht jemanden zusätzlich.")
     model = RobustMCLP.from_cost_matrices(
@@ -255,6 +266,8 @@ def budget_frontier(
     for k, b in enumerate(values):  # first pass: an equal share of the time left for each budget
         left = time_limit - (time.perf_counter() - t0)
         results[k] = model.solve(budget=float(b), time_limit=max(left / (values.size - k), 0.5))
+        if progress is not None:
+            progress((k + 1) / values.size, f"Budget-Grenze: Budget {k + 1} von {values.size} gelöst")
     # second pass: the time the easy budgets left over goes to the unproven ones (cuts and plans are kept)
     while (open_k := [k for k, r in enumerate(results) if r is not None and not r.is_optimal]) and (
         left := time_limit - (time.perf_counter() - t0)

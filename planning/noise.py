@@ -243,6 +243,11 @@ class RemainderSplit:
     overlay: CellKeyNoise = CENSUS_2022_CKM
     label: str = "geheime Zensus-Zelle: Rest der übergeordneten Zelle, zufällig auf die geheimen Zellen verteilt"
 
+    @property
+    def assumed(self) -> bool:
+        """Whether the overlay's parameters are an assumption."""
+        return self.overlay.assumed
+
     def draw(self, values: ArrayLike, units: ArrayLike | None, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` versions of the secret cells' values (see the class docstring)."""
         x = np.asarray(values, dtype=float)
@@ -292,6 +297,11 @@ class EstimateError:
     measured: bool
     n_pairs: int = 0
     label: str = ""
+
+    @property
+    def assumed(self) -> bool:
+        """Whether ``sigma`` is an assumption (not measured)."""
+        return not self.measured
 
     def draw(self, values: ArrayLike, units: ArrayLike | None, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` versions: each cell times ``exp(σ Z − σ²/2)``, rescaled so every unit keeps its total."""

@@ -59,6 +59,11 @@ class NoiseModel(Protocol):
         """German name for reports."""
         ...
 
+    @property
+    def assumed(self) -> bool:
+        """Whether the model's parameters are an assumption rather than published or measured."""
+        ...
+
     def draw(self, values: ArrayLike, units: ArrayLike | None, rng: np.random.Generator, n: int) -> FloatArray: ...
 
 
@@ -311,6 +316,16 @@ class Interval:
             "n_resamples": self.n_resamples,
             "extended": self.extended,
         }
+
+
+def interval_of(point: float, samples: ArrayLike, level: float = DEFAULT_LEVEL) -> Interval:
+    """The interval of a figure from its resampled values (the central ``level`` range, widened to hold ``point``).
+
+    >>> iv = interval_of(0.5, [0.4, 0.45, 0.5, 0.55, 0.6], 0.5)
+    >>> iv.low, iv.high
+    (0.45, 0.55)
+    """
+    return _interval(float(point), np.asarray(samples, dtype=np.float64).ravel(), level)
 
 
 def _interval(point: float, values: FloatArray, level: float) -> Interval:

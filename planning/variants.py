@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,10 +306,11 @@ def selection_frequency(
     site_cost: ArrayLike | None = None,
     fixed: ArrayLike | None = None,
     time_limit: float = 60.0,
+    progress: Callable[[float, str], None] | None = None,
 ) -> SelectionFrequency:
     """Solve every variant on its own (exact MCLP, ``p`` sites and/or a budget) and count each site's variants.
 
-    ``time_limit`` is per variant.
+    ``time_limit`` is per variant; ``progress(fraction, message)`` is called after each variant.
     """
     t0 = time.perf_counter()
     costs, weights, radii, closed = variants.resolved()
@@ -331,6 +332,8 @@ def selection_frequency(
         plans.append(tuple(int(j) for j in res.selected))
         statuses.append(res.status)
         gaps.append(res.gap)
+        if progress is not None:
+            progress(len(plans) / len(costs), f"Variante {len(plans)} von {len(costs)} einzeln gelöst")
     counts = np.zeros(m, dtype=np.int64)
     for plan in plans:
         counts[list(plan)] += 1

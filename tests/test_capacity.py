@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import NotLoadedError, ValidationError
-from planning.capacity import PLACE_DEMAND, capacitated_coverage
+from planning.capacity import PLACE_DEMAND, capacitated_coverage, capacitated_covered_draws
 from planning.siting import MCLP
 
 
@@ -135,3 +135,27 @@ def test_place_demand_is_the_matching_zensus_age_groups() -> None:
     assert PLACE_DEMAND["ogs"].weights(cells).tolist() == [7.0, 0.0]
     with pytest.raises(NotLoadedError, match="Alter_in_infrastrukturellen_Altersgruppen"):
         PLACE_DEMAND["ogs"].weights(cells.drop(columns="zg_grundschule"))
+
+
+def test_served_per_draw_and_group_by_hand() -> None:
+    # two groups, each with its own site: the split between groups is forced
+    cost = np.array([[0.0, np.inf], [np.inf, 0.0], [0.0, np.inf]])
+    draws = np.array([[10.0, 4.0, 1.0], [2.0, 1.0, 3.0]])
+    per = capacitated_covered_draws(cost, draws, [6.0, 3.0], 1.0, groups=[0, 1, 0])
+    # draw 1: group 0 wants 11 at a site with 6 places, group 1 wants 4 at one with 3; draw 2: 5 → 5, 1 → 1
+    np.testing.assert_allclose(per, [[6.0, 3.0], [5.0, 1.0]])
+    np.testing.assert_allclose(per.sum(axis=1), capacitated_covered_draws(cost, draws, [6.0, 3.0], 1.0))
+
+
+def test_served_per_group_sums_to_the_exact_total() -> None:
+    rng = np.random.default_rng(7)
+    cost = rng.random((40, 6)) * 2.0
+    draws = rng.integers(0, 20, (5, 40)).astype(float)
+    groups = rng.integers(0, 4, 40)
+    places = rng.integers(5, 30, 6).astype(float)
+    per = capacitated_covered_draws(cost, draws, places, 0.8, groups=groups)
+    assert per.shape == (5, 4)
+    np.testing.assert_allclose(per.sum(axis=1), capacitated_covered_draws(cost, draws, places, 0.8))
+    for r in range(5):  # no group gets more than its demand within reach
+        within = (cost <= 0.8).any(axis=1)
+        assert (per[r] <= np.bincount(groups, weights=draws[r] * within, minlength=4) + 1e-9).all()

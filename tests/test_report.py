@@ -244,9 +244,10 @@ def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> Non
     assert [m.extent for m in report.maps] == [report.extent] * 2
     assert all(m.png.startswith(b"\x89PNG") for m in report.maps)
     # a single Kreis is ranked among all Kreise: Oststadt (0 % covered, 31.6 km to the KI) is the larger gap
-    assert [row[:6] for row in report.tables[0].rows] == [
-        ("1", "05112", "Oststadt", "0,0 %", "500", "31,6"),
-        ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "500", "14,1"),
+    # each share with its interval (official totals without documented noise: the interval is the figure)
+    assert [row[:7] for row in report.tables[0].rows] == [
+        ("1", "05112", "Oststadt", "0,0 %", "0–0 %", "500", "31,6"),
+        ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "50–50 %", "500", "14,1"),
     ]
     assert figures["Rang unter den Kreisen NRW (1 = größte Lücke)"] == "2 von 2"
     assert any("2SFCA" in p for p in report.method) and any("EPSG:25832" in p for p in report.method)

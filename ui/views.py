@@ -409,7 +409,21 @@ def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
     )
     if "access_ratio" in table.columns:
         shown[text("col.access", lang)] = (table["access_ratio"] * 10_000).round(2)
+    if report.intervals is not None:  # the interval of each unit's share, from the demand's documented noise
+        bounds = report.intervals.units.reindex(table.index.astype(str))
+        level = round(report.intervals.uncertainty.level * 100)
+        shown.insert(3, text("decisions.col.interval", lang, level=level), _spans(bounds["low"], bounds["high"]))
     return shown.reset_index(names="AGS")
+
+
+def _spans(low: pd.Series, high: pd.Series) -> list[str]:
+    """``low``–``high`` of shares as German percentages (one decimal), ``–`` where unknown."""
+    from geo.formatting import de_number
+
+    return [
+        "–" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{de_number(lo * 100, 1)}–{de_number(hi * 100, 1)} %"
+        for lo, hi in zip(low.to_numpy(dtype=float), high.to_numpy(dtype=float), strict=True)
+    ]
 
 
 def curve_table(report: CoverageReport) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from integrationsatlas.request import (
     AreaRef,
     SitingSpec,
 )
+from planning.uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 
 def add_request_options(
@@ -140,6 +141,35 @@ def add_request_options(
         default="auto",
         help="Nachfragequelle: auto (beste verfügbare), zensus, osm (Gebäudeschätzung), gemeinde oder orte",
     )
+    p.add_argument(
+        "--no-places",
+        dest="respect_places",
+        action="store_false",
+        help="Plätze nicht berücksichtigen (sonst: wo die Ebene eine Platzspalte hat, zählt nur, wer einen freien "
+        "Platz in Reichweite hat; der Wert ohne Platzgrenze steht daneben)",
+    )
+    p.add_argument(
+        "--place-share",
+        type=float,
+        metavar="ANTEIL",
+        help="Anteil der Nachfrage nach Plätzen an den Einwohnern (z. B. 0.055 für Kinder unter 6 aus der eigenen "
+        "Statistik), wenn die Zensus-Altersgruppen nicht geladen sind",
+    )
+    p.add_argument(
+        "--resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        metavar="N",
+        help=f"Stichproben des dokumentierten Rauschens der Nachfrage für die Intervalle (Standard "
+        f"{DEFAULT_RESAMPLES}; 0: keine Intervalle)",
+    )
+    p.add_argument(
+        "--interval-level",
+        type=float,
+        default=DEFAULT_LEVEL,
+        metavar="ANTEIL",
+        help="Niveau der Intervalle (Standard 0.9 = 90 %%)",
+    )
 
 
 def request_from_args(
@@ -179,6 +209,10 @@ def request_from_args(
         day=args.day.isoformat() if args.day else None,
         window=parse_window(args.window),
         siting=siting,
+        places=getattr(args, "respect_places", True),
+        place_share=getattr(args, "place_share", None),
+        resamples=getattr(args, "resamples", DEFAULT_RESAMPLES),
+        interval_level=getattr(args, "interval_level", DEFAULT_LEVEL),
     ).validate()
 
 

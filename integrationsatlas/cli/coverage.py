@@ -19,6 +19,7 @@ from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
 from integrationsatlas.coverage import coverage_report
+from integrationsatlas.pipeline.intervals import share_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,11 +62,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{report.resolution.message} {report.resolution.fix}".strip())
     label = "Versorgt" if report.resolution.ok else "Versorgt (nur grobe Näherung, siehe oben)"
     where = f" ({report.extent.label})" if report.extent is not None and report.extent.partial else ""
+    interval = None if report.intervals is None else report.intervals.overall
     print(
-        f"{label}{where}: {de_share(share)} der Zielgruppe; jenseits der Schwelle: "
+        f"{label}{where}: {share_text(interval, share, 'der Zielgruppe')}; jenseits der Schwelle: "
         f"{de_int(overall['weight_beyond'])} Personen der Zielgruppe, "
         f"{de_int(overall['population_beyond'])} Einwohner."
     )
+    if report.intervals is not None:
+        assumed = " Das Fehlermodell ist angenommen." if report.intervals.uncertainty.assumed else ""
+        print(f"Intervalle: {report.intervals.uncertainty.label}.{assumed}")
+    if report.places is not None:
+        print(report.places.text())
     for note in inp.notes:
         print(f"Hinweis: {note}")
     level = analysis_level(request.by, settings)

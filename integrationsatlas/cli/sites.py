@@ -7,6 +7,9 @@ Examples::
         --osm aachen.osm.bz2 --save "Aachen 5 neue"
     integrationsatlas sites --model mclp --area 05334 -p 3 --radius-km 5 --budget 50000 \\
         --cost-column miete_eur
+    integrationsatlas sites --area 05334 -p 3 --layer kita --threshold-min 10 --osm aachen.osm.pbf \\
+        --site-cost 30000 --one-off-cost 10000 --programme komm_an_treffpunkt --frontier 10 \\
+        --variants-demand 3 --variants-closures 2 --robust worst --json
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from geo.errors import DataError
-from geo.formatting import de_share
+from geo.formatting import de_int, de_share
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
+from integrationsatlas.cli._decisions import add_decision_options, decision_fields
 from integrationsatlas.cli._output import emit_json, frame_records, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
+from integrationsatlas.pipeline.budget import cost_lines
+from integrationsatlas.pipeline.intervals import interval_record
 from integrationsatlas.request import DEFAULT_PLACE_LAYERS, SitingSpec
 from integrationsatlas.siting import MODELS, plan_sites
 from planning.coverage import point_xy
@@ -41,14 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_request_options(p, layer_default="ankommenstreffpunkt", area_required=True, old_names=True)
     p.add_argument("--model", choices=MODELS, default="mclp", help="Standortmodell (Standard mclp)")
     p.add_argument("-p", type=int, default=5, metavar="N", help="Anzahl neuer Standorte (Standard 5)")
-    p.add_argument("--budget", type=float, metavar="EUR", help="Budget in Euro")
-    p.add_argument("--cost-column", metavar="SPALTE", help="Spalte mit den Kosten je Kandidat")
-    p.add_argument(
-        "--site-cost",
-        type=float,
-        metavar="EUR",
-        help="Kosten je Kandidat, wo die Kostenspalte fehlt (Clusterzentren, Raster)",
-    )
     p.add_argument(
         "--places",
         default=",".join(DEFAULT_PLACE_LAYERS),
@@ -91,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save", metavar="NAME", help="als Szenario unter diesem Namen speichern")
     p.add_argument("--overwrite", action="store_true", help="ein gleichnamiges Szenario überschreiben")
     p.add_argument("--json", action="store_true", help="nur ein JSON-Dokument auf der Standardausgabe")
+    add_decision_options(p)
     p.set_defaults(func=run)
 
 
@@ -123,9 +122,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     spec = SitingSpec(
         model=args.model,
         p=args.p,
-        budget=args.budget,
-        cost_column=args.cost_column,
-        default_site_cost=args.site_cost,
+        **decision_fields(args),
         place_layers=tuple(x.strip() for x in args.places.split(",") if x.strip()),
         n_clusters=args.clusters,
         grid_spacing_m=args.grid_m,
@@ -159,7 +156,7 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
 
     sites = plan.sites
     lonlat = to_display(sites[["geometry"]])
-    rows = frame_records(sites.drop(columns=["site_cost"], errors="ignore"))
+    rows = frame_records(sites.drop(columns=["site_cost", "site_one_off"], errors="ignore"))
     exp = {s.candidate_index: s for s in plan.explanation.sites}
     for rec, idx, geom, ll in zip(rows, sites.index, sites.geometry, lonlat.geometry, strict=True):
         rec.update(x=geom.x, y=geom.y, lon=round(ll.x, 6), lat=round(ll.y, 6))
@@ -168,7 +165,9 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
             rec.update(
                 reason=site.reason, benefiting=frame_records(site.benefiting), runner_ups=frame_records(site.runner_ups)
             )
+            rec.update(site_decisions(plan, int(idx)))
     summary = plan.summary()
+    decisions = summary.pop("decisions", None) or {}
     return {
         "request": plan.request.as_dict(),
         "request_key": plan.request.key,
@@ -181,10 +180,51 @@ def plan_document(plan: Any, saved: str | None = None) -> dict[str, Any]:
         "coverage_by_gemeinde": frame_records(plan.coverage_by_gemeinde),
         "sensitivity": frame_records(plan.sensitivity),
         "equity": frame_records(plan.equity),
+        "costs": decisions.get("costs"),
+        "frontier": decisions.get("frontier"),
+        "margins": decisions.get("margins", []),
+        "uncertainty": decisions.get("intervals"),
+        "places": decisions.get("places"),
+        "variants": decisions.get("variants"),
         "inputs": dict(plan.inputs),
         "notes": list(plan.notes),
         "saved_as": saved,
     }
+
+
+def site_decisions(plan: Any, index: int) -> dict[str, Any]:
+    """The decision figures of one new site: its costs and shares, € per person, interval, margins, variants."""
+    d = plan.decisions
+    out: dict[str, Any] = {}
+    if d is None:
+        return out
+    if d.costs is not None:
+        row = d.costs.per_site[d.costs.per_site["candidate_index"] == index]
+        if len(row):
+            r = row.iloc[0]
+            out.update(
+                yearly_cost=float(r["yearly"]),
+                one_off_cost=float(r["one_off"]),
+                land_share=float(r["land"]),
+                municipal_share=float(r["municipal"]),
+                newly_reached_people=float(r["gain"]),
+                eur_per_newly_reached=None if not np.isfinite(r["eur_per_gain"]) else float(r["eur_per_gain"]),
+                cost_origin=str(plan.candidates.loc[index, "cost_origin"]),
+            )
+    if d.intervals is not None and index in d.intervals.gains:
+        out["gain_interval"] = interval_record(d.intervals.gains[index], "Personen", people=True)
+    margin = d.margin_of(index)
+    if margin is not None:
+        names = plan.candidates["name"]
+        out["margin"] = {
+            **margin.as_dict(),
+            "substitute_name": None if margin.substitute is None else str(names.iloc[margin.substitute]),
+            "flip_to_name": None if margin.flip_to is None else str(names.iloc[margin.flip_to]),
+        }
+    if d.variants is not None:
+        out["variants_chosen"] = d.variants.chosen_in(index)
+        out["variants_total"] = len(d.variants.names)
+    return out
 
 
 def _print_text(plan: Any, saved: str | None) -> None:
@@ -200,9 +240,7 @@ def _print_text(plan: Any, saved: str | None) -> None:
         f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte"
     )
     print(f"Abdeckung vorher {de_share(s['share_before'])}, nachher {de_share(s['share_after'])}")
-    print("\nNeue Standorte (in Auswahlreihenfolge):")
-    for site in plan.explanation.sites:
-        print(f"  {site.reason}")
+    _print_sites(plan, s)
     if len(plan.sensitivity):
         print("\nAbdeckung über die Anzahl neuer Standorte:")
         for _, row in plan.sensitivity.iterrows():
@@ -226,3 +264,32 @@ def _print_text(plan: Any, saved: str | None) -> None:
         print(f"Hinweis: {note}")
     if saved:
         print(f"Als Szenario »{saved}« gespeichert.")
+
+
+def _print_sites(plan: Any, s: dict[str, Any]) -> None:
+    """The decision lines, the new sites with their committee margins, the costs and the budget frontier."""
+    d = plan.decisions
+    for line in [] if d is None else d.lines(s["share_before"], s["share_after"]):
+        print(line)
+    print("\nNeue Standorte (in Auswahlreihenfolge):")
+    for site in plan.explanation.sites:
+        print(f"  {site.reason}")
+        margin = None if d is None else d.margin_of(site.candidate_index)
+        if margin is not None:
+            print(f"    Für den Ausschuss: {margin.reason}")
+        if d is not None and d.variants is not None:
+            chosen = d.variants.chosen_in(site.candidate_index)
+            print(f"    In {chosen} von {len(d.variants.names)} Varianten für sich allein gewählt.")
+    if d is not None and d.costs is not None:
+        print("\nKosten:")
+        for label, value in cost_lines(d.costs, plan.inputs.get("target_group")):
+            print(f"  {label}: {value}")
+        for note in d.costs.notes:
+            print(f"  Hinweis: {note}")
+    if d is not None and d.frontier is not None:
+        print(f"\nBudget-Grenze ({d.frontier.cost_label}):")
+        for _, row in d.frontier.table().iterrows():
+            print(
+                f"  Budget {de_int(row['budget']):>12} €: {de_share(row['share']):>7} erreicht, "
+                f"{int(row['n_sites'])} neue Standorte, {row['status']}"
+            )

@@ -29,6 +29,7 @@ from geo.store.scenarios import Scenario, load_scenario
 from geo.units import Level, load_boundaries, unit_of
 from integrationsatlas.coverage import CoverageReport, coverage_report
 from integrationsatlas.pipeline.area import StudyArea, study_area
+from integrationsatlas.report import decisions
 from integrationsatlas.report.maps import clip_to_extent, coverage_map, overview_map
 from integrationsatlas.report.model import (
     EXTENT_GRID_M,
@@ -270,6 +271,7 @@ def _gap_table(
             str(key),
             cell_text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
             de_share(row["share_covered"]),
+            decisions.gap_interval(report, str(key)),
             de_int(row["population_beyond"]),
             de_number(row["cost_p90"], 1),
             de_number(row["gap_score"], 2),
@@ -277,6 +279,9 @@ def _gap_table(
         for key, row in shown.iterrows()
     )
     note = "Rang 1 = größte Lücke. Lückenwert: Summe der standardisierten Teilwerte (siehe Methode)."
+    if report.intervals is not None:
+        level = de_number(report.intervals.uncertainty.level * 100, 0)
+        note += f" Intervall: {level}-%-Intervall des Anteils aus der Unsicherheit der Nachfrage."
     if len(ranking) > len(shown):
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
     if report.extent is not None and report.extent.partial:
@@ -289,11 +294,11 @@ def _gap_table(
         )
     return ReportTable(
         title=title,
-        columns=("Rang", key_title, "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
+        columns=("Rang", key_title, "Name", "versorgt", "Intervall", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
         rows=rows,
-        numeric=(True, False, False, True, True, True, True),
+        numeric=(True, False, False, True, True, True, True, True),
         note=note,
-        widths=(10, 16, 52, 18, 26, 18, 22),
+        widths=(10, 16, 46, 16, 20, 22, 16, 20),
     )
 
 
@@ -318,6 +323,7 @@ def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLe
         "innerhalb eines Punktes (z. B. Ortsteile) sind daher nicht sichtbar. Die Ergebnisse eignen sich für den "
         "Vergleich von Gebieten und Varianten, nicht für die Beurteilung einzelner Adressen."
     )
+    paragraphs += decisions.coverage_method(report)
     if scenario is not None:
         res = scenario.results
         params = scenario_parameters(scenario)
@@ -332,6 +338,7 @@ def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLe
             "Reihenfolge der neuen Standorte folgt ihrem Zusatznutzen."
             + (f" Nachfrage im Szenario: {scenario.demand_level}." if scenario.demand_level else "")
         )
+        paragraphs += decisions.scenario_method(scenario)
     paragraphs.append(
         "Karten: alle Karten eines Gebiets zeigen denselben, fest gerasterten Ausschnitt im Seitenverhältnis 4:3, "
         "damit Berichte verschiedener Zeitpunkte oder Szenarien direkt vergleichbar sind. Die Klassen des "
@@ -533,8 +540,8 @@ def build_report(
     tables = list(gap_tables)
     if loaded is not None:
         maps += _scenario_maps(settings, loaded, area, extent, context, request.layer, frames, attribution, background)
-        tables += scenario_tables(loaded)
-        figures += _scenario_figures(loaded)
+        tables += scenario_tables(loaded) + decisions.scenario_tables(loaded)
+        figures += _scenario_figures(loaded) + decisions.scenario_figures(loaded)
     used = ["kreis", *(["gemeinde"] if request.by == "gemeinde" else []), *frames]
     if coverage.inputs.demand_level == "orte":
         used.append("orte")
@@ -616,7 +623,7 @@ def _coverage_figures(coverage: CoverageReport, layer_title: str) -> list[tuple[
     ]
     if not coverage.resolution.ok:  # a share from too coarse demand is only a rough approximation: say so
         figures.append(("Auflösung der Nachfrage", coverage.resolution.message))
-    return figures
+    return figures + decisions.coverage_figures(coverage, where)
 
 
 def _coverage_caption(coverage: CoverageReport, with_background: bool) -> str:
@@ -698,8 +705,8 @@ def _scenario_maps(
             extent,
         )
     ]  # fmt: skip
-    chart = gain_map(scenario, extent)
-    return out + ([chart] if chart is not None else [])
+    charts = (gain_map(scenario, extent), decisions.frontier_map(scenario, extent))
+    return out + [chart for chart in charts if chart is not None]
 
 
 def _scenario_figures(scenario: Scenario) -> list[tuple[str, str]]:

@@ -346,6 +346,11 @@ def gain_chart(shares: Sequence[float], threshold_label: str) -> bytes:
     ax.set_ylabel(f"versorgt (%), ≤ {threshold_label}", fontsize=8)
     low = max(0.0, float(np.nanmin(y)) - 10.0) if len(y) else 0.0
     ax.set_ylim(low, 105)
+    return chart_png(fig, ax)
+
+
+def chart_png(fig: Any, ax: Any) -> bytes:
+    """Finish a report chart (small ticks, light horizontal grid, no top/right frame) as PNG bytes."""
     ax.tick_params(labelsize=7)
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     for side in ("top", "right"):

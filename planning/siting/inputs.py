@@ -38,8 +38,12 @@ class _Pairs:
         return np.diff(self.indptr)
 
     def pattern(self) -> sp.csr_array:
-        """Boolean-valued (float 1.0) reach matrix ``n × m`` with sorted column indices."""
-        a = sp.csr_array((np.ones(self.indices.size), self.indices, self.indptr), shape=(self.n, self.m))
+        """Boolean-valued (float 1.0) reach matrix ``n × m`` with sorted column indices.
+
+        The matrix gets its own copy of the indices: sorting them in place
+        would reorder the cost-sorted pairs (and with them the assignment).
+        """
+        a = sp.csr_array((np.ones(self.indices.size), self.indices.copy(), self.indptr.copy()), shape=(self.n, self.m))
         a.sort_indices()
         return a
 

@@ -46,6 +46,9 @@ class SitingModel:
     dense_cost
         Whether it needs the full cost matrix (every pair), not only the
         pairs within the threshold.
+    supports_places
+        Whether it plans with places (a capacity per site: demand is served
+        only up to a site's free places).
     factory
         ``factory(cost, weights, radius, p_total, fixed, time_limit, constraints)``
         → a model with ``solve()``.
@@ -59,6 +62,7 @@ class SitingModel:
     supports_budget: bool
     dense_cost: bool
     factory: Callable[..., Any]
+    supports_places: bool = False
 
     def build(
         self,
@@ -98,6 +102,7 @@ SITING_MODELS: dict[str, SitingModel] = {
             supports_budget=True,
             dense_cost=False,
             factory=_mclp,
+            supports_places=True,
         ),
         SitingModel(
             "lscp",

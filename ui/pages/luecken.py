@@ -13,7 +13,7 @@ from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday
 from geo.settings import Settings
 from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
-from ui import cached, maps, views
+from ui import cached, decisions, maps, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
@@ -61,6 +61,7 @@ def render() -> None:
             )
             m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
             m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
+            decisions.show_coverage(report)
             st.markdown(t("common.bold", text=t("luecken.ranking")))
             table(views.ranking_table(report, current_language()), height=300, key="luecken_table")
         st.caption(
@@ -138,6 +139,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
             if gtfs_file is None:
                 st.info(t("luecken.need_gtfs"))
                 return None
+    place_share = decisions.place_share_control(layer, "luecken_place_share")
     return AnalysisRequest(
         layer=layer,
         threshold=float(threshold),
@@ -150,6 +152,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
         gtfs_file=gtfs_file,
         day=day.isoformat() if day else None,
         window=window,
+        place_share=place_share,
     )
 
 
@@ -266,12 +269,14 @@ def _curve(report: CoverageReport, params: AnalysisRequest) -> None:
             ],
         )
     )
+    band = decisions.curve_band(report, t_plain("luecken.threshold_axis", unit=unit))
     rule = (
         alt.Chart(alt.Data(values=[{"x": params.threshold}]))
         .mark_rule(color="#D55E00", strokeDash=[4, 3])
         .encode(x="x:Q")
     )
-    st.altair_chart((line + rule).properties(height=260), width="stretch")
+    chart = line + rule if band is None else band + line + rule
+    st.altair_chart(chart.properties(height=260), width="stretch")
     st.caption(t("luecken.dashed", threshold=params.threshold, unit=unit))
 
 

@@ -16,7 +16,7 @@ from geo.modes import MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
-from ui import actions, auth, cached, maps, state, views
+from ui import actions, auth, cached, decisions, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
@@ -141,18 +141,15 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest:
         grid_km = e1.number_input(t("standort.grid"), 0.0, 20.0, 0.0, 0.5, key="standort_grid")
         min_dist = e2.number_input(t("standort.min_dist"), 0, 20_000, 0, 250, key="standort_min_dist")
         min_per_gemeinde = int(e3.number_input(t("standort.min_gemeinde"), 0, 5, 0, key="standort_min_gemeinde"))
-    with st.expander(t("standort.budget_box")):
-        use_budget = st.checkbox(
-            t("standort.use_budget"), key="standort_use_budget", disabled=not declared.supports_budget
-        )
-        budget = st.number_input(t("standort.budget"), 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
-        site_cost = st.number_input(t("standort.site_cost"), 0.0, 1e8, 50_000.0, 5_000.0, key="standort_cost")
-    budgeted = use_budget and declared.supports_budget
+    costs = decisions.cost_controls(declared, place_layers)
+    new_site_places, place_share = decisions.places_controls(fixed or "ankommenstreffpunkt")
+    variants = decisions.variant_controls(needs_timetable)
     spec = SitingSpec(
         model=model,
         p=p,
-        budget=float(budget) if budgeted else None,
-        default_site_cost=float(site_cost) if budgeted else None,
+        **costs,
+        new_site_places=new_site_places,
+        variants=variants,
         keep_existing=bool(fixed),
         place_layers=tuple(place_layers),
         n_clusters=n_clusters,
@@ -170,6 +167,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest:
         osm_file=str(osm_file) if osm_file else None,
         gtfs_file=str(gtfs_file) if gtfs_file else None,
         siting=spec,
+        place_share=place_share,
     )
 
 
@@ -303,6 +301,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                 st.markdown(md(site.reason))
                 if len(site.runner_ups):
                     table(_runner_ups(site.runner_ups))
+    decisions.show_plan(plan)
     st.markdown(t("standort.before_after"))
     before, after = st.columns(2)
     for col, when in ((before, "before"), (after, "after")):

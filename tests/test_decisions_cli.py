@@ -1,0 +1,118 @@
+"""Issue 23 on the embedded data (no ../shared needed): costs, frontier and intervals in ``sites``/``coverage --json``.
+
+The embedded demand (Gemeinde population, official totals) has no documented noise: every interval is the figure
+itself, which is what the JSON must then say. The site costs are test assumptions, not a council's figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from json_shares import assert_every_share_has_its_interval
+
+from integrationsatlas.cli import main
+
+AREA = "05334"  # Städteregion Aachen
+YEARLY, ONE_OFF = 12_000.0, 5_000.0
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(home))
+    return home
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_sites_json_costs_are_yearly_cost_over_newly_reached_people(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--radius-km", "5", "-p", "2", "--site-cost", str(YEARLY),
+        "--one-off-cost", str(ONE_OFF), "--frontier", "3", "--programme", "kim", "--no-sensitivity",
+    )  # fmt: skip
+    costs, summary = plan["costs"], plan["summary"]
+    n_new = summary["n_new"]
+    assert n_new == 2
+    # hand: no existing site, so everyone the plan reaches is newly reached
+    assert summary["covered_before"] == 0
+    assert costs["newly_reached"] == pytest.approx(summary["covered_after"])
+    assert costs["yearly_total"] == pytest.approx(n_new * YEARLY)
+    assert costs["one_off_total"] == pytest.approx(n_new * ONE_OFF)
+    assert costs["eur_per_newly_reached"] == pytest.approx(n_new * YEARLY / costs["newly_reached"])
+    assert sum(r["gain"] for r in costs["per_site"]) == pytest.approx(costs["newly_reached"])
+    for r in costs["per_site"]:
+        assert r["eur_per_gain"] == pytest.approx(YEARLY / r["gain"])
+        assert r["land"] + r["municipal"] == pytest.approx(r["yearly"])  # the programme splits, never adds
+    assert costs["municipal_eur_per_newly_reached"] == pytest.approx(costs["municipal_yearly"] / costs["newly_reached"])
+    frontier = plan["frontier"]["points"]
+    assert any(p["cost"] == pytest.approx(n_new * YEARLY) for p in frontier)  # the plan's own budget
+    covered = [p["covered"] for p in frontier]
+    assert covered == sorted(covered)
+    for p in frontier:
+        assert p["cost"] <= p["budget"] + 1e-6
+        assert p["eur_per_newly_reached"] == pytest.approx(p["cost"] / p["newly_reached"])
+    own = next(p for p in frontier if p["cost"] == pytest.approx(n_new * YEARLY))
+    assert own["covered"] >= summary["covered_after"] - 1e-6  # the plan never lies above the frontier
+
+
+def test_every_share_of_coverage_json_has_an_interval_even_without_noise(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_json(capsys, "coverage", "--area", AREA, "--by", "gemeinde", "--layer", "ki", "--threshold-km", "15")
+    assert_every_share_has_its_interval(report, at_least=10)
+    overall = report["overall"]["share_covered_interval"]
+    assert overall["low"] == overall["high"] == report["overall"]["share_covered"]  # official totals: no noise
+    assert "ohne dokumentiertes Rauschen" in overall["text"]
+
+
+def test_kita_places_without_noise_have_intervals_and_never_exceed_reach(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo.layers.loading import load_layer
+    from geo.settings import Settings
+    from geo.store import DataStore
+
+    settings = Settings().with_home(home)
+    ki = load_layer("ki", settings)  # synthetic Kitas: the positions of the embedded KI offices, 10 places each
+    kitas = ki[["geometry"]].assign(id=[f"test-{i}" for i in range(len(ki))], name="Test-Kita", plaetze=10)
+    DataStore(settings.store_path).write_layer(
+        "kita", kitas, mode="append", source_file="t.csv", source="Test", licence="-"
+    )
+    report = run_json(
+        capsys, "coverage", "--area", AREA, "--by", "gemeinde", "--layer", "kita", "--threshold-km", "15",
+        "--place-share", "0.05",
+    )  # fmt: skip
+    places = report["places"]
+    assert places["covered"] <= places["covered_uncapacitated"]
+    # hand: the Kitas in reach of the Städteregion have 10 places each, far fewer than 5 % of its residents
+    in_reach = places["sites"]
+    assert places["covered"] == pytest.approx(10 * sum(1 for s in in_reach if s["load"] > 0))
+    assert_every_share_has_its_interval(report, at_least=12)
+    assert places["share_interval"]["low"] == places["share_interval"]["high"] == places["share"]
+
+
+def test_robust_plan_over_closures_reports_worst_and_mean_of_its_variants(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "5", "-p", "2", "--variants-closures", "2",
+        "--robust", "worst", "--no-sensitivity",
+    )  # fmt: skip
+    v = plan["variants"]
+    assert plan["summary"]["method"] == "highs-benders-robust"
+    assert len(v["variants"]) == 3 and v["kinds"][0] == "Grundfall"
+    covered = [x["covered"] for x in v["variants"]]
+    assert v["worst"] == pytest.approx(min(covered))  # by hand from the variants
+    assert v["mean"] == pytest.approx(sum(covered) / len(covered))
+    assert all(1 <= n <= 3 for n in v["frequency"]["counts"].values())
+    assert all(own >= c - 1e-6 for own, c in zip(v["own_covered"], covered, strict=True))  # each solved alone
