@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
@@ -246,7 +246,7 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
             ways.direction, ways.highway, ways.maxspeed,
         )  # fmt: skip
         x, y = x[keep_ref], y[keep_ref]
-    net = _build_network(ways, np.column_stack([x, y]), mode)
+    net = build_network(ways, np.column_stack([x, y]), mode)
     if net.matrix.nnz == 0:
         raise DataError(
             f"Datei {path.name}: die Wege für den Modus »{mode}« bilden kein Straßennetz (nur ein Ring ohne "
@@ -258,8 +258,6 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
 
 def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     """Stream ``path`` once and keep the ways of ``mode`` with their node locations."""
-    accept = way_predicate(mode)
-    bidirectional = mode == "walk"
     # compact typed buffers (8 + 4 + 4 bytes per node reference), not Python lists of ints
     refs = array("q")
     xs = array("i")
@@ -269,41 +267,16 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     highway: list[str] = []
     maxspeed: list[str | None] = []
     trimmed = 0
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
     try:
-        for obj in processor:
-            way = cast(osmium.osm.Way, obj)
-            tags = way.tags
-            if not accept(tags):
-                continue
-            nodes = [(nd.ref, nd.x, nd.y) for nd in way.nodes]
-            if any(x == _UNDEFINED for _, x, _ in nodes):
-                nodes = _longest_present_run(nodes)
-                trimmed += 1
-            if len(nodes) < 2:
-                continue
-            oneway = tags.get("oneway")
-            if bidirectional:
-                code = _BOTH
-            elif oneway in REVERSED_VALUES:
-                code = _BACKWARD
-            elif oneway in ONEWAY_VALUES or tags.get("junction") == "roundabout":
-                code = _FORWARD
-            else:
-                code = _BOTH
-            direction.append(code)
-            highway.append(tags.get("highway") or "")
-            maxspeed.append(tags.get("maxspeed"))
-            ref, x, y = zip(*nodes, strict=True)
-            refs.extend(ref)
-            xs.extend(x)
-            ys.extend(y)
-            counts.append(len(nodes))
+        for way in accepted_ways(path, mode):
+            trimmed += way.trimmed
+            direction.append(way.direction)
+            highway.append(way.highway)
+            maxspeed.append(way.maxspeed)
+            refs.extend(way.refs)
+            xs.extend(way.xs)
+            ys.extend(way.ys)
+            counts.append(len(way.refs))
     except RuntimeError as exc:
         raise DataError(
             f"Datei {path.name} ist keine lesbare OSM-Datei ({exc}). Bitte einen unveränderten "
@@ -321,6 +294,75 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
         highway=np.asarray(highway, dtype=object),
         maxspeed=np.asarray(maxspeed, dtype=object),
     )
+
+
+@dataclass(frozen=True)
+class AcceptedWay:
+    """One way of a mode as the readers keep it: node ids and osmium fixed-point locations (1e-7 degrees)."""
+
+    refs: tuple[int, ...]
+    xs: tuple[int, ...]
+    ys: tuple[int, ...]
+    direction: int  # _BOTH, _FORWARD or _BACKWARD
+    highway: str
+    maxspeed: str | None
+    trimmed: bool  # cut to its longest stretch of nodes present in the extract
+
+
+def accepted_ways(path: Path, mode: StreetMode, location_store: str = "flex_mem") -> Iterator[AcceptedWay]:
+    """Stream the ways of ``mode`` from an OSM extract, with their node locations.
+
+    The one way filter of both readers (:func:`read_street_network` and the
+    tiled reader of :mod:`geo.sources.network_tiles`): the mode's Overpass
+    filter on all tags, node references without a location trimmed to the
+    longest complete stretch, ways of fewer than two nodes dropped, the
+    direction from ``oneway``/``junction`` (walk ways are two-way).
+
+    Parameters
+    ----------
+    path
+        OSM extract.
+    mode
+        The street network's way filter.
+    location_store
+        pyosmium's node location index (``flex_mem`` in memory; e.g.
+        ``sparse_file_array,/tmp/nodes.bin`` on disk for very large files).
+
+    Raises
+    ------
+    RuntimeError
+        From pyosmium, when the file is unreadable (the callers turn it into a :class:`DataError`).
+    """
+    accept = way_predicate(mode)
+    bidirectional = mode == "walk"
+    processor = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations(location_store)
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for obj in processor:
+        way = cast(osmium.osm.Way, obj)
+        tags = way.tags
+        if not accept(tags):
+            continue
+        nodes = [(nd.ref, nd.x, nd.y) for nd in way.nodes]
+        trimmed = any(x == _UNDEFINED for _, x, _ in nodes)
+        if trimmed:
+            nodes = _longest_present_run(nodes)
+        if len(nodes) < 2:
+            continue
+        oneway = tags.get("oneway")
+        if bidirectional:
+            code = _BOTH
+        elif oneway in REVERSED_VALUES:
+            code = _BACKWARD
+        elif oneway in ONEWAY_VALUES or tags.get("junction") == "roundabout":
+            code = _FORWARD
+        else:
+            code = _BOTH
+        ref, x, y = zip(*nodes, strict=True)
+        yield AcceptedWay(ref, x, y, code, tags.get("highway") or "", tags.get("maxspeed"), trimmed)
 
 
 def _longest_present_run(nodes: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -352,7 +394,7 @@ def great_circle_m(
     return np.where(np.isnan(dist), 0.0, dist)
 
 
-def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Network:
+def build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Network:
     """Segments → largest weak component → osmnx simplification → travel times."""
     # segments between consecutive references of one way, repeated references dropped
     same_way = ways.way[1:] == ways.way[:-1]

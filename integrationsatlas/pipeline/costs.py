@@ -198,10 +198,12 @@ class StreetTime(Measure):
 
     @cached_property
     def network(self) -> Network:
-        """The network of the mode (whole file, cached by content; the mode's own speed)."""
+        """The network of the mode (cached by content; the mode's own speed): the whole file, or the area's tiles."""
         from geo.sources.streets import load_network  # the network stack is loaded only when needed
 
-        net = load_network(self.mode.id, self.settings, osm_file=self.osm)
+        area = self.request.area
+        region = area.code if area.is_administrative else None  # a land-scale extract opens only these tiles
+        net = load_network(self.mode.id, self.settings, osm_file=self.osm, region=region)
         if net.n_nodes == 0:
             raise DataError(f"Das Straßennetz aus {self.osm.name} ist leer (Modus {self.mode.title}).")
         return net
