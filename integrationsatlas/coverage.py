@@ -73,7 +73,8 @@ class CoverageReport:
         UI, CLI and report print its message instead of a bare share.
     cells
         The demand points with their cost (``cost``, km or minutes) and
-        ``covered`` flag, EPSG:25832: the fine result for maps.
+        ``covered`` flag, EPSG:25832: the fine result for maps; with 2SFCA
+        also ``opportunities``, the facilities within the threshold.
     request
         The question answered.
     area
@@ -210,11 +211,11 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     cost = pd.Series(measure.nearest(points, facilities), index=points.index, name=f"cost_{measure.unit}")
     notes = [n for n in (demand_note, measure.citation(), _extent_note(extent), _unreached(cost)) if n]
     capacity, supply_note = supply(facilities, request.layer)
-    access = _two_step(measure, points, facilities, capacity, request.threshold_base, notes)
-    if access is not None:
+    reach = _two_step(measure, points, facilities, capacity, request.threshold_base, notes)
+    if reach is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
     inputs = _inputs(settings, request, demand, facilities, notes)
-    return _assemble(request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs)
+    return _assemble(request, area, extent, demand, points, facilities, cost, reach, units, unit_col, inputs)
 
 
 def _check_extent(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, measure: Measure) -> None:
@@ -242,8 +243,8 @@ def _two_step(
     capacity: np.ndarray,
     cutoff: float,
     notes: list[str],
-) -> np.ndarray | None:
-    """2SFCA ratio per demand point with the measure's cost, or ``None`` when too large."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """2SFCA ratio and facilities within the threshold (cumulative opportunities) per demand point, or ``None``."""
     if len(points) == 0 or len(facilities) == 0:
         return None
     n_pairs = measure.too_many_pairs(points, facilities, cutoff)
@@ -252,7 +253,11 @@ def _two_step(
         return None
     matrix = measure.matrix(points, facilities, cutoff)
     ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64), capacity, matrix, max_cost=cutoff)
-    return np.where(np.isnan(ratio), 0.0, ratio)  # no supply in reach counts as 0 in demand-weighted means
+    within = sp.csr_array(matrix)
+    within.data = within.data <= cutoff
+    opportunities = np.asarray(within.sum(axis=1)).ravel().astype(np.int64)
+    # no supply in reach counts as 0 in demand-weighted means
+    return np.where(np.isnan(ratio), 0.0, ratio), opportunities
 
 
 def _inputs(
@@ -285,7 +290,7 @@ def _assemble(
     points: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     cost: pd.Series,
-    access: np.ndarray | None,
+    reach: tuple[np.ndarray, np.ndarray] | None,
     units: pd.DataFrame,
     unit_col: str,
     inputs: GapInputs,
@@ -298,7 +303,7 @@ def _assemble(
         threshold,
         unit_col=unit_col,
         inputs=inputs,
-        access_ratio=None if access is None else pd.Series(access, index=points.index),
+        access_ratio=None if reach is None else pd.Series(reach[0], index=points.index),
         units=units,
     )
     overall = covered_share(values, weight, [threshold], population=points["population"].to_numpy())
@@ -309,6 +314,8 @@ def _assemble(
     cells = gpd.GeoDataFrame(
         {c: points[c] for c in columns if c in points}, geometry=points.geometry, crs=points.crs
     ).assign(cost=values, covered=values <= threshold)
+    if reach is not None:
+        cells["opportunities"] = reach[1]  # facilities within the threshold (cumulative opportunities)
     return CoverageReport(
         gaps=gaps,
         overall=overall,
