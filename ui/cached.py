@@ -30,15 +30,18 @@ from integrationsatlas import report as council
 from integrationsatlas.coverage import CoverageReport, coverage_report, facility_isochrones
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan, plan_sites
-from ui import actions, maps, views
+from ui import actions, auth, fairuse, maps, views
 from ui.views import OUTLINE_LEVELS
 
 __all__ = ["OUTLINE_LEVELS"]
 
 
 def settings() -> Settings:
-    """The application settings (``INTEGRATIONSATLAS_*`` environment variables)."""
-    return Settings.from_env()
+    """The application settings (``INTEGRATIONSATLAS_*`` environment variables).
+
+    With login, the database is the one of the logged-in user's role (:func:`ui.auth.session_settings`).
+    """
+    return auth.session_settings(Settings.from_env())
 
 
 def store_version(cfg: Settings) -> str:
@@ -59,6 +62,7 @@ def available_layers(cfg: Settings, version: str, group: str) -> tuple[str, ...]
     return tuple(s.id for s in REGISTRY.by_group(group) if is_available(s.id, cfg))  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, only=None: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=64)
 def points_geojson(cfg: Settings, version: str, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Display GeoJSON of a point layer (optionally only some values of its filter column)."""
@@ -86,6 +90,7 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
 # --- Karte -------------------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, indicator_id, layer_id, facility_layers, level="kreis": facility_layers)
 @st.cache_data(show_spinner=False, max_entries=32)
 def unit_choropleth(
     cfg: Settings,
@@ -133,6 +138,7 @@ def area_view(
     return maps.bounds_of(units[units["ags"] == ags], width_px=width_px)
 
 
+@auth.opens_layers(lambda cfg, version, level, ags, facility_layers: facility_layers)
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_profile(
     cfg: Settings, version: str, level: str, ags: str, facility_layers: tuple[str, ...]
@@ -161,7 +167,9 @@ def import_preview(
 # --- Versorgungslücken ---------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, request: (request.layer,))
 @st.cache_data(show_spinner="Versorgung wird berechnet …", max_entries=64)
+@fairuse.heavy("fairuse.coverage")
 def coverage(cfg: Settings, version: str, request: AnalysisRequest) -> CoverageReport:
     """The coverage report of a request (gap table, overall share, curve, extent, resolution)."""
     return coverage_report(cfg, request)
@@ -180,6 +188,7 @@ def cell_grid(cfg: Settings, version: str, request: AnalysisRequest) -> tuple[An
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
+@fairuse.heavy("fairuse.isochrones")
 def isochrones(cfg: Settings, version: str, request: AnalysisRequest, facility_ids: tuple[str, ...]) -> dict[str, Any]:
     """Isochrones of the chosen facilities with the request's measure and threshold, for display."""
     return views.isochrones_geojson(facility_isochrones(cfg, request, facility_ids))
@@ -191,6 +200,7 @@ def planning_areas(cfg: Settings, version: str) -> dict[str, str]:
     return views.planning_areas(cfg)
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, area: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=16)
 def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | None) -> dict[str, str]:
     """id → name of a layer's facilities (within the AGS prefix ``area``, if given)."""
@@ -201,6 +211,7 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.siting")
 def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, _progress: Any = None) -> SitingPlan:
     """The siting plan for ``request``; shared read-only between sessions.
 
@@ -242,7 +253,9 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
     return council.scenarios_for_area(cfg, area)
 
 
+@auth.opens_layers(lambda cfg, version, request, *rest: (request.layer,))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.report")
 def report_file(
     cfg: Settings,
     version: str,
@@ -256,7 +269,9 @@ def report_file(
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, source, fmt, crs, request: (source.partition(":")[2], request.layer))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.export")
 def export_file(
     cfg: Settings, version: str, source: str, fmt: str, crs: str, request: AnalysisRequest
 ) -> tuple[bytes, str]:

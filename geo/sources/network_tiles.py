@@ -52,10 +52,20 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from geo.errors import DataError, SourceUnavailableError
+from geo.io.bounded import check_osm_extract
+from geo.io.limits import ReadLimits
 from geo.modes import MODES, STREET_MODES, StreetMode
 from geo.network import NPZ_FORMAT, Network
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.osm_pbf import _PRECISION, _Ways, accepted_ways, build_network
+from geo.sources.osm_pbf import (
+    _PRECISION,
+    OSM_READ_ERRORS,
+    _Ways,
+    accepted_ways,
+    build_network,
+    check_locations,
+    unreadable_osm,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +342,7 @@ def build_tile_set(
     path = Path(path)
     if not path.is_file():
         raise SourceUnavailableError(f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen.")
+    check_osm_extract(path, path.name, ReadLimits.from_settings(settings))
     t0 = time.perf_counter()
     if units is None:
         from geo.units import load_boundaries  # the boundaries are read only when tiles are built
@@ -464,26 +475,25 @@ def _spill(
             chunk.highway.append(highway_codes.setdefault(way.highway, len(highway_codes)))
             chunk.maxspeed.append(maxspeed_codes.setdefault(way.maxspeed, len(maxspeed_codes)))
             if len(chunk.refs) >= CHUNK_REFS:
-                _flush(chunk, raster, spill_dir)
+                _flush(chunk, raster, spill_dir, path)
                 chunk = _Chunk()
-    except RuntimeError as exc:
-        raise DataError(
-            f"Datei {path.name} ist keine lesbare OSM-Datei ({exc}). Bitte einen unveränderten "
-            "OSM-Auszug (.osm.pbf, .osm oder .osm.bz2) verwenden."
-        ) from exc
-    _flush(chunk, raster, spill_dir)
+    except OSM_READ_ERRORS as exc:
+        raise unreadable_osm(path, path.name, exc) from exc
+    _flush(chunk, raster, spill_dir, path)
     if trimmed:
         logger.info("%s: %d Wege am Rand des Auszugs gekürzt", path.name, trimmed)
     return np.array(list(highway_codes), dtype=object), np.array(list(maxspeed_codes), dtype=object)
 
 
-def _flush(chunk: _Chunk, raster: TileRaster, spill_dir: Path) -> None:
+def _flush(chunk: _Chunk, raster: TileRaster, spill_dir: Path, path: Path) -> None:
     """Sort one chunk of ways into the spill files of every tile they touch."""
     counts = np.frombuffer(chunk.counts, dtype=np.int64)
     if counts.size == 0:
         return
     cols = {name: np.frombuffer(getattr(chunk, name), dtype=dtype) for name, dtype in _COLUMNS.items()}
-    x, y = _TO_XY.transform(cols["xs"] / _PRECISION, cols["ys"] / _PRECISION)
+    lon, lat = cols["xs"] / _PRECISION, cols["ys"] / _PRECISION
+    check_locations(path, cols["refs"], lon, lat)
+    x, y = _TO_XY.transform(lon, lat)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     way_mask = np.bitwise_or.reduceat(raster.masks(np.asarray(x), np.asarray(y)), starts, axis=0)
     for word in range(raster.words):
