@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import folium
 import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
+from integrationsatlas import landwide
 from integrationsatlas.areas import INDICATORS
+from integrationsatlas.landwide import StoredResult
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.map_results import result_layer
 from ui.markdown import md
 from ui.texts import TEXTS, text
 
@@ -52,6 +57,7 @@ def render() -> None:
         query = c3.text_input(t("karte.search"), key="karte_search", placeholder=t("karte.search_placeholder"))
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
+        result = _result_choice(cfg)
 
         view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
@@ -96,6 +102,8 @@ def render() -> None:
                         show=spec.group == "facility" or bool(only),
                     )
                 )
+            if result is not None:
+                groups.append(_result_group(cfg, result))
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
             if level == "gemeinde" and params.indicator == "foreign_share_pct":
@@ -121,6 +129,31 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
         placeholder=t("common.none"),
     )
     return tuple(chosen)
+
+
+def _result_choice(cfg: Settings) -> StoredResult | None:
+    """The stored Land-wide result to draw (none by default), chosen in the sidebar."""
+    results, problems = cached.stored_results(cfg)
+    for problem in problems:
+        st.sidebar.caption(md(problem))
+    if not results:
+        return None
+    by_path = {str(r.path): r for r in results}
+    chosen = st.sidebar.selectbox(
+        t("karte.result"),
+        ["", *by_path],
+        format_func=lambda p: t_plain("common.none") if not p else Path(p).stem,
+        key="karte_result",
+        help=t_plain("karte.result_help", folder=str(landwide.results_folder(cfg))),
+    )
+    return by_path.get(chosen) if chosen else None
+
+
+def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup:
+    """The result's image tiles and legend (tiles rendered once, then served from ``static/``)."""
+    with st.spinner(t("karte.result_rendering")):
+        tiles, pyramid = cached.result_tiles(cfg, str(result.path), result.path.stat().st_mtime_ns)
+    return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result.path.stem))
 
 
 def _symbol_label(layer_id: str) -> str:
