@@ -361,6 +361,7 @@ def write_zensus(pbf: Path, out: Path, walk_xy: np.ndarray) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", type=int, default=15, help="copies per side (default 15: 225 copies, NRW size)")
+    p.add_argument("--pbf-only", action="store_true", help="write only the extract, not the population grid")
     args = p.parse_args(argv)
     if not SOURCE.is_file():
         print(f"{SOURCE} fehlt (../shared/data): keine synthetischen Daten.", file=sys.stderr)
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = write_pbf(args.side, files["pbf"])
         size = files["pbf"].stat().st_size
         print(f"{files['pbf'].name}: {counts}, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.0f} s")
-    if not files["zensus"].exists():
+    if not files["zensus"].exists() and not args.pbf_only:
         from dataclasses import replace
 
         from geo.settings import Settings

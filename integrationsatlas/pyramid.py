@@ -41,8 +41,10 @@ from integrationsatlas.classes import COST_BREAKS_X, COST_COLORS
 
 logger = logging.getLogger(__name__)
 
-#: Zoom levels rendered by default (Leaflet scales the highest one up beyond it).
-DEFAULT_ZOOMS: tuple[int, ...] = tuple(range(5, 15))
+#: Zoom levels rendered by default. Leaflet scales the highest one up beyond it: at zoom 13 a
+#: 100 m cell is 8 pixels wide (in NRW), so zoom 14 and closer show the same cells without a
+#: fourth of the tiles (zoom 14 alone would be three quarters of a Land-wide pyramid: ≈ 27,000 tiles).
+DEFAULT_ZOOMS: tuple[int, ...] = tuple(range(5, 14))
 TILE_PX = 256
 #: Half the circumference of the Web-Mercator world (metres).
 _HALF = math.pi * 6_378_137.0

@@ -668,8 +668,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # --- Land-wide 100 m results on the Karte (issue 21) ---
     "karte.result": ("Landesweites Ergebnis (100-m-Kacheln)", "Land-wide result (100 m tiles)"),
     "karte.result_help": (
-        "Gespeicherte Versorgungsergebnisse aus dem Ordner {folder}, als Bildkacheln gezeichnet.",
-        "Stored coverage results from the folder {folder}, drawn as image tiles.",
+        "Gespeicherte Versorgungsergebnisse aus dem Ordner {folder} neben dem Datenspeicher, als Bildkacheln.",
+        "Stored coverage results from the folder {folder} next to the data store, drawn as image tiles.",
     ),
     "karte.result_rendering": (
         "Kacheln des Ergebnisses werden einmalig erzeugt …",

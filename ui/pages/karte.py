@@ -78,12 +78,13 @@ def render() -> None:
             base = maps.base_map(outlines)
             unit = REGISTRY.get(level)
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
+            shown = classification if result is None else None  # a chosen result has its own legend
+            legend = maps.Legend(maps.legend_rows(shown, symbols, symbols_title=t("common.legend_facilities")))
+            choropleth = t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator])
             groups = [
-                maps.feature_group(
-                    t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
-                    maps.choropleth_layer(unit, data, layer_title(level)),
-                    maps.Legend(maps.legend_rows(classification, symbols, symbols_title=t("common.legend_facilities"))),
-                )
+                maps.feature_group(choropleth, maps.choropleth_layer(unit, data, layer_title(level)), legend)
+                if result is None  # a chosen result is drawn instead of the choropleth
+                else maps.feature_group(t_plain("common.legend_facilities"), legend)
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None
             if gemeinden is not None:
@@ -102,8 +103,9 @@ def render() -> None:
                         show=spec.group == "facility" or bool(only),
                     )
                 )
-            if result is not None:
-                groups.append(_result_group(cfg, result))
+            drawn = _result_group(cfg, result) if result is not None else None
+            if drawn is not None:
+                groups.append(drawn)
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
             if level == "gemeinde" and params.indicator == "foreign_share_pct":
@@ -144,15 +146,19 @@ def _result_choice(cfg: Settings) -> StoredResult | None:
         ["", *by_path],
         format_func=lambda p: t_plain("common.none") if not p else Path(p).stem,
         key="karte_result",
-        help=t_plain("karte.result_help", folder=str(landwide.results_folder(cfg))),
+        help=t_plain("karte.result_help", folder=f"{landwide.RESULTS_FOLDER}/"),
     )
     return by_path.get(chosen) if chosen else None
 
 
-def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup:
-    """The result's image tiles and legend (tiles rendered once, then served from ``static/``)."""
+def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup | None:
+    """The result's image tiles and legend (tiles rendered once, then served from ``static/``); ``None`` if gone."""
+    try:
+        mtime_ns = result.path.stat().st_mtime_ns
+    except OSError:  # removed since the folder was listed
+        return None
     with st.spinner(t("karte.result_rendering")):
-        tiles, pyramid = cached.result_tiles(cfg, str(result.path), result.path.stat().st_mtime_ns)
+        tiles, pyramid = cached.result_tiles(cfg, str(result.path), mtime_ns)
     return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result.path.stem))
 
 
