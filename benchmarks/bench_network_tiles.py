@@ -51,7 +51,7 @@ def step(kind: str, pbf: Path, cache: Path) -> dict[str, object]:
         if kind == "kreis":
             codes = [max(again.tiles, key=lambda t: t.nodes).code]
         net = again.load(codes)
-        out = {"tiles_opened": len(codes), "nodes": net.nodes}
+        out = {"tiles_opened": len(codes), "nodes": net.n_nodes}
     out |= {
         "step": kind,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for kind in ("build", "reopen", "kreis"):
             cmd = [sys.executable, __file__, "--step", kind, "--pbf", str(pbf), "--cache", str(cache)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+            if out.returncode:
+                print(out.stderr, file=sys.stderr)
+                return out.returncode
             print(out.stdout.strip().splitlines()[-1], flush=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
