@@ -146,7 +146,7 @@ def _result_choice(cfg: Settings) -> StoredResult | None:
         ["", *by_path],
         format_func=lambda p: t_plain("common.none") if not p else Path(p).stem,
         key="karte_result",
-        help=t_plain("karte.result_help", folder=f"{landwide.RESULTS_FOLDER}/"),
+        help=t("karte.result_help", folder=f"{landwide.RESULTS_FOLDER}/"),
     )
     return by_path.get(chosen) if chosen else None
 
