@@ -287,22 +287,27 @@ def count_in_units(
     units: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
     population: pd.Series | None = None,
+    *,
+    key: str = "ags",
 ) -> pd.DataFrame:
     """Count the facilities of each layer per unit, absolutely and per 10,000 inhabitants.
 
     Parameters
     ----------
     units
-        Boundary polygons with ``ags`` and ``name``, EPSG:25832.
+        Boundary polygons with ``key`` and ``name``, EPSG:25832.
     layers
         Facility points per layer id, EPSG:25832.
     population
-        Inhabitants indexed by ``ags``; missing units get ``NA``.
+        Inhabitants indexed by the unit key; missing units get ``NA``.
+    key
+        The units' key column: ``ags``, or ``unit_id`` for an area set
+        (:class:`geo.levels.AnalysisLevel`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per unit in ``units`` order: ``ags``, ``name``,
+        One row per unit in ``units`` order: the key (``ags``), ``name``,
         ``population`` (``Int64``), then per layer ``<id>`` (int) and
         ``<id>_je_10000`` (float, ``NaN`` where the population is unknown or 0 —
         never 0).
@@ -323,20 +328,20 @@ def count_in_units(
     [{'ags': '05111', 'kita': 2, 'kita_je_10000': 1.0}, {'ags': '05112', 'kita': 1, 'kita_je_10000': nan}]
     """
     ensure_projected(units, "Gebietseinheiten")
-    ags = units["ags"].astype("string")
-    out = pd.DataFrame({"ags": ags.to_numpy(), "name": units["name"].astype("string").to_numpy()})
+    ags = units[key].astype("string")
+    out = pd.DataFrame({key: ags.to_numpy(), "name": units["name"].astype("string").to_numpy()})
     if population is not None:
         pop = pd.to_numeric(population.rename(index=str), errors="coerce")
-        out["population"] = pop.reindex(list(out["ags"].astype(str))).round().astype("Int64").to_numpy()
+        out["population"] = pop.reindex(list(out[key].astype(str))).round().astype("Int64").to_numpy()
     else:
         out["population"] = pd.array([pd.NA] * len(out), dtype="Int64")
     pop_float = out["population"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     pop_float = np.where(pop_float > 0, pop_float, np.nan)
     for layer_id, gdf in layers.items():
         ensure_projected(gdf, f"Ebene »{layer_id}«")
-        located = unit_of(gdf.geometry, units)
+        located = unit_of(gdf.geometry, units, key)
         weights = record_weights(gdf).set_axis(located.index)  # an aggregated layer counts its points
-        counts = weights.groupby(located).sum().reindex(out["ags"], fill_value=0).to_numpy(dtype="int64")
+        counts = weights.groupby(located).sum().reindex(out[key], fill_value=0).to_numpy(dtype="int64")
         out[layer_id] = counts
         out[layer_id + PER_10000_SUFFIX] = counts / pop_float * 10_000.0
     return out

@@ -23,12 +23,11 @@ import shapely
 from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.levels import AnalysisLevel, analysis_level
 from geo.settings import Settings
-from geo.units import load_boundaries
 from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.pipeline.costs import Extent, Measure, extent_of, measure_for, within
 from integrationsatlas.pipeline.demand import (
-    UNIT_COLUMNS,
     area_demand,
     area_population,
     best_demand,
@@ -41,7 +40,7 @@ from planning.accessibility import two_step_fca
 from planning.coverage import coverage_curve, covered_share
 from planning.demand import DemandResult
 from planning.gaps import GapInputs, GapTable, gap_table
-from planning.resolution import ResolutionVerdict, check_resolution
+from planning.resolution import ResolutionVerdict, check_resolution, unit_resolution
 
 __all__ = ["CoverageReport", "best_demand", "coverage_report", "facility_isochrones"]
 
@@ -148,16 +147,17 @@ def resolution_dict(verdict: ResolutionVerdict) -> dict[str, Any]:
     }
 
 
-def _units(level: str, settings: Settings) -> pd.DataFrame:
-    """All units of ``level`` (index: AGS, column ``name``)."""
-    if level == "land":
-        return pd.DataFrame({"name": ["Nordrhein-Westfalen"]}, index=pd.Index(["05"], name="ags"))
-    if level not in UNIT_COLUMNS:
-        raise DataError(f"Unbekannte Gebietsebene »{level}«: erlaubt sind kreis, gemeinde und land.")
-    polygons = load_boundaries(level, settings)  # type: ignore[arg-type]
-    return pd.DataFrame(
-        {"name": polygons["name"].astype("string").to_numpy()}, index=pd.Index(polygons["ags"].astype(str), name="ags")
-    )
+def _units(level: AnalysisLevel, settings: Settings) -> pd.DataFrame:
+    """All units of ``level`` (index: their key; columns ``name``, ``width_m`` = √area and, for an area set,
+    ``gemeinde_ags``)."""
+    if level.id == "land":
+        return pd.DataFrame({"name": ["Nordrhein-Westfalen"], "width_m": [np.inf]}, index=pd.Index(["05"], name="ags"))
+    polygons = level.units(settings)
+    columns = ["name", *(["gemeinde_ags"] if "gemeinde_ags" in polygons and not level.administrative else [])]
+    frame = pd.DataFrame({c: polygons[c].astype("string").to_numpy() for c in columns})
+    frame["width_m"] = np.sqrt(polygons.geometry.area.to_numpy(dtype=np.float64))
+    frame.index = pd.Index(polygons[level.key].astype(str), name=level.key)
+    return frame
 
 
 def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageReport:
@@ -203,9 +203,10 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     points = points[inside]
     facilities = facilities[within(facilities, measure.hull)]
     _check_extent(points, facilities, measure)
-    units = _units(request.by, settings)
-    unit_col = UNIT_COLUMNS[request.by]
-    units = units[[area.contains_code(k) or area.ags.startswith(str(k)) for k in units.index]]
+    level = analysis_level(request.by, settings)
+    units = _units(level, settings)
+    unit_col = level.column
+    units = units[area.keeps(level, units)]
     if extent.partial:
         units = units[units.index.isin(points[unit_col].dropna().astype(str))]
     cost = pd.Series(measure.nearest(points, facilities), index=points.index, name=f"cost_{measure.unit}")
@@ -215,7 +216,18 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     if reach is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
     inputs = _inputs(settings, request, demand, facilities, notes)
-    return _assemble(request, area, extent, demand, points, facilities, cost, reach, units, unit_col, inputs)
+    # the one per-unit rule of the indicator tables: no share for a unit its demand is too coarse for
+    resolution = unit_resolution(
+        points,
+        points[unit_col],
+        units["width_m"],
+        request.threshold_m,
+        level=level.id if level.administrative else None,
+    )
+    units = units.drop(columns="width_m")
+    return _assemble(
+        request, area, extent, demand, points, facilities, cost, reach, units, unit_col, inputs, resolution
+    )
 
 
 def _check_extent(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, measure: Measure) -> None:
@@ -294,6 +306,7 @@ def _assemble(
     units: pd.DataFrame,
     unit_col: str,
     inputs: GapInputs,
+    resolution: pd.DataFrame,
 ) -> CoverageReport:
     threshold = request.threshold
     weight, values = points["weight"].to_numpy(), cost.to_numpy()
@@ -305,6 +318,7 @@ def _assemble(
         inputs=inputs,
         access_ratio=None if reach is None else pd.Series(reach[0], index=points.index),
         units=units,
+        resolution=resolution,
     )
     overall = covered_share(values, weight, [threshold], population=points["population"].to_numpy())
     step = 2.5 if request.uses_time else 1.0

@@ -21,10 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from geo.areasets.storage import check_name
 from geo.errors import DataError
 from geo.formatting import de_number
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday, travel_mode
+from geo.units import LEVELS
 from planning.siting.models import SITING_MODELS, siting_model
 
 #: Unit of a threshold: straight-line kilometres or door-to-door minutes.
@@ -58,8 +60,8 @@ class AreaRef:
     ----------
     code
         An AGS prefix (``05`` Land, ``051`` Regierungsbezirk, ``05334``
-        Kreis, ``05334002`` Gemeinde) or, with ``set``, a unit id of that
-        area set.
+        Kreis, ``05334002`` Gemeinde) or, with ``set``, the key of one area
+        of that area set (empty: all of its areas).
     set
         Name of an area set (Stadtteile, Sozialräume …); ``None`` for the
         administrative units.
@@ -72,6 +74,23 @@ class AreaRef:
     def is_administrative(self) -> bool:
         """Whether ``code`` is an AGS prefix."""
         return self.set is None
+
+    @classmethod
+    def parse(cls, text: str | None) -> AreaRef:
+        """An area as written on the command line: an AGS, ``SET`` (all its areas) or ``SET:KEY`` (one area).
+
+        >>> AreaRef.parse("05334"), AreaRef.parse("koeln-stadtteile:101"), AreaRef.parse("koeln-stadtteile")
+        (AreaRef(code='05334', set=None), AreaRef(code='101', set='koeln-stadtteile'), \
+AreaRef(code='', set='koeln-stadtteile'))
+        """
+        value = (text or "").strip() or "05"
+        if value[:1].isdigit():
+            return cls(value)
+        name, _, key = value.partition(":")
+        return cls(key.strip(), set=name.strip())
+
+    def __str__(self) -> str:
+        return self.code if self.set is None else f"{self.set}:{self.code}" if self.code else self.set
 
 
 @dataclass(frozen=True)
@@ -96,8 +115,10 @@ class SitingSpec:
         ``(x, y, name)`` in EPSG:25832.
     min_distance_to_existing_m, merge_tolerance_m
         Candidate filters (metres).
-    min_per_gemeinde
-        At least this many sites in every Gemeinde with candidates.
+    min_per_gemeinde, min_per_level
+        At least this many sites in every unit of ``min_per_level`` (a level
+        of :func:`geo.levels.analysis_level`: the Gemeinden by default, or an
+        area set such as the Stadtteile) that has candidates.
     sensitivity_ps, sensitivity_radii
         New-site counts for the coverage-vs-p curve (``None``: 0 … p+3;
         empty: none) and further thresholds (in the request's unit).
@@ -118,6 +139,7 @@ class SitingSpec:
     min_distance_to_existing_m: float = 0.0
     merge_tolerance_m: float = 50.0
     min_per_gemeinde: int = 0
+    min_per_level: str = "gemeinde"
     sensitivity_ps: tuple[int, ...] | None = None
     sensitivity_radii: tuple[float, ...] = ()
     time_limit: float = 60.0
@@ -142,6 +164,8 @@ class SitingSpec:
             )
         if self.min_per_gemeinde < 0:
             out.append("die Mindestzahl je Gemeinde muss ≥ 0 sein")
+        if self.min_per_level not in LEVELS:
+            out += _name_problems(self.min_per_level, "Mindestzahl je Einheit")
         if not self.time_limit > 0:
             out.append("das Zeitlimit muss größer als 0 s sein")
         return out
@@ -165,8 +189,8 @@ class AnalysisRequest:
     area
         The area (an AGS prefix, or a unit of an area set).
     by
-        Units of the gap table: ``kreis``, ``gemeinde``, ``land`` (or, later,
-        an area set).
+        Units of the gap table: ``land``, ``regbez``, ``kreis``, ``gemeinde``
+        or the name of a stored area set (:func:`geo.levels.analysis_level`).
     target_group, target_column
         Whose demand counts: ``total``, ``foreign``, a Zensus group, or
         ``column`` with the demand column.
@@ -203,7 +227,7 @@ class AnalysisRequest:
         # normal form: the same question always has the same fields (and so the same key)
         set_ = object.__setattr__
         if isinstance(self.area, str):
-            set_(self, "area", AreaRef(self.area.strip() or "05"))
+            set_(self, "area", AreaRef.parse(self.area))
         set_(self, "threshold", float(self.threshold))
         for name in ("osm_file", "gtfs_file"):
             value = getattr(self, name)
@@ -250,8 +274,11 @@ class AnalysisRequest:
         if self.area.is_administrative and not _AGS_PREFIX.match(self.area.code):
             problems.append(
                 f"Gebiet »{self.area.code}« ist kein NRW-Gebietsschlüssel (AGS-Anfang, z. B. 05, 051, 05334 "
-                "oder 05334002)"
+                "oder 05334002) und kein Gebietssatz (NAME oder NAME:NR)"
             )
+        problems += _name_problems(self.area.set, "Gebiet")
+        if self.by not in LEVELS:
+            problems += _name_problems(self.by, "Einheiten (--by)")
         if self.demand not in DEMAND_SOURCES:
             problems.append(f"Nachfragequelle »{self.demand}« unbekannt: {', '.join(DEMAND_SOURCES)}")
         if self.target_group == "column" and not self.target_column:
@@ -385,7 +412,7 @@ class AnalysisRequest:
         """
         where = f"{area_name} (AGS {self.area.code})" if area_name else f"Gebiet {self.area.code}"
         if not self.area.is_administrative:
-            where = f"{area_name or self.area.code} (Gebietssatz »{self.area.set}«)"
+            where = f"{area_name or self.area.code or 'allen Gebieten'} (Gebietssatz »{self.area.set}«)"
         title = layer_title or (REGISTRY.get(self.layer).title if self.layer in REGISTRY else self.layer)
         who = _target_words(self.target_group, self.target_column)
         how = self.threshold_label
@@ -474,7 +501,20 @@ def _target_words(group: str, column: str | None) -> str:
 
 
 def _by_words(by: str) -> str:
-    return {"kreis": "Kreis", "gemeinde": "Gemeinde", "land": "Land"}.get(by, f"Einheit des Gebietssatzes »{by}«")
+    return {"kreis": "Kreis", "gemeinde": "Gemeinde", "land": "Land", "regbez": "Regierungsbezirk"}.get(
+        by, f"Gebiet des Gebietssatzes »{by}«"
+    )
+
+
+def _name_problems(name: str | None, what: str) -> list[str]:
+    """The problem with an area-set name (empty when it is a valid name or ``None``)."""
+    if name is None:
+        return []
+    try:
+        check_name(name)
+    except DataError as exc:
+        return [f"{what}: {exc}"]
+    return []
 
 
 def _hm(seconds: int) -> str:

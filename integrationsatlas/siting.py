@@ -277,7 +277,7 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     cost, points, weights = _cost_matrix(
         measure, model, points, candidates, max([request.threshold_base, *extra]), notes
     )
-    kwargs = constraints(candidates, spec)
+    kwargs = constraints(settings, candidates, spec)
 
     def build(p_new: int, r: float) -> Any:
         return model.build(cost, weights, r, p_new + len(fixed), fixed, spec.time_limit, kwargs)

@@ -20,6 +20,7 @@ import shapely
 from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.levels import analysis_level
 from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
 from geo.units import load_boundaries
@@ -145,15 +146,26 @@ def apply_site_costs(candidates: gpd.GeoDataFrame, spec: SitingSpec) -> tuple[gp
     return out, notes
 
 
-def constraints(candidates: gpd.GeoDataFrame, spec: SitingSpec) -> dict[str, Any]:
-    """Budget and minimum-per-Gemeinde keyword arguments for the models."""
+def constraints(settings: Settings, candidates: gpd.GeoDataFrame, spec: SitingSpec) -> dict[str, Any]:
+    """Budget and minimum-per-unit keyword arguments for the models.
+
+    The minimum applies to every unit of ``spec.min_per_level`` with
+    candidates (Gemeinden by default, or an area set: "at least one per
+    Stadtteil"); a candidate outside every unit belongs to no group.
+
+    Notes
+    -----
+    Candidates are located in the units by the point-in-area rule (EPSG:25832).
+    """
     kwargs: dict[str, Any] = {}
     if spec.budget is not None:
         kwargs["budget"] = float(spec.budget)
         kwargs["site_cost"] = candidates["site_cost"].to_numpy(dtype=float)
     if spec.min_per_gemeinde > 0:
-        # candidates of unknown Gemeinde belong to no group (None)
-        groups = np.array([None if pd.isna(v) else str(v) for v in candidates["gemeinde_ags"]], dtype=object)
+        level = analysis_level(spec.min_per_level, settings)
+        given = level.administrative and level.column in candidates.columns
+        keys = candidates[level.column] if given else level.keys_of(candidates.geometry, settings)
+        groups = np.array([None if pd.isna(v) else str(v) for v in keys], dtype=object)
         kwargs["min_per_group"] = (groups, int(spec.min_per_gemeinde))
     return kwargs
 

@@ -49,9 +49,23 @@ COLUMN_LABELS: dict[str, str] = {
     "weight_unreachable": "Zielgruppe nicht erreichbar",
     "access_ratio": "2SFCA-Versorgungsquote",
     "no_demand": "Keine Nachfrage",
+    "too_coarse": "Nachfrage zu grob",
     "gap_score": "Lückenwert",
     "rank": "Rang",
 }
+
+#: Figures of a unit that need its demand resolved (``total_ok`` of :func:`planning.resolution.unit_resolution`).
+UNRESOLVED_COLUMNS: tuple[str, ...] = (
+    "population",
+    "weight",
+    "population_beyond",
+    "weight_beyond",
+    "share_covered",
+    "cost_mean",
+    "cost_p90",
+    "weight_unreachable",
+    "access_ratio",
+)
 
 
 @dataclass(frozen=True)
@@ -223,6 +237,7 @@ def gap_table(
     access_ratio: pd.Series | None = None,
     units: pd.DataFrame | None = None,
     score_weights: Mapping[str, float] | None = None,
+    resolution: pd.DataFrame | None = None,
 ) -> GapTable:
     """Coverage metrics, composite gap score and ranking per administrative unit.
 
@@ -252,6 +267,14 @@ def gap_table(
     score_weights
         Weights of the score components; defaults to
         :data:`GAP_SCORE_WEIGHTS`.
+    resolution
+        Per unit key, whether its demand is fine enough for figures of its
+        own (``total_ok`` of :func:`planning.resolution.unit_resolution`: the
+        demand units nest in it or it spans enough of them). A unit without
+        gets no figures, score or rank (``too_coarse=True``): a Gemeinde
+        population shared over a few places says nothing about one Stadtteil.
+        Whether the threshold is too fine for the demand is the report's
+        overall verdict. ``None``: every unit is resolved.
 
     Returns
     -------
@@ -260,8 +283,8 @@ def gap_table(
         has it), ``n_points``, ``population``, ``weight``,
         ``population_beyond``, ``weight_beyond``, ``share_covered``,
         ``cost_mean``, ``cost_p90``, ``weight_unreachable``,
-        ``access_ratio`` (when given), ``no_demand``, ``gap_score`` and
-        ``rank``.
+        ``access_ratio`` (when given), ``no_demand``, ``too_coarse``,
+        ``gap_score`` and ``rank``.
 
     Raises
     ------
@@ -357,6 +380,12 @@ def gap_table(
             table["access_ratio"] = np.where(no_demand, np.nan, total(w * r) / weight_total)
     table.loc[no_demand, "cost_p90"] = np.nan
     table["no_demand"] = no_demand
+    table["too_coarse"] = False
+    if resolution is not None:  # a unit spanning only a few coarse demand units has no figures of its own
+        resolved = resolution["total_ok"].reindex(labels.astype(str)).fillna(False).to_numpy(dtype=bool)
+        coarse = ~resolved & ~no_demand
+        table["too_coarse"] = coarse
+        table.loc[coarse, [c for c in UNRESOLVED_COLUMNS if c in table.columns]] = np.nan
     table.index.name = unit_col
     if units is not None and "name" in units.columns:
         table.insert(0, "name", units["name"].reindex(labels).astype("string"))
@@ -390,7 +419,7 @@ def _aligned(values: pd.Series, index: pd.Index, what: str) -> NDArray[np.float6
 
 
 def _score(table: pd.DataFrame, weights: Mapping[str, float]) -> NDArray[np.float64]:
-    has = ~table["no_demand"].to_numpy()
+    has = ~(table["no_demand"].to_numpy(dtype=bool) | table["too_coarse"].to_numpy(dtype=bool))
     comps: dict[str, NDArray[np.float64]] = {
         "weight_beyond": table["weight_beyond"].to_numpy(dtype=np.float64),
         "uncovered_share": 1.0 - table["share_covered"].to_numpy(dtype=np.float64),

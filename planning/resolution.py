@@ -36,6 +36,14 @@ RESOLUTIONS: dict[str, str] = {
     "zensus_10km": "Zensus 2022, 10-km-Gitter",
     "orte": "Orte (GeoNames) mit Kreisbevölkerung",
 }
+#: Administrative levels whose units hold every demand unit of a kind whole: the Gemeinde population shared over
+#: places adds up exactly per Gemeinde, Kreis, Regierungsbezirk and Land; the Kreis population over places per Kreis.
+NESTED_IN: dict[str, tuple[str, ...]] = {
+    "gemeinde": ("gemeinde", "kreis", "regbez", "land"),
+    "orte": ("kreis", "regbez", "land"),
+}
+#: A unit's own total needs its width to span at least this many demand units (when they are not nested in it).
+MIN_UNITS_ACROSS = 2.0
 #: Fewer demand units than this in an area: too coarse.
 MIN_UNITS = 30
 #: A person may sit up to half a cell diagonal (0.71 × width) from the point;
@@ -188,3 +196,84 @@ def _fix(kind: str) -> str:
         "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
         "(OSM-Datei der Gemeinde laden); sonst ein größeres Gebiet oder eine größere Schwelle wählen."
     )
+
+
+def unit_resolution(
+    demand: pd.DataFrame,
+    keys: pd.Series,
+    unit_width_m: pd.Series,
+    threshold_m: float | None = None,
+    *,
+    level: str | None = None,
+) -> pd.DataFrame:
+    """Per unit of a table: whether its demand is fine enough for the unit's own figures.
+
+    A unit's population is a result when its demand units are nested in it
+    (:data:`NESTED_IN`: a Gemeinde population adds up exactly per Gemeinde and
+    Kreis) or when the unit spans at least :data:`MIN_UNITS_ACROSS` demand
+    units (its width taken as √area): a Gemeinde population shared over a few
+    places says nothing about one Stadtteil. A unit's covered share
+    additionally needs every resident within half the threshold of her
+    demand point (the displacement rule of :func:`check_resolution`).
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``population``, ``resolution`` and ``unit_size_m``.
+    keys
+        The unit of each demand point (aligned on ``demand``); ``NA`` outside every unit.
+    unit_width_m
+        Width of each unit in metres (√ of its area), indexed by unit key.
+    threshold_m
+        The distance a covered share turns on; ``None``: no share is checked.
+    level
+        The administrative level of the units (``gemeinde`` …), for the
+        nesting rule; ``None`` for an area set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``unit_width_m``: ``units`` (populated demand points),
+        ``size_m`` (widest demand unit), ``resolution`` (its kind, a key of
+        :data:`RESOLUTIONS`), ``total_ok`` and ``share_ok`` (``False`` for
+        units without demand).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"population": [5.0, 7.0, 9.0], "resolution": ["gemeinde", "gemeinde", "zensus_100m"],
+    ...                   "unit_size_m": [3700.0, 3700.0, 100.0]})
+    >>> widths = pd.Series({"101": 1500.0, "102": 5000.0, "103": 1500.0})
+    >>> r = unit_resolution(d, pd.Series(["101", "102", "103"]), widths, threshold_m=500)
+    >>> r["total_ok"].tolist(), r["share_ok"].tolist()
+    ([False, False, True], [False, False, True])
+    >>> unit_resolution(d, pd.Series(["101", "102", "103"]), widths, level="gemeinde")["total_ok"].tolist()
+    [True, True, True]
+    """
+    missing = [c for c in ("population", "resolution", "unit_size_m") if c not in demand.columns]
+    if missing:
+        raise SchemaError(f"Nachfragepunkte: Spalte(n) {', '.join(missing)} fehlen.")
+    populated = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() > 0
+    frame = pd.DataFrame(
+        {
+            "key": pd.Series(keys).astype("string").to_numpy(),
+            "size": pd.to_numeric(demand["unit_size_m"], errors="coerce").to_numpy(dtype=np.float64),
+            "kind": demand["resolution"].astype(str).to_numpy(),
+        }
+    )[populated]
+    frame = frame[frame["key"].notna()]
+    widest = frame.sort_values("size", ascending=False).drop_duplicates("key").set_index("key")
+    index = pd.Index(unit_width_m.index.astype(str))
+    out = pd.DataFrame(index=index)
+    out["units"] = frame.groupby("key").size().reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+    out["size_m"] = widest["size"].reindex(index).to_numpy(dtype=np.float64)
+    out["resolution"] = widest["kind"].reindex(index).fillna("").to_numpy(dtype=object)
+    inside = frame.assign(inside=[level in NESTED_IN.get(k, ()) for k in frame["kind"]]).groupby("key")["inside"].all()
+    nested = inside.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    width = pd.to_numeric(unit_width_m, errors="coerce").to_numpy(dtype=np.float64)
+    size = out["size_m"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        out["total_ok"] = (out["units"].to_numpy() > 0) & (nested | (size * MIN_UNITS_ACROSS <= width))
+        displaced = size * np.sqrt(2) / 2
+        fine = True if threshold_m is None else displaced <= MAX_DISPLACEMENT_SHARE * threshold_m
+    out["share_ok"] = out["total_ok"].to_numpy() & fine
+    return out

@@ -424,3 +424,48 @@ def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None
     scripts = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert scripts and all(s.startswith("/app/static/") for s in scripts), scripts
     assert "markercluster" in " ".join(scripts)
+
+
+def test_an_area_set_is_a_level_of_the_gap_page_and_its_title_stays_text(home: Path, tmp_path: Path) -> None:
+    """Issue 24: an imported area set is offered as units of the table and map; its title is data, not Markdown."""
+    from test_areasets import _quarters, _write
+
+    from geo.areasets import import_area_set
+
+    settings = Settings.from_env()
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), "koeln-viertel", settings, title=XSS_NAME)
+    at = _app()
+    at.switch_page("ui/pages/luecken.py").run()
+    by = at.selectbox(key="luecken_by")
+    assert "koeln-viertel" in by.options[-1] and XSS_NAME in by.options[-1]
+    by.set_value("koeln-viertel").run()
+    _no_failures(at)
+    table = _frame_with(at, "Rang")
+    assert set(table["AGS"]) <= {"1", "2", "3", "4"} and len(table) >= 3
+    assert not any("<img" in shown_text(m.value) for m in at.markdown)
+
+
+def test_the_karte_maps_an_area_sets_indicator_and_its_change(home: Path, tmp_path: Path) -> None:
+    """Issue 24: stored indicators of an area set on the Karte, at one date and as change between two."""
+    from test_areasets import _quarters, _write
+    from test_monitoring import KITA_NE, KITA_NW, _kitas
+
+    from geo.areasets import import_area_set
+    from integrationsatlas.monitoring import IndicatorSeries, Reach, compute_indicators, store_indicators
+    from integrationsatlas.request import AreaRef
+
+    settings = Settings.from_env()
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), "koeln-viertel", settings, title=XSS_NAME)
+    series = IndicatorSeries("koeln-viertel", AreaRef("", set="koeln-viertel"), ("kita",), (Reach("km", 1.0),))
+    _kitas(settings, [KITA_NW], "2020-06-30")
+    store_indicators(settings, compute_indicators(settings, series))
+    _kitas(settings, [KITA_NW, KITA_NE], "2021-06-30")
+    store_indicators(settings, compute_indicators(settings, series))
+    at = _app()
+    _no_failures(at)
+    assert at.selectbox(key="karte_set").value == "koeln-viertel"
+    at.selectbox(key="karte_set_indicator").set_value("area_covered.kita.km1").run()
+    at.selectbox(key="karte_set_before").set_value("2020-06-30").run()
+    _no_failures(at)
+    assert at.selectbox(key="karte_set_date").value == "2021-06-30"
+    assert not any("<img" in shown_text(m.value) for m in at.markdown)

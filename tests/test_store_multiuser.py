@@ -284,11 +284,11 @@ def test_postgis_schema_migrates_forward(database_url: str, settings: Settings) 
                 ),
                 {"p": json.dumps({"area_name": "Aachen"})},
             )
-        assert ensure_schema(engine) == SCHEMA_VERSION == 4
-        assert ensure_schema(engine) == 4  # idempotent
+        assert ensure_schema(engine) == SCHEMA_VERSION == 5
+        assert ensure_schema(engine) == 5  # idempotent
         with engine.begin() as con:
             applied = [r[0] for r in con.execute(text("SELECT version FROM atlas_schema_version ORDER BY 1"))]
-            assert applied == [1, 2, 3, 4]
+            assert applied == [1, 2, 3, 4, 5]
         back = load_scenario(old, "Alt")
         assert back.version == 1 and back.area_name == "Aachen"
         with engine.begin() as con:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
+from geo.areasets.importing import AreaSetImport
 from geo.importing import ImportResult, import_file
 from geo.layers.sources import reference_date
 from geo.settings import Settings
@@ -82,6 +83,38 @@ def import_population(cfg: Settings, name: str, content: bytes) -> GemeindePopul
         path = Path(tmp) / _safe_name(name)
         path.write_bytes(content)
         return import_gemeinde_population(path, cfg)
+
+
+def import_area_set_file(
+    cfg: Settings,
+    file_name: str,
+    content: bytes,
+    set_name: str,
+    *,
+    title: str | None = None,
+    provenance: tuple[str, str, str] = ("", "", ""),
+    dry_run: bool = False,
+) -> AreaSetImport:
+    """Check (``dry_run``) or import an uploaded polygon file as an area set, as ``integrationsatlas areas import``.
+
+    ``provenance`` is (publisher, licence, reference date as typed); empty parts are left open.
+    """
+    from geo.areasets import import_area_set
+
+    publisher, licence, as_of = provenance
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
+        path = Path(tmp) / _safe_name(file_name)
+        path.write_bytes(content)
+        return import_area_set(
+            path,
+            set_name.strip(),
+            cfg,
+            title=title or None,
+            publisher=publisher or None,
+            licence=licence or None,
+            as_of=reference_date(as_of) if as_of else None,
+            dry_run=dry_run,
+        )
 
 
 def import_zensus_files(cfg: Settings, files: list[tuple[str, bytes]]) -> ZensusImport:

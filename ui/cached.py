@@ -84,6 +84,32 @@ def boundary_levels(cfg: Settings, version: str) -> tuple[str, ...]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def area_set_titles(cfg: Settings, version: str) -> dict[str, str]:
+    """Name → title of the stored area sets."""
+    return views.area_set_titles(cfg)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def area_set_view(cfg: Settings, version: str, name: str, key: str = "") -> tuple[tuple[float, float], int]:
+    """Centre and zoom that show an area set (or one of its areas)."""
+    return views.area_set_view(cfg, name, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def indicator_dates(cfg: Settings, version: str, level: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Dates and indicator titles stored for a level (see :func:`ui.views.indicator_dates`)."""
+    return views.indicator_dates(cfg, level)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def indicator_map(
+    cfg: Settings, version: str, level: str, indicator: str, on: str, before: str | None
+) -> tuple[dict[str, Any], maps.Classification]:
+    """A stored indicator, or its change, as a choropleth (see :func:`ui.views.indicator_map`)."""
+    return views.indicator_map(cfg, level, indicator, on, before)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
     """AGS → name of the 53 Kreise, sorted by name."""
     return views.kreis_names(cfg)

@@ -624,13 +624,16 @@ class FadeOnZoom(MacroElement):
         self.opacity, self.faded, self.zoom = opacity, faded, zoom
 
 
-def choropleth_layer(spec: LayerSpec, data: dict[str, Any], name: str, opacity: float = 0.75) -> folium.GeoJson:
+def choropleth_layer(spec: LayerSpec | str, data: dict[str, Any], name: str, opacity: float = 0.75) -> folium.GeoJson:
     """Filled boundary polygons coloured by their ``_fill`` property, with tooltips.
+
+    ``spec`` is the boundary layer, or the id of another level (an area set), for the CSS class only.
 
     From zoom 10 on the fill fades to 30 % (:class:`FadeOnZoom`), so that the
     background map is readable inside a town.
     """
-    base = {"color": "#555555", "weight": 0.8, "fillOpacity": opacity, "className": f"atlas-area atlas-layer-{spec.id}"}
+    css = spec if isinstance(spec, str) else spec.id
+    base = {"color": "#555555", "weight": 0.8, "fillOpacity": opacity, "className": f"atlas-area atlas-layer-{css}"}
     layer = folium.GeoJson(
         data,
         name=name,

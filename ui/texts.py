@@ -148,6 +148,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.target": ("Zielgruppe", "Target group"),
     "luecken.area": ("Gebiet", "Area"),
     "luecken.by": ("Einheiten der Tabelle", "Units in the table"),
+    # issue 24: area sets (Stadtteile, Sozialräume …) as levels
+    "luecken.by_set": ("{title} (Gebietssatz {name})", "{title} (area set {name})"),
+    "daten.sets": ("Gebietssatz importieren (Stadtteile, Sozialräume …)", "Import an area set (districts …)"),
+    "daten.sets.help": (
+        "Eine Flächendatei (GeoJSON, GeoPackage, Shapefile-ZIP) mit einer Schlüssel- und einer Namensspalte; "
+        "sie wird geprüft (gültig, in NRW, Gemeinde, Überschneidungen, Lücken) und ist danach eine Gebietsebene "
+        "wie Kreise und Gemeinden.",
+        "A polygon file (GeoJSON, GeoPackage, shapefile ZIP) with a key and a name column; it is checked (valid, "
+        "inside NRW, Gemeinde, overlaps, gaps) and is then a level like Kreise and Gemeinden.",
+    ),
+    "daten.sets.name": ("Name des Satzes (a–z, 0–9, -)", "Name of the set (a–z, 0–9, -)"),
+    "daten.sets.title": ("Titel für Karten und Tabellen", "Title for maps and tables"),
+    "daten.sets.title_example": ("Stadtteile Köln", "Cologne districts"),
+    "daten.sets.import": ("Gebietssatz speichern", "Store area set"),
+    "daten.sets.done": (
+        "Gebietssatz {name} gespeichert: {n} Gebiete.",
+        "Area set {name} stored: {n} areas.",
+    ),
+    "karte.sets": ("Kennzahlen je Gebiet eines Gebietssatzes", "Indicators per area of an area set"),
+    "karte.sets.level": ("Gebietssatz", "Area set"),
+    "karte.sets.indicator": ("Kennzahl", "Indicator"),
+    "karte.sets.date": ("Stichtag", "Reference date"),
+    "karte.sets.before": ("Veränderung seit", "Change since"),
+    "karte.sets.no_change": ("– keine –", "– none –"),
+    "karte.sets.caption": (
+        "Gespeicherte Kennzahlen (»integrationsatlas indicators compute --by SATZ«); grau: ohne Wert, weil die "
+        "Nachfrage für das Gebiet zu grob ist oder es keine Nachfrage hat (siehe Hinweis im Tooltip).",
+        "Stored indicators (»integrationsatlas indicators compute --by SET«); grey: no value, because the demand "
+        "is too coarse for the area or it has none (see the note in the tooltip).",
+    ),
     "luecken.measure": ("Maß", "Measure"),
     "luecken.threshold_km": ("Schwelle (km)", "Threshold (km)"),
     "luecken.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),

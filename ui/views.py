@@ -61,6 +61,80 @@ def boundary_levels(cfg: Settings) -> tuple[str, ...]:
     return tuple(lvl for lvl in LEVELS if is_available(lvl, cfg))
 
 
+def area_set_titles(cfg: Settings) -> dict[str, str]:
+    """Name → title of the stored area sets (Stadtteile, Sozialräume …), levels like Kreise and Gemeinden."""
+    from geo.areasets import area_sets
+
+    return {a.name: a.title for a in area_sets(cfg)}
+
+
+def area_set_view(cfg: Settings, name: str, key: str = "", width_px: int = 400) -> tuple[tuple[float, float], int]:
+    """Centre and zoom that show an area set (or its area ``key``) on a map about ``width_px`` wide."""
+    from geo.areasets import load_area_set
+
+    units = load_area_set(cfg, name)
+    chosen = units[units["unit_id"].astype(str) == key] if key else units
+    return maps.bounds_of(chosen if len(chosen) else units, width_px=width_px)
+
+
+def indicator_dates(cfg: Settings, level: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The dates with stored indicators of ``level`` (newest first) and id → title of their indicators."""
+    from integrationsatlas.monitoring import history
+
+    rows = history(cfg, level)
+    if rows.empty:
+        return (), {}
+    dates = tuple(sorted(set(rows["date"].astype(str)), reverse=True))
+    titles = rows.drop_duplicates("indicator").set_index("indicator")["title"].astype(str)
+    return dates, {str(k): str(v) for k, v in titles.items()}
+
+
+def indicator_map(
+    cfg: Settings, level: str, indicator: str, on: str, before: str | None = None
+) -> tuple[dict[str, Any], maps.Classification]:
+    """One stored indicator of ``level`` at ``on`` as a choropleth; with ``before``, its change since then.
+
+    Titles and names are data: they go into tooltips and legends, which the map shows as text.
+    """
+    from geo.levels import analysis_level
+    from integrationsatlas.monitoring import change_map, compare_snapshots, load_snapshot
+
+    declared = analysis_level(level, cfg)
+    if before is not None:
+        change = compare_snapshots(cfg, level, before, on, indicator)
+        frame = change_map(cfg, level, change, indicator)
+        values = frame["change"]
+        top = float(np.nanmax(np.abs(values.to_numpy(dtype=float)))) if values.notna().any() else 1.0
+        top = top if top > 0 else 1.0
+        cls = maps.classify_fixed(
+            values,
+            (-top * 0.5, -top * 1e-9, top * 1e-9, top * 0.5, top),
+            f"{frame['title'].iloc[0]}: Veränderung {before} → {on} ({frame['unit'].iloc[0]})",
+            decimals=1,
+            palette={5: PUOR5},
+        )
+        fields = [("name", "Name"), ("key", declared.key_title), ("before", before), ("after", on),
+                  ("change", "Veränderung")]  # fmt: skip
+    else:
+        snap = load_snapshot(cfg, level, on)
+        rows = snap.values[snap.values["indicator"] == indicator][["key", "value", "title", "unit", "note"]]
+        units = declared.units(cfg)
+        frame = gpd.GeoDataFrame(
+            {"key": units[declared.key].astype(str).to_numpy(), "name": units["name"].astype(str).to_numpy()},
+            geometry=units.geometry.to_numpy(),
+            crs=units.crs,
+        ).merge(rows.assign(key=rows["key"].astype(str)), on="key", how="left")
+        values = pd.to_numeric(frame["value"], errors="coerce")
+        title = str(rows["title"].iloc[0]) if len(rows) else indicator
+        unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+        cls = maps.classify(values, f"{title} ({unit}), {on}")
+        fields = [("name", "Name"), ("key", declared.key_title), ("value", title), ("note", "Hinweis")]
+    shown = frame.rename(columns={"key": "ags"}) if "ags" not in frame.columns else frame
+    fields = [("ags" if c == "key" else c, label) for c, label in fields]
+    tolerance = maps.DISPLAY_TOLERANCE_M.get(level, maps.DISPLAY_TOLERANCE_M["stadtteil"])
+    return maps.prepare_polygons(shown, fields, tolerance, fill=cls.colors), cls
+
+
 def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:
     """Gemeinde polygons for display, or ``None`` when not loaded."""
     try:
@@ -214,25 +288,32 @@ def gap_map(
     cfg: Settings, params: AnalysisRequest, report: CoverageReport
 ) -> tuple[dict[str, Any], maps.Classification]:
     """Units coloured by their covered share, with rank and gap score in the tooltip."""
+    from geo.levels import analysis_level
+
     table = report.gaps.table
-    units = load_boundaries(params.by, cfg)  # type: ignore[arg-type]
+    level = analysis_level(params.by, cfg)
+    units = level.units(cfg)[[level.key, "name", "geometry"]].rename(columns={level.key: "ags"})
+    units["ags"] = units["ags"].astype(str)
     units = units[units["ags"].isin(table.index.astype(str))].reset_index(drop=True)
     joined = units.merge(table.drop(columns=["name"], errors="ignore"), left_on="ags", right_index=True, how="left")
     joined["share_pct"] = joined["share_covered"] * 100.0
+    coarse = joined["too_coarse"].fillna(False).astype(bool)
+    joined["note"] = np.where(coarse, f"Nachfrage zu grob für einen Anteil je {level.unit_title}", "")
     unit_label = "km Luftlinie" if params.unit == "km" else f"min ({report.inputs.mode_label})"
     cls = maps.classify_fixed(
         joined["share_pct"], SHARE_BREAKS, f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0
     )
     fields = [
         ("name", "Name"),
-        ("ags", "AGS"),
+        ("ags", level.key_title),
         ("share_pct", "Versorgt (%)"),
         ("rank", "Rang (1 = größte Lücke)"),
         ("gap_score", "Lückenwert"),
         ("population_beyond", "Einw. außerhalb"),
         ("cost_mean", f"Mittlere Entfernung ({params.unit})"),
+        ("note", "Hinweis"),
     ]
-    tolerance = maps.DISPLAY_TOLERANCE_M.get(params.by, 50.0)
+    tolerance = maps.DISPLAY_TOLERANCE_M.get(level.id, maps.DISPLAY_TOLERANCE_M["stadtteil"])
     return maps.prepare_polygons(joined, fields, tolerance, fill=cls.colors), cls
 
 

@@ -53,7 +53,7 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -91,6 +91,8 @@ FORMAT_TITLES: dict[str, str] = {
     "csv": "CSV für Excel (.csv)",
     "xlsx": "Excel-Arbeitsmappe (.xlsx)",
 }
+#: The "CRS" of tables without geometry (no coordinate line in the sources).
+NO_CRS = "–"
 #: Column with the attribution in CSV exports.
 ATTRIBUTION_COLUMN = "quellenangabe"
 #: Decimals of GeoJSON coordinates (degrees): 1e-9° is about 0.1 mm.
@@ -194,7 +196,7 @@ def _sources_table(layer_name: str, crs: str, attribution: Sequence[str], today:
     rows = [("Quelle / Namensnennung", line) for line in attribution]
     rows += [
         ("Ebene / Inhalt", layer_name),
-        ("Koordinatensystem", f"{crs} ({unit})"),
+        *([("Koordinatensystem", f"{crs} ({unit})")] if crs != NO_CRS else []),
         ("Exportiert am", today.isoformat()),
         ("Erstellt mit", "Integrationsatlas NRW"),
     ]
@@ -287,28 +289,35 @@ def _append_text_row(ws: Any, values: Sequence[Any]) -> None:
 
 
 def _xlsx(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[str], today: date) -> bytes:
+    return _workbook({"Daten": _with_xy(data, crs)}, layer_name, crs, attribution, today)
+
+
+def _workbook(
+    sheets: Mapping[str, pd.DataFrame], layer_name: str, crs: str, attribution: Sequence[str], today: date
+) -> bytes:
+    """An Excel workbook: one sheet per table (header frozen, text cells never formulas) and the sheet ``Quellen``."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    table = _with_xy(data, crs)
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Daten"
-    _append_text_row(ws, [str(c) for c in table.columns])
-    # None for missing values; pandas/numpy scalars as Python values; datetimes without zone (Excel)
-    values = table.astype(object).where(table.notna(), None)
-    for col in values.columns:
-        if pd.api.types.is_datetime64_any_dtype(table[col]) and getattr(table[col].dt, "tz", None) is not None:
-            values[col] = table[col].dt.tz_localize(None).astype(object).where(table[col].notna(), None)
-    for row in values.itertuples(index=False, name=None):
-        _append_text_row(ws, [v.item() if isinstance(v, np.generic) else v for v in row])
-    for j, col in enumerate(table.columns, start=1):
-        width = max([len(str(col)), *table[col].astype("string").fillna("").str.len().head(500).tolist()])
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width + 2))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
+    wb.remove(wb.active)
+    for title, table in sheets.items():
+        ws = wb.create_sheet(title)
+        _append_text_row(ws, [str(c) for c in table.columns])
+        # None for missing values; pandas/numpy scalars as Python values; datetimes without zone (Excel)
+        values = table.astype(object).where(table.notna(), None)
+        for col in values.columns:
+            if pd.api.types.is_datetime64_any_dtype(table[col]) and getattr(table[col].dt, "tz", None) is not None:
+                values[col] = table[col].dt.tz_localize(None).astype(object).where(table[col].notna(), None)
+        for row in values.itertuples(index=False, name=None):
+            _append_text_row(ws, [v.item() if isinstance(v, np.generic) else v for v in row])
+        for j, col in enumerate(table.columns, start=1):
+            width = max([len(str(col)), *table[col].astype("string").fillna("").str.len().head(500).tolist()])
+            ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width + 2))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
     src = wb.create_sheet("Quellen")
     src.append(["Angabe", "Wert"])
     for row in _sources_table(layer_name, crs, attribution, today).itertuples(index=False, name=None):
@@ -320,6 +329,35 @@ def _xlsx(data: pd.DataFrame, layer_name: str, crs: str, attribution: Sequence[s
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def export_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    layer_name: str,
+    attribution: Sequence[str] = ATTRIBUTIONS,
+    today: date | None = None,
+) -> bytes:
+    """Several tables without geometry as one Excel workbook, with the sheet ``Quellen`` (as :func:`export_frame`).
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → table, in this order (at most 31 characters a name).
+    layer_name, attribution, today
+        As in :func:`export_frame`.
+
+    Raises
+    ------
+    DataError
+        Without attribution, or with a sheet called ``Quellen``.
+    """
+    if not attribution:
+        raise DataError("Ein Export braucht die Quellenangaben (Namensnennung); die Liste ist leer.")
+    if "Quellen" in sheets:
+        raise DataError("Das Blatt »Quellen« schreibt der Export selbst; bitte ein anderes Blatt benennen.")
+    tables = {name[:31]: _prepare(pd.DataFrame(table), PROJECTED_CRS, layer_name) for name, table in sheets.items()}
+    return _workbook(tables, layer_name, NO_CRS, attribution, today or date.today())
 
 
 def export_frame(

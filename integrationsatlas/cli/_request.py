@@ -17,6 +17,7 @@ from pathlib import Path
 
 from geo.errors import DataError
 from geo.modes import mode_ids
+from geo.units import LEVELS
 from integrationsatlas.request import (
     DEFAULT_WINDOW,
     DEMAND_SOURCES,
@@ -33,7 +34,7 @@ def add_request_options(
     layer_default: str | None = None,
     area_required: bool = False,
     threshold_required: bool = True,
-    by_choices: tuple[str, ...] = ("kreis", "gemeinde", "land"),
+    by_choices: tuple[str, ...] | None = None,
     old_names: bool = False,
     with_by: bool = True,
 ) -> None:
@@ -50,7 +51,8 @@ def add_request_options(
     threshold_required
         Whether one of ``--threshold-km``/``--threshold-min`` is required.
     by_choices
-        Allowed units of the table (``--by``).
+        Allowed units of the table (``--by``); ``None``: the administrative
+        levels (``kreis`` first) and every stored area set.
     old_names
         Also accept the older names of ``sites`` (``--radius-km``,
         ``--minutes``, ``--fixed-layer``).
@@ -110,11 +112,20 @@ def add_request_options(
         "--area",
         required=area_required,
         metavar="AGS",
-        help="Gebiet: AGS-Anfang, z. B. 05 (Land), 051 (Regierungsbezirk), 05334 (Kreis), 05334002 (Gemeinde)",
+        help="Gebiet: AGS-Anfang, z. B. 05 (Land), 051 (Regierungsbezirk), 05334 (Kreis), 05334002 (Gemeinde); "
+        "oder ein Gebietssatz: NAME (alle Gebiete) bzw. NAME:NR (ein Gebiet)",
     )
-    if with_by:
+    if with_by and by_choices is not None:
         p.add_argument(
             "--by", choices=by_choices, default=by_choices[0], help=f"Gebietsebene (Standard {by_choices[0]})"
+        )
+    elif with_by:
+        p.add_argument(
+            "--by",
+            default="kreis",
+            metavar="EBENE",
+            help="Einheiten der Tabelle: kreis (Standard), gemeinde, regbez, land oder der Name eines "
+            "Gebietssatzes (»integrationsatlas areas list«); ohne --area dann alle Gebiete des Satzes",
         )
     p.add_argument(
         "--target-group",
@@ -146,6 +157,10 @@ def request_from_args(
             raise DataError("Bitte eine Schwelle angeben: --threshold-km (Luftlinie) oder --threshold-min.")
         km = default_km
     layer = str(args.layer)
+    by = getattr(args, "by", "kreis")
+    area = AreaRef.parse(args.area)
+    if args.area is None and by not in LEVELS:  # --by an area set without --area: all areas of the set
+        area = AreaRef("", set=by)
     if layer in ("", "none"):  # sites: no existing sites stay open
         layer = "ankommenstreffpunkt"
         siting = None if siting is None else replace(siting, keep_existing=False)
@@ -154,8 +169,8 @@ def request_from_args(
         threshold=float(minutes if minutes is not None else km),  # type: ignore[arg-type]
         unit="min" if minutes is not None else "km",
         mode=args.mode,
-        area=AreaRef(args.area or "05"),
-        by=getattr(args, "by", "kreis"),
+        area=area,
+        by=by,
         target_group=group,
         target_column=column,
         demand=args.demand,

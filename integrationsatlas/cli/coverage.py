@@ -5,6 +5,7 @@ Examples::
     integrationsatlas coverage --layer ki --threshold-km 15 --by kreis --json
     integrationsatlas coverage --layer kita --threshold-min 10 --mode walk --osm aachen.osm.pbf
     integrationsatlas coverage --layer kita --threshold-min 20 --mode oepnv --gtfs vrr.zip --osm aachen.osm.pbf
+    integrationsatlas coverage --layer kita --threshold-km 0.5 --by koeln-stadtteile --json
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import sys
 
 from geo.formatting import de_int, de_number, de_share
+from geo.levels import analysis_level
 from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``coverage`` subcommand."""
     p = sub.add_parser(
         "coverage",
-        help="Versorgungsanteil der Bevölkerung je Kreis/Gemeinde und Rangliste der Lücken",
+        help="Versorgungsanteil der Bevölkerung je Kreis/Gemeinde/Gebiet eines Gebietssatzes und Rangliste der Lücken",
         description="Anteil der Nachfrage innerhalb einer Entfernung (Luftlinie) oder Fahrzeit (von Tür zu Tür) "
         "zur nächsten Einrichtung einer Ebene, je Gebiet, mit Lückenwert und Rang (1 = größte Lücke).",
     )
@@ -66,8 +68,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     for note in inp.notes:
         print(f"Hinweis: {note}")
-    print(f"\nGrößte Lücken ({args.by}):")
-    print(f"{'Rang':>4}  {'AGS':<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
+    level = analysis_level(request.by, settings)
+    print(f"\nGrößte Lücken ({level.title}):")
+    print(f"{'Rang':>4}  {level.key_title:<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
     for key, row in report.gaps.ranking(args.top).iterrows():
         name = str(row.get("name", ""))[:32]
         print(
@@ -77,4 +80,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
     if empty:
         print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")
+    coarse = report.gaps.table.index[report.gaps.table["too_coarse"]].tolist()
+    if coarse:
+        print(
+            f"Nachfrage zu grob für einen Anteil je {level.unit_title} ({report.demand_level_label}; "
+            f"kein Anteil, kein Rang): {', '.join(map(str, coarse))}"
+        )
     return 0

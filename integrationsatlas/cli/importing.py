@@ -19,6 +19,7 @@ from geo.layers.sources import IMPORT_PRESETS, reference_date
 from geo.settings import Settings
 from geo.store import open_store
 from integrationsatlas.cli._output import emit_json
+from integrationsatlas.cli.indicators import print_recomputed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -102,10 +103,11 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  - {problem}", file=sys.stderr)
         return 2
     ok = _succeeded(result, keep_valid=args.keep_valid)
-    if args.json:
-        emit_json({**result.as_dict(), "ok": ok, "dry_run": bool(args.dry_run)})
-    else:
+    if not args.json:
         _print_result(result, dry_run=args.dry_run)
+    monitoring = print_recomputed(settings, args.layer, as_of, as_json=args.json) if result.batch is not None else None
+    if args.json:
+        emit_json({**result.as_dict(), "ok": ok, "dry_run": bool(args.dry_run), "monitoring": monitoring})
     return 0 if ok else 2
 
 

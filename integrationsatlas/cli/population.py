@@ -12,8 +12,9 @@ from pathlib import Path
 
 from geo.formatting import de_int
 from geo.settings import Settings
-from geo.sources.destatis import import_gemeinde_population
+from geo.sources.destatis import POPULATION_TABLE, import_gemeinde_population
 from integrationsatlas.cli._output import emit_json
+from integrationsatlas.cli.indicators import print_recomputed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +32,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Import the table into the local data store."""
     result = import_gemeinde_population(args.path, settings)
     total = int(result.table["population"].sum())
+    if not args.json:
+        print(
+            f"{result.source_file}: {len(result.table)} Gemeinden, {de_int(total)} Einwohner, "
+            f"Stichtag {result.stichtag or 'unbekannt'} ({result.stichtag_source}); Aufbau: {result.layout}."
+        )
+    monitoring = print_recomputed(settings, POPULATION_TABLE, result.stichtag, as_json=args.json)
     if args.json:
         emit_json(
             {
@@ -40,11 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "stichtag_source": result.stichtag_source,
                 "gemeinden": len(result.table),
                 "population": total,
+                "monitoring": monitoring,
             }
-        )
-    else:
-        print(
-            f"{result.source_file}: {len(result.table)} Gemeinden, {de_int(total)} Einwohner, "
-            f"Stichtag {result.stichtag or 'unbekannt'} ({result.stichtag_source}); Aufbau: {result.layout}."
         )
     return 0

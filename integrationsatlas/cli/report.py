@@ -31,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Ohne Schwelle: die Anfrage des Szenarios, sonst 15 km Luftlinie.",
     )
     add_request_options(p, layer_default="ki", area_required=True, threshold_required=False, with_by=False)
+    p.add_argument(
+        "--by",
+        dest="area_set",
+        metavar="GEBIETSSATZ",
+        help="Tabelle und Karte je Gebiet eines Gebietssatzes, z. B. koeln-stadtteile "
+        "(Standard: Gemeinden, sonst Kreise)",
+    )
     p.add_argument("--scenario", metavar="NAME", help="Name eines gespeicherten Szenarios")
     p.add_argument("--format", choices=REPORT_FORMATS, help="pdf oder html (Standard: aus der Dateiendung)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DATEI", help="Zieldatei")
@@ -48,6 +55,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         request = request.with_(area=AreaRef(args.area), layer=args.layer)
     else:
         request = request_from_args(args, default_km=15.0)
+    if args.area_set:
+        request = request.with_(by=args.area_set)
     with stdout_to_stderr():
         report = build_report(settings, request, scenario=args.scenario)
     data = render(report, fmt)  # type: ignore[arg-type]

@@ -71,7 +71,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Mindestabstand neuer Standorte zu bestehenden Einrichtungen in m",
     )
     p.add_argument(
-        "--min-per-gemeinde", type=int, default=0, metavar="N", help="mindestens N Standorte je Gemeinde mit Kandidaten"
+        "--min-per-gemeinde",
+        "--min-per-unit",
+        dest="min_per_gemeinde",
+        type=int,
+        default=0,
+        metavar="N",
+        help="mindestens N Standorte je Gemeinde (oder je Einheit von --per) mit Kandidaten",
+    )
+    p.add_argument(
+        "--per",
+        default="gemeinde",
+        metavar="EBENE",
+        help="Einheiten der Mindestzahl: gemeinde (Standard), kreis oder ein Gebietssatz, z. B. "
+        "»--min-per-unit 1 --per koeln-stadtteile« (mindestens ein Standort je Stadtteil)",
     )
     p.add_argument("--no-sensitivity", action="store_true", help="keine Kurve Abdeckung über p berechnen")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="Zeitlimit je Lösung in s")
@@ -119,6 +132,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         user_points=_user_points(args.user_points),
         min_distance_to_existing_m=args.min_distance_m,
         min_per_gemeinde=args.min_per_gemeinde,
+        min_per_level=args.per,
         sensitivity_ps=() if args.no_sensitivity else None,
         time_limit=args.time_limit,
     )

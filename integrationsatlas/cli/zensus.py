@@ -10,8 +10,9 @@ import argparse
 from pathlib import Path
 
 from geo.settings import Settings
-from geo.sources.zensus import import_zensus
+from geo.sources.zensus import ZENSUS_AS_OF, ZENSUS_LAYER, import_zensus
 from integrationsatlas.cli._output import emit_json
+from integrationsatlas.cli.indicators import print_recomputed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,13 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Import the grid into the local data store (replacing an earlier grid, restorably)."""
     result = import_zensus(args.path, settings)
-    if args.json:
-        emit_json(result.as_dict())
-    else:
+    if not args.json:
         print(
             f"{result.source_file}: Gitterzellen ({result.resolution_m} m) in NRW: {result.cells_nrw}, "
             f"Einwohner: {result.population_nrw}, geheim gehaltene Zellen: {result.suppressed_nrw}."
         )
         for note in result.notes:
             print(f"  Hinweis: {note}")
+    monitoring = print_recomputed(settings, ZENSUS_LAYER, ZENSUS_AS_OF, as_json=args.json)
+    if args.json:
+        emit_json({**result.as_dict(), "monitoring": monitoring})
     return 0

@@ -20,6 +20,7 @@ import pandas as pd
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
+from geo.levels import analysis_level
 from geo.settings import Settings
 from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population, load_gemeinde_population
 from geo.sources.zensus import (
@@ -48,9 +49,6 @@ from planning.demand import (
 from planning.target_groups import zensus_target_groups
 
 logger = logging.getLogger(__name__)
-
-#: Column of the demand frame holding the unit of each level of a gap table.
-UNIT_COLUMNS: dict[str, str] = {"kreis": "kreis_ags", "gemeinde": "gemeinde_ags", "land": "land_ags"}
 
 
 def best_demand(
@@ -222,18 +220,33 @@ def area_population(
         return None
     own = float(points["population"].sum())
     table = load_gemeinde_population(settings)
-    if table is None:
+    if table is None or not area.administrative:  # an area of an area set: only its own estimate is known
         return own
     inside = table.index.astype(str).str.startswith(area.ags)
     return max(own, float(pd.to_numeric(table.loc[inside, "population"], errors="coerce").sum()))
 
 
 def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.GeoDataFrame:
-    """``points`` with the unit column of level ``by`` filled (Gemeinden assigned by location when unknown)."""
-    if by not in UNIT_COLUMNS:
-        raise DataError(f"Unbekannte Gebietsebene »{by}«: erlaubt sind kreis, gemeinde und land.")
+    """``points`` with the unit column of level ``by`` filled (:class:`geo.levels.AnalysisLevel`).
+
+    Kreis and Gemeinde come with the demand (Gemeinden assigned by location,
+    to the nearest one just outside a simplified border, when unknown); the
+    Land and the Regierungsbezirk follow from the Kreis; the areas of an area
+    set are located by the point-in-area rule, and points outside every area
+    of the set get none.
+
+    Raises
+    ------
+    NotLoadedError
+        If ``by`` names neither an administrative level nor a stored area set.
+    """
+    level = analysis_level(by, settings)
+    if not level.administrative:
+        return points.assign(**{level.column: level.keys_of(points.geometry, settings)})
     if by == "land":
         return points.assign(land_ags=pd.Series("05", index=points.index, dtype="string"))
+    if by == "regbez":
+        return points.assign(regbez_ags=points["kreis_ags"].astype("string").str[:3])
     if by == "gemeinde" and points["gemeinde_ags"].isna().any():
         gemeinden = load_boundaries("gemeinde", settings)
         return points.assign(gemeinde_ags=assign_units(points, gemeinden, "ags", what="Nachfragepunkte"))
@@ -241,7 +254,13 @@ def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.Geo
 
 
 def points_in_area(settings: Settings, points: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
-    """The demand points of ``area``: by their Kreis or Gemeinde key (the point-in-area rule of :mod:`geo.units`)."""
+    """The demand points of ``area``: by their Kreis or Gemeinde key, or by the area set's areas they lie in.
+
+    Every test is the point-in-area rule of :mod:`geo.units`.
+    """
+    if not area.administrative:
+        keys = analysis_level(area.level, settings).keys_of(points.geometry, settings)
+        return points[keys.astype("string").isin(area.members).fillna(False).to_numpy(dtype=bool)]
     if area.level == "land":
         return points
     if area.level == "gemeinde":

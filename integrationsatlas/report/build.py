@@ -20,6 +20,7 @@ from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
+from geo.levels import AnalysisLevel, analysis_level
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.osm_background import cached_background
@@ -140,7 +141,7 @@ def gap_frame(settings: Settings, request: AnalysisRequest) -> gpd.GeoDataFrame:
         ``threshold``, ``unit`` and ``layer``, polygons in EPSG:25832.
     """
     area = study_area(settings, request.area)
-    request = request.with_(by=_units_level(area, settings), siting=None)
+    request = request.with_(by=_units_level(area, settings, request.by), siting=None)
     coverage = coverage_report(settings, request)
     units = _area_units(settings, request.by, area)[["ags", "geometry"]]
     table = coverage.gaps.table.copy()
@@ -176,8 +177,11 @@ def _background(
     )
 
 
-def _units_level(area: ReportArea, settings: Settings) -> Literal["kreis", "gemeinde"]:
-    """The unit level of the gap table: Gemeinden inside a Kreis when loaded, else Kreise."""
+def _units_level(area: ReportArea, settings: Settings, by: str | None = None) -> str:
+    """The unit level of the gap table: an area set when asked for (``by``), else Gemeinden inside a Kreis when
+    loaded, else Kreise."""
+    if by is not None and not analysis_level(by, settings).administrative:
+        return by
     if area.level == "gemeinde":
         return "gemeinde"
     if area.level == "kreis" and is_available("gemeinde", settings):
@@ -186,6 +190,12 @@ def _units_level(area: ReportArea, settings: Settings) -> Literal["kreis", "geme
 
 
 def _area_units(settings: Settings, level: str, area: ReportArea) -> gpd.GeoDataFrame:
+    """The units of ``level`` in the report's area, keyed by ``ags`` (an area set's numbers for a set)."""
+    declared = analysis_level(level, settings)
+    if not declared.administrative:
+        units = declared.units(settings).rename(columns={declared.key: "ags"})
+        inside = units["gemeinde_ags"].astype(str).str.startswith(area.ags)
+        return units[inside.to_numpy()]
     units = load_boundaries(cast(Level, level), settings)
     ags = units["ags"].astype(str)
     keep = ags.str.startswith(area.ags) if level != "land" else ags.notna()
@@ -242,7 +252,10 @@ def _facility_counts(
 
 
 def _gap_table(
-    report: CoverageReport, focus: str | None = None, title: str = "Versorgungslücken nach Gebiet"
+    report: CoverageReport,
+    focus: str | None = None,
+    title: str = "Versorgungslücken nach Gebiet",
+    key_title: str = "AGS",
 ) -> ReportTable:
     """The gap ranking; with ``focus`` (an AGS) that unit is always listed and marked."""
     ranking = report.gaps.ranking()
@@ -268,9 +281,15 @@ def _gap_table(
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
     if report.extent is not None and report.extent.partial:
         note += f" Nur der {report.extent.caption}; Gebiete am Rand nur teilweise."
+    coarse = int(report.gaps.table["too_coarse"].sum())
+    if coarse:
+        note += (
+            f" {de_int(coarse)} Gebiet(e) ohne eigene Zahlen: die Nachfrage ({report.demand_level_label}) ist für "
+            "sie zu grob."
+        )
     return ReportTable(
         title=title,
-        columns=("Rang", "AGS", "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
+        columns=("Rang", key_title, "Name", "versorgt", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
         rows=rows,
         numeric=(True, False, False, True, True, True, True),
         note=note,
@@ -278,9 +297,9 @@ def _gap_table(
     )
 
 
-def _method(report: CoverageReport, scenario: Scenario | None, n_units_level: str) -> tuple[str, ...]:
+def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLevel) -> tuple[str, ...]:
     inp = report.inputs
-    units = "Gemeinden" if n_units_level == "gemeinde" else "Kreise und kreisfreien Städte"
+    units = level.title if level.id != "kreis" else "Kreise und kreisfreien Städte"
     paragraphs = [
         f"Nachfrage: {report.demand_level_label}. Zielgruppe: {inp.target_group}. "
         f"Verwendet wurden {de_int(report.n_demand)} Nachfragepunkte und {de_int(report.n_facilities)} Einrichtungen "
@@ -482,7 +501,7 @@ def build_report(
     """
     area = study_area(settings, request.area)
     loaded = _load_scenario(settings, scenario, area)
-    request = request.with_(by=_units_level(area, settings), siting=None)
+    request = request.with_(by=_units_level(area, settings, request.by), siting=None)
     logger.info("Bericht %s: %s", area.ags, request.describe(area.name))
     coverage = coverage_report(settings, request)
     spec = REGISTRY.get(request.layer)
@@ -530,14 +549,27 @@ def build_report(
         figures=tuple(figures),
         maps=tuple(maps),
         tables=tuple(tables),
-        method=_method(coverage, loaded, request.by),
-        sources=_sources(settings, list(dict.fromkeys(used)), coverage, loaded),
+        method=_method(coverage, loaded, analysis_level(request.by, settings)),
+        sources=(
+            *_sources(settings, list(dict.fromkeys(used)), coverage, loaded),
+            *_area_set_source(settings, request.by),
+        ),
         attributions=ATTRIBUTIONS,
         extent=extent,
         notes=coverage.inputs.notes,
         summary=_summary(coverage, area, spec.title, loaded),
         request=request,
     )
+
+
+def _area_set_source(settings: Settings, level: str) -> tuple[SourceEntry, ...]:
+    """The source of the report's area set (none for an administrative level)."""
+    found = analysis_level(level, settings).area_set
+    if found is None:
+        return ()
+    batch = found.batch
+    title = f"Gebiete: {found.title} ({batch.source_file})"
+    return (SourceEntry(title, batch.publisher or "–", batch.licence or "–", german_date(batch.as_of)),)
 
 
 def _path(value: str | None) -> Path | None:
@@ -612,7 +644,7 @@ def _gap_part(
 ) -> tuple[list[ReportTable], gpd.GeoDataFrame, pd.Series, list[tuple[str, str]]]:
     """Gap tables, the units and shares of the coverage map, and the rank figure."""
     table, map_units, figures = coverage.gaps.table, units, []
-    tables = [_gap_table(coverage)]
+    tables = [_gap_table(coverage, key_title=analysis_level(request.by, settings).key_title)]
     if request.by == "kreis" and area.level == "kreis" and not request.uses_time:
         # one Kreis alone has no ranking: compare it with all Kreise of NRW, and colour its neighbours too
         nrw = coverage_report(settings, request.with_(area=AreaRef("05")))

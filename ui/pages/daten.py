@@ -16,7 +16,7 @@ from geo.settings import Settings
 from ui import actions, auth, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
-from ui.markdown import md
+from ui.markdown import Markdown, md
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
@@ -48,6 +48,10 @@ def render() -> None:
         with upload_tab, user_errors(t("daten.err.import")):
             if upload_tab.open is not False:
                 _upload(cfg)
+        with upload_tab, user_errors(t("daten.sets")):
+            if upload_tab.open is not False:
+                st.divider()
+                _area_set(cfg)
         with population_tab, user_errors(t("daten.population")):
             if population_tab.open is not False:
                 _population(cfg)
@@ -66,7 +70,7 @@ def render() -> None:
     attribution_footer()
 
 
-def _tabs(labels: list[str]) -> Sequence[Any]:
+def _tabs(labels: list[Markdown]) -> Sequence[Any]:
     """The page's tabs; on a server with login only the open one runs (``.open`` is then true or false).
 
     There every import anywhere changes the store version, so every tab would be computed afresh on every
@@ -137,7 +141,33 @@ def _upload(cfg: Settings) -> None:
         st.success(t("daten.imported", rows=result.rows_kept, layer=layer_title(layer_id), batch=batch))
 
 
-def _provenance() -> tuple[str, str, str]:
+def _area_set(cfg: Settings) -> None:
+    """Import a polygon file (Stadtteile, Sozialräume …) as an area set: checked first, stored on request."""
+    st.subheader(t("daten.sets"))
+    st.caption(t("daten.sets.help"))
+    upload = st.file_uploader(t("daten.file"), type=["geojson", "json", "gpkg", "zip"], key="daten_set_file")
+    c1, c2 = st.columns(2)
+    name = c1.text_input(t("daten.sets.name"), key="daten_set_name", placeholder="koeln-stadtteile")
+    title = c2.text_input(t("daten.sets.title"), key="daten_set_title", placeholder=t_plain("daten.sets.title_example"))
+    if upload is None or not name.strip():
+        return
+    provenance = _provenance(key="daten_set")
+    checked = actions.import_area_set_file(cfg, upload.name, upload.getvalue(), name, title=title, dry_run=True)
+    for line in checked.check.findings():
+        st.info(md(line))
+    if checked.check.problems:
+        problem_table(checked.check.problems)
+        return
+    if st.button(t("daten.sets.import"), type="primary", key="daten_set_import"):
+        result = actions.import_area_set_file(
+            cfg, upload.name, upload.getvalue(), name, title=title, provenance=provenance
+        )
+        stored = result.area_set
+        if stored is not None:
+            st.success(t("daten.sets.done", name=md(stored.name), n=de_int(stored.n_units)))
+
+
+def _provenance(key: str = "daten") -> tuple[str, str, str]:
     """Publisher, licence and reference date of an upload; a known source fills in the first two."""
     presets = ["", *IMPORT_PRESETS]
     p1, p2, p3, p4 = st.columns([1.2, 2, 1.4, 1.2])
@@ -145,16 +175,16 @@ def _provenance() -> tuple[str, str, str]:
         t("daten.known_source"),
         presets,
         format_func=labels(presets, lambda k: IMPORT_PRESETS[k].title if k else t("daten.own_source")),
-        key="daten_source",
+        key=f"{key}_source",
     )
     preset = IMPORT_PRESETS.get(known)
     publisher = p2.text_input(
-        t("daten.publisher"), value=preset.publisher if preset else "", key=f"daten_publisher_{known}"
+        t("daten.publisher"), value=preset.publisher if preset else "", key=f"{key}_publisher_{known}"
     )
     licence = p3.text_input(
-        t("daten.licence_input"), value=preset.licence if preset else "", key=f"daten_licence_{known}"
+        t("daten.licence_input"), value=preset.licence if preset else "", key=f"{key}_licence_{known}"
     )
-    as_of = p4.text_input(t("daten.as_of"), value="", key="daten_as_of")
+    as_of = p4.text_input(t("daten.as_of"), value="", key=f"{key}_as_of")
     return publisher, licence, as_of
 
 

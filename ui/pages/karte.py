@@ -112,7 +112,47 @@ def render() -> None:
                 st.caption(t("karte.foreign_only_kreis"))
         with side_col:
             _profile(cfg, version, event, params)
+        _area_set_indicators(cfg, version)
     attribution_footer()
+
+
+def _area_set_indicators(cfg: Settings, version: str) -> None:
+    """Stored indicators of an area set (Stadtteile, Sozialräume …) as a choropleth, or their change between dates."""
+    sets = cached.area_set_titles(cfg, version)
+    stored = {name: title for name, title in sets.items() if cached.indicator_dates(cfg, version, name)[0]}
+    if not stored:
+        return
+    st.subheader(t("karte.sets"))
+    c1, c2, c3, c4 = st.columns([2, 3, 1.3, 1.3])
+    names = list(stored)
+    level = c1.selectbox(
+        t("karte.sets.level"),
+        names,
+        format_func=labels(names, lambda n: t_plain("luecken.by_set", title=stored[n], name=n)),
+        key="karte_set",
+    )
+    dates, titles = cached.indicator_dates(cfg, version, level)
+    ids = list(titles)
+    indicator = c2.selectbox(
+        t("karte.sets.indicator"), ids, format_func=labels(ids, titles.__getitem__), key="karte_set_indicator"
+    )
+    on = c3.selectbox(t("karte.sets.date"), list(dates), key="karte_set_date")
+    earlier = [d for d in dates if d < on]
+    before = c4.selectbox(
+        t("karte.sets.before"),
+        ["", *earlier],
+        format_func=labels(["", *earlier], lambda d: d or t("karte.sets.no_change")),
+        key="karte_set_before",
+    )
+    data, classification = cached.indicator_map(cfg, version, level, indicator, on, before or None)
+    group = maps.feature_group(
+        classification.title,
+        maps.choropleth_layer(level, data, stored[level]),
+        maps.Legend(maps.legend_rows(classification)),
+    )
+    center, zoom = cached.area_set_view(cfg, version, level)
+    render_map(maps.base_map([]), [group], key="karte_set_map", center=center, zoom=zoom, height=440, collapsed=True)
+    st.caption(t("karte.sets.caption"))
 
 
 def _filter_choice(layer_id: str) -> tuple[str, ...]:

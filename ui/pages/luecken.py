@@ -98,11 +98,12 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
         ),
         key="luecken_area",
     )
-    by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else [])]
+    sets = cached.area_set_titles(cfg, version)  # area sets are levels too; their names and titles are data
+    by_options = ["kreis", *(["gemeinde"] if "gemeinde" in levels else []), *sets]
     by = c4.selectbox(
         t("luecken.by"),
         by_options,
-        format_func=labels(by_options, lambda lvl: t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[lvl])),
+        format_func=labels(by_options, lambda lvl: _level_label(lvl, sets)),
         key="luecken_by",
     )
     c5, c6, c7 = st.columns([1.6, 1, 1.6])
@@ -142,7 +143,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
         threshold=float(threshold),
         unit=cast(Unit, unit),
         mode=mode,
-        area=AreaRef(area or "05"),
+        area=AreaRef(area) if area else AreaRef("", set=by) if by in sets else AreaRef("05"),
         by=by,
         target_group=target,
         osm_file=osm_file,
@@ -152,25 +153,43 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
     )
 
 
+def _level_label(level: str, sets: dict[str, str]) -> str:
+    """The menu label of a level: Kreise, Gemeinden, or an area set's title and name (as plain text)."""
+    if level in sets:
+        return t_plain("luecken.by_set", title=sets[level], name=level)
+    return t({"kreis": "level.kreise", "gemeinde": "level.gemeinden"}[level])
+
+
+def _by_title(level: str, sets: dict[str, str]) -> str:
+    """The plural title of a level for map layers (area sets: their title, as text)."""
+    return sets[level] if level in sets else layer_title(level)
+
+
 def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
     data, classification = cached.gap_map(cfg, version, params)
     if current_language() == "en":  # the legend titles come German from ui.views
         unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(str(params.mode))})"
         classification = replace(classification, title=t_plain("luecken.legend", threshold=params.threshold, unit=unit))
     spec = REGISTRY.get(params.layer)
-    unit_spec = REGISTRY.get(params.by)
+    sets = cached.area_set_titles(cfg, version)
+    unit_spec = params.by if params.by in sets else REGISTRY.get(params.by)
+    by_title = _by_title(params.by, sets)
     outlines = [(REGISTRY.get(level), cached.outline_geojson(cfg, version, level)) for level in views.OUTLINE_LEVELS]
     grid = cached.cell_grid(cfg, version, params)
     points = maps.feature_group(
         layer_title(params.layer), maps.points_layer(spec, cached.points_geojson(cfg, version, params.layer))
     )
     area = params.area.code
-    view = cached.area_view(cfg, version, "kreis", area) if len(area) == 5 else (None, None)
+    view: tuple[tuple[float, float] | None, int | None] = (None, None)
+    if params.area.set is not None:
+        view = cached.area_set_view(cfg, version, params.area.set, area)
+    elif len(area) == 5:
+        view = cached.area_view(cfg, version, "kreis", area)
     if grid is None:
         groups = [
             maps.feature_group(
-                t_plain("luecken.coverage_layer", units=layer_title(params.by)),
-                maps.choropleth_layer(unit_spec, data, layer_title(params.by)),
+                t_plain("luecken.coverage_layer", units=by_title),
+                maps.choropleth_layer(unit_spec, data, by_title),
                 maps.Legend(
                     maps.legend_rows(
                         classification,
