@@ -82,6 +82,14 @@ class Settings:
     upload_max_age_hours
         Uploaded OSM extracts and GTFS feeds (:mod:`geo.store.uploads`) unused
         for longer are deleted; env ``INTEGRATIONSATLAS_UPLOAD_MAX_AGE_HOURS``.
+    network_tile_bytes
+        OSM extracts of at least this size (a Regierungsbezirk or the Land)
+        are built as street-network tiles, one per Kreis
+        (:mod:`geo.sources.network_tiles`); a question then opens only the
+        tiles of its area. Smaller extracts are built whole.
+    network_tile_minutes
+        Travel time up to which a tile is exact: its overlap buffer is this
+        time at the fastest speed on the network.
     """
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -103,6 +111,8 @@ class Settings:
     tiles: str = "auto"
     tiles_dir: Path | None = None
     upload_max_age_hours: float = 7 * 24.0
+    network_tile_bytes: int = 64 * 1024 * 1024
+    network_tile_minutes: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:

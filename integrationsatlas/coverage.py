@@ -81,7 +81,8 @@ class CoverageReport:
         UI, CLI and report print its message instead of a bare share.
     cells
         The demand points with their cost (``cost``, km or minutes) and
-        ``covered`` flag, EPSG:25832: the fine result for maps.
+        ``covered`` flag, EPSG:25832: the fine result for maps; with 2SFCA
+        also ``opportunities``, the facilities within the threshold.
     request
         The question answered.
     area
@@ -271,8 +272,8 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     capacity, supply_note = supply(facilities, request.layer)
     counts, column = place_counts(facilities, request.layer) if request.places else (None, "")
     matrix = _matrix(measure, points, facilities, request.threshold_base, notes)
-    access = _two_step(points, capacity, matrix, request.threshold_base)
-    if access is not None:
+    reach = _two_step(points, capacity, matrix, request.threshold_base)
+    if reach is not None:
         notes.append(f"2SFCA: Einzugsbereich = Schwelle, {supply_note}")
     places = None
     if counts is not None and matrix is not None:
@@ -298,7 +299,7 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     )
     units = units.drop(columns="width_m")
     report = _assemble(
-        request, area, extent, demand, points, facilities, cost, access, units, unit_col, inputs, resolution
+        request, area, extent, demand, points, facilities, cost, reach, units, unit_col, inputs, resolution
     )
     intervals = None
     if uncertainty is not None:
@@ -343,12 +344,18 @@ def _matrix(
     return measure.matrix(points, facilities, cutoff)
 
 
-def _two_step(points: gpd.GeoDataFrame, capacity: np.ndarray, matrix: Any, cutoff: float) -> np.ndarray | None:
-    """2SFCA ratio per demand point with the measure's cost, or ``None`` without a matrix."""
+def _two_step(
+    points: gpd.GeoDataFrame, capacity: np.ndarray, matrix: Any, cutoff: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """2SFCA ratio and facilities within the threshold (cumulative opportunities) per demand point, or ``None``."""
     if matrix is None:
         return None
     ratio = two_step_fca(points["weight"].to_numpy(dtype=np.float64), capacity, matrix, max_cost=cutoff)
-    return np.where(np.isnan(ratio), 0.0, ratio)  # no supply in reach counts as 0 in demand-weighted means
+    within = sp.csr_array(matrix)
+    within.data = within.data <= cutoff
+    opportunities = np.asarray(within.sum(axis=1)).ravel().astype(np.int64)
+    # no supply in reach counts as 0 in demand-weighted means
+    return np.where(np.isnan(ratio), 0.0, ratio), opportunities
 
 
 def _inputs(
@@ -381,7 +388,7 @@ def _assemble(
     points: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     cost: pd.Series,
-    access: np.ndarray | None,
+    reach: tuple[np.ndarray, np.ndarray] | None,
     units: pd.DataFrame,
     unit_col: str,
     inputs: GapInputs,
@@ -395,7 +402,7 @@ def _assemble(
         threshold,
         unit_col=unit_col,
         inputs=inputs,
-        access_ratio=None if access is None else pd.Series(access, index=points.index),
+        access_ratio=None if reach is None else pd.Series(reach[0], index=points.index),
         units=units,
         resolution=resolution,
     )
@@ -407,6 +414,8 @@ def _assemble(
     cells = gpd.GeoDataFrame(
         {c: points[c] for c in columns if c in points}, geometry=points.geometry, crs=points.crs
     ).assign(cost=values, covered=values <= threshold)
+    if reach is not None:
+        cells["opportunities"] = reach[1]  # facilities within the threshold (cumulative opportunities)
     return CoverageReport(
         gaps=gaps,
         overall=overall,

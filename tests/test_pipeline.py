@@ -220,3 +220,17 @@ def test_json_commands_print_only_json_on_standard_output(tmp_path: Path) -> Non
         assert out.returncode == 0, out.stderr
         document = json.loads(out.stdout)
         assert "resolution" in document and "extent" in document
+
+
+def test_coverage_cells_count_the_facilities_within_the_threshold(settings: Settings) -> None:
+    kitas = gpd.GeoDataFrame(
+        {"id": ["k1", "k2", "k3"], "name": ["Kita Nord", "Kita Süd", "Kita Ost"]},
+        geometry=gpd.points_from_xy([345_000.0, 356_000.0, 357_000.0], [5_650_000.0, 5_640_000.0, 5_641_000.0]),
+        crs="EPSG:25832",
+    )
+    open_store(settings).write_layer("kita", kitas, mode="replace", source_file="k.csv", source="import", licence="CC0")
+    report = coverage_report(settings, AnalysisRequest("kita", 8.0, area=AreaRef("05315")))
+    cells = report.cells
+    by_hand = sum((cells.distance(p) <= 8_000.0).astype(int) for p in kitas.geometry)
+    assert cells["opportunities"].tolist() == by_hand.tolist()
+    assert cells["opportunities"].max() >= 2  # the two southern Kitas overlap

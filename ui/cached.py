@@ -25,12 +25,14 @@ from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import Settings
 from geo.store import open_store
 from geo.store.scenarios import load_scenario
-from integrationsatlas import areas
+from integrationsatlas import areas, landwide
 from integrationsatlas import report as council
 from integrationsatlas.coverage import CoverageReport, coverage_report, facility_isochrones
+from integrationsatlas.pyramid import Pyramid
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan, plan_sites
 from ui import actions, auth, fairuse, maps, views
+from ui.static_assets import LocalTiles, publish_local_tiles
 from ui.views import OUTLINE_LEVELS
 
 __all__ = ["OUTLINE_LEVELS"]
@@ -319,3 +321,22 @@ def scenario_request(cfg: Settings, version: str, name: str) -> AnalysisRequest:
     from integrationsatlas.scenarios import scenario_request as request_of
 
     return request_of(load_scenario(cfg, name))
+
+
+# --- Land-wide results as image tiles (issue 21) -----------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
+def stored_results(cfg: Settings) -> tuple[list[landwide.StoredResult], list[str]]:
+    """The coverage result files of the results folder (metadata only; looked at again after a minute)."""
+    return landwide.stored_results(landwide.results_folder(cfg))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def result_tiles(cfg: Settings, path: str, mtime_ns: int) -> tuple[LocalTiles, Pyramid]:
+    """A stored result's image pyramid (rendered once into the cache), published under ``static/``.
+
+    ``mtime_ns`` keys the cache: a rewritten file gets new tiles.
+    """
+    pyramid = landwide.result_pyramid(Path(path), cfg.cache_dir)
+    return publish_local_tiles(pyramid.folder), pyramid

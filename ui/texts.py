@@ -821,6 +821,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Protokoll als CSV herunterladen (für die Datenschutzbeauftragte)",
         "Download the audit log as CSV (for the data-protection officer)",
     ),
+    # --- Land-wide 100 m results on the Karte (issue 21) ---
+    "karte.result": ("Landesweites Ergebnis (100-m-Kacheln)", "Land-wide result (100 m tiles)"),
+    "karte.result_help": (
+        "Gespeicherte Versorgungsergebnisse aus dem Ordner {folder} neben dem Datenspeicher, als Bildkacheln.",
+        "Stored coverage results from the folder {folder} next to the data store, drawn as image tiles.",
+    ),
+    "karte.result_rendering": (
+        "Kacheln des Ergebnisses werden einmalig erzeugt …",
+        "Rendering the result's tiles (once) …",
+    ),
+    "karte.result_layer": ("Ergebnis: {name}", "Result: {name}"),
+    "karte.result_class": ("bis {value} {unit}", "up to {value} {unit}"),
+    "karte.result_last": ("über {value} {unit} / nicht erreichbar", "over {value} {unit} / unreachable"),
+    "karte.result_attr": ("Ergebnis: Integrationsatlas NRW", "Result: Integrationsatlas NRW"),
 }
 
 #: Languages and their names in the sidebar toggle.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
@@ -325,7 +325,7 @@ def read_street_network(
             ways.direction, ways.highway, ways.maxspeed,
         )  # fmt: skip
         x, y = x[keep_ref], y[keep_ref]
-    net = _build_network(ways, np.column_stack([x, y]), mode)
+    net = build_network(ways, np.column_stack([x, y]), mode)
     if net.matrix.nnz == 0:
         raise DataError(
             f"Datei {path.name}: die Wege für den Modus »{mode}« bilden kein Straßennetz (nur ein Ring ohne "
@@ -337,8 +337,6 @@ def read_street_network(
 
 def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     """Stream ``path`` once and keep the ways of ``mode`` with their node locations."""
-    accept = way_predicate(mode)
-    bidirectional = mode == "walk"
     # compact typed buffers (8 + 4 + 4 bytes per node reference), not Python lists of ints
     refs = array("q")
     xs = array("i")
@@ -348,53 +346,21 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
     highway: list[str] = []
     maxspeed: list[str | None] = []
     trimmed = 0
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
     try:
-        for obj in processor:
-            way = cast(osmium.osm.Way, obj)
-            tags = way.tags
-            if not accept(tags):
-                continue
-            nodes = [(nd.ref, nd.x, nd.y) for nd in way.nodes]
-            if any(x == _UNDEFINED for _, x, _ in nodes):
-                nodes = _longest_present_run(nodes)
-                trimmed += 1
-            if len(nodes) < 2:
-                continue
-            oneway = tags.get("oneway")
-            if bidirectional:
-                code = _BOTH
-            elif oneway in REVERSED_VALUES:
-                code = _BACKWARD
-            elif oneway in ONEWAY_VALUES or tags.get("junction") == "roundabout":
-                code = _FORWARD
-            else:
-                code = _BOTH
-            direction.append(code)
-            highway.append(tags.get("highway") or "")
-            maxspeed.append(tags.get("maxspeed"))
-            ref, x, y = zip(*nodes, strict=True)
-            refs.extend(ref)
-            xs.extend(x)
-            ys.extend(y)
-            counts.append(len(nodes))
+        for way in accepted_ways(path, mode):
+            trimmed += way.trimmed
+            direction.append(way.direction)
+            highway.append(way.highway)
+            maxspeed.append(way.maxspeed)
+            refs.extend(way.refs)
+            xs.extend(way.xs)
+            ys.extend(way.ys)
+            counts.append(len(way.refs))
     except OSM_READ_ERRORS as exc:
         raise unreadable_osm(path, path.name, exc) from exc
     lon = np.frombuffer(xs, dtype=np.int32) / _PRECISION
     lat = np.frombuffer(ys, dtype=np.int32) / _PRECISION
-    bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    if bad.size:
-        node = int(np.frombuffer(refs, dtype=np.int64)[bad[0]])
-        raise DataError(
-            f"OSM-Datei {path.name}: Knoten {node} hat die Lage ({lon[bad[0]]:.7f}, {lat[bad[0]]:.7f}) außerhalb "
-            f"von −180…180 / −90…90 Grad ({bad.size} Wegpunkte betroffen). Bitte einen unveränderten "
-            "OSM-Auszug verwenden."
-        )
+    check_locations(path, np.frombuffer(refs, dtype=np.int64), lon, lat)
     if trimmed:
         logger.info("%s: %d Wege am Rand des Auszugs gekürzt", path.name, trimmed)
     # osmium stores 1e-7 degree integers; x / 1e7 is exactly the float osmium (and an XML parser) gives
@@ -407,6 +373,93 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
         highway=np.asarray(highway, dtype=object),
         maxspeed=np.asarray(maxspeed, dtype=object),
     )
+
+
+def check_locations(path: Path, refs: NDArray[np.int64], lon: NDArray[np.float64], lat: NDArray[np.float64]) -> None:
+    """Refuse node locations outside −180…180 / −90…90 degrees (a damaged extract).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the first such node, its location and how many way points are affected.
+    """
+    bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if bad.size:
+        raise DataError(
+            f"OSM-Datei {path.name}: Knoten {int(refs[bad[0]])} hat die Lage ({lon[bad[0]]:.7f}, {lat[bad[0]]:.7f}) "
+            f"außerhalb von −180…180 / −90…90 Grad ({bad.size} Wegpunkte betroffen). Bitte einen unveränderten "
+            "OSM-Auszug verwenden."
+        )
+
+
+@dataclass(frozen=True)
+class AcceptedWay:
+    """One way of a mode as the readers keep it: node ids and osmium fixed-point locations (1e-7 degrees)."""
+
+    refs: tuple[int, ...]
+    xs: tuple[int, ...]
+    ys: tuple[int, ...]
+    direction: int  # _BOTH, _FORWARD or _BACKWARD
+    highway: str
+    maxspeed: str | None
+    trimmed: bool  # cut to its longest stretch of nodes present in the extract
+
+
+def accepted_ways(path: Path, mode: StreetMode, location_store: str = "flex_mem") -> Iterator[AcceptedWay]:
+    """Stream the ways of ``mode`` from an OSM extract, with their node locations.
+
+    The one way filter of both readers (:func:`read_street_network` and the
+    tiled reader of :mod:`geo.sources.network_tiles`): the mode's Overpass
+    filter on all tags, node references without a location trimmed to the
+    longest complete stretch, ways of fewer than two nodes dropped, the
+    direction from ``oneway``/``junction`` (walk ways are two-way).
+
+    Parameters
+    ----------
+    path
+        OSM extract.
+    mode
+        The street network's way filter.
+    location_store
+        pyosmium's node location index (``flex_mem`` in memory; e.g.
+        ``sparse_file_array,/tmp/nodes.bin`` on disk for very large files).
+
+    Raises
+    ------
+    Exception
+        One of :data:`OSM_READ_ERRORS` from pyosmium when the file is unreadable
+        (the callers turn it into a :class:`DataError` with :func:`unreadable_osm`).
+    """
+    accept = way_predicate(mode)
+    bidirectional = mode == "walk"
+    processor = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations(location_store)
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for obj in processor:
+        way = cast(osmium.osm.Way, obj)
+        tags = way.tags
+        if not accept(tags):
+            continue
+        nodes = [(nd.ref, nd.x, nd.y) for nd in way.nodes]
+        trimmed = any(x == _UNDEFINED for _, x, _ in nodes)
+        if trimmed:
+            nodes = _longest_present_run(nodes)
+        if len(nodes) < 2:
+            continue
+        oneway = tags.get("oneway")
+        if bidirectional:
+            code = _BOTH
+        elif oneway in REVERSED_VALUES:
+            code = _BACKWARD
+        elif oneway in ONEWAY_VALUES or tags.get("junction") == "roundabout":
+            code = _FORWARD
+        else:
+            code = _BOTH
+        ref, x, y = zip(*nodes, strict=True)
+        yield AcceptedWay(ref, x, y, code, tags.get("highway") or "", tags.get("maxspeed"), trimmed)
 
 
 def _longest_present_run(nodes: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -438,7 +491,7 @@ def great_circle_m(
     return np.where(np.isnan(dist), 0.0, dist)
 
 
-def _build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Network:
+def build_network(ways: _Ways, xy: NDArray[np.float64], mode: StreetMode) -> Network:
     """Segments → largest weak component → osmnx simplification → travel times."""
     # segments between consecutive references of one way, repeated references dropped
     same_way = ways.way[1:] == ways.way[:-1]

@@ -36,6 +36,7 @@ from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, TravelMode, 
 from geo.network import NPZ_FORMAT, Network
 from geo.projection import NRW_BOUNDS_25832
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.network_tiles import TileSet, is_land_scale, open_tile_set
 from geo.sources.osm_pbf import WAY_FILTERS, read_street_network, way_predicate
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ def load_network(
     osm_file: Path | str | None = None,
     area: BaseGeometry | None = None,
     buffer_m: float = DEFAULT_BUFFER_M,
+    region: str | None = None,
 ) -> Network:
     """The street network of one travel mode: the one loader of the project.
 
@@ -221,6 +223,13 @@ def load_network(
         ``None`` keeps the whole file.
     buffer_m
         Buffer around ``area`` in metres (default 2 km).
+    region
+        AGS prefix of the question's area (``05`` Land, ``051``
+        Regierungsbezirk, ``05334`` Kreis, a Gemeinde): for a land-scale
+        extract (:attr:`Settings.network_tile_bytes`, without ``area``) only
+        the Kreis tiles of the region are opened
+        (:mod:`geo.sources.network_tiles`); ``None`` opens all. Ignored for
+        smaller extracts, which are built whole.
 
     Returns
     -------
@@ -243,10 +252,14 @@ def load_network(
     arrays (:meth:`Network.save`) holding edge lengths (and tagged car
     speeds); the mode's own speed is applied on loading
     (:meth:`Network.for_mode`), so modes sharing a network share the cache
-    entry but never a speed.
+    entry but never a speed. A land-scale extract is read once into one tile
+    per Kreis (:func:`geo.sources.network_tiles.open_tile_set`), each cached
+    on its own.
     """
     declared = travel_mode(mode)
     smode = declared.network
+    if osm_file is not None and area is None and Path(osm_file).is_file() and is_land_scale(Path(osm_file), settings):
+        return _region_network(declared, settings, Path(osm_file), region or "05")
     clip = None
     if area is not None:
         if buffer_m < 0:
@@ -284,6 +297,33 @@ def load_network(
         logger.info("Netz im Cache gespeichert: %s", cache_path)
         _share(settings, cache_path)
     net = net.for_mode(declared)
+    _MEMORY[key] = net
+    while len(_MEMORY) > _MEMORY_SIZE:
+        _MEMORY.popitem(last=False)
+    return net
+
+
+def tile_set(network: StreetMode, settings: Settings, osm_file: Path) -> TileSet:
+    """The Kreis tiles of ``osm_file``'s street network ``network``, built once and cached by content.
+
+    The tiles live in ``settings.cache_dir / "networks" / "tiles" / <hash>-<network>-h<minutes>``.
+    """
+    digest = content_hash(osm_file)
+    horizon = f"{settings.network_tile_minutes:g}".replace(".", "_")
+    folder = settings.cache_dir / "networks" / "tiles" / f"file-{digest[:16]}-{network}-h{horizon}-v{NPZ_FORMAT}"
+    return open_tile_set(osm_file, network, folder, settings, source_hash=digest)
+
+
+def _region_network(declared: TravelMode, settings: Settings, osm_file: Path, region: str) -> Network:
+    """The network of ``region``'s tiles, at the mode's speed (kept in memory like any other network)."""
+    tiles = tile_set(declared.network, settings, osm_file)
+    codes = tiles.codes_for(region)
+    key = (tiles.folder / "+".join(codes), declared)
+    if key in _MEMORY:
+        _MEMORY.move_to_end(key)
+        return _MEMORY[key]
+    base = next((n for (p, _), n in _MEMORY.items() if p == key[0]), None)
+    net = (base if base is not None else tiles.load(codes)).for_mode(declared)
     _MEMORY[key] = net
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)

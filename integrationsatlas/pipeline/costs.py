@@ -21,6 +21,7 @@ live there, and every result carries it.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -198,10 +199,15 @@ class StreetTime(Measure):
 
     @cached_property
     def network(self) -> Network:
-        """The network of the mode (whole file, cached by content; the mode's own speed)."""
+        """The network of the mode (cached by content; the mode's own speed): the whole file, or the area's tiles."""
         from geo.sources.streets import load_network  # the network stack is loaded only when needed
 
-        net = load_network(self.mode.id, self.settings, osm_file=self.osm)
+        given = _provided(self.settings, self.request).get("network")
+        if given is not None:
+            return given
+        area = self.request.area
+        region = area.code if area.is_administrative else None  # a land-scale extract opens only these tiles
+        net = load_network(self.mode.id, self.settings, osm_file=self.osm, region=region)
         if net.n_nodes == 0:
             raise DataError(f"Das Straßennetz aus {self.osm.name} ist leer (Modus {self.mode.title}).")
         return net
@@ -283,6 +289,9 @@ class TransitTime(StreetTime):
         """The feed's trips of the day and window near the network."""
         from geo.sources.gtfs import read_gtfs
 
+        given = _provided(self.settings, self.request).get("timetable")
+        if given is not None:
+            return given
         ts = self.transit_settings
         return read_gtfs(
             self.gtfs,
@@ -337,6 +346,61 @@ def measure_for(settings: Settings, request: AnalysisRequest) -> Measure:
     if request.travel_mode.needs_timetable:
         return TransitTime(settings, request)
     return StreetTime(settings, request)
+
+
+#: Networks and timetables handed to this process (a batch worker) by :func:`provide_inputs`, most recent last.
+_PROVIDED: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_PROVIDED_SIZE = 8
+
+
+def inputs_key(settings: Settings, request: AnalysisRequest) -> tuple[Any, ...] | None:
+    """What a request's network and timetable depend on; requests with the same key share them.
+
+    Mode, OSM extract (for a land-scale extract also the Kreis whose tiles it
+    opens), and for public transport the feed, day and window; ``None`` for
+    straight lines, which need neither.
+    """
+    if not request.uses_time or request.osm_file is None:
+        return None
+    from geo.sources.network_tiles import is_land_scale
+
+    osm = Path(request.osm_file)
+    code = request.area.code
+    tiled = request.area.is_administrative and osm.is_file() and is_land_scale(osm, settings)
+    region = (code[:5] if len(code) >= 5 else code) if tiled else None
+    transit = (request.gtfs_file, request.day, request.window) if request.travel_mode.needs_timetable else None
+    return (request.mode, request.osm_file, region, transit)
+
+
+def measure_inputs(settings: Settings, request: AnalysisRequest) -> dict[str, Any]:
+    """Load the network (and timetable) of a request's measure: what :func:`provide_inputs` hands on."""
+    measure = measure_for(settings, request)
+    if not isinstance(measure, StreetTime):
+        return {}
+    out: dict[str, Any] = {"network": measure.network}
+    if isinstance(measure, TransitTime):
+        out["timetable"] = measure.timetable
+    return out
+
+
+def provide_inputs(settings: Settings, request: AnalysisRequest, inputs: dict[str, Any]) -> None:
+    """Let this process's measures use ``inputs`` (from :func:`measure_inputs`) for every request of the same key.
+
+    Batch workers receive each network and timetable once and answer all
+    requests of that :func:`inputs_key` with it, without reading files.
+    """
+    key = inputs_key(settings, request)
+    if key is None or not inputs:
+        return
+    _PROVIDED[key] = inputs
+    _PROVIDED.move_to_end(key)
+    while len(_PROVIDED) > _PROVIDED_SIZE:
+        _PROVIDED.popitem(last=False)
+
+
+def _provided(settings: Settings, request: AnalysisRequest) -> dict[str, Any]:
+    key = inputs_key(settings, request)
+    return {} if key is None else _PROVIDED.get(key, {})
 
 
 def within(frame: gpd.GeoDataFrame, region: BaseGeometry | None) -> NDArray[np.bool_]:

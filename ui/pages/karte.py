@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import folium
 import pandas as pd
 import streamlit as st
 
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
+from integrationsatlas import landwide
 from integrationsatlas.areas import INDICATORS
+from integrationsatlas.landwide import StoredResult
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.map_results import result_layer
 from ui.markdown import md
 from ui.texts import TEXTS, text
 
@@ -52,6 +57,7 @@ def render() -> None:
         query = c3.text_input(t("karte.search"), key="karte_search", placeholder=t("karte.search_placeholder"))
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
+        result = _result_choice(cfg)
 
         view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
@@ -72,12 +78,13 @@ def render() -> None:
             base = maps.base_map(outlines)
             unit = REGISTRY.get(level)
             symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
+            shown = classification if result is None else None  # a chosen result has its own legend
+            legend = maps.Legend(maps.legend_rows(shown, symbols, symbols_title=t("common.legend_facilities")))
+            choropleth = t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator])
             groups = [
-                maps.feature_group(
-                    t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
-                    maps.choropleth_layer(unit, data, layer_title(level)),
-                    maps.Legend(maps.legend_rows(classification, symbols, symbols_title=t("common.legend_facilities"))),
-                )
+                maps.feature_group(choropleth, maps.choropleth_layer(unit, data, layer_title(level)), legend)
+                if result is None  # a chosen result is drawn instead of the choropleth
+                else maps.feature_group(t_plain("common.legend_facilities"), legend)
             ]
             gemeinden = cached.gemeinde_outlines(cfg, version) if level == "kreis" else None
             if gemeinden is not None:
@@ -96,6 +103,9 @@ def render() -> None:
                         show=spec.group == "facility" or bool(only),
                     )
                 )
+            drawn = _result_group(cfg, result) if result is not None else None
+            if drawn is not None:
+                groups.append(drawn)
             center, zoom = view if view else (None, None)
             event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
             if level == "gemeinde" and params.indicator == "foreign_share_pct":
@@ -161,6 +171,35 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
         placeholder=t("common.none"),
     )
     return tuple(chosen)
+
+
+def _result_choice(cfg: Settings) -> StoredResult | None:
+    """The stored Land-wide result to draw (none by default), chosen in the sidebar."""
+    results, problems = cached.stored_results(cfg)
+    for problem in problems:
+        st.sidebar.caption(md(problem))
+    if not results:
+        return None
+    by_path = {str(r.path): r for r in results}
+    chosen = st.sidebar.selectbox(
+        t("karte.result"),
+        ["", *by_path],
+        format_func=lambda p: t_plain("common.none") if not p else Path(p).stem,
+        key="karte_result",
+        help=t("karte.result_help", folder=f"{landwide.RESULTS_FOLDER}/"),
+    )
+    return by_path.get(chosen) if chosen else None
+
+
+def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup | None:
+    """The result's image tiles and legend (tiles rendered once, then served from ``static/``); ``None`` if gone."""
+    try:
+        mtime_ns = result.path.stat().st_mtime_ns
+    except OSError:  # removed since the folder was listed
+        return None
+    with st.spinner(t("karte.result_rendering")):
+        tiles, pyramid = cached.result_tiles(cfg, str(result.path), mtime_ns)
+    return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result.path.stem))
 
 
 def _symbol_label(layer_id: str) -> str:

@@ -1,0 +1,312 @@
+"""Run a batch plan as tasks on dask.distributed.
+
+:func:`run_batch` expands a plan (:mod:`integrationsatlas.batch.plan`) into
+requests and answers each on a dask cluster with the one pipeline
+(:func:`integrationsatlas.results.answer`):
+
+* **cluster**: without a scheduler address a ``LocalCluster`` of worker
+  processes on this machine; with ``tcp://HOST:PORT`` an existing cluster
+  (``dask scheduler`` and ``dask worker`` processes, or any deployment of them).
+  Workers need the same data paths (OSM, GTFS, the store) as the client.
+* **inputs once**: the network (and timetable) of each group of requests that
+  share them (:func:`integrationsatlas.pipeline.costs.inputs_key`) is loaded
+  by one task; the tasks of the group depend on it, so dask moves it to each
+  worker once and keeps it there. A land-scale extract's tiles are built on
+  the client before anything is submitted (one streaming pass, not one per worker).
+* **results**: each task writes ``ergebnisse/<key>.parquet`` atomically and
+  never twice (:class:`~integrationsatlas.batch.folder.BatchFolder`); a rerun
+  skips the tasks whose file exists.
+* **failures**: a worker that dies costs only the tasks it was running –
+  the scheduler runs them again on another worker (loader tasks are recomputed
+  from their lineage). A task whose data is wrong (an
+  :class:`~geo.errors.IntegrationsatlasError`) is reported in the summary
+  with its German message and tried again on the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.errors import DataError, IntegrationsatlasError, SourceUnavailableError
+from geo.settings import Settings
+from integrationsatlas.batch.folder import BatchFolder
+from integrationsatlas.batch.plan import BatchPlan, DataImport, Task
+from integrationsatlas.pipeline.costs import inputs_key, measure_inputs, provide_inputs
+from integrationsatlas.results import answer, read_summary, save_answer
+
+logger = logging.getLogger(__name__)
+
+#: Memory limit of each worker of a local cluster (the machine is shared; a Land-wide task needs about 3 GiB).
+LOCAL_WORKER_MEMORY = "4GiB"
+#: Seconds to wait for an existing scheduler.
+CONNECT_TIMEOUT_S = 30
+Progress = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a batch run did.
+
+    Attributes
+    ----------
+    total
+        Tasks of the plan.
+    skipped
+        Finished in an earlier run (not submitted again).
+    done
+        Finished in this run.
+    failed
+        Key → summary row with the German ``message``, for tasks that failed.
+    seconds
+        Wall time of the run.
+    workers
+        Workers of the cluster at the start.
+    """
+
+    total: int
+    skipped: int
+    done: int
+    failed: dict[str, dict[str, Any]]
+    seconds: float
+    workers: int
+
+
+def run_batch(
+    plan: BatchPlan,
+    out: Path,
+    settings: Settings,
+    *,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    progress: Progress | None = None,
+) -> BatchOutcome:
+    """Run every unfinished task of ``plan`` and write the results and summary into ``out``.
+
+    Parameters
+    ----------
+    plan
+        The parsed plan.
+    out
+        Output folder (created).
+    settings
+        Paths of data and caches; with ``[[data]]`` in the plan the batch uses
+        its own store in ``out/daten`` instead of the user's.
+    scheduler
+        Address of an existing dask scheduler (``tcp://HOST:PORT``); ``None``
+        starts a local cluster.
+    n_workers
+        Worker processes of the local cluster (default: the number of cores).
+    progress
+        Called with ``(finished, total, failed)`` after each task.
+
+    Returns
+    -------
+    BatchOutcome
+
+    Raises
+    ------
+    IntegrationsatlasError
+        Invalid plan or data import, or an unreachable scheduler.
+    """
+    t0 = time.perf_counter()
+    folder = BatchFolder(out)
+    settings = folder.settings_for(settings, bool(plan.data))
+    import_plan_data(plan.data, settings)
+    tasks = plan.tasks()
+    done = folder.done_keys()
+    todo = [t for t in tasks if t.key not in done]
+    skipped = len(tasks) - len(todo)
+    failures: dict[str, dict[str, Any]] = {}
+    finished = 0
+    workers = 0
+    if todo:
+        prepare_networks(settings, todo)
+        with batch_client(scheduler, n_workers) as client:
+            workers = len(client.scheduler_info().get("workers", {}))
+            futures = submit(client, todo, settings, folder)
+            from distributed import as_completed
+
+            for future in as_completed(futures):
+                row = future.result()
+                if row.get("message"):
+                    failures[row["key"]] = row
+                finished += 1
+                if progress is not None:
+                    progress(skipped + finished, len(tasks), len(failures))
+    folder.write_summary(failures)
+    return BatchOutcome(
+        total=len(tasks),
+        skipped=skipped,
+        done=finished - len(failures),
+        failed=failures,
+        seconds=time.perf_counter() - t0,
+        workers=workers,
+    )
+
+
+def submit(client: Any, tasks: list[Task], settings: Settings, folder: BatchFolder) -> list[Any]:
+    """Submit one loader task per group of shared inputs and one task per request (depending on its loader)."""
+    run = uuid.uuid4().hex[:8]
+    loaders: dict[tuple[Any, ...], Any] = {}
+    futures = []
+    for task in tasks:
+        key = inputs_key(settings, task.request)
+        inputs = None
+        if key is not None:
+            if key not in loaders:
+                loaders[key] = client.submit(
+                    measure_inputs, settings, task.request, key=f"netz-{run}-{len(loaders)}", pure=False
+                )
+            inputs = loaders[key]
+        futures.append(
+            client.submit(
+                run_task,
+                task,
+                settings,
+                str(folder.results),
+                inputs,
+                key=f"aufgabe-{run}-{task.key}",
+                pure=False,
+            )
+        )
+    return futures
+
+
+def run_task(task: Task, settings: Settings, results: str, inputs: dict[str, Any] | None) -> dict[str, Any]:
+    """Answer one task on a worker and write its result; returns its summary row.
+
+    A task whose file exists already (written before a worker died, or by a
+    concurrent run) is not computed again. Data problems are returned as a
+    row with ``message``; anything else is a bug and raises.
+    """
+    path = Path(results) / f"{task.key}.parquet"
+    if path.exists():
+        return read_summary(path)
+    if inputs:
+        provide_inputs(settings, task.request, inputs)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    t0 = time.perf_counter()
+    try:
+        result = answer(settings, task.request)
+    except IntegrationsatlasError as exc:
+        return {
+            "key": task.key,
+            "scenario": task.scenario,
+            "area": task.request.area.code,
+            "layer": task.request.layer,
+            "mode": task.request.mode or "luftlinie",
+            "threshold": task.request.threshold,
+            "worker": worker,
+            "message": str(exc).splitlines()[0],
+        }
+    extra = {"scenario": task.scenario, "seconds": round(time.perf_counter() - t0, 3), "worker": worker}
+    save_answer(result, path, extra)
+    return read_summary(path)
+
+
+def prepare_networks(settings: Settings, tasks: list[Task]) -> None:
+    """Build the tiles of every land-scale extract the tasks use, here, before any worker needs them."""
+    from geo.sources.network_tiles import is_land_scale
+    from geo.sources.streets import tile_set
+
+    wanted = {
+        (t.request.travel_mode.network, Path(str(t.request.osm_file)))
+        for t in tasks
+        if t.request.uses_time and t.request.osm_file is not None
+    }
+    for network, osm in sorted(wanted):
+        if osm.is_file() and is_land_scale(osm, settings):
+            tile_set(network, settings, osm)
+
+
+def import_plan_data(imports: tuple[DataImport, ...], settings: Settings) -> None:
+    """Import the plan's ``[[data]]`` files into the batch's own store (layers already filled are kept)."""
+    from geo.importing import import_file
+    from geo.sources.destatis import import_gemeinde_population
+    from geo.store import has_layer
+
+    for item in imports:
+        if item.population:
+            if not has_layer(settings, "destatis_gv"):
+                import_gemeinde_population(item.file, settings)
+        elif item.layer is not None and not has_layer(settings, item.layer):
+            import_file(item.file, item.layer, settings, mode="replace", on_invalid="keep_valid")
+
+
+@contextmanager
+def batch_client(scheduler: str | None, n_workers: int | None = None) -> Iterator[Any]:
+    """A dask client: of an existing scheduler, or of a local cluster of worker processes (closed afterwards).
+
+    Raises
+    ------
+    SourceUnavailableError
+        If the scheduler cannot be reached.
+    """
+    from distributed import Client, LocalCluster
+
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:  # dask's own INFO lines only with --verbose
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            raise SourceUnavailableError(
+                f"Dask-Scheduler {scheduler} nicht erreichbar ({exc}). Läuft »dask scheduler« dort, und ist die "
+                "Adresse richtig (tcp://HOST:PORT)?"
+            ) from exc
+        try:
+            if not client.scheduler_info().get("workers"):
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            yield client
+        except TimeoutError as exc:
+            raise SourceUnavailableError(
+                f"Am Dask-Scheduler {scheduler} ist kein Worker angemeldet. Bitte »dask worker {scheduler}« starten."
+            ) from exc
+        finally:
+            client.close()
+        return
+    workers = n_workers or os.cpu_count() or 1
+    if workers < 1:
+        raise DataError("Die Zahl der Worker muss mindestens 1 sein.")
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=LOCAL_WORKER_MEMORY,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def terminal_progress(stream: Any = None) -> Progress:
+    """A progress bar on ``stream`` (stderr): one line, rewritten in a terminal, every tenth task otherwise."""
+    out = stream or sys.stderr
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    width = 30
+
+    def show(done: int, total: int, failed: int) -> None:
+        if not tty and done != total and done % max(1, total // 10):
+            return
+        filled = int(width * done / max(total, 1))
+        bar = "█" * filled + "·" * (width - filled)
+        extra = f", {failed} mit Fehler" if failed else ""
+        end = "\n" if (done == total or not tty) else ""
+        print(f"\r[{bar}] {done}/{total} Aufgaben{extra}", end=end, file=out, flush=True)
+
+    return show

@@ -1,0 +1,158 @@
+"""Batch plans (TOML) and batch runs on a local dask cluster (integrationsatlas.batch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geo.errors import DataError
+from geo.io.geoparquet import read_geoparquet, write_geoparquet
+from geo.settings import PROJECT_ROOT, Settings
+from integrationsatlas.batch import BatchFolder, read_plan, run_batch
+from integrationsatlas.batch.run import run_task
+from integrationsatlas.cli import main
+from integrationsatlas.request import AnalysisRequest
+from integrationsatlas.results import stored_request
+
+PLAN = """
+[plan]
+name = "Test"
+areas = ["05334", "05111"]
+layers = ["ki"]
+modes = ["luftlinie"]
+thresholds = [5, 10]
+
+[scenarios.gesamt]
+[scenarios.auslaender]
+target_group = "foreign"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "plan.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_plan_expands_areas_layers_modes_thresholds_and_scenarios(tmp_path: Path, settings: Settings) -> None:
+    plan = read_plan(write(tmp_path, PLAN), settings)
+    tasks = plan.tasks()
+    assert len(tasks) == 2 * 1 * 1 * 2 * 2
+    assert len({t.key for t in tasks}) == len(tasks)
+    foreign = [t for t in tasks if t.scenario == "auslaender"]
+    assert {t.request.target_group for t in foreign} == {"foreign"}
+    assert {(t.request.area.code, t.request.threshold, t.request.unit) for t in foreign} == {
+        ("05334", 5.0, "km"),
+        ("05334", 10.0, "km"),
+        ("05111", 5.0, "km"),
+        ("05111", 10.0, "km"),
+    }
+
+
+def test_plan_area_sets_and_the_example_plan(settings: Settings) -> None:
+    plan = read_plan(PROJECT_ROOT / "examples" / "batch_kreise.toml", settings)
+    assert len(plan.areas) == 53 and plan.layers == ("ki", "ogs") and plan.thresholds == (5.0, 10.0)
+    assert len(plan.tasks()) == 212
+    assert {d.layer for d in plan.data} == {"ogs", None} and any(d.population for d in plan.data)
+
+
+def test_plan_problems_are_all_reported_in_german(tmp_path: Path, settings: Settings) -> None:
+    bad = """
+[plan]
+areas = "bundeslaender"
+layers = []
+modes = ["rakete"]
+thresholds = [0]
+farbe = "blau"
+[[data]]
+layer = "ogs"
+"""
+    with pytest.raises(DataError) as info:
+        read_plan(write(tmp_path, bad), settings)
+    text = str(info.value)
+    for fragment in ("areas", "layers", "»rakete« unbekannt", "thresholds", "farbe", "[[data]] Nr. 1"):
+        assert fragment in text
+    with pytest.raises(DataError, match="keine gültige TOML"):
+        read_plan(write(tmp_path, "[plan\nareas=", "broken.toml"), settings)
+
+
+def test_travel_modes_need_their_files(tmp_path: Path, settings: Settings) -> None:
+    plan = read_plan(write(tmp_path, PLAN.replace('modes = ["luftlinie"]', 'modes = ["walk"]')), settings)
+    with pytest.raises(DataError, match="OSM-Datei"):
+        plan.tasks()
+
+
+def test_plan_paths_are_relative_to_the_plan(tmp_path: Path, settings: Settings) -> None:
+    osm = tmp_path / "netz.osm.pbf"
+    osm.write_bytes(b"")
+    plan = read_plan(write(tmp_path, PLAN + '\n[scenarios.zu_fuss]\nosm = "netz.osm.pbf"\n'), settings)
+    assert plan.scenarios["zu_fuss"]["osm"] == str(osm.resolve())
+
+
+def test_result_files_are_written_once_and_carry_their_request(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=gpd.points_from_xy([300_000], [5_650_000]), crs="EPSG:25832")
+    path = tmp_path / "r.parquet"
+    assert write_geoparquet(frame, path, {"request": {"x": 1}}) is True
+    assert write_geoparquet(frame.assign(a=2), path, {"request": {"x": 2}}) is False  # the first writer wins
+    back, meta = read_geoparquet(path)
+    assert back["a"].tolist() == [1] and meta == {"request": {"x": 1}}
+    assert back.crs == frame.crs
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_task_answers_with_the_pipeline_and_is_not_computed_twice(tmp_path: Path, settings: Settings) -> None:
+    task = read_plan(write(tmp_path, PLAN), settings).tasks()[0]
+    folder = BatchFolder(tmp_path / "out")
+    row = run_task(task, settings, str(folder.results), None)
+    path = folder.result_path(task.key)
+    assert row["key"] == task.key and 0 <= row["share_covered"] <= 1 and row["scenario"] == "gesamt"
+    assert stored_request(path) == task.request
+    stamp = path.stat().st_mtime_ns
+    assert run_task(task, settings, str(folder.results), None) == row
+    assert path.stat().st_mtime_ns == stamp
+    cells, meta = read_geoparquet(path)
+    assert {"cost", "covered", "weight"} <= set(cells.columns) and meta["key"] == task.key
+    assert AnalysisRequest.from_dict(meta["request"]).key == task.key
+
+
+def test_data_errors_become_rows_with_a_german_message(tmp_path: Path, settings: Settings) -> None:
+    task = read_plan(write(tmp_path, PLAN.replace('"ki"', '"kita"')), settings).tasks()[0]  # kita: no data
+    row = run_task(task, settings, str(tmp_path), None)
+    assert "keine Einrichtungen" in row["message"]
+    assert not list(tmp_path.glob("*.parquet"))
+
+
+@pytest.mark.slow
+def test_batch_on_a_local_cluster_then_a_rerun_skips_every_finished_task(tmp_path: Path, settings: Settings) -> None:
+    plan_path = write(tmp_path, PLAN.replace("thresholds = [5, 10]", "thresholds = [5]"))
+    out = tmp_path / "out"
+    plan = read_plan(plan_path, settings)
+    seen: list[tuple[int, int, int]] = []
+    first = run_batch(plan, out, settings, n_workers=1, progress=lambda *a: seen.append(a))
+    assert (first.total, first.done, first.skipped, first.failed) == (4, 4, 0, {})
+    assert seen[-1] == (4, 4, 0)
+    table = pd.read_csv(out / "zusammenfassung.csv", dtype={"area": str})
+    assert sorted(table["area"]) == ["05111", "05111", "05334", "05334"] and (table["status"] == "fertig").all()
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "ergebnisse").glob("*.parquet")}
+    again = run_batch(plan, out, settings, n_workers=1)
+    assert (again.done, again.skipped, again.workers) == (0, 4, 0)  # nothing submitted, no cluster started
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "ergebnisse").glob("*.parquet")} == stamps
+
+
+def test_cli_batch_json(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI reports a finished plan without starting a cluster (every task done)."""
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    plan_path = write(tmp_path, PLAN.replace("thresholds = [5, 10]", "thresholds = [5]").replace(', "05111"', ""))
+    out = tmp_path / "out"
+    for task in read_plan(plan_path, settings).tasks():
+        run_task(task, settings, str(BatchFolder(out).results), None)
+    assert main(["batch", str(plan_path), "-o", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tasks"] == 2 and report["skipped"] == 2 and report["done"] == 0
+    assert Path(report["summary"]).is_file()
