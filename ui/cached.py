@@ -31,6 +31,7 @@ from integrationsatlas.coverage import CoverageReport, coverage_report, facility
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan, plan_sites
 from ui import actions, maps, views
+from ui.runs import Progress, RunCache
 from ui.views import OUTLINE_LEVELS
 
 __all__ = ["OUTLINE_LEVELS"]
@@ -200,14 +201,20 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 # --- Standortplanung ---------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, _progress: Any = None) -> SitingPlan:
+#: Site plans of this server process, shared read-only between sessions (see :mod:`ui.runs`).
+_SITING_PLANS: RunCache[SitingPlan] = RunCache(max_entries=16)
+
+
+def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, progress: Progress | None = None) -> SitingPlan:
     """The siting plan for ``request``; shared read-only between sessions.
 
-    ``cache_resource`` (not ``cache_data``): the plan holds the solver's result
-    object, which need not be picklable. The plan is frozen, so sharing it is safe.
+    Not a Streamlit cache: ``progress`` updates a bar of the calling page, and
+    Streamlit would try to replay that update on the next hit (the
+    ``CacheReplayClosureError`` of issue 20). :class:`ui.runs.RunCache` keeps
+    the plan (frozen, so sharing it is safe) and never replays anything; a hit
+    reports no progress.
     """
-    return plan_sites(cfg, request, progress=_progress)
+    return _SITING_PLANS.get_or_run((cfg, version, request), lambda p: plan_sites(cfg, request, progress=p), progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

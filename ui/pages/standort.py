@@ -229,7 +229,7 @@ def _run(cfg: Settings, version: str, params: AnalysisRequest) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=md(message))
 
         try:
-            plan = cached.siting_plan(cfg, version, params, _progress=progress)
+            plan = cached.siting_plan(cfg, version, params, progress)
         except Exception:
             # never leave the box spinning: close it as failed; the error itself is shown by user_errors
             status.update(label=t("standort.aborted"), state="error", expanded=False)
