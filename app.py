@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from integrationsatlas.terminal import OneLineLogRecords
 from ui.components import compact_layout
+from ui.failures import guarded
 from ui.i18n import language_selector, t
 from ui.static_assets import ensure_static_assets
 
@@ -69,9 +70,15 @@ pages = [
     ),
     st.Page(str(PAGES_DIR / "daten.py"), title=t("nav.daten"), icon=":material/database:", url_path="daten"),
     st.Page(str(PAGES_DIR / "bericht.py"), title=t("nav.bericht"), icon=":material/description:", url_path="bericht"),
+    st.Page(
+        str(PAGES_DIR / "barrierefreiheit.py"),
+        title=t("nav.barrierefreiheit"),
+        icon=":material/accessibility_new:",
+        url_path="barrierefreiheit",
+    ),
 ]
 navigation = st.navigation(pages)
 st.sidebar.markdown(f"### {t('app.title')}")
 language_selector()
 compact_layout()
-navigation.run()
+guarded(navigation.run)
