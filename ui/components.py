@@ -153,7 +153,8 @@ COMPACT_CSS = """
 h1 { font-size: 1.9rem !important; padding-top: 0 !important; padding-bottom: 0.2rem !important; }
 h2, [data-testid="stHeading"] h2 { font-size: 1.35rem !important; }
 /* WCAG 1.4.3: Streamlit's grey captions reach only 4.4:1 on the sidebar's background */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #4d4f52 !important; opacity: 1 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: #4d4f52 !important; opacity: 1 !important; }
 </style>
 """
 

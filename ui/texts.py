@@ -607,6 +607,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "the page. If it happens again, please quote the reference **{ref}** (contact: page »Accessibility«).",
     ),
     "nav.barrierefreiheit": ("Barrierefreiheit", "Accessibility"),
+    "map.aggregated": (
+        "{layer} – {points} Punkte, zusammengefasst in {cells} Zellen à {km} km",
+        "{layer} – {points} points, aggregated into {cells} cells of {km} km",
+    ),
     "a11y.title": ("Erklärung zur Barrierefreiheit", "Accessibility statement"),
     "a11y.scope": (
         "Die Stelle, die diesen Integrationsatlas betreibt, ist bemüht, ihn im Einklang mit der "

@@ -45,11 +45,11 @@ CHOICE_SERDES: tuple[type, ...] = (
 def choice_keys(skip: str = "") -> list[str]:
     """Keys of this session's choice widgets (see :data:`CHOICE_SERDES`), except ``skip``."""
     try:
-        state: Any = get_session_state()._state  # noqa: SLF001 (Streamlit has no public widget registry)
-        mapping: dict[str, str] = state._key_id_mapper._key_id_mapping  # noqa: SLF001
+        state: Any = get_session_state()._state
+        mapping: dict[str, str] = state._key_id_mapper._key_id_mapping
         out = []
         for key, widget_id in mapping.items():
-            metadata = state._get_widget_metadata(widget_id)  # noqa: SLF001
+            metadata = state._get_widget_metadata(widget_id)
             serde = getattr(getattr(metadata, "deserializer", None), "__self__", None)
             if key != skip and isinstance(serde, CHOICE_SERDES):
                 out.append(key)

@@ -13,6 +13,7 @@ from integrationsatlas.areas import INDICATORS
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.map_density import aggregation_note
 from ui.markdown import md
 from ui.texts import TEXTS, text
 
@@ -71,7 +72,14 @@ def render() -> None:
             ]
             base = maps.base_map(outlines)
             unit = REGISTRY.get(level)
-            symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
+            points = {
+                lid: cached.points_geojson(cfg, version, lid, filtered.get(lid))
+                for lid in (*facilities, *pois)
+                if not (lid in filtered and not filtered[lid])  # large filterable layers (the stops) on request
+            }
+            symbols = [
+                (REGISTRY.get(lid).style.color, _symbol_label(lid, points.get(lid))) for lid in (*facilities, *pois)
+            ]
             groups = [
                 maps.feature_group(
                     t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator]),
@@ -84,16 +92,13 @@ def render() -> None:
                 groups.append(
                     maps.feature_group(layer_title("gemeinde"), maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden))
                 )
-            for lid in (*facilities, *pois):
+            for lid, data in points.items():
                 spec = REGISTRY.get(lid)
-                only = filtered.get(lid)
-                if lid in filtered and not only:
-                    continue  # large filterable layers (the ~59,000 stops) only on request
                 groups.append(
                     maps.feature_group(
-                        layer_title(lid),
-                        maps.points_layer(spec, cached.points_geojson(cfg, version, lid, only)),
-                        show=spec.group == "facility" or bool(only),
+                        _symbol_label(lid, data),
+                        maps.points_layer(spec, data),
+                        show=spec.group == "facility" or bool(filtered.get(lid)),
                     )
                 )
             center, zoom = view if view else (None, None)
@@ -123,8 +128,11 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _symbol_label(layer_id: str) -> str:
-    return t_plain("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
+def _symbol_label(layer_id: str, data: dict | None = None) -> str:
+    """The layer's name in legend and layer control; says so when its points are drawn as counted cells."""
+    label = t_plain("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
+    note = aggregation_note(data) if data is not None else None
+    return t_plain("map.aggregated", layer=label, **note) if note else label
 
 
 def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:

@@ -1,0 +1,141 @@
+"""The app survives a working day: a seeded random walk over every page, in two tabs at once (issue 20).
+
+The store holds the shared real data a planner loads (:mod:`app_data`). Each
+seed of :data:`SEEDS` makes :data:`STEPS` random but valid interactions
+(:mod:`monkey`): sidebar links, language toggle, reloads, selectboxes, radios,
+checkboxes, sliders, number inputs, searches, expanders, buttons that delete
+nothing, clicks into the maps. It fails on an exception box, on the German
+unexpected-error message (:mod:`ui.failures`), on any console error of the
+page or a map iframe, and on an unexpected error in the server log.
+``INTEGRATIONSATLAS_MONKEY_SEEDS`` and ``INTEGRATIONSATLAS_MONKEY_STEPS`` override
+the defaults (e.g. a long walk before a release).
+
+Seeds that found bugs stay in :data:`REGRESSION_SEEDS` with the bug they found;
+the two crashes of the issue also have scripted regression tests here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_data import build_planner_home, copy_home
+from axe_support import run_axe, serious
+from browser_support import (
+    SCREENSHOTS,
+    ConsoleErrors,
+    StreamlitServer,
+    browser_unavailable_reason,
+    chromium_browser,
+    wait_settled,
+)
+from monkey import Monkey
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.shared,
+    pytest.mark.slow,
+    pytest.mark.skipif(browser_unavailable_reason() is not None, reason=str(browser_unavailable_reason())),
+]
+
+#: Seeds of the random walk in every CI run.
+SEEDS = tuple(int(s) for s in os.environ.get("INTEGRATIONSATLAS_MONKEY_SEEDS", "11,23,47").split(","))
+#: Interactions per seed (over both tabs).
+STEPS = int(os.environ.get("INTEGRATIONSATLAS_MONKEY_STEPS", "70"))
+#: Seeds that found a bug, with the bug (they run in every CI run).
+REGRESSION_SEEDS: dict[int, str] = {}
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def planner_home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """The shared real data, imported once."""
+    return build_planner_home(tmp_path_factory.mktemp("monkey-data"), shared_data)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, planner_home: Path) -> Iterator[StreamlitServer]:
+    srv = StreamlitServer(copy_home(planner_home, tmp_path_factory.mktemp("monkey-home"))).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium_browser() as chromium:
+        yield chromium
+
+
+def _unexpected_in_log(server: StreamlitServer, since: int) -> str:
+    log = server.log()[since:]
+    markers = ("Unerwarteter Fehler", "Traceback (most recent call last)", "CacheReplayClosureError")
+    return log if any(m in log for m in markers) else ""
+
+
+@pytest.mark.parametrize("seed", sorted({*SEEDS, *REGRESSION_SEEDS}))
+def test_random_walk_in_two_tabs(server: StreamlitServer, browser: Any, seed: int) -> None:
+    start = len(server.log())
+    context = browser.new_context(viewport=VIEWPORT)
+    errors = ConsoleErrors()
+    tabs = []
+    try:
+        for _ in range(2):
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            errors.attach(page)
+            page.goto(server.url)
+            wait_settled(page)
+            tabs.append(page)
+        monkey = Monkey(tabs, server.url, seed)
+        try:
+            monkey.walk(STEPS)
+        finally:
+            print("\n".join(str(step) for step in monkey.trail))
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            tabs[0].screenshot(path=str(SCREENSHOTS / f"monkey-seed{seed}.png"))
+        assert not errors.errors, monkey.report("Konsolenfehler", "\n".join(errors.errors[:10]))
+        # wherever the walk ended, the page is still accessible
+        found = serious(run_axe(tabs[0]))
+        assert not found, monkey.report("axe-core", str(found)[:1500])
+    finally:
+        context.close()
+    log = _unexpected_in_log(server, start)
+    assert not log, f"Seed {seed}: unerwarteter Fehler im Server-Protokoll:\n{log[-3000:]}"
+
+
+def test_english_keeps_the_chosen_level_and_indicator(server: StreamlitServer, browser: Any) -> None:
+    """Regression: after »English« the Karte broke with ``KeyError: 'Kreis'`` (labels were the widgets' values)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    errors = ConsoleErrors()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        errors.attach(page)
+        page.goto(server.url)
+        wait_settled(page)
+        page.locator("[data-testid='stRadio'] label").filter(has_text="Gemeinde").first.click()
+        wait_settled(page)
+        page.locator("[data-testid='stSelectbox']").first.locator("[role='combobox']").click()
+        page.get_by_role("option", name="Ausländeranteil (%)").click()
+        wait_settled(page)
+        page.locator("section[data-testid='stSidebar']").get_by_text("English", exact=True).click()
+        wait_settled(page)
+        # the choices are kept, now labelled in English
+        radio = page.locator("[data-testid='stRadio']").filter(has_text="Municipality")
+        assert radio.locator("input:checked").count() == 1
+        checked = radio.locator("label").filter(has=page.locator("input:checked")).inner_text()
+        assert "Municipality" in checked, checked
+        assert "Foreign" in page.locator("[data-testid='stSelectbox']").first.inner_text()
+        # and the next interactions work (the crash came on the next one)
+        page.locator("[data-testid='stRadio'] label").filter(has_text="District").first.click()
+        wait_settled(page)
+        page.locator("section[data-testid='stSidebar']").get_by_text("Deutsch", exact=True).click()
+        wait_settled(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert "Ausländeranteil" in page.locator("[data-testid='stSelectbox']").first.inner_text()
+        assert not errors.errors, errors.errors
+    finally:
+        context.close()
