@@ -91,7 +91,8 @@ def german_style(frame: pd.DataFrame) -> Any:
             continue
         digits = 0 if pd.api.types.is_integer_dtype(col) else _decimals(col.astype(float))
         formats[name] = lambda v, d=digits: "" if pd.isna(v) else de_number(v, d)
-    return frame.style.format(formats, na_rep="")
+    # a missing text shows as an empty cell, never as »None« (na_rep of a formatter dict covers only its columns)
+    return frame.style.format(na_rep="").format(formats, na_rep="")
 
 
 def table(frame: pd.DataFrame, **kwargs: Any) -> Any:

@@ -93,9 +93,9 @@ def _upload(cfg: Settings) -> None:
     version = cached.store_version(cfg)
     preview = cached.import_preview(cfg, version, params.layer_id, params.name, params.content, params.on_invalid)
     m1, m2, m3 = st.columns(3)
-    m1.metric(t("daten.rows_in"), preview.rows_in)
-    m2.metric(t("daten.rows_kept"), preview.rows_kept)
-    m3.metric(t("daten.problems"), len(preview.problems))
+    m1.metric(t("daten.rows_in"), de_int(preview.rows_in))
+    m2.metric(t("daten.rows_kept"), de_int(preview.rows_kept))
+    m3.metric(t("daten.problems"), de_int(len(preview.problems)))
     for note in preview.notes:
         st.info(md(note))
     if preview.problems:

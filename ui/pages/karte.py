@@ -124,6 +124,7 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
         format_func=labels.__getitem__,
         key=f"karte_filter_{layer_id}",
         placeholder=t("common.none"),
+        select_all=False,  # Streamlit's bulk action is English only (»Select all«)
     )
     return tuple(chosen)
 

@@ -210,6 +210,7 @@ def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
             key="luecken_iso",
             max_selections=10,
             placeholder=t("luecken.isochrones_placeholder"),
+            select_all=False,  # Streamlit's bulk action is English only (»Select all«)
         )
         if picked:
             iso = cached.isochrones(cfg, version, params, tuple(picked))

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.formatting import de_number, de_share
+from geo.formatting import de_int, de_number, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
@@ -130,6 +130,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest:
         format_func=labels(places, layer_title),
         key="standort_places",
         placeholder=t("common.none"),
+        select_all=False,  # Streamlit's bulk action is English only (»Select all«)
     )
     n_clusters = int(c9.number_input(t("standort.clusters"), 0, 100, 20, key="standort_clusters"))
     with st.expander(t("standort.more")):
@@ -251,8 +252,8 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         de_share(summary["share_after"]),
         delta=t_plain("standort.points", points=de_number(_points(summary), 1, signed=True)),
     )
-    m3.metric(t("standort.new_sites"), summary["n_new"])
-    m4.metric(t("standort.existing_sites"), summary["n_fixed"])
+    m3.metric(t("standort.new_sites"), de_int(summary["n_new"]))
+    m4.metric(t("standort.existing_sites"), de_int(summary["n_fixed"]))
     if plan.extent is not None and plan.extent.partial:
         st.warning(t("standort.extent", caption=plan.extent.caption))
     if plan.resolution is not None and not plan.resolution.ok:
