@@ -607,6 +607,28 @@ TEXTS: dict[str, tuple[str, str]] = {
         "the page. If it happens again, please quote the reference **{ref}** (contact: page »Accessibility«).",
     ),
     "nav.barrierefreiheit": ("Barrierefreiheit", "Accessibility"),
+    "daten.layer_choose": ("Ebene wählen …", "Choose a layer …"),
+    "daten.layer_first": (
+        "Zuerst die Ebene wählen, in die die Datei gehört (z. B. »Kitas«).",
+        "First choose the layer the file belongs to (e.g. »Day-care centres«).",
+    ),
+    "daten.mode_first": (
+        "Bitte wählen: die vorhandenen Daten der Ebene ersetzen oder die Datei anhängen?",
+        "Please choose: replace the layer's existing data or append the file?",
+    ),
+    "daten.osm_tab": ("OSM-Auszug", "OSM extract"),
+    "daten.osm_help": (
+        "Ein OSM-Auszug (`.osm.pbf` von Geofabrik, `.osm` oder `.osm.bz2`) liefert das Straßennetz für Fahrzeiten "
+        "und die Hintergrundkarte ohne Internet. Einmal hier hochgeladen, steht er auf allen Seiten zur Auswahl "
+        "(nur in Ihrer Sitzung).",
+        "An OSM extract (`.osm.pbf` from Geofabrik, `.osm` or `.osm.bz2`) provides the street network for travel "
+        "times and the background map without internet. Uploaded once here, it can be chosen on every page "
+        "(in your session only).",
+    ),
+    "daten.osm_ready": (
+        "OSM-Auszug »{file}« ist bereit: Versorgungslücken, Standortplanung und Bericht bieten ihn an.",
+        "OSM extract »{file}« is ready: Coverage gaps, Site planning and Report offer it.",
+    ),
     "map.aggregated": (
         "{layer} – {points} Punkte, zusammengefasst in {cells} Zellen à {km} km",
         "{layer} – {points} points, aggregated into {cells} cells of {km} km",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -14,6 +15,7 @@ from ui import actions, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
 from ui.markdown import md
+from ui.uploads import osm_extract
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
@@ -38,11 +40,20 @@ def render() -> None:
     """Render the Daten page."""
     st.title(t("nav.daten"))
     cfg = cached.settings()
-    upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
-        [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
+    upload_tab, osm_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
+        [
+            t("daten.upload"),
+            t("daten.osm_tab"),
+            t("daten.population"),
+            t("daten.fetch"),
+            t("daten.inventory"),
+            t("daten.batches"),
+        ]
     )
     with upload_tab, user_errors(t("daten.err.import")):
         _upload(cfg)
+    with osm_tab, user_errors(t("daten.osm_tab")):
+        _osm(cfg)
     with population_tab, user_errors(t("daten.population")):
         _population(cfg)
     with fetch_tab, user_errors(t("daten.err.fetch")):
@@ -63,9 +74,18 @@ def _importable() -> list[str]:
 def _upload(cfg: Settings) -> None:
     st.markdown(t("daten.formats", mb=cfg.max_upload_bytes // (1024 * 1024)))
     c1, c2 = st.columns(2)
+    # no default: a Kita list must never land in the KI layer because it was preselected
     layer_id = c1.selectbox(
-        t("daten.layer"), _importable(), format_func=labels(_importable(), layer_title), key="daten_layer"
+        t("daten.layer"),
+        _importable(),
+        index=None,
+        placeholder=t("daten.layer_choose"),
+        format_func=labels(_importable(), layer_title),
+        key="daten_layer",
     )
+    if layer_id is None:
+        st.info(t("daten.layer_first"))
+        return
     spec = REGISTRY.get(layer_id)
     c2.caption(md(spec.description or ""))
     required = t("daten.required")
@@ -79,7 +99,11 @@ def _upload(cfg: Settings) -> None:
     )
     c3, c4 = st.columns(2)
     mode = c3.radio(
-        t("daten.existing"), _MODES, format_func=labels(_MODES, lambda m: t(f"daten.mode.{m}")), key="daten_mode"
+        t("daten.existing"),
+        _MODES,
+        index=None,  # replace or append is the user's explicit choice
+        format_func=labels(_MODES, lambda m: t(f"daten.mode.{m}")),
+        key="daten_mode",
     )
     on_invalid = c4.radio(
         t("daten.on_invalid"),
@@ -88,6 +112,9 @@ def _upload(cfg: Settings) -> None:
         key="daten_on_invalid",
     )
     if uploaded is None:
+        return
+    if mode is None:
+        st.info(t("daten.mode_first"))
         return
     params = UploadParams(layer_id, uploaded.name, uploaded.getvalue(), mode, on_invalid)
     version = cached.store_version(cfg)
@@ -113,6 +140,14 @@ def _upload(cfg: Settings) -> None:
         )
         batch = result.batch.batch_id if result.batch else "–"
         st.success(t("daten.imported", rows=result.rows_kept, layer=layer_title(layer_id), batch=batch))
+
+
+def _osm(cfg: Settings) -> None:
+    """The OSM extract of this session, for every page (travel times, background map, report)."""
+    st.markdown(t("daten.osm_help"))
+    path = osm_extract(cfg, key="daten_osm")
+    if path is not None:
+        st.success(t("daten.osm_ready", file=Path(path).name))
 
 
 def _provenance() -> tuple[str, str, str]:
