@@ -233,6 +233,7 @@ class Monkey:
         frame_el = self._pick(maps)
         if frame_el is None:
             return None
+        frame_el.scroll_into_view_if_needed()
         box = frame_el.bounding_box()
         if not box:
             return None

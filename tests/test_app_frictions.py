@@ -90,7 +90,7 @@ def test_an_osm_export_gives_a_kita_layer_only_its_kitas_and_says_what_it_left_o
 
 def test_an_osm_export_without_any_object_of_the_layer_is_refused_with_what_it_holds() -> None:
     table = _osm_table().iloc[[1, 2]]
-    with pytest.raises(DataError, match="keines der 2 OSM-Objekte.*1 × amenity=place_of_worship"):
+    with pytest.raises(DataError, match=r"keines der 2 OSM-Objekte.*1 × amenity=place_of_worship"):
         select_for_layer(table, "kita", "export.geojson")
 
 
@@ -126,3 +126,16 @@ def test_scale_bars_are_metric_only() -> None:
     html = maps.base_map().get_root().render()
     assert "imperial: false" in html
     assert "L.control.scale()" not in html
+
+
+def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress_bar(home: Path) -> None:
+    at = _daten()
+    at.selectbox(key="daten_fetch_source").set_value("bkg-vg250").run()
+    at.button(key="daten_fetch_run").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    [error] = at.error
+    shown = re.sub(r"\\(.)", r"\1", error.value).replace("\u2060", "")  # as rendered: no Markdown escapes
+    assert "Online-Quellen sind abgeschaltet" in shown and "sgx.geodatenzentrum.de" in shown
+    assert len(shown) < 400, shown  # it was about 700 characters, mostly a WFS query
+    assert "outputFormat" not in shown
+    assert not at.get("progress"), "the progress bar must not stay behind"

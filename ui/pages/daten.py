@@ -217,8 +217,10 @@ def _fetch(cfg: Settings) -> None:
             else:
                 bar.progress(0.5, text=t("daten.download", done=done / 1e6))
 
-        result = actions.fetch(cfg, source, kreis or None, progress)
-        bar.progress(1.0, text=t("common.done"))
+        try:
+            result = actions.fetch(cfg, source, kreis or None, progress)
+        finally:
+            bar.empty()  # never a bar left standing at »Verbinde …« above the error
         for layer in result.layers:
             title = layer_title(layer.layer_id) if layer.layer_id in REGISTRY else layer.layer_id
             st.success(t("daten.fetched", layer=title, kept=layer.rows_kept, total=layer.rows_in))
