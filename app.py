@@ -13,7 +13,9 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image, ImageDraw
 
+from geo.access import AUDIT
 from integrationsatlas.terminal import OneLineLogRecords
+from ui import auth
 from ui.components import compact_layout
 from ui.failures import guarded
 from ui.i18n import language_selector, t
@@ -53,6 +55,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
     menu_items={"About": t("app.about")},
 )
+principal = auth.login_gate()  # with [auth] in secrets.toml: anonymous visitors see only the login page
 
 pages = [
     st.Page(str(PAGES_DIR / "karte.py"), title=t("nav.karte"), icon=":material/map:", url_path="karte", default=True),
@@ -77,8 +80,15 @@ pages = [
         url_path="barrierefreiheit",
     ),
 ]
+if principal is not None and auth.allows(AUDIT):
+    pages.append(
+        st.Page(
+            str(PAGES_DIR / "protokoll.py"), title=t("nav.protokoll"), icon=":material/policy:", url_path="protokoll"
+        )
+    )
 navigation = st.navigation(pages)
 st.sidebar.markdown(f"### {t('app.title')}")
 language_selector()
+auth.sidebar(principal)
 compact_layout()
 guarded(navigation.run)

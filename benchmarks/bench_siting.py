@@ -46,11 +46,17 @@ ROOT = HERE.parent
 CASES: dict[str, dict[str, Any]] = {
     "mclp": {"model": "mclp", "n": 10_000, "m": 500, "p": 20, "side": 30_000.0, "density": 0.05, "seed": 0},
     "mclp-p5": {"model": "mclp", "n": 10_000, "m": 500, "p": 5, "side": 30_000.0, "density": 0.05, "seed": 0},
+    # the hard case with two more seeds (bench_mclp_scale.py: ours vs CBC over three seeds)
+    "mclp-seed1": {"model": "mclp", "n": 10_000, "m": 500, "p": 20, "side": 30_000.0, "density": 0.05, "seed": 1},
+    "mclp-seed2": {"model": "mclp", "n": 10_000, "m": 500, "p": 20, "side": 30_000.0, "density": 0.05, "seed": 2},
     "pmedian": {"model": "pmedian", "n": 2_000, "m": 200, "p": 10, "side": 20_000.0, "seed": 0},
     "kreis-2km-p5": {"model": "mclp", "kind": "kreis", "radius": 2_000.0, "p": 5, "seed": 0, "spopt": True},
     "kreis-2km-p20": {"model": "mclp", "kind": "kreis", "radius": 2_000.0, "p": 20, "seed": 0},
     "kreis-5km-p5": {"model": "mclp", "kind": "kreis", "radius": 5_000.0, "p": 5, "seed": 0},
     "kreis-5km-p20": {"model": "mclp", "kind": "kreis", "radius": 5_000.0, "p": 20, "seed": 0},
+    # generated Regierungsbezirk (300,000 cells, 2,000 candidates; bench_mclp_scale.py)
+    "regbez-2km-p50": {"model": "mclp", "kind": "kreis", "area": "regbez", "radius": 2_000.0, "p": 50, "seed": 0},
+    "regbez-5km-p20": {"model": "mclp", "kind": "kreis", "area": "regbez", "radius": 5_000.0, "p": 20, "seed": 0},
     "lscp-kreis-2km": {"model": "lscp", "kind": "kreis", "radius": 2_000.0, "p": 0, "seed": 0},
     "lscp-kreis-5km": {"model": "lscp", "kind": "kreis", "radius": 5_000.0, "p": 0, "seed": 0},
     # uniform random LSCP that plain HiGHS also proves (the like-for-like LSCP speed check)
@@ -68,20 +74,22 @@ CASES: dict[str, dict[str, Any]] = {
     "smoke": {"model": "pmedian", "n": 200, "m": 20, "p": 3, "side": 20_000.0, "seed": 1},
 }
 DEFAULT_CASES = ("mclp", "mclp-p5", "pmedian")
-KREIS_CASES = tuple(c for c in CASES if CASES[c].get("kind") == "kreis")
+KREIS_CASES = tuple(c for c in CASES if CASES[c].get("kind") == "kreis" and "area" not in CASES[c])
 
 
-def kreis_points(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Generated settlement-like Kreis: 30,000 populated 100 m cells, weights, 2,000 candidates (metres).
+def settlement_points(
+    seed: int, side: float = 40_000.0, n_towns: int = 40, n_cells: int = 30_000, m: int = 2_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Generated settlement-like area: populated 100 m cells, weights, candidates (metres).
 
-    40 towns, centres uniform in a 40 × 40 km square, sizes Pareto(1.2)-skewed,
-    Gaussian spread of 0.4–1.9 km (larger towns wider); persons are drawn town
-    by town and counted per 100 m cell, each cell's count is scaled by a
-    lognormal factor. 70 % of the candidates are drawn from the cells by
-    population (±50 m jitter), 30 % uniformly in the square.
+    ``n_towns`` towns, centres uniform in a ``side`` × ``side`` square, sizes
+    Pareto(1.2)-skewed, Gaussian spread of 0.4–1.9 km (larger towns wider);
+    persons are drawn town by town and counted per 100 m cell, each cell's
+    count is scaled by a lognormal factor. 70 % of the ``m`` candidates are
+    drawn from the cells by population (±50 m jitter), 30 % uniformly in the
+    square. The defaults are the generated Kreis (30,000 cells, 2,000 candidates).
     """
     rng = np.random.default_rng(seed)
-    side, n_towns, n_cells, m = 40_000.0, 40, 30_000, 2_000
     centres = rng.uniform(0.05 * side, 0.95 * side, (n_towns, 2))
     size = rng.pareto(1.2, n_towns) + 1.0
     size = size / size.sum()
@@ -106,11 +114,21 @@ def kreis_points(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cells, w, cand
 
 
+def kreis_points(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Generated settlement-like Kreis: 30,000 populated 100 m cells in 40 × 40 km, 2,000 candidates."""
+    return settlement_points(seed)
+
+
+#: Generated Regierungsbezirk (Münster's area, 6,900 km²): 300,000 populated 100 m cells of 250 towns, 2,000 candidates.
+REGBEZ = {"side": 83_000.0, "n_towns": 250, "n_cells": 300_000, "m": 2_000}
+
+
 def kreis_instance(case: dict[str, Any]) -> tuple[Any, np.ndarray, float]:
     """Sparse cost (metres, pairs within the radius) of a Kreis case, weights and radius."""
     from scipy.spatial import cKDTree
 
-    cells, w, cand = kreis_points(case["seed"])
+    regbez = case.get("area") == "regbez"
+    cells, w, cand = settlement_points(case["seed"], **REGBEZ) if regbez else kreis_points(case["seed"])
     cost = cKDTree(cells).sparse_distance_matrix(cKDTree(cand), case["radius"], output_type="coo_matrix")
     return cost, w, case["radius"]
 
@@ -228,6 +246,9 @@ def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
         else:
             ours = PMedian.from_cost_matrix(cost, w, p, time_limit=time_limit)
         out["build_s"] = time.perf_counter() - t0
+        out["size"] = int(ours._size())  # nonzeros the exact-or-heuristic check sees
+        if hasattr(ours, "_a"):
+            out["nnz"] = int(ours._a.nnz)
         res = ours.solve()
         out["seconds"] = time.perf_counter() - t0
         out.update(
@@ -237,15 +258,16 @@ def worker(name: str, solver: str, time_limit: float) -> dict[str, Any]:
             status=res.status,
             method=res.method,
             proven=res.status == "optimal",
+            selected=[int(j) for j in res.selected],
         )
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
 
 
-def run(name: str, solver: str, time_limit: float) -> dict[str, Any]:
-    """Run :func:`worker` in a fresh interpreter."""
+def run(name: str, solver: str, time_limit: float, root: Path = ROOT) -> dict[str, Any]:
+    """Run :func:`worker` in a fresh interpreter (``root``: the checkout whose ``planning`` is measured)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, solver, "--limit", str(time_limit)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -53,6 +53,14 @@ class Settings:
     max_json_depth
         Deepest nesting of arrays/objects in a GeoJSON file, checked by an
         iterative scanner before parsing (a MultiPolygon needs 4 levels).
+    max_feed_bytes
+        Largest unpacked size of a GTFS feed or a Zensus grid ZIP (sum of the
+        members read; the Germany-wide files are far larger than an upload),
+        checked in the ZIP directory and again while streaming.
+    max_osm_bytes
+        Largest unpacked size of an OSM extract: the sum of the declared raw
+        block sizes of an ``.osm.pbf``, the size of an ``.osm`` file, or what
+        an ``.osm.bz2``/``.osm.gz`` unpacks to (counted while streaming).
     snap_max_m
         Demand points farther than this from the street network are unreachable.
     online
@@ -86,6 +94,8 @@ class Settings:
     max_rows: int = 500_000
     max_cells: int = 10_000_000
     max_json_depth: int = 64
+    max_feed_bytes: int = 4 * 1024**3
+    max_osm_bytes: int = 4 * 1024**3
     snap_max_m: float = 500.0
     online: bool = True
     default_thresholds_km: tuple[float, ...] = field(default=(5.0, 10.0, 15.0))

@@ -27,6 +27,7 @@ import shapely
 from geo.errors import DataError, IntegrationsatlasError
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.privacy import record_weights
 from geo.projection import ensure_projected
 from geo.settings import Settings
 
@@ -334,7 +335,8 @@ def count_in_units(
     for layer_id, gdf in layers.items():
         ensure_projected(gdf, f"Ebene »{layer_id}«")
         located = unit_of(gdf.geometry, units)
-        counts = located.value_counts().reindex(out["ags"], fill_value=0).to_numpy(dtype="int64")
+        weights = record_weights(gdf).set_axis(located.index)  # an aggregated layer counts its points
+        counts = weights.groupby(located).sum().reindex(out["ags"], fill_value=0).to_numpy(dtype="int64")
         out[layer_id] = counts
         out[layer_id + PER_10000_SUFFIX] = counts / pop_float * 10_000.0
     return out

@@ -19,6 +19,8 @@ import shapely
 
 from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
+from geo.layers.registry import REGISTRY
+from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
 from geo.units import load_boundaries
 from integrationsatlas import siting_sources
@@ -42,6 +44,7 @@ def existing_sites(
     spec = request.siting
     if spec is None or not spec.keep_existing:
         return None, None
+    refuse_as_sites(REGISTRY.get(request.layer))  # a site would publish a sensitive layer's exact position
     try:
         frame = load_layer(request.layer, settings)
     except NotLoadedError:

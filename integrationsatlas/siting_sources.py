@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
 from planning.candidates import thin_points
 
@@ -106,7 +107,7 @@ def public_places(
     places: dict[str, gpd.GeoDataFrame] = {}
     dates: dict[str, str] = {}
     for layer_id in layers:
-        REGISTRY.get(layer_id)  # unknown ids raise with the list of known layers
+        refuse_as_sites(REGISTRY.get(layer_id))  # unknown ids raise with the known layers; sensitive ones too
         if not is_available(layer_id, settings):
             continue
         try:

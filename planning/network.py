@@ -3,7 +3,9 @@
 The network itself (:class:`geo.network.Network`: the graph's sparse
 travel-time matrix plus the node table in EPSG:25832) is built and cached by
 the one loader :func:`geo.sources.streets.load_network`. All queries here run
-on that matrix with :mod:`scipy.sparse.csgraph`:
+on that matrix, with :mod:`scipy.sparse.csgraph` for the one search over the
+whole network and the bounded kernels of :mod:`planning.shortest_paths` for
+everything that runs one search per source:
 
 * :func:`nearest_facility_time` answers "how long from every node to the
   nearest facility?" with **one** multi-source Dijkstra run, whatever the number
@@ -22,7 +24,7 @@ way bidirectional), for bike and drive graphs one-way streets matter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -37,6 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.errors import DataError
 from geo.network import Network
 from planning.coverage import point_xy
+from planning.shortest_paths import distinct_nodes, expand_pairs, reach
 
 __all__ = [
     "Network",
@@ -49,9 +52,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Largest block of a dense Dijkstra result (sources × nodes) held at once.
-_BLOCK_CELLS = 10_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,41 +250,28 @@ def travel_time_matrix(net: Network, origins_nodes: ArrayLike, dest_nodes: Array
     Notes
     -----
     The searches start from the side with fewer distinct nodes (usually the
-    destinations, on the reversed matrix) and stop at ``cutoff_s``
-    (``dijkstra(limit=...)``); they run in blocks so that at most about ten
-    million distances are held at once. Times in seconds.
+    destinations, on the reversed matrix), one bounded search per distinct
+    node (:func:`planning.shortest_paths.reach`): each stops at ``cutoff_s``
+    and costs what it reaches, not the size of the network. Times in seconds,
+    bit-identical to ``scipy.sparse.csgraph.dijkstra(limit=cutoff_s)``.
     """
     origins = _node_positions(net, origins_nodes, "Startpunkte", unique=False)
     dests = _node_positions(net, dest_nodes, "Ziele", unique=False)
     if not (cutoff_s >= 0):
         raise DataError(f"Zeitgrenze muss ≥ 0 Sekunden sein, nicht {cutoff_s!r}.")
-    from_dest = np.unique(dests).size <= np.unique(origins).size
-    sources, targets = (dests, origins) if from_dest else (origins, dests)
+    n = net.n_nodes
+    d_distinct, d_inverse = distinct_nodes(dests, n)
+    o_distinct, o_inverse = distinct_nodes(origins, n)
+    from_dest = d_distinct.size <= o_distinct.size
+    targets = origins if from_dest else dests
     graph = net.reverse if from_dest else net.matrix
-    distinct, inverse = np.unique(sources, return_inverse=True)
-    # positions in ``sources`` grouped by distinct node, to expand duplicates
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=distinct.size)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    rows: list[NDArray[np.intp]] = []
-    cols: list[NDArray[np.intp]] = []
-    vals: list[NDArray[np.float64]] = []
-    width = max(net.n_nodes, targets.size)
-    for start, dist in _blocked_dijkstra(graph, distinct, cutoff_s, width):
-        sub = dist[:, targets]
-        r, c = np.nonzero(sub <= cutoff_s)
-        k = start + r
-        n_copies = counts[k]
-        rep = np.repeat(np.arange(k.size), n_copies)
-        within = np.arange(rep.size) - np.repeat(np.cumsum(n_copies) - n_copies, n_copies)
-        rows.append(order[offsets[k][rep] + within])
-        cols.append(c[rep])
-        vals.append(sub[r, c][rep])
-    src = np.concatenate(rows) if rows else np.empty(0, np.intp)
-    tgt = np.concatenate(cols) if cols else np.empty(0, np.intp)
-    data = np.concatenate(vals) if vals else np.empty(0)
+    distinct, inverse = (d_distinct, d_inverse) if from_dest else (o_distinct, o_inverse)
+    wanted = np.zeros(n, dtype=bool)
+    wanted[targets] = True
+    found = reach(graph, distinct, float(cutoff_s), wanted)
+    entry, src, tgt = expand_pairs(found, inverse, targets, net.n_nodes)
     o, d = (tgt, src) if from_dest else (src, tgt)
-    return sp.csr_array(sp.coo_array((data, (o, d)), shape=(origins.size, dests.size)))
+    return sp.csr_array(sp.coo_array((found.time[entry], (o, d)), shape=(origins.size, dests.size)))
 
 
 def isochrones(
@@ -326,10 +313,11 @@ def isochrones(
 
     Notes
     -----
-    The reachable nodes of every facility come from Dijkstra runs on the
-    reversed matrix (times *to* the facility, as everywhere in this module),
-    all facilities in one call per block, limited to the largest time; hulls
-    are built for all facilities and limits at once with vectorised shapely.
+    The reachable nodes of every facility come from one bounded Dijkstra
+    search per facility node on the reversed matrix (times *to* the
+    facility, as everywhere in this module), limited to the largest time
+    (:func:`planning.shortest_paths.reach`); hulls are built for all
+    facilities and limits at once with vectorised shapely.
     Coordinates in EPSG:25832, metres.
     """
     limits = np.asarray(sorted({float(m) for m in minutes}), dtype=np.float64)
@@ -338,17 +326,18 @@ def isochrones(
     snapped = snap(net, facilities, max_snap_m)
     unique_nodes, inverse = np.unique(snapped.node[snapped.reachable], return_inverse=True)
     n_limits = limits.size
+    found = reach(net.reverse, unique_nodes, float(limits[-1] * 60.0))
+    searched = found.source
     groups: list[NDArray[np.intp]] = []
     members: list[NDArray[np.intp]] = []
-    for start, dist in _blocked_dijkstra(net.reverse, unique_nodes, limits[-1] * 60.0, net.n_nodes):
-        for k, limit in enumerate(limits):
-            r, c = np.nonzero(dist <= limit * 60.0)
-            groups.append((start + r) * n_limits + k)
-            members.append(c)
+    for k, limit in enumerate(limits):
+        within = found.time <= limit * 60.0
+        groups.append(searched[within] * n_limits + k)
+        members.append(found.node[within].astype(np.intp))
     hulls = np.empty(unique_nodes.size * n_limits, dtype=object)
     if groups:
         group = np.concatenate(groups)
-        order = np.argsort(group, kind="stable")
+        order = np.lexsort((np.concatenate(members), group))  # by area, nodes ascending within
         points = shapely.multipoints(net.xy[np.concatenate(members)[order]], indices=group[order])
         hulls = shapely.buffer(shapely.concave_hull(points, ratio=hull_ratio), buffer_m)
     geometry = np.full(len(facilities) * n_limits, shapely.Polygon(), dtype=object)
@@ -383,20 +372,3 @@ def _node_positions(net: Network, nodes: ArrayLike, what: str, *, unique: bool =
         )
     arr = arr.astype(np.intp)
     return np.unique(arr) if unique else arr
-
-
-def _blocked_dijkstra(
-    graph: sp.csr_array, distinct: NDArray[np.intp], limit: float, width: int
-) -> Iterator[tuple[int, NDArray[np.float64]]]:
-    """Dijkstra from the distinct source nodes ``distinct`` in blocks.
-
-    Yields ``(start, dist)`` where row ``r`` of ``dist`` holds the distances
-    (up to ``limit``, ``inf`` beyond) from ``distinct[start + r]`` to every
-    node. A block has at most about ``_BLOCK_CELLS / width`` rows, ``width``
-    being the widest array the caller derives from it.
-    """
-    step = max(1, _BLOCK_CELLS // max(width, 1))
-    for start in range(0, distinct.size, step):
-        block = distinct[start : start + step]
-        dist = dijkstra(graph, directed=True, indices=block, limit=limit, return_predecessors=False)
-        yield start, np.atleast_2d(dist)

@@ -3,9 +3,10 @@
 »Wie viele Kitas erreicht man in 10 Minuten zu Fuß?« is answered per origin
 (network node, demand point, 100 m cell) by :func:`cumulative_opportunities`,
 the standard cumulative-opportunity accessibility measure (count, or summed
-capacity, of the destinations within a cut-off). It runs limited multi-source
-Dijkstra searches on the network's sparse matrix with
-:mod:`scipy.sparse.csgraph`, in blocks so that memory stays bounded.
+capacity, of the destinations within a cut-off). It runs one bounded Dijkstra
+search per distinct facility (or origin) node with the kernels of
+:mod:`planning.shortest_paths`, each costing what it reaches within the
+cut-off, not the size of the network.
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ import logging
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import DataError
 from geo.network import Network
+from planning.shortest_paths import distinct_nodes, gather, spread
 
 __all__ = ["cumulative_opportunities"]
 
 logger = logging.getLogger(__name__)
-
-#: Largest block of a dense Dijkstra result (sources × nodes) held at once (80 MB of float64).
-BLOCK_CELLS = 10_000_000
 
 
 def cumulative_opportunities(
@@ -67,12 +65,13 @@ def cumulative_opportunities(
     Notes
     -----
     The searches start on the smaller side: from the distinct facility nodes
-    on the reversed matrix (times *to* the facility, the family's trip) or
-    from the distinct origin nodes on the matrix itself. Each search stops at
-    ``cutoff_s`` (``dijkstra(limit=...)``); the searches run in blocks of at
-    most :data:`BLOCK_CELLS` distances, and each block adds its reachable
-    weights with one ``bincount``. Times in seconds; the
-    network is in EPSG:25832 but no coordinate is used.
+    on the reversed matrix (times *to* the facility, the family's trip; every
+    node reached adds the facility's weight, :func:`planning.shortest_paths.spread`)
+    or from the distinct origin nodes on the matrix itself (the weights of the
+    facility nodes reached are summed, :func:`planning.shortest_paths.gather`).
+    Each search stops at ``cutoff_s`` and costs what it reaches; times are
+    those of ``scipy.sparse.csgraph.dijkstra``, bit for bit. Times in seconds;
+    the network is in EPSG:25832 but no coordinate is used.
 
     Examples
     --------
@@ -104,30 +103,17 @@ def cumulative_opportunities(
             )
     if origins.size == 0 or facilities.size == 0:
         return np.zeros(origins.size)
-    fac_nodes, fac_inverse = np.unique(facilities, return_inverse=True)
-    fac_weight = np.bincount(fac_inverse, weights=w, minlength=fac_nodes.size)
-    org_nodes, org_inverse = np.unique(origins, return_inverse=True)
-    n = net.n_nodes
-    step = max(1, BLOCK_CELLS // max(n, 1))
+    fac_nodes, fac_inverse = distinct_nodes(facilities, net.n_nodes)
+    fac_weight = np.bincount(fac_inverse, weights=w, minlength=fac_nodes.size).astype(np.float64)
+    org_nodes, org_inverse = distinct_nodes(origins, net.n_nodes)
     if fac_nodes.size <= org_nodes.size:
         # from the facilities on the reversed graph: every node collects the weights that reach it
-        per_node = np.zeros(n)
-        for start in range(0, fac_nodes.size, step):
-            block = slice(start, start + step)
-            dist = np.atleast_2d(dijkstra(net.reverse, directed=True, indices=fac_nodes[block], limit=cutoff_s))
-            row, node = np.nonzero(dist <= cutoff_s)
-            per_node += np.bincount(node, weights=fac_weight[block][row], minlength=n)
-        per_origin = per_node[org_nodes]
+        per_origin = spread(net.reverse, fac_nodes, float(cutoff_s), fac_weight)[org_nodes]
     else:
         # from the origins on the graph itself: sum the weights of the facility nodes reached
-        node_weight = np.zeros(n)
+        node_weight = np.zeros(net.n_nodes)
         node_weight[fac_nodes] = fac_weight
-        per_origin = np.empty(org_nodes.size)
-        for start in range(0, org_nodes.size, step):
-            block = slice(start, start + step)
-            dist = np.atleast_2d(dijkstra(net.matrix, directed=True, indices=org_nodes[block], limit=cutoff_s))
-            row, col = np.nonzero(dist[:, fac_nodes] <= cutoff_s)
-            per_origin[block] = np.bincount(row, weights=fac_weight[col], minlength=dist.shape[0])
+        per_origin = gather(net.matrix, org_nodes, float(cutoff_s), node_weight)
     return np.asarray(per_origin[org_inverse], dtype=np.float64)
 
 

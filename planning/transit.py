@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import DataError
@@ -46,6 +45,7 @@ from geo.network import Network
 from geo.sources.gtfs import Timetable
 from planning.coverage import point_xy
 from planning.raptor import evaluate_profiles, profile_scan, raptor
+from planning.shortest_paths import expand_pairs, nearest, reach
 
 __all__ = [
     "DETOUR_FACTOR",
@@ -68,7 +68,6 @@ logger = logging.getLogger(__name__)
 DETOUR_FACTOR = 1.3
 #: Walking speed of public-transport journeys, m/s (from :data:`geo.modes.MODES`).
 WALK_SPEED_MS = float(MODES["oepnv"].speed_kmh or MODES["walk"].speed_kmh or 4.5) / 3.6
-_BLOCK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -339,9 +338,14 @@ def walk_links(
     Coordinates in EPSG:25832 (metres), times in seconds. On the network,
     each point walks the straight line to its nearest node (at walking speed,
     refused beyond ``max_snap_m``) and then along the network; each table
-    comes from Dijkstra searches started at all stops at once (in blocks)
-    with ``scipy.sparse.csgraph.dijkstra(limit=...)``, and the walking-only
-    times from one multi-source search from the facility set.
+    comes from bounded Dijkstra searches, one per distinct stop (or
+    facility) node (:func:`planning.shortest_paths.reach`, each costing what
+    it reaches within the walking limit); one search from a stop serves its
+    transfers, its egress and, where the network is the same in both
+    directions (walk networks), its access walks too. The walking-only times
+    come from one multi-source search from the facility set, each facility
+    starting at its snapping walk. Times are bit-identical to
+    ``scipy.sparse.csgraph.dijkstra`` searches from the same side.
     """
     v = settings.walk_speed_ms
     stops_xy = tt.stop_xy
@@ -362,21 +366,26 @@ def walk_links(
     o_node, o_off = _snap(network, origins_xy, settings)
     s_node, s_off = _snap(network, stops_xy, settings)
     f_node, f_off = _snap(network, facilities_xy, settings)
-    access = _network_table(network.reverse, s_node, s_off, o_node, o_off, settings.max_walk_s).T.tocsr()
-    transfers = _network_table(network.matrix, s_node, s_off, s_node, s_off, settings.max_transfer_walk_s)
-    egress = _network_table(network.matrix, s_node, s_off, f_node, f_off, settings.max_walk_s)
+    walk, transfer = settings.max_walk_s, settings.max_transfer_walk_s
+    n_o, n_s, n_f = len(o_node), len(s_node), len(f_node)
+    # the searches from the stops along the network serve transfers and egress at once, and access too
+    # where the network is the same both ways (walk networks are): a walk to a stop is a walk from it
+    both_ways = _same_both_ways(network)
+    tables = [(s_node, s_off, transfer), (f_node, f_off, walk)] + ([(o_node, o_off, walk)] if both_ways else [])
+    found = _network_tables(network.matrix, s_node, s_off, tables)
+    transfers = _pairs_csr(*_zero_diagonal(*found[0], n_s), (n_s, n_s))
+    egress = _pairs_csr(*found[1], (n_s, n_f))
+    if both_ways:
+        t, stop, origin = found[2]
+    else:  # walks *to* the stops: searches on the reversed network
+        t, stop, origin = _network_tables(network.reverse, s_node, s_off, [(o_node, o_off, walk)])[0]
+    access = _pairs_csr(t, origin, stop, (n_o, n_s))
     walk_only = _nearest_on_network(network, f_node, f_off, o_node, o_off)
     walk_matrix = None
     if matrix_cutoff_s is not None:
-        walk_matrix = _network_table(network.reverse, f_node, f_off, o_node, o_off, matrix_cutoff_s).T.tocsr()
-    return WalkLinks(
-        sp.csr_array(access),
-        _with_diagonal(transfers),
-        egress,
-        walk_only,
-        None if walk_matrix is None else sp.csr_array(walk_matrix),
-        on_network=True,
-    )
+        t, fac, origin = _network_tables(network.reverse, f_node, f_off, [(o_node, o_off, matrix_cutoff_s)])[0]
+        walk_matrix = _pairs_csr(t, origin, fac, (n_o, n_f))
+    return WalkLinks(access, transfers, egress, walk_only, walk_matrix, on_network=True)
 
 
 def _snap(
@@ -390,36 +399,72 @@ def _snap(
     return node.astype(np.intp), off
 
 
-def _network_table(
+def _network_tables(
     matrix: sp.csr_array,
     src_node: NDArray[np.intp],
     src_off: NDArray[np.float64],
-    dst_node: NDArray[np.intp],
-    dst_off: NDArray[np.float64],
-    limit: float,
-) -> sp.csr_array:
-    """``len(src) × len(dst)`` walking seconds within ``limit`` (searches from ``src`` on ``matrix``)."""
-    n_src, n_dst = len(src_node), len(dst_node)
-    rows: list[NDArray[np.intp]] = []
-    cols: list[NDArray[np.intp]] = []
-    vals: list[NDArray[np.float64]] = []
+    tables: list[tuple[NDArray[np.intp], NDArray[np.float64], float]],
+) -> list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
+    """Walking seconds from the points ``src`` to the targets of each table, by one search per source node.
+
+    ``tables`` holds ``(dst_node, dst_off, limit)`` per table; the result per
+    table is ``(seconds, src index, dst index)`` of every pair within the
+    table's limit, each pair once. A pair's time is
+    ``network time + source offset + target offset``, summed in that order.
+    One bounded search per distinct source node serves all tables: it stops
+    where even the node's shortest snapping walk leaves no time for the
+    largest limit (with a relative margin of 1e-9, so that rounding never
+    drops a pair); a network time does not depend on how far a search goes.
+    """
     ok = np.flatnonzero(np.isfinite(src_off))
     uniq, inv = np.unique(src_node[ok], return_inverse=True)
-    block = max(1, _BLOCK_CELLS // max(1, matrix.shape[0]))
-    for b0 in range(0, uniq.size, block):
-        part = uniq[b0 : b0 + block]
-        dist = dijkstra(matrix, directed=True, indices=part, limit=limit)[:, dst_node]
-        sel = (inv >= b0) & (inv < b0 + part.size)
-        members = ok[sel]
-        t = dist[inv[sel] - b0] + src_off[members, None] + dst_off[None, :]
-        r, c = np.nonzero(t <= limit)
-        rows.append(members[r])
-        cols.append(c)
-        vals.append(t[r, c])
-    r_all = np.concatenate(rows) if rows else np.empty(0, np.intp)
-    c_all = np.concatenate(cols) if cols else np.empty(0, np.intp)
-    v_all = np.concatenate(vals) if vals else np.empty(0)
-    return _csr(v_all, r_all, c_all, (n_src, n_dst))
+    least = np.full(uniq.size, np.inf)
+    np.minimum.at(least, inv, src_off[ok])
+    top = max((limit for _, _, limit in tables), default=0.0)
+    wanted = np.zeros(matrix.shape[0], dtype=bool)
+    for dst_node, dst_off, _ in tables:
+        wanted[dst_node[np.isfinite(dst_off)]] = True
+    found = reach(matrix, uniq, (top - least) * (1 + 1e-9) + 1e-9, wanted)
+    out = []
+    for dst_node, dst_off, limit in tables:
+        dst_ok = np.flatnonzero(np.isfinite(dst_off))
+        entry, s, d = expand_pairs(found, inv, dst_node[dst_ok], matrix.shape[0])
+        rows, cols = ok[s], dst_ok[d]
+        t = found.time[entry] + src_off[rows] + dst_off[cols]
+        keep = t <= limit
+        out.append((t[keep], rows[keep], cols[keep]))
+    return out
+
+
+def _same_both_ways(net: Network) -> bool:
+    """Whether the network's matrix equals its transpose (as stored), i.e. every walk is the same both ways."""
+    m, r = net.matrix, net.reverse
+    return bool(
+        m.has_sorted_indices
+        and r.has_sorted_indices
+        and np.array_equal(m.indptr, r.indptr)
+        and np.array_equal(m.indices, r.indices)
+        and np.array_equal(m.data, r.data)
+    )
+
+
+def _zero_diagonal(
+    t: NDArray[np.float64], rows: NDArray[np.int64], cols: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs with every ``(i, i)`` set to 0 s (staying at a stop is no walk)."""
+    on = rows == cols
+    t = np.where(on, 0.0, t)
+    missing = np.ones(n, dtype=bool)
+    missing[rows[on]] = False
+    add = np.flatnonzero(missing)
+    return np.r_[t, np.zeros(add.size)], np.r_[rows, add], np.r_[cols, add]
+
+
+def _pairs_csr(
+    vals: NDArray[np.float64], rows: NDArray[np.int64], cols: NDArray[np.int64], shape: tuple[int, int]
+) -> sp.csr_array:
+    """CSR of pairs that occur once each (explicit zeros kept, column indices sorted)."""
+    return sp.csr_array(sp.coo_array((vals.astype(np.float64), (rows, cols)), shape=shape).tocsr())
 
 
 def _nearest_on_network(
@@ -429,17 +474,11 @@ def _nearest_on_network(
     o_node: NDArray[np.intp],
     o_off: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Walk from each origin to its nearest facility: one search from a virtual source linked to all facilities."""
+    """Walk from each origin to its nearest facility: one search from all facilities, each starting at its offset."""
     ok = np.isfinite(f_off)
     if not ok.any() or len(o_node) == 0:
         return np.full(len(o_node), np.inf)
-    n = net.n_nodes
-    rev = net.reverse.tocoo()
-    rows = np.concatenate([rev.row, np.full(int(ok.sum()), n)])
-    cols = np.concatenate([rev.col, f_node[ok]])
-    data = np.concatenate([rev.data, f_off[ok]])
-    aug = _csr(data, rows, cols, (n + 1, n + 1))
-    dist = dijkstra(aug, directed=True, indices=n)
+    dist = nearest(net.reverse, f_node[ok], f_off[ok])
     return np.asarray(dist[o_node] + o_off, dtype=np.float64)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hostile import shown_text
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT, Settings
@@ -35,11 +36,6 @@ def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     return at
-
-
-def _shown(markdown: str) -> str:
-    """The text a Markdown value shows (data goes in escaped, see ui.markdown)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def _no_failures(at: AppTest) -> None:
@@ -149,7 +145,7 @@ def test_threshold_change_updates_the_gap_table(home: Path) -> None:
     share_after = after.set_index("AGS")["Versorgt (%)"].sort_index()
     assert (share_after >= share_before).all()
     assert (share_after > share_before).any()
-    assert any("Orte (GeoNames)" in _shown(i.value) for i in at.info)
+    assert any("Orte (GeoNames)" in shown_text(i.value) for i in at.info)
 
 
 def test_gap_analysis_for_one_kreis(home: Path) -> None:
@@ -396,7 +392,6 @@ def test_clicked_points_round_trip_to_utm() -> None:
 
 
 def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None:
-    import re
 
     from ui import maps
     from ui.static_assets import ensure_static_assets

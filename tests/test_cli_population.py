@@ -56,3 +56,33 @@ def test_the_app_action_imports_an_upload_under_its_own_name(home: Settings) -> 
     assert gemeinden_with_population(home).set_index("ags").loc["05334002", "population"] == 248_960
     with pytest.raises(IntegrationsatlasError, match=r"kaputt\.csv"):
         import_population(home, "kaputt.csv", b"Name;Wert\nAachen;x\n")
+
+
+def test_the_app_actions_go_through_the_cli_checks(home: Settings, tmp_path: Path) -> None:
+    """The Daten page's population and Zensus uploads: the same importers and limits as the CLI. An XLSX
+    bomb is refused from the ZIP directory (never unpacked), the store stays empty; Zensus themes uploaded
+    one after another are joined."""
+    import random
+
+    import fuzz_population
+    import fuzz_zensus
+
+    from geo.sources.zensus import load_zensus
+    from geo.store import DataStore
+    from ui.actions import import_population, import_zensus_files
+
+    bomb = fuzz_population.xlsx_bomb(tmp_path, random.Random(1), "bombe", size=220 << 20)
+    with pytest.raises(IntegrationsatlasError, match=r"Einwohner\.xlsx, Teildatei xl/worksheets/sheet1\.xml"):
+        import_population(home, "Einwohner.xlsx", Path(bomb.paths[0]).read_bytes())
+    assert DataStore(home.store_path).batches() == []
+    rng = random.Random(2)
+    grid = fuzz_zensus.cells(rng, 6)
+    people = fuzz_zensus.csv_text("bevoelkerung", 100, [(c, str(10 * (k + 1))) for k, c in enumerate(grid)])
+    share = fuzz_zensus.csv_text("auslaender", 100, [(c, "12,5") for c in grid])
+    first = import_zensus_files(home, [("Zensus2022_Auslaenderanteil_100m-Gitter.csv", share.encode())])
+    assert first.notes and load_zensus(home) is None
+    second = import_zensus_files(home, [("Zensus2022_Bevoelkerungszahl_100m-Gitter.csv", people.encode())])
+    assert (second.cells_nrw, second.population_nrw) == (6, 210)
+    assert second.themes == ("bevoelkerung", "auslaender")
+    with pytest.raises(IntegrationsatlasError, match=r"kaputt\.zip"):
+        import_zensus_files(home, [("kaputt.zip", b"PK\x03\x04 not a zip")])

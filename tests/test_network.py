@@ -372,9 +372,9 @@ def test_load_network_parses_a_file_once_per_mode_and_content(
     calls: list[str] = []
     real = streets.read_street_network
 
-    def counting(path: Path, mode: str, *, clip: shapely.Geometry | None = None) -> Network:
+    def counting(path: Path, mode: str, *, clip: shapely.Geometry | None = None, **kwargs: object) -> Network:
         calls.append(mode)
-        return real(path, mode, clip=clip)  # type: ignore[arg-type]
+        return real(path, mode, clip=clip, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(streets, "read_street_network", counting)
     monkeypatch.setattr(streets, "_MEMORY", streets.OrderedDict())

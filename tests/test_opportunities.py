@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import DataError
 from geo.network import Network
-from planning import opportunities
+from planning import shortest_paths
 from planning.opportunities import cumulative_opportunities
 
 
@@ -45,8 +45,8 @@ def test_weights_duplicates_and_both_search_directions(monkeypatch: pytest.Monke
     np.testing.assert_array_equal(cumulative_opportunities(LINE, origins, fac, 120.0, weights=w), expected)
     # more distinct facility nodes than origins: searches start at the origins, same answer
     np.testing.assert_array_equal(cumulative_opportunities(LINE, [1, 1, 3], fac, 120.0, weights=w), [95, 95, 95])
-    # tiny blocks: one search per block
-    monkeypatch.setattr(opportunities, "BLOCK_CELLS", 1)
+    # one source per chunk: the searches run on several threads, same answer
+    monkeypatch.setattr(shortest_paths, "_MIN_CHUNK", 1)
     np.testing.assert_array_equal(cumulative_opportunities(LINE, origins, fac, 120.0, weights=w), expected)
     np.testing.assert_array_equal(cumulative_opportunities(LINE, [1, 1, 3], fac, 120.0, weights=w), [95, 95, 95])
 
@@ -80,19 +80,19 @@ def random_case(draw: st.DrawFn) -> tuple[Network, list[int], list[int], list[fl
 
 
 @settings(max_examples=150, deadline=None)
-@given(case=random_case(), block=st.sampled_from([1, 5, 10_000_000]))
+@given(case=random_case(), chunk=st.sampled_from([1, 5, 64]))
 def test_equals_brute_force_dijkstra(
-    case: tuple[Network, list[int], list[int], list[float], float], block: int
+    case: tuple[Network, list[int], list[int], list[float], float], chunk: int
 ) -> None:
     net, origins, facilities, weights, cutoff = case
     full = dijkstra(net.matrix, directed=True)  # every origin → facility time
     expected = [sum(w for f, w in zip(facilities, weights, strict=True) if full[o, f] <= cutoff) for o in origins]
-    old = opportunities.BLOCK_CELLS
-    opportunities.BLOCK_CELLS = block
+    old = shortest_paths._MIN_CHUNK
+    shortest_paths._MIN_CHUNK = chunk  # small chunks: the searches are split over threads
     try:
         got = cumulative_opportunities(net, origins, facilities, cutoff, weights=weights)
         counts = cumulative_opportunities(net, origins, facilities, cutoff)
     finally:
-        opportunities.BLOCK_CELLS = old
+        shortest_paths._MIN_CHUNK = old
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(counts, [sum(full[o, f] <= cutoff for f in facilities) for o in origins])

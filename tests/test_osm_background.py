@@ -171,7 +171,7 @@ def test_cache_keyed_by_content(tiny_osm: Path, settings: Settings, monkeypatch:
 def test_unreadable_and_missing_files(tmp_path: Path, raises_matching: Any) -> None:
     broken = tmp_path / "kaputt.osm.pbf"
     broken.write_bytes(b"this is no protobuf" * 10)
-    with raises_matching(DataError, "kaputt.osm.pbf", "nicht lesbar"):
+    with raises_matching(DataError, "kaputt.osm.pbf", "keine lesbare OSM-Datei"):
         background_from_file(broken)
     with raises_matching(SourceUnavailableError, "nicht gefunden"):
         background_from_file(tmp_path / "fehlt.osm.pbf")

@@ -10,14 +10,15 @@ Kreis Borken says that the resolution is too coarse.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from hostile import shown_text
 
 from geo.formatting import de_int
 from geo.settings import Settings
+from geo.store.uploads import UploadStore
 from integrationsatlas.cli import main
 from integrationsatlas.coverage import coverage_report
 from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
@@ -25,6 +26,8 @@ from integrationsatlas.request import AnalysisRequest, AreaRef, SitingSpec
 pytestmark = [pytest.mark.shared]
 
 AACHEN = "05334"
+#: Owner of the planner's upload (the session of the pages under test).
+OWNER = "session:planner"
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +44,9 @@ def aachen(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> tuple
     kitas = kitas.assign(id=kitas["osm_id"].astype(str), name=kitas["name"].fillna("Kita"))[["id", "name", "geometry"]]
     kitas.to_file(home / "kitas.geojson", driver="GeoJSON")
     import_file(home / "kitas.geojson", "kita", settings)
-    uploads = settings.cache_dir / "osm_uploads"
-    uploads.mkdir(parents=True)
-    osm = uploads / "aachen.osm.pbf"
-    shutil.copyfile(shared_data / "osm" / "aachen.osm.pbf", osm)
+    # the planner's upload, as the pages keep it (by content, owned by the session)
+    extract = (shared_data / "osm" / "aachen.osm.pbf").read_bytes()
+    osm = UploadStore(settings).put("osm", OWNER, "aachen.osm.pbf", extract).path
     return settings, str(osm)
 
 
@@ -59,6 +61,7 @@ def test_page_cli_siting_and_report_agree_to_the_person(
     from streamlit.testing.v1 import AppTest
 
     import ui.cached
+    import ui.uploads
     from integrationsatlas.report import build_report
     from integrationsatlas.siting import plan_sites
 
@@ -80,6 +83,7 @@ def test_page_cli_siting_and_report_agree_to_the_person(
     assert cli["inputs"]["as_of"]["Bevölkerung"].startswith("Gemeindebevölkerung 2019")
     # the Versorgungslücken page
     monkeypatch.setattr(ui.cached, "settings", lambda: settings)
+    monkeypatch.setattr(ui.uploads, "upload_owner", lambda: OWNER)  # the session that uploaded the extract
     page = Path(__file__).resolve().parent.parent / "ui" / "pages" / "luecken.py"
     at = AppTest.from_file(str(page), default_timeout=600).run()
     at.selectbox(key="luecken_layer").set_value("kita")
@@ -89,8 +93,9 @@ def test_page_cli_siting_and_report_agree_to_the_person(
     at.selectbox(key="luecken_mode").set_value("walk")
     at.slider(key="luecken_min").set_value(15).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("Ausschnitt aachen.osm.pbf: " in w.value for w in at.warning)  # the covered part, named
-    line = next(c.value for c in at.caption if c.value.startswith("Versorgt: "))
+    warnings = [shown_text(w.value) for w in at.warning]
+    assert any("Ausschnitt aachen.osm.pbf: " in w for w in warnings), warnings  # the covered part, named
+    line = next(text for c in at.caption if (text := shown_text(c.value)).startswith("Versorgt: "))
     assert f"{de_int(covered)} Personen" in line, (line, covered)
     # the siting plan's "before": the existing Kitas stay open, so nobody is counted differently
     plan = plan_sites(

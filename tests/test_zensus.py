@@ -346,3 +346,89 @@ def test_ragged_rows_and_unknown_themes_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(SchemaError, match="Einwohner \\(oder AnteilAuslaender"):
         read_zensus(other)
+
+
+# --- themes in separate calls (issue 19, item 8) ---------------------------------------------------
+
+
+def _demand_table(settings: Settings, group: str) -> pd.DataFrame:
+    from integrationsatlas.coverage import best_demand
+
+    demand = best_demand(settings, group)
+    points = pd.DataFrame(demand.points.drop(columns="geometry"))
+    keep = [c for c in ("gitter_id", "population", "weight", "weight_quelle", "resolution") if c in points]
+    return points[keep].sort_values("gitter_id").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("order", ["population_first", "foreign_first"])
+def test_themes_in_separate_calls_give_the_same_demand_as_one_call(
+    zips: list[Path], tmp_path: Path, order: str
+) -> None:
+    """Population grid and foreign-share grid imported in two calls (either order) = one call with both."""
+    population, foreign = zips[0], zips[1]
+    one = Settings().with_home(tmp_path / "one")
+    two = Settings().with_home(tmp_path / "two")
+    import_zensus([population, foreign], one)
+    first, second = (population, foreign) if order == "population_first" else (foreign, population)
+    summary = import_zensus(first, two)
+    if order == "foreign_first":  # stored, waiting for the population; the demand does not use it yet
+        assert summary.notes and "fehlt noch die Einwohnerzahl" in summary.notes[0]
+        assert load_zensus(two) is None
+    summary = import_zensus(second, two)
+    assert summary.themes == ("bevoelkerung", "auslaender") and summary.coarser == (1000,)
+    assert not summary.notes
+    for group in ("total", "foreign"):
+        pd.testing.assert_frame_equal(_demand_table(two, group), _demand_table(one, group))
+    grid_one, grid_two = load_zensus(one), load_zensus(two)
+    assert grid_one is not None and grid_two is not None
+    columns = sorted(c for c in grid_one.columns if c != "batch_id")
+    assert sorted(c for c in grid_two.columns if c != "batch_id") == columns
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(grid_two[columns]).sort_values("gitter_id").reset_index(drop=True),
+        pd.DataFrame(grid_one[columns]).sort_values("gitter_id").reset_index(drop=True),
+        check_dtype=False,
+    )
+    parent_one, parent_two = load_zensus_parent(one, 1000), load_zensus_parent(two, 1000)
+    assert parent_one is not None and parent_two is not None
+    assert parent_two["anteil_auslaender"].tolist() == parent_one["anteil_auslaender"].tolist() == [20.0]
+
+
+def test_a_theme_imported_later_replaces_its_columns_and_keeps_the_others(zips: list[Path], tmp_path: Path) -> None:
+    settings = Settings().with_home(tmp_path / "home")
+    import_zensus(zips, settings)
+    newer = zipped(
+        tmp_path,
+        "Zensus2022_Auslaenderanteil_neu.zip",
+        {"Zensus2022_Auslaenderanteil_in_Gitterzellen_100m-Gitter.csv": FOREIGN_100.replace(";2,5;", ";7,5;")},
+    )
+    summary = import_zensus(newer, settings)
+    assert summary.themes == ("bevoelkerung", "auslaender", "alter_infra")
+    grid = load_zensus(settings)
+    assert grid is not None
+    first = grid.set_index("gitter_id").loc[f"CRS3035RES100mN{N}E{E}"]
+    assert first["anteil_auslaender"] == pytest.approx(7.5) and first["population"] == 400 and first["unter3"] == 12
+    parent = load_zensus_parent(settings, 1000)
+    assert parent is not None and parent["anteil_auslaender"].tolist() == [20.0]  # untouched
+
+
+def test_a_finer_population_grid_moves_the_coarser_one_aside(zips: list[Path], tmp_path: Path) -> None:
+    settings = Settings().with_home(tmp_path / "home")
+    coarse = zipped(tmp_path, "Zensus2022_Bevoelkerungszahl_1km.zip", {"Zensus2022_1km.csv": POP_1KM})
+    import_zensus(coarse, settings)
+    grid = load_zensus(settings)
+    assert grid is not None and set(grid["resolution_m"]) == {1000}
+    fine = zipped(tmp_path, "Zensus2022_Bevoelkerungszahl_100m.zip", {"Zensus2022_100m.csv": POP_100})
+    summary = import_zensus(fine, settings)
+    assert (summary.resolution_m, summary.coarser) == (100, (1000,))
+    grid, parent = load_zensus(settings), load_zensus_parent(settings, 1000)
+    assert grid is not None and set(grid["resolution_m"]) == {100} and len(grid) == 4
+    assert parent is not None and parent["population"].tolist() == [1000]
+
+
+def test_the_streaming_box_holds_all_of_nrw(settings: Settings) -> None:
+    """Cells of the far north (Minden-Lübbecke reaches 3,270 km N in EPSG:3035) are not cut while streaming."""
+    from geo.units import load_boundaries
+
+    minx, miny, maxx, maxy = load_boundaries("gemeinde", settings).to_crs("EPSG:3035").total_bounds
+    x0, y0, x1, y1 = NRW_BBOX_3035
+    assert x0 < minx and y0 < miny and maxx < x1 and maxy < y1

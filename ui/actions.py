@@ -16,6 +16,7 @@ from geo.layers.sources import reference_date
 from geo.settings import Settings
 from geo.sources.destatis import GemeindePopulation, import_gemeinde_population
 from geo.sources.fetching import FetchResult, fetch_source
+from geo.sources.zensus import ZensusImport, import_zensus
 from geo.store import BatchInfo, open_store, store_exists
 from geo.store.scenarios import list_scenarios
 from geo.store.scenarios import save_scenario as _save_scenario
@@ -73,11 +74,31 @@ def run_import(
 
 
 def import_population(cfg: Settings, name: str, content: bytes) -> GemeindePopulation:
-    """Import an uploaded Gemeinde population table (Destatis GV-ISys or AGS + population)."""
+    """Import an uploaded Gemeinde population table (Destatis GV-ISys or AGS + population).
+
+    The same importer and limits as ``integrationsatlas population`` (checked before reading).
+    """
     with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
-        path = Path(tmp) / Path(name).name
+        path = Path(tmp) / _safe_name(name)
         path.write_bytes(content)
         return import_gemeinde_population(path, cfg)
+
+
+def import_zensus_files(cfg: Settings, files: list[tuple[str, bytes]]) -> ZensusImport:
+    """Import uploaded Zensus grid files (ZIP/CSV, any themes) as ``integrationsatlas zensus`` does."""
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
+        paths = []
+        for k, (name, content) in enumerate(files):
+            path = Path(tmp) / str(k) / _safe_name(name)  # one folder each: two uploads may share a name
+            path.parent.mkdir()
+            path.write_bytes(content)
+            paths.append(path)
+        return import_zensus(paths, cfg)
+
+
+def _safe_name(name: str) -> str:
+    """The upload's own file name without folders (messages name it, never the server path)."""
+    return Path(name.replace("\\", "/")).name or "datei"
 
 
 def batches(cfg: Settings) -> list[BatchInfo]:

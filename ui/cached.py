@@ -30,7 +30,7 @@ from integrationsatlas import report as council
 from integrationsatlas.coverage import CoverageReport, coverage_report, facility_isochrones
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan, plan_sites
-from ui import actions, maps, views
+from ui import actions, auth, fairuse, maps, views
 from ui.runs import Progress, RunCache
 from ui.views import OUTLINE_LEVELS
 
@@ -38,8 +38,11 @@ __all__ = ["OUTLINE_LEVELS"]
 
 
 def settings() -> Settings:
-    """The application settings (``INTEGRATIONSATLAS_*`` environment variables)."""
-    return Settings.from_env()
+    """The application settings (``INTEGRATIONSATLAS_*`` environment variables).
+
+    With login, the database is the one of the logged-in user's role (:func:`ui.auth.session_settings`).
+    """
+    return auth.session_settings(Settings.from_env())
 
 
 def store_version(cfg: Settings) -> str:
@@ -60,6 +63,7 @@ def available_layers(cfg: Settings, version: str, group: str) -> tuple[str, ...]
     return tuple(s.id for s in REGISTRY.by_group(group) if is_available(s.id, cfg))  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, only=None: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=64)
 def points_geojson(cfg: Settings, version: str, layer_id: str, only: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Display GeoJSON of a point layer (optionally only some values of its filter column)."""
@@ -87,6 +91,7 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
 # --- Karte -------------------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, indicator_id, layer_id, facility_layers, level="kreis": facility_layers)
 @st.cache_data(show_spinner=False, max_entries=32)
 def unit_choropleth(
     cfg: Settings,
@@ -134,6 +139,7 @@ def area_view(
     return maps.bounds_of(units[units["ags"] == ags], width_px=width_px)
 
 
+@auth.opens_layers(lambda cfg, version, level, ags, facility_layers: facility_layers)
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_profile(
     cfg: Settings, version: str, level: str, ags: str, facility_layers: tuple[str, ...]
@@ -162,7 +168,9 @@ def import_preview(
 # --- Versorgungslücken ---------------------------------------------------------------
 
 
+@auth.opens_layers(lambda cfg, version, request: (request.layer,))
 @st.cache_data(show_spinner="Versorgung wird berechnet …", max_entries=64)
+@fairuse.heavy("fairuse.coverage")
 def coverage(cfg: Settings, version: str, request: AnalysisRequest) -> CoverageReport:
     """The coverage report of a request (gap table, overall share, curve, extent, resolution)."""
     return coverage_report(cfg, request)
@@ -181,6 +189,7 @@ def cell_grid(cfg: Settings, version: str, request: AnalysisRequest) -> tuple[An
 
 
 @st.cache_data(show_spinner="Isochronen werden berechnet …", max_entries=16)
+@fairuse.heavy("fairuse.isochrones")
 def isochrones(cfg: Settings, version: str, request: AnalysisRequest, facility_ids: tuple[str, ...]) -> dict[str, Any]:
     """Isochrones of the chosen facilities with the request's measure and threshold, for display."""
     return views.isochrones_geojson(facility_isochrones(cfg, request, facility_ids))
@@ -192,6 +201,7 @@ def planning_areas(cfg: Settings, version: str) -> dict[str, str]:
     return views.planning_areas(cfg)
 
 
+@auth.opens_layers(lambda cfg, version, layer_id, area: (layer_id,))
 @st.cache_data(show_spinner=False, max_entries=16)
 def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | None) -> dict[str, str]:
     """id → name of a layer's facilities (within the AGS prefix ``area``, if given)."""
@@ -205,6 +215,12 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 _SITING_PLANS: RunCache[SitingPlan] = RunCache(max_entries=16)
 
 
+@fairuse.heavy("fairuse.siting")
+def _run_siting_plan(cfg: Settings, request: AnalysisRequest, _progress: Progress | None = None) -> SitingPlan:
+    """One site-plan computation, queued as a heavy one of the logged-in user (see :mod:`ui.fairuse`)."""
+    return plan_sites(cfg, request, progress=_progress)
+
+
 def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, progress: Progress | None = None) -> SitingPlan:
     """The siting plan for ``request``; shared read-only between sessions.
 
@@ -212,9 +228,11 @@ def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, progress:
     Streamlit would try to replay that update on the next hit (the
     ``CacheReplayClosureError`` of issue 20). :class:`ui.runs.RunCache` keeps
     the plan (frozen, so sharing it is safe) and never replays anything; a hit
-    reports no progress.
+    reports no progress and waits in no queue.
     """
-    return _SITING_PLANS.get_or_run((cfg, version, request), lambda p: plan_sites(cfg, request, progress=p), progress)
+    return _SITING_PLANS.get_or_run(
+        (cfg, version, request), lambda p: _run_siting_plan(cfg, request, _progress=p), progress
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -249,7 +267,9 @@ def report_scenarios(cfg: Settings, version: str, area: str) -> list[str]:
     return council.scenarios_for_area(cfg, area)
 
 
+@auth.opens_layers(lambda cfg, version, request, *rest: (request.layer,))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.report")
 def report_file(
     cfg: Settings,
     version: str,
@@ -263,7 +283,9 @@ def report_file(
     return council.render(report, fmt), report.filename(fmt)  # type: ignore[arg-type]
 
 
+@auth.opens_layers(lambda cfg, version, source, fmt, crs, request: (source.partition(":")[2], request.layer))
 @st.cache_data(show_spinner=False, max_entries=16)
+@fairuse.heavy("fairuse.export")
 def export_file(
     cfg: Settings, version: str, source: str, fmt: str, crs: str, request: AnalysisRequest
 ) -> tuple[bytes, str]:

@@ -12,11 +12,13 @@ import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
+from sqlalchemy import exc as sa_exc
 from streamlit_folium import st_folium
 
 from geo.errors import DatabaseUnavailableError, IntegrationsatlasError, Problem, ValidationError
 from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
+from geo.store.grants import denied
 from ui import maps
 from ui.i18n import t
 from ui.markdown import md
@@ -49,6 +51,12 @@ def user_errors(what: str = "") -> Iterator[None]:
     except IntegrationsatlasError as exc:
         logger.info("error shown to user: %s", exc)
         st.error(t("common.label_value", label=what, value=str(exc)) if what else md(exc))
+    except sa_exc.DBAPIError as exc:  # a server with login: the database refused the role (grants, row security)
+        refusal = denied(exc)
+        if refusal is None:
+            raise
+        logger.info("database refusal shown to user: %s", exc)
+        st.error(t("common.label_value", label=what, value=str(refusal)) if what else md(refusal))
 
 
 def problem_table(problems: Sequence[Problem]) -> None:

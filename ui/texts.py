@@ -412,6 +412,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} Gemeinden mit {population} Einwohnern übernommen (Stichtag {date}: {source}).",
         "{n} municipalities with {population} inhabitants imported (reference date {date}: {source}).",
     ),
+    "daten.zensus_help": (
+        "Zensus-2022-Gitter (Destatis, 100 m oder 1 km) als beste Nachfrage: die ZIP- oder CSV-Dateien wie "
+        "veröffentlicht. Themen (Einwohner, Ausländeranteil, Altersgruppen) auch einzeln nacheinander; jedes "
+        "wird mit dem schon gespeicherten Gitter verbunden.",
+        "Census 2022 grid (Destatis, 100 m or 1 km) as the best demand: the ZIP or CSV files as published. "
+        "Themes (population, foreign share, age groups) may also come one after another; each is joined with "
+        "the grid already stored.",
+    ),
+    "daten.zensus_file": ("Zensus-Gitterdateien (.zip, .csv)", "Census grid files (.zip, .csv)"),
+    "daten.zensus_import": ("Zensus-Gitter übernehmen", "Import census grid"),
+    "daten.zensus_done": (
+        "{cells} Gitterzellen ({resolution} m) in NRW mit {population} Einwohnern gespeichert; Themen: {themes}.",
+        "{cells} grid cells ({resolution} m) in NRW with {population} inhabitants stored; themes: {themes}.",
+    ),
     "daten.unknown": ("unbekannt", "unknown"),
     "daten.fetch_help": (
         "Amtliche Gemeindegrenzen (BKG VG250), Einwohner (Destatis), Schulen (MSB NRW) oder Einrichtungen aus "
@@ -698,6 +712,59 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Ombudsstelle für barrierefreie Informationstechnik des Landes NRW wenden:",
         "If you do not receive a satisfactory answer to your feedback, you can contact the ombudsperson for "
         "accessible information technology of North Rhine-Westphalia:",
+    ),
+    # --- server with login: login, roles, fair use, audit log (issue 22) --------------------------------
+    "nav.protokoll": ("Protokoll", "Audit log"),
+    "auth.please_login": (
+        "Bitte melden Sie sich mit dem Konto Ihrer Verwaltung an.",
+        "Please log in with your administration's account.",
+    ),
+    "auth.login": ("Anmelden", "Log in"),
+    "auth.login_help": (
+        "Die Anmeldung läuft über den Identitätsdienst Ihrer Verwaltung. Welche Daten Sie sehen, hängt von Ihrer "
+        "Rolle ab (Planung, Rat, Verwaltung).",
+        "Login goes through your administration's identity provider. What you see depends on your role "
+        "(planning, council, administration).",
+    ),
+    "auth.logged_in": ("Angemeldet: {name} · Rolle: {role}", "Logged in: {name} · role: {role}"),
+    "auth.logout": ("Abmelden", "Log out"),
+    "auth.no_role": (
+        "Das Konto {name} hat keine Rolle im Integrationsatlas (Claim »{claim}«). Bitte die Verwaltung bitten, "
+        "Sie einer der Gruppen Planung, Rat oder Verwaltung zuzuordnen.",
+        "The account {name} has no role in the Integration Atlas (claim »{claim}«). Please ask the administration "
+        "to add you to one of the groups planning, council or administration.",
+    ),
+    "fairuse.queued": (
+        "»{label}« wartet: Platz {position} in der Warteschlange ({running} Berechnungen laufen gerade).",
+        "»{label}« is waiting: place {position} in the queue ({running} computations are running).",
+    ),
+    "fairuse.own_running": (
+        "»{label}« wartet, bis Ihre andere Berechnung (z. B. in einem anderen Fenster) fertig ist – "
+        "je Person läuft eine schwere Berechnung zur Zeit.",
+        "»{label}« waits until your other computation (e.g. in another window) has finished – one heavy "
+        "computation per person at a time.",
+    ),
+    "fairuse.coverage": ("Versorgung", "Coverage"),
+    "fairuse.isochrones": ("Isochronen", "Isochrones"),
+    "fairuse.siting": ("Standortplanung", "Site planning"),
+    "fairuse.report": ("Bericht", "Report"),
+    "fairuse.export": ("Export", "Export"),
+    "protokoll.not_allowed": (
+        "Das Protokoll sehen nur Rollen mit der Berechtigung »Protokoll einsehen«.",
+        "Only roles with the permission to view the audit log see it.",
+    ),
+    "protokoll.intro": (
+        "Wer hat wann importiert, ersetzt, gelöscht, wiederhergestellt, exportiert oder eine geschützte Ebene "
+        "geöffnet. Einträge werden nie geändert und nach {days} Tagen gelöscht.",
+        "Who imported, replaced, deleted, restored, exported or opened a protected layer, and when. Entries are "
+        "never changed and are deleted after {days} days.",
+    ),
+    "protokoll.since": ("Von", "From"),
+    "protokoll.until": ("Bis", "To"),
+    "protokoll.entries": ("Einträge", "Entries"),
+    "protokoll.download": (
+        "Protokoll als CSV herunterladen (für die Datenschutzbeauftragte)",
+        "Download the audit log as CSV (for the data-protection officer)",
     ),
 }
 

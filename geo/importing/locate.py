@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,10 +31,10 @@ logger = logging.getLogger(__name__)
 LocationKind = Literal["lonlat", "utm32", "geometry", "plz"]
 
 
-#: Points this far outside the NRW outline are still accepted, in metres: the
-#: embedded outline is generalised (VG250), and a school on the border of Lotte
-#: lies 1.9 km outside it. The check is for gross errors (wrong CRS, other Land).
-NRW_TOLERANCE_M = 2_500.0
+#: Points this far outside the NRW outline are still accepted, in metres. The outline is the union of the
+#: embedded Gemeinden (BKG VG250 at full resolution, so a school on the border of Lotte lies inside);
+#: a facility across the border (Vaals, 0.4 km outside) is refused.
+NRW_TOLERANCE_M = 300.0
 
 
 # normalised header names of coordinate columns
@@ -90,14 +91,36 @@ class RowChecker:
         self.problems.append(Problem(message, fix, file=self.file, column=None if column is None else str(column)))
 
 
-def _nrw_area(settings: Settings) -> shapely.Geometry:
-    """The NRW outline (embedded Land boundary) with a tolerance, or the NRW box."""
-    from geo.units import load_boundaries
+@functools.lru_cache(maxsize=4)
+def _nrw_outline(path: str, mtime_ns: int, tolerance_m: float) -> shapely.Geometry:
+    """The union of the embedded Gemeinden (EPSG:25832) buffered by ``tolerance_m``, once per file version."""
+    import pyogrio
 
+    gemeinden = pyogrio.read_dataframe(path, layer="gemeinde", columns=[])
+    # the Gemeinden tile NRW without overlaps: the coverage union is exact and 10 times faster than union_all
+    outline = shapely.coverage_union_all(gemeinden.geometry.to_numpy()).buffer(tolerance_m)
+    shapely.prepare(outline)
+    return outline
+
+
+def nrw_area(settings: Settings, tolerance_m: float = NRW_TOLERANCE_M) -> shapely.Geometry:
+    """NRW in EPSG:25832 with a tolerance: the embedded Gemeinden, else the Land boundary, else the NRW box.
+
+    Used to refuse locations outside NRW (a wrong CRS, another Land, across the border).
+    """
+    from geo.layers.registry import REGISTRY
+
+    embedded = REGISTRY.boundary("gemeinde").embedded
+    path = settings.data_dir / embedded if embedded else None
     try:
-        land = load_boundaries("land", settings)
-        outline = shapely.union_all(land.geometry.to_numpy()).buffer(NRW_TOLERANCE_M)
-    except IntegrationsatlasError as exc:
+        if path is not None and path.is_file():
+            return _nrw_outline(str(path), path.stat().st_mtime_ns, float(tolerance_m))
+        else:
+            from geo.units import load_boundaries
+
+            land = load_boundaries("land", settings)
+            outline = shapely.union_all(land.geometry.to_numpy()).buffer(max(tolerance_m, 2_500.0))
+    except (IntegrationsatlasError, OSError) as exc:
         logger.warning("NRW outline not available (%s); using the NRW bounding box", exc)
         outline = shapely.box(*NRW_BOUNDS_25832)
     shapely.prepare(outline)
@@ -261,7 +284,7 @@ def locate_rows(
 
     located = np.array([g is not None for g in geoms], dtype=bool)
     if located.any():
-        area = _nrw_area(settings)
+        area = nrw_area(settings)
         inside = np.ones(n, dtype=bool)
         inside[located] = shapely.intersects(area, geoms[located].astype(object))
         outside = located & ~inside
@@ -279,6 +302,26 @@ def locate_rows(
 
 #: Geometry types a point layer accepts (areas and lines give a point on them).
 POINT_SOURCE_TYPES = ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString")
+
+
+def outside_degrees(geoms: np.ndarray, mask: np.ndarray, crs: object) -> np.ndarray:
+    """Which geometries (of ``mask``) have a coordinate beyond ±180/±90 although ``crs`` is geographic.
+
+    PROJ would wrap a longitude of 366° round to 6° and put the row into
+    NRW; metres in a file without a CRS (GeoJSON then means WGS84) would be
+    read as degrees. Both are refused. Non-geographic CRS give no hit.
+    """
+    import pyproj
+
+    out = np.zeros(len(geoms), dtype=bool)
+    if crs is None or not mask.any() or not pyproj.CRS.from_user_input(crs).is_geographic:
+        return out
+    coords, index = shapely.get_coordinates(geoms[mask], return_index=True)
+    bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    hit = np.zeros(int(mask.sum()), dtype=bool)
+    np.logical_or.at(hit, index, bad)
+    out[np.flatnonzero(mask)] = hit
+    return out
 
 
 def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker, errors: list[str]) -> np.ndarray:
@@ -329,6 +372,18 @@ def _geometry_points(geometry: gpd.GeoSeries, given: np.ndarray, chk: RowChecker
         "geometry",
     )
     usable &= ~invalid
+    beyond = outside_degrees(raw, usable, geometry.crs)
+    chk.row(
+        beyond,
+        lambda p: (
+            "Die Koordinaten liegen außerhalb von −180…180 / −90…90 Grad, die Datei gibt aber Länge/Breite "
+            f"({geometry.crs.to_string() if geometry.crs else 'EPSG:4326'}) als Koordinatensystem an."
+        ),
+        "Koordinatensystem der Datei prüfen: UTM-Werte (Meter) brauchen die Angabe des Koordinatensystems, "
+        f"z. B. {PROJECTED_CRS}; GeoJSON ohne Angabe gilt als Länge/Breite.",
+        "geometry",
+    )
+    usable &= ~beyond
     pts = np.full(n, None, dtype=object)
     if not usable.any():
         return pts

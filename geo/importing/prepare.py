@@ -21,11 +21,21 @@ from geo.importing.locate import (
     locate_rows,
 )
 from geo.io.limits import MAX_INT
-from geo.io.text import norm_header, parse_number, parse_tristate, text_values
+from geo.io.text import has_control, norm_header, parse_number, parse_tristate, text_values
 from geo.layers.spec import Column, LayerSpec
 from geo.settings import PROJECTED_CRS, Settings
 
 # --- column mapping and parsing -------------------------------------------------------
+
+
+#: What a cell of each type is not, for the messages.
+_EXPECT = {
+    "int": "keine ganze Zahl",
+    "float": "keine Zahl",
+    "tristate": "kein ja/nein",
+    "bool": "kein ja/nein",
+    "date": "kein Datum",
+}
 
 
 def map_columns(columns: Iterable[object], spec: LayerSpec) -> dict[str, object]:
@@ -133,10 +143,12 @@ def prepare_layer_frame(
         notes.append(f"Nicht übernommene Spalten (nicht Teil der Ebene »{spec.title}«): {', '.join(ignored)}.")
 
     out: dict[str, object] = {}
+    kinds = df.attrs.get("property_kinds") or {}
     for col in spec.columns:
         if col.name not in mapping:
             continue
-        out[col.name] = _parse_column(df[mapping[col.name]], col, chk, mapping[col.name])
+        header = mapping[col.name]
+        out[col.name] = _parse_column(df[header], col, chk, header, kinds.get(str(header)))
 
     geoms, precision, kind = locate_rows(df, spec, chk, settings, mapping, geocoder)
 
@@ -207,11 +219,49 @@ def _empty(col: Column, n: int) -> pd.Series:
     return pd.Series([pd.NA if dtype != "float64" else np.nan] * n, dtype=dtype)
 
 
-def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) -> pd.Series:
-    """Parse one column by its declared type; bad cells become problems."""
+#: A German thousands separator in a whole number ("1.000"): 1000, or 1 written with a decimal point?
+_THOUSANDS = r"[+-]?\d{1,3}(\.\d{3})+"
+_JSON_KIND = {"list": "eine Liste", "object": "ein Objekt", "bool": "ein Wahrheitswert (true/false)"}
+
+
+def _parse_column(
+    raw: pd.Series, col: Column, chk: RowChecker, header: object, kinds: np.ndarray | None = None
+) -> pd.Series:
+    """Parse one column by its declared type; bad cells become problems.
+
+    ``kinds`` marks cells that a GeoJSON file gave as a JSON list, object or
+    true/false (see :func:`geo.io.formats._property_kinds`): never a number
+    or a name. A whole number written with thousands points (``1.000``) is
+    ambiguous and refused; text with control characters is refused.
+    """
     text = text_values(raw).reset_index(drop=True)
     present = text.notna().to_numpy()
+    if kinds is not None and len(kinds) == len(text):
+        allowed = ("bool",) if col.dtype in ("tristate", "bool") else ()
+        wrong = np.isin(kinds, [k for k in _JSON_KIND if k not in allowed])
+        chk.row(
+            wrong,
+            lambda p: f"»{text.iloc[p]}« ist {_JSON_KIND[str(kinds[p])]} – {_EXPECT.get(col.dtype, 'kein Text')}.",
+            f"In »{header}« den Wert selbst eintragen (Zahl oder Text), keine Liste, kein Objekt, kein true/false.",
+            header,
+        )
+        if col.dtype in _EXPECT:
+            text = text.where(~wrong)
+            present = present & ~wrong
     if col.dtype in ("int", "float"):
+        ambiguous = present & text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        if col.dtype == "int":
+            chk.row(
+                ambiguous,
+                lambda p: (
+                    f"»{text.iloc[p]}« ist mehrdeutig: mit Tausenderpunkt {text.iloc[p].replace('.', '')}, "
+                    f"mit Dezimalpunkt {text.iloc[p].split('.')[0]}."
+                ),
+                f"In »{header}« ganze Zahlen ohne Tausenderpunkt schreiben (z. B. 1000).",
+                header,
+            )
+            text = text.where(~ambiguous)
+            present = present & ~ambiguous
         num = parse_number(text)
         bad = present & num.isna().to_numpy()
         chk.row(
@@ -264,8 +314,27 @@ def _parse_column(raw: pd.Series, col: Column, chk: RowChecker, header: object) 
 
         plz = text.map(lambda v: normalise_plz(v) if isinstance(v, str) else None)
         return plz.where(plz.notna(), text).astype("str")
+    chk.row(
+        has_control(text),
+        lambda p: "Der Text enthält Steuerzeichen (unsichtbare Zeichen wie U+0007, Tabulator oder Zeilenumbruch).",
+        f"Steuerzeichen aus »{header}« entfernen.",
+        header,
+    )
     if col.name.endswith("ags"):
-        return text.str.replace(r"\.0$", "", regex=True).str.zfill(8 if col.name == "gemeinde_ags" else 5)
+        length = 8 if col.name == "gemeinde_ags" else 5
+        ags = text.str.replace(r"\.0$", "", regex=True).str.zfill(length)
+        bad = present & ~ags.str.fullmatch(rf"05\d{{{length - 2}}}").fillna(False).to_numpy(dtype=bool)
+        chk.row(
+            bad,
+            lambda p: (
+                f"»{text.iloc[p]}« ist kein {length}-stelliger Schlüssel "
+                + ("einer NRW-Gemeinde" if length == 8 else "eines NRW-Kreises")
+                + " (nur Ziffern, beginnt mit 05)."
+            ),
+            f"Amtlichen Schlüssel eintragen oder »{header}« leer lassen (dann wird er aus der Lage bestimmt).",
+            header,
+        )
+        return ags.where(~bad)
     if col.choices:
         canon = {c.lower(): c for c in col.choices}
         low = text.str.lower()

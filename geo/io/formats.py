@@ -11,6 +11,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,7 @@ from geo.io.limits import (
     check_zip,
     extract_members,
 )
+from geo.io.shapefile import check_dbf
 from geo.io.text import decode_strict, norm_header, sniff_separator
 from geo.settings import PROJECTED_CRS
 
@@ -288,25 +290,117 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+#: Largest unpacked size of all worksheets of a workbook together. openpyxl reads some 30,000–80,000
+#: cells a second, so a larger sheet would keep an import busy for more than a minute; a table that
+#: large is read in seconds as CSV.
+XLSX_MAX_SHEET_BYTES = 32 * 1024 * 1024
+
+
 def _xlsx_sheet_limits(path: Path, shown: str, limits: ReadLimits) -> None:
-    """Check a workbook before openpyxl opens it: unpacked sizes and the declared sheet dimension."""
+    """Check a workbook before openpyxl opens it: unpacked sizes and the declared dimension of every sheet."""
     infos = check_zip(path, shown, limits)
     sheets = sorted(i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename))
-    if not sheets:
-        return  # openpyxl reports the missing sheet
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(sheets[0]) as fh:
-            head = fh.read(4096)
-    except ZIP_ERRORS as exc:
+    unpacked = sum(i.file_size for i in infos if i.filename in sheets)
+    if unpacked > XLSX_MAX_SHEET_BYTES:
+        size, allowed = (f"{v / 1e6:.1f}".replace(".", ",") for v in (unpacked, XLSX_MAX_SHEET_BYTES))
         raise DataError(
-            f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
+            f"Datei {shown}: Die Tabellenblätter sind entpackt {size} MB groß; erlaubt sind höchstens {allowed} MB "
+            "(größere Arbeitsmappen brauchen zum Einlesen über eine Minute). Bitte als CSV speichern "
+            "(Excel: Speichern unter → CSV UTF-8) oder die Datei aufteilen."
+        )
+    cells = 0
+    for sheet in sheets:
+        try:
+            with zipfile.ZipFile(path) as zf, zf.open(sheet) as fh:
+                head = fh.read(4096)
+        except ZIP_ERRORS as exc:
+            raise DataError(
+                f"Datei {shown}: Die Excel-Datei ist beschädigt ({type(exc).__name__}). "
+                "Bitte in Excel öffnen und erneut als .xlsx speichern."
+            ) from exc
+        m = _DIMENSION.search(head)
+        if m and m.group(3):
+            rows = int(m.group(4)) - int(m.group(2)) + 1
+            cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+            check_rows(max(rows - 1, 0), cols, shown, limits)
+            cells += max(rows, 0) * max(cols, 0)
+    if cells > limits.max_cells:
+        raise DataError(
+            f"Datei {shown}: Die Blätter der Arbeitsmappe haben zusammen {cells} Zellen; erlaubt sind höchstens "
+            f"{limits.max_cells} (Einstellung max_cells). Bitte nur die benötigten Blätter und Spalten speichern."
+        )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook as read: its name, whether it is hidden, its rows as text cells."""
+
+    name: str
+    hidden: bool
+    rows: list[list[object]]
+
+    @property
+    def empty(self) -> bool:
+        """Whether no cell of the sheet holds a value."""
+        return not any(not isinstance(v, float) for r in self.rows for v in r)
+
+
+def read_xlsx_sheets(path: Path, shown: str, limits: ReadLimits) -> list[Sheet]:
+    """Every worksheet of a workbook, read row by row within the limits (before and while reading).
+
+    The ZIP directory and each sheet's declared ``<dimension>`` are checked
+    first (:func:`_xlsx_sheet_limits`); rows are streamed with openpyxl's
+    read-only mode, never padded to a declared dimension, and counted across
+    all sheets (``max_rows`` per sheet, ``max_cells`` in all).
+
+    Returns
+    -------
+    list of Sheet
+        In workbook order; cells as :func:`_cell_text` gives them (empty cells NaN).
+
+    Raises
+    ------
+    DataError
+        If the workbook is damaged, not a workbook, or exceeds a limit.
+    """
+    import openpyxl
+
+    _xlsx_sheet_limits(path, shown, limits)
+    out: list[Sheet] = []
+    cells = 0
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            for ws in wb.worksheets:
+                ws.reset_dimensions()  # never pad rows to a (possibly huge) declared dimension
+                rows: list[list[object]] = []
+                for row in ws.iter_rows(values_only=True):
+                    rows.append([_cell_text(v) for v in row])
+                    cells += len(row)
+                    if len(rows) > limits.max_rows + 1:
+                        raise DataError(
+                            f"Datei {shown}, Blatt »{ws.title}«: mehr als {limits.max_rows} Zeilen "
+                            "(Einstellung max_rows). Bitte die Datei aufteilen."
+                        )
+                    if cells > limits.max_cells:
+                        raise DataError(
+                            f"Datei {shown}, Blatt »{ws.title}«: mehr als {limits.max_cells} Zellen bis Zeile "
+                            f"{len(rows)} (Einstellung max_cells). Bitte nur die benötigten Blätter und Spalten "
+                            "speichern oder die Datei aufteilen."
+                        )
+                while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
+                    rows.pop()
+                out.append(Sheet(str(ws.title), getattr(ws, "sheet_state", "visible") != "visible", rows))
+        finally:
+            wb.close()
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on broken workbooks
+        raise DataError(
+            f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
             "Bitte in Excel öffnen und erneut als .xlsx speichern."
         ) from exc
-    m = _DIMENSION.search(head)
-    if m and m.group(3):
-        rows = int(m.group(4)) - int(m.group(2)) + 1
-        cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
-        check_rows(max(rows - 1, 0), cols, shown, limits)
+    return out
 
 
 def _cell_text(value: object) -> object:
@@ -321,45 +415,26 @@ def _cell_text(value: object) -> object:
 
 
 def _read_xlsx(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> pd.DataFrame:
-    import openpyxl
-
-    _xlsx_sheet_limits(path, shown, limits)
-    rows: list[list[object]] = []
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        try:
-            ws = wb.worksheets[0]
-            ws.reset_dimensions()  # never pad rows to a (possibly huge) declared dimension
-            cells = 0
-            for row in ws.iter_rows(values_only=True):
-                rows.append([_cell_text(v) for v in row])
-                cells += len(row)
-                if len(rows) > limits.max_rows + 1:
-                    raise DataError(
-                        f"Datei {shown}: mehr als {limits.max_rows} Zeilen (Einstellung max_rows). "
-                        "Bitte die Datei aufteilen."
-                    )
-                if cells > limits.max_cells:
-                    raise DataError(
-                        f"Datei {shown}: mehr als {limits.max_cells} Zellen bis Zeile {len(rows)} "
-                        "(Einstellung max_cells). Bitte nur die benötigten Spalten exportieren oder "
-                        "die Datei aufteilen."
-                    )
-        finally:
-            wb.close()
-    except DataError:
-        raise
-    except Exception as exc:  # openpyxl raises many types on broken workbooks
+    sheets = [sh for sh in read_xlsx_sheets(path, shown, limits) if not sh.empty]
+    if not sheets:
         raise DataError(
-            f"Datei {shown} ist keine lesbare Excel-Datei ({_short(exc, path, shown)}). "
-            "Bitte in Excel öffnen und erneut als .xlsx speichern."
-        ) from exc
-    while rows and all(isinstance(v, float) for v in rows[-1]):  # trailing empty rows
-        rows.pop()
-    if not rows:
-        raise DataError(
-            f"Datei {shown}: Das erste Tabellenblatt ist leer. Bitte die Daten mit Kopfzeile ins erste Blatt schreiben."
+            f"Datei {shown}: Die Arbeitsmappe ist leer. Bitte die Daten mit Kopfzeile in ein Tabellenblatt schreiben."
         )
+    named = [sh for sh in sheets if layer and norm_header(sh.name) == norm_header(layer)]
+    if len(named) == 1:
+        sheets = named
+    if len(sheets) > 1:
+        listed = ", ".join(f"»{sh.name}«" + (" (ausgeblendet)" if sh.hidden else "") for sh in sheets)
+        raise DataError(
+            f"Datei {shown}: Die Arbeitsmappe hat {len(sheets)} Blätter mit Daten ({listed}); unklar, welches "
+            f"importiert werden soll. Bitte die anderen Blätter löschen oder das gewünschte Blatt »{layer}« nennen."
+        )
+    if sheets[0].hidden:
+        raise DataError(
+            f"Datei {shown}: Die Daten stehen nur im ausgeblendeten Blatt »{sheets[0].name}«. Bitte das Blatt "
+            "einblenden (Excel: Rechtsklick → Einblenden) und prüfen, ob es die gültigen Daten enthält."
+        )
+    rows = sheets[0].rows
     header = [("" if isinstance(v, float) else str(v)) for v in rows[0]]
     while (
         header
@@ -439,6 +514,65 @@ def _sanitise_feature(feature: dict) -> str:
     return ""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(text: str, features: list, shown: str) -> None:
+    """Refuse a lone UTF-16 surrogate (``"\\ud800"`` escaped in JSON): it is no character and cannot be stored."""
+    if "\\u" not in text.lower():
+        return
+    for pos, feature in enumerate(features):
+        hit = _SURROGATE.search(json.dumps(feature, ensure_ascii=False))
+        if hit:
+            raise DataError(
+                f"Datei {shown}, Objekt {pos + 1}: enthält ein ungültiges Zeichen (ein einzelnes "
+                f"UTF-16-Ersatzzeichen U+{ord(hit.group()):04X}, kein Schriftzeichen). Bitte den Text korrigieren "
+                "und die Datei mit einem GIS neu als GeoJSON exportieren."
+            )
+
+
+def _property_kinds(features: list) -> dict[str, np.ndarray]:
+    """Per property, which features give a JSON list, object or true/false (GDAL would turn them into text
+    or numbers silently): ``{key: array of "list"/"object"/"bool"/""}``, only keys where one occurs."""
+    kinds: dict[str, np.ndarray] = {}
+    for pos, feature in enumerate(features):
+        for key, value in (feature.get("properties") or {}).items():
+            kind = (
+                "list"
+                if isinstance(value, list)
+                else "object"
+                if isinstance(value, dict)
+                else "bool"
+                if isinstance(value, bool)
+                else ""
+            )
+            if kind:
+                kinds.setdefault(str(key), np.full(len(features), "", dtype=object))[pos] = kind
+    return kinds
+
+
+def _json_text(value: object) -> object:
+    """A property value as the text the file holds (``None`` stays missing; lists and objects as JSON)."""
+    if value is None:
+        return np.nan
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _properties_as_written(gdf: gpd.GeoDataFrame, features: list) -> None:
+    """Replace GDAL's typed columns by the properties as the file writes them (in place).
+
+    GDAL guesses one type per column and converts silently: the text
+    ``"1.000"`` next to numbers becomes the number 1.0, ``true`` becomes 1.
+    The importer parses text itself and reports what it cannot read.
+    """
+    table = pd.DataFrame([f.get("properties") or {} for f in features], dtype=object)
+    for col in gdf.columns:
+        if col != gdf.geometry.name and col in table.columns:
+            gdf[col] = table[col].map(_json_text).astype(object).to_numpy()
+
+
 def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
     text, encoding = decode_strict(path.read_bytes(), shown)
     check_json_depth(text, shown, limits)
@@ -473,6 +607,8 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
             )
     width = max((len(f.get("properties") or {}) for f in features), default=0) + 1
     check_rows(len(features), width, shown, limits, what="Objekte")
+    _check_surrogates(text, features, shown)
+    kinds = _property_kinds(features)
     given = np.array([f.get("geometry") is not None for f in features], dtype=bool)
     errors = [_sanitise_feature(f) for f in features]
     try:
@@ -490,8 +626,10 @@ def _read_geojson(path: Path, shown: str, layer: str | None, limits: ReadLimits)
             f"Datei {shown}: {len(features)} Objekte in der Datei, aber nur {len(gdf)} lesbar. "
             "Bitte die Datei mit einem GIS neu als GeoJSON exportieren."
         )
+    _properties_as_written(gdf, features)
     gdf.attrs["geometry_given"] = given
     gdf.attrs["geometry_error"] = errors
+    gdf.attrs["property_kinds"] = kinds
     gdf.attrs["encoding"] = encoding
     return gdf
 
@@ -504,9 +642,35 @@ def _read_gpkg(path: Path, shown: str, layer: str | None, limits: ReadLimits) ->
     names = [str(r[0]) for r in layers if r[1] is not None] or [str(r[0]) for r in layers]
     if not names:
         raise DataError(f"Datei {shown}: Das GeoPackage enthält keine Ebene.")
-    chosen = _pick(names, layer)
+    filled = [n for n in names if _feature_count(path, shown, n) > 0] or names[:1]
+    chosen = _choose(filled, layer, shown, what="Ebenen")
     _check_info(path, shown, limits, layer=chosen, origin=path)
     return _read_with_gdal(path, shown, what="GeoPackage", layer=chosen, origin=path)
+
+
+def _feature_count(path: Path, shown: str, layer: str) -> int:
+    try:
+        return int(pyogrio.read_info(path, layer=layer).get("features") or 0)
+    except Exception as exc:  # GDAL errors on broken files
+        raise DataError(f"Datei {shown} ist keine lesbare GeoPackage-Datei ({_short(exc, path, shown)}).") from exc
+
+
+def _choose(names: list[str], wanted: str | None, shown: str, *, what: str) -> str:
+    """The one layer (or Shapefile) to read: the only one, or the one named like the target layer.
+
+    Several without such a name are ambiguous and refused (reading the first
+    would silently drop the others).
+    """
+    if len(names) == 1:
+        return names[0]
+    named = [n for n in names if wanted and norm_header(Path(n).stem) == norm_header(wanted)]
+    if len(named) == 1:
+        return named[0]
+    listed = ", ".join(f"»{n}«" for n in names[:10])
+    raise DataError(
+        f"Datei {shown}: enthält {len(names)} {what} mit Daten ({listed}); unklar, welche importiert werden soll. "
+        f"Bitte nur eine speichern oder die gewünschte »{wanted}« nennen."
+    )
 
 
 def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: ReadLimits) -> gpd.GeoDataFrame:
@@ -518,7 +682,7 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
             f"Datei {shown}: Die ZIP-Datei enthält kein Shapefile (.shp). "
             "Bitte .shp, .shx, .dbf und .prj zusammen zippen."
         )
-    shp = _pick(shps, layer, key=lambda n: Path(n).stem)
+    shp = _choose(shps, layer, shown, what="Shapefiles")
     stem = shp[:-4]
     by_ext = {
         m[len(stem) :].lower(): m
@@ -535,7 +699,8 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
         files = extract_members(path, list(by_ext.values()), Path(tmp), shown, limits)
         target = next(f for f in files if f.suffix.lower() == ".shp")
         _check_info(target, shown, limits, origin=target)
-        gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target)
+        encoding = check_dbf(_sibling(files, ".dbf"), _sibling(files, ".shx"), shown, has_cpg=".cpg" in by_ext)
+        gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target, encoding=encoding)
     if gdf.crs is None:
         if ".prj" in by_ext:
             raise CRSError(
@@ -584,11 +749,26 @@ def _check_crs(gdf: gpd.GeoDataFrame, shown: str) -> None:
         )
 
 
+def _sibling(files: list[Path], suffix: str) -> Path:
+    return next(f for f in files if f.suffix.lower() == suffix)
+
+
 def _read_with_gdal(
-    source: Path | str | bytes, shown: str, *, what: str, layer: str | None = None, origin: Path | None = None
+    source: Path | str | bytes,
+    shown: str,
+    *,
+    what: str,
+    layer: str | None = None,
+    origin: Path | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     try:
-        gdf = gpd.read_file(io.BytesIO(source) if isinstance(source, bytes) else source, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(
+            io.BytesIO(source) if isinstance(source, bytes) else source,
+            layer=layer,
+            engine="pyogrio",
+            **({"encoding": encoding} if encoding else {}),
+        )
     except Exception as exc:  # pyogrio/GDAL raise several types on broken files
         raise DataError(
             f"Datei {shown} ist keine lesbare {what}-Datei ({_short(exc, origin, shown)}). "
@@ -599,14 +779,6 @@ def _read_with_gdal(
         gdf = gpd.GeoDataFrame(pd.DataFrame(gdf), geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
     _check_crs(gdf, shown)
     return gdf
-
-
-def _pick(names: list[str], wanted: str | None, key: Callable[[str], str] = str) -> str:
-    if wanted:
-        for n in names:
-            if norm_header(key(n)) == norm_header(wanted):
-                return n
-    return names[0]
 
 
 def _drop_empty_unnamed(df: pd.DataFrame) -> pd.DataFrame:

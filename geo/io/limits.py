@@ -29,6 +29,11 @@ SIDECAR_MAX_BYTES = 1024 * 1024
 MAX_INT = 2_147_483_647
 #: Most members a ZIP-based upload may list.
 MAX_ZIP_MEMBERS = 10_000
+#: Largest unpack ratio of a member of a data ZIP (GTFS, Zensus) or a compressed OSM file; real
+#: CSV and OSM XML pack 5–20 times, a bomb of repeated bytes 1,000 times and more.
+MAX_RATIO = 100.0
+#: Members smaller than this (unpacked) are never judged by their ratio.
+RATIO_MIN_BYTES = 1024 * 1024
 _SIDECARS = (".prj", ".cpg", ".qpj")
 #: Exceptions :mod:`zipfile` raises on damaged archives (``NotImplementedError`` for
 #: an unknown "version needed" or compression method).
@@ -54,6 +59,8 @@ class ReadLimits:
     max_rows: int = Settings.max_rows
     max_cells: int = Settings.max_cells
     max_json_depth: int = Settings.max_json_depth
+    max_feed_bytes: int = Settings.max_feed_bytes
+    max_osm_bytes: int = Settings.max_osm_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadLimits:
@@ -65,6 +72,8 @@ class ReadLimits:
             max_rows=settings.max_rows,
             max_cells=settings.max_cells,
             max_json_depth=settings.max_json_depth,
+            max_feed_bytes=settings.max_feed_bytes,
+            max_osm_bytes=settings.max_osm_bytes,
         )
 
 
@@ -72,18 +81,55 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB".replace(",", " ").replace(".", ",")
 
 
+def check_file(path: Path, shown: str, max_bytes: int, setting: str) -> tuple[int, bytes]:
+    """Size and first bytes of a file, refusing an unreadable file or one over ``max_bytes`` on disk.
+
+    Returns
+    -------
+    size, head
+        The size in bytes and the first 8 bytes (to tell a ZIP or a bzip2 stream from text).
+
+    Raises
+    ------
+    DataError
+        Naming the file (never a server path) and the setting.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise DataError(f"Datei {shown} kann nicht gelesen werden ({type(exc).__name__}).") from exc
+    if size > max_bytes:
+        raise DataError(
+            f"Datei {shown} ist {_mb(size)} groß; erlaubt sind höchstens {_mb(max_bytes)} (Einstellung {setting}). "
+            "Bitte die Datei aufteilen oder nur den benötigten Ausschnitt verwenden."
+        )
+    return size, head
+
+
 def member_limit(name: str, limits: ReadLimits) -> int:
     """Largest unpacked size of ZIP member ``name``."""
     return SIDECAR_MAX_BYTES if name.lower().endswith(_SIDECARS) else limits.max_member_bytes
 
 
-def check_zip(path: Path, shown: str, limits: ReadLimits) -> list[zipfile.ZipInfo]:
+def check_zip(
+    path: Path,
+    shown: str,
+    limits: ReadLimits,
+    *,
+    member_bytes: int | None = None,
+    total_bytes: int | None = None,
+    max_ratio: float | None = None,
+) -> list[zipfile.ZipInfo]:
     """Check a ZIP's central directory before anything is unpacked.
 
     Refuses encrypted members, unknown compression methods or "version
     needed" values, too many members, members larger than
-    :func:`member_limit` and a total unpacked size above
-    ``limits.max_uncompressed_bytes``.
+    :func:`member_limit` (or ``member_bytes``), a total unpacked size above
+    ``limits.max_uncompressed_bytes`` (or ``total_bytes``) and, with
+    ``max_ratio``, a member over 1 MB that unpacks to more than
+    ``max_ratio`` times its packed size (a bomb: real CSV packs 5–20×).
 
     Returns
     -------
@@ -119,17 +165,25 @@ def check_zip(path: Path, shown: str, limits: ReadLimits) -> list[zipfile.ZipInf
             raise DataError(
                 f"{where}: Der ZIP-Eintrag ist beschädigt (benötigte Version {info.extract_version / 10:.1f}). {fix}"
             )
-        limit = member_limit(info.filename, limits)
+        limit = member_limit(info.filename, limits) if member_bytes is None else member_bytes
         if info.file_size > limit:
             raise DataError(
                 f"{where}: ist entpackt {_mb(info.file_size)} groß; erlaubt sind höchstens "
                 f"{_mb(limit)}. Bitte nur die benötigten Daten exportieren."
             )
+        if max_ratio and info.file_size > RATIO_MIN_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise DataError(
+                f"{where}: wird beim Entpacken {info.file_size / max(info.compress_size, 1):,.0f}-mal größer "
+                f"({_mb(info.compress_size)} → {_mb(info.file_size)}); echte Daten werden höchstens etwa "
+                f"{max_ratio:.0f}-mal größer. Die Datei ist beschädigt oder eine ZIP-Bombe. {fix}"
+            )
     total = sum(i.file_size for i in infos)
-    if total > limits.max_uncompressed_bytes:
+    allowed = limits.max_uncompressed_bytes if total_bytes is None else total_bytes
+    if total > allowed:
+        setting = "max_uncompressed_bytes" if total_bytes is None else "max_feed_bytes"
         raise DataError(
             f"Datei {shown}: Der Inhalt ist entpackt {_mb(total)} groß; erlaubt sind höchstens "
-            f"{_mb(limits.max_uncompressed_bytes)} (Einstellung max_uncompressed_bytes). "
+            f"{_mb(allowed)} (Einstellung {setting}). "
             "Bitte die Daten aufteilen oder nur die benötigten Spalten und Zeilen exportieren."
         )
     return infos

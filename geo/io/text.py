@@ -37,10 +37,11 @@ _MOJIBAKE = re.compile(
     "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
     "\u2039\u203a\u2122]"
 )
-# DOS (cp850) or Mac umlauts read as Windows-1252 ("K\u201dln", "Stra\u00a7e", "Gr\u0160ben")
+# DOS (cp850) or Mac umlauts read as Windows-1252 ("K\u201dln", "Stra\u00a7e", "Gr\u0160ben"). Spacing accents
+# (´ ` ˆ ˜ ¨ ¯ ¸) between letters are not among them: they are typed on purpose ("Käpt´n", "Ren´e").
 _FOREIGN = re.compile(
-    "[^\\W\\d_][\u201e\u201d\u201c\u2122\u2022\u2020\u2021\u2030\u02c6\u02dc\u00a7\u00a4"
-    "\u00a6\u00a8\u00ac\u00af\u00b4\u00b8\u00a1\u00bf][^\\W\\d_]"
+    "[^\\W\\d_][\u201e\u201d\u201c\u2122\u2022\u2020\u2021\u2030\u00a7\u00a4"
+    "\u00a6\u00ac\u00a1\u00bf][^\\W\\d_]"
     "|[a-z\u00df-\u00ff][\u0152\u0160\u017d\u0178]"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
@@ -127,6 +128,23 @@ def decode_strict(raw: bytes, shown: str) -> tuple[str, str]:
                 f"erkennbar (»{word}« sieht nach {what} aus). {fix}"
             )
     return text, encoding
+
+
+#: Characters that never belong in a name: C0 and C1 controls (tab and line breaks too), DEL, U+FFFD.
+_CONTROL_IN_TEXT = "[\x00-\x1f\x7f-\x9f\ufffd]"
+
+
+def has_control(series: pd.Series) -> np.ndarray:
+    r"""Which cells hold a control character (tab and line breaks included) or U+FFFD; missing cells do not.
+
+    A name with an invisible control character or a replacement character
+    from a failed decoding is refused, never stored.
+
+    >>> has_control(pd.Series(["Kita am Dom", "Kita\x07Dom", None, "Zeile\nUmbruch", "Käpt´n"])).tolist()
+    [False, True, False, True, False]
+    """
+    text = series.astype("string")
+    return text.str.contains(_CONTROL_IN_TEXT, regex=True).fillna(False).to_numpy(dtype=bool)
 
 
 def sniff_separator(header: str) -> str:

@@ -203,6 +203,7 @@ WOHNPROJEKT = REGISTRY.register(
         sources=(USER_IMPORT, OSM),
         capacity_column="kapazitaet",
         description="Wohnprojekte und Unterkünfte für Geflüchtete und Neuzugewanderte.",
+        sensitive=True,  # addresses of refugee accommodation: aggregated for roles without exact access
     )
 )
 ANKOMMENSTREFFPUNKT = REGISTRY.register(

@@ -17,6 +17,7 @@ from geo.errors import DataError, NotLoadedError, SourceUnavailableError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.layers.spec import LayerSpec, Source
+from geo.privacy import record_weights
 from geo.settings import PROJECTED_CRS, Settings
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
     except DataError as exc:
         logger.warning("layer %s unreadable: %s", spec.id, exc)
         gdf, note = None, f"Daten nicht lesbar: {exc}"
-    count = 0 if gdf is None else len(gdf)
+    count = 0 if gdf is None else int(record_weights(gdf).sum())  # an aggregated layer counts its points
     embedded = _embedded_source(spec)
     publisher = ""
     if meta is not None:
@@ -176,7 +177,8 @@ def _precision(gdf: gpd.GeoDataFrame | None) -> str:
     """``"Koordinate: 12, Ort: 3"`` from the ``location_precision`` column."""
     if gdf is None or len(gdf) == 0 or "location_precision" not in gdf.columns:
         return ""
-    counts = gdf["location_precision"].astype("string").fillna("unbekannt").value_counts()
+    precision = gdf["location_precision"].astype("string").fillna("unbekannt")
+    counts = record_weights(gdf).groupby(precision.to_numpy()).sum()
     return _format_counts(counts.items())
 
 

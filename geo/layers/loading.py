@@ -9,7 +9,9 @@ VG250 never mixes with the embedded vintage.
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -38,6 +40,14 @@ def read_embedded(spec: LayerSpec, settings: Settings) -> gpd.GeoDataFrame:
         raise SourceUnavailableError(
             f"Eingebettete Datei {path} fehlt. Bitte mit »python -m scripts.databuild« neu erzeugen."
         )
+    stat = path.stat()
+    return _read_embedded_file(spec, path, stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _read_embedded_file(spec: LayerSpec, path: Path, _mtime_ns: int, _size: int) -> gpd.GeoDataFrame:
+    """Read and validate an embedded file once per process and file version (shipped data never changes
+    while a process runs; every import and map would otherwise read and check it again)."""
     gdf = gpd.read_file(path, layer=spec.id, engine="pyogrio")
     return validate_layer_frame(gdf, spec, path.name)
 

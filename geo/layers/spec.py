@@ -117,6 +117,14 @@ class LayerSpec:
         Column holding the supply capacity (places), if any.
     description
         One German sentence for the legend and the data inventory.
+    sensitive
+        Whether the exact positions are protected (refugee accommodation):
+        on a server with login, roles without
+        :attr:`~geo.access.Permission.EXACT` get only counts aggregated to
+        grid cells with at least *k* points or to the Gemeinde
+        (:mod:`geo.privacy`), computed in the database, everywhere (map,
+        tooltips, tables, exports, reports, JSON); the single-user tool
+        without login is unaffected.
     """
 
     id: str
@@ -135,6 +143,7 @@ class LayerSpec:
     id_column: str = "id"
     name_column: str = "name"
     extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    sensitive: bool = False
 
     def __post_init__(self) -> None:
         problems = self.problems()

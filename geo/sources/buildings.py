@@ -35,8 +35,11 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, SourceUnavailableError
+from geo.io.bounded import check_osm_extract
+from geo.io.limits import ReadLimits
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.frame_cache import cached_frame
+from geo.sources.osm_pbf import OSM_READ_ERRORS, unreadable_osm
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +97,15 @@ BUILDING_COLUMNS = ("osm_id", "building", "levels", "footprint_m2", "residential
 OSM_LICENCE = "© OpenStreetMap contributors, ODbL 1.0"
 
 
-def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
+def buildings_from_file(path: Path, *, limits: ReadLimits | None = None) -> gpd.GeoDataFrame:
     """Read all building footprints of an OSM extract and classify them.
 
     Parameters
     ----------
     path
         ``.osm.pbf``, ``.osm`` or ``.osm.bz2``.
+    limits
+        Size limits checked before reading (:func:`geo.io.bounded.check_osm_extract`).
 
     Returns
     -------
@@ -151,12 +156,11 @@ def buildings_from_file(path: Path) -> gpd.GeoDataFrame:
 
     if not path.exists():
         raise DataError(f"OSM-Datei {path.name} nicht gefunden. Bitte den Pfad prüfen.")
+    check_osm_extract(path, path.name, limits or ReadLimits())
     try:
         _Areas().apply_file(str(path), locations=True)
-    except RuntimeError as exc:
-        raise DataError(
-            f"OSM-Datei {path.name}: nicht lesbar ({exc}). Erwartet wird .osm.pbf, .osm oder .osm.bz2."
-        ) from exc
+    except OSM_READ_ERRORS as exc:
+        raise unreadable_osm(path, path.name, exc) from exc
     if not rows:
         raise DataError(f"OSM-Datei {path.name}: keine Gebäude (building=*) gefunden.")
     frame = pd.DataFrame(rows, columns=["osm_id", "building", "levels_tag", "roof_levels_tag", "other_use", "wkb"])
@@ -184,7 +188,8 @@ def cached_buildings(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     from geo.sources.streets import content_hash
 
     target = settings.cache_dir / "buildings" / f"{content_hash(Path(path))[:16]}-v{CACHE_FORMAT}.parquet"
-    return cached_frame(target, lambda: buildings_from_file(Path(path)), "Gebäude")
+    limits = ReadLimits.from_settings(settings)
+    return cached_frame(target, lambda: buildings_from_file(Path(path), limits=limits), "Gebäude")
 
 
 def extract_coverage(path: Path, buildings: gpd.GeoDataFrame | None = None) -> shapely.Geometry | None:
@@ -208,7 +213,7 @@ def extract_coverage(path: Path, buildings: gpd.GeoDataFrame | None = None) -> s
             bl, tr = box.bottom_left, box.top_right
             area = gpd.GeoSeries([shapely.box(bl.lon, bl.lat, tr.lon, tr.lat)], crs="EPSG:4326")
             return area.to_crs(PROJECTED_CRS).iloc[0]
-    except RuntimeError:
+    except OSM_READ_ERRORS:
         pass
     if buildings is not None and len(buildings):
         return shapely.convex_hull(shapely.union_all(buildings.geometry.centroid.to_numpy())).buffer(100.0)

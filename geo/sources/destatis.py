@@ -22,9 +22,12 @@ date (Stichtag) the file holds.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, Problem, raise_if_problems
-from geo.io.text import decode_text, parse_number, sniff_separator
+from geo.io.formats import detect_format, read_xlsx_sheets
+from geo.io.limits import ReadLimits, check_file, check_rows
+from geo.io.text import decode_strict, has_control, parse_number
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 
 logger = logging.getLogger(__name__)
@@ -57,29 +62,102 @@ _MIN_COLUMNS = 16
 _FIX = "Bitte das »Auszug GV« des Statistischen Bundesamts (GV-ISys) unverändert verwenden."
 
 
-def read_gemeindeverzeichnis(path: Path) -> pd.DataFrame:
-    """Read an "Auszug GV" file (XLSX or CSV) as an all-text table without header.
+#: Limits of a population table, read before and while reading: the GV-ISys of all Germany has about
+#: 16,000 rows of 20 columns, so anything far larger is not a Gemeinde table (or a bomb).
+POPULATION_MAX_ROWS = 100_000
+POPULATION_MAX_CELLS = 1_000_000
+#: Most inhabitants one Gemeinde may have (Berlin, the largest, has 3.9 million).
+MAX_GEMEINDE_POPULATION = 4_000_000
+#: Largest plausible area of a Gemeinde in km² (Berlin, the largest, has 891 km²).
+MAX_GEMEINDE_AREA_KM2 = 2_000.0
+#: Plausible ranges of the optional number columns of a plain population table.
+_RANGES: dict[str, tuple[float, float]] = {
+    "area_km2": (0.0, MAX_GEMEINDE_AREA_KM2),
+    "population_m": (0.0, MAX_GEMEINDE_POPULATION),
+    "population_w": (0.0, MAX_GEMEINDE_POPULATION),
+    "center_lon": (-180.0, 180.0),
+    "center_lat": (-90.0, 90.0),
+}
+
+
+def population_limits(settings: Settings | None = None) -> ReadLimits:
+    """The read limits of a population table: those of ``settings``, rows and cells capped for such tables."""
+    base = ReadLimits.from_settings(settings) if settings is not None else ReadLimits()
+    return replace(
+        base, max_rows=min(base.max_rows, POPULATION_MAX_ROWS), max_cells=min(base.max_cells, POPULATION_MAX_CELLS)
+    )
+
+
+def read_gemeindeverzeichnis(path: Path, *, limits: ReadLimits | None = None, shown: str | None = None) -> pd.DataFrame:
+    """Read an "Auszug GV" file or a plain population table (XLSX or CSV) as an all-text table without header.
+
+    Limits are checked before reading (file size, the workbook's unpacked
+    sizes and declared sheet dimensions) and while reading (rows and cells,
+    streamed). Of a workbook, the one sheet holding Gemeinde rows is taken;
+    two such sheets, or one that is hidden, are refused (which one holds the
+    current figures cannot be told). A CSV may start with title rows of
+    another width (the GV-ISys export); its separator is taken from the rows.
 
     Raises
     ------
     DataError
-        If the file cannot be read.
+        If the file cannot be read, is too large, or its sheets are ambiguous.
     """
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls") or path.read_bytes()[:2] == b"PK":
-            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
-            # the sheet with the most Gemeinde rows ("Onlineprodukt_Gemeinden")
-            return max(sheets.values(), key=lambda df: int((_strip(df.iloc[:, 0]) == "60").sum()) if df.shape[1] else 0)
-        from io import StringIO
+    path = Path(path)
+    shown = shown or path.name
+    limits = limits or population_limits()
+    size, head = check_file(path, shown, limits.max_bytes, "max_upload_bytes")
+    if size == 0:
+        raise DataError(f"Datei {shown} ist leer. {_FIX}")
+    if path.suffix.lower() in (".xls",):
+        raise DataError(f"Datei {shown}: Das alte Excel-Format .xls wird nicht unterstützt; bitte als .xlsx speichern.")
+    if path.suffix.lower() in (".xlsx", ".xlsm") or head.startswith(b"PK"):
+        return _workbook_table(path, shown, limits)
+    text, _ = decode_strict(path.read_bytes(), shown)
+    return _csv_table(text, shown, limits)
 
-        text = decode_text(path.read_bytes())
-        sep = sniff_separator(text.split("\n", 1)[0])
-        return pd.read_csv(
-            StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True
+
+def _workbook_table(path: Path, shown: str, limits: ReadLimits) -> pd.DataFrame:
+    if detect_format(path, shown) != "xlsx":
+        raise DataError(f"Datei {shown}: ist keine Excel-Arbeitsmappe (.xlsx), sondern ein anderes Format. {_FIX}")
+    sheets = [sh for sh in read_xlsx_sheets(path, shown, limits) if not sh.empty]
+    frames = {sh.name: _frame(sh.rows) for sh in sheets}
+    found = [sh for sh in sheets if _gv_rows(frames[sh.name]) or _header_row(frames[sh.name]) is not None]
+    if len(found) > 1:
+        listed = ", ".join(f"»{sh.name}«" + (" (ausgeblendet)" if sh.hidden else "") for sh in found)
+        raise DataError(
+            f"Datei {shown}: {len(found)} Blätter enthalten Gemeindezahlen ({listed}); unklar, welches gilt. "
+            "Bitte nur das Blatt mit dem gewünschten Stand behalten."
         )
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"Datei {path.name}: Gemeindeverzeichnis nicht lesbar ({exc}). {_FIX}") from exc
+    if found and found[0].hidden:
+        raise DataError(
+            f"Datei {shown}: Die Gemeindezahlen stehen nur im ausgeblendeten Blatt »{found[0].name}«. Bitte das "
+            "Blatt einblenden (Excel: Rechtsklick → Einblenden) und prüfen, ob es den gewünschten Stand enthält."
+        )
+    if found:
+        return frames[found[0].name]
+    return frames[sheets[0].name] if sheets else pd.DataFrame()
+
+
+def _frame(rows: list[list[object]]) -> pd.DataFrame:
+    """Rows of text cells (ragged) as a table of strings, short rows padded with empty cells."""
+    width = max((len(r) for r in rows), default=0)
+    body = [[("" if isinstance(v, float) and np.isnan(v) else str(v)) for v in r] for r in rows]
+    body = [r + [""] * (width - len(r)) for r in body]
+    return pd.DataFrame(body, dtype=str) if width else pd.DataFrame()
+
+
+def _csv_table(text: str, shown: str, limits: ReadLimits) -> pd.DataFrame:
+    lines = text.splitlines()
+    check_rows(len(lines), 1, shown, limits)
+    sample = lines[:60]
+    sep = max((";", ",", "\t", "|"), key=lambda c: (max((ln.count(c) for ln in sample), default=0), c == ";"))
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if any(f.strip() for f in r)]
+    except csv.Error as exc:
+        raise DataError(f"Datei {shown}: keine lesbare CSV-Datei ({exc}). {_FIX}") from exc
+    check_rows(len(rows), max((len(r) for r in rows), default=1), shown, limits)
+    return _frame([list(r) for r in rows])
 
 
 def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str = "AuszugGV") -> pd.DataFrame:
@@ -135,7 +213,9 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
     ars = land + code[3].str.zfill(1) + code[4].str.zfill(2) + code[5].str.zfill(4) + code[6].str.zfill(3)
     problems: list[Problem] = []
 
-    def number(col: int, name: str, integer: bool) -> pd.Series:
+    def number(
+        col: int, name: str, integer: bool, low: float = 0.0, high: float = MAX_GEMEINDE_POPULATION
+    ) -> pd.Series:
         text = _strip(rows[col])
         values = parse_number(text, integer=integer)
         bad = values.isna() & text.ne("")
@@ -143,7 +223,20 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
             problems.append(
                 Problem("»" + str(text.at[idx]) + "« ist keine Zahl.", _FIX, file=file, row=int(idx) + 1, column=name)
             )
-        return values
+        wrong = values.notna() & ~values.between(low, high)
+        for idx in rows.index[wrong.to_numpy()][:20]:
+            problems.append(
+                Problem(
+                    f"»{text.at[idx]}« liegt außerhalb des plausiblen Bereichs ({low:g} bis {high:,.0f}).".replace(
+                        ",", "."
+                    ),
+                    _FIX,
+                    file=file,
+                    row=int(idx) + 1,
+                    column=name,
+                )
+            )
+        return values.where(~wrong)
 
     out = pd.DataFrame(
         {
@@ -151,15 +244,19 @@ def parse_gemeindeverzeichnis(raw: pd.DataFrame, *, land: str = "05", file: str 
             "ars": ars.astype("string"),
             "name": rows[7].astype("string"),
             "kreis_ags": ags.str[:5].astype("string"),
-            "area_km2": number(8, "Fläche km²", integer=False).astype("float64"),
+            "area_km2": number(8, "Fläche km²", integer=False, high=MAX_GEMEINDE_AREA_KM2).astype("float64"),
             "population": number(9, "Bevölkerung insgesamt", integer=True).astype("Int64"),
             "population_m": number(10, "männlich", integer=True).astype("Int64"),
             "population_w": number(11, "weiblich", integer=True).astype("Int64"),
             "plz": _plz(rows[13]),
-            "center_lon": number(14, "Längengrad", integer=False).astype("float64"),
-            "center_lat": number(15, "Breitengrad", integer=False).astype("float64"),
+            "center_lon": number(14, "Längengrad", integer=False, low=-180, high=180).astype("float64"),
+            "center_lat": number(15, "Breitengrad", integer=False, low=-90, high=90).astype("float64"),
         }
     )
+    for idx in rows.index[has_control(rows[7])][:20]:
+        problems.append(
+            Problem("Der Gemeindename enthält Steuerzeichen.", _FIX, file=file, row=int(idx) + 1, column="Gemeindename")
+        )
     bad_ags = ~out["ags"].str.fullmatch(r"\d{8}", na=False)
     for idx in out.index[bad_ags.to_numpy()][:20]:
         problems.append(
@@ -234,7 +331,9 @@ class GemeindePopulation:
         return int(self.table["population"].sum())
 
 
-def read_gemeinde_population(path: Path, *, land: str = "05") -> GemeindePopulation:
+def read_gemeinde_population(
+    path: Path, *, land: str = "05", limits: ReadLimits | None = None, shown: str | None = None
+) -> GemeindePopulation:
     """Read Gemeinde population from any Destatis layout, and its Stichtag.
 
     Parameters
@@ -245,6 +344,10 @@ def read_gemeinde_population(path: Path, *, land: str = "05") -> GemeindePopulat
         AGS column and a population column.
     land
         Two-digit Land code; ``05`` is NRW.
+    limits
+        Read limits (default :func:`population_limits`).
+    shown
+        The file name for messages (an upload's own name).
 
     Returns
     -------
@@ -254,10 +357,13 @@ def read_gemeinde_population(path: Path, *, land: str = "05") -> GemeindePopulat
     Raises
     ------
     DataError
-        If the file is unreadable, has neither layout, or no Gemeinde of
-        ``land``.
+        If the file is unreadable, too large, has neither layout, several
+        sheets with Gemeinde rows, or no Gemeinde of ``land``.
     ValidationError
-        Listing every row with an unparseable number or key.
+        Listing every row with an unparseable or implausible number (a
+        population above :data:`MAX_GEMEINDE_POPULATION`), a key that is not
+        8 digits, a name with control characters, or a centre outside
+        −180…180 / −90…90 degrees.
 
     Examples
     --------
@@ -269,17 +375,34 @@ def read_gemeinde_population(path: Path, *, land: str = "05") -> GemeindePopulat
     ('tabelle', '2019', 870837)
     """
     path = Path(path)
-    raw = read_gemeindeverzeichnis(path)
-    first = _strip(raw.iloc[:, 0]).str.replace(r"\.0$", "", regex=True) if raw.shape[1] else pd.Series(dtype=str)
-    if raw.shape[1] >= _MIN_COLUMNS and (first == "60").any():
-        table = parse_gemeindeverzeichnis(raw, land=land, file=path.name)
+    shown = shown or path.name
+    raw = read_gemeindeverzeichnis(path, limits=limits, shown=shown)
+    if _gv_rows(raw):
+        table = parse_gemeindeverzeichnis(raw, land=land, file=shown)
         layout = "gv-isys"
     else:
-        table = _plain_table(raw, land=land, file=path.name)
+        table = _plain_table(raw, land=land, file=shown)
         layout = "tabelle"
-    stichtag, where = _stichtag(raw, path.name)
-    logger.info("%s: %d Gemeinden, Stichtag %s (%s)", path.name, len(table), stichtag, where)
-    return GemeindePopulation(table, stichtag, where, layout, path.name)
+    stichtag, where = _stichtag(raw, shown)
+    logger.info("%s: %d Gemeinden, Stichtag %s (%s)", shown, len(table), stichtag, where)
+    return GemeindePopulation(table, stichtag, where, layout, shown)
+
+
+def _gv_rows(raw: pd.DataFrame) -> bool:
+    """Whether the table has the GV-ISys layout (Satzart-60 rows and at least 16 columns)."""
+    if raw.shape[1] < _MIN_COLUMNS:
+        return False
+    first = _strip(raw.iloc[:, 0]).str.replace(r"\.0$", "", regex=True)
+    return bool((first == "60").any())
+
+
+def _header_row(raw: pd.DataFrame) -> int | None:
+    """The row (of the first 30) naming an AGS column and a population column, or ``None``."""
+    for i in range(min(len(raw), 30)):
+        names = [_norm(v) for v in raw.iloc[i].tolist()]
+        if any(n in _AGS_NAMES for n in names) and any(n in _POP_NAMES for n in names):
+            return i
+    return None
 
 
 def _norm(name: object) -> str:
@@ -288,12 +411,7 @@ def _norm(name: object) -> str:
 
 
 def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
-    header_row = None
-    for i in range(min(len(raw), 30)):
-        names = [_norm(v) for v in raw.iloc[i].tolist()]
-        if any(n in _AGS_NAMES for n in names) and any(n in _POP_NAMES for n in names):
-            header_row = i
-            break
+    header_row = _header_row(raw)
     if header_row is None:
         raise DataError(
             f"Datei {file}: weder das Layout des »Auszug GV« (Satzart 60) noch eine Tabelle mit einer Spalte "
@@ -314,38 +432,55 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
     if rows.empty:
         raise DataError(f"Datei {file}: keine Gemeinde mit Schlüssel {land}… (Land {land}) gefunden. {_FIX}")
     problems: list[Problem] = []
+
+    def note(mask: pd.Series | np.ndarray, message: Callable[[object], str], fix: str, column: int | None) -> None:
+        for idx in rows.index[np.asarray(mask, dtype=bool)][:20]:
+            where = None if column is None else str(raw.iloc[header_row, column])
+            problems.append(Problem(message(idx), fix, file=file, row=int(idx) + 1, column=where))
+
     pop_text = _strip(rows.iloc[:, pop_col])
     pop = parse_number(pop_text, integer=True)
-    header = str(raw.iloc[header_row, pop_col])
-    for idx in rows.index[(pop.isna() | (pop < 0)).to_numpy()][:20]:
-        problems.append(
-            Problem(
-                "»" + str(pop_text.at[idx]) + "« ist keine Einwohnerzahl.",
-                _FIX,
-                file=file,
-                row=int(idx) + 1,
-                column=header,
-            )
+    wrong = pop.isna() | ~pop.between(0, MAX_GEMEINDE_POPULATION)
+    top = f"{MAX_GEMEINDE_POPULATION:,}".replace(",", ".")
+    note(
+        wrong,
+        lambda idx: f"»{pop_text.at[idx]}« ist keine Einwohnerzahl (ganze Zahl von 0 bis {top}).",
+        f"Einwohnerzahl als ganze Zahl eintragen (höchstens {top}, so viele hat keine Gemeinde).",
+        pop_col,
+    )
+    pop = pop.where(~wrong)
+    if name_col is not None:
+        note(
+            has_control(rows.iloc[:, name_col]),
+            lambda idx: "Der Name enthält Steuerzeichen.",
+            "Steuerzeichen (unsichtbare Zeichen) aus dem Namen entfernen.",
+            name_col,
         )
-    for idx in rows.index[~ags.str.fullmatch(r"\d{8}", na=False).to_numpy()][:20]:
-        problems.append(
-            Problem(
-                "Gemeindeschlüssel ist nicht 8-stellig.",
-                "AGS mit 8 Ziffern eintragen.",
-                file=file,
-                row=int(idx) + 1,
-                column=str(raw.iloc[header_row, ags_col]),
-            )
-        )
-    for idx in rows.index[ags.duplicated().to_numpy()][:20]:
-        problems.append(
-            Problem(
-                "AGS " + str(ags.at[idx]) + " doppelt.",
-                "Jede Gemeinde nur einmal aufführen.",
-                file=file,
-                row=int(idx) + 1,
-            )
-        )
+    note(
+        ~ags.str.fullmatch(r"\d{8}", na=False),
+        lambda idx: "Gemeindeschlüssel ist nicht 8-stellig.",
+        "AGS mit 8 Ziffern eintragen.",
+        ags_col,
+    )
+    note(ags.duplicated(), lambda idx: f"AGS {ags.at[idx]} doppelt.", "Jede Gemeinde nur einmal aufführen.", None)
+    extras: dict[str, np.ndarray] = {}
+    for col in ("ars", "area_km2", "population_m", "population_w", "plz", "center_lon", "center_lat"):
+        at = next((i for i, m in enumerate(names) if m == col.replace("_", "")), None)
+        if at is None:
+            continue
+        values = _strip(rows.iloc[:, at])
+        if col in ("ars", "plz"):
+            extras[col] = values.astype("string").to_numpy()
+            continue
+        number = parse_number(values, integer=col.startswith("population"))
+        low, high = _RANGES[col]
+        wrong = number.notna() & ~number.between(low, high)
+
+        def out_of_range(idx: object, v: pd.Series = values, lo: float = low, hi: float = high) -> str:
+            return f"»{v.at[idx]}« liegt außerhalb des plausiblen Bereichs ({lo:g} bis {hi:g})."
+
+        note(wrong, out_of_range, "Wert prüfen oder die Spalte weglassen.", at)
+        extras[col] = number.where(~wrong).astype("Int64" if col.startswith("population") else "float64").to_numpy()
     raise_if_problems(problems, f"Gemeindetabelle {file} ist ungültig")
     out = pd.DataFrame(
         {
@@ -359,16 +494,8 @@ def _plain_table(raw: pd.DataFrame, *, land: str, file: str) -> pd.DataFrame:
             "population": pop.astype("Int64").to_numpy(),
         }
     )
-    for col in ("ars", "area_km2", "population_m", "population_w", "plz", "center_lon", "center_lat"):
-        at = next((i for i, m in enumerate(names) if m == col.replace("_", "")), None)
-        if at is None:
-            continue
-        values = _strip(rows.iloc[:, at])
-        if col in ("ars", "plz"):
-            out[col] = values.astype("string").to_numpy()
-        else:
-            number = parse_number(values, integer=col.startswith("population"))
-            out[col] = number.astype("Int64" if col.startswith("population") else "float64").to_numpy()
+    for col, column in extras.items():
+        out[col] = column
     kinds = {c: "string" for c in ("ags", "name", "kreis_ags", "ars", "plz") if c in out.columns}
     kinds.update({c: "Int64" for c in ("population", "population_m", "population_w") if c in out.columns})
     return out.astype(kinds).sort_values("ags").reset_index(drop=True)
@@ -387,7 +514,9 @@ def _stichtag(raw: pd.DataFrame, name: str) -> tuple[str | None, str]:
     return None, "unbekannt (weder Kopfzeilen noch Dateiname nennen einen Stichtag)"
 
 
-def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "05") -> GemeindePopulation:
+def import_gemeinde_population(
+    path: Path, settings: Settings, *, land: str = "05", shown: str | None = None
+) -> GemeindePopulation:
     """Read a Destatis Gemeinde population file and store it (table ``destatis_gv``).
 
     The population is also joined by AGS onto a stored ``gemeinde`` layer.
@@ -397,14 +526,18 @@ def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "0
     path
         Any layout :func:`read_gemeinde_population` accepts.
     settings
-        Where the local data store lives.
+        Where the local data store lives, and the read limits
+        (:func:`population_limits`, checked before reading).
     land
         Two-digit Land code.
+    shown
+        The file name for messages (an upload's own name).
 
     Returns
     -------
     GemeindePopulation
-        What was read, with its Stichtag.
+        What was read, with its Stichtag. A refused file leaves the store
+        unchanged.
 
     Notes
     -----
@@ -413,7 +546,7 @@ def import_gemeinde_population(path: Path, settings: Settings, *, land: str = "0
     """
     from geo.store import open_store
 
-    result = read_gemeinde_population(path, land=land)
+    result = read_gemeinde_population(path, land=land, limits=population_limits(settings), shown=shown)
     store = open_store(settings)
     stichtag = f", Stichtag {result.stichtag}" if result.stichtag else ""
     store.write_layer(

@@ -323,6 +323,7 @@ def _fetch_destatis(job: _Job) -> FetchResult:
         POPULATION_TABLE,
         join_population,
         parse_gemeindeverzeichnis,
+        population_limits,
         population_points,
         read_gemeindeverzeichnis,
     )
@@ -331,7 +332,9 @@ def _fetch_destatis(job: _Job) -> FetchResult:
     path = download(
         url, settings=job.settings, progress=job.progress, timeout=job.config.timeout, max_age_s=job.max_age_s
     )
-    table = parse_gemeindeverzeichnis(read_gemeindeverzeichnis(path), file=Path(url.split("?")[0]).name)
+    shown = Path(url.split("?")[0]).name
+    raw = read_gemeindeverzeichnis(path, limits=population_limits(job.settings), shown=shown)
+    table = parse_gemeindeverzeichnis(raw, file=shown)
     if job.prefix is not None:
         table = table[table["ags"].str.startswith(job.prefix)].reset_index(drop=True)
     store = open_store(job.settings)

@@ -16,14 +16,11 @@ All problems of a feed are collected and raised together as one
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
 import re
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,36 +30,27 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import DataError, Problem, SourceUnavailableError, ValidationError
+from geo.errors import DataError, Problem, ValidationError
+from geo.io.limits import ReadLimits
+from geo.io.text import has_control
 from geo.settings import PROJECTED_CRS
+from geo.sources.gtfs_files import REQUIRED_COLUMNS, Feed
+
+__all__ = ["REQUIRED_COLUMNS", "Timetable", "parse_times", "read_gtfs"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns every file must have (files marked optional may be missing).
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "stops.txt": ("stop_id", "stop_lat", "stop_lon"),
-    "routes.txt": ("route_id",),
-    "trips.txt": ("route_id", "service_id", "trip_id"),
-    "stop_times.txt": ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"),
-    "calendar.txt": (
-        "service_id",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "start_date",
-        "end_date",
-    ),
-    "calendar_dates.txt": ("service_id", "date", "exception_type"),
-    "frequencies.txt": ("trip_id", "start_time", "end_time", "headway_secs"),
-}
 #: Problems reported per check before the rest are summarised in one line.
 _MAX_ROW_PROBLEMS = 20
-#: Rows of stop_times.txt parsed at once (bounds memory on Germany-wide feeds).
-_CHUNK_ROWS = 2_000_000
+#: Shortest plausible headway of ``frequencies.txt`` in seconds (no vehicle follows another closer).
+MIN_HEADWAY_S = 30
+#: Most trips ``frequencies.txt`` may expand to over the whole feed (over all its rows and spans).
+MAX_FREQUENCY_TRIPS = 100_000
+#: Most stop events one timetable may hold (stop times kept plus expanded ones): memory bound.
+MAX_STOP_EVENTS = 20_000_000
+#: Latest plausible GTFS time in hours after the start of the service day (trips after midnight use 24–30).
+MAX_HOURS = 72
+_DAY_S = 86_400
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$")
 
@@ -237,6 +225,7 @@ def read_gtfs(
     window: tuple[int, int],
     area: BaseGeometry | None = None,
     horizon_s: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> Timetable:
     """Read one service day of a GTFS feed.
 
@@ -259,6 +248,10 @@ def read_gtfs(
         of the day, so that every trip boarded after the window's last minute
         is still there; journeys with several transfers that end later may
         find fewer connections.
+    limits
+        ``max_feed_bytes`` bounds the feed's packed and unpacked size
+        (checked before and while reading; defaults of
+        :class:`geo.settings.Settings`).
 
     Returns
     -------
@@ -269,17 +262,26 @@ def read_gtfs(
     SourceUnavailableError
         If the file is missing or not a zip.
     ValidationError
-        Listing every problem found: missing files or columns, unknown stop,
-        trip or route ids, broken times or coordinates, times running
-        backwards within a trip, bad headways.
+        Listing every problem found: missing files or columns, text that is
+        not UTF-8, unknown or repeated stop, trip or route ids, broken times
+        (also past :data:`MAX_HOURS`), coordinates or dates, stop names with
+        control characters, a stop sequence repeated within a trip, times
+        running backwards within a trip, headways under
+        :data:`MIN_HEADWAY_S` or expanding to more than
+        :data:`MAX_FREQUENCY_TRIPS` trips.
     DataError
-        If no trip runs on ``day`` in the window.
+        If the feed is damaged, too large or unpacks like a bomb, has a line
+        over 1 MB, the day's timetable would exceed :data:`MAX_STOP_EVENTS`,
+        or no trip runs on ``day`` in the window.
 
     Notes
     -----
     Stops are projected from WGS84 to EPSG:25832 (metres); times are seconds
     after midnight of ``day`` and may exceed 24:00:00 (trips after midnight
-    belong to the day they start on, as GTFS defines). Missing arrival or
+    belong to the day they start on, as GTFS defines). Trips of the previous
+    service day that are still running after midnight (times past 24:00:00)
+    are kept too, shifted by one day (their ``trip_id`` gets ``"@Vortag"``
+    appended; their first times may be negative). Missing arrival or
     departure times of intermediate stops (``timepoint=0``) are interpolated
     linearly by stop position. Trips in ``frequencies.txt`` are expanded into
     one trip per departure ``start_time, start_time + headway, …`` before
@@ -290,7 +292,7 @@ def read_gtfs(
     start, end = int(window[0]), int(window[1])
     if not 0 <= start < end:
         raise DataError(f"Das Abfahrtsfenster ({start}, {end}) ist ungültig: erwartet 0 ≤ Beginn < Ende in Sekunden.")
-    with _Feed(Path(path)) as feed:
+    with Feed(Path(path), limits) as feed:
         problems: list[Problem] = []
         for name in ("stops.txt", "routes.txt", "trips.txt", "stop_times.txt"):
             if not feed.has(name):
@@ -311,6 +313,7 @@ def read_gtfs(
             )
         _raise(problems, feed.name)
         services = _services_on(feed, day, problems)
+        services_before = _services_on(feed, day - timedelta(days=1), [])
         routes = feed.read("routes.txt", problems, ["route_id"])
         trips = feed.read("trips.txt", problems, ["route_id", "service_id", "trip_id"])
         stops = feed.read("stops.txt", problems, ["stop_id", "stop_name", "stop_lat", "stop_lon"])
@@ -323,17 +326,27 @@ def read_gtfs(
         _check_refs(trips, "route_id", set(routes["route_id"]), "trips.txt", "routes.txt", problems)
         _check_unique(stops, "stop_id", "stops.txt", problems)
         _check_unique(trips, "trip_id", "trips.txt", problems)
+        _row_problems(
+            stops,
+            has_control(stops["stop_name"]),
+            "stops.txt",
+            "stop_name",
+            "Der Name enthält Steuerzeichen.",
+            "Steuerzeichen (unsichtbare Zeichen, z. B. U+0007) aus dem Namen entfernen.",
+            problems,
+        )
         xy = _project_stops(stops, problems)
         all_stop_ids = pd.Index(stops["stop_id"])
         keep_stop = np.isfinite(xy).all(axis=1)
         if area is not None:
             keep_stop &= shapely.contains_xy(area, xy[:, 0], xy[:, 1])
-        day_trips = trips[trips["service_id"].isin(services)]
+        today = set(trips.loc[trips["service_id"].isin(services), "trip_id"])
+        before = set(trips.loc[trips["service_id"].isin(services_before), "trip_id"])
         freq_trips = set() if freq is None else set(freq["trip_id"])
         stop_times = _read_stop_times(
             feed,
             set(trips["trip_id"]),
-            set(day_trips["trip_id"]),
+            today | before,
             all_stop_ids,
             None if area is None else set(all_stop_ids[keep_stop]),
             freq_trips,
@@ -342,15 +355,24 @@ def read_gtfs(
         if freq is not None:
             freq = _parse_frequencies(freq, set(trips["trip_id"]), problems)
         _raise(problems, feed.name)
-        if not services:
+        route_of = dict(zip(trips["trip_id"], trips["route_id"], strict=True))
+        trip_list = _assemble_trips(
+            stop_times,
+            _Days(route_of, today, before),
+            freq,
+            start,
+            end,
+            horizon_s,
+            problems,
+            feed.name,
+            cut=area is not None,
+        )
+        _raise(problems, feed.name)
+        if not trip_list and not services:
             raise DataError(
                 f"GTFS-Feed {feed.name}: am {day:%d.%m.%Y} verkehrt laut calendar.txt/calendar_dates.txt "
                 f"keine Fahrt{_validity(feed)}. Bitte einen Tag im Gültigkeitszeitraum wählen."
             )
-        trip_list = _assemble_trips(
-            stop_times, day_trips, freq, start, end, horizon_s, problems, feed.name, cut=area is not None
-        )
-        _raise(problems, feed.name)
         if not trip_list:
             where = " im Planungsgebiet" if area is not None else ""
             raise DataError(
@@ -379,89 +401,6 @@ def read_gtfs(
         day,
     )
     return table
-
-
-class _Feed:
-    """A GTFS zip or folder, opened once; file names matched case-insensitively."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = path.name
-        self._zip: zipfile.ZipFile | None = None
-        if path.is_dir():
-            self._members = {p.name.lower(): p.name for p in path.iterdir() if p.is_file()}
-            return
-        if not path.is_file():
-            raise SourceUnavailableError(f"GTFS-Datei {path} nicht gefunden. Bitte den Pfad prüfen.")
-        try:
-            self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise SourceUnavailableError(
-                f"GTFS-Datei {path.name} ist keine lesbare ZIP-Datei ({exc}). Bitte den Feed erneut herunterladen."
-            ) from exc
-        self._members = {Path(n).name.lower(): n for n in self._zip.namelist() if not n.endswith("/")}
-
-    def __enter__(self) -> _Feed:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        if self._zip is not None:
-            self._zip.close()
-
-    def has(self, name: str) -> bool:
-        return name in self._members
-
-    def _open(self, name: str) -> io.TextIOBase:
-        member = self._members[name]
-        raw = self._zip.open(member) if self._zip is not None else (self.path / member).open("rb")
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-    def chunks(self, name: str, usecols: list[str], problems: list[Problem]) -> Iterator[pd.DataFrame]:
-        """Rows of ``name`` as strings, in chunks; ``line`` holds the line number in the file."""
-        with self._open(name) as fh:
-            header = [c.strip() for c in fh.readline().split(",")]
-            header = [c.strip('"') for c in header]
-            fh.seek(0)
-            missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in header]
-            for col in missing:
-                problems.append(
-                    Problem(
-                        f"Pflichtspalte »{col}« fehlt.",
-                        "Spalte ergänzen (siehe GTFS-Referenz).",
-                        file=name,
-                        row=1,
-                        column=col,
-                    )
-                )
-            if missing:
-                return
-            cols = [c for c in usecols if c in header]
-            first_line = 2
-            try:
-                reader = pd.read_csv(
-                    fh, dtype=str, keep_default_na=False, usecols=cols, chunksize=_CHUNK_ROWS, skipinitialspace=True
-                )
-                for chunk in reader:
-                    for c in usecols:
-                        if c not in chunk.columns:
-                            chunk[c] = ""
-                    chunk["line"] = np.arange(first_line, first_line + len(chunk))
-                    first_line += len(chunk)
-                    yield chunk
-            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-                problems.append(
-                    Problem(
-                        f"Datei ist kein gültiges CSV ({exc}).",
-                        "Datei als UTF-8-CSV mit Komma als Trennzeichen speichern.",
-                        file=name,
-                    )
-                )
-
-    def read(self, name: str, problems: list[Problem], usecols: list[str]) -> pd.DataFrame:
-        parts = list(self.chunks(name, usecols, problems))
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=str) for c in [*usecols, "line"]})
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _raise(problems: list[Problem], feed: str) -> None:
@@ -534,10 +473,11 @@ def parse_times(values: pd.Series) -> NDArray[np.float64]:
 
 def _hms(seconds: float) -> str:
     s = int(seconds)
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    sign, s = ("-", -s) if s < 0 else ("", s)
+    return f"{sign}{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def _services_on(feed: _Feed, day: date, problems: list[Problem]) -> set[str]:
+def _services_on(feed: Feed, day: date, problems: list[Problem]) -> set[str]:
     """Service ids running on ``day`` (calendar weekdays and range, then calendar_dates exceptions)."""
     active: set[str] = set()
     stamp = day.strftime("%Y%m%d")
@@ -547,7 +487,7 @@ def _services_on(feed: _Feed, day: date, problems: list[Problem]) -> set[str]:
             for col in ("start_date", "end_date"):
                 _row_problems(
                     cal,
-                    ~cal[col].str.fullmatch(r"\d{8}"),
+                    pd.to_datetime(cal[col], format="%Y%m%d", errors="coerce").isna(),
                     "calendar.txt",
                     col,
                     "»{value}« ist kein Datum JJJJMMTT.",
@@ -584,7 +524,7 @@ def _services_on(feed: _Feed, day: date, problems: list[Problem]) -> set[str]:
     return active
 
 
-def _validity(feed: _Feed) -> str:
+def _validity(feed: Feed) -> str:
     """`` (gültig JJJJMMTT–JJJJMMTT)`` from calendar.txt, for messages."""
     if not feed.has("calendar.txt"):
         return ""
@@ -613,7 +553,7 @@ def _project_stops(stops: pd.DataFrame, problems: list[Problem]) -> NDArray[np.f
 
 
 def _read_stop_times(
-    feed: _Feed,
+    feed: Feed,
     all_trips: set[str],
     day_trips: set[str],
     stop_ids: pd.Index,
@@ -628,7 +568,10 @@ def _read_stop_times(
     that a Germany-wide feed never sits in memory as a whole.
     """
     stop_set = set(stop_ids)
+    first = ~stop_ids.duplicated()  # a repeated stop_id is a problem of stops.txt; its first row is used here
+    position = pd.Series(np.flatnonzero(first), index=stop_ids[first])
     kept: list[pd.DataFrame] = []
+    n_kept = 0
     cols = ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]
     for chunk in feed.chunks("stop_times.txt", cols, problems):
         _check_refs(chunk, "trip_id", all_trips, "stop_times.txt", "trips.txt", problems)
@@ -649,20 +592,28 @@ def _read_stop_times(
         arr = parse_times(chunk["arrival_time"])
         dep = parse_times(chunk["departure_time"])
         for col, values in (("arrival_time", arr), ("departure_time", dep)):
-            broken = np.isnan(values) & (chunk[col].str.strip() != "").to_numpy()
+            broken = (np.isnan(values) & (chunk[col].str.strip() != "").to_numpy()) | (values > MAX_HOURS * 3600)
             _row_problems(
                 chunk,
                 broken,
                 "stop_times.txt",
                 col,
-                "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
+                "»{value}« ist keine gültige Uhrzeit HH:MM:SS (bis " + str(MAX_HOURS) + ":00:00).",
                 "Zeit als HH:MM:SS schreiben (Stunden über 24 sind für Fahrten nach Mitternacht erlaubt).",
                 problems,
+            )
+        n_kept += len(chunk)
+        if n_kept > MAX_STOP_EVENTS:
+            raise DataError(
+                f"GTFS-Feed {feed.name}: mehr als {MAX_STOP_EVENTS:,} Haltezeiten für diesen Tag".replace(",", ".")
+                + " (bis Zeile "
+                + str(int(chunk["line"].iloc[-1]))
+                + " von stop_times.txt). Bitte ein Planungsgebiet wählen oder einen regionalen Feed verwenden."
             )
         part = pd.DataFrame(
             {
                 "trip": chunk["trip_id"].to_numpy(),
-                "stop": stop_ids.get_indexer(pd.Index(chunk["stop_id"])),
+                "stop": position.reindex(chunk["stop_id"].to_numpy()).fillna(-1).to_numpy(dtype=np.int64),
                 "seq": seq.to_numpy(),
                 "arr": arr,
                 "dep": dep,
@@ -673,7 +624,18 @@ def _read_stop_times(
         kept.append(part)
     if not kept:
         return pd.DataFrame(columns=["trip", "stop", "seq", "arr", "dep", "line", "in_area"])
-    return pd.concat(kept, ignore_index=True)
+    out = pd.concat(kept, ignore_index=True)
+    repeated = out.duplicated(["trip", "seq"]).to_numpy() & out["seq"].notna().to_numpy()
+    _row_problems(
+        out.assign(stop_sequence=out["seq"]),
+        repeated,
+        "stop_times.txt",
+        "stop_sequence",
+        "stop_sequence »{value}« kommt in dieser Fahrt mehrfach vor.",
+        "Jede Haltestelle einer Fahrt mit eigener, aufsteigender Nummer eintragen.",
+        problems,
+    )
+    return out
 
 
 def _in_area(chunk: pd.DataFrame, area_stops: set[str] | None) -> NDArray[np.bool_]:
@@ -690,20 +652,22 @@ def _parse_frequencies(freq: pd.DataFrame, all_trips: set[str], problems: list[P
     for col, values in (("start_time", start), ("end_time", end)):
         _row_problems(
             freq,
-            np.isnan(values),
+            np.isnan(values) | (values > MAX_HOURS * 3600),
             "frequencies.txt",
             col,
-            "»{value}« ist keine gültige Uhrzeit HH:MM:SS.",
+            "»{value}« ist keine gültige Uhrzeit HH:MM:SS (bis " + str(MAX_HOURS) + ":00:00).",
             "Zeit als HH:MM:SS schreiben.",
             problems,
         )
     _row_problems(
         freq,
-        ~(headway > 0) | (headway % 1 != 0),
+        ~(headway >= MIN_HEADWAY_S) | (headway % 1 != 0),
         "frequencies.txt",
         "headway_secs",
-        "»{value}« ist kein Takt in ganzen Sekunden > 0.",
-        "Takt in Sekunden eintragen.",
+        "»{value}« ist kein Takt in ganzen Sekunden ab " + str(MIN_HEADWAY_S) + " s.",
+        "Takt in Sekunden eintragen (kein Fahrzeug folgt dem anderen in weniger als "
+        + str(MIN_HEADWAY_S)
+        + " Sekunden).",
         problems,
     )
     _row_problems(
@@ -715,29 +679,44 @@ def _parse_frequencies(freq: pd.DataFrame, all_trips: set[str], problems: list[P
         "end_time nach start_time setzen.",
         problems,
     )
+    with np.errstate(invalid="ignore"):
+        runs = np.where(headway >= MIN_HEADWAY_S, np.ceil((end - start) / np.maximum(headway, 1.0)), 0.0)
+    total = float(np.nansum(np.clip(runs, 0.0, None)))
+    if total > MAX_FREQUENCY_TRIPS:
+        problems.append(
+            Problem(
+                f"frequencies.txt ergibt {total:,.0f} Fahrten (Zeitspanne ÷ Takt über alle Zeilen); erlaubt sind "
+                f"höchstens {MAX_FREQUENCY_TRIPS:,}.".replace(",", "."),
+                "Zeitspannen und Takte prüfen (headway_secs in Sekunden, end_time nach start_time).",
+                file="frequencies.txt",
+                column="headway_secs",
+            )
+        )
     return pd.DataFrame({"trip": freq["trip_id"].to_numpy(), "start": start, "end": end, "headway": headway})
 
 
-def _assemble_trips(
-    st: pd.DataFrame,
-    day_trips: pd.DataFrame,
-    freq: pd.DataFrame | None,
-    start: int,
-    end: int,
-    horizon_s: int | None,
-    problems: list[Problem],
-    feed: str,
-    *,
-    cut: bool,
-) -> list[tuple[str, str, NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]]:
-    """Complete, check, expand and window-cut the day's trips.
+@dataclass(frozen=True)
+class _Days:
+    """Which trips run on the service day (``today``) and which on the day before (``before``)."""
 
-    With ``cut`` (an area was given) a trip holds only its rows in the area,
-    and stops without a time at the ends of that stretch are dropped.
-    """
+    route_of: dict[str, str]
+    today: set[str]
+    before: set[str]
+
+    def runs(self, trip: str) -> list[tuple[str, float]]:
+        """``(trip id shown, time offset in seconds)`` of each run of ``trip`` relative to the service day."""
+        out = [(trip, 0.0)] if trip in self.today else []
+        if trip in self.before:
+            out.append((f"{trip}@Vortag", -float(_DAY_S)))
+        return out
+
+
+def _complete_trips(
+    st: pd.DataFrame, route_of: dict[str, str], problems: list[Problem], *, cut: bool
+) -> list[tuple[str, str, NDArray[np.int32], NDArray[np.float64], NDArray[np.float64], float, float]]:
+    """Each trip's stops and times, completed (interpolated) and checked; ``(route, trip, stops, arr, dep,
+    first departure, duration)``. Problems of a trip are added to ``problems`` and the trip is skipped."""
     st = st[st["stop"] >= 0].sort_values(["trip", "seq"], kind="stable")
-    route_of = dict(zip(day_trips["trip_id"], day_trips["route_id"], strict=True))
-    freq_by_trip = {} if freq is None else dict(list(freq.groupby("trip")))
     candidates: list[tuple[str, str, NDArray[np.int32], NDArray[np.float64], NDArray[np.float64], float, float]] = []
     trip_ids = st["trip"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, trip_ids[1:] != trip_ids[:-1], True]) if len(st) else np.array([0])
@@ -797,29 +776,74 @@ def _assemble_trips(
                 float(arr[-1] - dep[0]),
             )
         )
+    return candidates
+
+
+def _assemble_trips(
+    st: pd.DataFrame,
+    days: _Days,
+    freq: pd.DataFrame | None,
+    start: int,
+    end: int,
+    horizon_s: int | None,
+    problems: list[Problem],
+    feed: str,
+    *,
+    cut: bool,
+) -> list[tuple[str, str, NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]]:
+    """Complete, check, expand and window-cut the trips of the day (and those of the day before past midnight).
+
+    With ``cut`` (an area was given) a trip holds only its rows in the area,
+    and stops without a time at the ends of that stretch are dropped.
+
+    Raises
+    ------
+    DataError
+        If the trips in the window (frequencies expanded) would hold more
+        than :data:`MAX_STOP_EVENTS` stop events; counted before expanding.
+    """
+    candidates = _complete_trips(st, days.route_of, problems, cut=cut)
+    freq_by_trip = {} if freq is None else dict(list(freq.groupby("trip")))
     if problems or not candidates:
         return []
     horizon = max(c[6] for c in candidates) if horizon_s is None else float(horizon_s)
-    lo, hi = float(start), float(end) + horizon
     out: list[tuple[str, str, NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]] = []
+    events = 0
     for route, trip, stops, arr, dep, first_dep, _ in candidates:
         fr = freq_by_trip.get(trip)
-        if fr is None:
-            if arr[-1] >= lo and dep[0] <= hi:
-                out.append((route, trip, stops, arr.astype(np.int32), dep.astype(np.int32)))
-            continue
-        rel_arr, rel_dep = arr - first_dep, dep - first_dep
-        for f_start, f_end, f_head in fr[["start", "end", "headway"]].to_numpy():
-            first = max(f_start, f_start + np.ceil((lo - rel_arr[-1] - f_start) / f_head) * f_head)
-            for t0 in np.arange(first, min(f_end, hi + 1), f_head):
-                out.append(
-                    (
-                        route,
-                        f"{trip}@{_hms(t0)}",
-                        stops,
-                        (rel_arr + t0).astype(np.int32),
-                        (rel_dep + t0).astype(np.int32),
+        for shown, offset in days.runs(trip):
+            lo, hi = float(start) - offset, float(end) + horizon - offset  # the window in the trip's own day
+            if fr is None:
+                if arr[-1] >= lo and dep[0] <= hi:
+                    out.append((route, shown, stops, (arr + offset).astype(np.int32), (dep + offset).astype(np.int32)))
+                    events += stops.size
+                continue
+            rel_arr, rel_dep = arr - first_dep, dep - first_dep
+            for f_start, f_end, f_head in fr[["start", "end", "headway"]].to_numpy():
+                first = max(f_start, f_start + np.ceil((lo - rel_arr[-1] - f_start) / f_head) * f_head)
+                last = min(f_end, hi + 1)
+                departures = np.arange(first, last, f_head) if first < last else np.empty(0)
+                events += len(departures) * stops.size
+                if events > MAX_STOP_EVENTS:
+                    raise DataError(
+                        f"GTFS-Feed {feed}: die Fahrten im Zeitfenster ergäben mehr als "
+                        f"{MAX_STOP_EVENTS:,} Haltezeiten (frequencies.txt, Fahrt »{trip}«). ".replace(",", ".")
+                        + "Bitte ein kürzeres Zeitfenster oder ein Planungsgebiet wählen."
                     )
-                )
+                for t0 in departures:
+                    out.append(
+                        (
+                            route,
+                            f"{shown}@{_hms(t0)}",
+                            stops,
+                            (rel_arr + t0 + offset).astype(np.int32),
+                            (rel_dep + t0 + offset).astype(np.int32),
+                        )
+                    )
+        if events > MAX_STOP_EVENTS:
+            raise DataError(
+                f"GTFS-Feed {feed}: die Fahrten im Zeitfenster ergäben mehr als {MAX_STOP_EVENTS:,} ".replace(",", ".")
+                + "Haltezeiten. Bitte ein kürzeres Zeitfenster oder ein Planungsgebiet wählen."
+            )
     logger.debug("%s: %d Fahrten im Fenster (Horizont %.0f s)", feed, len(out), horizon)
     return out

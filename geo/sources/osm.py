@@ -28,12 +28,16 @@ import geopandas as gpd
 import osmnx as ox
 import pandas as pd
 import requests
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo.errors import DataError, SourceUnavailableError
+from geo.io.bounded import check_osm_extract
+from geo.io.limits import ReadLimits
 from geo.layers.sources import OSM
 from geo.projection import to_projected
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.osm_pbf import check_node_locations
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,9 @@ OSM_SOURCE = "OpenStreetMap"
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 #: Default Overpass API base URL (osmnx appends ``/interpreter``).
 DEFAULT_OVERPASS_URL = str(OSM.url)
+#: Largest unpacked OSM XML read through osmnx (which holds the whole document in memory, about
+#: ten times its size): a city or Kreis extract is 50–200 MB.
+MAX_OSMNX_XML_BYTES = 300_000_000
 
 
 # --- vectorised tag tests --------------------------------------------------
@@ -416,6 +423,7 @@ def read_osm_xml(
     categories: Sequence[OsmCategory],
     *,
     polygon: Polygon | MultiPolygon | None = None,
+    limits: ReadLimits | None = None,
 ) -> gpd.GeoDataFrame:
     """Read the features of ``categories`` from an OSM XML file (``.osm``, ``.osm.bz2``), offline.
 
@@ -427,6 +435,9 @@ def read_osm_xml(
         What to keep.
     polygon
         Optional area in EPSG:25832; features outside are dropped.
+    limits
+        Size limit of the unpacked XML (``max_osm_bytes``; default
+        :data:`MAX_OSMNX_XML_BYTES`, as osmnx holds the whole file in memory).
 
     Returns
     -------
@@ -438,7 +449,8 @@ def read_osm_xml(
     SourceUnavailableError
         If the file does not exist.
     DataError
-        If it is not OSM XML.
+        If it is not OSM XML, unpacks to more than the limit, or a node has
+        no valid location (checked with pyosmium before osmnx reads it).
 
     Notes
     -----
@@ -448,13 +460,21 @@ def read_osm_xml(
     file = Path(path)
     if not file.is_file():
         raise SourceUnavailableError(f"OSM-Datei {file} nicht gefunden. Bitte den Pfad prüfen.")
+    if file.name.lower().endswith(".pbf"):
+        raise DataError(
+            f"OSM-Datei {file.name}: Einrichtungen werden aus OSM-XML gelesen (.osm, .osm.bz2); bitte das "
+            "Gebiet als .osm.bz2 herunterladen oder die Abfrage über »--kreis«/»--gemeinde« stellen."
+        )
+    check_osm_extract(file, file.name, limits or ReadLimits(max_osm_bytes=MAX_OSMNX_XML_BYTES))
+    check_node_locations(file, file.name)
     area = None if polygon is None else gpd.GeoSeries([polygon], crs=PROJECTED_CRS).to_crs(DISPLAY_CRS).iloc[0]
     try:
         return ox.features_from_xml(file, polygon=area, tags=merged_tags(categories))
     except ox._errors.InsufficientResponseError:
         return _empty_features()
-    except (ValueError, OSError, EOFError, ParseError, SAXException) as exc:
-        raise DataError(f"Datei {file.name}: keine lesbare OSM-XML-Datei ({exc}).") from exc
+    except (ValueError, OSError, EOFError, ParseError, SAXException, KeyError, TypeError, GEOSException) as exc:
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"Datei {file.name}: keine lesbare OSM-XML-Datei ({detail}).") from exc
 
 
 def _empty_features() -> gpd.GeoDataFrame:

@@ -40,9 +40,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import DataError, SourceUnavailableError
+from geo.errors import SourceUnavailableError
+from geo.io.bounded import check_osm_extract
+from geo.io.limits import ReadLimits
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.sources.frame_cache import cached_frame
+from geo.sources.osm_pbf import OSM_READ_ERRORS, unreadable_osm
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +166,11 @@ def _read_rows(path: Path) -> tuple[list[_Row], list[_Row]]:
 
 
 def background_from_file(
-    path: Path, tolerance_m: float = DISPLAY_TOLERANCE_M, min_area_m2: float = MIN_AREA_M2
+    path: Path,
+    tolerance_m: float = DISPLAY_TOLERANCE_M,
+    min_area_m2: float = MIN_AREA_M2,
+    *,
+    limits: ReadLimits | None = None,
 ) -> gpd.GeoDataFrame:
     """Read the background features of an OSM extract.
 
@@ -175,6 +182,8 @@ def background_from_file(
         Simplification tolerance in metres.
     min_area_m2
         Areas (water, forest, park, built-up) smaller than this are dropped.
+    limits
+        Size limits checked before reading (:func:`geo.io.bounded.check_osm_extract`).
 
     Returns
     -------
@@ -192,7 +201,7 @@ def background_from_file(
     SourceUnavailableError
         If the file does not exist.
     DataError
-        If the file is no readable OSM file.
+        If the file is no readable OSM file, or unpacks to more than the limit.
 
     Notes
     -----
@@ -208,13 +217,11 @@ def background_from_file(
             f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
             "(erwartet wird eine .osm.pbf-, .osm- oder .osm.bz2-Datei)."
         )
+    check_osm_extract(path, path.name, limits or ReadLimits())
     try:
         rows, place_areas = _read_rows(path)
-    except (RuntimeError, ValueError) as exc:
-        raise DataError(
-            f"OSM-Datei {path.name}: nicht lesbar ({exc}). Erwartet wird ein OSM-Auszug als .osm.pbf, "
-            ".osm oder .osm.bz2 (z. B. von download.geofabrik.de); bitte die Datei neu herunterladen."
-        ) from exc
+    except OSM_READ_ERRORS as exc:
+        raise unreadable_osm(path, path.name, exc) from exc
     node_names = {r[2] for r in rows if r[0] == "place"}
     rows += [r for r in place_areas if r[2] not in node_names]
     if not rows:
@@ -264,7 +271,10 @@ def cached_background(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     -----
     Geometries in EPSG:25832 (metres), as :func:`background_from_file`.
     """
-    return cached_frame(_cache_file(path, settings), lambda: background_from_file(Path(path)), "Hintergrund")
+    limits = ReadLimits.from_settings(settings)
+    return cached_frame(
+        _cache_file(path, settings), lambda: background_from_file(Path(path), limits=limits), "Hintergrund"
+    )
 
 
 def background_is_cached(path: Path, settings: Settings) -> bool:

@@ -29,6 +29,8 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DataError, SourceUnavailableError
+from geo.io.bounded import check_osm_extract
+from geo.io.limits import ReadLimits
 from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, travel_mode
 from geo.network import Network
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS
@@ -98,6 +100,75 @@ _BOTH, _FORWARD, _BACKWARD = 0, 1, 2
 #: osmium's fixed-point coordinates: 1e-7 degrees, this value for an unknown location
 _PRECISION = 10_000_000.0
 _UNDEFINED = 2_147_483_647
+#: What pyosmium raises on a broken file: unreadable data, an illegal id, a coordinate that is no number.
+OSM_READ_ERRORS: tuple[type[Exception], ...] = (RuntimeError, ValueError, OSError, osmium.InvalidLocationError)
+_QUOTED = re.compile(r"'([^']{1,80})'")
+
+
+def unreadable_osm(path: Path, shown: str, exc: Exception) -> DataError:
+    """The German message for an OSM extract pyosmium cannot read, with the line of the culprit when found.
+
+    pyosmium names the value it refused (``illegal id: '9223372036854775807'``,
+    ``wrong format for coordinate: 'nan'``) but not where; for XML files the
+    first line holding that value is looked up (streaming, bounded).
+    """
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    where = ""
+    quoted = _QUOTED.search(detail)
+    if quoted and not path.name.lower().endswith(".pbf"):
+        line = _line_with(path, f'"{quoted.group(1)}"'.encode())
+        where = f", Zeile {line}" if line else ""
+    return DataError(
+        f"Datei {shown}{where} ist keine lesbare OSM-Datei ({detail}). Erwartet wird ein unveränderter "
+        "OSM-Auszug als .osm.pbf oder OSM-XML (.osm, .osm.bz2), z. B. von download.geofabrik.de; bitte die Datei "
+        "neu herunterladen."
+    )
+
+
+def check_node_locations(path: Path, shown: str) -> None:
+    """Refuse an OSM extract with a node whose location is missing or outside −180…180 / −90…90 degrees.
+
+    For readers that do not use pyosmium's checks themselves (osmnx parses XML
+    with the standard library and would wrap a longitude of 366° round to 6°).
+
+    Raises
+    ------
+    DataError
+        Naming the file and the first such node (and its line, for XML).
+    """
+    try:
+        for obj in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            node = cast(osmium.osm.Node, obj)
+            if not node.location.valid():
+                line = None if path.name.lower().endswith(".pbf") else _line_with(path, f'id="{node.id}"'.encode())
+                where = f", Zeile {line}" if line else ""
+                raise DataError(
+                    f"OSM-Datei {shown}{where}: Knoten {node.id} hat keine gültige Lage (Länge/Breite außerhalb "
+                    "von −180…180 / −90…90 Grad). Bitte einen unveränderten OSM-Auszug verwenden."
+                )
+    except OSM_READ_ERRORS as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise unreadable_osm(path, shown, exc) from exc
+
+
+def _line_with(path: Path, needle: bytes, max_lines: int = 50_000_000) -> int | None:
+    """1-based number of the first line of an (optionally bz2/gzip-packed) XML file containing ``needle``."""
+    import bz2
+    import gzip
+
+    name = path.name.lower()
+    opener = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                if needle in line[: 1 << 20]:
+                    return number
+                if number >= max_lines:
+                    break
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
 
 
 def way_predicate(mode: StreetMode) -> Callable[[TagLookup], bool]:
@@ -145,7 +216,9 @@ class _Ways:
     maxspeed: NDArray[np.object_]  # per way, None when untagged
 
 
-def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | None = None) -> Network:
+def read_street_network(
+    path: Path, mode: StreetMode, *, clip: BaseGeometry | None = None, limits: ReadLimits | None = None
+) -> Network:
     """Read the street network of one mode from an OSM extract, osmnx-compatible.
 
     Parameters
@@ -162,6 +235,9 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
         is built. So the network reaches up to the first node beyond the
         border along every street that crosses it (never farther than the
         crossing way's own end).
+    limits
+        Size limits checked before reading (:func:`geo.io.bounded.check_osm_extract`;
+        defaults of :class:`geo.settings.Settings`).
 
     Returns
     -------
@@ -174,8 +250,10 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
     SourceUnavailableError
         If the file does not exist.
     DataError
-        If the file is no readable OSM file, holds no way of this mode, no
-        such way lies in ``clip``, or the ways form no network (a lone ring).
+        If the file is no readable OSM file (also: a node without a valid
+        location, an illegal id, an unpacked size over the limit), holds no
+        way of this mode, no such way lies in ``clip``, or the ways form no
+        network (a lone ring).
 
     Notes
     -----
@@ -223,6 +301,7 @@ def read_street_network(path: Path, mode: StreetMode, *, clip: BaseGeometry | No
             f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
             "(erwartet wird eine .osm.pbf-, .osm-, .osm.bz2- oder .osm.gz-Datei)."
         )
+    check_osm_extract(path, path.name, limits or ReadLimits())
     ways = _read_ways(path, mode)
     if ways.direction.size == 0:
         raise DataError(
@@ -304,19 +383,26 @@ def _read_ways(path: Path, mode: StreetMode) -> _Ways:
             xs.extend(x)
             ys.extend(y)
             counts.append(len(nodes))
-    except RuntimeError as exc:
+    except OSM_READ_ERRORS as exc:
+        raise unreadable_osm(path, path.name, exc) from exc
+    lon = np.frombuffer(xs, dtype=np.int32) / _PRECISION
+    lat = np.frombuffer(ys, dtype=np.int32) / _PRECISION
+    bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if bad.size:
+        node = int(np.frombuffer(refs, dtype=np.int64)[bad[0]])
         raise DataError(
-            f"Datei {path.name} ist keine lesbare OSM-Datei ({exc}). Bitte einen unveränderten "
-            "OSM-Auszug (.osm.pbf, .osm oder .osm.bz2) verwenden."
-        ) from exc
+            f"OSM-Datei {path.name}: Knoten {node} hat die Lage ({lon[bad[0]]:.7f}, {lat[bad[0]]:.7f}) außerhalb "
+            f"von −180…180 / −90…90 Grad ({bad.size} Wegpunkte betroffen). Bitte einen unveränderten "
+            "OSM-Auszug verwenden."
+        )
     if trimmed:
         logger.info("%s: %d Wege am Rand des Auszugs gekürzt", path.name, trimmed)
     # osmium stores 1e-7 degree integers; x / 1e7 is exactly the float osmium (and an XML parser) gives
     return _Ways(
         way=np.repeat(np.arange(len(counts)), np.frombuffer(counts, dtype=np.int64)),
         ref=np.frombuffer(refs, dtype=np.int64).copy(),
-        lon=np.frombuffer(xs, dtype=np.int32) / _PRECISION,
-        lat=np.frombuffer(ys, dtype=np.int32) / _PRECISION,
+        lon=lon,
+        lat=lat,
         direction=np.asarray(direction, dtype=np.int8),
         highway=np.asarray(highway, dtype=object),
         maxspeed=np.asarray(maxspeed, dtype=object),

@@ -31,6 +31,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import CRSError, DataError, SourceUnavailableError
+from geo.io.limits import ReadLimits
 from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, TravelMode, travel_mode
 from geo.network import NPZ_FORMAT, Network
 from geo.projection import NRW_BOUNDS_25832
@@ -275,7 +276,7 @@ def load_network(
         net = _read_shared(settings, cache_path)
     if net is None:
         if osm_file is not None:
-            net = read_street_network(Path(osm_file), smode, clip=clip)
+            net = read_street_network(Path(osm_file), smode, clip=clip, limits=ReadLimits.from_settings(settings))
         else:
             assert clip is not None
             net = Network.from_graph(build_graph_from_polygon(clip, smode, settings))

@@ -22,9 +22,11 @@ Licence: © Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +35,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import DataError
+from geo.io.limits import ReadLimits
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.zensus_files import (
@@ -46,6 +49,9 @@ from geo.sources.zensus_files import (
     read_theme_file,
 )
 from geo.units import unit_of
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +106,12 @@ class ZensusImport:
     batch_id
         Batch id in the data store, or ``None`` if not stored.
     themes
-        Themes joined into the table (e.g. ``("bevoelkerung", "auslaender")``).
+        Themes in the stored table (e.g. ``("bevoelkerung", "auslaender")``),
+        also those of earlier imports it was joined with.
     coarser
-        Coarser resolutions stored besides (metres).
+        Other resolutions stored besides (metres).
+    notes
+        German notes for the user (e.g. that the population is still missing).
     """
 
     source_file: str
@@ -114,11 +123,12 @@ class ZensusImport:
     batch_id: str | None = None
     themes: tuple[str, ...] = ()
     coarser: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The summary as a JSON-serialisable dict."""
         out = dict(self.__dict__)
-        out["themes"], out["coarser"] = list(self.themes), list(self.coarser)
+        out["themes"], out["coarser"], out["notes"] = list(self.themes), list(self.coarser), list(self.notes)
         return out
 
 
@@ -154,6 +164,7 @@ def read_zensus(
     paths: Path | Sequence[Path],
     *,
     bbox: tuple[float, float, float, float] | None = NRW_BBOX_3035,
+    limits: ReadLimits | None = None,
 ) -> dict[int, ZensusTable]:
     """Read Zensus grid files (CSVs or the published ZIPs) and join them per resolution.
 
@@ -164,6 +175,8 @@ def read_zensus(
     bbox
         Keep only cells whose centre lies in this box (EPSG:3035); defaults
         to NRW. ``None`` keeps all cells.
+    limits
+        Size limits (``max_feed_bytes``), checked before and while reading.
 
     Returns
     -------
@@ -185,8 +198,8 @@ def read_zensus(
     path_list = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     tables: dict[int, list[ThemeTable]] = {}
     for path in path_list:
-        for member in csv_members(path):
-            table = read_theme_file(path, member, bbox=bbox)
+        for member in csv_members(path, limits):
+            table = read_theme_file(path, member, bbox=bbox, limits=limits)
             same = [t for t in tables.get(table.resolution_m, []) if t.theme.id == table.theme.id]
             if same:
                 raise DataError(
@@ -338,23 +351,25 @@ def grid_in_nrw(cells: pd.DataFrame, kreise: gpd.GeoDataFrame, resolution_m: int
     return gpd.GeoDataFrame(frame, geometry=points[inside].to_numpy(), crs=PROJECTED_CRS)
 
 
-def _layer_name(resolution_m: int, finest: int) -> str:
+def _layer_name(resolution_m: int, finest: int | None) -> str:
     return ZENSUS_LAYER if resolution_m == finest else f"{ZENSUS_LAYER}_{resolution_m}m"
 
 
 def import_zensus(
     path: Path | Sequence[Path], settings: Settings, *, kreise: gpd.GeoDataFrame | None = None
 ) -> ZensusImport:
-    """Import Zensus 2022 grid files into the local data store (replacing an earlier grid).
+    """Import Zensus 2022 grid files into the local data store, joining the themes already stored.
 
     Parameters
     ----------
     path
         One or several Destatis grid CSVs or ZIPs (Germany or any part of
         it; any themes of :data:`geo.sources.zensus_files.THEMES`). Themes of
-        one resolution are joined by cell id.
+        one resolution are joined by cell id, with each other and with the
+        grid of that resolution already in the store.
     settings
-        Where the store is (``settings.store_path``) and the embedded Kreise.
+        Where the store is (``settings.store_path``), the embedded Kreise and
+        the size limits (``max_feed_bytes``).
     kreise
         Kreis polygons; defaults to the embedded NRW Kreise.
 
@@ -362,76 +377,204 @@ def import_zensus(
     -------
     ZensusImport
         Counts and the batch id of the stored table ``zensus`` (the finest
-        resolution); coarser resolutions are stored as ``zensus_<res>m``.
+        resolution with a population); coarser resolutions are stored as
+        ``zensus_<res>m``.
 
     Raises
     ------
     SchemaError, ValidationError
         If a file is not a valid Zensus grid file.
     DataError
-        If no cell of the files lies in NRW, or no file has ``Einwohner``.
+        If no cell of the files lies in NRW, or a file is damaged or too large.
 
     Notes
     -----
-    Stored in EPSG:25832 (cell centres); the earlier grid stays restorable
-    in the store's history.
+    The themes can come in any order and in separate calls (Destatis
+    publishes each theme as its own download): a theme imported later joins
+    the grid already stored (outer join on the cell, its columns replacing
+    those of the same theme), which gives the same table as one call with
+    all files. A grid without a population yet (e.g. the foreign share
+    imported first) is kept as ``zensus_<res>m`` and becomes ``zensus`` once
+    the population of that resolution arrives; until then the demand model
+    does not use it. Stored in EPSG:25832 (cell centres); the earlier grids
+    stay restorable in the store's history.
     """
     from geo.store import open_store
     from geo.units import load_boundaries
 
     paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
     names = ", ".join(p.name for p in paths)
-    tables = read_zensus(paths)
+    tables = read_zensus(paths, limits=ReadLimits.from_settings(settings))
     if not tables:
         raise DataError(f"Datei {names}: keine Gitterzellen gefunden.")
     if kreise is None:
         kreise = load_boundaries("kreis", settings)
-    finest = min(tables)
-    if "bevoelkerung" not in tables[finest].themes and "population_alter" not in tables[finest].cells:
-        raise DataError(
-            f"Datei {names}: für das {finest}-m-Gitter fehlt die Einwohnerzahl. Bitte "
-            f"»Zensus2022_Bevoelkerungszahl_{_size(finest)}-Gitter« mit importieren."
-        )
     store = open_store(settings)
-    summary: ZensusImport | None = None
-    for res in sorted(tables, reverse=True):  # coarser first, so the finest batch is the one reported
-        table = tables[res]
-        cells = table.cells
-        if "population" not in cells and "population_alter" in cells:
-            cells = cells.assign(population=cells["population_alter"])
-        grid = grid_in_nrw(cells, kreise, res)
-        if grid.empty:
-            if res == finest:
+    stored = _stored_grids(store)
+    grids = {res: grid for res, (grid, _, _) in stored.items()}
+    for res, table in tables.items():
+        new = grid_in_nrw(table.cells, kreise, res)
+        if new.empty:  # nothing of this file in NRW: never joined (it would blank the stored theme)
+            if res == min(tables):
                 raise DataError(
                     f"Datei {names}: keine der {table.rows_in} Gitterzellen liegt in NRW. "
                     "Bitte die Deutschland-Datei oder einen NRW-Ausschnitt verwenden."
                 )
             continue
+        grids[res] = merge_grids(grids.get(res), new, table.themes)
+    populated = [res for res in sorted(grids) if _has_population(grids[res])]
+    finest = populated[0] if populated else None
+    batches: dict[int, str] = {}
+    for res in sorted(grids, reverse=True):
+        layer = _layer_name(res, finest)
+        old_layer = stored[res][1] if res in stored else None
+        if res not in tables and old_layer == layer:
+            continue  # neither new data nor a new name
+        read = tables.get(res)
+        files = ", ".join(read.files) if read else ""
+        earlier = stored[res][2] if res in stored else ""
+        grid = _with_population(grids[res])
         info = store.write_layer(
-            _layer_name(res, finest),
+            layer,
             grid,
             mode="replace",
-            source_file=", ".join(table.files),
+            source_file="; ".join(f for f in (earlier, files) if f),
             source=ZENSUS_SOURCE,
             licence=ZENSUS_LICENCE,
-            rows_in=table.rows_in,
-            rows_rejected=table.rows_in - len(grid),
+            rows_in=read.rows_in if read else len(grid),
+            rows_rejected=max(read.rows_in - len(grid), 0) if read else 0,
         )
-        if res == finest:
-            summary = ZensusImport(
-                source_file=names,
-                resolution_m=res,
-                rows_in=table.rows_in,
-                cells_nrw=len(grid),
-                population_nrw=int(grid["population"].sum()),
-                suppressed_nrw=int(grid["population"].isna().sum()),
-                batch_id=info.batch_id,
-                themes=table.themes,
-                coarser=tuple(r for r in sorted(tables) if r != finest),
-            )
-    assert summary is not None  # the finest table was stored or raised
+        batches[res] = info.batch_id
+    for res, (_, old_layer, _) in stored.items():  # a grid that moved to another name leaves its old one
+        if old_layer != _layer_name(res, finest) and old_layer not in {_layer_name(r, finest) for r in grids}:
+            meta = store.layer_meta(old_layer)
+            if meta is not None:
+                store.deactivate(meta.batch_id)
+    shown = finest if finest is not None else min(tables)
+    grid = _with_population(grids[shown])
+    notes: tuple[str, ...] = ()
+    if finest is None:
+        notes = (
+            f"Für das {_size(shown)}-Gitter fehlt noch die Einwohnerzahl: die Themen sind gespeichert und "
+            f"werden mit »Zensus2022_Bevoelkerungszahl_{_size(shown)}-Gitter« verbunden, sobald diese "
+            "importiert wird. Bis dahin nutzt die Nachfrage dieses Gitter nicht.",
+        )
+    summary = ZensusImport(
+        source_file=names,
+        resolution_m=shown,
+        rows_in=tables[shown].rows_in if shown in tables else 0,
+        cells_nrw=len(grid),
+        population_nrw=int(grid["population"].sum()),
+        suppressed_nrw=int(grid["population"].isna().sum()),
+        batch_id=batches.get(shown) or (stored[shown][0]["batch_id"].iloc[0] if shown in stored else None),
+        themes=themes_in(grid),
+        coarser=tuple(r for r in sorted(grids) if r != shown),
+        notes=notes,
+    )
     logger.info("Zensus-Gitter importiert: %s", summary)
     return summary
+
+
+#: Stored grid tables: ``zensus`` (the finest with a population) and ``zensus_<res>m``.
+_GRID_LAYER = re.compile(rf"^{ZENSUS_LAYER}(?:_(\d+)m)?$")
+#: Columns every grid has besides the theme columns.
+_BASE_COLUMNS = ("gitter_id", "resolution_m", "kreis_ags", "x3035", "y3035")
+
+
+def _stored_grids(store: Store) -> dict[int, tuple[gpd.GeoDataFrame, str, str]]:
+    """The grids in the store by resolution: ``(grid without batch_id, layer name, source files)``."""
+    out: dict[int, tuple[gpd.GeoDataFrame, str, str]] = {}
+    for layer in store.layer_ids():
+        if not _GRID_LAYER.match(layer):
+            continue
+        grid = store.read_layer(layer)
+        if grid is None or grid.empty or "resolution_m" not in grid:
+            continue
+        meta = store.layer_meta(layer)
+        res = int(grid["resolution_m"].iloc[0])
+        if res in out and out[res][1] == ZENSUS_LAYER:
+            continue  # ``zensus`` wins over a stale ``zensus_<res>m`` of the same resolution
+        out[res] = (grid.drop(columns=["batch_id"]), layer, meta.source_file if meta else "")
+    return out
+
+
+def merge_grids(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, themes: Sequence[str]) -> gpd.GeoDataFrame:
+    """Join a newly read grid onto a stored one of the same resolution (outer join on the cell).
+
+    Parameters
+    ----------
+    old
+        The stored grid (as :func:`grid_in_nrw` makes it), or ``None``.
+    new
+        The new cells, as :func:`grid_in_nrw` makes them.
+    themes
+        Theme ids of ``new``: their columns replace those of ``old``; the
+        other columns of ``old`` are kept (missing for cells only in ``new``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per cell of either grid, sorted by cell (as one import of all
+        the files would give), in EPSG:25832.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> def grid(xs, **cols):
+    ...     base = {"gitter_id": [f"c{x}" for x in xs], "resolution_m": 100, "kreis_ags": "05111"}
+    ...     points = shapely.points([(x, 0) for x in xs])
+    ...     return gpd.GeoDataFrame({**base, "x3035": xs, "y3035": 3_000_050, **cols}, geometry=points)
+    >>> old = grid([4_000_050, 4_000_150], population=pd.array([10, 20], dtype="Int64"))
+    >>> no_one = pd.array([pd.NA] * 2, dtype="Int64")
+    >>> new = grid([4_000_150, 4_000_250], population=no_one, anteil_auslaender=[5.0, 7.0])
+    >>> merged = merge_grids(old, new, ["auslaender"])
+    >>> merged["population"].tolist(), merged["anteil_auslaender"].tolist()
+    ([10, 20, <NA>], [nan, 5.0, 7.0])
+    """
+    if old is None or old.empty:
+        return new
+    res = int(old["resolution_m"].iloc[0])
+    theme_cols = {c for t in THEMES if t.id in themes for c in (*t.columns.values(), f"unsicher_{t.id}")}
+    if "bevoelkerung" in themes:
+        theme_cols.add("population")
+    old_i = old.set_index(pd.Index(cell_key(old["x3035"].to_numpy(), old["y3035"].to_numpy(), res)))
+    new_i = new.set_index(pd.Index(cell_key(new["x3035"].to_numpy(), new["y3035"].to_numpy(), res)))
+    keys = old_i.index.union(new_i.index).sort_values()
+    geometry = old_i.geometry.reindex(keys)
+    only_new = geometry.isna().to_numpy()
+    geometry[only_new] = new_i.geometry.reindex(keys)[only_new]
+    frame: dict[str, object] = {}
+    for col in (*_BASE_COLUMNS[:1], "population", *_BASE_COLUMNS[1:]):
+        source = new_i if col in theme_cols else old_i
+        values = source[col].reindex(keys)
+        if col not in theme_cols:
+            values = values.where(~only_new, new_i[col].reindex(keys))
+        frame[col] = values.astype(old[col].dtype).array
+    for col in old.columns:
+        if col not in frame and col != old.geometry.name and col not in theme_cols:
+            frame[col] = old_i[col].reindex(keys).array
+    for col in new.columns:
+        if col not in frame and col != new.geometry.name and col in theme_cols:
+            frame[col] = new_i[col].reindex(keys).array
+    out = gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=PROJECTED_CRS)
+    for col in out.columns:
+        if col.startswith("unsicher_"):
+            out[col] = out[col].fillna(False).astype(bool)
+    return out
+
+
+def _has_population(grid: pd.DataFrame) -> bool:
+    return bool(grid["population"].notna().any()) or (
+        "population_alter" in grid and bool(grid["population_alter"].notna().any())
+    )
+
+
+def _with_population(grid: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The grid, its population taken from the age table's total when the population theme is missing."""
+    if grid["population"].notna().any() or "population_alter" not in grid:
+        return grid
+    total = pd.to_numeric(grid["population_alter"]).round().to_numpy(dtype=np.float64)
+    return grid.assign(population=pd.array(total, dtype="Int64"))
 
 
 def _size(resolution_m: int) -> str:

@@ -38,19 +38,19 @@ Licence: © Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
+from geo.io.bounded import open_limited
+from geo.io.limits import MAX_RATIO, ReadLimits, check_file, check_zip
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,9 @@ CHUNK_ROWS = 50_000
 SUPPRESSED = frozenset({"–", "-", "—", ".", "x", "X", "/", ""})
 #: Marks in ``werterlaeuternde_Zeichen`` meaning "low reliability".
 LOW_RELIABILITY = ("KLAMMERN", "(", ")")
-#: Bounding box of NRW in EPSG:3035 (metres), with a 2 km margin.
-NRW_BBOX_3035: tuple[float, float, float, float] = (4_000_000.0, 2_980_000.0, 4_340_000.0, 3_240_000.0)
+#: Bounding box of NRW in EPSG:3035 (metres): the embedded Gemeinden reach 4,031–4,284 km east and
+#: 3,030–3,270 km north (Minden-Lübbecke); with a margin of 5 km.
+NRW_BBOX_3035: tuple[float, float, float, float] = (4_025_000.0, 3_025_000.0, 4_290_000.0, 3_275_000.0)
 
 ValueKind = Literal["count", "percent", "mean"]
 
@@ -182,20 +183,9 @@ def theme_of(columns: list[str]) -> Theme | None:
     return next((t for t in THEMES if t.marker in lower), None)
 
 
-@contextmanager
-def _open_binary(path: Path, member: str | None) -> Iterator[IO[bytes]]:
-    if member is None:
-        with open(path, "rb") as raw:
-            yield raw
-    else:
-        with zipfile.ZipFile(path) as archive, archive.open(member) as raw:
-            yield raw
-
-
-def _encoding(raw: IO[bytes]) -> str:
-    """``utf-8`` unless the first 64 KiB are not UTF-8 (then Windows-1252); rewinds ``raw``."""
-    head = raw.read(65_536)
-    raw.seek(0)
+def _encoding(raw: io.BufferedReader) -> str:
+    """``utf-8`` unless the first 64 KiB are not UTF-8 (then Windows-1252); ``raw`` is only peeked at."""
+    head = raw.peek(65_536)[:65_536]
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:  # a character cut at the end of the sample is no evidence
@@ -203,19 +193,36 @@ def _encoding(raw: IO[bytes]) -> str:
     return "utf-8"
 
 
-def csv_members(path: Path) -> list[str | None]:
+def csv_members(path: Path, limits: ReadLimits | None = None) -> list[str | None]:
     """The CSVs to read from ``path``: the ZIP's ``.csv`` members, or ``[None]`` for a plain CSV.
+
+    The file is checked before anything is read: its size, and for a ZIP the
+    central directory (damage, encryption, unpacked sizes up to
+    ``limits.max_feed_bytes``, members that unpack like a bomb).
 
     Raises
     ------
     DataError
-        If a ZIP holds no CSV.
+        If the file is unreadable, too large, a damaged ZIP or one without a CSV.
     """
     path = Path(path)
-    if not zipfile.is_zipfile(path):
+    limits = limits or ReadLimits()
+    _, head = check_file(path, path.name, limits.max_feed_bytes, "max_feed_bytes")
+    if not head.startswith(b"PK"):
         return [None]
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.lower().endswith(".csv") and not n.startswith("__MACOSX")]
+    infos = check_zip(
+        path,
+        path.name,
+        limits,
+        member_bytes=limits.max_feed_bytes,
+        total_bytes=limits.max_feed_bytes,
+        max_ratio=MAX_RATIO,
+    )
+    names = [
+        i.filename
+        for i in infos
+        if i.filename.lower().endswith(".csv") and not i.filename.startswith("__MACOSX") and not i.is_dir()
+    ]
     if not names:
         raise DataError(
             f"Datei {path.name}: das ZIP enthält keine CSV-Datei. Bitte das Zensus-ZIP von "
@@ -230,6 +237,7 @@ def read_theme_file(
     *,
     bbox: tuple[float, float, float, float] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    limits: ReadLimits | None = None,
 ) -> ThemeTable:
     """Read one Zensus grid CSV (or a CSV member of a ZIP) in chunks.
 
@@ -245,6 +253,9 @@ def read_theme_file(
     chunk_rows
         Rows of text parsed at a time, roughly: the Arrow CSV reader cuts
         blocks of ``chunk_rows × 64`` bytes.
+    limits
+        ``max_feed_bytes``: most bytes read (counted while streaming, so a
+        ZIP whose directory lies is stopped too); lines over 1 MB are refused.
 
     Returns
     -------
@@ -256,9 +267,14 @@ def read_theme_file(
     SchemaError
         If the header has no ``GITTER_ID_…`` or no column of a known theme.
     ValidationError
-        Listing (up to 100) rows with an unreadable cell id or coordinate, or
-        a value that is neither a number ≥ 0 nor a secrecy mark. Rows
-        outside ``bbox`` are checked for their coordinates only.
+        Listing (up to 100) rows with an unreadable cell id or coordinate, a
+        cell id that does not match the coordinates, a cell listed twice, or
+        a value that is neither a plausible number ≥ 0 (a count of at most
+        :func:`max_count` people per cell, a share of at most 100 %, an age
+        of at most 120) nor a secrecy mark. Rows outside ``bbox`` are checked
+        for their coordinates only.
+    DataError
+        If the file is damaged, not text, or larger than the limits.
 
     Notes
     -----
@@ -269,13 +285,20 @@ def read_theme_file(
     import pyarrow.csv as pacsv
 
     path = Path(path)
+    limits = limits or ReadLimits()
     shown = f"{path.name}!{member}" if member else path.name
     problems: list[Problem] = []
     parts: list[pd.DataFrame] = []
     rows_in = 0
-    with _open_binary(path, member) as raw:
+    with open_limited(path, member, shown=shown, limit=limits.max_feed_bytes, setting="max_feed_bytes") as raw:
         encoding = _encoding(raw)
-        line = raw.readline().decode(encoding).lstrip("\ufeff")
+        try:
+            line = raw.readline().decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"Datei {shown}, Zeile 1: Die Kopfzeile ist kein Text in {encoding} (Byte {exc.start}). "
+                "Bitte die Original-CSV von Destatis verwenden."
+            ) from exc
         header = [c.strip() for c in line.rstrip("\r\n").split(";")]
         layout = _layout(header, shown)
         reader_options = pacsv.ReadOptions(column_names=header, encoding=encoding, block_size=max(chunk_rows * 64, 256))
@@ -300,15 +323,56 @@ def read_theme_file(
                 f"Datei {shown}: nicht lesbar ({exc}). Bitte die Original-CSV von Destatis "
                 "verwenden (Semikolon-getrennt)."
             ) from exc
-    raise_if_problems(problems, f"Zensus-Gitterdatei {shown} ist ungültig")
     cells = (
         pd.concat(parts, ignore_index=True)
         if parts
-        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in layout.dtypes().items()})
+        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in {**layout.dtypes(), "line": "int64"}.items()})
     )
+    _note_duplicates(cells, layout, problems, shown)
+    raise_if_problems(problems, f"Zensus-Gitterdatei {shown} ist ungültig")
+    cells = cells.drop(columns=["line"])
     suppressed = {c: int(cells[c].isna().sum()) for c in layout.outputs}
     logger.info("%s: %d Zeilen gelesen, %d Zellen behalten", shown, rows_in, len(cells))
     return ThemeTable(layout.theme, layout.resolution, shown, rows_in, cells, suppressed)
+
+
+def max_count(resolution_m: int) -> float:
+    """Most people (or people of an age group) one cell of ``resolution_m`` metres may hold.
+
+    500,000 per km² (seven times the densest city districts in the world): a
+    gross-error bound that catches a typing error or a number past 64 bits,
+    not a statistic.
+
+    >>> max_count(100), max_count(1000)
+    (5000.0, 500000.0)
+    """
+    return 500_000.0 * resolution_m**2 / 1_000_000.0
+
+
+#: Highest plausible mean age in years.
+MAX_MEAN_AGE = 120.0
+
+
+def _note_duplicates(cells: pd.DataFrame, layout: _Layout, problems: list[Problem], shown: str) -> None:
+    """A cell listed twice in one file: a problem of each repeat (its first row named)."""
+    if len(cells) < 2:
+        return
+    key = pd.Series(cell_key(cells["x"].to_numpy(), cells["y"].to_numpy(), layout.resolution))
+    repeat = key.duplicated(keep="first").to_numpy()
+    if not repeat.any():
+        return
+    first = pd.Series(cells["line"].to_numpy(), index=key.to_numpy())
+    first = first[~first.index.duplicated(keep="first")]
+    for pos in np.flatnonzero(repeat)[: max(_MAX_PROBLEMS - len(problems), 0)]:
+        problems.append(
+            Problem(
+                f"Die Gitterzelle kommt doppelt vor (zuerst in Zeile {int(first[key.iloc[pos]])}).",
+                "Jede Zelle nur einmal aufführen; die Original-Datei von Destatis verwenden.",
+                file=shown,
+                row=int(cells["line"].iloc[pos]),
+                column=layout.id_col,
+            )
+        )
 
 
 def _inside(batch: Any, layout: _Layout, bbox: tuple[float, float, float, float] | None) -> np.ndarray | None:
@@ -331,7 +395,9 @@ def _inside(batch: Any, layout: _Layout, bbox: tuple[float, float, float, float]
         pc.and_(pc.greater_equal(x, bbox[0]), pc.less_equal(x, bbox[2])),
         pc.and_(pc.greater_equal(y, bbox[1]), pc.less_equal(y, bbox[3])),
     )
-    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    # "NaN" and "1e400" cast to floats outside every box: such a row is checked (and refused), never dropped
+    broken = pc.invert(pc.and_(pc.is_finite(x), pc.is_finite(y)))
+    return np.flatnonzero(pc.or_(mask, broken).to_numpy(zero_copy_only=False))
 
 
 @dataclass(frozen=True)
@@ -441,9 +507,25 @@ def _parse_chunk(
         layout.id_col,
         f"Format CRS3035RES{res}mN…E… erwartet.",
     )
+    if where_xy != layout.id_col:
+        with np.errstate(invalid="ignore"):
+            mismatch = (
+                np.isfinite(id_res[keep])
+                & (id_res[keep] == res)
+                & ~bad_xy[keep]
+                & ((np.floor(x[keep] / res) * res != id_e[keep]) | (np.floor(y[keep] / res) * res != id_n[keep]))
+            )
+        note(
+            mismatch,
+            pos,
+            "Gitter-ID und Mittelpunkt-Koordinaten passen nicht zusammen.",
+            where_xy,
+            "Die Original-Datei von Destatis verwenden (x_mp/y_mp = Ecke der ID + halbe Zellgröße).",
+        )
     out: dict[str, object] = {
-        "x": np.floor(np.nan_to_num(x[keep])).astype(np.int32),
-        "y": np.floor(np.nan_to_num(y[keep])).astype(np.int32),
+        "x": np.floor(np.clip(np.nan_to_num(x[keep]), -(2**31), 2**31 - 1)).astype(np.int32),
+        "y": np.floor(np.clip(np.nan_to_num(y[keep]), -(2**31), 2**31 - 1)).astype(np.int32),
+        "line": (offset + where[pos] + 2).astype(np.int64),
     }
     for col, name in layout.values.items():
         text = rows.column(col)
@@ -452,13 +534,14 @@ def _parse_chunk(
         with np.errstate(invalid="ignore"):
             bad = ~secret & (~np.isfinite(v) | (v < 0))
             if layout.theme.kind == "count":
-                bad |= ~secret & np.isfinite(v) & (v % 1 != 0)
-                expect = "ganze Zahl ≥ 0"
+                bad |= ~secret & np.isfinite(v) & ((v % 1 != 0) | (v > max_count(res)))
+                expect = f"ganze Zahl von 0 bis {max_count(res):,.0f}".replace(",", ".")
             elif layout.theme.kind == "percent":
                 bad |= ~secret & (v > 100)
                 expect = "Prozentwert 0–100"
             else:
-                expect = "Zahl ≥ 0"
+                bad |= ~secret & (v > MAX_MEAN_AGE)
+                expect = f"Zahl von 0 bis {MAX_MEAN_AGE:.0f}"
         note(bad, pos, f"Wert ist keine {expect}.", col, "Zahl oder »–« (geheim gehalten) eintragen.")
         out[name] = np.where(secret | bad, np.nan, v).astype(np.float32)
     if layout.flag_col:

@@ -43,10 +43,12 @@ connection broke is rolled back by the server, and the user decides.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -78,9 +80,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import ExceptionContext
 
+from geo.access import DELETE
 from geo.errors import DatabaseUnavailableError, DataError, IntegrationsatlasError
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS
+from geo.store import audit
 from geo.store.conflicts import duplicate_batch
 from geo.store.datastore import (
     BATCHES_TABLE,
@@ -91,6 +95,8 @@ from geo.store.datastore import (
     new_batch_id,
     restore_dtypes,
 )
+from geo.store.grants import protected_layer, require
+from geo.store.server_schema import SERVER_MIGRATION
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +183,8 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN as_of TEXT",
         ),
     ),
+    # a server with login: audit log, privacy aggregation, row-level security (geo.store.server_schema);
+    (5, SERVER_MIGRATION),
 )
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
@@ -317,6 +325,7 @@ def engine_for(url: str) -> Engine:
             )
             event.listen(engine, "handle_error", _on_error(_redact(url)))
             _ENGINES[url] = engine
+            audit.attach(engine)  # every connection carries who acts (read by the audit trigger)
         if url not in _MIGRATED:
             ensure_schema(engine)
             _MIGRATED.add(url)
@@ -334,12 +343,14 @@ def dispose_engines() -> None:
 
 def schema_version(con: Connection) -> int:
     """The highest applied migration (0 for an empty database)."""
-    con.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    # only create when missing: a role's database user may not create tables (server with login)
+    if con.execute(text("SELECT to_regclass(:t)"), {"t": SCHEMA_TABLE}).scalar_one() is None:
+        con.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
         )
-    )
     return int(con.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one())
 
 
@@ -609,37 +620,45 @@ class PostgisStore:
         -----
         CRS is EPSG:25832 (metres).
         """
+        protected = protected_layer(self.engine, layer_id)  # sensitive layer, no exact access: the aggregate
+        if protected is not None:
+            return protected
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as con, con.begin():
             metas = con.execute(
                 select(batches_table.c.batch_id, batches_table.c.dtypes, batches_table.c.rows_kept)
                 .where(batches_table.c.layer_id == layer_id, batches_table.c.active)
                 .order_by(batches_table.c.seq)
             ).all()
-            feats = {
-                m.batch_id: con.execute(
-                    select(features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
-                    .where(features_table.c.batch_id == m.batch_id)
-                    .order_by(features_table.c.seq)
-                ).all()
-                for m in metas
-            }
+            # all rows of the active batches in one query (not one per batch: a layer may have thousands)
+            rows = con.execute(
+                select(features_table.c.batch_id, features_table.c.properties, func.ST_AsBinary(features_table.c.geom))
+                .join(batches_table, batches_table.c.batch_id == features_table.c.batch_id)
+                .where(batches_table.c.layer_id == layer_id, batches_table.c.active)
+                .order_by(batches_table.c.seq, features_table.c.seq)
+            ).all()
         if not metas:
             return None
-        parts = []
+        counts = Counter(r[0] for r in rows)
         for meta in metas:
-            rows = feats[meta.batch_id]
-            if len(rows) != meta.rows_kept:
+            if counts[meta.batch_id] != meta.rows_kept:
                 raise DataError(
                     f"Datenbank {self.location}: Stapel {meta.batch_id} (Ebene »{layer_id}«) ist unvollständig "
-                    f"({len(rows)} von {meta.rows_kept} Zeilen). Stapel mit »integrationsatlas store delete "
-                    f"{meta.batch_id}« deaktivieren oder erneut importieren."
+                    f"({counts[meta.batch_id]} von {meta.rows_kept} Zeilen). Stapel mit »integrationsatlas store "
+                    f"delete {meta.batch_id}« deaktivieren oder erneut importieren."
                 )
-            dtypes = json.loads(meta.dtypes or "{}")
-            attrs = pd.DataFrame.from_records([r[0] for r in rows], columns=list(dtypes))
-            geoms = shapely.from_wkb(np.asarray([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
+        parts = []
+        start = 0
+        # consecutive batches with the same stored dtypes become one frame (usually the whole layer)
+        for dtypes_json, run in itertools.groupby(metas, key=lambda m: m.dtypes or "{}"):
+            n = sum(m.rows_kept for m in run)
+            chunk = rows[start : start + n]
+            start += n
+            dtypes = json.loads(dtypes_json)
+            attrs = pd.DataFrame.from_records([r[1] for r in chunk], columns=list(dtypes))
+            geoms = shapely.from_wkb(np.asarray([None if r[2] is None else bytes(r[2]) for r in chunk], dtype=object))
             part = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, crs=PROJECTED_CRS), crs=PROJECTED_CRS)
             part = restore_dtypes(part, dtypes)
-            part["batch_id"] = meta.batch_id
+            part["batch_id"] = [r[0] for r in chunk]
             parts.append(part)
         gdf = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs=PROJECTED_CRS)
@@ -697,6 +716,7 @@ class PostgisStore:
 
     def _set_active(self, batch_id: str, active: bool) -> bool:
         with self.engine.begin() as con:
+            require(con, DELETE, "Importe löschen oder wiederherstellen")
             row = con.execute(
                 text(f"SELECT active FROM {BATCHES_TABLE} WHERE batch_id = :b FOR UPDATE"), {"b": batch_id}
             ).first()

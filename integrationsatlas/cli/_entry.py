@@ -65,6 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             return 141
+        except Exception as exc:  # the database refused this role (server with login): a user-facing error
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            print(f"Fehler: {refusal}", file=sys.stderr)
+            return 2
+
+
+def _refusal(exc: Exception) -> IntegrationsatlasError | None:
+    """The German error for a database refusal (grants, row-level security), only if a database was used."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from geo.store.grants import denied
+
+    return denied(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=Path,
         nargs="+",
         help="eine oder mehrere CSV/ZIP-Dateien von destatis.de, z. B. "
-        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip Zensus2022_Auslaenderanteil_in_Gitterzellen.zip",
+        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip Zensus2022_Auslaenderanteil_in_Gitterzellen.zip; "
+        "Themen auch einzeln nacheinander (sie werden mit dem gespeicherten Gitter verbunden)",
     )
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     p.set_defaults(func=run)
@@ -42,4 +43,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"{result.source_file}: Gitterzellen ({result.resolution_m} m) in NRW: {result.cells_nrw}, "
             f"Einwohner: {result.population_nrw}, geheim gehaltene Zellen: {result.suppressed_nrw}."
         )
+        for note in result.notes:
+            print(f"  Hinweis: {note}")
     return 0

@@ -9,15 +9,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows
+from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows, counts_toward_time_limit
 from planning.siting.coverage_benders import MasterInfeasibleError, MCLPBenders
 from planning.siting.coverage_reduce import _dominated_columns, _drop_dominated_rows
+from planning.siting.coverage_search import CoverageLists, SwapSearchThread, iterated_swaps
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
@@ -46,13 +48,22 @@ class _CoverageModel(_SitingModel):
         self._a = a
         self._coverable = coverable
         self._fixed_cov = fixed_cov
+        self._aggregated: dict[bytes, tuple[sp.csr_array, FloatArray, IntArray, IntArray]] = {}
 
     def _aggregate(self, rows: BoolArray) -> tuple[sp.csr_array, FloatArray, IntArray, IntArray]:
-        """Distinct coverage rows among ``rows``: matrix, summed weights, member rows, their group."""
-        idx = np.flatnonzero(rows)
-        uniq, inv = _unique_rows(self._a[idx])
-        w = np.bincount(inv, weights=self._weights[idx], minlength=uniq.shape[0]).astype(np.float64)
-        return uniq, w, idx.astype(np.int64), inv
+        """Distinct coverage rows among ``rows``: matrix, summed weights, member rows, their group.
+
+        Clients with the same set of covering candidates are one row of the
+        model with their summed weight (Cordeau, Furini and Ljubić 2019);
+        computed once per row selection.
+        """
+        key = np.packbits(rows).tobytes()
+        if key not in self._aggregated:
+            idx = np.flatnonzero(rows)
+            uniq, inv = _unique_rows(self._a[idx])
+            w = np.bincount(inv, weights=self._weights[idx], minlength=uniq.shape[0]).astype(np.float64)
+            self._aggregated[key] = (uniq, w, idx.astype(np.int64), inv)
+        return self._aggregated[key]
 
     def _covered(self, is_open: BoolArray) -> BoolArray:
         return np.asarray(self._a @ is_open.astype(float)).ravel() > 0
@@ -140,6 +151,7 @@ class MCLP(_CoverageModel):
     _closed: BoolArray | None = None  # candidates never needed (dominated), closed in the search
 
     @classmethod
+    @counts_toward_time_limit
     def from_cost_matrix(
         cls,
         cost: CostLike,
@@ -180,9 +192,10 @@ class MCLP(_CoverageModel):
             Covered weight each site can take (scalar or per candidate); demand
             may be split between sites and the objective is the served weight.
         time_limit
-            Seconds for HiGHS.
+            Seconds for building the model (this call included) and solving it.
         max_exact_size
-            Above this many nonzeros the greedy+swap fallback is used.
+            Above this many nonzeros of the aggregated model (distinct coverage
+            rows) the greedy+swap fallback is used.
 
         Returns
         -------
@@ -215,6 +228,7 @@ class MCLP(_CoverageModel):
         return cls(pairs, w, rules, time_limit, max_exact_size)
 
     @classmethod
+    @counts_toward_time_limit
     def from_geodataframes(
         cls,
         demand_gdf: gpd.GeoDataFrame,
@@ -269,10 +283,35 @@ class MCLP(_CoverageModel):
         )
 
     def _size(self) -> int:
+        """Nonzeros of the aggregated model (one row per distinct coverage set)."""
         rows = self._coverable & (self._weights > 0)
         if self._rules.capacity is None:
             rows &= ~self._fixed_cov
-        return int(self._a[np.flatnonzero(rows)].nnz)
+        return int(self._aggregate(rows)[0].nnz)
+
+    def _free_rows(self) -> BoolArray:
+        """Clients the choice decides: coverable, not covered by a fixed site, with weight."""
+        return self._coverable & ~self._fixed_cov & (self._weights > 0)
+
+    def _swap_only(self) -> bool:
+        """Whether ``Σ y = p`` (with fixed sites) is the only rule: the numba swap search applies."""
+        return self._rules.budget is None and not (self._rules.group_min > 0).any()
+
+    def _swap_args(self, start: BoolArray) -> tuple[CoverageLists, BoolArray, BoolArray, BoolArray]:
+        """Coverage lists, start, movable (not fixed) and allowed (not closed) candidates of the swap search."""
+        if not hasattr(self, "_lists"):
+            ak, wk, _, _ = self._aggregate(self._free_rows())
+            self._lists = CoverageLists.from_matrix(ak, wk)
+        allowed = np.ones(self._pairs.m, dtype=bool) if self._closed is None else ~self._closed
+        return self._lists, start, ~self._rules.fixed_mask, allowed | start
+
+    def _swaps(self, start: BoolArray, seconds: float) -> BoolArray:
+        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start`` for ``seconds``."""
+        return iterated_swaps(*self._swap_args(start), seconds)[0]
+
+    def _swap_thread(self, start: BoolArray, seconds: float) -> SwapSearchThread:
+        """The iterated swap search from ``start`` in a worker thread, for at most ``seconds``."""
+        return SwapSearchThread(*self._swap_args(start), seconds)
 
     # ---- exact
     def _exact(self, t0: float, notes: list[str]) -> SitingResult | None:
@@ -319,56 +358,76 @@ class MCLP(_CoverageModel):
                 inc_open, inc_val = y, val
 
         heur = min(self.time_limit / 10, 30.0)
+        background: SwapSearchThread | None = None
         with contextlib.suppress(InfeasibleError):
-            offer(self._local_search(t0, heur)[0])
-        assert rules.p is not None
-        try:
-            lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
-        except MasterInfeasibleError:
-            raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
-        upper = const + lp.upper
-        if np.isfinite(lp.upper):
-            with contextlib.suppress(InfeasibleError):
-                offer(self._local_search(t0, heur + self._elapsed(t0), lp.y)[0])
-        if inc_open is not None and np.isfinite(lp.upper):
-            # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
-            tol = 1e-7 * max(1.0, abs(inc_val))
-            fix0 = (upper - np.maximum(lp.reduced, 0.0) < inc_val - tol) & (lb == 0)
-            fix1 = (upper - np.maximum(-lp.reduced, 0.0) < inc_val - tol) & (bend.ub_y > 0)
-            bend.ub_y[fix0] = 0.0
-            bend.lb_y[fix1] = 1.0
-            log.info(
-                "MCLP: LP-Schranke %.6g (%d Runden, %d Schnitte), Startlösung %.6g, %d Kandidaten fixiert",
-                upper,
-                lp.rounds,
-                lp.cuts,
-                inc_val,
-                int(fix0.sum() + fix1.sum()),
-            )
-        if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
-            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
-        try:
-            proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
-            mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
-        except MasterInfeasibleError:
-            if inc_open is None:
+            start = self._local_search(t0, heur)[0]
+            offer(start)
+            if self._swap_only() and numba.get_num_threads() > 1:
+                # iterated swaps on the second core for the whole run, next to HiGHS on the first
+                background = self._swap_thread(start, self.time_limit - self._elapsed(t0) - 0.5)
+            elif self._swap_only():  # one core: iterated swaps first, a near-optimal plan in seconds
+                offer(self._swaps(start, heur - self._elapsed(t0)))
+        try:  # the background search stops however this ends
+            assert rules.p is not None
+            try:
+                lp = bend.solve_lp(rules.p, inc_open, t0 + 0.5 * self.time_limit)
+            except MasterInfeasibleError:
                 raise _infeasible_from_solver(
                     rules, "die Bedingungen an die Standortauswahl widersprechen sich."
                 ) from None
-            # nothing strictly better than the incumbent survives the fixing
-            return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
-        if mip.y is not None:
-            offer(mip.y)
-        if inc_open is None:
-            return None
-        bound = max(min(upper, const + mip.bound), inc_val)
-        status = "optimal" if mip.optimal and _gap(inc_val, bound) == 0.0 else "time_limit"
-        if status == "optimal":
-            bound = inc_val
-        return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
+            upper = const + lp.upper
+            if np.isfinite(lp.upper):
+                with contextlib.suppress(InfeasibleError):
+                    rounded = self._local_search(t0, heur + self._elapsed(t0), lp.y)[0]
+                    offer(self._swaps(rounded, heur / 4) if self._swap_only() and background is None else rounded)
+            if background is not None:
+                offer(background.best()[0])
+            if inc_open is not None and np.isfinite(lp.upper):
+                # min form (objective -Σθ): forcing y_j to 1 (0) costs at least max(±d_j, 0) of the LP bound
+                tol = 1e-7 * max(1.0, abs(inc_val))
+                fix0 = (upper - np.maximum(lp.reduced, 0.0) < inc_val - tol) & (lb == 0)
+                fix1 = (upper - np.maximum(-lp.reduced, 0.0) < inc_val - tol) & (bend.ub_y > 0)
+                bend.ub_y[fix0] = 0.0
+                bend.lb_y[fix1] = 1.0
+                log.info(
+                    "MCLP: LP-Schranke %.6g (%d Runden, %d Schnitte), Startlösung %.6g, %d Kandidaten fixiert",
+                    upper,
+                    lp.rounds,
+                    lp.cuts,
+                    inc_val,
+                    int(fix0.sum() + fix1.sum()),
+                )
+            if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
+                return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+            try:
+                proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
+                mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
+            except MasterInfeasibleError:
+                if inc_open is None:
+                    raise _infeasible_from_solver(
+                        rules, "die Bedingungen an die Standortauswahl widersprechen sich."
+                    ) from None
+                # nothing strictly better than the incumbent survives the fixing
+                return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
+            if mip.y is not None:
+                offer(mip.y)
+            if background is not None:
+                offer(background.finish()[0])
+            if inc_open is None:
+                return None
+            bound = max(min(upper, const + mip.bound), inc_val)
+            status = "optimal" if mip.optimal and _gap(inc_val, bound) == 0.0 else "time_limit"
+            if status == "optimal":
+                bound = inc_val
+            return self._finish(t0, inc_open, inc_val, bound, status, "highs-benders", notes)
+        finally:
+            if background is not None:
+                background.finish()
 
     def _improver(self, t0: float) -> Callable[[BoolArray], BoolArray]:
         """Swap descent from a given open mask (for the master MIP's solutions)."""
+        if self._swap_only():
+            return lambda y: self._swaps(y, 0.0)  # one descent
         rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
         ak, wk, _, _ = self._aggregate(rows)
         akc = ak.tocsc()
@@ -458,6 +517,11 @@ class MCLP(_CoverageModel):
         is_open, order, swapped, cnt = self._local_search(t0, self.time_limit)
         rows = self._coverable & ~self._fixed_cov & (self._weights > 0)
         ak, wk, _, _ = self._aggregate(rows)
+        if self._swap_only():  # half of the time left for iterated swaps, the rest for the LP bound
+            better = self._swaps(is_open, 0.5 * (self.time_limit - self._elapsed(t0)))
+            if not np.array_equal(better, is_open):
+                is_open, swapped = better, True
+                cnt = np.asarray(ak @ is_open.astype(float)).ravel()
         const = float(self._weights[self._fixed_cov].sum())
         objective = float(self._weights[self._covered(is_open)].sum())
         bound = self._upper_bound(ak, wk, const, cnt, objective, t0)
@@ -494,6 +558,10 @@ class MCLP(_CoverageModel):
             is_open[j] = True
             order.append(j)
             cnt += np.asarray(akc[:, [j]].toarray()).ravel()
+        if self._swap_only():  # one descent with the numba kernels
+            found = self._swaps(is_open, 0.0)
+            swapped = not np.array_equal(found, is_open)
+            return found, order, swapped, np.asarray(akc @ found.astype(float)).ravel()
         is_open, cnt, swapped = self._descend(akc, wk, is_open, cnt, t0, deadline)
         return is_open, order, swapped, cnt
 
@@ -567,6 +635,7 @@ class LSCP(_CoverageModel):
     model = "lscp"
 
     @classmethod
+    @counts_toward_time_limit
     def from_cost_matrix(
         cls,
         cost: CostLike,
@@ -614,6 +683,7 @@ class LSCP(_CoverageModel):
         return cls(pairs, np.ones(n), rules, time_limit, max_exact_size)
 
     @classmethod
+    @counts_toward_time_limit
     def from_geodataframes(
         cls,
         demand_gdf: gpd.GeoDataFrame,

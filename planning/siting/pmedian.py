@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _gap, _milp, _SitingModel, _unique_rows
+from planning.siting.base import _gap, _milp, _SitingModel, _unique_rows, counts_toward_time_limit
 from planning.siting.inputs import _euclidean, _gdf_inputs, _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.pmedian_exact import PMedianBenders, _LPInfeasibleError, branch_and_cut
 from planning.siting.result import DEFAULT_MAX_EXACT_SIZE, BoolArray, CostLike, FloatArray, IntArray, SitingResult
@@ -61,6 +61,7 @@ class PMedian(_SitingModel):
         self._ok = pairs.row_len > 0
 
     @classmethod
+    @counts_toward_time_limit
     def from_cost_matrix(
         cls,
         cost: CostLike,
@@ -120,6 +121,7 @@ class PMedian(_SitingModel):
         return cls(pairs, w, rules, time_limit, max_exact_size, notes)
 
     @classmethod
+    @counts_toward_time_limit
     def from_geodataframes(
         cls,
         demand_gdf: gpd.GeoDataFrame,

@@ -73,7 +73,8 @@ class SitingResult:
         ``"optimal"``, ``"time_limit"`` or ``"heuristic"``; German text in
         :attr:`status_label`.
     seconds
-        Wall-clock time of :meth:`solve` (model build included).
+        Wall-clock time of building the model (``from_cost_matrix`` or
+        ``from_geodataframes``) and of ``solve()``; the time limit covers both.
     method
         ``"highs-milp"``, ``"highs-benders"`` (uncapacitated p-median and MCLP) or
         ``"greedy+swap"``.

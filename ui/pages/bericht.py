@@ -24,7 +24,7 @@ from geo.modes import MODES
 from geo.settings import Settings
 from integrationsatlas import report as council
 from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
-from ui import actions, cached, state
+from ui import actions, auth, cached, state
 from ui.components import attribution_footer, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.uploads import default_background, osm_extract
@@ -155,7 +155,7 @@ def _report_download(cfg: Settings, version: str, params: ReportParams) -> None:
         mime=council.MIME_TYPES[params.fmt],
         icon=":material/download:",
         key="bericht_download",
-        on_click="ignore",
+        on_click=auth.on_download(cfg, "Bericht", name, params.request.layer),  # type: ignore[arg-type]
     )
     st.success(t("bericht.ready", name=name))
 
@@ -205,7 +205,7 @@ def _export_section(cfg: Settings, version: str, report: ReportParams) -> None:
         mime=MIME_TYPES[fmt],
         icon=":material/download:",
         key="export_download",
-        on_click="ignore",
+        on_click=auth.on_download(cfg, "Export", name, source.partition(":")[2] or None),  # type: ignore[arg-type]
     )
     st.caption(t("bericht.attribution"))
 

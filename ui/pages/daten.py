@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
+from geo.access import DELETE, IMPORT
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import IMPORT_PRESETS
 from geo.settings import Settings
-from ui import actions, cached, views
+from ui import actions, auth, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
 from ui.markdown import md
@@ -40,30 +43,50 @@ def render() -> None:
     """Render the Daten page."""
     st.title(t("nav.daten"))
     cfg = cached.settings()
-    upload_tab, osm_tab, population_tab, fetch_tab, inventory_tab, batches_tab = st.tabs(
-        [
-            t("daten.upload"),
-            t("daten.osm_tab"),
-            t("daten.population"),
-            t("daten.fetch"),
-            t("daten.inventory"),
-            t("daten.batches"),
-        ]
-    )
-    with upload_tab, user_errors(t("daten.err.import")):
-        _upload(cfg)
-    with osm_tab, user_errors(t("daten.osm_tab")):
-        _osm(cfg)
-    with population_tab, user_errors(t("daten.population")):
-        _population(cfg)
-    with fetch_tab, user_errors(t("daten.err.fetch")):
-        _fetch(cfg)
+    if auth.allows(IMPORT):  # a role without imports sees no import controls at all
+        upload_tab, osm_tab, population_tab, fetch_tab, inventory_tab, batches_tab = _tabs(
+            [
+                t("daten.upload"),
+                t("daten.osm_tab"),
+                t("daten.population"),
+                t("daten.fetch"),
+                t("daten.inventory"),
+                t("daten.batches"),
+            ]
+        )
+        with upload_tab, user_errors(t("daten.err.import")):
+            if upload_tab.open is not False:
+                _upload(cfg)
+        with osm_tab, user_errors(t("daten.osm_tab")):
+            if osm_tab.open is not False:
+                _osm(cfg)
+        with population_tab, user_errors(t("daten.population")):
+            if population_tab.open is not False:
+                _population(cfg)
+        with fetch_tab, user_errors(t("daten.err.fetch")):
+            if fetch_tab.open is not False:
+                _fetch(cfg)
+    else:
+        inventory_tab, batches_tab = _tabs([t("daten.inventory"), t("daten.batches")])
     with inventory_tab, user_errors(t("daten.err.inventory")):
-        frame = views.localize_inventory(cached.inventory(cfg, cached.store_version(cfg)), current_language())
-        table(frame, hide_index=True, width="stretch")
+        if inventory_tab.open is not False:
+            frame = views.localize_inventory(cached.inventory(cfg, cached.store_version(cfg)), current_language())
+            table(frame, hide_index=True, width="stretch")
     with batches_tab, user_errors(t("daten.err.batches")):
-        _batches(cfg)
+        if batches_tab.open is not False:
+            _batches(cfg)
     attribution_footer()
+
+
+def _tabs(labels: list[str]) -> Sequence[Any]:
+    """The page's tabs; on a server with login only the open one runs (``.open`` is then true or false).
+
+    There every import anywhere changes the store version, so every tab would be computed afresh on every
+    run; without login all tabs run as before (``.open`` is ``None``).
+    """
+    if auth.current() is None:
+        return st.tabs(labels)
+    return st.tabs(labels, key="daten_tabs", on_change="rerun")
 
 
 def _importable() -> list[str]:
@@ -172,6 +195,32 @@ def _provenance() -> tuple[str, str, str]:
 
 
 def _population(cfg: Settings) -> None:
+    _gemeinde_population(cfg)
+    st.divider()
+    _zensus(cfg)
+
+
+def _zensus(cfg: Settings) -> None:
+    st.caption(t("daten.zensus_help"))
+    files = st.file_uploader(
+        t("daten.zensus_file"), type=["zip", "csv"], accept_multiple_files=True, key="daten_zensus"
+    )
+    if files and st.button(t("daten.zensus_import"), type="primary", key="daten_zensus_import"):
+        result = actions.import_zensus_files(cfg, [(f.name, f.getvalue()) for f in files])
+        st.success(
+            t(
+                "daten.zensus_done",
+                cells=de_int(result.cells_nrw),
+                resolution=result.resolution_m,
+                population=de_int(result.population_nrw),
+                themes=", ".join(result.themes),
+            )
+        )
+        for note in result.notes:
+            st.info(md(note))
+
+
+def _gemeinde_population(cfg: Settings) -> None:
     st.caption(t("daten.population_help"))
     upload = st.file_uploader(t("daten.population_file"), type=["xlsx", "csv", "txt"], key="daten_population")
     if upload is not None and st.button(t("daten.population_import"), type="primary", key="daten_population_import"):
@@ -244,6 +293,8 @@ def _batches(cfg: Settings) -> None:
         )
         for b in rows
     }
+    if not auth.allows(DELETE):
+        return
     chosen = st.selectbox(t("daten.batch"), list(labels), format_func=labels.__getitem__, key="daten_batch")
     active = next(b.active for b in rows if b.batch_id == chosen)
     if active and st.button(t("daten.delete"), key="daten_batch_delete"):

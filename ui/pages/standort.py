@@ -9,13 +9,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo.access import PLAN
 from geo.formatting import de_int, de_number, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
-from ui import actions, cached, maps, state, views
+from ui import actions, auth, cached, maps, state, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
@@ -44,11 +45,12 @@ def render() -> None:
     cfg = cached.settings()
     with user_errors(t("nav.standort")):
         version = cached.store_version(cfg)
-        params = _controls(cfg, version)
-        # the button before the (optional) candidate map, so that it is on the first screen
-        if st.button(t("standort.run"), type="primary", key="standort_run"):
-            _run(cfg, version, params)
-        _candidate_map(cfg, version, params)
+        if auth.allows(PLAN):  # planning runs and saving; other roles compare the saved scenarios
+            params = _controls(cfg, version)
+            # the button before the (optional) candidate map, so that it is on the first screen
+            if st.button(t("standort.run"), type="primary", key="standort_run"):
+                _run(cfg, version, params)
+            _candidate_map(cfg, version, params)
     plan = state.get(state.SITING_RESULT)
     if plan is not None:
         with user_errors(t("standort.result")):
@@ -67,6 +69,8 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest:
 
     areas_ = cached.planning_areas(cfg, version)
     facilities = cached.available_layers(cfg, version, "facility")
+    # sensitive layers are never sources of sites (geo.privacy.refuse_as_sites)
+    facilities = tuple(lid for lid in facilities if not REGISTRY.get(lid).sensitive)
     places = (*facilities, *cached.available_layers(cfg, version, "poi"))
     c1, c2, c3 = st.columns([1.4, 1.6, 1])
     default = list(areas_).index(_DEFAULT_AREA) if _DEFAULT_AREA in areas_ else 0
@@ -393,6 +397,8 @@ def _equity(plan: SitingPlan) -> None:
 
 
 def _save(cfg: Settings, plan: SitingPlan) -> None:
+    if not auth.allows(PLAN):
+        return
     with st.form("standort_save"):
         c1, c2, c3 = st.columns([2, 1, 1])
         name = c1.text_input(t("standort.save_as"), placeholder=t("standort.save_placeholder"))
