@@ -295,11 +295,12 @@ def _safe(node: ast.expr, names: dict[str, list[ast.expr]], seen: frozenset[str]
 
 
 def _scope_names(scope: ast.AST) -> dict[str, list[ast.expr]]:
-    """What each local name of ``scope`` is assigned (parameters declared ``Markdown`` count as safe)."""
+    """What each local name of ``scope`` is assigned (parameters typed ``Markdown`` or ``list[Markdown]`` are safe)."""
     names: dict[str, list[ast.expr]] = {}
     if isinstance(scope, ast.FunctionDef):
         for a in [*scope.args.args, *scope.args.kwonlyargs]:
-            if isinstance(a.annotation, ast.Name) and a.annotation.id == "Markdown":
+            annotation = a.annotation.slice if isinstance(a.annotation, ast.Subscript) else a.annotation
+            if isinstance(annotation, ast.Name) and annotation.id == "Markdown":  # Markdown or list[Markdown]
                 names[a.arg] = [ast.Constant("")]
     for node in ast.walk(scope):
         if isinstance(node, ast.Assign):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hostile import shown_text
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT
@@ -47,8 +48,9 @@ def app(db: ServerDb | None, user: dict[str, Any] | None) -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
+    """What the page shows: Markdown values with their escapes undone, and the button labels."""
     return " ".join(
-        [e.value for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.warning, *at.title)]
+        [shown_text(e.value) for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.warning, *at.title)]
         + [b.label for b in at.button]
     )
 

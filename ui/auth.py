@@ -28,6 +28,7 @@ from geo.errors import DataError, IntegrationsatlasError
 from geo.settings import Settings
 from geo.store import audit
 from ui.i18n import current_language, t
+from ui.markdown import md
 
 #: Session key of the logged-in :class:`Principal`.
 _PRINCIPAL: Final = "auth_principal"
@@ -126,7 +127,7 @@ def login_gate() -> Principal | None:
     try:
         url = config.database_url(role)
     except DataError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     principal = Principal(name=name, subject=str(claims.get("sub", name)), role=role, database_url=url)
     st.session_state[_PRINCIPAL] = principal

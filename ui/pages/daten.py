@@ -17,7 +17,7 @@ from geo.settings import Settings
 from ui import actions, auth, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
-from ui.markdown import md
+from ui.markdown import Markdown, md
 from ui.uploads import osm_extract
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
@@ -78,7 +78,7 @@ def render() -> None:
     attribution_footer()
 
 
-def _tabs(labels: list[str]) -> Sequence[Any]:
+def _tabs(labels: list[Markdown]) -> Sequence[Any]:
     """The page's tabs; on a server with login only the open one runs (``.open`` is then true or false).
 
     There every import anywhere changes the store version, so every tab would be computed afresh on every
