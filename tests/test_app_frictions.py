@@ -139,3 +139,22 @@ def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress
     assert len(shown) < 400, shown  # it was about 700 characters, mostly a WFS query
     assert "outputFormat" not in shown
     assert not at.get("progress"), "the progress bar must not stay behind"
+
+
+def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_error(home: Path) -> None:
+    from integrationsatlas.cli import main
+
+    for area, p, name in (("05334", "2", "Plan 2"), ("05334", "3", "Plan 3"), ("05334002", "2", "Nur Aachen")):
+        args = ["sites", "--area", area, "-p", p, "--radius-km", "5", "--save", name, "--no-sensitivity"]
+        assert main(args) == 0
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("ui/pages/standort.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    # the newest scenario (»Nur Aachen«) has no partner of its area: the comparison opens on the two Städteregion plans
+    assert at.selectbox(key="standort_cmp_a").options == ["Plan 3", "Plan 2"]
+    assert (at.selectbox(key="standort_cmp_a").value, at.selectbox(key="standort_cmp_b").value) == ("Plan 3", "Plan 2")
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="standort_cmp_a").set_value("Plan 2").run()
+    assert at.selectbox(key="standort_cmp_b").value == "Plan 3"
+    assert not at.error and not at.exception

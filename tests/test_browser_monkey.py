@@ -32,7 +32,7 @@ from browser_support import (
     chromium_browser,
     wait_settled,
 )
-from monkey import Monkey
+from monkey import PAGES, Monkey
 
 pytestmark = [
     pytest.mark.browser,
@@ -92,6 +92,8 @@ def test_random_walk_in_two_tabs(server: StreamlitServer, browser: Any, seed: in
         monkey = Monkey(tabs, server.url, seed)
         try:
             monkey.walk(STEPS)
+        except AssertionError as exc:  # the reference id of an unexpected error leads to its traceback here
+            raise AssertionError(f"{exc}\nServer-Protokoll:\n{server.log()[start:][-5000:]}") from None
         finally:
             print("\n".join(str(step) for step in monkey.trail))
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -104,6 +106,44 @@ def test_random_walk_in_two_tabs(server: StreamlitServer, browser: Any, seed: in
         context.close()
     log = _unexpected_in_log(server, start)
     assert not log, f"Seed {seed}: unerwarteter Fehler im Server-Protokoll:\n{log[-3000:]}"
+
+
+def _axe_everywhere(page: Any) -> list[str]:
+    """Serious/critical axe violations of the page and of each map iframe, one line each."""
+    found = [f"{v['id']}: {v['help']} {v['nodes'][:2]}" for v in serious(run_axe(page))]
+    for frame in page.frames[1:]:
+        if frame.url.startswith(("about:", "data:")) or not frame.url:
+            continue
+        found += [f"[{frame.url[:60]}] {v['id']}: {v['help']} {v['nodes'][:2]}" for v in serious(run_axe(frame))]
+    return found
+
+
+def test_every_page_in_both_languages_has_no_serious_axe_violation(server: StreamlitServer, browser: Any) -> None:
+    """BITV 2.0 / WCAG 2.1 AA: axe-core finds nothing serious or critical on any page, German or English."""
+    context = browser.new_context(viewport=VIEWPORT)
+    errors = ConsoleErrors()
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        errors.attach(page)
+        page.goto(server.url)
+        wait_settled(page)
+        for language, column in (("Deutsch", 0), ("English", 1)):
+            if language == "English":
+                page.locator("section[data-testid='stSidebar']").get_by_text("English", exact=True).click()
+                wait_settled(page)
+            for names in PAGES:
+                page.locator("[data-testid='stSidebarNav'] a").filter(has_text=names[column]).first.click()
+                wait_settled(page)
+                page.wait_for_timeout(500)  # the map iframes draw after the run
+                problems = _axe_everywhere(page)
+                if problems:
+                    found[f"{names[column]} ({language})"] = problems
+        assert not errors.errors, errors.errors
+    finally:
+        context.close()
+    assert len(found) == 0, "\n".join(f"{where}: {p}" for where, ps in found.items() for p in ps)[:4000]
 
 
 def test_english_keeps_the_chosen_level_and_indicator(server: StreamlitServer, browser: Any) -> None:

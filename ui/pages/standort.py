@@ -409,16 +409,18 @@ def _save(cfg: Settings, plan: SitingPlan) -> None:
 
 
 def _compare(cfg: Settings) -> None:
-    names = actions.scenario_names(cfg)
-    if len(names) < 2:
+    areas = actions.scenario_areas(cfg)
+    # only scenarios of the same area can be compared: A offers those with a partner, B the partners of A
+    comparable = [n for n in areas if any(m != n and areas[m] == areas[n] for m in areas)]
+    if not comparable:
         st.info(t("standort.need_two"))
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox(t("standort.scenario_a"), names, index=1, key="standort_cmp_a")
-    b = c2.selectbox(t("standort.scenario_b"), names, index=0, key="standort_cmp_b")
-    if a == b:
-        st.warning(t("standort.same_twice"))
-        return
+    a = c1.selectbox(t("standort.scenario_a"), comparable, index=0, key="standort_cmp_a")
+    partners = [n for n in comparable if n != a and areas[n] == areas[a]]
+    if st.session_state.get("standort_cmp_b") not in partners:  # A changed: B starts at its newest partner
+        st.session_state.pop("standort_cmp_b", None)
+    b = c2.selectbox(t("standort.scenario_b"), partners, index=0, key="standort_cmp_b")
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
