@@ -313,10 +313,11 @@ def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) ->
     from integrationsatlas.pipeline.demand import population_as_of
 
     table = load_gemeinde_population(settings)
-    if table is not None and ags in table.index and pd.notna(table.at[ags, "population"]):
+    value = table["population"].get(ags) if table is not None else None
+    if value is not None and not pd.isna(value):
         year = population_as_of(settings)[-4:]
         name = f"Einwohner ({year})" if year.isdigit() else "Einwohner"
-        return [(name, de_int(table.at[ags, "population"]))]
+        return [(name, de_int(float(value)))]
     if "population" in row.columns and pd.notna(row["population"].iloc[0]):
         return [("Einwohner", de_int(row["population"].iloc[0]))]
     return []
