@@ -217,7 +217,7 @@ _LAYER_STATE = """(layer) => {
     const i = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
     const d = i && i.contentDocument;
     if (!d) return {n: 0, fills: ''};
-    const p = [...d.querySelectorAll('path.atlas-layer-' + layer)];
+    const p = [...d.querySelectorAll('path.atlas-area.atlas-layer-' + layer)];
     return {n: p.length, fills: p.map(e => e.getAttribute('fill')).join()};
 }"""
 
@@ -240,9 +240,8 @@ def _timed_until(page: Any, action: Any, layer: str, condition: str) -> float:
 def _day_steps(page: Any) -> dict[str, float]:
     """The interactions of one session of :func:`planner_day` (the Karte is open and drawn)."""
     out: dict[str, float] = {}
-    radio = page.locator("[data-testid='stRadio'] label")
     out["level"] = _timed_until(
-        page, lambda: radio.filter(has_text="Gemeinde").first.click(), "gemeinde", "now.n >= 396"
+        page, lambda: page.get_by_text("Gemeinde", exact=True).click(), "gemeinde", "now.n >= 396"
     )
 
     def indicator() -> None:
@@ -258,7 +257,7 @@ def _day_steps(page: Any) -> dict[str, float]:
         ".some(a => a.textContent.includes('Coverage gaps'))",
         timeout=120_000,
     )
-    map_frame(page, timeout_ms=120_000).wait_for_selector("path.atlas-layer-gemeinde")
+    map_frame(page, timeout_ms=120_000).wait_for_selector("path.atlas-area.atlas-layer-gemeinde")
     out["language"] = time.perf_counter() - t0
     wait_idle(page, 120_000)
     nav = page.locator("[data-testid='stSidebarNav'] a")

@@ -25,6 +25,7 @@ import pytest
 from app_data import build_planner_home, copy_home
 from axe_support import run_axe, serious
 from browser_support import (
+    MAP_IFRAME,
     SCREENSHOTS,
     ConsoleErrors,
     StreamlitServer,
@@ -176,6 +177,43 @@ def test_english_keeps_the_chosen_level_and_indicator(server: StreamlitServer, b
         wait_settled(page)
         assert page.locator("[data-testid='stException']").count() == 0
         assert "Ausländeranteil" in page.locator("[data-testid='stSelectbox']").first.inner_text()
+        assert not errors.errors, errors.errors
+    finally:
+        context.close()
+
+
+def _bottom(locator: Any) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return float(box["y"] + box["height"])
+
+
+def test_map_and_key_figures_fit_the_first_screen_at_1366x768(server: StreamlitServer, browser: Any) -> None:
+    """Issue 20: the gap map was mostly below the fold, and an ambiguous search pushed the Karte's map down."""
+    context = browser.new_context(viewport=VIEWPORT)
+    errors = ConsoleErrors()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        errors.attach(page)
+        page.goto(server.url)
+        wait_settled(page)
+        karte_map = page.locator(MAP_IFRAME).first
+        top = karte_map.bounding_box()["y"]
+        assert _bottom(karte_map) <= VIEWPORT["height"]
+        search = page.locator("[data-testid='stTextInput'] input").first
+        search.fill("Bad")  # many hits: Bad Honnef, Bad Oeynhausen, …
+        search.press("Enter")
+        wait_settled(page)
+        assert page.locator("[data-testid='stSelectbox']").filter(has_text="Bad ").count() >= 1
+        assert abs(page.locator(MAP_IFRAME).first.bounding_box()["y"] - top) < 2, "the hits pushed the map down"
+        page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Versorgungslücken").first.click()
+        wait_settled(page)
+        gap_map = page.locator(MAP_IFRAME).first
+        gap_map.wait_for()
+        assert _bottom(gap_map) <= VIEWPORT["height"], "the gap map runs below the first screen"
+        metrics = page.locator("[data-testid='stMetric']").all()
+        assert len(metrics) >= 3 and all(_bottom(m) <= VIEWPORT["height"] for m in metrics)
         assert not errors.errors, errors.errors
     finally:
         context.close()

@@ -344,7 +344,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.change.3": ("in keinem versorgt", "covered in neither"),
     # --- Daten ---------------------------------------------------------------------------------------
     "daten.upload": ("Datei hochladen", "Upload a file"),
-    "daten.population": ("Einwohner je Gemeinde", "Population per municipality"),
+    "daten.population": ("Bevölkerung (Gemeinden, Zensus)", "Population (municipalities, census)"),
     "daten.inventory": ("Bestand aller Ebenen", "Inventory of all layers"),
     "daten.fetch": ("Amtliche oder OSM-Daten abrufen", "Fetch official or OSM data"),
     "daten.batches": ("Importe verwalten", "Manage imports"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -54,8 +55,8 @@ def render() -> None:
         params = KarteParams(indicator, rate_layer, facilities)
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
 
-        view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
+        view = _search(cfg, version, query, side_col)  # hits beside the map: never pushing it below the fold
         with map_col:
             # the level chosen in the profile panel colours the map too (Gemeinden once they are loaded)
             levels = cached.boundary_levels(cfg, version)
@@ -136,16 +137,16 @@ def _symbol_label(layer_id: str, data: dict | None = None) -> str:
     return t_plain("map.aggregated", layer=label, **note) if note else label
 
 
-def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
-    """Resolve the search box to a map view and select the unit found."""
+def _search(cfg: Settings, version: str, query: str, where: Any) -> tuple[tuple[float, float], int] | None:
+    """Resolve the search box to a map view and select the unit found (messages and hits go into ``where``)."""
     if not query.strip():
         return None
     hits = cached.search_areas(cfg, version, query)
     if not hits:
-        st.warning(t("karte.no_hit", query=query))
+        where.warning(t("karte.no_hit", query=query))
         return None
     if len(hits) > 1:
-        chosen = st.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
+        chosen = where.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
     else:
         chosen = hits[0]
     state.put(state.SELECTED_AREA, (chosen.level, chosen.ags))
