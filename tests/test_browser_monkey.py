@@ -45,7 +45,7 @@ pytestmark = [
 #: Seeds of the random walk in every CI run.
 SEEDS = tuple(int(s) for s in os.environ.get("INTEGRATIONSATLAS_MONKEY_SEEDS", "11,23,47").split(","))
 #: Interactions per seed (over both tabs).
-STEPS = int(os.environ.get("INTEGRATIONSATLAS_MONKEY_STEPS", "70"))
+STEPS = int(os.environ.get("INTEGRATIONSATLAS_MONKEY_STEPS", "100"))
 #: Seeds that found a bug, with the bug (they run in every CI run).
 REGRESSION_SEEDS: dict[int, str] = {}
 VIEWPORT = {"width": 1366, "height": 768}
