@@ -552,7 +552,7 @@ def planner_day_section(day: dict[str, list[float]] | None) -> str:
         ("Page opened → 53 Kreise and 54 KI drawn", "open", "≤ 2 s"),
         ("Level Kreise → Gemeinden: 396 Gemeinden drawn", "level", "≤ 1 s"),
         ("Indicator »Einwohner je km²« → 396 Gemeinden recoloured", "indicator", "≤ 1 s"),
-        ("Language → English: sidebar and map redrawn", "language", "≤ 1 s"),
+        ("Language → English: sidebar relabelled (the map redraw is not awaited)", "language", "≤ 1 s"),
         ("Sidebar → Coverage gaps: gap map with 53 Kreise drawn", "gaps", "≤ 1 s"),
         ("Sidebar → Map: choropleth drawn again", "back", "≤ 1 s"),
     ]
