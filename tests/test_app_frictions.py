@@ -18,15 +18,6 @@ from ui.components import german_style
 APP = str(PROJECT_ROOT / "app.py")
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated data store for the app (never the user's real one)."""
-    path = tmp_path / "atlas-home"
-    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(path))
-    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
-    return path
-
-
 def _daten() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
@@ -38,7 +29,7 @@ def _daten() -> AppTest:
 KITAS_CSV = b"id;name;traeger;lat;lon\nk1;Kita A;AWO;50.7753;6.0839\nk2;Kita B;AWO;50.78;6.1\n"
 
 
-def test_upload_has_no_default_layer_and_asks_for_replace_or_append(home: Path) -> None:
+def test_upload_has_no_default_layer_and_asks_for_replace_or_append(app_home: Path) -> None:
     at = _daten()
     layer = at.selectbox(key="daten_layer")
     assert layer.value is None  # nothing preselected (it used to be the KI layer)
@@ -54,7 +45,7 @@ def test_upload_has_no_default_layer_and_asks_for_replace_or_append(home: Path) 
     assert [b for b in at.button if b.key == "daten_import"]
 
 
-def test_osm_extract_is_uploaded_on_the_daten_page_and_offered_everywhere(home: Path, shared_data: Path) -> None:
+def test_osm_extract_is_uploaded_on_the_daten_page_and_offered_everywhere(app_home: Path, shared_data: Path) -> None:
     at = _daten()
     extract = (shared_data / "osm/aachen.osm.pbf").read_bytes()
     at.file_uploader(key="daten_osm").set_value(("aachen.osm.pbf", extract, "application/octet-stream")).run()
@@ -128,7 +119,7 @@ def test_scale_bars_are_metric_only() -> None:
     assert "L.control.scale()" not in html
 
 
-def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress_bar(home: Path) -> None:
+def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress_bar(app_home: Path) -> None:
     at = _daten()
     at.selectbox(key="daten_fetch_source").set_value("bkg-vg250").run()
     at.button(key="daten_fetch_run").click().run()
@@ -141,7 +132,7 @@ def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress
     assert not at.get("progress"), "the progress bar must not stay behind"
 
 
-def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_error(home: Path) -> None:
+def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_error(app_home: Path) -> None:
     from integrationsatlas.cli import main
 
     for area, p, name in (("05334", "2", "Plan 2"), ("05334", "3", "Plan 3"), ("05334002", "2", "Nur Aachen")):

@@ -14,22 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT
 from ui import state
 
 APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated data store for the app (never the user's real one)."""
-    path = tmp_path / "atlas-home"
-    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(path))
-    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
-    return path
 
 
 def _standort() -> AppTest:
@@ -40,7 +30,7 @@ def _standort() -> AppTest:
     return at
 
 
-def test_the_same_site_plan_twice_in_one_session_and_in_another(home: Path) -> None:
+def test_the_same_site_plan_twice_in_one_session_and_in_another(app_home: Path) -> None:
     first = _standort()
     first.button(key="standort_run").click().run()
     assert not first.exception, [e.message for e in first.exception]
