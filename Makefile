@@ -25,6 +25,7 @@ tools:
 	@bash scripts/ensure-test-tools.sh
 
 test: setup tools
+	$(BIN)/python tests/axe_support.py
 	$(BIN)/python -m pytest
 
 test-fast: setup

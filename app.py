@@ -17,6 +17,7 @@ from geo.access import AUDIT
 from integrationsatlas.terminal import OneLineLogRecords
 from ui import auth
 from ui.components import compact_layout
+from ui.failures import guarded
 from ui.i18n import language_selector, t
 from ui.static_assets import ensure_static_assets
 
@@ -72,6 +73,12 @@ pages = [
     ),
     st.Page(str(PAGES_DIR / "daten.py"), title=t("nav.daten"), icon=":material/database:", url_path="daten"),
     st.Page(str(PAGES_DIR / "bericht.py"), title=t("nav.bericht"), icon=":material/description:", url_path="bericht"),
+    st.Page(
+        str(PAGES_DIR / "barrierefreiheit.py"),
+        title=t("nav.barrierefreiheit"),
+        icon=":material/accessibility_new:",
+        url_path="barrierefreiheit",
+    ),
 ]
 if principal is not None and auth.allows(AUDIT):
     pages.append(
@@ -84,4 +91,4 @@ st.sidebar.markdown(f"### {t('app.title')}")
 language_selector()
 auth.sidebar(principal)
 compact_layout()
-navigation.run()
+guarded(navigation.run)

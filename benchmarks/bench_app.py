@@ -36,6 +36,7 @@ from browser_support import (  # noqa: E402
     launch_chromium,
     map_frame,
     wait_idle,
+    wait_settled,
 )
 
 KREIS = "path.atlas-layer-kreis"
@@ -211,6 +212,108 @@ def threshold_changes(pw: Any, steps: int) -> tuple[list[float], list[float]]:
     return fresh, cached
 
 
+SHARED = ROOT.parent / "shared" / "data"
+#: JS: count and joined fills of the elements matching the CSS selector ``layer`` in the first map.
+_LAYER_STATE = """(layer) => {
+    const i = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = i && i.contentDocument;
+    if (!d) return {n: 0, fills: ''};
+    const p = [...d.querySelectorAll(layer)];
+    return {n: p.length, fills: p.map(e => e.getAttribute('fill')).join()};
+}"""
+
+
+def _timed_until(page: Any, action: Any, layer: str, condition: str) -> float:
+    """Seconds from ``action()`` until ``condition`` (JS over ``{n, fills}`` of ``layer`` now and before) holds."""
+    before = page.evaluate(_LAYER_STATE, layer)
+    t0 = time.perf_counter()
+    action()
+    page.wait_for_function(
+        f"([layer, before]) => {{ const now = ({_LAYER_STATE})(layer); return {condition}; }}",
+        arg=[layer, before],
+        timeout=120_000,
+    )
+    seconds = time.perf_counter() - t0
+    wait_settled(page)  # the map's own first event may start another run; the next click must not race it
+    return seconds
+
+
+def _day_steps(page: Any) -> dict[str, float]:
+    """The interactions of one session of :func:`planner_day` (the Karte is open and drawn)."""
+    out: dict[str, float] = {}
+    out["level"] = _timed_until(
+        page,
+        lambda: page.get_by_text("Gemeinde", exact=True).click(),
+        "path.atlas-area.atlas-layer-gemeinde",
+        "now.n >= 396",
+    )
+
+    def indicator() -> None:
+        page.get_by_role("combobox", name="Kennzahl für die Einfärbung").click()
+        page.get_by_role("option").filter(has_text="Einwohner je km²").first.click()
+
+    out["indicator"] = _timed_until(
+        page, indicator, "path.atlas-area.atlas-layer-gemeinde", "now.n >= 396 && now.fills !== before.fills"
+    )
+    sidebar = page.locator("section[data-testid='stSidebar']")
+    t0 = time.perf_counter()
+    sidebar.get_by_text("English", exact=True).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stSidebarNav] a')]"
+        ".some(a => a.textContent.includes('Coverage gaps'))",
+        timeout=120_000,
+    )
+    map_frame(page, timeout_ms=120_000).wait_for_selector("path.atlas-area.atlas-layer-gemeinde")
+    out["language"] = time.perf_counter() - t0
+    wait_settled(page)
+    nav = page.locator("[data-testid='stSidebarNav'] a")
+    out["gaps"] = _timed_until(
+        page, lambda: nav.filter(has_text="Coverage gaps").first.click(), "path.atlas-layer-kreis", "now.n >= 53"
+    )
+    out["back"] = _timed_until(
+        page,
+        lambda: nav.filter(has_text="Map").first.click(),
+        "path.atlas-area",
+        "now.n >= 53 && now.fills !== before.fills",
+    )
+    return out
+
+
+def planner_day(pw: Any, runs: int) -> dict[str, list[float]] | None:
+    """A planner's first minutes on the shared real data (issue 20): open, level, indicator, language, gaps page.
+
+    The store holds what :mod:`app_data` imports from ``../shared/data`` (396 Gemeinden with population, 2,787
+    Grundschulen); each run is a new browser session on a warm server at 1366×768.
+    """
+    if not SHARED.is_dir():
+        return None
+    from app_data import build_planner_home
+
+    home = build_planner_home(Path(tempfile.mkdtemp(prefix="bench-app-day-")), SHARED)
+    server = StreamlitServer(home).start()
+    out: dict[str, list[float]] = {k: [] for k in ("open", "level", "indicator", "language", "gaps", "back")}
+    try:
+        browser = launch_chromium(pw)
+        for i in range(runs + 1):
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            t0 = time.perf_counter()
+            page.goto(server.url)
+            map_frame(page, timeout_ms=120_000).wait_for_function(DRAWN, timeout=120_000)
+            opened = time.perf_counter() - t0
+            wait_settled(page)
+            if not i:  # the first session warms the server's caches
+                page.close()
+                continue
+            out["open"].append(opened)
+            for key, seconds in _day_steps(page).items():
+                out[key].append(seconds)
+            page.close()
+        browser.close()
+    finally:
+        server.stop()
+    return out
+
+
 def _fills(page: Any) -> dict[str, str]:
     return page.evaluate(
         """() => {
@@ -344,8 +447,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold starts to measure")
     parser.add_argument("--steps", type=int, default=5, help="threshold changes to measure")
+    parser.add_argument(
+        "--day-only", action="store_true", help="only the planner's day on ../shared/data (issue 20), in its own file"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    if args.day_only:
+        with sync_playwright() as pw:
+            day = planner_day(pw, args.runs)
+        write_section(planner_day_section(day), ROOT / "benchmarks" / "results" / "app_day.md")
+        return 0
 
     with sync_playwright() as pw:
         warm = warm_open(pw, args.runs)
@@ -414,6 +526,37 @@ def main() -> int:
     ]
     write_section("\n".join(lines) + "\n", ROOT / "benchmarks" / "results" / "app.md")
     return 0
+
+
+def planner_day_section(day: dict[str, list[float]] | None) -> str:
+    """The Markdown section of :func:`planner_day` (with the load at the time)."""
+
+    def med(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+
+    load = os.getloadavg()
+    head = [
+        "## App on the shared data: a planner's first minutes (issue 20)",
+        "",
+        f"Measured by `python benchmarks/bench_app.py --day-only --runs 3` with headless Chromium at 1366×768; "
+        f"{machine()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) at the end, "
+        "CPU shared with other jobs. Store as `tests/app_data.py` builds it from `../shared/data` (396 Gemeinden "
+        "with population, 2,787 Grundschulen as OGS); server warm, every run a new browser session.",
+        "",
+        "| Interaction (click → drawn) | Result | Target (quiet machine) |",
+        "|---|---|---|",
+    ]
+    if day is None:
+        return "\n".join([*head, "| all | skipped: ../shared/data missing | – |"]) + "\n"
+    rows = [
+        ("Page opened → 53 Kreise and 54 KI drawn", "open", "≤ 2 s"),
+        ("Level Kreise → Gemeinden: 396 Gemeinden drawn", "level", "≤ 1 s"),
+        ("Indicator »Einwohner je km²« → 396 Gemeinden recoloured", "indicator", "≤ 1 s"),
+        ("Language → English: sidebar relabelled (the map redraw is not awaited)", "language", "≤ 1 s"),
+        ("Sidebar → Coverage gaps: gap map with 53 Kreise drawn", "gaps", "≤ 1 s"),
+        ("Sidebar → Map: choropleth drawn again", "back", "≤ 1 s"),
+    ]
+    return "\n".join([*head, *(f"| {what} | {med(day[key])} | {target} |" for what, key, target in rows)]) + "\n"
 
 
 if __name__ == "__main__":

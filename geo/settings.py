@@ -113,6 +113,8 @@ class Settings:
     upload_max_age_hours: float = 7 * 24.0
     network_tile_bytes: int = 64 * 1024 * 1024
     network_tile_minutes: float = 30.0
+    #: Who answers accessibility feedback (BITV NRW), e.g. an e-mail address; set by the operator.
+    feedback_contact: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,7 +124,9 @@ class Settings:
         ``INTEGRATIONSATLAS_OFFLINE=1`` disables online sources;
         ``INTEGRATIONSATLAS_DATABASE_URL=postgresql://…`` keeps the data store
         in PostgreSQL/PostGIS; ``INTEGRATIONSATLAS_TILES_DIR`` names local
-        raster tiles (folder or ``.mbtiles``; checked when a map is drawn).
+        raster tiles (folder or ``.mbtiles``; checked when a map is drawn);
+        ``INTEGRATIONSATLAS_FEEDBACK_CONTACT`` names who answers accessibility
+        feedback (shown on the page »Barrierefreiheit«).
         """
         base = cls()
         home = os.environ.get("INTEGRATIONSATLAS_HOME")
@@ -145,6 +149,9 @@ class Settings:
         tiles_dir = os.environ.get("INTEGRATIONSATLAS_TILES_DIR", "").strip()
         if tiles_dir:
             base = replace(base, tiles_dir=Path(tiles_dir).expanduser())
+        contact = os.environ.get("INTEGRATIONSATLAS_FEEDBACK_CONTACT", "").strip()
+        if contact:
+            base = replace(base, feedback_contact=contact)
         max_age = os.environ.get("INTEGRATIONSATLAS_UPLOAD_MAX_AGE_HOURS", "").strip()
         if max_age:
             try:

@@ -277,14 +277,14 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
                 figures.append((f"Einwohner ({int(s['year'])})", de_int(s["population"])))
             if pd.notna(s["foreign_share_pct"]):
                 figures.append(("Ausländeranteil", de_pct(s["foreign_share_pct"], 1)))
-    elif "population" in row.columns and pd.notna(row["population"].iloc[0]):
-        figures.append(("Einwohner", de_int(row["population"].iloc[0])))
+    else:
+        figures += _gemeinde_population(settings, ags, row)
     tables = []
     for layer_id in facility_layers:
         spec = REGISTRY.get(layer_id)
         points = load_layer(layer_id, settings)
         inside = points[(unit_of(points.geometry, units) == ags).fillna(False).to_numpy()]
-        figures.append((spec.title, str(len(inside))))
+        figures.append((spec.title, de_int(len(inside))))
         if len(inside):
             cols = [c for c in ("name", "traeger", "ort", "location_precision", "source") if c in inside.columns]
             tables.append(pd.DataFrame(inside[cols]).assign(art=spec.title))
@@ -305,6 +305,22 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     )
     ordered = [c for c in ("Art", "Name", "Träger", "Ort", "Lagegenauigkeit", "Quelle") if c in facilities.columns]
     return AreaProfile(ags, str(row["name"].iloc[0]), level, tuple(figures), facilities[ordered])
+
+
+def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """``[("Einwohner (JJJJ)", "248.960")]`` from the imported Gemeindeverzeichnis, else the layer's own column."""
+    from geo.sources.destatis import load_gemeinde_population
+    from integrationsatlas.pipeline.demand import population_as_of
+
+    table = load_gemeinde_population(settings)
+    value = table["population"].get(ags) if table is not None else None
+    if value is not None and not pd.isna(value):
+        year = population_as_of(settings)[-4:]
+        name = f"Einwohner ({year})" if year.isdigit() else "Einwohner"
+        return [(name, de_int(float(value)))]
+    if "population" in row.columns and pd.notna(row["population"].iloc[0]):
+        return [("Einwohner", de_int(row["population"].iloc[0]))]
+    return []
 
 
 def loaded_levels(settings: Settings) -> dict[str, gpd.GeoDataFrame]:

@@ -192,8 +192,8 @@ def _fix(kind: str) -> str:
     if kind in ("zensus_100m", "osm_100m"):
         return "Ein größeres Gebiet oder eine größere Schwelle wählen; feiner als 100 m sind die Daten nicht."
     return (
-        "Das Zensus-2022-Gitter mit 100 m importieren (»integrationsatlas zensus "
-        "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
+        "Das Zensus-2022-Gitter mit 100 m importieren (Seite »Daten«, Reiter »Bevölkerung«: "
+        "»Zensus2022_Bevoelkerungszahl_100m-Gitter.zip«) oder die Nachfrage aus OSM-Gebäuden schätzen lassen "
         "(OSM-Datei der Gemeinde laden); sonst ein größeres Gebiet oder eine größere Schwelle wählen."
     )
 

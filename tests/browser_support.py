@@ -268,3 +268,16 @@ def wait_idle(page: Any, timeout_ms: float = 30_000) -> None:
 def chromium_path() -> str | None:
     """Path of Chromium if present (for reports)."""
     return shutil.which("chromium") or (str(CHROMIUM) if CHROMIUM.exists() else None)
+
+
+def wait_settled(page: Any, timeout_ms: float = 120_000) -> None:
+    """Wait until a page has a title and Streamlit has stopped running (after ``goto``, a click or a reload).
+
+    Right after a navigation the status widget may not be there yet, so the
+    page's ``h1`` is awaited first, then the end of the run, twice with a short
+    pause (a run may trigger another one, e.g. the map's first event).
+    """
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout_ms)
+    for _ in range(2):
+        wait_idle(page, timeout_ms)
+        page.wait_for_timeout(300)

@@ -70,3 +70,12 @@ def aachen_osm_pbf(shared_data: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} missing: real-network test skipped")
     return path
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated, offline data store for the app under AppTest (never the user's real one)."""
+    path = tmp_path / "atlas-home"
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(path))
+    monkeypatch.setenv("INTEGRATIONSATLAS_OFFLINE", "1")
+    return path

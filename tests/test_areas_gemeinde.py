@@ -40,3 +40,10 @@ def test_gemeinde_choropleth_colours_every_gemeinde_or_says_no_data(cfg: Setting
     data, cls = views.unit_choropleth(cfg, "foreign_share_pct", None, ("ki",), level="gemeinde")
     # no foreign share per Gemeinde: every Gemeinde is drawn in the "keine Angabe" grey
     assert {f["properties"]["_fill"] for f in data["features"]} == {NO_DATA_COLOR}
+
+
+def test_a_clicked_gemeinde_profile_shows_its_population(cfg: Settings) -> None:
+    """Issue 20: the profile of a Gemeinde had no population although the Gemeindeverzeichnis was loaded."""
+    profile = dict(areas.area_profile(cfg, "gemeinde", "05334002", ("ki",)).figures)
+    assert profile["Einwohner (2019)"] == "248.960"
+    assert profile["Kommunale Integrationszentren"] == "2"

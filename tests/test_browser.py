@@ -270,6 +270,12 @@ def test_broken_upload_shows_the_validation_report(page: Any, server: StreamlitS
     page.goto(f"{server.url}/daten")
     page.wait_for_selector("text=Datei hochladen")
     wait_idle(page)
+    # no layer and no mode are preselected (issue 20): the user chooses both
+    page.get_by_role("combobox", name="Ebene").click()
+    page.get_by_role("option").filter(has_text="Kitas").first.click()
+    wait_idle(page)
+    page.get_by_text("Anhängen (zu den vorhandenen Daten)").click()
+    wait_idle(page)
     _screenshot(page, "daten")
     # Streamlit's English uploader chrome ("Upload", "300MB per file") is replaced in German
     shown = page.evaluate(

@@ -20,15 +20,13 @@ Any console error fails a test.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from app_data import build_planner_home
 from browser_support import (
     MAP_IFRAME,
     SCREENSHOTS,
@@ -55,26 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[StreamlitServer]:
     """The app with Gemeinden, population, schools and the Aachen extract, as a planner loads them."""
-    from geo.importing import import_file
-    from geo.settings import Settings
-
-    home = tmp_path_factory.mktemp("planner-home")
-    cfg = Settings().with_home(home)
-    gemeinden = import_file(shared_data / "boundaries/nrw_gemeinden_vg250_simplify200.geojson", "gemeinde", cfg)
-    assert gemeinden.batch is not None and gemeinden.batch.rows_kept == 396
-    schools = import_file(
-        shared_data / "facilities/nrw_grundschulen_msb_2021.geojson", "ogs", cfg, on_invalid="keep_valid"
-    )
-    assert schools.batch is not None and schools.batch.rows_kept == 2787
-    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
-    population = shared_data / "population/nrw_gemeinden_destatis_gv_2019.csv"
-    subprocess.run(
-        [sys.executable, "-m", "integrationsatlas.cli", "population", str(population)],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        check=True,
-        capture_output=True,
-    )
+    home = build_planner_home(tmp_path_factory.mktemp("planner-home"), shared_data)
     srv = StreamlitServer(home).start()
     yield srv
     srv.stop()

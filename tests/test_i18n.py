@@ -285,6 +285,8 @@ def _tour(lang: str) -> list[Chrome]:
 
     at.switch_page("ui/pages/daten.py").run()
     csv = "id;name;traeger;lat;lon\nk1;Kita A;AWO;50.7753;6.0839\nk2;Kita B;AWO;x;6.1\n"
+    at.selectbox(key="daten_layer").set_value("kita").run()
+    at.radio(key="daten_mode").set_value("append").run()
     at.file_uploader(key="daten_file").set_value(("kitas.csv", csv.encode(), "text/csv")).run()
     _ok(at)
     at.button(key="daten_import").click().run()

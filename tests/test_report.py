@@ -37,6 +37,7 @@ from geo.settings import PROJECTED_CRS, Settings
 from geo.statistics import COLUMNS as STAT_COLUMNS
 from geo.store.scenarios import Scenario, save_scenario
 from geo.units import level_of
+from integrationsatlas.classes import share_labels
 from integrationsatlas.cli import main
 from integrationsatlas.report import (
     MAP_ASPECT,
@@ -234,7 +235,9 @@ def test_property_fixed_extent_contains_bounds_has_fixed_aspect_and_grid(
 def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> None:
     report = report_for(atlas, "05111", threshold_km=5, today=TODAY)
     figures = dict(report.figures)
-    assert figures["Gebiet"] == f"{KREIS_NAME} (AGS 05111)"
+    assert figures["Gebiet"] == f"{KREIS_NAME} (Kreis / kreisfreie Stadt)"  # name and level, not »(AGS 05111)«
+    assert figures["AGS"] == "05111"
+    assert report.subtitle.startswith(f"{KREIS_NAME} (Kreis / kreisfreie Stadt) · ")
     assert figures["Fläche"] == "400 km²"
     assert figures["Einwohner (2019)"] == "1.000"
     assert figures["Ausländeranteil"] == "10,0 %"
@@ -293,7 +296,13 @@ def test_scenario_adds_numbered_sites_tables_and_method(
     figures = dict(report.figures)
     scen = next(k for k in figures if k.startswith("Szenario (") and k.endswith("Versorgung vorher → nachher"))
     assert figures[scen] == "50,0 % → 100,0 %"
-    assert any("HiGHS" in p and "Optimalitätslücke 0,00 %" in p for p in report.method)
+    # solver figures are for the record: in the appendix, not in the method a council member reads
+    assert any("HiGHS" in p and "Optimalitätslücke 0,00 %" in p for p in report.appendix)
+    assert not any("HiGHS" in p or "Zielwert" in p for p in report.method)
+    assert any("Kartenausschnitt (EPSG:25832, Meter)" in p for p in report.appendix)
+    # the method names the legend's classes, not other ones (it said »20-%-Schritte« beside 50/75/… classes)
+    assert any(", ".join(share_labels()) in p for p in report.method)
+    assert not any("20-%" in p for p in report.method)
     # one set of parameters, stated once in plain German; the scenario part names its own threshold
     assert report.summary.startswith("Die Frage dieses Berichts: Welcher Anteil der Gesamtbevölkerung")
     assert "5 km Luftlinie" in report.summary and "Szenario-Teil" in report.summary
@@ -401,7 +410,9 @@ def test_cli_report_and_export(
     assert out.read_bytes().startswith(b"%PDF")
     html_out = tmp_path / "bericht.html"
     assert main(["report", "--area", "051", "--format", "html", "-o", str(html_out)]) == 0
-    assert "Düsseldorf (AGS 051)" in html_out.read_text(encoding="utf-8")
+    page = html_out.read_text(encoding="utf-8")
+    assert "Düsseldorf (Regierungsbezirk)" in page and "(AGS 051)" not in page.split("Die Frage dieses Berichts")[0]
+    assert "Anhang: Technische Angaben" in page
     gpkg = tmp_path / "ki.gpkg"
     assert main(["export", "--layer", "ki", "-o", str(gpkg)]) == 0
     assert gpd.read_file(gpkg, layer="kommunale_integrationszentren")["id"].tolist() == ["KI-05111"]

@@ -103,7 +103,8 @@ def test_controls_follow_the_role(server_db: ServerDb) -> None:
         assert not at.exception, [e.message for e in at.exception]
         seen[role] = {
             "tabs": [t.label for t in at.tabs],
-            "uploader": any(w.key == "daten_file" for w in at.get("file_uploader")),
+            # the upload starts with the choice of its layer (no default, issue 20); the file field follows it
+            "uploader": any(w.key == "daten_layer" for w in at.selectbox),
         }
         at.session_state["daten_tabs"] = "Importe verwalten"
         at.run()

@@ -157,6 +157,12 @@ def scenario_names(cfg: Settings) -> list[str]:
     return list_scenarios(cfg)["name"].astype(str).tolist()
 
 
+def scenario_areas(cfg: Settings) -> dict[str, str]:
+    """Name → AGS of the planned area of each saved scenario, newest first."""
+    table = list_scenarios(cfg)
+    return dict(zip(table["name"].astype(str), table["area_ags"].astype(str), strict=True))
+
+
 def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
     """Save a plan as scenario ``name``."""
     _save_scenario(cfg, plan.to_scenario(name), overwrite=overwrite)

@@ -32,6 +32,7 @@ from integrationsatlas.pyramid import Pyramid
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan, plan_sites
 from ui import actions, auth, fairuse, maps, views
+from ui.runs import Progress, RunCache
 from ui.static_assets import LocalTiles, publish_local_tiles
 from ui.views import OUTLINE_LEVELS
 
@@ -238,15 +239,28 @@ def facility_choices(cfg: Settings, version: str, layer_id: str, area: str | Non
 # --- Standortplanung ---------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+#: Site plans of this server process, shared read-only between sessions (see :mod:`ui.runs`).
+_SITING_PLANS: RunCache[SitingPlan] = RunCache(max_entries=16)
+
+
 @fairuse.heavy("fairuse.siting")
-def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, _progress: Any = None) -> SitingPlan:
+def _run_siting_plan(cfg: Settings, request: AnalysisRequest, _progress: Progress | None = None) -> SitingPlan:
+    """One site-plan computation, queued as a heavy one of the logged-in user (see :mod:`ui.fairuse`)."""
+    return plan_sites(cfg, request, progress=_progress)
+
+
+def siting_plan(cfg: Settings, version: str, request: AnalysisRequest, progress: Progress | None = None) -> SitingPlan:
     """The siting plan for ``request``; shared read-only between sessions.
 
-    ``cache_resource`` (not ``cache_data``): the plan holds the solver's result
-    object, which need not be picklable. The plan is frozen, so sharing it is safe.
+    Not a Streamlit cache: ``progress`` updates a bar of the calling page, and
+    Streamlit would try to replay that update on the next hit (the
+    ``CacheReplayClosureError`` of issue 20). :class:`ui.runs.RunCache` keeps
+    the plan (frozen, so sharing it is safe) and never replays anything; a hit
+    reports no progress and waits in no queue.
     """
-    return plan_sites(cfg, request, progress=_progress)
+    return _SITING_PLANS.get_or_run(
+        (cfg, version, request), lambda p: _run_siting_plan(cfg, request, _progress=p), progress
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

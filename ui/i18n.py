@@ -32,6 +32,7 @@ from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from ui.markdown import Markdown, md
 from ui.texts import LANGUAGES, TEXTS, text
+from ui.widget_state import keep_choices
 
 __all__ = [
     "LANGUAGES",
@@ -126,6 +127,8 @@ def language_selector() -> None:
         format_func=LANGUAGES.__getitem__,
         key=_LANG_KEY,
         horizontal=True,
+        on_change=keep_choices,
+        args=(_LANG_KEY,),
     )
     if current_language() == "en":
         st.sidebar.caption(t("app.german_data"))

@@ -338,12 +338,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.save": ("Speichern", "Save"),
     "standort.saved": ("Szenario »{name}« gespeichert.", "Scenario “{name}” saved."),
     "standort.need_two": (
-        "Speichern Sie mindestens zwei Szenarien, um sie hier nebeneinander zu vergleichen.",
-        "Save at least two scenarios to compare them side by side here.",
+        "Speichern Sie mindestens zwei Szenarien für dasselbe Gebiet, um sie hier nebeneinander zu vergleichen.",
+        "Save at least two scenarios for the same area to compare them side by side here.",
     ),
     "standort.scenario_a": ("Szenario A", "Scenario A"),
     "standort.scenario_b": ("Szenario B", "Scenario B"),
-    "standort.same_twice": ("Bitte zwei verschiedene Szenarien wählen.", "Please choose two different scenarios."),
     "standort.scenario_caption": ("Szenario {key}: {name}", "Scenario {key}: {name}"),
     "standort.diff_gemeinde": ("**Differenzkarte je Gemeinde**", "**Difference map per municipality**"),
     "standort.difference": ("Unterschied", "Difference"),
@@ -373,7 +372,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.change.3": ("in keinem versorgt", "covered in neither"),
     # --- Daten ---------------------------------------------------------------------------------------
     "daten.upload": ("Datei hochladen", "Upload a file"),
-    "daten.population": ("Einwohner je Gemeinde", "Population per municipality"),
+    "daten.population": ("Bevölkerung (Gemeinden, Zensus)", "Population (municipalities, census)"),
     "daten.inventory": ("Bestand aller Ebenen", "Inventory of all layers"),
     "daten.fetch": ("Amtliche oder OSM-Daten abrufen", "Fetch official or OSM data"),
     "daten.batches": ("Importe verwalten", "Manage imports"),
@@ -768,6 +767,107 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decisions.col.plan_share": ("Dieser Plan: versorgt (%)", "This plan: covered (%)"),
     "decisions.col.own_share": ("Bestmöglich in der Variante (%)", "Best possible in the variant (%)"),
     "decisions.variants_title": ("**Der Plan über die Varianten**", "**The plan across the variants**"),
+    # --- issue 20: failures, accessibility, map payload -----------------------------------------------
+    "failure.message": (
+        "Das hat leider nicht geklappt: ein Fehler im Programm. Ihre Eingaben sind noch da; versuchen Sie es "
+        "erneut oder laden Sie die Seite neu. Wenn es wieder passiert, nennen Sie bitte die Referenz **{ref}** "
+        "(Kontakt: Seite »Barrierefreiheit«).",
+        "Sorry, that did not work: an error in the program. Your entries are still there; try again or reload "
+        "the page. If it happens again, please quote the reference **{ref}** (contact: page »Accessibility«).",
+    ),
+    "nav.barrierefreiheit": ("Barrierefreiheit", "Accessibility"),
+    "daten.layer_choose": ("Ebene wählen …", "Choose a layer …"),
+    "daten.layer_first": (
+        "Zuerst die Ebene wählen, in die die Datei gehört (z. B. »Kitas«).",
+        "First choose the layer the file belongs to (e.g. »Day-care centres«).",
+    ),
+    "daten.mode_first": (
+        "Bitte wählen: die vorhandenen Daten der Ebene ersetzen oder die Datei anhängen?",
+        "Please choose: replace the layer's existing data or append the file?",
+    ),
+    "daten.osm_tab": ("OSM-Auszug", "OSM extract"),
+    "daten.osm_help": (
+        "Ein OSM-Auszug (`.osm.pbf` von Geofabrik, `.osm` oder `.osm.bz2`) liefert das Straßennetz für Fahrzeiten "
+        "und die Hintergrundkarte ohne Internet. Einmal hier hochgeladen, steht er auf allen Seiten zur Auswahl "
+        "(nur in Ihrer Sitzung).",
+        "An OSM extract (`.osm.pbf` from Geofabrik, `.osm` or `.osm.bz2`) provides the street network for travel "
+        "times and the background map without internet. Uploaded once here, it can be chosen on every page "
+        "(in your session only).",
+    ),
+    "daten.osm_ready": (
+        "OSM-Auszug »{file}« ist bereit: Versorgungslücken, Standortplanung und Bericht bieten ihn an.",
+        "OSM extract »{file}« is ready: Coverage gaps, Site planning and Report offer it.",
+    ),
+    "map.aggregated": (
+        "{layer} – {points} Punkte, zusammengefasst in {cells} Zellen à {km} km",
+        "{layer} – {points} points, aggregated into {cells} cells of {km} km",
+    ),
+    "a11y.title": ("Erklärung zur Barrierefreiheit", "Accessibility statement"),
+    "a11y.scope": (
+        "Die Stelle, die diesen Integrationsatlas betreibt, ist bemüht, ihn im Einklang mit der "
+        "Barrierefreie-Informationstechnik-Verordnung Nordrhein-Westfalen (BITV NRW) barrierefrei zugänglich zu "
+        "machen. Diese Erklärung gilt für die Web-Anwendung »Integrationsatlas NRW« mit allen Seiten.",
+        "The body operating this Integration Atlas strives to make it accessible in accordance with the "
+        "accessibility regulation of North Rhine-Westphalia (BITV NRW). This statement covers the web application "
+        "»Integrationsatlas NRW« with all its pages.",
+    ),
+    "a11y.status_heading": ("Stand der Vereinbarkeit mit den Anforderungen", "Compliance status"),
+    "a11y.status": (
+        "Die Anwendung ist mit den Anforderungen der BITV NRW (WCAG 2.1, Stufe AA, über EN 301 549) "
+        "**teilweise vereinbar**. Jede Seite wird in beiden Sprachen automatisch mit axe-core geprüft "
+        "(keine schweren oder kritischen Verstöße); die unten genannten Inhalte sind nicht vollständig barrierefrei.",
+        "The application is **partially compliant** with BITV NRW (WCAG 2.1 level AA via EN 301 549). Every page "
+        "is checked automatically with axe-core in both languages (no serious or critical violations); the "
+        "content listed below is not fully accessible.",
+    ),
+    "a11y.limits_heading": ("Nicht barrierefreie Inhalte", "Content that is not accessible"),
+    "a11y.limits": (
+        "- **Karten:** Die Karten lassen sich mit der Tastatur verschieben und zoomen, einzelne Gebiete und "
+        "Einrichtungen aber nur mit der Maus anklicken. Alles, was eine Karte zeigt, steht deshalb auch als "
+        "Tabelle unter der Karte (»Kartendaten als Tabelle«); die Suche wählt ein Gebiet per Tastatur.\n"
+        "- **Farben:** Die Farbklassen sind für Farbsehschwächen geeignet (Viridis, Okabe-Ito) und tragen die "
+        "Bedeutung nie allein: Legende, Tabellen und Beschriftungen nennen die Werte.\n"
+        "- **Bericht (PDF):** Die Diagramme und Karten des Ratsberichts haben Bildunterschriften, aber "
+        "keine vollständige Tagged-PDF-Struktur. Dieselben Zahlen stehen im Bericht als Tabellen und in den "
+        "Exporten (CSV, Excel).",
+        "- **Maps:** The maps can be panned and zoomed with the keyboard, but areas and facilities can be "
+        "clicked only with a mouse. Everything a map shows is therefore also given as a table below the map "
+        "(»Map data as a table«); the search selects an area by keyboard.\n"
+        "- **Colours:** The colour classes are safe for colour-vision deficiencies (viridis, Okabe-Ito) and never "
+        "carry meaning alone: legend, tables and labels give the values.\n"
+        "- **Report (PDF):** The council report's charts and maps have captions but no full tagged-PDF structure. "
+        "The same figures are in the report's tables and in the exports (CSV, Excel).",
+    ),
+    "a11y.made_heading": ("Erstellung dieser Erklärung", "Preparation of this statement"),
+    "a11y.made": (
+        "Diese Erklärung beruht auf einer Selbstbewertung: automatische Prüfung aller Seiten mit axe-core "
+        "(WCAG 2.1 A und AA) in den Browser-Tests des Projekts und Bedienung per Tastatur bei 1366×768 und "
+        "1920×1080 Bildpunkten. Sie wird mit jeder Version geprüft.",
+        "This statement is based on a self-assessment: automatic checks of all pages with axe-core (WCAG 2.1 A and "
+        "AA) in the project's browser tests and keyboard use at 1366×768 and 1920×1080 pixels. It is reviewed "
+        "with every release.",
+    ),
+    "a11y.feedback_heading": ("Feedback und Kontakt", "Feedback and contact"),
+    "a11y.feedback": (
+        "Sind Ihnen Mängel beim barrierefreien Zugang aufgefallen, oder brauchen Sie Inhalte in einer anderen "
+        "Form? Schreiben Sie uns; wir antworten innerhalb eines Monats.",
+        "Have you noticed accessibility problems, or do you need content in another form? Write to us; we answer "
+        "within one month.",
+    ),
+    "a11y.contact": ("Kontakt: {contact}", "Contact: {contact}"),
+    "a11y.contact_unset": (
+        "Kontakt: die Stelle, die diesen Atlas betreibt. (Betreiber: bitte die Kontaktadresse in "
+        "`INTEGRATIONSATLAS_FEEDBACK_CONTACT` eintragen; sie erscheint dann hier.)",
+        "Contact: the body operating this atlas. (Operators: please set the contact address in "
+        "`INTEGRATIONSATLAS_FEEDBACK_CONTACT`; it is then shown here.)",
+    ),
+    "a11y.enforcement_heading": ("Durchsetzungsverfahren", "Enforcement procedure"),
+    "a11y.enforcement": (
+        "Wenn Sie auf Ihre Rückmeldung keine zufriedenstellende Antwort erhalten, können Sie sich an die "
+        "Ombudsstelle für barrierefreie Informationstechnik des Landes NRW wenden:",
+        "If you do not receive a satisfactory answer to your feedback, you can contact the ombudsperson for "
+        "accessible information technology of North Rhine-Westphalia:",
+    ),
     # --- server with login: login, roles, fair use, audit log (issue 22) --------------------------------
     "nav.protokoll": ("Protokoll", "Audit log"),
     "auth.please_login": (

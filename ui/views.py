@@ -28,6 +28,7 @@ from integrationsatlas.coverage import CoverageReport
 from integrationsatlas.request import AnalysisRequest
 from integrationsatlas.siting import SitingPlan
 from ui import maps
+from ui.map_density import MAX_MAP_POINTS, aggregate_points
 from ui.texts import text
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,17 @@ def points_geojson(cfg: Settings, layer_id: str, only: tuple[str, ...] | None = 
     """Display GeoJSON of a point layer (escaped tooltips, EPSG:4326).
 
     ``only`` keeps the records whose filter column (``spec.extra["filter_column"]``,
-    e.g. the mode class of the stops) has one of these values.
+    e.g. the mode class of the stops) has one of these values. Above
+    :data:`ui.map_density.MAX_MAP_POINTS` points the layer comes as counted
+    grid cells (:func:`ui.map_density.aggregate_points`).
     """
     spec = REGISTRY.get(layer_id)
     gdf = load_layer(layer_id, cfg)
     column = spec.extra.get("filter_column")
     if only is not None and column:
         gdf = gdf[gdf[column].astype("string").isin(only).fillna(False).to_numpy()]
+    if len(gdf) > MAX_MAP_POINTS:  # any size on the map: counted cells, and the legend says so
+        return aggregate_points(gdf, spec)
     return maps.prepare_points(gdf, spec)
 
 

@@ -18,6 +18,7 @@ from geo.errors import (
 )
 from geo.importing import schuldaten
 from geo.importing.geocoding import Geocoder
+from geo.importing.osm_tags import is_osm_table, select_for_layer
 from geo.importing.prepare import prepare_layer_frame
 from geo.importing.result import USER_LICENCE, ImportResult
 from geo.io.formats import read_table
@@ -141,6 +142,9 @@ def import_file(
         source, source_licence, url = schuldaten.SOURCE, licence or schuldaten.LICENCE, schuldaten.URL
         publisher = publisher or MSB_SCHULDATEN.publisher
 
+    elif is_osm_table(table):  # a mixed OSM export: only what the layer is about (e.g. amenity=kindergarten)
+        table, osm_note = select_for_layer(table, layer_id, shown)
+        notes += [osm_note] if osm_note else []
     data, problems = prepare_layer_frame(table, spec, file=shown, settings=settings, source=source, geocoder=geocoder)
     notes += list(data.attrs.get("notes", []))
     kind = "utm32" if is_msb else str(data.attrs.get("location_kind", ""))

@@ -120,7 +120,8 @@ def download(
         (the message names status and URL).
     """
     target = _resolve_dest(url, dest, params, settings)
-    shown = _shown_url(url, params)
+    shown = _shown_url(url)
+    logger.debug("source %s is %s", shown, _full_url(url, params))
     if target.exists() and _fresh(target, max_age_s):
         logger.info("using cached download %s for %s", target, shown)
         if progress is not None:
@@ -133,15 +134,15 @@ def download(
             return target
         raise SourceUnavailableError(
             f"Online-Quellen sind abgeschaltet (INTEGRATIONSATLAS_OFFLINE): {shown} wird nicht abgerufen. "
-            "Bitte die Datei manuell herunterladen und importieren "
-            "(»integrationsatlas import DATEI --layer EBENE«)."
+            "Bitte die Datei manuell herunterladen und auf der Seite »Daten« importieren "
+            "(oder »integrationsatlas import DATEI --layer EBENE«)."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     own_session = session is None
     http = session if session is not None else requests.Session()
     try:
-        logger.info("downloading %s -> %s", shown, target)
+        logger.info("downloading %s -> %s", _full_url(url, params), target)
         with http.get(
             url,
             params={str(k): str(v) for k, v in params.items()} if params else None,
@@ -191,7 +192,15 @@ def _resolve_dest(url: str, dest: str | Path | None, params: Mapping[str, object
     return path if path.is_absolute() else download_dir(settings) / path
 
 
-def _shown_url(url: str, params: Mapping[str, object] | None) -> str:
+def _shown_url(url: str) -> str:
+    """The source as a message names it: server and file, never a long query (the full URL is logged)."""
+    parts = urlsplit(url)
+    name = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    shown = f"{parts.netloc}/…/{name}" if name and parts.path.count("/") > 1 else f"{parts.netloc}{parts.path}"
+    return shown if len(shown) <= 80 else shown[:79] + "…"
+
+
+def _full_url(url: str, params: Mapping[str, object] | None) -> str:
     if not params:
         return url
     return f"{url}?{urlencode([(str(k), str(v)) for k, v in params.items()])}"

@@ -64,6 +64,11 @@ class StudyArea:
         return f"{self.name} (AGS {self.ags})"
 
     @property
+    def title(self) -> str:
+        """Name and level for readers, e.g. »Städteregion Aachen (Kreis)«, »Köln (Regierungsbezirk)«."""
+        return f"{self.name} ({self.level_title})"
+
+    @property
     def level_title(self) -> str:
         """German name of the level."""
         if not self.administrative:

@@ -89,7 +89,8 @@ def best_demand(
     grid = load_zensus(settings) if source in ("auto", "zensus") else None
     if source == "zensus" and grid is None:
         raise NotLoadedError(
-            "Kein Zensus-Gitter geladen. Bitte zuerst importieren (»integrationsatlas zensus DATEI.zip«)."
+            "Kein Zensus-Gitter geladen. Bitte zuerst importieren: Seite »Daten«, Reiter »Bevölkerung« "
+            "(oder »integrationsatlas zensus DATEI.zip«)."
         )
     result: DemandResult
     if grid is not None:

@@ -11,7 +11,7 @@ Maps are drawn with matplotlib from the EPSG:25832 geometries at a **fixed
 extent** per area (:func:`fixed_extent`): the area's bounds with a margin,
 widened to a fixed aspect ratio and snapped to a grid of whole kilometres, so
 that two reports of the same area always show exactly the same section and can
-be laid side by side. Coverage shares use fixed classes (20-%-steps) for the
+be laid side by side. Coverage shares use the fixed classes of the legend for the
 same reason.
 """
 

@@ -27,6 +27,7 @@ from geo.sources.osm_background import cached_background
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import Level, load_boundaries, unit_of
+from integrationsatlas.classes import share_labels
 from integrationsatlas.coverage import CoverageReport, coverage_report
 from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.report import decisions
@@ -325,26 +326,37 @@ def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLe
     )
     paragraphs += decisions.coverage_method(report)
     if scenario is not None:
-        res = scenario.results
-        params = scenario_parameters(scenario)
-        gap = res.get("gap")
-        gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else de_share(float(gap), 2)
         paragraphs.append(
             f"Standortplanung (Szenario »{scenario.name}«): {_model_title(scenario.model)}. "
-            f"Einstellungen: {params}. Das ganzzahlige Optimierungsproblem wurde exakt mit dem Löser HiGHS "
-            f"gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {de_number(res.get('objective'), 1)}, "
-            f"relative Optimalitätslücke {gap_text}, Rechenzeit {de_number(res.get('seconds'), 2)} s). "
-            "Eine Lücke von 0 % bedeutet beweisbar optimal. Bestehende Standorte waren fest vorgegeben; die "
-            "Reihenfolge der neuen Standorte folgt ihrem Zusatznutzen."
+            f"Einstellungen: {scenario_parameters(scenario)}. Die Standorte wurden mit einem mathematischen "
+            "Optimierungsverfahren bestimmt (technische Angaben im Anhang). Bestehende Standorte waren fest "
+            "vorgegeben; die Reihenfolge der neuen Standorte folgt ihrem Zusatznutzen."
             + (f" Nachfrage im Szenario: {scenario.demand_level}." if scenario.demand_level else "")
         )
         paragraphs += decisions.scenario_method(scenario)
     paragraphs.append(
         "Karten: alle Karten eines Gebiets zeigen denselben, fest gerasterten Ausschnitt im Seitenverhältnis 4:3, "
         "damit Berichte verschiedener Zeitpunkte oder Szenarien direkt vergleichbar sind. Die Klassen des "
-        "Versorgungsanteils sind fest (20-%-Schritte)."
+        f"Versorgungsanteils sind fest, wie in der Legende: {', '.join(share_labels())}."
     )
     return tuple(paragraphs)
+
+
+def _appendix(scenario: Scenario | None, extent: tuple[float, float, float, float]) -> tuple[str, ...]:
+    """Technical details for the record (solver and map extent), printed after the sources."""
+    out = []
+    if scenario is not None:
+        res = scenario.results
+        gap = res.get("gap")
+        gap_text = "nicht angegeben" if gap is None or pd.isna(gap) else de_share(float(gap), 2)
+        out.append(
+            f"Standortplanung, Szenario »{scenario.name}«: das ganzzahlige Optimierungsproblem wurde mit dem Löser "
+            f"HiGHS gelöst (Status: {res.get('status', 'unbekannt')}, Zielwert {de_number(res.get('objective'), 1)}, "
+            f"relative Optimalitätslücke {gap_text}, Rechenzeit {de_number(res.get('seconds'), 2)} s). "
+            "Eine Lücke von 0 % bedeutet beweisbar optimal."
+        )
+    out.append("Kartenausschnitt (EPSG:25832, Meter): " + ", ".join(de_int(v) for v in extent) + ".")
+    return tuple(out)
 
 
 def _model_title(model: str) -> str:
@@ -557,6 +569,7 @@ def build_report(
         maps=tuple(maps),
         tables=tuple(tables),
         method=_method(coverage, loaded, analysis_level(request.by, settings)),
+        appendix=_appendix(loaded, extent),
         sources=(
             *_sources(settings, list(dict.fromkeys(used)), coverage, loaded),
             *_area_set_source(settings, request.by),
@@ -600,8 +613,8 @@ def _load_scenario(settings: Settings, name: str | None, area: StudyArea) -> Sce
 
 def _area_figures(settings: Settings, area: StudyArea, coverage: CoverageReport) -> list[tuple[str, str]]:
     figures = [
-        ("Gebiet", area.label),
-        ("Ebene", area.level_title),
+        ("Gebiet", area.title),
+        ("AGS", area.ags),
         ("Fläche", f"{de_int(area.geometry.area / 1e6)} km²"),
         *_population_figures(settings, area),
     ]

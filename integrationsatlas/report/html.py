@@ -7,7 +7,6 @@ import html
 import logging
 from typing import Literal
 
-from geo.formatting import de_int
 from integrationsatlas.report.model import CouncilReport, ReportTable
 
 logger = logging.getLogger(__name__)
@@ -89,9 +88,11 @@ def render_html(report: CouncilReport) -> str:
     parts.append(
         "</tbody></table><p><strong>Namensnennung:</strong> " + " · ".join(_e(a) for a in report.attributions) + "</p>"
     )
+    if report.appendix:
+        parts.append("<h2>Anhang: Technische Angaben</h2>")
+        parts += [f'<p class="sub">{_e(p)}</p>' for p in report.appendix]
     parts.append(
-        f"<footer>Erstellt mit dem Integrationsatlas NRW am {_e(report.created.strftime('%d.%m.%Y'))}. "
-        "Kartenausschnitt (EPSG:25832): " + ", ".join(de_int(v) for v in report.extent) + "</footer>"
+        f"<footer>Erstellt mit dem Integrationsatlas NRW am {_e(report.created.strftime('%d.%m.%Y'))}.</footer>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)

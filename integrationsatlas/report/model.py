@@ -126,11 +126,12 @@ class CouncilReport:
     notes: tuple[str, ...] = field(default=())
     summary: str = ""
     request: Any = None
+    appendix: tuple[str, ...] = field(default=())
 
     @property
     def subtitle(self) -> str:
         """Area, layer and threshold in one line."""
-        text = f"{self.area.label}, {self.area.level_title} · {self.layer_title} · Schwelle {self.threshold_label}"
+        text = f"{self.area.title} · {self.layer_title} · Schwelle {self.threshold_label}"
         return text + (f" · Szenario »{self.scenario}«" if self.scenario else "")
 
     def filename(self, fmt: str) -> str:

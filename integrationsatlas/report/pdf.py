@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from geo.formatting import de_int
 from integrationsatlas.report.model import FONT_DIR, LEGEND_BAND_IN, MAP_ASPECT, MAP_WIDTH_MM, CouncilReport
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ def _pdf_class() -> type:
                 return
             self.set_font("DejaVu", "", 7.5)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 5, f"{self.report.title} – {self.report.area.label}", align="L", new_x="LMARGIN", new_y="NEXT")
+            self.cell(0, 5, f"{self.report.title} – {self.report.area.title}", align="L", new_x="LMARGIN", new_y="NEXT")
             self.ln(2)
 
         def footer(self) -> None:
@@ -172,5 +171,8 @@ def render_pdf(report: CouncilReport) -> bytes:
     pdf.set_font("DejaVu", "", 8.5)
     for line in report.attributions:
         pdf.multi_cell(0, 4, line, align="L", new_x="LMARGIN", new_y="NEXT")
-    _pdf_note(pdf, "Kartenausschnitt (EPSG:25832, Meter): " + ", ".join(de_int(v) for v in report.extent))
+    if report.appendix:
+        _pdf_heading(pdf, "Anhang: Technische Angaben")
+        for paragraph in report.appendix:
+            _pdf_note(pdf, paragraph)
     return bytes(pdf.output())

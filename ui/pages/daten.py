@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -17,6 +18,7 @@ from ui import actions, auth, cached, views
 from ui.components import attribution_footer, problem_table, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
 from ui.markdown import Markdown, md
+from ui.uploads import osm_extract
 
 #: Layer groups that accept uploads (plus Gemeinde boundaries).
 _IMPORT_GROUPS = ("facility", "poi")
@@ -42,8 +44,15 @@ def render() -> None:
     st.title(t("nav.daten"))
     cfg = cached.settings()
     if auth.allows(IMPORT):  # a role without imports sees no import controls at all
-        upload_tab, population_tab, fetch_tab, inventory_tab, batches_tab = _tabs(
-            [t("daten.upload"), t("daten.population"), t("daten.fetch"), t("daten.inventory"), t("daten.batches")]
+        upload_tab, osm_tab, population_tab, fetch_tab, inventory_tab, batches_tab = _tabs(
+            [
+                t("daten.upload"),
+                t("daten.osm_tab"),
+                t("daten.population"),
+                t("daten.fetch"),
+                t("daten.inventory"),
+                t("daten.batches"),
+            ]
         )
         with upload_tab, user_errors(t("daten.err.import")):
             if upload_tab.open is not False:
@@ -52,6 +61,9 @@ def render() -> None:
             if upload_tab.open is not False:
                 st.divider()
                 _area_set(cfg)
+        with osm_tab, user_errors(t("daten.osm_tab")):
+            if osm_tab.open is not False:
+                _osm(cfg)
         with population_tab, user_errors(t("daten.population")):
             if population_tab.open is not False:
                 _population(cfg)
@@ -89,9 +101,18 @@ def _importable() -> list[str]:
 def _upload(cfg: Settings) -> None:
     st.markdown(t("daten.formats", mb=cfg.max_upload_bytes // (1024 * 1024)))
     c1, c2 = st.columns(2)
+    # no default: a Kita list must never land in the KI layer because it was preselected
     layer_id = c1.selectbox(
-        t("daten.layer"), _importable(), format_func=labels(_importable(), layer_title), key="daten_layer"
+        t("daten.layer"),
+        _importable(),
+        index=None,
+        placeholder=t("daten.layer_choose"),
+        format_func=labels(_importable(), layer_title),
+        key="daten_layer",
     )
+    if layer_id is None:
+        st.info(t("daten.layer_first"))
+        return
     spec = REGISTRY.get(layer_id)
     c2.caption(md(spec.description or ""))
     required = t("daten.required")
@@ -105,7 +126,11 @@ def _upload(cfg: Settings) -> None:
     )
     c3, c4 = st.columns(2)
     mode = c3.radio(
-        t("daten.existing"), _MODES, format_func=labels(_MODES, lambda m: t(f"daten.mode.{m}")), key="daten_mode"
+        t("daten.existing"),
+        _MODES,
+        index=None,  # replace or append is the user's explicit choice
+        format_func=labels(_MODES, lambda m: t(f"daten.mode.{m}")),
+        key="daten_mode",
     )
     on_invalid = c4.radio(
         t("daten.on_invalid"),
@@ -115,13 +140,16 @@ def _upload(cfg: Settings) -> None:
     )
     if uploaded is None:
         return
+    if mode is None:
+        st.info(t("daten.mode_first"))
+        return
     params = UploadParams(layer_id, uploaded.name, uploaded.getvalue(), mode, on_invalid)
     version = cached.store_version(cfg)
     preview = cached.import_preview(cfg, version, params.layer_id, params.name, params.content, params.on_invalid)
     m1, m2, m3 = st.columns(3)
-    m1.metric(t("daten.rows_in"), preview.rows_in)
-    m2.metric(t("daten.rows_kept"), preview.rows_kept)
-    m3.metric(t("daten.problems"), len(preview.problems))
+    m1.metric(t("daten.rows_in"), de_int(preview.rows_in))
+    m2.metric(t("daten.rows_kept"), de_int(preview.rows_kept))
+    m3.metric(t("daten.problems"), de_int(len(preview.problems)))
     for note in preview.notes:
         st.info(md(note))
     if preview.problems:
@@ -165,6 +193,14 @@ def _area_set(cfg: Settings) -> None:
         stored = result.area_set
         if stored is not None:
             st.success(t("daten.sets.done", name=md(stored.name), n=de_int(stored.n_units)))
+
+
+def _osm(cfg: Settings) -> None:
+    """The OSM extract of this session, for every page (travel times, background map, report)."""
+    st.markdown(t("daten.osm_help"))
+    path = osm_extract(cfg, key="daten_osm")
+    if path is not None:
+        st.success(t("daten.osm_ready", file=Path(path).name))
 
 
 def _provenance(key: str = "daten") -> tuple[str, str, str]:
@@ -260,8 +296,10 @@ def _fetch(cfg: Settings) -> None:
             else:
                 bar.progress(0.5, text=t("daten.download", done=done / 1e6))
 
-        result = actions.fetch(cfg, source, kreis or None, progress)
-        bar.progress(1.0, text=t("common.done"))
+        try:
+            result = actions.fetch(cfg, source, kreis or None, progress)
+        finally:
+            bar.empty()  # never a bar left standing at »Verbinde …« above the error
         for layer in result.layers:
             title = layer_title(layer.layer_id) if layer.layer_id in REGISTRY else layer.layer_id
             st.success(t("daten.fetched", layer=title, kept=layer.rows_kept, total=layer.rows_in))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import folium
 import pandas as pd
@@ -17,6 +18,7 @@ from integrationsatlas.landwide import StoredResult
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, t, t_plain
+from ui.map_density import aggregation_note
 from ui.map_results import result_layer
 from ui.markdown import md
 from ui.texts import TEXTS, text
@@ -59,8 +61,8 @@ def render() -> None:
         filtered = {lid: _filter_choice(lid) for lid in pois if REGISTRY.get(lid).extra.get("filter_column")}
         result = _result_choice(cfg)
 
-        view = _search(cfg, version, query)
         map_col, side_col = st.columns([3, 1.25])
+        view = _search(cfg, version, query, side_col)  # hits beside the map: never pushing it below the fold
         with map_col:
             # the level chosen in the profile panel colours the map too (Gemeinden once they are loaded)
             levels = cached.boundary_levels(cfg, version)
@@ -77,7 +79,14 @@ def render() -> None:
             ]
             base = maps.base_map(outlines)
             unit = REGISTRY.get(level)
-            symbols = [(REGISTRY.get(lid).style.color, _symbol_label(lid)) for lid in (*facilities, *pois)]
+            points = {
+                lid: cached.points_geojson(cfg, version, lid, filtered.get(lid))
+                for lid in (*facilities, *pois)
+                if not (lid in filtered and not filtered[lid])  # large filterable layers (the stops) on request
+            }
+            symbols = [
+                (REGISTRY.get(lid).style.color, _symbol_label(lid, points.get(lid))) for lid in (*facilities, *pois)
+            ]
             shown = classification if result is None else None  # a chosen result has its own legend
             legend = maps.Legend(maps.legend_rows(shown, symbols, symbols_title=t("common.legend_facilities")))
             choropleth = t_plain("karte.choropleth", layer=layer_title(level), indicator=titles[params.indicator])
@@ -91,16 +100,13 @@ def render() -> None:
                 groups.append(
                     maps.feature_group(layer_title("gemeinde"), maps.outline_layer(REGISTRY.get("gemeinde"), gemeinden))
                 )
-            for lid in (*facilities, *pois):
+            for lid, data in points.items():
                 spec = REGISTRY.get(lid)
-                only = filtered.get(lid)
-                if lid in filtered and not only:
-                    continue  # large filterable layers (the ~59,000 stops) only on request
                 groups.append(
                     maps.feature_group(
-                        layer_title(lid),
-                        maps.points_layer(spec, cached.points_geojson(cfg, version, lid, only)),
-                        show=spec.group == "facility" or bool(only),
+                        _symbol_label(lid, data),
+                        maps.points_layer(spec, data),
+                        show=spec.group == "facility" or bool(filtered.get(lid)),
                     )
                 )
             drawn = _result_group(cfg, result) if result is not None else None
@@ -169,6 +175,7 @@ def _filter_choice(layer_id: str) -> tuple[str, ...]:
         format_func=labels.__getitem__,
         key=f"karte_filter_{layer_id}",
         placeholder=t("common.none"),
+        select_all=False,  # Streamlit's bulk action is English only (»Select all«)
     )
     return tuple(chosen)
 
@@ -202,20 +209,23 @@ def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup | 
     return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result.path.stem))
 
 
-def _symbol_label(layer_id: str) -> str:
-    return t_plain("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
+def _symbol_label(layer_id: str, data: dict | None = None) -> str:
+    """The layer's name in legend and layer control; says so when its points are drawn as counted cells."""
+    label = t_plain("karte.ki_symbol", layer=layer_title(layer_id)) if layer_id == "ki" else layer_title(layer_id)
+    note = aggregation_note(data) if data is not None else None
+    return t_plain("map.aggregated", layer=label, **note) if note else label
 
 
-def _search(cfg: Settings, version: str, query: str) -> tuple[tuple[float, float], int] | None:
-    """Resolve the search box to a map view and select the unit found."""
+def _search(cfg: Settings, version: str, query: str, where: Any) -> tuple[tuple[float, float], int] | None:
+    """Resolve the search box to a map view and select the unit found (messages and hits go into ``where``)."""
     if not query.strip():
         return None
     hits = cached.search_areas(cfg, version, query)
     if not hits:
-        st.warning(t("karte.no_hit", query=query))
+        where.warning(t("karte.no_hit", query=query))
         return None
     if len(hits) > 1:
-        chosen = st.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
+        chosen = where.selectbox(t("karte.hits"), hits, format_func=lambda h: h.label, key="karte_search_hit")
     else:
         chosen = hits[0]
     state.put(state.SELECTED_AREA, (chosen.level, chosen.ags))

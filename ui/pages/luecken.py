@@ -44,15 +44,17 @@ def render() -> None:
         if params is None:
             return
         report = cached.coverage(cfg, version, params)
-        if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
-            st.warning(t("common.bold", text=report.resolution.message) + " " + t("luecken.fix_below"))
-        if report.extent is not None and report.extent.partial:  # never the bare area beside a partial figure
-            st.warning(t("luecken.extent", caption=report.extent.caption))
         # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
             _gap_map(cfg, version, params)
         with table_col:
+            # the caveats stand beside the map, right above the figures they qualify (not above the map,
+            # where they pushed it below the fold at 1366×768)
+            if not report.resolution.ok:  # a share from too coarse demand is not a result: say so first
+                st.warning(t("common.bold", text=report.resolution.message) + " " + t("luecken.fix_below"))
+            if report.extent is not None and report.extent.partial:  # never the bare area beside a partial figure
+                st.warning(t("luecken.extent", caption=report.extent.caption))
             m1, m2, m3 = st.columns(3)
             m1.metric(
                 t("luecken.covered_total") if report.resolution.ok else t("luecken.covered_rough"),
@@ -232,6 +234,7 @@ def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
             key="luecken_iso",
             max_selections=10,
             placeholder=t("luecken.isochrones_placeholder"),
+            select_all=False,  # Streamlit's bulk action is English only (»Select all«)
         )
         if picked:
             iso = cached.isochrones(cfg, version, params, tuple(picked))

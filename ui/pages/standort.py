@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.access import PLAN
-from geo.formatting import de_number, de_share
+from geo.formatting import de_int, de_number, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
@@ -134,6 +134,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest:
         format_func=labels(places, layer_title),
         key="standort_places",
         placeholder=t("common.none"),
+        select_all=False,  # Streamlit's bulk action is English only (»Select all«)
     )
     n_clusters = int(c9.number_input(t("standort.clusters"), 0, 100, 20, key="standort_clusters"))
     with st.expander(t("standort.more")):
@@ -231,7 +232,7 @@ def _run(cfg: Settings, version: str, params: AnalysisRequest) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=md(message))
 
         try:
-            plan = cached.siting_plan(cfg, version, params, _progress=progress)
+            plan = cached.siting_plan(cfg, version, params, progress)
         except Exception:
             # never leave the box spinning: close it as failed; the error itself is shown by user_errors
             status.update(label=t("standort.aborted"), state="error", expanded=False)
@@ -253,8 +254,8 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         de_share(summary["share_after"]),
         delta=t_plain("standort.points", points=de_number(_points(summary), 1, signed=True)),
     )
-    m3.metric(t("standort.new_sites"), summary["n_new"])
-    m4.metric(t("standort.existing_sites"), summary["n_fixed"])
+    m3.metric(t("standort.new_sites"), de_int(summary["n_new"]))
+    m4.metric(t("standort.existing_sites"), de_int(summary["n_fixed"]))
     if plan.extent is not None and plan.extent.partial:
         st.warning(t("standort.extent", caption=plan.extent.caption))
     if plan.resolution is not None and not plan.resolution.ok:
@@ -407,16 +408,18 @@ def _save(cfg: Settings, plan: SitingPlan) -> None:
 
 
 def _compare(cfg: Settings) -> None:
-    names = actions.scenario_names(cfg)
-    if len(names) < 2:
+    areas = actions.scenario_areas(cfg)
+    # only scenarios of the same area can be compared: A offers those with a partner, B the partners of A
+    comparable = [n for n in areas if any(m != n and areas[m] == areas[n] for m in areas)]
+    if not comparable:
         st.info(t("standort.need_two"))
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox(t("standort.scenario_a"), names, index=1, key="standort_cmp_a")
-    b = c2.selectbox(t("standort.scenario_b"), names, index=0, key="standort_cmp_b")
-    if a == b:
-        st.warning(t("standort.same_twice"))
-        return
+    a = c1.selectbox(t("standort.scenario_a"), comparable, index=0, key="standort_cmp_a")
+    partners = [n for n in comparable if n != a and areas[n] == areas[a]]
+    if st.session_state.get("standort_cmp_b") not in partners:  # A changed: B starts at its newest partner
+        st.session_state.pop("standort_cmp_b", None)
+    b = c2.selectbox(t("standort.scenario_b"), partners, index=0, key="standort_cmp_b")
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
