@@ -6,6 +6,7 @@ import time
 from itertools import combinations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,6 +71,19 @@ def test_swaps_find_the_optimum_of_small_instances() -> None:
         _, value = iterated_swaps(lists, start, np.ones(10, bool), np.ones(10, bool), 0.05)
         hits += value == brute_best(a, w, 3, np.zeros(10, bool))
     assert hits == 20
+
+
+@pytest.mark.timeout(60)
+def test_a_converged_swap_search_stops_before_its_budget() -> None:
+    """With ``patience`` the search ends once nothing better turns up (a small instance: not a day's budget)."""
+    rng = np.random.default_rng(5)
+    a = rng.random((30, 8)) < 0.3
+    w = rng.integers(1, 30, 30).astype(float)
+    lists = CoverageLists.from_matrix(sp.csr_array(a.astype(float)), w)
+    start = np.zeros(8, bool)
+    start[:3] = True
+    _, value = iterated_swaps(lists, start, np.ones(8, bool), np.ones(8, bool), 86_400.0, patience=5)
+    assert value == brute_best(a, w, 3, np.zeros(8, bool))
 
 
 def test_swap_thread_keeps_the_best_it_reports() -> None:

@@ -26,6 +26,10 @@ from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rul
 
 log = logging.getLogger(__name__)
 
+#: Batches of perturbations (50 each) in a row without a better plan after which an iterated swap search
+#: outside the solver's run stops (a converged search; the background search next to HiGHS uses its time).
+SWAP_PATIENCE = 40
+
 
 class _CoverageModel(_SitingModel):
     """MCLP and LSCP share the aggregated coverage matrix."""
@@ -306,8 +310,11 @@ class MCLP(_CoverageModel):
         return self._lists, start, ~self._rules.fixed_mask, allowed | start
 
     def _swaps(self, start: BoolArray, seconds: float) -> BoolArray:
-        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start`` for ``seconds``."""
-        return iterated_swaps(*self._swap_args(start), seconds)[0]
+        """Iterated swap search (:mod:`planning.siting.coverage_search`) from ``start``, at most ``seconds``.
+
+        It ends earlier once :data:`SWAP_PATIENCE` batches of perturbations in a row found nothing better.
+        """
+        return iterated_swaps(*self._swap_args(start), seconds, patience=SWAP_PATIENCE)[0]
 
     def _swap_thread(self, start: BoolArray, seconds: float) -> SwapSearchThread:
         """The iterated swap search from ``start`` in a worker thread, for at most ``seconds``."""

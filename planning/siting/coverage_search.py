@@ -77,6 +77,7 @@ def iterated_swaps(
     rounds: int = 50,
     stop: threading.Event | None = None,
     report: Callable[[BoolArray, float], None] | None = None,
+    patience: int | None = None,
 ) -> tuple[BoolArray, float]:
     """Best plan found by iterated swap descents within ``seconds`` (at least one descent).
 
@@ -101,6 +102,10 @@ def iterated_swaps(
         running in a thread next to the solver.
     report
         Called with every better plan and its covered weight as it is found.
+    patience
+        Ends the search after this many batches in a row without a better
+        plan (converged: a small instance needs milliseconds, not the whole
+        budget); ``None`` searches until ``seconds`` or ``stop``.
 
     Returns
     -------
@@ -121,7 +126,7 @@ def iterated_swaps(
     best = np.asarray(start, dtype=np.bool_).copy()
     best_val = -np.inf
     current = best.copy()
-    batch = 0
+    batch = stalled = 0
     while True:
         current, _, found, found_val = _ils(
             (lists.col_ptr, lists.col_idx, lists.row_ptr, lists.row_idx, lists.weight),
@@ -133,11 +138,14 @@ def iterated_swaps(
             max(1, strength),
         )
         if found_val > best_val:
-            best, best_val = found, float(found_val)
+            best, best_val, stalled = found, float(found_val), 0
             if report is not None:
                 report(best.copy(), lists.value(best))
+        else:
+            stalled += 1
         batch += 1
-        if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+        converged = patience is not None and stalled >= patience
+        if converged or time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
             return best, lists.value(best)  # recomputed: the kernels sum changes
 
 
