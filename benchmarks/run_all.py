@@ -32,8 +32,11 @@ ORDER = (
     "mclp_scale",
     "orlib",
     "app",
+    "app_day",
     "osm_background",
     "fuzz_import",
+    "fuzz_importers",
+    "landscale",
 )
 
 
