@@ -26,7 +26,7 @@ from geo.errors import DataError
 from geo.formatting import de_number
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday, travel_mode
-from geo.units import LEVELS
+from geo.units import LEVEL_TITLES, LEVELS, level_of
 from planning.costs import COST_BASES, PROGRAMMES
 from planning.siting.models import SITING_MODELS, siting_model
 from planning.siting.robust import ROBUST_OBJECTIVES
@@ -593,11 +593,13 @@ class AnalysisRequest:
         """The question in one plain German sentence (printed once at the top of a report).
 
         >>> print(AnalysisRequest("ki", 15, area=AreaRef("05334")).describe("Städteregion Aachen", "KI"))
-        Welcher Anteil der Gesamtbevölkerung in Städteregion Aachen (AGS 05334) erreicht eine Einrichtung der Art
-        »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis je Kreis. Jeder Anteil mit
-        90-%-Intervall aus 200 Stichproben der Unsicherheit der Nachfrage.
+        Welcher Anteil der Gesamtbevölkerung in Städteregion Aachen (Kreis / kreisfreie Stadt, AGS 05334) erreicht
+        eine Einrichtung der Art »KI« in höchstens 15 km Luftlinie? Nachfrage: beste verfügbare Quelle; Ergebnis
+        je Kreis. Jeder Anteil mit 90-%-Intervall aus 200 Stichproben der Unsicherheit der Nachfrage.
         """
-        where = f"{area_name} (AGS {self.area.code})" if area_name else f"Gebiet {self.area.code}"
+        # name, level and key: »Köln« alone could be the city or the Regierungsbezirk
+        level = LEVEL_TITLES[level_of(self.area.code)] if self.area.is_administrative else ""
+        where = f"{area_name} ({level}, AGS {self.area.code})" if area_name else f"Gebiet {self.area.code}"
         if not self.area.is_administrative:
             where = f"{area_name or self.area.code or 'allen Gebieten'} (Gebietssatz »{self.area.set}«)"
         title = layer_title or (REGISTRY.get(self.layer).title if self.layer in REGISTRY else self.layer)

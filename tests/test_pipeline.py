@@ -69,7 +69,7 @@ def test_the_request_says_itself_in_german() -> None:
         "kita", 15, unit="min", mode="oepnv", area="05334", osm_file="a.osm.pbf", gtfs_file="bus.zip", day="2026-12-08"
     ).describe("Städteregion Aachen", "Kitas")
     assert "15 Minuten mit Bus und Bahn" in text and "von Tür zu Tür" in text and "08.12.2026" in text
-    assert "Städteregion Aachen (AGS 05334)" in text and "07:00–09:00" in text
+    assert "Städteregion Aachen (Kreis / kreisfreie Stadt, AGS 05334)" in text and "07:00–09:00" in text
 
 
 def test_extent_names_the_covered_part() -> None:
