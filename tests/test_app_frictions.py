@@ -149,3 +149,13 @@ def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_erro
     at.selectbox(key="standort_cmp_a").set_value("Plan 2").run()
     assert at.selectbox(key="standort_cmp_b").value == "Plan 3"
     assert not at.error and not at.exception
+
+
+def test_the_karte_keeps_its_level_while_another_page_is_open(app_home: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.radio(key="karte_level").set_value("gemeinde").run()
+    at.switch_page("ui/pages/luecken.py").run()
+    at.switch_page("ui/pages/karte.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.radio(key="karte_level").value == "gemeinde"  # it fell back to »Kreis« on every return

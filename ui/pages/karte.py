@@ -243,6 +243,7 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
             horizontal=True,
             key="karte_level",
             format_func=labels(["kreis", "gemeinde"], lambda lvl: t(f"level.{lvl}")),
+            persist_state="session",  # still chosen when the planner comes back from another page
         )
     clicked = event.get("last_object_clicked")
     if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
