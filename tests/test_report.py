@@ -498,3 +498,24 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     at.selectbox(key="bericht_area").set_value("05112").run()
     assert at.selectbox(key="bericht_scenario").options == ["kein passendes Szenario"]
     assert not [b for b in at.get("download_button") if b.label.startswith("PDF")]  # other area: build again
+
+
+def test_bericht_page_asks_public_transport_for_its_timetable(atlas: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every mode of the gap page is offered for a report; ÖPNV asks for the feed, day and window as there."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui.cached
+    import ui.uploads
+    from geo.store.uploads import UploadStore
+
+    monkeypatch.setattr(ui.cached, "settings", lambda: atlas)
+    monkeypatch.setattr(ui.uploads, "upload_owner", lambda: "session:planner")
+    UploadStore(atlas).put("osm", "session:planner", "ausschnitt.osm.pbf", b"not read before a report is built")
+    page = Path(__file__).resolve().parent.parent / "ui" / "pages" / "bericht.py"
+    at = AppTest.from_file(str(page), default_timeout=120).run()
+    at.radio(key="bericht_unit").set_value("min").run()
+    assert at.selectbox(key="bericht_mode").options == ["zu Fuß", "Fahrrad", "Auto", "ÖPNV"]
+    at.selectbox(key="bericht_mode").set_value("oepnv").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.date_input(key="bericht_day") is not None and at.selectbox(key="bericht_window") is not None
+    assert any("Fahrplan" in i.value or "GTFS" in i.value for i in at.info)  # no feed yet: the page asks for one

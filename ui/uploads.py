@@ -9,17 +9,27 @@ the file can be picked again on every page. Other sessions never see it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from geo.modes import next_tuesday
 from geo.settings import Settings
 from geo.sources.osm_background import quick_to_draw
 from geo.store.uploads import Upload, UploadStore
 from ui.i18n import t
 from ui.markdown import Markdown
 
+#: Departure windows offered for public transport (seconds after midnight) and their labels.
+WINDOWS: dict[tuple[int, int], str] = {
+    (7 * 3600, 9 * 3600): "07:00–09:00",
+    (9 * 3600, 12 * 3600): "09:00–12:00",
+    (12 * 3600, 15 * 3600): "12:00–15:00",
+    (15 * 3600, 18 * 3600): "15:00–18:00",
+}
 #: Session key: paths of the files of this session's uploader widgets, by Streamlit file id (no re-hashing).
 _KEPT = "uploads_kept"
 
@@ -71,6 +81,31 @@ def osm_extract(cfg: Settings, key: str) -> str | None:
 def gtfs_feed(cfg: Settings, key: str) -> str | None:
     """Upload (or pick an earlier upload of) a GTFS timetable (zip)."""
     return _keep(cfg, "gtfs", key, t("uploads.gtfs"), ["zip"])
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """The timetable inputs of a public-transport question: feed, service day and departure window."""
+
+    gtfs_file: str
+    day: date
+    window: tuple[int, int]
+
+
+def timetable(cfg: Settings, key: str) -> Timetable | None:
+    """Upload or pick a GTFS feed and choose the day and departure window (``None`` until a feed is there).
+
+    The same widgets on every page that asks public-transport questions (keys ``{key}_gtfs``, ``_day``,
+    ``_window``).
+    """
+    gtfs_file = gtfs_feed(cfg, key=f"{key}_gtfs")
+    d1, d2 = st.columns(2)
+    day = d1.date_input(t("luecken.day"), value=next_tuesday(), key=f"{key}_day", format="DD.MM.YYYY")
+    window = d2.selectbox(t("luecken.window"), list(WINDOWS), format_func=WINDOWS.__getitem__, key=f"{key}_window")
+    if gtfs_file is None:
+        st.info(t("luecken.need_gtfs"))
+        return None
+    return Timetable(gtfs_file, day, window)
 
 
 def default_background(cfg: Settings) -> Path | None:

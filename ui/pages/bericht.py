@@ -27,14 +27,13 @@ from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
 from ui import actions, auth, cached, state
 from ui.components import attribution_footer, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
-from ui.uploads import default_background, osm_extract
+from ui.uploads import default_background, osm_extract, timetable
 
 #: Report formats (labels: ``bericht.format.<id>`` in :mod:`ui.texts`).
 _REPORT_FORMATS = ("pdf", "html")
 #: Measures of the report (labels: ``bericht.unit.<id>``).
 _UNITS = ("km", "min")
 #: Travel modes a report can use (those without a timetable: the report page loads no GTFS feed).
-_STREET_MODES = tuple(m.id for m in MODES.values() if not m.needs_timetable)
 #: Export coordinate systems (labels: ``bericht.crs.<id>``).
 _CRS = ("EPSG:25832", "EPSG:4326")
 _GAPS = "result:gaps"
@@ -121,21 +120,25 @@ def _report_controls(cfg: Settings, version: str) -> ReportParams | None:
         request = planned.coverage_part().with_(area=AreaRef(area), layer=layer)
         st.caption(t("bericht.scenario_request", request=request.threshold_label))
         return ReportParams(request=request, scenario=scenario, fmt=fmt)
-    osm_file = mode = None
+    osm_file = mode = transit = None
     if unit == "km":
         threshold = c6.slider(t("bericht.threshold"), 1, 50, 15, 1, key="bericht_km")
     else:
         threshold = c6.slider(t("bericht.threshold_min"), 5, 60, 15, 5, key="bericht_min")
-        mode = st.selectbox(
-            t("common.mode"), _STREET_MODES, format_func=labels(_STREET_MODES, mode_title), key="bericht_mode"
-        )
+        mode = st.selectbox(t("common.mode"), list(MODES), format_func=labels(MODES, mode_title), key="bericht_mode")
         osm_file = osm_extract(cfg, key="bericht_osm")
         if osm_file is None:
             st.info(t("luecken.need_osm"))
             return None
+        if MODES[mode].needs_timetable:  # walk + ride + walk, as on the gap page
+            transit = timetable(cfg, key="bericht")
+            if transit is None:
+                return None
     request = AnalysisRequest(
         layer=layer, threshold=float(threshold), unit=cast(Unit, unit), mode=mode, area=AreaRef(area), osm_file=osm_file
     )
+    if transit is not None:
+        request = request.with_(gtfs_file=transit.gtfs_file, day=transit.day.isoformat(), window=transit.window)
     return ReportParams(request=request, scenario=None, fmt=fmt)
 
 

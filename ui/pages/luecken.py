@@ -10,14 +10,14 @@ import streamlit as st
 
 from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
-from geo.modes import MODES, next_tuesday
+from geo.modes import MODES
 from geo.settings import Settings
 from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
 from ui import cached, decisions, maps, views
 from ui.components import attribution_footer, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
-from ui.uploads import gtfs_feed, osm_extract
+from ui.uploads import WINDOWS, osm_extract, timetable
 
 if TYPE_CHECKING:
     from integrationsatlas.coverage import CoverageReport
@@ -26,12 +26,6 @@ if TYPE_CHECKING:
 _TARGET_GROUPS = ("total", "foreign", "u3", "kita_ue3", "grundschule", "u18")
 #: Measures (labels: ``luecken.unit.<id>``).
 _UNITS = ("km", "min")
-_WINDOWS = {
-    (7 * 3600, 9 * 3600): "07:00–09:00",
-    (9 * 3600, 12 * 3600): "09:00–12:00",
-    (12 * 3600, 15 * 3600): "12:00–15:00",
-    (15 * 3600, 18 * 3600): "15:00–18:00",
-}
 
 
 def render() -> None:
@@ -118,7 +112,7 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
         horizontal=True,
     )
     osm_file = mode = gtfs_file = day = None
-    window = next(iter(_WINDOWS))
+    window = next(iter(WINDOWS))
     if unit == "km":
         threshold = c7.slider(t("luecken.threshold_km"), 1, 50, 10, 1, key="luecken_km")
     else:
@@ -129,18 +123,10 @@ def _controls(cfg: Settings, version: str) -> AnalysisRequest | None:
             st.info(t("luecken.need_osm"))
             return None
         if MODES[mode].needs_timetable:
-            gtfs_file = gtfs_feed(cfg, key="luecken_gtfs")
-            d1, d2 = st.columns(2)
-            day = d1.date_input(t("luecken.day"), value=next_tuesday(), key="luecken_day", format="DD.MM.YYYY")
-            window = d2.selectbox(
-                t("luecken.window"),
-                list(_WINDOWS),
-                format_func=_WINDOWS.__getitem__,
-                key="luecken_window",
-            )
-            if gtfs_file is None:
-                st.info(t("luecken.need_gtfs"))
+            chosen = timetable(cfg, key="luecken")
+            if chosen is None:
                 return None
+            gtfs_file, day, window = chosen.gtfs_file, chosen.day, chosen.window
     place_share = decisions.place_share_control(layer, "luecken_place_share")
     return AnalysisRequest(
         layer=layer,
