@@ -498,3 +498,22 @@ def test_bericht_page_builds_a_report_and_offers_exports(
     at.selectbox(key="bericht_area").set_value("05112").run()
     assert at.selectbox(key="bericht_scenario").options == ["kein passendes Szenario"]
     assert not [b for b in at.get("download_button") if b.label.startswith("PDF")]  # other area: build again
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="pdfimages (poppler-utils) fehlt")
+def test_charts_keep_their_aspect_ratio_in_pdf_and_html(report: CouncilReport, tmp_path: Path) -> None:
+    """The chart after the maps (report page 5 of issue 20) is placed at its own aspect ratio, not a map's."""
+    from integrationsatlas.report.model import png_size
+
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(report))
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    assert len(rows) == len(report.maps)
+    for row in rows:  # x-ppi == y-ppi: the image is scaled the same in both directions
+        assert abs(int(row[12]) - int(row[13])) <= 1, row
+    page = render_html(report)
+    for m in report.maps:
+        w, h = png_size(m.png)
+        assert f'width="{w}" height="{h}"' in page
+    assert "height:auto" in page
