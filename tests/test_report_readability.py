@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from loopback import LoopbackServer
 from shapely.geometry import box
 
 from geo.settings import PROJECTED_CRS
 from integrationsatlas.report import maps
 from integrationsatlas.report.maps import _new_map, label_units, number_box, place_numbers
 from integrationsatlas.report.model import png_size
+
+pytest_plugins = ("loopback",)
 
 EXTENT = (300_000.0, 5_600_000.0, 340_000.0, 5_630_000.0)
 
@@ -61,8 +65,19 @@ def test_units_are_labelled_by_name_as_text_without_overlaps() -> None:
     assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 for b in boxes)  # nothing runs off the map
 
 
-def test_coverage_map_with_sites_renders_labels_and_numbers() -> None:
+def test_coverage_map_with_sites_renders_labels_and_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
+
+    labelled: list[list[str]] = []
+    real = maps.label_units
+
+    def spy(ax: object, *frames: gpd.GeoDataFrame, **kwargs: object) -> list[object]:
+        placed = real(ax, *frames, **kwargs)  # type: ignore[arg-type]
+        labelled.append([t.get_text() for t in placed])
+        assert len(kwargs.get("avoid", ())) == 2  # type: ignore[arg-type]  # the labels keep clear of the numbers
+        return placed
+
+    monkeypatch.setattr(maps, "label_units", spy)
 
     units = _units().assign(ags=["1", "2", "3", "4"])
     sites = gpd.GeoDataFrame(
@@ -83,6 +98,7 @@ def test_coverage_map_with_sites_renders_labels_and_numbers() -> None:
         sites=sites,
     )
     assert png_size(png)[0] > 0
+    assert labelled and "Klein" in labelled[0]
 
 
 class _FakeArea:
@@ -105,4 +121,60 @@ def test_the_karte_shows_one_tooltip_at_a_time() -> None:
     from ui import maps as ui_maps
 
     html = ui_maps.base_map().get_root().render()
-    assert 'map.on("tooltipopen"' in html and "closeTooltip" in html
+    assert 'map.on("tooltipopen"' in html and "map.removeLayer(last)" in html
+
+
+@pytest.mark.browser
+def test_two_tooltips_never_stay_open_side_by_side_in_chromium(
+    loopback: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two overlapping layers with sticky tooltips: opening the second closes the first."""
+    import folium
+    from browser_support import browser_unavailable_reason, checked_page, chromium_browser
+
+    from ui import maps as ui_maps
+    from ui.map_script import RowsTooltip
+    from ui.static_assets import ensure_static_assets
+
+    if browser_unavailable_reason():
+        pytest.skip(str(browser_unavailable_reason()))
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    m = ui_maps.base_map(tiles=None)
+    square = [[[6.0, 50.7], [6.2, 50.7], [6.2, 50.9], [6.0, 50.9], [6.0, 50.7]]]
+    for name in ("Kreise", "Gemeinden"):
+        data = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": square},
+                    "properties": {"_tooltip": [["Name", name]]},
+                }
+            ],
+        }
+        layer = folium.GeoJson(data, name=name)
+        RowsTooltip().add_to(layer)
+        layer.add_to(m)
+    static = ensure_static_assets(tmp_path / "static")
+    for path in static.rglob("*"):
+        if path.is_file():
+            kind = {".js": "text/javascript", ".css": "text/css"}.get(path.suffix, "application/octet-stream")
+            loopback.route("/app/static/" + path.relative_to(static).as_posix(), path, content_type=kind)
+    loopback.route("/karte.html", m.get_root().render(), content_type="text/html; charset=utf-8")
+    loopback.route("/favicon.ico", b"", status=204, content_type="image/x-icon")
+    with chromium_browser() as browser, checked_page(browser) as page:
+        page.goto(loopback.url("/karte.html"))
+        page.wait_for_function("() => window.L && document.querySelector('.leaflet-interactive')")
+        opened = page.evaluate(
+            """() => {
+            const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k].eachLayer)];
+            const groups = [];
+            map.eachLayer(l => { if (l.feature === undefined && l.getTooltip && l.getTooltip()) groups.push(l); });
+            groups.forEach(g => g.eachLayer(f => g.openTooltip(f.getBounds().getCenter())));
+            return groups.length;
+        }"""
+        )
+        page.wait_for_timeout(600)  # Leaflet fades a closed tooltip out for 200 ms before removing it
+        shown = page.evaluate("() => Array.from(document.querySelectorAll('.leaflet-tooltip'), t => t.textContent)")
+    assert opened == 2
+    assert shown == ["NameGemeinden"], shown  # the one opened last

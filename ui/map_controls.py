@@ -44,10 +44,8 @@ class OneTooltip(MacroElement):
             map.on("tooltipopen", function (e) {
                 var last = shown;
                 shown = e.tooltip;
-                if (last && last !== e.tooltip && map.hasLayer(last)) {
-                    if (last._source && last._source.closeTooltip) { last._source.closeTooltip(); }
-                    else { map.closeTooltip(last); }
-                }
+                // the tooltip itself, not its source: a GeoJSON group's tooltip has a feature as source
+                if (last && last !== e.tooltip && map.hasLayer(last)) { map.removeLayer(last); }
             });
             map.on("tooltipclose", function (e) { if (shown === e.tooltip) { shown = null; } });
         })({{ this._parent.get_name() }});
