@@ -201,7 +201,8 @@ def place_numbers(ax: Any, xs: np.ndarray, ys: np.ndarray, numbers: Sequence[Any
 
     A number sits on its site when there is room; otherwise it is shifted to
     the first free place on rings around the site (:data:`NUMBER_OFFSETS`)
-    and joined to the site by a thin leader line.
+    and joined to the site by a thin leader line. Only when more sites crowd
+    one spot than the rings hold does a number take the outermost place anyway.
 
     Returns
     -------
