@@ -519,3 +519,22 @@ def test_bericht_page_asks_public_transport_for_its_timetable(atlas: Settings, m
     assert not at.exception, [e.message for e in at.exception]
     assert at.date_input(key="bericht_day") is not None and at.selectbox(key="bericht_window") is not None
     assert any("Fahrplan" in i.value or "GTFS" in i.value for i in at.info)  # no feed yet: the page asks for one
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="pdfimages (poppler-utils) fehlt")
+def test_charts_keep_their_aspect_ratio_in_pdf_and_html(report: CouncilReport, tmp_path: Path) -> None:
+    """The chart after the maps (report page 5 of issue 20) is placed at its own aspect ratio, not a map's."""
+    from integrationsatlas.report.model import png_size
+
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(report))
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    assert len(rows) == len(report.maps)
+    for row in rows:  # x-ppi == y-ppi: the image is scaled the same in both directions
+        assert abs(int(row[12]) - int(row[13])) <= 1, row
+    page = render_html(report)
+    for m in report.maps:
+        w, h = png_size(m.png)
+        assert f'width="{w}" height="{h}"' in page
+    assert "height:auto" in page

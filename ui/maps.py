@@ -40,7 +40,7 @@ from integrationsatlas.classes import NO_DATA_COLOR, YLGNBU
 from ui.basemap import Background, background
 from ui.i18n import t
 from ui.map_background import add_offline_backgrounds
-from ui.map_controls import MetricScale
+from ui.map_controls import MetricScale, OneTooltip
 from ui.map_grid import grid_image, grid_overlay_layer
 from ui.map_points import CANVAS_ONLY_FROM, CLUSTER_THRESHOLD, PointCloud, point_rows
 from ui.map_script import TEXT_JS, LayerControl, RowsTooltip, render_data_as_text, script_template
@@ -544,6 +544,7 @@ def base_map(
     m.options["minZoom"] = 6
     m.options["maxZoom"] = 18
     MetricScale().add_to(m)
+    OneTooltip().add_to(m)  # tooltips of different layers never stack over each other
     cfg = Settings.from_env()
     shown = background(cfg) if tiles is None else tiles
     add_offline_backgrounds(m, cfg, shown.local, shown.problem, shown.shown is not None, osm_file)

@@ -7,7 +7,7 @@ import html
 import logging
 from typing import Literal
 
-from integrationsatlas.report.model import CouncilReport, ReportTable
+from integrationsatlas.report.model import CouncilReport, ReportTable, png_size
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ h1{font-size:17pt;margin:0 0 2pt;color:#0b3d6b}h2{font-size:13pt;margin:16pt 0 6
 border-bottom:1px solid #c8d3de;padding-bottom:2pt}
 .sub{color:#444;margin:0 0 10pt}table{border-collapse:collapse;width:100%;margin:4pt 0;font-size:9pt}
 th,td{border:1px solid #c8c8c8;padding:3pt 5pt;text-align:left;vertical-align:top}th{background:#e8eef4}
-td.n{text-align:right;white-space:nowrap}figure{margin:8pt 0;page-break-inside:avoid}figure img{width:100%;
+td.n{text-align:right;white-space:nowrap}figure{margin:8pt 0;page-break-inside:avoid}figure img{width:100%;height:auto;
 border:1px solid #ccc}figcaption{font-size:8.5pt;color:#444}.note{font-size:8.5pt;color:#444}
 footer{margin-top:16pt;font-size:8pt;color:#555;border-top:1px solid #ccc;padding-top:4pt}
 @media print{body{margin:0}h2{page-break-after:avoid}}
@@ -70,8 +70,9 @@ def render_html(report: CouncilReport) -> str:
     ]
     for m in report.maps:
         data = base64.b64encode(m.png).decode("ascii")
+        px_w, px_h = png_size(m.png)  # the browser reserves the image's own aspect ratio (height:auto)
         parts.append(
-            f'<figure><img alt="{_e(m.title)}" src="data:image/png;base64,{data}">'
+            f'<figure><img alt="{_e(m.title)}" width="{px_w}" height="{px_h}" src="data:image/png;base64,{data}">'
             f"<figcaption><strong>{_e(m.title)}.</strong> {_e(m.caption)}</figcaption></figure>"
         )
     parts += [_html_table(t) for t in report.tables]

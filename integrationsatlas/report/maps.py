@@ -11,9 +11,13 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from geo.formatting import de_int
 from geo.layers.registry import REGISTRY
@@ -36,6 +40,7 @@ def _new_map(extent: tuple[float, float, float, float]) -> tuple[Figure, Any]:
     width_in = MAP_WIDTH_MM / 25.4
     map_in = width_in / MAP_ASPECT
     fig = Figure(figsize=(width_in, map_in + LEGEND_BAND_IN), dpi=MAP_DPI)
+    FigureCanvasAgg(fig)  # a renderer to measure labels with (label_units, place_numbers)
     band = LEGEND_BAND_IN / (map_in + LEGEND_BAND_IN)
     ax = fig.add_axes((0.0, band, 1.0, 1.0 - band))
     ax.set_xlim(extent[0], extent[2])
@@ -114,6 +119,126 @@ def _draw_context(ax: Any, context: gpd.GeoDataFrame, area: ReportArea) -> None:
     gpd.GeoSeries([area.geometry], crs=PROJECTED_CRS).plot(
         ax=ax, facecolor="none", edgecolor="#222222", linewidth=1.6, zorder=6
     )
+
+
+#: White halo of unit labels, so a name stays legible on every class colour and on the background.
+LABEL_HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+
+
+def label_units(ax: Any, *frames: gpd.GeoDataFrame, avoid: Sequence[Any] = (), fontsize: float = 6.5) -> list[Any]:
+    """Label each unit with its name (plain text, white halo) where the label fits.
+
+    Units are labelled largest first, at a point inside the unit that lies in
+    the map's extent; a label that would overlap one already placed, or run
+    off the map, is left out. Later ``frames`` (e.g. the neighbouring Kreise)
+    only fill the space the earlier ones left. Frames without a ``name``
+    column are skipped; no label covers one of the texts in ``avoid`` (site numbers).
+
+    Returns
+    -------
+    list
+        The placed :class:`matplotlib.text.Text` objects.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    ax_box = ax.get_window_extent(renderer)
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    frame_box = _box((xmin, ymin, xmax, ymax))
+    placed: list[Any] = []
+    for gdf, weight in zip(frames, ("bold", "normal"), strict=False):
+        if "name" not in gdf.columns or not len(gdf):
+            continue
+        shown = gdf[gdf["name"].notna()].copy()
+        shown["_visible"] = shown.geometry.intersection(frame_box)
+        shown = shown[~shown["_visible"].is_empty]
+        order = shown["_visible"].area.sort_values(ascending=False, kind="stable").index
+        for idx in order:
+            point = shown.at[idx, "_visible"].representative_point()
+            text = ax.text(
+                point.x,
+                point.y,
+                str(shown.at[idx, "name"]),
+                fontsize=fontsize,
+                fontweight=weight,
+                color="#222222",
+                ha="center",
+                va="center",
+                zorder=8.5,
+                path_effects=LABEL_HALO,
+                parse_math=False,  # a name is text: »$…$« must not be read as mathtext
+            )
+            box = text.get_window_extent(renderer)
+            inside = ax_box.x0 <= box.x0 and box.x1 <= ax_box.x1 and ax_box.y0 <= box.y0 and box.y1 <= ax_box.y1
+            if not inside or any(box.overlaps(p.get_window_extent(renderer)) for p in (*avoid, *placed)):
+                text.remove()
+                continue
+            placed.append(text)
+    return placed
+
+
+#: Offsets (points) tried in turn for a site number that would cover another one: rings around the site.
+NUMBER_OFFSETS: tuple[tuple[float, float], ...] = ((0.0, 0.0),) + tuple(
+    (r * np.cos(a), r * np.sin(a)) for r in (14.0, 24.0, 34.0, 46.0) for a in np.radians(np.arange(90, 450, 45))
+)
+
+
+#: Padding of a site number's round box, in font sizes.
+NUMBER_PAD = 0.25
+
+
+def number_box(text: Any, renderer: Any) -> Any:
+    """The display-coordinate extent (pixels) of a number's round box, not just of its digits or leader line."""
+    text.update_positions(renderer)  # an Annotation knows where its text sits only after this
+    digits = Text.get_window_extent(text, renderer)  # its own extent would include the leader line
+    pad = NUMBER_PAD * text.get_fontsize() * renderer.points_to_pixels(1.0)
+    r = max(digits.width, digits.height) / 2 + pad
+    cx, cy = (digits.x0 + digits.x1) / 2, (digits.y0 + digits.y1) / 2
+    return Bbox.from_extents(cx - r, cy - r, cx + r, cy + r)
+
+
+def place_numbers(ax: Any, xs: np.ndarray, ys: np.ndarray, numbers: Sequence[Any], color: str) -> list[Any]:
+    """Number the new sites in a round box each, moved apart so that no two boxes overlap.
+
+    A number sits on its site when there is room; otherwise it is shifted to
+    the first free place on rings around the site (:data:`NUMBER_OFFSETS`)
+    and joined to the site by a thin leader line. Only when more sites crowd
+    one spot than the rings hold does a number take the outermost place anyway.
+
+    Returns
+    -------
+    list
+        The placed number texts (matplotlib annotations), in the order of ``numbers``.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    placed: list[Any] = []
+    for x, y, number in zip(xs, ys, numbers, strict=True):
+        for dx, dy in NUMBER_OFFSETS:
+            moved = bool(dx or dy)
+            text = ax.annotate(
+                de_int(number),
+                xy=(x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+                color="white",
+                zorder=12,
+                bbox={
+                    "boxstyle": f"circle,pad={NUMBER_PAD}",
+                    "facecolor": color,
+                    "edgecolor": "white",
+                    "linewidth": 1.0,
+                },
+                arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.7} if moved else None,
+            )
+            box = number_box(text, renderer)
+            if (dx, dy) == NUMBER_OFFSETS[-1] or not any(box.overlaps(number_box(p, renderer)) for p in placed):
+                break
+            text.remove()
+        placed.append(text)
+    return placed
 
 
 #: Widest map extent (m) that still labels villages and suburbs.
@@ -238,6 +363,7 @@ def overview_map(
     for layer_id, gdf in facilities.items():
         shown = clip_to_extent(gdf, extent)
         handles.append(_draw_points(ax, shown, layer_id, f"{REGISTRY.get(layer_id).title} ({len(shown)})"))
+    label_units(ax, units, context)
     _legend(ax, handles, "Einrichtungen im Ausschnitt")
     return _finish_map(fig, ax, extent, attribution)
 
@@ -257,6 +383,7 @@ def coverage_map(
     """The covered share per unit in fixed classes, the facilities, the scenario's sites and, with an
     OSM ``background``, main roads and place names for orientation."""
     fig, ax = _new_map(extent)
+    numbers: list[Any] = []
     _draw_context(ax, context, area)
     values = share.reindex(units["ags"].astype(str).to_numpy())
     units.plot(ax=ax, color=_share_colors(values), edgecolor="#666666", linewidth=0.5, zorder=2)
@@ -292,11 +419,8 @@ def coverage_map(
                 )
             )
         color = REGISTRY.get("ankommenstreffpunkt").style.color
-        ax.scatter(new.geometry.x, new.geometry.y, s=170, c=color, edgecolors="white", linewidths=1.0, zorder=11)
-        for x, y, order in zip(new.geometry.x, new.geometry.y, new["order"], strict=True):
-            ax.text(
-                x, y, de_int(order), ha="center", va="center", fontsize=7, fontweight="bold", color="white", zorder=12
-            )
+        ax.scatter(new.geometry.x, new.geometry.y, s=28, c=color, edgecolors="white", linewidths=0.8, zorder=11)
+        numbers = place_numbers(ax, new.geometry.x.to_numpy(), new.geometry.y.to_numpy(), new["order"], color)
         handles.append(
             Line2D(
                 [],
@@ -309,6 +433,7 @@ def coverage_map(
                 label="neuer Standort (Nr. = Reihenfolge)",
             )
         )
+    label_units(ax, units, context, avoid=numbers)
     _legend(ax, handles, "Versorgungsanteil")
     return _finish_map(fig, ax, extent, attribution)
 

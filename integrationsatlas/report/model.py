@@ -39,6 +39,20 @@ FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 # --- the model ------------------------------------------------------------------
 
 
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height (pixels) of a PNG image, read from its header.
+
+    A chart is placed into the PDF and the HTML page at the aspect ratio of its
+    own image, so that it is never stretched to the size of a map.
+
+    >>> png_size(bytes.fromhex("89504e470d0a1a0a0000000d49484452000003200000012c"))
+    (800, 300)
+    """
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 #: The area of a report is the study area of its request.
 ReportArea = StudyArea
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from integrationsatlas.report.model import FONT_DIR, LEGEND_BAND_IN, MAP_ASPECT, MAP_WIDTH_MM, CouncilReport
+from integrationsatlas.report.model import FONT_DIR, MAP_WIDTH_MM, CouncilReport, png_size
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,9 @@ def render_pdf(report: CouncilReport) -> bytes:
     pairs = [(*a, *b) for a, b in zip(left, right, strict=False)]
     _pdf_table(pdf, ("", "", "", ""), pairs, (False, False, False, False), widths=(52, 38, 52, 38), header=False)
 
-    map_height = MAP_WIDTH_MM / MAP_ASPECT + LEGEND_BAND_IN * 25.4
     for m in report.maps:
+        px_w, px_h = png_size(m.png)
+        map_height = MAP_WIDTH_MM * px_h / px_w  # the image's own aspect ratio: a chart is never stretched
         if pdf.get_y() + map_height + 22 > pdf.h - 18:
             pdf.add_page()
         _pdf_heading(pdf, m.title)
