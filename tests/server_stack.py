@@ -180,3 +180,17 @@ def login(page: Any, base_url: str, role: str, timeout_ms: float = 60_000) -> No
     # the name is data: shown as text, with invisible joiners the app puts into it (no e-mail autolink)
     name = "[\u2060\u2068\u2069]*".join(map(re.escape, USERS[role]))
     page.get_by_text(re.compile(f"Angemeldet: {name}")).wait_for(timeout=timeout_ms)
+
+
+#: The file inputs of Streamlit's uploaders.
+DROPZONE = '[data-testid="stFileUploaderDropzoneInput"]'
+
+
+def layer_file_input(page: Any) -> Any:
+    """The Daten page's uploader of a layer file, once the layer is chosen.
+
+    The upload tab also holds the area-set uploader (issue 24), which is there before a layer is chosen: wait for
+    both, the layer's comes first.
+    """
+    page.wait_for_function(f"document.querySelectorAll('{DROPZONE}').length >= 2", timeout=120_000)
+    return page.locator(DROPZONE).first

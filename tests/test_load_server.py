@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 from browser_support import PROJECT_ROOT, browser_unavailable_reason, launch_chromium, wait_idle
-from server_stack import ServerStack, login, offline_idp, server_stack
+from server_stack import ServerStack, layer_file_input, login, offline_idp, server_stack
 
 from geo.store.postgis import PostgisStore
 
@@ -157,6 +157,8 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
             page.get_by_role("option", name="Kitas").first.click()
             page.get_by_text("Kindertageseinrichtungen; Plätze, wo bekannt.").wait_for()  # the run after the choice
             wait_idle(page, 600_000)
+            page.get_by_text("Anhängen (zu den vorhandenen Daten)").first.click()  # explicit since issue 20
+            wait_idle(page, 600_000)
             k = 0
             while run.running():
                 name = f"browser{i}-{k}"
@@ -184,7 +186,7 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
 def _upload(page: Any, path: Path, tries: int = 5) -> None:
     """Put ``path`` into the uploader and wait for its preview (again if a run of the page swallowed it)."""
     for attempt in range(tries):
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+        layer_file_input(page).set_input_files(str(path))
         try:
             page.get_by_text(f"{path.name}: keine Probleme gefunden.").wait_for(timeout=120_000)
             break

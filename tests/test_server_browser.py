@@ -33,7 +33,7 @@ from browser_support import (
     map_frame,
     wait_idle,
 )
-from server_stack import IDP_CDN, USERS, ServerStack, login, offline_idp, server_stack
+from server_stack import IDP_CDN, USERS, ServerStack, layer_file_input, login, offline_idp, server_stack
 
 from geo.settings import PROJECTED_CRS
 from geo.store.audit import Actor, acting_as, audit_frame
@@ -313,7 +313,10 @@ def test_planung_imports_and_plans_admin_restores_and_all_is_in_the_audit_log(
         page.get_by_text("Datei hochladen").first.wait_for()
         wait_idle(page)
         _choose(page, "Ebene", "Kitas")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(kitas))
+        layer_file_input(page).set_input_files(str(kitas))
+        wait_idle(page)
+        page.get_by_text("Anhängen (zu den vorhandenen Daten)").first.click()  # no default since issue 20
+        wait_idle(page)
         page.get_by_role("button", name="Importieren").click()
         page.get_by_text("Zeile(n) in »Kitas« gespeichert").wait_for(timeout=120_000)
         page.screenshot(path=str(SCREENSHOTS / "server_planung_import.png"), full_page=True)
