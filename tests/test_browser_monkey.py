@@ -196,6 +196,8 @@ def test_map_and_key_figures_fit_the_first_screen_at_1366x768(server: StreamlitS
     """Issue 20: the gap map was mostly below the fold, and an ambiguous search pushed the Karte's map down."""
     with _karte_session(server, browser) as (page, errors):
         karte_map = page.locator(MAP_IFRAME).first
+        karte_map.wait_for()
+        wait_settled(page)  # on a loaded machine the rows above the map may still be coming in
         top = karte_map.bounding_box()["y"]
         assert _bottom(karte_map) <= VIEWPORT["height"]
         search = page.locator("[data-testid='stTextInput'] input").first
