@@ -25,7 +25,6 @@ from xml.etree.ElementTree import ParseError
 from xml.sax import SAXException
 
 import geopandas as gpd
-import osmnx as ox
 import pandas as pd
 import requests
 from shapely.errors import GEOSException
@@ -331,6 +330,8 @@ def osmnx_settings(
     The osmnx HTTP cache goes to ``Settings.cache_dir / "osmnx"``; requests go
     to ``overpass_url`` (default :data:`DEFAULT_OVERPASS_URL`).
     """
+    import osmnx as ox  # deferred: osmnx (with networkx and scikit-learn) costs 0.1 GB the file import never needs
+
     names = ("cache_folder", "use_cache", "overpass_url", "requests_timeout", "overpass_rate_limit", "log_console")
     saved = {n: getattr(ox.settings, n) for n in names}
     try:
@@ -378,6 +379,8 @@ def query_polygon(
     SourceUnavailableError
         If online sources are switched off or Overpass cannot be reached.
     """
+    import osmnx as ox
+
     url = overpass_url or DEFAULT_OVERPASS_URL
     if not settings.online:
         raise SourceUnavailableError(
@@ -468,6 +471,8 @@ def read_osm_xml(
     check_osm_extract(file, file.name, limits or ReadLimits(max_osm_bytes=MAX_OSMNX_XML_BYTES))
     check_node_locations(file, file.name)
     area = None if polygon is None else gpd.GeoSeries([polygon], crs=PROJECTED_CRS).to_crs(DISPLAY_CRS).iloc[0]
+    import osmnx as ox
+
     try:
         return ox.features_from_xml(file, polygon=area, tags=merged_tags(categories))
     except ox._errors.InsufficientResponseError:
