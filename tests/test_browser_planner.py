@@ -93,7 +93,7 @@ def _stops_of_first_mode_class() -> int:
 
     from geo.layers.catalog import HALTESTELLE, HALTESTELLE_MODI
 
-    stops = gpd.read_file(ROOT / "data" / HALTESTELLE.embedded, columns=["modus"])
+    stops = gpd.read_file(ROOT / "data" / str(HALTESTELLE.embedded), columns=["modus"])
     return int((stops["modus"] == HALTESTELLE_MODI[0]).sum())
 
 
