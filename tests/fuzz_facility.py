@@ -58,8 +58,14 @@ def _job(path: Path, expect: str, kind: str, rows: Rows | None = None) -> Job:
     return Job(path.name, "facility", (str(path),), expect, kind, options)
 
 
-def write_rows(path: Path, rows: Rows, rng: random.Random | None = None, *, cpg: bool = True) -> Path:
-    """Write ``rows`` in the format of the suffix (``.csv``, ``.xlsx``, ``.geojson``, ``.gpkg``, ``.zip``)."""
+def write_rows(
+    path: Path, rows: Rows, rng: random.Random | None = None, *, cpg: bool = True, crs: str = "EPSG:25832"
+) -> Path:
+    """Write ``rows`` in the format of the suffix (``.csv``, ``.xlsx``, ``.geojson``, ``.gpkg``, ``.zip``).
+
+    GeoPackages and Shapefiles are written in ``crs``; a defect in degrees (longitude 366) needs
+    EPSG:4326, as reprojecting would wrap it into a valid longitude (366.95° is 6.95°).
+    """
     suffix = path.suffix
     if suffix == ".csv":
         sep, dec = rng.choice([(";", ","), (",", ".")]) if rng else (";", ",")
@@ -71,9 +77,9 @@ def write_rows(path: Path, rows: Rows, rng: random.Random | None = None, *, cpg:
     elif suffix == ".geojson":
         fc.write_geojson(path, rows)
     elif suffix == ".gpkg":
-        pyogrio.write_dataframe(fc._gdf(rows, "EPSG:25832"), path, layer="kita", driver="GPKG")
+        pyogrio.write_dataframe(fc._gdf(rows, crs), path, layer="kita", driver="GPKG")
     else:
-        gdf = fc._gdf(rows, "EPSG:25832")
+        gdf = fc._gdf(rows, crs)
         tamper = None if cpg else (lambda parts: parts.pop("kitas.cpg", None))
         fc.write_shapefile_zip(path, gdf, path.parent, tamper=tamper)
     return path
@@ -131,7 +137,8 @@ def _coordinate(lon: float, lat: float, kind: str) -> Callable[[Path, random.Ran
         rows = list(random_rows(r, r.randint(1, 5)))
         k = r.randrange(len(rows))
         rows[k] = (*rows[k][:3], lon, lat, rows[k][5])
-        return _job(write_rows(f / f"{n}{r.choice(['.csv', '.geojson', '.gpkg'])}", tuple(rows), r), "refuse", kind)
+        path = f / f"{n}{r.choice(['.csv', '.geojson', '.gpkg'])}"
+        return _job(write_rows(path, tuple(rows), r, crs="EPSG:4326"), "refuse", kind)
 
     return make
 

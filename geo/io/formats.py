@@ -699,7 +699,8 @@ def _read_zipped_shapefile(path: Path, shown: str, layer: str | None, limits: Re
         files = extract_members(path, list(by_ext.values()), Path(tmp), shown, limits)
         target = next(f for f in files if f.suffix.lower() == ".shp")
         _check_info(target, shown, limits, origin=target)
-        encoding = check_dbf(_sibling(files, ".dbf"), _sibling(files, ".shx"), shown, has_cpg=".cpg" in by_ext)
+        cpg = _sibling(files, ".cpg").read_bytes().decode("latin-1") if ".cpg" in by_ext else None
+        encoding = check_dbf(_sibling(files, ".dbf"), _sibling(files, ".shx"), shown, cpg=cpg)
         gdf = _read_with_gdal(target, shown, what="Shapefile", origin=target, encoding=encoding)
     if gdf.crs is None:
         if ".prj" in by_ext:

@@ -4,15 +4,18 @@ GDAL trusts the record count in the DBF header: a header that says 1 while
 the file holds 2 records silently drops the second, one that says 3 reads
 garbage or stops. And without a ``.cpg`` file and without a code page in the
 header (LDID 0), GDAL reads the text as ISO-8859-1, so a UTF-8 DBF (what QGIS
-and current ArcGIS write) comes out as ``KÃ¶ln``. :func:`check_dbf` compares
-the header with the file sizes of the ``.dbf`` and the ``.shx`` and, when the
-encoding is not declared, finds it in the bytes: valid UTF-8 with non-ASCII
+and current ArcGIS write) comes out as ``KÃ¶ln``; so does a ``.cpg`` naming an
+encoding nobody knows (``WTF-8``). :func:`check_dbf` compares the header with
+the file sizes of the ``.dbf`` and the ``.shx``. A ``.cpg`` naming a known
+encoding must decode the text; when the encoding is not declared (or the
+``.cpg`` is unreadable), it is found in the bytes: valid UTF-8 with non-ASCII
 characters is UTF-8 (other encodings practically never form valid UTF-8),
 otherwise Windows-1252 if the text is plausible, else the file is refused.
 """
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from geo.errors import DataError
@@ -23,7 +26,26 @@ _DBF_HEAD = 32
 _FIX = "Bitte das Shapefile mit einem GIS neu exportieren (z. B. QGIS: Exportieren → Objekte speichern als)."
 
 
-def check_dbf(dbf: Path, shx: Path | None, shown: str, *, has_cpg: bool) -> str | None:
+def cpg_encoding(text: str) -> str | None:
+    """The Python codec of a ``.cpg`` text as GDAL reads it, ``None`` if it names no known encoding.
+
+    >>> [cpg_encoding(t) for t in ("UTF-8", "ANSI 1252", "65001", "88591", "1252", "WTF-8", "N\x91aN")]
+    ['utf-8', 'cp1252', 'utf-8', 'iso8859-1', 'cp1252', None, None]
+    """
+    name = text.strip().upper().removeprefix("ANSI ").strip()
+    if name.startswith("8859"):
+        name = "ISO-8859-" + name[4:].lstrip("_-")
+    elif name.isdigit():
+        name = "UTF-8" if name == "65001" else f"CP{name}"
+    if not name or not name.isascii():
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def check_dbf(dbf: Path, shx: Path | None, shown: str, *, cpg: str | None) -> str | None:
     """Check the DBF of a Shapefile against its sizes and find the encoding GDAL should use.
 
     Parameters
@@ -32,20 +54,22 @@ def check_dbf(dbf: Path, shx: Path | None, shown: str, *, has_cpg: bool) -> str 
         The unpacked ``.dbf`` and ``.shx``.
     shown
         The user's file name, for messages.
-    has_cpg
-        Whether a ``.cpg`` names the encoding (then GDAL uses it).
+    cpg
+        The text of the ``.cpg`` (``None`` without one).
 
     Returns
     -------
     str or None
-        ``"UTF-8"`` or ``"CP1252"`` when GDAL must be told; ``None`` when
-        the ``.cpg`` or the header's code page decides, or the text is ASCII.
+        ``"UTF-8"`` or ``"CP1252"`` when GDAL must be told (it overrides an
+        unreadable ``.cpg``); ``None`` when a known ``.cpg`` or the header's
+        code page decides, or the text is ASCII.
 
     Raises
     ------
     DataError
         If the header's record count does not match the file (or the
-        ``.shx``), or the undeclared encoding cannot be told.
+        ``.shx``), the text is not in the encoding the ``.cpg`` names, or the
+        undeclared encoding cannot be told.
     """
     data = dbf.read_bytes()
     if len(data) < _DBF_HEAD:
@@ -67,10 +91,19 @@ def check_dbf(dbf: Path, shx: Path | None, shown: str, *, has_cpg: bool) -> str 
                 f"Datei {shown}: Die .dbf-Datei hat {records} Datensätze, die .shx-Datei {shapes} Geometrien; "
                 f"Sachdaten und Geometrien passen nicht zusammen. {_FIX}"
             )
-    if has_cpg or data[29] != 0:
-        return None
     body = data[header:expected]
-    if body.isascii():
+    declared = cpg_encoding(cpg) if cpg is not None else None
+    if cpg is not None and declared is not None:
+        try:
+            body.decode(declared)
+        except UnicodeDecodeError:
+            raise DataError(
+                f"Datei {shown}: Die .cpg-Datei gibt die Zeichenkodierung »{cpg.strip()[:40]}« an, die Texte der "
+                ".dbf-Datei sind aber nicht so kodiert. Bitte die .cpg-Datei korrigieren (meist »UTF-8«). "
+                f"{_FIX}"
+            ) from None
+        return None
+    if (cpg is None and data[29] != 0) or body.isascii():
         return None
     try:
         body.decode("utf-8")
@@ -82,8 +115,8 @@ def check_dbf(dbf: Path, shx: Path | None, shown: str, *, has_cpg: bool) -> str 
         decode_strict(body.replace(b"\x00", b" "), shown)
     except DataError as exc:
         raise DataError(
-            f"Datei {shown}: Die Zeichenkodierung der .dbf-Datei ist nicht angegeben (keine .cpg-Datei) und nicht "
-            "erkennbar (weder UTF-8 noch Windows-1252). Bitte eine .cpg-Datei mit der Kodierung (z. B. »UTF-8«) "
-            f"mitzippen. {_FIX}"
+            f"Datei {shown}: Die Zeichenkodierung der .dbf-Datei ist nicht angegeben (keine lesbare .cpg-Datei) "
+            "und nicht erkennbar (weder UTF-8 noch Windows-1252). Bitte eine .cpg-Datei mit der Kodierung "
+            f"(z. B. »UTF-8«) mitzippen. {_FIX}"
         ) from exc
     return "CP1252"

@@ -453,6 +453,11 @@ def import_zensus(
     shown = finest if finest is not None else min(tables)
     grid = _with_population(grids[shown])
     notes: tuple[str, ...] = ()
+    if finest is not None and (unpublished := [res for res in sorted(grids) if res < finest]):
+        notes = (
+            f"Das {_size(unpublished[0])}-Gitter enthält keine veröffentlichte Einwohnerzahl (alle Werte "
+            f"geheim oder leer); die Nachfrage nutzt das feinste Gitter mit Einwohnern, {_size(finest)}.",
+        )
     if finest is None:
         notes = (
             f"Für das {_size(shown)}-Gitter fehlt noch die Einwohnerzahl: die Themen sind gespeichert und "
