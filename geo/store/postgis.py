@@ -95,7 +95,7 @@ from geo.store.datastore import (
     new_batch_id,
     restore_dtypes,
 )
-from geo.store.grants import protected_layer, require
+from geo.store.grants import denied, protected_layer, require
 from geo.store.server_schema import SERVER_MIGRATION
 
 logger = logging.getLogger(__name__)
@@ -552,6 +552,9 @@ class PostgisStore:
         except sa_exc.IntegrityError as exc:
             raise duplicate_batch(layer_id, batch_id) from exc
         except sa_exc.DBAPIError as exc:
+            refusal = denied(exc)  # a role without the import grant: say so, not the database's English
+            if refusal is not None:
+                raise refusal from exc
             raise DataError(
                 f"Ebene »{layer_id}« konnte nicht in der Datenbank {self.location} gespeichert werden "
                 f"({exc.orig}). Der Datenspeicher ist unverändert."
