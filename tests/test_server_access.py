@@ -136,6 +136,8 @@ def test_planung_imports_and_replaces_but_only_admin_deletes_and_restores(server
         sql(server_db.url("planung"), f"UPDATE atlas_batches SET active = false WHERE batch_id = '{first}'")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         sql(server_db.url("rat"), f"UPDATE atlas_batches SET active = false WHERE batch_id = '{first}'")
+    with pytest.raises(AccessDeniedError, match="keine Berechtigung"):  # rat imports nothing, told in German
+        write(server_db, "rat", "kita", kitas())
     second = write(server_db, "planung", "kita", kitas(), mode="replace")  # replace may switch off the older
     assert [b.active for b in planung.batches("kita")] == [True, False]
     with acting_as(Actor("admin@kreis.example", "admin")):
