@@ -13,13 +13,15 @@ and one PostGIS database set up for the roles (:mod:`server_stack`,
   default, one long-running process per writer that calls the CLI entry for
   one file after the other (``warm``: what a batch job importing a folder does).
 
-The import rate counts the imports finished in the measured window of
-:data:`DURATION_S` seconds, which opens when every session has finished its
-first import (start-up of 16 Python processes and 4 browsers logging in on
-2 cores is not part of it). Afterwards every import that reported success must be in the database with
-all its rows (0 lost writes), nothing may have failed (0 errors), and both
-replicas must answer. Prints ``LOAD {...}`` with the figures (imports per
-second, latencies, load average).
+The browsers log in and import first; the CLI writers start once every
+browser has finished one import. The import rate counts the imports finished
+in the measured window of :data:`DURATION_S` seconds, which opens when every
+session has finished its first import (start-up of 16 Python processes and
+4 browsers logging in on 2 cores is not part of it). Afterwards every import
+that reported success must be in the database with all its rows (0 lost
+writes), nothing may have failed (0 errors), and both replicas must answer.
+Prints ``LOAD {...}`` with the figures (imports per second, latencies, load
+average).
 """
 
 from __future__ import annotations
@@ -110,7 +112,11 @@ class Run:
     """Shared state of one load run: the clock of the measured window and what happened."""
 
     sessions: int
+    browsers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set once every browser has finished its first import: the CLI writers start then (on 2 cores, 16 writers
+    #: started at once starve the browsers' logins into time-outs).
+    browsers_ready: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
     window_start: float | None = None
     warm: set[str] = field(default_factory=set)
@@ -135,6 +141,8 @@ class Run:
         (self.browser_s if kind == "browser" else self.cli_s).append(seconds)
         self.finished.append(now)
         self.warm.add(session)
+        if sum(name.startswith("browser") for name in self.warm) >= self.browsers:
+            self.browsers_ready.set()
         if self.window_start is None and len(self.warm) == self.sessions:
             self.window_start = now
 
@@ -215,7 +223,8 @@ def _record(run: Run, session: str, line: dict[str, Any], n: int) -> None:
 
 
 def cli_writer(run: Run, i: int, env: dict[str, str], tmp_path: Path) -> None:
-    """Import small CSV files with the CLI until the window closes (see :data:`CLI_MODE`)."""
+    """Import small CSV files with the CLI until the window closes (see :data:`CLI_MODE`), once the browsers are in."""
+    run.browsers_ready.wait(timeout=MAX_WARMUP_S)
     k = 0
     while run.running():
         files = []
@@ -254,7 +263,7 @@ def cli_writer(run: Run, i: int, env: dict[str, str], tmp_path: Path) -> None:
 @pytest.mark.timeout(3600)
 def test_twenty_logged_in_sessions_on_two_replicas(stack: tuple[ServerStack, ServerDb], tmp_path: Path) -> None:
     running, db = stack
-    run = Run(sessions=BROWSERS + CLI_WRITERS)
+    run = Run(sessions=BROWSERS + CLI_WRITERS, browsers=BROWSERS)
     start_load = os.getloadavg()
     env = {
         **os.environ,
