@@ -342,7 +342,8 @@ def save_scenario(settings: Settings, scenario: Scenario, *, overwrite: bool = F
     """
     _validate(scenario)
     name = scenario.name.strip()
-    created = scenario.created_at or datetime.now(UTC).isoformat(timespec="seconds")
+    # microseconds: two plans saved within one second still list newest first (ISO strings sort by time)
+    created = scenario.created_at or datetime.now(UTC).isoformat(timespec="microseconds")
     scenario = replace(scenario, name=name, created_at=created)
     rows = _site_rows(name, scenario.sites)
     payload = _payload(scenario)

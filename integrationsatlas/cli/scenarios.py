@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(
                     f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
                     f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
-                    f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at']})"
+                    f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at'][:19]})"
                 )
         return 0
     if args.action == "show":
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             emit_json(scenario_document(sc))
             return 0
         res = sc.results
-        print(f"Szenario »{sc.name}« ({sc.created_at}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
+        print(f"Szenario »{sc.name}« ({sc.created_at[:19]}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
         print(
             f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
             f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"
