@@ -275,9 +275,11 @@ def test_rat_sees_no_import_controls_and_no_exact_position(
         wait_idle(page, 120_000)
         texts["bericht.html"] = _download(page, report, tmp_path)
         _choose(page, "Inhalt", "Ebene: Wohnprojekte", "Wohnprojekte")
-        for fmt in ("CSV für Excel", "GeoJSON"):
+        for fmt, suffix in (("CSV für Excel", ".csv"), ("GeoJSON", ".geojson")):
             _choose(page, "Format", fmt, last=True)  # the export's format, below the report's
-            button = page.get_by_role("button", name=re.compile(r"herunterladen$")).last
+            # the button names its file: wait for this format's (a click before would fetch the previous one)
+            button = page.get_by_role("button", name=re.compile(rf"{re.escape(suffix)} herunterladen$")).last
+            button.wait_for(timeout=120_000)
             texts[f"export {fmt}"] = _download(page, button, tmp_path)
         page.screenshot(path=str(SCREENSHOTS / "server_rat_bericht.png"), full_page=True)
         texts["bericht"] = page.content()
