@@ -29,6 +29,8 @@ from fuzz_runner import Worker, failures
 
 #: Cases per importer in CI (the benchmark runs 2,000 and more).
 CASES = 16
+#: A few hundred generated files in child processes: ``make test`` (CI) runs them, not the edit loop.
+pytestmark = pytest.mark.slow
 CORPORA: dict[str, ModuleType] = {
     "zensus": fuzz_zensus,
     "gtfs": fuzz_gtfs,

@@ -372,6 +372,7 @@ def test_write_layer_checks_ids_inside_its_transaction(tmp_path: Path) -> None:
     store.write_layer("kita", gdf, mode="replace", source_file="c", source="t", licence="CC0", unique_column="id")
 
 
+@pytest.mark.slow  # two fresh CLI processes per round
 def test_two_processes_import_the_same_ids_exactly_one_wins(tmp_path: Path) -> None:
     rows = "".join(f"C{i};Kita {i};50667;6,95{i % 100:02d};50,94{i % 100:02d};10\n" for i in range(300))
     paths = []

@@ -282,7 +282,25 @@ def test_random_extracts_equal_osmnx(tmp_path: Path, mode: str, data: st.DataObj
     except ValueError:  # osmnx cannot add speeds to a graph without edges
         assume(False)
         return
+    if expected.matrix.nnz == 0:  # osmnx keeps one node with self-loops (a ring collapsed onto it): nothing to route
+        with pytest.raises(DataError, match="kein Straßennetz"):
+            read_street_network(path, mode)  # type: ignore[arg-type]
+        return
     same_network(read_street_network(path, mode), expected)  # type: ignore[arg-type]
+
+
+def test_a_triangle_osmnx_collapses_onto_one_node_is_refused_as_no_network(tmp_path: Path) -> None:
+    """Found by the property test: two-way 1-2 and 1-3, one-way 1→2 and 1→3→2 leave osmnx one node, self-loops only."""
+    nodes = {1: (50.77, 6.08), 2: (50.77, 6.0804), 3: (50.77, 6.0808)}
+    oneway = {"highway": "residential", "oneway": "yes"}
+    ways = [(100, [1, 2], {"highway": "residential"}), (101, [1, 3], {"highway": "residential"}),
+            (102, [1, 2], oneway), (103, [1, 3, 2], oneway)]  # fmt: skip
+    path = tmp_path / "triangle.osm"
+    path.write_text(osm_xml(nodes, ways), encoding="utf-8")
+    reference = osmnx_network(path, "drive", tmp_path)
+    assert reference.n_nodes == 1 and reference.matrix.nnz == 0
+    with pytest.raises(DataError, match="kein Straßennetz"):
+        read_street_network(path, "drive")
 
 
 # ------------------------------------------------------------------ Aachen (../shared/data)

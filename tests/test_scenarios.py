@@ -250,6 +250,7 @@ def test_killed_inside_the_transaction_keeps_the_old_scenario(settings: Settings
     assert len(load_scenario(settings, "Plan A").sites) == 5
 
 
+@pytest.mark.slow  # kills writer processes at random moments
 def test_killed_at_a_random_moment_leaves_a_complete_scenario(settings: Settings, tmp_path: Path) -> None:
     save_scenario(settings, make_scenario("Plan A", n_new=2, version=1))
     rng = np.random.default_rng(7)

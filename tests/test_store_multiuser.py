@@ -219,6 +219,7 @@ def _assert_batches_complete(settings: Settings) -> int:
     return len(batches)
 
 
+@pytest.mark.slow  # kills writer processes at random moments: tens of seconds
 def test_import_killed_at_a_random_moment_leaves_complete_batches(backend_settings: Settings, tmp_path: Path) -> None:
     settings = backend_settings
     rng = np.random.default_rng(11)
