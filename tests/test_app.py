@@ -63,6 +63,7 @@ def _import_kitas(home: Path, tmp_path: Path) -> None:
     import_file(csv, "kita", Settings.from_env(), on_invalid="reject")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs(home: Path, page: str) -> None:
     at = _app()
@@ -85,6 +86,7 @@ def test_first_screen_is_the_nrw_map(home: Path) -> None:
     "indicator",
     ["foreign_share_pct", "density_per_km2", "facilities_per_10k", "share_covered", "access_ratio", "gap_score"],
 )
+@pytest.mark.slow
 def test_every_indicator_renders(home: Path, indicator: str) -> None:
     at = _app()
     at.selectbox(key="karte_indicator").set_value(indicator).run()
@@ -132,6 +134,7 @@ def test_english_toggle_translates_the_chrome(home: Path) -> None:
     assert at.title[0].value == "Integration Atlas NRW"
 
 
+@pytest.mark.slow
 def test_threshold_change_updates_the_gap_table(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/luecken.py").run()
@@ -148,6 +151,7 @@ def test_threshold_change_updates_the_gap_table(home: Path) -> None:
     assert any("Orte (GeoNames)" in shown_text(i.value) for i in at.info)
 
 
+@pytest.mark.slow
 def test_gap_analysis_for_one_kreis(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/luecken.py").run()
@@ -157,6 +161,7 @@ def test_gap_analysis_for_one_kreis(home: Path) -> None:
     assert list(table["AGS"]) == ["05334"]
 
 
+@pytest.mark.slow
 def test_travel_time_without_osm_file_asks_for_one(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/luecken.py").run()
@@ -165,6 +170,7 @@ def test_travel_time_without_osm_file_asks_for_one(home: Path) -> None:
     assert any("OSM-Auszug" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_imported_layer_appears_and_batches_can_be_deleted(home: Path, tmp_path: Path) -> None:
     _import_kitas(home, tmp_path)
     at = _app()
@@ -218,6 +224,7 @@ def test_clicked_candidates_are_listed(home: Path) -> None:
     assert at.session_state[state.CANDIDATES] == []
 
 
+@pytest.mark.slow
 def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/standort.py").run()
@@ -230,6 +237,7 @@ def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     assert at.session_state[state.SITING_RESULT].request.siting.p == 2
 
 
+@pytest.mark.slow
 def test_grid_candidates_reach_the_planner(home: Path) -> None:
     at = _app()
     at.switch_page("ui/pages/standort.py").run()
@@ -243,6 +251,7 @@ def test_grid_candidates_reach_the_planner(home: Path) -> None:
     assert "Raster" in set(plan.candidates["source"])
 
 
+@pytest.mark.slow
 def test_two_saved_plans_are_compared_with_a_difference_map(home: Path) -> None:
     from integrationsatlas.cli import main
 
@@ -426,6 +435,7 @@ def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None
     assert "markercluster" in " ".join(scripts)
 
 
+@pytest.mark.slow
 def test_an_area_set_is_a_level_of_the_gap_page_and_its_title_stays_text(home: Path, tmp_path: Path) -> None:
     """Issue 24: an imported area set is offered as units of the table and map; its title is data, not Markdown."""
     from test_areasets import _quarters, _write
@@ -445,6 +455,7 @@ def test_an_area_set_is_a_level_of_the_gap_page_and_its_title_stays_text(home: P
     assert not any("<img" in shown_text(m.value) for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_the_karte_maps_an_area_sets_indicator_and_its_change(home: Path, tmp_path: Path) -> None:
     """Issue 24: stored indicators of an area set on the Karte, at one date and as change between two."""
     from test_areasets import _quarters, _write

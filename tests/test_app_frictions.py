@@ -29,6 +29,7 @@ def _daten() -> AppTest:
 KITAS_CSV = b"id;name;traeger;lat;lon\nk1;Kita A;AWO;50.7753;6.0839\nk2;Kita B;AWO;50.78;6.1\n"
 
 
+@pytest.mark.slow
 def test_upload_has_no_default_layer_and_asks_for_replace_or_append(app_home: Path) -> None:
     at = _daten()
     layer = at.selectbox(key="daten_layer")
@@ -119,6 +120,7 @@ def test_scale_bars_are_metric_only() -> None:
     assert "L.control.scale()" not in html
 
 
+@pytest.mark.slow
 def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress_bar(app_home: Path) -> None:
     at = _daten()
     at.selectbox(key="daten_fetch_source").set_value("bkg-vg250").run()
@@ -132,6 +134,7 @@ def test_offline_fetch_says_so_in_a_short_german_message_and_clears_its_progress
     assert not at.get("progress"), "the progress bar must not stay behind"
 
 
+@pytest.mark.slow
 def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_error(app_home: Path) -> None:
     from integrationsatlas.cli import main
 
@@ -151,6 +154,7 @@ def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_erro
     assert not at.error and not at.exception
 
 
+@pytest.mark.slow
 def test_the_karte_keeps_its_level_while_another_page_is_open(app_home: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()

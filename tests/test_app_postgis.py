@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT, Settings
@@ -30,6 +31,7 @@ def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
     raise AssertionError(f"no table with column {column!r} on the page")
 
 
+@pytest.mark.slow
 def test_batches_in_the_database_are_shown_deleted_and_restored(pg_home: Settings) -> None:
     kitas = gpd.GeoDataFrame(
         {"id": ["k1", "k2"], "name": ["Kita Mitte", "Kita Sonnenschein"]},
@@ -55,6 +57,7 @@ def test_batches_in_the_database_are_shown_deleted_and_restored(pg_home: Setting
     assert DataStore(pg_home.store_path).batches() == []
 
 
+@pytest.mark.slow
 def test_scenarios_saved_by_the_cli_are_compared_in_the_app(pg_home: Settings) -> None:
     from geo.store.scenarios import list_scenarios
     from integrationsatlas.cli import main

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import PROJECT_ROOT
@@ -30,6 +31,7 @@ def _standort() -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_the_same_site_plan_twice_in_one_session_and_in_another(app_home: Path) -> None:
     first = _standort()
     first.button(key="standort_run").click().run()

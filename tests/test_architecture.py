@@ -69,6 +69,7 @@ def _layer(module: str) -> int:
     return LAYERS.index(top) if top in LAYERS else len(LAYERS)
 
 
+@pytest.mark.slow
 def test_no_upward_imports() -> None:
     upward = [
         f"{mod} → {dep}"
@@ -82,6 +83,7 @@ def test_no_upward_imports() -> None:
     )
 
 
+@pytest.mark.slow
 def test_no_import_cycles() -> None:
     edges = _graph()
     index: dict[str, int] = {}
@@ -121,6 +123,7 @@ def test_no_import_cycles() -> None:
     assert not cycles, "Importzyklen:\n" + "\n".join(" ↔ ".join(c) for c in cycles)
 
 
+@pytest.mark.slow
 def test_the_guards_see_real_imports() -> None:
     # the checks above must not pass vacuously
     graph = _graph()
@@ -139,6 +142,7 @@ def test_no_module_over_the_size_limit(package: str) -> None:
     assert not too_long, f"Module über {MAX_MODULE_LINES} Zeilen: {too_long}"
 
 
+@pytest.mark.slow
 def test_geo_and_planning_do_not_import_streamlit() -> None:
     code = (
         "import importlib, pkgutil, sys\n"
@@ -155,6 +159,7 @@ def test_geo_and_planning_do_not_import_streamlit() -> None:
     assert out.stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 def test_cli_does_not_import_streamlit() -> None:
     code = "import sys, integrationsatlas.cli as c; c.build_parser(); print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)

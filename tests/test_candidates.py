@@ -238,6 +238,7 @@ def test_no_sources_gives_empty_frame(demand: gpd.GeoDataFrame) -> None:
     tolerance=st.floats(0.0, 800.0),
     min_dist=st.floats(0.0, 2000.0),
 )
+@pytest.mark.slow
 def test_properties_inside_and_separated(xy: list[tuple[float, float]], tolerance: float, min_dist: float) -> None:
     demand = points([(5000, 5000), (2000, 8000)], weight=[1.0, 2.0])
     places = points(xy, id=[str(i) for i in range(len(xy))], name=[f"P{i}" for i in range(len(xy))])

@@ -54,6 +54,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     return code, (json.loads(out) if "--json" in argv and code == 0 else out), err
 
 
+@pytest.mark.slow
 def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, plan5, err = run(
         capsys,
@@ -141,6 +142,7 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     assert code == 0 and "1. " in text and "Abdeckung vorher" in text
 
 
+@pytest.mark.slow
 def test_saving_an_existing_name_needs_overwrite(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ("sites", "--area", AREA, "-p", "1", "--radius-km", "5", "--no-sensitivity", "--save", "Plan")
     assert run(capsys, *args)[0] == 0
@@ -149,6 +151,7 @@ def test_saving_an_existing_name_needs_overwrite(home: Path, capsys: pytest.Capt
     assert run(capsys, *args, "--overwrite")[0] == 0
 
 
+@pytest.mark.slow
 def test_lscp_and_pmedian(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lscp, err = run(
         capsys, "sites", "--model", "lscp", "--area", AREA, "--radius-km", "8", "--no-sensitivity", "--json"

@@ -126,6 +126,7 @@ coords = st.tuples(st.floats(0, 50_000), st.floats(0, 50_000))
     weights=st.lists(st.floats(0, 1e6), min_size=40, max_size=40),
     thresholds=st.lists(st.floats(0, 80_000), min_size=1, max_size=5),
 )
+@pytest.mark.slow
 def test_coverage_properties(dem, fac, extra, weights, thresholds) -> None:
     demand = points(dem)
     w = np.asarray(weights[: len(dem)])

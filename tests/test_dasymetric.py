@@ -140,6 +140,7 @@ def _synthetic_buildings(sizes: list[tuple[int, int, int]]) -> gpd.GeoDataFrame:
     sizes=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 120), st.integers(30, 900)), min_size=1, max_size=60),
     pops=st.tuples(st.integers(0, 2_000_000), st.integers(0, 2_000_000)),
 )
+@pytest.mark.slow
 def test_gemeinde_totals_are_preserved_exactly(sizes, pops) -> None:
     b = _synthetic_buildings(sizes)
     # two Gemeinden split at x = X0 + 2200 m

@@ -92,6 +92,7 @@ def test_every_page_says_so_in_german_and_the_retry_button_brings_it_back(saved:
     _saved_data_is_all_there(saved)
 
 
+@pytest.mark.slow
 def test_cli_and_library_say_so_and_keep_what_was_saved(
     saved: Settings, outage: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:

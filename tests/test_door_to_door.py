@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -128,6 +129,7 @@ def random_feed(draw: st.DrawFn) -> tuple[Network, Timetable, np.ndarray, np.nda
     return net, tt, origins, facilities, settings
 
 
+@pytest.mark.slow
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_feed())
 def test_public_transport_is_never_slower_than_walking(case: tuple) -> None:

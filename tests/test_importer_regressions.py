@@ -29,6 +29,9 @@ from fuzz_runner import Job, Outcome, Worker, failures
 
 Maker = Callable[[Path, random.Random, str], Job]
 
+#: 48 cases in child processes (about 15 s): ``make test`` runs them, the edit loop does not.
+pytestmark = pytest.mark.slow
+
 
 def _accept(job: Job) -> Job:
     return replace(job, expect="accept")

@@ -130,6 +130,7 @@ def _mutate(base: bytes, data: st.DataObject) -> bytes:
     return bytes(raw)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), on_invalid=st.sampled_from(["reject", "keep_valid"]))
 def test_broken_csv_bytes(seeded: tuple[Settings, Path], data: st.DataObject, on_invalid: str) -> None:
@@ -210,12 +211,14 @@ def _judge(cases: list[fc.Case], settings: Settings) -> list[str]:
     return [f"{o.verdict} {o.case.name}: {o.detail}" for o in (fc.run_case(c, settings) for c in cases) if not o.ok]
 
 
+@pytest.mark.slow
 def test_every_seed_imports_correctly(seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]) -> None:
     seeds, _ = corpus
     assert {c.path.suffix for c in seeds} == {".csv", ".tsv", ".xlsx", ".geojson", ".gpkg", ".zip"}
     assert _judge(seeds, seeded[0]) == []
 
 
+@pytest.mark.slow
 def test_every_hostile_case_is_refused_cleanly(
     seeded: tuple[Settings, Path], corpus: tuple[list[fc.Case], ...]
 ) -> None:
@@ -256,6 +259,7 @@ def test_refusals_name_row_and_column(seeded: tuple[Settings, Path], corpus: tup
 FAST_MUTANTS = hyp_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 @FAST_MUTANTS
 @given(index=st.integers(0, 11), rnd=st.randoms(use_true_random=False))
 def test_mutants_of_every_format(
@@ -325,6 +329,7 @@ def _finish(started: tuple[subprocess.Popen[bytes], object]) -> tuple[int, str, 
     return os.waitstatus_to_exitcode(status), err, rss_mb
 
 
+@pytest.mark.slow
 def test_cli_refuses_with_exit_2_and_german_message(tmp_path: Path) -> None:
     case = next(c for c in fc.hostile(tmp_path / "h") if c.name == "capacity_2p63.geojson")
     code, err, _ = _finish(_cli(case.path, tmp_path / "home"))
@@ -463,6 +468,7 @@ def test_boundary_import_refuses_huge_numbers_and_infinite_geometries(
     assert not settings.store_path.exists()
 
 
+@pytest.mark.slow
 def test_seeds_and_hostile_cases_on_postgis(database_url: str, tmp_path: Path) -> None:
     """The same invariant with the shared PostgreSQL/PostGIS store: correct imports or clean refusals,
     the store unchanged after every refusal."""

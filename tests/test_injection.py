@@ -513,6 +513,7 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]+", "", text)
 
 
+@pytest.mark.slow
 def test_report_shows_hostile_names_as_text(hostile_home: Settings, canary_dir: Path, tmp_path: Path) -> None:
     from integrationsatlas.report import build_report, render
     from integrationsatlas.request import AnalysisRequest, AreaRef

@@ -116,6 +116,7 @@ def _set_level():  # type: ignore[no-untyped-def]
     return AnalysisLevel(SET, "Viertel", "Gebiet", "unit_id", "unit_id", "Nr.")
 
 
+@pytest.mark.slow
 def test_snapshots_are_stored_with_their_date_and_compared_on_both_backends(viertel: Settings) -> None:
     series = _series()
     store_indicators(viertel, compute_indicators(viertel, series, on="2020-06-30"))
@@ -137,6 +138,7 @@ def test_snapshots_are_stored_with_their_date_and_compared_on_both_backends(vier
         compare_snapshots(viertel, SET, "2020-06-30", "2021-06-30", "gibt.es.nicht")
 
 
+@pytest.mark.slow
 def test_a_new_facility_import_recomputes_the_stored_series_for_its_date(viertel: Settings, tmp_path: Path) -> None:
     from integrationsatlas.cli import main
 

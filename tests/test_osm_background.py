@@ -261,6 +261,7 @@ def test_aachen_extract(aachen_osm_pbf: Path, settings: Settings) -> None:
     assert any(label[2] == "Aachen" for label in payload["labels"])
 
 
+@pytest.mark.slow
 @settings_h(max_examples=6, deadline=None)
 @given(budget=st.integers(min_value=0, max_value=150_000))
 def test_payload_never_exceeds_budget_on_a_large_frame(budget: int) -> None:

@@ -267,6 +267,7 @@ def random_extract(draw: st.DrawFn, mode: str) -> str:
     return osm_xml(nodes, ways)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["walk", "bike", "drive"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())

@@ -92,6 +92,7 @@ def test_both_backends_are_stores() -> None:
         assert not missing, (cls.__name__, missing)
 
 
+@pytest.mark.slow
 def test_coverage_and_siting_agree_on_both_backends(backend_settings: Settings) -> None:
     kitas = gpd.GeoDataFrame(
         {"id": ["k1", "k2"], "name": ["Kita Nord", "Kita Süd"]},
@@ -151,6 +152,7 @@ def test_a_loaded_zensus_grid_is_used_on_both_backends(
     assert np.isclose(demand.total_population, 1321.0)
 
 
+@pytest.mark.slow
 def test_sources_survive_the_import_and_reach_the_report(
     backend_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -401,6 +401,7 @@ def test_every_pdf_page_renders_as_an_image_with_content(report: CouncilReport, 
 # --- CLI ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_report_and_export(
     atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -428,6 +429,7 @@ def test_cli_report_and_export(
     assert "RFC 7946" in err and "kein AGS in NRW" in err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) fehlt")
 def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     """A report on the embedded data for the Städteregion Aachen; page 2 saved for the docs."""
@@ -444,6 +446,7 @@ def test_embedded_data_report_page_screenshot(tmp_path: Path) -> None:
     assert "Städteregion Aachen" in _pdf_text(pdf.read_bytes(), tmp_path)
 
 
+@pytest.mark.slow
 def test_overview_map_draws_the_osm_background_it_is_given(tmp_path: Path) -> None:
     """With an OSM extract, the overview map shows it and its caption says so; nobody else's upload is used."""
     from test_osm_background import write_osm
@@ -469,6 +472,7 @@ def test_overview_map_draws_the_osm_background_it_is_given(tmp_path: Path) -> No
 # --- the Bericht page (AppTest) ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_bericht_page_builds_a_report_and_offers_exports(
     atlas: Settings, scenario: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -235,6 +235,7 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_killed_inside_the_transaction_keeps_the_old_scenario(settings: Settings, tmp_path: Path) -> None:
     save_scenario(settings, make_scenario("Plan A", n_new=2, version=1))
     proc, signal_file = _start_child(settings, tmp_path, "hang")

@@ -78,6 +78,7 @@ def test_a_user_without_a_role_is_told_so(server_db: ServerDb) -> None:
     assert not at.dataframe
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("env")
 @pytest.mark.parametrize("role", ["rat", "planung", "admin"])
 def test_every_page_runs_for_every_role(server_db: ServerDb, role: str) -> None:
@@ -90,6 +91,7 @@ def test_every_page_runs_for_every_role(server_db: ServerDb, role: str) -> None:
         assert not at.exception, (page, [e.message for e in at.exception])
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("env")
 def test_controls_follow_the_role(server_db: ServerDb) -> None:
     from server_support import kita_batch

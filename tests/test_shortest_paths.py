@@ -61,6 +61,7 @@ def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     return int(request.param)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(g=graphs(), data=st.data())
 def test_reach_equals_scipy_dijkstra_with_limit(g: sp.csr_array, data: st.DataObject) -> None:

@@ -156,6 +156,7 @@ def test_infeasible_rules_raise() -> None:
         MCLP.from_cost_matrix(cost, w, 3000.0, 2, min_per_group=(group, {0: 2, 1: 1})).solve()
 
 
+@pytest.mark.slow
 def test_time_limit_keeps_best_and_reports_bound() -> None:
     """A hard instance with a short limit: time-limited, bound ≥ objective, limit kept, never worse than greedy."""
     cost, w = _points(7, 6000, 300, side=20_000.0)  # p = 20 at ~5 % density: ~2 % root gap

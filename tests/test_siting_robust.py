@@ -163,6 +163,7 @@ def test_as_dict_is_json_ready() -> None:
     assert data["objective_label"] == WORST_CASE.label
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), p=st.integers(1, 4))
 def test_worst_case_never_exceeds_any_variant_alone(seed: int, p: int) -> None:

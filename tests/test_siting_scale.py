@@ -40,6 +40,7 @@ def brute_best(a: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float
     )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(coverage())
 def test_swaps_keep_p_and_fixed_and_report_the_true_value(case: tuple) -> None:
@@ -116,6 +117,7 @@ def test_clients_with_one_coverage_set_are_one_row_before_the_size_check() -> No
     assert small.status == "heuristic" and "zu groß (4 Nichtnullen" in small.notes[0]
 
 
+@pytest.mark.slow
 def test_time_limit_covers_building_the_model() -> None:
     rng = np.random.default_rng(5)
     d, c = rng.uniform(0, 20_000, (6000, 2)), rng.uniform(0, 20_000, (300, 2))

@@ -239,6 +239,7 @@ def test_import_killed_at_a_random_moment_leaves_complete_batches(backend_settin
         first, before = 1000 * (attempt + 1), n  # fresh ids for the next writer
 
 
+@pytest.mark.slow
 def test_import_killed_inside_the_transaction_leaves_nothing(
     database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
