@@ -1,7 +1,7 @@
 # Integrationsatlas NRW – the two commands of the README:
 #   make run    set up .venv and start the app   (http://localhost:8501)
 #   make test   set up .venv (+ Debian chromium and poppler-utils for the tests) and run all tests
-# For the edit loop: make test-fast (unit + property tests, no browser, no slow, no real data; two workers; < 2 min).
+# For the edit loop: make test-fast (tests under about 1.5 s: no browser, no slow, no real data; two workers; < 2 min).
 
 PYTHON ?= python3
 VENV   ?= .venv
