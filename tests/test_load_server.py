@@ -202,6 +202,9 @@ def browser_session(run: Run, i: int, base: str, tmp_path: Path) -> None:
 def _upload(page: Any, path: Path, tries: int = 5) -> None:
     """Put ``path`` into the uploader and wait for its preview (again if a run of the page swallowed it)."""
     for attempt in range(tries):
+        if attempt:  # the same file again fires no change event: empty the input first
+            layer_file_input(page).set_input_files([])
+            wait_idle(page, 600_000)
         layer_file_input(page).set_input_files(str(path))
         try:
             page.get_by_text(f"{path.name}: keine Probleme gefunden.").wait_for(timeout=120_000)
