@@ -74,26 +74,28 @@ def test_swaps_find_the_optimum_of_small_instances() -> None:
     assert hits == 20
 
 
+def _swap_instance(
+    seed: int, n: int, m: int, density: float, p: int
+) -> tuple[np.ndarray, np.ndarray, CoverageLists, np.ndarray]:
+    """A random coverage instance (``n`` clients × ``m`` sites) and a start with the first ``p`` sites open."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((n, m)) < density
+    w = rng.integers(1, 30, n).astype(float)
+    start = np.zeros(m, bool)
+    start[:p] = True
+    return a, w, CoverageLists.from_matrix(sp.csr_array(a.astype(float)), w), start
+
+
 @pytest.mark.timeout(60)
 def test_a_converged_swap_search_stops_before_its_budget() -> None:
     """With ``patience`` the search ends once nothing better turns up (a small instance: not a day's budget)."""
-    rng = np.random.default_rng(5)
-    a = rng.random((30, 8)) < 0.3
-    w = rng.integers(1, 30, 30).astype(float)
-    lists = CoverageLists.from_matrix(sp.csr_array(a.astype(float)), w)
-    start = np.zeros(8, bool)
-    start[:3] = True
+    a, w, lists, start = _swap_instance(5, 30, 8, 0.3, 3)
     _, value = iterated_swaps(lists, start, np.ones(8, bool), np.ones(8, bool), 86_400.0, patience=5)
     assert value == brute_best(a, w, 3, np.zeros(8, bool))
 
 
 def test_swap_thread_keeps_the_best_it_reports() -> None:
-    rng = np.random.default_rng(2)
-    a = rng.random((300, 40)) < 0.1
-    w = rng.integers(1, 30, 300).astype(float)
-    lists = CoverageLists.from_matrix(sp.csr_array(a.astype(float)), w)
-    start = np.zeros(40, bool)
-    start[:5] = True
+    a, w, lists, start = _swap_instance(2, 300, 40, 0.1, 5)
     search = SwapSearchThread(lists, start, np.ones(40, bool), np.ones(40, bool), 5.0)
     t0 = time.perf_counter()
     y, value = search.finish()  # stops after its current batch, long before 5 s
