@@ -185,6 +185,7 @@ CASES: list[tuple[str, Maker, str]] = [
     ("silent: longitude 366 in a GeoPackage in EPSG:4326", _lon_366_gpkg, "180"),
     ("silent: a .cpg naming an unknown encoding (»WTF-8«)", _boundaries_with_cpg("WTF-8", "accept"), ""),
     ("silent: a .cpg that is one letter (»U«)", _boundaries_with_cpg("U", "accept"), ""),
+    ("crash: a .cpg naming a codec that is no text encoding (»base64«)", _boundaries_with_cpg("base64", "accept"), ""),
     ("silent: a .cpg naming an encoding the text is not in (UTF-7)", _boundaries_with_cpg("UTF-7", "refuse"), ".cpg"),
     ("silent: Zensus 100 m all secret beside a 1 km grid", _zensus_100m_all_secret, ""),
     # 3 valid files refused

@@ -29,8 +29,8 @@ _FIX = "Bitte das Shapefile mit einem GIS neu exportieren (z. B. QGIS: Exportier
 def cpg_encoding(text: str) -> str | None:
     """The Python codec of a ``.cpg`` text as GDAL reads it, ``None`` if it names no known encoding.
 
-    >>> [cpg_encoding(t) for t in ("UTF-8", "ANSI 1252", "65001", "88591", "1252", "WTF-8", "N\x91aN")]
-    ['utf-8', 'cp1252', 'utf-8', 'iso8859-1', 'cp1252', None, None]
+    >>> [cpg_encoding(t) for t in ("UTF-8", "ANSI 1252", "65001", "88591", "1252", "WTF-8", "N\x91aN", "base64")]
+    ['utf-8', 'cp1252', 'utf-8', 'iso8859-1', 'cp1252', None, None, None]
     """
     name = text.strip().upper().removeprefix("ANSI ").strip()
     if name.startswith("8859"):
@@ -40,6 +40,7 @@ def cpg_encoding(text: str) -> str | None:
     if not name or not name.isascii():
         return None
     try:
+        b"x".decode(name)  # a text encoding (not rot13 or base64, which Python also knows)
         return codecs.lookup(name).name
     except LookupError:
         return None
