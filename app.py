@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from geo.access import AUDIT
 from integrationsatlas.terminal import OneLineLogRecords
-from ui import auth
+from ui import auth, heap
 from ui.components import compact_layout
 from ui.failures import guarded
 from ui.i18n import language_selector, t
@@ -92,3 +92,4 @@ language_selector()
 auth.sidebar(principal)
 compact_layout()
 guarded(navigation.run)
+heap.settle(navigation.url_path)  # after the page's first run: shorter collector pauses

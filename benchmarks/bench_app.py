@@ -314,6 +314,46 @@ def planner_day(pw: Any, runs: int) -> dict[str, list[float]] | None:
     return out
 
 
+#: Streamlit's floor for the »open« row: a page with a title and the atlas's empty base map, nothing else.
+FLOOR_APP = """import streamlit as st
+from streamlit_folium import st_folium
+
+from ui import maps
+
+st.set_page_config(layout="wide")
+st.title("Integrationsatlas NRW")
+st_folium(maps.base_map([]), key="floor", height=540, use_container_width=True, returned_objects=[])
+"""
+
+
+def streamlit_floor(pw: Any, runs: int) -> list[float]:
+    """Seconds from opening :data:`FLOOR_APP` until Leaflet has drawn its panes (new browser session, warm server).
+
+    What Streamlit, streamlit-folium and Leaflet cost before the atlas draws anything: the baseline of the
+    »open« row. The script runs from a temporary folder whose ``static`` links to the project's Leaflet copy.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bench-app-floor-"))
+    (folder / "floor_app.py").write_text(FLOOR_APP, encoding="utf-8")
+    (folder / "static").symlink_to(ROOT / "static", target_is_directory=True)
+    server = StreamlitServer(folder / "home", script=str(folder / "floor_app.py")).start()
+    out: list[float] = []
+    try:
+        browser = launch_chromium(pw)
+        for i in range(runs + 1):
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            t0 = time.perf_counter()
+            page.goto(server.url)
+            map_frame(page, timeout_ms=120_000)
+            if i:  # the first session warms the server
+                out.append(time.perf_counter() - t0)
+            wait_settled(page)
+            page.close()
+        browser.close()
+    finally:
+        server.stop()
+    return out
+
+
 def _fills(page: Any) -> dict[str, str]:
     return page.evaluate(
         """() => {
@@ -456,7 +496,9 @@ def main() -> int:
     if args.day_only:
         with sync_playwright() as pw:
             day = planner_day(pw, args.runs)
-        write_section(planner_day_section(day), ROOT / "benchmarks" / "results" / "app_day.md")
+            if day is not None:
+                day["floor"] = streamlit_floor(pw, args.runs)
+        write_section(planner_day_section(day, args.runs), ROOT / "benchmarks" / "results" / "app_day.md")
         return 0
 
     with sync_playwright() as pw:
@@ -528,7 +570,7 @@ def main() -> int:
     return 0
 
 
-def planner_day_section(day: dict[str, list[float]] | None) -> str:
+def planner_day_section(day: dict[str, list[float]] | None, runs: int) -> str:
     """The Markdown section of :func:`planner_day` (with the load at the time)."""
 
     def med(values: list[float]) -> str:
@@ -538,7 +580,7 @@ def planner_day_section(day: dict[str, list[float]] | None) -> str:
     head = [
         "## App on the shared data: a planner's first minutes (issue 20)",
         "",
-        f"Measured by `python benchmarks/bench_app.py --day-only --runs 3` with headless Chromium at 1366×768; "
+        f"Measured by `python benchmarks/bench_app.py --day-only --runs {runs}` with headless Chromium at 1366×768; "
         f"{machine()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) at the end, "
         "CPU shared with other jobs. Store as `tests/app_data.py` builds it from `../shared/data` (396 Gemeinden "
         "with population, 2,787 Grundschulen as OGS); server warm, every run a new browser session.",
@@ -550,6 +592,7 @@ def planner_day_section(day: dict[str, list[float]] | None) -> str:
         return "\n".join([*head, "| all | skipped: ../shared/data missing | – |"]) + "\n"
     rows = [
         ("Page opened → 53 Kreise and 54 KI drawn", "open", "≤ 2 s"),
+        ("Baseline, same run: a Streamlit page with only a title and the empty base map → Leaflet drawn", "floor", "–"),
         ("Level Kreise → Gemeinden: 396 Gemeinden drawn", "level", "≤ 1 s"),
         ("Indicator »Einwohner je km²« → 396 Gemeinden recoloured", "indicator", "≤ 1 s"),
         ("Language → English: sidebar relabelled (the map redraw is not awaited)", "language", "≤ 1 s"),

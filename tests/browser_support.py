@@ -63,10 +63,13 @@ class StreamlitServer:
         ``INTEGRATIONSATLAS_HOME`` of the server (data store and cache).
     env
         Extra environment variables.
+    script
+        The script to run (relative to the project root, or absolute).
     """
 
     home: Path
     env: dict[str, str] = field(default_factory=dict)
+    script: str = "app.py"
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -94,7 +97,7 @@ class StreamlitServer:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            self.script,
             "--server.port",
             str(self.port),
             "--server.address",

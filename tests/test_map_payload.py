@@ -18,6 +18,7 @@ from geo.layers.registry import REGISTRY
 from geo.settings import PROJECTED_CRS
 from ui import maps
 from ui.map_density import MAX_CELLS, MAX_MAP_POINTS, aggregate_points, aggregation_note, cell_size_for
+from ui.map_points import point_rows
 
 #: What the map of one layer may send to the browser.
 PAYLOAD_LIMIT_BYTES = 5_000_000
@@ -89,3 +90,14 @@ def test_karte_with_400k_synthetic_kitas_stays_small(tmp_path, monkeypatch) -> N
     sizes = [el.ByteSize() for el in components]
     assert max(sizes) < PAYLOAD_LIMIT_BYTES, sizes
     assert any("400.000 Punkte, zusammengefasst" in el.json_args for el in components)
+
+
+def test_point_rows_send_each_tooltip_label_list_once() -> None:
+    gdf = synthetic_points(2_000, seed=3)
+    data = maps.prepare_points(gdf, REGISTRY.get("kita"))
+    data["features"][0]["properties"]["_tooltip"] = [["Name", "<b>anders</b>"]]  # a point with other labels
+    points = point_rows(data)
+    assert len(points.heads) == 2 and len(points.rows) == 2_000
+    for feature, row in zip(data["features"], points.rows, strict=True):  # every tooltip comes back whole
+        assert [list(p) for p in zip(points.heads[row[2]], row[3], strict=True)] == feature["properties"]["_tooltip"]
+    assert '"Name"' not in json.dumps(points.rows)  # labels travel once, in the heads
