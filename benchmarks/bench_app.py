@@ -291,23 +291,33 @@ def planner_day(pw: Any, runs: int) -> dict[str, list[float]] | None:
 
     home = build_planner_home(Path(tempfile.mkdtemp(prefix="bench-app-day-")), SHARED)
     server = StreamlitServer(home).start()
-    out: dict[str, list[float]] = {k: [] for k in ("open", "level", "indicator", "language", "gaps", "back")}
+    keys = ("open", "reopen", "level", "indicator", "language", "gaps", "back")
+    out: dict[str, list[float]] = {k: [] for k in keys}
+
+    def open_karte(context: Any) -> tuple[Any, float]:
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(server.url)
+        map_frame(page, timeout_ms=120_000).wait_for_function(DRAWN, timeout=120_000)
+        opened = time.perf_counter() - t0
+        wait_settled(page)
+        return page, opened
+
     try:
         browser = launch_chromium(pw)
         for i in range(runs + 1):
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            t0 = time.perf_counter()
-            page.goto(server.url)
-            map_frame(page, timeout_ms=120_000).wait_for_function(DRAWN, timeout=120_000)
-            opened = time.perf_counter() - t0
-            wait_settled(page)
+            context = browser.new_context(viewport={"width": 1366, "height": 768})  # a first visit: empty cache
+            page, opened = open_karte(context)
             if not i:  # the first session warms the server's caches
-                page.close()
+                context.close()
                 continue
             out["open"].append(opened)
             for key, seconds in _day_steps(page).items():
                 out[key].append(seconds)
             page.close()
+            page, opened = open_karte(context)  # the same browser next morning: Streamlit's scripts are cached
+            out["reopen"].append(opened)
+            context.close()
         browser.close()
     finally:
         server.stop()
@@ -591,7 +601,8 @@ def planner_day_section(day: dict[str, list[float]] | None, runs: int) -> str:
     if day is None:
         return "\n".join([*head, "| all | skipped: ../shared/data missing | – |"]) + "\n"
     rows = [
-        ("Page opened → 53 Kreise and 54 KI drawn", "open", "≤ 2 s"),
+        ("Page opened (first visit, empty browser cache) → 53 Kreise and 54 KI drawn", "open", "≤ 2 s"),
+        ("Page opened again in the same browser (new session, scripts in HTTP cache)", "reopen", "≤ 2 s"),
         ("Baseline, same run: a Streamlit page with only a title and the empty base map → Leaflet drawn", "floor", "–"),
         ("Level Kreise → Gemeinden: 396 Gemeinden drawn", "level", "≤ 1 s"),
         ("Indicator »Einwohner je km²« → 396 Gemeinden recoloured", "indicator", "≤ 1 s"),

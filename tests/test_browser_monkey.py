@@ -50,6 +50,8 @@ STEPS = int(os.environ.get("INTEGRATIONSATLAS_MONKEY_STEPS", "100"))
 #: Seeds that found a bug, with the bug (they run in every CI run).
 REGRESSION_SEEDS: dict[int, str] = {}
 VIEWPORT = {"width": 1366, "height": 768}
+#: The screens the first-screen test is tried on: a common office laptop and a full-HD monitor.
+SCREENS = ({"width": 1366, "height": 768}, {"width": 1920, "height": 1080})
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +142,11 @@ def test_every_page_in_both_languages_has_no_serious_axe_violation(server: Strea
 
 
 @contextmanager
-def _karte_session(server: StreamlitServer, browser: Any) -> Iterator[tuple[Any, ConsoleErrors]]:
-    """A fresh browser session at 1366×768 with the Karte open; console errors are collected."""
-    context = browser.new_context(viewport=VIEWPORT)
+def _karte_session(
+    server: StreamlitServer, browser: Any, viewport: dict[str, int] = VIEWPORT
+) -> Iterator[tuple[Any, ConsoleErrors]]:
+    """A fresh browser session (1366×768 unless told) with the Karte open; console errors are collected."""
+    context = browser.new_context(viewport=viewport)
     errors = ConsoleErrors()
     try:
         page = context.new_page()
@@ -192,25 +196,42 @@ def _bottom(locator: Any) -> float:
     return float(box["y"] + box["height"])
 
 
-def test_map_and_key_figures_fit_the_first_screen_at_1366x768(server: StreamlitServer, browser: Any) -> None:
-    """Issue 20: the gap map was mostly below the fold, and an ambiguous search pushed the Karte's map down."""
-    with _karte_session(server, browser) as (page, errors):
+@pytest.mark.parametrize("viewport", SCREENS, ids=lambda v: f"{v['width']}x{v['height']}")
+def test_map_and_key_figures_fit_the_first_screen(
+    server: StreamlitServer, browser: Any, viewport: dict[str, int]
+) -> None:
+    """Issue 20: the gap map was mostly below the fold, and an ambiguous search pushed the Karte's map down.
+
+    Each page is saved as a screenshot per screen size (``test-results/screenshots/erster-bildschirm-*``).
+    """
+    height, size = viewport["height"], f"{viewport['width']}x{viewport['height']}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with _karte_session(server, browser, viewport) as (page, errors):
         karte_map = page.locator(MAP_IFRAME).first
         karte_map.wait_for()
         wait_settled(page)  # on a loaded machine the rows above the map may still be coming in
         top = karte_map.bounding_box()["y"]
-        assert _bottom(karte_map) <= VIEWPORT["height"]
+        assert _bottom(karte_map) <= height
+        page.screenshot(path=str(SCREENSHOTS / f"erster-bildschirm-{size}-karte.png"))
         search = page.locator("[data-testid='stTextInput'] input").first
         search.fill("Bad")  # many hits: Bad Honnef, Bad Oeynhausen, …
         search.press("Enter")
         wait_settled(page)
         assert any("Bad " in _shown(box) for box in page.locator("[data-testid='stSelectbox']").all())
         assert abs(page.locator(MAP_IFRAME).first.bounding_box()["y"] - top) < 2, "the hits pushed the map down"
-        page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Versorgungslücken").first.click()
+        page.screenshot(path=str(SCREENSHOTS / f"erster-bildschirm-{size}-karte-suche.png"))
+        nav = page.locator("[data-testid='stSidebarNav'] a")
+        nav.filter(has_text="Versorgungslücken").first.click()
         wait_settled(page)
         gap_map = page.locator(MAP_IFRAME).first
         gap_map.wait_for()
-        assert _bottom(gap_map) <= VIEWPORT["height"], "the gap map runs below the first screen"
+        assert _bottom(gap_map) <= height, "the gap map runs below the first screen"
         metrics = page.locator("[data-testid='stMetric']").all()
-        assert len(metrics) >= 3 and all(_bottom(m) <= VIEWPORT["height"] for m in metrics)
+        assert len(metrics) >= 3 and all(_bottom(m) <= height for m in metrics)
+        page.screenshot(path=str(SCREENSHOTS / f"erster-bildschirm-{size}-versorgungsluecken.png"))
+        for title, slug in (("Standortplanung", "standortplanung"), ("Daten", "daten"), ("Bericht", "bericht")):
+            nav.filter(has_text=title).first.click()
+            wait_settled(page)
+            page.get_by_role("heading", name=title).first.wait_for()
+            page.screenshot(path=str(SCREENSHOTS / f"erster-bildschirm-{size}-{slug}.png"))
         assert not errors.errors, errors.errors
