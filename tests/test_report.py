@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -247,10 +248,11 @@ def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> Non
     assert [m.extent for m in report.maps] == [report.extent] * 2
     assert all(m.png.startswith(b"\x89PNG") for m in report.maps)
     # a single Kreis is ranked among all Kreise: Oststadt (0 % covered, 31.6 km to the KI) is the larger gap
-    # each share with its interval (official totals without documented noise: the interval is the figure)
-    assert [row[:7] for row in report.tables[0].rows] == [
-        ("1", "05112", "Oststadt", "0,0 %", "0–0 %", "500", "31,6"),
-        ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "50–50 %", "500", "14,1"),
+    # official totals have no documented noise: no interval column (each interval would be the share itself)
+    assert "Intervall" not in report.tables[0].columns
+    assert [row[:6] for row in report.tables[0].rows] == [
+        ("1", "05112", "Oststadt", "0,0 %", "500", "31,6"),
+        ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "500", "14,1"),
     ]
     assert figures["Rang unter den Kreisen NRW (1 = größte Lücke)"] == "2 von 2"
     assert any("2SFCA" in p for p in report.method) and any("EPSG:25832" in p for p in report.method)
@@ -542,3 +544,22 @@ def test_charts_keep_their_aspect_ratio_in_pdf_and_html(report: CouncilReport, t
         w, h = png_size(m.png)
         assert f'width="{w}" height="{h}"' in page
     assert "height:auto" in page
+
+
+def test_interval_column_only_where_the_demand_has_documented_noise(atlas: Settings) -> None:
+    """Official totals give no interval column (»50–50 %« beside »kein Intervall« confused the council)."""
+    from integrationsatlas.coverage import coverage_report
+    from integrationsatlas.report.build import _gap_table
+    from ui.views import ranking_table
+
+    official = coverage_report(atlas, AnalysisRequest("ki", 5.0, area=AreaRef("05111")))
+    assert official.intervals is not None and not official.intervals.uncertainty.varied
+    assert "Intervall" not in _gap_table(official).columns
+    assert not any("Intervall" in c for c in ranking_table(official, "de").columns)
+    unc = official.intervals.uncertainty  # the same rows, as if they were OSM building estimates
+    noisy = replace(unc, kinds=np.full(len(unc.kinds), "osm_estimate", dtype=object))
+    estimated = replace(official, intervals=replace(official.intervals, uncertainty=noisy))
+    table = _gap_table(estimated)
+    assert table.columns[4] == "Intervall" and len(table.widths) == len(table.columns) == len(table.rows[0])
+    assert [row[4] for row in table.rows] == ["50–50 %"]
+    assert any("90-%-Intervall" in c for c in ranking_table(estimated, "de").columns)

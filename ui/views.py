@@ -414,7 +414,8 @@ def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
     )
     if "access_ratio" in table.columns:
         shown[text("col.access", lang)] = (table["access_ratio"] * 10_000).round(2)
-    if report.intervals is not None:  # the interval of each unit's share, from the demand's documented noise
+    # the interval of each unit's share, from the demand's documented noise (official totals have none)
+    if report.intervals is not None and report.intervals.uncertainty.varied:
         bounds = report.intervals.units.reindex(table.index.astype(str))
         level = round(report.intervals.uncertainty.level * 100)
         shown.insert(3, text("decisions.col.interval", lang, level=level), _spans(bounds["low"], bounds["high"]))

@@ -266,13 +266,16 @@ def _gap_table(
     if focus is not None and focus in ranking.index and focus not in shown.index:
         shown = pd.concat([shown.head(MAX_TABLE_ROWS - 1), ranking.loc[[focus]]])
     unit = report.inputs.unit
+    # an interval column only where the demand has documented noise (official totals: each would be the share)
+    intervals = report.intervals if report.intervals is not None and report.intervals.uncertainty.varied else None
+    varied = intervals is not None
     rows = tuple(
         (
             de_int(row["rank"]),
             str(key),
             cell_text(row.get("name")) + (" (Berichtsgebiet)" if key == focus else ""),
             de_share(row["share_covered"]),
-            decisions.gap_interval(report, str(key)),
+            *([decisions.gap_interval(report, str(key))] if varied else []),
             de_int(row["population_beyond"]),
             de_number(row["cost_p90"], 1),
             de_number(row["gap_score"], 2),
@@ -280,8 +283,8 @@ def _gap_table(
         for key, row in shown.iterrows()
     )
     note = "Rang 1 = größte Lücke. Lückenwert: Summe der standardisierten Teilwerte (siehe Methode)."
-    if report.intervals is not None:
-        level = de_number(report.intervals.uncertainty.level * 100, 0)
+    if intervals is not None:
+        level = de_number(intervals.uncertainty.level * 100, 0)
         note += f" Intervall: {level}-%-Intervall des Anteils aus der Unsicherheit der Nachfrage."
     if len(ranking) > len(shown):
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
@@ -293,13 +296,24 @@ def _gap_table(
             f" {de_int(coarse)} Gebiet(e) ohne eigene Zahlen: die Nachfrage ({report.demand_level_label}) ist für "
             "sie zu grob."
         )
+    interval = (("Intervall", True, 20),) if varied else ()
+    columns = (
+        ("Rang", True, 10),
+        (key_title, False, 16),
+        ("Name", False, 46),
+        ("versorgt", True, 16),
+        *interval,
+        ("Einw. jenseits", True, 22),
+        (f"P90 ({unit})", True, 16),
+        ("Lückenwert", True, 20),
+    )
     return ReportTable(
         title=title,
-        columns=("Rang", key_title, "Name", "versorgt", "Intervall", "Einw. jenseits", f"P90 ({unit})", "Lückenwert"),
+        columns=tuple(c[0] for c in columns),
         rows=rows,
-        numeric=(True, False, False, True, True, True, True, True),
+        numeric=tuple(c[1] for c in columns),
         note=note,
-        widths=(10, 16, 46, 16, 20, 22, 16, 20),
+        widths=tuple(c[2] for c in columns),
     )
 
 
