@@ -127,6 +127,17 @@ def test_clicked_unit_profile_via_session_state(home: Path) -> None:
     }
 
 
+def test_a_map_click_selects_the_kreis_before_the_map_is_drawn(home: Path) -> None:
+    """streamlit-folium keeps the click under the map's key; the Karte takes it before drawing the outline."""
+    at = _app()
+    at.run()
+    at.session_state["karte_map"] = {"last_object_clicked": {"lat": 50.776, "lng": 6.084}}  # Aachen, Markt
+    at.run()
+    _no_failures(at)
+    assert at.session_state[state.SELECTED_AREA] == ("kreis", "05334")
+    assert any("StädteRegion Aachen" in m.value or "Städteregion Aachen" in m.value for m in at.markdown)
+
+
 def test_english_toggle_translates_the_chrome(home: Path) -> None:
     at = _app()
     at.radio(key="lang").set_value("en").run()

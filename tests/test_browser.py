@@ -187,18 +187,38 @@ def test_search_zooms_to_a_kreis_and_opens_its_profile(page: Any, server: Stream
         " return [m.getZoom(), m.getBounds().contains([51.66, 6.62])]; }"
     )
     assert zoom >= 9 and contains
+    assert len(frame.query_selector_all("path.atlas-selected")) == 1  # Wesel is outlined on the map
+    assert frame.query_selector("path.atlas-selected-05170") is not None
 
 
-def test_clicking_a_kreis_opens_its_profile(page: Any, server: StreamlitServer) -> None:
+#: JS: the AGS shown in the area profile beside the map (``null`` before one is shown).
+PROFILE_AGS = (
+    "() => { const d = [...document.querySelectorAll('.atlas-kv dt')].find(d => d.textContent === 'AGS');"
+    " return d ? d.nextElementSibling.textContent : null; }"
+)
+
+
+def test_clicking_a_kreis_opens_its_profile_and_outlines_it(page: Any, server: StreamlitServer) -> None:
     frame = _open(page, server)
     frame.wait_for_selector("path.atlas-layer-kreis")
     assert page.locator("text=Klicken Sie auf einen Kreis").count() == 1
-    box = frame.locator(".leaflet-container").bounding_box()
-    # the middle of the map lies inside some Kreis of NRW
-    frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.55})
-    page.locator("text=Einrichtungen im Gebiet").wait_for()
-    wait_idle(page)
+    assert frame.query_selector("path.atlas-selected") is None
+    container = frame.locator(".leaflet-container")
+    box = container.bounding_box()
+    seen = []
+    # the middle of the map lies inside some Kreis of NRW, and so does a point to its north-west
+    for x, y in ((0.5, 0.55), (0.42, 0.42)):
+        container.click(position={"x": box["width"] * x, "y": box["height"] * y})
+        page.wait_for_function(f"(seen) => {{ const a = ({PROFILE_AGS})(); return a && !seen.includes(a); }}", arg=seen)
+        wait_idle(page)
+        ags = str(page.evaluate(PROFILE_AGS))
+        # the map marks the area the profile shows, with the same click (no rerun behind)
+        frame = map_frame(page)
+        frame.wait_for_selector(f"path.atlas-selected-{ags}")
+        assert len(frame.query_selector_all("path.atlas-selected")) == 1
+        seen.append(ags)
     assert page.locator("text=Klicken Sie auf einen Kreis").count() == 0
+    assert len(set(seen)) == 2 and all(re.fullmatch(r"05\d{3}", a) for a in seen), seen
 
 
 def _gap_overall(page: Any) -> str:

@@ -589,6 +589,16 @@ def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None
     )
 
 
+#: Outline of the selected area: dark and thick, so it reads over every colour class (and without colour).
+SELECTED_STYLE = {"color": "#111111", "weight": 4, "opacity": 1.0, "fill": False, "dashArray": None}
+
+
+def selected_layer(data: dict[str, Any], ags: str, name: str) -> folium.GeoJson:
+    """The outline of the selected area (CSS class ``atlas-selected atlas-selected-<AGS>``, tests look for it)."""
+    style = {**SELECTED_STYLE, "className": f"atlas-selected atlas-selected-{html.escape(ags, quote=True)}"}
+    return folium.GeoJson(data, name=name, style_function=lambda _f: style, tooltip=None, interactive=False)
+
+
 class FadeOnZoom(MacroElement):
     """Make a filled layer more transparent from a zoom level on, so the background shows through.
 

@@ -98,6 +98,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "karte.hits": ("Treffer", "Matches"),
     "karte.level": ("Gebietsebene", "Area level"),
     "karte.profile": ("Gebietsprofil", "Area profile"),
+    "karte.selected": ("Ausgewählt: {layer}", "Selected: {layer}"),
     "karte.click_hint": (
         "Klicken Sie auf einen Kreis in der Karte, um sein Profil zu sehen.",
         "Click a district on the map to see its profile.",

@@ -23,6 +23,9 @@ from ui.map_results import result_layer
 from ui.markdown import md
 from ui.texts import TEXTS, text
 
+#: The Karte's map (its events are in ``st.session_state[MAP_KEY]``, see :func:`_take_click`).
+MAP_KEY = "karte_map"
+
 
 @dataclass(frozen=True)
 class KarteParams:
@@ -67,6 +70,7 @@ def render() -> None:
             # the level chosen in the profile panel colours the map too (Gemeinden once they are loaded)
             levels = cached.boundary_levels(cfg, version)
             level = st.session_state.get("karte_level", "kreis") if "gemeinde" in levels else "kreis"
+            _take_click(cfg, version, level)  # before drawing, so that the map marks what the profile shows
             data, classification = cached.unit_choropleth(
                 cfg, version, params.indicator, params.rate_layer, params.facility_layers, level
             )
@@ -112,12 +116,17 @@ def render() -> None:
             drawn = _result_group(cfg, result) if result is not None else None
             if drawn is not None:
                 groups.append(drawn)
+            selected = state.get(state.SELECTED_AREA)
+            if selected:
+                name = t_plain("karte.selected", layer=layer_title(selected[0]))
+                outline = cached.area_outline(cfg, version, selected[1])
+                groups.append(maps.feature_group(name, maps.selected_layer(outline, selected[1], name)))
             center, zoom = view if view else (None, None)
-            event = render_map(base, groups, key="karte_map", center=center, zoom=zoom, height=540, collapsed=True)
+            render_map(base, groups, key=MAP_KEY, center=center, zoom=zoom, height=540, collapsed=True)
             if level == "gemeinde" and params.indicator == "foreign_share_pct":
                 st.caption(t("karte.foreign_only_kreis"))
         with side_col:
-            _profile(cfg, version, event, params)
+            _profile(cfg, version, params)
         _area_set_indicators(cfg, version)
     attribution_footer()
 
@@ -232,12 +241,27 @@ def _search(cfg: Settings, version: str, query: str, where: Any) -> tuple[tuple[
     return cached.area_view(cfg, version, chosen.level, chosen.ags)
 
 
-def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> None:
-    """The profile of the clicked or searched unit."""
+def _take_click(cfg: Settings, version: str, level: str) -> None:
+    """Select the unit of ``level`` under the map's last click, if that click is new.
+
+    streamlit-folium stores the map's events under its key before the rerun they
+    trigger, so the click is taken before the map is drawn and the map marks the
+    area that the profile beside it shows.
+    """
+    clicked = (st.session_state.get(MAP_KEY) or {}).get("last_object_clicked")
+    if not clicked or "lat" not in clicked or (clicked["lat"], clicked["lng"]) == state.get(state.LAST_CLICK):
+        return
+    state.put(state.LAST_CLICK, (clicked["lat"], clicked["lng"]))
+    ags = cached.area_at(cfg, version, level, clicked["lat"], clicked["lng"])
+    if ags:
+        state.put(state.SELECTED_AREA, (level, ags))
+
+
+def _profile(cfg: Settings, version: str, params: KarteParams) -> None:
+    """The profile of the clicked or searched unit (outlined on the map)."""
     st.subheader(t("karte.profile"))
-    level = "kreis"
     if "gemeinde" in cached.boundary_levels(cfg, version):
-        level = st.radio(
+        st.radio(
             t("karte.level"),
             ["kreis", "gemeinde"],
             horizontal=True,
@@ -245,12 +269,6 @@ def _profile(cfg: Settings, version: str, event: dict, params: KarteParams) -> N
             format_func=labels(["kreis", "gemeinde"], lambda lvl: t(f"level.{lvl}")),
             persist_state="session",  # still chosen when the planner comes back from another page
         )
-    clicked = event.get("last_object_clicked")
-    if clicked and "lat" in clicked and (clicked["lat"], clicked["lng"]) != state.get(state.LAST_CLICK):
-        state.put(state.LAST_CLICK, (clicked["lat"], clicked["lng"]))
-        ags = cached.area_at(cfg, version, level, clicked["lat"], clicked["lng"])
-        if ags:
-            state.put(state.SELECTED_AREA, (level, ags))
     selected = state.get(state.SELECTED_AREA)
     if not selected:
         st.info(t("karte.click_hint"))
