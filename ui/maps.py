@@ -590,7 +590,7 @@ def outline_layer(spec: LayerSpec, data: dict[str, Any], name: str | None = None
 
 
 #: Outline of the selected area: dark and thick, so it reads over every colour class (and without colour).
-SELECTED_STYLE = {"color": "#111111", "weight": 4, "opacity": 1.0, "fill": False, "dashArray": None}
+SELECTED_STYLE = {"color": "#111111", "weight": 4, "opacity": 1.0, "fill": False}
 
 
 def selected_layer(data: dict[str, Any], ags: str, name: str) -> folium.GeoJson:

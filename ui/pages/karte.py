@@ -117,7 +117,7 @@ def render() -> None:
             if drawn is not None:
                 groups.append(drawn)
             selected = state.get(state.SELECTED_AREA)
-            if selected:
+            if selected and selected[0] in levels:  # (Gemeinden deleted meanwhile: nothing to outline)
                 name = t_plain("karte.selected", layer=layer_title(selected[0]))
                 outline = cached.area_outline(cfg, version, selected[1])
                 groups.append(maps.feature_group(name, maps.selected_layer(outline, selected[1], name)))
