@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ui.components import german_style
 
@@ -30,3 +31,14 @@ def test_values_stay_numeric_for_sorting() -> None:
     styled = german_style(frame)
     assert styled.data["x"].dtype == float  # the table sorts by number, only the display is German
     assert styled.to_string(delimiter="|").splitlines()[1].endswith("2,50")
+
+
+def test_a_short_table_is_as_tall_as_its_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's facility table showed six empty grid rows under a single facility."""
+    from ui import components
+
+    heights: list[int] = []
+    monkeypatch.setattr(components.st, "dataframe", lambda _data, **kw: heights.append(kw["height"]))
+    components.table(pd.DataFrame({"Name": ["KI Aachen", "KI Städteregion"]}), max_height=260)
+    components.table(pd.DataFrame({"Name": [f"Kita {i}" for i in range(50)]}), max_height=260)
+    assert heights == [3 * components.GRID_ROW_PX + components.GRID_BORDER_PX, 260]

@@ -103,8 +103,18 @@ def german_style(frame: pd.DataFrame) -> Any:
     return frame.style.format(na_rep="").format(formats, na_rep="")
 
 
-def table(frame: pd.DataFrame, **kwargs: Any) -> Any:
-    """``st.dataframe`` with German number formats (see :func:`german_style`); ``kwargs`` go to Streamlit."""
+#: Streamlit's data grid: pixels per row (the header is one) and of the border.
+GRID_ROW_PX, GRID_BORDER_PX = 35, 3
+
+
+def table(frame: pd.DataFrame, *, max_height: int | None = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` with German number formats (see :func:`german_style`); ``kwargs`` go to Streamlit.
+
+    With ``max_height`` the grid is as tall as its rows need, at most ``max_height`` pixels (a short table
+    shows no empty grid rows below it; a long one scrolls).
+    """
+    if max_height is not None:
+        kwargs["height"] = min(max_height, GRID_ROW_PX * (len(frame) + 1) + GRID_BORDER_PX)
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(german_style(frame), **kwargs)

@@ -278,7 +278,7 @@ def _profile(cfg: Settings, version: str, params: KarteParams) -> None:
     st.markdown(t("common.bold", text=profile.name))
     key_values(list(zip(_figure_names([f for f, _ in profile.figures]), [v for _, v in profile.figures], strict=True)))
     st.markdown(t("common.bold", text=t("karte.facilities")) + md(f" ({len(profile.facilities)})"))
-    table(_facility_headers(profile.facilities), height=260)
+    table(_facility_headers(profile.facilities), max_height=260)
 
 
 #: Headers of the facility table of an area profile (German as :func:`integrationsatlas.areas.area_profile` names them).

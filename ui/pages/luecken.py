@@ -59,7 +59,7 @@ def render() -> None:
             m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
             decisions.show_coverage(report)
             st.markdown(t("common.bold", text=t("luecken.ranking")))
-            table(views.ranking_table(report, current_language()), height=300, key="luecken_table")
+            table(views.ranking_table(report, current_language()), max_height=300, key="luecken_table")
         st.caption(
             t("luecken.covered_line", people=de_int(report.covered_weight), share=de_share(report.share_covered, 1))
         )
