@@ -46,26 +46,36 @@ POPULATION = ROOT.parent / "shared" / "data" / "population" / "nrw_gemeinden_des
 SCHOOLS = ROOT.parent / "shared" / "data" / "facilities" / "nrw_grundschulen_msb_2021.geojson"
 
 
+def timed_opens(pw: Any, server: StreamlitServer, runs: int, drawn: str | None = DRAWN) -> list[float]:
+    """Seconds from opening the app in a new browser session until the map is drawn, ``runs`` times.
+
+    ``drawn`` is a JS condition in the map's frame (``None``: Leaflet's panes are there). A first
+    session before the measured ones warms the server's caches.
+    """
+    out = []
+    browser = launch_chromium(pw)
+    for i in range(runs + 1):
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        t0 = time.perf_counter()
+        page.goto(server.url)
+        frame = map_frame(page, timeout_ms=120_000)
+        if drawn is not None:
+            frame.wait_for_function(drawn, timeout=120_000)
+        if i:
+            out.append(time.perf_counter() - t0)
+        wait_settled(page)
+        page.close()
+    browser.close()
+    return out
+
+
 def warm_open(pw: Any, runs: int) -> list[float]:
     """Seconds from opening the Karte (server already warm) to 53 Kreise + 54 KI drawn."""
-    home = Path(tempfile.mkdtemp(prefix="bench-app-"))
-    server = StreamlitServer(home).start()
-    out = []
+    server = StreamlitServer(Path(tempfile.mkdtemp(prefix="bench-app-"))).start()
     try:
-        browser = launch_chromium(pw)
-        for i in range(runs + 1):
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            t0 = time.perf_counter()
-            page.goto(server.url)
-            map_frame(page, timeout_ms=120_000).wait_for_function(DRAWN, timeout=120_000)
-            if i:  # the first opening warms the caches
-                out.append(time.perf_counter() - t0)
-            wait_idle(page)
-            page.close()
-        browser.close()
+        return timed_opens(pw, server, runs)
     finally:
         server.stop()
-    return out
 
 
 def indicator_switches(pw: Any, steps: int) -> list[float]:
@@ -346,22 +356,10 @@ def streamlit_floor(pw: Any, runs: int) -> list[float]:
     (folder / "floor_app.py").write_text(FLOOR_APP, encoding="utf-8")
     (folder / "static").symlink_to(ROOT / "static", target_is_directory=True)
     server = StreamlitServer(folder / "home", script=str(folder / "floor_app.py")).start()
-    out: list[float] = []
     try:
-        browser = launch_chromium(pw)
-        for i in range(runs + 1):
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            t0 = time.perf_counter()
-            page.goto(server.url)
-            map_frame(page, timeout_ms=120_000)
-            if i:  # the first session warms the server
-                out.append(time.perf_counter() - t0)
-            wait_settled(page)
-            page.close()
-        browser.close()
+        return timed_opens(pw, server, runs, drawn=None)
     finally:
         server.stop()
-    return out
 
 
 def _fills(page: Any) -> dict[str, str]:
