@@ -28,8 +28,8 @@ ORDER = (
     "zensus",
     "2sfca",
     "siting",
-    "decisions",
     "mclp_scale",
+    "decisions",
     "orlib",
     "app",
     "app_day",
@@ -37,6 +37,8 @@ ORDER = (
     "fuzz_import",
     "fuzz_importers",
     "landscale",
+    "landwide_walk",
+    "transit_kreis",
 )
 
 

@@ -1,7 +1,7 @@
 """SYNTHETIC test data of NRW size: the real Aachen OSM extract copied k × k times across NRW.
 
 No real extract of NRW can be downloaded here, so the land-scale benchmarks
-(``bench_scale.py``) run on a **synthetic** file of the same size: the real
+(``bench_network_tiles.py``, ``bench_landwide_walk.py``) run on a **synthetic** file of the same size: the real
 ``../shared/data/osm/aachen.osm.pbf`` (central Aachen, 8.6 × 5.4 km, 293,587
 nodes) written ``k × k`` times side by side as one contiguous block in the
 middle of NRW (Ruhr to Sauerland), each copy shifted by whole copy widths and
@@ -382,15 +382,13 @@ def main(argv: list[str] | None = None) -> int:
         size = files["pbf"].stat().st_size
         print(f"{files['pbf'].name}: {counts}, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.0f} s")
     if not files["zensus"].exists() and not args.pbf_only:
-        from dataclasses import replace
-
         from geo.settings import Settings
-        from geo.sources.streets import load_network
+        from geo.sources.streets import tile_set
 
         t0 = time.perf_counter()
-        home = DATA / "home"
-        settings = replace(Settings().with_home(home), network_tile_bytes=0)
-        net = load_network("walk", settings, osm_file=files["pbf"])
+        # the Kreis tiles of the walk network (built once, bounded memory; the land-scale benchmarks reuse them)
+        tiles = tile_set("walk", Settings().with_home(DATA / "home"), files["pbf"])
+        net = tiles.load([t.code for t in tiles.tiles])
         cells = write_zensus(files["pbf"], files["zensus"], net.xy)
         print(f"{files['zensus'].name}: {cells:,} populated cells (generated) in {time.perf_counter() - t0:.0f} s")
     return 0

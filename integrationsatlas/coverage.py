@@ -266,7 +266,7 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     unit_col = level.column
     units = units[area.keeps(level, units)]
     if extent.partial:
-        units = units[units.index.isin(points[unit_col].dropna().astype(str))]
+        units = units[units.index.isin(points[unit_col].dropna().astype(str).unique())]
     cost = pd.Series(measure.nearest(points, facilities), index=points.index, name=f"cost_{measure.unit}")
     notes = [n for n in (demand_note, measure.citation(), _extent_note(extent), _unreached(cost)) if n]
     capacity, supply_note = supply(facilities, request.layer)

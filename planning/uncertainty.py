@@ -231,7 +231,8 @@ def resample_demand(
     n_units = w.size if units is None else int(np.size(units))
     if k.size != w.size or n_units != w.size:
         raise DataError(f"{w.size} Gewichte, aber {k.size} Rauscharten und {n_units} Einheiten.")
-    unknown = sorted({str(x) for x in k} - set(table))
+    present = sorted({str(x) for x in pd.unique(k)})  # the few kinds, without a Python loop over the rows
+    unknown = sorted(set(present) - set(table))
     if unknown:
         raise DataError(f"Unbekannte Rauschart(en) {', '.join(unknown)}; bekannt sind {', '.join(sorted(table))}.")
     if n_resamples < 1:
@@ -241,7 +242,7 @@ def resample_demand(
     u = None if units is None else np.asarray(units, dtype=object).ravel()
     models: dict[str, str] = {}
     notes: list[str] = []
-    for kind_id in sorted({str(x) for x in k}):
+    for kind_id in present:
         rows = np.flatnonzero(k == kind_id)
         noise = table[kind_id]
         models[kind_id] = noise.label

@@ -32,6 +32,14 @@ target_group = "foreign"
 """
 
 
+#: Two populated 1 km cells in Düsseldorf (EPSG:3035) in the Destatis layout.
+ZENSUS_1KM = (
+    "GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n"
+    "CRS3035RES1000mN3122000E4100000;4100500;3122500;1200\n"
+    "CRS3035RES1000mN3122000E4101000;4101500;3122500;800\n"
+)
+
+
 def write(tmp_path: Path, text: str, name: str = "plan.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -57,7 +65,7 @@ def test_plan_area_sets_and_the_example_plan(settings: Settings) -> None:
     plan = read_plan(PROJECT_ROOT / "examples" / "batch_kreise.toml", settings)
     assert len(plan.areas) == 53 and plan.layers == ("ki", "ogs") and plan.thresholds == (5.0, 10.0)
     assert len(plan.tasks()) == 212
-    assert {d.layer for d in plan.data} == {"ogs", None} and any(d.population for d in plan.data)
+    assert [(d.kind, d.target) for d in plan.data] == [("layer", "ogs"), ("population", "destatis_gv")]
 
 
 def test_plan_problems_are_all_reported_in_german(tmp_path: Path, settings: Settings) -> None:
@@ -78,6 +86,27 @@ layer = "ogs"
         assert fragment in text
     with pytest.raises(DataError, match="keine gültige TOML"):
         read_plan(write(tmp_path, "[plan\nareas=", "broken.toml"), settings)
+
+
+def test_plan_data_imports_a_zensus_grid_into_the_batch_store_once(tmp_path: Path, settings: Settings) -> None:
+    """``zensus = "…"`` under ``[[data]]`` fills the batch's own store; a rerun keeps the table (same batch id)."""
+    from geo.sources.zensus import ZENSUS_LAYER
+    from geo.store import open_store
+    from integrationsatlas.coverage import best_demand
+
+    grid = tmp_path / "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv"
+    grid.write_text(ZENSUS_1KM, encoding="utf-8")
+    plan = read_plan(write(tmp_path, PLAN + f'\n[[data]]\nzensus = "{grid.name}"\n'), settings)
+    [item] = plan.data
+    assert (item.kind, item.target, item.file) == ("zensus", ZENSUS_LAYER, grid.resolve())
+    own = BatchFolder(tmp_path / "out").settings_for(settings, own_store=True)
+    item.apply(own)
+    demand = best_demand(own)
+    assert demand.level == "zensus" and demand.points["population"].sum() == 2000
+    first = open_store(own).batches(ZENSUS_LAYER)
+    item.apply(own)
+    assert open_store(own).batches(ZENSUS_LAYER) == first and len(first) == 1
+    assert not settings.store_path.exists()
 
 
 def test_travel_modes_need_their_files(tmp_path: Path, settings: Settings) -> None:

@@ -24,6 +24,8 @@ Example (``examples/batch_kreise.toml``)::
     [[data]]                        # optional: data imported into the batch's own store first
     layer = "ogs"
     file = "../../shared/data/facilities/nrw_schuldaten_msb_2021.csv"
+    [[data]]                        # also: population = "<Destatis Gemeinde table>", zensus = "<grid zip>"
+    zensus = "Zensus2022_Bevoelkerungszahl_100m-Gitter.zip"
 
 Paths in a plan are relative to the plan file.
 """
@@ -34,7 +36,7 @@ import itertools
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from geo.errors import DataError
 from geo.modes import MODES
@@ -63,13 +65,42 @@ _DEFAULT_SCENARIO = "basis"
 class DataImport:
     """A file imported into the batch's own store before the tasks run.
 
-    ``layer`` names the target layer for :func:`geo.importing.import_file`;
-    ``population`` imports a Destatis Gemeinde table instead.
+    ``kind`` says what the file is: ``layer`` (facilities for the layer
+    ``layer``, :func:`geo.importing.import_file`), ``population`` (a Destatis
+    Gemeinde table) or ``zensus`` (a Zensus 2022 grid, the 100 m demand).
     """
 
     file: Path
+    kind: Literal["layer", "population", "zensus"]
     layer: str | None = None
-    population: bool = False
+
+    @property
+    def target(self) -> str:
+        """The store table the import fills (a rerun keeps it when it is filled already)."""
+        from geo.sources.zensus import ZENSUS_LAYER
+
+        if self.kind == "population":
+            return "destatis_gv"
+        if self.kind == "zensus":
+            return ZENSUS_LAYER
+        assert self.layer is not None
+        return self.layer
+
+    def apply(self, settings: Settings) -> None:
+        """Import the file into ``settings``' store unless its table is filled already."""
+        from geo.importing import import_file
+        from geo.sources.destatis import import_gemeinde_population
+        from geo.sources.zensus import import_zensus
+        from geo.store import has_layer
+
+        if has_layer(settings, self.target):
+            return
+        if self.kind == "population":
+            import_gemeinde_population(self.file, settings)
+        elif self.kind == "zensus":
+            import_zensus(self.file, settings)
+        else:
+            import_file(self.file, self.target, settings, mode="replace", on_invalid="keep_valid")
 
 
 @dataclass(frozen=True)
@@ -307,13 +338,13 @@ def _data(entry: Any, plan: Path, k: int, problems: list[str]) -> DataImport | N
         problems.append(f"{where} muss eine Tabelle sein")
         return None
     if "population" in entry:
-        file = plan.parent / str(entry["population"])
-        result = DataImport(file.resolve(), population=True)
+        result = DataImport((plan.parent / str(entry["population"])).resolve(), "population")
+    elif "zensus" in entry:
+        result = DataImport((plan.parent / str(entry["zensus"])).resolve(), "zensus")
     elif "layer" in entry and "file" in entry:
-        file = plan.parent / str(entry["file"])
-        result = DataImport(file.resolve(), layer=str(entry["layer"]))
+        result = DataImport((plan.parent / str(entry["file"])).resolve(), "layer", str(entry["layer"]))
     else:
-        problems.append(f'{where}: bitte layer = "…" und file = "…" oder population = "…" angeben')
+        problems.append(f'{where}: bitte layer = "…" und file = "…", population = "…" oder zensus = "…" angeben')
         return None
     if not result.file.is_file():
         problems.append(f"{where}: Datei {result.file} nicht gefunden")

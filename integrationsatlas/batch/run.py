@@ -40,7 +40,7 @@ from typing import Any
 from geo.errors import DataError, IntegrationsatlasError, SourceUnavailableError
 from geo.settings import Settings
 from integrationsatlas.batch.folder import BatchFolder
-from integrationsatlas.batch.plan import BatchPlan, DataImport, Task
+from integrationsatlas.batch.plan import BatchPlan, Task
 from integrationsatlas.pipeline.costs import inputs_key, measure_inputs, provide_inputs
 from integrationsatlas.results import answer, read_summary, save_answer
 
@@ -121,7 +121,8 @@ def run_batch(
     t0 = time.perf_counter()
     folder = BatchFolder(out)
     settings = folder.settings_for(settings, bool(plan.data))
-    import_plan_data(plan.data, settings)
+    for item in plan.data:
+        item.apply(settings)
     tasks = plan.tasks()
     done = folder.done_keys()
     todo = [t for t in tasks if t.key not in done]
@@ -227,20 +228,6 @@ def prepare_networks(settings: Settings, tasks: list[Task]) -> None:
     for network, osm in sorted(wanted):
         if osm.is_file() and is_land_scale(osm, settings):
             tile_set(network, settings, osm)
-
-
-def import_plan_data(imports: tuple[DataImport, ...], settings: Settings) -> None:
-    """Import the plan's ``[[data]]`` files into the batch's own store (layers already filled are kept)."""
-    from geo.importing import import_file
-    from geo.sources.destatis import import_gemeinde_population
-    from geo.store import has_layer
-
-    for item in imports:
-        if item.population:
-            if not has_layer(settings, "destatis_gv"):
-                import_gemeinde_population(item.file, settings)
-        elif item.layer is not None and not has_layer(settings, item.layer):
-            import_file(item.file, item.layer, settings, mode="replace", on_invalid="keep_valid")
 
 
 @contextmanager

@@ -215,7 +215,7 @@ class StreetTime(Measure):
     @cached_property
     def hull(self) -> BaseGeometry:
         """Convex hull of the network's nodes."""
-        return shapely.MultiPoint(self.network.xy).convex_hull
+        return self.network.hull
 
     @property
     def extent_name(self) -> str:

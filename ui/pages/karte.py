@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -200,7 +199,7 @@ def _result_choice(cfg: Settings) -> StoredResult | None:
     chosen = st.sidebar.selectbox(
         t("karte.result"),
         ["", *by_path],
-        format_func=lambda p: t_plain("common.none") if not p else Path(p).stem,
+        format_func=lambda p: t_plain("common.none") if not p else result_label(by_path[p]),
         key="karte_result",
         help=t("karte.result_help", folder=f"{landwide.RESULTS_FOLDER}/"),
     )
@@ -215,7 +214,13 @@ def _result_group(cfg: Settings, result: StoredResult) -> folium.FeatureGroup | 
         return None
     with st.spinner(t("karte.result_rendering")):
         tiles, pyramid = cached.result_tiles(cfg, str(result.path), mtime_ns)
-    return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result.path.stem))
+    return result_layer(tiles, pyramid, t_plain("karte.result_layer", name=result_label(result)))
+
+
+def result_label(result: StoredResult) -> str:
+    """A stored result as planners name it: layer, threshold and area, then the file (a batch names it by key)."""
+    request = result.request
+    return f"{layer_title(request.layer)}, {request.threshold_label}, AGS {request.area.code} ({result.path.stem})"
 
 
 def _symbol_label(layer_id: str, data: dict | None = None) -> str:
