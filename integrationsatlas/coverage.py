@@ -305,9 +305,13 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
     if uncertainty is not None:
         steps = report.curve["threshold"].to_numpy()
         times = np.asarray(cost.to_numpy(), dtype=np.float64)
-        intervals = coverage_intervals(uncertainty, rows, times, request.threshold, points[unit_col], steps)
-        if extent.partial:
-            people = population_all.to_numpy(dtype=np.float64)
+        people = population_all.to_numpy(dtype=np.float64)
+        residents = extent.partial and np.array_equal(people, uncertainty.weights)  # one draw serves both
+        intervals = coverage_intervals(
+            uncertainty, rows, times, request.threshold, points[unit_col], steps,
+            residents_of_area=extent.population_of_area if residents else None,
+        )  # fmt: skip
+        if extent.partial and not residents:
             share = extent_interval(uncertainty, people, inside, extent.population_of_area)
             intervals = replace(intervals, extent=share)
     return replace(report, intervals=intervals, places=places)

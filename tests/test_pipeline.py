@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import box
 
@@ -236,3 +237,29 @@ def test_coverage_cells_count_the_facilities_within_the_threshold(settings: Sett
     by_hand = sum((cells.distance(p) <= 8_000.0).astype(int) for p in kitas.geometry)
     assert cells["opportunities"].tolist() == by_hand.tolist()
     assert cells["opportunities"].max() >= 2  # the two southern Kitas overlap
+
+
+def test_a_partial_extent_takes_its_interval_from_the_coverage_resamples() -> None:
+    """With the residents as weights, the extent's share comes from the coverage's own draws: the same interval."""
+    from integrationsatlas.pipeline.intervals import coverage_intervals, demand_uncertainty, extent_interval
+
+    rng = np.random.default_rng(3)
+    n = 400
+    people = rng.integers(0, 40, n).astype(float)
+    points = gpd.GeoDataFrame(
+        {"level": "zensus", "weight": people, "population": people},
+        geometry=gpd.points_from_xy(rng.uniform(290_000, 300_000, n), rng.uniform(5_620_000, 5_630_000, n)),
+        crs="EPSG:25832",
+    )
+    uncertainty = demand_uncertainty(points, 200, 0.9, 7)
+    assert uncertainty is not None and uncertainty.varied
+    inside = rng.random(n) < 0.7
+    rows = np.flatnonzero(inside)
+    cost = rng.uniform(0, 30, rows.size)
+    units = pd.Series(np.where(rng.random(rows.size) < 0.5, "a", "b"))
+    of_area = float(people.sum()) + 500.0  # the area has residents the demand rows do not hold
+    once = coverage_intervals(uncertainty, rows, cost, 15.0, units, np.array([5.0, 15.0]), residents_of_area=of_area)
+    again = extent_interval(uncertainty, people, inside, of_area)
+    assert once.extent is not None and once.extent == again
+    assert once.extent.low < people[inside].sum() / of_area < once.extent.high
+    assert coverage_intervals(uncertainty, rows, cost, 15.0, units, np.array([5.0, 15.0])).extent is None

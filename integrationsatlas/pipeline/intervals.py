@@ -206,6 +206,7 @@ def coverage_intervals(
     threshold: float,
     units: pd.Series,
     steps: NDArray[np.float64],
+    residents_of_area: float | None = None,
 ) -> CoverageIntervals:
     """Intervals of the covered share overall, per unit and at every step of the curve.
 
@@ -223,6 +224,12 @@ def coverage_intervals(
         Unit key per row (the gap table's units).
     steps
         Thresholds of the curve, ascending.
+    residents_of_area
+        The area's residents when ``rows`` are the demand inside a partial
+        extent and the weights are the residents (the whole population as the
+        target group): the extent's share of them varies with the same
+        resamples, so its interval is taken from them instead of drawing
+        again (:func:`extent_interval` gives the same interval).
 
     Notes
     -----
@@ -255,7 +262,12 @@ def coverage_intervals(
     at_step = (np.cumsum(point)[: steps.size], np.cumsum(samples, axis=1)[:, : steps.size])
     curve = uncertainty.ratios(at_step, sampled["all"])
     curve_table = pd.DataFrame({"threshold": steps, "low": [iv.low for iv in curve], "high": [iv.high for iv in curve]})
-    return CoverageIntervals(uncertainty, overall, unit_table, curve_table)
+    extent = None
+    if residents_of_area is not None:
+        point, samples = sampled["all"]
+        total = max(float(residents_of_area), 1e-12)
+        extent = interval_of(float(point[0]) / total, samples[:, 0] / total, uncertainty.level)
+    return CoverageIntervals(uncertainty, overall, unit_table, curve_table, extent)
 
 
 def extent_interval(
