@@ -18,6 +18,9 @@ MSB school data, ``../shared/data``) – on a synthetic street network, so the m
    ours (:func:`planning.door_to_door.nearest_time`, one multi-source Dijkstra) vs pandana 0.8
    (``Network`` + ``precompute`` + ``set_pois`` + ``nearest_pois``) on the same arrays, both warmed first.
 
+5. **Other modes**: the same Land-wide question by bike, by car and by walk + public transport (a feed
+   GENERATED over the whole synthetic network, ``synthetic_feed.py``), one batch (``--no-modes`` skips it).
+
 Run ``nice python benchmarks/bench_landwide_walk.py`` (after ``bench_network_tiles.py --side 15`` or
 ``synthetic_nrw.py --side 15`` the tiles are cached; else the first run builds them, about 2.5–4.5 min).
 Writes ``benchmarks/results/landwide_walk.md``; the result file and the pyramid stay under
@@ -51,19 +54,23 @@ SCHOOLS = SHARED / "facilities" / "nrw_schuldaten_msb_2021.csv"
 THRESHOLD_MIN = 15
 #: Three sizes for the cost-against-cells fit: Dortmund (a kreisfreie Stadt), Regierungsbezirk Arnsberg, the Land.
 SIZES = ("05913", "059", "05")
+#: Service day of the generated Land-wide feed (a Tuesday) and its size: about 9 Kreise of lines.
+DAY = "2026-12-08"
+LAND_FEED_LINES = (3_000, 70)
 #: pandana's search horizon (s): nearest OGS within 30 minutes, the tile horizon.
 HORIZON_S = 1800.0
 
-PLAN = """# SYNTHETIC: the street network and the population are synthetic (benchmarks/synthetic_nrw.py)
+PLAN = """# SYNTHETIC: the street network, the population and the feed are synthetic (benchmarks/synthetic_*.py)
 [plan]
-name = "SYNTHETISCH: OGS zu Fuß, ganz NRW (Aachener Netz kopiert, Bevölkerung erzeugt)"
+name = "SYNTHETISCH: OGS, ganz NRW (Aachener Netz kopiert, Bevölkerung und Fahrplan erzeugt)"
 areas = "land"
 layers = ["ogs"]
-modes = ["walk"]
+modes = {modes}
 thresholds = [{threshold}]
 by = "kreis"
 demand = "zensus"
 osm = "{pbf}"
+{transit}
 
 [[data]]
 layer = "ogs"
@@ -79,12 +86,12 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def landwide(pbf: Path, zensus: Path, home: Path, out: Path) -> dict[str, Any]:
-    """Step 1: the one-task plan with one worker, in a child process; its summary row and timings."""
+def run_plan(plan_text: str, home: Path, out: Path) -> tuple[list[dict[str, Any]], float, str]:
+    """``integrationsatlas batch`` on a plan with one worker, in a child process: its rows, wall time and load."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     plan = out / "plan.toml"
-    plan.write_text(PLAN.format(threshold=THRESHOLD_MIN, pbf=pbf, schools=SCHOOLS, zensus=zensus), encoding="utf-8")
+    plan.write_text(plan_text, encoding="utf-8")
     env = os.environ | {"INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
     before = load()
     t0 = time.perf_counter()
@@ -94,9 +101,17 @@ def landwide(pbf: Path, zensus: Path, home: Path, out: Path) -> dict[str, Any]:
     if done.returncode:
         raise SystemExit(f"batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
     table = pd.read_csv(out / "zusammenfassung.csv", dtype={"area": str})
-    row = table.iloc[0].to_dict()
-    if row.get("status") != "fertig":
-        raise SystemExit(f"the task failed: {row}")
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
+    failed = [r for r in rows if r.get("status") != "fertig"]
+    if failed:
+        raise SystemExit(f"tasks failed: {failed}")
+    return rows, wall, f"{before} → {load()}"
+
+
+def landwide(pbf: Path, zensus: Path, home: Path, out: Path) -> dict[str, Any]:
+    """Step 1: the one-task plan (on foot) with one worker; its summary row and timings."""
+    text = PLAN.format(modes='["walk"]', threshold=THRESHOLD_MIN, pbf=pbf, transit="", schools=SCHOOLS, zensus=zensus)
+    [row], wall, loads = run_plan(text, home, out)
     return {
         "wall_s": wall,
         "task_s": float(row["seconds"]),
@@ -105,8 +120,20 @@ def landwide(pbf: Path, zensus: Path, home: Path, out: Path) -> dict[str, Any]:
         "share": float(row["share_covered"]),
         "peak_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
         "file": next((out / "ergebnisse").glob("*.parquet")),
-        "load": f"{before} → {load()}",
+        "load": loads,
     }
+
+
+def other_modes(pbf: Path, zensus: Path, feed: Path, home: Path, out: Path) -> dict[str, Any]:
+    """Step 5: the same Land-wide question by bike, by car and by walk + public transport (one batch)."""
+    transit = f'gtfs = "{feed}"\nday = "{DAY}"\nwindow = "07:00-09:00"'
+    text = PLAN.format(
+        modes='["bike", "drive", "oepnv"]', threshold=THRESHOLD_MIN, pbf=pbf, transit=transit, schools=SCHOOLS,
+        zensus=zensus,
+    )  # fmt: skip
+    rows, wall, loads = run_plan(text, home, out)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    return {"rows": {r["mode"]: r for r in rows}, "wall_s": wall, "peak_gib": peak, "load": loads}
 
 
 def one_size(result: Path, area: str, home: Path, store: Path) -> dict[str, Any]:
@@ -235,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", type=int, default=15, help="copies per side of the synthetic extract (15: NRW size)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "landwide_walk.md")
+    p.add_argument("--no-modes", action="store_true", help="skip step 5 (bike, car, public transport)")
     p.add_argument("--size", help=argparse.SUPPRESS)
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--store", type=Path, help=argparse.SUPPRESS)
@@ -268,6 +296,37 @@ def main(argv: list[str] | None = None) -> int:
     cut = kreis_cut(files["pbf"], home, out / "daten")
     print(json.dumps(cut), flush=True)
     p_total = cut["pandana_build_s"] + cut["pandana_pre_s"] + cut["pandana_query_s"]
+    modes_lines: list[str] = []
+    if not args.no_modes:
+        feed = DATA / f"SYNTHETIC_gtfs_nrw_{args.side}x{args.side}.zip"
+        if not feed.exists():
+            from synthetic_feed import write_feed
+
+            from geo.settings import Settings
+            from geo.sources.streets import tile_set
+
+            tiles = tile_set("walk", Settings().with_home(home), files["pbf"])
+            xy = tiles.load([t.code for t in tiles.tiles]).xy
+            counts = write_feed(xy, feed, bus_lines=LAND_FEED_LINES[0], rail_lines=LAND_FEED_LINES[1])
+            print(f"{feed.name}: {counts}", flush=True)
+        modes = other_modes(files["pbf"], files["zensus"], feed, home, DATA / "landwide-modi")
+        print(json.dumps(modes, default=str), flush=True)
+        modes_lines = [
+            "",
+            f"**By bike, by car and by walk + public transport**, the same Land-wide question in one batch "
+            f"(`--workers 1`; the car and bike tiles built in it when missing; the feed GENERATED over the whole "
+            f"synthetic network by `synthetic_feed.py` with {LAND_FEED_LINES[0]:,} bus and {LAND_FEED_LINES[1]} "
+            f"rail lines, Tuesday {DAY}, 07:00–09:00): {modes['wall_s']:.0f} s for the command, peak RSS of the "
+            f"largest process {modes['peak_gib']:.2f} GiB, load {modes['load']}.",
+            "",
+            "| Mode | Task (s, tiles or feed already loaded by the batch's loader task) | Cells | Within "
+            f"{THRESHOLD_MIN} min |",
+            "|---|---:|---:|---:|",
+            *[
+                f"| {mode} | {r['seconds']:.1f} | {int(r['n_demand']):,} | {r['share_covered'] * 100:.1f} % |"
+                for mode, r in modes["rows"].items()
+            ],
+        ]
     text = "\n".join(
         [
             "## Land-wide walking result at 100 m on the SYNTHETIC NRW-size network — `bench_landwide_walk.py`",
@@ -302,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Target (issue 21): Land-wide nearest-facility walking time for one layer on ≈ 1.5 M cells ≤ 2 min "
             f"once the network is cached: {'met' if run['task_s'] <= 120 else 'not met'} "
             f"({run['task_s']:.1f} s on {run['cells']:,} cells).",
+            "",
+            *modes_lines,
             "",
             f"Cost against cells (three sizes, least squares): **{intercept:.1f} s + {slope * 1e6:.1f} s per "
             f"million cells**, largest deviation of a size from the line {worst * 100:.0f} %. The fixed part is "

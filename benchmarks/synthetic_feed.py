@@ -98,18 +98,22 @@ def write_feed(
         offsets = np.concatenate([[0.0], np.cumsum(np.round(gaps) + DWELL_S)]).astype(np.int64)
         headway = 20 if rail else int(rng.choice(HEADWAYS, p=HEADWAY_WEIGHTS))
         first = FIRST_S + int(rng.integers(headway)) * 60
+        starts = np.arange(first, LAST_S, headway * 60)
         for direction, order in ((0, np.arange(len(seq))), (1, np.arange(len(seq))[::-1])):
             run = offsets if direction == 0 else offsets[-1] - offsets[::-1]
-            for start in range(first, LAST_S, headway * 60):
-                trip_id = f"{route_id}-{direction}-{start}"
-                trips.append((route_id, "werktag", trip_id, direction))
-                n_trips += 1
-                t = start + run
-                times.append(
-                    pd.DataFrame(
-                        {"trip_id": trip_id, "stop_id": np.asarray(seq)[order], "sequence": np.arange(len(seq)), "t": t}
-                    )
+            ids = [f"{route_id}-{direction}-{start}" for start in starts]
+            trips += [(route_id, "werktag", trip_id, direction) for trip_id in ids]
+            n_trips += len(ids)
+            times.append(
+                pd.DataFrame(
+                    {
+                        "trip_id": np.repeat(ids, len(seq)),
+                        "stop_id": np.tile(np.asarray(seq)[order], len(ids)),
+                        "sequence": np.tile(np.arange(len(seq)), len(ids)),
+                        "t": (starts[:, None] + run[None, :]).ravel(),
+                    }
                 )
+            )
     stop_times = pd.concat(times, ignore_index=True)
     clock = (
         (stop_times["t"] // 3600).astype(str).str.zfill(2)

@@ -112,8 +112,9 @@ class Network:
         times = self.lengths / (np.asarray(kmh, dtype=np.float64) / 3.6)
         matrix = sp.csr_array((times, m.indices, m.indptr), shape=m.shape)
         out = Network(matrix, self.node_ids, self.xy, mode.id, self.crs, self.lengths, self.speeds_kmh)
-        if "tree" in self.__dict__:  # the KD-tree depends on the nodes only: share it
-            out.__dict__["tree"] = self.__dict__["tree"]
+        for cached in ("tree", "hull"):  # they depend on the nodes only: share them
+            if cached in self.__dict__:
+                out.__dict__[cached] = self.__dict__[cached]
         return out
 
     @classmethod

@@ -168,11 +168,17 @@ class Measure:
         return sp.csr_array((pairs["v"], (pairs["i"], pairs["j"])), shape=(len(o), len(d)))
 
     def too_many_pairs(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, cutoff: float) -> int:
-        """The number of pairs within ``cutoff`` when it exceeds :data:`MAX_2SFCA_PAIRS`, else 0."""
+        """The pairs that may lie within ``cutoff`` when they exceed :data:`MAX_2SFCA_PAIRS`, else 0.
+
+        Counted within the straight-line reach of the cut-off
+        (:meth:`reach_bound_m`: exact for straight lines, an upper bound for
+        travel times); every pair counts when a trip has no such bound.
+        """
         o, d = point_xy(origins, "Nachfragepunkte"), point_xy(dests, "Einrichtungen")
         if len(o) == 0 or len(d) == 0:
             return 0
-        n = int(cKDTree(o).count_neighbors(cKDTree(d), cutoff))
+        bound = self.reach_bound_m(cutoff)
+        n = len(o) * len(d) if bound is None else int(cKDTree(o).count_neighbors(cKDTree(d), bound))
         return n if n > MAX_2SFCA_PAIRS else 0
 
     def connected(self, points: gpd.GeoSeries) -> NDArray[np.bool_]:
@@ -244,20 +250,21 @@ class StreetTime(Measure):
         part = door_to_door.time_matrix(self.network, o, d, 4 * 3600.0 if cutoff is None else cutoff, **self._door())
         return part if cutoff is not None else _dense(part)
 
-    def too_many_pairs(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, cutoff: float) -> int:
-        """Network searches are bounded by the cut-off: never too many."""
-        return 0
-
     def connected(self, points: gpd.GeoSeries) -> NDArray[np.bool_]:
         """Points within the snap limit of the network."""
         xy = shapely.get_coordinates(points.to_numpy())
         return door_to_door.connect(self.network, xy, **self._door()).connected
 
     def reach_bound_m(self, cutoff: float) -> float | None:
-        """At a constant speed: ``cutoff`` seconds at the faster of network and connector speed; else no bound."""
-        if self.mode.speed_kmh is None:
-            return None
-        return cutoff * max(self.mode.speed_kmh, self.mode.access_kmh) / 3.6
+        """``cutoff`` seconds at the fastest speed of the trip: the mode's (for cars the fastest tagged edge's) or
+        the connector's; ``None`` when a car network has no tagged speeds."""
+        speed = self.mode.speed_kmh
+        if speed is None:
+            tagged = self.network.speeds_kmh
+            if tagged is None or tagged.size == 0:
+                return None
+            speed = float(np.max(tagged))
+        return cutoff * max(speed, self.mode.access_kmh) / 3.6
 
 
 class TransitTime(StreetTime):
@@ -327,13 +334,8 @@ class TransitTime(StreetTime):
         return part if cutoff is not None else _dense(part)
 
     def reach_bound_m(self, cutoff: float) -> float | None:
-        """A ride may go anywhere within the cut-off: no bound."""
+        """A ride may go anywhere within the cut-off: no bound (so every pair counts in :meth:`too_many_pairs`)."""
         return None
-
-    def too_many_pairs(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, cutoff: float) -> int:
-        """One profile search per facility over all origins: refused above :data:`MAX_2SFCA_PAIRS` pairs."""
-        n = len(origins) * len(dests)
-        return n if n > MAX_2SFCA_PAIRS else 0
 
 
 def measure_for(settings: Settings, request: AnalysisRequest) -> Measure:
