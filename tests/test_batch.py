@@ -185,3 +185,29 @@ def test_cli_batch_json(
     report = json.loads(capsys.readouterr().out)
     assert report["tasks"] == 2 and report["skipped"] == 2 and report["done"] == 0
     assert Path(report["summary"]).is_file()
+
+
+@pytest.mark.slow
+def test_a_task_that_kills_its_workers_fails_alone(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task whose workers die every time (as over the memory limit) is one failed row; the others are done."""
+    import os
+
+    from integrationsatlas.batch import run as batch_run
+
+    real_submit = batch_run.submit
+
+    def submit_one_killer(client, tasks, settings, folder):  # type: ignore[no-untyped-def]
+        killer = client.submit(os._exit, 1, key=f"abbruch-{tasks[0].key}", pure=False)  # its worker dies each time
+        return [killer, *real_submit(client, tasks[1:], settings, folder)]
+
+    monkeypatch.setattr(batch_run, "submit", submit_one_killer)
+    plan = read_plan(write(tmp_path, PLAN.replace("thresholds = [5, 10]", "thresholds = [5]")), settings)
+    first = plan.tasks()[0]
+    outcome = run_batch(plan, tmp_path / "out", settings, n_workers=1, worker_memory="2GiB")
+    assert set(outcome.failed) == {first.key} and outcome.done == 3
+    message = outcome.failed[first.key]["message"]
+    assert "beendet" in message and "--worker-memory" in message and "2GiB" in message
+    table = pd.read_csv(tmp_path / "out" / "zusammenfassung.csv", dtype={"area": str})
+    assert sorted(table["status"]) == ["fehler", "fertig", "fertig", "fertig"]

@@ -140,6 +140,7 @@ def test_a_stored_result_is_drawn_as_image_tiles_at_zoom_7_and_14(
         assert "Ergebnis: " in control and f"({name})" in control, control
         legend = frame.text_content(".atlas-legend") or ""
         assert "nicht erreichbar" in legend, legend
+        assert "Legende Ergebnis" in frame.locator(".atlas-legend summary").all_text_contents()  # not two »Legende«
         lat, lon = (51.47, 7.55) if REAL_HOME else (50.72, 6.15)
         seconds7, counts7, zooms7 = _view(frame, lat, lon, 7)
         frame.wait_for_timeout(600)  # Leaflet fades loaded tiles in

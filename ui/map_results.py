@@ -32,7 +32,7 @@ def result_layer(tiles: LocalTiles, pyramid: Pyramid, name: str) -> folium.Featu
         min_native_zoom=tiles.min_zoom,
         bounds=[[south, west], [north, east]],
     )
-    return feature_group(name, layer, Legend(result_legend_rows(pyramid)))
+    return feature_group(name, layer, Legend(result_legend_rows(pyramid), title=t_plain("map.legend_result")))
 
 
 def result_legend_rows(pyramid: Pyramid) -> list[list[str]]:

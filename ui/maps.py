@@ -454,13 +454,13 @@ class Legend(MacroElement):
     #: Map width (px) from which the legend starts unfolded.
     OPEN_FROM_PX = 760
 
-    def __init__(self, rows: Sequence[Sequence[str]], position: str = "bottomright") -> None:
+    def __init__(self, rows: Sequence[Sequence[str]], position: str = "bottomright", title: str | None = None) -> None:
         super().__init__()
         self._name = "Legend"
         self.rows = [list(r) for r in rows]
         self.position = position
         self.open_from_px = self.OPEN_FROM_PX
-        self.title = t("map.legend")
+        self.title = t("map.legend") if title is None else title  # text: set as textContent
         self.text_js = Markup(TEXT_JS)
 
 

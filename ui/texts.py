@@ -61,6 +61,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{title} ({n} problem(s)). Details in the table below; please correct the file and upload it again.",
     ),
     "map.legend": ("Legende", "Legend"),
+    "map.legend_result": ("Legende Ergebnis", "Result legend"),
     "map.no_data": ("keine Angabe", "no data"),
     "map.background_loading": (
         "Hintergrund aus {file} wird aufbereitet (einmal je Datei) …",

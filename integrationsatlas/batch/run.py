@@ -46,8 +46,9 @@ from integrationsatlas.results import answer, read_summary, save_answer
 
 logger = logging.getLogger(__name__)
 
-#: Memory limit of each worker of a local cluster (the machine is shared; a Land-wide task needs about 3 GiB).
-LOCAL_WORKER_MEMORY = "4GiB"
+#: Memory limit of each worker of a local cluster: dask's share of the machine (its memory ÷ workers). A
+#: Land-wide walking task needs about 3 GiB, walk + public transport for the Land more than 4 GiB.
+LOCAL_WORKER_MEMORY = "auto"
 #: Seconds to wait for an existing scheduler.
 CONNECT_TIMEOUT_S = 30
 Progress = Callable[[int, int, int], None]
@@ -89,6 +90,7 @@ def run_batch(
     scheduler: str | None = None,
     n_workers: int | None = None,
     progress: Progress | None = None,
+    worker_memory: str = LOCAL_WORKER_MEMORY,
 ) -> BatchOutcome:
     """Run every unfinished task of ``plan`` and write the results and summary into ``out``.
 
@@ -108,6 +110,10 @@ def run_batch(
         Worker processes of the local cluster (default: the number of cores).
     progress
         Called with ``(finished, total, failed)`` after each task.
+    worker_memory
+        Memory limit of each local worker (``"8GiB"``; ``"auto"``: the
+        machine's memory ÷ workers). A task whose workers die again and again
+        (above all: over this limit) fails alone; the others go on.
 
     Returns
     -------
@@ -132,13 +138,18 @@ def run_batch(
     workers = 0
     if todo:
         prepare_networks(settings, todo)
-        with batch_client(scheduler, n_workers) as client:
+        with batch_client(scheduler, n_workers, worker_memory) as client:
             workers = len(client.scheduler_info().get("workers", {}))
             futures = submit(client, todo, settings, folder)
+            task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
             from distributed import as_completed
+            from distributed.scheduler import KilledWorker
 
             for future in as_completed(futures):
-                row = future.result()
+                try:
+                    row = future.result()
+                except KilledWorker as exc:  # the task's workers died (memory): this task fails, the batch goes on
+                    row = failure_row(task_of[future.key], killed_message(exc, worker_memory, scheduler), "")
                 if row.get("message"):
                     failures[row["key"]] = row
                 finished += 1
@@ -200,19 +211,36 @@ def run_task(task: Task, settings: Settings, results: str, inputs: dict[str, Any
     try:
         result = answer(settings, task.request)
     except IntegrationsatlasError as exc:
-        return {
-            "key": task.key,
-            "scenario": task.scenario,
-            "area": task.request.area.code,
-            "layer": task.request.layer,
-            "mode": task.request.mode or "luftlinie",
-            "threshold": task.request.threshold,
-            "worker": worker,
-            "message": str(exc).splitlines()[0],
-        }
+        return failure_row(task, str(exc).splitlines()[0], worker)
     extra = {"scenario": task.scenario, "seconds": round(time.perf_counter() - t0, 3), "worker": worker}
     save_answer(result, path, extra)
     return read_summary(path)
+
+
+def failure_row(task: Task, message: str, worker: str) -> dict[str, Any]:
+    """The summary row of a task that failed, with its German ``message``."""
+    return {
+        "key": task.key,
+        "scenario": task.scenario,
+        "area": task.request.area.code,
+        "layer": task.request.layer,
+        "mode": task.request.mode or "luftlinie",
+        "threshold": task.request.threshold,
+        "worker": worker,
+        "message": message,
+    }
+
+
+def killed_message(exc: Exception, worker_memory: str, scheduler: str | None) -> str:
+    """German: the task's workers died; what to change."""
+    limit = "die Speichergrenze der Worker" if scheduler else f"die Speichergrenze je Worker ({worker_memory})"
+    more = "den Workern mehr Speicher geben" if scheduler else "mit --worker-memory mehr erlauben (oder --workers 1)"
+    tries = getattr(exc, "allowed_failures", None)
+    times = f"{tries + 1}-mal" if isinstance(tries, int) else "mehrmals"
+    return (
+        f"Die Worker dieser Aufgabe sind {times} beendet worden, meist weil sie {limit} überschritten haben. "
+        f"Bitte {more} oder das Gebiet teilen."
+    )
 
 
 def prepare_networks(settings: Settings, tasks: list[Task]) -> None:
@@ -231,7 +259,9 @@ def prepare_networks(settings: Settings, tasks: list[Task]) -> None:
 
 
 @contextmanager
-def batch_client(scheduler: str | None, n_workers: int | None = None) -> Iterator[Any]:
+def batch_client(
+    scheduler: str | None, n_workers: int | None = None, worker_memory: str = LOCAL_WORKER_MEMORY
+) -> Iterator[Any]:
     """A dask client: of an existing scheduler, or of a local cluster of worker processes (closed afterwards).
 
     Raises
@@ -269,7 +299,7 @@ def batch_client(scheduler: str | None, n_workers: int | None = None) -> Iterato
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        memory_limit=LOCAL_WORKER_MEMORY,
+        memory_limit=worker_memory,
         dashboard_address=None,
         silence_logs=logging.ERROR,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from geo.formatting import de_int, de_number
 from geo.settings import Settings
 from integrationsatlas.batch import read_plan, run_batch
-from integrationsatlas.batch.run import terminal_progress
+from integrationsatlas.batch.run import LOCAL_WORKER_MEMORY, terminal_progress
 from integrationsatlas.cli._output import emit_json
 
 
@@ -40,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="vorhandener Dask-Scheduler (»dask scheduler«); ohne: lokaler Cluster auf diesem Rechner",
     )
     p.add_argument("--workers", type=int, metavar="N", help="Worker-Prozesse des lokalen Clusters (Standard: Kerne)")
+    p.add_argument(
+        "--worker-memory",
+        default=LOCAL_WORKER_MEMORY,
+        metavar="GRÖSSE",
+        help="Speichergrenze je Worker des lokalen Clusters, z. B. 8GiB (Standard: Arbeitsspeicher ÷ Worker)",
+    )
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf der Standardausgabe")
     p.set_defaults(func=run)
 
@@ -48,7 +54,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the plan and print what was done."""
     plan = read_plan(args.plan, settings)
     progress = None if args.json else terminal_progress(sys.stderr)
-    outcome = run_batch(plan, args.out, settings, scheduler=args.scheduler, n_workers=args.workers, progress=progress)
+    outcome = run_batch(
+        plan,
+        args.out,
+        settings,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        progress=progress,
+        worker_memory=args.worker_memory,
+    )
     if args.json:
         emit_json(
             {
