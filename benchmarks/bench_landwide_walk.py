@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _peers import pandana_network  # noqa: E402
 from _report import machine, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -194,7 +195,6 @@ def pyramid(result: Path, cache: Path) -> dict[str, Any]:
 def kreis_cut(pbf: Path, home: Path, store: Path) -> dict[str, Any]:
     """Step 3: nearest OGS (from the store in ``store``) for every node of the largest tile, ours vs pandana."""
     import geopandas as gpd
-    import pandana
 
     from geo.layers.loading import load_layer
     from geo.modes import travel_mode
@@ -219,18 +219,11 @@ def kreis_cut(pbf: Path, home: Path, store: Path) -> dict[str, Any]:
         return nearest_time(n, n.xy, n.xy[fac], max_snap_m=1.0, access_ms=1.0)
 
     def theirs(n: Network, fac: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-        coo = n.matrix.tocoo()
-        t0 = time.perf_counter()
-        pnet = pandana.Network(
-            pd.Series(n.xy[:, 0]), pd.Series(n.xy[:, 1]), pd.Series(coo.row), pd.Series(coo.col),
-            pd.DataFrame({"t": coo.data}), twoway=False,
-        )  # fmt: skip
-        t1 = time.perf_counter()
-        pnet.precompute(HORIZON_S)
+        pnet, build, pre = pandana_network(n, HORIZON_S)
         t2 = time.perf_counter()
         pnet.set_pois("ogs", HORIZON_S, 1, pd.Series(n.xy[fac, 0]), pd.Series(n.xy[fac, 1]))
         got = pnet.nearest_pois(HORIZON_S, "ogs", num_pois=1).iloc[:, 0].to_numpy(dtype=float)
-        return got, t1 - t0, t2 - t1, time.perf_counter() - t2
+        return got, build, pre, time.perf_counter() - t2
 
     small = Network(net.matrix[:2000][:, :2000], net.node_ids[:2000], nodes_xy[:2000], "walk")
     ours(small, np.arange(5))  # warm: scipy and our code paths

@@ -44,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from _peers import pandana_network  # noqa: E402
 from _report import machine, write_section  # noqa: E402
 
 OUT = HERE / "results" / "search.md"
@@ -270,7 +271,6 @@ def main() -> int:
     ]
 
     # ------------------------------------------------------------------ (b) Kreis cut vs pandana
-    import pandana
 
     kreis = tiled(args.kreis_tiles)
     knet: Network = kreis.net  # type: ignore[assignment]
@@ -278,18 +278,11 @@ def main() -> int:
     k_nodes = np.arange(knet.n_nodes)
 
     def pandana_all(n: Network, fac: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-        coo = n.matrix.tocoo()
-        t0 = time.perf_counter()
-        pnet = pandana.Network(
-            pd.Series(n.xy[:, 0]), pd.Series(n.xy[:, 1]), pd.Series(coo.row), pd.Series(coo.col),
-            pd.DataFrame({"t": coo.data}), twoway=False,
-        )  # fmt: skip
-        t1 = time.perf_counter()
-        pnet.precompute(CUTOFF_S)
+        pnet, build, pre = pandana_network(n, CUTOFF_S)
         t2 = time.perf_counter()
         pnet.set(pd.Series(fac), variable=pd.Series(np.ones(fac.size)), name="kitas")
         counts = pnet.aggregate(CUTOFF_S, type="sum", decay="flat", name="kitas").to_numpy()
-        return counts, t1 - t0, t2 - t1, time.perf_counter() - t2
+        return counts, build, pre, time.perf_counter() - t2
 
     pandana_all(sn, kn_small)  # warm
     t_k, ours_k = timed(lambda: cumulative_opportunities(knet, k_nodes, kk, CUTOFF_S), args.repeat)
