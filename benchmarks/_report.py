@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: machine description and writing a result section."""
+"""Shared helpers of the benchmark scripts: machine description, load, shared data, writing a result section."""
 
 from __future__ import annotations
 
@@ -28,3 +28,14 @@ def write_section(text: str, out: Path) -> None:
     print(text)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+
+
+#: The real open data beside the project (``../shared/data``, see its PROVENANCE.md).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: All NRW schools (MSB 2021): the OGS layer of the land-scale benchmarks.
+MSB_SCHOOLS = SHARED_DATA / "facilities" / "nrw_schuldaten_msb_2021.csv"
+
+
+def load_average() -> str:
+    """The 1-minute load average, for the result sections."""
+    return f"{os.getloadavg()[0]:.1f}"

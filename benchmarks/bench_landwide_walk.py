@@ -48,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _peers import pandana_network  # noqa: E402
-from _report import machine, write_section  # noqa: E402
+from _report import MSB_SCHOOLS, machine, write_section  # noqa: E402
+from _report import load_average as load  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-SCHOOLS = SHARED / "facilities" / "nrw_schuldaten_msb_2021.csv"
+SCHOOLS = MSB_SCHOOLS
 THRESHOLD_MIN = 15
 #: Three sizes for the cost-against-cells fit: Dortmund (a kreisfreie Stadt), Regierungsbezirk Arnsberg, the Land.
 SIZES = ("05913", "059", "05")
@@ -80,11 +80,6 @@ file = "{schools}"
 [[data]]
 zensus = "{zensus}"
 """
-
-
-def load() -> str:
-    """The 1-minute load average."""
-    return f"{os.getloadavg()[0]:.1f}"
 
 
 def run_plan(plan_text: str, home: Path, out: Path) -> tuple[list[dict[str, Any]], float, str]:

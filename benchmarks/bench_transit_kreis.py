@@ -22,7 +22,6 @@ Writes ``benchmarks/results/transit_kreis.md``.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import time
@@ -36,21 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _report import machine, write_section  # noqa: E402
+from _report import MSB_SCHOOLS, machine, write_section  # noqa: E402
+from _report import load_average as load  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-SCHOOLS = SHARED / "facilities" / "nrw_schuldaten_msb_2021.csv"
+SCHOOLS = MSB_SCHOOLS
 SIDE = 5
 DAY = "2026-12-08"
 WINDOW = (7 * 3600, 9 * 3600)
 THRESHOLD_MIN = 30
 N_BASELINE = 40
 SEED = 7
-
-
-def load() -> str:
-    """The 1-minute load average."""
-    return f"{os.getloadavg()[0]:.1f}"
 
 
 def peak_gib() -> float:
