@@ -295,7 +295,7 @@ def coverage_report(settings: Settings, request: AnalysisRequest) -> CoverageRep
         points[unit_col],
         units["width_m"],
         request.threshold_m,
-        level=level.id if level.administrative else None,
+        level=demand.nesting(level.id, level.administrative),
     )
     units = units.drop(columns="width_m")
     report = _assemble(

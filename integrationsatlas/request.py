@@ -35,8 +35,8 @@ from planning.uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 #: Unit of a threshold: straight-line kilometres or door-to-door minutes.
 Unit = Literal["km", "min"]
 #: Where the demand comes from: the best available, or one source on purpose.
-DemandSource = Literal["auto", "zensus", "osm", "gemeinde", "orte"]
-DEMAND_SOURCES: tuple[str, ...] = ("auto", "zensus", "osm", "gemeinde", "orte")
+DemandSource = Literal["auto", "zensus", "osm", "gebiet", "gemeinde", "orte"]
+DEMAND_SOURCES: tuple[str, ...] = ("auto", "zensus", "osm", "gebiet", "gemeinde", "orte")
 #: Target groups that need no column name.
 TARGET_GROUPS: tuple[str, ...] = ("total", "foreign", "u3", "kita_ue3", "grundschule", "u18")
 #: Default departure window of public-transport questions (seconds after midnight).
@@ -617,6 +617,7 @@ class AnalysisRequest:
             "auto": "beste verfügbare Quelle",
             "zensus": "Zensus-Gitter",
             "osm": "Schätzung aus OSM-Gebäuden",
+            "gebiet": "Einwohner je Gebiet des Gebietssatzes",
             "gemeinde": "Gemeindebevölkerung",
             "orte": "Orte mit Kreisbevölkerung",
         }.get(self.demand, self.demand)

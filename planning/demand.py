@@ -50,7 +50,7 @@ from planning.resolution import RESOLUTIONS, resolution_of_grid
 
 logger = logging.getLogger(__name__)
 
-DemandLevel = Literal["zensus", "osm", "gemeinde", "orte"]
+DemandLevel = Literal["zensus", "osm", "gebiet", "gemeinde", "orte"]
 TargetGroupId = Literal["total", "foreign", "u3", "kita_ue3", "grundschule", "u18", "column"]
 
 #: Columns of every demand frame, besides ``geometry``.
@@ -60,6 +60,7 @@ DEMAND_COLUMNS: tuple[str, ...] = ("weight", "population", "kreis_ags", "gemeind
 LEVEL_LABELS: dict[str, str] = {
     "zensus": "Zensus-2022-Gitter (Destatis) – Einwohner je Gitterzelle",
     "osm": "geschätzt aus Gebäuden (OSM) – Gemeindebevölkerung auf Wohngebäude verteilt, 100-m-Zellen",
+    "gebiet": "Einwohner je Gebiet (gleichmäßig über die Fläche des Gebiets verteilt) – Näherung",
     "gemeinde": "Gemeinden mit Destatis-Bevölkerung (auf Orte der Gemeinde verteilt)",
     "orte": "Orte (GeoNames) mit Kreisbevölkerung – Näherung",
 }
@@ -156,7 +157,7 @@ class DemandResult:
     points
         Demand frame (see the module docstring), EPSG:25832.
     level
-        ``"zensus"``, ``"gemeinde"`` or ``"orte"``.
+        ``"zensus"``, ``"osm"``, ``"gebiet"``, ``"gemeinde"`` or ``"orte"``.
     level_label
         German description of the level, shown in the UI.
     as_of
@@ -165,6 +166,8 @@ class DemandResult:
         The target group the weights count.
     source
         Where the population numbers come from (German, with licence).
+    area_set
+        For level ``"gebiet"``: the area set whose residents the points spread.
     """
 
     points: gpd.GeoDataFrame
@@ -173,6 +176,18 @@ class DemandResult:
     as_of: str
     target_group: TargetGroup
     source: str = ""
+    area_set: str | None = None
+
+    def nesting(self, level: str, administrative: bool) -> str | None:
+        """The level name for the nesting rule of :func:`planning.resolution.unit_resolution` on units of ``level``.
+
+        >>> r = DemandResult(gpd.GeoDataFrame(), "gebiet", "", "2012", TargetGroup.of("total"), area_set="x")
+        >>> r.nesting("gemeinde", True), r.nesting("x", False), r.nesting("y", False)
+        ('gemeinde', 'gebiet', None)
+        """
+        if administrative:
+            return level
+        return "gebiet" if self.level == "gebiet" and self.area_set == level else None
 
     @property
     def total_population(self) -> float:
@@ -552,6 +567,90 @@ def apportion(total: pd.Series, shares: pd.Series, groups: pd.Series) -> pd.Seri
     rank = order.sort_values(["g", "r", "pos"]).groupby("g").cumcount().reindex(order.index).to_numpy()
     extra = (rank < np.rint(left)).astype(np.float64)
     return pd.Series((base + extra).astype(np.int64), index=shares.index)
+
+
+#: Most cells of :func:`demand_from_areas`; larger sets get coarser cells.
+MAX_AREA_CELLS = 2_000_000
+
+
+def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: float = 100.0) -> gpd.GeoDataFrame:
+    """The residents of each area of a set spread evenly over the grid cells of its surface.
+
+    Parameters
+    ----------
+    areas
+        The set's areas in EPSG:25832 with ``unit_id`` and ``gemeinde_ags``
+        (:func:`geo.areasets.load_area_set`).
+    counts
+        One row per area: ``unit_id``, ``population`` and any target-group
+        counts of :data:`ZENSUS_GROUPS` (``u3``, ``foreign`` …; integers).
+    cell_m
+        Width of the cells (coarser when the set would need more than
+        :data:`MAX_AREA_CELLS`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A demand frame (level ``"gebiet"``) of the populated cell centres
+        (on a grid aligned to multiples of ``cell_m`` in EPSG:25832) with
+        ``unit_id`` and ``zg_<group>`` per group. Each area's cells sum to its
+        counts exactly (largest remainder, :func:`apportion`); an area
+        without a cell centre gets its representative point.
+        ``resolution`` is ``"gebiet"`` and ``unit_size_m`` the area's width
+        (√ area): the figures say nothing finer than the area, so
+        :func:`planning.resolution.check_resolution` judges them by it.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"unit_id": ["1", "2"], "gemeinde_ags": ["05315000"] * 2},
+    ...                          geometry=[box(0, 0, 300, 300), box(300, 0, 400, 100)], crs="EPSG:25832")
+    >>> d = demand_from_areas(areas, pd.DataFrame({"unit_id": ["1", "2"], "population": [10, 4], "u3": [1, 0]}))
+    >>> d.groupby("unit_id")["population"].sum().to_dict(), int(d["zg_u3"].sum()), len(d)
+    ({'1': 10.0, '2': 4.0}, 1, 10)
+    """
+    ensure_projected(areas, "Gebiete")
+    _require_columns(areas, ("unit_id", "gemeinde_ags"), "Gebiete")
+    _require_columns(counts, ("unit_id", "population"), "Einwohner je Gebiet")
+    areas = areas.assign(unit_id=areas["unit_id"].astype(str)).reset_index(drop=True)
+    minx, miny, maxx, maxy = areas.total_bounds
+    cell_m = max(cell_m, float(np.ceil(np.sqrt((maxx - minx) * (maxy - miny) / MAX_AREA_CELLS) / cell_m)) * cell_m)
+    xs = np.arange(np.floor(minx / cell_m), np.ceil(maxx / cell_m)) * cell_m + cell_m / 2
+    ys = np.arange(np.floor(miny / cell_m), np.ceil(maxy / cell_m)) * cell_m + cell_m / 2
+    gx, gy = np.meshgrid(xs, ys)
+    centres = gpd.GeoSeries(gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=areas.crs)
+    keys = unit_of(centres, areas, "unit_id")
+    inside = keys.notna().to_numpy()
+    cells = gpd.GeoDataFrame(
+        {"unit_id": keys[inside].astype(str).to_numpy()}, geometry=centres[inside].to_numpy(), crs=areas.crs
+    )
+    empty = areas[~areas["unit_id"].isin(set(cells["unit_id"]))]
+    cells = pd.concat(
+        [cells, gpd.GeoDataFrame({"unit_id": empty["unit_id"]}, geometry=representative_points(empty.geometry))],
+        ignore_index=True,
+    )
+    table = counts.assign(unit_id=counts["unit_id"].astype(str)).set_index("unit_id")
+    spread = {
+        column: apportion(table[column].astype("int64"), pd.Series(np.ones(len(cells))), cells["unit_id"])
+        for column in ("population", *(g for g in ZENSUS_GROUPS if g != "total" and g in table.columns))
+    }
+    by_area = areas.set_index("unit_id")
+    gemeinde = by_area["gemeinde_ags"].astype("string").reindex(cells["unit_id"]).to_numpy()
+    width = np.sqrt(by_area.geometry.area).reindex(cells["unit_id"]).to_numpy(dtype=np.float64)
+    groups = {f"zg_{g}": v.to_numpy(dtype=np.float64) for g, v in spread.items() if g != "population"}
+    extra = pd.DataFrame({"unit_id": cells["unit_id"].to_numpy(), **groups})
+    populated = spread["population"].to_numpy() > 0
+    frame = _frame(
+        cells.geometry,
+        spread["population"].to_numpy(dtype=np.float64),
+        pd.Series(gemeinde, index=cells.index, dtype="string").str.slice(0, 5),
+        pd.Series(gemeinde, index=cells.index, dtype="string"),
+        "gebiet",
+        extra,
+        resolution="gebiet",
+        unit_size_m=width,
+    )
+    return frame[populated].reset_index(drop=True)
 
 
 def demand_from_places(

@@ -32,15 +32,18 @@ RESOLUTIONS: dict[str, str] = {
     "osm_100m": "geschätzt aus Gebäuden (OSM), 100-m-Zellen",
     "zensus_1km": "Zensus 2022, 1-km-Gitter",
     "osm_grob": "geschätzt aus Orten (Gebiet ohne OSM-Gebäude), grob",
+    "gebiet": "Einwohner je Gebiet, gleichmäßig über seine Fläche verteilt",
     "gemeinde": "Gemeinde (auf Orte verteilt)",
     "zensus_10km": "Zensus 2022, 10-km-Gitter",
     "orte": "Orte (GeoNames) mit Kreisbevölkerung",
 }
-#: Administrative levels whose units hold every demand unit of a kind whole: the Gemeinde population shared over
-#: places adds up exactly per Gemeinde, Kreis, Regierungsbezirk and Land; the Kreis population over places per Kreis.
+#: Levels whose units hold every demand unit of a kind whole: the Gemeinde population shared over places adds up
+#: exactly per Gemeinde, Kreis, Regierungsbezirk and Land; the Kreis population over places per Kreis; the residents
+#: of an area set per area of that set (``gebiet``: the level of the set the residents were imported for).
 NESTED_IN: dict[str, tuple[str, ...]] = {
     "gemeinde": ("gemeinde", "kreis", "regbez", "land"),
     "orte": ("kreis", "regbez", "land"),
+    "gebiet": ("gebiet",),
 }
 #: A unit's own total needs its width to span at least this many demand units (when they are not nested in it).
 MIN_UNITS_ACROSS = 2.0
@@ -228,7 +231,8 @@ def unit_resolution(
         The distance a covered share turns on; ``None``: no share is checked.
     level
         The administrative level of the units (``gemeinde`` …), for the
-        nesting rule; ``None`` for an area set.
+        nesting rule; ``gebiet`` for the area set whose residents the demand
+        spreads; ``None`` for any other area set.
 
     Returns
     -------

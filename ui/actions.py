@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from geo.areasets.importing import AreaSetImport
+from geo.areasets.population import AreaPopulation
 from geo.importing import ImportResult, import_file
 from geo.layers.sources import reference_date
 from geo.settings import Settings
@@ -115,6 +116,35 @@ def import_area_set_file(
             as_of=reference_date(as_of) if as_of else None,
             dry_run=dry_run,
         )
+
+
+def import_area_population_file(
+    cfg: Settings, file_name: str, content: bytes, set_name: str, provenance: tuple[str, str, str]
+) -> tuple[AreaPopulation, list[str]]:
+    """Import an uploaded residents table for an area set, as ``integrationsatlas areas population``.
+
+    ``provenance`` is (publisher, licence, year or date as typed). The stored
+    indicator series are recomputed for the table's date.
+
+    Returns
+    -------
+    tuple
+        What was stored, and the dates of the recomputed indicator tables
+        (plus a German line for each series that could not be recomputed).
+    """
+    from geo.areasets.population import import_area_population, population_layer_id
+    from integrationsatlas.monitoring import recompute_after_import
+
+    publisher, licence, as_of = provenance
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as tmp:
+        path = Path(tmp) / _safe_name(file_name)
+        path.write_bytes(content)
+        counted = import_area_population(
+            path, set_name, cfg, as_of=as_of.strip() or None, licence=licence, publisher=publisher,
+            shown=_safe_name(file_name),
+        )  # fmt: skip
+    tables, failed = recompute_after_import(cfg, population_layer_id(set_name), counted.as_of)
+    return counted, [f"{t.level} {t.date}" for t in tables] + failed
 
 
 def import_zensus_files(cfg: Settings, files: list[tuple[str, bytes]]) -> ZensusImport:

@@ -441,6 +441,28 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} Gemeinden mit {population} Einwohnern übernommen (Stichtag {date}: {source}).",
         "{n} municipalities with {population} inhabitants imported (reference date {date}: {source}).",
     ),
+    "daten.set_population_help": (
+        "Einwohner je Gebiet eines Gebietssatzes, z. B. die Zahlen der Stadt je Stadtteil: CSV oder XLSX mit der "
+        "Schlüsselspalte des Satzes, »einwohner« und wahlweise »unter3«, »a3bis5«, »a6bis9«, »unter18«, »auslaender« "
+        "(bei mehreren Jahren in »jahr« das Jahr unten als Stand angeben). Fragen zu diesem Gebietssatz nutzen die "
+        "Einwohner danach, gleichmäßig über die Fläche jedes Gebiets verteilt (Näherung).",
+        "Residents per area of an area set, e.g. the city's figures per district: CSV or XLSX with the set's key "
+        "column, »einwohner« and optionally »unter3«, »a3bis5«, »a6bis9«, »unter18«, »auslaender« (with several "
+        "years in »jahr«, give the year below as the reference date). Questions about the set then use them, "
+        "spread evenly over each area (approximation).",
+    ),
+    "daten.set_population_no_set": (
+        "Noch kein Gebietssatz geladen: zuerst im Reiter »Hochladen« einen Gebietssatz importieren.",
+        "No area set loaded yet: import one in the »Upload« tab first.",
+    ),
+    "daten.sets.level": ("Gebietssatz", "Area set"),
+    "daten.set_population_file": ("Einwohnertabelle (CSV, XLSX)", "Residents table (CSV, XLSX)"),
+    "daten.set_population_import": ("Einwohner je Gebiet speichern", "Store residents per area"),
+    "daten.set_population_done": (
+        "{n} Gebiete von {name} mit {population} Einwohnern gespeichert (Stand {date}).",
+        "{n} areas of {name} with {population} residents stored (reference date {date}).",
+    ),
+    "daten.set_population_recomputed": ("Kennzahlen neu berechnet: {what}", "Indicators recomputed: {what}"),
     "daten.zensus_help": (
         "Zensus-2022-Gitter (Destatis, 100 m oder 1 km) als beste Nachfrage: die ZIP- oder CSV-Dateien wie "
         "veröffentlicht. Themen (Einwohner, Ausländeranteil, Altersgruppen) auch einzeln nacheinander; jedes "

@@ -7,7 +7,11 @@ Examples::
     integrationsatlas areas list
     integrationsatlas areas show koeln-stadtteile --json
     integrationsatlas areas delete koeln-stadtteile
+    integrationsatlas areas population koeln_stadtteile_bevoelkerung.csv --set koeln-stadtteile --as-of 2012 \
+        --publisher "Stadt Köln" --licence "CC BY 3.0 DE"
 
+Residents per area (``areas population``) make the demand of questions about the set's areas
+(``--area koeln-stadtteile``): each area's residents spread evenly over its surface.
 An imported set is a level everywhere: ``coverage --by koeln-stadtteile``,
 ``sites --min-per-unit 1 --per koeln-stadtteile``, ``report --by …``,
 ``indicators compute --by …``.
@@ -21,16 +25,19 @@ from pathlib import Path
 
 from geo.areasets import area_sets, check_area_set, delete_area_set, import_area_set, load_area_set
 from geo.areasets.checks import AreaSetCheck
+from geo.areasets.population import import_area_population, population_layer_id
 from geo.errors import ValidationError
-from geo.formatting import de_number
+from geo.formatting import de_int, de_number
 from geo.layers.sources import IMPORT_PRESETS, reference_date
 from geo.levels import analysis_level
 from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json, frame_records
+from integrationsatlas.cli.indicators import print_recomputed
+from planning.demand import ZENSUS_GROUPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``areas`` subcommand with ``import``, ``list``, ``show`` and ``delete``."""
+    """Add the ``areas`` subcommand with ``import``, ``list``, ``show``, ``population`` and ``delete``."""
     p = sub.add_parser(
         "areas",
         help="Gebietssätze (Stadtteile, Sozialräume, Schulbezirke …) importieren, anzeigen, löschen",
@@ -64,6 +71,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("name", metavar="NAME")
     show.add_argument("--json", action="store_true", help="als JSON ausgeben")
     show.set_defaults(func=run_show)
+    pop = actions.add_parser("population", help="Einwohner (und Zielgruppen) je Gebiet eines Satzes importieren")
+    pop.add_argument("path", type=Path, metavar="DATEI", help="CSV oder XLSX: Schlüssel, Einwohner, ggf. Zielgruppen")
+    pop.add_argument("--set", required=True, metavar="NAME", help="der Gebietssatz, z. B. koeln-stadtteile")
+    pop.add_argument("--id-column", metavar="SPALTE", help="Spalte mit dem Schlüssel (Standard: erkannt)")
+    pop.add_argument("--as-of", metavar="JAHR|JJJJ-MM-TT", help="Stichtag; wählt ihn bei mehreren in »jahr«/»stichtag«")
+    pop.add_argument("--publisher", default="", metavar="NAME", help="Herausgeber, z. B. »Stadt Köln«")
+    pop.add_argument("--licence", default="", metavar="LIZENZ", help="Lizenz, z. B. »CC BY 3.0 DE«")
+    pop.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
+    pop.set_defaults(func=run_population)
     delete = actions.add_parser("delete", help="einen Gebietssatz löschen (wiederherstellbar über »store restore«)")
     delete.add_argument("name", metavar="NAME")
     delete.set_defaults(func=run_delete)
@@ -150,6 +166,35 @@ def run_show(args: argparse.Namespace, settings: Settings) -> int:
             f"{row.unit_id!s:<10} {str(row.name)[:32]:<32} {row.gemeinde_ags!s:<9} "
             f"{de_number(row.gemeinde_share * 100, 0):>6} % {de_number(row.area_km2, 2):>8}"
         )
+    return 0
+
+
+def run_population(args: argparse.Namespace, settings: Settings) -> int:
+    """Import residents per area; exit 2 and list every problem when the table is refused."""
+    try:
+        counted = import_area_population(
+            args.path, args.set, settings, id_column=args.id_column, as_of=args.as_of,
+            licence=args.licence, publisher=args.publisher,
+        )  # fmt: skip
+    except ValidationError as exc:
+        if args.json:
+            emit_json({"ok": False, "area_set": args.set, "problems": [p.as_dict() for p in exc.problems]})
+        else:
+            print(exc.title + ":", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return 2
+    if not args.json:
+        groups = ", ".join(f"{ZENSUS_GROUPS[g][0]} {de_int(counted.table[g].sum())}" for g in counted.groups)
+        print(
+            f"{counted.source_file}: {len(counted.table)} Gebiete von »{args.set}«, "
+            f"{de_int(counted.table['population'].sum())} Einwohner, Stichtag {counted.as_of}"
+            + (f"; {groups}" if groups else "")
+            + f". Fragen zu »--area {args.set}« nutzen diese Einwohner."
+        )
+    monitoring = print_recomputed(settings, population_layer_id(args.set), counted.as_of, as_json=args.json)
+    if args.json:
+        emit_json({"ok": True, **counted.as_dict(), "monitoring": monitoring})
     return 0
 
 

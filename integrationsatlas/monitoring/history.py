@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.areasets.population import is_population_layer
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.levels import AnalysisLevel, analysis_level
 from geo.settings import Settings
@@ -280,7 +281,8 @@ def recompute_after_import(
 ) -> tuple[list[IndicatorTable], list[str]]:
     """Recompute and store, for the date of a new import, every series that uses the imported layer.
 
-    A population import (:data:`POPULATION_LAYERS`) recomputes every series;
+    A population import (:data:`POPULATION_LAYERS`, or residents of an area
+    set) recomputes every series;
     a facility import the series counting that layer. The new snapshots are
     dated with the import's reference date (``as_of``), else today.
 
@@ -294,7 +296,7 @@ def recompute_after_import(
     done: list[IndicatorTable] = []
     failed: list[str] = []
     for series in stored_series(settings):
-        if layer_id not in POPULATION_LAYERS and layer_id not in series.layers:
+        if layer_id not in POPULATION_LAYERS and not is_population_layer(layer_id) and layer_id not in series.layers:
             continue
         try:
             table = compute_indicators(settings, series, on=on)

@@ -166,7 +166,7 @@ def compute_indicators(settings: Settings, series: IndicatorSeries, *, on: str |
     demand, points, _ = area_demand(settings, requests[0], area)
     point_keys = points[level.column].astype("string")
     widths = pd.Series(np.sqrt(units.geometry.area.to_numpy()), index=pd.Index(keys))
-    nesting = level.id if level.administrative else None
+    nesting = demand.nesting(level.id, level.administrative)
     totals = unit_resolution(points, point_keys, widths, level=nesting)
     rows: list[dict[str, Any]] = []
     population = points.groupby(point_keys)["population"].sum().reindex(keys)
@@ -191,7 +191,7 @@ def compute_indicators(settings: Settings, series: IndicatorSeries, *, on: str |
                       totals["total_ok"], per, totals)  # fmt: skip
         for request in (r for r in requests if r.layer == layer):
             reach = Reach(request.unit, request.threshold, request.mode)
-            rows += _coverage_rows(settings, request, reach, units, level, points, point_keys, widths)
+            rows += _coverage_rows(settings, request, reach, units, level, points, point_keys, widths, nesting)
     values = pd.DataFrame(rows, columns=list(VALUE_COLUMNS))
     return IndicatorTable(
         level=level.id,
@@ -269,12 +269,15 @@ def _coverage_rows(
     points: gpd.GeoDataFrame,
     point_keys: pd.Series,
     widths: pd.Series,
+    nesting: str | None,
 ) -> list[dict[str, Any]]:
-    """Covered share, surface in reach, 2SFCA and gap index of one layer and reach, per unit."""
+    """Covered share, surface in reach, 2SFCA and gap index of one layer and reach, per unit.
+
+    ``nesting`` is the level name of the nesting rule (:meth:`planning.demand.DemandResult.nesting`).
+    """
     report = coverage_report(settings, request)
     table = report.gaps.table.copy()
     table.index = table.index.astype(str)
-    nesting = level.id if level.administrative else None
     shares = unit_resolution(points, point_keys, widths, threshold_m=request.threshold_m, level=nesting)
     extent = report.extent.caption if report.extent is not None and report.extent.partial else ""
     present = pd.Series(shares["share_ok"] & ~table["no_demand"].reindex(widths.index).fillna(True).astype(bool))

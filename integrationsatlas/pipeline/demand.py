@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.areasets import load_area_set
+from geo.areasets.population import AreaPopulation, load_area_population
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
@@ -38,10 +40,12 @@ from integrationsatlas.pipeline.area import StudyArea
 from integrationsatlas.request import AnalysisRequest
 from planning.demand import (
     LEVEL_LABELS,
+    ZENSUS_GROUPS,
     DemandResult,
     TargetGroup,
     apply_target_group,
     assign_units,
+    demand_from_areas,
     demand_from_gemeinden,
     demand_from_grid,
     demand_from_places,
@@ -163,6 +167,12 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
     :func:`best_demand`.
     """
     source, osm = request.demand, request.osm_file
+    counted = load_area_population(settings, request.area.set) if request.area.set else None
+    if source == "gebiet" or (
+        source == "auto" and counted is not None and osm is None and request.target_column is None
+        and not has_layer(settings, ZENSUS_LAYER)
+    ):  # fmt: skip
+        return area_set_demand(settings, request.area.set, counted, request.target_group), ""
     wants_osm = source == "osm" or (
         source == "auto" and osm is not None and request.target_column is None and not has_layer(settings, ZENSUS_LAYER)
     )
@@ -181,6 +191,43 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
         demand = best_demand(settings, request.target_group, request.target_column)
         first = str(exc).splitlines()[0]
         return demand, f"Keine 100-m-Schätzung aus Gebäuden möglich ({first}); Nachfrage: {demand.level_label}."
+
+
+def area_set_demand(
+    settings: Settings, set_name: str | None, counted: AreaPopulation | None, target_group: str
+) -> DemandResult:
+    """The residents imported for area set ``set_name``, spread evenly over the cells of each area.
+
+    Raises
+    ------
+    NotLoadedError
+        If the question is not about an area set, or none of its residents were imported.
+    """
+    if set_name is None or counted is None:
+        where = f"den Gebietssatz »{set_name}«" if set_name else "einen Gebietssatz (--area NAME)"
+        raise NotLoadedError(
+            f"Für die Nachfrage »Einwohner je Gebiet« bitte Einwohner für {where} importieren: "
+            "»integrationsatlas areas population DATEI --set NAME« oder Seite »Daten«, Reiter »Gebiete«."
+        )
+    group = TargetGroup.of(target_group)
+    if group.id not in ("total", *counted.groups):
+        raise DataError(
+            f"Zielgruppe »{group.label}«: die Einwohnertabelle von »{set_name}« ({counted.source_file}) zählt sie "
+            f"nicht (vorhanden: {', '.join(ZENSUS_GROUPS[g][0] for g in counted.groups) or 'keine Zielgruppe'})."
+        )
+    if group.id != "total":
+        group = replace(group, label=f"{ZENSUS_GROUPS[group.id][0]} (Einwohnertabelle je Gebiet)")
+    points = demand_from_areas(load_area_set(settings, set_name), counted.table)
+    result = DemandResult(
+        points=points,
+        level="gebiet",
+        level_label=f"{LEVEL_LABELS['gebiet']} ({set_name})",
+        as_of=_german_date(counted.as_of),
+        target_group=group,
+        source=counted.source,
+        area_set=set_name,
+    )
+    return result if group.id == "total" else replace(result, points=apply_target_group(points, group.id))
 
 
 def area_demand(

@@ -228,6 +228,36 @@ def _population(cfg: Settings) -> None:
     _gemeinde_population(cfg)
     st.divider()
     _zensus(cfg)
+    st.divider()
+    _area_population(cfg)
+
+
+def _area_population(cfg: Settings) -> None:
+    """Residents (and target groups) per area of a stored area set, e.g. the city's figures per Stadtteil."""
+    st.caption(t("daten.set_population_help"))
+    sets = views.area_set_titles(cfg)
+    if not sets:
+        st.info(t("daten.set_population_no_set"))
+        return
+    name = st.selectbox(t("daten.sets.level"), list(sets), format_func=lambda n: f"{sets[n]} ({n})",
+                        key="daten_setpop_set")  # fmt: skip
+    upload = st.file_uploader(t("daten.set_population_file"), type=["csv", "xlsx"], key="daten_setpop_file")
+    if upload is None:
+        return
+    provenance = _provenance(key="daten_setpop")
+    if st.button(t("daten.set_population_import"), type="primary", key="daten_setpop_import"):
+        counted, recomputed = actions.import_area_population_file(cfg, upload.name, upload.getvalue(), name, provenance)
+        st.success(
+            t(
+                "daten.set_population_done",
+                n=de_int(len(counted.table)),
+                name=md(name),
+                population=de_int(counted.table["population"].sum()),
+                date=md(counted.as_of),
+            )
+        )
+        for line in recomputed:
+            st.info(md(t_plain("daten.set_population_recomputed", what=line)))
 
 
 def _zensus(cfg: Settings) -> None:

@@ -1,0 +1,168 @@
+"""Residents per area of an area set: the table is checked row by row, stored with its date, and is the demand of
+questions about the set's areas (spread evenly over each area, exact per area, honest about its resolution).
+
+The set is the four quarters of the embedded Köln polygon (:mod:`test_areasets`); the residents are written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from test_areasets import _quarters, _write
+
+from geo.areasets import import_area_set, load_area_set
+from geo.areasets.population import import_area_population, load_area_population
+from geo.errors import DataError, NotLoadedError, ValidationError
+from geo.settings import Settings
+from integrationsatlas.cli import main
+from integrationsatlas.coverage import coverage_report
+from integrationsatlas.request import AnalysisRequest, AreaRef
+from planning.demand import demand_from_areas
+from planning.resolution import check_resolution
+
+pytest_plugins = ("store_backends",)
+
+SET = "koeln-viertel"
+#: Residents and children under 3 of the four quarters (written for the test).
+RESIDENTS = {"1": (300_000, 9_000), "2": (250_000, 7_000), "3": (280_000, 8_000), "4": (210_000, 6_000)}
+
+
+def _table(path: Path, rows: dict[str, tuple[int, int]] = RESIDENTS, year: str | None = None) -> Path:
+    lines = ["nr;Einwohner;unter 3" + (";Jahr" if year else "")]
+    lines += [f"{k};{p};{u}" + (f";{year}" if year else "") for k, (p, u) in rows.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def viertel(backend_settings: Settings, tmp_path: Path) -> Settings:
+    import_area_set(_write(_quarters(backend_settings), tmp_path / "v.geojson"), SET, backend_settings)
+    return backend_settings
+
+
+def test_each_area_is_spread_evenly_over_its_cells_and_sums_exactly() -> None:
+    areas = gpd.GeoDataFrame(
+        {"unit_id": ["a", "b", "c"], "gemeinde_ags": ["05315000", "05315000", "05314000"]},
+        geometry=[box(1_000, 0, 1_300, 200), box(1_300, 0, 1_400, 100), box(1_400, 0, 1_430, 30)],
+        crs="EPSG:25832",
+    )
+    counts = pd.DataFrame({"unit_id": ["a", "b", "c"], "population": [601, 7, 3], "u3": [13, 0, 1]})
+    d = demand_from_areas(areas, counts)
+    # 6 cells of 100 m in a (centres 1050…1250 × 50, 150), 1 in b, none in c: c gets its representative point
+    assert d.groupby("unit_id").size().to_dict() == {"a": 6, "b": 1, "c": 1}
+    assert d.groupby("unit_id")["population"].sum().to_dict() == {"a": 601.0, "b": 7.0, "c": 3.0}
+    assert sorted(d.loc[d["unit_id"] == "a", "population"]) == [100.0] * 5 + [101.0]
+    assert d.groupby("unit_id")["zg_u3"].sum().to_dict() == {"a": 13.0, "b": 0.0, "c": 1.0}
+    a = d[d["unit_id"] == "a"]
+    assert set(np.round(a.geometry.x % 100)) == {50.0} and set(np.round(a.geometry.y % 100)) == {50.0}
+    assert d.loc[d["unit_id"] == "c", "geometry"].iloc[0].within(areas.geometry.iloc[2])
+    # the resolution is the area, not the cell: √(60,000 m²) for a
+    assert d.loc[d["unit_id"] == "a", "unit_size_m"].iloc[0] == pytest.approx(np.sqrt(60_000))
+    assert set(d["resolution"]) == {"gebiet"} and set(d["kreis_ags"]) == {"05315", "05314"}
+    assert not check_resolution(d, None, 100.0).ok
+
+
+def test_a_table_is_refused_with_every_bad_row_and_nothing_is_stored(settings: Settings, tmp_path: Path) -> None:
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    bad = tmp_path / "einwohner.csv"
+    bad.write_text("nr;Einwohner;unter 3\n1;300000;9000\n2;-5;0\n2;250000;7000\n9;100;1\n3;1.000;2.000\n",
+                   encoding="utf-8")  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        import_area_population(bad, SET, settings, as_of="2012")
+    shown = [str(p) for p in caught.value.problems]
+    assert any("Zeile 3" in s and "»Einwohner« ist keine ganze Zahl ≥ 0" in s for s in shown)
+    assert any("Zeile 5" in s and "»9« gibt es im Gebietssatz" in s for s in shown)
+    assert sum("»2« steht mehrfach" in s for s in shown) == 2
+    assert any("Zeile 6" in s and "größer als die Einwohnerzahl" in s for s in shown)
+    assert any("1 Gebiet(e) des Satzes ohne Zeile: 4" in s for s in shown)
+    assert all("einwohner.csv" in s for s in shown)
+    assert load_area_population(settings, SET) is None
+    with pytest.raises(NotLoadedError, match="»koeln-stadtteile« ist nicht geladen"):
+        import_area_population(_table(tmp_path / "ok.csv"), "koeln-stadtteile", settings, as_of="2012")
+    with pytest.raises(DataError, match="kein Stichtag"):
+        import_area_population(_table(tmp_path / "ok.csv"), SET, settings)
+
+
+def test_a_file_of_several_years_needs_one_chosen(settings: Settings, tmp_path: Path) -> None:
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    years = tmp_path / "jahre.csv"
+    text = _table(tmp_path / "a.csv", year="2011").read_text(encoding="utf-8")
+    later = {k: (p + 1_000, u) for k, (p, u) in RESIDENTS.items()}
+    text += "".join(f"{k};{p};{u};2012\n" for k, (p, u) in later.items())
+    years.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"2 Stichtage in »Jahr« \(2011, 2012\); bitte einen wählen"):
+        import_area_population(years, SET, settings)
+    stored = import_area_population(years, SET, settings, as_of="2012", publisher="Stadt Köln", licence="CC BY")
+    assert stored.as_of == "2012" and stored.groups == ("u3",)
+    loaded = load_area_population(settings, SET)
+    assert loaded is not None and loaded.as_of == "2012" and loaded.publisher == "Stadt Köln"
+    assert loaded.table.set_index("unit_id")["population"].to_dict() == {k: p for k, (p, _) in later.items()}
+
+
+def test_a_question_about_the_set_counts_its_residents_on_both_backends(viertel: Settings, tmp_path: Path) -> None:
+    import_area_population(_table(tmp_path / "e.csv"), SET, viertel, as_of="2012-12-31", publisher="Stadt Köln")
+    request = AnalysisRequest("ki", 5.0, area=AreaRef("", set=SET), by=SET, target_group="u3")
+    report = coverage_report(viertel, request)
+    assert report.demand_level_label.startswith("Einwohner je Gebiet") and "Näherung" in report.demand_level_label
+    table = report.gaps.table
+    # the areas' residents exactly, each a figure of its own (the residents nest in the areas)
+    assert table["population"].to_dict() == {k: float(p) for k, (p, _) in RESIDENTS.items()}
+    assert table["weight"].to_dict() == {k: float(u) for k, (_, u) in RESIDENTS.items()}
+    assert not table["too_coarse"].any()
+    # the share within 5 km is the share of each quarter's surface cells within 5 km of a KI (hand-computed)
+    cells = report.cells
+    ki = gpd.read_file(Path(__file__).resolve().parents[1] / "data/facilities/ki.gpkg", layer="ki").to_crs(25832)
+    near = np.array([ki.distance(p).min() <= 5_000 for p in cells.geometry])
+    assert (cells["covered"].to_numpy() == near).all() and 0 < near.mean() < 1
+    unit = gpd.sjoin(cells[["geometry"]], load_area_set(viertel, SET)[["unit_id", "geometry"]], predicate="within")
+    unit = unit["unit_id"][~unit.index.duplicated()].reindex(cells.index)
+    expected = (cells["weight"] * near).groupby(unit).sum() / cells["weight"].groupby(unit).sum()
+    assert table["share_covered"].to_dict() == pytest.approx(expected.to_dict())
+    # a Gemeinde question does not use them; asking for them without a set says how to get them
+    gemeinde = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315")))
+    assert not gemeinde.demand_level_label.startswith("Einwohner je Gebiet")
+    with pytest.raises(NotLoadedError, match="areas population"):
+        coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315"), demand="gebiet"))
+    with pytest.raises(DataError, match="zählt sie nicht"):
+        coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("", set=SET), target_group="foreign"))
+
+
+def test_the_command_imports_and_refuses_with_exit_code_2(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("INTEGRATIONSATLAS_DATABASE_URL", raising=False)
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    capsys.readouterr()
+    argv = ["areas", "population", str(_table(tmp_path / "e.csv")), "--set", SET, "--as-of", "2012"]
+    assert main(argv) == 0
+    assert "4 Gebiete von »koeln-viertel«, 1.040.000 Einwohner, Stichtag 2012" in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["population"] == 1_040_000 and out["groups"] == {"u3": 30_000}
+    broken = _table(tmp_path / "b.csv", {**RESIDENTS, "1": (10, 20)})
+    assert main(["areas", "population", str(broken), "--set", SET, "--as-of", "2012", "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert problems[0]["row"] == 2 and "größer als die Einwohnerzahl" in problems[0]["message"]
+
+
+def test_the_daten_page_action_stores_the_table_under_its_own_name(settings: Settings, tmp_path: Path) -> None:
+    """The Daten page's upload goes through the CLI's importer; messages name the upload, never the server path."""
+    from ui.actions import import_area_population_file
+
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    content = _table(tmp_path / "e.csv").read_bytes()
+    counted, recomputed = import_area_population_file(settings, "../../e.csv", content, SET, ("Stadt", "CC BY", "2012"))
+    assert (counted.source_file, counted.as_of, counted.publisher) == ("e.csv", "2012", "Stadt") and recomputed == []
+    broken = content.replace(b"\n1;", b"\n7;")
+    with pytest.raises(ValidationError) as caught:
+        import_area_population_file(settings, "../x/b.csv", broken, SET, ("", "", "2012"))
+    assert all(p.file == "b.csv" for p in caught.value.problems)
+    loaded = load_area_population(settings, SET)
+    assert loaded is not None and loaded.source_file == "e.csv"
