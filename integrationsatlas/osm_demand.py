@@ -16,6 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geo.areasets import load_area_set
+from geo.areasets.population import AreaPopulation
 from geo.errors import DataError
 from geo.layers.loading import load_layer
 from geo.settings import Settings
@@ -132,4 +134,82 @@ def osm_demand(settings: Settings, osm_file: Path, target_group: str = "total") 
         as_of="Gemeindebevölkerung laut Import; Gebäude laut OSM-Datei",
         target_group=group,
         source=f"{SOURCE_LABEL}: {Path(osm_file).name} ({OSM_LICENCE}); Destatis (dl-de/by-2-0)",
+    )
+
+
+#: German label of residents per area spread over the residential buildings of an extract.
+AREA_BUILDINGS_LABEL = "Einwohner je Gebiet auf Wohngebäude (OSM) verteilt, 100-m-Zellen"
+
+
+def area_cells(settings: Settings, osm_file: Path, counted: AreaPopulation) -> gpd.GeoDataFrame:
+    """The residents of each area of a set shared over its residential buildings, summed into 100 m cells.
+
+    The same estimate as :func:`osm_estimate` with the areas in place of the
+    Gemeinden: each area's residents go to its buildings by floor area (an
+    area partly outside the extract keeps the rest in coarse points), so the
+    cells of an area sum to its residents exactly. Target groups are the
+    area's shares on every cell (``zg_<group>``). ``unit_id`` names the area,
+    ``gemeinde_ags`` and ``kreis_ags`` those of the area. Cached like
+    :func:`osm_cells`, keyed by the extract, the set and the residents.
+
+    Raises
+    ------
+    DataError
+        If the extract has no residential building in any area.
+    """
+    residents = counted.table.set_index("unit_id")
+    digest = hashlib.sha256(pd.util.hash_pandas_object(residents, index=True).to_numpy().tobytes()).hexdigest()[:12]
+    key = f"{content_hash(Path(osm_file))[:16]}-{counted.set_name}-{digest}-v{CELLS_FORMAT}"
+    if key in _CELLS:
+        return _CELLS[key]
+
+    def build() -> gpd.GeoDataFrame:
+        areas = load_area_set(settings, counted.set_name)
+        keys = areas["unit_id"].astype(str)
+        units = gpd.GeoDataFrame(
+            {"ags": keys.to_numpy(), "population": residents["population"].reindex(keys).to_numpy()},
+            geometry=areas.geometry.to_numpy(),
+            crs=areas.crs,
+        )
+        buildings = cached_buildings(Path(osm_file), settings)
+        coverage = extract_coverage(Path(osm_file), buildings)
+        cells = dasymetric_grid(buildings, units, coverage=coverage, places=load_layer("orte", settings)).cells
+        unit = cells["gemeinde_ags"].astype(str)
+        gemeinde = areas.set_index(keys)["gemeinde_ags"].astype("string").reindex(unit).to_numpy()
+        cells = cells.assign(unit_id=unit.to_numpy(), gemeinde_ags=gemeinde)
+        cells["kreis_ags"] = cells["gemeinde_ags"].str.slice(0, 5)
+        if counted.groups:
+            shares = residents[list(counted.groups)].div(
+                residents["population"].where(residents["population"] > 0), axis=0
+            )
+            shares.index.name = "unit_id"
+            cells = cells.join(estimate_target_groups(cells, shares, f"Anteil des Gebiets ({counted.source_file})"))
+        return cells
+
+    cells = cached_frame(settings.cache_dir / "osm_demand" / f"{key}.parquet", build, "Nachfrage")
+    _CELLS[key] = cells
+    while len(_CELLS) > 4:
+        _CELLS.popitem(last=False)
+    return cells
+
+
+def area_osm_demand(settings: Settings, osm_file: Path, counted: AreaPopulation, group: TargetGroup) -> DemandResult:
+    """Demand points of an area set's residents on the buildings of an OSM extract (:func:`area_cells`).
+
+    Returns
+    -------
+    DemandResult
+        Level ``"gebiet"`` (the residents nest in the areas); points in
+        EPSG:25832, ``osm_100m`` cells and, where the extract ends, ``osm_grob``
+        points.
+    """
+    points = demand_from_grid(area_cells(settings, osm_file, counted), level="gebiet")
+    return DemandResult(
+        points=apply_target_group(points, group.id),
+        level="gebiet",
+        level_label=f"{AREA_BUILDINGS_LABEL} ({counted.set_name})",
+        as_of=counted.as_of,
+        target_group=group,
+        source=f"{counted.source}; Gebäude: {Path(osm_file).name} ({OSM_LICENCE})",
+        area_set=counted.set_name,
     )

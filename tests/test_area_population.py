@@ -166,3 +166,42 @@ def test_the_daten_page_action_stores_the_table_under_its_own_name(settings: Set
     assert all(p.file == "b.csv" for p in caught.value.problems)
     loaded = load_area_population(settings, SET)
     assert loaded is not None and loaded.source_file == "e.csv"
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_with_an_extract_the_residents_go_to_the_buildings_and_walking_shares_per_area(
+    shared_data: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """Six 2 km squares of central Aachen (inside the real extract) with written residents: each square's residents
+    on its real residential buildings by floor area, exact per square, fine enough for a share on foot per square."""
+    from integrationsatlas.osm_demand import AREA_BUILDINGS_LABEL, area_cells
+
+    pbf = shared_data / "osm" / "aachen.osm.pbf"
+    squares = gpd.GeoDataFrame(
+        {"nr": [str(k) for k in range(1, 7)], "name": [f"Quadrat {k}" for k in range(1, 7)]},
+        geometry=[box(x, y, x + 2_000, y + 2_000) for y in (5_626_000, 5_628_000) for x in (292_500, 294_500, 296_500)],
+        crs="EPSG:25832",
+    )
+    import_area_set(_write(squares, tmp_path / "q.gpkg"), "aachen-quadrate", settings)
+    residents = {k: (4_000 + 1_000 * int(k), 100 + 10 * int(k)) for k in squares["nr"]}
+    counted = import_area_population(_table(tmp_path / "q.csv", residents), "aachen-quadrate", settings, as_of="2021")
+    cells = area_cells(settings, pbf, counted)
+    # each square's residents exactly, over its cells in proportion to the floor area of their buildings
+    assert cells.groupby("unit_id")["population"].sum().astype(int).to_dict() == {
+        k: p for k, (p, _) in residents.items()
+    }
+    assert set(cells["resolution"]) == {"osm_100m"} and set(cells["gemeinde_ags"]) == {"05334002"}
+    share = cells["floor_area_m2"] / cells.groupby("unit_id")["floor_area_m2"].transform("sum")
+    quota = share * cells["unit_id"].map({k: p for k, (p, _) in residents.items()})
+    assert (cells["population"].astype(float) - quota).abs().max() < 1.0
+    assert cells.groupby("unit_id")["zg_u3"].sum().to_dict() == pytest.approx({k: u for k, (_, u) in residents.items()})
+    # the same residents as demand: the KI within 15 minutes on foot, per square (network times of the extract)
+    area = AreaRef("", set="aachen-quadrate")
+    request = AnalysisRequest("ki", 15.0, unit="min", mode="walk", area=area, by="aachen-quadrate", osm_file=str(pbf))
+    report = coverage_report(settings, request)
+    assert report.demand_level_label == f"{AREA_BUILDINGS_LABEL} (aachen-quadrate)" and report.resolution.ok
+    table = report.gaps.table
+    assert table["population"].to_dict() == {k: float(p) for k, (p, _) in residents.items()}
+    shares = table["share_covered"]
+    assert shares.notna().all() and shares.min() == 0.0 and 0.0 < shares.max() < 1.0

@@ -169,10 +169,10 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
     source, osm = request.demand, request.osm_file
     counted = load_area_population(settings, request.area.set) if request.area.set else None
     if source == "gebiet" or (
-        source == "auto" and counted is not None and osm is None and request.target_column is None
+        source == "auto" and counted is not None and request.target_column is None
         and not has_layer(settings, ZENSUS_LAYER)
     ):  # fmt: skip
-        return area_set_demand(settings, request.area.set, counted, request.target_group), ""
+        return area_set_demand(settings, request.area.set, counted, request.target_group, osm)
     wants_osm = source == "osm" or (
         source == "auto" and osm is not None and request.target_column is None and not has_layer(settings, ZENSUS_LAYER)
     )
@@ -194,9 +194,19 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
 
 
 def area_set_demand(
-    settings: Settings, set_name: str | None, counted: AreaPopulation | None, target_group: str
-) -> DemandResult:
-    """The residents imported for area set ``set_name``, spread evenly over the cells of each area.
+    settings: Settings,
+    set_name: str | None,
+    counted: AreaPopulation | None,
+    target_group: str,
+    osm: str | Path | None = None,
+) -> tuple[DemandResult, str]:
+    """The residents imported for area set ``set_name``: on the buildings of ``osm``, else evenly over each area.
+
+    Returns
+    -------
+    tuple
+        The demand and a German note when the buildings could not be used
+        (else empty).
 
     Raises
     ------
@@ -217,6 +227,16 @@ def area_set_demand(
         )
     if group.id != "total":
         group = replace(group, label=f"{ZENSUS_GROUPS[group.id][0]} (Einwohnertabelle je Gebiet)")
+    note = ""
+    if osm is not None:
+        from integrationsatlas.osm_demand import area_osm_demand
+
+        try:
+            return area_osm_demand(settings, Path(osm), counted, group), ""
+        except IntegrationsatlasError as exc:
+            note = (
+                f"Keine Verteilung auf Gebäude möglich ({str(exc).splitlines()[0]}); Einwohner je Gebiet gleichmäßig."
+            )
     points = demand_from_areas(load_area_set(settings, set_name), counted.table)
     result = DemandResult(
         points=points,
@@ -227,7 +247,7 @@ def area_set_demand(
         source=counted.source,
         area_set=set_name,
     )
-    return result if group.id == "total" else replace(result, points=apply_target_group(points, group.id))
+    return (result if group.id == "total" else replace(result, points=apply_target_group(points, group.id))), note
 
 
 def area_demand(
@@ -247,8 +267,9 @@ def area_demand(
         If the area holds no demand.
     """
     demand, note = request_demand(settings, request)
-    points = with_units(settings, demand.points, request.by)
-    points = points_in_area(settings, points, area)
+    own = demand.area_set if demand.level == "gebiet" else None
+    points = with_units(settings, demand.points, request.by, own_set=own)
+    points = points_in_area(settings, points, area, own_set=own)
     if points.empty:
         raise DataError(f"Im Gebiet {area.label} gibt es keine Nachfragepunkte. Bitte den AGS prüfen.")
     return demand, points, note
@@ -274,14 +295,18 @@ def area_population(
     return max(own, float(pd.to_numeric(table.loc[inside, "population"], errors="coerce").sum()))
 
 
-def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.GeoDataFrame:
+def with_units(
+    settings: Settings, points: gpd.GeoDataFrame, by: str, *, own_set: str | None = None
+) -> gpd.GeoDataFrame:
     """``points`` with the unit column of level ``by`` filled (:class:`geo.levels.AnalysisLevel`).
 
     Kreis and Gemeinde come with the demand (Gemeinden assigned by location,
     to the nearest one just outside a simplified border, when unknown); the
     Land and the Regierungsbezirk follow from the Kreis; the areas of an area
     set are located by the point-in-area rule, and points outside every area
-    of the set get none.
+    of the set get none. Points spreading the residents of area set
+    ``own_set`` keep the area they were counted for (``unit_id``): a 100 m
+    cell of an area's buildings may have its centre just across the border.
 
     Raises
     ------
@@ -289,6 +314,8 @@ def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.Geo
         If ``by`` names neither an administrative level nor a stored area set.
     """
     level = analysis_level(by, settings)
+    if not level.administrative and by == own_set and level.column in points.columns:
+        return points
     if not level.administrative:
         return points.assign(**{level.column: level.keys_of(points.geometry, settings)})
     if by == "land":
@@ -301,13 +328,19 @@ def with_units(settings: Settings, points: gpd.GeoDataFrame, by: str) -> gpd.Geo
     return points
 
 
-def points_in_area(settings: Settings, points: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
+def points_in_area(
+    settings: Settings, points: gpd.GeoDataFrame, area: StudyArea, *, own_set: str | None = None
+) -> gpd.GeoDataFrame:
     """The demand points of ``area``: by their Kreis or Gemeinde key, or by the area set's areas they lie in.
 
-    Every test is the point-in-area rule of :mod:`geo.units`.
+    Every test is the point-in-area rule of :mod:`geo.units`, except for
+    points spreading the residents of the area's own set (``own_set``),
+    which keep the area they were counted for.
     """
     if not area.administrative:
-        keys = analysis_level(area.level, settings).keys_of(points.geometry, settings)
+        level = analysis_level(area.level, settings)
+        own = area.level == own_set and level.column in points.columns
+        keys = points[level.column] if own else level.keys_of(points.geometry, settings)
         return points[keys.astype("string").isin(area.members).fillna(False).to_numpy(dtype=bool)]
     if area.level == "land":
         return points
