@@ -27,12 +27,14 @@ def de_number(value: object, decimals: int = 1, *, signed: bool = False) -> str:
 
     >>> de_number(1234.56), de_number(1234.56, 0), de_number(-0.25, 2), de_number(None)
     ('1.234,6', '1.235', '-0,25', '–')
-    >>> de_number(3.25, 1, signed=True)
-    '+3,2'
+    >>> de_number(3.25, 1, signed=True), de_number(-1e-9, 0)
+    ('+3,2', '0')
     """
     x = _finite(value)
     if x is None:
         return MISSING
+    if round(x, decimals) == 0:  # no »-0«: a value that rounds to zero is zero
+        x = 0.0
     text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 

@@ -96,7 +96,7 @@ def test_a_file_of_several_years_needs_one_chosen(settings: Settings, tmp_path: 
     later = {k: (p + 1_000, u) for k, (p, u) in RESIDENTS.items()}
     text += "".join(f"{k};{p};{u};2012\n" for k, (p, u) in later.items())
     years.write_text(text, encoding="utf-8")
-    with pytest.raises(DataError, match=r"2 Stichtage in »Jahr« \(2011, 2012\); bitte einen wählen"):
+    with pytest.raises(DataError, match=r"2 Stichtage in »Jahr« \(2011, 2012\); bitte einen als Stand angeben"):
         import_area_population(years, SET, settings)
     stored = import_area_population(years, SET, settings, as_of="2012", publisher="Stadt Köln", licence="CC BY")
     assert stored.as_of == "2012" and stored.groups == ("u3",)

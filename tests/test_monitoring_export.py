@@ -143,7 +143,11 @@ def test_the_change_map_shows_where_an_indicator_changed(monitored: Settings) ->
     change = compare_snapshots(monitored, SET, "2020-06-30", "2021-06-30")
     polygons = change_map(monitored, SET, change, "facilities.kita").set_index("key")
     assert polygons["change"].to_dict() == {"1": 0, "2": 0, "3": 0, "4": 1}
-    data, cls = indicator_map(monitored, SET, "area_covered.kita.km1", "2021-06-30", "2020-06-30")
+    data, cls, sources = indicator_map(monitored, SET, "area_covered.kita.km1", "2021-06-30", "2020-06-30")
     fills = {f["properties"]["_id"]: f["properties"]["_fill"] for f in data["features"]}
     assert fills["4"] == PUOR5[4] and {fills[k] for k in ("1", "2", "3")} == {PUOR5[2]}
     assert "Veränderung 2020-06-30 → 2021-06-30" in cls.title
+    # both snapshots name their sources and dates under the map; a count has no decimals in the legend
+    assert sources.startswith("2020-06-30: ") and " · 2021-06-30: " in sources and "Stand " in sources
+    _, counted, _ = indicator_map(monitored, SET, "facilities.kita", "2021-06-30")
+    assert all("," not in label for label in counted.labels)

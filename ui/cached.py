@@ -105,8 +105,8 @@ def indicator_dates(cfg: Settings, version: str, level: str) -> tuple[tuple[str,
 @st.cache_data(show_spinner=False, max_entries=16)
 def indicator_map(
     cfg: Settings, version: str, level: str, indicator: str, on: str, before: str | None
-) -> tuple[dict[str, Any], maps.Classification]:
-    """A stored indicator, or its change, as a choropleth (see :func:`ui.views.indicator_map`)."""
+) -> tuple[dict[str, Any], maps.Classification, str]:
+    """A stored indicator, or its change, as a choropleth with its sources (see :func:`ui.views.indicator_map`)."""
     return views.indicator_map(cfg, level, indicator, on, before)
 
 

@@ -343,14 +343,20 @@ def classify_fixed(
     title: str,
     decimals: int = 0,
     palette: Mapping[int, tuple[str, ...]] = YLGNBU,
+    lower: float | None = None,
 ) -> Classification:
     """Classify ``values`` by fixed upper class limits ``breaks`` (for comparable maps).
+
+    ``lower`` is the lower edge of the first class (default: 0, or the
+    smallest value when it is negative).
 
     >>> c = classify_fixed(pd.Series([10.0, 60.0, 99.0]), (50, 90, 100), "Anteil")
     >>> c.labels
     ('0 – 50', '50 – 90', '90 – 100')
     >>> c.colors.tolist() == [YLGNBU[3][0], YLGNBU[3][1], YLGNBU[3][2]]
     True
+    >>> classify_fixed(pd.Series([-3.0, 8.0]), (-5, -1e-9, 1e-9, 5, 10), "Δ", lower=-10).labels[:3]
+    ('-10 – -5', '-5 – 0', '0 – 0')
     """
     num = pd.to_numeric(values, errors="coerce").astype("float64")
     upper = np.asarray(breaks, dtype="float64")
@@ -359,7 +365,8 @@ def classify_fixed(
     cls = np.searchsorted(upper, known.to_numpy(), side="left").clip(0, n - 1)
     colors = pd.Series(NO_DATA_COLOR, index=values.index, dtype=object)
     colors.loc[known.index] = np.asarray(palette[n], dtype=object)[cls]
-    edges = [min(0.0, float(known.min())) if len(known) else 0.0, *upper]
+    first = lower if lower is not None else min(0.0, float(known.min())) if len(known) else 0.0
+    edges = [first, *upper]
     labels = tuple(f"{de_number(edges[i], decimals)} – {de_number(edges[i + 1], decimals)}" for i in range(n))
     return Classification(title, colors, labels, tuple(palette[n]), bool(num.isna().any()))
 

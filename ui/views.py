@@ -96,15 +96,24 @@ def indicator_dates(cfg: Settings, level: str) -> tuple[tuple[str, ...], dict[st
 
 def indicator_map(
     cfg: Settings, level: str, indicator: str, on: str, before: str | None = None
-) -> tuple[dict[str, Any], maps.Classification]:
+) -> tuple[dict[str, Any], maps.Classification, str]:
     """One stored indicator of ``level`` at ``on`` as a choropleth; with ``before``, its change since then.
 
-    Titles and names are data: they go into tooltips and legends, which the map shows as text.
+    Titles and names are data: they go into tooltips and legends, which the map shows as text. The third
+    element names the figures' sources with their dates (plain text), one per snapshot shown.
     """
     from geo.levels import analysis_level
     from integrationsatlas.monitoring import change_map, compare_snapshots, load_snapshot
+    from integrationsatlas.monitoring.catalogue import kind_of
 
     declared = analysis_level(level, cfg)
+    decimals = kind_of(indicator).decimals
+    sources = []
+    for date in (before, on) if before is not None else (on,):
+        values = load_snapshot(cfg, level, date).values
+        first = values[values["indicator"] == indicator].head(1)
+        if len(first):
+            sources.append(f"{date}: {first['source'].iloc[0]} (Stand {first['as_of'].iloc[0]})")
     if before is not None:
         change = compare_snapshots(cfg, level, before, on, indicator)
         frame = change_map(cfg, level, change, indicator)
@@ -115,8 +124,9 @@ def indicator_map(
             values,
             (-top * 0.5, -top * 1e-9, top * 1e-9, top * 0.5, top),
             f"{frame['title'].iloc[0]}: Veränderung {before} → {on} ({frame['unit'].iloc[0]})",
-            decimals=1,
+            decimals=decimals,
             palette={5: PUOR5},
+            lower=-top,
         )
         fields = [("name", "Name"), ("key", declared.key_title), ("before", before), ("after", on),
                   ("change", "Veränderung")]  # fmt: skip
@@ -132,12 +142,12 @@ def indicator_map(
         values = pd.to_numeric(frame["value"], errors="coerce")
         title = str(rows["title"].iloc[0]) if len(rows) else indicator
         unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-        cls = maps.classify(values, f"{title} ({unit}), {on}")
+        cls = maps.classify(values, f"{title} ({unit}), {on}", decimals=decimals)
         fields = [("name", "Name"), ("key", declared.key_title), ("value", title), ("note", "Hinweis")]
     shown = frame.rename(columns={"key": "ags"}) if "ags" not in frame.columns else frame
     fields = [("ags" if c == "key" else c, label) for c, label in fields]
     tolerance = maps.DISPLAY_TOLERANCE_M.get(level, maps.DISPLAY_TOLERANCE_M["stadtteil"])
-    return maps.prepare_polygons(shown, fields, tolerance, fill=cls.colors), cls
+    return maps.prepare_polygons(shown, fields, tolerance, fill=cls.colors), cls, " · ".join(sources)
 
 
 def gemeinde_outlines(cfg: Settings) -> dict[str, Any] | None:

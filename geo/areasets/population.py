@@ -286,7 +286,9 @@ def _pick_date(frame: pd.DataFrame, column: str | None, as_of: str | None, shown
     if len(dates) != 1:
         raise DataError(
             f"Datei {shown}: die Tabelle enthält {len(dates)} Stichtage in »{column}« ({', '.join(dates)}); "
-            "bitte einen wählen (--as-of, z. B. --as-of " + (dates[-1] if dates else "2012") + ")."
+            "bitte einen als Stand angeben (Seite »Daten«: Feld »Stand der Daten«; Kommandozeile: --as-of "
+            + (dates[-1] if dates else "2012")
+            + ")."
         )
     return dates[0]
 
@@ -328,7 +330,10 @@ def import_area_population(
         shown=shown,
     )
     if not date:
-        raise DataError(f"Datei {shown}: kein Stichtag bekannt; bitte mit --as-of angeben (z. B. --as-of 2012-12-31).")
+        raise DataError(
+            f"Datei {shown}: kein Stichtag bekannt; bitte als Stand angeben (Seite »Daten«: Feld »Stand der Daten«; "
+            "Kommandozeile: --as-of 2012-12-31)."
+        )
     located = units.set_index(units["unit_id"].astype(str)).geometry.reindex(table["unit_id"])
     frame = gpd.GeoDataFrame(table, geometry=representative_points(located).to_numpy(), crs=units.crs)
     open_store(settings).write_layer(

@@ -158,7 +158,7 @@ def _area_set_indicators(cfg: Settings, version: str) -> None:
         format_func=labels(["", *earlier], lambda d: d or t("karte.sets.no_change")),
         key="karte_set_before",
     )
-    data, classification = cached.indicator_map(cfg, version, level, indicator, on, before or None)
+    data, classification, sources = cached.indicator_map(cfg, version, level, indicator, on, before or None)
     group = maps.feature_group(
         classification.title,
         maps.choropleth_layer(level, data, stored[level]),
@@ -167,6 +167,8 @@ def _area_set_indicators(cfg: Settings, version: str) -> None:
     center, zoom = cached.area_set_view(cfg, version, level)
     render_map(maps.base_map([]), [group], key="karte_set_map", center=center, zoom=zoom, height=440, collapsed=True)
     st.caption(t("karte.sets.caption"))
+    if sources:
+        st.caption(md(t_plain("karte.sets.sources", sources=sources)))
 
 
 def _filter_choice(layer_id: str) -> tuple[str, ...]:
