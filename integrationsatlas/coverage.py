@@ -381,6 +381,8 @@ def _inputs(
         as_of=(("Bevölkerung", demand.as_of), ("Einrichtungen", facility_as_of(facilities, settings, request.layer))),
         area=request.area.code if request.area.code != "05" else None,
         notes=tuple(notes),
+        demand_source=demand.source,
+        demand_licence=demand.licence,
     )
 
 

@@ -212,4 +212,5 @@ def area_osm_demand(settings: Settings, osm_file: Path, counted: AreaPopulation,
         target_group=group,
         source=f"{counted.source}; Gebäude: {Path(osm_file).name} ({OSM_LICENCE})",
         area_set=counted.set_name,
+        licence=f"{counted.licence or 'unbekannt'}; Gebäude {OSM_LICENCE}",
     )

@@ -168,6 +168,8 @@ class DemandResult:
         Where the population numbers come from (German, with licence).
     area_set
         For level ``"gebiet"``: the area set whose residents the points spread.
+    licence
+        Licence of the population numbers (the official statistics: dl-de/by-2-0).
     """
 
     points: gpd.GeoDataFrame
@@ -177,6 +179,7 @@ class DemandResult:
     target_group: TargetGroup
     source: str = ""
     area_set: str | None = None
+    licence: str = "dl-de/by-2-0"
 
     def nesting(self, level: str, administrative: bool) -> str | None:
         """The level name for the nesting rule of :func:`planning.resolution.unit_resolution` on units of ``level``.

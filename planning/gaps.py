@@ -96,6 +96,8 @@ class GapInputs:
         AGS prefix the analysis was restricted to, if any.
     notes
         Further German remarks (e.g. the extent of a street network).
+    demand_source, demand_licence
+        Where the demand's population comes from, and its licence.
     """
 
     layer: str
@@ -109,6 +111,8 @@ class GapInputs:
     layer_title: str = ""
     area: str | None = None
     notes: tuple[str, ...] = field(default=())
+    demand_source: str = ""
+    demand_licence: str = "dl-de/by-2-0"
 
     @property
     def mode_label(self) -> str:

@@ -205,3 +205,23 @@ def test_with_an_extract_the_residents_go_to_the_buildings_and_walking_shares_pe
     assert table["population"].to_dict() == {k: float(p) for k, (p, _) in residents.items()}
     shares = table["share_covered"]
     assert shares.notna().all() and shares.min() == 0.0 and 0.0 < shares.max() < 1.0
+
+
+def test_the_report_on_the_set_names_its_residents_and_their_source(settings: Settings, tmp_path: Path) -> None:
+    """A council report for all areas of the set: the residents of the table, its publisher and licence."""
+    from integrationsatlas.report import build_report
+    from integrationsatlas.report.html import render_html
+
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    import_area_population(_table(tmp_path / "e.csv"), SET, settings, as_of="2012", publisher="Stadt", licence="CC BY")
+    report = build_report(settings, AnalysisRequest("ki", 5.0, area=AreaRef("", set=SET), by=SET))
+    figures = dict(report.figures)
+    assert figures["Gebietssatz"] == SET and "Einwohner (Einwohner je Gebiet" in " ".join(figures)
+    assert "1.040.000" in figures.values()
+    demand = next(s for s in report.sources if s.what == "Bevölkerung (Nachfrage)")
+    assert (demand.source, demand.licence, demand.as_of) == (
+        "Einwohner je Gebiet: e.csv, Stadt (CC BY)",
+        "CC BY",
+        "2012",
+    )
+    assert "1.040.000" in render_html(report)

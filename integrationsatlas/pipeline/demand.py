@@ -246,6 +246,7 @@ def area_set_demand(
         target_group=group,
         source=counted.source,
         area_set=set_name,
+        licence=counted.licence or "unbekannt",
     )
     return (result if group.id == "total" else replace(result, points=apply_target_group(points, group.id))), note
 

@@ -33,6 +33,7 @@ from integrationsatlas.pipeline.area import StudyArea, study_area
 from integrationsatlas.report import decisions
 from integrationsatlas.report.maps import clip_to_extent, coverage_map, overview_map
 from integrationsatlas.report.model import (
+    AREA_SET_GRID_M,
     EXTENT_GRID_M,
     MAP_ASPECT,
     MAX_TABLE_ROWS,
@@ -196,7 +197,12 @@ def _area_units(settings: Settings, level: str, area: ReportArea) -> gpd.GeoData
     declared = analysis_level(level, settings)
     if not declared.administrative:
         units = declared.units(settings).rename(columns={declared.key: "ags"})
-        inside = units["gemeinde_ags"].astype(str).str.startswith(area.ags)
+        if area.administrative:
+            inside = units["gemeinde_ags"].astype(str).str.startswith(area.ags)
+        elif level == area.level:  # the report's own set: its areas
+            inside = units["ags"].astype(str).isin(area.members)
+        else:  # another set: its areas in the Gemeinden of the report's areas
+            inside = units["gemeinde_ags"].astype(str).isin(area.gemeinden)
         return units[inside.to_numpy()]
     units = load_boundaries(cast(Level, level), settings)
     ags = units["ags"].astype(str)
@@ -247,8 +253,12 @@ def _facility_counts(
         if gdf.empty:
             continue
         frames[layer_id] = gdf
-        units = load_boundaries(cast(Level, area.level), settings)
-        inside = int((unit_of(gdf.geometry, units) == area.ags).sum())
+        if area.administrative:
+            units = load_boundaries(cast(Level, area.level), settings)
+            inside = int((unit_of(gdf.geometry, units) == area.ags).sum())
+        else:  # the areas of a set, by the same point-in-area rule
+            keys = analysis_level(area.level, settings).keys_of(gdf.geometry, settings)
+            inside = int(keys.astype("string").isin(area.members).fillna(False).sum())
         figures.append((f"{REGISTRY.get(layer_id).title} im Gebiet", de_int(inside)))
     return figures, frames
 
@@ -406,6 +416,8 @@ def _demand_publisher(report: CoverageReport) -> str:
         return "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis; verteilt auf Gebäude aus OpenStreetMap"
     if level == "gemeinde":
         return "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis (GV-ISys)"
+    if level == "gebiet":  # the residents of an area set, as imported (file, publisher, licence)
+        return report.inputs.demand_source
     return "Statistisches Bundesamt (Destatis), GENESIS 12411-05-01-4; Orte: GeoNames"
 
 
@@ -419,7 +431,8 @@ def _sources(
         if (info := inventory.get(lid)) is not None and info.available
     ]
     demand_as_of = dict(report.inputs.as_of).get("Bevölkerung", "unbekannt")
-    entries.append(SourceEntry("Bevölkerung (Nachfrage)", _demand_publisher(report), "dl-de/by-2-0", demand_as_of))
+    licence = report.inputs.demand_licence
+    entries.append(SourceEntry("Bevölkerung (Nachfrage)", _demand_publisher(report), licence, demand_as_of))
     entries.append(
         SourceEntry(
             "Kreisstatistik",
@@ -538,7 +551,7 @@ def build_report(
     logger.info("Bericht %s: %s", area.ags, request.describe(area.name))
     coverage = coverage_report(settings, request)
     spec = REGISTRY.get(request.layer)
-    extent = fixed_extent(area.geometry.bounds, grid_m=EXTENT_GRID_M[area.level])
+    extent = fixed_extent(area.geometry.bounds, grid_m=EXTENT_GRID_M.get(area.level, AREA_SET_GRID_M))
     context = clip_to_extent(load_boundaries("kreis", settings), extent)
     units = _area_units(settings, request.by, area)
     layers = [s.id for s in REGISTRY.facilities() if is_available(s.id, settings) and s.id != request.layer]
@@ -616,7 +629,8 @@ def _load_scenario(settings: Settings, name: str | None, area: StudyArea) -> Sce
         return None
     loaded = load_scenario(settings, name)
     sa = str(loaded.area_ags)
-    if not (sa.startswith(area.ags) or area.ags.startswith(sa)):
+    keys = (area.ags,) if area.administrative else area.gemeinden
+    if not any(sa.startswith(k) or k.startswith(sa) for k in keys):
         raise DataError(
             f"Szenario »{loaded.name}« gilt für das Gebiet {loaded.area_name} (AGS {sa}), "
             f"der Bericht für {area.label}. Bitte das passende Gebiet oder Szenario wählen."
@@ -626,11 +640,17 @@ def _load_scenario(settings: Settings, name: str | None, area: StudyArea) -> Sce
 
 
 def _area_figures(settings: Settings, area: StudyArea, coverage: CoverageReport) -> list[tuple[str, str]]:
+    if area.administrative:
+        key, population = [("AGS", area.ags)], _population_figures(settings, area)
+    else:  # an area set: its name and key; the residents are those of the question's demand
+        key = [("Gebietssatz", area.level), *([("Nr.", area.ags)] if area.ags != area.level else [])]
+        total = float(coverage.overall["population_total"].iloc[0])
+        population = [(f"Einwohner ({coverage.demand_level_label})", de_int(total))]
     figures = [
         ("Gebiet", area.title),
-        ("AGS", area.ags),
+        *key,
         ("Fläche", f"{de_int(area.geometry.area / 1e6)} km²"),
-        *_population_figures(settings, area),
+        *population,
     ]
     if coverage.extent is not None and coverage.extent.partial:
         figures.append(("Abgedeckter Teil (alle Versorgungszahlen)", coverage.extent.caption))

@@ -24,8 +24,9 @@ MIME_TYPES: dict[str, str] = {"pdf": "application/pdf", "html": "text/html"}
 SHORT_LEVEL_TITLES = {"land": "Land", "regbez": "Reg.-Bez.", "kreis": "Kreis", "gemeinde": "Gemeinde"}
 #: Width / height of every report map.
 MAP_ASPECT = 4 / 3
-#: Grid (metres) to which map extents are snapped, by area level.
+#: Grid (metres) to which map extents are snapped, by area level; areas of an area set (Stadtteile …) use 1 km.
 EXTENT_GRID_M: dict[str, float] = {"land": 10_000.0, "regbez": 5_000.0, "kreis": 5_000.0, "gemeinde": 1_000.0}
+AREA_SET_GRID_M = 1_000.0
 #: Map size in the PDF (mm) and raster resolution of the images.
 MAP_WIDTH_MM = 180.0
 MAP_DPI = 160
