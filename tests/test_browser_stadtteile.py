@@ -121,3 +121,23 @@ def test_a_planner_uploads_the_2012_residents_and_maps_their_change_per_stadttei
     assert "2011-12-31: Einwohner je Gebiet" in sources and sources.count("Stadt Köln (CC BY 3.0 DE)") == 2
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "stadtteile_change.png"), full_page=True)
+
+
+def test_the_gaps_per_stadtteil_use_the_citys_residents(server: StreamlitServer, page: Any) -> None:
+    """Versorgungslücken by Stadtteil: the demand is the city's residents, the table is keyed by Stadtteil number."""
+    page.goto(server.url)
+    wait_settled(page)
+    page.get_by_role("link", name="Versorgungslücken").click()
+    wait_settled(page)
+    page.get_by_role("combobox", name="Einheiten der Tabelle").click()
+    page.get_by_role("option").filter(has_text="Stadtteile Köln").first.click()
+    page.get_by_text("Nachfrage: Einwohner je Gebiet").wait_for(timeout=120_000)
+    wait_idle(page, 60_000)
+    page.wait_for_function(
+        """() => { const g = document.querySelector('[data-testid="stDataFrame"]');
+                   return g !== null && g.querySelectorAll('th').length > 0; }"""
+    )
+    grid = page.locator("[data-testid='stDataFrame']").first
+    headers = grid.evaluate("e => [...e.querySelectorAll('th')].map(th => th.textContent)")
+    assert "Nr." in headers and "AGS" not in headers
+    assert map_frame(page).locator("path.leaflet-interactive").count() >= 86

@@ -405,8 +405,12 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
 # --- tables and chart data --------------------------------------------------------
 
 
-def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
-    """The gap ranking with headers in ``lang`` (German by default; rank 1 = largest gap)."""
+def ranking_table(report: CoverageReport, lang: str = "de", key_title: str = "AGS") -> pd.DataFrame:
+    """The gap ranking with headers in ``lang`` (German by default; rank 1 = largest gap).
+
+    ``key_title`` heads the units' keys: the level's (:attr:`geo.levels.AnalysisLevel.key_title`, ``Nr.`` for the
+    areas of a set).
+    """
     table = report.gaps.ranking(None)
     unit = report.inputs.unit
     names = table["name"].astype("string")
@@ -429,7 +433,7 @@ def ranking_table(report: CoverageReport, lang: str = "de") -> pd.DataFrame:
         bounds = report.intervals.units.reindex(table.index.astype(str))
         level = round(report.intervals.uncertainty.level * 100)
         shown.insert(3, text("decisions.col.interval", lang, level=level), _spans(bounds["low"], bounds["high"]))
-    return shown.reset_index(names="AGS")
+    return shown.reset_index(names=key_title)
 
 
 def _spans(low: pd.Series, high: pd.Series) -> list[str]:

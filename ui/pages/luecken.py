@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo.formatting import de_int, de_share
 from geo.layers.registry import REGISTRY
+from geo.levels import analysis_level
 from geo.modes import MODES
 from geo.settings import Settings
 from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
@@ -59,7 +60,8 @@ def render() -> None:
             m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
             decisions.show_coverage(report)
             st.markdown(t("common.bold", text=t("luecken.ranking")))
-            table(views.ranking_table(report, current_language()), max_height=300, key="luecken_table")
+            key_title = analysis_level(params.by, cfg).key_title
+            table(views.ranking_table(report, current_language(), key_title), max_height=300, key="luecken_table")
         st.caption(
             t("luecken.covered_line", people=de_int(report.covered_weight), share=de_share(report.share_covered, 1))
         )
