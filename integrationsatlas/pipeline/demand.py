@@ -1,9 +1,10 @@
 """Step 2: the demand of the area and the facilities of the layer.
 
 The demand comes from the request's source (``auto``: an imported Zensus
-grid, else the 100 m estimate from the buildings of the OSM extract, else the
-Gemeinden with their Destatis population, else the GeoNames places with the
-Kreis population). Whether a Zensus grid is loaded is asked of the store
+grid; for a question about an area set with imported residents, those
+residents; else the 100 m estimate from the buildings of the OSM extract, else
+the Gemeinden with their Destatis population, else the GeoNames places with
+the Kreis population). Whether a Zensus grid is loaded is asked of the store
 (:func:`geo.store.has_layer`), on either backend.
 """
 
@@ -217,7 +218,7 @@ def area_set_demand(
         where = f"den Gebietssatz »{set_name}«" if set_name else "einen Gebietssatz (--area NAME)"
         raise NotLoadedError(
             f"Für die Nachfrage »Einwohner je Gebiet« bitte Einwohner für {where} importieren: "
-            "»integrationsatlas areas population DATEI --set NAME« oder Seite »Daten«, Reiter »Gebiete«."
+            "»integrationsatlas areas population DATEI --set NAME« oder Seite »Daten«, Reiter »Bevölkerung«."
         )
     group = TargetGroup.of(target_group)
     if group.id not in ("total", *counted.groups):
