@@ -461,7 +461,13 @@ class AnalysisRequest:
         problems += self._travel_problems() + self._decision_problems()
         if self.siting is not None:
             problems += self.siting.problems()
-            if not self.area.is_administrative or len(self.area.code) not in (5, 8):
+            if not self.area.is_administrative:
+                problems.append(
+                    f"Standortplanung braucht einen Kreis (5 Ziffern) oder eine Gemeinde (8 Ziffern), nicht den "
+                    f"Gebietssatz »{self.area}«; die Gebiete eines Satzes als Regel: --area AGS --min-per-unit 1 "
+                    f"--per {self.area.set}"
+                )
+            elif len(self.area.code) not in (5, 8):
                 problems.append(
                     f"Standortplanung braucht einen Kreis (5 Ziffern) oder eine Gemeinde (8 Ziffern), "
                     f"nicht »{self.area.code}«"

@@ -225,3 +225,11 @@ def test_the_report_on_the_set_names_its_residents_and_their_source(settings: Se
         "2012",
     )
     assert "1.040.000" in render_html(report)
+
+
+def test_siting_on_a_set_says_how_to_plan_per_area() -> None:
+    """Sites are planned for a Kreis or Gemeinde; the areas of a set enter as a rule, and the message says how."""
+    from integrationsatlas.request import SitingSpec
+
+    with pytest.raises(DataError, match=r"nicht den Gebietssatz »koeln-stadtteile«.*--per koeln-stadtteile"):
+        AnalysisRequest("kita", 1.0, area=AreaRef("", set="koeln-stadtteile"), siting=SitingSpec(p=3)).validate()
