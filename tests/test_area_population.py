@@ -233,3 +233,27 @@ def test_siting_on_a_set_says_how_to_plan_per_area() -> None:
 
     with pytest.raises(DataError, match=r"nicht den Gebietssatz »koeln-stadtteile«.*--per koeln-stadtteile"):
         AnalysisRequest("kita", 1.0, area=AreaRef("", set="koeln-stadtteile"), siting=SitingSpec(p=3)).validate()
+
+
+def test_an_excel_table_with_german_numbers_is_read_like_the_csv(settings: Settings, tmp_path: Path) -> None:
+    """XLSX as a city exports it: German thousands separators, a header row of its own words, a script in a key."""
+    import openpyxl
+
+    import_area_set(_write(_quarters(settings), tmp_path / "v.geojson"), SET, settings)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Nr", "Bevölkerung", "Ausländer"])
+    for key, (people, _) in RESIDENTS.items():
+        sheet.append([key, f"{people:,}".replace(",", "."), "1.000"])
+    book.save(tmp_path / "einwohner.xlsx")
+    stored = import_area_population(tmp_path / "einwohner.xlsx", SET, settings, as_of="2012-12-31")
+    assert stored.groups == ("foreign",) and int(stored.table["population"].sum()) == 1_040_000
+    sheet.append(["<script>alert(1)</script>", "5", "1"])
+    book.save(tmp_path / "script.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        import_area_population(tmp_path / "script.xlsx", SET, settings, as_of="2012-12-31")
+    (problem,) = caught.value.problems
+    assert problem.row == 6 and "»<script>alert(1)</script>« gibt es im Gebietssatz" in problem.message
+    loaded = load_area_population(settings, SET)
+    assert loaded is not None and loaded.source_file == "einwohner.xlsx"  # the refused file changed nothing
