@@ -103,13 +103,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             dry_run=args.dry_run,
         )
     except ValidationError as exc:
-        if args.json:
-            emit_json({"ok": False, "name": args.name, "problems": [p.as_dict() for p in exc.problems]})
-        else:
-            print(exc.title + ":", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-        return 2
+        return _refused(exc, as_json=args.json, name=args.name)
     ok = result.area_set is not None or (args.dry_run and result.check.n_units > 0 and not result.check.problems)
     if args.json:
         emit_json({**result.as_dict(), "ok": ok, "dry_run": bool(args.dry_run)})
@@ -123,6 +117,17 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("Probelauf: nichts gespeichert.")
     return 0 if ok else 2
+
+
+def _refused(exc: ValidationError, *, as_json: bool, **what: str) -> int:
+    """Report a refused file (every problem, as JSON with ``what`` or on standard error); exit code 2."""
+    if as_json:
+        emit_json({"ok": False, **what, "problems": [p.as_dict() for p in exc.problems]})
+    else:
+        print(exc.title + ":", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+    return 2
 
 
 def _print_check(check: AreaSetCheck) -> None:
@@ -177,13 +182,7 @@ def run_population(args: argparse.Namespace, settings: Settings) -> int:
             licence=args.licence, publisher=args.publisher,
         )  # fmt: skip
     except ValidationError as exc:
-        if args.json:
-            emit_json({"ok": False, "area_set": args.set, "problems": [p.as_dict() for p in exc.problems]})
-        else:
-            print(exc.title + ":", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-        return 2
+        return _refused(exc, as_json=args.json, area_set=args.set)
     if not args.json:
         groups = ", ".join(f"{ZENSUS_GROUPS[g][0]} {de_int(counted.table[g].sum())}" for g in counted.groups)
         print(
