@@ -23,6 +23,7 @@ Accepted column names (case and ``_``/space/``-`` ignored):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,53 +202,25 @@ def read_area_population(
         frame = frame[frame[date_column].astype(str).str.strip() == date]
     ids = frame[key].astype("string").str.strip()
     table = pd.DataFrame({"unit_id": ids.to_numpy(), "_row": frame["_row"].to_numpy()})
+
+    def flag(rows: pd.Series, message: str | Callable[[str], str], fix: str, column: str) -> None:
+        """One problem per flagged row (the first 20); a callable ``message`` gets the row's key."""
+        for row, value in table.loc[rows, ["_row", "unit_id"]].head(20).itertuples(index=False):
+            text = message if isinstance(message, str) else message(str(value))
+            problems.append(Problem(text, fix, file=shown, row=int(row), column=column))
+
     for out, column in found.items():
         table[out] = parse_number(frame[column], integer=True).to_numpy()
-        bad = table[out].isna() | (table[out] < 0)
-        for row in table.loc[bad, "_row"].head(20):
-            problems.append(
-                Problem(
-                    f"»{column}« ist keine ganze Zahl ≥ 0",
-                    "die Zelle korrigieren",
-                    file=shown,
-                    row=int(row),
-                    column=str(column),
-                )
-            )
+        not_count = f"»{column}« ist keine ganze Zahl ≥ 0"
+        flag(table[out].isna() | (table[out] < 0), not_count, "die Zelle korrigieren", str(column))
     for out in (g for g in GROUPS if g in found):
-        over = table[out] > table["population"]
-        for row in table.loc[over, "_row"].head(20):
-            problems.append(
-                Problem(
-                    f"»{found[out]}« ist größer als die Einwohnerzahl",
-                    "die Zeile prüfen",
-                    file=shown,
-                    row=int(row),
-                    column=str(found[out]),
-                )
-            )
+        too_many = f"»{found[out]}« ist größer als die Einwohnerzahl"
+        flag(table[out] > table["population"], too_many, "die Zeile prüfen", str(found[out]))
     unknown = ~table["unit_id"].isin(keys)
-    for row, value in table.loc[unknown, ["_row", "unit_id"]].head(20).itertuples(index=False):
-        problems.append(
-            Problem(
-                f"Schlüssel »{value}« gibt es im Gebietssatz »{set_name}« nicht",
-                "den Schlüssel oder den Gebietssatz prüfen",
-                file=shown,
-                row=int(row),
-                column=key,
-            )
-        )
+    flag(unknown, lambda k: f"Schlüssel »{k}« gibt es im Gebietssatz »{set_name}« nicht",
+         "den Schlüssel oder den Gebietssatz prüfen", str(key))  # fmt: skip
     twice = table["unit_id"].duplicated(keep=False) & ~unknown
-    for row, value in table.loc[twice, ["_row", "unit_id"]].head(20).itertuples(index=False):
-        problems.append(
-            Problem(
-                f"Schlüssel »{value}« steht mehrfach in der Tabelle",
-                "je Gebiet eine Zeile",
-                file=shown,
-                row=int(row),
-                column=key,
-            )
-        )
+    flag(twice, lambda k: f"Schlüssel »{k}« steht mehrfach in der Tabelle", "je Gebiet eine Zeile", str(key))
     missing = sorted(keys - set(table["unit_id"].dropna()))
     if missing:
         problems.append(
