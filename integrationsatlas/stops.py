@@ -57,7 +57,7 @@ class StopAccess:
     within_m
         The walking distance of the shares.
     network
-        ``"Fußwegenetz (OSM-Datei)"`` or ``"Luftlinie"``.
+        ``"Fußwegenetz aus <Datei>, von Tür zu Tür"`` or ``"Luftlinie"``.
     demand_label
         The demand resolution the figures rest on.
     resolution
@@ -123,7 +123,7 @@ def stop_access(settings: Settings, request: AnalysisRequest) -> StopAccess:
         cells=cells,
         units=units,
         within_m=within_m,
-        network="Fußwegenetz (OSM-Datei), von Tür zu Tür" if osm_file else "Luftlinie",
+        network=f"Fußwegenetz aus {osm_file.name}, von Tür zu Tür" if osm_file else "Luftlinie",
         demand_label=demand.level_label,
         resolution=check_resolution(points, None, within_m),
     )

@@ -43,6 +43,7 @@ from markupsafe import Markup
 
 from geo.errors import IntegrationsatlasError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.line_network import is_line_network
 from geo.sources.osm_background import cached_background
 from ui.i18n import t
 from ui.map_script import TEXT_JS, script_template
@@ -179,7 +180,12 @@ def _extract_payload(path: str, _size: int, _mtime_ns: int, cache_dir: str) -> d
 
 
 def extract_payload(path: Path, cfg: Settings) -> dict[str, Any] | None:
-    """The (process-wide cached) drawing data of the OSM extract ``path``; ``None`` if it cannot be read."""
+    """The (process-wide cached) drawing data of the OSM extract ``path``; ``None`` if it cannot be read.
+
+    A street network of lines (:func:`geo.sources.line_network.is_line_network`) is no background.
+    """
+    if is_line_network(path):
+        return None
     try:
         stat = Path(path).stat()
         # reading a large extract the first time takes a while: say what the page is waiting for

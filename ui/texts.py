@@ -73,8 +73,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "level.gemeinden": ("Gemeinden", "Municipalities (Gemeinden)"),
     "unit.minutes": ("Minuten", "minutes"),
     "uploads.osm": (
-        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2; höchstens 300 MB)",
-        "OSM extract for the street network and buildings (.osm.pbf, .osm or .osm.bz2; at most 300 MB)",
+        "OSM-Auszug für Straßennetz und Gebäude (.osm.pbf, .osm oder .osm.bz2) oder Straßennetz der Stadt als "
+        "Linien (GeoPackage, Shapefile als ZIP, GeoJSON); höchstens 300 MB",
+        "OSM extract for the street network and buildings (.osm.pbf, .osm or .osm.bz2) or the city's street "
+        "network as lines (GeoPackage, zipped Shapefile, GeoJSON); at most 300 MB",
     ),
     "uploads.gtfs": (
         "GTFS-Fahrplan (.zip, z. B. VRR, VRS, NWL, AVV oder DELFI; höchstens 300 MB)",
@@ -186,9 +188,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.threshold_min": ("Schwelle (Minuten)", "Threshold (minutes)"),
     "luecken.need_osm": (
         "Für Fahrzeiten wird ein Straßennetz gebraucht: bitte einen OSM-Auszug (.osm.pbf, z. B. von "
-        "download.geofabrik.de, oder .osm/.osm.bz2) hochladen.",
+        "download.geofabrik.de, oder .osm/.osm.bz2) oder das Straßennetz der Stadt als Linien hochladen.",
         "Travel times need a street network: please upload an OSM extract (.osm.pbf, e.g. from "
-        "download.geofabrik.de, or .osm/.osm.bz2).",
+        "download.geofabrik.de, or .osm/.osm.bz2) or the city's street network as lines.",
     ),
     "luecken.day": ("Verkehrstag", "Service day"),
     "luecken.window": ("Abfahrtsfenster (Median über jede Minute)", "Departure window (median over every minute)"),
@@ -814,10 +816,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "daten.osm_tab": ("OSM-Auszug", "OSM extract"),
     "daten.osm_help": (
         "Ein OSM-Auszug (`.osm.pbf` von Geofabrik, `.osm` oder `.osm.bz2`) liefert das Straßennetz für Fahrzeiten "
-        "und die Hintergrundkarte ohne Internet. Einmal hier hochgeladen, steht er auf allen Seiten zur Auswahl "
-        "(nur in Ihrer Sitzung).",
+        "und die Hintergrundkarte ohne Internet. Statt dessen geht auch das Straßennetz der Stadt als Linien "
+        "(GeoPackage, Shapefile als ZIP oder GeoJSON, z. B. die Straßenabschnitte aus dem Open-Data-Portal): "
+        "Fahrzeiten zu Fuß und mit dem Fahrrad, ohne Gebäude und Hintergrund. Einmal hier hochgeladen, steht "
+        "die Datei auf allen Seiten zur Auswahl (nur in Ihrer Sitzung).",
         "An OSM extract (`.osm.pbf` from Geofabrik, `.osm` or `.osm.bz2`) provides the street network for travel "
-        "times and the background map without internet. Uploaded once here, it can be chosen on every page "
+        "times and the background map without internet. The city's street network as lines (GeoPackage, zipped "
+        "Shapefile or GeoJSON, e.g. the street segments of its open-data portal) works too: walking and cycling "
+        "times, without buildings or background. Uploaded once here, it can be chosen on every page "
         "(in your session only).",
     ),
     "daten.osm_ready": (

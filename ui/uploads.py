@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.modes import next_tuesday
 from geo.settings import Settings
+from geo.sources.line_network import LINE_NETWORK_SUFFIXES
 from geo.sources.osm_background import quick_to_draw
 from geo.store.uploads import Upload, UploadStore
 from ui.i18n import t
@@ -74,8 +75,10 @@ def _keep(cfg: Settings, kind: str, key: str, label: Markdown, types: list[str])
 
 
 def osm_extract(cfg: Settings, key: str) -> str | None:
-    """Upload (or pick an earlier upload of) an OSM extract: ``.osm.pbf`` (Geofabrik), ``.osm`` or ``.osm.bz2``."""
-    return _keep(cfg, "osm", key, t("uploads.osm"), ["pbf", "osm", "bz2"])
+    """Upload (or pick an earlier upload of) a street network: an OSM extract (``.osm.pbf`` from Geofabrik,
+    ``.osm``, ``.osm.bz2``) or lines (:data:`geo.sources.line_network.LINE_NETWORK_SUFFIXES`)."""
+    lines = sorted(s.lstrip(".") for s in LINE_NETWORK_SUFFIXES if s != ".shp")  # a Shapefile comes zipped
+    return _keep(cfg, "osm", key, t("uploads.osm"), ["pbf", "osm", "bz2", *lines])
 
 
 def gtfs_feed(cfg: Settings, key: str) -> str | None:

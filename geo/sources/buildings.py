@@ -39,6 +39,7 @@ from geo.io.bounded import check_osm_extract
 from geo.io.limits import ReadLimits
 from geo.settings import PROJECTED_CRS, Settings
 from geo.sources.frame_cache import cached_frame
+from geo.sources.line_network import is_line_network
 from geo.sources.osm_pbf import OSM_READ_ERRORS, unreadable_osm
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,11 @@ def buildings_from_file(path: Path, *, limits: ReadLimits | None = None) -> gpd.
     import osmium
 
     path = Path(path)
+    if is_line_network(path):
+        raise DataError(
+            f"Datei {path.name} ist ein Straßennetz aus Linien und enthält keine Gebäude. Für die Verteilung der "
+            "Einwohner auf Gebäude bitte einen OSM-Auszug (.osm.pbf) laden."
+        )
     wkb = osmium.geom.WKBFactory()
     rows: list[tuple[int, str, str | None, str | None, bool, bytes]] = []
     landuse: list[bytes] = []

@@ -57,6 +57,7 @@ from geo.io.limits import ReadLimits
 from geo.modes import MODES, STREET_MODES, StreetMode
 from geo.network import NPZ_FORMAT, Network
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.line_network import is_line_network
 from geo.sources.osm_pbf import (
     _PRECISION,
     OSM_READ_ERRORS,
@@ -96,8 +97,11 @@ def tile_buffer_m(network: StreetMode, minutes: float) -> float:
 
 
 def is_land_scale(path: Path, settings: Settings) -> bool:
-    """Whether the extract is large enough to be built in tiles (:attr:`Settings.network_tile_bytes`)."""
-    return Path(path).stat().st_size >= settings.network_tile_bytes
+    """Whether the OSM extract is large enough to be built in tiles (:attr:`Settings.network_tile_bytes`).
+
+    A street network of lines (:func:`geo.sources.line_network.is_line_network`) is always read whole.
+    """
+    return not is_line_network(path) and Path(path).stat().st_size >= settings.network_tile_bytes
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import SourceUnavailableError
+from geo.errors import DataError, SourceUnavailableError
 from geo.io.bounded import check_osm_extract
 from geo.io.limits import ReadLimits
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.sources.frame_cache import cached_frame
+from geo.sources.line_network import is_line_network
 from geo.sources.osm_pbf import OSM_READ_ERRORS, unreadable_osm
 
 logger = logging.getLogger(__name__)
@@ -271,6 +272,8 @@ def cached_background(path: Path, settings: Settings) -> gpd.GeoDataFrame:
     -----
     Geometries in EPSG:25832 (metres), as :func:`background_from_file`.
     """
+    if is_line_network(path):
+        raise DataError(f"Datei {Path(path).name} ist ein Straßennetz aus Linien, kein OSM-Auszug: kein Hintergrund.")
     limits = ReadLimits.from_settings(settings)
     return cached_frame(
         _cache_file(path, settings), lambda: background_from_file(Path(path), limits=limits), "Hintergrund"

@@ -1,7 +1,8 @@
-"""Street networks from OpenStreetMap: acquisition and on-disk cache.
+"""Street networks: acquisition and on-disk cache.
 
 Offline from an OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``) with the
-pyosmium reader :func:`geo.sources.osm_pbf.read_street_network`, online with
+pyosmium reader :func:`geo.sources.osm_pbf.read_street_network` or from a
+municipality's own line data with :func:`geo.sources.line_network.read_line_network`, online with
 ``osmnx.graph_from_polygon`` (Overpass). The network of one mode is built once
 and cached; analyses receive a :class:`geo.network.Network`.
 :func:`build_graph_from_xml` (the former offline path through osmnx) is kept
@@ -36,6 +37,7 @@ from geo.modes import DRIVE_FALLBACK_KMH, STREET_MODES, StreetMode, TravelMode, 
 from geo.network import NPZ_FORMAT, Network
 from geo.projection import NRW_BOUNDS_25832
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.sources.line_network import is_line_network, read_line_network
 from geo.sources.network_tiles import TileSet, is_land_scale, open_tile_set
 from geo.sources.osm_pbf import WAY_FILTERS, read_street_network, way_predicate
 
@@ -214,7 +216,9 @@ def load_network(
         Cache folder, online switch and target CRS.
     osm_file
         OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``), read
-        with :func:`geo.sources.osm_pbf.read_street_network`; ``None``
+        with :func:`geo.sources.osm_pbf.read_street_network`, or a street
+        network of lines (GeoPackage, zipped Shapefile, GeoJSON), read with
+        :func:`geo.sources.line_network.read_line_network`; ``None``
         downloads the network of ``area`` from the Overpass API (online only).
     area
         Planning area in EPSG:25832; the network is clipped to it plus
@@ -269,10 +273,10 @@ def load_network(
         path = Path(osm_file)
         if not path.is_file():
             raise SourceUnavailableError(
-                f"OSM-Datei {path} nicht gefunden. Bitte den Pfad prüfen "
-                "(erwartet wird eine .osm.pbf-, .osm-, .osm.bz2- oder .osm.gz-Datei)."
+                f"Straßennetz-Datei {path} nicht gefunden. Bitte den Pfad prüfen (erwartet wird ein OSM-Auszug "
+                ".osm.pbf, .osm, .osm.bz2, .osm.gz oder ein Liniennetz als GeoPackage, Shapefile-ZIP oder GeoJSON)."
             )
-        source_key = f"file-{content_hash(path)[:16]}"
+        source_key = f"{'lines' if is_line_network(path) else 'file'}-{content_hash(path)[:16]}"
     elif clip is None:
         raise DataError("Ohne OSM-Datei braucht der Netzabruf ein Planungsgebiet (Fläche).")
     else:
@@ -289,7 +293,8 @@ def load_network(
         net = _read_shared(settings, cache_path)
     if net is None:
         if osm_file is not None:
-            net = read_street_network(Path(osm_file), smode, clip=clip, limits=ReadLimits.from_settings(settings))
+            read = read_line_network if is_line_network(osm_file) else read_street_network
+            net = read(Path(osm_file), smode, clip=clip, limits=ReadLimits.from_settings(settings))
         else:
             assert clip is not None
             net = Network.from_graph(build_graph_from_polygon(clip, smode, settings))
