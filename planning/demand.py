@@ -41,6 +41,8 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from numpy.typing import NDArray
 
 from geo.errors import DataError, Problem, SchemaError, raise_if_problems
 from geo.projection import ensure_projected
@@ -64,6 +66,8 @@ LEVEL_LABELS: dict[str, str] = {
     "gemeinde": "Gemeinden mit Destatis-Bevölkerung (auf Orte der Gemeinde verteilt)",
     "orte": "Orte (GeoNames) mit Kreisbevölkerung – Näherung",
 }
+#: German label of the level ``gebiet`` when the residents are spread along the streets (:func:`demand_from_areas`).
+AREA_STREETS_LABEL = "Einwohner je Gebiet (entlang der Straßen verteilt, 100-m-Zellen) – Näherung"
 
 
 #: Target groups computable per Zensus cell: id → (German label, source columns).
@@ -576,8 +580,14 @@ def apportion(total: pd.Series, shares: pd.Series, groups: pd.Series) -> pd.Seri
 MAX_AREA_CELLS = 2_000_000
 
 
-def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: float = 100.0) -> gpd.GeoDataFrame:
-    """The residents of each area of a set spread evenly over the grid cells of its surface.
+def demand_from_areas(
+    areas: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    cell_m: float = 100.0,
+    *,
+    streets: NDArray[np.object_] | None = None,
+) -> gpd.GeoDataFrame:
+    """The residents of each area of a set spread over the grid cells of its surface: evenly, or along its streets.
 
     Parameters
     ----------
@@ -590,6 +600,13 @@ def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: flo
     cell_m
         Width of the cells (coarser when the set would need more than
         :data:`MAX_AREA_CELLS`).
+    streets
+        Street lines in EPSG:25832 (:func:`geo.sources.line_network.read_lines`).
+        Given, each area's residents go to its cells in proportion to the
+        street length in them (street-weighted interpolation, Reibel &
+        Bufalino 2005, Environment and Planning A 37: 127–139): nobody lives
+        in a cell without a street, a park or a river. An area without any
+        street is spread evenly.
 
     Returns
     -------
@@ -599,9 +616,11 @@ def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: flo
         ``unit_id`` and ``zg_<group>`` per group. Each area's cells sum to its
         counts exactly (largest remainder, :func:`apportion`); an area
         without a cell centre gets its representative point.
-        ``resolution`` is ``"gebiet"`` and ``unit_size_m`` the area's width
-        (√ area): the figures say nothing finer than the area, so
-        :func:`planning.resolution.check_resolution` judges them by it.
+        Spread evenly, ``resolution`` is ``"gebiet"`` and ``unit_size_m``
+        the area's width (√ area): the figures say nothing finer than the
+        area, so :func:`planning.resolution.check_resolution` judges them by
+        it. Along streets, ``resolution`` is ``"strassen_100m"`` and
+        ``unit_size_m`` the cell width (an approximation, and labelled so).
 
     Examples
     --------
@@ -611,6 +630,17 @@ def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: flo
     >>> d = demand_from_areas(areas, pd.DataFrame({"unit_id": ["1", "2"], "population": [10, 4], "u3": [1, 0]}))
     >>> d.groupby("unit_id")["population"].sum().to_dict(), int(d["zg_u3"].sum()), len(d)
     ({'1': 10.0, '2': 4.0}, 1, 10)
+
+    Along a street of 300 m through area 1 (both lower cells of x ≥ 100: 100 m each, the first 100 m in cell
+    (0, 0)) the 10 residents of area 1 go to its three lower cells, 4 and 3 and 3; area 2 has no street:
+
+    >>> from shapely import LineString
+    >>> road = np.array([LineString([(0, 50), (300, 50)])])
+    >>> d = demand_from_areas(areas, pd.DataFrame({"unit_id": ["1", "2"], "population": [10, 4]}), streets=road)
+    >>> [(p.x, p.y, n) for p, n in zip(d.geometry, d["population"])]
+    [(50.0, 50.0, 4.0), (150.0, 50.0, 3.0), (250.0, 50.0, 3.0), (350.0, 50.0, 4.0)]
+    >>> d["resolution"].tolist()
+    ['strassen_100m', 'strassen_100m', 'strassen_100m', 'gebiet']
     """
     ensure_projected(areas, "Gebiete")
     _require_columns(areas, ("unit_id", "gemeinde_ags"), "Gebiete")
@@ -633,13 +663,17 @@ def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: flo
         ignore_index=True,
     )
     table = counts.assign(unit_id=counts["unit_id"].astype(str)).set_index("unit_id")
+    weight = np.ones(len(cells)) if streets is None else _street_length(cells, streets, cell_m)
+    along = pd.Series(weight).groupby(cells["unit_id"].to_numpy()).transform("sum").to_numpy() > 0
+    along &= streets is not None
     spread = {
-        column: apportion(table[column].astype("int64"), pd.Series(np.ones(len(cells))), cells["unit_id"])
+        column: apportion(table[column].astype("int64"), pd.Series(weight), cells["unit_id"])
         for column in ("population", *(g for g in ZENSUS_GROUPS if g != "total" and g in table.columns))
     }
     by_area = areas.set_index("unit_id")
     gemeinde = by_area["gemeinde_ags"].astype("string").reindex(cells["unit_id"]).to_numpy()
     width = np.sqrt(by_area.geometry.area).reindex(cells["unit_id"]).to_numpy(dtype=np.float64)
+    width = np.where(along, cell_m, width)
     groups = {f"zg_{g}": v.to_numpy(dtype=np.float64) for g, v in spread.items() if g != "population"}
     extra = pd.DataFrame({"unit_id": cells["unit_id"].to_numpy(), **groups})
     populated = spread["population"].to_numpy() > 0
@@ -650,10 +684,25 @@ def demand_from_areas(areas: gpd.GeoDataFrame, counts: pd.DataFrame, cell_m: flo
         pd.Series(gemeinde, index=cells.index, dtype="string"),
         "gebiet",
         extra,
-        resolution="gebiet",
+        resolution=np.where(along, "strassen_100m", "gebiet").astype(object),
         unit_size_m=width,
     )
     return frame[populated].reset_index(drop=True)
+
+
+def _street_length(cells: gpd.GeoDataFrame, streets: NDArray[np.object_], cell_m: float) -> NDArray[np.float64]:
+    """Street length (m) inside the grid cell of each of ``cells`` (centres on the ``cell_m`` grid), clipped exactly.
+
+    A point that is no cell centre (the representative point of an area too small for one) gets 0.
+    """
+    centre = shapely.get_coordinates(cells.geometry.to_numpy())
+    half = cell_m / 2
+    boxes = shapely.box(centre[:, 0] - half, centre[:, 1] - half, centre[:, 0] + half, centre[:, 1] + half)
+    cell, line = shapely.STRtree(streets).query(boxes, predicate="intersects")
+    inside = shapely.length(shapely.intersection(streets[line], boxes[cell]))
+    length = np.bincount(cell, weights=inside, minlength=len(cells))
+    on_grid = np.isclose(centre % cell_m, half).all(axis=1)
+    return np.where(on_grid, length, 0.0)
 
 
 def demand_from_places(

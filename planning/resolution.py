@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 RESOLUTIONS: dict[str, str] = {
     "zensus_100m": "Zensus 2022, 100-m-Gitter",
     "osm_100m": "geschätzt aus Gebäuden (OSM), 100-m-Zellen",
+    "strassen_100m": "Einwohner je Gebiet entlang der Straßen verteilt (Näherung), 100-m-Zellen",
     "zensus_1km": "Zensus 2022, 1-km-Gitter",
     "osm_grob": "geschätzt aus Orten (Gebiet ohne OSM-Gebäude), grob",
     "gebiet": "Einwohner je Gebiet, gleichmäßig über seine Fläche verteilt",
@@ -39,11 +40,13 @@ RESOLUTIONS: dict[str, str] = {
 }
 #: Levels whose units hold every demand unit of a kind whole: the Gemeinde population shared over places adds up
 #: exactly per Gemeinde, Kreis, Regierungsbezirk and Land; the Kreis population over places per Kreis; the residents
-#: of an area set per area of that set (``gebiet``: the level of the set the residents were imported for).
+#: of an area set per area of that set, spread evenly or along its streets (``gebiet``: the level of the set the
+#: residents were imported for).
 NESTED_IN: dict[str, tuple[str, ...]] = {
     "gemeinde": ("gemeinde", "kreis", "regbez", "land"),
     "orte": ("kreis", "regbez", "land"),
     "gebiet": ("gebiet",),
+    "strassen_100m": ("gebiet",),
 }
 #: A unit's own total needs its width to span at least this many demand units (when they are not nested in it).
 MIN_UNITS_ACROSS = 2.0

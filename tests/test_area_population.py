@@ -13,17 +13,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import box
 from test_areasets import _quarters, _write
+from test_line_network import write_walk_ways
 
 from geo.areasets import import_area_set, load_area_set
 from geo.areasets.population import import_area_population, load_area_population
 from geo.errors import DataError, NotLoadedError, ValidationError
 from geo.settings import Settings
+from geo.sources.line_network import read_lines
 from integrationsatlas.cli import main
 from integrationsatlas.coverage import coverage_report
 from integrationsatlas.request import AnalysisRequest, AreaRef
-from planning.demand import demand_from_areas
+from planning.demand import AREA_STREETS_LABEL, demand_from_areas
 from planning.resolution import check_resolution
 
 pytest_plugins = ("store_backends",)
@@ -204,6 +207,56 @@ def test_with_an_extract_the_residents_go_to_the_buildings_and_walking_shares_pe
     table = report.gaps.table
     assert table["population"].to_dict() == {k: float(p) for k, (p, _) in residents.items()}
     shares = table["share_covered"]
+    assert shares.notna().all() and shares.min() == 0.0 and 0.0 < shares.max() < 1.0
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_with_a_street_network_of_lines_the_residents_go_along_the_streets(
+    shared_data: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """The same six squares with a city-style street network (the extract's walk ways as lines): each square's
+    residents over its cells by street length, exact per square, none where no street runs; shares on foot."""
+    squares = gpd.GeoDataFrame(
+        {"nr": [str(k) for k in range(1, 7)], "name": [f"Quadrat {k}" for k in range(1, 7)]},
+        geometry=[box(x, y, x + 2_000, y + 2_000) for y in (5_626_000, 5_628_000) for x in (292_500, 294_500, 296_500)],
+        crs="EPSG:25832",
+    )
+    import_area_set(_write(squares, tmp_path / "q.gpkg"), "aachen-quadrate", settings)
+    residents = {k: (4_000 + 1_000 * int(k), 100 + 10 * int(k)) for k in squares["nr"]}
+    counted = import_area_population(_table(tmp_path / "q.csv", residents), "aachen-quadrate", settings, as_of="2021")
+    lines = write_walk_ways(shared_data / "osm" / "aachen.osm.pbf", tmp_path / "strassen.gpkg")
+    streets = read_lines(lines)
+    cells = demand_from_areas(load_area_set(settings, "aachen-quadrate"), counted.table, streets=streets)
+    per_square = {k: p for k, (p, _) in residents.items()}
+    assert cells.groupby("unit_id")["population"].sum().astype(int).to_dict() == per_square
+    assert set(cells["resolution"]) == {"strassen_100m"} and len(cells) < 6 * 400
+    # independent check: the street length of each populated cell from points every metre along the streets
+    n = np.ceil(shapely.length(streets)).astype(int)
+    line = np.repeat(np.arange(streets.size), n)
+    at = (np.arange(line.size) - np.repeat(np.cumsum(n) - n, n) + 0.5) * (shapely.length(streets) / n)[line]
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(streets[line], at))
+    metres = (
+        pd.Series((shapely.length(streets) / n)[line])
+        .groupby([np.floor(xy[:, 0] / 100), np.floor(xy[:, 1] / 100)])
+        .sum()
+    )
+    centre = shapely.get_coordinates(cells.geometry.to_numpy())
+    cell = pd.MultiIndex.from_arrays([np.floor(centre[:, 0] / 100), np.floor(centre[:, 1] / 100)])
+    length = metres.reindex(cell).fillna(0.0).to_numpy()
+    assert (length > 0).all()  # nobody where no street runs
+    total = pd.Series(length).groupby(cells["unit_id"].to_numpy()).transform("sum").to_numpy()
+    quota = length / total * cells["unit_id"].map(per_square).to_numpy()
+    assert np.abs(cells["population"].to_numpy() - quota).max() < 1.1  # rounding to whole persons, 1 m samples
+    # as demand: the KI within 15 minutes on foot on the same lines, per square
+    request = AnalysisRequest(
+        "ki", 15.0, unit="min", mode="walk", area=AreaRef("", set="aachen-quadrate"), by="aachen-quadrate",
+        osm_file=str(lines),
+    )  # fmt: skip
+    report = coverage_report(settings, request)
+    assert report.demand_level_label == f"{AREA_STREETS_LABEL} (aachen-quadrate)" and report.resolution.ok
+    assert report.gaps.table["population"].to_dict() == {k: float(p) for k, (p, _) in residents.items()}
+    shares = report.gaps.table["share_covered"]
     assert shares.notna().all() and shares.min() == 0.0 and 0.0 < shares.max() < 1.0
 
 

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import numpy as np
 import pytest
 from browser_support import (
     SCREENSHOTS,
@@ -29,11 +27,7 @@ from browser_support import (
     wait_idle,
     wait_settled,
 )
-from pyproj import Transformer
-from shapely import LineString
-
-from geo.settings import DISPLAY_CRS, PROJECTED_CRS
-from geo.sources.osm_pbf import accepted_ways
+from test_line_network import write_walk_ways
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,14 +49,7 @@ def _cli(home: Path, *argv: str) -> None:
 @pytest.fixture(scope="module")
 def lines(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """The walk ways of the Aachen extract as a GeoPackage of lines."""
-    to_xy = Transformer.from_crs(DISPLAY_CRS, PROJECTED_CRS, always_xy=True)
-    ways = []
-    for way in accepted_ways(shared_data / "osm/aachen.osm.pbf", "walk"):
-        x, y = to_xy.transform(np.asarray(way.xs) / 1e7, np.asarray(way.ys) / 1e7)
-        ways.append(LineString(np.column_stack([x, y])))
-    path = tmp_path_factory.mktemp("netz") / "aachen_strassen.gpkg"
-    gpd.GeoDataFrame(geometry=ways, crs=PROJECTED_CRS).to_file(path)
-    return path
+    return write_walk_ways(shared_data / "osm/aachen.osm.pbf", tmp_path_factory.mktemp("netz") / "aachen_strassen.gpkg")
 
 
 @pytest.fixture(scope="module")

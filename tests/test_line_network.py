@@ -117,15 +117,20 @@ def test_the_one_loader_reads_line_files_never_in_tiles(tmp_path: Path) -> None:
         load_network("drive", settings, osm_file=path)
 
 
+def write_walk_ways(pbf: Path, target: Path) -> Path:
+    """The walk ways of an OSM extract as a GeoPackage of lines at ``target`` (how a city's street segments look)."""
+    to_xy = Transformer.from_crs(DISPLAY_CRS, PROJECTED_CRS, always_xy=True)
+    lines = []
+    for way in accepted_ways(pbf, "walk"):
+        x, y = to_xy.transform(np.asarray(way.xs) / 1e7, np.asarray(way.ys) / 1e7)
+        lines.append(LineString(np.column_stack([x, y])))
+    return _gpkg(target.parent, lines, name=target.name)
+
+
 @pytest.fixture
 def aachen_lines(aachen_osm_pbf: Path, tmp_path: Path) -> Path:
     """The walk ways of the Aachen extract as a GeoPackage of lines (temporary)."""
-    to_xy = Transformer.from_crs(DISPLAY_CRS, PROJECTED_CRS, always_xy=True)
-    lines = []
-    for way in accepted_ways(aachen_osm_pbf, "walk"):
-        x, y = to_xy.transform(np.asarray(way.xs) / 1e7, np.asarray(way.ys) / 1e7)
-        lines.append(LineString(np.column_stack([x, y])))
-    return _gpkg(tmp_path, lines, name="aachen_wege.gpkg")
+    return write_walk_ways(aachen_osm_pbf, tmp_path / "aachen_wege.gpkg")
 
 
 def test_the_walk_ways_of_aachen_as_lines_give_the_osm_readers_times(aachen_osm_pbf: Path, aachen_lines: Path) -> None:

@@ -448,12 +448,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Einwohner je Gebiet eines Gebietssatzes, z. B. die Zahlen der Stadt je Stadtteil: CSV oder XLSX mit der "
         "Schlüsselspalte des Satzes, »einwohner« und wahlweise »unter3«, »a3bis5«, »a6bis9«, »unter18«, »auslaender« "
         "(bei mehreren Jahren in »jahr« das Jahr unten als Stand angeben). Fragen zu diesem Gebietssatz nutzen die "
-        "Einwohner danach, gleichmäßig über die Fläche jedes Gebiets verteilt (Näherung) oder, mit einer OSM-Datei, "
-        "auf seine Wohngebäude.",
+        "Einwohner danach, gleichmäßig über die Fläche jedes Gebiets verteilt (Näherung), mit dem Straßennetz der "
+        "Stadt als Linien entlang seiner Straßen (Näherung) oder, mit einer OSM-Datei, auf seine Wohngebäude.",
         "Residents per area of an area set, e.g. the city's figures per district: CSV or XLSX with the set's key "
         "column, »einwohner« and optionally »unter3«, »a3bis5«, »a6bis9«, »unter18«, »auslaender« (with several "
         "years in »jahr«, give the year below as the reference date). Questions about the set then use them, "
-        "spread evenly over each area (approximation) or, with an OSM file, over its residential buildings.",
+        "spread evenly over each area (approximation), along its streets with the city's street network as lines "
+        "(approximation) or, with an OSM file, over its residential buildings.",
     ),
     "daten.set_population_no_set": (
         "Noch kein Gebietssatz geladen: zuerst im Reiter »Hochladen« einen Gebietssatz importieren.",

@@ -128,15 +128,7 @@ def read_line_network(
             f"Datei {shown}: ein Straßennetz aus Linien hat keine Geschwindigkeiten, Fahrzeiten mit dem Auto sind "
             "damit nicht möglich. Bitte zu Fuß oder mit dem Fahrrad rechnen oder einen OSM-Auszug (.osm.pbf) laden."
         )
-    if not path.is_file():
-        raise SourceUnavailableError(f"Straßennetz-Datei {shown} nicht gefunden. Bitte den Pfad prüfen.")
-    limits = limits or ReadLimits()
-    frame = read_table(path, max_bytes=limits.max_osm_bytes, name=shown, limits=limits)
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise DataError(
-            f"Datei {shown}: keine Geodaten. Ein Straßennetz braucht Linien (GeoPackage, Shapefile als ZIP, GeoJSON)."
-        )
-    lines = _in_nrw(_lines(frame.to_crs(PROJECTED_CRS).geometry.to_numpy(), shown), shown, frame.crs)
+    lines = read_lines(path, limits=limits, name=shown)
     if clip is not None:
         lines = lines[shapely.intersects(lines, clip)]
         if lines.size == 0:
@@ -149,6 +141,31 @@ def read_line_network(
         raise DataError(f"Datei {shown}: die Linien bilden kein Straßennetz (keine zwei verbundenen Punkte).")
     logger.info("%s: Netz %s aus %d Linien, %d Knoten, %d Kanten", shown, mode, lines.size, net.n_nodes, net.matrix.nnz)
     return net
+
+
+def read_lines(path: Path | str, *, limits: ReadLimits | None = None, name: str | None = None) -> NDArray[np.object_]:
+    """The LineStrings of a line file in EPSG:25832 (MultiLineStrings split), checked as :func:`read_line_network`.
+
+    Raises
+    ------
+    SourceUnavailableError
+        If the file does not exist.
+    DataError
+        If the file holds no lines, or none in NRW after reprojection.
+    CRSError
+        If the file has no or an unknown CRS.
+    """
+    path = Path(path)
+    shown = name or path.name
+    if not path.is_file():
+        raise SourceUnavailableError(f"Straßennetz-Datei {shown} nicht gefunden. Bitte den Pfad prüfen.")
+    limits = limits or ReadLimits()
+    frame = read_table(path, max_bytes=limits.max_osm_bytes, name=shown, limits=limits)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise DataError(
+            f"Datei {shown}: keine Geodaten. Ein Straßennetz braucht Linien (GeoPackage, Shapefile als ZIP, GeoJSON)."
+        )
+    return _in_nrw(_lines(frame.to_crs(PROJECTED_CRS).geometry.to_numpy(), shown), shown, frame.crs)
 
 
 def _lines(geoms: NDArray[np.object_], shown: str) -> NDArray[np.object_]:

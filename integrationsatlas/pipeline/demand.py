@@ -21,11 +21,13 @@ import pandas as pd
 from geo.areasets import load_area_set
 from geo.areasets.population import AreaPopulation, load_area_population
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
+from geo.io.limits import ReadLimits
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.levels import analysis_level
 from geo.settings import Settings
 from geo.sources.destatis import POPULATION_TABLE, gemeinden_with_population, load_gemeinde_population
+from geo.sources.line_network import is_line_network, read_lines
 from geo.sources.zensus import (
     ZENSUS_AS_OF,
     ZENSUS_LAYER,
@@ -40,6 +42,7 @@ from geo.units import load_boundaries
 from integrationsatlas.pipeline.area import StudyArea
 from integrationsatlas.request import AnalysisRequest
 from planning.demand import (
+    AREA_STREETS_LABEL,
     LEVEL_LABELS,
     ZENSUS_GROUPS,
     DemandResult,
@@ -201,7 +204,8 @@ def area_set_demand(
     target_group: str,
     osm: str | Path | None = None,
 ) -> tuple[DemandResult, str]:
-    """The residents imported for area set ``set_name``: on the buildings of ``osm``, else evenly over each area.
+    """The residents imported for area set ``set_name``: on the buildings of an OSM extract ``osm``, along the
+    streets of a line network ``osm`` (:func:`planning.demand.demand_from_areas`), else evenly over each area.
 
     Returns
     -------
@@ -228,8 +232,13 @@ def area_set_demand(
         )
     if group.id != "total":
         group = replace(group, label=f"{ZENSUS_GROUPS[group.id][0]} (Einwohnertabelle je Gebiet)")
-    note = ""
-    if osm is not None:
+    note, streets = "", None
+    if osm is not None and is_line_network(osm):  # the city's street network: residents along its streets
+        try:
+            streets = read_lines(osm, limits=ReadLimits.from_settings(settings))
+        except IntegrationsatlasError as exc:
+            note = f"Keine Verteilung entlang der Straßen möglich ({str(exc).splitlines()[0]}); Einwohner gleichmäßig."
+    elif osm is not None:
         from integrationsatlas.osm_demand import area_osm_demand
 
         try:
@@ -238,14 +247,15 @@ def area_set_demand(
             note = (
                 f"Keine Verteilung auf Gebäude möglich ({str(exc).splitlines()[0]}); Einwohner je Gebiet gleichmäßig."
             )
-    points = demand_from_areas(load_area_set(settings, set_name), counted.table)
+    points = demand_from_areas(load_area_set(settings, set_name), counted.table, streets=streets)
+    along = streets is not None
     result = DemandResult(
         points=points,
         level="gebiet",
-        level_label=f"{LEVEL_LABELS['gebiet']} ({set_name})",
+        level_label=f"{AREA_STREETS_LABEL if along else LEVEL_LABELS['gebiet']} ({set_name})",
         as_of=_german_date(counted.as_of),
         target_group=group,
-        source=counted.source,
+        source=f"{counted.source}; Straßen: {Path(str(osm)).name}" if along else counted.source,
         area_set=set_name,
         licence=counted.licence or "unbekannt",
     )

@@ -23,6 +23,7 @@ from geo.layers.sources import ATTRIBUTIONS
 from geo.levels import AnalysisLevel, analysis_level
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.line_network import is_line_network
 from geo.sources.osm_background import cached_background
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
@@ -165,7 +166,7 @@ def _background(
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """The OSM background inside ``extent`` and a sentence for the map caption (empty without one)."""
     path = osm_file
-    if path is None:
+    if path is None or is_line_network(path):  # a street network of lines holds no background
         return None, ""
     try:
         background = clip_to_extent(cached_background(Path(path), settings), extent)
