@@ -130,6 +130,13 @@ def test_a_question_about_the_set_counts_its_residents_on_both_backends(viertel:
     # a Gemeinde question does not use them; asking for them without a set says how to get them
     gemeinde = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315")))
     assert not gemeinde.demand_level_label.startswith("Einwohner je Gebiet")
+    # asked about the city by its quarters, they answer: the same figures as the question about the set
+    by_quarter = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315"), by=SET, target_group="u3"))
+    assert by_quarter.demand_level_label == report.demand_level_label
+    assert by_quarter.gaps.table["share_covered"].to_dict() == pytest.approx(table["share_covered"].to_dict())
+    # … but not about the Regierungsbezirk around it, where they would leave every other Gemeinde empty
+    regbez = coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("053"), by=SET))
+    assert not regbez.demand_level_label.startswith("Einwohner je Gebiet")
     with pytest.raises(NotLoadedError, match="areas population"):
         coverage_report(viertel, AnalysisRequest("ki", 5.0, area=AreaRef("05315"), demand="gebiet"))
     with pytest.raises(DataError, match="zählt sie nicht"):
@@ -278,6 +285,21 @@ def test_the_report_on_the_set_names_its_residents_and_their_source(settings: Se
         "2012",
     )
     assert "1.040.000" in render_html(report)
+
+
+def test_siting_at_least_one_per_area_plans_for_the_sets_residents(viertel: Settings, tmp_path: Path) -> None:
+    """Sites for Köln with at least one per quarter: the demand is the quarters' own residents, exactly."""
+    from integrationsatlas.request import SitingSpec
+    from integrationsatlas.siting import plan_sites
+
+    import_area_population(_table(tmp_path / "e.csv"), SET, viertel, as_of="2012-12-31")
+    spec = SitingSpec(p=4, min_per_gemeinde=1, min_per_level=SET, sensitivity_ps=(), n_clusters=12,
+                      grid_spacing_m=2_000, keep_existing=False, place_layers=())  # fmt: skip
+    plan = plan_sites(viertel, AnalysisRequest("ki", 3.0, area=AreaRef("05315"), siting=spec))
+    assert str(plan.inputs["demand_level"]).startswith("Einwohner je Gebiet")
+    assert plan.demand.groupby("unit_id")["population"].sum().to_dict() == {
+        k: float(p) for k, (p, _) in RESIDENTS.items()
+    }
 
 
 def test_siting_on_a_set_says_how_to_plan_per_area() -> None:

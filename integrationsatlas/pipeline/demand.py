@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.areasets import load_area_set
+from geo.areasets import area_sets, load_area_set
 from geo.areasets.population import AreaPopulation, load_area_population
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.io.limits import ReadLimits
@@ -171,12 +171,13 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
     :func:`best_demand`.
     """
     source, osm = request.demand, request.osm_file
-    counted = load_area_population(settings, request.area.set) if request.area.set else None
+    named = residents_set(settings, request)
+    counted = load_area_population(settings, named) if named else None
     if source == "gebiet" or (
         source == "auto" and counted is not None and request.target_column is None
         and not has_layer(settings, ZENSUS_LAYER)
     ):  # fmt: skip
-        return area_set_demand(settings, request.area.set, counted, request.target_group, osm)
+        return area_set_demand(settings, named, counted, request.target_group, osm)
     wants_osm = source == "osm" or (
         source == "auto" and osm is not None and request.target_column is None and not has_layer(settings, ZENSUS_LAYER)
     )
@@ -195,6 +196,29 @@ def request_demand(settings: Settings, request: AnalysisRequest) -> tuple[Demand
         demand = best_demand(settings, request.target_group, request.target_column)
         first = str(exc).splitlines()[0]
         return demand, f"Keine 100-m-Schätzung aus Gebäuden möglich ({first}); Nachfrage: {demand.level_label}."
+
+
+def residents_set(settings: Settings, request: AnalysisRequest) -> str | None:
+    """The area set whose imported residents may answer ``request``, or ``None``.
+
+    A question about a set's areas (``--area SET``) asks its own set. A question about a Kreis or Gemeinde asks
+    the set it is answered by (``--by SET``) or sites by (at least one per area of ``SET``) when that set has
+    residents and its areas belong to every Gemeinde of the area: the city's own figures per Stadtteil then answer
+    a question about the city. A larger area (a Regierungsbezirk around the city) is left to the Gemeinde figures.
+    """
+    if request.area.set:
+        return request.area.set
+    named = {request.by, request.siting.min_per_level if request.siting is not None else request.by}
+    stored = {a.name for a in area_sets(settings)}
+    for name in sorted(named & stored):
+        if load_area_population(settings, name) is None:
+            continue
+        own = set(load_area_set(settings, name)["gemeinde_ags"].dropna().astype(str))
+        codes = load_boundaries("gemeinde", settings)["ags"].astype(str)
+        inside = set(codes[codes.str.startswith(request.area.code)])
+        if inside and inside <= own:
+            return name
+    return None
 
 
 def area_set_demand(
