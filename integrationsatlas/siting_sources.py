@@ -27,10 +27,12 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import IntegrationsatlasError, NotLoadedError
+from geo.io.limits import ReadLimits
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
 from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
+from geo.sources.line_network import is_line_network, street_name_points
 from planning.candidates import thin_points
 
 logger = logging.getLogger(__name__)
@@ -151,7 +153,7 @@ def settled_points(
     -----
     Coordinates in EPSG:25832; distances in metres.
     """
-    if osm_file is not None:
+    if osm_file is not None and not is_line_network(osm_file):  # a street network of lines has no buildings
         from geo.sources.buildings import cached_buildings
 
         try:
@@ -174,7 +176,8 @@ def settled_points(
 
 
 def street_points(settings: Settings, osm_file: Path) -> gpd.GeoDataFrame | None:
-    """Nodes of named streets (``highway=*`` with ``name``) of an OSM extract, cached by content hash.
+    """Nodes of named streets (``highway=*`` with ``name``) of an OSM extract, cached by content hash; the
+    vertices of the named lines of a street network of lines (:func:`geo.sources.line_network.street_name_points`).
 
     Returns
     -------
@@ -190,6 +193,12 @@ def street_points(settings: Settings, osm_file: Path) -> gpd.GeoDataFrame | None
 
     from geo.sources.streets import content_hash
 
+    if is_line_network(osm_file):  # a city's street network: the names of its lines
+        try:
+            return street_name_points(osm_file, limits=ReadLimits.from_settings(settings))
+        except IntegrationsatlasError as exc:
+            logger.warning("Straßennamen aus %s nicht lesbar: %s", Path(osm_file).name, exc)
+            return None
     target = settings.cache_dir / "streetnames" / f"{content_hash(Path(osm_file))[:16]}-v1.parquet"
     if target.is_file():
         try:

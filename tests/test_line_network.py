@@ -22,7 +22,7 @@ from shapely import LineString, MultiLineString, Point
 
 from geo.errors import CRSError, DataError
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
-from geo.sources.line_network import JUNCTION_TOLERANCE_M, is_line_network, read_line_network
+from geo.sources.line_network import JUNCTION_TOLERANCE_M, is_line_network, read_line_network, street_name_points
 from geo.sources.network_tiles import is_land_scale
 from geo.sources.osm_pbf import accepted_ways, read_street_network
 from geo.sources.streets import load_network
@@ -104,6 +104,22 @@ def test_refusals_name_the_file_and_the_fix(tmp_path: Path) -> None:
         match=r"ohne_crs\.geojson: 1 Linien ergeben keine gültigen Koordinaten.*GeoJSON ist immer",
     ):
         read_line_network(no_crs, "walk")
+
+
+def test_street_names_come_from_the_name_column_as_text(tmp_path: Path) -> None:
+    lines = [LineString([(X0, Y0), (X0 + 50, Y0), (X0 + 100, Y0)]), LineString([(X0, Y0), (X0, Y0 + 80)])]
+    path = tmp_path / "abschnitte.gpkg"
+    names = ["Am Rosengarten", "<b>Dachsweg</b>"]
+    gpd.GeoDataFrame({"NUMMER": ["1", "2"], "STRASSE": names}, geometry=lines, crs=PROJECTED_CRS).to_file(path)
+    points = street_name_points(path)
+    assert points is not None and points["name"].tolist() == [names[0]] * 3 + [names[1]] * 2  # every vertex, as given
+    second = shapely.get_coordinates(points.geometry.to_numpy())[1]
+    assert points.crs == PROJECTED_CRS and second.tolist() == [X0 + 50, Y0]
+    plain = street_name_points(_gpkg(tmp_path, lines, name="wege.gpkg"))  # a column »name« serves too
+    assert plain is not None and plain["name"].iloc[0] == "Weg 0"
+    unnamed = tmp_path / "nur_nummern.gpkg"
+    gpd.GeoDataFrame({"NUMMER": ["1", "2"]}, geometry=lines, crs=PROJECTED_CRS).to_file(unnamed)
+    assert street_name_points(unnamed) is None
 
 
 def test_the_one_loader_reads_line_files_never_in_tiles(tmp_path: Path) -> None:

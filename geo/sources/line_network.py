@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 #: File endings read as a street network of lines instead of an OSM extract.
 LINE_NETWORK_SUFFIXES = frozenset({".gpkg", ".zip", ".geojson", ".json", ".shp"})
+#: Column names (compared in lower case) that give the street name of a line.
+STREET_NAME_COLUMNS = ("name", "strasse", "straße", "strassenname", "straßenname", "str_name", "bezeichnung")
 #: Vertices closer than this (metres) are one junction.
 JUNCTION_TOLERANCE_M = 0.01
 
@@ -166,6 +168,30 @@ def read_lines(path: Path | str, *, limits: ReadLimits | None = None, name: str 
             f"Datei {shown}: keine Geodaten. Ein Straßennetz braucht Linien (GeoPackage, Shapefile als ZIP, GeoJSON)."
         )
     return _in_nrw(_lines(frame.to_crs(PROJECTED_CRS).geometry.to_numpy(), shown), shown, frame.crs)
+
+
+def street_name_points(path: Path | str, *, limits: ReadLimits | None = None) -> gpd.GeoDataFrame | None:
+    """The vertices of the named lines of a line file: column ``name`` (text, as given), points in EPSG:25832.
+
+    The name column is the first of :data:`STREET_NAME_COLUMNS` the file has (e.g. ``STRASSE`` of Köln's
+    »Straßenabschnitte«); ``None`` without one.
+
+    Raises
+    ------
+    DataError, CRSError, SourceUnavailableError
+        As :func:`read_lines`.
+    """
+    path = Path(path)
+    limits = limits or ReadLimits()
+    frame = read_table(path, max_bytes=limits.max_osm_bytes, name=path.name, limits=limits)
+    column = next((c for c in frame.columns if str(c).strip().lower() in STREET_NAME_COLUMNS), None)
+    if column is None or not isinstance(frame, gpd.GeoDataFrame):
+        return None
+    text = frame[column].astype("string").str.strip()
+    named = frame[text.fillna("").ne("").to_numpy()].to_crs(PROJECTED_CRS)
+    coords, row = shapely.get_coordinates(named.geometry.to_numpy(), return_index=True)
+    names = text[text.fillna("").ne("")].to_numpy()[row]
+    return gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(coords[:, 0], coords[:, 1]), crs=PROJECTED_CRS)
 
 
 def _lines(geoms: NDArray[np.object_], shown: str) -> NDArray[np.object_]:
