@@ -35,6 +35,15 @@ MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+def offline_cli(home: Path, *argv: str) -> None:
+    """Run ``integrationsatlas ARGV`` offline on the store ``home`` in a child process (preparing a server's data)."""
+    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1"}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    env.pop("INTEGRATIONSATLAS_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "integrationsatlas.cli", *argv], cwd=PROJECT_ROOT, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+
+
 def browser_unavailable_reason() -> str | None:
     """Why browser tests cannot run here, or ``None`` when they can."""
     if not CHROMIUM.exists():

@@ -19,7 +19,7 @@ from test_areasets import _quarters, _write
 from test_line_network import write_walk_ways
 
 from geo.areasets import import_area_set, load_area_set
-from geo.areasets.population import import_area_population, load_area_population
+from geo.areasets.population import AreaPopulation, import_area_population, load_area_population
 from geo.errors import DataError, NotLoadedError, ValidationError
 from geo.settings import Settings
 from geo.sources.line_network import read_lines
@@ -178,24 +178,33 @@ def test_the_daten_page_action_stores_the_table_under_its_own_name(settings: Set
     assert loaded is not None and loaded.source_file == "e.csv"
 
 
+#: Residents and children under 3 of six 2 km squares of central Aachen (written for the tests).
+QUADRATE = {str(k): (4_000 + 1_000 * k, 100 + 10 * k) for k in range(1, 7)}
+
+
+@pytest.fixture
+def quadrate(settings: Settings, tmp_path: Path) -> AreaPopulation:
+    """Six 2 km squares of central Aachen (inside the real extract) as area set »aachen-quadrate«, with residents."""
+    squares = gpd.GeoDataFrame(
+        {"nr": list(QUADRATE), "name": [f"Quadrat {k}" for k in QUADRATE]},
+        geometry=[box(x, y, x + 2_000, y + 2_000) for y in (5_626_000, 5_628_000) for x in (292_500, 294_500, 296_500)],
+        crs="EPSG:25832",
+    )
+    import_area_set(_write(squares, tmp_path / "q.gpkg"), "aachen-quadrate", settings)
+    return import_area_population(_table(tmp_path / "q.csv", QUADRATE), "aachen-quadrate", settings, as_of="2021")
+
+
 @pytest.mark.shared
 @pytest.mark.slow
 def test_with_an_extract_the_residents_go_to_the_buildings_and_walking_shares_per_area(
-    shared_data: Path, settings: Settings, tmp_path: Path
+    shared_data: Path, settings: Settings, quadrate: AreaPopulation
 ) -> None:
     """Six 2 km squares of central Aachen (inside the real extract) with written residents: each square's residents
     on its real residential buildings by floor area, exact per square, fine enough for a share on foot per square."""
     from integrationsatlas.osm_demand import AREA_BUILDINGS_LABEL, area_cells
 
     pbf = shared_data / "osm" / "aachen.osm.pbf"
-    squares = gpd.GeoDataFrame(
-        {"nr": [str(k) for k in range(1, 7)], "name": [f"Quadrat {k}" for k in range(1, 7)]},
-        geometry=[box(x, y, x + 2_000, y + 2_000) for y in (5_626_000, 5_628_000) for x in (292_500, 294_500, 296_500)],
-        crs="EPSG:25832",
-    )
-    import_area_set(_write(squares, tmp_path / "q.gpkg"), "aachen-quadrate", settings)
-    residents = {k: (4_000 + 1_000 * int(k), 100 + 10 * int(k)) for k in squares["nr"]}
-    counted = import_area_population(_table(tmp_path / "q.csv", residents), "aachen-quadrate", settings, as_of="2021")
+    residents, counted = QUADRATE, quadrate
     cells = area_cells(settings, pbf, counted)
     # each square's residents exactly, over its cells in proportion to the floor area of their buildings
     assert cells.groupby("unit_id")["population"].sum().astype(int).to_dict() == {
@@ -220,18 +229,11 @@ def test_with_an_extract_the_residents_go_to_the_buildings_and_walking_shares_pe
 @pytest.mark.shared
 @pytest.mark.slow
 def test_with_a_street_network_of_lines_the_residents_go_along_the_streets(
-    shared_data: Path, settings: Settings, tmp_path: Path
+    shared_data: Path, settings: Settings, quadrate: AreaPopulation, tmp_path: Path
 ) -> None:
     """The same six squares with a city-style street network (the extract's walk ways as lines): each square's
     residents over its cells by street length, exact per square, none where no street runs; shares on foot."""
-    squares = gpd.GeoDataFrame(
-        {"nr": [str(k) for k in range(1, 7)], "name": [f"Quadrat {k}" for k in range(1, 7)]},
-        geometry=[box(x, y, x + 2_000, y + 2_000) for y in (5_626_000, 5_628_000) for x in (292_500, 294_500, 296_500)],
-        crs="EPSG:25832",
-    )
-    import_area_set(_write(squares, tmp_path / "q.gpkg"), "aachen-quadrate", settings)
-    residents = {k: (4_000 + 1_000 * int(k), 100 + 10 * int(k)) for k in squares["nr"]}
-    counted = import_area_population(_table(tmp_path / "q.csv", residents), "aachen-quadrate", settings, as_of="2021")
+    residents, counted = QUADRATE, quadrate
     lines = write_walk_ways(shared_data / "osm" / "aachen.osm.pbf", tmp_path / "strassen.gpkg")
     streets = read_lines(lines)
     cells = demand_from_areas(load_area_set(settings, "aachen-quadrate"), counted.table, streets=streets)

@@ -9,9 +9,6 @@ is kept. Any console error in the page or the map iframe fails the test.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from browser_support import (
     checked_page,
     chromium_browser,
     map_frame,
+    offline_cli,
     wait_idle,
     wait_settled,
 )
@@ -35,15 +33,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(browser_unavailable_reason() is not None, reason=str(browser_unavailable_reason())),
 ]
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _cli(home: Path, *argv: str) -> None:
-    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    env.pop("INTEGRATIONSATLAS_DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "integrationsatlas.cli", *argv], cwd=ROOT, env=env, check=True,
-                   capture_output=True)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
     ]
     kitas = tmp / "kitas.geojson"
     kitas.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-    _cli(home, "import", "--layer", "kita", "--source", "osm", "--as-of", "2021-08-01", str(kitas))
-    _cli(home, "population", str(shared_data / "population/nrw_gemeinden_population_2018.csv"))
+    offline_cli(home, "import", "--layer", "kita", "--source", "osm", "--as-of", "2021-08-01", str(kitas))
+    offline_cli(home, "population", str(shared_data / "population/nrw_gemeinden_population_2018.csv"))
     srv = StreamlitServer(home).start()
     yield srv
     srv.stop()

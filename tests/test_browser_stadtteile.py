@@ -9,9 +9,6 @@ Stadtteil on the Karte. Any console error in the page or the map iframe fails th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from browser_support import (
     checked_page,
     chromium_browser,
     map_frame,
+    offline_cli,
     wait_idle,
     wait_settled,
 )
@@ -40,13 +38,6 @@ RESIDENTS = ROOT / "data/population/koeln_stadtteile_bevoelkerung.csv"
 SET = "koeln-stadtteile"
 
 
-def _cli(home: Path, *argv: str) -> None:
-    env = {**os.environ, "INTEGRATIONSATLAS_HOME": str(home), "INTEGRATIONSATLAS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    env.pop("INTEGRATIONSATLAS_DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "integrationsatlas.cli", *argv], cwd=ROOT, env=env, check=True,
-                   capture_output=True)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[StreamlitServer]:
     """The app with the Stadtteile, the 2014 Kitas, the 2011 residents and their indicators."""
@@ -57,13 +48,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
         f["properties"] = {"name": f["properties"].get("tags/name") or f"Kita (OSM-Knoten {f['id']})"}
     kitas = tmp / "kitas.geojson"
     kitas.write_text(json.dumps(raw), encoding="utf-8")
-    _cli(home, "areas", "import", str(shared_data / "boundaries/koeln_stadtteile.geojson"), "--name", SET,
-         "--title", "Stadtteile Köln")  # fmt: skip
-    _cli(home, "import", "--layer", "kita", "--source", "osm", "--as-of", "2014-01-19", str(kitas))
-    _cli(home, "areas", "population", str(RESIDENTS), "--set", SET, "--as-of", "2011", "--publisher", "Stadt Köln",
-         "--licence", "CC BY 3.0 DE")  # fmt: skip
-    _cli(home, "indicators", "compute", "--by", SET, "--area", SET, "--layer", "kita", "--reach", "1km",
-         "--date", "2011-12-31")  # fmt: skip
+    offline_cli(home, "areas", "import", str(shared_data / "boundaries/koeln_stadtteile.geojson"), "--name", SET,
+                "--title", "Stadtteile Köln")  # fmt: skip
+    offline_cli(home, "import", "--layer", "kita", "--source", "osm", "--as-of", "2014-01-19", str(kitas))
+    offline_cli(home, "areas", "population", str(RESIDENTS), "--set", SET, "--as-of", "2011",
+                "--publisher", "Stadt Köln", "--licence", "CC BY 3.0 DE")  # fmt: skip
+    offline_cli(home, "indicators", "compute", "--by", SET, "--area", SET, "--layer", "kita", "--reach", "1km",
+                "--date", "2011-12-31")  # fmt: skip
     srv = StreamlitServer(home).start()
     yield srv
     srv.stop()
