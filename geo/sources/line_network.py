@@ -215,11 +215,8 @@ def _in_nrw(lines: NDArray[np.object_], shown: str, crs: object) -> NDArray[np.o
     x0, y0, x1, y1 = NRW_BOUNDS_25832
     inside = finite & (bounds[:, 2] >= x0) & (bounds[:, 0] <= x1) & (bounds[:, 3] >= y0) & (bounds[:, 1] <= y1)
     if not finite.all() or not inside.any():
-        what = (
-            f"{int((~finite).sum())} Linien ergeben keine gültigen Koordinaten"
-            if not finite.all()
-            else ("keine Linie liegt in NRW")
-        )
+        bad = int((~finite).sum())
+        what = f"{bad} Linien ergeben keine gültigen Koordinaten" if bad else "keine Linie liegt in NRW"
         raise DataError(
             f"Datei {shown}: {what} (angegebenes Koordinatensystem: {crs}). Stimmt das Koordinatensystem? "
             "GeoJSON ist immer in Längen-/Breitengrad (WGS84); Daten in UTM (EPSG:25832) bitte als GeoPackage "
