@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from geo.errors import DataError
+from planning.siting.base import _gap
 from planning.siting.result import CostLike, FloatArray
 from planning.siting.robust import RobustMCLP, RobustResult
 
@@ -263,9 +264,9 @@ def budget_frontier(
     baseline = float(model.fixed_covered[0])
     total = float(w.sum())
     results: list[RobustResult | None] = [None] * values.size
-    for k, b in enumerate(values):  # first pass: an equal share of the time left for each budget
+    for k, b in enumerate(values):  # first pass: each budget may use all but a reserve for the ones after it
         left = time_limit - (time.perf_counter() - t0)
-        results[k] = model.solve(budget=float(b), time_limit=max(left / (values.size - k), 0.5))
+        results[k] = model.solve(budget=float(b), time_limit=max(_first_pass_share(left, values.size - k), 0.5))
         if progress is not None:
             progress((k + 1) / values.size, f"Budget-Grenze: Budget {k + 1} von {values.size} gelöst")
     # second pass: the time the easy budgets left over goes to the unproven ones (cuts and plans are kept)
@@ -280,6 +281,13 @@ def budget_frontier(
             old = results[k]
             assert old is not None
             results[k] = _better(old, again)
+    # a plan within a budget is within every larger one: the bound of a budget bounds all smaller ones
+    ceiling = total
+    for k in range(values.size - 1, -1, -1):
+        res = results[k]
+        assert res is not None
+        ceiling = min(ceiling, res.bound)
+        results[k] = _with_bound(res, ceiling, res.seconds)
     points = []
     for b, res in zip(values, results, strict=True):
         assert res is not None
@@ -301,15 +309,29 @@ def budget_frontier(
     return BudgetFrontier(tuple(points), total, baseline, cost_label, time.perf_counter() - t0)
 
 
+def _first_pass_share(left: float, n_left: int) -> float:
+    """Seconds the next of ``n_left`` budgets may take in the first pass: all but half a share per later one.
+
+    A solve that is cut off and resumed restarts HiGHS' search tree, so a hard
+    budget proves fastest in one piece; an easy one stops as soon as it is
+    proven and leaves its time to the next. Every later budget keeps half of
+    an equal share, which the easy ones need many times over.
+
+    >>> _first_pass_share(60.0, 10), _first_pass_share(60.0, 1)
+    (33.0, 60.0)
+    """
+    return left - (n_left - 1) * left / (2 * n_left)
+
+
 def _better(a: RobustResult, b: RobustResult) -> RobustResult:
     """The better plan of two solves of one budget, with the tighter proven bound and the time of both."""
-    best = a if a.objective >= b.objective else b
-    bound = min(a.bound, b.bound)
-    optimal = best.objective >= bound - 1e-9 * max(1.0, abs(bound))
+    return _with_bound(a if a.objective >= b.objective else b, min(a.bound, b.bound), a.seconds + b.seconds)
+
+
+def _with_bound(res: RobustResult, bound: float, seconds: float) -> RobustResult:
+    """``res`` with the proven bound ``min(res.bound, bound)``, its gap and status recomputed."""
+    bound = max(min(res.bound, bound), res.objective)
+    optimal = _gap(res.objective, bound) == 0.0
     return replace(
-        best,
-        bound=max(bound, best.objective),
-        gap=0.0 if optimal else (bound - best.objective) / max(abs(best.objective), 1e-12),
-        status="optimal" if optimal else "time_limit",
-        seconds=a.seconds + b.seconds,
+        res, bound=bound, gap=_gap(res.objective, bound), status="optimal" if optimal else "time_limit", seconds=seconds
     )

@@ -192,6 +192,28 @@ def test_frontier_points_equal_brute_force_and_grow(seed: int) -> None:
         assert p.newly_reached == pytest.approx(p.covered - f.baseline)
 
 
+def test_a_budget_cut_off_without_bound_gets_the_bound_of_a_larger_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a plan within a budget is within every larger one, so the larger budget's proven optimum bounds the smaller
+    from planning.siting.robust import RobustMCLP
+
+    solve = RobustMCLP.solve
+
+    def cut_off(self: RobustMCLP, *, budget: float | None = None, time_limit: float | None = None) -> object:
+        res = solve(self, budget=budget, time_limit=time_limit)
+        if budget == 3.0:  # as if the time ran out before the LP bound
+            return replace(res, bound=float("inf"), gap=float("inf"), status="time_limit")
+        return res
+
+    monkeypatch.setattr(RobustMCLP, "solve", cut_off)
+    d = np.array([[0.0, 9.0, 9.0], [9.0, 0.0, 9.0], [9.0, 9.0, 0.0]])
+    f = budget_frontier(d, [5.0, 3.0, 2.0], 1.0, [2.0, 1.0, 1.0], budgets=[2.0, 3.0, 4.0], time_limit=5.0)
+    small, cut, large = f.points
+    assert (small.covered, cut.covered, large.covered) == (5.0, 8.0, 10.0)
+    assert cut.bound == 10.0  # the optimum of budget 4, not inf
+    assert cut.gap == pytest.approx(0.25) and cut.status == "time_limit"
+    assert small.bound == 5.0 and small.status == "optimal"
+
+
 def test_default_budgets_reach_everyone_coverable() -> None:
     rng = np.random.default_rng(4)
     d = rng.uniform(0, 10, (40, 12))
