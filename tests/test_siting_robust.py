@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -177,3 +178,30 @@ def test_worst_case_never_exceeds_any_variant_alone(seed: int, p: int) -> None:
     if p < 5:
         more = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=p + 1).solve()
         assert more.objective >= robust.objective - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kernel_search_finds_the_best_plan_within_the_kernel(seed: int) -> None:
+    # the master over the LP's support (plus the incumbent's sites) must return the kernel's brute-force optimum
+    from planning.siting.robust import _Incumbent
+
+    costs, weights = _instance(seed, n=14, m=8)
+    radius, p = 4.0, 2
+    model = RobustMCLP.from_cost_matrices(costs, weights, radius, p=p)
+    rules, engine = model._rules, model._engine
+    inc = _Incumbent(engine, lambda y: model._feasible(rules, y))
+    covers = [c <= radius for c in costs]
+
+    def worst(plan: tuple[int, ...]) -> float:
+        return min(float(w[c[:, list(plan)].any(axis=1)].sum()) for c, w in zip(covers, weights, strict=True))
+
+    plans = sorted(itertools.combinations(range(8), p), key=worst)
+    start = np.zeros(8, dtype=bool)
+    start[list(plans[0])] = True  # the worst plan as incumbent
+    inc.offer(start)
+    y_lp = np.zeros(8)
+    y_lp[[1, 4, 6]] = 0.5  # a fractional support of three sites
+    model._kernel_search(rules, y_lp, np.zeros(8), np.ones(8), inc, time.perf_counter() + 20.0, lambda y: y)
+    kernel = {1, 4, 6, *plans[0]}
+    assert inc.value == pytest.approx(max(worst(q) for q in plans if set(q) <= kernel))
+    assert inc.value > worst(plans[0])

@@ -70,6 +70,20 @@ def _split_constraints(cons: list[LinearConstraint]) -> tuple[Any, Any, Any, Any
     )
 
 
+#: Relative gap below which a plan counts as near-optimal: only the bound is left to close (HiGHS' heuristics
+#: off); above it the search for a better plan comes first (:func:`near_optimal`).
+NEAR_OPTIMAL_GAP = 0.005
+
+
+def near_optimal(value: float, bound: float) -> bool:
+    """Whether a plan worth ``value`` is within :data:`NEAR_OPTIMAL_GAP` of the proven ``bound``.
+
+    >>> near_optimal(99.6, 100.0), near_optimal(99.0, 100.0)
+    (True, False)
+    """
+    return value >= bound - NEAR_OPTIMAL_GAP * max(1.0, abs(bound))
+
+
 def _gap(objective: float, bound: float) -> float:
     g = abs(bound - objective) / max(abs(objective), 1e-12)
     if not np.isfinite(g):

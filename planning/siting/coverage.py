@@ -16,7 +16,15 @@ from numpy.typing import ArrayLike
 from scipy.optimize import LinearConstraint
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
-from planning.siting.base import _coverage_assignment, _gap, _milp, _SitingModel, _unique_rows, counts_toward_time_limit
+from planning.siting.base import (
+    _coverage_assignment,
+    _gap,
+    _milp,
+    _SitingModel,
+    _unique_rows,
+    counts_toward_time_limit,
+    near_optimal,
+)
 from planning.siting.coverage_benders import MasterInfeasibleError, MCLPBenders
 from planning.siting.coverage_reduce import _dominated_columns, _drop_dominated_rows
 from planning.siting.coverage_search import CoverageLists, SwapSearchThread, iterated_swaps
@@ -407,7 +415,7 @@ class MCLP(_CoverageModel):
             if inc_open is not None and inc_val >= upper - 1e-9 * max(1.0, abs(upper)):
                 return self._finish(t0, inc_open, inc_val, inc_val, "optimal", "highs-benders", notes)
             try:
-                proof = inc_open is not None and inc_val >= upper - 0.005 * max(1.0, abs(upper))
+                proof = inc_open is not None and near_optimal(inc_val, upper)
                 mip = bend.solve_mip(inc_open, inc_val - const, t0 + self.time_limit, self._improver(t0), proof)
             except MasterInfeasibleError:
                 if inc_open is None:

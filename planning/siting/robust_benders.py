@@ -44,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import LinearConstraint
 
+from planning.siting.base import near_optimal
 from planning.siting.highs import add_rows, new_highs
 from planning.siting.result import BoolArray, FloatArray, IntArray
 from planning.siting.rules import _Rules
@@ -463,7 +464,7 @@ class ScenarioBenders:
                 break
             if st != highspy.HighsModelStatus.kOptimal or time.perf_counter() > deadline:
                 break
-            if not proof_mode and best >= bound - 0.005 * max(1.0, abs(bound)):
+            if not proof_mode and near_optimal(best, bound):
                 proof_mode = True
                 _prove_only(h)
             a, r = self.cuts_at(y.astype(float), x)
