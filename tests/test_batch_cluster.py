@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from geo.settings import PROJECT_ROOT
+from integrationsatlas.results import read_summary
 
 pytestmark = pytest.mark.slow
 
@@ -104,12 +105,15 @@ def test_batch_survives_a_killed_worker_and_a_rerun_repeats_nothing(
     command += ["--scheduler", address, "--json"]
     env = environment(tmp_path / "home")
     batch = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    while len(list(results.glob("*.parquet"))) < 6:  # the run is under way on both workers
-        assert batch.poll() is None, batch.communicate()[1].decode()[-2000:]
-        assert time.monotonic() < deadline, "the batch did not start"
-        time.sleep(0.2)
     victim = procs["w1"]
+    deadline = time.monotonic() + 180
+    done_by: dict[str, str] = {}  # result file -> the worker that wrote it
+    while len(done_by) < 6 or len(set(done_by.values())) < 2:  # under way, and each worker has finished a task
+        assert batch.poll() is None, batch.communicate()[1].decode()[-2000:]
+        assert time.monotonic() < deadline, f"the batch did not get under way on both workers: {done_by}"
+        for path in results.glob("*.parquet"):
+            done_by.setdefault(path.name, str(read_summary(path)["worker"]))
+        time.sleep(0.2)
     os.kill(victim.pid, signal.SIGKILL)
     killed_at = len(list(results.glob("*.parquet")))
     stdout, stderr = batch.communicate(timeout=300)
