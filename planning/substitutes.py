@@ -228,14 +228,18 @@ def _with_reason(mg: SiteMargin, names: Any) -> SiteMargin:
         parts.append("kein Kandidat außerhalb des Plans kommt als Ersatz in Frage (Budget)")
     elif mg.loss >= 0:
         parts.append(f"der beste Ersatz wäre {_name(names, mg.substitute)} mit {de_int(mg.loss)} Personen weniger")
-    else:
-        parts.append(f"{_name(names, mg.substitute)} würde {de_int(-mg.loss)} Personen mehr erreichen")
-    if np.isfinite(mg.flip_share) and mg.flip_to is not None:
+    else:  # nothing to flip: the plan is not optimal for this demand alone (robust over variants, or cut off)
+        parts.append(
+            f"{_name(names, mg.substitute)} würde in dieser Nachfrage {de_int(-mg.loss)} Personen mehr erreichen; "
+            "der Plan ist nicht für sie allein optimiert (robust über Varianten geplant oder im Zeitlimit gelöst)"
+        )
+    swap_better = mg.substitute is not None and mg.loss < 0
+    if not swap_better and np.isfinite(mg.flip_share) and mg.flip_to is not None:
         parts.append(
             f"die Entscheidung kippt erst, wenn diese Nachfrage um {de_pct(mg.flip_share, 0, fraction=True)} "
             f"({de_int(mg.flip_people)} Personen) sinkt – dann ist {_name(names, mg.flip_to)} gleichwertig"
         )
-    else:
+    elif not swap_better:
         parts.append("selbst ohne diese Nachfrage bliebe kein einzelner Tausch besser")
     text = "; ".join(parts)
     if mg.cost_slack is not None:

@@ -211,3 +211,85 @@ def test_standortplanung_by_walking_time_proposes_five_named_sites_with_gains(
     page.locator('[data-testid="stExpander"]').filter(has_text="1. ").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / "standortplanung-aachen-zu-fuss.png"))
+
+
+def _pick(page: Any, label: str, option: str) -> None:
+    """Add ``option`` in the Streamlit multiselect labelled ``label``."""
+    _choose(page, label, option)
+    page.keyboard.press("Escape")
+
+
+def _open(page: Any, title: str, inside: str) -> Any:
+    """Open the expander ``title`` and return the element ``inside`` it once it is visible.
+
+    A rerun may still move the page after an upload: the click is repeated until the expander is open.
+    """
+    wait_idle(page)
+    target = page.locator(inside)
+    for _ in range(5):
+        if target.is_visible():
+            break
+        page.locator('[data-testid="stExpander"] summary').filter(has_text=title).click()
+        page.wait_for_timeout(500)
+    target.wait_for(state="visible", timeout=5_000)
+    return target
+
+
+def _number(page: Any, label: str, value: int) -> None:
+    field = page.get_by_role("spinbutton", name=label)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page)
+
+
+def _euros(text: str) -> float:
+    return float(text.replace("€", "").replace(".", "").replace(",", ".").strip())
+
+
+def test_standortplanung_with_costs_frontier_and_a_robust_plan_over_variants(
+    page: Any, server: StreamlitServer, shared_data: Path
+) -> None:
+    # a Kreis administration: the two KI stay open, 15 minutes on foot, 30,000 € a year per new site,
+    # the budget frontier, and a plan for the worst of 3 demand variants and the closure of either KI
+    page.goto(f"{server.url}/standortplanung")
+    map_frame(page, timeout_ms=90_000)
+    wait_idle(page)
+    _pick(page, "Bestehende Standorte (bleiben offen)", "Kommunale Integrationszentren")
+    page.get_by_text("Fahrzeit statt Entfernung").click()
+    wait_idle(page)
+    _upload_extract(page, "standort_osm", shared_data)
+    _open(page, "Kosten, Förderung und Budget", '.st-key-standort_use_costs[data-stale="false"]').get_by_text(
+        "Kosten rechnen"
+    ).first.click()
+    wait_idle(page)
+    _number(page, "Budget-Grenze: Anzahl Budgets", 6)
+    _open(page, "Varianten und robuste Planung", '.st-key-standort_var_demand[data-stale="false"]')
+    _number(page, "Nachfragevarianten (aus der Unsicherheit)", 3)
+    _number(page, "Schließung bestehender Standorte (Anzahl)", 2)
+    page.get_by_text("Schlechtester Fall (max-min)").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Standorte berechnen").click()
+    page.wait_for_selector("text=Berechnung abgeschlossen", timeout=300_000)
+    wait_idle(page, timeout_ms=120_000)
+    body = page.inner_text('[data-testid="stMainBlockContainer"]')
+    # euros per newly reached person = yearly cost ÷ newly reached people (3 new sites × 30,000 €)
+    assert _euros(_metric(page, "Kosten im Jahr")) == 90_000.0
+    reached = int(re.search(r"Neu erreichte Personen\s+([\d.]+)", body).group(1).replace(".", ""))  # type: ignore[union-attr]
+    assert 0 < reached < 139_174  # at most the extract's residents
+    assert _euros(_metric(page, "Euro je neu erreichter Person")) == pytest.approx(90_000 / reached, abs=0.005)
+    # the frontier is a chart with German figures on its budget axis
+    frontier = page.locator('[data-testid="stVegaLiteChart"]').first
+    frontier.scroll_into_view_if_needed()
+    axis = frontier.inner_text()
+    assert "Budget (EUR)" in axis and re.search(r"\b\d{2,3}\.000\b", axis), axis
+    assert "Jeder Punkt ist bewiesen optimal" in body or "Nicht jeder Punkt ist im Zeitlimit bewiesen" in body
+    # the robust plan over the base case, 3 demand variants and 2 closures
+    assert "Über 6 Varianten (robust geplant (Schlechtester Fall (max-min)))" in body, body
+    worst, mean = re.search(r"schlechtester Fall ([\d,]+) % versorgt .*, im Mittel ([\d,]+) %", body).groups()  # type: ignore[union-attr]
+    assert 0.0 < float(worst.replace(",", ".")) <= float(mean.replace(",", ".")) < 100.0
+    assert "um 0 % (0 Personen)" not in body  # no flip is named where a swap is better already
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / "standortplanung-aachen-kosten-grenze.png"))
+    page.get_by_text("Der Plan über die Varianten").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / "standortplanung-aachen-varianten.png"))

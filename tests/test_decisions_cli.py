@@ -116,3 +116,29 @@ def test_robust_plan_over_closures_reports_worst_and_mean_of_its_variants(
     assert v["mean"] == pytest.approx(sum(covered) / len(covered))
     assert all(1 <= n <= 3 for n in v["frequency"]["counts"].values())
     assert all(own >= c - 1e-6 for own, c in zip(v["own_covered"], covered, strict=True))  # each solved alone
+
+
+def test_variants_that_cannot_be_built_are_named_with_their_reason(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # official totals have no documented noise (no demand variants); Aachen has 2 KI, so 2 of 5 closures
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "5", "-p", "2", "--variants-demand", "3",
+        "--variants-closures", "5", "--no-sensitivity",
+    )  # fmt: skip
+    v = plan["variants"]
+    assert v["kinds"] == ["Grundfall", "Schließung von Standorten", "Schließung von Standorten"]
+    assert v["notes"] == [
+        "Keine der 3 Nachfragevarianten: die Nachfrage beruht auf amtlichen Summen ohne dokumentiertes Rauschen. "
+        "Varianten entstehen aus dem Zensus-Gitter (Cell-Key-Verfahren) oder der Schätzung aus OSM-Gebäuden.",
+        "Nur 2 statt 5 Schließungsvarianten: so viele bestehende Standorte hat der Plan.",
+    ]
+    assert v["text"].endswith(" ".join(v["notes"]))
+    without = run_json(
+        capsys, "sites", "--area", AREA, "--radius-km", "5", "-p", "2", "--variants-closures", "2", "--no-sensitivity"
+    )["variants"]  # fmt: skip
+    assert without["kinds"] == ["Grundfall"]
+    assert without["notes"] == [
+        "Keine der 2 Schließungsvarianten: der Plan hat keine bestehenden Standorte, die schließen könnten "
+        "(»Bestehende Standorte (bleiben offen)« wählen)."
+    ]

@@ -71,3 +71,14 @@ def test_fixed_sites_are_neither_analysed_nor_substitutes() -> None:
 def test_inputs_are_checked() -> None:
     with pytest.raises(ValidationError, match="Budget und Kosten"):
         site_margins([0], np.eye(2, dtype=bool), [1, 1], budget=5.0)
+
+
+def test_a_plan_that_a_single_swap_improves_says_so_and_names_no_flip() -> None:
+    # site 0 reaches 3 people, candidate 1 reaches 7: a robust or cut-off plan may still hold site 0
+    mg = site_margins([0], np.eye(2, dtype=bool), [3.0, 7.0], names=["Alt", "Neu"])[0]
+    assert mg.substitute == 1 and mg.loss == -4.0
+    assert mg.reason == (
+        "Alt erreicht 3 Personen, die kein anderer Standort des Plans erreicht; Neu würde in dieser Nachfrage 4 "
+        "Personen mehr erreichen; der Plan ist nicht für sie allein optimiert (robust über Varianten geplant oder "
+        "im Zeitlimit gelöst)."
+    )

@@ -1,4 +1,4 @@
-"""Small reusable Streamlit pieces: error display, the map widget, the footer."""
+"""Small reusable Streamlit pieces: error display, tables, charts, the map widget, the footer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import altair as alt
 import folium
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from geo.formatting import de_number
 from geo.layers.sources import ATTRIBUTIONS
 from geo.store.grants import denied
 from ui import maps
-from ui.i18n import t
+from ui.i18n import current_language, t
 from ui.markdown import md
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,18 @@ KEY_VALUES_CSS = (
     "font-size:0.9rem;margin:0 0 0.8rem 0}.atlas-kv dt{color:#555;font-weight:400}"
     ".atlas-kv dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}</style>"
 )
+
+
+#: Vega's number format in German (d3-format locale): decimal comma, thousands dot, euros after the figure.
+GERMAN_NUMBERS = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]}
+
+
+def chart(figure: alt.Chart | alt.LayerChart | alt.FacetChart, height: int) -> None:
+    """Draw an Altair chart across the page, axis and tooltip figures in the page's language (German: 1.234,5)."""
+    figure = figure.properties(height=height)
+    if current_language() == "de":
+        figure = figure.configure(locale=alt.Locale(number=GERMAN_NUMBERS))
+    st.altair_chart(figure, width="stretch")
 
 
 def key_values(pairs: Sequence[tuple[str, str]]) -> None:

@@ -27,7 +27,7 @@ from planning.capacity import PLACE_DEMAND
 from planning.costs import COST_BASES, EDITABLE_FIGURES, PROGRAMMES
 from planning.siting.robust import ROBUST_OBJECTIVES
 from ui import decision_views
-from ui.components import key_values, table
+from ui.components import chart, key_values, table
 from ui.i18n import current_language, labels, t, t_plain
 from ui.markdown import md
 
@@ -333,7 +333,7 @@ def _frontier(plan: SitingPlan) -> None:
                 ],
             )
         )
-    st.altair_chart(alt.layer(*layers).properties(height=260), width="stretch")
+    chart(alt.layer(*layers), 260)
     proven = "decisions.frontier_proven" if d.frontier.all_optimal else "decisions.frontier_gap"
     st.caption(t(proven, seconds=de_number(d.frontier.seconds, 1)))
 

@@ -82,6 +82,8 @@ class PlanVariants:
         Per variant the demand its own optimal plan covers (the best any plan can do there).
     robust
         The robust MCLP's result when the plan was chosen for all variants.
+    notes
+        Why variants that were asked for are missing (German, one sentence each).
     """
 
     kinds: tuple[str, ...]
@@ -89,6 +91,7 @@ class PlanVariants:
     frequency: SelectionFrequency
     own_covered: NDArray[np.float64]
     robust: RobustResult | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -107,7 +110,7 @@ class PlanVariants:
         return ev.table().assign(kind=list(self.kinds), own_share=own)
 
     def text(self) -> str:
-        """One German sentence: the plan's worst and mean coverage over the variants."""
+        """German: the plan's worst and mean coverage over the variants, then why any asked for are missing."""
         ev = self.evaluation
         shares = ev.shares
         how = (
@@ -116,10 +119,11 @@ class PlanVariants:
             else "mit dem gewählten Modell geplant und in jeder Variante nachgerechnet"
         )
         worst = int(np.nanargmin(shares)) if np.isfinite(shares).any() else 0
-        return (
+        sentence = (
             f"Über {len(self.names)} Varianten ({how}): schlechtester Fall {de_share(shares[worst])} "
             f"versorgt (»{self.names[worst]}«), im Mittel {de_share(float(np.nanmean(shares)))}."
         )
+        return " ".join([sentence, *self.notes])
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form: per variant the plan's coverage, each variant's own plan, the robust result."""
@@ -129,6 +133,7 @@ class PlanVariants:
             "own_covered": [float(c) for c in self.own_covered],
             "frequency": self.frequency.as_dict(),
             "robust": None if self.robust is None else self.robust.as_dict(),
+            "notes": list(self.notes),
             "text": self.text(),
         }
 
@@ -145,20 +150,41 @@ def variant_set(
     uncertainty: DemandUncertainty | None,
     rows: NDArray[np.int_] | None,
     progress: Progress | None = None,
-) -> tuple[VariantSet, tuple[str, ...]]:
+) -> tuple[VariantSet, tuple[str, ...], tuple[str, ...]]:
     """The base case and the request's variants on the plan's demand rows and candidates.
 
-    Returns the set and the German kind of each variant.
+    Returns the set, the German kind of each variant and, in German, why
+    variants that were asked for could not be built (a demand without
+    documented noise has no demand variants; a plan without existing sites
+    has nothing to close).
     """
     radius = request.threshold_base
     variants: list[Variant] = [Variant(BASE_NAME, DEMAND, weights=weights)]
-    if spec.demand and uncertainty is not None and rows is not None and uncertainty.varied:
-        variants += demand_variants(_draws(uncertainty, rows), spec.demand)
+    notes: list[str] = []
+    if spec.demand:
+        if uncertainty is not None and rows is not None and uncertainty.varied:
+            variants += demand_variants(_draws(uncertainty, rows), spec.demand)
+        else:
+            notes.append(
+                f"Keine der {spec.demand} Nachfragevarianten: die Nachfrage beruht auf amtlichen Summen ohne "
+                "dokumentiertes Rauschen. Varianten entstehen aus dem Zensus-Gitter (Cell-Key-Verfahren) oder "
+                "der Schätzung aus OSM-Gebäuden."
+            )
     if spec.closures:
         fixed = np.flatnonzero(candidates["fixed"].to_numpy(dtype=bool))
         critical = _most_critical(cost, weights, radius, fixed, spec.closures)
         names = candidates["name"].astype("string").fillna("Standort").to_numpy(dtype=object)[critical]
         variants += closure_variants(critical.tolist(), [str(n) for n in names])
+        if fixed.size == 0:
+            notes.append(
+                f"Keine der {spec.closures} Schließungsvarianten: der Plan hat keine bestehenden Standorte, die "
+                "schließen könnten (»Bestehende Standorte (bleiben offen)« wählen)."
+            )
+        elif critical.size < spec.closures:
+            notes.append(
+                f"Nur {critical.size} statt {spec.closures} Schließungsvarianten: so viele bestehende Standorte "
+                "hat der Plan."
+            )
     changes: list[tuple[VariantKind, dict[str, Any], str]] = [
         (DEPARTURE_WINDOW, {"window": w}, f"Abfahrt {_hm(w[0])}–{_hm(w[1])}") for w in spec.windows
     ]
@@ -169,7 +195,7 @@ def variant_set(
         measure = measure_for(settings, request.with_(**change))
         variants.append(Variant(name, kind, cost=sp.csr_array(measure.matrix(points, candidates, reach))))
     kinds = tuple("Grundfall" if v.name == BASE_NAME else v.kind.label for v in variants)
-    return VariantSet(cost, weights, radius, tuple(variants)), kinds
+    return VariantSet(cost, weights, radius, tuple(variants)), kinds, tuple(notes)
 
 
 def robust_siting(
@@ -207,6 +233,7 @@ def robust_siting(
 def across_variants(
     variants: VariantSet,
     kinds: tuple[str, ...],
+    notes: tuple[str, ...],
     selected: NDArray[np.int_],
     p_total: int | None,
     fixed: NDArray[np.int_],
@@ -223,7 +250,7 @@ def across_variants(
             for plan, v in zip(frequency.plans, variants.variants, strict=True)
         ]
     )
-    return PlanVariants(kinds, evaluate_plan(selected, variants), frequency, own, robust)
+    return PlanVariants(kinds, evaluate_plan(selected, variants), frequency, own, robust, notes)
 
 
 def _solve_args(

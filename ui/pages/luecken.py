@@ -15,7 +15,7 @@ from geo.modes import MODES
 from geo.settings import Settings
 from integrationsatlas.request import AnalysisRequest, AreaRef, Unit
 from ui import cached, decisions, maps, views
-from ui.components import attribution_footer, render_map, table, user_errors
+from ui.components import attribution_footer, chart, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
 from ui.uploads import WINDOWS, osm_extract, timetable
@@ -266,8 +266,7 @@ def _curve(report: CoverageReport, params: AnalysisRequest) -> None:
         .mark_rule(color="#D55E00", strokeDash=[4, 3])
         .encode(x="x:Q")
     )
-    chart = line + rule if band is None else band + line + rule
-    st.altair_chart(chart.properties(height=260), width="stretch")
+    chart(line + rule if band is None else band + line + rule, 260)
     st.caption(t("luecken.dashed", threshold=params.threshold, unit=unit))
 
 

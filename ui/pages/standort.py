@@ -17,7 +17,7 @@ from geo.settings import Settings
 from geo.units import level_of
 from integrationsatlas import areas
 from ui import actions, auth, cached, decisions, maps, state, views
-from ui.components import attribution_footer, render_map, table, user_errors
+from ui.components import attribution_footer, chart, render_map, table, user_errors
 from ui.i18n import current_language, labels, layer_title, mode_title, t, t_plain
 from ui.markdown import md
 from ui.uploads import gtfs_feed, osm_extract
@@ -340,7 +340,7 @@ def _curve(sens: pd.DataFrame) -> None:
         st.caption(t("standort.no_curve"))
         return
     covered, threshold = t("col.covered_pct"), t("standort.threshold")
-    chart = (
+    curve = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
@@ -354,7 +354,7 @@ def _curve(sens: pd.DataFrame) -> None:
             ],
         )
     )
-    st.altair_chart(chart.properties(height=240), width="stretch")
+    chart(curve, 240)
 
 
 def curve_data(sens: pd.DataFrame) -> pd.DataFrame:
