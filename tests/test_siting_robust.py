@@ -205,3 +205,48 @@ def test_kernel_search_finds_the_best_plan_within_the_kernel(seed: int) -> None:
     kernel = {1, 4, 6, *plans[0]}
     assert inc.value == pytest.approx(max(worst(q) for q in plans if set(q) <= kernel))
     assert inc.value > worst(plans[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lp_weights_turn_the_worst_case_lp_into_an_expected_one_with_the_same_bound(seed: int) -> None:
+    # LP duality: max_y min_s F_s(y) = max_y Σ_s μ_s F_s(y) for the duals μ of the rows t ≤ F_s(y)
+    from planning.siting.robust_benders import ScenarioBenders
+
+    costs, weights = _instance(seed, n=40, m=10)
+    weights[1] = weights[1] * 0.3  # variant 1 binds
+    model = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=3)
+    rules, engine = model._rules, model._engine
+    rows, lb, ub = rules.rows(10), np.zeros(10), np.ones(10)
+    lp = engine.solve_lp(rows, lb, ub, np.full(10, 0.3), None, time.perf_counter() + 20.0)
+    mu = lp.weights
+    assert mu.sum() == pytest.approx(1.0) and (mu >= 0).all()
+    assert mu[1] > 0.5, mu
+    expected = ScenarioBenders(engine.parts, worst=False, probabilities=mu)
+    assert expected.solve_lp(rows, lb, ub, np.full(10, 0.3), None, time.perf_counter() + 20.0).upper == pytest.approx(
+        lp.upper, rel=1e-6
+    )
+
+
+def test_swap_thread_searches_the_weighted_variants_under_the_rules() -> None:
+    from planning.siting.robust_benders import VariantSearch
+
+    costs, weights = _instance(3, n=30, m=8)
+    closed = [[5], [5], [5]]  # closed in every variant: never opened
+    model = RobustMCLP.from_cost_matrices(costs, weights, 4.0, p=3, fixed=[0], closed=closed)
+    rules, engine = model._rules, model._engine
+    search = VariantSearch(engine, rules, model._closed_all)
+    swaps = search.swap_thread(np.array([0.0, 1.0, 0.0]), 5.0)
+    assert swaps is not None
+    y, value = swaps.finish()
+    cover = costs[1] <= 4.0
+    cover[:, 5] = False
+
+    def covered(plan: Sequence[int]) -> float:
+        return float(weights[1][cover[:, list(plan)].any(axis=1)].sum())
+
+    best = max(covered(q) for q in itertools.combinations(range(8), 3) if 0 in q and 5 not in q)
+    assert covered(np.flatnonzero(y)) == pytest.approx(best)
+    assert value == pytest.approx(best - engine.parts[1].const)  # the clients the fixed site covers are a constant
+    assert y[0] and not y[5] and y.sum() == 3
+    budget = RobustMCLP.from_cost_matrices(costs, weights, 4.0, budget=5.0, site_cost=np.ones(8))
+    assert VariantSearch(budget._engine, budget._rules, budget._closed_all).swap_thread(np.ones(3) / 3, 1.0) is None

@@ -13,7 +13,11 @@ builds it, :meth:`RobustMCLP.solve` returns a frozen :class:`RobustResult`.
 It is solved exactly with HiGHS by Benders decomposition
 (:mod:`planning.siting.robust_benders`): the result is ``optimal`` only when
 the objective of the returned plan reaches the proven bound; at the time
-limit the best plan is returned with its proven gap.
+limit the best plan is returned with its proven gap. The plans come from a
+greedy construction with swaps, the iterated swap search on the variants the
+master LP weighs (:meth:`~planning.siting.robust_benders.VariantSearch.swap_thread`), a
+kernel search over the LP's support and the master MIP; the bound from the
+master LP and MIP.
 
 Notes
 -----
@@ -37,9 +41,16 @@ from numpy.typing import ArrayLike
 
 from geo.errors import InfeasibleError, Problem, raise_if_problems
 from planning.siting.base import _gap, _unique_rows, near_optimal
+from planning.siting.coverage_search import SwapSearchThread
 from planning.siting.inputs import _Pairs, _pairs_from_cost, _validate_cost, _validate_weights
 from planning.siting.result import STATUS_LABELS, BoolArray, CostLike, FloatArray, IntArray, _frozen_array
-from planning.siting.robust_benders import MasterInfeasibleError, ScenarioBenders, VariantClients, VariantSearch
+from planning.siting.robust_benders import (
+    LPOutcome,
+    MasterInfeasibleError,
+    ScenarioBenders,
+    VariantClients,
+    VariantSearch,
+)
 from planning.siting.rules import _check_feasible, _infeasible_from_solver, _Rules, _rules
 
 log = logging.getLogger(__name__)
@@ -317,6 +328,11 @@ class _Incumbent:
             if val > self.value:
                 self.y, self.value = y.copy(), val
 
+    def offer_best_of(self, search: SwapSearchThread | None) -> None:
+        """Offer the best plan a running swap search has found so far (nothing without one)."""
+        if search is not None:
+            self.offer(search.best()[0])
+
 
 def _fix_by_reduced_cost(
     upper: float, reduced: FloatArray, incumbent: float, lb: FloatArray, ub: FloatArray
@@ -543,8 +559,32 @@ class RobustMCLP:
         except MasterInfeasibleError:
             raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
         upper = lp.upper
+        # the swap search on the variants the LP weighs, on the second core while HiGHS works (see swap_thread)
+        swaps = search.swap_thread(lp.weights, t0 + limit - time.perf_counter()) if np.isfinite(upper) else None
+        try:
+            return self._after_lp(t0, limit, rules, rows, search, inc, lp, lb, ub, swaps)
+        finally:
+            if swaps is not None:
+                swaps.finish()
+
+    def _after_lp(
+        self,
+        t0: float,
+        limit: float,
+        rules: _Rules,
+        rows: list[Any],
+        search: VariantSearch,
+        inc: _Incumbent,
+        lp: LPOutcome,
+        lb: FloatArray,
+        ub: FloatArray,
+        swaps: SwapSearchThread | None,
+    ) -> RobustResult:
+        """Kernel search and master MIP from the LP phase's bound and reduced costs, with the swap search's plans."""
+        engine, upper = self._engine, lp.upper
         if np.isfinite(upper):
             inc.offer(search.descend(search.greedy(start=lp.y), min(time.perf_counter() + limit / 10, t0 + limit)))
+            inc.offer_best_of(swaps)
             if inc.y is not None:
                 lb, ub = _fix_by_reduced_cost(upper, lp.reduced, inc.value, lb, ub)
         notes = list(self._notes)
@@ -559,6 +599,7 @@ class RobustMCLP:
             engine.pool_cuts_at(inc.y)
             if not near_optimal(inc.value, upper):
                 self._kernel_search(rules, lp.y, lb, ub, inc, end, improve)
+                inc.offer_best_of(swaps)
         try:
             mip = engine.solve_mip(
                 rows,
@@ -579,6 +620,9 @@ class RobustMCLP:
             return self._finish(t0, rules, inc.y, inc.value, "optimal", notes)  # nothing better survives the fixing
         if mip.y is not None:
             inc.offer(mip.y)
+        if swaps is not None:
+            swaps.finish()
+            inc.offer_best_of(swaps)
         if inc.y is None:
             raise InfeasibleError(
                 "Im Zeitlimit wurde keine zulässige Auswahl gefunden. Bitte das Zeitlimit erhöhen oder die "

@@ -45,6 +45,7 @@ import scipy.sparse as sp
 from scipy.optimize import LinearConstraint
 
 from planning.siting.base import near_optimal
+from planning.siting.coverage_search import CoverageLists, SwapSearchThread
 from planning.siting.highs import add_rows, new_highs
 from planning.siting.result import BoolArray, FloatArray, IntArray
 from planning.siting.rules import _Rules
@@ -129,6 +130,7 @@ class LPOutcome:
     converged: bool
     rounds: int
     cuts: int
+    weights: FloatArray  # weight of each variant at the LP optimum (see ScenarioBenders.solve_lp)
 
 
 @dataclass
@@ -282,6 +284,7 @@ class ScenarioBenders:
             lo = np.broadcast_to(np.asarray(con.lb, dtype=float), (a.shape[0],))
             hi = np.broadcast_to(np.asarray(con.ub, dtype=float), (a.shape[0],))
             add_rows(h, a, lo, hi)
+        self._t_row0 = h.getNumRow()
         if self.worst:  # t - Σ_g θ_sg ≤ c_s
             rows, cols = [], []
             for s, (part, off) in enumerate(zip(self.parts, self.offsets, strict=True)):
@@ -311,7 +314,14 @@ class ScenarioBenders:
         deadline: float,
         rel_tol: float = 1e-7,
     ) -> LPOutcome:
-        """Solve the master LP by stabilised cutting planes until the bounds meet (or the deadline)."""
+        """Solve the master LP by stabilised cutting planes until the bounds meet (or the deadline).
+
+        The outcome's ``weights`` say how much each variant counts at the LP
+        optimum: for the expected coverage the probabilities; for the worst
+        case the duals of the rows ``t ≤ value of variant s`` (they sum to 1;
+        the max-min LP equals the expected-coverage LP with these weights), so
+        the binding variants carry all the weight.
+        """
         m = self.m
         h = self._master(rules, lb_y, ub_y, deadline)
         n0 = h.getNumRow()
@@ -365,7 +375,19 @@ class ScenarioBenders:
             upper,
             lower,
         )
-        return LPOutcome(upper, lower, y, reduced, converged, rounds, h.getNumRow() - n0)
+        return LPOutcome(upper, lower, y, reduced, converged, rounds, h.getNumRow() - n0, self._lp_weights(h, y))
+
+    def _lp_weights(self, h: highspy.Highs, y: FloatArray) -> FloatArray:
+        """The variants' weights at the master LP's solution (see :meth:`solve_lp`)."""
+        if not self.worst:
+            return self.pi.copy()
+        n_s = len(self.parts)
+        dual = np.abs(np.asarray(h.getSolution().row_dual)[self._t_row0 : self._t_row0 + n_s])
+        if dual.size == n_s and dual.sum() > 1e-9:
+            return dual / dual.sum()
+        vals = self.values(y)  # no dual (cut off): the variants at the minimum
+        low = vals <= vals.min() + 1e-9 * max(1.0, abs(vals.min()))
+        return low / low.sum()
 
     # ------------------------------------------------------------------ MIP phase
     def _start(self, h: highspy.Highs, y: BoolArray) -> None:
@@ -509,14 +531,17 @@ class VariantSearch:
         """``S × m``: covered weight each candidate adds in each variant."""
         return np.vstack([p.akc.T @ (p.wk * (c == 0)) for p, c in zip(self.engine.parts, cnt, strict=True)])
 
-    def _score(self, vals: FloatArray, gains: FloatArray) -> FloatArray:
-        """Aggregate after adding each candidate; ties broken by the mean gain."""
+    def _score(self, vals: FloatArray, gains: FloatArray, weights: FloatArray | None = None) -> FloatArray:
+        """Aggregate (or the ``weights``' sum) after adding each candidate; ties broken by the mean gain."""
         new = vals[:, None] + gains
-        agg = new.min(axis=0) if self.engine.worst else self.engine.pi @ new
+        by = self.engine.pi if weights is None else weights
+        agg = new.min(axis=0) if weights is None and self.engine.worst else by @ new
         return agg + 1e-9 * gains.mean(axis=0)
 
-    def greedy(self, by_ratio: bool = False, start: FloatArray | None = None) -> BoolArray:
-        """Greedy construction (by gain, by gain per cost, or by the score ``start``) under the rules."""
+    def greedy(
+        self, by_ratio: bool = False, start: FloatArray | None = None, weights: FloatArray | None = None
+    ) -> BoolArray:
+        """Greedy construction under the rules: by gain, gain per cost, the score ``start``, or the ``weights``' sum."""
         rules = self.rules
         is_open = rules.fixed_mask.copy()
         cnt = self._counts(is_open)
@@ -525,11 +550,11 @@ class VariantSearch:
             if not allowed.any():
                 break
             vals = self._vals(cnt)
-            cur = self.engine.aggregate(vals)
+            cur = self.engine.aggregate(vals) if weights is None else float(weights @ vals)
             if start is not None:
                 score = np.where(allowed, start, -np.inf)
             else:
-                gain = self._score(vals, self._gains(cnt)) - cur
+                gain = self._score(vals, self._gains(cnt), weights) - cur
                 if rules.p is None and not (np.where(allowed, gain, -np.inf) > 1e-12).any():
                     break  # budget only: nothing adds coverage any more
                 if by_ratio and rules.budget is not None:
@@ -542,6 +567,34 @@ class VariantSearch:
             for c, p in zip(cnt, self.engine.parts, strict=True):
                 c += p.akc[:, [j]].toarray().ravel()
         return is_open
+
+    def swap_thread(self, weights: FloatArray, seconds: float) -> SwapSearchThread | None:
+        """The iterated swap search on the ``weights``' sum of the variants, in a thread; ``None`` if it does not apply.
+
+        The numba search of the single-variant MCLP
+        (:mod:`planning.siting.coverage_search`) handles ``Σ y = p`` with fixed
+        and closed sites only; it runs on the clients of the weighted variants
+        stacked, from the greedy plan of the same sum. With the LP's weights
+        of a worst case (:meth:`ScenarioBenders.solve_lp`) the sum is the
+        binding variant(s): 10 variants, p = 20 on the generated Kreis of
+        ``benchmarks/bench_decisions.py``, where one variant binds, 25 s of it
+        reach 93,201–93,306 (three seeds), the swap descent on the worst case
+        92,311. Its plans are candidates; the caller judges them by the true
+        objective. HiGHS runs on one core, so on two cores this costs the
+        solver nothing.
+        """
+        rules, parts = self.rules, self.engine.parts
+        if rules.p is None or rules.budget is not None or (rules.group_min > 0).any():
+            return None
+        use = [s for s in range(len(parts)) if weights[s] > 0 and parts[s].n_groups]
+        if not use:
+            return None
+        lists = CoverageLists.from_matrix(
+            sp.vstack([parts[s].ak for s in use], format="csr"),
+            np.concatenate([weights[s] * parts[s].wk for s in use]),
+        )
+        start = self.greedy(weights=weights)
+        return SwapSearchThread(lists, start, ~rules.fixed_mask, ~self.closed | start, seconds)
 
     def descend(self, is_open: BoolArray, deadline: float) -> BoolArray:
         """Best-improvement swaps (and, without ``p``, additions) until none improves or the deadline."""
