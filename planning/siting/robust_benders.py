@@ -180,6 +180,7 @@ class ScenarioBenders:
         self.n_cols = self.m + self.n_theta + (1 if self.worst else 0)
         self.pool_a: list[sp.csr_array] = []
         self.pool_r: list[FloatArray] = []
+        self._t_row0 = 0  # first worst-case row of the last master built (its duals weigh the variants)
 
     # ------------------------------------------------------------------ evaluation
     def values(self, y: FloatArray) -> FloatArray:
