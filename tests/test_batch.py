@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -217,3 +218,19 @@ def test_a_task_that_kills_its_workers_fails_alone(
     assert "beendet" in message and "--worker-memory" in message and "2GiB" in message
     table = pd.read_csv(tmp_path / "out" / "zusammenfassung.csv", dtype={"area": str})
     assert sorted(table["status"]) == ["fehler", "fertig", "fertig", "fertig"]
+
+
+def test_tasks_left_without_any_worker_fail_instead_of_waiting_for_ever() -> None:
+    # a scheduler without workers (as when a nanny never restarts its killed worker): the task is orphaned
+    from distributed import Client, LocalCluster
+
+    from integrationsatlas.batch.run import WorkerlessError, as_finished, killed_message
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        future = client.submit(sum, [1, 2], key="ohne-worker")
+        t0 = time.perf_counter()
+        assert [(f.key, orphaned) for f, orphaned in as_finished(client, [future], 1.0)] == [("ohne-worker", True)]
+        assert 1.0 <= time.perf_counter() - t0 < 10.0
+    message = killed_message(WorkerlessError(), "2GiB", None)
+    assert message.startswith("Seit 60 s ist kein Worker mehr da")
+    assert "--worker-memory" in message and "2GiB" in message

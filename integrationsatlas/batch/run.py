@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 LOCAL_WORKER_MEMORY = "auto"
 #: Seconds to wait for an existing scheduler.
 CONNECT_TIMEOUT_S = 30
+#: Seconds without any worker at the scheduler after which the unfinished tasks fail (rather than wait for ever):
+#: a local cluster whose nanny could not restart a killed worker, or every remote worker gone.
+WORKERLESS_S = 60.0
 Progress = Callable[[int, int, int], None]
 
 
@@ -142,13 +145,14 @@ def run_batch(
             workers = len(client.scheduler_info().get("workers", {}))
             futures = submit(client, todo, settings, folder)
             task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
-            from distributed import as_completed
             from distributed.scheduler import KilledWorker
 
-            for future in as_completed(futures):
+            for future, orphaned in as_finished(client, futures, WORKERLESS_S):
                 try:
+                    if orphaned:  # no worker left to run it
+                        raise WorkerlessError
                     row = future.result()
-                except KilledWorker as exc:  # the task's workers died (memory): this task fails, the batch goes on
+                except (KilledWorker, WorkerlessError) as exc:  # workers died (memory): this task fails, others go on
                     row = failure_row(task_of[future.key], killed_message(exc, worker_memory, scheduler), "")
                 if row.get("message"):
                     failures[row["key"]] = row
@@ -231,10 +235,52 @@ def failure_row(task: Task, message: str, worker: str) -> dict[str, Any]:
     }
 
 
+class WorkerlessError(Exception):
+    """A task was left without any worker to run it for :data:`WORKERLESS_S` seconds."""
+
+
+def as_finished(client: Any, futures: list[Any], patience: float) -> Iterator[tuple[Any, bool]]:
+    """The futures as they finish, then, after ``patience`` seconds without any worker, those left.
+
+    Yields ``(future, False)`` for each finished future and, once the
+    scheduler has had no worker for ``patience`` seconds, ``(future, True)``
+    for each one left (orphaned: nothing would ever run it). dask re-runs a
+    task whose worker died on another worker, and a local cluster's nanny
+    restarts a killed worker; seen in the test suite, that restart may never
+    come, and a plain ``as_completed`` then waits for ever.
+    """
+    from distributed import as_completed
+
+    queue = as_completed(futures)
+    alone_since: float | None = None
+    while not queue.is_empty():
+        if queue.has_ready():
+            for future in queue.next_batch(block=False):
+                yield future, False
+            continue
+        if client.nthreads():
+            alone_since = None
+        elif alone_since is None:
+            alone_since = time.monotonic()
+        elif time.monotonic() - alone_since > patience:
+            logger.warning("Seit %.0f s kein Worker am Scheduler: die offenen Aufgaben schlagen fehl.", patience)
+            for future in futures:
+                if not future.done():
+                    yield future, True
+            return
+        time.sleep(0.5)
+
+
 def killed_message(exc: Exception, worker_memory: str, scheduler: str | None) -> str:
-    """German: the task's workers died; what to change."""
+    """German: the task's workers died (or none is left); what to change."""
     limit = "die Speichergrenze der Worker" if scheduler else f"die Speichergrenze je Worker ({worker_memory})"
     more = "den Workern mehr Speicher geben" if scheduler else "mit --worker-memory mehr erlauben (oder --workers 1)"
+    if isinstance(exc, WorkerlessError):
+        return (
+            f"Seit {WORKERLESS_S:.0f} s ist kein Worker mehr da, der diese Aufgabe rechnen könnte: die Worker sind "
+            f"beendet worden, meist weil sie {limit} überschritten haben. Bitte {more} oder das Gebiet teilen; "
+            "ein neuer Lauf rechnet nur die offenen Aufgaben."
+        )
     tries = getattr(exc, "allowed_failures", None)
     times = f"{tries + 1}-mal" if isinstance(tries, int) else "mehrmals"
     return (
