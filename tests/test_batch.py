@@ -42,11 +42,6 @@ ZENSUS_1KM = (
 )
 
 
-def _end_worker(*_rows: object) -> None:
-    """Ends the worker process that runs it, as dask's nanny does above the memory limit."""
-    os._exit(1)
-
-
 def write(tmp_path: Path, text: str, name: str = "plan.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -194,27 +189,58 @@ def test_cli_batch_json(
     assert Path(report["summary"]).is_file()
 
 
+#: The batch run with one task that ends its worker every time, as ``integrationsatlas batch`` runs it: in a
+#: fresh process (in the long test process, after the app tests, the nanny once never restarted the worker).
+KILLER_RUN = """
+import json, os, sys
+from pathlib import Path
+
+from geo.settings import Settings
+from integrationsatlas.batch import read_plan, run_batch
+from integrationsatlas.batch import run as batch_run
+
+
+def end_worker(*_rows):
+    os._exit(1)  # as dask's nanny ends a worker above the memory limit
+
+
+def submit_one_killer(client, tasks, settings, folder):
+    others = real_submit(client, tasks[1:], settings, folder)
+    # after the others (so no other task is on the worker when it dies), every time it runs
+    killer = client.submit(end_worker, *others, key=f"abbruch-{tasks[0].key}", pure=False)
+    return [killer, *others]
+
+
+if __name__ == "__main__":
+    real_submit, batch_run.submit = batch_run.submit, submit_one_killer
+    plan_path, home, out = (Path(a) for a in sys.argv[1:4])
+    settings = Settings().with_home(home)
+    plan = read_plan(plan_path, settings)
+    outcome = run_batch(plan, out, settings, n_workers=1, worker_memory="2GiB")
+    print(json.dumps({"first": plan.tasks()[0].key, "failed": outcome.failed, "done": outcome.done}, default=str))
+"""
+
+
 @pytest.mark.slow
-def test_a_task_that_kills_its_workers_fails_alone(
-    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_task_that_kills_its_workers_fails_alone(tmp_path: Path) -> None:
     """A task whose workers die every time (as over the memory limit) is one failed row; the others are done."""
-    from integrationsatlas.batch import run as batch_run
+    import subprocess
+    import sys
 
-    real_submit = batch_run.submit
-
-    def submit_one_killer(client, tasks, settings, folder):  # type: ignore[no-untyped-def]
-        others = real_submit(client, tasks[1:], settings, folder)
-        # after the others (so no other task is on the worker when it dies), every time it runs
-        killer = client.submit(_end_worker, *others, key=f"abbruch-{tasks[0].key}", pure=False)
-        return [killer, *others]
-
-    monkeypatch.setattr(batch_run, "submit", submit_one_killer)
-    plan = read_plan(write(tmp_path, PLAN.replace("thresholds = [5, 10]", "thresholds = [5]")), settings)
-    first = plan.tasks()[0]
-    outcome = run_batch(plan, tmp_path / "out", settings, n_workers=1, worker_memory="2GiB")
-    assert set(outcome.failed) == {first.key} and outcome.done == 3
-    message = outcome.failed[first.key]["message"]
+    script = write(tmp_path, KILLER_RUN, "killer_run.py")
+    plan_path = write(tmp_path, PLAN.replace("thresholds = [5, 10]", "thresholds = [5]"))
+    done = subprocess.run(
+        [sys.executable, str(script), str(plan_path), str(tmp_path / "home"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(outcome["failed"]) == {outcome["first"]} and outcome["done"] == 3
+    message = outcome["failed"][outcome["first"]]["message"]
     assert "beendet" in message and "--worker-memory" in message and "2GiB" in message
     table = pd.read_csv(tmp_path / "out" / "zusammenfassung.csv", dtype={"area": str})
     assert sorted(table["status"]) == ["fehler", "fertig", "fertig", "fertig"]
