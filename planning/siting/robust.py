@@ -597,9 +597,9 @@ class RobustMCLP:
 
         if inc.y is not None:  # the master MIP starts from the incumbent: its cuts make it exact there
             engine.pool_cuts_at(inc.y)
-            if not near_optimal(inc.value, upper):
-                self._kernel_search(rules, lp.y, lb, ub, inc, end, improve)
-                inc.offer_best_of(swaps)
+            self._kernel_search(rules, lp.y, lb, ub, inc, end, improve)
+            inc.offer_best_of(swaps)
+            lb, ub = _fix_by_reduced_cost(upper, lp.reduced, inc.value, lb, ub)  # a better plan fixes more
         try:
             mip = engine.solve_mip(
                 rows,
@@ -660,7 +660,11 @@ class RobustMCLP:
         the budget binds (10 variants, p = 20 on a generated Kreis: 93,127
         against 92,311). Half of the time left goes to it. Its bound holds
         for the kernel only and is not used; its cuts are valid for every plan
-        and stay in the pool.
+        and stay in the pool. It runs even when the plan is already within
+        0.5 % of the bound, because a better plan fixes more sites by reduced
+        cost (the frontier's hardest budget, 57 of 500 sites: the greedy plan,
+        0.4 % below the bound, fixes 2, the kernel's 231; the solve takes
+        10 s instead of 28 s).
         """
         assert inc.y is not None
         kernel = (y_lp > 1e-6) | inc.y | (lb > 0)
