@@ -334,6 +334,24 @@ class _Incumbent:
             self.offer(search.best()[0])
 
 
+@dataclass
+class _Run:
+    """One call of :meth:`RobustMCLP.solve`: its clock, rules (and their rows), local search, incumbent and swaps."""
+
+    t0: float
+    limit: float
+    rules: _Rules
+    rows: list[Any]
+    search: VariantSearch
+    inc: _Incumbent
+    swaps: SwapSearchThread | None = None
+
+    @property
+    def deadline(self) -> float:
+        """When the solve must end."""
+        return self.t0 + self.limit
+
+
 def _fix_by_reduced_cost(
     upper: float, reduced: FloatArray, incumbent: float, lb: FloatArray, ub: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -558,51 +576,40 @@ class RobustMCLP:
             lp = engine.solve_lp(rows, lb, ub, np.full(m, min(share, 1.0)), inc.y, t0 + 0.5 * limit)
         except MasterInfeasibleError:
             raise _infeasible_from_solver(rules, "die Bedingungen an die Standortauswahl widersprechen sich.") from None
-        upper = lp.upper
-        # the swap search on the variants the LP weighs, on the second core while HiGHS works (see swap_thread)
-        swaps = search.swap_thread(lp.weights, t0 + limit - time.perf_counter()) if np.isfinite(upper) else None
+        run = _Run(t0, limit, rules, rows, search, inc)
+        if np.isfinite(lp.upper):  # the swap search on the variants the LP weighs, on the second core (swap_thread)
+            run.swaps = search.swap_thread(lp.weights, run.deadline - time.perf_counter())
         try:
-            return self._after_lp(t0, limit, rules, rows, search, inc, lp, lb, ub, swaps)
+            return self._after_lp(run, lp, lb, ub)
         finally:
-            if swaps is not None:
-                swaps.finish()
+            if run.swaps is not None:
+                run.swaps.finish()
 
-    def _after_lp(
-        self,
-        t0: float,
-        limit: float,
-        rules: _Rules,
-        rows: list[Any],
-        search: VariantSearch,
-        inc: _Incumbent,
-        lp: LPOutcome,
-        lb: FloatArray,
-        ub: FloatArray,
-        swaps: SwapSearchThread | None,
-    ) -> RobustResult:
+    def _after_lp(self, run: _Run, lp: LPOutcome, lb: FloatArray, ub: FloatArray) -> RobustResult:
         """Kernel search and master MIP from the LP phase's bound and reduced costs, with the swap search's plans."""
-        engine, upper = self._engine, lp.upper
+        engine, upper, rules, inc = self._engine, lp.upper, run.rules, run.inc
         if np.isfinite(upper):
-            inc.offer(search.descend(search.greedy(start=lp.y), min(time.perf_counter() + limit / 10, t0 + limit)))
-            inc.offer_best_of(swaps)
+            rounded = run.search.greedy(start=lp.y)
+            inc.offer(run.search.descend(rounded, min(time.perf_counter() + run.limit / 10, run.deadline)))
+            inc.offer_best_of(run.swaps)
             if inc.y is not None:
                 lb, ub = _fix_by_reduced_cost(upper, lp.reduced, inc.value, lb, ub)
         notes = list(self._notes)
         if inc.y is not None and inc.value >= upper - 1e-9 * max(1.0, abs(upper)):
-            return self._finish(t0, rules, inc.y, inc.value, "optimal", notes)
-        end = t0 + limit - min(2.0, 0.02 * limit)  # HiGHS may overrun its limit by a second or two
+            return self._finish(run.t0, rules, inc.y, inc.value, "optimal", notes)
+        end = run.deadline - min(2.0, 0.02 * run.limit)  # HiGHS may overrun its limit by a second or two
 
         def improve(y: BoolArray) -> BoolArray:
-            return search.descend(y, min(time.perf_counter() + 2.0, t0 + limit))
+            return run.search.descend(y, min(time.perf_counter() + 2.0, run.deadline))
 
         if inc.y is not None:  # the master MIP starts from the incumbent: its cuts make it exact there
             engine.pool_cuts_at(inc.y)
             self._kernel_search(rules, lp.y, lb, ub, inc, end, improve)
-            inc.offer_best_of(swaps)
+            inc.offer_best_of(run.swaps)
             lb, ub = _fix_by_reduced_cost(upper, lp.reduced, inc.value, lb, ub)  # a better plan fixes more
         try:
             mip = engine.solve_mip(
-                rows,
+                run.rows,
                 lb,
                 ub,
                 inc.y,
@@ -617,12 +624,12 @@ class RobustMCLP:
                 raise _infeasible_from_solver(
                     rules, "die Bedingungen an die Standortauswahl widersprechen sich."
                 ) from None
-            return self._finish(t0, rules, inc.y, inc.value, "optimal", notes)  # nothing better survives the fixing
+            return self._finish(run.t0, rules, inc.y, inc.value, "optimal", notes)  # nothing better survives
         if mip.y is not None:
             inc.offer(mip.y)
-        if swaps is not None:
-            swaps.finish()
-            inc.offer_best_of(swaps)
+        if run.swaps is not None:
+            run.swaps.finish()
+            inc.offer_best_of(run.swaps)
         if inc.y is None:
             raise InfeasibleError(
                 "Im Zeitlimit wurde keine zulässige Auswahl gefunden. Bitte das Zeitlimit erhöhen oder die "
@@ -630,8 +637,8 @@ class RobustMCLP:
             )
         bound = max(min(upper, mip.bound), inc.value)
         if mip.optimal and _gap(inc.value, bound) == 0.0:
-            return self._finish(t0, rules, inc.y, inc.value, "optimal", notes)
-        return self._finish(t0, rules, inc.y, bound, "time_limit", notes)
+            return self._finish(run.t0, rules, inc.y, inc.value, "optimal", notes)
+        return self._finish(run.t0, rules, inc.y, bound, "time_limit", notes)
 
     def _construct(self, rules: _Rules, search: VariantSearch, inc: _Incumbent, deadline: float) -> None:
         """Offer the plans of earlier solves (e.g. the previous budget) and the greedy plans after swaps to ``inc``."""
