@@ -87,9 +87,14 @@ class SiteMargin:
     costly_over: float | None
     reason: str
 
+    @property
+    def is_tie(self) -> bool:
+        """Whether the best substitute reaches as many people (to one person): coverage does not decide."""
+        return self.substitute is not None and 0.0 <= self.loss < 0.5
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (infinite values as ``None``)."""
-        out = dict(self.__dict__)
+        """JSON-ready dict (infinite values as ``None``), with ``tie`` (:attr:`is_tie`)."""
+        out = dict(self.__dict__, tie=self.is_tie)
         for key in ("flip_share", "flip_people"):
             if not np.isfinite(out[key]):
                 out[key] = None
@@ -189,8 +194,11 @@ def site_margins(
         denom = excl[r] - both[r]
         delta = excl[r] - gain[r]
         ok = fits[r] & (denom > 1e-12)
-        if ok.any():
+        # k also reaches everyone only j reaches and adds nobody (B_jk = L_j, Δ_jk = 0): tied at any demand
+        tied = fits[r] & ~ok & (delta <= 1e-9)
+        if ok.any() or tied.any():
             shares = np.where(ok, np.maximum(delta, 0.0) / np.where(ok, denom, 1.0), np.inf)
+            shares[tied] = 0.0
             flip_to = int(np.argmin(shares))
             flip_share = float(shares[flip_to])
             if flip_share > 1.0 + 1e-12:  # even losing all of j's own demand would not flip it
@@ -226,6 +234,11 @@ def _with_reason(mg: SiteMargin, names: Any) -> SiteMargin:
     parts = [f"{site} erreicht {de_int(mg.exclusive)} Personen, die kein anderer Standort des Plans erreicht"]
     if mg.substitute is None:
         parts.append("kein Kandidat außerhalb des Plans kommt als Ersatz in Frage (Budget)")
+    elif mg.is_tie:
+        parts.append(
+            f"der beste Ersatz, {_name(names, mg.substitute)}, erreicht gleich viele Personen (auf eine Person "
+            "genau): für die Versorgung sind beide gleichwertig, die Wahl zwischen ihnen entscheiden andere Gründe"
+        )
     elif mg.loss >= 0:
         parts.append(f"der beste Ersatz wäre {_name(names, mg.substitute)} mit {de_int(mg.loss)} Personen weniger")
     else:  # nothing to flip: the plan is not optimal for this demand alone (robust over variants, or cut off)
@@ -234,7 +247,9 @@ def _with_reason(mg: SiteMargin, names: Any) -> SiteMargin:
             "der Plan ist nicht für sie allein optimiert (robust über Varianten geplant oder im Zeitlimit gelöst)"
         )
     swap_better = mg.substitute is not None and mg.loss < 0
-    if not swap_better and np.isfinite(mg.flip_share) and mg.flip_to is not None:
+    if mg.is_tie:
+        pass  # nothing left to flip
+    elif not swap_better and np.isfinite(mg.flip_share) and mg.flip_to is not None:
         parts.append(
             f"die Entscheidung kippt erst, wenn diese Nachfrage um {de_pct(mg.flip_share, 0, fraction=True)} "
             f"({de_int(mg.flip_people)} Personen) sinkt – dann ist {_name(names, mg.flip_to)} gleichwertig"

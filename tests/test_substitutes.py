@@ -82,3 +82,19 @@ def test_a_plan_that_a_single_swap_improves_says_so_and_names_no_flip() -> None:
         "Personen mehr erreichen; der Plan ist nicht für sie allein optimiert (robust über Varianten geplant oder "
         "im Zeitlimit gelöst)."
     )
+
+
+def test_a_substitute_reaching_the_same_people_is_a_tie_and_names_no_flip() -> None:
+    # Gemeinde-level demand: two schools in one Gemeinde reach the same demand point, a third reaches another one;
+    # before, the tie was skipped and the sentence named a flip to the third at 56 %
+    a = np.array([[1, 1, 0], [0, 0, 1]], dtype=bool)
+    mg = site_margins([0], a, [9.0, 4.0], names=["Falk-Schule", "Petrischule", "Iburg"])[0]
+    assert (mg.substitute, mg.loss, mg.flip_share, mg.flip_to) == (1, 0.0, 0.0, 1)
+    assert mg.is_tie and mg.as_dict()["tie"] is True
+    assert mg.reason == (
+        "Falk-Schule erreicht 9 Personen, die kein anderer Standort des Plans erreicht; der beste Ersatz, "
+        "Petrischule, erreicht gleich viele Personen (auf eine Person genau): für die Versorgung sind beide "
+        "gleichwertig, die Wahl zwischen ihnen entscheiden andere Gründe."
+    )
+    (strict,) = site_margins([0], np.array([[1, 0, 0], [0, 0, 1]], dtype=bool), [9.0, 4.0])
+    assert not strict.is_tie and strict.substitute == 2 and strict.loss == 5.0  # a real margin stays one

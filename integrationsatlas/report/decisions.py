@@ -306,4 +306,6 @@ def scenario_method(scenario: Scenario) -> list[str]:
 
 def _flip(margin: Mapping[str, Any]) -> str:
     share = margin.get("flip_share")
+    if margin.get("tie"):
+        return "gleichwertig"
     return "nie" if share is None else f"−{de_share(share, 0)}"
