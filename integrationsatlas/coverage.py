@@ -74,7 +74,10 @@ class CoverageReport:
     demand_level_label
         German description of the demand level, as the UI states it.
     n_demand, n_facilities
-        Demand points and facilities used.
+        Demand points and facilities used (facilities beyond the area's border
+        count too: they serve it).
+    n_facilities_in_area
+        Of those, the facilities inside the area.
     resolution
         Whether the demand is fine enough for the threshold in the area
         (:func:`planning.resolution.check_resolution`); when it is not, the
@@ -105,6 +108,7 @@ class CoverageReport:
     demand_level_label: str
     n_demand: int
     n_facilities: int
+    n_facilities_in_area: int
     resolution: ResolutionVerdict
     cells: gpd.GeoDataFrame
     request: AnalysisRequest | None = None
@@ -148,6 +152,7 @@ class CoverageReport:
             "demand_level_label": self.demand_level_label,
             "n_demand": self.n_demand,
             "n_facilities": self.n_facilities,
+            "n_facilities_in_area": self.n_facilities_in_area,
             "resolution": resolution_dict(self.resolution),
             "overall": {
                 "share_covered": float(row["share_covered"]),
@@ -430,6 +435,7 @@ def _assemble(
         demand_level_label=demand.level_label,
         n_demand=len(points),
         n_facilities=len(facilities),
+        n_facilities_in_area=area.count_inside(facilities.geometry),
         resolution=check_resolution(points, None, request.threshold_m),
         cells=cells,
         request=request,

@@ -47,3 +47,18 @@ def test_a_clicked_gemeinde_profile_shows_its_population(cfg: Settings) -> None:
     profile = dict(areas.area_profile(cfg, "gemeinde", "05334002", ("ki",)).figures)
     assert profile["Einwohner (2019)"] == "248.960"
     assert profile["Kommunale Integrationszentren"] == "2"
+
+
+@pytest.mark.parametrize(("level", "ags", "inside"), [("gemeinde", "05334002", 2), ("kreis", "05762", 1)])
+def test_the_gaps_page_counts_the_facilities_in_the_area_as_the_map_does(
+    cfg: Settings, level: str, ags: str, inside: int
+) -> None:
+    # Versorgungslücken said »Einrichtungen 54« for any area: all facilities the distances use, beyond the border too
+    from integrationsatlas.coverage import coverage_report
+    from integrationsatlas.request import AnalysisRequest, AreaRef
+
+    report = coverage_report(cfg, AnalysisRequest("ki", 10.0, area=AreaRef(ags)))
+    profile = dict(areas.area_profile(cfg, level, ags, ("ki",)).figures)
+    assert report.n_facilities_in_area == int(profile["Kommunale Integrationszentren"]) == inside
+    assert report.n_facilities == 54
+    assert report.as_dict()["n_facilities_in_area"] == inside

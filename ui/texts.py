@@ -147,7 +147,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "luecken.fix_below": ("Abhilfe unter der Karte.", "What helps: see below the map."),
     "luecken.fix": ("**Abhilfe:** {fix}", "**What helps:** {fix}"),
     "luecken.demand_points": ("Nachfragepunkte", "Demand points"),
-    "luecken.facilities": ("Einrichtungen", "Facilities"),
+    "luecken.facilities": ("Einrichtungen im Gebiet", "Facilities in the area"),
+    "luecken.facilities_help": (
+        "Für die Entfernungen zählen alle {n} Einrichtungen, auch die außerhalb des Gebiets: sie versorgen es mit.",
+        "Distances count all {n} facilities, those outside the area too: they serve it as well.",
+    ),
     "luecken.layer": ("Einrichtungsart", "Facility type"),
     "luecken.target": ("Zielgruppe", "Target group"),
     "luecken.area": ("Gebiet", "Area"),

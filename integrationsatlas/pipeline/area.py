@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -17,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import DataError
 from geo.levels import AnalysisLevel, analysis_level
 from geo.settings import Settings
-from geo.units import LEVEL_TITLES, level_of, load_boundaries
+from geo.units import LEVEL_TITLES, level_of, load_boundaries, unit_of
 from integrationsatlas.request import AreaRef
 
 
@@ -82,6 +83,18 @@ class StudyArea:
         True
         """
         return str(code).startswith(self.ags)
+
+    def count_inside(self, points: gpd.GeoSeries) -> int:
+        """How many of ``points`` (EPSG:25832) lie in the area, by the project's one point-in-unit join.
+
+        >>> pts = gpd.GeoSeries([shapely.Point(1, 1), shapely.Point(5, 5)], crs=25832)
+        >>> StudyArea("05334", "Aachen", "kreis", shapely.box(0, 0, 2, 2)).count_inside(pts)
+        1
+        """
+        if points.empty:
+            return 0
+        unit = gpd.GeoDataFrame({"ags": [self.ags]}, geometry=[self.geometry], crs=points.crs)
+        return int((unit_of(points, unit) == self.ags).fillna(False).sum())
 
     def keeps(self, level: AnalysisLevel, units: pd.DataFrame) -> np.ndarray:
         """Which units of ``level`` (indexed by key; area sets with ``gemeinde_ags``) a table of this area shows.

@@ -334,7 +334,8 @@ def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLe
     paragraphs = [
         f"Nachfrage: {report.demand_level_label}. Zielgruppe: {inp.target_group}. "
         f"Verwendet wurden {de_int(report.n_demand)} Nachfragepunkte und {de_int(report.n_facilities)} Einrichtungen "
-        f"der Ebene »{inp.layer_title}« (auch Einrichtungen außerhalb des Gebiets zählen, weil sie es mitversorgen).",
+        f"der Ebene »{inp.layer_title}«, davon {de_int(report.n_facilities_in_area)} im Gebiet (auch Einrichtungen "
+        "außerhalb des Gebiets zählen, weil sie es mitversorgen).",
         _reach_paragraph(report),
         "Versorgungsquote (2SFCA, Two-Step Floating Catchment Area): je Einrichtung wird das Angebot durch die "
         "Nachfrage in ihrem Einzugsbereich (= Schwelle) geteilt; jeder Nachfragepunkt erhält die Summe dieser "

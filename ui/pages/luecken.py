@@ -57,7 +57,11 @@ def render() -> None:
                 help=t("luecken.covered_people", people=de_int(report.covered_weight)),
             )
             m2.metric(t("luecken.demand_points"), de_int(report.n_demand))
-            m3.metric(t("luecken.facilities"), de_int(report.n_facilities))
+            m3.metric(
+                t("luecken.facilities"),
+                de_int(report.n_facilities_in_area),
+                help=t_plain("luecken.facilities_help", n=de_int(report.n_facilities)),
+            )
             decisions.show_coverage(report)
             st.markdown(t("common.bold", text=t("luecken.ranking")))
             key_title = analysis_level(params.by, cfg).key_title
