@@ -60,7 +60,7 @@ def render() -> None:
             m3.metric(
                 t("luecken.facilities"),
                 de_int(report.n_facilities_in_area),
-                help=t_plain("luecken.facilities_help", n=de_int(report.n_facilities)),
+                help=t("luecken.facilities_help", n=de_int(report.n_facilities)),
             )
             decisions.show_coverage(report)
             st.markdown(t("common.bold", text=t("luecken.ranking")))
