@@ -43,7 +43,7 @@ from integrationsatlas.pipeline.variants import PlanVariants
 from integrationsatlas.request import AnalysisRequest
 from planning.costs import CostSummary
 from planning.explain import UNKNOWN_UNIT, SolutionExplanation
-from planning.frontier import BudgetFrontier
+from planning.frontier import BudgetFrontier, NothingToBuyError
 from planning.substitutes import SiteMargin, site_margins
 from planning.uncertainty import Interval
 
@@ -251,16 +251,19 @@ def plan_decisions(
         costs = plan_costs(inputs.budget, order, inputs.coverage, population, target, inputs.fixed)
         if spec.frontier_points > 0:
             _say(progress, 0.0, f"Budget-Grenze mit {spec.frontier_points} Budgets lösen")
-            frontier = plan_frontier(
-                inputs.budget,
-                inputs.cost,
-                inputs.weights,
-                inputs.request.threshold_base,
-                inputs.fixed,
-                spec,
-                part_progress(progress, 0.0, 0.5),
-                plan_cost=float(inputs.budget.site_cost[order].sum()),
-            )
+            try:
+                frontier = plan_frontier(
+                    inputs.budget,
+                    inputs.cost,
+                    inputs.weights,
+                    inputs.request.threshold_base,
+                    inputs.fixed,
+                    spec,
+                    part_progress(progress, 0.0, 0.5),
+                    plan_cost=float(inputs.budget.site_cost[order].sum()),
+                )
+            except NothingToBuyError as exc:  # the plan stands; the frontier it asked for is named as missing
+                costs = replace(costs, notes=(*costs.notes, str(exc)))
     margins: tuple[SiteMargin, ...] = ()
     if order.size and not inputs.with_places:
         budget_kwargs: dict[str, Any] = {}

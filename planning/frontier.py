@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_POINTS = 10
 
 
+class NothingToBuyError(DataError):
+    """No new site reaches anyone the existing sites do not: there is no budget to draw a frontier over."""
+
+
 @dataclass(frozen=True)
 class FrontierPoint:
     """One budget of the frontier and its optimal plan.
@@ -227,6 +231,8 @@ def budget_frontier(
     ------
     ValidationError
         For malformed inputs (German).
+    NothingToBuyError
+        When no budget is left to draw: no new site reaches anyone more.
 
     Examples
     --------
@@ -257,7 +263,10 @@ def budget_frontier(
     if also is not None and values.size:
         values = np.unique(np.concatenate([values, np.asarray(also, dtype=float).ravel()]))
     if values.size == 0:
-        raise DataError("Kein Budget: kein neuer Standort erreicht jemanden zusätzlich.")
+        raise NothingToBuyError(
+            "Keine Budget-Grenze: kein neuer Standort erreicht jemanden, den die bestehenden Standorte nicht schon "
+            "erreichen – mehr Geld erreicht hier niemanden zusätzlich."
+        )
     model = RobustMCLP.from_cost_matrices(
         [cost], [w], service_radius, budget=float(values[0]), site_cost=c, fixed=fixed_idx, time_limit=time_limit
     )

@@ -142,3 +142,24 @@ def test_variants_that_cannot_be_built_are_named_with_their_reason(
         "Keine der 2 Schließungsvarianten: der Plan hat keine bestehenden Standorte, die schließen könnten "
         "(»Bestehende Standorte (bleiben offen)« wählen)."
     ]
+
+
+def test_a_frontier_with_nothing_left_to_buy_is_named_and_the_plan_stands(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the KI in and around the Städteregion already reach everyone within 50 km: no budget buys anyone more
+    # (Kreis Höxter's 29 OGS at 5 km ended the whole command with »Fehler: Kein Budget …«)
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "50", "-p", "1", "--site-cost", str(YEARLY),
+        "--frontier", "4", "--no-sensitivity", "--save", "alles erreicht",
+    )  # fmt: skip
+    assert plan["summary"]["n_fixed"] >= 2 and plan["summary"]["share_before"] == 1.0
+    assert plan["frontier"] is None
+    note = (
+        "Keine Budget-Grenze: kein neuer Standort erreicht jemanden, den die bestehenden Standorte nicht schon "
+        "erreichen – mehr Geld erreicht hier niemanden zusätzlich."
+    )
+    assert plan["costs"]["notes"][-1] == note
+    report = home.parent / "bericht.html"  # the council report says it too
+    assert main(["report", "--area", AREA, "--layer", "ki", "--scenario", "alles erreicht", "-o", str(report)]) == 0
+    assert note in report.read_text(encoding="utf-8")

@@ -126,6 +126,7 @@ def scenario_figures(scenario: Scenario) -> list[tuple[str, str]]:
                     eur_text(costs["eur_per_newly_reached_target"]),
                 )
             )
+        figures += [("Szenario: Hinweis zu den Kosten", str(note)) for note in costs.get("notes") or ()]
     places = d.get("places")
     if places:
         figures += [
