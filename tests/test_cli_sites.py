@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,9 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     assert code == 0 and "B−A" in text
     code, text, err = run(capsys, "sites", "--area", AREA, "-p", "2", "--radius-km", "5", "--no-sensitivity")
     assert code == 0 and "1. " in text and "Abdeckung vorher" in text
+    assert re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text  # German figures, not »74092.0«
+    code, text, err = run(capsys, "scenarios", "show", "Aachen 3")
+    assert code == 0 and re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text
 
 
 @pytest.mark.slow

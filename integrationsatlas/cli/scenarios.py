@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from geo.formatting import de_number, de_share
+import pandas as pd
+
+from geo.formatting import de_int, de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
@@ -81,14 +83,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         res = sc.results
         print(f"Szenario »{sc.name}« ({sc.created_at[:19]}): {sc.area_name} ({sc.area_ags}), Modell {sc.model}")
         print(
-            f"Status {res.get('status')}, Zielwert {res.get('objective')}, "
+            f"Status {res.get('status')}, Zielwert {de_number(res.get('objective'), 1)}, "
             f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"
         )
         print(f"Nachfrage: {sc.demand_level}; Zielgruppe: {sc.target_group}")
         for _, s in sc.fixed_sites.iterrows():
-            print(f"  bestehend: {s['name']} ({s['gemeinde_ags'] or '–'})")
+            ags = s["gemeinde_ags"]
+            print(f"  bestehend: {s['name']} ({'–' if pd.isna(ags) or not ags else ags})")
         for _, s in sc.selected.iterrows():
-            print(f"  {s['order']}. {s['name']} [{s['source']}] +{s['marginal_gain']:.0f}")
+            print(f"  {s['order']}. {s['name']} [{s['source']}] +{de_int(s['marginal_gain'])}")
         return 0
     if args.action == "compare":
         a, b = load_scenario(settings, args.a), load_scenario(settings, args.b)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from geo.errors import DataError
-from geo.formatting import de_int, de_share
+from geo.formatting import de_int, de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._decisions import add_decision_options, decision_fields
@@ -236,7 +236,7 @@ def _print_text(plan: Any, saved: str | None) -> None:
         print(f"{plan.resolution.message} {plan.resolution.fix}".strip())
     gap = de_share(s["gap"], 2)
     print(
-        f"Status {s['status']}, Zielwert {s['objective']:.1f}, Lücke zur Schranke {gap}, "
+        f"Status {s['status']}, Zielwert {de_number(s['objective'], 1)}, Lücke zur Schranke {gap}, "
         f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte"
     )
     print(f"Abdeckung vorher {de_share(s['share_before'])}, nachher {de_share(s['share_after'])}")
