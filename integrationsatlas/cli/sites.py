@@ -237,7 +237,8 @@ def _print_text(plan: Any, saved: str | None) -> None:
     gap = de_share(s["gap"], 2)
     print(
         f"Status {s['status']}, Zielwert {de_number(s['objective'], 1)}, Lücke zur Schranke {gap}, "
-        f"{s['seconds'] or 0:.2f} s; {s['n_candidates']} Kandidaten, {s['n_fixed']} bestehende Standorte"
+        f"{de_number(s['seconds'] or 0, 2)} s; {de_int(s['n_candidates'])} Kandidaten, "
+        f"{de_int(s['n_fixed'])} bestehende Standorte"
     )
     print(f"Abdeckung vorher {de_share(s['share_before'])}, nachher {de_share(s['share_after'])}")
     _print_sites(plan, s)
