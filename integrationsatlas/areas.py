@@ -63,6 +63,9 @@ INDICATORS: tuple[Indicator, ...] = (
 COVERAGE_INDICATORS: dict[str, float] = {"share_covered": 100.0, "access_ratio": 10_000.0, "gap_score": 1.0}
 #: Straight-line threshold of the coverage indicators on the Karte page, in km.
 KARTE_THRESHOLD_KM = 10.0
+#: How a Kreis' population is dated: Destatis' annual mean, not a Stichtag like the Gemeinde figures
+#: (Kreis Höxter 2019: 140,459 on average, 140,251 on 31.12.).
+ANNUAL_MEAN = "Jahresmittel"
 
 
 def indicator(indicator_id: str) -> Indicator:
@@ -274,7 +277,7 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
         if ags in stats.index:
             s = {str(k): v for k, v in stats.loc[str(ags)].to_dict().items()}
             if pd.notna(s["population"]):
-                figures.append((f"Einwohner ({int(s['year'])})", de_int(s["population"])))
+                figures.append((f"Einwohner ({ANNUAL_MEAN} {int(s['year'])})", de_int(s["population"])))
             if pd.notna(s["foreign_share_pct"]):
                 figures.append(("Ausländeranteil", de_pct(s["foreign_share_pct"], 1)))
     else:
@@ -308,15 +311,16 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
 
 
 def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> list[tuple[str, str]]:
-    """``[("Einwohner (JJJJ)", "248.960")]`` from the imported Gemeindeverzeichnis, else the layer's own column."""
+    """``[("Einwohner (31.12.2019)", "248.960")]`` from the imported Gemeindeverzeichnis (its Stichtag), else the
+    layer's own column (no date)."""
     from geo.sources.destatis import load_gemeinde_population
     from integrationsatlas.pipeline.demand import population_as_of
 
     table = load_gemeinde_population(settings)
     value = table["population"].get(ags) if table is not None else None
     if value is not None and not pd.isna(value):
-        year = population_as_of(settings)[-4:]
-        name = f"Einwohner ({year})" if year.isdigit() else "Einwohner"
+        as_of = population_as_of(settings)
+        name = f"Einwohner ({as_of})" if as_of[-4:].isdigit() else "Einwohner"
         return [(name, de_int(float(value)))]
     if "population" in row.columns and pd.notna(row["population"].iloc[0]):
         return [("Einwohner", de_int(row["population"].iloc[0]))]

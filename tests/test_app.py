@@ -118,13 +118,16 @@ def test_clicked_unit_profile_via_session_state(home: Path) -> None:
     at.run()
     _no_failures(at)
     profile = [h.proto.body for h in at.get("html") if "atlas-kv" in h.proto.body]
-    assert len(profile) == 1 and "<dt>Einwohner (2019)</dt>" in profile[0]
+    assert len(profile) == 1 and "<dt>Einwohner (Jahresmittel 2019)</dt>" in profile[0]
     names = set(at.dataframe[0].value["Name"])
     # Stadt Aachen (05334002) lies inside the Städteregion and has its own KI
     assert names == {
         "Kommunales Integrationszentrum StädteRegion Aachen",
         "Kommunales Integrationszentrum Stadt Aachen",
     }
+    at.radio(key="lang").set_value("en").run()  # the Kreis' population is an annual mean, in English too
+    profile = [h.proto.body for h in at.get("html") if "atlas-kv" in h.proto.body]
+    assert "<dt>Population (annual mean 2019)</dt>" in profile[0]
 
 
 def test_a_map_click_selects_the_kreis_before_the_map_is_drawn(home: Path) -> None:

@@ -113,6 +113,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "karte.fig.area": ("Fläche", "Area"),
     "karte.fig.population": ("Einwohner", "Population"),
     "karte.fig.population_year": ("Einwohner ({year})", "Population ({year})"),
+    "karte.fig.population_mean": ("Einwohner (Jahresmittel {year})", "Population (annual mean {year})"),
     "karte.fig.foreign": ("Ausländeranteil", "Share of foreign nationals"),
     "karte.filter": ("{layer} anzeigen ({column})", "{layer} to show ({column})"),
     "karte.filter_column": ("Verkehrsmittelklasse", "by mode"),

@@ -12,7 +12,7 @@ import streamlit as st
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas import landwide
-from integrationsatlas.areas import INDICATORS
+from integrationsatlas.areas import ANNUAL_MEAN, INDICATORS
 from integrationsatlas.landwide import StoredResult
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
@@ -315,9 +315,12 @@ def _figure_names(names: list[str]) -> list[str]:
     population = text("karte.fig.population", "de")
     out = []
     for name in names:
-        year = name.removeprefix(f"{population} (").removesuffix(")")
-        if name != year and year.isdigit():
-            out.append(t_plain("karte.fig.population_year", year=year))
+        dated = name.removeprefix(f"{population} (").removesuffix(")")
+        year = dated.removeprefix(f"{ANNUAL_MEAN} ")
+        if name != dated and dated != year and year.isdigit():
+            out.append(t_plain("karte.fig.population_mean", year=year))
+        elif name != dated and dated[-4:].isdigit():
+            out.append(t_plain("karte.fig.population_year", year=dated))
         else:
             out.append(english.get(name, name))
     return out
