@@ -106,8 +106,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Klicken Sie auf einen Kreis in der Karte, um sein Profil zu sehen.",
         "Click a district on the map to see its profile.",
     ),
-    "karte.figure": ("Kennzahl", "Indicator"),
-    "karte.value": ("Wert", "Value"),
     "karte.facilities": ("Einrichtungen im Gebiet", "Facilities in the area"),
     "karte.fig.kind": ("Art", "Type"),
     "karte.fig.area": ("Fläche", "Area"),
