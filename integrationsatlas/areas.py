@@ -63,9 +63,6 @@ INDICATORS: tuple[Indicator, ...] = (
 COVERAGE_INDICATORS: dict[str, float] = {"share_covered": 100.0, "access_ratio": 10_000.0, "gap_score": 1.0}
 #: Straight-line threshold of the coverage indicators on the Karte page, in km.
 KARTE_THRESHOLD_KM = 10.0
-#: How a Kreis' population is dated: Destatis' annual mean, not a Stichtag like the Gemeinde figures
-#: (Kreis Höxter 2019: 140,459 on average, 140,251 on 31.12.).
-ANNUAL_MEAN = "Jahresmittel"
 
 
 def indicator(indicator_id: str) -> Indicator:
@@ -233,6 +230,38 @@ def area_at(units: gpd.GeoDataFrame, lat: float, lon: float) -> str | None:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """One key figure of an area profile: what it is, its formatted value and, where it has one, its date.
+
+    The profile carries no labels: the UI words each term in its language (``karte.fig.<term>``).
+
+    Attributes
+    ----------
+    term
+        ``ags``, ``kind`` (the unit's Bezeichnung), ``area``, ``population`` (a Gemeinde's, dated by the
+        Gemeindeverzeichnis' Stichtag), ``population_mean`` (Destatis' annual mean of a Kreis: Kreis Höxter
+        2019 had 140,459 on average and 140,251 on 31.12.), ``foreign`` (share of foreign nationals) or
+        ``layer`` (facilities inside the unit).
+    value
+        The figure as shown (German number format).
+    date
+        The population's year or Stichtag (``"2019"``, ``"31.12.2019"``); empty when it has none.
+    layer
+        For ``term == "layer"``: the layer's id in :data:`integrationsatlas.layers.REGISTRY`.
+    """
+
+    term: str
+    value: str
+    date: str = ""
+    layer: str = ""
+
+    @property
+    def key(self) -> str:
+        """The term, or the layer's id for a count of facilities."""
+        return self.layer or self.term
+
+
+@dataclass(frozen=True)
 class AreaProfile:
     """Key figures and facilities of one unit, for the profile panel.
 
@@ -241,7 +270,7 @@ class AreaProfile:
     ags, name, level
         The unit.
     figures
-        ``(label, formatted value)`` pairs.
+        Its key figures, in the order shown.
     facilities
         One row per facility inside the unit: Art, Name, Träger, Ort, Lagegenauigkeit, Quelle.
     """
@@ -249,8 +278,12 @@ class AreaProfile:
     ags: str
     name: str
     level: str
-    figures: tuple[tuple[str, str], ...]
+    figures: tuple[Figure, ...]
     facilities: pd.DataFrame
+
+    def by_key(self) -> dict[str, str]:
+        """The figures' values by :attr:`Figure.key`: ``{"population": "248.960", "ki": "2", …}``."""
+        return {f.key: f.value for f in self.figures}
 
 
 def area_profile(settings: Settings, level: str, ags: str, facility_layers: tuple[str, ...]) -> AreaProfile:
@@ -268,18 +301,18 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     if row.empty:
         raise DataError(f"Kein Gebiet mit AGS »{ags}« auf der Ebene {level}.")
     polygon = row.geometry.iloc[0]
-    figures: list[tuple[str, str]] = [("AGS", ags)]
+    figures = [Figure("ags", ags)]
     if "bez" in row.columns and pd.notna(row["bez"].iloc[0]):
-        figures.append(("Art", str(row["bez"].iloc[0])))
-    figures.append(("Fläche", f"{de_int(polygon.area / 1e6)} km²"))
+        figures.append(Figure("kind", str(row["bez"].iloc[0])))
+    figures.append(Figure("area", f"{de_int(polygon.area / 1e6)} km²"))
     if level == "kreis":
         stats = kreis_indicators(settings)
         if ags in stats.index:
             s = {str(k): v for k, v in stats.loc[str(ags)].to_dict().items()}
             if pd.notna(s["population"]):
-                figures.append((f"Einwohner ({ANNUAL_MEAN} {int(s['year'])})", de_int(s["population"])))
+                figures.append(Figure("population_mean", de_int(s["population"]), date=str(int(s["year"]))))
             if pd.notna(s["foreign_share_pct"]):
-                figures.append(("Ausländeranteil", de_pct(s["foreign_share_pct"], 1)))
+                figures.append(Figure("foreign", de_pct(s["foreign_share_pct"], 1)))
     else:
         figures += _gemeinde_population(settings, ags, row)
     tables = []
@@ -287,7 +320,7 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
         spec = REGISTRY.get(layer_id)
         points = load_layer(layer_id, settings)
         inside = points[(unit_of(points.geometry, units) == ags).fillna(False).to_numpy()]
-        figures.append((spec.title, de_int(len(inside))))
+        figures.append(Figure("layer", de_int(len(inside)), layer=layer_id))
         if len(inside):
             cols = [c for c in ("name", "traeger", "ort", "location_precision", "source") if c in inside.columns]
             tables.append(pd.DataFrame(inside[cols]).assign(art=spec.title))
@@ -310,9 +343,9 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     return AreaProfile(ags, str(row["name"].iloc[0]), level, tuple(figures), facilities[ordered])
 
 
-def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> list[tuple[str, str]]:
-    """``[("Einwohner (31.12.2019)", "248.960")]`` from the imported Gemeindeverzeichnis (its Stichtag), else the
-    layer's own column (no date)."""
+def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> list[Figure]:
+    """The Gemeinde's population from the imported Gemeindeverzeichnis (dated by its Stichtag), else from the
+    layer's own column (no date); none if neither has it."""
     from geo.sources.destatis import load_gemeinde_population
     from integrationsatlas.pipeline.demand import population_as_of
 
@@ -320,10 +353,9 @@ def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) ->
     value = table["population"].get(ags) if table is not None else None
     if value is not None and not pd.isna(value):
         as_of = population_as_of(settings)
-        name = f"Einwohner ({as_of})" if as_of[-4:].isdigit() else "Einwohner"
-        return [(name, de_int(float(value)))]
+        return [Figure("population", de_int(float(value)), date=as_of if as_of[-4:].isdigit() else "")]
     if "population" in row.columns and pd.notna(row["population"].iloc[0]):
-        return [("Einwohner", de_int(row["population"].iloc[0]))]
+        return [Figure("population", de_int(row["population"].iloc[0]))]
     return []
 
 

@@ -15,6 +15,7 @@ import pytest
 from hostile import shown_text
 from streamlit.testing.v1 import AppTest
 
+from geo.layers.registry import REGISTRY
 from geo.settings import PROJECT_ROOT, Settings
 from ui import state
 
@@ -128,6 +129,8 @@ def test_clicked_unit_profile_via_session_state(home: Path) -> None:
     at.radio(key="lang").set_value("en").run()  # the Kreis' population is an annual mean, in English too
     profile = [h.proto.body for h in at.get("html") if "atlas-kv" in h.proto.body]
     assert "<dt>Population (annual mean 2019)</dt>" in profile[0]
+    assert "<dt>Area</dt>" in profile[0] and f"<dt>{REGISTRY.get('ki').title_en}</dt>" in profile[0]
+    assert "Fläche" not in profile[0] and "Einwohner" not in profile[0]
 
 
 def test_a_map_click_selects_the_kreis_before_the_map_is_drawn(home: Path) -> None:
@@ -439,7 +442,6 @@ def test_leaflet_is_copied_once_and_maps_never_use_a_cdn(tmp_path: Path) -> None
             for i in range(maps.CLUSTER_THRESHOLD + 1)
         ],
     }
-    from geo.layers.registry import REGISTRY
 
     m = maps.base_map()
     maps.feature_group("Kitas", maps.points_layer(REGISTRY.get("kita"), many)).add_to(m)

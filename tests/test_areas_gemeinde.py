@@ -44,9 +44,9 @@ def test_gemeinde_choropleth_colours_every_gemeinde_or_says_no_data(cfg: Setting
 
 def test_a_clicked_gemeinde_profile_shows_its_population(cfg: Settings) -> None:
     """Issue 20: the profile of a Gemeinde had no population although the Gemeindeverzeichnis was loaded."""
-    profile = dict(areas.area_profile(cfg, "gemeinde", "05334002", ("ki",)).figures)
-    assert profile["Einwohner (2019)"] == "248.960"
-    assert profile["Kommunale Integrationszentren"] == "2"
+    profile = areas.area_profile(cfg, "gemeinde", "05334002", ("ki",))
+    assert areas.Figure("population", "248.960", date="2019") in profile.figures
+    assert profile.by_key()["ki"] == "2"
 
 
 @pytest.mark.parametrize(("level", "ags", "inside"), [("gemeinde", "05334002", 2), ("kreis", "05762", 1)])
@@ -58,7 +58,7 @@ def test_the_gaps_page_counts_the_facilities_in_the_area_as_the_map_does(
     from integrationsatlas.request import AnalysisRequest, AreaRef
 
     report = coverage_report(cfg, AnalysisRequest("ki", 10.0, area=AreaRef(ags)))
-    profile = dict(areas.area_profile(cfg, level, ags, ("ki",)).figures)
-    assert report.n_facilities_in_area == int(profile["Kommunale Integrationszentren"]) == inside
+    profile = areas.area_profile(cfg, level, ags, ("ki",)).by_key()
+    assert report.n_facilities_in_area == int(profile["ki"]) == inside
     assert report.n_facilities == 54
     assert report.as_dict()["n_facilities_in_area"] == inside

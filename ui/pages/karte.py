@@ -12,7 +12,7 @@ import streamlit as st
 from geo.layers.registry import REGISTRY
 from geo.settings import Settings
 from integrationsatlas import landwide
-from integrationsatlas.areas import ANNUAL_MEAN, INDICATORS
+from integrationsatlas.areas import INDICATORS, Figure
 from integrationsatlas.landwide import StoredResult
 from ui import cached, maps, state, views
 from ui.components import attribution_footer, key_values, render_map, table, user_errors
@@ -283,13 +283,14 @@ def _profile(cfg: Settings, version: str, params: KarteParams) -> None:
     level, ags = selected
     profile = cached.area_profile(cfg, version, level, ags, params.facility_layers)
     st.markdown(t("common.bold", text=profile.name))
-    key_values(list(zip(_figure_names([f for f, _ in profile.figures]), [v for _, v in profile.figures], strict=True)))
+    key_values([(_figure_label(f), f.value) for f in profile.figures])
     st.markdown(t("common.bold", text=t("karte.facilities")) + md(f" ({len(profile.facilities)})"))
     table(_facility_headers(profile.facilities), max_height=260)
 
 
 #: Headers of the facility table of an area profile (German as :func:`integrationsatlas.areas.area_profile` names them).
 _FACILITY_HEADERS = ("col.kind", "col.name", "col.operator", "col.place", "col.precision", "col.source")
+_ENGLISH_LAYER_TITLES = {spec.title: spec.title_en for spec in REGISTRY}
 
 
 def _facility_headers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -302,28 +303,12 @@ def _facility_headers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={text(key, "de"): t(key) for key in _FACILITY_HEADERS})
 
 
-#: Names of the figures of an area profile (as :func:`integrationsatlas.areas.area_profile` writes them).
-_FIGURES = ("karte.fig.kind", "karte.fig.area", "karte.fig.population", "karte.fig.foreign")
-_ENGLISH_LAYER_TITLES = {spec.title: spec.title_en for spec in REGISTRY}
-
-
-def _figure_names(names: list[str]) -> list[str]:
-    """The names of an area's figures in the current language (German as the analysis writes them)."""
-    if current_language() == "de":
-        return names
-    english = {text(key, "de"): t(key) for key in _FIGURES} | _ENGLISH_LAYER_TITLES
-    population = text("karte.fig.population", "de")
-    out = []
-    for name in names:
-        dated = name.removeprefix(f"{population} (").removesuffix(")")
-        year = dated.removeprefix(f"{ANNUAL_MEAN} ")
-        if name != dated and dated != year and year.isdigit():
-            out.append(t_plain("karte.fig.population_mean", year=year))
-        elif name != dated and dated[-4:].isdigit():
-            out.append(t_plain("karte.fig.population_year", year=dated))
-        else:
-            out.append(english.get(name, name))
-    return out
+def _figure_label(figure: Figure) -> str:
+    """The label of an area's key figure in the current language, with its date where it has one."""
+    if figure.term == "layer":
+        return layer_title(figure.layer)
+    dated = "_dated" if figure.date else ""
+    return t_plain(f"karte.fig.{figure.term}{dated}", date=figure.date)
 
 
 if __name__ == "__main__":
