@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from geo.errors import DataError, IntegrationsatlasError
+from geo.formatting import de_number, de_share
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
@@ -393,6 +394,12 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     curve = _sensitivity(
         request, build_plain, cost, weights, extra, len(fixed), n_open, part_progress(progress, 0.5, 0.65), known
     )
+    if robust is not None and places is None:  # the curve and the frontier plan for the entered demand alone
+        notes.append(
+            robustness_note(
+                curve, p_solve, request.threshold_base / unit, explanation.share_after, spec.frontier_points
+            )
+        )
     plan_variants = None
     if variant_set is not None:
         _report(progress, 0.65, "Jede Variante einzeln lösen")
@@ -432,6 +439,34 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
         extent=extent,
         decisions=decisions,
     )
+
+
+def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float, frontier_points: int) -> str:
+    """What the curve over p (and the budget frontier) of a robust plan stand for, and what robustness costs.
+
+    Both are solved for the entered demand alone, without the variants; at the plan's ``p_new`` the curve's
+    optimum reaches more of that demand than the robust plan, which gives some of it up for the worst or the
+    mean variant. ``radius`` is the curve's threshold (km or minutes), ``share`` the robust plan's coverage.
+
+    >>> curve = pd.DataFrame({"radius": [10.0, 10.0], "p_new": [2, 3], "covered_share": [0.645, 0.794]})
+    >>> robustness_note(curve, 3, 10.0, 0.711, 5)  # doctest: +NORMALIZE_WHITESPACE
+    'Die Kurve über p und die Budget-Grenze sind ohne Varianten gerechnet, für die eingegebene Nachfrage allein:
+    der dafür beste Plan mit 3 neuen Standorten erreicht 79,4 %, der robuste Plan 71,1 % (8,3 Prozentpunkte
+    weniger, der Preis der Robustheit).'
+    """
+    what = "Die Kurve über p und die Budget-Grenze sind" if frontier_points else "Die Kurve über p ist"
+    note = f"{what} ohne Varianten gerechnet, für die eingegebene Nachfrage allein"
+    row = curve if curve.empty else curve[(curve["radius"] == radius) & (curve["p_new"] == p_new)]
+    if row.empty:
+        return note + "."
+    best = float(row["covered_share"].iloc[0])
+    price = 100.0 * (best - share)
+    robust = (
+        f"der robuste Plan {de_share(share)} ({de_number(price, 1)} Prozentpunkte weniger, der Preis der Robustheit)"
+        if price >= 0.05
+        else "der robuste Plan ebenso viel: die Robustheit kostet hier nichts"
+    )
+    return f"{note}: der dafür beste Plan mit {p_new} neuen Standorten erreicht {de_share(best)}, {robust}."
 
 
 def _extent_note(extent: Extent) -> str:

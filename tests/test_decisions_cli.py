@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from json_shares import assert_every_share_has_its_interval
 
+from geo.formatting import de_share
 from integrationsatlas.cli import main
 
 AREA = "05334"  # Städteregion Aachen
@@ -116,6 +117,28 @@ def test_robust_plan_over_closures_reports_worst_and_mean_of_its_variants(
     assert v["mean"] == pytest.approx(sum(covered) / len(covered))
     assert all(1 <= n <= 3 for n in v["frequency"]["counts"].values())
     assert all(own >= c - 1e-6 for own, c in zip(v["own_covered"], covered, strict=True))  # each solved alone
+
+
+def test_a_robust_plan_says_that_its_curve_over_p_is_for_the_entered_demand(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the curve over p and the frontier are solved without the variants: at the plan's p the curve's plan may reach
+    # more than the robust one, and the plan says so with both figures (here they are equal: robustness is free)
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "5", "-p", "2", "--variants-closures", "2",
+        "--robust", "worst", "--site-cost", str(YEARLY), "--frontier", "3", "--save", "robust",
+    )  # fmt: skip
+    at_p = next(r for r in plan["sensitivity"] if r["p_new"] == 2 and r["radius"] == 5.0)
+    assert at_p["covered_share"] >= plan["summary"]["share_after"] - 1e-9
+    assert (
+        "Die Kurve über p und die Budget-Grenze sind ohne Varianten gerechnet, für die eingegebene Nachfrage allein: "
+        "der dafür beste Plan "
+        f"mit 2 neuen Standorten erreicht {de_share(at_p['covered_share'])}, der robuste Plan ebenso viel: die "
+        "Robustheit kostet hier nichts."
+    ) in plan["notes"]
+    report = home.parent / "bericht.html"  # the report's frontier chart says it under the chart
+    assert main(["report", "--area", AREA, "--layer", "ki", "--scenario", "robust", "-o", str(report)]) == 0
+    assert "Die Grenze ist ohne Varianten gerechnet, für die eingegebene Nachfrage allein" in report.read_text("utf-8")
 
 
 def test_variants_that_cannot_be_built_are_named_with_their_reason(

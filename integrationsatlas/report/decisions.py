@@ -211,12 +211,13 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
 
 def frontier_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> ReportMap | None:
     """The budget frontier of the scenario as a chart (``None`` when it has none)."""
-    frontier = (scenario.results.get("decisions") or {}).get("frontier")
+    decisions = scenario.results.get("decisions") or {}
+    frontier = decisions.get("frontier")
     if not frontier or not frontier.get("points"):
         return None
     points = frontier["points"]
     label = frontier.get("cost_label") or "Kosten"
-    cost = (scenario.results.get("decisions") or {}).get("basis_cost")
+    cost = decisions.get("basis_cost")
     share_after = scenario.results.get("share_after")
     proven = "jeder Punkt bewiesen optimal" if frontier.get("all_optimal") else "nicht jeder Punkt bewiesen"
     threshold = scenario.results.get("threshold") or "Schwelle des Szenarios"
@@ -226,6 +227,11 @@ def frontier_map(scenario: Scenario, extent: tuple[float, float, float, float]) 
         f"ist ein eigener, exakt gelöster Plan ({proven}); zwischen zwei Budgets ist die Stufe eine Untergrenze. "
         "Die Raute ist der Plan des Szenarios."
     )
+    if (decisions.get("variants") or {}).get("robust"):
+        caption += (
+            " Die Grenze ist ohne Varianten gerechnet, für die eingegebene Nachfrage allein; der Plan ist robust über "
+            "die Varianten gewählt und liegt um den Preis der Robustheit unter ihr."
+        )
     png = frontier_chart(
         [float(p["budget"]) for p in points],
         [float(p["share"]) for p in points],
