@@ -460,7 +460,7 @@ def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float
     if row.empty:
         return note + "."
     best = float(row["covered_share"].iloc[0])
-    price = 100.0 * (best - share)
+    price = round(100.0 * best, 1) - round(100.0 * share, 1)  # of the shown figures: 53,8 % and 53,6 % differ by 0,2
     robust = (
         f"der robuste Plan {de_share(share)} ({de_number(price, 1)} Prozentpunkte weniger, der Preis der Robustheit)"
         if price >= 0.05

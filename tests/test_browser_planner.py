@@ -288,6 +288,13 @@ def test_standortplanung_with_costs_frontier_and_a_robust_plan_over_variants(
     worst, mean = re.search(r"schlechtester Fall ([\d,]+) % versorgt .*, im Mittel ([\d,]+) %", body).groups()  # type: ignore[union-attr]
     assert 0.0 < float(worst.replace(",", ".")) <= float(mean.replace(",", ".")) < 100.0
     assert "um 0 % (0 Personen)" not in body  # no flip is named where a swap is better already
+    # the curve over p and the frontier are for the entered demand: the plan says what robustness costs
+    price = re.search(
+        r"Budget-Grenze sind ohne Varianten gerechnet, .*?([\d,]+) %, der robuste Plan ([\d,]+) % \(([\d,]+) Pro", body
+    )
+    assert price, body[body.find("Vorschlag") :][:2500]
+    best, robust, points = (float(x.replace(",", ".")) for x in price.groups())
+    assert best >= robust and points == pytest.approx(best - robust)
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / "standortplanung-aachen-kosten-grenze.png"))
     page.get_by_text("Der Plan über die Varianten").scroll_into_view_if_needed()
