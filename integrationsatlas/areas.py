@@ -314,7 +314,8 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
             if pd.notna(s["foreign_share_pct"]):
                 figures.append(Figure("foreign", de_pct(s["foreign_share_pct"], 1)))
     else:
-        figures += _gemeinde_population(settings, ags, row)
+        population = gemeinde_population(settings, ags, row)
+        figures += [population] if population is not None else []
     tables = []
     for layer_id in facility_layers:
         spec = REGISTRY.get(layer_id)
@@ -343,9 +344,12 @@ def area_profile(settings: Settings, level: str, ags: str, facility_layers: tupl
     return AreaProfile(ags, str(row["name"].iloc[0]), level, tuple(figures), facilities[ordered])
 
 
-def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> list[Figure]:
-    """The Gemeinde's population from the imported Gemeindeverzeichnis (dated by its Stichtag), else from the
-    layer's own column (no date); none if neither has it."""
+def gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) -> Figure | None:
+    """The population of the Gemeinde ``ags`` (its boundary ``row``), for its profile and the council report.
+
+    From the imported Gemeindeverzeichnis, dated by its Stichtag; else from the boundary layer's own
+    column, without a date; ``None`` if neither has it.
+    """
     from geo.sources.destatis import load_gemeinde_population
     from integrationsatlas.pipeline.demand import population_as_of
 
@@ -353,10 +357,10 @@ def _gemeinde_population(settings: Settings, ags: str, row: gpd.GeoDataFrame) ->
     value = table["population"].get(ags) if table is not None else None
     if value is not None and not pd.isna(value):
         as_of = population_as_of(settings)
-        return [Figure("population", de_int(float(value)), date=as_of if as_of[-4:].isdigit() else "")]
-    if "population" in row.columns and pd.notna(row["population"].iloc[0]):
-        return [Figure("population", de_int(row["population"].iloc[0]))]
-    return []
+        return Figure("population", de_int(float(value)), date=as_of if as_of[-4:].isdigit() else "")
+    if "population" in row.columns and len(row) and pd.notna(row["population"].iloc[0]):
+        return Figure("population", de_int(row["population"].iloc[0]))
+    return None
 
 
 def loaded_levels(settings: Settings) -> dict[str, gpd.GeoDataFrame]:

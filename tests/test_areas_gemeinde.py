@@ -62,3 +62,17 @@ def test_the_gaps_page_counts_the_facilities_in_the_area_as_the_map_does(
     assert report.n_facilities_in_area == int(profile["ki"]) == inside
     assert report.n_facilities == 54
     assert report.as_dict()["n_facilities_in_area"] == inside
+
+
+@pytest.mark.parametrize(
+    ("level", "ags", "label"),
+    [("gemeinde", "05334002", "Einwohner (2019)"), ("kreis", "05762", "Einwohner (Jahresmittel 2019)")],
+)
+def test_the_report_gives_an_areas_population_as_the_map_does(cfg: Settings, level: str, ags: str, label: str) -> None:
+    # the report said »Einwohner« for a Gemeinde (no date) and »Einwohner (2019)« for Destatis' annual mean of a Kreis
+    from integrationsatlas.report import build_report
+    from integrationsatlas.request import AnalysisRequest, AreaRef
+
+    population = next(f for f in areas.area_profile(cfg, level, ags, ()).figures if f.term.startswith("population"))
+    report = build_report(cfg, AnalysisRequest("ki", 10.0, area=AreaRef(ags)))
+    assert dict(report.figures)[label] == population.value

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -188,6 +189,10 @@ def test_report_shows_the_frontier_and_the_intervals_in_plain_german_and_keeps_n
     assert "<b>drei</b>" not in html and "&lt;b&gt;drei&lt;/b&gt;" in html  # the scenario's name stays text
     assert 'alt="Szenario »Kita &lt;b&gt;drei&lt;/b&gt; *neu*«: Budget-Grenze"' in html  # the frontier chart
     assert "Kinder unter 6 Jahren" in html and "mit Platz (90 %-Intervall" in html  # Kita places with intervals
+    # the scenario's before/after table names its Gemeinde and its map is shaded by it (the report read »ags« and
+    # »name«, which the scenario's table does not have: empty cells and a map »ohne Einfärbung«)
+    assert re.search(r"<tr><td>05334002</td><td>Aachen</td><td class=\"n\">[\d,]+ %</td>", html)
+    assert "Einfärbung: Versorgungsanteil nach Umsetzung des Szenarios" in html
 
 
 def test_plan_with_places_serves_at_most_the_new_places_and_prices_each_newly_served_child(aachen: dict) -> None:

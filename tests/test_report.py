@@ -240,7 +240,7 @@ def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> Non
     assert figures["AGS"] == "05111"
     assert report.subtitle.startswith(f"{KREIS_NAME} (Kreis / kreisfreie Stadt) · ")
     assert figures["Fläche"] == "400 km²"
-    assert figures["Einwohner (2019)"] == "1.000"
+    assert figures["Einwohner (Jahresmittel 2019)"] == "1.000"  # Destatis' annual mean, as on the map
     assert figures["Ausländeranteil"] == "10,0 %"
     assert figures["Kommunale Integrationszentren im Gebiet"] == "1"
     assert figures["Versorgt: Kommunale Integrationszentren ≤ 5 km Luftlinie"] == "50,0 %"

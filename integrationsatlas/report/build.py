@@ -28,6 +28,7 @@ from geo.sources.osm_background import cached_background
 from geo.statistics import kreis_indicators
 from geo.store.scenarios import Scenario, load_scenario
 from geo.units import Level, load_boundaries, unit_of
+from integrationsatlas.areas import gemeinde_population
 from integrationsatlas.classes import share_labels
 from integrationsatlas.coverage import CoverageReport, coverage_report
 from integrationsatlas.pipeline.area import StudyArea, study_area
@@ -48,6 +49,7 @@ from integrationsatlas.report.model import (
 )
 from integrationsatlas.report.scenario import gain_map, scenario_parameters, scenario_tables
 from integrationsatlas.request import AnalysisRequest, AreaRef
+from integrationsatlas.siting_candidates import gemeinde_names
 from planning.siting.models import SITING_MODELS
 
 logger = logging.getLogger(__name__)
@@ -220,11 +222,11 @@ def _population_figures(settings: Settings, area: ReportArea) -> list[tuple[str,
         out: list[tuple[str, str]] = []
         try:
             gem = load_boundaries("gemeinde", settings)
-            pop = gem.loc[gem["ags"] == area.ags, "population"]
-            if len(pop) and pd.notna(pop.iloc[0]):
-                out.append(("Einwohner", de_int(float(pop.iloc[0]))))
+            population = gemeinde_population(settings, area.ags, gem[gem["ags"] == area.ags])
         except NotLoadedError:
-            pass
+            population = None
+        if population is not None:  # the figure of the map's profile, dated by the Gemeindeverzeichnis' Stichtag
+            out.append((f"Einwohner ({population.date})" if population.date else "Einwohner", population.value))
         kreis = area.ags[:5]
         kreis_share = float(stats["foreign_share_pct"].get(kreis, np.nan))
         if math.isfinite(kreis_share):
@@ -235,7 +237,7 @@ def _population_figures(settings: Settings, area: ReportArea) -> list[tuple[str,
     share = rows["foreign_share_pct"].astype("float64")
     known = pop.notna() & share.notna()
     years = sorted({int(y) for y in rows["year"].dropna()})
-    year = f" ({'/'.join(map(str, years))})" if years else ""
+    year = f" (Jahresmittel {'/'.join(map(str, years))})" if years else ""  # Destatis' Kreis figures, as on the map
     out = [(f"Einwohner{year}", de_int(float(pop.sum())))]
     if known.any():
         weighted = float((pop[known] * share[known]).sum() / pop[known].sum())
@@ -581,7 +583,7 @@ def build_report(
     tables = list(gap_tables)
     if loaded is not None:
         maps += _scenario_maps(settings, loaded, area, extent, context, request.layer, frames, attribution, background)
-        tables += scenario_tables(loaded) + decisions.scenario_tables(loaded)
+        tables += scenario_tables(loaded, gemeinde_names(settings)) + decisions.scenario_tables(loaded)
         figures += _scenario_figures(loaded) + decisions.scenario_figures(loaded)
     used = ["kreis", *(["gemeinde"] if request.by == "gemeinde" else []), *frames]
     if coverage.inputs.demand_level == "orte":
@@ -733,10 +735,11 @@ def _scenario_maps(
     """The scenario's sites, shaded by the scenario's own covered share after the plan (its own threshold)."""
     threshold = scenario.results.get("threshold") or "Schwelle des Szenarios"
     table = scenario.by_gemeinde
-    shaded = len(table) > 0 and {"ags", "share_after"} <= set(table.columns) and is_available("gemeinde", settings)
+    shaded = len(table) > 0 and {"gemeinde_ags", "share_after"} <= set(table.columns)
+    shaded = shaded and is_available("gemeinde", settings)
     units = _area_units(settings, "gemeinde", area) if shaded else context.iloc[0:0]
     share = (
-        pd.Series(table["share_after"].to_numpy(dtype=float), index=table["ags"].astype(str))
+        pd.Series(table["share_after"].to_numpy(dtype=float), index=table["gemeinde_ags"].astype(str))
         if shaded
         else pd.Series(dtype=float)
     )

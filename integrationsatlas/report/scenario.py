@@ -6,6 +6,7 @@ and says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,8 @@ from planning.siting.models import SITING_MODELS
 MODEL_TITLES = {m.id: m.title for m in SITING_MODELS.values()}
 
 
-def scenario_tables(scenario: Scenario) -> list[ReportTable]:
+def scenario_tables(scenario: Scenario, names: Mapping[str, str]) -> list[ReportTable]:
+    """The scenario's new sites, and its coverage before and after per Gemeinde (named by ``names``: AGS → name)."""
     new = scenario.selected
     total_gain = float(pd.to_numeric(new["marginal_gain"], errors="coerce").sum())
     rows = tuple(
@@ -63,7 +65,7 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
         f"Versorgungsanteil der Zielgruppe innerhalb von {threshold} (Schwelle des Szenarios), "
         "vor und nach den neuen Standorten."
     )
-    if len(table) and {"share_before", "share_after"} <= set(table.columns):
+    if len(table) and {"gemeinde_ags", "share_before", "share_after"} <= set(table.columns):
         change = pd.to_numeric(table["share_after"], errors="coerce") - pd.to_numeric(
             table["share_before"], errors="coerce"
         )
@@ -71,8 +73,8 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
         shown = top.head(MAX_TABLE_ROWS - 1)
         before_after += [
             (
-                cell_text(r.get("ags")),
-                cell_text(r.get("name")),
+                cell_text(r["gemeinde_ags"]),
+                cell_text(names.get(str(r["gemeinde_ags"]))),
                 de_share(r["share_before"]),
                 de_share(r["share_after"]),
                 _pp(r["share_before"], r["share_after"]),
