@@ -10,6 +10,7 @@ measures.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -41,14 +42,16 @@ def rerun_scenario(settings: Settings, scenario: Scenario, progress: object = No
     return plan_sites(settings, scenario_request(scenario), progress)  # type: ignore[arg-type]
 
 
-def compare_scenarios(a: Scenario, b: Scenario) -> pd.DataFrame:
+def compare_scenarios(a: Scenario, b: Scenario, names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Difference of two saved plans per Gemeinde (``b`` minus ``a``).
 
     Returns
     -------
     pandas.DataFrame
         See :func:`planning.explain.compare_plans`; column suffixes are
-        ``a`` and ``b``.
+        ``a`` and ``b``. With ``names`` (AGS → name, e.g.
+        :func:`integrationsatlas.siting_candidates.gemeinde_names`) a column
+        ``gemeinde`` follows ``gemeinde_ags`` (empty where a name is unknown).
 
     Raises
     ------
@@ -60,7 +63,10 @@ def compare_scenarios(a: Scenario, b: Scenario) -> pd.DataFrame:
             f"Die Szenarien »{a.name}« ({a.area_ags}) und »{b.name}« ({b.area_ags}) "
             "betreffen verschiedene Gebiete und lassen sich nicht je Gemeinde vergleichen."
         )
-    return compare_plans(a.by_gemeinde, b.by_gemeinde, labels=("a", "b"))
+    table = compare_plans(a.by_gemeinde, b.by_gemeinde, labels=("a", "b"))
+    if names is not None:
+        table.insert(1, "gemeinde", table["gemeinde_ags"].astype(str).map(names).fillna(""))
+    return table
 
 
 #: Categories of :func:`coverage_change_points`, in legend order.

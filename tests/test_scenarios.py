@@ -300,3 +300,20 @@ def test_overwrite_detects_a_concurrent_change(settings: Settings, raises_matchi
     assert save_scenario(settings, make_scenario(version=4), overwrite=True) == 4
     # saving a loaded scenario under a new name is a new scenario
     assert save_scenario(settings, replace(back, name="Plan B")) == 1
+
+
+def test_a_comparison_names_each_gemeinde_where_names_are_known() -> None:
+    # the comparison on the page and in the CLI showed the AGS alone (»05554004 0,0 % 100,0 % …«)
+    from integrationsatlas.scenarios import compare_scenarios
+    from ui.views import diff_table
+
+    a, b = make_scenario("A", n_new=1), make_scenario("B", n_new=2)
+    table = compare_scenarios(a, b, {"05334002": "Aachen", "05334004": "Alsdorf"})
+    assert list(table.columns[:2]) == ["gemeinde_ags", "gemeinde"]
+    assert dict(zip(table["gemeinde_ags"], table["gemeinde"], strict=True)) == {
+        "05334002": "Aachen",
+        "05334004": "Alsdorf",
+        "05334008": "",
+    }
+    assert list(diff_table(table, "en").columns[:2]) == ["Municipality (AGS)", "Municipality"]
+    assert "gemeinde" not in compare_scenarios(a, b).columns  # without names, as before

@@ -354,9 +354,10 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
     from geo.store.scenarios import load_scenario
     from integrationsatlas.scenarios import CHANGE_CLASSES, compare_scenarios, coverage_change_points
+    from integrationsatlas.siting_candidates import gemeinde_names
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
-    diff = compare_scenarios(a, b)
+    diff = compare_scenarios(a, b, gemeinde_names(cfg))
     layers: dict[str, Any] = {}
     for key, scen in (("a", a), ("b", b)):
         sites = scen.sites.copy()
@@ -473,6 +474,8 @@ def sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
 def diff_table(diff: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
     """Per-Gemeinde comparison of two scenarios in per cent (headers in ``lang``, German by default)."""
     shown: dict[str, Any] = {text("col.gemeinde_ags", lang): diff["gemeinde_ags"]}
+    if "gemeinde" in diff.columns:
+        shown[text("col.gemeinde", lang)] = diff["gemeinde"]
     for col, key in (
         ("share_before", "col.before"),
         ("share_after_a", "col.after_a"),

@@ -19,6 +19,7 @@ from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
 from integrationsatlas.scenarios import compare_scenarios
+from integrationsatlas.siting_candidates import gemeinde_names
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.action == "compare":
         a, b = load_scenario(settings, args.a), load_scenario(settings, args.b)
-        table = compare_scenarios(a, b)
+        table = compare_scenarios(a, b, gemeinde_names(settings))
         summary = {
             "a": {"name": a.name, "share_after": a.results.get("share_after"), "n_new": len(a.selected)},
             "b": {"name": b.name, "share_after": b.results.get("share_after"), "n_new": len(b.selected)},
@@ -105,12 +106,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         print(f"A = »{a.name}«: {len(a.selected)} neue Standorte, Abdeckung {de_share(a.results.get('share_after'))}")
         print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {de_share(b.results.get('share_after'))}")
-        print(f"\n{'Gemeinde':<10} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>8} {'neu A':>6} {'neu B':>6}")
+        print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
             diff = f"{de_number(r['difference'] * 100, 1, signed=True)} Pp"
             print(
-                f"{r['gemeinde_ags']!s:<10} {de_share(r['share_before']):>8} {de_share(r['share_after_a']):>8} "
-                f"{de_share(r['share_after_b']):>8} {diff:>8} {r['sites_new_a']:>6} {r['sites_new_b']:>6}"
+                f"{r['gemeinde_ags']!s:<10} {str(r['gemeinde'])[:24]:<24} {de_share(r['share_before']):>8} "
+                f"{de_share(r['share_after_a']):>8} "
+                f"{de_share(r['share_after_b']):>8} {diff:>9} {r['sites_new_a']:>6} {r['sites_new_b']:>6}"
             )
         return 0
     delete_scenario(settings, args.name)
