@@ -20,10 +20,10 @@ import shapely
 from geo.errors import DataError, NotLoadedError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
-from geo.levels import analysis_level
+from geo.levels import admin_level, analysis_level
 from geo.privacy import refuse_as_sites
 from geo.settings import PROJECTED_CRS, Settings
-from geo.units import load_boundaries
+from geo.units import available_levels, load_boundaries
 from integrationsatlas import siting_sources
 from integrationsatlas.pipeline.area import StudyArea
 from integrationsatlas.pipeline.budget import SiteBudget, candidate_costs
@@ -117,6 +117,7 @@ def candidates_for(
         gemeinde_names=gemeinde_names(settings),
         street_names=siting_sources.street_points(settings, osm) if osm is not None else None,
     )
+    candidates = _located_in_gemeinden(settings, candidates)
     candidates, budget, cost_notes = candidate_costs(candidates, spec)
     notes += cost_notes
     if (~candidates["fixed"]).sum() == 0:
@@ -126,6 +127,19 @@ def candidates_for(
         )
     layers = {**({request.layer: existing_as_of} if spec.keep_existing else {}), **dates}
     return candidates, layers, budget
+
+
+def _located_in_gemeinden(settings: Settings, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The candidates' Gemeinde by the point-in-area rule, where Gemeinden are loaded (``NA`` outside them).
+
+    :func:`planning.candidates.build_candidates` fills a missing Gemeinde from the nearest demand point: a guess
+    that is wrong for a site beyond the area's border (Kreis Borken: the KI of Kreis Coesfeld »lay« in Legden and
+    counted as Legden's site for »mindestens ein Standort je Gemeinde«).
+    """
+    if "gemeinde" not in available_levels(settings):
+        return candidates
+    found = admin_level("gemeinde").keys_of(candidates.geometry, settings)
+    return candidates.assign(gemeinde_ags=found.astype("string").to_numpy())
 
 
 def constraints(

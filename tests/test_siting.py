@@ -184,7 +184,11 @@ def test_pmedian_sparse_cost_that_p_cannot_serve_is_infeasible(raises_matching) 
         ),
         (
             lambda: MCLP.from_cost_matrix(COST, W, 2, p=1, min_per_group=(["a", "b", "c"], 1)),
-            ("Mindestanzahl je Gruppe", "mindestens 3 Standorte, p ist aber 1"),
+            ("Mindestanzahl je Gruppe", "mindestens 3 neue Standorte, geplant sind 1"),
+        ),
+        (  # in new sites, as the planner enters p: one fixed site in »a«, »b« and »c« need two more
+            lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, fixed=[0], min_per_group=(["a", "b", "c"], 1)),
+            ("mindestens 2 neue Standorte neben den festen (1), geplant sind 1",),
         ),
         (
             lambda: MCLP.from_cost_matrix(COST, W, 2, p=2, min_per_group=(["a", "a", "b"], {"a": 1, "05999": 1})),

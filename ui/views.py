@@ -371,7 +371,7 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
     except NotLoadedError:
         gemeinden = None
     joined = None if gemeinden is None else gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
-    if joined is not None and len(joined):  # empty when the plans' demand carries no Gemeinde AGS
+    if joined is not None and joined["difference"].notna().any():  # none when the demand carries no Gemeinde AGS
         joined["diff_pp"] = joined["difference"] * 100.0
         cls = maps.classify_fixed(
             joined["diff_pp"],

@@ -292,9 +292,10 @@ def _check_feasible(rules: _Rules, total_weight: float | None = None) -> None:
         need = int(np.maximum(rules.group_min, fixed_in).sum()) + int(nf - fixed_in.sum())
         if p is not None and need > p:
             raise InfeasibleError(
-                f"Mindestanzahl je Gruppe nicht erfüllbar: sie verlangt zusammen mit den festen "
-                f"Standorten mindestens {need} Standorte, p ist aber {p}. Bitte p erhöhen oder "
-                "die Mindestanzahl je Gruppe senken."
+                f"Mindestanzahl je Gruppe nicht erfüllbar: sie verlangt mindestens {need - nf} neue Standorte"
+                + (f" neben den festen ({nf})" if nf else "")
+                + f", geplant sind {p - nf}. Bitte mehr neue Standorte planen oder die Mindestanzahl je Gruppe "
+                "senken."
             )
     if rules.capacity is not None and total_weight is not None and p is not None:
         free = np.delete(rules.capacity, rules.fixed)
