@@ -58,7 +58,7 @@ def existing_sites(
     bound = measure.reach_bound_m(cutoff)
     if bound is not None:
         frame = frame[within(frame, area.geometry.buffer(bound))]
-    return frame, (layer_as_of(request.layer, frame) if len(frame) else None)
+    return siting_sources.distinct_names(frame), (layer_as_of(request.layer, frame) if len(frame) else None)
 
 
 def candidates_for(

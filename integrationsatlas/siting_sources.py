@@ -119,9 +119,32 @@ def public_places(
         if layer_id == "haltestelle":
             frame = thin_stops(frame)
         if len(frame):
-            places[layer_id] = frame
+            places[layer_id] = distinct_names(frame)
             dates[layer_id] = layer_as_of(layer_id, frame)
     return places, dates
+
+
+def distinct_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The places of one layer with names that tell them apart: a repeated name gets its Ort, then its street.
+
+    Kreis Borken has three »Josefschule«, NRW 204 »Städt. Gem. Grundschule«; a committee sentence »der beste
+    Ersatz wäre Josefschule« names none of them. A name that stays repeated (no Ort, no street) is kept.
+
+    >>> frame = gpd.GeoDataFrame({"name": ["Josefschule", "Josefschule", "Marienschule", "GGS", "GGS"],
+    ...     "ort": ["Bocholt", "Ahaus", "Velen", "Köln", "Köln"], "strasse": [None, None, None, "Weg 1", "Weg 2"]})
+    >>> distinct_names(frame)["name"].tolist()
+    ['Josefschule (Bocholt)', 'Josefschule (Ahaus)', 'Marienschule', 'GGS (Köln, Weg 1)', 'GGS (Köln, Weg 2)']
+    """
+    if "name" not in frame.columns or "ort" not in frame.columns:
+        return frame
+    name = frame["name"].astype("string")
+    place = frame["ort"].astype("string").str.strip().replace("", pd.NA)
+    with_place = name.mask(name.duplicated(keep=False) & place.notna(), name + " (" + place + ")")
+    if "strasse" in frame.columns:
+        street = frame["strasse"].astype("string").str.strip().replace("", pd.NA)
+        again = with_place.duplicated(keep=False) & place.notna() & street.notna()
+        with_place = with_place.mask(again, name + " (" + place + ", " + street + ")")
+    return frame.assign(name=with_place.astype(object).where(name.notna(), frame["name"]))
 
 
 def place_names(settings: Settings, area: BaseGeometry, buffer_m: float = 5000.0) -> gpd.GeoDataFrame | None:

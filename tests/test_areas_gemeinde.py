@@ -76,31 +76,3 @@ def test_the_report_gives_an_areas_population_as_the_map_does(cfg: Settings, lev
     population = next(f for f in areas.area_profile(cfg, level, ags, ()).figures if f.term.startswith("population"))
     report = build_report(cfg, AnalysisRequest("ki", 10.0, area=AreaRef(ags)))
     assert dict(report.figures)[label] == population.value
-
-
-def test_sites_beyond_the_area_lie_in_their_own_gemeinde_and_count_for_none_of_the_area(
-    cfg: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Kreis Borken, KI within 10 km: the KI of Kreis Coesfeld and Kreis Steinfurt stay open as existing sites. Their
-    # Gemeinde was taken from the nearest demand point, Legden and Schöppingen, and »at least one site per Gemeinde«
-    # counted them there: 14 new sites passed for 16 Gemeinden without a KI.
-    import json
-
-    from integrationsatlas.cli import main
-
-    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(cfg.store_path.parent))
-    argv = ["sites", "--area", "05554", "--layer", "ki", "--radius-km", "10", "--min-per-gemeinde", "1"]
-    argv += ["--no-sensitivity", "--json"]
-    assert main([*argv, "-p", "14"]) == 2  # a request the data cannot satisfy
-    assert "verlangt mindestens 16 neue Standorte neben den festen (3), geplant sind 14" in capsys.readouterr().err
-    assert main([*argv, "-p", "16"]) == 0
-    sites = json.loads(capsys.readouterr().out)["sites"]
-    fixed = {s["name"]: s["gemeinde_ags"] for s in sites if s["fixed"]}
-    assert fixed == {
-        "Kommunales Integrationszentrum Kreis Borken": "05554012",
-        "Kommunales Integrationszentrum Kreis Coesfeld": "05558012",
-        "Kommunales Integrationszentrum Kreis Steinfurt": "05566084",
-    }
-    gemeinden = areas.gemeinde_table(cfg, ()).query("ags.str.startswith('05554')")["ags"]
-    new = {s["gemeinde_ags"] for s in sites if not s["fixed"]}
-    assert new | {"05554012"} == set(gemeinden) and len(gemeinden) == 17
