@@ -39,6 +39,20 @@ def test_mode_class_titles_come_from_the_layer_declaration() -> None:
 
 
 @pytest.mark.slow
+def test_the_cli_heads_its_columns_with_the_titles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the table was headed »bahn ≤ 400 m  tram_ubahn ≤ 400 m  bus ≤ 400 m«
+    from integrationsatlas.cli import main
+
+    monkeypatch.setenv("INTEGRATIONSATLAS_HOME", str(tmp_path / "home"))
+    assert main(["stops", "--area", "05334"]) == 0
+    head = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("AGS"))
+    assert head.split() == ["AGS", "Name", "Einwohner", "Bahn", "≤", "400", "m", "Straßenbahn/U-Bahn", "≤", "400", "m",
+                            "Bus", "≤", "400", "m"]  # fmt: skip
+
+
+@pytest.mark.slow
 def test_aachen_cells_differ_in_their_stop_access(tmp_path: Path, shared_data: Path) -> None:
     from integrationsatlas.cli import main
 

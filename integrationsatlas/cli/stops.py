@@ -14,7 +14,7 @@ from geo.formatting import de_int, de_share
 from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
-from integrationsatlas.stops import DEFAULT_WITHIN_M, MODE_CLASSES, stop_access
+from integrationsatlas.stops import DEFAULT_WITHIN_M, MODE_CLASSES, mode_class_titles, stop_access
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,9 +47,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Entfernung zur nächsten Haltestelle ({result.network}); Nachfrage: {result.demand_label}")
     if not result.resolution.ok:
         print(f"{result.resolution.message} {result.resolution.fix}".strip())
-    header = "  ".join(f"{c + f' ≤ {within} m':>18}" for c in MODE_CLASSES)
+    short = {c: title.split(" (")[0] for c, title in mode_class_titles().items()}  # »Bahn«, not its explanation
+    header = "  ".join(f"{f'{short[c]} ≤ {within} m':>26}" for c in MODE_CLASSES)
     print(f"{'AGS':<9} {'Name':<30} {'Einwohner':>11}  {header}")
     for ags, row in result.units.iterrows():
-        shares = "  ".join(f"{de_share(row[f'within_{c}']):>18}" for c in MODE_CLASSES)
+        shares = "  ".join(f"{de_share(row[f'within_{c}']):>26}" for c in MODE_CLASSES)
         print(f"{ags!s:<9} {str(row['name'])[:30]:<30} {de_int(row['population']):>11}  {shares}")
     return 0
