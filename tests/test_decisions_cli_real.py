@@ -193,6 +193,7 @@ def test_report_shows_the_frontier_and_the_intervals_in_plain_german_and_keeps_n
     # »name«, which the scenario's table does not have: empty cells and a map »ohne Einfärbung«)
     assert re.search(r"<tr><td>05334002</td><td>Aachen</td><td class=\"n\">[\d,]+ %</td>", html)
     assert "Einfärbung: Versorgungsanteil nach Umsetzung des Szenarios" in html
+    assert "<td>Aachen (05334002)</td>" in html  # each new site's Gemeinde by name and AGS
 
 
 def test_plan_with_places_serves_at_most_the_new_places_and_prices_each_newly_served_child(aachen: dict) -> None:

@@ -27,7 +27,7 @@ def scenario_tables(scenario: Scenario, names: Mapping[str, str]) -> list[Report
     new = scenario.selected
     total_gain = float(pd.to_numeric(new["marginal_gain"], errors="coerce").sum())
     rows = tuple(
-        (de_int(o), cell_text(n) or cell_text(c), cell_text(s), cell_text(g), de_int(m))
+        (de_int(o), cell_text(n) or cell_text(c), cell_text(s), _gemeinde(g, names), de_int(m))
         for o, n, c, s, g, m in zip(
             new["order"],
             new["name"],
@@ -44,7 +44,7 @@ def scenario_tables(scenario: Scenario, names: Mapping[str, str]) -> list[Report
             columns=("Nr.", "Standort", "Herkunft", "Gemeinde (AGS)", "zusätzlich versorgt"),
             rows=rows,
             numeric=(True, False, False, False, True),
-            widths=(8, 60, 30, 26, 26),
+            widths=(8, 54, 22, 40, 26),
             note=f"In Auswahlreihenfolge; zusätzlich versorgt = neu abgedeckte Nachfrage (Personen der Zielgruppe), "
             f"zusammen {de_int(total_gain)}. {len(scenario.fixed_sites)} bestehende Standorte wurden festgehalten.",
         )
@@ -94,6 +94,12 @@ def scenario_tables(scenario: Scenario, names: Mapping[str, str]) -> list[Report
         )
     )
     return tables
+
+
+def _gemeinde(ags: object, names: Mapping[str, str]) -> str:
+    """»Bocholt (05554008)«, or the AGS alone where the name is unknown."""
+    key = cell_text(ags)
+    return f"{names[key]} ({key})" if key in names else key
 
 
 def gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> ReportMap | None:
