@@ -247,7 +247,7 @@ class Figure:
     date
         The population's year or Stichtag (``"2019"``, ``"31.12.2019"``); empty when it has none.
     layer
-        For ``term == "layer"``: the layer's id in :data:`integrationsatlas.layers.REGISTRY`.
+        For ``term == "layer"``: the layer's id in :data:`geo.layers.registry.REGISTRY`.
     """
 
     term: str
