@@ -394,12 +394,6 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     curve = _sensitivity(
         request, build_plain, cost, weights, extra, len(fixed), n_open, part_progress(progress, 0.5, 0.65), known
     )
-    if robust is not None and places is None:  # the curve and the frontier plan for the entered demand alone
-        notes.append(
-            robustness_note(
-                curve, p_solve, request.threshold_base / unit, explanation.share_after, spec.frontier_points
-            )
-        )
     plan_variants = None
     if variant_set is not None:
         _report(progress, 0.65, "Jede Variante einzeln lösen")
@@ -418,6 +412,10 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     decisions = plan_decisions(
         settings, inputs, variants=plan_variants, extent=extent_share, progress=part_progress(progress, 0.8, 1.0)
     )
+    if robust is not None and places is None:  # the curve and the frontier plan for the entered demand alone
+        share = explanation.share_after
+        with_frontier = decisions.frontier is not None
+        notes.append(robustness_note(curve, p_solve, request.threshold_base / unit, share, with_frontier))
     if decisions.intervals is not None:  # each Gemeinde's shares with their intervals, wherever the table goes
         bounds = decisions.intervals.by_gemeinde
         table = explanation.by_gemeinde.merge(bounds, on="gemeinde_ags", how="left")
@@ -441,20 +439,21 @@ def plan_sites(settings: Settings, request: AnalysisRequest, progress: Progress 
     )
 
 
-def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float, frontier_points: int) -> str:
+def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float, with_frontier: bool) -> str:
     """What the curve over p (and the budget frontier) of a robust plan stand for, and what robustness costs.
 
     Both are solved for the entered demand alone, without the variants; at the plan's ``p_new`` the curve's
     optimum reaches more of that demand than the robust plan, which gives some of it up for the worst or the
-    mean variant. ``radius`` is the curve's threshold (km or minutes), ``share`` the robust plan's coverage.
+    mean variant. ``radius`` is the curve's threshold (km or minutes), ``share`` the robust plan's coverage;
+    ``with_frontier`` says whether the plan has a budget frontier (one was asked for and there was one to draw).
 
     >>> curve = pd.DataFrame({"radius": [10.0, 10.0], "p_new": [2, 3], "covered_share": [0.645, 0.794]})
-    >>> robustness_note(curve, 3, 10.0, 0.711, 5)  # doctest: +NORMALIZE_WHITESPACE
+    >>> robustness_note(curve, 3, 10.0, 0.711, True)  # doctest: +NORMALIZE_WHITESPACE
     'Die Kurve über p und die Budget-Grenze sind ohne Varianten gerechnet, für die eingegebene Nachfrage allein:
     der dafür beste Plan mit 3 neuen Standorten erreicht 79,4 %, der robuste Plan 71,1 % (8,3 Prozentpunkte
     weniger, der Preis der Robustheit).'
     """
-    what = "Die Kurve über p und die Budget-Grenze sind" if frontier_points else "Die Kurve über p ist"
+    what = "Die Kurve über p und die Budget-Grenze sind" if with_frontier else "Die Kurve über p ist"
     note = f"{what} ohne Varianten gerechnet, für die eingegebene Nachfrage allein"
     row = curve if curve.empty else curve[(curve["radius"] == radius) & (curve["p_new"] == p_new)]
     if row.empty:
@@ -466,7 +465,8 @@ def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float
         if price >= 0.05
         else "der robuste Plan ebenso viel: die Robustheit kostet hier nichts"
     )
-    return f"{note}: der dafür beste Plan mit {p_new} neuen Standorten erreicht {de_share(best)}, {robust}."
+    sites = "einem neuen Standort" if p_new == 1 else f"{p_new} neuen Standorten"
+    return f"{note}: der dafür beste Plan mit {sites} erreicht {de_share(best)}, {robust}."
 
 
 def _extent_note(extent: Extent) -> str:

@@ -141,6 +141,24 @@ def test_a_robust_plan_says_that_its_curve_over_p_is_for_the_entered_demand(
     assert "Die Grenze ist ohne Varianten gerechnet, für die eingegebene Nachfrage allein" in report.read_text("utf-8")
 
 
+def test_a_robust_plan_names_no_frontier_when_there_is_none_to_draw(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # at 60 km Aachen's two KI already reach every resident: a frontier is asked for, but nothing is left to buy,
+    # so the costs say why there is none and the robustness note speaks of the curve over p alone
+    plan = run_json(
+        capsys, "sites", "--area", AREA, "--layer", "ki", "--radius-km", "60", "-p", "1", "--variants-closures", "2",
+        "--robust", "worst", "--site-cost", str(YEARLY), "--frontier", "3",
+    )  # fmt: skip
+    assert plan.get("frontier") is None
+    assert any(n.startswith("Keine Budget-Grenze") for n in plan["costs"]["notes"])
+    robustness = [n for n in plan["notes"] if "ohne Varianten gerechnet" in n]
+    assert robustness == [
+        "Die Kurve über p ist ohne Varianten gerechnet, für die eingegebene Nachfrage allein: der dafür beste Plan "
+        "mit einem neuen Standort erreicht 100,0 %, der robuste Plan ebenso viel: die Robustheit kostet hier nichts."
+    ]
+
+
 def test_variants_that_cannot_be_built_are_named_with_their_reason(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
