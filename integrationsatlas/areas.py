@@ -281,10 +281,6 @@ class AreaProfile:
     figures: tuple[Figure, ...]
     facilities: pd.DataFrame
 
-    def by_key(self) -> dict[str, str]:
-        """The figures' values by :attr:`Figure.key`: ``{"population": "248.960", "ki": "2", …}``."""
-        return {f.key: f.value for f in self.figures}
-
 
 def area_profile(settings: Settings, level: str, ags: str, facility_layers: tuple[str, ...]) -> AreaProfile:
     """Build the profile of the unit ``ags`` at ``level`` (``kreis`` or ``gemeinde``).
