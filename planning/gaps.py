@@ -177,6 +177,17 @@ class GapTable:
     inputs: GapInputs
     score_weights: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def score_note(self) -> str:
+        """Why a lone unit has no gap score (empty when the units have theirs)."""
+        scored = ~(self.table["no_demand"] | self.table["too_coarse"])
+        if scored.sum() != 1:
+            return ""
+        return (
+            "Lückenwert: vergleicht die Gebiete untereinander und ist bei nur einem Gebiet nicht bestimmt; "
+            "für einen Vergleich feinere Gebiete wählen (Gemeinden oder einen Gebietssatz, z. B. Stadtteile)."
+        )
+
     def ranking(self, n: int | None = None) -> pd.DataFrame:
         """Units with demand, most underserved first (``rank`` 1 first)."""
         ranked = self.table[self.table["rank"].notna()].sort_values(["rank", "gap_score"], ascending=[True, False])
@@ -328,7 +339,9 @@ def gap_table(
 
     Component weights come from :data:`GAP_SCORE_WEIGHTS` or
     ``score_weights``. Units without demand weight get ``gap_score`` NaN
-    and ``rank`` NA. ``rank`` 1 is the highest score; equal scores share
+    and ``rank`` NA. The score compares units: a table with only one unit
+    with demand gives it no score (NaN, not a »0« that reads as »no gap«)
+    and rank 1. ``rank`` 1 is the highest score; equal scores share
     the lower rank ("min" method). Costs are in the unit of ``cost`` (km or
     minutes); CRS EPSG:25832.
     """
@@ -403,6 +416,9 @@ def gap_table(
         )
     table["gap_score"] = _score(table, weights)
     table["rank"] = table["gap_score"].rank(ascending=False, method="min").astype("Int64")
+    scored = ~(table["no_demand"] | table["too_coarse"])
+    if scored.sum() == 1:  # a lone unit is first of one, without a score
+        table.loc[scored, "rank"] = 1
     used = tuple((k, float(v)) for k, v in weights.items() if k != "inverse_access" or ratio is not None)
     return GapTable(table=table, inputs=inputs, score_weights=used)
 
@@ -435,7 +451,7 @@ def _score(table: pd.DataFrame, weights: Mapping[str, float]) -> NDArray[np.floa
             comps["inverse_access"] = np.where(ar > 0, 1.0 / np.where(ar > 0, ar, 1.0), np.inf)
         comps["inverse_access"][np.isnan(ar)] = np.nan
     score = np.full(len(table), np.nan)
-    if not has.any():
+    if has.sum() < 2:  # the score ranks units against each other: one unit alone has nothing to be scaled against
         return score
     num = np.zeros(int(has.sum()))
     den = 0.0

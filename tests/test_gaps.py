@@ -116,6 +116,22 @@ def test_ranking_and_ties() -> None:
     assert list(t.ranking().index) == ["A", "B"]
 
 
+def test_a_lone_unit_is_ranked_first_without_a_score(three_kreise) -> None:
+    # `coverage --area 05334002 --by gemeinde` printed Aachen, 65 % covered, with »Lückenwert 0,000«: the min–max
+    # scaling over one unit gives 0, which reads as »no gap«
+    d, cost, units = three_kreise
+    lone = gap_table(d[d["kreis_ags"] == "A"], cost[d["kreis_ags"] == "A"], 10.0, unit_col="kreis_ags", inputs=INPUTS)
+    assert np.isnan(lone.table.loc["A", "gap_score"]) and lone.table.loc["A", "rank"] == 1
+    assert list(lone.ranking().index) == ["A"]
+    assert lone.score_note.startswith("Lückenwert: vergleicht die Gebiete untereinander")
+    # units without demand do not make a comparison: A is still alone
+    with_empty = gap_table(
+        d[d["kreis_ags"] == "A"], cost[d["kreis_ags"] == "A"], 10.0, unit_col="kreis_ags", units=units, inputs=INPUTS
+    )
+    assert np.isnan(with_empty.table.loc["A", "gap_score"]) and with_empty.score_note
+    assert gap_table(d, cost, 10.0, unit_col="kreis_ags", units=units, inputs=INPUTS).score_note == ""
+
+
 def test_gap_table_errors(three_kreise, raises_matching) -> None:
     d, cost, _ = three_kreise
     with raises_matching(SchemaError, "gemeinde_ags"):

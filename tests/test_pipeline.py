@@ -76,7 +76,7 @@ def test_the_request_says_itself_in_german() -> None:
 def test_extent_names_the_covered_part() -> None:
     part = Extent("Ausschnitt aachen.osm.pbf", "Städteregion Aachen", 139_167, 556_246)
     assert part.partial and abs(part.share - 0.25) < 0.01
-    assert part.caption.startswith("Ausschnitt aachen.osm.pbf: 25,0 % der Einwohner der Städteregion Aachen")
+    assert part.caption.startswith("Ausschnitt aachen.osm.pbf: 25,0 % der Einwohner im Gebiet Städteregion Aachen")
     whole = Extent("Städteregion Aachen", "Städteregion Aachen", 10, 10)
     assert not whole.partial and whole.label == "Städteregion Aachen"
 

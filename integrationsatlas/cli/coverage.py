@@ -84,6 +84,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"{int(row['rank']):>4}  {key!s:<9} {name:<32} {de_share(row['share_covered']):>9} "
             f"{de_number(row['cost_p90']):>6}{inp.unit:>4}  {de_number(row['gap_score'], 3):>10}"
         )
+    if report.gaps.score_note:
+        print(report.gaps.score_note)
     empty = report.gaps.table.index[report.gaps.table["no_demand"]].tolist()
     if empty:
         print(f"Ohne Nachfrage (kein Anteil berechenbar): {', '.join(map(str, empty))}")

@@ -75,7 +75,7 @@ class Extent:
     >>> round(e.share, 2), e.partial
     (0.25, True)
     >>> e.caption
-    'Ausschnitt aachen.osm.pbf: 25,0 % der Einwohner der Städteregion Aachen (139.167 von 556.246)'
+    'Ausschnitt aachen.osm.pbf: 25,0 % der Einwohner im Gebiet Städteregion Aachen (139.167 von 556.246)'
     """
 
     name: str
@@ -101,7 +101,7 @@ class Extent:
         if not self.partial:
             return f"{self.area_name}: ganzes Gebiet"
         return (
-            f"{self.name}: {de_share(self.share)} der Einwohner der {self.area_name} "
+            f"{self.name}: {de_share(self.share)} der Einwohner im Gebiet {self.area_name} "
             f"({de_int(self.population_in_extent)} von {de_int(self.population_of_area)})"
         )
 
@@ -230,10 +230,10 @@ class StreetTime(Measure):
 
     def citation(self) -> str:
         """German source line of the measure."""
+        kmh = f"{self.mode.access_kmh:g}".replace(".", ",")  # German decimal comma: 4,5 km/h
         return (
             f"Fahrzeit {self.mode.phrase} von Tür zu Tür: Zu- und Abgang zum nächsten Netzknoten (Luftlinie, "
-            f"{self.mode.access_kmh:g} km/h, höchstens {self.settings.snap_max_m:g} m), Weg auf dem Straßennetz "
-            f"aus {self.osm.name}"
+            f"{kmh} km/h, höchstens {self.settings.snap_max_m:g} m), Weg auf dem Straßennetz aus {self.osm.name}"
         )
 
     def _door(self) -> dict[str, float]:

@@ -66,6 +66,8 @@ def render() -> None:
             st.markdown(t("common.bold", text=t("luecken.ranking")))
             key_title = analysis_level(params.by, cfg).key_title
             table(views.ranking_table(report, current_language(), key_title), max_height=300, key="luecken_table")
+            if report.gaps.score_note:
+                st.caption(md(report.gaps.score_note))
         st.caption(
             t("luecken.covered_line", people=de_int(report.covered_weight), share=de_share(report.share_covered, 1))
         )
