@@ -185,7 +185,8 @@ class GapTable:
             return ""
         return (
             "Lückenwert: vergleicht die Gebiete untereinander und ist bei nur einem Gebiet nicht bestimmt; "
-            "für einen Vergleich feinere Gebiete wählen (Gemeinden oder einen Gebietssatz, z. B. Stadtteile)."
+            "für einen Vergleich feinere Einheiten (Gemeinden, ein Gebietssatz wie Stadtteile) oder ein größeres "
+            "Gebiet wählen."
         )
 
     def ranking(self, n: int | None = None) -> pd.DataFrame:
