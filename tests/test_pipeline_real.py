@@ -110,6 +110,10 @@ def test_page_cli_siting_and_report_agree_to_the_person(
     assert "Ausschnitt aachen.osm.pbf" in key  # never the bare area beside a partial figure
     assert figures[key] == de_int(covered)
     assert any(k.startswith("Abgedeckter Teil") for k in figures)
+    # the method counts the facilities of the extent, and says so beside the key figures' count of the whole area
+    facilities = next(p for p in report.method if p.startswith("Nachfrage: "))
+    within = f"{cli['n_facilities']} Einrichtungen der Ebene »Kitas« im Ausschnitt aachen.osm.pbf (die Kennzahlen"
+    assert within in facilities, facilities
 
 
 def test_public_transport_never_below_walking_on_the_real_network(aachen: tuple[Settings, str]) -> None:

@@ -295,7 +295,7 @@ def _gap_table(
         )
         for key, row in shown.iterrows()
     )
-    note = "Rang 1 = größte Lücke. Lückenwert: Summe der standardisierten Teilwerte (siehe Methode)."
+    note = "Rang 1 = größte Lücke. Lückenwert: Mittel der standardisierten Teilwerte (siehe Methode)."
     if intervals is not None:
         level = de_number(intervals.uncertainty.level * 100, 0)
         note += f" Intervall: {level}-%-Intervall des Anteils aus der Unsicherheit der Nachfrage."
@@ -335,18 +335,21 @@ def _gap_table(
 def _method(report: CoverageReport, scenario: Scenario | None, level: AnalysisLevel) -> tuple[str, ...]:
     inp = report.inputs
     units = level.title if level.id != "kreis" else "Kreise und kreisfreien Städte"
+    extent = report.extent
+    # the key figures count the whole area's facilities; the analysis those of the extent it covers
+    within = f" im {extent.name} (die Kennzahlen zählen das ganze Gebiet)" if extent and extent.partial else ""
     paragraphs = [
         f"Nachfrage: {report.demand_level_label}. Zielgruppe: {inp.target_group}. "
         f"Verwendet wurden {de_int(report.n_demand)} Nachfragepunkte und {de_int(report.n_facilities)} Einrichtungen "
-        f"der Ebene »{inp.layer_title}«, davon {de_int(report.n_facilities_in_area)} im Gebiet (auch Einrichtungen "
-        "außerhalb des Gebiets zählen, weil sie es mitversorgen).",
+        f"der Ebene »{inp.layer_title}«{within}, davon {de_int(report.n_facilities_in_area)} im Gebiet (auch "
+        "Einrichtungen außerhalb des Gebiets zählen, weil sie es mitversorgen).",
         _reach_paragraph(report),
         "Versorgungsquote (2SFCA, Two-Step Floating Catchment Area): je Einrichtung wird das Angebot durch die "
         "Nachfrage in ihrem Einzugsbereich (= Schwelle) geteilt; jeder Nachfragepunkt erhält die Summe dieser "
         "Quoten aller erreichbaren Einrichtungen. So wird auch die Auslastung berücksichtigt, nicht nur die Nähe.",
-        f"Lückenwert je Gebiet ({units}): Summe der über alle Gebiete standardisierten Teilwerte Zielgruppe "
-        "jenseits der Schwelle, nicht versorgter Anteil, 90.-Perzentil der Entfernung und inverse 2SFCA-Quote, "
-        "jeweils mit Gewicht 1. Rang 1 ist die größte Lücke.",
+        f"Lückenwert je Gebiet ({units}, 0–1): Mittel der über alle Gebiete auf 0–1 standardisierten Teilwerte "
+        "Zielgruppe jenseits der Schwelle, nicht versorgter Anteil, 90.-Perzentil der Entfernung und inverse "
+        "2SFCA-Quote, jeweils mit Gewicht 1. Rang 1 ist die größte Lücke.",
     ]
     paragraphs.append(
         "Genauigkeit: Die Nachfrage wird als Punkte dargestellt (" + report.demand_level_label + "). "
