@@ -262,6 +262,9 @@ def test_standortplanung_with_costs_frontier_and_a_robust_plan_over_variants(
         "Kosten rechnen"
     ).first.click()
     wait_idle(page)
+    # the planner's euros in whole euros (the fields showed »30000.00«)
+    assert page.get_by_role("spinbutton", name="Jährliche Kosten je neuem Standort (EUR)").input_value() == "30000"
+    assert page.get_by_role("spinbutton", name="Budget (EUR)").input_value() == "150000"
     _number(page, "Budget-Grenze: Anzahl Budgets", 6)
     _open(page, "Varianten und robuste Planung", '.st-key-standort_var_demand[data-stale="false"]')
     _number(page, "Nachfragevarianten (aus der Unsicherheit)", 3)

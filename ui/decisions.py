@@ -52,6 +52,11 @@ _GENERATED_TYPES = ("cluster", "grid", "user")
 # --- controls ---------------------------------------------------------------------------------------
 
 
+#: Display format of the planner's own euro figures: whole euros (»150000«, not »150000.00«); the programmes'
+#: published figures keep their cents.
+EUROS = "%.0f"
+
+
 def cost_controls(declared: SitingModel, place_layers: Sequence[str]) -> dict[str, Any]:
     """Costs of the sites, funding programme, budget and frontier: the :class:`SitingSpec` fields they set.
 
@@ -63,16 +68,23 @@ def cost_controls(declared: SitingModel, place_layers: Sequence[str]) -> dict[st
             return {}
         c1, c2 = st.columns(2)
         yearly = c1.number_input(
-            t("decisions.yearly"), 0.0, 1e8, 30_000.0, 1_000.0, key="standort_cost", help=t("decisions.yearly_help")
+            t("decisions.yearly"),
+            0.0,
+            1e8,
+            30_000.0,
+            1_000.0,
+            EUROS,
+            key="standort_cost",
+            help=t("decisions.yearly_help"),
         )
-        one_off = c2.number_input(t("decisions.one_off"), 0.0, 1e8, 10_000.0, 1_000.0, key="standort_one_off")
+        one_off = c2.number_input(t("decisions.one_off"), 0.0, 1e8, 10_000.0, 1_000.0, EUROS, key="standort_one_off")
         by_type = _costs_by_type(place_layers, float(yearly), float(one_off))
         programme, figures = _programme_controls()
         use_budget = st.checkbox(
             t("standort.use_budget"), key="standort_use_budget", disabled=not declared.supports_budget
         )
         b1, b2, b3 = st.columns([1.2, 1.4, 1])
-        budget = b1.number_input(t("standort.budget"), 0.0, 1e9, 150_000.0, 10_000.0, key="standort_budget")
+        budget = b1.number_input(t("standort.budget"), 0.0, 1e9, 150_000.0, 10_000.0, EUROS, key="standort_budget")
         basis = b2.radio(
             t("decisions.basis"),
             COST_BASES,
@@ -110,10 +122,10 @@ def _costs_by_type(place_layers: Sequence[str], yearly: float, one_off: float) -
         for i, kind in enumerate(kinds):
             c1, c2 = st.columns(2)
             y = c1.number_input(
-                t("decisions.type_yearly", kind=kind), 0.0, 1e8, yearly, 1_000.0, key=f"standort_type_y_{i}"
+                t("decisions.type_yearly", kind=kind), 0.0, 1e8, yearly, 1_000.0, EUROS, key=f"standort_type_y_{i}"
             )
             o = c2.number_input(
-                t("decisions.type_one_off", kind=kind), 0.0, 1e8, one_off, 1_000.0, key=f"standort_type_o_{i}"
+                t("decisions.type_one_off", kind=kind), 0.0, 1e8, one_off, 1_000.0, EUROS, key=f"standort_type_o_{i}"
             )
             if (y, o) != (yearly, one_off):
                 out.append((kind, float(y), float(o)))
