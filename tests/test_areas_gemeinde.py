@@ -81,3 +81,19 @@ def test_the_report_gives_an_areas_population_as_the_map_does(cfg: Settings, lev
     population = next(f for f in areas.area_profile(cfg, level, ags, ()).figures if f.term.startswith("population"))
     report = build_report(cfg, AnalysisRequest("ki", 10.0, area=AreaRef(ags)))
     assert dict(report.figures)[label] == population.value
+
+
+def test_an_export_gives_each_ki_the_gemeinde_it_lies_in(cfg: Settings) -> None:
+    # the embedded KI name their Kreis, not their Gemeinde: the exported table had an empty »gemeinde_ags« for all
+    # 54, so a planner filtering it by Gemeinde in Excel found none
+    import io
+
+    import pandas as pd
+
+    from geo.io.export import export_layer
+
+    table = pd.read_csv(io.BytesIO(export_layer("ki", cfg, "csv")), sep=";", dtype=str, encoding="utf-8-sig")
+    assert len(table) == 54 and table["gemeinde_ags"].notna().all()
+    assert (table["gemeinde_ags"].str[:5] == table["kreis_ags"]).all()  # each in its own Kreis
+    assert set(table.loc[table["ort"] == "Aachen", "gemeinde_ags"]) == {"05334002"}
+    assert table.set_index("id").loc["KI-05554", "gemeinde_ags"] == "05554012"  # Kreis Borken: in the town of Borken

@@ -69,7 +69,9 @@ from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
 from geo.layers.sources import ATTRIBUTIONS
 from geo.layers.spec import LayerSpec
+from geo.levels import admin_level, unit_keys
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+from geo.units import available_levels
 
 logger = logging.getLogger(__name__)
 
@@ -472,4 +474,19 @@ def export_layer(layer_id: str, settings: Settings, fmt: ExportFormat, crs: Expo
             f"Die Ebene »{spec.title}« enthält keine Daten; es gibt nichts zu exportieren. "
             f"Bitte zuerst Daten importieren oder abrufen (Seite »Daten«)."
         )
+    gdf = _with_gemeinde(gdf, settings)
     return export_frame(gdf, fmt, crs, layer_name=spec.title, attribution=layer_attribution(spec))
+
+
+def _with_gemeinde(frame: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """Facilities without a Gemeinde from their source get the one they lie in, once Gemeinden are loaded.
+
+    The embedded KI name their Kreis but not their Gemeinde; a planner filtering the exported table by Gemeinde
+    would miss them. The Gemeinde follows the point-in-area rule that every count uses
+    (:func:`geo.levels.unit_keys`); a Gemeinde the source gives is kept.
+    """
+    if "gemeinde_ags" not in frame.columns or not frame["gemeinde_ags"].isna().any():
+        return frame
+    if "gemeinde" not in available_levels(settings) or not (frame.geom_type == "Point").all():
+        return frame
+    return frame.assign(gemeinde_ags=unit_keys(admin_level("gemeinde"), frame, settings))
