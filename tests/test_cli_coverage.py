@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,6 +68,9 @@ def test_text_output_and_land(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "Versorgt" in text and "%" in text
     # GeoNames places (about 15 km apart) are too coarse for a 15 km question: said, not hidden
     assert "Auflösung zu grob für diese Frage" in text and "nur grobe Näherung" in text
+    assert re.search(r"Größte Lücken \(.+\) – nur grobe Näherung, siehe oben:", text), text  # the units' shares too
+    # one unit (the Land) has no gap score to compare: »–« with the reason, not a »0,000« that reads as »no gap«
+    assert "Lückenwert: vergleicht die Gebiete untereinander" in text
 
 
 def test_stored_facilities_give_hand_checkable_coverage(home: Path) -> None:

@@ -255,6 +255,10 @@ def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> Non
         ("2", "05111", f"{KREIS_NAME} (Berichtsgebiet)", "50,0 %", "500", "14,1"),
     ]
     assert figures["Rang unter den Kreisen NRW (1 = größte Lücke)"] == "2 von 2"
+    # places 20 km apart for a 5 km question: each Kreis' share in the ranking is as rough as the total, and the
+    # ranking says so (with its own verdict: it ranks all Kreise, not the report's area)
+    assert "Auflösung der Nachfrage" in figures
+    assert "Nur grobe Näherung: Auflösung zu grob für diese Frage" in report.tables[0].note
     assert any("2SFCA" in p for p in report.method) and any("EPSG:25832" in p for p in report.method)
     licences = {s.licence for s in report.sources}
     assert "dl-de/by-2-0" in licences and "CC BY 4.0" in licences

@@ -76,7 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for note in inp.notes:
         print(f"Hinweis: {note}")
     level = analysis_level(request.by, settings)
-    print(f"\nGrößte Lücken ({level.title}):")
+    rough = "" if report.resolution.ok else " – nur grobe Näherung, siehe oben"
+    print(f"\nGrößte Lücken ({level.title}){rough}:")
     print(f"{'Rang':>4}  {level.key_title:<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
     for key, row in report.gaps.ranking(args.top).iterrows():
         name = str(row.get("name", ""))[:32]

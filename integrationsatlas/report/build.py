@@ -303,6 +303,8 @@ def _gap_table(
         note += f" Gezeigt: {len(shown)} von {len(ranking)} Gebieten."
     if report.extent is not None and report.extent.partial:
         note += f" Nur der {report.extent.caption}; Gebiete am Rand nur teilweise."
+    if not report.resolution.ok:  # each unit's share from too coarse demand is as rough as the total
+        note += f" Nur grobe Näherung: {report.resolution.message}"
     if report.gaps.score_note:
         note += f" {report.gaps.score_note}"
     coarse = int(report.gaps.table["too_coarse"].sum())
