@@ -176,6 +176,29 @@ def test_gap_analysis_for_one_kreis(home: Path) -> None:
     _no_failures(at)
     table = _frame_with(at, "Rang")
     assert list(table["AGS"]) == ["05334"]
+    # one unit has no gap score to compare with (it showed 0, which reads as »no gap«), and the page says why
+    assert table["Lückenwert"].isna().all()
+    assert any(shown_text(c.value).startswith("Lückenwert: vergleicht die Gebiete") for c in at.caption)
+    # GeoNames places for a 10 km question: the ranking's shares are as rough as the total, and it says so
+    assert any("Auflösung zu grob" in shown_text(w.value) for w in at.warning)
+    heading = next(shown_text(m.value) for m in at.markdown if "Am schlechtesten versorgte Gebiete" in m.value)
+    assert heading.endswith("(grobe Näherung, Nachfrage zu grob)"), heading
+
+
+def test_the_gap_map_says_when_its_shares_are_rough(home: Path) -> None:
+    from integrationsatlas.coverage import coverage_report
+    from integrationsatlas.request import AnalysisRequest, AreaRef
+    from ui import views
+
+    cfg = Settings.from_env()
+    for km, rough in ((2.0, True), (50.0, False)):  # GeoNames places: too coarse for 2 km, fine for 50 km
+        request = AnalysisRequest("ki", km, area=AreaRef("05"))
+        report = coverage_report(cfg, request)
+        assert report.resolution.ok is not rough
+        data, cls = views.gap_map(cfg, request, report)
+        assert cls.title.endswith(" – grobe Näherung, Nachfrage zu grob") is rough, cls.title
+        tooltips = [f["properties"]["_tooltip"] for f in data["features"]]
+        assert all(("grobe Näherung" in str(tip)) is rough for tip in tooltips)
 
 
 @pytest.mark.slow

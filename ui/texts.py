@@ -137,6 +137,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # --- Versorgungslücken -------------------------------------------------------------------------
     "luecken.ranking": ("Am schlechtesten versorgte Gebiete", "Worst-served areas"),
+    "luecken.rough": ("grobe Näherung, Nachfrage zu grob", "rough approximation, demand too coarse"),
     "luecken.curve": ("Versorgungsgrad nach Schwellenwert", "Coverage by threshold"),
     "luecken.demand": ("**Nachfrage:** {label}", "**Demand:** {label}"),
     "luecken.covered_total": ("Versorgt insgesamt", "Covered overall"),

@@ -313,11 +313,12 @@ def gap_map(
     joined = units.merge(table.drop(columns=["name"], errors="ignore"), left_on="ags", right_index=True, how="left")
     joined["share_pct"] = joined["share_covered"] * 100.0
     coarse = joined["too_coarse"].fillna(False).astype(bool)
-    joined["note"] = np.where(coarse, f"Nachfrage zu grob für einen Anteil je {level.unit_title}", "")
+    # from too coarse demand each unit's share is as rough as the total: its tooltip and the legend say so
+    rough = "" if report.resolution.ok else text("luecken.rough", "de")
+    joined["note"] = np.where(coarse, f"Nachfrage zu grob für einen Anteil je {level.unit_title}", rough)
     unit_label = "km Luftlinie" if params.unit == "km" else f"min ({report.inputs.mode_label})"
-    cls = maps.classify_fixed(
-        joined["share_pct"], SHARE_BREAKS, f"Versorgt bis {params.threshold:g} {unit_label} (%)", decimals=0
-    )
+    title = f"Versorgt bis {params.threshold:g} {unit_label} (%)" + (f" – {rough}" if rough else "")
+    cls = maps.classify_fixed(joined["share_pct"], SHARE_BREAKS, title, decimals=0)
     fields = [
         ("name", "Name"),
         ("ags", level.key_title),

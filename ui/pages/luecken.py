@@ -63,7 +63,8 @@ def render() -> None:
                 help=t("luecken.facilities_help", n=de_int(report.n_facilities)),
             )
             decisions.show_coverage(report)
-            st.markdown(t("common.bold", text=t("luecken.ranking")))
+            rough = "" if report.resolution.ok else f" ({t_plain('luecken.rough')})"
+            st.markdown(t("common.bold", text=t("luecken.ranking")) + md(rough))
             key_title = analysis_level(params.by, cfg).key_title
             table(views.ranking_table(report, current_language(), key_title), max_height=300, key="luecken_table")
             if report.gaps.score_note:
@@ -168,7 +169,9 @@ def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
     data, classification = cached.gap_map(cfg, version, params)
     if current_language() == "en":  # the legend titles come German from ui.views
         unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(str(params.mode))})"
-        classification = replace(classification, title=t_plain("luecken.legend", threshold=params.threshold, unit=unit))
+        title = t_plain("luecken.legend", threshold=params.threshold, unit=unit)
+        rough = "" if cached.coverage(cfg, version, params).resolution.ok else f" – {t_plain('luecken.rough')}"
+        classification = replace(classification, title=title + rough)
     spec = REGISTRY.get(params.layer)
     sets = cached.area_set_titles(cfg, version)
     unit_spec = params.by if params.by in sets else REGISTRY.get(params.by)
