@@ -113,6 +113,15 @@ def de_eur(value: object) -> str:
     return f"{de_int(value)} €"
 
 
+def de_count(value: object, one: str, many: str) -> str:
+    """A count with its noun in singular or plural: ``1 neuer Standort``, ``3 neue Standorte``.
+
+    >>> de_count(1, "neuer Standort", "neue Standorte"), de_count(12500, "Person", "Personen")
+    ('1 neuer Standort', '12.500 Personen')
+    """
+    return f"{de_int(value)} {one if _finite(value) == 1 else many}"
+
+
 def de_count_interval(value: object, low: object, high: object, level: float = 0.9, *, what: str = "Personen") -> str:
     """A count with its interval: ``7.318 Personen (90 %-Intervall 6.653–7.990)``.
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from geo.areasets.storage import check_name
 from geo.errors import DataError
-from geo.formatting import de_number
+from geo.formatting import de_count, de_number
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES, next_tuesday, travel_mode
 from geo.units import LEVEL_TITLES, LEVELS, level_of
@@ -630,7 +630,9 @@ class AnalysisRequest:
         text += f" Nachfrage: {source}; Ergebnis je {_by_words(self.by)}."
         if self.siting is not None:
             s, model = self.siting, siting_model(self.siting.model)
-            count = f"{s.p} neue Standorte" if model.needs_p else "so wenige neue Standorte wie nötig"
+            count = "so wenige neue Standorte wie nötig"
+            if model.needs_p:
+                count = de_count(s.p, "neuer Standort", "neue Standorte")
             text += f" Standortplanung: {model.label}, {count}"
             text += ", bestehende Einrichtungen bleiben geöffnet" if s.keep_existing else ", ohne bestehende"
             if s.budget is not None:

@@ -159,6 +159,15 @@ def test_a_robust_plan_names_no_frontier_when_there_is_none_to_draw(
     ]
 
 
+def test_the_frontier_in_words_counts_one_site_in_the_singular(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the first budget buys one site: »1 neue Standorte« was printed
+    args = ["sites", "--area", AREA, "--radius-km", "5", "-p", "2", "--site-cost", str(YEARLY), "--frontier", "3"]
+    assert main([*args, "--no-sensitivity"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("Budget ")]
+    assert lines and lines[0].endswith("erreicht, 1 neuer Standort, optimal"), lines
+    assert all(" 1 neue Standorte" not in line for line in lines)
+
+
 def test_variants_that_cannot_be_built_are_named_with_their_reason(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

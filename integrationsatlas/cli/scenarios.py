@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.formatting import de_int, de_number, de_share
+from geo.formatting import de_count, de_int, de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
@@ -104,8 +104,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             emit_json({**summary, "by_gemeinde": frame_records(table)})
             return 0
-        print(f"A = »{a.name}«: {len(a.selected)} neue Standorte, Abdeckung {de_share(a.results.get('share_after'))}")
-        print(f"B = »{b.name}«: {len(b.selected)} neue Standorte, Abdeckung {de_share(b.results.get('share_after'))}")
+        for letter, s in (("A", a), ("B", b)):
+            new = de_count(len(s.selected), "neuer Standort", "neue Standorte")
+            print(f"{letter} = »{s.name}«: {new}, Abdeckung {de_share(s.results.get('share_after'))}")
         print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
             diff = f"{de_number(r['difference'] * 100, 1, signed=True)} Pp"

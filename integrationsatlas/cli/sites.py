@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from geo.errors import DataError
-from geo.formatting import de_int, de_number, de_share
+from geo.formatting import de_count, de_int, de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._decisions import add_decision_options, decision_fields
@@ -292,5 +292,5 @@ def _print_sites(plan: Any, s: dict[str, Any]) -> None:
         for _, row in d.frontier.table().iterrows():
             print(
                 f"  Budget {de_int(row['budget']):>12} €: {de_share(row['share']):>7} erreicht, "
-                f"{int(row['n_sites'])} neue Standorte, {row['status']}"
+                f"{de_count(row['n_sites'], 'neuer Standort', 'neue Standorte')}, {row['status']}"
             )

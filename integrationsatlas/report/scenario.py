@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.formatting import de_int, de_number, de_share
+from geo.formatting import de_count, de_int, de_number, de_share
 from geo.store.scenarios import Scenario
 from integrationsatlas.report.maps import gain_chart
 from integrationsatlas.report.model import MAX_TABLE_ROWS, ReportMap, ReportTable, cell_text
@@ -145,7 +145,7 @@ def scenario_parameters(scenario: Scenario) -> str:
     if threshold:
         parts.append(f"versorgt heißt erreichbar in höchstens {threshold}")
     if siting.get("p") not in (None, ""):
-        parts.append(f"{de_int(float(siting['p']))} neue Standorte gesucht")
+        parts.append(f"{de_count(float(siting['p']), 'neuer Standort', 'neue Standorte')} gesucht")
     fixed = len(scenario.fixed_sites)
     parts.append(f"{fixed} bestehende Standorte festgehalten" if fixed else "keine bestehenden Standorte festgehalten")
     return "; ".join(parts)
