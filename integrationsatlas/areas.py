@@ -19,11 +19,11 @@ import shapely
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
 from geo.formatting import de_int, de_pct
-from geo.layers.loading import load_layer
+from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
-from geo.units import UnitLevel, count_in_units, load_boundaries, unit_of
+from geo.units import PER_10000_SUFFIX, UnitLevel, count_in_units, load_boundaries, unit_of
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ def count_per_unit(
     settings
         Where the embedded data and the local store live.
     layers
-        Facility layer ids; ``None`` takes every layer of group ``facility``.
+        Facility layer ids; ``None`` takes every layer of group ``facility`` that has data.
     registry
         The layer registry.
 
@@ -413,7 +413,9 @@ def count_per_unit(
         See :func:`count_in_units`. Population: Kreise from the Destatis
         statistics (:func:`geo.statistics.kreis_indicators`, latest year),
         Gemeinden from the fetched Gemeindeverzeichnis or the ``population``
-        column of the Gemeinde layer.
+        column of the Gemeinde layer. A named layer without any data counts
+        ``NA`` in every unit, not 0: nothing loaded says nothing about what
+        is there.
 
     Raises
     ------
@@ -428,14 +430,21 @@ def count_per_unit(
     """
     if level not in ("kreis", "gemeinde"):
         raise IntegrationsatlasError(f"Unbekannte Ebene »{level}«: erlaubt sind »kreis« und »gemeinde«.")
-    ids = [s.id for s in registry.facilities()] if layers is None else list(dict.fromkeys(layers))
+    if layers is None:
+        ids = [s.id for s in registry.facilities() if is_available(s.id, settings, registry)]
+    else:
+        ids = list(dict.fromkeys(layers))
     specs = [registry.get(i) for i in ids]
     not_points = [s.id for s in specs if s.kind != "point"]
     if not_points:
         raise IntegrationsatlasError(f"Nur Punktebenen können gezählt werden, nicht: {', '.join(not_points)}.")
     units = load_boundaries(level, settings)
     frames = {s.id: load_layer(s.id, settings, registry) for s in specs}
-    return count_in_units(units, frames, _population(level, units, settings))
+    table = count_in_units(units, frames, _population(level, units, settings))
+    for layer_id in (i for i, frame in frames.items() if frame.empty):
+        table[layer_id] = pd.array([pd.NA] * len(table), dtype="Int64")
+        table[layer_id + PER_10000_SUFFIX] = np.nan
+    return table
 
 
 def _population(level: UnitLevel, units: gpd.GeoDataFrame, settings: Settings) -> pd.Series | None:

@@ -182,9 +182,13 @@ def test_cli_summary_json(synthetic_settings: Settings, monkeypatch, capsys) -> 
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["ags"] for r in rows] == ["05334", "05358"]
     assert set(rows[0]) >= {"ags", "name", "population", "kita", "kita_je_10000", "ogs", "ogs_je_10000"}
-    assert rows[0]["population"] == 40_000 and rows[0]["kita"] == 0 and rows[0]["kita_je_10000"] == 0.0
+    # no Kitas loaded: unknown, not »0 Kitas« (the summary printed »0 (0,00)« for every layer without data)
+    assert rows[0]["population"] == 40_000 and rows[0]["kita"] is None and rows[0]["kita_je_10000"] is None
     assert main(["summary", "--by", "kreis", "--layer", "kita"]) == 0
-    assert "40.000" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "40.000" in out and "Ohne Daten (nicht 0, sondern unbekannt): kita." in out
+    assert main(["summary", "--by", "kreis"]) == 0  # by default only the layers with data: here none
+    assert capsys.readouterr().out.startswith("Keine Einrichtungsebene hat Daten.")
     assert main(["summary", "--by", "gemeinde"]) == 2
     assert "noch nicht geladen" in capsys.readouterr().err
 

@@ -18,6 +18,9 @@ from geo.units import PER_10000_SUFFIX
 from integrationsatlas.areas import count_per_unit
 from integrationsatlas.cli._output import emit_json_lines, frame_records
 
+#: How a planner loads a facility layer.
+_IMPORT = "Importieren auf der Seite »Daten« oder mit »integrationsatlas import«."
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``summary`` subcommand."""
@@ -32,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--layer",
         action="append",
         metavar="EBENE",
-        help="nur diese Ebene(n); mehrfach angebbar (Standard: alle Einrichtungsebenen)",
+        help="nur diese Ebene(n); mehrfach angebbar (Standard: alle Einrichtungsebenen mit Daten)",
     )
     p.add_argument("--json", action="store_true", help="ein JSON-Objekt je Gebiet ausgeben")
     p.set_defaults(func=run)
@@ -45,6 +48,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         emit_json_lines(frame_records(table))
         return 0
     layers = [c for c in table.columns if c + PER_10000_SUFFIX in table.columns]
+    if not layers:
+        print(f"Keine Einrichtungsebene hat Daten. {_IMPORT}")
+        return 0
     header = f"{'AGS':<9} {'Name':<32} {'Einwohner':>10}  " + "  ".join(f"{lay:>12}" for lay in layers)
     print(header)
     for rec in table.to_dict(orient="records"):
@@ -53,8 +59,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         cells = []
         for lay in layers:
             per = rec[lay + PER_10000_SUFFIX]
-            per_text = de_number(per, 2)
-            cells.append(f"{rec[lay]:>5} ({per_text:>5})")
+            cells.append(f"{de_int(rec[lay]):>5} ({de_number(per, 2):>5})")
         print(f"{rec['ags']:<9} {str(rec['name'])[:32]:<32} {pop_text:>10}  " + "  ".join(cells))
-    print("Anzahl (je 10.000 Einwohner); – = Einwohnerzahl unbekannt.")
+    print("Anzahl (je 10.000 Einwohner); – = Einwohnerzahl unbekannt oder Ebene ohne Daten.")
+    empty = [lay for lay in layers if table[lay].isna().all()]
+    if empty:
+        print(f"Ohne Daten (nicht 0, sondern unbekannt): {', '.join(empty)}. {_IMPORT}")
     return 0
