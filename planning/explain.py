@@ -544,7 +544,7 @@ def _reason(
         best = runner.iloc[0]
         alt = float(best["cost_reduction"])
         text += (
-            f". Beste Alternative an dieser Stelle: {best['name']} mit "
+            f". Beste Alternative als {rank}. Standort der Reihenfolge: {best['name']} mit "
             f"{_per_person(alt, total, unit)} weniger Weg je Person"
         )
     elif len(runner) and "cost_reduction" not in runner.columns:
@@ -554,12 +554,12 @@ def _reason(
             # the plan is chosen as a whole: a candidate may reach more on its own
             # but overlap more with the other sites of the plan
             text += (
-                f". {best['name']} erreichte an dieser Stelle für sich mehr ({de_int(alt)} Personen),"
+                f". {best['name']} erreichte als {rank}. Standort für sich mehr ({de_int(alt)} Personen),"
                 " zusammen mit den übrigen Standorten ist der gewählte Plan aber besser"
             )
         else:
             text += (
-                f". Beste Alternative an dieser Stelle: {best['name']} mit {de_int(alt)} Personen"
+                f". Beste Alternative als {rank}. Standort der Reihenfolge: {best['name']} mit {de_int(alt)} Personen"
                 f" ({de_int(gain - alt)} weniger)"
             )
     return text + "."

@@ -83,7 +83,9 @@ def test_marginal_gains_in_selection_order() -> None:
     assert (second.candidate_id, second.gain) == ("ki:a", 20.0)
     assert second.runner_ups[["candidate_id", "gain"]].values.tolist() == [["ogs:s", 20.0], ["raster:7", 0.0]]
     assert "Zentrum Ost" in first.reason and "Eschweiler" in first.reason and "70 Personen" in first.reason
-    assert "Rasterpunkt mit 40 Personen (30 weniger)" in first.reason
+    # the runner-up of a step in the order, not the committee's substitute in the whole plan (»an dieser Stelle«
+    # read as »at this place«)
+    assert "Beste Alternative als 1. Standort der Reihenfolge: Rasterpunkt mit 40 Personen (30 weniger)" in first.reason
     # totals
     assert exp.total_weight == 105.0
     assert (exp.covered_before, exp.covered_after) == (10.0, 100.0)
@@ -97,7 +99,7 @@ def test_runner_up_stronger_on_its_own_is_not_called_worse() -> None:
     first = exp.sites[0]
     assert (first.candidate_id, first.gain) == ("raster:7", 40.0)
     assert first.runner_ups.iloc[0]["gain"] == 70.0
-    assert "Zentrum Ost erreichte an dieser Stelle für sich mehr (70 Personen)" in first.reason
+    assert "Zentrum Ost erreichte als 1. Standort für sich mehr (70 Personen)" in first.reason
     assert "weniger)" not in first.reason
 
 
