@@ -42,7 +42,7 @@ def render() -> None:
         # map and figures first, so that they fit above the fold on a 1366×768 screen
         map_col, table_col = st.columns([1.3, 1])
         with map_col:
-            _gap_map(cfg, version, params)
+            _gap_map(cfg, version, params, rough=not report.resolution.ok)
         with table_col:
             # the caveats stand beside the map, right above the figures they qualify (not above the map,
             # where they pushed it below the fold at 1366×768)
@@ -165,13 +165,14 @@ def _by_title(level: str, sets: dict[str, str]) -> str:
     return sets[level] if level in sets else layer_title(level)
 
 
-def _gap_map(cfg: Settings, version: str, params: AnalysisRequest) -> None:
+def _gap_map(cfg: Settings, version: str, params: AnalysisRequest, *, rough: bool) -> None:
+    """The units coloured by their share; ``rough`` marks the legend when the demand is too coarse."""
     data, classification = cached.gap_map(cfg, version, params)
     if current_language() == "en":  # the legend titles come German from ui.views
         unit = t("luecken.legend_km") if params.unit == "km" else f"min ({mode_title(str(params.mode))})"
         title = t_plain("luecken.legend", threshold=params.threshold, unit=unit)
-        rough = "" if cached.coverage(cfg, version, params).resolution.ok else f" – {t_plain('luecken.rough')}"
-        classification = replace(classification, title=title + rough)
+        mark = f" – {t_plain('luecken.rough')}" if rough else ""
+        classification = replace(classification, title=title + mark)
     spec = REGISTRY.get(params.layer)
     sets = cached.area_set_titles(cfg, version)
     unit_spec = params.by if params.by in sets else REGISTRY.get(params.by)
