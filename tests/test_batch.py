@@ -260,3 +260,14 @@ def test_tasks_left_without_any_worker_fail_instead_of_waiting_for_ever() -> Non
     message = killed_message(WorkerlessError(), "2GiB", None)
     assert message.startswith("Seit 60 s ist kein Worker mehr da")
     assert "--worker-memory" in message and "2GiB" in message
+
+
+def test_a_finished_run_sweeps_the_partial_files_of_finished_tasks(tmp_path: Path) -> None:
+    # a worker killed between writing and renaming leaves ».KEY.parquet.PID.RUN.partial« behind (its clean-up never
+    # runs); once KEY's complete file exists that file is garbage, while a partial of an unfinished task is not ours
+    folder = BatchFolder(tmp_path / "out")
+    folder.result_path("k1").write_bytes(b"done")
+    (folder.results / ".k1.parquet.10307.39e809d9.partial").write_bytes(b"half")
+    (folder.results / ".k2.parquet.10308.0a1b2c3d.partial").write_bytes(b"half")
+    assert folder.sweep_partials() == 1
+    assert sorted(p.name for p in folder.results.iterdir()) == [".k2.parquet.10308.0a1b2c3d.partial", "k1.parquet"]

@@ -78,6 +78,18 @@ class BatchFolder:
         """Keys of the finished tasks (complete result files; partial ones never count)."""
         return {p.stem for p in self.results.glob("*.parquet")}
 
+    def sweep_partials(self) -> int:
+        """Remove the partial result files of finished tasks; the number removed.
+
+        A worker killed while writing (SIGKILL, out of memory) cannot remove its own partial file. Once the
+        task's complete file exists, a partial one is garbage, whoever wrote it. Call it when no task runs.
+        """
+        done = self.done_keys()
+        stale = [p for p in self.results.glob(".*.partial") if p.name[1:].split(".parquet.")[0] in done]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     def settings_for(self, settings: Settings, own_store: bool) -> Settings:
         """``settings`` with the store in :data:`OWN_STORE` when the plan imports its own data."""
         if not own_store:

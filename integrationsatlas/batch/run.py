@@ -159,6 +159,7 @@ def run_batch(
                 finished += 1
                 if progress is not None:
                     progress(skipped + finished, len(tasks), len(failures))
+    folder.sweep_partials()  # every task has ended: what a killed worker left half-written goes
     folder.write_summary(failures)
     return BatchOutcome(
         total=len(tasks),
