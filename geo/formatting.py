@@ -78,6 +78,38 @@ def de_share(share: object, decimals: int = 1) -> str:
     return de_pct(share, decimals, fraction=True)
 
 
+def shown_percent(share: object, decimals: int = 1) -> float:
+    """A share as the percentage :func:`de_share` prints, as a number (NaN when missing).
+
+    >>> shown_percent(0.87349), shown_percent(None)
+    (87.3, nan)
+    """
+    x = _finite(share)
+    return math.nan if x is None else round(100.0 * x, decimals)
+
+
+def points_between(before: object, after: object, decimals: int = 1) -> float:
+    """The change from one share to another in percentage points, as the difference of the shown percentages.
+
+    A reader subtracts the printed figures, so every surface takes the difference of the rounded
+    percentages: 53,6 % → 53,8 % is 0,2 points even where the exact shares differ by 0,14.
+    NaN where either share is missing.
+
+    >>> points_between(0.5362, 0.5376), points_between(0.794, 0.711), points_between(None, 0.5)
+    (0.2, -8.3, nan)
+    """
+    return round(shown_percent(after, decimals) - shown_percent(before, decimals), decimals)
+
+
+def de_points(before: object, after: object, decimals: int = 1) -> str:
+    """:func:`points_between` as signed German text (``+0,2``, ``-8,3``, ``–`` when missing).
+
+    >>> de_points(0.5362, 0.5376), de_points(0.794, 0.711), de_points(0.5, None)
+    ('+0,2', '-8,3', '–')
+    """
+    return de_number(points_between(before, after, decimals), decimals, signed=True)
+
+
 def de_date(value: date | datetime | str | None) -> str:
     """A date as ``TT.MM.JJJJ`` (ISO strings are accepted; anything else is returned as it is).
 

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from geo.errors import DataError, IntegrationsatlasError
-from geo.formatting import de_number, de_share
+from geo.formatting import de_number, de_share, points_between
 from geo.layers.sources import ATTRIBUTIONS
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
@@ -459,7 +459,7 @@ def robustness_note(curve: pd.DataFrame, p_new: int, radius: float, share: float
     if row.empty:
         return note + "."
     best = float(row["covered_share"].iloc[0])
-    price = round(100.0 * best, 1) - round(100.0 * share, 1)  # of the shown figures: 53,8 % and 53,6 % differ by 0,2
+    price = points_between(share, best)
     robust = (
         f"der robuste Plan {de_share(share)} ({de_number(price, 1)} Prozentpunkte weniger, der Preis der Robustheit)"
         if price >= 0.05

@@ -317,3 +317,22 @@ def test_a_comparison_names_each_gemeinde_where_names_are_known() -> None:
     }
     assert list(diff_table(table, "en").columns[:2]) == ["Municipality (AGS)", "Municipality"]
     assert "gemeinde" not in compare_scenarios(a, b).columns  # without names, as before
+
+
+def test_every_surface_gives_the_difference_of_the_shown_shares() -> None:
+    # 53,6 % → 53,8 %: the exact change is 0,14 points; the report said »+0,1 Pp.« beside these two figures
+    from dataclasses import replace as with_
+
+    from integrationsatlas.report.scenario import scenario_tables
+    from integrationsatlas.scenarios import compare_scenarios
+    from ui.views import diff_table
+
+    a, b = make_scenario("A"), make_scenario("B")
+    a = with_(a, by_gemeinde=a.by_gemeinde.assign(share_after=[0.5362, 0.8, np.nan]))
+    b = with_(
+        b, by_gemeinde=b.by_gemeinde.assign(share_before=[0.5362, 0.0, np.nan], share_after=[0.5376, 0.8, np.nan])
+    )
+    row = diff_table(compare_scenarios(a, b), "de").set_index("Gemeinde (AGS)").loc["05334002"]
+    assert (row["A nachher (%)"], row["B nachher (%)"], row["B − A (Prozentpunkte)"]) == (53.6, 53.8, 0.2)
+    rows = [r for t in scenario_tables(b, {}) for r in t.rows if r[0] == "05334002"]
+    assert rows and rows[0][2:] == ("53,6 %", "53,8 %", "+0,2 Pp.")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import NotLoadedError
+from geo.formatting import points_between, shown_percent
 from geo.importing import ImportResult
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
@@ -373,7 +374,7 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
         gemeinden = None
     joined = None if gemeinden is None else gemeinden.merge(diff, left_on="ags", right_on="gemeinde_ags", how="inner")
     if joined is not None and joined["difference"].notna().any():  # none when the demand carries no Gemeinde AGS
-        joined["diff_pp"] = joined["difference"] * 100.0
+        joined["diff_pp"] = _points(joined["share_after_a"], joined["share_after_b"])
         cls = maps.classify_fixed(
             joined["diff_pp"],
             (-10.0, -1.0, 1.0, 10.0, 100.0),
@@ -472,19 +473,22 @@ def sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _points(before: pd.Series, after: pd.Series) -> pd.Series:
+    """Row by row :func:`points_between` of two share columns (the difference the shown percentages make)."""
+    return pd.Series([points_between(b, a) for b, a in zip(before, after, strict=True)], index=before.index)
+
+
 def diff_table(diff: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
     """Per-Gemeinde comparison of two scenarios in per cent (headers in ``lang``, German by default)."""
     shown: dict[str, Any] = {text("col.gemeinde_ags", lang): diff["gemeinde_ags"]}
     if "gemeinde" in diff.columns:
         shown[text("col.gemeinde", lang)] = diff["gemeinde"]
-    for col, key in (
-        ("share_before", "col.before"),
-        ("share_after_a", "col.after_a"),
-        ("share_after_b", "col.after_b"),
-        ("difference", "col.b_minus_a"),
-    ):
+    shares = (("share_before", "col.before"), ("share_after_a", "col.after_a"), ("share_after_b", "col.after_b"))
+    for col, key in shares:
         if col in diff.columns:
-            shown[text(key, lang)] = (diff[col] * 100).round(1)
+            shown[text(key, lang)] = diff[col].map(shown_percent)
+    if {"share_after_a", "share_after_b"} <= set(diff.columns):
+        shown[text("col.b_minus_a", lang)] = _points(diff["share_after_a"], diff["share_after_b"])
     for col, key in (("sites_new_a", "col.new_a"), ("sites_new_b", "col.new_b")):
         if col in diff.columns:
             shown[text(key, lang)] = diff[col]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.formatting import de_count, de_int, de_number, de_share
+from geo.formatting import de_count, de_int, de_number, de_points, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{letter} = »{s.name}«: {new}, Abdeckung {de_share(s.results.get('share_after'))}")
         print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
         for _, r in table.iterrows():
-            diff = f"{de_number(r['difference'] * 100, 1, signed=True)} Pp"
+            diff = f"{de_points(r['share_after_a'], r['share_after_b'])} Pp"
             print(
                 f"{r['gemeinde_ags']!s:<10} {str(r['gemeinde'])[:24]:<24} {de_share(r['share_before']):>8} "
                 f"{de_share(r['share_after_a']):>8} "

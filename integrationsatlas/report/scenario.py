@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.formatting import de_count, de_int, de_number, de_share
+from geo.formatting import MISSING, de_count, de_int, de_points, de_share
 from geo.store.scenarios import Scenario
 from integrationsatlas.report.maps import gain_chart
 from integrationsatlas.report.model import MAX_TABLE_ROWS, ReportMap, ReportTable, cell_text
@@ -129,11 +129,9 @@ def gain_map(scenario: Scenario, extent: tuple[float, float, float, float]) -> R
 
 
 def _pp(before: Any, after: Any) -> str:
-    """Change of a share in percentage points, e.g. ``'+12,5 Pp.'``."""
-    if before is None or after is None or pd.isna(before) or pd.isna(after):
-        return "–"
-    diff = 100.0 * (float(after) - float(before))
-    return f"{'+' if diff >= 0 else '−'}{de_number(abs(diff), 1)} Pp."
+    """Change of a share in percentage points, e.g. ``'+12,5 Pp.'`` (the difference of the shown shares)."""
+    points = de_points(before, after)
+    return points if points == MISSING else f"{points} Pp."
 
 
 def scenario_parameters(scenario: Scenario) -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from geo.access import PLAN
-from geo.formatting import de_int, de_number, de_share
+from geo.formatting import de_int, de_number, de_points, de_share
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
@@ -32,11 +32,6 @@ _DEFAULT_AREA = "05334"  # Städteregion Aachen
 def _osm(request: AnalysisRequest) -> str | None:
     """The OSM extract of a run, drawn as the map's offline background (else this session's latest upload)."""
     return request.osm_file
-
-
-def _points(summary: dict[str, Any]) -> float:
-    """Change of the covered share in percentage points."""
-    return (summary["share_after"] - summary["share_before"]) * 100
 
 
 def render() -> None:
@@ -252,7 +247,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     m2.metric(
         t("standort.covered_after"),
         de_share(summary["share_after"]),
-        delta=t_plain("standort.points", points=de_number(_points(summary), 1, signed=True)),
+        delta=t_plain("standort.points", points=de_points(summary["share_before"], summary["share_after"])),
     )
     m3.metric(t("standort.new_sites"), de_int(summary["n_new"]))
     m4.metric(t("standort.existing_sites"), de_int(summary["n_fixed"]))
