@@ -230,6 +230,27 @@ def test_gv_isys_xlsx_with_stichtag(tmp_path: Path) -> None:
     assert got.total == 621_877 + 248_960
 
 
+def test_population_keeps_the_boundaries_publisher_and_stichtag(tmp_path: Path, settings: Settings) -> None:
+    # VG250 Gemeinden from the BKG, Stand 2019: after the population import the report's sources showed no
+    # publisher and the day of the population import as their Stand
+    from geo.layers.sources import IMPORT_PRESETS
+
+    bkg = IMPORT_PRESETS["bkg"]
+    rows = [{"AGS": "05111000", "GEN": "Düsseldorf"}, {"AGS": "05334002", "GEN": "Aachen"}]
+    path = _vg250(tmp_path, rows, [WEST, EAST])
+    import_file(path, "gemeinde", settings, mode="replace", licence=bkg.licence, publisher=bkg.publisher,
+                as_of="2019-12-31")  # fmt: skip
+    import_gemeinde_population(_gv_xlsx(tmp_path / "AuszugGV4QAktuell.xlsx"), settings)
+    meta = DataStore(settings.store_path).layer_meta("gemeinde")
+    assert meta is not None
+    assert (meta.publisher, meta.licence, meta.as_of) == (bkg.publisher, "dl-de/by-2-0", "2019-12-31")
+    assert meta.source.endswith("+ Einwohner: Destatis, Stichtag 2019-12-31")
+    assert load_boundaries("gemeinde", settings).set_index("ags")["population"].to_dict() == {
+        "05111000": 621_877,
+        "05334002": 248_960,
+    }
+
+
 def test_gv_isys_csv_export_with_space_thousands(tmp_path: Path) -> None:
     text = (
         "Gemeinden am 30.09.2020;;;;;;;;;;;;;;;\n"

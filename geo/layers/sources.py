@@ -122,6 +122,7 @@ DB_STATIONS = Source(
 #: Known sources an import can name (``integrationsatlas import --source ID``, the Daten page): publisher and
 #: licence are then filled in; the reference date of the data stays the importer's to give.
 IMPORT_PRESETS: dict[str, Source] = {
+    "bkg": BKG_VG250,
     "msb": MSB_SCHULDATEN,
     "db": DB_STATIONS,
     "osm": OSM,

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +40,9 @@ from geo.io.formats import detect_format, read_xlsx_sheets
 from geo.io.limits import ReadLimits, check_file, check_rows
 from geo.io.text import decode_strict, has_control, parse_number
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
+
+if TYPE_CHECKING:
+    from geo.store import BatchInfo, Store
 
 logger = logging.getLogger(__name__)
 
@@ -560,19 +564,39 @@ def import_gemeinde_population(
         publisher="Statistisches Bundesamt (Destatis)",
         as_of=result.stichtag,
     )
-    gemeinden = store.read_layer("gemeinde")
-    if gemeinden is not None and len(gemeinden):
-        meta = store.layer_meta("gemeinde")
-        store.write_layer(
-            "gemeinde",
-            join_population(gemeinden.drop(columns=["batch_id"]), result.table),
-            mode="replace",
-            source_file=meta.source_file if meta else "gemeinde",
-            source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis{stichtag}",
-            licence=meta.licence if meta else "dl-de/by-2-0",
-            url=meta.url if meta else None,
-        )
+    attach_population(store, result.table, f"Destatis{stichtag}")
     return result
+
+
+def attach_population(store: Store, table: pd.DataFrame, label: str) -> tuple[BatchInfo, int] | None:
+    """Join ``table``'s Einwohner onto the stored Gemeinden as a new batch that keeps the boundaries' provenance.
+
+    The boundaries keep their file, licence, URL, publisher and Stichtag (a population import
+    dropped the last two: VG250 Gemeinden from the BKG, Stand 2019, showed no publisher and the
+    day of the population import in the report's sources); their source names the population's
+    ``label`` beside their own.
+
+    Returns
+    -------
+    tuple[BatchInfo, int] | None
+        The new batch and how many stored Gemeinden got a figure; ``None`` when no Gemeinden are stored.
+    """
+    gemeinden = store.read_layer("gemeinde")
+    if gemeinden is None or not len(gemeinden):
+        return None
+    meta = store.layer_meta("gemeinde")
+    batch = store.write_layer(
+        "gemeinde",
+        join_population(gemeinden.drop(columns=["batch_id"]), table),
+        mode="replace",
+        source_file=meta.source_file if meta else "gemeinde",
+        source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: {label}",
+        licence=meta.licence if meta else "dl-de/by-2-0",
+        url=meta.url if meta else None,
+        publisher=meta.publisher if meta else "",
+        as_of=meta.as_of if meta else None,
+    )
+    return batch, int(gemeinden["ags"].astype(str).isin(table["ags"]).sum())
 
 
 def population_points(table: pd.DataFrame) -> gpd.GeoDataFrame:

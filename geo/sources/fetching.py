@@ -321,7 +321,7 @@ def _fetch_bkg(job: _Job, *, use_zip: bool) -> FetchResult:
 def _fetch_destatis(job: _Job) -> FetchResult:
     from geo.sources.destatis import (
         POPULATION_TABLE,
-        join_population,
+        attach_population,
         parse_gemeindeverzeichnis,
         population_limits,
         population_points,
@@ -351,22 +351,11 @@ def _fetch_destatis(job: _Job) -> FetchResult:
     )
     stored = [StoredLayer(POPULATION_TABLE, len(table), len(table), batch)]
     notes = [f"Gemeindeverzeichnis: {len(table)} Gemeinden, {de_int(table['population'].sum())} Einwohner."]
-    gemeinden = store.read_layer("gemeinde")
-    if gemeinden is not None and len(gemeinden):
-        meta = store.layer_meta("gemeinde")
-        joined = join_population(gemeinden.drop(columns=["batch_id"]), table)
-        update = store.write_layer(
-            "gemeinde",
-            joined,
-            mode="replace",
-            source_file=meta.source_file if meta else "gemeinde",
-            source=f"{meta.source if meta else 'Gemeinden'} + Einwohner: Destatis GV-ISys",
-            licence=meta.licence if meta else job.source.licence,
-            url=meta.url if meta else url,
-        )
-        stored.append(StoredLayer("gemeinde", len(joined), len(joined), update))
-        matched = int(gemeinden["ags"].astype(str).isin(table["ags"]).sum())
-        notes.append(f"Einwohnerzahlen an {matched} von {len(gemeinden)} gespeicherten Gemeinden übernommen.")
+    attached = attach_population(store, table, "Destatis GV-ISys")
+    if attached is not None:
+        update, matched = attached
+        stored.append(StoredLayer("gemeinde", update.rows_kept, update.rows_kept, update))
+        notes.append(f"Einwohnerzahlen an {matched} von {update.rows_kept} gespeicherten Gemeinden übernommen.")
     return FetchResult(job.source.id, url, job.scope, tuple(stored), (), tuple(notes))
 
 
