@@ -307,6 +307,14 @@ def test_two_saved_plans_are_compared_with_a_difference_map(home: Path) -> None:
     assert any("Differenzkarte: Nachfragepunkte" in str(m.value) for m in at.markdown)
     diff = _frame_with(at, "B − A (Prozentpunkte)")
     assert len(diff) >= 1
+    from geo.settings import Settings
+    from geo.store.scenarios import load_scenario
+    from ui.markdown import md
+
+    rough = {name: load_scenario(Settings.from_env(), name).rough for name in ("Plan 2", "Plan 4")}
+    warned = [str(w.value) for w in at.warning if "nur grobe Näherung" in str(w.value)]
+    assert len(warned) == sum(bool(r) for r in rough.values())
+    assert all(md(r) in " ".join(warned) for r in rough.values())
 
 
 def test_problem_table_lists_file_row_column_fix() -> None:

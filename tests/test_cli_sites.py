@@ -135,10 +135,13 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     rows = cmp_["by_gemeinde"]
     assert sum(r["sites_new_a"] for r in rows) == 3 and sum(r["sites_new_b"] for r in rows) == 5
     assert all(r["difference"] is None or r["difference"] >= -1e-9 for r in rows)
+    verdict = plan3["summary"]["resolution"]  # a plan from too coarse demand is rough per Gemeinde, too
+    assert cmp_["a"]["rough"] == (None if verdict["ok"] else verdict["message"])
 
     # the text outputs work as well
     code, text, err = run(capsys, "scenarios", "compare", "Aachen 3", "Aachen 5")
     assert code == 0 and "B−A" in text
+    assert ("nur grobe Näherung, auch je Gemeinde" in text) == (not verdict["ok"])
     code, text, err = run(capsys, "sites", "--area", AREA, "-p", "2", "--radius-km", "5", "--no-sensitivity")
     assert code == 0 and "1. " in text and "Abdeckung vorher" in text
     assert re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text  # German figures, not »74092.0«

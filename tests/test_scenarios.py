@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -144,7 +145,6 @@ def test_invalid_scenario_lists_all_problems(settings: Settings, raises_matching
     sc = make_scenario()
     bad_sites = sc.sites.drop(columns=["order"])
     bad_sites.loc[1, "candidate_id"] = None
-    from dataclasses import replace
 
     with raises_matching(ValidationError, "Szenarioname ist leer", "Spalte »order«", "Kandidaten-ID fehlt"):
         save_scenario(settings, replace(sc, name="  ", sites=bad_sites))
@@ -170,10 +170,10 @@ def test_store_keeps_layers_and_scenarios_together(settings: Settings) -> None:
 
 CHILD = textwrap.dedent("""
     import sys, time
+    from dataclasses import replace
     from pathlib import Path
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
-    from dataclasses import replace
     import geo.store.scenarios as scenarios
     from geo.settings import Settings
     from test_scenarios import make_scenario
@@ -272,14 +272,12 @@ def test_killed_at_a_random_moment_leaves_a_complete_scenario(settings: Settings
 
 @pytest.mark.parametrize("name", ["", "x" * 121])
 def test_bad_names(settings: Settings, name: str) -> None:
-    from dataclasses import replace
 
     with pytest.raises(ValidationError, match="Szenarioname"):
         save_scenario(settings, replace(make_scenario(), name=name))
 
 
 def test_overwrite_detects_a_concurrent_change(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
-    from dataclasses import replace
 
     assert save_scenario(settings, make_scenario(version=1)) == 1
     mine, theirs = load_scenario(settings, "Plan A"), load_scenario(settings, "Plan A")
@@ -321,18 +319,36 @@ def test_a_comparison_names_each_gemeinde_where_names_are_known() -> None:
 
 def test_every_surface_gives_the_difference_of_the_shown_shares() -> None:
     # 53,6 % → 53,8 %: the exact change is 0,14 points; the report said »+0,1 Pp.« beside these two figures
-    from dataclasses import replace as with_
-
     from integrationsatlas.report.scenario import scenario_tables
     from integrationsatlas.scenarios import compare_scenarios
     from ui.views import diff_table
 
     a, b = make_scenario("A"), make_scenario("B")
-    a = with_(a, by_gemeinde=a.by_gemeinde.assign(share_after=[0.5362, 0.8, np.nan]))
-    b = with_(
+    a = replace(a, by_gemeinde=a.by_gemeinde.assign(share_after=[0.5362, 0.8, np.nan]))
+    b = replace(
         b, by_gemeinde=b.by_gemeinde.assign(share_before=[0.5362, 0.0, np.nan], share_after=[0.5376, 0.8, np.nan])
     )
     row = diff_table(compare_scenarios(a, b), "de").set_index("Gemeinde (AGS)").loc["05334002"]
     assert (row["A nachher (%)"], row["B nachher (%)"], row["B − A (Prozentpunkte)"]) == (53.6, 53.8, 0.2)
     rows = [r for t in scenario_tables(b, {}) for r in t.rows if r[0] == "05334002"]
     assert rows and rows[0][2:] == ("53,6 %", "53,8 %", "+0,2 Pp.")
+
+
+def test_a_scenario_from_too_coarse_demand_is_marked_rough_in_the_report_and_the_comparison(
+    settings: Settings,
+) -> None:
+    # Kreis Borken, KI at 10 km from Gemeinde population: »Ahaus 100,0 % → 0,0 %, −100,0 Pp« read as a result
+    from integrationsatlas.report.scenario import scenario_tables
+    from ui.views import compare
+
+    message = "Auflösung zu grob für diese Frage: nur 21 Nachfrageeinheiten im Gebiet (mindestens 30 nötig)."
+    coarse = {**make_scenario("grob").results, "resolution": {"ok": False, "message": message, "fix": "…"}}
+    fine = {**make_scenario("fein").results, "resolution": {"ok": True, "message": "", "fix": ""}}
+    rough, ok = replace(make_scenario("grob"), results=coarse), replace(make_scenario("fein"), results=fine)
+    assert (rough.rough, ok.rough, make_scenario().rough) == (message, "", "")  # saved without a verdict: unmarked
+    notes = {t.title: t.note for t in scenario_tables(rough, {})}
+    assert any(note.endswith(f"Nur grobe Näherung: {message}") for note in notes.values())
+    assert not any("grobe Näherung" in t.note for t in scenario_tables(ok, {}))
+    save_scenario(settings, rough)
+    save_scenario(settings, ok)
+    assert compare(settings, "fein", "grob")[1]["rough"] == {"grob": message}

@@ -351,6 +351,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.scenario_a": ("Szenario A", "Scenario A"),
     "standort.scenario_b": ("Szenario B", "Scenario B"),
     "standort.scenario_caption": ("Szenario {key}: {name}", "Scenario {key}: {name}"),
+    "standort.cmp_rough": ("»{name}«: nur grobe Näherung. {message}", "“{name}”: rough approximation. {message}"),
     "standort.diff_gemeinde": ("**Differenzkarte je Gemeinde**", "**Difference map per municipality**"),
     "standort.difference": ("Unterschied", "Difference"),
     "standort.diff_legend": (

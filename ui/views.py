@@ -402,6 +402,7 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
             layers["change_points"] = maps.to_display_geojson(changes, props)
             layers["change_legend"] = list(zip(CHANGE_COLORS, CHANGE_CLASSES, strict=True))
     layers["area_ags"] = a.area_ags
+    layers["rough"] = {s.name: s.rough for s in (a, b) if s.rough}  # name → why its shares are rough
     return diff, layers
 
 

@@ -178,6 +178,17 @@ class Scenario:
         """The existing sites that were kept open."""
         return self.sites[self.sites["fixed"].astype(bool)]
 
+    @property
+    def rough(self) -> str:
+        """Why the scenario's shares are only a rough approximation (its demand too coarse), or ``""``.
+
+        The resolution check's verdict as the plan saved it; scenarios saved without one are not marked.
+        """
+        verdict = self.results.get("resolution") or {}
+        if verdict.get("ok", True):
+            return ""
+        return str(verdict.get("message") or "Nachfrage zu grob für die Schwelle des Szenarios.")
+
 
 def _json_default(value: Any) -> Any:
     """JSON encoder fallback for numpy and pandas scalars."""

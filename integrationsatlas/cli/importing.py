@@ -48,8 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--source",
         choices=tuple(IMPORT_PRESETS),
-        help="bekannte Quelle: füllt Herausgeber und Lizenz aus (msb: Schulgrunddaten, db: Deutsche Bahn, "
-        "osm: OpenStreetMap, destatis: Statistisches Bundesamt)",
+        help="bekannte Quelle: füllt Herausgeber und Lizenz aus ("
+        + ", ".join(f"{key}: {source.publisher}" for key, source in IMPORT_PRESETS.items())
+        + ")",
     )
     p.add_argument("--publisher", metavar="NAME", help="Herausgeber der Daten (wird im Bericht genannt)")
     p.add_argument("--licence", metavar="LIZENZ", help="Lizenz der Daten, z. B. dl-de/by-2-0 oder CC BY 4.0")

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"Abdeckung {de_share(res.get('share_before'))} → {de_share(res.get('share_after'))}"
         )
         print(f"Nachfrage: {sc.demand_level}; Zielgruppe: {sc.target_group}")
+        if sc.rough:
+            print(f"Nur grobe Näherung: {sc.rough}")
         for _, s in sc.fixed_sites.iterrows():
             ags = s["gemeinde_ags"]
             print(f"  bestehend: {s['name']} ({'–' if pd.isna(ags) or not ags else ags})")
@@ -95,30 +97,38 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {s['order']}. {s['name']} [{s['source']}] +{de_int(s['marginal_gain'])}")
         return 0
     if args.action == "compare":
-        a, b = load_scenario(settings, args.a), load_scenario(settings, args.b)
-        table = compare_scenarios(a, b, gemeinde_names(settings))
-        summary = {
-            "a": {"name": a.name, "share_after": a.results.get("share_after"), "n_new": len(a.selected)},
-            "b": {"name": b.name, "share_after": b.results.get("share_after"), "n_new": len(b.selected)},
-        }
-        if args.json:
-            emit_json({**summary, "by_gemeinde": frame_records(table)})
-            return 0
-        for letter, s in (("A", a), ("B", b)):
-            new = de_count(len(s.selected), "neuer Standort", "neue Standorte")
-            print(f"{letter} = »{s.name}«: {new}, Abdeckung {de_share(s.results.get('share_after'))}")
-        print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
-        for _, r in table.iterrows():
-            diff = f"{de_points(r['share_after_a'], r['share_after_b'])} Pp"
-            print(
-                f"{r['gemeinde_ags']!s:<10} {str(r['gemeinde'])[:24]:<24} {de_share(r['share_before']):>8} "
-                f"{de_share(r['share_after_a']):>8} "
-                f"{de_share(r['share_after_b']):>8} {diff:>9} {r['sites_new_a']:>6} {r['sites_new_b']:>6}"
-            )
-        return 0
+        return _compare(settings, args.a, args.b, as_json=args.json)
     delete_scenario(settings, args.name)
     if not args.json:
         print(f"Szenario »{args.name}« gelöscht.")
     else:
         emit_json({"deleted": args.name})
+    return 0
+
+
+def _compare(settings: Settings, name_a: str, name_b: str, *, as_json: bool) -> int:
+    """Print (or emit as JSON) two scenarios side by side, per Gemeinde; a rough scenario says so."""
+    a, b = load_scenario(settings, name_a), load_scenario(settings, name_b)
+    table = compare_scenarios(a, b, gemeinde_names(settings))
+    if as_json:
+        summary = {
+            key: {"name": s.name, "share_after": s.results.get("share_after"), "n_new": len(s.selected),
+                  "rough": s.rough or None}
+            for key, s in (("a", a), ("b", b))
+        }  # fmt: skip
+        emit_json({**summary, "by_gemeinde": frame_records(table)})
+        return 0
+    for letter, s in (("A", a), ("B", b)):
+        new = de_count(len(s.selected), "neuer Standort", "neue Standorte")
+        print(f"{letter} = »{s.name}«: {new}, Abdeckung {de_share(s.results.get('share_after'))}")
+        if s.rough:
+            print(f"    nur grobe Näherung, auch je Gemeinde: {s.rough}")
+    print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
+    for _, r in table.iterrows():
+        diff = f"{de_points(r['share_after_a'], r['share_after_b'])} Pp"
+        print(
+            f"{r['gemeinde_ags']!s:<10} {str(r['gemeinde'])[:24]:<24} {de_share(r['share_before']):>8} "
+            f"{de_share(r['share_after_a']):>8} "
+            f"{de_share(r['share_after_b']):>8} {diff:>9} {r['sites_new_a']:>6} {r['sites_new_b']:>6}"
+        )
     return 0

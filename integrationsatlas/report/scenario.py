@@ -83,6 +83,8 @@ def scenario_tables(scenario: Scenario, names: Mapping[str, str]) -> list[Report
         ]
         if len(top) > len(shown):
             note += f" Gezeigt: die {len(shown)} Gemeinden mit dem größten Zuwachs von {len(top)}."
+        if scenario.rough:  # each Gemeinde's share from too coarse demand is as rough as the total
+            note += f" Nur grobe Näherung: {scenario.rough}"
     tables.append(
         ReportTable(
             title=f"Versorgung vorher / nachher ({threshold})",

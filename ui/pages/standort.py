@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from integrationsatlas.siting import SitingPlan
 
 _DEFAULT_AREA = "05334"  # Städteregion Aachen
+#: Height (px) of the maps shown side by side (before/after, scenario A/B, their difference); their view is
+#: fitted to it, the smaller side of a half-width map (Kreis Borken, 65 km north to south, was cut at 340 px).
+_PAIR_HEIGHT = 400
 
 
 def _osm(request: AnalysisRequest) -> str | None:
@@ -299,6 +302,9 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                     table(_runner_ups(site.runner_ups))
     decisions.show_plan(plan)
     st.markdown(t("standort.before_after"))
+    centre, zoom = views.plan_view(plan, _PAIR_HEIGHT) or cached.area_view(
+        cfg, cached.store_version(cfg), level_of(plan.area_ags), plan.area_ags, _PAIR_HEIGHT
+    )
     before, after = st.columns(2)
     for col, when in ((before, "before"), (after, "after")):
         title = t(f"standort.{when}")
@@ -318,7 +324,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
                 key=f"standort_{when}",
                 center=centre,
                 zoom=zoom,
-                height=340,
+                height=_PAIR_HEIGHT,
                 returned=(),
                 collapsed=True,
             )
@@ -418,7 +424,7 @@ def _compare(cfg: Settings) -> None:
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
-    centre, zoom = cached.area_view(cfg, version, level_of(layers["area_ags"]), layers["area_ags"])
+    centre, zoom = cached.area_view(cfg, version, level_of(layers["area_ags"]), layers["area_ags"], _PAIR_HEIGHT)
     left, right = st.columns(2)
     for col, key, name in ((left, "a", a), (right, "b", b)):
         with col:
@@ -433,7 +439,7 @@ def _compare(cfg: Settings) -> None:
                 key=f"standort_cmp_{key}",
                 center=centre,
                 zoom=zoom,
-                height=340,
+                height=_PAIR_HEIGHT,
                 returned=(),
                 collapsed=True,
             )
@@ -471,10 +477,12 @@ def _compare(cfg: Settings) -> None:
             key="standort_cmp_diff",
             center=centre,
             zoom=zoom,
-            height=380,
+            height=_PAIR_HEIGHT,
             returned=(),
             collapsed=True,
         )
+    for name, message in layers["rough"].items():
+        st.warning(t("standort.cmp_rough", name=name, message=message))
     table(views.diff_table(diff, current_language()))
 
 
