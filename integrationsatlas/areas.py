@@ -24,6 +24,7 @@ from geo.layers.registry import REGISTRY, LayerRegistry
 from geo.settings import DISPLAY_CRS, PROJECTED_CRS, Settings
 from geo.statistics import kreis_indicators
 from geo.units import PER_10000_SUFFIX, UnitLevel, count_in_units, load_boundaries, unit_of
+from integrationsatlas.classes import SHARE_BREAKS
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,16 @@ class Indicator:
         Decimals in legend and tooltip.
     per_layer
         Whether the indicator is computed for one chosen facility layer.
+    breaks
+        Fixed upper class limits, or ``None`` for classes from the values (quantiles). The covered share
+        takes the share classes of every other coverage map and the report, so the maps compare.
     """
 
     id: str
     title: str
     decimals: int = 1
     per_layer: bool = False
+    breaks: tuple[float, ...] | None = None
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -55,7 +60,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("foreign_share_pct", "Ausländeranteil (%)", 1),
     Indicator("density_per_km2", "Einwohner je km²", 0),
     Indicator("facilities_per_10k", "Einrichtungen je 10.000 Einw.", 2, per_layer=True),
-    Indicator("share_covered", "Versorgungsgrad (%) bis 10 km Luftlinie", 0, per_layer=True),
+    Indicator("share_covered", "Versorgungsgrad (%) bis 10 km Luftlinie", 0, per_layer=True, breaks=SHARE_BREAKS),
     Indicator("access_ratio", "2SFCA: Angebot je 10.000 Einw. (10 km)", 2, per_layer=True),
     Indicator("gap_score", "Lückenwert (0–1, höher = schlechter versorgt)", 2, per_layer=True),
 )

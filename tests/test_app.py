@@ -80,7 +80,7 @@ def test_first_screen_is_the_nrw_map(home: Path) -> None:
     _no_failures(at)
     assert at.title[0].value == "Integrationsatlas NRW"
     assert at.selectbox(key="karte_indicator").value == "population"
-    assert any("Klicken Sie auf einen Kreis" in i.value for i in at.info)
+    assert any("Klicken Sie auf ein Gebiet" in i.value for i in at.info)
 
 
 @pytest.mark.parametrize(

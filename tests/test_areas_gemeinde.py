@@ -42,6 +42,26 @@ def test_gemeinde_choropleth_colours_every_gemeinde_or_says_no_data(cfg: Setting
     assert {f["properties"]["_fill"] for f in data["features"]} == {NO_DATA_COLOR}
 
 
+def test_a_coverage_indicator_from_too_coarse_demand_says_so_in_legend_and_tooltip(cfg: Settings) -> None:
+    # the Karte's »Versorgungsgrad bis 10 km« per Gemeinde rests on Gemeinde-level demand; the Versorgungslücken
+    # page flagged the same figures »grob«, the Karte's legend did not
+    from integrationsatlas.coverage import coverage_report
+    from integrationsatlas.request import AnalysisRequest
+
+    report = coverage_report(cfg, AnalysisRequest(layer="ki", threshold=areas.KARTE_THRESHOLD_KM, by="gemeinde"))
+    assert not report.resolution.ok  # one point per Gemeinde cannot say who lives within 10 km
+    gaps = report.gaps.table
+    data, cls = views.unit_choropleth(cfg, "share_covered", "ki", ("ki",), gaps, "gemeinde", rough=True)
+    assert cls.title.endswith("– grobe Näherung, Nachfrage zu grob")
+    assert "(grobe Näherung, Nachfrage zu grob)" in str(data["features"][0]["properties"]["_tooltip"])
+    _, cls = views.unit_choropleth(cfg, "share_covered", "ki", ("ki",), gaps, "gemeinde", rough=True, lang="en")
+    assert cls.title.endswith("– rough approximation, demand too coarse") and "Versorg" not in cls.title
+    _, cls = views.unit_choropleth(cfg, "share_covered", "ki", ("ki",), gaps, "gemeinde")
+    assert "grob" not in cls.title
+    # the share classes of the Versorgungslücken page and the report (quantiles gave »0 – 11«, »11 – 100«)
+    assert cls.labels == ("0 – 50", "50 – 70", "70 – 85", "85 – 95", "95 – 100")
+
+
 def by_key(profile: areas.AreaProfile) -> dict[str, str]:
     """The profile's values by :attr:`areas.Figure.key`: ``{"population": "248.960", "ki": "2", …}``."""
     return {f.key: f.value for f in profile.figures}

@@ -119,7 +119,7 @@ def kreis_names(cfg: Settings, version: str) -> dict[str, str]:
 # --- Karte -------------------------------------------------------------------------
 
 
-@auth.opens_layers(lambda cfg, version, indicator_id, layer_id, facility_layers, level="kreis": facility_layers)
+@auth.opens_layers(lambda cfg, version, indicator_id, layer_id, facility_layers, *rest: facility_layers)
 @st.cache_data(show_spinner=False, max_entries=32)
 def unit_choropleth(
     cfg: Settings,
@@ -128,13 +128,15 @@ def unit_choropleth(
     layer_id: str | None,
     facility_layers: tuple[str, ...],
     level: str = "kreis",
+    lang: str = "de",
 ) -> tuple[dict[str, Any], maps.Classification]:
     """Kreise or Gemeinden coloured by one indicator (coverage indicators from the cached analysis)."""
-    gaps = None
+    gaps, rough = None, False
     if indicator_id in areas.COVERAGE_INDICATORS and layer_id is not None:
         request = AnalysisRequest(layer=layer_id, threshold=areas.KARTE_THRESHOLD_KM, by=level)
-        gaps = coverage(cfg, version, request).gaps.table
-    return views.unit_choropleth(cfg, indicator_id, layer_id, facility_layers, gaps, level)
+        report = coverage(cfg, version, request)
+        gaps, rough = report.gaps.table, not report.resolution.ok
+    return views.unit_choropleth(cfg, indicator_id, layer_id, facility_layers, gaps, level, rough=rough, lang=lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

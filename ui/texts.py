@@ -103,8 +103,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "karte.profile": ("Gebietsprofil", "Area profile"),
     "karte.selected": ("Ausgewählt: {layer}", "Selected: {layer}"),
     "karte.click_hint": (
-        "Klicken Sie auf einen Kreis in der Karte, um sein Profil zu sehen.",
-        "Click a district on the map to see its profile.",
+        "Klicken Sie auf ein Gebiet in der Karte oder suchen Sie es oben, um sein Profil zu sehen.",
+        "Click an area on the map or search for it above to see its profile.",
     ),
     "karte.facilities": ("Einrichtungen im Gebiet", "Facilities in the area"),
     "karte.fig.ags": ("AGS", "AGS"),

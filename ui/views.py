@@ -167,25 +167,36 @@ def unit_choropleth(
     facility_layers: tuple[str, ...],
     gaps: pd.DataFrame | None = None,
     level: str = "kreis",
+    *,
+    rough: bool = False,
+    lang: str = "de",
 ) -> tuple[dict[str, Any], maps.Classification]:
     """Kreise or Gemeinden coloured by one indicator, with tooltips (name, AGS, population, counts).
 
     ``gaps`` is the gap table of a coverage analysis at the same ``level``, for
-    the coverage indicators. Gemeinden have no foreign share: that indicator
-    leaves them uncoloured ("keine Angabe").
+    the coverage indicators; ``rough`` says that analysis rests on too coarse
+    demand, which the legend's title (in ``lang``) and each tooltip then say.
+    Gemeinden have no foreign share: that indicator leaves them uncoloured
+    ("keine Angabe").
     """
     ind = areas.indicator(indicator_id)
     table = (
         areas.gemeinde_table(cfg, facility_layers) if level == "gemeinde" else areas.kreis_table(cfg, facility_layers)
     )
     values = areas.indicator_values(table, indicator_id, layer_id, gaps)
-    cls = maps.classify(values, ind.title, decimals=ind.decimals)
+    title = ind.title if lang == "de" else text(f"indicator.{ind.id}", lang)
+    title += f" – {text('luecken.rough', lang)}" if rough else ""
+    cls = (
+        maps.classify(values, title, decimals=ind.decimals)
+        if ind.breaks is None
+        else maps.classify_fixed(values, ind.breaks, title, decimals=ind.decimals)
+    )
     table = table.assign(_value=values)
     fields = [("name", "Name"), ("ags", "AGS"), ("bez", "Art"), ("population", "Einwohner")]
     if level == "kreis":
         fields.append(("foreign_share_pct", "Ausländeranteil (%)"))
     if ind.id not in ("population", "foreign_share_pct"):
-        fields.append(("_value", ind.title))
+        fields.append(("_value", ind.title + (f" ({text('luecken.rough', 'de')})" if rough else "")))
     fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
     data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M[level], fill=cls.colors)
     return data, cls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -71,10 +71,8 @@ def render() -> None:
             level = st.session_state.get("karte_level", "kreis") if "gemeinde" in levels else "kreis"
             _take_click(cfg, version, level)  # before drawing, so that the map marks what the profile shows
             data, classification = cached.unit_choropleth(
-                cfg, version, params.indicator, params.rate_layer, params.facility_layers, level
+                cfg, version, params.indicator, params.rate_layer, params.facility_layers, level, current_language()
             )
-            if current_language() == "en":  # the legend title is the indicator's (German) title
-                classification = replace(classification, title=titles[params.indicator])
             outlines = [
                 (REGISTRY.get(lvl), cached.outline_geojson(cfg, version, lvl))
                 for lvl in views.OUTLINE_LEVELS
