@@ -64,7 +64,7 @@ def test_inventory_of_synthetic_data(synthetic_settings: Settings) -> None:
     kita = info["kita"]
     assert (kita.count, kita.source, kita.licence, kita.precision) == (
         3,
-        "import",
+        "Eigene Datei (Import): kitas.csv",  # named by its file, not »import«
         "CC BY 4.0",
         "Koordinate: 2, PLZ: 1",
     )

