@@ -8,6 +8,7 @@ messages, explanations) goes through these functions, so ``1.234,5`` and
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 #: What a missing or non-finite value prints as.
@@ -124,6 +125,26 @@ def de_date(value: date | datetime | str | None) -> str:
         except ValueError:
             return value
     return value.strftime("%d.%m.%Y")
+
+
+def de_as_of(as_of: str | None, imported_at: str | None = None) -> str:
+    """A data set's reference date (Stand) in German; when unknown, the day it came in, named as such.
+
+    The import day is not the data's Stand: MSB school data of 2021 imported today is not »Stand heute«.
+
+    >>> de_as_of("2019-12-31"), de_as_of("2026-11"), de_as_of("2021"), de_as_of("31.12.2019")
+    ('31.12.2019', '11/2026', '2021', '31.12.2019')
+    >>> de_as_of(None, "2026-12-07T14:02:11+00:00"), de_as_of("")
+    ('unbekannt (Import 07.12.2026)', 'unbekannt')
+    """
+    text = (as_of or "").strip()
+    if not text:
+        return f"unbekannt (Import {de_as_of(imported_at[:10])})" if imported_at else "unbekannt"
+    if full := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        return f"{full[3]}.{full[2]}.{full[1]}"
+    if month := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        return f"{month[2]}/{month[1]}"
+    return text
 
 
 def de_minutes(seconds: object) -> str:

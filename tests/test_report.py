@@ -264,6 +264,23 @@ def test_report_figures_match_the_hand_computed_coverage(atlas: Settings) -> Non
     assert "dl-de/by-2-0" in licences and "CC BY 4.0" in licences
 
 
+def test_a_layer_without_a_stichtag_is_cited_with_its_import_day_named_as_such(atlas: Settings) -> None:
+    # the 2,787 Grundschulen of 2021, imported without »Stand«, were cited »Stand 07.12.2026«, the import day
+    from geo.store import DataStore
+
+    store = DataStore(atlas.store_path)
+    ogs = gpd.GeoDataFrame({"id": ["g1"], "name": ["GS Nord"]}, geometry=[Point(356_000, 5_656_000)], crs=PROJECTED_CRS)
+    batch = store.write_layer("ogs", ogs, mode="replace", source_file="gs.csv", source="import", licence="CC0")
+    cited = {e.what: e for e in report_for(atlas, "05111", threshold_km=5, layer="ogs", today=TODAY).sources}
+    day = batch.imported_at[:10]
+    entry = cited["Offene Ganztagsschulen (Grundschulen)"]
+    assert entry.as_of == f"unbekannt (Import {day[8:10]}.{day[5:7]}.{day[:4]})"
+    assert entry.source == "Eigene Datei (Import): gs.csv"
+    store.write_layer("ogs", ogs, mode="replace", source_file="gs.csv", source="import", licence="CC0", as_of="2021")
+    cited = {e.what: e for e in report_for(atlas, "05111", threshold_km=5, layer="ogs", today=TODAY).sources}
+    assert cited["Offene Ganztagsschulen (Grundschulen)"].as_of == "2021"
+
+
 def test_regbez_report_weights_the_foreign_share_by_population(atlas: Settings) -> None:
     report = report_for(atlas, "051", threshold_km=5, today=TODAY)
     figures = dict(report.figures)

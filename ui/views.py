@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import NotLoadedError
-from geo.formatting import points_between, shown_percent
+from geo.formatting import de_as_of, points_between, shown_percent
 from geo.importing import ImportResult
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
@@ -206,8 +206,9 @@ def inventory(cfg: Settings) -> pd.DataFrame:
     """The inventory of every registered layer as a German table."""
     from geo.layers.inventory import layer_inventory
 
-    rows = [info.as_dict() for info in layer_inventory(cfg)]
-    frame = pd.DataFrame(rows)
+    infos = layer_inventory(cfg)
+    frame = pd.DataFrame([info.as_dict() for info in infos])
+    frame["as_of"] = [de_as_of(i.as_of, i.imported_at) if i.available else "" for i in infos]
     frame = frame.rename(
         columns={
             "id": "Kennung",

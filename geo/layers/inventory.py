@@ -43,8 +43,9 @@ class LayerInfo:
         Licence of that source.
     as_of
         Date of the data: its reference date recorded on import (Stichtag),
-        else the fetch/import date of stored data, else the date read from
-        the embedded data (``as_of`` or ``wsk`` column) or declared.
+        else the date read from the embedded data (``as_of`` or ``wsk``
+        column) or declared; empty when unknown (the import day is not the
+        data's date: :func:`geo.formatting.de_as_of` names it as such).
     precision
         For point layers, the counts of ``location_precision`` values, e.g.
         ``"Ort: 54"``; empty otherwise.
@@ -55,6 +56,8 @@ class LayerInfo:
     publisher
         Who published the data (recorded on import, or declared for
         embedded data); empty when unknown.
+    imported_at
+        When the stored data came in (ISO 8601, UTC); empty for embedded data.
     """
 
     id: str
@@ -71,6 +74,7 @@ class LayerInfo:
     available: bool
     note: str = ""
     publisher: str = ""
+    imported_at: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The record as a JSON-serialisable dict."""
@@ -107,12 +111,13 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
         gdf, note = None, f"Daten nicht lesbar: {exc}"
     count = 0 if gdf is None else int(record_weights(gdf).sum())  # an aggregated layer counts its points
     embedded = _embedded_source(spec)
-    publisher = ""
+    publisher = imported_at = ""
     if meta is not None:
         source = _batch_source(meta)
         licence = str(getattr(meta, "licence", "") or "")
-        as_of = str(getattr(meta, "as_of", "") or "") or str(getattr(meta, "imported_at", "") or "")[:10]
+        as_of = str(getattr(meta, "as_of", "") or "")
         publisher = str(getattr(meta, "publisher", "") or "")
+        imported_at = str(getattr(meta, "imported_at", "") or "")
     elif embedded is not None:
         source, licence = embedded.title, embedded.licence
         as_of = _data_date(gdf) or (embedded.as_of or "")
@@ -138,6 +143,7 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
         available=count > 0,
         note=note,
         publisher=publisher,
+        imported_at=imported_at,
     )
 
 

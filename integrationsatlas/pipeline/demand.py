@@ -21,6 +21,7 @@ import pandas as pd
 from geo.areasets import area_sets, load_area_set
 from geo.areasets.population import AreaPopulation, load_area_population
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
+from geo.formatting import de_as_of
 from geo.io.limits import ReadLimits
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY
@@ -277,7 +278,7 @@ def area_set_demand(
         points=points,
         level="gebiet",
         level_label=f"{AREA_STREETS_LABEL if along else LEVEL_LABELS['gebiet']} ({set_name})",
-        as_of=_german_date(counted.as_of),
+        as_of=de_as_of(counted.as_of),
         target_group=group,
         source=f"{counted.source}; Straßen: {Path(str(osm)).name}" if along else counted.source,
         area_set=set_name,
@@ -431,25 +432,13 @@ def population_as_of(settings: Settings) -> str:
 
 
 def store_date(settings: Settings, layer_id: str) -> str:
-    """The data's own date recorded with its newest batch (Stichtag), else the import day; ``unbekannt``."""
+    """The data's own date recorded with its newest batch (Stichtag), else »unbekannt (Import TT.MM.JJJJ)«."""
     if not store_exists(settings):
         return "unbekannt"
     meta = open_store(settings).layer_meta(layer_id)
     if meta is None:
         return "unbekannt"
-    if meta.as_of:
-        return _german_date(meta.as_of)
-    return f"Import {meta.imported_at[:10]}"
-
-
-def _german_date(value: str) -> str:
-    """``2019-12-31`` → ``31.12.2019``; other forms unchanged.
-
-    >>> _german_date("2019-12-31"), _german_date("2019")
-    ('31.12.2019', '2019')
-    """
-    parts = value.strip().split("-")
-    return f"{parts[2]}.{parts[1]}.{parts[0]}" if len(parts) == 3 else value
+    return de_as_of(meta.as_of, meta.imported_at)
 
 
 def _gemeinden_or_none(settings: Settings) -> gpd.GeoDataFrame | None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataError, IntegrationsatlasError, NotLoadedError
-from geo.formatting import de_int, de_number, de_share
+from geo.formatting import de_as_of, de_int, de_number, de_share
 from geo.layers.inventory import LayerInfo, layer_inventory
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
@@ -437,7 +437,12 @@ def _sources(
 ) -> tuple[SourceEntry, ...]:
     inventory: dict[str, LayerInfo] = {info.id: info for info in layer_inventory(settings)}
     entries = [
-        SourceEntry(info.title, info.publisher or publisher_text(info.source), info.licence, german_date(info.as_of))
+        SourceEntry(
+            info.title,
+            info.publisher or publisher_text(info.source),
+            info.licence,
+            de_as_of(info.as_of, info.imported_at),
+        )
         for lid in layers
         if (info := inventory.get(lid)) is not None and info.available
     ]
@@ -455,9 +460,7 @@ def _sources(
     )
     if scenario is not None:
         entries.append(
-            SourceEntry(
-                f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–", german_date(scenario.created_at[:10])
-            )
+            SourceEntry(f"Szenario »{scenario.name}«", "lokaler Datenspeicher", "–", de_as_of(scenario.created_at[:10]))
         )
     return tuple(entries)
 
@@ -485,21 +488,6 @@ def publisher_text(source: str) -> str:
         if re.search(pattern, text):
             return re.sub(pattern, name, text, count=1).strip()
     return text
-
-
-def german_date(value: str | None) -> str:
-    """ISO dates as ``TT.MM.JJJJ`` (``2016-12-31`` → ``31.12.2016``, ``2026-11`` → ``11/2026``).
-
-    >>> german_date("2016-12-31"), german_date("2026-11"), german_date(None)
-    ('31.12.2016', '11/2026', 'unbekannt')
-    """
-    if not value:
-        return "unbekannt"
-    full = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
-    if full:
-        return f"{full[3]}.{full[2]}.{full[1]}"
-    month = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
-    return f"{month[2]}/{month[1]}" if month else value
 
 
 def _stat_years(settings: Settings) -> str:
@@ -627,7 +615,7 @@ def _area_set_source(settings: Settings, level: str) -> tuple[SourceEntry, ...]:
         return ()
     batch = found.batch
     title = f"Gebiete: {found.title} ({batch.source_file})"
-    return (SourceEntry(title, batch.publisher or "–", batch.licence or "–", german_date(batch.as_of)),)
+    return (SourceEntry(title, batch.publisher or "–", batch.licence or "–", de_as_of(batch.as_of, batch.imported_at)),)
 
 
 def _path(value: str | None) -> Path | None:
