@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataError
+from geo.layers.registry import REGISTRY
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store.scenarios import Scenario
 from integrationsatlas.pipeline.area import study_area
@@ -67,6 +68,30 @@ def compare_scenarios(a: Scenario, b: Scenario, names: Mapping[str, str] | None 
     if names is not None:
         table.insert(1, "gemeinde", table["gemeinde_ags"].astype(str).map(names).fillna(""))
     return table
+
+
+def question_differences(a: Scenario, b: Scenario) -> list[str]:
+    """What two scenarios ask differently, in German: threshold and measure, facility layer, target group, demand.
+
+    Their per-Gemeinde difference then mixes the sites with the question, and the comparison's »vorher«
+    is A's: a planner comparing »Borken 5 km« with »Borken 10 km« must be told so.
+
+    >>> from dataclasses import replace
+    >>> from geo.store.scenarios import Scenario
+    >>> a = Scenario("A", "05554", "Borken", "mclp", {"layer": "ki", "threshold": 5.0}, None, {}, None)
+    >>> question_differences(a, replace(a, parameters={"layer": "ki", "threshold": 10.0}))
+    ['Schwelle: A 5 km Luftlinie, B 10 km Luftlinie']
+    >>> question_differences(a, replace(a, name="B"))
+    []
+    """
+    ra, rb = scenario_request(a), scenario_request(b)
+    parts = (
+        ("Schwelle", ra.threshold_label, rb.threshold_label),
+        ("Einrichtungsart", REGISTRY.get(ra.layer).title, REGISTRY.get(rb.layer).title),
+        ("Zielgruppe", a.target_group, b.target_group),
+        ("Nachfrage", a.demand_level, b.demand_level),
+    )
+    return [f"{what}: A {va}, B {vb}" for what, va, vb in parts if va != vb]
 
 
 #: Categories of :func:`coverage_change_points`, in legend order.

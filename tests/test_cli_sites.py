@@ -142,6 +142,7 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     code, text, err = run(capsys, "scenarios", "compare", "Aachen 3", "Aachen 5")
     assert code == 0 and "B−A" in text
     assert ("nur grobe Näherung, auch je Gemeinde" in text) == (not verdict["ok"])
+    assert "Verschiedene Fragen" not in text and cmp_["question_differences"] == []  # same question, other p
     code, text, err = run(capsys, "sites", "--area", AREA, "-p", "2", "--radius-km", "5", "--no-sensitivity")
     assert code == 0 and "1. " in text and "Abdeckung vorher" in text
     assert re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text  # German figures, not »74092.0«

@@ -352,3 +352,17 @@ def test_a_scenario_from_too_coarse_demand_is_marked_rough_in_the_report_and_the
     save_scenario(settings, rough)
     save_scenario(settings, ok)
     assert compare(settings, "fein", "grob")[1]["rough"] == {"grob": message}
+
+
+def test_scenarios_that_ask_different_questions_are_compared_with_a_warning(settings: Settings) -> None:
+    # »Borken 5 km« against »Borken 10 km«: the difference per Gemeinde mixes the sites with the threshold
+    from integrationsatlas.scenarios import question_differences
+    from ui.views import compare
+
+    five = make_scenario("5 km")
+    ten = replace(make_scenario("10 km"), parameters={**five.parameters, "radius_km": 10.0})
+    assert question_differences(five, ten) == ["Schwelle: A 2,5 km Luftlinie, B 10 km Luftlinie"]
+    assert question_differences(five, make_scenario("wieder 2,5 km")) == []
+    save_scenario(settings, five)
+    save_scenario(settings, ten)
+    assert compare(settings, "5 km", "10 km")[1]["question_differences"] == question_differences(five, ten)

@@ -131,10 +131,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Coverage (%) within 10 km straight-line distance",
     ),
     "indicator.access_ratio": ("2SFCA: Angebot je 10.000 Einw. (10 km)", "2SFCA: supply per 10,000 residents (10 km)"),
-    "indicator.gap_score": (
-        "Lückenwert (0–1, höher = schlechter versorgt)",
-        "Gap score (0–1, higher = worse served)",
-    ),
+    "indicator.gap_score": ("Lückenwert (0–1, höher = schlechter versorgt)", "Gap score (0–1, higher = worse served)"),
     # --- Versorgungslücken -------------------------------------------------------------------------
     "luecken.ranking": ("Am schlechtesten versorgte Gebiete", "Worst-served areas"),
     "luecken.rough": ("grobe Näherung, Nachfrage zu grob", "rough approximation, demand too coarse"),
@@ -168,10 +165,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "daten.sets.title": ("Titel für Karten und Tabellen", "Title for maps and tables"),
     "daten.sets.title_example": ("Stadtteile Köln", "Cologne districts"),
     "daten.sets.import": ("Gebietssatz speichern", "Store area set"),
-    "daten.sets.done": (
-        "Gebietssatz {name} gespeichert: {n} Gebiete.",
-        "Area set {name} stored: {n} areas.",
-    ),
+    "daten.sets.done": ("Gebietssatz {name} gespeichert: {n} Gebiete.", "Area set {name} stored: {n} areas."),
     "karte.sets": ("Kennzahlen je Gebiet eines Gebietssatzes", "Indicators per area of an area set"),
     "karte.sets.level": ("Gebietssatz", "Area set"),
     "karte.sets.sources": ("Quellen der Kennzahl: {sources}", "Sources of the indicator: {sources}"),
@@ -351,6 +345,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "standort.scenario_a": ("Szenario A", "Scenario A"),
     "standort.scenario_b": ("Szenario B", "Scenario B"),
     "standort.scenario_caption": ("Szenario {key}: {name}", "Scenario {key}: {name}"),
+    "standort.cmp_question": (
+        "Die Szenarien stellen verschiedene Fragen ({differences}): »vorher« ist das von A, und der Unterschied "
+        "mischt die Standorte mit der Frage.",
+        "The scenarios ask different questions ({differences}): “before” is A's, and the difference mixes the sites "
+        "with the question.",
+    ),
     "standort.cmp_rough": ("»{name}«: nur grobe Näherung. {message}", "“{name}”: rough approximation. {message}"),
     "standort.diff_gemeinde": ("**Differenzkarte je Gemeinde**", "**Difference map per municipality**"),
     "standort.difference": ("Unterschied", "Difference"),
@@ -531,10 +531,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bericht.format.pdf": ("PDF (zum Drucken und Versenden)", "PDF (for printing and sending)"),
     "bericht.format.html": ("HTML (eine Datei, im Browser lesbar)", "HTML (one file, readable in a browser)"),
     "bericht.crs.EPSG:25832": ("EPSG:25832 – ETRS89 / UTM 32N (Meter)", "EPSG:25832 – ETRS89 / UTM 32N (metres)"),
-    "bericht.crs.EPSG:4326": (
-        "EPSG:4326 – WGS 84 (Längen-/Breitengrad)",
-        "EPSG:4326 – WGS 84 (longitude/latitude)",
-    ),
+    "bericht.crs.EPSG:4326": ("EPSG:4326 – WGS 84 (Längen-/Breitengrad)", "EPSG:4326 – WGS 84 (longitude/latitude)"),
     "bericht.area": (
         "Gebiet (Land, Regierungsbezirk, Kreis oder Gemeinde)",
         "Area (state, Regierungsbezirk, district or municipality)",
@@ -730,10 +727,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Nachfragevarianten (aus der Unsicherheit)",
         "Demand variants (from the uncertainty)",
     ),
-    "decisions.closure_variants": (
-        "Schließung bestehender Standorte (Anzahl)",
-        "Existing sites closing (number)",
-    ),
+    "decisions.closure_variants": ("Schließung bestehender Standorte (Anzahl)", "Existing sites closing (number)"),
     "decisions.window_variants": ("Weitere Abfahrtsfenster", "Further departure windows"),
     "decisions.robust": ("Planen für", "Plan for"),
     "decisions.robust_off": ("die Anfrage (Varianten nur nachrechnen)", "the request (variants only evaluated)"),

@@ -367,7 +367,12 @@ CHANGE_COLORS: tuple[str, ...] = ("#009E73", "#D55E00", "#56B4E9", "#BBBBBB")
 def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-Gemeinde difference of two scenarios and their sites for a side-by-side map."""
     from geo.store.scenarios import load_scenario
-    from integrationsatlas.scenarios import CHANGE_CLASSES, compare_scenarios, coverage_change_points
+    from integrationsatlas.scenarios import (
+        CHANGE_CLASSES,
+        compare_scenarios,
+        coverage_change_points,
+        question_differences,
+    )
     from integrationsatlas.siting_candidates import gemeinde_names
 
     a, b = load_scenario(cfg, name_a), load_scenario(cfg, name_b)
@@ -415,6 +420,7 @@ def compare(cfg: Settings, name_a: str, name_b: str) -> tuple[pd.DataFrame, dict
             layers["change_legend"] = list(zip(CHANGE_COLORS, CHANGE_CLASSES, strict=True))
     layers["area_ags"] = a.area_ags
     layers["rough"] = {s.name: s.rough for s in (a, b) if s.rough}  # name → why its shares are rough
+    layers["question_differences"] = question_differences(a, b)
     return diff, layers
 
 

@@ -18,7 +18,7 @@ from geo.formatting import de_count, de_int, de_number, de_points, de_share
 from geo.settings import Settings
 from geo.store.scenarios import Scenario, delete_scenario, list_scenarios, load_scenario
 from integrationsatlas.cli._output import emit_json, frame_records
-from integrationsatlas.scenarios import compare_scenarios
+from integrationsatlas.scenarios import compare_scenarios, question_differences
 from integrationsatlas.siting_candidates import gemeinde_names
 
 
@@ -110,19 +110,24 @@ def _compare(settings: Settings, name_a: str, name_b: str, *, as_json: bool) -> 
     """Print (or emit as JSON) two scenarios side by side, per Gemeinde; a rough scenario says so."""
     a, b = load_scenario(settings, name_a), load_scenario(settings, name_b)
     table = compare_scenarios(a, b, gemeinde_names(settings))
+    differences = question_differences(a, b)
     if as_json:
         summary = {
             key: {"name": s.name, "share_after": s.results.get("share_after"), "n_new": len(s.selected),
                   "rough": s.rough or None}
             for key, s in (("a", a), ("b", b))
         }  # fmt: skip
-        emit_json({**summary, "by_gemeinde": frame_records(table)})
+        emit_json({**summary, "question_differences": differences, "by_gemeinde": frame_records(table)})
         return 0
     for letter, s in (("A", a), ("B", b)):
         new = de_count(len(s.selected), "neuer Standort", "neue Standorte")
         print(f"{letter} = »{s.name}«: {new}, Abdeckung {de_share(s.results.get('share_after'))}")
         if s.rough:
             print(f"    nur grobe Näherung, auch je Gemeinde: {s.rough}")
+    if differences:
+        print(
+            f"Verschiedene Fragen ({'; '.join(differences)}): »vorher« ist das von A, B−A mischt Standorte und Frage."
+        )
     print(f"\n{'AGS':<10} {'Gemeinde':<24} {'vorher':>8} {'A':>8} {'B':>8} {'B−A':>9} {'neu A':>6} {'neu B':>6}")
     for _, r in table.iterrows():
         diff = f"{de_points(r['share_after_a'], r['share_after_b'])} Pp"

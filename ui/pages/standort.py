@@ -481,6 +481,8 @@ def _compare(cfg: Settings) -> None:
             returned=(),
             collapsed=True,
         )
+    if layers["question_differences"]:
+        st.warning(t("standort.cmp_question", differences="; ".join(layers["question_differences"])))
     for name, message in layers["rough"].items():
         st.warning(t("standort.cmp_rough", name=name, message=message))
     table(views.diff_table(diff, current_language()))
