@@ -274,7 +274,13 @@ def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
     assert not at.error, [e.value for e in at.error]
     sites = _frame_with(at, "Zusätzlich erreicht (%)")
     assert list(sites["Nr."]) == [1, 2]
-    assert at.session_state[state.SITING_RESULT].request.siting.p == 2
+    plan = at.session_state[state.SITING_RESULT]
+    assert plan.request.siting.p == 2
+    # the table per Gemeinde says it is as rough as the total when the demand is too coarse
+    from ui.markdown import md
+
+    heading = next(str(m.value) for m in at.markdown if "Wer bleibt weit weg?" in str(m.value))
+    assert (md("(grobe Näherung, Nachfrage zu grob)") in heading) == (not plan.resolution.ok)
 
 
 @pytest.mark.slow

@@ -145,6 +145,7 @@ def test_five_sites_explained_saved_and_compared(home: Path, capsys: pytest.Capt
     assert "Verschiedene Fragen" not in text and cmp_["question_differences"] == []  # same question, other p
     code, text, err = run(capsys, "sites", "--area", AREA, "-p", "2", "--radius-km", "5", "--no-sensitivity")
     assert code == 0 and "1. " in text and "Abdeckung vorher" in text
+    assert ("nächsten Standort in km – nur grobe Näherung, siehe oben:" in text) == (not verdict["ok"]), text
     assert re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text  # German figures, not »74092.0«
     code, text, err = run(capsys, "scenarios", "show", "Aachen 3")
     assert code == 0 and re.search(r"Zielwert \d{1,3}(\.\d{3})*,\d,", text), text

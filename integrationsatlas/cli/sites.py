@@ -249,7 +249,8 @@ def _print_text(plan: Any, saved: str | None) -> None:
             print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
     if len(plan.equity):
         unit = "min" if plan.request.uses_time else "km"
-        print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}:")
+        rough = "" if plan.resolution is None or plan.resolution.ok else " – nur grobe Näherung, siehe oben"
+        print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}{rough}:")
 
         def p90(v: float) -> str:
             return f"{v:.1f}".replace(".", ",") if np.isfinite(v) else "kein Standort erreichbar"

@@ -381,7 +381,8 @@ def _equity(plan: SitingPlan) -> None:
         return
     unit = "min" if plan.request.uses_time else "km"
     threshold = plan.request.threshold_label if current_language() == "de" else _threshold_en(plan.request)
-    st.markdown(t("standort.equity", threshold=threshold))
+    rough = plan.resolution is not None and not plan.resolution.ok  # each Gemeinde as rough as the total
+    st.markdown(t("standort.equity", threshold=threshold) + md(f" ({t_plain('luecken.rough')})" if rough else ""))
     eq = plan.equity
     shown = pd.DataFrame(
         {
