@@ -103,12 +103,15 @@ def points_between(before: object, after: object, decimals: int = 1) -> float:
 
 
 def de_points(before: object, after: object, decimals: int = 1) -> str:
-    """:func:`points_between` as signed German text (``+0,2``, ``-8,3``, ``–`` when missing).
+    """:func:`points_between` as signed German text (``+0,2``, ``-8,3``, ``±0,0``, ``–`` when missing).
 
-    >>> de_points(0.5362, 0.5376), de_points(0.794, 0.711), de_points(0.5, None)
-    ('+0,2', '-8,3', '–')
+    >>> de_points(0.5362, 0.5376), de_points(0.794, 0.711), de_points(1.0, 1.0), de_points(0.5, None)
+    ('+0,2', '-8,3', '±0,0', '–')
     """
-    return de_number(points_between(before, after, decimals), decimals, signed=True)
+    points = points_between(before, after, decimals)
+    if points == 0:
+        return "±" + de_number(0.0, decimals)
+    return de_number(points, decimals, signed=True)
 
 
 def de_date(value: date | datetime | str | None) -> str:

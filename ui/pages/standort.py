@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.access import PLAN
-from geo.formatting import de_int, de_number, de_points, de_share
+from geo.formatting import de_int, de_number, de_points, de_share, points_between
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
@@ -251,6 +251,7 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
         t("standort.covered_after"),
         de_share(summary["share_after"]),
         delta=t_plain("standort.points", points=de_points(summary["share_before"], summary["share_after"])),
+        delta_color="normal" if points_between(summary["share_before"], summary["share_after"]) else "off",
     )
     m3.metric(t("standort.new_sites"), de_int(summary["n_new"]))
     m4.metric(t("standort.existing_sites"), de_int(summary["n_fixed"]))
