@@ -122,9 +122,11 @@ def test_existing_name_needs_overwrite(settings: Settings, raises_matching) -> N
 def test_list_and_delete(settings: Settings, raises_matching) -> None:  # type: ignore[no-untyped-def]
     assert list_scenarios(settings).empty  # no store file yet
     save_scenario(settings, make_scenario("Plan A", n_new=5))
-    save_scenario(settings, make_scenario("Plan B", n_new=3))
+    plan_b = make_scenario("Plan B", n_new=3)
+    save_scenario(settings, replace(plan_b, results={**plan_b.results, "threshold": "2,5 km Luftlinie"}))
     table = list_scenarios(settings).set_index("name")
     assert sorted(table.index) == ["Plan A", "Plan B"]
+    assert table.loc["Plan B", "threshold"] == "2,5 km Luftlinie"  # the question's measure, listed beside the name
     assert table.loc["Plan A", "n_new"] == 5 and table.loc["Plan B", "n_new"] == 3
     assert table.loc["Plan A", "n_fixed"] == 1
     assert table.loc["Plan B", "status"] == "optimal"

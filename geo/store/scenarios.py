@@ -534,6 +534,7 @@ LIST_COLUMNS: Final = (
     "status",
     "share_before",
     "share_after",
+    "threshold",
 )
 
 
@@ -576,6 +577,7 @@ def list_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
                 "status": results.get("status"),
                 "share_before": results.get("share_before"),
                 "share_after": results.get("share_after"),
+                "threshold": results.get("threshold"),  # the question's measure, e.g. »10 km Luftlinie«
             }
         )
     return pd.DataFrame(records, columns=list(LIST_COLUMNS))

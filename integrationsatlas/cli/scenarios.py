@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             for _, r in table.iterrows():
                 print(
                     f"{r['name']:<30} {r['area_ags']} {r['area_name']:<28} {r['model']:<8} "
-                    f"{int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
+                    f"{r['threshold'] or '–':<20} {int(r['n_new'])} neu + {int(r['n_fixed'])} bestehend  "
                     f"{de_share(r['share_before'])} → {de_share(r['share_after'])}  ({r['created_at'][:19]})"
                 )
         return 0
