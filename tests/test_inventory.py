@@ -134,3 +134,17 @@ def test_inventory_of_the_real_embedded_data(settings: Settings) -> None:
     assert info["kreis"].count == 53 and info["kreis"].as_of == "2009-11-01"
     assert info["ki"].count == 54 and info["ki"].precision == "Ort: 54"
     assert info["ki"].as_of != ""
+
+
+def test_the_batches_table_names_an_own_file_and_its_stand(synthetic_settings: Settings) -> None:
+    # »Importe verwalten« showed the source as »import« and no Stand at all
+    from ui.views import batches_table
+
+    store = DataStore(synthetic_settings.store_path)
+    kitas = _points(["k1"], ["Koordinate"])
+    store.write_layer("kita", kitas, mode="append", source_file="kitas.csv", source="import", licence="CC0")
+    store.write_layer("kita", kitas.assign(id=["k2"]), mode="append", source_file="k.csv", source="import",
+                      licence="CC0", as_of="2024-05-01")  # fmt: skip
+    shown = batches_table(store.batches("kita")).set_index("Datei")
+    assert shown.loc["kitas.csv", "Quelle"] == "Eigene Datei (Import)"
+    assert (shown.loc["kitas.csv", "Stand"], shown.loc["k.csv", "Stand"]) == ("unbekannt", "01.05.2024")

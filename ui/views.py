@@ -20,6 +20,7 @@ from geo.formatting import de_as_of, points_between, shown_percent
 from geo.importing import ImportResult
 from geo.layers.loading import is_available, load_layer
 from geo.layers.registry import REGISTRY
+from geo.layers.sources import source_text
 from geo.settings import PROJECTED_CRS, Settings
 from geo.store import BatchInfo
 from geo.units import LEVELS, level_of, load_boundaries
@@ -529,12 +530,15 @@ def batches_table(rows: list[BatchInfo], lang: str = "de") -> pd.DataFrame:
     """The data store's batches as a table (headers and layer titles in ``lang``, German by default)."""
     frame = pd.DataFrame([b.as_dict() for b in rows])
     frame["layer_id"] = frame["layer_id"].map(lambda lid: _layer_title(lid, lang) if lid in REGISTRY else lid)
+    frame["source"] = frame["source"].map(source_text)  # the file has its own column
+    frame["as_of"] = [de_as_of(b.as_of) for b in rows]
     columns = {
         "batch_id": "col.batch",
         "layer_id": "col.layer",
         "source_file": "col.file",
         "source": "col.source",
         "licence": "col.licence",
+        "as_of": "col.as_of",
         "imported_at": "col.imported_at",
         "mode": "col.mode",
         "rows_kept": "col.rows",

@@ -16,7 +16,7 @@ import geopandas as gpd
 from geo.errors import DataError, NotLoadedError, SourceUnavailableError
 from geo.layers.loading import load_layer
 from geo.layers.registry import REGISTRY, LayerRegistry
-from geo.layers.sources import USER_IMPORT
+from geo.layers.sources import source_text
 from geo.layers.spec import LayerSpec, Source
 from geo.privacy import record_weights
 from geo.settings import PROJECTED_CRS, Settings
@@ -113,7 +113,7 @@ def _layer_info(spec: LayerSpec, settings: Settings, registry: LayerRegistry, me
     embedded = _embedded_source(spec)
     publisher = imported_at = ""
     if meta is not None:
-        source = _batch_source(meta)
+        source = source_text(str(getattr(meta, "source", "") or ""), str(getattr(meta, "source_file", "") or ""))
         licence = str(getattr(meta, "licence", "") or "")
         as_of = str(getattr(meta, "as_of", "") or "")
         publisher = str(getattr(meta, "publisher", "") or "")
@@ -159,24 +159,6 @@ def _store_metas(settings: Settings) -> dict[str, object]:
     except DataError as exc:
         logger.warning("data store unreadable: %s", exc)
         return {}
-
-
-def _batch_source(meta: object) -> str:
-    """A stored batch's source for readers: a planner's own file is named by its file, not by ``import``.
-
-    >>> from types import SimpleNamespace as B
-    >>> _batch_source(B(source="import + Einwohner: Destatis, Stichtag 2019", source_file="gemeinden.geojson"))
-    'Eigene Datei (Import): gemeinden.geojson + Einwohner: Destatis, Stichtag 2019'
-    >>> _batch_source(B(source="MSB NRW Schulgrunddaten (schuldaten.csv)", source_file="msb-schuldaten"))
-    'MSB NRW Schulgrunddaten (schuldaten.csv)'
-    """
-    source = str(getattr(meta, "source", "") or "")
-    head, sep, rest = source.partition(" ")
-    if head != USER_IMPORT.id:
-        return source
-    file = str(getattr(meta, "source_file", "") or "")
-    named = f"{USER_IMPORT.title}: {file}" if file else USER_IMPORT.title
-    return named + sep + rest
 
 
 def _embedded_source(spec: LayerSpec) -> Source | None:

@@ -119,6 +119,22 @@ DB_STATIONS = Source(
     publisher="Deutsche Bahn AG (DB InfraGO AG)",
 )
 
+
+def source_text(source: str, source_file: str = "") -> str:
+    """A stored batch's source for readers: a planner's own file is :data:`USER_IMPORT`, named by its file.
+
+    >>> source_text("import + Einwohner: Destatis, Stichtag 2019", "gemeinden.geojson")
+    'Eigene Datei (Import): gemeinden.geojson + Einwohner: Destatis, Stichtag 2019'
+    >>> source_text("import"), source_text("MSB NRW Schulgrunddaten (schuldaten.csv)", "msb-schuldaten")
+    ('Eigene Datei (Import)', 'MSB NRW Schulgrunddaten (schuldaten.csv)')
+    """
+    head, sep, rest = source.partition(" ")
+    if head != USER_IMPORT.id:
+        return source
+    named = f"{USER_IMPORT.title}: {source_file}" if source_file else USER_IMPORT.title
+    return named + sep + rest
+
+
 #: Known sources an import can name (``integrationsatlas import --source ID``, the Daten page): publisher and
 #: licence are then filled in; the reference date of the data stays the importer's to give.
 IMPORT_PRESETS: dict[str, Source] = {
