@@ -146,7 +146,8 @@ def test_scenario_comparison_opens_on_two_plans_of_the_same_area_without_an_erro
     at.switch_page("ui/pages/standort.py").run()
     assert not at.exception, [e.message for e in at.exception]
     # the newest scenario (»Nur Aachen«) has no partner of its area: the comparison opens on the two Städteregion plans
-    assert at.selectbox(key="standort_cmp_a").options == ["Plan 3", "Plan 2"]
+    # each option names its measure, so plans of different thresholds are told apart
+    assert at.selectbox(key="standort_cmp_a").options == ["Plan 3 (5 km Luftlinie)", "Plan 2 (5 km Luftlinie)"]
     assert (at.selectbox(key="standort_cmp_a").value, at.selectbox(key="standort_cmp_b").value) == ("Plan 3", "Plan 2")
     assert not at.error, [e.value for e in at.error]
     at.selectbox(key="standort_cmp_a").set_value("Plan 2").run()

@@ -193,6 +193,15 @@ def scenario_areas(cfg: Settings) -> dict[str, str]:
     return dict(zip(table["name"].astype(str), table["area_ags"].astype(str), strict=True))
 
 
+def scenario_labels(cfg: Settings) -> dict[str, str]:
+    """Name → the name with its measure (»Borken 5 km (5 km Luftlinie)«), for choosing what to compare."""
+    table = list_scenarios(cfg)
+    return {
+        str(name): f"{name} ({threshold})" if threshold else str(name)
+        for name, threshold in zip(table["name"], table["threshold"], strict=True)
+    }
+
+
 def save_scenario(cfg: Settings, plan: Any, name: str, overwrite: bool) -> None:
     """Save a plan as scenario ``name``."""
     _save_scenario(cfg, plan.to_scenario(name), overwrite=overwrite)

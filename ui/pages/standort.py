@@ -418,11 +418,12 @@ def _compare(cfg: Settings) -> None:
         st.info(t("standort.need_two"))
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox(t("standort.scenario_a"), comparable, index=0, key="standort_cmp_a")
+    shown = actions.scenario_labels(cfg)  # each with its measure: plans of different thresholds are told apart
+    a = c1.selectbox(t("standort.scenario_a"), comparable, index=0, format_func=shown.__getitem__, key="standort_cmp_a")
     partners = [n for n in comparable if n != a and areas[n] == areas[a]]
     if st.session_state.get("standort_cmp_b") not in partners:  # A changed: B starts at its newest partner
         st.session_state.pop("standort_cmp_b", None)
-    b = c2.selectbox(t("standort.scenario_b"), partners, index=0, key="standort_cmp_b")
+    b = c2.selectbox(t("standort.scenario_b"), partners, index=0, format_func=shown.__getitem__, key="standort_cmp_b")
     diff, layers = cached.compare(cfg, cached.store_version(cfg), a, b)
     version = cached.store_version(cfg)
     outline = cached.area_outline(cfg, version, layers["area_ags"])
