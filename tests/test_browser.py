@@ -201,7 +201,7 @@ PROFILE_AGS = (
 def test_clicking_a_kreis_opens_its_profile_and_outlines_it(page: Any, server: StreamlitServer) -> None:
     frame = _open(page, server)
     frame.wait_for_selector("path.atlas-layer-kreis")
-    assert page.locator("text=Klicken Sie auf einen Kreis").count() == 1
+    assert page.locator("text=Klicken Sie auf ein Gebiet").count() == 1
     assert frame.query_selector("path.atlas-selected") is None
     container = frame.locator(".leaflet-container")
     box = container.bounding_box()
@@ -217,7 +217,7 @@ def test_clicking_a_kreis_opens_its_profile_and_outlines_it(page: Any, server: S
         frame.wait_for_selector(f"path.atlas-selected-{ags}")
         assert len(frame.query_selector_all("path.atlas-selected")) == 1
         seen.append(ags)
-    assert page.locator("text=Klicken Sie auf einen Kreis").count() == 0
+    assert page.locator("text=Klicken Sie auf ein Gebiet").count() == 0
     assert len(set(seen)) == 2 and all(re.fullmatch(r"05\d{3}", a) for a in seen), seen
 
 
