@@ -108,7 +108,15 @@ def de_points(before: object, after: object, decimals: int = 1) -> str:
     >>> de_points(0.5362, 0.5376), de_points(0.794, 0.711), de_points(1.0, 1.0), de_points(0.5, None)
     ('+0,2', '-8,3', '±0,0', '–')
     """
-    points = points_between(before, after, decimals)
+    return de_signed_points(points_between(before, after, decimals), decimals)
+
+
+def de_signed_points(points: float, decimals: int = 1) -> str:
+    """A change in percentage points (from :func:`points_between`) as signed German text.
+
+    >>> de_signed_points(0.2), de_signed_points(-8.3), de_signed_points(0.0), de_signed_points(float("nan"))
+    ('+0,2', '-8,3', '±0,0', '–')
+    """
     if points == 0:
         return "±" + de_number(0.0, decimals)
     return de_number(points, decimals, signed=True)

@@ -281,6 +281,14 @@ def test_siting_run_shows_numbered_sites_and_can_be_saved(home: Path) -> None:
 
     heading = next(str(m.value) for m in at.markdown if "Wer bleibt weit weg?" in str(m.value))
     assert (md("(grobe Näherung, Nachfrage zu grob)") in heading) == (not plan.resolution.ok)
+    # its shares and the metric's change in points follow the rule of every other surface
+    from geo.formatting import de_points, shown_percent
+
+    equity = _frame_with(at, "über der Schwelle vorher (%)")
+    assert list(equity["über der Schwelle nachher (%)"]) == [shown_percent(x) for x in plan.equity["beyond_after"]]
+    summary = plan.summary()
+    delta = next(m for m in at.metric if m.label == "Versorgt nachher").delta
+    assert delta == f"{de_points(summary['share_before'], summary['share_after'])} Prozentpunkte"
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.access import PLAN
-from geo.formatting import de_int, de_number, de_points, de_share, points_between
+from geo.formatting import de_int, de_number, de_share, de_signed_points, points_between, shown_percent
 from geo.layers.registry import REGISTRY
 from geo.modes import MODES
 from geo.settings import Settings
@@ -247,11 +247,12 @@ def _show_plan(cfg: Settings, plan: SitingPlan) -> None:
     st.subheader(t("standort.proposal", area=plan.area_name, model=model_label))
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("standort.covered_before"), de_share(summary["share_before"]))
+    points = points_between(summary["share_before"], summary["share_after"])
     m2.metric(
         t("standort.covered_after"),
         de_share(summary["share_after"]),
-        delta=t_plain("standort.points", points=de_points(summary["share_before"], summary["share_after"])),
-        delta_color="normal" if points_between(summary["share_before"], summary["share_after"]) else "off",
+        delta=t_plain("standort.points", points=de_signed_points(points)),
+        delta_color="normal" if points else "off",
     )
     m3.metric(t("standort.new_sites"), de_int(summary["n_new"]))
     m4.metric(t("standort.existing_sites"), de_int(summary["n_fixed"]))
@@ -389,8 +390,8 @@ def _equity(plan: SitingPlan) -> None:
         {
             t("col.gemeinde"): eq["gemeinde"],
             t("col.demand"): eq["demand"].round(0),
-            t("col.beyond_before"): (eq["beyond_before"] * 100).round(1),
-            t("col.beyond_after"): (eq["beyond_after"] * 100).round(1),
+            t("col.beyond_before"): eq["beyond_before"].map(shown_percent),
+            t("col.beyond_after"): eq["beyond_after"].map(shown_percent),
             t("col.p90_before", unit=unit): eq["p90_before"].round(1),
             t("col.p90_after", unit=unit): eq["p90_after"].round(1),
         }
