@@ -8,10 +8,26 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from planning.resolution import ResolutionVerdict
+
+#: How the CLI marks figures from too coarse demand; the verdict itself is printed above them.
+ROUGH_NOTE = "nur grobe Näherung, siehe oben"
+
+
+def rough_suffix(verdict: ResolutionVerdict | None) -> str:
+    """`` – nur grobe Näherung, siehe oben`` for a heading whose figures rest on too coarse demand, else empty.
+
+    >>> from planning.resolution import ResolutionVerdict
+    >>> rough_suffix(None), rough_suffix(ResolutionVerdict(False, 21, 5000.0, "gemeinde", "zu grob"))
+    ('', ' – nur grobe Näherung, siehe oben')
+    """
+    return "" if verdict is None or verdict.ok else f" – {ROUGH_NOTE}"
 
 
 def _clean(value: Any) -> Any:

@@ -16,7 +16,7 @@ import sys
 from geo.formatting import de_int, de_number, de_share
 from geo.levels import analysis_level
 from geo.settings import Settings
-from integrationsatlas.cli._output import emit_json, stdout_to_stderr
+from integrationsatlas.cli._output import ROUGH_NOTE, emit_json, rough_suffix, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
 from integrationsatlas.coverage import coverage_report
 from integrationsatlas.pipeline.intervals import share_text
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     overall = report.overall.iloc[0]
     if not report.resolution.ok:  # never a bare percentage from too coarse demand
         print(f"{report.resolution.message} {report.resolution.fix}".strip())
-    label = "Versorgt" if report.resolution.ok else "Versorgt (nur grobe Näherung, siehe oben)"
+    label = "Versorgt" if report.resolution.ok else f"Versorgt ({ROUGH_NOTE})"
     where = f" ({report.extent.label})" if report.extent is not None and report.extent.partial else ""
     interval = None if report.intervals is None else report.intervals.overall
     print(
@@ -76,8 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for note in inp.notes:
         print(f"Hinweis: {note}")
     level = analysis_level(request.by, settings)
-    rough = "" if report.resolution.ok else " – nur grobe Näherung, siehe oben"
-    print(f"\nGrößte Lücken ({level.title}){rough}:")
+    print(f"\nGrößte Lücken ({level.title}){rough_suffix(report.resolution)}:")
     print(f"{'Rang':>4}  {level.key_title:<9} {'Name':<32} {'versorgt':>9} {'P90':>10}  {'Lückenwert':>10}")
     for key, row in report.gaps.ranking(args.top).iterrows():
         name = str(row.get("name", ""))[:32]

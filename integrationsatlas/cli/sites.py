@@ -26,7 +26,7 @@ from geo.formatting import de_count, de_int, de_number, de_share
 from geo.settings import Settings
 from geo.store.scenarios import save_scenario
 from integrationsatlas.cli._decisions import add_decision_options, decision_fields
-from integrationsatlas.cli._output import emit_json, frame_records, stdout_to_stderr
+from integrationsatlas.cli._output import emit_json, frame_records, rough_suffix, stdout_to_stderr
 from integrationsatlas.cli._request import add_request_options, request_from_args
 from integrationsatlas.pipeline.budget import cost_lines
 from integrationsatlas.pipeline.intervals import interval_record
@@ -249,7 +249,7 @@ def _print_text(plan: Any, saved: str | None) -> None:
             print(f"  p={int(row['p_new']):>2}  {de_share(row['covered_share']):>7}{step}")
     if len(plan.equity):
         unit = "min" if plan.request.uses_time else "km"
-        rough = "" if plan.resolution is None or plan.resolution.ok else " – nur grobe Näherung, siehe oben"
+        rough = rough_suffix(plan.resolution)
         print(f"\nÜber der Schwelle (vorher → nachher) und 90-%-Wert des Wegs zum nächsten Standort in {unit}{rough}:")
 
         def p90(v: float) -> str:
