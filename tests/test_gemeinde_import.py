@@ -249,6 +249,14 @@ def test_population_keeps_the_boundaries_publisher_and_stichtag(tmp_path: Path, 
         "05111000": 621_877,
         "05334002": 248_960,
     }
+    # »Importe verwalten« names the population table by its title, not by its store id »destatis_gv«
+    from ui.views import batches_table
+
+    layers = set(batches_table(DataStore(settings.store_path).batches())["Ebene"])
+    assert "Einwohner je Gemeinde (Destatis)" in layers and "destatis_gv" not in layers, layers
+    assert "Population per Gemeinde (Destatis)" in set(
+        batches_table(DataStore(settings.store_path).batches(), "en")["Layer"]
+    )
 
 
 def test_gv_isys_csv_export_with_space_thousands(tmp_path: Path) -> None:

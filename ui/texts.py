@@ -123,6 +123,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stops.bus": ("Bus", "Bus"),
     "stops.sonstige": ("Sonstige", "Other"),
     "indicator.population": ("Einwohner", "Population"),
+    "table.destatis_gv": ("Einwohner je Gemeinde (Destatis)", "Population per Gemeinde (Destatis)"),
+    "table.zensus": ("Zensus 2022: Einwohner im Gitter", "Census 2022: population grid"),
     "indicator.foreign_share_pct": ("Ausländeranteil (%)", "Share of foreign nationals (%)"),
     "indicator.density_per_km2": ("Einwohner je km²", "Inhabitants per km²"),
     "indicator.facilities_per_10k": ("Einrichtungen je 10.000 Einw.", "Facilities per 10,000 inhabitants"),

@@ -176,7 +176,8 @@ def unit_choropleth(
 
     ``gaps`` is the gap table of a coverage analysis at the same ``level``, for
     the coverage indicators; ``rough`` says that analysis rests on too coarse
-    demand, which the legend's title (in ``lang``) and each tooltip then say.
+    demand, which the legend's title and each tooltip then say. Legend and
+    tooltip labels are in ``lang``.
     Gemeinden have no foreign share: that indicator leaves them uncoloured
     ("keine Angabe").
     """
@@ -185,19 +186,25 @@ def unit_choropleth(
         areas.gemeinde_table(cfg, facility_layers) if level == "gemeinde" else areas.kreis_table(cfg, facility_layers)
     )
     values = areas.indicator_values(table, indicator_id, layer_id, gaps)
-    title = ind.title if lang == "de" else text(f"indicator.{ind.id}", lang)
-    title += f" – {text('luecken.rough', lang)}" if rough else ""
+    name = ind.title if lang == "de" else text(f"indicator.{ind.id}", lang)
+    mark = text("luecken.rough", lang) if rough else ""
+    title = name + (f" – {mark}" if mark else "")
     cls = (
         maps.classify(values, title, decimals=ind.decimals)
         if ind.breaks is None
         else maps.classify_fixed(values, ind.breaks, title, decimals=ind.decimals)
     )
     table = table.assign(_value=values)
-    fields = [("name", "Name"), ("ags", "AGS"), ("bez", "Art"), ("population", "Einwohner")]
+    fields = [
+        ("name", text("col.name", lang)),
+        ("ags", "AGS"),
+        ("bez", text("col.kind", lang)),
+        ("population", text("indicator.population", lang)),
+    ]
     if level == "kreis":
-        fields.append(("foreign_share_pct", "Ausländeranteil (%)"))
+        fields.append(("foreign_share_pct", text("indicator.foreign_share_pct", lang)))
     if ind.id not in ("population", "foreign_share_pct"):
-        fields.append(("_value", ind.title + (f" ({text('luecken.rough', 'de')})" if rough else "")))
+        fields.append(("_value", name + (f" ({mark})" if mark else "")))
     fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
     data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M[level], fill=cls.colors)
     return data, cls
@@ -529,7 +536,10 @@ def clicked_table(clicked: list[tuple[float, float]], lang: str = "de") -> pd.Da
 def batches_table(rows: list[BatchInfo], lang: str = "de") -> pd.DataFrame:
     """The data store's batches as a table (headers and layer titles in ``lang``, German by default)."""
     frame = pd.DataFrame([b.as_dict() for b in rows])
-    frame["layer_id"] = frame["layer_id"].map(lambda lid: _layer_title(lid, lang) if lid in REGISTRY else lid)
+    # a population table is no map layer: it has its own title (``table.<id>``), else the id itself
+    frame["layer_id"] = frame["layer_id"].map(
+        lambda lid: _layer_title(lid, lang) if lid in REGISTRY else text(f"table.{lid}", lang)
+    )
     frame["source"] = frame["source"].map(source_text)  # the file has its own column
     frame["as_of"] = [de_as_of(b.as_of) for b in rows]
     columns = {

@@ -77,10 +77,11 @@ class DataImport:
     @property
     def target(self) -> str:
         """The store table the import fills (a rerun keeps it when it is filled already)."""
+        from geo.sources.destatis import POPULATION_TABLE
         from geo.sources.zensus import ZENSUS_LAYER
 
         if self.kind == "population":
-            return "destatis_gv"
+            return POPULATION_TABLE
         if self.kind == "zensus":
             return ZENSUS_LAYER
         assert self.layer is not None
