@@ -58,6 +58,7 @@ def test_a_coverage_indicator_from_too_coarse_demand_says_so_in_legend_and_toolt
     assert cls.title.endswith("– rough approximation, demand too coarse") and "Versorg" not in cls.title
     tooltip = str(data["features"][0]["properties"]["_tooltip"])  # the tooltip speaks the page's language too
     assert "(rough approximation, demand too coarse)" in tooltip and "Population" in tooltip, tooltip
+    assert "Municipal integration centres" in tooltip and "Kommunale" not in tooltip, tooltip
     assert "grob" not in tooltip and "Einwohner" not in tooltip, tooltip
     _, cls = views.unit_choropleth(cfg, "share_covered", "ki", ("ki",), gaps, "gemeinde")
     assert "grob" not in cls.title

@@ -205,7 +205,7 @@ def unit_choropleth(
         fields.append(("foreign_share_pct", text("indicator.foreign_share_pct", lang)))
     if ind.id not in ("population", "foreign_share_pct"):
         fields.append(("_value", name + (f" ({mark})" if mark else "")))
-    fields += [(f"n_{lid}", REGISTRY.get(lid).title) for lid in facility_layers]
+    fields += [(f"n_{lid}", _layer_title(lid, lang)) for lid in facility_layers]
     data = maps.prepare_polygons(table, fields, maps.DISPLAY_TOLERANCE_M[level], fill=cls.colors)
     return data, cls
 
