@@ -126,6 +126,11 @@ def test_new_layer_shows_up_in_inventory_and_cli(
     assert rows[familienzentrum]["source"] == "Jugendamt" and rows[familienzentrum]["licence"] == "dl-de/zero-2-0"
     assert rows[familienzentrum]["precision"] == "Adresse: 2"
     assert "gemeinde" not in rows  # without --all only layers with data
+    # the text lists the Stand as the Daten page does: an unknown one is named so, with the import day
+    assert main(["layers"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(familienzentrum))
+    imported = rows[familienzentrum]["imported_at"]
+    assert line.endswith(f"[dl-de/zero-2-0; Stand unbekannt (Import {imported[8:10]}.{imported[5:7]}.{imported[:4]})]")
 
 
 def test_inventory_of_the_real_embedded_data(settings: Settings) -> None:

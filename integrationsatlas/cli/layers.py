@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from geo.formatting import de_as_of, de_int
 from geo.layers.inventory import layer_inventory
 from geo.settings import Settings
 from integrationsatlas.cli._output import emit_json_lines
@@ -20,12 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the inventory of layers."""
-    rows: list[dict[str, Any]] = [r.as_dict() for r in layer_inventory(settings)]
-    if not args.all:
-        rows = [r for r in rows if r["count"] > 0]
+    infos = [i for i in layer_inventory(settings) if args.all or i.count > 0]
     if args.json:
+        rows: list[dict[str, Any]] = [i.as_dict() for i in infos]
         emit_json_lines(rows)
-    else:
-        for r in rows:
-            print(f"{r['id']:<22} {r['count']:>6}  {r['title']}  [{r['licence']}; Stand {r['as_of']}]")
+    else:  # the Stand as the Daten page and the report give it: German, never the import day in its place
+        for i in infos:
+            print(
+                f"{i.id:<22} {de_int(i.count):>7}  {i.title}  [{i.licence}; Stand {de_as_of(i.as_of, i.imported_at)}]"
+            )
     return 0
