@@ -46,6 +46,7 @@ def test_ki_15_km_per_kreis(home: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert (inputs["layer"], inputs["threshold"], inputs["unit"], inputs["mode"]) == ("ki", 15.0, "km", "luftlinie")
     assert inputs["demand_level"] == "orte" and "Näherung" in out["demand_level_label"]
     assert "Bevölkerung" in inputs["as_of"] and "Einrichtungen" in inputs["as_of"]
+    assert inputs["as_of"]["Einrichtungen"] == "11/2026"  # the KI directory's Stand, as the Daten page writes it
     # the curve reaches 15 km with the same share
     at15 = [c for c in out["curve"] if c["threshold"] == 15.0]
     assert at15 and at15[0]["share_covered"] == pytest.approx(out["overall"]["share_covered"])

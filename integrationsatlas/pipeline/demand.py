@@ -420,10 +420,15 @@ def supply(facilities: gpd.GeoDataFrame, layer: str) -> tuple[np.ndarray, str]:
 
 
 def facility_as_of(facilities: gpd.GeoDataFrame, settings: Settings, layer: str) -> str:
-    """The newest ``as_of`` of the facilities, else the data's recorded date, else the import day."""
+    """The newest ``as_of`` of the facilities, else the data's recorded date, in German (:func:`de_as_of`).
+
+    >>> import geopandas as gpd
+    >>> facility_as_of(gpd.GeoDataFrame({"as_of": ["2026-11", "2025-03", None]}), Settings(), "ki")
+    '11/2026'
+    """
     values = facilities["as_of"].dropna().astype(str) if "as_of" in facilities.columns else pd.Series([], dtype=str)
     values = values[values != ""]
-    return str(values.max()) if len(values) else store_date(settings, layer)
+    return de_as_of(str(values.max())) if len(values) else store_date(settings, layer)
 
 
 def population_as_of(settings: Settings) -> str:
