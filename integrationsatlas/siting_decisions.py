@@ -250,7 +250,7 @@ def plan_decisions(
         target = None if inputs.request.target_group == "total" else inputs.weights
         costs = plan_costs(inputs.budget, order, inputs.coverage, population, target, inputs.fixed)
         if spec.frontier_points > 0:
-            _say(progress, 0.0, f"Budget-Grenze mit {spec.frontier_points} Budgets lösen")
+            _say(progress, 0.0, f"Budget-Grenze mit {spec.frontier_points} Budgets und den Kosten des Plans lösen")
             try:
                 frontier = plan_frontier(
                     inputs.budget,
