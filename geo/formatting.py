@@ -186,18 +186,26 @@ def de_count(value: object, one: str, many: str) -> str:
     return f"{de_int(value)} {one if _finite(value) == 1 else many}"
 
 
+#: How a figure is worded whose interval has no width: the demand it rests on carries no documented noise.
+NO_NOISE = "ohne dokumentiertes Rauschen der Quelle"
+
+
 def de_count_interval(value: object, low: object, high: object, level: float = 0.9, *, what: str = "Personen") -> str:
     """A count with its interval: ``7.318 Personen (90 %-Intervall 6.653–7.990)``.
 
+    An interval of no width (demand from official totals) is no interval: it says so (:data:`NO_NOISE`).
+
     >>> de_count_interval(7318, 6653.3, 7990.1)
     '7.318 Personen (90 %-Intervall 6.653–7.990)'
-    >>> de_count_interval(12, None, None, what="")
-    '12 (Intervall –)'
+    >>> de_count_interval(12, None, None, what=""), de_count_interval(90412.0, 90412.0, 90412.0)
+    ('12 (Intervall –)', '90.412 Personen (ohne dokumentiertes Rauschen der Quelle)')
     """
     head = de_int(value) + (f" {what}" if what else "")
     lo, hi = _finite(low), _finite(high)
     if lo is None or hi is None:
         return f"{head} (Intervall {MISSING})"
+    if lo == hi == _finite(value):
+        return f"{head} ({NO_NOISE})"
     return f"{head} ({de_pct(level * 100.0, 0)}-Intervall {de_int(lo)}–{de_int(hi)})"
 
 

@@ -213,3 +213,32 @@ def test_a_frontier_with_nothing_left_to_buy_is_named_and_the_plan_stands(
     report = home.parent / "bericht.html"  # the council report says it too
     assert main(["report", "--area", AREA, "--layer", "ki", "--scenario", "alles erreicht", "-o", str(report)]) == 0
     assert note in report.read_text(encoding="utf-8")
+
+
+def test_the_committee_table_shows_no_interval_for_official_totals(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # »90.412 Personen (90 %-Intervall 90.412–90.412)« stood beside each site: official totals have no interval,
+    # and the coverage tables already leave the column out for them
+    from geo.settings import Settings
+    from geo.store.scenarios import load_scenario
+    from integrationsatlas.report.decisions import scenario_tables
+    from integrationsatlas.scenarios import scenario_request
+    from integrationsatlas.siting import plan_sites
+    from ui.decision_views import decision_sites_table
+
+    args = ["sites", "--area", AREA, "--radius-km", "5", "-p", "2", "--site-cost", str(YEARLY), "--no-sensitivity"]
+    assert main([*args, "--save", "Zwei"]) == 0
+    capsys.readouterr()
+    scenario = load_scenario(Settings.from_env(), "Zwei")
+    committee = scenario_tables(scenario)[0]
+    assert "neu erreicht" in committee.columns and "neu erreicht (Intervall)" not in committee.columns
+    gains = [row[committee.columns.index("neu erreicht")] for row in committee.rows]
+    assert len(gains) == 2 and all("Intervall" not in g and g.replace(".", "").isdigit() for g in gains), gains
+
+    plan = plan_sites(Settings.from_env(), scenario_request(scenario))  # the page's plan of the same question
+    assert plan.decisions is not None and plan.decisions.intervals is not None
+    assert not plan.decisions.intervals.uncertainty.varied
+    table = decision_sites_table(plan)
+    assert "Neu erreicht" in table.columns and "Neu erreicht (Intervall)" not in table.columns
+    assert list(table["Neu erreicht"]) == gains  # page and report give the same figure

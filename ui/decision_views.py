@@ -69,7 +69,10 @@ def decision_sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
                 row[text("decisions.col.eur_per_person", lang)] = round(float(eur), 2) if np.isfinite(eur) else None
         if d is not None and d.intervals is not None and j in d.intervals.gains:
             iv = d.intervals.gains[j]
-            row[text("decisions.col.gain_interval", lang)] = de_count_interval(iv.point, iv.low, iv.high, iv.level)
+            if d.intervals.uncertainty.varied:
+                row[text("decisions.col.gain_interval", lang)] = de_count_interval(iv.point, iv.low, iv.high, iv.level)
+            else:  # official totals: no interval column, as in the report (»90.412–90.412« is none)
+                row[text("decisions.col.gain", lang)] = de_int(iv.point)
         margin = None if d is None else d.margin_of(j)
         if margin is not None:
             row[text("decisions.col.substitute", lang)] = (

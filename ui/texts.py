@@ -786,6 +786,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decisions.col.yearly": ("Kosten im Jahr (EUR)", "Cost per year (EUR)"),
     "decisions.col.eur_per_person": ("EUR je neu erreichter Person", "EUR per newly reached person"),
     "decisions.col.gain_interval": ("Neu erreicht (Intervall)", "Newly reached (interval)"),
+    "decisions.col.gain": ("Neu erreicht", "Newly reached"),
     "decisions.col.substitute": ("Bester Ersatz", "Best substitute"),
     "decisions.col.loss": ("Verlust beim Tausch (Personen)", "Loss if swapped (people)"),
     "decisions.col.flip": ("Kippt bei Nachfragerückgang (%)", "Flips at a demand fall of (%)"),

@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from geo.formatting import de_count_interval, de_int, de_number
+from geo.formatting import NO_NOISE, de_count_interval, de_int, de_number
 from planning.uncertainty import (
     DEMAND_NOISES,
     OSM_ESTIMATE,
@@ -345,7 +345,7 @@ def share_text(iv: Interval | None, share: float, what: str = "versorgt", *, dec
     if iv is None:
         return f"{de_share(share)} {what}".strip()
     if iv.low == iv.high == iv.point:
-        return f"{de_share(share)} {what} (ohne dokumentiertes Rauschen der Quelle)".replace("  ", " ").strip()
+        return f"{de_share(share)} {what} ({NO_NOISE})".replace("  ", " ").strip()
     return iv.text(what, decimals)
 
 

@@ -152,6 +152,7 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
     margins = {int(m["site"]): m for m in d.get("margins") or []}
     costs = {int(r["candidate_index"]): r for r in (d.get("costs") or {}).get("per_site") or []}
     gains = (d.get("intervals") or {}).get("gains") or {}
+    varied = bool((d.get("intervals") or {}).get("varied"))  # official totals: no interval column
     counts = ((d.get("variants") or {}).get("frequency") or {}).get("counts") or {}
     n_variants = len((d.get("variants") or {}).get("variants") or [])
     new = scenario.selected
@@ -170,7 +171,9 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
                     "–" if c is None else eur_text(c.get("eur_per_gain")),
                     "–"
                     if gain is None
-                    else de_count_interval(gain["point"], gain["low"], gain["high"], gain["level"], what=""),
+                    else de_count_interval(gain["point"], gain["low"], gain["high"], gain["level"], what="")
+                    if varied
+                    else de_int(gain["point"]),
                     "–" if m is None else _flip(m),
                     "–" if not n_variants else f"{counts.get(str(j), counts.get(j, 0))} von {n_variants}",
                 )
@@ -183,7 +186,7 @@ def scenario_tables(scenario: Scenario) -> list[ReportTable]:
                     "Standort",
                     "Kosten/Jahr",
                     "€ je Person",
-                    "neu erreicht (Intervall)",
+                    "neu erreicht (Intervall)" if varied else "neu erreicht",
                     "kippt bei",
                     "in Varianten",
                 ),
