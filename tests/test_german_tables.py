@@ -42,3 +42,12 @@ def test_a_short_table_is_as_tall_as_its_rows(monkeypatch: pytest.MonkeyPatch) -
     components.table(pd.DataFrame({"Name": ["KI Aachen", "KI Städteregion"]}), max_height=260)
     components.table(pd.DataFrame({"Name": [f"Kita {i}" for i in range(50)]}), max_height=260)
     assert heights == [3 * components.GRID_ROW_PX + components.GRID_BORDER_PX, 260]
+
+
+def test_columns_can_share_their_decimals() -> None:
+    """»über der Schwelle vorher« read »100« beside »nachher« »100,0« and »0,0« (Kreis Borken, Standortplanung)."""
+    frame = pd.DataFrame({"vorher": [100.0, 100.0], "nachher": [100.0, 45.9]})
+    rows = [line.split("|")[1:] for line in german_style(frame).to_string(delimiter="|").splitlines()[1:]]
+    assert rows[0] == ["100", "100,0"]  # each column by its own values
+    fixed = german_style(frame, {"vorher": 1, "nachher": 1}).to_string(delimiter="|").splitlines()[1:]
+    assert [line.split("|")[1:] for line in fixed] == [["100,0", "100,0"], ["100,0", "45,9"]]

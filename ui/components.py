@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -86,19 +86,22 @@ def _decimals(values: pd.Series, most: int = 3) -> int:
     return most
 
 
-def german_style(frame: pd.DataFrame) -> Any:
+def german_style(frame: pd.DataFrame, decimals: Mapping[str, int] | None = None) -> Any:
     """``frame`` as a pandas Styler with German numbers (``1.234,5``) and empty cells for missing values.
 
     The cells keep their numeric values, so sorting a column in the table still
     sorts by number; only the display changes. Floats get as many decimals as
-    their (already rounded) values need, at most three.
+    their (already rounded) values need, at most three, or the ``decimals``
+    given for their column (so that »vorher« and »nachher« read alike: »100,0«
+    beside »0,0«, not »100«).
     """
     formats: dict[str, Any] = {}
+    fixed = decimals or {}
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             continue
-        digits = 0 if pd.api.types.is_integer_dtype(col) else _decimals(col.astype(float))
+        digits = fixed.get(name, 0 if pd.api.types.is_integer_dtype(col) else _decimals(col.astype(float)))
         formats[name] = lambda v, d=digits: "" if pd.isna(v) else de_number(v, d)
     # a missing text shows as an empty cell, never as »None« (na_rep of a formatter dict covers only its columns)
     return frame.style.format(na_rep="").format(formats, na_rep="")
@@ -108,17 +111,23 @@ def german_style(frame: pd.DataFrame) -> Any:
 GRID_ROW_PX, GRID_BORDER_PX = 35, 3
 
 
-def table(frame: pd.DataFrame, *, max_height: int | None = None, **kwargs: Any) -> Any:
+def table(
+    frame: pd.DataFrame,
+    *,
+    max_height: int | None = None,
+    decimals: Mapping[str, int] | None = None,
+    **kwargs: Any,
+) -> Any:
     """``st.dataframe`` with German number formats (see :func:`german_style`); ``kwargs`` go to Streamlit.
 
     With ``max_height`` the grid is as tall as its rows need, at most ``max_height`` pixels (a short table
-    shows no empty grid rows below it; a long one scrolls).
+    shows no empty grid rows below it; a long one scrolls). ``decimals`` fixes the decimals of columns.
     """
     if max_height is not None:
         kwargs["height"] = min(max_height, GRID_ROW_PX * (len(frame) + 1) + GRID_BORDER_PX)
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
-    return st.dataframe(german_style(frame), **kwargs)
+    return st.dataframe(german_style(frame, decimals), **kwargs)
 
 
 #: Two columns, label and value, that wrap instead of cutting values off (the profile panel is narrow).

@@ -386,17 +386,14 @@ def _equity(plan: SitingPlan) -> None:
     rough = plan.resolution is not None and not plan.resolution.ok  # each Gemeinde as rough as the total
     st.markdown(t("standort.equity", threshold=threshold) + md(f" ({t_plain('luecken.rough')})" if rough else ""))
     eq = plan.equity
-    shown = pd.DataFrame(
-        {
-            t("col.gemeinde"): eq["gemeinde"],
-            t("col.demand"): eq["demand"].round(0),
-            t("col.beyond_before"): eq["beyond_before"].map(shown_percent),
-            t("col.beyond_after"): eq["beyond_after"].map(shown_percent),
-            t("col.p90_before", unit=unit): eq["p90_before"].round(1),
-            t("col.p90_after", unit=unit): eq["p90_after"].round(1),
-        }
-    )
-    table(shown, key="standort_equity")
+    one_decimal = {
+        t("col.beyond_before"): eq["beyond_before"].map(shown_percent),
+        t("col.beyond_after"): eq["beyond_after"].map(shown_percent),
+        t("col.p90_before", unit=unit): eq["p90_before"].round(1),
+        t("col.p90_after", unit=unit): eq["p90_after"].round(1),
+    }
+    shown = pd.DataFrame({t("col.gemeinde"): eq["gemeinde"], t("col.demand"): eq["demand"].round(0), **one_decimal})
+    table(shown, key="standort_equity", decimals=dict.fromkeys(one_decimal, 1))
 
 
 def _save(cfg: Settings, plan: SitingPlan) -> None:
@@ -489,7 +486,8 @@ def _compare(cfg: Settings) -> None:
         st.warning(t("standort.cmp_question", differences="; ".join(layers["question_differences"])))
     for name, message in layers["rough"].items():
         st.warning(t("standort.cmp_rough", name=name, message=message))
-    table(views.diff_table(diff, current_language()))
+    shares = ("col.before", "col.after_a", "col.after_b", "col.b_minus_a")  # one decimal each, side by side
+    table(views.diff_table(diff, current_language()), decimals={t_plain(key): 1 for key in shares})
 
 
 #: Headers of a site's runner-ups (columns of :attr:`planning.explain.SiteExplanation.runner_ups`).
