@@ -242,3 +242,19 @@ def test_the_committee_table_shows_no_interval_for_official_totals(
     table = decision_sites_table(plan)
     assert "Neu erreicht" in table.columns and "Neu erreicht (Intervall)" not in table.columns
     assert list(table["Neu erreicht"]) == gains  # page and report give the same figure
+
+
+def test_a_report_on_a_plan_for_the_first_sites_of_a_kind_says_which_layer_to_take(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Kreis Borken has no Ankommens-Treffpunkt yet: »report --layer ankommenstreffpunkt --scenario …« only said
+    # that the layer is empty, not how to get the report on the plan for the first ones
+    args = ["sites", "--area", AREA, "--radius-km", "5", "-p", "2", "--no-sensitivity", "--save", "Erste"]
+    assert main(args) == 0
+    capsys.readouterr()
+    report = ["report", "--area", AREA, "--scenario", "Erste", "-o", str(tmp_path / "b.html")]
+    assert main([*report, "--layer", "ankommenstreffpunkt"]) != 0
+    err = capsys.readouterr().err
+    assert "enthält keine Einrichtungen" in err and "(z. B. --layer ki)" in err and "»Erste«" in err, err
+    assert main([*report, "--layer", "ki"]) == 0  # the way it names
+    assert (tmp_path / "b.html").is_file()

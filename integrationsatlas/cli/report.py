@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.errors import DataError
+from geo.errors import DataError, NotLoadedError
+from geo.layers.loading import load_layer
 from geo.settings import Settings
 from geo.store.scenarios import load_scenario
 from integrationsatlas.cli._output import stdout_to_stderr
@@ -58,7 +59,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.area_set:
         request = request.with_(by=args.area_set)
     with stdout_to_stderr():
-        report = build_report(settings, request, scenario=args.scenario)
+        try:
+            report = build_report(settings, request, scenario=args.scenario)
+        except NotLoadedError as exc:
+            if not args.scenario or not load_layer(request.layer, settings).empty:
+                raise
+            # a plan for the first sites of a kind: the report's own figures need a layer that has facilities
+            raise NotLoadedError(
+                f"{exc} Den Plan für die ersten Standorte dieser Art zeigt ein Bericht über eine Ebene mit "
+                f"Einrichtungen (z. B. --layer ki): Kennzahlen und Karten gelten dann für diese Ebene, "
+                f"der Szenario-Teil rechnet mit der Frage des Szenarios »{args.scenario}«."
+            ) from exc
     data = render(report, fmt)  # type: ignore[arg-type]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".part")
