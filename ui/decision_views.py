@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.formatting import de_count_interval, de_int
+from geo.formatting import de_count_interval
 from integrationsatlas.coverage import CoverageReport
 from integrationsatlas.siting import SitingPlan
 from planning.costs import FundingProgramme
@@ -72,13 +72,13 @@ def decision_sites_table(plan: SitingPlan, lang: str = "de") -> pd.DataFrame:
             if d.intervals.uncertainty.varied:
                 row[text("decisions.col.gain_interval", lang)] = de_count_interval(iv.point, iv.low, iv.high, iv.level)
             else:  # official totals: no interval column, as in the report (»90.412–90.412« is none)
-                row[text("decisions.col.gain", lang)] = de_int(iv.point)
+                row[text("decisions.col.gain", lang)] = round(float(iv.point))  # a number: right-aligned, German
         margin = None if d is None else d.margin_of(j)
         if margin is not None:
             row[text("decisions.col.substitute", lang)] = (
                 "–" if margin.substitute is None else str(names.iloc[margin.substitute])
             )
-            row[text("decisions.col.loss", lang)] = de_int(margin.loss)
+            row[text("decisions.col.loss", lang)] = round(float(margin.loss))
             flip = margin.flip_share
             row[text("decisions.col.flip", lang)] = round(flip * 100) if np.isfinite(flip) else None
         if d is not None and d.variants is not None:
