@@ -166,6 +166,9 @@ def test_the_frontier_in_words_counts_one_site_in_the_singular(home: Path, capsy
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("Budget ")]
     assert lines and lines[0].endswith("erreicht, 1 neuer Standort, optimal"), lines
     assert all(" 1 neue Standorte" not in line for line in lines)
+    # the plan's own budget, added to the frontier, is marked as the chart's diamond marks it
+    own = [line for line in lines if line.endswith("← Kosten dieses Plans")]
+    assert len(own) == 1 and own[0].split()[1] == de_int(2 * YEARLY), lines  # two sites at 12.000 € each
 
 
 def test_variants_that_cannot_be_built_are_named_with_their_reason(

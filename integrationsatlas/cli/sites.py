@@ -291,7 +291,9 @@ def _print_sites(plan: Any, s: dict[str, Any]) -> None:
     if d is not None and d.frontier is not None:
         print(f"\nBudget-Grenze ({d.frontier.cost_label}):")
         for _, row in d.frontier.table().iterrows():
+            own = d.basis_cost is not None and bool(np.isclose(row["budget"], d.basis_cost))  # the chart's diamond
             print(
                 f"  Budget {de_int(row['budget']):>12} €: {de_share(row['share']):>7} erreicht, "
                 f"{de_count(row['n_sites'], 'neuer Standort', 'neue Standorte')}, {row['status']}"
+                + ("  ← Kosten dieses Plans" if own else "")
             )
